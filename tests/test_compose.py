@@ -1,0 +1,173 @@
+"""Static checks of the ops deployment description (compose.yaml + deploy/).
+
+No Docker engine is needed: compose.yaml is validated against the vendored
+Compose Specification JSON schema (deploy/compose-spec.schema.json) and a few
+project rules are asserted on top of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE = ROOT / "compose.yaml"
+SCHEMA = ROOT / "deploy" / "compose-spec.schema.json"
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+INIT_DB = ROOT / "deploy" / "postgres" / "init-databases.sh"
+
+try:
+    from kunruyi_launcher.apps import APPS
+
+    APP_NAMES = [a.name for a in APPS]
+except ImportError:
+    APP_NAMES = ["gateway", "policy", "talent", "disbursement", "matching"]
+
+SENSITIVE = re.compile(r"PASSWORD|SECRET|KEY|DATABASE_URL", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return compose["services"]
+
+
+def _is_migrate(name: str) -> bool:
+    return name.startswith("migrate-")
+
+
+def _env(svc: dict[str, Any]) -> dict[str, Any]:
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        return dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
+    return dict(env)
+
+
+def _depends(svc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    dep = svc.get("depends_on") or {}
+    if isinstance(dep, list):  # short syntax == service_started
+        return {name: {"condition": "service_started"} for name in dep}
+    return dep
+
+
+def _secret_names(svc: dict[str, Any]) -> list[str]:
+    return [s if isinstance(s, str) else s["source"] for s in svc.get("secrets") or []]
+
+
+def test_compose_matches_compose_spec_schema(compose: dict[str, Any]) -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    validator_cls.check_schema(schema)
+    errors = sorted(validator_cls(schema).iter_errors(compose), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+
+
+def test_every_app_is_a_service_with_a_migrate_job(services: dict[str, dict[str, Any]]) -> None:
+    for app in APP_NAMES:
+        assert app in services, f"app {app!r} missing from compose.yaml"
+        assert f"migrate-{app}" in services, f"migrate job for {app!r} missing"
+        assert services[f"migrate-{app}"]["image"] == services[app]["image"]
+
+
+def test_healthchecks_and_one_shot_jobs(services: dict[str, dict[str, Any]]) -> None:
+    depended_on: dict[str, set[str]] = {}
+    for svc in services.values():
+        for dep, spec in _depends(svc).items():
+            depended_on.setdefault(dep, set()).add(spec.get("condition", "service_started"))
+    for name, svc in services.items():
+        if _is_migrate(name):
+            assert svc.get("restart") == "no", f"{name}: one-shot job needs restart: 'no'"
+            assert depended_on.get(name) == {"service_completed_successfully"}, (
+                f"{name}: must be depended upon with service_completed_successfully"
+            )
+            continue
+        hc = svc.get("healthcheck")
+        assert hc and hc.get("test") and not hc.get("disable"), f"{name}: healthcheck missing"
+        assert svc.get("restart") in {"always", "unless-stopped", "on-failure"}, f"{name}: restart policy"
+
+
+def test_images_are_pinned(services: dict[str, dict[str, Any]]) -> None:
+    for name, svc in services.items():
+        image = svc.get("image")
+        assert image, f"{name}: no image (tag)"
+        if "@sha256:" in image:
+            continue
+        last = image.rsplit("/", 1)[-1]
+        assert ":" in last, f"{name}: image {image!r} has no tag"
+        tag = last.rsplit(":", 1)[1]
+        assert tag and tag != "latest" and "$" not in tag, f"{name}: image {image!r} is not pinned"
+
+
+def test_only_gateway_publishes_ports(services: dict[str, dict[str, Any]]) -> None:
+    publishing = {name for name, svc in services.items() if svc.get("ports")}
+    assert publishing == {"gateway"}
+    assert "8000:8000" in [str(p) for p in services["gateway"]["ports"]]
+
+
+def test_apps_depend_on_healthy_infra(services: dict[str, dict[str, Any]]) -> None:
+    for app in APP_NAMES:
+        deps = _depends(services[app])
+        for infra in ("postgres", "nats"):
+            assert deps.get(infra, {}).get("condition") == "service_healthy", f"{app} -> {infra}"
+        assert deps.get(f"migrate-{app}", {}).get("condition") == "service_completed_successfully"
+        migrate_deps = _depends(services[f"migrate-{app}"])
+        assert migrate_deps.get("postgres", {}).get("condition") == "service_healthy"
+
+
+def test_no_secret_values_in_environment(compose: dict[str, Any]) -> None:
+    for name, svc in compose["services"].items():
+        for key, value in _env(svc).items():
+            if not SENSITIVE.search(key):
+                continue
+            # *_FILE variables only point at a mounted secret (e.g. POSTGRES_PASSWORD_FILE).
+            is_secret_path = key.endswith("_FILE") and str(value).startswith("/run/secrets/")
+            assert is_secret_path, f"{name}: {key} must come from a secret, not environment"
+
+
+def test_app_secrets_follow_settings_naming(services: dict[str, dict[str, Any]]) -> None:
+    # pydantic-settings reads /run/secrets/<env var name in lowercase>
+    for app in APP_NAMES:
+        for svc_name in (app, f"migrate-{app}"):
+            targets = {
+                s if isinstance(s, str) else s.get("target", s["source"])
+                for s in services[svc_name].get("secrets") or []
+            }
+            for field in ("database_url", "pii_key", "blind_index_key", "internal_token_secret"):
+                assert f"kry_{app}_{field}" in targets, f"{svc_name}: kry_{app}_{field} not mounted"
+
+
+def test_secrets_are_declared_and_file_based(compose: dict[str, Any]) -> None:
+    declared = compose.get("secrets") or {}
+    for name, svc in compose["services"].items():
+        for secret in _secret_names(svc):
+            assert secret in declared, f"{name}: secret {secret!r} not declared at top level"
+    for secret, spec in declared.items():
+        assert spec.get("file", "").startswith("./deploy/secrets/"), secret
+
+
+def test_dockerfile_is_multistage_uv_frozen() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    stages = re.findall(r"^FROM\s+\S+\s+AS\s+\S+", text, flags=re.IGNORECASE | re.MULTILINE)
+    assert len(stages) >= 2, "Dockerfile must be multi-stage (FROM ... AS ...)"
+    syncs = [line for line in text.splitlines() if "uv sync" in line]
+    assert syncs and all("--frozen" in s and "--package" in s for s in syncs)
+    assert re.search(r"^USER\s+(?!root\b|0\b)\S+", text, flags=re.MULTILINE), "runtime must be non-root"
+    assert "HEALTHCHECK" in text
+
+
+def test_init_script_creates_all_databases() -> None:
+    text = INIT_DB.read_text(encoding="utf-8")
+    for app in APP_NAMES:
+        assert f"kunruyi_{app}" in text
