@@ -1,0 +1,49 @@
+# Kunruyi — everything starts from here. Needs only python3 and make.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_LINK_MODE := copy
+
+.PHONY: install run test test-fast lint fmt bench token clean browser
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml */pyproject.toml deploy/*/pyproject.toml
+	$(UV) sync --frozen --all-packages --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Debian's chromium for the browser tests of the 昆e服 pages (skipped when it is already there).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: install
+	$(PY) -m kunruyi_launcher run
+
+test: install browser
+	$(PY) -m pytest -q -ra
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy common/kunruyi_common gateway/kunruyi_gateway deploy/launcher/kunruyi_launcher
+
+fmt: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) -m bench
+
+token: install
+	$(PY) -m kunruyi_gateway token --role $(ROLE) --dept "$(DEPT)"
+
+clean:
+	rm -rf var test-artifacts

@@ -1,0 +1,132 @@
+"""The app factory every service uses: logging, errors, metrics, health, database, bus, outbox, consumers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from kunruyi_common.db import create_engine, create_sessionmaker
+from kunruyi_common.db.migrations import current_revisions, head_revisions
+from kunruyi_common.errors import install_error_handlers
+from kunruyi_common.events import EventBus, EventConsumer, OutboxRelay
+from kunruyi_common.events.inbox import Handler
+from kunruyi_common.logging import configure_logging
+from kunruyi_common.metrics import metrics_endpoint
+from kunruyi_common.middleware import RequestContextMiddleware
+from kunruyi_common.settings import ServiceSettings
+
+logger = logging.getLogger("kunruyi.app")
+
+
+@dataclass
+class ConsumerSpec:
+    name: str
+    producer: str
+    handlers: Mapping[str, Handler]
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    title: str
+    description: str
+    package: str
+    routers: Sequence[APIRouter] = ()
+    consumers: Sequence[ConsumerSpec] = ()
+    on_startup: Sequence[Callable[[FastAPI], Awaitable[None]]] = ()
+    on_shutdown: Sequence[Callable[[FastAPI], Awaitable[None]]] = ()
+    # Extra readiness checks (name → "ok" or a reason), e.g. the gateway's upstreams.
+    readiness_checks: Sequence[Callable[[FastAPI], Awaitable[dict[str, str]]]] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    heads = head_revisions(spec.package)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, settings.log_level, settings.log_file)
+        engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+        sessionmaker = create_sessionmaker(engine)
+        bus = EventBus(settings.nats_url, name=f"kunruyi-{spec.name}", own_streams=[spec.name])
+        relay = OutboxRelay(sessionmaker, bus, service=spec.name, poll_interval_s=settings.outbox_poll_interval_s)
+        app.state.engine = engine
+        app.state.sessionmaker = sessionmaker
+        app.state.bus = bus
+        app.state.relay = relay
+        app.state.after_commit = relay.wake
+        consumers = [
+            EventConsumer(
+                bus=bus,
+                sessionmaker=sessionmaker,
+                service=spec.name,
+                name=c.name,
+                producer=c.producer,
+                handlers=c.handlers,
+                max_deliver=settings.consumer_max_deliver,
+                ack_wait_s=settings.consumer_ack_wait_s,
+                after_commit=relay.wake,
+            )
+            for c in spec.consumers
+        ]
+        app.state.consumers = consumers
+        await bus.start()
+        if settings.run_background_workers:
+            relay.start()
+            for consumer in consumers:
+                consumer.start()
+        for hook in spec.on_startup:
+            await hook(app)
+        logger.info("%s started", spec.name)
+        try:
+            yield
+        finally:
+            for hook in spec.on_shutdown:
+                await hook(app)
+            for consumer in consumers:
+                await consumer.stop()
+            await relay.stop()
+            await bus.close()
+            await engine.dispose()
+
+    app = FastAPI(title=spec.title, description=spec.description, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.spec = spec
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=spec.name)
+
+    @app.get("/healthz", tags=["ops"], summary="进程存活")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": spec.name}
+
+    @app.get("/readyz", tags=["ops"], summary="就绪：数据库已迁移到最新、NATS 已连接")
+    async def readyz() -> JSONResponse:
+        checks: dict[str, Any] = {}
+        try:
+            async with app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            current = await current_revisions(app.state.engine)
+            checks["database"] = "ok" if current == heads else f"migrations pending: at {sorted(current)}, head {sorted(heads)}"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        checks["nats"] = "ok" if app.state.bus.connected else "disconnected"
+        for extra_check in spec.readiness_checks:
+            checks.update(await extra_check(app))
+        ready = all(v == "ok" for v in checks.values())
+        body = {"status": "ready" if ready else "not_ready", "service": spec.name, "checks": checks}
+        if not ready:
+            body.update({"code": "not_ready", "title": "服务未就绪", "status_code": 503})
+        return JSONResponse(body, status_code=200 if ready else 503,
+                            media_type="application/json" if ready else "application/problem+json")
+
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    for router in spec.routers:
+        app.include_router(router)
+    return app

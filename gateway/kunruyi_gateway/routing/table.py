@@ -1,0 +1,51 @@
+"""Which service owns which public path: ``/api/v1/<area>/...`` → upstream. The one place to look."""
+
+from __future__ import annotations
+
+ROUTE_TABLE: dict[str, str] = {
+    # svc-policy: the catalog, rules, calculator, 免申即享 runs, 政策沙盘
+    "policies": "policy",
+    "policy-variables": "policy",
+    "policy-calculator": "policy",
+    "policy-simulations": "policy",
+    "entitlement-runs": "policy",
+    "entitlements": "policy",
+    "departments": "policy",
+    "policy-categories": "policy",
+    "policy-themes": "policy",
+    # svc-talent: 一企一档, 人才画像, 一站式服务 and 诉求, talent housing
+    "enterprises": "talent",
+    "talents": "talent",
+    "imports": "talent",
+    "service-desk": "talent",
+    "tickets": "talent",
+    "housing": "talent",
+    # svc-disbursement: 申报, review, ledger, payments, reconciliation, reports
+    "applications": "disbursement",
+    "budgets": "disbursement",
+    "disbursements": "disbursement",
+    "ledger": "disbursement",
+    "payments": "disbursement",
+    "bank": "disbursement",
+    "reconciliation": "disbursement",
+    "reports": "disbursement",
+    "audit": "disbursement",
+    # svc-matching: 技术需求, supply, brokers, engagements, 揭榜挂帅
+    "demands": "matching",
+    "supply": "matching",
+    "experts": "matching",
+    "institutes": "matching",
+    "results": "matching",
+    "brokers": "matching",
+    "engagements": "matching",
+    "challenges": "matching",
+    "technical-fields": "matching",
+}
+
+
+def upstream_for(path: str) -> str | None:
+    """``/api/v1/policies/abc`` → ``policy``; None when no service owns the path."""
+    if not path.startswith("/api/v1/"):
+        return None
+    area = path[len("/api/v1/"):].split("/", 1)[0]
+    return ROUTE_TABLE.get(area)

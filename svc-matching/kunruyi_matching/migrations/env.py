@@ -1,0 +1,4 @@
+from kunruyi_common.db.migrations import run_env
+from kunruyi_matching.models import Base
+
+run_env(Base.metadata)

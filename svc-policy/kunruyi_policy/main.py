@@ -1,0 +1,28 @@
+"""svc-policy 政策服务 — the ASGI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from kunruyi_common.app import ServiceSpec, create_service_app
+
+from kunruyi_policy.settings import get_settings
+
+SERVICE_NAME = "policy"
+
+
+def build_spec() -> ServiceSpec:
+    return ServiceSpec(
+        name=SERVICE_NAME,
+        title="svc-policy 政策服务",
+        description="svc-policy 政策服务（昆如意）",
+        package="kunruyi_policy",
+        routers=[],
+        consumers=[],
+    )
+
+
+def create_app() -> FastAPI:
+    return create_service_app(build_spec(), get_settings())
+
+
+app = create_app()

@@ -1,0 +1,15 @@
+"""The policy service's tables. Each domain module adds its models to this metadata."""
+
+from __future__ import annotations
+
+from kunruyi_common.db import Base as CommonBase
+from kunruyi_common.db import new_metadata
+from kunruyi_common.events import event_tables
+
+
+class Base(CommonBase):
+    __abstract__ = True
+    metadata = new_metadata()
+
+
+outbox_events, inbox_events = event_tables(Base.metadata)

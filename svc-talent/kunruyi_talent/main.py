@@ -1,0 +1,28 @@
+"""svc-talent 人才与企业服务 — the ASGI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from kunruyi_common.app import ServiceSpec, create_service_app
+
+from kunruyi_talent.settings import get_settings
+
+SERVICE_NAME = "talent"
+
+
+def build_spec() -> ServiceSpec:
+    return ServiceSpec(
+        name=SERVICE_NAME,
+        title="svc-talent 人才与企业服务",
+        description="svc-talent 人才与企业服务（昆如意）",
+        package="kunruyi_talent",
+        routers=[],
+        consumers=[],
+    )
+
+
+def create_app() -> FastAPI:
+    return create_service_app(build_spec(), get_settings())
+
+
+app = create_app()
