@@ -120,7 +120,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         for extra_check in spec.readiness_checks:
             checks.update(await extra_check(app))
         ready = all(v == "ok" for v in checks.values())
-        body = {"status": "ready" if ready else "not_ready", "service": spec.name, "checks": checks}
+        body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "service": spec.name, "checks": checks}
         if not ready:
             body.update({"code": "not_ready", "title": "服务未就绪", "status_code": 503})
         return JSONResponse(body, status_code=200 if ready else 503,

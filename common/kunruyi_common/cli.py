@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from kunruyi_common.settings import ServiceSettings
 
@@ -16,7 +17,7 @@ def run(
     app_path: str,
     settings_factory: Callable[[], ServiceSettings],
     default_port: int,
-    seed: Callable[[ServiceSettings], Awaitable[None]] | None = None,
+    seed: Callable[[Any], Coroutine[Any, Any, None]] | None = None,
     has_migrations: bool = True,
     argv: list[str] | None = None,
 ) -> None:

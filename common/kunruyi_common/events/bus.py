@@ -49,8 +49,8 @@ class EventBus:
         """Connect in the background so an app starts (and reports not-ready) while NATS is away."""
         self._connect_task = asyncio.create_task(self._connect_loop(), name=f"nats-connect-{self.name}")
 
-    async def wait_connected(self, timeout: float = 10.0) -> None:
-        await asyncio.wait_for(self.ready.wait(), timeout)
+    async def wait_connected(self, within_s: float = 10.0) -> None:
+        await asyncio.wait_for(self.ready.wait(), within_s)
 
     async def _connect_loop(self) -> None:
         delay = 0.2

@@ -38,7 +38,7 @@ class CloudEvent(BaseModel):
 
 @dataclass(frozen=True)
 class EventTypeInfo:
-    type: str
+    type_name: str
     model: type[BaseModel]
     producer: str
     description: str

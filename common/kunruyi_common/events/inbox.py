@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -72,7 +73,7 @@ class EventConsumer:
             except (asyncio.CancelledError, Exception):
                 pass
 
-    async def _subscribe(self):  # type: ignore[no-untyped-def]
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
         js = self.bus.js
         # The consumer side also makes the stream, so start-up order between services does not matter.
         await ensure_stream(js, self.stream, stream_subjects(self.producer))
@@ -188,4 +189,4 @@ async def replay_dead_letter(bus: EventBus, consumer: str, stream_seq: int) -> s
     if not subject:
         raise ValueError("dead-letter message has no original subject")
     await bus.js.publish(subject, raw.data or b"", headers={"Kry-Replayed-From": f"{DLQ_STREAM}:{stream_seq}"})
-    return subject
+    return str(subject)

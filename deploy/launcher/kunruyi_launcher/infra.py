@@ -50,10 +50,6 @@ def _pg_bin() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
-def _run_as(user: str | None) -> dict[str, object]:
-    return {"user": user} if user else {}
-
-
 @dataclass
 class PostgresServer:
     data_dir: Path
@@ -116,7 +112,6 @@ class PostgresServer:
         if existing is not None:
             self.port = existing
             return
-        run_kw = _run_as(self.system_user)
         if not (self.pgdata / "PG_VERSION").exists():
             self.pgdata.mkdir(parents=True, exist_ok=True)
             if self.system_user:
@@ -124,7 +119,7 @@ class PostgresServer:
             subprocess.run(
                 [str(_pg_bin() / "initdb"), "-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8",
                  "--locale=C.UTF-8", "-U", PG_USER],
-                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **run_kw,  # type: ignore[arg-type]
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, user=self.system_user,
             )
         options = [f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}", "-c max_connections=300",
                    "-c shared_buffers=256MB", "-c timezone=UTC"]
@@ -132,7 +127,7 @@ class PostgresServer:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         cmd = [str(_pg_bin() / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.pgdata / "server.log"), "-w",
                "-t", "60", "-o", " ".join(options), "start"]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **run_kw)  # type: ignore[arg-type]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, user=self.system_user)
         wait_for_port("127.0.0.1", self.port)
         self.started_here = True
 
@@ -141,7 +136,7 @@ class PostgresServer:
             return
         subprocess.run(
             [str(_pg_bin() / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"],
-            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **_run_as(self.system_user),  # type: ignore[arg-type]
+            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, user=self.system_user,
         )
 
 

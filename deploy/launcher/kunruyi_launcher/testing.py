@@ -23,7 +23,7 @@ def migrated_database(infra: Infra, package: str, name: str) -> str:
     """A fresh database ``test_<name>`` migrated to head by the service's real alembic history."""
     db = f"test_{name}"
     asyncio.run(ensure_databases(infra.database_admin_url, [db], recreate=True))
-    url = with_database(infra.database_admin_url, db)
+    url: str = with_database(infra.database_admin_url, db)
     upgrade_head(package, url)
     return url
 
