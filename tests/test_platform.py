@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from kunruyi_launcher.apps import APPS, GATEWAY
 from kunruyi_launcher.infra import free_port
 from kunruyi_launcher.stack import Infra, RunningApp, app_env, migrate_all
@@ -19,7 +18,9 @@ RUNNING = ["policy", "talent", "gateway"]  # disbursement and matching stay down
 
 
 @pytest.fixture(scope="module")
-def partial_platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, RunningApp]]:
+def partial_platform(
+    infra: Infra, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, RunningApp]]:
     migrate_all(infra, [a for a in APPS if a.name in RUNNING], recreate=True)
     log_dir = tmp_path_factory.mktemp("platform-logs")
     ports = {a.name: free_port() for a in APPS}
@@ -27,7 +28,9 @@ def partial_platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> 
     for spec in APPS:
         if spec.name not in RUNNING:
             continue
-        running = RunningApp(spec, ports[spec.name], app_env(spec, infra, ports, log_dir), log_dir / f"{spec.name}.log")
+        running = RunningApp(
+            spec, ports[spec.name], app_env(spec, infra, ports, log_dir), log_dir / f"{spec.name}.log"
+        )
         running.start()
         apps[spec.name] = running
     try:
@@ -51,7 +54,9 @@ def partial_platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> 
 def log_lines(path: Path) -> list[dict[str, object]]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("{")]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("{")
+    ]
 
 
 def test_each_service_answers_health_ready_and_metrics(partial_platform: dict[str, RunningApp]) -> None:
@@ -64,7 +69,9 @@ def test_each_service_answers_health_ready_and_metrics(partial_platform: dict[st
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"]
 
 
-def test_gateway_routes_to_the_owning_service_and_the_request_id_follows(partial_platform: dict[str, RunningApp]) -> None:
+def test_gateway_routes_to_the_owning_service_and_the_request_id_follows(
+    partial_platform: dict[str, RunningApp],
+) -> None:
     gateway = partial_platform["gateway"]
     rid = f"test-{uuid.uuid4().hex}"
     resp = httpx.get(f"{gateway.url}/api/v1/policy-variables", headers={"X-Request-Id": rid})
@@ -73,11 +80,15 @@ def test_gateway_routes_to_the_owning_service_and_the_request_id_follows(partial
     assert resp.json().get("code") != "route_not_found"
     deadline = time.monotonic() + 5
     while True:
-        lines = [line for line in log_lines(partial_platform["policy"].log_path) if line.get("request_id") == rid]
+        lines = [
+            line for line in log_lines(partial_platform["policy"].log_path) if line.get("request_id") == rid
+        ]
         if lines or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    assert any(line.get("path") == "/api/v1/policy-variables" for line in lines), "the service logged the same request id"
+    assert any(line.get("path") == "/api/v1/policy-variables" for line in lines), (
+        "the service logged the same request id"
+    )
     gw_lines = [line for line in log_lines(gateway.log_path) if line.get("request_id") == rid]
     assert gw_lines, "the gateway logged it too"
 
@@ -90,7 +101,9 @@ def test_unknown_routes_get_a_problem_404(partial_platform: dict[str, RunningApp
     assert resp.json()["request_id"] == resp.headers["x-request-id"]
 
 
-def test_a_service_that_is_down_gives_503_fast_and_readiness_says_which(partial_platform: dict[str, RunningApp]) -> None:
+def test_a_service_that_is_down_gives_503_fast_and_readiness_says_which(
+    partial_platform: dict[str, RunningApp],
+) -> None:
     gateway = partial_platform["gateway"].url
     resp = httpx.get(f"{gateway}/api/v1/demands", timeout=10)
     assert resp.status_code == 503

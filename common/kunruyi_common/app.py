@@ -56,7 +56,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         sessionmaker = create_sessionmaker(engine)
         bus = EventBus(settings.nats_url, name=f"kunruyi-{spec.name}", own_streams=[spec.name])
-        relay = OutboxRelay(sessionmaker, bus, service=spec.name, poll_interval_s=settings.outbox_poll_interval_s)
+        relay = OutboxRelay(
+            sessionmaker, bus, service=spec.name, poll_interval_s=settings.outbox_poll_interval_s
+        )
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
         app.state.bus = bus
@@ -113,18 +115,29 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             async with app.state.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             current = await current_revisions(app.state.engine)
-            checks["database"] = "ok" if current == heads else f"migrations pending: at {sorted(current)}, head {sorted(heads)}"
+            checks["database"] = (
+                "ok"
+                if current == heads
+                else f"migrations pending: at {sorted(current)}, head {sorted(heads)}"
+            )
         except Exception as exc:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         checks["nats"] = "ok" if app.state.bus.connected else "disconnected"
         for extra_check in spec.readiness_checks:
             checks.update(await extra_check(app))
         ready = all(v == "ok" for v in checks.values())
-        body: dict[str, Any] = {"status": "ready" if ready else "not_ready", "service": spec.name, "checks": checks}
+        body: dict[str, Any] = {
+            "status": "ready" if ready else "not_ready",
+            "service": spec.name,
+            "checks": checks,
+        }
         if not ready:
             body.update({"code": "not_ready", "title": "服务未就绪", "status_code": 503})
-        return JSONResponse(body, status_code=200 if ready else 503,
-                            media_type="application/json" if ready else "application/problem+json")
+        return JSONResponse(
+            body,
+            status_code=200 if ready else 503,
+            media_type="application/json" if ready else "application/problem+json",
+        )
 
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in spec.routers:

@@ -119,7 +119,10 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def validation_problem(errors: list[dict[str, Any]], instance: str | None = None) -> dict[str, Any]:
-    items = [{"field": _field_path(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")} for e in errors]
+    items = [
+        {"field": _field_path(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+        for e in errors
+    ]
     first = items[0]["field"] if items else None
     detail = "; ".join(f"{i['field']}: {i['message']}" for i in items) or "请求数据无效"
     body: dict[str, Any] = {
@@ -162,14 +165,26 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"没有这个地址：{request.url.path}"
-        body = {"type": f"https://kunruyi.example/problems/{code}", "title": title, "status": exc.status_code,
-                "code": code, "detail": detail, "instance": request.url.path}
+        body = {
+            "type": f"https://kunruyi.example/problems/{code}",
+            "title": title,
+            "status": exc.status_code,
+            "code": code,
+            "detail": detail,
+            "instance": request.url.path,
+        }
         return problem_response(exc.status_code, body, dict(exc.headers or {}))
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = {"type": "https://kunruyi.example/problems/internal_error", "title": "服务内部错误", "status": 500,
-                "code": "internal_error", "detail": "服务内部错误，请稍后重试并提供 request_id", "instance": request.url.path}
+        body = {
+            "type": "https://kunruyi.example/problems/internal_error",
+            "title": "服务内部错误",
+            "status": 500,
+            "code": "internal_error",
+            "detail": "服务内部错误，请稍后重试并提供 request_id",
+            "instance": request.url.path,
+        }
         return problem_response(500, body)
 
     app.add_exception_handler(ProblemError, on_problem)

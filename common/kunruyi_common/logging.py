@@ -28,7 +28,9 @@ def current_traceparent() -> str | None:
     return _traceparent.get()
 
 
-def set_request_context(request_id: str | None, traceparent: str | None = None) -> contextvars.Token[str | None]:
+def set_request_context(
+    request_id: str | None, traceparent: str | None = None
+) -> contextvars.Token[str | None]:
     if traceparent is not None:
         _traceparent.set(traceparent)
     return _request_id.set(request_id)
@@ -66,7 +68,9 @@ class RedactingJsonFormatter(JsonFormatter):
 
         return redact_text(super().format(record))
 
-    def add_fields(self, log_record: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+    def add_fields(
+        self, log_record: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
         super().add_fields(log_record, record, message_dict)
         log_record.setdefault("level", record.levelname)
         log_record.setdefault("logger", record.name)

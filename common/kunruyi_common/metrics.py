@@ -16,10 +16,16 @@ HTTP_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 OUTBOX_PUBLISHED = Counter("kunruyi_outbox_published_total", "Outbox events published", ["service"])
-OUTBOX_PUBLISH_FAILURES = Counter("kunruyi_outbox_publish_failures_total", "Outbox publish attempts that failed", ["service"])
-EVENTS_CONSUMED = Counter("kunruyi_events_consumed_total", "Events handled by consumers", ["service", "consumer", "outcome"])
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "kunruyi_outbox_publish_failures_total", "Outbox publish attempts that failed", ["service"]
+)
+EVENTS_CONSUMED = Counter(
+    "kunruyi_events_consumed_total", "Events handled by consumers", ["service", "consumer", "outcome"]
+)
 EVENTS_DEAD_LETTERED = Counter(
-    "kunruyi_events_dead_lettered_total", "Events sent to the dead-letter stream after max_deliver", ["service", "consumer"]
+    "kunruyi_events_dead_lettered_total",
+    "Events sent to the dead-letter stream after max_deliver",
+    ["service", "consumer"],
 )
 
 

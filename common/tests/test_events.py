@@ -10,17 +10,24 @@ from pathlib import Path
 
 import nats
 import pytest
-from nats.js.api import AckPolicy, ConsumerConfig
-from pydantic import BaseModel
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from kunruyi_common.db import create_engine, create_sessionmaker, new_metadata
-from kunruyi_common.events import CloudEvent, EventBus, EventConsumer, OutboxRelay, add_event, event_tables, event_type
+from kunruyi_common.events import (
+    CloudEvent,
+    EventBus,
+    EventConsumer,
+    OutboxRelay,
+    add_event,
+    event_tables,
+    event_type,
+)
 from kunruyi_common.events.envelope import DLQ_STREAM
 from kunruyi_common.metrics import EVENTS_DEAD_LETTERED
 from kunruyi_launcher.infra import NatsServer, ensure_databases, free_port, with_database
 from kunruyi_launcher.stack import Infra
+from nats.js.api import AckPolicy, ConsumerConfig
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 @event_type("kunruyi.kit.thing.happened")
@@ -96,7 +103,11 @@ async def test_outbox_rows_written_while_nats_is_down_are_published_once_it_is_b
 
     async def unpublished() -> int:
         async with kit_db() as s:
-            return int((await s.execute(text("SELECT count(*) FROM outbox_events WHERE published_at IS NULL"))).scalar_one())
+            return int(
+                (
+                    await s.execute(text("SELECT count(*) FROM outbox_events WHERE published_at IS NULL"))
+                ).scalar_one()
+            )
 
     try:
         before = await stage(kit_db, 5)
@@ -114,7 +125,9 @@ async def test_outbox_rows_written_while_nats_is_down_are_published_once_it_is_b
 
         # A relay that crashed after publishing but before marking would publish again: JetStream drops it.
         async with kit_db() as s, s.begin():
-            await s.execute(text("UPDATE outbox_events SET published_at = NULL WHERE id = :id"), {"id": before[0]})
+            await s.execute(
+                text("UPDATE outbox_events SET published_at = NULL WHERE id = :id"), {"id": before[0]}
+            )
         relay.wake()
         await wait_until(lambda: _eq(unpublished(), 0))
 
@@ -132,7 +145,9 @@ async def _eq(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
 
 
-def _consumer(bus: EventBus, sessionmaker: async_sessionmaker[AsyncSession], name: str, **kw: object) -> EventConsumer:
+def _consumer(
+    bus: EventBus, sessionmaker: async_sessionmaker[AsyncSession], name: str, **kw: object
+) -> EventConsumer:
     async def record(session: AsyncSession, event: CloudEvent) -> None:
         if event.data.get("thing_id") == "poison":
             raise RuntimeError("this event always fails")
@@ -142,8 +157,13 @@ def _consumer(bus: EventBus, sessionmaker: async_sessionmaker[AsyncSession], nam
         )
 
     return EventConsumer(
-        bus=bus, sessionmaker=sessionmaker, service="kittest", name=name, producer="kit",
-        handlers={"kunruyi.kit.thing.happened": record}, **kw,  # type: ignore[arg-type]
+        bus=bus,
+        sessionmaker=sessionmaker,
+        service="kittest",
+        name=name,
+        producer="kit",
+        handlers={"kunruyi.kit.thing.happened": record},
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -176,13 +196,19 @@ async def test_the_same_event_delivered_three_times_has_one_effect(
     consumer.start()
     try:
         event = thing("once")
-        for attempt in range(3):  # three publications of one event, as a producer retrying past the window would
+        for attempt in range(
+            3
+        ):  # three publications of one event, as a producer retrying past the window would
             await publish_raw(own_nats.url, event, msg_id=f"retry-{attempt}")
         await publish_raw(own_nats.url, thing("marker"))
         await wait_until(lambda: _eq(effects(kit_db, "marker"), 1))
         assert await effects(kit_db, "once") == 1
         async with kit_db() as s:
-            recorded = (await s.execute(text("SELECT count(*) FROM inbox_events WHERE event_id = :e"), {"e": event.id})).scalar_one()
+            recorded = (
+                await s.execute(
+                    text("SELECT count(*) FROM inbox_events WHERE event_id = :e"), {"e": event.id}
+                )
+            ).scalar_one()
         assert recorded == 1
     finally:
         await consumer.stop()

@@ -58,7 +58,9 @@ def event_type(type_name: str, *, description: str = "") -> Callable[[M], M]:
         existing = EVENT_TYPES.get(type_name)
         if existing is not None and existing.model is not model:
             raise ValueError(f"event type {type_name} registered twice")
-        EVENT_TYPES[type_name] = EventTypeInfo(type_name, model, producer, description or (model.__doc__ or "").strip())
+        EVENT_TYPES[type_name] = EventTypeInfo(
+            type_name, model, producer, description or (model.__doc__ or "").strip()
+        )
         model.__event_type__ = type_name  # type: ignore[attr-defined]
         return model
 

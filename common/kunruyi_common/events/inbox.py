@@ -147,20 +147,29 @@ class EventConsumer:
             if first is not None and self.after_commit is not None:
                 self.after_commit()
             await msg.ack()
-            EVENTS_CONSUMED.labels(self.service, self.durable, "handled" if first is not None else "duplicate").inc()
+            EVENTS_CONSUMED.labels(
+                self.service, self.durable, "handled" if first is not None else "duplicate"
+            ).inc()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             EVENTS_CONSUMED.labels(self.service, self.durable, "failed").inc()
             if delivered >= self.max_deliver:
                 logger.error(
-                    "event %s failed %d times, dead-lettering: %s", event.id, delivered, exc,
+                    "event %s failed %d times, dead-lettering: %s",
+                    event.id,
+                    delivered,
+                    exc,
                     extra={"event_id": event.id, "event_type": event.type, "consumer": self.durable},
                 )
                 await self._dead_letter(msg, event, repr(exc))
             else:
                 logger.warning(
-                    "event %s failed (delivery %d of %d): %s", event.id, delivered, self.max_deliver, exc,
+                    "event %s failed (delivery %d of %d): %s",
+                    event.id,
+                    delivered,
+                    self.max_deliver,
+                    exc,
                     extra={"event_id": event.id, "event_type": event.type, "consumer": self.durable},
                 )
                 await msg.nak(delay=min(0.2 * 2**delivered, 30.0))
@@ -175,7 +184,9 @@ class EventConsumer:
             "Kry-Consumer": self.durable,
             "Kry-Error": reason[:1000].replace("\n", " "),
         }
-        await self.bus.js.publish(f"{DLQ_SUBJECT_PREFIX}.{self.durable}", msg.data, headers=headers, timeout=5.0)
+        await self.bus.js.publish(
+            f"{DLQ_SUBJECT_PREFIX}.{self.durable}", msg.data, headers=headers, timeout=5.0
+        )
         EVENTS_DEAD_LETTERED.labels(self.service, self.durable).inc()
         await msg.term()
 
@@ -188,5 +199,7 @@ async def replay_dead_letter(bus: EventBus, consumer: str, stream_seq: int) -> s
     subject = (raw.headers or {}).get("Kry-Original-Subject")
     if not subject:
         raise ValueError("dead-letter message has no original subject")
-    await bus.js.publish(subject, raw.data or b"", headers={"Kry-Replayed-From": f"{DLQ_STREAM}:{stream_seq}"})
+    await bus.js.publish(
+        subject, raw.data or b"", headers={"Kry-Replayed-From": f"{DLQ_STREAM}:{stream_seq}"}
+    )
     return str(subject)

@@ -27,7 +27,9 @@ logger = logging.getLogger("kunruyi.outbox")
 _outbox = table("outbox_events", column("id"), column("type"), column("subject"), column("envelope", JSONB))
 
 
-def build_event(source: str, payload: BaseModel, *, subject: str | None = None, event_id: str | None = None) -> CloudEvent:
+def build_event(
+    source: str, payload: BaseModel, *, subject: str | None = None, event_id: str | None = None
+) -> CloudEvent:
     kwargs: dict[str, Any] = {}
     if event_id:
         kwargs["id"] = event_id
@@ -133,12 +135,16 @@ class OutboxRelay:
             for seq, event_id, event_type, envelope in rows:
                 payload = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
                 try:
-                    await self.bus.js.publish(event_type, payload, headers={"Nats-Msg-Id": str(event_id)}, timeout=2.0)
+                    await self.bus.js.publish(
+                        event_type, payload, headers={"Nats-Msg-Id": str(event_id)}, timeout=2.0
+                    )
                 except Exception as exc:
                     error = exc
                     OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
                     await session.execute(
-                        text("UPDATE outbox_events SET attempts = attempts + 1, last_error = :e WHERE seq = :s"),
+                        text(
+                            "UPDATE outbox_events SET attempts = attempts + 1, last_error = :e WHERE seq = :s"
+                        ),
                         {"e": str(exc)[:500], "s": seq},
                     )
                     break

@@ -32,8 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         stopping = True
 
     signal.signal(signal.SIGTERM, on_signal)
-    infra = start_infra(data_dir, pg_port=int(os.environ.get("KRY_PG_PORT", "55432")),
-                        nats_port=int(os.environ.get("KRY_NATS_PORT", "54222")))
+    infra = start_infra(
+        data_dir,
+        pg_port=int(os.environ.get("KRY_PG_PORT", "55432")),
+        nats_port=int(os.environ.get("KRY_NATS_PORT", "54222")),
+    )
     platform = None
     try:
         print("migrating databases …", flush=True)
@@ -49,13 +52,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  API docs     {gw}/docs")
         for a in APPS:
             print(f"  {a.name:<12} http://127.0.0.1:{a.port}  (log: {log_dir / (a.name + '.log')})")
+        for emulator in platform.emulators:
+            print(f"  emulator     {emulator.spec.name:<10} {emulator.url}  (log: {emulator.log_path})")
         print(f"  PostgreSQL   {infra.database_admin_url}")
         print(f"  NATS         {infra.nats_url}")
         print(f"  data         {data_dir}\n\nCtrl-C stops everything.", flush=True)
         while not stopping:
             for running in platform.apps.values():
                 if running.process is not None and running.process.poll() is not None:
-                    print(f"{running.spec.name} exited ({running.process.returncode}); restarting", flush=True)
+                    print(
+                        f"{running.spec.name} exited ({running.process.returncode}); restarting", flush=True
+                    )
                     running.start()
             time.sleep(1)
     except KeyboardInterrupt:

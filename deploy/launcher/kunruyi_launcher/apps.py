@@ -28,3 +28,22 @@ APPS: list[AppSpec] = [
 
 SERVICES = [a for a in APPS if a.name != "gateway"]
 GATEWAY = next(a for a in APPS if a.name == "gateway")
+
+
+@dataclass(frozen=True)
+class EmulatorSpec:
+    """An external system we cannot reach, emulated by its own process in local runs and tests."""
+
+    name: str
+    module: str
+    port: int
+    # The env var (per app) that points the app's adapter at this emulator.
+    wired_into: tuple[tuple[str, str], ...]
+
+
+EMULATORS: list[EmulatorSpec] = [
+    EmulatorSpec("bank", "kunruyi_emulators.bank", 8101, (("disbursement", "KRY_DISBURSEMENT_BANK_URL"),)),
+    EmulatorSpec(
+        "yiqilaiban", "kunruyi_emulators.yiqilaiban", 8102, (("gateway", "KRY_GATEWAY_YIQILAIBAN_URL"),)
+    ),
+]

@@ -117,17 +117,45 @@ class PostgresServer:
             if self.system_user:
                 shutil.chown(self.pgdata, self.system_user, self.system_user)
             subprocess.run(
-                [str(_pg_bin() / "initdb"), "-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8",
-                 "--locale=C.UTF-8", "-U", PG_USER],
-                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, user=self.system_user,
+                [
+                    str(_pg_bin() / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "-U",
+                    PG_USER,
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                user=self.system_user,
             )
-        options = [f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}", "-c max_connections=300",
-                   "-c shared_buffers=256MB", "-c timezone=UTC"]
+        options = [
+            f"-h 127.0.0.1 -p {self.port} -k {self.pgdata}",
+            "-c max_connections=300",
+            "-c shared_buffers=256MB",
+            "-c timezone=UTC",
+        ]
         if self.fast_unsafe:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
-        cmd = [str(_pg_bin() / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.pgdata / "server.log"), "-w",
-               "-t", "60", "-o", " ".join(options), "start"]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, user=self.system_user)
+        cmd = [
+            str(_pg_bin() / "pg_ctl"),
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.pgdata / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            " ".join(options),
+            "start",
+        ]
+        subprocess.run(
+            cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, user=self.system_user
+        )
         wait_for_port("127.0.0.1", self.port)
         self.started_here = True
 
@@ -136,7 +164,10 @@ class PostgresServer:
             return
         subprocess.run(
             [str(_pg_bin() / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"],
-            check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, user=self.system_user,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            user=self.system_user,
         )
 
 
@@ -167,9 +198,23 @@ class NatsServer:
             self.monitor_port = free_port()
         log = open(self.data_dir / "nats.log", "ab")
         self.process = subprocess.Popen(
-            [nats_server_binary(), "-js", "-sd", str(self.data_dir / "jetstream"), "-a", "127.0.0.1",
-             "-p", str(self.port), "-m", str(self.monitor_port), "-n", f"kunruyi-{self.port}"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                nats_server_binary(),
+                "-js",
+                "-sd",
+                str(self.data_dir / "jetstream"),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-m",
+                str(self.monitor_port),
+                "-n",
+                f"kunruyi-{self.port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_for_port("127.0.0.1", self.port)
         self._wait_jetstream()

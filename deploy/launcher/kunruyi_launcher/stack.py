@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kunruyi_launcher.apps import APPS, SERVICES, AppSpec
+from kunruyi_launcher.apps import APPS, EMULATORS, SERVICES, AppSpec, EmulatorSpec
 from kunruyi_launcher.infra import (
     NatsServer,
     PostgresServer,
@@ -38,8 +39,14 @@ class Infra:
             self.postgres.stop()
 
 
-def start_infra(data_dir: Path, *, pg_port: int | None = None, nats_port: int | None = None,
-                fast_unsafe: bool = False, log: Callable[[str], None] = print) -> Infra:
+def start_infra(
+    data_dir: Path,
+    *,
+    pg_port: int | None = None,
+    nats_port: int | None = None,
+    fast_unsafe: bool = False,
+    log: Callable[[str], None] = print,
+) -> Infra:
     """Use configured servers if ``KRY_DATABASE_URL`` / ``KRY_NATS_URL`` are set, else start our own."""
     db_url = os.environ.get("KRY_DATABASE_URL")
     nats_url = os.environ.get("KRY_NATS_URL")
@@ -62,8 +69,13 @@ def start_infra(data_dir: Path, *, pg_port: int | None = None, nats_port: int | 
     return infra
 
 
-def app_env(app: AppSpec, infra: Infra, ports: dict[str, int], log_dir: Path | None,
-            extra: dict[str, str] | None = None) -> dict[str, str]:
+def app_env(
+    app: AppSpec,
+    infra: Infra,
+    ports: dict[str, int],
+    log_dir: Path | None,
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
     env = dict(os.environ)
     p = app.env_prefix
     env[f"{p}DATABASE_URL"] = with_database(infra.database_admin_url, app.database)
@@ -71,6 +83,10 @@ def app_env(app: AppSpec, infra: Infra, ports: dict[str, int], log_dir: Path | N
     env[f"{p}PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['gateway']}"
     if log_dir is not None:
         env[f"{p}LOG_FILE"] = str(log_dir / f"{app.name}.log")
+    for emulator in EMULATORS:
+        for app_name, var in emulator.wired_into:
+            if app_name == app.name and emulator.name in ports:
+                env[var] = f"http://127.0.0.1:{ports[emulator.name]}"
     if app.name == "gateway":
         for svc in SERVICES:
             env[f"KRY_GATEWAY_UPSTREAM_{svc.name.upper()}_URL"] = f"http://127.0.0.1:{ports[svc.name]}"
@@ -83,8 +99,17 @@ def migrate_all(infra: Infra, apps: Sequence[AppSpec] = APPS, *, recreate: bool 
     procs = []
     for app in apps:
         env = app_env(app, infra, {a.name: a.port for a in APPS}, None)
-        procs.append((app, subprocess.Popen([sys.executable, "-m", app.package, "migrate"], env=env,
-                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
+        procs.append(
+            (
+                app,
+                subprocess.Popen(
+                    [sys.executable, "-m", app.package, "migrate"],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                ),
+            )
+        )
     for app, proc in procs:
         out, _ = proc.communicate()
         if proc.returncode != 0:
@@ -98,7 +123,9 @@ def seed_all(infra: Infra, apps: Sequence[AppSpec] = APPS) -> None:
         env = app_env(app, infra, {a.name: a.port for a in APPS}, None)
         proc = subprocess.run([sys.executable, "-m", app.package, "seed"], env=env, capture_output=True)
         if proc.returncode != 0:
-            raise RuntimeError(f"seeding {app.name} failed:\n{(proc.stdout + proc.stderr).decode(errors='replace')}")
+            raise RuntimeError(
+                f"seeding {app.name} failed:\n{(proc.stdout + proc.stderr).decode(errors='replace')}"
+            )
 
 
 @dataclass
@@ -117,8 +144,20 @@ class RunningApp:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         out = open(self.log_path.with_suffix(".stdout"), "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", self.spec.package, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                self.spec.package,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
@@ -145,7 +184,9 @@ class RunningApp:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"{self.spec.name} exited with {self.process.returncode}; see {self.log_path}")
+                raise RuntimeError(
+                    f"{self.spec.name} exited with {self.process.returncode}; see {self.log_path}"
+                )
             if self.ready():
                 return
             time.sleep(0.1)
@@ -153,10 +194,78 @@ class RunningApp:
 
 
 @dataclass
+class RunningEmulator:
+    spec: EmulatorSpec
+    port: int
+    log_path: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        out = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.spec.module, "--port", str(self.port)],
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"emulator {self.spec.name} exited; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"emulator {self.spec.name} not ready; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def available_emulators() -> list[EmulatorSpec]:
+    return [e for e in EMULATORS if importlib.util.find_spec(e.module) is not None]
+
+
+def start_emulators(
+    log_dir: Path, ports: dict[str, int], extra_env: dict[str, str] | None = None
+) -> list[RunningEmulator]:
+    started = []
+    for spec in available_emulators():
+        env = dict(os.environ)
+        env["KRY_EMULATOR_GATEWAY_URL"] = f"http://127.0.0.1:{ports.get('gateway', 8000)}"
+        env["KRY_EMULATOR_DISBURSEMENT_URL"] = f"http://127.0.0.1:{ports.get('disbursement', 8003)}"
+        env.update(extra_env or {})
+        running = RunningEmulator(spec, ports[spec.name], log_dir / f"emulator-{spec.name}.log", env)
+        running.start()
+        started.append(running)
+    for running in started:
+        running.wait_ready()
+    return started
+
+
+@dataclass
 class Platform:
     infra: Infra
     log_dir: Path
     apps: dict[str, RunningApp] = field(default_factory=dict)
+    emulators: list[RunningEmulator] = field(default_factory=list)
 
     @property
     def gateway_url(self) -> str:
@@ -165,13 +274,22 @@ class Platform:
     def stop(self) -> None:
         for app in reversed(list(self.apps.values())):
             app.stop()
+        for emulator in self.emulators:
+            emulator.stop()
 
 
-def start_apps(infra: Infra, log_dir: Path, *, ports: dict[str, int] | None = None,
-               apps: Sequence[AppSpec] = APPS, extra_env: dict[str, str] | None = None,
-               timeout: float = 90.0) -> Platform:
-    ports = ports or {a.name: a.port for a in APPS}
+def start_apps(
+    infra: Infra,
+    log_dir: Path,
+    *,
+    ports: dict[str, int] | None = None,
+    apps: Sequence[AppSpec] = APPS,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 90.0,
+) -> Platform:
+    ports = ports or {**{a.name: a.port for a in APPS}, **{e.name: e.port for e in EMULATORS}}
     platform = Platform(infra, log_dir)
+    platform.emulators = start_emulators(log_dir, ports, extra_env)
     for spec in apps:
         env = app_env(spec, infra, ports, log_dir, extra_env)
         running = RunningApp(spec, ports[spec.name], env, log_dir / f"{spec.name}.log")

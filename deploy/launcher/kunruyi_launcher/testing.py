@@ -46,7 +46,9 @@ def principal_headers(principal: Principal, secret: str = DEV_INTERNAL_TOKEN_SEC
     return {INTERNAL_TOKEN_HEADER: mint_internal_token(principal, secret, ttl_s=3600)}
 
 
-def staff(*roles: str, department: str | None = None, subject: str = "officer-1", name: str = "测试员") -> Principal:
+def staff(
+    *roles: str, department: str | None = None, subject: str = "officer-1", name: str = "测试员"
+) -> Principal:
     return Principal(kind="staff", subject=subject, name=name, roles=list(roles), department=department)
 
 
@@ -55,7 +57,9 @@ def partner(*scopes: str, subject: str = "demo-partner") -> Principal:
 
 
 @asynccontextmanager
-async def api_client(app: FastAPI, session: AsyncSession, principal: Principal | None = None) -> AsyncIterator[httpx.AsyncClient]:
+async def api_client(
+    app: FastAPI, session: AsyncSession, principal: Principal | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     async def override() -> AsyncIterator[AsyncSession]:
         try:
             yield session
@@ -68,7 +72,9 @@ async def api_client(app: FastAPI, session: AsyncSession, principal: Principal |
     headers = principal_headers(principal, app.state.settings.internal_token_secret) if principal else {}
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as client:
             yield client
     finally:
         app.dependency_overrides.pop(get_db_session, None)
