@@ -1,10 +1,32 @@
-"""The talent service's tables. Each domain module adds its models to this metadata."""
+"""The talent service's tables: enterprises (一企一档), talent (人才画像), the service desk and talent housing."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
 
 from kunruyi_common.db import Base as CommonBase
 from kunruyi_common.db import new_metadata
 from kunruyi_common.events import event_tables
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
 
 
 class Base(CommonBase):
@@ -13,3 +35,282 @@ class Base(CommonBase):
 
 
 outbox_events, inbox_events = event_tables(Base.metadata)
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    uscc: Mapped[str] = mapped_column(String(18), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    district: Mapped[str] = mapped_column(String(40), nullable=False)
+    industry_chain: Mapped[str | None] = mapped_column(String(40))
+    founded_on: Mapped[date | None] = mapped_column(Date)
+    employees: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    invention_patents: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    platforms: Mapped[list[str]] = mapped_column(
+        ARRAY(String(40)), nullable=False, server_default=text("'{}'")
+    )
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint("employees >= 0", name="employees_non_negative"),
+        CheckConstraint("invention_patents >= 0", name="patents_non_negative"),
+        Index("ix_enterprises_district_chain", "district", "industry_chain"),
+    )
+
+
+class EnterpriseFigures(Base):
+    __tablename__ = "enterprise_figures"
+
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("enterprises.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    revenue_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    rd_expense_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tax_paid_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    high_tech_revenue_ratio: Mapped[float] = mapped_column(Float, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class EnterpriseQualification(Base):
+    __tablename__ = "enterprise_qualifications"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("enterprises.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    level: Mapped[str | None] = mapped_column(String(20))
+    certificate_number: Mapped[str | None] = mapped_column(String(80))
+    granted_on: Mapped[date] = mapped_column(Date, nullable=False)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (UniqueConstraint("enterprise_id", "kind"),)
+
+
+class EnterpriseContact(Base):
+    __tablename__ = "enterprise_contacts"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("enterprises.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(60), nullable=False)
+    role: Mapped[str | None] = mapped_column(String(60))
+    phone_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    phone_masked: Mapped[str] = mapped_column(String(20), nullable=False)
+
+
+class Talent(Base):
+    __tablename__ = "talents"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(60), nullable=False)
+    id_number_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    id_number_index: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    id_number_masked: Mapped[str] = mapped_column(String(18), nullable=False)
+    birth_date: Mapped[date] = mapped_column(Date, nullable=False)
+    gender: Mapped[str] = mapped_column(String(6), nullable=False)
+    phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(20))
+    education: Mapped[str] = mapped_column(String(10), nullable=False, server_default="other")
+    school: Mapped[str | None] = mapped_column(String(120))
+    overseas: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    title: Mapped[str | None] = mapped_column(String(40))
+    skill_level: Mapped[str | None] = mapped_column(String(40))
+    programs: Mapped[list[dict[str, object]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'")
+    )
+    talent_class: Mapped[str | None] = mapped_column(String(1))
+    employer_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("enterprises.id"), index=True
+    )
+    arrival_date: Mapped[date | None] = mapped_column(Date)
+    annual_salary_fen: Mapped[int | None] = mapped_column(BigInteger)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), nullable=False, server_default=text("'{}'"))
+    expertise: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    fields: Mapped[list[str]] = mapped_column(ARRAY(String(60)), nullable=False, server_default=text("'{}'"))
+    is_expert: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class TalentHistory(Base):
+    """Who changed what and when; personal fields are recorded as changed, never with their values."""
+
+    __tablename__ = "talent_history"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    talent_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("talents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    actor: Mapped[str] = mapped_column(String(120), nullable=False)
+    action: Mapped[str] = mapped_column(String(20), nullable=False)
+    changes: Mapped[dict[str, object]] = mapped_column(JSONB, nullable=False)
+    at: Mapped[datetime] = _created()
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    ticket_number: Mapped[str] = mapped_column(String(24), nullable=False, unique=True)
+    access_secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    type: Mapped[str] = mapped_column(String(20), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    channel: Mapped[str] = mapped_column(String(20), nullable=False)
+    requester_kind: Mapped[str] = mapped_column(String(12), nullable=False)
+    requester_name: Mapped[str | None] = mapped_column(String(60))
+    requester_phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    requester_phone_masked: Mapped[str | None] = mapped_column(String(20))
+    talent_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("talents.id"), index=True
+    )
+    enterprise_uscc: Mapped[str | None] = mapped_column(String(18), index=True)
+    service_code: Mapped[str | None] = mapped_column(String(60))
+    department: Mapped[str] = mapped_column(String(40), nullable=False)
+    officer: Mapped[str] = mapped_column(String(60), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    reply: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
+    deadline: Mapped[date] = mapped_column(Date, nullable=False)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),
+        Index("ix_tickets_department_status", "department", "status"),
+        Index(
+            "ix_tickets_open_deadline",
+            "deadline",
+            postgresql_where=text("replied_at IS NULL AND overdue_at IS NULL"),
+        ),
+    )
+
+
+class TicketTransition(Base):
+    __tablename__ = "ticket_transitions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    actor: Mapped[str] = mapped_column(String(120), nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class HousingProject(Base):
+    __tablename__ = "housing_projects"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    code: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    district: Mapped[str] = mapped_column(String(40), nullable=False)
+    address: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
+    eligible_classes: Mapped[list[str]] = mapped_column(ARRAY(String(1)), nullable=False)
+    monthly_rent_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class HousingUnit(Base):
+    __tablename__ = "housing_units"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("housing_projects.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    unit_number: Mapped[str] = mapped_column(String(40), nullable=False)
+    layout: Mapped[str] = mapped_column(String(40), nullable=False, server_default="")
+    area_m2: Mapped[float] = mapped_column(Float, nullable=False, server_default=text("0"))
+    # occupied | available | offered
+    status: Mapped[str] = mapped_column(String(12), nullable=False, server_default="available")
+    occupant_talent_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("talents.id"))
+
+    __table_args__ = (UniqueConstraint("project_id", "unit_number"),)
+
+
+class HousingApplication(Base):
+    __tablename__ = "housing_applications"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    talent_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("talents.id"), nullable=False)
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("housing_projects.id"), nullable=False
+    )
+    talent_class: Mapped[str] = mapped_column(String(1), nullable=False)
+    score: Mapped[int] = mapped_column(Integer, nullable=False)
+    # waiting | offered | housed | withdrawn
+    status: Mapped[str] = mapped_column(String(12), nullable=False)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    declines: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default=text("0"))
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (
+        # One live application per talent; a finished one (housed/withdrawn) does not block a new one.
+        Index(
+            "uq_housing_applications_live_talent",
+            "talent_id",
+            unique=True,
+            postgresql_where=text("status IN ('waiting', 'offered')"),
+        ),
+        Index("ix_housing_applications_queue", "project_id", "status", "score", "queued_at"),
+    )
+
+
+class HousingOffer(Base):
+    __tablename__ = "housing_offers"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("housing_applications.id"), nullable=False, index=True
+    )
+    unit_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("housing_units.id"), nullable=False
+    )
+    # pending | accepted | declined | lapsed
+    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    offered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # The database itself refuses a unit offered twice or an applicant holding two offers at once.
+        Index(
+            "uq_housing_offers_pending_unit",
+            "unit_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "uq_housing_offers_pending_application",
+            "application_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )

@@ -1,6 +1,21 @@
 from __future__ import annotations
 
+from datetime import date
+
 from kunruyi_common.settings import ServiceSettings, service_config
+from pydantic import Field
+
+# Officers on duty per department (专人). Tickets go to the least-loaded one; deployments override this list.
+DEFAULT_OFFICERS: dict[str, list[str]] = {
+    "公安局": ["王警官", "李警官"],
+    "教育局": ["陈老师", "周老师"],
+    "卫健委": ["吴医生", "郑医生"],
+    "人社局": ["孙科长", "钱科长"],
+    "住建局": ["冯科长", "褚科长"],
+    "行政审批局": ["蒋科长", "沈科长"],
+    "人才办": ["韩主任", "杨主任", "朱专员"],
+    "金融监管局": ["秦科长", "尤科长"],
+}
 
 
 class Settings(ServiceSettings):
@@ -8,6 +23,13 @@ class Settings(ServiceSettings):
 
     service_name: str = "talent"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kunruyi_talent"
+    department_officers: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_OFFICERS))
+    # Public holidays that are not working days, and weekend days that are (调休). ISO dates.
+    holidays: list[date] = Field(default_factory=list)
+    makeup_workdays: list[date] = Field(default_factory=list)
+    overdue_scan_interval_s: float = 300.0
+    housing_offer_days: int = 7
+    import_max_bytes: int = 20 * 1024 * 1024
 
 
 def get_settings() -> Settings:

@@ -1,0 +1,363 @@
+"""一企一档: registering and updating enterprise files, their yearly figures and qualifications, and the profile
+the other services receive in events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from kunruyi_common.crypto import mask_phone
+from kunruyi_common.errors import Conflict, NotFound, Unprocessable
+from kunruyi_common.events import add_event
+from kunruyi_common.validators import InvalidIdentifier, normalize_cn_mobile, parse_uscc
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_talent.enterprise import ladder
+from kunruyi_talent.enterprise.reference import (
+    DISTRICTS,
+    INDUSTRY_CHAINS,
+    PLATFORMS,
+    QUALIFICATIONS,
+    normalize_chain,
+)
+from kunruyi_talent.enterprise.schemas import (
+    ContactIn,
+    EnterpriseCreate,
+    EnterpriseUpdate,
+    FiguresIn,
+    QualificationIn,
+)
+from kunruyi_talent.events import EnterpriseProfile, EnterpriseRegistered, EnterpriseUpdated
+from kunruyi_talent.models import Enterprise, EnterpriseContact, EnterpriseFigures, EnterpriseQualification
+from kunruyi_talent.pii import PersonalData
+
+SOURCE = "talent"
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def validate_uscc(value: str, field: str = "uscc") -> str:
+    try:
+        return parse_uscc(value).code
+    except InvalidIdentifier as exc:
+        raise Unprocessable(exc.message, field=field, code="invalid_uscc", part=exc.part) from None
+
+
+def validate_district(value: str, field: str = "district") -> str:
+    value = value.strip()
+    if value not in DISTRICTS:
+        raise Unprocessable(
+            f"区镇“{value}”不在昆山区镇列表中（{'、'.join(DISTRICTS)}）", field=field, code="unknown_district"
+        )
+    return value
+
+
+def validate_chain(value: str | None, field: str = "industry_chain") -> str | None:
+    chain = normalize_chain(value)
+    if chain is not None and chain not in INDUSTRY_CHAINS:
+        raise Unprocessable(
+            f"产业链“{chain}”不在“2+6+X”产业链目录中", field=field, code="unknown_industry_chain"
+        )
+    return chain
+
+
+def validate_platforms(values: Sequence[str], field: str = "platforms") -> list[str]:
+    unknown = [v for v in values if v not in PLATFORMS]
+    if unknown:
+        raise Unprocessable(
+            f"未知的平台类型：{'、'.join(unknown)}（可选 {'、'.join(PLATFORMS)}）",
+            field=field,
+            code="unknown_platform",
+        )
+    return sorted(set(values))
+
+
+def validate_phone(value: str, field: str) -> str:
+    try:
+        return normalize_cn_mobile(value)
+    except InvalidIdentifier as exc:
+        raise Unprocessable(exc.message, field=field, code="invalid_phone") from None
+
+
+@dataclass
+class EnterpriseBundle:
+    enterprise: Enterprise
+    figures: list[EnterpriseFigures]
+    qualifications: list[EnterpriseQualification]
+    contacts: list[EnterpriseContact]
+
+    def valid_qualifications(self, on: date) -> list[EnterpriseQualification]:
+        return [
+            q
+            for q in self.qualifications
+            if q.granted_on <= on and (q.expires_on is None or q.expires_on >= on)
+        ]
+
+    def growth(self, on: date) -> ladder.Growth:
+        latest = self.figures[-1] if self.figures else None
+        previous = next((f for f in self.figures if latest and f.year == latest.year - 1), None)
+        return ladder.evaluate(
+            ladder.Facts(
+                founded_on=self.enterprise.founded_on,
+                employees=self.enterprise.employees,
+                invention_patents=self.enterprise.invention_patents,
+                revenue_fen=latest.revenue_fen if latest else None,
+                previous_revenue_fen=previous.revenue_fen if previous else None,
+                rd_expense_fen=latest.rd_expense_fen if latest else None,
+                tax_paid_fen=latest.tax_paid_fen if latest else None,
+                high_tech_revenue_ratio=latest.high_tech_revenue_ratio if latest else None,
+                qualifications=frozenset(q.kind for q in self.valid_qualifications(on)),
+                today=on,
+            )
+        )
+
+    def profile(self, on: date) -> dict[str, Any]:
+        e = self.enterprise
+        latest = self.figures[-1] if self.figures else None
+        valid = self.valid_qualifications(on)
+        founded_years = 0
+        if e.founded_on is not None:
+            founded_years = max(
+                on.year - e.founded_on.year - ((on.month, on.day) < (e.founded_on.month, e.founded_on.day)), 0
+            )
+        return {
+            "uscc": e.uscc,
+            "name": e.name,
+            "district": e.district,
+            "industry_chain": e.industry_chain,
+            "founded_on": e.founded_on,
+            "founded_years": founded_years,
+            "employees": e.employees,
+            "fiscal_year": latest.year if latest else None,
+            "revenue_fen": latest.revenue_fen if latest else 0,
+            "rd_expense_fen": latest.rd_expense_fen if latest else 0,
+            "tax_paid_fen": latest.tax_paid_fen if latest else 0,
+            "rd_ratio": ladder.rd_ratio(latest.rd_expense_fen, latest.revenue_fen) if latest else 0.0,
+            "high_tech_revenue_ratio": latest.high_tech_revenue_ratio if latest else 0.0,
+            "qualifications": sorted(q.kind for q in valid),
+            "new_qualifications": sorted(q.kind for q in valid if q.granted_on.year == on.year),
+            "invention_patents": e.invention_patents,
+            "platforms": list(e.platforms),
+            "growth_stage": self.growth(on).stage,
+        }
+
+
+async def load_bundle(session: AsyncSession, enterprise: Enterprise) -> EnterpriseBundle:
+    figures = (
+        await session.scalars(
+            select(EnterpriseFigures)
+            .where(EnterpriseFigures.enterprise_id == enterprise.id)
+            .order_by(EnterpriseFigures.year)
+        )
+    ).all()
+    quals = (
+        await session.scalars(
+            select(EnterpriseQualification)
+            .where(EnterpriseQualification.enterprise_id == enterprise.id)
+            .order_by(EnterpriseQualification.granted_on)
+        )
+    ).all()
+    contacts = (
+        await session.scalars(
+            select(EnterpriseContact)
+            .where(EnterpriseContact.enterprise_id == enterprise.id)
+            .order_by(EnterpriseContact.name)
+        )
+    ).all()
+    return EnterpriseBundle(enterprise, list(figures), list(quals), list(contacts))
+
+
+async def find_by_uscc(session: AsyncSession, uscc: str) -> Enterprise | None:
+    return await session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+
+
+async def get_by_uscc(session: AsyncSession, uscc: str, *, for_update: bool = False) -> Enterprise:
+    code = validate_uscc(uscc, "path.uscc")
+    stmt = select(Enterprise).where(Enterprise.uscc == code)
+    if for_update:
+        stmt = stmt.with_for_update()
+    enterprise = await session.scalar(stmt)
+    if enterprise is None:
+        raise NotFound(f"没有统一社会信用代码为 {code} 的企业档案", code="enterprise_not_found")
+    return enterprise
+
+
+async def publish(session: AsyncSession, enterprise: Enterprise, *, registered: bool) -> EnterpriseBundle:
+    bundle = await load_bundle(session, enterprise)
+    model: type[EnterpriseProfile] = EnterpriseRegistered if registered else EnterpriseUpdated
+    await add_event(session, SOURCE, model(**bundle.profile(today())), subject=enterprise.uscc)
+    return bundle
+
+
+def _contact_rows(
+    pii: PersonalData, enterprise_id: uuid.UUID, contacts: Sequence[ContactIn]
+) -> list[EnterpriseContact]:
+    rows = []
+    for i, c in enumerate(contacts):
+        phone = validate_phone(c.phone, f"contacts.{i}.phone")
+        rows.append(
+            EnterpriseContact(
+                enterprise_id=enterprise_id,
+                name=c.name.strip(),
+                role=c.role,
+                phone_encrypted=pii.encrypt(phone, "enterprise_contacts.phone"),
+                phone_masked=mask_phone(phone),
+            )
+        )
+    return rows
+
+
+async def register(session: AsyncSession, pii: PersonalData, data: EnterpriseCreate) -> EnterpriseBundle:
+    uscc = validate_uscc(data.uscc)
+    district = validate_district(data.district)
+    chain = validate_chain(data.industry_chain)
+    platforms = validate_platforms(data.platforms)
+    new_id = uuid.uuid4()
+    contacts = _contact_rows(pii, new_id, data.contacts)  # validate before writing anything
+    # ON CONFLICT keeps a concurrent duplicate a 409 instead of a unique-violation 500.
+    inserted = await session.scalar(
+        insert(Enterprise)
+        .values(
+            id=new_id,
+            uscc=uscc,
+            name=data.name.strip(),
+            district=district,
+            industry_chain=chain,
+            founded_on=data.founded_on,
+            employees=data.employees,
+            invention_patents=data.invention_patents,
+            platforms=platforms,
+        )
+        .on_conflict_do_nothing(index_elements=["uscc"])
+        .returning(Enterprise.id)
+    )
+    if inserted is None:
+        existing = await find_by_uscc(session, uscc)
+        raise Conflict(
+            f"统一社会信用代码 {uscc} 已建档",
+            code="enterprise_exists",
+            existing_id=str(existing.id) if existing else None,
+            field="uscc",
+        )
+    session.add_all(contacts)
+    await session.flush()
+    enterprise = await session.get_one(Enterprise, new_id)
+    return await publish(session, enterprise, registered=True)
+
+
+def _apply_update(
+    pii: PersonalData, enterprise: Enterprise, data: EnterpriseUpdate
+) -> tuple[bool, list[EnterpriseContact] | None]:
+    fields = data.model_fields_set
+    changed = False
+
+    def setv(name: str, value: Any) -> None:
+        nonlocal changed
+        if getattr(enterprise, name) != value:
+            setattr(enterprise, name, value)
+            changed = True
+
+    if "name" in fields and data.name is not None:
+        setv("name", data.name.strip())
+    if "district" in fields and data.district is not None:
+        setv("district", validate_district(data.district))
+    if "industry_chain" in fields:
+        setv("industry_chain", validate_chain(data.industry_chain))
+    if "founded_on" in fields:
+        setv("founded_on", data.founded_on)
+    if "employees" in fields and data.employees is not None:
+        setv("employees", data.employees)
+    if "invention_patents" in fields and data.invention_patents is not None:
+        setv("invention_patents", data.invention_patents)
+    if "platforms" in fields and data.platforms is not None:
+        setv("platforms", validate_platforms(data.platforms))
+    contacts = None
+    if "contacts" in fields and data.contacts is not None:
+        contacts = _contact_rows(pii, enterprise.id, data.contacts)
+    return changed, contacts
+
+
+async def update(
+    session: AsyncSession, pii: PersonalData, enterprise: Enterprise, data: EnterpriseUpdate
+) -> tuple[EnterpriseBundle, bool]:
+    changed, contacts = _apply_update(pii, enterprise, data)
+    if contacts is not None:
+        old = (
+            await session.scalars(
+                select(EnterpriseContact).where(EnterpriseContact.enterprise_id == enterprise.id)
+            )
+        ).all()
+        for row in old:
+            await session.delete(row)
+        for row in contacts:
+            session.add(row)
+        changed = True
+    if not changed:
+        return await load_bundle(session, enterprise), False
+    enterprise.updated_at = datetime.now(UTC)
+    await session.flush()
+    return await publish(session, enterprise, registered=False), True
+
+
+async def put_figures(
+    session: AsyncSession, enterprise: Enterprise, year: int, data: FiguresIn
+) -> EnterpriseBundle:
+    if not 1990 <= year <= today().year:
+        raise Unprocessable(f"年度 {year} 无效", field="path.year", code="invalid_year")
+    if data.rd_expense_fen > data.revenue_fen and data.revenue_fen > 0:
+        raise Unprocessable("研发费用不能大于营业收入", field="rd_expense_fen", code="rd_exceeds_revenue")
+    stmt = insert(EnterpriseFigures).values(enterprise_id=enterprise.id, year=year, **data.model_dump())
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["enterprise_id", "year"],
+            set_={**data.model_dump(), "updated_at": func.now()},
+        )
+    )
+    enterprise.updated_at = datetime.now(UTC)
+    await session.flush()
+    return await publish(session, enterprise, registered=False)
+
+
+async def add_qualification(
+    session: AsyncSession, enterprise: Enterprise, data: QualificationIn
+) -> EnterpriseBundle:
+    if data.expires_on is not None and data.expires_on < data.granted_on:
+        raise Unprocessable("有效期截止日不能早于认定日期", field="expires_on", code="invalid_expiry")
+    existing = await session.scalar(
+        select(EnterpriseQualification).where(
+            EnterpriseQualification.enterprise_id == enterprise.id, EnterpriseQualification.kind == data.kind
+        )
+    )
+    if existing is not None:
+        raise Conflict(
+            f"该企业已登记“{QUALIFICATIONS[data.kind]}”资质，如需更新请先删除",
+            code="qualification_exists",
+            existing_id=str(existing.id),
+        )
+    session.add(EnterpriseQualification(enterprise_id=enterprise.id, **data.model_dump()))
+    enterprise.updated_at = datetime.now(UTC)
+    await session.flush()
+    return await publish(session, enterprise, registered=False)
+
+
+async def remove_qualification(session: AsyncSession, enterprise: Enterprise, kind: str) -> EnterpriseBundle:
+    existing = await session.scalar(
+        select(EnterpriseQualification).where(
+            EnterpriseQualification.enterprise_id == enterprise.id, EnterpriseQualification.kind == kind
+        )
+    )
+    if existing is None:
+        raise NotFound(
+            f"该企业没有“{QUALIFICATIONS.get(kind, kind)}”资质记录", code="qualification_not_found"
+        )
+    await session.delete(existing)
+    enterprise.updated_at = datetime.now(UTC)
+    await session.flush()
+    return await publish(session, enterprise, registered=False)

@@ -1,0 +1,157 @@
+"""Events svc-talent publishes. The data fields follow docs/contracts.md exactly; none carries a raw ID number
+or phone — a talent is named by its pseudonymous ``talent_id``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from kunruyi_common.events import event_type
+from pydantic import BaseModel
+
+
+class EnterpriseProfile(BaseModel):
+    uscc: str
+    name: str
+    district: str
+    industry_chain: str | None
+    founded_on: date | None
+    founded_years: int
+    employees: int
+    fiscal_year: int | None
+    revenue_fen: int
+    rd_expense_fen: int
+    tax_paid_fen: int
+    rd_ratio: float
+    high_tech_revenue_ratio: float
+    qualifications: list[str]
+    new_qualifications: list[str]
+    invention_patents: int
+    platforms: list[str]
+    growth_stage: str
+
+
+@event_type("kunruyi.talent.enterprise.registered", description="一家企业建档（一企一档）")
+class EnterpriseRegistered(EnterpriseProfile):
+    pass
+
+
+@event_type("kunruyi.talent.enterprise.updated", description="企业档案变更（基本信息、年度数据或资质）")
+class EnterpriseUpdated(EnterpriseProfile):
+    pass
+
+
+class PersonProfile(BaseModel):
+    talent_id: str
+    name: str
+    gender: Literal["male", "female"]
+    age: int
+    education: Literal["bachelor", "master", "doctor", "other"]
+    overseas: bool
+    title: str | None
+    skill_level: str | None
+    talent_programs: list[str]
+    talent_class: Literal["A", "B", "C", "D", "E"] | None
+    employer_uscc: str | None
+    employer_qualifications: list[str]
+    years_in_kunshan: int
+    annual_salary_fen: int | None
+    expertise: str
+    fields: list[str]
+    industry_chain: str | None
+    is_expert: bool
+
+
+@event_type("kunruyi.talent.person.registered", description="人才建档（人才画像），不含身份证号与手机号")
+class PersonRegistered(PersonProfile):
+    pass
+
+
+@event_type("kunruyi.talent.person.updated", description="人才画像变更，不含身份证号与手机号")
+class PersonUpdated(PersonProfile):
+    pass
+
+
+class TicketFacts(BaseModel):
+    ticket_number: str
+    type: str
+    channel: str
+    department: str
+    officer: str
+    status: str
+    enterprise_uscc: str | None
+    service_code: str | None
+
+
+@event_type("kunruyi.talent.ticket.submitted", description="诉求工单已提交并分派到部门和专人")
+class TicketSubmitted(TicketFacts):
+    pass
+
+
+@event_type("kunruyi.talent.ticket.replied", description="诉求工单已答复")
+class TicketReplied(TicketFacts):
+    pass
+
+
+@event_type("kunruyi.talent.ticket.resolved", description="诉求工单已解决")
+class TicketResolved(TicketFacts):
+    pass
+
+
+@event_type("kunruyi.talent.ticket.overdue", description="诉求工单超过办理时限仍未答复")
+class TicketOverdue(TicketFacts):
+    pass
+
+
+class HousingStep(BaseModel):
+    application_id: str
+    talent_id: str
+    project_code: str
+    status: str
+    score: int
+    unit_id: str | None = None
+    unit_number: str | None = None
+    offer_id: str | None = None
+    expires_at: datetime | None = None
+
+
+@event_type("kunruyi.talent.housing_application.queued", description="人才租赁住房申请进入轮候库")
+class HousingApplicationQueued(HousingStep):
+    pass
+
+
+@event_type("kunruyi.talent.housing_offer.made", description="房源空出，向轮候第一位发出配租通知")
+class HousingOfferMade(HousingStep):
+    pass
+
+
+@event_type("kunruyi.talent.housing_offer.accepted", description="申请人接受配租")
+class HousingOfferAccepted(HousingStep):
+    pass
+
+
+@event_type("kunruyi.talent.housing_offer.declined", description="申请人放弃配租")
+class HousingOfferDeclined(HousingStep):
+    pass
+
+
+@event_type("kunruyi.talent.housing_offer.lapsed", description="配租通知逾期未答复而失效")
+class HousingOfferLapsed(HousingStep):
+    pass
+
+
+__all__ = [
+    "EnterpriseRegistered",
+    "EnterpriseUpdated",
+    "HousingApplicationQueued",
+    "HousingOfferAccepted",
+    "HousingOfferDeclined",
+    "HousingOfferLapsed",
+    "HousingOfferMade",
+    "PersonRegistered",
+    "PersonUpdated",
+    "TicketOverdue",
+    "TicketReplied",
+    "TicketResolved",
+    "TicketSubmitted",
+]

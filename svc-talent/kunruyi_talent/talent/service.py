@@ -1,0 +1,273 @@
+"""人才画像: registering talent with their personal data encrypted, deriving class, age and gender, keeping a
+history of every change, and publishing the pseudonymous profile."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from kunruyi_common.crypto import mask_phone, mask_resident_id
+from kunruyi_common.errors import Conflict, NotFound, Unprocessable
+from kunruyi_common.events import add_event
+from kunruyi_common.validators import InvalidIdentifier, ResidentId, parse_resident_id
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_talent.enterprise import service as enterprise_service
+from kunruyi_talent.events import PersonProfile, PersonRegistered, PersonUpdated
+from kunruyi_talent.models import Enterprise, Talent, TalentHistory
+from kunruyi_talent.pii import ID_NUMBER_PURPOSE, PHONE_PURPOSE, PersonalData
+from kunruyi_talent.talent.classification import classify
+from kunruyi_talent.talent.schemas import TalentCreate, TalentUpdate
+
+SOURCE = "talent"
+ID_COLUMN = "talents.id_number"
+PHONE_COLUMN = "talents.phone"
+# Fields whose values never enter the history: only the fact that they changed.
+PERSONAL_FIELDS = {"phone"}
+
+
+def validate_id_number(value: str, field: str = "id_number") -> ResidentId:
+    try:
+        return parse_resident_id(value)
+    except InvalidIdentifier as exc:
+        raise Unprocessable(exc.message, field=field, code="invalid_id_number", part=exc.part) from None
+
+
+def age_on(birth_date: date, on: date) -> int:
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+async def resolve_employer(
+    session: AsyncSession, uscc: str | None, field: str = "employer_uscc"
+) -> Enterprise | None:
+    if uscc is None or not uscc.strip():
+        return None
+    code = enterprise_service.validate_uscc(uscc, field)
+    employer = await enterprise_service.find_by_uscc(session, code)
+    if employer is None:
+        raise Unprocessable(
+            f"工作单位 {code} 尚未在一企一档中建档，请先登记企业", field=field, code="unknown_employer"
+        )
+    return employer
+
+
+async def find_by_id_number(session: AsyncSession, pii: PersonalData, id_number: str) -> Talent | None:
+    rid = validate_id_number(id_number, "query.id_number")
+    index = pii.index(rid.number, ID_NUMBER_PURPOSE)
+    return await session.scalar(select(Talent).where(Talent.id_number_index == index))
+
+
+async def get(session: AsyncSession, talent_id: uuid.UUID, *, for_update: bool = False) -> Talent:
+    stmt = select(Talent).where(Talent.id == talent_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    talent = await session.scalar(stmt)
+    if talent is None:
+        raise NotFound("人才档案不存在", code="talent_not_found")
+    return talent
+
+
+async def profile(session: AsyncSession, talent: Talent, on: date | None = None) -> dict[str, Any]:
+    on = on or enterprise_service.today()
+    employer_uscc = None
+    employer_quals: list[str] = []
+    chain = None
+    if talent.employer_id is not None:
+        employer = await session.get_one(Enterprise, talent.employer_id)
+        bundle = await enterprise_service.load_bundle(session, employer)
+        employer_uscc = employer.uscc
+        employer_quals = sorted(q.kind for q in bundle.valid_qualifications(on))
+        chain = employer.industry_chain
+    years = age_on(talent.arrival_date, on) if talent.arrival_date else 0
+    return {
+        "talent_id": str(talent.id),
+        "name": talent.name,
+        "gender": talent.gender,
+        "age": age_on(talent.birth_date, on),
+        "education": talent.education,
+        "overseas": talent.overseas,
+        "title": talent.title,
+        "skill_level": talent.skill_level,
+        "talent_programs": [str(p.get("name")) for p in talent.programs],
+        "talent_class": talent.talent_class,
+        "employer_uscc": employer_uscc,
+        "employer_qualifications": employer_quals,
+        "years_in_kunshan": max(years, 0),
+        "annual_salary_fen": talent.annual_salary_fen,
+        "expertise": talent.expertise,
+        "fields": list(talent.fields),
+        "industry_chain": chain,
+        "is_expert": talent.is_expert,
+    }
+
+
+async def _publish(session: AsyncSession, talent: Talent, *, registered: bool) -> None:
+    model: type[PersonProfile] = PersonRegistered if registered else PersonUpdated
+    await add_event(session, SOURCE, model(**await profile(session, talent)), subject=str(talent.id))
+
+
+def _classify(t: Talent) -> str | None:
+    return classify(
+        education=t.education,
+        overseas=t.overseas,
+        title=t.title,
+        skill_level=t.skill_level,
+        programs=t.programs,
+    )
+
+
+async def register(session: AsyncSession, pii: PersonalData, data: TalentCreate, actor: str) -> Talent:
+    rid = validate_id_number(data.id_number)
+    phone = enterprise_service.validate_phone(data.phone, "phone") if data.phone else None
+    employer = await resolve_employer(session, data.employer_uscc)
+    index = pii.index(rid.number, ID_NUMBER_PURPOSE)
+    talent_id = uuid.uuid4()
+    values: dict[str, Any] = {
+        "id": talent_id,
+        "name": data.name.strip(),
+        "id_number_encrypted": pii.encrypt(rid.number, ID_COLUMN),
+        "id_number_index": index,
+        "id_number_masked": mask_resident_id(rid.number),
+        "birth_date": rid.birth_date,
+        "gender": rid.gender,
+        "phone_encrypted": pii.encrypt(phone, PHONE_COLUMN) if phone else None,
+        "phone_index": pii.index(phone, PHONE_PURPOSE) if phone else None,
+        "phone_masked": mask_phone(phone) if phone else None,
+        "education": data.education,
+        "school": data.school,
+        "overseas": data.overseas,
+        "title": data.title,
+        "skill_level": data.skill_level,
+        "programs": [p.model_dump() for p in data.programs],
+        "employer_id": employer.id if employer else None,
+        "arrival_date": data.arrival_date,
+        "annual_salary_fen": data.annual_salary_fen,
+        "tags": sorted(set(data.tags)),
+        "expertise": data.expertise,
+        "fields": list(dict.fromkeys(data.fields)),
+        "is_expert": data.is_expert,
+    }
+    values["talent_class"] = classify(
+        education=data.education,
+        overseas=data.overseas,
+        title=data.title,
+        skill_level=data.skill_level,
+        programs=values["programs"],
+    )
+    inserted = await session.scalar(
+        insert(Talent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["id_number_index"])
+        .returning(Talent.id)
+    )
+    if inserted is None:
+        existing = await session.scalar(select(Talent.id).where(Talent.id_number_index == index))
+        raise Conflict(
+            "该身份证号已建档",
+            code="talent_exists",
+            field="id_number",
+            existing_id=str(existing) if existing else None,
+        )
+    talent = await session.get_one(Talent, talent_id)
+    changes = {
+        k: {"to": _jsonable(v)} for k, v in values.items() if k in _TRACKED and v not in (None, [], "")
+    }
+    changes.update({"id_number": {"changed": True}})
+    if phone:
+        changes["phone"] = {"changed": True}
+    session.add(TalentHistory(talent_id=talent_id, actor=actor, action="registered", changes=changes))
+    await session.flush()
+    await _publish(session, talent, registered=True)
+    return talent
+
+
+_TRACKED = (
+    "name",
+    "education",
+    "school",
+    "overseas",
+    "title",
+    "skill_level",
+    "programs",
+    "talent_class",
+    "employer_id",
+    "arrival_date",
+    "annual_salary_fen",
+    "tags",
+    "expertise",
+    "fields",
+    "is_expert",
+)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date | datetime | uuid.UUID):
+        return str(value)
+    return value
+
+
+async def update(
+    session: AsyncSession, pii: PersonalData, talent: Talent, data: TalentUpdate, actor: str
+) -> tuple[Talent, bool]:
+    fields = data.model_fields_set
+    new: dict[str, Any] = {}
+    for name in _TRACKED:
+        if name in fields and name not in {"employer_id", "talent_class"}:
+            value = getattr(data, name)
+            if value is None and name in {
+                "name",
+                "education",
+                "overseas",
+                "tags",
+                "expertise",
+                "fields",
+                "is_expert",
+                "programs",
+            }:
+                continue
+            if name == "programs":
+                value = [p.model_dump() for p in data.programs or []]
+            elif name == "tags":
+                value = sorted(set(value))
+            new[name] = value
+    if "employer_uscc" in fields:
+        employer = await resolve_employer(session, data.employer_uscc)
+        new["employer_id"] = employer.id if employer else None
+    changes: dict[str, Any] = {}
+    if "phone" in fields:
+        phone = enterprise_service.validate_phone(data.phone, "phone") if data.phone else None
+        current = pii.decrypt(talent.phone_encrypted, PHONE_COLUMN) if talent.phone_encrypted else None
+        if phone != current:
+            talent.phone_encrypted = pii.encrypt(phone, PHONE_COLUMN) if phone else None
+            talent.phone_index = pii.index(phone, PHONE_PURPOSE) if phone else None
+            talent.phone_masked = mask_phone(phone) if phone else None
+            changes["phone"] = {"changed": True}
+    for name, value in new.items():
+        old = getattr(talent, name)
+        if old != value:
+            changes[name] = {"from": _jsonable(old), "to": _jsonable(value)}
+            setattr(talent, name, value)
+    new_class = _classify(talent)
+    if new_class != talent.talent_class:
+        changes["talent_class"] = {"from": talent.talent_class, "to": new_class}
+        talent.talent_class = new_class
+    if not changes:
+        return talent, False
+    talent.updated_at = datetime.now(UTC)
+    session.add(TalentHistory(talent_id=talent.id, actor=actor, action="updated", changes=changes))
+    await session.flush()
+    await _publish(session, talent, registered=False)
+    return talent, True
+
+
+async def history(session: AsyncSession, talent_id: uuid.UUID) -> list[TalentHistory]:
+    return list(
+        (
+            await session.scalars(
+                select(TalentHistory).where(TalentHistory.talent_id == talent_id).order_by(TalentHistory.id)
+            )
+        ).all()
+    )
