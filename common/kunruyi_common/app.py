@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from kunruyi_common.db import create_engine, create_sessionmaker
@@ -30,6 +31,8 @@ class ConsumerSpec:
     name: str
     producer: str
     handlers: Mapping[str, Handler]
+    # The consumer's own model of each event's data, checked against the producer's schema by the contract tests.
+    schemas: Mapping[str, type[BaseModel]] = field(default_factory=dict)
 
 
 @dataclass
