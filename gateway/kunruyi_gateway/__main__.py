@@ -1,6 +1,33 @@
+"""``python -m kunruyi_gateway``: the shared migrate / serve / seed, plus ``app-key`` and ``token``."""
+
+from __future__ import annotations
+
+import sys
+
 from kunruyi_common.cli import run
 
 from kunruyi_gateway.settings import get_settings
 
+OWN_COMMANDS = {"app-key", "token"}
+
+
+def main(argv: list[str]) -> None:
+    if argv and argv[0] in OWN_COMMANDS:
+        from kunruyi_gateway.cli import main as own_main
+
+        own_main(argv)
+        return
+    from kunruyi_gateway.seed import seed
+
+    run(
+        package="kunruyi_gateway",
+        app_path="kunruyi_gateway.main:app",
+        settings_factory=get_settings,
+        default_port=8000,
+        seed=seed,
+        argv=argv,
+    )  # type: ignore[arg-type]
+
+
 if __name__ == "__main__":
-    run(package="kunruyi_gateway", app_path="kunruyi_gateway.main:app", settings_factory=get_settings, default_port=8000)
+    main(sys.argv[1:])

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from kunruyi_common.app import ServiceSpec, create_service_app
+from kunruyi_common.crypto import FieldCipher
 
+from kunruyi_gateway.access.gate import Gate
+from kunruyi_gateway.access.limiter import RateLimiter
+from kunruyi_gateway.partners.endpoints import router as app_keys_router
+from kunruyi_gateway.partners.verifier import PartnerVerifier
 from kunruyi_gateway.routing.proxy import Upstreams, proxy_endpoint
 from kunruyi_gateway.settings import Settings, get_settings
+from kunruyi_gateway.staff.endpoints import router as staff_router
+from kunruyi_gateway.staff.tokens import GatewayIssuer, StaffTokenVerifier
+
+logger = logging.getLogger("kunruyi.gateway")
 
 SERVICE_NAME = "gateway"
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -28,7 +39,43 @@ async def _start_upstreams(app: FastAPI) -> None:
     )
 
 
+async def _start_gate(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    partners = PartnerVerifier(
+        app.state.engine,
+        FieldCipher.from_b64(settings.pii_key),
+        window_s=settings.signature_window_s,
+        nonce_ttl_s=settings.nonce_ttl_s,
+        cache_ttl_s=settings.app_key_cache_ttl_s,
+    )
+    staff = StaffTokenVerifier(
+        issuer=app.state.gateway_issuer,
+        audience=settings.oidc_audience,
+        oidc_issuer=settings.oidc_issuer,
+        jwks_url=settings.jwks_url,
+        jwks_inline=settings.jwks_inline,
+        dev_mode=settings.dev_mode,
+        dev_issuer=settings.dev_issuer,
+        cache_ttl_s=settings.jwks_cache_ttl_s,
+        http=app.state.upstreams.client,
+    )
+    app.state.gate = Gate(settings, partners, staff, RateLimiter(settings.rate_limit_storage_uri))
+    app.state.nonce_sweeper = asyncio.create_task(_sweep_nonces(partners), name="nonce-sweeper")
+
+
+async def _sweep_nonces(partners: PartnerVerifier) -> None:
+    while True:
+        await asyncio.sleep(60)
+        try:
+            await partners.purge_expired_nonces()
+        except Exception as exc:  # the next sweep tries again; expired rows never block new nonces
+            logger.warning("nonce sweep failed: %s", exc)
+
+
 async def _stop_upstreams(app: FastAPI) -> None:
+    sweeper = getattr(app.state, "nonce_sweeper", None)
+    if sweeper is not None:
+        sweeper.cancel()
     await app.state.upstreams.close()
 
 
@@ -52,7 +99,8 @@ def build_spec() -> ServiceSpec:
         title="昆如意 Kunruyi API",
         description="昆如意 科创人才企业服务平台 — 网关。所有服务的公开接口都经由此处。",
         package="kunruyi_gateway",
-        on_startup=[_start_upstreams],
+        routers=[staff_router, app_keys_router],
+        on_startup=[_start_upstreams, _start_gate],
         on_shutdown=[_stop_upstreams],
         readiness_checks=[_upstream_readiness],
     )
@@ -108,7 +156,18 @@ def _install_aggregated_openapi(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = create_service_app(build_spec(), settings or get_settings())
+    settings = settings or get_settings()
+    app = create_service_app(build_spec(), settings)
+    app.state.gateway_issuer = GatewayIssuer(settings.dev_issuer_dir)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=PROXY_METHODS,
+            allow_headers=["*"],
+            expose_headers=["x-request-id", "retry-after"],
+            max_age=600,
+        )
     _install_aggregated_openapi(app)
     app.add_route("/api/v1/{rest:path}", proxy_endpoint, methods=PROXY_METHODS, include_in_schema=False)
     return app

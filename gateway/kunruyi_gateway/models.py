@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from kunruyi_common.db import Base as CommonBase
-from kunruyi_common.db import new_metadata
 from kunruyi_common.events import event_tables
 
-
-class Base(CommonBase):
-    __abstract__ = True
-    metadata = new_metadata()
-
+from kunruyi_gateway.db_base import Base
+from kunruyi_gateway.integrations.models import OutboundDelivery
+from kunruyi_gateway.partners.models import AppKey, AppKeySecret, UsedNonce
+from kunruyi_gateway.service_codes.models import ServiceCode
 
 outbox_events, inbox_events = event_tables(Base.metadata)
+
+__all__ = ["AppKey", "AppKeySecret", "Base", "OutboundDelivery", "ServiceCode", "UsedNonce"]

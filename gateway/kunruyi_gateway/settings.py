@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from kunruyi_common.settings import ServiceSettings, service_config
+from pathlib import Path
+
+from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings, service_config
+
+# The repository's var/ when running from a checkout; production points ``dev_issuer_dir`` elsewhere or turns
+# dev mode off.
+_REPO_VAR = Path(__file__).resolve().parents[2] / "var"
 
 
 class Settings(ServiceSettings):
@@ -18,6 +24,45 @@ class Settings(ServiceSettings):
     breaker_failure_threshold: int = 5
     breaker_cooldown_s: float = 5.0
     max_body_bytes: int = 10 * 1024 * 1024
+
+    # Partner signatures
+    signature_window_s: int = 300
+    nonce_ttl_s: int = 600
+    # How long a replica trusts its in-memory copy of an app key (disable/rotate reach every replica within it).
+    app_key_cache_ttl_s: float = 5.0
+    # Rotation: how long the previous secret keeps working after a rotation, unless the admin says otherwise.
+    rotation_overlap_s: int = 24 * 3600
+    default_partner_rate: str = "600/minute"
+
+    # Staff tokens (OIDC-style JWT): a JWKS by URL or inline JSON; with neither, dev mode trusts the dev issuer.
+    jwks_url: str | None = None
+    jwks_inline: str | None = None
+    jwks_cache_ttl_s: float = 600.0
+    oidc_issuer: str | None = None
+    oidc_audience: str = "kunruyi"
+    dev_mode: bool = True
+    dev_issuer: str = "kunruyi-dev-issuer"
+    dev_issuer_dir: Path = _REPO_VAR / "dev-issuer"
+    internal_token_ttl_s: int = 60
+
+    # Limits. ``rate_limit_storage_uri`` is a `limits` storage URI: memory:// for one replica,
+    # redis://host:6379 (or memcached://) to share counters between replicas.
+    rate_limit_storage_uri: str = "memory://"
+    staff_rate: str = "1200/minute"
+    public_rate: str = "120/minute"
+    cors_origins: list[str] = []
+
+    # 昆e服 service codes: the key of the tag that makes a code token unforgeable.
+    service_code_secret: str = DEV_INTERNAL_TOKEN_SECRET + ":service-codes"
+    center_contacts: str = "昆山市科创人才企业服务中心 · 电话 0512-5751 0000 · 前进西路 1801 号"
+
+    # 一企来办 (provincial portal) and 苏商通
+    yiqilaiban_url: str = "http://127.0.0.1:8102"
+    yiqilaiban_app_id: str = "kunruyi"
+    yiqilaiban_secret: str = "yqlb-dev-secret"
+    delivery_poll_interval_s: float = 1.0
+    delivery_base_backoff_s: float = 1.0
+    delivery_max_backoff_s: float = 300.0
 
     def upstream_urls(self) -> dict[str, str]:
         return {

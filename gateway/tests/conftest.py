@@ -9,14 +9,13 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-
 from kunruyi_common.auth import Principal
 from kunruyi_common.db import create_engine
-from kunruyi_launcher.stack import Infra
-from kunruyi_launcher.testing import api_client, migrated_database, rollback_session
 from kunruyi_gateway.main import create_app
 from kunruyi_gateway.settings import Settings
+from kunruyi_launcher.stack import Infra
+from kunruyi_launcher.testing import api_client, migrated_database, rollback_session
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +56,150 @@ def client(
         return api_client(app, session, principal)
 
     return make
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Real HTTP: apps served by uvicorn on free ports inside the test loop, and a tiny upstream that echoes requests.
+# ---------------------------------------------------------------------------------------------------------------
+
+import asyncio  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import uvicorn  # noqa: E402
+from fastapi import Request  # noqa: E402
+from fastapi.responses import JSONResponse  # noqa: E402
+from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, verify_internal_token  # noqa: E402
+from kunruyi_launcher.infra import free_port  # noqa: E402
+
+
+class Served:
+    def __init__(self, app: Any, port: int) -> None:
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+        )
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> Served:
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+                raise RuntimeError("server stopped during start-up")
+            await asyncio.sleep(0.02)
+        return self
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await self.task
+
+
+def echo_app(secret: str) -> FastAPI:
+    """Stands in for a service: answers with what it received, including the verified internal principal."""
+    echo = FastAPI()
+
+    @echo.get("/readyz")
+    async def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
+    @echo.api_route("/api/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def anything(request: Request, rest: str) -> JSONResponse:
+        token = request.headers.get(INTERNAL_TOKEN_HEADER)
+        principal = verify_internal_token(token, secret).model_dump() if token else None
+        body = await request.body()
+        return JSONResponse(
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "query": request.url.query,
+                "body": body.decode(errors="replace"),
+                "principal": principal,
+            }
+        )
+
+    return echo
+
+
+@pytest.fixture(scope="session")
+async def echo_upstream(settings: Settings) -> AsyncIterator[Served]:
+    served = await Served(echo_app(settings.internal_token_secret), free_port()).start()
+    yield served
+    await served.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway_settings(
+    settings: Settings, echo_upstream: Served, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """Gateway settings for real-HTTP tests: every upstream is the echo app; app keys are never cached, so a
+    disable or rotation shows on the next request."""
+    url = echo_upstream.url
+    return settings.model_copy(
+        update={
+            "upstream_policy_url": url,
+            "upstream_talent_url": url,
+            "upstream_disbursement_url": url,
+            "upstream_matching_url": url,
+            "app_key_cache_ttl_s": 0.0,
+            "staff_rate": "100000/minute",
+            "public_rate": "100000/minute",
+            "dev_issuer_dir": Path(tmp_path_factory.mktemp("issuer")),
+        }
+    )
+
+
+@pytest.fixture
+def serve_gateway() -> Any:
+    """``async with serve_gateway(settings) as url:`` — a gateway instance over real HTTP (lifespan run)."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def run(gw_settings: Settings) -> AsyncIterator[Served]:
+        served = await Served(create_app(gw_settings), free_port()).start()
+        try:
+            yield served
+        finally:
+            await served.stop()
+
+    return run
+
+
+@pytest.fixture(scope="session")
+async def gateway(gateway_settings: Settings) -> AsyncIterator[Served]:
+    served = await Served(create_app(gateway_settings), free_port()).start()
+    yield served
+    await served.stop()
+
+
+@pytest.fixture(scope="session")
+async def demo_key(gateway: Served, engine: AsyncEngine, gateway_settings: Settings) -> tuple[str, str]:
+    """The demo partner key (all scopes), committed for the whole session."""
+    from kunruyi_gateway.seed import DEMO_APP_KEY, DEMO_SECRET, seed
+
+    await seed(gateway_settings)
+    return DEMO_APP_KEY, DEMO_SECRET
+
+
+@pytest.fixture(scope="session")
+def staff_token(gateway: Served) -> Any:
+    """``staff_token("reviewer", dept="科技局")`` → a dev-issuer bearer token the gateway accepts."""
+    issuer = gateway.app.state.gateway_issuer
+    gw_settings: Settings = gateway.app.state.settings
+
+    def mint(*roles: str, dept: str | None = None, sub: str | None = None, ttl_s: int = 600) -> str:
+        token: str = issuer.mint(
+            issuer=gw_settings.dev_issuer,
+            audience=gw_settings.oidc_audience,
+            subject=sub or f"user-{'-'.join(roles) or 'none'}",
+            ttl_s=ttl_s,
+            name="测试员",
+            roles=list(roles),
+            department=dept,
+        )
+        return token
+
+    return mint

@@ -14,14 +14,23 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from kunruyi_gateway.access.rules import rule_for
 from kunruyi_gateway.routing.table import upstream_for
 
 logger = logging.getLogger("kunruyi.gateway.proxy")
 
 HOP_BY_HOP = frozenset(
     {
-        b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailer",
-        b"transfer-encoding", b"upgrade", b"host", b"content-length",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
     }
 )
 # Callers never get to speak for the gateway: these are set by the gateway alone.
@@ -51,8 +60,15 @@ class CircuitBreaker:
 
 
 class Upstreams:
-    def __init__(self, urls: dict[str, str], *, connect_timeout: float, read_timeout: float,
-                 breaker_threshold: int, breaker_cooldown_s: float) -> None:
+    def __init__(
+        self,
+        urls: dict[str, str],
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        breaker_threshold: int,
+        breaker_cooldown_s: float,
+    ) -> None:
         self.urls = {name: url.rstrip("/") for name, url in urls.items()}
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
         self.client = httpx.AsyncClient(
@@ -67,16 +83,23 @@ class Upstreams:
 
     def unavailable(self, name: str, reason: str) -> ProblemError:
         return ServiceUnavailable(
-            f"上游服务 {name} 暂不可用：{reason}", code="upstream_unavailable", title="上游服务暂不可用",
-            headers={"Retry-After": "5"}, upstream=name,
+            f"上游服务 {name} 暂不可用：{reason}",
+            code="upstream_unavailable",
+            title="上游服务暂不可用",
+            headers={"Retry-After": "5"},
+            upstream=name,
         )
 
-    async def forward(self, request: Request, name: str, extra_headers: dict[str, str] | None = None) -> Response:
+    async def forward(
+        self, request: Request, name: str, extra_headers: dict[str, str] | None = None
+    ) -> Response:
         base = self.urls[name]
         breaker = self.breakers[name]
         if not breaker.allow():
             raise self.unavailable(name, "熔断中")
-        headers = [(k, v) for k, v in request.headers.raw if k not in HOP_BY_HOP and k not in STRIPPED_INBOUND]
+        headers = [
+            (k, v) for k, v in request.headers.raw if k not in HOP_BY_HOP and k not in STRIPPED_INBOUND
+        ]
         rid = current_request_id()
         if rid:
             headers.append((b"x-request-id", rid.encode()))
@@ -111,8 +134,11 @@ class Upstreams:
         raise self.unavailable(name, "无法连接")  # pragma: no cover - the loop always returns or raises
 
     async def _relay(self, upstream: httpx.Response) -> Response:
-        headers = {k: v for k, v in upstream.headers.items() if k.lower().encode() not in HOP_BY_HOP
-                   and k.lower() != "x-request-id"}
+        headers = {
+            k: v
+            for k, v in upstream.headers.items()
+            if k.lower().encode() not in HOP_BY_HOP and k.lower() != "x-request-id"
+        }
         length = upstream.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) <= _SMALL_BODY:
             try:
@@ -121,7 +147,9 @@ class Upstreams:
                 await upstream.aclose()
             return Response(body, status_code=upstream.status_code, headers=headers)
         return StreamingResponse(
-            upstream.aiter_raw(), status_code=upstream.status_code, headers=headers,
+            upstream.aiter_raw(),
+            status_code=upstream.status_code,
+            headers=headers,
             background=BackgroundTask(upstream.aclose),
         )
 
@@ -131,5 +159,7 @@ async def proxy_endpoint(request: Request) -> Response:
     if name is None:
         raise NotFound(f"没有这个地址：{request.url.path}", code="route_not_found")
     request.scope["kunruyi_route"] = f"/api/v1/{request.url.path.split('/')[3]}/*"
+    gate = request.app.state.gate
+    principal = await gate.admit(request, rule_for(request.method, request.url.path))
     upstreams: Upstreams = request.app.state.upstreams
-    return await upstreams.forward(request, name)
+    return await upstreams.forward(request, name, gate.internal_headers(principal))

@@ -47,5 +47,5 @@ def upstream_for(path: str) -> str | None:
     """``/api/v1/policies/abc`` → ``policy``; None when no service owns the path."""
     if not path.startswith("/api/v1/"):
         return None
-    area = path[len("/api/v1/"):].split("/", 1)[0]
+    area = path[len("/api/v1/") :].split("/", 1)[0]
     return ROUTE_TABLE.get(area)

@@ -1,0 +1,113 @@
+"""The partner signature contract (issue 7 §1): canonical query, string to sign, HMAC-SHA256 and HMAC-SM3.
+
+Pure functions with no I/O, shared by the gateway's verifier and the reference client so both sides can never
+drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable
+from typing import Literal
+from urllib.parse import quote, unquote_to_bytes
+
+from gmssl import sm3 as _sm3
+
+SignMethod = Literal["HMAC-SHA256", "HMAC-SM3"]
+SIGN_METHODS: tuple[SignMethod, ...] = ("HMAC-SHA256", "HMAC-SM3")
+DEFAULT_SIGN_METHOD: SignMethod = "HMAC-SHA256"
+
+HEADER_APP_KEY = "x-kry-appkey"
+HEADER_TIMESTAMP = "x-kry-timestamp"
+HEADER_NONCE = "x-kry-nonce"
+HEADER_SIGN_METHOD = "x-kry-sign-method"
+HEADER_SIGNATURE = "x-kry-signature"
+
+NONCE_RE = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
+TIMESTAMP_RE = re.compile(r"^[0-9]{1,16}$")
+_SAFE = "-_.~"  # with ASCII letters and digits: RFC 3986 unreserved
+
+
+def sm3_digest(data: bytes) -> bytes:
+    return bytes.fromhex(_sm3.sm3_hash(list(data)))
+
+
+def _sha256_digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+_SM3_BLOCK = 64
+_IPAD = bytes(0x36 for _ in range(_SM3_BLOCK))
+_OPAD = bytes(0x5C for _ in range(_SM3_BLOCK))
+
+
+def hmac_sm3(key: bytes, message: bytes) -> bytes:
+    """HMAC per RFC 2104 over SM3 (block 64 bytes): H((K ^ opad) || H((K ^ ipad) || m))."""
+    if len(key) > _SM3_BLOCK:
+        key = sm3_digest(key)
+    key = key.ljust(_SM3_BLOCK, b"\x00")
+    inner = sm3_digest(bytes(k ^ p for k, p in zip(key, _IPAD, strict=True)) + message)
+    return sm3_digest(bytes(k ^ p for k, p in zip(key, _OPAD, strict=True)) + inner)
+
+
+def body_digest(body: bytes, method: SignMethod = DEFAULT_SIGN_METHOD) -> str:
+    if method == "HMAC-SM3":
+        return sm3_digest(body).hex()
+    return hashlib.sha256(body).hexdigest()
+
+
+def _encode(raw: bytes) -> str:
+    return quote(raw, safe=_SAFE)
+
+
+def canonical_query(raw_query: str) -> str:
+    """Split on ``&``, split each part at the first ``=``, percent-decode (``+`` stays a plus), re-encode with
+    RFC 3986 rules in upper-case hex, sort by name then value, join."""
+    if not raw_query:
+        return ""
+    pairs: list[tuple[str, str]] = []
+    for part in raw_query.split("&"):
+        name, _, value = part.partition("=")
+        pairs.append((_encode(unquote_to_bytes(name)), _encode(unquote_to_bytes(value))))
+    pairs.sort()
+    return "&".join(f"{n}={v}" for n, v in pairs)
+
+
+def string_to_sign(
+    *,
+    method: str,
+    path: str,
+    raw_query: str,
+    app_key: str,
+    timestamp: str,
+    nonce: str,
+    body: bytes,
+    sign_method: SignMethod = DEFAULT_SIGN_METHOD,
+) -> str:
+    return "\n".join(
+        [
+            method.upper(),
+            path,
+            canonical_query(raw_query),
+            app_key,
+            timestamp,
+            nonce,
+            body_digest(body, sign_method),
+        ]
+    )
+
+
+_MACS: dict[str, Callable[[bytes, bytes], bytes]] = {
+    "HMAC-SHA256": lambda key, msg: hmac.new(key, msg, hashlib.sha256).digest(),
+    "HMAC-SM3": hmac_sm3,
+}
+
+
+def sign(secret: str, text: str, sign_method: SignMethod = DEFAULT_SIGN_METHOD) -> str:
+    return _MACS[sign_method](secret.encode("utf-8"), text.encode("utf-8")).hex()
+
+
+def signature_matches(secret: str, text: str, signature: str, sign_method: SignMethod) -> bool:
+    return hmac.compare_digest(sign(secret, text, sign_method), signature)

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+router = APIRouter(tags=["staff"])
+
+
+@router.get("/.well-known/jwks.json", summary="网关签发方（开发令牌、单点登录会话）的公钥")
+async def jwks(request: Request) -> dict[str, Any]:
+    keys: dict[str, Any] = request.app.state.gateway_issuer.jwks()
+    return keys

@@ -1,0 +1,195 @@
+"""Staff bearer tokens: OIDC-style JWTs (RS256 / ES256) checked against a JWKS, plus the gateway's own issuer.
+
+The gateway's issuer (an ES256 key pair kept under ``dev_issuer_dir``) signs development tokens
+(``python -m kunruyi_gateway token``, accepted only in dev mode) and the session tokens handed out by 苏商通 SSO.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from kunruyi_common.auth import Principal
+from kunruyi_common.errors import Unauthorized
+
+ROLES: tuple[str, ...] = ("officer", "reviewer", "approver", "finance", "broker", "admin")
+SESSION_ISSUER = "kunruyi-gateway"
+_ALGORITHMS = ["RS256", "ES256"]
+
+
+class GatewayIssuer:
+    """An ES256 key pair created on first use; concurrent first uses agree on one file (atomic link)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.key = self._load_or_create(directory / "es256.pem")
+        public_der = self.key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.kid = hashlib.sha256(public_der).hexdigest()[:16]
+
+    @staticmethod
+    def _load_or_create(path: Path) -> ec.EllipticCurvePrivateKey:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            key = ec.generate_private_key(ec.SECP256R1())
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+            tmp.write_bytes(pem)
+            os.chmod(tmp, 0o600)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+        return loaded
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = json.loads(ECAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update({"kid": self.kid, "use": "sig", "alg": "ES256"})
+        return {"keys": [jwk]}
+
+    def mint(self, *, issuer: str, audience: str, subject: str, ttl_s: int, **claims: Any) -> str:
+        now = int(time.time())
+        payload = {
+            "iss": issuer,
+            "aud": audience,
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl_s,
+            **claims,
+        }
+        return jwt.encode(payload, self.key, algorithm="ES256", headers={"kid": self.kid})
+
+
+def _keys_from_jwks(jwks: dict[str, Any]) -> dict[str, Any]:
+    keys: dict[str, Any] = {}
+    for jwk in jwks.get("keys", []):
+        kty = jwk.get("kty")
+        kid = jwk.get("kid", "")
+        if kty == "EC":
+            keys[kid] = ECAlgorithm.from_jwk(json.dumps(jwk))
+        elif kty == "RSA":
+            keys[kid] = RSAAlgorithm.from_jwk(json.dumps(jwk))
+    return keys
+
+
+def invalid(detail: str, code: str = "invalid_token") -> Unauthorized:
+    return Unauthorized(detail, code=code, title="令牌无效" if code == "invalid_token" else "令牌已过期")
+
+
+class StaffTokenVerifier:
+    def __init__(
+        self,
+        *,
+        issuer: GatewayIssuer,
+        audience: str,
+        oidc_issuer: str | None,
+        jwks_url: str | None,
+        jwks_inline: str | None,
+        dev_mode: bool,
+        dev_issuer: str,
+        cache_ttl_s: float,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.gateway_issuer = issuer
+        self.audience = audience
+        self.oidc_issuer = oidc_issuer
+        self.jwks_url = jwks_url
+        self.dev_mode = dev_mode
+        self.dev_issuer = dev_issuer
+        self.cache_ttl_s = cache_ttl_s
+        self.http = http
+        self._own_keys = _keys_from_jwks(issuer.jwks())
+        self._inline_keys = _keys_from_jwks(json.loads(jwks_inline)) if jwks_inline else {}
+        self._remote_keys: dict[str, Any] = {}
+        self._remote_fetched_at = float("-inf")
+
+    def _trusted_issuers(self) -> set[str]:
+        issuers = {SESSION_ISSUER}
+        if self.oidc_issuer:
+            issuers.add(self.oidc_issuer)
+        if self.dev_mode:
+            issuers.add(self.dev_issuer)
+        return issuers
+
+    async def _remote(self, kid: str, *, force: bool = False) -> Any | None:
+        if not self.jwks_url or self.http is None:
+            return None
+        stale = time.monotonic() - self._remote_fetched_at > self.cache_ttl_s
+        # An unknown kid refetches (the IdP rotated keys), but at most every 30 s so junk tokens can't hammer it.
+        if stale or (force and time.monotonic() - self._remote_fetched_at > 30):
+            try:
+                resp = await self.http.get(self.jwks_url, timeout=5.0)
+                resp.raise_for_status()
+                self._remote_keys = _keys_from_jwks(resp.json())
+                self._remote_fetched_at = time.monotonic()
+            except (httpx.HTTPError, ValueError):
+                pass
+        return self._remote_keys.get(kid)
+
+    async def _key_for(self, issuer: str, kid: str) -> Any | None:
+        if issuer in (SESSION_ISSUER, self.dev_issuer) and issuer != self.oidc_issuer:
+            return self._own_keys.get(kid)
+        key = self._inline_keys.get(kid) or await self._remote(kid)
+        if key is None:
+            key = await self._remote(kid, force=True)
+        return key
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise invalid("令牌格式错误") from exc
+        if header.get("alg") not in _ALGORITHMS:
+            raise invalid("令牌签名算法须为 RS256 或 ES256")
+        issuer = str(unverified.get("iss", ""))
+        if issuer not in self._trusted_issuers():
+            raise invalid("令牌签发方不受信任")
+        key = await self._key_for(issuer, str(header.get("kid", "")))
+        if key is None:
+            raise invalid("找不到令牌的签名公钥（kid）")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=_ALGORITHMS,
+                audience=self.audience,
+                issuer=issuer,
+                leeway=30,
+                options={"require": ["exp", "sub", "iss"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise invalid("令牌已过期", code="token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise invalid(f"令牌校验失败：{type(exc).__name__}") from exc
+        if claims.get("kind") == "enterprise":
+            uscc = str(claims.get("uscc", ""))
+            return Principal(
+                kind="public", subject=f"enterprise:{uscc}", name=claims.get("name"), target=uscc
+            )
+        roles = [r for r in claims.get("roles", []) if r in ROLES]
+        return Principal(
+            kind="staff",
+            subject=str(claims["sub"]),
+            name=claims.get("name"),
+            roles=roles,
+            department=claims.get("department") or claims.get("dept"),
+        )
