@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -175,6 +176,30 @@ def install_error_handlers(app: FastAPI) -> None:
         }
         return problem_response(exc.status_code, body, dict(exc.headers or {}))
 
+    async def on_integrity(request: Request, exc: Exception) -> JSONResponse:
+        # A constraint the database enforces (a race past the service's own checks). Never a 500.
+        assert isinstance(exc, IntegrityError)
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(
+            getattr(exc.orig, "__cause__", None), "sqlstate", None
+        )
+        constraint = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        logger.warning("integrity error on %s %s: %s", request.method, request.url.path, sqlstate)
+        if sqlstate == "23505":
+            status, code, title, detail = 409, "conflict", "与现有数据冲突", "记录已存在"
+        else:
+            status, code, title, detail = 422, "constraint_violation", "数据不符合约束", "数据不符合约束条件"
+        body = {
+            "type": f"https://kunruyi.example/problems/{code}",
+            "title": title,
+            "status": status,
+            "code": code,
+            "detail": detail,
+            "instance": request.url.path,
+        }
+        if constraint:
+            body["constraint"] = constraint
+        return problem_response(status, body)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         body = {
@@ -190,4 +215,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(IntegrityError, on_integrity)
     app.add_exception_handler(Exception, on_unexpected)

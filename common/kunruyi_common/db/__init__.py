@@ -64,4 +64,6 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
                 on_commit()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_db_session)]
+# scope="function": the commit runs before the response is sent, so a failed commit is reported to the caller
+# instead of a success for a change that was rolled back.
+SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
