@@ -1,0 +1,249 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal, require_roles
+from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import Forbidden, Unauthorized
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_talent.access import actor_of, talent_self_id
+from kunruyi_talent.deps import PersonalDataDep, SettingsDep
+from kunruyi_talent.models import Ticket
+from kunruyi_talent.pagination import decode_cursor, encode_cursor
+from kunruyi_talent.servicedesk import service
+from kunruyi_talent.servicedesk.routing import CHANNELS, STATUS_LABELS, TICKET_TYPES, TRANSITIONS, local_date
+from kunruyi_talent.servicedesk.schemas import (
+    RatingIn,
+    RequesterReopen,
+    StatsOut,
+    StatsRow,
+    TicketCreate,
+    TicketCreated,
+    TicketPage,
+    TicketPublic,
+    TicketStaff,
+    TransitionIn,
+    TransitionOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["service desk 一站式服务与诉求"])
+Staff = Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver"))]
+
+
+async def public_view(session: AsyncSession, ticket: Ticket) -> TicketPublic:
+    history = [
+        TransitionOut(from_status=t.from_status, to_status=t.to_status, at=t.at, comment=t.comment)
+        for t in await service.transitions(session, ticket)
+    ]
+    return TicketPublic(
+        ticket_number=ticket.ticket_number,
+        type=ticket.type,
+        title=ticket.title,
+        status=ticket.status,
+        status_label=STATUS_LABELS[ticket.status],
+        reply=ticket.reply,
+        officer=ticket.officer,
+        department=ticket.department,
+        deadline=ticket.deadline,
+        satisfaction=ticket.satisfaction,
+        history=history,
+    )
+
+
+def staff_view(ticket: Ticket, history: list[TransitionOut]) -> TicketStaff:
+    return TicketStaff(
+        id=ticket.id,
+        ticket_number=ticket.ticket_number,
+        type=ticket.type,
+        title=ticket.title,
+        description=ticket.description,
+        status=ticket.status,
+        status_label=STATUS_LABELS[ticket.status],
+        reply=ticket.reply,
+        officer=ticket.officer,
+        department=ticket.department,
+        deadline=ticket.deadline,
+        satisfaction=ticket.satisfaction,
+        history=history,
+        channel=ticket.channel,
+        requester_kind=ticket.requester_kind,
+        requester_name=ticket.requester_name,
+        requester_phone=ticket.requester_phone_masked,
+        talent_id=ticket.talent_id,
+        enterprise_uscc=ticket.enterprise_uscc,
+        service_code=ticket.service_code,
+        submitted_at=ticket.submitted_at,
+        replied_at=ticket.replied_at,
+        resolved_at=ticket.resolved_at,
+        closed_at=ticket.closed_at,
+        overdue=ticket.overdue_at is not None,
+    )
+
+
+async def staff_detail(session: AsyncSession, ticket: Ticket) -> TicketStaff:
+    history = [
+        TransitionOut(
+            from_status=t.from_status, to_status=t.to_status, at=t.at, comment=t.comment, actor=t.actor
+        )
+        for t in await service.transitions(session, ticket)
+    ]
+    return staff_view(ticket, history)
+
+
+@router.get("/service-desk/types", summary="诉求类型、承办部门与办理时限（工作日）")
+async def ticket_types() -> dict[str, object]:
+    return {
+        "types": [{"type": t, "department": d, "working_days": n} for t, (d, n) in TICKET_TYPES.items()],
+        "channels": list(CHANNELS),
+        "transitions": TRANSITIONS,
+    }
+
+
+@router.post(
+    "/tickets",
+    status_code=201,
+    response_model=TicketCreated,
+    summary="提交诉求（昆e服扫码、窗口、电话、接口、一企来办）",
+)
+async def create_ticket(
+    body: TicketCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    pii: PersonalDataDep,
+    principal: CurrentPrincipal,
+) -> TicketCreated:
+    if principal.kind == "partner" and not principal.has_scope("talent:write"):
+        raise Forbidden("需要权限 talent:write", code="scope_denied")
+    ticket, secret = await service.submit(session, settings, pii, body, principal)
+    return TicketCreated(
+        ticket_number=ticket.ticket_number,
+        access_secret=secret,
+        status=ticket.status,
+        deadline=ticket.deadline,
+    )
+
+
+@router.get("/tickets", response_model=TicketPage, summary="工单列表（工作人员仅见本部门；人才仅见本人）")
+async def list_tickets(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: str | None = None,
+    type: str | None = None,
+    department: str | None = None,
+    overdue: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: str | None = None,
+) -> TicketPage:
+    stmt = select(Ticket).order_by(Ticket.ticket_number.desc()).limit(limit + 1)
+    self_id = talent_self_id(principal)
+    if self_id is not None:
+        stmt = stmt.where(Ticket.talent_id == self_id)
+    elif principal.kind == "staff" and principal.has_role("officer", "reviewer", "approver"):
+        if "admin" not in principal.roles:
+            stmt = stmt.where(Ticket.department == principal.department)
+        elif department:
+            stmt = stmt.where(Ticket.department == department)
+    else:
+        raise Forbidden("无权查看工单列表", code="ticket_forbidden")
+    after = decode_cursor(cursor, 1)
+    if after:
+        stmt = stmt.where(Ticket.ticket_number < str(after[0]))
+    if status:
+        stmt = stmt.where(Ticket.status == status)
+    if type:
+        stmt = stmt.where(Ticket.type == type)
+    if overdue is not None:
+        stmt = stmt.where(Ticket.overdue_at.is_not(None) if overdue else Ticket.overdue_at.is_(None))
+    rows = list((await session.scalars(stmt)).all())
+    page, more = rows[:limit], len(rows) > limit
+    return TicketPage(
+        items=[staff_view(t, []) for t in page],
+        next_cursor=encode_cursor(page[-1].ticket_number) if more else None,
+    )
+
+
+@router.get(
+    "/tickets/{ticket_number}",
+    response_model=TicketPublic | TicketStaff,
+    summary="查询工单（凭查询密码或工作人员）",
+)
+async def get_ticket(
+    ticket_number: str, session: SessionDep, principal: OptionalPrincipal, secret: str | None = None
+) -> TicketPublic | TicketStaff:
+    if secret:
+        return await public_view(session, await service.get_for_requester(session, ticket_number, secret))
+    if principal is None:
+        raise Unauthorized("请提供工单查询密码", code="missing_credentials")
+    ticket = await service.get_by_number(session, ticket_number)
+    if talent_self_id(principal) is not None and ticket.talent_id == talent_self_id(principal):
+        return await public_view(session, ticket)
+    service.ensure_staff_may_handle(principal, ticket)
+    return await staff_detail(session, ticket)
+
+
+@router.post(
+    "/tickets/{ticket_number}/transitions",
+    response_model=TicketStaff,
+    summary="办理工单：受理、办理、答复、解决、办结、重新打开",
+)
+async def transition_ticket(
+    ticket_number: str, body: TransitionIn, session: SessionDep, principal: Staff
+) -> TicketStaff:
+    ticket = await service.get_by_number(session, ticket_number, for_update=True)
+    service.ensure_staff_may_handle(principal, ticket)
+    await service.move(session, ticket, body.to, actor_of(principal), comment=body.comment, reply=body.reply)
+    return await staff_detail(session, ticket)
+
+
+@router.post(
+    "/tickets/{ticket_number}/reopen", response_model=TicketPublic, summary="诉求人对答复不满意，重新打开"
+)
+async def reopen_ticket(
+    ticket_number: str, secret: str, body: RequesterReopen, session: SessionDep
+) -> TicketPublic:
+    ticket = await service.get_for_requester(session, ticket_number, secret, for_update=True)
+    await service.move(session, ticket, "in_progress", "requester", comment=body.comment)
+    return await public_view(session, ticket)
+
+
+@router.post(
+    "/tickets/{ticket_number}/rating", response_model=TicketPublic, summary="诉求人满意度评价（1–5 分）"
+)
+async def rate_ticket(ticket_number: str, secret: str, body: RatingIn, session: SessionDep) -> TicketPublic:
+    ticket = await service.get_for_requester(session, ticket_number, secret, for_update=True)
+    await service.rate(session, ticket, body.satisfaction, body.comment)
+    return await public_view(session, ticket)
+
+
+@router.post("/service-desk/overdue-scan", summary="检查超期未答复的工单并发出超期事件")
+async def overdue_scan(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("admin", "officer"))],
+    as_of: date | None = None,
+) -> dict[str, object]:
+    day = as_of or local_date(datetime.now(UTC))
+    flagged = await service.flag_overdue(session, day)
+    return {"as_of": day, "flagged": flagged}
+
+
+@router.get("/service-desk/stats", response_model=StatsOut, summary="答复率、解决率、按时率与满意度")
+async def desk_stats(
+    session: SessionDep,
+    principal: Staff,
+    group_by: Literal["department", "type", "channel", "month", "quarter", "year"] = "department",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    department: str | None = None,
+) -> StatsOut:
+    totals, rows = await service.stats(session, group_by, date_from, date_to, department)
+    return StatsOut(
+        group_by=group_by,
+        date_from=date_from,
+        date_to=date_to,
+        totals=StatsRow.model_validate(totals),
+        items=[StatsRow.model_validate(r) for r in rows],
+    )

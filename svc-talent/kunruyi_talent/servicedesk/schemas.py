@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Channel = Literal["window", "phone", "api", "qr", "yiqilaiban"]
+Status = Literal["submitted", "accepted", "in_progress", "replied", "resolved", "closed"]
+
+
+class TicketCreate(BaseModel):
+    type: str = Field(
+        description="落户、子女入学、医疗保健、驾照申领、出入境、配偶就业、人才公寓、项目审批、政策咨询、融资需求、其他诉求"
+    )
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=4000)
+    channel: Channel = "window"
+    requester_name: str | None = Field(default=None, max_length=60)
+    requester_phone: str | None = Field(default=None, max_length=20)
+    talent_id: uuid.UUID | None = None
+    enterprise_uscc: str | None = None
+    service_code: str | None = Field(default=None, max_length=60)
+
+
+class TicketCreated(BaseModel):
+    ticket_number: str
+    access_secret: str
+    status: str
+    deadline: date
+
+
+class TransitionIn(BaseModel):
+    to: Status
+    comment: str | None = Field(default=None, max_length=2000)
+    reply: str | None = Field(default=None, max_length=4000)
+
+
+class RequesterReopen(BaseModel):
+    comment: str = Field(min_length=1, max_length=2000)
+
+
+class RatingIn(BaseModel):
+    satisfaction: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class TransitionOut(BaseModel):
+    from_status: str | None
+    to_status: str
+    at: datetime
+    comment: str | None
+    actor: str | None = None
+
+
+class TicketPublic(BaseModel):
+    ticket_number: str
+    type: str
+    title: str
+    status: str
+    status_label: str
+    reply: str | None
+    officer: str
+    department: str
+    deadline: date
+    satisfaction: int | None
+    history: list[TransitionOut]
+
+
+class TicketStaff(TicketPublic):
+    id: uuid.UUID
+    description: str
+    channel: str
+    requester_kind: str
+    requester_name: str | None
+    requester_phone: str | None = Field(description="脱敏后的手机号")
+    talent_id: uuid.UUID | None
+    enterprise_uscc: str | None
+    service_code: str | None
+    submitted_at: datetime
+    replied_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    overdue: bool
+
+
+class TicketPage(BaseModel):
+    items: list[TicketStaff]
+    next_cursor: str | None
+
+
+class StatsRow(BaseModel):
+    key: str
+    total: int
+    replied: int
+    solved: int
+    on_time: int
+    rated: int
+    reply_rate: float | None
+    solve_rate: float | None
+    on_time_rate: float | None
+    satisfaction: float | None
+
+
+class StatsOut(BaseModel):
+    group_by: str
+    date_from: date | None
+    date_to: date | None
+    totals: StatsRow
+    items: list[StatsRow]

@@ -1,0 +1,367 @@
+"""The one-stop service desk (一站式, 诉求): tickets routed to a department and a named officer, with a deadline
+in working days, a recorded life cycle, overdue detection and the reply/solve statistics the city reports."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from kunruyi_common.auth import Principal
+from kunruyi_common.crypto import mask_phone
+from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from kunruyi_common.events import add_event
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_talent.access import actor_of, talent_self_id
+from kunruyi_talent.enterprise import service as enterprise_service
+from kunruyi_talent.events import TicketFacts, TicketOverdue, TicketReplied, TicketResolved, TicketSubmitted
+from kunruyi_talent.models import Talent, Ticket, TicketTransition
+from kunruyi_talent.pii import PersonalData
+from kunruyi_talent.servicedesk.routing import (
+    OPEN_STATUSES,
+    STATUS_LABELS,
+    TICKET_TYPES,
+    TRANSITIONS,
+    add_working_days,
+    local_date,
+)
+from kunruyi_talent.servicedesk.schemas import TicketCreate
+from kunruyi_talent.settings import Settings
+
+SOURCE = "talent"
+PHONE_COLUMN = "tickets.requester_phone"
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def facts(ticket: Ticket) -> dict[str, object]:
+    return {
+        "ticket_number": ticket.ticket_number,
+        "type": ticket.type,
+        "channel": ticket.channel,
+        "department": ticket.department,
+        "officer": ticket.officer,
+        "status": ticket.status,
+        "enterprise_uscc": ticket.enterprise_uscc,
+        "service_code": ticket.service_code,
+    }
+
+
+async def _emit(session: AsyncSession, model: type[TicketFacts], ticket: Ticket) -> None:
+    await add_event(session, SOURCE, model(**facts(ticket)), subject=ticket.ticket_number)  # type: ignore[arg-type]
+
+
+async def pick_officer(session: AsyncSession, settings: Settings, department: str) -> str:
+    """The least-loaded officer of the department (fewest open tickets); ties go to the first in the list."""
+    officers = settings.department_officers.get(department) or []
+    if not officers:
+        return f"{department}值班员"
+    loads = dict(
+        (
+            await session.execute(
+                select(Ticket.officer, func.count())
+                .where(Ticket.department == department, Ticket.status.in_(OPEN_STATUSES))
+                .group_by(Ticket.officer)
+            )
+        ).all()
+    )
+    return min(officers, key=lambda name: (loads.get(name, 0), officers.index(name)))
+
+
+async def submit(
+    session: AsyncSession,
+    settings: Settings,
+    pii: PersonalData,
+    data: TicketCreate,
+    principal: Principal | None,
+    *,
+    now: datetime | None = None,
+) -> tuple[Ticket, str]:
+    if data.type not in TICKET_TYPES:
+        raise Unprocessable(
+            f"诉求类型“{data.type}”不存在，可选：{'、'.join(TICKET_TYPES)}",
+            field="type",
+            code="unknown_ticket_type",
+        )
+    channel = data.channel
+    enterprise_uscc = data.enterprise_uscc
+    talent_id = data.talent_id
+    if principal is not None and principal.kind == "public":
+        # A QR-page caller can only file for the code's own target and only through the QR channel.
+        channel = "qr"
+        self_id = talent_self_id(principal)
+        if self_id is not None:
+            talent_id = self_id
+        elif principal.target:
+            enterprise_uscc = principal.target
+    if enterprise_uscc:
+        enterprise_uscc = enterprise_service.validate_uscc(enterprise_uscc, "enterprise_uscc")
+    if talent_id is not None and await session.get(Talent, talent_id) is None:
+        raise Unprocessable("人才档案不存在", field="talent_id", code="unknown_talent")
+    phone = (
+        enterprise_service.validate_phone(data.requester_phone, "requester_phone")
+        if data.requester_phone
+        else None
+    )
+    if talent_id is not None:
+        kind = "talent"
+    elif enterprise_uscc:
+        kind = "enterprise"
+    else:
+        kind = "person"
+        if phone is None:
+            raise Unprocessable(
+                "个人提交诉求须留手机号，以便专人联系",
+                field="requester_phone",
+                code="requester_phone_required",
+            )
+    department, days = TICKET_TYPES[data.type]
+    now = now or datetime.now(UTC)
+    submitted_on = local_date(now)
+    deadline = add_working_days(submitted_on, days, settings.holidays, settings.makeup_workdays)
+    seq = await session.scalar(text("SELECT nextval('ticket_number_seq')"))
+    number = f"KS{submitted_on:%Y%m%d}{int(seq or 0):06d}"
+    secret = secrets.token_urlsafe(12)
+    ticket = Ticket(
+        id=uuid.uuid4(),
+        ticket_number=number,
+        access_secret_hash=hash_secret(secret),
+        type=data.type,
+        title=data.title.strip(),
+        description=data.description,
+        channel=channel,
+        requester_kind=kind,
+        requester_name=data.requester_name,
+        requester_phone_encrypted=pii.encrypt(phone, PHONE_COLUMN) if phone else None,
+        requester_phone_masked=mask_phone(phone) if phone else None,
+        talent_id=talent_id,
+        enterprise_uscc=enterprise_uscc,
+        service_code=data.service_code,
+        department=department,
+        officer=await pick_officer(session, settings, department),
+        status="submitted",
+        deadline=deadline,
+        submitted_at=now,
+    )
+    session.add(ticket)
+    session.add(
+        TicketTransition(
+            ticket_id=ticket.id,
+            from_status=None,
+            to_status="submitted",
+            actor=actor_of(principal),
+            comment=None,
+            at=now,
+        )
+    )
+    await session.flush()
+    await _emit(session, TicketSubmitted, ticket)
+    return ticket, secret
+
+
+async def get_by_number(session: AsyncSession, number: str, *, for_update: bool = False) -> Ticket:
+    stmt = select(Ticket).where(Ticket.ticket_number == number)
+    if for_update:
+        stmt = stmt.with_for_update()
+    ticket = await session.scalar(stmt)
+    if ticket is None:
+        raise NotFound(f"工单 {number} 不存在", code="ticket_not_found")
+    return ticket
+
+
+async def get_for_requester(
+    session: AsyncSession, number: str, secret: str, *, for_update: bool = False
+) -> Ticket:
+    ticket = await session.scalar(
+        select(Ticket).where(Ticket.ticket_number == number).with_for_update()
+        if for_update
+        else select(Ticket).where(Ticket.ticket_number == number)
+    )
+    # The same answer for a wrong number and a wrong secret, so numbers cannot be probed.
+    if ticket is None or not hmac.compare_digest(ticket.access_secret_hash, hash_secret(secret)):
+        raise NotFound("工单号或查询密码不正确", code="ticket_not_found")
+    return ticket
+
+
+def ensure_staff_may_handle(principal: Principal, ticket: Ticket) -> None:
+    if principal.kind != "staff":
+        raise Forbidden("仅工作人员可办理工单", code="ticket_forbidden")
+    if "admin" in principal.roles:
+        return
+    if principal.department != ticket.department:
+        raise Forbidden(f"该工单属于{ticket.department}，您只能查看本部门的工单", code="other_department")
+
+
+async def transitions(session: AsyncSession, ticket: Ticket) -> Sequence[TicketTransition]:
+    return (
+        await session.scalars(
+            select(TicketTransition)
+            .where(TicketTransition.ticket_id == ticket.id)
+            .order_by(TicketTransition.id)
+        )
+    ).all()
+
+
+async def move(
+    session: AsyncSession,
+    ticket: Ticket,
+    to: str,
+    actor: str,
+    *,
+    comment: str | None = None,
+    reply: str | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    allowed = TRANSITIONS.get(ticket.status, ())
+    if to not in allowed:
+        raise Conflict(
+            f"工单当前状态为“{STATUS_LABELS[ticket.status]}”，不能变为“{STATUS_LABELS.get(to, to)}”；"
+            f"可选：{'、'.join(allowed) or '无'}",
+            code="invalid_transition",
+            status_now=ticket.status,
+            allowed_next=list(allowed),
+        )
+    if to == "replied" and not (reply and reply.strip()):
+        raise Unprocessable("答复工单须填写答复内容", field="reply", code="reply_required")
+    now = now or datetime.now(UTC)
+    previous = ticket.status
+    reopen = to == "in_progress" and previous in ("resolved", "closed", "replied")
+    ticket.status = to
+    if to == "replied":
+        ticket.reply = reply
+        ticket.replied_at = ticket.replied_at or now
+    elif to == "resolved":
+        ticket.resolved_at = now
+    elif to == "closed":
+        ticket.closed_at = now
+    elif reopen:
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    session.add(
+        TicketTransition(
+            ticket_id=ticket.id,
+            from_status=previous,
+            to_status=to,
+            actor=actor,
+            comment=("重新打开：" + (comment or "")) if reopen else comment,
+            at=now,
+        )
+    )
+    await session.flush()
+    if to == "replied":
+        await _emit(session, TicketReplied, ticket)
+    elif to == "resolved":
+        await _emit(session, TicketResolved, ticket)
+    return ticket
+
+
+async def rate(session: AsyncSession, ticket: Ticket, satisfaction: int, comment: str | None) -> Ticket:
+    if ticket.status not in ("replied", "resolved", "closed"):
+        raise Conflict(
+            "工单答复后才能评价", code="not_yet_replied", allowed_next=list(TRANSITIONS[ticket.status])
+        )
+    ticket.satisfaction = satisfaction
+    session.add(
+        TicketTransition(
+            ticket_id=ticket.id,
+            from_status=ticket.status,
+            to_status=ticket.status,
+            actor="requester",
+            comment=f"满意度 {satisfaction} 分" + (f"：{comment}" if comment else ""),
+            at=datetime.now(UTC),
+        )
+    )
+    await session.flush()
+    return ticket
+
+
+async def flag_overdue(session: AsyncSession, as_of: date, *, now: datetime | None = None) -> list[str]:
+    """Mark and announce tickets past their deadline without a reply. Each is announced once; concurrent scans
+    skip each other's rows."""
+    now = now or datetime.now(UTC)
+    rows = (
+        await session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.replied_at.is_(None),
+                Ticket.overdue_at.is_(None),
+                Ticket.status.in_(("submitted", "accepted", "in_progress")),
+                Ticket.deadline < as_of,
+            )
+            .order_by(Ticket.deadline, Ticket.ticket_number)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for ticket in rows:
+        ticket.overdue_at = now
+        await _emit(session, TicketOverdue, ticket)
+    await session.flush()
+    return [t.ticket_number for t in rows]
+
+
+GROUPS = {
+    "department": "department",
+    "type": "type",
+    "channel": "channel",
+    "month": "to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
+    "quarter": "to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-\"Q\"Q')",
+    "year": "to_char(submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY')",
+}
+
+# 答复率 = replied / total; 解决率 = resolved or closed / total; 按时率 = first reply on or before the deadline
+# (local date) / total; 满意度 = mean of the 1–5 ratings given. All computed by PostgreSQL.
+_STATS_SQL = """
+WITH t AS (
+    SELECT {key} AS key, status, replied_at, deadline, satisfaction,
+           replied_at IS NOT NULL AND (replied_at AT TIME ZONE 'Asia/Shanghai')::date <= deadline AS in_time
+    FROM tickets
+    WHERE (CAST(:date_from AS date) IS NULL
+           OR (submitted_at AT TIME ZONE 'Asia/Shanghai')::date >= CAST(:date_from AS date))
+      AND (CAST(:date_to AS date) IS NULL
+           OR (submitted_at AT TIME ZONE 'Asia/Shanghai')::date <= CAST(:date_to AS date))
+      AND (CAST(:department AS text) IS NULL OR department = CAST(:department AS text))
+)
+SELECT {select_key} AS key,
+       count(*) AS total,
+       count(replied_at) AS replied,
+       count(*) FILTER (WHERE status IN ('resolved', 'closed')) AS solved,
+       count(*) FILTER (WHERE in_time) AS on_time,
+       count(satisfaction) AS rated,
+       round(count(replied_at)::numeric / nullif(count(*), 0), 4)::float AS reply_rate,
+       round((count(*) FILTER (WHERE status IN ('resolved', 'closed')))::numeric / nullif(count(*), 0), 4)::float
+           AS solve_rate,
+       round((count(*) FILTER (WHERE in_time))::numeric / nullif(count(*), 0), 4)::float AS on_time_rate,
+       round(avg(satisfaction)::numeric, 2)::float AS satisfaction
+FROM t
+GROUP BY {group}
+ORDER BY 1
+"""
+
+
+async def stats(
+    session: AsyncSession, group_by: str, date_from: date | None, date_to: date | None, department: str | None
+) -> tuple[dict[str, object], list[dict[str, object]]]:
+    params = {"date_from": date_from, "date_to": date_to, "department": department}
+    rows = (
+        (
+            await session.execute(
+                text(_STATS_SQL.format(key=GROUPS[group_by], select_key="key::text", group="key")), params
+            )
+        )
+        .mappings()
+        .all()
+    )
+    # Grouping by the empty set gives one totals row even when no ticket matches.
+    totals = (
+        (await session.execute(text(_STATS_SQL.format(key="NULL", select_key="'全部'", group="()")), params))
+        .mappings()
+        .one()
+    )
+    return {**totals, "key": "全部"}, [dict(r) for r in rows]
