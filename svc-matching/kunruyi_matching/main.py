@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from kunruyi_common.app import ServiceSpec, create_service_app
+from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
+from kunruyi_matching import events as _events  # noqa: F401  (registers the event schemas)
+from kunruyi_matching.broker.endpoints import router as broker_router
+from kunruyi_matching.challenge.endpoints import router as challenge_router
+from kunruyi_matching.demand.endpoints import router as demand_router
+from kunruyi_matching.engagement.endpoints import router as engagement_router
+from kunruyi_matching.search.endpoints import router as search_router
+from kunruyi_matching.search.lifecycle import start_index, stop_index
 from kunruyi_matching.settings import get_settings
+from kunruyi_matching.supply.consumer import HANDLERS as TALENT_HANDLERS
+from kunruyi_matching.supply.endpoints import router as supply_router
 
 SERVICE_NAME = "matching"
 
@@ -14,10 +23,20 @@ def build_spec() -> ServiceSpec:
     return ServiceSpec(
         name=SERVICE_NAME,
         title="svc-matching 技术经纪撮合服务",
-        description="svc-matching 技术经纪撮合服务（昆如意）",
+        description="技术需求、供给检索与匹配、技术经纪人指派、撮合流程、揭榜挂帅（昆如意）",
         package="kunruyi_matching",
-        routers=[],
-        consumers=[],
+        # search_router first: /api/v1/supply/search must win over /api/v1/supply/{id}.
+        routers=[
+            search_router,
+            demand_router,
+            engagement_router,
+            supply_router,
+            broker_router,
+            challenge_router,
+        ],
+        consumers=[ConsumerSpec(name="experts", producer="talent", handlers=TALENT_HANDLERS)],
+        on_startup=[start_index],
+        on_shutdown=[stop_index],
     )
 
 

@@ -13,3 +13,10 @@ class Base(CommonBase):
 
 
 outbox_events, inbox_events = event_tables(Base.metadata)
+
+# Each domain's tables register on this metadata when imported (alembic and the app both import this module).
+from kunruyi_matching.broker import models as _broker_models  # noqa: E402,F401
+from kunruyi_matching.challenge import models as _challenge_models  # noqa: E402,F401
+from kunruyi_matching.demand import models as _demand_models  # noqa: E402,F401
+from kunruyi_matching.engagement import models as _engagement_models  # noqa: E402,F401
+from kunruyi_matching.supply import models as _supply_models  # noqa: E402,F401

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from kunruyi_common.settings import ServiceSettings, service_config
 
 
@@ -8,6 +10,24 @@ class Settings(ServiceSettings):
 
     service_name: str = "matching"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kunruyi_matching"
+    # Broker reward = min(cap, contract amount × rate), rounded half-up to the fen.
+    broker_reward_rate: Decimal = Decimal("0.015")
+    broker_reward_cap_fen: int = 30_000_000
+    # How often the in-memory index picks up supply rows changed since the last look (new experts, imports).
+    index_refresh_interval_s: float = 1.0
+    # Folding the delta into the main index rebuilds it off the event loop; do it when the delta grows this big
+    # or has waited this long.
+    index_merge_threshold: int = 5000
+    index_merge_interval_s: float = 300.0
+    # Fusion weights (see README "Ranking"); they sum to 1 so a perfect candidate scores 1.
+    weight_text: float = 0.5
+    weight_chain: float = 0.15
+    weight_field: float = 0.15
+    weight_region: float = 0.08
+    weight_maturity: float = 0.07
+    weight_deals: float = 0.05
+    # How many BM25 hits per kind enter the fusion step.
+    candidate_pool: int = 200
 
 
 def get_settings() -> Settings:

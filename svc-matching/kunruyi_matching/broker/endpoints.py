@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles
+from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import Forbidden
+
+from kunruyi_matching.broker import service
+from kunruyi_matching.broker.schemas import (
+    AssignmentOut,
+    AssignmentRunOut,
+    BrokerCreate,
+    BrokerOut,
+    BrokerPage,
+    ConflictCreate,
+    KpiReport,
+)
+
+router = APIRouter(tags=["brokers 技术经纪人"])
+
+
+@router.post("/api/v1/brokers", status_code=201, response_model=BrokerOut, summary="登记技术经纪人")
+async def create_broker(
+    body: BrokerCreate, session: SessionDep, _: Annotated[Principal, Depends(require_roles("officer"))]
+) -> BrokerOut:
+    return BrokerOut.model_validate(await service.create(session, body))
+
+
+@router.get("/api/v1/brokers", response_model=BrokerPage, summary="经纪人名录（可按产业链筛选）")
+async def list_brokers(
+    session: SessionDep,
+    _: CurrentPrincipal,
+    industry_chain: str | None = None,
+    agency: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> BrokerPage:
+    rows, next_cursor = await service.list_brokers(
+        session, industry_chain=industry_chain, agency=agency, cursor=cursor, limit=limit
+    )
+    items = []
+    for broker, used in rows:
+        out = BrokerOut.model_validate(broker)
+        out.assigned_this_month = used
+        items.append(out)
+    return BrokerPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/api/v1/brokers/kpis",
+    response_model=KpiReport,
+    summary="经纪人绩效：服务需求数、成交数、金额、成交天数中位数",
+)
+async def broker_kpis(
+    session: SessionDep,
+    _: Annotated[Principal, Depends(require_roles("officer", "broker"))],
+    group_by: Literal["broker", "agency"] = "broker",
+    period: str | None = None,
+) -> KpiReport:
+    return KpiReport(
+        group_by=group_by, period=period, items=await service.kpis(session, group_by=group_by, period=period)
+    )
+
+
+@router.post("/api/v1/brokers/{broker_id}/conflicts", status_code=204, summary="申报利益冲突（经纪人↔企业）")
+async def add_conflict(
+    broker_id: uuid.UUID,
+    body: ConflictCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("officer", "broker"))],
+) -> None:
+    if not principal.has_role("officer"):
+        broker = await service.by_subject(session, principal.subject)
+        if broker.id != broker_id:
+            raise Forbidden("只能为本人申报利益冲突", code="not_your_record")
+    await service.add_conflict(session, broker_id, body)
+
+
+@router.post(
+    "/api/v1/assignments/runs",
+    response_model=AssignmentRunOut,
+    summary="批量指派待分配需求（容量与利益冲突约束下亲和度最大）",
+)
+async def run_assignment(
+    session: SessionDep, principal: Annotated[Principal, Depends(require_roles("officer"))]
+) -> AssignmentRunOut:
+    run, assigned, waiting = await service.run_assignment(session, trigger="batch", actor=principal.subject)
+    return AssignmentRunOut(
+        run_id=run.id,
+        considered=run.considered,
+        assigned=[AssignmentOut(demand_id=d.id, broker_id=b.id, affinity=s) for d, b, s in assigned],
+        waiting=[d.id for d in waiting],
+        total_affinity=run.total_affinity_milli / 1000,
+    )

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from kunruyi_common.validators import InvalidIdentifier, parse_uscc
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kunruyi_matching.taxonomy import normalise_chain, normalise_field
+
+Certification = Literal["初级", "中级", "高级"]
+
+
+class BrokerCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    subject: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=60)
+    agency: str = Field(min_length=1, max_length=120)
+    certification: Certification
+    fields: list[str] = Field(default_factory=list, max_length=20)
+    chains: list[str] = Field(default_factory=list, max_length=20)
+    monthly_capacity: int = Field(ge=0, le=200)
+
+    @field_validator("chains")
+    @classmethod
+    def _chains(cls, values: list[str]) -> list[str]:
+        out = []
+        for v in values:
+            code = normalise_chain(v)
+            if code is None:
+                raise ValueError(f"未知产业链：{v}")
+            out.append(code)
+        return sorted(set(out))
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, values: list[str]) -> list[str]:
+        out = []
+        for v in values:
+            code = normalise_field(v)
+            if code is None:
+                raise ValueError(f"未知技术领域：{v}")
+            out.append(code)
+        return sorted(set(out))
+
+
+class ConflictCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    enterprise_uscc: str
+    reason: str | None = Field(default=None, max_length=200)
+
+    @field_validator("enterprise_uscc")
+    @classmethod
+    def _uscc(cls, value: str) -> str:
+        try:
+            return parse_uscc(value).code
+        except InvalidIdentifier as exc:
+            raise ValueError(str(exc)) from exc
+
+
+class BrokerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    subject: str
+    name: str
+    agency: str
+    certification: str
+    fields: list[str]
+    chains: list[str]
+    monthly_capacity: int
+    active: bool
+    assigned_this_month: int = 0
+
+
+class BrokerPage(BaseModel):
+    items: list[BrokerOut]
+    next_cursor: str | None
+
+
+class AssignmentOut(BaseModel):
+    demand_id: uuid.UUID
+    broker_id: uuid.UUID
+    affinity: float
+
+
+class AssignmentRunOut(BaseModel):
+    run_id: uuid.UUID
+    considered: int
+    assigned: list[AssignmentOut]
+    waiting: list[uuid.UUID]
+    total_affinity: float
+
+
+class KpiRow(BaseModel):
+    key: str
+    name: str
+    agency: str | None
+    demands_served: int
+    deals: int
+    contract_amount_fen: int
+    reward_fen: int
+    median_days_to_deal: float | None
+
+
+class KpiReport(BaseModel):
+    group_by: str
+    period: str | None
+    items: list[KpiRow]

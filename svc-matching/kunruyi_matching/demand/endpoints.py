@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
+from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import Forbidden
+from pydantic import BaseModel, ConfigDict, Field
+
+from kunruyi_matching.broker import service as broker_service
+from kunruyi_matching.demand import service
+from kunruyi_matching.demand.schemas import DemandCreate, DemandOut, DemandPage, DemandReview
+from kunruyi_matching.engagement.service import demand_or_404
+
+router = APIRouter(prefix="/api/v1/demands", tags=["demands 技术需求"])
+
+
+class ReleaseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+@router.post(
+    "", status_code=201, response_model=DemandOut, summary="提交技术需求（API、昆e服扫码、一企来办）"
+)
+async def submit_demand(
+    body: DemandCreate,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=120)] = None,
+) -> DemandOut:
+    demand, created = await service.submit(session, body, principal, idempotency_key)
+    if not created:
+        response.status_code = 200
+    return DemandOut.model_validate(demand)
+
+
+@router.get("", response_model=DemandPage, summary="需求列表；status=unassigned 即待分配队列")
+async def list_demands(
+    session: SessionDep,
+    _: Annotated[Principal, Depends(require_scope_or_roles("matching:read", "officer", "broker"))],
+    status: Annotated[
+        str | None, Query(pattern="^(pending_review|rejected|unassigned|assigned|closed)$")
+    ] = None,
+    industry_chain: str | None = None,
+    enterprise_uscc: str | None = None,
+    broker_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> DemandPage:
+    rows, next_cursor = await service.list_demands(
+        session,
+        status=status,
+        industry_chain=industry_chain,
+        enterprise_uscc=enterprise_uscc,
+        broker_id=broker_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    return DemandPage(items=[DemandOut.model_validate(d) for d in rows], next_cursor=next_cursor)
+
+
+@router.get("/{demand_id}", response_model=DemandOut, summary="需求详情")
+async def get_demand(demand_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> DemandOut:
+    demand = await service.get(session, demand_id)
+    if principal.kind == "public" and (principal.target or "").upper() != demand.enterprise_uscc:
+        raise Forbidden("只能查看本企业的需求", code="enterprise_mismatch")
+    return DemandOut.model_validate(demand)
+
+
+@router.post("/{demand_id}/review", response_model=DemandOut, summary="审核入库（通过后即尝试指派经纪人）")
+async def review_demand(
+    demand_id: uuid.UUID,
+    body: DemandReview,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("officer"))],
+) -> DemandOut:
+    demand = await service.review(session, demand_id, body, principal)
+    if demand.status == "unassigned":
+        await broker_service.run_assignment(
+            session, trigger="arrival", actor="system", demand_ids=[demand.id]
+        )
+    return DemandOut.model_validate(demand)
+
+
+@router.post("/{demand_id}/claim", response_model=DemandOut, summary="经纪人认领")
+async def claim_demand(
+    demand_id: uuid.UUID,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("broker"))],
+) -> DemandOut:
+    demand = await demand_or_404(session, demand_id)
+    return DemandOut.model_validate(await broker_service.claim(session, demand, principal))
+
+
+@router.post("/{demand_id}/release", response_model=DemandOut, summary="释放需求，回到待分配队列")
+async def release_demand(
+    demand_id: uuid.UUID,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("broker", "officer"))],
+    body: ReleaseBody | None = None,
+) -> DemandOut:
+    demand = await demand_or_404(session, demand_id)
+    note = body.note if body else None
+    return DemandOut.model_validate(await broker_service.release(session, demand, principal, note))

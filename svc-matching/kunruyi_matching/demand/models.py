@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kunruyi_matching.models import Base
+
+
+class Demand(Base):
+    """A technology demand (技术需求 / 难题) and where it stands in the engagement pipeline."""
+
+    __tablename__ = "demands"
+    __table_args__ = (
+        Index("ix_demands_status_created", "status", "created_at"),
+        Index("ix_demands_broker", "broker_id"),
+    )
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    enterprise_uscc: Mapped[str] = mapped_column(String(18), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    industry_chain: Mapped[str] = mapped_column(String(64))
+    technical_field: Mapped[str] = mapped_column(String(64))
+    demand_type: Mapped[str] = mapped_column(String(16))
+    budget_min_fen: Mapped[int | None] = mapped_column(BigInteger)
+    budget_max_fen: Mapped[int | None] = mapped_column(BigInteger)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    channel: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str] = mapped_column(String(32), default="昆山")
+    # pending_review → rejected | unassigned (approved, waiting for a broker) → assigned → closed
+    status: Mapped[str] = mapped_column(String(24), default="pending_review")
+    stage: Mapped[str | None] = mapped_column(String(32))
+    submitted_by: Mapped[str] = mapped_column(String(120))
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    request_digest: Mapped[str | None] = mapped_column(String(64))
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    broker_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("brokers.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assignment_mode: Mapped[str | None] = mapped_column(String(16))
+    matched_supply_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    contract_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    contract_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    broker_reward_fen: Mapped[int | None] = mapped_column(BigInteger)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from kunruyi_common.validators import InvalidIdentifier, parse_uscc
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from kunruyi_matching.taxonomy import normalise_chain, normalise_field
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+DemandType = Literal["技术攻关", "成果转化", "人才引进", "设备共享", "检测服务"]
+Channel = Literal["api", "qr", "yiqilaiban"]
+Visibility = Literal["public", "brokers", "private"]
+
+
+class DemandCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    enterprise_uscc: str
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
+    industry_chain: str
+    technical_field: str
+    demand_type: DemandType
+    budget_min_fen: int | None = Field(default=None, ge=0)
+    budget_max_fen: int | None = Field(default=None, ge=0)
+    deadline: date | None = None
+    visibility: Visibility = "public"
+    channel: Channel = "api"
+    region: str = Field(default="昆山", min_length=1, max_length=32)
+
+    @field_validator("enterprise_uscc")
+    @classmethod
+    def _uscc(cls, value: str) -> str:
+        try:
+            return parse_uscc(value).code
+        except InvalidIdentifier as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("industry_chain")
+    @classmethod
+    def _chain(cls, value: str) -> str:
+        code = normalise_chain(value)
+        if code is None:
+            raise ValueError(f"未知产业链：{value}（见 GET /api/v1/taxonomy）")
+        return code
+
+    @field_validator("technical_field")
+    @classmethod
+    def _field(cls, value: str) -> str:
+        code = normalise_field(value)
+        if code is None:
+            raise ValueError(f"未知技术领域：{value}（见 GET /api/v1/taxonomy）")
+        return code
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline(cls, value: date | None) -> date | None:
+        if value is not None and value < datetime.now(UTC).date():
+            raise ValueError("截止日期不能早于今天")
+        return value
+
+    @field_validator("budget_max_fen")
+    @classmethod
+    def _budget(cls, value: int | None, info: ValidationInfo) -> int | None:
+        low = info.data.get("budget_min_fen")
+        if value is not None and low is not None and low > value:
+            raise ValueError("预算上限不能低于下限")
+        return value
+
+
+class DemandReview(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    decision: Literal["approve", "reject"]
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class DemandOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    enterprise_uscc: str
+    title: str
+    description: str
+    industry_chain: str
+    technical_field: str
+    demand_type: str
+    budget_min_fen: int | None
+    budget_max_fen: int | None
+    deadline: date | None
+    visibility: str
+    channel: str
+    region: str
+    status: str
+    stage: str | None
+    submitted_by: str
+    reviewed_by: str | None
+    approved_at: datetime | None
+    broker_id: uuid.UUID | None
+    assigned_at: datetime | None
+    assignment_mode: str | None
+    matched_supply_id: uuid.UUID | None
+    contract_number: str | None
+    contract_amount_fen: int | None
+    broker_reward_fen: int | None
+    closed_at: datetime | None
+    created_at: datetime
+
+
+class DemandPage(BaseModel):
+    items: list[DemandOut]
+    next_cursor: str | None

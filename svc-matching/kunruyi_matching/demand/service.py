@@ -1,0 +1,153 @@
+"""Demands: submission from the API, the 昆e服 QR page or 一企来办; officer review (审核入库); listing."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+
+from kunruyi_common.auth import Principal
+from kunruyi_common.errors import Conflict, Forbidden, NotFound
+from kunruyi_common.events.outbox import add_event
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_matching.demand.models import Demand
+from kunruyi_matching.demand.schemas import DemandCreate, DemandReview
+from kunruyi_matching.engagement.stages import record_stage
+from kunruyi_matching.events import DemandApproved, DemandSubmitted
+from kunruyi_matching.pagination import encode_cursor, page
+
+SOURCE = "matching"
+
+
+def check_submitter(principal: Principal, body: DemandCreate) -> None:
+    """Who may post through which channel: QR users for their own enterprise, partners with the scope, staff."""
+    if principal.kind == "public":
+        if body.channel != "qr":
+            raise Forbidden("扫码用户只能通过昆e服渠道（qr）提交需求", code="channel_not_allowed")
+        if principal.target and principal.target.upper() != body.enterprise_uscc:
+            raise Forbidden("只能为服务码所属企业提交需求", code="enterprise_mismatch")
+        return
+    if principal.kind == "partner":
+        if not principal.has_scope("matching:write"):
+            raise Forbidden("需要权限 matching:write", code="scope_denied")
+        if body.channel == "qr":
+            raise Forbidden("合作方不能以昆e服渠道提交", code="channel_not_allowed")
+        return
+    if principal.kind == "staff" and principal.has_role("officer", "broker"):
+        return
+    raise Forbidden("无权提交技术需求", code="role_required")
+
+
+def _digest(body: DemandCreate) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+async def submit(
+    session: AsyncSession, body: DemandCreate, principal: Principal, idempotency_key: str | None
+) -> tuple[Demand, bool]:
+    """The demand and whether it was created now (False: an idempotent retry)."""
+    check_submitter(principal, body)
+    digest = _digest(body)
+    if idempotency_key:
+        existing = (
+            await session.execute(select(Demand).where(Demand.idempotency_key == idempotency_key))
+        ).scalar_one_or_none()
+        if existing is not None:
+            if existing.request_digest != digest:
+                raise Conflict("同一 Idempotency-Key 已用于不同的请求内容", code="idempotency_key_reused")
+            return existing, False
+    demand = Demand(
+        id=uuid.uuid4(),
+        **body.model_dump(),
+        status="pending_review",
+        submitted_by=f"{principal.kind}:{principal.subject}",
+        idempotency_key=idempotency_key,
+        request_digest=digest,
+    )
+    session.add(demand)
+    await session.flush()
+    await add_event(
+        session,
+        SOURCE,
+        DemandSubmitted(**_event_fields(demand), submitted_by=demand.submitted_by),
+        subject=str(demand.id),
+    )
+    return demand, True
+
+
+def _event_fields(demand: Demand) -> dict[str, str]:
+    return {
+        "demand_id": str(demand.id),
+        "enterprise_uscc": demand.enterprise_uscc,
+        "title": demand.title,
+        "industry_chain": demand.industry_chain,
+        "technical_field": demand.technical_field,
+        "demand_type": demand.demand_type,
+        "channel": demand.channel,
+        "status": demand.status,
+    }
+
+
+async def get(session: AsyncSession, demand_id: uuid.UUID, *, for_update: bool = False) -> Demand:
+    stmt = select(Demand).where(Demand.id == demand_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    demand = (await session.execute(stmt)).scalar_one_or_none()
+    if demand is None:
+        raise NotFound(f"技术需求 {demand_id} 不存在", code="demand_not_found")
+    return demand
+
+
+async def review(
+    session: AsyncSession, demand_id: uuid.UUID, body: DemandReview, principal: Principal
+) -> Demand:
+    demand = await get(session, demand_id, for_update=True)
+    if demand.status != "pending_review":
+        raise Conflict(
+            f"需求当前状态为 {demand.status}，只有待审核的需求可以审核",
+            code="demand_not_pending",
+            allowed_next=[],
+        )
+    demand.reviewed_by = principal.subject
+    demand.review_note = body.note
+    if body.decision == "reject":
+        demand.status = "rejected"
+        await session.flush()
+        return demand
+    now = datetime.now(UTC)
+    demand.status = "unassigned"
+    demand.approved_at = now
+    await record_stage(session, demand, "intake", actor=principal.subject, note=body.note, at=now)
+    await add_event(
+        session,
+        SOURCE,
+        DemandApproved(**_event_fields(demand), approved_by=principal.subject),
+        subject=str(demand.id),
+    )
+    return demand
+
+
+async def list_demands(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    industry_chain: str | None,
+    enterprise_uscc: str | None,
+    broker_id: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Demand], str | None]:
+    stmt = select(Demand)
+    if status:
+        stmt = stmt.where(Demand.status == status)
+    if industry_chain:
+        stmt = stmt.where(Demand.industry_chain == industry_chain)
+    if enterprise_uscc:
+        stmt = stmt.where(Demand.enterprise_uscc == enterprise_uscc.upper())
+    if broker_id:
+        stmt = stmt.where(Demand.broker_id == broker_id)
+    rows = list((await session.execute(page(stmt, Demand.created_at, Demand.id, cursor, limit))).scalars())
+    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor

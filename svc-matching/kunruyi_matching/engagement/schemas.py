@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+StageName = Literal[
+    "intake", "assigned", "recommended", "negotiating", "signed", "contract_registered", "closed"
+]
+
+
+class StageChange(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    stage: StageName
+    note: str | None = Field(default=None, max_length=2000)
+    supply_id: uuid.UUID | None = None
+    contract_number: str | None = Field(default=None, min_length=1, max_length=64)
+    contract_amount_fen: int | None = Field(default=None, gt=0)
+
+
+class StageRecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    stage: str
+    label: str = ""
+    previous_stage: str | None
+    actor: str
+    note: str | None
+    at: datetime
+
+
+class EngagementOut(BaseModel):
+    demand_id: uuid.UUID
+    stage: str | None
+    status: str
+    allowed_next: list[str]
+    broker_id: uuid.UUID | None
+    contract_number: str | None
+    contract_amount_fen: int | None
+    broker_reward_fen: int | None
+    history: list[StageRecordOut]

@@ -1,0 +1,274 @@
+"""The in-memory supply index: per kind, a main bm25s index plus a small delta searched alongside it.
+
+Documents arrive pre-segmented (``supply_entities.search_tokens``). The main index is an immutable bm25s index
+built from all documents of one kind; new or changed documents go to the delta (a plain dict scored with the
+same Lucene BM25 formula, using the main index's document frequencies plus the delta's own), and a changed
+document's old main entry is masked out. When the delta grows past a threshold or has waited long enough,
+``merge`` rebuilds the main index off the event loop and swaps it in.
+
+Structured attributes (chain, field, region, maturity, past deals) sit in numpy arrays aligned with the main
+index so filters are vector masks and the fusion step reads them without touching the database.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import bm25s
+import numpy as np
+import numpy.typing as npt
+
+from kunruyi_matching.search.signals import region_proximity
+from kunruyi_matching.taxonomy import FIELDS_BY_CODE, INDUSTRY_CHAINS, TECHNICAL_FIELDS
+
+K1 = 1.5
+B = 0.75
+_CHAIN_IDS = {c.code: i + 1 for i, c in enumerate(INDUSTRY_CHAINS)}
+_FIELD_IDS = {f.code: i + 1 for i, f in enumerate(TECHNICAL_FIELDS)}
+_CATEGORIES = sorted({f.category for f in TECHNICAL_FIELDS})
+_CATEGORY_IDS = {c: i + 1 for i, c in enumerate(_CATEGORIES)}
+
+
+@dataclass(frozen=True)
+class IndexDoc:
+    id: str
+    kind: str
+    tokens: tuple[str, ...]
+    industry_chain: str | None = None
+    technical_field: str | None = None
+    region: str | None = None
+    maturity: int | None = None
+    deals_count: int = 0
+    version: int = 1
+
+    @staticmethod
+    def make(
+        id: str,
+        kind: str,
+        tokens: Iterable[str],
+        *,
+        industry_chain: str | None = None,
+        technical_field: str | None = None,
+        region: str | None = None,
+        maturity: int | None = None,
+        deals_count: int = 0,
+        version: int = 1,
+    ) -> IndexDoc:
+        # Interning shares one string object per distinct token across a million documents.
+        return IndexDoc(
+            id,
+            kind,
+            tuple(sys.intern(t) for t in tokens),
+            industry_chain,
+            technical_field,
+            region,
+            maturity,
+            deals_count,
+            version,
+        )
+
+
+@dataclass
+class Hit:
+    id: str
+    bm25: float
+    doc: IndexDoc
+
+
+@dataclass(frozen=True)
+class Filters:
+    industry_chain: str | None = None
+    technical_field: str | None = None
+    region: str | None = None
+
+
+class _Main:
+    """An immutable bm25s index with its aligned attribute arrays."""
+
+    def __init__(self, docs: list[IndexDoc]) -> None:
+        self.docs = docs
+        self.position = {d.id: i for i, d in enumerate(docs)}
+        n = len(docs)
+        self.alive = np.ones(n, dtype=np.float32)
+        self.chain = np.fromiter((_CHAIN_IDS.get(d.industry_chain or "", 0) for d in docs), np.int16, n)
+        self.field = np.fromiter((_FIELD_IDS.get(d.technical_field or "", 0) for d in docs), np.int16, n)
+        self.category = np.fromiter(
+            (_CATEGORY_IDS.get(_category(d.technical_field) or "", 0) for d in docs), np.int16, n
+        )
+        self.region = np.fromiter((region_proximity(d.region) for d in docs), np.float32, n)
+        self.retriever: bm25s.BM25 | None = None
+        self.df: dict[str, int] = {}
+        self.total_len = 0
+        if n:
+            self.retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
+            self.retriever.index([list(d.tokens) for d in docs], show_progress=False)
+            indptr = self.retriever.scores["indptr"]
+            counts = np.diff(indptr)
+            self.df = {tok: int(counts[i]) for tok, i in self.retriever.vocab_dict.items() if i < len(counts)}
+            self.total_len = sum(len(d.tokens) for d in docs)
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def mask(self, filters: Filters) -> npt.NDArray[np.float32]:
+        mask = self.alive
+        if filters.industry_chain:
+            mask = mask * (self.chain == _CHAIN_IDS.get(filters.industry_chain, -1))
+        if filters.technical_field:
+            mask = mask * (self.field == _FIELD_IDS.get(filters.technical_field, -1))
+        if filters.region:
+            mask = mask * (self.region >= region_proximity(filters.region))
+        return mask.astype(np.float32, copy=False)
+
+    def search(self, tokens: list[str], filters: Filters, k: int) -> list[tuple[int, float]]:
+        if self.retriever is None:
+            return []
+        known = [t for t in tokens if t in self.retriever.vocab_dict]
+        if not known:
+            return []
+        scores = self.retriever.get_scores(known, weight_mask=self.mask(filters))
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _category(field_code: str | None) -> str | None:
+    f = FIELDS_BY_CODE.get(field_code or "")
+    return f.category if f else None
+
+
+@dataclass
+class KindIndex:
+    kind: str
+    main: _Main = field(default_factory=lambda: _Main([]))
+    delta: dict[str, IndexDoc] = field(default_factory=dict)
+    delta_since: float | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def version_of(self, doc_id: str) -> int | None:
+        d = self.delta.get(doc_id)
+        if d is not None:
+            return d.version
+        pos = self.main.position.get(doc_id)
+        return self.main.docs[pos].version if pos is not None else None
+
+    def upsert(self, doc: IndexDoc) -> bool:
+        """Add or replace a document (newer versions only). True when the index changed."""
+        with self.lock:
+            known = self.version_of(doc.id)
+            if known is not None and known >= doc.version:
+                return False
+            pos = self.main.position.get(doc.id)
+            if pos is not None:
+                self.main.alive[pos] = 0.0
+            self.delta[doc.id] = doc
+            if self.delta_since is None:
+                self.delta_since = time.monotonic()
+            return True
+
+    def __len__(self) -> int:
+        return int(self.main.alive.sum()) + len(self.delta)
+
+    def _delta_scores(self, tokens: list[str], filters: Filters) -> list[tuple[IndexDoc, float]]:
+        if not self.delta:
+            return []
+        docs = list(self.delta.values())
+        n = len(self.main) + len(docs)
+        delta_df: Counter[str] = Counter()
+        for d in docs:
+            delta_df.update(set(d.tokens))
+        total_len = self.main.total_len + sum(len(d.tokens) for d in docs)
+        avgdl = total_len / n if n else 1.0
+        query = Counter(tokens)
+        out: list[tuple[IndexDoc, float]] = []
+        for d in docs:
+            if filters.industry_chain and d.industry_chain != filters.industry_chain:
+                continue
+            if filters.technical_field and d.technical_field != filters.technical_field:
+                continue
+            if filters.region and region_proximity(d.region) < region_proximity(filters.region):
+                continue
+            tf = Counter(d.tokens)
+            score = 0.0
+            for tok, qn in query.items():
+                f = tf.get(tok, 0)
+                if not f:
+                    continue
+                df = self.main.df.get(tok, 0) + delta_df[tok]
+                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                score += qn * idf * f * (K1 + 1) / (f + K1 * (1 - B + B * len(d.tokens) / avgdl))
+            if score > 0:
+                out.append((d, score))
+        return out
+
+    def search(self, tokens: list[str], filters: Filters, k: int) -> list[Hit]:
+        main = self.main
+        hits = [Hit(main.docs[i].id, s, main.docs[i]) for i, s in main.search(tokens, filters, k)]
+        hits += [Hit(d.id, s, d) for d, s in self._delta_scores(tokens, filters)]
+        hits.sort(key=lambda h: -h.bm25)
+        return hits[:k]
+
+    def merge(self) -> int:
+        """Rebuild the main index with the delta folded in (blocking; call from a worker thread)."""
+        with self.lock:
+            taken = dict(self.delta)
+            survivors = [
+                d for d in self.main.docs if d.id not in taken and self.main.alive[self.main.position[d.id]]
+            ]
+        rebuilt = _Main(survivors + list(taken.values()))
+        with self.lock:
+            # Documents that arrived while rebuilding stay in the delta and are masked in the new main.
+            for doc_id, doc in list(self.delta.items()):
+                if taken.get(doc_id) is doc:
+                    del self.delta[doc_id]
+                else:
+                    pos = rebuilt.position.get(doc_id)
+                    if pos is not None:
+                        rebuilt.alive[pos] = 0.0
+            self.main = rebuilt
+            self.delta_since = time.monotonic() if self.delta else None
+        return len(taken)
+
+
+class SupplyIndex:
+    """All kinds' indexes, the unit kept in ``app.state.supply_index``."""
+
+    def __init__(self, kinds: Iterable[str]) -> None:
+        self.kinds = {k: KindIndex(k) for k in kinds}
+
+    @classmethod
+    def build(cls, kinds: Iterable[str], docs: Iterable[IndexDoc]) -> SupplyIndex:
+        index = cls(kinds)
+        by_kind: dict[str, list[IndexDoc]] = {k: [] for k in index.kinds}
+        for d in docs:
+            by_kind.setdefault(d.kind, []).append(d)
+        for kind, kind_docs in by_kind.items():
+            index.kinds.setdefault(kind, KindIndex(kind)).main = _Main(kind_docs)
+        return index
+
+    def upsert(self, doc: IndexDoc) -> bool:
+        return self.kinds.setdefault(doc.kind, KindIndex(doc.kind)).upsert(doc)
+
+    def search(self, kind: str, tokens: list[str], filters: Filters, k: int) -> list[Hit]:
+        index = self.kinds.get(kind)
+        return index.search(tokens, filters, k) if index else []
+
+    def due_for_merge(self, threshold: int, max_wait_s: float) -> list[KindIndex]:
+        now = time.monotonic()
+        return [
+            i
+            for i in self.kinds.values()
+            if i.delta
+            and (
+                len(i.delta) >= threshold or (i.delta_since is not None and now - i.delta_since >= max_wait_s)
+            )
+        ]
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return {k: {"documents": len(i), "delta": len(i.delta)} for k, i in self.kinds.items()}

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_roles
+from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import NotFound
+
+from kunruyi_matching.supply import service
+from kunruyi_matching.supply.models import SupplyEntity
+from kunruyi_matching.supply.schemas import SupplyIn, SupplyOut
+
+router = APIRouter(prefix="/api/v1/supply", tags=["supply 供给"])
+
+
+@router.post(
+    "", status_code=201, response_model=SupplyOut, summary="登记或更新一条供给（按 kind + natural_key 去重）"
+)
+async def upsert_supply(
+    body: SupplyIn,
+    session: SessionDep,
+    _: Annotated[Principal, Depends(require_scope_or_roles("matching:write", "officer"))],
+) -> SupplyOut:
+    return SupplyOut.model_validate(await service.upsert(session, body, source="api"))
+
+
+@router.get("/{supply_id}", response_model=SupplyOut, summary="供给详情")
+async def get_supply(supply_id: uuid.UUID, session: SessionDep, _: CurrentPrincipal) -> SupplyOut:
+    entity = await session.get(SupplyEntity, supply_id)
+    if entity is None:
+        raise NotFound(f"供给 {supply_id} 不存在", code="supply_not_found")
+    return SupplyOut.model_validate(entity)

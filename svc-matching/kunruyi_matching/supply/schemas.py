@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kunruyi_matching.taxonomy import normalise_chain, normalise_field
+
+SupplyKind = Literal["expert", "institute", "result", "park"]
+
+
+class SupplyIn(BaseModel):
+    """One supply record as imported (CSV / JSONL row) or posted."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    kind: SupplyKind
+    natural_key: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=200)
+    summary: str = Field(default="", max_length=20000)
+    organization: str | None = Field(default=None, max_length=200)
+    industry_chain: str | None = None
+    technical_field: str | None = None
+    ipc_class: str | None = Field(default=None, max_length=32)
+    maturity: int | None = Field(default=None, ge=1, le=9)
+    region: str | None = Field(default=None, max_length=32)
+    deals_count: int = Field(default=0, ge=0)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("industry_chain")
+    @classmethod
+    def _chain(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        code = normalise_chain(value)
+        if code is None:
+            raise ValueError(f"未知产业链：{value}")
+        return code
+
+    @field_validator("technical_field")
+    @classmethod
+    def _field(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        code = normalise_field(value)
+        if code is None:
+            raise ValueError(f"未知技术领域：{value}")
+        return code
+
+
+class SupplyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str
+    natural_key: str
+    name: str
+    summary: str
+    organization: str | None
+    industry_chain: str | None
+    technical_field: str | None
+    ipc_class: str | None
+    maturity: int | None
+    region: str | None
+    deals_count: int
+    source: str
+    updated_at: datetime
+
+
+class CandidateOut(BaseModel):
+    supply: SupplyOut
+    score: float
+    rank: int
+    signals: dict[str, float]
+    matched_terms: list[str]
+    reasons: list[str]
+
+
+class CandidateList(BaseModel):
+    demand_id: uuid.UUID | None = None
+    kind: str
+    query_terms: list[str]
+    items: list[CandidateOut]

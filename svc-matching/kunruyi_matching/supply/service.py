@@ -1,0 +1,136 @@
+"""Supply entities: upsert by natural key (events, imports, the API) and the conversion to index documents."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_matching.search.index import IndexDoc
+from kunruyi_matching.supply.models import SupplyEntity
+from kunruyi_matching.supply.schemas import SupplyIn
+from kunruyi_matching.taxonomy import FIELDS_BY_CODE, field_for_ipc
+from kunruyi_matching.text.segmenter import index_tokens
+
+
+def searchable_text(record: SupplyIn) -> str:
+    """The words a supplier is found by: name, summary, organisation and the field's Chinese name."""
+    parts = [record.name, record.summary, record.organization or ""]
+    if record.technical_field and record.technical_field in FIELDS_BY_CODE:
+        parts.append(FIELDS_BY_CODE[record.technical_field].name)
+    parts.extend(str(v) for v in record.attributes.get("keywords", []) if isinstance(v, str))
+    return " ".join(p for p in parts if p)
+
+
+def row_values(record: SupplyIn, source: str, tokens: Sequence[str] | None = None) -> dict[str, Any]:
+    field = record.technical_field or field_for_ipc(record.ipc_class)
+    if field != record.technical_field:
+        record = record.model_copy(update={"technical_field": field})
+    if tokens is None:
+        tokens = index_tokens(searchable_text(record))
+    return {
+        "kind": record.kind,
+        "natural_key": record.natural_key,
+        "name": record.name,
+        "summary": record.summary,
+        "organization": record.organization,
+        "industry_chain": record.industry_chain,
+        "technical_field": field,
+        "ipc_class": record.ipc_class,
+        "maturity": record.maturity,
+        "region": record.region,
+        "deals_count": record.deals_count,
+        "attributes": record.attributes,
+        "search_tokens": " ".join(tokens),
+        "source": source,
+    }
+
+
+async def upsert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert or update by (kind, natural_key); an update bumps the version so the index replaces it."""
+    if not rows:
+        return 0
+    stmt = insert(SupplyEntity).values([{"id": uuid.uuid4(), **r} for r in rows])
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["kind", "natural_key"],
+        set_={
+            **{c: getattr(excluded, c) for c in rows[0] if c not in ("kind", "natural_key", "deals_count")},
+            "version": SupplyEntity.version + 1,
+            "updated_at": func.now(),
+        },
+    )
+    result = await session.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def upsert(session: AsyncSession, record: SupplyIn, source: str) -> SupplyEntity:
+    await upsert_many(session, [row_values(record, source)])
+    entity = (
+        await session.execute(
+            select(SupplyEntity)
+            .where(SupplyEntity.kind == record.kind, SupplyEntity.natural_key == record.natural_key)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+    return entity
+
+
+def to_index_doc(entity: SupplyEntity) -> IndexDoc:
+    return IndexDoc.make(
+        str(entity.id),
+        entity.kind,
+        entity.search_tokens.split(),
+        industry_chain=entity.industry_chain,
+        technical_field=entity.technical_field,
+        region=entity.region,
+        maturity=entity.maturity,
+        deals_count=entity.deals_count,
+        version=entity.version,
+    )
+
+
+INDEX_COLUMNS = (
+    SupplyEntity.id,
+    SupplyEntity.kind,
+    SupplyEntity.search_tokens,
+    SupplyEntity.industry_chain,
+    SupplyEntity.technical_field,
+    SupplyEntity.region,
+    SupplyEntity.maturity,
+    SupplyEntity.deals_count,
+    SupplyEntity.version,
+    SupplyEntity.updated_at,
+)
+
+
+async def stream_index_docs(session: AsyncSession, *, changed_since: Any = None) -> AsyncIterator[IndexDoc]:
+    stmt = select(*INDEX_COLUMNS)
+    if changed_since is not None:
+        stmt = stmt.where(SupplyEntity.updated_at > changed_since)
+    result = await session.stream(stmt.execution_options(yield_per=5000))
+    async for row in result:
+        yield IndexDoc.make(
+            str(row.id),
+            row.kind,
+            row.search_tokens.split(),
+            industry_chain=row.industry_chain,
+            technical_field=row.technical_field,
+            region=row.region,
+            maturity=row.maturity,
+            deals_count=row.deals_count,
+            version=row.version,
+        )
+
+
+async def get_many(session: AsyncSession, ids: Sequence[str]) -> dict[str, SupplyEntity]:
+    if not ids:
+        return {}
+    rows = (
+        await session.execute(select(SupplyEntity).where(SupplyEntity.id.in_([uuid.UUID(i) for i in ids])))
+    ).scalars()
+    return {str(r.id): r for r in rows}

@@ -1,0 +1,99 @@
+"""Demands: submission rules, bad input (422 naming the field), HTML kept verbatim, review and the queue."""
+
+import random
+
+from kunruyi_common.auth import Principal
+from kunruyi_launcher.testing import partner, staff
+from kunruyi_matching.synthetic.identifiers import make_uscc
+
+USCC = make_uscc(random.Random(1))
+
+
+def demand_body(**overrides):  # type: ignore[no-untyped-def]
+    body = {
+        "enterprise_uscc": USCC,
+        "title": "先进封装良率提升",
+        "description": "我司需要晶圆级先进封装工艺专家，解决硅通孔良率问题。",
+        "industry_chain": "半导体",
+        "technical_field": "advanced_packaging",
+        "demand_type": "技术攻关",
+        "budget_min_fen": 10_000_000,
+        "budget_max_fen": 50_000_000,
+        "channel": "api",
+    }
+    body.update(overrides)
+    return body
+
+
+async def test_officer_submits_and_approves_into_queue(client) -> None:  # type: ignore[no-untyped-def]
+    async with client(staff("officer")) as c:
+        created = await c.post("/api/v1/demands", json=demand_body())
+        assert created.status_code == 201, created.text
+        demand = created.json()
+        assert demand["status"] == "pending_review"
+        assert demand["industry_chain"] == "semiconductor"
+        early = await c.get(f"/api/v1/demands/{demand['id']}/candidates")
+        assert early.status_code == 409 and early.json()["code"] == "demand_not_approved"
+        reviewed = await c.post(f"/api/v1/demands/{demand['id']}/review", json={"decision": "approve"})
+        assert reviewed.status_code == 200, reviewed.text
+        # No broker is registered, so it waits in the visible queue.
+        assert reviewed.json()["status"] == "unassigned"
+        assert reviewed.json()["stage"] == "intake"
+        queue = (await c.get("/api/v1/demands", params={"status": "unassigned"})).json()
+        assert demand["id"] in [d["id"] for d in queue["items"]]
+        again = await c.post(f"/api/v1/demands/{demand['id']}/review", json={"decision": "approve"})
+        assert again.status_code == 409
+
+
+async def test_bad_input_names_the_field(client) -> None:  # type: ignore[no-untyped-def]
+    async with client(staff("officer")) as c:
+        for override, field in [
+            ({"description": "   "}, "description"),
+            ({"description": "长" * 5001}, "description"),
+            ({"title": ""}, "title"),
+            ({"industry_chain": "造船"}, "industry_chain"),
+            ({"technical_field": "烹饪"}, "technical_field"),
+            ({"demand_type": "咨询"}, "demand_type"),
+            ({"enterprise_uscc": "91320583MA1X00000A"}, "enterprise_uscc"),
+            ({"budget_min_fen": 5, "budget_max_fen": 1}, "budget_max_fen"),
+            ({"channel": "fax"}, "channel"),
+        ]:
+            r = await c.post("/api/v1/demands", json=demand_body(**override))
+            assert r.status_code == 422, (override, r.text)
+            assert r.json()["field"] == field, (override, r.json())
+        listed = (await c.get("/api/v1/demands")).json()["items"]
+        assert listed == []
+
+
+async def test_html_is_stored_and_returned_verbatim(client) -> None:  # type: ignore[no-untyped-def]
+    text = "<script>alert('x')</script><b>需求</b>"
+    async with client(staff("officer")) as c:
+        r = await c.post("/api/v1/demands", json=demand_body(title=text, description=text))
+        assert r.status_code == 201
+        got = (await c.get(f"/api/v1/demands/{r.json()['id']}")).json()
+        assert got["title"] == text and got["description"] == text
+
+
+async def test_channels_and_idempotency(client) -> None:  # type: ignore[no-untyped-def]
+    phone = Principal(kind="public", subject="qr:abc", target=USCC)
+    async with client(phone) as c:
+        assert (await c.post("/api/v1/demands", json=demand_body(channel="api"))).status_code == 403
+        other = make_uscc(random.Random(2))
+        assert (
+            await c.post("/api/v1/demands", json=demand_body(channel="qr", enterprise_uscc=other))
+        ).status_code == 403
+        assert (await c.post("/api/v1/demands", json=demand_body(channel="qr"))).status_code == 201
+    async with client(partner("matching:write")) as c:
+        headers = {"Idempotency-Key": "yql-0001"}
+        first = await c.post("/api/v1/demands", json=demand_body(channel="yiqilaiban"), headers=headers)
+        retry = await c.post("/api/v1/demands", json=demand_body(channel="yiqilaiban"), headers=headers)
+        assert first.status_code == 201 and retry.status_code == 200
+        assert first.json()["id"] == retry.json()["id"]
+        changed = await c.post(
+            "/api/v1/demands", json=demand_body(channel="yiqilaiban", title="别的"), headers=headers
+        )
+        assert changed.status_code == 409 and changed.json()["code"] == "idempotency_key_reused"
+    async with client(partner("other:scope")) as c:
+        assert (await c.post("/api/v1/demands", json=demand_body())).status_code == 403
+    async with client(None) as c:
+        assert (await c.post("/api/v1/demands", json=demand_body())).status_code == 401
