@@ -98,7 +98,7 @@ class Gate:
             )
         if principal.has_role(*rule.roles):
             return
-        if rule.public:
+        if is_public(rule, request.url.path, dict(request.query_params)):
             return
         raise Forbidden(
             f"需要角色：{'、'.join(rule.roles) or 'admin'}",

@@ -1,0 +1,318 @@
+"""Issue 7 §2 and §3: staff tokens, the role × endpoint table (through the gateway, real HTTP), limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from kunruyi_gateway.access.rules import markdown_table
+from kunruyi_gateway.partner_client import signed_headers
+from kunruyi_gateway.settings import Settings
+
+ROLES = ("officer", "reviewer", "approver", "finance", "broker", "admin")
+O, R, A, F, B = "officer", "reviewer", "approver", "finance", "broker"
+
+# (method, path, anonymous passes, roles that pass besides admin, partner scope that passes)
+ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
+    ("GET", "/api/v1/policies", True, {O, R, A, F, B}, "policy:read"),
+    ("POST", "/api/v1/policies", False, {O}, None),
+    ("POST", "/api/v1/policy-calculator", True, {O, R, A, F, B}, "policy:read"),
+    ("POST", "/api/v1/policy-simulations", False, {A, F}, None),
+    ("POST", "/api/v1/entitlement-runs", False, {F, A}, None),
+    ("GET", "/api/v1/enterprises/91320583MA1XXXXXX0", False, {O, R, A, B}, "talent:read"),
+    ("POST", "/api/v1/enterprises", False, {O}, "talent:write"),
+    ("GET", "/api/v1/tickets/T20260001?secret=abc", True, {O}, "talent:read"),
+    ("GET", "/api/v1/tickets", False, {O}, "talent:read"),
+    ("POST", "/api/v1/tickets", False, {O}, "talent:write"),
+    ("GET", "/api/v1/housing/projects", True, {O}, "talent:read"),
+    ("GET", "/api/v1/applications", False, {O, R, A, F}, "disbursement:read"),
+    ("POST", "/api/v1/applications", False, {O, R, A}, "disbursement:write"),
+    ("POST", "/api/v1/payments", False, {F}, None),
+    ("GET", "/api/v1/reconciliation/runs", False, {F, A}, None),
+    ("POST", "/api/v1/demands", False, {B, O}, "matching:write"),
+    ("GET", "/api/v1/experts", False, {B, O}, "matching:read"),
+    ("GET", "/api/v1/challenges", True, {B, O}, "matching:read"),
+]
+
+
+def _ids() -> list[str]:
+    return [f"{m} {p}" for m, p, *_ in ACCESS_TABLE]
+
+
+@pytest.mark.parametrize(("method", "path", "anonymous", "roles", "scope"), ACCESS_TABLE, ids=_ids())
+async def test_role_by_endpoint_table(  # type: ignore[no-untyped-def]
+    gateway,
+    staff_token,
+    demo_key,
+    method: str,
+    path: str,
+    anonymous: bool,
+    roles: set[str],
+    scope: str | None,
+) -> None:
+    body = b"{}" if method != "GET" else b""
+    async with httpx.AsyncClient(base_url=gateway.url) as c:
+        anon = await c.request(method, path, content=body or None)
+        assert (anon.status_code == 200) == anonymous, (anon.status_code, anon.text)
+        if not anonymous:
+            assert anon.json()["code"] == "missing_credentials"
+        else:
+            assert anon.json()["principal"] is None
+        for role in ROLES:
+            resp = await c.request(
+                method,
+                path,
+                content=body or None,
+                headers={"Authorization": f"Bearer {staff_token(role, dept='科技局')}"},
+            )
+            allowed = role == "admin" or role in roles or anonymous  # what anyone may read, staff may too
+            assert (resp.status_code == 200) == allowed, (role, resp.status_code, resp.text)
+            if allowed:
+                principal = resp.json()["principal"]
+                assert principal["kind"] == "staff" and principal["roles"] == [role]
+                assert principal["department"] == "科技局"
+            elif not anonymous:
+                assert resp.json()["code"] == "role_required"
+        # A partner holding every scope passes exactly where a scope is named (or the route is public).
+        raw_path, _, query = path.partition("?")
+        headers = signed_headers(
+            app_key=demo_key[0], secret=demo_key[1], method=method, path=raw_path, raw_query=query, body=body
+        )
+        resp = await c.request(method, path, content=body or None, headers=headers)
+        assert (resp.status_code == 200) == (scope is not None or anonymous), resp.text
+        if scope is None and not anonymous:
+            assert resp.json()["code"] == "scope_denied"
+
+
+def test_access_doc_embeds_the_rule_table() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "access.md").read_text(encoding="utf-8")
+    assert markdown_table() in doc, (
+        "gateway/docs/access.md is out of date: paste access.rules.markdown_table()"
+    )
+
+
+async def test_inbound_identity_headers_are_never_trusted(gateway) -> None:  # type: ignore[no-untyped-def]
+    from kunruyi_common.auth import Principal, mint_internal_token
+
+    forged = mint_internal_token(
+        Principal(kind="staff", subject="x", roles=["admin"]),
+        gateway.app.state.settings.internal_token_secret,
+    )
+    async with httpx.AsyncClient(base_url=gateway.url) as c:
+        resp = await c.get("/api/v1/policies", headers={"x-kry-principal": forged})
+    assert resp.status_code == 200 and resp.json()["principal"] is None
+
+
+async def test_bad_staff_tokens(gateway, staff_token) -> None:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(base_url=gateway.url) as c:
+        expired = staff_token("officer", ttl_s=-120)
+        resp = await c.get("/api/v1/tickets", headers={"Authorization": f"Bearer {expired}"})
+        assert resp.status_code == 401 and resp.json()["code"] == "token_expired"
+        resp = await c.get("/api/v1/tickets", headers={"Authorization": "Bearer not.a.jwt"})
+        assert resp.status_code == 401 and resp.json()["code"] == "invalid_token"
+        # HS256 signed with a guessable secret is refused: only RS256 / ES256 from trusted keys.
+        hs = jwt.encode(
+            {
+                "iss": "kunruyi-dev-issuer",
+                "aud": "kunruyi",
+                "sub": "x",
+                "exp": 9999999999,
+                "roles": ["admin"],
+            },
+            "a-guessable-shared-secret-of-32-bytes!",
+            algorithm="HS256",
+        )
+        resp = await c.get("/api/v1/tickets", headers={"Authorization": f"Bearer {hs}"})
+        assert resp.status_code == 401 and resp.json()["code"] == "invalid_token"
+        resp = await c.get("/api/v1/tickets", headers={"Authorization": "Basic abc"})
+        assert resp.status_code == 401 and resp.json()["code"] == "missing_credentials"
+
+
+async def test_tokens_from_a_configured_inline_jwks_rs256(gateway_settings, serve_gateway) -> None:  # type: ignore[no-untyped-def]
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    jwk["kid"] = "city-idp-1"
+    settings: Settings = gateway_settings.model_copy(
+        update={
+            "jwks_inline": json.dumps({"keys": [jwk]}),
+            "oidc_issuer": "https://idp.ks.gov.example",
+            "dev_mode": False,
+        }
+    )
+    token = jwt.encode(
+        {
+            "iss": "https://idp.ks.gov.example",
+            "aud": "kunruyi",
+            "sub": "u-42",
+            "exp": 9999999999,
+            "name": "李审核",
+            "roles": ["reviewer", "not-a-role"],
+            "department": "人社局",
+        },
+        key,
+        algorithm="RS256",
+        headers={"kid": "city-idp-1"},
+    )
+    async with serve_gateway(settings) as gw, httpx.AsyncClient(base_url=gw.url) as c:
+        resp = await c.get("/api/v1/applications", headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["principal"] == {
+            "kind": "staff",
+            "subject": "u-42",
+            "name": "李审核",
+            "roles": ["reviewer"],
+            "department": "人社局",
+            "scopes": [],
+            "target": None,
+        }
+        # With dev mode off, development tokens are refused.
+        dev = gw.app.state.gateway_issuer.mint(
+            issuer="kunruyi-dev-issuer", audience="kunruyi", subject="d", ttl_s=60, roles=["admin"]
+        )
+        resp = await c.get("/api/v1/applications", headers={"Authorization": f"Bearer {dev}"})
+        assert resp.status_code == 401 and resp.json()["code"] == "invalid_token"
+
+
+async def test_jwks_url_is_fetched_and_cached(gateway_settings, serve_gateway) -> None:  # type: ignore[no-untyped-def]
+    # The first gateway's own JWKS endpoint plays the identity provider for a second gateway.
+    async with serve_gateway(gateway_settings) as idp:
+        settings = gateway_settings.model_copy(
+            update={
+                "jwks_url": f"{idp.url}/.well-known/jwks.json",
+                "oidc_issuer": "https://idp.example",
+                "dev_mode": False,
+                "dev_issuer_dir": gateway_settings.dev_issuer_dir.parent / "other-issuer",
+            }
+        )
+        token = idp.app.state.gateway_issuer.mint(
+            issuer="https://idp.example",
+            audience="kunruyi",
+            subject="u-7",
+            ttl_s=60,
+            roles=["finance"],
+            department="财政局",
+        )
+        async with serve_gateway(settings) as gw, httpx.AsyncClient(base_url=gw.url) as c:
+            for _ in range(2):
+                resp = await c.get("/api/v1/budgets", headers={"Authorization": f"Bearer {token}"})
+                assert resp.status_code == 200, resp.text
+                assert resp.json()["principal"]["roles"] == ["finance"]
+
+
+def test_token_command_prints_a_token_the_dev_jwks_verifies(tmp_path: Path) -> None:
+    env = {**os.environ, "KRY_GATEWAY_DEV_ISSUER_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-m", "kunruyi_gateway", "token", "--role", "reviewer", "--dept", "科技局"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    from kunruyi_gateway.staff.tokens import GatewayIssuer
+
+    jwk = GatewayIssuer(tmp_path).jwks()["keys"][0]
+    claims = jwt.decode(out, jwt.PyJWK(jwk).key, algorithms=["ES256"], audience="kunruyi")
+    assert claims["roles"] == ["reviewer"] and claims["department"] == "科技局"
+    assert claims["iss"] == "kunruyi-dev-issuer"
+
+
+async def test_dev_jwks_is_served(gateway) -> None:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(base_url=gateway.url) as c:
+        keys = (await c.get("/.well-known/jwks.json")).json()["keys"]
+    assert keys[0]["kty"] == "EC" and keys[0]["alg"] == "ES256" and "d" not in keys[0]
+
+
+# -- limits ------------------------------------------------------------------------------------------------------
+
+
+async def test_body_over_the_limit_is_413(gateway_settings, serve_gateway, staff_token) -> None:  # type: ignore[no-untyped-def]
+    settings = gateway_settings.model_copy(update={"max_body_bytes": 1024})
+    async with serve_gateway(settings) as gw, httpx.AsyncClient(base_url=gw.url) as c:
+        auth = {"Authorization": f"Bearer {staff_token('officer')}"}
+        resp = await c.post("/api/v1/tickets", content=b"x" * 2048, headers=auth)
+        assert resp.status_code == 413 and resp.json()["code"] == "payload_too_large"
+
+        async def chunks() -> Any:
+            for _ in range(4):
+                yield b"y" * 512
+
+        resp = await c.post("/api/v1/tickets", content=chunks(), headers=auth)
+        assert resp.status_code == 413 and resp.json()["code"] == "payload_too_large"
+        assert (await c.post("/api/v1/tickets", content=b"x" * 512, headers=auth)).status_code == 200
+
+
+async def test_public_callers_are_limited_per_address(gateway_settings, serve_gateway, staff_token) -> None:  # type: ignore[no-untyped-def]
+    settings = gateway_settings.model_copy(update={"public_rate": "2/minute", "staff_rate": "3/minute"})
+    async with serve_gateway(settings) as gw, httpx.AsyncClient(base_url=gw.url) as c:
+        statuses = [(await c.get("/api/v1/policies")).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        auth = {"Authorization": f"Bearer {staff_token('officer', sub='busy-officer')}"}
+        statuses = [(await c.get("/api/v1/tickets", headers=auth)).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        other = {"Authorization": f"Bearer {staff_token('officer', sub='calm-officer')}"}
+        assert (await c.get("/api/v1/tickets", headers=other)).status_code == 200
+
+
+async def test_down_or_slow_upstream_is_503_upstream_unavailable(gateway_settings, serve_gateway) -> None:  # type: ignore[no-untyped-def]
+    from kunruyi_launcher.infra import free_port
+
+    slow = FastAPIApp = __import__("fastapi").FastAPI()
+
+    @slow.get("/api/v1/policies")
+    async def sleepy() -> dict[str, str]:
+        await asyncio.sleep(5)
+        return {"late": "yes"}
+
+    from uvicorn import Config, Server
+
+    port = free_port()
+    server = Server(Config(FastAPIApp, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    settings = gateway_settings.model_copy(
+        update={
+            "upstream_policy_url": f"http://127.0.0.1:{port}",
+            "upstream_read_timeout_s": 0.3,
+            "upstream_matching_url": f"http://127.0.0.1:{free_port()}",
+            "breaker_failure_threshold": 2,
+            "breaker_cooldown_s": 30.0,
+        }
+    )
+    try:
+        async with serve_gateway(settings) as gw, httpx.AsyncClient(base_url=gw.url) as c:
+            resp = await c.get("/api/v1/policies")
+            assert resp.status_code == 503 and resp.json()["code"] == "upstream_unavailable"
+            assert "超时" in resp.json()["detail"]
+            down = await c.get("/api/v1/challenges")
+            assert down.status_code == 503 and down.json()["code"] == "upstream_unavailable"
+            # The breaker is now open: refused at once without trying the dead upstream.
+            again = await c.get("/api/v1/challenges")
+            assert again.status_code == 503 and "熔断" in again.json()["detail"]
+            assert again.headers["retry-after"]
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_cors_is_configurable(gateway_settings, serve_gateway) -> None:  # type: ignore[no-untyped-def]
+    settings = gateway_settings.model_copy(update={"cors_origins": ["https://partner.example"]})
+    async with serve_gateway(settings) as gw, httpx.AsyncClient(base_url=gw.url) as c:
+        pre = await c.options(
+            "/api/v1/policies",
+            headers={"Origin": "https://partner.example", "Access-Control-Request-Method": "GET"},
+        )
+        assert pre.headers["access-control-allow-origin"] == "https://partner.example"
+        other = await c.get("/api/v1/policies", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
