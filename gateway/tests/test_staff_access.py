@@ -20,28 +20,28 @@ from kunruyi_gateway.partner_client import signed_headers
 from kunruyi_gateway.settings import Settings
 
 ROLES = ("officer", "reviewer", "approver", "finance", "broker", "admin")
-O, R, A, F, B = "officer", "reviewer", "approver", "finance", "broker"
+OFF, REV, APP, FIN, BRK = "officer", "reviewer", "approver", "finance", "broker"
 
 # (method, path, anonymous passes, roles that pass besides admin, partner scope that passes)
 ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
-    ("GET", "/api/v1/policies", True, {O, R, A, F, B}, "policy:read"),
-    ("POST", "/api/v1/policies", False, {O}, None),
-    ("POST", "/api/v1/policy-calculator", True, {O, R, A, F, B}, "policy:read"),
-    ("POST", "/api/v1/policy-simulations", False, {A, F}, None),
-    ("POST", "/api/v1/entitlement-runs", False, {F, A}, None),
-    ("GET", "/api/v1/enterprises/91320583MA1XXXXXX0", False, {O, R, A, B}, "talent:read"),
-    ("POST", "/api/v1/enterprises", False, {O}, "talent:write"),
-    ("GET", "/api/v1/tickets/T20260001?secret=abc", True, {O}, "talent:read"),
-    ("GET", "/api/v1/tickets", False, {O}, "talent:read"),
-    ("POST", "/api/v1/tickets", False, {O}, "talent:write"),
-    ("GET", "/api/v1/housing/projects", True, {O}, "talent:read"),
-    ("GET", "/api/v1/applications", False, {O, R, A, F}, "disbursement:read"),
-    ("POST", "/api/v1/applications", False, {O, R, A}, "disbursement:write"),
-    ("POST", "/api/v1/payments", False, {F}, None),
-    ("GET", "/api/v1/reconciliation/runs", False, {F, A}, None),
-    ("POST", "/api/v1/demands", False, {B, O}, "matching:write"),
-    ("GET", "/api/v1/experts", False, {B, O}, "matching:read"),
-    ("GET", "/api/v1/challenges", True, {B, O}, "matching:read"),
+    ("GET", "/api/v1/policies", True, {OFF, REV, APP, FIN, BRK}, "policy:read"),
+    ("POST", "/api/v1/policies", False, {OFF}, None),
+    ("POST", "/api/v1/policy-calculator", True, {OFF, REV, APP, FIN, BRK}, "policy:read"),
+    ("POST", "/api/v1/policy-simulations", False, {APP, FIN}, None),
+    ("POST", "/api/v1/entitlement-runs", False, {FIN, APP}, None),
+    ("GET", "/api/v1/enterprises/91320583MA1XXXXXX0", False, {OFF, REV, APP, BRK}, "talent:read"),
+    ("POST", "/api/v1/enterprises", False, {OFF}, "talent:write"),
+    ("GET", "/api/v1/tickets/T20260001?secret=abc", True, {OFF}, "talent:read"),
+    ("GET", "/api/v1/tickets", False, {OFF}, "talent:read"),
+    ("POST", "/api/v1/tickets", False, {OFF}, "talent:write"),
+    ("GET", "/api/v1/housing/projects", True, {OFF}, "talent:read"),
+    ("GET", "/api/v1/applications", False, {OFF, REV, APP, FIN}, "disbursement:read"),
+    ("POST", "/api/v1/applications", False, {OFF, REV, APP}, "disbursement:write"),
+    ("POST", "/api/v1/payments", False, {FIN}, None),
+    ("GET", "/api/v1/reconciliation/runs", False, {FIN, APP}, None),
+    ("POST", "/api/v1/demands", False, {BRK, OFF}, "matching:write"),
+    ("GET", "/api/v1/experts", False, {BRK, OFF}, "matching:read"),
+    ("GET", "/api/v1/challenges", True, {BRK, OFF}, "matching:read"),
 ]
 
 
@@ -279,7 +279,7 @@ async def test_down_or_slow_upstream_is_503_upstream_unavailable(gateway_setting
     port = free_port()
     server = Server(Config(FastAPIApp, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
         await asyncio.sleep(0.02)
     settings = gateway_settings.model_copy(
         update={
