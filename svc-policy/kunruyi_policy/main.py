@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from kunruyi_common.app import ServiceSpec, create_service_app
+from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
+from kunruyi_policy import events as _events  # noqa: F401  (registers the event schemas)
+from kunruyi_policy.calculator.endpoints import router as calculator_router
+from kunruyi_policy.catalog.endpoints import router as catalog_router
+from kunruyi_policy.entitlements.endpoints import router as entitlements_router
+from kunruyi_policy.management.endpoints import router as management_router
+from kunruyi_policy.profiles.handlers import HANDLERS
 from kunruyi_policy.settings import get_settings
+from kunruyi_policy.simulations.endpoints import router as simulations_router
 
 SERVICE_NAME = "policy"
 
@@ -14,10 +21,10 @@ def build_spec() -> ServiceSpec:
     return ServiceSpec(
         name=SERVICE_NAME,
         title="svc-policy 政策服务",
-        description="svc-policy 政策服务（昆如意）",
+        description="政策目录、规则即代码（JSON Logic）、政策计算器、免申即享批次与政策沙盘（昆如意）",
         package="kunruyi_policy",
-        routers=[],
-        consumers=[],
+        routers=[catalog_router, management_router, calculator_router, entitlements_router, simulations_router],
+        consumers=[ConsumerSpec(name="talent-profiles", producer="talent", handlers=HANDLERS)],
     )
 
 

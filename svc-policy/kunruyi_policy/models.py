@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import date, datetime
+from typing import Any
+
 from kunruyi_common.db import Base as CommonBase
 from kunruyi_common.db import new_metadata
 from kunruyi_common.events import event_tables
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
 
 
 class Base(CommonBase):
@@ -13,3 +20,118 @@ class Base(CommonBase):
 
 
 outbox_events, inbox_events = event_tables(Base.metadata)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PolicyCategory(Base):
+    __tablename__ = "policy_categories"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PolicyTheme(Base):
+    __tablename__ = "policy_themes"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("policy_categories.code"))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Policy(Base):
+    """One benefit (颗粒化). Its rules live in immutable dated versions."""
+
+    __tablename__ = "policies"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    legal_source: Mapped[str] = mapped_column(String(200))
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("policy_categories.code"), index=True)
+    theme_code: Mapped[str] = mapped_column(ForeignKey("policy_themes.code"), index=True)
+    policy_type: Mapped[str] = mapped_column(String(20))
+    beneficiary: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(20))
+    target_description: Mapped[str] = mapped_column(Text, default="")
+    conditions_text: Mapped[str] = mapped_column(Text, default="")
+    payout_days: Mapped[int] = mapped_column(Integer, default=20)
+    annual_budget_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Pre-segmented jieba tokens (space separated) of the searchable text, recomputed on every edit.
+    search_tokens: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+
+
+class PolicyVersion(Base):
+    """Rules of a policy from an effective date on. Published versions are never changed; a draft is editable."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("policy_id", "version"),)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policies.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    effective_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    amount: Mapped[Any] = mapped_column(JSONB)
+    amount_cap_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class EntityProfile(Base):
+    """Read model of svc-talent's enterprises and talent, normalised to the variable dictionary."""
+
+    __tablename__ = "entity_profiles"
+    entity_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    profile: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    source_event_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+
+
+class Entitlement(Base):
+    """The guard of 免申即享: one row, hence one event, per (policy, entity, period)."""
+
+    __tablename__ = "entitlements"
+    __table_args__ = (UniqueConstraint("policy_code", "entity_type", "entity_id", "period"),)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    policy_code: Mapped[str] = mapped_column(String(60))
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    trace_digest: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    determined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EntitlementRun(Base):
+    __tablename__ = "entitlement_runs"
+    __table_args__ = (UniqueConstraint("period", "catalog_digest"),)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    period: Mapped[str] = mapped_column(String(10))
+    evaluation_date: Mapped[date] = mapped_column(Date)
+    catalog_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    started_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -37,8 +37,21 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     await eng.dispose()
 
 
+@pytest.fixture(scope="session")
+async def demo_catalog_loaded(engine: AsyncEngine) -> int:
+    """The demo catalog, committed once per run; tests write inside rolled-back sessions on top of it."""
+    from kunruyi_policy.demo.catalog import demo_catalog
+    from kunruyi_policy.demo.seed import seed_policies, seed_taxonomy
+
+    async with AsyncSession(engine, expire_on_commit=False) as s:
+        await seed_taxonomy(s)
+        added = await seed_policies(s, demo_catalog())
+        await s.commit()
+    return added
+
+
 @pytest.fixture
-async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+async def session(engine: AsyncEngine, demo_catalog_loaded: int) -> AsyncIterator[AsyncSession]:
     async with rollback_session(engine) as s:
         yield s
 

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from kunruyi_common.auth import OptionalPrincipal
+from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import Unauthorized, Unprocessable
+from pydantic import BaseModel, ConfigDict, Field
+
+from kunruyi_policy.calculator.service import calculate, profile_for_entity, validated_profile
+from kunruyi_policy.entitlements.service import today
+from kunruyi_policy.rules.variables import VARIABLES
+
+router = APIRouter(prefix="/api/v1", tags=["calculator 政策计算器"])
+
+
+class CalculatorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile: dict[str, Any] | None = Field(None, description="画像（变量见 /api/v1/policy-variables）")
+    beneficiary: Literal["enterprise", "talent"] | None = Field(None, description="画像所属主体类型")
+    entity_type: Literal["enterprise", "talent"] | None = None
+    entity_id: str | None = Field(None, max_length=64, description="企业统一社会信用代码或 talent_id")
+    evaluation_date: date | None = Field(None, description="评估日期（默认今天），决定适用的版本与参数")
+    policy_codes: list[str] | None = Field(None, max_length=500)
+
+
+class VariableOut(BaseModel):
+    name: str
+    type: str
+    unit: str | None
+    label: str
+    entity_type: str
+    minimum: float | None
+    maximum: float | None
+    values: list[str] | None
+    default: Any
+
+
+class VariableList(BaseModel):
+    items: list[VariableOut]
+
+
+@router.post("/policy-calculator", summary="政策计算器：画像 → 每项政策的符合情况、金额、逐条理由与“差一点”")
+async def post_calculator(body: CalculatorIn, session: SessionDep, principal: OptionalPrincipal) -> dict[str, Any]:
+    at = body.evaluation_date or today()
+    if body.entity_id is not None:
+        if body.entity_type is None:
+            raise Unprocessable("提供 entity_id 时需要 entity_type", code="entity_type_required", field="entity_type")
+        if body.entity_type == "talent" and principal is None:
+            raise Unauthorized("按人才编号计算需要经网关认证", code="missing_credentials")
+        beneficiary = body.entity_type
+        profile = await profile_for_entity(session, beneficiary, body.entity_id)
+    elif body.profile is not None:
+        if body.beneficiary is None:
+            raise Unprocessable("提供 profile 时需要 beneficiary", code="beneficiary_required", field="beneficiary")
+        beneficiary = body.beneficiary
+        profile = validated_profile(beneficiary, body.profile)
+    else:
+        raise Unprocessable("需要 profile 或 entity_type + entity_id", code="profile_required", field="profile")
+    result = await calculate(session, beneficiary, profile, at, codes=body.policy_codes)
+    if body.entity_id is not None:
+        result["entity"] = {"entity_type": beneficiary, "entity_id": body.entity_id}
+    return result
+
+
+@router.get("/policy-variables", response_model=VariableList, summary="画像变量字典（规则只能引用这里的变量）")
+async def get_variables(entity_type: Literal["enterprise", "talent"] | None = None) -> dict[str, Any]:
+    return {"items": [v.public() for v in VARIABLES if entity_type is None or v.entity_type == entity_type]}

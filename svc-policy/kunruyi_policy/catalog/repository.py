@@ -1,0 +1,115 @@
+"""Reads of the catalog and of the versions in force; compiled rules are cached by immutable version id."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_policy.models import Department, Policy, PolicyCategory, PolicyTheme, PolicyVersion
+from kunruyi_policy.rules.evaluation import CompiledVersion, PolicyMeta, compile_version
+
+
+@dataclass(frozen=True)
+class Names:
+    departments: dict[str, str]
+    categories: dict[str, str]
+    themes: dict[str, str]
+
+
+async def load_names(session: AsyncSession) -> Names:
+    departments = dict((await session.execute(select(Department.code, Department.name))).all())
+    categories = dict((await session.execute(select(PolicyCategory.code, PolicyCategory.name))).all())
+    themes = dict((await session.execute(select(PolicyTheme.code, PolicyTheme.name))).all())
+    return Names(departments, categories, themes)
+
+
+async def get_policy(session: AsyncSession, code: str) -> Policy | None:
+    return (await session.execute(select(Policy).where(Policy.code == code))).scalar_one_or_none()
+
+
+async def versions_of(session: AsyncSession, policy_id: uuid.UUID) -> list[PolicyVersion]:
+    rows = await session.execute(
+        select(PolicyVersion).where(PolicyVersion.policy_id == policy_id).order_by(PolicyVersion.version)
+    )
+    return list(rows.scalars())
+
+
+def version_in_force(versions: list[PolicyVersion], at: date) -> PolicyVersion | None:
+    candidates = [v for v in versions if v.state == "published" and v.effective_from and v.effective_from <= at]
+    return max(candidates, key=lambda v: (v.effective_from, v.version)) if candidates else None
+
+
+def in_force_query(at: date) -> Select[tuple[Policy, PolicyVersion]]:
+    return (
+        select(Policy, PolicyVersion)
+        .join(PolicyVersion, PolicyVersion.policy_id == Policy.id)
+        .where(
+            Policy.status == "published",
+            Policy.valid_from <= at,
+            or_(Policy.valid_to.is_(None), Policy.valid_to >= at),
+            and_(PolicyVersion.state == "published", PolicyVersion.effective_from <= at),
+        )
+        .order_by(Policy.code, PolicyVersion.effective_from.desc(), PolicyVersion.version.desc())
+    )
+
+
+_COMPILED: dict[uuid.UUID, CompiledVersion] = {}
+
+
+def compiled(policy: Policy, version: PolicyVersion, names: Names) -> CompiledVersion:
+    """Published versions never change, so their compiled form is reused across requests."""
+    cached = _COMPILED.get(version.id)
+    if cached is not None and cached.meta.title == policy.title and version.state == "published":
+        return cached
+    result = compile_version(
+        meta_of(policy, names), version.version, version.effective_from, version.criteria, version.amount,
+        version.amount_cap_fen, version.parameters,
+    )
+    if version.state == "published":
+        _COMPILED[version.id] = result
+    return result
+
+
+def meta_of(policy: Policy, names: Names) -> PolicyMeta:
+    return PolicyMeta(
+        code=policy.code, title=policy.title, department=names.departments.get(policy.department_code, ""),
+        category=names.categories.get(policy.category_code, ""), theme=names.themes.get(policy.theme_code, ""),
+        policy_type=policy.policy_type, beneficiary=policy.beneficiary, mode=policy.mode,
+        annual_budget_fen=policy.annual_budget_fen, legal_source=policy.legal_source,
+    )
+
+
+async def compiled_in_force(
+    session: AsyncSession, at: date, *, beneficiary: str | None = None, mode: str | None = None,
+    codes: list[str] | None = None,
+) -> list[tuple[Policy, CompiledVersion]]:
+    query = in_force_query(at)
+    if beneficiary:
+        query = query.where(Policy.beneficiary == beneficiary)
+    if mode:
+        query = query.where(Policy.mode == mode)
+    if codes is not None:
+        query = query.where(Policy.code.in_(codes))
+    names = await load_names(session)
+    seen: set[str] = set()
+    result: list[tuple[Policy, CompiledVersion]] = []
+    for policy, version in (await session.execute(query)):
+        if policy.code in seen:
+            continue
+        seen.add(policy.code)
+        result.append((policy, compiled(policy, version, names)))
+    return result
+
+
+def version_public(version: PolicyVersion) -> dict[str, Any]:
+    return {
+        "version": version.version, "state": version.state, "effective_from": version.effective_from,
+        "criteria": version.criteria, "amount": version.amount, "amount_cap_fen": version.amount_cap_fen,
+        "parameters": version.parameters, "note": version.note,
+        "published_at": version.published_at.isoformat() if version.published_at else None,
+    }

@@ -1,0 +1,123 @@
+"""Listing and searching the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_policy.catalog import repository, search
+from kunruyi_policy.models import Policy, PolicyVersion
+from kunruyi_policy.pagination import decode_cursor, encode_cursor
+
+
+@dataclass
+class PolicyFilters:
+    department: str | None = None
+    category: str | None = None
+    theme: str | None = None
+    policy_type: str | None = None
+    mode: str | None = None
+    beneficiary: str | None = None
+    status: str | None = None
+    tag: str | None = None
+
+
+def policy_public(policy: Policy, names: repository.Names, current_version: int | None = None) -> dict[str, Any]:
+    return {
+        "code": policy.code, "title": policy.title, "legal_source": policy.legal_source,
+        "department_code": policy.department_code, "department": names.departments.get(policy.department_code, ""),
+        "category_code": policy.category_code, "category": names.categories.get(policy.category_code, ""),
+        "theme_code": policy.theme_code, "theme": names.themes.get(policy.theme_code, ""),
+        "policy_type": policy.policy_type, "beneficiary": policy.beneficiary, "mode": policy.mode,
+        "target_description": policy.target_description, "conditions_text": policy.conditions_text,
+        "payout_days": policy.payout_days, "annual_budget_fen": policy.annual_budget_fen, "status": policy.status,
+        "valid_from": policy.valid_from, "valid_to": policy.valid_to, "tags": list(policy.tags or []),
+        "is_demo": policy.is_demo, "current_version": current_version,
+    }
+
+
+def _resolve(value: str | None, mapping: dict[str, str]) -> str | None:
+    """Filters accept a code or a Chinese name."""
+    if value is None:
+        return None
+    if value in mapping:
+        return value
+    for code, name in mapping.items():
+        if name == value:
+            return code
+    return value
+
+
+async def list_policies(
+    session: AsyncSession, filters: PolicyFilters, *, q: str | None, limit: int, cursor: str | None,
+    include_drafts: bool,
+) -> dict[str, Any]:
+    names = await repository.load_names(session)
+    query = select(Policy)
+    department = _resolve(filters.department, names.departments)
+    category = _resolve(filters.category, names.categories)
+    theme = _resolve(filters.theme, names.themes)
+    for column, value in (
+        (Policy.department_code, department), (Policy.category_code, category), (Policy.theme_code, theme),
+        (Policy.policy_type, filters.policy_type), (Policy.mode, filters.mode),
+        (Policy.beneficiary, filters.beneficiary), (Policy.status, filters.status),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.tag:
+        query = query.where(Policy.tags.any(filters.tag))  # type: ignore[arg-type]
+    if not include_drafts:
+        query = query.where(Policy.status != "draft")
+    position = decode_cursor(cursor)
+    if q and q.strip():
+        rows = list((await session.execute(query)).scalars())
+        by_code = {p.code: p for p in rows}
+        ranked = search.rank(q, [(p.code, p.search_tokens) for p in rows])
+        offset = int(position.get("o", 0))
+        page = ranked[offset: offset + limit]
+        versions = await _current_versions(session, [by_code[c].id for c, _ in page])
+        items = []
+        for code, score in page:
+            item = policy_public(by_code[code], names, versions.get(by_code[code].id))
+            item["score"] = round(score, 4)
+            items.append(item)
+        more = offset + limit < len(ranked)
+        return {"items": items, "next_cursor": encode_cursor({"o": offset + limit}) if more else None}
+    after = position.get("after")
+    if after:
+        query = query.where(Policy.code > str(after))
+    rows = list((await session.execute(query.order_by(Policy.code).limit(limit + 1))).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    versions = await _current_versions(session, [p.id for p in rows])
+    return {
+        "items": [policy_public(p, names, versions.get(p.id)) for p in rows],
+        "next_cursor": encode_cursor({"after": rows[-1].code}) if more and rows else None,
+    }
+
+
+async def _current_versions(session: AsyncSession, policy_ids: list[Any]) -> dict[Any, int]:
+    """The version in force today per policy."""
+    if not policy_ids:
+        return {}
+    today = datetime.now(UTC).date()
+    rows = await session.execute(
+        select(PolicyVersion.policy_id, func.max(PolicyVersion.version))
+        .where(
+            PolicyVersion.policy_id.in_(policy_ids), PolicyVersion.state == "published",
+            PolicyVersion.effective_from <= today,
+        )
+        .group_by(PolicyVersion.policy_id)
+    )
+    return dict(rows.all())
+
+
+def refresh_search_tokens(policy: Policy, department: str, category: str, theme: str) -> None:
+    policy.search_tokens = search.searchable_text(
+        [policy.title, policy.title, policy.target_description, policy.conditions_text, policy.legal_source,
+         department, category, theme, " ".join(policy.tags or [])]
+    )

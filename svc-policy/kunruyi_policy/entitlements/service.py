@@ -1,0 +1,239 @@
+"""免申即享: determine entitlements exactly once per (policy, entity, period) and announce them through the outbox.
+
+The unique ``entitlements`` row is the guard: an entitlement's event is staged only in the transaction that
+inserted its row, so a redelivered profile event, a second run or a concurrent run can never emit it twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+from kunruyi_common.events import build_event
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_policy.catalog import repository
+from kunruyi_policy.events import EntitlementDetermined
+from kunruyi_policy.models import EntitlementRun, Entitlement, EntityProfile, outbox_events
+from kunruyi_policy.rules.bulk import Columns, evaluate_bulk
+from kunruyi_policy.rules.evaluation import ELIGIBLE, CompiledVersion, evaluate_version
+from kunruyi_policy.rules.jsonlogic import resolve_var, split_path
+
+SOURCE = "policy"
+ENTITLEMENT_NAMESPACE = uuid.UUID("5b0f6a52-3c1e-4c55-9a55-6b756e727579")
+ENTITY_TYPES = ("enterprise", "talent")
+_CHUNK = 2000
+
+
+def entitlement_id(policy_code: str, entity_type: str, entity_id: str, period: str) -> uuid.UUID:
+    return uuid.uuid5(ENTITLEMENT_NAMESPACE, f"{policy_code}|{entity_type}|{entity_id}|{period}")
+
+
+def period_of(at: date) -> str:
+    return str(at.year)
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def entitlement_digest(
+    compiled: CompiledVersion, entity_type: str, entity_id: str, period: str, amount_fen: int,
+    profile: dict[str, Any], at: date,
+) -> str:
+    """sha256 over what decided the entitlement: inputs read, parameter values in force, version and amount."""
+    names = sorted({v for c in compiled.criteria for v in c.variables} | set(compiled.amount_variables))
+    body = {
+        "policy_code": compiled.meta.code, "version": compiled.version, "entity_type": entity_type,
+        "entity_id": entity_id, "period": period, "amount_fen": amount_fen,
+        "inputs": {n: resolve_var(profile, split_path(n)) for n in names},
+        "parameters": compiled.parameters_at(at),
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+@dataclass
+class Candidate:
+    compiled: CompiledVersion
+    entity_type: str
+    entity_id: str
+    amount_fen: int
+    profile: dict[str, Any]
+
+
+async def record(
+    session: AsyncSession, candidates: list[Candidate], at: date, run_id: uuid.UUID | None = None
+) -> int:
+    """Insert the entitlements not yet determined and stage one event for each; returns how many were new."""
+    period = period_of(at)
+    created = 0
+    for start in range(0, len(candidates), _CHUNK):
+        chunk = candidates[start: start + _CHUNK]
+        keys = [(c.compiled.meta.code, c.entity_type, c.entity_id, period) for c in chunk]
+        existing = set(
+            (
+                await session.execute(
+                    select(Entitlement.policy_code, Entitlement.entity_type, Entitlement.entity_id, Entitlement.period)
+                    .where(tuple_(Entitlement.policy_code, Entitlement.entity_type, Entitlement.entity_id,
+                                  Entitlement.period).in_(keys))
+                )
+            ).tuples()
+        )
+        fresh = [(c, k) for c, k in zip(chunk, keys, strict=True) if k not in existing]
+        if not fresh:
+            continue
+        rows = [
+            {
+                "id": entitlement_id(*k), "policy_code": k[0], "entity_type": k[1], "entity_id": k[2], "period": period,
+                "version": c.compiled.version, "amount_fen": c.amount_fen, "run_id": run_id,
+                "trace_digest": entitlement_digest(c.compiled, c.entity_type, c.entity_id, period, c.amount_fen,
+                                                   c.profile, at),
+            }
+            for c, k in fresh
+        ]
+        # ON CONFLICT covers a concurrent writer between the SELECT above and this INSERT.
+        inserted = set(
+            (
+                await session.execute(
+                    insert(Entitlement).values(rows).on_conflict_do_nothing().returning(Entitlement.id)
+                )
+            ).scalars()
+        )
+        by_id = {r["id"]: (r, c) for r, (c, _) in zip(rows, fresh, strict=True)}
+        events = []
+        for eid in inserted:
+            row, candidate = by_id[eid]
+            payload = EntitlementDetermined(
+                entitlement_id=str(eid), policy_code=row["policy_code"], policy_title=candidate.compiled.meta.title,
+                department=candidate.compiled.meta.department, version=row["version"], period=period,
+                entity_type=row["entity_type"], entity_id=row["entity_id"], amount_fen=row["amount_fen"],
+                trace_digest=row["trace_digest"],
+            )
+            event = build_event(SOURCE, payload, subject=f"{row['entity_type']}:{row['entity_id']}", event_id=str(eid))
+            events.append({"id": event.id, "type": event.type, "subject": event.subject,
+                           "envelope": json.loads(event.model_dump_json())})
+        if events:
+            await session.execute(outbox_events.insert(), events)
+        created += len(inserted)
+    return created
+
+
+async def determine_for_entity(session: AsyncSession, entity_type: str, entity_id: str, profile: dict[str, Any],
+                               at: date | None = None) -> int:
+    """After a profile change: the automatic policies in force for this entity, evaluated one by one."""
+    at = at or today()
+    policies = await repository.compiled_in_force(session, at, beneficiary=entity_type, mode="automatic")
+    candidates = []
+    for _, compiled in policies:
+        result = evaluate_version(compiled, profile, at, explain=False)
+        if result["status"] == ELIGIBLE and result["amount_fen"]:
+            candidates.append(Candidate(compiled, entity_type, entity_id, result["amount_fen"], profile))
+    return await record(session, candidates, at)
+
+
+async def load_columns(session: AsyncSession, entity_type: str) -> tuple[list[str], Columns]:
+    rows = (
+        await session.execute(
+            select(EntityProfile.entity_id, EntityProfile.profile)
+            .where(EntityProfile.entity_type == entity_type)
+            .order_by(EntityProfile.entity_id)
+        )
+    ).all()
+    return [r[0] for r in rows], Columns(entity_type, [r[1] for r in rows])
+
+
+async def bulk_candidates(
+    session: AsyncSession, policies: list[tuple[Any, CompiledVersion]], at: date, counts: dict[str, int]
+) -> list[Candidate]:
+    candidates: list[Candidate] = []
+    for entity_type in ENTITY_TYPES:
+        relevant = [c for p, c in policies if p.beneficiary == entity_type]
+        if not relevant:
+            continue
+        ids, columns = await load_columns(session, entity_type)
+        counts["entities"] += len(ids)
+        if not ids:
+            continue
+        for compiled in relevant:
+            result = evaluate_bulk(compiled, columns, at)
+            counts["evaluations"] += len(ids)
+            counts["vectorised_policies" if result.vectorised else "row_by_row_policies"] += 1
+            hits = np.flatnonzero((result.status == 0) & (result.amount_fen > 0))
+            counts["eligible"] += len(hits)
+            for i in hits.tolist():
+                candidates.append(Candidate(compiled, entity_type, ids[i], int(result.amount_fen[i]),
+                                            columns.profiles[i]))
+    return candidates
+
+
+async def determine_for_policy(session: AsyncSession, code: str, at: date | None = None) -> int:
+    """After an automatic policy is published: every entity of the read model against that policy."""
+    at = at or today()
+    policies = await repository.compiled_in_force(session, at, mode="automatic", codes=[code])
+    counts = {"entities": 0, "evaluations": 0, "eligible": 0, "vectorised_policies": 0, "row_by_row_policies": 0}
+    return await record(session, await bulk_candidates(session, policies, at, counts), at)
+
+
+async def catalog_digest(session: AsyncSession, policies: list[tuple[Any, CompiledVersion]]) -> str:
+    watermark = (
+        await session.execute(select(func.count(), func.max(EntityProfile.updated_at)).select_from(EntityProfile))
+    ).one()
+    body = {
+        "policies": sorted((c.meta.code, c.version) for _, c in policies),
+        "profiles": [watermark[0], watermark[1].isoformat() if watermark[1] else None],
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+async def start_run(session: AsyncSession, at: date, started_by: str | None) -> tuple[EntitlementRun, bool]:
+    """A full run; the same period and catalog/read-model state returns the existing run instead of a new one."""
+    period = period_of(at)
+    policies = await repository.compiled_in_force(session, at, mode="automatic")
+    digest = await catalog_digest(session, policies)
+    run_id = uuid.uuid4()
+    inserted = (
+        await session.execute(
+            insert(EntitlementRun)
+            .values(id=run_id, period=period, evaluation_date=at, catalog_digest=digest, status="running",
+                    counts={}, started_by=started_by)
+            .on_conflict_do_nothing()
+            .returning(EntitlementRun.id)
+        )
+    ).scalar_one_or_none()
+    if inserted is None:
+        existing = (
+            await session.execute(
+                select(EntitlementRun).where(EntitlementRun.period == period, EntitlementRun.catalog_digest == digest)
+            )
+        ).scalar_one()
+        return existing, False
+    begun = time.perf_counter()
+    counts = {"policies": len(policies), "entities": 0, "evaluations": 0, "eligible": 0, "vectorised_policies": 0,
+              "row_by_row_policies": 0}
+    candidates = await bulk_candidates(session, policies, at, counts)
+    counts["determined"] = await record(session, candidates, at, run_id)
+    counts["already_determined"] = counts["eligible"] - counts["determined"]
+    run = await session.get(EntitlementRun, run_id)
+    assert run is not None
+    run.counts = counts
+    run.status = "completed"
+    run.duration_ms = int((time.perf_counter() - begun) * 1000)
+    run.finished_at = datetime.now(UTC)
+    await session.flush()
+    return run, True
+
+
+def run_public(run: EntitlementRun) -> dict[str, Any]:
+    return {
+        "id": str(run.id), "period": run.period, "evaluation_date": run.evaluation_date, "status": run.status,
+        "catalog_digest": run.catalog_digest, "counts": run.counts, "duration_ms": run.duration_ms,
+        "started_by": run.started_by, "started_at": run.started_at, "finished_at": run.finished_at,
+    }

@@ -1,0 +1,56 @@
+"""Events svc-policy publishes (schemas registered in the common catalog)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from kunruyi_common.events import event_type
+from pydantic import BaseModel, Field
+
+
+@event_type(
+    "kunruyi.policy.entitlement.determined",
+    description="免申即享：某主体在某期间符合某政策，金额已确定。每个 (policy, entity, period) 恰好一次。",
+)
+class EntitlementDetermined(BaseModel):
+    entitlement_id: str
+    policy_code: str
+    policy_title: str
+    department: str
+    version: int
+    period: str
+    entity_type: Literal["enterprise", "talent"]
+    entity_id: str
+    amount_fen: int = Field(gt=0)
+    mode: Literal["automatic"] = "automatic"
+    trace_digest: str
+
+
+class PolicyChanged(BaseModel):
+    code: str
+    title: str
+    department: str
+    mode: str
+    beneficiary: str
+    version: int
+    annual_budget_fen: int
+    max_amount_fen: int | None
+    valid_from: date
+    valid_to: date | None
+    status: str
+
+
+@event_type("kunruyi.policy.policy.published", description="政策首次发布（含版本与预算）")
+class PolicyPublished(PolicyChanged):
+    pass
+
+
+@event_type("kunruyi.policy.policy.version_added", description="已发布政策新增了一个带生效日期的版本")
+class PolicyVersionAdded(PolicyChanged):
+    pass
+
+
+@event_type("kunruyi.policy.policy.suspended", description="政策暂停执行")
+class PolicySuspended(PolicyChanged):
+    pass

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from kunruyi_common.auth import Principal, require_roles
+from kunruyi_common.db import SessionDep
+
+from kunruyi_policy.catalog import repository
+from kunruyi_policy.catalog.schemas import PolicyDetailOut, VersionOut
+from kunruyi_policy.catalog.service import policy_public
+from kunruyi_policy.management import service
+from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, PublishIn, RulesIn, ValidationOut
+
+router = APIRouter(prefix="/api/v1", tags=["management 政策管理"])
+Officer = Annotated[Principal, Depends(require_roles("officer"))]
+
+
+async def _detail(session: Any, policy: Any) -> dict[str, Any]:
+    names = await repository.load_names(session)
+    versions = await repository.versions_of(session, policy.id)
+    in_force = repository.version_in_force(versions, datetime.now(UTC).date())
+    body = policy_public(policy, names, in_force.version if in_force else None)
+    body["rules"] = repository.version_public(in_force) if in_force else None
+    body["versions"] = [repository.version_public(v) for v in versions]
+    return body
+
+
+@router.post("/policies", response_model=PolicyDetailOut, status_code=201, summary="新建政策（草稿）")
+async def create_policy(body: PolicyCreate, session: SessionDep, principal: Officer) -> dict[str, Any]:
+    policy = await service.create_policy(session, body, principal)
+    return await _detail(session, policy)
+
+
+@router.patch("/policies/{code}", response_model=PolicyDetailOut, summary="编辑政策目录信息")
+async def update_policy(code: str, body: PolicyUpdate, session: SessionDep, principal: Officer) -> dict[str, Any]:
+    policy = await service.get_for_staff(session, code, principal)
+    await service.update_policy(session, policy, body)
+    return await _detail(session, policy)
+
+
+@router.put("/policies/{code}/draft", response_model=VersionOut, summary="保存草稿版本（保存时校验规则）")
+async def save_draft(code: str, body: RulesIn, session: SessionDep, principal: Officer) -> dict[str, Any]:
+    policy = await service.get_for_staff(session, code, principal)
+    draft = await service.save_draft(session, policy, body, principal.subject)
+    return repository.version_public(draft)
+
+
+@router.post("/policies/{code}/validate", response_model=ValidationOut, summary="校验规则（不保存）")
+async def validate(code: str, body: RulesIn, session: SessionDep, principal: Officer) -> dict[str, Any]:
+    policy = await service.get_for_staff(session, code, principal)
+    issues = service.rule_issues(policy, body)
+    return {"valid": not issues, "errors": [i.public() for i in issues]}
+
+
+@router.post("/policies/{code}/publish", response_model=VersionOut, summary="发布草稿为新版本（指定生效日期）")
+async def publish(code: str, body: PublishIn, session: SessionDep, principal: Officer) -> dict[str, Any]:
+    policy = await service.get_for_staff(session, code, principal)
+    version = await service.publish(session, policy, body.effective_from)
+    return repository.version_public(version)
+
+
+@router.post("/policies/{code}/suspend", response_model=PolicyDetailOut, summary="暂停政策")
+async def suspend(code: str, session: SessionDep, principal: Officer) -> dict[str, Any]:
+    policy = await service.get_for_staff(session, code, principal)
+    await service.suspend(session, policy)
+    return await _detail(session, policy)

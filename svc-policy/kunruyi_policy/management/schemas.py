@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kunruyi_policy.catalog.schemas import Beneficiary, Mode, PolicyType
+
+
+class PolicyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9-]{2,59}$", description="政策编码，如 KS-KJ-101")
+    title: str = Field(min_length=2, max_length=200)
+    legal_source: str = Field(min_length=2, max_length=200, description="文号，如 昆办发〔2022〕67号")
+    department_code: str
+    theme_code: str
+    policy_type: PolicyType
+    beneficiary: Beneficiary
+    mode: Mode
+    target_description: str = ""
+    conditions_text: str = ""
+    payout_days: int = Field(20, ge=1, le=365, description="兑现时限（工作日）")
+    annual_budget_fen: int = Field(0, ge=0)
+    valid_from: date
+    valid_to: date | None = None
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+
+class PolicyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=2, max_length=200)
+    legal_source: str | None = Field(None, min_length=2, max_length=200)
+    theme_code: str | None = None
+    policy_type: PolicyType | None = None
+    target_description: str | None = None
+    conditions_text: str | None = None
+    payout_days: int | None = Field(None, ge=1, le=365)
+    annual_budget_fen: int | None = Field(None, ge=0)
+    valid_to: date | None = None
+    tags: list[str] | None = None
+
+
+class RulesIn(BaseModel):
+    """A draft version: criteria, amount formula (fen), optional cap and dated parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    criteria: list[dict[str, Any]]
+    amount: Any
+    amount_cap_fen: int | None = Field(None, ge=0)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    note: str = ""
+
+
+class PublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    effective_from: date
+
+
+class ValidationOut(BaseModel):
+    valid: bool
+    errors: list[dict[str, str]]

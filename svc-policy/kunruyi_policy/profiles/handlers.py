@@ -1,0 +1,124 @@
+"""The read model of svc-talent's enterprises and talent, and 免申即享 on every profile change.
+
+svc-policy reads only the fields rules use, through its own models of svc-talent's event data (never its code).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from kunruyi_common.events import CloudEvent
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_policy.entitlements.service import determine_for_entity
+from kunruyi_policy.models import EntityProfile
+from kunruyi_policy.rules.variables import EnterpriseProfile, TalentProfile
+
+logger = logging.getLogger("kunruyi.policy.profiles")
+
+
+class EnterpriseEventData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    uscc: str
+    name: str = ""
+    district: str | None = None
+    industry_chain: str | None = None
+    founded_years: int | None = None
+    employees: int | None = None
+    revenue_fen: int | None = None
+    rd_expense_fen: int | None = None
+    tax_paid_fen: int | None = None
+    rd_ratio: float | None = None
+    high_tech_revenue_ratio: float | None = None
+    qualifications: list[str] | None = None
+    new_qualifications: list[str] | None = None
+    invention_patents: int | None = None
+    platforms: list[str] | None = None
+
+
+class PersonEventData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    talent_id: str
+    age: int | None = None
+    education: str | None = None
+    overseas: bool | None = None
+    title: str | None = None
+    skill_level: str | None = None
+    talent_programs: list[str] | None = None
+    talent_class: str | None = None
+    years_in_kunshan: int | None = None
+    annual_salary_fen: int | None = None
+    employer_qualifications: list[str] | None = None
+    industry_chain: str | None = None
+
+
+def _present(data: BaseModel, fields: set[str]) -> dict[str, Any]:
+    # null in the event means "unknown": the profile keeps the rule variable's neutral default.
+    return {k: v for k, v in data.model_dump(include=fields).items() if v is not None}
+
+
+def enterprise_profile(data: EnterpriseEventData) -> dict[str, Any]:
+    values = _present(data, set(EnterpriseProfile.model_fields))
+    return EnterpriseProfile.model_validate(values).model_dump()
+
+
+def talent_profile(data: PersonEventData) -> dict[str, Any]:
+    values = _present(data, set(TalentProfile.model_fields))
+    if values.get("education") not in (None, "bachelor", "master", "doctor"):
+        values["education"] = "other"
+    return TalentProfile.model_validate(values).model_dump()
+
+
+async def upsert_profile(
+    session: AsyncSession, entity_type: str, entity_id: str, name: str, profile: dict[str, Any], at: datetime
+) -> bool:
+    """Store the profile unless a newer event already did; returns whether it was stored."""
+    current = (
+        await session.execute(
+            select(EntityProfile.source_event_time).where(
+                EntityProfile.entity_type == entity_type, EntityProfile.entity_id == entity_id
+            )
+        )
+    ).scalar_one_or_none()
+    if current is not None and current > at:
+        logger.info("ignoring an older %s event for %s", entity_type, entity_id)
+        return False
+    statement = insert(EntityProfile).values(
+        entity_type=entity_type, entity_id=entity_id, name=name, profile=profile, source_event_time=at
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[EntityProfile.entity_type, EntityProfile.entity_id],
+            set_={"name": name, "profile": profile, "source_event_time": at, "updated_at": datetime.now(at.tzinfo)},
+        )
+    )
+    return True
+
+
+async def on_enterprise(session: AsyncSession, event: CloudEvent) -> None:
+    data = EnterpriseEventData.model_validate(event.data)
+    profile = enterprise_profile(data)
+    if await upsert_profile(session, "enterprise", data.uscc, data.name, profile, event.time):
+        await determine_for_entity(session, "enterprise", data.uscc, profile)
+
+
+async def on_person(session: AsyncSession, event: CloudEvent) -> None:
+    data = PersonEventData.model_validate(event.data)
+    profile = talent_profile(data)
+    if await upsert_profile(session, "talent", data.talent_id, "", profile, event.time):
+        await determine_for_entity(session, "talent", data.talent_id, profile)
+
+
+HANDLERS = {
+    "kunruyi.talent.enterprise.registered": on_enterprise,
+    "kunruyi.talent.enterprise.updated": on_enterprise,
+    "kunruyi.talent.person.registered": on_person,
+    "kunruyi.talent.person.updated": on_person,
+}

@@ -1,0 +1,122 @@
+"""The published dictionary of profile variables rules may read, and the profile models that enforce it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EntityType = Literal["enterprise", "talent"]
+VariableType = Literal["number", "integer", "string", "boolean", "list"]
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    name: str
+    type: VariableType
+    label: str
+    entity_type: EntityType
+    unit: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    values: tuple[str, ...] | None = None
+    default: Any = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "unit": self.unit,
+            "label": self.label,
+            "entity_type": self.entity_type,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+            "values": list(self.values) if self.values else None,
+            "default": self.default,
+        }
+
+
+ENTERPRISE_QUALIFICATIONS = (
+    "high_tech", "specialized_sme", "little_giant", "gazelle", "unicorn_candidate", "above_scale", "listed", "tech_sme",
+)
+PLATFORMS = (
+    "postdoc_station", "postdoc_innovation_base", "engineering_center", "enterprise_tech_center", "academician_workstation",
+    "key_lab", "new_rd_institution",
+)
+DISTRICTS = ("玉山镇", "巴城镇", "周市镇", "陆家镇", "花桥经济开发区", "张浦镇", "千灯镇", "淀山湖镇", "锦溪镇", "周庄镇",
+             "昆山开发区", "昆山高新区")
+INDUSTRY_CHAINS = ("新一代电子信息", "高端装备制造", "新能源", "生物医药", "新材料", "人工智能", "集成电路", "汽车零部件")
+TALENT_PROGRAMS = ("national_major", "provincial_innovation", "shuangchuang", "toupyan", "kunshan_leading",
+                   "high_skill", "excellent_engineer")
+
+E, T = "enterprise", "talent"
+VARIABLES: tuple[VariableSpec, ...] = (
+    VariableSpec("district", "string", "所在区镇", E, values=DISTRICTS, default=""),
+    VariableSpec("industry_chain", "string", "所属产业链", E, values=INDUSTRY_CHAINS, default=""),
+    VariableSpec("founded_years", "integer", "成立年限", E, "年", 0, 200, default=0),
+    VariableSpec("employees", "integer", "职工人数", E, "人", 0, None, default=0),
+    VariableSpec("revenue_fen", "integer", "上年度营业收入", E, "分", 0, None, default=0),
+    VariableSpec("rd_expense_fen", "integer", "上年度研发费用", E, "分", 0, None, default=0),
+    VariableSpec("rd_ratio", "number", "研发费用占营业收入比例", E, "比例", 0, 1, default=0),
+    VariableSpec("high_tech_revenue_ratio", "number", "高新技术产品收入占比", E, "比例", 0, 1, default=0),
+    VariableSpec("tax_paid_fen", "integer", "上年度纳税额", E, "分", 0, None, default=0),
+    VariableSpec("qualifications", "list", "企业资质", E, values=ENTERPRISE_QUALIFICATIONS, default=[]),
+    VariableSpec("new_qualifications", "list", "本年度新获资质", E, values=ENTERPRISE_QUALIFICATIONS, default=[]),
+    VariableSpec("invention_patents", "integer", "有效发明专利数", E, "件", 0, None, default=0),
+    VariableSpec("platforms", "list", "创新平台", E, values=PLATFORMS, default=[]),
+    VariableSpec("age", "integer", "年龄", T, "岁", 0, 120, default=0),
+    VariableSpec("education", "string", "学历", T, values=("bachelor", "master", "doctor", "other"), default="other"),
+    VariableSpec("overseas", "boolean", "有海外经历", T, default=False),
+    VariableSpec("title", "string", "职称", T, default=""),
+    VariableSpec("skill_level", "string", "职业技能等级", T, default=""),
+    VariableSpec("talent_programs", "list", "入选人才计划", T, values=TALENT_PROGRAMS, default=[]),
+    VariableSpec("talent_class", "string", "人才层次（A–E）", T, values=("A", "B", "C", "D", "E", ""), default=""),
+    VariableSpec("years_in_kunshan", "integer", "在昆工作年限", T, "年", 0, 80, default=0),
+    VariableSpec("annual_salary_fen", "integer", "年薪", T, "分", 0, None, default=0),
+    VariableSpec("employer_qualifications", "list", "所在单位资质", T, values=ENTERPRISE_QUALIFICATIONS, default=[]),
+    VariableSpec("industry_chain", "string", "从事产业链", T, values=INDUSTRY_CHAINS, default=""),
+)
+
+
+def variables_for(entity_type: str) -> dict[str, VariableSpec]:
+    return {v.name: v for v in VARIABLES if v.entity_type == entity_type}
+
+
+class EnterpriseProfile(BaseModel):
+    """An enterprise profile as rules see it. Missing values take neutral defaults (0, "", [])."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    district: str = ""
+    industry_chain: str = ""
+    founded_years: int = Field(0, ge=0, le=200)
+    employees: int = Field(0, ge=0)
+    revenue_fen: int = Field(0, ge=0)
+    rd_expense_fen: int = Field(0, ge=0)
+    rd_ratio: float = Field(0, ge=0, le=1, allow_inf_nan=False)
+    high_tech_revenue_ratio: float = Field(0, ge=0, le=1, allow_inf_nan=False)
+    tax_paid_fen: int = Field(0, ge=0)
+    qualifications: list[str] = Field(default_factory=list)
+    new_qualifications: list[str] = Field(default_factory=list)
+    invention_patents: int = Field(0, ge=0)
+    platforms: list[str] = Field(default_factory=list)
+
+
+class TalentProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    age: int = Field(0, ge=0, le=120)
+    education: Literal["bachelor", "master", "doctor", "other"] = "other"
+    overseas: bool = False
+    title: str = ""
+    skill_level: str = ""
+    talent_programs: list[str] = Field(default_factory=list)
+    talent_class: Literal["A", "B", "C", "D", "E", ""] = ""
+    years_in_kunshan: int = Field(0, ge=0, le=80)
+    annual_salary_fen: int = Field(0, ge=0)
+    employer_qualifications: list[str] = Field(default_factory=list)
+    industry_chain: str = ""
+
+
+PROFILE_MODELS: dict[str, type[BaseModel]] = {"enterprise": EnterpriseProfile, "talent": TalentProfile}

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from kunruyi_common.auth import Principal, require_roles
+from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import Conflict
+from pydantic import BaseModel, ConfigDict, Field
+
+from kunruyi_policy.entitlements.service import today
+from kunruyi_policy.management.schemas import RulesIn
+from kunruyi_policy.management.service import draft_of, get_for_staff
+from kunruyi_policy.simulations.service import simulate
+
+router = APIRouter(prefix="/api/v1", tags=["simulations 政策沙盘"])
+Officer = Annotated[Principal, Depends(require_roles("officer"))]
+
+
+class SimulationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    policy_code: str = Field(max_length=60)
+    draft: RulesIn | None = Field(None, description="待评估的规则；省略时使用已保存的草稿版本")
+    evaluation_date: date | None = None
+
+
+@router.post("/policy-simulations", summary="政策沙盘：草稿与现行版本对比（增减人数、成本对预算、按区镇与产业链），不发布")
+async def post_simulation(body: SimulationIn, session: SessionDep, principal: Officer) -> dict[str, Any]:
+    policy = await get_for_staff(session, body.policy_code, principal)
+    if body.draft is not None:
+        draft = body.draft.model_dump()
+    else:
+        saved = await draft_of(session, policy)
+        if saved is None:
+            raise Conflict("没有可模拟的草稿版本，请在请求中提供 draft", code="no_draft")
+        draft = {"criteria": saved.criteria, "amount": saved.amount, "amount_cap_fen": saved.amount_cap_fen,
+                 "parameters": saved.parameters}
+    return await simulate(session, policy, draft, body.evaluation_date or today())
