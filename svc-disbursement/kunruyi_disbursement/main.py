@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from kunruyi_common.app import ServiceSpec, create_service_app
+from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
+from kunruyi_disbursement.audit.endpoints import router as audit_router
+from kunruyi_disbursement.budgets.endpoints import router as budgets_router
+from kunruyi_disbursement.disbursements.consumer import ENTITLEMENT_DETERMINED, on_entitlement_determined
+from kunruyi_disbursement.disbursements.endpoints import router as disbursements_router
+from kunruyi_disbursement.ledger.endpoints import router as ledger_router
+from kunruyi_disbursement.payments.endpoints import router as payments_router
+from kunruyi_disbursement.payments.worker import start_payment_worker, stop_payment_worker
+from kunruyi_disbursement.policies.consumer import POLICY_EVENT_TYPES, on_policy_event
 from kunruyi_disbursement.settings import get_settings
 
 SERVICE_NAME = "disbursement"
 
 
 def build_spec() -> ServiceSpec:
+    from kunruyi_disbursement.applications.endpoints import router as applications_router
+    from kunruyi_disbursement.reconciliation.endpoints import router as reconciliation_router
+    from kunruyi_disbursement.reports.endpoints import router as reports_router
+
     return ServiceSpec(
         name=SERVICE_NAME,
         title="svc-disbursement 兑现与拨付服务",
-        description="svc-disbursement 兑现与拨付服务（昆如意）",
+        description="申报与审核、预算与复式记账、免申即享拨付、银行支付与对账、审计日志（昆如意）",
         package="kunruyi_disbursement",
-        routers=[],
-        consumers=[],
+        routers=[budgets_router, ledger_router, disbursements_router, payments_router, applications_router,
+                 reconciliation_router, reports_router, audit_router],
+        consumers=[
+            # One consumer per concern: policy catalog updates never wait behind a burst of entitlements.
+            ConsumerSpec(name="entitlements", producer="policy",
+                         handlers={ENTITLEMENT_DETERMINED: on_entitlement_determined}),
+            ConsumerSpec(name="policies", producer="policy",
+                         handlers={t: on_policy_event for t in POLICY_EVENT_TYPES}),
+        ],
+        on_startup=[start_payment_worker],
+        on_shutdown=[stop_payment_worker],
     )
 
 

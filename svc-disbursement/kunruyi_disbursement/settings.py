@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from kunruyi_common.settings import ServiceSettings, service_config
+
+DEV_BANK_CALLBACK_SECRET = "kunruyi-dev-bank-callback-secret"
 
 
 class Settings(ServiceSettings):
@@ -8,6 +12,28 @@ class Settings(ServiceSettings):
 
     service_name: str = "disbursement"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kunruyi_disbursement"
+
+    # 免申即享 disbursements at or below this amount are approved automatically; above it an approver decides.
+    auto_approve_max_fen: int = 5_000_000
+    bank_url: str = "http://127.0.0.1:8101"
+    # Shared HMAC-SHA256 secret the bank signs its callbacks with.
+    bank_callback_secret: str = DEV_BANK_CALLBACK_SECRET
+    bank_timeout_s: float = 5.0
+    payment_worker_enabled: bool = True
+    payment_worker_idle_s: float = 0.2
+    payment_batch_size: int = 200
+    # First retry of an unanswered instruction after this many seconds, doubling up to the maximum.
+    payment_retry_base_s: float = 1.0
+    payment_retry_max_s: float = 60.0
+    # Ask the bank about an instructed payment whose callback has not arrived after this many seconds.
+    payment_poll_after_s: float = 10.0
+    awaiting_budget_sweep_s: float = 5.0
+    # Test-only fault injection: "before_instruct" makes the payment worker exit the process (os._exit(137))
+    # after it has claimed a reserved payment and before the bank hears of it; "after_instruct" after the bank
+    # accepted it and before the acceptance is recorded.
+    crash_point: str | None = None
+    attachments_dir: Path = Path("var/disbursement/attachments")
+    attachment_max_bytes: int = 20 * 1024 * 1024
 
 
 def get_settings() -> Settings:

@@ -3,6 +3,12 @@ each test, and an HTTP client through the app bound to that session."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# The end-to-end helpers (disbursement_testkit.py) sit beside this file.
+sys.path.insert(0, str(Path(__file__).parent))
+
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 

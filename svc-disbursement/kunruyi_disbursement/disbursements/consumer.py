@@ -1,0 +1,35 @@
+"""免申即享: an entitlement determined by svc-policy becomes a disbursement, approved automatically up to a limit."""
+
+from __future__ import annotations
+
+import logging
+
+from kunruyi_common.events.envelope import CloudEvent
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_disbursement.disbursements.service import EntitlementDetermined, create_disbursement
+from kunruyi_disbursement.policies.service import PolicyData, get_policy, upsert_policy
+from kunruyi_disbursement.runtime import current_settings
+
+logger = logging.getLogger("kunruyi.disbursement.entitlements")
+ENTITLEMENT_DETERMINED = "kunruyi.policy.entitlement.determined"
+
+
+async def on_entitlement_determined(session: AsyncSession, event: CloudEvent) -> None:
+    data = EntitlementDetermined.model_validate(event.data)
+    policy = await get_policy(session, data.policy_code)
+    if policy is None:
+        # The entitlement can arrive before the catalog event; it names the policy well enough to pay it.
+        await upsert_policy(session, PolicyData(code=data.policy_code, title=data.policy_title or data.policy_code,
+                                                department=data.department, mode="automatic", version=data.version))
+        policy = await get_policy(session, data.policy_code)
+    settings = current_settings()
+    created = await create_disbursement(
+        session, mode="automatic", policy_code=data.policy_code, policy_version=data.version,
+        department=data.department or policy.department, district=policy.district, entity_type=data.entity_type,
+        entity_id=data.entity_id, period=data.period, amount_fen=data.amount_fen,
+        entitlement_id=data.entitlement_id, approved_by="system:auto",
+        needs_approval=data.amount_fen > settings.auto_approve_max_fen,
+    )
+    if created is None:
+        logger.info("entitlement %s already has a disbursement", data.entitlement_id)

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles
+from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import Forbidden
+from pydantic import BaseModel, Field
+
+from kunruyi_disbursement.disbursements import service
+
+router = APIRouter(prefix="/api/v1/disbursements", tags=["disbursements"])
+Approver = Annotated[Principal, Depends(require_roles("approver"))]
+STAFF_ROLES = ("officer", "reviewer", "approver", "finance")
+
+
+class RejectBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.get("", summary="拨付列表（审批队列、企业的昆e服页面）")
+async def list_disbursements(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: Annotated[str | None, Query(pattern="^(" + "|".join(service.STATUSES) + ")$")] = None,
+    entity_id: str | None = None,
+    policy_code: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    # Staff and internal services see everything; a 昆e服 page only the entity its code points at.
+    if not (principal.kind in ("staff", "service") and (principal.kind == "service" or principal.has_role(*STAFF_ROLES))):
+        if principal.kind == "public" and principal.target and principal.target == entity_id:
+            pass
+        elif principal.kind == "partner" and principal.has_scope("disbursement:read"):
+            pass
+        else:
+            raise Forbidden("无权查看拨付记录", code="scope_denied")
+    return await service.list_disbursements(session, status=status, entity_id=entity_id, policy_code=policy_code,
+                                            limit=limit, cursor=cursor)
+
+
+@router.get("/{disbursement_id}", summary="拨付详情")
+async def get_disbursement(
+    disbursement_id: uuid.UUID, session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles(*STAFF_ROLES))],
+) -> dict[str, Any]:
+    return service.view(await service.get(session, disbursement_id))
+
+
+@router.post("/{disbursement_id}/approve", summary="审批通过（超过自动审批额度的免申即享拨付）")
+async def approve(disbursement_id: uuid.UUID, session: SessionDep, principal: Approver) -> dict[str, Any]:
+    return service.view(await service.approve(session, disbursement_id, principal.subject))
+
+
+@router.post("/{disbursement_id}/reject", summary="驳回拨付")
+async def reject(disbursement_id: uuid.UUID, body: RejectBody, session: SessionDep, principal: Approver) -> dict[str, Any]:
+    return service.view(await service.reject(session, disbursement_id, principal.subject, body.reason))

@@ -1,0 +1,250 @@
+"""Disbursements: one payment owed to one beneficiary for one (policy, period), from 免申即享 or an application.
+
+Life cycle: pending_approval → (approved) → reserved | awaiting_budget → instructing → instructed → settled,
+or failed / returned (the reservation voided or reversed). ``awaiting_budget`` is retried whenever the budget is
+topped up (in the top-up's unit of work) and by the payment worker's periodic sweep.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from kunruyi_common.errors import Conflict, NotFound
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.ledger import service as ledger
+from kunruyi_disbursement.policies.service import fiscal_year_of
+
+STATUSES = ("pending_approval", "awaiting_budget", "reserved", "instructing", "instructed", "settled", "failed",
+            "returned", "rejected")
+
+
+class EntitlementDetermined(BaseModel):
+    """``data`` of kunruyi.policy.entitlement.determined (svc-policy's contract)."""
+
+    entitlement_id: str = Field(min_length=1, max_length=64)
+    policy_code: str = Field(min_length=1, max_length=64)
+    policy_title: str | None = None
+    department: str | None = None
+    version: int = 1
+    period: str = Field(min_length=4, max_length=16)
+    entity_type: Literal["enterprise", "talent"]
+    entity_id: str = Field(min_length=1, max_length=64)
+    amount_fen: int = Field(gt=0)
+    mode: str = "automatic"
+    trace_digest: str | None = None
+
+
+async def create_disbursement(
+    session: AsyncSession,
+    *,
+    mode: Literal["automatic", "application"],
+    policy_code: str,
+    policy_version: int | None,
+    department: str | None,
+    district: str | None,
+    entity_type: str,
+    entity_id: str,
+    period: str,
+    amount_fen: int,
+    entitlement_id: str | None = None,
+    application_id: uuid.UUID | None = None,
+    approved_by: str | None = None,
+    needs_approval: bool = False,
+) -> Any | None:
+    """Insert the disbursement (None if one exists for this policy, entity and period) and reserve its budget
+    unless it waits for an approver."""
+    row = (
+        await session.execute(
+            text(
+                """
+                INSERT INTO disbursements (id, mode, policy_code, policy_version, department, district, entity_type,
+                    entity_id, period, fiscal_year, amount_fen, entitlement_id, application_id, status, reservation_id,
+                    approved_by, approved_at)
+                VALUES (:id, :mode, :pc, :pv, :dept, :district, :et, :eid, :period, :fy, :amount, :ent, :app,
+                        :status, :rid, :approved_by, CASE WHEN CAST(:approved_by AS text) IS NULL THEN NULL ELSE now() END)
+                ON CONFLICT ON CONSTRAINT uq_disbursements_policy_entity_period DO NOTHING
+                RETURNING *
+                """
+            ),
+            {"id": uuid.uuid4(), "mode": mode, "pc": policy_code, "pv": policy_version, "dept": department,
+             "district": district, "et": entity_type, "eid": entity_id, "period": period,
+             "fy": fiscal_year_of(period), "amount": amount_fen, "ent": entitlement_id, "app": application_id,
+             "status": "pending_approval", "rid": uuid.uuid4(), "approved_by": None if needs_approval else approved_by},
+        )
+    ).first()
+    if row is None:
+        return None
+    if needs_approval:
+        await audit.append(session, actor=approved_by, action="disbursement.queued_for_approval",
+                           entity_type="disbursement", entity_id=str(row.id),
+                           data={"amount_fen": amount_fen, "policy_code": policy_code, "cause": _cause(row)})
+        return row
+    return await reserve(session, row, actor=approved_by)
+
+
+def _cause(d: Any) -> dict[str, Any]:
+    if d.entitlement_id:
+        return {"type": "entitlement", "id": d.entitlement_id, "rule_version": d.policy_version}
+    return {"type": "application", "id": str(d.application_id), "rule_version": d.policy_version}
+
+
+async def reserve(session: AsyncSession, d: Any, *, actor: str | None) -> Any:
+    """Reserve the budget for ``d`` (a pending transfer budget → payable) or park it as awaiting_budget."""
+    budget = await ledger.ensure_budget_account(session, d.policy_code, d.fiscal_year)
+    payable = await ledger.ensure_account(session, ledger.payable_code(d.entity_type, d.entity_id), "payable",
+                                          entity_type=d.entity_type, entity_id=d.entity_id)
+    cause = _cause(d)
+    transfer = ledger.Transfer(
+        id=d.reservation_id, debit_account_id=budget, credit_account_id=payable, amount_fen=d.amount_fen,
+        phase="pending", cause_type=cause["type"], cause_id=cause["id"], rule_version=d.policy_version,
+        memo=f"reserve disbursement {d.id}",
+    )
+    try:
+        async with session.begin_nested():
+            await ledger.create_transfer(session, transfer)
+    except ledger.BudgetExceeded:
+        row = (
+            await session.execute(
+                text("UPDATE disbursements SET status = 'awaiting_budget', updated_at = now() WHERE id = :id RETURNING *"),
+                {"id": d.id},
+            )
+        ).one()
+        if d.status != "awaiting_budget":
+            await audit.append(session, actor=actor, action="disbursement.awaiting_budget", entity_type="disbursement",
+                               entity_id=str(d.id), data={"amount_fen": d.amount_fen, "budget": ledger.budget_code(
+                                   d.policy_code, d.fiscal_year)})
+        return row
+    row = (
+        await session.execute(
+            text(
+                "UPDATE disbursements SET status = 'reserved', reserved_at = now(), updated_at = now(), "
+                "approved_by = coalesce(approved_by, :actor), approved_at = coalesce(approved_at, now()) "
+                "WHERE id = :id RETURNING *"
+            ),
+            {"id": d.id, "actor": actor},
+        )
+    ).one()
+    await audit.append(session, actor=actor, action="ledger.reserved", entity_type="disbursement", entity_id=str(d.id),
+                       data={"transfer_id": str(d.reservation_id), "amount_fen": d.amount_fen,
+                             "budget": ledger.budget_code(d.policy_code, d.fiscal_year), "cause": cause})
+    return row
+
+
+async def approve(session: AsyncSession, disbursement_id: uuid.UUID, actor: str) -> Any:
+    d = (
+        await session.execute(text("SELECT * FROM disbursements WHERE id = :id FOR UPDATE"), {"id": disbursement_id})
+    ).first()
+    if d is None:
+        raise NotFound("拨付记录不存在", code="disbursement_not_found")
+    if d.status != "pending_approval":
+        raise Conflict(f"当前状态为 {d.status}，只有待审批的拨付可以审批", code="invalid_transition",
+                       allowed_next=[], current_status=d.status)
+    await session.execute(
+        text("UPDATE disbursements SET approved_by = :a, approved_at = now() WHERE id = :id"), {"a": actor, "id": d.id}
+    )
+    return await reserve(session, d, actor=actor)
+
+
+async def reject(session: AsyncSession, disbursement_id: uuid.UUID, actor: str, reason: str) -> Any:
+    d = (
+        await session.execute(text("SELECT * FROM disbursements WHERE id = :id FOR UPDATE"), {"id": disbursement_id})
+    ).first()
+    if d is None:
+        raise NotFound("拨付记录不存在", code="disbursement_not_found")
+    if d.status not in ("pending_approval", "awaiting_budget"):
+        raise Conflict(f"当前状态为 {d.status}，不能驳回", code="invalid_transition", current_status=d.status)
+    row = (
+        await session.execute(
+            text("UPDATE disbursements SET status = 'rejected', failure_reason = :r, updated_at = now() "
+                 "WHERE id = :id RETURNING *"),
+            {"id": d.id, "r": reason},
+        )
+    ).one()
+    await audit.append(session, actor=actor, action="disbursement.rejected", entity_type="disbursement",
+                       entity_id=str(d.id), data={"reason": reason})
+    return row
+
+
+async def resume_awaiting(session: AsyncSession, *, policy_code: str | None = None, fiscal_year: int | None = None,
+                          limit: int = 500, actor: str | None = "system:budget") -> int:
+    """Retry reservations parked for lack of budget, oldest first; returns how many are now reserved."""
+    rows = (
+        await session.execute(
+            text(
+                "SELECT * FROM disbursements WHERE status = 'awaiting_budget' "
+                "AND (CAST(:pc AS text) IS NULL OR policy_code = :pc) AND (CAST(:fy AS int) IS NULL OR fiscal_year = :fy) "
+                "ORDER BY created_at, id LIMIT :n FOR UPDATE SKIP LOCKED"
+            ),
+            {"pc": policy_code, "fy": fiscal_year, "n": limit},
+        )
+    ).all()
+    reserved = 0
+    for d in rows:
+        after = await reserve(session, d, actor=actor)
+        reserved += after.status == "reserved"
+    return reserved
+
+
+def view(d: Any) -> dict[str, Any]:
+    return {
+        "id": str(d.id), "mode": d.mode, "policy_code": d.policy_code, "policy_version": d.policy_version,
+        "department": d.department, "district": d.district, "entity_type": d.entity_type, "entity_id": d.entity_id,
+        "period": d.period, "fiscal_year": d.fiscal_year, "amount_fen": d.amount_fen,
+        "entitlement_id": d.entitlement_id, "application_id": str(d.application_id) if d.application_id else None,
+        "status": d.status, "bank_reference": str(d.reservation_id), "approved_by": d.approved_by,
+        "approved_at": d.approved_at, "reserved_at": d.reserved_at, "instruction_sent_at": d.instruction_sent_at,
+        "instruction_attempts": d.instruction_attempts, "bank_status": d.bank_status, "settled_at": d.settled_at,
+        "failure_reason": d.failure_reason, "created_at": d.created_at, "updated_at": d.updated_at,
+    }
+
+
+async def get(session: AsyncSession, disbursement_id: uuid.UUID) -> Any:
+    d = (await session.execute(text("SELECT * FROM disbursements WHERE id = :id"), {"id": disbursement_id})).first()
+    if d is None:
+        raise NotFound("拨付记录不存在", code="disbursement_not_found")
+    return d
+
+
+async def list_disbursements(session: AsyncSession, *, status: str | None, entity_id: str | None,
+                             policy_code: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+    after_at, after_id = _decode_cursor(cursor)
+    rows = (
+        await session.execute(
+            text(
+                "SELECT * FROM disbursements WHERE (CAST(:s AS text) IS NULL OR status = :s) "
+                "AND (CAST(:e AS text) IS NULL OR entity_id = :e) AND (CAST(:p AS text) IS NULL OR policy_code = :p) "
+                "AND (CAST(:at AS timestamptz) IS NULL OR (created_at, id) < (CAST(:at AS timestamptz), CAST(:aid AS uuid))) "
+                "ORDER BY created_at DESC, id DESC LIMIT :n"
+            ),
+            {"s": status, "e": entity_id, "p": policy_code, "at": after_at, "aid": after_id, "n": limit + 1},
+        )
+    ).all()
+    items = [view(r) for r in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = f"{last.created_at.isoformat()}|{last.id}"
+    counts = dict(
+        (await session.execute(
+            text("SELECT status, count(*) FROM disbursements WHERE (CAST(:e AS text) IS NULL OR entity_id = :e) "
+                 "GROUP BY status"), {"e": entity_id})).all()
+    )
+    return {"items": items, "next_cursor": next_cursor, "counts": {k: int(v) for k, v in counts.items()}}
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime | None, str | None]:
+    if not cursor:
+        return None, None
+    try:
+        at, ident = cursor.split("|", 1)
+        return datetime.fromisoformat(at).astimezone(UTC), str(uuid.UUID(ident))
+    except ValueError:
+        from kunruyi_common.errors import Unprocessable
+
+        raise Unprocessable("无效的分页游标", field="query.cursor", code="invalid_cursor") from None

@@ -1,0 +1,71 @@
+"""Bank callbacks (HMAC-signed) and the payee registry."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from kunruyi_common.auth import Principal, require_scope_or_roles
+from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import NotFound, Unauthorized, Unprocessable
+from pydantic import ValidationError
+
+from kunruyi_disbursement.idempotency import idempotent
+from kunruyi_disbursement.payments.payees import PayeeIn, register_payee
+from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update
+from kunruyi_disbursement.settings import Settings
+
+logger = logging.getLogger("kunruyi.disbursement.callbacks")
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+
+
+def verify_signature(secret: str, body: bytes, signature: str | None) -> None:
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if not signature or not hmac.compare_digest(expected, signature.strip()):
+        raise Unauthorized("银行回调签名无效", code="invalid_bank_signature")
+
+
+@router.post("/bank/callbacks", summary="银行结算回调（单条或批量，HMAC-SHA256 签名）")
+async def bank_callback(
+    request: Request,
+    session: SessionDep,
+    x_bank_signature: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    body = await request.body()
+    verify_signature(settings.bank_callback_secret, body, x_bank_signature)
+    try:
+        payload = json.loads(body)
+        single = isinstance(payload, dict) and "events" not in payload
+        raw_events = [payload] if single else payload["events"]
+        updates = [BankUpdate.model_validate(e) for e in raw_events]
+    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        raise Unprocessable(f"回调内容无效：{str(exc)[:200]}", field="body", code="invalid_callback") from exc
+    results = []
+    for update in updates:
+        outcome = await apply_bank_update(session, update, source="callback")
+        results.append({"reference": update.reference, "outcome": outcome})
+    if single and results[0]["outcome"] == "not_found":
+        raise NotFound(f"未知的支付参考号：{updates[0].reference}", code="unknown_reference")
+    return JSONResponse({"results": results} if not single else results[0])
+
+
+@router.post("/payees", status_code=201, summary="登记收款账户（账号加密存储、脱敏显示）")
+async def create_payee(
+    body: PayeeIn,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_scope_or_roles("disbursement:write", "finance"))],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+
+    async def produce() -> tuple[int, Any]:
+        return 201, await register_payee(session, settings, body, principal.subject)
+
+    return await idempotent(session, idempotency_key, principal, "POST /api/v1/payees", body.model_dump(), produce)

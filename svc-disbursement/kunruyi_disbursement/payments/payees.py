@@ -1,0 +1,87 @@
+"""Payee registry: the bank account a beneficiary is paid to, encrypted at rest and masked everywhere else.
+
+Without a payee on file, the treasury is told to pay the beneficiary's registered account: for an enterprise its
+basic account (基本存款账户) on record with the treasury by USCC — the 国库集中支付 default — and for a talent the
+account registered with the treasury under the talent id. No account number is then held here at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from kunruyi_common.crypto import FieldCipher, blind_index, mask_bank_account
+from kunruyi_common.validators import InvalidIdentifier, parse_uscc
+from kunruyi_common.errors import Unprocessable
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_disbursement.settings import Settings
+
+
+class PayeeIn(BaseModel):
+    entity_type: Literal["enterprise", "talent"]
+    entity_id: str = Field(min_length=1, max_length=64)
+    account_name: str = Field(min_length=1, max_length=100)
+    account_number: str = Field(min_length=8, max_length=40)
+    bank_name: str = Field(min_length=1, max_length=100)
+
+
+def cipher(settings: Settings) -> FieldCipher:
+    return FieldCipher.from_b64(settings.pii_key)
+
+
+def _aad(entity_type: str, entity_id: str) -> bytes:
+    return f"payee:{entity_type}:{entity_id}".encode()
+
+
+async def register_payee(session: AsyncSession, settings: Settings, payee: PayeeIn, actor: str) -> dict[str, Any]:
+    number = payee.account_number.replace(" ", "").replace("-", "")
+    if not number.isdigit() or not 8 <= len(number) <= 32:
+        raise Unprocessable("银行账号应为 8–32 位数字", field="account_number", code="invalid_account_number")
+    entity_id = payee.entity_id
+    if payee.entity_type == "enterprise":
+        try:
+            entity_id = parse_uscc(entity_id).code
+        except InvalidIdentifier as exc:
+            raise Unprocessable(f"统一社会信用代码无效：{exc}", field="entity_id", code="invalid_uscc") from exc
+    row = (
+        await session.execute(
+            text(
+                """
+                INSERT INTO payees (id, entity_type, entity_id, account_name, account_number_encrypted,
+                    account_number_index, account_number_masked, bank_name, created_by)
+                VALUES (:id, :et, :eid, :name, :enc, :idx, :masked, :bank, :actor)
+                ON CONFLICT (entity_type, entity_id) DO UPDATE SET account_name = EXCLUDED.account_name,
+                    account_number_encrypted = EXCLUDED.account_number_encrypted,
+                    account_number_index = EXCLUDED.account_number_index,
+                    account_number_masked = EXCLUDED.account_number_masked, bank_name = EXCLUDED.bank_name,
+                    updated_at = now()
+                RETURNING *
+                """
+            ),
+            {"id": uuid.uuid4(), "et": payee.entity_type, "eid": entity_id, "name": payee.account_name,
+             "enc": cipher(settings).encrypt(number, associated_data=_aad(payee.entity_type, entity_id)),
+             "idx": blind_index(number, settings.blind_index_key, purpose="payee.account_number"),
+             "masked": mask_bank_account(number), "bank": payee.bank_name, "actor": actor},
+        )
+    ).one()
+    return payee_view(row)
+
+
+def payee_view(row: Any) -> dict[str, Any]:
+    return {"id": str(row.id), "entity_type": row.entity_type, "entity_id": row.entity_id,
+            "account_name": row.account_name, "account_number_masked": row.account_number_masked,
+            "bank_name": row.bank_name, "updated_at": row.updated_at}
+
+
+def instruction_payee(settings: Settings, d: Any) -> dict[str, Any]:
+    """The payee block of a bank instruction for disbursement row ``d`` joined with its payee (if any)."""
+    if d.payee_account is None:
+        return {"mode": "registered_account", "entity_type": d.entity_type, "entity_id": d.entity_id}
+    return {
+        "mode": "account", "entity_type": d.entity_type, "entity_id": d.entity_id,
+        "account_name": d.payee_name, "bank_name": d.payee_bank,
+        "account_number": cipher(settings).decrypt(d.payee_account, _aad(d.entity_type, d.entity_id)),
+    }

@@ -1,0 +1,146 @@
+"""Applying what the bank says about a payment (callback or poll) to the disbursement and the ledger.
+
+Every bank update carries a per-payment ``sequence``; an update whose sequence is not above the last one applied
+is a duplicate or arrived out of order and changes nothing. settled → post the reservation and move the money
+from the payable to the bank clearing account; failed → void the reservation; returned → void it (not yet
+settled here) or reverse the settlement with compensating transfers.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from kunruyi_common.events.outbox import add_event
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.events import PaymentFailed, PaymentSettled
+from kunruyi_disbursement.ledger import service as ledger
+
+logger = logging.getLogger("kunruyi.disbursement.settlement")
+
+Outcome = Literal["applied", "stale", "not_found", "ignored"]
+IN_FLIGHT = ("instructing", "instructed")
+
+
+class BankUpdate(BaseModel):
+    reference: str = Field(min_length=1, max_length=64)
+    status: Literal["accepted", "settled", "failed", "returned"]
+    sequence: int = Field(ge=0)
+    amount_fen: int | None = None
+    settled_at: datetime | None = None
+    failure_reason: str | None = None
+    event_id: str | None = None
+
+
+async def apply_bank_update(session: AsyncSession, update: BankUpdate, *, source: str) -> Outcome:
+    try:
+        reference = uuid.UUID(update.reference)
+    except ValueError:
+        reference = None
+    d = None
+    if reference is not None:
+        d = (
+            await session.execute(text("SELECT * FROM disbursements WHERE reservation_id = :r FOR UPDATE"), {"r": reference})
+        ).first()
+    if d is None:
+        logger.warning("bank update for unknown reference %s via %s", update.reference, source)
+        return "not_found"
+    outcome = await _apply(session, d, update, source)
+    await session.execute(
+        text("INSERT INTO bank_callbacks (reference, bank_event_id, status, sequence, amount_fen, outcome) "
+             "VALUES (:r, :e, :s, :q, :a, :o)"),
+        {"r": update.reference, "e": update.event_id or source, "s": update.status, "q": update.sequence,
+         "a": update.amount_fen, "o": outcome},
+    )
+    return outcome
+
+
+async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str) -> Outcome:
+    if update.sequence <= d.bank_sequence:
+        return "stale"
+    if update.amount_fen is not None and update.amount_fen != d.amount_fen:
+        logger.error("bank reports %s fen for %s, the ledger reserved %s", update.amount_fen, d.reservation_id, d.amount_fen)
+    actor = f"bank:{source}"
+    if update.status == "accepted":
+        await _set(session, d, status=d.status if d.status != "instructing" else "instructed", bank=update)
+        return "applied"
+    if update.status == "settled":
+        if d.status not in IN_FLIGHT:
+            await _set(session, d, status=d.status, bank=update)
+            return "ignored"
+        settled_at = update.settled_at or datetime.now(UTC)
+        await ledger.resolve_pending(session, d.reservation_id, "post")
+        clearing = await ledger.ensure_account(session, ledger.CLEARING_ACCOUNT, "clearing")
+        await ledger.create_transfer(session, ledger.Transfer(
+            id=ledger.derived_transfer_id(d.reservation_id, "payout"),
+            debit_account_id=ledger.account_id(ledger.payable_code(d.entity_type, d.entity_id)),
+            credit_account_id=clearing, amount_fen=d.amount_fen, phase="single",
+            cause_type="entitlement" if d.entitlement_id else "application",
+            cause_id=d.entitlement_id or str(d.application_id), rule_version=d.policy_version,
+            memo=f"payout {d.reservation_id}",
+        ))
+        row = await _set(session, d, status="settled", bank=update, settled_at=settled_at)
+        await add_event(session, "disbursement", PaymentSettled(**_event_fields(row)), subject=str(d.id))
+        await audit.append(session, actor=actor, action="payment.settled", entity_type="disbursement",
+                           entity_id=str(d.id), data={"reference": str(d.reservation_id), "amount_fen": d.amount_fen,
+                                                      "settled_at": settled_at.isoformat()})
+        return "applied"
+    # failed or returned
+    reason = update.failure_reason or ("银行退回" if update.status == "returned" else "银行支付失败")
+    if d.status in IN_FLIGHT:
+        await ledger.resolve_pending(session, d.reservation_id, "void")
+        action = "payment.voided"
+    elif d.status == "settled" and update.status == "returned":
+        await _reverse_settlement(session, d)
+        action = "payment.returned"
+    else:
+        await _set(session, d, status=d.status, bank=update)
+        return "ignored"
+    status = "failed" if update.status == "failed" else "returned"
+    row = await _set(session, d, status=status, bank=update, failure_reason=reason)
+    await add_event(session, "disbursement", PaymentFailed(**_event_fields(row)), subject=str(d.id))
+    await audit.append(session, actor=actor, action=action, entity_type="disbursement", entity_id=str(d.id),
+                       data={"reference": str(d.reservation_id), "amount_fen": d.amount_fen, "reason": reason})
+    return "applied"
+
+
+async def _reverse_settlement(session: AsyncSession, d: Any) -> None:
+    payable = ledger.account_id(ledger.payable_code(d.entity_type, d.entity_id))
+    budget = ledger.account_id(ledger.budget_code(d.policy_code, d.fiscal_year))
+    cause_type = "entitlement" if d.entitlement_id else "application"
+    cause_id = d.entitlement_id or str(d.application_id)
+    for purpose, debit, credit in (
+        ("return_in", ledger.account_id(ledger.CLEARING_ACCOUNT), payable),
+        ("return_budget", payable, budget),
+    ):
+        await ledger.create_transfer(session, ledger.Transfer(
+            id=ledger.derived_transfer_id(d.reservation_id, purpose), debit_account_id=debit, credit_account_id=credit,
+            amount_fen=d.amount_fen, phase="single", cause_type=cause_type, cause_id=cause_id,
+            rule_version=d.policy_version, memo=f"{purpose} {d.reservation_id}",
+        ))
+
+
+async def _set(session: AsyncSession, d: Any, *, status: str, bank: BankUpdate, settled_at: datetime | None = None,
+               failure_reason: str | None = None) -> Any:
+    return (
+        await session.execute(
+            text(
+                "UPDATE disbursements SET status = :s, bank_status = :bs, bank_sequence = :q, "
+                "settled_at = coalesce(:at, settled_at), failure_reason = coalesce(:fr, failure_reason), "
+                "bank_accepted_at = coalesce(bank_accepted_at, now()), updated_at = now() WHERE id = :id RETURNING *"
+            ),
+            {"s": status, "bs": bank.status, "q": bank.sequence, "at": settled_at, "fr": failure_reason, "id": d.id},
+        )
+    ).one()
+
+
+def _event_fields(d: Any) -> dict[str, Any]:
+    return {"disbursement_id": str(d.id), "policy_code": d.policy_code, "entity_type": d.entity_type,
+            "entity_id": d.entity_id, "amount_fen": d.amount_fen, "mode": d.mode,
+            "bank_reference": str(d.reservation_id), "settled_at": d.settled_at}

@@ -1,0 +1,251 @@
+"""The payment worker: instructs the bank for reserved disbursements, polls for settlements the callbacks missed,
+and retries reservations waiting for budget.
+
+Exactly one payment per disbursement, whatever crashes: a disbursement is claimed (status ``instructing``,
+``instruction_sent_at`` recorded, a retry time set) and that claim COMMITTED before the bank hears anything; the
+instruction's reference is the reservation transfer id, which the bank deduplicates. A crash anywhere after the
+claim leaves the row ``instructing``; when its retry time comes the same instruction is sent again and the bank
+answers with its first acceptance. Each unit of work here opens and commits its own session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kunruyi_disbursement.disbursements.service import resume_awaiting
+from kunruyi_disbursement.payments.bank_client import BankClient, BankError, BankRejected
+from kunruyi_disbursement.payments.payees import instruction_payee
+from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update
+from kunruyi_disbursement.settings import Settings
+
+logger = logging.getLogger("kunruyi.disbursement.payments")
+
+_CLAIM = text(
+    """
+    WITH due AS (
+        SELECT d.id, p.id AS payee_id, p.account_number_encrypted, p.account_name, p.bank_name
+        FROM disbursements d
+        LEFT JOIN payees p ON p.entity_type = d.entity_type AND p.entity_id = d.entity_id
+        WHERE d.status = 'reserved' OR (d.status = 'instructing' AND d.next_attempt_at <= now())
+        ORDER BY d.reserved_at LIMIT :n FOR UPDATE OF d SKIP LOCKED
+    )
+    UPDATE disbursements d SET status = 'instructing',
+        instruction_sent_at = coalesce(d.instruction_sent_at, now()),
+        instruction_attempts = d.instruction_attempts + 1,
+        next_attempt_at = now() + make_interval(secs => least(:base * power(2, d.instruction_attempts), :max)),
+        payee_id = due.payee_id, updated_at = now()
+    FROM due
+    WHERE d.id = due.id
+    RETURNING d.*, due.account_number_encrypted AS payee_account, due.account_name AS payee_name,
+              due.bank_name AS payee_bank
+    """
+)
+
+
+class PaymentWorker:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                 bank: BankClient | None = None) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.bank = bank or BankClient(settings.bank_url, timeout_s=settings.bank_timeout_s)
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._last_sweep = 0.0
+        self._last_poll = 0.0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="payment-worker")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self.bank.close()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            busy = False
+            try:
+                busy = await self.instruct_due() > 0
+                now = loop.time()
+                if now - self._last_poll >= min(1.0, self.settings.payment_poll_after_s):
+                    self._last_poll = now
+                    busy = await self.poll_due() > 0 or busy
+                if now - self._last_sweep >= self.settings.awaiting_budget_sweep_s:
+                    self._last_sweep = now
+                    await self.sweep_awaiting_budget()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("payment worker iteration failed")
+            if busy:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.payment_worker_idle_s)
+            except TimeoutError:
+                pass
+
+    async def instruct_due(self) -> int:
+        s = self.settings
+        async with self.sessionmaker() as session, session.begin():
+            claimed = (
+                await session.execute(_CLAIM, {"n": s.payment_batch_size, "base": s.payment_retry_base_s,
+                                               "max": s.payment_retry_max_s})
+            ).all()
+        if not claimed:
+            return 0
+        if s.crash_point == "before_instruct":
+            logger.error("crash point before_instruct reached: exiting without instructing the bank")
+            os._exit(137)
+        instructions = [self._instruction(d) for d in claimed]
+        try:
+            results = await self.bank.send_instructions(instructions)
+        except BankError as exc:
+            # Unknown whether the bank got them: the claim's retry time resends the same references.
+            logger.warning("bank unreachable for %d instructions: %s", len(claimed), exc)
+            await self._record_error(claimed, str(exc))
+            return len(claimed)
+        except BankRejected as exc:
+            await self._record_error(claimed, str(exc))
+            return len(claimed)
+        if s.crash_point == "after_instruct":
+            logger.error("crash point after_instruct reached: exiting before recording the acceptance")
+            os._exit(137)
+        await self._record_acceptances(claimed, results)
+        return len(claimed)
+
+    def _instruction(self, d: Any) -> dict[str, Any]:
+        return {"reference": str(d.reservation_id), "amount_fen": d.amount_fen, "currency": "CNY",
+                "payee": instruction_payee(self.settings, d), "policy_code": d.policy_code,
+                "purpose": f"{d.policy_code} {d.period} 政策兑现"}
+
+    async def _record_error(self, claimed: list[Any], error: str) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                text("UPDATE disbursements SET last_error = :e WHERE id = ANY(:ids)"),
+                {"e": error[:500], "ids": [d.id for d in claimed]},
+            )
+
+    async def _record_acceptances(self, claimed: list[Any], results: list[dict[str, Any]]) -> None:
+        by_ref = {r.get("reference"): r for r in results}
+        accepted, rejected = [], []
+        for d in claimed:
+            result = by_ref.get(str(d.reservation_id))
+            if result is not None and result.get("http_status") in (200, 201):
+                accepted.append(d.id)
+            else:
+                rejected.append((d, result))
+        poll_at = datetime.now(UTC) + timedelta(seconds=self.settings.payment_poll_after_s)
+        async with self.sessionmaker() as session, session.begin():
+            if accepted:
+                # A callback may already have settled some of them: only rows still 'instructing' move on.
+                await session.execute(
+                    text("UPDATE disbursements SET status = 'instructed', bank_accepted_at = coalesce(bank_accepted_at, "
+                         "now()), next_attempt_at = :poll, last_error = NULL WHERE id = ANY(:ids) "
+                         "AND status = 'instructing'"),
+                    {"ids": accepted, "poll": poll_at},
+                )
+            for d, result in rejected:
+                await apply_bank_update(session, BankUpdate(
+                    reference=str(d.reservation_id), status="failed", sequence=2,
+                    failure_reason=f"银行拒绝指令：{(result or {}).get('title') or (result or {}).get('code') or '未知'}",
+                ), source="instruction")
+
+    async def poll_due(self) -> int:
+        """Ask the bank about instructed payments whose callback is late (the polling fallback)."""
+        async with self.sessionmaker() as session, session.begin():
+            due = (
+                await session.execute(
+                    text(
+                        "WITH due AS (SELECT id FROM disbursements WHERE status = 'instructed' AND next_attempt_at <= now() "
+                        "ORDER BY next_attempt_at LIMIT :n FOR UPDATE SKIP LOCKED) "
+                        "UPDATE disbursements d SET next_attempt_at = now() + make_interval(secs => :after) "
+                        "FROM due WHERE d.id = due.id RETURNING d.id, d.reservation_id"
+                    ),
+                    {"n": self.settings.payment_batch_size, "after": self.settings.payment_poll_after_s},
+                )
+            ).all()
+        for row in due:
+            try:
+                payment = await self.bank.get_payment(str(row.reservation_id))
+            except BankError as exc:
+                logger.warning("polling the bank failed: %s", exc)
+                return len(due)
+            async with self.sessionmaker() as session, session.begin():
+                if payment is None:
+                    # The bank never got it (a lost request): instruct again with the same reference.
+                    await session.execute(
+                        text("UPDATE disbursements SET status = 'instructing', next_attempt_at = now() "
+                             "WHERE id = :id AND status = 'instructed'"), {"id": row.id})
+                    continue
+                await apply_bank_update(session, BankUpdate(
+                    reference=payment["reference"], status=payment["status"], sequence=payment["sequence"],
+                    amount_fen=payment["amount_fen"], settled_at=payment.get("settled_at"),
+                    failure_reason=payment.get("failure_reason"),
+                ), source="poll")
+        return len(due)
+
+    async def sweep_awaiting_budget(self) -> int:
+        async with self.sessionmaker() as session, session.begin():
+            # Only budgets with something left are worth trying.
+            budgets = (
+                await session.execute(
+                    text(
+                        "SELECT DISTINCT d.policy_code, d.fiscal_year FROM disbursements d "
+                        "JOIN ledger_accounts a ON a.code = 'budget:' || d.policy_code || ':' || d.fiscal_year "
+                        "WHERE d.status = 'awaiting_budget' AND a.credits_posted - a.debits_posted - a.debits_pending > 0"
+                    )
+                )
+            ).all()
+            reserved = 0
+            for b in budgets:
+                reserved += await resume_awaiting(session, policy_code=b.policy_code, fiscal_year=b.fiscal_year)
+        if reserved:
+            self.wake()
+        return reserved
+
+
+async def start_payment_worker(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    from kunruyi_disbursement.runtime import use_settings
+
+    use_settings(settings)
+    if not (settings.payment_worker_enabled and settings.run_background_workers):
+        app.state.payment_worker = None
+        return
+    worker = PaymentWorker(app.state.sessionmaker, settings)
+    app.state.payment_worker = worker
+    previous = app.state.after_commit
+
+    def after_commit() -> None:
+        previous()
+        worker.wake()
+
+    # Consumers were built with the relay's wake; requests (approvals, top-ups) also wake the worker.
+    app.state.after_commit = after_commit
+    for consumer in app.state.consumers:
+        consumer.after_commit = after_commit
+    worker.start()
+
+
+async def stop_payment_worker(app: FastAPI) -> None:
+    worker: PaymentWorker | None = getattr(app.state, "payment_worker", None)
+    if worker is not None:
+        await worker.stop()
+

@@ -1,0 +1,136 @@
+"""The local read model of svc-policy's catalog: enough to know a policy code, its cap, validity, mode and budget.
+
+Filled from ``kunruyi.policy.policy.published|suspended|version_added`` events, and by finance registering a policy
+alongside its budget (tests, demos, policies not yet in the catalog).
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from datetime import date
+from typing import Any, Literal
+
+from kunruyi_common.errors import Unprocessable
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+DEFAULT_REVIEW_STAGES = ["accepted", "first_review", "second_review", "public_notice", "approved", "paid"]
+_PERIOD_RE = re.compile(r"^(?P<y>\d{4})(?:-(?:(?P<m>0[1-9]|1[0-2])|Q(?P<q>[1-4])|H(?P<h>[12])))?$")
+
+
+class PolicyData(BaseModel):
+    """``data`` of kunruyi.policy.policy.published|suspended|version_added (svc-policy's contract)."""
+
+    code: str = Field(min_length=1, max_length=64)
+    title: str
+    department: str | None = None
+    mode: str = "application"
+    beneficiary: str = "enterprise"
+    version: int = 1
+    annual_budget_fen: int | None = None
+    max_amount_fen: int | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    status: str = "published"
+
+
+class LocalPolicy(BaseModel):
+    """A policy finance registers here directly (with its budget)."""
+
+    title: str = Field(min_length=1, max_length=200)
+    department: str | None = None
+    district: str | None = None
+    mode: Literal["automatic", "application", "quick"] = "application"
+    beneficiary: Literal["enterprise", "talent"] = "enterprise"
+    version: int = Field(1, ge=1)
+    max_amount_fen: int | None = Field(None, gt=0)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    review_stages: list[str] | None = None
+    notice_days: int = Field(5, ge=0, le=60)
+
+
+async def upsert_policy(session: AsyncSession, data: PolicyData | dict[str, Any], *, source: str = "event",
+                        district: str | None = None, review_stages: list[str] | None = None,
+                        notice_days: int | None = None) -> None:
+    p = data if isinstance(data, PolicyData) else PolicyData.model_validate(data)
+    # A late, older version never overwrites a newer one.
+    await session.execute(
+        text(
+            """
+            INSERT INTO policies (code, title, department, mode, beneficiary, version, annual_budget_fen,
+                                  max_amount_fen, valid_from, valid_to, status, district, review_stages, notice_days,
+                                  source, updated_at)
+            VALUES (:code, :title, :department, :mode, :beneficiary, :version, :budget, :cap, :vf, :vt, :status,
+                    :district, CAST(:stages AS jsonb), coalesce(:notice, 5), :source, now())
+            ON CONFLICT (code) DO UPDATE SET
+                title = EXCLUDED.title, department = EXCLUDED.department, mode = EXCLUDED.mode,
+                beneficiary = EXCLUDED.beneficiary, version = EXCLUDED.version,
+                annual_budget_fen = EXCLUDED.annual_budget_fen, max_amount_fen = EXCLUDED.max_amount_fen,
+                valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, status = EXCLUDED.status,
+                district = coalesce(EXCLUDED.district, policies.district),
+                review_stages = coalesce(EXCLUDED.review_stages, policies.review_stages),
+                notice_days = coalesce(:notice, policies.notice_days), updated_at = now()
+            WHERE policies.version <= EXCLUDED.version
+            """
+        ),
+        {"code": p.code, "title": p.title, "department": p.department, "mode": p.mode,
+         "beneficiary": p.beneficiary, "version": p.version, "budget": p.annual_budget_fen,
+         "cap": p.max_amount_fen, "vf": p.valid_from, "vt": p.valid_to, "status": p.status,
+         "district": district, "stages": json.dumps(review_stages) if review_stages else None,
+         "notice": notice_days, "source": source},
+    )
+
+
+async def get_policy(session: AsyncSession, code: str) -> Any | None:
+    return (await session.execute(text("SELECT * FROM policies WHERE code = :c"), {"c": code})).first()
+
+
+def period_bounds(period: str, field: str = "period") -> tuple[date, date]:
+    m = _PERIOD_RE.match(period)
+    if m is None:
+        raise Unprocessable("期间格式应为 2026、2026-03、2026-Q1 或 2026-H1", field=field, code="invalid_period")
+    year = int(m["y"])
+    if m["m"]:
+        month = int(m["m"])
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    if m["q"]:
+        q = int(m["q"])
+        end_month = q * 3
+        return date(year, end_month - 2, 1), date(year, end_month, calendar.monthrange(year, end_month)[1])
+    if m["h"]:
+        h = int(m["h"])
+        return (date(year, 1, 1), date(year, 6, 30)) if h == 1 else (date(year, 7, 1), date(year, 12, 31))
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def fiscal_year_of(period: str) -> int:
+    return period_bounds(period)[0].year
+
+
+async def require_policy(session: AsyncSession, code: str, *, field: str = "policy_code") -> Any:
+    policy = await get_policy(session, code)
+    if policy is None:
+        raise Unprocessable(f"未知的政策编码：{code}", field=field, code="unknown_policy")
+    if policy.status not in ("published", "active"):
+        raise Unprocessable(f"政策 {code} 当前不可申报（{policy.status}）", field=field, code="policy_not_open")
+    return policy
+
+
+def check_period(policy: Any, period: str, *, field: str = "period") -> None:
+    start, end = period_bounds(period, field)
+    if (policy.valid_to is not None and start > policy.valid_to) or (
+        policy.valid_from is not None and end < policy.valid_from
+    ):
+        raise Unprocessable(
+            f"期间 {period} 不在政策有效期（{policy.valid_from} 至 {policy.valid_to or '长期'}）内",
+            field=field, code="period_outside_validity",
+        )
+
+
+def check_amount(policy: Any, amount_fen: int, *, field: str = "amount_fen") -> None:
+    if policy.max_amount_fen is not None and amount_fen > policy.max_amount_fen:
+        raise Unprocessable(f"金额超过政策上限 {policy.max_amount_fen} 分", field=field, code="amount_over_cap")

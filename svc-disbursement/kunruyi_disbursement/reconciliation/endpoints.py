@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from kunruyi_common.auth import Principal, require_roles
+from kunruyi_common.db import SessionDep
+from pydantic import BaseModel
+
+from kunruyi_disbursement.reconciliation.service import reconcile
+
+router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
+
+
+class RunIn(BaseModel):
+    date: date
+
+
+@router.post("/runs", status_code=201, summary="按日对账：银行日对账单 vs 账本")
+async def run(body: RunIn, request: Request, session: SessionDep,
+              principal: Annotated[Principal, Depends(require_roles("finance"))]) -> dict[str, Any]:
+    return await reconcile(session, request.app.state.settings, body.date, actor=principal.subject)

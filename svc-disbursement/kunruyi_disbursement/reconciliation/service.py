@@ -1,0 +1,103 @@
+"""Reconciliation of the bank's daily statement with the ledger.
+
+Both sides are reduced to the net amount paid out per reference on the statement date (UTC): a settled payment
+counts its amount, a returned one nets to zero. References only the bank knows are ``missing_in_ledger`` (money left
+that we never recorded), only the ledger knows ``missing_in_bank``; both with different nets ``amount_mismatch``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from kunruyi_common.errors import ServiceUnavailable
+from kunruyi_common.events.outbox import add_event
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.events import ReconciliationMismatchFound
+from kunruyi_disbursement.payments.bank_client import BankClient, BankError
+from kunruyi_disbursement.settings import Settings
+
+
+async def fetch_statement(settings: Settings, statement_date: date) -> dict[str, Any]:
+    bank = BankClient(settings.bank_url, timeout_s=settings.bank_timeout_s)
+    try:
+        return await bank.get_statement(statement_date)
+    except BankError as exc:
+        raise ServiceUnavailable(f"无法获取银行对账单：{exc}", code="bank_unavailable") from exc
+    finally:
+        await bank.close()
+
+
+async def reconcile(session: AsyncSession, settings: Settings, statement_date: date, *, actor: str) -> dict[str, Any]:
+    statement = await fetch_statement(settings, statement_date)
+    bank: dict[str, int] = {}
+    for entry in statement.get("entries", []):
+        bank[str(entry["reference"])] = int(entry["amount_fen"]) if entry["status"] == "settled" else 0
+    bank_refs = []
+    for ref in bank:
+        try:
+            bank_refs.append(uuid.UUID(ref))
+        except ValueError:
+            continue
+    rows = (
+        await session.execute(
+            text(
+                "SELECT reservation_id, status, amount_fen FROM disbursements "
+                "WHERE (settled_at >= CAST(:d AS date) AND settled_at < CAST(:d AS date) + 1 "
+                "AND status IN ('settled', 'returned')) OR reservation_id = ANY(:refs)"
+            ),
+            {"d": statement_date, "refs": bank_refs},
+        )
+    ).all()
+    ledger: dict[str, int | None] = {}
+    for r in rows:
+        if r.status == "settled":
+            ledger[str(r.reservation_id)] = r.amount_fen
+        elif r.status in ("returned", "failed"):
+            ledger[str(r.reservation_id)] = 0
+        else:
+            ledger[str(r.reservation_id)] = None  # known, but not settled here yet
+    matched: list[dict[str, Any]] = []
+    mismatches: list[dict[str, Any]] = []
+    for ref in sorted(set(bank) | set(ledger)):
+        b = bank.get(ref)
+        led = ledger.get(ref)
+        if ref not in bank:
+            if led:
+                mismatches.append({"kind": "missing_in_bank", "reference": ref, "ledger_amount_fen": led,
+                                   "bank_amount_fen": None})
+            continue
+        if led is None:
+            if b:
+                mismatches.append({"kind": "missing_in_ledger", "reference": ref, "ledger_amount_fen": None,
+                                   "bank_amount_fen": b})
+            continue
+        if b != led:
+            mismatches.append({"kind": "amount_mismatch", "reference": ref, "ledger_amount_fen": led, "bank_amount_fen": b})
+        else:
+            matched.append({"reference": ref, "amount_fen": b})
+    counts = {k: sum(1 for m in mismatches if m["kind"] == k)
+              for k in ("missing_in_ledger", "missing_in_bank", "amount_mismatch")}
+    run_id = uuid.uuid4()
+    report = {
+        "id": str(run_id), "statement_date": statement_date.isoformat(), "ok": not mismatches,
+        "matched": len(matched), **counts,
+        "bank_total_fen": sum(bank.values()), "ledger_total_fen": sum(v or 0 for v in ledger.values()),
+        "mismatches": mismatches,
+    }
+    await session.execute(
+        text("INSERT INTO reconciliation_runs (id, statement_date, matched, missing_in_ledger, missing_in_bank, "
+             "amount_mismatches, report, created_by) VALUES (:id, :d, :m, :ml, :mb, :am, CAST(:r AS jsonb), :a)"),
+        {"id": run_id, "d": statement_date, "m": len(matched), "ml": counts["missing_in_ledger"],
+         "mb": counts["missing_in_bank"], "am": counts["amount_mismatch"], "r": audit.canonical_json(report), "a": actor},
+    )
+    for m in mismatches:
+        await add_event(session, "disbursement", ReconciliationMismatchFound(statement_date=statement_date.isoformat(), **m),
+                        subject=m["reference"])
+    await audit.append(session, actor=actor, action="reconciliation.run", entity_type="reconciliation",
+                       entity_id=str(run_id), data={k: report[k] for k in ("statement_date", "matched", *counts)})
+    return report

@@ -1,0 +1,223 @@
+"""End to end through real processes: NATS → entitlement consumer → budget reservation → payment worker → bank
+emulator → signed callbacks (duplicated, out of order) → settlement; plus failures, returns, budget waits and
+reconciliation against the emulator's daily statement."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from kunruyi_common.db import create_engine
+from kunruyi_launcher.stack import Infra
+from kunruyi_launcher.testing import migrated_database
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from disbursement_testkit import BankEmulator, ServiceProcess, entitlement_event, make_uscc, publish_events, sign, wait_until
+
+POLICY = "KS-E2E-001"
+
+
+@pytest.fixture(scope="module")
+def e2e(infra: Infra) -> Iterator[tuple[ServiceProcess, BankEmulator]]:
+    db_url = migrated_database(infra, "kunruyi_disbursement", "disbursement_e2e")
+    service = ServiceProcess(infra, db_url, bank_url="")
+    bank = BankEmulator(f"{service.url}/api/v1/bank/callbacks", env={"KRY_BANK_LATENCY_MS": "20"})
+    service.bank_url = bank.url
+    service.start(auto_approve_max_fen="100000000").wait_ready(60)
+    try:
+        yield service, bank
+    finally:
+        service.stop()
+        bank.stop()
+
+
+@pytest.fixture(scope="module")
+async def db(e2e: tuple[ServiceProcess, BankEmulator]) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(e2e[0].db_url, pool_size=2)
+    yield engine
+    await engine.dispose()
+
+
+async def fund(service: ServiceProcess, policy: str, amount_fen: int, key: str | None = None) -> dict[str, Any]:
+    async with service.client("finance") as c:
+        resp = await c.post("/api/v1/budgets", json={
+            "policy_code": policy, "fiscal_year": 2026, "amount_fen": amount_fen,
+            "policy": {"title": "端到端测试政策", "department": "科技局", "mode": "automatic", "max_amount_fen": 10_000_000},
+        }, headers={"Idempotency-Key": key or str(uuid.uuid4())})
+        assert resp.status_code == 201, resp.text
+        return dict(resp.json())
+
+
+async def disbursements_of(service: ServiceProcess, entity_id: str) -> list[dict[str, Any]]:
+    async with service.client("officer") as c:
+        resp = await c.get("/api/v1/disbursements", params={"entity_id": entity_id})
+        assert resp.status_code == 200, resp.text
+        return list(resp.json()["items"])
+
+
+async def settled(service: ServiceProcess, entity_id: str, status: str = "settled") -> list[dict[str, Any]] | None:
+    items = await disbursements_of(service, entity_id)
+    return items if items and all(i["status"] == status for i in items) else None
+
+
+async def invariants_ok(service: ServiceProcess) -> dict[str, Any]:
+    async with service.client("finance") as c:
+        report = (await c.get("/api/v1/ledger/invariants")).json()
+    assert report["ok"], report
+    return dict(report)
+
+
+async def test_duplicate_entitlements_and_callbacks_pay_once(e2e: tuple[ServiceProcess, BankEmulator],
+                                                             db: AsyncEngine, infra: Infra) -> None:
+    service, bank = e2e
+    bank.control(duplicate_callbacks=True, out_of_order_callbacks=True, failure_rate=0, return_rate=0)
+    await fund(service, POLICY, 1_000_000)
+    with_payee, without_payee = make_uscc(101), make_uscc(102)
+    async with service.client("finance") as c:
+        resp = await c.post("/api/v1/payees", json={"entity_type": "enterprise", "entity_id": with_payee,
+                                                    "account_name": "昆山测试科技有限公司",
+                                                    "account_number": "6222021234567890123", "bank_name": "昆山农商行"})
+        assert resp.status_code == 201, resp.text
+        assert resp.json()["account_number_masked"] == "6222 **** **** 0123"
+        assert "6222021234567890123" not in resp.text
+
+    first = entitlement_event(POLICY, with_payee, 120_000)
+    same_business_key = entitlement_event(POLICY, with_payee, 120_000)  # a re-determination: new event id
+    other = entitlement_event(POLICY, without_payee, 80_000)
+    # The same event twice (JetStream's dedup bypassed with different message ids), plus a second event id.
+    await publish_events(infra.nats_url, [first, first, same_business_key, other],
+                         msg_ids=[str(uuid.uuid4()) for _ in range(4)])
+
+    items = await wait_until(lambda: settled(service, with_payee))
+    await wait_until(lambda: settled(service, without_payee))
+    assert len(items) == 1
+    reference = items[0]["bank_reference"]
+    # Every duplicate and stale callback has arrived before we count.
+    await wait_until(lambda: _all_callbacks_delivered(bank))
+
+    payment = bank.payment(reference)
+    assert payment is not None and payment["status"] == "settled" and payment["instruction_count"] == 1
+    assert payment["payee"]["mode"] == "account"
+    assert bank.payment((await disbursements_of(service, without_payee))[0]["bank_reference"])["payee"]["mode"] == \
+        "registered_account"
+    async with db.connect() as conn:
+        outcomes = (await conn.execute(text(
+            "SELECT outcome, count(*) FROM bank_callbacks WHERE reference = :r GROUP BY outcome"), {"r": reference})).all()
+        settled_events = (await conn.execute(text(
+            "SELECT count(*) FROM outbox_events WHERE type = 'kunruyi.disbursement.payment.settled' AND subject = :s"),
+            {"s": items[0]["id"]})).scalar_one()
+        payouts = (await conn.execute(text(
+            "SELECT count(*) FROM ledger_transfers t JOIN disbursements d ON t.cause_id = d.entitlement_id "
+            "WHERE d.reservation_id = :r AND t.phase IN ('post', 'single')"), {"r": uuid.UUID(reference)})).scalar_one()
+        stored = (await conn.execute(text("SELECT account_number_encrypted FROM payees WHERE entity_id = :e"),
+                                     {"e": with_payee})).scalar_one()
+    assert dict(outcomes)["applied"] == 1 and sum(dict(outcomes).values()) >= 3, outcomes
+    assert settled_events == 1
+    assert payouts == 2  # the post of the reservation and the payout to the clearing account, once each
+    assert "6222021234567890123" not in stored
+    report = await invariants_ok(service)
+    assert report["total_debits_posted_fen"] == report["total_credits_posted_fen"]
+
+
+async def _all_callbacks_delivered(bank: BankEmulator) -> bool:
+    stats = bank.stats()
+    return bool(stats["pending_callbacks"] == 0 and stats["callbacks_sent"] >= 2 * 2 * 2)
+
+
+async def test_failed_and_returned_payments_release_the_budget(e2e: tuple[ServiceProcess, BankEmulator]) -> None:
+    service, bank = e2e
+    policy = "KS-E2E-RET"
+    await fund(service, policy, 300_000)
+    bank.control(duplicate_callbacks=False, out_of_order_callbacks=False, failure_rate=1.0, return_rate=0)
+    failing = make_uscc(201)
+    await publish_events(service.infra.nats_url, [entitlement_event(policy, failing, 100_000)])
+    await wait_until(lambda: settled(service, failing, "failed"))
+    bank.control(failure_rate=0.0, return_rate=1.0)
+    returned = make_uscc(202)
+    await publish_events(service.infra.nats_url, [entitlement_event(policy, returned, 100_000)])
+    await wait_until(lambda: settled(service, returned, "returned"))
+    bank.control(return_rate=0.0)
+    async with service.client("finance") as c:
+        budget = (await c.get("/api/v1/ledger/accounts/budget:KS-E2E-RET:2026")).json()
+    # Voided and reversed: the whole budget is available again.
+    assert budget["available_fen"] == 300_000 and budget["debits_pending"] == 0
+    await invariants_ok(service)
+
+
+async def test_awaiting_budget_continues_after_top_up(e2e: tuple[ServiceProcess, BankEmulator]) -> None:
+    service, bank = e2e
+    policy = "KS-E2E-WAIT"
+    await fund(service, policy, 100_000)
+    a, b = make_uscc(301), make_uscc(302)
+    await publish_events(service.infra.nats_url, [entitlement_event(policy, a, 100_000),
+                                                  entitlement_event(policy, b, 100_000)])
+    await wait_until(lambda: settled(service, a))
+    await wait_until(lambda: settled(service, b, "awaiting_budget"))
+    async with service.client("finance") as c:
+        listed = (await c.get("/api/v1/budgets", params={"policy_code": policy})).json()["items"][0]
+        assert listed["awaiting_budget"] == 1
+    top_up = await fund(service, policy, 100_000)
+    assert top_up["resumed_disbursements"] == 1
+    await wait_until(lambda: settled(service, b))
+    await invariants_ok(service)
+
+
+async def test_unknown_or_unsigned_callback_changes_nothing(e2e: tuple[ServiceProcess, BankEmulator],
+                                                           db: AsyncEngine) -> None:
+    service, _ = e2e
+    async with db.connect() as conn:
+        before = (await conn.execute(text("SELECT count(*), max(updated_at) FROM disbursements"))).one()
+    body = json.dumps({"reference": str(uuid.uuid4()), "status": "settled", "sequence": 2, "amount_fen": 100}).encode()
+    async with httpx.AsyncClient(base_url=service.url) as c:
+        unknown = await c.post("/api/v1/bank/callbacks", content=body, headers={"x-bank-signature": sign(body)})
+        unsigned = await c.post("/api/v1/bank/callbacks", content=body, headers={"x-bank-signature": "sha256=00"})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_reference"
+    assert unsigned.status_code == 401
+    async with db.connect() as conn:
+        after = (await conn.execute(text("SELECT count(*), max(updated_at) FROM disbursements"))).one()
+    assert tuple(before) == tuple(after)
+
+
+async def test_reconciliation_finds_both_kinds_of_missing_payment(e2e: tuple[ServiceProcess, BankEmulator],
+                                                                  db: AsyncEngine) -> None:
+    service, bank = e2e
+    policy = "KS-E2E-REC"
+    await fund(service, policy, 500_000)
+    bank.control(failure_rate=0.0, return_rate=0.0)
+    entity = make_uscc(401)
+    await publish_events(service.infra.nats_url, [entitlement_event(policy, entity, 50_000)])
+    items = await wait_until(lambda: settled(service, entity))
+    ledger_only = items[0]["bank_reference"]
+    bank_only = str(uuid.uuid4())
+    bank.inject(kind="omit_from_statement", reference=ledger_only)
+    bank.inject(kind="phantom_settlement", reference=bank_only, amount_fen=77_700)
+    today = datetime.now(UTC).date().isoformat()
+    async with service.client("finance") as c:
+        resp = await c.post("/api/v1/reconciliation/runs", json={"date": today})
+    assert resp.status_code == 201, resp.text
+    report = resp.json()
+    kinds = {(m["kind"], m["reference"]) for m in report["mismatches"]}
+    assert ("missing_in_ledger", bank_only) in kinds
+    assert ("missing_in_bank", ledger_only) in kinds
+    assert report["matched"] >= 3 and not report["ok"]
+    async with db.connect() as conn:
+        events = (await conn.execute(text(
+            "SELECT subject FROM outbox_events WHERE type = 'kunruyi.disbursement.reconciliation.mismatch_found'"))).scalars().all()
+    assert {bank_only, ledger_only} <= set(events)
+    # The CLI gives the same answer and fails the exit code.
+    env = {**os.environ, "KRY_DISBURSEMENT_DATABASE_URL": service.db_url, "KRY_DISBURSEMENT_BANK_URL": bank.url}
+    cli = subprocess.run([sys.executable, "-m", "kunruyi_disbursement", "reconcile", "--date", today], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 1 and bank_only in cli.stdout, cli.stderr
+    check = subprocess.run([sys.executable, "-m", "kunruyi_disbursement", "ledger-check"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0 and json.loads(check.stdout)["ok"], check.stdout + check.stderr
