@@ -28,7 +28,7 @@ async def upsert_supply(
 
 @router.get("/{supply_id}", response_model=SupplyOut, summary="供给详情")
 async def get_supply(supply_id: uuid.UUID, session: SessionDep, _: CurrentPrincipal) -> SupplyOut:
-    entity = await session.get(SupplyEntity, supply_id)
+    entity = await session.get(SupplyEntity, supply_id, populate_existing=True)
     if entity is None:
         raise NotFound(f"供给 {supply_id} 不存在", code="supply_not_found")
     return SupplyOut.model_validate(entity)

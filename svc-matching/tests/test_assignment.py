@@ -1,0 +1,182 @@
+"""Assignment: optimal under capacity and conflicts (known optimum, brute force), batch, arrival, claim, release."""
+
+import itertools
+import math
+import random
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kunruyi_launcher.testing import staff
+from kunruyi_matching.broker.assignment import solve
+from kunruyi_matching.synthetic.identifiers import make_uscc
+
+
+def brute_force(weights: np.ndarray, capacities: list[int]) -> float:
+    n, m = weights.shape
+    best = 0.0
+    for choice in itertools.product([None, *range(m)], repeat=n):
+        load = [0] * m
+        total = 0.0
+        ok = True
+        for d, b in enumerate(choice):
+            if b is None:
+                continue
+            if math.isnan(weights[d, b]):
+                ok = False
+                break
+            load[b] += 1
+            total += weights[d, b]
+        if ok and all(load[b] <= capacities[b] for b in range(m)):
+            best = max(best, total)
+    return best
+
+
+def check(weights: np.ndarray, capacities: list[int], pairs: list[tuple[int, int]]) -> float:
+    assert len({d for d, _ in pairs}) == len(pairs)
+    for b, cap in enumerate(capacities):
+        assert sum(1 for _, pb in pairs if pb == b) <= cap
+    assert all(not math.isnan(weights[d, b]) for d, b in pairs)
+    return float(sum(weights[d, b] for d, b in pairs))
+
+
+def test_known_optimum_beats_greedy() -> None:
+    nan = float("nan")
+    # Greedy takes (0, 0) = 5 and strands demand 1; the optimum is 4 + 4 + 3 = 11.
+    weights = np.array([[5.0, 4.0, nan], [4.0, nan, nan], [nan, 3.0, 3.0], [nan, nan, 1.0]])
+    capacities = [1, 1, 1]
+    pairs = solve(weights, capacities)
+    assert sorted(pairs) == [(0, 1), (1, 0), (2, 2)]
+    assert check(weights, capacities, pairs) == 11.0 == brute_force(weights, capacities)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_solver_matches_brute_force(data: st.DataObject) -> None:
+    n = data.draw(st.integers(1, 5))
+    m = data.draw(st.integers(1, 3))
+    cells = data.draw(st.lists(st.one_of(st.none(), st.integers(1, 9)), min_size=n * m, max_size=n * m))
+    weights = np.array([float("nan") if c is None else float(c) for c in cells]).reshape(n, m)
+    capacities = data.draw(st.lists(st.integers(0, 3), min_size=m, max_size=m))
+    pairs = solve(weights, capacities)
+    assert check(weights, capacities, pairs) == brute_force(weights, capacities)
+
+
+def broker(subject: str, *, chains: list[str], fields: list[str], capacity: int, cert: str = "中级") -> dict:  # type: ignore[type-arg]
+    return {
+        "subject": subject,
+        "name": subject,
+        "agency": "昆山技术转移中心",
+        "certification": cert,
+        "fields": fields,
+        "chains": chains,
+        "monthly_capacity": capacity,
+    }
+
+
+async def submit_approved(c, uscc: str, chain: str, field: str) -> str:  # type: ignore[no-untyped-def]
+    d = (
+        await c.post(
+            "/api/v1/demands",
+            json={
+                "enterprise_uscc": uscc,
+                "title": "技术需求",
+                "description": "需要专家合作",
+                "industry_chain": chain,
+                "technical_field": field,
+                "demand_type": "技术攻关",
+            },
+        )
+    ).json()
+    return d["id"]
+
+
+async def test_arrival_batch_capacity_conflicts_and_queue(client) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(5)
+    conflicted_uscc, other_uscc = make_uscc(rng), make_uscc(rng)
+    async with client(staff("officer")) as c:
+        b_pack = (
+            await c.post(
+                "/api/v1/brokers",
+                json=broker(
+                    "b-pack", chains=["semiconductor"], fields=["advanced_packaging"], capacity=1, cert="高级"
+                ),
+            )
+        ).json()
+        b_semi = (
+            await c.post(
+                "/api/v1/brokers", json=broker("b-semi", chains=["semiconductor"], fields=[], capacity=2)
+            )
+        ).json()
+        assert (
+            await c.post(
+                f"/api/v1/brokers/{b_pack['id']}/conflicts",
+                json={"enterprise_uscc": conflicted_uscc, "reason": "曾任职"},
+            )
+        ).status_code == 204
+        # Queue four approved demands before any assignment runs (submit all, approve none yet).
+        ids = [
+            await submit_approved(c, u, "semiconductor", "advanced_packaging")
+            for u in [conflicted_uscc, other_uscc, other_uscc, other_uscc]
+        ]
+        ids.append(await submit_approved(c, other_uscc, "new_energy", "solid_state_battery"))
+        results = []
+        for i in ids:
+            results.append((await c.post(f"/api/v1/demands/{i}/review", json={"decision": "approve"})).json())
+        # On arrival: the conflicted demand cannot go to b-pack, so b-semi takes it; the next goes to b-pack.
+        assert results[0]["broker_id"] == b_semi["id"]
+        assert results[1]["broker_id"] == b_pack["id"]
+        assert results[2]["broker_id"] == b_semi["id"]
+        # Every capacity is used up; the rest wait in the visible queue, never dropped.
+        assert results[3]["status"] == "unassigned" and results[4]["status"] == "unassigned"
+        run = (await c.post("/api/v1/assignments/runs")).json()
+        assert run["assigned"] == [] and set(run["waiting"]) == {ids[3], ids[4]}
+        queue = (await c.get("/api/v1/demands", params={"status": "unassigned"})).json()["items"]
+        assert {d["id"] for d in queue} == {ids[3], ids[4]}
+        listed = (await c.get("/api/v1/brokers", params={"industry_chain": "semiconductor"})).json()["items"]
+        assert {b["subject"]: b["assigned_this_month"] for b in listed} == {"b-pack": 1, "b-semi": 2}
+        assert (await c.get("/api/v1/brokers", params={"industry_chain": "new_energy"})).json()["items"] == []
+
+    # b-pack releases its demand; the batch run gives it back to b-pack (the only broker with room).
+    async with client(staff("broker", subject="b-pack")) as c:
+        released = await c.post(f"/api/v1/demands/{ids[1]}/release", json={"note": "时间冲突"})
+        assert released.status_code == 200 and released.json()["status"] == "unassigned"
+        # Claiming the conflicted enterprise's demand is refused.
+        assert (await c.post(f"/api/v1/demands/{ids[0]}/claim")).json()["code"] == "demand_not_claimable"
+    async with client(staff("officer")) as c:
+        run = (await c.post("/api/v1/assignments/runs")).json()
+        assert [a["broker_id"] for a in run["assigned"]] == [b_pack["id"]]
+        assert len(run["assigned"]) == 1 and run["assigned"][0]["demand_id"] in {ids[1], ids[3]}
+
+
+async def test_claim_respects_conflict_and_capacity(client) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(9)
+    conflicted, fine = make_uscc(rng), make_uscc(rng)
+    async with client(staff("officer")) as c:
+        # A broker with no matching specialty never gets demands automatically, but may claim them.
+        b = (
+            await c.post(
+                "/api/v1/brokers", json=broker("b-claim", chains=["new_materials"], fields=[], capacity=1)
+            )
+        ).json()
+        await c.post(f"/api/v1/brokers/{b['id']}/conflicts", json={"enterprise_uscc": conflicted})
+        d1 = await submit_approved(c, conflicted, "semiconductor", "ic_design")
+        d2 = await submit_approved(c, fine, "semiconductor", "ic_design")
+        d3 = await submit_approved(c, fine, "semiconductor", "ic_design")
+        for d in (d1, d2, d3):
+            assert (await c.post(f"/api/v1/demands/{d}/review", json={"decision": "approve"})).json()[
+                "status"
+            ] == "unassigned"
+    async with client(staff("broker", subject="b-claim")) as c:
+        r = await c.post(f"/api/v1/demands/{d1}/claim")
+        assert r.status_code == 409 and r.json()["code"] == "conflict_of_interest"
+        r = await c.post(f"/api/v1/demands/{d2}/claim")
+        assert (
+            r.status_code == 200
+            and r.json()["broker_id"] == b["id"]
+            and r.json()["assignment_mode"] == "claim"
+        )
+        r = await c.post(f"/api/v1/demands/{d3}/claim")
+        assert r.status_code == 409 and r.json()["code"] == "capacity_exhausted"
+    async with client(staff("broker", subject="not-registered")) as c:
+        assert (await c.post(f"/api/v1/demands/{d3}/claim")).json()["code"] == "not_a_broker"
