@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from kunruyi_common.app import ServiceSpec, create_service_app
 
 from kunruyi_talent.enterprise.endpoints import router as enterprise_router
+from kunruyi_talent.housing.endpoints import router as housing_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
 from kunruyi_talent.settings import get_settings
 from kunruyi_talent.talent.endpoints import router as talent_router
@@ -19,7 +20,7 @@ def build_spec() -> ServiceSpec:
         title="svc-talent 人才与企业服务",
         description="svc-talent 人才与企业服务（昆如意）",
         package="kunruyi_talent",
-        routers=[enterprise_router, talent_router, servicedesk_router],
+        routers=[enterprise_router, talent_router, servicedesk_router, housing_router],
         consumers=[],
     )
 

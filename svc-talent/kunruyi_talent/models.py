@@ -269,6 +269,8 @@ class HousingApplication(Base):
     status: Mapped[str] = mapped_column(String(12), nullable=False)
     queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     declines: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default=text("0"))
+    # Set on the second decline: the applicant then queues behind everyone not sent back, whatever the score.
+    back_of_queue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _created()
 
     __table_args__ = (

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class UnitIn(BaseModel):
+    unit_number: str = Field(min_length=1, max_length=40)
+    layout: str = Field(default="", max_length=40)
+    area_m2: float = Field(default=0, ge=0)
+
+
+class ProjectCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=120)
+    district: str
+    address: str = Field(default="", max_length=200)
+    eligible_classes: list[str] = Field(min_length=1)
+    monthly_rent_fen: int = Field(ge=0)
+    units: list[UnitIn] = Field(default_factory=list, max_length=2000)
+
+
+class ProjectOut(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    district: str
+    address: str
+    eligible_classes: list[str]
+    monthly_rent_fen: int
+    units_total: int
+    units_available: int
+    waiting: int
+
+
+class ApplicationCreate(BaseModel):
+    talent_id: uuid.UUID
+    project_code: str
+
+
+class ApplicationOut(BaseModel):
+    application_id: uuid.UUID
+    talent_id: uuid.UUID
+    project_code: str
+    talent_class: str
+    score: int
+    status: str
+    declines: int
+    queued_at: datetime
+    back_of_queue: bool
+    position: int | None = None
+
+
+class OfferOut(BaseModel):
+    offer_id: uuid.UUID
+    application_id: uuid.UUID
+    unit_id: uuid.UUID
+    unit_number: str
+    status: str
+    offered_at: datetime
+    expires_at: datetime
+
+
+class ReleaseOut(BaseModel):
+    unit_id: uuid.UUID
+    offer: OfferOut | None
