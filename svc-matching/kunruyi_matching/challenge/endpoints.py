@@ -1,3 +1,104 @@
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
+from kunruyi_common.db import SessionDep
+from sqlalchemy import select
+
+from kunruyi_matching.challenge import service
+from kunruyi_matching.challenge.models import Challenge
+from kunruyi_matching.challenge.schemas import (
+    AcceptanceCreate,
+    ApplicationCreate,
+    AwardCreate,
+    ChallengeCreate,
+    ChallengeOut,
+    ChallengePage,
+    MilestoneCreate,
+    ScoreCreate,
+)
+from kunruyi_matching.pagination import encode_cursor, page
+
+router = APIRouter(prefix="/api/v1/challenges", tags=["challenges 揭榜挂帅"])
+Officer = Annotated[Principal, Depends(require_roles("officer"))]
+
+
+@router.post("", status_code=201, response_model=ChallengeOut, summary="发布榜单")
+async def publish(body: ChallengeCreate, session: SessionDep, principal: Officer) -> ChallengeOut:
+    return await service.view(session, await service.publish(session, body, principal))
+
+
+@router.get("", response_model=ChallengePage, summary="榜单列表")
+async def list_challenges(
+    session: SessionDep,
+    _: CurrentPrincipal,
+    status: Annotated[
+        str | None, Query(pattern="^(published|reviewing|awarded|in_progress|accepted)$")
+    ] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ChallengePage:
+    stmt = select(Challenge)
+    if status:
+        stmt = stmt.where(Challenge.status == status)
+    rows = list(
+        (await session.execute(page(stmt, Challenge.created_at, Challenge.id, cursor, limit))).scalars()
+    )
+    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    return ChallengePage(
+        items=[await service.view(session, c) for c in rows[:limit]], next_cursor=next_cursor
+    )
+
+
+@router.get("/{challenge_id}", response_model=ChallengeOut, summary="榜单详情")
+async def get_challenge(challenge_id: uuid.UUID, session: SessionDep, _: CurrentPrincipal) -> ChallengeOut:
+    return await service.view(session, await service.get(session, challenge_id))
+
+
+@router.post("/{challenge_id}/applications", status_code=201, response_model=ChallengeOut, summary="团队揭榜")
+async def apply(
+    challenge_id: uuid.UUID,
+    body: ApplicationCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_scope_or_roles("matching:write", "officer", "broker"))],
+) -> ChallengeOut:
+    await service.apply(session, challenge_id, body, principal)
+    return await service.view(session, await service.get(session, challenge_id))
+
+
+@router.post(
+    "/{challenge_id}/applications/{application_id}/scores", response_model=ChallengeOut, summary="评审打分"
+)
+async def score(
+    challenge_id: uuid.UUID,
+    application_id: uuid.UUID,
+    body: ScoreCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("reviewer"))],
+) -> ChallengeOut:
+    await service.score(session, challenge_id, application_id, body, principal)
+    return await service.view(session, await service.get(session, challenge_id))
+
+
+@router.post("/{challenge_id}/award", response_model=ChallengeOut, summary="确定揭榜方")
+async def award(
+    challenge_id: uuid.UUID, body: AwardCreate, session: SessionDep, principal: Officer
+) -> ChallengeOut:
+    return await service.view(session, await service.award(session, challenge_id, body, principal))
+
+
+@router.post("/{challenge_id}/milestones", response_model=ChallengeOut, summary="记录里程碑")
+async def milestone(
+    challenge_id: uuid.UUID, body: MilestoneCreate, session: SessionDep, principal: Officer
+) -> ChallengeOut:
+    return await service.view(session, await service.milestone(session, challenge_id, body, principal))
+
+
+@router.post("/{challenge_id}/acceptance", response_model=ChallengeOut, summary="验收")
+async def accept(
+    challenge_id: uuid.UUID, body: AcceptanceCreate, session: SessionDep, principal: Officer
+) -> ChallengeOut:
+    return await service.view(session, await service.accept(session, challenge_id, body, principal))

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from kunruyi_common.validators import InvalidIdentifier, parse_uscc
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kunruyi_matching.taxonomy import normalise_chain
+
+
+class ChallengeCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    goal: str = Field(min_length=1, max_length=5000)
+    requirements: str = Field(min_length=1, max_length=5000)
+    industry_chain: str
+    budget_fen: int = Field(gt=0)
+    deadline: date
+    publisher_uscc: str | None = None
+
+    @field_validator("industry_chain")
+    @classmethod
+    def _chain(cls, value: str) -> str:
+        code = normalise_chain(value)
+        if code is None:
+            raise ValueError(f"未知产业链：{value}")
+        return code
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline(cls, value: date) -> date:
+        if value < datetime.now(UTC).date():
+            raise ValueError("揭榜截止日期不能早于今天")
+        return value
+
+    @field_validator("publisher_uscc")
+    @classmethod
+    def _uscc(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return parse_uscc(value).code
+        except InvalidIdentifier as exc:
+            raise ValueError(str(exc)) from exc
+
+
+class ApplicationCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    team_name: str = Field(min_length=1, max_length=120)
+    leader: str = Field(min_length=1, max_length=60)
+    organization: str = Field(min_length=1, max_length=200)
+    proposal: str = Field(min_length=1, max_length=10000)
+
+
+class ScoreCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    score: int = Field(ge=0, le=100)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class AwardCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    application_id: uuid.UUID
+
+
+class MilestoneCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class AcceptanceCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ApplicationOut(BaseModel):
+    id: uuid.UUID
+    team_name: str
+    leader: str
+    organization: str
+    proposal: str
+    scores: int
+    average_score: float | None
+
+
+class MilestoneOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    title: str
+    note: str | None
+    recorded_by: str
+    at: datetime
+
+
+class ChallengeOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    goal: str
+    requirements: str
+    industry_chain: str
+    budget_fen: int
+    deadline: date
+    publisher_uscc: str | None
+    status: str
+    allowed_next: list[str]
+    awarded_application_id: uuid.UUID | None
+    accepted_at: datetime | None
+    applications: list[ApplicationOut]
+    milestones: list[MilestoneOut]
+
+
+class ChallengePage(BaseModel):
+    items: list[ChallengeOut]
+    next_cursor: str | None
