@@ -3,8 +3,10 @@ each test, and an HTTP client through the app bound to that session."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,10 +16,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from kunruyi_common.app import create_service_app
 from kunruyi_common.auth import Principal
 from kunruyi_common.db import create_engine
-from kunruyi_launcher.stack import Infra
+from kunruyi_launcher.stack import Infra, start_infra
 from kunruyi_launcher.testing import api_client, migrated_database, rollback_session
 from kunruyi_policy.main import build_spec
 from kunruyi_policy.settings import Settings
+
+
+POLICY_TEST_DATA_DIR = Path(__file__).resolve().parents[2] / "var" / "test-policy"
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    """Own PostgreSQL and NATS in var/test-policy, so parallel test runs of other services cannot stop ours."""
+    if POLICY_TEST_DATA_DIR.exists():
+        from kunruyi_launcher.infra import PostgresServer
+
+        PostgresServer(POLICY_TEST_DATA_DIR / "postgres", 0).stop()
+        shutil.rmtree(POLICY_TEST_DATA_DIR, ignore_errors=True)
+    started = start_infra(POLICY_TEST_DATA_DIR, fast_unsafe=True, log=lambda _m: None)
+    try:
+        yield started
+    finally:
+        started.stop()
 
 
 @pytest.fixture(scope="session")

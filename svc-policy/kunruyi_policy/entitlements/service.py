@@ -78,15 +78,16 @@ async def record(
     for start in range(0, len(candidates), _CHUNK):
         chunk = candidates[start: start + _CHUNK]
         keys = [(c.compiled.meta.code, c.entity_type, c.entity_id, period) for c in chunk]
-        existing = set(
-            (
+        existing = {
+            tuple(row)
+            for row in (
                 await session.execute(
                     select(Entitlement.policy_code, Entitlement.entity_type, Entitlement.entity_id, Entitlement.period)
                     .where(tuple_(Entitlement.policy_code, Entitlement.entity_type, Entitlement.entity_id,
                                   Entitlement.period).in_(keys))
                 )
-            ).tuples()
-        )
+            )
+        }
         fresh = [(c, k) for c, k in zip(chunk, keys, strict=True) if k not in existing]
         if not fresh:
             continue

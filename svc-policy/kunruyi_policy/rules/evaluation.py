@@ -255,10 +255,11 @@ def explain_failure(rule: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _var_name(node: Any) -> str | None:
+    """The profile variable a node reads directly (parameters are thresholds, not what the applicant lacks)."""
     if is_operation(node) and "var" in node:
         raw = node["var"]
         name = raw[0] if isinstance(raw, list) and raw else raw
-        return str(name) if isinstance(name, str) else None
+        return name if isinstance(name, str) and not name.startswith("params.") else None
     return None
 
 

@@ -1,0 +1,59 @@
+"""Malformed rules are refused when saved, each problem with the JSON path of the bad node."""
+
+from kunruyi_policy.rules.validation import validate_version
+
+OK_AMOUNT = 100
+
+
+def paths(issues):  # type: ignore[no-untyped-def]
+    return {(i.path, i.code) for i in issues}
+
+
+def test_a_valid_version_has_no_issues() -> None:
+    criteria = [{"id": "a", "label": "占比", "kind": "data", "rule": {">=": [{"var": "rd_ratio"}, {"var": "params.min"}]}},
+                {"id": "b", "label": "人工", "kind": "manual"}]
+    parameters = {"min": {"values": [{"effective_from": "2024-01-01", "value": 0.03, "reference": "昆科规〔2024〕1号"}]}}
+    assert validate_version("enterprise", criteria, {"*": [{"var": "rd_expense_fen"}, 0.1]}, parameters) == []
+
+
+def test_unknown_operator_unknown_variable_arity_and_types_are_reported_with_paths() -> None:
+    criteria = [
+        {"id": "a", "label": "x", "kind": "data", "rule": {">=": [{"var": "revenue_fen"}, 1]}},
+        {"id": "b", "label": "x", "kind": "data", "rule": {"xor": [1, 2]}},
+        {"id": "c", "label": "x", "kind": "data", "rule": {"and": [True, {"var": "revenue_yuan"}]}},
+        {"id": "d", "label": "x", "kind": "data", "rule": {"and": [True, {">": [1, 2, 3]}]}},
+        {"id": "e", "label": "x", "kind": "data", "rule": {"<": [{"var": "district"}, 5]}},
+        {"id": "f", "label": "x", "kind": "data", "rule": {"+": [1, "abc"]}},
+        {"id": "g", "label": "x", "kind": "data", "rule": {"in": ["high_tech", {"var": "params.nope"}]}},
+    ]
+    issues = validate_version("enterprise", criteria, OK_AMOUNT, {})
+    assert paths(issues) == {
+        ("criteria[1].rule", "unknown_operator"),
+        ("criteria[2].rule.and[1].var", "unknown_variable"),
+        ("criteria[3].rule.and[1].>", "wrong_arity"),
+        ("criteria[4].rule.<[0]", "not_a_number"),
+        ("criteria[5].rule.+[1]", "not_a_number"),
+        ("criteria[6].rule.in[1].var", "unknown_parameter"),
+    }
+
+
+def test_talent_rules_cannot_read_enterprise_variables() -> None:
+    criteria = [{"id": "a", "label": "x", "kind": "data", "rule": {">": [{"var": "revenue_fen"}, 0]}}]
+    assert paths(validate_version("talent", criteria, OK_AMOUNT, {})) == {("criteria[0].rule.>[0].var", "unknown_variable")}
+
+
+def test_amount_must_be_numeric_and_parameters_need_references() -> None:
+    parameters = {"x": {"values": [{"effective_from": "2024-13-01", "value": 1}]}}
+    issues = validate_version("enterprise", [], {"==": [1, 1]}, parameters)
+    assert paths(issues) == {
+        ("amount", "not_a_number"),
+        ("parameters.x.values[0].effective_from", "invalid_date"),
+        ("parameters.x.values[0].reference", "missing_reference"),
+    }
+
+
+def test_automatic_policies_cannot_have_manual_criteria_and_ids_are_unique() -> None:
+    criteria = [{"id": "a", "label": "x", "kind": "manual"}, {"id": "a", "label": "y", "kind": "guess"}]
+    issues = validate_version("enterprise", criteria, OK_AMOUNT, {}, mode="automatic")
+    assert paths(issues) == {("criteria[0].kind", "manual_in_automatic"), ("criteria[1].id", "duplicate_id"),
+                             ("criteria[1].kind", "invalid_kind")}
