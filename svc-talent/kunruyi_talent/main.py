@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from kunruyi_common.app import ServiceSpec, create_service_app
 
+from kunruyi_talent import background
 from kunruyi_talent.enterprise.endpoints import router as enterprise_router
 from kunruyi_talent.housing.endpoints import router as housing_router
+from kunruyi_talent.imports.endpoints import router as imports_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
 from kunruyi_talent.settings import get_settings
 from kunruyi_talent.talent.endpoints import router as talent_router
@@ -20,8 +22,10 @@ def build_spec() -> ServiceSpec:
         title="svc-talent 人才与企业服务",
         description="svc-talent 人才与企业服务（昆如意）",
         package="kunruyi_talent",
-        routers=[enterprise_router, talent_router, servicedesk_router, housing_router],
+        routers=[enterprise_router, talent_router, servicedesk_router, housing_router, imports_router],
         consumers=[],
+        on_startup=[background.start],
+        on_shutdown=[background.stop],
     )
 
 
