@@ -86,6 +86,10 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
             memo=f"payout {d.reservation_id}",
         ))
         row = await _set(session, d, status="settled", bank=update, settled_at=settled_at)
+        if d.application_id is not None:
+            from kunruyi_disbursement.applications.service import mark_paid
+
+            await mark_paid(session, d.application_id)
         await add_event(session, "disbursement", PaymentSettled(**_event_fields(row)), subject=str(d.id))
         await audit.append(session, actor=actor, action="payment.settled", entity_type="disbursement",
                            entity_id=str(d.id), data={"reference": str(d.reservation_id), "amount_fen": d.amount_fen,

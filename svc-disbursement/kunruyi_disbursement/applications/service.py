@@ -1,0 +1,331 @@
+"""Applications (申报) and their review workflow.
+
+The default workflow is 受理 accepted → 初审 first_review → 复审 second_review → 公示 public_notice → 审定 approved →
+拨付 paid; a policy may configure its own subset (``policies.review_stages``), copied onto the application when it is
+submitted so a later change never re-routes applications under way. Any review stage may reject (with a reason)
+or return the application for 补正 (supplement_required); the applicant resubmits and review starts again.
+审定 creates the disbursement (budget reserved); the settlement marks the application paid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from kunruyi_common.auth import Principal
+from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from kunruyi_common.events.outbox import add_event
+from kunruyi_common.validators import InvalidIdentifier, parse_uscc
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_disbursement.disbursements.service import create_disbursement
+from kunruyi_disbursement.events import ApplicationStatusChanged
+from kunruyi_disbursement.policies.service import (
+    DEFAULT_REVIEW_STAGES,
+    check_amount,
+    check_period,
+    require_policy,
+)
+
+STAGE_TITLES = {"submitted": "已提交", "accepted": "受理", "first_review": "初审", "second_review": "复审",
+                "public_notice": "公示", "approved": "审定", "paid": "拨付", "rejected": "不予通过",
+                "supplement_required": "退回补正"}
+STAGE_ROLES: dict[str, tuple[str, ...]] = {
+    "accepted": ("officer", "reviewer"),
+    "first_review": ("reviewer",),
+    "second_review": ("reviewer",),
+    "public_notice": ("reviewer", "officer"),
+    "approved": ("approver",),
+}
+TERMINAL = ("paid", "rejected")
+
+
+class ApplicationIn(BaseModel):
+    policy_code: str = Field(min_length=1, max_length=64)
+    applicant_type: Literal["enterprise", "talent"]
+    applicant_id: str = Field(min_length=1, max_length=64, description="企业统一社会信用代码或人才 talent_id")
+    period: str = Field(min_length=4, max_length=16, examples=["2026"])
+    amount_fen: int = Field(gt=0, strict=True, description="申请金额（分，正整数）")
+    channel: Literal["api", "yiqilaiban"] = "api"
+    external_ref: str | None = Field(None, max_length=100, description="一企来办等外部渠道的业务编号")
+
+
+class StepIn(BaseModel):
+    to_status: str = Field(description="下一环节：accepted、first_review、second_review、public_notice、approved")
+    comment: str | None = Field(None, max_length=1000)
+
+
+class RejectIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ReturnIn(BaseModel):
+    comment: str = Field(min_length=1, max_length=1000, description="需补正的材料或内容")
+
+
+class ObjectionIn(BaseModel):
+    objector: str = Field(min_length=1, max_length=100)
+    content: str = Field(min_length=1, max_length=2000)
+
+
+def _normalize_applicant(body: ApplicationIn) -> str:
+    if body.applicant_type == "enterprise":
+        try:
+            return parse_uscc(body.applicant_id).code
+        except InvalidIdentifier as exc:
+            raise Unprocessable(f"统一社会信用代码无效：{exc}", field="applicant_id", code="invalid_uscc") from exc
+    try:
+        return str(uuid.UUID(body.applicant_id))
+    except ValueError:
+        raise Unprocessable("talent_id 应为 UUID", field="applicant_id", code="invalid_talent_id") from None
+
+
+async def submit(session: AsyncSession, body: ApplicationIn, principal: Principal) -> Any:
+    policy = await require_policy(session, body.policy_code)
+    if policy.mode == "automatic":
+        raise Unprocessable("免申即享政策无需申报", field="policy_code", code="policy_needs_no_application")
+    check_period(policy, body.period)
+    check_amount(policy, body.amount_fen)
+    applicant_id = _normalize_applicant(body)
+    workflow = [s for s in (policy.review_stages or DEFAULT_REVIEW_STAGES) if s in STAGE_ROLES or s == "paid"]
+    if "approved" not in workflow:
+        workflow = [*workflow, "approved"]
+    if workflow[-1] != "paid":
+        workflow = [*workflow, "paid"]
+    number = (await session.execute(text("SELECT nextval('application_number_seq')"))).scalar_one()
+    application_number = f"SB{datetime.now(UTC).year}{number:07d}"
+    try:
+        async with session.begin_nested():
+            row = (
+                await session.execute(
+                    text(
+                        "INSERT INTO applications (id, application_number, policy_code, policy_version, applicant_type, "
+                        "applicant_id, period, amount_fen, channel, external_ref, status, workflow, notice_days, "
+                        "submitted_by) VALUES (:id, :no, :pc, :pv, :at, :aid, :period, :amount, :channel, :ref, "
+                        "'submitted', CAST(:wf AS jsonb), :nd, :by) RETURNING *"
+                    ),
+                    {"id": uuid.uuid4(), "no": application_number, "pc": policy.code, "pv": policy.version,
+                     "at": body.applicant_type, "aid": applicant_id, "period": body.period, "amount": body.amount_fen,
+                     "channel": body.channel, "ref": body.external_ref, "wf": json.dumps(workflow),
+                     "nd": policy.notice_days, "by": f"{principal.kind}:{principal.subject}"},
+                )
+            ).one()
+    except IntegrityError as exc:
+        if "uq_applications_policy_applicant_period" in str(exc.orig):
+            raise Conflict("该申报主体本期已申报过此政策", code="application_exists") from exc
+        raise
+    await _record(session, row, None, "submitted", "submit", principal, None)
+    return row
+
+
+async def _record(session: AsyncSession, app: Any, previous: str | None, status: str, action: str,
+                  principal: Principal | None, comment: str | None) -> None:
+    actor = principal.subject if principal else "system"
+    now = datetime.now(UTC)
+    await session.execute(
+        text("INSERT INTO application_steps (application_id, from_status, to_status, action, actor, actor_name, "
+             "comment, at) VALUES (:id, :f, :t, :a, :actor, :name, :c, :at)"),
+        {"id": app.id, "f": previous, "t": status, "a": action, "actor": actor,
+         "name": principal.name if principal else None, "c": comment, "at": now},
+    )
+    await add_event(session, "disbursement", ApplicationStatusChanged(
+        application_id=str(app.id), application_number=app.application_number, policy_code=app.policy_code,
+        applicant_type=app.applicant_type, applicant_id=app.applicant_id, period=app.period, status=status,
+        previous_status=previous, channel=app.channel, external_ref=app.external_ref, comment=comment, actor=actor,
+        changed_at=now,
+    ), subject=str(app.id))
+
+
+async def _locked(session: AsyncSession, application_id: uuid.UUID) -> Any:
+    row = (
+        await session.execute(text("SELECT * FROM applications WHERE id = :id FOR UPDATE"), {"id": application_id})
+    ).first()
+    if row is None:
+        raise NotFound("申报不存在", code="application_not_found")
+    return row
+
+
+def next_stage(app: Any) -> str | None:
+    workflow: list[str] = list(app.workflow)
+    if app.status == "submitted":
+        return workflow[0]
+    if app.status in workflow:
+        i = workflow.index(app.status)
+        return workflow[i + 1] if i + 1 < len(workflow) else None
+    return None
+
+
+async def _set_status(session: AsyncSession, app: Any, status: str, **extra: Any) -> Any:
+    sets = ", ".join(f"{k} = :{k}" for k in extra)
+    return (
+        await session.execute(
+            text(f"UPDATE applications SET status = :s, updated_at = now(){', ' + sets if sets else ''} "
+                 "WHERE id = :id RETURNING *"),
+            {"s": status, "id": app.id, **extra},
+        )
+    ).one()
+
+
+async def advance(session: AsyncSession, application_id: uuid.UUID, body: StepIn, principal: Principal) -> Any:
+    app = await _locked(session, application_id)
+    allowed = next_stage(app)
+    if allowed is None or allowed == "paid" or body.to_status != allowed:
+        raise Conflict(
+            f"当前状态 {STAGE_TITLES.get(app.status, app.status)}，下一步只能是 "
+            f"{STAGE_TITLES.get(allowed or '', '（无，由拨付结果决定）') if allowed != 'paid' else '拨付（由银行结算自动完成）'}",
+            code="invalid_transition", current_status=app.status,
+            allowed_next=[allowed] if allowed and allowed != "paid" else [],
+        )
+    roles = STAGE_ROLES[allowed]
+    if principal.kind != "staff" or not principal.has_role(*roles):
+        raise Forbidden(f"{STAGE_TITLES[allowed]}需要角色：{'、'.join(roles)}", code="role_required")
+    extra: dict[str, Any] = {}
+    if allowed == "public_notice":
+        extra["notice_ends_at"] = datetime.now(UTC) + timedelta(days=app.notice_days)
+    if allowed == "approved" and app.notice_ends_at is not None and app.notice_ends_at > datetime.now(UTC):
+        raise Conflict(f"公示期至 {app.notice_ends_at.isoformat()} 结束，期满后方可审定", code="notice_period_running",
+                       current_status=app.status, allowed_next=[allowed])
+    if allowed == "approved":
+        policy = await require_policy(session, app.policy_code)
+        d = await create_disbursement(
+            session, mode="application", policy_code=app.policy_code, policy_version=app.policy_version,
+            department=policy.department, district=policy.district, entity_type=app.applicant_type,
+            entity_id=app.applicant_id, period=app.period, amount_fen=app.amount_fen, application_id=app.id,
+            approved_by=principal.subject,
+        )
+        if d is None:
+            raise Conflict("该主体本期已有此政策的拨付记录", code="disbursement_exists")
+        extra["disbursement_id"] = d.id
+    updated = await _set_status(session, app, allowed, **extra)
+    await _record(session, updated, app.status, allowed, "advance", principal, body.comment)
+    return updated
+
+
+def _require_reviewer(app: Any, principal: Principal) -> None:
+    if app.status in TERMINAL or app.status in ("approved", "supplement_required"):
+        raise Conflict(f"当前状态 {STAGE_TITLES.get(app.status, app.status)} 不能再审核", code="invalid_transition",
+                       current_status=app.status, allowed_next=[])
+    if principal.kind != "staff" or not principal.has_role("officer", "reviewer", "approver"):
+        raise Forbidden("需要审核角色", code="role_required")
+
+
+async def reject(session: AsyncSession, application_id: uuid.UUID, body: RejectIn, principal: Principal) -> Any:
+    app = await _locked(session, application_id)
+    _require_reviewer(app, principal)
+    updated = await _set_status(session, app, "rejected", reject_reason=body.reason)
+    await _record(session, updated, app.status, "rejected", "reject", principal, body.reason)
+    return updated
+
+
+async def return_for_supplement(session: AsyncSession, application_id: uuid.UUID, body: ReturnIn,
+                                principal: Principal) -> Any:
+    app = await _locked(session, application_id)
+    _require_reviewer(app, principal)
+    updated = await _set_status(session, app, "supplement_required")
+    await _record(session, updated, app.status, "supplement_required", "return", principal, body.comment)
+    return updated
+
+
+async def resubmit(session: AsyncSession, application_id: uuid.UUID, comment: str | None, principal: Principal) -> Any:
+    app = await _locked(session, application_id)
+    if app.status != "supplement_required":
+        raise Conflict("只有退回补正的申报可以重新提交", code="invalid_transition", current_status=app.status,
+                       allowed_next=[next_stage(app)] if next_stage(app) else [])
+    updated = await _set_status(session, app, "submitted")
+    await _record(session, updated, app.status, "submitted", "resubmit", principal, comment)
+    return updated
+
+
+async def object_to(session: AsyncSession, application_id: uuid.UUID, body: ObjectionIn, principal: Principal) -> Any:
+    app = await _locked(session, application_id)
+    if app.status != "public_notice":
+        raise Conflict("只有公示期内可以登记异议", code="not_in_public_notice", current_status=app.status)
+    await session.execute(
+        text("INSERT INTO application_objections (id, application_id, objector, content, recorded_by) "
+             "VALUES (:id, :a, :o, :c, :by)"),
+        {"id": uuid.uuid4(), "a": app.id, "o": body.objector, "c": body.content, "by": principal.subject},
+    )
+    return app
+
+
+async def mark_paid(session: AsyncSession, application_id: uuid.UUID) -> None:
+    """Called in the settlement's unit of work."""
+    app = await _locked(session, application_id)
+    if app.status != "approved":
+        return
+    updated = await _set_status(session, app, "paid")
+    await _record(session, updated, "approved", "paid", "settled", None, "资金已拨付到账")
+
+
+async def store_attachment(session: AsyncSession, application_id: uuid.UUID, filename: str, content_type: str | None,
+                           content: bytes, directory: Path) -> dict[str, Any]:
+    app = await _locked(session, application_id)
+    if app.status in TERMINAL:
+        raise Conflict("已办结的申报不能再上传材料", code="invalid_transition", current_status=app.status)
+    digest = hashlib.sha256(content).hexdigest()
+    # Content-addressed: the same file stored twice is one file, and its name on disk proves its hash.
+    target = directory / str(app.id) / digest
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        tmp = target.with_suffix(".part")
+        tmp.write_bytes(content)
+        tmp.replace(target)
+    attachment_id = uuid.uuid4()
+    await session.execute(
+        text("INSERT INTO application_attachments (id, application_id, filename, content_type, size_bytes, sha256, "
+             "storage_key) VALUES (:id, :a, :f, :ct, :n, :h, :k)"),
+        {"id": attachment_id, "a": app.id, "f": filename[:200], "ct": content_type, "n": len(content), "h": digest,
+         "k": f"{app.id}/{digest}"},
+    )
+    return {"id": str(attachment_id), "filename": filename, "size_bytes": len(content), "sha256": digest}
+
+
+def view(app: Any) -> dict[str, Any]:
+    allowed = next_stage(app)
+    return {
+        "id": str(app.id), "application_number": app.application_number, "policy_code": app.policy_code,
+        "policy_version": app.policy_version, "applicant_type": app.applicant_type, "applicant_id": app.applicant_id,
+        "period": app.period, "amount_fen": app.amount_fen, "channel": app.channel, "external_ref": app.external_ref,
+        "status": app.status, "status_title": STAGE_TITLES.get(app.status, app.status), "workflow": app.workflow,
+        "allowed_next": [allowed] if allowed and allowed != "paid" and app.status not in TERMINAL else [],
+        "notice_ends_at": app.notice_ends_at, "reject_reason": app.reject_reason,
+        "disbursement_id": str(app.disbursement_id) if app.disbursement_id else None,
+        "created_at": app.created_at, "updated_at": app.updated_at,
+    }
+
+
+async def detail(session: AsyncSession, application_id: uuid.UUID) -> dict[str, Any]:
+    app = (await session.execute(text("SELECT * FROM applications WHERE id = :id"), {"id": application_id})).first()
+    if app is None:
+        raise NotFound("申报不存在", code="application_not_found")
+    steps = (await session.execute(text(
+        "SELECT from_status, to_status, action, actor, actor_name, comment, at FROM application_steps "
+        "WHERE application_id = :id ORDER BY id"), {"id": app.id})).mappings().all()
+    attachments = (await session.execute(text(
+        "SELECT id, filename, content_type, size_bytes, sha256, uploaded_at FROM application_attachments "
+        "WHERE application_id = :id ORDER BY uploaded_at"), {"id": app.id})).mappings().all()
+    objections = (await session.execute(text(
+        "SELECT objector, content, recorded_by, at FROM application_objections WHERE application_id = :id ORDER BY at"),
+        {"id": app.id})).mappings().all()
+    return {**view(app), "steps": [dict(s) for s in steps],
+            "attachments": [{**dict(a), "id": str(a["id"])} for a in attachments],
+            "objections": [dict(o) for o in objections]}
+
+
+async def list_applications(session: AsyncSession, *, status: str | None, policy_code: str | None,
+                            applicant_id: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+    offset = int(cursor) if cursor and cursor.isdigit() else 0
+    rows = (await session.execute(text(
+        "SELECT * FROM applications WHERE (CAST(:s AS text) IS NULL OR status = :s) "
+        "AND (CAST(:p AS text) IS NULL OR policy_code = :p) AND (CAST(:a AS text) IS NULL OR applicant_id = :a) "
+        "ORDER BY created_at DESC, id DESC LIMIT :n OFFSET :o"),
+        {"s": status, "p": policy_code, "a": applicant_id, "n": limit + 1, "o": offset})).all()
+    return {"items": [view(r) for r in rows[:limit]],
+            "next_cursor": str(offset + limit) if len(rows) > limit else None}
