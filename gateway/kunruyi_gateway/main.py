@@ -18,6 +18,8 @@ from kunruyi_gateway.access.limiter import RateLimiter
 from kunruyi_gateway.partners.endpoints import router as app_keys_router
 from kunruyi_gateway.partners.verifier import PartnerVerifier
 from kunruyi_gateway.routing.proxy import Upstreams, proxy_endpoint
+from kunruyi_gateway.service_codes.endpoints import router as service_codes_router
+from kunruyi_gateway.service_codes.pages import router as service_code_pages
 from kunruyi_gateway.settings import Settings, get_settings
 from kunruyi_gateway.staff.endpoints import router as staff_router
 from kunruyi_gateway.staff.tokens import GatewayIssuer, StaffTokenVerifier
@@ -99,7 +101,7 @@ def build_spec() -> ServiceSpec:
         title="昆如意 Kunruyi API",
         description="昆如意 科创人才企业服务平台 — 网关。所有服务的公开接口都经由此处。",
         package="kunruyi_gateway",
-        routers=[staff_router, app_keys_router],
+        routers=[staff_router, app_keys_router, service_codes_router, service_code_pages],
         on_startup=[_start_upstreams, _start_gate],
         on_shutdown=[_stop_upstreams],
         readiness_checks=[_upstream_readiness],

@@ -203,3 +203,162 @@ def staff_token(gateway: Served) -> Any:
         return token
 
     return mint
+
+
+def fake_services_app(secret: str) -> FastAPI:
+    """One small app standing in for svc-policy, svc-talent, svc-disbursement and svc-matching with the shapes of
+    docs/contracts.md; tickets are stored so a reply can be shown later."""
+    import secrets as _secrets
+
+    fake = FastAPI()
+    fake.state.tickets = {}
+    fake.state.demands = []
+    fake.state.principals = []
+
+    def seen(request: Request) -> None:
+        token = request.headers.get(INTERNAL_TOKEN_HEADER)
+        fake.state.principals.append(verify_internal_token(token, secret) if token else None)
+
+    @fake.get("/readyz")
+    async def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
+    @fake.post("/api/v1/policy-calculator")
+    async def calculator(request: Request) -> dict[str, Any]:
+        seen(request)
+        return {
+            "results": [
+                {
+                    "policy_code": "KS-RC-001",
+                    "title": "高新技术企业认定奖励",
+                    "status": "eligible",
+                    "amount_fen": 30000000,
+                },
+                {
+                    "policy_code": "KS-RC-014",
+                    "title": "研发费用加计扣除配套奖励",
+                    "status": "needs_confirmation",
+                    "amount_fen": 5000000,
+                },
+                {
+                    "policy_code": "KS-RC-020",
+                    "title": "瞪羚企业培育奖励",
+                    "status": "not_eligible",
+                    "amount_fen": 0,
+                },
+            ]
+        }
+
+    @fake.get("/api/v1/disbursements")
+    async def disbursements(request: Request, entity_id: str = "") -> dict[str, Any]:
+        seen(request)
+        return {
+            "items": [
+                {
+                    "policy_code": "KS-RC-001",
+                    "policy_title": "高新技术企业认定奖励",
+                    "amount_fen": 30000000,
+                    "status": "settled",
+                    "settled_at": "2026-10-12T08:00:00Z",
+                }
+            ],
+            "next_cursor": None,
+        }
+
+    @fake.get("/api/v1/brokers")
+    async def brokers(request: Request, industry_chain: str = "") -> dict[str, Any]:
+        seen(request)
+        return {
+            "items": [
+                {
+                    "name": "王经纪",
+                    "organization": "昆山技术转移中心",
+                    "phone": "0512-55550001",
+                    "industry_chain": industry_chain,
+                }
+            ],
+            "next_cursor": None,
+        }
+
+    @fake.get("/api/v1/housing/projects")
+    async def housing(request: Request) -> dict[str, Any]:
+        seen(request)
+        return {"items": [{"name": "祖冲之人才公寓", "district": "高新区", "available_units": 12}]}
+
+    @fake.post("/api/v1/tickets", status_code=201)
+    async def create_ticket(request: Request) -> dict[str, Any]:
+        seen(request)
+        body = await request.json()
+        number = f"T2026{len(fake.state.tickets) + 1:06d}"
+        secret_ = _secrets.token_hex(4)
+        fake.state.tickets[number] = {
+            "secret": secret_,
+            "title": body["title"],
+            "status": "submitted",
+            "reply": None,
+            "body": body,
+        }
+        return {
+            "ticket_number": number,
+            "access_secret": secret_,
+            "status": "submitted",
+            "deadline": "2026-12-01",
+        }
+
+    @fake.get("/api/v1/tickets/{number}")
+    async def get_ticket(number: str, request: Request, secret: str = "") -> JSONResponse:
+        seen(request)
+        ticket = fake.state.tickets.get(number)
+        if ticket is None or ticket["secret"] != secret:
+            return JSONResponse({"code": "ticket_not_found"}, status_code=404)
+        return JSONResponse(
+            {
+                "ticket_number": number,
+                "title": ticket["title"],
+                "status": ticket["status"],
+                "status_label": {"submitted": "已提交", "replied": "已答复"}[ticket["status"]],
+                "reply": ticket["reply"],
+                "officer": "张专员",
+                "department": "科技局",
+                "deadline": "2026-12-01",
+                "history": [],
+            }
+        )
+
+    @fake.post("/_fake/tickets/{number}/reply")
+    async def reply(number: str, request: Request) -> dict[str, str]:
+        fake.state.tickets[number].update(status="replied", reply=(await request.json())["reply"])
+        return {"ok": "yes"}
+
+    @fake.post("/api/v1/demands", status_code=201)
+    async def demand(request: Request) -> dict[str, Any]:
+        seen(request)
+        fake.state.demands.append(await request.json())
+        return {"id": "d-1", "demand_number": f"D2026{len(fake.state.demands):05d}", "status": "submitted"}
+
+    return fake
+
+
+@pytest.fixture(scope="session")
+async def fake_services(settings: Settings) -> AsyncIterator[Served]:
+    served = await Served(fake_services_app(settings.internal_token_secret), free_port()).start()
+    yield served
+    await served.stop()
+
+
+@pytest.fixture(scope="session")
+async def qr_gateway(gateway_settings: Settings, fake_services: Served) -> AsyncIterator[Served]:
+    """A gateway whose upstreams are the fake services (for the 昆e服 pages)."""
+    url = fake_services.url
+    gw_settings = gateway_settings.model_copy(
+        update={
+            "upstream_policy_url": url,
+            "upstream_talent_url": url,
+            "upstream_disbursement_url": url,
+            "upstream_matching_url": url,
+            "public_base_url": "https://kunruyi.example",
+        }
+    )
+    served = await Served(create_app(gw_settings), free_port()).start()
+    yield served
+    await served.stop()

@@ -1,0 +1,247 @@
+"""The 昆e服 pages: ``/q/{token}``, server-rendered, light, readable without JavaScript."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from kunruyi_common.db import SessionDep
+
+from kunruyi_gateway.access.gate import client_address
+from kunruyi_gateway.routing.proxy import Upstreams
+from kunruyi_gateway.service_codes import service
+from kunruyi_gateway.service_codes.models import ServiceCode
+from kunruyi_gateway.service_codes.upstream import ServiceCalls, UpstreamError, gather_sections
+from kunruyi_gateway.settings import Settings
+
+router = APIRouter(tags=["昆e服"], include_in_schema=False)
+templates = Environment(
+    loader=PackageLoader("kunruyi_gateway", "templates"), autoescape=select_autoescape(["html"])
+)
+TICKET_TYPES = (
+    "政策咨询",
+    "项目审批",
+    "融资需求",
+    "人才公寓",
+    "落户",
+    "子女入学",
+    "医疗保健",
+    "驾照申领",
+    "出入境",
+    "配偶就业",
+    "其他诉求",
+)
+KIND_LABELS = {"enterprise": "企业", "park": "园区", "lounge": "人才会客厅"}
+STATUS_LABELS = {
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "in_progress": "办理中",
+    "replied": "已答复",
+    "resolved": "已解决",
+    "closed": "已关闭",
+}
+PAYMENT_LABELS = {
+    "settled": "已兑付",
+    "pending": "待兑付",
+    "reserved": "待兑付",
+    "paying": "兑付中",
+    "failed": "兑付失败",
+    "returned": "已退回",
+}
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def _yuan(fen: Any) -> str:
+    try:
+        return f"{int(fen) / 100:,.2f}"
+    except (TypeError, ValueError):
+        return "—"
+
+
+templates.filters["yuan"] = _yuan
+
+
+def _render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = templates.get_template(name).render(
+        kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, payment_labels=PAYMENT_LABELS, **context
+    )
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def _live_code(request: Request, session: SessionDep, token: str) -> ServiceCode | None:
+    await request.app.state.gate.limiter.hit(_settings(request).public_rate, "qr", client_address(request))
+    return await service.resolve_for_scan(session, token, _settings(request).service_code_secret)
+
+
+def _not_found() -> HTMLResponse:
+    return _render("not_found.html", status=404)
+
+
+async def _page(request: Request, code: ServiceCode, token: str, **extra: Any) -> HTMLResponse:
+    upstreams: Upstreams = request.app.state.upstreams
+    sections = await gather_sections(ServiceCalls(upstreams, _settings(request), code), code)
+    return _render(
+        "code_page.html",
+        code=code,
+        token=token,
+        sections=sections,
+        ticket_types=TICKET_TYPES,
+        contacts=_settings(request).center_contacts,
+        **extra,
+    )
+
+
+@router.get("/q/{token}", response_class=HTMLResponse)
+async def scan(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    code = await _live_code(request, session, token)
+    if code is None:
+        return _not_found()
+    await service.record_scan(session, code)
+    return await _page(request, code, token)
+
+
+@router.post("/q/{token}/tickets", response_class=HTMLResponse)
+async def file_ticket(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    title: str = Form(""),
+    description: str = Form(""),
+    type: str = Form("政策咨询"),
+    requester_name: str = Form(""),
+    requester_phone: str = Form(""),
+) -> HTMLResponse:
+    code = await _live_code(request, session, token)
+    if code is None:
+        return _not_found()
+    form = {
+        "title": title.strip(),
+        "description": description.strip(),
+        "type": type,
+        "requester_name": requester_name.strip(),
+        "requester_phone": requester_phone.strip(),
+    }
+    errors = []
+    if not form["title"]:
+        errors.append("请填写诉求标题")
+    if form["requester_phone"] and not _PHONE.match(form["requester_phone"]):
+        errors.append("手机号应为 11 位数字")
+    if type not in TICKET_TYPES:
+        errors.append("请选择诉求类型")
+    if errors:
+        return await _page(request, code, token, ticket_errors=errors, ticket_form=form)
+    calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
+    payload = {
+        **form,
+        "channel": "qr",
+        "service_code": str(code.id),
+        "requester_name": form["requester_name"] or None,
+        "requester_phone": form["requester_phone"] or None,
+        "enterprise_uscc": code.target if code.kind == "enterprise" else None,
+    }
+    try:
+        created = await calls.call("talent", "POST", "/api/v1/tickets", json=payload)
+    except UpstreamError:
+        return await _page(
+            request,
+            code,
+            token,
+            ticket_errors=["诉求服务暂不可用，请稍后再试或拨打服务中心电话"],
+            ticket_form=form,
+        )
+    return _render(
+        "ticket_filed.html",
+        code=code,
+        token=token,
+        ticket=created,
+        contacts=_settings(request).center_contacts,
+    )
+
+
+@router.get("/q/{token}/ticket", response_class=HTMLResponse)
+async def ticket_status(
+    token: str, request: Request, session: SessionDep, number: str = "", secret: str = ""
+) -> HTMLResponse:
+    code = await _live_code(request, session, token)
+    if code is None:
+        return _not_found()
+    number, secret = number.strip(), secret.strip()
+    ticket: Any = None
+    error = None
+    if not number or not secret:
+        error = "请输入工单编号和查询码"
+    else:
+        calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
+        try:
+            ticket = await calls.call("talent", "GET", f"/api/v1/tickets/{number}", params={"secret": secret})
+        except UpstreamError as exc:
+            error = (
+                "编号或查询码不正确" if exc.status in (401, 403, 404, 422) else "诉求服务暂不可用，请稍后再试"
+            )
+    return _render(
+        "ticket_status.html",
+        status=200 if ticket else 404 if error == "编号或查询码不正确" else 200,
+        code=code,
+        token=token,
+        ticket=ticket,
+        error=error,
+        number=number,
+        contacts=_settings(request).center_contacts,
+    )
+
+
+@router.post("/q/{token}/demands", response_class=HTMLResponse)
+async def post_demand(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    title: str = Form(""),
+    description: str = Form(""),
+    contact_name: str = Form(""),
+    contact_phone: str = Form(""),
+) -> HTMLResponse:
+    code = await _live_code(request, session, token)
+    if code is None:
+        return _not_found()
+    form = {
+        "title": title.strip(),
+        "description": description.strip(),
+        "contact_name": contact_name.strip(),
+        "contact_phone": contact_phone.strip(),
+    }
+    errors = []
+    if not form["title"] or not form["description"]:
+        errors.append("请填写需求名称和需求描述")
+    if form["contact_phone"] and not _PHONE.match(form["contact_phone"]):
+        errors.append("手机号应为 11 位数字")
+    if errors:
+        return await _page(request, code, token, demand_errors=errors, demand_form=form)
+    calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
+    payload = {
+        **form,
+        "channel": "qr",
+        "service_code": str(code.id),
+        "industry_chain": code.industry_chain,
+        "enterprise_uscc": code.target if code.kind == "enterprise" else None,
+    }
+    try:
+        created = await calls.call("matching", "POST", "/api/v1/demands", json=payload)
+    except UpstreamError:
+        return await _page(
+            request, code, token, demand_errors=["技术需求服务暂不可用，请稍后再试"], demand_form=form
+        )
+    return _render(
+        "demand_filed.html",
+        code=code,
+        token=token,
+        demand=created or {},
+        contacts=_settings(request).center_contacts,
+    )

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+CodeKind = Literal["enterprise", "park", "lounge"]
+
+
+class ServiceCodeCreate(BaseModel):
+    kind: CodeKind = Field(description="enterprise 企业、park 园区、lounge 人才会客厅")
+    target: str = Field(
+        min_length=1, max_length=64, description="企业为统一社会信用代码；园区/会客厅为其编号"
+    )
+    name: str = Field(min_length=1, max_length=200)
+    industry_chain: str | None = Field(
+        default=None, max_length=100, description="所属产业链，用于推荐技术经纪人"
+    )
+
+
+class ServiceCodeOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    target: str
+    name: str
+    industry_chain: str | None
+    token: str
+    url: str = Field(description="二维码编码的地址")
+    png_url: str
+    svg_url: str
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None
+    scan_count: int
+
+
+class ServiceCodeList(BaseModel):
+    items: list[ServiceCodeOut]

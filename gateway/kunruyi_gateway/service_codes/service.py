@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import UTC, datetime
+
+import segno
+from kunruyi_common.errors import Conflict, NotFound, Unprocessable
+from kunruyi_common.events import add_event
+from kunruyi_common.validators import is_valid_uscc
+from prometheus_client import Counter
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_gateway.events import ServiceCodeIssued, ServiceCodeRevoked, ServiceCodeScanned
+from kunruyi_gateway.service_codes.models import ServiceCode
+from kunruyi_gateway.service_codes.schemas import ServiceCodeCreate, ServiceCodeOut
+from kunruyi_gateway.service_codes.tokens import code_token, parse_token
+from kunruyi_gateway.settings import Settings
+
+SCANS = Counter("kunruyi_service_code_scans_total", "昆e服码被扫描次数", ["kind"])
+
+
+def code_url(settings: Settings, code: ServiceCode) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/q/{code_token(code.id, settings.service_code_secret)}"
+
+
+def to_out(settings: Settings, code: ServiceCode) -> ServiceCodeOut:
+    base = f"{settings.public_base_url.rstrip('/')}/api/v1/service-codes/{code.id}"
+    return ServiceCodeOut(
+        id=code.id,
+        kind=code.kind,
+        target=code.target,
+        name=code.name,
+        industry_chain=code.industry_chain,
+        token=code_token(code.id, settings.service_code_secret),
+        url=code_url(settings, code),
+        png_url=f"{base}/qr.png",
+        svg_url=f"{base}/qr.svg",
+        created_by=code.created_by,
+        created_at=code.created_at,
+        revoked_at=code.revoked_at,
+        scan_count=code.scan_count,
+    )
+
+
+async def issue(session: AsyncSession, body: ServiceCodeCreate, issued_by: str) -> ServiceCode:
+    target = body.target.strip().upper() if body.kind == "enterprise" else body.target.strip()
+    if body.kind == "enterprise" and not is_valid_uscc(target):
+        raise Unprocessable(
+            "统一社会信用代码无效（请核对 18 位代码及校验位）", field="target", code="invalid_uscc"
+        )
+    code = ServiceCode(
+        kind=body.kind,
+        target=target,
+        name=body.name.strip(),
+        industry_chain=body.industry_chain,
+        created_by=issued_by,
+    )
+    session.add(code)
+    await session.flush()
+    await session.refresh(code)
+    await add_event(
+        session,
+        "gateway",
+        ServiceCodeIssued(
+            code_id=str(code.id), kind=code.kind, target=code.target, name=code.name, issued_by=issued_by
+        ),
+        subject=str(code.id),
+    )
+    return code
+
+
+async def get(session: AsyncSession, code_id: uuid.UUID) -> ServiceCode:
+    code = await session.get(ServiceCode, code_id)
+    if code is None:
+        raise NotFound("没有这个昆e服码", code="service_code_not_found")
+    return code
+
+
+async def list_codes(
+    session: AsyncSession, *, target: str | None = None, limit: int = 100
+) -> list[ServiceCode]:
+    query = select(ServiceCode).order_by(ServiceCode.created_at.desc()).limit(limit)
+    if target:
+        query = query.where(ServiceCode.target == target)
+    return list((await session.scalars(query)).all())
+
+
+async def revoke(session: AsyncSession, code_id: uuid.UUID, revoked_by: str) -> ServiceCode:
+    code = await get(session, code_id)
+    if code.revoked_at is not None:
+        raise Conflict("该昆e服码已作废", code="service_code_revoked")
+    code.revoked_at = datetime.now(UTC)
+    await session.flush()
+    await add_event(
+        session,
+        "gateway",
+        ServiceCodeRevoked(code_id=str(code.id), revoked_by=revoked_by),
+        subject=str(code.id),
+    )
+    return code
+
+
+async def resolve_for_scan(session: AsyncSession, token: str, secret: str) -> ServiceCode | None:
+    """The live code a token names, or None when forged, unknown or revoked."""
+    code_id = parse_token(token, secret)
+    if code_id is None:
+        return None
+    code = await session.get(ServiceCode, code_id)
+    if code is None or code.revoked_at is not None:
+        return None
+    return code
+
+
+async def record_scan(session: AsyncSession, code: ServiceCode) -> None:
+    count = (
+        await session.execute(
+            update(ServiceCode)
+            .where(ServiceCode.id == code.id)
+            .values(scan_count=ServiceCode.scan_count + 1)
+            .returning(ServiceCode.scan_count)
+        )
+    ).scalar_one()
+    SCANS.labels(code.kind).inc()
+    await add_event(
+        session,
+        "gateway",
+        ServiceCodeScanned(
+            code_id=str(code.id), kind=code.kind, target=code.target, name=code.name, scan_count=count
+        ),
+        subject=str(code.id),
+    )
+
+
+def qr_png(url: str) -> bytes:
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="png", scale=8, border=2)
+    return out.getvalue()
+
+
+def qr_svg(url: str) -> bytes:
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=8, border=2, title="昆e服")
+    return out.getvalue()

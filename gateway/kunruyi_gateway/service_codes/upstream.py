@@ -1,0 +1,107 @@
+"""The services the 昆e服 page reads and writes, called over REST as the code's public principal.
+
+Every call is defensive: a section whose service is down, slow, or not built yet renders "暂不可用" instead of
+failing the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
+
+from kunruyi_gateway.routing.proxy import Upstreams
+from kunruyi_gateway.service_codes.models import ServiceCode
+from kunruyi_gateway.settings import Settings
+
+logger = logging.getLogger("kunruyi.gateway.service_codes")
+_TIMEOUT = httpx.Timeout(3.0, connect=1.0)
+
+
+@dataclass
+class Section:
+    ok: bool
+    data: Any = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+class UpstreamError(Exception):
+    def __init__(self, status: int | None, message: str, body: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class ServiceCalls:
+    def __init__(self, upstreams: Upstreams, settings: Settings, code: ServiceCode) -> None:
+        self.upstreams = upstreams
+        principal = Principal(
+            kind="public",
+            subject=f"qr:{code.id}",
+            name=code.name,
+            target=code.target if code.kind == "enterprise" else None,
+        )
+        self.headers = {
+            INTERNAL_TOKEN_HEADER: mint_internal_token(
+                principal, settings.internal_token_secret, ttl_s=settings.internal_token_ttl_s
+            )
+        }
+
+    async def call(
+        self, service: str, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> Any:
+        base = self.upstreams.urls[service]
+        if not self.upstreams.breakers[service].allow():
+            raise UpstreamError(None, f"{service} 熔断中")
+        try:
+            resp = await self.upstreams.client.request(
+                method, f"{base}{path}", json=json, params=params, headers=self.headers, timeout=_TIMEOUT
+            )
+        except httpx.HTTPError as exc:
+            logger.warning("qr page: %s %s%s failed: %s", method, service, path, type(exc).__name__)
+            raise UpstreamError(None, type(exc).__name__) from exc
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if resp.status_code >= 400:
+            raise UpstreamError(resp.status_code, f"{service} 返回 {resp.status_code}", body)
+        return body
+
+    async def section(self, service: str, method: str, path: str, **kwargs: Any) -> Section:
+        try:
+            body = await self.call(service, method, path, **kwargs)
+        except UpstreamError as exc:
+            return Section(ok=False, error=str(exc))
+        if isinstance(body, dict):
+            items = body.get("items") or body.get("results") or []
+        else:
+            items = body if isinstance(body, list) else []
+        return Section(ok=True, data=body, items=list(items) if isinstance(items, list) else [])
+
+
+async def gather_sections(calls: ServiceCalls, code: ServiceCode) -> dict[str, Section]:
+    """What the page shows for this kind of code, fetched concurrently."""
+    wanted: dict[str, Any] = {
+        "housing": calls.section("talent", "GET", "/api/v1/housing/projects"),
+    }
+    if code.kind == "enterprise":
+        wanted["policies"] = calls.section(
+            "policy",
+            "POST",
+            "/api/v1/policy-calculator",
+            json={"entity_type": "enterprise", "entity_id": code.target},
+        )
+        wanted["payments"] = calls.section(
+            "disbursement", "GET", "/api/v1/disbursements", params={"entity_id": code.target}
+        )
+    if code.kind in ("enterprise", "park"):
+        params = {"industry_chain": code.industry_chain} if code.industry_chain else None
+        wanted["brokers"] = calls.section("matching", "GET", "/api/v1/brokers", params=params)
+    results = await asyncio.gather(*wanted.values())
+    return dict(zip(wanted.keys(), results, strict=True))

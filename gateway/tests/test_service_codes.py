@@ -1,0 +1,221 @@
+"""Issue 7 §4: 昆e服 codes — issue, download, scan, forms, revocation; sections degrade when a service is down."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import segno
+from kunruyi_gateway.service_codes.tokens import code_token
+from sqlalchemy import text
+
+USCC = "91320583MA1XXXXXXK"
+
+
+async def _issue(c: httpx.AsyncClient, token: str, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "kind": "enterprise",
+        "target": USCC,
+        "name": "昆山示例芯片科技有限公司",
+        "industry_chain": "集成电路",
+        **overrides,
+    }
+    resp = await c.post("/api/v1/service-codes", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 201, resp.text
+    result: dict[str, Any] = resp.json()
+    return result
+
+
+async def test_officer_issues_a_code_and_downloads_png_and_svg(qr_gateway, staff_token) -> None:  # type: ignore[no-untyped-def]
+    officer = staff_token("officer")
+    async with httpx.AsyncClient(base_url=qr_gateway.url) as c:
+        code = await _issue(c, officer)
+        assert code["url"] == f"https://kunruyi.example/q/{code['token']}"
+        auth = {"Authorization": f"Bearer {officer}"}
+        png = await c.get(f"/api/v1/service-codes/{code['id']}/qr.png", headers=auth)
+        assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+        svg = await c.get(f"/api/v1/service-codes/{code['id']}/qr.svg", headers=auth)
+        assert svg.headers["content-type"].startswith("image/svg+xml")
+        # The same symbol segno makes for that URL: the code really encodes {PUBLIC_BASE_URL}/q/{token}.
+        expected = segno.make(code["url"], error="m")
+        import io
+
+        buf = io.BytesIO()
+        expected.save(buf, kind="svg", scale=8, border=2, title="昆e服")
+        assert svg.content == buf.getvalue()
+        bad = await c.post(
+            "/api/v1/service-codes",
+            headers=auth,
+            json={"kind": "enterprise", "target": "91320583MA1XXXXXX0", "name": "x"},
+        )
+        assert bad.status_code == 422 and bad.json()["code"] == "invalid_uscc"
+        broker = await c.post(
+            "/api/v1/service-codes",
+            json={"kind": "park", "target": "P1", "name": "园区"},
+            headers={"Authorization": f"Bearer {staff_token('broker')}"},
+        )
+        assert broker.status_code == 403 and broker.json()["code"] == "role_required"
+        anon = await c.post("/api/v1/service-codes", json={"kind": "park", "target": "P1", "name": "园区"})
+        assert anon.status_code == 401
+
+
+async def test_scan_renders_sections_counts_and_publishes_an_event(  # type: ignore[no-untyped-def]
+    qr_gateway, fake_services, staff_token, engine
+) -> None:
+    async with httpx.AsyncClient(base_url=qr_gateway.url) as c:
+        code = await _issue(c, staff_token("officer"))
+        fake_services.app.state.principals.clear()
+        page = await c.get(f"/q/{code['token']}")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        html = page.text
+        for text_ in (
+            "直达政策",
+            "高新技术企业认定奖励",
+            "300,000.00",
+            "兑付情况",
+            "直通诉求",
+            "直享资源",
+            "王经纪",
+            "祖冲之人才公寓",
+            "发布技术需求",
+            "服务中心",
+        ):
+            assert text_ in html, text_
+        assert len(page.content) < 100 * 1024
+        assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"?https?:", html), "no external assets"
+        principals = [p for p in fake_services.app.state.principals if p is not None]
+        assert principals and all(p.kind == "public" and p.subject == f"qr:{code['id']}" for p in principals)
+        assert all(p.target == USCC for p in principals)
+        await c.get(f"/q/{code['token']}")
+        got = await c.get(
+            f"/api/v1/service-codes/{code['id']}",
+            headers={"Authorization": f"Bearer {staff_token('officer')}"},
+        )
+        assert got.json()["scan_count"] == 2
+        metrics = (await c.get("/metrics")).text
+        assert re.search(r'kunruyi_service_code_scans_total\{kind="enterprise"\} [1-9]', metrics)
+    async with engine.connect() as conn:
+        events = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT envelope->'data'->>'scan_count' FROM outbox_events "
+                        "WHERE type = 'kunruyi.gateway.service_code.scanned' AND envelope->'data'->>'code_id' = :id "
+                        "ORDER BY seq"
+                    ),
+                    {"id": code["id"]},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert events == ["1", "2"]
+
+
+async def test_forged_and_revoked_codes_get_a_friendly_404(qr_gateway, staff_token, gateway_settings) -> None:  # type: ignore[no-untyped-def]
+    officer = {"Authorization": f"Bearer {staff_token('officer')}"}
+    async with httpx.AsyncClient(base_url=qr_gateway.url) as c:
+        code = await _issue(c, staff_token("officer"))
+        head, tag = code["token"].split(".")
+        for forged in (
+            f"{head}.{tag[:-1]}A" if tag[-1] != "A" else f"{head}.{tag[:-1]}B",
+            "nonsense",
+            code_token(__import__("uuid").uuid4(), gateway_settings.service_code_secret),
+        ):
+            resp = await c.get(f"/q/{forged}")
+            assert resp.status_code == 404 and "这个二维码无法使用" in resp.text
+        revoked = await c.post(f"/api/v1/service-codes/{code['id']}/revoke", headers=officer)
+        assert revoked.json()["revoked_at"]
+        resp = await c.get(f"/q/{code['token']}")
+        assert resp.status_code == 404 and "这个二维码无法使用" in resp.text
+        resp = await c.post(f"/q/{code['token']}/tickets", data={"title": "x"})
+        assert resp.status_code == 404
+        again = await c.post(f"/api/v1/service-codes/{code['id']}/revoke", headers=officer)
+        assert again.status_code == 409
+
+
+async def test_ticket_and_demand_forms_round_trip(qr_gateway, fake_services, staff_token) -> None:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(base_url=qr_gateway.url) as c:
+        code = await _issue(c, staff_token("officer"))
+        invalid = await c.post(f"/q/{code['token']}/tickets", data={"title": "", "requester_phone": "123"})
+        assert (
+            invalid.status_code == 200
+            and "请填写诉求标题" in invalid.text
+            and "手机号应为 11 位数字" in invalid.text
+        )
+        filed = await c.post(
+            f"/q/{code['token']}/tickets",
+            data={
+                "type": "融资需求",
+                "title": "设备贷款贴息咨询",
+                "description": "想了解贴息政策",
+                "requester_name": "陈经理",
+                "requester_phone": "13812341234",
+            },
+        )
+        assert filed.status_code == 200
+        number = re.search(r'id="ticket-number">([^<]+)<', filed.text).group(1)  # type: ignore[union-attr]
+        secret = re.search(r'id="ticket-secret">([^<]+)<', filed.text).group(1)  # type: ignore[union-attr]
+        stored = fake_services.app.state.tickets[number]["body"]
+        assert (
+            stored["channel"] == "qr"
+            and stored["enterprise_uscc"] == USCC
+            and stored["service_code"] == code["id"]
+        )
+        wrong = await c.get(f"/q/{code['token']}/ticket", params={"number": number, "secret": "nope"})
+        assert wrong.status_code == 404 and "编号或查询码不正确" in wrong.text
+        status = await c.get(f"/q/{code['token']}/ticket", params={"number": number, "secret": secret})
+        assert "已提交" in status.text and "尚未答复" in status.text
+        demand = await c.post(
+            f"/q/{code['token']}/demands",
+            data={
+                "title": "晶圆缺陷检测算法",
+                "description": "寻求机器视觉团队合作",
+                "contact_name": "陈经理",
+                "contact_phone": "13812341234",
+            },
+        )
+        assert demand.status_code == 200 and "技术需求已发布" in demand.text
+        posted = fake_services.app.state.demands[-1]
+        assert posted["channel"] == "qr" and posted["industry_chain"] == "集成电路"
+
+
+async def test_sections_whose_service_is_down_say_unavailable(  # type: ignore[no-untyped-def]
+    gateway_settings, fake_services, serve_gateway, staff_token
+) -> None:
+    from kunruyi_launcher.infra import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = gateway_settings.model_copy(
+        update={
+            "upstream_policy_url": dead,
+            "upstream_disbursement_url": dead,
+            "upstream_talent_url": fake_services.url,
+            "upstream_matching_url": f"{fake_services.url}/missing",  # answers 404 for every path
+        }
+    )
+    async with serve_gateway(settings) as gw, httpx.AsyncClient(base_url=gw.url) as c:
+        code = await _issue(c, staff_token("officer"))
+        page = await c.get(f"/q/{code['token']}")
+        assert page.status_code == 200
+        assert page.text.count("该栏目暂不可用") == 3  # policies, payments, brokers
+        assert "祖冲之人才公寓" in page.text
+        demand = await c.post(f"/q/{code['token']}/demands", data={"title": "a", "description": "b"})
+        assert demand.status_code == 200 and "技术需求服务暂不可用" in demand.text
+
+
+async def test_park_and_lounge_codes_show_what_fits_them(qr_gateway, staff_token) -> None:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(base_url=qr_gateway.url) as c:
+        park = await _issue(c, staff_token("officer"), kind="park", target="PARK-1", name="昆山科技创业园")
+        lounge = await _issue(
+            c, staff_token("officer"), kind="lounge", target="LOUNGE-1", name="昆山人才会客厅"
+        )
+        park_page = (await c.get(f"/q/{park['token']}")).text
+        lounge_page = (await c.get(f"/q/{lounge['token']}")).text
+    assert "技术经纪人" in park_page and "发布技术需求" in park_page and "兑付情况" not in park_page
+    assert (
+        "人才租赁住房" in lounge_page
+        and "发布技术需求" not in lounge_page
+        and "直达政策</h2>" not in lounge_page
+    )
