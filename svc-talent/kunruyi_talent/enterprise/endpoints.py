@@ -195,7 +195,9 @@ async def put_figures(
     uscc: str, year: int, body: FiguresIn, session: SessionDep, principal: Writer
 ) -> EnterpriseRead:
     enterprise = await service.get_by_uscc(session, uscc, for_update=True)
-    return to_read(await service.put_figures(session, enterprise, year, body), principal)
+    bundle = await service.put_figures(session, enterprise, year, body)
+    assert bundle is not None
+    return to_read(bundle, principal)
 
 
 @router.post(
@@ -208,7 +210,9 @@ async def add_qualification(
     uscc: str, body: QualificationIn, session: SessionDep, principal: Writer
 ) -> EnterpriseRead:
     enterprise = await service.get_by_uscc(session, uscc, for_update=True)
-    return to_read(await service.add_qualification(session, enterprise, body), principal)
+    bundle = await service.add_qualification(session, enterprise, body)
+    assert bundle is not None
+    return to_read(bundle, principal)
 
 
 @router.delete("/enterprises/{uscc}/qualifications/{kind}", status_code=204, summary="删除资质记录")

@@ -214,7 +214,9 @@ def _contact_rows(
     return rows
 
 
-async def register(session: AsyncSession, pii: PersonalData, data: EnterpriseCreate) -> EnterpriseBundle:
+async def register(
+    session: AsyncSession, pii: PersonalData, data: EnterpriseCreate, *, publish_event: bool = True
+) -> EnterpriseBundle:
     uscc = validate_uscc(data.uscc)
     district = validate_district(data.district)
     chain = validate_chain(data.industry_chain)
@@ -249,6 +251,9 @@ async def register(session: AsyncSession, pii: PersonalData, data: EnterpriseCre
     session.add_all(contacts)
     await session.flush()
     enterprise = await session.get_one(Enterprise, new_id)
+    if not publish_event:
+        # The caller adds figures and qualifications first and publishes one complete registration.
+        return await load_bundle(session, enterprise)
     return await publish(session, enterprise, registered=True)
 
 
@@ -307,8 +312,8 @@ async def update(
 
 
 async def put_figures(
-    session: AsyncSession, enterprise: Enterprise, year: int, data: FiguresIn
-) -> EnterpriseBundle:
+    session: AsyncSession, enterprise: Enterprise, year: int, data: FiguresIn, *, publish_event: bool = True
+) -> EnterpriseBundle | None:
     if not 1990 <= year <= today().year:
         raise Unprocessable(f"年度 {year} 无效", field="path.year", code="invalid_year")
     if data.rd_expense_fen > data.revenue_fen and data.revenue_fen > 0:
@@ -322,12 +327,12 @@ async def put_figures(
     )
     enterprise.updated_at = datetime.now(UTC)
     await session.flush()
-    return await publish(session, enterprise, registered=False)
+    return await publish(session, enterprise, registered=False) if publish_event else None
 
 
 async def add_qualification(
-    session: AsyncSession, enterprise: Enterprise, data: QualificationIn
-) -> EnterpriseBundle:
+    session: AsyncSession, enterprise: Enterprise, data: QualificationIn, *, publish_event: bool = True
+) -> EnterpriseBundle | None:
     if data.expires_on is not None and data.expires_on < data.granted_on:
         raise Unprocessable("有效期截止日不能早于认定日期", field="expires_on", code="invalid_expiry")
     existing = await session.scalar(
@@ -344,7 +349,7 @@ async def add_qualification(
     session.add(EnterpriseQualification(enterprise_id=enterprise.id, **data.model_dump()))
     enterprise.updated_at = datetime.now(UTC)
     await session.flush()
-    return await publish(session, enterprise, registered=False)
+    return await publish(session, enterprise, registered=False) if publish_event else None
 
 
 async def remove_qualification(session: AsyncSession, enterprise: Enterprise, kind: str) -> EnterpriseBundle:

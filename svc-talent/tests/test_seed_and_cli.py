@@ -1,0 +1,67 @@
+"""The demo seed (idempotent, through the service layer) and the import CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from kunruyi_common.db import create_engine
+from kunruyi_launcher.testing import migrated_database
+from kunruyi_talent.cli import handle
+from kunruyi_talent.identifiers import make_uscc
+from kunruyi_talent.seed import ENTERPRISES, TALENTS, TICKETS, seed
+from kunruyi_talent.settings import Settings
+from sqlalchemy import text
+
+COUNTS = """
+SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM talents), (SELECT count(*) FROM tickets),
+       (SELECT count(*) FROM housing_projects), (SELECT count(*) FROM outbox_events),
+       (SELECT count(DISTINCT status) FROM tickets), (SELECT count(*) FROM talents WHERE is_expert),
+       (SELECT count(DISTINCT district) FROM enterprises), (SELECT count(*) FROM housing_offers)
+"""
+
+
+async def test_seed_is_idempotent_and_covers_the_demo(infra, settings) -> None:  # type: ignore[no-untyped-def]
+    url = await asyncio.to_thread(migrated_database, infra, "kunruyi_talent", "talent_seed")
+    seed_settings = Settings(database_url=url, nats_url=settings.nats_url)
+    await seed(seed_settings)
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            first = (await conn.execute(text(COUNTS))).one()
+        await seed(seed_settings)
+        async with engine.connect() as conn:
+            second = (await conn.execute(text(COUNTS))).one()
+            registered = (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FROM outbox_events WHERE type = 'kunruyi.talent.enterprise.registered'"
+                    )
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    assert first == second
+    enterprises, talents, tickets, projects, _events, states, experts, districts, offers = first
+    assert (enterprises, talents, tickets, projects) == (ENTERPRISES, TALENTS, TICKETS, 3)
+    assert states == 6 and experts == TALENTS // 10 and districts == 12 and offers > 0
+    assert registered == ENTERPRISES
+
+
+async def test_import_cli_with_progress(infra, settings, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    url = await asyncio.to_thread(migrated_database, infra, "kunruyi_talent", "talent_cli")
+    csv_file = tmp_path / "企业.csv"
+    csv_file.write_text(
+        f"统一社会信用代码,企业名称,区镇\n{make_uscc(901)},昆山一号,陆家\n{make_uscc(902)[:17]}0,昆山二号,千灯\n",
+        encoding="utf-8",
+    )
+
+    class CliSettings(Settings):
+        database_url: str = url
+
+    code = await asyncio.to_thread(handle, ["import", "enterprises", str(csv_file)], CliSettings)
+    out = capsys.readouterr()
+    assert '"created": 1' in out.out and '"failed"' in out.out
+    assert code == (0 if make_uscc(902)[17] == "0" else 1)
+    assert "导入 企业.csv" in out.err  # the tqdm progress bar
+    assert handle(["serve"], CliSettings) is None
