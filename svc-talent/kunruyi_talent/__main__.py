@@ -15,5 +15,5 @@ if __name__ == "__main__":
         app_path="kunruyi_talent.main:app",
         settings_factory=get_settings,
         default_port=8002,
-        seed=seed,  # type: ignore[arg-type]
+        seed=seed,
     )

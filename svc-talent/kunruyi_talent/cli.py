@@ -15,13 +15,12 @@ from kunruyi_talent.settings import Settings
 BATCH = 500
 
 
-async def import_command(settings: Settings, kind: str, path: Path, actor: str) -> int:
+async def import_command(settings: Settings, kind: str, path: Path, content: bytes, actor: str) -> int:
     from tqdm import tqdm
 
     from kunruyi_talent.imports.service import Importer, check_header, read_table
     from kunruyi_talent.pii import PersonalData
 
-    content = path.read_bytes()
     try:
         header, rows = read_table(path.name, content)
         mapping = check_header(kind, header)
@@ -71,6 +70,7 @@ def handle(argv: list[str], settings_factory: type[Settings]) -> int | None:
     args = parser.parse_args(argv)
     settings = settings_factory()
     if args.command == "import":
-        return asyncio.run(import_command(settings, args.kind, args.file, f"import:{args.actor}"))
+        content = args.file.read_bytes()
+        return asyncio.run(import_command(settings, args.kind, args.file, content, f"import:{args.actor}"))
     asyncio.run(scan_command(settings))
     return 0

@@ -5,6 +5,7 @@ layer so the events reach the outbox and from there svc-policy and svc-matching.
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -150,7 +151,7 @@ def _enterprise(i: int) -> tuple[EnterpriseCreate, list[tuple[int, FiguresIn]], 
             QualificationIn(
                 kind=kind,
                 level=level,
-                granted_on=date(year, 11, 30),  # type: ignore[arg-type]
+                granted_on=date(year, 11, 30),
                 certificate_number=f"{kind[:2].upper()}{year}3205{i:05d}",
                 expires_on=date(year + 3, 11, 29)
                 if kind in ("high_tech", "tech_sme", "specialized_sme")
@@ -208,7 +209,7 @@ def _talent(i: int) -> TalentCreate:
         name=SURNAMES[i % 20] + GIVEN[i % len(GIVEN)] + ("" if i % 3 else GIVEN[(i * 7) % len(GIVEN)]),
         id_number=make_resident_id(SEED_BASE + i),
         phone=make_phone(SEED_BASE + i),
-        education=education,  # type: ignore[arg-type]
+        education=education,
         school=rng.choice(SCHOOLS),
         overseas=rng.random() < 0.2,
         title=rng.choice([None, None, "工程师", "高级工程师", "正高级工程师", "研究员"]),
@@ -274,7 +275,7 @@ async def _seed_tickets(session: AsyncSession, settings: Settings, pii: Personal
             type=ticket_type,
             title=f"{ticket_type}咨询与办理（示例 {i + 1}）",
             description="企业员工反映相关事项，请专人对接。",
-            channel=CHANNELS[i % len(CHANNELS)],  # type: ignore[arg-type]
+            channel=CHANNELS[i % len(CHANNELS)],
             requester_name=f"{SURNAMES[i % 20]}先生",
             requester_phone=make_phone(300_000 + i),
             enterprise_uscc=make_uscc(SEED_BASE + i % ENTERPRISES) if i % 2 else None,
@@ -374,14 +375,16 @@ async def seed(settings: ServiceSettings) -> None:
     engine = create_engine(settings.database_url, pool_size=2)
     sessionmaker = create_sessionmaker(engine)
     try:
-        for step in (
-            lambda s: _seed_enterprises(s, pii),
-            lambda s: _seed_talents(s, pii),
-            lambda s: _seed_tickets(s, settings, pii),
-            lambda s: _seed_housing(s, settings),
-        ):
+        # One transaction per part: a rerun after a failure resumes where it stopped.
+        steps: list[tuple[str, Callable[[AsyncSession], Awaitable[int]]]] = [
+            ("enterprises", lambda s: _seed_enterprises(s, pii)),
+            ("talents", lambda s: _seed_talents(s, pii)),
+            ("tickets", lambda s: _seed_tickets(s, settings, pii)),
+            ("housing projects", lambda s: _seed_housing(s, settings)),
+        ]
+        for name, step in steps:
             async with sessionmaker() as session, session.begin():
                 made = await step(session)
-            print(f"seeded {made}")
+            print(f"talent seed: {made} new {name}")
     finally:
         await engine.dispose()

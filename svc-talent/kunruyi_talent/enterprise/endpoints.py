@@ -67,8 +67,8 @@ def to_read(bundle: service.EnterpriseBundle, principal: Principal) -> Enterpris
         ],
         qualifications=[
             QualificationOut(
-                kind=q.kind,  # type: ignore[arg-type]
-                level=q.level,  # type: ignore[arg-type]
+                kind=q.kind,
+                level=q.level,
                 certificate_number=q.certificate_number,
                 granted_on=q.granted_on,
                 expires_on=q.expires_on,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from kunruyi_common.errors import Conflict, NotFound, Unprocessable
 from kunruyi_common.events import add_event
 from pydantic import BaseModel
-from sqlalchemy import and_, exists, func, nulls_first, select
+from sqlalchemy import ColumnElement, and_, exists, func, nulls_first, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.enterprise import service as enterprise_service
@@ -42,7 +43,7 @@ SOURCE = "talent"
 CLASSES = ("A", "B", "C", "D", "E")
 
 
-def queue_order() -> tuple[object, ...]:
+def queue_order() -> tuple[ColumnElement[Any], ...]:
     return (
         nulls_first(HousingApplication.back_of_queue_at.asc()),
         HousingApplication.score.desc(),
@@ -187,7 +188,7 @@ async def offer_next(
     already turned this unit down."""
     if unit.status != "available":
         return None
-    turned_down = exists().where(
+    turned_down = exists(HousingOffer.id).where(
         and_(
             HousingOffer.application_id == HousingApplication.id,
             HousingOffer.unit_id == unit.id,

@@ -55,7 +55,7 @@ def facts(ticket: Ticket) -> dict[str, object]:
 
 
 async def _emit(session: AsyncSession, model: type[TicketFacts], ticket: Ticket) -> None:
-    await add_event(session, SOURCE, model(**facts(ticket)), subject=ticket.ticket_number)  # type: ignore[arg-type]
+    await add_event(session, SOURCE, model(**facts(ticket)), subject=ticket.ticket_number)
 
 
 async def pick_officer(session: AsyncSession, settings: Settings, department: str) -> str:

@@ -92,7 +92,7 @@ async def list_talents(
     if is_expert is not None:
         stmt = stmt.where(Talent.is_expert.is_(is_expert))
     if field:
-        stmt = stmt.where(Talent.fields.any(field))
+        stmt = stmt.where(Talent.fields.contains([field]))
     if employer_uscc:
         stmt = stmt.join(Enterprise, Enterprise.id == Talent.employer_id).where(
             Enterprise.uscc == employer_uscc
