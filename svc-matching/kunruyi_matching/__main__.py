@@ -1,11 +1,79 @@
+"""``python -m kunruyi_matching`` — migrate | serve | seed (shared) and import | generate (this service)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
 from kunruyi_common.cli import run
 
 from kunruyi_matching.settings import get_settings
 
-if __name__ == "__main__":
+OWN_COMMANDS = ("import", "generate")
+
+
+def _own(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m kunruyi_matching")
+    sub = parser.add_subparsers(dest="command", required=True)
+    imp = sub.add_parser(
+        "import", help="bulk-import supply from CSV or JSONL (de-duplicated by kind + natural_key)"
+    )
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--source", default="import")
+    imp.add_argument("--workers", type=int, default=1, help="processes for segmentation")
+    gen = sub.add_parser("generate", help="write synthetic supply data as JSONL")
+    gen.add_argument("--count", type=int, required=True)
+    gen.add_argument("--out", type=Path, required=True)
+    gen.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        from kunruyi_matching.synthetic.generator import write_jsonl
+
+        write_jsonl(args.out, args.count, args.seed)
+        print(f"wrote {args.count} records to {args.out}")
+        return
+
+    from kunruyi_common.db import create_engine, create_sessionmaker
+
+    from kunruyi_matching.supply.importer import import_file
+
+    async def go() -> int:
+        engine = create_engine(get_settings().database_url)
+        try:
+            report = await import_file(
+                create_sessionmaker(engine), args.file, source=args.source, workers=args.workers
+            )
+        finally:
+            await engine.dispose()
+        print(
+            f"read {report.read}, written {report.written}, duplicates skipped {report.duplicates}, "
+            f"invalid {report.invalid}"
+        )
+        for error in report.errors[:20]:
+            print("  " + error)
+        return 1 if report.invalid and not report.written else 0
+
+    sys.exit(asyncio.run(go()))
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in OWN_COMMANDS:
+        _own(argv)
+        return
+    from kunruyi_matching.seed import seed
+
     run(
         package="kunruyi_matching",
         app_path="kunruyi_matching.main:app",
         settings_factory=get_settings,
         default_port=8004,
+        seed=seed,
+        argv=argv,
     )
+
+
+if __name__ == "__main__":
+    main()

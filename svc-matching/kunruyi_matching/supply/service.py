@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,13 +56,19 @@ async def upsert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
         return 0
     stmt = insert(SupplyEntity).values([{"id": uuid.uuid4(), **r} for r in rows])
     excluded = stmt.excluded
+    changing = [c for c in rows[0] if c not in ("kind", "natural_key", "deals_count", "source")]
     stmt = stmt.on_conflict_do_update(
         index_elements=["kind", "natural_key"],
         set_={
-            **{c: getattr(excluded, c) for c in rows[0] if c not in ("kind", "natural_key", "deals_count")},
+            **{c: getattr(excluded, c) for c in changing},
+            "source": excluded.source,
             "version": SupplyEntity.version + 1,
             "updated_at": func.now(),
         },
+        # An unchanged re-import touches nothing, so the index sees no new version.
+        where=tuple_(*(getattr(SupplyEntity, c) for c in changing)).is_distinct_from(
+            tuple_(*(getattr(excluded, c) for c in changing))
+        ),
     )
     result = await session.execute(stmt)
     return int(getattr(result, "rowcount", 0) or 0)
