@@ -1,7 +1,7 @@
 """The generate / import commands and the idempotent seed, on a committed database."""
 
+import asyncio
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -33,14 +33,20 @@ async def test_generate_then_import_deduplicates_and_reports_bad_rows(
     cli_db_url: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "supply.jsonl"
-    done = subprocess.run(
-        [sys.executable, "-m", "kunruyi_matching", "generate", "--count", "200", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "kunruyi_matching",
+        "generate",
+        "--count",
+        "200",
+        "--out",
+        str(out),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    assert done.returncode == 0, done.stderr
+    _, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode == 0, stderr.decode()
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 200
     first = json.loads(lines[0])
