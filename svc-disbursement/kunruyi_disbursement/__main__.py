@@ -17,7 +17,9 @@ from kunruyi_disbursement.settings import Settings, get_settings
 EXTRA_COMMANDS = ("ledger-check", "audit-verify", "reconcile")
 
 
-async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+async def _with_session(
+    settings: Settings, work: Callable[[Any], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
     from kunruyi_common.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database_url, pool_size=2)
@@ -48,7 +50,9 @@ def _extra(argv: list[str]) -> int:
     else:
         from kunruyi_disbursement.reconciliation.service import reconcile
 
-        report = asyncio.run(_with_session(settings, lambda s: reconcile(s, settings, args.date, actor="cli")))
+        report = asyncio.run(
+            _with_session(settings, lambda s: reconcile(s, settings, args.date, actor="cli"))
+        )
     print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     return 0 if report.get("ok", True) else 1
 
@@ -59,8 +63,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_extra(argv))
     from kunruyi_disbursement.seed import seed
 
-    run(package="kunruyi_disbursement", app_path="kunruyi_disbursement.main:app", settings_factory=get_settings,
-        default_port=8003, seed=seed, argv=argv)  # type: ignore[arg-type]
+    run(
+        package="kunruyi_disbursement",
+        app_path="kunruyi_disbursement.main:app",
+        settings_factory=get_settings,
+        default_port=8003,
+        seed=seed,
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":

@@ -37,21 +37,29 @@ async def idempotent(
         status, content = await produce()
         return JSONResponse(jsonable_encoder(content), status_code=status)
     if not 1 <= len(key) <= 200:
-        raise Unprocessable("Idempotency-Key 长度应为 1–200", field="header.Idempotency-Key", code="invalid_idempotency_key")
+        raise Unprocessable(
+            "Idempotency-Key 长度应为 1–200", field="header.Idempotency-Key", code="invalid_idempotency_key"
+        )
     who = f"{principal.kind}:{principal.subject}"
     digest = request_hash(endpoint, body)
     # Lock the key for the rest of the unit of work so two concurrent retries cannot both run the operation.
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"{who}\n{key}"})
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"{who}\n{key}"}
+    )
     row = (
         await session.execute(
-            text("SELECT request_hash, status_code, response FROM idempotency_keys WHERE principal = :p AND key = :k"),
+            text(
+                "SELECT request_hash, status_code, response FROM idempotency_keys WHERE principal = :p AND key = :k"
+            ),
             {"p": who, "k": key},
         )
     ).first()
     if row is not None:
         if row.request_hash != digest:
             raise Conflict("同一 Idempotency-Key 已用于不同的请求", code="idempotency_key_conflict")
-        return JSONResponse(row.response, status_code=row.status_code, headers={"Idempotent-Replayed": "true"})
+        return JSONResponse(
+            row.response, status_code=row.status_code, headers={"Idempotent-Replayed": "true"}
+        )
     status, content = await produce()
     encoded = jsonable_encoder(content)
     await session.execute(
@@ -59,6 +67,13 @@ async def idempotent(
             "INSERT INTO idempotency_keys (principal, key, endpoint, request_hash, status_code, response) "
             "VALUES (:p, :k, :e, :h, :s, CAST(:r AS jsonb))"
         ),
-        {"p": who, "k": key, "e": endpoint, "h": digest, "s": status, "r": json.dumps(encoded, ensure_ascii=False)},
+        {
+            "p": who,
+            "k": key,
+            "e": endpoint,
+            "h": digest,
+            "s": status,
+            "r": json.dumps(encoded, ensure_ascii=False),
+        },
     )
     return JSONResponse(encoded, status_code=status)

@@ -28,14 +28,26 @@ def build_spec() -> ServiceSpec:
         title="svc-disbursement 兑现与拨付服务",
         description="申报与审核、预算与复式记账、免申即享拨付、银行支付与对账、审计日志（昆如意）",
         package="kunruyi_disbursement",
-        routers=[budgets_router, ledger_router, disbursements_router, payments_router, applications_router,
-                 reconciliation_router, reports_router, audit_router],
+        routers=[
+            budgets_router,
+            ledger_router,
+            disbursements_router,
+            payments_router,
+            applications_router,
+            reconciliation_router,
+            reports_router,
+            audit_router,
+        ],
         consumers=[
             # One consumer per concern: policy catalog updates never wait behind a burst of entitlements.
-            ConsumerSpec(name="entitlements", producer="policy",
-                         handlers={ENTITLEMENT_DETERMINED: on_entitlement_determined}),
-            ConsumerSpec(name="policies", producer="policy",
-                         handlers={t: on_policy_event for t in POLICY_EVENT_TYPES}),
+            ConsumerSpec(
+                name="entitlements",
+                producer="policy",
+                handlers={ENTITLEMENT_DETERMINED: on_entitlement_determined},
+            ),
+            ConsumerSpec(
+                name="policies", producer="policy", handlers={t: on_policy_event for t in POLICY_EVENT_TYPES}
+            ),
         ],
         on_startup=[start_payment_worker],
         on_shutdown=[stop_payment_worker],

@@ -15,15 +15,14 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-
 from kunruyi_common.app import create_service_app
 from kunruyi_common.auth import Principal
 from kunruyi_common.db import create_engine
-from kunruyi_launcher.stack import Infra
-from kunruyi_launcher.testing import api_client, migrated_database, rollback_session
 from kunruyi_disbursement.main import build_spec
 from kunruyi_disbursement.settings import Settings
+from kunruyi_launcher.stack import Infra
+from kunruyi_launcher.testing import api_client, migrated_database, rollback_session
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
 @pytest.fixture(scope="session")

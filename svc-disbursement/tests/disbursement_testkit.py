@@ -38,9 +38,21 @@ class BankEmulator:
         import os
 
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "kunruyi_emulators.bank", "--port", str(self.port), "--callback-url", callback_url,
-             "--callback-secret", SECRET],
-            env={**os.environ, **(env or {})}, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "kunruyi_emulators.bank",
+                "--port",
+                str(self.port),
+                "--callback-url",
+                callback_url,
+                "--callback-secret",
+                SECRET,
+            ],
+            env={**os.environ, **(env or {})},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_for_port("127.0.0.1", self.port, timeout=20)
 
@@ -93,8 +105,13 @@ class ServiceProcess:
             "KRY_DISBURSEMENT_ATTACHMENTS_DIR": str(LOG_DIR / "attachments"),
         }
         extra.update({f"KRY_DISBURSEMENT_{k.upper()}": v for k, v in settings.items()})
-        env = app_env(DISBURSEMENT, self.infra, {a.name: a.port for a in APPS} | {"disbursement": self.port},
-                      LOG_DIR, extra)
+        env = app_env(
+            DISBURSEMENT,
+            self.infra,
+            {a.name: a.port for a in APPS} | {"disbursement": self.port},
+            LOG_DIR,
+            extra,
+        )
         self.app = RunningApp(DISBURSEMENT, self.port, env, LOG_DIR / f"disbursement-{self.port}.log")
         self.app.start()
         return self.app
@@ -104,11 +121,14 @@ class ServiceProcess:
             self.app.stop()
 
     def client(self, *roles: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url, headers=principal_headers(staff(*roles, subject="tester")),
-                                 timeout=30)
+        return httpx.AsyncClient(
+            base_url=self.url, headers=principal_headers(staff(*roles, subject="tester")), timeout=30
+        )
 
 
-async def publish_events(nats_url: str, events: list[CloudEvent], *, msg_ids: list[str] | None = None) -> None:
+async def publish_events(
+    nats_url: str, events: list[CloudEvent], *, msg_ids: list[str] | None = None
+) -> None:
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
@@ -120,27 +140,48 @@ async def publish_events(nats_url: str, events: list[CloudEvent], *, msg_ids: li
         await nc.close()
 
 
-def entitlement_event(policy_code: str, entity_id: str, amount_fen: int, *, period: str = "2026",
-                      entity_type: str = "enterprise", event_id: str | None = None) -> CloudEvent:
+def entitlement_event(
+    policy_code: str,
+    entity_id: str,
+    amount_fen: int,
+    *,
+    period: str = "2026",
+    entity_type: str = "enterprise",
+    event_id: str | None = None,
+) -> CloudEvent:
     entitlement_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{policy_code}|{entity_type}|{entity_id}|{period}"))
     return CloudEvent(
-        id=event_id or str(uuid.uuid4()), source="policy", type="kunruyi.policy.entitlement.determined",
+        id=event_id or str(uuid.uuid4()),
+        source="policy",
+        type="kunruyi.policy.entitlement.determined",
         subject=entitlement_id,
-        data={"entitlement_id": entitlement_id, "policy_code": policy_code, "policy_title": "测试政策",
-              "department": "科技局", "version": 3, "period": period, "entity_type": entity_type,
-              "entity_id": entity_id, "amount_fen": amount_fen, "mode": "automatic", "trace_digest": "0" * 64},
+        data={
+            "entitlement_id": entitlement_id,
+            "policy_code": policy_code,
+            "policy_title": "测试政策",
+            "department": "科技局",
+            "version": 3,
+            "period": period,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "amount_fen": amount_fen,
+            "mode": "automatic",
+            "trace_digest": "0" * 64,
+        },
     )
 
 
-async def wait_until(check: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
+async def wait_until(
+    check: Callable[[], Awaitable[Any]], *, within: float = 30.0, interval: float = 0.1
+) -> Any:
+    deadline = time.monotonic() + within
     last: Any = None
     while time.monotonic() < deadline:
         last = await check()
         if last:
             return last
         await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last: {json.dumps(last, default=str)[:500]})")
+    raise AssertionError(f"condition not met within {within}s (last: {json.dumps(last, default=str)[:500]})")
 
 
 def make_uscc(n: int) -> str:

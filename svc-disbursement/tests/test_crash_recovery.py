@@ -4,21 +4,28 @@ acceptance and recording it), then restarts: the payment is made exactly once.""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 
 import pytest
+from disbursement_testkit import (
+    BankEmulator,
+    ServiceProcess,
+    entitlement_event,
+    make_uscc,
+    publish_events,
+    wait_until,
+)
 from kunruyi_common.db import create_engine
 from kunruyi_launcher.stack import Infra
 from kunruyi_launcher.testing import migrated_database
 from sqlalchemy import text
 
-from disbursement_testkit import BankEmulator, ServiceProcess, entitlement_event, make_uscc, publish_events, wait_until
-
 
 @pytest.mark.parametrize("crash_point", ["before_instruct", "after_instruct"])
 async def test_payment_completes_exactly_once_after_a_crash(infra: Infra, crash_point: str) -> None:
-    db_url = await asyncio.to_thread(migrated_database, infra, "kunruyi_disbursement", f"disbursement_crash_{crash_point}")
+    db_url = await asyncio.to_thread(
+        migrated_database, infra, "kunruyi_disbursement", f"disbursement_crash_{crash_point}"
+    )
     service = ServiceProcess(infra, db_url, bank_url="")
     bank = BankEmulator(f"{service.url}/api/v1/bank/callbacks", env={"KRY_BANK_LATENCY_MS": "10"})
     service.bank_url = bank.url
@@ -27,22 +34,38 @@ async def test_payment_completes_exactly_once_after_a_crash(infra: Infra, crash_
         app = service.start(crash_point=crash_point)
         app.wait_ready(60)
         async with service.client("finance") as c:
-            resp = await c.post("/api/v1/budgets", json={
-                "policy_code": "KS-CRASH", "fiscal_year": 2026, "amount_fen": 1_000_000,
-                "policy": {"title": "崩溃恢复测试", "mode": "automatic"}})
+            resp = await c.post(
+                "/api/v1/budgets",
+                json={
+                    "policy_code": "KS-CRASH",
+                    "fiscal_year": 2026,
+                    "amount_fen": 1_000_000,
+                    "policy": {"title": "崩溃恢复测试", "mode": "automatic"},
+                },
+            )
             assert resp.status_code == 201, resp.text
         entity = make_uscc(900 + len(crash_point))
         await publish_events(infra.nats_url, [entitlement_event("KS-CRASH", entity, 250_000)])
 
         assert app.process is not None
-        deadline = time.monotonic() + 30
-        while app.process.poll() is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        process = app.process
+
+        async def exited() -> bool:
+            return process.poll() is not None
+
+        await wait_until(exited, within=30)
         assert app.process.returncode == 137, "the worker should have died at the crash point"
 
         async with engine.connect() as conn:
-            row = (await conn.execute(text("SELECT status, instruction_sent_at, reservation_id FROM disbursements "
-                                           "WHERE entity_id = :e"), {"e": entity})).one()
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT status, instruction_sent_at, reservation_id FROM disbursements "
+                        "WHERE entity_id = :e"
+                    ),
+                    {"e": entity},
+                )
+            ).one()
         assert row.status == "instructing" and row.instruction_sent_at is not None
         reference = str(row.reservation_id)
         if crash_point == "before_instruct":
@@ -54,20 +77,33 @@ async def test_payment_completes_exactly_once_after_a_crash(infra: Infra, crash_
 
         async def settled() -> bool:
             async with engine.connect() as conn:
-                status = (await conn.execute(text("SELECT status FROM disbursements WHERE entity_id = :e"),
-                                             {"e": entity})).scalar_one()
+                status = (
+                    await conn.execute(
+                        text("SELECT status FROM disbursements WHERE entity_id = :e"), {"e": entity}
+                    )
+                ).scalar_one()
             return status == "settled"
 
-        await wait_until(settled, timeout=40)
+        await wait_until(settled, within=40)
         payment = bank.payment(reference)
         assert payment is not None and payment["status"] == "settled"
         assert bank.stats()["payments"] == 1
         async with engine.connect() as conn:
-            postings = (await conn.execute(text(
-                "SELECT phase, count(*) FROM ledger_transfers WHERE id = :p OR pending_id = :p GROUP BY phase"),
-                {"p": uuid.UUID(reference)})).all()
-            events = (await conn.execute(text(
-                "SELECT count(*) FROM outbox_events WHERE type = 'kunruyi.disbursement.payment.settled'"))).scalar_one()
+            postings = (
+                await conn.execute(
+                    text(
+                        "SELECT phase, count(*) FROM ledger_transfers WHERE id = :p OR pending_id = :p GROUP BY phase"
+                    ),
+                    {"p": uuid.UUID(reference)},
+                )
+            ).all()
+            events = (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FROM outbox_events WHERE type = 'kunruyi.disbursement.payment.settled'"
+                    )
+                )
+            ).scalar_one()
         assert dict(postings) == {"pending": 1, "post": 1}
         assert events == 1
         async with service.client("finance") as c:

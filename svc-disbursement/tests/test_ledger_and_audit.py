@@ -11,12 +11,25 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-LOCAL_POLICY = {"title": "研发投入奖励", "department": "科技局", "mode": "application", "max_amount_fen": 500_000,
-                "valid_from": "2025-01-01", "valid_to": "2026-12-31", "notice_days": 0}
+LOCAL_POLICY = {
+    "title": "研发投入奖励",
+    "department": "科技局",
+    "mode": "application",
+    "max_amount_fen": 500_000,
+    "valid_from": "2025-01-01",
+    "valid_to": "2026-12-31",
+    "notice_days": 0,
+}
 
 
 def funding(amount: int = 1_000_000, **extra: Any) -> dict[str, Any]:
-    return {"policy_code": "KS-LEDGER-1", "fiscal_year": 2026, "amount_fen": amount, "policy": LOCAL_POLICY, **extra}
+    return {
+        "policy_code": "KS-LEDGER-1",
+        "fiscal_year": 2026,
+        "amount_fen": amount,
+        "policy": LOCAL_POLICY,
+        **extra,
+    }
 
 
 async def test_transfer_id_is_the_idempotency_key(client) -> None:  # type: ignore[no-untyped-def]
@@ -30,7 +43,10 @@ async def test_transfer_id_is_the_idempotency_key(client) -> None:  # type: igno
         assert again.json()["budget"]["available_fen"] == 1_000_000
         assert other.status_code == 409 and other.json()["code"] == "transfer_conflict"
         report = (await c.get("/api/v1/ledger/invariants")).json()
-        assert report["ok"] and report["total_debits_posted_fen"] == report["total_credits_posted_fen"] == 1_000_000
+        assert (
+            report["ok"]
+            and report["total_debits_posted_fen"] == report["total_credits_posted_fen"] == 1_000_000
+        )
 
 
 async def test_idempotency_key_replays_and_refuses_other_bodies(client) -> None:  # type: ignore[no-untyped-def]
@@ -55,7 +71,9 @@ async def test_budget_needs_finance_and_a_known_policy(client) -> None:  # type:
     async with client(staff("officer")) as c:
         assert (await c.post("/api/v1/budgets", json=funding())).status_code == 403
     async with client(staff("finance")) as c:
-        resp = await c.post("/api/v1/budgets", json={"policy_code": "NOPE", "fiscal_year": 2026, "amount_fen": 1})
+        resp = await c.post(
+            "/api/v1/budgets", json={"policy_code": "NOPE", "fiscal_year": 2026, "amount_fen": 1}
+        )
     assert resp.status_code == 422 and resp.json()["field"] == "policy_code"
 
 
@@ -65,7 +83,9 @@ async def test_database_refuses_overdraft_and_edits_to_transfers(client, session
     # Even a hand-written UPDATE cannot take the budget below zero, nor rewrite history.
     with pytest.raises(DBAPIError, match="budget_not_negative"):
         async with session.begin_nested():
-            await session.execute(text("UPDATE ledger_accounts SET debits_pending = 101 WHERE kind = 'budget'"))
+            await session.execute(
+                text("UPDATE ledger_accounts SET debits_pending = 101 WHERE kind = 'budget'")
+            )
     with pytest.raises(DBAPIError, match="append-only"):
         async with session.begin_nested():
             await session.execute(text("UPDATE ledger_transfers SET amount_fen = 1"))
@@ -79,11 +99,15 @@ async def test_audit_chain_detects_altered_and_removed_entries(client, session: 
         assert clean["ok"] and clean["entries_checked"] == 3
         # An insider with the database's superuser powers edits one amount…
         await session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
-        await session.execute(text(
-            "UPDATE audit_log SET data = jsonb_set(data, '{amount_fen}', '999') WHERE seq = 2"))
+        await session.execute(
+            text("UPDATE audit_log SET data = jsonb_set(data, '{amount_fen}', '999') WHERE seq = 2")
+        )
         altered = (await c.get("/api/v1/audit/verify")).json()
-        assert not altered["ok"] and altered["problems"][0] == {"seq": 2, "problem": "altered",
-                                                                "detail": "内容与哈希不符"}
+        assert not altered["ok"] and altered["problems"][0] == {
+            "seq": 2,
+            "problem": "altered",
+            "detail": "内容与哈希不符",
+        }
         # …or removes it entirely.
         await session.execute(text("DELETE FROM audit_log WHERE seq = 2"))
         removed = (await c.get("/api/v1/audit/verify")).json()

@@ -4,6 +4,7 @@ reconciliation against the emulator's daily statement."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -15,13 +16,20 @@ from typing import Any
 
 import httpx
 import pytest
+from disbursement_testkit import (
+    BankEmulator,
+    ServiceProcess,
+    entitlement_event,
+    make_uscc,
+    publish_events,
+    sign,
+    wait_until,
+)
 from kunruyi_common.db import create_engine
 from kunruyi_launcher.stack import Infra
 from kunruyi_launcher.testing import migrated_database
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from disbursement_testkit import BankEmulator, ServiceProcess, entitlement_event, make_uscc, publish_events, sign, wait_until
 
 POLICY = "KS-E2E-001"
 
@@ -47,12 +55,25 @@ async def db(e2e: tuple[ServiceProcess, BankEmulator]) -> AsyncIterator[AsyncEng
     await engine.dispose()
 
 
-async def fund(service: ServiceProcess, policy: str, amount_fen: int, key: str | None = None) -> dict[str, Any]:
+async def fund(
+    service: ServiceProcess, policy: str, amount_fen: int, key: str | None = None
+) -> dict[str, Any]:
     async with service.client("finance") as c:
-        resp = await c.post("/api/v1/budgets", json={
-            "policy_code": policy, "fiscal_year": 2026, "amount_fen": amount_fen,
-            "policy": {"title": "端到端测试政策", "department": "科技局", "mode": "automatic", "max_amount_fen": 10_000_000},
-        }, headers={"Idempotency-Key": key or str(uuid.uuid4())})
+        resp = await c.post(
+            "/api/v1/budgets",
+            json={
+                "policy_code": policy,
+                "fiscal_year": 2026,
+                "amount_fen": amount_fen,
+                "policy": {
+                    "title": "端到端测试政策",
+                    "department": "科技局",
+                    "mode": "automatic",
+                    "max_amount_fen": 10_000_000,
+                },
+            },
+            headers={"Idempotency-Key": key or str(uuid.uuid4())},
+        )
         assert resp.status_code == 201, resp.text
         return dict(resp.json())
 
@@ -64,7 +85,9 @@ async def disbursements_of(service: ServiceProcess, entity_id: str) -> list[dict
         return list(resp.json()["items"])
 
 
-async def settled(service: ServiceProcess, entity_id: str, status: str = "settled") -> list[dict[str, Any]] | None:
+async def settled(
+    service: ServiceProcess, entity_id: str, status: str = "settled"
+) -> list[dict[str, Any]] | None:
     items = await disbursements_of(service, entity_id)
     return items if items and all(i["status"] == status for i in items) else None
 
@@ -76,16 +99,24 @@ async def invariants_ok(service: ServiceProcess) -> dict[str, Any]:
     return dict(report)
 
 
-async def test_duplicate_entitlements_and_callbacks_pay_once(e2e: tuple[ServiceProcess, BankEmulator],
-                                                             db: AsyncEngine, infra: Infra) -> None:
+async def test_duplicate_entitlements_and_callbacks_pay_once(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine, infra: Infra
+) -> None:
     service, bank = e2e
     bank.control(duplicate_callbacks=True, out_of_order_callbacks=True, failure_rate=0, return_rate=0)
     await fund(service, POLICY, 1_000_000)
     with_payee, without_payee = make_uscc(101), make_uscc(102)
     async with service.client("finance") as c:
-        resp = await c.post("/api/v1/payees", json={"entity_type": "enterprise", "entity_id": with_payee,
-                                                    "account_name": "昆山测试科技有限公司",
-                                                    "account_number": "6222021234567890123", "bank_name": "昆山农商行"})
+        resp = await c.post(
+            "/api/v1/payees",
+            json={
+                "entity_type": "enterprise",
+                "entity_id": with_payee,
+                "account_name": "昆山测试科技有限公司",
+                "account_number": "6222021234567890123",
+                "bank_name": "昆山农商行",
+            },
+        )
         assert resp.status_code == 201, resp.text
         assert resp.json()["account_number_masked"] == "6222 **** **** 0123"
         assert "6222021234567890123" not in resp.text
@@ -94,8 +125,11 @@ async def test_duplicate_entitlements_and_callbacks_pay_once(e2e: tuple[ServiceP
     same_business_key = entitlement_event(POLICY, with_payee, 120_000)  # a re-determination: new event id
     other = entitlement_event(POLICY, without_payee, 80_000)
     # The same event twice (JetStream's dedup bypassed with different message ids), plus a second event id.
-    await publish_events(infra.nats_url, [first, first, same_business_key, other],
-                         msg_ids=[str(uuid.uuid4()) for _ in range(4)])
+    await publish_events(
+        infra.nats_url,
+        [first, first, same_business_key, other],
+        msg_ids=[str(uuid.uuid4()) for _ in range(4)],
+    )
 
     items = await wait_until(lambda: settled(service, with_payee))
     await wait_until(lambda: settled(service, without_payee))
@@ -107,19 +141,39 @@ async def test_duplicate_entitlements_and_callbacks_pay_once(e2e: tuple[ServiceP
     payment = bank.payment(reference)
     assert payment is not None and payment["status"] == "settled" and payment["instruction_count"] == 1
     assert payment["payee"]["mode"] == "account"
-    assert bank.payment((await disbursements_of(service, without_payee))[0]["bank_reference"])["payee"]["mode"] == \
-        "registered_account"
+    assert (
+        bank.payment((await disbursements_of(service, without_payee))[0]["bank_reference"])["payee"]["mode"]
+        == "registered_account"
+    )
     async with db.connect() as conn:
-        outcomes = (await conn.execute(text(
-            "SELECT outcome, count(*) FROM bank_callbacks WHERE reference = :r GROUP BY outcome"), {"r": reference})).all()
-        settled_events = (await conn.execute(text(
-            "SELECT count(*) FROM outbox_events WHERE type = 'kunruyi.disbursement.payment.settled' AND subject = :s"),
-            {"s": items[0]["id"]})).scalar_one()
-        payouts = (await conn.execute(text(
-            "SELECT count(*) FROM ledger_transfers t JOIN disbursements d ON t.cause_id = d.entitlement_id "
-            "WHERE d.reservation_id = :r AND t.phase IN ('post', 'single')"), {"r": uuid.UUID(reference)})).scalar_one()
-        stored = (await conn.execute(text("SELECT account_number_encrypted FROM payees WHERE entity_id = :e"),
-                                     {"e": with_payee})).scalar_one()
+        outcomes = (
+            await conn.execute(
+                text("SELECT outcome, count(*) FROM bank_callbacks WHERE reference = :r GROUP BY outcome"),
+                {"r": reference},
+            )
+        ).all()
+        settled_events = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM outbox_events WHERE type = 'kunruyi.disbursement.payment.settled' AND subject = :s"
+                ),
+                {"s": items[0]["id"]},
+            )
+        ).scalar_one()
+        payouts = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM ledger_transfers t JOIN disbursements d ON t.cause_id = d.entitlement_id "
+                    "WHERE d.reservation_id = :r AND t.phase IN ('post', 'single')"
+                ),
+                {"r": uuid.UUID(reference)},
+            )
+        ).scalar_one()
+        stored = (
+            await conn.execute(
+                text("SELECT account_number_encrypted FROM payees WHERE entity_id = :e"), {"e": with_payee}
+            )
+        ).scalar_one()
     assert dict(outcomes)["applied"] == 1 and sum(dict(outcomes).values()) >= 3, outcomes
     assert settled_events == 1
     assert payouts == 2  # the post of the reservation and the payout to the clearing account, once each
@@ -133,7 +187,9 @@ async def _all_callbacks_delivered(bank: BankEmulator) -> bool:
     return bool(stats["pending_callbacks"] == 0 and stats["callbacks_sent"] >= 2 * 2 * 2)
 
 
-async def test_failed_and_returned_payments_release_the_budget(e2e: tuple[ServiceProcess, BankEmulator]) -> None:
+async def test_failed_and_returned_payments_release_the_budget(
+    e2e: tuple[ServiceProcess, BankEmulator],
+) -> None:
     service, bank = e2e
     policy = "KS-E2E-RET"
     await fund(service, policy, 300_000)
@@ -158,8 +214,9 @@ async def test_awaiting_budget_continues_after_top_up(e2e: tuple[ServiceProcess,
     policy = "KS-E2E-WAIT"
     await fund(service, policy, 100_000)
     a, b = make_uscc(301), make_uscc(302)
-    await publish_events(service.infra.nats_url, [entitlement_event(policy, a, 100_000),
-                                                  entitlement_event(policy, b, 100_000)])
+    await publish_events(
+        service.infra.nats_url, [entitlement_event(policy, a, 100_000), entitlement_event(policy, b, 100_000)]
+    )
     await wait_until(lambda: settled(service, a))
     await wait_until(lambda: settled(service, b, "awaiting_budget"))
     async with service.client("finance") as c:
@@ -171,15 +228,22 @@ async def test_awaiting_budget_continues_after_top_up(e2e: tuple[ServiceProcess,
     await invariants_ok(service)
 
 
-async def test_unknown_or_unsigned_callback_changes_nothing(e2e: tuple[ServiceProcess, BankEmulator],
-                                                           db: AsyncEngine) -> None:
+async def test_unknown_or_unsigned_callback_changes_nothing(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
+) -> None:
     service, _ = e2e
     async with db.connect() as conn:
         before = (await conn.execute(text("SELECT count(*), max(updated_at) FROM disbursements"))).one()
-    body = json.dumps({"reference": str(uuid.uuid4()), "status": "settled", "sequence": 2, "amount_fen": 100}).encode()
+    body = json.dumps(
+        {"reference": str(uuid.uuid4()), "status": "settled", "sequence": 2, "amount_fen": 100}
+    ).encode()
     async with httpx.AsyncClient(base_url=service.url) as c:
-        unknown = await c.post("/api/v1/bank/callbacks", content=body, headers={"x-bank-signature": sign(body)})
-        unsigned = await c.post("/api/v1/bank/callbacks", content=body, headers={"x-bank-signature": "sha256=00"})
+        unknown = await c.post(
+            "/api/v1/bank/callbacks", content=body, headers={"x-bank-signature": sign(body)}
+        )
+        unsigned = await c.post(
+            "/api/v1/bank/callbacks", content=body, headers={"x-bank-signature": "sha256=00"}
+        )
     assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_reference"
     assert unsigned.status_code == 401
     async with db.connect() as conn:
@@ -187,8 +251,9 @@ async def test_unknown_or_unsigned_callback_changes_nothing(e2e: tuple[ServicePr
     assert tuple(before) == tuple(after)
 
 
-async def test_reconciliation_finds_both_kinds_of_missing_payment(e2e: tuple[ServiceProcess, BankEmulator],
-                                                                  db: AsyncEngine) -> None:
+async def test_reconciliation_finds_both_kinds_of_missing_payment(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
+) -> None:
     service, bank = e2e
     policy = "KS-E2E-REC"
     await fund(service, policy, 500_000)
@@ -210,14 +275,39 @@ async def test_reconciliation_finds_both_kinds_of_missing_payment(e2e: tuple[Ser
     assert ("missing_in_bank", ledger_only) in kinds
     assert report["matched"] >= 3 and not report["ok"]
     async with db.connect() as conn:
-        events = (await conn.execute(text(
-            "SELECT subject FROM outbox_events WHERE type = 'kunruyi.disbursement.reconciliation.mismatch_found'"))).scalars().all()
+        events = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT subject FROM outbox_events WHERE type = 'kunruyi.disbursement.reconciliation.mismatch_found'"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert {bank_only, ledger_only} <= set(events)
     # The CLI gives the same answer and fails the exit code.
-    env = {**os.environ, "KRY_DISBURSEMENT_DATABASE_URL": service.db_url, "KRY_DISBURSEMENT_BANK_URL": bank.url}
-    cli = subprocess.run([sys.executable, "-m", "kunruyi_disbursement", "reconcile", "--date", today], env=env,
-                         capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "KRY_DISBURSEMENT_DATABASE_URL": service.db_url,
+        "KRY_DISBURSEMENT_BANK_URL": bank.url,
+    }
+    cli = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "kunruyi_disbursement", "reconcile", "--date", today],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert cli.returncode == 1 and bank_only in cli.stdout, cli.stderr
-    check = subprocess.run([sys.executable, "-m", "kunruyi_disbursement", "ledger-check"], env=env,
-                           capture_output=True, text=True, timeout=60)
+    check = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "kunruyi_disbursement", "ledger-check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.returncode == 0 and json.loads(check.stdout)["ok"], check.stdout + check.stderr

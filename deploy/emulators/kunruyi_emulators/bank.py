@@ -210,7 +210,10 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
                 resp = await client.post(
                     cfg.callback_url or "",
                     content=body,
-                    headers={"content-type": "application/json", SIGNATURE_HEADER: sign(cfg.callback_secret, body)},
+                    headers={
+                        "content-type": "application/json",
+                        SIGNATURE_HEADER: sign(cfg.callback_secret, body),
+                    },
                 )
                 # 404 means the receiver does not know the reference: a final answer, not worth retrying.
                 if resp.status_code < 500 and resp.status_code != 429:
@@ -252,13 +255,20 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
         existing = state.payments.get(instruction.reference)
         if existing is not None:
             if existing.amount_fen != instruction.amount_fen or existing.payee != instruction.payee:
-                return {"code": "reference_conflict", "title": "参考号已用于另一笔指令",
-                        "reference": instruction.reference}, 409
+                return {
+                    "code": "reference_conflict",
+                    "title": "参考号已用于另一笔指令",
+                    "reference": instruction.reference,
+                }, 409
             existing.instruction_count += 1
             return {**existing.view(), "duplicate": True}, 200
         payment = Payment(
-            reference=instruction.reference, amount_fen=instruction.amount_fen, payee=instruction.payee,
-            purpose=instruction.purpose, policy_code=instruction.policy_code, accepted_at=datetime.now(UTC),
+            reference=instruction.reference,
+            amount_fen=instruction.amount_fen,
+            payee=instruction.payee,
+            purpose=instruction.purpose,
+            policy_code=instruction.policy_code,
+            accepted_at=datetime.now(UTC),
         )
         state.payments[payment.reference] = payment
         spawn(process(payment))
@@ -292,8 +302,10 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
     async def get_payment(reference: str) -> JSONResponse:
         payment = state.payments.get(reference)
         if payment is None:
-            return JSONResponse({"code": "unknown_reference", "title": "无此支付指令", "reference": reference},
-                                status_code=404)
+            return JSONResponse(
+                {"code": "unknown_reference", "title": "无此支付指令", "reference": reference},
+                status_code=404,
+            )
         return JSONResponse(payment.view())
 
     @app.get("/statements/{statement_date}")
@@ -304,16 +316,23 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
                 continue
             if payment.reference in state.omitted:
                 continue
-            entries.append({
-                "reference": payment.reference,
-                "amount_fen": state.amount_overrides.get(payment.reference, payment.amount_fen),
-                "status": payment.status,
-                "settled_at": payment.settled_at.isoformat(),
-                "returned_at": payment.returned_at.isoformat() if payment.returned_at else None,
-            })
+            entries.append(
+                {
+                    "reference": payment.reference,
+                    "amount_fen": state.amount_overrides.get(payment.reference, payment.amount_fen),
+                    "status": payment.status,
+                    "settled_at": payment.settled_at.isoformat(),
+                    "returned_at": payment.returned_at.isoformat() if payment.returned_at else None,
+                }
+            )
         entries.sort(key=lambda e: (e["settled_at"], e["reference"]))
         net = sum(e["amount_fen"] for e in entries if e["status"] == "settled")
-        return {"date": statement_date.isoformat(), "entries": entries, "count": len(entries), "net_paid_fen": net}
+        return {
+            "date": statement_date.isoformat(),
+            "entries": entries,
+            "count": len(entries),
+            "net_paid_fen": net,
+        }
 
     @app.get("/_control")
     async def get_control() -> dict[str, Any]:
@@ -345,12 +364,22 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
     @app.post("/_control/inject")
     async def inject(injection: Injection) -> dict[str, Any]:
         if injection.kind == "phantom_settlement":
-            when = datetime.combine(injection.date, datetime.now(UTC).timetz()) if injection.date else datetime.now(UTC)
+            when = (
+                datetime.combine(injection.date, datetime.now(UTC).timetz())
+                if injection.date
+                else datetime.now(UTC)
+            )
             state.payments[injection.reference] = Payment(
-                reference=injection.reference, amount_fen=injection.amount_fen or 100,
+                reference=injection.reference,
+                amount_fen=injection.amount_fen or 100,
                 payee=Payee(mode="registered_account", entity_type="enterprise", entity_id="UNKNOWN"),
-                purpose="injected", policy_code=None, accepted_at=when, status="settled", sequence=2,
-                settled_at=when, phantom=True,
+                purpose="injected",
+                policy_code=None,
+                accepted_at=when,
+                status="settled",
+                sequence=2,
+                settled_at=when,
+                phantom=True,
             )
         elif injection.kind == "omit_from_statement":
             state.omitted.add(injection.reference)

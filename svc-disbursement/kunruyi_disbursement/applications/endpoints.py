@@ -15,8 +15,10 @@ from kunruyi_disbursement.settings import Settings
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 Writer = Annotated[Principal, Depends(require_scope_or_roles("disbursement:write", "officer"))]
-Reader = Annotated[Principal, Depends(require_scope_or_roles("disbursement:read", "officer", "reviewer", "approver",
-                                                             "finance"))]
+Reader = Annotated[
+    Principal,
+    Depends(require_scope_or_roles("disbursement:read", "officer", "reviewer", "approver", "finance")),
+]
 
 
 @router.post("", status_code=201, summary="提交申报（API 或一企来办转入）")
@@ -29,39 +31,56 @@ async def submit(
     async def produce() -> tuple[int, Any]:
         return 201, service.view(await service.submit(session, body, principal))
 
-    return await idempotent(session, idempotency_key, principal, "POST /api/v1/applications",
-                            body.model_dump(mode="json"), produce)
+    return await idempotent(
+        session,
+        idempotency_key,
+        principal,
+        "POST /api/v1/applications",
+        body.model_dump(mode="json"),
+        produce,
+    )
 
 
 @router.get("", summary="申报列表")
 async def list_applications(
-    session: SessionDep, principal: Reader, status: str | None = None, policy_code: str | None = None,
-    applicant_id: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 20, cursor: str | None = None,
+    session: SessionDep,
+    principal: Reader,
+    status: str | None = None,
+    policy_code: str | None = None,
+    applicant_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: str | None = None,
 ) -> dict[str, Any]:
-    return await service.list_applications(session, status=status, policy_code=policy_code,
-                                           applicant_id=applicant_id, limit=limit, cursor=cursor)
+    return await service.list_applications(
+        session, status=status, policy_code=policy_code, applicant_id=applicant_id, limit=limit, cursor=cursor
+    )
 
 
 @router.get("/{application_id}", summary="申报详情（含每一步的经办人、时间、意见）")
-async def get_application(application_id: uuid.UUID, session: SessionDep, principal: Reader) -> dict[str, Any]:
+async def get_application(
+    application_id: uuid.UUID, session: SessionDep, principal: Reader
+) -> dict[str, Any]:
     return await service.detail(session, application_id)
 
 
 @router.post("/{application_id}/steps", summary="推进到下一审核环节（受理/初审/复审/公示/审定）")
-async def advance(application_id: uuid.UUID, body: service.StepIn, session: SessionDep,
-                  principal: CurrentPrincipal) -> dict[str, Any]:
+async def advance(
+    application_id: uuid.UUID, body: service.StepIn, session: SessionDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
     return service.view(await service.advance(session, application_id, body, principal))
 
 
 @router.post("/{application_id}/reject", summary="不予通过（须说明理由）")
-async def reject(application_id: uuid.UUID, body: service.RejectIn, session: SessionDep,
-                 principal: CurrentPrincipal) -> dict[str, Any]:
+async def reject(
+    application_id: uuid.UUID, body: service.RejectIn, session: SessionDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
     return service.view(await service.reject(session, application_id, body, principal))
 
 
 @router.post("/{application_id}/return", summary="退回补正")
-async def return_for_supplement(application_id: uuid.UUID, body: service.ReturnIn, session: SessionDep,
-                                principal: CurrentPrincipal) -> dict[str, Any]:
+async def return_for_supplement(
+    application_id: uuid.UUID, body: service.ReturnIn, session: SessionDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
     return service.view(await service.return_for_supplement(session, application_id, body, principal))
 
 
@@ -71,20 +90,33 @@ async def resubmit(application_id: uuid.UUID, session: SessionDep, principal: Wr
 
 
 @router.post("/{application_id}/objections", status_code=201, summary="登记公示期异议")
-async def object_to(application_id: uuid.UUID, body: service.ObjectionIn, session: SessionDep,
-                    principal: Annotated[Principal, Depends(require_roles("officer", "reviewer"))]) -> dict[str, Any]:
+async def object_to(
+    application_id: uuid.UUID,
+    body: service.ObjectionIn,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("officer", "reviewer"))],
+) -> dict[str, Any]:
     await service.object_to(session, application_id, body, principal)
     return await service.detail(session, application_id)
 
 
 @router.post("/{application_id}/attachments", status_code=201, summary="上传申报材料（保存 SHA-256）")
-async def upload_attachment(application_id: uuid.UUID, file: UploadFile, request: Request, session: SessionDep,
-                            principal: Writer) -> dict[str, Any]:
+async def upload_attachment(
+    application_id: uuid.UUID, file: UploadFile, request: Request, session: SessionDep, principal: Writer
+) -> dict[str, Any]:
     settings: Settings = request.app.state.settings
     content = await file.read(settings.attachment_max_bytes + 1)
     if len(content) > settings.attachment_max_bytes:
-        raise Unprocessable(f"附件超过 {settings.attachment_max_bytes} 字节", field="file", code="attachment_too_large")
+        raise Unprocessable(
+            f"附件超过 {settings.attachment_max_bytes} 字节", field="file", code="attachment_too_large"
+        )
     if not content:
         raise Unprocessable("附件为空", field="file", code="attachment_empty")
-    return await service.store_attachment(session, application_id, file.filename or "attachment",
-                                          file.content_type, content, settings.attachments_dir)
+    return await service.store_attachment(
+        session,
+        application_id,
+        file.filename or "attachment",
+        file.content_type,
+        content,
+        settings.attachments_dir,
+    )

@@ -34,9 +34,17 @@ from kunruyi_disbursement.policies.service import (
     require_policy,
 )
 
-STAGE_TITLES = {"submitted": "已提交", "accepted": "受理", "first_review": "初审", "second_review": "复审",
-                "public_notice": "公示", "approved": "审定", "paid": "拨付", "rejected": "不予通过",
-                "supplement_required": "退回补正"}
+STAGE_TITLES = {
+    "submitted": "已提交",
+    "accepted": "受理",
+    "first_review": "初审",
+    "second_review": "复审",
+    "public_notice": "公示",
+    "approved": "审定",
+    "paid": "拨付",
+    "rejected": "不予通过",
+    "supplement_required": "退回补正",
+}
 STAGE_ROLES: dict[str, tuple[str, ...]] = {
     "accepted": ("officer", "reviewer"),
     "first_review": ("reviewer",),
@@ -58,7 +66,9 @@ class ApplicationIn(BaseModel):
 
 
 class StepIn(BaseModel):
-    to_status: str = Field(description="下一环节：accepted、first_review、second_review、public_notice、approved")
+    to_status: str = Field(
+        description="下一环节：accepted、first_review、second_review、public_notice、approved"
+    )
     comment: str | None = Field(None, max_length=1000)
 
 
@@ -80,7 +90,9 @@ def _normalize_applicant(body: ApplicationIn) -> str:
         try:
             return parse_uscc(body.applicant_id).code
         except InvalidIdentifier as exc:
-            raise Unprocessable(f"统一社会信用代码无效：{exc}", field="applicant_id", code="invalid_uscc") from exc
+            raise Unprocessable(
+                f"统一社会信用代码无效：{exc}", field="applicant_id", code="invalid_uscc"
+            ) from exc
     try:
         return str(uuid.UUID(body.applicant_id))
     except ValueError:
@@ -111,10 +123,21 @@ async def submit(session: AsyncSession, body: ApplicationIn, principal: Principa
                         "submitted_by) VALUES (:id, :no, :pc, :pv, :at, :aid, :period, :amount, :channel, :ref, "
                         "'submitted', CAST(:wf AS jsonb), :nd, :by) RETURNING *"
                     ),
-                    {"id": uuid.uuid4(), "no": application_number, "pc": policy.code, "pv": policy.version,
-                     "at": body.applicant_type, "aid": applicant_id, "period": body.period, "amount": body.amount_fen,
-                     "channel": body.channel, "ref": body.external_ref, "wf": json.dumps(workflow),
-                     "nd": policy.notice_days, "by": f"{principal.kind}:{principal.subject}"},
+                    {
+                        "id": uuid.uuid4(),
+                        "no": application_number,
+                        "pc": policy.code,
+                        "pv": policy.version,
+                        "at": body.applicant_type,
+                        "aid": applicant_id,
+                        "period": body.period,
+                        "amount": body.amount_fen,
+                        "channel": body.channel,
+                        "ref": body.external_ref,
+                        "wf": json.dumps(workflow),
+                        "nd": policy.notice_days,
+                        "by": f"{principal.kind}:{principal.subject}",
+                    },
                 )
             ).one()
     except IntegrityError as exc:
@@ -125,27 +148,60 @@ async def submit(session: AsyncSession, body: ApplicationIn, principal: Principa
     return row
 
 
-async def _record(session: AsyncSession, app: Any, previous: str | None, status: str, action: str,
-                  principal: Principal | None, comment: str | None) -> None:
+async def _record(
+    session: AsyncSession,
+    app: Any,
+    previous: str | None,
+    status: str,
+    action: str,
+    principal: Principal | None,
+    comment: str | None,
+) -> None:
     actor = principal.subject if principal else "system"
     now = datetime.now(UTC)
     await session.execute(
-        text("INSERT INTO application_steps (application_id, from_status, to_status, action, actor, actor_name, "
-             "comment, at) VALUES (:id, :f, :t, :a, :actor, :name, :c, :at)"),
-        {"id": app.id, "f": previous, "t": status, "a": action, "actor": actor,
-         "name": principal.name if principal else None, "c": comment, "at": now},
+        text(
+            "INSERT INTO application_steps (application_id, from_status, to_status, action, actor, actor_name, "
+            "comment, at) VALUES (:id, :f, :t, :a, :actor, :name, :c, :at)"
+        ),
+        {
+            "id": app.id,
+            "f": previous,
+            "t": status,
+            "a": action,
+            "actor": actor,
+            "name": principal.name if principal else None,
+            "c": comment,
+            "at": now,
+        },
     )
-    await add_event(session, "disbursement", ApplicationStatusChanged(
-        application_id=str(app.id), application_number=app.application_number, policy_code=app.policy_code,
-        applicant_type=app.applicant_type, applicant_id=app.applicant_id, period=app.period, status=status,
-        previous_status=previous, channel=app.channel, external_ref=app.external_ref, comment=comment, actor=actor,
-        changed_at=now,
-    ), subject=str(app.id))
+    await add_event(
+        session,
+        "disbursement",
+        ApplicationStatusChanged(
+            application_id=str(app.id),
+            application_number=app.application_number,
+            policy_code=app.policy_code,
+            applicant_type=app.applicant_type,
+            applicant_id=app.applicant_id,
+            period=app.period,
+            status=status,
+            previous_status=previous,
+            channel=app.channel,
+            external_ref=app.external_ref,
+            comment=comment,
+            actor=actor,
+            changed_at=now,
+        ),
+        subject=str(app.id),
+    )
 
 
 async def _locked(session: AsyncSession, application_id: uuid.UUID) -> Any:
     row = (
-        await session.execute(text("SELECT * FROM applications WHERE id = :id FOR UPDATE"), {"id": application_id})
+        await session.execute(
+            text("SELECT * FROM applications WHERE id = :id FOR UPDATE"), {"id": application_id}
+        )
     ).first()
     if row is None:
         raise NotFound("申报不存在", code="application_not_found")
@@ -166,21 +222,26 @@ async def _set_status(session: AsyncSession, app: Any, status: str, **extra: Any
     sets = ", ".join(f"{k} = :{k}" for k in extra)
     return (
         await session.execute(
-            text(f"UPDATE applications SET status = :s, updated_at = now(){', ' + sets if sets else ''} "
-                 "WHERE id = :id RETURNING *"),
+            text(
+                f"UPDATE applications SET status = :s, updated_at = now(){', ' + sets if sets else ''} "
+                "WHERE id = :id RETURNING *"
+            ),
             {"s": status, "id": app.id, **extra},
         )
     ).one()
 
 
-async def advance(session: AsyncSession, application_id: uuid.UUID, body: StepIn, principal: Principal) -> Any:
+async def advance(
+    session: AsyncSession, application_id: uuid.UUID, body: StepIn, principal: Principal
+) -> Any:
     app = await _locked(session, application_id)
     allowed = next_stage(app)
     if allowed is None or allowed == "paid" or body.to_status != allowed:
         raise Conflict(
             f"当前状态 {STAGE_TITLES.get(app.status, app.status)}，下一步只能是 "
             f"{STAGE_TITLES.get(allowed or '', '（无，由拨付结果决定）') if allowed != 'paid' else '拨付（由银行结算自动完成）'}",
-            code="invalid_transition", current_status=app.status,
+            code="invalid_transition",
+            current_status=app.status,
             allowed_next=[allowed] if allowed and allowed != "paid" else [],
         )
     roles = STAGE_ROLES[allowed]
@@ -190,14 +251,26 @@ async def advance(session: AsyncSession, application_id: uuid.UUID, body: StepIn
     if allowed == "public_notice":
         extra["notice_ends_at"] = datetime.now(UTC) + timedelta(days=app.notice_days)
     if allowed == "approved" and app.notice_ends_at is not None and app.notice_ends_at > datetime.now(UTC):
-        raise Conflict(f"公示期至 {app.notice_ends_at.isoformat()} 结束，期满后方可审定", code="notice_period_running",
-                       current_status=app.status, allowed_next=[allowed])
+        raise Conflict(
+            f"公示期至 {app.notice_ends_at.isoformat()} 结束，期满后方可审定",
+            code="notice_period_running",
+            current_status=app.status,
+            allowed_next=[allowed],
+        )
     if allowed == "approved":
         policy = await require_policy(session, app.policy_code)
         d = await create_disbursement(
-            session, mode="application", policy_code=app.policy_code, policy_version=app.policy_version,
-            department=policy.department, district=policy.district, entity_type=app.applicant_type,
-            entity_id=app.applicant_id, period=app.period, amount_fen=app.amount_fen, application_id=app.id,
+            session,
+            mode="application",
+            policy_code=app.policy_code,
+            policy_version=app.policy_version,
+            department=policy.department,
+            district=policy.district,
+            entity_type=app.applicant_type,
+            entity_id=app.applicant_id,
+            period=app.period,
+            amount_fen=app.amount_fen,
+            application_id=app.id,
             approved_by=principal.subject,
         )
         if d is None:
@@ -210,13 +283,19 @@ async def advance(session: AsyncSession, application_id: uuid.UUID, body: StepIn
 
 def _require_reviewer(app: Any, principal: Principal) -> None:
     if app.status in TERMINAL or app.status in ("approved", "supplement_required"):
-        raise Conflict(f"当前状态 {STAGE_TITLES.get(app.status, app.status)} 不能再审核", code="invalid_transition",
-                       current_status=app.status, allowed_next=[])
+        raise Conflict(
+            f"当前状态 {STAGE_TITLES.get(app.status, app.status)} 不能再审核",
+            code="invalid_transition",
+            current_status=app.status,
+            allowed_next=[],
+        )
     if principal.kind != "staff" or not principal.has_role("officer", "reviewer", "approver"):
         raise Forbidden("需要审核角色", code="role_required")
 
 
-async def reject(session: AsyncSession, application_id: uuid.UUID, body: RejectIn, principal: Principal) -> Any:
+async def reject(
+    session: AsyncSession, application_id: uuid.UUID, body: RejectIn, principal: Principal
+) -> Any:
     app = await _locked(session, application_id)
     _require_reviewer(app, principal)
     updated = await _set_status(session, app, "rejected", reject_reason=body.reason)
@@ -224,8 +303,9 @@ async def reject(session: AsyncSession, application_id: uuid.UUID, body: RejectI
     return updated
 
 
-async def return_for_supplement(session: AsyncSession, application_id: uuid.UUID, body: ReturnIn,
-                                principal: Principal) -> Any:
+async def return_for_supplement(
+    session: AsyncSession, application_id: uuid.UUID, body: ReturnIn, principal: Principal
+) -> Any:
     app = await _locked(session, application_id)
     _require_reviewer(app, principal)
     updated = await _set_status(session, app, "supplement_required")
@@ -233,23 +313,33 @@ async def return_for_supplement(session: AsyncSession, application_id: uuid.UUID
     return updated
 
 
-async def resubmit(session: AsyncSession, application_id: uuid.UUID, comment: str | None, principal: Principal) -> Any:
+async def resubmit(
+    session: AsyncSession, application_id: uuid.UUID, comment: str | None, principal: Principal
+) -> Any:
     app = await _locked(session, application_id)
     if app.status != "supplement_required":
-        raise Conflict("只有退回补正的申报可以重新提交", code="invalid_transition", current_status=app.status,
-                       allowed_next=[next_stage(app)] if next_stage(app) else [])
+        raise Conflict(
+            "只有退回补正的申报可以重新提交",
+            code="invalid_transition",
+            current_status=app.status,
+            allowed_next=[next_stage(app)] if next_stage(app) else [],
+        )
     updated = await _set_status(session, app, "submitted")
     await _record(session, updated, app.status, "submitted", "resubmit", principal, comment)
     return updated
 
 
-async def object_to(session: AsyncSession, application_id: uuid.UUID, body: ObjectionIn, principal: Principal) -> Any:
+async def object_to(
+    session: AsyncSession, application_id: uuid.UUID, body: ObjectionIn, principal: Principal
+) -> Any:
     app = await _locked(session, application_id)
     if app.status != "public_notice":
         raise Conflict("只有公示期内可以登记异议", code="not_in_public_notice", current_status=app.status)
     await session.execute(
-        text("INSERT INTO application_objections (id, application_id, objector, content, recorded_by) "
-             "VALUES (:id, :a, :o, :c, :by)"),
+        text(
+            "INSERT INTO application_objections (id, application_id, objector, content, recorded_by) "
+            "VALUES (:id, :a, :o, :c, :by)"
+        ),
         {"id": uuid.uuid4(), "a": app.id, "o": body.objector, "c": body.content, "by": principal.subject},
     )
     return app
@@ -264,8 +354,14 @@ async def mark_paid(session: AsyncSession, application_id: uuid.UUID) -> None:
     await _record(session, updated, "approved", "paid", "settled", None, "资金已拨付到账")
 
 
-async def store_attachment(session: AsyncSession, application_id: uuid.UUID, filename: str, content_type: str | None,
-                           content: bytes, directory: Path) -> dict[str, Any]:
+async def store_attachment(
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    filename: str,
+    content_type: str | None,
+    content: bytes,
+    directory: Path,
+) -> dict[str, Any]:
     app = await _locked(session, application_id)
     if app.status in TERMINAL:
         raise Conflict("已办结的申报不能再上传材料", code="invalid_transition", current_status=app.status)
@@ -279,10 +375,19 @@ async def store_attachment(session: AsyncSession, application_id: uuid.UUID, fil
         tmp.replace(target)
     attachment_id = uuid.uuid4()
     await session.execute(
-        text("INSERT INTO application_attachments (id, application_id, filename, content_type, size_bytes, sha256, "
-             "storage_key) VALUES (:id, :a, :f, :ct, :n, :h, :k)"),
-        {"id": attachment_id, "a": app.id, "f": filename[:200], "ct": content_type, "n": len(content), "h": digest,
-         "k": f"{app.id}/{digest}"},
+        text(
+            "INSERT INTO application_attachments (id, application_id, filename, content_type, size_bytes, sha256, "
+            "storage_key) VALUES (:id, :a, :f, :ct, :n, :h, :k)"
+        ),
+        {
+            "id": attachment_id,
+            "a": app.id,
+            "f": filename[:200],
+            "ct": content_type,
+            "n": len(content),
+            "h": digest,
+            "k": f"{app.id}/{digest}",
+        },
     )
     return {"id": str(attachment_id), "filename": filename, "size_bytes": len(content), "sha256": digest}
 
@@ -290,42 +395,101 @@ async def store_attachment(session: AsyncSession, application_id: uuid.UUID, fil
 def view(app: Any) -> dict[str, Any]:
     allowed = next_stage(app)
     return {
-        "id": str(app.id), "application_number": app.application_number, "policy_code": app.policy_code,
-        "policy_version": app.policy_version, "applicant_type": app.applicant_type, "applicant_id": app.applicant_id,
-        "period": app.period, "amount_fen": app.amount_fen, "channel": app.channel, "external_ref": app.external_ref,
-        "status": app.status, "status_title": STAGE_TITLES.get(app.status, app.status), "workflow": app.workflow,
+        "id": str(app.id),
+        "application_number": app.application_number,
+        "policy_code": app.policy_code,
+        "policy_version": app.policy_version,
+        "applicant_type": app.applicant_type,
+        "applicant_id": app.applicant_id,
+        "period": app.period,
+        "amount_fen": app.amount_fen,
+        "channel": app.channel,
+        "external_ref": app.external_ref,
+        "status": app.status,
+        "status_title": STAGE_TITLES.get(app.status, app.status),
+        "workflow": app.workflow,
         "allowed_next": [allowed] if allowed and allowed != "paid" and app.status not in TERMINAL else [],
-        "notice_ends_at": app.notice_ends_at, "reject_reason": app.reject_reason,
+        "notice_ends_at": app.notice_ends_at,
+        "reject_reason": app.reject_reason,
         "disbursement_id": str(app.disbursement_id) if app.disbursement_id else None,
-        "created_at": app.created_at, "updated_at": app.updated_at,
+        "created_at": app.created_at,
+        "updated_at": app.updated_at,
     }
 
 
 async def detail(session: AsyncSession, application_id: uuid.UUID) -> dict[str, Any]:
-    app = (await session.execute(text("SELECT * FROM applications WHERE id = :id"), {"id": application_id})).first()
+    app = (
+        await session.execute(text("SELECT * FROM applications WHERE id = :id"), {"id": application_id})
+    ).first()
     if app is None:
         raise NotFound("申报不存在", code="application_not_found")
-    steps = (await session.execute(text(
-        "SELECT from_status, to_status, action, actor, actor_name, comment, at FROM application_steps "
-        "WHERE application_id = :id ORDER BY id"), {"id": app.id})).mappings().all()
-    attachments = (await session.execute(text(
-        "SELECT id, filename, content_type, size_bytes, sha256, uploaded_at FROM application_attachments "
-        "WHERE application_id = :id ORDER BY uploaded_at"), {"id": app.id})).mappings().all()
-    objections = (await session.execute(text(
-        "SELECT objector, content, recorded_by, at FROM application_objections WHERE application_id = :id ORDER BY at"),
-        {"id": app.id})).mappings().all()
-    return {**view(app), "steps": [dict(s) for s in steps],
-            "attachments": [{**dict(a), "id": str(a["id"])} for a in attachments],
-            "objections": [dict(o) for o in objections]}
+    steps = (
+        (
+            await session.execute(
+                text(
+                    "SELECT from_status, to_status, action, actor, actor_name, comment, at FROM application_steps "
+                    "WHERE application_id = :id ORDER BY id"
+                ),
+                {"id": app.id},
+            )
+        )
+        .mappings()
+        .all()
+    )
+    attachments = (
+        (
+            await session.execute(
+                text(
+                    "SELECT id, filename, content_type, size_bytes, sha256, uploaded_at FROM application_attachments "
+                    "WHERE application_id = :id ORDER BY uploaded_at"
+                ),
+                {"id": app.id},
+            )
+        )
+        .mappings()
+        .all()
+    )
+    objections = (
+        (
+            await session.execute(
+                text(
+                    "SELECT objector, content, recorded_by, at FROM application_objections WHERE application_id = :id ORDER BY at"
+                ),
+                {"id": app.id},
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return {
+        **view(app),
+        "steps": [dict(s) for s in steps],
+        "attachments": [{**dict(a), "id": str(a["id"])} for a in attachments],
+        "objections": [dict(o) for o in objections],
+    }
 
 
-async def list_applications(session: AsyncSession, *, status: str | None, policy_code: str | None,
-                            applicant_id: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+async def list_applications(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    policy_code: str | None,
+    applicant_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
     offset = int(cursor) if cursor and cursor.isdigit() else 0
-    rows = (await session.execute(text(
-        "SELECT * FROM applications WHERE (CAST(:s AS text) IS NULL OR status = :s) "
-        "AND (CAST(:p AS text) IS NULL OR policy_code = :p) AND (CAST(:a AS text) IS NULL OR applicant_id = :a) "
-        "ORDER BY created_at DESC, id DESC LIMIT :n OFFSET :o"),
-        {"s": status, "p": policy_code, "a": applicant_id, "n": limit + 1, "o": offset})).all()
-    return {"items": [view(r) for r in rows[:limit]],
-            "next_cursor": str(offset + limit) if len(rows) > limit else None}
+    rows = (
+        await session.execute(
+            text(
+                "SELECT * FROM applications WHERE (CAST(:s AS text) IS NULL OR status = :s) "
+                "AND (CAST(:p AS text) IS NULL OR policy_code = :p) AND (CAST(:a AS text) IS NULL OR applicant_id = :a) "
+                "ORDER BY created_at DESC, id DESC LIMIT :n OFFSET :o"
+            ),
+            {"s": status, "p": policy_code, "a": applicant_id, "n": limit + 1, "o": offset},
+        )
+    ).all()
+    return {
+        "items": [view(r) for r in rows[:limit]],
+        "next_cursor": str(offset + limit) if len(rows) > limit else None,
+    }

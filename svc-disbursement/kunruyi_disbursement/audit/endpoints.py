@@ -12,6 +12,7 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
 @router.get("/verify", summary="校验审计日志哈希链（发现被改动或删除的记录）")
-async def verify(session: SessionDep,
-                 principal: Annotated[Principal, Depends(require_roles("finance", "approver"))]) -> dict[str, Any]:
+async def verify(
+    session: SessionDep, principal: Annotated[Principal, Depends(require_roles("finance", "approver"))]
+) -> dict[str, Any]:
     return await audit.verify(session)

@@ -23,16 +23,43 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def entry_hash(prev_hash: str, seq: int, occurred_at: str, actor: str | None, action: str, entity_type: str,
-               entity_id: str, data: dict[str, Any]) -> str:
-    content = {"seq": seq, "occurred_at": occurred_at, "actor": actor, "action": action,
-               "entity_type": entity_type, "entity_id": entity_id, "data": data, "prev_hash": prev_hash}
+def entry_hash(
+    prev_hash: str,
+    seq: int,
+    occurred_at: str,
+    actor: str | None,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    data: dict[str, Any],
+) -> str:
+    content = {
+        "seq": seq,
+        "occurred_at": occurred_at,
+        "actor": actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "data": data,
+        "prev_hash": prev_hash,
+    }
     return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
-async def append(session: AsyncSession, *, actor: str | None, action: str, entity_type: str, entity_id: str,
-                 data: dict[str, Any]) -> int:
-    head = (await session.execute(text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE"))).one()
+async def append(
+    session: AsyncSession,
+    *,
+    actor: str | None,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    data: dict[str, Any],
+) -> int:
+    head = (
+        await session.execute(
+            text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+        )
+    ).one()
     seq = int(head.last_seq) + 1
     now = datetime.now(UTC)
     occurred_at = now.isoformat()
@@ -44,8 +71,17 @@ async def append(session: AsyncSession, *, actor: str | None, action: str, entit
             "prev_hash, hash) VALUES (:seq, :at, :actor, :action, :et, :eid, CAST(:data AS jsonb), "
             ":prev, :hash)) UPDATE audit_chain_head SET last_seq = :seq, last_hash = :hash WHERE id = 1"
         ),
-        {"seq": seq, "at": now, "actor": actor, "action": action, "et": entity_type, "eid": entity_id,
-         "data": canonical_json(data), "prev": head.last_hash, "hash": digest},
+        {
+            "seq": seq,
+            "at": now,
+            "actor": actor,
+            "action": action,
+            "et": entity_type,
+            "eid": entity_id,
+            "data": canonical_json(data),
+            "prev": head.last_hash,
+            "hash": digest,
+        },
     )
     return seq
 
@@ -74,8 +110,16 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> dict[str, Any]:
                 expected_seq = row.seq
             if row.prev_hash != prev_hash:
                 problems.append({"seq": row.seq, "problem": "broken_link", "detail": "前一条哈希不符"})
-            recomputed = entry_hash(row.prev_hash, row.seq, _iso(row.occurred_at), row.actor, row.action,
-                                    row.entity_type, row.entity_id, row.data)
+            recomputed = entry_hash(
+                row.prev_hash,
+                row.seq,
+                _iso(row.occurred_at),
+                row.actor,
+                row.action,
+                row.entity_type,
+                row.entity_id,
+                row.data,
+            )
             if recomputed != row.hash:
                 problems.append({"seq": row.seq, "problem": "altered", "detail": "内容与哈希不符"})
             prev_hash = row.hash
@@ -83,10 +127,19 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> dict[str, Any]:
             checked += 1
         if problems:
             break
-    head = (await session.execute(text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1"))).one()
+    head = (
+        await session.execute(text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1"))
+    ).one()
     if not problems and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
-        problems.append({"seq": head.last_seq, "problem": "truncated", "detail": "链尾与记录不符（末尾条目被删除）"})
-    return {"ok": not problems, "entries_checked": checked, "last_seq": head.last_seq, "problems": problems[:20]}
+        problems.append(
+            {"seq": head.last_seq, "problem": "truncated", "detail": "链尾与记录不符（末尾条目被删除）"}
+        )
+    return {
+        "ok": not problems,
+        "entries_checked": checked,
+        "last_seq": head.last_seq,
+        "problems": problems[:20],
+    }
 
 
 def _iso(value: datetime) -> str:

@@ -28,40 +28,77 @@ class BudgetFunding(BaseModel):
     policy_code: str = Field(min_length=1, max_length=64)
     fiscal_year: int = Field(ge=2000, le=2100)
     amount_fen: int = Field(gt=0, description="本次拨入预算（分）")
-    transfer_id: uuid.UUID | None = Field(None, description="转账 id（幂等键）；缺省时由 Idempotency-Key 推导")
+    transfer_id: uuid.UUID | None = Field(
+        None, description="转账 id（幂等键）；缺省时由 Idempotency-Key 推导"
+    )
     memo: str | None = Field(None, max_length=200)
-    policy: LocalPolicy | None = Field(None, description="在本地登记政策（政策服务尚未发布时，用于测试与演示）")
+    policy: LocalPolicy | None = Field(
+        None, description="在本地登记政策（政策服务尚未发布时，用于测试与演示）"
+    )
 
 
-async def fund_budget(session: AsyncSession, body: BudgetFunding, actor: str, transfer_id: uuid.UUID) -> dict[str, Any]:
+async def fund_budget(
+    session: AsyncSession, body: BudgetFunding, actor: str, transfer_id: uuid.UUID
+) -> dict[str, Any]:
     if body.policy is not None:
         p = body.policy
         await upsert_policy(
             session,
-            PolicyData(code=body.policy_code, title=p.title, department=p.department, mode=p.mode,
-                       beneficiary=p.beneficiary, version=p.version, max_amount_fen=p.max_amount_fen,
-                       valid_from=p.valid_from, valid_to=p.valid_to, status="published"),
-            source="local", district=p.district, review_stages=p.review_stages, notice_days=p.notice_days,
+            PolicyData(
+                code=body.policy_code,
+                title=p.title,
+                department=p.department,
+                mode=p.mode,
+                beneficiary=p.beneficiary,
+                version=p.version,
+                max_amount_fen=p.max_amount_fen,
+                valid_from=p.valid_from,
+                valid_to=p.valid_to,
+                status="published",
+            ),
+            source="local",
+            district=p.district,
+            review_stages=p.review_stages,
+            notice_days=p.notice_days,
         )
     elif await get_policy(session, body.policy_code) is None:
         raise Unprocessable(f"未知的政策编码：{body.policy_code}", field="policy_code", code="unknown_policy")
     funding = await ledger.ensure_account(session, ledger.FUNDING_ACCOUNT, "funding")
     budget = await ledger.ensure_budget_account(session, body.policy_code, body.fiscal_year)
-    created = await ledger.create_transfer(session, ledger.Transfer(
-        id=transfer_id, debit_account_id=funding, credit_account_id=budget, amount_fen=body.amount_fen,
-        phase="single", cause_type="budget_funding", cause_id=f"{body.policy_code}:{body.fiscal_year}",
-        memo=body.memo or "预算拨入",
-    ))
+    created = await ledger.create_transfer(
+        session,
+        ledger.Transfer(
+            id=transfer_id,
+            debit_account_id=funding,
+            credit_account_id=budget,
+            amount_fen=body.amount_fen,
+            phase="single",
+            cause_type="budget_funding",
+            cause_id=f"{body.policy_code}:{body.fiscal_year}",
+            memo=body.memo or "预算拨入",
+        ),
+    )
     resumed = 0
     if created:
         # Disbursements parked for lack of budget continue in this same unit of work.
-        resumed = await resume_awaiting(session, policy_code=body.policy_code, fiscal_year=body.fiscal_year,
-                                        actor=actor)
-        await audit.append(session, actor=actor, action="budget.funded", entity_type="budget",
-                           entity_id=ledger.budget_code(body.policy_code, body.fiscal_year),
-                           data={"transfer_id": str(transfer_id), "amount_fen": body.amount_fen, "resumed": resumed})
+        resumed = await resume_awaiting(
+            session, policy_code=body.policy_code, fiscal_year=body.fiscal_year, actor=actor
+        )
+        await audit.append(
+            session,
+            actor=actor,
+            action="budget.funded",
+            entity_type="budget",
+            entity_id=ledger.budget_code(body.policy_code, body.fiscal_year),
+            data={"transfer_id": str(transfer_id), "amount_fen": body.amount_fen, "resumed": resumed},
+        )
     account = await ledger.account_balance(session, ledger.budget_code(body.policy_code, body.fiscal_year))
-    return {"budget": account, "transfer_id": str(transfer_id), "created": created, "resumed_disbursements": resumed}
+    return {
+        "budget": account,
+        "transfer_id": str(transfer_id),
+        "created": created,
+        "resumed_disbursements": resumed,
+    }
 
 
 @router.post("", status_code=201, summary="拨入或追加政策年度预算（财务）")
@@ -74,15 +111,17 @@ async def post_budget(
     transfer_id = body.transfer_id
     if transfer_id is None:
         transfer_id = (
-            uuid.uuid5(uuid.NAMESPACE_URL, f"budget:{principal.subject}:{idempotency_key}") if idempotency_key
+            uuid.uuid5(uuid.NAMESPACE_URL, f"budget:{principal.subject}:{idempotency_key}")
+            if idempotency_key
             else uuid.uuid4()
         )
 
     async def produce() -> tuple[int, Any]:
         return 201, await fund_budget(session, body, principal.subject, transfer_id)
 
-    return await idempotent(session, idempotency_key, principal, "POST /api/v1/budgets",
-                            body.model_dump(mode="json"), produce)
+    return await idempotent(
+        session, idempotency_key, principal, "POST /api/v1/budgets", body.model_dump(mode="json"), produce
+    )
 
 
 @router.get("", summary="预算账户余额")
@@ -94,14 +133,27 @@ async def list_budgets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     rows = (
-        await session.execute(
-            text("SELECT * FROM ledger_accounts WHERE kind = 'budget' AND (CAST(:p AS text) IS NULL OR policy_code = :p) "
-                 "AND (CAST(:y AS int) IS NULL OR fiscal_year = :y) ORDER BY policy_code, fiscal_year LIMIT :n"),
-            {"p": policy_code, "y": fiscal_year, "n": limit},
+        (
+            await session.execute(
+                text(
+                    "SELECT * FROM ledger_accounts WHERE kind = 'budget' AND (CAST(:p AS text) IS NULL OR policy_code = :p) "
+                    "AND (CAST(:y AS int) IS NULL OR fiscal_year = :y) ORDER BY policy_code, fiscal_year LIMIT :n"
+                ),
+                {"p": policy_code, "y": fiscal_year, "n": limit},
+            )
         )
-    ).mappings().all()
-    awaiting = dict((await session.execute(text(
-        "SELECT 'budget:' || policy_code || ':' || fiscal_year, count(*) FROM disbursements "
-        "WHERE status = 'awaiting_budget' GROUP BY 1"))).all())
+        .mappings()
+        .all()
+    )
+    awaiting: dict[str, int] = dict(
+        (
+            await session.execute(
+                text(
+                    "SELECT 'budget:' || policy_code || ':' || fiscal_year, count(*) FROM disbursements "
+                    "WHERE status = 'awaiting_budget' GROUP BY 1"
+                )
+            )
+        ).all()
+    )
     items = [{**ledger.account_view(r), "awaiting_budget": int(awaiting.get(r["code"], 0))} for r in rows]
     return {"items": items, "next_cursor": None}

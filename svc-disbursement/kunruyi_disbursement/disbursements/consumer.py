@@ -20,15 +20,32 @@ async def on_entitlement_determined(session: AsyncSession, event: CloudEvent) ->
     policy = await get_policy(session, data.policy_code)
     if policy is None:
         # The entitlement can arrive before the catalog event; it names the policy well enough to pay it.
-        await upsert_policy(session, PolicyData(code=data.policy_code, title=data.policy_title or data.policy_code,
-                                                department=data.department, mode="automatic", version=data.version))
+        await upsert_policy(
+            session,
+            PolicyData(
+                code=data.policy_code,
+                title=data.policy_title or data.policy_code,
+                department=data.department,
+                mode="automatic",
+                version=data.version,
+            ),
+        )
         policy = await get_policy(session, data.policy_code)
+    assert policy is not None
     settings = current_settings()
     created = await create_disbursement(
-        session, mode="automatic", policy_code=data.policy_code, policy_version=data.version,
-        department=data.department or policy.department, district=policy.district, entity_type=data.entity_type,
-        entity_id=data.entity_id, period=data.period, amount_fen=data.amount_fen,
-        entitlement_id=data.entitlement_id, approved_by="system:auto",
+        session,
+        mode="automatic",
+        policy_code=data.policy_code,
+        policy_version=data.version,
+        department=data.department or policy.department,
+        district=policy.district,
+        entity_type=data.entity_type,
+        entity_id=data.entity_id,
+        period=data.period,
+        amount_fen=data.amount_fen,
+        entitlement_id=data.entitlement_id,
+        approved_by="system:auto",
         needs_approval=data.amount_fen > settings.auto_approve_max_fen,
     )
     if created is None:

@@ -31,20 +31,25 @@ async def list_disbursements(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     # Staff and internal services see everything; a 昆e服 page only the entity its code points at.
-    if not (principal.kind in ("staff", "service") and (principal.kind == "service" or principal.has_role(*STAFF_ROLES))):
+    if not (
+        principal.kind in ("staff", "service")
+        and (principal.kind == "service" or principal.has_role(*STAFF_ROLES))
+    ):
         if principal.kind == "public" and principal.target and principal.target == entity_id:
             pass
         elif principal.kind == "partner" and principal.has_scope("disbursement:read"):
             pass
         else:
             raise Forbidden("无权查看拨付记录", code="scope_denied")
-    return await service.list_disbursements(session, status=status, entity_id=entity_id, policy_code=policy_code,
-                                            limit=limit, cursor=cursor)
+    return await service.list_disbursements(
+        session, status=status, entity_id=entity_id, policy_code=policy_code, limit=limit, cursor=cursor
+    )
 
 
 @router.get("/{disbursement_id}", summary="拨付详情")
 async def get_disbursement(
-    disbursement_id: uuid.UUID, session: SessionDep,
+    disbursement_id: uuid.UUID,
+    session: SessionDep,
     principal: Annotated[Principal, Depends(require_roles(*STAFF_ROLES))],
 ) -> dict[str, Any]:
     return service.view(await service.get(session, disbursement_id))
@@ -56,5 +61,7 @@ async def approve(disbursement_id: uuid.UUID, session: SessionDep, principal: Ap
 
 
 @router.post("/{disbursement_id}/reject", summary="驳回拨付")
-async def reject(disbursement_id: uuid.UUID, body: RejectBody, session: SessionDep, principal: Approver) -> dict[str, Any]:
+async def reject(
+    disbursement_id: uuid.UUID, body: RejectBody, session: SessionDep, principal: Approver
+) -> dict[str, Any]:
     return service.view(await service.reject(session, disbursement_id, principal.subject, body.reason))

@@ -20,8 +20,17 @@ from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import fiscal_year_of
 
-STATUSES = ("pending_approval", "awaiting_budget", "reserved", "instructing", "instructed", "settled", "failed",
-            "returned", "rejected")
+STATUSES = (
+    "pending_approval",
+    "awaiting_budget",
+    "reserved",
+    "instructing",
+    "instructed",
+    "settled",
+    "failed",
+    "returned",
+    "rejected",
+)
 
 
 class EntitlementDetermined(BaseModel):
@@ -72,18 +81,37 @@ async def create_disbursement(
                 RETURNING *
                 """
             ),
-            {"id": uuid.uuid4(), "mode": mode, "pc": policy_code, "pv": policy_version, "dept": department,
-             "district": district, "et": entity_type, "eid": entity_id, "period": period,
-             "fy": fiscal_year_of(period), "amount": amount_fen, "ent": entitlement_id, "app": application_id,
-             "status": "pending_approval", "rid": uuid.uuid4(), "approved_by": None if needs_approval else approved_by},
+            {
+                "id": uuid.uuid4(),
+                "mode": mode,
+                "pc": policy_code,
+                "pv": policy_version,
+                "dept": department,
+                "district": district,
+                "et": entity_type,
+                "eid": entity_id,
+                "period": period,
+                "fy": fiscal_year_of(period),
+                "amount": amount_fen,
+                "ent": entitlement_id,
+                "app": application_id,
+                "status": "pending_approval",
+                "rid": uuid.uuid4(),
+                "approved_by": None if needs_approval else approved_by,
+            },
         )
     ).first()
     if row is None:
         return None
     if needs_approval:
-        await audit.append(session, actor=approved_by, action="disbursement.queued_for_approval",
-                           entity_type="disbursement", entity_id=str(row.id),
-                           data={"amount_fen": amount_fen, "policy_code": policy_code, "cause": _cause(row)})
+        await audit.append(
+            session,
+            actor=approved_by,
+            action="disbursement.queued_for_approval",
+            entity_type="disbursement",
+            entity_id=str(row.id),
+            data={"amount_fen": amount_fen, "policy_code": policy_code, "cause": _cause(row)},
+        )
         return row
     return await reserve(session, row, actor=approved_by)
 
@@ -97,12 +125,23 @@ def _cause(d: Any) -> dict[str, Any]:
 async def reserve(session: AsyncSession, d: Any, *, actor: str | None) -> Any:
     """Reserve the budget for ``d`` (a pending transfer budget → payable) or park it as awaiting_budget."""
     budget = await ledger.ensure_budget_account(session, d.policy_code, d.fiscal_year)
-    payable = await ledger.ensure_account(session, ledger.payable_code(d.entity_type, d.entity_id), "payable",
-                                          entity_type=d.entity_type, entity_id=d.entity_id)
+    payable = await ledger.ensure_account(
+        session,
+        ledger.payable_code(d.entity_type, d.entity_id),
+        "payable",
+        entity_type=d.entity_type,
+        entity_id=d.entity_id,
+    )
     cause = _cause(d)
     transfer = ledger.Transfer(
-        id=d.reservation_id, debit_account_id=budget, credit_account_id=payable, amount_fen=d.amount_fen,
-        phase="pending", cause_type=cause["type"], cause_id=cause["id"], rule_version=d.policy_version,
+        id=d.reservation_id,
+        debit_account_id=budget,
+        credit_account_id=payable,
+        amount_fen=d.amount_fen,
+        phase="pending",
+        cause_type=cause["type"],
+        cause_id=cause["id"],
+        rule_version=d.policy_version,
         memo=f"reserve disbursement {d.id}",
     )
     try:
@@ -111,14 +150,21 @@ async def reserve(session: AsyncSession, d: Any, *, actor: str | None) -> Any:
     except ledger.BudgetExceeded:
         row = (
             await session.execute(
-                text("UPDATE disbursements SET status = 'awaiting_budget', updated_at = now() WHERE id = :id RETURNING *"),
+                text(
+                    "UPDATE disbursements SET status = 'awaiting_budget', updated_at = now() WHERE id = :id RETURNING *"
+                ),
                 {"id": d.id},
             )
         ).one()
         if d.status != "awaiting_budget":
-            await audit.append(session, actor=actor, action="disbursement.awaiting_budget", entity_type="disbursement",
-                               entity_id=str(d.id), data={"amount_fen": d.amount_fen, "budget": ledger.budget_code(
-                                   d.policy_code, d.fiscal_year)})
+            await audit.append(
+                session,
+                actor=actor,
+                action="disbursement.awaiting_budget",
+                entity_type="disbursement",
+                entity_id=str(d.id),
+                data={"amount_fen": d.amount_fen, "budget": ledger.budget_code(d.policy_code, d.fiscal_year)},
+            )
         return row
     row = (
         await session.execute(
@@ -130,30 +176,49 @@ async def reserve(session: AsyncSession, d: Any, *, actor: str | None) -> Any:
             {"id": d.id, "actor": actor},
         )
     ).one()
-    await audit.append(session, actor=actor, action="ledger.reserved", entity_type="disbursement", entity_id=str(d.id),
-                       data={"transfer_id": str(d.reservation_id), "amount_fen": d.amount_fen,
-                             "budget": ledger.budget_code(d.policy_code, d.fiscal_year), "cause": cause})
+    await audit.append(
+        session,
+        actor=actor,
+        action="ledger.reserved",
+        entity_type="disbursement",
+        entity_id=str(d.id),
+        data={
+            "transfer_id": str(d.reservation_id),
+            "amount_fen": d.amount_fen,
+            "budget": ledger.budget_code(d.policy_code, d.fiscal_year),
+            "cause": cause,
+        },
+    )
     return row
 
 
 async def approve(session: AsyncSession, disbursement_id: uuid.UUID, actor: str) -> Any:
     d = (
-        await session.execute(text("SELECT * FROM disbursements WHERE id = :id FOR UPDATE"), {"id": disbursement_id})
+        await session.execute(
+            text("SELECT * FROM disbursements WHERE id = :id FOR UPDATE"), {"id": disbursement_id}
+        )
     ).first()
     if d is None:
         raise NotFound("拨付记录不存在", code="disbursement_not_found")
     if d.status != "pending_approval":
-        raise Conflict(f"当前状态为 {d.status}，只有待审批的拨付可以审批", code="invalid_transition",
-                       allowed_next=[], current_status=d.status)
+        raise Conflict(
+            f"当前状态为 {d.status}，只有待审批的拨付可以审批",
+            code="invalid_transition",
+            allowed_next=[],
+            current_status=d.status,
+        )
     await session.execute(
-        text("UPDATE disbursements SET approved_by = :a, approved_at = now() WHERE id = :id"), {"a": actor, "id": d.id}
+        text("UPDATE disbursements SET approved_by = :a, approved_at = now() WHERE id = :id"),
+        {"a": actor, "id": d.id},
     )
     return await reserve(session, d, actor=actor)
 
 
 async def reject(session: AsyncSession, disbursement_id: uuid.UUID, actor: str, reason: str) -> Any:
     d = (
-        await session.execute(text("SELECT * FROM disbursements WHERE id = :id FOR UPDATE"), {"id": disbursement_id})
+        await session.execute(
+            text("SELECT * FROM disbursements WHERE id = :id FOR UPDATE"), {"id": disbursement_id}
+        )
     ).first()
     if d is None:
         raise NotFound("拨付记录不存在", code="disbursement_not_found")
@@ -161,18 +226,32 @@ async def reject(session: AsyncSession, disbursement_id: uuid.UUID, actor: str, 
         raise Conflict(f"当前状态为 {d.status}，不能驳回", code="invalid_transition", current_status=d.status)
     row = (
         await session.execute(
-            text("UPDATE disbursements SET status = 'rejected', failure_reason = :r, updated_at = now() "
-                 "WHERE id = :id RETURNING *"),
+            text(
+                "UPDATE disbursements SET status = 'rejected', failure_reason = :r, updated_at = now() "
+                "WHERE id = :id RETURNING *"
+            ),
             {"id": d.id, "r": reason},
         )
     ).one()
-    await audit.append(session, actor=actor, action="disbursement.rejected", entity_type="disbursement",
-                       entity_id=str(d.id), data={"reason": reason})
+    await audit.append(
+        session,
+        actor=actor,
+        action="disbursement.rejected",
+        entity_type="disbursement",
+        entity_id=str(d.id),
+        data={"reason": reason},
+    )
     return row
 
 
-async def resume_awaiting(session: AsyncSession, *, policy_code: str | None = None, fiscal_year: int | None = None,
-                          limit: int = 500, actor: str | None = "system:budget") -> int:
+async def resume_awaiting(
+    session: AsyncSession,
+    *,
+    policy_code: str | None = None,
+    fiscal_year: int | None = None,
+    limit: int = 500,
+    actor: str | None = "system:budget",
+) -> int:
     """Retry reservations parked for lack of budget, oldest first; returns how many are now reserved."""
     rows = (
         await session.execute(
@@ -193,26 +272,52 @@ async def resume_awaiting(session: AsyncSession, *, policy_code: str | None = No
 
 def view(d: Any) -> dict[str, Any]:
     return {
-        "id": str(d.id), "mode": d.mode, "policy_code": d.policy_code, "policy_version": d.policy_version,
-        "department": d.department, "district": d.district, "entity_type": d.entity_type, "entity_id": d.entity_id,
-        "period": d.period, "fiscal_year": d.fiscal_year, "amount_fen": d.amount_fen,
-        "entitlement_id": d.entitlement_id, "application_id": str(d.application_id) if d.application_id else None,
-        "status": d.status, "bank_reference": str(d.reservation_id), "approved_by": d.approved_by,
-        "approved_at": d.approved_at, "reserved_at": d.reserved_at, "instruction_sent_at": d.instruction_sent_at,
-        "instruction_attempts": d.instruction_attempts, "bank_status": d.bank_status, "settled_at": d.settled_at,
-        "failure_reason": d.failure_reason, "created_at": d.created_at, "updated_at": d.updated_at,
+        "id": str(d.id),
+        "mode": d.mode,
+        "policy_code": d.policy_code,
+        "policy_version": d.policy_version,
+        "department": d.department,
+        "district": d.district,
+        "entity_type": d.entity_type,
+        "entity_id": d.entity_id,
+        "period": d.period,
+        "fiscal_year": d.fiscal_year,
+        "amount_fen": d.amount_fen,
+        "entitlement_id": d.entitlement_id,
+        "application_id": str(d.application_id) if d.application_id else None,
+        "status": d.status,
+        "bank_reference": str(d.reservation_id),
+        "approved_by": d.approved_by,
+        "approved_at": d.approved_at,
+        "reserved_at": d.reserved_at,
+        "instruction_sent_at": d.instruction_sent_at,
+        "instruction_attempts": d.instruction_attempts,
+        "bank_status": d.bank_status,
+        "settled_at": d.settled_at,
+        "failure_reason": d.failure_reason,
+        "created_at": d.created_at,
+        "updated_at": d.updated_at,
     }
 
 
 async def get(session: AsyncSession, disbursement_id: uuid.UUID) -> Any:
-    d = (await session.execute(text("SELECT * FROM disbursements WHERE id = :id"), {"id": disbursement_id})).first()
+    d = (
+        await session.execute(text("SELECT * FROM disbursements WHERE id = :id"), {"id": disbursement_id})
+    ).first()
     if d is None:
         raise NotFound("拨付记录不存在", code="disbursement_not_found")
     return d
 
 
-async def list_disbursements(session: AsyncSession, *, status: str | None, entity_id: str | None,
-                             policy_code: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+async def list_disbursements(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    entity_id: str | None,
+    policy_code: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
     after_at, after_id = _decode_cursor(cursor)
     rows = (
         await session.execute(
@@ -230,20 +335,26 @@ async def list_disbursements(session: AsyncSession, *, status: str | None, entit
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = f"{last.created_at.isoformat()}|{last.id}"
-    counts = dict(
-        (await session.execute(
-            text("SELECT status, count(*) FROM disbursements WHERE (CAST(:e AS text) IS NULL OR entity_id = :e) "
-                 "GROUP BY status"), {"e": entity_id})).all()
+    counts: dict[str, int] = dict(
+        (
+            await session.execute(
+                text(
+                    "SELECT status, count(*) FROM disbursements WHERE (CAST(:e AS text) IS NULL OR entity_id = :e) "
+                    "GROUP BY status"
+                ),
+                {"e": entity_id},
+            )
+        ).all()
     )
     return {"items": items, "next_cursor": next_cursor, "counts": {k: int(v) for k, v in counts.items()}}
 
 
-def _decode_cursor(cursor: str | None) -> tuple[datetime | None, str | None]:
+def _decode_cursor(cursor: str | None) -> tuple[datetime | None, uuid.UUID | None]:
     if not cursor:
         return None, None
     try:
         at, ident = cursor.split("|", 1)
-        return datetime.fromisoformat(at).astimezone(UTC), str(uuid.UUID(ident))
+        return datetime.fromisoformat(at).astimezone(UTC), uuid.UUID(ident)
     except ValueError:
         from kunruyi_common.errors import Unprocessable
 

@@ -56,15 +56,28 @@ async def ensure_account(session: AsyncSession, code: str, kind: AccountKind, **
             "INSERT INTO ledger_accounts (id, code, kind, policy_code, fiscal_year, entity_type, entity_id, "
             "must_not_overdraw) VALUES (:id, :code, :kind, :pc, :fy, :et, :eid, :mno) ON CONFLICT (id) DO NOTHING"
         ),
-        {"id": acct, "code": code, "kind": kind, "pc": attrs.get("policy_code"), "fy": attrs.get("fiscal_year"),
-         "et": attrs.get("entity_type"), "eid": attrs.get("entity_id"), "mno": kind == "budget"},
+        {
+            "id": acct,
+            "code": code,
+            "kind": kind,
+            "pc": attrs.get("policy_code"),
+            "fy": attrs.get("fiscal_year"),
+            "et": attrs.get("entity_type"),
+            "eid": attrs.get("entity_id"),
+            "mno": kind == "budget",
+        },
     )
     return acct
 
 
 async def ensure_budget_account(session: AsyncSession, policy_code: str, fiscal_year: int) -> uuid.UUID:
-    return await ensure_account(session, budget_code(policy_code, fiscal_year), "budget",
-                                policy_code=policy_code, fiscal_year=fiscal_year)
+    return await ensure_account(
+        session,
+        budget_code(policy_code, fiscal_year),
+        "budget",
+        policy_code=policy_code,
+        fiscal_year=fiscal_year,
+    )
 
 
 @dataclass(frozen=True)
@@ -81,7 +94,7 @@ class Transfer:
     memo: str | None = None
 
     def same_fields(self, row: Any) -> bool:
-        return (
+        return bool(
             row.debit_account_id == self.debit_account_id
             and row.credit_account_id == self.credit_account_id
             and row.amount_fen == self.amount_fen
@@ -127,10 +140,18 @@ async def create_transfer(session: AsyncSession, transfer: Transfer) -> bool:
     """
     dp, dq = _DELTAS[transfer.phase]
     params = {
-        "id": transfer.id, "debit": transfer.debit_account_id, "credit": transfer.credit_account_id,
-        "amount": transfer.amount_fen, "phase": transfer.phase, "pending_id": transfer.pending_id,
-        "cause_type": transfer.cause_type, "cause_id": transfer.cause_id, "rule_version": transfer.rule_version,
-        "memo": transfer.memo, "dp": dp, "dq": dq,
+        "id": transfer.id,
+        "debit": transfer.debit_account_id,
+        "credit": transfer.credit_account_id,
+        "amount": transfer.amount_fen,
+        "phase": transfer.phase,
+        "pending_id": transfer.pending_id,
+        "cause_type": transfer.cause_type,
+        "cause_id": transfer.cause_id,
+        "rule_version": transfer.rule_version,
+        "memo": transfer.memo,
+        "dp": dp,
+        "dq": dq,
     }
     try:
         row = (await session.execute(_CREATE, params)).one()
@@ -145,26 +166,45 @@ async def create_transfer(session: AsyncSession, transfer: Transfer) -> bool:
         if row.updated != 2:
             raise RuntimeError(f"transfer {transfer.id} names an unknown account")
         return True
-    existing = (await session.execute(text("SELECT * FROM ledger_transfers WHERE id = :id"), {"id": transfer.id})).one()
+    existing = (
+        await session.execute(text("SELECT * FROM ledger_transfers WHERE id = :id"), {"id": transfer.id})
+    ).one()
     if not transfer.same_fields(existing):
         raise Conflict(f"转账 {transfer.id} 已存在且内容不同", code="transfer_conflict")
     return False
 
 
-async def resolve_pending(session: AsyncSession, pending_id: uuid.UUID, phase: Literal["post", "void"]) -> bool:
+async def resolve_pending(
+    session: AsyncSession, pending_id: uuid.UUID, phase: Literal["post", "void"]
+) -> bool:
     pending = (
-        await session.execute(text("SELECT * FROM ledger_transfers WHERE id = :id AND phase = 'pending'"), {"id": pending_id})
+        await session.execute(
+            text("SELECT * FROM ledger_transfers WHERE id = :id AND phase = 'pending'"), {"id": pending_id}
+        )
     ).one()
-    return await create_transfer(session, Transfer(
-        id=derived_transfer_id(pending_id, phase), debit_account_id=pending.debit_account_id,
-        credit_account_id=pending.credit_account_id, amount_fen=pending.amount_fen, phase=phase,
-        pending_id=pending_id, cause_type=pending.cause_type, cause_id=pending.cause_id,
-        rule_version=pending.rule_version, memo=f"{phase} of {pending_id}",
-    ))
+    return await create_transfer(
+        session,
+        Transfer(
+            id=derived_transfer_id(pending_id, phase),
+            debit_account_id=pending.debit_account_id,
+            credit_account_id=pending.credit_account_id,
+            amount_fen=pending.amount_fen,
+            phase=phase,
+            pending_id=pending_id,
+            cause_type=pending.cause_type,
+            cause_id=pending.cause_id,
+            rule_version=pending.rule_version,
+            memo=f"{phase} of {pending_id}",
+        ),
+    )
 
 
 async def account_balance(session: AsyncSession, code: str) -> dict[str, Any] | None:
-    row = (await session.execute(text("SELECT * FROM ledger_accounts WHERE code = :c"), {"c": code})).mappings().first()
+    row = (
+        (await session.execute(text("SELECT * FROM ledger_accounts WHERE code = :c"), {"c": code}))
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
     return account_view(row)
@@ -172,10 +212,17 @@ async def account_balance(session: AsyncSession, code: str) -> dict[str, Any] | 
 
 def account_view(row: Any) -> dict[str, Any]:
     return {
-        "id": str(row["id"]), "code": row["code"], "kind": row["kind"], "policy_code": row["policy_code"],
-        "fiscal_year": row["fiscal_year"], "entity_type": row["entity_type"], "entity_id": row["entity_id"],
-        "debits_pending": row["debits_pending"], "debits_posted": row["debits_posted"],
-        "credits_pending": row["credits_pending"], "credits_posted": row["credits_posted"],
+        "id": str(row["id"]),
+        "code": row["code"],
+        "kind": row["kind"],
+        "policy_code": row["policy_code"],
+        "fiscal_year": row["fiscal_year"],
+        "entity_type": row["entity_type"],
+        "entity_id": row["entity_id"],
+        "debits_pending": row["debits_pending"],
+        "debits_posted": row["debits_posted"],
+        "credits_pending": row["credits_pending"],
+        "credits_posted": row["credits_posted"],
         # Credit-normal: what is left to reserve (budget) or what is owed (payable).
         "available_fen": row["credits_posted"] - row["debits_posted"] - row["debits_pending"],
     }
@@ -229,11 +276,17 @@ async def check_invariants(session: AsyncSession) -> dict[str, Any]:
     mismatched = (await session.execute(_INVARIANT_BALANCES)).mappings().all()
     bad_resolutions = (await session.execute(_INVARIANT_RESOLUTIONS)).scalars().all()
     overdrawn = (
-        await session.execute(
-            text("SELECT code FROM ledger_accounts WHERE must_not_overdraw AND "
-                 "credits_posted - debits_posted - debits_pending < 0")
+        (
+            await session.execute(
+                text(
+                    "SELECT code FROM ledger_accounts WHERE must_not_overdraw AND "
+                    "credits_posted - debits_posted - debits_pending < 0"
+                )
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     checks = {
         "debits_equal_credits_posted": totals.dq == totals.cq,
         "debits_equal_credits_pending": totals.dp == totals.cp,
@@ -251,8 +304,16 @@ async def check_invariants(session: AsyncSession) -> dict[str, Any]:
         "total_debits_pending_fen": int(totals.dp),
         "total_credits_pending_fen": int(totals.cp),
         "mismatched_accounts": [
-            {"code": m["code"], "stored": [m["debits_pending"], m["debits_posted"], m["credits_pending"], m["credits_posted"]],
-             "from_transfers": [int(m["dp"]), int(m["dq"]), int(m["cp"]), int(m["cq"])]}
+            {
+                "code": m["code"],
+                "stored": [
+                    m["debits_pending"],
+                    m["debits_posted"],
+                    m["credits_pending"],
+                    m["credits_posted"],
+                ],
+                "from_transfers": [int(m["dp"]), int(m["dq"]), int(m["cp"]), int(m["cq"])],
+            }
             for m in mismatched[:50]
         ],
         "bad_resolutions": [str(x) for x in bad_resolutions[:50]],

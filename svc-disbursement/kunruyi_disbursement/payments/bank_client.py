@@ -22,9 +22,13 @@ class BankRejected(Exception):
 
 
 class BankClient:
-    def __init__(self, base_url: str, *, timeout_s: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, *, timeout_s: float = 5.0, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self._client = httpx.AsyncClient(
-            base_url=base_url, timeout=timeout_s, transport=transport,
+            base_url=base_url,
+            timeout=timeout_s,
+            transport=transport,
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
         )
 

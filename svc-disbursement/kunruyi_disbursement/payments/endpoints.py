@@ -68,4 +68,6 @@ async def create_payee(
     async def produce() -> tuple[int, Any]:
         return 201, await register_payee(session, settings, body, principal.subject)
 
-    return await idempotent(session, idempotency_key, principal, "POST /api/v1/payees", body.model_dump(), produce)
+    return await idempotent(
+        session, idempotency_key, principal, "POST /api/v1/payees", body.model_dump(), produce
+    )

@@ -11,8 +11,8 @@ import uuid
 from typing import Any, Literal
 
 from kunruyi_common.crypto import FieldCipher, blind_index, mask_bank_account
-from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from kunruyi_common.errors import Unprocessable
+from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +36,9 @@ def _aad(entity_type: str, entity_id: str) -> bytes:
     return f"payee:{entity_type}:{entity_id}".encode()
 
 
-async def register_payee(session: AsyncSession, settings: Settings, payee: PayeeIn, actor: str) -> dict[str, Any]:
+async def register_payee(
+    session: AsyncSession, settings: Settings, payee: PayeeIn, actor: str
+) -> dict[str, Any]:
     number = payee.account_number.replace(" ", "").replace("-", "")
     if not number.isdigit() or not 8 <= len(number) <= 32:
         raise Unprocessable("银行账号应为 8–32 位数字", field="account_number", code="invalid_account_number")
@@ -45,7 +47,9 @@ async def register_payee(session: AsyncSession, settings: Settings, payee: Payee
         try:
             entity_id = parse_uscc(entity_id).code
         except InvalidIdentifier as exc:
-            raise Unprocessable(f"统一社会信用代码无效：{exc}", field="entity_id", code="invalid_uscc") from exc
+            raise Unprocessable(
+                f"统一社会信用代码无效：{exc}", field="entity_id", code="invalid_uscc"
+            ) from exc
     row = (
         await session.execute(
             text(
@@ -61,19 +65,32 @@ async def register_payee(session: AsyncSession, settings: Settings, payee: Payee
                 RETURNING *
                 """
             ),
-            {"id": uuid.uuid4(), "et": payee.entity_type, "eid": entity_id, "name": payee.account_name,
-             "enc": cipher(settings).encrypt(number, associated_data=_aad(payee.entity_type, entity_id)),
-             "idx": blind_index(number, settings.blind_index_key, purpose="payee.account_number"),
-             "masked": mask_bank_account(number), "bank": payee.bank_name, "actor": actor},
+            {
+                "id": uuid.uuid4(),
+                "et": payee.entity_type,
+                "eid": entity_id,
+                "name": payee.account_name,
+                "enc": cipher(settings).encrypt(number, associated_data=_aad(payee.entity_type, entity_id)),
+                "idx": blind_index(number, settings.blind_index_key, purpose="payee.account_number"),
+                "masked": mask_bank_account(number),
+                "bank": payee.bank_name,
+                "actor": actor,
+            },
         )
     ).one()
     return payee_view(row)
 
 
 def payee_view(row: Any) -> dict[str, Any]:
-    return {"id": str(row.id), "entity_type": row.entity_type, "entity_id": row.entity_id,
-            "account_name": row.account_name, "account_number_masked": row.account_number_masked,
-            "bank_name": row.bank_name, "updated_at": row.updated_at}
+    return {
+        "id": str(row.id),
+        "entity_type": row.entity_type,
+        "entity_id": row.entity_id,
+        "account_name": row.account_name,
+        "account_number_masked": row.account_number_masked,
+        "bank_name": row.bank_name,
+        "updated_at": row.updated_at,
+    }
 
 
 def instruction_payee(settings: Settings, d: Any) -> dict[str, Any]:
@@ -81,7 +98,10 @@ def instruction_payee(settings: Settings, d: Any) -> dict[str, Any]:
     if d.payee_account is None:
         return {"mode": "registered_account", "entity_type": d.entity_type, "entity_id": d.entity_id}
     return {
-        "mode": "account", "entity_type": d.entity_type, "entity_id": d.entity_id,
-        "account_name": d.payee_name, "bank_name": d.payee_bank,
+        "mode": "account",
+        "entity_type": d.entity_type,
+        "entity_id": d.entity_id,
+        "account_name": d.payee_name,
+        "bank_name": d.payee_bank,
         "account_number": cipher(settings).decrypt(d.payee_account, _aad(d.entity_type, d.entity_id)),
     }

@@ -46,17 +46,27 @@ async def apply_bank_update(session: AsyncSession, update: BankUpdate, *, source
     d = None
     if reference is not None:
         d = (
-            await session.execute(text("SELECT * FROM disbursements WHERE reservation_id = :r FOR UPDATE"), {"r": reference})
+            await session.execute(
+                text("SELECT * FROM disbursements WHERE reservation_id = :r FOR UPDATE"), {"r": reference}
+            )
         ).first()
     if d is None:
         logger.warning("bank update for unknown reference %s via %s", update.reference, source)
         return "not_found"
     outcome = await _apply(session, d, update, source)
     await session.execute(
-        text("INSERT INTO bank_callbacks (reference, bank_event_id, status, sequence, amount_fen, outcome) "
-             "VALUES (:r, :e, :s, :q, :a, :o)"),
-        {"r": update.reference, "e": update.event_id or source, "s": update.status, "q": update.sequence,
-         "a": update.amount_fen, "o": outcome},
+        text(
+            "INSERT INTO bank_callbacks (reference, bank_event_id, status, sequence, amount_fen, outcome) "
+            "VALUES (:r, :e, :s, :q, :a, :o)"
+        ),
+        {
+            "r": update.reference,
+            "e": update.event_id or source,
+            "s": update.status,
+            "q": update.sequence,
+            "a": update.amount_fen,
+            "o": outcome,
+        },
     )
     return outcome
 
@@ -65,7 +75,12 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
     if update.sequence <= d.bank_sequence:
         return "stale"
     if update.amount_fen is not None and update.amount_fen != d.amount_fen:
-        logger.error("bank reports %s fen for %s, the ledger reserved %s", update.amount_fen, d.reservation_id, d.amount_fen)
+        logger.error(
+            "bank reports %s fen for %s, the ledger reserved %s",
+            update.amount_fen,
+            d.reservation_id,
+            d.amount_fen,
+        )
     actor = f"bank:{source}"
     if update.status == "accepted":
         await _set(session, d, status=d.status if d.status != "instructing" else "instructed", bank=update)
@@ -77,23 +92,38 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
         settled_at = update.settled_at or datetime.now(UTC)
         await ledger.resolve_pending(session, d.reservation_id, "post")
         clearing = await ledger.ensure_account(session, ledger.CLEARING_ACCOUNT, "clearing")
-        await ledger.create_transfer(session, ledger.Transfer(
-            id=ledger.derived_transfer_id(d.reservation_id, "payout"),
-            debit_account_id=ledger.account_id(ledger.payable_code(d.entity_type, d.entity_id)),
-            credit_account_id=clearing, amount_fen=d.amount_fen, phase="single",
-            cause_type="entitlement" if d.entitlement_id else "application",
-            cause_id=d.entitlement_id or str(d.application_id), rule_version=d.policy_version,
-            memo=f"payout {d.reservation_id}",
-        ))
+        await ledger.create_transfer(
+            session,
+            ledger.Transfer(
+                id=ledger.derived_transfer_id(d.reservation_id, "payout"),
+                debit_account_id=ledger.account_id(ledger.payable_code(d.entity_type, d.entity_id)),
+                credit_account_id=clearing,
+                amount_fen=d.amount_fen,
+                phase="single",
+                cause_type="entitlement" if d.entitlement_id else "application",
+                cause_id=d.entitlement_id or str(d.application_id),
+                rule_version=d.policy_version,
+                memo=f"payout {d.reservation_id}",
+            ),
+        )
         row = await _set(session, d, status="settled", bank=update, settled_at=settled_at)
         if d.application_id is not None:
             from kunruyi_disbursement.applications.service import mark_paid
 
             await mark_paid(session, d.application_id)
         await add_event(session, "disbursement", PaymentSettled(**_event_fields(row)), subject=str(d.id))
-        await audit.append(session, actor=actor, action="payment.settled", entity_type="disbursement",
-                           entity_id=str(d.id), data={"reference": str(d.reservation_id), "amount_fen": d.amount_fen,
-                                                      "settled_at": settled_at.isoformat()})
+        await audit.append(
+            session,
+            actor=actor,
+            action="payment.settled",
+            entity_type="disbursement",
+            entity_id=str(d.id),
+            data={
+                "reference": str(d.reservation_id),
+                "amount_fen": d.amount_fen,
+                "settled_at": settled_at.isoformat(),
+            },
+        )
         return "applied"
     # failed or returned
     reason = update.failure_reason or ("银行退回" if update.status == "returned" else "银行支付失败")
@@ -109,8 +139,14 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
     status = "failed" if update.status == "failed" else "returned"
     row = await _set(session, d, status=status, bank=update, failure_reason=reason)
     await add_event(session, "disbursement", PaymentFailed(**_event_fields(row)), subject=str(d.id))
-    await audit.append(session, actor=actor, action=action, entity_type="disbursement", entity_id=str(d.id),
-                       data={"reference": str(d.reservation_id), "amount_fen": d.amount_fen, "reason": reason})
+    await audit.append(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="disbursement",
+        entity_id=str(d.id),
+        data={"reference": str(d.reservation_id), "amount_fen": d.amount_fen, "reason": reason},
+    )
     return "applied"
 
 
@@ -123,15 +159,31 @@ async def _reverse_settlement(session: AsyncSession, d: Any) -> None:
         ("return_in", ledger.account_id(ledger.CLEARING_ACCOUNT), payable),
         ("return_budget", payable, budget),
     ):
-        await ledger.create_transfer(session, ledger.Transfer(
-            id=ledger.derived_transfer_id(d.reservation_id, purpose), debit_account_id=debit, credit_account_id=credit,
-            amount_fen=d.amount_fen, phase="single", cause_type=cause_type, cause_id=cause_id,
-            rule_version=d.policy_version, memo=f"{purpose} {d.reservation_id}",
-        ))
+        await ledger.create_transfer(
+            session,
+            ledger.Transfer(
+                id=ledger.derived_transfer_id(d.reservation_id, purpose),
+                debit_account_id=debit,
+                credit_account_id=credit,
+                amount_fen=d.amount_fen,
+                phase="single",
+                cause_type=cause_type,
+                cause_id=cause_id,
+                rule_version=d.policy_version,
+                memo=f"{purpose} {d.reservation_id}",
+            ),
+        )
 
 
-async def _set(session: AsyncSession, d: Any, *, status: str, bank: BankUpdate, settled_at: datetime | None = None,
-               failure_reason: str | None = None) -> Any:
+async def _set(
+    session: AsyncSession,
+    d: Any,
+    *,
+    status: str,
+    bank: BankUpdate,
+    settled_at: datetime | None = None,
+    failure_reason: str | None = None,
+) -> Any:
     return (
         await session.execute(
             text(
@@ -139,12 +191,26 @@ async def _set(session: AsyncSession, d: Any, *, status: str, bank: BankUpdate, 
                 "settled_at = coalesce(:at, settled_at), failure_reason = coalesce(:fr, failure_reason), "
                 "bank_accepted_at = coalesce(bank_accepted_at, now()), updated_at = now() WHERE id = :id RETURNING *"
             ),
-            {"s": status, "bs": bank.status, "q": bank.sequence, "at": settled_at, "fr": failure_reason, "id": d.id},
+            {
+                "s": status,
+                "bs": bank.status,
+                "q": bank.sequence,
+                "at": settled_at,
+                "fr": failure_reason,
+                "id": d.id,
+            },
         )
     ).one()
 
 
 def _event_fields(d: Any) -> dict[str, Any]:
-    return {"disbursement_id": str(d.id), "policy_code": d.policy_code, "entity_type": d.entity_type,
-            "entity_id": d.entity_id, "amount_fen": d.amount_fen, "mode": d.mode,
-            "bank_reference": str(d.reservation_id), "settled_at": d.settled_at}
+    return {
+        "disbursement_id": str(d.id),
+        "policy_code": d.policy_code,
+        "entity_type": d.entity_type,
+        "entity_id": d.entity_id,
+        "amount_fen": d.amount_fen,
+        "mode": d.mode,
+        "bank_reference": str(d.reservation_id),
+        "settled_at": d.settled_at,
+    }

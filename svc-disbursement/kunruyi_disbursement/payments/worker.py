@@ -51,8 +51,12 @@ _CLAIM = text(
 
 
 class PaymentWorker:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
-                 bank: BankClient | None = None) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        bank: BankClient | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.bank = bank or BankClient(settings.bank_url, timeout_s=settings.bank_timeout_s)
@@ -104,10 +108,11 @@ class PaymentWorker:
     async def instruct_due(self) -> int:
         s = self.settings
         async with self.sessionmaker() as session, session.begin():
-            claimed = (
-                await session.execute(_CLAIM, {"n": s.payment_batch_size, "base": s.payment_retry_base_s,
-                                               "max": s.payment_retry_max_s})
-            ).all()
+            result = await session.execute(
+                _CLAIM,
+                {"n": s.payment_batch_size, "base": s.payment_retry_base_s, "max": s.payment_retry_max_s},
+            )
+            claimed = list(result.all())
         if not claimed:
             return 0
         if s.crash_point == "before_instruct":
@@ -131,9 +136,14 @@ class PaymentWorker:
         return len(claimed)
 
     def _instruction(self, d: Any) -> dict[str, Any]:
-        return {"reference": str(d.reservation_id), "amount_fen": d.amount_fen, "currency": "CNY",
-                "payee": instruction_payee(self.settings, d), "policy_code": d.policy_code,
-                "purpose": f"{d.policy_code} {d.period} 政策兑现"}
+        return {
+            "reference": str(d.reservation_id),
+            "amount_fen": d.amount_fen,
+            "currency": "CNY",
+            "payee": instruction_payee(self.settings, d),
+            "policy_code": d.policy_code,
+            "purpose": f"{d.policy_code} {d.period} 政策兑现",
+        }
 
     async def _record_error(self, claimed: list[Any], error: str) -> None:
         async with self.sessionmaker() as session, session.begin():
@@ -156,16 +166,24 @@ class PaymentWorker:
             if accepted:
                 # A callback may already have settled some of them: only rows still 'instructing' move on.
                 await session.execute(
-                    text("UPDATE disbursements SET status = 'instructed', bank_accepted_at = coalesce(bank_accepted_at, "
-                         "now()), next_attempt_at = :poll, last_error = NULL WHERE id = ANY(:ids) "
-                         "AND status = 'instructing'"),
+                    text(
+                        "UPDATE disbursements SET status = 'instructed', bank_accepted_at = coalesce(bank_accepted_at, "
+                        "now()), next_attempt_at = :poll, last_error = NULL WHERE id = ANY(:ids) "
+                        "AND status = 'instructing'"
+                    ),
                     {"ids": accepted, "poll": poll_at},
                 )
             for d, result in rejected:
-                await apply_bank_update(session, BankUpdate(
-                    reference=str(d.reservation_id), status="failed", sequence=2,
-                    failure_reason=f"银行拒绝指令：{(result or {}).get('title') or (result or {}).get('code') or '未知'}",
-                ), source="instruction")
+                await apply_bank_update(
+                    session,
+                    BankUpdate(
+                        reference=str(d.reservation_id),
+                        status="failed",
+                        sequence=2,
+                        failure_reason=f"银行拒绝指令：{(result or {}).get('title') or (result or {}).get('code') or '未知'}",
+                    ),
+                    source="instruction",
+                )
 
     async def poll_due(self) -> int:
         """Ask the bank about instructed payments whose callback is late (the polling fallback)."""
@@ -191,14 +209,25 @@ class PaymentWorker:
                 if payment is None:
                     # The bank never got it (a lost request): instruct again with the same reference.
                     await session.execute(
-                        text("UPDATE disbursements SET status = 'instructing', next_attempt_at = now() "
-                             "WHERE id = :id AND status = 'instructed'"), {"id": row.id})
+                        text(
+                            "UPDATE disbursements SET status = 'instructing', next_attempt_at = now() "
+                            "WHERE id = :id AND status = 'instructed'"
+                        ),
+                        {"id": row.id},
+                    )
                     continue
-                await apply_bank_update(session, BankUpdate(
-                    reference=payment["reference"], status=payment["status"], sequence=payment["sequence"],
-                    amount_fen=payment["amount_fen"], settled_at=payment.get("settled_at"),
-                    failure_reason=payment.get("failure_reason"),
-                ), source="poll")
+                await apply_bank_update(
+                    session,
+                    BankUpdate(
+                        reference=payment["reference"],
+                        status=payment["status"],
+                        sequence=payment["sequence"],
+                        amount_fen=payment["amount_fen"],
+                        settled_at=payment.get("settled_at"),
+                        failure_reason=payment.get("failure_reason"),
+                    ),
+                    source="poll",
+                )
         return len(due)
 
     async def sweep_awaiting_budget(self) -> int:
@@ -215,7 +244,9 @@ class PaymentWorker:
             ).all()
             reserved = 0
             for b in budgets:
-                reserved += await resume_awaiting(session, policy_code=b.policy_code, fiscal_year=b.fiscal_year)
+                reserved += await resume_awaiting(
+                    session, policy_code=b.policy_code, fiscal_year=b.fiscal_year
+                )
         if reserved:
             self.wake()
         return reserved
@@ -248,4 +279,3 @@ async def stop_payment_worker(app: FastAPI) -> None:
     worker: PaymentWorker | None = getattr(app.state, "payment_worker", None)
     if worker is not None:
         await worker.stop()
-

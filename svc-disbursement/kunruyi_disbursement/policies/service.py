@@ -53,9 +53,15 @@ class LocalPolicy(BaseModel):
     notice_days: int = Field(5, ge=0, le=60)
 
 
-async def upsert_policy(session: AsyncSession, data: PolicyData | dict[str, Any], *, source: str = "event",
-                        district: str | None = None, review_stages: list[str] | None = None,
-                        notice_days: int | None = None) -> None:
+async def upsert_policy(
+    session: AsyncSession,
+    data: PolicyData | dict[str, Any],
+    *,
+    source: str = "event",
+    district: str | None = None,
+    review_stages: list[str] | None = None,
+    notice_days: int | None = None,
+) -> None:
     p = data if isinstance(data, PolicyData) else PolicyData.model_validate(data)
     # A late, older version never overwrites a newer one.
     await session.execute(
@@ -77,11 +83,23 @@ async def upsert_policy(session: AsyncSession, data: PolicyData | dict[str, Any]
             WHERE policies.version <= EXCLUDED.version
             """
         ),
-        {"code": p.code, "title": p.title, "department": p.department, "mode": p.mode,
-         "beneficiary": p.beneficiary, "version": p.version, "budget": p.annual_budget_fen,
-         "cap": p.max_amount_fen, "vf": p.valid_from, "vt": p.valid_to, "status": p.status,
-         "district": district, "stages": json.dumps(review_stages) if review_stages else None,
-         "notice": notice_days, "source": source},
+        {
+            "code": p.code,
+            "title": p.title,
+            "department": p.department,
+            "mode": p.mode,
+            "beneficiary": p.beneficiary,
+            "version": p.version,
+            "budget": p.annual_budget_fen,
+            "cap": p.max_amount_fen,
+            "vf": p.valid_from,
+            "vt": p.valid_to,
+            "status": p.status,
+            "district": district,
+            "stages": json.dumps(review_stages) if review_stages else None,
+            "notice": notice_days,
+            "source": source,
+        },
     )
 
 
@@ -92,7 +110,9 @@ async def get_policy(session: AsyncSession, code: str) -> Any | None:
 def period_bounds(period: str, field: str = "period") -> tuple[date, date]:
     m = _PERIOD_RE.match(period)
     if m is None:
-        raise Unprocessable("期间格式应为 2026、2026-03、2026-Q1 或 2026-H1", field=field, code="invalid_period")
+        raise Unprocessable(
+            "期间格式应为 2026、2026-03、2026-Q1 或 2026-H1", field=field, code="invalid_period"
+        )
     year = int(m["y"])
     if m["m"]:
         month = int(m["m"])
@@ -116,7 +136,9 @@ async def require_policy(session: AsyncSession, code: str, *, field: str = "poli
     if policy is None:
         raise Unprocessable(f"未知的政策编码：{code}", field=field, code="unknown_policy")
     if policy.status not in ("published", "active"):
-        raise Unprocessable(f"政策 {code} 当前不可申报（{policy.status}）", field=field, code="policy_not_open")
+        raise Unprocessable(
+            f"政策 {code} 当前不可申报（{policy.status}）", field=field, code="policy_not_open"
+        )
     return policy
 
 
@@ -127,10 +149,13 @@ def check_period(policy: Any, period: str, *, field: str = "period") -> None:
     ):
         raise Unprocessable(
             f"期间 {period} 不在政策有效期（{policy.valid_from} 至 {policy.valid_to or '长期'}）内",
-            field=field, code="period_outside_validity",
+            field=field,
+            code="period_outside_validity",
         )
 
 
 def check_amount(policy: Any, amount_fen: int, *, field: str = "amount_fen") -> None:
     if policy.max_amount_fen is not None and amount_fen > policy.max_amount_fen:
-        raise Unprocessable(f"金额超过政策上限 {policy.max_amount_fen} 分", field=field, code="amount_over_cap")
+        raise Unprocessable(
+            f"金额超过政策上限 {policy.max_amount_fen} 分", field=field, code="amount_over_cap"
+        )

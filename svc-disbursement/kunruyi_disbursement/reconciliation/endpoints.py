@@ -18,6 +18,10 @@ class RunIn(BaseModel):
 
 
 @router.post("/runs", status_code=201, summary="按日对账：银行日对账单 vs 账本")
-async def run(body: RunIn, request: Request, session: SessionDep,
-              principal: Annotated[Principal, Depends(require_roles("finance"))]) -> dict[str, Any]:
+async def run(
+    body: RunIn,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("finance"))],
+) -> dict[str, Any]:
     return await reconcile(session, request.app.state.settings, body.date, actor=principal.subject)

@@ -32,7 +32,9 @@ async def fetch_statement(settings: Settings, statement_date: date) -> dict[str,
         await bank.close()
 
 
-async def reconcile(session: AsyncSession, settings: Settings, statement_date: date, *, actor: str) -> dict[str, Any]:
+async def reconcile(
+    session: AsyncSession, settings: Settings, statement_date: date, *, actor: str
+) -> dict[str, Any]:
     statement = await fetch_statement(settings, statement_date)
     bank: dict[str, int] = {}
     for entry in statement.get("entries", []):
@@ -68,36 +70,76 @@ async def reconcile(session: AsyncSession, settings: Settings, statement_date: d
         led = ledger.get(ref)
         if ref not in bank:
             if led:
-                mismatches.append({"kind": "missing_in_bank", "reference": ref, "ledger_amount_fen": led,
-                                   "bank_amount_fen": None})
+                mismatches.append(
+                    {
+                        "kind": "missing_in_bank",
+                        "reference": ref,
+                        "ledger_amount_fen": led,
+                        "bank_amount_fen": None,
+                    }
+                )
             continue
         if led is None:
             if b:
-                mismatches.append({"kind": "missing_in_ledger", "reference": ref, "ledger_amount_fen": None,
-                                   "bank_amount_fen": b})
+                mismatches.append(
+                    {
+                        "kind": "missing_in_ledger",
+                        "reference": ref,
+                        "ledger_amount_fen": None,
+                        "bank_amount_fen": b,
+                    }
+                )
             continue
         if b != led:
-            mismatches.append({"kind": "amount_mismatch", "reference": ref, "ledger_amount_fen": led, "bank_amount_fen": b})
+            mismatches.append(
+                {"kind": "amount_mismatch", "reference": ref, "ledger_amount_fen": led, "bank_amount_fen": b}
+            )
         else:
             matched.append({"reference": ref, "amount_fen": b})
-    counts = {k: sum(1 for m in mismatches if m["kind"] == k)
-              for k in ("missing_in_ledger", "missing_in_bank", "amount_mismatch")}
+    counts = {
+        k: sum(1 for m in mismatches if m["kind"] == k)
+        for k in ("missing_in_ledger", "missing_in_bank", "amount_mismatch")
+    }
     run_id = uuid.uuid4()
     report = {
-        "id": str(run_id), "statement_date": statement_date.isoformat(), "ok": not mismatches,
-        "matched": len(matched), **counts,
-        "bank_total_fen": sum(bank.values()), "ledger_total_fen": sum(v or 0 for v in ledger.values()),
+        "id": str(run_id),
+        "statement_date": statement_date.isoformat(),
+        "ok": not mismatches,
+        "matched": len(matched),
+        **counts,
+        "bank_total_fen": sum(bank.values()),
+        "ledger_total_fen": sum(v or 0 for v in ledger.values()),
         "mismatches": mismatches,
     }
     await session.execute(
-        text("INSERT INTO reconciliation_runs (id, statement_date, matched, missing_in_ledger, missing_in_bank, "
-             "amount_mismatches, report, created_by) VALUES (:id, :d, :m, :ml, :mb, :am, CAST(:r AS jsonb), :a)"),
-        {"id": run_id, "d": statement_date, "m": len(matched), "ml": counts["missing_in_ledger"],
-         "mb": counts["missing_in_bank"], "am": counts["amount_mismatch"], "r": audit.canonical_json(report), "a": actor},
+        text(
+            "INSERT INTO reconciliation_runs (id, statement_date, matched, missing_in_ledger, missing_in_bank, "
+            "amount_mismatches, report, created_by) VALUES (:id, :d, :m, :ml, :mb, :am, CAST(:r AS jsonb), :a)"
+        ),
+        {
+            "id": run_id,
+            "d": statement_date,
+            "m": len(matched),
+            "ml": counts["missing_in_ledger"],
+            "mb": counts["missing_in_bank"],
+            "am": counts["amount_mismatch"],
+            "r": audit.canonical_json(report),
+            "a": actor,
+        },
     )
     for m in mismatches:
-        await add_event(session, "disbursement", ReconciliationMismatchFound(statement_date=statement_date.isoformat(), **m),
-                        subject=m["reference"])
-    await audit.append(session, actor=actor, action="reconciliation.run", entity_type="reconciliation",
-                       entity_id=str(run_id), data={k: report[k] for k in ("statement_date", "matched", *counts)})
+        await add_event(
+            session,
+            "disbursement",
+            ReconciliationMismatchFound(statement_date=statement_date.isoformat(), **m),
+            subject=m["reference"],
+        )
+    await audit.append(
+        session,
+        actor=actor,
+        action="reconciliation.run",
+        entity_type="reconciliation",
+        entity_id=str(run_id),
+        data={k: report[k] for k in ("statement_date", "matched", *counts)},
+    )
     return report

@@ -1,5 +1,43 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from kunruyi_common.auth import Principal, require_roles
+from kunruyi_common.db import SessionDep
+
+from kunruyi_disbursement.reports.service import GroupBy, disbursement_report, to_csv, to_xlsx
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/disbursements",
+    summary="兑现统计（按政策、部门、区镇、月份、方式），可导出 CSV / XLSX",
+    response_model=None,
+)
+async def disbursements(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("finance", "approver", "officer"))],
+    group_by: GroupBy = "policy",
+    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict[str, Any] | Response:
+    report = await disbursement_report(session, group_by, date_from=date_from, date_to=date_to)
+    if format == "csv":
+        return Response(
+            to_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="disbursements-by-{group_by}.csv"'},
+        )
+    if format == "xlsx":
+        return Response(
+            to_xlsx(report),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="disbursements-by-{group_by}.xlsx"'},
+        )
+    return report

@@ -1,0 +1,153 @@
+"""Totals and counts of disbursements paid, grouped by policy, department, district, month or mode — the seed's
+"3.7万个项目 54亿元, 其中免申即享 1.1万个 14亿元" view — with CSV and XLSX export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+GroupBy = Literal["policy", "department", "district", "month", "mode"]
+_GROUP_SQL: dict[str, str] = {
+    "policy": "policy_code",
+    "department": "coalesce(department, '未注明')",
+    "district": "coalesce(district, '未注明')",
+    "month": "to_char(settled_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
+    "mode": "mode",
+}
+GROUP_TITLES = {
+    "policy": "政策",
+    "department": "部门",
+    "district": "区镇",
+    "month": "月份",
+    "mode": "兑现方式",
+}
+
+
+def yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def chinese_count(n: int) -> str:
+    return f"{n / 10_000:.1f}万".replace(".0万", "万") if n >= 10_000 else str(n)
+
+
+def chinese_amount(fen: int) -> str:
+    value = fen // 100
+    if value >= 100_000_000:
+        return f"{value / 100_000_000:.1f}亿元".replace(".0亿", "亿")
+    if value >= 10_000:
+        return f"{value / 10_000:.1f}万元".replace(".0万", "万")
+    return f"{yuan(fen)}元"
+
+
+async def disbursement_report(
+    session: AsyncSession, group_by: GroupBy, *, date_from: date | None = None, date_to: date | None = None
+) -> dict[str, Any]:
+    key = _GROUP_SQL[group_by]
+    rows = (
+        (
+            await session.execute(
+                text(
+                    f"SELECT {key} AS key, count(*) AS projects, sum(amount_fen) AS amount_fen, "
+                    "count(*) FILTER (WHERE mode = 'automatic') AS automatic_projects, "
+                    "coalesce(sum(amount_fen) FILTER (WHERE mode = 'automatic'), 0) AS automatic_amount_fen "
+                    "FROM disbursements WHERE status = 'settled' "
+                    "AND (CAST(:f AS date) IS NULL OR settled_at >= CAST(:f AS date)) "
+                    "AND (CAST(:t AS date) IS NULL OR settled_at < CAST(:t AS date) + 1) "
+                    "GROUP BY 1 ORDER BY 3 DESC, 1"
+                ),
+                {"f": date_from, "t": date_to},
+            )
+        )
+        .mappings()
+        .all()
+    )
+    items = [
+        {
+            "key": r["key"],
+            "projects": int(r["projects"]),
+            "amount_fen": int(r["amount_fen"]),
+            "automatic_projects": int(r["automatic_projects"]),
+            "automatic_amount_fen": int(r["automatic_amount_fen"]),
+        }
+        for r in rows
+    ]
+    totals = {
+        k: sum(i[k] for i in items)
+        for k in ("projects", "amount_fen", "automatic_projects", "automatic_amount_fen")
+    }
+    summary = (
+        f"累计兑现 {chinese_count(totals['projects'])}个项目 {chinese_amount(totals['amount_fen'])}，"
+        f"其中免申即享 {chinese_count(totals['automatic_projects'])}个 "
+        f"{chinese_amount(totals['automatic_amount_fen'])}"
+    )
+    return {"group_by": group_by, "items": items, "totals": totals, "summary": summary}
+
+
+def _table(report: dict[str, Any]) -> list[list[Any]]:
+    header = [
+        GROUP_TITLES[report["group_by"]],
+        "项目数",
+        "金额（元）",
+        "免申即享项目数",
+        "免申即享金额（元）",
+    ]
+    body = [
+        [
+            i["key"],
+            i["projects"],
+            yuan(i["amount_fen"]),
+            i["automatic_projects"],
+            yuan(i["automatic_amount_fen"]),
+        ]
+        for i in report["items"]
+    ]
+    t = report["totals"]
+    return [
+        header,
+        *body,
+        [
+            "合计",
+            t["projects"],
+            yuan(t["amount_fen"]),
+            t["automatic_projects"],
+            yuan(t["automatic_amount_fen"]),
+        ],
+    ]
+
+
+def to_csv(report: dict[str, Any]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(_table(report))
+    # The BOM makes Excel open the Chinese headers correctly.
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def to_xlsx(report: dict[str, Any]) -> bytes:
+    from decimal import Decimal
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "拨付统计"
+    for row in _table(report):
+        ws.append(
+            [
+                Decimal(c) if isinstance(c, str) and c.replace(".", "", 1).lstrip("-").isdigit() else c
+                for c in row
+            ]
+        )
+    ws.append([])
+    ws.append([report["summary"]])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

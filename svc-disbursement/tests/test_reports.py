@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import datetime
+
+from kunruyi_launcher.testing import staff
+from openpyxl import load_workbook
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+ROWS = [  # (policy, department, district, mode, amount_fen, settled month)
+    ("KS-R-A", "科技局", "玉山镇", "automatic", 1_200_000_000_00, "2026-01-15"),
+    ("KS-R-A", "科技局", "玉山镇", "automatic", 200_000_000_00, "2026-02-15"),
+    ("KS-R-B", "人社局", "花桥", "application", 4_000_000_000_00, "2026-02-20"),
+    ("KS-R-B", "人社局", "花桥", "application", 33, "2026-02-21"),
+]
+
+
+async def seed_rows(session: AsyncSession) -> None:
+    for i, (policy, dept, district, mode, amount, day) in enumerate(ROWS):
+        await session.execute(
+            text(
+                "INSERT INTO disbursements (id, mode, policy_code, department, district, entity_type, entity_id, period, "
+                "fiscal_year, amount_fen, status, reservation_id, settled_at) VALUES (:id, :m, :p, :d, :di, 'enterprise', "
+                ":e, '2026', 2026, :a, 'settled', :r, :s)"
+            ),
+            {
+                "id": uuid.uuid4(),
+                "m": mode,
+                "p": policy,
+                "d": dept,
+                "di": district,
+                "e": f"E{i}",
+                "a": amount,
+                "r": uuid.uuid4(),
+                "s": datetime.fromisoformat(f"{day}T04:00:00+00:00"),
+            },
+        )
+    # Not yet paid: never counted.
+    await session.execute(
+        text(
+            "INSERT INTO disbursements (id, mode, policy_code, entity_type, entity_id, period, fiscal_year, amount_fen, "
+            "status, reservation_id) VALUES (:id, 'automatic', 'KS-R-A', 'enterprise', 'E9', '2026', 2026, 5, "
+            "'awaiting_budget', :r)"
+        ),
+        {"id": uuid.uuid4(), "r": uuid.uuid4()},
+    )
+
+
+async def test_report_groups_totals_and_exports(client, session: AsyncSession) -> None:  # type: ignore[no-untyped-def]
+    await seed_rows(session)
+    async with client(staff("finance")) as c:
+        by_mode = (await c.get("/api/v1/reports/disbursements", params={"group_by": "mode"})).json()
+        by_month = (await c.get("/api/v1/reports/disbursements", params={"group_by": "month"})).json()
+        by_district = (await c.get("/api/v1/reports/disbursements", params={"group_by": "district"})).json()
+        as_csv = await c.get("/api/v1/reports/disbursements", params={"group_by": "policy", "format": "csv"})
+        as_xlsx = await c.get(
+            "/api/v1/reports/disbursements", params={"group_by": "department", "format": "xlsx"}
+        )
+        bad = await c.get("/api/v1/reports/disbursements", params={"group_by": "planet"})
+    assert by_mode["totals"] == {
+        "projects": 4,
+        "amount_fen": 5_400_000_000_33,
+        "automatic_projects": 2,
+        "automatic_amount_fen": 1_400_000_000_00,
+    }
+    assert by_mode["summary"] == "累计兑现 4个项目 54亿元，其中免申即享 2个 14亿元"
+    assert {i["key"]: i["projects"] for i in by_month["items"]} == {"2026-01": 1, "2026-02": 3}
+    assert {i["key"] for i in by_district["items"]} == {"玉山镇", "花桥"}
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "政策" and rows[-1] == ["合计", "4", "5400000000.33", "2", "1400000000.00"]
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert sheet is not None and sheet["A1"].value == "部门" and sheet["B4"].value == 4
+    assert bad.status_code == 422
