@@ -57,7 +57,7 @@ EXTRA_RULES: list[tuple[list[dict[str, Any]], Any, int | None]] = [
      {"/": [{"var": "tax_paid_fen"}, {"var": "employees"}]}, 50 * WAN),
     ([{"id": "a", "label": "或", "kind": "data",
        "rule": {"or": [{"in": ["gazelle", {"var": "qualifications"}]},
-                       {"and": [{"<": [10, {"var": "employees"}, 300]}, {"!": {"in": [{"var": "district"}, ["玉山镇"]]}}]}]}},
+                       {"and": [{"<": [10, {"var": "employees"}, 300]}, {"!": {"in": [{"var": "district"}, ["开发区"]]}}]}]}},
       {"id": "b", "label": "人工", "kind": "manual"}],
      {"if": [{">": [{"var": "invention_patents"}, 50]}, 30 * WAN, {">": [{"var": "invention_patents"}, 5]},
              {"*": [{"var": "invention_patents"}, 2 * WAN]}, {"-": [{"max": [{"var": "founded_years"}, 3]}, 1]}]}, None),

@@ -109,7 +109,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
              [D("tech_center", "建有企业技术中心", has("enterprise_tech_center", "platforms"))],
              30 * WAN, source="昆工信〔2022〕8号", budget=1000 * WAN, tags=("企业技术中心",)),
         item("KS-KC-001", "院士工作站建站资助", "innovation_center", "innovation_platform", "奖补", "enterprise",
-             "automatic", [D("academician", "建有院士工作站", has("academician_workstation", "platforms"))],
+             "automatic", [D("academician", "建有院士工作站", has("academician_station", "platforms"))],
              30 * WAN, source="昆人才〔2023〕3号", budget=600 * WAN, tags=("院士工作站",)),
         item("KS-KJ-008", "新型研发机构绩效奖励", "sci_tech", "innovation_platform", "奖补", "enterprise", "automatic",
              [D("new_rd", "经认定的新型研发机构", has("new_rd_institution", "platforms")),

@@ -7,7 +7,7 @@ from typing import Any
 from kunruyi_policy.demo.catalog import WAN
 
 SAMPLE_ENTERPRISE: dict[str, Any] = {
-    "district": "玉山镇", "industry_chain": "集成电路", "founded_years": 6, "employees": 80,
+    "district": "开发区", "industry_chain": "集成电路", "founded_years": 6, "employees": 80,
     "revenue_fen": 6000 * WAN, "rd_expense_fen": 300 * WAN, "rd_ratio": 0.032, "high_tech_revenue_ratio": 0.7,
     "tax_paid_fen": 200 * WAN, "qualifications": ["high_tech"], "new_qualifications": ["high_tech"],
     "invention_patents": 3, "platforms": [],

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.entitlements.service import determine_for_entity
 from kunruyi_policy.models import EntityProfile
-from kunruyi_policy.rules.variables import EnterpriseProfile, TalentProfile
+from kunruyi_policy.rules.variables import TALENT_PROGRAM_CODES, EnterpriseProfile, TalentProfile
 
 logger = logging.getLogger("kunruyi.policy.profiles")
 
@@ -71,6 +71,7 @@ def enterprise_profile(data: EnterpriseEventData) -> dict[str, Any]:
 
 def talent_profile(data: PersonEventData) -> dict[str, Any]:
     values = _present(data, set(TalentProfile.model_fields))
+    values["talent_programs"] = [TALENT_PROGRAM_CODES.get(p, p) for p in values.get("talent_programs", [])]
     if values.get("education") not in (None, "bachelor", "master", "doctor"):
         values["education"] = "other"
     return TalentProfile.model_validate(values).model_dump()

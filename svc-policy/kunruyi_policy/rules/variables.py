@@ -41,14 +41,21 @@ ENTERPRISE_QUALIFICATIONS = (
     "high_tech", "specialized_sme", "little_giant", "gazelle", "unicorn_candidate", "above_scale", "listed", "tech_sme",
 )
 PLATFORMS = (
-    "postdoc_station", "postdoc_innovation_base", "engineering_center", "enterprise_tech_center", "academician_workstation",
+    "postdoc_station", "postdoc_innovation_base", "engineering_center", "enterprise_tech_center", "academician_station",
     "key_lab", "new_rd_institution",
 )
-DISTRICTS = ("玉山镇", "巴城镇", "周市镇", "陆家镇", "花桥经济开发区", "张浦镇", "千灯镇", "淀山湖镇", "锦溪镇", "周庄镇",
-             "昆山开发区", "昆山高新区")
-INDUSTRY_CHAINS = ("新一代电子信息", "高端装备制造", "新能源", "生物医药", "新材料", "人工智能", "集成电路", "汽车零部件")
-TALENT_PROGRAMS = ("national_major", "provincial_innovation", "shuangchuang", "toupyan", "kunshan_leading",
-                   "high_skill", "excellent_engineer")
+DISTRICTS = ("开发区", "高新区", "花桥", "周市", "陆家", "张浦", "巴城", "千灯", "淀山湖", "锦溪", "周庄", "旅游度假区")
+INDUSTRY_CHAINS = ("电子信息", "装备制造", "集成电路", "新型显示", "新能源汽车", "智能制造", "生物医药", "新能源新材料",
+                   "元宇宙", "人工智能", "商业航天", "低空经济", "量子科技", "人形机器人")
+TALENT_PROGRAMS = ("national_major", "provincial_innovation", "gusu_leading", "shuangchuang", "toupyan",
+                   "excellent_engineer", "high_skill")
+# svc-talent's events carry program names; rules use these codes.
+TALENT_PROGRAM_CODES = {
+    "国家重大人才工程": "national_major", "国家级领军人才": "national_major", "省双创": "provincial_innovation",
+    "省双创人才": "provincial_innovation", "江苏特聘教授": "provincial_innovation", "姑苏领军": "gusu_leading",
+    "姑苏领军人才": "gusu_leading", "昆山双创": "shuangchuang", "昆山双创人才": "shuangchuang", "双创人才": "shuangchuang",
+    "头雁人才": "toupyan", "卓越工程师": "excellent_engineer", "高技能人才": "high_skill",
+}
 
 E, T = "enterprise", "talent"
 VARIABLES: tuple[VariableSpec, ...] = (
