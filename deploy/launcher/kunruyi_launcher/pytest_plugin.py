@@ -1,33 +1,54 @@
 """Session fixtures shared by every test folder: real PostgreSQL and NATS, started once per test run in an
-isolated ``var/test`` data directory (or the servers named by ``KRY_DATABASE_URL`` / ``KRY_NATS_URL``)."""
+isolated data directory ``var/test/<pid>`` (or the servers named by ``KRY_DATABASE_URL`` / ``KRY_NATS_URL``).
+
+A directory per run lets two test runs share a machine; directories left by runs that died are cleaned up.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from kunruyi_launcher.infra import PostgresServer
 from kunruyi_launcher.stack import Infra, start_infra
 
 ROOT = Path(__file__).resolve().parents[3]
-TEST_DATA_DIR = ROOT / "var" / "test"
+TEST_ROOT = ROOT / "var" / "test"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_dead_runs() -> None:
+    if not TEST_ROOT.exists():
+        return
+    for child in TEST_ROOT.iterdir():
+        if child.is_dir() and child.name.isdigit() and not _pid_alive(int(child.name)):
+            PostgresServer(child / "postgres", 0).stop()
+            shutil.rmtree(child, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
-    if TEST_DATA_DIR.exists():
-        # A previous run killed mid-way may have left a cluster running on this directory.
-        from kunruyi_launcher.infra import PostgresServer
-
-        PostgresServer(TEST_DATA_DIR / "postgres", 0).stop()
-        shutil.rmtree(TEST_DATA_DIR, ignore_errors=True)
-    started = start_infra(TEST_DATA_DIR, fast_unsafe=True, log=lambda _m: None)
+    _clean_dead_runs()
+    data_dir = TEST_ROOT / str(os.getpid())
+    started = start_infra(data_dir, fast_unsafe=True, log=lambda _m: None)
     try:
         yield started
     finally:
         started.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
