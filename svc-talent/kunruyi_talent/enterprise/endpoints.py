@@ -176,8 +176,9 @@ async def list_enterprises(
 
 @router.get("/enterprises/{uscc}", response_model=EnterpriseRead, summary="一企一档：企业档案与成长阶梯")
 async def get_enterprise(uscc: str, session: SessionDep, principal: CurrentPrincipal) -> EnterpriseRead:
+    # Access is decided before the lookup so a QR caller cannot probe which other codes are on file.
+    ensure_can_read_enterprise(principal, service.validate_uscc(uscc, "path.uscc"))
     enterprise = await service.get_by_uscc(session, uscc)
-    ensure_can_read_enterprise(principal, enterprise.uscc)
     return to_read(await service.load_bundle(session, enterprise), principal)
 
 

@@ -30,10 +30,13 @@ class ContactOut(BaseModel):
     phone: str = Field(description="脱敏后的手机号")
 
 
+MAX_FEN = 10**17  # a trillion yuan: far above any company, far below BIGINT
+
+
 class FiguresIn(BaseModel):
-    revenue_fen: int = Field(ge=0)
-    rd_expense_fen: int = Field(ge=0)
-    tax_paid_fen: int = Field(ge=0)
+    revenue_fen: int = Field(ge=0, le=MAX_FEN)
+    rd_expense_fen: int = Field(ge=0, le=MAX_FEN)
+    tax_paid_fen: int = Field(ge=0, le=MAX_FEN)
     high_tech_revenue_ratio: float = Field(ge=0, le=1)
 
 
@@ -59,12 +62,12 @@ class QualificationOut(QualificationIn):
 class EnterpriseCreate(BaseModel):
     uscc: str = Field(min_length=1, max_length=40, description="统一社会信用代码")
     name: str = Field(min_length=1, max_length=200)
-    district: str
-    industry_chain: str | None = None
+    district: str = Field(max_length=40)
+    industry_chain: str | None = Field(default=None, max_length=40)
     founded_on: date | None = None
-    employees: int = Field(default=0, ge=0)
-    invention_patents: int = Field(default=0, ge=0)
-    platforms: list[str] = Field(default_factory=list)
+    employees: int = Field(default=0, ge=0, le=2_000_000)
+    invention_patents: int = Field(default=0, ge=0, le=1_000_000)
+    platforms: list[str] = Field(default_factory=list, max_length=20)
     contacts: list[ContactIn] = Field(default_factory=list, max_length=20)
 
 
@@ -73,9 +76,9 @@ class EnterpriseUpdate(BaseModel):
     district: str | None = None
     industry_chain: str | None = None
     founded_on: date | None = None
-    employees: int | None = Field(default=None, ge=0)
-    invention_patents: int | None = Field(default=None, ge=0)
-    platforms: list[str] | None = None
+    employees: int | None = Field(default=None, ge=0, le=2_000_000)
+    invention_patents: int | None = Field(default=None, ge=0, le=1_000_000)
+    platforms: list[str] | None = Field(default=None, max_length=20)
     contacts: list[ContactIn] | None = Field(default=None, max_length=20)
 
 

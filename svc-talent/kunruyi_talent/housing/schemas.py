@@ -9,16 +9,16 @@ from pydantic import BaseModel, Field
 class UnitIn(BaseModel):
     unit_number: str = Field(min_length=1, max_length=40)
     layout: str = Field(default="", max_length=40)
-    area_m2: float = Field(default=0, ge=0)
+    area_m2: float = Field(default=0, ge=0, le=10_000)
 
 
 class ProjectCreate(BaseModel):
     code: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=120)
-    district: str
+    district: str = Field(max_length=40)
     address: str = Field(default="", max_length=200)
     eligible_classes: list[str] = Field(min_length=1)
-    monthly_rent_fen: int = Field(ge=0)
+    monthly_rent_fen: int = Field(ge=0, le=10**10)
     units: list[UnitIn] = Field(default_factory=list, max_length=2000)
 
 
@@ -26,7 +26,7 @@ class ProjectOut(BaseModel):
     id: uuid.UUID
     code: str
     name: str
-    district: str
+    district: str = Field(max_length=40)
     address: str
     eligible_classes: list[str]
     monthly_rent_fen: int

@@ -19,6 +19,7 @@ from typing import Any
 
 from kunruyi_common.errors import Conflict, ProblemError, Unprocessable
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.enterprise import service as enterprise_service
@@ -323,6 +324,10 @@ class Importer:
             return
         except ProblemError as exc:
             self._fail(row, (exc.field or "row").split(".")[-1], exc.detail)
+            return
+        except DBAPIError:
+            # The savepoint is rolled back; only this row is lost.
+            self._fail(row, "row", "数据库拒绝了该行（数值超出范围或内容过长）")
             return
         if outcome == "created":
             self.report.created += 1

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden, NotFound
+from kunruyi_common.errors import Forbidden, NotFound, Unprocessable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,7 +86,11 @@ async def list_talents(
     stmt = select(Talent).order_by(Talent.id).limit(limit + 1)
     after = decode_cursor(cursor, 1)
     if after:
-        stmt = stmt.where(Talent.id > uuid.UUID(str(after[0])))
+        try:
+            last = uuid.UUID(str(after[0]))
+        except ValueError:
+            raise Unprocessable("分页游标无效", field="query.cursor", code="invalid_cursor") from None
+        stmt = stmt.where(Talent.id > last)
     if talent_class:
         stmt = stmt.where(Talent.talent_class == talent_class)
     if is_expert is not None:

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+Tag = Annotated[str, Field(min_length=1, max_length=40)]
+FieldName = Annotated[str, Field(min_length=1, max_length=60)]
 Education = Literal["bachelor", "master", "doctor", "other"]
 
 
@@ -27,10 +29,10 @@ class TalentCreate(BaseModel):
     programs: list[ProgramIn] = Field(default_factory=list, max_length=20)
     employer_uscc: str | None = None
     arrival_date: date | None = None
-    annual_salary_fen: int | None = Field(default=None, ge=0)
-    tags: list[str] = Field(default_factory=list, max_length=30)
+    annual_salary_fen: int | None = Field(default=None, ge=0, le=10**13)
+    tags: list[Tag] = Field(default_factory=list, max_length=30)
     expertise: str = Field(default="", max_length=4000)
-    fields: list[str] = Field(default_factory=list, max_length=30)
+    fields: list[FieldName] = Field(default_factory=list, max_length=30)
     is_expert: bool = False
 
 
@@ -45,10 +47,10 @@ class TalentUpdate(BaseModel):
     programs: list[ProgramIn] | None = Field(default=None, max_length=20)
     employer_uscc: str | None = None
     arrival_date: date | None = None
-    annual_salary_fen: int | None = Field(default=None, ge=0)
-    tags: list[str] | None = Field(default=None, max_length=30)
+    annual_salary_fen: int | None = Field(default=None, ge=0, le=10**13)
+    tags: list[Tag] | None = Field(default=None, max_length=30)
     expertise: str | None = Field(default=None, max_length=4000)
-    fields: list[str] | None = Field(default=None, max_length=30)
+    fields: list[FieldName] | None = Field(default=None, max_length=30)
     is_expert: bool | None = None
 
 
