@@ -10,11 +10,16 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from kunruyi_common.app import ServiceSpec, create_service_app
+from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 from kunruyi_common.crypto import FieldCipher
 
 from kunruyi_gateway.access.gate import Gate
 from kunruyi_gateway.access.limiter import RateLimiter
+from kunruyi_gateway.integrations.sushangtong.endpoints import router as sushangtong_router
+from kunruyi_gateway.integrations.yiqilaiban.client import YiqilaibanClient
+from kunruyi_gateway.integrations.yiqilaiban.consumers import POLICY_HANDLERS, STATUS_HANDLERS
+from kunruyi_gateway.integrations.yiqilaiban.endpoints import router as yiqilaiban_router
+from kunruyi_gateway.integrations.yiqilaiban.sender import DeliverySender
 from kunruyi_gateway.partners.endpoints import router as app_keys_router
 from kunruyi_gateway.partners.verifier import PartnerVerifier
 from kunruyi_gateway.routing.proxy import Upstreams, proxy_endpoint
@@ -63,6 +68,16 @@ async def _start_gate(app: FastAPI) -> None:
     )
     app.state.gate = Gate(settings, partners, staff, RateLimiter(settings.rate_limit_storage_uri))
     app.state.nonce_sweeper = asyncio.create_task(_sweep_nonces(partners), name="nonce-sweeper")
+    app.state.yiqilaiban = YiqilaibanClient(settings, app.state.upstreams.client)
+    app.state.delivery_sender = DeliverySender(
+        app.state.sessionmaker,
+        app.state.yiqilaiban,
+        poll_interval_s=settings.delivery_poll_interval_s,
+        base_backoff_s=settings.delivery_base_backoff_s,
+        max_backoff_s=settings.delivery_max_backoff_s,
+    )
+    if settings.run_background_workers:
+        app.state.delivery_sender.start()
 
 
 async def _sweep_nonces(partners: PartnerVerifier) -> None:
@@ -75,6 +90,19 @@ async def _sweep_nonces(partners: PartnerVerifier) -> None:
 
 
 async def _stop_upstreams(app: FastAPI) -> None:
+    sender = getattr(app.state, "delivery_sender", None)
+    if sender is not None:
+        await sender.stop()
+    # A stopped consumer leaves its pull subscription open, and NATS drain() then waits its full 30 s timeout
+    # for it. Stop the consumers and close the connection here so shutdown is prompt (nothing is lost: unacked
+    # messages are redelivered, outbox rows wait for the next start).
+    consumers = getattr(app.state, "consumers", [])
+    for consumer in consumers:
+        await consumer.stop()
+    bus = getattr(app.state, "bus", None)
+    if consumers and bus is not None and bus.nc is not None and not bus.nc.is_closed:
+        await app.state.relay.stop()
+        await bus.nc.close()
     sweeper = getattr(app.state, "nonce_sweeper", None)
     if sweeper is not None:
         sweeper.cancel()
@@ -101,7 +129,18 @@ def build_spec() -> ServiceSpec:
         title="昆如意 Kunruyi API",
         description="昆如意 科创人才企业服务平台 — 网关。所有服务的公开接口都经由此处。",
         package="kunruyi_gateway",
-        routers=[staff_router, app_keys_router, service_codes_router, service_code_pages],
+        routers=[
+            staff_router,
+            app_keys_router,
+            service_codes_router,
+            service_code_pages,
+            yiqilaiban_router,
+            sushangtong_router,
+        ],
+        consumers=[
+            ConsumerSpec(name="yiqilaiban-status", producer="disbursement", handlers=STATUS_HANDLERS),
+            ConsumerSpec(name="yiqilaiban-policies", producer="policy", handlers=POLICY_HANDLERS),
+        ],
         on_startup=[_start_upstreams, _start_gate],
         on_shutdown=[_stop_upstreams],
         readiness_checks=[_upstream_readiness],

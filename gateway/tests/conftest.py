@@ -79,7 +79,15 @@ class Served:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=port,
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+                timeout_graceful_shutdown=3,
+            )
         )
         self.task: asyncio.Task[None] | None = None
 
@@ -330,6 +338,32 @@ def fake_services_app(secret: str) -> FastAPI:
         fake.state.tickets[number].update(status="replied", reply=(await request.json())["reply"])
         return {"ok": "yes"}
 
+    fake.state.applications = {}
+
+    @fake.post("/api/v1/applications", status_code=201)
+    async def application(request: Request) -> JSONResponse:
+        seen(request)
+        key = request.headers.get("idempotency-key") or _secrets.token_hex(8)
+        if key in fake.state.applications:
+            return JSONResponse(fake.state.applications[key]["answer"], status_code=200)
+        body = await request.json()
+        if body["policy_code"] == "NO-SUCH-POLICY":
+            return JSONResponse(
+                {"code": "policy_not_found", "title": "政策不存在", "detail": "没有这项政策", "status": 404},
+                status_code=404,
+            )
+        answer = {
+            "id": f"app-{len(fake.state.applications) + 1}",
+            "application_number": f"SB2026{len(fake.state.applications) + 1:06d}",
+            "status": "submitted",
+        }
+        fake.state.applications[key] = {
+            "body": body,
+            "answer": answer,
+            "principal": fake.state.principals[-1],
+        }
+        return JSONResponse(answer, status_code=201)
+
     @fake.post("/api/v1/demands", status_code=201)
     async def demand(request: Request) -> dict[str, Any]:
         seen(request)
@@ -362,3 +396,9 @@ async def qr_gateway(gateway_settings: Settings, fake_services: Served) -> Async
     served = await Served(create_app(gw_settings), free_port()).start()
     yield served
     await served.stop()
+
+
+@pytest.fixture(scope="session")
+def served_cls() -> type[Served]:
+    """The ``Served`` helper for module-scoped servers (test modules cannot import conftest)."""
+    return Served

@@ -1,0 +1,230 @@
+"""Emulator of the provincial 一企来办 portal (and 苏商通 SSO): ``python -m kunruyi_emulators.yiqilaiban --port 8102``.
+
+What it plays:
+- the portal forwarding an application to the platform: ``POST /_control/forward-application`` signs and POSTs to
+  ``{gateway}/integrations/yiqilaiban/applications`` (optionally twice: a duplicate delivery);
+- the status callback receiver ``POST /api/callbacks/application-status`` (can fail the first N callbacks, answer
+  slowly, and records duplicates by idempotency key);
+- the provincial policy library ``POST /api/policy-library/policies``;
+- the data-sharing enterprise lookup ``GET /api/enterprises/{uscc}``;
+- 苏商通 single sign-on: ``POST /_control/sso-tickets`` issues a ticket, ``POST /api/sso/verify`` redeems it once;
+- ``GET /_control/received`` shows everything received; ``POST /_control/config`` and ``/_control/reset``.
+
+Every call from the platform must carry the portal's signature (see ``yiqilaiban_signing``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import secrets
+import time
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from kunruyi_emulators import yiqilaiban_signing as signing
+
+
+class Behaviour(BaseModel):
+    fail_callbacks: int = Field(default=0, description="answer 503 to the next N status callbacks")
+    slow_callback_s: float = Field(default=0.0, description="wait this long before answering a callback")
+    reject_policies: int = Field(default=0, description="answer 500 to the next N policy pushes")
+
+
+class ForwardApplication(BaseModel):
+    application_number: str | None = None
+    policy_code: str
+    applicant_type: str = "enterprise"
+    applicant_id: str
+    period: str
+    amount_fen: int
+    duplicate: bool = Field(default=False, description="deliver the same application twice (a portal retry)")
+    gateway_url: str | None = None
+
+
+class SsoTicketIn(BaseModel):
+    user_type: str = Field(description="staff 或 enterprise")
+    subject: str
+    name: str
+    roles: list[str] = []
+    department: str | None = None
+    uscc: str | None = None
+
+
+def create_app(*, app_id: str, secret: str, gateway_url: str) -> FastAPI:
+    app = FastAPI(title="一企来办 emulator")
+    state: dict[str, Any] = {}
+
+    def reset() -> None:
+        state.update(
+            behaviour=Behaviour(),
+            gateway_url=gateway_url,
+            status_callbacks=[],
+            policies=[],
+            forwarded=[],
+            sso_tickets={},
+            seen_keys=set(),
+            refused=[],
+        )
+
+    reset()
+
+    async def checked(request: Request) -> tuple[bytes, JSONResponse | None]:
+        body = await request.body()
+        reason = signing.verify(
+            {k.lower(): v for k, v in request.headers.items()},
+            secret,
+            app_id,
+            request.method,
+            request.url.path,
+            body,
+        )
+        if reason is not None:
+            state["refused"].append({"path": request.url.path, "reason": reason})
+            return body, JSONResponse({"code": reason, "message": "签名校验失败"}, status_code=401)
+        return body, None
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "yiqilaiban-emulator"}
+
+    @app.post("/_control/config")
+    async def configure(behaviour: Behaviour) -> dict[str, Any]:
+        state["behaviour"] = behaviour
+        return behaviour.model_dump()
+
+    @app.post("/_control/reset")
+    async def control_reset() -> dict[str, str]:
+        reset()
+        return {"status": "reset"}
+
+    @app.get("/_control/received")
+    async def received() -> dict[str, Any]:
+        return {k: state[k] for k in ("status_callbacks", "policies", "forwarded", "refused")}
+
+    @app.post("/_control/forward-application")
+    async def forward(body: ForwardApplication) -> dict[str, Any]:
+        number = body.application_number or f"YQLB{time.strftime('%Y%m%d')}{secrets.randbelow(10**6):06d}"
+        payload = body.model_dump(exclude={"duplicate", "gateway_url"}) | {"application_number": number}
+        raw = json.dumps(payload, ensure_ascii=False).encode()
+        path = "/integrations/yiqilaiban/applications"
+        target = (body.gateway_url or state["gateway_url"]).rstrip("/")
+        answers = []
+        async with httpx.AsyncClient(timeout=15.0) as client:
+            for _ in range(2 if body.duplicate else 1):
+                headers = signing.signed_headers(app_id, secret, "POST", path, raw)
+                headers["Content-Type"] = "application/json"
+                resp = await client.post(f"{target}{path}", content=raw, headers=headers)
+                try:
+                    answer = resp.json()
+                except ValueError:
+                    answer = resp.text
+                answers.append({"status": resp.status_code, "body": answer})
+        state["forwarded"].append({"application_number": number, "answers": answers})
+        return {"application_number": number, "answers": answers}
+
+    @app.post("/api/callbacks/application-status")
+    async def status_callback(request: Request) -> JSONResponse:
+        body, refusal = await checked(request)
+        if refusal is not None:
+            return refusal
+        behaviour: Behaviour = state["behaviour"]
+        if behaviour.slow_callback_s:
+            await asyncio.sleep(behaviour.slow_callback_s)
+        data = json.loads(body)
+        key = request.headers.get("x-yqlb-idempotency-key") or hashlib.sha256(body).hexdigest()
+        if behaviour.fail_callbacks > 0:
+            behaviour.fail_callbacks -= 1
+            state["status_callbacks"].append({"key": key, "data": data, "outcome": "failed"})
+            return JSONResponse({"code": "busy", "message": "系统繁忙"}, status_code=503)
+        duplicate = key in state["seen_keys"]
+        state["seen_keys"].add(key)
+        state["status_callbacks"].append(
+            {"key": key, "data": data, "outcome": "duplicate" if duplicate else "accepted"}
+        )
+        return JSONResponse({"code": "ok", "duplicate": duplicate})
+
+    @app.post("/api/policy-library/policies")
+    async def policy_library(request: Request) -> JSONResponse:
+        body, refusal = await checked(request)
+        if refusal is not None:
+            return refusal
+        behaviour: Behaviour = state["behaviour"]
+        if behaviour.reject_policies > 0:
+            behaviour.reject_policies -= 1
+            return JSONResponse({"code": "error"}, status_code=500)
+        state["policies"].append(json.loads(body))
+        return JSONResponse({"code": "ok"})
+
+    @app.get("/api/enterprises/{uscc}")
+    async def enterprise(uscc: str, request: Request) -> JSONResponse:
+        _, refusal = await checked(request)
+        if refusal is not None:
+            return refusal
+        if len(uscc) != 18 or not uscc.isalnum():
+            return JSONResponse({"code": "not_found", "message": "未查询到该企业"}, status_code=404)
+        digest = int(hashlib.sha256(uscc.encode()).hexdigest(), 16)
+        return JSONResponse(
+            {
+                "uscc": uscc,
+                "name": f"昆山{['芯', '精', '智', '新'][digest % 4]}科技有限公司",
+                "legal_representative": "张**",
+                "registered_capital_fen": (digest % 9000 + 1000) * 1_000_000,
+                "founded_on": f"20{10 + digest % 14:02d}-0{1 + digest % 9}-15",
+                "district": "昆山市",
+                "industry": "集成电路" if digest % 2 else "智能制造",
+                "status": "存续",
+                "source": "江苏省公共数据共享平台（模拟）",
+            }
+        )
+
+    @app.post("/_control/sso-tickets")
+    async def issue_ticket(body: SsoTicketIn) -> dict[str, str]:
+        ticket = f"ST-{secrets.token_urlsafe(16)}"
+        state["sso_tickets"][ticket] = (time.time() + 300, body.model_dump())
+        return {"ticket": ticket}
+
+    @app.post("/api/sso/verify")
+    async def verify_ticket(request: Request) -> JSONResponse:
+        body, refusal = await checked(request)
+        if refusal is not None:
+            return refusal
+        ticket = json.loads(body).get("ticket", "")
+        found = state["sso_tickets"].pop(ticket, None)  # a ticket is good once
+        if found is None or found[0] < time.time():
+            return JSONResponse({"code": "invalid_ticket", "message": "票据无效或已使用"}, status_code=400)
+        return JSONResponse({"code": "ok", "user": found[1]})
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m kunruyi_emulators.yiqilaiban")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8102)
+    parser.add_argument(
+        "--gateway-url", default=os.environ.get("KRY_YQLB_GATEWAY_URL", "http://127.0.0.1:8000")
+    )
+    parser.add_argument("--app-id", default=os.environ.get("KRY_YQLB_APP_ID", "kunruyi"))
+    parser.add_argument("--secret", default=os.environ.get("KRY_YQLB_SECRET", "yqlb-dev-secret"))
+    args = parser.parse_args()
+    import uvicorn
+
+    uvicorn.run(
+        create_app(app_id=args.app_id, secret=args.secret, gateway_url=args.gateway_url),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""一企来办: inbound applications (portal-signed) and the staff enterprise lookup used to prefill 一企一档."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
+from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import NotFound, ProblemError, ServiceUnavailable, Unauthorized, Unprocessable
+from kunruyi_common.validators import is_valid_uscc
+from pydantic import ValidationError
+from sqlalchemy import text
+
+from kunruyi_gateway.access.gate import StaffCaller
+from kunruyi_gateway.integrations.yiqilaiban.client import PortalError, YiqilaibanClient
+from kunruyi_gateway.integrations.yiqilaiban.schemas import PortalApplication
+from kunruyi_gateway.integrations.yiqilaiban.signature import sign
+from kunruyi_gateway.settings import Settings
+
+router = APIRouter(tags=["一企来办"])
+_CLAIM_NONCE = text(
+    "INSERT INTO partner_nonces (app_key, nonce, expires_at) VALUES (:k, :n, :e) "
+    "ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at "
+    "WHERE partner_nonces.expires_at < now() RETURNING 1"
+)
+PORTAL_PRINCIPAL = Principal(
+    kind="partner", subject="yiqilaiban", name="一企来办", scopes=["disbursement:write"]
+)
+
+
+def _refuse(code: str, detail: str) -> Unauthorized:
+    return Unauthorized(detail, code=code, title="一企来办签名校验失败")
+
+
+async def _verify_portal(request: Request, session: SessionDep, settings: Settings, body: bytes) -> None:
+    h = request.headers
+    app_id, timestamp = h.get("x-yqlb-appid"), h.get("x-yqlb-timestamp", "")
+    nonce, signature = h.get("x-yqlb-nonce", ""), h.get("x-yqlb-sign", "")
+    if not (app_id and timestamp and nonce and signature):
+        raise _refuse("missing_credentials", "缺少 X-YQLB-AppId / Timestamp / Nonce / Sign")
+    if app_id != settings.yiqilaiban_app_id:
+        raise _refuse("unknown_app_key", "未知的一企来办 AppId")
+    if (
+        not timestamp.isdigit()
+        or abs(int(time.time() * 1000) - int(timestamp)) > settings.signature_window_s * 1000
+    ):
+        raise _refuse("timestamp_out_of_window", "时间戳超出允许范围")
+    import hmac
+
+    expected = sign(
+        settings.yiqilaiban_secret, request.method, request.url.path, app_id, timestamp, nonce, body
+    )
+    if not hmac.compare_digest(expected, signature):
+        raise _refuse("invalid_signature", "签名不匹配")
+    claimed = (
+        await session.execute(
+            _CLAIM_NONCE,
+            {
+                "k": f"yqlb:{app_id}",
+                "n": nonce[:64],
+                "e": datetime.now(UTC) + timedelta(seconds=settings.nonce_ttl_s),
+            },
+        )
+    ).first()
+    if claimed is None:
+        raise _refuse("replayed_request", "该 nonce 在 10 分钟内已使用过")
+
+
+@router.post("/integrations/yiqilaiban/applications", status_code=201, summary="一企来办转来的政策申报")
+async def receive_application(request: Request, session: SessionDep) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    body = await request.body()
+    await _verify_portal(request, session, settings, body)
+    try:
+        application = PortalApplication.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Unprocessable(
+            f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}",
+            field=".".join(str(p) for p in first["loc"]),
+        ) from None
+    upstreams = request.app.state.upstreams
+    token = mint_internal_token(
+        PORTAL_PRINCIPAL, settings.internal_token_secret, ttl_s=settings.internal_token_ttl_s
+    )
+    payload = {
+        "policy_code": application.policy_code,
+        "applicant_type": application.applicant_type,
+        "applicant_id": application.applicant_id,
+        "period": application.period,
+        "amount_fen": application.amount_fen,
+        "channel": "yiqilaiban",
+        "external_ref": application.application_number,
+    }
+    try:
+        resp = await upstreams.client.post(
+            f"{upstreams.urls['disbursement']}/api/v1/applications",
+            json=payload,
+            timeout=10.0,
+            headers={
+                INTERNAL_TOKEN_HEADER: token,
+                # A portal retry of the same application is the same request to svc-disbursement.
+                "Idempotency-Key": f"yiqilaiban:{application.application_number}",
+            },
+        )
+    except httpx.HTTPError as exc:
+        raise upstreams.unavailable("disbursement", type(exc).__name__) from exc
+    try:
+        answer: Any = resp.json()
+    except ValueError:
+        answer = {"detail": resp.text[:500]}
+    if resp.status_code >= 500:
+        raise ServiceUnavailable(
+            "申报服务暂不可用，请稍后重试", code="upstream_unavailable", headers={"Retry-After": "5"}
+        )
+    if resp.status_code >= 400:
+        # svc-disbursement's refusal (e.g. unknown policy) goes back to the portal as it is.
+        if isinstance(answer, dict) and "code" in answer:
+            raise ProblemError(
+                answer.get("detail"), code=answer["code"], title=answer.get("title"), status=resp.status_code
+            )
+        raise ProblemError(str(answer), code="application_rejected", status=resp.status_code)
+    return JSONResponse(
+        {"application_number": application.application_number, "platform": answer},
+        status_code=201 if resp.status_code == 201 else 200,
+    )
+
+
+def portal_client(request: Request) -> YiqilaibanClient:
+    client: YiqilaibanClient = request.app.state.yiqilaiban
+    return client
+
+
+@router.get(
+    "/api/v1/integrations/yiqilaiban/enterprises/{uscc}",
+    summary="从省公共数据共享平台查询企业（预填一企一档）",
+)
+async def enterprise_lookup(uscc: str, request: Request, _: StaffCaller) -> dict[str, Any]:
+    uscc = uscc.strip().upper()
+    if not is_valid_uscc(uscc):
+        raise Unprocessable("统一社会信用代码无效", field="uscc", code="invalid_uscc")
+    try:
+        return await portal_client(request).enterprise(uscc)
+    except PortalError as exc:
+        if exc.status == 404:
+            raise NotFound("省平台未查询到该企业", code="enterprise_not_found") from None
+        raise ServiceUnavailable(
+            f"一企来办数据共享接口暂不可用：{exc}", code="upstream_unavailable", headers={"Retry-After": "5"}
+        ) from None

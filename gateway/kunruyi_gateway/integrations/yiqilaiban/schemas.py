@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class PortalApplication(BaseModel):
+    """An application (申报) as the 一企来办 portal forwards it."""
+
+    application_number: str = Field(min_length=1, max_length=64, description="一企来办的申报编号")
+    policy_code: str = Field(min_length=1, max_length=64)
+    applicant_type: Literal["enterprise", "talent"] = "enterprise"
+    applicant_id: str = Field(min_length=1, max_length=64, description="企业统一社会信用代码或人才编号")
+    period: str = Field(min_length=1, max_length=16)
+    amount_fen: int = Field(ge=0)
+
+
+class ForwardedApplication(BaseModel):
+    application_number: str
+    platform: dict  # type: ignore[type-arg]
