@@ -66,15 +66,15 @@ def rank(
     if not hits:
         return []
     best = max(h.bm25 for h in hits)
+    scored = sorted(
+        ((_score(h, best, context, weights), h) for h in hits), key=lambda x: (-x[0][0], -x[1].bm25, x[1].id)
+    )
+    # Reasons only for what is returned: the pool can be hundreds of hits.
     whole_terms = set(segment(query_text)) if query_tokens is None else set(tokens)
-    ranked = [_fuse(h, best, tokens, whole_terms, context, weights) for h in hits]
-    ranked.sort(key=lambda r: (-r.score, -r.bm25, r.id))
-    return ranked[:limit]
+    return [_explain(h, score, signals, tokens, whole_terms) for (score, signals), h in scored[:limit]]
 
 
-def _fuse(
-    hit: Hit, best: float, tokens: list[str], whole_terms: set[str], context: MatchContext, weights: Weights
-) -> Ranked:
+def _score(hit: Hit, best: float, context: MatchContext, weights: Weights) -> tuple[float, dict[str, float]]:
     doc = hit.doc
     signals = {
         "text": hit.bm25 / best if best > 0 else 0.0,
@@ -92,6 +92,13 @@ def _fuse(
         + weights.maturity * signals["maturity"]
         + weights.deals * signals["deals"]
     )
+    return score, signals
+
+
+def _explain(
+    hit: Hit, score: float, signals: dict[str, float], tokens: list[str], whole_terms: set[str]
+) -> Ranked:
+    doc = hit.doc
     doc_tokens = set(doc.tokens)
     # Whole query terms first (e.g. 先进封装), then the sub-words that also matched.
     matched = [t for t in dict.fromkeys(tokens) if t in doc_tokens]

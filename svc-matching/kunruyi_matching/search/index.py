@@ -35,7 +35,7 @@ _CATEGORIES = sorted({f.category for f in TECHNICAL_FIELDS})
 _CATEGORY_IDS = {c: i + 1 for i, c in enumerate(_CATEGORIES)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexDoc:
     id: str
     kind: str
@@ -150,6 +150,9 @@ class KindIndex:
     delta: dict[str, IndexDoc] = field(default_factory=dict)
     delta_since: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The delta's inverted index: token → {doc id: term frequency}, kept in step with ``delta``.
+    _postings: dict[str, dict[str, int]] = field(default_factory=dict)
+    _delta_len: int = 0
 
     def version_of(self, doc_id: str) -> int | None:
         d = self.delta.get(doc_id)
@@ -157,6 +160,20 @@ class KindIndex:
             return d.version
         pos = self.main.position.get(doc_id)
         return self.main.docs[pos].version if pos is not None else None
+
+    def _unpost(self, doc: IndexDoc) -> None:
+        for tok in set(doc.tokens):
+            posting = self._postings.get(tok)
+            if posting is not None:
+                posting.pop(doc.id, None)
+                if not posting:
+                    del self._postings[tok]
+        self._delta_len -= len(doc.tokens)
+
+    def _post(self, doc: IndexDoc) -> None:
+        for tok, tf in Counter(doc.tokens).items():
+            self._postings.setdefault(tok, {})[doc.id] = tf
+        self._delta_len += len(doc.tokens)
 
     def upsert(self, doc: IndexDoc) -> bool:
         """Add or replace a document (newer versions only). True when the index changed."""
@@ -167,7 +184,11 @@ class KindIndex:
             pos = self.main.position.get(doc.id)
             if pos is not None:
                 self.main.alive[pos] = 0.0
+            previous = self.delta.get(doc.id)
+            if previous is not None:
+                self._unpost(previous)
             self.delta[doc.id] = doc
+            self._post(doc)
             if self.delta_since is None:
                 self.delta_since = time.monotonic()
             return True
@@ -178,33 +199,30 @@ class KindIndex:
     def _delta_scores(self, tokens: list[str], filters: Filters) -> list[tuple[IndexDoc, float]]:
         if not self.delta:
             return []
-        docs = list(self.delta.values())
-        n = len(self.main) + len(docs)
-        delta_df: Counter[str] = Counter()
-        for d in docs:
-            delta_df.update(set(d.tokens))
-        total_len = self.main.total_len + sum(len(d.tokens) for d in docs)
-        avgdl = total_len / n if n else 1.0
-        query = Counter(tokens)
+        n = len(self.main) + len(self.delta)
+        avgdl = (self.main.total_len + self._delta_len) / n if n else 1.0
+        scores: dict[str, float] = {}
+        for tok, qn in Counter(tokens).items():
+            posting = self._postings.get(tok)
+            if not posting:
+                continue
+            df = self.main.df.get(tok, 0) + len(posting)
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for doc_id, f in posting.items():
+                dl = len(self.delta[doc_id].tokens)
+                scores[doc_id] = scores.get(doc_id, 0.0) + qn * idf * f * (K1 + 1) / (
+                    f + K1 * (1 - B + B * dl / avgdl)
+                )
         out: list[tuple[IndexDoc, float]] = []
-        for d in docs:
+        for doc_id, score in scores.items():
+            d = self.delta[doc_id]
             if filters.industry_chain and d.industry_chain != filters.industry_chain:
                 continue
             if filters.technical_field and d.technical_field != filters.technical_field:
                 continue
             if filters.region and region_proximity(d.region) < region_proximity(filters.region):
                 continue
-            tf = Counter(d.tokens)
-            score = 0.0
-            for tok, qn in query.items():
-                f = tf.get(tok, 0)
-                if not f:
-                    continue
-                df = self.main.df.get(tok, 0) + delta_df[tok]
-                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-                score += qn * idf * f * (K1 + 1) / (f + K1 * (1 - B + B * len(d.tokens) / avgdl))
-            if score > 0:
-                out.append((d, score))
+            out.append((d, score))
         return out
 
     def search(self, tokens: list[str], filters: Filters, k: int) -> list[Hit]:
@@ -227,6 +245,7 @@ class KindIndex:
             for doc_id, doc in list(self.delta.items()):
                 if taken.get(doc_id) is doc:
                     del self.delta[doc_id]
+                    self._unpost(doc)
                 else:
                     pos = rebuilt.position.get(doc_id)
                     if pos is not None:
