@@ -352,3 +352,38 @@ def test_cli_creates_rotates_disables_and_lists(gateway_settings) -> None:  # ty
     listed = [json.loads(line) for line in cli("list").splitlines()]
     mine = next(k for k in listed if k["app_key"] == created["app_key"])
     assert mine["status"] == "disabled" and "secret" not in mine
+
+
+def test_partner_guide_second_example_with_a_chinese_query() -> None:
+    raw = "department=%e7%a7%91%e6%8a%80%e5%b1%80&q=%E4%BA%BA%E6%89%8D+%E5%85%AC%E5%AF%93&page=1"
+    assert (
+        canonical_query(raw)
+        == "department=%E7%A7%91%E6%8A%80%E5%B1%80&page=1&q=%E4%BA%BA%E6%89%8D%2B%E5%85%AC%E5%AF%93"
+    )
+    args = {
+        "method": "GET",
+        "path": "/api/v1/policies",
+        "raw_query": raw,
+        "app_key": "demo-partner",
+        "timestamp": "1763712060000",
+        "nonce": "n0nce-0002-zh-query",
+        "body": b"",
+    }
+    assert sign("s3cr3t-demo", string_to_sign(**args)) == (  # type: ignore[arg-type]
+        "bcd56373c52a1c92e6b463e4ee045d5389e442baf1e08c3145578061eedfdb26"
+    )
+    assert body_digest(b"", "HMAC-SM3") == "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b"
+    assert sign("s3cr3t-demo", string_to_sign(**args, sign_method="HMAC-SM3"), "HMAC-SM3") == (  # type: ignore[arg-type]
+        "a176e8d3f75357c1beecd68dcee536d9a51aa9855a3a8922cf7d95e41d9fb7d5"
+    )
+
+
+def test_seed_is_idempotent_and_prints_demo_code_urls(demo_key, gateway_settings) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    env = {**os.environ, "KRY_GATEWAY_DATABASE_URL": gateway_settings.database_url}
+    proc = subprocess.run(
+        [sys.executable, "-m", "kunruyi_gateway", "seed"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("/q/") == 3 and "kunruyi_gateway: seeded" in proc.stdout
