@@ -163,5 +163,11 @@ async def test_talent_xlsx_import(client, session) -> None:  # type: ignore[no-u
     assert report["errors"][0]["reason"].startswith("身份证号校验位错误")
     assert report["errors"][2]["reason"] == "身份证号与第 2 行重复"
     assert report["errors"][4]["reason"].startswith(f"工作单位 {make_uscc(999)} 尚未在一企一档中建档")
+    async with client(OFFICER) as c:
+        again = await c.post(
+            "/api/v1/imports/talents",
+            files={"file": ("人才.xlsx", buf.getvalue(), "application/octet-stream")},
+        )
+    assert (again.json()["created"], again.json()["unchanged"], again.json()["failed"]) == (0, 1, 6)
     raw = (await session.execute(text("SELECT row_to_json(t)::text FROM talents t"))).scalars().one()
     assert good not in raw and "13911112222" not in raw

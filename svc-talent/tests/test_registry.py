@@ -266,3 +266,35 @@ async def test_talent_bad_input(client) -> None:  # type: ignore[no-untyped-def]
     async with client(me) as c:
         assert (await c.get(f"/api/v1/talents/{first.json()['talent_id']}")).status_code == 200
         assert (await c.get("/api/v1/talents")).status_code == 403
+
+
+async def test_enterprise_patch_and_qualification_removal(client, session) -> None:  # type: ignore[no-untyped-def]
+    uscc = make_uscc(40)
+    async with client(OFFICER) as c:
+        assert (await c.post("/api/v1/enterprises", json=enterprise_body(40))).status_code == 201
+        r = await c.patch(
+            f"/api/v1/enterprises/{uscc}", json={"employees": 300, "industry_chain": "智能网联汽车"}
+        )
+        assert r.status_code == 200 and (r.json()["employees"], r.json()["industry_chain"]) == (
+            300,
+            "新能源汽车",
+        )
+        same = await c.patch(f"/api/v1/enterprises/{uscc}", json={"employees": 300})
+        assert same.status_code == 200
+        bad = await c.patch(f"/api/v1/enterprises/{uscc}", json={"platforms": ["spaceport"]})
+        assert (bad.status_code, bad.json()["field"]) == (422, "platforms")
+        assert (
+            await c.post(
+                f"/api/v1/enterprises/{uscc}/qualifications",
+                json={"kind": "gazelle", "granted_on": "2026-01-01"},
+            )
+        ).status_code == 201
+        listed = (await c.get("/api/v1/enterprises", params={"qualification": "gazelle"})).json()["items"]
+        assert [e["uscc"] for e in listed] == [uscc]
+        assert (await c.delete(f"/api/v1/enterprises/{uscc}/qualifications/gazelle")).status_code == 204
+        assert (await c.delete(f"/api/v1/enterprises/{uscc}/qualifications/gazelle")).status_code == 404
+        assert (await c.get(f"/api/v1/enterprises/{make_uscc(41)}")).status_code == 404
+        ref = (await c.get("/api/v1/enterprises/reference")).json()
+        assert ref["industry_chains"]["pillar"] == ["电子信息", "装备制造"] and len(ref["districts"]) == 12
+    updates = await outbox(session, "kunruyi.talent.enterprise.updated")
+    assert len(updates) == 3  # the patch, the grant, the removal; the no-op patch publishes nothing

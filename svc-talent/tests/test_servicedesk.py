@@ -267,3 +267,31 @@ async def test_overdue_detection_and_stats(client, session, settings) -> None:  
         "enterprise_uscc",
         "service_code",
     }
+
+
+async def test_a_talent_follows_their_own_tickets(client, session, settings) -> None:  # type: ignore[no-untyped-def]
+    from kunruyi_talent.identifiers import make_resident_id
+    from kunruyi_talent.talent import service as talent_service
+    from kunruyi_talent.talent.schemas import TalentCreate
+
+    pii = PersonalData(settings.pii_key, settings.blind_index_key)
+    me = await talent_service.register(
+        session, pii, TalentCreate(name="赵博士", id_number=make_resident_id(88)), "t"
+    )
+    other = await talent_service.register(
+        session, pii, TalentCreate(name="钱博士", id_number=make_resident_id(89)), "t"
+    )
+    mine_number = await submit_at(session, settings, datetime.now(UTC), "子女入学")
+    (await service.get_by_number(session, mine_number)).talent_id = None
+    async with client(Principal(kind="public", subject=f"talent:{me.id}")) as c:
+        r = await c.post(
+            "/api/v1/tickets", json={"type": "子女入学", "title": "孩子入学", "talent_id": str(other.id)}
+        )
+        assert r.status_code == 201
+        number = r.json()["ticket_number"]
+        listed = (await c.get("/api/v1/tickets")).json()["items"]
+        assert [t["ticket_number"] for t in listed] == [number]
+        assert listed[0]["talent_id"] == str(me.id)  # filed for themselves whatever the body says
+        view = await c.get(f"/api/v1/tickets/{number}")
+        assert view.status_code == 200 and "requester_phone" not in view.json()
+        assert (await c.get(f"/api/v1/tickets/{mine_number}")).status_code == 403

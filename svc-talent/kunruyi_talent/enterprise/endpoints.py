@@ -86,7 +86,7 @@ def to_read(bundle: service.EnterpriseBundle, principal: Principal) -> Enterpris
     )
 
 
-@router.get("/reference/enterprise", summary="企业档案参考目录：区镇、“2+6+X”产业链、资质、平台")
+@router.get("/enterprises/reference", summary="企业档案参考目录：区镇、“2+6+X”产业链、资质、平台")
 async def reference() -> dict[str, object]:
     return {
         "districts": list(DISTRICTS),
