@@ -42,7 +42,8 @@ def sort_key(result: dict[str, Any]) -> tuple[int, int, str]:
 def evaluate_all(
     policies: list[tuple[Any, CompiledVersion]], profile: dict[str, Any], at: date
 ) -> list[dict[str, Any]]:
-    results = [evaluate_version(compiled, profile, at) for _, compiled in policies]
+    shared = dict(profile)
+    results = [evaluate_version(compiled, profile, at, shared=shared) for _, compiled in policies]
     results.sort(key=sort_key)
     return results
 

@@ -63,6 +63,7 @@ class CompiledVersion:
     amount_cap_fen: int | None
     parameters: dict[str, Any]
     _resolved: dict[date, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    _values: dict[date, dict[str, Any]] = field(default_factory=dict)
 
     def parameters_at(self, at: date) -> dict[str, dict[str, Any]]:
         cached = self._resolved.get(at)
@@ -71,7 +72,10 @@ class CompiledVersion:
         return cached
 
     def parameter_values_at(self, at: date) -> dict[str, Any]:
-        return {name: p["value"] for name, p in self.parameters_at(at).items()}
+        cached = self._values.get(at)
+        if cached is None:
+            cached = self._values[at] = {name: p["value"] for name, p in self.parameters_at(at).items()}
+        return cached
 
 
 def _split_references(rule: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -122,49 +126,81 @@ def _missing_parameters(names: tuple[str, ...], resolved: dict[str, Any]) -> lis
     return [n for n in names if n not in resolved]
 
 
+def _decide(compiled: CompiledVersion, data: dict[str, Any], at: date, resolved: dict[str, Any]) -> dict[str, Any]:
+    """The decision alone (status and amount): the hot path of bulk checks and benchmarks."""
+    failed = errors = manual = 0
+    for criterion in compiled.criteria:
+        if criterion.evaluate is None:
+            manual += 1
+            continue
+        if criterion.parameters and _missing_parameters(criterion.parameters, resolved):
+            errors += 1
+            continue
+        try:
+            if not truthy(criterion.evaluate(data)):
+                failed += 1
+        except RuleEvaluationError:
+            errors += 1
+    status = INELIGIBLE if failed else ERROR if errors else NEEDS_CONFIRMATION if manual else ELIGIBLE
+    amount_fen = None
+    if status is ELIGIBLE or status is NEEDS_CONFIRMATION:
+        try:
+            if compiled.amount_parameters and _missing_parameters(compiled.amount_parameters, resolved):
+                raise RuleEvaluationError("missing parameter")
+            amount_fen = round_amount(compiled.amount(data), compiled.amount_cap_fen)
+        except RuleEvaluationError:
+            status = ERROR
+    return {"policy_code": compiled.meta.code, "version": compiled.version, "status": status, "amount_fen": amount_fen}
+
+
 def evaluate_version(
-    compiled: CompiledVersion, profile: dict[str, Any], at: date, *, explain: bool = True
+    compiled: CompiledVersion, profile: dict[str, Any], at: date, *, explain: bool = True,
+    shared: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The outcome of ``compiled`` for ``profile`` on ``at``. ``explain=False`` skips the trace (bulk checks)."""
+    """The outcome of ``compiled`` for ``profile`` on ``at``. ``explain=False`` skips the trace (bulk checks).
+
+    ``shared`` lets a caller evaluating many policies for one profile reuse one copy of it.
+    """
     resolved = compiled.parameters_at(at)
-    data = dict(profile)
-    data["params"] = {name: p["value"] for name, p in resolved.items()}
+    data = shared if shared is not None else dict(profile)
+    data["params"] = compiled.parameter_values_at(at)
+    if not explain:
+        return _decide(compiled, data, at, resolved)
     trace: list[dict[str, Any]] = []
-    failed: list[tuple[CompiledCriterion, dict[str, Any]]] = []
+    failed: list[CompiledCriterion] = []
     errors = 0
     manual = 0
     for criterion in compiled.criteria:
         entry: dict[str, Any] = {"id": criterion.id, "label": criterion.label, "kind": criterion.kind}
-        if criterion.kind == "manual":
+        if criterion.evaluate is None:
             manual += 1
             entry["state"] = "manual"
             entry["reason"] = "需人工确认"
+            trace.append(entry)
+            continue
+        missing = _missing_parameters(criterion.parameters, resolved)
+        if missing:
+            errors += 1
+            entry["state"] = "error"
+            entry["reason"] = f"参数 {'、'.join(missing)} 在 {at.isoformat()} 没有生效的取值"
         else:
-            missing = _missing_parameters(criterion.parameters, resolved)
-            if missing:
+            try:
+                entry["state"] = "pass" if truthy(criterion.evaluate(data)) else "fail"
+            except RuleEvaluationError as exc:
                 errors += 1
                 entry["state"] = "error"
-                entry["reason"] = f"参数 {'、'.join(missing)} 在 {at.isoformat()} 没有生效的取值"
-            else:
-                try:
-                    assert criterion.evaluate is not None
-                    passed = truthy(criterion.evaluate(data))
-                    entry["state"] = "pass" if passed else "fail"
-                except RuleEvaluationError as exc:
-                    errors += 1
-                    entry["state"] = "error"
-                    entry["reason"] = str(exc)
-            if explain:
-                entry["values"] = {v: resolve_var(data, split_path(v)) for v in criterion.variables}
-                entry["parameters"] = {p: resolved[p] for p in criterion.parameters if p in resolved}
-            if entry["state"] == "fail":
-                failed.append((criterion, entry))
+                entry["reason"] = str(exc)
+        entry["values"] = {v: _read(data, v) for v in criterion.variables}
+        entry["parameters"] = {p: resolved[p] for p in criterion.parameters if p in resolved}
+        if entry["state"] == "fail":
+            failed.append(criterion)
         trace.append(entry)
 
     status = INELIGIBLE if failed else ERROR if errors else NEEDS_CONFIRMATION if manual else ELIGIBLE
     amount_fen: int | None = None
     reason: str | None = None
-    if status in (ELIGIBLE, NEEDS_CONFIRMATION) or (explain and len(failed) == 1 and not errors):
+    near_miss = len(failed) == 1 and not errors
+    if status in (ELIGIBLE, NEEDS_CONFIRMATION) or near_miss:
         missing = _missing_parameters(compiled.amount_parameters, resolved)
         try:
             if missing:
@@ -173,31 +209,28 @@ def evaluate_version(
         except RuleEvaluationError as exc:
             if status != INELIGIBLE:
                 status, reason = ERROR, f"金额：{exc}"
+    meta = compiled.meta
     result: dict[str, Any] = {
-        "policy_code": compiled.meta.code,
+        "policy_code": meta.code,
         "version": compiled.version,
         "status": status,
         "amount_fen": amount_fen if status in (ELIGIBLE, NEEDS_CONFIRMATION) else None,
-    }
-    if not explain:
-        return result
-    meta = compiled.meta
-    result.update(
-        title=meta.title, department=meta.department, category=meta.category, theme=meta.theme,
-        policy_type=meta.policy_type, mode=meta.mode, beneficiary=meta.beneficiary, legal_source=meta.legal_source,
-        version_effective_from=compiled.effective_from.isoformat() if compiled.effective_from else None,
-        amount_cap_fen=compiled.amount_cap_fen,
-        amount_trace={
-            "values": {v: resolve_var(data, split_path(v)) for v in compiled.amount_variables},
+        "title": meta.title, "department": meta.department, "category": meta.category, "theme": meta.theme,
+        "policy_type": meta.policy_type, "mode": meta.mode, "beneficiary": meta.beneficiary,
+        "legal_source": meta.legal_source,
+        "version_effective_from": compiled.effective_from.isoformat() if compiled.effective_from else None,
+        "amount_cap_fen": compiled.amount_cap_fen,
+        "amount_trace": {
+            "values": {v: _read(data, v) for v in compiled.amount_variables},
             "parameters": {p: resolved[p] for p in compiled.amount_parameters if p in resolved},
         },
-        criteria=trace,
-        almost=None,
-    )
+        "criteria": trace,
+        "almost": None,
+    }
     if reason:
         result["reason"] = reason
-    if status == INELIGIBLE and len(failed) == 1 and not errors:
-        criterion, _ = failed[0]
+    if status == INELIGIBLE and near_miss:
+        criterion = failed[0]
         result["almost"] = {
             "criterion_id": criterion.id,
             "label": criterion.label,
@@ -205,6 +238,12 @@ def evaluate_version(
             "potential_amount_fen": amount_fen,
         }
     return result
+
+
+def _read(data: dict[str, Any], name: str) -> Any:
+    if "." not in name:
+        return data.get(name)
+    return resolve_var(data, split_path(name))
 
 
 def explain_failure(rule: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -263,9 +302,18 @@ def _var_name(node: Any) -> str | None:
     return None
 
 
+# Sub-rules compiled for near-miss explanations, keyed by node identity (the node is kept so its id stays unique).
+_EXPLAIN_CACHE: dict[int, tuple[Any, Any]] = {}
+
+
 def _safe_value(node: Any, data: dict[str, Any]) -> Any:
+    cached = _EXPLAIN_CACHE.get(id(node))
+    if cached is None or cached[0] is not node:
+        if len(_EXPLAIN_CACHE) > 50_000:
+            _EXPLAIN_CACHE.clear()
+        cached = _EXPLAIN_CACHE[id(node)] = (node, compile_rule(node))
     try:
-        return compile_rule(node)(data)
+        return cached[1](data)
     except RuleEvaluationError:
         return None
 

@@ -19,6 +19,8 @@ OPERATORS = frozenset(
     {"var", "==", "!=", "<", "<=", ">", ">=", "and", "or", "!", "!!", "in", "if", "+", "-", "*", "/", "min", "max"}
 )
 _MISSING = object()
+# Exact types (bool is a subclass of int but is not a number for these fast paths).
+_NUMBER_TYPES = frozenset({int, float})
 _FLOAT_PREFIX = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -45,6 +47,8 @@ def truthy(value: Any) -> bool:
 
 def to_number(value: Any) -> float | int:
     """JavaScript ``Number(value)``."""
+    if type(value) in _NUMBER_TYPES:
+        return value  # type: ignore[no-any-return]
     if value is None:
         return 0
     if isinstance(value, bool):
@@ -69,6 +73,8 @@ def to_number(value: Any) -> float | int:
 
 def parse_float(value: Any) -> float | int:
     """JavaScript ``parseFloat(value)``, which ``+`` and ``*`` use."""
+    if type(value) in _NUMBER_TYPES:
+        return value  # type: ignore[no-any-return]
     if isinstance(value, bool) or value is None:
         return math.nan
     if isinstance(value, int | float):
@@ -124,6 +130,8 @@ def loose_equals(a: Any, b: Any) -> bool:
 
 
 def _less(a: Any, b: Any, or_equal: bool) -> bool:
+    if type(a) in _NUMBER_TYPES and type(b) in _NUMBER_TYPES:
+        return bool(a <= b if or_equal else a < b)
     if isinstance(a, str) and isinstance(b, str):
         return a <= b if or_equal else a < b
     x, y = to_number(_to_primitive(a)), to_number(_to_primitive(b))
@@ -200,7 +208,7 @@ def _var(fs: list[Evaluator], raw: list[Any]) -> Evaluator:
                 key = parts[0]
 
                 def var_one(data: Any) -> Any:
-                    if isinstance(data, Mapping):
+                    if type(data) is dict or isinstance(data, Mapping):
                         value = data.get(key, _MISSING)
                         return None if value is _MISSING else value
                     return resolve_var(data, parts)
