@@ -15,7 +15,6 @@ import time
 from datetime import date
 
 import numpy as np
-
 from kunruyi_policy.demo.synthetic import compile_items, synthetic_catalog, synthetic_enterprises
 from kunruyi_policy.rules.bulk import STATUS_CODES, Columns, evaluate_bulk
 from kunruyi_policy.rules.evaluation import evaluate_version
@@ -61,15 +60,21 @@ def main() -> None:
     bulk_rate = evaluations / bulk_s
     total_amount = int(sum(int(np.where(r.status == 0, r.amount_fen, 0).sum()) for r in results))
     print(f"load average during run: {os.getloadavg()}")
-    print(f"entities {args.entities:,} x automatic policies {len(compiled)} = {evaluations:,} evaluations "
-          f"({fallback} policies fell back to row-by-row)")
+    print(
+        f"entities {args.entities:,} x automatic policies {len(compiled)} = {evaluations:,} evaluations "
+        f"({fallback} policies fell back to row-by-row)"
+    )
     print(f"synthetic generation {generated:.2f} s, column load {loaded:.2f} s (read-model rows -> arrays)")
-    print(f"vectorised: {bulk_s:.3f} s  -> {bulk_rate:,.0f} evaluations/s; eligible {eligible:,}, "
-          f"total {total_amount / 100:,.0f} 元")
+    print(
+        f"vectorised: {bulk_s:.3f} s  -> {bulk_rate:,.0f} evaluations/s; eligible {eligible:,}, "
+        f"total {total_amount / 100:,.0f} 元"
+    )
     print(f"row by row: {row_s:.3f} s for {len(sample):,} entities -> {row_rate:,.0f} evaluations/s")
-    print(f"speed-up vectorised / row by row: {bulk_rate / row_rate:.1f}x "
-          f"(including column load: {evaluations / (bulk_s + loaded) / row_rate:.1f}x); "
-          f"both paths agree on the {len(sample):,}-entity sample")
+    print(
+        f"speed-up vectorised / row by row: {bulk_rate / row_rate:.1f}x "
+        f"(including column load: {evaluations / (bulk_s + loaded) / row_rate:.1f}x); "
+        f"both paths agree on the {len(sample):,}-entity sample"
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from datetime import date
 from typing import Any
 
 from json_logic import jsonLogic
-
 from kunruyi_policy.calculator.service import evaluate_all
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
 from kunruyi_policy.demo.synthetic import compile_items, synthetic_catalog
@@ -72,21 +71,36 @@ def main() -> None:
             out.append(jsonLogic(c.amount_rule, data) if ok else None)
         return out
 
-    results = {name: timings(fn, args.rounds) for name, fn in
-               (("ours_full_trace", ours_full), ("ours_decision_only", ours_decision), ("reference_json_logic", reference))}
+    results = {
+        name: timings(fn, args.rounds)
+        for name, fn in (
+            ("ours_full_trace", ours_full),
+            ("ours_decision_only", ours_decision),
+            ("reference_json_logic", reference),
+        )
+    }
     sample = ours_full()
-    statuses = {s: sum(1 for r in sample if r["status"] == s) for s in ("eligible", "needs_confirmation", "ineligible", "error")}
+    statuses = {
+        s: sum(1 for r in sample if r["status"] == s)
+        for s in ("eligible", "needs_confirmation", "ineligible", "error")
+    }
     import os
 
     print(f"load average during run: {os.getloadavg()}")
-    print(f"catalog: {len(compiled)} enterprise policies, {criteria_count} criteria; one profile; {args.rounds} rounds")
+    print(
+        f"catalog: {len(compiled)} enterprise policies, {criteria_count} criteria; one profile; {args.rounds} rounds"
+    )
     print(f"outcome: {statuses}, almost={sum(1 for r in sample if r['almost'])}")
     for name, samples in results.items():
-        print(f"{name:>22}: p50 {statistics.median(samples):7.3f} ms   p99 {percentile(samples, 0.99):7.3f} ms"
-              f"   min {min(samples):7.3f} ms")
+        print(
+            f"{name:>22}: p50 {statistics.median(samples):7.3f} ms   p99 {percentile(samples, 0.99):7.3f} ms"
+            f"   min {min(samples):7.3f} ms"
+        )
     ref = statistics.median(results["reference_json_logic"])
-    print(f"ratio reference/ours (p50): full trace {ref / statistics.median(results['ours_full_trace']):.1f}x, "
-          f"decision only {ref / statistics.median(results['ours_decision_only']):.1f}x")
+    print(
+        f"ratio reference/ours (p50): full trace {ref / statistics.median(results['ours_full_trace']):.1f}x, "
+        f"decision only {ref / statistics.median(results['ours_decision_only']):.1f}x"
+    )
 
 
 if __name__ == "__main__":

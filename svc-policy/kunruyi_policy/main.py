@@ -23,7 +23,13 @@ def build_spec() -> ServiceSpec:
         title="svc-policy 政策服务",
         description="政策目录、规则即代码（JSON Logic）、政策计算器、免申即享批次与政策沙盘（昆如意）",
         package="kunruyi_policy",
-        routers=[catalog_router, management_router, calculator_router, entitlements_router, simulations_router],
+        routers=[
+            catalog_router,
+            management_router,
+            calculator_router,
+            entitlements_router,
+            simulations_router,
+        ],
         consumers=[ConsumerSpec(name="talent-profiles", producer="talent", handlers=HANDLERS)],
     )
 

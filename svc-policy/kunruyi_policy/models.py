@@ -9,7 +9,18 @@ from typing import Any
 from kunruyi_common.db import Base as CommonBase
 from kunruyi_common.db import new_metadata
 from kunruyi_common.events import event_tables
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,7 +81,9 @@ class Policy(Base):
     # Pre-segmented jieba tokens (space separated) of the searchable text, recomputed on every edit.
     search_tokens: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
 
 
 class PolicyVersion(Base):
@@ -102,7 +115,9 @@ class EntityProfile(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     profile: Mapped[dict[str, Any]] = mapped_column(JSONB)
     source_event_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
 
 
 class Entitlement(Base):

@@ -11,8 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-
 from kunruyi_common.app import create_service_app
 from kunruyi_common.auth import Principal
 from kunruyi_common.db import create_engine
@@ -20,7 +18,7 @@ from kunruyi_launcher.stack import Infra, start_infra
 from kunruyi_launcher.testing import api_client, migrated_database, rollback_session
 from kunruyi_policy.main import build_spec
 from kunruyi_policy.settings import Settings
-
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 POLICY_TEST_DATA_DIR = Path(__file__).resolve().parents[2] / "var" / "test-policy"
 

@@ -6,8 +6,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.rules.bulk import STATUS_CODES, Columns, evaluate_bulk
 from kunruyi_policy.rules.evaluation import CompiledVersion, PolicyMeta, compile_version, evaluate_version
@@ -20,6 +18,7 @@ from kunruyi_policy.rules.variables import (
     EnterpriseProfile,
     TalentProfile,
 )
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 WAN = 1_000_000
 AT = date(2025, 6, 1)
@@ -32,7 +31,11 @@ enterprises = st.builds(
     industry_chain=st.sampled_from([*INDUSTRY_CHAINS, ""]),
     founded_years=st.integers(0, 40),
     employees=st.one_of(st.sampled_from([0, 10, 100, 300]), st.integers(0, 5000)),
-    revenue_fen=money, rd_expense_fen=money, tax_paid_fen=money, rd_ratio=ratio, high_tech_revenue_ratio=ratio,
+    revenue_fen=money,
+    rd_expense_fen=money,
+    tax_paid_fen=money,
+    rd_ratio=ratio,
+    high_tech_revenue_ratio=ratio,
     qualifications=st.lists(st.sampled_from(ENTERPRISE_QUALIFICATIONS), unique=True),
     new_qualifications=st.lists(st.sampled_from(ENTERPRISE_QUALIFICATIONS), unique=True),
     invention_patents=st.integers(0, 200),
@@ -40,40 +43,108 @@ enterprises = st.builds(
 )
 talent = st.builds(
     lambda **kw: TalentProfile(**kw).model_dump(),
-    age=st.integers(18, 70), education=st.sampled_from(["bachelor", "master", "doctor", "other"]),
-    overseas=st.booleans(), title=st.sampled_from(["", "高级工程师", "工程师", "正高级工程师"]),
+    age=st.integers(18, 70),
+    education=st.sampled_from(["bachelor", "master", "doctor", "other"]),
+    overseas=st.booleans(),
+    title=st.sampled_from(["", "高级工程师", "工程师", "正高级工程师"]),
     skill_level=st.sampled_from(["", "高级工", "技师", "高级技师"]),
     talent_programs=st.lists(st.sampled_from(TALENT_PROGRAMS), unique=True),
-    talent_class=st.sampled_from(["", "A", "B", "C", "D", "E"]), years_in_kunshan=st.integers(0, 20),
-    annual_salary_fen=money, employer_qualifications=st.lists(st.sampled_from(ENTERPRISE_QUALIFICATIONS), unique=True),
+    talent_class=st.sampled_from(["", "A", "B", "C", "D", "E"]),
+    years_in_kunshan=st.integers(0, 20),
+    annual_salary_fen=money,
+    employer_qualifications=st.lists(st.sampled_from(ENTERPRISE_QUALIFICATIONS), unique=True),
     industry_chain=st.sampled_from([*INDUSTRY_CHAINS, ""]),
 )
 
 # Shapes the demo catalog does not use, so the compiler's lazy-error, if/else-if, between and arithmetic paths
 # are held to the same answers as the interpreter.
 EXTRA_RULES: list[tuple[list[dict[str, Any]], Any, int | None]] = [
-    ([{"id": "a", "label": "强度", "kind": "data",
-       "rule": {">=": [{"/": [{"var": "rd_expense_fen"}, {"var": "revenue_fen"}]}, 0.03]}}],
-     {"/": [{"var": "tax_paid_fen"}, {"var": "employees"}]}, 50 * WAN),
-    ([{"id": "a", "label": "或", "kind": "data",
-       "rule": {"or": [{"in": ["gazelle", {"var": "qualifications"}]},
-                       {"and": [{"<": [10, {"var": "employees"}, 300]}, {"!": {"in": [{"var": "district"}, ["开发区"]]}}]}]}},
-      {"id": "b", "label": "人工", "kind": "manual"}],
-     {"if": [{">": [{"var": "invention_patents"}, 50]}, 30 * WAN, {">": [{"var": "invention_patents"}, 5]},
-             {"*": [{"var": "invention_patents"}, 2 * WAN]}, {"-": [{"max": [{"var": "founded_years"}, 3]}, 1]}]}, None),
-    ([{"id": "a", "label": "短路", "kind": "data",
-       "rule": {"and": [{">": [{"var": "employees"}, 0]}, {"<": [{"/": [{"var": "revenue_fen"}, {"var": "employees"}]}, 2 * WAN]}]}},
-      {"id": "b", "label": "否定", "kind": "data", "rule": {"!!": {"var": "platforms"}}},
-      {"id": "c", "label": "可达的除零", "kind": "data",
-       "rule": {"and": [{">=": [{"var": "founded_years"}, 0]},
-                        {">": [{"/": [{"var": "rd_expense_fen"}, {"var": "revenue_fen"}]}, 0.01]}]}}],
-     {"min": [{"+": [{"var": "rd_expense_fen"}, 1]}, {"-": [{"var": "revenue_fen"}, {"var": "tax_paid_fen"}]}]}, None),
+    (
+        [
+            {
+                "id": "a",
+                "label": "强度",
+                "kind": "data",
+                "rule": {">=": [{"/": [{"var": "rd_expense_fen"}, {"var": "revenue_fen"}]}, 0.03]},
+            }
+        ],
+        {"/": [{"var": "tax_paid_fen"}, {"var": "employees"}]},
+        50 * WAN,
+    ),
+    (
+        [
+            {
+                "id": "a",
+                "label": "或",
+                "kind": "data",
+                "rule": {
+                    "or": [
+                        {"in": ["gazelle", {"var": "qualifications"}]},
+                        {
+                            "and": [
+                                {"<": [10, {"var": "employees"}, 300]},
+                                {"!": {"in": [{"var": "district"}, ["开发区"]]}},
+                            ]
+                        },
+                    ]
+                },
+            },
+            {"id": "b", "label": "人工", "kind": "manual"},
+        ],
+        {
+            "if": [
+                {">": [{"var": "invention_patents"}, 50]},
+                30 * WAN,
+                {">": [{"var": "invention_patents"}, 5]},
+                {"*": [{"var": "invention_patents"}, 2 * WAN]},
+                {"-": [{"max": [{"var": "founded_years"}, 3]}, 1]},
+            ]
+        },
+        None,
+    ),
+    (
+        [
+            {
+                "id": "a",
+                "label": "短路",
+                "kind": "data",
+                "rule": {
+                    "and": [
+                        {">": [{"var": "employees"}, 0]},
+                        {"<": [{"/": [{"var": "revenue_fen"}, {"var": "employees"}]}, 2 * WAN]},
+                    ]
+                },
+            },
+            {"id": "b", "label": "否定", "kind": "data", "rule": {"!!": {"var": "platforms"}}},
+            {
+                "id": "c",
+                "label": "可达的除零",
+                "kind": "data",
+                "rule": {
+                    "and": [
+                        {">=": [{"var": "founded_years"}, 0]},
+                        {">": [{"/": [{"var": "rd_expense_fen"}, {"var": "revenue_fen"}]}, 0.01]},
+                    ]
+                },
+            },
+        ],
+        {
+            "min": [
+                {"+": [{"var": "rd_expense_fen"}, 1]},
+                {"-": [{"var": "revenue_fen"}, {"var": "tax_paid_fen"}]},
+            ]
+        },
+        None,
+    ),
 ]
 
 
 def extra_versions() -> list[CompiledVersion]:
     meta = PolicyMeta("EXTRA", "额外规则", "", "", "", "奖补", "enterprise", "automatic", 0)
-    return [compile_version(meta, i, AT, criteria, amount, cap, {}) for i, (criteria, amount, cap) in enumerate(EXTRA_RULES)]
+    return [
+        compile_version(meta, i, AT, criteria, amount, cap, {})
+        for i, (criteria, amount, cap) in enumerate(EXTRA_RULES)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -98,15 +169,17 @@ def assert_agree(versions: list[CompiledVersion], entity_type: str, profiles: li
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(profiles=st.lists(enterprises, min_size=1, max_size=12))
-def test_bulk_and_single_agree_for_enterprises(catalog: dict[str, list[CompiledVersion]],
-                                               profiles: list[dict[str, Any]]) -> None:
+def test_bulk_and_single_agree_for_enterprises(
+    catalog: dict[str, list[CompiledVersion]], profiles: list[dict[str, Any]]
+) -> None:
     assert len(catalog["enterprise"]) > 100
     assert_agree(catalog["enterprise"] + extra_versions(), "enterprise", profiles)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(profiles=st.lists(talent, min_size=1, max_size=12))
-def test_bulk_and_single_agree_for_talent(catalog: dict[str, list[CompiledVersion]],
-                                          profiles: list[dict[str, Any]]) -> None:
+def test_bulk_and_single_agree_for_talent(
+    catalog: dict[str, list[CompiledVersion]], profiles: list[dict[str, Any]]
+) -> None:
     assert len(catalog["talent"]) > 10
     assert_agree(catalog["talent"], "talent", profiles)

@@ -12,13 +12,12 @@ from kunruyi_common.events.bus import ensure_stream
 from kunruyi_common.events.envelope import CloudEvent, stream_name, stream_subjects
 from kunruyi_launcher.stack import Infra
 from kunruyi_launcher.testing import migrated_database, principal_headers, staff
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-
 from kunruyi_policy.demo.catalog import demo_catalog
 from kunruyi_policy.demo.seed import seed_policies, seed_taxonomy
 from kunruyi_policy.main import build_spec
 from kunruyi_policy.settings import Settings
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 USCC = "91320583MA1ZZZZZ0C"
 CONSUMER = "policy-talent-profiles"
@@ -72,16 +71,35 @@ async def wait_until_consumed(nats_url: str) -> None:
 
 
 async def test_entitlement_once_through_bus_inbox_outbox_and_runs(bus_db_url: str, infra: Infra) -> None:
-    settings = Settings(database_url=bus_db_url, nats_url=infra.nats_url, run_background_workers=True,
-                        outbox_poll_interval_s=0.1)
+    settings = Settings(
+        database_url=bus_db_url,
+        nats_url=infra.nats_url,
+        run_background_workers=True,
+        outbox_poll_interval_s=0.1,
+    )
     app = create_service_app(build_spec(), settings)
     event = CloudEvent(
-        source="talent", type="kunruyi.talent.enterprise.registered", subject=USCC,
-        data={"uscc": USCC, "name": "昆山总线测试有限公司", "district": "花桥", "industry_chain": "生物医药",
-              "founded_years": 3, "employees": 40, "revenue_fen": 2_000_000_000, "rd_expense_fen": 150_000_000,
-              "tax_paid_fen": 10_000_000, "rd_ratio": 0.075, "high_tech_revenue_ratio": 0.5,
-              "qualifications": ["high_tech"], "new_qualifications": ["high_tech", "gazelle"],
-              "invention_patents": 2, "platforms": [], "growth_stage": "start"},
+        source="talent",
+        type="kunruyi.talent.enterprise.registered",
+        subject=USCC,
+        data={
+            "uscc": USCC,
+            "name": "昆山总线测试有限公司",
+            "district": "花桥",
+            "industry_chain": "生物医药",
+            "founded_years": 3,
+            "employees": 40,
+            "revenue_fen": 2_000_000_000,
+            "rd_expense_fen": 150_000_000,
+            "tax_paid_fen": 10_000_000,
+            "rd_ratio": 0.075,
+            "high_tech_revenue_ratio": 0.5,
+            "qualifications": ["high_tech"],
+            "new_qualifications": ["high_tech", "gazelle"],
+            "invention_patents": 2,
+            "platforms": [],
+            "growth_stage": "start",
+        },
     )
     async with app.router.lifespan_context(app):
         await publish_twice(infra.nats_url, event)
@@ -93,15 +111,25 @@ async def test_entitlement_once_through_bus_inbox_outbox_and_runs(bus_db_url: st
         engine = app.state.engine
         for _ in range(100):
             async with engine.connect() as conn:
-                pending = (await conn.execute(text("SELECT count(*) FROM outbox_events WHERE published_at IS NULL"))).scalar_one()
+                pending = (
+                    await conn.execute(text("SELECT count(*) FROM outbox_events WHERE published_at IS NULL"))
+                ).scalar_one()
             if pending == 0:
                 break
             await asyncio.sleep(0.1)
         async with engine.connect() as conn:
-            rows = (await conn.execute(text(
-                "SELECT envelope, published_at FROM outbox_events WHERE type = 'kunruyi.policy.entitlement.determined'"
-            ))).all()
-            inbox = (await conn.execute(text("SELECT count(*) FROM inbox_events WHERE consumer = :c"), {"c": CONSUMER})).scalar_one()
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT envelope, published_at FROM outbox_events WHERE type = 'kunruyi.policy.entitlement.determined'"
+                    )
+                )
+            ).all()
+            inbox = (
+                await conn.execute(
+                    text("SELECT count(*) FROM inbox_events WHERE consumer = :c"), {"c": CONSUMER}
+                )
+            ).scalar_one()
     keys = [(r[0]["data"]["policy_code"], r[0]["data"]["entity_id"], r[0]["data"]["period"]) for r in rows]
     assert inbox == 1
     assert len(keys) == len(set(keys)) >= 4

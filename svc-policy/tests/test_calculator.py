@@ -1,7 +1,6 @@
 """The calculator: statuses, amounts with caps, traces with parameter references, near-misses, dates, errors."""
 
 from kunruyi_launcher.testing import staff
-
 from kunruyi_policy.demo.catalog import WAN
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE as ENTERPRISE
 from kunruyi_policy.demo.samples import by_code
@@ -29,14 +28,20 @@ async def test_every_policy_for_the_beneficiary_comes_back_sorted_by_amount_with
     assert found["KS-KJ-001"]["status"] == "eligible"
     assert found["KS-GX-002"]["status"] == "ineligible"
     # a policy with a manual condition: data criteria pass, a person must confirm
-    assert found["KS-SB-011"]["status"] == "needs_confirmation" and found["KS-SB-011"]["amount_fen"] == 5 * WAN * 10
+    assert (
+        found["KS-SB-011"]["status"] == "needs_confirmation"
+        and found["KS-SB-011"]["amount_fen"] == 5 * WAN * 10
+    )
 
 
 async def test_amounts_follow_the_formula_and_the_cap(client) -> None:  # type: ignore[no-untyped-def]
     async with client() as c:
         small = by_code(await calculate(c, ENTERPRISE, "2025-06-01"))["KS-KJ-005"]
-        big = by_code(await calculate(c, {**ENTERPRISE, "rd_expense_fen": 10_000 * WAN, "revenue_fen": 100_000 * WAN},
-                                      "2025-06-01"))["KS-KJ-005"]
+        big = by_code(
+            await calculate(
+                c, {**ENTERPRISE, "rd_expense_fen": 10_000 * WAN, "revenue_fen": 100_000 * WAN}, "2025-06-01"
+            )
+        )["KS-KJ-005"]
     assert small["amount_fen"] == 15 * WAN  # 300万 × 5 %
     assert big["amount_fen"] == 200 * WAN == big["amount_cap_fen"]  # 10000万 × 5 % = 500万, capped at 200万
 
@@ -50,8 +55,11 @@ async def test_dated_parameters_give_different_answers_before_and_after_a_change
     assert rd_before["status"] == "eligible"
     ratio = rd_before["criteria"][0]
     assert ratio["values"] == {"rd_ratio": 0.032}
-    assert ratio["parameters"]["min_rd_ratio"] == {"value": 0.03, "effective_from": "2022-01-01",
-                                                   "reference": "昆科规〔2022〕5号"}
+    assert ratio["parameters"]["min_rd_ratio"] == {
+        "value": 0.03,
+        "effective_from": "2022-01-01",
+        "reference": "昆科规〔2022〕5号",
+    }
     assert rd_after["status"] == "ineligible"
     assert rd_after["criteria"][0]["parameters"]["min_rd_ratio"]["reference"] == "昆科规〔2025〕2号"
     # the award parameter rose from 20万 to 30万 on 2025-01-01
@@ -61,12 +69,15 @@ async def test_dated_parameters_give_different_answers_before_and_after_a_change
 async def test_near_miss_says_what_is_missing_and_by_how_much(client) -> None:  # type: ignore[no-untyped-def]
     async with client() as c:
         body = await calculate(c, {**ENTERPRISE, "rd_ratio": 0.025}, "2025-06-01")
-        gazelle = by_code(await calculate(c, {**ENTERPRISE, "new_qualifications": []}, "2025-06-01"))["KS-KJ-001"]
+        gazelle = by_code(await calculate(c, {**ENTERPRISE, "new_qualifications": []}, "2025-06-01"))[
+            "KS-KJ-001"
+        ]
     rd = by_code(body)["KS-KJ-005"]
     assert rd["status"] == "ineligible"
     assert rd["almost"]["criterion_id"] == "rd_ratio"
-    assert rd["almost"]["missing"] == [{"variable": "rd_ratio", "actual": 0.025, "operator": ">=", "required": 0.03,
-                                        "gap": 0.005}]
+    assert rd["almost"]["missing"] == [
+        {"variable": "rd_ratio", "actual": 0.025, "operator": ">=", "required": 0.03, "gap": 0.005}
+    ]
     assert rd["almost"]["potential_amount_fen"] == 15 * WAN
     assert "KS-KJ-005" in {r["policy_code"] for r in body["almost"]}
     assert gazelle["almost"]["missing"] == [{"variable": "new_qualifications", "missing": "high_tech"}]
@@ -76,13 +87,23 @@ async def test_near_miss_says_what_is_missing_and_by_how_much(client) -> None:  
 
 
 async def test_a_division_by_zero_marks_the_criterion_error_not_a_500(client) -> None:  # type: ignore[no-untyped-def]
-    rules = {"criteria": [{"id": "intensity", "label": "研发强度不低于3%", "kind": "data",
-                           "rule": {">=": [{"/": [{"var": "rd_expense_fen"}, {"var": "revenue_fen"}]}, 0.03]}}],
-             "amount": 10 * WAN}
+    rules = {
+        "criteria": [
+            {
+                "id": "intensity",
+                "label": "研发强度不低于3%",
+                "kind": "data",
+                "rule": {">=": [{"/": [{"var": "rd_expense_fen"}, {"var": "revenue_fen"}]}, 0.03]},
+            }
+        ],
+        "amount": 10 * WAN,
+    }
     async with client(staff("officer", department="科技局")) as c:
         assert (await c.post("/api/v1/policies", json=new_policy("KS-T-DIV"))).status_code == 201
         assert (await c.put("/api/v1/policies/KS-T-DIV/draft", json=rules)).status_code == 200
-        assert (await c.post("/api/v1/policies/KS-T-DIV/publish", json={"effective_from": "2024-01-01"})).status_code == 200
+        assert (
+            await c.post("/api/v1/policies/KS-T-DIV/publish", json={"effective_from": "2024-01-01"})
+        ).status_code == 200
         zero = await calculate(c, {**ENTERPRISE, "revenue_fen": 0}, "2025-06-01", policy_codes=["KS-T-DIV"])
         fine = await calculate(c, ENTERPRISE, "2025-06-01", policy_codes=["KS-T-DIV"])
     result = zero["results"][0]
@@ -93,23 +114,41 @@ async def test_a_division_by_zero_marks_the_criterion_error_not_a_500(client) ->
 
 async def test_bad_profiles_get_422_naming_the_field(client) -> None:  # type: ignore[no-untyped-def]
     async with client() as c:
-        for field, value in (("rd_ratio", 1.5), ("revenue_fen", -1), ("employees", "many"), ("qualifications", "x"),
-                             ("unknown_variable", 1)):
-            response = await c.post("/api/v1/policy-calculator",
-                                    json={"profile": {**ENTERPRISE, field: value}, "beneficiary": "enterprise"})
+        for field, value in (
+            ("rd_ratio", 1.5),
+            ("revenue_fen", -1),
+            ("employees", "many"),
+            ("qualifications", "x"),
+            ("unknown_variable", 1),
+        ):
+            response = await c.post(
+                "/api/v1/policy-calculator",
+                json={"profile": {**ENTERPRISE, field: value}, "beneficiary": "enterprise"},
+            )
             assert response.status_code == 422, field
             assert response.json()["field"] == f"profile.{field}"
-        talent = await c.post("/api/v1/policy-calculator", json={"profile": {"age": -3}, "beneficiary": "talent"})
+        talent = await c.post(
+            "/api/v1/policy-calculator", json={"profile": {"age": -3}, "beneficiary": "talent"}
+        )
         nothing = await c.post("/api/v1/policy-calculator", json={})
-        unknown = await c.post("/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": "X"})
+        unknown = await c.post(
+            "/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": "X"}
+        )
     assert talent.status_code == 422 and talent.json()["field"] == "profile.age"
     assert nothing.status_code == 422 and nothing.json()["code"] == "profile_required"
     assert unknown.status_code == 404 and unknown.json()["code"] == "profile_not_found"
 
 
 async def test_talent_profile_gets_talent_policies(client) -> None:  # type: ignore[no-untyped-def]
-    profile = {"age": 32, "education": "doctor", "overseas": True, "talent_class": "B", "years_in_kunshan": 2,
-               "skill_level": "", "talent_programs": ["shuangchuang"]}
+    profile = {
+        "age": 32,
+        "education": "doctor",
+        "overseas": True,
+        "talent_class": "B",
+        "years_in_kunshan": 2,
+        "skill_level": "",
+        "talent_programs": ["shuangchuang"],
+    }
     async with client() as c:
         body = await calculate(c, profile, "2025-06-01", beneficiary="talent")
     found = by_code(body)
@@ -123,7 +162,11 @@ async def test_the_variable_dictionary_is_published(client) -> None:  # type: ig
     async with client() as c:
         items = (await c.get("/api/v1/policy-variables")).json()["items"]
     names = {(v["entity_type"], v["name"]) for v in items}
-    assert {("enterprise", "rd_ratio"), ("enterprise", "qualifications"), ("talent", "talent_class"),
-            ("talent", "annual_salary_fen")} <= names
+    assert {
+        ("enterprise", "rd_ratio"),
+        ("enterprise", "qualifications"),
+        ("talent", "talent_class"),
+        ("talent", "annual_salary_fen"),
+    } <= names
     rd = next(v for v in items if v["name"] == "rd_ratio")
     assert rd["type"] == "number" and rd["maximum"] == 1 and rd["label"]

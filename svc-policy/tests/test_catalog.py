@@ -6,7 +6,9 @@ async def test_reference_data_lists_15_departments_10_categories_and_27_themes(c
         departments = (await c.get("/api/v1/departments")).json()["items"]
         categories = (await c.get("/api/v1/policy-categories")).json()["items"]
         themes = (await c.get("/api/v1/policy-themes")).json()["items"]
-    assert len(departments) == 15 and {"市委人才办", "税务局", "科创发展服务中心"} <= {d["name"] for d in departments}
+    assert len(departments) == 15 and {"市委人才办", "税务局", "科创发展服务中心"} <= {
+        d["name"] for d in departments
+    }
     assert len(categories) == 10
     assert len(themes) == 27 and sum(len(c["themes"]) for c in categories) == 27
 
@@ -15,7 +17,11 @@ async def test_demo_catalog_has_120_items_with_40_automatic(client) -> None:  # 
     codes, automatic, cursor = [], 0, None
     async with client() as c:
         while True:
-            page = (await c.get("/api/v1/policies", params={"limit": 50, **({"cursor": cursor} if cursor else {})})).json()
+            page = (
+                await c.get(
+                    "/api/v1/policies", params={"limit": 50, **({"cursor": cursor} if cursor else {})}
+                )
+            ).json()
             codes += [p["code"] for p in page["items"]]
             automatic += sum(p["mode"] == "automatic" for p in page["items"])
             cursor = page["next_cursor"]
@@ -27,7 +33,11 @@ async def test_demo_catalog_has_120_items_with_40_automatic(client) -> None:  # 
 
 async def test_filters_combine_and_accept_chinese_names(client) -> None:  # type: ignore[no-untyped-def]
     async with client() as c:
-        page = (await c.get("/api/v1/policies", params={"department": "人社局", "mode": "automatic", "limit": 100})).json()
+        page = (
+            await c.get(
+                "/api/v1/policies", params={"department": "人社局", "mode": "automatic", "limit": 100}
+            )
+        ).json()
     assert page["items"]
     assert all(p["department"] == "人社局" and p["mode"] == "automatic" for p in page["items"])
 
@@ -46,7 +56,11 @@ async def test_chinese_search_ranks_the_matching_items_first(client) -> None:  #
 async def test_search_pages_with_a_cursor_without_repeats(client) -> None:  # type: ignore[no-untyped-def]
     async with client() as c:
         first = (await c.get("/api/v1/policies", params={"q": "高新技术企业", "limit": 5})).json()
-        second = (await c.get("/api/v1/policies", params={"q": "高新技术企业", "limit": 5, "cursor": first["next_cursor"]})).json()
+        second = (
+            await c.get(
+                "/api/v1/policies", params={"q": "高新技术企业", "limit": 5, "cursor": first["next_cursor"]}
+            )
+        ).json()
         bad = await c.get("/api/v1/policies", params={"cursor": "%%%"})
     assert not {p["code"] for p in first["items"]} & {p["code"] for p in second["items"]}
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor"
@@ -56,9 +70,23 @@ async def test_policy_detail_has_every_catalog_field_and_the_rules_in_force(clie
     async with client() as c:
         body = (await c.get("/api/v1/policies/KS-KJ-005")).json()
         missing = await c.get("/api/v1/policies/NOPE-1")
-    for field in ("legal_source", "department", "category", "theme", "policy_type", "beneficiary", "mode",
-                  "target_description", "conditions_text", "payout_days", "annual_budget_fen", "status", "valid_from",
-                  "valid_to", "tags"):
+    for field in (
+        "legal_source",
+        "department",
+        "category",
+        "theme",
+        "policy_type",
+        "beneficiary",
+        "mode",
+        "target_description",
+        "conditions_text",
+        "payout_days",
+        "annual_budget_fen",
+        "status",
+        "valid_from",
+        "valid_to",
+        "tags",
+    ):
         assert field in body
     assert body["is_demo"] is True and "演示数据" in body["tags"]
     assert body["rules"]["parameters"]["min_rd_ratio"]["values"][1]["reference"]
@@ -66,9 +94,17 @@ async def test_policy_detail_has_every_catalog_field_and_the_rules_in_force(clie
 
 
 async def test_drafts_are_hidden_from_the_public(client) -> None:  # type: ignore[no-untyped-def]
-    new = {"code": "KS-KJ-900", "title": "测试草稿政策", "legal_source": "昆科规〔2026〕1号", "department_code": "sci_tech",
-           "theme_code": "innovation_rd", "policy_type": "奖补", "beneficiary": "enterprise", "mode": "application",
-           "valid_from": "2026-01-01"}
+    new = {
+        "code": "KS-KJ-900",
+        "title": "测试草稿政策",
+        "legal_source": "昆科规〔2026〕1号",
+        "department_code": "sci_tech",
+        "theme_code": "innovation_rd",
+        "policy_type": "奖补",
+        "beneficiary": "enterprise",
+        "mode": "application",
+        "valid_from": "2026-01-01",
+    }
     async with client(staff("officer", department="科技局")) as c:
         assert (await c.post("/api/v1/policies", json=new)).status_code == 201
     async with client() as c:

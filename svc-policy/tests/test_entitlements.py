@@ -5,23 +5,35 @@ from datetime import UTC, datetime
 
 from kunruyi_common.events import CloudEvent
 from kunruyi_launcher.testing import staff
-from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from kunruyi_policy.entitlements.service import entitlement_id, today
 from kunruyi_policy.models import Entitlement
 from kunruyi_policy.profiles.handlers import on_enterprise, on_person
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 USCC = "91320583MA1XXXXX0A"
 
 
 def enterprise_event(**overrides) -> CloudEvent:  # type: ignore[no-untyped-def]
     data = {
-        "uscc": USCC, "name": "昆山测试科技有限公司", "district": "开发区", "industry_chain": "集成电路",
-        "founded_on": None, "founded_years": 6, "employees": 80, "fiscal_year": 2025, "revenue_fen": 6_000_000_000,
-        "rd_expense_fen": 300_000_000, "tax_paid_fen": 200_000_000, "rd_ratio": 0.05, "high_tech_revenue_ratio": 0.7,
-        "qualifications": ["high_tech"], "new_qualifications": ["high_tech"], "invention_patents": 6,
-        "platforms": ["postdoc_station"], "growth_stage": "growth",
+        "uscc": USCC,
+        "name": "昆山测试科技有限公司",
+        "district": "开发区",
+        "industry_chain": "集成电路",
+        "founded_on": None,
+        "founded_years": 6,
+        "employees": 80,
+        "fiscal_year": 2025,
+        "revenue_fen": 6_000_000_000,
+        "rd_expense_fen": 300_000_000,
+        "tax_paid_fen": 200_000_000,
+        "rd_ratio": 0.05,
+        "high_tech_revenue_ratio": 0.7,
+        "qualifications": ["high_tech"],
+        "new_qualifications": ["high_tech"],
+        "invention_patents": 6,
+        "platforms": ["postdoc_station"],
+        "growth_stage": "growth",
     }
     data.update(overrides)
     return CloudEvent(source="talent", type="kunruyi.talent.enterprise.registered", subject=USCC, data=data)
@@ -40,25 +52,45 @@ async def test_a_profile_event_determines_each_entitlement_once(session: AsyncSe
     first = await entitlement_events(session)
     codes = {e["policy_code"] for e in first}
     # 高企认定 + 区镇配套 + 研发费用 + 知识产权 + 博士后工作站 + 集成电路产业链 + 高新产品收入
-    assert {"KS-KJ-001", "KS-QZ-001", "KS-KJ-005", "KS-SJ-001", "KS-RS-001", "KS-FG-003", "KS-KJ-009"} <= codes
+    assert {
+        "KS-KJ-001",
+        "KS-QZ-001",
+        "KS-KJ-005",
+        "KS-SJ-001",
+        "KS-RS-001",
+        "KS-FG-003",
+        "KS-KJ-009",
+    } <= codes
     assert len(codes) == len(first)
     sample = next(e for e in first if e["policy_code"] == "KS-KJ-001")
     period = str(today().year)
     assert sample["entitlement_id"] == str(entitlement_id("KS-KJ-001", "enterprise", USCC, period))
-    assert sample["amount_fen"] == 30 * 1_000_000 and sample["period"] == period and len(sample["trace_digest"]) == 64
+    assert (
+        sample["amount_fen"] == 30 * 1_000_000
+        and sample["period"] == period
+        and len(sample["trace_digest"]) == 64
+    )
 
     # the same profile again (an `updated` event with a new id) and a changed profile: nothing is emitted twice
     await on_enterprise(session, enterprise_event().model_copy(update={"id": str(uuid.uuid4())}))
-    await on_enterprise(session, enterprise_event(invention_patents=9).model_copy(update={"id": str(uuid.uuid4())}))
+    await on_enterprise(
+        session, enterprise_event(invention_patents=9).model_copy(update={"id": str(uuid.uuid4())})
+    )
     again = await entitlement_events(session)
     assert sorted(e["entitlement_id"] for e in again) == sorted(e["entitlement_id"] for e in first)
-    count = (await session.execute(select(func.count()).select_from(Entitlement).where(Entitlement.entity_id == USCC))).scalar_one()
+    count = (
+        await session.execute(
+            select(func.count()).select_from(Entitlement).where(Entitlement.entity_id == USCC)
+        )
+    ).scalar_one()
     assert count == len(first)
 
 
 async def test_an_older_event_does_not_overwrite_a_newer_profile(session: AsyncSession) -> None:
     newer = enterprise_event(new_qualifications=[])
-    older = enterprise_event().model_copy(update={"id": str(uuid.uuid4()), "time": datetime(2020, 1, 1, tzinfo=UTC)})
+    older = enterprise_event().model_copy(
+        update={"id": str(uuid.uuid4()), "time": datetime(2020, 1, 1, tzinfo=UTC)}
+    )
     await on_enterprise(session, newer)
     await on_enterprise(session, older)
     assert "KS-KJ-001" not in {e["policy_code"] for e in await entitlement_events(session)}
@@ -66,16 +98,35 @@ async def test_an_older_event_does_not_overwrite_a_newer_profile(session: AsyncS
 
 async def test_talent_events_use_program_names_from_svc_talent(session: AsyncSession) -> None:
     talent_id = str(uuid.uuid4())
-    data = {"talent_id": talent_id, "name": "张博士", "gender": "M", "age": 33, "education": "doctor", "overseas": True,
-            "title": None, "skill_level": None, "talent_programs": ["省双创人才"], "talent_class": "B",
-            "employer_uscc": USCC, "employer_qualifications": ["high_tech"], "years_in_kunshan": 2,
-            "annual_salary_fen": None, "expertise": "芯片", "fields": [], "industry_chain": "集成电路", "is_expert": False}
+    data = {
+        "talent_id": talent_id,
+        "name": "张博士",
+        "gender": "M",
+        "age": 33,
+        "education": "doctor",
+        "overseas": True,
+        "title": None,
+        "skill_level": None,
+        "talent_programs": ["省双创人才"],
+        "talent_class": "B",
+        "employer_uscc": USCC,
+        "employer_qualifications": ["high_tech"],
+        "years_in_kunshan": 2,
+        "annual_salary_fen": None,
+        "expertise": "芯片",
+        "fields": [],
+        "industry_chain": "集成电路",
+        "is_expert": False,
+    }
     await on_person(session, CloudEvent(source="talent", type="kunruyi.talent.person.registered", data=data))
     found = {e["policy_code"]: e for e in await entitlement_events(session) if e["entity_id"] == talent_id}
     assert set(found) >= {"KS-RC-001", "KS-RC-003", "KS-RC-005", "KS-ZJ-001"}
     assert found["KS-ZJ-001"]["amount_fen"] == 60 * 1_000_000
-    stored = (await session.execute(text("SELECT name, profile FROM entity_profiles WHERE entity_id = :i"),
-                                    {"i": talent_id})).one()
+    stored = (
+        await session.execute(
+            text("SELECT name, profile FROM entity_profiles WHERE entity_id = :i"), {"i": talent_id}
+        )
+    ).one()
     assert stored[0] == "" and "name" not in stored[1]  # no personal data in the read model
 
 
@@ -83,9 +134,14 @@ async def test_runs_are_idempotent_and_never_emit_twice(client, session: AsyncSe
     await on_enterprise(session, enterprise_event())
     other = "91320583MA1YYYYY0B"
     await session.execute(
-        text("INSERT INTO entity_profiles (entity_type, entity_id, name, profile) VALUES ('enterprise', :i, '', :p)"),
-        {"i": other, "p": '{"district": "花桥", "qualifications": ["high_tech"], "new_qualifications": ["gazelle"], '
-                          '"platforms": [], "high_tech_revenue_ratio": 0.8}'},
+        text(
+            "INSERT INTO entity_profiles (entity_type, entity_id, name, profile) VALUES ('enterprise', :i, '', :p)"
+        ),
+        {
+            "i": other,
+            "p": '{"district": "花桥", "qualifications": ["high_tech"], "new_qualifications": ["gazelle"], '
+            '"platforms": [], "high_tech_revenue_ratio": 0.8}',
+        },
     )
     before = len(await entitlement_events(session))
     async with client(staff("officer", department="科技局")) as c:
@@ -102,6 +158,9 @@ async def test_runs_are_idempotent_and_never_emit_twice(client, session: AsyncSe
     events = await entitlement_events(session)
     # only the second enterprise's entitlements are new: 高企重新认定 + 瞪羚 + 高新产品收入
     assert {e["policy_code"] for e in events[before:]} == {"KS-KJ-002", "KS-KJ-003", "KS-KJ-009"}
-    assert run["counts"]["determined"] == 3 and run["counts"]["already_determined"] == run["counts"]["eligible"] - 3
+    assert (
+        run["counts"]["determined"] == 3
+        and run["counts"]["already_determined"] == run["counts"]["eligible"] - 3
+    )
     assert len({e["entitlement_id"] for e in events}) == len(events)
     assert public.status_code == 401

@@ -3,7 +3,6 @@
 from typing import Any
 
 import pytest
-
 from kunruyi_policy.rules.jsonlogic import RuleEvaluationError, apply, truthy
 
 CASES: list[tuple[Any, Any, Any]] = [
@@ -62,15 +61,22 @@ CASES: list[tuple[Any, Any, Any]] = [
     ({"max": [3, "7", 2]}, None, 7),
     # nested data rules
     ({"<": [{"var": "temp"}, 110]}, {"temp": 100}, True),
-    ({"and": [{"<": [{"var": "temp"}, 110]}, {"==": [{"var": "pie.filling"}, "apple"]}]},
-     {"temp": 100, "pie": {"filling": "apple"}}, True),
+    (
+        {"and": [{"<": [{"var": "temp"}, 110]}, {"==": [{"var": "pie.filling"}, "apple"]}]},
+        {"temp": 100, "pie": {"filling": "apple"}},
+        True,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("rule", "data", "expected"), CASES)
 def test_rule_semantics(rule: Any, data: Any, expected: Any) -> None:
     result = apply(rule, data)
-    assert result == expected and type(result) is type(expected) or (result == expected and isinstance(result, int | float))
+    assert (
+        result == expected
+        and type(result) is type(expected)
+        or (result == expected and isinstance(result, int | float))
+    )
 
 
 @pytest.mark.parametrize(("rule", "data", "expected"), CASES[:40])

@@ -3,32 +3,55 @@
 from typing import Any
 
 from kunruyi_launcher.testing import staff
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from kunruyi_policy.demo.catalog import WAN
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE, by_code
 from kunruyi_policy.demo.samples import new_policy_body as new_policy
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 OFFICER = staff("officer", department="科技局")
-RULES_V1 = {"criteria": [{"id": "ratio", "label": "研发占比不低于4%", "kind": "data",
-                          "rule": {">=": [{"var": "rd_ratio"}, 0.04]}}],
-            "amount": 8 * WAN}
-RULES_V2 = {"criteria": [{"id": "ratio", "label": "研发占比不低于3%", "kind": "data",
-                          "rule": {">=": [{"var": "rd_ratio"}, 0.03]}}],
-            "amount": {"*": [{"var": "rd_expense_fen"}, 0.02]}, "amount_cap_fen": 5 * WAN}
+RULES_V1 = {
+    "criteria": [
+        {
+            "id": "ratio",
+            "label": "研发占比不低于4%",
+            "kind": "data",
+            "rule": {">=": [{"var": "rd_ratio"}, 0.04]},
+        }
+    ],
+    "amount": 8 * WAN,
+}
+RULES_V2 = {
+    "criteria": [
+        {
+            "id": "ratio",
+            "label": "研发占比不低于3%",
+            "kind": "data",
+            "rule": {">=": [{"var": "rd_ratio"}, 0.03]},
+        }
+    ],
+    "amount": {"*": [{"var": "rd_expense_fen"}, 0.02]},
+    "amount_cap_fen": 5 * WAN,
+}
 
 
 async def policy_events(session: AsyncSession, code: str) -> list[tuple[str, dict[str, Any]]]:
     rows = await session.execute(
-        text("SELECT type, envelope FROM outbox_events WHERE subject = :c AND type LIKE 'kunruyi.policy.policy.%' ORDER BY seq"),
+        text(
+            "SELECT type, envelope FROM outbox_events WHERE subject = :c AND type LIKE 'kunruyi.policy.policy.%' ORDER BY seq"
+        ),
         {"c": code},
     )
     return [(r[0], r[1]["data"]) for r in rows]
 
 
 async def calculate(c, date: str, code: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    body = {"profile": SAMPLE_ENTERPRISE, "beneficiary": "enterprise", "evaluation_date": date, "policy_codes": [code]}
+    body = {
+        "profile": SAMPLE_ENTERPRISE,
+        "beneficiary": "enterprise",
+        "evaluation_date": date,
+        "policy_codes": [code],
+    }
     return by_code((await c.post("/api/v1/policy-calculator", json=body)).json())[code]
 
 
@@ -41,22 +64,36 @@ async def test_versions_are_dated_immutable_and_announced(client, session: Async
         assert (await c.put("/api/v1/policies/KS-T-VER/draft", json=RULES_V2)).json()["version"] == 2
         early = await c.post("/api/v1/policies/KS-T-VER/publish", json={"effective_from": "2023-06-01"})
         assert early.status_code == 422 and early.json()["code"] == "effective_date_too_early"
-        assert (await c.post("/api/v1/policies/KS-T-VER/publish", json={"effective_from": "2025-07-01"})).status_code == 200
+        assert (
+            await c.post("/api/v1/policies/KS-T-VER/publish", json={"effective_from": "2025-07-01"})
+        ).status_code == 200
         old = await calculate(c, "2025-06-30", "KS-T-VER")
         new = await calculate(c, "2025-07-01", "KS-T-VER")
         detail = (await c.get("/api/v1/policies/KS-T-VER")).json()
     assert (old["version"], old["status"]) == (1, "ineligible")  # rd_ratio 0.032 < 0.04
-    assert (new["version"], new["status"], new["amount_fen"]) == (2, "eligible", 5 * WAN)  # 300万 × 2 % = 6万, cap 5万
+    assert (new["version"], new["status"], new["amount_fen"]) == (
+        2,
+        "eligible",
+        5 * WAN,
+    )  # 300万 × 2 % = 6万, cap 5万
     assert [v["version"] for v in detail["versions"]] == [1, 2]
     assert detail["versions"][0]["criteria"] == RULES_V1["criteria"]  # the old version is untouched
     events = await policy_events(session, "KS-T-VER")
-    assert [t for t, _ in events] == ["kunruyi.policy.policy.published", "kunruyi.policy.policy.version_added"]
+    assert [t for t, _ in events] == [
+        "kunruyi.policy.policy.published",
+        "kunruyi.policy.policy.version_added",
+    ]
     assert events[1][1]["version"] == 2 and events[1][1]["department"] == "科技局"
 
 
 async def test_bad_rules_are_rejected_on_save_with_the_path(client) -> None:  # type: ignore[no-untyped-def]
-    bad = {"criteria": [RULES_V1["criteria"][0], {"id": "x", "label": "坏", "kind": "data",
-                                                  "rule": {"and": [True, {"var": "salary"}]}}], "amount": 1}
+    bad = {
+        "criteria": [
+            RULES_V1["criteria"][0],
+            {"id": "x", "label": "坏", "kind": "data", "rule": {"and": [True, {"var": "salary"}]}},
+        ],
+        "amount": 1,
+    }
     async with client(OFFICER) as c:
         await c.post("/api/v1/policies", json=new_policy("KS-T-BAD"))
         saved = await c.put("/api/v1/policies/KS-T-BAD/draft", json=bad)
@@ -65,8 +102,16 @@ async def test_bad_rules_are_rejected_on_save_with_the_path(client) -> None:  # 
         nothing = await c.post("/api/v1/policies/KS-T-BAD/publish", json={"effective_from": "2024-01-01"})
     assert saved.status_code == 422 and saved.json()["code"] == "invalid_rule"
     assert saved.json()["field"] == "criteria[1].rule.and[1].var"
-    assert checked.json() == {"valid": False, "errors": [{"path": "criteria[1].rule.and[1].var", "code": "unknown_variable",
-                                                          "message": "变量字典中没有 salary"}]}
+    assert checked.json() == {
+        "valid": False,
+        "errors": [
+            {
+                "path": "criteria[1].rule.and[1].var",
+                "code": "unknown_variable",
+                "message": "变量字典中没有 salary",
+            }
+        ],
+    }
     assert ok.json() == {"valid": True, "errors": []}
     assert nothing.status_code == 409 and nothing.json()["code"] == "no_draft"
 
@@ -77,8 +122,16 @@ async def test_suspend_hides_the_policy_from_the_calculator(client, session: Asy
         await c.put("/api/v1/policies/KS-T-SUS/draft", json=RULES_V2)
         await c.post("/api/v1/policies/KS-T-SUS/publish", json={"effective_from": "2024-01-01"})
         suspended = await c.post("/api/v1/policies/KS-T-SUS/suspend")
-        result = (await c.post("/api/v1/policy-calculator", json={
-            "profile": SAMPLE_ENTERPRISE, "beneficiary": "enterprise", "policy_codes": ["KS-T-SUS"]})).json()
+        result = (
+            await c.post(
+                "/api/v1/policy-calculator",
+                json={
+                    "profile": SAMPLE_ENTERPRISE,
+                    "beneficiary": "enterprise",
+                    "policy_codes": ["KS-T-SUS"],
+                },
+            )
+        ).json()
         twice = await c.post("/api/v1/policies/KS-T-SUS/suspend")
     assert suspended.json()["status"] == "suspended" and result["results"] == []
     assert twice.status_code == 409

@@ -10,9 +10,18 @@ def paths(issues):  # type: ignore[no-untyped-def]
 
 
 def test_a_valid_version_has_no_issues() -> None:
-    criteria = [{"id": "a", "label": "占比", "kind": "data", "rule": {">=": [{"var": "rd_ratio"}, {"var": "params.min"}]}},
-                {"id": "b", "label": "人工", "kind": "manual"}]
-    parameters = {"min": {"values": [{"effective_from": "2024-01-01", "value": 0.03, "reference": "昆科规〔2024〕1号"}]}}
+    criteria = [
+        {
+            "id": "a",
+            "label": "占比",
+            "kind": "data",
+            "rule": {">=": [{"var": "rd_ratio"}, {"var": "params.min"}]},
+        },
+        {"id": "b", "label": "人工", "kind": "manual"},
+    ]
+    parameters = {
+        "min": {"values": [{"effective_from": "2024-01-01", "value": 0.03, "reference": "昆科规〔2024〕1号"}]}
+    }
     assert validate_version("enterprise", criteria, {"*": [{"var": "rd_expense_fen"}, 0.1]}, parameters) == []
 
 
@@ -39,7 +48,9 @@ def test_unknown_operator_unknown_variable_arity_and_types_are_reported_with_pat
 
 def test_talent_rules_cannot_read_enterprise_variables() -> None:
     criteria = [{"id": "a", "label": "x", "kind": "data", "rule": {">": [{"var": "revenue_fen"}, 0]}}]
-    assert paths(validate_version("talent", criteria, OK_AMOUNT, {})) == {("criteria[0].rule.>[0].var", "unknown_variable")}
+    assert paths(validate_version("talent", criteria, OK_AMOUNT, {})) == {
+        ("criteria[0].rule.>[0].var", "unknown_variable")
+    }
 
 
 def test_amount_must_be_numeric_and_parameters_need_references() -> None:
@@ -55,5 +66,8 @@ def test_amount_must_be_numeric_and_parameters_need_references() -> None:
 def test_automatic_policies_cannot_have_manual_criteria_and_ids_are_unique() -> None:
     criteria = [{"id": "a", "label": "x", "kind": "manual"}, {"id": "a", "label": "y", "kind": "guess"}]
     issues = validate_version("enterprise", criteria, OK_AMOUNT, {}, mode="automatic")
-    assert paths(issues) == {("criteria[0].kind", "manual_in_automatic"), ("criteria[1].id", "duplicate_id"),
-                             ("criteria[1].kind", "invalid_kind")}
+    assert paths(issues) == {
+        ("criteria[0].kind", "manual_in_automatic"),
+        ("criteria[1].id", "duplicate_id"),
+        ("criteria[1].kind", "invalid_kind"),
+    }

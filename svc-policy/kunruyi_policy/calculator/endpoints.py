@@ -44,28 +44,38 @@ class VariableList(BaseModel):
 
 
 @router.post("/policy-calculator", summary="政策计算器：画像 → 每项政策的符合情况、金额、逐条理由与“差一点”")
-async def post_calculator(body: CalculatorIn, session: SessionDep, principal: OptionalPrincipal) -> dict[str, Any]:
+async def post_calculator(
+    body: CalculatorIn, session: SessionDep, principal: OptionalPrincipal
+) -> dict[str, Any]:
     at = body.evaluation_date or today()
     if body.entity_id is not None:
         if body.entity_type is None:
-            raise Unprocessable("提供 entity_id 时需要 entity_type", code="entity_type_required", field="entity_type")
+            raise Unprocessable(
+                "提供 entity_id 时需要 entity_type", code="entity_type_required", field="entity_type"
+            )
         if body.entity_type == "talent" and principal is None:
             raise Unauthorized("按人才编号计算需要经网关认证", code="missing_credentials")
         beneficiary = body.entity_type
         profile = await profile_for_entity(session, beneficiary, body.entity_id)
     elif body.profile is not None:
         if body.beneficiary is None:
-            raise Unprocessable("提供 profile 时需要 beneficiary", code="beneficiary_required", field="beneficiary")
+            raise Unprocessable(
+                "提供 profile 时需要 beneficiary", code="beneficiary_required", field="beneficiary"
+            )
         beneficiary = body.beneficiary
         profile = validated_profile(beneficiary, body.profile)
     else:
-        raise Unprocessable("需要 profile 或 entity_type + entity_id", code="profile_required", field="profile")
+        raise Unprocessable(
+            "需要 profile 或 entity_type + entity_id", code="profile_required", field="profile"
+        )
     result = await calculate(session, beneficiary, profile, at, codes=body.policy_codes)
     if body.entity_id is not None:
         result["entity"] = {"entity_type": beneficiary, "entity_id": body.entity_id}
     return result
 
 
-@router.get("/policy-variables", response_model=VariableList, summary="画像变量字典（规则只能引用这里的变量）")
+@router.get(
+    "/policy-variables", response_model=VariableList, summary="画像变量字典（规则只能引用这里的变量）"
+)
 async def get_variables(entity_type: Literal["enterprise", "talent"] | None = None) -> dict[str, Any]:
     return {"items": [v.public() for v in VARIABLES if entity_type is None or v.entity_type == entity_type]}

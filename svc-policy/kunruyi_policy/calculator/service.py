@@ -49,10 +49,17 @@ def evaluate_all(
 
 
 async def calculate(
-    session: AsyncSession, beneficiary: str, profile: dict[str, Any], at: date, *, codes: list[str] | None = None
+    session: AsyncSession,
+    beneficiary: str,
+    profile: dict[str, Any],
+    at: date,
+    *,
+    codes: list[str] | None = None,
 ) -> dict[str, Any]:
     if beneficiary not in PROFILE_MODELS:
-        raise Unprocessable("beneficiary 只能是 enterprise 或 talent", code="invalid_beneficiary", field="beneficiary")
+        raise Unprocessable(
+            "beneficiary 只能是 enterprise 或 talent", code="invalid_beneficiary", field="beneficiary"
+        )
     policies = await repository.compiled_in_force(session, at, beneficiary=beneficiary, codes=codes)
     results = evaluate_all(policies, profile, at)
     summary: dict[str, Any] = {status: 0 for status in _STATUS_ORDER}
@@ -60,7 +67,9 @@ async def calculate(
         summary[r["status"]] += 1
     summary["almost"] = sum(1 for r in results if r["almost"])
     summary["eligible_amount_fen"] = sum(r["amount_fen"] or 0 for r in results if r["status"] == "eligible")
-    summary["possible_amount_fen"] = sum(r["amount_fen"] or 0 for r in results if r["status"] == "needs_confirmation")
+    summary["possible_amount_fen"] = sum(
+        r["amount_fen"] or 0 for r in results if r["status"] == "needs_confirmation"
+    )
     return {
         "evaluation_date": at,
         "beneficiary": beneficiary,

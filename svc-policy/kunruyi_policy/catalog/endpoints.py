@@ -31,7 +31,9 @@ def _is_staff(principal: Any) -> bool:
     return principal is not None and principal.kind == "staff"
 
 
-@router.get("/policies", response_model=PolicyPage, summary="政策查询：筛选、中文全文检索（按相关度排序）、游标分页")
+@router.get(
+    "/policies", response_model=PolicyPage, summary="政策查询：筛选、中文全文检索（按相关度排序）、游标分页"
+)
 async def get_policies(
     session: SessionDep,
     principal: OptionalPrincipal,
@@ -81,9 +83,15 @@ async def get_categories(session: SessionDep) -> dict[str, Any]:
     themes = list((await session.execute(select(PolicyTheme).order_by(PolicyTheme.sort_order))).scalars())
     return {
         "items": [
-            {"code": c.code, "name": c.name,
-             "themes": [{"code": t.code, "name": t.name, "category_code": t.category_code}
-                        for t in themes if t.category_code == c.code]}
+            {
+                "code": c.code,
+                "name": c.name,
+                "themes": [
+                    {"code": t.code, "name": t.name, "category_code": t.category_code}
+                    for t in themes
+                    if t.category_code == c.code
+                ],
+            }
             for c in categories
         ]
     }

@@ -40,11 +40,13 @@ async def versions_of(session: AsyncSession, policy_id: uuid.UUID) -> list[Polic
 
 
 def version_in_force(versions: list[PolicyVersion], at: date) -> PolicyVersion | None:
-    candidates = [v for v in versions if v.state == "published" and v.effective_from and v.effective_from <= at]
+    candidates = [
+        v for v in versions if v.state == "published" and v.effective_from and v.effective_from <= at
+    ]
     return max(candidates, key=lambda v: (v.effective_from, v.version)) if candidates else None
 
 
-def in_force_query(at: date) -> Select[tuple[Policy, PolicyVersion]]:
+def in_force_query(at: date) -> Select[Policy, PolicyVersion]:
     return (
         select(Policy, PolicyVersion)
         .join(PolicyVersion, PolicyVersion.policy_id == Policy.id)
@@ -67,8 +69,13 @@ def compiled(policy: Policy, version: PolicyVersion, names: Names) -> CompiledVe
     if cached is not None and cached.meta.title == policy.title and version.state == "published":
         return cached
     result = compile_version(
-        meta_of(policy, names), version.version, version.effective_from, version.criteria, version.amount,
-        version.amount_cap_fen, version.parameters,
+        meta_of(policy, names),
+        version.version,
+        version.effective_from,
+        version.criteria,
+        version.amount,
+        version.amount_cap_fen,
+        version.parameters,
     )
     if version.state == "published":
         _COMPILED[version.id] = result
@@ -77,15 +84,25 @@ def compiled(policy: Policy, version: PolicyVersion, names: Names) -> CompiledVe
 
 def meta_of(policy: Policy, names: Names) -> PolicyMeta:
     return PolicyMeta(
-        code=policy.code, title=policy.title, department=names.departments.get(policy.department_code, ""),
-        category=names.categories.get(policy.category_code, ""), theme=names.themes.get(policy.theme_code, ""),
-        policy_type=policy.policy_type, beneficiary=policy.beneficiary, mode=policy.mode,
-        annual_budget_fen=policy.annual_budget_fen, legal_source=policy.legal_source,
+        code=policy.code,
+        title=policy.title,
+        department=names.departments.get(policy.department_code, ""),
+        category=names.categories.get(policy.category_code, ""),
+        theme=names.themes.get(policy.theme_code, ""),
+        policy_type=policy.policy_type,
+        beneficiary=policy.beneficiary,
+        mode=policy.mode,
+        annual_budget_fen=policy.annual_budget_fen,
+        legal_source=policy.legal_source,
     )
 
 
 async def compiled_in_force(
-    session: AsyncSession, at: date, *, beneficiary: str | None = None, mode: str | None = None,
+    session: AsyncSession,
+    at: date,
+    *,
+    beneficiary: str | None = None,
+    mode: str | None = None,
     codes: list[str] | None = None,
 ) -> list[tuple[Policy, CompiledVersion]]:
     query = in_force_query(at)
@@ -98,7 +115,7 @@ async def compiled_in_force(
     names = await load_names(session)
     seen: set[str] = set()
     result: list[tuple[Policy, CompiledVersion]] = []
-    for policy, version in (await session.execute(query)):
+    for policy, version in await session.execute(query):
         if policy.code in seen:
             continue
         seen.add(policy.code)
@@ -108,8 +125,13 @@ async def compiled_in_force(
 
 def version_public(version: PolicyVersion) -> dict[str, Any]:
     return {
-        "version": version.version, "state": version.state, "effective_from": version.effective_from,
-        "criteria": version.criteria, "amount": version.amount, "amount_cap_fen": version.amount_cap_fen,
-        "parameters": version.parameters, "note": version.note,
+        "version": version.version,
+        "state": version.state,
+        "effective_from": version.effective_from,
+        "criteria": version.criteria,
+        "amount": version.amount,
+        "amount_cap_fen": version.amount_cap_fen,
+        "parameters": version.parameters,
+        "note": version.note,
         "published_at": version.published_at.isoformat() if version.published_at else None,
     }

@@ -26,17 +26,32 @@ class PolicyFilters:
     tag: str | None = None
 
 
-def policy_public(policy: Policy, names: repository.Names, current_version: int | None = None) -> dict[str, Any]:
+def policy_public(
+    policy: Policy, names: repository.Names, current_version: int | None = None
+) -> dict[str, Any]:
     return {
-        "code": policy.code, "title": policy.title, "legal_source": policy.legal_source,
-        "department_code": policy.department_code, "department": names.departments.get(policy.department_code, ""),
-        "category_code": policy.category_code, "category": names.categories.get(policy.category_code, ""),
-        "theme_code": policy.theme_code, "theme": names.themes.get(policy.theme_code, ""),
-        "policy_type": policy.policy_type, "beneficiary": policy.beneficiary, "mode": policy.mode,
-        "target_description": policy.target_description, "conditions_text": policy.conditions_text,
-        "payout_days": policy.payout_days, "annual_budget_fen": policy.annual_budget_fen, "status": policy.status,
-        "valid_from": policy.valid_from, "valid_to": policy.valid_to, "tags": list(policy.tags or []),
-        "is_demo": policy.is_demo, "current_version": current_version,
+        "code": policy.code,
+        "title": policy.title,
+        "legal_source": policy.legal_source,
+        "department_code": policy.department_code,
+        "department": names.departments.get(policy.department_code, ""),
+        "category_code": policy.category_code,
+        "category": names.categories.get(policy.category_code, ""),
+        "theme_code": policy.theme_code,
+        "theme": names.themes.get(policy.theme_code, ""),
+        "policy_type": policy.policy_type,
+        "beneficiary": policy.beneficiary,
+        "mode": policy.mode,
+        "target_description": policy.target_description,
+        "conditions_text": policy.conditions_text,
+        "payout_days": policy.payout_days,
+        "annual_budget_fen": policy.annual_budget_fen,
+        "status": policy.status,
+        "valid_from": policy.valid_from,
+        "valid_to": policy.valid_to,
+        "tags": list(policy.tags or []),
+        "is_demo": policy.is_demo,
+        "current_version": current_version,
     }
 
 
@@ -53,7 +68,12 @@ def _resolve(value: str | None, mapping: dict[str, str]) -> str | None:
 
 
 async def list_policies(
-    session: AsyncSession, filters: PolicyFilters, *, q: str | None, limit: int, cursor: str | None,
+    session: AsyncSession,
+    filters: PolicyFilters,
+    *,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
     include_drafts: bool,
 ) -> dict[str, Any]:
     names = await repository.load_names(session)
@@ -62,9 +82,13 @@ async def list_policies(
     category = _resolve(filters.category, names.categories)
     theme = _resolve(filters.theme, names.themes)
     for column, value in (
-        (Policy.department_code, department), (Policy.category_code, category), (Policy.theme_code, theme),
-        (Policy.policy_type, filters.policy_type), (Policy.mode, filters.mode),
-        (Policy.beneficiary, filters.beneficiary), (Policy.status, filters.status),
+        (Policy.department_code, department),
+        (Policy.category_code, category),
+        (Policy.theme_code, theme),
+        (Policy.policy_type, filters.policy_type),
+        (Policy.mode, filters.mode),
+        (Policy.beneficiary, filters.beneficiary),
+        (Policy.status, filters.status),
     ):
         if value is not None:
             query = query.where(column == value)
@@ -78,7 +102,7 @@ async def list_policies(
         by_code = {p.code: p for p in rows}
         ranked = search.rank(q, [(p.code, p.search_tokens) for p in rows])
         offset = int(position.get("o", 0))
-        page = ranked[offset: offset + limit]
+        page = ranked[offset : offset + limit]
         versions = await _current_versions(session, [by_code[c].id for c, _ in page])
         items = []
         for code, score in page:
@@ -108,7 +132,8 @@ async def _current_versions(session: AsyncSession, policy_ids: list[Any]) -> dic
     rows = await session.execute(
         select(PolicyVersion.policy_id, func.max(PolicyVersion.version))
         .where(
-            PolicyVersion.policy_id.in_(policy_ids), PolicyVersion.state == "published",
+            PolicyVersion.policy_id.in_(policy_ids),
+            PolicyVersion.state == "published",
             PolicyVersion.effective_from <= today,
         )
         .group_by(PolicyVersion.policy_id)
@@ -118,6 +143,15 @@ async def _current_versions(session: AsyncSession, policy_ids: list[Any]) -> dic
 
 def refresh_search_tokens(policy: Policy, department: str, category: str, theme: str) -> None:
     policy.search_tokens = search.searchable_text(
-        [policy.title, policy.title, policy.target_description, policy.conditions_text, policy.legal_source,
-         department, category, theme, " ".join(policy.tags or [])]
+        [
+            policy.title,
+            policy.title,
+            policy.target_description,
+            policy.conditions_text,
+            policy.legal_source,
+            department,
+            category,
+            theme,
+            " ".join(policy.tags or []),
+        ]
     )

@@ -22,7 +22,9 @@ DEMO_VALID_FROM = date(2022, 1, 1)
 
 async def seed_taxonomy(session: AsyncSession) -> None:
     for i, (code, name) in enumerate(DEPARTMENTS):
-        await session.execute(insert(Department).values(code=code, name=name, sort_order=i).on_conflict_do_nothing())
+        await session.execute(
+            insert(Department).values(code=code, name=name, sort_order=i).on_conflict_do_nothing()
+        )
     order = 0
     for i, (code, name, themes) in enumerate(CATEGORIES):
         await session.execute(
@@ -47,8 +49,13 @@ async def seed_policies(session: AsyncSession, items: list[dict[str, Any]], *, i
         fields = {k: raw[k] for k in PolicyCreate.model_fields if k in raw}
         fields.setdefault("valid_from", DEMO_VALID_FROM)
         policy = await service.create_policy(session, PolicyCreate(**fields), None, is_demo=is_demo)
-        rules = RulesIn(criteria=raw["criteria"], amount=raw["amount"], amount_cap_fen=raw.get("amount_cap_fen"),
-                        parameters=raw.get("parameters") or {}, note="演示数据初始版本" if is_demo else "")
+        rules = RulesIn(
+            criteria=raw["criteria"],
+            amount=raw["amount"],
+            amount_cap_fen=raw.get("amount_cap_fen"),
+            parameters=raw.get("parameters") or {},
+            note="演示数据初始版本" if is_demo else "",
+        )
         await service.save_draft(session, policy, rules, "seed")
         await service.publish(session, policy, raw.get("effective_from") or policy.valid_from)
         added += 1

@@ -47,8 +47,11 @@ def _scale(rule: Any, factor: float) -> Any:
 def synthetic_catalog(
     size: int, *, seed: int = 7, beneficiary: str | None = None, mode: str | None = None
 ) -> list[dict[str, Any]]:
-    templates = [t for t in demo_catalog()
-                 if (beneficiary is None or t["beneficiary"] == beneficiary) and (mode is None or t["mode"] == mode)]
+    templates = [
+        t
+        for t in demo_catalog()
+        if (beneficiary is None or t["beneficiary"] == beneficiary) and (mode is None or t["mode"] == mode)
+    ]
     rng = random.Random(seed)
     items = []
     for i in range(size):
@@ -58,18 +61,36 @@ def synthetic_catalog(
         item["code"] = f"SYN-{i + 1:05d}"
         item["title"] = f"{template['title']}（合成第{i + 1}号）"
         item["tags"] = ["合成数据"]
-        item["criteria"] = [{**c, "rule": _scale(c["rule"], factor)} if c["kind"] == "data" else c
-                            for c in item["criteria"]]
+        item["criteria"] = [
+            {**c, "rule": _scale(c["rule"], factor)} if c["kind"] == "data" else c for c in item["criteria"]
+        ]
         items.append(item)
     return items
 
 
-def compile_items(items: list[dict[str, Any]], effective_from: date = date(2022, 1, 1)) -> list[CompiledVersion]:
+def compile_items(
+    items: list[dict[str, Any]], effective_from: date = date(2022, 1, 1)
+) -> list[CompiledVersion]:
     return [
         compile_version(
-            PolicyMeta(i["code"], i["title"], i["department_code"], i["category_code"], i["theme_code"],
-                       i["policy_type"], i["beneficiary"], i["mode"], i["annual_budget_fen"], i["legal_source"]),
-            1, effective_from, i["criteria"], i["amount"], i.get("amount_cap_fen"), i.get("parameters") or {},
+            PolicyMeta(
+                i["code"],
+                i["title"],
+                i["department_code"],
+                i["category_code"],
+                i["theme_code"],
+                i["policy_type"],
+                i["beneficiary"],
+                i["mode"],
+                i["annual_budget_fen"],
+                i["legal_source"],
+            ),
+            1,
+            effective_from,
+            i["criteria"],
+            i["amount"],
+            i.get("amount_cap_fen"),
+            i.get("parameters") or {},
         )
         for i in items
     ]
@@ -97,12 +118,19 @@ def synthetic_enterprises(n: int, *, seed: int = 11) -> list[dict[str, Any]]:
     platforms = _subsets(rng, n, PLATFORMS, 0.08)
     return [
         {
-            "district": DISTRICTS[districts[i]], "industry_chain": INDUSTRY_CHAINS[chains[i]],
-            "founded_years": int(founded[i]), "employees": int(employees[i]), "revenue_fen": int(revenue[i]),
-            "rd_expense_fen": int(rd_expense[i]), "rd_ratio": float(rd_ratio[i]),
-            "high_tech_revenue_ratio": float(ht_ratio[i]), "tax_paid_fen": int(tax[i]),
-            "qualifications": qualifications[i], "new_qualifications": new_qualifications[i],
-            "invention_patents": int(patents[i]), "platforms": platforms[i],
+            "district": DISTRICTS[districts[i]],
+            "industry_chain": INDUSTRY_CHAINS[chains[i]],
+            "founded_years": int(founded[i]),
+            "employees": int(employees[i]),
+            "revenue_fen": int(revenue[i]),
+            "rd_expense_fen": int(rd_expense[i]),
+            "rd_ratio": float(rd_ratio[i]),
+            "high_tech_revenue_ratio": float(ht_ratio[i]),
+            "tax_paid_fen": int(tax[i]),
+            "qualifications": qualifications[i],
+            "new_qualifications": new_qualifications[i],
+            "invention_patents": int(patents[i]),
+            "platforms": platforms[i],
         }
         for i in range(n)
     ]
@@ -115,10 +143,14 @@ def synthetic_talent(n: int, *, seed: int = 13) -> list[dict[str, Any]]:
     levels = ("", "高级工", "技师", "高级技师")
     return [
         {
-            "age": int(rng.integers(20, 65)), "education": educations[int(rng.integers(0, 4))],
-            "overseas": bool(rng.random() < 0.2), "title": "", "skill_level": levels[int(rng.integers(0, 4))],
+            "age": int(rng.integers(20, 65)),
+            "education": educations[int(rng.integers(0, 4))],
+            "overseas": bool(rng.random() < 0.2),
+            "title": "",
+            "skill_level": levels[int(rng.integers(0, 4))],
             "talent_programs": [p for p in TALENT_PROGRAMS if rng.random() < 0.05],
-            "talent_class": classes[int(rng.integers(0, 6))], "years_in_kunshan": int(rng.integers(0, 15)),
+            "talent_class": classes[int(rng.integers(0, 6))],
+            "years_in_kunshan": int(rng.integers(0, 15)),
             "annual_salary_fen": int(rng.lognormal(np.log(30 * WAN), 0.8)),
             "employer_qualifications": [q for q in ENTERPRISE_QUALIFICATIONS if rng.random() < 0.2],
             "industry_chain": INDUSTRY_CHAINS[int(rng.integers(0, len(INDUSTRY_CHAINS)))],

@@ -38,8 +38,12 @@ class RunOut(BaseModel):
     created: bool | None = None
 
 
-@router.post("/entitlement-runs", response_model=RunOut, status_code=201,
-             summary="免申即享全量批次：对读模型中全部主体评估全部免申即享政策（同一期间与目录状态幂等）")
+@router.post(
+    "/entitlement-runs",
+    response_model=RunOut,
+    status_code=201,
+    summary="免申即享全量批次：对读模型中全部主体评估全部免申即享政策（同一期间与目录状态幂等）",
+)
 async def post_run(body: RunIn, session: SessionDep, principal: Staff, response: Response) -> dict[str, Any]:
     run, created = await start_run(session, body.evaluation_date or today(), principal.subject)
     if not created:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.events import EntitlementDetermined
-from kunruyi_policy.models import EntitlementRun, Entitlement, EntityProfile, outbox_events
+from kunruyi_policy.models import Entitlement, EntitlementRun, EntityProfile, outbox_events
 from kunruyi_policy.rules.bulk import Columns, evaluate_bulk
 from kunruyi_policy.rules.evaluation import ELIGIBLE, CompiledVersion, evaluate_version
 from kunruyi_policy.rules.jsonlogic import resolve_var, split_path
@@ -46,18 +46,29 @@ def today() -> date:
 
 
 def entitlement_digest(
-    compiled: CompiledVersion, entity_type: str, entity_id: str, period: str, amount_fen: int,
-    profile: dict[str, Any], at: date,
+    compiled: CompiledVersion,
+    entity_type: str,
+    entity_id: str,
+    period: str,
+    amount_fen: int,
+    profile: dict[str, Any],
+    at: date,
 ) -> str:
     """sha256 over what decided the entitlement: inputs read, parameter values in force, version and amount."""
     names = sorted({v for c in compiled.criteria for v in c.variables} | set(compiled.amount_variables))
     body = {
-        "policy_code": compiled.meta.code, "version": compiled.version, "entity_type": entity_type,
-        "entity_id": entity_id, "period": period, "amount_fen": amount_fen,
+        "policy_code": compiled.meta.code,
+        "version": compiled.version,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "period": period,
+        "amount_fen": amount_fen,
         "inputs": {n: resolve_var(profile, split_path(n)) for n in names},
         "parameters": compiled.parameters_at(at),
     }
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
 
 
 @dataclass
@@ -76,15 +87,25 @@ async def record(
     period = period_of(at)
     created = 0
     for start in range(0, len(candidates), _CHUNK):
-        chunk = candidates[start: start + _CHUNK]
+        chunk = candidates[start : start + _CHUNK]
         keys = [(c.compiled.meta.code, c.entity_type, c.entity_id, period) for c in chunk]
         existing = {
             tuple(row)
             for row in (
                 await session.execute(
-                    select(Entitlement.policy_code, Entitlement.entity_type, Entitlement.entity_id, Entitlement.period)
-                    .where(tuple_(Entitlement.policy_code, Entitlement.entity_type, Entitlement.entity_id,
-                                  Entitlement.period).in_(keys))
+                    select(
+                        Entitlement.policy_code,
+                        Entitlement.entity_type,
+                        Entitlement.entity_id,
+                        Entitlement.period,
+                    ).where(
+                        tuple_(
+                            Entitlement.policy_code,
+                            Entitlement.entity_type,
+                            Entitlement.entity_id,
+                            Entitlement.period,
+                        ).in_(keys)
+                    )
                 )
             )
         }
@@ -93,10 +114,17 @@ async def record(
             continue
         rows = [
             {
-                "id": entitlement_id(*k), "policy_code": k[0], "entity_type": k[1], "entity_id": k[2], "period": period,
-                "version": c.compiled.version, "amount_fen": c.amount_fen, "run_id": run_id,
-                "trace_digest": entitlement_digest(c.compiled, c.entity_type, c.entity_id, period, c.amount_fen,
-                                                   c.profile, at),
+                "id": entitlement_id(*k),
+                "policy_code": k[0],
+                "entity_type": k[1],
+                "entity_id": k[2],
+                "period": period,
+                "version": c.compiled.version,
+                "amount_fen": c.amount_fen,
+                "run_id": run_id,
+                "trace_digest": entitlement_digest(
+                    c.compiled, c.entity_type, c.entity_id, period, c.amount_fen, c.profile, at
+                ),
             }
             for c, k in fresh
         ]
@@ -113,22 +141,37 @@ async def record(
         for eid in inserted:
             row, candidate = by_id[eid]
             payload = EntitlementDetermined(
-                entitlement_id=str(eid), policy_code=row["policy_code"], policy_title=candidate.compiled.meta.title,
-                department=candidate.compiled.meta.department, version=row["version"], period=period,
-                entity_type=row["entity_type"], entity_id=row["entity_id"], amount_fen=row["amount_fen"],
+                entitlement_id=str(eid),
+                policy_code=row["policy_code"],
+                policy_title=candidate.compiled.meta.title,
+                department=candidate.compiled.meta.department,
+                version=row["version"],
+                period=period,
+                entity_type=row["entity_type"],
+                entity_id=row["entity_id"],
+                amount_fen=row["amount_fen"],
                 trace_digest=row["trace_digest"],
             )
-            event = build_event(SOURCE, payload, subject=f"{row['entity_type']}:{row['entity_id']}", event_id=str(eid))
-            events.append({"id": event.id, "type": event.type, "subject": event.subject,
-                           "envelope": json.loads(event.model_dump_json())})
+            event = build_event(
+                SOURCE, payload, subject=f"{row['entity_type']}:{row['entity_id']}", event_id=str(eid)
+            )
+            events.append(
+                {
+                    "id": event.id,
+                    "type": event.type,
+                    "subject": event.subject,
+                    "envelope": json.loads(event.model_dump_json()),
+                }
+            )
         if events:
             await session.execute(outbox_events.insert(), events)
         created += len(inserted)
     return created
 
 
-async def determine_for_entity(session: AsyncSession, entity_type: str, entity_id: str, profile: dict[str, Any],
-                               at: date | None = None) -> int:
+async def determine_for_entity(
+    session: AsyncSession, entity_type: str, entity_id: str, profile: dict[str, Any], at: date | None = None
+) -> int:
     """After a profile change: the automatic policies in force for this entity, evaluated one by one."""
     at = at or today()
     policies = await repository.compiled_in_force(session, at, beneficiary=entity_type, mode="automatic")
@@ -170,8 +213,9 @@ async def bulk_candidates(
             hits = np.flatnonzero((result.status == 0) & (result.amount_fen > 0))
             counts["eligible"] += len(hits)
             for i in hits.tolist():
-                candidates.append(Candidate(compiled, entity_type, ids[i], int(result.amount_fen[i]),
-                                            columns.profiles[i]))
+                candidates.append(
+                    Candidate(compiled, entity_type, ids[i], int(result.amount_fen[i]), columns.profiles[i])
+                )
     return candidates
 
 
@@ -179,13 +223,21 @@ async def determine_for_policy(session: AsyncSession, code: str, at: date | None
     """After an automatic policy is published: every entity of the read model against that policy."""
     at = at or today()
     policies = await repository.compiled_in_force(session, at, mode="automatic", codes=[code])
-    counts = {"entities": 0, "evaluations": 0, "eligible": 0, "vectorised_policies": 0, "row_by_row_policies": 0}
+    counts = {
+        "entities": 0,
+        "evaluations": 0,
+        "eligible": 0,
+        "vectorised_policies": 0,
+        "row_by_row_policies": 0,
+    }
     return await record(session, await bulk_candidates(session, policies, at, counts), at)
 
 
 async def catalog_digest(session: AsyncSession, policies: list[tuple[Any, CompiledVersion]]) -> str:
     watermark = (
-        await session.execute(select(func.count(), func.max(EntityProfile.updated_at)).select_from(EntityProfile))
+        await session.execute(
+            select(func.count(), func.max(EntityProfile.updated_at)).select_from(EntityProfile)
+        )
     ).one()
     body = {
         "policies": sorted((c.meta.code, c.version) for _, c in policies),
@@ -203,8 +255,15 @@ async def start_run(session: AsyncSession, at: date, started_by: str | None) -> 
     inserted = (
         await session.execute(
             insert(EntitlementRun)
-            .values(id=run_id, period=period, evaluation_date=at, catalog_digest=digest, status="running",
-                    counts={}, started_by=started_by)
+            .values(
+                id=run_id,
+                period=period,
+                evaluation_date=at,
+                catalog_digest=digest,
+                status="running",
+                counts={},
+                started_by=started_by,
+            )
             .on_conflict_do_nothing()
             .returning(EntitlementRun.id)
         )
@@ -212,13 +271,21 @@ async def start_run(session: AsyncSession, at: date, started_by: str | None) -> 
     if inserted is None:
         existing = (
             await session.execute(
-                select(EntitlementRun).where(EntitlementRun.period == period, EntitlementRun.catalog_digest == digest)
+                select(EntitlementRun).where(
+                    EntitlementRun.period == period, EntitlementRun.catalog_digest == digest
+                )
             )
         ).scalar_one()
         return existing, False
     begun = time.perf_counter()
-    counts = {"policies": len(policies), "entities": 0, "evaluations": 0, "eligible": 0, "vectorised_policies": 0,
-              "row_by_row_policies": 0}
+    counts = {
+        "policies": len(policies),
+        "entities": 0,
+        "evaluations": 0,
+        "eligible": 0,
+        "vectorised_policies": 0,
+        "row_by_row_policies": 0,
+    }
     candidates = await bulk_candidates(session, policies, at, counts)
     counts["determined"] = await record(session, candidates, at, run_id)
     counts["already_determined"] = counts["eligible"] - counts["determined"]
@@ -234,7 +301,14 @@ async def start_run(session: AsyncSession, at: date, started_by: str | None) -> 
 
 def run_public(run: EntitlementRun) -> dict[str, Any]:
     return {
-        "id": str(run.id), "period": run.period, "evaluation_date": run.evaluation_date, "status": run.status,
-        "catalog_digest": run.catalog_digest, "counts": run.counts, "duration_ms": run.duration_ms,
-        "started_by": run.started_by, "started_at": run.started_at, "finished_at": run.finished_at,
+        "id": str(run.id),
+        "period": run.period,
+        "evaluation_date": run.evaluation_date,
+        "status": run.status,
+        "catalog_digest": run.catalog_digest,
+        "counts": run.counts,
+        "duration_ms": run.duration_ms,
+        "started_by": run.started_by,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
     }

@@ -34,7 +34,9 @@ async def create_policy(body: PolicyCreate, session: SessionDep, principal: Offi
 
 
 @router.patch("/policies/{code}", response_model=PolicyDetailOut, summary="编辑政策目录信息")
-async def update_policy(code: str, body: PolicyUpdate, session: SessionDep, principal: Officer) -> dict[str, Any]:
+async def update_policy(
+    code: str, body: PolicyUpdate, session: SessionDep, principal: Officer
+) -> dict[str, Any]:
     policy = await service.get_for_staff(session, code, principal)
     await service.update_policy(session, policy, body)
     return await _detail(session, policy)
@@ -54,7 +56,9 @@ async def validate(code: str, body: RulesIn, session: SessionDep, principal: Off
     return {"valid": not issues, "errors": [i.public() for i in issues]}
 
 
-@router.post("/policies/{code}/publish", response_model=VersionOut, summary="发布草稿为新版本（指定生效日期）")
+@router.post(
+    "/policies/{code}/publish", response_model=VersionOut, summary="发布草稿为新版本（指定生效日期）"
+)
 async def publish(code: str, body: PublishIn, session: SessionDep, principal: Officer) -> dict[str, Any]:
     policy = await service.get_for_staff(session, code, principal)
     version = await service.publish(session, policy, body.effective_from)

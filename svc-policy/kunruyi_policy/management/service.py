@@ -26,14 +26,20 @@ def check_department(principal: Principal | None, policy_department: str, depart
     if principal is None or "admin" in principal.roles:
         return
     if principal.department not in (policy_department, department_name):
-        raise Forbidden(f"只能管理本部门（{principal.department or '未设置'}）的政策", code="department_mismatch")
+        raise Forbidden(
+            f"只能管理本部门（{principal.department or '未设置'}）的政策", code="department_mismatch"
+        )
 
 
 def rule_issues(policy: Policy, rules: RulesIn | dict[str, Any]) -> list[RuleIssue]:
     body = rules.model_dump() if isinstance(rules, RulesIn) else rules
     return validate_version(
-        policy.beneficiary, body.get("criteria"), body.get("amount"), body.get("parameters") or {},
-        mode=policy.mode, amount_cap_fen=body.get("amount_cap_fen"),
+        policy.beneficiary,
+        body.get("criteria"),
+        body.get("amount"),
+        body.get("parameters") or {},
+        mode=policy.mode,
+        amount_cap_fen=body.get("amount_cap_fen"),
     )
 
 
@@ -41,7 +47,9 @@ def raise_on_issues(issues: list[RuleIssue]) -> None:
     if issues:
         first = issues[0]
         raise Unprocessable(
-            f"规则无效：{first.path}：{first.message}", code="invalid_rule", field=first.path,
+            f"规则无效：{first.path}：{first.message}",
+            code="invalid_rule",
+            field=first.path,
             errors=[{"field": i.path, "code": i.code, "message": i.message} for i in issues],
         )
 
@@ -66,8 +74,11 @@ async def create_policy(
     if await repository.get_policy(session, data.code) is not None:
         raise Conflict(f"政策编码 {data.code} 已存在", code="policy_code_taken")
     policy = Policy(
-        **data.model_dump(exclude={"theme_code"}), theme_code=theme.code, category_code=theme.category_code,
-        status="draft", is_demo=is_demo,
+        **data.model_dump(exclude={"theme_code"}),
+        theme_code=theme.code,
+        category_code=theme.category_code,
+        status="draft",
+        is_demo=is_demo,
     )
     names = await repository.load_names(session)
     refresh_search_tokens(policy, department_name, names.categories.get(theme.category_code, ""), theme.name)
@@ -81,15 +92,21 @@ async def update_policy(session: AsyncSession, policy: Policy, data: PolicyUpdat
     if "theme_code" in changes:
         theme = await session.get(PolicyTheme, changes["theme_code"])
         if theme is None:
-            raise Unprocessable(f"没有主题服务 {changes['theme_code']}", code="unknown_theme", field="theme_code")
+            raise Unprocessable(
+                f"没有主题服务 {changes['theme_code']}", code="unknown_theme", field="theme_code"
+            )
         policy.category_code = theme.category_code
     for key, value in changes.items():
         setattr(policy, key, value)
     if policy.valid_to is not None and policy.valid_to < policy.valid_from:
         raise Unprocessable("失效日期早于生效日期", code="invalid_validity", field="valid_to")
     names = await repository.load_names(session)
-    refresh_search_tokens(policy, names.departments.get(policy.department_code, ""),
-                          names.categories.get(policy.category_code, ""), names.themes.get(policy.theme_code, ""))
+    refresh_search_tokens(
+        policy,
+        names.departments.get(policy.department_code, ""),
+        names.categories.get(policy.category_code, ""),
+        names.themes.get(policy.theme_code, ""),
+    )
     await session.flush()
     return policy
 
@@ -102,13 +119,17 @@ async def draft_of(session: AsyncSession, policy: Policy) -> PolicyVersion | Non
     ).scalar_one_or_none()
 
 
-async def save_draft(session: AsyncSession, policy: Policy, rules: RulesIn, actor: str | None) -> PolicyVersion:
+async def save_draft(
+    session: AsyncSession, policy: Policy, rules: RulesIn, actor: str | None
+) -> PolicyVersion:
     """Published versions are immutable: editing rules always writes the one open draft."""
     raise_on_issues(rule_issues(policy, rules))
     draft = await draft_of(session, policy)
     if draft is None:
         latest = (
-            await session.execute(select(func.max(PolicyVersion.version)).where(PolicyVersion.policy_id == policy.id))
+            await session.execute(
+                select(func.max(PolicyVersion.version)).where(PolicyVersion.policy_id == policy.id)
+            )
         ).scalar_one()
         draft = PolicyVersion(policy_id=policy.id, version=(latest or 0) + 1, state="draft")
         session.add(draft)
@@ -124,9 +145,17 @@ async def save_draft(session: AsyncSession, policy: Policy, rules: RulesIn, acto
 
 def change_payload(policy: Policy, version: int, department_name: str, cap: int | None) -> dict[str, Any]:
     return {
-        "code": policy.code, "title": policy.title, "department": department_name, "mode": policy.mode,
-        "beneficiary": policy.beneficiary, "version": version, "annual_budget_fen": policy.annual_budget_fen,
-        "max_amount_fen": cap, "valid_from": policy.valid_from, "valid_to": policy.valid_to, "status": policy.status,
+        "code": policy.code,
+        "title": policy.title,
+        "department": department_name,
+        "mode": policy.mode,
+        "beneficiary": policy.beneficiary,
+        "version": version,
+        "annual_budget_fen": policy.annual_budget_fen,
+        "max_amount_fen": cap,
+        "valid_from": policy.valid_from,
+        "valid_to": policy.valid_to,
+        "status": policy.status,
     }
 
 
@@ -136,8 +165,17 @@ async def publish(session: AsyncSession, policy: Policy, effective_from: date) -
     draft = await draft_of(session, policy)
     if draft is None:
         raise Conflict("没有待发布的草稿版本", code="no_draft")
-    raise_on_issues(rule_issues(policy, {"criteria": draft.criteria, "amount": draft.amount,
-                                         "parameters": draft.parameters, "amount_cap_fen": draft.amount_cap_fen}))
+    raise_on_issues(
+        rule_issues(
+            policy,
+            {
+                "criteria": draft.criteria,
+                "amount": draft.amount,
+                "parameters": draft.parameters,
+                "amount_cap_fen": draft.amount_cap_fen,
+            },
+        )
+    )
     latest_effective = (
         await session.execute(
             select(func.max(PolicyVersion.effective_from)).where(
@@ -147,7 +185,8 @@ async def publish(session: AsyncSession, policy: Policy, effective_from: date) -
     ).scalar_one()
     if latest_effective is not None and effective_from <= latest_effective:
         raise Unprocessable(
-            f"生效日期须晚于现行版本的生效日期 {latest_effective.isoformat()}", code="effective_date_too_early",
+            f"生效日期须晚于现行版本的生效日期 {latest_effective.isoformat()}",
+            code="effective_date_too_early",
             field="effective_from",
         )
     first_publication = latest_effective is None
@@ -157,8 +196,9 @@ async def publish(session: AsyncSession, policy: Policy, effective_from: date) -
     policy.status = "published"
     await session.flush()
     names = await repository.load_names(session)
-    payload = change_payload(policy, draft.version, names.departments.get(policy.department_code, ""),
-                             draft.amount_cap_fen)
+    payload = change_payload(
+        policy, draft.version, names.departments.get(policy.department_code, ""), draft.amount_cap_fen
+    )
     event: PolicyChanged = PolicyPublished(**payload) if first_publication else PolicyVersionAdded(**payload)
     await add_event(session, SOURCE, event, subject=policy.code)
     if policy.mode == "automatic":
@@ -175,10 +215,15 @@ async def suspend(session: AsyncSession, policy: Policy) -> None:
     await session.flush()
     names = await repository.load_names(session)
     versions = await repository.versions_of(session, policy.id)
-    current = repository.version_in_force(versions, datetime.now(UTC).date()) or (versions[-1] if versions else None)
-    payload = change_payload(policy, current.version if current else 0,
-                             names.departments.get(policy.department_code, ""),
-                             current.amount_cap_fen if current else None)
+    current = repository.version_in_force(versions, datetime.now(UTC).date()) or (
+        versions[-1] if versions else None
+    )
+    payload = change_payload(
+        policy,
+        current.version if current else 0,
+        names.departments.get(policy.department_code, ""),
+        current.amount_cap_fen if current else None,
+    )
     await add_event(session, SOURCE, PolicySuspended(**payload), subject=policy.code)
 
 

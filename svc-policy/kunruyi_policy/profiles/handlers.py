@@ -97,7 +97,12 @@ async def upsert_profile(
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[EntityProfile.entity_type, EntityProfile.entity_id],
-            set_={"name": name, "profile": profile, "source_event_time": at, "updated_at": datetime.now(at.tzinfo)},
+            set_={
+                "name": name,
+                "profile": profile,
+                "source_event_time": at,
+                "updated_at": datetime.now(at.tzinfo),
+            },
         )
     )
     return True

@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kunruyi_policy.rules.evaluation import ELIGIBLE, ERROR, INELIGIBLE, NEEDS_CONFIRMATION, CompiledVersion, evaluate_version
+from kunruyi_policy.rules.evaluation import (
+    ELIGIBLE,
+    ERROR,
+    INELIGIBLE,
+    NEEDS_CONFIRMATION,
+    CompiledVersion,
+    evaluate_version,
+)
 from kunruyi_policy.rules.jsonlogic import is_operation, loose_equals, strict_in, to_number, truthy
 from kunruyi_policy.rules.variables import variables_for
 
@@ -77,7 +84,9 @@ class Columns:
                 self.booleans[name] = np.array([truthy(v) for v in values], dtype=bool)
             elif spec.type == "string":
                 vocabulary: dict[Any, int] = {}
-                codes = np.fromiter((vocabulary.setdefault(v, len(vocabulary)) for v in values), np.int32, self.n)
+                codes = np.fromiter(
+                    (vocabulary.setdefault(v, len(vocabulary)) for v in values), np.int32, self.n
+                )
                 self.strings[name] = StrColumn(codes, list(vocabulary))
             else:
                 self.lists[name] = values
@@ -122,7 +131,8 @@ class Compiler:
         if isinstance(value, np.ndarray):
             if value.dtype == bool:
                 return value
-            return (value != 0) & ~np.isnan(value)
+            truth: BoolArray = (value != 0) & ~np.isnan(value)
+            return truth
         if isinstance(value, StrColumn):
             return value.map(truthy)
         if isinstance(value, ListColumn):
@@ -195,7 +205,8 @@ class Compiler:
             raise NotVectorizable("== null/list")
         if column.dtype == bool:
             if isinstance(const, bool):
-                return column == const
+                same: BoolArray = column == const
+                return same
             raise NotVectorizable("bool == non-bool")
         target = to_number(const)
         return np.asarray(column == float(target), dtype=bool)
@@ -218,7 +229,9 @@ class Compiler:
         values = [v for v, _ in compiled]
         err = _or_err(*(e for _, e in compiled))
         if len(values) == 3:
-            return self._less(values[0], values[1], or_equal) & self._less(values[1], values[2], or_equal), err
+            return self._less(values[0], values[1], or_equal) & self._less(
+                values[1], values[2], or_equal
+            ), err
         a, b = (values[1], values[0]) if reverse else (values[0], values[1])
         return self._less(a, b, or_equal), err
 
@@ -309,8 +322,12 @@ class Compiler:
             if oerr is not None:
                 errors |= alive & oerr
         values = [v for _, v in branches] + [otherwise]
-        if all(isinstance(v, int | float) and not isinstance(v, bool) or
-               (isinstance(v, np.ndarray) and v.dtype == np.float64) for v in values):
+        if all(
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            or (isinstance(v, np.ndarray) and v.dtype == np.float64)
+            for v in values
+        ):
             result = np.broadcast_to(np.asarray(self.number(otherwise), dtype=np.float64), (self.n,)).copy()
             for taken, value in reversed(branches):
                 result = np.where(taken, self.number(value), result)
@@ -361,9 +378,25 @@ class Compiler:
 
 
 _NAMES = {
-    "var": "var", "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "!": "not", "!!": "notnot",
-    "and": "and", "or": "or", "in": "in", "if": "if", "+": "plus", "-": "minus", "*": "times", "/": "divide",
-    "min": "min", "max": "max",
+    "var": "var",
+    "==": "eq",
+    "!=": "ne",
+    "<": "lt",
+    "<=": "le",
+    ">": "gt",
+    ">=": "ge",
+    "!": "not",
+    "!!": "notnot",
+    "and": "and",
+    "or": "or",
+    "in": "in",
+    "if": "if",
+    "+": "plus",
+    "-": "minus",
+    "*": "times",
+    "/": "divide",
+    "min": "min",
+    "max": "max",
 }
 
 

@@ -100,16 +100,27 @@ def compile_version(
         variables, params = _split_references(rule)
         compiled.append(
             CompiledCriterion(
-                id=c["id"], label=c["label"], kind=c["kind"], rule=rule,
+                id=c["id"],
+                label=c["label"],
+                kind=c["kind"],
+                rule=rule,
                 evaluate=compile_rule(rule) if c["kind"] == "data" else None,
-                variables=variables, parameters=params,
+                variables=variables,
+                parameters=params,
             )
         )
     amount_variables, amount_parameters = _split_references(amount)
     return CompiledVersion(
-        meta=meta, version=version, effective_from=effective_from, criteria=compiled, amount_rule=amount,
-        amount=compile_rule(amount), amount_variables=amount_variables, amount_parameters=amount_parameters,
-        amount_cap_fen=amount_cap_fen, parameters=parameters or {},
+        meta=meta,
+        version=version,
+        effective_from=effective_from,
+        criteria=compiled,
+        amount_rule=amount,
+        amount=compile_rule(amount),
+        amount_variables=amount_variables,
+        amount_parameters=amount_parameters,
+        amount_cap_fen=amount_cap_fen,
+        parameters=parameters or {},
     )
 
 
@@ -126,7 +137,9 @@ def _missing_parameters(names: tuple[str, ...], resolved: dict[str, Any]) -> lis
     return [n for n in names if n not in resolved]
 
 
-def _decide(compiled: CompiledVersion, data: dict[str, Any], at: date, resolved: dict[str, Any]) -> dict[str, Any]:
+def _decide(
+    compiled: CompiledVersion, data: dict[str, Any], at: date, resolved: dict[str, Any]
+) -> dict[str, Any]:
     """The decision alone (status and amount): the hot path of bulk checks and benchmarks."""
     failed = errors = manual = 0
     for criterion in compiled.criteria:
@@ -150,11 +163,20 @@ def _decide(compiled: CompiledVersion, data: dict[str, Any], at: date, resolved:
             amount_fen = round_amount(compiled.amount(data), compiled.amount_cap_fen)
         except RuleEvaluationError:
             status = ERROR
-    return {"policy_code": compiled.meta.code, "version": compiled.version, "status": status, "amount_fen": amount_fen}
+    return {
+        "policy_code": compiled.meta.code,
+        "version": compiled.version,
+        "status": status,
+        "amount_fen": amount_fen,
+    }
 
 
 def evaluate_version(
-    compiled: CompiledVersion, profile: dict[str, Any], at: date, *, explain: bool = True,
+    compiled: CompiledVersion,
+    profile: dict[str, Any],
+    at: date,
+    *,
+    explain: bool = True,
     shared: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The outcome of ``compiled`` for ``profile`` on ``at``. ``explain=False`` skips the trace (bulk checks).
@@ -215,8 +237,13 @@ def evaluate_version(
         "version": compiled.version,
         "status": status,
         "amount_fen": amount_fen if status in (ELIGIBLE, NEEDS_CONFIRMATION) else None,
-        "title": meta.title, "department": meta.department, "category": meta.category, "theme": meta.theme,
-        "policy_type": meta.policy_type, "mode": meta.mode, "beneficiary": meta.beneficiary,
+        "title": meta.title,
+        "department": meta.department,
+        "category": meta.category,
+        "theme": meta.theme,
+        "policy_type": meta.policy_type,
+        "mode": meta.mode,
+        "beneficiary": meta.beneficiary,
         "legal_source": meta.legal_source,
         "version_effective_from": compiled.effective_from.isoformat() if compiled.effective_from else None,
         "amount_cap_fen": compiled.amount_cap_fen,
@@ -270,26 +297,49 @@ def explain_failure(rule: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
             variable, actual, required, operator = right_var, right, left, flipped
         else:
             return [{"rule": rule, "note": "条件未满足"}]
-        item: dict[str, Any] = {"variable": variable, "actual": actual, "operator": operator, "required": required}
+        item: dict[str, Any] = {
+            "variable": variable,
+            "actual": actual,
+            "operator": operator,
+            "required": required,
+        }
         if isinstance(actual, int | float) and isinstance(required, int | float):
             gap = (required - actual) if operator in (">=", ">") else (actual - required)
             item["gap"] = round(gap, 10) if isinstance(gap, float) else gap
         return [item]
     if op in ("<", "<=") and len(args) == 3:
-        variable = _var_name(args[1])
-        return [{"variable": variable, "actual": _safe_value(args[1], data), "operator": f"between{op}",
-                 "required": [_safe_value(args[0], data), _safe_value(args[2], data)]}]
+        between = _var_name(args[1])
+        return [
+            {
+                "variable": between,
+                "actual": _safe_value(args[1], data),
+                "operator": f"between{op}",
+                "required": [_safe_value(args[0], data), _safe_value(args[2], data)],
+            }
+        ]
     if op == "in" and len(args) == 2:
         needle_var, hay_var = _var_name(args[0]), _var_name(args[1])
         if hay_var and not needle_var:
             return [{"variable": hay_var, "missing": _safe_value(args[0], data)}]
         if needle_var:
-            return [{"variable": needle_var, "actual": _safe_value(args[0], data), "required_one_of": _safe_value(args[1], data)}]
+            return [
+                {
+                    "variable": needle_var,
+                    "actual": _safe_value(args[0], data),
+                    "required_one_of": _safe_value(args[1], data),
+                }
+            ]
     if op in ("==", "!=") and len(args) == 2:
         name = _var_name(args[0]) or _var_name(args[1])
         other = args[1] if _var_name(args[0]) else args[0]
-        return [{"variable": name, "actual": resolve_var(data, split_path(name)) if name else None, "operator": op,
-                 "required": _safe_value(other, data)}]
+        return [
+            {
+                "variable": name,
+                "actual": resolve_var(data, split_path(name)) if name else None,
+                "operator": op,
+                "required": _safe_value(other, data),
+            }
+        ]
     return [{"rule": rule, "note": "条件未满足"}]
 
 
@@ -324,5 +374,10 @@ def _safetruthy(node: Any, data: dict[str, Any]) -> bool:
 
 def trace_digest(result: dict[str, Any]) -> str:
     """A stable sha256 of what decided an outcome, carried on entitlement events instead of the whole trace."""
-    body = {k: result.get(k) for k in ("policy_code", "version", "status", "amount_fen", "criteria", "amount_trace")}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    body = {
+        k: result.get(k)
+        for k in ("policy_code", "version", "status", "amount_fen", "criteria", "amount_trace")
+    }
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()

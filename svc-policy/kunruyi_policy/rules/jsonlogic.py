@@ -16,7 +16,27 @@ from typing import Any
 Evaluator = Callable[[Any], Any]
 
 OPERATORS = frozenset(
-    {"var", "==", "!=", "<", "<=", ">", ">=", "and", "or", "!", "!!", "in", "if", "+", "-", "*", "/", "min", "max"}
+    {
+        "var",
+        "==",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "and",
+        "or",
+        "!",
+        "!!",
+        "in",
+        "if",
+        "+",
+        "-",
+        "*",
+        "/",
+        "min",
+        "max",
+    }
 )
 _MISSING = object()
 # Exact types (bool is a subclass of int but is not a number for these fast paths).

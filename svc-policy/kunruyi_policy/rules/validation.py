@@ -14,14 +14,36 @@ from kunruyi_policy.rules.variables import VariableSpec, variables_for
 
 # (minimum, maximum) number of arguments; None = unbounded.
 ARITY: dict[str, tuple[int, int | None]] = {
-    "var": (1, 2), "==": (2, 2), "!=": (2, 2), "<": (2, 3), "<=": (2, 3), ">": (2, 2), ">=": (2, 2),
-    "and": (1, None), "or": (1, None), "!": (1, 1), "!!": (1, 1), "in": (2, 2), "if": (1, None),
-    "+": (1, None), "-": (1, 2), "*": (2, None), "/": (2, 2), "min": (1, None), "max": (1, None),
+    "var": (1, 2),
+    "==": (2, 2),
+    "!=": (2, 2),
+    "<": (2, 3),
+    "<=": (2, 3),
+    ">": (2, 2),
+    ">=": (2, 2),
+    "and": (1, None),
+    "or": (1, None),
+    "!": (1, 1),
+    "!!": (1, 1),
+    "in": (2, 2),
+    "if": (1, None),
+    "+": (1, None),
+    "-": (1, 2),
+    "*": (2, None),
+    "/": (2, 2),
+    "min": (1, None),
+    "max": (1, None),
 }
 NUMERIC_OPERATORS = frozenset({"<", "<=", ">", ">=", "+", "-", "*", "/", "min", "max"})
 BOOLEAN_RESULT = frozenset({"==", "!=", "<", "<=", ">", ">=", "!", "!!", "in"})
 NUMBER_RESULT = frozenset({"+", "-", "*", "/", "min", "max"})
-_TYPE_OF_VARIABLE = {"number": "number", "integer": "number", "string": "string", "boolean": "boolean", "list": "list"}
+_TYPE_OF_VARIABLE = {
+    "number": "number",
+    "integer": "number",
+    "string": "string",
+    "boolean": "boolean",
+    "list": "list",
+}
 
 
 @dataclass(frozen=True)
@@ -69,7 +91,9 @@ class RuleChecker:
         low, high = ARITY[op]
         if len(args) < low or (high is not None and len(args) > high):
             expected = f"{low}" if low == high else f"{low}–{high if high is not None else 'n'}"
-            return self.fail(f"{path}.{op}", "wrong_arity", f"运算符 {op} 需要 {expected} 个参数，收到 {len(args)} 个")
+            return self.fail(
+                f"{path}.{op}", "wrong_arity", f"运算符 {op} 需要 {expected} 个参数，收到 {len(args)} 个"
+            )
         if op == "var":
             return self._check_var(args, f"{path}.var")
         arg_paths = [f"{path}.{op}[{i}]" for i in range(len(args))]
@@ -85,7 +109,9 @@ class RuleChecker:
         if op in NUMBER_RESULT:
             return "number"
         if op == "if":
-            branch_types = {types[i] for i in range(1, len(types), 2)} | ({types[-1]} if len(types) % 2 else {"null"})
+            branch_types = {types[i] for i in range(1, len(types), 2)} | (
+                {types[-1]} if len(types) % 2 else {"null"}
+            )
         else:
             branch_types = set(types)
         return branch_types.pop() if len(branch_types) == 1 else "any"
@@ -129,10 +155,19 @@ def _parameter_types(parameters: Any, issues: list[RuleIssue]) -> dict[str, str]
             except ValueError:
                 issues.append(RuleIssue(f"{p}.effective_from", "invalid_date", "生效日期格式应为 YYYY-MM-DD"))
             if not str(entry.get("reference") or "").strip():
-                issues.append(RuleIssue(f"{p}.reference", "missing_reference", "每个取值都要注明依据（文号）"))
+                issues.append(
+                    RuleIssue(f"{p}.reference", "missing_reference", "每个取值都要注明依据（文号）")
+                )
             value = entry["value"]
-            kinds.add("number" if isinstance(value, int | float) and not isinstance(value, bool) else
-                      "list" if isinstance(value, list) else "string" if isinstance(value, str) else "any")
+            kinds.add(
+                "number"
+                if isinstance(value, int | float) and not isinstance(value, bool)
+                else "list"
+                if isinstance(value, list)
+                else "string"
+                if isinstance(value, str)
+                else "any"
+            )
         types[name] = kinds.pop() if len(kinds) == 1 else "any"
     return types
 
@@ -175,7 +210,9 @@ def validate_version(
                 checker.check(criterion["rule"], f"{base}.rule")
         elif kind == "manual":
             if mode == "automatic":
-                issues.append(RuleIssue(f"{base}.kind", "manual_in_automatic", "免申即享政策只能包含数据条件"))
+                issues.append(
+                    RuleIssue(f"{base}.kind", "manual_in_automatic", "免申即享政策只能包含数据条件")
+                )
         else:
             issues.append(RuleIssue(f"{base}.kind", "invalid_kind", "kind 只能是 data 或 manual"))
     if amount is None:

@@ -38,26 +38,82 @@ class VariableSpec:
 
 
 ENTERPRISE_QUALIFICATIONS = (
-    "high_tech", "specialized_sme", "little_giant", "gazelle", "unicorn_candidate", "above_scale", "listed", "tech_sme",
+    "high_tech",
+    "specialized_sme",
+    "little_giant",
+    "gazelle",
+    "unicorn_candidate",
+    "above_scale",
+    "listed",
+    "tech_sme",
 )
 PLATFORMS = (
-    "postdoc_station", "postdoc_innovation_base", "engineering_center", "enterprise_tech_center", "academician_station",
-    "key_lab", "new_rd_institution",
+    "postdoc_station",
+    "postdoc_innovation_base",
+    "engineering_center",
+    "enterprise_tech_center",
+    "academician_station",
+    "key_lab",
+    "new_rd_institution",
 )
-DISTRICTS = ("开发区", "高新区", "花桥", "周市", "陆家", "张浦", "巴城", "千灯", "淀山湖", "锦溪", "周庄", "旅游度假区")
-INDUSTRY_CHAINS = ("电子信息", "装备制造", "集成电路", "新型显示", "新能源汽车", "智能制造", "生物医药", "新能源新材料",
-                   "元宇宙", "人工智能", "商业航天", "低空经济", "量子科技", "人形机器人")
-TALENT_PROGRAMS = ("national_major", "provincial_innovation", "gusu_leading", "shuangchuang", "toupyan",
-                   "excellent_engineer", "high_skill")
+DISTRICTS = (
+    "开发区",
+    "高新区",
+    "花桥",
+    "周市",
+    "陆家",
+    "张浦",
+    "巴城",
+    "千灯",
+    "淀山湖",
+    "锦溪",
+    "周庄",
+    "旅游度假区",
+)
+INDUSTRY_CHAINS = (
+    "电子信息",
+    "装备制造",
+    "集成电路",
+    "新型显示",
+    "新能源汽车",
+    "智能制造",
+    "生物医药",
+    "新能源新材料",
+    "元宇宙",
+    "人工智能",
+    "商业航天",
+    "低空经济",
+    "量子科技",
+    "人形机器人",
+)
+TALENT_PROGRAMS = (
+    "national_major",
+    "provincial_innovation",
+    "gusu_leading",
+    "shuangchuang",
+    "toupyan",
+    "excellent_engineer",
+    "high_skill",
+)
 # svc-talent's events carry program names; rules use these codes.
 TALENT_PROGRAM_CODES = {
-    "国家重大人才工程": "national_major", "国家级领军人才": "national_major", "省双创": "provincial_innovation",
-    "省双创人才": "provincial_innovation", "江苏特聘教授": "provincial_innovation", "姑苏领军": "gusu_leading",
-    "姑苏领军人才": "gusu_leading", "昆山双创": "shuangchuang", "昆山双创人才": "shuangchuang", "双创人才": "shuangchuang",
-    "头雁人才": "toupyan", "卓越工程师": "excellent_engineer", "高技能人才": "high_skill",
+    "国家重大人才工程": "national_major",
+    "国家级领军人才": "national_major",
+    "省双创": "provincial_innovation",
+    "省双创人才": "provincial_innovation",
+    "江苏特聘教授": "provincial_innovation",
+    "姑苏领军": "gusu_leading",
+    "姑苏领军人才": "gusu_leading",
+    "昆山双创": "shuangchuang",
+    "昆山双创人才": "shuangchuang",
+    "双创人才": "shuangchuang",
+    "头雁人才": "toupyan",
+    "卓越工程师": "excellent_engineer",
+    "高技能人才": "high_skill",
 }
 
-E, T = "enterprise", "talent"
+E: EntityType = "enterprise"
+T: EntityType = "talent"
 VARIABLES: tuple[VariableSpec, ...] = (
     VariableSpec("district", "string", "所在区镇", E, values=DISTRICTS, default=""),
     VariableSpec("industry_chain", "string", "所属产业链", E, values=INDUSTRY_CHAINS, default=""),
@@ -69,19 +125,27 @@ VARIABLES: tuple[VariableSpec, ...] = (
     VariableSpec("high_tech_revenue_ratio", "number", "高新技术产品收入占比", E, "比例", 0, 1, default=0),
     VariableSpec("tax_paid_fen", "integer", "上年度纳税额", E, "分", 0, None, default=0),
     VariableSpec("qualifications", "list", "企业资质", E, values=ENTERPRISE_QUALIFICATIONS, default=[]),
-    VariableSpec("new_qualifications", "list", "本年度新获资质", E, values=ENTERPRISE_QUALIFICATIONS, default=[]),
+    VariableSpec(
+        "new_qualifications", "list", "本年度新获资质", E, values=ENTERPRISE_QUALIFICATIONS, default=[]
+    ),
     VariableSpec("invention_patents", "integer", "有效发明专利数", E, "件", 0, None, default=0),
     VariableSpec("platforms", "list", "创新平台", E, values=PLATFORMS, default=[]),
     VariableSpec("age", "integer", "年龄", T, "岁", 0, 120, default=0),
-    VariableSpec("education", "string", "学历", T, values=("bachelor", "master", "doctor", "other"), default="other"),
+    VariableSpec(
+        "education", "string", "学历", T, values=("bachelor", "master", "doctor", "other"), default="other"
+    ),
     VariableSpec("overseas", "boolean", "有海外经历", T, default=False),
     VariableSpec("title", "string", "职称", T, default=""),
     VariableSpec("skill_level", "string", "职业技能等级", T, default=""),
     VariableSpec("talent_programs", "list", "入选人才计划", T, values=TALENT_PROGRAMS, default=[]),
-    VariableSpec("talent_class", "string", "人才层次（A–E）", T, values=("A", "B", "C", "D", "E", ""), default=""),
+    VariableSpec(
+        "talent_class", "string", "人才层次（A–E）", T, values=("A", "B", "C", "D", "E", ""), default=""
+    ),
     VariableSpec("years_in_kunshan", "integer", "在昆工作年限", T, "年", 0, 80, default=0),
     VariableSpec("annual_salary_fen", "integer", "年薪", T, "分", 0, None, default=0),
-    VariableSpec("employer_qualifications", "list", "所在单位资质", T, values=ENTERPRISE_QUALIFICATIONS, default=[]),
+    VariableSpec(
+        "employer_qualifications", "list", "所在单位资质", T, values=ENTERPRISE_QUALIFICATIONS, default=[]
+    ),
     VariableSpec("industry_chain", "string", "从事产业链", T, values=INDUSTRY_CHAINS, default=""),
 )
 

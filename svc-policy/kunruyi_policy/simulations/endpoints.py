@@ -26,7 +26,10 @@ class SimulationIn(BaseModel):
     evaluation_date: date | None = None
 
 
-@router.post("/policy-simulations", summary="政策沙盘：草稿与现行版本对比（增减人数、成本对预算、按区镇与产业链），不发布")
+@router.post(
+    "/policy-simulations",
+    summary="政策沙盘：草稿与现行版本对比（增减人数、成本对预算、按区镇与产业链），不发布",
+)
 async def post_simulation(body: SimulationIn, session: SessionDep, principal: Officer) -> dict[str, Any]:
     policy = await get_for_staff(session, body.policy_code, principal)
     if body.draft is not None:
@@ -35,6 +38,10 @@ async def post_simulation(body: SimulationIn, session: SessionDep, principal: Of
         saved = await draft_of(session, policy)
         if saved is None:
             raise Conflict("没有可模拟的草稿版本，请在请求中提供 draft", code="no_draft")
-        draft = {"criteria": saved.criteria, "amount": saved.amount, "amount_cap_fen": saved.amount_cap_fen,
-                 "parameters": saved.parameters}
+        draft = {
+            "criteria": saved.criteria,
+            "amount": saved.amount,
+            "amount_cap_fen": saved.amount_cap_fen,
+            "parameters": saved.parameters,
+        }
     return await simulate(session, policy, draft, body.evaluation_date or today())

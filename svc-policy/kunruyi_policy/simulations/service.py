@@ -32,8 +32,13 @@ async def simulate(session: AsyncSession, policy: Policy, draft: dict[str, Any],
     current = repository.version_in_force(versions, at)
     baseline = repository.compiled(policy, current, names) if current else None
     proposed = compile_version(
-        repository.meta_of(policy, names), (max((v.version for v in versions), default=0) + 1), at,
-        draft["criteria"], draft["amount"], draft.get("amount_cap_fen"), draft.get("parameters") or {},
+        repository.meta_of(policy, names),
+        (max((v.version for v in versions), default=0) + 1),
+        at,
+        draft["criteria"],
+        draft["amount"],
+        draft.get("amount_cap_fen"),
+        draft.get("parameters") or {},
     )
     entity_type = policy.beneficiary if policy.beneficiary in ("enterprise", "talent") else "enterprise"
     _, columns = await load_columns(session, entity_type)
@@ -43,8 +48,9 @@ async def simulate(session: AsyncSession, policy: Policy, draft: dict[str, Any],
     cost_before, cost_after = int(before_amount.sum()), int(after_amount.sum())
 
     def breakdown(variable: str) -> list[dict[str, Any]]:
-        groups: dict[str, dict[str, int]] = defaultdict(lambda: {"eligible": 0, "gains": 0, "losses": 0,
-                                                                 "cost_fen": 0, "cost_delta_fen": 0})
+        groups: dict[str, dict[str, int]] = defaultdict(
+            lambda: {"eligible": 0, "gains": 0, "losses": 0, "cost_fen": 0, "cost_delta_fen": 0}
+        )
         for i, profile in enumerate(columns.profiles):
             if not (before[i] or after[i]):
                 continue

@@ -33,7 +33,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("id", name=op.f("uq_outbox_events_id")),
     )
     op.create_index(
-        "ix_outbox_events_unpublished", "outbox_events", ["seq"], postgresql_where=sa.text("published_at IS NULL")
+        "ix_outbox_events_unpublished",
+        "outbox_events",
+        ["seq"],
+        postgresql_where=sa.text("published_at IS NULL"),
     )
     op.create_table(
         "inbox_events",

@@ -45,9 +45,19 @@ def upgrade() -> None:
         sa.Column("code", sa.String(60), nullable=False, unique=True),
         sa.Column("title", sa.String(200), nullable=False),
         sa.Column("legal_source", sa.String(200), nullable=False),
-        sa.Column("department_code", sa.String(40), sa.ForeignKey("departments.code"), nullable=False, index=True),
-        sa.Column("category_code", sa.String(40), sa.ForeignKey("policy_categories.code"), nullable=False, index=True),
-        sa.Column("theme_code", sa.String(40), sa.ForeignKey("policy_themes.code"), nullable=False, index=True),
+        sa.Column(
+            "department_code", sa.String(40), sa.ForeignKey("departments.code"), nullable=False, index=True
+        ),
+        sa.Column(
+            "category_code",
+            sa.String(40),
+            sa.ForeignKey("policy_categories.code"),
+            nullable=False,
+            index=True,
+        ),
+        sa.Column(
+            "theme_code", sa.String(40), sa.ForeignKey("policy_themes.code"), nullable=False, index=True
+        ),
         sa.Column("policy_type", sa.String(20), nullable=False),
         sa.Column("beneficiary", sa.String(20), nullable=False),
         sa.Column("mode", sa.String(20), nullable=False),
@@ -67,7 +77,13 @@ def upgrade() -> None:
     op.create_table(
         "policy_versions",
         sa.Column("id", postgresql.UUID(as_uuid=True), primary_key=True),
-        sa.Column("policy_id", postgresql.UUID(as_uuid=True), sa.ForeignKey("policies.id"), nullable=False, index=True),
+        sa.Column(
+            "policy_id",
+            postgresql.UUID(as_uuid=True),
+            sa.ForeignKey("policies.id"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(20), nullable=False),
         sa.Column("effective_from", sa.Date(), nullable=True),
@@ -102,7 +118,9 @@ def upgrade() -> None:
         sa.Column("trace_digest", sa.String(64), nullable=False),
         sa.Column("run_id", postgresql.UUID(as_uuid=True), nullable=True),
         sa.Column("determined_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
-        sa.UniqueConstraint("policy_code", "entity_type", "entity_id", "period", name="uq_entitlements_policy_code"),
+        sa.UniqueConstraint(
+            "policy_code", "entity_type", "entity_id", "period", name="uq_entitlements_policy_code"
+        ),
     )
     op.create_table(
         "entitlement_runs",
@@ -121,6 +139,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("entitlement_runs", "entitlements", "entity_profiles", "policy_versions", "policies",
-                 "policy_themes", "policy_categories", "departments"):
+    for name in (
+        "entitlement_runs",
+        "entitlements",
+        "entity_profiles",
+        "policy_versions",
+        "policies",
+        "policy_themes",
+        "policy_categories",
+        "departments",
+    ):
         op.drop_table(name)
