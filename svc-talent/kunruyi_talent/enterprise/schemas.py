@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kunruyi_talent.inputs import RequestModel
+
 QualificationKind = Literal[
     "tech_sme",
     "high_tech",
@@ -18,7 +20,7 @@ QualificationKind = Literal[
 ]
 
 
-class ContactIn(BaseModel):
+class ContactIn(RequestModel):
     name: str = Field(min_length=1, max_length=60)
     role: str | None = Field(default=None, max_length=60)
     phone: str = Field(min_length=5, max_length=20)
@@ -33,7 +35,7 @@ class ContactOut(BaseModel):
 MAX_FEN = 10**17  # a trillion yuan: far above any company, far below BIGINT
 
 
-class FiguresIn(BaseModel):
+class FiguresIn(RequestModel):
     revenue_fen: int = Field(ge=0, le=MAX_FEN)
     rd_expense_fen: int = Field(ge=0, le=MAX_FEN)
     tax_paid_fen: int = Field(ge=0, le=MAX_FEN)
@@ -45,7 +47,7 @@ class FiguresOut(FiguresIn):
     rd_ratio: float
 
 
-class QualificationIn(BaseModel):
+class QualificationIn(RequestModel):
     kind: QualificationKind
     level: Literal["national", "provincial", "city", "county"] | None = None
     certificate_number: str | None = Field(default=None, max_length=80)
@@ -59,7 +61,7 @@ class QualificationOut(QualificationIn):
     valid: bool
 
 
-class EnterpriseCreate(BaseModel):
+class EnterpriseCreate(RequestModel):
     uscc: str = Field(min_length=1, max_length=40, description="统一社会信用代码")
     name: str = Field(min_length=1, max_length=200)
     district: str = Field(max_length=40)
@@ -71,7 +73,7 @@ class EnterpriseCreate(BaseModel):
     contacts: list[ContactIn] = Field(default_factory=list, max_length=20)
 
 
-class EnterpriseUpdate(BaseModel):
+class EnterpriseUpdate(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     district: str | None = None
     industry_chain: str | None = None

@@ -5,14 +5,16 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from kunruyi_talent.inputs import RequestModel
 
-class UnitIn(BaseModel):
+
+class UnitIn(RequestModel):
     unit_number: str = Field(min_length=1, max_length=40)
     layout: str = Field(default="", max_length=40)
     area_m2: float = Field(default=0, ge=0, le=10_000)
 
 
-class ProjectCreate(BaseModel):
+class ProjectCreate(RequestModel):
     code: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=120)
     district: str = Field(max_length=40)
@@ -35,7 +37,7 @@ class ProjectOut(BaseModel):
     waiting: int
 
 
-class ApplicationCreate(BaseModel):
+class ApplicationCreate(RequestModel):
     talent_id: uuid.UUID
     project_code: str
 

@@ -10,8 +10,11 @@ from kunruyi_common.errors import ProblemError
 from kunruyi_talent.access import actor_of
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
 from kunruyi_talent.imports.service import import_file
+from kunruyi_talent.inputs import reject_unstorable_params
 
-router = APIRouter(prefix="/api/v1/imports", tags=["imports 批量导入"])
+router = APIRouter(
+    prefix="/api/v1/imports", tags=["imports 批量导入"], dependencies=[Depends(reject_unstorable_params)]
+)
 Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 

@@ -6,11 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from kunruyi_talent.inputs import RequestModel
+
 Channel = Literal["window", "phone", "api", "qr", "yiqilaiban"]
 Status = Literal["submitted", "accepted", "in_progress", "replied", "resolved", "closed"]
 
 
-class TicketCreate(BaseModel):
+class TicketCreate(RequestModel):
     type: str = Field(
         description="落户、子女入学、医疗保健、驾照申领、出入境、配偶就业、人才公寓、项目审批、政策咨询、融资需求、其他诉求"
     )
@@ -31,17 +33,17 @@ class TicketCreated(BaseModel):
     deadline: date
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(RequestModel):
     to: Status
     comment: str | None = Field(default=None, max_length=2000)
     reply: str | None = Field(default=None, max_length=4000)
 
 
-class RequesterReopen(BaseModel):
+class RequesterReopen(RequestModel):
     comment: str = Field(min_length=1, max_length=2000)
 
 
-class RatingIn(BaseModel):
+class RatingIn(RequestModel):
     satisfaction: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
 

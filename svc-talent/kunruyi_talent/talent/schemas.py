@@ -6,18 +6,20 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from kunruyi_talent.inputs import RequestModel
+
 Tag = Annotated[str, Field(min_length=1, max_length=40)]
 FieldName = Annotated[str, Field(min_length=1, max_length=60)]
 Education = Literal["bachelor", "master", "doctor", "other"]
 
 
-class ProgramIn(BaseModel):
+class ProgramIn(RequestModel):
     name: str = Field(min_length=1, max_length=60)
     level: Literal["national", "provincial", "city", "county"] | None = None
     year: int = Field(ge=1980, le=2100)
 
 
-class TalentCreate(BaseModel):
+class TalentCreate(RequestModel):
     name: str = Field(min_length=1, max_length=60)
     id_number: str = Field(min_length=1, max_length=40, description="居民身份证号（加密保存）")
     phone: str | None = Field(default=None, max_length=20)
@@ -36,7 +38,7 @@ class TalentCreate(BaseModel):
     is_expert: bool = False
 
 
-class TalentUpdate(BaseModel):
+class TalentUpdate(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=60)
     phone: str | None = Field(default=None, max_length=20)
     education: Education | None = None
