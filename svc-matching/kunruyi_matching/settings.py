@@ -20,7 +20,8 @@ class Settings(ServiceSettings):
     index_merge_threshold: int = 5000
     index_merge_interval_s: float = 300.0
     # Fusion weights (see README "Ranking"); they sum to 1 so a perfect candidate scores 1.
-    weight_text: float = 0.5
+    weight_text: float = 0.35
+    weight_coverage: float = 0.15
     weight_chain: float = 0.15
     weight_field: float = 0.15
     weight_region: float = 0.08

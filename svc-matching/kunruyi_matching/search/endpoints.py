@@ -33,6 +33,7 @@ Kind = Literal["expert", "institute", "result", "park"]
 def weights_of(settings: Settings) -> Weights:
     return Weights(
         text=settings.weight_text,
+        coverage=settings.weight_coverage,
         chain=settings.weight_chain,
         field=settings.weight_field,
         region=settings.weight_region,

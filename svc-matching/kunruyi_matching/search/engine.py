@@ -1,25 +1,34 @@
 """Ranking: BM25 candidates from the index, fused with structured signals into one score with reasons.
 
-    score = w_text · bm25 / max_bm25(pool) + w_chain · [same chain] + w_field · field_match
+    score = w_text · bm25 / max_bm25(pool) + w_coverage · coverage + w_chain · [same chain] + w_field · field_match
             + w_region · region_proximity + w_maturity · maturity/9 + w_deals · deals_score
 
-The pool is the top ``candidate_pool`` BM25 hits of the kind (after filters); normalising by the pool's best
+``coverage`` is the share of the query's whole domain-dictionary terms (e.g. 先进封装, 硅通孔) the candidate
+contains: BM25 rewards repeating one term, coverage rewards having all of them. The pool is the top
+``candidate_pool`` BM25 hits of the kind (after filters); normalising by the pool's best
 BM25 puts text relevance on the same 0..1 scale as the signals. Weights are settings and sum to 1.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kunruyi_matching.search.index import Filters, Hit, SupplyIndex
 from kunruyi_matching.search.signals import deals_score, field_match, maturity_score, region_proximity
 from kunruyi_matching.taxonomy import CHAINS_BY_CODE, FIELDS_BY_CODE
-from kunruyi_matching.text.segmenter import index_tokens, segment
+from kunruyi_matching.text.segmenter import domain_terms, index_tokens, segment
+
+
+@lru_cache(maxsize=1)
+def dictionary_terms() -> frozenset[str]:
+    return frozenset(t.lower() for t in domain_terms())
 
 
 @dataclass(frozen=True)
 class Weights:
-    text: float = 0.5
+    text: float = 0.35
+    coverage: float = 0.15
     chain: float = 0.15
     field: float = 0.15
     region: float = 0.08
@@ -27,7 +36,7 @@ class Weights:
     deals: float = 0.05
 
 
-TEXT_ONLY = Weights(text=1.0, chain=0.0, field=0.0, region=0.0, maturity=0.0, deals=0.0)
+TEXT_ONLY = Weights(text=1.0, coverage=0.0, chain=0.0, field=0.0, region=0.0, maturity=0.0, deals=0.0)
 
 
 @dataclass(frozen=True)
@@ -66,18 +75,23 @@ def rank(
     if not hits:
         return []
     best = max(h.bm25 for h in hits)
+    whole_terms = set(segment(query_text)) if query_tokens is None else set(tokens)
+    domain = whole_terms & dictionary_terms()
     scored = sorted(
-        ((_score(h, best, context, weights), h) for h in hits), key=lambda x: (-x[0][0], -x[1].bm25, x[1].id)
+        ((_score(h, best, domain, context, weights), h) for h in hits),
+        key=lambda x: (-x[0][0], -x[1].bm25, x[1].id),
     )
     # Reasons only for what is returned: the pool can be hundreds of hits.
-    whole_terms = set(segment(query_text)) if query_tokens is None else set(tokens)
     return [_explain(h, score, signals, tokens, whole_terms) for (score, signals), h in scored[:limit]]
 
 
-def _score(hit: Hit, best: float, context: MatchContext, weights: Weights) -> tuple[float, dict[str, float]]:
+def _score(
+    hit: Hit, best: float, domain: set[str], context: MatchContext, weights: Weights
+) -> tuple[float, dict[str, float]]:
     doc = hit.doc
     signals = {
         "text": hit.bm25 / best if best > 0 else 0.0,
+        "coverage": len(domain.intersection(doc.tokens)) / len(domain) if domain else 0.0,
         "chain": 1.0 if context.industry_chain and doc.industry_chain == context.industry_chain else 0.0,
         "field": field_match(context.technical_field, doc.technical_field),
         "region": region_proximity(doc.region),
@@ -86,6 +100,7 @@ def _score(hit: Hit, best: float, context: MatchContext, weights: Weights) -> tu
     }
     score = (
         weights.text * signals["text"]
+        + weights.coverage * signals["coverage"]
         + weights.chain * signals["chain"]
         + weights.field * signals["field"]
         + weights.region * signals["region"]
