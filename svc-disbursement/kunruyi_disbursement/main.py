@@ -7,11 +7,10 @@ from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
 from kunruyi_disbursement.audit.endpoints import router as audit_router
 from kunruyi_disbursement.budgets.endpoints import router as budgets_router
-from kunruyi_disbursement.disbursements.consumer import ENTITLEMENT_DETERMINED, on_entitlement_determined
 from kunruyi_disbursement.disbursements.endpoints import router as disbursements_router
 from kunruyi_disbursement.ledger.endpoints import router as ledger_router
 from kunruyi_disbursement.payments.endpoints import router as payments_router
-from kunruyi_disbursement.payments.worker import start_payment_worker, stop_payment_worker
+from kunruyi_disbursement.payments.worker import start_background_work, stop_background_work
 from kunruyi_disbursement.policies.consumer import POLICY_EVENT_TYPES, on_policy_event
 from kunruyi_disbursement.settings import get_settings
 
@@ -39,18 +38,14 @@ def build_spec() -> ServiceSpec:
             audit_router,
         ],
         consumers=[
-            # One consumer per concern: policy catalog updates never wait behind a burst of entitlements.
-            ConsumerSpec(
-                name="entitlements",
-                producer="policy",
-                handlers={ENTITLEMENT_DETERMINED: on_entitlement_determined},
-            ),
+            # Entitlements have their own batched consumer (disbursements/batch_consumer.py, started below with
+            # the payment worker), so catalog updates never wait behind a burst of them.
             ConsumerSpec(
                 name="policies", producer="policy", handlers={t: on_policy_event for t in POLICY_EVENT_TYPES}
             ),
         ],
-        on_startup=[start_payment_worker],
-        on_shutdown=[stop_payment_worker],
+        on_startup=[start_background_work],
+        on_shutdown=[stop_background_work],
     )
 
 

@@ -22,6 +22,8 @@ class Settings(ServiceSettings):
     payment_worker_enabled: bool = True
     payment_worker_idle_s: float = 0.2
     payment_batch_size: int = 200
+    # Entitlement events handled per transaction (one set-based intake per batch).
+    entitlement_batch_size: int = 500
     # First retry of an unanswered instruction after this many seconds, doubling up to the maximum.
     payment_retry_base_s: float = 1.0
     payment_retry_max_s: float = 60.0

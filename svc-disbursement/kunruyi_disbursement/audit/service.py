@@ -144,3 +144,61 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> dict[str, Any]:
 
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
+
+
+async def append_many(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    """Append several entries (``actor, action, entity_type, entity_id, data`` each) under one lock of the tip."""
+    if not entries:
+        return
+    head = (
+        await session.execute(
+            text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+        )
+    ).one()
+    seq, prev = int(head.last_seq), str(head.last_hash)
+    now = datetime.now(UTC)
+    occurred_at = now.isoformat()
+    cols: dict[str, list[Any]] = {
+        k: [] for k in ("seq", "actor", "action", "et", "eid", "data", "prev", "hash")
+    }
+    for entry in entries:
+        seq += 1
+        data = json.loads(canonical_json(entry["data"]))
+        digest = entry_hash(
+            prev,
+            seq,
+            occurred_at,
+            entry["actor"],
+            entry["action"],
+            entry["entity_type"],
+            entry["entity_id"],
+            data,
+        )
+        for key, value in zip(
+            cols,
+            (
+                seq,
+                entry["actor"],
+                entry["action"],
+                entry["entity_type"],
+                entry["entity_id"],
+                canonical_json(data),
+                prev,
+                digest,
+            ),
+            strict=True,
+        ):
+            cols[key].append(value)
+        prev = digest
+    await session.execute(
+        text(
+            "INSERT INTO audit_log (seq, occurred_at, actor, action, entity_type, entity_id, data, prev_hash, hash) "
+            "SELECT s, :at, a, act, et, eid, CAST(d AS jsonb), p, h FROM unnest(CAST(:seq AS bigint[]), "
+            "CAST(:actor AS text[]), CAST(:action AS text[]), CAST(:et AS text[]), CAST(:eid AS text[]), "
+            "CAST(:data AS text[]), CAST(:prev AS text[]), CAST(:hash AS text[])) AS t(s, a, act, et, eid, d, p, h)"
+        ),
+        {"at": now, **cols},
+    )
+    await session.execute(
+        text("UPDATE audit_chain_head SET last_seq = :s, last_hash = :h WHERE id = 1"), {"s": seq, "h": prev}
+    )

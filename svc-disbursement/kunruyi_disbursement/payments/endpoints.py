@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from kunruyi_disbursement.idempotency import idempotent
 from kunruyi_disbursement.payments.payees import PayeeIn, register_payee
-from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update
+from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update, apply_bank_updates
 from kunruyi_disbursement.settings import Settings
 
 logger = logging.getLogger("kunruyi.disbursement.callbacks")
@@ -46,10 +46,11 @@ async def bank_callback(
         updates = [BankUpdate.model_validate(e) for e in raw_events]
     except (ValueError, KeyError, TypeError, ValidationError) as exc:
         raise Unprocessable(f"回调内容无效：{str(exc)[:200]}", field="body", code="invalid_callback") from exc
-    results = []
-    for update in updates:
-        outcome = await apply_bank_update(session, update, source="callback")
-        results.append({"reference": update.reference, "outcome": outcome})
+    if single:
+        outcomes = [await apply_bank_update(session, updates[0], source="callback")]
+    else:
+        outcomes = await apply_bank_updates(session, updates, source="callback")
+    results = [{"reference": u.reference, "outcome": o} for u, o in zip(updates, outcomes, strict=True)]
     if single and results[0]["outcome"] == "not_found":
         raise NotFound(f"未知的支付参考号：{updates[0].reference}", code="unknown_reference")
     return JSONResponse({"results": results} if not single else results[0])

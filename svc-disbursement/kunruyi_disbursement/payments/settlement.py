@@ -214,3 +214,183 @@ def _event_fields(d: Any) -> dict[str, Any]:
         "bank_reference": str(d.reservation_id),
         "settled_at": d.settled_at,
     }
+
+
+async def apply_bank_updates(
+    session: AsyncSession, updates: list[BankUpdate], *, source: str
+) -> list[Outcome]:
+    """Apply a batch of bank updates. The common case — first settlement of a payment in flight — is applied
+    set-based; everything else (failures, returns, stale or repeated updates, unknown references) goes through
+    :func:`apply_bank_update` one by one, in order, in the same transaction."""
+    from kunruyi_disbursement.disbursements.batch import apply_account_deltas, insert_transfers, lock_accounts
+
+    refs: dict[uuid.UUID, int] = {}
+    for u in updates:
+        try:
+            ref = uuid.UUID(u.reference)
+        except ValueError:
+            continue
+        refs[ref] = refs.get(ref, 0) + 1
+    rows = {
+        r.reservation_id: r
+        for r in (
+            await session.execute(
+                text("SELECT * FROM disbursements WHERE reservation_id = ANY(:r) ORDER BY id FOR UPDATE"),
+                {"r": list(refs)},
+            )
+        ).all()
+    }
+    fast: list[tuple[int, BankUpdate, Any]] = []
+    slow: list[tuple[int, BankUpdate]] = []
+    for i, u in enumerate(updates):
+        d = rows.get(_as_uuid(u.reference))
+        if (
+            d is not None
+            and refs.get(d.reservation_id) == 1
+            and u.status == "settled"
+            and d.status in IN_FLIGHT
+            and u.sequence > d.bank_sequence
+            and d.application_id is None
+        ):
+            fast.append((i, u, d))
+        else:
+            slow.append((i, u))
+    outcomes: list[Outcome] = ["applied"] * len(updates)
+    if fast:
+        await _settle_many(
+            session,
+            [(u, d) for _, u, d in fast],
+            source,
+            lock_accounts,
+            insert_transfers,
+            apply_account_deltas,
+        )
+    for i, u in slow:
+        outcomes[i] = await apply_bank_update(session, u, source=source)
+    return outcomes
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+async def _settle_many(
+    session: AsyncSession,
+    items: list[tuple[BankUpdate, Any]],
+    source: str,
+    lock_accounts: Any,
+    insert_transfers: Any,
+    apply_account_deltas: Any,
+) -> None:
+    from collections import defaultdict
+
+    from kunruyi_common.events.outbox import build_event
+
+    clearing = await ledger.ensure_account(session, ledger.CLEARING_ACCOUNT, "clearing")
+    deltas: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    transfers: list[ledger.Transfer] = []
+    now = datetime.now(UTC)
+    for _update, d in items:
+        budget = ledger.account_id(ledger.budget_code(d.policy_code, d.fiscal_year))
+        payable = ledger.account_id(ledger.payable_code(d.entity_type, d.entity_id))
+        cause_type, cause_id = (
+            ("entitlement", d.entitlement_id) if d.entitlement_id else ("application", str(d.application_id))
+        )
+        transfers.append(
+            ledger.Transfer(
+                id=ledger.derived_transfer_id(d.reservation_id, "post"),
+                debit_account_id=budget,
+                credit_account_id=payable,
+                amount_fen=d.amount_fen,
+                phase="post",
+                pending_id=d.reservation_id,
+                cause_type=cause_type,
+                cause_id=cause_id,
+                rule_version=d.policy_version,
+                memo=f"post of {d.reservation_id}",
+            )
+        )
+        transfers.append(
+            ledger.Transfer(
+                id=ledger.derived_transfer_id(d.reservation_id, "payout"),
+                debit_account_id=payable,
+                credit_account_id=clearing,
+                amount_fen=d.amount_fen,
+                phase="single",
+                cause_type=cause_type,
+                cause_id=cause_id,
+                rule_version=d.policy_version,
+                memo=f"payout {d.reservation_id}",
+            )
+        )
+        a = d.amount_fen
+        deltas[budget][0] -= a
+        deltas[budget][1] += a
+        deltas[payable][2] -= a
+        deltas[payable][3] += a
+        deltas[payable][1] += a
+        deltas[clearing][3] += a
+    await lock_accounts(session, set(deltas))
+    await insert_transfers(session, transfers)
+    await apply_account_deltas(session, deltas)
+    settled_at = [u.settled_at or now for u, _ in items]
+    updated = (
+        await session.execute(
+            text(
+                "UPDATE disbursements d SET status = 'settled', bank_status = 'settled', bank_sequence = v.q, "
+                "settled_at = v.at, bank_accepted_at = coalesce(d.bank_accepted_at, now()), updated_at = now() "
+                "FROM unnest(CAST(:id AS uuid[]), CAST(:q AS int[]), CAST(:at AS timestamptz[])) AS v(id, q, at) "
+                "WHERE d.id = v.id RETURNING d.*"
+            ),
+            {"id": [d.id for _, d in items], "q": [u.sequence for u, _ in items], "at": settled_at},
+        )
+    ).all()
+    await session.execute(
+        text(
+            "INSERT INTO bank_callbacks (reference, bank_event_id, status, sequence, amount_fen, outcome) "
+            "SELECT r, e, 'settled', q, a, 'applied' FROM unnest(CAST(:r AS text[]), CAST(:e AS text[]), "
+            "CAST(:q AS int[]), CAST(:a AS bigint[])) AS t(r, e, q, a)"
+        ),
+        {
+            "r": [u.reference for u, _ in items],
+            "e": [u.event_id or source for u, _ in items],
+            "q": [u.sequence for u, _ in items],
+            "a": [u.amount_fen for u, _ in items],
+        },
+    )
+    envelopes = [
+        build_event("disbursement", PaymentSettled(**_event_fields(row)), subject=str(row.id))
+        for row in updated
+    ]
+    await session.execute(
+        text(
+            "INSERT INTO outbox_events (id, type, subject, envelope) SELECT i, t, s, CAST(e AS jsonb) FROM "
+            "unnest(CAST(:i AS uuid[]), CAST(:t AS text[]), CAST(:s AS text[]), CAST(:e AS text[])) AS x(i, t, s, e)"
+        ),
+        {
+            "i": [uuid.UUID(ev.id) for ev in envelopes],
+            "t": [ev.type for ev in envelopes],
+            "s": [ev.subject for ev in envelopes],
+            "e": [ev.model_dump_json() for ev in envelopes],
+        },
+    )
+    await audit.append_many(
+        session,
+        [
+            {
+                "actor": f"bank:{source}",
+                "action": "payment.settled",
+                "entity_type": "disbursement",
+                "entity_id": str(row.id),
+                "data": {
+                    "reference": str(row.reservation_id),
+                    "amount_fen": row.amount_fen,
+                    "settled_at": row.settled_at.isoformat(),
+                },
+            }
+            for row in updated
+        ],
+    )

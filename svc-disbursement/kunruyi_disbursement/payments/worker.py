@@ -252,30 +252,38 @@ class PaymentWorker:
         return reserved
 
 
-async def start_payment_worker(app: FastAPI) -> None:
-    settings: Settings = app.state.settings
+async def start_background_work(app: FastAPI) -> None:
+    """Start the batched entitlement consumer and the payment worker (both off when background workers are)."""
+    from kunruyi_disbursement.disbursements.batch_consumer import EntitlementBatchConsumer
     from kunruyi_disbursement.runtime import use_settings
 
+    settings: Settings = app.state.settings
     use_settings(settings)
-    if not (settings.payment_worker_enabled and settings.run_background_workers):
-        app.state.payment_worker = None
+    app.state.payment_worker = app.state.entitlement_consumer = None
+    if not settings.run_background_workers:
         return
-    worker = PaymentWorker(app.state.sessionmaker, settings)
-    app.state.payment_worker = worker
     previous = app.state.after_commit
+    worker = PaymentWorker(app.state.sessionmaker, settings) if settings.payment_worker_enabled else None
 
     def after_commit() -> None:
         previous()
-        worker.wake()
+        if worker is not None:
+            worker.wake()
 
-    # Consumers were built with the relay's wake; requests (approvals, top-ups) also wake the worker.
+    # Requests (approvals, top-ups) and consumers wake the worker as well as the outbox relay.
     app.state.after_commit = after_commit
     for consumer in app.state.consumers:
         consumer.after_commit = after_commit
-    worker.start()
-
-
-async def stop_payment_worker(app: FastAPI) -> None:
-    worker: PaymentWorker | None = getattr(app.state, "payment_worker", None)
+    entitlements = EntitlementBatchConsumer(app.state.bus, app.state.sessionmaker, settings, after_commit)
+    app.state.entitlement_consumer = entitlements
+    entitlements.start()
     if worker is not None:
-        await worker.stop()
+        app.state.payment_worker = worker
+        worker.start()
+
+
+async def stop_background_work(app: FastAPI) -> None:
+    for name in ("entitlement_consumer", "payment_worker"):
+        task = getattr(app.state, name, None)
+        if task is not None:
+            await task.stop()
