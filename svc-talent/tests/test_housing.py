@@ -231,3 +231,28 @@ async def test_concurrent_releases_never_double_offer(committed, settings) -> No
             await s.execute(text("SELECT count(*) FROM housing_units WHERE status <> 'offered'"))
         ).scalar_one()
         assert available == 0
+
+
+async def test_offer_checks_eligibility_again(client, session, settings) -> None:  # type: ignore[no-untyped-def]
+    pii = PersonalData(settings.pii_key, settings.blind_index_key)
+    ids = await make_people(
+        session,
+        pii,
+        6000,
+        [
+            {"education": "doctor", "programs": [{"name": "省双创", "year": 2021}]},  # B, first in line
+            {"education": "doctor"},  # D
+        ],
+    )
+    await service.create_project(session, project("RE-1", 1))
+    for tid in ids:
+        await service.apply(session, tid, "RE-1")
+    async with client(OFFICER) as c:
+        # The first applicant's profile changes: no program, no doctorate → no class any more.
+        r = await c.patch(f"/api/v1/talents/{ids[0]}", json={"programs": [], "education": "other"})
+        assert r.json()["talent_class"] is None
+        unit = (await c.get("/api/v1/housing/projects/RE-1/units")).json()["items"][0]
+        offer = (await c.post(f"/api/v1/housing/units/{unit['unit_id']}/release")).json()["offer"]
+        waiting = (await c.get("/api/v1/housing/projects/RE-1/waiting-list")).json()["items"]
+    assert [w["talent_id"] for w in waiting] == [str(ids[0])]  # passed over, keeps the place
+    assert offer is not None and offer["application_id"] != waiting[0]["application_id"]

@@ -12,6 +12,8 @@ Priority score (higher first):
   + employer bonus    5 if the employer holds high_tech, specialized_sme or little_giant
 
 The waiting list (轮候库) orders applicants by: not sent back first, score descending, then application time.
+When a unit frees, eligibility (class admitted, employer on file) is checked again against the current profile;
+an applicant who no longer qualifies is passed over but keeps their place.
 A second decline (a lapsed offer counts as a decline) sends the applicant to the back: behind everyone not
 sent back, whatever their score, and the decline count starts again.
 """

@@ -195,16 +195,21 @@ async def offer_next(
             HousingOffer.status.in_(("declined", "lapsed")),
         )
     )
+    project = await session.get_one(HousingProject, unit.project_id)
+    # Eligibility is checked again now: a profile may have changed (class, employer) since the application.
     app = await session.scalar(
         select(HousingApplication)
+        .join(Talent, Talent.id == HousingApplication.talent_id)
         .where(
             HousingApplication.project_id == unit.project_id,
             HousingApplication.status == "waiting",
+            Talent.talent_class.in_(project.eligible_classes),
+            Talent.employer_id.is_not(None),
             ~turned_down,
         )
         .order_by(*queue_order())
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=HousingApplication, skip_locked=True)
     )
     if app is None:
         return None
@@ -220,7 +225,6 @@ async def offer_next(
     app.status = "offered"
     unit.status = "offered"
     await session.flush()
-    project = await session.get_one(HousingProject, unit.project_id)
     await _emit(session, HousingOfferMade, app, project.code, offer, unit)
     return offer
 
