@@ -159,7 +159,7 @@ async def _demands(session: AsyncSession, settings: Settings) -> None:
         assert broker is not None
         actor = Principal(kind="staff", subject=broker.subject, roles=["broker"])
         for stage in STAGE_PATH[: i % (len(STAGE_PATH) + 1)]:
-            change = StageChange(stage=stage, note="演示数据")  # type: ignore[arg-type]
+            change = StageChange.model_validate({"stage": stage, "note": "演示数据"})
             if stage == "contract_registered":
                 change.contract_number = f"2026320583{i:06d}"
                 change.contract_amount_fen = rng.randint(50, 3000) * 100_000

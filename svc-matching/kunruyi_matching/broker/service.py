@@ -76,7 +76,7 @@ async def usage_this_month(
     )
     if broker_ids is not None:
         stmt = stmt.where(Demand.broker_id.in_(broker_ids))
-    return {bid: int(n) for bid, n in (await session.execute(stmt)).all()}
+    return {bid: int(n) for bid, n in (await session.execute(stmt)).all() if bid is not None}
 
 
 async def list_brokers(
@@ -84,7 +84,7 @@ async def list_brokers(
 ) -> tuple[list[tuple[Broker, int]], str | None]:
     stmt = select(Broker).where(Broker.active.is_(True))
     if industry_chain:
-        stmt = stmt.where(Broker.chains.any(industry_chain))
+        stmt = stmt.where(Broker.chains.contains([industry_chain]))
     if agency:
         stmt = stmt.where(Broker.agency == agency)
     rows = list((await session.execute(page(stmt, Broker.created_at, Broker.id, cursor, limit))).scalars())
@@ -151,7 +151,7 @@ async def run_assignment(
     usccs = list({d.enterprise_uscc for d in demands})
     conflicts: set[tuple[uuid.UUID, str]] = (
         set(
-            tuple(row)
+            (row[0], row[1])
             for row in (
                 await session.execute(
                     select(BrokerConflict.broker_id, BrokerConflict.enterprise_uscc).where(
@@ -306,11 +306,13 @@ async def kpis(session: AsyncSession, *, group_by: str, period: str | None) -> l
     reward: dict[str, int] = defaultdict(int)
     durations: dict[str, list[float]] = defaultdict(list)
     for broker_id, assigned_at, closed_at, amount_fen, reward_fen in rows:
-        broker = brokers[broker_id]
+        broker = brokers.get(broker_id) if broker_id is not None else None
+        if broker is None:
+            continue
         key = str(broker.id) if group_by == "broker" else broker.agency
         if in_window(assigned_at):
             served[key] += 1
-        if in_window(closed_at):
+        if closed_at is not None and in_window(closed_at):
             deals[key] += 1
             amount[key] += amount_fen or 0
             reward[key] += reward_fen or 0

@@ -44,7 +44,7 @@ def weights_of(settings: Settings) -> Weights:
 
 async def _materialise(session: SessionDep, ranked: list[Ranked]) -> list[CandidateOut]:
     entities = await get_many(session, [r.id for r in ranked])
-    out = []
+    out: list[CandidateOut] = []
     for r in ranked:
         entity = entities.get(r.id)
         if entity is None:  # deleted since the index saw it
