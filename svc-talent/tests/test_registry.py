@@ -214,6 +214,7 @@ async def test_talent_personal_data_never_in_clear(client, session) -> None:  # 
         for secret in secrets:
             assert secret not in blob
     assert any("registered talent" in line for line in records)
+    assert any("talent lookup by id number" in line and created["talent_id"] in line for line in records)
 
     events = await outbox(session, "kunruyi.talent.person.registered")
     assert set(events[-1]) == {

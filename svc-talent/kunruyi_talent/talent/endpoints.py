@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Annotated
 
@@ -26,6 +27,7 @@ from kunruyi_talent.talent.schemas import (
     TalentUpdate,
 )
 
+logger = logging.getLogger("kunruyi.talent.registry")
 router = APIRouter(
     prefix="/api/v1", tags=["talents 人才画像"], dependencies=[Depends(reject_unstorable_params)]
 )
@@ -131,6 +133,11 @@ async def lookup_talent(
     principal: Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver"))],
 ) -> TalentRead:
     talent = await service.find_by_id_number(session, pii, id_number)
+    # An audit trail of who looked whom up — by pseudonymous id; the ID number itself never reaches the log.
+    logger.info(
+        "talent lookup by id number",
+        extra={"actor": actor_of(principal), "talent_id": str(talent.id) if talent else None},
+    )
     if talent is None:
         raise NotFound("没有该身份证号的人才档案", code="talent_not_found")
     return await read_one(session, talent)
