@@ -1,5 +1,10 @@
-"""Property: for random profiles the vectorised bulk path and the single-profile calculator agree on every policy."""
+"""Property: for random profiles the vectorised bulk path and the single-profile calculator agree on every policy.
 
+The single path is checked three ways: the fused type-directed decision, the plain interpreter and the traced
+calculator result must all give the same status and amount as the numpy bulk path.
+"""
+
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -156,13 +161,24 @@ async def catalog(engine: AsyncEngine, demo_catalog_loaded: int) -> dict[str, li
         }
 
 
+def interpreted(compiled: CompiledVersion) -> CompiledVersion:
+    """The same version without the type-directed fast paths: the plain JSON Logic interpreter."""
+    return replace(
+        compiled, decision=None, amount_fast=None, criteria=[replace(c, fast=None) for c in compiled.criteria]
+    )
+
+
 def assert_agree(versions: list[CompiledVersion], entity_type: str, profiles: list[dict[str, Any]]) -> None:
     columns = Columns(entity_type, profiles)
     for compiled in versions:
         bulk = evaluate_bulk(compiled, columns, AT)
         assert bulk.vectorised, compiled.meta.code
+        plain = interpreted(compiled)
         for i, profile in enumerate(profiles):
             single = evaluate_version(compiled, profile, AT, explain=False)
+            assert single == evaluate_version(plain, profile, AT, explain=False)
+            traced = evaluate_version(compiled, profile, AT)
+            assert (traced["status"], traced["amount_fen"]) == (single["status"], single["amount_fen"])
             assert int(bulk.status[i]) == STATUS_CODES[single["status"]], (compiled.meta.code, profile)
             assert int(bulk.amount_fen[i]) == (single["amount_fen"] or 0), (compiled.meta.code, profile)
 
