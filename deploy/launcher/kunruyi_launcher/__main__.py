@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -13,6 +14,43 @@ from kunruyi_launcher.apps import APPS
 from kunruyi_launcher.stack import migrate_all, seed_all, start_apps, start_infra
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+STAFF_ROLES = [
+    ("officer", "人社局"),
+    ("reviewer", "科技局"),
+    ("approver", "科技局"),
+    ("finance", "财政局"),
+    ("broker", "科创发展服务中心"),
+    ("admin", "科创发展服务中心"),
+]
+
+
+def print_demo_entry_points(seeded: dict[str, str], data_dir: Path) -> None:
+    """The three 昆e服 links, the demo partner key and a staff token per role, so a newcomer can try every door."""
+    links = [line for line in seeded.get("gateway", "").splitlines() if "/q/" in line][:3]
+    if links:
+        print("\n昆e服 links to try (open on a phone-sized window):")
+        for line in links:
+            print(f"  {line}")
+    print("\ndemo partner key (signed requests, see gateway/docs/partner-guide.md):")
+    print("  app key demo-partner   secret s3cr3t-demo   (demo only)")
+    tokens_file = data_dir / "staff-tokens.txt"
+    lines = []
+    for role, dept in STAFF_ROLES:
+        proc = subprocess.run(
+            [sys.executable, "-m", "kunruyi_gateway", "token", "--role", role, "--dept", dept],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode == 0:
+            lines.append(f"{role:<9} {dept:<10} {proc.stdout.strip()}")
+    if lines:
+        tokens_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"\nstaff tokens (Authorization: Bearer …), one per role, 8 h, saved in {tokens_file}:")
+        for line in lines:
+            role, dept, token = line.split(maxsplit=2)
+            print(f"  {role:<9} {dept:<10} {token[:24]}…")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,12 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         nats_port=int(os.environ.get("KRY_NATS_PORT", "54222")),
     )
     platform = None
+    seeded: dict[str, str] = {}
     try:
         print("migrating databases …", flush=True)
         migrate_all(infra)
         if not args.no_seed:
             print("seeding demo data …", flush=True)
-            seed_all(infra)
+            seeded = seed_all(infra)
         print("starting apps …", flush=True)
         platform = start_apps(infra, log_dir)
         gw = platform.gateway_url
@@ -56,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  emulator     {emulator.spec.name:<10} {emulator.url}  (log: {emulator.log_path})")
         print(f"  PostgreSQL   {infra.database_admin_url}")
         print(f"  NATS         {infra.nats_url}")
-        print(f"  data         {data_dir}\n\nCtrl-C stops everything.", flush=True)
+        print(f"  data         {data_dir}")
+        print_demo_entry_points(seeded, data_dir)
+        print("\nCtrl-C stops everything.", flush=True)
         while not stopping:
             for running in platform.apps.values():
                 if running.process is not None and running.process.poll() is not None:

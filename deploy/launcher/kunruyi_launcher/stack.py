@@ -116,7 +116,9 @@ def migrate_all(infra: Infra, apps: Sequence[AppSpec] = APPS, *, recreate: bool 
             raise RuntimeError(f"migrating {app.name} failed:\n{out.decode(errors='replace')}")
 
 
-def seed_all(infra: Infra, apps: Sequence[AppSpec] = APPS) -> None:
+def seed_all(infra: Infra, apps: Sequence[AppSpec] = APPS) -> dict[str, str]:
+    """Seed each app's demo data (idempotent); returns what each seed printed."""
+    printed: dict[str, str] = {}
     for app in apps:
         if not app.has_seed:
             continue
@@ -126,6 +128,8 @@ def seed_all(infra: Infra, apps: Sequence[AppSpec] = APPS) -> None:
             raise RuntimeError(
                 f"seeding {app.name} failed:\n{(proc.stdout + proc.stderr).decode(errors='replace')}"
             )
+        printed[app.name] = proc.stdout.decode(errors="replace")
+    return printed
 
 
 @dataclass
