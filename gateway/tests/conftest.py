@@ -119,6 +119,14 @@ def echo_app(secret: str) -> FastAPI:
         token = request.headers.get(INTERNAL_TOKEN_HEADER)
         principal = verify_internal_token(token, secret).model_dump() if token else None
         body = await request.body()
+        if request.query_params.get("stream"):
+            from fastapi.responses import StreamingResponse
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for i in range(int(request.query_params["stream"])):
+                    yield f"chunk-{i};".encode()
+
+            return StreamingResponse(chunks(), media_type="text/plain")  # type: ignore[return-value]
         return JSONResponse(
             {
                 "method": request.method,
@@ -126,6 +134,7 @@ def echo_app(secret: str) -> FastAPI:
                 "query": request.url.query,
                 "body": body.decode(errors="replace"),
                 "principal": principal,
+                "pad": "x" * int(request.query_params.get("pad", "0")),
             }
         )
 

@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
 from kunruyi_common.errors import NotFound, ProblemError, ServiceUnavailable
 from kunruyi_common.logging import current_request_id, current_traceparent
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from kunruyi_gateway.access.rules import rule_for
+from kunruyi_gateway.routing.http1 import (
+    Connection,
+    HostPool,
+    UpstreamConnectError,
+    UpstreamProtocolError,
+    UpstreamResponse,
+    UpstreamTimeout,
+    iter_body,
+    read_exactly,
+    read_response_head,
+    send_head_and_body,
+)
 from kunruyi_gateway.routing.table import upstream_for
 
 logger = logging.getLogger("kunruyi.gateway.proxy")
@@ -77,8 +89,13 @@ class Upstreams:
             follow_redirects=False,
         )
         self.breakers = {name: CircuitBreaker(breaker_threshold, breaker_cooldown_s) for name in urls}
+        self.pools = {name: HostPool(url) for name, url in self.urls.items()}
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
 
     async def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
         await self.client.aclose()
 
     def unavailable(self, name: str, reason: str) -> ProblemError:
@@ -93,65 +110,108 @@ class Upstreams:
     async def forward(
         self, request: Request, name: str, extra_headers: dict[str, str] | None = None
     ) -> Response:
-        base = self.urls[name]
         breaker = self.breakers[name]
         if not breaker.allow():
             raise self.unavailable(name, "熔断中")
-        headers = [
-            (k, v) for k, v in request.headers.raw if k not in HOP_BY_HOP and k not in STRIPPED_INBOUND
-        ]
+        pool = self.pools[name]
+        method = request.method
+        scope = request.scope
+        target = pool.base_path + (scope.get("raw_path") or request.url.path.encode())
+        if scope.get("query_string"):
+            target += b"?" + scope["query_string"]
+        lines = [method.encode() + b" " + target + b" HTTP/1.1", b"host: " + pool.host_header]
+        for k, v in request.headers.raw:
+            if k not in HOP_BY_HOP and k not in STRIPPED_INBOUND:
+                lines.append(k + b": " + v)
         rid = current_request_id()
         if rid:
-            headers.append((b"x-request-id", rid.encode()))
+            lines.append(b"x-request-id: " + rid.encode())
         tp = current_traceparent()
         if tp:
-            headers.append((b"traceparent", tp.encode()))
-        for k, v in (extra_headers or {}).items():
-            headers.append((k.lower().encode(), v.encode()))
-        method = request.method
-        has_body = method not in ("GET", "HEAD", "OPTIONS", "DELETE") or request.headers.get("content-length")
-        url = httpx.URL(base + request.url.path, query=request.url.query.encode("latin-1"))
-        attempts = 2 if method in IDEMPOTENT_METHODS and not has_body else 1
-        for attempt in range(attempts):
-            upstream_request = self.client.build_request(
-                method, url, headers=headers, content=request.stream() if has_body else None
-            )
+            lines.append(b"traceparent: " + tp.encode())
+        for key, value in (extra_headers or {}).items():
+            lines.append(key.lower().encode() + b": " + value.encode())
+        # The gate may already hold the body (signed requests, chunked uploads); otherwise stream it through with
+        # the length the caller declared.
+        cached: bytes | None = getattr(request, "_body", None)
+        declared = request.headers.get("content-length")
+        body: bytes | AsyncIterator[bytes] | None
+        if cached is not None:
+            body = cached
+            lines.append(b"content-length: " + str(len(cached)).encode())
+        elif declared is not None and declared.isdigit() and int(declared) > 0:
+            body = request.stream()
+            lines.append(b"content-length: " + declared.encode())
+        else:
+            body = None
+            if method not in ("GET", "HEAD", "OPTIONS", "DELETE"):
+                lines.append(b"content-length: 0")
+        head = b"\r\n".join(lines) + b"\r\n\r\n"
+        replayable = body is None or isinstance(body, bytes)
+        idempotent = method in IDEMPOTENT_METHODS
+        for attempt in range(3):
             try:
-                upstream = await self.client.send(upstream_request, stream=True)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                conn = await pool.acquire(self.connect_timeout)
+            except UpstreamConnectError as exc:
                 breaker.record_failure()
-                if attempt + 1 < attempts:
+                if idempotent and replayable and attempt == 0:
                     continue
                 raise self.unavailable(name, "无法连接") from exc
-            except httpx.TimeoutException as exc:
+            try:
+                await send_head_and_body(conn, head, body)
+                upstream = await read_response_head(conn, self.read_timeout, method)
+            except UpstreamTimeout as exc:
+                conn.close()
                 breaker.record_failure()
                 raise self.unavailable(name, "响应超时") from exc
-            except httpx.TransportError as exc:
+            except (UpstreamProtocolError, ConnectionError) as exc:
+                conn.close()
+                before = getattr(exc, "before_response", True)
+                # A kept-alive connection the upstream had just closed: try again on a fresh one, but only when
+                # repeating the request is harmless.
+                if conn.reused and before and replayable and (idempotent or body is None) and attempt < 2:
+                    continue
                 breaker.record_failure()
                 raise self.unavailable(name, type(exc).__name__) from exc
             breaker.record_success()
-            return await self._relay(upstream)
+            return await self._relay(name, pool, conn, upstream)
         raise self.unavailable(name, "无法连接")  # pragma: no cover - the loop always returns or raises
 
-    async def _relay(self, upstream: httpx.Response) -> Response:
-        headers = {
-            k: v
-            for k, v in upstream.headers.items()
-            if k.lower().encode() not in HOP_BY_HOP and k.lower() != "x-request-id"
-        }
-        length = upstream.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) <= _SMALL_BODY:
+    async def _relay(
+        self, name: str, pool: HostPool, conn: Connection, upstream: UpstreamResponse
+    ) -> Response:
+        headers = [(k, v) for k, v in upstream.headers if k not in HOP_BY_HOP and k != b"x-request-id"]
+        if upstream.length is not None and upstream.length <= _SMALL_BODY and not upstream.chunked:
             try:
-                body = await upstream.aread()
+                body = (
+                    await read_exactly(conn, upstream.length, self.read_timeout) if upstream.length else b""
+                )
+            except (UpstreamTimeout, UpstreamProtocolError) as exc:
+                conn.close()
+                raise self.unavailable(name, "响应不完整") from exc
+            if upstream.keep_alive:
+                pool.release(conn)
+            else:
+                conn.close()
+            response = Response(body, status_code=upstream.status)
+            response.raw_headers = [*headers, (b"content-length", str(len(body)).encode())]
+            return response
+
+        async def stream() -> AsyncIterator[bytes]:
+            complete = False
+            try:
+                async for chunk in iter_body(conn, upstream, self.read_timeout):
+                    yield chunk
+                complete = True
             finally:
-                await upstream.aclose()
-            return Response(body, status_code=upstream.status_code, headers=headers)
-        return StreamingResponse(
-            upstream.aiter_raw(),
-            status_code=upstream.status_code,
-            headers=headers,
-            background=BackgroundTask(upstream.aclose),
-        )
+                if complete and upstream.keep_alive:
+                    pool.release(conn)
+                else:
+                    conn.close()
+
+        response = StreamingResponse(stream(), status_code=upstream.status)
+        response.raw_headers = headers
+        return response
 
 
 async def proxy_endpoint(request: Request) -> Response:

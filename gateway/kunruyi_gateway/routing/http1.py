@@ -1,0 +1,193 @@
+"""A lean HTTP/1.1 client for the proxy's hot path: keep-alive connection pools per upstream on asyncio streams.
+
+httpx (used elsewhere in the gateway) costs about a millisecond per request here and its pool degrades sharply
+under concurrency (≈700 → ≈320 requests/s from 1 to 16 concurrent on the benchmark machine); this does only what
+a reverse proxy needs: send the head as received, stream the body, frame the answer by Content-Length or chunked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# uvicorn drops idle keep-alive connections after 5 s; never reuse one that close to that edge.
+IDLE_TTL_S = 4.0
+_HEAD_LIMIT = 64 * 1024
+
+
+class UpstreamConnectError(Exception):
+    pass
+
+
+class UpstreamTimeout(Exception):
+    pass
+
+
+class UpstreamProtocolError(Exception):
+    def __init__(self, message: str, *, before_response: bool) -> None:
+        super().__init__(message)
+        self.before_response = before_response
+
+
+@dataclass
+class Connection:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    reused: bool = False
+    idle_since: float = 0.0
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class HostPool:
+    def __init__(self, url: str, *, max_idle: int = 128) -> None:
+        parts = urlsplit(url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.base_path = parts.path.rstrip("/").encode()
+        self.host_header = (parts.netloc or self.host).encode()
+        self.max_idle = max_idle
+        self.idle: list[Connection] = []
+
+    async def acquire(self, connect_timeout: float) -> Connection:
+        now = time.monotonic()
+        while self.idle:
+            conn = self.idle.pop()
+            if (
+                now - conn.idle_since < IDLE_TTL_S
+                and not conn.writer.is_closing()
+                and not conn.reader.at_eof()
+            ):
+                conn.reused = True
+                return conn
+            conn.close()
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port, limit=_HEAD_LIMIT), connect_timeout
+            )
+        except TimeoutError as exc:
+            raise UpstreamConnectError("connect timeout") from exc
+        except OSError as exc:
+            raise UpstreamConnectError(str(exc)) from exc
+        return Connection(reader, writer)
+
+    def release(self, conn: Connection) -> None:
+        if len(self.idle) < self.max_idle and not conn.writer.is_closing():
+            conn.idle_since = time.monotonic()
+            self.idle.append(conn)
+        else:
+            conn.close()
+
+    def close(self) -> None:
+        for conn in self.idle:
+            conn.close()
+        self.idle.clear()
+
+
+@dataclass
+class UpstreamResponse:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    length: int | None
+    chunked: bool
+    keep_alive: bool
+
+
+async def send_head_and_body(
+    conn: Connection, head: bytes, body: bytes | AsyncIterator[bytes] | None
+) -> None:
+    writer = conn.writer
+    if body is None or isinstance(body, bytes):
+        writer.write(head + (body or b""))
+    else:
+        writer.write(head)
+        async for chunk in body:
+            if chunk:
+                writer.write(chunk)
+                await writer.drain()
+    await writer.drain()
+
+
+async def read_response_head(conn: Connection, read_timeout: float, method: str) -> UpstreamResponse:
+    try:
+        raw = await asyncio.wait_for(conn.reader.readuntil(b"\r\n\r\n"), read_timeout)
+    except TimeoutError as exc:
+        raise UpstreamTimeout("response timeout") from exc
+    except asyncio.IncompleteReadError as exc:
+        raise UpstreamProtocolError("connection closed", before_response=not exc.partial) from exc
+    except (ConnectionError, asyncio.LimitOverrunError) as exc:
+        raise UpstreamProtocolError(type(exc).__name__, before_response=True) from exc
+    lines = raw[:-4].split(b"\r\n")
+    try:
+        version, status_text = lines[0].split(b" ", 2)[:2]
+        status = int(status_text)
+    except ValueError as exc:
+        raise UpstreamProtocolError("bad status line", before_response=False) from exc
+    headers: list[tuple[bytes, bytes]] = []
+    length: int | None = None
+    chunked = False
+    keep_alive = version == b"HTTP/1.1"
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        value = value.strip()
+        headers.append((name, value))
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+        elif name == b"connection":
+            keep_alive = b"close" not in value.lower() and (keep_alive or b"keep-alive" in value.lower())
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        length, chunked = 0, False
+    elif length is None and not chunked:
+        keep_alive = False  # the body runs to the end of the connection
+    return UpstreamResponse(status, headers, length, chunked, keep_alive)
+
+
+async def read_exactly(conn: Connection, n: int, read_timeout: float) -> bytes:
+    try:
+        return await asyncio.wait_for(conn.reader.readexactly(n), read_timeout)
+    except TimeoutError as exc:
+        raise UpstreamTimeout("body timeout") from exc
+    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        raise UpstreamProtocolError("body cut short", before_response=False) from exc
+
+
+async def iter_body(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> AsyncIterator[bytes]:
+    reader = conn.reader
+    if resp.chunked:
+        while True:
+            try:
+                size_line = await asyncio.wait_for(reader.readuntil(b"\r\n"), read_timeout)
+            except TimeoutError as exc:
+                raise UpstreamTimeout("body timeout") from exc
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                # Trailers (rare) end with an empty line.
+                while (await asyncio.wait_for(reader.readuntil(b"\r\n"), read_timeout)) != b"\r\n":
+                    pass
+                return
+            data = await read_exactly(conn, size + 2, read_timeout)
+            yield data[:-2]
+    elif resp.length is not None:
+        remaining = resp.length
+        while remaining > 0:
+            try:
+                data = await asyncio.wait_for(reader.read(min(remaining, 65536)), read_timeout)
+            except TimeoutError as exc:
+                raise UpstreamTimeout("body timeout") from exc
+            if not data:
+                raise UpstreamProtocolError("body cut short", before_response=False)
+            remaining -= len(data)
+            yield data
+    else:
+        while True:
+            data = await asyncio.wait_for(reader.read(65536), read_timeout)
+            if not data:
+                return
+            yield data
