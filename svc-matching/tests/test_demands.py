@@ -97,3 +97,24 @@ async def test_channels_and_idempotency(client) -> None:  # type: ignore[no-unty
         assert (await c.post("/api/v1/demands", json=demand_body())).status_code == 403
     async with client(None) as c:
         assert (await c.post("/api/v1/demands", json=demand_body())).status_code == 401
+
+
+async def test_nul_characters_and_huge_amounts_are_bad_input_not_errors(client) -> None:  # type: ignore[no-untyped-def]
+    async with client(staff("officer")) as c:
+        for override, field in [
+            ({"description": "含\x00空字符"}, "description"),
+            ({"budget_max_fen": 10**19}, "budget_max_fen"),
+        ]:
+            r = await c.post("/api/v1/demands", json=demand_body(**override))
+            assert r.status_code == 422 and r.json()["field"] == field, r.text
+        r = await c.post(
+            "/api/v1/supply",
+            json={"kind": "expert", "natural_key": "k", "name": "n", "attributes": {"x": "a\x00b"}},
+        )
+        assert r.status_code == 422 and r.json()["field"] == "attributes"
+        for path in ["/api/v1/demands", "/api/v1/brokers"]:
+            r = await c.get(path, params={"industry_chain": "造\x00船"})
+            assert r.status_code == 422 and r.json()["field"] == "industry_chain", r.text
+        assert (await c.get("/api/v1/brokers", params={"industry_chain": "半导体"})).status_code == 200
+        assert (await c.get("/api/v1/demands", params={"cursor": "not-a-cursor"})).status_code == 422
+        assert (await c.get("/api/v1/demands/not-a-uuid")).status_code == 422

@@ -18,6 +18,7 @@ from kunruyi_matching.broker.schemas import (
     ConflictCreate,
     KpiReport,
 )
+from kunruyi_matching.taxonomy.params import known_chain
 
 router = APIRouter(tags=["brokers 技术经纪人"])
 
@@ -33,11 +34,13 @@ async def create_broker(
 async def list_brokers(
     session: SessionDep,
     _: CurrentPrincipal,
-    industry_chain: str | None = None,
-    agency: str | None = None,
+    industry_chain: Annotated[str | None, Query(max_length=64)] = None,
+    agency: Annotated[str | None, Query(max_length=120, pattern=r"^[^\x00]+$")] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> BrokerPage:
+    if industry_chain is not None:
+        industry_chain = known_chain(industry_chain)
     rows, next_cursor = await service.list_brokers(
         session, industry_chain=industry_chain, agency=agency, cursor=cursor, limit=limit
     )

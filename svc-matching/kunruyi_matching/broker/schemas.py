@@ -7,6 +7,7 @@ from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kunruyi_matching.taxonomy import normalise_chain, normalise_field
+from kunruyi_matching.text.validation import Text
 
 Certification = Literal["初级", "中级", "高级"]
 
@@ -14,9 +15,9 @@ Certification = Literal["初级", "中级", "高级"]
 class BrokerCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    subject: str = Field(min_length=1, max_length=120)
-    name: str = Field(min_length=1, max_length=60)
-    agency: str = Field(min_length=1, max_length=120)
+    subject: Text = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=60)
+    agency: Text = Field(min_length=1, max_length=120)
     certification: Certification
     fields: list[str] = Field(default_factory=list, max_length=20)
     chains: list[str] = Field(default_factory=list, max_length=20)
@@ -49,7 +50,7 @@ class ConflictCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     enterprise_uscc: str
-    reason: str | None = Field(default=None, max_length=200)
+    reason: Text | None = Field(default=None, max_length=200)
 
     @field_validator("enterprise_uscc")
     @classmethod

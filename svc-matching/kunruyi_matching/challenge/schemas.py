@@ -7,16 +7,17 @@ from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kunruyi_matching.taxonomy import normalise_chain
+from kunruyi_matching.text.validation import MAX_FEN, Text
 
 
 class ChallengeCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
-    goal: str = Field(min_length=1, max_length=5000)
-    requirements: str = Field(min_length=1, max_length=5000)
+    title: Text = Field(min_length=1, max_length=200)
+    goal: Text = Field(min_length=1, max_length=5000)
+    requirements: Text = Field(min_length=1, max_length=5000)
     industry_chain: str
-    budget_fen: int = Field(gt=0)
+    budget_fen: int = Field(gt=0, le=MAX_FEN)
     deadline: date
     publisher_uscc: str | None = None
 
@@ -49,17 +50,17 @@ class ChallengeCreate(BaseModel):
 class ApplicationCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    team_name: str = Field(min_length=1, max_length=120)
-    leader: str = Field(min_length=1, max_length=60)
-    organization: str = Field(min_length=1, max_length=200)
-    proposal: str = Field(min_length=1, max_length=10000)
+    team_name: Text = Field(min_length=1, max_length=120)
+    leader: Text = Field(min_length=1, max_length=60)
+    organization: Text = Field(min_length=1, max_length=200)
+    proposal: Text = Field(min_length=1, max_length=10000)
 
 
 class ScoreCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     score: int = Field(ge=0, le=100)
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: Text | None = Field(default=None, max_length=2000)
 
 
 class AwardCreate(BaseModel):
@@ -71,14 +72,14 @@ class AwardCreate(BaseModel):
 class MilestoneCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
-    note: str | None = Field(default=None, max_length=2000)
+    title: Text = Field(min_length=1, max_length=200)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class AcceptanceCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class ApplicationOut(BaseModel):

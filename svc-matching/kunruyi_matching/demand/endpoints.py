@@ -13,6 +13,7 @@ from kunruyi_matching.broker import service as broker_service
 from kunruyi_matching.demand import service
 from kunruyi_matching.demand.schemas import DemandCreate, DemandOut, DemandPage, DemandReview
 from kunruyi_matching.engagement.service import demand_or_404
+from kunruyi_matching.taxonomy.params import known_chain
 
 router = APIRouter(prefix="/api/v1/demands", tags=["demands 技术需求"])
 
@@ -45,12 +46,14 @@ async def list_demands(
     status: Annotated[
         str | None, Query(pattern="^(pending_review|rejected|unassigned|assigned|closed)$")
     ] = None,
-    industry_chain: str | None = None,
-    enterprise_uscc: str | None = None,
+    industry_chain: Annotated[str | None, Query(max_length=64)] = None,
+    enterprise_uscc: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{18}$")] = None,
     broker_id: uuid.UUID | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> DemandPage:
+    if industry_chain is not None:
+        industry_chain = known_chain(industry_chain)
     rows, next_cursor = await service.list_demands(
         session,
         status=status,

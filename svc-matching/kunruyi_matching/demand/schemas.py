@@ -8,6 +8,7 @@ from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from kunruyi_matching.taxonomy import normalise_chain, normalise_field
+from kunruyi_matching.text.validation import MAX_FEN, Text
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -20,17 +21,17 @@ class DemandCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     enterprise_uscc: str
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
+    title: Text = Field(min_length=1, max_length=TITLE_MAX)
+    description: Text = Field(min_length=1, max_length=DESCRIPTION_MAX)
     industry_chain: str
     technical_field: str
     demand_type: DemandType
-    budget_min_fen: int | None = Field(default=None, ge=0)
-    budget_max_fen: int | None = Field(default=None, ge=0)
+    budget_min_fen: int | None = Field(default=None, ge=0, le=MAX_FEN)
+    budget_max_fen: int | None = Field(default=None, ge=0, le=MAX_FEN)
     deadline: date | None = None
     visibility: Visibility = "public"
     channel: Channel = "api"
-    region: str = Field(default="昆山", min_length=1, max_length=32)
+    region: Text = Field(default="昆山", min_length=1, max_length=32)
 
     @field_validator("enterprise_uscc")
     @classmethod
@@ -76,7 +77,7 @@ class DemandReview(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     decision: Literal["approve", "reject"]
-    note: str | None = Field(default=None, max_length=1000)
+    note: Text | None = Field(default=None, max_length=1000)
 
 
 class DemandOut(BaseModel):

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kunruyi_matching.text.validation import MAX_FEN, Text
+
 StageName = Literal[
     "intake", "assigned", "recommended", "negotiating", "signed", "contract_registered", "closed"
 ]
@@ -15,10 +17,10 @@ class StageChange(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     stage: StageName
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
     supply_id: uuid.UUID | None = None
-    contract_number: str | None = Field(default=None, min_length=1, max_length=64)
-    contract_amount_fen: int | None = Field(default=None, gt=0)
+    contract_number: Text | None = Field(default=None, min_length=1, max_length=64)
+    contract_amount_fen: int | None = Field(default=None, gt=0, le=MAX_FEN)
 
 
 class StageRecordOut(BaseModel):

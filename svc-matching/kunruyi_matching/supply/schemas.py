@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -7,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kunruyi_matching.taxonomy import normalise_chain, normalise_field
+from kunruyi_matching.text.validation import Text
 
 SupplyKind = Literal["expert", "institute", "result", "park"]
 
@@ -17,17 +19,24 @@ class SupplyIn(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     kind: SupplyKind
-    natural_key: str = Field(min_length=1, max_length=120)
-    name: str = Field(min_length=1, max_length=200)
-    summary: str = Field(default="", max_length=20000)
-    organization: str | None = Field(default=None, max_length=200)
+    natural_key: Text = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=200)
+    summary: Text = Field(default="", max_length=20000)
+    organization: Text | None = Field(default=None, max_length=200)
     industry_chain: str | None = None
     technical_field: str | None = None
-    ipc_class: str | None = Field(default=None, max_length=32)
+    ipc_class: Text | None = Field(default=None, max_length=32)
     maturity: int | None = Field(default=None, ge=1, le=9)
-    region: str | None = Field(default=None, max_length=32)
-    deals_count: int = Field(default=0, ge=0)
+    region: Text | None = Field(default=None, max_length=32)
+    deals_count: int = Field(default=0, ge=0, le=1_000_000)
     attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if "\\u0000" in json.dumps(value):
+            raise ValueError("属性不能包含空字符（\\u0000）")
+        return value
 
     @field_validator("industry_chain")
     @classmethod
