@@ -311,3 +311,62 @@ async def test_reconciliation_finds_both_kinds_of_missing_payment(
         timeout=60,
     )
     assert check.returncode == 0 and json.loads(check.stdout)["ok"], check.stdout + check.stderr
+
+
+async def test_batched_callbacks_settle_each_payment_once(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
+) -> None:
+    service, bank = e2e
+    policy = "KS-E2E-BATCH"
+    await fund(service, policy, 40 * 10_000)
+    bank.control(
+        callback_batch_size=25,
+        duplicate_callbacks=False,
+        out_of_order_callbacks=False,
+        failure_rate=0.0,
+        return_rate=0.0,
+    )
+    entities = [make_uscc(600 + i) for i in range(40)]
+    try:
+        await publish_events(service.infra.nats_url, [entitlement_event(policy, e, 10_000) for e in entities])
+
+        async def all_settled() -> bool:
+            async with db.connect() as conn:
+                n = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*) FROM disbursements WHERE policy_code = :p AND status = 'settled'"
+                        ),
+                        {"p": policy},
+                    )
+                ).scalar_one()
+            return bool(n == 40)
+
+        await wait_until(all_settled)
+    finally:
+        bank.control(callback_batch_size=1)
+    async with db.connect() as conn:
+        events = (
+            await conn.execute(
+                text(
+                    "SELECT count(DISTINCT o.subject), count(*) FROM outbox_events o JOIN disbursements d ON o.subject = "
+                    "d.id::text WHERE o.type = 'kunruyi.disbursement.payment.settled' AND d.policy_code = :p"
+                ),
+                {"p": policy},
+            )
+        ).one()
+        batched = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM audit_log WHERE action = 'payment.settled' AND entity_id IN "
+                    "(SELECT id::text FROM disbursements WHERE policy_code = :p)"
+                ),
+                {"p": policy},
+            )
+        ).scalar_one()
+    assert tuple(events) == (40, 40) and batched == 40
+    async with service.client("finance") as c:
+        budget = (await c.get(f"/api/v1/ledger/accounts/budget:{policy}:2026")).json()
+        assert budget["debits_posted"] == 40 * 10_000 and budget["debits_pending"] == 0
+        assert (await c.get("/api/v1/audit/verify")).json()["ok"]
+    await invariants_ok(service)

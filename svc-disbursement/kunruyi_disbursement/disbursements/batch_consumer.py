@@ -17,6 +17,7 @@ from typing import Any
 
 from kunruyi_common.events.bus import EventBus, ensure_stream
 from kunruyi_common.events.envelope import DLQ_SUBJECT_PREFIX, CloudEvent, stream_name, stream_subjects
+from kunruyi_common.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -137,6 +138,8 @@ class EntitlementBatchConsumer:
         self.after_commit()
         for msg, _ in events:
             await msg.ack()
+        EVENTS_CONSUMED.labels("disbursement", DURABLE, "handled").inc(len(fresh))
+        EVENTS_CONSUMED.labels("disbursement", DURABLE, "duplicate").inc(len(events) - len(fresh))
 
     async def _handle_one(self, msg: Msg, event: CloudEvent) -> None:
         try:
@@ -175,4 +178,5 @@ class EntitlementBatchConsumer:
             "Kry-Error": reason[:1000].replace("\n", " "),
         }
         await self.bus.js.publish(f"{DLQ_SUBJECT_PREFIX}.{DURABLE}", msg.data, headers=headers, timeout=5.0)
+        EVENTS_DEAD_LETTERED.labels("disbursement", DURABLE).inc()
         await msg.term()
