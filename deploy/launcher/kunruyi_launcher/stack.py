@@ -117,18 +117,32 @@ def migrate_all(infra: Infra, apps: Sequence[AppSpec] = APPS, *, recreate: bool 
 
 
 def seed_all(infra: Infra, apps: Sequence[AppSpec] = APPS) -> dict[str, str]:
-    """Seed each app's demo data (idempotent); returns what each seed printed."""
-    printed: dict[str, str] = {}
+    """Seed each app's demo data (idempotent), all at once: each seeds its own database. Returns what each printed."""
+    procs = []
     for app in apps:
         if not app.has_seed:
             continue
         env = app_env(app, infra, {a.name: a.port for a in APPS}, None)
-        proc = subprocess.run([sys.executable, "-m", app.package, "seed"], env=env, capture_output=True)
-        if proc.returncode != 0:
-            raise RuntimeError(
-                f"seeding {app.name} failed:\n{(proc.stdout + proc.stderr).decode(errors='replace')}"
+        procs.append(
+            (
+                app,
+                subprocess.Popen(
+                    [sys.executable, "-m", app.package, "seed"],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                ),
             )
-        printed[app.name] = proc.stdout.decode(errors="replace")
+        )
+    printed: dict[str, str] = {}
+    failures = []
+    for app, proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            failures.append(f"seeding {app.name} failed:\n{(out + err).decode(errors='replace')}")
+        printed[app.name] = out.decode(errors="replace")
+    if failures:
+        raise RuntimeError("\n".join(failures))
     return printed
 
 
