@@ -96,6 +96,8 @@ def configure_logging(service: str, level: str = "INFO", log_file: Path | None =
     root.setLevel(level.upper())
     # uvicorn's own access log duplicates ours and knows nothing of the request id.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every outgoing request at INFO; our access lines already say what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
