@@ -135,6 +135,39 @@ async def test_waiting_list_offers_declines_and_lapses(client, session, settings
         projects = (await c.get("/api/v1/housing/projects")).json()["items"]
         assert projects[0]["code"] == "HQ-1" and projects[0]["units_total"] == 2
 
+    from kunruyi_common.auth import Principal
+
+    async with client(Principal(kind="public", subject=f"talent:{ids[4]}")) as mine:
+        other = await mine.post(
+            "/api/v1/housing/applications", json={"talent_id": str(ids[0]), "project_code": "HQ-1"}
+        )
+        assert other.status_code == 403
+        own = await mine.post(
+            "/api/v1/housing/applications", json={"talent_id": str(ids[4]), "project_code": "HQ-1"}
+        )
+        assert own.json()["code"] == "class_not_eligible"
+        assert (await mine.post(f"/api/v1/housing/units/{units[0]['unit_id']}/release")).status_code == 403
+        assert (await mine.get("/api/v1/housing/applications", params={"talent_id": str(ids[4])})).json() == {
+            "items": []
+        }
+        assert (
+            await mine.get("/api/v1/housing/applications", params={"talent_id": str(ids[0])})
+        ).status_code == 403
+    async with client(Principal(kind="public", subject=f"talent:{ids[1]}")) as mine:
+        own_apps = (await mine.get("/api/v1/housing/applications", params={"talent_id": str(ids[1])})).json()[
+            "items"
+        ]
+    assert [(a["status"], a["position"], a["back_of_queue"]) for a in own_apps] == [("waiting", 2, True)]
+    async with client(OFFICER) as c:
+        housed = (await c.get("/api/v1/housing/applications", params={"talent_id": str(ids[2])})).json()[
+            "items"
+        ]
+        offered = (await c.get("/api/v1/housing/applications", params={"talent_id": str(ids[3])})).json()[
+            "items"
+        ]
+    assert (housed[0]["status"], housed[0]["offer"]) == ("housed", None)
+    assert offered[0]["status"] == "offered" and offered[0]["offer"]["status"] == "pending"
+
     kinds = (
         await session.execute(
             text(

@@ -142,6 +142,40 @@ async def create_application(
     return app_out(app, project.code, next(i + 1 for i, a in enumerate(apps) if a.id == app.id))
 
 
+@router.get("/applications", summary="某人才的住房申请、轮候位次与待答复的配租通知（本人或工作人员）")
+async def list_applications(
+    talent_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> dict[str, list[dict[str, object]]]:
+    ensure_officer_or_self(principal, talent_id)
+    apps = (
+        await session.scalars(
+            select(HousingApplication)
+            .where(HousingApplication.talent_id == talent_id)
+            .order_by(HousingApplication.created_at)
+        )
+    ).all()
+    items: list[dict[str, object]] = []
+    for app in apps:
+        project = await session.get_one(HousingProject, app.project_id)
+        position = None
+        if app.status == "waiting":
+            queue = await service.waiting_list(session, project)
+            position = next((i + 1 for i, a in enumerate(queue) if a.id == app.id), None)
+        pending = await session.scalar(
+            select(HousingOffer).where(
+                HousingOffer.application_id == app.id, HousingOffer.status == "pending"
+            )
+        )
+        offer = await offer_out(session, pending)
+        items.append(
+            {
+                **app_out(app, project.code, position).model_dump(mode="json"),
+                "offer": offer.model_dump(mode="json") if offer else None,
+            }
+        )
+    return {"items": items}
+
+
 @router.post(
     "/units/{unit_id}/release", response_model=ReleaseOut, summary="房源空出：向轮候第一位发出配租通知"
 )
