@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
+from kunruyi_common.logging import current_request_id, current_traceparent
 
 from kunruyi_gateway.routing.proxy import Upstreams
 from kunruyi_gateway.service_codes.models import ServiceCode
@@ -52,6 +53,16 @@ class ServiceCalls:
             )
         }
 
+    def _headers(self) -> dict[str, str]:
+        # The page's calls carry the scan's request id, so one id follows the scan into every service.
+        headers = dict(self.headers)
+        rid, traceparent = current_request_id(), current_traceparent()
+        if rid:
+            headers["x-request-id"] = rid
+        if traceparent:
+            headers["traceparent"] = traceparent
+        return headers
+
     async def call(
         self, service: str, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
     ) -> Any:
@@ -60,7 +71,7 @@ class ServiceCalls:
             raise UpstreamError(None, f"{service} 熔断中")
         try:
             resp = await self.upstreams.client.request(
-                method, f"{base}{path}", json=json, params=params, headers=self.headers, timeout=_TIMEOUT
+                method, f"{base}{path}", json=json, params=params, headers=self._headers(), timeout=_TIMEOUT
             )
         except httpx.HTTPError as exc:
             logger.warning("qr page: %s %s%s failed: %s", method, service, path, type(exc).__name__)
