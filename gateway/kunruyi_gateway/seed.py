@@ -17,12 +17,13 @@ from kunruyi_gateway.settings import Settings
 DEMO_APP_KEY = "demo-partner"
 DEMO_SECRET = "s3cr3t-demo"  # published in the partner guide: demo only
 DEMO_CODES = [
-    # (fixed id, kind, target, name, industry chain)
+    # (fixed id, kind, target, name, industry chain). The enterprise is one svc-talent's demo seed registers
+    # (kunruyi_talent.seed, enterprise #2), so its page shows real policies, payments and brokers.
     (
         uuid.UUID("6f2f1c52-0000-4000-8000-000000000001"),
         "enterprise",
-        "91320583MA1XXXXXX0",
-        "昆山示例芯片科技有限公司",
+        "91320583000000ACL4",
+        "昆山凯博微电子有限公司",
         "集成电路",
     ),
     (uuid.UUID("6f2f1c52-0000-4000-8000-000000000002"), "park", "PARK-KSKJC", "昆山科技创业园", None),
