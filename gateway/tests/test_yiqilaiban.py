@@ -99,7 +99,7 @@ async def publisher(settings: Settings) -> AsyncIterator[Callable[[str, dict[str
     await bus.close()
 
 
-async def _eventually(check: Callable[[], Any], within_s: float = 20.0) -> Any:
+async def _eventually(check: Callable[[], Any], within_s: float = 60.0) -> Any:
     deadline = asyncio.get_running_loop().time() + within_s
     while True:
         result = await check()
