@@ -51,6 +51,24 @@ def partial_platform(
             running.stop()
 
 
+def admin_headers() -> dict[str, str]:
+    """A staff admin token from the development issuer the gateway trusts in local runs."""
+    from kunruyi_gateway.settings import Settings
+    from kunruyi_gateway.staff.tokens import GatewayIssuer
+
+    settings = Settings()
+    token = GatewayIssuer(settings.dev_issuer_dir).mint(
+        issuer=settings.dev_issuer,
+        audience=settings.oidc_audience,
+        subject="platform-test",
+        ttl_s=600,
+        name="平台测试",
+        roles=["admin"],
+        department="科创发展服务中心",
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
 def log_lines(path: Path) -> list[dict[str, object]]:
     if not path.exists():
         return []
@@ -89,12 +107,20 @@ def test_gateway_routes_to_the_owning_service_and_the_request_id_follows(
     assert any(line.get("path") == "/api/v1/policy-variables" for line in lines), (
         "the service logged the same request id"
     )
-    gw_lines = [line for line in log_lines(gateway.log_path) if line.get("request_id") == rid]
-    assert gw_lines, "the gateway logged it too"
+    while not any(line.get("request_id") == rid for line in log_lines(gateway.log_path)):
+        # The gateway's access line is written once the response has gone out.
+        assert time.monotonic() < deadline + 5, "the gateway logged the same request id"
+        time.sleep(0.1)
+
+
+def test_anonymous_callers_are_refused_with_a_problem(partial_platform: dict[str, RunningApp]) -> None:
+    resp = httpx.get(f"{partial_platform['gateway'].url}/api/v1/enterprises")
+    assert resp.status_code == 401
+    assert resp.json()["code"] == "missing_credentials"
 
 
 def test_unknown_routes_get_a_problem_404(partial_platform: dict[str, RunningApp]) -> None:
-    resp = httpx.get(f"{partial_platform['gateway'].url}/api/v1/no-such-area/1")
+    resp = httpx.get(f"{partial_platform['gateway'].url}/api/v1/no-such-area/1", headers=admin_headers())
     assert resp.status_code == 404
     assert resp.headers["content-type"].startswith("application/problem+json")
     assert resp.json()["code"] == "route_not_found"
@@ -105,7 +131,7 @@ def test_a_service_that_is_down_gives_503_fast_and_readiness_says_which(
     partial_platform: dict[str, RunningApp],
 ) -> None:
     gateway = partial_platform["gateway"].url
-    resp = httpx.get(f"{gateway}/api/v1/demands", timeout=10)
+    resp = httpx.get(f"{gateway}/api/v1/demands", timeout=10, headers=admin_headers())
     assert resp.status_code == 503
     body = resp.json()
     assert body["code"] == "upstream_unavailable" and body["upstream"] == "matching"
