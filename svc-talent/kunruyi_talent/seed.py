@@ -196,7 +196,7 @@ def _enterprise(i: int) -> tuple[EnterpriseCreate, list[tuple[int, FiguresIn]], 
     return data, figures, quals
 
 
-def _talent(i: int) -> TalentCreate:
+def _talent(i: int, enterprises: int) -> TalentCreate:
     rng = random.Random(100_000 + i)
     education = rng.choices(["bachelor", "master", "doctor", "other"], weights=[40, 35, 15, 10])[0]
     programs = [
@@ -215,7 +215,7 @@ def _talent(i: int) -> TalentCreate:
         title=rng.choice([None, None, "工程师", "高级工程师", "正高级工程师", "研究员"]),
         skill_level=rng.choice([None, None, None, "技师", "高级技师"]),
         programs=programs,
-        employer_uscc=make_uscc(SEED_BASE + (i * 7) % ENTERPRISES),
+        employer_uscc=make_uscc(SEED_BASE + (i * 7) % enterprises),
         arrival_date=date(rng.randint(2008, 2025), rng.randint(1, 12), 1),
         annual_salary_fen=rng.randint(15, 150) * WAN,
         tags=["高层次人才"] if programs else [],
@@ -225,9 +225,9 @@ def _talent(i: int) -> TalentCreate:
     )
 
 
-async def _seed_enterprises(session: AsyncSession, pii: PersonalData) -> int:
+async def _seed_enterprises(session: AsyncSession, pii: PersonalData, count: int) -> int:
     made = 0
-    for i in range(ENTERPRISES):
+    for i in range(count):
         data, figures, quals = _enterprise(i)
         if await enterprise_service.find_by_uscc(session, data.uscc):
             continue
@@ -241,10 +241,10 @@ async def _seed_enterprises(session: AsyncSession, pii: PersonalData) -> int:
     return made
 
 
-async def _seed_talents(session: AsyncSession, pii: PersonalData) -> int:
+async def _seed_talents(session: AsyncSession, pii: PersonalData, count: int, enterprises: int) -> int:
     made = 0
-    for i in range(TALENTS):
-        data = _talent(i)
+    for i in range(count):
+        data = _talent(i, enterprises)
         index = pii.index(data.id_number, ID_NUMBER_PURPOSE)
         if await session.scalar(select(Talent.id).where(Talent.id_number_index == index)):
             continue
@@ -253,7 +253,9 @@ async def _seed_talents(session: AsyncSession, pii: PersonalData) -> int:
     return made
 
 
-async def _seed_tickets(session: AsyncSession, settings: Settings, pii: PersonalData) -> int:
+async def _seed_tickets(
+    session: AsyncSession, settings: Settings, pii: PersonalData, count: int, enterprises: int
+) -> int:
     existing = set(
         (await session.scalars(select(Ticket.service_code).where(Ticket.service_code.like("seed-%")))).all()
     )
@@ -262,13 +264,13 @@ async def _seed_tickets(session: AsyncSession, settings: Settings, pii: Personal
     base = datetime.now(UTC) - timedelta(days=180)
     # Mostly finished, like the city's report (100 % replied, 98 % solved), plus a few in every state.
     endings = ["closed"] * 6 + ["resolved"] * 3 + ["replied", "in_progress", "accepted", "submitted"]
-    for i in range(TICKETS):
+    for i in range(count):
         code = f"seed-{i:04d}"
         if code in existing:
             continue
         rng = random.Random(200_000 + i)
         submitted = base + timedelta(days=i * 1.4, hours=rng.randint(0, 8))
-        recent = i >= TICKETS - 8
+        recent = i >= count - 8
         ending = endings[i % len(endings)] if recent else rng.choice(["closed", "closed", "resolved"])
         ticket_type = types[i % len(types)]
         data = TicketCreate(
@@ -278,7 +280,7 @@ async def _seed_tickets(session: AsyncSession, settings: Settings, pii: Personal
             channel=CHANNELS[i % len(CHANNELS)],
             requester_name=f"{SURNAMES[i % 20]}先生",
             requester_phone=make_phone(300_000 + i),
-            enterprise_uscc=make_uscc(SEED_BASE + i % ENTERPRISES) if i % 2 else None,
+            enterprise_uscc=make_uscc(SEED_BASE + i % enterprises) if i % 2 else None,
             service_code=code,
         )
         ticket, _ = await desk_service.submit(session, settings, pii, data, None, now=submitted)
@@ -369,7 +371,13 @@ async def _seed_housing(session: AsyncSession, settings: Settings) -> int:
     return made
 
 
-async def seed(settings: ServiceSettings) -> None:
+async def seed(
+    settings: ServiceSettings,
+    *,
+    enterprises: int = ENTERPRISES,
+    talents: int = TALENTS,
+    tickets: int = TICKETS,
+) -> None:
     assert isinstance(settings, Settings)
     pii = PersonalData(settings.pii_key, settings.blind_index_key)
     engine = create_engine(settings.database_url, pool_size=2)
@@ -377,9 +385,9 @@ async def seed(settings: ServiceSettings) -> None:
     try:
         # One transaction per part: a rerun after a failure resumes where it stopped.
         steps: list[tuple[str, Callable[[AsyncSession], Awaitable[int]]]] = [
-            ("enterprises", lambda s: _seed_enterprises(s, pii)),
-            ("talents", lambda s: _seed_talents(s, pii)),
-            ("tickets", lambda s: _seed_tickets(s, settings, pii)),
+            ("enterprises", lambda s: _seed_enterprises(s, pii, enterprises)),
+            ("talents", lambda s: _seed_talents(s, pii, talents, enterprises)),
+            ("tickets", lambda s: _seed_tickets(s, settings, pii, tickets, enterprises)),
             ("housing projects", lambda s: _seed_housing(s, settings)),
         ]
         for name, step in steps:

@@ -9,9 +9,13 @@ from kunruyi_common.db import create_engine
 from kunruyi_launcher.testing import migrated_database
 from kunruyi_talent.cli import handle
 from kunruyi_talent.identifiers import make_uscc
-from kunruyi_talent.seed import ENTERPRISES, TALENTS, TICKETS, seed
+from kunruyi_talent.seed import seed
 from kunruyi_talent.settings import Settings
 from sqlalchemy import text
+
+# The demo's full size (300/300/120) is what `python -m kunruyi_talent seed` loads; a smaller run keeps the
+# suite fast and exercises the same code.
+ENTERPRISES, TALENTS, TICKETS = 60, 60, 30
 
 COUNTS = """
 SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM talents), (SELECT count(*) FROM tickets),
@@ -24,12 +28,12 @@ SELECT (SELECT count(*) FROM enterprises), (SELECT count(*) FROM talents), (SELE
 async def test_seed_is_idempotent_and_covers_the_demo(infra, settings) -> None:  # type: ignore[no-untyped-def]
     url = await asyncio.to_thread(migrated_database, infra, "kunruyi_talent", "talent_seed")
     seed_settings = Settings(database_url=url, nats_url=settings.nats_url)
-    await seed(seed_settings)
+    await seed(seed_settings, enterprises=ENTERPRISES, talents=TALENTS, tickets=TICKETS)
     engine = create_engine(url, pool_size=1)
     try:
         async with engine.connect() as conn:
             first = (await conn.execute(text(COUNTS))).one()
-        await seed(seed_settings)
+        await seed(seed_settings, enterprises=ENTERPRISES, talents=TALENTS, tickets=TICKETS)
         async with engine.connect() as conn:
             second = (await conn.execute(text(COUNTS))).one()
             registered = (
