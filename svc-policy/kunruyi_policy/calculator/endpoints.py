@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Unauthorized, Unprocessable
@@ -43,10 +44,14 @@ class VariableList(BaseModel):
     items: list[VariableOut]
 
 
-@router.post("/policy-calculator", summary="政策计算器：画像 → 每项政策的符合情况、金额、逐条理由与“差一点”")
+@router.post(
+    "/policy-calculator",
+    summary="政策计算器：画像 → 每项政策的符合情况、金额、逐条理由与“差一点”",
+    response_class=JSONResponse,
+)
 async def post_calculator(
     body: CalculatorIn, session: SessionDep, principal: OptionalPrincipal
-) -> dict[str, Any]:
+) -> JSONResponse:
     at = body.evaluation_date or today()
     if body.entity_id is not None:
         if body.entity_type is None:
@@ -71,7 +76,9 @@ async def post_calculator(
     result = await calculate(session, beneficiary, profile, at, codes=body.policy_codes)
     if body.entity_id is not None:
         result["entity"] = {"entity_type": beneficiary, "entity_id": body.entity_id}
-    return result
+    # The answer is plain JSON already; skipping FastAPI's generic encoder matters for 463 traced results.
+    result["evaluation_date"] = at.isoformat()
+    return JSONResponse(result)
 
 
 @router.get(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.models import Department, Policy, PolicyCategory, PolicyTheme, PolicyVersion
@@ -97,6 +97,16 @@ def meta_of(policy: Policy, names: Names) -> PolicyMeta:
     )
 
 
+# A fingerprint of everything that decides which versions are in force; cheap next to loading the catalog.
+_CATALOG_STAMP = text(
+    "SELECT md5(coalesce((SELECT string_agg(code || status || valid_from::text || coalesce(valid_to::text, '') "
+    "|| updated_at::text || title, ',' ORDER BY code) FROM policies), '') || '|' || "
+    "coalesce((SELECT string_agg(id::text || state || coalesce(effective_from::text, ''), ',' ORDER BY id) "
+    "FROM policy_versions), ''))"
+)
+_IN_FORCE_CACHE: dict[tuple[Any, ...], list[tuple[PolicyMeta, CompiledVersion]]] = {}
+
+
 async def compiled_in_force(
     session: AsyncSession,
     at: date,
@@ -104,7 +114,28 @@ async def compiled_in_force(
     beneficiary: str | None = None,
     mode: str | None = None,
     codes: list[str] | None = None,
-) -> list[tuple[Policy, CompiledVersion]]:
+) -> list[tuple[PolicyMeta, CompiledVersion]]:
+    """The compiled versions in force on ``at``; reused while the catalog's fingerprint is unchanged."""
+    stamp = (await session.execute(_CATALOG_STAMP)).scalar_one()
+    key = (stamp, at, beneficiary, mode, tuple(codes) if codes is not None else None)
+    cached = _IN_FORCE_CACHE.get(key)
+    if cached is not None:
+        return cached
+    result = await _load_in_force(session, at, beneficiary=beneficiary, mode=mode, codes=codes)
+    if len(_IN_FORCE_CACHE) > 256:
+        _IN_FORCE_CACHE.clear()
+    _IN_FORCE_CACHE[key] = result
+    return result
+
+
+async def _load_in_force(
+    session: AsyncSession,
+    at: date,
+    *,
+    beneficiary: str | None,
+    mode: str | None,
+    codes: list[str] | None,
+) -> list[tuple[PolicyMeta, CompiledVersion]]:
     query = in_force_query(at)
     if beneficiary:
         query = query.where(Policy.beneficiary == beneficiary)
@@ -114,12 +145,13 @@ async def compiled_in_force(
         query = query.where(Policy.code.in_(codes))
     names = await load_names(session)
     seen: set[str] = set()
-    result: list[tuple[Policy, CompiledVersion]] = []
+    result: list[tuple[PolicyMeta, CompiledVersion]] = []
     for policy, version in await session.execute(query):
         if policy.code in seen:
             continue
         seen.add(policy.code)
-        result.append((policy, compiled(policy, version, names)))
+        version_compiled = compiled(policy, version, names)
+        result.append((version_compiled.meta, version_compiled))
     return result
 
 

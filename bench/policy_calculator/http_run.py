@@ -1,0 +1,110 @@
+"""Benchmark: the calculator over HTTP at 16 concurrent clients, against a real svc-policy process.
+
+Starts its own embedded PostgreSQL and NATS (under a temporary directory), migrates, loads a synthetic catalog of
+463 enterprise policies, runs `python -m kunruyi_policy serve`, then posts one profile from 16 concurrent clients.
+
+    .venv/bin/python bench/policy_calculator/http_run.py [--requests 800] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from kunruyi_common.db.migrations import upgrade_head
+from kunruyi_launcher.infra import ensure_databases, free_port, with_database
+from kunruyi_launcher.stack import start_infra
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
+from kunruyi_policy.demo.seed import seed_policies, seed_taxonomy
+from kunruyi_policy.demo.synthetic import synthetic_catalog
+
+
+async def load_catalog(url: str, size: int) -> None:
+    engine = create_async_engine(url)
+    async with AsyncSession(engine) as session:
+        await seed_taxonomy(session)
+        await seed_policies(session, synthetic_catalog(size, beneficiary="enterprise"), is_demo=False)
+        await session.commit()
+    await engine.dispose()
+
+
+async def drive(base: str, requests: int, concurrency: int) -> tuple[list[float], float]:
+    body = {"profile": SAMPLE_ENTERPRISE, "beneficiary": "enterprise", "evaluation_date": "2025-06-01"}
+    latencies: list[float] = []
+    remaining = requests
+
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=concurrency)) as c:
+        for _ in range(20):
+            assert (await c.post("/api/v1/policy-calculator", json=body)).status_code == 200
+
+        async def client() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                begun = time.perf_counter()
+                response = await c.post("/api/v1/policy-calculator", json=body)
+                latencies.append((time.perf_counter() - begun) * 1000)
+                assert response.status_code == 200, response.text
+
+        begun = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        return latencies, time.perf_counter() - begun
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=800)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--policies", type=int, default=463)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="kry-policy-bench-") as tmp:
+        infra = start_infra(Path(tmp), fast_unsafe=True, log=lambda _m: None)
+        server = None
+        try:
+            asyncio.run(ensure_databases(infra.database_admin_url, ["bench_policy"], recreate=True))
+            url = with_database(infra.database_admin_url, "bench_policy")
+            upgrade_head("kunruyi_policy", url)
+            begun = time.perf_counter()
+            asyncio.run(load_catalog(url, args.policies))
+            print(f"catalog of {args.policies} policies loaded in {time.perf_counter() - begun:.1f} s")
+            port = free_port()
+            env = {**os.environ, "KRY_POLICY_DATABASE_URL": url, "KRY_POLICY_NATS_URL": infra.nats_url,
+                   "KRY_POLICY_LOG_LEVEL": "WARNING"}
+            server = subprocess.Popen([sys.executable, "-m", "kunruyi_policy", "serve", "--port", str(port)], env=env)
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+            latencies, elapsed = asyncio.run(drive(base, args.requests, args.concurrency))
+            ordered = sorted(latencies)
+            print(f"load average during run: {os.getloadavg()}")
+            print(f"HTTP, {args.concurrency} concurrent clients, {len(latencies)} requests, one uvicorn worker: "
+                  f"p50 {statistics.median(latencies):.1f} ms, p99 {ordered[int(0.99 * len(ordered)) - 1]:.1f} ms, "
+                  f"{len(latencies) / elapsed:.0f} requests/s")
+        finally:
+            if server is not None:
+                server.terminate()
+                try:
+                    server.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+            infra.stop()
+
+
+if __name__ == "__main__":
+    main()
