@@ -40,7 +40,7 @@ def e2e(infra: Infra) -> Iterator[tuple[ServiceProcess, BankEmulator]]:
     service = ServiceProcess(infra, db_url, bank_url="")
     bank = BankEmulator(f"{service.url}/api/v1/bank/callbacks", env={"KRY_BANK_LATENCY_MS": "20"})
     service.bank_url = bank.url
-    service.start(auto_approve_max_fen="100000000").wait_ready(60)
+    service.start(auto_approve_max_fen="100000000", bank_timeout_s="1").wait_ready(60)
     try:
         yield service, bank
     finally:
@@ -369,4 +369,62 @@ async def test_batched_callbacks_settle_each_payment_once(
         budget = (await c.get(f"/api/v1/ledger/accounts/budget:{policy}:2026")).json()
         assert budget["debits_posted"] == 40 * 10_000 and budget["debits_pending"] == 0
         assert (await c.get("/api/v1/audit/verify")).json()["ok"]
+    await invariants_ok(service)
+
+
+async def test_polling_settles_when_callbacks_never_come(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
+) -> None:
+    service, bank = e2e
+    policy = "KS-E2E-POLL"
+    await fund(service, policy, 100_000)
+    bank.control(callbacks_enabled=False, failure_rate=0.0, return_rate=0.0)
+    entity = make_uscc(701)
+    try:
+        await publish_events(service.infra.nats_url, [entitlement_event(policy, entity, 100_000)])
+        items = await wait_until(lambda: settled(service, entity))
+    finally:
+        bank.control(callbacks_enabled=True)
+    async with db.connect() as conn:
+        sources = (
+            await conn.execute(
+                text("SELECT bank_event_id, outcome FROM bank_callbacks WHERE reference = :r"),
+                {"r": items[0]["bank_reference"]},
+            )
+        ).all()
+    assert [tuple(s) for s in sources] == [("poll", "applied")]
+
+
+async def test_bank_timeout_is_retried_with_the_same_reference(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
+) -> None:
+    service, bank = e2e
+    policy = "KS-E2E-TIMEOUT"
+    await fund(service, policy, 100_000)
+    # No callbacks: otherwise the bank's settlement would overtake its own slow answer.
+    bank.control(timeout_rate=1.0, timeout_s=3.0, callbacks_enabled=False)
+    entity = make_uscc(702)
+    try:
+        await publish_events(service.infra.nats_url, [entitlement_event(policy, entity, 100_000)])
+
+        async def timed_out() -> Any:
+            async with db.connect() as conn:
+                return (
+                    await conn.execute(
+                        text(
+                            "SELECT reservation_id FROM disbursements WHERE entity_id = :e AND status = 'instructing' "
+                            "AND last_error IS NOT NULL"
+                        ),
+                        {"e": entity},
+                    )
+                ).scalar()
+
+        reference = str(await wait_until(timed_out))
+        # The bank did record it: the service cannot know, so it must resend the same reference.
+        assert bank.payment(reference) is not None
+    finally:
+        bank.control(timeout_rate=0.0, callbacks_enabled=True)
+    await wait_until(lambda: settled(service, entity))
+    payment = bank.payment(reference)
+    assert payment is not None and payment["instruction_count"] >= 2 and payment["status"] == "settled"
     await invariants_ok(service)
