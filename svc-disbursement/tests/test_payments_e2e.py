@@ -428,3 +428,37 @@ async def test_bank_timeout_is_retried_with_the_same_reference(
     payment = bank.payment(reference)
     assert payment is not None and payment["instruction_count"] >= 2 and payment["status"] == "settled"
     await invariants_ok(service)
+
+
+async def test_an_instruction_the_bank_refuses_fails_alone(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
+) -> None:
+    from kunruyi_common.crypto import FieldCipher
+    from kunruyi_common.settings import DEV_PII_KEY
+
+    service, bank = e2e
+    policy = "KS-E2E-REFUSED"
+    await fund(service, policy, 200_000)
+    refused, fine = make_uscc(801), make_uscc(802)
+    # A payee record the bank will not accept (written around the API's validation, as a legacy import might).
+    token = FieldCipher.from_b64(DEV_PII_KEY).encrypt(
+        "1234", associated_data=f"payee:enterprise:{refused}".encode()
+    )
+    async with db.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO payees (id, entity_type, entity_id, account_name, account_number_encrypted, "
+                "account_number_index, account_number_masked, bank_name) VALUES (:id, 'enterprise', :e, '旧数据', :t, "
+                "'x', '1234', '某银行')"
+            ),
+            {"id": uuid.uuid4(), "e": refused, "t": token},
+        )
+    await publish_events(
+        service.infra.nats_url,
+        [entitlement_event(policy, refused, 100_000), entitlement_event(policy, fine, 100_000)],
+    )
+    failed = await wait_until(lambda: settled(service, refused, "failed"))
+    await wait_until(lambda: settled(service, fine))
+    assert "银行拒绝指令" in failed[0]["failure_reason"]
+    assert bank.payment(failed[0]["bank_reference"]) is None
+    await invariants_ok(service)

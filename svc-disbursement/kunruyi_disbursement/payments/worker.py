@@ -126,14 +126,23 @@ class PaymentWorker:
             logger.warning("bank unreachable for %d instructions: %s", len(claimed), exc)
             await self._record_error(claimed, str(exc))
             return len(claimed)
-        except BankRejected as exc:
-            await self._record_error(claimed, str(exc))
-            return len(claimed)
+        except BankRejected:
+            # One bad instruction must not hold the others hostage: send them one by one.
+            results = [await self._send_one(instruction) for instruction in instructions]
         if s.crash_point == "after_instruct":
             logger.error("crash point after_instruct reached: exiting before recording the acceptance")
             os._exit(137)
         await self._record_acceptances(claimed, results)
         return len(claimed)
+
+    async def _send_one(self, instruction: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return {**await self.bank.send_instruction(instruction), "http_status": 201}
+        except BankRejected as exc:
+            body = exc.body if isinstance(exc.body, dict) else {}
+            return {**body, "reference": instruction["reference"], "http_status": exc.status}
+        except BankError as exc:
+            return {"reference": instruction["reference"], "http_status": 503, "error": str(exc)}
 
     def _instruction(self, d: Any) -> dict[str, Any]:
         return {
@@ -157,10 +166,12 @@ class PaymentWorker:
         accepted, rejected = [], []
         for d in claimed:
             result = by_ref.get(str(d.reservation_id))
-            if result is not None and result.get("http_status") in (200, 201):
+            status = result.get("http_status") if result is not None else None
+            if status in (200, 201):
                 accepted.append(d.id)
-            else:
+            elif status is not None and 400 <= status < 500:
                 rejected.append((d, result))
+            # Anything else (no answer for it, a transient error): the claim's retry time sends it again.
         poll_at = datetime.now(UTC) + timedelta(seconds=self.settings.payment_poll_after_s)
         async with self.sessionmaker() as session, session.begin():
             if accepted:
