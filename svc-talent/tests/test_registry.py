@@ -299,3 +299,27 @@ async def test_enterprise_patch_and_qualification_removal(client, session) -> No
         assert ref["industry_chains"]["pillar"] == ["电子信息", "装备制造"] and len(ref["districts"]) == 12
     updates = await outbox(session, "kunruyi.talent.enterprise.updated")
     assert len(updates) == 3  # the patch, the grant, the removal; the no-op patch publishes nothing
+
+
+async def test_employer_changes_reach_employee_profiles(client, session) -> None:  # type: ignore[no-untyped-def]
+    uscc = make_uscc(50)
+    async with client(OFFICER) as c:
+        assert (await c.post("/api/v1/enterprises", json=enterprise_body(50))).status_code == 201
+        talent = (await c.post("/api/v1/talents", json=talent_body(51, employer_uscc=uscc))).json()
+        await c.post(
+            f"/api/v1/enterprises/{uscc}/qualifications",
+            json={"kind": "specialized_sme", "granted_on": "2025-06-01"},
+        )
+        await c.patch(f"/api/v1/enterprises/{uscc}", json={"industry_chain": "人工智能"})
+        await c.patch(
+            f"/api/v1/enterprises/{uscc}", json={"employees": 999}
+        )  # not part of a talent's profile
+    updates = [
+        e
+        for e in await outbox(session, "kunruyi.talent.person.updated")
+        if e["talent_id"] == talent["talent_id"]
+    ]
+    assert [(u["employer_qualifications"], u["industry_chain"]) for u in updates] == [
+        (["specialized_sme"], "集成电路"),
+        (["specialized_sme"], "人工智能"),
+    ]

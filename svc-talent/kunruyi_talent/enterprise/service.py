@@ -189,6 +189,13 @@ async def get_by_uscc(session: AsyncSession, uscc: str, *, for_update: bool = Fa
     return enterprise
 
 
+async def _employees_changed(session: AsyncSession, enterprise: Enterprise) -> None:
+    # Imported here: the talent service depends on this module, not the other way round.
+    from kunruyi_talent.talent.service import republish_employees
+
+    await republish_employees(session, enterprise.id)
+
+
 async def publish(session: AsyncSession, enterprise: Enterprise, *, registered: bool) -> EnterpriseBundle:
     bundle = await load_bundle(session, enterprise)
     model: type[EnterpriseProfile] = EnterpriseRegistered if registered else EnterpriseUpdated
@@ -292,6 +299,7 @@ def _apply_update(
 async def update(
     session: AsyncSession, pii: PersonalData, enterprise: Enterprise, data: EnterpriseUpdate
 ) -> tuple[EnterpriseBundle, bool]:
+    chain_before = enterprise.industry_chain
     changed, contacts = _apply_update(pii, enterprise, data)
     if contacts is not None:
         old = (
@@ -308,6 +316,8 @@ async def update(
         return await load_bundle(session, enterprise), False
     enterprise.updated_at = datetime.now(UTC)
     await session.flush()
+    if enterprise.industry_chain != chain_before:
+        await _employees_changed(session, enterprise)
     return await publish(session, enterprise, registered=False), True
 
 
@@ -349,7 +359,10 @@ async def add_qualification(
     session.add(EnterpriseQualification(enterprise_id=enterprise.id, **data.model_dump()))
     enterprise.updated_at = datetime.now(UTC)
     await session.flush()
-    return await publish(session, enterprise, registered=False) if publish_event else None
+    if not publish_event:
+        return None
+    await _employees_changed(session, enterprise)
+    return await publish(session, enterprise, registered=False)
 
 
 async def remove_qualification(session: AsyncSession, enterprise: Enterprise, kind: str) -> EnterpriseBundle:
@@ -365,4 +378,5 @@ async def remove_qualification(session: AsyncSession, enterprise: Enterprise, ki
     await session.delete(existing)
     enterprise.updated_at = datetime.now(UTC)
     await session.flush()
+    await _employees_changed(session, enterprise)
     return await publish(session, enterprise, registered=False)

@@ -263,6 +263,16 @@ async def update(
     return talent, True
 
 
+async def republish_employees(session: AsyncSession, enterprise_id: uuid.UUID) -> int:
+    """An employer's qualifications or chain are part of each employee's profile: announce the new profiles."""
+    employees = (
+        await session.scalars(select(Talent).where(Talent.employer_id == enterprise_id).order_by(Talent.id))
+    ).all()
+    for talent in employees:
+        await _publish(session, talent, registered=False)
+    return len(employees)
+
+
 async def history(session: AsyncSession, talent_id: uuid.UUID) -> list[TalentHistory]:
     return list(
         (
