@@ -26,7 +26,7 @@ def main(argv: list[str]) -> None:
         default_port=8000,
         seed=seed,
         argv=argv,
-    )  # type: ignore[arg-type]
+    )
 
 
 if __name__ == "__main__":

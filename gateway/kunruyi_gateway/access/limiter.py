@@ -28,7 +28,7 @@ def _async_uri(uri: str) -> str:
 class RateLimiter:
     def __init__(self, storage_uri: str) -> None:
         self.storage = storage_from_string(_async_uri(storage_uri))
-        self.strategy = FixedWindowRateLimiter(self.storage)  # type: ignore[arg-type]
+        self.strategy = FixedWindowRateLimiter(self.storage)
 
     async def hit(self, rate: str, *identifiers: str) -> None:
         item = _parse(rate)

@@ -177,6 +177,59 @@ class Upstreams:
             return await self._relay(name, pool, conn, upstream)
         raise self.unavailable(name, "无法连接")  # pragma: no cover - the loop always returns or raises
 
+    async def call(
+        self,
+        name: str,
+        method: str,
+        target: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout_s: float = 3.0,
+    ) -> tuple[int, bytes]:
+        """A small request of the gateway's own (the 昆e服 page) over the proxy's keep-alive pools."""
+        breaker = self.breakers[name]
+        if not breaker.allow():
+            raise self.unavailable(name, "熔断中")
+        pool = self.pools[name]
+        lines = [
+            f"{method} ".encode() + pool.base_path + target.encode() + b" HTTP/1.1",
+            b"host: " + pool.host_header,
+            b"accept: application/json",
+        ]
+        for key, value in (headers or {}).items():
+            lines.append(key.lower().encode() + b": " + value.encode())
+        if body is not None:
+            lines += [b"content-type: application/json", b"content-length: " + str(len(body)).encode()]
+        head = b"\r\n".join(lines) + b"\r\n\r\n"
+        for attempt in range(2):
+            try:
+                conn = await pool.acquire(min(self.connect_timeout, timeout_s))
+            except UpstreamConnectError as exc:
+                breaker.record_failure()
+                raise self.unavailable(name, "无法连接") from exc
+            try:
+                await send_head_and_body(conn, head, body)
+                upstream = await read_response_head(conn, timeout_s, method)
+                chunks = [chunk async for chunk in iter_body(conn, upstream, timeout_s)]
+            except UpstreamTimeout as exc:
+                conn.close()
+                breaker.record_failure()
+                raise self.unavailable(name, "响应超时") from exc
+            except (UpstreamProtocolError, ConnectionError) as exc:
+                conn.close()
+                if conn.reused and getattr(exc, "before_response", True) and attempt == 0:
+                    continue
+                breaker.record_failure()
+                raise self.unavailable(name, type(exc).__name__) from exc
+            breaker.record_success()
+            if upstream.keep_alive:
+                pool.release(conn)
+            else:
+                conn.close()
+            return upstream.status, b"".join(chunks)
+        raise self.unavailable(name, "无法连接")  # pragma: no cover
+
     async def _relay(
         self, name: str, pool: HostPool, conn: Connection, upstream: UpstreamResponse
     ) -> Response:

@@ -7,12 +7,14 @@ failing the page.
 from __future__ import annotations
 
 import asyncio
+import json as json_lib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
+from kunruyi_common.errors import ProblemError
 from kunruyi_common.logging import current_request_id, current_traceparent
 
 from kunruyi_gateway.routing.proxy import Upstreams
@@ -20,7 +22,7 @@ from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.settings import Settings
 
 logger = logging.getLogger("kunruyi.gateway.service_codes")
-_TIMEOUT = httpx.Timeout(3.0, connect=1.0)
+_TIMEOUT_S = 3.0
 
 
 @dataclass
@@ -66,22 +68,23 @@ class ServiceCalls:
     async def call(
         self, service: str, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
     ) -> Any:
-        base = self.upstreams.urls[service]
         if not self.upstreams.breakers[service].allow():
             raise UpstreamError(None, f"{service} 熔断中")
+        target = path + (f"?{urlencode(params)}" if params else "")
+        payload = json_lib.dumps(json, ensure_ascii=False).encode() if json is not None else None
         try:
-            resp = await self.upstreams.client.request(
-                method, f"{base}{path}", json=json, params=params, headers=self._headers(), timeout=_TIMEOUT
+            status, raw = await self.upstreams.call(
+                service, method, target, body=payload, headers=self._headers(), timeout_s=_TIMEOUT_S
             )
-        except httpx.HTTPError as exc:
-            logger.warning("qr page: %s %s%s failed: %s", method, service, path, type(exc).__name__)
-            raise UpstreamError(None, type(exc).__name__) from exc
+        except ProblemError as exc:
+            logger.warning("qr page: %s %s%s failed: %s", method, service, path, exc.detail)
+            raise UpstreamError(None, exc.detail) from exc
         try:
-            body = resp.json()
+            body = json_lib.loads(raw) if raw else None
         except ValueError:
             body = None
-        if resp.status_code >= 400:
-            raise UpstreamError(resp.status_code, f"{service} 返回 {resp.status_code}", body)
+        if status >= 400:
+            raise UpstreamError(status, f"{service} 返回 {status}", body)
         return body
 
     async def section(self, service: str, method: str, path: str, **kwargs: Any) -> Section:
