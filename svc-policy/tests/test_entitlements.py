@@ -164,3 +164,21 @@ async def test_runs_are_idempotent_and_never_emit_twice(client, session: AsyncSe
     )
     assert len({e["entitlement_id"] for e in events}) == len(events)
     assert public.status_code == 401
+
+
+async def test_the_calculator_answers_for_an_entity_held_in_the_read_model(
+    client, session: AsyncSession
+) -> None:  # type: ignore[no-untyped-def]
+    await on_enterprise(session, enterprise_event())
+    async with client() as c:
+        body = (
+            await c.post("/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": USCC})
+        ).json()
+        talent = await c.post("/api/v1/policy-calculator", json={"entity_type": "talent", "entity_id": "t-1"})
+    async with client(staff("officer")) as c:
+        missing_run = await c.get(f"/api/v1/entitlement-runs/{uuid.uuid4()}")
+    assert body["entity"] == {"entity_type": "enterprise", "entity_id": USCC}
+    assert body["profile"]["rd_ratio"] == 0.05
+    assert {r["policy_code"]: r["status"] for r in body["results"]}["KS-KJ-001"] == "eligible"
+    assert talent.status_code == 401
+    assert missing_run.status_code == 404 and missing_run.json()["code"] == "run_not_found"
