@@ -123,3 +123,27 @@ async def test_disbursement_list_pages_with_a_cursor(client, session: AsyncSessi
     async with client(partner("other:scope")) as c:
         assert (await c.get("/api/v1/disbursements", params={"entity_id": "E-PAGE"})).status_code == 403
     assert len(seen) == 5 and len(set(seen)) == 5
+
+
+async def test_payee_registration_replays_by_idempotency_key(client, session: AsyncSession) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    body = {
+        "entity_type": "enterprise",
+        "entity_id": make_uscc(7005),
+        "account_name": "某公司",
+        "account_number": "6222021234567890123",
+        "bank_name": "某银行",
+    }
+    async with client(partner("disbursement:write")) as c:
+        first = await c.post("/api/v1/payees", json=body, headers={"Idempotency-Key": "payee-1"})
+        again = await c.post("/api/v1/payees", json=body, headers={"Idempotency-Key": "payee-1"})
+        other = await c.post(
+            "/api/v1/payees",
+            json={**body, "account_number": "6222021234567890124"},
+            headers={"Idempotency-Key": "payee-1"},
+        )
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert other.status_code == 409
+    stored = (await session.execute(text("SELECT request_hash, response::text FROM idempotency_keys"))).all()
+    assert all("6222021234567890123" not in row.response for row in stored)

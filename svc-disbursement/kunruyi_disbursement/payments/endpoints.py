@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal, require_scope_or_roles
+from kunruyi_common.crypto import blind_index
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import NotFound, Unauthorized, Unprocessable
 from pydantic import ValidationError
@@ -69,6 +70,7 @@ async def create_payee(
     async def produce() -> tuple[int, Any]:
         return 201, await register_payee(session, settings, body, principal.subject)
 
-    return await idempotent(
-        session, idempotency_key, principal, "POST /api/v1/payees", body.model_dump(), produce
-    )
+    # The stored request hash must not become a way to guess the account number: key it like the blind index.
+    account_key = blind_index(body.account_number, settings.blind_index_key, purpose="payee.account_number")
+    fingerprint = {**body.model_dump(), "account_number": account_key}
+    return await idempotent(session, idempotency_key, principal, "POST /api/v1/payees", fingerprint, produce)
