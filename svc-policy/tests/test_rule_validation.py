@@ -71,3 +71,13 @@ def test_automatic_policies_cannot_have_manual_criteria_and_ids_are_unique() -> 
         ("criteria[1].id", "duplicate_id"),
         ("criteria[1].kind", "invalid_kind"),
     }
+
+
+def test_absurdly_deep_rules_are_refused_not_crashing() -> None:
+    rule: object = {"var": "rd_ratio"}
+    for _ in range(200):
+        rule = {"!": [rule]}
+    criteria = [{"id": "a", "label": "深", "kind": "data", "rule": rule}]
+    issues = validate_version("enterprise", criteria, OK_AMOUNT, {})
+    assert [i.code for i in issues] == ["too_deep"]
+    assert issues[0].path.startswith("criteria[0].rule.![0].![0]")

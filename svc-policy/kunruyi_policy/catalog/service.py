@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from kunruyi_common.errors import BadRequest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -101,7 +102,9 @@ async def list_policies(
         rows = list((await session.execute(query)).scalars())
         by_code = {p.code: p for p in rows}
         ranked = search.rank(q, [(p.code, p.search_tokens) for p in rows])
-        offset = int(position.get("o", 0))
+        offset = position.get("o", 0)
+        if not isinstance(offset, int) or offset < 0:
+            raise BadRequest("分页游标无效", code="invalid_cursor", field="cursor")
         page = ranked[offset : offset + limit]
         versions = await _current_versions(session, [by_code[c].id for c, _ in page])
         items = []

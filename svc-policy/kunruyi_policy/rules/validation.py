@@ -34,6 +34,7 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "min": (1, None),
     "max": (1, None),
 }
+MAX_DEPTH = 40
 NUMERIC_OPERATORS = frozenset({"<", "<=", ">", ">=", "+", "-", "*", "/", "min", "max"})
 BOOLEAN_RESULT = frozenset({"==", "!=", "<", "<=", ">", ">=", "!", "!!", "in"})
 NUMBER_RESULT = frozenset({"+", "-", "*", "/", "min", "max"})
@@ -66,8 +67,10 @@ class RuleChecker:
         self.issues.append(RuleIssue(path, code, message))
         return "any"
 
-    def check(self, node: Any, path: str) -> str:
+    def check(self, node: Any, path: str, depth: int = 0) -> str:
         """Check ``node`` and return its static type: number, string, boolean, list, null or any."""
+        if depth > MAX_DEPTH:
+            return self.fail(path, "too_deep", f"规则嵌套超过 {MAX_DEPTH} 层")
         if isinstance(node, bool):
             return "boolean"
         if isinstance(node, int | float):
@@ -78,7 +81,7 @@ class RuleChecker:
             return "null"
         if isinstance(node, list):
             for i, item in enumerate(node):
-                self.check(item, f"{path}[{i}]")
+                self.check(item, f"{path}[{i}]", depth + 1)
             return "list"
         if not isinstance(node, dict):
             return self.fail(path, "invalid_node", "无法识别的规则节点")
@@ -95,9 +98,9 @@ class RuleChecker:
                 f"{path}.{op}", "wrong_arity", f"运算符 {op} 需要 {expected} 个参数，收到 {len(args)} 个"
             )
         if op == "var":
-            return self._check_var(args, f"{path}.var")
+            return self._check_var(args, f"{path}.var", depth)
         arg_paths = [f"{path}.{op}[{i}]" for i in range(len(args))]
-        types = [self.check(arg, p) for arg, p in zip(args, arg_paths, strict=True)]
+        types = [self.check(arg, p, depth + 1) for arg, p in zip(args, arg_paths, strict=True)]
         if op in NUMERIC_OPERATORS:
             for t, p in zip(types, arg_paths, strict=True):
                 if t not in ("number", "any"):
@@ -116,12 +119,12 @@ class RuleChecker:
             branch_types = set(types)
         return branch_types.pop() if len(branch_types) == 1 else "any"
 
-    def _check_var(self, args: list[Any], path: str) -> str:
+    def _check_var(self, args: list[Any], path: str, depth: int) -> str:
         name = args[0]
         if not isinstance(name, str) or not name:
             return self.fail(path, "invalid_variable", "var 的路径必须是非空字符串")
         if len(args) == 2:
-            self.check(args[1], f"{path}[1]")
+            self.check(args[1], f"{path}[1]", depth + 1)
         if name.startswith("params."):
             param = name.removeprefix("params.")
             if param not in self.parameter_types:
