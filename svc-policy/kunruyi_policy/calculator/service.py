@@ -76,7 +76,10 @@ async def calculate(
         "profile": profile,
         "summary": summary,
         "results": results,
-        "almost": [r for r in results if r["almost"]],
+        # Near-misses in short, ordered like the results; each result carries the full explanation.
+        "almost": [
+            {"policy_code": r["policy_code"], "title": r["title"], **r["almost"]} for r in results if r["almost"]
+        ],
         "versions_used": [{"policy_code": r["policy_code"], "version": r["version"]} for r in results],
     }
 
