@@ -179,11 +179,8 @@ async def get_by_number(session: AsyncSession, number: str, *, for_update: bool 
 async def get_for_requester(
     session: AsyncSession, number: str, secret: str, *, for_update: bool = False
 ) -> Ticket:
-    ticket = await session.scalar(
-        select(Ticket).where(Ticket.ticket_number == number).with_for_update()
-        if for_update
-        else select(Ticket).where(Ticket.ticket_number == number)
-    )
+    stmt = select(Ticket).where(Ticket.ticket_number == number)
+    ticket = await session.scalar(stmt.with_for_update() if for_update else stmt)
     # The same answer for a wrong number and a wrong secret, so numbers cannot be probed.
     if ticket is None or not hmac.compare_digest(ticket.access_secret_hash, hash_secret(secret)):
         raise NotFound("工单号或查询密码不正确", code="ticket_not_found")
