@@ -17,7 +17,7 @@ class Settings(ServiceSettings):
     index_refresh_interval_s: float = 1.0
     # Folding the delta into the main index rebuilds it off the event loop; do it when the delta grows this big
     # or has waited this long.
-    index_merge_threshold: int = 5000
+    index_merge_threshold: int = 2000
     index_merge_interval_s: float = 300.0
     # Fusion weights (see README "Ranking"); they sum to 1 so a perfect candidate scores 1.
     weight_text: float = 0.35

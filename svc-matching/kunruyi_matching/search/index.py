@@ -150,8 +150,8 @@ class KindIndex:
     delta: dict[str, IndexDoc] = field(default_factory=dict)
     delta_since: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # The delta's inverted index: token → {doc id: term frequency}, kept in step with ``delta``.
-    _postings: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The delta's inverted index: token → {doc id: BM25 term-frequency part}, kept in step with ``delta``.
+    _postings: dict[str, dict[str, float]] = field(default_factory=dict)
     _delta_len: int = 0
 
     def version_of(self, doc_id: str) -> int | None:
@@ -171,8 +171,13 @@ class KindIndex:
         self._delta_len -= len(doc.tokens)
 
     def _post(self, doc: IndexDoc) -> None:
+        # The term-frequency part of BM25 is fixed per posting, using the main index's average length (the delta
+        # is small next to it), so a query only multiplies by the IDF.
+        n = len(self.main)
+        avgdl = self.main.total_len / n if n else max(1, len(doc.tokens))
+        norm = K1 * (1 - B + B * len(doc.tokens) / avgdl)
         for tok, tf in Counter(doc.tokens).items():
-            self._postings.setdefault(tok, {})[doc.id] = tf
+            self._postings.setdefault(tok, {})[doc.id] = tf * (K1 + 1) / (tf + norm)
         self._delta_len += len(doc.tokens)
 
     def upsert(self, doc: IndexDoc) -> bool:
@@ -199,31 +204,30 @@ class KindIndex:
     def _delta_scores(self, tokens: list[str], filters: Filters) -> list[tuple[IndexDoc, float]]:
         if not self.delta:
             return []
+        eligible: set[str] | None = None
+        if filters.industry_chain or filters.technical_field or filters.region:
+            floor = region_proximity(filters.region) if filters.region else 0.0
+            eligible = {
+                d.id
+                for d in self.delta.values()
+                if (not filters.industry_chain or d.industry_chain == filters.industry_chain)
+                and (not filters.technical_field or d.technical_field == filters.technical_field)
+                and (not filters.region or region_proximity(d.region) >= floor)
+            }
+            if not eligible:
+                return []
         n = len(self.main) + len(self.delta)
-        avgdl = (self.main.total_len + self._delta_len) / n if n else 1.0
         scores: dict[str, float] = {}
         for tok, qn in Counter(tokens).items():
             posting = self._postings.get(tok)
             if not posting:
                 continue
             df = self.main.df.get(tok, 0) + len(posting)
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            for doc_id, f in posting.items():
-                dl = len(self.delta[doc_id].tokens)
-                scores[doc_id] = scores.get(doc_id, 0.0) + qn * idf * f * (K1 + 1) / (
-                    f + K1 * (1 - B + B * dl / avgdl)
-                )
-        out: list[tuple[IndexDoc, float]] = []
-        for doc_id, score in scores.items():
-            d = self.delta[doc_id]
-            if filters.industry_chain and d.industry_chain != filters.industry_chain:
-                continue
-            if filters.technical_field and d.technical_field != filters.technical_field:
-                continue
-            if filters.region and region_proximity(d.region) < region_proximity(filters.region):
-                continue
-            out.append((d, score))
-        return out
+            weight = qn * math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for doc_id, tf_part in posting.items():
+                if eligible is None or doc_id in eligible:
+                    scores[doc_id] = scores.get(doc_id, 0.0) + weight * tf_part
+        return [(self.delta[doc_id], score) for doc_id, score in scores.items()]
 
     def search(self, tokens: list[str], filters: Filters, k: int) -> list[Hit]:
         main = self.main
