@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -39,11 +42,26 @@ def sort_key(result: dict[str, Any]) -> tuple[int, int, str]:
     return (-(result["amount_fen"] or 0), _STATUS_ORDER[result["status"]], result["policy_code"])
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Building hundreds of traced results allocates many containers that all stay alive until the response is
+    sent; letting the cyclic collector rescan them mid-way doubled the cost. Nothing here awaits, and reference
+    counting still frees everything, so pausing the collector for this synchronous section is safe."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def evaluate_all(
     policies: list[tuple[Any, CompiledVersion]], profile: dict[str, Any], at: date
 ) -> list[dict[str, Any]]:
     shared = dict(profile)
-    results = [evaluate_version(compiled, profile, at, shared=shared) for _, compiled in policies]
+    with collector_paused():
+        results = [evaluate_version(compiled, profile, at, shared=shared) for _, compiled in policies]
     results.sort(key=sort_key)
     return results
 
@@ -78,7 +96,9 @@ async def calculate(
         "results": results,
         # Near-misses in short, ordered like the results; each result carries the full explanation.
         "almost": [
-            {"policy_code": r["policy_code"], "title": r["title"], **r["almost"]} for r in results if r["almost"]
+            {"policy_code": r["policy_code"], "title": r["title"], **r["almost"]}
+            for r in results
+            if r["almost"]
         ],
         "versions_used": [{"policy_code": r["policy_code"], "version": r["version"]} for r in results],
     }
