@@ -38,8 +38,16 @@ async def test_filters_combine_and_accept_chinese_names(client) -> None:  # type
                 "/api/v1/policies", params={"department": "人社局", "mode": "automatic", "limit": 100}
             )
         ).json()
+        relief = (await c.get("/api/v1/policies", params={"type": "减免", "limit": 100})).json()["items"]
+        tagged = (
+            await c.get("/api/v1/policies", params={"tag": "专精特新", "beneficiary": "enterprise"})
+        ).json()
+        bad = await c.get("/api/v1/policies", params={"mode": "sometimes"})
     assert page["items"]
     assert all(p["department"] == "人社局" and p["mode"] == "automatic" for p in page["items"])
+    assert relief and all(p["policy_type"] == "减免" for p in relief)
+    assert {p["code"] for p in tagged["items"]} == {"KS-GX-001", "KS-GX-002"}
+    assert bad.status_code == 422 and bad.json()["field"] == "query.mode"
 
 
 async def test_chinese_search_ranks_the_matching_items_first(client) -> None:  # type: ignore[no-untyped-def]
