@@ -295,3 +295,8 @@ async def test_a_talent_follows_their_own_tickets(client, session, settings) -> 
         view = await c.get(f"/api/v1/tickets/{number}")
         assert view.status_code == 200 and "requester_phone" not in view.json()
         assert (await c.get(f"/api/v1/tickets/{mine_number}")).status_code == 403
+    async with client(Principal(kind="public", subject="qr:zz", target=USCC)) as c:
+        r = await c.post("/api/v1/tickets", json={"type": "其他诉求", "title": "x", "talent_id": str(me.id)})
+        assert r.status_code == 201
+    async with client(Principal(kind="public", subject=f"talent:{me.id}")) as c:
+        assert len((await c.get("/api/v1/tickets")).json()["items"]) == 1

@@ -96,10 +96,9 @@ async def submit(
     if principal is not None and principal.kind == "public":
         # A QR-page caller can only file for the code's own target and only through the QR channel.
         channel = "qr"
-        self_id = talent_self_id(principal)
-        if self_id is not None:
-            talent_id = self_id
-        elif principal.target:
+        # Nor link the ticket to a talent other than themselves.
+        talent_id = talent_self_id(principal)
+        if talent_id is None and principal.target:
             enterprise_uscc = principal.target
     if enterprise_uscc:
         enterprise_uscc = enterprise_service.validate_uscc(enterprise_uscc, "enterprise_uscc")
