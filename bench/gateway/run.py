@@ -1,0 +1,356 @@
+"""Gateway benchmarks (issue 7, and the proxy comparison of issue 2).
+
+    .venv/bin/python bench/gateway/run.py [--duration 5] [--only sig,proxy,qr] [--out bench/gateway/RESULTS.md]
+
+1. signature verifications per second, in-process (pure verify: canonical query + string to sign + HMAC; and the
+   full verifier with its PostgreSQL nonce claim);
+2. a small GET straight to a service vs through the gateway (anonymous public route, and with partner signatures)
+   at 1, 16 and 64 connections;
+3. the 昆e服 page at 32 connections vs fetching the same four pieces of data straight from the services.
+
+The services are a stub (bench/gateway/stub_services.py) so the figures measure the gateway, not a database
+query in a service. Load comes from a separate process (bench/gateway/loadgen.py). Uses KRY_DATABASE_URL /
+KRY_NATS_URL when set, else starts PostgreSQL and NATS under var/bench/gateway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def bench_signatures(n: int = 50_000) -> list[dict[str, Any]]:
+    from kunruyi_gateway.partners.signature import sign, signature_matches, string_to_sign
+
+    rows = []
+    query = "lang=zh&q=%E9%9B%86%E6%88%90%E7%94%B5%E8%B7%AF&b=1"
+    body = b'{"uscc":"91320583MA1XXXXXX0"}'
+    for method, count in (("HMAC-SHA256", n), ("HMAC-SM3", max(n // 20, 500))):
+        args = dict(
+            method="POST",
+            path="/api/v1/policy-calculator",
+            raw_query=query,
+            app_key="demo-partner",
+            timestamp="1763712000000",
+            nonce="n0nce-0001-abcdef",
+            body=body,
+            sign_method=method,
+        )
+        good = sign("s3cr3t-demo", string_to_sign(**args), method)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        for _ in range(count):
+            assert signature_matches("s3cr3t-demo", string_to_sign(**args), good, method)  # type: ignore[arg-type]
+        elapsed = time.perf_counter() - started
+        rows.append(
+            {
+                "what": f"verify {method} (canonical query + string to sign + HMAC)",
+                "per_s": round(count / elapsed),
+            }
+        )
+    return rows
+
+
+async def bench_full_verifier(
+    db_url: str, pii_key: str, app_key: str, secret: str, n: int = 3000
+) -> list[dict[str, Any]]:
+    from kunruyi_common.crypto import FieldCipher
+    from kunruyi_common.db import create_engine
+    from kunruyi_gateway.partner_client import signed_headers
+    from kunruyi_gateway.partners.verifier import PartnerVerifier
+    from starlette.datastructures import Headers
+
+    engine = create_engine(db_url, pool_size=16)
+    verifier = PartnerVerifier(
+        engine, FieldCipher.from_b64(pii_key), window_s=300, nonce_ttl_s=600, cache_ttl_s=5
+    )
+    rows = []
+    try:
+        for concurrency in (1, 16):
+            requests = [
+                Headers(signed_headers(app_key=app_key, secret=secret, method="GET", path="/api/v1/policies"))
+                for _ in range(n)
+            ]
+
+            async def work(queue: Any) -> None:
+                for headers in queue:
+                    await verifier.verify(
+                        method="GET", path="/api/v1/policies", raw_query="", headers=headers, body=b""
+                    )
+
+            started = time.perf_counter()
+            shared = iter(requests)
+            await asyncio.gather(*(work(shared) for _ in range(concurrency)))
+            elapsed = time.perf_counter() - started
+            rows.append(
+                {
+                    "what": f"full verifier incl. PostgreSQL nonce claim, {concurrency} concurrent",
+                    "per_s": round(n / elapsed),
+                }
+            )
+    finally:
+        await engine.dispose()
+    return rows
+
+
+def wait_ready(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+def load(
+    url: str, paths: list[str], concurrency: int, duration: float, sign: str | None = None
+) -> dict[str, Any]:
+    cmd = [PY, str(HERE / "loadgen.py"), "--url", url, "-c", str(concurrency), "-d", str(duration)]
+    for p in paths:
+        cmd += ["--path", p]
+    if sign:
+        cmd += ["--sign", sign]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=duration * 4 + 60).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--only", default="sig,proxy,qr")
+    parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+
+    sys.path.insert(0, str(ROOT / "deploy" / "launcher"))
+    from kunruyi_common.crypto import FieldCipher
+    from kunruyi_common.db import create_engine, create_sessionmaker
+    from kunruyi_common.db.migrations import upgrade_head
+    from kunruyi_gateway.partners import service as keys
+    from kunruyi_gateway.service_codes.models import ServiceCode
+    from kunruyi_gateway.service_codes.tokens import code_token
+    from kunruyi_gateway.settings import Settings
+    from kunruyi_launcher.infra import ensure_databases, free_port, with_database
+    from kunruyi_launcher.stack import start_infra
+
+    infra = start_infra(ROOT / "var" / "bench" / "gateway", fast_unsafe=True, log=lambda _m: None)
+    procs: list[subprocess.Popen[bytes]] = []
+    sections: dict[str, Any] = {"machine": machine()}
+    try:
+        asyncio.run(ensure_databases(infra.database_admin_url, ["bench_gateway"], recreate=True))
+        db_url = with_database(infra.database_admin_url, "bench_gateway")
+        upgrade_head("kunruyi_gateway", db_url)
+        settings = Settings(database_url=db_url)
+
+        async def prepare() -> tuple[str, str, str]:
+            engine = create_engine(db_url, pool_size=2)
+            async with create_sessionmaker(engine)() as session, session.begin():
+                issued = await keys.create_key(
+                    session,
+                    FieldCipher.from_b64(settings.pii_key),
+                    name="bench",
+                    scopes=list(keys.SCOPES),
+                    rate="100000000/minute",
+                )
+                code = ServiceCode(
+                    kind="enterprise",
+                    target="91320583MA1XXXXXXK",
+                    name="基准测试企业",
+                    industry_chain="集成电路",
+                    created_by="bench",
+                )
+                session.add(code)
+                await session.flush()
+                token = code_token(code.id, settings.service_code_secret)
+            await engine.dispose()
+            return issued.app_key.app_key, issued.secret, token
+
+        app_key, secret, qr_token = asyncio.run(prepare())
+
+        if "sig" in only:
+            sections["signatures"] = bench_signatures() + asyncio.run(
+                bench_full_verifier(db_url, settings.pii_key, app_key, secret)
+            )
+
+        stub_port, gw_port = free_port(), free_port()
+        procs.append(
+            subprocess.Popen(
+                [PY, str(HERE / "stub_services.py"), str(stub_port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        stub = f"http://127.0.0.1:{stub_port}"
+        env = {
+            **os.environ,
+            "KRY_GATEWAY_DATABASE_URL": db_url,
+            "KRY_GATEWAY_NATS_URL": infra.nats_url,
+            "KRY_GATEWAY_PUBLIC_RATE": "100000000/minute",
+            "KRY_GATEWAY_STAFF_RATE": "100000000/minute",
+        }
+        for name in ("POLICY", "TALENT", "DISBURSEMENT", "MATCHING"):
+            env[f"KRY_GATEWAY_UPSTREAM_{name}_URL"] = stub
+        procs.append(
+            subprocess.Popen(
+                [PY, "-m", "kunruyi_gateway", "serve", "--port", str(gw_port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        gw = f"http://127.0.0.1:{gw_port}"
+        wait_ready(f"{stub}/readyz")
+        wait_ready(f"{gw}/readyz")
+
+        if "proxy" in only:
+            rows = []
+            for c in (1, 16, 64):
+                direct = load(stub, ["/api/v1/policies"], c, args.duration)
+                anon = load(gw, ["/api/v1/policies"], c, args.duration)
+                signed = load(gw, ["/api/v1/policies"], c, args.duration, sign=f"{app_key}:{secret}")
+                rows.append({"concurrency": c, "direct": direct, "gateway": anon, "gateway_signed": signed})
+            sections["proxy"] = rows
+        if "qr" in only:
+            page = load(gw, [f"/q/{qr_token}"], 32, args.duration)
+            straight = load(
+                stub,
+                [
+                    "/api/v1/policy-calculator",
+                    "/api/v1/disbursements",
+                    "/api/v1/brokers",
+                    "/api/v1/housing/projects",
+                ],
+                32,
+                args.duration,
+            )
+            sections["qr"] = {"page": page, "direct": straight}
+    finally:
+        for proc in procs:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        infra.stop()
+
+    print(json.dumps(sections, ensure_ascii=False, indent=1))
+    write_results(Path(args.out), sections, args.duration)
+
+
+def write_results(path: Path, s: dict[str, Any], duration: float) -> None:
+    lines = [
+        "# Gateway benchmarks",
+        "",
+        f"Machine: {s['machine']}. Everything (load generator, gateway, stub services, PostgreSQL, NATS) on this",
+        f"one machine; each point runs {duration:g} s after a warm-up. Command: "
+        "`.venv/bin/python bench/gateway/run.py`.",
+        "",
+    ]
+    if "signatures" in s:
+        lines += ["## Signature verification (in-process)", "", "| what | per second |", "|---|---:|"]
+        lines += [f"| {r['what']} | {r['per_s']:,} |" for r in s["signatures"]]
+        lines += ["", "Goal: ≥ 20,000/s for HMAC-SHA256 (pure verify).", ""]
+    if "proxy" in s:
+        lines += [
+            "## Small GET: straight to the service vs through the gateway",
+            "",
+            "`GET /api/v1/policies` (≈0.5 KB JSON). *anon* = public route, no credentials (gate + rate limit +"
+            " proxy); *signed* = partner signature verified, nonce claimed in PostgreSQL, internal token minted.",
+            "",
+            "| conns | direct rps | p50 / p99 ms | gateway anon rps | p50 / p99 ms | ratio | added p50 ms |"
+            " gateway signed rps | p50 / p99 ms | ratio |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in s["proxy"]:
+            d, g, x = r["direct"], r["gateway"], r["gateway_signed"]
+            lines.append(
+                f"| {r['concurrency']} | {d['rps']:,} | {d['p50_ms']} / {d['p99_ms']} | {g['rps']:,} | "
+                f"{g['p50_ms']} / {g['p99_ms']} | {g['rps'] / d['rps']:.2f} | {g['p50_ms'] - d['p50_ms']:.2f} | "
+                f"{x['rps']:,} | {x['p50_ms']} / {x['p99_ms']} | {x['rps'] / d['rps']:.2f} |"
+            )
+        errs = sum(r[k]["errors"] for r in s["proxy"] for k in ("direct", "gateway", "gateway_signed"))
+        lines += ["", f"Non-2xx answers during the runs: {errs}.", ""]
+    if "qr" in s:
+        p, d = s["qr"]["page"], s["qr"]["direct"]
+        lines += [
+            "## 昆e服 page at 32 connections",
+            "",
+            "*page* = `GET /q/{token}`: code lookup + scan counter + outbox event in PostgreSQL, four service "
+            "calls in parallel, HTML rendered. *direct* = the same four JSON answers fetched one after another "
+            "straight from the services on one connection.",
+            "",
+            "| | pages/s | p50 ms | p99 ms |",
+            "|---|---:|---:|---:|",
+            f"| page through the gateway | {p['rps']:,} | {p['p50_ms']} | {p['p99_ms']} |",
+            f"| same data straight from the services | {d['rps']:,} | {d['p50_ms']} | {d['p99_ms']} |",
+            f"| ratio (page / direct) | {p['rps'] / d['rps']:.2f} | | |",
+            "",
+        ]
+    try:
+        load = os.getloadavg()
+        lines += [
+            f"Load average when the run ended: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) on "
+            f"{os.cpu_count()} CPUs — other work on the machine shows in these figures.",
+            "",
+        ]
+    except OSError:
+        pass
+    lines += NOTES.splitlines()
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+NOTES = """## Reading the figures
+
+- The comparator is a bare Starlette stub with no middleware, no logging and a constant answer; the gateway does
+  the platform's full request handling on every call (request id, JSON access log line, Prometheus metrics,
+  problem+json error layer, route table, the gate, the `limits` rate-limit hit) and then a second HTTP hop. With
+  two CPUs shared by the load generator, the stub, the gateway, PostgreSQL and NATS, the gateway process is
+  CPU-bound at roughly 1 ms of Python per proxied request; the ratio goals of issue 2 (≥ 0.5 of direct, ≤ 2 ms
+  added at p50) are met only for the added latency at one connection.
+- What was fixed while measuring: httpcore retried a failed `import sniffio` on every call (≈0.5 ms × 4 per
+  request; the gateway now depends on sniffio), and httpx's pool fell from ≈700 to ≈320 requests/s between 1 and
+  16 concurrent requests, so the proxy and the 昆e服 page now use their own keep-alive HTTP/1.1 pools
+  (`routing/http1.py`). Together: 108 → ≈1,100 proxied requests/s at 16 connections on this machine.
+- Signed requests add one PostgreSQL round trip per request (the nonce claim, autocommit) — the price of replay
+  protection that holds across replicas and restarts; under load the database shares the same two CPUs.
+- HMAC-SM3 uses `gmssl`'s pure-Python SM3 (≈3–6 ms per verification): fine for partners that need SM3, far from
+  SHA-256. A C implementation (e.g. through OpenSSL 3's SM3 when the platform's build has it) would close the gap.
+- The 昆e服 page writes to PostgreSQL on every scan (scan counter + outbox event in one transaction), calls four
+  services in parallel and renders HTML; the comparator only fetches the four JSON answers.
+- Next steps if these matter in production: run the gateway with several workers (`serve --workers N`, the
+  gate keeps no per-process state except rate-limit counters → `rate_limit_storage_uri=redis://…`), and move
+  the access log to a sampled or buffered handler.
+"""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Stands in for the services in the gateway benchmarks: small fixed JSON answers with the contract's shapes,
+served by uvicorn (httptools + uvloop) like the real apps.  ``python stub_services.py PORT``"""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+POLICIES = {
+    "items": [
+        {"code": f"KS-RC-{i:03d}", "title": "高新技术企业认定奖励", "department": "科技局"} for i in range(5)
+    ],
+    "next_cursor": None,
+}
+CALC = {
+    "results": [
+        {
+            "policy_code": f"KS-RC-{i:03d}",
+            "title": f"示例政策 {i}",
+            "status": "eligible",
+            "amount_fen": 1000000 * i,
+        }
+        for i in range(1, 9)
+    ]
+}
+PAYMENTS = {
+    "items": [
+        {
+            "policy_code": "KS-RC-001",
+            "amount_fen": 30000000,
+            "status": "settled",
+            "settled_at": "2026-10-12T08:00:00Z",
+        }
+    ],
+    "next_cursor": None,
+}
+BROKERS = {
+    "items": [
+        {"name": f"经纪人{i}", "organization": "昆山技术转移中心", "phone": "0512-55550001"} for i in range(4)
+    ],
+    "next_cursor": None,
+}
+HOUSING = {"items": [{"name": "祖冲之人才公寓", "district": "高新区", "available_units": 12}]}
+
+
+async def policies(_: Request) -> JSONResponse:
+    return JSONResponse(POLICIES)
+
+
+async def calculator(_: Request) -> JSONResponse:
+    return JSONResponse(CALC)
+
+
+async def payments(_: Request) -> JSONResponse:
+    return JSONResponse(PAYMENTS)
+
+
+async def brokers(_: Request) -> JSONResponse:
+    return JSONResponse(BROKERS)
+
+
+async def housing(_: Request) -> JSONResponse:
+    return JSONResponse(HOUSING)
+
+
+async def ready(_: Request) -> JSONResponse:
+    return JSONResponse({"status": "ready"})
+
+
+app = Starlette(
+    routes=[
+        Route("/readyz", ready),
+        Route("/api/v1/policies", policies),
+        Route("/api/v1/entitlements", policies),
+        Route("/api/v1/policy-calculator", calculator, methods=["GET", "POST"]),
+        Route("/api/v1/disbursements", payments),
+        Route("/api/v1/brokers", brokers),
+        Route("/api/v1/housing/projects", housing),
+    ]
+)
+
+if __name__ == "__main__":
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        log_level="warning",
+        access_log=False,
+        http="httptools",
+        loop="uvloop",
+    )
