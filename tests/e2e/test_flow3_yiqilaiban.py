@@ -1,0 +1,105 @@
+"""Flow 3: an application (申报) forwarded by 一企来办.
+
+The portal emulator signs the application and posts it to the gateway's /integrations/yiqilaiban/applications
+(twice: a portal retry must not make a second application). Staff move it through the policy's review stages
+with their own tokens — 受理 (officer), 初审 and 复审 (reviewer), 公示 (reviewer), 审定 (approver) — the approval
+reserves the budget, the bank emulator settles, the application becomes 已拨付, and the portal has received
+every status through its signed callback.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.timeout(900)
+
+POLICY = "KS-SB-012"  # 智能化改造和数字化转型项目补助（二档）: an application policy, no public-notice wait
+AMOUNT_FEN = 500_000_00
+STAGE_ROLE = {
+    "accepted": "officer",
+    "first_review": "reviewer",
+    "second_review": "reviewer",
+    "public_notice": "reviewer",
+    "approved": "approver",
+}
+
+
+def test_an_application_from_yiqilaiban_is_reviewed_paid_and_reported_back(driver: Any) -> None:
+    portal = driver.emulator("yiqilaiban")
+    uscc = driver.new_uscc()
+    number = f"YQLB-E2E-{uscc[-8:]}"
+    forwarded = httpx.post(
+        f"{portal}/_control/forward-application",
+        json={
+            "application_number": number,
+            "policy_code": POLICY,
+            "applicant_type": "enterprise",
+            "applicant_id": uscc,
+            "period": str(date.today().year),
+            "amount_fen": AMOUNT_FEN,
+            "duplicate": True,
+            "gateway_url": driver.url,
+        },
+        timeout=60,
+    )
+    assert forwarded.status_code == 200, forwarded.text
+    answers = forwarded.json()["answers"]
+    assert [a["status"] for a in answers] in ([201, 200], [201, 201]), answers
+    platform_ids = {a["body"]["platform"]["id"] for a in answers}
+    assert len(platform_ids) == 1, answers  # the portal's retry is the same application
+    app_id = platform_ids.pop()
+    first = answers[0]["body"]["platform"]
+    assert first["channel"] == "yiqilaiban" and first["external_ref"] == number
+    assert first["status"] == "submitted"
+
+    listed = driver.as_staff("reviewer", "GET", "/api/v1/applications", params={"applicant_id": uscc})
+    assert listed.status_code == 200, listed.text
+    assert [a["id"] for a in listed.json()["items"]] == [app_id]
+
+    app = first
+    while app["allowed_next"]:
+        stage = app["allowed_next"][0]
+        step = driver.as_staff(
+            STAGE_ROLE[stage],
+            "POST",
+            f"/api/v1/applications/{app_id}/steps",
+            json={"to_status": stage, "comment": f"端到端：{stage}"},
+        )
+        assert step.status_code == 200, f"{stage}: {step.text}"
+        app = step.json()
+        assert app["status"] == stage
+    assert app["status"] == "approved" and app["disbursement_id"]
+    assert "public_notice" in app["workflow"]
+
+    def paid() -> dict[str, Any] | None:
+        resp = driver.as_staff("reviewer", "GET", f"/api/v1/applications/{app_id}")
+        assert resp.status_code == 200, resp.text
+        body: dict[str, Any] = resp.json()
+        return body if body["status"] == "paid" else None
+
+    detail = driver.eventually(paid, f"application {number} paid", timeout=120)
+    payment = driver.as_staff("finance", "GET", f"/api/v1/disbursements/{app['disbursement_id']}")
+    assert payment.status_code == 200, payment.text
+    assert payment.json()["status"] == "settled" and payment.json()["amount_fen"] == AMOUNT_FEN
+    bank = httpx.get(f"{driver.emulator('bank')}/payments/{payment.json()['bank_reference']}", timeout=10)
+    assert bank.json()["status"] == "settled"
+    assert detail["application_number"]
+
+    # Every status reached the portal, in order, each accepted once.
+    expected = ["submitted", *app["workflow"]]
+
+    def reported() -> list[str] | None:
+        received = httpx.get(f"{portal}/_control/received", timeout=10).json()["status_callbacks"]
+        ours = [
+            c["data"]["status"]
+            for c in received
+            if c["data"].get("application_number") == number and c["outcome"] == "accepted"
+        ]
+        return ours if set(expected) <= set(ours) else None
+
+    statuses = driver.eventually(reported, f"status callbacks for {number}", timeout=120)
+    assert sorted(statuses) == sorted(expected), statuses  # each status once (deliveries may overtake)
