@@ -3,10 +3,8 @@ each test, and an HTTP client through the app bound to that session."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,29 +12,11 @@ from fastapi import FastAPI
 from kunruyi_common.app import create_service_app
 from kunruyi_common.auth import Principal
 from kunruyi_common.db import create_engine
-from kunruyi_launcher.stack import Infra, start_infra
+from kunruyi_launcher.stack import Infra
 from kunruyi_launcher.testing import api_client, migrated_database, rollback_session
 from kunruyi_talent.main import build_spec
 from kunruyi_talent.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-
-TALENT_TEST_DATA_DIR = Path(__file__).resolve().parents[2] / "var" / "test-talent"
-
-
-@pytest.fixture(scope="session")
-def infra() -> Iterator[Infra]:
-    """Our own PostgreSQL and NATS (in var/test-talent), so test runs of other services sharing the tree
-    (which reset var/test) cannot pull the database from under ours. KRY_DATABASE_URL / KRY_NATS_URL still win."""
-    if TALENT_TEST_DATA_DIR.exists():
-        from kunruyi_launcher.infra import PostgresServer
-
-        PostgresServer(TALENT_TEST_DATA_DIR / "postgres", 0).stop()
-        shutil.rmtree(TALENT_TEST_DATA_DIR, ignore_errors=True)
-    started = start_infra(TALENT_TEST_DATA_DIR, fast_unsafe=True, log=lambda _m: None)
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture(scope="session")
