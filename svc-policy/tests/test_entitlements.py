@@ -182,3 +182,24 @@ async def test_the_calculator_answers_for_an_entity_held_in_the_read_model(
     assert {r["policy_code"]: r["status"] for r in body["results"]}["KS-KJ-001"] == "eligible"
     assert talent.status_code == 401
     assert missing_run.status_code == 404 and missing_run.json()["code"] == "run_not_found"
+
+
+async def test_determined_entitlements_are_listed_by_entity_with_a_cursor(
+    client, session: AsyncSession
+) -> None:  # type: ignore[no-untyped-def]
+    from kunruyi_launcher.testing import partner
+    from kunruyi_policy.pagination import encode_cursor
+
+    await on_enterprise(session, enterprise_event())
+    async with client(partner("policy:read")) as c:
+        first = (await c.get("/api/v1/entitlements", params={"entity_id": USCC, "limit": 3})).json()
+        second = (
+            await c.get("/api/v1/entitlements", params={"entity_id": USCC, "cursor": first["next_cursor"]})
+        ).json()
+        bad = await c.get("/api/v1/entitlements", params={"cursor": encode_cursor({"after": "x"})})
+    async with client(partner("talent:read")) as c:
+        denied = await c.get("/api/v1/entitlements", params={"entity_id": USCC})
+    codes = [e["policy_code"] for e in first["items"] + second["items"]]
+    assert len(first["items"]) == 3 and len(codes) == len(set(codes)) >= 7
+    assert all(e["entity_id"] == USCC and e["amount_fen"] > 0 for e in first["items"] + second["items"])
+    assert bad.status_code == 400 and denied.status_code == 403

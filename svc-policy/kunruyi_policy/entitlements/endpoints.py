@@ -2,20 +2,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
-from kunruyi_common.auth import Principal, require_roles
+from fastapi import APIRouter, Depends, Query, Response
+from kunruyi_common.auth import Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import NotFound
+from kunruyi_common.errors import BadRequest, NotFound
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.entitlements.service import run_public, start_run, today
-from kunruyi_policy.models import EntitlementRun
+from kunruyi_policy.models import Entitlement, EntitlementRun
+from kunruyi_policy.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["entitlements 免申即享"])
 Staff = Annotated[Principal, Depends(require_roles("officer", "finance"))]
+Reader = Annotated[
+    Principal, Depends(require_scope_or_roles("policy:read", "officer", "finance", "reviewer"))
+]
 
 
 class RunIn(BaseModel):
@@ -62,3 +67,72 @@ async def _get(session: AsyncSession, run_id: uuid.UUID) -> EntitlementRun:
     if run is None:
         raise NotFound("批次不存在", code="run_not_found")
     return run
+
+
+class EntitlementOut(BaseModel):
+    entitlement_id: str
+    policy_code: str
+    entity_type: str
+    entity_id: str
+    period: str
+    version: int
+    amount_fen: int
+    trace_digest: str
+    run_id: str | None
+    determined_at: Any
+
+
+class EntitlementPage(BaseModel):
+    items: list[EntitlementOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/entitlements", response_model=EntitlementPage, summary="已确定的免申即享资格（按主体、政策、期间筛选）"
+)
+async def list_entitlements(
+    session: SessionDep,
+    principal: Reader,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    entity_type: Literal["enterprise", "talent"] | None = None,
+    policy_code: Annotated[str | None, Query(max_length=60)] = None,
+    period: Annotated[str | None, Query(max_length=10)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    query = select(Entitlement)
+    for column, value in (
+        (Entitlement.entity_id, entity_id),
+        (Entitlement.entity_type, entity_type),
+        (Entitlement.policy_code, policy_code),
+        (Entitlement.period, period),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    after = decode_cursor(cursor).get("after")
+    if after is not None:
+        try:
+            query = query.where(Entitlement.id > uuid.UUID(str(after)))
+        except ValueError as exc:
+            raise BadRequest("分页游标无效", code="invalid_cursor", field="cursor") from exc
+    rows = list((await session.execute(query.order_by(Entitlement.id).limit(limit + 1))).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [
+            {
+                "entitlement_id": str(e.id),
+                "policy_code": e.policy_code,
+                "entity_type": e.entity_type,
+                "entity_id": e.entity_id,
+                "period": e.period,
+                "version": e.version,
+                "amount_fen": e.amount_fen,
+                "trace_digest": e.trace_digest,
+                "run_id": str(e.run_id) if e.run_id else None,
+                "determined_at": e.determined_at,
+            }
+            for e in rows
+        ],
+        "next_cursor": encode_cursor({"after": str(rows[-1].id)}) if more and rows else None,
+    }
