@@ -139,7 +139,8 @@ class BankState:
     callbacks_sent: int = 0
     callbacks_failed: int = 0
     rng: random.Random = field(default_factory=random.Random)
-    queue: asyncio.Queue[dict[str, Any]] | None = None
+    # One item per payment: its callbacks, delivered in the order the scenario chose.
+    queue: asyncio.Queue[list[dict[str, Any]]] | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def reset(self) -> None:
@@ -194,8 +195,7 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
         if cfg.duplicate_callbacks:
             events = [e for e in events for _ in (0, 1)]
         if cfg.callbacks_enabled and cfg.callback_url and state.queue is not None:
-            for event in events:
-                state.queue.put_nowait(event)
+            state.queue.put_nowait(events)
 
     def spawn(coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -224,18 +224,22 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
             await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
         state.callbacks_failed += len(batch)
 
+    async def deliver_in_order(client: httpx.AsyncClient, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            await deliver(client, [event])
+
     async def callback_sender() -> None:
         assert state.queue is not None
         async with httpx.AsyncClient(timeout=10.0) as client:
             while True:
-                first = await state.queue.get()
-                batch = [first]
+                batch = list(await state.queue.get())
                 while len(batch) < state.config.callback_batch_size and not state.queue.empty():
-                    batch.append(state.queue.get_nowait())
+                    batch.extend(state.queue.get_nowait())
                 if state.config.callback_batch_size > 1:
                     await deliver(client, batch)
                 else:
-                    spawn(deliver(client, batch))
+                    # Payments in parallel, each payment's callbacks one after another.
+                    spawn(deliver_in_order(client, batch))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
