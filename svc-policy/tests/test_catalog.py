@@ -118,3 +118,47 @@ async def test_drafts_are_hidden_from_the_public(client) -> None:  # type: ignor
     async with client() as c:
         assert (await c.get("/api/v1/policies/KS-KJ-900")).status_code == 404
         assert (await c.get("/api/v1/policies", params={"status": "draft"})).json()["items"] == []
+
+
+async def test_a_policy_past_its_validity_reads_as_expired(client) -> None:  # type: ignore[no-untyped-def]
+    body = {"criteria": [], "amount": 100}
+    async with client(staff("officer", department="科技局")) as c:
+        new = {
+            "code": "KS-KJ-901",
+            "title": "已到期的测试政策",
+            "legal_source": "昆科规〔2020〕1号",
+            "department_code": "sci_tech",
+            "theme_code": "innovation_rd",
+            "policy_type": "奖补",
+            "beneficiary": "enterprise",
+            "mode": "application",
+            "valid_from": "2020-01-01",
+            "valid_to": "2021-12-31",
+        }
+        await c.post("/api/v1/policies", json=new)
+        await c.put("/api/v1/policies/KS-KJ-901/draft", json=body)
+        await c.post("/api/v1/policies/KS-KJ-901/publish", json={"effective_from": "2020-01-01"})
+        expired = (await c.get("/api/v1/policies", params={"status": "expired"})).json()["items"]
+        published = (await c.get("/api/v1/policies", params={"status": "published", "limit": 200})).json()[
+            "items"
+        ]
+        in_2021 = (
+            await c.post(
+                "/api/v1/policy-calculator",
+                json={
+                    "profile": {},
+                    "beneficiary": "enterprise",
+                    "evaluation_date": "2021-06-01",
+                    "policy_codes": ["KS-KJ-901"],
+                },
+            )
+        ).json()
+        today = (
+            await c.post(
+                "/api/v1/policy-calculator",
+                json={"profile": {}, "beneficiary": "enterprise", "policy_codes": ["KS-KJ-901"]},
+            )
+        ).json()
+    assert [p["code"] for p in expired] == ["KS-KJ-901"] and expired[0]["status"] == "expired"
+    assert "KS-KJ-901" not in {p["code"] for p in published}
+    assert in_2021["results"][0]["status"] == "eligible" and today["results"] == []

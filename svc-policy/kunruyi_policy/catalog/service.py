@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kunruyi_common.errors import BadRequest
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository, search
@@ -47,13 +47,24 @@ def policy_public(
         "conditions_text": policy.conditions_text,
         "payout_days": policy.payout_days,
         "annual_budget_fen": policy.annual_budget_fen,
-        "status": policy.status,
+        "status": effective_status(policy),
         "valid_from": policy.valid_from,
         "valid_to": policy.valid_to,
         "tags": list(policy.tags or []),
         "is_demo": policy.is_demo,
         "current_version": current_version,
     }
+
+
+def effective_status(policy: Policy) -> str:
+    """A published item whose validity has ended reads as expired without anyone having to flip it."""
+    if (
+        policy.status == "published"
+        and policy.valid_to is not None
+        and policy.valid_to < datetime.now(UTC).date()
+    ):
+        return "expired"
+    return policy.status
 
 
 def _resolve(value: str | None, mapping: dict[str, str]) -> str | None:
@@ -89,10 +100,18 @@ async def list_policies(
         (Policy.policy_type, filters.policy_type),
         (Policy.mode, filters.mode),
         (Policy.beneficiary, filters.beneficiary),
-        (Policy.status, filters.status),
     ):
         if value is not None:
             query = query.where(column == value)
+    if filters.status is not None:
+        today = datetime.now(UTC).date()
+        lapsed = Policy.valid_to < today
+        if filters.status == "expired":
+            query = query.where(or_(Policy.status == "expired", and_(Policy.status == "published", lapsed)))
+        elif filters.status == "published":
+            query = query.where(Policy.status == "published", or_(Policy.valid_to.is_(None), ~lapsed))
+        else:
+            query = query.where(Policy.status == filters.status)
     if filters.tag:
         query = query.where(Policy.tags.any(filters.tag))  # type: ignore[arg-type]
     if not include_drafts:
