@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -64,12 +64,15 @@ _COMPILED: dict[uuid.UUID, CompiledVersion] = {}
 
 
 def compiled(policy: Policy, version: PolicyVersion, names: Names) -> CompiledVersion:
-    """Published versions never change, so their compiled form is reused across requests."""
+    """Published versions never change, so their compiled rules are reused across requests (with fresh metadata)."""
+    meta = meta_of(policy, names)
     cached = _COMPILED.get(version.id)
-    if cached is not None and cached.meta.title == policy.title and version.state == "published":
+    if cached is not None and version.state == "published":
+        if cached.meta != meta:
+            cached = _COMPILED[version.id] = replace(cached, meta=meta)
         return cached
     result = compile_version(
-        meta_of(policy, names),
+        meta,
         version.version,
         version.effective_from,
         version.criteria,
