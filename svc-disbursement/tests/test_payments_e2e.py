@@ -233,7 +233,11 @@ async def test_unknown_or_unsigned_callback_changes_nothing(
 ) -> None:
     service, _ = e2e
     async with db.connect() as conn:
-        before = (await conn.execute(text("SELECT count(*), max(updated_at) FROM disbursements"))).one()
+        before = (
+            await conn.execute(
+                text("SELECT count(*), max(updated_at) FROM disbursements WHERE policy_code LIKE 'KS-E2E%'")
+            )
+        ).one()
     body = json.dumps(
         {"reference": str(uuid.uuid4()), "status": "settled", "sequence": 2, "amount_fen": 100}
     ).encode()
@@ -247,7 +251,11 @@ async def test_unknown_or_unsigned_callback_changes_nothing(
     assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_reference"
     assert unsigned.status_code == 401
     async with db.connect() as conn:
-        after = (await conn.execute(text("SELECT count(*), max(updated_at) FROM disbursements"))).one()
+        after = (
+            await conn.execute(
+                text("SELECT count(*), max(updated_at) FROM disbursements WHERE policy_code LIKE 'KS-E2E%'")
+            )
+        ).one()
     assert tuple(before) == tuple(after)
 
 

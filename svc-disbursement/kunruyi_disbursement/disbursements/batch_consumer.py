@@ -135,9 +135,13 @@ class EntitlementBatchConsumer:
             for msg, event in events:
                 await self._handle_one(msg, event)
             return
-        self.after_commit()
+        # Ack first, then wake the payment worker: acks are what a crash must not lose.
         for msg, _ in events:
             await msg.ack()
+        if self.bus.nc is not None:
+            # One round trip makes sure the server has the acks before anything else happens.
+            await self.bus.nc.flush(timeout=5)
+        self.after_commit()
         EVENTS_CONSUMED.labels("disbursement", DURABLE, "handled").inc(len(fresh))
         EVENTS_CONSUMED.labels("disbursement", DURABLE, "duplicate").inc(len(events) - len(fresh))
 
@@ -155,8 +159,8 @@ class EntitlementBatchConsumer:
                 ).first()
                 if first is not None:
                     await on_entitlement_determined(session, event)
-            self.after_commit()
             await msg.ack()
+            self.after_commit()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
