@@ -248,6 +248,7 @@ def main() -> None:
                     "/api/v1/disbursements",
                     "/api/v1/brokers",
                     "/api/v1/housing/projects",
+                    "/api/v1/taxonomy",
                 ],
                 32,
                 args.duration,

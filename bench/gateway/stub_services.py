@@ -45,6 +45,11 @@ BROKERS = {
     ],
     "next_cursor": None,
 }
+TAXONOMY = {
+    "industry_chains": [{"code": "ic", "name": "集成电路"}],
+    "technical_fields": [{"code": "ic-test", "name": "芯片测试", "industry_chain": "ic"}],
+    "demand_types": ["技术攻关", "成果转化", "人才引进", "设备共享", "检测服务"],
+}
 HOUSING = {"items": [{"name": "祖冲之人才公寓", "district": "高新区", "available_units": 12}]}
 
 
@@ -68,6 +73,10 @@ async def housing(_: Request) -> JSONResponse:
     return JSONResponse(HOUSING)
 
 
+async def taxonomy(_: Request) -> JSONResponse:
+    return JSONResponse(TAXONOMY)
+
+
 async def ready(_: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
@@ -81,6 +90,7 @@ app = Starlette(
         Route("/api/v1/disbursements", payments),
         Route("/api/v1/brokers", brokers),
         Route("/api/v1/housing/projects", housing),
+        Route("/api/v1/taxonomy", taxonomy),
     ]
 )
 

@@ -373,11 +373,46 @@ def fake_services_app(secret: str) -> FastAPI:
         }
         return JSONResponse(answer, status_code=201)
 
-    @fake.post("/api/v1/demands", status_code=201)
-    async def demand(request: Request) -> dict[str, Any]:
+    @fake.get("/api/v1/taxonomy")
+    async def taxonomy(request: Request) -> dict[str, Any]:
         seen(request)
-        fake.state.demands.append(await request.json())
-        return {"id": "d-1", "demand_number": f"D2026{len(fake.state.demands):05d}", "status": "submitted"}
+        return {
+            "industry_chains": [{"code": "ic", "name": "集成电路"}, {"code": "nev", "name": "新能源汽车"}],
+            "technical_fields": [
+                {"code": "ic-test", "name": "芯片测试", "industry_chain": "ic"},
+                {"code": "machine-vision", "name": "机器视觉", "industry_chain": "ic"},
+            ],
+            "demand_types": ["技术攻关", "成果转化", "人才引进", "设备共享", "检测服务"],
+        }
+
+    @fake.post("/api/v1/demands", status_code=201)
+    async def demand(request: Request) -> JSONResponse:
+        seen(request)
+        body = await request.json()
+        allowed = {
+            "enterprise_uscc",
+            "title",
+            "description",
+            "industry_chain",
+            "technical_field",
+            "demand_type",
+            "budget_min_fen",
+            "budget_max_fen",
+            "deadline",
+            "visibility",
+            "channel",
+            "region",
+        }
+        if set(body) - allowed:  # svc-matching's DemandCreate forbids extra fields
+            return JSONResponse(
+                {"code": "validation_error", "detail": f"extra: {sorted(set(body) - allowed)}"},
+                status_code=422,
+            )
+        fake.state.demands.append(body)
+        return JSONResponse(
+            {"id": f"00000000-0000-4000-8000-{len(fake.state.demands):012d}", "status": "submitted", **body},
+            status_code=201,
+        )
 
     return fake
 

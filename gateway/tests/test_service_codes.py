@@ -172,13 +172,25 @@ async def test_ticket_and_demand_forms_round_trip(qr_gateway, fake_services, sta
             data={
                 "title": "晶圆缺陷检测算法",
                 "description": "寻求机器视觉团队合作",
-                "contact_name": "陈经理",
-                "contact_phone": "13812341234",
+                "demand_type": "技术攻关",
+                "technical_field": "machine-vision",
             },
         )
-        assert demand.status_code == 200 and "技术需求已发布" in demand.text
+        assert demand.status_code == 200 and "技术需求已发布" in demand.text, re.findall(
+            r"<p>[^<]*</p>", demand.text
+        )
         posted = fake_services.app.state.demands[-1]
-        assert posted["channel"] == "qr" and posted["industry_chain"] == "集成电路"
+        assert posted == {
+            "enterprise_uscc": USCC,
+            "title": "晶圆缺陷检测算法",
+            "description": "寻求机器视觉团队合作",
+            "demand_type": "技术攻关",
+            "technical_field": "machine-vision",
+            "industry_chain": "集成电路",
+            "channel": "qr",
+        }
+        incomplete = await c.post(f"/q/{code['token']}/demands", data={"title": "x", "description": "y"})
+        assert "请选择需求类型、技术领域和产业链" in incomplete.text
 
 
 async def test_sections_whose_service_is_down_say_unavailable(  # type: ignore[no-untyped-def]
@@ -199,9 +211,14 @@ async def test_sections_whose_service_is_down_say_unavailable(  # type: ignore[n
         code = await _issue(c, staff_token("officer"))
         page = await c.get(f"/q/{code['token']}")
         assert page.status_code == 200
-        assert page.text.count("该栏目暂不可用") == 3  # policies, payments, brokers
+        assert (
+            page.text.count("该栏目暂不可用") == 4
+        )  # policies, payments, brokers, the demand form's catalog
         assert "祖冲之人才公寓" in page.text
-        demand = await c.post(f"/q/{code['token']}/demands", data={"title": "a", "description": "b"})
+        demand = await c.post(
+            f"/q/{code['token']}/demands",
+            data={"title": "a", "description": "b", "demand_type": "技术攻关", "technical_field": "ic-test"},
+        )
         assert demand.status_code == 200 and "技术需求服务暂不可用" in demand.text
 
 
@@ -219,3 +236,45 @@ async def test_park_and_lounge_codes_show_what_fits_them(qr_gateway, staff_token
         and "发布技术需求" not in lounge_page
         and "直达政策</h2>" not in lounge_page
     )
+
+
+async def test_a_park_code_asks_which_company_posts_the_demand(
+    qr_gateway, fake_services, staff_token
+) -> None:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(base_url=qr_gateway.url) as c:
+        park = await _issue(
+            c,
+            staff_token("officer"),
+            kind="park",
+            target="PARK-2",
+            name="昆山科技创业园",
+            industry_chain=None,
+        )
+        page = (await c.get(f"/q/{park['token']}")).text
+        assert 'name="enterprise_uscc"' in page and 'name="industry_chain"' in page
+        bad = await c.post(
+            f"/q/{park['token']}/demands",
+            data={
+                "title": "a",
+                "description": "b",
+                "demand_type": "检测服务",
+                "technical_field": "ic-test",
+                "industry_chain": "ic",
+                "enterprise_uscc": "123",
+            },
+        )
+        assert "请填写正确的企业统一社会信用代码" in bad.text
+        ok = await c.post(
+            f"/q/{park['token']}/demands",
+            data={
+                "title": "可靠性测试",
+                "description": "需要车规级芯片可靠性测试",
+                "demand_type": "检测服务",
+                "technical_field": "ic-test",
+                "industry_chain": "ic",
+                "enterprise_uscc": USCC.lower(),
+            },
+        )
+        assert "技术需求已发布" in ok.text
+        assert fake_services.app.state.demands[-1]["enterprise_uscc"] == USCC
+        assert fake_services.app.state.demands[-1]["industry_chain"] == "ic"

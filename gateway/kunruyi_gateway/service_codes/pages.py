@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from kunruyi_common.db import SessionDep
+from kunruyi_common.validators import is_valid_uscc
 
 from kunruyi_gateway.access.gate import client_address
 from kunruyi_gateway.routing.proxy import Upstreams
@@ -205,8 +206,10 @@ async def post_demand(
     session: SessionDep,
     title: str = Form(""),
     description: str = Form(""),
-    contact_name: str = Form(""),
-    contact_phone: str = Form(""),
+    demand_type: str = Form(""),
+    technical_field: str = Form(""),
+    industry_chain: str = Form(""),
+    enterprise_uscc: str = Form(""),
 ) -> HTMLResponse:
     code = await _live_code(request, session, token)
     if code is None:
@@ -214,30 +217,32 @@ async def post_demand(
     form = {
         "title": title.strip(),
         "description": description.strip(),
-        "contact_name": contact_name.strip(),
-        "contact_phone": contact_phone.strip(),
+        "demand_type": demand_type.strip(),
+        "technical_field": technical_field.strip(),
+        # An enterprise's code fixes the company and its chain; a park's code asks for them.
+        "industry_chain": (code.industry_chain or "")
+        if code.kind == "enterprise"
+        else industry_chain.strip(),
+        "enterprise_uscc": code.target if code.kind == "enterprise" else enterprise_uscc.strip().upper(),
     }
     errors = []
     if not form["title"] or not form["description"]:
         errors.append("请填写需求名称和需求描述")
-    if form["contact_phone"] and not _PHONE.match(form["contact_phone"]):
-        errors.append("手机号应为 11 位数字")
+    if not form["demand_type"] or not form["technical_field"] or not form["industry_chain"]:
+        errors.append("请选择需求类型、技术领域和产业链")
+    if not is_valid_uscc(form["enterprise_uscc"]):
+        errors.append("请填写正确的企业统一社会信用代码（18 位）")
     if errors:
         return await _page(request, code, token, demand_errors=errors, demand_form=form)
     calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
-    payload = {
-        **form,
-        "channel": "qr",
-        "service_code": str(code.id),
-        "industry_chain": code.industry_chain,
-        "enterprise_uscc": code.target if code.kind == "enterprise" else None,
-    }
+    payload = {**form, "channel": "qr"}
     try:
         created = await calls.call("matching", "POST", "/api/v1/demands", json=payload)
-    except UpstreamError:
-        return await _page(
-            request, code, token, demand_errors=["技术需求服务暂不可用，请稍后再试"], demand_form=form
-        )
+    except UpstreamError as exc:
+        message = "技术需求服务暂不可用，请稍后再试"
+        if exc.status == 422 and isinstance(exc.body, dict):
+            message = f"需求未能提交：{exc.body.get('detail') or '请检查填写内容'}"
+        return await _page(request, code, token, demand_errors=[message], demand_form=form)
     return _render(
         "demand_filed.html",
         code=code,

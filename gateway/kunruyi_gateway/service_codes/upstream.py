@@ -117,5 +117,7 @@ async def gather_sections(calls: ServiceCalls, code: ServiceCode) -> dict[str, S
     if code.kind in ("enterprise", "park"):
         params = {"industry_chain": code.industry_chain} if code.industry_chain else None
         wanted["brokers"] = calls.section("matching", "GET", "/api/v1/brokers", params=params)
+        # The demand form offers svc-matching's own catalog (chains, technical fields, demand types).
+        wanted["taxonomy"] = calls.section("matching", "GET", "/api/v1/taxonomy")
     results = await asyncio.gather(*wanted.values())
     return dict(zip(wanted.keys(), results, strict=True))

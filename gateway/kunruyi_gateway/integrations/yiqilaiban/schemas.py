@@ -12,8 +12,8 @@ class PortalApplication(BaseModel):
     policy_code: str = Field(min_length=1, max_length=64)
     applicant_type: Literal["enterprise", "talent"] = "enterprise"
     applicant_id: str = Field(min_length=1, max_length=64, description="企业统一社会信用代码或人才编号")
-    period: str = Field(min_length=1, max_length=16)
-    amount_fen: int = Field(ge=0)
+    period: str = Field(min_length=4, max_length=16)
+    amount_fen: int = Field(gt=0, description="申请金额（分）")
 
 
 class ForwardedApplication(BaseModel):
