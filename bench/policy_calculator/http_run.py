@@ -22,11 +22,10 @@ import httpx
 from kunruyi_common.db.migrations import upgrade_head
 from kunruyi_launcher.infra import ensure_databases, free_port, with_database
 from kunruyi_launcher.stack import start_infra
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
 from kunruyi_policy.demo.seed import seed_policies, seed_taxonomy
 from kunruyi_policy.demo.synthetic import synthetic_catalog
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 
 async def load_catalog(url: str, size: int) -> None:
@@ -43,7 +42,9 @@ async def drive(base: str, requests: int, concurrency: int) -> tuple[list[float]
     latencies: list[float] = []
     remaining = requests
 
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=concurrency)) as c:
+    async with httpx.AsyncClient(
+        base_url=base, timeout=30, limits=httpx.Limits(max_connections=concurrency)
+    ) as c:
         for _ in range(20):
             assert (await c.post("/api/v1/policy-calculator", json=body)).status_code == 200
 
@@ -78,9 +79,15 @@ def main() -> None:
             asyncio.run(load_catalog(url, args.policies))
             print(f"catalog of {args.policies} policies loaded in {time.perf_counter() - begun:.1f} s")
             port = free_port()
-            env = {**os.environ, "KRY_POLICY_DATABASE_URL": url, "KRY_POLICY_NATS_URL": infra.nats_url,
-                   "KRY_POLICY_LOG_LEVEL": "WARNING"}
-            server = subprocess.Popen([sys.executable, "-m", "kunruyi_policy", "serve", "--port", str(port)], env=env)
+            env = {
+                **os.environ,
+                "KRY_POLICY_DATABASE_URL": url,
+                "KRY_POLICY_NATS_URL": infra.nats_url,
+                "KRY_POLICY_LOG_LEVEL": "WARNING",
+            }
+            server = subprocess.Popen(
+                [sys.executable, "-m", "kunruyi_policy", "serve", "--port", str(port)], env=env
+            )
             base = f"http://127.0.0.1:{port}"
             for _ in range(300):
                 try:
@@ -92,9 +99,11 @@ def main() -> None:
             latencies, elapsed = asyncio.run(drive(base, args.requests, args.concurrency))
             ordered = sorted(latencies)
             print(f"load average during run: {os.getloadavg()}")
-            print(f"HTTP, {args.concurrency} concurrent clients, {len(latencies)} requests, one uvicorn worker: "
-                  f"p50 {statistics.median(latencies):.1f} ms, p99 {ordered[int(0.99 * len(ordered)) - 1]:.1f} ms, "
-                  f"{len(latencies) / elapsed:.0f} requests/s")
+            print(
+                f"HTTP, {args.concurrency} concurrent clients, {len(latencies)} requests, one uvicorn worker: "
+                f"p50 {statistics.median(latencies):.1f} ms, p99 {ordered[int(0.99 * len(ordered)) - 1]:.1f} ms, "
+                f"{len(latencies) / elapsed:.0f} requests/s"
+            )
         finally:
             if server is not None:
                 server.terminate()

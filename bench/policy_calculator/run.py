@@ -19,7 +19,7 @@ from json_logic import jsonLogic
 from kunruyi_policy.calculator.service import evaluate_all
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
 from kunruyi_policy.demo.synthetic import compile_items, synthetic_catalog
-from kunruyi_policy.rules.evaluation import evaluate_version
+from kunruyi_policy.rules.evaluation import decide_many
 from kunruyi_policy.rules.variables import EnterpriseProfile
 
 AT = date(2025, 6, 1)
@@ -57,7 +57,7 @@ def main() -> None:
         return evaluate_all(pairs, profile, AT)
 
     def ours_decision() -> Any:
-        return [evaluate_version(c, profile, AT, explain=False) for c in compiled]
+        return decide_many(compiled, profile, AT)
 
     resolved = [(c, c.parameter_values_at(AT)) for c in compiled]
 
@@ -80,6 +80,8 @@ def main() -> None:
         )
     }
     sample = ours_full()
+    decided = {code: (status, amount) for code, _, status, amount in ours_decision()}
+    assert all(decided[r["policy_code"]] == (r["status"], r["amount_fen"]) for r in sample), "paths disagree"
     statuses = {
         s: sum(1 for r in sample if r["status"] == s)
         for s in ("eligible", "needs_confirmation", "ineligible", "error")

@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.rules.bulk import STATUS_CODES, Columns, evaluate_bulk
-from kunruyi_policy.rules.evaluation import CompiledVersion, PolicyMeta, compile_version, evaluate_version
+from kunruyi_policy.rules.evaluation import (
+    CompiledVersion,
+    PolicyMeta,
+    compile_version,
+    decide_many,
+    evaluate_version,
+)
 from kunruyi_policy.rules.variables import (
     DISTRICTS,
     ENTERPRISE_QUALIFICATIONS,
@@ -169,6 +175,11 @@ def interpreted(compiled: CompiledVersion) -> CompiledVersion:
 
 
 def assert_agree(versions: list[CompiledVersion], entity_type: str, profiles: list[dict[str, Any]]) -> None:
+    for profile in profiles:
+        batch = decide_many(versions, profile, AT)
+        for compiled, (code, _, status, amount) in zip(versions, batch, strict=True):
+            single = evaluate_version(compiled, profile, AT, explain=False)
+            assert (code, status, amount) == (single["policy_code"], single["status"], single["amount_fen"])
     columns = Columns(entity_type, profiles)
     for compiled in versions:
         bulk = evaluate_bulk(compiled, columns, AT)

@@ -201,11 +201,17 @@ def compile_decision(
         except jl.RuleEvaluationError:
             return "error", None
 
-    generator.namespace["_settle"] = settle
-    generator.namespace["_amount"] = eval(f"lambda d: {amount_expr}", generator.namespace)
     generator.namespace["_no"] = ("ineligible", None)
     condition = " and ".join(f"({generator.truth(e, k)})" for e, k in parts) or "True"
-    decision: Decision = eval(f"lambda d: _settle(_amount, d) if {condition} else _no", generator.namespace)
+    if isinstance(amount, int | float) and not isinstance(amount, bool):
+        # A fixed award (the common case) is settled once, here.
+        generator.namespace["_yes"] = settle(lambda d: amount, {})
+        outcome = "_yes"
+    else:
+        generator.namespace["_settle"] = settle
+        generator.namespace["_amount"] = eval(f"lambda d: {amount_expr}", generator.namespace)
+        outcome = "_settle(_amount, d)"
+    decision: Decision = eval(f"lambda d: {outcome} if {condition} else _no", generator.namespace)
     return decision
 
 

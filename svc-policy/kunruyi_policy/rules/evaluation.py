@@ -211,6 +211,30 @@ def _decide(
     }
 
 
+def decide_many(
+    versions: list[CompiledVersion], profile: dict[str, Any], at: date
+) -> list[tuple[str, int, str, int | None]]:
+    """``(policy_code, version, status, amount_fen)`` for each version: the calculator's decision without traces."""
+    data = dict(profile)
+    out: list[tuple[str, int, str, int | None]] = []
+    append = out.append
+    for compiled in versions:
+        if compiled.parameters:
+            data["params"] = compiled.parameter_values_at(at)
+        decision = compiled.decision
+        if decision is not None:
+            try:
+                status, amount = decision(data)
+                append((compiled.meta.code, compiled.version, status, amount))
+                continue
+            except (KeyError, TypeError):
+                pass
+        data["params"] = compiled.parameter_values_at(at)
+        result = _decide(compiled, data, at, compiled.parameters_at(at))
+        append((compiled.meta.code, compiled.version, result["status"], result["amount_fen"]))
+    return out
+
+
 def evaluate_version(
     compiled: CompiledVersion,
     profile: dict[str, Any],
