@@ -43,6 +43,9 @@ class ServiceSpec:
     package: str
     routers: Sequence[APIRouter] = ()
     consumers: Sequence[ConsumerSpec] = ()
+    # Consumers the service runs itself (e.g. a batched one): not started by the kit, but listed in the event
+    # catalog and checked by the contract tests like the others.
+    own_consumers: Sequence[ConsumerSpec] = ()
     on_startup: Sequence[Callable[[FastAPI], Awaitable[None]]] = ()
     on_shutdown: Sequence[Callable[[FastAPI], Awaitable[None]]] = ()
     # Extra readiness checks (name → "ok" or a reason), e.g. the gateway's upstreams.

@@ -260,7 +260,7 @@ def fake_services_app(secret: str) -> FastAPI:
                 {
                     "policy_code": "KS-RC-020",
                     "title": "瞪羚企业培育奖励",
-                    "status": "not_eligible",
+                    "status": "ineligible",
                     "amount_fen": 0,
                 },
             ]

@@ -37,10 +37,11 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("GET", "/api/v1/housing/projects", True, {OFF}, "talent:read"),
     ("GET", "/api/v1/applications", False, {OFF, REV, APP, FIN}, "disbursement:read"),
     ("POST", "/api/v1/applications", False, {OFF, REV, APP}, "disbursement:write"),
-    ("POST", "/api/v1/payments", False, {FIN}, None),
+    ("POST", "/api/v1/payees", False, {FIN}, "disbursement:write"),
     ("GET", "/api/v1/reconciliation/runs", False, {FIN, APP}, None),
     ("POST", "/api/v1/demands", False, {BRK, OFF}, "matching:write"),
-    ("GET", "/api/v1/experts", False, {BRK, OFF}, "matching:read"),
+    ("GET", "/api/v1/taxonomy", True, {OFF, REV, APP, FIN, BRK}, "matching:read"),
+    ("POST", "/api/v1/assignments/runs", False, {OFF}, None),
     ("GET", "/api/v1/challenges", True, {BRK, OFF}, "matching:read"),
 ]
 

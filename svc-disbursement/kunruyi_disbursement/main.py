@@ -19,6 +19,9 @@ SERVICE_NAME = "disbursement"
 
 def build_spec() -> ServiceSpec:
     from kunruyi_disbursement.applications.endpoints import router as applications_router
+    from kunruyi_disbursement.disbursements.batch_consumer import DURABLE as ENTITLEMENTS_DURABLE
+    from kunruyi_disbursement.disbursements.consumer import ENTITLEMENT_DETERMINED, on_entitlement_determined
+    from kunruyi_disbursement.disbursements.service import EntitlementDetermined
     from kunruyi_disbursement.reconciliation.endpoints import router as reconciliation_router
     from kunruyi_disbursement.reports.endpoints import router as reports_router
 
@@ -43,6 +46,14 @@ def build_spec() -> ServiceSpec:
             ConsumerSpec(
                 name="policies", producer="policy", handlers={t: on_policy_event for t in POLICY_EVENT_TYPES}
             ),
+        ],
+        own_consumers=[
+            ConsumerSpec(
+                name=ENTITLEMENTS_DURABLE,
+                producer="policy",
+                handlers={ENTITLEMENT_DETERMINED: on_entitlement_determined},
+                schemas={ENTITLEMENT_DETERMINED: EntitlementDetermined},
+            )
         ],
         on_startup=[start_background_work],
         on_shutdown=[stop_background_work],

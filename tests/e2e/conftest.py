@@ -51,7 +51,9 @@ PHONE = {
 }
 
 
-@pytest.fixture(scope="session")
+# Package scope: the platform and the browser stop when the e2e tests end (sync Playwright keeps its event loop
+# marked running while it is open, which would break later tests that call asyncio.run).
+@pytest.fixture(scope="package")
 def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     migrate_all(infra, APPS, recreate=True)
     seed_all(infra, [a for a in APPS if a.name in SEEDED])
@@ -204,7 +206,7 @@ class Driver:
             time.sleep(every)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def driver(platform: Platform) -> Iterator[Driver]:
     settings = GatewaySettings()
     partner = KunruyiClient(platform.gateway_url, DEMO_APP_KEY, DEMO_SECRET, timeout=30.0)
@@ -216,7 +218,7 @@ def driver(platform: Platform) -> Iterator[Driver]:
         http.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

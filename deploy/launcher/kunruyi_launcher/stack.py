@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib.util
 import os
 import signal
@@ -10,9 +11,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from kunruyi_launcher.apps import APPS, EMULATORS, SERVICES, AppSpec, EmulatorSpec
 from kunruyi_launcher.infra import (
@@ -23,6 +25,8 @@ from kunruyi_launcher.infra import (
     port_is_open,
     with_database,
 )
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -94,8 +98,19 @@ def app_env(
     return env
 
 
+def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` that also works when this thread already runs a loop (a test under sync Playwright or
+    pytest-asyncio): then the coroutine runs on a loop of its own in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def migrate_all(infra: Infra, apps: Sequence[AppSpec] = APPS, *, recreate: bool = False) -> None:
-    asyncio.run(ensure_databases(infra.database_admin_url, [a.database for a in apps], recreate=recreate))
+    run_coroutine(ensure_databases(infra.database_admin_url, [a.database for a in apps], recreate=recreate))
     procs = []
     for app in apps:
         env = app_env(app, infra, {a.name: a.port for a in APPS}, None)

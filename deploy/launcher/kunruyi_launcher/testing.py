@@ -3,7 +3,6 @@ HTTP client into the app (through its real routing, errors and unit of work) bou
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,13 +15,13 @@ from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kunruyi_launcher.infra import ensure_databases, with_database
-from kunruyi_launcher.stack import Infra
+from kunruyi_launcher.stack import Infra, run_coroutine
 
 
 def migrated_database(infra: Infra, package: str, name: str) -> str:
     """A fresh database ``test_<name>`` migrated to head by the service's real alembic history."""
     db = f"test_{name}"
-    asyncio.run(ensure_databases(infra.database_admin_url, [db], recreate=True))
+    run_coroutine(ensure_databases(infra.database_admin_url, [db], recreate=True))
     url: str = with_database(infra.database_admin_url, db)
     upgrade_head(package, url)
     return url

@@ -25,7 +25,7 @@ ROUTE_TABLE: dict[str, str] = {
     "budgets": "disbursement",
     "disbursements": "disbursement",
     "ledger": "disbursement",
-    "payments": "disbursement",
+    "payees": "disbursement",
     "bank": "disbursement",
     "reconciliation": "disbursement",
     "reports": "disbursement",
@@ -33,13 +33,10 @@ ROUTE_TABLE: dict[str, str] = {
     # svc-matching: 技术需求, supply, brokers, engagements, 揭榜挂帅
     "demands": "matching",
     "supply": "matching",
-    "experts": "matching",
-    "institutes": "matching",
-    "results": "matching",
     "brokers": "matching",
-    "engagements": "matching",
     "challenges": "matching",
-    "technical-fields": "matching",
+    "assignments": "matching",
+    "taxonomy": "matching",
 }
 
 

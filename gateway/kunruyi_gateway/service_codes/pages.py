@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from kunruyi_common.db import SessionDep
 from kunruyi_common.validators import is_valid_uscc
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_gateway.access.gate import client_address
 from kunruyi_gateway.routing.proxy import Upstreams
@@ -77,9 +77,18 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _live_code(request: Request, session: SessionDep, token: str) -> ServiceCode | None:
+async def _live_code(request: Request, token: str, *, record_scan: bool = False) -> ServiceCode | None:
+    """The live code in a short unit of work of its own, so no database connection is held while the page
+    waits on the services (a scan is recorded in that same short transaction)."""
     await request.app.state.gate.limiter.hit(_settings(request).public_rate, "qr", client_address(request))
-    return await service.resolve_for_scan(session, token, _settings(request).service_code_secret)
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session, session.begin():
+        code = await service.resolve_for_scan(session, token, _settings(request).service_code_secret)
+        if code is not None and record_scan:
+            await service.record_scan(session, code)
+    if code is not None and record_scan:
+        request.app.state.after_commit()
+    return code
 
 
 def _not_found() -> HTMLResponse:
@@ -101,11 +110,10 @@ async def _page(request: Request, code: ServiceCode, token: str, **extra: Any) -
 
 
 @router.get("/q/{token}", response_class=HTMLResponse)
-async def scan(token: str, request: Request, session: SessionDep) -> HTMLResponse:
-    code = await _live_code(request, session, token)
+async def scan(token: str, request: Request) -> HTMLResponse:
+    code = await _live_code(request, token, record_scan=True)
     if code is None:
         return _not_found()
-    await service.record_scan(session, code)
     return await _page(request, code, token)
 
 
@@ -113,14 +121,13 @@ async def scan(token: str, request: Request, session: SessionDep) -> HTMLRespons
 async def file_ticket(
     token: str,
     request: Request,
-    session: SessionDep,
     title: str = Form(""),
     description: str = Form(""),
     type: str = Form("政策咨询"),
     requester_name: str = Form(""),
     requester_phone: str = Form(""),
 ) -> HTMLResponse:
-    code = await _live_code(request, session, token)
+    code = await _live_code(request, token)
     if code is None:
         return _not_found()
     form = {
@@ -168,10 +175,8 @@ async def file_ticket(
 
 
 @router.get("/q/{token}/ticket", response_class=HTMLResponse)
-async def ticket_status(
-    token: str, request: Request, session: SessionDep, number: str = "", secret: str = ""
-) -> HTMLResponse:
-    code = await _live_code(request, session, token)
+async def ticket_status(token: str, request: Request, number: str = "", secret: str = "") -> HTMLResponse:
+    code = await _live_code(request, token)
     if code is None:
         return _not_found()
     number, secret = number.strip(), secret.strip()
@@ -203,7 +208,6 @@ async def ticket_status(
 async def post_demand(
     token: str,
     request: Request,
-    session: SessionDep,
     title: str = Form(""),
     description: str = Form(""),
     demand_type: str = Form(""),
@@ -211,7 +215,7 @@ async def post_demand(
     industry_chain: str = Form(""),
     enterprise_uscc: str = Form(""),
 ) -> HTMLResponse:
-    code = await _live_code(request, session, token)
+    code = await _live_code(request, token)
     if code is None:
         return _not_found()
     form = {

@@ -1,0 +1,58 @@
+"""Contract checks: drift between services fails CI.
+
+- every event a service consumes has a producer, and the consumer's model of it fits the producer's schema;
+- the event catalog in docs/ is what the code generates;
+- every area in the gateway's route table reaches a live endpoint of the owning service.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+from kunruyi_gateway.routing.table import ROUTE_TABLE
+from kunruyi_launcher.apps import APPS
+from kunruyi_launcher.catalog import CATALOG_PATH, load_catalog, render
+
+
+def test_every_consumed_event_has_a_producer_whose_schema_fits() -> None:
+    catalog = load_catalog()
+    for event_type, subscriptions in catalog.subscriptions.items():
+        assert event_type in catalog.producers, (
+            f"{event_type} is consumed by {[s.service for s in subscriptions]} but nobody produces it"
+        )
+        produced = catalog.producers[event_type].model.model_json_schema()
+        produced_props: dict[str, Any] = produced.get("properties", {})
+        for sub in subscriptions:
+            model = sub.consumer.schemas.get(event_type)
+            if model is None:
+                continue
+            expected = model.model_json_schema()
+            for name in expected.get("required", []):
+                assert name in produced_props, (
+                    f"{sub.service} needs {event_type}.{name}, which the producer does not send"
+                )
+            for name, prop in expected.get("properties", {}).items():
+                if name in produced_props and "type" in prop and "type" in produced_props[name]:
+                    assert prop["type"] == produced_props[name]["type"], f"{event_type}.{name}: type differs"
+
+
+def test_the_event_catalog_in_docs_is_up_to_date() -> None:
+    generated = render(load_catalog())
+    assert CATALOG_PATH.exists(), "run: python -m kunruyi_launcher.catalog"
+    assert CATALOG_PATH.read_text(encoding="utf-8") == generated, (
+        "docs/events.md drifted: python -m kunruyi_launcher.catalog"
+    )
+
+
+@pytest.mark.parametrize("area", sorted(ROUTE_TABLE))
+def test_every_gateway_route_reaches_a_live_endpoint(area: str) -> None:
+    owner = ROUTE_TABLE[area]
+    app_spec = next(a for a in APPS if a.name == owner)
+    main = importlib.import_module(f"{app_spec.package}.main")
+    paths = main.app.openapi()["paths"]
+    prefix = f"/api/v1/{area}"
+    assert any(p == prefix or p.startswith(prefix + "/") for p in paths), (
+        f"{prefix} routes to {owner}, which serves nothing there"
+    )
