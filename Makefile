@@ -33,7 +33,8 @@ test: install browser
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy common/kunruyi_common gateway/kunruyi_gateway deploy/launcher/kunruyi_launcher
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy common/kunruyi_common gateway/kunruyi_gateway svc-policy/kunruyi_policy svc-talent/kunruyi_talent svc-disbursement/kunruyi_disbursement svc-matching/kunruyi_matching deploy/launcher/kunruyi_launcher deploy/emulators/kunruyi_emulators
 
 fmt: install
 	$(VENV)/bin/ruff format .

@@ -314,7 +314,7 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
 
     @app.get("/statements/{statement_date}")
     async def statement(statement_date: date) -> dict[str, Any]:
-        entries = []
+        entries: list[dict[str, Any]] = []
         for payment in state.payments.values():
             if payment.settled_at is None or payment.settled_at.date() != statement_date:
                 continue
