@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 
-.PHONY: install run test test-fast lint fmt bench token clean browser
+.PHONY: install run test test-fast lint fmt bench bench-full token clean browser
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -41,7 +41,10 @@ fmt: install
 	$(VENV)/bin/ruff check --fix .
 
 bench: install
-	$(PY) -m bench
+	$(PY) bench/run_all.py
+
+bench-full: install
+	$(PY) bench/run_all.py --full
 
 token: install
 	$(PY) -m kunruyi_gateway token --role $(ROLE) --dept "$(DEPT)"
