@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden
+from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from sqlalchemy import select
 
 from kunruyi_talent.access import can_read_registry, can_see_contacts, ensure_can_read_enterprise
@@ -106,10 +108,16 @@ async def reference() -> dict[str, object]:
 
 @router.post("/enterprises", status_code=201, response_model=EnterpriseRead, summary="企业建档")
 async def create_enterprise(
-    body: EnterpriseCreate, session: SessionDep, pii: PersonalDataDep, principal: Writer
-) -> EnterpriseRead:
-    bundle = await service.register(session, pii, body)
-    return to_read(bundle, principal)
+    body: EnterpriseCreate,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def produce() -> tuple[int, EnterpriseRead]:
+        return 201, to_read(await service.register(session, pii, body), principal)
+
+    return await idempotent(session, idempotency_key, principal, "enterprises", body, produce, sealer=pii)
 
 
 @router.get("/enterprises", response_model=EnterprisePage, summary="企业档案列表")

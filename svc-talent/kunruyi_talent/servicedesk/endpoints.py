@@ -4,9 +4,11 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal, require_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden, Unauthorized
+from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,16 +120,23 @@ async def create_ticket(
     settings: SettingsDep,
     pii: PersonalDataDep,
     principal: CurrentPrincipal,
-) -> TicketCreated:
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     if principal.kind == "partner" and not principal.has_scope("talent:write"):
         raise Forbidden("需要权限 talent:write", code="scope_denied")
-    ticket, secret = await service.submit(session, settings, pii, body, principal)
-    return TicketCreated(
-        ticket_number=ticket.ticket_number,
-        access_secret=secret,
-        status=ticket.status,
-        deadline=ticket.deadline,
-    )
+
+    async def produce() -> tuple[int, TicketCreated]:
+        ticket, secret = await service.submit(session, settings, pii, body, principal)
+        created = TicketCreated(
+            ticket_number=ticket.ticket_number,
+            access_secret=secret,
+            status=ticket.status,
+            deadline=ticket.deadline,
+        )
+        return 201, created
+
+    # Sealed: the answer holds the ticket's lookup secret, which the requester must get again on a retry.
+    return await idempotent(session, idempotency_key, principal, "tickets", body, produce, sealer=pii)
 
 
 @router.get("/tickets", response_model=TicketPage, summary="工单列表（工作人员仅见本部门；人才仅见本人）")

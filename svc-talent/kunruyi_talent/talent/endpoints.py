@@ -5,9 +5,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden, NotFound, Unprocessable
+from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,10 +71,17 @@ async def read_one(session: AsyncSession, t: Talent) -> TalentRead:
 
 @router.post("/talents", status_code=201, response_model=TalentRead, summary="人才建档")
 async def create_talent(
-    body: TalentCreate, session: SessionDep, pii: PersonalDataDep, principal: Writer
-) -> TalentRead:
-    talent = await service.register(session, pii, body, actor_of(principal))
-    return await read_one(session, talent)
+    body: TalentCreate,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: Writer,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def produce() -> tuple[int, TalentRead]:
+        talent = await service.register(session, pii, body, actor_of(principal))
+        return 201, await read_one(session, talent)
+
+    return await idempotent(session, idempotency_key, principal, "talents", body, produce, sealer=pii)
 
 
 @router.get("/talents", response_model=TalentPage, summary="人才画像列表")

@@ -1,0 +1,115 @@
+"""``Idempotency-Key`` for POSTs that create records or move money (BRIEF §6, after Stripe).
+
+The first answer is stored with the key, the caller and a hash of the request; a retry with the same key and body
+gets that answer again (header ``Idempotent-Replayed: true``), the same key with another body gets 409
+``idempotency_key_conflict``. The key row is written in the request's unit of work, so a request that fails leaves
+no key behind and can simply be retried; an advisory lock on (caller, key) makes two concurrent retries run the
+operation once.
+
+A service keeps the answers in its own ``idempotency_keys`` table (see ``IDEMPOTENCY_KEYS_DDL``). Answers that carry
+personal data or a secret (a ticket's lookup secret) are stored sealed: pass ``sealer``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Protocol
+
+from fastapi import Header
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_common.auth import Principal
+from kunruyi_common.errors import Conflict, Unprocessable
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="重试安全：同一键同一请求返回首次结果；同一键不同请求返回 409",
+    ),
+]
+
+IDEMPOTENCY_KEYS_DDL = """
+CREATE TABLE idempotency_keys (
+    principal text NOT NULL,
+    key text NOT NULL,
+    endpoint text NOT NULL,
+    request_hash text NOT NULL,
+    status_code integer NOT NULL,
+    response jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (principal, key)
+)
+"""
+
+_SEALED = "__sealed__"
+_COLUMN = "idempotency_keys.response"
+
+
+class Sealer(Protocol):
+    def encrypt(self, value: str, column: str) -> str: ...
+
+    def decrypt(self, token: str, column: str) -> str: ...
+
+
+def request_hash(endpoint: str, body: Any) -> str:
+    canonical = json.dumps(jsonable_encoder(body), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{endpoint}\n{canonical}".encode()).hexdigest()
+
+
+async def idempotent(
+    session: AsyncSession,
+    key: str | None,
+    principal: Principal,
+    endpoint: str,
+    body: Any,
+    produce: Callable[[], Awaitable[tuple[int, Any]]],
+    *,
+    sealer: Sealer | None = None,
+) -> JSONResponse:
+    """Run ``produce`` (which returns status and content) once per (caller, key)."""
+    if key is None:
+        status, content = await produce()
+        return JSONResponse(jsonable_encoder(content), status_code=status)
+    if not 1 <= len(key) <= 200:
+        raise Unprocessable(
+            "Idempotency-Key 长度应为 1–200", field="header.Idempotency-Key", code="invalid_idempotency_key"
+        )
+    who = f"{principal.kind}:{principal.subject}"
+    digest = request_hash(endpoint, body)
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"{who}\n{key}"}
+    )
+    row = (
+        await session.execute(
+            text(
+                "SELECT request_hash, status_code, response FROM idempotency_keys WHERE principal = :p AND key = :k"
+            ),
+            {"p": who, "k": key},
+        )
+    ).first()
+    if row is not None:
+        if row.request_hash != digest:
+            raise Conflict("同一 Idempotency-Key 已用于不同的请求", code="idempotency_key_conflict")
+        stored: Any = row.response
+        if sealer is not None and isinstance(stored, dict) and _SEALED in stored:
+            stored = json.loads(sealer.decrypt(stored[_SEALED], _COLUMN))
+        return JSONResponse(stored, status_code=row.status_code, headers={"Idempotent-Replayed": "true"})
+    status, content = await produce()
+    encoded = jsonable_encoder(content)
+    kept = json.dumps(encoded, ensure_ascii=False)
+    if sealer is not None:
+        kept = json.dumps({_SEALED: sealer.encrypt(kept, _COLUMN)})
+    await session.execute(
+        text(
+            "INSERT INTO idempotency_keys (principal, key, endpoint, request_hash, status_code, response) "
+            "VALUES (:p, :k, :e, :h, :s, CAST(:r AS jsonb))"
+        ),
+        {"p": who, "k": key, "e": endpoint, "h": digest, "s": status, "r": kept},
+    )
+    return JSONResponse(encoded, status_code=status)
