@@ -120,6 +120,11 @@ async def test_bad_profiles_get_422_naming_the_field(client) -> None:  # type: i
             ("employees", "many"),
             ("qualifications", "x"),
             ("unknown_variable", 1),
+            # JSON true and "5" are not numbers, even though a lax parser would coerce them
+            ("employees", True),
+            ("rd_ratio", "0.03"),
+            # a value outside the published dictionary would silently fail every rule that looks for the code
+            ("district", "火星"),
         ):
             response = await c.post(
                 "/api/v1/policy-calculator",
@@ -127,6 +132,16 @@ async def test_bad_profiles_get_422_naming_the_field(client) -> None:  # type: i
             )
             assert response.status_code == 422, field
             assert response.json()["field"] == f"profile.{field}"
+        typo = await c.post(
+            "/api/v1/policy-calculator",
+            json={
+                "profile": {**ENTERPRISE, "qualifications": ["high_tech", "hightech"]},
+                "beneficiary": "enterprise",
+            },
+        )
+        not_boolean = await c.post(
+            "/api/v1/policy-calculator", json={"profile": {"overseas": "yes"}, "beneficiary": "talent"}
+        )
         talent = await c.post(
             "/api/v1/policy-calculator", json={"profile": {"age": -3}, "beneficiary": "talent"}
         )
@@ -135,6 +150,9 @@ async def test_bad_profiles_get_422_naming_the_field(client) -> None:  # type: i
             "/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": "X"}
         )
     assert talent.status_code == 422 and talent.json()["field"] == "profile.age"
+    assert typo.status_code == 422 and typo.json()["field"] == "profile.qualifications.1"
+    assert "high_tech" in typo.json()["errors"][0]["message"]  # the message lists the accepted codes
+    assert not_boolean.status_code == 422 and not_boolean.json()["field"] == "profile.overseas"
     assert nothing.status_code == 422 and nothing.json()["code"] == "profile_required"
     assert unknown.status_code == 404 and unknown.json()["code"] == "profile_not_found"
 
@@ -152,6 +170,13 @@ async def test_talent_profile_gets_talent_policies(client) -> None:  # type: ign
     async with client() as c:
         body = await calculate(c, profile, "2025-06-01", beneficiary="talent")
     found = by_code(body)
+    async with client() as c:
+        # the program's name as svc-talent and people write it reads as the code the rules use
+        named = await calculate(
+            c, {**profile, "talent_programs": ["昆山双创人才"]}, "2025-06-01", beneficiary="talent"
+        )
+    assert named["profile"]["talent_programs"] == ["shuangchuang"]
+    assert by_code(named)["KS-RC-001"]["status"] == found["KS-RC-001"]["status"]
     assert found["KS-ZJ-001"]["amount_fen"] == 60 * WAN
     assert found["KS-RC-001"]["status"] == "eligible"
     assert found["KS-RC-010"]["status"] == "needs_confirmation"

@@ -17,18 +17,83 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.models import EntityProfile
 from kunruyi_policy.rules.evaluation import CompiledVersion, evaluate_version
-from kunruyi_policy.rules.variables import PROFILE_MODELS
+from kunruyi_policy.rules.variables import PROFILE_MODELS, TALENT_PROGRAM_CODES, variables_for
 
 _STATUS_ORDER = {"eligible": 0, "needs_confirmation": 1, "error": 2, "ineligible": 3}
 
 
+def _dictionary_errors(beneficiary: str, profile: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the lax model would let through but the variable dictionary forbids.
+
+    A JSON ``true`` or ``"5"`` is not a number and ``"yes"`` is not a boolean (pydantic would coerce them), and a
+    value outside a variable's published list (``"hightech"`` for ``high_tech``) would silently fail every rule
+    that looks for the right code. Empty strings stay allowed: they are the "unknown" default.
+    """
+    errors: list[dict[str, Any]] = []
+    dictionary = variables_for(beneficiary)
+    for name, value in profile.items():
+        spec = dictionary.get(name)
+        if spec is None:
+            continue  # unknown variables are refused by the model (extra="forbid")
+        if spec.type in ("number", "integer") and isinstance(value, bool | str):
+            errors.append(
+                {
+                    "type": f"{'int' if spec.type == 'integer' else 'float'}_type",
+                    "loc": (name,),
+                    "msg": f"{spec.label}须为数值",
+                    "input": value,
+                }
+            )
+        elif spec.type == "boolean" and not isinstance(value, bool):
+            errors.append(
+                {
+                    "type": "bool_type",
+                    "loc": (name,),
+                    "msg": f"{spec.label}须为 true 或 false",
+                    "input": value,
+                }
+            )
+        elif (
+            spec.values
+            and spec.type == "string"
+            and isinstance(value, str)
+            and value
+            and value not in spec.values
+        ):
+            errors.append(_not_allowed(spec.label, spec.values, (name,), value))
+        elif spec.values and spec.type == "list" and isinstance(value, list):
+            errors.extend(
+                _not_allowed(spec.label, spec.values, (name, i), item)
+                for i, item in enumerate(value)
+                if isinstance(item, str) and item not in spec.values
+            )
+    return errors
+
+
+def _not_allowed(label: str, allowed: tuple[str, ...], loc: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    return {
+        "type": "enum",
+        "loc": loc,
+        "msg": f"{label}不接受 {value!r}，可用取值：{'、'.join(allowed)}（见 /api/v1/policy-variables）",
+        "input": value,
+    }
+
+
 def validated_profile(beneficiary: str, profile: dict[str, Any], location: str = "profile") -> dict[str, Any]:
     """The profile with defaults filled in, or a 422 naming each bad field (``profile.rd_ratio``)."""
+    programs = profile.get("talent_programs")
+    if beneficiary == "talent" and isinstance(programs, list):
+        # the names svc-talent and people use (省双创人才) read as the codes rules use (provincial_innovation)
+        profile = {**profile, "talent_programs": [TALENT_PROGRAM_CODES.get(p, p) for p in programs]}
+    errors = _dictionary_errors(beneficiary, profile)
     try:
-        return PROFILE_MODELS[beneficiary].model_validate(profile).model_dump()
+        validated = PROFILE_MODELS[beneficiary].model_validate(profile).model_dump()
     except ValidationError as exc:
-        errors = [{**e, "loc": ("body", location, *e["loc"])} for e in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from exc
+        reported = {tuple(e["loc"]) for e in errors}
+        errors += [dict(e) for e in exc.errors(include_url=False) if tuple(e["loc"]) not in reported]
+    if errors:
+        raise RequestValidationError([{**e, "loc": ("body", location, *e["loc"])} for e in errors])
+    return validated
 
 
 async def stored_profile(session: AsyncSession, entity_type: str, entity_id: str) -> EntityProfile:
