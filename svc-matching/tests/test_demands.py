@@ -118,3 +118,62 @@ async def test_nul_characters_and_huge_amounts_are_bad_input_not_errors(client) 
         assert (await c.get("/api/v1/brokers", params={"industry_chain": "半导体"})).status_code == 200
         assert (await c.get("/api/v1/demands", params={"cursor": "not-a-cursor"})).status_code == 422
         assert (await c.get("/api/v1/demands/not-a-uuid")).status_code == 422
+
+
+async def test_visibility_decides_who_sees_a_demand(client) -> None:  # type: ignore[no-untyped-def]
+    async with client(staff("officer")) as c:
+        for subject, chains in [("vis-b", ["semiconductor"]), ("vis-other", ["new_energy"])]:
+            made = await c.post(
+                "/api/v1/brokers",
+                json={
+                    "subject": subject,
+                    "name": subject,
+                    "agency": "昆山技术转移中心",
+                    "certification": "中级",
+                    "fields": [],
+                    "chains": chains,
+                    "monthly_capacity": 5,
+                },
+            )
+            assert made.status_code == 201, made.text
+        ids = {}
+        for visibility in ["public", "brokers", "private"]:
+            r = await c.post("/api/v1/demands", json=demand_body(visibility=visibility, title=visibility))
+            assert r.status_code == 201, r.text
+            ids[visibility] = r.json()["id"]
+        # Approving the private one assigns it on arrival to the semiconductor broker.
+        approved = await c.post(f"/api/v1/demands/{ids['private']}/review", json={"decision": "approve"})
+        assert approved.json()["status"] == "assigned"
+        officer_list = (await c.get("/api/v1/demands")).json()["items"]
+        assert {d["id"] for d in officer_list} == set(ids.values())
+
+    async with client(partner("matching:read", "matching:write", subject="yql")) as c:
+        own = await c.post(
+            "/api/v1/demands", json=demand_body(visibility="private", channel="yiqilaiban", title="own")
+        )
+        assert own.status_code == 201
+        listed = {d["id"] for d in (await c.get("/api/v1/demands")).json()["items"]}
+        # Public demands and its own submission, nothing else.
+        assert listed == {ids["public"], own.json()["id"]}
+        for hidden in ("brokers", "private"):
+            r = await c.get(f"/api/v1/demands/{ids[hidden]}")
+            assert r.status_code == 403 and r.json()["code"] == "demand_not_visible", r.text
+        r = await c.get(f"/api/v1/demands/{ids['private']}/candidates")
+        assert r.status_code == 403 and r.json()["code"] == "demand_not_visible"
+        assert (await c.get(f"/api/v1/demands/{own.json()['id']}")).status_code == 200
+
+    async with client(staff("broker", subject="vis-other")) as c:
+        listed = {d["id"] for d in (await c.get("/api/v1/demands")).json()["items"]}
+        assert listed == {ids["public"], ids["brokers"]}
+        assert (await c.get(f"/api/v1/demands/{ids['brokers']}")).status_code == 200
+        for path in (f"/api/v1/demands/{ids['private']}", f"/api/v1/demands/{ids['private']}/engagement"):
+            r = await c.get(path)
+            assert r.status_code == 403 and r.json()["code"] == "demand_not_visible", r.text
+        claimed = await c.post(f"/api/v1/demands/{ids['private']}/claim")
+        assert claimed.status_code == 403 and claimed.json()["code"] == "demand_not_visible"
+
+    async with client(staff("broker", subject="vis-b")) as c:
+        listed = {d["id"] for d in (await c.get("/api/v1/demands")).json()["items"]}
+        assert listed == set(ids.values())
+        engagement = await c.get(f"/api/v1/demands/{ids['private']}/engagement")
+        assert engagement.status_code == 200 and engagement.json()["stage"] == "assigned"

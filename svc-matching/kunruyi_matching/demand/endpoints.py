@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_matching.broker import service as broker_service
@@ -42,7 +41,7 @@ async def submit_demand(
 @router.get("", response_model=DemandPage, summary="需求列表；status=unassigned 即待分配队列")
 async def list_demands(
     session: SessionDep,
-    _: Annotated[Principal, Depends(require_scope_or_roles("matching:read", "officer", "broker"))],
+    principal: Annotated[Principal, Depends(require_scope_or_roles("matching:read", "officer", "broker"))],
     status: Annotated[
         str | None, Query(pattern="^(pending_review|rejected|unassigned|assigned|closed)$")
     ] = None,
@@ -56,6 +55,7 @@ async def list_demands(
         industry_chain = known_chain(industry_chain)
     rows, next_cursor = await service.list_demands(
         session,
+        viewer=await service.viewer(session, principal),
         status=status,
         industry_chain=industry_chain,
         enterprise_uscc=enterprise_uscc,
@@ -69,8 +69,7 @@ async def list_demands(
 @router.get("/{demand_id}", response_model=DemandOut, summary="需求详情")
 async def get_demand(demand_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> DemandOut:
     demand = await service.get(session, demand_id)
-    if principal.kind == "public" and (principal.target or "").upper() != demand.enterprise_uscc:
-        raise Forbidden("只能查看本企业的需求", code="enterprise_mismatch")
+    await service.check_visible(session, principal, demand)
     return DemandOut.model_validate(demand)
 
 
@@ -96,6 +95,7 @@ async def claim_demand(
     principal: Annotated[Principal, Depends(require_roles("broker"))],
 ) -> DemandOut:
     demand = await demand_or_404(session, demand_id)
+    await service.check_visible(session, principal, demand)
     return DemandOut.model_validate(await broker_service.claim(session, demand, principal))
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.errors import Conflict, Forbidden, NotFound
 from kunruyi_common.events.outbox import add_event
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_matching.broker.models import Broker
 from kunruyi_matching.demand.models import Demand
 from kunruyi_matching.demand.schemas import DemandCreate, DemandReview
 from kunruyi_matching.engagement.stages import record_stage
@@ -90,6 +92,72 @@ def _event_fields(demand: Demand) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking at demands, as far as visibility goes.
+
+    ``public`` demands: every caller allowed to read demands; ``brokers``: staff (brokers, officers) and the
+    submitter; ``private``: officers, the assigned broker and the submitter. A QR user sees their own
+    enterprise's demands only; a partner sees public ones and the ones it submitted.
+    """
+
+    principal: Principal
+    broker_id: uuid.UUID | None
+
+    @property
+    def submitter(self) -> str:
+        return f"{self.principal.kind}:{self.principal.subject}"
+
+    @property
+    def sees_all(self) -> bool:
+        return self.principal.kind == "staff" and self.principal.has_role("officer")
+
+    @property
+    def is_broker(self) -> bool:
+        return self.principal.kind == "staff" and self.principal.has_role("broker")
+
+    def can_see(self, demand: Demand) -> bool:
+        if self.principal.kind == "public":
+            return (self.principal.target or "").upper() == demand.enterprise_uscc
+        if self.sees_all or demand.submitted_by == self.submitter:
+            return True
+        if demand.visibility == "public":
+            return True
+        if demand.visibility == "brokers":
+            return self.is_broker
+        return self.broker_id is not None and demand.broker_id == self.broker_id
+
+    def clause(self) -> ColumnElement[bool] | None:
+        """The same rule as a SQL condition (None: no restriction)."""
+        if self.principal.kind == "public":
+            target = (self.principal.target or "").upper()
+            return Demand.enterprise_uscc == target if target else false()
+        if self.sees_all:
+            return None
+        allowed = ["public", "brokers"] if self.is_broker else ["public"]
+        conditions = [Demand.visibility.in_(allowed), Demand.submitted_by == self.submitter]
+        if self.broker_id is not None:
+            conditions.append(Demand.broker_id == self.broker_id)
+        return or_(*conditions)
+
+
+async def viewer(session: AsyncSession, principal: Principal) -> Viewer:
+    broker_id = None
+    if principal.kind == "staff" and principal.has_role("broker"):
+        broker_id = (
+            await session.execute(select(Broker.id).where(Broker.subject == principal.subject))
+        ).scalar_one_or_none()
+    return Viewer(principal, broker_id)
+
+
+async def check_visible(session: AsyncSession, principal: Principal, demand: Demand) -> None:
+    if (await viewer(session, principal)).can_see(demand):
+        return
+    if principal.kind == "public":
+        raise Forbidden("只能查看本企业的需求", code="enterprise_mismatch")
+    raise Forbidden(f"该需求的可见范围为 {demand.visibility}，当前账号无权查看", code="demand_not_visible")
+
+
 async def get(session: AsyncSession, demand_id: uuid.UUID, *, for_update: bool = False) -> Demand:
     stmt = select(Demand).where(Demand.id == demand_id)
     if for_update:
@@ -132,6 +200,7 @@ async def review(
 async def list_demands(
     session: AsyncSession,
     *,
+    viewer: Viewer,
     status: str | None,
     industry_chain: str | None,
     enterprise_uscc: str | None,
@@ -140,6 +209,9 @@ async def list_demands(
     limit: int,
 ) -> tuple[list[Demand], str | None]:
     stmt = select(Demand)
+    restriction = viewer.clause()
+    if restriction is not None:
+        stmt = stmt.where(restriction)
     if status:
         stmt = stmt.where(Demand.status == status)
     if industry_chain:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
 
+from kunruyi_matching.demand import service as demand_service
 from kunruyi_matching.engagement import service
 from kunruyi_matching.engagement.schemas import EngagementOut, StageChange
 
@@ -17,9 +18,10 @@ router = APIRouter(prefix="/api/v1/demands", tags=["engagement 撮合流程"])
 async def get_engagement(
     demand_id: uuid.UUID,
     session: SessionDep,
-    _: Annotated[Principal, Depends(require_roles("broker", "officer"))],
+    principal: Annotated[Principal, Depends(require_roles("broker", "officer"))],
 ) -> EngagementOut:
     demand = await service.demand_or_404(session, demand_id)
+    await demand_service.check_visible(session, principal, demand)
     return await service.engagement_view(session, demand)
 
 

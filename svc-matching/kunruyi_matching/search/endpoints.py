@@ -72,11 +72,12 @@ async def demand_candidates(
     request: Request,
     session: SessionDep,
     index: IndexDep,
-    _: Annotated[Principal, Depends(require_scope_or_roles("matching:read", "officer", "broker"))],
+    principal: Annotated[Principal, Depends(require_scope_or_roles("matching:read", "officer", "broker"))],
     kind: Kind = "expert",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CandidateList:
     demand = await demand_service.get(session, demand_id)
+    await demand_service.check_visible(session, principal, demand)
     if demand.status in ("pending_review", "rejected"):
         raise Conflict("需求审核入库后才能匹配", code="demand_not_approved")
     settings: Settings = request.app.state.settings
