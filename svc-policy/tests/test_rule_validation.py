@@ -81,3 +81,30 @@ def test_absurdly_deep_rules_are_refused_not_crashing() -> None:
     issues = validate_version("enterprise", criteria, OK_AMOUNT, {})
     assert [i.code for i in issues] == ["too_deep"]
     assert issues[0].path.startswith("criteria[0].rule.![0].![0]")
+
+
+def test_a_literal_outside_a_coded_variables_values_is_refused() -> None:
+    """A typo in a code ("hightech", "花乔") would make the criterion fail for everyone without any error."""
+    criteria = [
+        {
+            "id": "ok",
+            "label": "高企",
+            "kind": "data",
+            "rule": {"in": ["high_tech", {"var": "qualifications"}]},
+        },
+        {"id": "a", "label": "x", "kind": "data", "rule": {"in": ["hightech", {"var": "qualifications"}]}},
+        {"id": "b", "label": "x", "kind": "data", "rule": {"==": [{"var": "district"}, "花乔"]}},
+        {"id": "c", "label": "x", "kind": "data", "rule": {"!=": ["芯片", {"var": "industry_chain"}]}},
+        {"id": "d", "label": "x", "kind": "data", "rule": {"in": [{"var": "district"}, ["花桥", "昆山南"]]}},
+        # free-text variables and the empty "unknown" value are not checked against a list
+        {"id": "e", "label": "x", "kind": "data", "rule": {"==": [{"var": "district"}, ""]}},
+    ]
+    issues = validate_version("enterprise", criteria, OK_AMOUNT, {})
+    assert paths(issues) == {
+        ("criteria[1].rule.in[0]", "unknown_value"),
+        ("criteria[2].rule.==[1]", "unknown_value"),
+        ("criteria[3].rule.!=[0]", "unknown_value"),
+        ("criteria[4].rule.in[1][1]", "unknown_value"),
+    }
+    talent = [{"id": "t", "label": "x", "kind": "data", "rule": {"==": [{"var": "title"}, "任意职称"]}}]
+    assert validate_version("talent", talent, OK_AMOUNT, {}) == []

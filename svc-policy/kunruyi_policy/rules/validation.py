@@ -107,6 +107,8 @@ class RuleChecker:
                     self.fail(p, "not_a_number", f"运算符 {op} 需要数值，这里是 {t}")
         if op == "in" and types[1] not in ("list", "string", "any"):
             self.fail(arg_paths[1], "not_a_collection", "in 的第二个参数必须是列表或字符串")
+        if op in ("==", "!=", "in"):
+            self._check_codes(op, args, arg_paths)
         if op in BOOLEAN_RESULT:
             return "boolean"
         if op in NUMBER_RESULT:
@@ -118,6 +120,40 @@ class RuleChecker:
         else:
             branch_types = set(types)
         return branch_types.pop() if len(branch_types) == 1 else "any"
+
+    def _codes_of(self, node: Any) -> VariableSpec | None:
+        """The variable a node reads directly, when the dictionary lists the values it can take."""
+        if not (is_operation(node) and "var" in node):
+            return None
+        raw = node["var"]
+        name = raw[0] if isinstance(raw, list) and raw else raw
+        spec = self.variables.get(name) if isinstance(name, str) else None
+        return spec if spec is not None and spec.values else None
+
+    def _check_codes(self, op: str, args: list[Any], paths: list[str]) -> None:
+        """A literal compared with a coded variable must be one of its codes: ``"hightech"`` would never match."""
+        if len(args) != 2:
+            return
+        left, right = self._codes_of(args[0]), self._codes_of(args[1])
+        if op == "in" and right is not None and right.type == "list":
+            self._known_code(right, args[0], paths[0])  # "high_tech" in qualifications
+        elif op == "in" and left is not None and isinstance(args[1], list):
+            for i, item in enumerate(args[1]):  # district in ["开发区", "花桥"]
+                self._known_code(left, item, f"{paths[1]}[{i}]")
+        elif op in ("==", "!=") and (left is None) != (right is None):
+            spec, literal, path = (
+                (left, args[1], paths[1]) if left is not None else (right, args[0], paths[0])
+            )
+            if spec is not None and spec.type == "string":
+                self._known_code(spec, literal, path)
+
+    def _known_code(self, spec: VariableSpec, literal: Any, path: str) -> None:
+        if isinstance(literal, str) and literal and spec.values and literal not in spec.values:
+            self.fail(
+                path,
+                "unknown_value",
+                f"{spec.name}（{spec.label}）没有取值 {literal!r}，可用取值：{'、'.join(spec.values)}",
+            )
 
     def _check_var(self, args: list[Any], path: str, depth: int) -> str:
         name = args[0]
