@@ -180,3 +180,71 @@ async def test_claim_respects_conflict_and_capacity(client) -> None:  # type: ig
         assert r.status_code == 409 and r.json()["code"] == "capacity_exhausted"
     async with client(staff("broker", subject="not-registered")) as c:
         assert (await c.post(f"/api/v1/demands/{d3}/claim")).json()["code"] == "not_a_broker"
+
+
+async def test_maintaining_a_broker_opens_room_for_the_queue(client) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(13)
+    uscc, conflicted = make_uscc(rng), make_uscc(rng)
+    async with client(staff("officer")) as c:
+        b = (
+            await c.post(
+                "/api/v1/brokers",
+                json=broker("b-maint", chains=["semiconductor"], fields=["ic_design"], capacity=1),
+            )
+        ).json()
+        await c.post(
+            f"/api/v1/brokers/{b['id']}/conflicts", json={"enterprise_uscc": conflicted, "reason": "亲属"}
+        )
+        ids = [await submit_approved(c, uscc, "semiconductor", "ic_design") for _ in range(2)]
+        ids.append(await submit_approved(c, conflicted, "semiconductor", "ic_design"))
+        reviewed = [
+            (await c.post(f"/api/v1/demands/{i}/review", json={"decision": "approve"})).json()["status"]
+            for i in ids
+        ]
+        assert reviewed == ["assigned", "unassigned", "unassigned"]
+
+        # More capacity: the waiting demand is assigned at once; the conflicted one still waits.
+        r = await c.patch(f"/api/v1/brokers/{b['id']}", json={"monthly_capacity": 3})
+        assert r.status_code == 200, r.text
+        detail = r.json()
+        assert detail["monthly_capacity"] == 3 and detail["assigned_this_month"] == 2
+        assert detail["conflicts"] == [{"enterprise_uscc": conflicted, "reason": "亲属"}]
+        assert (await c.get(f"/api/v1/demands/{ids[1]}")).json()["broker_id"] == b["id"]
+        assert (await c.get(f"/api/v1/demands/{ids[2]}")).json()["status"] == "unassigned"
+
+        # Out of service: no longer listed, and nothing is assigned to it.
+        r = await c.patch(f"/api/v1/brokers/{b['id']}", json={"active": False, "certification": "高级"})
+        assert r.status_code == 200 and r.json()["active"] is False and r.json()["certification"] == "高级"
+        listed = (await c.get("/api/v1/brokers", params={"industry_chain": "semiconductor"})).json()["items"]
+        assert b["id"] not in [x["id"] for x in listed]
+        later = await submit_approved(c, uscc, "semiconductor", "ic_design")
+        assert (await c.post(f"/api/v1/demands/{later}/review", json={"decision": "approve"})).json()[
+            "status"
+        ] == "unassigned"
+        # Back in service with room left: the queue is tried again.
+        r = await c.patch(f"/api/v1/brokers/{b['id']}", json={"active": True})
+        assert r.json()["assigned_this_month"] == 3
+        assert (await c.get(f"/api/v1/demands/{later}")).json()["broker_id"] == b["id"]
+
+        for body, field in [
+            ({"monthly_capacity": -1}, "monthly_capacity"),
+            ({"name": None}, "name"),
+            ({"chains": ["造船"]}, "chains"),
+            ({"certification": "特级"}, "certification"),
+            ({"subject": "other"}, "subject"),
+        ]:
+            r = await c.patch(f"/api/v1/brokers/{b['id']}", json=body)
+            assert r.status_code == 422 and r.json()["field"] == field, (body, r.text)
+        missing = await c.patch("/api/v1/brokers/00000000-0000-0000-0000-000000000000", json={"active": True})
+        assert missing.status_code == 404 and missing.json()["code"] == "broker_not_found"
+    async with client(staff("broker", subject="b-maint")) as c:
+        assert (await c.patch(f"/api/v1/brokers/{b['id']}", json={"monthly_capacity": 50})).status_code == 403
+        mine = await c.get(f"/api/v1/brokers/{b['id']}")
+        assert mine.status_code == 200 and mine.json()["monthly_capacity"] == 3
+    async with client(staff("officer")) as c:
+        await c.patch(f"/api/v1/brokers/{b['id']}", json={"active": False})
+        spare = await submit_approved(c, uscc, "new_energy", "solid_state_battery")
+        await c.post(f"/api/v1/demands/{spare}/review", json={"decision": "approve"})
+    async with client(staff("broker", subject="b-maint")) as c:
+        r = await c.post(f"/api/v1/demands/{spare}/claim")
+        assert r.status_code == 409 and r.json()["code"] == "broker_inactive"

@@ -13,9 +13,12 @@ from kunruyi_matching.broker.schemas import (
     AssignmentOut,
     AssignmentRunOut,
     BrokerCreate,
+    BrokerDetail,
     BrokerOut,
     BrokerPage,
+    BrokerUpdate,
     ConflictCreate,
+    ConflictOut,
     KpiReport,
 )
 from kunruyi_matching.taxonomy.params import known_chain
@@ -66,6 +69,45 @@ async def broker_kpis(
     return KpiReport(
         group_by=group_by, period=period, items=await service.kpis(session, group_by=group_by, period=period)
     )
+
+
+async def _detail(session: SessionDep, broker_id: uuid.UUID) -> BrokerDetail:
+    broker = await service.get(session, broker_id)
+    out = BrokerDetail.model_validate(broker)
+    out.assigned_this_month = (await service.usage_this_month(session, [broker.id])).get(broker.id, 0)
+    out.conflicts = [ConflictOut.model_validate(c) for c in await service.conflicts_of(session, broker.id)]
+    return out
+
+
+@router.get(
+    "/api/v1/brokers/{broker_id}",
+    response_model=BrokerDetail,
+    summary="经纪人详情（本月承接量、已申报的利益冲突）",
+)
+async def get_broker(
+    broker_id: uuid.UUID,
+    session: SessionDep,
+    _: Annotated[Principal, Depends(require_roles("officer", "broker"))],
+) -> BrokerDetail:
+    return await _detail(session, broker_id)
+
+
+@router.patch(
+    "/api/v1/brokers/{broker_id}",
+    response_model=BrokerDetail,
+    summary="维护经纪人登记信息（容量、专长、资质、在岗）；腾出容量时立即为待分配队列指派",
+)
+async def update_broker(
+    broker_id: uuid.UUID,
+    body: BrokerUpdate,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("officer"))],
+) -> BrokerDetail:
+    _, opens = await service.update(session, broker_id, body)
+    if opens:
+        # New room (capacity, specialties, back in service): the waiting queue is tried at once.
+        await service.run_assignment(session, trigger="batch", actor=principal.subject)
+    return await _detail(session, broker_id)
 
 
 @router.post("/api/v1/brokers/{broker_id}/conflicts", status_code=204, summary="申报利益冲突（经纪人↔企业）")

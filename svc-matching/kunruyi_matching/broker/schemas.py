@@ -12,6 +12,26 @@ from kunruyi_matching.text.validation import Text
 Certification = Literal["初级", "中级", "高级"]
 
 
+def _chain_codes(values: list[str]) -> list[str]:
+    out = []
+    for v in values:
+        code = normalise_chain(v)
+        if code is None:
+            raise ValueError(f"未知产业链：{v}")
+        out.append(code)
+    return sorted(set(out))
+
+
+def _field_codes(values: list[str]) -> list[str]:
+    out = []
+    for v in values:
+        code = normalise_field(v)
+        if code is None:
+            raise ValueError(f"未知技术领域：{v}")
+        out.append(code)
+    return sorted(set(out))
+
+
 class BrokerCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
@@ -26,24 +46,43 @@ class BrokerCreate(BaseModel):
     @field_validator("chains")
     @classmethod
     def _chains(cls, values: list[str]) -> list[str]:
-        out = []
-        for v in values:
-            code = normalise_chain(v)
-            if code is None:
-                raise ValueError(f"未知产业链：{v}")
-            out.append(code)
-        return sorted(set(out))
+        return _chain_codes(values)
 
     @field_validator("fields")
     @classmethod
     def _fields(cls, values: list[str]) -> list[str]:
-        out = []
-        for v in values:
-            code = normalise_field(v)
-            if code is None:
-                raise ValueError(f"未知技术领域：{v}")
-            out.append(code)
-        return sorted(set(out))
+        return _field_codes(values)
+
+
+class BrokerUpdate(BaseModel):
+    """The registry fields an officer maintains; only the fields sent change (none of them may be null)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    name: Text | None = Field(default=None, min_length=1, max_length=60)
+    agency: Text | None = Field(default=None, min_length=1, max_length=120)
+    certification: Certification | None = None
+    fields: list[str] | None = Field(default=None, max_length=20)
+    chains: list[str] | None = Field(default=None, max_length=20)
+    monthly_capacity: int | None = Field(default=None, ge=0, le=200)
+    active: bool | None = None
+
+    @field_validator("name", "agency", "certification", "fields", "chains", "monthly_capacity", "active")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("不能为 null；不修改的字段请不要传")
+        return value
+
+    @field_validator("chains")
+    @classmethod
+    def _chains(cls, values: list[str]) -> list[str]:
+        return _chain_codes(values)
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, values: list[str]) -> list[str]:
+        return _field_codes(values)
 
 
 class ConflictCreate(BaseModel):
@@ -74,6 +113,17 @@ class BrokerOut(BaseModel):
     monthly_capacity: int
     active: bool
     assigned_this_month: int = 0
+
+
+class ConflictOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    enterprise_uscc: str
+    reason: str | None
+
+
+class BrokerDetail(BrokerOut):
+    conflicts: list[ConflictOut] = Field(default_factory=list)
 
 
 class BrokerPage(BaseModel):

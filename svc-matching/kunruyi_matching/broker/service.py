@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_matching.broker.assignment import affinity, solve
 from kunruyi_matching.broker.models import AssignmentRun, Broker, BrokerConflict
-from kunruyi_matching.broker.schemas import BrokerCreate, ConflictCreate, KpiRow
+from kunruyi_matching.broker.schemas import BrokerCreate, BrokerUpdate, ConflictCreate, KpiRow
 from kunruyi_matching.demand.models import Demand
 from kunruyi_matching.engagement.stages import STAGE_LABELS, record_stage
 from kunruyi_matching.events import DemandAssigned
@@ -48,6 +48,37 @@ async def get(session: AsyncSession, broker_id: uuid.UUID) -> Broker:
     if broker is None:
         raise NotFound(f"经纪人 {broker_id} 不存在", code="broker_not_found")
     return broker
+
+
+async def update(session: AsyncSession, broker_id: uuid.UUID, body: BrokerUpdate) -> tuple[Broker, bool]:
+    """Apply the fields sent; True when the change can open room for waiting demands (more capacity, back
+    in service, or new chains / fields)."""
+    broker = (
+        await session.execute(select(Broker).where(Broker.id == broker_id).with_for_update())
+    ).scalar_one_or_none()
+    if broker is None:
+        raise NotFound(f"经纪人 {broker_id} 不存在", code="broker_not_found")
+    changes = body.model_dump(exclude_unset=True)
+    opens = broker.active is False and changes.get("active") is True
+    opens |= changes.get("monthly_capacity", broker.monthly_capacity) > broker.monthly_capacity
+    opens |= bool(set(changes.get("chains", broker.chains)) - set(broker.chains))
+    opens |= bool(set(changes.get("fields", broker.fields)) - set(broker.fields))
+    for name, value in changes.items():
+        setattr(broker, name, value)
+    await session.flush()
+    return broker, opens and broker.active
+
+
+async def conflicts_of(session: AsyncSession, broker_id: uuid.UUID) -> list[BrokerConflict]:
+    return list(
+        (
+            await session.execute(
+                select(BrokerConflict)
+                .where(BrokerConflict.broker_id == broker_id)
+                .order_by(BrokerConflict.enterprise_uscc)
+            )
+        ).scalars()
+    )
 
 
 async def by_subject(session: AsyncSession, subject: str) -> Broker:
@@ -201,6 +232,8 @@ async def run_assignment(
 
 async def claim(session: AsyncSession, demand: Demand, principal: Principal) -> Demand:
     broker = await by_subject(session, principal.subject)
+    if not broker.active:
+        raise Conflict("经纪人已停止接单（不在岗），不能认领", code="broker_inactive")
     if demand.status != "unassigned":
         raise Conflict(
             f"需求当前状态为 {demand.status}，只能认领待分配的需求",
