@@ -56,3 +56,56 @@ def test_every_gateway_route_reaches_a_live_endpoint(area: str) -> None:
     assert any(p == prefix or p.startswith(prefix + "/") for p in paths), (
         f"{prefix} routes to {owner}, which serves nothing there"
     )
+
+
+def _routes(routes: Any) -> Any:
+    """The app's routes, with included routers flattened (FastAPI keeps them as lazy ``_IncludedRouter`` nodes)."""
+    for route in routes:
+        original = getattr(route, "original_router", None)
+        if original is not None:
+            yield from _routes(original.routes)
+        else:
+            yield route
+
+
+def _access_requirements(dependant: Any) -> list[tuple[tuple[str, ...], str | None]]:
+    """(roles, scope) of every require_roles / require_scope_or_roles dependency under an endpoint."""
+    found: list[tuple[tuple[str, ...], str | None]] = []
+    for dep in dependant.dependencies:
+        roles = getattr(dep.call, "required_roles", None)
+        if roles is not None:
+            found.append((tuple(roles), getattr(dep.call, "required_scope", None)))
+        found += _access_requirements(dep)
+    return found
+
+
+@pytest.mark.parametrize("owner", [a.name for a in APPS if a.name != "gateway"])
+def test_the_gateway_lets_through_every_role_and_scope_a_service_admits(owner: str) -> None:
+    """The gateway's rule for an area is coarse and the service's check fine-grained, so every role (and the
+    partner scope) an endpoint admits must pass the gateway too — else that endpoint is dead to those callers."""
+    from fastapi.routing import APIRoute
+    from kunruyi_gateway.access.rules import rule_for
+
+    app_spec = next(a for a in APPS if a.name == owner)
+    main = importlib.import_module(f"{app_spec.package}.main")
+    problems = []
+    checked = 0
+    for route in _routes(main.app.routes):
+        if not isinstance(route, APIRoute) or not route.path.startswith("/api/v1/"):
+            continue
+        for method in sorted(route.methods):
+            rule = rule_for(method, route.path)
+            if rule is None:
+                problems.append(f"{method} {route.path}: no gateway access rule")
+                continue
+            for roles, scope in _access_requirements(route.dependant):
+                checked += 1
+                missing = set(roles) - set(rule.roles) - {"admin"}
+                if missing:
+                    problems.append(f"{method} {route.path}: the gateway refuses role(s) {sorted(missing)}")
+                if scope is not None and rule.scope != scope:
+                    problems.append(
+                        f"{method} {route.path}: service scope {scope}, gateway scope {rule.scope}"
+                    )
+    assert checked > 0, f"no role checks found in {owner}: the walk over its routes is broken"
+    assert not problems, "\n".join(problems)

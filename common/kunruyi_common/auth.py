@@ -87,6 +87,8 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
             raise Forbidden(f"需要角色：{'、'.join(roles)}", code="role_required")
         return principal
 
+    # Read by the contract tests, which compare every endpoint's roles with the gateway's access rules.
+    dependency.required_roles = roles  # type: ignore[attr-defined]
     return dependency
 
 
@@ -100,4 +102,6 @@ def require_scope_or_roles(scope: str, *roles: str) -> Callable[..., Coroutine[A
             return principal
         raise Forbidden(f"需要权限 {scope} 或角色 {'、'.join(roles)}", code="scope_denied")
 
+    dependency.required_roles = roles  # type: ignore[attr-defined]
+    dependency.required_scope = scope  # type: ignore[attr-defined]
     return dependency
