@@ -17,12 +17,22 @@ from kunruyi_policy.rules.bulk import Columns, evaluate_bulk
 from kunruyi_policy.rules.evaluation import compile_version
 
 
-def _qualifying(columns: Columns, compiled: Any, at: date) -> tuple[np.ndarray, np.ndarray]:
+def _qualifying(columns: Columns, compiled: Any, at: date) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Who qualifies (eligible, or eligible once a person confirms the manual criteria), the amounts, and counts.
+
+    ``errors`` counts entities for which a rule could not be evaluated (e.g. a division by zero): they do not
+    qualify, and the officer sees how many there are instead of a silently smaller cost.
+    """
     if compiled is None:
-        return np.zeros(columns.n, dtype=bool), np.zeros(columns.n, dtype=np.int64)
+        empty = np.zeros(columns.n, dtype=bool)
+        return empty, np.zeros(columns.n, dtype=np.int64), {"needs_confirmation": 0, "errors": 0}
     result = evaluate_bulk(compiled, columns, at)
     qualifies = (result.status == 0) | (result.status == 2)
-    return qualifies, np.where(qualifies, result.amount_fen, 0)
+    counts = {
+        "needs_confirmation": int((result.status == 2).sum()),
+        "errors": int((result.status == 3).sum()),
+    }
+    return qualifies, np.where(qualifies, result.amount_fen, 0), counts
 
 
 async def simulate(session: AsyncSession, policy: Policy, draft: dict[str, Any], at: date) -> dict[str, Any]:
@@ -42,8 +52,8 @@ async def simulate(session: AsyncSession, policy: Policy, draft: dict[str, Any],
     )
     entity_type = policy.beneficiary if policy.beneficiary in ("enterprise", "talent") else "enterprise"
     _, columns = await load_columns(session, entity_type)
-    before, before_amount = _qualifying(columns, baseline, at)
-    after, after_amount = _qualifying(columns, proposed, at)
+    before, before_amount, before_counts = _qualifying(columns, baseline, at)
+    after, after_amount, after_counts = _qualifying(columns, proposed, at)
     gains, losses = after & ~before, before & ~after
     cost_before, cost_after = int(before_amount.sum()), int(after_amount.sum())
 
@@ -69,8 +79,8 @@ async def simulate(session: AsyncSession, policy: Policy, draft: dict[str, Any],
         "baseline_version": current.version if current else None,
         "entity_type": entity_type,
         "entities": columns.n,
-        "baseline": {"eligible": int(before.sum()), "cost_fen": cost_before},
-        "draft": {"eligible": int(after.sum()), "cost_fen": cost_after},
+        "baseline": {"eligible": int(before.sum()), "cost_fen": cost_before, **before_counts},
+        "draft": {"eligible": int(after.sum()), "cost_fen": cost_after, **after_counts},
         "gains": int(gains.sum()),
         "losses": int(losses.sum()),
         "cost_delta_fen": cost_after - cost_before,
