@@ -166,3 +166,19 @@ async def test_supply_search_with_filters_and_kinds(client) -> None:  # type: ig
         assert bad.status_code == 422 and bad.json()["field"] == "industry_chain"
         inst = (await c.get("/api/v1/supply/search", params={"q": "固态电池", "kind": "institute"})).json()
         assert [i["supply"]["natural_key"] for i in inst["items"]] == ["INST1"]
+
+
+async def test_a_broker_registers_supply_and_finds_it(client) -> None:  # type: ignore[no-untyped-def]
+    body = {
+        "kind": "expert",
+        "natural_key": "broker-known-1",
+        "name": "钱研究员",
+        "summary": "光刻胶配方与涂布工艺",
+    }
+    async with client(staff("broker", subject="b-supply")) as c:
+        r = await c.post("/api/v1/supply", json=body)
+        assert r.status_code == 201 and r.json()["source"] == "api", r.text
+        found = (await c.get("/api/v1/supply/search", params={"q": "光刻胶"})).json()["items"]
+        assert [i["supply"]["natural_key"] for i in found] == ["broker-known-1"]
+    async with client(staff("reviewer")) as c:
+        assert (await c.post("/api/v1/supply", json=body)).status_code == 403

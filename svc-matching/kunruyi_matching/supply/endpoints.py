@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/supply", tags=["supply 供给"])
 async def upsert_supply(
     body: SupplyIn,
     session: SessionDep,
-    _: Annotated[Principal, Depends(require_scope_or_roles("matching:write", "officer"))],
+    _: Annotated[Principal, Depends(require_scope_or_roles("matching:write", "officer", "broker"))],
 ) -> SupplyOut:
     return SupplyOut.model_validate(await service.upsert(session, body, source="api"))
 
