@@ -49,6 +49,7 @@ class CompiledCriterion:
     variables: tuple[str, ...]
     parameters: tuple[str, ...]
     fast: Evaluator | None = None
+    dotted: bool = False  # some variable is a dotted path (read with ``var``'s resolution, not ``dict.get``)
 
 
 @dataclass
@@ -67,6 +68,34 @@ class CompiledVersion:
     decision: Any = None
     _resolved: dict[date, dict[str, dict[str, Any]]] = field(default_factory=dict)
     _values: dict[date, dict[str, Any]] = field(default_factory=dict)
+    amount_dotted: bool = False
+    # Derived from ``meta``: not an init field, so ``dataclasses.replace(..., meta=...)`` starts a fresh template.
+    _template: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def result_template(self) -> dict[str, Any]:
+        """A fresh traced-result dict with this version's catalog fields filled in and the outcome keys in place."""
+        if self._template is None:
+            meta = self.meta
+            self._template = {
+                "policy_code": meta.code,
+                "version": self.version,
+                "status": None,
+                "amount_fen": None,
+                "title": meta.title,
+                "department": meta.department,
+                "category": meta.category,
+                "theme": meta.theme,
+                "policy_type": meta.policy_type,
+                "mode": meta.mode,
+                "beneficiary": meta.beneficiary,
+                "legal_source": meta.legal_source,
+                "version_effective_from": self.effective_from.isoformat() if self.effective_from else None,
+                "amount_cap_fen": self.amount_cap_fen,
+                "amount_trace": None,
+                "criteria": None,
+                "almost": None,
+            }
+        return dict(self._template)
 
     def parameters_at(self, at: date) -> dict[str, dict[str, Any]]:
         cached = self._resolved.get(at)
@@ -115,6 +144,7 @@ def compile_version(
                 variables=variables,
                 parameters=params,
                 fast=compile_typed(rule, dictionary, parameters) if c["kind"] == "data" else None,
+                dotted=any("." in v for v in variables),
             )
         )
     amount_variables, amount_parameters = _split_references(amount)
@@ -130,6 +160,7 @@ def compile_version(
         amount_cap_fen=amount_cap_fen,
         parameters=parameters or {},
         amount_fast=compile_typed(amount, dictionary, parameters),
+        amount_dotted=any("." in v for v in amount_variables),
         decision=compile_decision(
             [c["rule"] for c in criteria if c["kind"] == "data"],
             any(c["kind"] == "manual" for c in criteria),
@@ -257,38 +288,54 @@ def evaluate_version(
     errors = 0
     manual = 0
     for criterion in compiled.criteria:
-        entry: dict[str, Any] = {"id": criterion.id, "label": criterion.label, "kind": criterion.kind}
         if criterion.evaluate is None:
             manual += 1
-            entry["state"] = "manual"
-            entry["reason"] = "需人工确认"
-            trace.append(entry)
+            trace.append(
+                {
+                    "id": criterion.id,
+                    "label": criterion.label,
+                    "kind": criterion.kind,
+                    "state": "manual",
+                    "reason": "需人工确认",
+                }
+            )
             continue
-        missing = _missing_parameters(criterion.parameters, resolved)
+        entry: dict[str, Any] = {"id": criterion.id, "label": criterion.label, "kind": criterion.kind}
+        missing = _missing_parameters(criterion.parameters, resolved) if criterion.parameters else None
         if missing:
             errors += 1
             entry["state"] = "error"
             entry["reason"] = f"参数 {'、'.join(missing)} 在 {at.isoformat()} 没有生效的取值"
         else:
             try:
-                passed = truthy(_run(criterion.fast, criterion.evaluate, data))
-                entry["state"] = "pass" if passed else "fail"
+                fast = criterion.fast
+                try:  # _run inlined: this loop runs once per criterion of every policy in the calculator
+                    value = fast(data) if fast is not None else criterion.evaluate(data)
+                except (KeyError, TypeError):
+                    value = criterion.evaluate(data)
+                if truthy(value):
+                    entry["state"] = "pass"
+                else:
+                    entry["state"] = "fail"
+                    failed.append(criterion)
             except RuleEvaluationError as exc:
                 errors += 1
                 entry["state"] = "error"
                 entry["reason"] = str(exc)
-        entry["values"] = {v: _read(data, v) for v in criterion.variables}
-        entry["parameters"] = {p: resolved[p] for p in criterion.parameters if p in resolved}
-        if entry["state"] == "fail":
-            failed.append(criterion)
+        entry["values"] = _values(data, criterion.variables, criterion.dotted)
+        entry["parameters"] = (
+            {p: resolved[p] for p in criterion.parameters if p in resolved} if criterion.parameters else {}
+        )
         trace.append(entry)
 
     status = INELIGIBLE if failed else ERROR if errors else NEEDS_CONFIRMATION if manual else ELIGIBLE
     amount_fen: int | None = None
     reason: str | None = None
     near_miss = len(failed) == 1 and not errors
-    if status in (ELIGIBLE, NEEDS_CONFIRMATION) or near_miss:
-        missing = _missing_parameters(compiled.amount_parameters, resolved)
+    if status is ELIGIBLE or status is NEEDS_CONFIRMATION or near_miss:
+        missing = (
+            _missing_parameters(compiled.amount_parameters, resolved) if compiled.amount_parameters else None
+        )
         try:
             if missing:
                 raise RuleEvaluationError(f"参数 {'、'.join(missing)} 在 {at.isoformat()} 没有生效的取值")
@@ -298,29 +345,19 @@ def evaluate_version(
         except RuleEvaluationError as exc:
             if status != INELIGIBLE:
                 status, reason = ERROR, f"金额：{exc}"
-    meta = compiled.meta
-    result: dict[str, Any] = {
-        "policy_code": meta.code,
-        "version": compiled.version,
-        "status": status,
-        "amount_fen": amount_fen if status in (ELIGIBLE, NEEDS_CONFIRMATION) else None,
-        "title": meta.title,
-        "department": meta.department,
-        "category": meta.category,
-        "theme": meta.theme,
-        "policy_type": meta.policy_type,
-        "mode": meta.mode,
-        "beneficiary": meta.beneficiary,
-        "legal_source": meta.legal_source,
-        "version_effective_from": compiled.effective_from.isoformat() if compiled.effective_from else None,
-        "amount_cap_fen": compiled.amount_cap_fen,
-        "amount_trace": {
-            "values": {v: _read(data, v) for v in compiled.amount_variables},
-            "parameters": {p: resolved[p] for p in compiled.amount_parameters if p in resolved},
-        },
-        "criteria": trace,
-        "almost": None,
+    # The catalog fields come from a per-version template (same keys, same order): only outcomes are set here.
+    result = compiled.result_template()
+    result["status"] = status
+    result["amount_fen"] = amount_fen if status is ELIGIBLE or status is NEEDS_CONFIRMATION else None
+    result["amount_trace"] = {
+        "values": _values(data, compiled.amount_variables, compiled.amount_dotted),
+        "parameters": (
+            {p: resolved[p] for p in compiled.amount_parameters if p in resolved}
+            if compiled.amount_parameters
+            else {}
+        ),
     }
+    result["criteria"] = trace
     if reason:
         result["reason"] = reason
     if status == INELIGIBLE and near_miss:
@@ -332,6 +369,14 @@ def evaluate_version(
             "potential_amount_fen": amount_fen,
         }
     return result
+
+
+def _values(data: dict[str, Any], names: tuple[str, ...], dotted: bool) -> dict[str, Any]:
+    """The profile values a rule read, by variable name (dotted paths resolved like ``var``)."""
+    if dotted:
+        return {n: _read(data, n) for n in names}
+    get = data.get
+    return {n: get(n) for n in names}
 
 
 def _read(data: dict[str, Any], name: str) -> Any:
