@@ -7,7 +7,7 @@ import random
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kunruyi_launcher.testing import staff
+from kunruyi_launcher.testing import partner, staff
 from kunruyi_matching.broker.assignment import solve
 from kunruyi_matching.synthetic.identifiers import make_uscc
 
@@ -248,3 +248,53 @@ async def test_maintaining_a_broker_opens_room_for_the_queue(client) -> None:  #
     async with client(staff("broker", subject="b-maint")) as c:
         r = await c.post(f"/api/v1/demands/{spare}/claim")
         assert r.status_code == 409 and r.json()["code"] == "broker_inactive"
+
+
+async def test_the_queue_says_why_each_demand_waits(client) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(17)
+    conflicted, other = make_uscc(rng), make_uscc(rng)
+    async with client(staff("officer")) as c:
+        b = (
+            await c.post(
+                "/api/v1/brokers", json=broker("b-queue", chains=["semiconductor"], fields=[], capacity=1)
+            )
+        ).json()
+        await c.post(f"/api/v1/brokers/{b['id']}/conflicts", json={"enterprise_uscc": conflicted})
+        nobody = await submit_approved(c, other, "commercial_aerospace", "aerospace")
+        conflict = await submit_approved(c, conflicted, "semiconductor", "ic_design")
+        first = await submit_approved(c, other, "semiconductor", "ic_design")
+        full = await submit_approved(c, other, "semiconductor", "ic_design")
+        energy = await submit_approved(c, other, "new_energy", "solid_state_battery")
+        pending = await submit_approved(c, other, "semiconductor", "ic_design")  # never approved
+        for d in (nobody, conflict, first, full, energy):
+            await c.post(f"/api/v1/demands/{d}/review", json={"decision": "approve"})
+        # A broker registered after the approvals: the energy demand can be taken at the next run.
+        await c.post("/api/v1/brokers", json=broker("b-energy", chains=["new_energy"], fields=[], capacity=1))
+
+        r = await c.get("/api/v1/demands/queue")
+        assert r.status_code == 200, r.text
+        queue = {i["demand"]["id"]: i for i in r.json()["items"]}
+        assert set(queue) == {nobody, conflict, full, energy}  # not the assigned one, not the pending one
+        assert first not in queue and pending not in queue
+        got = {
+            d: (queue[d]["reason"], queue[d]["covering_brokers"], queue[d]["eligible_with_room"])
+            for d in queue
+        }
+        assert got == {
+            nobody: ("no_broker_covers", 0, 0),
+            conflict: ("only_conflicted", 1, 0),
+            full: ("capacity_full", 1, 0),
+            energy: ("awaiting_run", 1, 1),
+        }
+        assert all(i["detail"] and i["waiting_since"] for i in queue.values())
+        semi = (await c.get("/api/v1/demands/queue", params={"industry_chain": "半导体"})).json()["items"]
+        assert {i["demand"]["id"] for i in semi} == {conflict, full}
+        bad = await c.get("/api/v1/demands/queue", params={"industry_chain": "造船"})
+        assert bad.status_code == 422 and bad.json()["field"] == "industry_chain"
+
+        run = (await c.post("/api/v1/assignments/runs")).json()
+        assert [a["demand_id"] for a in run["assigned"]] == [energy]
+        after = (await c.get("/api/v1/demands/queue")).json()["items"]
+        assert {i["demand"]["id"] for i in after} == {nobody, conflict, full}
+    async with client(partner("matching:read")) as c:
+        assert (await c.get("/api/v1/demands/queue")).status_code == 403

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from kunruyi_matching.broker.assignment import affinity, solve
 from kunruyi_matching.broker.models import AssignmentRun, Broker, BrokerConflict
 from kunruyi_matching.broker.schemas import BrokerCreate, BrokerUpdate, ConflictCreate, KpiRow
 from kunruyi_matching.demand.models import Demand
+from kunruyi_matching.demand.schemas import WaitCode
 from kunruyi_matching.engagement.stages import STAGE_LABELS, record_stage
 from kunruyi_matching.events import DemandAssigned
 from kunruyi_matching.pagination import encode_cursor, page
@@ -79,6 +81,59 @@ async def conflicts_of(session: AsyncSession, broker_id: uuid.UUID) -> list[Brok
             )
         ).scalars()
     )
+
+
+WAIT_REASONS: dict[WaitCode, str] = {
+    "no_broker_covers": "没有在岗经纪人覆盖该需求的产业链或技术领域",
+    "only_conflicted": "覆盖该领域的经纪人均已申报与该企业存在利益冲突",
+    "capacity_full": "覆盖该领域且无利益冲突的经纪人本月承接量均已满",
+    "awaiting_run": "有经纪人可承接，等待下一次指派（POST /api/v1/assignments/runs）或认领",
+}
+
+
+@dataclass(frozen=True)
+class WaitReason:
+    code: WaitCode
+    detail: str
+    covering_brokers: int
+    eligible_brokers: int
+    eligible_with_room: int
+
+
+async def wait_reasons(session: AsyncSession, demands: list[Demand]) -> dict[uuid.UUID, WaitReason]:
+    """Why each waiting demand has no broker, by the assignment's own rules (chain / field, conflicts,
+    remaining monthly capacity)."""
+    if not demands:
+        return {}
+    brokers = list((await session.execute(select(Broker).where(Broker.active.is_(True)))).scalars())
+    usage = await usage_this_month(session)
+    usccs = list({d.enterprise_uscc for d in demands})
+    conflicts = {
+        (row[0], row[1])
+        for row in (
+            await session.execute(
+                select(BrokerConflict.broker_id, BrokerConflict.enterprise_uscc).where(
+                    BrokerConflict.enterprise_uscc.in_(usccs)
+                )
+            )
+        ).all()
+    }
+    out: dict[uuid.UUID, WaitReason] = {}
+    for d in demands:
+        covering = [b for b in brokers if d.industry_chain in b.chains or d.technical_field in b.fields]
+        eligible = [b for b in covering if (b.id, d.enterprise_uscc) not in conflicts]
+        with_room = [b for b in eligible if b.monthly_capacity - usage.get(b.id, 0) > 0]
+        code: WaitCode
+        if not covering:
+            code = "no_broker_covers"
+        elif not eligible:
+            code = "only_conflicted"
+        elif not with_room:
+            code = "capacity_full"
+        else:
+            code = "awaiting_run"
+        out[d.id] = WaitReason(code, WAIT_REASONS[code], len(covering), len(eligible), len(with_room))
+    return out
 
 
 async def by_subject(session: AsyncSession, subject: str) -> Broker:

@@ -10,7 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_matching.broker import service as broker_service
 from kunruyi_matching.demand import service
-from kunruyi_matching.demand.schemas import DemandCreate, DemandOut, DemandPage, DemandReview
+from kunruyi_matching.demand.schemas import (
+    DemandCreate,
+    DemandOut,
+    DemandPage,
+    DemandReview,
+    QueueItem,
+    QueuePage,
+)
 from kunruyi_matching.engagement.service import demand_or_404
 from kunruyi_matching.taxonomy.params import known_chain
 
@@ -64,6 +71,48 @@ async def list_demands(
         limit=limit,
     )
     return DemandPage(items=[DemandOut.model_validate(d) for d in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/queue",
+    response_model=QueuePage,
+    summary="待分配队列：每条需求为何尚无经纪人（无人覆盖、利益冲突、容量已满、待指派）",
+)
+async def waiting_queue(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("officer", "broker"))],
+    industry_chain: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> QueuePage:
+    if industry_chain is not None:
+        industry_chain = known_chain(industry_chain)
+    rows, next_cursor = await service.list_demands(
+        session,
+        viewer=await service.viewer(session, principal),
+        status="unassigned",
+        industry_chain=industry_chain,
+        enterprise_uscc=None,
+        broker_id=None,
+        cursor=cursor,
+        limit=limit,
+    )
+    reasons = await broker_service.wait_reasons(session, rows)
+    items = []
+    for d in rows:
+        why = reasons[d.id]
+        items.append(
+            QueueItem(
+                demand=DemandOut.model_validate(d),
+                waiting_since=d.approved_at,
+                reason=why.code,
+                detail=why.detail,
+                covering_brokers=why.covering_brokers,
+                eligible_brokers=why.eligible_brokers,
+                eligible_with_room=why.eligible_with_room,
+            )
+        )
+    return QueuePage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{demand_id}", response_model=DemandOut, summary="需求详情")

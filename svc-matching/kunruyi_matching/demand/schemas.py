@@ -15,6 +15,7 @@ DESCRIPTION_MAX = 5000
 DemandType = Literal["技术攻关", "成果转化", "人才引进", "设备共享", "检测服务"]
 Channel = Literal["api", "qr", "yiqilaiban"]
 Visibility = Literal["public", "brokers", "private"]
+WaitCode = Literal["no_broker_covers", "only_conflicted", "capacity_full", "awaiting_run"]
 
 
 class DemandCreate(BaseModel):
@@ -114,4 +115,21 @@ class DemandOut(BaseModel):
 
 class DemandPage(BaseModel):
     items: list[DemandOut]
+    next_cursor: str | None
+
+
+class QueueItem(BaseModel):
+    """A demand waiting for a broker, and why (the assignment's own rules)."""
+
+    demand: DemandOut
+    waiting_since: datetime | None
+    reason: WaitCode
+    detail: str
+    covering_brokers: int
+    eligible_brokers: int
+    eligible_with_room: int
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
     next_cursor: str | None
