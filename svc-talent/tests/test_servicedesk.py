@@ -300,3 +300,45 @@ async def test_a_talent_follows_their_own_tickets(client, session, settings) -> 
         assert r.status_code == 201
     async with client(Principal(kind="public", subject=f"talent:{me.id}")) as c:
         assert len((await c.get("/api/v1/tickets")).json()["items"]) == 1
+
+
+async def test_tickets_filed_at_the_same_instant_are_spread_over_the_officers(engine, settings) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from kunruyi_common.db import create_sessionmaker
+
+    officers = ["并发甲", "并发乙", "并发丙"]
+    department, _ = service.TICKET_TYPES["落户"]
+    local = settings.model_copy(update={"department_officers": {department: officers}})
+    pii = PersonalData(settings.pii_key, settings.blind_index_key)
+    sessions = create_sessionmaker(engine)
+    start = asyncio.Event()
+    filed: list[str] = []
+
+    async def file(n: int) -> str:
+        async with sessions() as s, s.begin():
+            await start.wait()
+            ticket, _ = await service.submit(
+                s,
+                local,
+                pii,
+                TicketCreate(
+                    type="落户", title=f"并发落户咨询{n}", channel="phone", requester_phone="13700000000"
+                ),
+                None,
+            )
+            filed.append(ticket.ticket_number)
+            return ticket.officer
+
+    tasks = [asyncio.create_task(file(n)) for n in range(9)]
+    await asyncio.sleep(0.2)
+    start.set()
+    chosen = await asyncio.gather(*tasks)
+    try:
+        assert sorted(chosen.count(name) for name in officers) == [3, 3, 3], chosen
+    finally:
+        async with sessions() as s, s.begin():
+            await s.execute(text("DELETE FROM tickets WHERE ticket_number = ANY(:n)"), {"n": filed})
+            await s.execute(
+                text("DELETE FROM outbox_events WHERE envelope->>'subject' = ANY(:n)"), {"n": filed}
+            )

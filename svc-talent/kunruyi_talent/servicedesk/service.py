@@ -63,6 +63,11 @@ async def pick_officer(session: AsyncSession, settings: Settings, department: st
     officers = settings.department_officers.get(department) or []
     if not officers:
         return f"{department}值班员"
+    # Tickets filed at the same moment would all count the same loads and land on one officer: serialise the
+    # choice per department until this unit of work commits (the new ticket is then counted by the next one).
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"ticket-officer:{department}"}
+    )
     loads = dict(
         (
             await session.execute(
