@@ -156,3 +156,15 @@ async def test_edit_updates_search_and_roles_and_departments_are_enforced(client
     assert other.status_code == 403 and other.json()["code"] == "department_mismatch"
     assert reviewer.status_code == 403
     assert admin.status_code == 200 and admin.json()["payout_days"] == 15
+
+
+async def test_a_catalog_edit_shows_in_the_calculator_after_publication(client) -> None:  # type: ignore[no-untyped-def]
+    async with client(OFFICER) as c:
+        await c.post("/api/v1/policies", json=new_policy("KS-T-TTL"))
+        await c.put("/api/v1/policies/KS-T-TTL/draft", json=RULES_V1)
+        await c.post("/api/v1/policies/KS-T-TTL/publish", json={"effective_from": "2024-01-01"})
+        before = await calculate(c, "2025-06-01", "KS-T-TTL")  # compiles and caches the published version
+        await c.patch("/api/v1/policies/KS-T-TTL", json={"title": "研发强度提升奖励（修订）"})
+        after = await calculate(c, "2025-06-01", "KS-T-TTL")
+    assert before["title"] != "研发强度提升奖励（修订）"
+    assert after["title"] == "研发强度提升奖励（修订）" and after["version"] == before["version"] == 1
