@@ -193,6 +193,38 @@ async def test_ticket_and_demand_forms_round_trip(qr_gateway, fake_services, sta
         assert "请选择需求类型、技术领域和产业链" in incomplete.text
 
 
+async def test_a_ticket_lookup_cannot_smuggle_anything_into_the_service_request(  # type: ignore[no-untyped-def]
+    qr_gateway, fake_services, staff_token
+) -> None:
+    """The number typed on the page goes into svc-talent's path: a crafted one (a second request line, a query of
+    its own, a path step) must not reach the service, and must not show the ticket without its secret."""
+    async with httpx.AsyncClient(base_url=qr_gateway.url) as c:
+        code = await _issue(c, staff_token("officer"))
+        filed = await c.post(
+            f"/q/{code['token']}/tickets", data={"title": "厂房租金补贴", "type": "政策咨询"}
+        )
+        number = re.search(r'id="ticket-number">([^<]+)<', filed.text).group(1)  # type: ignore[union-attr]
+        secret = re.search(r'id="ticket-secret">([^<]+)<', filed.text).group(1)  # type: ignore[union-attr]
+        for crafted in (
+            f"{number}?secret={secret} HTTP/1.1\r\nhost: x\r\n\r\nGET /api/v1/tickets/{number}",
+            f"{number}?secret={secret}#",
+            f"{number}?secret={secret}&x=",
+            f"../tickets/{number}",
+            f"{number} ",
+        ):
+            resp = await c.get(f"/q/{code['token']}/ticket", params={"number": crafted, "secret": "wrong"})
+            assert resp.status_code == 404 and "编号或查询码不正确" in resp.text, crafted
+            assert "厂房租金补贴" not in resp.text, crafted
+        bad_secret = await c.get(
+            f"/q/{code['token']}/ticket", params={"number": number, "secret": f"{secret}\r\nx-a: b"}
+        )
+        assert bad_secret.status_code == 404 and "厂房租金补贴" not in bad_secret.text
+        # The kept-alive connections to the service are still in step: the genuine lookup answers correctly.
+        for _ in range(3):
+            ok = await c.get(f"/q/{code['token']}/ticket", params={"number": number, "secret": secret})
+            assert ok.status_code == 200 and "厂房租金补贴" in ok.text
+
+
 async def test_sections_whose_service_is_down_say_unavailable(  # type: ignore[no-untyped-def]
     gateway_settings, fake_services, serve_gateway, staff_token
 ) -> None:

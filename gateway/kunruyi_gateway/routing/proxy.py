@@ -4,6 +4,7 @@ per-upstream timeouts and a circuit breaker so a dead or slow service answers 50
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ HOP_BY_HOP = frozenset(
 STRIPPED_INBOUND = frozenset({b"x-kry-principal", b"x-request-id", b"traceparent"})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _SMALL_BODY = 256 * 1024
+# Whitespace and control characters: never valid in a request target or a header name.
+_UNSAFE_IN_HEAD = re.compile(r"[\x00-\x20\x7f]")
 
 
 @dataclass
@@ -188,6 +191,12 @@ class Upstreams:
         timeout_s: float = 3.0,
     ) -> tuple[int, bytes]:
         """A small request of the gateway's own (the 昆e服 page) over the proxy's keep-alive pools."""
+        if _UNSAFE_IN_HEAD.search(target) or any(
+            _UNSAFE_IN_HEAD.search(k) or "\r" in v or "\n" in v for k, v in (headers or {}).items()
+        ):
+            # Never let a value split the request line or a header: that would smuggle a second request onto
+            # a shared keep-alive connection.
+            raise ValueError(f"unsafe request target or header for {name}: {target!r}")
         breaker = self.breakers[name]
         if not breaker.allow():
             raise self.unavailable(name, "熔断中")

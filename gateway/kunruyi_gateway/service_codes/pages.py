@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
@@ -53,6 +54,9 @@ PAYMENT_LABELS = {
     "returned": "已退回",
 }
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
+# What a ticket number and its access secret may look like (svc-talent issues e.g. ``KS20261121000001`` and a hex
+# secret). Anything else is refused before it can reach an upstream request line.
+_TICKET_PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def _yuan(fen: Any) -> str:
@@ -184,10 +188,14 @@ async def ticket_status(token: str, request: Request, number: str = "", secret: 
     error = None
     if not number or not secret:
         error = "请输入工单编号和查询码"
+    elif not (_TICKET_PART.match(number) and _TICKET_PART.match(secret)):
+        error = "编号或查询码不正确"
     else:
         calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
         try:
-            ticket = await calls.call("talent", "GET", f"/api/v1/tickets/{number}", params={"secret": secret})
+            ticket = await calls.call(
+                "talent", "GET", f"/api/v1/tickets/{quote(number, safe='')}", params={"secret": secret}
+            )
         except UpstreamError as exc:
             error = (
                 "编号或查询码不正确" if exc.status in (401, 403, 404, 422) else "诉求服务暂不可用，请稍后再试"

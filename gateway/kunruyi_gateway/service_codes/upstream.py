@@ -79,6 +79,8 @@ class ServiceCalls:
         except ProblemError as exc:
             logger.warning("qr page: %s %s%s failed: %s", method, service, path, exc.detail)
             raise UpstreamError(None, exc.detail) from exc
+        except ValueError as exc:  # an unsafe target: refused before anything was sent
+            raise UpstreamError(400, str(exc)) from exc
         try:
             body = json_lib.loads(raw) if raw else None
         except ValueError:
