@@ -298,3 +298,44 @@ async def test_the_queue_says_why_each_demand_waits(client) -> None:  # type: ig
         assert {i["demand"]["id"] for i in after} == {nobody, conflict, full}
     async with client(partner("matching:read")) as c:
         assert (await c.get("/api/v1/demands/queue")).status_code == 403
+
+
+async def test_a_conflict_declared_later_moves_unstarted_demands_to_another_broker(client) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(21)
+    uscc = make_uscc(rng)
+    async with client(staff("officer")) as c:
+        senior = (
+            await c.post(
+                "/api/v1/brokers",
+                json=broker(
+                    "b-late-1", chains=["semiconductor"], fields=["ic_design"], capacity=2, cert="高级"
+                ),
+            )
+        ).json()
+        other = (
+            await c.post(
+                "/api/v1/brokers", json=broker("b-late-2", chains=["semiconductor"], fields=[], capacity=2)
+            )
+        ).json()
+        started = await submit_approved(c, uscc, "semiconductor", "ic_design")
+        unstarted = await submit_approved(c, uscc, "semiconductor", "ic_design")
+        for d in (started, unstarted):
+            r = (await c.post(f"/api/v1/demands/{d}/review", json={"decision": "approve"})).json()
+            assert r["broker_id"] == senior["id"]
+    async with client(staff("broker", subject="b-late-1")) as c:
+        assert (
+            await c.post(f"/api/v1/demands/{started}/stages", json={"stage": "recommended"})
+        ).status_code == 200
+        r = await c.post(
+            f"/api/v1/brokers/{senior['id']}/conflicts", json={"enterprise_uscc": uscc, "reason": "新近持股"}
+        )
+        assert r.status_code == 204
+    async with client(staff("officer")) as c:
+        moved = (await c.get(f"/api/v1/demands/{unstarted}")).json()
+        assert moved["broker_id"] == other["id"] and moved["status"] == "assigned"
+        history = (await c.get(f"/api/v1/demands/{unstarted}/engagement")).json()["history"]
+        assert [h["stage"] for h in history] == ["intake", "assigned", "intake", "assigned"]
+        assert history[2]["note"] == "申报利益冲突，自动释放"
+        # Work already under way stays with the broker; an officer decides.
+        kept = (await c.get(f"/api/v1/demands/{started}")).json()
+        assert kept["broker_id"] == senior["id"] and kept["stage"] == "recommended"

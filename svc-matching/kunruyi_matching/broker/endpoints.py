@@ -121,7 +121,7 @@ async def add_conflict(
         broker = await service.by_subject(session, principal.subject)
         if broker.id != broker_id:
             raise Forbidden("只能为本人申报利益冲突", code="not_your_record")
-    await service.add_conflict(session, broker_id, body)
+    await service.add_conflict(session, broker_id, body, principal.subject)
 
 
 @router.post(

@@ -143,13 +143,38 @@ async def by_subject(session: AsyncSession, subject: str) -> Broker:
     return broker
 
 
-async def add_conflict(session: AsyncSession, broker_id: uuid.UUID, body: ConflictCreate) -> None:
+async def add_conflict(
+    session: AsyncSession, broker_id: uuid.UUID, body: ConflictCreate, actor: str
+) -> list[Demand]:
+    """Record the conflict; the enterprise's demands this broker holds but has not started (stage 认领/指派) go
+    back to the queue and are re-assigned at once under the new conflict. Demands already past that stage stay
+    with the broker (an officer decides; they are listed by ``GET /api/v1/demands?broker_id=``)."""
     await get(session, broker_id)
     await session.execute(
         insert(BrokerConflict)
         .values(broker_id=broker_id, enterprise_uscc=body.enterprise_uscc, reason=body.reason)
         .on_conflict_do_nothing()
     )
+    held = list(
+        (
+            await session.execute(
+                select(Demand)
+                .where(
+                    Demand.broker_id == broker_id,
+                    Demand.enterprise_uscc == body.enterprise_uscc,
+                    Demand.status == "assigned",
+                    Demand.stage == "assigned",
+                )
+                .order_by(Demand.approved_at, Demand.id)
+                .with_for_update()
+            )
+        ).scalars()
+    )
+    for demand in held:
+        await _unassign(session, demand, actor, "申报利益冲突，自动释放")
+    if held:
+        await run_assignment(session, trigger="batch", actor="system", demand_ids=[d.id for d in held])
+    return held
 
 
 async def usage_this_month(
@@ -324,14 +349,16 @@ async def release(session: AsyncSession, demand: Demand, principal: Principal, n
         broker = await by_subject(session, principal.subject)
         if broker.id != demand.broker_id:
             raise Forbidden("只能释放自己承接的需求", code="not_your_demand")
+    await _unassign(session, demand, principal.subject, note or "释放")
+    return demand
+
+
+async def _unassign(session: AsyncSession, demand: Demand, actor: str, note: str) -> None:
     demand.broker_id = None
     demand.assigned_at = None
     demand.assignment_mode = None
     demand.status = "unassigned"
-    await record_stage(
-        session, demand, "intake", actor=principal.subject, note=note or "释放", at=datetime.now(UTC)
-    )
-    return demand
+    await record_stage(session, demand, "intake", actor=actor, note=note, at=datetime.now(UTC))
 
 
 def parse_period(period: str | None) -> tuple[datetime, datetime] | None:
