@@ -470,3 +470,101 @@ async def test_an_instruction_the_bank_refuses_fails_alone(
     assert "银行拒绝指令" in failed[0]["failure_reason"]
     assert bank.payment(failed[0]["bank_reference"]) is None
     await invariants_ok(service)
+
+
+async def _first_attempt_timed_out(db: AsyncEngine, entity: str) -> Any:
+    async with db.connect() as conn:
+        return (
+            await conn.execute(
+                text(
+                    "SELECT reservation_id FROM disbursements WHERE entity_id = :e AND status = 'instructing' "
+                    "AND last_error IS NOT NULL"
+                ),
+                {"e": entity},
+            )
+        ).scalar()
+
+
+async def _register_payee(service: ServiceProcess, entity: str) -> None:
+    async with service.client("finance") as c:
+        resp = await c.post(
+            "/api/v1/payees",
+            json={
+                "entity_type": "enterprise",
+                "entity_id": entity,
+                "account_name": "昆山后登记科技有限公司",
+                "account_number": "6222029876543210987",
+                "bank_name": "昆山农商行",
+            },
+        )
+        assert resp.status_code == 201, resp.text
+
+
+async def test_a_payee_registered_between_resends_does_not_change_the_instruction(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
+) -> None:
+    service, bank = e2e
+    policy = "KS-E2E-PAYEE-LATE"
+    await fund(service, policy, 100_000)
+    bank.control(timeout_rate=1.0, timeout_s=3.0, callbacks_enabled=False, failure_rate=0.0, return_rate=0.0)
+    entity = make_uscc(901)
+    try:
+        await publish_events(service.infra.nats_url, [entitlement_event(policy, entity, 100_000)])
+        # The bank recorded the instruction (to the registered account) but its answer never came.
+        reference = str(await wait_until(lambda: _first_attempt_timed_out(db, entity)))
+        assert bank.payment(reference) is not None
+        # Meanwhile finance registers an account for the enterprise: the resend must still be the same instruction.
+        await _register_payee(service, entity)
+    finally:
+        bank.control(timeout_rate=0.0, callbacks_enabled=True)
+    items = await wait_until(lambda: settled(service, entity))
+    payment = bank.payment(reference)
+    assert payment is not None and payment["status"] == "settled" and payment["instruction_count"] >= 2
+    assert payment["payee"]["mode"] == "registered_account"
+    async with service.client("finance") as c:
+        budget = (await c.get(f"/api/v1/ledger/accounts/budget:{policy}:2026")).json()
+    assert items[0]["status"] == "settled" and budget["debits_posted"] == 100_000
+    await invariants_ok(service)
+
+
+async def test_a_conflicting_resend_is_never_taken_for_a_failed_payment(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
+) -> None:
+    service, bank = e2e
+    policy = "KS-E2E-CONFLICT"
+    await fund(service, policy, 100_000)
+    bank.control(timeout_rate=1.0, timeout_s=3.0, callbacks_enabled=False, failure_rate=0.0, return_rate=0.0)
+    entity = make_uscc(902)
+    try:
+        await publish_events(service.infra.nats_url, [entitlement_event(policy, entity, 100_000)])
+        reference = str(await wait_until(lambda: _first_attempt_timed_out(db, entity)))
+        assert bank.payment(reference) is not None
+        # A row instructed before the payee was pinned (an older release): its resend names the new account, and the
+        # bank answers 409 reference_conflict while it keeps — and pays — the first instruction.
+        await _register_payee(service, entity)
+        async with db.begin() as conn:
+            await conn.execute(
+                text("UPDATE disbursements SET instruction_payee = NULL WHERE reservation_id = :r"),
+                {"r": uuid.UUID(reference)},
+            )
+    finally:
+        bank.control(timeout_rate=0.0, callbacks_enabled=True)
+    # The reservation is not voided on the 409: the service asks the bank, which has settled the payment.
+    await wait_until(lambda: settled(service, entity))
+    payment = bank.payment(reference)
+    assert payment is not None and payment["status"] == "settled"
+    async with db.connect() as conn:
+        row = (
+            await conn.execute(
+                text("SELECT last_error, failure_reason FROM disbursements WHERE reservation_id = :r"),
+                {"r": uuid.UUID(reference)},
+            )
+        ).one()
+        voids = (
+            await conn.execute(
+                text("SELECT count(*) FROM ledger_transfers WHERE pending_id = :r AND phase = 'void'"),
+                {"r": uuid.UUID(reference)},
+            )
+        ).scalar_one()
+    assert row.failure_reason is None and voids == 0
+    await invariants_ok(service)

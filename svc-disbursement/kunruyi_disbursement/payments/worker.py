@@ -28,10 +28,16 @@ from kunruyi_disbursement.settings import Settings
 
 logger = logging.getLogger("kunruyi.disbursement.payments")
 
+# The payee is fixed at the first claim (``instruction_payee``) and every resend carries that same payee: a payee
+# registered or changed in between must not turn a resend into a different instruction under the same reference.
 _CLAIM = text(
     """
     WITH due AS (
-        SELECT d.id, p.id AS payee_id, p.account_number_encrypted, p.account_name, p.bank_name
+        SELECT d.id, coalesce(d.instruction_payee, CASE WHEN p.id IS NULL
+                THEN jsonb_build_object('mode', 'registered_account')
+                ELSE jsonb_build_object('mode', 'account', 'payee_id', p.id,
+                    'account_number_encrypted', p.account_number_encrypted, 'account_name', p.account_name,
+                    'bank_name', p.bank_name) END) AS payee
         FROM disbursements d
         LEFT JOIN payees p ON p.entity_type = d.entity_type AND p.entity_id = d.entity_id
         WHERE d.status = 'reserved' OR (d.status = 'instructing' AND d.next_attempt_at <= now())
@@ -41,11 +47,11 @@ _CLAIM = text(
         instruction_sent_at = coalesce(d.instruction_sent_at, now()),
         instruction_attempts = d.instruction_attempts + 1,
         next_attempt_at = now() + make_interval(secs => least(:base * power(2, d.instruction_attempts), :max)),
-        payee_id = due.payee_id, updated_at = now()
+        instruction_payee = due.payee, payee_id = CAST(due.payee ->> 'payee_id' AS uuid), updated_at = now()
     FROM due
     WHERE d.id = due.id
-    RETURNING d.*, due.account_number_encrypted AS payee_account, due.account_name AS payee_name,
-              due.bank_name AS payee_bank
+    RETURNING d.*, due.payee ->> 'account_number_encrypted' AS payee_account,
+              due.payee ->> 'account_name' AS payee_name, due.payee ->> 'bank_name' AS payee_bank
     """
 )
 
@@ -163,12 +169,17 @@ class PaymentWorker:
 
     async def _record_acceptances(self, claimed: list[Any], results: list[dict[str, Any]]) -> None:
         by_ref = {r.get("reference"): r for r in results}
-        accepted, rejected = [], []
+        accepted, rejected, conflicting = [], [], []
         for d in claimed:
             result = by_ref.get(str(d.reservation_id))
             status = result.get("http_status") if result is not None else None
             if status in (200, 201):
                 accepted.append(d.id)
+            elif status == 409:
+                # The bank already holds a payment under this reference (and may pay it): never void the
+                # reservation on that answer. Ask the bank what became of it instead, right away.
+                logger.error("bank reports a conflicting instruction for reference %s", d.reservation_id)
+                conflicting.append(d.id)
             elif status is not None and 400 <= status < 500:
                 rejected.append((d, result))
             # Anything else (no answer for it, a transient error): the claim's retry time sends it again.
@@ -183,6 +194,15 @@ class PaymentWorker:
                         "AND status = 'instructing'"
                     ),
                     {"ids": accepted, "poll": poll_at},
+                )
+            if conflicting:
+                await session.execute(
+                    text(
+                        "UPDATE disbursements SET status = 'instructed', bank_accepted_at = coalesce(bank_accepted_at, "
+                        "now()), next_attempt_at = now(), last_error = 'bank: reference_conflict' "
+                        "WHERE id = ANY(:ids) AND status = 'instructing'"
+                    ),
+                    {"ids": conflicting},
                 )
             for d, result in rejected:
                 await apply_bank_update(
