@@ -1,5 +1,5 @@
-"""Fixtures for the disbursement service's tests: its real migrations on a fresh database. The engine, the rolled-back
-session, the app and the client come from the shared test plugin (kunruyi_launcher.pytest_plugin)."""
+"""Fixtures for the disbursement service's tests: its real migrations on a fresh database, a session rolled back after
+each test, and an HTTP client through the app bound to that session."""
 
 from __future__ import annotations
 
@@ -9,12 +9,20 @@ from pathlib import Path
 # The end-to-end helpers (disbursement_testkit.py) sit beside this file.
 sys.path.insert(0, str(Path(__file__).parent))
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+import httpx
 import pytest
-from kunruyi_common.app import ServiceSpec
+from fastapi import FastAPI
+from kunruyi_common.app import create_service_app
+from kunruyi_common.auth import Principal
+from kunruyi_common.db import create_engine
 from kunruyi_disbursement.main import build_spec
 from kunruyi_disbursement.settings import Settings
 from kunruyi_launcher.stack import Infra
-from kunruyi_launcher.testing import migrated_database
+from kunruyi_launcher.testing import api_client, migrated_database, rollback_session
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
 @pytest.fixture(scope="session")
@@ -28,5 +36,30 @@ def settings(db_url: str, infra: Infra) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def service_spec() -> ServiceSpec:
-    return build_spec()
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_engine(db_url, pool_size=5)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with rollback_session(engine) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> FastAPI:
+    return create_service_app(build_spec(), settings)
+
+
+@pytest.fixture
+def client(
+    app: FastAPI, session: AsyncSession
+) -> Callable[[Principal | None], AbstractAsyncContextManager[httpx.AsyncClient]]:
+    """``async with client(staff("officer")) as c: ...`` — calls go through the app, writes roll back."""
+
+    def make(principal: Principal | None = None) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        return api_client(app, session, principal)
+
+    return make
