@@ -149,7 +149,11 @@ async def test_runs_are_idempotent_and_never_emit_twice(client, session: AsyncSe
         second = await c.post("/api/v1/entitlement-runs", json={})
         fetched = await c.get(f"/api/v1/entitlement-runs/{first.json()['id']}")
         public = await c.post("/api/v1/entitlement-runs", json={}, headers={"x-kry-principal": ""})
+        future = await c.post("/api/v1/entitlement-runs", json={"evaluation_date": "2999-01-01"})
     assert first.status_code == 201 and second.status_code == 200
+    # a run pays what it determines: a future period cannot be determined early
+    assert future.status_code == 422 and future.json()["code"] == "evaluation_date_in_future"
+    assert future.json()["field"] == "evaluation_date"
     assert second.json()["id"] == first.json()["id"] and second.json()["created"] is False
     run = fetched.json()
     assert run["status"] == "completed" and run["duration_ms"] is not None

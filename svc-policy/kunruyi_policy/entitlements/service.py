@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
+from kunruyi_common.errors import Unprocessable
 from kunruyi_common.events import build_event
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
@@ -247,7 +248,16 @@ async def catalog_digest(session: AsyncSession, policies: list[tuple[Any, Compil
 
 
 async def start_run(session: AsyncSession, at: date, started_by: str | None) -> tuple[EntitlementRun, bool]:
-    """A full run; the same period and catalog/read-model state returns the existing run instead of a new one."""
+    """A full run; the same period and catalog/read-model state returns the existing run instead of a new one.
+
+    A run determines payable entitlements, so it cannot be dated in the future: that would pay a period early.
+    """
+    if at > today():
+        raise Unprocessable(
+            f"批次的评估日期 {at.isoformat()} 晚于今天，不能提前认定以后期间的兑现",
+            code="evaluation_date_in_future",
+            field="evaluation_date",
+        )
     period = period_of(at)
     policies = await repository.compiled_in_force(session, at, mode="automatic")
     digest = await catalog_digest(session, policies)
