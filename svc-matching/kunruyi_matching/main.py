@@ -7,6 +7,7 @@ from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
 from kunruyi_matching import events as _events  # noqa: F401  (registers the event schemas)
 from kunruyi_matching.broker.endpoints import router as broker_router
+from kunruyi_matching.broker.scheduler import start_scheduler, stop_scheduler
 from kunruyi_matching.challenge.endpoints import router as challenge_router
 from kunruyi_matching.demand.endpoints import router as demand_router
 from kunruyi_matching.engagement.endpoints import router as engagement_router
@@ -35,8 +36,8 @@ def build_spec() -> ServiceSpec:
             challenge_router,
         ],
         consumers=[ConsumerSpec(name="experts", producer="talent", handlers=TALENT_HANDLERS)],
-        on_startup=[start_index],
-        on_shutdown=[stop_index],
+        on_startup=[start_index, start_scheduler],
+        on_shutdown=[stop_scheduler, stop_index],
     )
 
 

@@ -27,6 +27,9 @@ class Settings(ServiceSettings):
     weight_region: float = 0.08
     weight_maturity: float = 0.07
     weight_deals: float = 0.05
+    # The waiting queue is retried in a scheduled batch this often (0 turns the schedule off; approval still
+    # assigns on arrival and POST /api/v1/assignments/runs runs a batch at any time).
+    assignment_interval_s: float = 600.0
     # How many BM25 hits per kind enter the fusion step.
     candidate_pool: int = 200
 
