@@ -210,3 +210,32 @@ def test_bulk_and_single_agree_for_talent(
 ) -> None:
     assert len(catalog["talent"]) > 10
     assert_agree(catalog["talent"], "talent", profiles)
+
+
+def assert_reference_agrees(versions: list[CompiledVersion], profiles: list[dict[str, Any]]) -> None:
+    """What a partner gets from the stored rules with a reference JSON Logic library (json-logic-qubit): the same
+    pass/fail per data criterion and, rounded half-up and capped like ours, the same amount."""
+    from json_logic import jsonLogic
+    from kunruyi_policy.rules.evaluation import round_amount
+    from kunruyi_policy.rules.jsonlogic import truthy
+
+    for profile in profiles:
+        for compiled in versions:
+            ours = evaluate_version(compiled, profile, AT)
+            data = {**profile, "params": compiled.parameter_values_at(AT)}
+            for criterion, entry in zip(compiled.criteria, ours["criteria"], strict=True):
+                if criterion.kind == "data":
+                    expected = "pass" if truthy(jsonLogic(criterion.rule, data)) else "fail"
+                    assert entry["state"] == expected, (compiled.meta.code, criterion.id, profile)
+            if ours["amount_fen"] is not None:
+                reference = round_amount(jsonLogic(compiled.amount_rule, data), compiled.amount_cap_fen)
+                assert ours["amount_fen"] == reference, (compiled.meta.code, profile)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(enterprise=enterprises, person=talent)
+def test_partners_get_the_same_answers_from_a_reference_json_logic_library(
+    catalog: dict[str, list[CompiledVersion]], enterprise: dict[str, Any], person: dict[str, Any]
+) -> None:
+    assert_reference_agrees(catalog["enterprise"], [enterprise])
+    assert_reference_agrees(catalog["talent"], [person])
