@@ -74,6 +74,19 @@ async def test_challenge_life_cycle(client, session) -> None:  # type: ignore[no
         assert (
             await c.post(f"/api/v1/challenges/{cid}/applications/{first_app}/scores", json={"score": 1})
         ).status_code == 409
+        other = await c.post(
+            f"/api/v1/challenges/{cid}/applications/{first_app}/scores", json={"score": 1, "reviewer": "r9"}
+        )
+        assert other.status_code == 403 and other.json()["code"] == "not_your_score"
+    async with client(staff("officer")) as c:
+        # An officer records an external panel member's score, naming them.
+        url = f"/api/v1/challenges/{cid}/applications/{first_app}/scores"
+        unnamed = await c.post(url, json={"score": 85})
+        assert unnamed.status_code == 422 and unnamed.json()["field"] == "reviewer"
+        recorded = await c.post(url, json={"score": 85, "reviewer": "外部专家王", "comment": "会评"})
+        assert recorded.status_code == 200 and recorded.json()["applications"][0]["scores"] == 3
+        twice = await c.post(url, json={"score": 70, "reviewer": "r1"})
+        assert twice.status_code == 409 and twice.json()["code"] == "already_scored"
     async with client(staff("officer")) as c:
         closed = await c.post(
             f"/api/v1/challenges/{cid}/applications",
@@ -105,6 +118,7 @@ async def test_challenge_life_cycle(client, session) -> None:  # type: ignore[no
         "kunruyi.matching.challenge.published",
         "kunruyi.matching.challenge.applied",
         "kunruyi.matching.challenge.applied",
+        "kunruyi.matching.challenge.scored",
         "kunruyi.matching.challenge.scored",
         "kunruyi.matching.challenge.scored",
         "kunruyi.matching.challenge.awarded",

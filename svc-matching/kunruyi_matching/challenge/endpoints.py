@@ -70,14 +70,16 @@ async def apply(
 
 
 @router.post(
-    "/{challenge_id}/applications/{application_id}/scores", response_model=ChallengeOut, summary="评审打分"
+    "/{challenge_id}/applications/{application_id}/scores",
+    response_model=ChallengeOut,
+    summary="评审打分（评审专家本人，或工作人员代录具名专家的分数）",
 )
 async def score(
     challenge_id: uuid.UUID,
     application_id: uuid.UUID,
     body: ScoreCreate,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("reviewer"))],
+    principal: Annotated[Principal, Depends(require_roles("reviewer", "officer"))],
 ) -> ChallengeOut:
     await service.score(session, challenge_id, application_id, body, principal)
     return await service.view(session, await service.get(session, challenge_id))

@@ -61,6 +61,8 @@ class ScoreCreate(BaseModel):
 
     score: int = Field(ge=0, le=100)
     comment: Text | None = Field(default=None, max_length=2000)
+    # The panel member, when an officer records the score for them (a reviewer scores as themselves).
+    reviewer: Text | None = Field(default=None, min_length=1, max_length=120)
 
 
 class AwardCreate(BaseModel):

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 
 from kunruyi_common.auth import Principal
-from kunruyi_common.errors import Conflict, NotFound, Unprocessable
+from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from kunruyi_common.events.outbox import add_event
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -150,6 +150,19 @@ async def apply(
     return application
 
 
+def score_reviewer(body: ScoreCreate, principal: Principal) -> str:
+    """A reviewer scores as themselves; an officer records a panel member's score, naming them."""
+    if body.reviewer is None:
+        if not principal.has_role("reviewer"):
+            raise Unprocessable(
+                "工作人员代录评审分数时须填写评审专家（reviewer）", field="reviewer", code="reviewer_required"
+            )
+        return principal.subject
+    if body.reviewer != principal.subject and not principal.has_role("officer"):
+        raise Forbidden("评审专家只能以本人名义打分", code="not_your_score")
+    return body.reviewer
+
+
 async def score(
     session: AsyncSession,
     challenge_id: uuid.UUID,
@@ -157,13 +170,14 @@ async def score(
     body: ScoreCreate,
     principal: Principal,
 ) -> None:
+    reviewer = score_reviewer(body, principal)
     challenge = await get(session, challenge_id, for_update=True)
     _require(challenge, "score")
     application = await _application(session, challenge, application_id)
     exists = (
         await session.execute(
             select(ChallengeScore.id).where(
-                ChallengeScore.application_id == application.id, ChallengeScore.reviewer == principal.subject
+                ChallengeScore.application_id == application.id, ChallengeScore.reviewer == reviewer
             )
         )
     ).first()
@@ -171,7 +185,7 @@ async def score(
         raise Conflict("该评审已为此申请打分", code="already_scored")
     session.add(
         ChallengeScore(
-            application_id=application.id, reviewer=principal.subject, score=body.score, comment=body.comment
+            application_id=application.id, reviewer=reviewer, score=body.score, comment=body.comment
         )
     )
     challenge.status = "reviewing"
@@ -182,7 +196,7 @@ async def score(
         ChallengeScored(
             **_base(challenge, principal.subject),
             application_id=str(application.id),
-            reviewer=principal.subject,
+            reviewer=reviewer,
             score=body.score,
         ),
         subject=str(challenge.id),
