@@ -30,9 +30,9 @@ class Settings(ServiceSettings):
     # Ask the bank about an instructed payment whose callback has not arrived after this many seconds.
     payment_poll_after_s: float = 10.0
     awaiting_budget_sweep_s: float = 5.0
-    # Test-only fault injection: "before_instruct" makes the payment worker exit the process (os._exit(137))
-    # after it has claimed a reserved payment and before the bank hears of it; "after_instruct" after the bank
-    # accepted it and before the acceptance is recorded.
+    # Test-only fault injection: "before_instruct" stops the payment worker for good after it has claimed (and
+    # committed) a reserved payment and before the bank hears of it; "after_instruct" after the bank accepted it and
+    # before the acceptance is recorded. The process keeps running until the test SIGKILLs it there.
     crash_point: str | None = None
     attachments_dir: Path = Path("var/disbursement/attachments")
     attachment_max_bytes: int = 20 * 1024 * 1024

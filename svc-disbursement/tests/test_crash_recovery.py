@@ -1,9 +1,13 @@
-"""The service process is SIGKILLed / dies between reserving and instructing the bank (and between the bank's
-acceptance and recording it), then restarts: the payment is made exactly once."""
+"""The service process is SIGKILLed between reserving and instructing the bank (and between the bank's acceptance and
+recording it), then restarted: the payment is made exactly once.
+
+The service runs with a test-only crash point at which its payment worker stops for good; the test then kills the
+whole process with SIGKILL from outside (no cleanup, no finally blocks, no flush) and starts a new one."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import uuid
 
 import pytest
@@ -45,33 +49,48 @@ async def test_payment_completes_exactly_once_after_a_crash(infra: Infra, crash_
             )
             assert resp.status_code == 201, resp.text
         entity = make_uscc(900 + len(crash_point))
+        if crash_point == "after_instruct":
+            # The process is alive until the kill: no callback may settle the payment before it dies.
+            bank.control(callbacks_enabled=False)
         await publish_events(infra.nats_url, [entitlement_event("KS-CRASH", entity, 250_000)])
 
+        async def at_crash_point() -> str | None:
+            async with engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        text(
+                            "SELECT reservation_id FROM disbursements WHERE entity_id = :e "
+                            "AND status = 'instructing' AND instruction_sent_at IS NOT NULL"
+                        ),
+                        {"e": entity},
+                    )
+                ).first()
+            if row is None:
+                return None
+            reference = str(row.reservation_id)
+            # After the instruction: wait until the bank has it (the worker stops before recording its answer).
+            if crash_point == "after_instruct" and bank.payment(reference) is None:
+                return None
+            return reference
+
+        reference = await wait_until(at_crash_point, within=30)
         assert app.process is not None
-        process = app.process
-
-        async def exited() -> bool:
-            return process.poll() is not None
-
-        await wait_until(exited, within=30)
-        assert app.process.returncode == 137, "the worker should have died at the crash point"
+        app.kill()
+        assert app.process.returncode == -signal.SIGKILL
 
         async with engine.connect() as conn:
             row = (
                 await conn.execute(
-                    text(
-                        "SELECT status, instruction_sent_at, reservation_id FROM disbursements "
-                        "WHERE entity_id = :e"
-                    ),
+                    text("SELECT status, instruction_sent_at FROM disbursements WHERE entity_id = :e"),
                     {"e": entity},
                 )
             ).one()
         assert row.status == "instructing" and row.instruction_sent_at is not None
-        reference = str(row.reservation_id)
         if crash_point == "before_instruct":
             assert bank.payment(reference) is None
         else:
             assert bank.payment(reference) is not None
+        bank.control(callbacks_enabled=True)
 
         service.start().wait_ready(60)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,6 +53,13 @@ _CLAIM = text(
               due.payee ->> 'account_name' AS payee_name, due.payee ->> 'bank_name' AS payee_bank
     """
 )
+
+
+async def _halt_for_kill(point: str, where: str) -> None:
+    """Test-only fault injection: the payment worker stops for good at ``point`` (the rest of the process keeps
+    running) so that a test can SIGKILL the process exactly there."""
+    logger.error("crash point %s reached (%s): the payment worker stops here", point, where)
+    await asyncio.Event().wait()
 
 
 class PaymentWorker:
@@ -122,8 +128,7 @@ class PaymentWorker:
         if not claimed:
             return 0
         if s.crash_point == "before_instruct":
-            logger.error("crash point before_instruct reached: exiting without instructing the bank")
-            os._exit(137)
+            await _halt_for_kill("before_instruct", "claimed and committed, the bank not yet instructed")
         instructions = [self._instruction(d) for d in claimed]
         try:
             results = await self.bank.send_instructions(instructions)
@@ -136,8 +141,7 @@ class PaymentWorker:
             # One bad instruction must not hold the others hostage: send them one by one.
             results = [await self._send_one(instruction) for instruction in instructions]
         if s.crash_point == "after_instruct":
-            logger.error("crash point after_instruct reached: exiting before recording the acceptance")
-            os._exit(137)
+            await _halt_for_kill("after_instruct", "the bank accepted, the acceptance not yet recorded")
         await self._record_acceptances(claimed, results)
         return len(claimed)
 
