@@ -52,6 +52,23 @@ def signed_headers(
     }
 
 
+def _sign_built(
+    request: httpx.Request, app_key: str, secret: str, sign_method: SignMethod, body: bytes
+) -> dict[str, str]:
+    """Sign the request as it will go on the wire: the path with httpx's percent-escapes (a Chinese path segment
+    is sent, and so signed, as ``%E9%9B%86…``; a base URL's path prefix included) and the query as encoded."""
+    raw_path, _, raw_query = request.url.raw_path.partition(b"?")
+    return signed_headers(
+        app_key=app_key,
+        secret=secret,
+        method=request.method,
+        path=raw_path.decode("ascii"),
+        raw_query=raw_query.decode("ascii"),
+        body=body,
+        sign_method=sign_method,
+    )
+
+
 class KunruyiClient:
     def __init__(
         self,
@@ -96,19 +113,12 @@ class KunruyiClient:
                 else b""
             )
         )
-        headers = signed_headers(
-            app_key=self.app_key,
-            secret=self.secret,
-            method=method,
-            path=path,
-            raw_query=raw_query,
-            body=body,
-            sign_method=self.sign_method,
-        )
-        if json is not None:
-            headers["Content-Type"] = "application/json"
         url = f"{path}?{raw_query}" if raw_query else path
-        return self.http.request(method, url, headers=headers, content=body or None)
+        request = self.http.build_request(method, url, content=body or None)
+        request.headers.update(_sign_built(request, self.app_key, self.secret, self.sign_method, body))
+        if json is not None:
+            request.headers["Content-Type"] = "application/json"
+        return self.http.send(request)
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)
@@ -156,17 +166,10 @@ class AsyncKunruyiClient:
                 else b""
             )
         )
-        signed = signed_headers(
-            app_key=self.app_key,
-            secret=self.secret,
-            method=method,
-            path=path,
-            raw_query=raw_query,
-            body=body,
-            sign_method=self.sign_method,
-        )
-        if json is not None:
-            signed["Content-Type"] = "application/json"
-        signed.update(headers or {})
         url = f"{path}?{raw_query}" if raw_query else path
-        return await self.http.request(method, url, headers=signed, content=body or None)
+        request = self.http.build_request(method, url, content=body or None)
+        request.headers.update(_sign_built(request, self.app_key, self.secret, self.sign_method, body))
+        if json is not None:
+            request.headers["Content-Type"] = "application/json"
+        request.headers.update(headers or {})
+        return await self.http.send(request)

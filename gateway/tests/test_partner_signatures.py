@@ -135,6 +135,37 @@ async def test_signed_request_reaches_the_service_as_a_partner_principal(gateway
         assert json.loads(echoed["body"]) == {"uscc": "91320583MA1XXXXXX0"}
 
 
+async def test_the_path_is_signed_exactly_as_sent(gateway, demo_key) -> None:  # type: ignore[no-untyped-def]
+    """PATH is the path as it goes on the wire: percent-escapes kept, not decoded, not re-encoded."""
+    app_key, secret = demo_key
+    wire = "/api/v1/policies/%E9%9B%86%E6%88%90%E7%94%B5%E8%B7%AF"
+    async with httpx.AsyncClient(base_url=gateway.url) as c:
+        as_sent = signed_headers(app_key=app_key, secret=secret, method="GET", path=wire, raw_query="v=1")
+        resp = await c.get(f"{wire}?v=1", headers=as_sent)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["path"] == "/api/v1/policies/集成电路"
+        # The decoded form is not what was sent.
+        decoded = signed_headers(
+            app_key=app_key, secret=secret, method="GET", path="/api/v1/policies/集成电路"
+        )
+        _problem(await c.get(wire, headers=decoded), 401, "invalid_signature")
+        # An escaped slash is part of the path as sent; signing "a/b" does not cover "a%2Fb".
+        slash = signed_headers(app_key=app_key, secret=secret, method="GET", path="/api/v1/policies/a%2Fb")
+        assert (await c.get("/api/v1/policies/a%2Fb", headers=slash)).status_code == 200
+        other = signed_headers(app_key=app_key, secret=secret, method="GET", path="/api/v1/policies/a/b")
+        _problem(await c.get("/api/v1/policies/a%2Fb", headers=other), 401, "invalid_signature")
+    # The reference client signs what httpx puts on the wire, Chinese path segments and spaces included.
+    for method in ("HMAC-SHA256", "HMAC-SM3"):
+        client = AsyncKunruyiClient(gateway.url, app_key, secret, sign_method=method)  # type: ignore[arg-type]
+        try:
+            resp = await client.request("GET", "/api/v1/policies/集成 电路", params={"q": "人才+公寓"})
+        finally:
+            await client.aclose()
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["path"] == "/api/v1/policies/集成 电路"
+        assert resp.json()["principal"]["subject"] == app_key
+
+
 async def test_missing_credentials(gateway, demo_key) -> None:  # type: ignore[no-untyped-def]
     async with httpx.AsyncClient(base_url=gateway.url) as c:
         headers = signed_headers(

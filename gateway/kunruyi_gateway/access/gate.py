@@ -54,7 +54,7 @@ class Gate:
             body = await self._read_body(request)
             partner = await self.partners.verify(
                 method=request.method,
-                path=request.url.path,
+                path=path_as_sent(request),
                 raw_query=request.scope["query_string"].decode("latin-1"),
                 headers=headers,
                 body=body,
@@ -135,6 +135,17 @@ class Gate:
             principal, self.settings.internal_token_secret, ttl_s=self.settings.internal_token_ttl_s
         )
         return {INTERNAL_TOKEN_HEADER: token}
+
+
+def path_as_sent(request: Request) -> str:
+    """The request path exactly as it came on the wire (percent-escapes kept, no query): what partners sign.
+
+    ``request.url.path`` is percent-decoded, so ``/x/%E9%9B%86`` would read ``/x/集`` and a partner who signed the
+    path as sent (the contract) would be refused."""
+    raw: bytes | None = request.scope.get("raw_path")
+    if raw:
+        return raw.partition(b"?")[0].decode("latin-1")
+    return str(request.scope.get("root_path", "")) + str(request.scope["path"])
 
 
 def client_address(request: Request) -> str:

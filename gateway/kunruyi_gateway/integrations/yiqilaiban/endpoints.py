@@ -16,7 +16,7 @@ from kunruyi_common.validators import is_valid_uscc
 from pydantic import ValidationError
 from sqlalchemy import text
 
-from kunruyi_gateway.access.gate import StaffCaller
+from kunruyi_gateway.access.gate import StaffCaller, path_as_sent
 from kunruyi_gateway.integrations.yiqilaiban.client import PortalError, YiqilaibanClient
 from kunruyi_gateway.integrations.yiqilaiban.schemas import PortalApplication
 from kunruyi_gateway.integrations.yiqilaiban.signature import sign
@@ -53,7 +53,7 @@ async def _verify_portal(request: Request, session: SessionDep, settings: Settin
     import hmac
 
     expected = sign(
-        settings.yiqilaiban_secret, request.method, request.url.path, app_id, timestamp, nonce, body
+        settings.yiqilaiban_secret, request.method, path_as_sent(request), app_id, timestamp, nonce, body
     )
     if not hmac.compare_digest(expected, signature):
         raise _refuse("invalid_signature", "签名不匹配")
