@@ -5,6 +5,7 @@ Every problem carries the JSON path of the offending node, e.g. ``criteria[2].ru
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -73,6 +74,9 @@ class RuleChecker:
             return self.fail(path, "too_deep", f"规则嵌套超过 {MAX_DEPTH} 层")
         if isinstance(node, bool):
             return "boolean"
+        if isinstance(node, float) and not math.isfinite(node):
+            # JSON's 1e400 parses as infinity, which neither JSON Logic nor the database can hold
+            return self.fail(path, "not_finite", "数值必须是有限数")
         if isinstance(node, int | float):
             return "number"
         if isinstance(node, str):
@@ -211,6 +215,18 @@ def _parameter_types(parameters: Any, issues: list[RuleIssue]) -> dict[str, str]
     return types
 
 
+def _non_finite(value: Any, path: str, issues: list[RuleIssue]) -> None:
+    """Infinity (JSON's 1e400) anywhere outside a rule: the database cannot store it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        issues.append(RuleIssue(path, "not_finite", "数值必须是有限数"))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _non_finite(item, f"{path}.{key}", issues)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _non_finite(item, f"{path}[{i}]", issues)
+
+
 def validate_version(
     beneficiary: str,
     criteria: Any,
@@ -222,6 +238,7 @@ def validate_version(
 ) -> list[RuleIssue]:
     issues: list[RuleIssue] = []
     parameter_types = _parameter_types(parameters or {}, issues)
+    _non_finite(parameters, "parameters", issues)
     checker = RuleChecker(variables_for(beneficiary), parameter_types)
     if not isinstance(criteria, list):
         issues.append(RuleIssue("criteria", "invalid_criteria", "criteria 必须是列表"))
@@ -232,6 +249,9 @@ def validate_version(
         if not isinstance(criterion, dict):
             issues.append(RuleIssue(base, "invalid_criterion", "条件必须是对象"))
             continue
+        for key, item in criterion.items():
+            if key != "rule":  # rules are checked node by node below
+                _non_finite(item, f"{base}.{key}", issues)
         cid = criterion.get("id")
         if not isinstance(cid, str) or not cid:
             issues.append(RuleIssue(f"{base}.id", "missing_id", "条件需要 id"))
