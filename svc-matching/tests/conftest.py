@@ -1,12 +1,12 @@
 """Fixtures for the matching service's tests: its real migrations on a fresh database. The engine, the rolled-back
-session, the app and the client come from the shared test plugin (kunruyi_launcher.pytest_plugin)."""
+session, the app and the client are the shared ones (kunruyi_launcher.testing.service_fixtures)."""
 
 from __future__ import annotations
 
 import pytest
 from kunruyi_common.app import ServiceSpec
 from kunruyi_launcher.stack import Infra
-from kunruyi_launcher.testing import migrated_database
+from kunruyi_launcher.testing import migrated_database, service_fixtures
 from kunruyi_matching.main import build_spec
 from kunruyi_matching.settings import Settings
 
@@ -24,3 +24,6 @@ def settings(db_url: str, infra: Infra) -> Settings:
 @pytest.fixture(scope="session")
 def service_spec() -> ServiceSpec:
     return build_spec()
+
+
+engine, session, app, client = service_fixtures()

@@ -177,3 +177,10 @@ async def test_visibility_decides_who_sees_a_demand(client) -> None:  # type: ig
         assert listed == set(ids.values())
         engagement = await c.get(f"/api/v1/demands/{ids['private']}/engagement")
         assert engagement.status_code == 200 and engagement.json()["stage"] == "assigned"
+        mine = (await c.get("/api/v1/demands", params={"mine": "true"})).json()["items"]
+        assert [d["id"] for d in mine] == [ids["private"]]
+    async with client(staff("broker", subject="vis-other")) as c:
+        assert (await c.get("/api/v1/demands", params={"mine": "true"})).json()["items"] == []
+    async with client(partner("matching:read")) as c:
+        r = await c.get("/api/v1/demands", params={"mine": "true"})
+        assert r.status_code == 403 and r.json()["code"] == "not_a_broker"

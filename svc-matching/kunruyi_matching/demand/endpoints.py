@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import Forbidden
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_matching.broker import service as broker_service
@@ -55,14 +56,20 @@ async def list_demands(
     industry_chain: Annotated[str | None, Query(max_length=64)] = None,
     enterprise_uscc: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{18}$")] = None,
     broker_id: uuid.UUID | None = None,
+    mine: Annotated[bool, Query(description="true: the calling broker's own demands")] = False,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> DemandPage:
     if industry_chain is not None:
         industry_chain = known_chain(industry_chain)
+    viewer = await service.viewer(session, principal)
+    if mine:
+        if viewer.broker_id is None:
+            raise Forbidden("当前账号未登记为技术经纪人，mine=true 不适用", code="not_a_broker")
+        broker_id = viewer.broker_id
     rows, next_cursor = await service.list_demands(
         session,
-        viewer=await service.viewer(session, principal),
+        viewer=viewer,
         status=status,
         industry_chain=industry_chain,
         enterprise_uscc=enterprise_uscc,
