@@ -1,22 +1,14 @@
-"""Fixtures for the talent service's tests: its real migrations on a fresh database, a session rolled back after
-each test, and an HTTP client through the app bound to that session."""
+"""Fixtures for the talent service's tests: its real migrations on a fresh database. The engine, the rolled-back
+session, the app and the client are the shared ones (kunruyi_launcher.testing.service_fixtures)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
-
-import httpx
 import pytest
-from fastapi import FastAPI
-from kunruyi_common.app import create_service_app
-from kunruyi_common.auth import Principal
-from kunruyi_common.db import create_engine
+from kunruyi_common.app import ServiceSpec
 from kunruyi_launcher.stack import Infra
-from kunruyi_launcher.testing import api_client, migrated_database, rollback_session
+from kunruyi_launcher.testing import migrated_database, service_fixtures
 from kunruyi_talent.main import build_spec
 from kunruyi_talent.settings import Settings
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
 @pytest.fixture(scope="session")
@@ -30,30 +22,8 @@ def settings(db_url: str, infra: Infra) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(db_url, pool_size=5)
-    yield eng
-    await eng.dispose()
+def service_spec() -> ServiceSpec:
+    return build_spec()
 
 
-@pytest.fixture
-async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with rollback_session(engine) as s:
-        yield s
-
-
-@pytest.fixture(scope="session")
-def app(settings: Settings) -> FastAPI:
-    return create_service_app(build_spec(), settings)
-
-
-@pytest.fixture
-def client(
-    app: FastAPI, session: AsyncSession
-) -> Callable[[Principal | None], AbstractAsyncContextManager[httpx.AsyncClient]]:
-    """``async with client(staff("officer")) as c: ...`` — calls go through the app, writes roll back."""
-
-    def make(principal: Principal | None = None) -> AbstractAsyncContextManager[httpx.AsyncClient]:
-        return api_client(app, session, principal)
-
-    return make
+engine, session, app, client = service_fixtures()

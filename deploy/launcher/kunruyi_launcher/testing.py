@@ -3,15 +3,19 @@ HTTP client into the app (through its real routing, errors and unit of work) bou
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import httpx
+import pytest
+import pytest_asyncio
 from fastapi import FastAPI
+from kunruyi_common.app import ServiceSpec, create_service_app
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.db import get_db_session
+from kunruyi_common.db import create_engine, get_db_session
 from kunruyi_common.db.migrations import upgrade_head
-from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET
+from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kunruyi_launcher.infra import ensure_databases, with_database
@@ -77,3 +81,37 @@ async def api_client(
             yield client
     finally:
         app.dependency_overrides.pop(get_db_session, None)
+
+
+def service_fixtures() -> tuple[Any, Any, Any, Any]:
+    """The fixtures every service's tests share — ``engine, session, app, client = service_fixtures()`` in its
+    conftest, which provides ``db_url``, ``settings`` and ``service_spec``. A factory, not plugin fixtures: each
+    conftest must own its session-scoped engine and app, since one test run covers every service's database."""
+
+    @pytest_asyncio.fixture(scope="session", loop_scope="session")
+    async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+        eng = create_engine(db_url, pool_size=5)
+        yield eng
+        await eng.dispose()
+
+    @pytest_asyncio.fixture(loop_scope="session")
+    async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+        async with rollback_session(engine) as s:
+            yield s
+
+    @pytest.fixture(scope="session")
+    def app(service_spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+        return create_service_app(service_spec, settings)
+
+    @pytest.fixture
+    def client(
+        app: FastAPI, session: AsyncSession
+    ) -> Callable[[Principal | None], AbstractAsyncContextManager[httpx.AsyncClient]]:
+        """``async with client(staff("officer")) as c: ...`` — calls go through the app, writes roll back."""
+
+        def make(principal: Principal | None = None) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+            return api_client(app, session, principal)
+
+        return make
+
+    return engine, session, app, client
