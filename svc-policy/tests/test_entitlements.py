@@ -207,3 +207,22 @@ async def test_determined_entitlements_are_listed_by_entity_with_a_cursor(
     assert len(first["items"]) == 3 and len(codes) == len(set(codes)) >= 7
     assert all(e["entity_id"] == USCC and e["amount_fen"] > 0 for e in first["items"] + second["items"])
     assert bad.status_code == 400 and denied.status_code == 403
+
+
+async def test_a_start_up_spending_more_on_rd_than_it_earns_still_reaches_the_read_model(
+    session: AsyncSession,
+) -> None:
+    """svc-talent computes rd_ratio = R&D / revenue, which exceeds 1 for many start-ups. The event must still update
+    the read model (the ratio reads as 100 %) instead of failing the consumer; any other value outside the
+    dictionary's range reads as unknown (the neutral default) and the rest of the profile is kept."""
+    event = enterprise_event(revenue_fen=100_000_000, rd_expense_fen=300_000_000, rd_ratio=3.0, employees=-1)
+    await on_enterprise(session, event)
+    stored = (
+        await session.execute(
+            text("SELECT profile FROM entity_profiles WHERE entity_type = 'enterprise' AND entity_id = :i"),
+            {"i": USCC},
+        )
+    ).scalar_one()
+    assert stored["rd_ratio"] == 1.0 and stored["rd_expense_fen"] == 300_000_000
+    assert stored["employees"] == 0 and stored["invention_patents"] == 6
+    assert "KS-KJ-005" in {e["policy_code"] for e in await entitlement_events(session)}  # R&D subsidy

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from kunruyi_common.events import CloudEvent
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,9 +64,30 @@ def _present(data: BaseModel, fields: set[str]) -> dict[str, Any]:
     return {k: v for k, v in data.model_dump(include=fields).items() if v is not None}
 
 
+# Ratios svc-talent computes (R&D / revenue) exceed 1 for start-ups that spend more than they earn.
+_RATIOS = ("rd_ratio", "high_tech_revenue_ratio")
+
+
+def _tolerant(model: type[BaseModel], values: dict[str, Any], entity: str) -> dict[str, Any]:
+    """The profile as rules see it, never refused: an event svc-policy cannot store would stall the consumer and
+    leave the entity out of 免申即享. A ratio above 1 reads as 1 (100 % meets every threshold a ratio can have);
+    any other value outside the dictionary's range reads as unknown (the variable's neutral default), logged."""
+    values = dict(values)
+    for name in _RATIOS:
+        value = values.get(name)
+        if isinstance(value, int | float) and value > 1:
+            values[name] = 1.0
+    try:
+        return model.model_validate(values).model_dump()
+    except ValidationError as exc:
+        dropped = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+        logger.warning("%s: values outside the variable dictionary read as unknown: %s", entity, dropped)
+        return model.model_validate({k: v for k, v in values.items() if k not in dropped}).model_dump()
+
+
 def enterprise_profile(data: EnterpriseEventData) -> dict[str, Any]:
     values = _present(data, set(EnterpriseProfile.model_fields))
-    return EnterpriseProfile.model_validate(values).model_dump()
+    return _tolerant(EnterpriseProfile, values, data.uscc)
 
 
 def talent_profile(data: PersonEventData) -> dict[str, Any]:
@@ -74,7 +95,7 @@ def talent_profile(data: PersonEventData) -> dict[str, Any]:
     values["talent_programs"] = [TALENT_PROGRAM_CODES.get(p, p) for p in values.get("talent_programs", [])]
     if values.get("education") not in (None, "bachelor", "master", "doctor"):
         values["education"] = "other"
-    return TalentProfile.model_validate(values).model_dump()
+    return _tolerant(TalentProfile, values, data.talent_id)
 
 
 async def upsert_profile(
