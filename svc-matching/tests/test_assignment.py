@@ -137,7 +137,7 @@ async def test_arrival_batch_capacity_conflicts_and_queue(client) -> None:  # ty
         assert {b["subject"]: b["assigned_this_month"] for b in listed} == {"b-pack": 1, "b-semi": 2}
         assert (await c.get("/api/v1/brokers", params={"industry_chain": "new_energy"})).json()["items"] == []
 
-    # b-pack releases its demand; the batch run gives it back to b-pack (the only broker with room).
+    # b-pack releases its demand; the batch run gives b-pack the other waiting demand, not the released one.
     async with client(staff("broker", subject="b-pack")) as c:
         released = await c.post(f"/api/v1/demands/{ids[1]}/release", json={"note": "时间冲突"})
         assert released.status_code == 200 and released.json()["status"] == "unassigned"
@@ -146,7 +146,7 @@ async def test_arrival_batch_capacity_conflicts_and_queue(client) -> None:  # ty
     async with client(staff("officer")) as c:
         run = (await c.post("/api/v1/assignments/runs")).json()
         assert [a["broker_id"] for a in run["assigned"]] == [b_pack["id"]]
-        assert len(run["assigned"]) == 1 and run["assigned"][0]["demand_id"] in {ids[1], ids[3]}
+        assert [a["demand_id"] for a in run["assigned"]] == [ids[3]]
 
 
 async def test_claim_respects_conflict_and_capacity(client) -> None:  # type: ignore[no-untyped-def]
@@ -339,3 +339,44 @@ async def test_a_conflict_declared_later_moves_unstarted_demands_to_another_brok
         # Work already under way stays with the broker; an officer decides.
         kept = (await c.get(f"/api/v1/demands/{started}")).json()
         assert kept["broker_id"] == senior["id"] and kept["stage"] == "recommended"
+
+
+async def test_a_released_demand_is_not_given_back_to_the_broker_who_released_it(client) -> None:  # type: ignore[no-untyped-def]
+    uscc = make_uscc(random.Random(29))
+    async with client(staff("officer")) as c:
+        best = (
+            await c.post(
+                "/api/v1/brokers",
+                json=broker(
+                    "b-rel-1", chains=["semiconductor"], fields=["ic_design"], capacity=2, cert="高级"
+                ),
+            )
+        ).json()
+        second = (
+            await c.post(
+                "/api/v1/brokers", json=broker("b-rel-2", chains=["semiconductor"], fields=[], capacity=2)
+            )
+        ).json()
+        d = await submit_approved(c, uscc, "semiconductor", "ic_design")
+        assert (await c.post(f"/api/v1/demands/{d}/review", json={"decision": "approve"})).json()[
+            "broker_id"
+        ] == best["id"]
+    async with client(staff("broker", subject="b-rel-1")) as c:
+        assert (await c.post(f"/api/v1/demands/{d}/release", json={"note": "档期已满"})).status_code == 200
+    async with client(staff("officer")) as c:
+        run = (await c.post("/api/v1/assignments/runs")).json()
+        # The best-affinity broker has room, but released it: the next broker takes it.
+        assert [(a["demand_id"], a["broker_id"]) for a in run["assigned"]] == [(d, second["id"])]
+    async with client(staff("broker", subject="b-rel-2")) as c:
+        assert (await c.post(f"/api/v1/demands/{d}/release")).status_code == 200
+    async with client(staff("officer")) as c:
+        run = (await c.post("/api/v1/assignments/runs")).json()
+        assert run["assigned"] == [] and run["waiting"] == [d]
+        queue = (await c.get("/api/v1/demands/queue")).json()["items"]
+        assert [(i["demand"]["id"], i["reason"], i["eligible_brokers"]) for i in queue] == [
+            (d, "released_by_all", 0)
+        ]
+    # Released is not barred: the broker may still claim it.
+    async with client(staff("broker", subject="b-rel-1")) as c:
+        claimed = await c.post(f"/api/v1/demands/{d}/claim")
+        assert claimed.status_code == 200 and claimed.json()["broker_id"] == best["id"]

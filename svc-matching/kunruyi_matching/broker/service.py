@@ -86,6 +86,7 @@ async def conflicts_of(session: AsyncSession, broker_id: uuid.UUID) -> list[Brok
 WAIT_REASONS: dict[WaitCode, str] = {
     "no_broker_covers": "没有在岗经纪人覆盖该需求的产业链或技术领域",
     "only_conflicted": "覆盖该领域的经纪人均已申报与该企业存在利益冲突",
+    "released_by_all": "覆盖该领域且无利益冲突的经纪人都曾释放过该需求，不再自动指派给他们（仍可认领）",
     "capacity_full": "覆盖该领域且无利益冲突的经纪人本月承接量均已满",
     "awaiting_run": "有经纪人可承接，等待下一次指派（POST /api/v1/assignments/runs）或认领",
 }
@@ -121,13 +122,16 @@ async def wait_reasons(session: AsyncSession, demands: list[Demand]) -> dict[uui
     out: dict[uuid.UUID, WaitReason] = {}
     for d in demands:
         covering = [b for b in brokers if d.industry_chain in b.chains or d.technical_field in b.fields]
-        eligible = [b for b in covering if (b.id, d.enterprise_uscc) not in conflicts]
+        unconflicted = [b for b in covering if (b.id, d.enterprise_uscc) not in conflicts]
+        eligible = [b for b in unconflicted if b.id not in d.released_by]
         with_room = [b for b in eligible if b.monthly_capacity - usage.get(b.id, 0) > 0]
         code: WaitCode
         if not covering:
             code = "no_broker_covers"
-        elif not eligible:
+        elif not unconflicted:
             code = "only_conflicted"
+        elif not eligible:
+            code = "released_by_all"
         elif not with_room:
             code = "capacity_full"
         else:
@@ -277,7 +281,7 @@ async def run_assignment(
     weights = np.full((len(demands), len(brokers)), np.nan)
     for i, d in enumerate(demands):
         for j, b in enumerate(brokers):
-            if capacities[j] <= 0:
+            if capacities[j] <= 0 or b.id in d.released_by:
                 continue
             a = affinity(
                 demand_chain=d.industry_chain,
@@ -354,6 +358,8 @@ async def release(session: AsyncSession, demand: Demand, principal: Principal, n
 
 
 async def _unassign(session: AsyncSession, demand: Demand, actor: str, note: str) -> None:
+    if demand.broker_id is not None and demand.broker_id not in demand.released_by:
+        demand.released_by = [*demand.released_by, demand.broker_id]
     demand.broker_id = None
     demand.assigned_at = None
     demand.assignment_mode = None

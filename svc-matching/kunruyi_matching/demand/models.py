@@ -3,8 +3,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, func
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kunruyi_matching.models import Base
@@ -45,6 +45,11 @@ class Demand(Base):
     broker_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("brokers.id"))
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     assignment_mode: Mapped[str | None] = mapped_column(String(16))
+    # Brokers who held this demand and released it (or lost it to a declared conflict): the optimiser does not
+    # give it back to them; they may still claim it.
+    released_by: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), default=list, server_default=text("'{}'::uuid[]")
+    )
     matched_supply_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     contract_number: Mapped[str | None] = mapped_column(String(64), unique=True)
     contract_amount_fen: Mapped[int | None] = mapped_column(BigInteger)

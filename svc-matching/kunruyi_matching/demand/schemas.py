@@ -15,7 +15,7 @@ DESCRIPTION_MAX = 5000
 DemandType = Literal["技术攻关", "成果转化", "人才引进", "设备共享", "检测服务"]
 Channel = Literal["api", "qr", "yiqilaiban"]
 Visibility = Literal["public", "brokers", "private"]
-WaitCode = Literal["no_broker_covers", "only_conflicted", "capacity_full", "awaiting_run"]
+WaitCode = Literal["no_broker_covers", "only_conflicted", "released_by_all", "capacity_full", "awaiting_run"]
 
 
 class DemandCreate(BaseModel):
