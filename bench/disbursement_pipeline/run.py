@@ -93,6 +93,7 @@ async def pipeline(db_url: str, nats_url: str, n: int, service_url: str) -> dict
     ) as c:
         resp = await c.post(
             "/api/v1/budgets",
+            headers={"Idempotency-Key": f"bench-fund-{uuid.uuid4()}"},
             json={
                 "policy_code": POLICY,
                 "fiscal_year": 2026,

@@ -21,6 +21,7 @@ async def setup_policy(client, notice_days: int = 0) -> None:  # type: ignore[no
     async with client(staff("finance")) as c:
         resp = await c.post(
             "/api/v1/budgets",
+            headers={"Idempotency-Key": f"setup-{POLICY}-{notice_days}"},
             json={
                 "policy_code": POLICY,
                 "fiscal_year": 2026,

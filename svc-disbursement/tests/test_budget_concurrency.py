@@ -53,6 +53,7 @@ async def test_fifty_concurrent_approvals_reserve_exactly_thirty(
     async with http(app, "finance") as c:
         resp = await c.post(
             "/api/v1/budgets",
+            headers={"Idempotency-Key": "fund-conc-30"},
             json={
                 "policy_code": POLICY,
                 "fiscal_year": 2026,
@@ -104,7 +105,9 @@ async def test_fifty_concurrent_approvals_reserve_exactly_thirty(
         assert invariants["ok"], invariants
         # Topping up for 5 more continues the oldest five waiting, in the top-up's own unit of work.
         top_up = await c.post(
-            "/api/v1/budgets", json={"policy_code": POLICY, "fiscal_year": 2026, "amount_fen": 5 * AMOUNT}
+            "/api/v1/budgets",
+            json={"policy_code": POLICY, "fiscal_year": 2026, "amount_fen": 5 * AMOUNT},
+            headers={"Idempotency-Key": "top-up-conc-5"},
         )
         assert top_up.json()["resumed_disbursements"] == 5
         assert (await c.get("/api/v1/ledger/invariants")).json()["ok"]

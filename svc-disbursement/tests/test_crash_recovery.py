@@ -40,6 +40,7 @@ async def test_payment_completes_exactly_once_after_a_crash(infra: Infra, crash_
         async with service.client("finance") as c:
             resp = await c.post(
                 "/api/v1/budgets",
+                headers={"Idempotency-Key": f"fund-{crash_point}"},
                 json={
                     "policy_code": "KS-CRASH",
                     "fiscal_year": 2026,

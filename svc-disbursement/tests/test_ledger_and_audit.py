@@ -28,6 +28,7 @@ def funding(amount: int = 1_000_000, **extra: Any) -> dict[str, Any]:
         "fiscal_year": 2026,
         "amount_fen": amount,
         "policy": LOCAL_POLICY,
+        "transfer_id": str(uuid.uuid4()),
         **extra,
     }
 
@@ -52,9 +53,9 @@ async def test_transfer_id_is_the_idempotency_key(client) -> None:  # type: igno
 async def test_idempotency_key_replays_and_refuses_other_bodies(client) -> None:  # type: ignore[no-untyped-def]
     async with client(staff("finance")) as c:
         headers = {"Idempotency-Key": "fund-2026-01"}
-        first = await c.post("/api/v1/budgets", json=funding(), headers=headers)
-        replay = await c.post("/api/v1/budgets", json=funding(), headers=headers)
-        conflict = await c.post("/api/v1/budgets", json=funding(amount=5), headers=headers)
+        first = await c.post("/api/v1/budgets", json=funding(transfer_id=None), headers=headers)
+        replay = await c.post("/api/v1/budgets", json=funding(transfer_id=None), headers=headers)
+        conflict = await c.post("/api/v1/budgets", json=funding(amount=5, transfer_id=None), headers=headers)
     assert first.status_code == replay.status_code == 201
     assert replay.json() == first.json() and replay.headers["Idempotent-Replayed"] == "true"
     assert conflict.status_code == 409 and conflict.json()["code"] == "idempotency_key_conflict"
@@ -72,9 +73,25 @@ async def test_budget_needs_finance_and_a_known_policy(client) -> None:  # type:
         assert (await c.post("/api/v1/budgets", json=funding())).status_code == 403
     async with client(staff("finance")) as c:
         resp = await c.post(
-            "/api/v1/budgets", json={"policy_code": "NOPE", "fiscal_year": 2026, "amount_fen": 1}
+            "/api/v1/budgets",
+            json={
+                "policy_code": "NOPE",
+                "fiscal_year": 2026,
+                "amount_fen": 1,
+                "transfer_id": str(uuid.uuid4()),
+            },
         )
     assert resp.status_code == 422 and resp.json()["field"] == "policy_code"
+
+
+async def test_budget_funding_without_an_idempotency_key_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    # A funding request that could not be told apart from its own retry would move the money twice.
+    async with client(staff("finance")) as c:
+        resp = await c.post("/api/v1/budgets", json=funding(transfer_id=None))
+        assert resp.status_code == 422
+        assert resp.json()["code"] == "idempotency_key_required" and resp.json()["field"] == "transfer_id"
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert (await c.get("/api/v1/ledger/accounts/budget:KS-LEDGER-1:2026")).status_code == 404
 
 
 async def test_database_refuses_overdraft_and_edits_to_transfers(client, session: AsyncSession) -> None:  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ class BudgetFunding(BaseModel):
     fiscal_year: int = Field(ge=2000, le=2100)
     amount_fen: int = Field(gt=0, description="本次拨入预算（分）")
     transfer_id: uuid.UUID | None = Field(
-        None, description="转账 id（幂等键）；缺省时由 Idempotency-Key 推导"
+        None, description="转账 id（幂等键）；缺省时由 Idempotency-Key 推导；两者必有其一"
     )
     memo: str | None = Field(None, max_length=200)
     policy: LocalPolicy | None = Field(
@@ -110,11 +110,14 @@ async def post_budget(
 ) -> JSONResponse:
     transfer_id = body.transfer_id
     if transfer_id is None:
-        transfer_id = (
-            uuid.uuid5(uuid.NAMESPACE_URL, f"budget:{principal.subject}:{idempotency_key}")
-            if idempotency_key
-            else uuid.uuid4()
-        )
+        if not idempotency_key:
+            # Without a key a retried request (a timeout, a double click) would fund the budget twice.
+            raise Unprocessable(
+                "预算拨入必须带幂等键：请求体 transfer_id 或 Idempotency-Key 头",
+                field="transfer_id",
+                code="idempotency_key_required",
+            )
+        transfer_id = uuid.uuid5(uuid.NAMESPACE_URL, f"budget:{principal.subject}:{idempotency_key}")
 
     async def produce() -> tuple[int, Any]:
         return 201, await fund_budget(session, body, principal.subject, transfer_id)
