@@ -6,9 +6,9 @@ from kunruyi_common.events import event_tables
 
 from kunruyi_gateway.db_base import Base
 from kunruyi_gateway.integrations.models import OutboundDelivery
-from kunruyi_gateway.partners.models import AppKey, AppKeySecret, UsedNonce
+from kunruyi_gateway.partners.models import AppKey, AppKeySecret, RateWindow, UsedNonce
 from kunruyi_gateway.service_codes.models import ServiceCode
 
 outbox_events, inbox_events = event_tables(Base.metadata)
 
-__all__ = ["AppKey", "AppKeySecret", "Base", "OutboundDelivery", "ServiceCode", "UsedNonce"]
+__all__ = ["AppKey", "AppKeySecret", "Base", "OutboundDelivery", "RateWindow", "ServiceCode", "UsedNonce"]

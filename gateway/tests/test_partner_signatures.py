@@ -295,6 +295,37 @@ async def test_rate_limited_with_retry_after(gateway, engine, gateway_settings) 
         assert 1 <= int(resp.headers["retry-after"]) <= 60
 
 
+async def test_a_keys_rate_is_one_rate_across_gateway_replicas(  # type: ignore[no-untyped-def]
+    gateway, engine, gateway_settings, serve_gateway
+) -> None:
+    """Two replicas on one database: the key's 3/minute holds for the pair, not 3 per replica; replays and
+    refused signatures do not use up the rate."""
+    app_key, secret = await _create_key(
+        engine, gateway_settings, "双副本限速", ["policy:read"], rate="3/minute"
+    )
+    async with serve_gateway(gateway_settings) as other, httpx.AsyncClient() as c:
+        first = signed_headers(app_key=app_key, secret=secret, method="GET", path="/api/v1/policies")
+        assert (await c.get(f"{gateway.url}/api/v1/policies", headers=first)).status_code == 200
+        _problem(await c.get(f"{other.url}/api/v1/policies", headers=first), 401, "replayed_request")
+        forged = signed_headers(app_key=app_key, secret="wrong", method="GET", path="/api/v1/policies")
+        _problem(await c.get(f"{other.url}/api/v1/policies", headers=forged), 401, "invalid_signature")
+        statuses = []
+        for url in (other.url, gateway.url, other.url):
+            headers = signed_headers(app_key=app_key, secret=secret, method="GET", path="/api/v1/policies")
+            resp = await c.get(f"{url}/api/v1/policies", headers=headers)
+            statuses.append(resp.status_code)
+        assert statuses == [200, 200, 429]
+        problem = _problem(resp, 429, "rate_limited")
+        assert problem["limit"] == "3/minute"
+        assert 1 <= int(resp.headers["retry-after"]) <= 60
+        # Another key has its own window.
+        other_key, other_secret = await _create_key(engine, gateway_settings, "另一合作方", ["policy:read"])
+        headers = signed_headers(
+            app_key=other_key, secret=other_secret, method="GET", path="/api/v1/policies"
+        )
+        assert (await c.get(f"{other.url}/api/v1/policies", headers=headers)).status_code == 200
+
+
 async def test_rotation_keeps_the_old_secret_during_the_overlap(
     gateway, engine, gateway_settings, staff_token
 ) -> None:  # type: ignore[no-untyped-def]

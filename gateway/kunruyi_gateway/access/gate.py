@@ -3,16 +3,18 @@ are they within their rate. The result is the principal passed to services as th
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
 from kunruyi_common.errors import Forbidden, ProblemError, Unauthorized
 
-from kunruyi_gateway.access.limiter import RateLimiter
+from kunruyi_gateway.access.limiter import RateLimiter, rate_limited
 from kunruyi_gateway.access.rules import Rule, is_public, rule_for
 from kunruyi_gateway.partners import signature as sig
-from kunruyi_gateway.partners.verifier import PartnerVerifier
+from kunruyi_gateway.partners.verifier import PartnerVerifier, VerifiedPartner
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.staff.tokens import StaffTokenVerifier
 
@@ -59,7 +61,7 @@ class Gate:
                 headers=headers,
                 body=body,
             )
-            request.state.partner_rate = partner.rate
+            request.state.partner = partner
             return partner.principal()
         authorization = headers.get("authorization")
         if authorization:
@@ -109,8 +111,12 @@ class Gate:
 
     async def limit(self, principal: Principal | None, request: Request) -> None:
         if principal is not None and principal.kind == "partner":
-            rate = getattr(request.state, "partner_rate", None) or self.settings.default_partner_rate
-            await self.limiter.hit(rate, "partner", principal.subject)
+            # Counted in PostgreSQL with the nonce claim (one window per key shared by every replica).
+            partner: VerifiedPartner | None = getattr(request.state, "partner", None)
+            if partner is not None and partner.over_rate:
+                ends = partner.window_ends_at
+                left = (ends - datetime.now(UTC)).total_seconds() if ends is not None else 1.0
+                raise rate_limited(partner.rate, max(1, math.ceil(left)))
         elif principal is not None and principal.kind == "staff":
             await self.limiter.hit(self.settings.staff_rate, "staff", principal.subject)
         else:

@@ -1,7 +1,8 @@
-"""Rate limits with the `limits` library: per app key (its own rate), per staff user, per client address.
+"""Rate limits with the `limits` library: per staff user and per client address.
 
 Storage comes from ``rate_limit_storage_uri``: ``memory://`` keeps counters in the replica (fine for one);
-``redis://…`` or ``memcached://…`` share them between replicas.
+``redis://…`` or ``memcached://…`` share them between replicas. Partner keys are not counted here: their rate is
+part of the partner contract, so it is counted in PostgreSQL by the signature verifier (shared by every replica).
 """
 
 from __future__ import annotations
@@ -17,8 +18,17 @@ from limits.storage import storage_from_string
 
 
 @lru_cache(maxsize=256)
-def _parse(rate: str) -> limits.RateLimitItem:
+def parse_rate(rate: str) -> limits.RateLimitItem:
     return limits.parse(rate)
+
+
+def rate_limited(rate: str, retry_after: int) -> TooManyRequests:
+    return TooManyRequests(
+        f"请求过于频繁（上限 {rate}），请 {retry_after} 秒后重试",
+        code="rate_limited",
+        headers={"Retry-After": str(retry_after)},
+        limit=rate,
+    )
 
 
 def _async_uri(uri: str) -> str:
@@ -31,14 +41,8 @@ class RateLimiter:
         self.strategy = FixedWindowRateLimiter(self.storage)
 
     async def hit(self, rate: str, *identifiers: str) -> None:
-        item = _parse(rate)
+        item = parse_rate(rate)
         if await self.strategy.hit(item, *identifiers):
             return
         stats = await self.strategy.get_window_stats(item, *identifiers)
-        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        raise TooManyRequests(
-            f"请求过于频繁（上限 {rate}），请 {retry_after} 秒后重试",
-            code="rate_limited",
-            headers={"Retry-After": str(retry_after)},
-            limit=rate,
-        )
+        raise rate_limited(rate, max(1, math.ceil(stats.reset_time - time.time())))

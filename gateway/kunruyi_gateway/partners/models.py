@@ -46,3 +46,15 @@ class UsedNonce(Base):
     app_key: Mapped[str] = mapped_column(String(80), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RateWindow(Base):
+    """A partner key's current fixed window (``bucket`` = app key and rate): counted in PostgreSQL in the same
+    statement that claims the nonce, so every replica enforces one shared rate per key."""
+
+    __tablename__ = "partner_rate_windows"
+    __table_args__ = (Index("ix_partner_rate_windows_expires_at", "expires_at"),)
+
+    bucket: Mapped[str] = mapped_column(String(160), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -17,13 +17,27 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.datastructures import Headers
 
+from kunruyi_gateway.access.limiter import parse_rate
 from kunruyi_gateway.partners import signature as sig
 from kunruyi_gateway.partners.service import secret_aad
 
-_CLAIM_NONCE = text(
-    "INSERT INTO partner_nonces (app_key, nonce, expires_at) VALUES (:k, :n, :e) "
-    "ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at "
-    "WHERE partner_nonces.expires_at < now() RETURNING 1"
+# One statement, one round trip: claim the nonce and, only when it was claimed, count the request in the key's
+# rate window (a window starts at its first request and lasts the rate's period). No row back = a replay.
+_CLAIM_NONCE_AND_COUNT = text(
+    "WITH claim AS ("
+    " INSERT INTO partner_nonces (app_key, nonce, expires_at) VALUES (:k, :n, :e)"
+    " ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at"
+    " WHERE partner_nonces.expires_at < now() RETURNING 1"
+    "), hit AS ("
+    " INSERT INTO partner_rate_windows (bucket, hits, expires_at)"
+    " SELECT :b, 1, now() + make_interval(secs => :p) FROM claim"
+    " ON CONFLICT (bucket) DO UPDATE SET"
+    " hits = CASE WHEN partner_rate_windows.expires_at <= now() THEN 1"
+    " ELSE partner_rate_windows.hits + 1 END,"
+    " expires_at = CASE WHEN partner_rate_windows.expires_at <= now() THEN EXCLUDED.expires_at"
+    " ELSE partner_rate_windows.expires_at END"
+    " RETURNING hits, expires_at"
+    ") SELECT hits, expires_at FROM hit"
 )
 _LOAD_KEY = text(
     "SELECT k.status, k.scopes, k.rate, s.secret_encrypted, s.expires_at FROM partner_app_keys k "
@@ -45,6 +59,14 @@ class VerifiedPartner:
     app_key: str
     scopes: tuple[str, ...]
     rate: str
+    # This request's place in the key's shared rate window, and when that window ends.
+    hits: int = 0
+    limit: int = 0
+    window_ends_at: datetime | None = None
+
+    @property
+    def over_rate(self) -> bool:
+        return self.limit > 0 and self.hits > self.limit
 
     def principal(self) -> Principal:
         return Principal(kind="partner", subject=self.app_key, scopes=list(self.scopes))
@@ -155,16 +177,29 @@ class PartnerVerifier:
             raise refuse("invalid_signature", "签名不匹配：请核对待签名字符串与密钥")
         # Only a correctly signed request may claim a nonce, so nobody can burn a partner's nonces.
         # One statement in autocommit: a single round trip, no BEGIN/COMMIT on the hot path.
+        rate = parse_rate(record.rate)
         async with self.engine.connect() as conn:
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
             claimed = (
-                await auto.execute(_CLAIM_NONCE, {"k": app_key, "n": nonce, "e": wall + self.nonce_ttl})
+                await auto.execute(
+                    _CLAIM_NONCE_AND_COUNT,
+                    {
+                        "k": app_key,
+                        "n": nonce,
+                        "e": wall + self.nonce_ttl,
+                        "b": f"{app_key}|{record.rate}"[:160],
+                        "p": float(rate.get_expiry()),
+                    },
+                )
             ).first()
         if claimed is None:
             raise refuse("replayed_request", "该 nonce 在 10 分钟内已使用过")
-        return VerifiedPartner(app_key, record.scopes, record.rate)
+        return VerifiedPartner(
+            app_key, record.scopes, record.rate, hits=claimed[0], limit=rate.amount, window_ends_at=claimed[1]
+        )
 
     async def purge_expired_nonces(self) -> int:
         async with self.engine.begin() as conn:
             result = await conn.execute(text("DELETE FROM partner_nonces WHERE expires_at < now()"))
+            await conn.execute(text("DELETE FROM partner_rate_windows WHERE expires_at < now()"))
         return int(result.rowcount or 0)
