@@ -150,7 +150,11 @@ async def test_runs_are_idempotent_and_never_emit_twice(client, session: AsyncSe
         fetched = await c.get(f"/api/v1/entitlement-runs/{first.json()['id']}")
         public = await c.post("/api/v1/entitlement-runs", json={}, headers={"x-kry-principal": ""})
         future = await c.post("/api/v1/entitlement-runs", json={"evaluation_date": "2999-01-01"})
+        keyed = await c.post("/api/v1/entitlement-runs", json={}, headers={"Idempotency-Key": "run-1"})
+        keyed_again = await c.post("/api/v1/entitlement-runs", json={}, headers={"Idempotency-Key": "run-1"})
     assert first.status_code == 201 and second.status_code == 200
+    assert keyed.json()["id"] == keyed_again.json()["id"] == first.json()["id"]
+    assert keyed_again.headers.get("idempotent-replayed") == "true"
     # a run pays what it determines: a future period cannot be determined early
     assert future.status_code == 422 and future.json()["code"] == "evaluation_date_in_future"
     assert future.json()["field"] == "evaluation_date"

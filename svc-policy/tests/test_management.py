@@ -168,3 +168,32 @@ async def test_a_catalog_edit_shows_in_the_calculator_after_publication(client) 
         after = await calculate(c, "2025-06-01", "KS-T-TTL")
     assert before["title"] != "研发强度提升奖励（修订）"
     assert after["title"] == "研发强度提升奖励（修订）" and after["version"] == before["version"] == 1
+
+
+async def test_create_and_publish_are_safe_to_retry_with_an_idempotency_key(
+    client, session: AsyncSession
+) -> None:  # type: ignore[no-untyped-def]
+    async with client(OFFICER) as c:
+        key = {"Idempotency-Key": "create-KS-T-IDM"}
+        first = await c.post("/api/v1/policies", json=new_policy("KS-T-IDM"), headers=key)
+        retry = await c.post("/api/v1/policies", json=new_policy("KS-T-IDM"), headers=key)
+        other = await c.post("/api/v1/policies", json=new_policy("KS-T-IDX"), headers=key)
+        await c.put("/api/v1/policies/KS-T-IDM/draft", json=RULES_V1)
+        publish_key = {"Idempotency-Key": "publish-KS-T-IDM-v1"}
+        published = await c.post(
+            "/api/v1/policies/KS-T-IDM/publish", json={"effective_from": "2024-01-01"}, headers=publish_key
+        )
+        # the answer was lost on the way back: the client retries and gets the same version, not 409 no_draft
+        replayed = await c.post(
+            "/api/v1/policies/KS-T-IDM/publish", json={"effective_from": "2024-01-01"}, headers=publish_key
+        )
+        unkeyed = await c.post("/api/v1/policies/KS-T-IDM/publish", json={"effective_from": "2024-01-01"})
+        detail = (await c.get("/api/v1/policies/KS-T-IDM")).json()
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json() and retry.headers.get("idempotent-replayed") == "true"
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_conflict"
+    assert published.status_code == replayed.status_code == 200
+    assert replayed.json() == published.json() and replayed.json()["version"] == 1
+    assert unkeyed.status_code == 409 and unkeyed.json()["code"] == "no_draft"
+    assert len(detail["versions"]) == 1
+    assert [t for t, _ in await policy_events(session, "KS-T-IDM")] == ["kunruyi.policy.policy.published"]

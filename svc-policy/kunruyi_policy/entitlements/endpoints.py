@@ -4,10 +4,12 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import BadRequest, NotFound
+from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,11 +52,14 @@ class RunOut(BaseModel):
     status_code=201,
     summary="免申即享全量批次：对读模型中全部主体评估全部免申即享政策（同一期间与目录状态幂等）",
 )
-async def post_run(body: RunIn, session: SessionDep, principal: Staff, response: Response) -> dict[str, Any]:
-    run, created = await start_run(session, body.evaluation_date or today(), principal.subject)
-    if not created:
-        response.status_code = 200
-    return {**run_public(run), "created": created}
+async def post_run(
+    body: RunIn, session: SessionDep, principal: Staff, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def produce() -> tuple[int, RunOut]:
+        run, created = await start_run(session, body.evaluation_date or today(), principal.subject)
+        return (201 if created else 200), RunOut.model_validate({**run_public(run), "created": created})
+
+    return await idempotent(session, idempotency_key, principal, "entitlement-runs", body, produce)
 
 
 @router.get("/entitlement-runs/{run_id}", response_model=RunOut, summary="批次状态与计数")

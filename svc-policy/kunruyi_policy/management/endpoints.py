@@ -4,8 +4,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
+from kunruyi_common.idempotency import IdempotencyKey, idempotent
 
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.catalog.schemas import PolicyDetailOut, VersionOut
@@ -29,9 +31,14 @@ async def _detail(session: Any, policy: Any) -> dict[str, Any]:
 
 
 @router.post("/policies", response_model=PolicyDetailOut, status_code=201, summary="新建政策（草稿）")
-async def create_policy(body: PolicyCreate, session: SessionDep, principal: Officer) -> dict[str, Any]:
-    policy = await service.create_policy(session, body, principal)
-    return await _detail(session, policy)
+async def create_policy(
+    body: PolicyCreate, session: SessionDep, principal: Officer, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def produce() -> tuple[int, PolicyDetailOut]:
+        policy = await service.create_policy(session, body, principal)
+        return 201, PolicyDetailOut.model_validate(await _detail(session, policy))
+
+    return await idempotent(session, idempotency_key, principal, "policies", body, produce)
 
 
 @router.patch("/policies/{code}", response_model=PolicyDetailOut, summary="编辑政策目录信息")
@@ -60,14 +67,28 @@ async def validate(code: str, body: RulesIn, session: SessionDep, principal: Off
 @router.post(
     "/policies/{code}/publish", response_model=VersionOut, summary="发布草稿为新版本（指定生效日期）"
 )
-async def publish(code: str, body: PublishIn, session: SessionDep, principal: Officer) -> dict[str, Any]:
-    policy = await service.get_for_staff(session, code, principal)
-    version = await service.publish(session, policy, body.effective_from)
-    return repository.version_public(version)
+async def publish(
+    code: str,
+    body: PublishIn,
+    session: SessionDep,
+    principal: Officer,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def produce() -> tuple[int, VersionOut]:
+        policy = await service.get_for_staff(session, code, principal)
+        version = await service.publish(session, policy, body.effective_from)
+        return 200, VersionOut.model_validate(repository.version_public(version))
+
+    return await idempotent(session, idempotency_key, principal, f"policies/{code}/publish", body, produce)
 
 
 @router.post("/policies/{code}/suspend", response_model=PolicyDetailOut, summary="暂停政策")
-async def suspend(code: str, session: SessionDep, principal: Officer) -> dict[str, Any]:
-    policy = await service.get_for_staff(session, code, principal)
-    await service.suspend(session, policy)
-    return await _detail(session, policy)
+async def suspend(
+    code: str, session: SessionDep, principal: Officer, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def produce() -> tuple[int, PolicyDetailOut]:
+        policy = await service.get_for_staff(session, code, principal)
+        await service.suspend(session, policy)
+        return 200, PolicyDetailOut.model_validate(await _detail(session, policy))
+
+    return await idempotent(session, idempotency_key, principal, f"policies/{code}/suspend", None, produce)
