@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from kunruyi_common.settings import ServiceSettings, service_config
 
@@ -34,7 +35,15 @@ class Settings(ServiceSettings):
     # committed) a reserved payment and before the bank hears of it; "after_instruct" after the bank accepted it and
     # before the acceptance is recorded. The process keeps running until the test SIGKILLs it there.
     crash_point: str | None = None
+    # Attachments: "local" (a directory) or "s3" (any S3-compatible object store, path-style, Signature V4).
+    attachments_backend: Literal["local", "s3"] = "local"
     attachments_dir: Path = Path("var/disbursement/attachments")
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_prefix: str = "attachments/"
     attachment_max_bytes: int = 20 * 1024 * 1024
 
 

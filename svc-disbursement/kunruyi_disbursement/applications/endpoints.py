@@ -10,6 +10,7 @@ from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Unprocessable
 
 from kunruyi_disbursement.applications import service
+from kunruyi_disbursement.applications.storage import attachment_store
 from kunruyi_disbursement.idempotency import idempotent
 from kunruyi_disbursement.settings import Settings
 
@@ -118,5 +119,5 @@ async def upload_attachment(
         file.filename or "attachment",
         file.content_type,
         content,
-        settings.attachments_dir,
+        attachment_store(settings),
     )

@@ -13,11 +13,10 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
 from kunruyi_common.auth import Principal
-from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from kunruyi_common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import BaseModel, Field
@@ -25,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.applications.storage import AttachmentStore, AttachmentStoreError
 from kunruyi_disbursement.disbursements.service import create_disbursement
 from kunruyi_disbursement.events import ApplicationStatusChanged
 from kunruyi_disbursement.policies.service import (
@@ -360,19 +360,18 @@ async def store_attachment(
     filename: str,
     content_type: str | None,
     content: bytes,
-    directory: Path,
+    store: AttachmentStore,
 ) -> dict[str, Any]:
     app = await _locked(session, application_id)
     if app.status in TERMINAL:
         raise Conflict("已办结的申报不能再上传材料", code="invalid_transition", current_status=app.status)
     digest = hashlib.sha256(content).hexdigest()
-    # Content-addressed: the same file stored twice is one file, and its name on disk proves its hash.
-    target = directory / str(app.id) / digest
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(content)
-        tmp.replace(target)
+    # Content-addressed: the same file stored twice is one object, and its name proves its hash. Stored before the
+    # row is written: a failed store leaves no row pointing at nothing.
+    try:
+        await store.put(f"{app.id}/{digest}", content, content_type)
+    except AttachmentStoreError as exc:
+        raise ServiceUnavailable(f"附件存储不可用：{exc}", code="attachment_store_unavailable") from exc
     attachment_id = uuid.uuid4()
     await session.execute(
         text(
