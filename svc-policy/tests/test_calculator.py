@@ -81,6 +81,11 @@ async def test_near_miss_says_what_is_missing_and_by_how_much(client) -> None:  
     assert rd["almost"]["potential_amount_fen"] == 15 * WAN
     assert "KS-KJ-005" in {r["policy_code"] for r in body["almost"]}
     assert gazelle["almost"]["missing"] == [{"variable": "new_qualifications", "missing": "high_tech"}]
+    # a condition that must NOT hold: KS-KJ-002 (重新认定) is for high-tech firms not newly recognised this year
+    renewal = by_code(body)["KS-KJ-002"]
+    assert renewal["status"] == "ineligible" and renewal["almost"]["missing"] == [
+        {"variable": "new_qualifications", "actual": ["high_tech"], "must_not_include": "high_tech"}
+    ]
     # two failing data criteria is not "almost"
     two = by_code(body)["KS-FG-001"]
     assert two["status"] == "ineligible" and two["almost"] is None

@@ -441,6 +441,26 @@ def explain_failure(rule: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
                     "required_one_of": _safe_value(args[1], data),
                 }
             ]
+    if op == "!" and len(args) == 1 and is_operation(args[0]) and "in" in args[0]:
+        inner = args[0]["in"]
+        if isinstance(inner, list) and len(inner) == 2:
+            needle_var, hay_var = _var_name(inner[0]), _var_name(inner[1])
+            if hay_var and not needle_var:  # {"!": {"in": ["high_tech", {"var": "new_qualifications"}]}}
+                return [
+                    {
+                        "variable": hay_var,
+                        "actual": _safe_value(inner[1], data),
+                        "must_not_include": _safe_value(inner[0], data),
+                    }
+                ]
+            if needle_var and not hay_var:  # {"!": {"in": [{"var": "district"}, ["花桥"]]}}
+                return [
+                    {
+                        "variable": needle_var,
+                        "actual": _safe_value(inner[0], data),
+                        "must_not_be_one_of": _safe_value(inner[1], data),
+                    }
+                ]
     if op in ("==", "!=") and len(args) == 2:
         name = _var_name(args[0]) or _var_name(args[1])
         other = args[1] if _var_name(args[0]) else args[0]
