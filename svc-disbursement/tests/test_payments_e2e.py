@@ -568,3 +568,79 @@ async def test_a_conflicting_resend_is_never_taken_for_a_failed_payment(
         ).scalar_one()
     assert row.failure_reason is None and voids == 0
     await invariants_ok(service)
+
+
+async def test_a_failed_payment_is_issued_again_and_paid_once(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
+) -> None:
+    service, bank = e2e
+    policy = "KS-E2E-REISSUE"
+    await fund(service, policy, 100_000)
+    bank.control(
+        failure_rate=1.0,
+        return_rate=0.0,
+        timeout_rate=0.0,
+        duplicate_callbacks=False,
+        out_of_order_callbacks=False,
+        callbacks_enabled=True,
+    )
+    entity = make_uscc(903)
+    try:
+        await publish_events(service.infra.nats_url, [entitlement_event(policy, entity, 100_000)])
+        failed = await wait_until(lambda: settled(service, entity, "failed"))
+    finally:
+        bank.control(failure_rate=0.0)
+    disbursement_id, old_reference = failed[0]["id"], failed[0]["bank_reference"]
+    # The money is still owed: finance corrects the account, an approver issues the payment again.
+    await _register_payee(service, entity)
+    async with service.client("approver") as c:
+        no_reason = await c.post(f"/api/v1/disbursements/{disbursement_id}/reissue", json={"comment": ""})
+        assert no_reason.status_code == 422 and no_reason.json()["field"] == "comment"
+        resp = await c.post(
+            f"/api/v1/disbursements/{disbursement_id}/reissue", json={"comment": "收款账户已更正"}
+        )
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["status"] == "reserved" and resp.json()["bank_reference"] != old_reference
+    items = await wait_until(lambda: settled(service, entity))
+    new_reference = items[0]["bank_reference"]
+    async with service.client("approver") as c:
+        again = await c.post(f"/api/v1/disbursements/{disbursement_id}/reissue", json={"comment": "再来一次"})
+        assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
+    assert bank.payment(old_reference)["status"] == "failed"  # type: ignore[index]
+    paid = bank.payment(new_reference)
+    assert paid is not None and paid["status"] == "settled" and paid["payee"]["mode"] == "account"
+    # A late, repeated callback for the old reference is recognised and changes nothing.
+    body = json.dumps(
+        {"reference": old_reference, "status": "failed", "sequence": 2, "amount_fen": 100_000}
+    ).encode()
+    async with httpx.AsyncClient(base_url=service.url) as c:
+        late = await c.post("/api/v1/bank/callbacks", content=body, headers={"x-bank-signature": sign(body)})
+    assert late.status_code == 200 and late.json()["outcome"] == "stale"
+    assert (await disbursements_of(service, entity))[0]["status"] == "settled"
+    async with service.client("finance") as c:
+        budget = (await c.get(f"/api/v1/ledger/accounts/budget:{policy}:2026")).json()
+        audit = (await c.get("/api/v1/audit/verify")).json()
+    # Reserved twice, voided once, posted once: the budget paid exactly one payment.
+    assert (
+        budget["debits_posted"] == 100_000 and budget["debits_pending"] == 0 and budget["available_fen"] == 0
+    )
+    assert audit["ok"], audit
+    async with db.connect() as conn:
+        history = (
+            await conn.execute(
+                text(
+                    "SELECT phase, count(*) FROM ledger_transfers WHERE id IN (:o, :n) OR pending_id IN (:o, :n) "
+                    "GROUP BY phase"
+                ),
+                {"o": uuid.UUID(old_reference), "n": uuid.UUID(new_reference)},
+            )
+        ).all()
+        superseded = (
+            await conn.execute(
+                text("SELECT status, superseded_by FROM superseded_payments WHERE reference = :o"),
+                {"o": uuid.UUID(old_reference)},
+            )
+        ).one()
+    assert dict(history) == {"pending": 2, "void": 1, "post": 1}
+    assert superseded.status == "failed" and str(superseded.superseded_by) == new_reference
+    await invariants_ok(service)

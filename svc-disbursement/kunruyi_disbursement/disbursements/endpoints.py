@@ -20,6 +20,10 @@ class RejectBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class ReissueBody(BaseModel):
+    comment: str = Field(min_length=1, max_length=500, description="为何重新支付（如：收款账户已更正）")
+
+
 @router.get("", summary="拨付列表（审批队列、企业的昆e服页面）")
 async def list_disbursements(
     session: SessionDep,
@@ -65,3 +69,10 @@ async def reject(
     disbursement_id: uuid.UUID, body: RejectBody, session: SessionDep, principal: Approver
 ) -> dict[str, Any]:
     return service.view(await service.reject(session, disbursement_id, principal.subject, body.reason))
+
+
+@router.post("/{disbursement_id}/reissue", summary="重新支付（支付失败或被退回的拨付，新的银行参考号）")
+async def reissue(
+    disbursement_id: uuid.UUID, body: ReissueBody, session: SessionDep, principal: Approver
+) -> dict[str, Any]:
+    return service.view(await service.reissue(session, disbursement_id, principal.subject, body.comment))

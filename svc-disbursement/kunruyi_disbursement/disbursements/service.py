@@ -244,6 +244,71 @@ async def reject(session: AsyncSession, disbursement_id: uuid.UUID, actor: str, 
     return row
 
 
+async def reissue(session: AsyncSession, disbursement_id: uuid.UUID, actor: str, comment: str) -> Any:
+    """Pay a failed or returned disbursement again: the money is still owed. Its reservation was voided (failed) or
+    reversed (returned), so the budget is reserved anew under a new reservation id — the new bank reference — and
+    the payee is chosen afresh at the next instruction (typically after the account was corrected). The old
+    reference is kept in ``superseded_payments``."""
+    d = (
+        await session.execute(
+            text("SELECT * FROM disbursements WHERE id = :id FOR UPDATE"), {"id": disbursement_id}
+        )
+    ).first()
+    if d is None:
+        raise NotFound("拨付记录不存在", code="disbursement_not_found")
+    if d.status not in ("failed", "returned"):
+        raise Conflict(
+            f"当前状态为 {d.status}，只有支付失败或被退回的拨付可以重新支付",
+            code="invalid_transition",
+            allowed_next=[],
+            current_status=d.status,
+        )
+    new_reference = uuid.uuid4()
+    await session.execute(
+        text(
+            "INSERT INTO superseded_payments (reference, disbursement_id, status, failure_reason, bank_sequence, "
+            "superseded_by, actor, comment) VALUES (:r, :d, :s, :fr, :q, :n, :a, :c)"
+        ),
+        {
+            "r": d.reservation_id,
+            "d": d.id,
+            "s": d.status,
+            "fr": d.failure_reason,
+            "q": d.bank_sequence,
+            "n": new_reference,
+            "a": actor,
+            "c": comment,
+        },
+    )
+    row = (
+        await session.execute(
+            text(
+                "UPDATE disbursements SET reservation_id = :n, reserved_at = NULL, instruction_sent_at = NULL, "
+                "instruction_attempts = 0, next_attempt_at = NULL, instruction_payee = NULL, payee_id = NULL, "
+                "bank_accepted_at = NULL, bank_sequence = 0, bank_status = NULL, settled_at = NULL, "
+                "failure_reason = NULL, last_error = NULL, updated_at = now() WHERE id = :id RETURNING *"
+            ),
+            {"n": new_reference, "id": d.id},
+        )
+    ).one()
+    await audit.append(
+        session,
+        actor=actor,
+        action="disbursement.reissued",
+        entity_type="disbursement",
+        entity_id=str(d.id),
+        data={
+            "previous_reference": str(d.reservation_id),
+            "previous_status": d.status,
+            "previous_failure_reason": d.failure_reason,
+            "reference": str(new_reference),
+            "amount_fen": d.amount_fen,
+            "comment": comment,
+        },
+    )
+    return await reserve(session, row, actor=actor)
+
+
 async def resume_awaiting(
     session: AsyncSession,
     *,

@@ -51,9 +51,35 @@ async def apply_bank_update(session: AsyncSession, update: BankUpdate, *, source
             )
         ).first()
     if d is None:
-        logger.warning("bank update for unknown reference %s via %s", update.reference, source)
-        return "not_found"
+        superseded = None
+        if reference is not None:
+            superseded = (
+                await session.execute(
+                    text("SELECT disbursement_id FROM superseded_payments WHERE reference = :r"),
+                    {"r": reference},
+                )
+            ).first()
+        if superseded is None:
+            logger.warning("bank update for unknown reference %s via %s", update.reference, source)
+            return "not_found"
+        # A payment that failed or came back and was issued again under a new reference: nothing to change. A
+        # settlement reported for it now would be a bank-side error (reconciliation reports it): said loudly.
+        log = logger.error if update.status == "settled" else logger.warning
+        log(
+            "bank update %s for superseded reference %s (disbursement %s) via %s: ignored",
+            update.status,
+            update.reference,
+            superseded.disbursement_id,
+            source,
+        )
+        await _record_callback(session, update, source, "stale")
+        return "stale"
     outcome = await _apply(session, d, update, source)
+    await _record_callback(session, update, source, outcome)
+    return outcome
+
+
+async def _record_callback(session: AsyncSession, update: BankUpdate, source: str, outcome: Outcome) -> None:
     await session.execute(
         text(
             "INSERT INTO bank_callbacks (reference, bank_event_id, status, sequence, amount_fen, outcome) "
@@ -68,7 +94,6 @@ async def apply_bank_update(session: AsyncSession, update: BankUpdate, *, source
             "o": outcome,
         },
     )
-    return outcome
 
 
 async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str) -> Outcome:

@@ -56,6 +56,14 @@ async def reconcile(
         )
     ).all()
     ledger: dict[str, int | None] = {}
+    # References of payments that failed or were returned and then issued again: nothing paid under them.
+    for ref in (
+        await session.execute(
+            text("SELECT reference FROM superseded_payments WHERE reference = ANY(:refs)"),
+            {"refs": bank_refs},
+        )
+    ).scalars():
+        ledger[str(ref)] = 0
     for r in rows:
         if r.status == "settled":
             ledger[str(r.reservation_id)] = r.amount_fen
