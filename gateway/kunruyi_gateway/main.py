@@ -75,6 +75,7 @@ async def _start_gate(app: FastAPI) -> None:
         poll_interval_s=settings.delivery_poll_interval_s,
         base_backoff_s=settings.delivery_base_backoff_s,
         max_backoff_s=settings.delivery_max_backoff_s,
+        timeout_s=settings.delivery_timeout_s,
     )
     if settings.run_background_workers:
         app.state.delivery_sender.start()

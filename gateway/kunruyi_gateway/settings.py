@@ -60,6 +60,10 @@ class Settings(ServiceSettings):
     yiqilaiban_url: str = "http://127.0.0.1:8102"
     yiqilaiban_app_id: str = "kunruyi"
     yiqilaiban_secret: str = "yqlb-dev-secret"
+    # How long the gateway waits for the portal: a delivery (then retried with back-off), a lookup or SSO check
+    # (then 503 upstream_unavailable).
+    delivery_timeout_s: float = 10.0
+    yiqilaiban_timeout_s: float = 5.0
     delivery_poll_interval_s: float = 1.0
     delivery_base_backoff_s: float = 1.0
     delivery_max_backoff_s: float = 300.0

@@ -20,6 +20,7 @@ from kunruyi_common.events.envelope import CloudEvent, stream_name, stream_subje
 from kunruyi_gateway.integrations.yiqilaiban.signature import signed_headers
 from kunruyi_gateway.settings import Settings
 from kunruyi_launcher.infra import free_port, wait_for_port
+from sqlalchemy import text
 
 USCC = "91320583MA1XXXXXXK"
 
@@ -73,6 +74,8 @@ async def yqlb_gateway(  # type: ignore[no-untyped-def]
             "delivery_poll_interval_s": 0.1,
             "delivery_base_backoff_s": 0.2,
             "delivery_max_backoff_s": 1.0,
+            "delivery_timeout_s": 1.0,
+            "yiqilaiban_timeout_s": 1.0,
         }
     )
     served = await served_cls(create_app(settings), yqlb_gateway_port).start()
@@ -192,6 +195,57 @@ async def test_round_trip_application_in_status_back_with_a_failed_callback_retr
         assert final["refused"] == []  # every call from the gateway carried a valid portal signature
 
 
+async def test_a_callback_the_portal_is_too_slow_to_answer_is_sent_again_and_lands_once(  # type: ignore[no-untyped-def]
+    yqlb_gateway, emulator, publisher, engine
+) -> None:
+    """The portal takes longer than the gateway waits: the gateway counts it as failed and sends it again with the
+    same idempotency key; the portal ends up with one accepted status (a late first copy shows as a duplicate)."""
+    async with httpx.AsyncClient(base_url=emulator, timeout=20) as portal:
+        await portal.post("/_control/reset")
+        await portal.post("/_control/config", json={"slow_callback_s": 3.0, "slow_callbacks": 1})
+        number = f"YQLB-SLOW-{uuid.uuid4().hex[:8]}"
+        await publisher(
+            "kunruyi.disbursement.application.status_changed",
+            {
+                "application_number": "SB2026000099",
+                "policy_code": "KS-RC-001",
+                "status": "in_review",
+                "previous_status": "submitted",
+                "channel": "yiqilaiban",
+                "external_ref": number,
+                "changed_at": "2026-11-21T08:00:00Z",
+            },
+            None,
+        )
+
+        async def delivered() -> Any:
+            async with engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        text(
+                            "SELECT attempts, delivered_at FROM outbound_deliveries WHERE idempotency_key = :k"
+                        ),
+                        {"k": f"status:{number}:in_review"},
+                    )
+                ).first()
+            return row if row is not None and row.delivered_at is not None else None
+
+        row = await _eventually(delivered)
+        assert row.attempts >= 2  # the first attempt timed out and was retried
+
+        async def landed() -> dict[str, Any] | None:
+            got: dict[str, Any] = (await portal.get("/_control/received")).json()
+            return got if any(c["outcome"] == "accepted" for c in got["status_callbacks"]) else None
+
+        received = await _eventually(landed)
+        # Whichever copy the portal finished first was accepted; any other copy is a duplicate of it.
+        callbacks = received["status_callbacks"]
+        assert {c["key"] for c in callbacks} == {f"status:{number}:in_review"}
+        assert [c["outcome"] for c in callbacks].count("accepted") == 1
+        assert {c["outcome"] for c in callbacks} <= {"accepted", "duplicate"}
+        assert received["refused"] == []
+
+
 async def test_published_policies_reach_the_policy_library(yqlb_gateway, emulator, publisher) -> None:  # type: ignore[no-untyped-def]
     async with httpx.AsyncClient(base_url=emulator, timeout=20) as portal:
         await portal.post("/_control/reset")
@@ -281,6 +335,39 @@ async def test_enterprise_lookup_for_staff(yqlb_gateway, staff_token) -> None:  
             headers={"Authorization": f"Bearer {staff_token('officer')}"},
         )
         assert bad.status_code == 422 and bad.json()["code"] == "invalid_uscc"
+
+
+async def test_a_failing_or_slow_portal_is_503_for_lookups_and_sign_on(  # type: ignore[no-untyped-def]
+    yqlb_gateway, emulator, staff_token
+) -> None:
+    officer = {"Authorization": f"Bearer {staff_token('officer')}"}
+    path = f"/api/v1/integrations/yiqilaiban/enterprises/{USCC}"
+    async with (
+        httpx.AsyncClient(base_url=emulator, timeout=20) as portal,
+        httpx.AsyncClient(base_url=yqlb_gateway.url, timeout=20) as c,
+    ):
+        await portal.post("/_control/reset")
+        await portal.post("/_control/config", json={"fail_lookups": 1})
+        failed = await c.get(path, headers=officer)
+        assert failed.status_code == 503 and failed.json()["code"] == "upstream_unavailable", failed.text
+        assert failed.headers["retry-after"]
+        assert (await c.get(path, headers=officer)).status_code == 200  # the portal is back
+        await portal.post("/_control/config", json={"slow_lookup_s": 5.0})  # longer than the gateway waits
+        slow = await c.get(path, headers=officer)
+        assert slow.status_code == 503 and slow.json()["code"] == "upstream_unavailable", slow.text
+
+        await portal.post("/_control/config", json={"fail_sso": 1})
+        ticket = (
+            await portal.post(
+                "/_control/sso-tickets",
+                json={"user_type": "staff", "subject": "u-2002", "name": "李科长", "roles": ["officer"]},
+            )
+        ).json()["ticket"]
+        down = await c.post("/integrations/sushangtong/sso", json={"ticket": ticket})
+        assert down.status_code == 503 and down.json()["code"] == "upstream_unavailable", down.text
+        # The failed check did not use the ticket up: the user's retry signs them in.
+        again = await c.post("/integrations/sushangtong/sso", json={"ticket": ticket})
+        assert again.status_code == 200 and again.json()["roles"] == ["officer"], again.text
 
 
 async def test_sushangtong_sso_exchanges_a_ticket_for_a_session(yqlb_gateway, emulator) -> None:  # type: ignore[no-untyped-def]

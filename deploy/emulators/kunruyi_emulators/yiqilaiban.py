@@ -4,10 +4,11 @@ What it plays:
 - the portal forwarding an application to the platform: ``POST /_control/forward-application`` signs and POSTs to
   ``{gateway}/integrations/yiqilaiban/applications`` (optionally twice: a duplicate delivery);
 - the status callback receiver ``POST /api/callbacks/application-status`` (can fail the first N callbacks, answer
-  slowly, and records duplicates by idempotency key);
-- the provincial policy library ``POST /api/policy-library/policies``;
-- the data-sharing enterprise lookup ``GET /api/enterprises/{uscc}``;
-- 苏商通 single sign-on: ``POST /_control/sso-tickets`` issues a ticket, ``POST /api/sso/verify`` redeems it once;
+  slowly — all of them or the next N — and records duplicates by idempotency key);
+- the provincial policy library ``POST /api/policy-library/policies`` (can reject the next N pushes);
+- the data-sharing enterprise lookup ``GET /api/enterprises/{uscc}`` (can fail the next N, or answer slowly);
+- 苏商通 single sign-on: ``POST /_control/sso-tickets`` issues a ticket, ``POST /api/sso/verify`` redeems it once
+  (can fail the next N checks without using the ticket up);
 - ``GET /_control/received`` shows everything received; ``POST /_control/config`` and ``/_control/reset``.
 
 Every call from the platform must carry the portal's signature (see ``yiqilaiban_signing``).
@@ -35,7 +36,15 @@ from kunruyi_emulators import yiqilaiban_signing as signing
 class Behaviour(BaseModel):
     fail_callbacks: int = Field(default=0, description="answer 503 to the next N status callbacks")
     slow_callback_s: float = Field(default=0.0, description="wait this long before answering a callback")
+    slow_callbacks: int = Field(
+        default=0, description="when > 0, only the next N callbacks are slow (the callback is still recorded)"
+    )
     reject_policies: int = Field(default=0, description="answer 500 to the next N policy pushes")
+    fail_lookups: int = Field(default=0, description="answer 503 to the next N enterprise lookups")
+    slow_lookup_s: float = Field(default=0.0, description="wait this long before answering a lookup")
+    fail_sso: int = Field(
+        default=0, description="answer 503 to the next N 苏商通 ticket checks (ticket kept)"
+    )
 
 
 class ForwardApplication(BaseModel):
@@ -137,7 +146,12 @@ def create_app(*, app_id: str, secret: str, gateway_url: str) -> FastAPI:
             return refusal
         behaviour: Behaviour = state["behaviour"]
         if behaviour.slow_callback_s:
-            await asyncio.sleep(behaviour.slow_callback_s)
+            slow_s = behaviour.slow_callback_s
+            if behaviour.slow_callbacks > 0:
+                behaviour.slow_callbacks -= 1
+                if behaviour.slow_callbacks == 0:
+                    behaviour.slow_callback_s = 0.0  # that was the last slow one
+            await asyncio.sleep(slow_s)
         data = json.loads(body)
         key = request.headers.get("x-yqlb-idempotency-key") or hashlib.sha256(body).hexdigest()
         if behaviour.fail_callbacks > 0:
@@ -168,6 +182,12 @@ def create_app(*, app_id: str, secret: str, gateway_url: str) -> FastAPI:
         _, refusal = await checked(request)
         if refusal is not None:
             return refusal
+        behaviour: Behaviour = state["behaviour"]
+        if behaviour.slow_lookup_s:
+            await asyncio.sleep(behaviour.slow_lookup_s)
+        if behaviour.fail_lookups > 0:
+            behaviour.fail_lookups -= 1
+            return JSONResponse({"code": "busy", "message": "数据共享平台繁忙"}, status_code=503)
         if len(uscc) != 18 or not uscc.isalnum():
             return JSONResponse({"code": "not_found", "message": "未查询到该企业"}, status_code=404)
         digest = int(hashlib.sha256(uscc.encode()).hexdigest(), 16)
@@ -196,6 +216,10 @@ def create_app(*, app_id: str, secret: str, gateway_url: str) -> FastAPI:
         body, refusal = await checked(request)
         if refusal is not None:
             return refusal
+        behaviour: Behaviour = state["behaviour"]
+        if behaviour.fail_sso > 0:
+            behaviour.fail_sso -= 1
+            return JSONResponse({"code": "busy", "message": "苏商通繁忙"}, status_code=503)
         ticket = json.loads(body).get("ticket", "")
         found = state["sso_tickets"].pop(ticket, None)  # a ticket is good once
         if found is None or found[0] < time.time():

@@ -64,6 +64,23 @@ async def test_enterprise_lookup_and_single_use_sso_tickets() -> None:
         assert (await _signed_post(c, "/api/sso/verify", ticket)).status_code == 400
 
 
+async def test_lookups_and_sso_checks_can_fail_on_request() -> None:
+    async with _client() as c:
+        await c.post("/_control/config", json={"fail_lookups": 1, "fail_sso": 1})
+        path = "/api/enterprises/91320583MA1XXXXXXK"
+        signed = signed_headers(APP_ID, SECRET, "GET", path, b"")
+        assert (await c.get(path, headers=signed)).status_code == 503
+        again = signed_headers(APP_ID, SECRET, "GET", path, b"")
+        assert (await c.get(path, headers=again)).status_code == 200
+        ticket = (
+            await c.post("/_control/sso-tickets", json={"user_type": "staff", "subject": "u", "name": "n"})
+        ).json()
+        assert (await _signed_post(c, "/api/sso/verify", ticket)).status_code == 503
+        # The failed check kept the ticket: it still works once.
+        assert (await _signed_post(c, "/api/sso/verify", ticket)).status_code == 200
+        assert (await _signed_post(c, "/api/sso/verify", ticket)).status_code == 400
+
+
 def test_runs_as_its_own_process() -> None:
     port = free_port()
     proc = subprocess.Popen(

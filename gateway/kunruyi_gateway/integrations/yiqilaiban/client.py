@@ -22,6 +22,7 @@ class YiqilaibanClient:
         self.base = settings.yiqilaiban_url.rstrip("/")
         self.app_id = settings.yiqilaiban_app_id
         self.secret = settings.yiqilaiban_secret
+        self.timeout_s = settings.yiqilaiban_timeout_s
         self.http = http
 
     async def request(
@@ -56,9 +57,13 @@ class YiqilaibanClient:
             return None
 
     async def enterprise(self, uscc: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("GET", f"/api/enterprises/{uscc}")
+        result: dict[str, Any] = await self.request(
+            "GET", f"/api/enterprises/{uscc}", timeout_s=self.timeout_s
+        )
         return result
 
     async def verify_sso_ticket(self, ticket: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("POST", "/api/sso/verify", {"ticket": ticket})
+        result: dict[str, Any] = await self.request(
+            "POST", "/api/sso/verify", {"ticket": ticket}, timeout_s=self.timeout_s
+        )
         return result

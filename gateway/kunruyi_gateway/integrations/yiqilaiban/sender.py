@@ -27,12 +27,14 @@ class DeliverySender:
         poll_interval_s: float,
         base_backoff_s: float,
         max_backoff_s: float,
+        timeout_s: float = 10.0,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.client = client
         self.poll_interval_s = poll_interval_s
         self.base_backoff_s = base_backoff_s
         self.max_backoff_s = max_backoff_s
+        self.timeout_s = timeout_s
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -87,7 +89,7 @@ class DeliverySender:
                         "POST",
                         row.path,
                         row.payload,
-                        timeout_s=10.0,
+                        timeout_s=self.timeout_s,
                         extra_headers={"X-YQLB-Idempotency-Key": row.idempotency_key},
                     )
                 except PortalError as exc:
