@@ -319,6 +319,18 @@ async def test_reconciliation_finds_both_kinds_of_missing_payment(
         timeout=60,
     )
     assert check.returncode == 0 and json.loads(check.stdout)["ok"], check.stdout + check.stderr
+    chain = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "kunruyi_disbursement", "audit-verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    verified = json.loads(chain.stdout)
+    assert chain.returncode == 0 and verified["ok"] and verified["entries_checked"] > 0, (
+        chain.stdout + chain.stderr
+    )
 
 
 async def test_batched_callbacks_settle_each_payment_once(
