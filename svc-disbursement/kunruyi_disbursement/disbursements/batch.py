@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.audit import service as audit
-from kunruyi_disbursement.disbursements.service import EntitlementDetermined
+from kunruyi_disbursement.disbursements.service import EntitlementDetermined, approval_hold
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import PolicyData, fiscal_year_of, upsert_policy
 
@@ -148,7 +148,11 @@ async def intake_entitlements(
             policies[item.policy_code] = (
                 await session.execute(text("SELECT * FROM policies WHERE code = :c"), {"c": item.policy_code})
             ).one()
-    auto = [i.amount_fen <= auto_approve_max_fen for i in items]
+    holds = {
+        i.entitlement_id: approval_hold(policies[i.policy_code], i.amount_fen, auto_approve_max_fen)
+        for i in items
+    }
+    auto = [holds[i.entitlement_id] is None for i in items]
     created = (
         await session.execute(
             _INSERT,
@@ -181,6 +185,7 @@ async def intake_entitlements(
                 "amount_fen": d.amount_fen,
                 "policy_code": d.policy_code,
                 "cause": {"type": "entitlement", "id": d.entitlement_id, "rule_version": d.policy_version},
+                "hold": holds.get(d.entitlement_id),
             },
         }
         for d in created

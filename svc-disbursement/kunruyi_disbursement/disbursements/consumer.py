@@ -7,7 +7,11 @@ import logging
 from kunruyi_common.events.envelope import CloudEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.disbursements.service import EntitlementDetermined, create_disbursement
+from kunruyi_disbursement.disbursements.service import (
+    EntitlementDetermined,
+    approval_hold,
+    create_disbursement,
+)
 from kunruyi_disbursement.policies.service import PolicyData, get_policy, upsert_policy
 from kunruyi_disbursement.runtime import current_settings
 
@@ -46,7 +50,7 @@ async def on_entitlement_determined(session: AsyncSession, event: CloudEvent) ->
         amount_fen=data.amount_fen,
         entitlement_id=data.entitlement_id,
         approved_by="system:auto",
-        needs_approval=data.amount_fen > settings.auto_approve_max_fen,
+        needs_approval=approval_hold(policy, data.amount_fen, settings.auto_approve_max_fen) is not None,
     )
     if created is None:
         logger.info("entitlement %s already has a disbursement", data.entitlement_id)

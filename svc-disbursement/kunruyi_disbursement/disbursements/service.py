@@ -49,6 +49,20 @@ class EntitlementDetermined(BaseModel):
     trace_digest: str | None = None
 
 
+def approval_hold(policy: Any, amount_fen: int, auto_approve_max_fen: int) -> str | None:
+    """Why a 免申即享 entitlement must wait for an approver instead of being paid automatically (None: it need not).
+
+    Paid without a person only when nothing is unusual: at most the auto-approval limit, within the policy's cap,
+    and the policy still in force (an entitlement determined before a suspension may arrive after it)."""
+    if amount_fen > auto_approve_max_fen:
+        return "over_auto_approve_limit"
+    if policy.max_amount_fen is not None and amount_fen > policy.max_amount_fen:
+        return "over_policy_cap"
+    if policy.status not in ("published", "active"):
+        return "policy_not_in_force"
+    return None
+
+
 async def create_disbursement(
     session: AsyncSession,
     *,
