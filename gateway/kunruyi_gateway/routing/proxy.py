@@ -171,8 +171,9 @@ class Upstreams:
                 conn.close()
                 before = getattr(exc, "before_response", True)
                 # A kept-alive connection the upstream had just closed: try again on a fresh one, but only when
-                # repeating the request is harmless.
-                if conn.reused and before and replayable and (idempotent or body is None) and attempt < 2:
+                # repeating the request is harmless (the upstream may have acted on it before the connection
+                # dropped, so never for POST or PATCH, with or without a body).
+                if conn.reused and before and replayable and idempotent and attempt < 2:
                     continue
                 breaker.record_failure()
                 raise self.unavailable(name, type(exc).__name__) from exc
