@@ -259,20 +259,25 @@ async def test_unknown_or_unsigned_callback_changes_nothing(
     assert tuple(before) == tuple(after)
 
 
-async def test_reconciliation_finds_both_kinds_of_missing_payment(
+async def test_reconciliation_finds_missing_payments_on_either_side_and_amount_mismatches(
     e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
 ) -> None:
     service, bank = e2e
     policy = "KS-E2E-REC"
     await fund(service, policy, 500_000)
     bank.control(failure_rate=0.0, return_rate=0.0)
-    entity = make_uscc(401)
-    await publish_events(service.infra.nats_url, [entitlement_event(policy, entity, 50_000)])
+    entity, other = make_uscc(401), make_uscc(402)
+    await publish_events(
+        service.infra.nats_url,
+        [entitlement_event(policy, entity, 50_000), entitlement_event(policy, other, 60_000)],
+    )
     items = await wait_until(lambda: settled(service, entity))
     ledger_only = items[0]["bank_reference"]
+    misstated = (await wait_until(lambda: settled(service, other)))[0]["bank_reference"]
     bank_only = str(uuid.uuid4())
     bank.inject(kind="omit_from_statement", reference=ledger_only)
     bank.inject(kind="phantom_settlement", reference=bank_only, amount_fen=77_700)
+    bank.inject(kind="amount_mismatch", reference=misstated, amount_fen=6_000)
     today = datetime.now(UTC).date().isoformat()
     async with service.client("finance") as c:
         resp = await c.post("/api/v1/reconciliation/runs", json={"date": today})
@@ -281,6 +286,13 @@ async def test_reconciliation_finds_both_kinds_of_missing_payment(
     kinds = {(m["kind"], m["reference"]) for m in report["mismatches"]}
     assert ("missing_in_ledger", bank_only) in kinds
     assert ("missing_in_bank", ledger_only) in kinds
+    assert {
+        "kind": "amount_mismatch",
+        "reference": misstated,
+        "ledger_amount_fen": 60_000,
+        "bank_amount_fen": 6_000,
+    } in report["mismatches"]
+    assert report["missing_in_ledger"] == report["missing_in_bank"] == report["amount_mismatch"] == 1
     assert report["matched"] >= 3 and not report["ok"]
     async with db.connect() as conn:
         events = (
@@ -294,7 +306,7 @@ async def test_reconciliation_finds_both_kinds_of_missing_payment(
             .scalars()
             .all()
         )
-    assert {bank_only, ledger_only} <= set(events)
+    assert {bank_only, ledger_only, misstated} <= set(events)
     # The CLI gives the same answer and fails the exit code.
     env = {
         **os.environ,
