@@ -620,11 +620,21 @@ async def test_a_failed_payment_is_issued_again_and_paid_once(
     async with service.client("approver") as c:
         no_reason = await c.post(f"/api/v1/disbursements/{disbursement_id}/reissue", json={"comment": ""})
         assert no_reason.status_code == 422 and no_reason.json()["field"] == "comment"
+        key = {"Idempotency-Key": f"reissue-{disbursement_id}"}
         resp = await c.post(
-            f"/api/v1/disbursements/{disbursement_id}/reissue", json={"comment": "收款账户已更正"}
+            f"/api/v1/disbursements/{disbursement_id}/reissue",
+            json={"comment": "收款账户已更正"},
+            headers=key,
         )
         assert resp.status_code == 200, resp.text
         assert resp.json()["status"] == "reserved" and resp.json()["bank_reference"] != old_reference
+        # The approver's client retries (its answer was lost): the first answer again, nothing reserved twice.
+        retry = await c.post(
+            f"/api/v1/disbursements/{disbursement_id}/reissue",
+            json={"comment": "收款账户已更正"},
+            headers=key,
+        )
+        assert retry.status_code == 200 and retry.json() == resp.json()
     items = await wait_until(lambda: settled(service, entity))
     new_reference = items[0]["bank_reference"]
     async with service.client("approver") as c:

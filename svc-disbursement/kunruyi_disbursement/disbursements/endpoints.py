@@ -3,13 +3,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden
 from pydantic import BaseModel, Field
 
 from kunruyi_disbursement.disbursements import service
+from kunruyi_disbursement.idempotency import idempotent
 
 router = APIRouter(prefix="/api/v1/disbursements", tags=["disbursements"])
 Approver = Annotated[Principal, Depends(require_roles("approver"))]
@@ -73,6 +75,22 @@ async def reject(
 
 @router.post("/{disbursement_id}/reissue", summary="重新支付（支付失败或被退回的拨付，新的银行参考号）")
 async def reissue(
-    disbursement_id: uuid.UUID, body: ReissueBody, session: SessionDep, principal: Approver
-) -> dict[str, Any]:
-    return service.view(await service.reissue(session, disbursement_id, principal.subject, body.comment))
+    disbursement_id: uuid.UUID,
+    body: ReissueBody,
+    session: SessionDep,
+    principal: Approver,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    async def produce() -> tuple[int, Any]:
+        return 200, service.view(
+            await service.reissue(session, disbursement_id, principal.subject, body.comment)
+        )
+
+    return await idempotent(
+        session,
+        idempotency_key,
+        principal,
+        f"POST /api/v1/disbursements/{disbursement_id}/reissue",
+        body.model_dump(),
+        produce,
+    )
