@@ -8,13 +8,17 @@ Every log line is passed through :func:`kunruyi_common.crypto.redact_text` so pe
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
+import os
+import re
 import sys
-import uuid
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pythonjsonlogger.json import JsonFormatter
+from pythonjsonlogger.json import JsonEncoder, JsonFormatter
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("kunruyi_request_id", default=None)
 _traceparent: contextvars.ContextVar[str | None] = contextvars.ContextVar("kunruyi_traceparent", default=None)
@@ -41,12 +45,16 @@ def reset_request_context(token: contextvars.Token[str | None]) -> None:
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    # 32 random hex digits, like uuid4().hex but without building a UUID (a third of the cost).
+    return os.urandom(16).hex()
 
 
 def new_traceparent(trace_id: str | None = None) -> str:
-    trace = trace_id or uuid.uuid4().hex
-    return f"00-{trace}-{uuid.uuid4().hex[:16]}-01"
+    """A W3C traceparent: version 00, 16-byte trace id, 8-byte parent id, sampled."""
+    if trace_id:
+        return f"00-{trace_id}-{os.urandom(8).hex()}-01"
+    ids = os.urandom(24).hex()
+    return f"00-{ids[:32]}-{ids[32:]}-01"
 
 
 class _ContextFilter(logging.Filter):
@@ -62,18 +70,113 @@ class _ContextFilter(logging.Filter):
         return True
 
 
-class RedactingJsonFormatter(JsonFormatter):
-    def format(self, record: logging.LogRecord) -> str:
+_redact: Callable[[str], str] | None = None
+# logging's default timestamp. No redaction pattern can match inside a string of exactly this shape (its digit
+# runs are at most four long), so such a value may skip the scan.
+_DEFAULT_STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}")
+
+
+def _redactor() -> Callable[[str], str]:
+    global _redact
+    if _redact is None:
         from kunruyi_common.crypto import redact_text
 
-        return redact_text(super().format(record))
+        _redact = redact_text
+    return _redact
+
+
+class RedactingJsonFormatter(JsonFormatter):
+    """python-json-logger's output, redacted, at a fraction of its cost (one access line per request).
+
+    Same fields and bytes as the plain formatter; faster because it caches the second part of the timestamp,
+    reuses one JSON encoder, formats a record once however many handlers write it, and leaves our own
+    timestamp out of the PII scan (its digit run would otherwise send every line through the full pattern).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stamp: tuple[int, str] = (-1, "")
+        self._encoder: json.JSONEncoder | None = None
+        if (
+            self.json_serializer is json.dumps
+            and self.json_encoder is JsonEncoder
+            and self.json_default is None
+            and self.json_indent is None
+        ):
+            self._encoder = JsonEncoder(ensure_ascii=self.json_ensure_ascii)
+        # The key our own timestamp is written under, when it is the first field: then a default-format stamp
+        # there is kept out of the redaction scan (its digits defeat redact_text's quick pre-check).
+        fields = self._required_fields
+        self._time_key = (
+            self.rename_fields.get("asctime", "asctime")
+            if fields
+            and fields[0] == "asctime"
+            and not self.defaults
+            and not self.prefix
+            and self._encoder is not None
+            else None
+        )
+
+    def format(self, record: logging.LogRecord) -> str:
+        # One line per record even when several handlers (stdout and the log file) write it.
+        cached = record.__dict__.get("_kunruyi_json")
+        if cached is not None and cached[0] == id(self):
+            return str(cached[1])
+        text = super().format(record)
+        record._kunruyi_json = (id(self), text)
+        return text
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt is not None or self.converter is not time.localtime or not self.default_msec_format:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        stamp = self._stamp
+        if stamp[0] != second:
+            stamp = (second, time.strftime(self.default_time_format, time.localtime(second)))
+            self._stamp = stamp
+        return self.default_msec_format % (stamp[1], record.msecs)
 
     def add_fields(
         self, log_record: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
     ) -> None:
-        super().add_fields(log_record, record, message_dict)
+        if self.timestamp or self.rename_fields_keep_missing or self.defaults:
+            super().add_fields(log_record, record, message_dict)
+        else:
+            # BaseJsonFormatter.add_fields + merge_record_extra, without the per-attribute function calls.
+            rename = self.rename_fields
+            attrs = record.__dict__
+            for name in self._required_fields:
+                log_record[rename.get(name, name)] = attrs.get(name)
+            for data in (self.static_fields, message_dict):
+                for key, value in data.items():
+                    log_record[rename.get(key, key)] = value
+            skip = self._skip_fields
+            for key, value in attrs.items():
+                if key not in skip and not key.startswith("_"):
+                    log_record[rename.get(key, key)] = value
         log_record.setdefault("level", record.levelname)
         log_record.setdefault("logger", record.name)
+
+    def jsonify_log_record(self, log_data: dict[str, Any]) -> str:
+        if self._encoder is not None:
+            return self._encoder.encode(log_data)
+        return super().jsonify_log_record(log_data)
+
+    def serialize_log_record(self, log_data: dict[str, Any]) -> str:
+        redact = _redactor()
+        key, encoder = self._time_key, self._encoder
+        if (
+            key is not None
+            and encoder is not None
+            and next(iter(log_data)) == key
+            and isinstance(log_data[key], str)
+            and _DEFAULT_STAMP.fullmatch(log_data[key])
+        ):
+            stamp = log_data.pop(key)
+            rest = redact(encoder.encode(log_data))
+            head = "{" + encoder.encode(key) + ": " + encoder.encode(stamp)
+            return head + (", " + rest[1:] if len(rest) > 2 else "}")
+        return redact(super().serialize_log_record(log_data))
 
 
 def configure_logging(service: str, level: str = "INFO", log_file: Path | None = None) -> None:
