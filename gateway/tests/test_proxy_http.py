@@ -33,7 +33,8 @@ async def test_a_dropped_kept_alive_connection_is_retried_only_for_idempotent_re
     gateway_settings, serve_gateway, staff_token
 ) -> None:
     """An upstream that drops a kept-alive connection without answering: a GET is sent again on a fresh
-    connection and succeeds; a POST is not repeated (the service may have acted on it) and is 503."""
+    connection and succeeds; a POST is not repeated (the service may have acted on it) and is 503. An answer
+    that cannot be framed is 503 too."""
     from kunruyi_launcher.infra import free_port
 
     seen: Counter[bytes] = Counter()
@@ -56,6 +57,9 @@ async def test_a_dropped_kept_alive_connection_is_retried_only_for_idempotent_re
                 seen[line] += 1
                 if b"/drop" in line and (b"POST" in line or seen[line] == 1):
                     break  # close without answering
+                if b"/garbled" in line:
+                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: lots\r\n\r\n{}")
+                    break
                 writer.write(
                     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
                 )
@@ -86,6 +90,10 @@ async def test_a_dropped_kept_alive_connection_is_retried_only_for_idempotent_re
                 posted = await c.post("/api/v1/tickets/drop", content=body, headers=auth)
                 assert posted.status_code == 503 and posted.json()["code"] == "upstream_unavailable"
                 assert seen[b"POST /api/v1/tickets/drop HTTP/1.1"] == 1  # never repeated
+
+            # An answer the gateway cannot frame is the upstream's fault: 503, never a 500.
+            garbled = await c.get("/api/v1/policies/garbled")
+            assert garbled.status_code == 503 and garbled.json()["code"] == "upstream_unavailable"
     finally:
         server.close()
         await server.wait_closed()

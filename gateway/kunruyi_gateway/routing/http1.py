@@ -137,6 +137,8 @@ async def read_response_head(conn: Connection, read_timeout: float, method: str)
         value = value.strip()
         headers.append((name, value))
         if name == b"content-length":
+            if not value.isdigit():
+                raise UpstreamProtocolError("bad content-length", before_response=False)
             length = int(value)
         elif name == b"transfer-encoding":
             chunked = b"chunked" in value.lower()
@@ -166,7 +168,10 @@ async def iter_body(conn: Connection, resp: UpstreamResponse, read_timeout: floa
                 size_line = await asyncio.wait_for(reader.readuntil(b"\r\n"), read_timeout)
             except TimeoutError as exc:
                 raise UpstreamTimeout("body timeout") from exc
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
+            try:
+                size = int(size_line.split(b";", 1)[0].strip(), 16)
+            except ValueError as exc:
+                raise UpstreamProtocolError("bad chunk size", before_response=False) from exc
             if size == 0:
                 # Trailers (rare) end with an empty line.
                 while (await asyncio.wait_for(reader.readuntil(b"\r\n"), read_timeout)) != b"\r\n":
