@@ -24,7 +24,7 @@ from kunruyi_disbursement.ledger import service as ledger
 
 logger = logging.getLogger("kunruyi.disbursement.settlement")
 
-Outcome = Literal["applied", "stale", "not_found", "ignored"]
+Outcome = Literal["applied", "stale", "not_found", "ignored", "amount_mismatch"]
 IN_FLIGHT = ("instructing", "instructed")
 
 
@@ -99,14 +99,38 @@ async def _record_callback(session: AsyncSession, update: BankUpdate, source: st
 async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str) -> Outcome:
     if update.sequence <= d.bank_sequence:
         return "stale"
+    actor = f"bank:{source}"
     if update.amount_fen is not None and update.amount_fen != d.amount_fen:
         logger.error(
-            "bank reports %s fen for %s, the ledger reserved %s",
+            "bank reports %s %s fen for %s, the ledger reserved %s",
+            update.status,
             update.amount_fen,
             d.reservation_id,
             d.amount_fen,
         )
-    actor = f"bank:{source}"
+        if update.status == "settled" and d.status in IN_FLIGHT:
+            # Never book a settlement of an amount other than the one instructed: the payment stays in flight
+            # (visible, with the error) until the bank reports the instructed amount or a person sorts it out.
+            await session.execute(
+                text("UPDATE disbursements SET last_error = :e, updated_at = now() WHERE id = :id"),
+                {
+                    "e": f"bank reported settlement of {update.amount_fen} fen, instructed {d.amount_fen}",
+                    "id": d.id,
+                },
+            )
+            await audit.append(
+                session,
+                actor=actor,
+                action="payment.amount_mismatch",
+                entity_type="disbursement",
+                entity_id=str(d.id),
+                data={
+                    "reference": str(d.reservation_id),
+                    "instructed_fen": d.amount_fen,
+                    "bank_reported_fen": update.amount_fen,
+                },
+            )
+            return "amount_mismatch"
     if update.status == "accepted":
         await _set(session, d, status=d.status if d.status != "instructing" else "instructed", bank=update)
         return "applied"
@@ -276,6 +300,7 @@ async def apply_bank_updates(
             and d.status in IN_FLIGHT
             and u.sequence > d.bank_sequence
             and d.application_id is None
+            and (u.amount_fen is None or u.amount_fen == d.amount_fen)
         ):
             fast.append((i, u, d))
         else:
