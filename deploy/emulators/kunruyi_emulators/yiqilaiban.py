@@ -11,7 +11,8 @@ What it plays:
   (can fail the next N checks without using the ticket up);
 - ``GET /_control/received`` shows everything received; ``POST /_control/config`` and ``/_control/reset``.
 
-Every call from the platform must carry the portal's signature (see ``yiqilaiban_signing``).
+Every call from the platform must carry the portal's signature (see ``yiqilaiban_signing``) with a nonce not
+used in the last 10 minutes (a replay is refused with ``replayed_request``).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def create_app(*, app_id: str, secret: str, gateway_url: str) -> FastAPI:
             sso_tickets={},
             seen_keys=set(),
             refused=[],
+            nonces={},
         )
 
     reset()
@@ -95,6 +97,17 @@ def create_app(*, app_id: str, secret: str, gateway_url: str) -> FastAPI:
             request.url.path,
             body,
         )
+        if reason is None:
+            # Like the platform, the portal takes a nonce once in 10 minutes: a retry must be signed afresh.
+            now = time.monotonic()
+            nonces: dict[str, float] = state["nonces"]
+            for old in [n for n, until in nonces.items() if until < now]:
+                del nonces[old]
+            nonce = request.headers.get("x-yqlb-nonce", "")
+            if nonce in nonces:
+                reason = "replayed_request"
+            else:
+                nonces[nonce] = now + 600
         if reason is not None:
             state["refused"].append({"path": request.url.path, "reason": reason})
             return body, JSONResponse({"code": reason, "message": "签名校验失败"}, status_code=401)

@@ -47,6 +47,20 @@ async def test_callbacks_need_the_portal_signature_and_can_fail_and_duplicate() 
         assert [x["reason"] for x in got["refused"]] == ["missing_credentials", "invalid_signature"]
 
 
+async def test_a_replayed_signed_call_is_refused() -> None:
+    async with _client() as c:
+        path = "/api/callbacks/application-status"
+        body = json.dumps({"application_number": "B", "status": "approved"}).encode()
+        headers = signed_headers(APP_ID, SECRET, "POST", path, body)
+        assert (await c.post(path, content=body, headers=headers)).status_code == 200
+        replay = await c.post(path, content=body, headers=headers)
+        assert replay.status_code == 401 and replay.json()["code"] == "replayed_request"
+        fresh = signed_headers(APP_ID, SECRET, "POST", path, body)
+        assert (await c.post(path, content=body, headers=fresh)).json()["duplicate"] is True
+        got = (await c.get("/_control/received")).json()
+        assert [x["reason"] for x in got["refused"]] == ["replayed_request"]
+
+
 async def test_enterprise_lookup_and_single_use_sso_tickets() -> None:
     async with _client() as c:
         path = "/api/enterprises/91320583MA1XXXXXXK"
