@@ -84,3 +84,39 @@ def test_a_request_from_the_qr_page_is_answered_on_the_page(
     after = _qr_row(driver)
     assert after["total"] == before["total"] + 1, (before, after)
     assert after["replied"] == before["replied"] + 1, (before, after)
+
+
+def test_the_same_form_sent_twice_files_one_request(driver: Any) -> None:
+    """A double tap or a resend after a timeout re-posts the same form: the person gets the same ticket back and
+    svc-talent files it once; the same form re-posted with other content is refused on the page."""
+    import re
+
+    name = "昆山重复提交电子有限公司"
+    uscc = driver.register_enterprise(name=name, district="张浦", industry_chain="集成电路")
+    token = driver.service_code("enterprise", uscc, name, "集成电路")
+    before = _qr_row(driver)
+
+    page = driver.http.get(f"/q/{token}")
+    assert page.status_code == 200
+    form_id = re.search(r'name="form_id" value="([0-9a-f]{32})"', page.text)
+    assert form_id, "the request form carries no form id"
+    form = {
+        "form_id": form_id.group(1),
+        "type": "子女入学",
+        "title": "员工子女入学需要哪些材料？",
+        "description": "新引进的工程师子女明年九月入学。",
+        "requester_name": "陈女士",
+        "requester_phone": driver.new_phone(),
+    }
+    first = driver.http.post(f"/q/{token}/tickets", data=form)
+    again = driver.http.post(f"/q/{token}/tickets", data=form)
+    number = re.compile(r'id="ticket-number"[^>]*>\s*([^<\s]+)')
+    assert first.status_code == again.status_code == 200
+    filed, refiled = number.search(first.text), number.search(again.text)
+    assert filed and refiled and filed.group(1) == refiled.group(1), (first.text[-500:], again.text[-500:])
+
+    changed = driver.http.post(f"/q/{token}/tickets", data=form | {"title": "另一个问题"})
+    assert "这份表单已经提交过" in changed.text and not number.search(changed.text)
+
+    after = _qr_row(driver)
+    assert after["total"] == before["total"] + 1, (before, after)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -99,9 +100,28 @@ def _not_found() -> HTMLResponse:
     return _render("not_found.html", status=404)
 
 
+# Each rendering of a form carries a fresh id, sent on as the Idempotency-Key: a double tap, a resend after a
+# timeout, or the browser re-posting the form files one ticket or demand, not two.
+_FORM_ID = re.compile(r"^[0-9a-f]{32}$")
+_ALREADY_SENT = "这份表单已经提交过；如需再提交新的内容，请刷新页面后填写"
+
+
+def _idempotency_key(kind: str, form_id: str) -> str | None:
+    return f"qr-{kind}-{form_id}" if _FORM_ID.match(form_id) else None
+
+
+def _reused_form(exc: UpstreamError) -> bool:
+    return (
+        exc.status == 409
+        and isinstance(exc.body, dict)
+        and exc.body.get("code") in ("idempotency_key_conflict", "idempotency_key_reused")
+    )
+
+
 async def _page(request: Request, code: ServiceCode, token: str, **extra: Any) -> HTMLResponse:
     upstreams: Upstreams = request.app.state.upstreams
     sections = await gather_sections(ServiceCalls(upstreams, _settings(request), code), code)
+    extra.setdefault("form_id", uuid.uuid4().hex)
     return _render(
         "code_page.html",
         code=code,
@@ -130,6 +150,7 @@ async def file_ticket(
     type: str = Form("政策咨询"),
     requester_name: str = Form(""),
     requester_phone: str = Form(""),
+    form_id: str = Form(""),
 ) -> HTMLResponse:
     code = await _live_code(request, token)
     if code is None:
@@ -149,7 +170,7 @@ async def file_ticket(
     if type not in TICKET_TYPES:
         errors.append("请选择诉求类型")
     if errors:
-        return await _page(request, code, token, ticket_errors=errors, ticket_form=form)
+        return await _page(request, code, token, ticket_errors=errors, ticket_form=form, form_id=form_id)
     calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
     payload = {
         **form,
@@ -160,14 +181,24 @@ async def file_ticket(
         "enterprise_uscc": code.target if code.kind == "enterprise" else None,
     }
     try:
-        created = await calls.call("talent", "POST", "/api/v1/tickets", json=payload)
-    except UpstreamError:
+        created = await calls.call(
+            "talent",
+            "POST",
+            "/api/v1/tickets",
+            json=payload,
+            idempotency_key=_idempotency_key("ticket", form_id),
+        )
+    except UpstreamError as exc:
+        if _reused_form(exc):
+            return await _page(request, code, token, ticket_errors=[_ALREADY_SENT], ticket_form=form)
+        # The same form id again: if the ticket was filed after all, the resend shows it instead of a second one.
         return await _page(
             request,
             code,
             token,
             ticket_errors=["诉求服务暂不可用，请稍后再试或拨打服务中心电话"],
             ticket_form=form,
+            form_id=form_id,
         )
     return _render(
         "ticket_filed.html",
@@ -222,6 +253,7 @@ async def post_demand(
     technical_field: str = Form(""),
     industry_chain: str = Form(""),
     enterprise_uscc: str = Form(""),
+    form_id: str = Form(""),
 ) -> HTMLResponse:
     code = await _live_code(request, token)
     if code is None:
@@ -245,16 +277,24 @@ async def post_demand(
     if not is_valid_uscc(form["enterprise_uscc"]):
         errors.append("请填写正确的企业统一社会信用代码（18 位）")
     if errors:
-        return await _page(request, code, token, demand_errors=errors, demand_form=form)
+        return await _page(request, code, token, demand_errors=errors, demand_form=form, form_id=form_id)
     calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
     payload = {**form, "channel": "qr"}
     try:
-        created = await calls.call("matching", "POST", "/api/v1/demands", json=payload)
+        created = await calls.call(
+            "matching",
+            "POST",
+            "/api/v1/demands",
+            json=payload,
+            idempotency_key=_idempotency_key("demand", form_id),
+        )
     except UpstreamError as exc:
+        if _reused_form(exc):
+            return await _page(request, code, token, demand_errors=[_ALREADY_SENT], demand_form=form)
         message = "技术需求服务暂不可用，请稍后再试"
         if exc.status == 422 and isinstance(exc.body, dict):
             message = f"需求未能提交：{exc.body.get('detail') or '请检查填写内容'}"
-        return await _page(request, code, token, demand_errors=[message], demand_form=form)
+        return await _page(request, code, token, demand_errors=[message], demand_form=form, form_id=form_id)
     return _render(
         "demand_filed.html",
         code=code,

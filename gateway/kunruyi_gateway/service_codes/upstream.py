@@ -66,15 +66,25 @@ class ServiceCalls:
         return headers
 
     async def call(
-        self, service: str, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> Any:
         if not self.upstreams.breakers[service].allow():
             raise UpstreamError(None, f"{service} 熔断中")
         target = path + (f"?{urlencode(params)}" if params else "")
         payload = json_lib.dumps(json, ensure_ascii=False).encode() if json is not None else None
+        headers = self._headers()
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         try:
             status, raw = await self.upstreams.call(
-                service, method, target, body=payload, headers=self._headers(), timeout_s=_TIMEOUT_S
+                service, method, target, body=payload, headers=headers, timeout_s=_TIMEOUT_S
             )
         except ProblemError as exc:
             logger.warning("qr page: %s %s%s failed: %s", method, service, path, exc.detail)
