@@ -80,7 +80,7 @@ class Gate:
                 raise Forbidden("该接口未对外开放", code="route_not_public")
             return
         if principal is None or principal.kind == "public":
-            if is_public(rule, request.url.path, dict(request.query_params)):
+            if rule.public or is_public(rule, request.url.path, dict(request.query_params)):
                 return
             raise Unauthorized(
                 "需要签名（合作方）或 Bearer 令牌（工作人员）",

@@ -114,7 +114,8 @@ async def send_head_and_body(
 
 async def read_response_head(conn: Connection, read_timeout: float, method: str) -> UpstreamResponse:
     try:
-        raw = await asyncio.wait_for(conn.reader.readuntil(b"\r\n\r\n"), read_timeout)
+        async with asyncio.timeout(read_timeout):
+            raw = await conn.reader.readuntil(b"\r\n\r\n")
     except TimeoutError as exc:
         raise UpstreamTimeout("response timeout") from exc
     except asyncio.IncompleteReadError as exc:
@@ -153,7 +154,8 @@ async def read_response_head(conn: Connection, read_timeout: float, method: str)
 
 async def read_exactly(conn: Connection, n: int, read_timeout: float) -> bytes:
     try:
-        return await asyncio.wait_for(conn.reader.readexactly(n), read_timeout)
+        async with asyncio.timeout(read_timeout):
+            return await conn.reader.readexactly(n)
     except TimeoutError as exc:
         raise UpstreamTimeout("body timeout") from exc
     except (asyncio.IncompleteReadError, ConnectionError) as exc:

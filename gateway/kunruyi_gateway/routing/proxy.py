@@ -278,11 +278,12 @@ class Upstreams:
 
 
 async def proxy_endpoint(request: Request) -> Response:
-    name = upstream_for(request.url.path)
+    path = request.scope["path"]
+    name = upstream_for(path)
     if name is None:
-        raise NotFound(f"没有这个地址：{request.url.path}", code="route_not_found")
-    request.scope["kunruyi_route"] = f"/api/v1/{request.url.path.split('/')[3]}/*"
+        raise NotFound(f"没有这个地址：{path}", code="route_not_found")
+    request.scope["kunruyi_route"] = f"/api/v1/{path.split('/')[3]}/*"
     gate = request.app.state.gate
-    principal = await gate.admit(request, rule_for(request.method, request.url.path))
+    principal = await gate.admit(request, rule_for(request.method, path))
     upstreams: Upstreams = request.app.state.upstreams
     return await upstreams.forward(request, name, gate.internal_headers(principal))
