@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.db import SessionDep
@@ -12,10 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_policy.calculator.service import calculate, profile_for_entity, validated_profile
 from kunruyi_policy.entitlements.service import today
-from kunruyi_policy.guards import reject_nul
 from kunruyi_policy.rules.variables import VARIABLES
 
-router = APIRouter(prefix="/api/v1", tags=["calculator 政策计算器"], dependencies=[Depends(reject_nul)])
+router = APIRouter(prefix="/api/v1", tags=["calculator 政策计算器"])
 
 
 class CalculatorIn(BaseModel):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import NotFound
@@ -22,10 +22,9 @@ from kunruyi_policy.catalog.schemas import (
     ThemeList,
 )
 from kunruyi_policy.catalog.service import PolicyFilters, list_policies, policy_public
-from kunruyi_policy.guards import reject_nul
 from kunruyi_policy.models import Department, PolicyCategory, PolicyTheme
 
-router = APIRouter(prefix="/api/v1", tags=["catalog 政策目录"], dependencies=[Depends(reject_nul)])
+router = APIRouter(prefix="/api/v1", tags=["catalog 政策目录"])
 
 
 def _is_staff(principal: Any) -> bool:

@@ -15,11 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.entitlements.service import run_public, start_run, today
-from kunruyi_policy.guards import reject_nul
 from kunruyi_policy.models import Entitlement, EntitlementRun
 from kunruyi_policy.pagination import decode_cursor, encode_cursor
 
-router = APIRouter(prefix="/api/v1", tags=["entitlements 免申即享"], dependencies=[Depends(reject_nul)])
+router = APIRouter(prefix="/api/v1", tags=["entitlements 免申即享"])
 Staff = Annotated[Principal, Depends(require_roles("officer", "finance"))]
 Reader = Annotated[
     Principal, Depends(require_scope_or_roles("policy:read", "officer", "finance", "reviewer"))

@@ -12,11 +12,10 @@ from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.catalog.schemas import PolicyDetailOut, VersionOut
 from kunruyi_policy.catalog.service import policy_public
-from kunruyi_policy.guards import reject_nul
 from kunruyi_policy.management import service
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, PublishIn, RulesIn, ValidationOut
 
-router = APIRouter(prefix="/api/v1", tags=["management 政策管理"], dependencies=[Depends(reject_nul)])
+router = APIRouter(prefix="/api/v1", tags=["management 政策管理"])
 Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 

@@ -10,12 +10,11 @@ from kunruyi_common.errors import Conflict
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_policy.entitlements.service import today
-from kunruyi_policy.guards import reject_nul
 from kunruyi_policy.management.schemas import RulesIn
 from kunruyi_policy.management.service import draft_of, get_for_staff
 from kunruyi_policy.simulations.service import simulate
 
-router = APIRouter(prefix="/api/v1", tags=["simulations 政策沙盘"], dependencies=[Depends(reject_nul)])
+router = APIRouter(prefix="/api/v1", tags=["simulations 政策沙盘"])
 Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 

@@ -34,13 +34,10 @@ from kunruyi_talent.enterprise.schemas import (
     QualificationIn,
     QualificationOut,
 )
-from kunruyi_talent.inputs import reject_unstorable_params
 from kunruyi_talent.models import Enterprise, EnterpriseQualification
 from kunruyi_talent.pagination import decode_cursor, encode_cursor
 
-router = APIRouter(
-    prefix="/api/v1", tags=["enterprises 一企一档"], dependencies=[Depends(reject_unstorable_params)]
-)
+router = APIRouter(prefix="/api/v1", tags=["enterprises 一企一档"])
 Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 

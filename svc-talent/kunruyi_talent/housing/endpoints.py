@@ -22,12 +22,9 @@ from kunruyi_talent.housing.schemas import (
     ProjectOut,
     ReleaseOut,
 )
-from kunruyi_talent.inputs import reject_unstorable_params
 from kunruyi_talent.models import HousingApplication, HousingOffer, HousingProject, HousingUnit
 
-router = APIRouter(
-    prefix="/api/v1/housing", tags=["housing 人才租赁住房"], dependencies=[Depends(reject_unstorable_params)]
-)
+router = APIRouter(prefix="/api/v1/housing", tags=["housing 人才租赁住房"])
 Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 

@@ -10,11 +10,8 @@ from kunruyi_common.errors import ProblemError
 from kunruyi_talent.access import actor_of
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
 from kunruyi_talent.imports.service import import_file
-from kunruyi_talent.inputs import reject_unstorable_params
 
-router = APIRouter(
-    prefix="/api/v1/imports", tags=["imports 批量导入"], dependencies=[Depends(reject_unstorable_params)]
-)
+router = APIRouter(prefix="/api/v1/imports", tags=["imports 批量导入"])
 Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 

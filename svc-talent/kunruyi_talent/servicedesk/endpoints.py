@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
-from kunruyi_talent.inputs import reject_unstorable_params
 from kunruyi_talent.models import Ticket
 from kunruyi_talent.pagination import decode_cursor, encode_cursor
 from kunruyi_talent.servicedesk import service
@@ -33,9 +32,7 @@ from kunruyi_talent.servicedesk.schemas import (
     TransitionOut,
 )
 
-router = APIRouter(
-    prefix="/api/v1", tags=["service desk 一站式服务与诉求"], dependencies=[Depends(reject_unstorable_params)]
-)
+router = APIRouter(prefix="/api/v1", tags=["service desk 一站式服务与诉求"])
 Staff = Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver"))]
 
 

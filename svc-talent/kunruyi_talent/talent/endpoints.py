@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_talent.access import actor_of, can_read_registry, ensure_can_read_talent
 from kunruyi_talent.deps import PersonalDataDep
 from kunruyi_talent.enterprise import service as enterprise_service
-from kunruyi_talent.inputs import reject_unstorable_params
 from kunruyi_talent.models import Enterprise, Talent
 from kunruyi_talent.pagination import decode_cursor, encode_cursor
 from kunruyi_talent.talent import service
@@ -30,9 +29,7 @@ from kunruyi_talent.talent.schemas import (
 )
 
 logger = logging.getLogger("kunruyi.talent.registry")
-router = APIRouter(
-    prefix="/api/v1", tags=["talents 人才画像"], dependencies=[Depends(reject_unstorable_params)]
-)
+router = APIRouter(prefix="/api/v1", tags=["talents 人才画像"])
 Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 
