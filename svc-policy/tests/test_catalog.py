@@ -71,7 +71,11 @@ async def test_search_pages_with_a_cursor_without_repeats(client) -> None:  # ty
         ).json()
         bad = await c.get("/api/v1/policies", params={"cursor": "%%%"})
     assert not {p["code"] for p in first["items"]} & {p["code"] for p in second["items"]}
-    assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor"
+    assert (
+        bad.status_code == 422
+        and bad.json()["code"] == "invalid_cursor"
+        and bad.json()["field"] == "query.cursor"
+    )
 
 
 async def test_policy_detail_has_every_catalog_field_and_the_rules_in_force(client) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from kunruyi_common.auth import Principal
 from kunruyi_common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable
 from kunruyi_common.events.outbox import add_event
+from kunruyi_common.pagination import decode_keyset, keyset_cursor
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -477,18 +478,28 @@ async def list_applications(
     limit: int,
     cursor: str | None,
 ) -> dict[str, Any]:
-    offset = int(cursor) if cursor and cursor.isdigit() else 0
+    after = decode_keyset(cursor)
+    after_at, after_id = after if after is not None else (None, None)
     rows = (
         await session.execute(
             text(
                 "SELECT * FROM applications WHERE (CAST(:s AS text) IS NULL OR status = :s) "
                 "AND (CAST(:p AS text) IS NULL OR policy_code = :p) AND (CAST(:a AS text) IS NULL OR applicant_id = :a) "
-                "ORDER BY created_at DESC, id DESC LIMIT :n OFFSET :o"
+                "AND (CAST(:at AS timestamptz) IS NULL OR (created_at, id) < (CAST(:at AS timestamptz), CAST(:aid AS uuid))) "
+                "ORDER BY created_at DESC, id DESC LIMIT :n"
             ),
-            {"s": status, "p": policy_code, "a": applicant_id, "n": limit + 1, "o": offset},
+            {
+                "s": status,
+                "p": policy_code,
+                "a": applicant_id,
+                "at": after_at,
+                "aid": after_id,
+                "n": limit + 1,
+            },
         )
     ).all()
+    last = rows[limit - 1] if len(rows) > limit else None
     return {
         "items": [view(r) for r in rows[:limit]],
-        "next_cursor": str(offset + limit) if len(rows) > limit else None,
+        "next_cursor": keyset_cursor(last.created_at, last.id) if last is not None else None,
     }

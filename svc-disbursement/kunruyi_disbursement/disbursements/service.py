@@ -8,10 +8,10 @@ topped up (in the top-up's unit of work) and by the payment worker's periodic sw
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from kunruyi_common.errors import Conflict, NotFound
+from kunruyi_common.pagination import decode_keyset, keyset_cursor
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -397,7 +397,8 @@ async def list_disbursements(
     limit: int,
     cursor: str | None,
 ) -> dict[str, Any]:
-    after_at, after_id = _decode_cursor(cursor)
+    after = decode_keyset(cursor)
+    after_at, after_id = after if after is not None else (None, None)
     rows = (
         await session.execute(
             text(
@@ -413,7 +414,7 @@ async def list_disbursements(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = f"{last.created_at.isoformat()}|{last.id}"
+        next_cursor = keyset_cursor(last.created_at, last.id)
     counts: dict[str, int] = dict(
         (
             await session.execute(
@@ -426,15 +427,3 @@ async def list_disbursements(
         ).all()
     )
     return {"items": items, "next_cursor": next_cursor, "counts": {k: int(v) for k, v in counts.items()}}
-
-
-def _decode_cursor(cursor: str | None) -> tuple[datetime | None, uuid.UUID | None]:
-    if not cursor:
-        return None, None
-    try:
-        at, ident = cursor.split("|", 1)
-        return datetime.fromisoformat(at).astimezone(UTC), uuid.UUID(ident)
-    except ValueError:
-        from kunruyi_common.errors import Unprocessable
-
-        raise Unprocessable("无效的分页游标", field="query.cursor", code="invalid_cursor") from None

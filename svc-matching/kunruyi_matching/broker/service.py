@@ -13,6 +13,7 @@ import numpy as np
 from kunruyi_common.auth import Principal
 from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from kunruyi_common.events.outbox import add_event
+from kunruyi_common.pagination import keyset_cursor, newest_first
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +25,6 @@ from kunruyi_matching.demand.models import Demand
 from kunruyi_matching.demand.schemas import WaitCode
 from kunruyi_matching.engagement.stages import STAGE_LABELS, record_stage
 from kunruyi_matching.events import DemandAssigned
-from kunruyi_matching.pagination import encode_cursor, page
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -202,8 +202,10 @@ async def list_brokers(
         stmt = stmt.where(Broker.chains.contains([industry_chain]))
     if agency:
         stmt = stmt.where(Broker.agency == agency)
-    rows = list((await session.execute(page(stmt, Broker.created_at, Broker.id, cursor, limit))).scalars())
-    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    rows = list(
+        (await session.execute(newest_first(stmt, Broker.created_at, Broker.id, cursor, limit))).scalars()
+    )
+    next_cursor = keyset_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     rows = rows[:limit]
     usage = await usage_this_month(session, [b.id for b in rows])
     return [(b, usage.get(b.id, 0)) for b in rows], next_cursor

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
+from kunruyi_common.pagination import keyset_cursor, newest_first
 from sqlalchemy import select
 
 from kunruyi_matching.challenge import service
@@ -20,7 +21,6 @@ from kunruyi_matching.challenge.schemas import (
     MilestoneCreate,
     ScoreCreate,
 )
-from kunruyi_matching.pagination import encode_cursor, page
 
 router = APIRouter(prefix="/api/v1/challenges", tags=["challenges 揭榜挂帅"])
 Officer = Annotated[Principal, Depends(require_roles("officer"))]
@@ -45,9 +45,11 @@ async def list_challenges(
     if status:
         stmt = stmt.where(Challenge.status == status)
     rows = list(
-        (await session.execute(page(stmt, Challenge.created_at, Challenge.id, cursor, limit))).scalars()
+        (
+            await session.execute(newest_first(stmt, Challenge.created_at, Challenge.id, cursor, limit))
+        ).scalars()
     )
-    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = keyset_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     return ChallengePage(
         items=[await service.view(session, c) for c in rows[:limit]], next_cursor=next_cursor
     )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from kunruyi_common.auth import Principal
 from kunruyi_common.errors import Conflict, Forbidden, NotFound
 from kunruyi_common.events.outbox import add_event
+from kunruyi_common.pagination import keyset_cursor, newest_first
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +19,6 @@ from kunruyi_matching.demand.models import Demand
 from kunruyi_matching.demand.schemas import DemandCreate, DemandReview
 from kunruyi_matching.engagement.stages import record_stage
 from kunruyi_matching.events import DemandApproved, DemandSubmitted
-from kunruyi_matching.pagination import encode_cursor, page
 
 SOURCE = "matching"
 
@@ -220,6 +220,8 @@ async def list_demands(
         stmt = stmt.where(Demand.enterprise_uscc == enterprise_uscc.upper())
     if broker_id:
         stmt = stmt.where(Demand.broker_id == broker_id)
-    rows = list((await session.execute(page(stmt, Demand.created_at, Demand.id, cursor, limit))).scalars())
-    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    rows = list(
+        (await session.execute(newest_first(stmt, Demand.created_at, Demand.id, cursor, limit))).scalars()
+    )
+    next_cursor = keyset_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor

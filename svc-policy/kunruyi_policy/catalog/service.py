@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kunruyi_common.errors import BadRequest
+from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository, search
 from kunruyi_policy.models import Policy, PolicyVersion
-from kunruyi_policy.pagination import decode_cursor, encode_cursor
 
 
 @dataclass
@@ -116,14 +115,18 @@ async def list_policies(
         query = query.where(Policy.tags.any(filters.tag))  # type: ignore[arg-type]
     if not include_drafts:
         query = query.where(Policy.status != "draft")
-    position = decode_cursor(cursor)
+    # A ranked search pages by offset ("o"), the plain list by the last code ("after").
+    decoded = decode_cursor(cursor, 1)
+    position = decoded[0] if decoded is not None else {}
+    if not isinstance(position, dict):
+        raise invalid_cursor()
     if q and q.strip():
         rows = list((await session.execute(query)).scalars())
         by_code = {p.code: p for p in rows}
         ranked = search.rank(q, [(p.code, p.search_tokens) for p in rows])
         offset = position.get("o", 0)
         if not isinstance(offset, int) or offset < 0:
-            raise BadRequest("分页游标无效", code="invalid_cursor", field="cursor")
+            raise invalid_cursor()
         page = ranked[offset : offset + limit]
         versions = await _current_versions(session, [by_code[c].id for c, _ in page])
         items = []

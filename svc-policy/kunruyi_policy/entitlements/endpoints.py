@@ -8,15 +8,15 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import BadRequest, NotFound
+from kunruyi_common.errors import NotFound
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
+from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.entitlements.service import run_public, start_run, today
 from kunruyi_policy.models import Entitlement, EntitlementRun
-from kunruyi_policy.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["entitlements 免申即享"])
 Staff = Annotated[Principal, Depends(require_roles("officer", "finance"))]
@@ -114,12 +114,12 @@ async def list_entitlements(
     ):
         if value is not None:
             query = query.where(column == value)
-    after = decode_cursor(cursor).get("after")
-    if after is not None:
+    decoded = decode_cursor(cursor, 1)
+    if decoded is not None:
         try:
-            query = query.where(Entitlement.id > uuid.UUID(str(after)))
-        except ValueError as exc:
-            raise BadRequest("分页游标无效", code="invalid_cursor", field="cursor") from exc
+            query = query.where(Entitlement.id > uuid.UUID(str(decoded[0])))
+        except ValueError:
+            raise invalid_cursor() from None
     rows = list((await session.execute(query.order_by(Entitlement.id).limit(limit + 1))).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
@@ -139,5 +139,5 @@ async def list_entitlements(
             }
             for e in rows
         ],
-        "next_cursor": encode_cursor({"after": str(rows[-1].id)}) if more and rows else None,
+        "next_cursor": encode_cursor(str(rows[-1].id)) if more and rows else None,
     }

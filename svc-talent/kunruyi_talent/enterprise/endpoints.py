@@ -8,6 +8,7 @@ from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_ro
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
+from kunruyi_common.pagination import decode_cursor, encode_cursor
 from sqlalchemy import select
 
 from kunruyi_talent.access import can_read_registry, can_see_contacts, ensure_can_read_enterprise
@@ -35,7 +36,6 @@ from kunruyi_talent.enterprise.schemas import (
     QualificationOut,
 )
 from kunruyi_talent.models import Enterprise, EnterpriseQualification
-from kunruyi_talent.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["enterprises 一企一档"])
 Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]

@@ -9,13 +9,13 @@ from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal, 
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden, Unauthorized
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
+from kunruyi_common.pagination import decode_cursor, encode_cursor
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
 from kunruyi_talent.models import Ticket
-from kunruyi_talent.pagination import decode_cursor, encode_cursor
 from kunruyi_talent.servicedesk import service
 from kunruyi_talent.servicedesk.routing import CHANNELS, STATUS_LABELS, TICKET_TYPES, TRANSITIONS, local_date
 from kunruyi_talent.servicedesk.schemas import (

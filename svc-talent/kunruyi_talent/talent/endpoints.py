@@ -10,6 +10,7 @@ from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, requ
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden, NotFound, Unprocessable
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
+from kunruyi_common.pagination import decode_cursor, encode_cursor
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +18,6 @@ from kunruyi_talent.access import actor_of, can_read_registry, ensure_can_read_t
 from kunruyi_talent.deps import PersonalDataDep
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.models import Enterprise, Talent
-from kunruyi_talent.pagination import decode_cursor, encode_cursor
 from kunruyi_talent.talent import service
 from kunruyi_talent.talent.schemas import (
     EmployerOut,
