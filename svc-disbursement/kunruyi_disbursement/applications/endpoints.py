@@ -8,10 +8,10 @@ from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Unprocessable
+from kunruyi_common.idempotency import idempotent
 
 from kunruyi_disbursement.applications import service
 from kunruyi_disbursement.applications.storage import attachment_store
-from kunruyi_disbursement.idempotency import idempotent
 from kunruyi_disbursement.settings import Settings
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])

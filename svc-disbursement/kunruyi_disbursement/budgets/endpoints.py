@@ -10,13 +10,13 @@ from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Unprocessable
+from kunruyi_common.idempotency import idempotent
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.disbursements.service import resume_awaiting
-from kunruyi_disbursement.idempotency import idempotent
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import LocalPolicy, PolicyData, get_policy, upsert_policy
 

@@ -8,10 +8,10 @@ from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden
+from kunruyi_common.idempotency import idempotent
 from pydantic import BaseModel, Field
 
 from kunruyi_disbursement.disbursements import service
-from kunruyi_disbursement.idempotency import idempotent
 
 router = APIRouter(prefix="/api/v1/disbursements", tags=["disbursements"])
 Approver = Annotated[Principal, Depends(require_roles("approver"))]

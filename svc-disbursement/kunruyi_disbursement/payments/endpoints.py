@@ -14,9 +14,9 @@ from kunruyi_common.auth import Principal, require_scope_or_roles
 from kunruyi_common.crypto import blind_index
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import NotFound, Unauthorized, Unprocessable
+from kunruyi_common.idempotency import idempotent
 from pydantic import ValidationError
 
-from kunruyi_disbursement.idempotency import idempotent
 from kunruyi_disbursement.payments.payees import PayeeIn, register_payee
 from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update, apply_bank_updates
 from kunruyi_disbursement.settings import Settings
