@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
+from kunruyi_common.background import stop_task
 from kunruyi_common.crypto import FieldCipher
 from starlette.routing import Match, Route
 from starlette.types import Scope
@@ -107,9 +108,7 @@ async def _stop_upstreams(app: FastAPI) -> None:
     if consumers and bus is not None and bus.nc is not None and not bus.nc.is_closed:
         await app.state.relay.stop()
         await bus.nc.close()
-    sweeper = getattr(app.state, "nonce_sweeper", None)
-    if sweeper is not None:
-        sweeper.cancel()
+    await stop_task(getattr(app.state, "nonce_sweeper", None))
     await app.state.upstreams.close()
 
 

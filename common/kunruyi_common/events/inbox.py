@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kunruyi_common.background import stop_task
 from kunruyi_common.events.bus import EventBus, ensure_stream
 from kunruyi_common.events.envelope import DLQ_SUBJECT_PREFIX, CloudEvent, stream_name, stream_subjects
 from kunruyi_common.logging import reset_request_context, set_request_context
@@ -66,12 +67,7 @@ class EventConsumer:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await stop_task(self._task)
 
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
         js = self.bus.js

@@ -17,6 +17,7 @@ from sqlalchemy import column, table, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kunruyi_common.background import stop_task
 from kunruyi_common.events.bus import EventBus
 from kunruyi_common.events.envelope import CloudEvent, type_of
 from kunruyi_common.logging import current_request_id, current_traceparent
@@ -90,12 +91,7 @@ class OutboxRelay:
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await stop_task(self._task)
 
     async def _run(self) -> None:
         backoff = self.poll_interval_s

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from kunruyi_common.background import stop_task
 from kunruyi_common.events.bus import EventBus, ensure_stream
 from kunruyi_common.events.envelope import DLQ_SUBJECT_PREFIX, CloudEvent, stream_name, stream_subjects
 from kunruyi_common.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
@@ -52,12 +53,7 @@ class EntitlementBatchConsumer:
         self._task = asyncio.create_task(self._run(), name="consumer-disbursement-entitlements")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await stop_task(self._task)
 
     async def _subscribe(self) -> Any:
         js = self.bus.js

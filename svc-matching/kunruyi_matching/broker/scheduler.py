@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from fastapi import FastAPI
+from kunruyi_common.background import stop_task
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -54,12 +55,7 @@ class AssignmentScheduler:
         self._task = asyncio.create_task(self._run(), name="matching-assignment-scheduler")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await stop_task(self._task)
 
     async def _run(self) -> None:
         while True:

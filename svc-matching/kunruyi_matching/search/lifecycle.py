@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from kunruyi_common.background import stop_task
 from kunruyi_common.db import SessionDep
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -56,12 +57,7 @@ class IndexKeeper:
         self._task = asyncio.create_task(self._run(), name="matching-index-refresher")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await stop_task(self._task)
 
     async def tick(self) -> int:
         looked = datetime.now(UTC)

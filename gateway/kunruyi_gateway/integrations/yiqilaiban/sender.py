@@ -7,6 +7,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+from kunruyi_common.background import stop_task
 from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,12 +42,7 @@ class DeliverySender:
         self._task = asyncio.create_task(self._run(), name="yiqilaiban-sender")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await stop_task(self._task)
 
     def backoff(self, attempts: int) -> float:
         return float(min(self.base_backoff_s * 2 ** max(attempts - 1, 0), self.max_backoff_s))
