@@ -45,6 +45,7 @@ async def _start_upstreams(app: FastAPI) -> None:
         settings.upstream_urls(),
         connect_timeout=settings.upstream_connect_timeout_s,
         read_timeout=settings.upstream_read_timeout_s,
+        read_timeouts=settings.upstream_read_timeouts_s,
         breaker_threshold=settings.breaker_failure_threshold,
         breaker_cooldown_s=settings.breaker_cooldown_s,
     )

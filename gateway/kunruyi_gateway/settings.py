@@ -20,6 +20,9 @@ class Settings(ServiceSettings):
     upstream_matching_url: str = "http://127.0.0.1:8004"
     upstream_connect_timeout_s: float = 1.0
     upstream_read_timeout_s: float = 30.0
+    # Per upstream, overriding the default above, e.g. KRY_GATEWAY_UPSTREAM_READ_TIMEOUTS_S='{"policy": 120}' for
+    # long 免申即享 runs and simulations while the rest stays short.
+    upstream_read_timeouts_s: dict[str, float] = {}
     # After this many consecutive connection failures an upstream is skipped (503 at once) for the cool-down.
     breaker_failure_threshold: int = 5
     breaker_cooldown_s: float = 5.0

@@ -320,6 +320,11 @@ async def test_down_or_slow_upstream_is_503_upstream_unavailable(gateway_setting
         await asyncio.sleep(5)
         return {"late": "yes"}
 
+    @slow.get("/api/v1/housing/projects")
+    async def a_little_slow() -> dict[str, str]:
+        await asyncio.sleep(0.6)
+        return {"late": "a little"}
+
     from uvicorn import Config, Server
 
     port = free_port()
@@ -330,7 +335,9 @@ async def test_down_or_slow_upstream_is_503_upstream_unavailable(gateway_setting
     settings = gateway_settings.model_copy(
         update={
             "upstream_policy_url": f"http://127.0.0.1:{port}",
-            "upstream_read_timeout_s": 0.3,
+            "upstream_talent_url": f"http://127.0.0.1:{port}",
+            # Timeouts are per upstream: policy gives up after 0.3 s, talent keeps the default.
+            "upstream_read_timeouts_s": {"policy": 0.3},
             "upstream_matching_url": f"http://127.0.0.1:{free_port()}",
             "breaker_failure_threshold": 2,
             "breaker_cooldown_s": 30.0,
@@ -341,6 +348,8 @@ async def test_down_or_slow_upstream_is_503_upstream_unavailable(gateway_setting
             resp = await c.get("/api/v1/policies")
             assert resp.status_code == 503 and resp.json()["code"] == "upstream_unavailable"
             assert "超时" in resp.json()["detail"]
+            patient = await c.get("/api/v1/housing/projects")
+            assert (patient.status_code, patient.json()) == (200, {"late": "a little"})
             down = await c.get("/api/v1/challenges")
             assert down.status_code == 503 and down.json()["code"] == "upstream_unavailable"
             # The breaker is now open: refused at once without trying the dead upstream.

@@ -83,6 +83,7 @@ class Upstreams:
         read_timeout: float,
         breaker_threshold: int,
         breaker_cooldown_s: float,
+        read_timeouts: dict[str, float] | None = None,
     ) -> None:
         self.urls = {name: url.rstrip("/") for name, url in urls.items()}
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
@@ -95,6 +96,7 @@ class Upstreams:
         self.pools = {name: HostPool(url) for name, url in self.urls.items()}
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
+        self.read_timeouts = {name: (read_timeouts or {}).get(name, read_timeout) for name in self.urls}
 
     async def close(self) -> None:
         for pool in self.pools.values():
@@ -162,7 +164,7 @@ class Upstreams:
                 raise self.unavailable(name, "无法连接") from exc
             try:
                 await send_head_and_body(conn, head, body)
-                upstream = await read_response_head(conn, self.read_timeout, method)
+                upstream = await read_response_head(conn, self.read_timeouts[name], method)
             except UpstreamTimeout as exc:
                 conn.close()
                 breaker.record_failure()
@@ -247,7 +249,9 @@ class Upstreams:
         if upstream.length is not None and upstream.length <= _SMALL_BODY and not upstream.chunked:
             try:
                 body = (
-                    await read_exactly(conn, upstream.length, self.read_timeout) if upstream.length else b""
+                    await read_exactly(conn, upstream.length, self.read_timeouts[name])
+                    if upstream.length
+                    else b""
                 )
             except (UpstreamTimeout, UpstreamProtocolError) as exc:
                 conn.close()
@@ -263,7 +267,7 @@ class Upstreams:
         async def stream() -> AsyncIterator[bytes]:
             complete = False
             try:
-                async for chunk in iter_body(conn, upstream, self.read_timeout):
+                async for chunk in iter_body(conn, upstream, self.read_timeouts[name]):
                     yield chunk
                 complete = True
             finally:
