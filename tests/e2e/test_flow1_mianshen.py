@@ -121,13 +121,22 @@ def test_an_enterprise_gets_its_award_without_applying(driver: Any, phone: Any, 
     token = driver.service_code("enterprise", uscc, name, "集成电路")
     phone.goto(f"{driver.url}/q/{token}")
     phone.get_by_role("heading", name="兑付情况").wait_for()
-    # Each policy is labelled as the calculator decided (the page lists the first 20 of its answer).
+    # The page leads with what the company qualifies for, then what needs a person's confirmation (largest awards
+    # first in each), each labelled as the calculator decided, under the calculator's own totals.
     calculated = driver.partner.post(
         "/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": uscc}
-    ).json()["results"][:20]
-    labels = {"eligible": "符合条件", "ineligible": "暂不符合", "needs_confirmation": "需人工确认"}
+    ).json()
+    order = {"eligible": 0, "needs_confirmation": 1}
+    shown = sorted(
+        (r for r in calculated["results"] if r["status"] in order),
+        key=lambda r: (order[r["status"]], -(r["amount_fen"] or 0)),
+    )[:20]
+    labels = {"eligible": "符合条件", "needs_confirmation": "需人工确认"}
     badges = phone.locator("#policies > ul").first.locator(".badge").all_inner_texts()
-    assert badges == [labels[r["status"]] for r in calculated], badges
+    assert badges == [labels[r["status"]] for r in shown], badges
+    assert badges[0] == "符合条件"  # at least the award this flow paid
+    summary = phone.locator("#policy-summary").inner_text()
+    assert f"符合条件 {calculated['summary']['eligible']} 项" in summary, summary
     payments = phone.locator("#policies ul").last.inner_text()
     assert "¥300,000.00" in payments and "已兑付" in payments, payments
     assert TITLE in payments or POLICY in payments, payments

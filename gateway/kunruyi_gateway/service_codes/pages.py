@@ -46,13 +46,17 @@ STATUS_LABELS = {
     "resolved": "已解决",
     "closed": "已关闭",
 }
+# Every status svc-disbursement gives a disbursement (a contract test keeps the two in step).
 PAYMENT_LABELS = {
+    "pending_approval": "待审批",
+    "awaiting_budget": "等待预算",
+    "reserved": "已核定，待拨付",
+    "instructing": "拨付中",
+    "instructed": "拨付中",
     "settled": "已兑付",
-    "pending": "待兑付",
-    "reserved": "待兑付",
-    "paying": "兑付中",
-    "failed": "兑付失败",
-    "returned": "已退回",
+    "failed": "拨付失败",
+    "returned": "银行退回",
+    "rejected": "未通过",
 }
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 # What a ticket number and its access secret may look like (svc-talent issues e.g. ``KS20261121000001`` and a hex

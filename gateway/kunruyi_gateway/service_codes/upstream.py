@@ -132,4 +132,17 @@ async def gather_sections(calls: ServiceCalls, code: ServiceCode) -> dict[str, S
         # The demand form offers svc-matching's own catalog (chains, technical fields, demand types).
         wanted["taxonomy"] = calls.section("matching", "GET", "/api/v1/taxonomy")
     results = await asyncio.gather(*wanted.values())
-    return dict(zip(wanted.keys(), results, strict=True))
+    sections = dict(zip(wanted.keys(), results, strict=True))
+    if "policies" in sections:
+        sections["policies"].items = policies_for_the_page(sections["policies"].items)
+    return sections
+
+
+# A phone user first wants what the company already qualifies for, then what needs a person's confirmation;
+# within each, the largest awards first. Ineligible items stay off the page (the calculator explains them).
+_PAGE_ORDER = {"eligible": 0, "needs_confirmation": 1}
+
+
+def policies_for_the_page(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    shown = [r for r in results if r.get("status") in _PAGE_ORDER]
+    return sorted(shown, key=lambda r: (_PAGE_ORDER[r["status"]], -(r.get("amount_fen") or 0)))
