@@ -20,6 +20,10 @@ class Settings(ServiceSettings):
     # Shared HMAC-SHA256 secret the bank signs its callbacks with.
     bank_callback_secret: str = DEV_BANK_CALLBACK_SECRET
     bank_timeout_s: float = 5.0
+    # svc-policy, whose calculator computes an application's amount when the applicant sends none.
+    policy_url: str = "http://127.0.0.1:8001"
+    # Connect and read timeout of each calculator call (the applicant is waiting; past it: 503 policy_unavailable).
+    policy_timeout_s: float = 3.0
     payment_worker_enabled: bool = True
     payment_worker_idle_s: float = 0.2
     payment_batch_size: int = 200

@@ -94,6 +94,9 @@ def app_env(
     if app.name == "gateway":
         for svc in SERVICES:
             env[f"KRY_GATEWAY_UPSTREAM_{svc.name.upper()}_URL"] = f"http://127.0.0.1:{ports[svc.name]}"
+    if app.name == "disbursement" and "policy" in ports:
+        # An application without an amount takes the one svc-policy's calculator computes.
+        env["KRY_DISBURSEMENT_POLICY_URL"] = f"http://127.0.0.1:{ports['policy']}"
     env.update(extra or {})
     return env
 

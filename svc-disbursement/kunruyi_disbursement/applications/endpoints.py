@@ -12,6 +12,7 @@ from kunruyi_common.idempotency import idempotent
 
 from kunruyi_disbursement.applications import service
 from kunruyi_disbursement.applications.storage import attachment_store
+from kunruyi_disbursement.policies.calculator_client import PolicyCalculatorClient
 from kunruyi_disbursement.settings import Settings
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
@@ -22,15 +23,30 @@ Reader = Annotated[
 ]
 
 
-@router.post("", status_code=201, summary="提交申报（API 或一企来办转入）")
+def calculator_client(settings: Settings) -> PolicyCalculatorClient:
+    return PolicyCalculatorClient(
+        settings.policy_url,
+        internal_token_secret=settings.internal_token_secret,
+        timeout_s=settings.policy_timeout_s,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="提交申报（API 或一企来办转入）；不填 amount_fen 时按 svc-policy 政策计算器算出的金额申报",
+)
 async def submit(
     body: service.ApplicationIn,
+    request: Request,
     session: SessionDep,
     principal: Writer,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
+    calculator = calculator_client(request.app.state.settings)
+
     async def produce() -> tuple[int, Any]:
-        return 201, service.view(await service.submit(session, body, principal))
+        return 201, service.view(await service.submit(session, body, principal, calculator))
 
     return await idempotent(
         session,

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, Protocol
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable
@@ -28,10 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_disbursement.applications.storage import AttachmentStore, AttachmentStoreError
 from kunruyi_disbursement.disbursements.service import create_disbursement
 from kunruyi_disbursement.events import ApplicationStatusChanged
+from kunruyi_disbursement.policies.calculator_client import Calculation, NotComputable, PolicyUnavailable
 from kunruyi_disbursement.policies.service import (
     DEFAULT_REVIEW_STAGES,
     check_amount,
     check_period,
+    period_bounds,
     require_policy,
 )
 
@@ -61,7 +63,12 @@ class ApplicationIn(BaseModel):
     applicant_type: Literal["enterprise", "talent"]
     applicant_id: str = Field(min_length=1, max_length=64, description="企业统一社会信用代码或人才 talent_id")
     period: str = Field(min_length=4, max_length=16, examples=["2026"])
-    amount_fen: int = Field(gt=0, strict=True, description="申请金额（分，正整数）")
+    amount_fen: int | None = Field(
+        None,
+        gt=0,
+        strict=True,
+        description="申请金额（分，正整数）；不填则按 svc-policy 政策计算器为该主体算出的金额申报",
+    )
     channel: Literal["api", "yiqilaiban"] = "api"
     external_ref: str | None = Field(None, max_length=100, description="一企来办等外部渠道的业务编号")
 
@@ -100,13 +107,89 @@ def _normalize_applicant(body: ApplicationIn) -> str:
         raise Unprocessable("talent_id 应为 UUID", field="applicant_id", code="invalid_talent_id") from None
 
 
-async def submit(session: AsyncSession, body: ApplicationIn, principal: Principal) -> Any:
+class PolicyCalculator(Protocol):
+    async def calculate(
+        self, entity_type: str, entity_id: str, policy_code: str, evaluation_date: date
+    ) -> Calculation | None: ...
+
+
+def _evaluation_date(period: str) -> date:
+    """The day whose rules decide the amount: today, or the nearest day of the period when today is outside it."""
+    start, end = period_bounds(period)
+    return min(max(datetime.now(UTC).date(), start), end)
+
+
+async def computed_amount(
+    calculator: PolicyCalculator, policy: Any, body: ApplicationIn, applicant_id: str
+) -> tuple[Calculation, int]:
+    """svc-policy's amount for this applicant, or the problem that says why there is none.
+
+    eligible / needs_confirmation with an amount > 0 is taken (the manual criteria of needs_confirmation are what
+    the review workflow confirms); ineligible is 422 ``not_eligible`` with the failed criteria; svc-policy down,
+    slow or failing is 503 ``policy_unavailable`` — in every failure nothing is written.
+    """
+    try:
+        calc = await calculator.calculate(
+            body.applicant_type, applicant_id, policy.code, _evaluation_date(body.period)
+        )
+    except PolicyUnavailable as exc:
+        raise ServiceUnavailable(
+            f"政策计算器暂不可用（{exc}），请稍后重试或填写申请金额 amount_fen",
+            code="policy_unavailable",
+        ) from exc
+    except NotComputable as exc:
+        raise Unprocessable(
+            f"政策计算器无法为该主体计算金额（{exc}），请填写申请金额 amount_fen",
+            field="amount_fen",
+            code="amount_not_computable",
+            upstream_code=exc.upstream_code,
+        ) from exc
+    if calc is None:
+        raise Unprocessable(
+            f"政策计算器在 {_evaluation_date(body.period).isoformat()} 没有适用于该{'企业' if body.applicant_type == 'enterprise' else '人才'}"
+            f"的政策 {policy.code}，请填写申请金额 amount_fen",
+            field="amount_fen",
+            code="amount_not_computable",
+        )
+    if calc.status == "ineligible":
+        failed = calc.failed_labels
+        raise Unprocessable(
+            f"按政策 {policy.code}（第 {calc.version} 版）该主体不符合条件：{'、'.join(failed) or '条件未满足'}",
+            field="amount_fen",
+            code="not_eligible",
+            failed_criteria=failed,
+            policy_version=calc.version,
+        )
+    if calc.status == "error" or calc.amount_fen is None or calc.amount_fen <= 0:
+        raise Unprocessable(
+            f"政策计算器未能算出金额（{calc.reason or calc.status}），请填写申请金额 amount_fen",
+            field="amount_fen",
+            code="amount_not_computable",
+            calculator_status=calc.status,
+            policy_version=calc.version,
+        )
+    return calc, calc.amount_fen
+
+
+async def submit(
+    session: AsyncSession,
+    body: ApplicationIn,
+    principal: Principal,
+    calculator: PolicyCalculator | None = None,
+) -> Any:
     policy = await require_policy(session, body.policy_code)
     if policy.mode == "automatic":
         raise Unprocessable("免申即享政策无需申报", field="policy_code", code="policy_needs_no_application")
     check_period(policy, body.period)
-    check_amount(policy, body.amount_fen)
     applicant_id = _normalize_applicant(body)
+    calc: Calculation | None = None
+    if body.amount_fen is not None:
+        amount_fen = body.amount_fen
+    elif calculator is None:
+        raise Unprocessable("需要申请金额 amount_fen", field="amount_fen", code="amount_required")
+    else:
+        calc, amount_fen = await computed_amount(calculator, policy, body, applicant_id)
+    check_amount(policy, amount_fen)
     workflow = [s for s in (policy.review_stages or DEFAULT_REVIEW_STAGES) if s in STAGE_ROLES or s == "paid"]
     if "approved" not in workflow:
         workflow = [*workflow, "approved"]
@@ -120,9 +203,11 @@ async def submit(session: AsyncSession, body: ApplicationIn, principal: Principa
                 await session.execute(
                     text(
                         "INSERT INTO applications (id, application_number, policy_code, policy_version, applicant_type, "
-                        "applicant_id, period, amount_fen, channel, external_ref, status, workflow, notice_days, "
-                        "submitted_by) VALUES (:id, :no, :pc, :pv, :at, :aid, :period, :amount, :channel, :ref, "
-                        "'submitted', CAST(:wf AS jsonb), :nd, :by) RETURNING *"
+                        "applicant_id, period, amount_fen, amount_source, amount_policy_version, "
+                        "amount_calculator_status, amount_calculation, channel, external_ref, status, workflow, "
+                        "notice_days, submitted_by) VALUES (:id, :no, :pc, :pv, :at, :aid, :period, :amount, "
+                        ":source, :apv, :acs, CAST(:calc AS jsonb), :channel, :ref, 'submitted', "
+                        "CAST(:wf AS jsonb), :nd, :by) RETURNING *"
                     ),
                     {
                         "id": uuid.uuid4(),
@@ -132,7 +217,11 @@ async def submit(session: AsyncSession, body: ApplicationIn, principal: Principa
                         "at": body.applicant_type,
                         "aid": applicant_id,
                         "period": body.period,
-                        "amount": body.amount_fen,
+                        "amount": amount_fen,
+                        "source": "requested" if calc is None else "computed",
+                        "apv": None if calc is None else calc.version,
+                        "acs": None if calc is None else calc.status,
+                        "calc": None if calc is None else json.dumps(calc.snapshot(), ensure_ascii=False),
                         "channel": body.channel,
                         "ref": body.external_ref,
                         "wf": json.dumps(workflow),
@@ -403,6 +492,10 @@ def view(app: Any) -> dict[str, Any]:
         "applicant_id": app.applicant_id,
         "period": app.period,
         "amount_fen": app.amount_fen,
+        # requested: the applicant's figure; computed: svc-policy's calculator (its rule version and status below).
+        "amount_source": app.amount_source,
+        "amount_policy_version": app.amount_policy_version,
+        "amount_calculator_status": app.amount_calculator_status,
         "channel": app.channel,
         "external_ref": app.external_ref,
         "status": app.status,
@@ -463,6 +556,7 @@ async def detail(session: AsyncSession, application_id: uuid.UUID) -> dict[str, 
     )
     return {
         **view(app),
+        "amount_calculation": app.amount_calculation,
         "steps": [dict(s) for s in steps],
         "attachments": [{**dict(a), "id": str(a["id"])} for a in attachments],
         "objections": [dict(o) for o in objections],

@@ -1,0 +1,176 @@
+"""The one HTTP client for svc-policy's calculator (``POST /api/v1/policy-calculator``).
+
+An application sent without ``amount_fen`` takes the amount svc-policy computes for that policy and applicant. The
+calculator is called over REST with a short-lived internal token minted for this service (kind ``service``), the
+same token the gateway mints for its callers; nothing of svc-policy is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import httpx
+from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
+from kunruyi_common.logging import current_request_id, current_traceparent
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+logger = logging.getLogger("kunruyi.disbursement.policy_calculator")
+
+CALCULATOR_PATH = "/api/v1/policy-calculator"
+SERVICE_PRINCIPAL = Principal(
+    kind="service", subject="svc-disbursement", name="svc-disbursement 兑现与拨付服务"
+)
+
+
+class PolicyUnavailable(Exception):
+    """svc-policy could not be reached, timed out, answered 5xx or something unreadable: try again later."""
+
+
+class NotComputable(Exception):
+    """svc-policy answered, but has no amount for this applicant (no stored profile, a request it refused)."""
+
+    def __init__(self, message: str, *, upstream_code: str | None = None) -> None:
+        super().__init__(message)
+        self.upstream_code = upstream_code
+
+
+class _Criterion(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    label: str | None = None
+    kind: str | None = None
+    state: str | None = None
+    reason: str | None = None
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    policy_code: str
+    version: int
+    status: Literal["eligible", "needs_confirmation", "ineligible", "error"]
+    amount_fen: int | None = None
+    criteria: list[_Criterion] | None = None
+    reason: str | None = None
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    results: list[_Result]
+    evaluation_date: str | None = None
+
+
+@dataclass(frozen=True)
+class Calculation:
+    """svc-policy's outcome for one policy and one applicant."""
+
+    policy_code: str
+    version: int
+    status: Literal["eligible", "needs_confirmation", "ineligible", "error"]
+    amount_fen: int | None
+    evaluation_date: str | None
+    reason: str | None = None
+    criteria: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failed_labels(self) -> list[str]:
+        return [str(c.get("label") or c.get("id")) for c in self.criteria if c.get("state") == "fail"]
+
+    @property
+    def manual_labels(self) -> list[str]:
+        return [str(c.get("label") or c.get("id")) for c in self.criteria if c.get("state") == "manual"]
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the application keeps: the decision and each criterion's state, not the profile values read."""
+        return {
+            "policy_code": self.policy_code,
+            "version": self.version,
+            "status": self.status,
+            "amount_fen": self.amount_fen,
+            "evaluation_date": self.evaluation_date,
+            "reason": self.reason,
+            "criteria": self.criteria,
+        }
+
+
+class PolicyCalculatorClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        internal_token_secret: str,
+        timeout_s: float = 3.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self._secret = internal_token_secret
+        self._timeout_s = timeout_s
+        self._transport = transport
+
+    def _headers(self) -> dict[str, str]:
+        headers = {INTERNAL_TOKEN_HEADER: mint_internal_token(SERVICE_PRINCIPAL, self._secret, ttl_s=60)}
+        rid, traceparent = current_request_id(), current_traceparent()
+        if rid:
+            headers["x-request-id"] = rid
+        if traceparent:
+            headers["traceparent"] = traceparent
+        return headers
+
+    async def calculate(
+        self, entity_type: str, entity_id: str, policy_code: str, evaluation_date: date
+    ) -> Calculation | None:
+        """The calculator's result for ``policy_code``, or None when svc-policy has no such policy in force for this
+        kind of applicant on ``evaluation_date``."""
+        payload = {
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "policy_codes": [policy_code],
+            "evaluation_date": evaluation_date.isoformat(),
+        }
+        try:
+            async with httpx.AsyncClient(
+                base_url=self.base_url, timeout=self._timeout_s, transport=self._transport
+            ) as client:
+                resp = await client.post(CALCULATOR_PATH, json=payload, headers=self._headers())
+        except httpx.TimeoutException as exc:
+            raise PolicyUnavailable(f"svc-policy 超时（{self._timeout_s} 秒）") from exc
+        except httpx.HTTPError as exc:
+            raise PolicyUnavailable(f"svc-policy 无法连接（{type(exc).__name__}）") from exc
+        if resp.status_code in (404, 422):
+            body = _json_or_none(resp)
+            code = body.get("code") if isinstance(body, dict) else None
+            detail = body.get("detail") if isinstance(body, dict) else None
+            raise NotComputable(str(detail or f"svc-policy 答复 {resp.status_code}"), upstream_code=code)
+        if resp.status_code != 200:
+            # 5xx, or a 401/403 that means this service is misconfigured (its secret): nothing the applicant did.
+            logger.warning("policy calculator answered %s: %s", resp.status_code, resp.text[:500])
+            raise PolicyUnavailable(f"svc-policy 答复 {resp.status_code}")
+        try:
+            answer = _Answer.model_validate_json(resp.content)
+        except ValidationError as exc:
+            logger.warning("policy calculator answered something unreadable: %s", exc)
+            raise PolicyUnavailable("svc-policy 的答复无法识别") from exc
+        for result in answer.results:
+            if result.policy_code == policy_code:
+                return Calculation(
+                    policy_code=result.policy_code,
+                    version=result.version,
+                    status=result.status,
+                    amount_fen=result.amount_fen,
+                    evaluation_date=answer.evaluation_date,
+                    reason=result.reason,
+                    criteria=[c.model_dump(exclude_none=True) for c in result.criteria or []],
+                )
+        return None
+
+
+def _json_or_none(resp: httpx.Response) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        return None
