@@ -22,8 +22,9 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml */pyproject.toml deploy/*/pypro
 install: $(VENV)/.installed
 
 # Debian's chromium for the browser tests of the 昆e服 pages (skipped when it is already there).
+# Debian's chromium for the page tests, and a CJK font so screenshots of the 昆e服 pages show Chinese, not boxes.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
 run: install
 	$(PY) -m kunruyi_launcher run
