@@ -103,3 +103,65 @@ def test_an_application_from_yiqilaiban_is_reviewed_paid_and_reported_back(drive
 
     statuses = driver.eventually(reported, f"status callbacks for {number}", timeout=120)
     assert sorted(statuses) == sorted(expected), statuses  # each status once (deliveries may overtake)
+
+
+def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> None:
+    """A company applies without naming an amount: svc-disbursement asks svc-policy's calculator (over REST, with
+    the company's 一企一档 figures as svc-policy learned them from svc-talent's events) and records that amount and
+    where it came from; a company that does not qualify is told which condition it fails."""
+    uscc = driver.register_enterprise(name="昆山算额智能装备有限公司", industry_chain="智能制造")
+    year = date.today().year - 1
+    figures = driver.partner.request(
+        "PUT",
+        f"/api/v1/enterprises/{uscc}/figures/{year}",
+        json={
+            "revenue_fen": 50_000_000_00,  # 5,000 万元 → 1 % is 50 万元, under the 100 万元 cap
+            "rd_expense_fen": 2_000_000_00,
+            "tax_paid_fen": 300_000_00,
+            "high_tech_revenue_ratio": 0.5,
+        },
+    )
+    assert figures.status_code == 200, figures.text
+
+    def calculated() -> dict[str, Any] | None:
+        resp = driver.partner.post(
+            "/api/v1/policy-calculator",
+            json={"entity_type": "enterprise", "entity_id": uscc, "policy_codes": [POLICY]},
+        )
+        result: dict[str, Any] = resp.json()["results"][0] if resp.status_code == 200 else {}
+        return result if result.get("amount_fen") == 50_000_000 else None
+
+    expected = driver.eventually(calculated, "svc-policy to know the new figures")
+    assert expected["status"] == "needs_confirmation"  # 立项验收 is for the reviewers to confirm
+
+    applied = driver.as_staff(
+        "officer",
+        "POST",
+        "/api/v1/applications",
+        json={
+            "policy_code": POLICY,
+            "applicant_type": "enterprise",
+            "applicant_id": uscc,
+            "period": str(year),
+        },
+    )
+    assert applied.status_code == 201, applied.text
+    body = applied.json()
+    assert body["amount_fen"] == 50_000_000 and body["amount_source"] == "computed", body
+
+    poorer = driver.register_enterprise(name="昆山未达标商贸有限公司", industry_chain="智能制造")
+    refused = driver.as_staff(
+        "officer",
+        "POST",
+        "/api/v1/applications",
+        json={
+            "policy_code": POLICY,
+            "applicant_type": "enterprise",
+            "applicant_id": poorer,
+            "period": str(year),
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "not_eligible", refused.text
+    assert "营业收入" in refused.text  # the failed condition, named
+    assert refused.json()["field"] == "amount_fen"
