@@ -51,8 +51,7 @@ PHONE = {
 }
 
 
-# Package scope: the platform and the browser stop when the e2e tests end (sync Playwright keeps its event loop
-# marked running while it is open, which would break later tests that call asyncio.run).
+# One platform for all the flows (started once, stopped at the end of the run).
 @pytest.fixture(scope="package")
 def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     migrate_all(infra, APPS, recreate=True)
@@ -218,7 +217,9 @@ def driver(platform: Platform) -> Iterator[Driver]:
         http.close()
 
 
-@pytest.fixture(scope="package")
+# Module scope: sync Playwright keeps its event loop marked running while it is open, so it must be closed before
+# any later async test (a package scope does not end with this folder, which is not a Python package).
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
