@@ -23,12 +23,21 @@ Reader = Annotated[
 ]
 
 
-def calculator_client(settings: Settings) -> PolicyCalculatorClient:
-    return PolicyCalculatorClient(
-        settings.policy_url,
-        internal_token_secret=settings.internal_token_secret,
-        timeout_s=settings.policy_timeout_s,
-    )
+def calculator_client(request: Request) -> PolicyCalculatorClient:
+    """The app's one svc-policy calculator client, made on first use (closed with the background work)."""
+    client: PolicyCalculatorClient | None = getattr(request.app.state, "policy_calculator", None)
+    if client is None:
+        settings: Settings = request.app.state.settings
+        client = PolicyCalculatorClient(
+            settings.policy_url,
+            internal_token_secret=settings.internal_token_secret,
+            timeout_s=settings.policy_timeout_s,
+        )
+        request.app.state.policy_calculator = client
+    return client
+
+
+CalculatorDep = Annotated[PolicyCalculatorClient, Depends(calculator_client)]
 
 
 @router.post(
@@ -38,13 +47,11 @@ def calculator_client(settings: Settings) -> PolicyCalculatorClient:
 )
 async def submit(
     body: service.ApplicationIn,
-    request: Request,
     session: SessionDep,
     principal: Writer,
+    calculator: CalculatorDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
-    calculator = calculator_client(request.app.state.settings)
-
     async def produce() -> tuple[int, Any]:
         return 201, service.view(await service.submit(session, body, principal, calculator))
 

@@ -318,3 +318,6 @@ async def stop_background_work(app: FastAPI) -> None:
         task = getattr(app.state, name, None)
         if task is not None:
             await task.stop()
+    calculator = getattr(app.state, "policy_calculator", None)
+    if calculator is not None:
+        await calculator.close()

@@ -110,7 +110,11 @@ class PolicyCalculatorClient:
         self.base_url = base_url
         self._secret = internal_token_secret
         self._timeout_s = timeout_s
-        self._transport = transport
+        # One pooled client for the app's lifetime (kept-alive connections to svc-policy), like the bank client.
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport)
+
+    async def close(self) -> None:
+        await self._client.aclose()
 
     def _headers(self) -> dict[str, str]:
         headers = {INTERNAL_TOKEN_HEADER: mint_internal_token(SERVICE_PRINCIPAL, self._secret, ttl_s=60)}
@@ -133,10 +137,7 @@ class PolicyCalculatorClient:
             "evaluation_date": evaluation_date.isoformat(),
         }
         try:
-            async with httpx.AsyncClient(
-                base_url=self.base_url, timeout=self._timeout_s, transport=self._transport
-            ) as client:
-                resp = await client.post(CALCULATOR_PATH, json=payload, headers=self._headers())
+            resp = await self._client.post(CALCULATOR_PATH, json=payload, headers=self._headers())
         except httpx.TimeoutException as exc:
             raise PolicyUnavailable(f"svc-policy 超时（{self._timeout_s} 秒）") from exc
         except httpx.HTTPError as exc:
