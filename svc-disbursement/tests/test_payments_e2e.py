@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -524,23 +525,33 @@ async def _register_payee(service: ServiceProcess, entity: str) -> None:
         assert resp.status_code == 201, resp.text
 
 
+@asynccontextmanager
+async def _answer_lost_then_payee_registered(
+    service: ServiceProcess, bank: BankEmulator, db: AsyncEngine, policy: str, entity: str
+) -> AsyncIterator[str]:
+    """An entitlement whose first instruction the bank recorded but never answered, after which finance registers
+    an account for the enterprise; yields the reference while the bank still times out, then lets it answer."""
+    await fund(service, policy, 100_000)
+    bank.control(timeout_rate=1.0, timeout_s=3.0, callbacks_enabled=False, failure_rate=0.0, return_rate=0.0)
+    try:
+        await publish_events(service.infra.nats_url, [entitlement_event(policy, entity, 100_000)])
+        reference = str(await wait_until(lambda: _first_attempt_timed_out(db, entity)))
+        assert bank.payment(reference) is not None
+        await _register_payee(service, entity)
+        yield reference
+    finally:
+        bank.control(timeout_rate=0.0, callbacks_enabled=True)
+
+
 async def test_a_payee_registered_between_resends_does_not_change_the_instruction(
     e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
 ) -> None:
     service, bank = e2e
     policy = "KS-E2E-PAYEE-LATE"
-    await fund(service, policy, 100_000)
-    bank.control(timeout_rate=1.0, timeout_s=3.0, callbacks_enabled=False, failure_rate=0.0, return_rate=0.0)
     entity = make_uscc(901)
-    try:
-        await publish_events(service.infra.nats_url, [entitlement_event(policy, entity, 100_000)])
-        # The bank recorded the instruction (to the registered account) but its answer never came.
-        reference = str(await wait_until(lambda: _first_attempt_timed_out(db, entity)))
-        assert bank.payment(reference) is not None
-        # Meanwhile finance registers an account for the enterprise: the resend must still be the same instruction.
-        await _register_payee(service, entity)
-    finally:
-        bank.control(timeout_rate=0.0, callbacks_enabled=True)
+    # The resend after the payee's registration must still be the same instruction.
+    async with _answer_lost_then_payee_registered(service, bank, db, policy, entity) as reference:
+        pass
     items = await wait_until(lambda: settled(service, entity))
     payment = bank.payment(reference)
     assert payment is not None and payment["status"] == "settled" and payment["instruction_count"] >= 2
@@ -556,23 +567,15 @@ async def test_a_conflicting_resend_is_never_taken_for_a_failed_payment(
 ) -> None:
     service, bank = e2e
     policy = "KS-E2E-CONFLICT"
-    await fund(service, policy, 100_000)
-    bank.control(timeout_rate=1.0, timeout_s=3.0, callbacks_enabled=False, failure_rate=0.0, return_rate=0.0)
     entity = make_uscc(902)
-    try:
-        await publish_events(service.infra.nats_url, [entitlement_event(policy, entity, 100_000)])
-        reference = str(await wait_until(lambda: _first_attempt_timed_out(db, entity)))
-        assert bank.payment(reference) is not None
+    async with _answer_lost_then_payee_registered(service, bank, db, policy, entity) as reference:
         # A row instructed before the payee was pinned (an older release): its resend names the new account, and the
         # bank answers 409 reference_conflict while it keeps — and pays — the first instruction.
-        await _register_payee(service, entity)
         async with db.begin() as conn:
             await conn.execute(
                 text("UPDATE disbursements SET instruction_payee = NULL WHERE reservation_id = :r"),
                 {"r": uuid.UUID(reference)},
             )
-    finally:
-        bank.control(timeout_rate=0.0, callbacks_enabled=True)
     # The reservation is not voided on the 409: the service asks the bank, which has settled the payment.
     await wait_until(lambda: settled(service, entity))
     payment = bank.payment(reference)
