@@ -32,6 +32,16 @@ def current_traceparent() -> str | None:
     return _traceparent.get()
 
 
+def outgoing_context_headers() -> dict[str, str]:
+    """``x-request-id`` and ``traceparent`` for a call this request makes to another service, so one id follows it."""
+    headers = {}
+    if (rid := _request_id.get()) is not None:
+        headers["x-request-id"] = rid
+    if (traceparent := _traceparent.get()) is not None:
+        headers["traceparent"] = traceparent
+    return headers
+
+
 def set_request_context(
     request_id: str | None, traceparent: str | None = None
 ) -> contextvars.Token[str | None]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 from kunruyi_common.errors import NotFound, ProblemError, ServiceUnavailable
-from kunruyi_common.logging import current_request_id, current_traceparent
+from kunruyi_common.logging import outgoing_context_headers
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -128,13 +128,7 @@ class Upstreams:
         for k, v in request.headers.raw:
             if k not in HOP_BY_HOP and k not in STRIPPED_INBOUND:
                 lines.append(k + b": " + v)
-        rid = current_request_id()
-        if rid:
-            lines.append(b"x-request-id: " + rid.encode())
-        tp = current_traceparent()
-        if tp:
-            lines.append(b"traceparent: " + tp.encode())
-        for key, value in (extra_headers or {}).items():
+        for key, value in {**outgoing_context_headers(), **(extra_headers or {})}.items():
             lines.append(key.lower().encode() + b": " + value.encode())
         # The gate may already hold the body (signed requests, chunked uploads); otherwise stream it through with
         # the length the caller declared.

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
 from kunruyi_common.errors import ProblemError
-from kunruyi_common.logging import current_request_id, current_traceparent
+from kunruyi_common.logging import outgoing_context_headers
 
 from kunruyi_gateway.routing.proxy import Upstreams
 from kunruyi_gateway.service_codes.models import ServiceCode
@@ -57,13 +57,7 @@ class ServiceCalls:
 
     def _headers(self) -> dict[str, str]:
         # The page's calls carry the scan's request id, so one id follows the scan into every service.
-        headers = dict(self.headers)
-        rid, traceparent = current_request_id(), current_traceparent()
-        if rid:
-            headers["x-request-id"] = rid
-        if traceparent:
-            headers["traceparent"] = traceparent
-        return headers
+        return {**self.headers, **outgoing_context_headers()}
 
     async def call(
         self,

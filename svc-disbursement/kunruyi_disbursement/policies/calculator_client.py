@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import httpx
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.logging import current_request_id, current_traceparent
+from kunruyi_common.logging import outgoing_context_headers
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 logger = logging.getLogger("kunruyi.disbursement.policy_calculator")
@@ -117,13 +117,8 @@ class PolicyCalculatorClient:
         await self._client.aclose()
 
     def _headers(self) -> dict[str, str]:
-        headers = {INTERNAL_TOKEN_HEADER: mint_internal_token(SERVICE_PRINCIPAL, self._secret, ttl_s=60)}
-        rid, traceparent = current_request_id(), current_traceparent()
-        if rid:
-            headers["x-request-id"] = rid
-        if traceparent:
-            headers["traceparent"] = traceparent
-        return headers
+        token = mint_internal_token(SERVICE_PRINCIPAL, self._secret, ttl_s=60)
+        return {INTERNAL_TOKEN_HEADER: token, **outgoing_context_headers()}
 
     async def calculate(
         self, entity_type: str, entity_id: str, policy_code: str, evaluation_date: date
