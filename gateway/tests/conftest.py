@@ -3,18 +3,14 @@ each test, and an HTTP client through the app bound to that session."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from fastapi import FastAPI
-from kunruyi_common.auth import Principal
-from kunruyi_common.db import create_engine
 from kunruyi_gateway.main import create_app
 from kunruyi_gateway.settings import Settings
 from kunruyi_launcher.stack import Infra
-from kunruyi_launcher.testing import api_client, migrated_database, rollback_session
+from kunruyi_launcher.testing import migrated_database, rollback_session, service_fixtures
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
@@ -28,13 +24,6 @@ def settings(db_url: str, infra: Infra) -> Settings:
     return Settings(database_url=db_url, nats_url=infra.nats_url, run_background_workers=False)
 
 
-@pytest.fixture(scope="session")
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(db_url, pool_size=5)
-    yield eng
-    await eng.dispose()
-
-
 @pytest.fixture
 async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with rollback_session(engine) as s:
@@ -46,16 +35,9 @@ def app(settings: Settings) -> FastAPI:
     return create_app(settings)
 
 
-@pytest.fixture
-def client(
-    app: FastAPI, session: AsyncSession
-) -> Callable[[Principal | None], AbstractAsyncContextManager[httpx.AsyncClient]]:
-    """``async with client(staff("officer")) as c: ...`` — calls go through the app, writes roll back."""
-
-    def make(principal: Principal | None = None) -> AbstractAsyncContextManager[httpx.AsyncClient]:
-        return api_client(app, session, principal)
-
-    return make
+# The engine and the client are the shared ones; the session and the app above are this service's own.
+_shared = service_fixtures()
+engine, client = _shared.engine, _shared.client
 
 
 # ---------------------------------------------------------------------------------------------------------------

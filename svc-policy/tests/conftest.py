@@ -4,18 +4,14 @@ each test, and an HTTP client through the app bound to that session."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from kunruyi_common.app import create_service_app
-from kunruyi_common.auth import Principal
-from kunruyi_common.db import create_engine
 from kunruyi_launcher.stack import Infra, start_infra
-from kunruyi_launcher.testing import api_client, migrated_database, rollback_session
+from kunruyi_launcher.testing import migrated_database, rollback_session, service_fixtures
 from kunruyi_policy.main import build_spec
 from kunruyi_policy.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -49,13 +45,6 @@ def settings(db_url: str, infra: Infra) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(db_url, pool_size=5)
-    yield eng
-    await eng.dispose()
-
-
-@pytest.fixture(scope="session")
 async def demo_catalog_loaded(engine: AsyncEngine) -> int:
     """The demo catalog, committed once per run; tests write inside rolled-back sessions on top of it."""
     from kunruyi_policy.demo.catalog import demo_catalog
@@ -79,13 +68,6 @@ def app(settings: Settings) -> FastAPI:
     return create_service_app(build_spec(), settings)
 
 
-@pytest.fixture
-def client(
-    app: FastAPI, session: AsyncSession
-) -> Callable[[Principal | None], AbstractAsyncContextManager[httpx.AsyncClient]]:
-    """``async with client(staff("officer")) as c: ...`` — calls go through the app, writes roll back."""
-
-    def make(principal: Principal | None = None) -> AbstractAsyncContextManager[httpx.AsyncClient]:
-        return api_client(app, session, principal)
-
-    return make
+# The engine and the client are the shared ones; the session and the app above are this service's own.
+_shared = service_fixtures()
+engine, client = _shared.engine, _shared.client

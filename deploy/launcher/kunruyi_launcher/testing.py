@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -83,10 +83,19 @@ async def api_client(
         app.dependency_overrides.pop(get_db_session, None)
 
 
-def service_fixtures() -> tuple[Any, Any, Any, Any]:
+class ServiceFixtures(NamedTuple):
+    engine: Any
+    session: Any
+    app: Any
+    client: Any
+
+
+def service_fixtures() -> ServiceFixtures:
     """The fixtures every service's tests share — ``engine, session, app, client = service_fixtures()`` in its
-    conftest, which provides ``db_url``, ``settings`` and ``service_spec``. A factory, not plugin fixtures: each
-    conftest must own its session-scoped engine and app, since one test run covers every service's database."""
+    conftest, which provides ``db_url``, ``settings`` and ``service_spec`` (a conftest that builds its own session or
+    app takes only the others: ``shared = service_fixtures(); engine, client = shared.engine, shared.client``).
+    A factory, not plugin fixtures: each conftest must own its session-scoped engine and app, since one test run
+    covers every service's database."""
 
     @pytest_asyncio.fixture(scope="session", loop_scope="session")
     async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
@@ -114,4 +123,4 @@ def service_fixtures() -> tuple[Any, Any, Any, Any]:
 
         return make
 
-    return engine, session, app, client
+    return ServiceFixtures(engine, session, app, client)
