@@ -48,7 +48,11 @@ class Principal(BaseModel):
     @property
     def signed_in_enterprise(self) -> str | None:
         """The USCC of the company this caller is signed in as (苏商通 session), else None."""
-        if self.kind == "public" and self.target and self.subject == f"{ENTERPRISE_SESSION_PREFIX}{self.target}":
+        if (
+            self.kind == "public"
+            and self.target
+            and self.subject == f"{ENTERPRISE_SESSION_PREFIX}{self.target}"
+        ):
             return self.target
         return None
 

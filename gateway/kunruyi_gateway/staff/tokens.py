@@ -183,7 +183,10 @@ class StaffTokenVerifier:
         if claims.get("kind") == "enterprise":
             uscc = str(claims.get("uscc", ""))
             return Principal(
-                kind="public", subject=f"{ENTERPRISE_SESSION_PREFIX}{uscc}", name=claims.get("name"), target=uscc
+                kind="public",
+                subject=f"{ENTERPRISE_SESSION_PREFIX}{uscc}",
+                name=claims.get("name"),
+                target=uscc,
             )
         roles = [r for r in claims.get("roles", []) if r in ROLES]
         return Principal(
