@@ -20,6 +20,11 @@ INTERNAL_TOKEN_HEADER = "x-kry-principal"
 _ISSUER = "kunruyi-gateway"
 _AUDIENCE = "kunruyi-services"
 
+# The subject of a company signed in through 苏商通 (the gateway's session for an enterprise user): kind ``public``,
+# subject ``enterprise:<USCC>``, target the USCC. A 昆e服 page visitor is ``public`` too, but ``qr:<code id>``: holding
+# a printed link is not being the company.
+ENTERPRISE_SESSION_PREFIX = "enterprise:"
+
 Role = Literal["officer", "reviewer", "approver", "finance", "broker", "admin"]
 PrincipalKind = Literal["staff", "partner", "public", "service"]
 
@@ -39,6 +44,17 @@ class Principal(BaseModel):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+    @property
+    def signed_in_enterprise(self) -> str | None:
+        """The USCC of the company this caller is signed in as (苏商通 session), else None."""
+        if (
+            self.kind == "public"
+            and self.target
+            and self.subject == f"{ENTERPRISE_SESSION_PREFIX}{self.target}"
+        ):
+            return self.target
+        return None
 
 
 def mint_internal_token(principal: Principal, secret: str, *, ttl_s: int = 60) -> str:

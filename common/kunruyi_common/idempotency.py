@@ -62,6 +62,20 @@ def request_hash(endpoint: str, body: Any) -> str:
     return hashlib.sha256(f"{endpoint}\n{canonical}".encode()).hexdigest()
 
 
+def caller(principal: Principal) -> str:
+    """Whose keys these are: one namespace per caller (a partner's app key, a staff subject, a 昆e服 code…)."""
+    return f"{principal.kind}:{principal.subject}"
+
+
+async def key_used(session: AsyncSession, principal: Principal, key: str) -> bool:
+    """Whether ``principal`` has already had an answer stored under ``key`` (a seed's "done already")."""
+    found = await session.execute(
+        text("SELECT 1 FROM idempotency_keys WHERE principal = :p AND key = :k"),
+        {"p": caller(principal), "k": key},
+    )
+    return found.first() is not None
+
+
 async def idempotent(
     session: AsyncSession,
     key: str | None,
@@ -80,7 +94,7 @@ async def idempotent(
         raise Unprocessable(
             "Idempotency-Key 长度应为 1–200", field="header.Idempotency-Key", code="invalid_idempotency_key"
         )
-    who = f"{principal.kind}:{principal.subject}"
+    who = caller(principal)
     digest = request_hash(endpoint, body)
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"{who}\n{key}"}

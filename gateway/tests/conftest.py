@@ -225,6 +225,7 @@ def fake_services_app(secret: str) -> FastAPI:
     @fake.post("/api/v1/policy-calculator")
     async def calculator(request: Request) -> dict[str, Any]:
         seen(request)
+        fake.state.calculator_principal = fake.state.principals[-1]
         return {
             "results": [
                 {

@@ -84,7 +84,10 @@ async def test_scan_renders_sections_counts_and_publishes_an_event(  # type: ign
             assert text_ in html, text_
         assert len(page.content) < 100 * 1024
         assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"?https?:", html), "no external assets"
-        principals = [p for p in fake_services.app.state.principals if p is not None]
+        # The visitor's calls go as the code's public principal; the calculator's read by id as the page itself.
+        calculator = fake_services.app.state.calculator_principal
+        assert (calculator.kind, calculator.subject) == ("service", "gateway-qr-page")
+        principals = [p for p in fake_services.app.state.principals if p is not None and p is not calculator]
         assert principals and all(p.kind == "public" and p.subject == f"qr:{code['id']}" for p in principals)
         assert all(p.target == USCC for p in principals)
         await c.get(f"/q/{code['token']}")

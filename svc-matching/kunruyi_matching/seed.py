@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.db import create_engine, create_sessionmaker
+from kunruyi_common.idempotency import idempotent, key_used
 from kunruyi_common.settings import ServiceSettings
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -21,7 +22,7 @@ from kunruyi_matching.challenge.models import Challenge
 from kunruyi_matching.challenge.schemas import ApplicationCreate, ChallengeCreate, ScoreCreate
 from kunruyi_matching.demand import service as demand_service
 from kunruyi_matching.demand.models import Demand
-from kunruyi_matching.demand.schemas import DemandCreate, DemandReview
+from kunruyi_matching.demand.schemas import DemandCreate, DemandOut, DemandReview
 from kunruyi_matching.engagement import service as engagement_service
 from kunruyi_matching.engagement.schemas import StageChange
 from kunruyi_matching.settings import Settings
@@ -118,14 +119,29 @@ async def _brokers(session: AsyncSession) -> None:
     await session.execute(insert(BrokerConflict).values(conflicts).on_conflict_do_nothing())
 
 
+async def _file_demand(
+    session: AsyncSession, key: str, submitter: Principal, body: DemandCreate
+) -> Demand | None:
+    """File a seeded demand once under its key, as a client's retry would (None: seeded already; on a later day
+    the deadline, so the body, differs, hence the key alone decides)."""
+    if await key_used(session, submitter, key):
+        return None
+    filed: list[Demand] = []
+
+    async def produce() -> tuple[int, DemandOut]:
+        filed.append(await demand_service.submit(session, body, submitter))
+        return 201, DemandOut.model_validate(filed[0])
+
+    await idempotent(session, key, submitter, demand_service.SUBMIT_ENDPOINT, body, produce)
+    return filed[0]
+
+
 async def _demands(session: AsyncSession, settings: Settings) -> None:
     officer = Principal(kind="staff", subject="seed-officer", name="演示审核员", roles=["officer"])
     partner = Principal(kind="partner", subject="yiqilaiban", scopes=["matching:write"])
     deadline = datetime.now(UTC).date() + timedelta(days=90)
     for i in range(48):
         key = f"seed-demand-{i:03d}"
-        if (await session.execute(select(Demand.id).where(Demand.idempotency_key == key))).first():
-            continue
         rng = random.Random(2026 + i)
         title, description, field_code = DEMANDS[i % len(DEMANDS)]
         field = next(f for f in TECHNICAL_FIELDS if f.code == field_code)
@@ -146,8 +162,10 @@ async def _demands(session: AsyncSession, settings: Settings) -> None:
             if body.channel != "qr"
             else Principal(kind="public", subject=f"qr-{i}", target=body.enterprise_uscc)
         )
-        demand, created = await demand_service.submit(session, body, submitter, key)
-        if not created or i % 8 == 0:
+        demand = await _file_demand(session, key, submitter, body)
+        if demand is None:
+            continue
+        if i % 8 == 0:
             continue  # left pending review for the demo
         await demand_service.review(session, demand.id, DemandReview(decision="approve"), officer)
         await broker_service.run_assignment(

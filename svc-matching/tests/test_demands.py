@@ -87,12 +87,13 @@ async def test_channels_and_idempotency(client) -> None:  # type: ignore[no-unty
         headers = {"Idempotency-Key": "yql-0001"}
         first = await c.post("/api/v1/demands", json=demand_body(channel="yiqilaiban"), headers=headers)
         retry = await c.post("/api/v1/demands", json=demand_body(channel="yiqilaiban"), headers=headers)
-        assert first.status_code == 201 and retry.status_code == 200
-        assert first.json()["id"] == retry.json()["id"]
+        assert first.status_code == 201 and "idempotent-replayed" not in first.headers
+        assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"
+        assert retry.json() == first.json()
         changed = await c.post(
             "/api/v1/demands", json=demand_body(channel="yiqilaiban", title="别的"), headers=headers
         )
-        assert changed.status_code == 409 and changed.json()["code"] == "idempotency_key_reused"
+        assert changed.status_code == 409 and changed.json()["code"] == "idempotency_key_conflict"
     async with client(partner("other:scope")) as c:
         assert (await c.post("/api/v1/demands", json=demand_body())).status_code == 403
     async with client(None) as c:

@@ -45,7 +45,7 @@ async def test_the_schedule_assigns_waiting_demands_when_capacity_returns(schedu
             )
             ids = []
             for n in range(2):
-                demand, _ = await demand_service.submit(
+                demand = await demand_service.submit(
                     session,
                     DemandCreate(
                         enterprise_uscc=make_uscc(random.Random(n)),
@@ -56,7 +56,6 @@ async def test_the_schedule_assigns_waiting_demands_when_capacity_returns(schedu
                         demand_type="检测服务",
                     ),
                     officer,
-                    None,
                 )
                 await demand_service.review(session, demand.id, DemandReview(decision="approve"), officer)
                 ids.append(demand.id)

@@ -1,6 +1,6 @@
 """The calculator: statuses, amounts with caps, traces with parameter references, near-misses, dates, errors."""
 
-from kunruyi_launcher.testing import staff
+from kunruyi_launcher.testing import partner, staff
 from kunruyi_policy.demo.catalog import WAN
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE as ENTERPRISE
 from kunruyi_policy.demo.samples import by_code
@@ -151,6 +151,7 @@ async def test_bad_profiles_get_422_naming_the_field(client) -> None:  # type: i
             "/api/v1/policy-calculator", json={"profile": {"age": -3}, "beneficiary": "talent"}
         )
         nothing = await c.post("/api/v1/policy-calculator", json={})
+    async with client(partner("policy:read")) as c:
         unknown = await c.post(
             "/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": "X"}
         )

@@ -178,10 +178,11 @@ async def test_the_calculator_answers_for_an_entity_held_in_the_read_model(
     client, session: AsyncSession
 ) -> None:  # type: ignore[no-untyped-def]
     await on_enterprise(session, enterprise_event())
-    async with client() as c:
+    async with client(staff("reviewer")) as c:
         body = (
             await c.post("/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": USCC})
         ).json()
+    async with client() as c:
         talent = await c.post("/api/v1/policy-calculator", json={"entity_type": "talent", "entity_id": "t-1"})
     async with client(staff("officer")) as c:
         missing_run = await c.get(f"/api/v1/entitlement-runs/{uuid.uuid4()}")

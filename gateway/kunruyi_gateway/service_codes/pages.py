@@ -118,7 +118,7 @@ def _reused_form(exc: UpstreamError) -> bool:
     return (
         exc.status == 409
         and isinstance(exc.body, dict)
-        and exc.body.get("code") in ("idempotency_key_conflict", "idempotency_key_reused")
+        and exc.body.get("code") == "idempotency_key_conflict"
     )
 
 

@@ -23,6 +23,8 @@ from kunruyi_gateway.settings import Settings
 
 logger = logging.getLogger("kunruyi.gateway.service_codes")
 _TIMEOUT_S = 3.0
+# The 昆e服 page as a service: what it reads by id on the visitor's behalf (the calculator for the code's company).
+QR_PAGE_PRINCIPAL = Principal(kind="service", subject="gateway-qr-page", name="昆e服页面")
 
 
 @dataclass
@@ -54,10 +56,17 @@ class ServiceCalls:
                 principal, settings.internal_token_secret, ttl_s=settings.internal_token_ttl_s
             )
         }
+        # The page itself (not the visitor, who only holds a printed link) asks svc-policy's calculator about the
+        # code's company by id: a read only the company, staff, partners with policy:read and services may make.
+        self.page_headers = {
+            INTERNAL_TOKEN_HEADER: mint_internal_token(
+                QR_PAGE_PRINCIPAL, settings.internal_token_secret, ttl_s=settings.internal_token_ttl_s
+            )
+        }
 
-    def _headers(self) -> dict[str, str]:
+    def _headers(self, *, as_page: bool = False) -> dict[str, str]:
         # The page's calls carry the scan's request id, so one id follows the scan into every service.
-        return {**self.headers, **outgoing_context_headers()}
+        return {**(self.page_headers if as_page else self.headers), **outgoing_context_headers()}
 
     async def call(
         self,
@@ -68,12 +77,13 @@ class ServiceCalls:
         json: Any = None,
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        as_page: bool = False,
     ) -> Any:
         if not self.upstreams.breakers[service].allow():
             raise UpstreamError(None, f"{service} 熔断中")
         target = path + (f"?{urlencode(params)}" if params else "")
         payload = json_lib.dumps(json, ensure_ascii=False).encode() if json is not None else None
-        headers = self._headers()
+        headers = self._headers(as_page=as_page)
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         try:
@@ -116,6 +126,7 @@ async def gather_sections(calls: ServiceCalls, code: ServiceCode) -> dict[str, S
             "POST",
             "/api/v1/policy-calculator",
             json={"entity_type": "enterprise", "entity_id": code.target},
+            as_page=True,
         )
         wanted["payments"] = calls.section(
             "disbursement", "GET", "/api/v1/disbursements", params={"entity_id": code.target}

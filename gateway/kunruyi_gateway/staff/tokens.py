@@ -19,7 +19,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
-from kunruyi_common.auth import Principal
+from kunruyi_common.auth import ENTERPRISE_SESSION_PREFIX, Principal
 from kunruyi_common.errors import Unauthorized
 
 ROLES: tuple[str, ...] = ("officer", "reviewer", "approver", "finance", "broker", "admin")
@@ -183,7 +183,10 @@ class StaffTokenVerifier:
         if claims.get("kind") == "enterprise":
             uscc = str(claims.get("uscc", ""))
             return Principal(
-                kind="public", subject=f"enterprise:{uscc}", name=claims.get("name"), target=uscc
+                kind="public",
+                subject=f"{ENTERPRISE_SESSION_PREFIX}{uscc}",
+                name=claims.get("name"),
+                target=uscc,
             )
         roles = [r for r in claims.get("roles", []) if r in ROLES]
         return Principal(

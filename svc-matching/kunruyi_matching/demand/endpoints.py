@@ -3,10 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden
+from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_matching.broker import service as broker_service
@@ -37,13 +39,15 @@ async def submit_demand(
     body: DemandCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
-    response: Response,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=120)] = None,
-) -> DemandOut:
-    demand, created = await service.submit(session, body, principal, idempotency_key)
-    if not created:
-        response.status_code = 200
-    return DemandOut.model_validate(demand)
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    service.check_submitter(principal, body)
+
+    async def produce() -> tuple[int, DemandOut]:
+        return 201, DemandOut.model_validate(await service.submit(session, body, principal))
+
+    # Keyed per caller (the shared kit): another caller's key never returns someone else's demand.
+    return await idempotent(session, idempotency_key, principal, service.SUBMIT_ENDPOINT, body, produce)
 
 
 @router.get("", response_model=DemandPage, summary="需求列表；status=unassigned 即待分配队列")

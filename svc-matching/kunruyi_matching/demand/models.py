@@ -37,8 +37,6 @@ class Demand(Base):
     status: Mapped[str] = mapped_column(String(24), default="pending_review")
     stage: Mapped[str | None] = mapped_column(String(32))
     submitted_by: Mapped[str] = mapped_column(String(120))
-    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
-    request_digest: Mapped[str | None] = mapped_column(String(64))
     reviewed_by: Mapped[str | None] = mapped_column(String(120))
     review_note: Mapped[str | None] = mapped_column(Text)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

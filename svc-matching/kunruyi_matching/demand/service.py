@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,8 @@ from kunruyi_matching.engagement.stages import record_stage
 from kunruyi_matching.events import DemandApproved, DemandSubmitted
 
 SOURCE = "matching"
+# The endpoint name the demand's Idempotency-Key answers are stored under (kunruyi_common.idempotency).
+SUBMIT_ENDPOINT = "demands"
 
 
 def check_submitter(principal: Principal, body: DemandCreate) -> None:
@@ -42,31 +43,14 @@ def check_submitter(principal: Principal, body: DemandCreate) -> None:
     raise Forbidden("无权提交技术需求", code="role_required")
 
 
-def _digest(body: DemandCreate) -> str:
-    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-
-
-async def submit(
-    session: AsyncSession, body: DemandCreate, principal: Principal, idempotency_key: str | None
-) -> tuple[Demand, bool]:
-    """The demand and whether it was created now (False: an idempotent retry)."""
+async def submit(session: AsyncSession, body: DemandCreate, principal: Principal) -> Demand:
+    """File a demand (the endpoint makes a retry with the same ``Idempotency-Key`` replay it, per caller)."""
     check_submitter(principal, body)
-    digest = _digest(body)
-    if idempotency_key:
-        existing = (
-            await session.execute(select(Demand).where(Demand.idempotency_key == idempotency_key))
-        ).scalar_one_or_none()
-        if existing is not None:
-            if existing.request_digest != digest:
-                raise Conflict("同一 Idempotency-Key 已用于不同的请求内容", code="idempotency_key_reused")
-            return existing, False
     demand = Demand(
         id=uuid.uuid4(),
         **body.model_dump(),
         status="pending_review",
         submitted_by=f"{principal.kind}:{principal.subject}",
-        idempotency_key=idempotency_key,
-        request_digest=digest,
     )
     session.add(demand)
     await session.flush()
@@ -76,7 +60,7 @@ async def submit(
         DemandSubmitted(**_event_fields(demand), submitted_by=demand.submitted_by),
         subject=str(demand.id),
     )
-    return demand, True
+    return demand
 
 
 def _event_fields(demand: Demand) -> dict[str, str]:

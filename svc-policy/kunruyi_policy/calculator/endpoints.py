@@ -7,10 +7,15 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Unauthorized, Unprocessable
+from kunruyi_common.errors import Unprocessable
 from pydantic import BaseModel, ConfigDict, Field
 
-from kunruyi_policy.calculator.service import calculate, profile_for_entity, validated_profile
+from kunruyi_policy.calculator.service import (
+    calculate,
+    check_read_by_id,
+    profile_for_entity,
+    validated_profile,
+)
 from kunruyi_policy.entitlements.service import today
 from kunruyi_policy.rules.variables import VARIABLES
 
@@ -58,8 +63,9 @@ async def post_calculator(
             raise Unprocessable(
                 "提供 entity_id 时需要 entity_type", code="entity_type_required", field="entity_type"
             )
-        if body.entity_type == "talent" and principal is None:
-            raise Unauthorized("按人才编号计算需要经网关认证", code="missing_credentials")
+        # The stored profile is the entity's own figures: only the company itself, staff, a partner holding
+        # policy:read or a service may read it by id. Anyone else sends a profile.
+        check_read_by_id(principal, body.entity_type, body.entity_id)
         beneficiary = body.entity_type
         profile = await profile_for_entity(session, beneficiary, body.entity_id)
     elif body.profile is not None:

@@ -9,7 +9,8 @@ from datetime import date
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
-from kunruyi_common.errors import NotFound, Unprocessable
+from kunruyi_common.auth import Principal
+from kunruyi_common.errors import Forbidden, NotFound, Unauthorized, Unprocessable
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,45 @@ from kunruyi_policy.rules.evaluation import CompiledVersion, evaluate_version
 from kunruyi_policy.rules.variables import PROFILE_MODELS, TALENT_PROGRAM_CODES, variables_for
 
 _STATUS_ORDER = {"eligible": 0, "needs_confirmation": 1, "error": 2, "ineligible": 3}
+
+READ_SCOPE = "policy:read"
+# Every staff role may use the calculator by id (the gateway's rule for the route; admins always).
+STAFF_ROLES = ("officer", "reviewer", "approver", "finance", "broker")
+
+
+def check_read_by_id(principal: Principal | None, entity_type: str, entity_id: str) -> None:
+    """Who may have the calculator read an entity's stored profile (revenue, tax, R&D, staff, patents) by id.
+
+    The company itself (signed in through 苏商通, for its own USCC), staff, a partner holding ``policy:read``, or
+    another service. Anonymous callers, and a 昆e服 page visitor (holding a printed link is not being the company),
+    send the profile instead.
+    """
+    if principal is None or (principal.kind == "public" and principal.signed_in_enterprise is None):
+        raise Unauthorized(
+            "按编号读取企业或人才画像需要登录（企业本身、工作人员或持 policy:read 的合作方）；"
+            "匿名使用请直接提交画像（profile + beneficiary）",
+            code="entity_read_requires_credentials",
+            field="entity_id",
+        )
+    if principal.kind == "service":
+        return
+    if principal.kind == "staff":
+        if principal.has_role(*STAFF_ROLES):
+            return
+        raise Forbidden(f"需要角色：{'、'.join(STAFF_ROLES)}", code="role_required", field="entity_id")
+    if principal.kind == "partner":
+        if principal.has_scope(READ_SCOPE):
+            return
+        raise Forbidden(
+            f"按编号读取画像需要权限范围 {READ_SCOPE}；可直接提交画像",
+            code="scope_denied",
+            field="entity_id",
+            required_scope=READ_SCOPE,
+        )
+    own = principal.signed_in_enterprise
+    if entity_type == "enterprise" and own is not None and own.upper() == entity_id.strip().upper():
+        return
+    raise Forbidden("企业账号只能按编号查看本企业的画像", code="not_own_entity", field="entity_id")
 
 
 def _dictionary_errors(beneficiary: str, profile: dict[str, Any]) -> list[dict[str, Any]]:
