@@ -14,6 +14,7 @@ Create Date: 2026-12-04 16:30:00
 """
 
 from collections.abc import Sequence
+from datetime import date
 
 import sqlalchemy as sa
 from alembic import op
@@ -61,8 +62,11 @@ def downgrade() -> None:
         cipher = _cipher()
         for talent_id, token in rows:
             conn.execute(
-                sa.text("UPDATE talents SET birth_date = CAST(:born AS date) WHERE id = :id"),
-                {"born": cipher.decrypt(token, associated_data=COLUMN_AAD), "id": talent_id},
+                sa.text("UPDATE talents SET birth_date = :born WHERE id = :id"),
+                {
+                    "born": date.fromisoformat(cipher.decrypt(token, associated_data=COLUMN_AAD)),
+                    "id": talent_id,
+                },
             )
     op.alter_column("talents", "birth_date", nullable=False)
     op.drop_column("talents", "birth_date_encrypted")
