@@ -37,6 +37,7 @@ from kunruyi_talent.pii import ID_NUMBER_PURPOSE, PersonalData
 from kunruyi_talent.settings import Settings
 from kunruyi_talent.talent import service as talent_service
 from kunruyi_talent.talent.schemas import TalentCreate
+from kunruyi_talent.talent.service import BIRTH_DATE_COLUMN
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,8 +97,8 @@ async def bench(admin_url: str, rows: int, registrations: int, lookups: int) -> 
             dict(r._mapping)
             for r in await conn.execute(
                 text(
-                    "SELECT id, name, id_number_encrypted, id_number_index, id_number_masked, birth_date, gender, "
-                    "phone_encrypted, phone_index, phone_masked, education, programs::text AS programs, talent_class, "
+                    "SELECT id, name, id_number_encrypted, id_number_index, id_number_masked, "
+                    "birth_date_encrypted, gender, phone_encrypted, phone_index, phone_masked, education, programs::text AS programs, talent_class, "
                     "employer_id, arrival_date, fields FROM talents"
                 )
             )
@@ -108,9 +109,10 @@ async def bench(admin_url: str, rows: int, registrations: int, lookups: int) -> 
     async with engine.begin() as conn:
         await conn.execute(text("TRUNCATE talent_history, talents CASCADE"))
     insert = text(
-        "INSERT INTO talents (id, name, id_number_encrypted, id_number_index, id_number_masked, birth_date, gender, "
-        "phone_encrypted, phone_index, phone_masked, education, programs, talent_class, employer_id, arrival_date, "
-        "fields) VALUES (:id, :name, :id_number_encrypted, :id_number_index, :id_number_masked, :birth_date, :gender, "
+        "INSERT INTO talents (id, name, id_number_encrypted, id_number_index, id_number_masked, "
+        "birth_date_encrypted, gender, phone_encrypted, phone_index, phone_masked, education, programs, talent_class, "
+        "employer_id, arrival_date, fields) VALUES (:id, :name, :id_number_encrypted, :id_number_index, "
+        ":id_number_masked, :birth_date_encrypted, :gender, "
         ":phone_encrypted, :phone_index, :phone_masked, :education, CAST(:programs AS jsonb), :talent_class, "
         ":employer_id, :arrival_date, :fields)"
     )
@@ -141,7 +143,7 @@ async def bench(admin_url: str, rows: int, registrations: int, lookups: int) -> 
                         filler_token,
                         pii.index(rid, ID_NUMBER_PURPOSE),
                         mask_resident_id(rid),
-                        date(int(rid[6:10]), int(rid[10:12]), int(rid[12:14])),
+                        pii.encrypt(f"{rid[6:10]}-{rid[10:12]}-{rid[12:14]}", BIRTH_DATE_COLUMN),
                         "male" if int(rid[16]) % 2 else "female",
                         "other",
                         employer_id,
@@ -156,7 +158,7 @@ async def bench(admin_url: str, rows: int, registrations: int, lookups: int) -> 
                     "id_number_encrypted",
                     "id_number_index",
                     "id_number_masked",
-                    "birth_date",
+                    "birth_date_encrypted",
                     "gender",
                     "education",
                     "employer_id",

@@ -175,8 +175,12 @@ def mask_phone(value: str) -> str:
 
 
 def mask_resident_id(value: str) -> str:
-    """``11010519491231002X`` -> ``110105********002X``."""
-    return _mask_middle(value.strip().upper(), 6, 4, full_len=18)
+    """``11010519491231002X`` -> ``1****************X``.
+
+    Only the first and the last character: the area code, the birth date and the sequence stay hidden, so the
+    mask together with an age and a gender still fits tens of thousands of valid numbers (an area + last-four
+    mask beside a birth date, or even an age, narrows it to one or a few dozen)."""
+    return _mask_middle(value.strip().upper(), 1, 1, full_len=18)
 
 
 def mask_bank_account(value: str) -> str:

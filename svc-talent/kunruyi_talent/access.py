@@ -11,6 +11,8 @@ from kunruyi_common.errors import Forbidden
 
 READ_ROLES = ("officer", "reviewer", "approver", "finance", "broker")
 WRITE_ROLES = ("officer",)
+# Who may find a talent by resident ID number (GET /talents/lookup) — and so learn whether a number is registered.
+LOOKUP_ROLES = ("officer", "reviewer", "approver")
 
 
 def actor_of(principal: Principal | None) -> str:
@@ -48,6 +50,10 @@ def ensure_can_read_talent(principal: Principal, talent_id: uuid.UUID) -> None:
     if can_read_registry(principal) or talent_self_id(principal) == talent_id:
         return
     raise Forbidden("无权查看该人才档案", code="talent_forbidden")
+
+
+def can_look_up_id_numbers(principal: Principal) -> bool:
+    return principal.kind == "staff" and principal.has_role(*LOOKUP_ROLES)
 
 
 def can_see_contacts(principal: Principal) -> bool:

@@ -125,7 +125,8 @@ class Talent(Base):
     id_number_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
     id_number_index: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     id_number_masked: Mapped[str] = mapped_column(String(18), nullable=False)
-    birth_date: Mapped[date] = mapped_column(Date, nullable=False)
+    # The birth date is eight of the ID number's hidden digits: encrypted like the number itself, never in the clear.
+    birth_date_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
     gender: Mapped[str] = mapped_column(String(6), nullable=False)
     phone_encrypted: Mapped[str | None] = mapped_column(Text)
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True)

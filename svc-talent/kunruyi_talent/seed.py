@@ -235,7 +235,9 @@ async def _seed_enterprises(session: AsyncSession, pii: PersonalData, count: int
         for year, fig in figures:
             await enterprise_service.put_figures(session, bundle.enterprise, year, fig, publish_event=False)
         for q in quals:
-            await enterprise_service.add_qualification(session, bundle.enterprise, q, publish_event=False)
+            await enterprise_service.add_qualification(
+                session, pii, bundle.enterprise, q, publish_event=False
+            )
         await enterprise_service.publish(session, bundle.enterprise, registered=True)
         made += 1
     return made

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from kunruyi_launcher.testing import staff
+from kunruyi_launcher.testing import partner, staff
 from kunruyi_talent.identifiers import make_resident_id, make_uscc
 from openpyxl import Workbook
 from sqlalchemy import text
@@ -171,3 +171,24 @@ async def test_talent_xlsx_import(client, session) -> None:  # type: ignore[no-u
     assert (again.json()["created"], again.json()["unchanged"], again.json()["failed"]) == (0, 1, 6)
     raw = (await session.execute(text("SELECT row_to_json(t)::text FROM talents t"))).scalars().one()
     assert good not in raw and "13911112222" not in raw
+
+
+async def test_partner_import_of_a_registered_id_is_a_row_conflict(client, session) -> None:  # type: ignore[no-untyped-def]
+    """A partner may not look an ID number up, so it may not update a talent found by one either: the row fails
+    with the registration conflict (no record named) and the existing record is untouched."""
+    rid = make_resident_id(611)
+    async with client(OFFICER) as c:
+        first = await c.post(
+            "/api/v1/talents", json={"name": "原档案", "id_number": rid, "education": "doctor"}
+        )
+        assert first.status_code == 201, first.text
+    csv_text = f"姓名,身份证号,学历\n冒名,{rid},bachelor\n".encode("utf-8-sig")
+    async with client(partner("talent:write")) as c:
+        r = await c.post("/api/v1/imports/talents", files={"file": ("人才.csv", csv_text, "text/csv")})
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert (report["created"], report["updated"], report["failed"]) == (0, 0, 1)
+    assert report["errors"][0]["field"] == "id_number" and "已建档" in report["errors"][0]["reason"]
+    assert first.json()["talent_id"] not in r.text
+    row = (await session.execute(text("SELECT name, education FROM talents WHERE name = '原档案'"))).one()
+    assert tuple(row) == ("原档案", "doctor")

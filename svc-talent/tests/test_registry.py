@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from typing import Any
 
 from kunruyi_common.logging import RedactingJsonFormatter
 from kunruyi_launcher.testing import partner, staff
 from kunruyi_talent.identifiers import make_phone, make_resident_id, make_uscc
+from kunruyi_talent.talent.service import age_on
 from sqlalchemy import text
 
 OFFICER = staff("officer", department="人才办")
@@ -192,12 +194,15 @@ async def test_talent_personal_data_never_in_clear(client, session) -> None:  # 
         root.removeHandler(handler)
         root.setLevel(old_level)
 
-    assert created["id_number"] == id_number[:6] + "********" + id_number[-4:]
+    # One character each end: the area, the birth date and the sequence stay hidden.
+    assert created["id_number"] == id_number[0] + "*" * 16 + id_number[-1]
     assert created["phone"] == phone[:3] + "****" + phone[-4:]
-    assert (
-        created["gender"] in ("male", "female")
-        and created["birth_date"] == f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}"
-    )
+    born = f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}"
+    # The age, not the date, beside the mask; the date only to a caller who presented the whole number.
+    assert created["gender"] in ("male", "female") and created["birth_date"] is None
+    assert created["age"] == age_on(date.fromisoformat(born), date.today())
+    assert r2.json()["birth_date"] is None
+    assert found.json()["birth_date"] == born
     assert created["talent_class"] == "C"  # city-level program
     assert r2.json()["talent_class"] == "B"  # doctor + full-senior title
     assert found.status_code == 200 and found.json()["talent_id"] == created["talent_id"]
@@ -209,10 +214,12 @@ async def test_talent_personal_data_never_in_clear(client, session) -> None:  # 
     raw_rows = (await session.execute(text("SELECT row_to_json(t)::text FROM talents t"))).scalars().all()
     raw_history = (await session.execute(text("SELECT changes::text FROM talent_history"))).scalars().all()
     raw_outbox = (await session.execute(text("SELECT envelope::text FROM outbox_events"))).scalars().all()
-    bodies = [json.dumps(x, ensure_ascii=False) for x in (created, r2.json(), found.json(), history.json())]
+    bodies = [json.dumps(x, ensure_ascii=False) for x in (created, r2.json(), history.json())]
     for blob in [*raw_rows, *raw_history, *raw_outbox, *bodies, *records]:
-        for secret in secrets:
+        for secret in [*secrets, born, id_number[6:14]]:
             assert secret not in blob
+    for secret in secrets:
+        assert secret not in json.dumps(found.json())
     assert any("registered talent" in line for line in records)
     assert any("talent lookup by id number" in line and created["talent_id"] in line for line in records)
 
@@ -257,15 +264,30 @@ async def test_talent_bad_input(client) -> None:  # type: ignore[no-untyped-def]
         first = await c.post("/api/v1/talents", json=talent_body(21))
         assert first.status_code == 201
         dup = await c.post("/api/v1/talents", json=talent_body(22, id_number=rid.lower()))
-        assert dup.status_code == 409 and dup.json()["existing_id"] == first.json()["talent_id"]
+        # A conflict naming no record, for staff too: staff with the lookup right use /talents/lookup (audited).
+        assert (dup.status_code, dup.json()["code"], dup.json()["field"]) == (
+            409,
+            "talent_exists",
+            "id_number",
+        )
+        assert "existing_id" not in dup.json() and first.json()["talent_id"] not in dup.text
+    async with client(partner("talent:write")) as c:
+        dup = await c.post("/api/v1/talents", json=talent_body(23, id_number=rid))
+        assert (dup.status_code, dup.json()["code"]) == (409, "talent_exists")
+        assert "existing_id" not in dup.json() and first.json()["talent_id"] not in dup.text
     async with client(partner("talent:read")) as c:
         assert (await c.get("/api/v1/talents/lookup", params={"id_number": rid})).status_code == 403
-        assert (await c.get(f"/api/v1/talents/{first.json()['talent_id']}")).status_code == 200
+        seen = await c.get(f"/api/v1/talents/{first.json()['talent_id']}")
+        assert seen.status_code == 200 and seen.json()["birth_date"] is None
     from kunruyi_common.auth import Principal
 
     me = Principal(kind="public", subject=f"talent:{first.json()['talent_id']}")
     async with client(me) as c:
-        assert (await c.get(f"/api/v1/talents/{first.json()['talent_id']}")).status_code == 200
+        mine = await c.get(f"/api/v1/talents/{first.json()['talent_id']}")
+        # The talent sees their own birth date.
+        assert (
+            mine.status_code == 200 and mine.json()["birth_date"] == f"{rid[6:10]}-{rid[10:12]}-{rid[12:14]}"
+        )
         assert (await c.get("/api/v1/talents")).status_code == 403
 
 

@@ -216,16 +216,18 @@ async def put_figures(
     summary="登记资质认定",
 )
 async def add_qualification(
-    uscc: str, body: QualificationIn, session: SessionDep, principal: Writer
+    uscc: str, body: QualificationIn, session: SessionDep, pii: PersonalDataDep, principal: Writer
 ) -> EnterpriseRead:
     enterprise = await service.get_by_uscc(session, uscc, for_update=True)
-    bundle = await service.add_qualification(session, enterprise, body)
+    bundle = await service.add_qualification(session, pii, enterprise, body)
     assert bundle is not None
     return to_read(bundle, principal)
 
 
 @router.delete("/enterprises/{uscc}/qualifications/{kind}", status_code=204, summary="删除资质记录")
-async def delete_qualification(uscc: str, kind: str, session: SessionDep, principal: Writer) -> Response:
+async def delete_qualification(
+    uscc: str, kind: str, session: SessionDep, pii: PersonalDataDep, principal: Writer
+) -> Response:
     enterprise = await service.get_by_uscc(session, uscc, for_update=True)
-    await service.remove_qualification(session, enterprise, kind)
+    await service.remove_qualification(session, pii, enterprise, kind)
     return Response(status_code=204)

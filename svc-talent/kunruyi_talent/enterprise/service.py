@@ -189,11 +189,11 @@ async def get_by_uscc(session: AsyncSession, uscc: str, *, for_update: bool = Fa
     return enterprise
 
 
-async def _employees_changed(session: AsyncSession, enterprise: Enterprise) -> None:
+async def _employees_changed(session: AsyncSession, pii: PersonalData, enterprise: Enterprise) -> None:
     # Imported here: the talent service depends on this module, not the other way round.
     from kunruyi_talent.talent.service import republish_employees
 
-    await republish_employees(session, enterprise.id)
+    await republish_employees(session, pii, enterprise.id)
 
 
 async def publish(session: AsyncSession, enterprise: Enterprise, *, registered: bool) -> EnterpriseBundle:
@@ -317,7 +317,7 @@ async def update(
     enterprise.updated_at = datetime.now(UTC)
     await session.flush()
     if enterprise.industry_chain != chain_before:
-        await _employees_changed(session, enterprise)
+        await _employees_changed(session, pii, enterprise)
     return await publish(session, enterprise, registered=False), True
 
 
@@ -341,7 +341,12 @@ async def put_figures(
 
 
 async def add_qualification(
-    session: AsyncSession, enterprise: Enterprise, data: QualificationIn, *, publish_event: bool = True
+    session: AsyncSession,
+    pii: PersonalData,
+    enterprise: Enterprise,
+    data: QualificationIn,
+    *,
+    publish_event: bool = True,
 ) -> EnterpriseBundle | None:
     if data.expires_on is not None and data.expires_on < data.granted_on:
         raise Unprocessable("有效期截止日不能早于认定日期", field="expires_on", code="invalid_expiry")
@@ -361,11 +366,13 @@ async def add_qualification(
     await session.flush()
     if not publish_event:
         return None
-    await _employees_changed(session, enterprise)
+    await _employees_changed(session, pii, enterprise)
     return await publish(session, enterprise, registered=False)
 
 
-async def remove_qualification(session: AsyncSession, enterprise: Enterprise, kind: str) -> EnterpriseBundle:
+async def remove_qualification(
+    session: AsyncSession, pii: PersonalData, enterprise: Enterprise, kind: str
+) -> EnterpriseBundle:
     existing = await session.scalar(
         select(EnterpriseQualification).where(
             EnterpriseQualification.enterprise_id == enterprise.id, EnterpriseQualification.kind == kind
@@ -378,5 +385,5 @@ async def remove_qualification(session: AsyncSession, enterprise: Enterprise, ki
     await session.delete(existing)
     enterprise.updated_at = datetime.now(UTC)
     await session.flush()
-    await _employees_changed(session, enterprise)
+    await _employees_changed(session, pii, enterprise)
     return await publish(session, enterprise, registered=False)

@@ -7,7 +7,7 @@ from kunruyi_common.auth import Principal, require_scope_or_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import ProblemError
 
-from kunruyi_talent.access import actor_of
+from kunruyi_talent.access import actor_of, can_look_up_id_numbers
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
 from kunruyi_talent.imports.service import import_file
 
@@ -22,7 +22,13 @@ async def _run(
     if len(content) > settings.import_max_bytes:
         raise ProblemError("文件过大", status=413, code="payload_too_large", title="请求体过大")
     report = await import_file(
-        session, pii, kind, file.filename or "", content, f"import:{actor_of(principal)}"
+        session,
+        pii,
+        kind,
+        file.filename or "",
+        content,
+        f"import:{actor_of(principal)}",
+        may_update_talents=can_look_up_id_numbers(principal),
     )
     return report.as_dict()
 

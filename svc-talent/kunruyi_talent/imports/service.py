@@ -288,11 +288,22 @@ def _pydantic_reason(exc: ValidationError) -> tuple[str, str]:
 
 
 class Importer:
-    def __init__(self, kind: str, mapping: list[Column | None], pii: PersonalData, actor: str) -> None:
+    def __init__(
+        self,
+        kind: str,
+        mapping: list[Column | None],
+        pii: PersonalData,
+        actor: str,
+        *,
+        may_update_talents: bool = True,
+    ) -> None:
         self.kind = kind
         self.mapping = mapping
         self.pii = pii
         self.actor = actor
+        # Only callers allowed to look a talent up by ID number may update one by ID number; for anyone else a
+        # registered number is a row conflict, the same answer POST /talents gives (no oracle, no overwrite).
+        self.may_update_talents = may_update_talents
         self.report = ImportReport(kind)
         self.headers = {c.key: c.header for c in COLUMNS[kind]}
         self.seen: dict[str, int] = {}
@@ -403,14 +414,18 @@ class Importer:
             fields["fields"] = _list(v.get("fields"))
         if fields.get("expertise") is None:
             fields.pop("expertise", None)
-        existing = await talent_service.find_by_id_number(session, self.pii, rid.number)
+        existing = (
+            await talent_service.find_by_id_number(session, self.pii, rid.number)
+            if self.may_update_talents
+            else None
+        )
         if existing is None:
             try:
                 await talent_service.register(
                     session, self.pii, TalentCreate(id_number=rid.number, **fields), self.actor
                 )
-            except Conflict:
-                raise RowError("id_number", "身份证号已建档") from None
+            except Conflict as exc:
+                raise RowError("id_number", exc.detail) from None
             return "created"
         _, changed = await talent_service.update(
             session, self.pii, existing, TalentUpdate(**fields), self.actor
@@ -427,9 +442,10 @@ async def import_file(
     actor: str,
     *,
     on_row: Callable[[], None] | None = None,
+    may_update_talents: bool = True,
 ) -> ImportReport:
     header, rows = read_table(filename, content)
-    importer = Importer(kind, check_header(kind, header), pii, actor)
+    importer = Importer(kind, check_header(kind, header), pii, actor, may_update_talents=may_update_talents)
     for row, cells in rows:
         await importer.add(session, row, cells)
         if on_row is not None:

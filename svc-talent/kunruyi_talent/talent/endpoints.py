@@ -14,10 +14,17 @@ from kunruyi_common.pagination import decode_cursor, encode_cursor
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_talent.access import actor_of, can_read_registry, ensure_can_read_talent
+from kunruyi_talent.access import (
+    LOOKUP_ROLES,
+    actor_of,
+    can_read_registry,
+    ensure_can_read_talent,
+    talent_self_id,
+)
 from kunruyi_talent.deps import PersonalDataDep
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.models import Enterprise, Talent
+from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.talent import service
 from kunruyi_talent.talent.schemas import (
     EmployerOut,
@@ -33,14 +40,19 @@ router = APIRouter(prefix="/api/v1", tags=["talents 人才画像"])
 Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 
-def to_read(t: Talent, employer: Enterprise | None) -> TalentRead:
+def to_read(
+    t: Talent, employer: Enterprise | None, pii: PersonalData, *, with_birth_date: bool = False
+) -> TalentRead:
+    """``with_birth_date`` only for the talent themself and for a lookup by the full ID number (the caller holds the
+    number already): beside the mask, a birth date is eight of the hidden digits."""
+    born = service.birth_date_of(pii, t)
     return TalentRead(
         talent_id=t.id,
         name=t.name,
         id_number=t.id_number_masked,
         gender=t.gender,
-        birth_date=t.birth_date,
-        age=service.age_on(t.birth_date, enterprise_service.today()),
+        birth_date=born if with_birth_date else None,
+        age=service.age_on(born, enterprise_service.today()),
         phone=t.phone_masked,
         education=t.education,
         school=t.school,
@@ -61,9 +73,11 @@ def to_read(t: Talent, employer: Enterprise | None) -> TalentRead:
     )
 
 
-async def read_one(session: AsyncSession, t: Talent) -> TalentRead:
+async def read_one(
+    session: AsyncSession, t: Talent, pii: PersonalData, *, with_birth_date: bool = False
+) -> TalentRead:
     employer = await session.get(Enterprise, t.employer_id) if t.employer_id else None
-    return to_read(t, employer)
+    return to_read(t, employer, pii, with_birth_date=with_birth_date)
 
 
 @router.post("/talents", status_code=201, response_model=TalentRead, summary="人才建档")
@@ -76,7 +90,7 @@ async def create_talent(
 ) -> JSONResponse:
     async def produce() -> tuple[int, TalentRead]:
         talent = await service.register(session, pii, body, actor_of(principal))
-        return 201, await read_one(session, talent)
+        return 201, await read_one(session, talent, pii)
 
     return await idempotent(session, idempotency_key, principal, "talents", body, produce, sealer=pii)
 
@@ -84,6 +98,7 @@ async def create_talent(
 @router.get("/talents", response_model=TalentPage, summary="人才画像列表")
 async def list_talents(
     session: SessionDep,
+    pii: PersonalDataDep,
     principal: CurrentPrincipal,
     talent_class: str | None = None,
     employer_uscc: str | None = None,
@@ -124,7 +139,7 @@ async def list_talents(
         else {}
     )
     return TalentPage(
-        items=[to_read(t, employers.get(t.employer_id) if t.employer_id else None) for t in page],
+        items=[to_read(t, employers.get(t.employer_id) if t.employer_id else None, pii) for t in page],
         next_cursor=encode_cursor(str(page[-1].id)) if more else None,
     )
 
@@ -136,7 +151,7 @@ async def lookup_talent(
     id_number: str,
     session: SessionDep,
     pii: PersonalDataDep,
-    principal: Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver"))],
+    principal: Annotated[Principal, Depends(require_roles(*LOOKUP_ROLES))],
 ) -> TalentRead:
     talent = await service.find_by_id_number(session, pii, id_number)
     # An audit trail of who looked whom up — by pseudonymous id; the ID number itself never reaches the log.
@@ -146,13 +161,16 @@ async def lookup_talent(
     )
     if talent is None:
         raise NotFound("没有该身份证号的人才档案", code="talent_not_found")
-    return await read_one(session, talent)
+    return await read_one(session, talent, pii, with_birth_date=True)
 
 
 @router.get("/talents/{talent_id}", response_model=TalentRead, summary="人才画像")
-async def get_talent(talent_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> TalentRead:
+async def get_talent(
+    talent_id: uuid.UUID, session: SessionDep, pii: PersonalDataDep, principal: CurrentPrincipal
+) -> TalentRead:
     ensure_can_read_talent(principal, talent_id)
-    return await read_one(session, await service.get(session, talent_id))
+    talent = await service.get(session, talent_id)
+    return await read_one(session, talent, pii, with_birth_date=talent_self_id(principal) == talent_id)
 
 
 @router.patch("/talents/{talent_id}", response_model=TalentRead, summary="更新人才画像（记入变更历史）")
@@ -161,7 +179,7 @@ async def patch_talent(
 ) -> TalentRead:
     talent = await service.get(session, talent_id, for_update=True)
     talent, _ = await service.update(session, pii, talent, body, actor_of(principal))
-    return await read_one(session, talent)
+    return await read_one(session, talent, pii)
 
 
 @router.get("/talents/{talent_id}/history", response_model=list[HistoryEntry], summary="人才档案变更历史")

@@ -66,7 +66,9 @@ class TalentRead(BaseModel):
     name: str
     id_number: str = Field(description="脱敏后的身份证号")
     gender: str
-    birth_date: date
+    birth_date: date | None = Field(
+        description="出生日期：仅人才本人、以及凭完整身份证号查找的工作人员可见；其他调用方为 null，请用 age"
+    )
     age: int
     phone: str | None = Field(description="脱敏后的手机号")
     education: str

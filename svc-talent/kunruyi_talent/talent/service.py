@@ -25,8 +25,23 @@ from kunruyi_talent.talent.schemas import TalentCreate, TalentUpdate
 SOURCE = "talent"
 ID_COLUMN = "talents.id_number"
 PHONE_COLUMN = "talents.phone"
+# Eight of the ID number's hidden digits: stored encrypted; responses and events carry the age (and gender) only.
+BIRTH_DATE_COLUMN = "talents.birth_date"
 # Fields whose values never enter the history: only the fact that they changed.
 PERSONAL_FIELDS = {"phone"}
+
+
+class TalentExists(Conflict):
+    """The ID number is already registered. The answer names no record (no id, no name, no mask): registration must
+    not double as the staff-only lookup. Staff with the lookup right find the record via ``/talents/lookup``;
+    everyone else resolves the conflict with the record's owner."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "该身份证号已建档。如需更新该人才档案，请联系档案所属单位或人才办核实",
+            code="talent_exists",
+            field="id_number",
+        )
 
 
 def validate_id_number(value: str, field: str = "id_number") -> ResidentId:
@@ -38,6 +53,14 @@ def validate_id_number(value: str, field: str = "id_number") -> ResidentId:
 
 def age_on(birth_date: date, on: date) -> int:
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+def birth_date_of(pii: PersonalData, talent: Talent) -> date:
+    return date.fromisoformat(pii.decrypt(talent.birth_date_encrypted, BIRTH_DATE_COLUMN))
+
+
+def age_of(pii: PersonalData, talent: Talent, on: date | None = None) -> int:
+    return age_on(birth_date_of(pii, talent), on or enterprise_service.today())
 
 
 async def resolve_employer(
@@ -70,7 +93,9 @@ async def get(session: AsyncSession, talent_id: uuid.UUID, *, for_update: bool =
     return talent
 
 
-async def profile(session: AsyncSession, talent: Talent, on: date | None = None) -> dict[str, Any]:
+async def profile(
+    session: AsyncSession, pii: PersonalData, talent: Talent, on: date | None = None
+) -> dict[str, Any]:
     on = on or enterprise_service.today()
     employer_uscc = None
     employer_quals: list[str] = []
@@ -86,7 +111,7 @@ async def profile(session: AsyncSession, talent: Talent, on: date | None = None)
         "talent_id": str(talent.id),
         "name": talent.name,
         "gender": talent.gender,
-        "age": age_on(talent.birth_date, on),
+        "age": age_of(pii, talent, on),
         "education": talent.education,
         "overseas": talent.overseas,
         "title": talent.title,
@@ -104,9 +129,9 @@ async def profile(session: AsyncSession, talent: Talent, on: date | None = None)
     }
 
 
-async def _publish(session: AsyncSession, talent: Talent, *, registered: bool) -> None:
+async def _publish(session: AsyncSession, pii: PersonalData, talent: Talent, *, registered: bool) -> None:
     model: type[PersonProfile] = PersonRegistered if registered else PersonUpdated
-    await add_event(session, SOURCE, model(**await profile(session, talent)), subject=str(talent.id))
+    await add_event(session, SOURCE, model(**await profile(session, pii, talent)), subject=str(talent.id))
 
 
 def _classify(t: Talent) -> str | None:
@@ -131,7 +156,7 @@ async def register(session: AsyncSession, pii: PersonalData, data: TalentCreate,
         "id_number_encrypted": pii.encrypt(rid.number, ID_COLUMN),
         "id_number_index": index,
         "id_number_masked": mask_resident_id(rid.number),
-        "birth_date": rid.birth_date,
+        "birth_date_encrypted": pii.encrypt(rid.birth_date.isoformat(), BIRTH_DATE_COLUMN),
         "gender": rid.gender,
         "phone_encrypted": pii.encrypt(phone, PHONE_COLUMN) if phone else None,
         "phone_index": pii.index(phone, PHONE_PURPOSE) if phone else None,
@@ -164,13 +189,7 @@ async def register(session: AsyncSession, pii: PersonalData, data: TalentCreate,
         .returning(Talent.id)
     )
     if inserted is None:
-        existing = await session.scalar(select(Talent.id).where(Talent.id_number_index == index))
-        raise Conflict(
-            "该身份证号已建档",
-            code="talent_exists",
-            field="id_number",
-            existing_id=str(existing) if existing else None,
-        )
+        raise TalentExists()
     talent = await session.get_one(Talent, talent_id)
     changes = {
         k: {"to": _jsonable(v)} for k, v in values.items() if k in _TRACKED and v not in (None, [], "")
@@ -180,7 +199,7 @@ async def register(session: AsyncSession, pii: PersonalData, data: TalentCreate,
         changes["phone"] = {"changed": True}
     session.add(TalentHistory(talent_id=talent_id, actor=actor, action="registered", changes=changes))
     await session.flush()
-    await _publish(session, talent, registered=True)
+    await _publish(session, pii, talent, registered=True)
     return talent
 
 
@@ -259,17 +278,17 @@ async def update(
     talent.updated_at = datetime.now(UTC)
     session.add(TalentHistory(talent_id=talent.id, actor=actor, action="updated", changes=changes))
     await session.flush()
-    await _publish(session, talent, registered=False)
+    await _publish(session, pii, talent, registered=False)
     return talent, True
 
 
-async def republish_employees(session: AsyncSession, enterprise_id: uuid.UUID) -> int:
+async def republish_employees(session: AsyncSession, pii: PersonalData, enterprise_id: uuid.UUID) -> int:
     """An employer's qualifications or chain are part of each employee's profile: announce the new profiles."""
     employees = (
         await session.scalars(select(Talent).where(Talent.employer_id == enterprise_id).order_by(Talent.id))
     ).all()
     for talent in employees:
-        await _publish(session, talent, registered=False)
+        await _publish(session, pii, talent, registered=False)
     return len(employees)
 
 
