@@ -288,6 +288,13 @@ def test_any_single_digit_substitution_is_detected(value: str, pos: int, delta: 
         parse_resident_id(mutated, today=TODAY)
 
 
+@given(st.one_of(valid_resident_ids(), valid_foreign_resident_ids()), st.integers(0, 17), st.characters())
+def test_any_single_character_change_of_an_id_is_rejected(value: str, pos: int, ch: str) -> None:
+    if value[pos] == ch.upper():
+        return
+    assert not is_valid_resident_id(value[:pos] + ch + value[pos + 1 :])
+
+
 @given(st.one_of(valid_resident_ids(), valid_foreign_resident_ids()), st.sampled_from("0123456789X"))
 def test_changed_check_char_is_detected(value: str, new_check: str) -> None:
     if new_check == value[17]:
