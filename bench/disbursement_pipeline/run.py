@@ -27,7 +27,7 @@ import httpx
 import nats
 from kunruyi_common.events.bus import ensure_stream
 from kunruyi_common.events.envelope import CloudEvent, stream_name, stream_subjects
-from kunruyi_common.validators import uscc_check_char
+from kunruyi_common.validators import build_uscc
 from kunruyi_launcher.apps import APPS
 from kunruyi_launcher.infra import ensure_databases, free_port, wait_for_port
 from kunruyi_launcher.stack import RunningApp, app_env, start_infra
@@ -44,8 +44,7 @@ DISBURSEMENT = next(a for a in APPS if a.name == "disbursement")
 
 
 def uscc(n: int) -> str:
-    first17 = f"91320583{n:09d}"
-    return first17 + uscc_check_char(first17)
+    return build_uscc(f"{n:08d}")
 
 
 def entitlement(n: int, amount_fen: int) -> CloudEvent:

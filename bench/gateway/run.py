@@ -183,7 +183,7 @@ def main() -> None:
                 )
                 code = ServiceCode(
                     kind="enterprise",
-                    target="91320583MA1XXXXXXK",
+                    target="91320583MA1XXXXX9M",
                     name="基准测试企业",
                     industry_chain="集成电路",
                     created_by="bench",

@@ -27,7 +27,7 @@ from pathlib import Path
 from kunruyi_common.crypto import mask_resident_id
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.db.migrations import upgrade_head
-from kunruyi_common.validators import resident_id_check_char
+from kunruyi_common.validators import build_resident_id
 from kunruyi_launcher.infra import ensure_databases, with_database
 from kunruyi_launcher.stack import start_infra
 from kunruyi_talent.enterprise import service as enterprise_service
@@ -46,8 +46,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def resident_id(n: int) -> str:
     """Unique for n < 36.5 M: the birth date walks 100 years of days, the sequence takes 1000 values."""
     birth = date(1925, 1, 1) + timedelta(days=(n // 1000) % 36500)
-    first17 = f"320583{birth:%Y%m%d}{n % 1000:03d}"
-    return first17 + resident_id_check_char(first17)
+    return build_resident_id("320583", birth, n % 1000)
 
 
 def pct(values: list[float], p: float) -> float:

@@ -28,7 +28,7 @@ async def test_file_a_request_and_come_back_for_the_reply(  # type: ignore[no-un
             headers={"Authorization": f"Bearer {staff_token('officer')}"},
             json={
                 "kind": "enterprise",
-                "target": "91320583MA1XXXXXXK",
+                "target": "91320583MA1XXXXX9M",
                 "name": "昆山示例芯片科技有限公司",
                 "industry_chain": "集成电路",
             },

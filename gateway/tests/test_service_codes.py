@@ -10,7 +10,7 @@ import segno
 from kunruyi_gateway.service_codes.tokens import code_token
 from sqlalchemy import text
 
-USCC = "91320583MA1XXXXXXK"
+USCC = "91320583MA1XXXXX9M"
 
 
 async def _issue(c: httpx.AsyncClient, token: str, **overrides: Any) -> dict[str, Any]:

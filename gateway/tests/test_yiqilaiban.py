@@ -22,7 +22,7 @@ from kunruyi_gateway.settings import Settings
 from kunruyi_launcher.infra import free_port, wait_for_port
 from sqlalchemy import text
 
-USCC = "91320583MA1XXXXXXK"
+USCC = "91320583MA1XXXXX9M"
 
 
 @pytest.fixture(scope="module")

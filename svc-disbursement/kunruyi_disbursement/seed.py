@@ -14,7 +14,7 @@ from typing import Any
 from kunruyi_common.auth import Principal
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.settings import ServiceSettings
-from kunruyi_common.validators import uscc_check_char
+from kunruyi_common.validators import build_uscc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,8 +97,7 @@ POLICIES: list[tuple[str, LocalPolicy, int]] = [
 
 
 def demo_uscc(n: int) -> str:
-    first17 = f"91320583MA{n:07d}"
-    return first17 + uscc_check_char(first17)
+    return build_uscc(f"MA{n:06d}")
 
 
 def staff(*roles: str) -> Principal:

@@ -185,10 +185,9 @@ async def wait_until(
 
 
 def make_uscc(n: int) -> str:
-    from kunruyi_common.validators import uscc_check_char
+    from kunruyi_common.validators import build_uscc
 
-    first17 = f"91320583{n:09d}"
-    return first17 + uscc_check_char(first17)
+    return build_uscc(f"{n:08d}")
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:

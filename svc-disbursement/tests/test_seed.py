@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from kunruyi_common.validators import is_valid_uscc
 from kunruyi_disbursement.seed import seed_data
 from kunruyi_disbursement.settings import Settings
 from kunruyi_launcher.testing import staff
@@ -12,6 +13,21 @@ async def test_seed_is_idempotent_and_covers_every_state(
 ) -> None:  # type: ignore[no-untyped-def]
     assert await seed_data(session, settings) is True
     assert await seed_data(session, settings) is False
+    entities = set(
+        (
+            await session.execute(
+                text("SELECT entity_id FROM disbursements WHERE entity_type = 'enterprise'")
+            )
+        ).scalars()
+    )
+    entities |= set(
+        (
+            await session.execute(
+                text("SELECT applicant_id FROM applications WHERE applicant_type = 'enterprise'")
+            )
+        ).scalars()
+    )
+    assert entities and all(is_valid_uscc(e) for e in entities)  # GB 32100 with its GB 11714 part
     statuses = set((await session.execute(text("SELECT DISTINCT status FROM disbursements"))).scalars())
     assert {
         "settled",

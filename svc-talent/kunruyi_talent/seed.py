@@ -19,7 +19,7 @@ from kunruyi_talent.enterprise.reference import DISTRICTS, INDUSTRY_CHAINS
 from kunruyi_talent.enterprise.schemas import ContactIn, EnterpriseCreate, FiguresIn, QualificationIn
 from kunruyi_talent.housing import service as housing_service
 from kunruyi_talent.housing.schemas import ProjectCreate, UnitIn
-from kunruyi_talent.identifiers import make_phone, make_resident_id, make_uscc
+from kunruyi_talent.identifiers import make_foreign_resident_id, make_phone, make_resident_id, make_uscc
 from kunruyi_talent.models import HousingApplication, HousingProject, HousingUnit, Talent, Ticket
 from kunruyi_talent.pii import ID_NUMBER_PURPOSE, PersonalData
 from kunruyi_talent.servicedesk import service as desk_service
@@ -207,7 +207,8 @@ def _talent(i: int, enterprises: int) -> TalentCreate:
     fields = EXPERT_FIELDS.get(chain, [chain])
     return TalentCreate(
         name=SURNAMES[i % 20] + GIVEN[i % len(GIVEN)] + ("" if i % 3 else GIVEN[(i * 7) % len(GIVEN)]),
-        id_number=make_resident_id(SEED_BASE + i),
+        # One in 50 is a foreign talent holding a (2023-format) permanent residence ID.
+        id_number=(make_foreign_resident_id if i % 50 == 49 else make_resident_id)(SEED_BASE + i),
         phone=make_phone(SEED_BASE + i),
         education=education,
         school=rng.choice(SCHOOLS),

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from kunruyi_common.db import create_engine
+from kunruyi_common.validators import is_valid_uscc
 from kunruyi_launcher.testing import migrated_database
 from kunruyi_talent.cli import handle
 from kunruyi_talent.identifiers import make_uscc
@@ -43,9 +44,12 @@ async def test_seed_is_idempotent_and_covers_the_demo(infra, settings) -> None: 
                     )
                 )
             ).scalar_one()
+            usccs = list((await conn.execute(text("SELECT uscc FROM enterprises"))).scalars())
     finally:
         await engine.dispose()
     assert first == second
+    # The seed went through the service layer, which validates; the stored codes are valid USCCs (GB 11714 too).
+    assert len(usccs) == ENTERPRISES and all(is_valid_uscc(code) for code in usccs)
     enterprises, talents, tickets, projects, _events, states, experts, districts, offers = first
     assert (enterprises, talents, tickets, projects) == (ENTERPRISES, TALENTS, TICKETS, 3)
     assert states == 6 and experts == TALENTS // 10 and districts == 12 and offers > 0

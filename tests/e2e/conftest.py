@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from kunruyi_common.validators import resident_id_check_char, uscc_check_char
+from kunruyi_common.validators import USCC_ALPHABET, build_resident_id, build_uscc
 from kunruyi_gateway.partner_client import KunruyiClient
 from kunruyi_gateway.seed import DEMO_APP_KEY, DEMO_SECRET
 from kunruyi_gateway.settings import Settings as GatewaySettings
@@ -74,21 +74,18 @@ def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 # --- identifiers --------------------------------------------------------------------------------------------
 
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _rng = random.Random(os.getpid() ^ int(time.time()))
 _seq = itertools.count(1)
 
 
-def new_uscc() -> str:
-    """A fresh, valid 统一社会信用代码 of a Kunshan (320583) enterprise."""
-    body = "".join(_rng.choice(_USCC_ALPHABET) for _ in range(9))
-    first17 = f"91320583{body}"
-    return first17 + uscc_check_char(first17)
+def new_uscc(authority: str = "9", entity_type: str = "1") -> str:
+    """A fresh, valid 统一社会信用代码 registered in Kunshan (320583), by default an enterprise (9-1)."""
+    body = "".join(_rng.choice(USCC_ALPHABET) for _ in range(8))
+    return build_uscc(body, authority=authority, entity_type=entity_type)
 
 
 def new_resident_id(birth: date = date(1988, 5, 17)) -> str:
-    first17 = f"320583{birth:%Y%m%d}{_rng.randrange(100, 999)}"
-    return first17 + resident_id_check_char(first17)
+    return build_resident_id("320583", birth, _rng.randrange(100, 999))
 
 
 def new_phone() -> str:

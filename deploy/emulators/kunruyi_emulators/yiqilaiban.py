@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from kunruyi_common.validators import is_valid_uscc
 from pydantic import BaseModel, Field
 
 from kunruyi_emulators import yiqilaiban_signing as signing
@@ -201,7 +202,7 @@ def create_app(*, app_id: str, secret: str, gateway_url: str) -> FastAPI:
         if behaviour.fail_lookups > 0:
             behaviour.fail_lookups -= 1
             return JSONResponse({"code": "busy", "message": "数据共享平台繁忙"}, status_code=503)
-        if len(uscc) != 18 or not uscc.isalnum():
+        if not is_valid_uscc(uscc):  # no code failing GB 32100 (or its GB 11714 part) is ever registered
             return JSONResponse({"code": "not_found", "message": "未查询到该企业"}, status_code=404)
         digest = int(hashlib.sha256(uscc.encode()).hexdigest(), 16)
         return JSONResponse(

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from kunruyi_common.validators import is_valid_uscc
+from kunruyi_common.validators import InvalidIdentifier, is_valid_uscc, parse_uscc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_gateway.access.gate import client_address
@@ -79,6 +79,14 @@ def _render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, payment_labels=PAYMENT_LABELS, **context
     )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _normalized_uscc(value: str) -> str:
+    """The canonical code when it is valid (checked before upper-casing); otherwise the input, shown back."""
+    try:
+        return parse_uscc(value).code
+    except InvalidIdentifier:
+        return value.strip()
 
 
 def _settings(request: Request) -> Settings:
@@ -271,7 +279,7 @@ async def post_demand(
         "industry_chain": (code.industry_chain or "")
         if code.kind == "enterprise"
         else industry_chain.strip(),
-        "enterprise_uscc": code.target if code.kind == "enterprise" else enterprise_uscc.strip().upper(),
+        "enterprise_uscc": code.target if code.kind == "enterprise" else _normalized_uscc(enterprise_uscc),
     }
     errors = []
     if not form["title"] or not form["description"]:

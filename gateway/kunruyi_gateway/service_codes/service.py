@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import segno
 from kunruyi_common.errors import Conflict, NotFound, Unprocessable
 from kunruyi_common.events import add_event
-from kunruyi_common.validators import is_valid_uscc
+from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,11 +45,14 @@ def to_out(settings: Settings, code: ServiceCode) -> ServiceCodeOut:
 
 
 async def issue(session: AsyncSession, body: ServiceCodeCreate, issued_by: str) -> ServiceCode:
-    target = body.target.strip().upper() if body.kind == "enterprise" else body.target.strip()
-    if body.kind == "enterprise" and not is_valid_uscc(target):
-        raise Unprocessable(
-            "统一社会信用代码无效（请核对 18 位代码及校验位）", field="target", code="invalid_uscc"
-        )
+    target = body.target.strip()
+    if body.kind == "enterprise":
+        try:
+            target = parse_uscc(target).code  # validated before it is upper-cased
+        except InvalidIdentifier as exc:
+            raise Unprocessable(
+                f"统一社会信用代码无效：{exc.message}", field="target", code="invalid_uscc", part=exc.part
+            ) from None
     code = ServiceCode(
         kind=body.kind,
         target=target,

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import NotFound, ProblemError, ServiceUnavailable, Unauthorized, Unprocessable
-from kunruyi_common.validators import is_valid_uscc
+from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import ValidationError
 from sqlalchemy import text
 
@@ -141,9 +141,12 @@ def portal_client(request: Request) -> YiqilaibanClient:
     summary="从省公共数据共享平台查询企业（预填一企一档）",
 )
 async def enterprise_lookup(uscc: str, request: Request, _: StaffCaller) -> dict[str, Any]:
-    uscc = uscc.strip().upper()
-    if not is_valid_uscc(uscc):
-        raise Unprocessable("统一社会信用代码无效", field="uscc", code="invalid_uscc")
+    try:
+        uscc = parse_uscc(uscc).code  # validated before it is upper-cased
+    except InvalidIdentifier as exc:
+        raise Unprocessable(
+            f"统一社会信用代码无效：{exc.message}", field="uscc", code="invalid_uscc", part=exc.part
+        ) from None
     try:
         return await portal_client(request).enterprise(uscc)
     except PortalError as exc:
