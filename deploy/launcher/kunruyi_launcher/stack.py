@@ -280,11 +280,19 @@ def available_emulators() -> list[EmulatorSpec]:
 
 
 def start_emulators(
-    log_dir: Path, ports: dict[str, int], extra_env: dict[str, str] | None = None
+    log_dir: Path,
+    ports: dict[str, int],
+    extra_env: dict[str, str] | None = None,
+    state_dir: Path | None = None,
 ) -> list[RunningEmulator]:
+    """Start every emulator; those that keep state (the bank's payments) keep it under ``state_dir`` (by default
+    ``emulators/`` beside the log directory), so a restarted emulator remembers what it did."""
+    state_dir = state_dir or log_dir.parent / "emulators"
     started = []
     for spec in available_emulators():
         env = dict(os.environ)
+        if spec.state_file_env:
+            env[spec.state_file_env] = str(state_dir / f"{spec.name}.jsonl")
         env["KRY_EMULATOR_GATEWAY_URL"] = f"http://127.0.0.1:{ports.get('gateway', 8000)}"
         env["KRY_EMULATOR_DISBURSEMENT_URL"] = f"http://127.0.0.1:{ports.get('disbursement', 8003)}"
         env.update(extra_env or {})
