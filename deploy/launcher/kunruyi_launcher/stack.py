@@ -67,7 +67,11 @@ def start_infra(
             port = free_port()
         nats = NatsServer(data_dir / "nats", port)
         log(f"starting nats-server -js in {nats.data_dir}")
-        nats.start()
+        try:
+            nats.start()
+        except Exception:
+            infra.stop()
+            raise
         infra.nats = nats
         infra.nats_url = nats.url
     return infra
@@ -171,6 +175,7 @@ class RunningApp:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
 
     @property
     def url(self) -> str:
@@ -216,13 +221,26 @@ class RunningApp:
         except OSError:
             return False
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 60.0, restarts: int = 3) -> None:
+        """Wait for ``/readyz``. An app that dies while starting (a dependency not up yet, a port race) is
+        started again, up to ``restarts`` times, rather than taking the whole platform down with it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(
-                    f"{self.spec.name} exited with {self.process.returncode}; see {self.log_path}"
+                if restarts <= 0:
+                    raise RuntimeError(
+                        f"{self.spec.name} exited with {self.process.returncode}; see {self.log_path}"
+                    )
+                restarts -= 1
+                self.restarts += 1
+                print(
+                    f"{self.spec.name} exited with {self.process.returncode} while starting; restarting "
+                    f"(see {self.log_path})",
+                    flush=True,
                 )
+                time.sleep(0.5)
+                self.start()
+                continue
             if self.ready():
                 return
             time.sleep(0.1)
