@@ -13,28 +13,13 @@ import socket
 
 import httpx
 from nats import errors as nats_errors
-from sqlalchemy import exc as sa_exc
 
+from kunruyi_common.db.unavailable import is_database_unavailable
 from kunruyi_common.errors import ProblemError
-
-# SQLSTATE classes and codes that a later retry of the same transaction can pass: connection exceptions (08),
-# serialization failure and deadlock (40001, 40P01), lock not available (55P03), operator intervention such as
-# a shutdown or a crash recovery (57P01–57P03), and too many connections (53300).
-_TRANSIENT_SQLSTATE_PREFIXES = ("08",)
-_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300"})
 
 
 class TransientError(Exception):
     """Raised by a handler whose dependency is unavailable for now (the event itself is fine)."""
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    orig = getattr(exc, "orig", None)
-    for candidate in (orig, getattr(orig, "__cause__", None), exc):
-        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
-        if isinstance(code, str):
-            return code
-    return None
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -54,14 +39,7 @@ def _is_transient_one(exc: BaseException) -> bool:
         return True
     if isinstance(exc, ProblemError):
         return exc.status == 503
-    if isinstance(exc, sa_exc.DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        state = _sqlstate(exc)
-        if state is not None:
-            return state in _TRANSIENT_SQLSTATES or state.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
-        return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
-    if isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+    if is_database_unavailable(exc):
         return True
     if isinstance(exc, httpx.TransportError):
         return True
