@@ -19,7 +19,7 @@ from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.db.migrations import current_revisions, head_revisions
 from kunruyi_common.errors import install_error_handlers
 from kunruyi_common.events import EventBus, EventConsumer, OutboxRelay
-from kunruyi_common.events.inbox import Handler
+from kunruyi_common.events.inbox import BatchHandler, Handler
 from kunruyi_common.inputs import reject_unstorable
 from kunruyi_common.logging import configure_logging
 from kunruyi_common.metrics import metrics_endpoint
@@ -36,6 +36,9 @@ class ConsumerSpec:
     handlers: Mapping[str, Handler]
     # The consumer's own model of each event's data, checked against the producer's schema by the contract tests.
     schemas: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+    # Types applied a fetch at a time in one transaction (each also needs its single handler, for retries).
+    batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
+    batch_size: int = 50
 
 
 @dataclass
@@ -46,9 +49,6 @@ class ServiceSpec:
     package: str
     routers: Sequence[APIRouter] = ()
     consumers: Sequence[ConsumerSpec] = ()
-    # Consumers the service runs itself (e.g. a batched one): not started by the kit, but listed in the event
-    # catalog and checked by the contract tests like the others.
-    own_consumers: Sequence[ConsumerSpec] = ()
     on_startup: Sequence[Callable[[FastAPI], Awaitable[None]]] = ()
     on_shutdown: Sequence[Callable[[FastAPI], Awaitable[None]]] = ()
     # Extra readiness checks (name → "ok" or a reason), e.g. the gateway's upstreams.
@@ -91,6 +91,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 name=c.name,
                 producer=c.producer,
                 handlers=c.handlers,
+                batch_handlers=c.batch_handlers,
+                batch_size=c.batch_size,
                 max_deliver=settings.consumer_max_deliver,
                 ack_wait_s=settings.consumer_ack_wait_s,
                 after_commit=relay.wake,

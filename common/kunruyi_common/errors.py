@@ -13,10 +13,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from kunruyi_common.db.unavailable import CONTENTION_SQLSTATES, is_database_unavailable, sqlstate
 from kunruyi_common.logging import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -200,6 +201,33 @@ def install_error_handlers(app: FastAPI) -> None:
             body["constraint"] = constraint
         return problem_response(status, body)
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        # Nothing was committed (the unit of work rolls back): a lost lock race or a database that is away is
+        # worth a retry, so it is a 503 with Retry-After — never a 500 for contention.
+        if not is_database_unavailable(exc):
+            return await on_unexpected(request, exc)
+        state = sqlstate(exc)
+        contention = state in CONTENTION_SQLSTATES
+        logger.warning(
+            "database %s on %s %s (sqlstate %s)",
+            "contention" if contention else "unavailable",
+            request.method,
+            request.url.path,
+            state,
+        )
+        code = "contention" if contention else "database_unavailable"
+        body = {
+            "type": f"https://kunruyi.example/problems/{code}",
+            "title": "系统繁忙" if contention else "服务暂不可用",
+            "status": 503,
+            "code": code,
+            "detail": "操作未执行（与其他操作同时发生），请稍后重试"
+            if contention
+            else "数据库暂不可用，操作未执行，请稍后重试",
+            "instance": request.url.path,
+        }
+        return problem_response(503, body, {"Retry-After": "1"})
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         body = {
@@ -216,4 +244,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(IntegrityError, on_integrity)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,6 +27,11 @@ EVENTS_CONSUMED = Counter(
 EVENTS_DEAD_LETTERED = Counter(
     "kunruyi_events_dead_lettered_total",
     "Events sent to the dead-letter stream after max_deliver",
+    ["service", "consumer"],
+)
+EVENTS_WAITING_ON_OUTAGE = Gauge(
+    "kunruyi_events_waiting_on_outage",
+    "Consumers holding events while a dependency (database, bus, upstream) is unavailable",
     ["service", "consumer"],
 )
 

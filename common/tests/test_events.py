@@ -265,3 +265,195 @@ async def test_a_consumer_keeps_consuming_after_nats_restarts(
     finally:
         await consumer.stop()
         await bus.close()
+
+
+# --- outages are not the event's fault ------------------------------------------------------------------------
+
+
+class TcpCutter:
+    """A TCP proxy in front of PostgreSQL that can be cut: to the consumer behind it, the database is down
+    (connections refused, open ones reset) while the real server keeps serving every other test."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+
+@pytest.fixture
+async def cuttable_db(
+    infra: Infra, kit_db: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[tuple[TcpCutter, async_sessionmaker[AsyncSession]]]:
+    from urllib.parse import urlsplit
+
+    direct_url = str(kit_db.kw["bind"].url.render_as_string(hide_password=False))
+    parts = urlsplit(direct_url)
+    cutter = TcpCutter(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await cutter.start()
+    proxied = direct_url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{cutter.port}")
+    engine = create_engine(proxied, pool_size=2)
+    try:
+        yield cutter, create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+        await cutter.cut()
+
+
+async def test_a_database_outage_under_consumption_dead_letters_nothing_and_loses_nothing(
+    kit_db: async_sessionmaker[AsyncSession],
+    cuttable_db: tuple[TcpCutter, async_sessionmaker[AsyncSession]],
+    own_nats: NatsServer,
+) -> None:
+    cutter, through_cutter = cuttable_db
+    bus = EventBus(own_nats.url, name="kit-outage", own_streams=["kit"])
+    await bus.start()
+    await bus.wait_connected()
+    # Three deliveries and a short ack wait: before the fix the outage dead-lettered events within seconds.
+    consumer = _consumer(bus, through_cutter, "outage", max_deliver=3, ack_wait_s=3.0)
+    dead_before = EVENTS_DEAD_LETTERED.labels("kittest", "kittest-outage")._value.get()
+    consumer.start()
+    try:
+        await publish_raw(own_nats.url, thing("before-outage"))
+        await wait_until(lambda: _eq(effects(kit_db, "before-outage"), 1))
+
+        await cutter.cut()
+        for i in range(10):
+            await publish_raw(own_nats.url, thing(f"during-{i}"))
+        # The database stays away for 30 seconds while the consumer holds the events.
+        await asyncio.sleep(30)
+        assert all([await effects(kit_db, f"during-{i}") == 0 for i in range(10)])
+        await cutter.start()
+
+        async def all_applied() -> bool:
+            return all([await effects(kit_db, f"during-{i}") == 1 for i in range(10)])
+
+        await wait_until(all_applied, within_s=60)
+        assert EVENTS_DEAD_LETTERED.labels("kittest", "kittest-outage")._value.get() == dead_before
+        assert await stream_messages(own_nats.url, DLQ_STREAM) == []
+        # Deliveries were not spent on the outage: every event went through at most the allowed number.
+        nc = await nats.connect(own_nats.url)
+        try:
+            info = await nc.jetstream().consumer_info("KUNRUYI_KIT", "kittest-outage")
+            assert info.num_ack_pending == 0 and info.num_redelivered == 0
+        finally:
+            await nc.close()
+    finally:
+        await consumer.stop()
+        await bus.close()
+
+
+async def test_a_batch_is_applied_in_one_transaction_and_a_poison_event_in_it_is_isolated(
+    kit_db: async_sessionmaker[AsyncSession], own_nats: NatsServer
+) -> None:
+    batches: list[int] = []
+
+    async def record_many(session: AsyncSession, events: list[CloudEvent]) -> None:
+        if any(e.data.get("thing_id") == "poison" for e in events):
+            raise RuntimeError("this event always fails")
+        batches.append(len(events))
+        for event in events:
+            await session.execute(
+                text("INSERT INTO effects (event_id, thing_id) VALUES (:e, :t)"),
+                {"e": event.id, "t": event.data["thing_id"]},
+            )
+
+    bus = EventBus(own_nats.url, name="kit-batch", own_streams=["kit"])
+    await bus.start()
+    await bus.wait_connected()
+    single = _consumer(bus, kit_db, "unused")
+    consumer = EventConsumer(
+        bus=bus,
+        sessionmaker=kit_db,
+        service="kittest",
+        name="batch",
+        producer="kit",
+        handlers=single.handlers,
+        batch_handlers={"kunruyi.kit.thing.happened": record_many},
+        batch_size=100,
+        max_deliver=2,
+    )
+    try:
+        repeated = thing("b-repeated")
+        for i in range(40):
+            await publish_raw(own_nats.url, thing(f"b-{i}"))
+        await publish_raw(own_nats.url, repeated, msg_id="first")
+        await publish_raw(own_nats.url, repeated, msg_id="second")
+        consumer.start()
+        await wait_until(lambda: _eq(effects(kit_db, "b-39"), 1))
+        assert max(batches) > 1, "events of one fetch go through the batch handler together"
+        assert await effects(kit_db, "b-repeated") == 1
+
+        await publish_raw(own_nats.url, thing("poison"))
+        for i in range(5):
+            await publish_raw(own_nats.url, thing(f"c-{i}"))
+
+        async def dead_lettered() -> bool:
+            return bool(await stream_messages(own_nats.url, DLQ_STREAM))
+
+        await wait_until(dead_lettered, within_s=30)
+        await wait_until(lambda: _eq(effects(kit_db, "c-4"), 1))
+        assert all([await effects(kit_db, f"c-{i}") == 1 for i in range(5)])
+        assert await effects(kit_db, "poison") == 0
+    finally:
+        await consumer.stop()
+        await bus.close()
+
+
+def test_outages_and_contention_are_transient_and_bad_input_is_not() -> None:
+    from kunruyi_common.errors import ServiceUnavailable, Unprocessable
+    from kunruyi_common.events.transient import TransientError, is_transient
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+    class PgError(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            super().__init__(sqlstate)
+            self.sqlstate = sqlstate
+
+    assert is_transient(OperationalError("SELECT 1", {}, PgError("57P01")))  # admin shutdown
+    assert is_transient(DBAPIError("UPDATE", {}, PgError("40P01")))  # deadlock
+    assert is_transient(DBAPIError("UPDATE", {}, PgError("40001")))  # serialization failure
+    assert is_transient(ConnectionRefusedError(111, "refused"))
+    assert is_transient(ServiceUnavailable("svc-policy down"))
+    assert is_transient(TransientError("bank busy"))
+    wrapped = RuntimeError("handler failed")
+    wrapped.__cause__ = ConnectionResetError()
+    assert is_transient(wrapped)
+
+    assert not is_transient(IntegrityError("INSERT", {}, PgError("23505")))
+    assert not is_transient(DBAPIError("INSERT", {}, PgError("22003")))  # numeric out of range
+    assert not is_transient(Unprocessable("bad data"))
+    assert not is_transient(RuntimeError("this event always fails"))
+    assert not is_transient(FileNotFoundError("missing.pdf"))

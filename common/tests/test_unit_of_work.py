@@ -84,3 +84,43 @@ async def test_a_commit_that_fails_is_reported_to_the_caller(
         "the commit failed after the endpoint returned; the caller must not see a 201"
     )
     assert await count(app, "deferred") == 1
+
+
+async def test_a_deadlock_between_two_requests_is_a_503_to_retry_and_leaves_nothing_half_done(
+    infra: Infra,
+) -> None:
+    import asyncio
+
+    name = f"test_uow_{uuid.uuid4().hex[:8]}"
+    await ensure_databases(infra.database_admin_url, [name], recreate=True)
+    engine = create_engine(with_database(infra.database_admin_url, name), pool_size=4)
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL)"))
+        await conn.execute(text("INSERT INTO accounts VALUES (1, 100), (2, 100)"))
+    app = FastAPI()
+    install_error_handlers(app)
+    app.state.sessionmaker = create_sessionmaker(engine)
+    both_hold_their_first_lock = asyncio.Barrier(2)
+
+    @app.post("/move/{first}/{second}")
+    async def move(first: int, second: int, session: SessionDep) -> dict[str, str]:
+        # Two money paths that lock the same rows in opposite orders: PostgreSQL kills one of them.
+        await session.execute(text("UPDATE accounts SET balance = balance - 10 WHERE id = :i"), {"i": first})
+        await both_hold_their_first_lock.wait()
+        await session.execute(text("UPDATE accounts SET balance = balance + 10 WHERE id = :i"), {"i": second})
+        return {"status": "moved"}
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            answers = await asyncio.gather(client.post("/move/1/2"), client.post("/move/2/1"))
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [200, 503], [a.text for a in answers]
+        lost = next(a for a in answers if a.status_code == 503)
+        assert lost.json()["code"] == "contention" and lost.headers["retry-after"] == "1"
+        assert lost.headers["content-type"].startswith("application/problem+json")
+        async with app.state.sessionmaker() as s:
+            total = (await s.execute(text("SELECT sum(balance) FROM accounts"))).scalar_one()
+        assert total == 200, "the losing request changed nothing"
+    finally:
+        await engine.dispose()

@@ -4,13 +4,26 @@ A message is acked only after its transaction commits, so a crash redelivers it,
 redelivery a no-op. A handler that keeps failing is retried with back-off up to ``max_deliver`` times; the
 last failure copies the message to the dead-letter stream (``kunruyi_dlq.<consumer>``), counts it on a metric,
 and terminates it so it stops blocking the consumer.
+
+Two refinements:
+
+- **Outages are not the event's fault.** When a handler fails because the database, the bus or an upstream is
+  unavailable (:func:`~kunruyi_common.events.transient.is_transient`), the consumer keeps the messages it holds
+  (telling JetStream they are in progress), waits with back-off and tries again, without spending a delivery.
+  Only after ``transient_patience_s`` of that does it hand the message back (one delivery spent), so a failure
+  misread as an outage still ends in the dead-letter stream eventually.
+- **Batches.** A handler can also be given per type as a *batch handler*: the fresh events of one fetch are then
+  applied in one transaction (their inbox rows with them). If that transaction fails for the events' sake, they
+  are retried one by one through the single handlers, which isolates a poison message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -23,12 +36,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kunruyi_common.background import stop_task
 from kunruyi_common.events.bus import EventBus, ensure_stream
 from kunruyi_common.events.envelope import DLQ_SUBJECT_PREFIX, CloudEvent, stream_name, stream_subjects
+from kunruyi_common.events.transient import is_transient
 from kunruyi_common.logging import reset_request_context, set_request_context
-from kunruyi_common.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from kunruyi_common.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_WAITING_ON_OUTAGE
 
 logger = logging.getLogger("kunruyi.inbox")
 
+T = TypeVar("T")
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[CloudEvent]], Awaitable[None]]
+
+_RECORD_ONE = text(
+    "INSERT INTO inbox_events (consumer, event_id, type) VALUES (:c, :e, :t) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+_RECORD_MANY = text(
+    "INSERT INTO inbox_events (consumer, event_id, type) "
+    "SELECT :c, e.id, e.type FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) AS e(id, type) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
+
+class _Outage(Exception):
+    """The transient failure outlasted the consumer's patience: hand the message back."""
 
 
 class EventConsumer:
@@ -43,9 +73,12 @@ class EventConsumer:
         name: str,
         producer: str,
         handlers: Mapping[str, Handler],
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
         max_deliver: int = 5,
         ack_wait_s: float = 30.0,
         batch_size: int = 50,
+        transient_patience_s: float = 600.0,
+        transient_backoff_max_s: float = 30.0,
         after_commit: Callable[[], None] | None = None,
     ) -> None:
         self.bus = bus
@@ -55,9 +88,16 @@ class EventConsumer:
         self.producer = producer
         self.stream = stream_name(producer)
         self.handlers = dict(handlers)
+        self.batch_handlers = dict(batch_handlers or {})
+        missing = set(self.batch_handlers) - set(self.handlers)
+        if missing:
+            # The one-by-one retry of a failed batch needs the single handler.
+            raise ValueError(f"batch handlers without a single handler: {sorted(missing)}")
         self.max_deliver = max_deliver
         self.ack_wait_s = ack_wait_s
         self.batch_size = batch_size
+        self.transient_patience_s = transient_patience_s
+        self.transient_backoff_max_s = transient_backoff_max_s
         self.after_commit = after_commit
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -80,7 +120,7 @@ class EventConsumer:
             max_deliver=self.max_deliver,
             ack_wait=self.ack_wait_s,
             filter_subjects=sorted(self.handlers),
-            max_ack_pending=1000,
+            max_ack_pending=max(1000, 2 * self.batch_size),
         )
         await js.add_consumer(self.stream, config)
         return await js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
@@ -99,8 +139,7 @@ class EventConsumer:
                     msgs = await sub.fetch(self.batch_size, timeout=1.0)
                 except (NatsTimeoutError, TimeoutError):
                     continue
-                for msg in msgs:
-                    await self._handle(msg)
+                await self.handle_messages(msgs)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -113,50 +152,120 @@ class EventConsumer:
                 sub = None
                 await asyncio.sleep(0.5)
 
-    async def _handle(self, msg: Msg) -> None:
-        delivered = msg.metadata.num_delivered if msg.metadata else 1
+    async def handle_messages(self, msgs: Sequence[Msg]) -> None:
+        """Apply one fetch: in one transaction when a batch handler covers its events, else one by one."""
+        events: list[tuple[Msg, CloudEvent]] = []
+        for msg in msgs:
+            try:
+                event = CloudEvent.model_validate_json(msg.data)
+            except ValidationError as exc:
+                # Malformed data never gets better with retries.
+                await self._dead_letter(msg, None, f"malformed envelope: {exc}")
+                continue
+            if event.type not in self.handlers:
+                await msg.ack()
+                continue
+            events.append((msg, event))
+        if not events:
+            return
+        if any(event.type in self.batch_handlers for _, event in events):
+            if await self._handle_batch(events):
+                return
+        for index, (msg, event) in enumerate(events):
+            await self._handle_one(msg, event, held=[m for m, _ in events[index + 1 :]])
+
+    async def _handle_batch(self, events: list[tuple[Msg, CloudEvent]]) -> bool:
+        """True when the batch was applied and acked; False to retry its events one by one."""
+        msgs = [m for m, _ in events]
+
+        async def apply() -> set[str]:
+            async with self.sessionmaker() as session, session.begin():
+                fresh = set(
+                    (
+                        await session.execute(
+                            _RECORD_MANY,
+                            {
+                                "c": self.durable,
+                                "ids": [e.id for _, e in events],
+                                "types": [e.type for _, e in events],
+                            },
+                        )
+                    ).scalars()
+                )
+                grouped: dict[str, list[CloudEvent]] = {}
+                for _, event in events:
+                    if event.id in fresh:
+                        fresh.discard(event.id)  # the same event twice in one fetch is applied once
+                        grouped.setdefault(event.type, []).append(event)
+                applied = {e.id for batch in grouped.values() for e in batch}
+                for type_, batch in grouped.items():
+                    batch_handler = self.batch_handlers.get(type_)
+                    if batch_handler is not None:
+                        await batch_handler(session, batch)
+                    else:
+                        for event in batch:
+                            await self._call(self.handlers[type_], session, event)
+                return applied
+
         try:
-            event = CloudEvent.model_validate_json(msg.data)
-        except ValidationError as exc:
-            # Malformed data never gets better with retries.
-            await self._dead_letter(msg, None, f"malformed envelope: {exc}")
-            return
-        handler = self.handlers.get(event.type)
-        if handler is None:
+            applied = await self._patiently(apply, msgs, what=f"batch of {len(events)}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.warning(
+                "consumer %s: batch of %d failed (%s); retrying one by one", self.durable, len(events), exc
+            )
+            return False
+        # Acks first, then the wake-up: acks are what a crash must not lose.
+        for msg in msgs:
             await msg.ack()
-            return
+        if self.bus.nc is not None:
+            await self.bus.nc.flush(timeout=5)
+        if applied and self.after_commit is not None:
+            self.after_commit()
+        EVENTS_CONSUMED.labels(self.service, self.durable, "handled").inc(len(applied))
+        EVENTS_CONSUMED.labels(self.service, self.durable, "duplicate").inc(len(events) - len(applied))
+        return True
+
+    async def _call(self, handler: Handler, session: AsyncSession, event: CloudEvent) -> None:
         token = set_request_context(event.requestid, event.traceparent)
         try:
-            async with self.sessionmaker() as session:
-                async with session.begin():
-                    first = (
-                        await session.execute(
-                            text(
-                                "INSERT INTO inbox_events (consumer, event_id, type) VALUES (:c, :e, :t) "
-                                "ON CONFLICT DO NOTHING RETURNING event_id"
-                            ),
-                            {"c": self.durable, "e": event.id, "t": event.type},
-                        )
-                    ).first()
-                    if first is not None:
-                        await handler(session, event)
-            if first is not None and self.after_commit is not None:
+            await handler(session, event)
+        finally:
+            reset_request_context(token)
+
+    async def _handle_one(self, msg: Msg, event: CloudEvent, held: Sequence[Msg] = ()) -> None:
+        delivered = msg.metadata.num_delivered if msg.metadata else 1
+        handler = self.handlers[event.type]
+
+        async def apply() -> bool:
+            async with self.sessionmaker() as session, session.begin():
+                first = (
+                    await session.execute(_RECORD_ONE, {"c": self.durable, "e": event.id, "t": event.type})
+                ).first()
+                if first is not None:
+                    await self._call(handler, session, event)
+                return first is not None
+
+        token = set_request_context(event.requestid, event.traceparent)
+        try:
+            first = await self._patiently(apply, [msg, *held], what=f"event {event.id}")
+            if first and self.after_commit is not None:
                 self.after_commit()
             await msg.ack()
-            EVENTS_CONSUMED.labels(
-                self.service, self.durable, "handled" if first is not None else "duplicate"
-            ).inc()
+            EVENTS_CONSUMED.labels(self.service, self.durable, "handled" if first else "duplicate").inc()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             EVENTS_CONSUMED.labels(self.service, self.durable, "failed").inc()
-            if delivered >= self.max_deliver:
+            extra = {"event_id": event.id, "event_type": event.type, "consumer": self.durable}
+            if isinstance(exc, _Outage):
+                # An outage outlasted our patience: give the message back without dead-lettering it now.
+                logger.error("event %s: %s; handing it back", event.id, exc, extra=extra)
+                await msg.nak(delay=self.transient_backoff_max_s)
+            elif delivered >= self.max_deliver:
                 logger.error(
-                    "event %s failed %d times, dead-lettering: %s",
-                    event.id,
-                    delivered,
-                    exc,
-                    extra={"event_id": event.id, "event_type": event.type, "consumer": self.durable},
+                    "event %s failed %d times, dead-lettering: %s", event.id, delivered, exc, extra=extra
                 )
                 await self._dead_letter(msg, event, repr(exc))
             else:
@@ -166,11 +275,60 @@ class EventConsumer:
                     delivered,
                     self.max_deliver,
                     exc,
-                    extra={"event_id": event.id, "event_type": event.type, "consumer": self.durable},
+                    extra=extra,
                 )
                 await msg.nak(delay=min(0.2 * 2**delivered, 30.0))
         finally:
             reset_request_context(token)
+
+    async def _patiently(self, apply: Callable[[], Awaitable[T]], held: Sequence[Msg], *, what: str) -> T:
+        """Run ``apply``; while it fails for an outage, keep ``held`` in progress and try again with back-off."""
+        started = time.monotonic()
+        delay = 0.5
+        waiting = False
+        try:
+            while True:
+                try:
+                    return await apply()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if not is_transient(exc) or self._stopping:
+                        raise
+                    if time.monotonic() - started > self.transient_patience_s:
+                        raise _Outage(
+                            f"dependency unavailable for {self.transient_patience_s:.0f} s: {exc!r}"
+                        ) from exc
+                    if not waiting:
+                        waiting = True
+                        EVENTS_WAITING_ON_OUTAGE.labels(self.service, self.durable).inc()
+                    logger.warning(
+                        "consumer %s: %s waits for an unavailable dependency (%s); retrying in %.1f s",
+                        self.durable,
+                        what,
+                        exc.__class__.__name__,
+                        delay,
+                    )
+                    await self._keep_in_progress(held, delay)
+                    delay = min(delay * 2, self.transient_backoff_max_s)
+        finally:
+            if waiting:
+                EVENTS_WAITING_ON_OUTAGE.labels(self.service, self.durable).dec()
+
+    async def _keep_in_progress(self, held: Sequence[Msg], seconds: float) -> None:
+        """Sleep ``seconds`` while telling JetStream the held messages are still being worked on, so their ack
+        wait does not run out (a redelivery would spend one of their deliveries)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            for msg in held:
+                try:
+                    await msg.in_progress()
+                except Exception:
+                    pass  # the bus may be the dependency that is down; the redelivery is then harmless
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, max(self.ack_wait_s / 3, 0.1)))
 
     async def _dead_letter(self, msg: Msg, event: CloudEvent | None, reason: str) -> None:
         event_id = event.id if event else (msg.metadata.sequence.stream if msg.metadata else "unknown")

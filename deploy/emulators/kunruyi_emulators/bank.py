@@ -1,9 +1,13 @@
 """Bank / treasury emulator (国库集中支付): payment instructions, settlement callbacks, polling, daily statements.
 
 Its own process: ``python -m kunruyi_emulators.bank --port 8101``. The contract is in ``deploy/emulators/BANK.md``.
-State lives in memory: the emulator stands in for a bank during local runs, tests and benchmarks, and its knobs
-(latency, failures, returns, timeouts, duplicate and out-of-order callbacks, injected statement mismatches) are set
-by environment variables at start and by ``POST /_control`` while it runs.
+Its knobs (latency, failures, returns, timeouts, duplicate and out-of-order callbacks, injected statement
+mismatches) are set by environment variables at start and by ``POST /_control`` while it runs.
+
+Like a bank, it remembers what it paid: with ``KRY_BANK_STATE_FILE`` (or ``--state-file``) every change of a
+payment is appended to a JSON-lines journal (flushed per write, so a killed process loses nothing it answered)
+and replayed at start; a payment still being processed when the process died is processed again. Without a state
+file the state lives in memory (unit tests).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class BankConfig(BaseModel):
     callbacks_enabled: bool = True
     callback_batch_size: int = Field(1, ge=1, le=1000)
     seed: int | None = None
+    state_file: str | None = None
 
     @classmethod
     def from_env(cls) -> BankConfig:
@@ -129,6 +134,90 @@ class Payment:
         }
 
 
+def _payment_record(payment: Payment) -> dict[str, Any]:
+    return {
+        "kind": "payment",
+        "reference": payment.reference,
+        "amount_fen": payment.amount_fen,
+        "payee": payment.payee.model_dump(),
+        "purpose": payment.purpose,
+        "policy_code": payment.policy_code,
+        "accepted_at": payment.accepted_at.isoformat(),
+        "status": payment.status,
+        "sequence": payment.sequence,
+        "settled_at": payment.settled_at.isoformat() if payment.settled_at else None,
+        "returned_at": payment.returned_at.isoformat() if payment.returned_at else None,
+        "failure_reason": payment.failure_reason,
+        "instruction_count": payment.instruction_count,
+        "phantom": payment.phantom,
+    }
+
+
+def _payment_from(record: dict[str, Any]) -> Payment:
+    def when(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    return Payment(
+        reference=record["reference"],
+        amount_fen=record["amount_fen"],
+        payee=Payee.model_validate(record["payee"]),
+        purpose=record["purpose"],
+        policy_code=record["policy_code"],
+        accepted_at=datetime.fromisoformat(record["accepted_at"]),
+        status=record["status"],
+        sequence=record["sequence"],
+        settled_at=when(record["settled_at"]),
+        returned_at=when(record["returned_at"]),
+        failure_reason=record["failure_reason"],
+        instruction_count=record["instruction_count"],
+        phantom=record["phantom"],
+    )
+
+
+class Journal:
+    """An append-only JSON-lines record of every payment change and injection; the last line per reference wins."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._file: Any = None
+        if path:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            self._file = open(path, "a", encoding="utf-8")  # kept open for the process's life
+
+    def load(self, state: BankState) -> None:
+        if not self.path or not os.path.exists(self.path):
+            return
+        with open(self.path, encoding="utf-8") as lines:
+            for line in lines:
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    # A line cut short by a crash mid-write: nothing after it was acknowledged either.
+                    logger.warning("ignoring a torn journal line")
+                    continue
+                kind = record.get("kind")
+                if kind == "payment":
+                    state.payments[record["reference"]] = _payment_from(record)
+                elif kind == "omit":
+                    state.omitted.add(record["reference"])
+                elif kind == "amount_override":
+                    state.amount_overrides[record["reference"]] = record["amount_fen"]
+                elif kind == "reset":
+                    state.payments.clear()
+                    state.omitted.clear()
+                    state.amount_overrides.clear()
+
+    def append(self, record: dict[str, Any]) -> None:
+        if self._file is not None:
+            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._file.flush()
+
+    def payment(self, payment: Payment) -> None:
+        self.append(_payment_record(payment))
+
+
 @dataclass
 class BankState:
     config: BankConfig
@@ -142,6 +231,7 @@ class BankState:
     # One item per payment: its callbacks, delivered in the order the scenario chose.
     queue: asyncio.Queue[list[dict[str, Any]]] | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    journal: Journal = field(default_factory=lambda: Journal(None))
 
     def reset(self) -> None:
         self.payments.clear()
@@ -169,8 +259,10 @@ def _callback(payment: Payment, status: str) -> dict[str, Any]:
 
 
 def create_app(config: BankConfig | None = None) -> FastAPI:
-    state = BankState(config or BankConfig.from_env())
+    config = config or BankConfig.from_env()
+    state = BankState(config, journal=Journal(config.state_file))
     state.reset()
+    state.journal.load(state)
 
     async def process(payment: Payment) -> None:
         cfg = state.config
@@ -189,6 +281,7 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
                 payment.returned_at = datetime.now(UTC)
                 payment.failure_reason = "收款行退票"
                 events.append(_callback(payment, "returned"))
+        state.journal.payment(payment)
         if cfg.out_of_order_callbacks:
             # The newest first, then the older ones, then a stale acknowledgement of the instruction.
             events = list(reversed(events)) + [{**_callback(payment, "accepted"), "settled_at": None}]
@@ -245,6 +338,10 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.queue = asyncio.Queue()
         senders = [asyncio.create_task(callback_sender()) for _ in range(4)]
+        # Instructions accepted before a restart but not yet processed are processed now.
+        for payment in state.payments.values():
+            if payment.status == "accepted" and not payment.phantom:
+                spawn(process(payment))
         try:
             yield
         finally:
@@ -265,6 +362,7 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
                     "reference": instruction.reference,
                 }, 409
             existing.instruction_count += 1
+            state.journal.payment(existing)
             return {**existing.view(), "duplicate": True}, 200
         payment = Payment(
             reference=instruction.reference,
@@ -275,6 +373,7 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
             accepted_at=datetime.now(UTC),
         )
         state.payments[payment.reference] = payment
+        state.journal.payment(payment)
         spawn(process(payment))
         return {**payment.view(), "duplicate": False}, 201
 
@@ -363,6 +462,7 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
     @app.post("/_control/reset")
     async def reset() -> dict[str, str]:
         state.reset()
+        state.journal.append({"kind": "reset"})
         return {"status": "reset"}
 
     @app.post("/_control/inject")
@@ -385,10 +485,19 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
                 settled_at=when,
                 phantom=True,
             )
+            state.journal.payment(state.payments[injection.reference])
         elif injection.kind == "omit_from_statement":
             state.omitted.add(injection.reference)
+            state.journal.append({"kind": "omit", "reference": injection.reference})
         else:
             state.amount_overrides[injection.reference] = injection.amount_fen or 1
+            state.journal.append(
+                {
+                    "kind": "amount_override",
+                    "reference": injection.reference,
+                    "amount_fen": injection.amount_fen or 1,
+                }
+            )
         return {"status": "injected", "kind": injection.kind, "reference": injection.reference}
 
     return app
@@ -409,8 +518,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--callback-url", default=None)
     parser.add_argument("--callback-secret", default=None)
+    parser.add_argument(
+        "--state-file", default=None, help="JSON-lines journal of payments (kept across restarts)"
+    )
     args = parser.parse_args(argv)
     config = BankConfig.from_env()
+    if args.state_file:
+        config.state_file = args.state_file
     if args.callback_url:
         config.callback_url = args.callback_url
     if args.callback_secret:

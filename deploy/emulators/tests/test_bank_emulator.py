@@ -204,3 +204,76 @@ async def test_statement_and_injected_mismatches(bank: str, receiver: Receiver) 
     assert statement["net_paid_fen"] == sum(
         e["amount_fen"] for e in entries.values() if e["status"] == "settled"
     )
+
+
+def _start_bank(port: int, state_file: str, callback_port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kunruyi_emulators.bank",
+            "--port",
+            str(port),
+            "--callback-url",
+            f"http://127.0.0.1:{callback_port}/callbacks",
+            "--callback-secret",
+            SECRET,
+            "--state-file",
+            state_file,
+        ],
+        env={**os.environ, "KRY_BANK_LATENCY_MS": "10", "KRY_BANK_SEED": "7"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+async def test_a_killed_and_restarted_bank_remembers_what_it_paid(receiver: Receiver, tmp_path: Any) -> None:
+    port = free_port()
+    state_file = str(tmp_path / "bank.jsonl")
+    proc = _start_bank(port, state_file, receiver.port)
+    references = [str(uuid.uuid4()) for _ in range(3)]
+    try:
+        wait_for_port("127.0.0.1", port, timeout=20)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
+            for ref in references:
+                assert (await c.post("/payments", json=instruction(ref, amount=50_000))).status_code == 201
+            for ref in references:
+                await wait_for_async(lambda r=ref: _status(c, r), "settled")
+            today = datetime.now(UTC).date().isoformat()
+            before = (await c.get(f"/statements/{today}")).json()
+    finally:
+        proc.kill()  # SIGKILL: no chance to save anything on the way out
+        proc.wait(10)
+
+    proc = _start_bank(port, state_file, receiver.port)
+    try:
+        wait_for_port("127.0.0.1", port, timeout=20)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
+            after = (await c.get(f"/statements/{today}")).json()
+            assert {e["reference"] for e in after["entries"]} >= set(references)
+            assert after["net_paid_fen"] == before["net_paid_fen"]
+            for ref in references:
+                assert (await c.get(f"/payments/{ref}")).json()["status"] == "settled"
+            # The same instruction sent again after the restart is a duplicate, not a second payment.
+            again = await c.post("/payments", json=instruction(references[0], amount=50_000))
+            assert again.status_code == 200 and again.json()["duplicate"] is True
+            other = await c.post("/payments", json=instruction(references[0], amount=1))
+            assert other.status_code == 409
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def _status(c: httpx.AsyncClient, reference: str) -> str:
+    return str((await c.get(f"/payments/{reference}")).json()["status"])
+
+
+async def wait_for_async(get: Any, expected: str, within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        if await get() == expected:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"status never became {expected}")

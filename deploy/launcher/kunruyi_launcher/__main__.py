@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from kunruyi_launcher.apps import APPS
+from kunruyi_launcher.infra import StoreInUse
 from kunruyi_launcher.stack import migrate_all, seed_all, start_apps, start_infra
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -70,11 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         stopping = True
 
     signal.signal(signal.SIGTERM, on_signal)
-    infra = start_infra(
-        data_dir,
-        pg_port=int(os.environ.get("KRY_PG_PORT", "55432")),
-        nats_port=int(os.environ.get("KRY_NATS_PORT", "54222")),
-    )
+    try:
+        infra = start_infra(
+            data_dir,
+            pg_port=int(os.environ.get("KRY_PG_PORT", "55432")),
+            nats_port=int(os.environ.get("KRY_NATS_PORT", "54222")),
+        )
+    except StoreInUse as exc:
+        print(f"refusing to start: {exc}", file=sys.stderr, flush=True)
+        return 1
     platform = None
     seeded: dict[str, str] = {}
     try:

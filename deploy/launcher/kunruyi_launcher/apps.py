@@ -39,10 +39,18 @@ class EmulatorSpec:
     port: int
     # The env var (per app) that points the app's adapter at this emulator.
     wired_into: tuple[tuple[str, str], ...]
+    # The env var naming the file where the emulator keeps its state across restarts (as the real system would).
+    state_file_env: str | None = None
 
 
 EMULATORS: list[EmulatorSpec] = [
-    EmulatorSpec("bank", "kunruyi_emulators.bank", 8101, (("disbursement", "KRY_DISBURSEMENT_BANK_URL"),)),
+    EmulatorSpec(
+        "bank",
+        "kunruyi_emulators.bank",
+        8101,
+        (("disbursement", "KRY_DISBURSEMENT_BANK_URL"),),
+        state_file_env="KRY_BANK_STATE_FILE",
+    ),
     EmulatorSpec(
         "yiqilaiban", "kunruyi_emulators.yiqilaiban", 8102, (("gateway", "KRY_GATEWAY_YIQILAIBAN_URL"),)
     ),

@@ -41,7 +41,7 @@ def load_catalog() -> Catalog:
             if exc.name != f"{app.package}.events":
                 raise
         spec = importlib.import_module(f"{app.package}.main").build_spec()
-        for consumer in (*spec.consumers, *spec.own_consumers):
+        for consumer in spec.consumers:
             for event_type in consumer.handlers:
                 subscriptions.setdefault(event_type, []).append(Subscription(app.name, consumer))
     producers = {t: info for t, info in EVENT_TYPES.items() if not t.startswith("kunruyi.kit.")}

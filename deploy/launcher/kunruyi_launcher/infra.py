@@ -7,6 +7,7 @@ unless ``KRY_DATABASE_URL`` / ``KRY_NATS_URL`` point at servers that already run
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import random
 import shutil
@@ -207,12 +208,33 @@ def nats_server_binary() -> str:
     return found
 
 
+class StoreInUse(RuntimeError):
+    """Another nats-server already serves this JetStream store: two servers on one store corrupt it."""
+
+
 @dataclass
 class NatsServer:
     data_dir: Path
     port: int
     monitor_port: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _lock_fd: int | None = field(default=None, repr=False)
+
+    def _lock_store(self) -> int:
+        """Take an exclusive lock on the store. The server inherits the locked descriptor, so the lock holds as
+        long as the server runs, even if this process dies; a second server for the same store is refused."""
+        path = self.data_dir / "store.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StoreInUse(
+                f"the JetStream store {self.data_dir / 'jetstream'} is in use by another nats-server ({holder}); "
+                "stop that one first or use another data directory"
+            ) from None
+        return fd
 
     @property
     def url(self) -> str:
@@ -220,6 +242,7 @@ class NatsServer:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        lock_fd = self._lock_store()
         if self.monitor_port == 0:
             self.monitor_port = free_port()
         log = open(self.data_dir / "nats.log", "ab")
@@ -241,7 +264,11 @@ class NatsServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=(lock_fd,),
         )
+        os.ftruncate(lock_fd, 0)
+        os.pwrite(lock_fd, f"pid {self.process.pid}, port {self.port}\n".encode(), 0)
+        self._lock_fd = lock_fd
         wait_for_port("127.0.0.1", self.port)
         self._wait_jetstream()
 
@@ -269,6 +296,9 @@ class NatsServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
 
 def with_database(url: str, database: str) -> str:

@@ -67,7 +67,11 @@ def start_infra(
             port = free_port()
         nats = NatsServer(data_dir / "nats", port)
         log(f"starting nats-server -js in {nats.data_dir}")
-        nats.start()
+        try:
+            nats.start()
+        except Exception:
+            infra.stop()
+            raise
         infra.nats = nats
         infra.nats_url = nats.url
     return infra
@@ -171,6 +175,7 @@ class RunningApp:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
 
     @property
     def url(self) -> str:
@@ -216,13 +221,26 @@ class RunningApp:
         except OSError:
             return False
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 60.0, restarts: int = 3) -> None:
+        """Wait for ``/readyz``. An app that dies while starting (a dependency not up yet, a port race) is
+        started again, up to ``restarts`` times, rather than taking the whole platform down with it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(
-                    f"{self.spec.name} exited with {self.process.returncode}; see {self.log_path}"
+                if restarts <= 0:
+                    raise RuntimeError(
+                        f"{self.spec.name} exited with {self.process.returncode}; see {self.log_path}"
+                    )
+                restarts -= 1
+                self.restarts += 1
+                print(
+                    f"{self.spec.name} exited with {self.process.returncode} while starting; restarting "
+                    f"(see {self.log_path})",
+                    flush=True,
                 )
+                time.sleep(0.5)
+                self.start()
+                continue
             if self.ready():
                 return
             time.sleep(0.1)
@@ -280,11 +298,19 @@ def available_emulators() -> list[EmulatorSpec]:
 
 
 def start_emulators(
-    log_dir: Path, ports: dict[str, int], extra_env: dict[str, str] | None = None
+    log_dir: Path,
+    ports: dict[str, int],
+    extra_env: dict[str, str] | None = None,
+    state_dir: Path | None = None,
 ) -> list[RunningEmulator]:
+    """Start every emulator; those that keep state (the bank's payments) keep it under ``state_dir`` (by default
+    ``emulators/`` beside the log directory), so a restarted emulator remembers what it did."""
+    state_dir = state_dir or log_dir.parent / "emulators"
     started = []
     for spec in available_emulators():
         env = dict(os.environ)
+        if spec.state_file_env:
+            env[spec.state_file_env] = str(state_dir / f"{spec.name}.jsonl")
         env["KRY_EMULATOR_GATEWAY_URL"] = f"http://127.0.0.1:{ports.get('gateway', 8000)}"
         env["KRY_EMULATOR_DISBURSEMENT_URL"] = f"http://127.0.0.1:{ports.get('disbursement', 8003)}"
         env.update(extra_env or {})

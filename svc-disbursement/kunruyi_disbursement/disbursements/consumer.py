@@ -7,6 +7,7 @@ import logging
 from kunruyi_common.events.envelope import CloudEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.disbursements.batch import intake_entitlements
 from kunruyi_disbursement.disbursements.service import (
     EntitlementDetermined,
     approval_hold,
@@ -54,3 +55,9 @@ async def on_entitlement_determined(session: AsyncSession, event: CloudEvent) ->
     )
     if created is None:
         logger.info("entitlement %s already has a disbursement", data.entitlement_id)
+
+
+async def on_entitlements_determined(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """A fetch of entitlements in one transaction: a few set-based statements instead of a dozen per event."""
+    items = [EntitlementDetermined.model_validate(event.data) for event in events]
+    await intake_entitlements(session, items, auto_approve_max_fen=current_settings().auto_approve_max_fen)

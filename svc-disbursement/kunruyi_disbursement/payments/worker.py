@@ -284,13 +284,12 @@ class PaymentWorker:
 
 
 async def start_background_work(app: FastAPI) -> None:
-    """Start the batched entitlement consumer and the payment worker (both off when background workers are)."""
-    from kunruyi_disbursement.disbursements.batch_consumer import EntitlementBatchConsumer
+    """Start the payment worker (off when background workers are) and have every commit wake it."""
     from kunruyi_disbursement.runtime import use_settings
 
     settings: Settings = app.state.settings
     use_settings(settings)
-    app.state.payment_worker = app.state.entitlement_consumer = None
+    app.state.payment_worker = None
     if not settings.run_background_workers:
         return
     previous = app.state.after_commit
@@ -305,19 +304,15 @@ async def start_background_work(app: FastAPI) -> None:
     app.state.after_commit = after_commit
     for consumer in app.state.consumers:
         consumer.after_commit = after_commit
-    entitlements = EntitlementBatchConsumer(app.state.bus, app.state.sessionmaker, settings, after_commit)
-    app.state.entitlement_consumer = entitlements
-    entitlements.start()
     if worker is not None:
         app.state.payment_worker = worker
         worker.start()
 
 
 async def stop_background_work(app: FastAPI) -> None:
-    for name in ("entitlement_consumer", "payment_worker"):
-        task = getattr(app.state, name, None)
-        if task is not None:
-            await task.stop()
+    worker = getattr(app.state, "payment_worker", None)
+    if worker is not None:
+        await worker.stop()
     calculator = getattr(app.state, "policy_calculator", None)
     if calculator is not None:
         await calculator.close()

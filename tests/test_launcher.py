@@ -1,0 +1,61 @@
+"""The launcher behind ``make run``: it keeps a platform up through an app that dies while starting, and never
+puts a second nats-server on a JetStream store that one already serves."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from kunruyi_launcher.apps import APPS
+from kunruyi_launcher.infra import NatsServer, StoreInUse, free_port
+from kunruyi_launcher.stack import Infra, RunningApp, app_env, migrate_all
+
+
+def test_a_second_nats_server_over_a_store_in_use_is_refused(tmp_path: Path) -> None:
+    first = NatsServer(tmp_path / "nats", free_port())
+    first.start()
+    try:
+        second = NatsServer(tmp_path / "nats", free_port())
+        with pytest.raises(StoreInUse, match="in use by another nats-server"):
+            second.start()
+        assert second.process is None, "no second server was started"
+    finally:
+        first.stop()
+    # Once the first has stopped, the store is free again.
+    again = NatsServer(tmp_path / "nats", free_port())
+    again.start()
+    again.stop()
+
+
+def test_an_app_that_dies_while_starting_is_restarted(infra: Infra, tmp_path: Path) -> None:
+    policy = next(a for a in APPS if a.name == "policy")
+    migrate_all(infra, [policy], recreate=True)
+    # The first start of the process dies before serving (as an app does when a dependency is not up yet);
+    # later starts run normally.
+    hook_dir = tmp_path / "hook"
+    hook_dir.mkdir()
+    marker = tmp_path / "died-once"
+    (hook_dir / "sitecustomize.py").write_text(
+        textwrap.dedent(
+            f"""
+            import os, pathlib, sys
+            marker = pathlib.Path({str(marker)!r})
+            if "serve" in sys.argv and not marker.exists():
+                marker.write_text("x")
+                os._exit(3)
+            """
+        )
+    )
+    ports = {a.name: free_port() for a in APPS}
+    env = app_env(policy, infra, ports, tmp_path)
+    env["PYTHONPATH"] = str(hook_dir)
+    running = RunningApp(policy, ports["policy"], env, tmp_path / "policy.log")
+    running.start()
+    try:
+        running.wait_ready(90)
+        assert marker.exists(), "the first start died"
+        assert running.restarts == 1
+        assert running.ready()
+    finally:
+        running.stop()
