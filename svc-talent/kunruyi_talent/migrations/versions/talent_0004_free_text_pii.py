@@ -1,0 +1,100 @@
+"""Free text without personal data in clear: tickets' title, description and reply and the transitions' comments
+keep the masked text, the original encrypted beside it; ticket_reveals audits who revealed what.
+
+Existing rows are protected here (masked in place, original encrypted with the app's PII key).
+
+Revision ID: talent_0004
+Revises: talent_0003
+Create Date: 2026-12-04 16:40:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from kunruyi_common.crypto import FieldCipher
+from kunruyi_common.pii_text import protect_text
+from sqlalchemy.dialects.postgresql import UUID
+
+revision: str = "talent_0004"
+down_revision: str | None = "talent_0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TICKET_FIELDS = ("title", "description", "reply")
+
+
+def _cipher() -> FieldCipher:
+    from kunruyi_talent.settings import Settings
+
+    return FieldCipher.from_b64(Settings().pii_key)
+
+
+def upgrade() -> None:
+    for name in TICKET_FIELDS:
+        op.add_column("tickets", sa.Column(f"{name}_encrypted", sa.Text(), nullable=True))
+    op.add_column("ticket_transitions", sa.Column("comment_encrypted", sa.Text(), nullable=True))
+    op.create_table(
+        "ticket_reveals",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("ticket_id", UUID(as_uuid=True), nullable=False),
+        sa.Column("ticket_number", sa.String(24), nullable=False),
+        sa.Column("department", sa.String(40), nullable=False),
+        sa.Column("field", sa.String(20), nullable=False),
+        sa.Column("actor", sa.String(120), nullable=False),
+        sa.Column("actor_name", sa.String(60), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_ticket_reveals_ticket_id_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_reveals")),
+    )
+    op.create_index(op.f("ix_ticket_reveals_ticket_id"), "ticket_reveals", ["ticket_id"])
+    op.create_index(op.f("ix_ticket_reveals_department"), "ticket_reveals", ["department"])
+    _protect_existing_rows()
+
+
+def _protect_existing_rows() -> None:
+    bind = op.get_bind()
+    cipher = None
+    candidates = sa.text(
+        "SELECT id, title, description, reply FROM tickets WHERE title ~ '[0-9]' OR description ~ '[0-9]' "
+        "OR reply ~ '[0-9]'"
+    )
+    for row in bind.execute(candidates).mappings():
+        changes: dict[str, object] = {}
+        for name in TICKET_FIELDS:
+            if row[name] is None:
+                continue
+            cipher = cipher or _cipher()
+            protected = protect_text(
+                row[name], cipher, associated_data=f"tickets.{name}:{row['id']}".encode()
+            )
+            if protected.encrypted is not None:
+                changes[name] = protected.masked
+                changes[f"{name}_encrypted"] = protected.encrypted
+        if changes:
+            sets = ", ".join(f"{k} = :{k}" for k in changes)
+            bind.execute(sa.text(f"UPDATE tickets SET {sets} WHERE id = :id"), {**changes, "id": row["id"]})
+    comments = sa.text("SELECT id, ticket_id, comment FROM ticket_transitions WHERE comment ~ '[0-9]'")
+    for row in bind.execute(comments).mappings():
+        cipher = cipher or _cipher()
+        ad = f"ticket_transitions.comment:{row['ticket_id']}".encode()
+        protected = protect_text(row["comment"], cipher, associated_data=ad)
+        if protected.encrypted is not None:
+            bind.execute(
+                sa.text("UPDATE ticket_transitions SET comment = :c, comment_encrypted = :e WHERE id = :id"),
+                {"c": protected.masked, "e": protected.encrypted, "id": row["id"]},
+            )
+
+
+def downgrade() -> None:
+    # The clear text cannot be restored without the key; a downgrade keeps the masked text.
+    op.drop_table("ticket_reveals")
+    op.drop_column("ticket_transitions", "comment_encrypted")
+    for name in TICKET_FIELDS:
+        op.drop_column("tickets", f"{name}_encrypted")
