@@ -60,8 +60,20 @@ RULES: tuple[Rule, ...] = (
         public_with_query="secret",
         note="凭编号+查询码可公开查询",
     ),
-    Rule(("tickets", "service-desk"), WRITE, ("officer", "reviewer", "approver"), "talent:write"),
-    Rule(("service-desk",), READ, ("officer", "reviewer", "approver"), "talent:read"),
+    Rule(
+        ("tickets", "service-desk"),
+        WRITE,
+        ("officer", "reviewer", "approver"),
+        "talent:write",
+        note="查看原文 `tickets/{编号}/reveal` 仅承办部门工作人员与管理员，须填事由并记审计",
+    ),
+    Rule(
+        ("service-desk",),
+        READ,
+        ("officer", "reviewer", "approver"),
+        "talent:read",
+        note="查看原文审计 `service-desk/reveals` 仅工作人员（本部门；管理员全部）",
+    ),
     Rule(("housing",), READ, ("officer",), "talent:read", public=True, note="人才房源公开"),
     Rule(("housing",), WRITE, ("officer",), "talent:write"),
     # svc-disbursement
