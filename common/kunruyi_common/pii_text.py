@@ -31,8 +31,14 @@ import datetime
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from functools import lru_cache
+from typing import Annotated, Literal, Protocol
 
+from fastapi import Depends, Request
+from sqlalchemy import text as sql_text
+from sqlalchemy.engine import Connection
+
+from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.validators import PROVINCE_CODES, is_valid_resident_id, is_valid_uscc
 
 __all__ = [
@@ -40,10 +46,13 @@ __all__ = [
     "PiiSpan",
     "ProtectedText",
     "TextCipher",
+    "TextCipherDep",
     "find_pii",
     "has_pii",
     "mask_pii",
+    "protect_existing_rows",
     "protect_text",
+    "request_text_cipher",
     "reveal_text",
 ]
 
@@ -237,3 +246,58 @@ def reveal_text(masked: str, encrypted: str | None, cipher: TextCipher, *, assoc
     if encrypted is None:
         return masked
     return cipher.decrypt(encrypted, associated_data=associated_data)
+
+
+@lru_cache(maxsize=8)
+def _cipher_for(key_b64: str) -> FieldCipher:
+    return FieldCipher.from_b64(key_b64)
+
+
+def request_text_cipher(request: Request) -> FieldCipher:
+    """The app's field cipher (its settings' ``pii_key``), for endpoints that protect or reveal free text."""
+    return _cipher_for(request.app.state.settings.pii_key)
+
+
+TextCipherDep = Annotated[FieldCipher, Depends(request_text_cipher)]
+
+
+def protect_existing_rows(
+    connection: Connection,
+    cipher: TextCipher,
+    table: str,
+    columns: tuple[str, ...],
+    *,
+    row_key: str = "id",
+    where: str = "",
+) -> int:
+    """Protect the free text already in ``table`` (a migration's data step); returns the rows changed.
+
+    Each ``column`` gets its masked text and ``<column>_encrypted`` the original, bound to
+    ``"<table>.<column>:<row_key value>"`` as the services bind new rows. Rows without a match are left as they
+    are, so the step can run again. Names come from the migration, never from input.
+    """
+    key = "id" if row_key == "id" else f"id, {row_key}"
+    digits = " OR ".join(f"{c} ~ '[0-9０-９]'" for c in columns)
+    rows = connection.execute(
+        sql_text(
+            f"SELECT {key}, {', '.join(columns)} FROM {table} WHERE ({digits}){' AND ' + where if where else ''}"
+        )
+    ).mappings()
+    changed = 0
+    for row in list(rows):
+        values: dict[str, object] = {}
+        for column in columns:
+            if row[column] is None:
+                continue
+            ad = f"{table}.{column}:{row[row_key]}".encode()
+            protected = protect_text(row[column], cipher, associated_data=ad)
+            if protected.encrypted is not None:
+                values[column] = protected.masked
+                values[f"{column}_encrypted"] = protected.encrypted
+        if values:
+            sets = ", ".join(f"{name} = :{name}" for name in values)
+            connection.execute(
+                sql_text(f"UPDATE {table} SET {sets} WHERE id = :_id"), {**values, "_id": row["id"]}
+            )
+            changed += 1
+    return changed

@@ -8,6 +8,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from kunruyi_common.auth import Principal
+from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.settings import ServiceSettings
 from sqlalchemy import select
@@ -119,6 +120,7 @@ async def _brokers(session: AsyncSession) -> None:
 
 
 async def _demands(session: AsyncSession, settings: Settings) -> None:
+    cipher = FieldCipher.from_b64(settings.pii_key)
     officer = Principal(kind="staff", subject="seed-officer", name="演示审核员", roles=["officer"])
     partner = Principal(kind="partner", subject="yiqilaiban", scopes=["matching:write"])
     deadline = datetime.now(UTC).date() + timedelta(days=90)
@@ -146,10 +148,12 @@ async def _demands(session: AsyncSession, settings: Settings) -> None:
             if body.channel != "qr"
             else Principal(kind="public", subject=f"qr-{i}", target=body.enterprise_uscc)
         )
-        demand, created = await demand_service.submit(session, body, submitter, key)
+        demand, created = await demand_service.submit(session, body, submitter, key, cipher=cipher)
         if not created or i % 8 == 0:
             continue  # left pending review for the demo
-        await demand_service.review(session, demand.id, DemandReview(decision="approve"), officer)
+        await demand_service.review(
+            session, demand.id, DemandReview(decision="approve"), officer, cipher=cipher
+        )
         await broker_service.run_assignment(
             session, trigger="arrival", actor="system", demand_ids=[demand.id]
         )

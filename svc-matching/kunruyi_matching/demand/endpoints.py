@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden
+from kunruyi_common.pii_text import TextCipherDep
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_matching.broker import service as broker_service
@@ -38,9 +39,10 @@ async def submit_demand(
     session: SessionDep,
     principal: CurrentPrincipal,
     response: Response,
+    cipher: TextCipherDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=120)] = None,
 ) -> DemandOut:
-    demand, created = await service.submit(session, body, principal, idempotency_key)
+    demand, created = await service.submit(session, body, principal, idempotency_key, cipher=cipher)
     if not created:
         response.status_code = 200
     return DemandOut.model_validate(demand)
@@ -135,8 +137,9 @@ async def review_demand(
     body: DemandReview,
     session: SessionDep,
     principal: Annotated[Principal, Depends(require_roles("officer"))],
+    cipher: TextCipherDep,
 ) -> DemandOut:
-    demand = await service.review(session, demand_id, body, principal)
+    demand = await service.review(session, demand_id, body, principal, cipher=cipher)
     if demand.status == "unassigned":
         await broker_service.run_assignment(
             session, trigger="arrival", actor="system", demand_ids=[demand.id]

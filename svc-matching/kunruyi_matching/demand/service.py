@@ -11,6 +11,7 @@ from kunruyi_common.auth import Principal
 from kunruyi_common.errors import Conflict, Forbidden, NotFound
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pagination import keyset_cursor, newest_first
+from kunruyi_common.pii_text import TextCipher, protect_text
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,8 +47,19 @@ def _digest(body: DemandCreate) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
+def protect(cipher: TextCipher, demand: Demand, column: str, text: str) -> tuple[str, str | None]:
+    """Free text as stored: masked in clear, the original encrypted (bound to the column and the demand)."""
+    protected = protect_text(text, cipher, associated_data=f"demands.{column}:{demand.id}".encode())
+    return protected.masked, protected.encrypted
+
+
 async def submit(
-    session: AsyncSession, body: DemandCreate, principal: Principal, idempotency_key: str | None
+    session: AsyncSession,
+    body: DemandCreate,
+    principal: Principal,
+    idempotency_key: str | None,
+    *,
+    cipher: TextCipher,
 ) -> tuple[Demand, bool]:
     """The demand and whether it was created now (False: an idempotent retry)."""
     check_submitter(principal, body)
@@ -67,6 +79,10 @@ async def submit(
         submitted_by=f"{principal.kind}:{principal.subject}",
         idempotency_key=idempotency_key,
         request_digest=digest,
+    )
+    demand.title, demand.title_encrypted = protect(cipher, demand, "title", demand.title)
+    demand.description, demand.description_encrypted = protect(
+        cipher, demand, "description", demand.description
     )
     session.add(demand)
     await session.flush()
@@ -169,7 +185,12 @@ async def get(session: AsyncSession, demand_id: uuid.UUID, *, for_update: bool =
 
 
 async def review(
-    session: AsyncSession, demand_id: uuid.UUID, body: DemandReview, principal: Principal
+    session: AsyncSession,
+    demand_id: uuid.UUID,
+    body: DemandReview,
+    principal: Principal,
+    *,
+    cipher: TextCipher,
 ) -> Demand:
     demand = await get(session, demand_id, for_update=True)
     if demand.status != "pending_review":
@@ -179,7 +200,9 @@ async def review(
             allowed_next=[],
         )
     demand.reviewed_by = principal.subject
-    demand.review_note = body.note
+    demand.review_note, demand.review_note_encrypted = (
+        protect(cipher, demand, "review_note", body.note) if body.note is not None else (None, None)
+    )
     if body.decision == "reject":
         demand.status = "rejected"
         await session.flush()
@@ -187,7 +210,7 @@ async def review(
     now = datetime.now(UTC)
     demand.status = "unassigned"
     demand.approved_at = now
-    await record_stage(session, demand, "intake", actor=principal.subject, note=body.note, at=now)
+    await record_stage(session, demand, "intake", actor=principal.subject, note=demand.review_note, at=now)
     await add_event(
         session,
         SOURCE,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from kunruyi_common.crypto import FieldCipher
-from kunruyi_common.pii_text import protect_text
+from kunruyi_common.pii_text import protect_existing_rows
 from sqlalchemy.dialects.postgresql import UUID
 
 revision: str = "talent_0004"
@@ -22,12 +22,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TICKET_FIELDS = ("title", "description", "reply")
-
-
-def _cipher() -> FieldCipher:
-    from kunruyi_talent.settings import Settings
-
-    return FieldCipher.from_b64(Settings().pii_key)
 
 
 def upgrade() -> None:
@@ -59,37 +53,13 @@ def upgrade() -> None:
 
 
 def _protect_existing_rows() -> None:
+    from kunruyi_talent.settings import Settings
+
+    cipher = FieldCipher.from_b64(Settings().pii_key)
     bind = op.get_bind()
-    cipher = None
-    candidates = sa.text(
-        "SELECT id, title, description, reply FROM tickets WHERE title ~ '[0-9]' OR description ~ '[0-9]' "
-        "OR reply ~ '[0-9]'"
-    )
-    for row in bind.execute(candidates).mappings():
-        changes: dict[str, object] = {}
-        for name in TICKET_FIELDS:
-            if row[name] is None:
-                continue
-            cipher = cipher or _cipher()
-            protected = protect_text(
-                row[name], cipher, associated_data=f"tickets.{name}:{row['id']}".encode()
-            )
-            if protected.encrypted is not None:
-                changes[name] = protected.masked
-                changes[f"{name}_encrypted"] = protected.encrypted
-        if changes:
-            sets = ", ".join(f"{k} = :{k}" for k in changes)
-            bind.execute(sa.text(f"UPDATE tickets SET {sets} WHERE id = :id"), {**changes, "id": row["id"]})
-    comments = sa.text("SELECT id, ticket_id, comment FROM ticket_transitions WHERE comment ~ '[0-9]'")
-    for row in bind.execute(comments).mappings():
-        cipher = cipher or _cipher()
-        ad = f"ticket_transitions.comment:{row['ticket_id']}".encode()
-        protected = protect_text(row["comment"], cipher, associated_data=ad)
-        if protected.encrypted is not None:
-            bind.execute(
-                sa.text("UPDATE ticket_transitions SET comment = :c, comment_encrypted = :e WHERE id = :id"),
-                {"c": protected.masked, "e": protected.encrypted, "id": row["id"]},
-            )
+    protect_existing_rows(bind, cipher, "tickets", TICKET_FIELDS)
+    # A transition's comment is bound to its ticket, as the service binds new ones.
+    protect_existing_rows(bind, cipher, "ticket_transitions", ("comment",), row_key="ticket_id")
 
 
 def downgrade() -> None:
