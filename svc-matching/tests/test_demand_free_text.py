@@ -7,7 +7,7 @@ from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.pii_text import find_pii, reveal_text
 from kunruyi_common.settings import DEV_PII_KEY
 from kunruyi_common.validators import resident_id_check_char
-from kunruyi_launcher.testing import staff
+from kunruyi_launcher.testing import partner, staff
 from sqlalchemy import text
 
 from .test_demands import demand_body
@@ -67,3 +67,28 @@ async def test_numbers_in_demand_text_are_masked_everywhere_and_kept_encrypted(c
             row[2], row[5], cipher, associated_data=f"demands.review_note:{demand['id']}".encode()
         )
         assert row[3] is not None
+
+
+async def test_officer_reveals_a_demand_with_an_audit_record_and_others_cannot(client) -> None:  # type: ignore[no-untyped-def]
+    description = "联系人手机 188-1234-5678，身份证 320583198212181827"
+    async with client(partner("matching:write", "matching:read")) as c:
+        created = await c.post("/api/v1/demands", json=demand_body(description=description))
+        assert created.status_code == 201, created.text
+        demand_id = created.json()["id"]
+        refused = await c.post(f"/api/v1/demands/{demand_id}/reveal", json={"reason": "核对"})
+        assert refused.status_code == 403 and "18812345678" not in refused.text
+    async with client(staff("broker", subject="not-assigned")) as c:
+        refused = await c.post(f"/api/v1/demands/{demand_id}/reveal", json={"reason": "核对"})
+        assert (refused.status_code, refused.json()["code"]) == (403, "not_handling_staff")
+    async with client(staff("officer", subject="li", name="李审核")) as c:
+        missing = await c.post(f"/api/v1/demands/{demand_id}/reveal", json={})
+        assert (missing.status_code, missing.json()["field"]) == (422, "reason")
+        r = await c.post(
+            f"/api/v1/demands/{demand_id}/reveal", json={"reason": "回电核实需求，电话13900001111"}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["description"] == description and r.json()["review_note"] is None
+        audit = (await c.get(f"/api/v1/demands/{demand_id}/reveals")).json()
+        assert [(a["actor"], a["actor_name"], a["reason"]) for a in audit] == [
+            ("staff:li", "李审核", "回电核实需求，电话139****1111")
+        ]

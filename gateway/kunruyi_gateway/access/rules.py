@@ -89,7 +89,13 @@ RULES: tuple[Rule, ...] = (
     Rule(("reports", "audit"), WRITE, ("finance",)),
     # svc-matching
     Rule(("demands",), READ, ("broker", "officer"), "matching:read"),
-    Rule(("demands",), WRITE, ("broker", "officer"), "matching:write"),
+    Rule(
+        ("demands",),
+        WRITE,
+        ("broker", "officer"),
+        "matching:write",
+        note="查看原文 `demands/{id}/reveal` 仅审核人员与承接经纪人，须填事由并记审计",
+    ),
     Rule(("supply",), READ, ("broker", "officer"), "matching:read"),
     Rule(("supply",), WRITE, ("broker", "officer"), "matching:write"),
     Rule(("taxonomy",), READ, _ALL_STAFF, "matching:read", public=True, note="产业链与技术领域目录公开"),
