@@ -87,3 +87,28 @@ async def test_comments_reasons_and_objections_are_masked_and_kept_encrypted(
     ).one()
     ad = f"application_objections.content:{app_id}".encode()
     assert RID in reveal_text(row[0], row[1], cipher, associated_data=ad)
+
+    # Staff of the policy's department reveal it, audited in the hash-chained log; another department cannot.
+    async with client(staff("reviewer", department="人社局", subject="rs-reviewer")) as c:
+        refused = await c.post(f"/api/v1/applications/{app_id}/reveal", json={"reason": "核对"})
+        assert (refused.status_code, refused.json()["code"]) == (403, "other_department")
+        assert RID not in refused.text
+    async with client(partner("disbursement:write")) as c:
+        assert (
+            await c.post(f"/api/v1/applications/{app_id}/reveal", json={"reason": "核对"})
+        ).status_code == 403
+    async with client(staff("reviewer", department="科技局", subject="kj-reviewer-1", name="张审核")) as c:
+        assert (await c.post(f"/api/v1/applications/{app_id}/reveal", json={})).status_code == 422
+        revealed = await c.post(f"/api/v1/applications/{app_id}/reveal", json={"reason": "复核异议线索"})
+        assert revealed.status_code == 200, revealed.text
+        body = revealed.json()
+        assert body["reject_reason"] == f"经核实异议成立，联系电话{PHONE}"
+        assert body["objections"][0]["content"] == f"举报人身份证 {RID}，收款卡号 {CARD} 与企业不符"
+        assert body["steps"][1]["comment"] == f"已电话 {PHONE[:3]}-{PHONE[3:7]}-{PHONE[7:]} 联系申报人"
+        audit = (await c.get(f"/api/v1/applications/{app_id}/reveals")).json()["items"]
+        assert [(a["actor"], a["actor_name"], a["reason"]) for a in audit] == [
+            ("kj-reviewer-1", "张审核", "复核异议线索")
+        ]
+    async with client(staff("finance")) as c:
+        chain = (await c.get("/api/v1/audit/verify")).json()
+        assert chain["ok"] and chain["last_seq"] >= audit[0]["seq"]

@@ -78,7 +78,13 @@ RULES: tuple[Rule, ...] = (
     Rule(("housing",), WRITE, ("officer",), "talent:write"),
     # svc-disbursement
     Rule(("applications",), READ, ("officer", "reviewer", "approver", "finance"), "disbursement:read"),
-    Rule(("applications",), WRITE, ("officer", "reviewer", "approver"), "disbursement:write"),
+    Rule(
+        ("applications",),
+        WRITE,
+        ("officer", "reviewer", "approver"),
+        "disbursement:write",
+        note="查看原文 `applications/{id}/reveal` 仅政策所属部门工作人员，须填事由并记审计日志",
+    ),
     Rule(("disbursements",), READ, ("finance", "approver", "reviewer", "officer"), "disbursement:read"),
     Rule(("disbursements",), WRITE, ("approver",), note="免申即享拨付审批"),
     Rule(("budgets", "ledger", "bank", "reconciliation"), WRITE, ("finance",)),
