@@ -132,6 +132,7 @@ async def test_handling_officer_reveals_text_and_phone_with_an_audit_record(clie
             f"/api/v1/tickets/{number}/reveal", json={"field": "requester_phone", "reason": "回电 联系人"}
         )
         assert r.status_code == 200 and r.json()["requester_phone"] == "13912345678"
+        assert r.headers["cache-control"] == "no-store"
 
         audit = (await c.get("/api/v1/service-desk/reveals", params={"ticket_number": number})).json()
         assert [(a["field"], a["actor"], a["actor_name"], a["reason"]) for a in audit["items"]] == [

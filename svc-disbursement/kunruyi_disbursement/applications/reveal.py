@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden, NotFound
@@ -60,8 +60,14 @@ async def _handled_application(session: AsyncSession, application_id: uuid.UUID,
     summary="政策所属部门工作人员查看审核意见、不予通过理由与异议中被脱敏的原文（须填事由，记入审计日志）",
 )
 async def reveal_application(
-    application_id: uuid.UUID, body: RevealIn, session: SessionDep, cipher: TextCipherDep, principal: Staff
+    application_id: uuid.UUID,
+    body: RevealIn,
+    session: SessionDep,
+    cipher: TextCipherDep,
+    principal: Staff,
+    response: Response,
 ) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "no-store"
     app = await _handled_application(session, application_id, principal)
     steps = (
         await session.execute(

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden
@@ -94,7 +94,9 @@ async def reveal_demand(
     session: SessionDep,
     cipher: TextCipherDep,
     principal: Annotated[Principal, Depends(require_roles("officer", "broker"))],
+    response: Response,
 ) -> RevealOut:
+    response.headers["Cache-Control"] = "no-store"
     demand = await service.get(session, demand_id)
     _, out = await reveal(session, cipher, demand, body.reason, principal)
     return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal, require_roles
 from kunruyi_common.db import SessionDep
@@ -243,8 +243,14 @@ async def rate_ticket(
     summary="承办人员查看脱敏内容原文或诉求人手机号（须填事由，记入审计）",
 )
 async def reveal_ticket(
-    ticket_number: str, body: RevealIn, session: SessionDep, pii: PersonalDataDep, principal: Staff
+    ticket_number: str,
+    body: RevealIn,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: Staff,
+    response: Response,
 ) -> RevealOut:
+    response.headers["Cache-Control"] = "no-store"
     ticket = await service.get_by_number(session, ticket_number)
     record, values = await service.reveal_ticket(session, pii, ticket, body.field, body.reason, principal)
     return RevealOut(
