@@ -2,7 +2,8 @@
 
 The request id lives in a context variable: the HTTP middleware sets it from ``X-Request-Id`` (or makes one),
 the outbox copies it into each event envelope, and the inbox consumer restores it while handling an event.
-Every log line is passed through :func:`kunruyi_common.crypto.redact_text` so personal data never reaches a log.
+Every log line is passed through :func:`kunruyi_common.crypto.redact_text` and
+:func:`kunruyi_common.pii_text.mask_pii` so personal data never reaches a log.
 """
 
 from __future__ import annotations
@@ -90,8 +91,14 @@ def _redactor() -> Callable[[str], str]:
     global _redact
     if _redact is None:
         from kunruyi_common.crypto import redact_text
+        from kunruyi_common.pii_text import mask_pii
 
-        _redact = redact_text
+        def redact(text: str) -> str:
+            # redact_text masks every ASCII ID-, card- and phone-shaped run; mask_pii then catches what free text
+            # adds (15-digit IDs, full-width digits); both skip lines without an 11-digit run at once.
+            return mask_pii(redact_text(text))
+
+        _redact = redact
     return _redact
 
 

@@ -19,6 +19,7 @@ SERVICE_NAME = "disbursement"
 
 def build_spec(settings: Settings | None = None) -> ServiceSpec:
     from kunruyi_disbursement.applications.endpoints import router as applications_router
+    from kunruyi_disbursement.applications.reveal import router as application_reveal_router
     from kunruyi_disbursement.disbursements.consumer import (
         ENTITLEMENT_DETERMINED,
         on_entitlement_determined,
@@ -40,6 +41,7 @@ def build_spec(settings: Settings | None = None) -> ServiceSpec:
             disbursements_router,
             payments_router,
             applications_router,
+            application_reveal_router,
             reconciliation_router,
             reports_router,
             audit_router,

@@ -10,6 +10,7 @@ from kunruyi_matching.broker.endpoints import router as broker_router
 from kunruyi_matching.broker.scheduler import start_scheduler, stop_scheduler
 from kunruyi_matching.challenge.endpoints import router as challenge_router
 from kunruyi_matching.demand.endpoints import router as demand_router
+from kunruyi_matching.demand.reveal import router as demand_reveal_router
 from kunruyi_matching.engagement.endpoints import router as engagement_router
 from kunruyi_matching.search.endpoints import router as search_router
 from kunruyi_matching.search.lifecycle import start_index, stop_index
@@ -30,6 +31,7 @@ def build_spec() -> ServiceSpec:
         routers=[
             search_router,
             demand_router,
+            demand_reveal_router,
             engagement_router,
             supply_router,
             broker_router,

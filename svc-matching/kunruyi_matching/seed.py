@@ -8,6 +8,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from kunruyi_common.auth import Principal
+from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.idempotency import idempotent, key_used
 from kunruyi_common.settings import ServiceSettings
@@ -120,7 +121,7 @@ async def _brokers(session: AsyncSession) -> None:
 
 
 async def _file_demand(
-    session: AsyncSession, key: str, submitter: Principal, body: DemandCreate
+    session: AsyncSession, key: str, submitter: Principal, body: DemandCreate, cipher: FieldCipher
 ) -> Demand | None:
     """File a seeded demand once under its key, as a client's retry would (None: seeded already; on a later day
     the deadline, so the body, differs, hence the key alone decides)."""
@@ -129,7 +130,7 @@ async def _file_demand(
     filed: list[Demand] = []
 
     async def produce() -> tuple[int, DemandOut]:
-        filed.append(await demand_service.submit(session, body, submitter))
+        filed.append(await demand_service.submit(session, body, submitter, cipher=cipher))
         return 201, DemandOut.model_validate(filed[0])
 
     await idempotent(session, key, submitter, demand_service.SUBMIT_ENDPOINT, body, produce)
@@ -137,6 +138,7 @@ async def _file_demand(
 
 
 async def _demands(session: AsyncSession, settings: Settings) -> None:
+    cipher = FieldCipher.from_b64(settings.pii_key)
     officer = Principal(kind="staff", subject="seed-officer", name="演示审核员", roles=["officer"])
     partner = Principal(kind="partner", subject="yiqilaiban", scopes=["matching:write"])
     deadline = datetime.now(UTC).date() + timedelta(days=90)
@@ -162,12 +164,14 @@ async def _demands(session: AsyncSession, settings: Settings) -> None:
             if body.channel != "qr"
             else Principal(kind="public", subject=f"qr-{i}", target=body.enterprise_uscc)
         )
-        demand = await _file_demand(session, key, submitter, body)
+        demand = await _file_demand(session, key, submitter, body, cipher)
         if demand is None:
             continue
         if i % 8 == 0:
             continue  # left pending review for the demo
-        await demand_service.review(session, demand.id, DemandReview(decision="approve"), officer)
+        await demand_service.review(
+            session, demand.id, DemandReview(decision="approve"), officer, cipher=cipher
+        )
         await broker_service.run_assignment(
             session, trigger="arrival", actor="system", demand_ids=[demand.id]
         )

@@ -5,7 +5,9 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.db import create_engine, create_sessionmaker
+from kunruyi_common.settings import DEV_PII_KEY
 from kunruyi_launcher.stack import Infra
 from kunruyi_launcher.testing import migrated_database, staff
 from kunruyi_matching.broker import service as broker_service
@@ -21,6 +23,9 @@ from sqlalchemy import select, update
 @pytest.fixture(scope="session")
 def scheduler_db_url(infra: Infra) -> str:
     return migrated_database(infra, "kunruyi_matching", "matching_scheduler")
+
+
+CIPHER = FieldCipher.from_b64(DEV_PII_KEY)
 
 
 async def test_the_schedule_assigns_waiting_demands_when_capacity_returns(scheduler_db_url: str) -> None:
@@ -56,8 +61,11 @@ async def test_the_schedule_assigns_waiting_demands_when_capacity_returns(schedu
                         demand_type="检测服务",
                     ),
                     officer,
+                    cipher=CIPHER,
                 )
-                await demand_service.review(session, demand.id, DemandReview(decision="approve"), officer)
+                await demand_service.review(
+                    session, demand.id, DemandReview(decision="approve"), officer, cipher=CIPHER
+                )
                 ids.append(demand.id)
 
         run = await scheduler.tick()

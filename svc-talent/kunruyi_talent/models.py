@@ -177,8 +177,11 @@ class Ticket(Base):
     ticket_number: Mapped[str] = mapped_column(String(24), nullable=False, unique=True)
     access_secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     type: Mapped[str] = mapped_column(String(20), nullable=False)
+    # Free text is stored masked (kunruyi_common.pii_text); the original, when anything was masked, encrypted.
     title: Mapped[str] = mapped_column(String(200), nullable=False)
+    title_encrypted: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    description_encrypted: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(20), nullable=False)
     requester_kind: Mapped[str] = mapped_column(String(12), nullable=False)
     requester_name: Mapped[str | None] = mapped_column(String(60))
@@ -193,6 +196,7 @@ class Ticket(Base):
     officer: Mapped[str] = mapped_column(String(60), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     reply: Mapped[str | None] = mapped_column(Text)
+    reply_encrypted: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     deadline: Mapped[date] = mapped_column(Date, nullable=False)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -223,7 +227,26 @@ class TicketTransition(Base):
     to_status: Mapped[str] = mapped_column(String(20), nullable=False)
     actor: Mapped[str] = mapped_column(String(120), nullable=False)
     comment: Mapped[str | None] = mapped_column(Text)
+    comment_encrypted: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class TicketReveal(Base):
+    """The audit trail of reveals: who saw a ticket's masked text or requester phone in clear, when, and why."""
+
+    __tablename__ = "ticket_reveals"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    ticket_number: Mapped[str] = mapped_column(String(24), nullable=False)
+    department: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    field: Mapped[str] = mapped_column(String(20), nullable=False)
+    actor: Mapped[str] = mapped_column(String(120), nullable=False)
+    actor_name: Mapped[str | None] = mapped_column(String(60))
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class HousingProject(Base):

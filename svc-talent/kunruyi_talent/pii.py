@@ -22,6 +22,11 @@ class PersonalData:
         self._cipher = _cipher(pii_key)
         self._index_key = blind_index_key
 
+    @property
+    def cipher(self) -> FieldCipher:
+        """For free text protected with kunruyi_common.pii_text (associated data chosen by the caller)."""
+        return self._cipher
+
     def encrypt(self, value: str, column: str) -> str:
         return self._cipher.encrypt(value, associated_data=column.encode())
 

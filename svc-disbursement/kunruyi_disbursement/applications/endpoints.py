@@ -11,11 +11,14 @@ from kunruyi_common.errors import Unprocessable
 from kunruyi_common.idempotency import idempotent
 
 from kunruyi_disbursement.applications import service
+from kunruyi_disbursement.applications.free_text import bind_text_cipher
 from kunruyi_disbursement.applications.storage import attachment_store
 from kunruyi_disbursement.policies.calculator_client import PolicyCalculatorClient
 from kunruyi_disbursement.settings import Settings
 
-router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+router = APIRouter(
+    prefix="/api/v1/applications", tags=["applications"], dependencies=[Depends(bind_text_cipher)]
+)
 Writer = Annotated[Principal, Depends(require_scope_or_roles("disbursement:write", "officer"))]
 Reader = Annotated[
     Principal,

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.applications import free_text
 from kunruyi_disbursement.applications.storage import AttachmentStore, AttachmentStoreError
 from kunruyi_disbursement.disbursements.service import create_disbursement
 from kunruyi_disbursement.events import ApplicationStatusChanged
@@ -249,10 +250,11 @@ async def _record(
 ) -> None:
     actor = principal.subject if principal else "system"
     now = datetime.now(UTC)
+    comment, comment_encrypted = free_text.protect(comment, "application_steps.comment", app.id)
     await session.execute(
         text(
             "INSERT INTO application_steps (application_id, from_status, to_status, action, actor, actor_name, "
-            "comment, at) VALUES (:id, :f, :t, :a, :actor, :name, :c, :at)"
+            "comment, comment_encrypted, at) VALUES (:id, :f, :t, :a, :actor, :name, :c, :ce, :at)"
         ),
         {
             "id": app.id,
@@ -262,6 +264,7 @@ async def _record(
             "actor": actor,
             "name": principal.name if principal else None,
             "c": comment,
+            "ce": comment_encrypted,
             "at": now,
         },
     )
@@ -388,7 +391,10 @@ async def reject(
 ) -> Any:
     app = await _locked(session, application_id)
     _require_reviewer(app, principal)
-    updated = await _set_status(session, app, "rejected", reject_reason=body.reason)
+    reason, reason_encrypted = free_text.protect(body.reason, "applications.reject_reason", app.id)
+    updated = await _set_status(
+        session, app, "rejected", reject_reason=reason, reject_reason_encrypted=reason_encrypted
+    )
     await _record(session, updated, app.status, "rejected", "reject", principal, body.reason)
     return updated
 
@@ -425,12 +431,20 @@ async def object_to(
     app = await _locked(session, application_id)
     if app.status != "public_notice":
         raise Conflict("只有公示期内可以登记异议", code="not_in_public_notice", current_status=app.status)
+    content, content_encrypted = free_text.protect(body.content, "application_objections.content", app.id)
     await session.execute(
         text(
-            "INSERT INTO application_objections (id, application_id, objector, content, recorded_by) "
-            "VALUES (:id, :a, :o, :c, :by)"
+            "INSERT INTO application_objections (id, application_id, objector, content, content_encrypted, "
+            "recorded_by) VALUES (:id, :a, :o, :c, :ce, :by)"
         ),
-        {"id": uuid.uuid4(), "a": app.id, "o": body.objector, "c": body.content, "by": principal.subject},
+        {
+            "id": uuid.uuid4(),
+            "a": app.id,
+            "o": body.objector,
+            "c": content,
+            "ce": content_encrypted,
+            "by": principal.subject,
+        },
     )
     return app
 

@@ -9,6 +9,7 @@ from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, requ
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
+from kunruyi_common.pii_text import TextCipherDep
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_matching.broker import service as broker_service
@@ -39,12 +40,13 @@ async def submit_demand(
     body: DemandCreate,
     session: SessionDep,
     principal: CurrentPrincipal,
+    cipher: TextCipherDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     service.check_submitter(principal, body)
 
     async def produce() -> tuple[int, DemandOut]:
-        return 201, DemandOut.model_validate(await service.submit(session, body, principal))
+        return 201, DemandOut.model_validate(await service.submit(session, body, principal, cipher=cipher))
 
     # Keyed per caller (the shared kit): another caller's key never returns someone else's demand.
     return await idempotent(session, idempotency_key, principal, service.SUBMIT_ENDPOINT, body, produce)
@@ -139,8 +141,9 @@ async def review_demand(
     body: DemandReview,
     session: SessionDep,
     principal: Annotated[Principal, Depends(require_roles("officer"))],
+    cipher: TextCipherDep,
 ) -> DemandOut:
-    demand = await service.review(session, demand_id, body, principal)
+    demand = await service.review(session, demand_id, body, principal, cipher=cipher)
     if demand.status == "unassigned":
         await broker_service.run_assignment(
             session, trigger="arrival", actor="system", demand_ids=[demand.id]

@@ -22,8 +22,11 @@ class Demand(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     enterprise_uscc: Mapped[str] = mapped_column(String(18), index=True)
+    # Free text is stored masked (kunruyi_common.pii_text); the original, when anything was masked, encrypted.
     title: Mapped[str] = mapped_column(String(200))
+    title_encrypted: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text)
+    description_encrypted: Mapped[str | None] = mapped_column(Text)
     industry_chain: Mapped[str] = mapped_column(String(64))
     technical_field: Mapped[str] = mapped_column(String(64))
     demand_type: Mapped[str] = mapped_column(String(16))
@@ -39,6 +42,7 @@ class Demand(Base):
     submitted_by: Mapped[str] = mapped_column(String(120))
     reviewed_by: Mapped[str | None] = mapped_column(String(120))
     review_note: Mapped[str | None] = mapped_column(Text)
+    review_note_encrypted: Mapped[str | None] = mapped_column(Text)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     broker_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("brokers.id"))
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -58,3 +62,19 @@ class Demand(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class DemandReveal(Base):
+    """The audit trail of reveals: who saw a demand's masked free text in clear, when, and why."""
+
+    __tablename__ = "demand_reveals"
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    demand_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("demands.id", ondelete="CASCADE"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(120))
+    actor_name: Mapped[str | None] = mapped_column(String(60))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -10,6 +10,7 @@ from kunruyi_common.auth import Principal
 from kunruyi_common.errors import Conflict, Forbidden, NotFound
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pagination import keyset_cursor, newest_first
+from kunruyi_common.pii_text import TextCipher, protect_text
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +44,15 @@ def check_submitter(principal: Principal, body: DemandCreate) -> None:
     raise Forbidden("无权提交技术需求", code="role_required")
 
 
-async def submit(session: AsyncSession, body: DemandCreate, principal: Principal) -> Demand:
+def protect(cipher: TextCipher, demand: Demand, column: str, text: str) -> tuple[str, str | None]:
+    """Free text as stored: masked in clear, the original encrypted (bound to the column and the demand)."""
+    protected = protect_text(text, cipher, associated_data=f"demands.{column}:{demand.id}".encode())
+    return protected.masked, protected.encrypted
+
+
+async def submit(
+    session: AsyncSession, body: DemandCreate, principal: Principal, *, cipher: TextCipher
+) -> Demand:
     """File a demand (the endpoint makes a retry with the same ``Idempotency-Key`` replay it, per caller)."""
     check_submitter(principal, body)
     demand = Demand(
@@ -51,6 +60,10 @@ async def submit(session: AsyncSession, body: DemandCreate, principal: Principal
         **body.model_dump(),
         status="pending_review",
         submitted_by=f"{principal.kind}:{principal.subject}",
+    )
+    demand.title, demand.title_encrypted = protect(cipher, demand, "title", demand.title)
+    demand.description, demand.description_encrypted = protect(
+        cipher, demand, "description", demand.description
     )
     session.add(demand)
     await session.flush()
@@ -153,7 +166,12 @@ async def get(session: AsyncSession, demand_id: uuid.UUID, *, for_update: bool =
 
 
 async def review(
-    session: AsyncSession, demand_id: uuid.UUID, body: DemandReview, principal: Principal
+    session: AsyncSession,
+    demand_id: uuid.UUID,
+    body: DemandReview,
+    principal: Principal,
+    *,
+    cipher: TextCipher,
 ) -> Demand:
     demand = await get(session, demand_id, for_update=True)
     if demand.status != "pending_review":
@@ -163,7 +181,9 @@ async def review(
             allowed_next=[],
         )
     demand.reviewed_by = principal.subject
-    demand.review_note = body.note
+    demand.review_note, demand.review_note_encrypted = (
+        protect(cipher, demand, "review_note", body.note) if body.note is not None else (None, None)
+    )
     if body.decision == "reject":
         demand.status = "rejected"
         await session.flush()
@@ -171,7 +191,7 @@ async def review(
     now = datetime.now(UTC)
     demand.status = "unassigned"
     demand.approved_at = now
-    await record_stage(session, demand, "intake", actor=principal.subject, note=body.note, at=now)
+    await record_stage(session, demand, "intake", actor=principal.subject, note=demand.review_note, at=now)
     await add_event(
         session,
         SOURCE,

@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal, require_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden, Unauthorized
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
-from kunruyi_common.pagination import decode_cursor, encode_cursor
+from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,11 @@ from kunruyi_talent.servicedesk.routing import CHANNELS, STATUS_LABELS, TICKET_T
 from kunruyi_talent.servicedesk.schemas import (
     RatingIn,
     RequesterReopen,
+    RevealedTransition,
+    RevealIn,
+    RevealOut,
+    RevealPage,
+    RevealRecord,
     StatsOut,
     StatsRow,
     TicketCreate,
@@ -200,11 +205,13 @@ async def get_ticket(
     summary="办理工单：受理、办理、答复、解决、办结、重新打开",
 )
 async def transition_ticket(
-    ticket_number: str, body: TransitionIn, session: SessionDep, principal: Staff
+    ticket_number: str, body: TransitionIn, session: SessionDep, pii: PersonalDataDep, principal: Staff
 ) -> TicketStaff:
     ticket = await service.get_by_number(session, ticket_number, for_update=True)
     service.ensure_staff_may_handle(principal, ticket)
-    await service.move(session, ticket, body.to, actor_of(principal), comment=body.comment, reply=body.reply)
+    await service.move(
+        session, ticket, body.to, actor_of(principal), comment=body.comment, reply=body.reply, pii=pii
+    )
     return await staff_detail(session, ticket)
 
 
@@ -212,20 +219,87 @@ async def transition_ticket(
     "/tickets/{ticket_number}/reopen", response_model=TicketPublic, summary="诉求人对答复不满意，重新打开"
 )
 async def reopen_ticket(
-    ticket_number: str, secret: str, body: RequesterReopen, session: SessionDep
+    ticket_number: str, secret: str, body: RequesterReopen, session: SessionDep, pii: PersonalDataDep
 ) -> TicketPublic:
     ticket = await service.get_for_requester(session, ticket_number, secret, for_update=True)
-    await service.move(session, ticket, "in_progress", "requester", comment=body.comment)
+    await service.move(session, ticket, "in_progress", "requester", comment=body.comment, pii=pii)
     return await public_view(session, ticket)
 
 
 @router.post(
     "/tickets/{ticket_number}/rating", response_model=TicketPublic, summary="诉求人满意度评价（1–5 分）"
 )
-async def rate_ticket(ticket_number: str, secret: str, body: RatingIn, session: SessionDep) -> TicketPublic:
+async def rate_ticket(
+    ticket_number: str, secret: str, body: RatingIn, session: SessionDep, pii: PersonalDataDep
+) -> TicketPublic:
     ticket = await service.get_for_requester(session, ticket_number, secret, for_update=True)
-    await service.rate(session, ticket, body.satisfaction, body.comment)
+    await service.rate(session, ticket, body.satisfaction, body.comment, pii)
     return await public_view(session, ticket)
+
+
+@router.post(
+    "/tickets/{ticket_number}/reveal",
+    response_model=RevealOut,
+    summary="承办人员查看脱敏内容原文或诉求人手机号（须填事由，记入审计）",
+)
+async def reveal_ticket(
+    ticket_number: str,
+    body: RevealIn,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: Staff,
+    response: Response,
+) -> RevealOut:
+    response.headers["Cache-Control"] = "no-store"
+    ticket = await service.get_by_number(session, ticket_number)
+    record, values = await service.reveal_ticket(session, pii, ticket, body.field, body.reason, principal)
+    return RevealOut(
+        ticket_number=ticket.ticket_number,
+        field=record.field,
+        audit_id=record.id,
+        revealed_at=record.at,
+        requester_phone=values.requester_phone,
+        title=values.title,
+        description=values.description,
+        reply=values.reply,
+        history=None
+        if body.field == "requester_phone"
+        else [
+            RevealedTransition(
+                from_status=t.from_status, to_status=t.to_status, at=t.at, actor=t.actor, comment=c
+            )
+            for t, c in values.history
+        ],
+    )
+
+
+@router.get(
+    "/service-desk/reveals",
+    response_model=RevealPage,
+    summary="查看原文的审计记录（工作人员仅见本部门，管理员可见全部）",
+)
+async def list_reveals(
+    session: SessionDep,
+    principal: Staff,
+    ticket_number: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> RevealPage:
+    after = decode_cursor(cursor, 1)
+    if after is not None and (type(after[0]) is not int or not 0 < after[0] < 2**63):
+        raise invalid_cursor()
+    rows = await service.list_reveals(
+        session,
+        principal,
+        ticket_number=ticket_number,
+        before_id=after[0] if after else None,
+        limit=limit + 1,
+    )
+    page, more = rows[:limit], len(rows) > limit
+    return RevealPage(
+        items=[RevealRecord.model_validate(r, from_attributes=True) for r in page],
+        next_cursor=encode_cursor(page[-1].id) if more else None,
+    )
 
 
 @router.post("/service-desk/overdue-scan", summary="检查超期未答复的工单并发出超期事件")

@@ -13,6 +13,9 @@ Status = Literal["submitted", "accepted", "in_progress", "replied", "resolved", 
 
 
 class TicketCreate(RequestModel):
+    """Resident IDs, mobile numbers and bank card numbers written into the title or description are stored and
+    shown masked; the handling officer sees them with an audited reveal (``POST …/reveal``)."""
+
     type: str = Field(
         description="落户、子女入学、医疗保健、驾照申领、出入境、配偶就业、人才公寓、项目审批、政策咨询、融资需求、其他诉求"
     )
@@ -76,7 +79,7 @@ class TicketStaff(TicketPublic):
     channel: str
     requester_kind: str
     requester_name: str | None
-    requester_phone: str | None = Field(description="脱敏后的手机号")
+    requester_phone: str | None = Field(description="脱敏后的手机号（承办人员可经审计的 reveal 查看原号）")
     talent_id: uuid.UUID | None
     enterprise_uscc: str | None
     service_code: str | None
@@ -111,3 +114,46 @@ class StatsOut(BaseModel):
     date_to: date | None
     totals: StatsRow
     items: list[StatsRow]
+
+
+class RevealIn(RequestModel):
+    field: Literal["text", "requester_phone"] = Field(
+        description="text：标题、描述、答复与办理记录中被脱敏的内容；requester_phone：诉求人手机号"
+    )
+    reason: str = Field(min_length=2, max_length=500, description="查看原文的事由（记入审计）")
+
+
+class RevealedTransition(BaseModel):
+    from_status: str | None
+    to_status: str
+    at: datetime
+    actor: str
+    comment: str | None
+
+
+class RevealOut(BaseModel):
+    ticket_number: str
+    field: str
+    audit_id: int
+    revealed_at: datetime
+    requester_phone: str | None = None
+    title: str | None = None
+    description: str | None = None
+    reply: str | None = None
+    history: list[RevealedTransition] | None = None
+
+
+class RevealRecord(BaseModel):
+    id: int
+    ticket_number: str
+    department: str
+    field: str
+    actor: str
+    actor_name: str | None
+    reason: str
+    at: datetime
+
+
+class RevealPage(BaseModel):
+    items: list[RevealRecord]
+    next_cursor: str | None

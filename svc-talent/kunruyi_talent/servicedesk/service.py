@@ -8,19 +8,21 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.crypto import mask_phone
 from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from kunruyi_common.events import add_event
+from kunruyi_common.pii_text import ProtectedText, has_pii, mask_pii, protect_text, reveal_text
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.events import TicketFacts, TicketOverdue, TicketReplied, TicketResolved, TicketSubmitted
-from kunruyi_talent.models import Talent, Ticket, TicketTransition
+from kunruyi_talent.models import Talent, Ticket, TicketReveal, TicketTransition
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.servicedesk.routing import (
     OPEN_STATUSES,
@@ -35,6 +37,28 @@ from kunruyi_talent.settings import Settings
 
 SOURCE = "talent"
 PHONE_COLUMN = "tickets.requester_phone"
+
+
+def _text_ad(column: str, row: uuid.UUID) -> bytes:
+    # A transition's comment is bound to its ticket (its own id is not known before the insert).
+    return f"{column}:{row}".encode()
+
+
+def protect(pii: PersonalData | None, text: str, column: str, row: uuid.UUID) -> ProtectedText:
+    """Free text as stored: masked in clear, the original encrypted when anything was masked."""
+    if pii is None:
+        if has_pii(text):
+            raise ValueError(f"{column} holds personal data: protecting it needs the PII key")
+        return ProtectedText(text, None)
+    return protect_text(text, pii.cipher, associated_data=_text_ad(column, row))
+
+
+def reveal(
+    pii: PersonalData, masked: str | None, encrypted: str | None, column: str, row: uuid.UUID
+) -> str | None:
+    if masked is None:
+        return None
+    return reveal_text(masked, encrypted, pii.cipher, associated_data=_text_ad(column, row))
 
 
 def hash_secret(secret: str) -> str:
@@ -133,13 +157,18 @@ async def submit(
     seq = await session.scalar(text("SELECT nextval('ticket_number_seq')"))
     number = f"KS{submitted_on:%Y%m%d}{int(seq or 0):06d}"
     secret = secrets.token_urlsafe(12)
+    ticket_id = uuid.uuid4()
+    title = protect(pii, data.title.strip(), "tickets.title", ticket_id)
+    description = protect(pii, data.description, "tickets.description", ticket_id)
     ticket = Ticket(
-        id=uuid.uuid4(),
+        id=ticket_id,
         ticket_number=number,
         access_secret_hash=hash_secret(secret),
         type=data.type,
-        title=data.title.strip(),
-        description=data.description,
+        title=title.masked,
+        title_encrypted=title.encrypted,
+        description=description.masked,
+        description_encrypted=description.encrypted,
         channel=channel,
         requester_kind=kind,
         requester_name=data.requester_name,
@@ -219,7 +248,9 @@ async def move(
     comment: str | None = None,
     reply: str | None = None,
     now: datetime | None = None,
+    pii: PersonalData | None = None,
 ) -> Ticket:
+    """``pii`` protects the reply and comment (required when they hold personal data)."""
     allowed = TRANSITIONS.get(ticket.status, ())
     if to not in allowed:
         raise Conflict(
@@ -236,7 +267,9 @@ async def move(
     reopen = to == "in_progress" and previous in ("resolved", "closed", "replied")
     ticket.status = to
     if to == "replied":
-        ticket.reply = reply
+        assert reply is not None
+        protected = protect(pii, reply, "tickets.reply", ticket.id)
+        ticket.reply, ticket.reply_encrypted = protected.masked, protected.encrypted
         ticket.replied_at = ticket.replied_at or now
     elif to == "resolved":
         ticket.resolved_at = now
@@ -245,13 +278,16 @@ async def move(
     elif reopen:
         ticket.resolved_at = None
         ticket.closed_at = None
+    note = ("重新打开：" + (comment or "")) if reopen else comment
+    protected_note = protect(pii, note, "ticket_transitions.comment", ticket.id) if note is not None else None
     session.add(
         TicketTransition(
             ticket_id=ticket.id,
             from_status=previous,
             to_status=to,
             actor=actor,
-            comment=("重新打开：" + (comment or "")) if reopen else comment,
+            comment=protected_note.masked if protected_note else None,
+            comment_encrypted=protected_note.encrypted if protected_note else None,
             at=now,
         )
     )
@@ -263,19 +299,32 @@ async def move(
     return ticket
 
 
-async def rate(session: AsyncSession, ticket: Ticket, satisfaction: int, comment: str | None) -> Ticket:
+async def rate(
+    session: AsyncSession,
+    ticket: Ticket,
+    satisfaction: int,
+    comment: str | None,
+    pii: PersonalData | None = None,
+) -> Ticket:
     if ticket.status not in ("replied", "resolved", "closed"):
         raise Conflict(
             "工单答复后才能评价", code="not_yet_replied", allowed_next=list(TRANSITIONS[ticket.status])
         )
     ticket.satisfaction = satisfaction
+    note = protect(
+        pii,
+        f"满意度 {satisfaction} 分" + (f"：{comment}" if comment else ""),
+        "ticket_transitions.comment",
+        ticket.id,
+    )
     session.add(
         TicketTransition(
             ticket_id=ticket.id,
             from_status=ticket.status,
             to_status=ticket.status,
             actor="requester",
-            comment=f"满意度 {satisfaction} 分" + (f"：{comment}" if comment else ""),
+            comment=note.masked,
+            comment_encrypted=note.encrypted,
             at=datetime.now(UTC),
         )
     )
@@ -366,3 +415,80 @@ async def stats(
         .one()
     )
     return {**totals, "key": "全部"}, [dict(r) for r in rows]
+
+
+# ---------------------------------------------------------------------------
+# Reveal: the handling officer sees a ticket's masked text or the requester's phone in clear, audited
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Revealed:
+    requester_phone: str | None = None
+    title: str | None = None
+    description: str | None = None
+    reply: str | None = None
+    history: list[tuple[TicketTransition, str | None]] = field(default_factory=list)
+
+
+async def reveal_ticket(
+    session: AsyncSession,
+    pii: PersonalData,
+    ticket: Ticket,
+    what: str,
+    reason: str,
+    principal: Principal,
+    *,
+    now: datetime | None = None,
+) -> tuple[TicketReveal, Revealed]:
+    """The clear values of ``what`` (``text`` or ``requester_phone``) and the audit record written for them."""
+    ensure_staff_may_handle(principal, ticket)
+    if what == "requester_phone":
+        if ticket.requester_phone_encrypted is None:
+            raise NotFound("该工单未留手机号", code="no_requester_phone")
+        values = Revealed(requester_phone=pii.decrypt(ticket.requester_phone_encrypted, PHONE_COLUMN))
+    else:
+        values = Revealed(
+            title=reveal(pii, ticket.title, ticket.title_encrypted, "tickets.title", ticket.id),
+            description=reveal(
+                pii, ticket.description, ticket.description_encrypted, "tickets.description", ticket.id
+            ),
+            reply=reveal(pii, ticket.reply, ticket.reply_encrypted, "tickets.reply", ticket.id),
+            history=[
+                (t, reveal(pii, t.comment, t.comment_encrypted, "ticket_transitions.comment", ticket.id))
+                for t in await transitions(session, ticket)
+            ],
+        )
+    record = TicketReveal(
+        ticket_id=ticket.id,
+        ticket_number=ticket.ticket_number,
+        department=ticket.department,
+        field=what,
+        actor=actor_of(principal),
+        actor_name=(principal.name or "")[:60] or None,
+        # The reason is free text too; it is kept masked only (nobody needs its numbers back).
+        reason=mask_pii(reason.strip()),
+        at=now or datetime.now(UTC),
+    )
+    session.add(record)
+    await session.flush()
+    return record, values
+
+
+async def list_reveals(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    ticket_number: str | None,
+    before_id: int | None,
+    limit: int,
+) -> list[TicketReveal]:
+    """Newest first; staff other than admins see their own department's reveals only."""
+    stmt = select(TicketReveal).order_by(TicketReveal.id.desc()).limit(limit)
+    if "admin" not in principal.roles:
+        stmt = stmt.where(TicketReveal.department == principal.department)
+    if ticket_number:
+        stmt = stmt.where(TicketReveal.ticket_number == ticket_number)
+    if before_id is not None:
+        stmt = stmt.where(TicketReveal.id < before_id)
+    return list((await session.scalars(stmt)).all())

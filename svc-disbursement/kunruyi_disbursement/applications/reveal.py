@@ -1,0 +1,159 @@
+"""Reveal: staff of the policy's department (admins: all) see an application's masked free text in clear — step
+comments, the reject reason, objections — with a reason; each reveal is an entry of the hash-chained audit log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from kunruyi_common.auth import Principal, require_roles
+from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import Forbidden, NotFound
+from kunruyi_common.pii_text import TextCipher, TextCipherDep, mask_pii, reveal_text
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_disbursement.audit import service as audit
+
+router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+Staff = Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver"))]
+ACTION = "reveal_free_text"
+
+
+class RevealIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=500, description="查看原文的事由（记入审计日志）")
+
+
+def _clear(
+    cipher: TextCipher, column: str, app_id: uuid.UUID, masked: str | None, encrypted: str | None
+) -> str | None:
+    if masked is None:
+        return None
+    return reveal_text(masked, encrypted, cipher, associated_data=f"{column}:{app_id}".encode())
+
+
+async def _handled_application(session: AsyncSession, application_id: uuid.UUID, principal: Principal) -> Any:
+    app = (
+        await session.execute(
+            text(
+                "SELECT a.id, a.reject_reason, a.reject_reason_encrypted, p.department FROM applications a "
+                "LEFT JOIN policies p ON p.code = a.policy_code WHERE a.id = :id"
+            ),
+            {"id": application_id},
+        )
+    ).one_or_none()
+    if app is None:
+        raise NotFound("申报不存在", code="application_not_found")
+    if "admin" not in principal.roles and app.department and principal.department != app.department:
+        raise Forbidden(
+            f"该申报属于{app.department}的政策，只有该部门工作人员可以查看原文", code="other_department"
+        )
+    return app
+
+
+@router.post(
+    "/{application_id}/reveal",
+    summary="政策所属部门工作人员查看审核意见、不予通过理由与异议中被脱敏的原文（须填事由，记入审计日志）",
+)
+async def reveal_application(
+    application_id: uuid.UUID,
+    body: RevealIn,
+    session: SessionDep,
+    cipher: TextCipherDep,
+    principal: Staff,
+    response: Response,
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "no-store"
+    app = await _handled_application(session, application_id, principal)
+    steps = (
+        await session.execute(
+            text(
+                "SELECT from_status, to_status, action, actor, comment, comment_encrypted, at FROM application_steps "
+                "WHERE application_id = :id ORDER BY id"
+            ),
+            {"id": app.id},
+        )
+    ).all()
+    objections = (
+        await session.execute(
+            text(
+                "SELECT objector, content, content_encrypted, recorded_by, at FROM application_objections "
+                "WHERE application_id = :id ORDER BY at"
+            ),
+            {"id": app.id},
+        )
+    ).all()
+    out: dict[str, Any] = {
+        "application_id": str(app.id),
+        "reject_reason": _clear(
+            cipher, "applications.reject_reason", app.id, app.reject_reason, app.reject_reason_encrypted
+        ),
+        "steps": [
+            {
+                "from_status": s.from_status,
+                "to_status": s.to_status,
+                "action": s.action,
+                "actor": s.actor,
+                "at": s.at,
+                "comment": _clear(
+                    cipher, "application_steps.comment", app.id, s.comment, s.comment_encrypted
+                ),
+            }
+            for s in steps
+        ],
+        "objections": [
+            {
+                "objector": o.objector,
+                "recorded_by": o.recorded_by,
+                "at": o.at,
+                "content": _clear(
+                    cipher, "application_objections.content", app.id, o.content, o.content_encrypted
+                ),
+            }
+            for o in objections
+        ],
+    }
+    # Last in the unit of work: the audit chain's tip stays locked until commit.
+    out["audit_seq"] = await audit.append(
+        session,
+        actor=principal.subject,
+        action=ACTION,
+        entity_type="application",
+        entity_id=str(app.id),
+        data={
+            "reason": mask_pii(body.reason),
+            "actor_name": principal.name,
+            "department": principal.department,
+        },
+    )
+    return out
+
+
+@router.get("/{application_id}/reveals", summary="申报原文查看记录（审计日志中的查看原文条目）")
+async def list_reveals(application_id: uuid.UUID, session: SessionDep, principal: Staff) -> dict[str, Any]:
+    await _handled_application(session, application_id, principal)
+    rows = (
+        await session.execute(
+            text(
+                "SELECT seq, occurred_at, actor, data FROM audit_log WHERE action = :a AND entity_type = 'application' "
+                "AND entity_id = :id ORDER BY seq DESC"
+            ),
+            {"a": ACTION, "id": str(application_id)},
+        )
+    ).all()
+    return {
+        "items": [
+            {
+                "seq": r.seq,
+                "at": r.occurred_at,
+                "actor": r.actor,
+                "actor_name": r.data.get("actor_name"),
+                "reason": r.data.get("reason"),
+            }
+            for r in rows
+        ]
+    }
