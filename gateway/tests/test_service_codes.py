@@ -72,8 +72,7 @@ async def test_scan_renders_sections_counts_and_publishes_an_event(  # type: ign
         for text_ in (
             "直达政策",
             "高新技术企业认定奖励",
-            "300,000.00",
-            "兑付情况",
+            "研发费用加计扣除配套奖励",
             "直通诉求",
             "直享资源",
             "王经纪",
@@ -82,6 +81,10 @@ async def test_scan_renders_sections_counts_and_publishes_an_event(  # type: ign
             "服务中心",
         ):
             assert text_ in html, text_
+        # Public: whoever holds the printed code sees what the company may qualify for, never an amount or how
+        # a payment stands.
+        for money in ("¥", "元", "300,000", "50,000", "兑付情况", "已兑付", "瞪羚企业培育奖励"):
+            assert money not in html, money
         assert len(page.content) < 100 * 1024
         assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"?https?:", html), "no external assets"
         principals = [p for p in fake_services.app.state.principals if p is not None]
@@ -243,9 +246,7 @@ async def test_sections_whose_service_is_down_say_unavailable(  # type: ignore[n
         code = await _issue(c, staff_token("officer"))
         page = await c.get(f"/q/{code['token']}")
         assert page.status_code == 200
-        assert (
-            page.text.count("该栏目暂不可用") == 4
-        )  # policies, payments, brokers, the demand form's catalog
+        assert page.text.count("该栏目暂不可用") == 3  # policies, brokers, the demand form's catalog
         assert "祖冲之人才公寓" in page.text
         demand = await c.post(
             f"/q/{code['token']}/demands",
