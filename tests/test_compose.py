@@ -116,6 +116,19 @@ def test_only_gateway_publishes_ports(services: dict[str, dict[str, Any]]) -> No
     assert "8000:8000" in [str(p) for p in services["gateway"]["ports"]]
 
 
+def test_metrics_are_on_an_internal_port_never_published(services: dict[str, dict[str, Any]]) -> None:
+    for app in APP_NAMES:
+        env = _env(services[app])
+        prefix = f"KRY_{app.upper()}_"
+        port = str(env.get(f"{prefix}METRICS_PORT"))
+        assert port.isdigit(), f"{app}: {prefix}METRICS_PORT not set"
+        # Reachable by a Prometheus on the backend network, published to no one.
+        assert env.get(f"{prefix}METRICS_HOST") == "0.0.0.0", app
+        assert port in [str(p) for p in services[app].get("expose") or []], f"{app}: metrics port not exposed"
+        published = [str(p) for p in services[app].get("ports") or []]
+        assert not any(port in p.split(":") for p in published), f"{app}: metrics port published"
+
+
 def test_apps_depend_on_healthy_infra(services: dict[str, dict[str, Any]]) -> None:
     for app in APP_NAMES:
         deps = _depends(services[app])

@@ -23,7 +23,7 @@ def partial_platform(
 ) -> Iterator[dict[str, RunningApp]]:
     migrate_all(infra, [a for a in APPS if a.name in RUNNING], recreate=True)
     log_dir = tmp_path_factory.mktemp("platform-logs")
-    ports = {a.name: free_port() for a in APPS}
+    ports = {a.name: free_port() for a in APPS} | {a.metrics_key: free_port() for a in APPS}
     apps: dict[str, RunningApp] = {}
     for spec in APPS:
         if spec.name not in RUNNING:
@@ -83,7 +83,11 @@ def test_each_service_answers_health_ready_and_metrics(partial_platform: dict[st
         assert httpx.get(f"{base}/healthz").json()["status"] == "ok"
         ready = httpx.get(f"{base}/readyz").json()
         assert ready["checks"] == {"database": "ok", "nats": "ok"}
-        assert "kunruyi_http_requests_total" in httpx.get(f"{base}/metrics").text
+        # Metrics on the app's own metrics port, not on its API port.
+        metrics_url = partial_platform[name].metrics_url
+        assert metrics_url is not None
+        assert "kunruyi_http_requests_total" in httpx.get(metrics_url).text
+        assert httpx.get(f"{base}/metrics").status_code == 404
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"]
 
 

@@ -1,4 +1,5 @@
-"""The app factory every service uses: logging, errors, metrics, health, database, bus, outbox, consumers."""
+"""The app factory every service uses: logging, errors, metrics (on their own port), health, database, bus,
+outbox, consumers."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from kunruyi_common.events import EventBus, EventConsumer, OutboxRelay
 from kunruyi_common.events.inbox import BatchHandler, Handler
 from kunruyi_common.inputs import reject_unstorable
 from kunruyi_common.logging import configure_logging
-from kunruyi_common.metrics import metrics_endpoint
+from kunruyi_common.metrics import MetricsListener
 from kunruyi_common.middleware import RequestContextMiddleware
 from kunruyi_common.settings import ServiceSettings
 
@@ -100,6 +101,13 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             for c in spec.consumers
         ]
         app.state.consumers = consumers
+        metrics = (
+            MetricsListener(settings.metrics_host, settings.metrics_port)
+            if settings.metrics_port is not None
+            else None
+        )
+        if metrics is not None:
+            metrics.start()
         await bus.start()
         if settings.run_background_workers:
             relay.start()
@@ -118,6 +126,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             await relay.stop()
             await bus.close()
             await engine.dispose()
+            if metrics is not None:
+                await metrics.stop()
 
     app = FastAPI(
         title=spec.title,
@@ -168,7 +178,6 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             media_type="application/json" if ready else "application/problem+json",
         )
 
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     for router in spec.routers:
         app.include_router(router)
     return app

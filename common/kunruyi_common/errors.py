@@ -9,6 +9,7 @@ with the request id and answered with a generic 500 problem.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kunruyi_common.db.unavailable import CONTENTION_SQLSTATES, is_database_unavailable, sqlstate
 from kunruyi_common.logging import current_request_id
@@ -152,6 +154,42 @@ _HTTP_CODES = {
 }
 
 
+class UnexpectedErrorMiddleware:
+    """Answers an exception no handler took with the 500 problem, and does not raise it again.
+
+    Starlette's own last resort (``ServerErrorMiddleware``) sends the handler's answer and then re-raises by
+    design; uvicorn then closes the connection after a complete response that never said ``Connection: close``,
+    and a client that keeps connections alive (the gateway) sends its next request into a closed socket. Here
+    the answer is complete and the connection stays usable. Only when part of an answer had already gone out is
+    the exception left to the server, which must then close the connection (the answer is cut short)."""
+
+    def __init__(
+        self, app: ASGIApp, handler: Callable[[Request, Exception], Awaitable[JSONResponse]]
+    ) -> None:
+        self.app = app
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            if started:
+                raise
+            response = await self.handler(Request(scope), exc)
+            await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -246,3 +284,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, on_integrity)
     app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
+    # Added before the request-context middleware, so it runs inside it: the request id is still set and the
+    # 500 is counted and logged like any answer.
+    app.add_middleware(UnexpectedErrorMiddleware, handler=on_unexpected)

@@ -1,12 +1,17 @@
-"""Prometheus metrics: HTTP request counts and latency by route template and status."""
+"""Prometheus metrics: HTTP request counts and latency by route template and status.
+
+They are served on a listener of their own (``METRICS_PORT``, on ``METRICS_HOST``), never on the app's port: the
+gateway's port is public, and route, scan and delivery counts are not for the public. Health stays on the app's
+port (``/healthz``, ``/readyz``).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
-from starlette.requests import Request
-from starlette.responses import Response
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 
 HTTP_REQUESTS = Counter(
     "kunruyi_http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
@@ -57,5 +62,30 @@ class HttpMetrics:
         children[1].observe(seconds)
 
 
-async def metrics_endpoint(request: Request) -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+logger = logging.getLogger("kunruyi.metrics")
+
+
+class MetricsListener:
+    """Prometheus text on ``http://{host}:{port}/metrics`` (any path answers), served by prometheus_client's own
+    small threaded server beside the app, for the app's whole life."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self._server: Any = None
+
+    def start(self) -> None:
+        try:
+            self._server, _ = start_http_server(self.port, addr=self.host, registry=REGISTRY)
+        except OSError as exc:
+            # Another worker process of the same app already serves it (uvicorn --workers), or the port is taken:
+            # the app itself still runs; the metrics of this process are not scraped.
+            logger.warning("metrics listener on %s:%s not started: %s", self.host, self.port, exc)
+            return
+        logger.info("metrics on http://%s:%s/metrics", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            server, self._server = self._server, None
+            await asyncio.to_thread(server.shutdown)
+            server.server_close()

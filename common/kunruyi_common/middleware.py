@@ -18,7 +18,7 @@ from kunruyi_common.metrics import HttpMetrics
 
 access_logger = logging.getLogger("kunruyi.access")
 _VALID_RID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
-_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 _INFO = logging.INFO
 
 

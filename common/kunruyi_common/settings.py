@@ -49,6 +49,10 @@ class ServiceSettings(BaseSettings):
     # Run the outbox relay and event consumers inside the app process (off in some tests).
     run_background_workers: bool = True
     public_base_url: str = Field(default="http://127.0.0.1:8000")
+    # Prometheus metrics are served on a port of their own, never on the app's port (the gateway's is public).
+    # Unset: no metrics listener (tests, one-off commands). The launcher and compose set it.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
 
 
 def service_config(prefix: str) -> SettingsConfigDict:

@@ -95,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  gateway      {gw}")
         print(f"  API docs     {gw}/docs")
         for a in APPS:
-            print(f"  {a.name:<12} http://127.0.0.1:{a.port}  (log: {log_dir / (a.name + '.log')})")
+            print(
+                f"  {a.name:<12} http://127.0.0.1:{a.port}  (metrics: {platform.apps[a.name].metrics_url}, "
+                f"log: {log_dir / (a.name + '.log')})"
+            )
         for emulator in platform.emulators:
             print(f"  emulator     {emulator.spec.name:<10} {emulator.url}  (log: {emulator.log_path})")
         print(f"  PostgreSQL   {infra.database_admin_url}")

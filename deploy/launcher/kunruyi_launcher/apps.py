@@ -11,19 +11,26 @@ class AppSpec:
     package: str
     port: int
     env_prefix: str
+    # Prometheus metrics, on a port of their own (never the app's port, which for the gateway is public).
+    metrics_port: int
     has_seed: bool = True
 
     @property
     def database(self) -> str:
         return f"kunruyi_{self.name}"
 
+    @property
+    def metrics_key(self) -> str:
+        """The app's metrics port in a launcher ``ports`` mapping."""
+        return f"{self.name}:metrics"
+
 
 APPS: list[AppSpec] = [
-    AppSpec("policy", "kunruyi_policy", 8001, "KRY_POLICY_"),
-    AppSpec("talent", "kunruyi_talent", 8002, "KRY_TALENT_"),
-    AppSpec("disbursement", "kunruyi_disbursement", 8003, "KRY_DISBURSEMENT_"),
-    AppSpec("matching", "kunruyi_matching", 8004, "KRY_MATCHING_"),
-    AppSpec("gateway", "kunruyi_gateway", 8000, "KRY_GATEWAY_"),
+    AppSpec("policy", "kunruyi_policy", 8001, "KRY_POLICY_", 9001),
+    AppSpec("talent", "kunruyi_talent", 8002, "KRY_TALENT_", 9002),
+    AppSpec("disbursement", "kunruyi_disbursement", 8003, "KRY_DISBURSEMENT_", 9003),
+    AppSpec("matching", "kunruyi_matching", 8004, "KRY_MATCHING_", 9004),
+    AppSpec("gateway", "kunruyi_gateway", 8000, "KRY_GATEWAY_", 9000),
 ]
 
 SERVICES = [a for a in APPS if a.name != "gateway"]

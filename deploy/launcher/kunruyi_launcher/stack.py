@@ -91,6 +91,8 @@ def app_env(
     env[f"{p}PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['gateway']}"
     if log_dir is not None:
         env[f"{p}LOG_FILE"] = str(log_dir / f"{app.name}.log")
+    if app.metrics_key in ports:
+        env[f"{p}METRICS_PORT"] = str(ports[app.metrics_key])
     for emulator in EMULATORS:
         for app_name, var in emulator.wired_into:
             if app_name == app.name and emulator.name in ports:
@@ -180,6 +182,12 @@ class RunningApp:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def metrics_url(self) -> str | None:
+        """Where the app serves Prometheus text (its own loopback port), if it was given one."""
+        port = self.env.get(f"{self.spec.env_prefix}METRICS_PORT")
+        return f"http://127.0.0.1:{port}/metrics" if port else None
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -349,7 +357,12 @@ def start_apps(
     extra_env: dict[str, str] | None = None,
     timeout: float = 90.0,
 ) -> Platform:
-    ports = ports or {**{a.name: a.port for a in APPS}, **{e.name: e.port for e in EMULATORS}}
+    if ports is None:
+        ports = {**{a.name: a.port for a in APPS}, **{e.name: e.port for e in EMULATORS}}
+        ports |= {a.metrics_key: a.metrics_port for a in APPS}
+    else:
+        # Ports chosen by the caller (free ones, in tests): the metrics ports are free ones too.
+        ports = {**ports, **{a.metrics_key: free_port() for a in apps if a.metrics_key not in ports}}
     platform = Platform(infra, log_dir)
     platform.emulators = start_emulators(log_dir, ports, extra_env)
     for spec in apps:

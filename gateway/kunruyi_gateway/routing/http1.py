@@ -42,6 +42,18 @@ class Connection:
     def close(self) -> None:
         self.writer.close()
 
+    def idle_and_sound(self) -> bool:
+        """Open, not at end of stream, no error, and nothing unread: a byte on a connection with no request
+        outstanding (the rest of an answer longer than it said, a second answer) means the two ends no longer
+        agree where one answer ends; such a connection is never used again."""
+        reader = self.reader
+        return (
+            not self.writer.is_closing()
+            and not reader.at_eof()
+            and reader.exception() is None
+            and not getattr(reader, "_buffer", b"")
+        )
+
 
 class HostPool:
     def __init__(self, url: str, *, max_idle: int = 128) -> None:
@@ -57,11 +69,7 @@ class HostPool:
         now = time.monotonic()
         while self.idle:
             conn = self.idle.pop()
-            if (
-                now - conn.idle_since < IDLE_TTL_S
-                and not conn.writer.is_closing()
-                and not conn.reader.at_eof()
-            ):
+            if now - conn.idle_since < IDLE_TTL_S and conn.idle_and_sound():
                 conn.reused = True
                 return conn
             conn.close()
@@ -76,7 +84,9 @@ class HostPool:
         return Connection(reader, writer)
 
     def release(self, conn: Connection) -> None:
-        if len(self.idle) < self.max_idle and not conn.writer.is_closing():
+        """Back to the pool; only for a connection whose answer was read to its end and said it may be reused
+        (``UpstreamResponse.reusable``)."""
+        if len(self.idle) < self.max_idle and conn.idle_and_sound():
             conn.idle_since = time.monotonic()
             self.idle.append(conn)
         else:
@@ -94,7 +104,11 @@ class UpstreamResponse:
     headers: list[tuple[bytes, bytes]]
     length: int | None
     chunked: bool
-    keep_alive: bool
+    # Whether the connection may carry another request once this answer has been read to its end. Only when the
+    # answer is unambiguous: HTTP/1.1, no ``Connection: close``, framed by exactly one Content-Length or by
+    # chunked alone, every header line well formed, and not a server error (a 5xx says the upstream is in
+    # trouble, and it may drop the connection right after; the next request must not find that out).
+    reusable: bool
 
 
 async def send_head_and_body(
@@ -112,44 +126,79 @@ async def send_head_and_body(
     await writer.drain()
 
 
-async def read_response_head(conn: Connection, read_timeout: float, method: str) -> UpstreamResponse:
+async def _read_head(conn: Connection, read_timeout: float, *, first: bool) -> bytes:
     try:
         async with asyncio.timeout(read_timeout):
-            raw = await conn.reader.readuntil(b"\r\n\r\n")
+            return await conn.reader.readuntil(b"\r\n\r\n")
     except TimeoutError as exc:
         raise UpstreamTimeout("response timeout") from exc
     except asyncio.IncompleteReadError as exc:
-        raise UpstreamProtocolError("connection closed", before_response=not exc.partial) from exc
+        raise UpstreamProtocolError("connection closed", before_response=first and not exc.partial) from exc
     except (ConnectionError, asyncio.LimitOverrunError) as exc:
-        raise UpstreamProtocolError(type(exc).__name__, before_response=True) from exc
-    lines = raw[:-4].split(b"\r\n")
-    try:
-        version, status_text = lines[0].split(b" ", 2)[:2]
-        status = int(status_text)
-    except ValueError as exc:
-        raise UpstreamProtocolError("bad status line", before_response=False) from exc
+        raise UpstreamProtocolError(type(exc).__name__, before_response=first) from exc
+
+
+async def read_response_head(conn: Connection, read_timeout: float, method: str) -> UpstreamResponse:
+    first = True
+    while True:
+        raw = await _read_head(conn, read_timeout, first=first)
+        lines = raw[:-4].split(b"\r\n")
+        try:
+            version, status_text = lines[0].split(b" ", 2)[:2]
+            status = int(status_text)
+        except ValueError as exc:
+            raise UpstreamProtocolError("bad status line", before_response=False) from exc
+        if not version.startswith(b"HTTP/1.") or not 100 <= status <= 999:
+            raise UpstreamProtocolError("bad status line", before_response=False)
+        if status == 101:
+            raise UpstreamProtocolError("protocol switch not supported", before_response=False)
+        if status >= 200:
+            break
+        # An interim answer (100 Continue, 103 Early Hints): the final one follows on the same connection.
+        first = False
     headers: list[tuple[bytes, bytes]] = []
-    length: int | None = None
-    chunked = False
-    keep_alive = version == b"HTTP/1.1"
+    lengths: set[bytes] = set()
+    length_headers = 0
+    codings: list[bytes] = []
+    reusable = version == b"HTTP/1.1" and status < 500
     for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
+        name, colon, value = line.partition(b":")
+        if not colon or not name or name != name.strip() or line[:1] in (b" ", b"\t"):
+            # A line that is not "name: value" (or a folded continuation): pass nothing on from it, and do not
+            # trust anything after this answer on this connection.
+            reusable = False
+            continue
+        name = name.lower()
         value = value.strip()
         headers.append((name, value))
         if name == b"content-length":
-            if not value.isdigit():
-                raise UpstreamProtocolError("bad content-length", before_response=False)
-            length = int(value)
+            length_headers += 1
+            lengths.add(value)
         elif name == b"transfer-encoding":
-            chunked = b"chunked" in value.lower()
+            codings += [c.strip().lower() for c in value.split(b",") if c.strip()]
         elif name == b"connection":
-            keep_alive = b"close" not in value.lower() and (keep_alive or b"keep-alive" in value.lower())
-    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+            tokens = {t.strip().lower() for t in value.split(b",")}
+            if b"close" in tokens:
+                reusable = False
+    length: int | None = None
+    chunked = False
+    if codings:
+        # Transfer-Encoding wins over Content-Length; a message with both is a smuggling pattern and the
+        # connection is closed after it. Anything but chunked last runs to the end of the connection.
+        chunked = codings[-1] == b"chunked"
+        if lengths or not chunked or len(codings) > 1:
+            reusable = False
+    elif lengths:
+        if len(lengths) > 1 or not all(v.isdigit() for v in lengths):
+            raise UpstreamProtocolError("bad content-length", before_response=False)
+        length = int(next(iter(lengths)))
+        if length_headers > 1:
+            reusable = False
+    if method == "HEAD" or status in (204, 304):
         length, chunked = 0, False
     elif length is None and not chunked:
-        keep_alive = False  # the body runs to the end of the connection
-    return UpstreamResponse(status, headers, length, chunked, keep_alive)
+        reusable = False  # the body runs to the end of the connection
+    return UpstreamResponse(status, headers, length, chunked, reusable)
 
 
 async def read_exactly(conn: Connection, n: int, read_timeout: float) -> bytes:
@@ -174,12 +223,16 @@ async def iter_body(conn: Connection, resp: UpstreamResponse, read_timeout: floa
                 size = int(size_line.split(b";", 1)[0].strip(), 16)
             except ValueError as exc:
                 raise UpstreamProtocolError("bad chunk size", before_response=False) from exc
+            if size < 0:
+                raise UpstreamProtocolError("bad chunk size", before_response=False)
             if size == 0:
                 # Trailers (rare) end with an empty line.
                 while (await asyncio.wait_for(reader.readuntil(b"\r\n"), read_timeout)) != b"\r\n":
                     pass
                 return
             data = await read_exactly(conn, size + 2, read_timeout)
+            if data[-2:] != b"\r\n":
+                raise UpstreamProtocolError("bad chunk", before_response=False)
             yield data[:-2]
     elif resp.length is not None:
         remaining = resp.length

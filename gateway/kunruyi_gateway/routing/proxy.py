@@ -44,6 +44,8 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
         b"host",
         b"content-length",
+        # The gateway sends the body at once; an upstream "100 Continue" would only be an extra answer to skip.
+        b"expect",
     }
 )
 # Callers never get to speak for the gateway: these are set by the gateway alone.
@@ -167,8 +169,10 @@ class Upstreams:
                 conn.close()
                 before = getattr(exc, "before_response", True)
                 # A kept-alive connection the upstream had just closed: try again on a fresh one, but only when
-                # repeating the request is harmless (the upstream may have acted on it before the connection
-                # dropped, so never for POST or PATCH, with or without a body).
+                # repeating the request is harmless. Once the request has been written, the gateway cannot tell
+                # "closed before it arrived" from "acted on, then dropped", so a POST or PATCH is never sent
+                # twice. (A connection found closed, cut short or holding stray bytes before anything is written
+                # is never used: the pool discards it and the request goes on a fresh one, whatever its method.)
                 if conn.reused and before and replayable and idempotent and attempt < 2:
                     continue
                 breaker.record_failure()
@@ -208,6 +212,11 @@ class Upstreams:
         if body is not None:
             lines += [b"content-type: application/json", b"content-length: " + str(len(body)).encode()]
         head = b"\r\n".join(lines) + b"\r\n\r\n"
+        # Sent again after a kept-alive connection dropped unanswered only when a repeat cannot act twice: a safe
+        # method, or a request the upstream deduplicates by its Idempotency-Key (the page's forms).
+        repeatable = method in IDEMPOTENT_METHODS or any(
+            key.lower() == "idempotency-key" for key in (headers or {})
+        )
         for attempt in range(2):
             try:
                 conn = await pool.acquire(min(self.connect_timeout, timeout_s))
@@ -224,12 +233,12 @@ class Upstreams:
                 raise self.unavailable(name, "响应超时") from exc
             except (UpstreamProtocolError, ConnectionError) as exc:
                 conn.close()
-                if conn.reused and getattr(exc, "before_response", True) and attempt == 0:
+                if conn.reused and getattr(exc, "before_response", True) and repeatable and attempt == 0:
                     continue
                 breaker.record_failure()
                 raise self.unavailable(name, type(exc).__name__) from exc
             breaker.record_success()
-            if upstream.keep_alive:
+            if upstream.reusable:
                 pool.release(conn)
             else:
                 conn.close()
@@ -250,7 +259,7 @@ class Upstreams:
             except (UpstreamTimeout, UpstreamProtocolError) as exc:
                 conn.close()
                 raise self.unavailable(name, "响应不完整") from exc
-            if upstream.keep_alive:
+            if upstream.reusable:
                 pool.release(conn)
             else:
                 conn.close()
@@ -265,7 +274,7 @@ class Upstreams:
                     yield chunk
                 complete = True
             finally:
-                if complete and upstream.keep_alive:
+                if complete and upstream.reusable:
                     pool.release(conn)
                 else:
                     conn.close()

@@ -46,37 +46,15 @@ STATUS_LABELS = {
     "resolved": "已解决",
     "closed": "已关闭",
 }
-# Every status svc-disbursement gives a disbursement (a contract test keeps the two in step).
-PAYMENT_LABELS = {
-    "pending_approval": "待审批",
-    "awaiting_budget": "等待预算",
-    "reserved": "已核定，待拨付",
-    "instructing": "拨付中",
-    "instructed": "拨付中",
-    "settled": "已兑付",
-    "failed": "拨付失败",
-    "returned": "银行退回",
-    "rejected": "未通过",
-}
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 # What a ticket number and its access secret may look like (svc-talent issues e.g. ``KS20261121000001`` and a hex
 # secret). Anything else is refused before it can reach an upstream request line.
 _TICKET_PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _yuan(fen: Any) -> str:
-    try:
-        return f"{int(fen) / 100:,.2f}"
-    except (TypeError, ValueError):
-        return "—"
-
-
-templates.filters["yuan"] = _yuan
-
-
 def _render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     html = templates.get_template(name).render(
-        kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, payment_labels=PAYMENT_LABELS, **context
+        kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, **context
     )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 

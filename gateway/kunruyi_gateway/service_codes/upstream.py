@@ -128,9 +128,6 @@ async def gather_sections(calls: ServiceCalls, code: ServiceCode) -> dict[str, S
             json={"entity_type": "enterprise", "entity_id": code.target},
             as_page=True,
         )
-        wanted["payments"] = calls.section(
-            "disbursement", "GET", "/api/v1/disbursements", params={"entity_id": code.target}
-        )
     if code.kind in ("enterprise", "park"):
         params = {"industry_chain": code.industry_chain} if code.industry_chain else None
         wanted["brokers"] = calls.section("matching", "GET", "/api/v1/brokers", params=params)
@@ -139,15 +136,29 @@ async def gather_sections(calls: ServiceCalls, code: ServiceCode) -> dict[str, S
     results = await asyncio.gather(*wanted.values())
     sections = dict(zip(wanted.keys(), results, strict=True))
     if "policies" in sections:
-        sections["policies"].items = policies_for_the_page(sections["policies"].items)
+        policies = sections["policies"]
+        policies.items = policies_for_the_page(policies.items)
+        summary = (policies.data or {}).get("summary") if isinstance(policies.data, dict) else None
+        policies.data = {"summary": _counts_only(summary)} if isinstance(summary, dict) else None
     return sections
 
 
+# The page is public: anyone holding the printed code reads it. It names the policies a company may qualify
+# for, never an amount (an award, a total) or how a payment stands; those wait for a signed-in company view.
+_SHOWN_FIELDS = ("policy_code", "title", "policy_title", "status")
+
+
+def _counts_only(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: summary.get(k) for k in ("eligible", "needs_confirmation")}
+
+
 # A phone user first wants what the company already qualifies for, then what needs a person's confirmation;
-# within each, the largest awards first. Ineligible items stay off the page (the calculator explains them).
+# within each, the largest awards first (the order only; no amount is shown). Ineligible items stay off the page
+# (the calculator explains them).
 _PAGE_ORDER = {"eligible": 0, "needs_confirmation": 1}
 
 
 def policies_for_the_page(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     shown = [r for r in results if r.get("status") in _PAGE_ORDER]
-    return sorted(shown, key=lambda r: (_PAGE_ORDER[r["status"]], -(r.get("amount_fen") or 0)))
+    ordered = sorted(shown, key=lambda r: (_PAGE_ORDER[r["status"]], -(r.get("amount_fen") or 0)))
+    return [{k: r.get(k) for k in _SHOWN_FIELDS} for r in ordered]
