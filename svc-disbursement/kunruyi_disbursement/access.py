@@ -63,8 +63,11 @@ def ensure_department(
     if principal.kind == "staff" and department is not None and principal.department == department:
         return
     raise OtherDepartment(
-        f"该政策由{department or '（未指定部门，仅管理员可办理）'}办理，"
-        f"您所在的部门（{principal.department or '未设置'}）不能办理",
+        (
+            f"该政策由{department}办理，您所在的部门（{principal.department or '未设置'}）不能办理"
+            if department is not None
+            else "该政策未指定主管部门，仅管理员可以办理"
+        ),
         entity_type=entity_type,
         entity_id=entity_id,
         action=action,
