@@ -123,7 +123,13 @@ def test_another_department_cannot_top_up_a_budget(driver: Any) -> None:
 def test_another_department_cannot_move_a_ticket(driver: Any) -> None:
     created = driver.partner.post(
         "/api/v1/tickets",
-        json={"type": "政策咨询", "title": "人才政策咨询", "channel": "api", "requester_name": "周先生"},
+        json={
+            "type": "政策咨询",
+            "title": "人才政策咨询",
+            "channel": "api",
+            "requester_name": "周先生",
+            "requester_phone": driver.new_phone(),
+        },
     )
     assert created.status_code == 201, created.text
     number = created.json()["ticket_number"]
