@@ -57,10 +57,11 @@ def ensure_department(
     entity_id: str,
     action: str,
 ) -> None:
-    """Staff of ``department`` (or admins) only. ``principal`` None is the service itself (worker, consumer)."""
-    if principal is None or (principal.kind == "staff" and "admin" in principal.roles):
+    """Staff of ``department`` (or admins) only. ``principal`` None is the service itself (worker, consumer, seed);
+    other callers (partners, services) never hold a staff role, and every step's role check refuses them."""
+    if principal is None or principal.kind != "staff" or "admin" in principal.roles:
         return
-    if principal.kind == "staff" and department is not None and principal.department == department:
+    if department is not None and principal.department == department:
         return
     raise OtherDepartment(
         (

@@ -459,8 +459,7 @@ async def resubmit(
     session: AsyncSession, application_id: uuid.UUID, comment: str | None, principal: Principal
 ) -> Any:
     app = await _locked(session, application_id)
-    if principal.kind == "staff":
-        await _ensure_department(session, app, principal, "resubmit")
+    await _ensure_department(session, app, principal, "resubmit")  # staff: the policy's department
     if app.status != "supplement_required":
         raise Conflict(
             "只有退回补正的申报可以重新提交",
