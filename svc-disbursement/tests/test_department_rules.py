@@ -106,7 +106,9 @@ async def test_another_department_cannot_take_any_step_of_an_application(
     app_id = await submit(client, "KS-DEPT-STEPS", 7101)
     expected: list[tuple[str, str, str]] = []
     # A partner (the applicant's channel) submits and resubmits but takes no review step.
-    assert_problem(await step(client, partner("disbursement:write"), app_id, "accepted"), 403, "role_required")
+    assert_problem(
+        await step(client, partner("disbursement:write"), app_id, "accepted"), 403, "role_required"
+    )
 
     # 补正: a 人社局 reviewer may not return it, nor a 人社局 officer resubmit it.
     assert_problem(
