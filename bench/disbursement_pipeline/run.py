@@ -88,7 +88,7 @@ async def publish(nats_url: str, events: list[CloudEvent]) -> None:
 
 async def pipeline(db_url: str, nats_url: str, n: int, service_url: str) -> dict[str, float]:
     async with httpx.AsyncClient(
-        base_url=service_url, headers=principal_headers(staff("finance")), timeout=30
+        base_url=service_url, headers=principal_headers(staff("finance", department="科技局")), timeout=30
     ) as c:
         resp = await c.post(
             "/api/v1/budgets",
@@ -97,7 +97,7 @@ async def pipeline(db_url: str, nats_url: str, n: int, service_url: str) -> dict
                 "policy_code": POLICY,
                 "fiscal_year": 2026,
                 "amount_fen": n * 100_000,
-                "policy": {"title": "基准测试政策", "mode": "automatic"},
+                "policy": {"title": "基准测试政策", "department": "科技局", "mode": "automatic"},
             },
         )
         resp.raise_for_status()
@@ -120,7 +120,7 @@ async def pipeline(db_url: str, nats_url: str, n: int, service_url: str) -> dict
         other = (await conn.execute(text("SELECT status, count(*) FROM disbursements GROUP BY status"))).all()
     await engine.dispose()
     async with httpx.AsyncClient(
-        base_url=service_url, headers=principal_headers(staff("finance")), timeout=120
+        base_url=service_url, headers=principal_headers(staff("finance", department="科技局")), timeout=120
     ) as c:
         invariants = (await c.get("/api/v1/ledger/invariants")).json()
     return {

@@ -21,7 +21,7 @@ from kunruyi_common.db.migrations import current_revisions, head_revisions
 from kunruyi_common.errors import install_error_handlers
 from kunruyi_common.events import EventBus, EventConsumer, OutboxRelay
 from kunruyi_common.events.inbox import BatchHandler, Handler
-from kunruyi_common.inputs import reject_unstorable
+from kunruyi_common.inputs import reject_out_of_range, reject_unstorable
 from kunruyi_common.logging import configure_logging
 from kunruyi_common.metrics import MetricsListener
 from kunruyi_common.middleware import RequestContextMiddleware
@@ -135,8 +135,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         telemetry=_fastapi_telemetry(),
-        # Text PostgreSQL cannot store is a 422 naming the field, in every service, before any query.
-        dependencies=[Depends(reject_unstorable)],
+        # Text PostgreSQL cannot store, and integers beyond a column's range, are a 422 naming the field, in every
+        # service, before any query.
+        dependencies=[Depends(reject_unstorable), Depends(reject_out_of_range)],
     )
     app.state.settings = settings
     app.state.spec = spec

@@ -276,7 +276,12 @@ def install_error_handlers(app: FastAPI) -> None:
             "detail": "服务内部错误，请稍后重试并提供 request_id",
             "instance": request.url.path,
         }
-        return problem_response(500, body)
+        # This handler runs outermost (Starlette's ServerErrorMiddleware), after the request-context middleware has
+        # reset the request id: take it from the request's scope, so the 500 carries the id its text asks for.
+        rid = current_request_id() or request.scope.get("state", {}).get("request_id")
+        if rid:
+            body["request_id"] = rid
+        return problem_response(500, body, {"x-request-id": rid} if rid else None)
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

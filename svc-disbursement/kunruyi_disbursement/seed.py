@@ -23,7 +23,7 @@ from kunruyi_disbursement.budgets.endpoints import BudgetFunding, fund_budget
 from kunruyi_disbursement.disbursements.service import create_disbursement, reject
 from kunruyi_disbursement.payments.payees import PayeeIn, register_payee
 from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update
-from kunruyi_disbursement.policies.service import LocalPolicy
+from kunruyi_disbursement.policies.service import LocalPolicy, require_policy
 from kunruyi_disbursement.settings import Settings
 
 WAN = 10_000 * 100  # 1万元 in fen
@@ -100,8 +100,14 @@ def demo_uscc(n: int) -> str:
     return build_uscc(f"MA{n:06d}")
 
 
-def staff(*roles: str) -> Principal:
-    return Principal(kind="staff", subject=f"demo-{roles[0]}", name="演示经办人", roles=list(roles))
+def staff(*roles: str, department: str | None = None, subject: str | None = None) -> Principal:
+    return Principal(
+        kind="staff",
+        subject=subject or f"demo-{roles[0]}",
+        name="演示经办人",
+        roles=list(roles),
+        department=department,
+    )
 
 
 async def _automatic(
@@ -238,17 +244,28 @@ async def seed_data(session: AsyncSession, settings: Settings) -> bool:
             ),
             Principal(kind="partner", subject="demo-yiqilaiban", scopes=["disbursement:write"]),
         )
+        # Staff of the policy's department, one person per stage (four eyes).
+        department = (await require_policy(session, plan_policy)).department
         for role, stage in steps[:upto]:
             app = await applications.advance(
-                session, app.id, applications.StepIn(to_status=stage, comment=f"演示：{stage}"), staff(role)
+                session,
+                app.id,
+                applications.StepIn(to_status=stage, comment=f"演示：{stage}"),
+                staff(role, department=department, subject=f"demo-{stage}"),
             )
         if i == 6:
             await applications.reject(
-                session, app.id, applications.RejectIn(reason="项目尚未通过验收"), staff("reviewer")
+                session,
+                app.id,
+                applications.RejectIn(reason="项目尚未通过验收"),
+                staff("reviewer", department=department),
             )
         if i == 7:
             await applications.return_for_supplement(
-                session, app.id, applications.ReturnIn(comment="请补充项目验收报告"), staff("reviewer")
+                session,
+                app.id,
+                applications.ReturnIn(comment="请补充项目验收报告"),
+                staff("reviewer", department=department),
             )
         if i == 5:  # approved and paid
             d = (

@@ -122,7 +122,9 @@ class ServiceProcess:
 
     def client(self, *roles: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            base_url=self.url, headers=principal_headers(staff(*roles, subject="tester")), timeout=30
+            base_url=self.url,
+            headers=principal_headers(staff(*roles, department="科技局", subject="tester")),
+            timeout=30,
         )
 
 

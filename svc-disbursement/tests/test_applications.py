@@ -18,7 +18,7 @@ USCC = make_uscc(5001)
 
 
 async def setup_policy(client, notice_days: int = 0) -> None:  # type: ignore[no-untyped-def]
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         resp = await c.post(
             "/api/v1/budgets",
             headers={"Idempotency-Key": f"setup-{POLICY}-{notice_days}"},
@@ -104,7 +104,9 @@ async def test_review_workflow_from_submission_to_payment(client, session: Async
         )
 
     async def step(role: str, to_status: str, expect: int = 200) -> dict[str, Any]:
-        async with client(staff(role, subject=f"{role}-1", name="张审核")) as c:
+        async with client(
+            staff(role, department="科技局", subject=f"{role}-{to_status}", name="张审核")
+        ) as c:
             resp = await c.post(
                 f"/api/v1/applications/{app_id}/steps",
                 json={"to_status": to_status, "comment": f"{to_status} 意见"},
@@ -117,7 +119,7 @@ async def test_review_workflow_from_submission_to_payment(client, session: Async
     assert (await step("reviewer", "accepted"))["status"] == "accepted"
     await step("officer", "first_review", 403)  # 初审 is a reviewer's
     await step("reviewer", "first_review")
-    async with client(staff("reviewer")) as c:
+    async with client(staff("reviewer", department="科技局")) as c:
         returned = await c.post(
             f"/api/v1/applications/{app_id}/return", json={"comment": "补充 2025 年审计报告"}
         )
@@ -131,7 +133,7 @@ async def test_review_workflow_from_submission_to_payment(client, session: Async
         ("reviewer", "public_notice"),
     ]:
         await step(role, stage)
-    async with client(staff("officer")) as c:
+    async with client(staff("officer", department="科技局")) as c:
         objection = await c.post(
             f"/api/v1/applications/{app_id}/objections",
             json={"objector": "匿名", "content": "研发费用口径存疑"},
@@ -141,7 +143,7 @@ async def test_review_workflow_from_submission_to_payment(client, session: Async
     approved = await step("approver", "approved")
     assert approved["status"] == "approved" and approved["disbursement_id"]
 
-    async with client(staff("officer")) as c:
+    async with client(staff("officer", department="科技局")) as c:
         disbursement = (await c.get(f"/api/v1/disbursements/{approved['disbursement_id']}")).json()
         assert disbursement["status"] == "reserved" and disbursement["mode"] == "application"
         # The bank settles it (the worker is not running here: put it in flight by hand, then call back).
@@ -196,11 +198,11 @@ async def test_public_notice_must_run_its_days_and_reject_needs_a_reason(client)
         ("reviewer", "second_review"),
         ("reviewer", "public_notice"),
     ]:
-        async with client(staff(role)) as c:
+        async with client(staff(role, department="科技局", subject=f"{role}-{stage}")) as c:
             assert (
                 await c.post(f"/api/v1/applications/{app_id}/steps", json={"to_status": stage})
             ).status_code == 200
-    async with client(staff("approver")) as c:
+    async with client(staff("approver", department="科技局")) as c:
         early = await c.post(f"/api/v1/applications/{app_id}/steps", json={"to_status": "approved"})
         assert early.status_code == 409 and early.json()["code"] == "notice_period_running"
         assert (await c.post(f"/api/v1/applications/{app_id}/reject", json={"reason": ""})).status_code == 422

@@ -42,7 +42,7 @@ def http(app: FastAPI, *roles: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://svc",
-        headers=principal_headers(staff(*roles, subject=f"{roles[0]}-1")),
+        headers=principal_headers(staff(*roles, department="科技局", subject=f"{roles[0]}-1")),
     )
 
 
@@ -58,7 +58,7 @@ async def test_fifty_concurrent_approvals_reserve_exactly_thirty(
                 "policy_code": POLICY,
                 "fiscal_year": 2026,
                 "amount_fen": 30 * AMOUNT,
-                "policy": {"title": "并发测试政策", "mode": "automatic"},
+                "policy": {"title": "并发测试政策", "department": "科技局", "mode": "automatic"},
             },
         )
         assert resp.status_code == 201, resp.text
@@ -70,7 +70,7 @@ async def test_fifty_concurrent_approvals_reserve_exactly_thirty(
                 mode="automatic",
                 policy_code=POLICY,
                 policy_version=1,
-                department=None,
+                department="科技局",
                 district=None,
                 entity_type="enterprise",
                 entity_id=f"E{i:04d}",

@@ -157,7 +157,7 @@ def disbursement_app(settings: Settings, policy_url: str, timeout_s: float = 5.0
 
 
 async def setup_policy(app: FastAPI, session: AsyncSession) -> None:
-    async with api_client(app, session, staff("finance")) as c:
+    async with api_client(app, session, staff("finance", department="科技局")) as c:
         resp = await c.post(
             "/api/v1/budgets",
             headers={"Idempotency-Key": f"setup-{POLICY}"},
@@ -284,7 +284,7 @@ async def test_needs_confirmation_is_taken_and_shown_to_reviewers_and_talent_ids
         assert talent.status_code == 201, talent.text
     assert (talent.json()["amount_fen"], talent.json()["amount_source"]) == (60_000, "computed")
     assert stand_in.calls[-1]["entity_type"] == "talent" and stand_in.calls[-1]["entity_id"] == TALENT
-    async with api_client(app, session, staff("reviewer")) as c:
+    async with api_client(app, session, staff("reviewer", department="科技局")) as c:
         listed = (await c.get("/api/v1/applications", params={"applicant_id": NEEDS_CONFIRMATION})).json()[
             "items"
         ]

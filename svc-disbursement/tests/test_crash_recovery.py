@@ -45,7 +45,7 @@ async def test_payment_completes_exactly_once_after_a_crash(infra: Infra, crash_
                     "policy_code": "KS-CRASH",
                     "fiscal_year": 2026,
                     "amount_fen": 1_000_000,
-                    "policy": {"title": "崩溃恢复测试", "mode": "automatic"},
+                    "policy": {"title": "崩溃恢复测试", "department": "科技局", "mode": "automatic"},
                 },
             )
             assert resp.status_code == 201, resp.text

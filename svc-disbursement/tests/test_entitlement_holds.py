@@ -53,7 +53,7 @@ def entitlement(code: str, entity: str, amount_fen: int) -> EntitlementDetermine
 
 
 async def fund(client, code: str) -> None:  # type: ignore[no-untyped-def]
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         resp = await c.post(
             "/api/v1/budgets",
             json={"policy_code": code, "fiscal_year": 2026, "amount_fen": 10_000_000},
@@ -63,7 +63,7 @@ async def fund(client, code: str) -> None:  # type: ignore[no-untyped-def]
 
 
 async def statuses(client, code: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    async with client(staff("approver")) as c:
+    async with client(staff("approver", department="科技局")) as c:
         resp = await c.get("/api/v1/disbursements", params={"policy_code": code, "limit": 50})
         assert resp.status_code == 200, resp.text
     return {i["entity_id"]: i["status"] for i in resp.json()["items"]}

@@ -35,7 +35,7 @@ def funding(amount: int = 1_000_000, **extra: Any) -> dict[str, Any]:
 
 async def test_transfer_id_is_the_idempotency_key(client) -> None:  # type: ignore[no-untyped-def]
     transfer_id = str(uuid.uuid4())
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         first = await c.post("/api/v1/budgets", json=funding(transfer_id=transfer_id))
         again = await c.post("/api/v1/budgets", json=funding(transfer_id=transfer_id))
         other = await c.post("/api/v1/budgets", json=funding(amount=2_000_000, transfer_id=transfer_id))
@@ -51,7 +51,7 @@ async def test_transfer_id_is_the_idempotency_key(client) -> None:  # type: igno
 
 
 async def test_idempotency_key_replays_and_refuses_other_bodies(client) -> None:  # type: ignore[no-untyped-def]
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         headers = {"Idempotency-Key": "fund-2026-01"}
         first = await c.post("/api/v1/budgets", json=funding(transfer_id=None), headers=headers)
         replay = await c.post("/api/v1/budgets", json=funding(transfer_id=None), headers=headers)
@@ -63,15 +63,15 @@ async def test_idempotency_key_replays_and_refuses_other_bodies(client) -> None:
 
 @pytest.mark.parametrize("amount", [0, -100, 1.5, "abc"])
 async def test_budget_amount_must_be_positive_whole_fen(client, amount: Any) -> None:  # type: ignore[no-untyped-def]
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         resp = await c.post("/api/v1/budgets", json=funding(amount=amount))
     assert resp.status_code == 422 and resp.json()["field"] == "amount_fen"
 
 
 async def test_budget_needs_finance_and_a_known_policy(client) -> None:  # type: ignore[no-untyped-def]
-    async with client(staff("officer")) as c:
+    async with client(staff("officer", department="科技局")) as c:
         assert (await c.post("/api/v1/budgets", json=funding())).status_code == 403
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         resp = await c.post(
             "/api/v1/budgets",
             json={
@@ -86,7 +86,7 @@ async def test_budget_needs_finance_and_a_known_policy(client) -> None:  # type:
 
 async def test_budget_funding_without_an_idempotency_key_is_refused(client) -> None:  # type: ignore[no-untyped-def]
     # A funding request that could not be told apart from its own retry would move the money twice.
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         resp = await c.post("/api/v1/budgets", json=funding(transfer_id=None))
         assert resp.status_code == 422
         assert resp.json()["code"] == "idempotency_key_required" and resp.json()["field"] == "transfer_id"
@@ -95,7 +95,7 @@ async def test_budget_funding_without_an_idempotency_key_is_refused(client) -> N
 
 
 async def test_database_refuses_overdraft_and_edits_to_transfers(client, session: AsyncSession) -> None:  # type: ignore[no-untyped-def]
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         assert (await c.post("/api/v1/budgets", json=funding(amount=100))).status_code == 201
     # Even a hand-written UPDATE cannot take the budget below zero, nor rewrite history.
     with pytest.raises(DBAPIError, match="budget_not_negative"):
@@ -109,7 +109,7 @@ async def test_database_refuses_overdraft_and_edits_to_transfers(client, session
 
 
 async def test_audit_chain_detects_altered_and_removed_entries(client, session: AsyncSession) -> None:  # type: ignore[no-untyped-def]
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         for amount in (100, 200, 300):
             assert (await c.post("/api/v1/budgets", json=funding(amount=amount))).status_code == 201
         clean = (await c.get("/api/v1/audit/verify")).json()

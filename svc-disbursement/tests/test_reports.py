@@ -51,7 +51,7 @@ async def seed_rows(session: AsyncSession) -> None:
 
 async def test_report_groups_totals_and_exports(client, session: AsyncSession) -> None:  # type: ignore[no-untyped-def]
     await seed_rows(session)
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         by_mode = (await c.get("/api/v1/reports/disbursements", params={"group_by": "mode"})).json()
         by_month = (await c.get("/api/v1/reports/disbursements", params={"group_by": "month"})).json()
         by_district = (await c.get("/api/v1/reports/disbursements", params={"group_by": "district"})).json()

@@ -48,6 +48,6 @@ async def test_seed_is_idempotent_and_covers_every_state(
         "rejected",
         "supplement_required",
     } <= app_statuses
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         assert (await c.get("/api/v1/ledger/invariants")).json()["ok"]
         assert (await c.get("/api/v1/audit/verify")).json()["ok"]

@@ -18,14 +18,14 @@ POLICY = "KS-AMOUNT-001"
 
 
 async def in_flight(client, session: AsyncSession, n: int) -> list[Any]:  # type: ignore[no-untyped-def]
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         resp = await c.post(
             "/api/v1/budgets",
             json={
                 "policy_code": POLICY,
                 "fiscal_year": 2026,
                 "amount_fen": 1_000_000,
-                "policy": {"title": "金额核对测试", "mode": "automatic"},
+                "policy": {"title": "金额核对测试", "department": "科技局", "mode": "automatic"},
             },
             headers={"Idempotency-Key": "fund-amount-test"},
         )
@@ -76,7 +76,7 @@ async def test_a_settlement_of_another_amount_is_not_booked(
     client, session: AsyncSession, batched: bool
 ) -> None:  # type: ignore[no-untyped-def]
     wrong, right = await in_flight(client, session, 2)
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="科技局")) as c:
         if batched:
             result = await post_callback(
                 c, {"events": [update(wrong.reservation_id, 1), update(right.reservation_id, 100_000)]}

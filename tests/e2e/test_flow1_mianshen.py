@@ -95,7 +95,9 @@ def test_an_enterprise_gets_its_award_without_applying(driver: Any, phone: Any, 
     assert pending["mode"] == "automatic" and pending["period"] == str(date.today().year)
 
     # An approver releases it; then svc-disbursement dies again with the payment in flight.
-    approved = driver.as_staff("approver", "POST", f"/api/v1/disbursements/{pending['id']}/approve")
+    approved = driver.as_staff(
+        "approver", "POST", f"/api/v1/disbursements/{pending['id']}/approve", "科技局"
+    )  # an approver of the policy's department
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] in ("reserved", "instructing", "instructed", "settled"), approved.text
     _restart(platform, "disbursement")

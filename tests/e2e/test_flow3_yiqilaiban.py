@@ -18,6 +18,7 @@ import pytest
 pytestmark = pytest.mark.timeout(900)
 
 POLICY = "KS-SB-012"  # 智能化改造和数字化转型项目补助（二档）: an application policy, no public-notice wait
+DEPARTMENT = "工信局"  # the policy's department: only its staff move the application
 AMOUNT_FEN = 500_000_00
 STAGE_ROLE = {
     "accepted": "officer",
@@ -63,10 +64,13 @@ def test_an_application_from_yiqilaiban_is_reviewed_paid_and_reported_back(drive
     app = first
     while app["allowed_next"]:
         stage = app["allowed_next"][0]
+        # Staff of the policy's department, one person per stage (初审, 复审 and 审定 are three people).
         step = driver.as_staff(
             STAGE_ROLE[stage],
             "POST",
             f"/api/v1/applications/{app_id}/steps",
+            DEPARTMENT,
+            subject=f"e2e-{stage}",
             json={"to_status": stage, "comment": f"端到端：{stage}"},
         )
         assert step.status_code == 200, f"{stage}: {step.text}"

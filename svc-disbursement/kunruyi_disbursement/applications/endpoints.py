@@ -10,6 +10,7 @@ from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Unprocessable
 from kunruyi_common.idempotency import idempotent
 
+from kunruyi_disbursement.access import audited
 from kunruyi_disbursement.applications import service
 from kunruyi_disbursement.applications.free_text import bind_text_cipher
 from kunruyi_disbursement.applications.storage import attachment_store
@@ -90,41 +91,75 @@ async def get_application(
     return await service.detail(session, application_id)
 
 
-@router.post("/{application_id}/steps", summary="推进到下一审核环节（受理/初审/复审/公示/审定）")
+@router.post(
+    "/{application_id}/steps",
+    summary="推进到下一审核环节（受理/初审/复审/公示/审定；政策所属部门办理，初审、复审、审定须三人）",
+    response_model=None,
+)
 async def advance(
-    application_id: uuid.UUID, body: service.StepIn, session: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
-    return service.view(await service.advance(session, application_id, body, principal))
+    application_id: uuid.UUID,
+    body: service.StepIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> dict[str, Any] | JSONResponse:
+    async def call() -> dict[str, Any]:
+        return service.view(await service.advance(session, application_id, body, principal))
+
+    return await audited(session, request, principal, call)
 
 
-@router.post("/{application_id}/reject", summary="不予通过（须说明理由）")
+@router.post("/{application_id}/reject", summary="不予通过（须说明理由）", response_model=None)
 async def reject(
-    application_id: uuid.UUID, body: service.RejectIn, session: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
-    return service.view(await service.reject(session, application_id, body, principal))
+    application_id: uuid.UUID,
+    body: service.RejectIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> dict[str, Any] | JSONResponse:
+    async def call() -> dict[str, Any]:
+        return service.view(await service.reject(session, application_id, body, principal))
+
+    return await audited(session, request, principal, call)
 
 
-@router.post("/{application_id}/return", summary="退回补正")
+@router.post("/{application_id}/return", summary="退回补正", response_model=None)
 async def return_for_supplement(
-    application_id: uuid.UUID, body: service.ReturnIn, session: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
-    return service.view(await service.return_for_supplement(session, application_id, body, principal))
+    application_id: uuid.UUID,
+    body: service.ReturnIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> dict[str, Any] | JSONResponse:
+    async def call() -> dict[str, Any]:
+        return service.view(await service.return_for_supplement(session, application_id, body, principal))
+
+    return await audited(session, request, principal, call)
 
 
-@router.post("/{application_id}/resubmit", summary="补正后重新提交")
-async def resubmit(application_id: uuid.UUID, session: SessionDep, principal: Writer) -> dict[str, Any]:
-    return service.view(await service.resubmit(session, application_id, None, principal))
+@router.post("/{application_id}/resubmit", summary="补正后重新提交", response_model=None)
+async def resubmit(
+    application_id: uuid.UUID, request: Request, session: SessionDep, principal: Writer
+) -> dict[str, Any] | JSONResponse:
+    async def call() -> dict[str, Any]:
+        return service.view(await service.resubmit(session, application_id, None, principal))
+
+    return await audited(session, request, principal, call)
 
 
-@router.post("/{application_id}/objections", status_code=201, summary="登记公示期异议")
+@router.post("/{application_id}/objections", status_code=201, summary="登记公示期异议", response_model=None)
 async def object_to(
     application_id: uuid.UUID,
     body: service.ObjectionIn,
+    request: Request,
     session: SessionDep,
     principal: Annotated[Principal, Depends(require_roles("officer", "reviewer"))],
-) -> dict[str, Any]:
-    await service.object_to(session, application_id, body, principal)
-    return await service.detail(session, application_id)
+) -> dict[str, Any] | JSONResponse:
+    async def call() -> dict[str, Any]:
+        await service.object_to(session, application_id, body, principal)
+        return await service.detail(session, application_id)
+
+    return await audited(session, request, principal, call)
 
 
 @router.post("/{application_id}/attachments", status_code=201, summary="上传申报材料（保存 SHA-256）")

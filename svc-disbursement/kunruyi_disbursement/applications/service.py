@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.applications import free_text
+from kunruyi_disbursement.access import ensure_department, ensure_other_person
 from kunruyi_disbursement.applications.storage import AttachmentStore, AttachmentStoreError
 from kunruyi_disbursement.disbursements.service import create_disbursement
 from kunruyi_disbursement.events import ApplicationStatusChanged
@@ -34,6 +35,7 @@ from kunruyi_disbursement.policies.service import (
     DEFAULT_REVIEW_STAGES,
     check_amount,
     check_period,
+    get_policy,
     period_bounds,
     require_policy,
 )
@@ -57,6 +59,11 @@ STAGE_ROLES: dict[str, tuple[str, ...]] = {
     "approved": ("approver",),
 }
 TERMINAL = ("paid", "rejected")
+# Four eyes: who took which earlier stage of this round may not take these (初审 ≠ 复审 ≠ 审定).
+FOUR_EYES: dict[str, tuple[str, ...]] = {
+    "second_review": ("first_review",),
+    "approved": ("first_review", "second_review"),
+}
 
 
 class ApplicationIn(BaseModel):
@@ -301,6 +308,36 @@ async def _locked(session: AsyncSession, application_id: uuid.UUID) -> Any:
     return row
 
 
+async def _ensure_department(
+    session: AsyncSession, app: Any, principal: Principal | None, action: str
+) -> Any:
+    """The application's policy (its department and four-eyes setting), once the caller may act for it."""
+    policy = await get_policy(session, app.policy_code)
+    ensure_department(
+        principal,
+        policy.department if policy is not None else None,
+        entity_type="application",
+        entity_id=str(app.id),
+        action=f"application.{action}",
+    )
+    return policy
+
+
+async def _round_actors(session: AsyncSession, app: Any) -> dict[str, str]:
+    """stage → who took it, in the current round of review (since the last submission or resubmission)."""
+    rows = (
+        await session.execute(
+            text(
+                "SELECT to_status, actor FROM application_steps WHERE application_id = :id AND action = 'advance' "
+                "AND id > coalesce((SELECT max(id) FROM application_steps WHERE application_id = :id "
+                "AND to_status = 'submitted'), 0) ORDER BY id"
+            ),
+            {"id": app.id},
+        )
+    ).all()
+    return {r.to_status: r.actor for r in rows}
+
+
 def next_stage(app: Any) -> str | None:
     workflow: list[str] = list(app.workflow)
     if app.status == "submitted":
@@ -328,6 +365,9 @@ async def advance(
     session: AsyncSession, application_id: uuid.UUID, body: StepIn, principal: Principal
 ) -> Any:
     app = await _locked(session, application_id)
+    policy = await _ensure_department(
+        session, app, principal, body.to_status if body.to_status in STAGE_ROLES else "step"
+    )
     allowed = next_stage(app)
     if allowed is None or allowed == "paid" or body.to_status != allowed:
         raise Conflict(
@@ -340,6 +380,16 @@ async def advance(
     roles = STAGE_ROLES[allowed]
     if principal.kind != "staff" or not principal.has_role(*roles):
         raise Forbidden(f"{STAGE_TITLES[allowed]}需要角色：{'、'.join(roles)}", code="role_required")
+    if allowed in FOUR_EYES and (policy is None or policy.four_eyes):
+        ensure_other_person(
+            principal,
+            await _round_actors(session, app),
+            FOUR_EYES[allowed],
+            entity_type="application",
+            entity_id=str(app.id),
+            action=f"application.{allowed}",
+            titles=STAGE_TITLES,
+        )
     extra: dict[str, Any] = {}
     if allowed == "public_notice":
         extra["notice_ends_at"] = datetime.now(UTC) + timedelta(days=app.notice_days)
@@ -390,6 +440,7 @@ async def reject(
     session: AsyncSession, application_id: uuid.UUID, body: RejectIn, principal: Principal
 ) -> Any:
     app = await _locked(session, application_id)
+    await _ensure_department(session, app, principal, "reject")
     _require_reviewer(app, principal)
     reason, reason_encrypted = free_text.protect(body.reason, "applications.reject_reason", app.id)
     updated = await _set_status(
@@ -403,6 +454,7 @@ async def return_for_supplement(
     session: AsyncSession, application_id: uuid.UUID, body: ReturnIn, principal: Principal
 ) -> Any:
     app = await _locked(session, application_id)
+    await _ensure_department(session, app, principal, "return")
     _require_reviewer(app, principal)
     updated = await _set_status(session, app, "supplement_required")
     await _record(session, updated, app.status, "supplement_required", "return", principal, body.comment)
@@ -413,6 +465,7 @@ async def resubmit(
     session: AsyncSession, application_id: uuid.UUID, comment: str | None, principal: Principal
 ) -> Any:
     app = await _locked(session, application_id)
+    await _ensure_department(session, app, principal, "resubmit")  # staff: the policy's department
     if app.status != "supplement_required":
         raise Conflict(
             "只有退回补正的申报可以重新提交",
@@ -429,6 +482,7 @@ async def object_to(
     session: AsyncSession, application_id: uuid.UUID, body: ObjectionIn, principal: Principal
 ) -> Any:
     app = await _locked(session, application_id)
+    await _ensure_department(session, app, principal, "objection")
     if app.status != "public_notice":
         raise Conflict("只有公示期内可以登记异议", code="not_in_public_notice", current_status=app.status)
     content, content_encrypted = free_text.protect(body.content, "application_objections.content", app.id)

@@ -2,17 +2,32 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
 
 from kunruyi_disbursement.audit import service as audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+Auditor = Annotated[Principal, Depends(require_roles("finance", "approver"))]
 
 
 @router.get("/verify", summary="校验审计日志哈希链（发现被改动或删除的记录）")
-async def verify(
-    session: SessionDep, principal: Annotated[Principal, Depends(require_roles("finance", "approver"))]
-) -> dict[str, Any]:
+async def verify(session: SessionDep, principal: Auditor) -> dict[str, Any]:
     return await audit.verify(session)
+
+
+@router.get("/entries", summary="审计日志条目（最新在前；可按动作、对象筛选，如 action=access.refused）")
+async def entries(
+    session: SessionDep,
+    principal: Auditor,
+    action: Annotated[str | None, Query(max_length=100)] = None,
+    entity_type: Annotated[str | None, Query(max_length=50)] = None,
+    entity_id: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    return {
+        "items": await audit.entries(
+            session, action=action, entity_type=entity_type, entity_id=entity_id, limit=limit
+        )
+    }

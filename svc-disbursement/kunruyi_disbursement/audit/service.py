@@ -202,3 +202,28 @@ async def append_many(session: AsyncSession, entries: list[dict[str, Any]]) -> N
     await session.execute(
         text("UPDATE audit_chain_head SET last_seq = :s, last_hash = :h WHERE id = 1"), {"s": seq, "h": prev}
     )
+
+
+async def entries(
+    session: AsyncSession,
+    *,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    rows = (
+        (
+            await session.execute(
+                text(
+                    "SELECT seq, occurred_at, actor, action, entity_type, entity_id, data FROM audit_log "
+                    "WHERE (CAST(:a AS text) IS NULL OR action = :a) AND (CAST(:t AS text) IS NULL OR entity_type = :t) "
+                    "AND (CAST(:i AS text) IS NULL OR entity_id = :i) ORDER BY seq DESC LIMIT :n"
+                ),
+                {"a": action, "t": entity_type, "i": entity_id, "n": limit},
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.access import audited, ensure_department
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.disbursements.service import resume_awaiting
 from kunruyi_disbursement.ledger import service as ledger
@@ -38,8 +39,28 @@ class BudgetFunding(BaseModel):
 
 
 async def fund_budget(
-    session: AsyncSession, body: BudgetFunding, actor: str, transfer_id: uuid.UUID
+    session: AsyncSession,
+    body: BudgetFunding,
+    actor: str,
+    transfer_id: uuid.UUID,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
+    existing = await get_policy(session, body.policy_code)
+    # Funding a policy's budget is its department's (admins aside): the department it has, and — when this request
+    # registers or re-registers it — the one it would get, so nobody moves a policy into their own department.
+    departments: list[str | None] = []
+    if existing is not None:
+        departments.append(existing.department)
+    if body.policy is not None:
+        departments.append(body.policy.department)
+    for department in departments:
+        ensure_department(
+            principal,
+            department,
+            entity_type="budget",
+            entity_id=ledger.budget_code(body.policy_code, body.fiscal_year),
+            action="budget.fund",
+        )
     if body.policy is not None:
         p = body.policy
         await upsert_policy(
@@ -60,8 +81,9 @@ async def fund_budget(
             district=p.district,
             review_stages=p.review_stages,
             notice_days=p.notice_days,
+            four_eyes=p.four_eyes,
         )
-    elif await get_policy(session, body.policy_code) is None:
+    elif existing is None:
         raise Unprocessable(f"未知的政策编码：{body.policy_code}", field="policy_code", code="unknown_policy")
     funding = await ledger.ensure_account(session, ledger.FUNDING_ACCOUNT, "funding")
     budget = await ledger.ensure_budget_account(session, body.policy_code, body.fiscal_year)
@@ -101,9 +123,10 @@ async def fund_budget(
     }
 
 
-@router.post("", status_code=201, summary="拨入或追加政策年度预算（财务）")
+@router.post("", status_code=201, summary="拨入或追加政策年度预算（财务，政策所属部门）")
 async def post_budget(
     body: BudgetFunding,
+    request: Request,
     session: SessionDep,
     principal: Finance,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -120,11 +143,14 @@ async def post_budget(
         transfer_id = uuid.uuid5(uuid.NAMESPACE_URL, f"budget:{principal.subject}:{idempotency_key}")
 
     async def produce() -> tuple[int, Any]:
-        return 201, await fund_budget(session, body, principal.subject, transfer_id)
+        return 201, await fund_budget(session, body, principal.subject, transfer_id, principal)
 
-    return await idempotent(
-        session, idempotency_key, principal, "POST /api/v1/budgets", body.model_dump(mode="json"), produce
-    )
+    async def fund() -> JSONResponse:
+        return await idempotent(
+            session, idempotency_key, principal, "POST /api/v1/budgets", body.model_dump(mode="json"), produce
+        )
+
+    return await audited(session, request, principal, fund)
 
 
 @router.get("", summary="预算账户余额")
@@ -132,7 +158,7 @@ async def list_budgets(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require_roles("finance", "approver", "reviewer", "officer"))],
     policy_code: str | None = None,
-    fiscal_year: int | None = None,
+    fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     rows = (

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles
 from kunruyi_common.db import SessionDep
@@ -11,6 +11,7 @@ from kunruyi_common.errors import Forbidden
 from kunruyi_common.idempotency import idempotent
 from pydantic import BaseModel, Field
 
+from kunruyi_disbursement.access import audited
 from kunruyi_disbursement.disbursements import service
 
 router = APIRouter(prefix="/api/v1/disbursements", tags=["disbursements"])
@@ -61,36 +62,54 @@ async def get_disbursement(
     return service.view(await service.get(session, disbursement_id))
 
 
-@router.post("/{disbursement_id}/approve", summary="审批通过（超过自动审批额度的免申即享拨付）")
-async def approve(disbursement_id: uuid.UUID, session: SessionDep, principal: Approver) -> dict[str, Any]:
-    return service.view(await service.approve(session, disbursement_id, principal.subject))
+@router.post(
+    "/{disbursement_id}/approve",
+    summary="审批通过（超过自动审批额度的免申即享拨付；政策所属部门）",
+    response_model=None,
+)
+async def approve(
+    disbursement_id: uuid.UUID, request: Request, session: SessionDep, principal: Approver
+) -> dict[str, Any] | JSONResponse:
+    async def call() -> dict[str, Any]:
+        return service.view(await service.approve(session, disbursement_id, principal.subject, principal))
+
+    return await audited(session, request, principal, call)
 
 
-@router.post("/{disbursement_id}/reject", summary="驳回拨付")
+@router.post("/{disbursement_id}/reject", summary="驳回拨付（政策所属部门）", response_model=None)
 async def reject(
-    disbursement_id: uuid.UUID, body: RejectBody, session: SessionDep, principal: Approver
-) -> dict[str, Any]:
-    return service.view(await service.reject(session, disbursement_id, principal.subject, body.reason))
+    disbursement_id: uuid.UUID, body: RejectBody, request: Request, session: SessionDep, principal: Approver
+) -> dict[str, Any] | JSONResponse:
+    async def call() -> dict[str, Any]:
+        return service.view(
+            await service.reject(session, disbursement_id, principal.subject, body.reason, principal)
+        )
+
+    return await audited(session, request, principal, call)
 
 
 @router.post("/{disbursement_id}/reissue", summary="重新支付（支付失败或被退回的拨付，新的银行参考号）")
 async def reissue(
     disbursement_id: uuid.UUID,
     body: ReissueBody,
+    request: Request,
     session: SessionDep,
     principal: Approver,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     async def produce() -> tuple[int, Any]:
         return 200, service.view(
-            await service.reissue(session, disbursement_id, principal.subject, body.comment)
+            await service.reissue(session, disbursement_id, principal.subject, body.comment, principal)
         )
 
-    return await idempotent(
-        session,
-        idempotency_key,
-        principal,
-        f"POST /api/v1/disbursements/{disbursement_id}/reissue",
-        body.model_dump(),
-        produce,
-    )
+    async def call() -> JSONResponse:
+        return await idempotent(
+            session,
+            idempotency_key,
+            principal,
+            f"POST /api/v1/disbursements/{disbursement_id}/reissue",
+            body.model_dump(),
+            produce,
+        )
+
+    return await audited(session, request, principal, call)

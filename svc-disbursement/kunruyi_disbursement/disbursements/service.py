@@ -10,12 +10,14 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
+from kunruyi_common.auth import Principal
 from kunruyi_common.errors import Conflict, NotFound
 from kunruyi_common.pagination import decode_keyset, keyset_cursor
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.access import ensure_department
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import fiscal_year_of
@@ -206,14 +208,35 @@ async def reserve(session: AsyncSession, d: Any, *, actor: str | None) -> Any:
     return row
 
 
-async def approve(session: AsyncSession, disbursement_id: uuid.UUID, actor: str) -> Any:
+async def _locked_for(
+    session: AsyncSession, disbursement_id: uuid.UUID, principal: Principal | None, action: str
+) -> Any:
+    """The disbursement, locked, once ``principal`` may act for its policy's department (admins aside)."""
     d = (
         await session.execute(
-            text("SELECT * FROM disbursements WHERE id = :id FOR UPDATE"), {"id": disbursement_id}
+            text(
+                "SELECT d.*, coalesce(d.department, p.department) AS policy_department FROM disbursements d "
+                "LEFT JOIN policies p ON p.code = d.policy_code WHERE d.id = :id FOR UPDATE OF d"
+            ),
+            {"id": disbursement_id},
         )
     ).first()
     if d is None:
         raise NotFound("拨付记录不存在", code="disbursement_not_found")
+    ensure_department(
+        principal,
+        d.policy_department,
+        entity_type="disbursement",
+        entity_id=str(d.id),
+        action=f"disbursement.{action}",
+    )
+    return d
+
+
+async def approve(
+    session: AsyncSession, disbursement_id: uuid.UUID, actor: str, principal: Principal | None = None
+) -> Any:
+    d = await _locked_for(session, disbursement_id, principal, "approve")
     if d.status != "pending_approval":
         raise Conflict(
             f"当前状态为 {d.status}，只有待审批的拨付可以审批",
@@ -228,14 +251,14 @@ async def approve(session: AsyncSession, disbursement_id: uuid.UUID, actor: str)
     return await reserve(session, d, actor=actor)
 
 
-async def reject(session: AsyncSession, disbursement_id: uuid.UUID, actor: str, reason: str) -> Any:
-    d = (
-        await session.execute(
-            text("SELECT * FROM disbursements WHERE id = :id FOR UPDATE"), {"id": disbursement_id}
-        )
-    ).first()
-    if d is None:
-        raise NotFound("拨付记录不存在", code="disbursement_not_found")
+async def reject(
+    session: AsyncSession,
+    disbursement_id: uuid.UUID,
+    actor: str,
+    reason: str,
+    principal: Principal | None = None,
+) -> Any:
+    d = await _locked_for(session, disbursement_id, principal, "reject")
     if d.status not in ("pending_approval", "awaiting_budget"):
         raise Conflict(f"当前状态为 {d.status}，不能驳回", code="invalid_transition", current_status=d.status)
     row = (
@@ -258,18 +281,18 @@ async def reject(session: AsyncSession, disbursement_id: uuid.UUID, actor: str, 
     return row
 
 
-async def reissue(session: AsyncSession, disbursement_id: uuid.UUID, actor: str, comment: str) -> Any:
+async def reissue(
+    session: AsyncSession,
+    disbursement_id: uuid.UUID,
+    actor: str,
+    comment: str,
+    principal: Principal | None = None,
+) -> Any:
     """Pay a failed or returned disbursement again: the money is still owed. Its reservation was voided (failed) or
     reversed (returned), so the budget is reserved anew under a new reservation id — the new bank reference — and
     the payee is chosen afresh at the next instruction (typically after the account was corrected). The old
     reference is kept in ``superseded_payments``."""
-    d = (
-        await session.execute(
-            text("SELECT * FROM disbursements WHERE id = :id FOR UPDATE"), {"id": disbursement_id}
-        )
-    ).first()
-    if d is None:
-        raise NotFound("拨付记录不存在", code="disbursement_not_found")
+    d = await _locked_for(session, disbursement_id, principal, "reissue")
     if d.status not in ("failed", "returned"):
         raise Conflict(
             f"当前状态为 {d.status}，只有支付失败或被退回的拨付可以重新支付",

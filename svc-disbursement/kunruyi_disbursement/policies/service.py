@@ -51,6 +51,9 @@ class LocalPolicy(BaseModel):
     valid_to: date | None = None
     review_stages: list[str] | None = None
     notice_days: int = Field(5, ge=0, le=60)
+    four_eyes: bool = Field(
+        True, description="四眼原则：初审、复审须两人办理，审定人不得是其中之一（默认开启）"
+    )
 
 
 async def upsert_policy(
@@ -61,6 +64,7 @@ async def upsert_policy(
     district: str | None = None,
     review_stages: list[str] | None = None,
     notice_days: int | None = None,
+    four_eyes: bool | None = None,
 ) -> None:
     p = data if isinstance(data, PolicyData) else PolicyData.model_validate(data)
     # A late, older version never overwrites a newer one.
@@ -69,9 +73,10 @@ async def upsert_policy(
             """
             INSERT INTO policies (code, title, department, mode, beneficiary, version, annual_budget_fen,
                                   max_amount_fen, valid_from, valid_to, status, district, review_stages, notice_days,
-                                  source, updated_at)
+                                  four_eyes, source, updated_at)
             VALUES (:code, :title, :department, :mode, :beneficiary, :version, :budget, :cap, :vf, :vt, :status,
-                    :district, CAST(:stages AS jsonb), coalesce(:notice, 5), :source, now())
+                    :district, CAST(:stages AS jsonb), coalesce(:notice, 5), coalesce(:four_eyes, true), :source,
+                    now())
             ON CONFLICT (code) DO UPDATE SET
                 title = EXCLUDED.title, department = EXCLUDED.department, mode = EXCLUDED.mode,
                 beneficiary = EXCLUDED.beneficiary, version = EXCLUDED.version,
@@ -79,7 +84,8 @@ async def upsert_policy(
                 valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, status = EXCLUDED.status,
                 district = coalesce(EXCLUDED.district, policies.district),
                 review_stages = coalesce(EXCLUDED.review_stages, policies.review_stages),
-                notice_days = coalesce(:notice, policies.notice_days), updated_at = now()
+                notice_days = coalesce(:notice, policies.notice_days),
+                four_eyes = coalesce(:four_eyes, policies.four_eyes), updated_at = now()
             WHERE policies.version <= EXCLUDED.version
             """
         ),
@@ -98,6 +104,7 @@ async def upsert_policy(
             "district": district,
             "stages": json.dumps(review_stages) if review_stages else None,
             "notice": notice_days,
+            "four_eyes": four_eyes,
             "source": source,
         },
     )

@@ -2,8 +2,8 @@
 masked text, the original encrypted beside it (kunruyi_common.pii_text). Existing rows are protected here with the
 app's PII key.
 
-Revision ID: disbursement_0006
-Revises: disbursement_0005
+Revision ID: disbursement_0007
+Revises: disbursement_0006
 Create Date: 2026-12-04
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.pii_text import protect_existing_rows
 
-revision: str = "disbursement_0006"
-down_revision: str | None = "disbursement_0005"
+revision: str = "disbursement_0007"
+down_revision: str | None = "disbursement_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
