@@ -25,8 +25,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.applications import free_text
 from kunruyi_disbursement.access import ensure_department, ensure_other_person
+from kunruyi_disbursement.applications import free_text
 from kunruyi_disbursement.applications.storage import AttachmentStore, AttachmentStoreError
 from kunruyi_disbursement.disbursements.service import create_disbursement
 from kunruyi_disbursement.events import ApplicationStatusChanged
