@@ -276,12 +276,14 @@ def install_error_handlers(app: FastAPI) -> None:
             "detail": "服务内部错误，请稍后重试并提供 request_id",
             "instance": request.url.path,
         }
-        # This handler runs outermost (Starlette's ServerErrorMiddleware), after the request-context middleware has
-        # reset the request id: take it from the request's scope, so the 500 carries the id its text asks for.
-        rid = current_request_id() or request.scope.get("state", {}).get("request_id")
+        # Usually called by UnexpectedErrorMiddleware inside the request context, whose middleware adds the
+        # X-Request-Id header. As Starlette's last resort (ServerErrorMiddleware) it runs after that middleware has
+        # reset the id: then take it from the request's scope, for the body and the header alike.
+        in_context = current_request_id()
+        rid = in_context or request.scope.get("state", {}).get("request_id")
         if rid:
             body["request_id"] = rid
-        return problem_response(500, body, {"x-request-id": rid} if rid else None)
+        return problem_response(500, body, {"x-request-id": rid} if rid and not in_context else None)
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
