@@ -27,7 +27,7 @@ async def import_command(settings: Settings, kind: str, path: Path, content: byt
     except ProblemError as exc:
         print(f"导入被拒绝：{exc.detail}")
         return 2
-    pii = PersonalData(settings.pii_key, settings.blind_index_key)
+    pii = PersonalData.from_settings(settings)
     importer = Importer(kind, mapping, pii, actor)
     engine = create_engine(settings.database_url, pool_size=2)
     sessionmaker = create_sessionmaker(engine)
