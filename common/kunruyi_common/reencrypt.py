@@ -39,13 +39,18 @@ class EncryptedColumn:
 
     table: str
     column: str
-    key: str = "id"
+    # The primary key: one column or several (batches walk it in order).
+    key: str | tuple[str, ...] = "id"
     aad: Callable[[Mapping[str, Any]], bytes] = _no_aad
     aad_columns: tuple[str, ...] = ()
     json_key: str | None = None
 
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return (self.key,) if isinstance(self.key, str) else self.key
+
     def __post_init__(self) -> None:
-        for name in (self.table, self.column, self.key, *self.aad_columns):
+        for name in (self.table, self.column, *self.key_columns, *self.aad_columns):
             if not _IDENT.match(name):
                 raise ValueError(f"not a plain SQL identifier: {name!r}")
         if self.json_key is not None and not _IDENT.match(self.json_key):
@@ -87,50 +92,56 @@ async def reencrypt_column(
 ) -> ColumnReport:
     report = ColumnReport(spec.label)
     value = spec._value_sql
-    extra = "".join(f", {c}" for c in spec.aad_columns if c != spec.key)
-    # Only tokens under another key id (``v1.<kid>.<body>``) are read; keyset pagination on the key.
+    keys = spec.key_columns
+    key_list = ", ".join(keys)
+    key_row = f"({key_list})"
+    after_row = "(" + ", ".join(f":after_{i}" for i in range(len(keys))) + ")"
+    selected = [*keys, *(c for c in spec.aad_columns if c not in keys)]
+    # Only tokens under another key id (``v1.<kid>.<body>``) are read; keyset pagination on the primary key.
     base = (
-        f"SELECT {spec.key} AS k, {value} AS token{extra} FROM {spec.table} "
+        f"SELECT {', '.join(selected)}, {value} AS token__ FROM {spec.table} "
         f"WHERE {value} IS NOT NULL AND split_part({value}, '.', 2) <> :kid"
     )
-    first = text(f"{base} ORDER BY {spec.key} LIMIT :n")
-    following = text(f"{base} AND {spec.key} > :after ORDER BY {spec.key} LIMIT :n")
+    first = text(f"{base} ORDER BY {key_list} LIMIT :n")
+    following = text(f"{base} AND {key_row} > {after_row} ORDER BY {key_list} LIMIT :n")
     if spec.json_key:
         assignment = (
-            f"{spec.column} = jsonb_set({spec.column}, '{{{spec.json_key}}}', to_jsonb(CAST(:new AS text)))"
+            f"{spec.column} = jsonb_set({spec.column}, '{{{spec.json_key}}}', to_jsonb(CAST(:new__ AS text)))"
         )
     else:
-        assignment = f"{spec.column} = :new"
-    update = text(f"UPDATE {spec.table} SET {assignment} WHERE {spec.key} = :k AND {value} = :old")
-    after: Any = None
+        assignment = f"{spec.column} = :new__"
+    match = " AND ".join(f"{k} = :{k}" for k in keys)
+    update = text(f"UPDATE {spec.table} SET {assignment} WHERE {match} AND {value} = :old__")
+    after: tuple[Any, ...] | None = None
     while True:
         async with engine.begin() as conn:
             params: dict[str, Any] = {"kid": cipher.key_id, "n": batch_size}
             if after is not None:
-                params["after"] = after
+                params.update({f"after_{i}": v for i, v in enumerate(after)})
             result = await conn.execute(first if after is None else following, params)
             rows = result.mappings().all()
             if not rows:
                 break
             report.batches += 1
             for row in rows:
-                token = str(row["token"])
-                aad_row = dict(row)
-                aad_row[spec.key] = row["k"]
+                token = str(row["token__"])
+                aad = spec.aad(dict(row))
                 try:
-                    plain = cipher.decrypt(token, spec.aad(aad_row))
+                    plain = cipher.decrypt(token, aad)
                 except DecryptionError:
                     report.unreadable += 1
                     parts = token.split(".")
                     report.unreadable_keys.add(parts[1] if len(parts) == 3 else "?")
                     continue
-                new = cipher.encrypt(plain, associated_data=spec.aad(aad_row))
-                written = await conn.execute(update, {"new": new, "k": row["k"], "old": token})
+                new = cipher.encrypt(plain, associated_data=aad)
+                written = await conn.execute(
+                    update, {**{k: row[k] for k in keys}, "new__": new, "old__": token}
+                )
                 if getattr(written, "rowcount", 0) == 1:
                     report.rewritten += 1
                 else:
                     report.skipped += 1
-            after = rows[-1]["k"]
+            after = tuple(rows[-1][k] for k in keys)
     return report
 
 

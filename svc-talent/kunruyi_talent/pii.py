@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from kunruyi_common.crypto import FieldCipher, blind_index
+from kunruyi_common.idempotency import SEALED_RESPONSES
 from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.settings import ServiceSettings
 
@@ -38,6 +39,8 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     _encrypted("talents", "phone"),
     _encrypted("enterprise_contacts", "phone"),
     _encrypted("tickets", "requester_phone"),
+    # Answers replayed for an Idempotency-Key, sealed because they carry personal data.
+    SEALED_RESPONSES,
 ]
 
 
