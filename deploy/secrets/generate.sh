@@ -4,6 +4,7 @@
 #
 #   generate.sh                   create missing files, keep existing ones
 #   generate.sh --rotate-pii-key  new pii_key; the current one is appended to pii_retired_keys (still decrypts)
+#   generate.sh --drop-retired-pii-keys   empties pii_retired_keys (after every app's reencrypt)
 #   generate.sh --force           regenerate everything (makes existing PII data unreadable!)
 #
 # The generated files are gitignored (see deploy/secrets/.gitignore). See docs/operations.md "Secrets".
@@ -14,11 +15,13 @@ umask 077
 
 FORCE=0
 ROTATE_PII=0
+DROP_RETIRED=0
 case "${1:-}" in
   --force) FORCE=1 ;;
   --rotate-pii-key) ROTATE_PII=1 ;;
+  --drop-retired-pii-keys) DROP_RETIRED=1 ;;
   "") ;;
-  *) echo "usage: $0 [--force | --rotate-pii-key]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--force | --rotate-pii-key | --drop-retired-pii-keys]" >&2; exit 2 ;;
 esac
 
 APPS="gateway policy talent disbursement matching"
@@ -52,6 +55,13 @@ if [ "$ROTATE_PII" -eq 1 ]; then
   chmod 0444 pii_key pii_retired_keys
   echo "rotate pii_key (the previous key is now in pii_retired_keys)"
   echo "next: docker compose up -d, then run 'reencrypt' in each app (docs/operations.md)"
+  exit 0
+fi
+
+if [ "$DROP_RETIRED" -eq 1 ]; then
+  replace pii_retired_keys ""
+  chmod 0444 pii_retired_keys
+  echo "empty  pii_retired_keys"
   exit 0
 fi
 
