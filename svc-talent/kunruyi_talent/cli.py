@@ -7,6 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from kunruyi_common.cli import check_secrets_or_exit
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.errors import ProblemError
 
@@ -69,6 +70,7 @@ def handle(argv: list[str], settings_factory: type[Settings]) -> int | None:
     sub.add_parser("scan", help="超期工单检查、配租通知失效、空置房源配租")
     args = parser.parse_args(argv)
     settings = settings_factory()
+    check_secrets_or_exit(settings)
     if args.command == "import":
         content = args.file.read_bytes()
         return asyncio.run(import_command(settings, args.kind, args.file, content, f"import:{args.actor}"))
