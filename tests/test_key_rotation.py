@@ -198,7 +198,8 @@ def test_rotate_the_pii_key_read_old_rows_reencrypt_and_drop_the_old_key(
 
     # -- key A writes ----------------------------------------------------------------------------------------------
     for name in ROTATED:
-        done = cli(SPECS[name], env(name, KEY_A, []), "seed")
+        # Demo data is for development mode only (the keys are real ones all the same).
+        done = cli(SPECS[name], env(name, KEY_A, [], dev_mode="true"), "seed")
         assert done.returncode == 0, done.stderr
     with serving(talent, env("talent", KEY_A, [])) as url:
         created = httpx.post(

@@ -193,6 +193,16 @@ def test_uvicorn_started_directly_also_refuses(tmp_path: Path) -> None:
     assert "KRY_POLICY_PII_KEY" in proc.stdout + proc.stderr
 
 
+def test_demo_data_is_never_seeded_outside_development_mode(infra: Infra) -> None:
+    app = next(a for a in APPS if a.name == "gateway")
+    db_url = migrated_database(infra, app.package, "secrets_seed_gateway")
+    env = _production_env(app, **production_secrets(settings_class(app)), database_url=db_url)
+    done = subprocess.run(
+        [sys.executable, "-m", app.package, "seed"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == EX_CONFIG and "development mode only" in done.stderr
+
+
 def _healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:

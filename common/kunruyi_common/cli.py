@@ -97,6 +97,13 @@ def run(
             timeout_graceful_shutdown=5,
         )
     elif args.command == "seed":
+        if not settings.dev_mode:
+            # Demo data includes credentials printed in the source (the demo partner key), so never in production.
+            print(
+                f"{package}: seed loads demo data and runs in development mode only (DEV_MODE=true)",
+                file=sys.stderr,
+            )
+            sys.exit(EXIT_DEVELOPMENT_SECRETS)
         if seed is None:
             print(f"{package}: nothing to seed")
             return

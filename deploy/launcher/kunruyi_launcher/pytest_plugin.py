@@ -27,8 +27,11 @@ def pytest_configure(config: pytest.Config) -> None:
     enable_development_mode()
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return DEV_MODE_WARNING
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # One line, shown even with -q (the report header is not).
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(DEV_MODE_WARNING, yellow=True)
 
 
 def _pid_alive(pid: int) -> bool:
