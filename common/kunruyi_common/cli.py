@@ -14,17 +14,17 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from kunruyi_common.reencrypt import ColumnReport, EncryptedColumn
-from kunruyi_common.settings import DevelopmentSecretError, ServiceSettings
+from kunruyi_common.settings import SecretSettingError, ServiceSettings
 
 # sysexits.h EX_CONFIG: the app is misconfigured (compose does not restart it in a tight loop without saying why).
 EXIT_DEVELOPMENT_SECRETS = 78
 
 
 def check_secrets_or_exit(settings: ServiceSettings) -> None:
-    """Refuse to run outside development mode with a development key; say which settings to set."""
+    """Refuse to run with a malformed key, or outside development mode with a development key; say which."""
     try:
         settings.check_secrets()
-    except DevelopmentSecretError as exc:
+    except SecretSettingError as exc:
         print(f"{settings.service_name}: {exc}", file=sys.stderr)
         sys.exit(EXIT_DEVELOPMENT_SECRETS)
 

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kunruyi_common.crypto import FieldCipher
+from kunruyi_common.crypto import FieldCipher, blind_index
 
 __all__ = [
     "DEV_BLIND_INDEX_KEY",
@@ -29,6 +29,8 @@ __all__ = [
     "DEV_PII_KEY",
     "SECRETS_DIR",
     "DevelopmentSecretError",
+    "InvalidSecretError",
+    "SecretSettingError",
     "ServiceSettings",
     "secret_field",
     "service_config",
@@ -61,7 +63,15 @@ def secret_field(default: str, *, optional: bool = False) -> Any:
     return Field(default=default, json_schema_extra=extra)
 
 
-class DevelopmentSecretError(RuntimeError):
+class SecretSettingError(RuntimeError):
+    """A secret setting the app cannot start with."""
+
+
+class InvalidSecretError(SecretSettingError):
+    """A key setting that is not a usable key (e.g. not base64 of 32 bytes)."""
+
+
+class DevelopmentSecretError(SecretSettingError):
     """The app is not in development mode but a secret still has its development value."""
 
     def __init__(self, env_names: list[str]) -> None:
@@ -130,7 +140,17 @@ class ServiceSettings(BaseSettings):
         return found
 
     def check_secrets(self) -> None:
-        """Raise :class:`DevelopmentSecretError` naming each development secret, unless in development mode."""
+        """Raise :class:`InvalidSecretError` for a malformed key, and :class:`DevelopmentSecretError` naming each
+        development secret unless in development mode."""
+        prefix = self.env_prefix().upper()
+        try:
+            self.field_cipher()
+        except ValueError as exc:
+            raise InvalidSecretError(f"{prefix}PII_KEY / {prefix}PII_RETIRED_KEYS: {exc}") from None
+        try:
+            blind_index("check", self.blind_index_key, purpose="startup")
+        except ValueError as exc:
+            raise InvalidSecretError(f"{prefix}BLIND_INDEX_KEY: {exc}") from None
         if self.dev_mode:
             return
         found = self.development_secrets()

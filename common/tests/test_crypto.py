@@ -143,7 +143,7 @@ def test_retired_keys_from_settings_decrypt_and_the_current_key_encrypts() -> No
 
 
 def test_development_secrets_are_named_outside_development_mode() -> None:
-    from kunruyi_common.settings import DevelopmentSecretError, ServiceSettings
+    from kunruyi_common.settings import DevelopmentSecretError, InvalidSecretError, ServiceSettings
 
     real = _new_key()[1]
     with pytest.raises(DevelopmentSecretError) as refused:
@@ -151,6 +151,11 @@ def test_development_secrets_are_named_outside_development_mode() -> None:
     assert refused.value.env_names == ["KRY_BLIND_INDEX_KEY"]
     assert "KRY_BLIND_INDEX_KEY" in str(refused.value)
     ServiceSettings(dev_mode=True).check_secrets()
+    # A malformed key is refused even in development mode, naming the setting.
+    with pytest.raises(InvalidSecretError, match="KRY_PII_KEY"):
+        ServiceSettings(dev_mode=True, pii_key="c2hvcnQ=").check_secrets()
+    with pytest.raises(InvalidSecretError, match="KRY_BLIND_INDEX_KEY"):
+        ServiceSettings(dev_mode=True, blind_index_key="not base64!").check_secrets()
     ServiceSettings(
         dev_mode=False, pii_key=real, blind_index_key=_new_key()[1], internal_token_secret="x" * 40
     ).check_secrets()
