@@ -28,12 +28,15 @@ import nats
 from kunruyi_common.events.bus import ensure_stream
 from kunruyi_common.events.envelope import CloudEvent, stream_name, stream_subjects
 from kunruyi_common.validators import build_uscc
-from kunruyi_launcher.apps import APPS
+from kunruyi_launcher.apps import APPS, enable_development_mode
 from kunruyi_launcher.infra import ensure_databases, free_port, wait_for_port
 from kunruyi_launcher.stack import RunningApp, app_env, start_infra
 from kunruyi_launcher.testing import migrated_database, principal_headers, staff
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+# A local benchmark: its apps run on the development keys (they refuse them otherwise).
+enable_development_mode()
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

@@ -20,12 +20,16 @@ from pathlib import Path
 
 import httpx
 from kunruyi_common.db.migrations import upgrade_head
+from kunruyi_launcher.apps import enable_development_mode
 from kunruyi_launcher.infra import ensure_databases, free_port, with_database
 from kunruyi_launcher.stack import start_infra
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
 from kunruyi_policy.demo.seed import seed_policies, seed_taxonomy
 from kunruyi_policy.demo.synthetic import synthetic_catalog
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+# A local benchmark: its apps run on the development keys (they refuse them otherwise).
+enable_development_mode()
 
 
 async def load_catalog(url: str, size: int) -> None:

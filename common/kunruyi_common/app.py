@@ -73,6 +73,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level, settings.log_file)
+        # However the app is started (the CLI checks first), never serve outside development mode on a
+        # development key.
+        settings.check_secrets()
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         sessionmaker = create_sessionmaker(engine)
         bus = EventBus(settings.nats_url, name=f"kunruyi-{spec.name}", own_streams=[spec.name])

@@ -9,7 +9,7 @@ import hmac
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -96,6 +96,23 @@ class FieldCipher:
             _decode_key(key),
             old_keys={kid: _decode_key(k) for kid, k in (old_keys or {}).items()},
         )
+
+    @classmethod
+    def from_keys(cls, key: str, retired: Iterable[str] = ()) -> FieldCipher:
+        """The current key (base64) encrypts; each retired key (base64) only decrypts. The key ids are derived
+        from the keys, so retired keys are given as a plain list (``PII_RETIRED_KEYS``)."""
+        current = _decode_key(key)
+        old: dict[str, bytes] = {}
+        for text in retired:
+            raw = _decode_key(text)
+            if raw != current:
+                old[key_id(raw)] = raw
+        return cls(current, old_keys=old)
+
+    @property
+    def key_ids(self) -> frozenset[str]:
+        """Ids of every key this cipher can decrypt with (the current one included)."""
+        return frozenset(self._keyring)
 
     @property
     def key_id(self) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, Protocol
 
 from fastapi import Header
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.errors import Conflict, Unprocessable
+from kunruyi_common.reencrypt import EncryptedColumn
 
 IdempotencyKey = Annotated[
     str | None,
@@ -127,3 +128,13 @@ async def idempotent(
         {"p": who, "k": key, "e": endpoint, "h": digest, "s": status, "r": kept},
     )
     return JSONResponse(encoded, status_code=status)
+
+
+def _sealed_aad(_row: Mapping[str, Any]) -> bytes:
+    return _COLUMN.encode()
+
+
+# The sealed responses, for an app's list of encrypted columns (key rotation: ``reencrypt``), when it seals.
+SEALED_RESPONSES = EncryptedColumn(
+    "idempotency_keys", "response", key=("principal", "key"), aad=_sealed_aad, json_key=_SEALED
+)

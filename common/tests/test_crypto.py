@@ -121,6 +121,46 @@ def test_rotation() -> None:
         old_cipher.decrypt(fresh)
 
 
+def test_retired_keys_from_settings_decrypt_and_the_current_key_encrypts() -> None:
+    from kunruyi_common.settings import ServiceSettings
+
+    a_raw, a_b64 = _new_key()
+    b_raw, b_b64 = _new_key()
+    c_raw, c_b64 = _new_key()
+    under_a = FieldCipher.from_keys(a_b64).encrypt("13912345678", associated_data=b"talents.phone")
+    under_c = FieldCipher.from_keys(c_b64).encrypt("6222021234567890123")
+    settings = ServiceSettings(pii_key=b_b64, pii_retired_keys=f"{a_b64},\n {c_b64}\n")
+    cipher = settings.field_cipher()
+    assert cipher.key_id == key_id(b_raw)
+    assert cipher.key_ids == {key_id(a_raw), key_id(b_raw), key_id(c_raw)}
+    assert cipher.decrypt(under_a, associated_data=b"talents.phone") == "13912345678"
+    assert cipher.decrypt(under_c) == "6222021234567890123"
+    assert cipher.encrypt("x").split(".")[1] == key_id(b_raw)
+    # The current key listed as retired too (a rotation half done) changes nothing.
+    assert FieldCipher.from_keys(b_b64, [b_b64, a_b64]).key_ids == {key_id(a_raw), key_id(b_raw)}
+    with pytest.raises(ValueError):
+        ServiceSettings(pii_key=b_b64, pii_retired_keys="not-a-key").field_cipher()
+
+
+def test_development_secrets_are_named_outside_development_mode() -> None:
+    from kunruyi_common.settings import DevelopmentSecretError, InvalidSecretError, ServiceSettings
+
+    real = _new_key()[1]
+    with pytest.raises(DevelopmentSecretError) as refused:
+        ServiceSettings(dev_mode=False, pii_key=real, internal_token_secret="x" * 40).check_secrets()
+    assert refused.value.env_names == ["KRY_BLIND_INDEX_KEY"]
+    assert "KRY_BLIND_INDEX_KEY" in str(refused.value)
+    ServiceSettings(dev_mode=True).check_secrets()
+    # A malformed key is refused even in development mode, naming the setting.
+    with pytest.raises(InvalidSecretError, match="KRY_PII_KEY"):
+        ServiceSettings(dev_mode=True, pii_key="c2hvcnQ=").check_secrets()
+    with pytest.raises(InvalidSecretError, match="KRY_BLIND_INDEX_KEY"):
+        ServiceSettings(dev_mode=True, blind_index_key="not base64!").check_secrets()
+    ServiceSettings(
+        dev_mode=False, pii_key=real, blind_index_key=_new_key()[1], internal_token_secret="x" * 40
+    ).check_secrets()
+
+
 def test_old_key_id_must_match_key() -> None:
     _, old_b64 = _new_key()
     with pytest.raises(ValueError, match="does not match"):

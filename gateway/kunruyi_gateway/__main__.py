@@ -17,6 +17,7 @@ def main(argv: list[str]) -> None:
 
         own_main(argv)
         return
+    from kunruyi_gateway.partners.service import ENCRYPTED_COLUMNS
     from kunruyi_gateway.seed import seed
 
     run(
@@ -25,6 +26,7 @@ def main(argv: list[str]) -> None:
         settings_factory=get_settings,
         default_port=8000,
         seed=seed,
+        encrypted_columns=ENCRYPTED_COLUMNS,
         argv=argv,
     )
 

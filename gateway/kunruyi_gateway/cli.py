@@ -8,7 +8,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from kunruyi_common.crypto import FieldCipher
+from kunruyi_common.cli import check_secrets_or_exit
 from kunruyi_common.db import create_engine, create_sessionmaker
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,7 +82,8 @@ def main(argv: list[str]) -> None:
         )
         return
 
-    cipher = FieldCipher.from_b64(settings.pii_key)
+    check_secrets_or_exit(settings)
+    cipher = settings.field_cipher()
     if args.action == "create":
         issued = asyncio.run(
             _in_transaction(

@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 from kunruyi_common.background import stop_task
-from kunruyi_common.crypto import FieldCipher
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
@@ -55,7 +54,7 @@ async def _start_gate(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     partners = PartnerVerifier(
         app.state.engine,
-        FieldCipher.from_b64(settings.pii_key),
+        settings.field_cipher(),
         window_s=settings.signature_window_s,
         nonce_ttl_s=settings.nonce_ttl_s,
         cache_ttl_s=settings.app_key_cache_ttl_s,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.settings import ServiceSettings
 
@@ -39,7 +38,7 @@ async def seed(settings: ServiceSettings) -> None:
             if await session.get(AppKey, DEMO_APP_KEY) is None:
                 await service.create_key(
                     session,
-                    FieldCipher.from_b64(settings.pii_key),
+                    settings.field_cipher(),
                     name="演示合作方（demo）",
                     scopes=list(service.SCOPES),
                     rate="6000/minute",

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings, service_config
+from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings, secret_field, service_config
 
-# The repository's var/ when running from a checkout; production points ``dev_issuer_dir`` elsewhere or turns
-# dev mode off.
+# The repository's var/ when running from a checkout. The dev issuer is trusted only in development mode
+# (``KRY_GATEWAY_DEV_MODE``, inherited from ServiceSettings, off by default).
+DEV_YIQILAIBAN_SECRET = "yqlb-dev-secret"
+
 _REPO_VAR = Path(__file__).resolve().parents[2] / "var"
 
 
@@ -37,13 +39,12 @@ class Settings(ServiceSettings):
     rotation_overlap_s: int = 24 * 3600
     default_partner_rate: str = "600/minute"
 
-    # Staff tokens (OIDC-style JWT): a JWKS by URL or inline JSON; with neither, dev mode trusts the dev issuer.
+    # Staff tokens (OIDC-style JWT): a JWKS by URL or inline JSON; in development mode the dev issuer is trusted too.
     jwks_url: str | None = None
     jwks_inline: str | None = None
     jwks_cache_ttl_s: float = 600.0
     oidc_issuer: str | None = None
     oidc_audience: str = "kunruyi"
-    dev_mode: bool = True
     dev_issuer: str = "kunruyi-dev-issuer"
     dev_issuer_dir: Path = _REPO_VAR / "dev-issuer"
     internal_token_ttl_s: int = 60
@@ -56,13 +57,14 @@ class Settings(ServiceSettings):
     cors_origins: list[str] = []
 
     # 昆e服 service codes: the key of the tag that makes a code token unforgeable.
-    service_code_secret: str = DEV_INTERNAL_TOKEN_SECRET + ":service-codes"
+    service_code_secret: str = secret_field(DEV_INTERNAL_TOKEN_SECRET + ":service-codes")
     center_contacts: str = "昆山市科创人才企业服务中心 · 电话 0512-5751 0000 · 前进西路 1801 号"
 
     # 一企来办 (provincial portal) and 苏商通
     yiqilaiban_url: str = "http://127.0.0.1:8102"
     yiqilaiban_app_id: str = "kunruyi"
-    yiqilaiban_secret: str = "yqlb-dev-secret"
+    # HMAC secret shared with the portal: signs deliveries and 苏商通 SSO checks, verifies portal calls.
+    yiqilaiban_secret: str = secret_field(DEV_YIQILAIBAN_SECRET)
     # How long the gateway waits for the portal: a delivery (then retried with back-off), a lookup or SSO check
     # (then 503 upstream_unavailable).
     delivery_timeout_s: float = 10.0

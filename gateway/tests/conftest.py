@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from kunruyi_gateway.main import create_app
 from kunruyi_gateway.settings import Settings
 from kunruyi_launcher.stack import Infra
-from kunruyi_launcher.testing import migrated_database, rollback_session, service_fixtures
+from kunruyi_launcher.testing import migrated_database, production_secrets, rollback_session, service_fixtures
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
@@ -149,6 +149,26 @@ def gateway_settings(
             "dev_issuer_dir": Path(tmp_path_factory.mktemp("issuer")),
         }
     )
+
+
+@pytest.fixture
+async def production_gateway_settings(gateway_settings: Settings) -> AsyncIterator[Settings]:
+    """``gateway_settings`` outside development mode: real random secrets, and an echo upstream that verifies
+    internal tokens with the real internal token secret."""
+    real = production_secrets(Settings)
+    served = await Served(echo_app(real["internal_token_secret"]), free_port()).start()
+    url = served.url
+    yield gateway_settings.model_copy(
+        update={
+            **real,
+            "dev_mode": False,
+            "upstream_policy_url": url,
+            "upstream_talent_url": url,
+            "upstream_disbursement_url": url,
+            "upstream_matching_url": url,
+        }
+    )
+    await served.stop()
 
 
 @pytest.fixture

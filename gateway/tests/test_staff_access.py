@@ -184,16 +184,12 @@ async def test_bad_staff_tokens(gateway, staff_token) -> None:  # type: ignore[n
         assert resp.status_code == 401 and resp.json()["code"] == "missing_credentials"
 
 
-async def test_tokens_from_a_configured_inline_jwks_rs256(gateway_settings, serve_gateway) -> None:  # type: ignore[no-untyped-def]
+async def test_tokens_from_a_configured_inline_jwks_rs256(production_gateway_settings, serve_gateway) -> None:  # type: ignore[no-untyped-def]
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
     jwk["kid"] = "city-idp-1"
-    settings: Settings = gateway_settings.model_copy(
-        update={
-            "jwks_inline": json.dumps({"keys": [jwk]}),
-            "oidc_issuer": "https://idp.ks.gov.example",
-            "dev_mode": False,
-        }
+    settings: Settings = production_gateway_settings.model_copy(
+        update={"jwks_inline": json.dumps({"keys": [jwk]}), "oidc_issuer": "https://idp.ks.gov.example"}
     )
     token = jwt.encode(
         {
@@ -229,14 +225,15 @@ async def test_tokens_from_a_configured_inline_jwks_rs256(gateway_settings, serv
         assert resp.status_code == 401 and resp.json()["code"] == "invalid_token"
 
 
-async def test_jwks_url_is_fetched_and_cached(gateway_settings, serve_gateway) -> None:  # type: ignore[no-untyped-def]
+async def test_jwks_url_is_fetched_and_cached(  # type: ignore[no-untyped-def]
+    gateway_settings, production_gateway_settings, serve_gateway
+) -> None:
     # The first gateway's own JWKS endpoint plays the identity provider for a second gateway.
     async with serve_gateway(gateway_settings) as idp:
-        settings = gateway_settings.model_copy(
+        settings = production_gateway_settings.model_copy(
             update={
                 "jwks_url": f"{idp.url}/.well-known/jwks.json",
                 "oidc_issuer": "https://idp.example",
-                "dev_mode": False,
                 "dev_issuer_dir": gateway_settings.dev_issuer_dir.parent / "other-issuer",
             }
         )

@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in EXTRA_COMMANDS:
         sys.exit(_extra(argv))
+    from kunruyi_disbursement.payments.payees import ENCRYPTED_COLUMNS
     from kunruyi_disbursement.seed import seed
 
     run(
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         settings_factory=get_settings,
         default_port=8003,
         seed=seed,
+        encrypted_columns=ENCRYPTED_COLUMNS,
         argv=argv,
     )
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from kunruyi_common.settings import ServiceSettings, service_config
+from kunruyi_common.settings import ServiceSettings, secret_field, service_config
 
 DEV_BANK_CALLBACK_SECRET = "kunruyi-dev-bank-callback-secret"
 
@@ -18,7 +18,7 @@ class Settings(ServiceSettings):
     auto_approve_max_fen: int = 5_000_000
     bank_url: str = "http://127.0.0.1:8101"
     # Shared HMAC-SHA256 secret the bank signs its callbacks with.
-    bank_callback_secret: str = DEV_BANK_CALLBACK_SECRET
+    bank_callback_secret: str = secret_field(DEV_BANK_CALLBACK_SECRET)
     bank_timeout_s: float = 5.0
     # svc-policy, whose calculator computes an application's amount when the applicant sends none.
     policy_url: str = "http://127.0.0.1:8001"
@@ -45,8 +45,9 @@ class Settings(ServiceSettings):
     s3_endpoint_url: str | None = None
     s3_bucket: str | None = None
     s3_region: str = "us-east-1"
-    s3_access_key: str = ""
-    s3_secret_key: str = ""
+    # Only needed with attachments_backend="s3"; give them as secrets (KRY_DISBURSEMENT_S3_ACCESS_KEY/_SECRET_KEY).
+    s3_access_key: str = secret_field("", optional=True)
+    s3_secret_key: str = secret_field("", optional=True)
     s3_prefix: str = "attachments/"
     attachment_max_bytes: int = 20 * 1024 * 1024
 

@@ -3,6 +3,7 @@ import sys
 from kunruyi_common.cli import run
 
 from kunruyi_talent.cli import handle
+from kunruyi_talent.pii import ENCRYPTED_COLUMNS
 from kunruyi_talent.seed import seed
 from kunruyi_talent.settings import Settings, get_settings
 
@@ -16,4 +17,5 @@ if __name__ == "__main__":
         settings_factory=get_settings,
         default_port=8002,
         seed=seed,
+        encrypted_columns=ENCRYPTED_COLUMNS,
     )

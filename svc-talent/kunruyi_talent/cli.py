@@ -7,6 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from kunruyi_common.cli import check_secrets_or_exit
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.errors import ProblemError
 
@@ -27,7 +28,7 @@ async def import_command(settings: Settings, kind: str, path: Path, content: byt
     except ProblemError as exc:
         print(f"导入被拒绝：{exc.detail}")
         return 2
-    pii = PersonalData(settings.pii_key, settings.blind_index_key)
+    pii = PersonalData.from_settings(settings)
     importer = Importer(kind, mapping, pii, actor)
     engine = create_engine(settings.database_url, pool_size=2)
     sessionmaker = create_sessionmaker(engine)
@@ -69,6 +70,7 @@ def handle(argv: list[str], settings_factory: type[Settings]) -> int | None:
     sub.add_parser("scan", help="超期工单检查、配租通知失效、空置房源配租")
     args = parser.parse_args(argv)
     settings = settings_factory()
+    check_secrets_or_exit(settings)
     if args.command == "import":
         content = args.file.read_bytes()
         return asyncio.run(import_command(settings, args.kind, args.file, content, f"import:{args.actor}"))

@@ -14,7 +14,7 @@ def get_settings_dep(request: Request) -> Settings:
 
 def get_personal_data(request: Request) -> PersonalData:
     settings = get_settings_dep(request)
-    return PersonalData(settings.pii_key, settings.blind_index_key)
+    return PersonalData.from_settings(settings)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

@@ -382,7 +382,7 @@ async def seed(
     tickets: int = TICKETS,
 ) -> None:
     assert isinstance(settings, Settings)
-    pii = PersonalData(settings.pii_key, settings.blind_index_key)
+    pii = PersonalData.from_settings(settings)
     engine = create_engine(settings.database_url, pool_size=2)
     sessionmaker = create_sessionmaker(engine)
     try:

@@ -32,6 +32,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from kunruyi_emulators import shared_secret
+
 logger = logging.getLogger("kunruyi.emulators.bank")
 
 DEFAULT_CALLBACK_URL = "http://127.0.0.1:8003/api/v1/bank/callbacks"
@@ -529,6 +531,8 @@ def main(argv: list[str] | None = None) -> None:
         config.callback_url = args.callback_url
     if args.callback_secret:
         config.callback_secret = args.callback_secret
+    elif "KRY_BANK_CALLBACK_SECRET" not in os.environ:
+        config.callback_secret = shared_secret("KRY_BANK_CALLBACK_SECRET", config.callback_secret)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s bank-emulator %(levelname)s %(message)s")
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning", access_log=False)
 

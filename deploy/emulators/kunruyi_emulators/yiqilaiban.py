@@ -32,6 +32,7 @@ from fastapi.responses import JSONResponse
 from kunruyi_common.validators import is_valid_uscc
 from pydantic import BaseModel, Field
 
+from kunruyi_emulators import shared_secret
 from kunruyi_emulators import yiqilaiban_signing as signing
 
 
@@ -251,7 +252,7 @@ def main() -> None:
         "--gateway-url", default=os.environ.get("KRY_YQLB_GATEWAY_URL", "http://127.0.0.1:8000")
     )
     parser.add_argument("--app-id", default=os.environ.get("KRY_YQLB_APP_ID", "kunruyi"))
-    parser.add_argument("--secret", default=os.environ.get("KRY_YQLB_SECRET", "yqlb-dev-secret"))
+    parser.add_argument("--secret", default=shared_secret("KRY_YQLB_SECRET", "yqlb-dev-secret"))
     args = parser.parse_args()
     import uvicorn
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from kunruyi_launcher.apps import APPS
+from kunruyi_launcher.apps import APPS, DEV_MODE_WARNING, enable_development_mode
 from kunruyi_launcher.infra import StoreInUse
 from kunruyi_launcher.stack import migrate_all, seed_all, start_apps, start_infra
 
@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir: Path = args.data_dir
     log_dir = data_dir / "log"
+    enable_development_mode()
+    print(DEV_MODE_WARNING, flush=True)
     stopping = False
 
     def on_signal(signum: int, frame: object) -> None:

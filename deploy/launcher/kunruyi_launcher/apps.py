@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 
@@ -62,3 +64,21 @@ EMULATORS: list[EmulatorSpec] = [
         "yiqilaiban", "kunruyi_emulators.yiqilaiban", 8102, (("gateway", "KRY_GATEWAY_YIQILAIBAN_URL"),)
     ),
 ]
+
+
+# `make run` and `make test` run every app in explicit development mode: the development keys printed in the source
+# are accepted there and nowhere else (compose.yaml never sets it; see docs/operations.md "Secrets").
+DEV_MODE_WARNING = (
+    "WARNING: development mode — every app runs with the development keys printed in the source "
+    "(PII, blind index, internal token, 昆e服 code, 一企来办 and bank secrets); never put real data in it."
+)
+
+
+def dev_mode_env() -> dict[str, str]:
+    return {f"{app.env_prefix}DEV_MODE": "true" for app in APPS}
+
+
+def enable_development_mode(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Turn explicit development mode on for every app started from ``environ`` (unless already set)."""
+    for name, value in dev_mode_env().items():
+        environ.setdefault(name, value)

@@ -13,11 +13,25 @@ from pathlib import Path
 
 import pytest
 
+from kunruyi_launcher.apps import DEV_MODE_WARNING, enable_development_mode
 from kunruyi_launcher.infra import PostgresServer
 from kunruyi_launcher.stack import Infra, start_infra
 
 ROOT = Path(__file__).resolve().parents[3]
 TEST_ROOT = ROOT / "var" / "test"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests run every app (in this process and as real processes) in explicit development mode; a test that needs
+    # production behaviour sets the app's DEV_MODE=false itself.
+    enable_development_mode()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # One line, shown even with -q (the report header is not).
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(DEV_MODE_WARNING, yellow=True)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -86,6 +86,8 @@ def app_env(
 ) -> dict[str, str]:
     env = dict(os.environ)
     p = app.env_prefix
+    # The launcher is the local runner: its apps are in development mode unless told otherwise (``extra``).
+    env.setdefault(f"{p}DEV_MODE", "true")
     env[f"{p}DATABASE_URL"] = with_database(infra.database_admin_url, app.database)
     env[f"{p}NATS_URL"] = infra.nats_url
     env[f"{p}PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['gateway']}"

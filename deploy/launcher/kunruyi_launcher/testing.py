@@ -3,6 +3,8 @@ HTTP client into the app (through its real routing, errors and unit of work) bou
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, NamedTuple
@@ -43,6 +45,15 @@ async def rollback_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
             await session.close()
             if outer.is_active:
                 await outer.rollback()
+
+
+def production_secrets(settings_cls: type[ServiceSettings]) -> dict[str, str]:
+    """Fresh random values for every required secret of ``settings_cls`` (base64 of 32 bytes, valid for every key
+    kind), for tests that run an app outside development mode."""
+    return {
+        name: base64.b64encode(os.urandom(32)).decode()
+        for name in settings_cls.secret_fields(include_optional=False)
+    }
 
 
 def principal_headers(principal: Principal, secret: str = DEV_INTERNAL_TOKEN_SECRET) -> dict[str, str]:

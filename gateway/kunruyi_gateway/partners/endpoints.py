@@ -31,7 +31,7 @@ async def _admin(caller: StaffCaller) -> Principal:
 
 def _cipher(request: Request) -> FieldCipher:
     settings: Settings = request.app.state.settings
-    return FieldCipher.from_b64(settings.pii_key)
+    return settings.field_cipher()
 
 
 def _forget(request: Request, app_key: str) -> None:

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import limits
 from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.errors import Conflict, NotFound, Unprocessable
+from kunruyi_common.reencrypt import EncryptedColumn
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +37,18 @@ _AAD_PREFIX = b"partner-secret:"
 
 def secret_aad(app_key: str) -> bytes:
     return _AAD_PREFIX + app_key.encode()
+
+
+def _secret_row_aad(row: Mapping[str, Any]) -> bytes:
+    return secret_aad(str(row["app_key"]))
+
+
+# Every encrypted column of the gateway, for `python -m kunruyi_gateway reencrypt` (key rotation).
+ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
+    EncryptedColumn(
+        "partner_app_key_secrets", "secret_encrypted", aad=_secret_row_aad, aad_columns=("app_key",)
+    ),
+]
 
 
 @dataclass

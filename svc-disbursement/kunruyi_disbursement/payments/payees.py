@@ -8,10 +8,12 @@ account registered with the treasury under the talent id. No account number is t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from kunruyi_common.crypto import FieldCipher, blind_index, mask_bank_account
 from kunruyi_common.errors import Unprocessable
+from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -29,11 +31,31 @@ class PayeeIn(BaseModel):
 
 
 def cipher(settings: Settings) -> FieldCipher:
-    return FieldCipher.from_b64(settings.pii_key)
+    return settings.field_cipher()
 
 
 def _aad(entity_type: str, entity_id: str) -> bytes:
     return f"payee:{entity_type}:{entity_id}".encode()
+
+
+def _row_aad(row: Mapping[str, Any]) -> bytes:
+    return _aad(row["entity_type"], row["entity_id"])
+
+
+# Every encrypted column of svc-disbursement, for `python -m kunruyi_disbursement reencrypt` (key rotation): the
+# payee's account number, and the copy of it fixed in a disbursement's first bank instruction.
+ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
+    EncryptedColumn(
+        "payees", "account_number_encrypted", aad=_row_aad, aad_columns=("entity_type", "entity_id")
+    ),
+    EncryptedColumn(
+        "disbursements",
+        "instruction_payee",
+        aad=_row_aad,
+        aad_columns=("entity_type", "entity_id"),
+        json_key="account_number_encrypted",
+    ),
+]
 
 
 async def register_payee(
