@@ -1,4 +1,5 @@
-"""Budget top-ups racing bank settlement callbacks over the same payees: no deadlock, no 500, no 503, nothing twice.
+"""Budget top-ups racing bank settlement callbacks (and the worker's sweep and the batched entitlement intake) over
+the same payees: no deadlock, no 500, no 503, nothing twice.
 
 A top-up resumes the disbursements parked for lack of budget (budget → payable reservations); a settlement callback
 posts a reservation and moves the money on (payable → clearing). When both touch the same payable accounts and the
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,9 +21,11 @@ from fastapi import FastAPI
 from kunruyi_common.app import create_service_app
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_disbursement.audit import service as audit
-from kunruyi_disbursement.disbursements.service import create_disbursement
+from kunruyi_disbursement.disbursements.batch import intake_entitlements
+from kunruyi_disbursement.disbursements.service import EntitlementDetermined, create_disbursement
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.main import build_spec
+from kunruyi_disbursement.payments.worker import PaymentWorker
 from kunruyi_disbursement.settings import Settings
 from kunruyi_emulators.bank import SIGNATURE_HEADER, sign
 from kunruyi_launcher.stack import Infra
@@ -33,6 +37,8 @@ AMOUNT = 10_000
 PAYEES = [f"91320583MA{i:08d}" for i in range(12)]
 PARKED_POLICIES = ["KS-LOCK-P1", "KS-LOCK-P2", "KS-LOCK-P3"]
 PAID_POLICIES = ["KS-LOCK-Q1", "KS-LOCK-Q2"]
+SWEPT_POLICY = "KS-LOCK-S1"  # parked, funded behind the top-up's back: the worker's sweep resumes it
+INTAKE_POLICY = "KS-LOCK-R1"  # batched 免申即享 intake for the same payees
 SECRET = "contention-callback-secret"
 
 
@@ -98,6 +104,23 @@ async def _disburse(engine: AsyncEngine, code: str, payee: str) -> Any:
         return d
 
 
+async def _intake(engine: AsyncEngine, period: str) -> dict[str, int]:
+    """One batch of the entitlement consumer: an entitlement per payee, reserved set-based."""
+    items = [
+        EntitlementDetermined(
+            entitlement_id=f"ent-{INTAKE_POLICY}-{period}-{p}",
+            policy_code=INTAKE_POLICY,
+            period=period,
+            entity_type="enterprise",
+            entity_id=p,
+            amount_fen=AMOUNT,
+        )
+        for p in PAYEES
+    ]
+    async with create_sessionmaker(engine)() as session, session.begin():
+        return await intake_entitlements(session, items, auto_approve_max_fen=5_000_000)
+
+
 async def _callback(c: httpx.AsyncClient, events: list[dict[str, Any]]) -> httpx.Response:
     body = json.dumps(events[0] if len(events) == 1 else {"events": events}).encode()
     return await c.post(
@@ -136,8 +159,27 @@ async def test_concurrent_top_ups_and_settlement_callbacks_never_deadlock(
         # Parked: every payee waits on each of three budgets that hold 1 fen.
         for code in PARKED_POLICIES:
             assert (await _fund(c, code, 1, f"seed-{code}")).status_code == 201
+        assert (await _fund(c, SWEPT_POLICY, 1, f"seed-{SWEPT_POLICY}")).status_code == 201
         parked = [await _disburse(engine, code, p) for code in PARKED_POLICIES for p in PAYEES]
-        assert {d.status for d in parked} == {"awaiting_budget"}
+        swept = [await _disburse(engine, SWEPT_POLICY, p) for p in PAYEES]
+        assert {d.status for d in parked + swept} == {"awaiting_budget"}
+        async with create_sessionmaker(engine)() as session, session.begin():
+            # Money arrives in the budget without a top-up request (nothing resumes): the sweep's work.
+            await ledger.create_transfer(
+                session,
+                ledger.Transfer(
+                    id=uuid.uuid4(),
+                    debit_account_id=await ledger.ensure_account(session, ledger.FUNDING_ACCOUNT, "funding"),
+                    credit_account_id=ledger.account_id(ledger.budget_code(SWEPT_POLICY, 2026)),
+                    amount_fen=AMOUNT * len(PAYEES),
+                    phase="single",
+                    cause_type="budget_funding",
+                    cause_id=f"{SWEPT_POLICY}:2026",
+                ),
+            )
+        assert (
+            await _fund(c, INTAKE_POLICY, 2 * AMOUNT * len(PAYEES), f"seed-{INTAKE_POLICY}")
+        ).status_code == 201
         # In flight: the same payees are being paid from two other budgets (the worker instructed the bank).
         for code in PAID_POLICIES:
             assert (await _fund(c, code, AMOUNT * len(PAYEES), f"seed-{code}")).status_code == 201
@@ -166,12 +208,20 @@ async def test_concurrent_top_ups_and_settlement_callbacks_never_deadlock(
         calls += [_callback(c, [event(d) for d in batched[i : i + 3]]) for i in range(0, len(batched), 3)]
         # Interleave so that top-ups and callbacks start together.
         order = [calls[i] for i in (0, 3, 4, 1, 5, 6, 2)] + calls[7:]
-        responses = await asyncio.gather(*order)
+        # Beside them, the payment worker's sweep and two batches of the entitlement consumer.
+        worker = PaymentWorker(create_sessionmaker(engine), app.state.settings)
+        others = asyncio.gather(
+            worker.sweep_awaiting_budget(), _intake(engine, "2026-03"), _intake(engine, "2026-04")
+        )
+        responses, (swept_now, *intakes) = await asyncio.gather(asyncio.gather(*order), others)
+        await worker.stop()
 
         top_ups = [responses[0], responses[3], responses[6]]
         bad = [(r.status_code, r.text[:300]) for r in responses if r.status_code not in (200, 201)]
         assert not bad, bad
-        assert sum(r.json()["resumed_disbursements"] for r in top_ups) == len(parked)
+        # The sweep may take parked rows of a budget before its top-up claims them; each is resumed once either way.
+        assert sum(r.json()["resumed_disbursements"] for r in top_ups) + swept_now == len(parked) + len(swept)
+        assert [i["reserved"] for i in intakes] == [len(PAYEES), len(PAYEES)]
 
         # Every answer was the first and only effect: replaying all of them changes nothing.
         again = await asyncio.gather(
@@ -187,11 +237,11 @@ async def test_concurrent_top_ups_and_settlement_callbacks_never_deadlock(
             (
                 await session.execute(
                     text("SELECT id, status FROM disbursements WHERE id = ANY(:ids)"),
-                    {"ids": [d.id for d in parked + paying]},
+                    {"ids": [d.id for d in parked + swept + paying]},
                 )
             ).all()
         )
-        assert {statuses[d.id] for d in parked} == {"reserved"}
+        assert {statuses[d.id] for d in parked + swept} == {"reserved"}
         assert {d.id for d in paying if statuses[d.id] == "failed"} == fails
         assert {statuses[d.id] for d in paying if d.id not in fails} == {"settled"}
         # Each parked disbursement reserved once, each payment posted or voided once, nothing paid twice.
@@ -202,12 +252,12 @@ async def test_concurrent_top_ups_and_settlement_callbacks_never_deadlock(
                         "SELECT phase, count(*) FROM ledger_transfers WHERE pending_id = ANY(:r) OR id = ANY(:r) "
                         "GROUP BY phase"
                     ),
-                    {"r": [d.reservation_id for d in parked + paying]},
+                    {"r": [d.reservation_id for d in parked + swept + paying]},
                 )
             ).all()
         )
         assert per_phase == {
-            "pending": len(parked) + len(paying),
+            "pending": len(parked) + len(swept) + len(paying),
             "post": len(paying) - len(fails),
             "void": len(fails),
         }
@@ -225,10 +275,12 @@ async def test_concurrent_top_ups_and_settlement_callbacks_never_deadlock(
                     "SELECT entity_id, count(*) FROM audit_log WHERE action = 'ledger.reserved' "
                     "AND entity_id = ANY(:ids) GROUP BY entity_id"
                 ),
-                {"ids": [str(d.id) for d in parked]},
+                {"ids": [str(d.id) for d in parked + swept]},
             )
         ).all()
-        assert len(reserved_entries) == len(parked) and {n for _, n in reserved_entries} == {1}
+        assert len(reserved_entries) == len(parked + swept) and {n for _, n in reserved_entries} == {1}
+        intake_budget = await ledger.account_balance(session, ledger.budget_code(INTAKE_POLICY, 2026))
+        assert intake_budget is not None and intake_budget["available_fen"] == 0
 
 
 class _Refused(Exception):

@@ -90,7 +90,9 @@ async def fund_budget(
     # Disbursements parked for lack of budget continue in this same unit of work. The lock order of every money
     # path: the parked rows, then every account this transaction touches (funding, budget, the parked ones'
     # payables) in one statement in id order, then the audit chain head at commit.
-    parked = await claim_awaiting(session, policy_code=body.policy_code, fiscal_year=body.fiscal_year)
+    parked = await claim_awaiting(
+        session, policy_code=body.policy_code, fiscal_year=body.fiscal_year, skip_locked=False
+    )
     await ledger.lock_accounts(session, {funding, budget} | accounts_of(parked))
     created = await ledger.create_transfer(
         session,

@@ -347,9 +347,15 @@ async def reissue(
 
 
 async def claim_awaiting(
-    session: AsyncSession, *, policy_code: str | None = None, fiscal_year: int | None = None, limit: int = 500
+    session: AsyncSession,
+    *,
+    policy_code: str | None = None,
+    fiscal_year: int | None = None,
+    limit: int = 500,
+    skip_locked: bool = True,
 ) -> list[Any]:
-    """Lock the disbursements parked for lack of budget, oldest first (rows another transaction holds are skipped)."""
+    """Lock the disbursements parked for lack of budget, oldest first. The sweep skips rows another transaction
+    holds; a top-up waits for them (a sweep trying them against the old balance), so it resumes every one it can."""
     return list(
         (
             await session.execute(
@@ -357,7 +363,7 @@ async def claim_awaiting(
                     "SELECT * FROM disbursements WHERE status = 'awaiting_budget' "
                     "AND (CAST(:pc AS text) IS NULL OR policy_code = :pc) "
                     "AND (CAST(:fy AS int) IS NULL OR fiscal_year = :fy) "
-                    "ORDER BY created_at, id LIMIT :n FOR UPDATE SKIP LOCKED"
+                    f"ORDER BY created_at, id LIMIT :n FOR UPDATE{' SKIP LOCKED' if skip_locked else ''}"
                 ),
                 {"pc": policy_code, "fy": fiscal_year, "n": limit},
             )
