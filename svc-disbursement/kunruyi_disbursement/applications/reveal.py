@@ -117,8 +117,8 @@ async def reveal_application(
             for o in objections
         ],
     }
-    # Last in the unit of work: the audit chain's tip stays locked until commit.
-    out["audit_seq"] = await audit.append(
+    # Last in the unit of work: written now (the response tells its seq), the chain's tip stays locked until commit.
+    await audit.append(
         session,
         actor=principal.subject,
         action=ACTION,
@@ -130,6 +130,7 @@ async def reveal_application(
             "department": principal.department,
         },
     )
+    out["audit_seq"] = await audit.flush(session)
     return out
 
 

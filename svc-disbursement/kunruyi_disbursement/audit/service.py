@@ -1,9 +1,13 @@
 """Append-only, hash-chained audit log.
 
 Each entry's hash is SHA-256 over the canonical JSON of its content and the previous entry's hash, so altering or
-removing any entry breaks every later link. Entries are appended in the transaction of the step they record; the
+removing any entry breaks every later link. Entries are written in the transaction of the step they record; the
 chain's tip is a single locked row, so concurrent appenders line up in commit order and the chain never forks.
-Append last in a unit of work: the tip stays locked until commit.
+
+:func:`append` only queues the entry on the session; the transaction's commit writes all its entries at once, just
+before it commits (a ``before_commit`` listener). So the chain head is the LAST lock every transaction takes and is
+held only for that final statement — a money path never waits for a payable account while holding the head, which
+is what deadlocked top-ups against settlement callbacks (issue 14). A rolled-back savepoint drops what it queued.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 GENESIS_HASH = "0" * 64
+_QUEUE = "kry_audit_queue"
+_MARKS = "kry_audit_savepoints"
 
 
 def canonical_json(value: Any) -> str:
@@ -54,36 +61,129 @@ async def append(
     entity_type: str,
     entity_id: str,
     data: dict[str, Any],
-) -> int:
-    head = (
-        await session.execute(
-            text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
-        )
-    ).one()
-    seq = int(head.last_seq) + 1
+) -> None:
+    """Queue an entry for this unit of work; it is chained and written when the transaction commits."""
+    await append_many(
+        session,
+        [
+            {
+                "actor": actor,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "data": data,
+            }
+        ],
+    )
+
+
+async def append_many(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    """Queue several entries (``actor, action, entity_type, entity_id, data`` each), in this order."""
+    if not entries:
+        return
     now = datetime.now(UTC)
-    occurred_at = now.isoformat()
-    data = json.loads(canonical_json(data))
-    digest = entry_hash(head.last_hash, seq, occurred_at, actor, action, entity_type, entity_id, data)
-    await session.execute(
+    queue: list[dict[str, Any]] = session.sync_session.info.setdefault(_QUEUE, [])
+    for entry in entries:
+        # A snapshot of the data as it is now: a caller changing its dict later changes nothing.
+        queue.append({**entry, "data": json.loads(canonical_json(entry["data"])), "at": now})
+
+
+async def flush(session: AsyncSession) -> int | None:
+    """Write the queued entries now rather than at commit; returns the last one's ``seq`` (None: nothing queued).
+
+    Takes the chain head at once and holds it until commit: only for units of work that lock nothing after."""
+    return await session.run_sync(_write_queued)
+
+
+def _write_queued(session: Session) -> int | None:
+    entries: list[dict[str, Any]] | None = session.info.pop(_QUEUE, None)
+    if not entries:
+        return None
+    conn = session.connection()
+    head = conn.execute(
+        text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+    ).one()
+    seq, prev = int(head.last_seq), str(head.last_hash)
+    cols: dict[str, list[Any]] = {
+        k: [] for k in ("seq", "at", "actor", "action", "et", "eid", "data", "prev", "hash")
+    }
+    for entry in entries:
+        seq += 1
+        at: datetime = entry["at"]
+        digest = entry_hash(
+            prev,
+            seq,
+            at.isoformat(),
+            entry["actor"],
+            entry["action"],
+            entry["entity_type"],
+            entry["entity_id"],
+            entry["data"],
+        )
+        for key, value in zip(
+            cols,
+            (
+                seq,
+                at,
+                entry["actor"],
+                entry["action"],
+                entry["entity_type"],
+                entry["entity_id"],
+                canonical_json(entry["data"]),
+                prev,
+                digest,
+            ),
+            strict=True,
+        ):
+            cols[key].append(value)
+        prev = digest
+    conn.execute(
         text(
             "WITH e AS (INSERT INTO audit_log (seq, occurred_at, actor, action, entity_type, entity_id, data, "
-            "prev_hash, hash) VALUES (:seq, :at, :actor, :action, :et, :eid, CAST(:data AS jsonb), "
-            ":prev, :hash)) UPDATE audit_chain_head SET last_seq = :seq, last_hash = :hash WHERE id = 1"
+            "prev_hash, hash) SELECT s, at, a, act, et, eid, CAST(d AS jsonb), p, h FROM unnest("
+            "CAST(:seq AS bigint[]), CAST(:at AS timestamptz[]), CAST(:actor AS text[]), CAST(:action AS text[]), "
+            "CAST(:et AS text[]), CAST(:eid AS text[]), CAST(:data AS text[]), CAST(:prev AS text[]), "
+            "CAST(:hash AS text[])) AS t(s, at, a, act, et, eid, d, p, h)) "
+            "UPDATE audit_chain_head SET last_seq = :last_seq, last_hash = :last_hash WHERE id = 1"
         ),
-        {
-            "seq": seq,
-            "at": now,
-            "actor": actor,
-            "action": action,
-            "et": entity_type,
-            "eid": entity_id,
-            "data": canonical_json(data),
-            "prev": head.last_hash,
-            "hash": digest,
-        },
+        {**cols, "last_seq": seq, "last_hash": prev},
     )
     return seq
+
+
+# The queue lives on the (sync) session of the unit of work. Whatever a rolled-back savepoint queued is dropped with
+# it; whatever the transaction queued is written by its commit, after everything else it did — so the chain head is
+# always the last lock a money-moving transaction takes — or dropped by its rollback.
+
+
+@event.listens_for(Session, "before_commit")
+def _write_at_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint being released: the entries stay queued for the real commit
+    _write_queued(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks: dict[SessionTransaction, int] = session.info.setdefault(_MARKS, {})
+        marks[transaction] = len(session.info.get(_QUEUE, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.nested:
+        mark = session.info.get(_MARKS, {}).pop(previous_transaction, None)
+        queue = session.info.get(_QUEUE)
+        if mark is not None and queue is not None:
+            del queue[mark:]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_QUEUE, None)
+        session.info.pop(_MARKS, None)
 
 
 async def verify(session: AsyncSession, *, batch: int = 5000) -> dict[str, Any]:
@@ -144,64 +244,6 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> dict[str, Any]:
 
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
-
-
-async def append_many(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
-    """Append several entries (``actor, action, entity_type, entity_id, data`` each) under one lock of the tip."""
-    if not entries:
-        return
-    head = (
-        await session.execute(
-            text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
-        )
-    ).one()
-    seq, prev = int(head.last_seq), str(head.last_hash)
-    now = datetime.now(UTC)
-    occurred_at = now.isoformat()
-    cols: dict[str, list[Any]] = {
-        k: [] for k in ("seq", "actor", "action", "et", "eid", "data", "prev", "hash")
-    }
-    for entry in entries:
-        seq += 1
-        data = json.loads(canonical_json(entry["data"]))
-        digest = entry_hash(
-            prev,
-            seq,
-            occurred_at,
-            entry["actor"],
-            entry["action"],
-            entry["entity_type"],
-            entry["entity_id"],
-            data,
-        )
-        for key, value in zip(
-            cols,
-            (
-                seq,
-                entry["actor"],
-                entry["action"],
-                entry["entity_type"],
-                entry["entity_id"],
-                canonical_json(data),
-                prev,
-                digest,
-            ),
-            strict=True,
-        ):
-            cols[key].append(value)
-        prev = digest
-    await session.execute(
-        text(
-            "INSERT INTO audit_log (seq, occurred_at, actor, action, entity_type, entity_id, data, prev_hash, hash) "
-            "SELECT s, :at, a, act, et, eid, CAST(d AS jsonb), p, h FROM unnest(CAST(:seq AS bigint[]), "
-            "CAST(:actor AS text[]), CAST(:action AS text[]), CAST(:et AS text[]), CAST(:eid AS text[]), "
-            "CAST(:data AS text[]), CAST(:prev AS text[]), CAST(:hash AS text[])) AS t(s, a, act, et, eid, d, p, h)"
-        ),
-        {"at": now, **cols},
-    )
-    await session.execute(
-        text("UPDATE audit_chain_head SET last_seq = :s, last_hash = :h WHERE id = 1"), {"s": seq, "h": prev}
-    )
 
 
 async def entries(

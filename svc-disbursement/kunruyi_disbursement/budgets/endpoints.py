@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import audited, ensure_department
 from kunruyi_disbursement.audit import service as audit
-from kunruyi_disbursement.disbursements.service import resume_awaiting
+from kunruyi_disbursement.disbursements.service import accounts_of, claim_awaiting, reserve_parked
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import LocalPolicy, PolicyData, get_policy, upsert_policy
 
@@ -87,6 +87,13 @@ async def fund_budget(
         raise Unprocessable(f"未知的政策编码：{body.policy_code}", field="policy_code", code="unknown_policy")
     funding = await ledger.ensure_account(session, ledger.FUNDING_ACCOUNT, "funding")
     budget = await ledger.ensure_budget_account(session, body.policy_code, body.fiscal_year)
+    # Disbursements parked for lack of budget continue in this same unit of work. The lock order of every money
+    # path: the parked rows, then every account this transaction touches (funding, budget, the parked ones'
+    # payables) in one statement in id order, then the audit chain head at commit.
+    parked = await claim_awaiting(
+        session, policy_code=body.policy_code, fiscal_year=body.fiscal_year, skip_locked=False
+    )
+    await ledger.lock_accounts(session, {funding, budget} | accounts_of(parked))
     created = await ledger.create_transfer(
         session,
         ledger.Transfer(
@@ -102,10 +109,7 @@ async def fund_budget(
     )
     resumed = 0
     if created:
-        # Disbursements parked for lack of budget continue in this same unit of work.
-        resumed = await resume_awaiting(
-            session, policy_code=body.policy_code, fiscal_year=body.fiscal_year, actor=actor
-        )
+        resumed = await reserve_parked(session, parked, actor=actor)
         await audit.append(
             session,
             actor=actor,

@@ -64,17 +64,6 @@ async def ensure_accounts(session: AsyncSession, accounts: dict[str, dict[str, A
     )
 
 
-async def lock_accounts(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    # Always in id order, so batches and single transfers never wait on each other in a cycle.
-    rows = (
-        await session.execute(
-            text("SELECT * FROM ledger_accounts WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
-            {"ids": sorted(ids)},
-        )
-    ).all()
-    return {r.id: r for r in rows}
-
-
 async def apply_account_deltas(session: AsyncSession, deltas: dict[uuid.UUID, list[int]]) -> None:
     """``deltas``: account id → [debits_pending, debits_posted, credits_pending, credits_posted] increments."""
     ids = sorted(deltas)
@@ -204,8 +193,13 @@ async def intake_entitlements(
             "entity_id": d.entity_id,
         }
     await ensure_accounts(session, accounts)
-    locked = await lock_accounts(session, {ledger.account_id(c) for c in accounts if c.startswith("budget:")})
-    available = {i: r.credits_posted - r.debits_posted - r.debits_pending for i, r in locked.items()}
+    # Budgets and payables in one statement, in id order (the lock order of every money path).
+    locked = await ledger.lock_accounts(session, {ledger.account_id(c) for c in accounts})
+    available = {
+        i: r.credits_posted - r.debits_posted - r.debits_pending
+        for i, r in locked.items()
+        if r.kind == "budget"
+    }
     deltas: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     transfers: list[ledger.Transfer] = []
     reserved_ids: list[uuid.UUID] = []

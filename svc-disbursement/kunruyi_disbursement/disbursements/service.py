@@ -2,7 +2,7 @@
 
 Life cycle: pending_approval → (approved) → reserved | awaiting_budget → instructing → instructed → settled,
 or failed / returned (the reservation voided or reversed). ``awaiting_budget`` is retried whenever the budget is
-topped up (in the top-up's unit of work) and by the payment worker's periodic sweep.
+topped up (in the top-up's unit of work) and by the payment worker's periodic sweep (a transaction per budget).
 """
 
 from __future__ import annotations
@@ -346,6 +346,49 @@ async def reissue(
     return await reserve(session, row, actor=actor)
 
 
+async def claim_awaiting(
+    session: AsyncSession,
+    *,
+    policy_code: str | None = None,
+    fiscal_year: int | None = None,
+    limit: int = 500,
+    skip_locked: bool = True,
+) -> list[Any]:
+    """Lock the disbursements parked for lack of budget, oldest first. The sweep skips rows another transaction
+    holds; a top-up waits for them (a sweep trying them against the old balance), so it resumes every one it can."""
+    return list(
+        (
+            await session.execute(
+                text(
+                    "SELECT * FROM disbursements WHERE status = 'awaiting_budget' "
+                    "AND (CAST(:pc AS text) IS NULL OR policy_code = :pc) "
+                    "AND (CAST(:fy AS int) IS NULL OR fiscal_year = :fy) "
+                    f"ORDER BY created_at, id LIMIT :n FOR UPDATE{' SKIP LOCKED' if skip_locked else ''}"
+                ),
+                {"pc": policy_code, "fy": fiscal_year, "n": limit},
+            )
+        ).all()
+    )
+
+
+def accounts_of(rows: list[Any]) -> set[uuid.UUID]:
+    """The ledger accounts reserving ``rows`` touches: their budgets and payables."""
+    ids: set[uuid.UUID] = set()
+    for d in rows:
+        ids.add(ledger.account_id(ledger.budget_code(d.policy_code, d.fiscal_year)))
+        ids.add(ledger.account_id(ledger.payable_code(d.entity_type, d.entity_id)))
+    return ids
+
+
+async def reserve_parked(session: AsyncSession, rows: list[Any], *, actor: str | None) -> int:
+    """Retry the reservations of claimed parked ``rows`` (their accounts already locked); how many are reserved."""
+    reserved = 0
+    for d in rows:
+        after = await reserve(session, d, actor=actor)
+        reserved += after.status == "reserved"
+    return reserved
+
+
 async def resume_awaiting(
     session: AsyncSession,
     *,
@@ -354,22 +397,14 @@ async def resume_awaiting(
     limit: int = 500,
     actor: str | None = "system:budget",
 ) -> int:
-    """Retry reservations parked for lack of budget, oldest first; returns how many are now reserved."""
-    rows = (
-        await session.execute(
-            text(
-                "SELECT * FROM disbursements WHERE status = 'awaiting_budget' "
-                "AND (CAST(:pc AS text) IS NULL OR policy_code = :pc) AND (CAST(:fy AS int) IS NULL OR fiscal_year = :fy) "
-                "ORDER BY created_at, id LIMIT :n FOR UPDATE SKIP LOCKED"
-            ),
-            {"pc": policy_code, "fy": fiscal_year, "n": limit},
-        )
-    ).all()
-    reserved = 0
-    for d in rows:
-        after = await reserve(session, d, actor=actor)
-        reserved += after.status == "reserved"
-    return reserved
+    """Retry reservations parked for lack of budget, oldest first; returns how many are now reserved.
+
+    Every account the retries touch is locked up front, in id order, in one statement (the lock order)."""
+    rows = await claim_awaiting(session, policy_code=policy_code, fiscal_year=fiscal_year, limit=limit)
+    if not rows:
+        return 0
+    await ledger.lock_accounts(session, accounts_of(rows))
+    return await reserve_parked(session, rows, actor=actor)
 
 
 def view(d: Any) -> dict[str, Any]:

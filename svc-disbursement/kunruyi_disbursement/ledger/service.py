@@ -4,7 +4,7 @@ is the idempotency key, and two-phase transfers (pending → post | void).
 The budget limit is enforced by the database: a budget account carries ``must_not_overdraw`` and a CHECK
 ``credits_posted - debits_posted - debits_pending >= 0``; the transfer insert and the balance updates are one
 statement, so concurrent reservations serialise on the account row and the one that would overdraw fails the
-CHECK. Nothing in Python reads a balance and decides.
+CHECK. Nothing in Python reads a balance and decides. Accounts are always locked in id order (:func:`lock_accounts`).
 """
 
 from __future__ import annotations
@@ -111,7 +111,9 @@ _DELTAS: dict[str, tuple[int, int]] = {"single": (0, 1), "pending": (1, 0), "pos
 
 _CREATE = text(
     """
-    WITH ins AS (
+    WITH locked AS (
+        SELECT id FROM ledger_accounts WHERE id IN (:debit, :credit) ORDER BY id FOR UPDATE
+    ), ins AS (
         INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount_fen, phase, pending_id,
                                       cause_type, cause_id, rule_version, memo)
         VALUES (:id, :debit, :credit, :amount, :phase, :pending_id, :cause_type, :cause_id, :rule_version, :memo)
@@ -124,12 +126,28 @@ _CREATE = text(
             credits_pending = a.credits_pending + CASE WHEN a.id = :credit THEN :dp * ins.amount_fen ELSE 0 END,
             credits_posted = a.credits_posted + CASE WHEN a.id = :credit THEN :dq * ins.amount_fen ELSE 0 END
         FROM ins
-        WHERE a.id IN (:debit, :credit)
+        WHERE a.id IN (:debit, :credit) AND (SELECT count(*) FROM locked) > 0
         RETURNING a.id
     )
     SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM upd) AS updated
     """
 )
+
+
+async def lock_accounts(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """Lock ``ids`` in one statement, in id order — before a transaction's first balance change.
+
+    The lock order of every money path: policy rows → disbursement rows (by id, or SKIP LOCKED) → ledger accounts,
+    ALL the transaction will touch, here, in id order → the audit chain head (at commit, see ``audit.service``).
+    A transaction that changes several transfers' accounts locks their union here first; a single transfer locks its
+    two accounts in id order itself (``_CREATE``). Locking again what the transaction holds never waits."""
+    rows = (
+        await session.execute(
+            text("SELECT * FROM ledger_accounts WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
+            {"ids": sorted(ids)},
+        )
+    ).all()
+    return {r.id: r for r in rows}
 
 
 async def create_transfer(session: AsyncSession, transfer: Transfer) -> bool:

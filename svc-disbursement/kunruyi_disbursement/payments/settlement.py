@@ -139,8 +139,9 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
             await _set(session, d, status=d.status, bank=update)
             return "ignored"
         settled_at = update.settled_at or datetime.now(UTC)
-        await ledger.resolve_pending(session, d.reservation_id, "post")
         clearing = await ledger.ensure_account(session, ledger.CLEARING_ACCOUNT, "clearing")
+        await ledger.lock_accounts(session, accounts_touched([d]))
+        await ledger.resolve_pending(session, d.reservation_id, "post")
         await ledger.create_transfer(
             session,
             ledger.Transfer(
@@ -177,9 +178,11 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
     # failed or returned
     reason = update.failure_reason or ("银行退回" if update.status == "returned" else "银行支付失败")
     if d.status in IN_FLIGHT:
+        await ledger.lock_accounts(session, accounts_touched([d]))
         await ledger.resolve_pending(session, d.reservation_id, "void")
         action = "payment.voided"
     elif d.status == "settled" and update.status == "returned":
+        await ledger.lock_accounts(session, accounts_touched([d]))
         await _reverse_settlement(session, d)
         action = "payment.returned"
     else:
@@ -197,6 +200,16 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
         data={"reference": str(d.reservation_id), "amount_fen": d.amount_fen, "reason": reason},
     )
     return "applied"
+
+
+def accounts_touched(rows: list[Any]) -> set[uuid.UUID]:
+    """Every ledger account applying a bank update to ``rows`` may touch: budget, payable and bank clearing — locked
+    together, in id order, before the first change (the lock order of every money path, see ``ledger.lock_accounts``)."""
+    ids = {ledger.account_id(ledger.CLEARING_ACCOUNT)}
+    for d in rows:
+        ids.add(ledger.account_id(ledger.budget_code(d.policy_code, d.fiscal_year)))
+        ids.add(ledger.account_id(ledger.payable_code(d.entity_type, d.entity_id)))
+    return ids
 
 
 async def _reverse_settlement(session: AsyncSession, d: Any) -> None:
@@ -271,7 +284,7 @@ async def apply_bank_updates(
     """Apply a batch of bank updates. The common case — first settlement of a payment in flight — is applied
     set-based; everything else (failures, returns, stale or repeated updates, unknown references) goes through
     :func:`apply_bank_update` one by one, in order, in the same transaction."""
-    from kunruyi_disbursement.disbursements.batch import apply_account_deltas, insert_transfers, lock_accounts
+    from kunruyi_disbursement.disbursements.batch import apply_account_deltas, insert_transfers
 
     refs: dict[uuid.UUID, int] = {}
     for u in updates:
@@ -306,12 +319,19 @@ async def apply_bank_updates(
         else:
             slow.append((i, u))
     outcomes: list[Outcome] = ["applied"] * len(updates)
+    # All the accounts the whole batch may touch, in one statement, before its first change: the updates applied one
+    # by one below would otherwise lock each payment's accounts in turn, out of id order.
+    moving = [
+        d for u in updates if u.status != "accepted" and (d := rows.get(_as_uuid(u.reference))) is not None
+    ]
+    if moving:
+        await ledger.ensure_account(session, ledger.CLEARING_ACCOUNT, "clearing")
+        await ledger.lock_accounts(session, accounts_touched(moving))
     if fast:
         await _settle_many(
             session,
             [(u, d) for _, u, d in fast],
             source,
-            lock_accounts,
             insert_transfers,
             apply_account_deltas,
         )
@@ -331,7 +351,6 @@ async def _settle_many(
     session: AsyncSession,
     items: list[tuple[BankUpdate, Any]],
     source: str,
-    lock_accounts: Any,
     insert_transfers: Any,
     apply_account_deltas: Any,
 ) -> None:
@@ -383,7 +402,7 @@ async def _settle_many(
         deltas[payable][3] += a
         deltas[payable][1] += a
         deltas[clearing][3] += a
-    await lock_accounts(session, set(deltas))
+    await ledger.lock_accounts(session, set(deltas))
     await insert_transfers(session, transfers)
     await apply_account_deltas(session, deltas)
     settled_at = [u.settled_at or now for u, _ in items]

@@ -21,9 +21,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_disbursement.disbursements.service import resume_awaiting
+from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.payments.bank_client import BankClient, BankError, BankRejected
 from kunruyi_disbursement.payments.payees import instruction_payee
-from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update
+from kunruyi_disbursement.payments.settlement import BankUpdate, accounts_touched, apply_bank_update
 from kunruyi_disbursement.settings import Settings
 
 logger = logging.getLogger("kunruyi.disbursement.payments")
@@ -185,6 +186,14 @@ class PaymentWorker:
             # Anything else (no answer for it, a transient error): the claim's retry time sends it again.
         poll_at = datetime.now(UTC) + timedelta(seconds=self.settings.payment_poll_after_s)
         async with self.sessionmaker() as session, session.begin():
+            # The lock order of every money path: the disbursement rows by id, then all the accounts in one go.
+            await session.execute(
+                text("SELECT id FROM disbursements WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
+                {"ids": sorted([*accepted, *conflicting, *(d.id for d, _ in rejected)])},
+            )
+            if rejected:
+                await ledger.ensure_account(session, ledger.CLEARING_ACCOUNT, "clearing")
+                await ledger.lock_accounts(session, accounts_touched([d for d, _ in rejected]))
             if accepted:
                 # A callback may already have settled some of them: only rows still 'instructing' move on.
                 await session.execute(
@@ -273,8 +282,10 @@ class PaymentWorker:
                     )
                 )
             ).all()
-            reserved = 0
-            for b in budgets:
+        reserved = 0
+        for b in budgets:
+            # One transaction per budget: each locks its own accounts up front, in id order, and holds them briefly.
+            async with self.sessionmaker() as session, session.begin():
                 reserved += await resume_awaiting(
                     session, policy_code=b.policy_code, fiscal_year=b.fiscal_year
                 )
