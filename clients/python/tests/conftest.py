@@ -14,7 +14,7 @@ import itertools
 import json
 import random
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -243,14 +243,13 @@ _rng = random.Random()
 _seq = itertools.count(1)
 
 
-def new_uscc() -> str:
+def _new_uscc() -> str:
     return build_uscc("".join(_rng.choice(USCC_ALPHABET) for _ in range(8)), authority="9", entity_type="1")
 
 
-def enterprise(name: str | None = None, **changes: Any) -> dict[str, Any]:
-    """A valid enterprise registration body (a fresh USCC)."""
+def _enterprise(name: str | None = None, **changes: Any) -> dict[str, Any]:
     return {
-        "uscc": new_uscc(),
+        "uscc": _new_uscc(),
         "name": name or f"昆山客户端测试{next(_seq)}号科技有限公司",
         "district": "高新区",
         "industry_chain": "集成电路",
@@ -259,3 +258,15 @@ def enterprise(name: str | None = None, **changes: Any) -> dict[str, Any]:
         "invention_patents": 2,
         **changes,
     }
+
+
+@pytest.fixture(scope="session")
+def new_uscc() -> Callable[[], str]:
+    """``new_uscc()`` → a fresh, valid USCC (a Kunshan enterprise)."""
+    return _new_uscc
+
+
+@pytest.fixture(scope="session")
+def enterprise() -> Callable[..., dict[str, Any]]:
+    """``enterprise(name=None, **changes)`` → a valid enterprise registration body with a fresh USCC."""
+    return _enterprise
