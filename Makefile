@@ -15,7 +15,7 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.installed: $(UV) uv.lock pyproject.toml */pyproject.toml deploy/*/pyproject.toml
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml */pyproject.toml deploy/*/pyproject.toml clients/*/pyproject.toml
 	$(UV) sync --frozen --all-packages --python $(PYTHON)
 	@touch $@
 
@@ -35,7 +35,7 @@ test: install browser
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy common/kunruyi_common gateway/kunruyi_gateway svc-policy/kunruyi_policy svc-talent/kunruyi_talent svc-disbursement/kunruyi_disbursement svc-matching/kunruyi_matching deploy/launcher/kunruyi_launcher deploy/emulators/kunruyi_emulators
+	$(VENV)/bin/mypy common/kunruyi_common gateway/kunruyi_gateway svc-policy/kunruyi_policy svc-talent/kunruyi_talent svc-disbursement/kunruyi_disbursement svc-matching/kunruyi_matching deploy/launcher/kunruyi_launcher deploy/emulators/kunruyi_emulators clients/python/kunruyi_client
 
 fmt: install
 	$(VENV)/bin/ruff format .

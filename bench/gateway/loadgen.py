@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 def build_request(host: str, method: str, target: str, sign: tuple[str, str] | None) -> bytes:
     headers = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Accept: */*"]
     if sign is not None:
-        from kunruyi_gateway.partner_client import signed_headers
+        from kunruyi_client import signed_headers
 
         path, _, query = target.partition("?")
         for name, value in signed_headers(

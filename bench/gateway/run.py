@@ -83,9 +83,9 @@ def bench_signatures(n: int = 50_000) -> list[dict[str, Any]]:
 async def bench_full_verifier(
     db_url: str, pii_key: str, app_key: str, secret: str, n: int = 3000
 ) -> list[dict[str, Any]]:
+    from kunruyi_client import signed_headers
     from kunruyi_common.crypto import FieldCipher
     from kunruyi_common.db import create_engine
-    from kunruyi_gateway.partner_client import signed_headers
     from kunruyi_gateway.partners.verifier import PartnerVerifier
     from starlette.datastructures import Headers
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from kunruyi_client import AsyncKunruyiClient, signed_headers
 from kunruyi_common.crypto import FieldCipher
-from kunruyi_gateway.partner_client import AsyncKunruyiClient, signed_headers
 from kunruyi_gateway.partners import service
 from kunruyi_gateway.partners.signature import body_digest, canonical_query, hmac_sm3, sign, string_to_sign
 from kunruyi_gateway.settings import Settings
@@ -25,25 +25,25 @@ EXAMPLE = {
     "app_key": "demo-partner",
     "timestamp": "1763712000000",
     "nonce": "n0nce-0001-abcdef",
-    "body": b'{"uscc":"91320583MA1XXXXXX0"}',
+    "body": b'{"entity_type":"enterprise","entity_id":"91320583MA1KRY007B"}',
 }
 
 
 def test_worked_example_hmac_sha256() -> None:
     assert canonical_query(str(EXAMPLE["raw_query"])) == "b=1&lang=zh&q=%E9%9B%86%E6%88%90%E7%94%B5%E8%B7%AF"
-    assert body_digest(EXAMPLE["body"]) == "bb32517a4d474f8e60b2a4af7ef7becbbd0a50e48d5b9b8e720f75b493e26e7a"  # type: ignore[arg-type]
+    assert body_digest(EXAMPLE["body"]) == "17af6a078d5b286374164796ec25e5656b4f290057635dba83c0e2f2d0513ee6"  # type: ignore[arg-type]
     text_ = string_to_sign(**EXAMPLE, sign_method="HMAC-SHA256")  # type: ignore[arg-type]
-    assert sign("s3cr3t-demo", text_) == "fc7a17750685cb94da47d3fc78abda40bcfc897cfa2a1f1d7042d9fd09c00986"
+    assert sign("s3cr3t-demo", text_) == "8961062dfba86dccb516b235d27c0c201211bca78316b50bf390376a60854df1"
 
 
 def test_worked_example_hmac_sm3() -> None:
     assert body_digest(EXAMPLE["body"], "HMAC-SM3") == (  # type: ignore[arg-type]
-        "bb413ffe256fea03b45ad1b822cf3ac7bedf42e7f019b5a46ae07537b2a13f45"
+        "1521aeb2333e9396136f277744c10d4dc40a3cf393f73406f9bb9d9f8c673357"
     )
     text_ = string_to_sign(**EXAMPLE, sign_method="HMAC-SM3")  # type: ignore[arg-type]
     assert (
         sign("s3cr3t-demo", text_, "HMAC-SM3")
-        == "85e53669c0cac1014fa0079129024cb7a32c32751dab262e05e4be362c2ea85a"
+        == "8a8f72bb03985e02e914ae6d397c4178ef77587f46e7c57d0dfb0aedd27f5672"
     )
 
 
@@ -56,7 +56,7 @@ def test_string_to_sign_layout() -> None:
         "demo-partner",
         "1763712000000",
         "n0nce-0001-abcdef",
-        "bb32517a4d474f8e60b2a4af7ef7becbbd0a50e48d5b9b8e720f75b493e26e7a",
+        "17af6a078d5b286374164796ec25e5656b4f290057635dba83c0e2f2d0513ee6",
     ]
     assert not text_.endswith("\n")
     empty = string_to_sign(

@@ -15,8 +15,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from kunruyi_client import signed_headers
 from kunruyi_gateway.access.rules import markdown_table
-from kunruyi_gateway.partner_client import signed_headers
 from kunruyi_gateway.settings import Settings
 
 ROLES = ("officer", "reviewer", "approver", "finance", "broker", "admin")

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from kunruyi_client import KunruyiClient
 from kunruyi_common.validators import USCC_ALPHABET, build_resident_id, build_uscc
-from kunruyi_gateway.partner_client import KunruyiClient
 from kunruyi_gateway.seed import DEMO_APP_KEY, DEMO_SECRET
 from kunruyi_gateway.settings import Settings as GatewaySettings
 from kunruyi_gateway.staff.tokens import GatewayIssuer

@@ -1,7 +1,8 @@
 """The partner signature contract (issue 7 §1): canonical query, string to sign, HMAC-SHA256 and HMAC-SM3.
 
-Pure functions with no I/O, shared by the gateway's verifier and the reference client so both sides can never
-drift apart.
+Pure functions with no I/O, used by the gateway's verifier. Partners' client (``kunruyi_client.signing``, a
+package that imports nothing of the platform) keeps its own implementation; clients/python/tests/test_signing.py
+and tests/e2e/test_partner_guide_examples.py check both agree.
 """
 
 from __future__ import annotations

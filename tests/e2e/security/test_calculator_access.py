@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 import httpx
-from kunruyi_gateway.partner_client import KunruyiClient
+from kunruyi_client import KunruyiClient
 
 CALCULATOR = "/api/v1/policy-calculator"
 PROFILE = {

@@ -29,8 +29,8 @@ import asyncpg
 import httpx
 import nats
 import pytest
+from kunruyi_client import KunruyiClient
 from kunruyi_common.validators import InvalidIdentifier, parse_resident_id, resident_id_check_char
-from kunruyi_gateway.partner_client import KunruyiClient
 from kunruyi_launcher.apps import APPS
 
 pytestmark = pytest.mark.timeout(900)

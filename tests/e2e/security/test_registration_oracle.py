@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from kunruyi_gateway.partner_client import _sign_built
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -20,10 +19,7 @@ IDENTITY_KEYS = {"existing_id", "talent_id", "id", "name", "id_number", "phone",
 
 def _signed_upload(partner: Any, path: str, content: bytes) -> Any:
     """A multipart upload signed with the partner contract (the client signs exactly the bytes sent)."""
-    request = partner.http.build_request("POST", path, files={"file": ("talents.csv", content, "text/csv")})
-    body = request.read()
-    request.headers.update(_sign_built(request, partner.app_key, partner.secret, partner.sign_method, body))
-    return partner.http.send(request)
+    return partner.request("POST", path, files={"file": ("talents.csv", content, "text/csv")})
 
 
 def _assert_bare_conflict(resp: Any, talent_id: str, name: str) -> None:
