@@ -23,10 +23,10 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from kunruyi_client import signed_headers
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
 from kunruyi_common.crypto import FieldCipher, key_id
 from kunruyi_common.reencrypt import EncryptedColumn
-from kunruyi_client import signed_headers
 from kunruyi_launcher.apps import APPS, AppSpec
 from kunruyi_launcher.infra import free_port
 from kunruyi_launcher.stack import Infra, run_coroutine
