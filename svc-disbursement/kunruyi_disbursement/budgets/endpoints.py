@@ -132,7 +132,7 @@ async def list_budgets(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require_roles("finance", "approver", "reviewer", "officer"))],
     policy_code: str | None = None,
-    fiscal_year: int | None = None,
+    fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     rows = (
