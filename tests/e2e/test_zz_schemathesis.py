@@ -4,14 +4,16 @@ signed partner (each request signed per the partner contract, gateway/docs/partn
 sends, the answer is never a 5xx (schemathesis's ``not_a_server_error`` check).
 
 Bounded for CI: a fixed number of examples per operation and mode, derandomized (the same inputs on every run),
-no example database. Every operation runs to the end and every 5xx is collected, so one run reports them all.
+no example database. Every operation runs to the end and the first case per operation and status that answered
+5xx is collected, so one run reports them all.
 
 Schemathesis is used as a library (``operation.as_strategy`` under Hypothesis), not through its pytest plugin
 (disabled in pyproject's addopts), which does not work with this pytest.
 
-Named ``test_zz_…`` so it runs after the flow tests that share the platform; what it creates (random
-enterprises, talents, tickets, …) belongs to nobody the flows look at, and the demo partner key does not appear in
-the schema, so it is never generated as an app key to rotate or disable.
+Named ``test_zz_…`` so it runs after the flow tests that share the platform: what it creates (random
+enterprises, talents, tickets, …) and the seeded records it may edit (a demo policy's title) are seen by no flow.
+The partner run goes first; the demo key does not appear in the schema, so the admin run does not generate it as
+an app key to rotate or disable either.
 """
 
 from __future__ import annotations
