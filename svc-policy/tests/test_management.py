@@ -197,3 +197,19 @@ async def test_create_and_publish_are_safe_to_retry_with_an_idempotency_key(
     assert unkeyed.status_code == 409 and unkeyed.json()["code"] == "no_draft"
     assert len(detail["versions"]) == 1
     assert [t for t, _ in await policy_events(session, "KS-T-IDM")] == ["kunruyi.policy.policy.published"]
+
+
+async def test_an_edit_setting_a_required_field_to_null_is_a_422_naming_it(client) -> None:  # type: ignore[no-untyped-def]
+    # Found by schemathesis: {"title": null} reached the NOT NULL column and came back as an anonymous
+    # constraint_violation; null only clears valid_to.
+    async with client(OFFICER) as c:
+        await c.post("/api/v1/policies", json=new_policy("KS-T-NUL", valid_to="2030-12-31"))
+        nulls = {
+            f: await c.patch("/api/v1/policies/KS-T-NUL", json={f: None}) for f in ("title", "payout_days")
+        }
+        cleared = await c.patch("/api/v1/policies/KS-T-NUL", json={"valid_to": None})
+        kept = (await c.get("/api/v1/policies/KS-T-NUL")).json()
+    for field, resp in nulls.items():
+        assert resp.status_code == 422 and resp.json()["field"] == field, resp.text
+    assert cleared.status_code == 200 and cleared.json()["valid_to"] is None
+    assert kept["title"] == new_policy("KS-T-NUL")["title"]

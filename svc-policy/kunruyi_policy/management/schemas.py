@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kunruyi_policy.catalog.schemas import Beneficiary, Mode, PolicyType
 
@@ -41,6 +41,25 @@ class PolicyUpdate(BaseModel):
     annual_budget_fen: int | None = Field(None, ge=0)
     valid_to: date | None = None
     tags: list[str] | None = None
+
+    @field_validator(
+        "title",
+        "legal_source",
+        "theme_code",
+        "policy_type",
+        "target_description",
+        "conditions_text",
+        "payout_days",
+        "annual_budget_fen",
+        "tags",
+        mode="before",
+    )
+    @classmethod
+    def not_null(cls, value: Any) -> Any:
+        # Absent means "unchanged"; only valid_to may be cleared with null (the others are required columns).
+        if value is None:
+            raise ValueError("不能为 null：不修改时请省略该字段")
+        return value
 
 
 class RulesIn(BaseModel):

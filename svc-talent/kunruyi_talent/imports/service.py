@@ -130,7 +130,12 @@ def _read_csv(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[Any]]
         raise Unprocessable(
             "文件编码无法识别，请保存为 UTF-8 或 GBK 编码的 CSV", field="file", code="bad_encoding"
         )
-    rows = list(csv.reader(io.StringIO(text)))
+    # newline="": the csv module's own line handling, so a bare CR (old Mac line ends, or one inside a cell)
+    # is a line end or part of a quoted cell, not an error.
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise Unprocessable(f"CSV 文件无法解析：{exc}", field="file", code="bad_csv") from None
     if not rows:
         raise Unprocessable("文件为空", field="file", code="empty_file")
 
