@@ -135,6 +135,7 @@ class UpstreamResponse:
         "_body",
         "_parser",
         "chunked",
+        "codings",
         "complete",
         "headers",
         "headers_done",
@@ -157,6 +158,7 @@ class UpstreamResponse:
         self.length: int | None = None
         self.remaining = 0
         self.chunked = False
+        self.codings: list[bytes] = []
         self.until_eof = False
         self.reusable = False
         self._body: list[bytes] = []
@@ -167,7 +169,12 @@ class UpstreamResponse:
             self.trailing = True
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name.lower(), value))
+        name = name.lower()
+        self.headers.append((name, value))
+        if name == b"content-length":
+            self.length = int(value)  # the parser has checked it: digits, and only one
+        elif name == b"transfer-encoding":
+            self.codings.extend(c.strip() for c in value.lower().split(b",") if c.strip())
 
     def on_headers_complete(self) -> None:
         parser = self._parser
@@ -200,11 +207,9 @@ class UpstreamResponse:
 
     def frame(self, method: str) -> None:
         """After the head: how the body is delimited. The parser has already refused conflicting framing."""
-        codings = [
-            c.strip().lower() for k, v in self.headers if k == b"transfer-encoding" for c in v.split(b",")
-        ]
-        codings = [c for c in codings if c]
+        codings = self.codings
         if method == "HEAD" or self.status in (204, 304):
+            self.length = None
             self.complete = True
             return
         if codings:
@@ -215,12 +220,11 @@ class UpstreamResponse:
                 )
             self.chunked = True
             return
-        for name, value in self.headers:
-            if name == b"content-length":
-                self.length = self.remaining = int(value)
-                if self.length == 0:
-                    self.complete = True
-                return
+        if self.length is not None:
+            self.remaining = self.length
+            if self.length == 0:
+                self.complete = True
+            return
         self.until_eof = True  # the body runs to the end of the connection
         self.reusable = False
 
@@ -278,9 +282,14 @@ async def read_response_head(conn: Connection, read_timeout: float, method: str)
 async def _read_some(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> bool:
     """Read what is there (never past a Content-Length) and feed it to the parser; False at end of stream."""
     size = min(resp.remaining, _READ_SIZE) if resp.length is not None else _READ_SIZE
+    reader = conn.reader
     try:
-        async with asyncio.timeout(read_timeout):
-            data = await conn.reader.read(size)
+        if getattr(reader, "_buffer", None):
+            # Already received (a small body arrives with its head): no wait, so no timer to arm.
+            data = await reader.read(size)
+        else:
+            async with asyncio.timeout(read_timeout):
+                data = await reader.read(size)
     except TimeoutError as exc:
         raise UpstreamTimeout("body timeout") from exc
     except ConnectionError as exc:
