@@ -305,6 +305,13 @@ async def _read_some(conn: Connection, resp: UpstreamResponse, read_timeout: flo
     return True
 
 
+async def read_some(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> bytes:
+    """The body bytes that one read brings (what arrived with the head, or the first piece of a stream)."""
+    if not resp.complete:
+        await _read_some(conn, resp, read_timeout)
+    return resp.take_body()
+
+
 async def read_body(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> bytes:
     """The whole body (for answers known to be small)."""
     parts = []

@@ -27,6 +27,7 @@ from kunruyi_gateway.routing.http1 import (
     iter_body,
     read_body,
     read_response_head,
+    read_some,
     send_head_and_body,
 )
 from kunruyi_gateway.routing.table import upstream_for
@@ -275,12 +276,19 @@ class Upstreams:
         self, name: str, pool: HostPool, conn: Connection, upstream: UpstreamResponse
     ) -> Response:
         headers = [(k, v) for k, v in upstream.headers if k not in HOP_BY_HOP and k != b"x-request-id"]
-        if upstream.complete or (upstream.length is not None and upstream.length <= _SMALL_BODY):
-            try:
-                body = await read_body(conn, upstream, self.read_timeouts[name])
-            except (UpstreamTimeout, UpstreamProtocolError, ConnectionError) as exc:
-                conn.close()
-                raise self.unavailable(name, "响应不完整") from exc
+        read_timeout = self.read_timeouts[name]
+        small = upstream.length is not None and upstream.length <= _SMALL_BODY
+        try:
+            if small:
+                body = await read_body(conn, upstream, read_timeout)
+            else:
+                # What arrives with the head first: often the whole answer (a small chunked one is then sent
+                # with a length), and a body that is malformed from its first chunk is still a clean 503.
+                body = await read_some(conn, upstream, read_timeout)
+        except (UpstreamTimeout, UpstreamProtocolError, ConnectionError) as exc:
+            conn.close()
+            raise self.unavailable(name, "响应不完整") from exc
+        if upstream.complete:
             if upstream.reusable:
                 pool.release(conn)
             else:
@@ -292,7 +300,9 @@ class Upstreams:
         async def stream() -> AsyncIterator[bytes]:
             complete = False
             try:
-                async for chunk in iter_body(conn, upstream, self.read_timeouts[name]):
+                if body:
+                    yield body
+                async for chunk in iter_body(conn, upstream, read_timeout):
                     yield chunk
                 complete = True
             finally:
