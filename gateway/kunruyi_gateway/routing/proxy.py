@@ -96,9 +96,12 @@ class Upstreams:
         ca_bundle: str | None = None,
     ) -> None:
         self.urls = {name: url.rstrip("/") for name, url in urls.items()}
-        # Certificates of ``https`` upstreams are checked against the system's trust store, or the given bundle
-        # (a private CA). The gateway's other HTTP client (JWKS, the provincial portal) trusts the same.
-        self.ssl_context = ssl.create_default_context(cafile=ca_bundle)
+        # Certificates of ``https`` upstreams are checked against the system's trust store and, when given, a
+        # bundle (a private CA) on top of it. The gateway's other HTTP client (JWKS, the provincial portal) trusts
+        # the same.
+        self.ssl_context = ssl.create_default_context()
+        if ca_bundle:
+            self.ssl_context.load_verify_locations(cafile=ca_bundle)
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
         self.client = httpx.AsyncClient(
             timeout=self.timeout,
