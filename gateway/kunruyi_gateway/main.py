@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 from kunruyi_common.background import stop_task
+from kunruyi_common.errors import ProblemError
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
@@ -47,6 +48,7 @@ async def _start_upstreams(app: FastAPI) -> None:
         read_timeouts=settings.upstream_read_timeouts_s,
         breaker_threshold=settings.breaker_failure_threshold,
         breaker_cooldown_s=settings.breaker_cooldown_s,
+        ca_bundle=str(settings.upstream_ca_bundle) if settings.upstream_ca_bundle else None,
     )
 
 
@@ -115,14 +117,14 @@ async def _stop_upstreams(app: FastAPI) -> None:
 async def _upstream_readiness(app: FastAPI) -> dict[str, str]:
     upstreams: Upstreams = app.state.upstreams
 
-    async def probe(name: str, base: str) -> tuple[str, str]:
+    async def probe(name: str) -> tuple[str, str]:
         try:
-            resp = await upstreams.client.get(f"{base}/readyz", timeout=2.0)
-        except httpx.HTTPError as exc:
-            return f"upstream:{name}", f"unreachable: {type(exc).__name__}"
-        return f"upstream:{name}", "ok" if resp.status_code == 200 else f"not ready ({resp.status_code})"
+            status, _ = await upstreams.call(name, "GET", "/readyz", timeout_s=2.0)
+        except ProblemError as exc:
+            return f"upstream:{name}", f"unreachable: {exc.detail}"
+        return f"upstream:{name}", "ok" if status == 200 else f"not ready ({status})"
 
-    results = await asyncio.gather(*(probe(n, b) for n, b in upstreams.urls.items()))
+    results = await asyncio.gather(*(probe(n) for n in upstreams.urls))
     return dict(results)
 
 
@@ -163,15 +165,15 @@ def _install_aggregated_openapi(app: FastAPI) -> None:
         schemas = dict(spec.get("components", {}).get("schemas", {}))
         upstreams: Upstreams = app.state.upstreams
 
-        async def fetch(name: str, base: str) -> tuple[str, dict[str, Any] | None]:
+        async def fetch(name: str) -> tuple[str, dict[str, Any] | None]:
             try:
-                resp = await upstreams.client.get(f"{base}/openapi.json", timeout=3.0)
-                return name, resp.json() if resp.status_code == 200 else None
-            except (httpx.HTTPError, ValueError):
+                status, raw = await upstreams.call(name, "GET", "/openapi.json", timeout_s=3.0)
+                return name, json.loads(raw) if status == 200 else None
+            except (ProblemError, ValueError):
                 return name, None
 
         unavailable = []
-        for name, upstream_spec in await asyncio.gather(*(fetch(n, b) for n, b in upstreams.urls.items())):
+        for name, upstream_spec in await asyncio.gather(*(fetch(n) for n in upstreams.urls)):
             if upstream_spec is None:
                 unavailable.append(name)
                 continue

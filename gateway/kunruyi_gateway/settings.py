@@ -25,6 +25,9 @@ class Settings(ServiceSettings):
     # Per upstream, overriding the default above, e.g. KRY_GATEWAY_UPSTREAM_READ_TIMEOUTS_S='{"policy": 120}' for
     # long 免申即享 runs and simulations while the rest stays short.
     upstream_read_timeouts_s: dict[str, float] = {}
+    # ``https://`` upstream URLs are reached over TLS, their certificates checked against the system's trust store
+    # and, when set, this PEM bundle (a private CA) as well.
+    upstream_ca_bundle: Path | None = None
     # After this many consecutive connection failures an upstream is skipped (503 at once) for the cool-down.
     breaker_failure_threshold: int = 5
     breaker_cooldown_s: float = 5.0

@@ -1,21 +1,29 @@
-"""A lean HTTP/1.1 client for the proxy's hot path: keep-alive connection pools per upstream on asyncio streams.
+"""A lean HTTP/1.1 client for the gateway's calls to the services: keep-alive connection pools per upstream on
+asyncio streams (TLS for ``https`` upstreams), answers parsed by ``httptools`` (llhttp, the parser uvicorn uses).
 
-httpx (used elsewhere in the gateway) costs about a millisecond per request here and its pool degrades sharply
-under concurrency (≈700 → ≈320 requests/s from 1 to 16 concurrent on the benchmark machine); this does only what
-a reverse proxy needs: send the head as received, stream the body, frame the answer by Content-Length or chunked.
+httpx costs about a millisecond per request here and its pool degrades sharply under concurrency (≈700 → ≈320
+requests/s from 1 to 16 concurrent on the benchmark machine); this does only what a reverse proxy needs: send the
+head as received, stream the body, and let a maintained parser decide where the answer ends. The parser refuses
+what a smuggling attempt or a broken server produces — two Content-Length headers (even equal), Content-Length
+next to Transfer-Encoding, a malformed or folded header line, a bad status line or chunk — and any such answer is
+an :class:`UpstreamProtocolError` (the proxy answers 503 ``upstream_unavailable``) on a connection that is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httptools
+
 # uvicorn drops idle keep-alive connections after 5 s; never reuse one that close to that edge.
 IDLE_TTL_S = 4.0
 _HEAD_LIMIT = 64 * 1024
+_READ_SIZE = 64 * 1024
 
 
 class UpstreamConnectError(Exception):
@@ -56,10 +64,18 @@ class Connection:
 
 
 class HostPool:
-    def __init__(self, url: str, *, max_idle: int = 128) -> None:
+    """Idle connections to one upstream. An ``https`` URL is reached over TLS with ``ssl_context`` (certificate
+    and host name verified); ``http`` in plaintext."""
+
+    def __init__(self, url: str, *, ssl_context: ssl.SSLContext | None = None, max_idle: int = 128) -> None:
         parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise ValueError(f"upstream URL must be http:// or https://, not {url!r}")
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.ssl: ssl.SSLContext | None = None
+        if parts.scheme == "https":
+            self.ssl = ssl_context or ssl.create_default_context()
         self.base_path = parts.path.rstrip("/").encode()
         self.host_header = (parts.netloc or self.host).encode()
         self.max_idle = max_idle
@@ -74,12 +90,20 @@ class HostPool:
                 return conn
             conn.close()
         try:
+            # The TLS handshake (certificate and host name checked) is part of connecting, and of its timeout.
             reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port, limit=_HEAD_LIMIT), connect_timeout
+                asyncio.open_connection(
+                    self.host,
+                    self.port,
+                    limit=_HEAD_LIMIT,
+                    ssl=self.ssl,
+                    server_hostname=self.host if self.ssl else None,
+                ),
+                connect_timeout,
             )
         except TimeoutError as exc:
             raise UpstreamConnectError("connect timeout") from exc
-        except OSError as exc:
+        except OSError as exc:  # ssl.SSLError (a certificate not trusted, a wrong host name) included
             raise UpstreamConnectError(str(exc)) from exc
         return Connection(reader, writer)
 
@@ -98,17 +122,118 @@ class HostPool:
         self.idle.clear()
 
 
-@dataclass
 class UpstreamResponse:
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    length: int | None
-    chunked: bool
-    # Whether the connection may carry another request once this answer has been read to its end. Only when the
-    # answer is unambiguous: HTTP/1.1, no ``Connection: close``, framed by exactly one Content-Length or by
-    # chunked alone, every header line well formed, and not a server error (a 5xx says the upstream is in
-    # trouble, and it may drop the connection right after; the next request must not find that out).
-    reusable: bool
+    """One answer as ``httptools.HttpResponseParser`` reads it (its callbacks are the ``on_*`` methods).
+
+    ``reusable``: whether the connection may carry another request once this answer has been read to its end.
+    Only when the answer is unambiguous: HTTP/1.1, keep-alive by the parser's reading of ``Connection``, framed
+    by one Content-Length or by chunked, complete, with nothing after it, and not a server error (a 5xx says the
+    upstream is in trouble, and it may drop the connection right after; the next request must not find that
+    out)."""
+
+    __slots__ = (
+        "_body",
+        "_parser",
+        "chunked",
+        "codings",
+        "complete",
+        "headers",
+        "headers_done",
+        "length",
+        "remaining",
+        "reusable",
+        "status",
+        "trailing",
+        "until_eof",
+    )
+
+    def __init__(self) -> None:
+        self._parser = httptools.HttpResponseParser(self)
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.headers_done = False
+        self.complete = False
+        # Bytes that began another message after this one completed (on_message_begin again).
+        self.trailing = False
+        self.length: int | None = None
+        self.remaining = 0
+        self.chunked = False
+        self.codings: list[bytes] = []
+        self.until_eof = False
+        self.reusable = False
+        self._body: list[bytes] = []
+
+    # -- httptools callbacks --------------------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        if self.complete:
+            self.trailing = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        self.headers.append((name, value))
+        if name == b"content-length":
+            self.length = int(value)  # the parser has checked it: digits, and only one
+        elif name == b"transfer-encoding":
+            self.codings.extend(c.strip() for c in value.lower().split(b",") if c.strip())
+
+    def on_headers_complete(self) -> None:
+        parser = self._parser
+        self.status = parser.get_status_code()
+        self.headers_done = True
+        self.reusable = (
+            parser.get_http_version() == "1.1" and parser.should_keep_alive() and self.status < 500
+        )
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.headers_done:
+            self.complete = True
+
+    # -- feeding ----------------------------------------------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            raise UpstreamProtocolError("protocol switch not supported", before_response=False) from exc
+        except httptools.HttpParserError as exc:
+            if not self.complete:
+                raise UpstreamProtocolError(f"malformed answer: {exc}", before_response=False) from exc
+            # Garbage after a complete answer: the answer stands, the connection does not.
+            self.trailing = True
+        if self.trailing:
+            self.reusable = False
+
+    def frame(self, method: str) -> None:
+        """After the head: how the body is delimited. The parser has already refused conflicting framing."""
+        codings = self.codings
+        if method == "HEAD" or self.status in (204, 304):
+            self.length = None
+            self.complete = True
+            return
+        if codings:
+            if codings != [b"chunked"]:
+                # The gateway relays bodies as they are and decodes no transfer-coding but chunked.
+                raise UpstreamProtocolError(
+                    f"unsupported transfer-coding {b','.join(codings)!r}", before_response=False
+                )
+            self.chunked = True
+            return
+        if self.length is not None:
+            self.remaining = self.length
+            if self.length == 0:
+                self.complete = True
+            return
+        self.until_eof = True  # the body runs to the end of the connection
+        self.reusable = False
+
+    def take_body(self) -> bytes:
+        if not self._body:
+            return b""
+        data = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+        self._body.clear()
+        return data
 
 
 async def send_head_and_body(
@@ -127,6 +252,7 @@ async def send_head_and_body(
 
 
 async def _read_head(conn: Connection, read_timeout: float, *, first: bool) -> bytes:
+    # The head ends at its empty line (CRLF CRLF, as HTTP/1.1 requires); its content is the parser's to judge.
     try:
         async with asyncio.timeout(read_timeout):
             return await conn.reader.readuntil(b"\r\n\r\n")
@@ -142,112 +268,66 @@ async def read_response_head(conn: Connection, read_timeout: float, method: str)
     first = True
     while True:
         raw = await _read_head(conn, read_timeout, first=first)
-        lines = raw[:-4].split(b"\r\n")
-        try:
-            version, status_text = lines[0].split(b" ", 2)[:2]
-            status = int(status_text)
-        except ValueError as exc:
-            raise UpstreamProtocolError("bad status line", before_response=False) from exc
-        if not version.startswith(b"HTTP/1.") or not 100 <= status <= 999:
-            raise UpstreamProtocolError("bad status line", before_response=False)
-        if status == 101:
-            raise UpstreamProtocolError("protocol switch not supported", before_response=False)
-        if status >= 200:
-            break
+        resp = UpstreamResponse()
+        resp.feed(raw)
+        if not resp.headers_done:  # pragma: no cover - a complete head always completes the headers
+            raise UpstreamProtocolError("incomplete head", before_response=False)
+        if resp.status >= 200:
+            resp.frame(method)
+            return resp
         # An interim answer (100 Continue, 103 Early Hints): the final one follows on the same connection.
         first = False
-    headers: list[tuple[bytes, bytes]] = []
-    lengths: set[bytes] = set()
-    length_headers = 0
-    codings: list[bytes] = []
-    reusable = version == b"HTTP/1.1" and status < 500
-    for line in lines[1:]:
-        name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip() or line[:1] in (b" ", b"\t"):
-            # A line that is not "name: value" (or a folded continuation): pass nothing on from it, and do not
-            # trust anything after this answer on this connection.
-            reusable = False
-            continue
-        name = name.lower()
-        value = value.strip()
-        headers.append((name, value))
-        if name == b"content-length":
-            length_headers += 1
-            lengths.add(value)
-        elif name == b"transfer-encoding":
-            codings += [c.strip().lower() for c in value.split(b",") if c.strip()]
-        elif name == b"connection":
-            tokens = {t.strip().lower() for t in value.split(b",")}
-            if b"close" in tokens:
-                reusable = False
-    length: int | None = None
-    chunked = False
-    if codings:
-        # Transfer-Encoding wins over Content-Length; a message with both is a smuggling pattern and the
-        # connection is closed after it. Anything but chunked last runs to the end of the connection.
-        chunked = codings[-1] == b"chunked"
-        if lengths or not chunked or len(codings) > 1:
-            reusable = False
-    elif lengths:
-        if len(lengths) > 1 or not all(v.isdigit() for v in lengths):
-            raise UpstreamProtocolError("bad content-length", before_response=False)
-        length = int(next(iter(lengths)))
-        if length_headers > 1:
-            reusable = False
-    if method == "HEAD" or status in (204, 304):
-        length, chunked = 0, False
-    elif length is None and not chunked:
-        reusable = False  # the body runs to the end of the connection
-    return UpstreamResponse(status, headers, length, chunked, reusable)
 
 
-async def read_exactly(conn: Connection, n: int, read_timeout: float) -> bytes:
+async def _read_some(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> bool:
+    """Read what is there (never past a Content-Length) and feed it to the parser; False at end of stream."""
+    size = min(resp.remaining, _READ_SIZE) if resp.length is not None else _READ_SIZE
+    reader = conn.reader
     try:
-        async with asyncio.timeout(read_timeout):
-            return await conn.reader.readexactly(n)
+        if getattr(reader, "_buffer", None):
+            # Already received (a small body arrives with its head): no wait, so no timer to arm.
+            data = await reader.read(size)
+        else:
+            async with asyncio.timeout(read_timeout):
+                data = await reader.read(size)
     except TimeoutError as exc:
         raise UpstreamTimeout("body timeout") from exc
-    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+    except ConnectionError as exc:
         raise UpstreamProtocolError("body cut short", before_response=False) from exc
+    if not data:
+        if resp.until_eof:
+            resp.complete = True
+            return False
+        raise UpstreamProtocolError("body cut short", before_response=False)
+    if resp.length is not None:
+        resp.remaining -= len(data)
+    resp.feed(data)
+    return True
+
+
+async def read_some(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> bytes:
+    """The body bytes that one read brings (what arrived with the head, or the first piece of a stream)."""
+    if not resp.complete:
+        await _read_some(conn, resp, read_timeout)
+    return resp.take_body()
+
+
+async def read_body(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> bytes:
+    """The whole body (for answers known to be small)."""
+    parts = []
+    while not resp.complete:
+        await _read_some(conn, resp, read_timeout)
+        parts.append(resp.take_body())
+    parts.append(resp.take_body())
+    return b"".join(parts)
 
 
 async def iter_body(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> AsyncIterator[bytes]:
-    reader = conn.reader
-    if resp.chunked:
-        while True:
-            try:
-                size_line = await asyncio.wait_for(reader.readuntil(b"\r\n"), read_timeout)
-            except TimeoutError as exc:
-                raise UpstreamTimeout("body timeout") from exc
-            try:
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-            except ValueError as exc:
-                raise UpstreamProtocolError("bad chunk size", before_response=False) from exc
-            if size < 0:
-                raise UpstreamProtocolError("bad chunk size", before_response=False)
-            if size == 0:
-                # Trailers (rare) end with an empty line.
-                while (await asyncio.wait_for(reader.readuntil(b"\r\n"), read_timeout)) != b"\r\n":
-                    pass
-                return
-            data = await read_exactly(conn, size + 2, read_timeout)
-            if data[-2:] != b"\r\n":
-                raise UpstreamProtocolError("bad chunk", before_response=False)
-            yield data[:-2]
-    elif resp.length is not None:
-        remaining = resp.length
-        while remaining > 0:
-            try:
-                data = await asyncio.wait_for(reader.read(min(remaining, 65536)), read_timeout)
-            except TimeoutError as exc:
-                raise UpstreamTimeout("body timeout") from exc
-            if not data:
-                raise UpstreamProtocolError("body cut short", before_response=False)
-            remaining -= len(data)
+    while not resp.complete:
+        await _read_some(conn, resp, read_timeout)
+        data = resp.take_body()
+        if data:
             yield data
-    else:
-        while True:
-            data = await asyncio.wait_for(reader.read(65536), read_timeout)
-            if not data:
-                return
-            yield data
+    data = resp.take_body()
+    if data:
+        yield data

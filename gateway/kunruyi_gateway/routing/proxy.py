@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import ssl
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,8 +25,9 @@ from kunruyi_gateway.routing.http1 import (
     UpstreamResponse,
     UpstreamTimeout,
     iter_body,
-    read_exactly,
+    read_body,
     read_response_head,
+    read_some,
     send_head_and_body,
 )
 from kunruyi_gateway.routing.table import upstream_for
@@ -77,6 +79,11 @@ class CircuitBreaker:
 
 
 class Upstreams:
+    """The gateway's one client for the services: per upstream a keep-alive pool (TLS for ``https``), a read
+    timeout and a circuit breaker, and one retry/breaker loop (:meth:`_exchange`) that every call goes through —
+    the proxy (:meth:`forward`), and the gateway's own requests (:meth:`call`: the 昆e服 page, the 一企来办
+    intake, readiness and the aggregated OpenAPI)."""
+
     def __init__(
         self,
         urls: dict[str, str],
@@ -86,16 +93,24 @@ class Upstreams:
         breaker_threshold: int,
         breaker_cooldown_s: float,
         read_timeouts: dict[str, float] | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         self.urls = {name: url.rstrip("/") for name, url in urls.items()}
+        # Certificates of ``https`` upstreams are checked against the system's trust store and, when given, a
+        # bundle (a private CA) on top of it. The gateway's other HTTP client (JWKS, the provincial portal) trusts
+        # the same.
+        self.ssl_context = ssl.create_default_context()
+        if ca_bundle:
+            self.ssl_context.load_verify_locations(cafile=ca_bundle)
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
         self.client = httpx.AsyncClient(
             timeout=self.timeout,
             limits=httpx.Limits(max_connections=512, max_keepalive_connections=128, keepalive_expiry=30),
             follow_redirects=False,
+            verify=self.ssl_context,
         )
         self.breakers = {name: CircuitBreaker(breaker_threshold, breaker_cooldown_s) for name in urls}
-        self.pools = {name: HostPool(url) for name, url in self.urls.items()}
+        self.pools = {name: HostPool(url, ssl_context=self.ssl_context) for name, url in self.urls.items()}
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.read_timeouts = {name: (read_timeouts or {}).get(name, read_timeout) for name in self.urls}
@@ -114,12 +129,61 @@ class Upstreams:
             upstream=name,
         )
 
-    async def forward(
-        self, request: Request, name: str, extra_headers: dict[str, str] | None = None
-    ) -> Response:
+    async def _exchange(
+        self,
+        name: str,
+        head: bytes,
+        body: bytes | AsyncIterator[bytes] | None,
+        *,
+        method: str,
+        repeatable: bool,
+        connect_timeout: float,
+        read_timeout: float,
+    ) -> tuple[HostPool, Connection, UpstreamResponse]:
+        """Send one request and read the head of its answer: the one retry/breaker loop.
+
+        An open breaker answers 503 at once. A failed connect, a timeout or a malformed answer counts against the
+        breaker (an answer, even a 5xx, resets it). The request goes again only when nothing can have been acted
+        on twice: after a failed connect (nothing was sent) when the body can be sent again, and on a kept-alive
+        connection the upstream had just closed when ``repeatable`` (a safe method, or a request the upstream
+        deduplicates by its Idempotency-Key). Once a request has been written the gateway cannot tell "closed
+        before it arrived" from "acted on, then dropped", so anything else — a POST, a PATCH — is never sent twice.
+        (A connection found closed, cut short or holding stray bytes before anything is written is never used: the
+        pool discards it and the request goes on a fresh one, whatever its method.)"""
         breaker = self.breakers[name]
         if not breaker.allow():
             raise self.unavailable(name, "熔断中")
+        pool = self.pools[name]
+        replayable = body is None or isinstance(body, bytes)
+        for attempt in range(3):
+            try:
+                conn = await pool.acquire(connect_timeout)
+            except UpstreamConnectError as exc:
+                breaker.record_failure()
+                if replayable and attempt == 0:
+                    continue
+                raise self.unavailable(name, "无法连接") from exc
+            try:
+                await send_head_and_body(conn, head, body)
+                upstream = await read_response_head(conn, read_timeout, method)
+            except UpstreamTimeout as exc:
+                conn.close()
+                breaker.record_failure()
+                raise self.unavailable(name, "响应超时") from exc
+            except (UpstreamProtocolError, ConnectionError) as exc:
+                conn.close()
+                before = getattr(exc, "before_response", True)
+                if conn.reused and before and replayable and repeatable and attempt < 2:
+                    continue
+                breaker.record_failure()
+                raise self.unavailable(name, type(exc).__name__) from exc
+            breaker.record_success()
+            return pool, conn, upstream
+        raise self.unavailable(name, "无法连接")  # pragma: no cover - the loop always returns or raises
+
+    async def forward(
+        self, request: Request, name: str, extra_headers: dict[str, str] | None = None
+    ) -> Response:
         pool = self.pools[name]
         method = request.method
         scope = request.scope
@@ -148,38 +212,16 @@ class Upstreams:
             if method not in ("GET", "HEAD", "OPTIONS", "DELETE"):
                 lines.append(b"content-length: 0")
         head = b"\r\n".join(lines) + b"\r\n\r\n"
-        replayable = body is None or isinstance(body, bytes)
-        idempotent = method in IDEMPOTENT_METHODS
-        for attempt in range(3):
-            try:
-                conn = await pool.acquire(self.connect_timeout)
-            except UpstreamConnectError as exc:
-                breaker.record_failure()
-                if idempotent and replayable and attempt == 0:
-                    continue
-                raise self.unavailable(name, "无法连接") from exc
-            try:
-                await send_head_and_body(conn, head, body)
-                upstream = await read_response_head(conn, self.read_timeouts[name], method)
-            except UpstreamTimeout as exc:
-                conn.close()
-                breaker.record_failure()
-                raise self.unavailable(name, "响应超时") from exc
-            except (UpstreamProtocolError, ConnectionError) as exc:
-                conn.close()
-                before = getattr(exc, "before_response", True)
-                # A kept-alive connection the upstream had just closed: try again on a fresh one, but only when
-                # repeating the request is harmless. Once the request has been written, the gateway cannot tell
-                # "closed before it arrived" from "acted on, then dropped", so a POST or PATCH is never sent
-                # twice. (A connection found closed, cut short or holding stray bytes before anything is written
-                # is never used: the pool discards it and the request goes on a fresh one, whatever its method.)
-                if conn.reused and before and replayable and idempotent and attempt < 2:
-                    continue
-                breaker.record_failure()
-                raise self.unavailable(name, type(exc).__name__) from exc
-            breaker.record_success()
-            return await self._relay(name, pool, conn, upstream)
-        raise self.unavailable(name, "无法连接")  # pragma: no cover - the loop always returns or raises
+        pool, conn, upstream = await self._exchange(
+            name,
+            head,
+            body,
+            method=method,
+            repeatable=method in IDEMPOTENT_METHODS,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeouts[name],
+        )
+        return await self._relay(name, pool, conn, upstream)
 
     async def call(
         self,
@@ -191,74 +233,65 @@ class Upstreams:
         headers: dict[str, str] | None = None,
         timeout_s: float = 3.0,
     ) -> tuple[int, bytes]:
-        """A small request of the gateway's own (the 昆e服 page) over the proxy's keep-alive pools."""
+        """A small request of the gateway's own over the proxy's pools and the same retry/breaker loop; the
+        whole answer (status, body). Carries the current request's id. Raises 503 ``upstream_unavailable``."""
         if _UNSAFE_IN_HEAD.search(target) or any(
             _UNSAFE_IN_HEAD.search(k) or "\r" in v or "\n" in v for k, v in (headers or {}).items()
         ):
             # Never let a value split the request line or a header: that would smuggle a second request onto
             # a shared keep-alive connection.
             raise ValueError(f"unsafe request target or header for {name}: {target!r}")
-        breaker = self.breakers[name]
-        if not breaker.allow():
-            raise self.unavailable(name, "熔断中")
         pool = self.pools[name]
         lines = [
             f"{method} ".encode() + pool.base_path + target.encode() + b" HTTP/1.1",
             b"host: " + pool.host_header,
             b"accept: application/json",
         ]
-        for key, value in (headers or {}).items():
+        sent = {**outgoing_context_headers(), **(headers or {})}
+        for key, value in sent.items():
             lines.append(key.lower().encode() + b": " + value.encode())
         if body is not None:
             lines += [b"content-type: application/json", b"content-length: " + str(len(body)).encode()]
         head = b"\r\n".join(lines) + b"\r\n\r\n"
-        # Sent again after a kept-alive connection dropped unanswered only when a repeat cannot act twice: a safe
-        # method, or a request the upstream deduplicates by its Idempotency-Key (the page's forms).
-        repeatable = method in IDEMPOTENT_METHODS or any(
-            key.lower() == "idempotency-key" for key in (headers or {})
+        repeatable = method in IDEMPOTENT_METHODS or any(key.lower() == "idempotency-key" for key in sent)
+        pool, conn, upstream = await self._exchange(
+            name,
+            head,
+            body,
+            method=method,
+            repeatable=repeatable,
+            connect_timeout=min(self.connect_timeout, timeout_s),
+            read_timeout=timeout_s,
         )
-        for attempt in range(2):
-            try:
-                conn = await pool.acquire(min(self.connect_timeout, timeout_s))
-            except UpstreamConnectError as exc:
-                breaker.record_failure()
-                raise self.unavailable(name, "无法连接") from exc
-            try:
-                await send_head_and_body(conn, head, body)
-                upstream = await read_response_head(conn, timeout_s, method)
-                chunks = [chunk async for chunk in iter_body(conn, upstream, timeout_s)]
-            except UpstreamTimeout as exc:
-                conn.close()
-                breaker.record_failure()
-                raise self.unavailable(name, "响应超时") from exc
-            except (UpstreamProtocolError, ConnectionError) as exc:
-                conn.close()
-                if conn.reused and getattr(exc, "before_response", True) and repeatable and attempt == 0:
-                    continue
-                breaker.record_failure()
-                raise self.unavailable(name, type(exc).__name__) from exc
-            breaker.record_success()
-            if upstream.reusable:
-                pool.release(conn)
-            else:
-                conn.close()
-            return upstream.status, b"".join(chunks)
-        raise self.unavailable(name, "无法连接")  # pragma: no cover
+        try:
+            data = await read_body(conn, upstream, timeout_s)
+        except (UpstreamTimeout, UpstreamProtocolError, ConnectionError) as exc:
+            conn.close()
+            self.breakers[name].record_failure()
+            raise self.unavailable(name, "响应不完整") from exc
+        if upstream.reusable:
+            pool.release(conn)
+        else:
+            conn.close()
+        return upstream.status, data
 
     async def _relay(
         self, name: str, pool: HostPool, conn: Connection, upstream: UpstreamResponse
     ) -> Response:
         headers = [(k, v) for k, v in upstream.headers if k not in HOP_BY_HOP and k != b"x-request-id"]
-        if upstream.length is not None and upstream.length <= _SMALL_BODY and not upstream.chunked:
-            try:
-                body = (
-                    await read_exactly(conn, upstream.length, self.read_timeouts[name])
-                    if upstream.length
-                    else b""
-                )
-            except (UpstreamTimeout, UpstreamProtocolError) as exc:
-                conn.close()
-                raise self.unavailable(name, "响应不完整") from exc
+        read_timeout = self.read_timeouts[name]
+        small = upstream.length is not None and upstream.length <= _SMALL_BODY
+        try:
+            if small:
+                body = await read_body(conn, upstream, read_timeout)
+            else:
+                # What arrives with the head first: often the whole answer (a small chunked one is then sent
+                # with a length), and a body that is malformed from its first chunk is still a clean 503.
+                body = await read_some(conn, upstream, read_timeout)
+        except (UpstreamTimeout, UpstreamProtocolError, ConnectionError) as exc:
+            conn.close()
+            raise self.unavailable(name, "响应不完整") from exc
+        if upstream.complete:
             if upstream.reusable:
                 pool.release(conn)
             else:
@@ -270,7 +303,9 @@ class Upstreams:
         async def stream() -> AsyncIterator[bytes]:
             complete = False
             try:
-                async for chunk in iter_body(conn, upstream, self.read_timeouts[name]):
+                if body:
+                    yield body
+                async for chunk in iter_body(conn, upstream, read_timeout):
                     yield chunk
                 complete = True
             finally:

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
 from kunruyi_common.errors import ProblemError
-from kunruyi_common.logging import outgoing_context_headers
 
 from kunruyi_gateway.routing.proxy import Upstreams
 from kunruyi_gateway.service_codes.models import ServiceCode
@@ -65,8 +64,8 @@ class ServiceCalls:
         }
 
     def _headers(self, *, as_page: bool = False) -> dict[str, str]:
-        # The page's calls carry the scan's request id, so one id follows the scan into every service.
-        return {**(self.page_headers if as_page else self.headers), **outgoing_context_headers()}
+        # ``Upstreams.call`` adds the scan's request id, so one id follows the scan into every service.
+        return dict(self.page_headers if as_page else self.headers)
 
     async def call(
         self,
@@ -79,13 +78,12 @@ class ServiceCalls:
         idempotency_key: str | None = None,
         as_page: bool = False,
     ) -> Any:
-        if not self.upstreams.breakers[service].allow():
-            raise UpstreamError(None, f"{service} 熔断中")
         target = path + (f"?{urlencode(params)}" if params else "")
         payload = json_lib.dumps(json, ensure_ascii=False).encode() if json is not None else None
         headers = self._headers(as_page=as_page)
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
+        # The proxy's own retry/breaker loop (an open breaker is a 503 here, without a connection attempt).
         try:
             status, raw = await self.upstreams.call(
                 service, method, target, body=payload, headers=headers, timeout_s=_TIMEOUT_S

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import NotFound, ProblemError, ServiceUnavailable, Unauthorized, Unprocessable
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import ValidationError
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_gateway.access.gate import StaffCaller, path_as_sent
 from kunruyi_gateway.integrations.yiqilaiban.client import PortalError, YiqilaibanClient
 from kunruyi_gateway.integrations.yiqilaiban.schemas import PortalApplication
 from kunruyi_gateway.integrations.yiqilaiban.signature import sign
+from kunruyi_gateway.routing.proxy import Upstreams
 from kunruyi_gateway.settings import Settings
 
 router = APIRouter(tags=["一企来办"])
@@ -28,6 +29,7 @@ _CLAIM_NONCE = text(
     "ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at "
     "WHERE partner_nonces.expires_at < now() RETURNING 1"
 )
+_DISBURSEMENT_TIMEOUT_S = 10.0
 PORTAL_PRINCIPAL = Principal(
     kind="partner", subject="yiqilaiban", name="一企来办", scopes=["disbursement:write"]
 )
@@ -37,7 +39,7 @@ def _refuse(code: str, detail: str) -> Unauthorized:
     return Unauthorized(detail, code=code, title="一企来办签名校验失败")
 
 
-async def _verify_portal(request: Request, session: SessionDep, settings: Settings, body: bytes) -> None:
+async def _verify_portal(request: Request, session: AsyncSession, settings: Settings, body: bytes) -> None:
     h = request.headers
     app_id, timestamp = h.get("x-yqlb-appid"), h.get("x-yqlb-timestamp", "")
     nonce, signature = h.get("x-yqlb-nonce", ""), h.get("x-yqlb-sign", "")
@@ -72,10 +74,14 @@ async def _verify_portal(request: Request, session: SessionDep, settings: Settin
 
 
 @router.post("/integrations/yiqilaiban/applications", status_code=201, summary="一企来办转来的政策申报")
-async def receive_application(request: Request, session: SessionDep) -> JSONResponse:
+async def receive_application(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     body = await request.body()
-    await _verify_portal(request, session, settings, body)
+    # The database work (claiming the nonce) is a short transaction of its own, committed before
+    # svc-disbursement is called: no connection is held open across a call that may take seconds.
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker.begin() as session:
+        await _verify_portal(request, session, settings, body)
     try:
         application = PortalApplication.model_validate_json(body)
     except ValidationError as exc:
@@ -84,7 +90,7 @@ async def receive_application(request: Request, session: SessionDep) -> JSONResp
             f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}",
             field=".".join(str(p) for p in first["loc"]),
         ) from None
-    upstreams = request.app.state.upstreams
+    upstreams: Upstreams = request.app.state.upstreams
     token = mint_internal_token(
         PORTAL_PRINCIPAL, settings.internal_token_secret, ttl_s=settings.internal_token_ttl_s
     )
@@ -97,37 +103,39 @@ async def receive_application(request: Request, session: SessionDep) -> JSONResp
         "channel": "yiqilaiban",
         "external_ref": application.application_number,
     }
+    # Through the gateway's one upstream client: svc-disbursement's pool, circuit breaker and retry rules (a
+    # connection the service had just closed is retried: the Idempotency-Key makes a repeat harmless). A
+    # failure is 503 upstream_unavailable.
+    status, raw = await upstreams.call(
+        "disbursement",
+        "POST",
+        "/api/v1/applications",
+        body=json.dumps(payload, ensure_ascii=False).encode(),
+        headers={
+            INTERNAL_TOKEN_HEADER: token,
+            # A portal retry of the same application is the same request to svc-disbursement.
+            "Idempotency-Key": f"yiqilaiban:{application.application_number}",
+        },
+        timeout_s=_DISBURSEMENT_TIMEOUT_S,
+    )
     try:
-        resp = await upstreams.client.post(
-            f"{upstreams.urls['disbursement']}/api/v1/applications",
-            json=payload,
-            timeout=10.0,
-            headers={
-                INTERNAL_TOKEN_HEADER: token,
-                # A portal retry of the same application is the same request to svc-disbursement.
-                "Idempotency-Key": f"yiqilaiban:{application.application_number}",
-            },
-        )
-    except httpx.HTTPError as exc:
-        raise upstreams.unavailable("disbursement", type(exc).__name__) from exc
-    try:
-        answer: Any = resp.json()
+        answer: Any = json.loads(raw)
     except ValueError:
-        answer = {"detail": resp.text[:500]}
-    if resp.status_code >= 500:
+        answer = {"detail": raw[:500].decode(errors="replace")}
+    if status >= 500:
         raise ServiceUnavailable(
             "申报服务暂不可用，请稍后重试", code="upstream_unavailable", headers={"Retry-After": "5"}
         )
-    if resp.status_code >= 400:
+    if status >= 400:
         # svc-disbursement's refusal (e.g. unknown policy) goes back to the portal as it is.
         if isinstance(answer, dict) and "code" in answer:
             raise ProblemError(
-                answer.get("detail"), code=answer["code"], title=answer.get("title"), status=resp.status_code
+                answer.get("detail"), code=answer["code"], title=answer.get("title"), status=status
             )
-        raise ProblemError(str(answer), code="application_rejected", status=resp.status_code)
+        raise ProblemError(str(answer), code="application_rejected", status=status)
     return JSONResponse(
         {"application_number": application.application_number, "platform": answer},
-        status_code=201 if resp.status_code == 201 else 200,
+        status_code=201 if status == 201 else 200,
     )
 
 
