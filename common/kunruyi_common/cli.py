@@ -8,6 +8,9 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import uvicorn
+
+from kunruyi_common.db.migrations import upgrade_head
 from kunruyi_common.settings import ServiceSettings
 
 
@@ -34,13 +37,9 @@ def run(
 
     if args.command == "migrate":
         if has_migrations:
-            from kunruyi_common.db.migrations import upgrade_head
-
             upgrade_head(package, settings.database_url)
         print(f"{package}: migrated")
     elif args.command == "serve":
-        import uvicorn
-
         uvicorn.run(
             app_path,
             host=args.host,

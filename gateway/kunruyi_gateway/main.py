@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 from kunruyi_common.background import stop_task
 from kunruyi_common.crypto import FieldCipher
@@ -189,8 +190,6 @@ def _install_aggregated_openapi(app: FastAPI) -> None:
             spec["info"] = {**spec["info"], "x-unavailable-services": unavailable}
         cache.update(at=time.monotonic(), spec=spec)
         return spec
-
-    from fastapi.responses import JSONResponse
 
     # Replace FastAPI's own /openapi.json route with the aggregated one.
     app.router.routes = [r for r in app.router.routes if getattr(r, "path", None) != "/openapi.json"]

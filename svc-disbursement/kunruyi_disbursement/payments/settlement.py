@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from kunruyi_common.events.outbox import add_event
+from kunruyi_common.events.outbox import add_event, build_event
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.applications.service import mark_paid
 from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.disbursements.batch import apply_account_deltas, insert_transfers, lock_accounts
 from kunruyi_disbursement.events import PaymentFailed, PaymentSettled
 from kunruyi_disbursement.ledger import service as ledger
 
@@ -157,8 +160,6 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
         )
         row = await _set(session, d, status="settled", bank=update, settled_at=settled_at)
         if d.application_id is not None:
-            from kunruyi_disbursement.applications.service import mark_paid
-
             await mark_paid(session, d.application_id)
         await add_event(session, "disbursement", PaymentSettled(**_event_fields(row)), subject=str(d.id))
         await audit.append(
@@ -271,7 +272,6 @@ async def apply_bank_updates(
     """Apply a batch of bank updates. The common case — first settlement of a payment in flight — is applied
     set-based; everything else (failures, returns, stale or repeated updates, unknown references) goes through
     :func:`apply_bank_update` one by one, in order, in the same transaction."""
-    from kunruyi_disbursement.disbursements.batch import apply_account_deltas, insert_transfers, lock_accounts
 
     refs: dict[uuid.UUID, int] = {}
     for u in updates:
@@ -335,9 +335,6 @@ async def _settle_many(
     insert_transfers: Any,
     apply_account_deltas: Any,
 ) -> None:
-    from collections import defaultdict
-
-    from kunruyi_common.events.outbox import build_event
 
     clearing = await ledger.ensure_account(session, ledger.CLEARING_ACCOUNT, "clearing")
     deltas: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0, 0])

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.catalog.service import refresh_search_tokens
+from kunruyi_policy.entitlements.service import determine_for_policy
 from kunruyi_policy.events import PolicyChanged, PolicyPublished, PolicySuspended, PolicyVersionAdded
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, RulesIn
 from kunruyi_policy.models import Department, Policy, PolicyTheme, PolicyVersion
@@ -202,8 +203,6 @@ async def publish(session: AsyncSession, policy: Policy, effective_from: date) -
     event: PolicyChanged = PolicyPublished(**payload) if first_publication else PolicyVersionAdded(**payload)
     await add_event(session, SOURCE, event, subject=policy.code)
     if policy.mode == "automatic":
-        from kunruyi_policy.entitlements.service import determine_for_policy
-
         await determine_for_policy(session, policy.code)
     return draft
 

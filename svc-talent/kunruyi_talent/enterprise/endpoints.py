@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_roles
+from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
@@ -42,7 +43,7 @@ Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "of
 
 
 def to_read(bundle: service.EnterpriseBundle, principal: Principal) -> EnterpriseRead:
-    on = service.today()
+    on = local_today()
     e = bundle.enterprise
     valid_ids = {q.id for q in bundle.valid_qualifications(on)}
     growth = bundle.growth(on)
@@ -153,7 +154,7 @@ async def list_enterprises(
     page, more = rows[:limit], len(rows) > limit
     quals: dict[object, list[str]] = {}
     if page:
-        on = service.today()
+        on = local_today()
         for ent_id, kind, granted, expires in (
             await session.execute(
                 select(

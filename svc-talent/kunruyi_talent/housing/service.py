@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kunruyi_common.clock import local_today
 from kunruyi_common.errors import Conflict, NotFound, Unprocessable
 from kunruyi_common.events import add_event
 from pydantic import BaseModel
@@ -145,7 +146,7 @@ async def apply(
         raise Conflict("该人才已有轮候中或已配租的申请", code="application_exists", existing_id=str(live.id))
     employer = await session.get_one(Enterprise, talent.employer_id)
     bundle = await enterprise_service.load_bundle(session, employer)
-    today = enterprise_service.today()
+    today = local_today()
     score = priority_score(
         talent.talent_class,
         talent.education,

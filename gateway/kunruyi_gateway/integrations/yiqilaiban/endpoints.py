@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,7 +51,6 @@ async def _verify_portal(request: Request, session: SessionDep, settings: Settin
         or abs(int(time.time() * 1000) - int(timestamp)) > settings.signature_window_s * 1000
     ):
         raise _refuse("timestamp_out_of_window", "时间戳超出允许范围")
-    import hmac
 
     expected = sign(
         settings.yiqilaiban_secret, request.method, path_as_sent(request), app_id, timestamp, nonce, body
