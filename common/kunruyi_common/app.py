@@ -127,10 +127,11 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         try:
             yield
         finally:
-            for hook in spec.on_shutdown:
-                await hook(app)
+            # Periodic tasks first: their ticks may use what the shutdown hooks close.
             for task in app.state.periodic_tasks:
                 await task.stop()
+            for hook in spec.on_shutdown:
+                await hook(app)
             for consumer in consumers:
                 await consumer.stop()
             await relay.stop()

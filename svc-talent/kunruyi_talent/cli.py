@@ -7,6 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from kunruyi_common.context import using_settings
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.errors import ProblemError
 from tqdm import tqdm
@@ -49,7 +50,8 @@ async def scan_command(settings: Settings) -> None:
 
     engine = create_engine(settings.database_url, pool_size=2)
     try:
-        print(json.dumps(await run_once(create_sessionmaker(engine), settings), ensure_ascii=False))
+        with using_settings(settings):
+            print(json.dumps(await run_once(create_sessionmaker(engine)), ensure_ascii=False))
     finally:
         await engine.dispose()
 

@@ -23,6 +23,7 @@ from kunruyi_talent.enterprise.reference import (
     QUALIFICATIONS,
     STRATEGIC_CHAINS,
 )
+from kunruyi_talent.enterprise.repository import EnterpriseBundle, load_bundle
 from kunruyi_talent.enterprise.schemas import (
     ContactOut,
     EnterpriseCreate,
@@ -42,7 +43,7 @@ router = APIRouter(prefix="/api/v1", tags=["enterprises 一企一档"])
 Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 
-def to_read(bundle: service.EnterpriseBundle, principal: Principal) -> EnterpriseRead:
+def to_read(bundle: EnterpriseBundle, principal: Principal) -> EnterpriseRead:
     on = local_today()
     e = bundle.enterprise
     valid_ids = {q.id for q in bundle.valid_qualifications(on)}
@@ -188,7 +189,7 @@ async def get_enterprise(uscc: str, session: SessionDep, principal: CurrentPrinc
     # Access is decided before the lookup so a QR caller cannot probe which other codes are on file.
     ensure_can_read_enterprise(principal, service.validate_uscc(uscc, "path.uscc"))
     enterprise = await service.get_by_uscc(session, uscc)
-    return to_read(await service.load_bundle(session, enterprise), principal)
+    return to_read(await load_bundle(session, enterprise), principal)
 
 
 @router.patch("/enterprises/{uscc}", response_model=EnterpriseRead, summary="更新企业档案")
