@@ -2,7 +2,9 @@
 
 Each is ``Annotated[str, AfterValidator(...)]`` over :mod:`kunruyi_common.validators`: the value comes out in
 its canonical form (upper-cased code, bare 11-digit mobile), and a wrong one is a 422 naming the field with the
-validator's Chinese message (``errors[].type`` is ``invalid_uscc`` / ``invalid_resident_id`` / ``invalid_phone``).
+validator's Chinese message: the problem's ``code`` is ``invalid_uscc`` / ``invalid_id_number`` / ``invalid_phone``
+(the codes every service uses for these, also where it validates outside a schema) and ``part`` names the wrong
+part of the identifier (:data:`~kunruyi_common.validators.IdentifierPart`).
 The JSON schema carries a pattern, a description and an example. Use them in schemas instead of a hand-written
 ``field_validator``.
 """
@@ -25,7 +27,10 @@ from kunruyi_common.validators import (
     parse_uscc,
 )
 
-__all__ = ["CnMobile", "ResidentId", "Uscc"]
+__all__ = ["IDENTIFIER_ERROR_CODES", "CnMobile", "ResidentId", "Uscc"]
+
+# The error types these fields raise; a validation problem whose first error is one of them carries it as its code.
+IDENTIFIER_ERROR_CODES = frozenset({"invalid_uscc", "invalid_id_number", "invalid_phone"})
 
 
 def _checked(error_type: str, parse: Callable[[str], str]) -> Callable[[str], str]:
@@ -55,7 +60,7 @@ Uscc = Annotated[
 
 ResidentId = Annotated[
     str,
-    AfterValidator(_checked("invalid_resident_id", lambda v: parse_resident_id(v).number)),
+    AfterValidator(_checked("invalid_id_number", lambda v: parse_resident_id(v).number)),
     Field(
         description="公民身份号码（GB 11643，18 位）或外国人永久居留身份证号码（9 开头）",
         examples=[RESIDENT_ID_EXAMPLE],

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from kunruyi_common.auth import Principal
+from kunruyi_common.clock import local_today
 from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from kunruyi_common.events import add_event
 from sqlalchemy import func, select
@@ -214,9 +215,7 @@ async def suspend(session: AsyncSession, policy: Policy) -> None:
     await session.flush()
     names = await repository.load_names(session)
     versions = await repository.versions_of(session, policy.id)
-    current = repository.version_in_force(versions, datetime.now(UTC).date()) or (
-        versions[-1] if versions else None
-    )
+    current = repository.version_in_force(versions, local_today()) or (versions[-1] if versions else None)
     payload = change_payload(
         policy,
         current.version if current else 0,
