@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from kunruyi_common.events.outbox import add_event, build_event
+from kunruyi_common.events.outbox import Staged, add_event, add_events
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -408,21 +408,10 @@ async def _settle_many(
             "a": [u.amount_fen for u, _ in items],
         },
     )
-    envelopes = [
-        build_event("disbursement", PaymentSettled(**_event_fields(row)), subject=str(row.id))
-        for row in updated
-    ]
-    await session.execute(
-        text(
-            "INSERT INTO outbox_events (id, type, subject, envelope) SELECT i, t, s, CAST(e AS jsonb) FROM "
-            "unnest(CAST(:i AS uuid[]), CAST(:t AS text[]), CAST(:s AS text[]), CAST(:e AS text[])) AS x(i, t, s, e)"
-        ),
-        {
-            "i": [uuid.UUID(ev.id) for ev in envelopes],
-            "t": [ev.type for ev in envelopes],
-            "s": [ev.subject for ev in envelopes],
-            "e": [ev.model_dump_json() for ev in envelopes],
-        },
+    await add_events(
+        session,
+        "disbursement",
+        [Staged(PaymentSettled(**_event_fields(row)), subject=str(row.id)) for row in updated],
     )
     await audit.append_many(
         session,
