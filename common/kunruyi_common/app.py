@@ -16,7 +16,8 @@ from fastapi.telemetry import TelemetryConfig
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from kunruyi_common.db import create_engine, create_sessionmaker
+from kunruyi_common.context import set_app_settings
+from kunruyi_common.db import AfterCommitHooks, create_engine, create_sessionmaker
 from kunruyi_common.db.migrations import current_revisions, head_revisions
 from kunruyi_common.errors import install_error_handlers
 from kunruyi_common.events import EventBus, EventConsumer, OutboxRelay
@@ -76,6 +77,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         # However the app is started (the CLI checks first), never serve outside development mode on a
         # development key.
         settings.check_secrets()
+        # Consumers, periodic tasks and whatever on_startup starts inherit this context: handlers read the app's
+        # settings with kunruyi_common.context.app_settings.
+        set_app_settings(settings)
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         sessionmaker = create_sessionmaker(engine)
         bus = EventBus(settings.nats_url, name=f"kunruyi-{spec.name}", own_streams=[spec.name])
@@ -86,7 +90,10 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.state.sessionmaker = sessionmaker
         app.state.bus = bus
         app.state.relay = relay
-        app.state.after_commit = relay.wake
+        # After each commit (requests, consumers, periodic tasks): wake the relay, and what services register.
+        after_commit = AfterCommitHooks(relay.wake)
+        app.state.after_commit = after_commit
+        app.state.periodic_tasks = []
         consumers = [
             EventConsumer(
                 bus=bus,
@@ -99,7 +106,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 batch_size=c.batch_size,
                 max_deliver=settings.consumer_max_deliver,
                 ack_wait_s=settings.consumer_ack_wait_s,
-                after_commit=relay.wake,
+                after_commit=after_commit,
+                settings=settings,
             )
             for c in spec.consumers
         ]
@@ -122,6 +130,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         try:
             yield
         finally:
+            # Periodic tasks first: their ticks may use what the shutdown hooks close.
+            for task in app.state.periodic_tasks:
+                await task.stop()
             for hook in spec.on_shutdown:
                 await hook(app)
             for consumer in consumers:

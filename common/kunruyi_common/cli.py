@@ -13,7 +13,11 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from kunruyi_common.reencrypt import ColumnReport, EncryptedColumn
+import uvicorn
+
+from kunruyi_common.db import create_engine
+from kunruyi_common.db.migrations import upgrade_head
+from kunruyi_common.reencrypt import ColumnReport, EncryptedColumn, reencrypt_all
 from kunruyi_common.settings import SecretSettingError, ServiceSettings
 
 # sysexits.h EX_CONFIG: the app is misconfigured (compose does not restart it in a tight loop without saying why).
@@ -32,9 +36,6 @@ def check_secrets_or_exit(settings: ServiceSettings) -> None:
 async def reencrypt_command(
     settings: ServiceSettings, columns: Sequence[EncryptedColumn], *, batch_size: int
 ) -> list[ColumnReport]:
-    from kunruyi_common.db import create_engine
-    from kunruyi_common.reencrypt import reencrypt_all
-
     engine = create_engine(settings.database_url, pool_size=1)
 
     def show(report: ColumnReport) -> None:
@@ -77,13 +78,9 @@ def run(
 
     if args.command == "migrate":
         if has_migrations:
-            from kunruyi_common.db.migrations import upgrade_head
-
             upgrade_head(package, settings.database_url)
         print(f"{package}: migrated")
     elif args.command == "serve":
-        import uvicorn
-
         uvicorn.run(
             app_path,
             host=args.host,

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kunruyi_common.db.unavailable import CONTENTION_SQLSTATES, is_database_unavailable, sqlstate
+from kunruyi_common.fields import IDENTIFIER_ERROR_CODES
 from kunruyi_common.logging import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -129,14 +130,21 @@ def validation_problem(errors: list[dict[str, Any]], instance: str | None = None
     ]
     first = items[0]["field"] if items else None
     detail = "; ".join(f"{i['field']}: {i['message']}" for i in items) or "请求数据无效"
+    code = "validation_error"
+    extra: dict[str, Any] = {}
+    if errors and errors[0].get("type") in IDENTIFIER_ERROR_CODES:
+        # An identifier field (kunruyi_common.fields): the same code and part as where a service validates one.
+        code = str(errors[0]["type"])
+        extra["part"] = (errors[0].get("ctx") or {}).get("part")
     body: dict[str, Any] = {
-        "type": "https://kunruyi.example/problems/validation_error",
+        "type": f"https://kunruyi.example/problems/{code}",
         "title": "数据校验未通过",
         "status": 422,
-        "code": "validation_error",
+        "code": code,
         "detail": detail,
         "field": first,
         "errors": items,
+        **extra,
     }
     if instance:
         body["instance"] = instance

@@ -21,6 +21,9 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonEncoder, JsonFormatter
 
+from kunruyi_common.crypto import redact_text
+from kunruyi_common.pii_text import mask_pii
+
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("kunruyi_request_id", default=None)
 _traceparent: contextvars.ContextVar[str | None] = contextvars.ContextVar("kunruyi_traceparent", default=None)
 
@@ -90,8 +93,6 @@ _DEFAULT_STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}")
 def _redactor() -> Callable[[str], str]:
     global _redact
     if _redact is None:
-        from kunruyi_common.crypto import redact_text
-        from kunruyi_common.pii_text import mask_pii
 
         def redact(text: str) -> str:
             # redact_text masks every ASCII ID-, card- and phone-shaped run; mask_pii then catches what free text

@@ -40,6 +40,12 @@ EVENTS_WAITING_ON_OUTAGE = Gauge(
     ["service", "consumer"],
 )
 
+PERIODIC_TICKS = Counter(
+    "kunruyi_periodic_ticks_total",
+    "Ticks of periodic jobs: ran, skipped (another replica held the job's lock) or failed",
+    ["service", "job", "outcome"],
+)
+
 
 class HttpMetrics:
     """Counts and times one service's requests. ``labels()`` costs a lock and a tuple per call; the children

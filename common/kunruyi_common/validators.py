@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from kunruyi_common.clock import local_today
+
 __all__ = [
     "MAINLAND_PROVINCE_CODES",
     "NATIONALITY_CODES",
@@ -130,7 +132,7 @@ def _validate_birth_date(raw: str, label: str, today: datetime.date | None) -> d
         raise InvalidIdentifier("birth_date", f"{label}出生日期 {raw} 不是有效日期") from None
     if birth_date.year < 1900:
         raise InvalidIdentifier("birth_date", f"{label}出生日期 {raw} 早于 1900 年")
-    if birth_date > (today or datetime.date.today()):
+    if birth_date > (today or local_today()):
         raise InvalidIdentifier("birth_date", f"{label}出生日期 {raw} 晚于当前日期")
     return birth_date
 

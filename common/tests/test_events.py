@@ -10,22 +10,27 @@ from pathlib import Path
 
 import nats
 import pytest
+from kunruyi_common.context import app_settings
 from kunruyi_common.db import create_engine, create_sessionmaker, new_metadata
 from kunruyi_common.events import (
     CloudEvent,
     EventBus,
     EventConsumer,
     OutboxRelay,
+    Staged,
     add_event,
+    add_events,
     event_tables,
     event_type,
 )
 from kunruyi_common.events.envelope import DLQ_STREAM
 from kunruyi_common.metrics import EVENTS_DEAD_LETTERED
+from kunruyi_common.settings import ServiceSettings
 from kunruyi_launcher.infra import NatsServer, ensure_databases, free_port, with_database
 from kunruyi_launcher.stack import Infra
 from nats.js.api import AckPolicy, ConsumerConfig
 from pydantic import BaseModel
+from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -457,3 +462,88 @@ def test_outages_and_contention_are_transient_and_bad_input_is_not() -> None:
     assert not is_transient(Unprocessable("bad data"))
     assert not is_transient(RuntimeError("this event always fails"))
     assert not is_transient(FileNotFoundError("missing.pdf"))
+
+
+async def test_add_events_writes_many_rows_in_one_statement_and_the_relay_publishes_them_in_order(
+    kit_db: async_sessionmaker[AsyncSession], own_nats: NatsServer
+) -> None:
+    engine = kit_db.kw["bind"]
+    inserts: list[str] = []
+
+    def count_inserts(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX_EVENTS"):
+            inserts.append(statement)
+
+    sa_event.listen(engine.sync_engine, "before_cursor_execute", count_inserts)
+    try:
+        async with kit_db() as session, session.begin():
+            staged = await add_events(
+                session,
+                "kit",
+                [Staged(ThingHappened(thing_id=f"b{i}", n=i), subject=f"b{i}") for i in range(25)],
+            )
+    finally:
+        sa_event.remove(engine.sync_engine, "before_cursor_execute", count_inserts)
+    assert len(inserts) == 1, "25 events, one INSERT"
+    async with kit_db() as s:
+        rows = (await s.execute(text("SELECT id, subject FROM outbox_events ORDER BY seq"))).all()
+    assert [str(r.id) for r in rows] == [e.id for e in staged]
+    assert [r.subject for r in rows] == [f"b{i}" for i in range(25)]
+
+    bus = EventBus(own_nats.url, name="kit-bulk", own_streams=["kit"])
+    await bus.start()
+    await bus.wait_connected()
+    relay = OutboxRelay(kit_db, bus, service="kit", poll_interval_s=0.1)
+    try:
+        assert await relay.publish_pending() == 25
+    finally:
+        await bus.close()
+    msgs = await stream_messages(own_nats.url, "KUNRUYI_KIT")
+    assert [json.loads(m.data)["data"]["n"] for m in msgs] == list(range(25)), "published in the order given"
+
+
+async def test_add_events_with_nothing_writes_nothing(kit_db: async_sessionmaker[AsyncSession]) -> None:
+    async with kit_db() as session, session.begin():
+        assert await add_events(session, "kit", []) == []
+        count = (await session.execute(text("SELECT count(*) FROM outbox_events"))).scalar_one()
+    assert count == 0
+
+
+class KitSettings(ServiceSettings):
+    marker: str = "unset"
+
+
+async def test_a_handler_reads_the_settings_the_consumer_was_given(
+    kit_db: async_sessionmaker[AsyncSession], own_nats: NatsServer
+) -> None:
+    seen: list[str] = []
+
+    async def handler(session: AsyncSession, event: CloudEvent) -> None:
+        seen.append(app_settings(KitSettings).marker)
+
+    bus = EventBus(own_nats.url, name="kit-settings", own_streams=["kit"])
+    await bus.start()
+    await bus.wait_connected()
+    consumer = EventConsumer(
+        bus=bus,
+        sessionmaker=kit_db,
+        service="kittest",
+        name="settings",
+        producer="kit",
+        handlers={"kunruyi.kit.thing.happened": handler},
+        settings=KitSettings(marker="from-the-app"),
+    )
+    consumer.start()
+    try:
+        await publish_raw(own_nats.url, thing("with-settings"))
+        await wait_until(lambda: _truthy(seen))
+    finally:
+        await consumer.stop()
+        await bus.close()
+    assert seen == ["from-the-app"]
+    with pytest.raises(LookupError):
+        app_settings(KitSettings)  # outside a handler there are none
+
+
+async def _truthy(values: list[str]) -> bool:
+    return bool(values)

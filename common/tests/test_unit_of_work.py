@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from kunruyi_common.db import SessionDep, create_engine, create_sessionmaker
+from kunruyi_common.db import AfterCommitHooks, SessionDep, create_engine, create_sessionmaker
 from kunruyi_common.errors import Conflict, install_error_handlers
 from kunruyi_launcher.infra import ensure_databases, with_database
 from kunruyi_launcher.stack import Infra
@@ -124,3 +124,38 @@ async def test_a_deadlock_between_two_requests_is_a_503_to_retry_and_leaves_noth
         assert total == 200, "the losing request changed nothing"
     finally:
         await engine.dispose()
+
+
+async def test_after_commit_hooks_run_after_a_commit_and_never_after_a_rollback(
+    uow_app: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = uow_app
+    calls: list[str] = []
+    hooks = AfterCommitHooks(lambda: calls.append("relay"))
+    hooks.register(lambda: calls.append("worker"))
+    app.state.after_commit = hooks
+
+    assert (await client.post("/items/kept")).status_code == 201
+    assert calls == ["relay", "worker"], "every registered hook, in order, after the commit"
+
+    calls.clear()
+    assert (await client.post("/items/bad-rolled-back")).status_code == 409
+    assert (await client.post("/deferred/twice")).status_code == 201
+    calls.clear()
+    assert (await client.post("/deferred/twice")).status_code == 409, "this commit fails"
+    assert calls == [], "no hook after a rollback or a failed commit"
+
+
+async def test_a_failing_hook_does_not_fail_the_committed_request_or_stop_the_others(
+    uow_app: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = uow_app
+    calls: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("hook broke")
+
+    app.state.after_commit = AfterCommitHooks(broken, lambda: calls.append("relay"))
+    assert (await client.post("/items/still-fine")).status_code == 201
+    assert calls == ["relay"]
+    assert await count(app, "items") == 1

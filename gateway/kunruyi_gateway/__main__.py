@@ -6,6 +6,9 @@ import sys
 
 from kunruyi_common.cli import run
 
+from kunruyi_gateway.cli import main as own_main
+from kunruyi_gateway.partners.service import ENCRYPTED_COLUMNS
+from kunruyi_gateway.seed import seed
 from kunruyi_gateway.settings import get_settings
 
 OWN_COMMANDS = {"app-key", "token"}
@@ -13,12 +16,8 @@ OWN_COMMANDS = {"app-key", "token"}
 
 def main(argv: list[str]) -> None:
     if argv and argv[0] in OWN_COMMANDS:
-        from kunruyi_gateway.cli import main as own_main
-
         own_main(argv)
         return
-    from kunruyi_gateway.partners.service import ENCRYPTED_COLUMNS
-    from kunruyi_gateway.seed import seed
 
     run(
         package="kunruyi_gateway",

@@ -10,9 +10,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
-from kunruyi_common.background import stop_task
 from kunruyi_common.errors import ProblemError
+from kunruyi_common.periodic import start_periodic
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
@@ -73,33 +75,33 @@ async def _start_gate(app: FastAPI) -> None:
         http=app.state.upstreams.client,
     )
     app.state.gate = Gate(settings, partners, staff, RateLimiter(settings.rate_limit_storage_uri))
-    app.state.nonce_sweeper = asyncio.create_task(_sweep_nonces(partners), name="nonce-sweeper")
+
+    async def sweep_nonces(_session: AsyncSession) -> int:
+        # Expired nonces and rate windows; the next sweep retries a failed one, and expired rows never block.
+        return await partners.purge_expired_nonces()
+
+    start_periodic(app, job="nonce-sweep", tick=sweep_nonces, interval_s=60)
     app.state.yiqilaiban = YiqilaibanClient(settings, app.state.upstreams.client)
     app.state.delivery_sender = DeliverySender(
         app.state.sessionmaker,
         app.state.yiqilaiban,
-        poll_interval_s=settings.delivery_poll_interval_s,
         base_backoff_s=settings.delivery_base_backoff_s,
         max_backoff_s=settings.delivery_max_backoff_s,
         timeout_s=settings.delivery_timeout_s,
     )
-    if settings.run_background_workers:
-        app.state.delivery_sender.start()
-
-
-async def _sweep_nonces(partners: PartnerVerifier) -> None:
-    while True:
-        await asyncio.sleep(60)
-        try:
-            await partners.purge_expired_nonces()
-        except Exception as exc:  # the next sweep tries again; expired rows never block new nonces
-            logger.warning("nonce sweep failed: %s", exc)
+    # On every replica: due rows are shared with FOR UPDATE SKIP LOCKED, so no row is sent twice at once.
+    start_periodic(
+        app,
+        job="portal-deliveries",
+        tick=app.state.delivery_sender.send_tick,
+        interval_s=settings.delivery_poll_interval_s,
+        exclusive=False,
+        first_delay_s=0,
+        again_when_busy=True,
+    )
 
 
 async def _stop_upstreams(app: FastAPI) -> None:
-    sender = getattr(app.state, "delivery_sender", None)
-    if sender is not None:
-        await sender.stop()
     # A stopped consumer leaves its pull subscription open, and NATS drain() then waits its full 30 s timeout
     # for it. Stop the consumers and close the connection here so shutdown is prompt (nothing is lost: unacked
     # messages are redelivered, outbox rows wait for the next start).
@@ -110,7 +112,6 @@ async def _stop_upstreams(app: FastAPI) -> None:
     if consumers and bus is not None and bus.nc is not None and not bus.nc.is_closed:
         await app.state.relay.stop()
         await bus.nc.close()
-    await stop_task(getattr(app.state, "nonce_sweeper", None))
     await app.state.upstreams.close()
 
 
@@ -190,8 +191,6 @@ def _install_aggregated_openapi(app: FastAPI) -> None:
             spec["info"] = {**spec["info"], "x-unavailable-services": unavailable}
         cache.update(at=time.monotonic(), spec=spec)
         return spec
-
-    from fastapi.responses import JSONResponse
 
     # Replace FastAPI's own /openapi.json route with the aggregated one.
     app.router.routes = [r for r in app.router.routes if getattr(r, "path", None) != "/openapi.json"]

@@ -149,7 +149,7 @@ async def test_ticket_and_demand_forms_round_trip(qr_gateway, fake_services, sta
         assert (
             invalid.status_code == 200
             and "请填写诉求标题" in invalid.text
-            and "手机号应为 11 位数字" in invalid.text
+            and "手机号格式错误" in invalid.text
         )
         filed = await c.post(
             f"/q/{code['token']}/tickets",

@@ -11,7 +11,13 @@ from datetime import date
 from typing import Any
 
 from kunruyi_common.cli import run
+from kunruyi_common.db import create_engine, create_sessionmaker
 
+from kunruyi_disbursement.audit.service import verify
+from kunruyi_disbursement.ledger.service import check_invariants
+from kunruyi_disbursement.payments.payees import ENCRYPTED_COLUMNS
+from kunruyi_disbursement.reconciliation.service import reconcile
+from kunruyi_disbursement.seed import seed
 from kunruyi_disbursement.settings import Settings, get_settings
 
 EXTRA_COMMANDS = ("ledger-check", "audit-verify", "reconcile")
@@ -20,7 +26,6 @@ EXTRA_COMMANDS = ("ledger-check", "audit-verify", "reconcile")
 async def _with_session(
     settings: Settings, work: Callable[[Any], Awaitable[dict[str, Any]]]
 ) -> dict[str, Any]:
-    from kunruyi_common.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database_url, pool_size=2)
     try:
@@ -40,16 +45,10 @@ def _extra(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.command == "ledger-check":
-        from kunruyi_disbursement.ledger.service import check_invariants
-
         report = asyncio.run(_with_session(settings, check_invariants))
     elif args.command == "audit-verify":
-        from kunruyi_disbursement.audit.service import verify
-
         report = asyncio.run(_with_session(settings, verify))
     else:
-        from kunruyi_disbursement.reconciliation.service import reconcile
-
         report = asyncio.run(
             _with_session(settings, lambda s: reconcile(s, settings, args.date, actor="cli"))
         )
@@ -61,8 +60,6 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in EXTRA_COMMANDS:
         sys.exit(_extra(argv))
-    from kunruyi_disbursement.payments.payees import ENCRYPTED_COLUMNS
-    from kunruyi_disbursement.seed import seed
 
     run(
         package="kunruyi_disbursement",

@@ -5,29 +5,29 @@ from __future__ import annotations
 from fastapi import FastAPI
 from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
+from kunruyi_disbursement.applications.endpoints import router as applications_router
+from kunruyi_disbursement.applications.reveal import router as application_reveal_router
 from kunruyi_disbursement.audit.endpoints import router as audit_router
 from kunruyi_disbursement.budgets.endpoints import router as budgets_router
+from kunruyi_disbursement.disbursements.consumer import (
+    ENTITLEMENT_DETERMINED,
+    on_entitlement_determined,
+    on_entitlements_determined,
+)
 from kunruyi_disbursement.disbursements.endpoints import router as disbursements_router
+from kunruyi_disbursement.disbursements.service import EntitlementDetermined
 from kunruyi_disbursement.ledger.endpoints import router as ledger_router
 from kunruyi_disbursement.payments.endpoints import router as payments_router
 from kunruyi_disbursement.payments.worker import start_background_work, stop_background_work
 from kunruyi_disbursement.policies.consumer import POLICY_EVENT_TYPES, on_policy_event
+from kunruyi_disbursement.reconciliation.endpoints import router as reconciliation_router
+from kunruyi_disbursement.reports.endpoints import router as reports_router
 from kunruyi_disbursement.settings import Settings, get_settings
 
 SERVICE_NAME = "disbursement"
 
 
 def build_spec(settings: Settings | None = None) -> ServiceSpec:
-    from kunruyi_disbursement.applications.endpoints import router as applications_router
-    from kunruyi_disbursement.applications.reveal import router as application_reveal_router
-    from kunruyi_disbursement.disbursements.consumer import (
-        ENTITLEMENT_DETERMINED,
-        on_entitlement_determined,
-        on_entitlements_determined,
-    )
-    from kunruyi_disbursement.disbursements.service import EntitlementDetermined
-    from kunruyi_disbursement.reconciliation.endpoints import router as reconciliation_router
-    from kunruyi_disbursement.reports.endpoints import router as reports_router
 
     settings = settings or get_settings()
     return ServiceSpec(

@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 
 from disbursement_testkit import make_uscc
+from kunruyi_common.context import using_settings
 from kunruyi_common.events.envelope import CloudEvent
 from kunruyi_disbursement.disbursements.batch import intake_entitlements
 from kunruyi_disbursement.disbursements.consumer import on_entitlement_determined
 from kunruyi_disbursement.disbursements.service import EntitlementDetermined
 from kunruyi_disbursement.policies.consumer import on_policy_event
-from kunruyi_disbursement.runtime import use_settings
 from kunruyi_disbursement.settings import Settings
 from kunruyi_launcher.testing import staff
 from sqlalchemy import text
@@ -102,7 +102,6 @@ async def test_batched_intake_holds_over_cap_and_suspended_policies(client, sess
 async def test_one_by_one_consumer_holds_the_same_way(
     client, session: AsyncSession, settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
-    use_settings(settings)
     await on_policy_event(session, catalog_event("published", "KS-HOLD-ONE", max_amount_fen=50_000))
     await fund(client, "KS-HOLD-ONE")
     within, over = make_uscc(8201), make_uscc(8202)
@@ -112,5 +111,7 @@ async def test_one_by_one_consumer_holds_the_same_way(
             type="kunruyi.policy.entitlement.determined",
             data=entitlement("KS-HOLD-ONE", entity, amount).model_dump(),
         )
-        await on_entitlement_determined(session, event)
+        # The consumer gives its handlers the app's settings; here the test does.
+        with using_settings(settings):
+            await on_entitlement_determined(session, event)
     assert await statuses(client, "KS-HOLD-ONE") == {within: "reserved", over: "pending_approval"}

@@ -8,8 +8,12 @@ import sys
 from pathlib import Path
 
 from kunruyi_common.cli import run
+from kunruyi_common.db import create_engine, create_sessionmaker
 
+from kunruyi_matching.seed import seed
 from kunruyi_matching.settings import get_settings
+from kunruyi_matching.supply.importer import import_file
+from kunruyi_matching.synthetic.generator import write_jsonl
 
 OWN_COMMANDS = ("import", "generate")
 
@@ -29,15 +33,9 @@ def _own(argv: list[str]) -> None:
     gen.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     if args.command == "generate":
-        from kunruyi_matching.synthetic.generator import write_jsonl
-
         write_jsonl(args.out, args.count, args.seed)
         print(f"wrote {args.count} records to {args.out}")
         return
-
-    from kunruyi_common.db import create_engine, create_sessionmaker
-
-    from kunruyi_matching.supply.importer import import_file
 
     async def go() -> int:
         engine = create_engine(get_settings().database_url)
@@ -63,7 +61,6 @@ def main(argv: list[str] | None = None) -> None:
     if argv and argv[0] in OWN_COMMANDS:
         _own(argv)
         return
-    from kunruyi_matching.seed import seed
 
     run(
         package="kunruyi_matching",

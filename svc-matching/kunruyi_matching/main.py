@@ -7,13 +7,13 @@ from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
 from kunruyi_matching import events as _events  # noqa: F401  (registers the event schemas)
 from kunruyi_matching.broker.endpoints import router as broker_router
-from kunruyi_matching.broker.scheduler import start_scheduler, stop_scheduler
+from kunruyi_matching.broker.scheduler import start_scheduler
 from kunruyi_matching.challenge.endpoints import router as challenge_router
 from kunruyi_matching.demand.endpoints import router as demand_router
 from kunruyi_matching.demand.reveal import router as demand_reveal_router
 from kunruyi_matching.engagement.endpoints import router as engagement_router
 from kunruyi_matching.search.endpoints import router as search_router
-from kunruyi_matching.search.lifecycle import start_index, stop_index
+from kunruyi_matching.search.lifecycle import start_index
 from kunruyi_matching.settings import get_settings
 from kunruyi_matching.supply.consumer import HANDLERS as TALENT_HANDLERS
 from kunruyi_matching.supply.endpoints import router as supply_router
@@ -39,7 +39,6 @@ def build_spec() -> ServiceSpec:
         ],
         consumers=[ConsumerSpec(name="experts", producer="talent", handlers=TALENT_HANDLERS)],
         on_startup=[start_index, start_scheduler],
-        on_shutdown=[stop_scheduler, stop_index],
     )
 
 

@@ -1,22 +1,23 @@
-"""The matching service's tables. Each domain module adds its models to this metadata."""
+"""All of the matching service's tables on one metadata (alembic and the app import this module): the base and
+event tables from :mod:`kunruyi_matching.base`, then each domain's models, which register on it when imported.
+Domain models import ``Base`` from ``base``, never from here, so no module imports one that imports it back."""
 
 from __future__ import annotations
 
-from kunruyi_common.db import Base as CommonBase
-from kunruyi_common.db import new_metadata
-from kunruyi_common.events import event_tables
+from kunruyi_matching.base import Base, inbox_events, outbox_events
+from kunruyi_matching.broker import models as broker_models
+from kunruyi_matching.challenge import models as challenge_models
+from kunruyi_matching.demand import models as demand_models
+from kunruyi_matching.engagement import models as engagement_models
+from kunruyi_matching.supply import models as supply_models
 
-
-class Base(CommonBase):
-    __abstract__ = True
-    metadata = new_metadata()
-
-
-outbox_events, inbox_events = event_tables(Base.metadata)
-
-# Each domain's tables register on this metadata when imported (alembic and the app both import this module).
-from kunruyi_matching.broker import models as _broker_models  # noqa: E402,F401
-from kunruyi_matching.challenge import models as _challenge_models  # noqa: E402,F401
-from kunruyi_matching.demand import models as _demand_models  # noqa: E402,F401
-from kunruyi_matching.engagement import models as _engagement_models  # noqa: E402,F401
-from kunruyi_matching.supply import models as _supply_models  # noqa: E402,F401
+__all__ = [
+    "Base",
+    "broker_models",
+    "challenge_models",
+    "demand_models",
+    "engagement_models",
+    "inbox_events",
+    "outbox_events",
+    "supply_models",
+]

@@ -5,9 +5,10 @@ supply are keyed (subject, natural key), demands carry a fixed Idempotency-Key, 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from kunruyi_common.auth import Principal
+from kunruyi_common.clock import local_today
 from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.idempotency import idempotent, key_used
@@ -141,7 +142,7 @@ async def _demands(session: AsyncSession, settings: Settings) -> None:
     cipher = FieldCipher.from_b64(settings.pii_key)
     officer = Principal(kind="staff", subject="seed-officer", name="演示审核员", roles=["officer"])
     partner = Principal(kind="partner", subject="yiqilaiban", scopes=["matching:write"])
-    deadline = datetime.now(UTC).date() + timedelta(days=90)
+    deadline = local_today() + timedelta(days=90)
     for i in range(48):
         key = f"seed-demand-{i:03d}"
         rng = random.Random(2026 + i)
@@ -208,7 +209,7 @@ async def _challenges(session: AsyncSession) -> None:
                 requirements="具备相关领域研发团队和中试条件",
                 industry_chain=chain,
                 budget_fen=budget,
-                deadline=datetime.now(UTC).date() + timedelta(days=60),
+                deadline=local_today() + timedelta(days=60),
             ),
             officer,
         )

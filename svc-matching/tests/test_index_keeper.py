@@ -24,7 +24,7 @@ async def test_refresh_applies_commits_only_and_follows_versions(keeper_db_url: 
         sm, Settings(database_url=keeper_db_url, nats_url=infra.nats_url, index_refresh_interval_s=3600)
     )
     try:
-        await keeper.start()
+        await keeper.build()
         async with sm() as session:
             async with session.begin():
                 await upsert(
@@ -53,5 +53,4 @@ async def test_refresh_applies_commits_only_and_follows_versions(keeper_db_url: 
         assert keeper.index.search("expert", index_tokens("光刻胶"), Filters(), 10) == []
         assert len(keeper.index.search("expert", index_tokens("离子注入"), Filters(), 10)) == 1
     finally:
-        await keeper.stop()
         await engine.dispose()

@@ -1,5 +1,5 @@
 """The scheduled batch: the waiting queue is retried without anyone pressing a button, e.g. when a new month
-gives a broker their capacity back. Real commits on a database of its own; ``tick`` is what the worker runs."""
+gives a broker their capacity back. Real commits on a database of its own; ``run_once`` is one tick of the job."""
 
 import random
 from datetime import UTC, datetime, timedelta
@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.db import create_engine, create_sessionmaker
+from kunruyi_common.periodic import PeriodicTask
 from kunruyi_common.settings import DEV_PII_KEY
 from kunruyi_launcher.stack import Infra
 from kunruyi_launcher.testing import migrated_database, staff
 from kunruyi_matching.broker import service as broker_service
-from kunruyi_matching.broker.scheduler import AssignmentScheduler
+from kunruyi_matching.broker.scheduler import JOB, assign_waiting
 from kunruyi_matching.broker.schemas import BrokerCreate
 from kunruyi_matching.demand import service as demand_service
 from kunruyi_matching.demand.models import Demand
@@ -32,10 +33,23 @@ async def test_the_schedule_assigns_waiting_demands_when_capacity_returns(schedu
     engine = create_engine(scheduler_db_url, pool_size=2)
     sm = create_sessionmaker(engine)
     woken: list[bool] = []
-    scheduler = AssignmentScheduler(sm, interval_s=3600, after_commit=lambda: woken.append(True))
+    scheduler = PeriodicTask(
+        service="matching",
+        job=JOB,
+        sessionmaker=sm,
+        tick=assign_waiting,
+        interval_s=3600,
+        after_commit=lambda: woken.append(True),
+    )
+
+    async def tick() -> object:
+        outcome, run = await scheduler.run_once()
+        assert outcome == "ran"
+        return run
+
     officer = staff("officer")
     try:
-        assert await scheduler.tick() is None  # nothing waits: no run recorded
+        assert await tick() is None  # nothing waits: no run recorded
         async with sm() as session, session.begin():
             await broker_service.create(
                 session,
@@ -68,7 +82,7 @@ async def test_the_schedule_assigns_waiting_demands_when_capacity_returns(schedu
                 )
                 ids.append(demand.id)
 
-        run = await scheduler.tick()
+        run = await tick()
         assert run is not None and (run.considered, run.assigned) == (2, 1) and woken == [True]
         async with sm() as session:
             rows = {d.id: d for d in (await session.execute(select(Demand))).scalars()}
@@ -77,7 +91,7 @@ async def test_the_schedule_assigns_waiting_demands_when_capacity_returns(schedu
         assert rows[first].assignment_mode == "batch" and rows[second].status == "unassigned"
 
         # Still full this month: the next tick changes nothing.
-        run = await scheduler.tick()
+        run = await tick()
         assert run is not None and run.assigned == 0
 
         # A new month: last month's assignment no longer counts against the capacity.
@@ -87,11 +101,11 @@ async def test_the_schedule_assigns_waiting_demands_when_capacity_returns(schedu
                 .where(Demand.id == first)
                 .values(assigned_at=datetime.now(UTC) - timedelta(days=40))
             )
-        run = await scheduler.tick()
+        run = await tick()
         assert run is not None and run.assigned == 1
         async with sm() as session:
             again = await session.get(Demand, second)
             assert again is not None and again.status == "assigned" and again.stage == "assigned"
-        assert await scheduler.tick() is None
+        assert await tick() is None
     finally:
         await engine.dispose()

@@ -216,7 +216,7 @@ def assert_reference_agrees(versions: list[CompiledVersion], profiles: list[dict
     """What a partner gets from the stored rules with a reference JSON Logic library (json-logic-qubit): the same
     pass/fail per data criterion and, rounded half-up and capped like ours, the same amount."""
     from json_logic import jsonLogic
-    from kunruyi_policy.rules.evaluation import round_amount
+    from kunruyi_policy.rules.amounts import round_amount
     from kunruyi_policy.rules.jsonlogic import truthy
 
     for profile in profiles:

@@ -3,9 +3,10 @@
 import uuid
 from datetime import UTC, datetime
 
+from kunruyi_common.clock import local_today
 from kunruyi_common.events import CloudEvent
 from kunruyi_launcher.testing import staff
-from kunruyi_policy.entitlements.service import entitlement_id, today
+from kunruyi_policy.entitlements.service import entitlement_id, period_of
 from kunruyi_policy.models import Entitlement
 from kunruyi_policy.profiles.handlers import on_enterprise, on_person
 from sqlalchemy import func, select, text
@@ -63,7 +64,7 @@ async def test_a_profile_event_determines_each_entitlement_once(session: AsyncSe
     } <= codes
     assert len(codes) == len(first)
     sample = next(e for e in first if e["policy_code"] == "KS-KJ-001")
-    period = str(today().year)
+    period = str(local_today().year)
     assert sample["entitlement_id"] == str(entitlement_id("KS-KJ-001", "enterprise", USCC, period))
     assert (
         sample["amount_fen"] == 30 * 1_000_000
@@ -231,3 +232,9 @@ async def test_a_start_up_spending_more_on_rd_than_it_earns_still_reaches_the_re
     assert stored["rd_ratio"] == 1.0 and stored["rd_expense_fen"] == 300_000_000
     assert stored["employees"] == 0 and stored["invention_patents"] == 6
     assert "KS-KJ-005" in {e["policy_code"] for e in await entitlement_events(session)}  # R&D subsidy
+
+
+def test_the_entitlement_period_is_the_beijing_year() -> None:
+    # 17:30 UTC on 31 December is 01:30 on 1 January in Kunshan: the entitlement belongs to the new year.
+    assert period_of(local_today(datetime(2026, 12, 31, 17, 30, tzinfo=UTC))) == "2027"
+    assert period_of(local_today(datetime(2026, 12, 31, 15, 59, tzinfo=UTC))) == "2026"

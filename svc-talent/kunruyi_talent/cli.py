@@ -8,20 +8,20 @@ import json
 from pathlib import Path
 
 from kunruyi_common.cli import check_secrets_or_exit
+from kunruyi_common.context import using_settings
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.errors import ProblemError
+from tqdm import tqdm
 
+from kunruyi_talent.background import run_once
+from kunruyi_talent.imports.service import Importer, check_header, read_table
+from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.settings import Settings
 
 BATCH = 500
 
 
 async def import_command(settings: Settings, kind: str, path: Path, content: bytes, actor: str) -> int:
-    from tqdm import tqdm
-
-    from kunruyi_talent.imports.service import Importer, check_header, read_table
-    from kunruyi_talent.pii import PersonalData
-
     try:
         header, rows = read_table(path.name, content)
         mapping = check_header(kind, header)
@@ -48,11 +48,11 @@ async def import_command(settings: Settings, kind: str, path: Path, content: byt
 
 
 async def scan_command(settings: Settings) -> None:
-    from kunruyi_talent.background import run_once
 
     engine = create_engine(settings.database_url, pool_size=2)
     try:
-        print(json.dumps(await run_once(create_sessionmaker(engine), settings), ensure_ascii=False))
+        with using_settings(settings):
+            print(json.dumps(await run_once(create_sessionmaker(engine)), ensure_ascii=False))
     finally:
         await engine.dispose()
 

@@ -25,7 +25,6 @@ def build_spec() -> ServiceSpec:
         routers=[enterprise_router, talent_router, servicedesk_router, housing_router, imports_router],
         consumers=[],
         on_startup=[background.start],
-        on_shutdown=[background.stop],
     )
 
 

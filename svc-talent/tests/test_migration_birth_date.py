@@ -15,7 +15,7 @@ from kunruyi_launcher.infra import ensure_databases, with_database
 from kunruyi_launcher.stack import Infra, run_coroutine
 from kunruyi_talent.identifiers import make_resident_id
 from kunruyi_talent.settings import Settings
-from kunruyi_talent.talent.service import BIRTH_DATE_COLUMN
+from kunruyi_talent.talent.profiles import BIRTH_DATE_COLUMN
 
 BORN = date(1982, 12, 18)
 

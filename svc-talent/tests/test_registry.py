@@ -10,7 +10,7 @@ from typing import Any
 from kunruyi_common.logging import RedactingJsonFormatter
 from kunruyi_launcher.testing import partner, staff
 from kunruyi_talent.identifiers import make_phone, make_resident_id, make_uscc
-from kunruyi_talent.talent.service import age_on
+from kunruyi_talent.talent.profiles import age_on
 from sqlalchemy import text
 
 OFFICER = staff("officer", department="人才办")

@@ -6,7 +6,7 @@ import asyncio
 import importlib
 from pathlib import Path
 
-from alembic import command
+from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -44,8 +44,6 @@ async def current_revisions(engine: AsyncEngine) -> set[str]:
 
 def run_env(metadata: MetaData) -> None:
     """Body of every service's ``migrations/env.py``."""
-    from alembic import context
-
     url = context.config.attributes.get("database_url") or context.config.get_main_option("sqlalchemy.url")
 
     def do_run(connection: Connection) -> None:

@@ -1,7 +1,7 @@
 from kunruyi_common.events.bus import EventBus, ensure_stream
 from kunruyi_common.events.envelope import EVENT_TYPES, CloudEvent, event_type, stream_name, type_of
 from kunruyi_common.events.inbox import EventConsumer, Handler
-from kunruyi_common.events.outbox import OutboxRelay, add_event, build_event
+from kunruyi_common.events.outbox import OutboxRelay, Staged, add_event, add_events, build_event
 from kunruyi_common.events.tables import event_tables
 
 __all__ = [
@@ -11,7 +11,9 @@ __all__ = [
     "EventConsumer",
     "Handler",
     "OutboxRelay",
+    "Staged",
     "add_event",
+    "add_events",
     "build_event",
     "ensure_stream",
     "event_tables",

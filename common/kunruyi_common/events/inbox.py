@@ -34,11 +34,19 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_common.background import stop_task
+from kunruyi_common.context import using_settings
 from kunruyi_common.events.bus import EventBus, ensure_stream
-from kunruyi_common.events.envelope import DLQ_SUBJECT_PREFIX, CloudEvent, stream_name, stream_subjects
+from kunruyi_common.events.envelope import (
+    DLQ_STREAM,
+    DLQ_SUBJECT_PREFIX,
+    CloudEvent,
+    stream_name,
+    stream_subjects,
+)
 from kunruyi_common.events.transient import is_transient
 from kunruyi_common.logging import reset_request_context, set_request_context
 from kunruyi_common.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_WAITING_ON_OUTAGE
+from kunruyi_common.settings import ServiceSettings
 
 logger = logging.getLogger("kunruyi.inbox")
 
@@ -79,7 +87,8 @@ class EventConsumer:
         batch_size: int = 50,
         transient_patience_s: float = 600.0,
         transient_backoff_max_s: float = 30.0,
-        after_commit: Callable[[], None] | None = None,
+        after_commit: Callable[[], object] | None = None,
+        settings: ServiceSettings | None = None,
     ) -> None:
         self.bus = bus
         self.sessionmaker = sessionmaker
@@ -99,6 +108,7 @@ class EventConsumer:
         self.transient_patience_s = transient_patience_s
         self.transient_backoff_max_s = transient_backoff_max_s
         self.after_commit = after_commit
+        self.settings = settings
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -201,7 +211,8 @@ class EventConsumer:
                 for type_, batch in grouped.items():
                     batch_handler = self.batch_handlers.get(type_)
                     if batch_handler is not None:
-                        await batch_handler(session, batch)
+                        with using_settings(self.settings):
+                            await batch_handler(session, batch)
                     else:
                         for event in batch:
                             await self._call(self.handlers[type_], session, event)
@@ -230,7 +241,8 @@ class EventConsumer:
     async def _call(self, handler: Handler, session: AsyncSession, event: CloudEvent) -> None:
         token = set_request_context(event.requestid, event.traceparent)
         try:
-            await handler(session, event)
+            with using_settings(self.settings):
+                await handler(session, event)
         finally:
             reset_request_context(token)
 
@@ -347,8 +359,6 @@ class EventConsumer:
 
 async def replay_dead_letter(bus: EventBus, consumer: str, stream_seq: int) -> str:
     """Put one dead-lettered message back on its original subject (the runbook's replay step)."""
-    from kunruyi_common.events.envelope import DLQ_STREAM
-
     raw = await bus.js.get_msg(DLQ_STREAM, stream_seq)
     subject = (raw.headers or {}).get("Kry-Original-Subject")
     if not subject:

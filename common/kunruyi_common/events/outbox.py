@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,6 +63,40 @@ async def add_event(
         )
     )
     return event
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """One event for :func:`add_events`: its data, and optionally its subject and a stable id."""
+
+    payload: BaseModel
+    subject: str | None = None
+    event_id: str | None = None
+
+
+_INSERT_MANY = text(
+    "INSERT INTO outbox_events (id, type, subject, envelope) "
+    "SELECT x.i, x.t, x.s, CAST(x.e AS jsonb) FROM unnest("
+    "CAST(:i AS uuid[]), CAST(:t AS text[]), CAST(:s AS text[]), CAST(:e AS text[])"
+    ") WITH ORDINALITY AS x(i, t, s, e, n) ORDER BY x.n"
+)
+
+
+async def add_events(session: AsyncSession, source: str, items: Sequence[Staged]) -> list[CloudEvent]:
+    """Stage many events in the caller's transaction with one INSERT, in the order given (the relay publishes
+    them in that order). Like :func:`add_event`, they are published only if that transaction commits."""
+    events = [build_event(source, i.payload, subject=i.subject, event_id=i.event_id) for i in items]
+    if events:
+        await session.execute(
+            _INSERT_MANY,
+            {
+                "i": [e.id for e in events],
+                "t": [e.type for e in events],
+                "s": [e.subject for e in events],
+                "e": [e.model_dump_json() for e in events],
+            },
+        )
+    return events
 
 
 class OutboxRelay:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, func, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 
@@ -37,8 +37,6 @@ def inbox_table(metadata: MetaData) -> Table:
 
 
 def event_tables(metadata: MetaData) -> tuple[Table, Table]:
-    from sqlalchemy import Index
-
     outbox = outbox_table(metadata)
     inbox = inbox_table(metadata)
     Index("ix_outbox_events_unpublished", outbox.c.seq, postgresql_where=outbox.c.published_at.is_(None))

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from kunruyi_common.validators import InvalidIdentifier, is_valid_uscc, parse_uscc
+from kunruyi_common.validators import InvalidIdentifier, is_valid_uscc, normalize_cn_mobile, parse_uscc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_gateway.access.gate import client_address
@@ -46,7 +46,6 @@ STATUS_LABELS = {
     "resolved": "已解决",
     "closed": "已关闭",
 }
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
 # What a ticket number and its access secret may look like (svc-talent issues e.g. ``KS20261121000001`` and a hex
 # secret). Anything else is refused before it can reach an upstream request line.
 _TICKET_PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -155,8 +154,11 @@ async def file_ticket(
     errors = []
     if not form["title"]:
         errors.append("请填写诉求标题")
-    if form["requester_phone"] and not _PHONE.match(form["requester_phone"]):
-        errors.append("手机号应为 11 位数字")
+    if form["requester_phone"]:
+        try:
+            form["requester_phone"] = normalize_cn_mobile(form["requester_phone"])
+        except InvalidIdentifier as exc:
+            errors.append(exc.message)
     if type not in TICKET_TYPES:
         errors.append("请选择诉求类型")
     if errors:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from kunruyi_common.context import app_settings
 from kunruyi_common.events.envelope import CloudEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +15,7 @@ from kunruyi_disbursement.disbursements.service import (
     create_disbursement,
 )
 from kunruyi_disbursement.policies.service import PolicyData, get_policy, upsert_policy
-from kunruyi_disbursement.runtime import current_settings
+from kunruyi_disbursement.settings import Settings
 
 logger = logging.getLogger("kunruyi.disbursement.entitlements")
 ENTITLEMENT_DETERMINED = "kunruyi.policy.entitlement.determined"
@@ -37,7 +38,7 @@ async def on_entitlement_determined(session: AsyncSession, event: CloudEvent) ->
         )
         policy = await get_policy(session, data.policy_code)
     assert policy is not None
-    settings = current_settings()
+    settings = app_settings(Settings)
     created = await create_disbursement(
         session,
         mode="automatic",
@@ -60,4 +61,6 @@ async def on_entitlement_determined(session: AsyncSession, event: CloudEvent) ->
 async def on_entitlements_determined(session: AsyncSession, events: list[CloudEvent]) -> None:
     """A fetch of entitlements in one transaction: a few set-based statements instead of a dozen per event."""
     items = [EntitlementDetermined.model_validate(event.data) for event in events]
-    await intake_entitlements(session, items, auto_approve_max_fen=current_settings().auto_approve_max_fen)
+    await intake_entitlements(
+        session, items, auto_approve_max_fen=app_settings(Settings).auto_approve_max_fen
+    )

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from kunruyi_common.events.outbox import add_event
+from kunruyi_common.events.outbox import Staged, add_event, add_events
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.applications.service import mark_paid
 from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.disbursements.batch import apply_account_deltas, insert_transfers
 from kunruyi_disbursement.events import PaymentFailed, PaymentSettled
 from kunruyi_disbursement.ledger import service as ledger
 
@@ -158,8 +161,6 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
         )
         row = await _set(session, d, status="settled", bank=update, settled_at=settled_at)
         if d.application_id is not None:
-            from kunruyi_disbursement.applications.service import mark_paid
-
             await mark_paid(session, d.application_id)
         await add_event(session, "disbursement", PaymentSettled(**_event_fields(row)), subject=str(d.id))
         await audit.append(
@@ -284,7 +285,6 @@ async def apply_bank_updates(
     """Apply a batch of bank updates. The common case — first settlement of a payment in flight — is applied
     set-based; everything else (failures, returns, stale or repeated updates, unknown references) goes through
     :func:`apply_bank_update` one by one, in order, in the same transaction."""
-    from kunruyi_disbursement.disbursements.batch import apply_account_deltas, insert_transfers
 
     refs: dict[uuid.UUID, int] = {}
     for u in updates:
@@ -328,13 +328,7 @@ async def apply_bank_updates(
         await ledger.ensure_account(session, ledger.CLEARING_ACCOUNT, "clearing")
         await ledger.lock_accounts(session, accounts_touched(moving))
     if fast:
-        await _settle_many(
-            session,
-            [(u, d) for _, u, d in fast],
-            source,
-            insert_transfers,
-            apply_account_deltas,
-        )
+        await _settle_many(session, [(u, d) for _, u, d in fast], source)
     for i, u in slow:
         outcomes[i] = await apply_bank_update(session, u, source=source)
     return outcomes
@@ -347,17 +341,7 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-async def _settle_many(
-    session: AsyncSession,
-    items: list[tuple[BankUpdate, Any]],
-    source: str,
-    insert_transfers: Any,
-    apply_account_deltas: Any,
-) -> None:
-    from collections import defaultdict
-
-    from kunruyi_common.events.outbox import build_event
-
+async def _settle_many(session: AsyncSession, items: list[tuple[BankUpdate, Any]], source: str) -> None:
     clearing = await ledger.ensure_account(session, ledger.CLEARING_ACCOUNT, "clearing")
     deltas: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     transfers: list[ledger.Transfer] = []
@@ -430,21 +414,10 @@ async def _settle_many(
             "a": [u.amount_fen for u, _ in items],
         },
     )
-    envelopes = [
-        build_event("disbursement", PaymentSettled(**_event_fields(row)), subject=str(row.id))
-        for row in updated
-    ]
-    await session.execute(
-        text(
-            "INSERT INTO outbox_events (id, type, subject, envelope) SELECT i, t, s, CAST(e AS jsonb) FROM "
-            "unnest(CAST(:i AS uuid[]), CAST(:t AS text[]), CAST(:s AS text[]), CAST(:e AS text[])) AS x(i, t, s, e)"
-        ),
-        {
-            "i": [uuid.UUID(ev.id) for ev in envelopes],
-            "t": [ev.type for ev in envelopes],
-            "s": [ev.subject for ev in envelopes],
-            "e": [ev.model_dump_json() for ev in envelopes],
-        },
+    await add_events(
+        session,
+        "disbursement",
+        [Staged(PaymentSettled(**_event_fields(row)), subject=str(row.id)) for row in updated],
     )
     await audit.append_many(
         session,

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from kunruyi_common.background import stop_task
+from kunruyi_common.periodic import PeriodicTask, start_periodic
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -74,45 +74,26 @@ class PaymentWorker:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.bank = bank or BankClient(settings.bank_url, timeout_s=settings.bank_timeout_s)
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._last_sweep = 0.0
-        self._last_poll = 0.0
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="payment-worker")
+        self.instructions: PeriodicTask | None = None
 
     def wake(self) -> None:
-        self._wake.set()
+        """Instruct now (a commit may have reserved something): cuts the instruction task's wait short."""
+        if self.instructions is not None:
+            self.instructions.wake()
 
     async def stop(self) -> None:
-        await stop_task(self._task)
         await self.bank.close()
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            busy = False
-            try:
-                busy = await self.instruct_due() > 0
-                now = loop.time()
-                if now - self._last_poll >= min(1.0, self.settings.payment_poll_after_s):
-                    self._last_poll = now
-                    busy = await self.poll_due() > 0 or busy
-                if now - self._last_sweep >= self.settings.awaiting_budget_sweep_s:
-                    self._last_sweep = now
-                    await self.sweep_awaiting_budget()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("payment worker iteration failed")
-            if busy:
-                continue
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.payment_worker_idle_s)
-            except TimeoutError:
-                pass
+    # The ticks of the three periodic tasks. Each step opens and commits its own sessions (a claim must be
+    # committed before the bank hears of it), so the task's own transaction only carries the job's lock.
+    async def instruct_tick(self, _session: AsyncSession) -> bool:
+        return await self.instruct_due() > 0
+
+    async def poll_tick(self, _session: AsyncSession) -> bool:
+        return await self.poll_due() > 0
+
+    async def sweep_tick(self, _session: AsyncSession) -> bool:
+        return await self.sweep_awaiting_budget() > 0
 
     async def instruct_due(self) -> int:
         s = self.settings
@@ -295,29 +276,38 @@ class PaymentWorker:
 
 
 async def start_background_work(app: FastAPI) -> None:
-    """Start the payment worker (off when background workers are) and have every commit wake it."""
-    from kunruyi_disbursement.runtime import use_settings
+    """Start the payment worker's periodic tasks (off when background workers are) and have every commit —
+    requests (approvals, top-ups), consumers and periodic jobs — wake its instruction task.
 
+    - instructions: on every replica (claims are shared with ``FOR UPDATE SKIP LOCKED``), at once again while
+      there was work, else every ``PAYMENT_WORKER_IDLE_S`` or when woken;
+    - the bank status poll and the awaiting-budget sweep: one replica per tick (the kit's advisory lock).
+    """
     settings: Settings = app.state.settings
-    use_settings(settings)
     app.state.payment_worker = None
-    if not settings.run_background_workers:
+    if not settings.run_background_workers or not settings.payment_worker_enabled:
         return
-    previous = app.state.after_commit
-    worker = PaymentWorker(app.state.sessionmaker, settings) if settings.payment_worker_enabled else None
-
-    def after_commit() -> None:
-        previous()
-        if worker is not None:
-            worker.wake()
-
-    # Requests (approvals, top-ups) and consumers wake the worker as well as the outbox relay.
-    app.state.after_commit = after_commit
-    for consumer in app.state.consumers:
-        consumer.after_commit = after_commit
-    if worker is not None:
-        app.state.payment_worker = worker
-        worker.start()
+    worker = PaymentWorker(app.state.sessionmaker, settings)
+    worker.instructions = start_periodic(
+        app,
+        job="payment-instructions",
+        tick=worker.instruct_tick,
+        interval_s=settings.payment_worker_idle_s,
+        exclusive=False,
+        first_delay_s=0,
+        again_when_busy=True,
+    )
+    start_periodic(
+        app,
+        job="payment-status-poll",
+        tick=worker.poll_tick,
+        interval_s=min(1.0, settings.payment_poll_after_s),
+    )
+    start_periodic(
+        app, job="awaiting-budget-sweep", tick=worker.sweep_tick, interval_s=settings.awaiting_budget_sweep_s
+    )
+    app.state.after_commit.register(worker.wake)
+    app.state.payment_worker = worker
 
 
 async def stop_background_work(app: FastAPI) -> None:

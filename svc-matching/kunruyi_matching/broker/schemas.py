@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from kunruyi_common.validators import InvalidIdentifier, parse_uscc
+from kunruyi_common.fields import Uscc
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kunruyi_matching.taxonomy import normalise_chain, normalise_field
@@ -88,16 +88,8 @@ class BrokerUpdate(BaseModel):
 class ConflictCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    enterprise_uscc: str
+    enterprise_uscc: Uscc
     reason: Text | None = Field(default=None, max_length=200)
-
-    @field_validator("enterprise_uscc")
-    @classmethod
-    def _uscc(cls, value: str) -> str:
-        try:
-            return parse_uscc(value).code
-        except InvalidIdentifier as exc:
-            raise ValueError(str(exc)) from exc
 
 
 class BrokerOut(BaseModel):
@@ -118,7 +110,7 @@ class BrokerOut(BaseModel):
 class ConflictOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    enterprise_uscc: str
+    enterprise_uscc: Uscc
     reason: str | None
 
 

@@ -7,10 +7,10 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from kunruyi_common.auth import Principal
+from kunruyi_common.clock import LOCAL_TZ
 from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pagination import keyset_cursor, newest_first
@@ -26,12 +26,10 @@ from kunruyi_matching.demand.schemas import WaitCode
 from kunruyi_matching.engagement.stages import STAGE_LABELS, record_stage
 from kunruyi_matching.events import DemandAssigned
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
 
 def month_start(now: datetime) -> datetime:
     """Capacity is per calendar month in Kunshan's time zone."""
-    local = now.astimezone(SHANGHAI)
+    local = now.astimezone(LOCAL_TZ)
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
@@ -395,8 +393,8 @@ def parse_period(period: str | None) -> tuple[datetime, datetime] | None:
         ) from exc
     (y0, m0), (y1, m1) = bounds
     return (
-        datetime(y0, m0, 1, tzinfo=SHANGHAI).astimezone(UTC),
-        datetime(y1, m1, 1, tzinfo=SHANGHAI).astimezone(UTC),
+        datetime(y0, m0, 1, tzinfo=LOCAL_TZ).astimezone(UTC),
+        datetime(y1, m1, 1, tzinfo=LOCAL_TZ).astimezone(UTC),
     )
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, 
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kunruyi_matching.models import Base
+from kunruyi_matching.base import Base
 
 
 class Challenge(Base):

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from kunruyi_common.validators import InvalidIdentifier, parse_uscc
+from kunruyi_common.clock import local_today
+from kunruyi_common.fields import Uscc
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kunruyi_matching.taxonomy import normalise_chain
@@ -19,7 +20,7 @@ class ChallengeCreate(BaseModel):
     industry_chain: str
     budget_fen: int = Field(gt=0, le=MAX_FEN)
     deadline: date
-    publisher_uscc: str | None = None
+    publisher_uscc: Uscc | None = None
 
     @field_validator("industry_chain")
     @classmethod
@@ -32,19 +33,9 @@ class ChallengeCreate(BaseModel):
     @field_validator("deadline")
     @classmethod
     def _deadline(cls, value: date) -> date:
-        if value < datetime.now(UTC).date():
+        if value < local_today():
             raise ValueError("揭榜截止日期不能早于今天")
         return value
-
-    @field_validator("publisher_uscc")
-    @classmethod
-    def _uscc(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return parse_uscc(value).code
-        except InvalidIdentifier as exc:
-            raise ValueError(str(exc)) from exc
 
 
 class ApplicationCreate(BaseModel):

@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 
 from kunruyi_common.auth import Principal
+from kunruyi_common.clock import local_today
 from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from kunruyi_common.events.outbox import add_event
 from sqlalchemy import func, select
@@ -122,7 +123,7 @@ async def apply(
 ) -> ChallengeApplication:
     challenge = await get(session, challenge_id, for_update=True)
     _require(challenge, "apply")
-    if challenge.deadline < datetime.now(UTC).date():
+    if challenge.deadline < local_today():
         raise Conflict("揭榜已截止", code="challenge_closed", allowed_next=["score"])
     exists = (
         await session.execute(

@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, S
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kunruyi_matching.models import Base
+from kunruyi_matching.base import Base
 
 
 class Demand(Base):

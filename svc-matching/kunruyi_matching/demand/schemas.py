@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Literal
 
-from kunruyi_common.validators import InvalidIdentifier, parse_uscc
+from kunruyi_common.clock import local_today
+from kunruyi_common.fields import Uscc
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from kunruyi_matching.taxonomy import normalise_chain, normalise_field
@@ -21,7 +22,7 @@ WaitCode = Literal["no_broker_covers", "only_conflicted", "released_by_all", "ca
 class DemandCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    enterprise_uscc: str
+    enterprise_uscc: Uscc
     title: Text = Field(min_length=1, max_length=TITLE_MAX)
     description: Text = Field(min_length=1, max_length=DESCRIPTION_MAX)
     industry_chain: str
@@ -33,14 +34,6 @@ class DemandCreate(BaseModel):
     visibility: Visibility = "public"
     channel: Channel = "api"
     region: Text = Field(default="昆山", min_length=1, max_length=32)
-
-    @field_validator("enterprise_uscc")
-    @classmethod
-    def _uscc(cls, value: str) -> str:
-        try:
-            return parse_uscc(value).code
-        except InvalidIdentifier as exc:
-            raise ValueError(str(exc)) from exc
 
     @field_validator("industry_chain")
     @classmethod
@@ -61,7 +54,7 @@ class DemandCreate(BaseModel):
     @field_validator("deadline")
     @classmethod
     def _deadline(cls, value: date | None) -> date | None:
-        if value is not None and value < datetime.now(UTC).date():
+        if value is not None and value < local_today():
             raise ValueError("截止日期不能早于今天")
         return value
 
@@ -85,7 +78,7 @@ class DemandOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    enterprise_uscc: str
+    enterprise_uscc: Uscc
     title: str
     description: str
     industry_chain: str

@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, String, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kunruyi_matching.models import Base
+from kunruyi_matching.base import Base
 
 
 class StageRecord(Base):

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from kunruyi_common.background import stop_task
 from kunruyi_common.db import SessionDep
+from kunruyi_common.periodic import PeriodicTask
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_matching.search.index import IndexDoc, SupplyIndex
@@ -46,18 +46,13 @@ class IndexKeeper:
         self.settings = settings
         self.index = SupplyIndex(SUPPLY_KINDS)
         self._since: datetime | None = None
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
+    async def build(self) -> None:
         started = datetime.now(UTC)
         async with self.sessionmaker() as session, session.begin():
             self.index = await build_index(session)
         self._since = started - OVERLAP
         logger.info("supply index built", extra={"stats": self.index.stats()})
-        self._task = asyncio.create_task(self._run(), name="matching-index-refresher")
-
-    async def stop(self) -> None:
-        await stop_task(self._task)
 
     async def tick(self) -> int:
         looked = datetime.now(UTC)
@@ -71,27 +66,29 @@ class IndexKeeper:
             logger.info("merged %d delta documents into the %s index", merged, kind_index.kind)
         return changed
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.index_refresh_interval_s)
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.warning("index refresh failed: %s", exc)
+    async def refresh_tick(self, _session: AsyncSession) -> int:
+        # The index lives in this process: the refresh reads in sessions of its own, on every replica.
+        return await self.tick()
 
 
 async def start_index(app: FastAPI) -> None:
-    keeper = IndexKeeper(app.state.sessionmaker, app.state.settings)
-    await keeper.start()
+    """Build the index, then refresh it periodically — in every replica (``exclusive=False``: each process has
+    its own index), and also when the app runs without background workers (requests read this index)."""
+    settings: Settings = app.state.settings
+    keeper = IndexKeeper(app.state.sessionmaker, settings)
+    await keeper.build()
     app.state.index_keeper = keeper
-
-
-async def stop_index(app: FastAPI) -> None:
-    keeper: IndexKeeper | None = getattr(app.state, "index_keeper", None)
-    if keeper is not None:
-        await keeper.stop()
+    refresher = PeriodicTask(
+        service=app.state.spec.name,
+        job="index-refresh",
+        sessionmaker=app.state.sessionmaker,
+        tick=keeper.refresh_tick,
+        interval_s=settings.index_refresh_interval_s,
+        exclusive=False,
+        settings=settings,
+    )
+    app.state.periodic_tasks.append(refresher)
+    refresher.start()
 
 
 async def current_index(request: Request, session: SessionDep) -> SupplyIndex:

@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint,
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kunruyi_matching.models import Base
+from kunruyi_matching.base import Base
 
 
 class SupplyEntity(Base):

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from kunruyi_matching.taxonomy.data import TECHNICAL_FIELDS, TechnicalField
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -170,8 +172,6 @@ def generate(count: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
 
 
 def write_jsonl(path: Path, count: int, seed: int = 2026, *, progress: bool = True) -> int:
-    from tqdm import tqdm
-
     with path.open("w", encoding="utf-8") as fh:
         for record in tqdm(
             generate(count, seed), total=count, disable=not progress, unit="条", desc="生成供给数据"

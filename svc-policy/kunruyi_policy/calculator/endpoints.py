@@ -6,6 +6,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import OptionalPrincipal
+from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Unprocessable
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +17,6 @@ from kunruyi_policy.calculator.service import (
     profile_for_entity,
     validated_profile,
 )
-from kunruyi_policy.entitlements.service import today
 from kunruyi_policy.rules.variables import VARIABLES
 
 router = APIRouter(prefix="/api/v1", tags=["calculator 政策计算器"])
@@ -57,7 +57,7 @@ class VariableList(BaseModel):
 async def post_calculator(
     body: CalculatorIn, session: SessionDep, principal: OptionalPrincipal
 ) -> JSONResponse:
-    at = body.evaluation_date or today()
+    at = body.evaluation_date or local_today()
     if body.entity_id is not None:
         if body.entity_type is None:
             raise Unprocessable(

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from kunruyi_common.auth import OptionalPrincipal
+from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import NotFound
 from sqlalchemy import select
@@ -64,7 +64,7 @@ async def get_policy(code: str, session: SessionDep, principal: OptionalPrincipa
     versions = await repository.versions_of(session, policy.id)
     if not _is_staff(principal):
         versions = [v for v in versions if v.state == "published"]
-    in_force = repository.version_in_force(versions, datetime.now(UTC).date())
+    in_force = repository.version_in_force(versions, local_today())
     body = policy_public(policy, names, in_force.version if in_force else None)
     body["rules"] = repository.version_public(in_force) if in_force else None
     body["versions"] = [repository.version_public(v) for v in versions]

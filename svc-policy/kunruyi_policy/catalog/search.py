@@ -22,6 +22,7 @@ K1, B = 1.5, 0.75
 
 @lru_cache(maxsize=1)
 def _tokenizer():  # type: ignore[no-untyped-def]
+    # jieba loads its dictionary on import (seconds, tens of MB): only when the catalog is first searched.
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

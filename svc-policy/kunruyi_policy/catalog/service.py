@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from kunruyi_common.clock import local_today
 from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,11 +57,7 @@ def policy_public(
 
 def effective_status(policy: Policy) -> str:
     """A published item whose validity has ended reads as expired without anyone having to flip it."""
-    if (
-        policy.status == "published"
-        and policy.valid_to is not None
-        and policy.valid_to < datetime.now(UTC).date()
-    ):
+    if policy.status == "published" and policy.valid_to is not None and policy.valid_to < local_today():
         return "expired"
     return policy.status
 
@@ -103,7 +99,7 @@ async def list_policies(
         if value is not None:
             query = query.where(column == value)
     if filters.status is not None:
-        today = datetime.now(UTC).date()
+        today = local_today()
         lapsed = Policy.valid_to < today
         if filters.status == "expired":
             query = query.where(or_(Policy.status == "expired", and_(Policy.status == "published", lapsed)))
@@ -153,7 +149,7 @@ async def _current_versions(session: AsyncSession, policy_ids: list[Any]) -> dic
     """The version in force today per policy."""
     if not policy_ids:
         return {}
-    today = datetime.now(UTC).date()
+    today = local_today()
     rows = await session.execute(
         select(PolicyVersion.policy_id, func.max(PolicyVersion.version))
         .where(

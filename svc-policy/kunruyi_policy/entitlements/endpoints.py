@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal, require_roles, require_scope_or_roles
+from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import NotFound
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_policy.entitlements.service import run_public, start_run, today
+from kunruyi_policy.entitlements.service import run_public, start_run
 from kunruyi_policy.models import Entitlement, EntitlementRun
 
 router = APIRouter(prefix="/api/v1", tags=["entitlements 免申即享"])
@@ -55,7 +56,7 @@ async def post_run(
     body: RunIn, session: SessionDep, principal: Staff, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     async def produce() -> tuple[int, RunOut]:
-        run, created = await start_run(session, body.evaluation_date or today(), principal.subject)
+        run, created = await start_run(session, body.evaluation_date or local_today(), principal.subject)
         return (201 if created else 200), RunOut.model_validate({**run_public(run), "created": created})
 
     return await idempotent(session, idempotency_key, principal, "entitlement-runs", body, produce)

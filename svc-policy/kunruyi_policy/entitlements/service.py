@@ -15,15 +15,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
+from kunruyi_common.clock import local_today
 from kunruyi_common.errors import Unprocessable
-from kunruyi_common.events import build_event
+from kunruyi_common.events import Staged, add_events
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.events import EntitlementDetermined
-from kunruyi_policy.models import Entitlement, EntitlementRun, EntityProfile, outbox_events
+from kunruyi_policy.models import Entitlement, EntitlementRun, EntityProfile
 from kunruyi_policy.rules.bulk import Columns, evaluate_bulk
 from kunruyi_policy.rules.evaluation import ELIGIBLE, CompiledVersion, evaluate_version
 from kunruyi_policy.rules.jsonlogic import resolve_var, split_path
@@ -40,10 +41,6 @@ def entitlement_id(policy_code: str, entity_type: str, entity_id: str, period: s
 
 def period_of(at: date) -> str:
     return str(at.year)
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 def entitlement_digest(
@@ -138,7 +135,7 @@ async def record(
             ).scalars()
         )
         by_id = {r["id"]: (r, c) for r, (c, _) in zip(rows, fresh, strict=True)}
-        events = []
+        staged = []
         for eid in inserted:
             row, candidate = by_id[eid]
             payload = EntitlementDetermined(
@@ -153,19 +150,10 @@ async def record(
                 amount_fen=row["amount_fen"],
                 trace_digest=row["trace_digest"],
             )
-            event = build_event(
-                SOURCE, payload, subject=f"{row['entity_type']}:{row['entity_id']}", event_id=str(eid)
+            staged.append(
+                Staged(payload, subject=f"{row['entity_type']}:{row['entity_id']}", event_id=str(eid))
             )
-            events.append(
-                {
-                    "id": event.id,
-                    "type": event.type,
-                    "subject": event.subject,
-                    "envelope": json.loads(event.model_dump_json()),
-                }
-            )
-        if events:
-            await session.execute(outbox_events.insert(), events)
+        await add_events(session, SOURCE, staged)
         created += len(inserted)
     return created
 
@@ -174,7 +162,7 @@ async def determine_for_entity(
     session: AsyncSession, entity_type: str, entity_id: str, profile: dict[str, Any], at: date | None = None
 ) -> int:
     """After a profile change: the automatic policies in force for this entity, evaluated one by one."""
-    at = at or today()
+    at = at or local_today()
     policies = await repository.compiled_in_force(session, at, beneficiary=entity_type, mode="automatic")
     candidates = []
     for _, compiled in policies:
@@ -222,7 +210,7 @@ async def bulk_candidates(
 
 async def determine_for_policy(session: AsyncSession, code: str, at: date | None = None) -> int:
     """After an automatic policy is published: every entity of the read model against that policy."""
-    at = at or today()
+    at = at or local_today()
     policies = await repository.compiled_in_force(session, at, mode="automatic", codes=[code])
     counts = {
         "entities": 0,
@@ -252,7 +240,7 @@ async def start_run(session: AsyncSession, at: date, started_by: str | None) -> 
 
     A run determines payable entitlements, so it cannot be dated in the future: that would pay a period early.
     """
-    if at > today():
+    if at > local_today():
         raise Unprocessable(
             f"批次的评估日期 {at.isoformat()} 晚于今天，不能提前认定以后期间的兑现",
             code="evaluation_date_in_future",

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal, require_roles
+from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 
@@ -22,7 +22,7 @@ Officer = Annotated[Principal, Depends(require_roles("officer"))]
 async def _detail(session: Any, policy: Any) -> dict[str, Any]:
     names = await repository.load_names(session)
     versions = await repository.versions_of(session, policy.id)
-    in_force = repository.version_in_force(versions, datetime.now(UTC).date())
+    in_force = repository.version_in_force(versions, local_today())
     body = policy_public(policy, names, in_force.version if in_force else None)
     body["rules"] = repository.version_public(in_force) if in_force else None
     body["versions"] = [repository.version_public(v) for v in versions]

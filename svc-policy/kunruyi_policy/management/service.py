@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from kunruyi_common.auth import Principal
+from kunruyi_common.clock import local_today
 from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from kunruyi_common.events import add_event
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.catalog.service import refresh_search_tokens
+from kunruyi_policy.entitlements.service import determine_for_policy
 from kunruyi_policy.events import PolicyChanged, PolicyPublished, PolicySuspended, PolicyVersionAdded
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, RulesIn
 from kunruyi_policy.models import Department, Policy, PolicyTheme, PolicyVersion
@@ -202,8 +204,6 @@ async def publish(session: AsyncSession, policy: Policy, effective_from: date) -
     event: PolicyChanged = PolicyPublished(**payload) if first_publication else PolicyVersionAdded(**payload)
     await add_event(session, SOURCE, event, subject=policy.code)
     if policy.mode == "automatic":
-        from kunruyi_policy.entitlements.service import determine_for_policy
-
         await determine_for_policy(session, policy.code)
     return draft
 
@@ -215,9 +215,7 @@ async def suspend(session: AsyncSession, policy: Policy) -> None:
     await session.flush()
     names = await repository.load_names(session)
     versions = await repository.versions_of(session, policy.id)
-    current = repository.version_in_force(versions, datetime.now(UTC).date()) or (
-        versions[-1] if versions else None
-    )
+    current = repository.version_in_force(versions, local_today()) or (versions[-1] if versions else None)
     payload = change_payload(
         policy,
         current.version if current else 0,

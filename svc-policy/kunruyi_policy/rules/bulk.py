@@ -24,7 +24,7 @@ from kunruyi_policy.rules.evaluation import (
     CompiledVersion,
     evaluate_version,
 )
-from kunruyi_policy.rules.jsonlogic import is_operation, loose_equals, strict_in, to_number, truthy
+from kunruyi_policy.rules.jsonlogic import apply, is_operation, loose_equals, strict_in, to_number, truthy
 from kunruyi_policy.rules.variables import variables_for
 
 BoolArray = npt.NDArray[np.bool_]
@@ -296,8 +296,6 @@ class Compiler:
         if not isinstance(needle, np.ndarray | StrColumn | ListColumn | TruthOnly) and not isinstance(
             haystack, np.ndarray | StrColumn | TruthOnly
         ):
-            from kunruyi_policy.rules.jsonlogic import apply
-
             return np.full(self.n, bool(apply({"in": [needle, haystack]})), dtype=bool), err
         raise NotVectorizable("in shape")
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kunruyi_policy.rules import jsonlogic as jl
+from kunruyi_policy.rules.amounts import round_amount
 from kunruyi_policy.rules.variables import VariableSpec
 
 _TYPE_OF_VARIABLE = {
@@ -182,8 +183,6 @@ def compile_decision(
     A criterion that can fail to evaluate (division) needs per-criterion error accounting, so such versions keep
     the general path.
     """
-    from kunruyi_policy.rules.evaluation import round_amount
-
     generator = _Generator(variables, _parameter_types(parameters))
     generator.namespace["_in"] = _generic_in
     try:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from kunruyi_policy.rules.amounts import round_amount
+from kunruyi_policy.rules.codegen import compile_decision, compile_typed
 from kunruyi_policy.rules.jsonlogic import (
     Evaluator,
     RuleEvaluationError,
@@ -17,10 +18,10 @@ from kunruyi_policy.rules.jsonlogic import (
     referenced_vars,
     resolve_var,
     split_path,
-    to_number,
     truthy,
 )
 from kunruyi_policy.rules.parameters import resolve_parameters
+from kunruyi_policy.rules.variables import variables_for
 
 ELIGIBLE, INELIGIBLE, NEEDS_CONFIRMATION, ERROR = "eligible", "ineligible", "needs_confirmation", "error"
 
@@ -126,9 +127,6 @@ def compile_version(
     amount_cap_fen: int | None,
     parameters: dict[str, Any],
 ) -> CompiledVersion:
-    from kunruyi_policy.rules.codegen import compile_decision, compile_typed
-    from kunruyi_policy.rules.variables import variables_for
-
     dictionary = variables_for(meta.beneficiary)
     compiled = []
     for c in criteria:
@@ -180,15 +178,6 @@ def _run(fast: Evaluator | None, slow: Evaluator, data: dict[str, Any]) -> Any:
         except (KeyError, TypeError):
             pass
     return slow(data)
-
-
-def round_amount(value: Any, cap: int | None) -> int:
-    """Fen from a formula result: half-up rounding, never negative, at most the cap."""
-    number = to_number(value)
-    if number != number or math.isinf(number):
-        raise RuleEvaluationError("金额公式未得出有效数值")
-    fen = max(0, int(math.floor(number + 0.5)))
-    return min(fen, cap) if cap is not None else fen
 
 
 def _missing_parameters(names: tuple[str, ...], resolved: dict[str, Any]) -> list[str]:

@@ -5,11 +5,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from kunruyi_common.auth import Principal, require_roles
+from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Conflict
 from pydantic import BaseModel, ConfigDict, Field
 
-from kunruyi_policy.entitlements.service import today
 from kunruyi_policy.management.schemas import RulesIn
 from kunruyi_policy.management.service import draft_of, get_for_staff
 from kunruyi_policy.simulations.service import simulate
@@ -44,4 +44,4 @@ async def post_simulation(body: SimulationIn, session: SessionDep, principal: Of
             "amount_cap_fen": saved.amount_cap_fen,
             "parameters": saved.parameters,
         }
-    return await simulate(session, policy, draft, body.evaluation_date or today())
+    return await simulate(session, policy, draft, body.evaluation_date or local_today())

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_roles
+from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
@@ -22,6 +23,7 @@ from kunruyi_talent.enterprise.reference import (
     QUALIFICATIONS,
     STRATEGIC_CHAINS,
 )
+from kunruyi_talent.enterprise.repository import EnterpriseBundle, load_bundle
 from kunruyi_talent.enterprise.schemas import (
     ContactOut,
     EnterpriseCreate,
@@ -41,8 +43,8 @@ router = APIRouter(prefix="/api/v1", tags=["enterprises 一企一档"])
 Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 
-def to_read(bundle: service.EnterpriseBundle, principal: Principal) -> EnterpriseRead:
-    on = service.today()
+def to_read(bundle: EnterpriseBundle, principal: Principal) -> EnterpriseRead:
+    on = local_today()
     e = bundle.enterprise
     valid_ids = {q.id for q in bundle.valid_qualifications(on)}
     growth = bundle.growth(on)
@@ -153,7 +155,7 @@ async def list_enterprises(
     page, more = rows[:limit], len(rows) > limit
     quals: dict[object, list[str]] = {}
     if page:
-        on = service.today()
+        on = local_today()
         for ent_id, kind, granted, expires in (
             await session.execute(
                 select(
@@ -187,7 +189,7 @@ async def get_enterprise(uscc: str, session: SessionDep, principal: CurrentPrinc
     # Access is decided before the lookup so a QR caller cannot probe which other codes are on file.
     ensure_can_read_enterprise(principal, service.validate_uscc(uscc, "path.uscc"))
     enterprise = await service.get_by_uscc(session, uscc)
-    return to_read(await service.load_bundle(session, enterprise), principal)
+    return to_read(await load_bundle(session, enterprise), principal)
 
 
 @router.patch("/enterprises/{uscc}", response_model=EnterpriseRead, summary="更新企业档案")

@@ -4,6 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
+from kunruyi_common.fields import CnMobile, Uscc
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_talent.inputs import RequestModel
@@ -23,7 +24,7 @@ QualificationKind = Literal[
 class ContactIn(RequestModel):
     name: str = Field(min_length=1, max_length=60)
     role: str | None = Field(default=None, max_length=60)
-    phone: str = Field(min_length=5, max_length=20)
+    phone: CnMobile
 
 
 class ContactOut(BaseModel):
@@ -62,7 +63,7 @@ class QualificationOut(QualificationIn):
 
 
 class EnterpriseCreate(RequestModel):
-    uscc: str = Field(min_length=1, max_length=40, description="统一社会信用代码")
+    uscc: Uscc
     name: str = Field(min_length=1, max_length=200)
     district: str = Field(max_length=40)
     industry_chain: str | None = Field(default=None, max_length=40)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from kunruyi_common.clock import local_today
 from kunruyi_common.crypto import mask_phone
 from kunruyi_common.errors import Conflict, NotFound, Unprocessable
 from kunruyi_common.events import add_event
@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_talent.enterprise import ladder
 from kunruyi_talent.enterprise.reference import (
     DISTRICTS,
     INDUSTRY_CHAINS,
@@ -25,6 +24,7 @@ from kunruyi_talent.enterprise.reference import (
     QUALIFICATIONS,
     normalize_chain,
 )
+from kunruyi_talent.enterprise.repository import EnterpriseBundle, load_bundle
 from kunruyi_talent.enterprise.schemas import (
     ContactIn,
     EnterpriseCreate,
@@ -35,12 +35,9 @@ from kunruyi_talent.enterprise.schemas import (
 from kunruyi_talent.events import EnterpriseProfile, EnterpriseRegistered, EnterpriseUpdated
 from kunruyi_talent.models import Enterprise, EnterpriseContact, EnterpriseFigures, EnterpriseQualification
 from kunruyi_talent.pii import PersonalData
+from kunruyi_talent.talent.profiles import republish_employees
 
 SOURCE = "talent"
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 def validate_uscc(value: str, field: str = "uscc") -> str:
@@ -86,94 +83,6 @@ def validate_phone(value: str, field: str) -> str:
         raise Unprocessable(exc.message, field=field, code="invalid_phone") from None
 
 
-@dataclass
-class EnterpriseBundle:
-    enterprise: Enterprise
-    figures: list[EnterpriseFigures]
-    qualifications: list[EnterpriseQualification]
-    contacts: list[EnterpriseContact]
-
-    def valid_qualifications(self, on: date) -> list[EnterpriseQualification]:
-        return [
-            q
-            for q in self.qualifications
-            if q.granted_on <= on and (q.expires_on is None or q.expires_on >= on)
-        ]
-
-    def growth(self, on: date) -> ladder.Growth:
-        latest = self.figures[-1] if self.figures else None
-        previous = next((f for f in self.figures if latest and f.year == latest.year - 1), None)
-        return ladder.evaluate(
-            ladder.Facts(
-                founded_on=self.enterprise.founded_on,
-                employees=self.enterprise.employees,
-                invention_patents=self.enterprise.invention_patents,
-                revenue_fen=latest.revenue_fen if latest else None,
-                previous_revenue_fen=previous.revenue_fen if previous else None,
-                rd_expense_fen=latest.rd_expense_fen if latest else None,
-                tax_paid_fen=latest.tax_paid_fen if latest else None,
-                high_tech_revenue_ratio=latest.high_tech_revenue_ratio if latest else None,
-                qualifications=frozenset(q.kind for q in self.valid_qualifications(on)),
-                today=on,
-            )
-        )
-
-    def profile(self, on: date) -> dict[str, Any]:
-        e = self.enterprise
-        latest = self.figures[-1] if self.figures else None
-        valid = self.valid_qualifications(on)
-        founded_years = 0
-        if e.founded_on is not None:
-            founded_years = max(
-                on.year - e.founded_on.year - ((on.month, on.day) < (e.founded_on.month, e.founded_on.day)), 0
-            )
-        return {
-            "uscc": e.uscc,
-            "name": e.name,
-            "district": e.district,
-            "industry_chain": e.industry_chain,
-            "founded_on": e.founded_on,
-            "founded_years": founded_years,
-            "employees": e.employees,
-            "fiscal_year": latest.year if latest else None,
-            "revenue_fen": latest.revenue_fen if latest else 0,
-            "rd_expense_fen": latest.rd_expense_fen if latest else 0,
-            "tax_paid_fen": latest.tax_paid_fen if latest else 0,
-            "rd_ratio": ladder.rd_ratio(latest.rd_expense_fen, latest.revenue_fen) if latest else 0.0,
-            "high_tech_revenue_ratio": latest.high_tech_revenue_ratio if latest else 0.0,
-            "qualifications": sorted(q.kind for q in valid),
-            "new_qualifications": sorted(q.kind for q in valid if q.granted_on.year == on.year),
-            "invention_patents": e.invention_patents,
-            "platforms": list(e.platforms),
-            "growth_stage": self.growth(on).stage,
-        }
-
-
-async def load_bundle(session: AsyncSession, enterprise: Enterprise) -> EnterpriseBundle:
-    figures = (
-        await session.scalars(
-            select(EnterpriseFigures)
-            .where(EnterpriseFigures.enterprise_id == enterprise.id)
-            .order_by(EnterpriseFigures.year)
-        )
-    ).all()
-    quals = (
-        await session.scalars(
-            select(EnterpriseQualification)
-            .where(EnterpriseQualification.enterprise_id == enterprise.id)
-            .order_by(EnterpriseQualification.granted_on)
-        )
-    ).all()
-    contacts = (
-        await session.scalars(
-            select(EnterpriseContact)
-            .where(EnterpriseContact.enterprise_id == enterprise.id)
-            .order_by(EnterpriseContact.name)
-        )
-    ).all()
-    return EnterpriseBundle(enterprise, list(figures), list(quals), list(contacts))
-
-
 async def find_by_uscc(session: AsyncSession, uscc: str) -> Enterprise | None:
     return await session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
 
@@ -190,16 +99,13 @@ async def get_by_uscc(session: AsyncSession, uscc: str, *, for_update: bool = Fa
 
 
 async def _employees_changed(session: AsyncSession, pii: PersonalData, enterprise: Enterprise) -> None:
-    # Imported here: the talent service depends on this module, not the other way round.
-    from kunruyi_talent.talent.service import republish_employees
-
     await republish_employees(session, pii, enterprise.id)
 
 
 async def publish(session: AsyncSession, enterprise: Enterprise, *, registered: bool) -> EnterpriseBundle:
     bundle = await load_bundle(session, enterprise)
     model: type[EnterpriseProfile] = EnterpriseRegistered if registered else EnterpriseUpdated
-    await add_event(session, SOURCE, model(**bundle.profile(today())), subject=enterprise.uscc)
+    await add_event(session, SOURCE, model(**bundle.profile(local_today())), subject=enterprise.uscc)
     return bundle
 
 
@@ -324,7 +230,7 @@ async def update(
 async def put_figures(
     session: AsyncSession, enterprise: Enterprise, year: int, data: FiguresIn, *, publish_event: bool = True
 ) -> EnterpriseBundle | None:
-    if not 1990 <= year <= today().year:
+    if not 1990 <= year <= local_today().year:
         raise Unprocessable(f"年度 {year} 无效", field="path.year", code="invalid_year")
     if data.rd_expense_fen > data.revenue_fen and data.revenue_fen > 0:
         raise Unprocessable("研发费用不能大于营业收入", field="rd_expense_fen", code="rd_exceeds_revenue")

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal, require_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
+from kunruyi_common.errors import Forbidden, NotFound
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -190,8 +190,6 @@ async def _offer_owner(session: AsyncSession, offer_id: uuid.UUID) -> uuid.UUID:
         .where(HousingOffer.id == offer_id)
     )
     if talent_id is None:
-        from kunruyi_common.errors import NotFound
-
         raise NotFound("配租通知不存在", code="offer_not_found")
     return talent_id
 

@@ -12,13 +12,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kunruyi_common.clock import local_today
 from kunruyi_common.errors import Conflict, NotFound, Unprocessable
 from kunruyi_common.events import add_event
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, exists, func, nulls_first, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_talent.enterprise import service as enterprise_service
+from kunruyi_talent.enterprise.repository import load_bundle
 from kunruyi_talent.enterprise.service import validate_district
 from kunruyi_talent.events import (
     HousingApplicationQueued,
@@ -144,8 +145,8 @@ async def apply(
     if live is not None:
         raise Conflict("该人才已有轮候中或已配租的申请", code="application_exists", existing_id=str(live.id))
     employer = await session.get_one(Enterprise, talent.employer_id)
-    bundle = await enterprise_service.load_bundle(session, employer)
-    today = enterprise_service.today()
+    bundle = await load_bundle(session, employer)
+    today = local_today()
     score = priority_score(
         talent.talent_class,
         talent.education,

@@ -148,6 +148,7 @@ def _read_csv(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[Any]]
 
 
 def _read_xlsx(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    # openpyxl takes a noticeable part of a second to import: loaded on the first spreadsheet, not at start-up.
     from openpyxl import load_workbook
 
     try:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal, require_roles
+from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden, Unauthorized
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
@@ -17,7 +18,7 @@ from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
 from kunruyi_talent.models import Ticket
 from kunruyi_talent.servicedesk import service
-from kunruyi_talent.servicedesk.routing import CHANNELS, STATUS_LABELS, TICKET_TYPES, TRANSITIONS, local_date
+from kunruyi_talent.servicedesk.routing import CHANNELS, STATUS_LABELS, TICKET_TYPES, TRANSITIONS
 from kunruyi_talent.servicedesk.schemas import (
     RatingIn,
     RequesterReopen,
@@ -308,7 +309,7 @@ async def overdue_scan(
     principal: Annotated[Principal, Depends(require_roles("admin", "officer"))],
     as_of: date | None = None,
 ) -> dict[str, object]:
-    day = as_of or local_date(datetime.now(UTC))
+    day = as_of or local_today()
     flagged = await service.flag_overdue(session, day)
     return {"as_of": day, "flagged": flagged}
 

@@ -9,10 +9,7 @@ put it into those two settings, so nothing is hard-coded for years we do not kno
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from datetime import date, timedelta
 
 # type → (department, working days to answer)
 TICKET_TYPES: dict[str, tuple[str, int]] = {
@@ -49,10 +46,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "closed": ("in_progress",),
 }
 OPEN_STATUSES = ("submitted", "accepted", "in_progress", "replied")
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
 
 
 def is_working_day(day: date, holidays: Collection[date], makeup_workdays: Collection[date]) -> bool:

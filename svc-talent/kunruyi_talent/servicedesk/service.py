@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from kunruyi_common.auth import Principal
+from kunruyi_common.clock import local_date
 from kunruyi_common.crypto import mask_phone
 from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from kunruyi_common.events import add_event
@@ -30,7 +31,6 @@ from kunruyi_talent.servicedesk.routing import (
     TICKET_TYPES,
     TRANSITIONS,
     add_working_days,
-    local_date,
 )
 from kunruyi_talent.servicedesk.schemas import TicketCreate
 from kunruyi_talent.settings import Settings

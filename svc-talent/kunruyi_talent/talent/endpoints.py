@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
+from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden, NotFound, Unprocessable
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
@@ -22,10 +23,10 @@ from kunruyi_talent.access import (
     talent_self_id,
 )
 from kunruyi_talent.deps import PersonalDataDep
-from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.models import Enterprise, Talent
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.talent import service
+from kunruyi_talent.talent.profiles import age_on, birth_date_of
 from kunruyi_talent.talent.schemas import (
     EmployerOut,
     HistoryEntry,
@@ -45,14 +46,14 @@ def to_read(
 ) -> TalentRead:
     """``with_birth_date`` only for the talent themself and for a lookup by the full ID number (the caller holds the
     number already): beside the mask, a birth date is eight of the hidden digits."""
-    born = service.birth_date_of(pii, t)
+    born = birth_date_of(pii, t)
     return TalentRead(
         talent_id=t.id,
         name=t.name,
         id_number=t.id_number_masked,
         gender=t.gender,
         birth_date=born if with_birth_date else None,
-        age=service.age_on(born, enterprise_service.today()),
+        age=age_on(born, local_today()),
         phone=t.phone_masked,
         education=t.education,
         school=t.school,

@@ -4,6 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
+from kunruyi_common.fields import CnMobile, ResidentId
 from pydantic import BaseModel, Field
 
 from kunruyi_talent.inputs import RequestModel
@@ -21,8 +22,8 @@ class ProgramIn(RequestModel):
 
 class TalentCreate(RequestModel):
     name: str = Field(min_length=1, max_length=60)
-    id_number: str = Field(min_length=1, max_length=40, description="居民身份证号（加密保存）")
-    phone: str | None = Field(default=None, max_length=20)
+    id_number: ResidentId = Field(description="居民身份证号或外国人永久居留身份证号码（加密保存）")
+    phone: CnMobile | None = None
     education: Education = "other"
     school: str | None = Field(default=None, max_length=120)
     overseas: bool = False
@@ -40,7 +41,7 @@ class TalentCreate(RequestModel):
 
 class TalentUpdate(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=60)
-    phone: str | None = Field(default=None, max_length=20)
+    phone: CnMobile | None = None
     education: Education | None = None
     school: str | None = Field(default=None, max_length=120)
     overseas: bool | None = None

@@ -9,24 +9,21 @@ from typing import Any
 
 from kunruyi_common.crypto import mask_phone, mask_resident_id
 from kunruyi_common.errors import Conflict, NotFound, Unprocessable
-from kunruyi_common.events import add_event
 from kunruyi_common.validators import InvalidIdentifier, ResidentId, parse_resident_id
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.enterprise import service as enterprise_service
-from kunruyi_talent.events import PersonProfile, PersonRegistered, PersonUpdated
 from kunruyi_talent.models import Enterprise, Talent, TalentHistory
 from kunruyi_talent.pii import ID_NUMBER_PURPOSE, PHONE_PURPOSE, PersonalData
 from kunruyi_talent.talent.classification import classify
+from kunruyi_talent.talent.profiles import BIRTH_DATE_COLUMN, publish_profile
 from kunruyi_talent.talent.schemas import TalentCreate, TalentUpdate
 
 SOURCE = "talent"
 ID_COLUMN = "talents.id_number"
 PHONE_COLUMN = "talents.phone"
-# Eight of the ID number's hidden digits: stored encrypted; responses and events carry the age (and gender) only.
-BIRTH_DATE_COLUMN = "talents.birth_date"
 # Fields whose values never enter the history: only the fact that they changed.
 PERSONAL_FIELDS = {"phone"}
 
@@ -49,18 +46,6 @@ def validate_id_number(value: str, field: str = "id_number") -> ResidentId:
         return parse_resident_id(value)
     except InvalidIdentifier as exc:
         raise Unprocessable(exc.message, field=field, code="invalid_id_number", part=exc.part) from None
-
-
-def age_on(birth_date: date, on: date) -> int:
-    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-
-
-def birth_date_of(pii: PersonalData, talent: Talent) -> date:
-    return date.fromisoformat(pii.decrypt(talent.birth_date_encrypted, BIRTH_DATE_COLUMN))
-
-
-def age_of(pii: PersonalData, talent: Talent, on: date | None = None) -> int:
-    return age_on(birth_date_of(pii, talent), on or enterprise_service.today())
 
 
 async def resolve_employer(
@@ -91,47 +76,6 @@ async def get(session: AsyncSession, talent_id: uuid.UUID, *, for_update: bool =
     if talent is None:
         raise NotFound("人才档案不存在", code="talent_not_found")
     return talent
-
-
-async def profile(
-    session: AsyncSession, pii: PersonalData, talent: Talent, on: date | None = None
-) -> dict[str, Any]:
-    on = on or enterprise_service.today()
-    employer_uscc = None
-    employer_quals: list[str] = []
-    chain = None
-    if talent.employer_id is not None:
-        employer = await session.get_one(Enterprise, talent.employer_id)
-        bundle = await enterprise_service.load_bundle(session, employer)
-        employer_uscc = employer.uscc
-        employer_quals = sorted(q.kind for q in bundle.valid_qualifications(on))
-        chain = employer.industry_chain
-    years = age_on(talent.arrival_date, on) if talent.arrival_date else 0
-    return {
-        "talent_id": str(talent.id),
-        "name": talent.name,
-        "gender": talent.gender,
-        "age": age_of(pii, talent, on),
-        "education": talent.education,
-        "overseas": talent.overseas,
-        "title": talent.title,
-        "skill_level": talent.skill_level,
-        "talent_programs": [str(p.get("name")) for p in talent.programs],
-        "talent_class": talent.talent_class,
-        "employer_uscc": employer_uscc,
-        "employer_qualifications": employer_quals,
-        "years_in_kunshan": max(years, 0),
-        "annual_salary_fen": talent.annual_salary_fen,
-        "expertise": talent.expertise,
-        "fields": list(talent.fields),
-        "industry_chain": chain,
-        "is_expert": talent.is_expert,
-    }
-
-
-async def _publish(session: AsyncSession, pii: PersonalData, talent: Talent, *, registered: bool) -> None:
-    model: type[PersonProfile] = PersonRegistered if registered else PersonUpdated
-    await add_event(session, SOURCE, model(**await profile(session, pii, talent)), subject=str(talent.id))
 
 
 def _classify(t: Talent) -> str | None:
@@ -199,7 +143,7 @@ async def register(session: AsyncSession, pii: PersonalData, data: TalentCreate,
         changes["phone"] = {"changed": True}
     session.add(TalentHistory(talent_id=talent_id, actor=actor, action="registered", changes=changes))
     await session.flush()
-    await _publish(session, pii, talent, registered=True)
+    await publish_profile(session, pii, talent, registered=True)
     return talent
 
 
@@ -278,18 +222,8 @@ async def update(
     talent.updated_at = datetime.now(UTC)
     session.add(TalentHistory(talent_id=talent.id, actor=actor, action="updated", changes=changes))
     await session.flush()
-    await _publish(session, pii, talent, registered=False)
+    await publish_profile(session, pii, talent, registered=False)
     return talent, True
-
-
-async def republish_employees(session: AsyncSession, pii: PersonalData, enterprise_id: uuid.UUID) -> int:
-    """An employer's qualifications or chain are part of each employee's profile: announce the new profiles."""
-    employees = (
-        await session.scalars(select(Talent).where(Talent.employer_id == enterprise_id).order_by(Talent.id))
-    ).all()
-    for talent in employees:
-        await _publish(session, pii, talent, registered=False)
-    return len(employees)
 
 
 async def history(session: AsyncSession, talent_id: uuid.UUID) -> list[TalentHistory]:

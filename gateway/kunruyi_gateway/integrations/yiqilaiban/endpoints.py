@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -52,7 +53,6 @@ async def _verify_portal(request: Request, session: AsyncSession, settings: Sett
         or abs(int(time.time() * 1000) - int(timestamp)) > settings.signature_window_s * 1000
     ):
         raise _refuse("timestamp_out_of_window", "时间戳超出允许范围")
-    import hmac
 
     expected = sign(
         settings.yiqilaiban_secret, request.method, path_as_sent(request), app_id, timestamp, nonce, body

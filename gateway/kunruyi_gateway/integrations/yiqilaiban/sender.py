@@ -3,11 +3,9 @@ with SKIP LOCKED so several replicas share the work without sending a row twice 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from kunruyi_common.background import stop_task
 from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,39 +23,22 @@ class DeliverySender:
         sessionmaker: async_sessionmaker[AsyncSession],
         client: YiqilaibanClient,
         *,
-        poll_interval_s: float,
         base_backoff_s: float,
         max_backoff_s: float,
         timeout_s: float = 10.0,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.client = client
-        self.poll_interval_s = poll_interval_s
         self.base_backoff_s = base_backoff_s
         self.max_backoff_s = max_backoff_s
         self.timeout_s = timeout_s
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="yiqilaiban-sender")
-
-    async def stop(self) -> None:
-        await stop_task(self._task)
 
     def backoff(self, attempts: int) -> float:
         return float(min(self.base_backoff_s * 2 ** max(attempts - 1, 0), self.max_backoff_s))
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                sent = await self.send_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.warning("delivery sender paused: %s", exc)
-                sent = 0
-            if not sent:
-                await asyncio.sleep(self.poll_interval_s)
+    async def send_tick(self, _session: AsyncSession) -> int:
+        """The periodic task's tick (kunruyi_common.periodic): each row is sent in a transaction of its own."""
+        return await self.send_due()
 
     async def send_due(self, limit: int = 20) -> int:
         """Try every due delivery once. Returns how many were attempted."""

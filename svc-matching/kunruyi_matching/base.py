@@ -1,0 +1,16 @@
+"""The matching service's declarative base and metadata, with the outbox and inbox tables. Domain models import
+``Base`` from here; :mod:`kunruyi_matching.models` gathers every domain's models onto it."""
+
+from __future__ import annotations
+
+from kunruyi_common.db import Base as CommonBase
+from kunruyi_common.db import new_metadata
+from kunruyi_common.events import event_tables
+
+
+class Base(CommonBase):
+    __abstract__ = True
+    metadata = new_metadata()
+
+
+outbox_events, inbox_events = event_tables(Base.metadata)
