@@ -21,6 +21,7 @@ from kunruyi_common.db.migrations import current_revisions, head_revisions
 from kunruyi_common.errors import install_error_handlers
 from kunruyi_common.events import EventBus, EventConsumer, OutboxRelay
 from kunruyi_common.events.inbox import Handler
+from kunruyi_common.health_checks import KIT_CHECKS, PeriodicCheck, PeriodicChecks
 from kunruyi_common.inputs import reject_unstorable
 from kunruyi_common.logging import configure_logging
 from kunruyi_common.metrics import MetricsListener
@@ -54,6 +55,8 @@ class ServiceSpec:
     on_shutdown: Sequence[Callable[[FastAPI], Awaitable[None]]] = ()
     # Extra readiness checks (name → "ok" or a reason), e.g. the gateway's upstreams.
     readiness_checks: Sequence[Callable[[FastAPI], Awaitable[dict[str, str]]]] = ()
+    # Checks run periodically beside the kit's (outbox, consumer lag, dead letters) that set gauges for alerts.
+    periodic_checks: Sequence[PeriodicCheck] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -113,10 +116,16 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 consumer.start()
         for hook in spec.on_startup:
             await hook(app)
+        checks = PeriodicChecks(
+            app, [*KIT_CHECKS, *spec.periodic_checks], interval_scale=settings.periodic_check_interval_scale
+        )
+        if settings.run_background_workers and settings.periodic_checks:
+            checks.start()
         logger.info("%s started", spec.name)
         try:
             yield
         finally:
+            await checks.stop()
             for hook in spec.on_shutdown:
                 await hook(app)
             for consumer in consumers:
