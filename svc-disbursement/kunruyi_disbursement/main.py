@@ -8,6 +8,7 @@ from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 from kunruyi_disbursement.audit.endpoints import router as audit_router
 from kunruyi_disbursement.budgets.endpoints import router as budgets_router
 from kunruyi_disbursement.disbursements.endpoints import router as disbursements_router
+from kunruyi_disbursement.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_disbursement.ledger.endpoints import router as ledger_router
 from kunruyi_disbursement.payments.endpoints import router as payments_router
 from kunruyi_disbursement.payments.worker import start_background_work, stop_background_work
@@ -57,6 +58,7 @@ def build_spec() -> ServiceSpec:
         ],
         on_startup=[start_background_work],
         on_shutdown=[stop_background_work],
+        periodic_checks=HEALTH_CHECKS,
     )
 
 

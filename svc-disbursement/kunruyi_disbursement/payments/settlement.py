@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.events import PaymentFailed, PaymentSettled
+from kunruyi_disbursement.health_checks import observe_settled
 from kunruyi_disbursement.ledger import service as ledger
 
 logger = logging.getLogger("kunruyi.disbursement.settlement")
@@ -156,6 +157,7 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
             ),
         )
         row = await _set(session, d, status="settled", bank=update, settled_at=settled_at)
+        observe_settled(d, settled_at)
         if d.application_id is not None:
             from kunruyi_disbursement.applications.service import mark_paid
 
