@@ -7,6 +7,7 @@ from kunruyi_common.app import ServiceSpec, create_service_app
 
 from kunruyi_talent import background
 from kunruyi_talent.enterprise.endpoints import router as enterprise_router
+from kunruyi_talent.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_talent.housing.endpoints import router as housing_router
 from kunruyi_talent.imports.endpoints import router as imports_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
@@ -26,6 +27,7 @@ def build_spec() -> ServiceSpec:
         consumers=[],
         on_startup=[background.start],
         on_shutdown=[background.stop],
+        periodic_checks=HEALTH_CHECKS,
     )
 
 

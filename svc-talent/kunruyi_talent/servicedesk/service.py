@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.events import TicketFacts, TicketOverdue, TicketReplied, TicketResolved, TicketSubmitted
+from kunruyi_talent.health_checks import observe_first_reply
 from kunruyi_talent.models import Talent, Ticket, TicketTransition
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.servicedesk.routing import (
@@ -237,6 +238,8 @@ async def move(
     ticket.status = to
     if to == "replied":
         ticket.reply = reply
+        if ticket.replied_at is None:
+            observe_first_reply(ticket, now)
         ticket.replied_at = ticket.replied_at or now
     elif to == "resolved":
         ticket.resolved_at = now
