@@ -24,6 +24,7 @@ from kunruyi_gateway.integrations.yiqilaiban.consumers import POLICY_HANDLERS, S
 from kunruyi_gateway.integrations.yiqilaiban.endpoints import router as yiqilaiban_router
 from kunruyi_gateway.integrations.yiqilaiban.sender import DeliverySender
 from kunruyi_gateway.partners.endpoints import router as app_keys_router
+from kunruyi_gateway.partners.metrics import NONCE_STORE_ERRORS, PartnerMetricsMiddleware
 from kunruyi_gateway.partners.verifier import PartnerVerifier
 from kunruyi_gateway.routing.proxy import Upstreams, proxy_endpoint
 from kunruyi_gateway.routing.table import upstream_for
@@ -92,6 +93,7 @@ async def _sweep_nonces(partners: PartnerVerifier) -> None:
         try:
             await partners.purge_expired_nonces()
         except Exception as exc:  # the next sweep tries again; expired rows never block new nonces
+            NONCE_STORE_ERRORS.labels("sweep").inc()
             logger.warning("nonce sweep failed: %s", exc)
 
 
@@ -223,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["x-request-id", "retry-after"],
             max_age=600,
         )
+    app.add_middleware(PartnerMetricsMiddleware)
     _install_aggregated_openapi(app)
     app.router.routes.insert(
         0,
