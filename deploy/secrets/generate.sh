@@ -30,6 +30,7 @@ write postgres_password "$(rand_token)"
 write pii_key "$(rand_b64_32)"
 write blind_index_key "$(rand_b64_32)"
 write internal_token_secret "$(rand_token)"
+write grafana_admin_password "$(rand_token)"  # compose profile observability
 
 PG_PASSWORD="$(cat postgres_password)"
 for app in $APPS; do
@@ -41,5 +42,5 @@ done
 # Secrets are bind-mounted into the containers, which keep the host file mode.
 # The apps run as uid 10001 and postgres as uid 70, so the files must be
 # world-readable; the directory itself stays private to the owner.
-chmod 0444 postgres_password pii_key blind_index_key internal_token_secret kry_*_database_url
+chmod 0444 postgres_password pii_key blind_index_key internal_token_secret grafana_admin_password kry_*_database_url
 chmod 0700 .
