@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from kunruyi_common.background import stop_task
 from kunruyi_common.events.envelope import DLQ_STREAM, DLQ_SUBJECT_PREFIX, stream_name
+from kunruyi_common.metrics import EVENTS_DEAD_LETTERED, OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -53,6 +54,11 @@ DEAD_LETTERS_WAITING = Gauge(
 CHECK_LAST_SUCCESS = Gauge(
     "kunruyi_periodic_check_last_success_timestamp_seconds",
     "When the periodic check last completed (Unix time)",
+    ["service", "check"],
+)
+CHECK_INTERVAL = Gauge(
+    "kunruyi_periodic_check_interval_seconds",
+    "How often the periodic check runs (the staleness alert allows three missed runs)",
     ["service", "check"],
 )
 CHECK_FAILURES = Counter(
@@ -147,6 +153,13 @@ class PeriodicChecks:
         self.checks = list(checks)
         self.interval_scale = interval_scale
         self._task: asyncio.Task[None] | None = None
+        for check in self.checks:
+            CHECK_INTERVAL.labels(self.service, check.name).set(check.interval_s * interval_scale)
+        # Counters at zero from the start: increase() cannot see the first event of a series that appears with it.
+        OUTBOX_PUBLISHED.labels(self.service)
+        OUTBOX_PUBLISH_FAILURES.labels(self.service)
+        for _, durable in consumer_durables(app):
+            EVENTS_DEAD_LETTERED.labels(self.service, durable)
 
     async def run_once(self, check: PeriodicCheck) -> bool:
         try:

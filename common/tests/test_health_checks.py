@@ -114,9 +114,15 @@ async def test_consumer_lag_from_jetstream_and_dead_letters_waiting(app: Any) ->
     assert sample("kunruyi_dead_letters_waiting", service=service, consumer=durable) == 1
 
 
-async def test_a_failing_check_is_counted_and_its_success_time_kept(app: Any) -> None:
+async def test_a_failing_check_is_counted_and_its_success_time_kept_and_counters_start_at_zero(
+    app: Any,
+) -> None:
     service = app.state.spec.name
     checks = PeriodicChecks(app, KIT_CHECKS)
+    # Counters exported at zero from the start (an alert's increase() sees the first dead letter), and intervals.
+    assert sample("kunruyi_events_dead_lettered_total", service=service, consumer=f"{service}-probes") == 0
+    assert sample("kunruyi_outbox_publish_failures_total", service=service) == 0
+    assert sample("kunruyi_periodic_check_interval_seconds", service=service, check="dead_letters") == 30
     outbox = next(c for c in KIT_CHECKS if c.name == "outbox")
     assert await checks.run_once(outbox)
     succeeded_at = sample(

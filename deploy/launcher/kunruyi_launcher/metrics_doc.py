@@ -99,10 +99,26 @@ def render(metrics: list[MetricInfo]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    METRICS_PATH.write_text(render(load_metrics()), encoding="utf-8")
+def main(argv: list[str] | None = None) -> int:
+    """Write docs/metrics.md, or with ``--check`` exit 1 when it differs. Run in a fresh interpreter: which app
+    exports a metric is told by what importing that app adds to the registry."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m kunruyi_launcher.metrics_doc")
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    args = parser.parse_args(argv)
+    text = render(load_metrics())
+    if args.check:
+        if METRICS_PATH.read_text(encoding="utf-8") != text:
+            print(f"{METRICS_PATH} is stale: run `python -m kunruyi_launcher.metrics_doc`")
+            return 1
+        return 0
+    METRICS_PATH.write_text(text, encoding="utf-8")
     print(f"wrote {METRICS_PATH}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    sys.exit(main())
