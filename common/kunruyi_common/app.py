@@ -16,12 +16,12 @@ from fastapi.telemetry import TelemetryConfig
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from kunruyi_common import health_checks
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.db.migrations import current_revisions, head_revisions
 from kunruyi_common.errors import install_error_handlers
 from kunruyi_common.events import EventBus, EventConsumer, OutboxRelay
 from kunruyi_common.events.inbox import Handler
-from kunruyi_common.health_checks import KIT_CHECKS, PeriodicCheck, PeriodicChecks
 from kunruyi_common.inputs import reject_unstorable
 from kunruyi_common.logging import configure_logging
 from kunruyi_common.metrics import MetricsListener
@@ -56,7 +56,7 @@ class ServiceSpec:
     # Extra readiness checks (name → "ok" or a reason), e.g. the gateway's upstreams.
     readiness_checks: Sequence[Callable[[FastAPI], Awaitable[dict[str, str]]]] = ()
     # Checks run periodically beside the kit's (outbox, consumer lag, dead letters) that set gauges for alerts.
-    periodic_checks: Sequence[PeriodicCheck] = ()
+    periodic_checks: Sequence[health_checks.PeriodicCheck] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -116,8 +116,10 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 consumer.start()
         for hook in spec.on_startup:
             await hook(app)
-        checks = PeriodicChecks(
-            app, [*KIT_CHECKS, *spec.periodic_checks], interval_scale=settings.periodic_check_interval_scale
+        checks = health_checks.PeriodicChecks(
+            app,
+            [*health_checks.KIT_CHECKS, *spec.periodic_checks],
+            interval_scale=settings.periodic_check_interval_scale,
         )
         if settings.run_background_workers and settings.periodic_checks:
             checks.start()

@@ -30,7 +30,6 @@ write postgres_password "$(rand_token)"
 write pii_key "$(rand_b64_32)"
 write blind_index_key "$(rand_b64_32)"
 write internal_token_secret "$(rand_token)"
-write grafana_admin_password "$(rand_token)"  # compose profile observability
 
 PG_PASSWORD="$(cat postgres_password)"
 for app in $APPS; do
@@ -39,8 +38,12 @@ for app in $APPS; do
     "postgresql+asyncpg://kunruyi:${PG_PASSWORD}@postgres:5432/kunruyi_${app}"
 done
 
+# compose profile observability: Grafana's admin password.
+write grafana_admin_password "$(rand_token)"
+chmod 0444 grafana_admin_password
+
 # Secrets are bind-mounted into the containers, which keep the host file mode.
 # The apps run as uid 10001 and postgres as uid 70, so the files must be
 # world-readable; the directory itself stays private to the owner.
-chmod 0444 postgres_password pii_key blind_index_key internal_token_secret grafana_admin_password kry_*_database_url
+chmod 0444 postgres_password pii_key blind_index_key internal_token_secret kry_*_database_url
 chmod 0700 .

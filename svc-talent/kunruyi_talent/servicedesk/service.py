@@ -17,10 +17,10 @@ from kunruyi_common.events import add_event
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_talent import health_checks
 from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.events import TicketFacts, TicketOverdue, TicketReplied, TicketResolved, TicketSubmitted
-from kunruyi_talent.health_checks import observe_first_reply
 from kunruyi_talent.models import Talent, Ticket, TicketTransition
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.servicedesk.routing import (
@@ -233,13 +233,13 @@ async def move(
     if to == "replied" and not (reply and reply.strip()):
         raise Unprocessable("答复工单须填写答复内容", field="reply", code="reply_required")
     now = now or datetime.now(UTC)
+    if to == "replied" and ticket.replied_at is None:
+        health_checks.observe_first_reply(ticket, now)
     previous = ticket.status
     reopen = to == "in_progress" and previous in ("resolved", "closed", "replied")
     ticket.status = to
     if to == "replied":
         ticket.reply = reply
-        if ticket.replied_at is None:
-            observe_first_reply(ticket, now)
         ticket.replied_at = ticket.replied_at or now
     elif to == "resolved":
         ticket.resolved_at = now
