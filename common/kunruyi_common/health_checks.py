@@ -79,7 +79,8 @@ def consumer_durables(app: FastAPI) -> list[tuple[str, str]]:
     """(stream, durable) of every consumer the app declares, the kit's and its own (the event catalog's list)."""
     spec = app.state.spec
     found: list[tuple[str, str]] = []
-    for consumer in (*spec.consumers, *spec.own_consumers):
+    # own_consumers: the consumers an app runs itself, where the kit has them (getattr: not every kit does).
+    for consumer in (*spec.consumers, *getattr(spec, "own_consumers", ())):
         durable = (
             consumer.name if consumer.name.startswith(f"{spec.name}-") else f"{spec.name}-{consumer.name}"
         )

@@ -3,15 +3,40 @@ alert, 5xx for the partner-call objective), and a nonce store that fails is coun
 
 from __future__ import annotations
 
+import secrets
+import time
+
 import httpx
 from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.db import create_sessionmaker
-from kunruyi_gateway.partner_client import signed_headers
 from kunruyi_gateway.partners import service
+from kunruyi_gateway.partners.signature import DEFAULT_SIGN_METHOD, sign, string_to_sign
 from kunruyi_gateway.settings import Settings
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def signed_headers(*, app_key: str, secret: str, method: str, path: str) -> dict[str, str]:
+    """The partner guide's X-Kry-* headers for a bodiless request (signed with the gateway's own functions)."""
+    timestamp, nonce = str(int(time.time() * 1000)), secrets.token_urlsafe(18)
+    text_to_sign = string_to_sign(
+        method=method,
+        path=path,
+        raw_query="",
+        app_key=app_key,
+        timestamp=timestamp,
+        nonce=nonce,
+        body=b"",
+        sign_method=DEFAULT_SIGN_METHOD,
+    )
+    return {
+        "X-Kry-AppKey": app_key,
+        "X-Kry-Timestamp": timestamp,
+        "X-Kry-Nonce": nonce,
+        "X-Kry-Sign-Method": DEFAULT_SIGN_METHOD,
+        "X-Kry-Signature": sign(secret, text_to_sign, DEFAULT_SIGN_METHOD),
+    }
 
 
 def sample(name: str, **labels: str) -> float:
