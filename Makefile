@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_LINK_MODE := copy
 
-.PHONY: install run test test-fast lint fmt bench bench-full token clean browser
+.PHONY: install run test test-fast lint fmt bench bench-full token clean browser promtool
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,10 +26,16 @@ install: $(VENV)/.installed
 browser:
 	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
-run: install
-	$(PY) -m kunruyi_launcher run
+# Debian's prometheus package: promtool for the rule tests (make test), and the server for make run OBSERVABILITY=1
+# (skipped when both are already there).
+promtool:
+	@{ command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
-test: install browser
+# make run OBSERVABILITY=1: also Prometheus against the apps' metrics ports, with the alert rules.
+run: install $(if $(OBSERVABILITY),promtool)
+	$(PY) -m kunruyi_launcher run $(if $(OBSERVABILITY),--observability)
+
+test: install browser promtool
 	$(PY) -m pytest -q -ra
 
 lint: install

@@ -111,9 +111,14 @@ def test_images_are_pinned(services: dict[str, dict[str, Any]]) -> None:
 
 
 def test_only_gateway_publishes_ports(services: dict[str, dict[str, Any]]) -> None:
-    publishing = {name for name, svc in services.items() if svc.get("ports")}
+    publishing = {name for name, svc in services.items() if svc.get("ports") and not svc.get("profiles")}
     assert publishing == {"gateway"}
     assert "8000:8000" in [str(p) for p in services["gateway"]["ports"]]
+    # Optional tools (profiles) publish on the host's loopback only.
+    for name, svc in services.items():
+        if svc.get("profiles"):
+            for port in svc.get("ports") or []:
+                assert str(port).startswith("127.0.0.1:"), f"{name}: {port} is published beyond loopback"
 
 
 def test_metrics_are_on_an_internal_port_never_published(services: dict[str, dict[str, Any]]) -> None:
@@ -184,3 +189,52 @@ def test_init_script_creates_all_databases() -> None:
     text = INIT_DB.read_text(encoding="utf-8")
     for app in APP_NAMES:
         assert f"kunruyi_{app}" in text
+
+
+OBSERVABILITY = ROOT / "deploy" / "observability"
+
+
+def _mounts(svc: dict[str, Any]) -> dict[str, Path]:
+    """Container path → host path of a service's bind mounts (short syntax, relative to the repository)."""
+    found = {}
+    for volume in svc.get("volumes") or []:
+        source, target = str(volume).split(":")[:2]
+        if source.startswith("./"):
+            found[target] = ROOT / source
+    return found
+
+
+def test_observability_profile(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
+    tools = {"prometheus", "alertmanager", "grafana"}
+    assert {n for n, s in services.items() if "observability" in (s.get("profiles") or [])} == tools
+    # Prometheus reaches the apps' metrics ports (backend) and is reached by Grafana (observability).
+    assert set(services["prometheus"]["networks"]) == {"backend", "observability"}
+    assert not compose["networks"]["observability"].get("internal")
+    for name in ("grafana", "alertmanager"):
+        assert "backend" not in services[name]["networks"], f"{name} has no business on the backend network"
+    for name in tools:
+        for target, host in _mounts(services[name]).items():
+            assert host.exists(), f"{name}: {host} (mounted at {target}) is missing"
+    prometheus = _mounts(services["prometheus"])
+    assert prometheus["/etc/prometheus/prometheus.yml"] == OBSERVABILITY / "prometheus.yml"
+    assert prometheus["/etc/prometheus/rules"] == OBSERVABILITY / "rules"
+    grafana = _mounts(services["grafana"])
+    assert (grafana["/etc/grafana/provisioning"] / "datasources").is_dir()
+    assert list(grafana["/var/lib/grafana/dashboards"].glob("*.json"))
+
+
+def test_prometheus_scrapes_every_app_on_its_compose_metrics_port(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    config = yaml.safe_load((OBSERVABILITY / "prometheus.yml").read_text(encoding="utf-8"))
+    job = next(j for j in config["scrape_configs"] if j["job_name"] == "kunruyi")
+    targets = {
+        target: group["labels"]["app"] for group in job["static_configs"] for target in group["targets"]
+    }
+    expected = {f"{app}:{_env(services[app])[f'KRY_{app.upper()}_METRICS_PORT']}": app for app in APP_NAMES}
+    assert targets == expected
+    assert config["rule_files"] == ["/etc/prometheus/rules/*.yml"]
+    alertmanagers = [
+        t for a in config["alerting"]["alertmanagers"] for c in a["static_configs"] for t in c["targets"]
+    ]
+    assert alertmanagers == ["alertmanager:9093"] and "alertmanager" in services

@@ -16,6 +16,7 @@ from fastapi.telemetry import TelemetryConfig
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from kunruyi_common import health_checks
 from kunruyi_common.context import set_app_settings
 from kunruyi_common.db import AfterCommitHooks, create_engine, create_sessionmaker
 from kunruyi_common.db.migrations import current_revisions, head_revisions
@@ -55,6 +56,8 @@ class ServiceSpec:
     on_shutdown: Sequence[Callable[[FastAPI], Awaitable[None]]] = ()
     # Extra readiness checks (name → "ok" or a reason), e.g. the gateway's upstreams.
     readiness_checks: Sequence[Callable[[FastAPI], Awaitable[dict[str, str]]]] = ()
+    # Checks run periodically beside the kit's (outbox, consumer lag, dead letters) that set gauges for alerts.
+    periodic_checks: Sequence[health_checks.PeriodicCheck] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -126,6 +129,13 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 consumer.start()
         for hook in spec.on_startup:
             await hook(app)
+        checks = health_checks.PeriodicChecks(
+            app,
+            [*health_checks.KIT_CHECKS, *spec.periodic_checks],
+            interval_scale=settings.periodic_check_interval_scale,
+        )
+        if settings.run_background_workers and settings.periodic_checks:
+            checks.start()
         logger.info("%s started", spec.name)
         try:
             yield
@@ -133,6 +143,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             # Periodic tasks first: their ticks may use what the shutdown hooks close.
             for task in app.state.periodic_tasks:
                 await task.stop()
+            await checks.stop()
             for hook in spec.on_shutdown:
                 await hook(app)
             for consumer in consumers:

@@ -117,6 +117,10 @@ class ServiceSettings(BaseSettings):
     # Unset: no metrics listener (tests, one-off commands). The launcher and compose set it.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "127.0.0.1"
+    # Periodic checks that export gauges for the alert rules (kunruyi_common.health_checks); the scale multiplies
+    # every check's interval (below 1 in a local run that wants alerts sooner).
+    periodic_checks: bool = True
+    periodic_check_interval_scale: float = Field(default=1.0, gt=0)
 
     @classmethod
     def env_prefix(cls) -> str:

@@ -85,6 +85,10 @@ for app in $APPS; do
     "postgresql+asyncpg://kunruyi:${PG_PASSWORD}@postgres:5432/kunruyi_${app}"
 done
 
+# compose profile observability: Grafana's admin password.
+write grafana_admin_password "$(rand_token)"
+chmod 0444 grafana_admin_password
+
 # Secrets are bind-mounted into the containers, which keep the host file mode.
 # The apps run as uid 10001 and postgres as uid 70, so the files must be
 # world-readable; the directory itself stays private to the owner.

@@ -26,6 +26,7 @@ from kunruyi_gateway.integrations.yiqilaiban.consumers import POLICY_HANDLERS, S
 from kunruyi_gateway.integrations.yiqilaiban.endpoints import router as yiqilaiban_router
 from kunruyi_gateway.integrations.yiqilaiban.sender import DeliverySender
 from kunruyi_gateway.partners.endpoints import router as app_keys_router
+from kunruyi_gateway.partners.metrics import NONCE_STORE_ERRORS, PartnerMetricsMiddleware
 from kunruyi_gateway.partners.verifier import PartnerVerifier
 from kunruyi_gateway.routing.proxy import Upstreams, proxy_endpoint
 from kunruyi_gateway.routing.table import upstream_for
@@ -78,7 +79,11 @@ async def _start_gate(app: FastAPI) -> None:
 
     async def sweep_nonces(_session: AsyncSession) -> int:
         # Expired nonces and rate windows; the next sweep retries a failed one, and expired rows never block.
-        return await partners.purge_expired_nonces()
+        try:
+            return await partners.purge_expired_nonces()
+        except Exception:
+            NONCE_STORE_ERRORS.labels("sweep").inc()
+            raise
 
     start_periodic(app, job="nonce-sweep", tick=sweep_nonces, interval_s=60)
     app.state.yiqilaiban = YiqilaibanClient(settings, app.state.upstreams.client)
@@ -223,6 +228,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["x-request-id", "retry-after"],
             max_age=600,
         )
+    app.add_middleware(PartnerMetricsMiddleware)
     _install_aggregated_openapi(app)
     app.router.routes.insert(
         0,

@@ -16,6 +16,7 @@ from kunruyi_disbursement.disbursements.consumer import (
 )
 from kunruyi_disbursement.disbursements.endpoints import router as disbursements_router
 from kunruyi_disbursement.disbursements.service import EntitlementDetermined
+from kunruyi_disbursement.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_disbursement.ledger.endpoints import router as ledger_router
 from kunruyi_disbursement.payments.endpoints import router as payments_router
 from kunruyi_disbursement.payments.worker import start_background_work, stop_background_work
@@ -64,6 +65,7 @@ def build_spec(settings: Settings | None = None) -> ServiceSpec:
         ],
         on_startup=[start_background_work],
         on_shutdown=[stop_background_work],
+        periodic_checks=HEALTH_CHECKS,
     )
 
 

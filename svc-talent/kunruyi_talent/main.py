@@ -7,6 +7,7 @@ from kunruyi_common.app import ServiceSpec, create_service_app
 
 from kunruyi_talent import background
 from kunruyi_talent.enterprise.endpoints import router as enterprise_router
+from kunruyi_talent.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_talent.housing.endpoints import router as housing_router
 from kunruyi_talent.imports.endpoints import router as imports_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
@@ -25,6 +26,7 @@ def build_spec() -> ServiceSpec:
         routers=[enterprise_router, talent_router, servicedesk_router, housing_router, imports_router],
         consumers=[],
         on_startup=[background.start],
+        periodic_checks=HEALTH_CHECKS,
     )
 
 

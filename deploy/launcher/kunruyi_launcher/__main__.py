@@ -60,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="start PostgreSQL, NATS and every app; Ctrl-C stops them all")
     run.add_argument("--data-dir", type=Path, default=ROOT / "var" / "run")
     run.add_argument("--no-seed", action="store_true")
+    run.add_argument(
+        "--observability",
+        action="store_true",
+        help="also start Debian's Prometheus against the apps' metrics ports, with the alert rules",
+    )
     args = parser.parse_args(argv)
 
     data_dir: Path = args.data_dir
@@ -83,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"refusing to start: {exc}", file=sys.stderr, flush=True)
         return 1
     platform = None
+    prometheus = None
     seeded: dict[str, str] = {}
     try:
         print("migrating databases …", flush=True)
@@ -103,6 +109,17 @@ def main(argv: list[str] | None = None) -> int:
             )
         for emulator in platform.emulators:
             print(f"  emulator     {emulator.spec.name:<10} {emulator.url}  (log: {emulator.log_path})")
+        if args.observability:
+            from kunruyi_launcher.observability import start_prometheus
+
+            metrics = {name: app.metrics_url for name, app in platform.apps.items() if app.metrics_url}
+            prometheus = start_prometheus(
+                data_dir / "prometheus", metrics, port=int(os.environ.get("KRY_PROMETHEUS_PORT", "9090"))
+            )
+            print(
+                f"  Prometheus   {prometheus.url}  (alerts: {prometheus.url}/alerts, "
+                f"config: {prometheus.config_path})"
+            )
         print(f"  PostgreSQL   {infra.database_admin_url}")
         print(f"  NATS         {infra.nats_url}")
         print(f"  data         {data_dir}")
@@ -120,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         print("\nstopping …", flush=True)
+        if prometheus is not None:
+            prometheus.stop()
         if platform is not None:
             platform.stop()
         infra.stop()

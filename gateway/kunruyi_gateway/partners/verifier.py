@@ -19,6 +19,7 @@ from starlette.datastructures import Headers
 
 from kunruyi_gateway.access.limiter import parse_rate
 from kunruyi_gateway.partners import signature as sig
+from kunruyi_gateway.partners.metrics import NONCE_STORE_ERRORS
 from kunruyi_gateway.partners.service import secret_aad
 
 # One statement, one round trip: claim the nonce and, only when it was claimed, count the request in the key's
@@ -178,20 +179,24 @@ class PartnerVerifier:
         # Only a correctly signed request may claim a nonce, so nobody can burn a partner's nonces.
         # One statement in autocommit: a single round trip, no BEGIN/COMMIT on the hot path.
         rate = parse_rate(record.rate)
-        async with self.engine.connect() as conn:
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            claimed = (
-                await auto.execute(
-                    _CLAIM_NONCE_AND_COUNT,
-                    {
-                        "k": app_key,
-                        "n": nonce,
-                        "e": wall + self.nonce_ttl,
-                        "b": f"{app_key}|{record.rate}"[:160],
-                        "p": float(rate.get_expiry()),
-                    },
-                )
-            ).first()
+        try:
+            async with self.engine.connect() as conn:
+                auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                claimed = (
+                    await auto.execute(
+                        _CLAIM_NONCE_AND_COUNT,
+                        {
+                            "k": app_key,
+                            "n": nonce,
+                            "e": wall + self.nonce_ttl,
+                            "b": f"{app_key}|{record.rate}"[:160],
+                            "p": float(rate.get_expiry()),
+                        },
+                    )
+                ).first()
+        except Exception:
+            NONCE_STORE_ERRORS.labels("claim").inc()
+            raise
         if claimed is None:
             raise refuse("replayed_request", "该 nonce 在 10 分钟内已使用过")
         return VerifiedPartner(

@@ -23,6 +23,7 @@ from kunruyi_disbursement.applications.service import mark_paid
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.disbursements.batch import apply_account_deltas, insert_transfers
 from kunruyi_disbursement.events import PaymentFailed, PaymentSettled
+from kunruyi_disbursement.health_checks import observe_settled
 from kunruyi_disbursement.ledger import service as ledger
 
 logger = logging.getLogger("kunruyi.disbursement.settlement")
@@ -160,6 +161,7 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
             ),
         )
         row = await _set(session, d, status="settled", bank=update, settled_at=settled_at)
+        observe_settled(d, settled_at)
         if d.application_id is not None:
             await mark_paid(session, d.application_id)
         await add_event(session, "disbursement", PaymentSettled(**_event_fields(row)), subject=str(d.id))

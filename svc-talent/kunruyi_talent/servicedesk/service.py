@@ -20,6 +20,7 @@ from kunruyi_common.pii_text import ProtectedText, has_pii, mask_pii, protect_te
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_talent import health_checks
 from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.events import TicketFacts, TicketOverdue, TicketReplied, TicketResolved, TicketSubmitted
@@ -263,6 +264,8 @@ async def move(
     if to == "replied" and not (reply and reply.strip()):
         raise Unprocessable("答复工单须填写答复内容", field="reply", code="reply_required")
     now = now or datetime.now(UTC)
+    if to == "replied" and ticket.replied_at is None:
+        health_checks.observe_first_reply(ticket, now)
     previous = ticket.status
     reopen = to == "in_progress" and previous in ("resolved", "closed", "replied")
     ticket.status = to
