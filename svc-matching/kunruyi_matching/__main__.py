@@ -1,4 +1,4 @@
-"""``python -m kunruyi_matching`` — migrate | serve | seed (shared) and import | generate (this service)."""
+"""``python -m kunruyi_matching`` — migrate | serve | seed | reencrypt (shared) and import | generate (this service)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     if argv and argv[0] in OWN_COMMANDS:
         _own(argv)
         return
+    from kunruyi_matching.pii import ENCRYPTED_COLUMNS
     from kunruyi_matching.seed import seed
 
     run(
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         settings_factory=get_settings,
         default_port=8004,
         seed=seed,
+        encrypted_columns=ENCRYPTED_COLUMNS,
         argv=argv,
     )
 
