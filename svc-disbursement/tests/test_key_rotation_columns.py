@@ -10,24 +10,12 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-import httpx
-import pytest
-import pytest_asyncio
 from fastapi import FastAPI
-from kunruyi_common.app import ServiceSpec, create_service_app
-from kunruyi_common.auth import Principal
 from kunruyi_common.cli import reencrypt_command
 from kunruyi_common.crypto import key_id
-from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_disbursement.payments.payees import ENCRYPTED_COLUMNS
-from kunruyi_disbursement.settings import Settings
-from kunruyi_launcher.stack import Infra
-from kunruyi_launcher.testing import api_client, migrated_database, partner, staff
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from kunruyi_launcher.testing import KeyRotation, key_rotation_fixtures, partner, staff
 from test_applications import application, setup_policy
 
 COMMENT = "已电话 188-1234-9321 联系申报人"
@@ -42,67 +30,17 @@ KEY_A = base64.b64encode(os.urandom(32)).decode()
 KEY_B = base64.b64encode(os.urandom(32)).decode()
 REVIEWER = staff("reviewer", department="科技局", subject="kj-reviewer-1", name="张审核")
 
-Client = Callable[[FastAPI, Principal], AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture(scope="module")
-def rotation_db(infra: Infra) -> str:
-    return migrated_database(infra, "kunruyi_disbursement", "disbursement_rotation")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def rotation_engine(rotation_db: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(rotation_db, pool_size=2)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def keyed(settings: Settings, rotation_db: str) -> Callable[[str, list[str]], Settings]:
-    def make(key: str, retired: list[str]) -> Settings:
-        return settings.model_copy(
-            update={"database_url": rotation_db, "pii_key": key, "pii_retired_keys": ",".join(retired)}
-        )
-
-    return make
-
-
-@pytest.fixture
-def committed(rotation_engine: AsyncEngine) -> Client:
-    """A client whose requests commit for real (``reencrypt`` runs in its own transactions)."""
-
-    @asynccontextmanager
-    async def make(app: FastAPI, principal: Principal) -> AsyncIterator[httpx.AsyncClient]:
-        async with (
-            create_sessionmaker(rotation_engine)() as session,
-            api_client(app, session, principal) as c,
-        ):
-            yield c
-
-    return make
-
-
-async def key_ids(engine: AsyncEngine) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    async with engine.connect() as conn:
-        for col in ENCRYPTED_COLUMNS:
-            value = f"{col.column} ->> '{col.json_key}'" if col.json_key else col.column
-            rows = await conn.execute(
-                text(f"SELECT split_part({value}, '.', 2) FROM {col.table} WHERE {value} IS NOT NULL")
-            )
-            out[col.label] = {r[0] for r in rows}
-    return out
+rotation_db, rotation = key_rotation_fixtures(
+    "kunruyi_disbursement", "disbursement_rotation", ENCRYPTED_COLUMNS
+)
 
 
 async def test_application_text_reveals_across_a_rotation_and_after_the_old_key_is_dropped(
-    service_spec: ServiceSpec,
-    keyed: Callable[[str, list[str]], Settings],
-    committed: Client,
-    rotation_engine: AsyncEngine,
+    rotation: KeyRotation,
 ) -> None:
-    under_a = create_service_app(service_spec, keyed(KEY_A, []))
-    await setup_policy(lambda principal: committed(under_a, principal), notice_days=7)
-    async with committed(under_a, partner("disbursement:write")) as c:
+    under_a = rotation.app(KEY_A)
+    await setup_policy(lambda principal: rotation.client(under_a, principal), notice_days=7)
+    async with rotation.client(under_a, partner("disbursement:write")) as c:
         created = await c.post(
             "/api/v1/applications", json=application(period="2026-H2", external_ref="ROT-1")
         )
@@ -115,26 +53,26 @@ async def test_application_text_reveals_across_a_rotation_and_after_the_old_key_
         "public_notice": staff("reviewer", department="科技局", subject="kj-reviewer-2"),
     }
     for stage, who in people.items():
-        async with committed(under_a, who) as c:
+        async with rotation.client(under_a, who) as c:
             r = await c.post(
                 f"/api/v1/applications/{app_id}/steps",
                 json={"to_status": stage, "comment": COMMENT if stage == "accepted" else None},
             )
             assert r.status_code == 200, r.text
-    async with committed(under_a, staff("officer", department="科技局", subject="kj-officer")) as c:
+    async with rotation.client(under_a, staff("officer", department="科技局", subject="kj-officer")) as c:
         r = await c.post(
             f"/api/v1/applications/{app_id}/objections", json={"objector": "王先生", "content": OBJECTION}
         )
         assert r.status_code == 201, r.text
-    async with committed(under_a, staff("approver", department="科技局", subject="kj-approver")) as c:
+    async with rotation.client(under_a, staff("approver", department="科技局", subject="kj-approver")) as c:
         r = await c.post(f"/api/v1/applications/{app_id}/reject", json={"reason": REASON})
         assert r.status_code == 200, r.text
-    written = await key_ids(rotation_engine)
+    written = await rotation.key_ids()
     assert FREE_TEXT <= {label for label, ids in written.items() if ids}
     assert set().union(*written.values()) == {key_id(base64.b64decode(KEY_A))}
 
     async def reveals_as_written(app: FastAPI) -> None:
-        async with committed(app, REVIEWER) as c:
+        async with rotation.client(app, REVIEWER) as c:
             r = await c.post(f"/api/v1/applications/{app_id}/reveal", json={"reason": "轮换后核对原文"})
             assert r.status_code == 200, r.text
             body = r.json()
@@ -143,13 +81,13 @@ async def test_application_text_reveals_across_a_rotation_and_after_the_old_key_
             assert body["steps"][1]["comment"] == COMMENT
 
     # B is the key, A retired: text written under A still reveals.
-    rotating = keyed(KEY_B, [KEY_A])
-    await reveals_as_written(create_service_app(service_spec, rotating))
+    rotating = rotation.settings(KEY_B, [KEY_A])
+    await reveals_as_written(rotation.app(KEY_B, [KEY_A]))
 
     reports = await reencrypt_command(rotating, ENCRYPTED_COLUMNS, batch_size=2)
     assert {r.column: r.unreadable for r in reports} == {c.label: 0 for c in ENCRYPTED_COLUMNS}
     assert {r.column for r in reports if r.rewritten} == FREE_TEXT
-    assert set().union(*(await key_ids(rotation_engine)).values()) == {key_id(base64.b64decode(KEY_B))}
+    assert set().union(*(await rotation.key_ids()).values()) == {key_id(base64.b64decode(KEY_B))}
 
     # A dropped: the reveal still answers the original text.
-    await reveals_as_written(create_service_app(service_spec, keyed(KEY_B, [])))
+    await reveals_as_written(rotation.app(KEY_B))
