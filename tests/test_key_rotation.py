@@ -1,10 +1,11 @@
 """PII key rotation as docs/operations.md describes it, on the real database with the apps as real processes.
 
-Key A writes the rows (each app's seed, plus a sealed idempotent answer); then B becomes the key with A retired: old
-rows still read (a partner's signed call still verifies against its secret, an idempotent replay still answers, a
-phone change still compares with the stored phone) and new rows use B. ``reencrypt`` with A dropped too early reports
+Key A writes the rows (each app's seed, plus a sealed idempotent answer, a ticket and a demand whose free text holds
+personal data); then B becomes the key with A retired: old rows still read (a partner's signed call still verifies
+against its secret, an idempotent replay still answers, a phone change still compares with the stored phone, the
+ticket's and the demand's text still reveal) and new rows use B. ``reencrypt`` with A dropped too early reports
 the unreadable rows and changes nothing; with A retired it rewrites everything under B, and a second run finds
-nothing left. Then A is dropped: everything still reads.
+nothing left. Then A is dropped: everything still reads, the ticket's and the demand's text still reveal.
 """
 
 from __future__ import annotations
@@ -31,26 +32,32 @@ from kunruyi_launcher.apps import APPS, AppSpec
 from kunruyi_launcher.infra import free_port
 from kunruyi_launcher.stack import Infra, run_coroutine
 from kunruyi_launcher.testing import migrated_database, production_secrets
-from kunruyi_talent.identifiers import make_phone, make_resident_id
+from kunruyi_talent.identifiers import make_phone, make_resident_id, make_uscc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-ROTATED = ["gateway", "talent", "disbursement"]
+ROTATED = ["gateway", "talent", "disbursement", "matching"]
 SPECS = {a.name: a for a in APPS}
 DECLARED: dict[str, list[EncryptedColumn]] = {
     "gateway": importlib.import_module("kunruyi_gateway.partners.service").ENCRYPTED_COLUMNS,
     "talent": importlib.import_module("kunruyi_talent.pii").ENCRYPTED_COLUMNS,
     "disbursement": importlib.import_module("kunruyi_disbursement.payments.payees").ENCRYPTED_COLUMNS,
+    "matching": importlib.import_module("kunruyi_matching.pii").ENCRYPTED_COLUMNS,
 }
 # Columns the seeds (and this test) are sure to fill: an empty one would make "all rows under B" vacuous.
 MUST_HAVE_ROWS = {
     "partner_app_key_secrets.secret_encrypted",
     "talents.id_number_encrypted",
     "talents.phone_encrypted",
+    "talents.birth_date_encrypted",
+    "tickets.title_encrypted",
+    "tickets.description_encrypted",
     "enterprise_contacts.phone_encrypted",
     "tickets.requester_phone_encrypted",
     "idempotency_keys.response->__sealed__",
     "payees.account_number_encrypted",
+    "demands.title_encrypted",
+    "demands.description_encrypted",
 }
 KEY_A = base64.b64encode(os.urandom(32)).decode()
 KEY_B = base64.b64encode(os.urandom(32)).decode()
@@ -176,9 +183,52 @@ def key_ids(found: dict[str, list[tuple[str, bytes]]]) -> set[str]:
     return {token.split(".")[1] for rows in found.values() for token, _ in rows}
 
 
-def staff_headers(secret: str) -> dict[str, str]:
-    principal = Principal(kind="staff", subject="rotation-officer", name="轮换测试", roles=["officer"])
+def staff_headers(secret: str, department: str | None = None) -> dict[str, str]:
+    principal = Principal(
+        kind="staff", subject="rotation-officer", name="轮换测试", roles=["officer"], department=department
+    )
     return {INTERNAL_TOKEN_HEADER: mint_internal_token(principal, secret, ttl_s=600)}
+
+
+# Free text with personal data: stored masked, the original encrypted (revealed by an audited staff action).
+TICKET = {
+    "type": "政策咨询",
+    "title": f"回电 {make_phone(90_011)}",
+    "description": f"身份证 {make_resident_id(903)}",
+    "requester_phone": make_phone(90_014),
+}
+DEMAND = {
+    "enterprise_uscc": make_uscc(903),
+    "title": f"封装需求 联系{make_phone(90_012)}",
+    "description": f"联系人手机 {make_phone(90_013)}，需要晶圆级先进封装工艺专家",
+    "industry_chain": "半导体",
+    "technical_field": "advanced_packaging",
+    "demand_type": "技术攻关",
+    "budget_min_fen": 10_000_000,
+    "budget_max_fen": 50_000_000,
+    "channel": "api",
+}
+
+
+def reveals_free_text(talent_url: str, matching_url: str, ticket: str, demand: str) -> None:
+    """The ticket's and the demand's original text, through each app's audited reveal."""
+    desk = staff_headers(SHARED["internal_token_secret"], department="人才办")
+    r = httpx.post(
+        f"{talent_url}/api/v1/tickets/{ticket}/reveal",
+        json={"field": "text", "reason": "轮换后核对原文"},
+        headers=desk,
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["title"], r.json()["description"]) == (TICKET["title"], TICKET["description"])
+    r = httpx.post(
+        f"{matching_url}/api/v1/demands/{demand}/reveal",
+        json={"reason": "轮换后核对原文"},
+        headers=staff_headers(SHARED["internal_token_secret"]),
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["title"], r.json()["description"]) == (DEMAND["title"], DEMAND["description"])
 
 
 def partner_get(gateway: str, path: str) -> httpx.Response:
@@ -192,7 +242,7 @@ def test_rotate_the_pii_key_read_old_rows_reencrypt_and_drop_the_old_key(
     def env(name: str, key: str, retired: list[str], **extra: str) -> dict[str, str]:
         return env_for(name, infra, databases, app_secrets, key=key, retired=retired, **extra)
 
-    talent, gateway = SPECS["talent"], SPECS["gateway"]
+    talent, gateway, matching = SPECS["talent"], SPECS["gateway"], SPECS["matching"]
     internal = staff_headers(SHARED["internal_token_secret"])
     first = {"name": "轮换甲", "id_number": make_resident_id(901), "phone": make_phone(90_001)}
 
@@ -206,6 +256,13 @@ def test_rotate_the_pii_key_read_old_rows_reencrypt_and_drop_the_old_key(
             f"{url}/api/v1/talents", json=first, headers={**internal, "Idempotency-Key": "rot-1"}, timeout=30
         )
         assert created.status_code == 201, created.text
+        filed = httpx.post(f"{url}/api/v1/tickets", json=TICKET, headers=internal, timeout=30)
+        assert filed.status_code == 201, filed.text
+        ticket = filed.json()["ticket_number"]
+    with serving(matching, env("matching", KEY_A, [])) as url:
+        submitted = httpx.post(f"{url}/api/v1/demands", json=DEMAND, headers=internal, timeout=30)
+        assert submitted.status_code == 201, submitted.text
+        demand = submitted.json()["id"]
     before = all_tokens(databases)
     assert MUST_HAVE_ROWS <= {label for label, rows in before.items() if rows}
     assert key_ids(before) == {_key(KEY_A)}
@@ -238,6 +295,8 @@ def test_rotate_the_pii_key_read_old_rows_reencrypt_and_drop_the_old_key(
         with serving(gateway, env("gateway", KEY_B, [KEY_A], upstream_talent_url=talent_url)) as gateway_url:
             listed = partner_get(gateway_url, "/api/v1/talents")
             assert listed.status_code == 200, listed.text
+        with serving(matching, env("matching", KEY_B, [KEY_A])) as matching_url:
+            reveals_free_text(talent_url, matching_url, ticket, demand)
 
     written = tokens(databases["talent"], DECLARED["talent"])
     new_ids = {
@@ -296,3 +355,5 @@ def test_rotate_the_pii_key_read_old_rows_reencrypt_and_drop_the_old_key(
         with serving(gateway, env("gateway", KEY_B, [], upstream_talent_url=talent_url)) as gateway_url:
             listed = partner_get(gateway_url, "/api/v1/talents")
             assert listed.status_code == 200, listed.text
+        with serving(matching, env("matching", KEY_B, [])) as matching_url:
+            reveals_free_text(talent_url, matching_url, ticket, demand)

@@ -30,15 +30,17 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
 
 from kunruyi_common.crypto import FieldCipher
+from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.validators import PROVINCE_CODES, is_valid_resident_id, is_valid_uscc
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "mask_pii",
     "protect_existing_rows",
     "protect_text",
+    "protected_text_column",
     "request_text_cipher",
     "reveal_text",
 ]
@@ -249,13 +252,15 @@ def reveal_text(masked: str, encrypted: str | None, cipher: TextCipher, *, assoc
 
 
 @lru_cache(maxsize=8)
-def _cipher_for(key_b64: str) -> FieldCipher:
-    return FieldCipher.from_b64(key_b64)
+def _cipher_for(key_b64: str, retired: tuple[str, ...]) -> FieldCipher:
+    return FieldCipher.from_keys(key_b64, retired)
 
 
 def request_text_cipher(request: Request) -> FieldCipher:
-    """The app's field cipher (its settings' ``pii_key``), for endpoints that protect or reveal free text."""
-    return _cipher_for(request.app.state.settings.pii_key)
+    """The app's field cipher, for endpoints that protect or reveal free text: encrypts under ``pii_key`` and
+    decrypts under it and every ``pii_retired_keys`` entry (text written before a key rotation still reveals)."""
+    settings = request.app.state.settings
+    return _cipher_for(settings.pii_key, tuple(settings.pii_retired_key_list()))
 
 
 TextCipherDep = Annotated[FieldCipher, Depends(request_text_cipher)]
@@ -301,3 +306,17 @@ def protect_existing_rows(
             )
             changed += 1
     return changed
+
+
+def protected_text_column(table: str, column: str, *, row_key: str = "id") -> EncryptedColumn:
+    """``<column>_encrypted`` of ``table`` for an app's ``ENCRYPTED_COLUMNS`` (key rotation: ``reencrypt``).
+
+    The associated data is ``"<table>.<column>:<row_key value>"``, as :func:`protect_existing_rows` binds it and
+    as the services bind new rows (``row_key``: the row the text belongs to, e.g. a transition's ticket).
+    """
+    prefix = f"{table}.{column}:"
+
+    def aad(row: Mapping[str, Any]) -> bytes:
+        return f"{prefix}{row[row_key]}".encode()
+
+    return EncryptedColumn(table, f"{column}_encrypted", aad=aad, aad_columns=(row_key,))

@@ -1,4 +1,4 @@
-"""``python -m kunruyi_matching`` — migrate | serve | seed (shared) and import | generate (this service)."""
+"""``python -m kunruyi_matching`` — migrate | serve | seed | reencrypt (shared) and import | generate (this service)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from kunruyi_common.cli import run
 from kunruyi_common.db import create_engine, create_sessionmaker
 
+from kunruyi_matching.pii import ENCRYPTED_COLUMNS
 from kunruyi_matching.seed import seed
 from kunruyi_matching.settings import get_settings
 from kunruyi_matching.supply.importer import import_file
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
         settings_factory=get_settings,
         default_port=8004,
         seed=seed,
+        encrypted_columns=ENCRYPTED_COLUMNS,
         argv=argv,
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from kunruyi_common.crypto import FieldCipher, blind_index
 from kunruyi_common.idempotency import SEALED_RESPONSES
+from kunruyi_common.pii_text import protected_text_column
 from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.settings import ServiceSettings
 
@@ -33,12 +34,20 @@ def _encrypted(table: str, field: str) -> EncryptedColumn:
 
 
 # Every encrypted column of svc-talent, for `python -m kunruyi_talent reencrypt` (key rotation). A new encrypted
-# column written through PersonalData.encrypt(value, "<table>.<field>") is one more line here.
+# column written through PersonalData.encrypt(value, "<table>.<field>") is one more line here, and so is free text
+# protected with kunruyi_common.pii_text (servicedesk: associated data "<table>.<field>:<ticket id>").
+# tests/test_encrypted_columns.py fails when a migrated database has an encrypted column missing here.
 ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     _encrypted("talents", "id_number"),
     _encrypted("talents", "phone"),
+    _encrypted("talents", "birth_date"),
     _encrypted("enterprise_contacts", "phone"),
     _encrypted("tickets", "requester_phone"),
+    protected_text_column("tickets", "title"),
+    protected_text_column("tickets", "description"),
+    protected_text_column("tickets", "reply"),
+    # A transition's comment is bound to its ticket (servicedesk.service._text_ad).
+    protected_text_column("ticket_transitions", "comment", row_key="ticket_id"),
     # Answers replayed for an Idempotency-Key, sealed because they carry personal data.
     SEALED_RESPONSES,
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, NamedTuple
 
@@ -15,9 +15,11 @@ import pytest_asyncio
 from fastapi import FastAPI
 from kunruyi_common.app import ServiceSpec, create_service_app
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.db import create_engine, get_db_session
+from kunruyi_common.db import create_engine, create_sessionmaker, get_db_session
 from kunruyi_common.db.migrations import upgrade_head
+from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kunruyi_launcher.infra import ensure_databases, with_database
@@ -135,3 +137,65 @@ def service_fixtures() -> ServiceFixtures:
         return make
 
     return ServiceFixtures(engine, session, app, client)
+
+
+class KeyRotation:
+    """An app's PII key rotation on a database of its own, committed for real (``reencrypt`` runs in its own
+    transactions): the app under chosen keys, clients whose requests commit, and the key ids found in each of the
+    app's declared encrypted columns."""
+
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        settings: ServiceSettings,
+        engine: AsyncEngine,
+        columns: Sequence[EncryptedColumn],
+    ) -> None:
+        self._spec, self._settings, self.engine, self.columns = spec, settings, engine, list(columns)
+
+    def settings(self, key: str, retired: Sequence[str] = ()) -> ServiceSettings:
+        return self._settings.model_copy(update={"pii_key": key, "pii_retired_keys": ",".join(retired)})
+
+    def app(self, key: str, retired: Sequence[str] = ()) -> FastAPI:
+        return create_service_app(self._spec, self.settings(key, retired))
+
+    @asynccontextmanager
+    async def client(self, app: FastAPI, principal: Principal) -> AsyncIterator[httpx.AsyncClient]:
+        async with create_sessionmaker(self.engine)() as session, api_client(app, session, principal) as c:
+            yield c
+
+    async def key_ids(self) -> dict[str, set[str]]:
+        """Each declared column's label → the key ids of its ciphertexts."""
+        out: dict[str, set[str]] = {}
+        async with self.engine.connect() as conn:
+            for col in self.columns:
+                value = f"{col.column} ->> '{col.json_key}'" if col.json_key else col.column
+                rows = await conn.execute(
+                    sql_text(f"SELECT split_part({value}, '.', 2) FROM {col.table} WHERE {value} IS NOT NULL")
+                )
+                out[col.label] = {r[0] for r in rows}
+        return out
+
+
+def key_rotation_fixtures(package: str, name: str, columns: Sequence[EncryptedColumn]) -> tuple[Any, Any]:
+    """``rotation_db, rotation = key_rotation_fixtures("kunruyi_<app>", "<app>_rotation", ENCRYPTED_COLUMNS)`` in a
+    test module (beside the conftest's ``settings`` and ``service_spec``): a fresh database per module and a
+    :class:`KeyRotation` on it."""
+
+    @pytest.fixture(scope="module")
+    def rotation_db(infra: Infra) -> str:
+        return migrated_database(infra, package, name)
+
+    @pytest_asyncio.fixture(loop_scope="session")
+    async def rotation(
+        rotation_db: str, settings: ServiceSettings, service_spec: ServiceSpec
+    ) -> AsyncIterator[KeyRotation]:
+        engine = create_engine(rotation_db, pool_size=2)
+        try:
+            yield KeyRotation(
+                service_spec, settings.model_copy(update={"database_url": rotation_db}), engine, columns
+            )
+        finally:
+            await engine.dispose()
+
+    return rotation_db, rotation

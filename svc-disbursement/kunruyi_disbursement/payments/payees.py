@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from kunruyi_common.crypto import FieldCipher, blind_index, mask_bank_account
 from kunruyi_common.errors import Unprocessable
+from kunruyi_common.pii_text import protected_text_column
 from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import BaseModel, Field
@@ -43,7 +44,10 @@ def _row_aad(row: Mapping[str, Any]) -> bytes:
 
 
 # Every encrypted column of svc-disbursement, for `python -m kunruyi_disbursement reencrypt` (key rotation): the
-# payee's account number, and the copy of it fixed in a disbursement's first bank instruction.
+# payee's account number, the copy of it fixed in a disbursement's first bank instruction, and the applications'
+# free text protected with kunruyi_common.pii_text (applications.free_text: associated data
+# "<table>.<field>:<application id>", the application's id for its steps and objections too).
+# tests/test_encrypted_columns.py fails when a migrated database has an encrypted column missing here.
 ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     EncryptedColumn(
         "payees", "account_number_encrypted", aad=_row_aad, aad_columns=("entity_type", "entity_id")
@@ -55,6 +59,9 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
         aad_columns=("entity_type", "entity_id"),
         json_key="account_number_encrypted",
     ),
+    protected_text_column("applications", "reject_reason"),
+    protected_text_column("application_steps", "comment", row_key="application_id"),
+    protected_text_column("application_objections", "content", row_key="application_id"),
 ]
 
 

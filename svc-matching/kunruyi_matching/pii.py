@@ -1,0 +1,15 @@
+"""svc-matching's encrypted columns, for ``python -m kunruyi_matching reencrypt`` after a PII key rotation."""
+
+from __future__ import annotations
+
+from kunruyi_common.pii_text import protected_text_column
+from kunruyi_common.reencrypt import EncryptedColumn
+
+# A demand's free text protected with kunruyi_common.pii_text (demand.service.protect: associated data
+# "demands.<field>:<demand id>"). tests/test_encrypted_columns.py fails when a migrated database has an encrypted
+# column missing here.
+ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
+    protected_text_column("demands", "title"),
+    protected_text_column("demands", "description"),
+    protected_text_column("demands", "review_note"),
+]

@@ -1,0 +1,67 @@
+"""PII key rotation over every encrypted column of svc-matching (docs/operations.md "Rotating the PII key").
+
+Key A writes a demand whose title, description and review note hold personal data; B becomes the key with A
+retired and the reveal still answers the original text; ``reencrypt`` (the CLI's own command over
+``ENCRYPTED_COLUMNS``) rewrites every ciphertext under B; then A is dropped and the reveal still answers it.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from fastapi import FastAPI
+from kunruyi_common.cli import reencrypt_command
+from kunruyi_common.crypto import key_id
+from kunruyi_launcher.testing import KeyRotation, key_rotation_fixtures, staff
+from kunruyi_matching.pii import ENCRYPTED_COLUMNS
+
+from .test_demands import demand_body
+
+KEY_A = base64.b64encode(os.urandom(32)).decode()
+KEY_B = base64.b64encode(os.urandom(32)).decode()
+OFFICER = staff("officer", subject="rotation", name="轮换")
+TITLE = "封装需求 联系13900009311"
+DESCRIPTION = "联系人身份证 320583198212181827，手机 188-1234-9312，需要封装专家"
+NOTE = "已电话 13900009313 核实"
+
+rotation_db, rotation = key_rotation_fixtures("kunruyi_matching", "matching_rotation", ENCRYPTED_COLUMNS)
+
+
+async def test_demand_text_reveals_across_a_rotation_and_after_the_old_key_is_dropped(
+    rotation: KeyRotation,
+) -> None:
+    async with rotation.client(rotation.app(KEY_A), OFFICER) as c:
+        created = await c.post("/api/v1/demands", json=demand_body(title=TITLE, description=DESCRIPTION))
+        assert created.status_code == 201, created.text
+        demand_id = created.json()["id"]
+        reviewed = await c.post(
+            f"/api/v1/demands/{demand_id}/review", json={"decision": "approve", "note": NOTE}
+        )
+        assert reviewed.status_code == 200, reviewed.text
+    written = await rotation.key_ids()
+    assert {label for label, ids in written.items() if ids} == {c.label for c in ENCRYPTED_COLUMNS}
+    assert set().union(*written.values()) == {key_id(base64.b64decode(KEY_A))}
+
+    async def reveals_as_written(app: FastAPI) -> None:
+        async with rotation.client(app, OFFICER) as c:
+            r = await c.post(f"/api/v1/demands/{demand_id}/reveal", json={"reason": "轮换后核对原文"})
+            assert r.status_code == 200, r.text
+            revealed = r.json()
+            assert (revealed["title"], revealed["description"], revealed["review_note"]) == (
+                TITLE,
+                DESCRIPTION,
+                NOTE,
+            )
+
+    # B is the key, A retired: text written under A still reveals.
+    rotating = rotation.settings(KEY_B, [KEY_A])
+    await reveals_as_written(rotation.app(KEY_B, [KEY_A]))
+
+    reports = await reencrypt_command(rotating, ENCRYPTED_COLUMNS, batch_size=2)
+    assert {r.column: r.unreadable for r in reports} == {c.label: 0 for c in ENCRYPTED_COLUMNS}
+    assert all(r.rewritten > 0 for r in reports), [r.as_dict() for r in reports]
+    assert set().union(*(await rotation.key_ids()).values()) == {key_id(base64.b64decode(KEY_B))}
+
+    # A dropped: the reveal still answers the original text.
+    await reveals_as_written(rotation.app(KEY_B))
