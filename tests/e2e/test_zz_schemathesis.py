@@ -26,7 +26,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase
-from kunruyi_gateway.partner_client import signed_headers
+from kunruyi_client import signed_headers
 from kunruyi_gateway.seed import DEMO_APP_KEY, DEMO_SECRET
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
