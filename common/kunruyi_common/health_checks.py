@@ -76,16 +76,9 @@ class PeriodicCheck:
 
 
 def consumer_durables(app: FastAPI) -> list[tuple[str, str]]:
-    """(stream, durable) of every consumer the app declares, the kit's and its own (the event catalog's list)."""
+    """(stream, durable) of every consumer the app declares (the event catalog's list)."""
     spec = app.state.spec
-    found: list[tuple[str, str]] = []
-    # own_consumers: the consumers an app runs itself, where the kit has them (getattr: not every kit does).
-    for consumer in (*spec.consumers, *getattr(spec, "own_consumers", ())):
-        durable = (
-            consumer.name if consumer.name.startswith(f"{spec.name}-") else f"{spec.name}-{consumer.name}"
-        )
-        found.append((stream_name(consumer.producer), durable))
-    return found
+    return [(stream_name(c.producer), f"{spec.name}-{c.name}") for c in spec.consumers]
 
 
 async def check_outbox(app: FastAPI) -> None:

@@ -64,7 +64,6 @@ async def app(infra: Infra) -> AsyncIterator[Any]:
         consumers=[
             ConsumerSpec(name="probes", producer=service, handlers={f"kunruyi.{service}.gauge.probed": _noop})
         ],
-        own_consumers=[],
     )
     yield SimpleNamespace(state=SimpleNamespace(spec=spec, sessionmaker=create_sessionmaker(engine), bus=bus))
     await bus.close()
