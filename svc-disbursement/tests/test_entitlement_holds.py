@@ -85,6 +85,8 @@ async def test_batched_intake_holds_over_cap_and_suspended_policies(client, sess
         ],
         auto_approve_max_fen=AUTO_MAX,
     )
+    # The batch consumer's unit of work commits; the audit entries are written at its commit.
+    await session.commit()
     assert counts == {"created": 3, "reserved": 1, "awaiting_budget": 0, "pending_approval": 2}
     assert await statuses(client, "KS-HOLD-CAP") == {within: "reserved", over: "pending_approval"}
     assert await statuses(client, "KS-HOLD-SUSP") == {suspended: "pending_approval"}

@@ -1,37 +1,19 @@
-"""Fixtures for the policy service's tests: its real migrations on a fresh database, a session rolled back after
-each test, and an HTTP client through the app bound to that session."""
+"""Fixtures for the policy service's tests: its real migrations on a fresh database of the run's shared PostgreSQL
+and NATS (the ``infra`` fixture of kunruyi_launcher.pytest_plugin), a session rolled back after each test on top of
+the demo catalog, and an HTTP client through the app bound to that session."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
 from kunruyi_common.app import create_service_app
-from kunruyi_launcher.stack import Infra, start_infra
+from kunruyi_launcher.stack import Infra
 from kunruyi_launcher.testing import migrated_database, rollback_session, service_fixtures
 from kunruyi_policy.main import build_spec
 from kunruyi_policy.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-
-POLICY_TEST_DATA_DIR = Path(__file__).resolve().parents[2] / "var" / "test-policy"
-
-
-@pytest.fixture(scope="session")
-def infra() -> Iterator[Infra]:
-    """Own PostgreSQL and NATS in var/test-policy, so parallel test runs of other services cannot stop ours."""
-    if POLICY_TEST_DATA_DIR.exists():
-        from kunruyi_launcher.infra import PostgresServer
-
-        PostgresServer(POLICY_TEST_DATA_DIR / "postgres", 0).stop()
-        shutil.rmtree(POLICY_TEST_DATA_DIR, ignore_errors=True)
-    started = start_infra(POLICY_TEST_DATA_DIR, fast_unsafe=True, log=lambda _m: None)
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,10 @@
 """Helpers for service tests: a migrated database per service, a session rolled back after each test, and an
-HTTP client into the app (through its real routing, errors and unit of work) bound to that session."""
+HTTP client into the app (through its real routing, errors and unit of work) bound to that session's transaction.
+
+The client runs the app's real unit of work (:func:`kunruyi_common.db.get_db_session`): each request gets its own
+session whose transaction is a savepoint inside the test's outer transaction, so a request that succeeds commits
+(releases) its savepoint and runs the app's after-commit hooks, and one that fails rolls back to it — exactly what
+production does with a real transaction, and the test still sees every committed change on its own session."""
 
 from __future__ import annotations
 
@@ -15,12 +20,13 @@ import pytest_asyncio
 from fastapi import FastAPI
 from kunruyi_common.app import ServiceSpec, create_service_app
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.db import create_engine, create_sessionmaker, get_db_session
+from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.db.migrations import upgrade_head
 from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings
-from sqlalchemy import text as sql_text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from kunruyi_launcher.infra import ensure_databases, with_database
 from kunruyi_launcher.stack import Infra, run_coroutine
@@ -72,28 +78,72 @@ def partner(*scopes: str, subject: str = "demo-partner") -> Principal:
     return Principal(kind="partner", subject=subject, scopes=list(scopes))
 
 
+# The deferred constraints (and constraint triggers) of the database, as they are at the start of a transaction.
+_INITIALLY_DEFERRED = text(
+    "SELECT string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.conname), ', ') "
+    "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.condeferred"
+)
+
+
+class SavepointSession(Session):
+    """A request's session inside the test's transaction. Releasing a savepoint does not check deferred
+    constraints the way a real COMMIT does, so :meth:`commit` checks them first (``SET CONSTRAINTS ALL IMMEDIATE``)
+    and then puts the initially deferred ones back: a commit-time failure is reported to the request's unit of
+    work as in production, and later requests of the same test still defer."""
+
+    def commit(self) -> None:
+        if self.in_transaction():
+            self.flush()
+            conn = self.connection()
+            deferred = conn.execute(_INITIALLY_DEFERRED).scalar_one()
+            if deferred:
+                conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+                conn.exec_driver_sql(f"SET CONSTRAINTS {deferred} DEFERRED")
+        super().commit()
+
+
+def savepoint_sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Production's sessionmaker (:func:`kunruyi_common.db.create_sessionmaker`: no expiry on commit, autoflush) on
+    the test's connection: every session's transaction is a savepoint in the test's outer transaction."""
+    return async_sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=True,
+        sync_session_class=SavepointSession,
+    )
+
+
 @asynccontextmanager
 async def api_client(
     app: FastAPI, session: AsyncSession, principal: Principal | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async def override() -> AsyncIterator[AsyncSession]:
-        try:
-            yield session
-        except BaseException:
-            raise
-        else:
-            await session.commit()
+    """A client into ``app`` whose requests run the real unit of work inside ``session``'s transaction (see the
+    module's docstring). What the test added to ``session`` is flushed before each request, so the app sees it."""
+    connection = session.bind
+    if not isinstance(connection, AsyncConnection):
+        raise TypeError("api_client needs a session bound to a connection (rollback_session)")
+    saved = getattr(app.state, "sessionmaker", None)
+    app.state.sessionmaker = savepoint_sessionmaker(connection)
 
-    app.dependency_overrides[get_db_session] = override
+    async def flush_arranged(_request: httpx.Request) -> None:
+        await session.flush()
+
     headers = principal_headers(principal, app.state.settings.internal_token_secret) if principal else {}
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://testserver", headers=headers
+            transport=transport,
+            base_url="http://testserver",
+            headers=headers,
+            event_hooks={"request": [flush_arranged]},
         ) as client:
             yield client
     finally:
-        app.dependency_overrides.pop(get_db_session, None)
+        if saved is None:
+            del app.state.sessionmaker
+        else:
+            app.state.sessionmaker = saved
 
 
 class ServiceFixtures(NamedTuple):
@@ -171,7 +221,7 @@ class KeyRotation:
             for col in self.columns:
                 value = f"{col.column} ->> '{col.json_key}'" if col.json_key else col.column
                 rows = await conn.execute(
-                    sql_text(f"SELECT split_part({value}, '.', 2) FROM {col.table} WHERE {value} IS NOT NULL")
+                    text(f"SELECT split_part({value}, '.', 2) FROM {col.table} WHERE {value} IS NOT NULL")
                 )
                 out[col.label] = {r[0] for r in rows}
         return out
