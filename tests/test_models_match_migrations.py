@@ -70,7 +70,8 @@ def readable(value: Any) -> str:
         return f"column {value.table.name}.{value.name} {value.type}"
     if isinstance(value, Index | Constraint):
         columns = ", ".join(c.name for c in getattr(value, "columns", ()))
-        return f"{type(value).__name__} {value.name} on {value.table.name} ({columns})"
+        table = value.table.name if value.table is not None else "?"
+        return f"{type(value).__name__} {value.name} on {table} ({columns})"
     if isinstance(value, DefaultClause):
         return f"DEFAULT {getattr(value.arg, 'text', value.arg)}"
     return repr(value)
