@@ -19,6 +19,9 @@ Not seen by alembic, created by disbursement_0002 and kept there (the ledger's g
 
 from __future__ import annotations
 
+from kunruyi_common.db import new_metadata
+from kunruyi_common.events import event_tables
+from kunruyi_common.idempotency import idempotency_table
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -41,9 +44,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.sql.elements import conv
 
-from kunruyi_disbursement.models import Base
-
-metadata: MetaData = Base.metadata
+metadata: MetaData = new_metadata()
+# The kit's tables: outbox and inbox (disbursement_0001), idempotency_keys (disbursement_0002).
+outbox_events, inbox_events = event_tables(metadata)
+idempotency_keys = idempotency_table(metadata)
 # Triggers alembic does not see, by table (tests/test_models_match_migrations.py checks them against the database).
 metadata.info["triggers"] = {
     "ledger_transfers": ("ledger_transfers_immutable",),
