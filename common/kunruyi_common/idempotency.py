@@ -6,7 +6,8 @@ gets that answer again (header ``Idempotent-Replayed: true``), the same key with
 no key behind and can simply be retried; an advisory lock on (caller, key) makes two concurrent retries run the
 operation once.
 
-A service keeps the answers in its own ``idempotency_keys`` table (see ``IDEMPOTENCY_KEYS_DDL``). Answers that carry
+A service keeps the answers in its own ``idempotency_keys`` table (created by ``IDEMPOTENCY_KEYS_DDL``, declared in
+the service's metadata by :func:`idempotency_table`). Answers that carry
 personal data or a secret (a ticket's lookup secret) are stored sealed: pass ``sealer``.
 """
 
@@ -20,7 +21,8 @@ from typing import Annotated, Any, Protocol
 from fastapi import Header
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_common.auth import Principal
@@ -47,6 +49,23 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (principal, key)
 )
 """
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    """``idempotency_keys`` as ``IDEMPOTENCY_KEYS_DDL`` creates it, so the service's alembic metadata owns it."""
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("principal", Text, primary_key=True),
+        Column("key", Text, primary_key=True),
+        Column("endpoint", Text, nullable=False),
+        Column("request_hash", Text, nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("response", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        extend_existing=True,
+    )
+
 
 _SEALED = "__sealed__"
 _COLUMN = "idempotency_keys.response"

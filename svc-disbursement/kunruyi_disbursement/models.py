@@ -1,15 +1,16 @@
-"""The disbursement service's tables. Each domain module adds its models to this metadata."""
+"""The disbursement service's metadata (alembic's ``target_metadata``): every table is declared in ``tables.py``."""
 
 from __future__ import annotations
 
 from kunruyi_common.db import Base as CommonBase
-from kunruyi_common.db import new_metadata
-from kunruyi_common.events import event_tables
+
+from kunruyi_disbursement.tables import idempotency_keys, inbox_events, outbox_events
+from kunruyi_disbursement.tables import metadata as service_metadata
 
 
 class Base(CommonBase):
     __abstract__ = True
-    metadata = new_metadata()
+    metadata = service_metadata
 
 
-outbox_events, inbox_events = event_tables(Base.metadata)
+__all__ = ["Base", "idempotency_keys", "inbox_events", "outbox_events"]

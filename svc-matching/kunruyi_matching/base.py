@@ -1,11 +1,12 @@
-"""The matching service's declarative base and metadata, with the outbox and inbox tables. Domain models import
-``Base`` from here; :mod:`kunruyi_matching.models` gathers every domain's models onto it."""
+"""The matching service's declarative base and metadata, with the kit's outbox, inbox and idempotency tables.
+Domain models import ``Base`` from here; :mod:`kunruyi_matching.models` gathers every domain's models onto it."""
 
 from __future__ import annotations
 
 from kunruyi_common.db import Base as CommonBase
 from kunruyi_common.db import new_metadata
 from kunruyi_common.events import event_tables
+from kunruyi_common.idempotency import idempotency_table
 
 
 class Base(CommonBase):
@@ -14,3 +15,4 @@ class Base(CommonBase):
 
 
 outbox_events, inbox_events = event_tables(Base.metadata)
+idempotency_keys = idempotency_table(Base.metadata)

@@ -9,6 +9,7 @@ from typing import Any
 from kunruyi_common.db import Base as CommonBase
 from kunruyi_common.db import new_metadata
 from kunruyi_common.events import event_tables
+from kunruyi_common.idempotency import idempotency_table
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -31,6 +32,7 @@ class Base(CommonBase):
 
 
 outbox_events, inbox_events = event_tables(Base.metadata)
+idempotency_keys = idempotency_table(Base.metadata)
 
 
 class Department(Base):
@@ -90,14 +92,15 @@ class PolicyVersion(Base):
     """Rules of a policy from an effective date on. Published versions are never changed; a draft is editable."""
 
     __tablename__ = "policy_versions"
-    __table_args__ = (UniqueConstraint("policy_id", "version"),)
+    # Constraint names as the migrations created them (shorter than the naming convention's).
+    __table_args__ = (UniqueConstraint("policy_id", "version", name="uq_policy_versions_policy_id"),)
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     policy_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("policies.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(20), default="draft")
     effective_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
-    amount: Mapped[Any] = mapped_column(JSONB)
+    amount: Mapped[Any] = mapped_column(JSONB, nullable=True)
     amount_cap_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
@@ -124,7 +127,11 @@ class Entitlement(Base):
     """The guard of 免申即享: one row, hence one event, per (policy, entity, period)."""
 
     __tablename__ = "entitlements"
-    __table_args__ = (UniqueConstraint("policy_code", "entity_type", "entity_id", "period"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "policy_code", "entity_type", "entity_id", "period", name="uq_entitlements_policy_code"
+        ),
+    )
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     policy_code: Mapped[str] = mapped_column(String(60))
     entity_type: Mapped[str] = mapped_column(String(20))
@@ -139,7 +146,7 @@ class Entitlement(Base):
 
 class EntitlementRun(Base):
     __tablename__ = "entitlement_runs"
-    __table_args__ = (UniqueConstraint("period", "catalog_digest"),)
+    __table_args__ = (UniqueConstraint("period", "catalog_digest", name="uq_entitlement_runs_period"),)
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     period: Mapped[str] = mapped_column(String(10))
     evaluation_date: Mapped[date] = mapped_column(Date)

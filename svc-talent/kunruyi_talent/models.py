@@ -8,6 +8,7 @@ from datetime import date, datetime
 from kunruyi_common.db import Base as CommonBase
 from kunruyi_common.db import new_metadata
 from kunruyi_common.events import event_tables
+from kunruyi_common.idempotency import idempotency_table
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -35,6 +36,7 @@ class Base(CommonBase):
 
 
 outbox_events, inbox_events = event_tables(Base.metadata)
+idempotency_keys = idempotency_table(Base.metadata)
 
 
 def _uuid_pk() -> Mapped[uuid.UUID]:
