@@ -231,7 +231,8 @@ async def _dump_streams(nats_url: str, out: Path) -> dict[str, Any]:
                 "sha256": sha256_file(path),
                 "bytes": path.stat().st_size,
             }
-        return {"server_version": nc.connected_server_version.__str__(), "streams": streams}
+        v = nc.connected_server_version
+        return {"server_version": f"{v.major}.{v.minor}.{v.patch}", "streams": streams}
     finally:
         await nc.close()
 
