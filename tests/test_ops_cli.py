@@ -275,6 +275,34 @@ def test_audit_chain_and_ledger_verified(stack: LocalServers, capsys: pytest.Cap
     finally:
         asyncio.run(tamper(-1))
 
+    async def rewrite_history(tampered: bool) -> None:
+        """Someone edits the first audit entry's actor (and, in ``finally``, puts it back)."""
+        change = "'X' || actor" if tampered else "substr(actor, 2)"
+        conn = await asyncpg.connect(stack.target().url("disbursement"))
+        try:
+            async with conn.transaction():  # past the append-only trigger, as a superuser could
+                await conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+                await conn.execute(
+                    f"UPDATE audit_log SET actor = {change} WHERE seq = (SELECT min(seq) FROM audit_log)"
+                )
+                await conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+        finally:
+            await conn.close()
+
+    code, out, _ = run(capsys, ops(stack, "audit-verify"))
+    audit = next(line for line in out.splitlines() if line.startswith("audit chain"))
+    assert code == 0 and "entries" in audit, out
+    asyncio.run(rewrite_history(True))
+    try:
+        code, out, _ = run(capsys, ops(stack, "audit-verify"))
+        assert code == 1
+        audit = next(line for line in out.splitlines() if line.startswith("audit chain"))
+        assert "False" in audit and "altered" in audit, out
+    finally:
+        asyncio.run(rewrite_history(False))
+    code, out, _ = run(capsys, ops(stack, "audit-verify"))
+    assert code == 0, out
+
 
 def test_reconciliation_day_rerun(stack: LocalServers, bank: str, capsys: pytest.CaptureFixture[str]) -> None:
     # A quiet day (the seed's demo payments settled today, at a bank this emulator never was).

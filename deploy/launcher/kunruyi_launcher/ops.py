@@ -288,10 +288,14 @@ def main(args: argparse.Namespace) -> int:
         for check, cli in (("audit chain", "audit-verify"), ("ledger invariants", "ledger-check")):
             code, report = disbursement_command(target, [cli])
             failing = [k for k, v in (report.get("checks") or {}).items() if not v]
-            detail = report.get("problems") or failing or report.get("error") or ""
-            rows.append(
-                {"check": check, "ok": report.get("ok"), "detail": json.dumps(detail, ensure_ascii=False)}
-            )
+            problems = report.get("problems") or failing or report.get("error")
+            if problems:
+                detail = json.dumps(problems, ensure_ascii=False)
+            elif cli == "audit-verify":
+                detail = f"{report.get('entries_checked')} entries, head {report.get('last_seq')}"
+            else:
+                detail = f"{report.get('accounts')} accounts, {report.get('transfers')} transfers"
+            rows.append({"check": check, "ok": report.get("ok"), "detail": detail})
             if code != 0 or not report.get("ok"):
                 worst = NEEDS_A_PERSON
         _print_rows(rows, ["check", "ok", "detail"])
