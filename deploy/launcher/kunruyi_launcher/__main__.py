@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-from kunruyi_launcher import ops
 from kunruyi_launcher.apps import APPS
 from kunruyi_launcher.stack import migrate_all, seed_all, start_apps, start_infra
 
@@ -61,6 +60,7 @@ def print_demo_entry_points(seeded: dict[str, str], data_dir: Path) -> None:
 def backup_command(args: argparse.Namespace) -> int:
     import json
 
+    from kunruyi_launcher import ops
     from kunruyi_launcher.backup import RestoreRefused, backup, check_backup, restore, restore_into_data_dir
     from kunruyi_launcher.targets import resolve_target
 
@@ -93,6 +93,8 @@ def backup_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kunruyi_launcher import ops  # backup, restore and ops live in modules of their own
+
     parser = argparse.ArgumentParser(prog="python -m kunruyi_launcher")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start PostgreSQL, NATS and every app; Ctrl-C stops them all")
