@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -218,6 +220,35 @@ def disbursement_command(
     return proc.returncode, report
 
 
+def reencrypt_all_apps(target: Target, batch_size: int) -> list[dict[str, Any]]:
+    """Each app's own ``reencrypt`` (its encrypted columns, its keys from its settings) on the target database."""
+    rows = []
+    for app in APPS:
+        env = dict(os.environ)
+        env[f"{app.env_prefix}DATABASE_URL"] = target.url(app.name).replace(
+            "postgresql://", "postgresql+asyncpg://", 1
+        )
+        proc = subprocess.run(
+            [sys.executable, "-m", app.package, "reencrypt", "--batch-size", str(batch_size)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        summary = re.search(r"(\d+) columns, (\d+) rewritten, (\d+) unreadable", proc.stdout)
+        lines = (proc.stdout.strip() or proc.stderr.strip()).splitlines()
+        rows.append(
+            {
+                "app": app.name,
+                "exit": proc.returncode,
+                "columns": summary.group(1) if summary else None,
+                "rewritten": summary.group(2) if summary else None,
+                "unreadable": summary.group(3) if summary else None,
+                "message": "" if summary and proc.returncode == 0 else (lines[-1][:200] if lines else ""),
+            }
+        )
+    return rows
+
+
 # --- the command line -------------------------------------------------------------------------------------------
 
 
@@ -245,7 +276,8 @@ def add_parser(sub: Any) -> None:
     rc.add_argument("--date", required=True, type=date.fromisoformat)
     rc.add_argument("--bank-url", default=os.environ.get("KRY_DISBURSEMENT_BANK_URL"))
     cmd.add_parser("audit-verify", help="verify the audit hash chain and the ledger invariants")
-    cmd.add_parser("reencrypt", help="re-encrypt personal data after a PII key rotation")
+    re_ = cmd.add_parser("reencrypt", help="re-encrypt personal data under the current PII key, every app")
+    re_.add_argument("--batch-size", type=int, default=500)
     sp = cmd.add_parser("stuck-payments", help="payments in flight longer than --minutes (exit 1 if any)")
     sp.add_argument("--minutes", type=float, default=15.0)
 
@@ -301,12 +333,17 @@ def main(args: argparse.Namespace) -> int:
         _print_rows(rows, ["check", "ok", "detail"])
         return worst
     if command == "reencrypt":
-        print(
-            "not available yet: re-encryption after a key rotation is `python -m kunruyi_<app> reencrypt`, added per "
-            "app on branch trust-secrets (issue 11); once merged this command runs it for every app.",
-            file=sys.stderr,
-        )
-        return REFUSED
+        if importlib.util.find_spec("kunruyi_common.reencrypt") is None:
+            print(
+                "not available in this build: re-encryption after a key rotation is `python -m kunruyi_<app> "
+                "reencrypt` (the kit's kunruyi_common.reencrypt, branch trust-secrets); this command runs it for "
+                "every app once it is there.",
+                file=sys.stderr,
+            )
+            return REFUSED
+        rows = reencrypt_all_apps(target, args.batch_size)
+        _print_rows(rows, ["app", "exit", "columns", "rewritten", "unreadable", "message"])
+        return OK if all(r["exit"] == 0 for r in rows) else NEEDS_A_PERSON
     if command == "stuck-payments":
         rows = asyncio.run(stuck_payments(target, args.minutes))
         _print_rows(
