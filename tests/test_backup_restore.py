@@ -242,3 +242,13 @@ def test_a_target_with_data_is_refused_and_left_alone(
     )
     assert "target database" in err and "already has tables" in err, err
     assert asyncio.run(compare_counts(source.target(), _manifest(backup_dir))) == before
+
+
+def test_a_backup_never_writes_over_another(
+    source: LocalServers, backup_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = (backup_dir / "manifest.json").read_bytes()
+    args = ["backup", str(backup_dir), "--nats-url", source.nats.url]
+    err = _refused([*args, "--database-url", source.postgres.url("postgres", driver="")], capsys)
+    assert "is not empty" in err, err
+    assert (backup_dir / "manifest.json").read_bytes() == before

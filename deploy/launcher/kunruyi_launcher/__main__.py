@@ -66,7 +66,11 @@ def backup_command(args: argparse.Namespace) -> int:
 
     pg_bin = Path(args.pg_bin) if args.pg_bin else None
     if args.command == "backup":
-        manifest = backup(resolve_target(args.database_url, args.nats_url), args.dir, pg_bin=pg_bin)
+        try:
+            manifest = backup(resolve_target(args.database_url, args.nats_url), args.dir, pg_bin=pg_bin)
+        except FileExistsError as exc:
+            print(f"backup refused: {exc}", file=sys.stderr)
+            return 2
         rows = [
             [name, sum(a["row_counts"].values()), a["bytes"], ",".join(a["alembic_heads"])]
             for name, a in manifest["apps"].items()
