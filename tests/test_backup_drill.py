@@ -34,7 +34,6 @@ import nats
 import nats.js.errors
 import pytest
 from kunruyi_common.validators import resident_id_check_char, uscc_check_char
-from kunruyi_gateway.partner_client import KunruyiClient
 from kunruyi_gateway.seed import DEMO_APP_KEY, DEMO_SECRET
 from kunruyi_gateway.settings import Settings as GatewaySettings
 from kunruyi_gateway.staff.tokens import GatewayIssuer
@@ -43,6 +42,11 @@ from kunruyi_launcher.apps import APPS, EMULATORS
 from kunruyi_launcher.backup import LocalServers, compare_counts
 from kunruyi_launcher.infra import free_port
 from kunruyi_launcher.stack import Infra, Platform, RunningApp, app_env, migrate_all, seed_all, start_apps
+
+try:
+    from kunruyi_client import KunruyiClient  # the partner SDK, a package of its own
+except ImportError:  # before the SDK moved out of the gateway
+    from kunruyi_gateway.partner_client import KunruyiClient  # type: ignore[no-redef]
 
 pytestmark = pytest.mark.timeout(1500)
 
@@ -99,8 +103,11 @@ class Business:
         return {"Authorization": f"Bearer {token}"}
 
     def uscc(self) -> str:
+        """A valid Kunshan enterprise USCC: organisation code (GB 11714 check) + GB 32100 check character."""
         self.n += 1
-        first17 = f"91320583{os.getpid() % 10**5:05d}{self.n:04d}"
+        body = f"{os.getpid() % 10**4:04d}{self.n:04d}"
+        check = 11 - sum(int(c) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
+        first17 = f"91320583{body}{'X' if check == 10 else '0' if check == 11 else check}"
         return first17 + uscc_check_char(first17)
 
     def pay_an_award(self) -> dict[str, Any]:
