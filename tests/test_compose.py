@@ -48,6 +48,11 @@ def _is_migrate(name: str) -> bool:
     return name.startswith("migrate-")
 
 
+def _is_ops_job(svc: dict[str, Any]) -> bool:
+    """An operator's one-shot job (backup) in a profile of its own: run on demand, nothing depends on it."""
+    return "backup" in (svc.get("profiles") or [])
+
+
 def _env(svc: dict[str, Any]) -> dict[str, Any]:
     env = svc.get("environment") or {}
     if isinstance(env, list):
@@ -92,6 +97,10 @@ def test_healthchecks_and_one_shot_jobs(services: dict[str, dict[str, Any]]) -> 
             assert depended_on.get(name) == {"service_completed_successfully"}, (
                 f"{name}: must be depended upon with service_completed_successfully"
             )
+            continue
+        if _is_ops_job(svc):
+            assert svc.get("restart") == "no", f"{name}: one-shot job needs restart: 'no'"
+            assert name not in depended_on, f"{name}: nothing may wait for an operator's job"
             continue
         hc = svc.get("healthcheck")
         assert hc and hc.get("test") and not hc.get("disable"), f"{name}: healthcheck missing"
@@ -238,3 +247,13 @@ def test_prometheus_scrapes_every_app_on_its_compose_metrics_port(
         t for a in config["alerting"]["alertmanagers"] for c in a["static_configs"] for t in c["targets"]
     ]
     assert alertmanagers == ["alertmanager:9093"] and "alertmanager" in services
+
+
+def test_backup_job_reads_the_apps_settings(services: dict[str, dict[str, Any]]) -> None:
+    backup = services["backup"]
+    assert backup["profiles"] == ["backup"]
+    assert backup["command"][:4] == ["python", "-m", "kunruyi_launcher", "backup"]
+    assert {f"kry_{app}_database_url" for app in APP_NAMES} <= set(_secret_names(backup))
+    assert _env(backup)["KRY_NATS_URL"] == "nats://nats:4222"
+    for infra in ("postgres", "nats"):
+        assert _depends(backup)[infra]["condition"] == "service_healthy"

