@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import os
 import re
@@ -333,14 +332,6 @@ def main(args: argparse.Namespace) -> int:
         _print_rows(rows, ["check", "ok", "detail"])
         return worst
     if command == "reencrypt":
-        if importlib.util.find_spec("kunruyi_common.reencrypt") is None:
-            print(
-                "not available in this build: re-encryption after a key rotation is `python -m kunruyi_<app> "
-                "reencrypt` (the kit's kunruyi_common.reencrypt, branch trust-secrets); this command runs it for "
-                "every app once it is there.",
-                file=sys.stderr,
-            )
-            return REFUSED
         rows = reencrypt_all_apps(target, args.batch_size)
         _print_rows(rows, ["app", "exit", "columns", "rewritten", "unreadable", "message"])
         return OK if all(r["exit"] == 0 for r in rows) else NEEDS_A_PERSON
