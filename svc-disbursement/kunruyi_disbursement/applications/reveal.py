@@ -9,12 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden, NotFound
+from kunruyi_common.errors import OtherDepartment
 from kunruyi_common.pii_text import TextCipher, TextCipherDep, mask_pii, reveal_text
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.applications.exceptions import ApplicationNotFound
 from kunruyi_disbursement.audit import service as audit
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
@@ -47,11 +48,9 @@ async def _handled_application(session: AsyncSession, application_id: uuid.UUID,
         )
     ).one_or_none()
     if app is None:
-        raise NotFound("申报不存在", code="application_not_found")
+        raise ApplicationNotFound("申报不存在")
     if "admin" not in principal.roles and app.department and principal.department != app.department:
-        raise Forbidden(
-            f"该申报属于{app.department}的政策，只有该部门工作人员可以查看原文", code="other_department"
-        )
+        raise OtherDepartment(f"该申报属于{app.department}的政策，只有该部门工作人员可以查看原文")
     return app
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Unprocessable
+from kunruyi_common.errors import IdempotencyKeyRequired
 from kunruyi_common.idempotency import idempotent
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_disbursement.access import audited, ensure_department
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.disbursements.service import accounts_of, claim_awaiting, reserve_parked
+from kunruyi_disbursement.exceptions import UnknownPolicy
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import LocalPolicy, PolicyData, get_policy, upsert_policy
 
@@ -84,7 +85,7 @@ async def fund_budget(
             four_eyes=p.four_eyes,
         )
     elif existing is None:
-        raise Unprocessable(f"未知的政策编码：{body.policy_code}", field="policy_code", code="unknown_policy")
+        raise UnknownPolicy(f"未知的政策编码：{body.policy_code}", field="policy_code")
     funding = await ledger.ensure_account(session, ledger.FUNDING_ACCOUNT, "funding")
     budget = await ledger.ensure_budget_account(session, body.policy_code, body.fiscal_year)
     # Disbursements parked for lack of budget continue in this same unit of work. The lock order of every money
@@ -139,10 +140,9 @@ async def post_budget(
     if transfer_id is None:
         if not idempotency_key:
             # Without a key a retried request (a timeout, a double click) would fund the budget twice.
-            raise Unprocessable(
+            raise IdempotencyKeyRequired(
                 "预算拨入必须带幂等键：请求体 transfer_id 或 Idempotency-Key 头",
                 field="transfer_id",
-                code="idempotency_key_required",
             )
         transfer_id = uuid.uuid5(uuid.NAMESPACE_URL, f"budget:{principal.subject}:{idempotency_key}")
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
+from kunruyi_common.errors import ScopeDenied
 from kunruyi_common.idempotency import idempotent
 from pydantic import BaseModel, Field
 
@@ -47,7 +47,7 @@ async def list_disbursements(
         elif principal.kind == "partner" and principal.has_scope("disbursement:read"):
             pass
         else:
-            raise Forbidden("无权查看拨付记录", code="scope_denied")
+            raise ScopeDenied("无权查看拨付记录")
     return await service.list_disbursements(
         session, status=status, entity_id=entity_id, policy_code=policy_code, limit=limit, cursor=cursor
     )

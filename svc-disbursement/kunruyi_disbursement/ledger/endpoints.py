@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import NotFound
 
 from kunruyi_disbursement.ledger import service as ledger
+from kunruyi_disbursement.ledger.exceptions import AccountNotFound
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 Staff = Annotated[Principal, Depends(require_roles("finance", "approver"))]
@@ -22,5 +22,5 @@ async def invariants(session: SessionDep, principal: Staff) -> dict[str, Any]:
 async def account(code: str, session: SessionDep, principal: Staff) -> dict[str, Any]:
     view = await ledger.account_balance(session, code)
     if view is None:
-        raise NotFound("账户不存在", code="account_not_found")
+        raise AccountNotFound("账户不存在")
     return view

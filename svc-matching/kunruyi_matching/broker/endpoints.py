@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
 
 from kunruyi_matching.broker import service
+from kunruyi_matching.broker.exceptions import NotYourRecord
 from kunruyi_matching.broker.schemas import (
     AssignmentOut,
     AssignmentRunOut,
@@ -120,7 +120,7 @@ async def add_conflict(
     if not principal.has_role("officer"):
         broker = await service.by_subject(session, principal.subject)
         if broker.id != broker_id:
-            raise Forbidden("只能为本人申报利益冲突", code="not_your_record")
+            raise NotYourRecord("只能为本人申报利益冲突")
     await service.add_conflict(session, broker_id, body, principal.subject)
 
 

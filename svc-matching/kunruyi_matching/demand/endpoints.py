@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pii_text import TextCipherDep
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +22,7 @@ from kunruyi_matching.demand.schemas import (
     QueuePage,
 )
 from kunruyi_matching.engagement.service import demand_or_404
+from kunruyi_matching.exceptions import NotABroker
 from kunruyi_matching.taxonomy.params import known_chain
 
 router = APIRouter(prefix="/api/v1/demands", tags=["demands 技术需求"])
@@ -71,7 +71,7 @@ async def list_demands(
     viewer = await service.viewer(session, principal)
     if mine:
         if viewer.broker_id is None:
-            raise Forbidden("当前账号未登记为技术经纪人，mine=true 不适用", code="not_a_broker")
+            raise NotABroker("当前账号未登记为技术经纪人，mine=true 不适用")
         broker_id = viewer.broker_id
     rows, next_cursor = await service.list_demands(
         session,

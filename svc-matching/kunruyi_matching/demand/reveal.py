@@ -10,13 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
 from kunruyi_common.pii_text import TextCipher, TextCipherDep, mask_pii, reveal_text
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_matching.demand import service
+from kunruyi_matching.demand.exceptions import NotHandlingStaff
 from kunruyi_matching.demand.models import Demand, DemandReveal
 
 router = APIRouter(prefix="/api/v1/demands", tags=["demands 技术需求"])
@@ -61,7 +61,7 @@ async def reveal(
 ) -> tuple[DemandReveal, RevealOut]:
     viewer = await service.viewer(session, principal)
     if not (viewer.sees_all or (viewer.broker_id is not None and demand.broker_id == viewer.broker_id)):
-        raise Forbidden("只有审核人员和承接该需求的经纪人可以查看原文", code="not_handling_staff")
+        raise NotHandlingStaff("只有审核人员和承接该需求的经纪人可以查看原文")
     record = DemandReveal(
         demand_id=demand.id,
         actor=f"{principal.kind}:{principal.subject}",

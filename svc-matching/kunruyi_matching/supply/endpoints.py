@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import NotFound
 
 from kunruyi_matching.supply import service
+from kunruyi_matching.supply.exceptions import SupplyNotFound
 from kunruyi_matching.supply.models import SupplyEntity
 from kunruyi_matching.supply.schemas import SupplyIn, SupplyOut
 
@@ -30,5 +30,5 @@ async def upsert_supply(
 async def get_supply(supply_id: uuid.UUID, session: SessionDep, _: CurrentPrincipal) -> SupplyOut:
     entity = await session.get(SupplyEntity, supply_id, populate_existing=True)
     if entity is None:
-        raise NotFound(f"供给 {supply_id} 不存在", code="supply_not_found")
+        raise SupplyNotFound(f"供给 {supply_id} 不存在")
     return SupplyOut.model_validate(entity)

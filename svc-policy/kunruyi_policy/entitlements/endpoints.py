@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import NotFound
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_policy.entitlements.exceptions import RunNotFound
 from kunruyi_policy.entitlements.service import run_public, start_run, today
 from kunruyi_policy.models import Entitlement, EntitlementRun
 
@@ -70,7 +70,7 @@ async def get_run(run_id: uuid.UUID, session: SessionDep, principal: Staff) -> d
 async def _get(session: AsyncSession, run_id: uuid.UUID) -> EntitlementRun:
     run = await session.get(EntitlementRun, run_id)
     if run is None:
-        raise NotFound("批次不存在", code="run_not_found")
+        raise RunNotFound("批次不存在")
     return run
 
 

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Conflict
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_policy.entitlements.service import today
+from kunruyi_policy.exceptions import NoDraft
 from kunruyi_policy.management.schemas import RulesIn
 from kunruyi_policy.management.service import draft_of, get_for_staff
 from kunruyi_policy.simulations.service import simulate
@@ -37,7 +37,7 @@ async def post_simulation(body: SimulationIn, session: SessionDep, principal: Of
     else:
         saved = await draft_of(session, policy)
         if saved is None:
-            raise Conflict("没有可模拟的草稿版本，请在请求中提供 draft", code="no_draft")
+            raise NoDraft("没有可模拟的草稿版本，请在请求中提供 draft")
         draft = {
             "criteria": saved.criteria,
             "amount": saved.amount,

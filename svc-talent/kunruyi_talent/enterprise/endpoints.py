@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import decode_cursor, encode_cursor
 from sqlalchemy import select
@@ -35,6 +34,7 @@ from kunruyi_talent.enterprise.schemas import (
     QualificationIn,
     QualificationOut,
 )
+from kunruyi_talent.exceptions import EnterpriseForbidden
 from kunruyi_talent.models import Enterprise, EnterpriseQualification
 
 router = APIRouter(prefix="/api/v1", tags=["enterprises 一企一档"])
@@ -129,7 +129,7 @@ async def list_enterprises(
     cursor: str | None = None,
 ) -> EnterprisePage:
     if not can_read_registry(principal):
-        raise Forbidden("无权查看企业档案列表", code="enterprise_forbidden")
+        raise EnterpriseForbidden("无权查看企业档案列表")
     stmt = select(Enterprise).order_by(Enterprise.uscc).limit(limit + 1)
     after = decode_cursor(cursor, 1)
     if after:

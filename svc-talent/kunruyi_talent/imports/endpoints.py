@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, UploadFile
 from kunruyi_common.auth import Principal, require_scope_or_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import ProblemError
+from kunruyi_common.errors import PayloadTooLarge
 
 from kunruyi_talent.access import actor_of, can_look_up_id_numbers
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
@@ -20,7 +20,7 @@ async def _run(
 ) -> dict[str, Any]:
     content = await file.read(settings.import_max_bytes + 1)
     if len(content) > settings.import_max_bytes:
-        raise ProblemError("文件过大", status=413, code="payload_too_large", title="请求体过大")
+        raise PayloadTooLarge("文件过大")
     report = await import_file(
         session,
         pii,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal, require_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden, Unauthorized
+from kunruyi_common.errors import MissingCredentials, ScopeDenied
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
 from kunruyi_talent.models import Ticket
 from kunruyi_talent.servicedesk import service
+from kunruyi_talent.servicedesk.exceptions import TicketForbidden
 from kunruyi_talent.servicedesk.routing import CHANNELS, STATUS_LABELS, TICKET_TYPES, TRANSITIONS, local_date
 from kunruyi_talent.servicedesk.schemas import (
     RatingIn,
@@ -125,7 +126,7 @@ async def create_ticket(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     if principal.kind == "partner" and not principal.has_scope("talent:write"):
-        raise Forbidden("需要权限 talent:write", code="scope_denied")
+        raise ScopeDenied("需要权限 talent:write")
 
     async def produce() -> tuple[int, TicketCreated]:
         ticket, secret = await service.submit(session, settings, pii, body, principal)
@@ -162,7 +163,7 @@ async def list_tickets(
         elif department:
             stmt = stmt.where(Ticket.department == department)
     else:
-        raise Forbidden("无权查看工单列表", code="ticket_forbidden")
+        raise TicketForbidden("无权查看工单列表")
     after = decode_cursor(cursor, 1)
     if after:
         stmt = stmt.where(Ticket.ticket_number < str(after[0]))
@@ -191,7 +192,7 @@ async def get_ticket(
     if secret:
         return await public_view(session, await service.get_for_requester(session, ticket_number, secret))
     if principal is None:
-        raise Unauthorized("请提供工单查询密码", code="missing_credentials")
+        raise MissingCredentials("请提供工单查询密码")
     ticket = await service.get_by_number(session, ticket_number)
     if talent_self_id(principal) is not None and ticket.talent_id == talent_self_id(principal):
         return await public_view(session, ticket)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden, NotFound, Unprocessable
+from kunruyi_common.errors import InvalidCursor
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import decode_cursor, encode_cursor
 from sqlalchemy import select
@@ -23,9 +23,11 @@ from kunruyi_talent.access import (
 )
 from kunruyi_talent.deps import PersonalDataDep
 from kunruyi_talent.enterprise import service as enterprise_service
+from kunruyi_talent.exceptions import TalentForbidden
 from kunruyi_talent.models import Enterprise, Talent
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.talent import service
+from kunruyi_talent.talent.exceptions import TalentNotFound
 from kunruyi_talent.talent.schemas import (
     EmployerOut,
     HistoryEntry,
@@ -108,14 +110,14 @@ async def list_talents(
     cursor: str | None = None,
 ) -> TalentPage:
     if not can_read_registry(principal):
-        raise Forbidden("无权查看人才列表", code="talent_forbidden")
+        raise TalentForbidden("无权查看人才列表")
     stmt = select(Talent).order_by(Talent.id).limit(limit + 1)
     after = decode_cursor(cursor, 1)
     if after:
         try:
             last = uuid.UUID(str(after[0]))
         except ValueError:
-            raise Unprocessable("分页游标无效", field="query.cursor", code="invalid_cursor") from None
+            raise InvalidCursor("分页游标无效", field="query.cursor") from None
         stmt = stmt.where(Talent.id > last)
     if talent_class:
         stmt = stmt.where(Talent.talent_class == talent_class)
@@ -160,7 +162,7 @@ async def lookup_talent(
         extra={"actor": actor_of(principal), "talent_id": str(talent.id) if talent else None},
     )
     if talent is None:
-        raise NotFound("没有该身份证号的人才档案", code="talent_not_found")
+        raise TalentNotFound("没有该身份证号的人才档案")
     return await read_one(session, talent, pii, with_birth_date=True)
 
 

@@ -10,13 +10,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.errors import NotFound, ProblemError, ServiceUnavailable, Unauthorized, Unprocessable
+from kunruyi_common.errors import InvalidUscc, ProblemError, Unauthorized, Unprocessable, UpstreamUnavailable
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_gateway.access.gate import StaffCaller, path_as_sent
+from kunruyi_gateway.integrations.exceptions import ApplicationRejected, EnterpriseNotFound
 from kunruyi_gateway.integrations.yiqilaiban.client import PortalError, YiqilaibanClient
 from kunruyi_gateway.integrations.yiqilaiban.schemas import PortalApplication
 from kunruyi_gateway.integrations.yiqilaiban.signature import sign
@@ -123,16 +124,14 @@ async def receive_application(request: Request) -> JSONResponse:
     except ValueError:
         answer = {"detail": raw[:500].decode(errors="replace")}
     if status >= 500:
-        raise ServiceUnavailable(
-            "申报服务暂不可用，请稍后重试", code="upstream_unavailable", headers={"Retry-After": "5"}
-        )
+        raise UpstreamUnavailable("申报服务暂不可用，请稍后重试", headers={"Retry-After": "5"})
     if status >= 400:
         # svc-disbursement's refusal (e.g. unknown policy) goes back to the portal as it is.
         if isinstance(answer, dict) and "code" in answer:
             raise ProblemError(
                 answer.get("detail"), code=answer["code"], title=answer.get("title"), status=status
             )
-        raise ProblemError(str(answer), code="application_rejected", status=status)
+        raise ApplicationRejected(str(answer), status=status)
     return JSONResponse(
         {"application_number": application.application_number, "platform": answer},
         status_code=201 if status == 201 else 200,
@@ -152,14 +151,12 @@ async def enterprise_lookup(uscc: str, request: Request, _: StaffCaller) -> dict
     try:
         uscc = parse_uscc(uscc).code  # validated before it is upper-cased
     except InvalidIdentifier as exc:
-        raise Unprocessable(
-            f"统一社会信用代码无效：{exc.message}", field="uscc", code="invalid_uscc", part=exc.part
-        ) from None
+        raise InvalidUscc(f"统一社会信用代码无效：{exc.message}", field="uscc", part=exc.part) from None
     try:
         return await portal_client(request).enterprise(uscc)
     except PortalError as exc:
         if exc.status == 404:
-            raise NotFound("省平台未查询到该企业", code="enterprise_not_found") from None
-        raise ServiceUnavailable(
-            f"一企来办数据共享接口暂不可用：{exc}", code="upstream_unavailable", headers={"Retry-After": "5"}
+            raise EnterpriseNotFound("省平台未查询到该企业") from None
+        raise UpstreamUnavailable(
+            f"一企来办数据共享接口暂不可用：{exc}", headers={"Retry-After": "5"}
         ) from None
