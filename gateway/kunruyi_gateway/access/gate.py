@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.errors import MissingCredentials, ProblemError, RoleRequired, ScopeDenied
+from kunruyi_common.errors import MissingCredentials, PayloadTooLarge, RoleRequired, ScopeDenied
 
 from kunruyi_gateway.access.exceptions import RouteNotPublic
 from kunruyi_gateway.access.limiter import RateLimiter, rate_limited
@@ -20,10 +20,6 @@ from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.staff.tokens import StaffTokenVerifier
 
 _PARTNER_HEADERS = (sig.HEADER_APP_KEY, sig.HEADER_SIGNATURE, sig.HEADER_NONCE, sig.HEADER_TIMESTAMP)
-
-
-class PayloadTooLarge(ProblemError):
-    status, code, title = 413, "payload_too_large", "请求体过大"
 
 
 class Gate:
