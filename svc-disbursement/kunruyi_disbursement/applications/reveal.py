@@ -4,10 +4,10 @@ comments, the reject reason, objections — with a reason; each reveal is an ent
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response
-from kunruyi_common.auth import Principal, require_roles
+from fastapi import APIRouter, Response
+from kunruyi_common.auth import Principal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import OtherDepartment
 from kunruyi_common.pii_text import TextCipher, TextCipherDep, mask_pii, reveal_text
@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.applications.auth import OfficerReviewerOrApprover
 from kunruyi_disbursement.applications.exceptions import ApplicationNotFound
 from kunruyi_disbursement.audit import service as audit
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
-Staff = Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver"))]
 ACTION = "reveal_free_text"
 
 
@@ -63,7 +63,7 @@ async def reveal_application(
     body: RevealIn,
     session: SessionDep,
     cipher: TextCipherDep,
-    principal: Staff,
+    principal: OfficerReviewerOrApprover,
     response: Response,
 ) -> dict[str, Any]:
     response.headers["Cache-Control"] = "no-store"
@@ -134,7 +134,9 @@ async def reveal_application(
 
 
 @router.get("/{application_id}/reveals", summary="申报原文查看记录（审计日志中的查看原文条目）")
-async def list_reveals(application_id: uuid.UUID, session: SessionDep, principal: Staff) -> dict[str, Any]:
+async def list_reveals(
+    application_id: uuid.UUID, session: SessionDep, principal: OfficerReviewerOrApprover
+) -> dict[str, Any]:
     await _handled_application(session, application_id, principal)
     rows = (
         await session.execute(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import Principal, require_roles
+from kunruyi_common.auth import Principal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import IdempotencyKeyRequired
 from kunruyi_common.idempotency import idempotent
@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import audited, ensure_department
 from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.budgets.auth import FinanceStaff, OfficerReviewerApproverOrFinance
 from kunruyi_disbursement.disbursements.service import accounts_of, claim_awaiting, reserve_parked
 from kunruyi_disbursement.exceptions import UnknownPolicy
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import LocalPolicy, PolicyData, get_policy, upsert_policy
 
 router = APIRouter(prefix="/api/v1/budgets", tags=["budgets"])
-Finance = Annotated[Principal, Depends(require_roles("finance"))]
 
 
 class BudgetFunding(BaseModel):
@@ -133,7 +133,7 @@ async def post_budget(
     body: BudgetFunding,
     request: Request,
     session: SessionDep,
-    principal: Finance,
+    principal: FinanceStaff,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     transfer_id = body.transfer_id
@@ -160,7 +160,7 @@ async def post_budget(
 @router.get("", summary="预算账户余额")
 async def list_budgets(
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("finance", "approver", "reviewer", "officer"))],
+    principal: OfficerReviewerApproverOrFinance,
     policy_code: str | None = None,
     fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -3,9 +3,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import ScopeDenied
 from kunruyi_common.idempotency import idempotent
@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 
 from kunruyi_disbursement.access import audited
 from kunruyi_disbursement.disbursements import service
+from kunruyi_disbursement.disbursements.auth import Approver, OfficerReviewerApproverOrFinance
 
 router = APIRouter(prefix="/api/v1/disbursements", tags=["disbursements"])
-Approver = Annotated[Principal, Depends(require_roles("approver"))]
 STAFF_ROLES = ("officer", "reviewer", "approver", "finance")
 
 
@@ -57,7 +57,7 @@ async def list_disbursements(
 async def get_disbursement(
     disbursement_id: uuid.UUID,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles(*STAFF_ROLES))],
+    principal: OfficerReviewerApproverOrFinance,
 ) -> dict[str, Any]:
     return service.view(await service.get(session, disbursement_id))
 

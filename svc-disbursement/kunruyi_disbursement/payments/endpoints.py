@@ -8,14 +8,14 @@ import json
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import Principal, require_scope_or_roles
 from kunruyi_common.crypto import blind_index
 from kunruyi_common.db import SessionDep
 from kunruyi_common.idempotency import idempotent
 from pydantic import ValidationError
 
+from kunruyi_disbursement.payments.auth import WritePartnerOrFinance
 from kunruyi_disbursement.payments.exceptions import InvalidBankSignature, InvalidCallback, UnknownReference
 from kunruyi_disbursement.payments.payees import PayeeIn, register_payee
 from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update, apply_bank_updates
@@ -62,7 +62,7 @@ async def create_payee(
     body: PayeeIn,
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_scope_or_roles("disbursement:write", "finance"))],
+    principal: WritePartnerOrFinance,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     settings: Settings = request.app.state.settings

@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_roles
+from fastapi import APIRouter, Query, Request
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import UnknownIndustryChain
 
 from kunruyi_matching.demand import service as demand_service
+from kunruyi_matching.search.auth import ReadPartnerOfficerOrBroker
 from kunruyi_matching.search.engine import MatchContext, Ranked, Weights, rank
 from kunruyi_matching.search.exceptions import DemandNotApproved, UnknownTechnicalField
 from kunruyi_matching.search.index import Filters
@@ -73,7 +74,7 @@ async def demand_candidates(
     request: Request,
     session: SessionDep,
     index: IndexDep,
-    principal: Annotated[Principal, Depends(require_scope_or_roles("matching:read", "officer", "broker"))],
+    principal: ReadPartnerOfficerOrBroker,
     kind: Kind = "expert",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CandidateList:

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_roles
+from fastapi import APIRouter
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
 
 from kunruyi_matching.supply import service
+from kunruyi_matching.supply.auth import WritePartnerOfficerOrBroker
 from kunruyi_matching.supply.exceptions import SupplyNotFound
 from kunruyi_matching.supply.models import SupplyEntity
 from kunruyi_matching.supply.schemas import SupplyIn, SupplyOut
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/supply", tags=["supply 供给"])
 async def upsert_supply(
     body: SupplyIn,
     session: SessionDep,
-    _: Annotated[Principal, Depends(require_scope_or_roles("matching:write", "officer", "broker"))],
+    _: WritePartnerOfficerOrBroker,
 ) -> SupplyOut:
     return SupplyOut.model_validate(await service.upsert(session, body, source="api"))
 

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
-from kunruyi_common.auth import Principal, require_roles
+from fastapi import APIRouter
 from kunruyi_common.db import SessionDep
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,10 +11,10 @@ from kunruyi_policy.entitlements.service import today
 from kunruyi_policy.exceptions import NoDraft
 from kunruyi_policy.management.schemas import RulesIn
 from kunruyi_policy.management.service import draft_of, get_for_staff
+from kunruyi_policy.simulations.auth import Officer
 from kunruyi_policy.simulations.service import simulate
 
 router = APIRouter(prefix="/api/v1", tags=["simulations 政策沙盘"])
-Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 
 class SimulationIn(BaseModel):

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal, require_roles
+from fastapi import APIRouter
+from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal
 from kunruyi_common.db import SessionDep
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_talent.access import talent_self_id
 from kunruyi_talent.deps import SettingsDep
 from kunruyi_talent.housing import service
+from kunruyi_talent.housing.auth import Officer
 from kunruyi_talent.housing.exceptions import HousingForbidden, OfferNotFound
 from kunruyi_talent.housing.schemas import (
     ApplicationCreate,
@@ -25,7 +25,6 @@ from kunruyi_talent.housing.schemas import (
 from kunruyi_talent.models import HousingApplication, HousingOffer, HousingProject, HousingUnit
 
 router = APIRouter(prefix="/api/v1/housing", tags=["housing 人才租赁住房"])
-Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 
 def app_out(app: HousingApplication, project_code: str, position: int | None = None) -> ApplicationOut:

@@ -4,9 +4,9 @@ import logging
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import InvalidCursor
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
@@ -14,19 +14,14 @@ from kunruyi_common.pagination import decode_cursor, encode_cursor
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_talent.access import (
-    LOOKUP_ROLES,
-    actor_of,
-    can_read_registry,
-    ensure_can_read_talent,
-    talent_self_id,
-)
+from kunruyi_talent.access import actor_of, can_read_registry, ensure_can_read_talent, talent_self_id
 from kunruyi_talent.deps import PersonalDataDep
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.exceptions import TalentForbidden
 from kunruyi_talent.models import Enterprise, Talent
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.talent import service
+from kunruyi_talent.talent.auth import TalentLookupStaff, WritePartnerOrOfficer
 from kunruyi_talent.talent.exceptions import TalentNotFound
 from kunruyi_talent.talent.schemas import (
     EmployerOut,
@@ -39,7 +34,6 @@ from kunruyi_talent.talent.schemas import (
 
 logger = logging.getLogger("kunruyi.talent.registry")
 router = APIRouter(prefix="/api/v1", tags=["talents 人才画像"])
-Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 
 def to_read(
@@ -87,7 +81,7 @@ async def create_talent(
     body: TalentCreate,
     session: SessionDep,
     pii: PersonalDataDep,
-    principal: Writer,
+    principal: WritePartnerOrOfficer,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def produce() -> tuple[int, TalentRead]:
@@ -153,7 +147,7 @@ async def lookup_talent(
     id_number: str,
     session: SessionDep,
     pii: PersonalDataDep,
-    principal: Annotated[Principal, Depends(require_roles(*LOOKUP_ROLES))],
+    principal: TalentLookupStaff,
 ) -> TalentRead:
     talent = await service.find_by_id_number(session, pii, id_number)
     # An audit trail of who looked whom up — by pseudonymous id; the ID number itself never reaches the log.
@@ -177,7 +171,11 @@ async def get_talent(
 
 @router.patch("/talents/{talent_id}", response_model=TalentRead, summary="更新人才画像（记入变更历史）")
 async def patch_talent(
-    talent_id: uuid.UUID, body: TalentUpdate, session: SessionDep, pii: PersonalDataDep, principal: Writer
+    talent_id: uuid.UUID,
+    body: TalentUpdate,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: WritePartnerOrOfficer,
 ) -> TalentRead:
     talent = await service.get(session, talent_id, for_update=True)
     talent, _ = await service.update(session, pii, talent, body, actor_of(principal))
