@@ -24,7 +24,7 @@ class InvalidExpiry(Unprocessable):
 
 
 class InvalidPhone(Unprocessable):
-    """invalid_phone"""
+    """A phone number is not a valid mainland mobile or landline number; `detail` says what is wrong."""
 
     code = "invalid_phone"
 

@@ -6,7 +6,7 @@ from kunruyi_common.errors import Unprocessable
 
 
 class BadColumns(Unprocessable):
-    """bad_columns"""
+    """An import file lacks required columns or has unknown ones; `detail` lists them and the columns accepted."""
 
     code = "bad_columns"
 

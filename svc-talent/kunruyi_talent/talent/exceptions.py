@@ -6,7 +6,7 @@ from kunruyi_common.errors import Conflict, NotFound, Unprocessable
 
 
 class InvalidIdNumber(Unprocessable):
-    """invalid_id_number"""
+    """A 公民身份号码 fails GB 11643 (region, birth date or check character); `part` says which."""
 
     code = "invalid_id_number"
 
