@@ -23,14 +23,15 @@ ERRORS_PATH = ROOT / "docs" / "errors.md"
 KIT = "kunruyi_common"
 PACKAGES = [KIT] + [a.package for a in APPS]
 
-# Codes that named the same situation as another code and were folded into it (old -> new). Clients that matched
-# on the old code must match on the new one; the status did not change.
-RENAMED: dict[str, str] = {
-    "department_mismatch": "other_department",
-    "enterprise_mismatch": "not_own_entity",
-    "attachment_empty": "empty_file",
-    "invalid_stage_transition": "invalid_transition",
-    "invalid_challenge_transition": "invalid_transition",
+# Codes that named the same situation as another code and were folded into it (old -> new, and the status when it
+# changed). Clients that matched on the old code must match on the new one.
+RENAMED: dict[str, tuple[str, str]] = {
+    "department_mismatch": ("other_department", "403"),
+    "enterprise_mismatch": ("not_own_entity", "403"),
+    "attachment_empty": ("empty_file", "422"),
+    "attachment_too_large": ("payload_too_large", "413 (was 422)"),
+    "invalid_stage_transition": ("invalid_transition", "409"),
+    "invalid_challenge_transition": ("invalid_transition", "409"),
 }
 # The 422 for a supply_id that names no supply had the 404's code; it has its own now (as unknown_policy,
 # unknown_talent do for a named reference that does not exist).
@@ -115,12 +116,12 @@ def render(problems: list[Problem]) -> str:
         "",
         "## Renamed",
         "",
-        "Where two codes named the same situation, one was kept (the HTTP status is unchanged):",
+        "Where two codes named the same situation, one was kept:",
         "",
-        "| old code | code now |",
-        "|---|---|",
+        "| old code | code now | status |",
+        "|---|---|---|",
     ]
-    lines += [f"| `{old}` | `{new}` |" for old, new in sorted(RENAMED.items())]
+    lines += [f"| `{old}` | `{new}` | {status} |" for old, (new, status) in sorted(RENAMED.items())]
     lines += [
         "",
         "Split: "

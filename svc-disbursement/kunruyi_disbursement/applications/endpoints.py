@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import EmptyFile
+from kunruyi_common.errors import EmptyFile, PayloadTooLarge
 from kunruyi_common.idempotency import idempotent
 
 from kunruyi_disbursement.access import audited
@@ -17,7 +17,6 @@ from kunruyi_disbursement.applications.auth import (
     ReadPartnerOrStaff,
     WritePartnerOrOfficer,
 )
-from kunruyi_disbursement.applications.exceptions import AttachmentTooLarge
 from kunruyi_disbursement.applications.free_text import bind_text_cipher
 from kunruyi_disbursement.applications.storage import attachment_store
 from kunruyi_disbursement.policies.calculator_client import PolicyCalculatorClient
@@ -174,7 +173,7 @@ async def upload_attachment(
     settings: Settings = request.app.state.settings
     content = await file.read(settings.attachment_max_bytes + 1)
     if len(content) > settings.attachment_max_bytes:
-        raise AttachmentTooLarge(f"附件超过 {settings.attachment_max_bytes} 字节", field="file")
+        raise PayloadTooLarge(f"附件超过 {settings.attachment_max_bytes} 字节", field="file")
     if not content:
         raise EmptyFile("附件为空", field="file")
     return await service.store_attachment(

@@ -35,12 +35,6 @@ class AttachmentStoreUnavailable(ServiceUnavailable):
     code = "attachment_store_unavailable"
 
 
-class AttachmentTooLarge(Unprocessable):
-    """附件超过 … 字节"""
-
-    code = "attachment_too_large"
-
-
 class DisbursementExists(Conflict):
     """该主体本期已有此政策的拨付记录"""
 
