@@ -2,7 +2,8 @@
 
 - every event a service consumes has a producer, and the consumer's model of it fits the producer's schema;
 - the event catalog in docs/ is what the code generates;
-- every area in the gateway's route table reaches a live endpoint of the owning service.
+- every area in the gateway's route table reaches a live endpoint of the owning service;
+- role dependencies are named aliases in each domain's auth.py.
 """
 
 from __future__ import annotations
@@ -109,3 +110,22 @@ def test_the_gateway_lets_through_every_role_and_scope_a_service_admits(owner: s
                     )
     assert checked > 0, f"no role checks found in {owner}: the walk over its routes is broken"
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("owner", [a for a in APPS if a.name != "gateway"], ids=lambda a: a.name)
+def test_role_dependencies_are_declared_in_the_domains_auth_module(owner: Any) -> None:
+    """Who an endpoint admits is read from one named alias (``Officer``, ``WritePartnerOrOfficer`` …) in the
+    domain's ``auth.py``, never spelled inline or under an ambiguous name in an endpoints module."""
+    import ast
+    from pathlib import Path
+
+    root = Path(importlib.import_module(owner.package).__path__[0])
+    inline = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "auth.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id in ("require_roles", "require_scope_or_roles"):
+                    inline.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    assert not inline, "declare the dependency in the domain's auth.py:\n" + "\n".join(inline)

@@ -14,7 +14,13 @@ import jwt
 from fastapi import Depends, Request
 from pydantic import BaseModel, Field
 
-from kunruyi_common.errors import Forbidden, Unauthorized
+from kunruyi_common.errors import (
+    InternalTokenExpired,
+    InvalidInternalToken,
+    MissingCredentials,
+    RoleRequired,
+    ScopeDenied,
+)
 
 INTERNAL_TOKEN_HEADER = "x-kry-principal"
 _ISSUER = "kunruyi-gateway"
@@ -67,9 +73,9 @@ def verify_internal_token(token: str, secret: str) -> Principal:
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], audience=_AUDIENCE, issuer=_ISSUER, leeway=5)
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("内部令牌已过期", code="internal_token_expired") from exc
+        raise InternalTokenExpired("内部令牌已过期") from exc
     except jwt.PyJWTError as exc:
-        raise Unauthorized("内部令牌无效", code="invalid_internal_token") from exc
+        raise InvalidInternalToken("内部令牌无效") from exc
     return Principal.model_validate(claims["p"])
 
 
@@ -87,7 +93,7 @@ async def optional_principal(request: Request) -> Principal | None:
 async def require_principal(request: Request) -> Principal:
     principal = _principal_from_request(request)
     if principal is None:
-        raise Unauthorized("需要经网关认证的调用方", code="missing_credentials")
+        raise MissingCredentials("需要经网关认证的调用方")
     return principal
 
 
@@ -100,7 +106,7 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.kind != "staff" or not principal.has_role(*roles):
-            raise Forbidden(f"需要角色：{'、'.join(roles)}", code="role_required")
+            raise RoleRequired(f"需要角色：{'、'.join(roles)}")
         return principal
 
     # Read by the contract tests, which compare every endpoint's roles with the gateway's access rules.
@@ -116,7 +122,7 @@ def require_scope_or_roles(scope: str, *roles: str) -> Callable[..., Coroutine[A
             return principal
         if principal.kind == "staff" and (not roles or principal.has_role(*roles)):
             return principal
-        raise Forbidden(f"需要权限 {scope} 或角色 {'、'.join(roles)}", code="scope_denied")
+        raise ScopeDenied(f"需要权限 {scope} 或角色 {'、'.join(roles)}")
 
     dependency.required_roles = roles  # type: ignore[attr-defined]
     dependency.required_scope = scope  # type: ignore[attr-defined]

@@ -4,6 +4,12 @@ Services raise typed :class:`ProblemError` subclasses; the handlers installed by
 turn them, validation errors and anything unexpected into ``application/problem+json`` responses with a stable
 machine ``code``, a Chinese ``title`` and a ``detail``. Internals never leak: an unexpected exception is logged
 with the request id and answered with a generic 500 problem.
+
+Every situation has one class, declared once: its ``status``, ``code`` and Chinese ``title`` are class attributes and
+its docstring says when it happens. Situations shared by services live here (the kit); a service's own live in the
+``exceptions.py`` of its domain module. Each subclass is recorded in :data:`PROBLEM_CLASSES` when it is defined;
+``python -m kunruyi_launcher.errors_catalog`` renders ``docs/errors.md`` from that registry, and a test fails when
+the file drifts or a raise site passes a literal ``code=`` instead of raising a class.
 """
 
 from __future__ import annotations
@@ -27,12 +33,20 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 logger = logging.getLogger("kunruyi.errors")
 
 
+PROBLEM_CLASSES: dict[str, type[ProblemError]] = {}
+"""Every :class:`ProblemError` subclass defined so far, by ``module.QualName`` (filled by ``__init_subclass__``)."""
+
+
 class ProblemError(Exception):
     """An error that carries its HTTP status and a stable code."""
 
     status: int = 400
     code: str = "bad_request"
     title: str = "请求有误"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        PROBLEM_CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
 
     def __init__(
         self,
@@ -75,35 +89,201 @@ class ProblemError(Exception):
 
 
 class BadRequest(ProblemError):
+    """The request cannot be understood (generic; prefer a specific class)."""
+
     status, code, title = 400, "bad_request", "请求有误"
 
 
 class Unauthorized(ProblemError):
+    """The caller is not authenticated (generic; prefer a specific class)."""
+
     status, code, title = 401, "unauthorized", "未认证"
 
 
 class Forbidden(ProblemError):
+    """The caller is authenticated but may not do this (generic; prefer a specific class)."""
+
     status, code, title = 403, "forbidden", "无权访问"
 
 
 class NotFound(ProblemError):
+    """The addressed resource does not exist (generic; prefer a specific class)."""
+
     status, code, title = 404, "not_found", "资源不存在"
 
 
 class Conflict(ProblemError):
+    """The request conflicts with existing data (also a unique constraint the database caught in a race)."""
+
     status, code, title = 409, "conflict", "与现有数据冲突"
 
 
 class Unprocessable(ProblemError):
+    """Request data failed validation; ``errors`` lists each field (also every schema validation error)."""
+
     status, code, title = 422, "validation_error", "数据校验未通过"
 
 
 class TooManyRequests(ProblemError):
+    """The caller exceeded its rate limit; ``Retry-After`` says when to try again."""
+
     status, code, title = 429, "rate_limited", "请求过于频繁"
 
 
 class ServiceUnavailable(ProblemError):
+    """The service cannot answer now (generic; prefer a specific class)."""
+
     status, code, title = 503, "service_unavailable", "服务暂不可用"
+
+
+# Situations shared by more than one service: one class, one code, everywhere.
+
+
+class MissingCredentials(Unauthorized):
+    """The operation needs a caller the gateway authenticated (a partner signature, a staff Bearer token or, for
+    a ticket, its query password) and none was given or it was malformed."""
+
+    code, title = "missing_credentials", "缺少认证信息"
+
+
+class InvalidInternalToken(Unauthorized):
+    """A service received a gateway-signed internal token that does not verify."""
+
+    code, title = "invalid_internal_token", "内部令牌无效"
+
+
+class InternalTokenExpired(Unauthorized):
+    """A service received a gateway-signed internal token that has expired."""
+
+    code, title = "internal_token_expired", "内部令牌已过期"
+
+
+class RoleRequired(Forbidden):
+    """A staff member (or a caller) lacks every role the operation admits; ``detail`` names the roles."""
+
+    code, title = "role_required", "角色权限不足"
+
+
+class ScopeDenied(Forbidden):
+    """A partner's AppKey lacks the scope the operation needs."""
+
+    code, title = "scope_denied", "权限范围不足"
+
+
+class OtherDepartment(Forbidden):
+    """A staff member acts on a record (policy, application, ticket) owned by another department."""
+
+    code, title = "other_department", "不属于本部门"
+
+
+class NotOwnEntity(Forbidden):
+    """An enterprise account (signed in or holding a 昆e服 code) acts for an enterprise other than its own."""
+
+    code, title = "not_own_entity", "只能办理本企业的事项"
+
+
+class InvalidTransition(Conflict):
+    """The record's state does not allow this step; ``current_status`` or ``allowed_next`` says what does."""
+
+    code, title = "invalid_transition", "当前状态不允许该操作"
+
+
+class InvalidCursor(Unprocessable):
+    """The pagination cursor was not issued by this list (tampered, truncated or from another query)."""
+
+    code = "invalid_cursor"
+
+
+class InvalidUscc(Unprocessable):
+    """A 统一社会信用代码 fails the national standard (length, characters or check digit); ``part`` says which."""
+
+    code = "invalid_uscc"
+
+
+class InvalidCharacter(Unprocessable):
+    """A text field holds a NUL character or invalid Unicode, which PostgreSQL cannot store."""
+
+    code = "invalid_character"
+
+
+class IntegerOutOfRange(Unprocessable):
+    """An integer field is outside the range the database column holds."""
+
+    code = "integer_out_of_range"
+
+
+class InvalidPeriod(Unprocessable):
+    """A period is not one of the accepted forms (a year, a quarter, a half-year or a month as documented)."""
+
+    code = "invalid_period"
+
+
+class UnknownIndustryChain(Unprocessable):
+    """An industry chain is not in the “2+6+X” catalogue."""
+
+    code = "unknown_industry_chain"
+
+
+class EmptyFile(Unprocessable):
+    """An uploaded file (import or attachment) is empty. (Formerly ``attachment_empty`` for attachments.)"""
+
+    code = "empty_file"
+
+
+class PayloadTooLarge(ProblemError):
+    """An uploaded file or request body is larger than the endpoint accepts."""
+
+    status, code, title = 413, "payload_too_large", "请求体过大"
+
+
+class InvalidIdempotencyKey(Unprocessable):
+    """The ``Idempotency-Key`` header is empty or longer than 200 characters."""
+
+    code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyRequired(Unprocessable):
+    """An operation that moves money was sent without an idempotency key (body or ``Idempotency-Key`` header)."""
+
+    code = "idempotency_key_required"
+
+
+class IdempotencyKeyConflict(Conflict):
+    """The same ``Idempotency-Key`` was already used by this caller for a different request."""
+
+    code, title = "idempotency_key_conflict", "幂等键冲突"
+
+
+class UpstreamUnavailable(ServiceUnavailable):
+    """A system this one depends on (an internal service or a provincial platform) did not answer; retry after
+    ``Retry-After``."""
+
+    code, title = "upstream_unavailable", "上游服务暂不可用"
+
+
+# Answers the handlers below build themselves (no class is raised): listed for the error catalog.
+HANDLER_PROBLEMS: tuple[tuple[int, str, str, str], ...] = (
+    (
+        422,
+        "validation_error",
+        "数据校验未通过",
+        "The request failed schema validation; `errors` lists each field.",
+    ),
+    (404, "not_found", "资源不存在", "No route has this address."),
+    (405, "method_not_allowed", "不支持该请求方法", "The route exists but not with this method."),
+    (413, "payload_too_large", "请求体过大", "The request body is larger than the server accepts."),
+    (415, "unsupported_media_type", "不支持的内容类型", "The body's content type is not accepted."),
+    (409, "conflict", "与现有数据冲突", "A unique constraint caught a duplicate written in a race."),
+    (
+        422,
+        "constraint_violation",
+        "数据不符合约束",
+        "A database constraint refused the data; `constraint` names it.",
+    ),
+    (503, "contention", "系统繁忙", "The operation lost a lock race and was not executed; retry."),
+    (503, "database_unavailable", "服务暂不可用", "The database is away; nothing was executed; retry."),
+    (500, "internal_error", "服务内部错误", "An unexpected error; report the `request_id`."),
+)
 
 
 def problem_response(

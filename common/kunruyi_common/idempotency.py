@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_common.auth import Principal
-from kunruyi_common.errors import Conflict, Unprocessable
+from kunruyi_common.errors import IdempotencyKeyConflict, InvalidIdempotencyKey
 from kunruyi_common.reencrypt import EncryptedColumn
 
 IdempotencyKey = Annotated[
@@ -111,9 +111,7 @@ async def idempotent(
         status, content = await produce()
         return JSONResponse(jsonable_encoder(content), status_code=status)
     if not 1 <= len(key) <= 200:
-        raise Unprocessable(
-            "Idempotency-Key 长度应为 1–200", field="header.Idempotency-Key", code="invalid_idempotency_key"
-        )
+        raise InvalidIdempotencyKey("Idempotency-Key 长度应为 1–200", field="header.Idempotency-Key")
     who = caller(principal)
     digest = request_hash(endpoint, body)
     await session.execute(
@@ -129,7 +127,7 @@ async def idempotent(
     ).first()
     if row is not None:
         if row.request_hash != digest:
-            raise Conflict("同一 Idempotency-Key 已用于不同的请求", code="idempotency_key_conflict")
+            raise IdempotencyKeyConflict("同一 Idempotency-Key 已用于不同的请求")
         stored: Any = row.response
         if sealer is not None and isinstance(stored, dict) and _SEALED in stored:
             stored = json.loads(sealer.decrypt(stored[_SEALED], _COLUMN))

@@ -18,7 +18,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
-from kunruyi_common.errors import Unprocessable
+from kunruyi_common.errors import IntegerOutOfRange, InvalidCharacter, Unprocessable
 
 _NUL = "\x00"
 # A JSON body can only carry these escaped (\u0000, a surrogate \ud800–\udfff); a raw NUL byte or bad UTF-8 is
@@ -57,9 +57,7 @@ def first_unstorable(value: Any, path: str) -> str | None:
 
 
 def _refuse(field: str) -> Unprocessable:
-    return Unprocessable(
-        f"{field} 含有无法保存的字符（空字符或无效的 Unicode）", code="invalid_character", field=field
-    )
+    return InvalidCharacter(f"{field} 含有无法保存的字符（空字符或无效的 Unicode）", field=field)
 
 
 async def reject_unstorable(request: Request) -> None:
@@ -176,7 +174,7 @@ def first_out_of_range(
 
 
 def _out_of_range(field: str) -> Unprocessable:
-    return Unprocessable(f"{field} 超出允许的整数范围", code="integer_out_of_range", field=field)
+    return IntegerOutOfRange(f"{field} 超出允许的整数范围", field=field)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from kunruyi_common.errors import Unprocessable
+from kunruyi_common.errors import InvalidCursor, Unprocessable
 
 
 def invalid_cursor() -> Unprocessable:
-    return Unprocessable("分页游标无效", field="query.cursor", code="invalid_cursor")
+    return InvalidCursor("分页游标无效", field="query.cursor")
 
 
 def encode_cursor(*values: Any) -> str:

@@ -18,35 +18,18 @@ problem, yet its unit of work commits that entry (see :func:`audited`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal
-from kunruyi_common.errors import Conflict, Forbidden, ProblemError, problem_response
+from kunruyi_common.errors import problem_response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.exceptions import OtherDepartment, Refusal, SamePerson
 
 T = TypeVar("T")
-
-
-class Refusal(ProblemError):
-    """A refusal the audit log keeps: what was refused, on what, and why."""
-
-    def __init__(self, detail: str, *, entity_type: str, entity_id: str, action: str, **extra: Any) -> None:
-        super().__init__(detail, **extra)
-        self.entity_type = entity_type
-        self.entity_id = entity_id
-        self.action = action
-
-
-class OtherDepartment(Refusal, Forbidden):
-    code = "other_department"
-
-
-class SamePerson(Refusal, Conflict):
-    code = "same_person"
 
 
 def ensure_department(

@@ -90,7 +90,7 @@ async def test_pipeline_order_reward_and_kpis(client, session) -> None:  # type:
         d = demands[0]
         # Signing before negotiating: refused, naming the allowed next stage.
         r = await c.post(f"/api/v1/demands/{d}/stages", json={"stage": "signed"})
-        assert r.status_code == 409 and r.json()["code"] == "invalid_stage_transition"
+        assert r.status_code == 409 and r.json()["code"] == "invalid_transition"
         assert r.json()["allowed_next"] == ["recommended"] and "推荐对接" in r.json()["detail"]
         r = await c.post(
             f"/api/v1/demands/{d}/stages", json={"stage": "recommended", "supply_id": supply["id"]}

@@ -153,7 +153,7 @@ async def test_edit_updates_search_and_roles_and_departments_are_enforced(client
         reviewer = await c.post("/api/v1/policies", json=new_policy("KS-T-REV"))
     async with client(staff("admin")) as c:
         admin = await c.patch("/api/v1/policies/KS-T-EDT", json={"payout_days": 15})
-    assert other.status_code == 403 and other.json()["code"] == "department_mismatch"
+    assert other.status_code == 403 and other.json()["code"] == "other_department"
     assert reviewer.status_code == 403
     assert admin.status_code == 200 and admin.json()["payout_days"] == 15
 

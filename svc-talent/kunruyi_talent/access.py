@@ -7,7 +7,8 @@ from __future__ import annotations
 import uuid
 
 from kunruyi_common.auth import Principal
-from kunruyi_common.errors import Forbidden
+
+from kunruyi_talent.exceptions import EnterpriseForbidden, TalentForbidden
 
 READ_ROLES = ("officer", "reviewer", "approver", "finance", "broker")
 WRITE_ROLES = ("officer",)
@@ -43,13 +44,13 @@ def ensure_can_read_enterprise(principal: Principal, uscc: str) -> None:
         return
     if principal.kind == "public" and principal.target == uscc:
         return
-    raise Forbidden("无权查看该企业档案", code="enterprise_forbidden")
+    raise EnterpriseForbidden("无权查看该企业档案")
 
 
 def ensure_can_read_talent(principal: Principal, talent_id: uuid.UUID) -> None:
     if can_read_registry(principal) or talent_self_id(principal) == talent_id:
         return
-    raise Forbidden("无权查看该人才档案", code="talent_forbidden")
+    raise TalentForbidden("无权查看该人才档案")
 
 
 def can_look_up_id_numbers(principal: Principal) -> bool:

@@ -9,8 +9,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.errors import Forbidden, ProblemError, Unauthorized
+from kunruyi_common.errors import MissingCredentials, PayloadTooLarge, RoleRequired, ScopeDenied
 
+from kunruyi_gateway.access.exceptions import RouteNotPublic
 from kunruyi_gateway.access.limiter import RateLimiter, rate_limited
 from kunruyi_gateway.access.rules import Rule, is_public, rule_for
 from kunruyi_gateway.partners import signature as sig
@@ -19,10 +20,6 @@ from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.staff.tokens import StaffTokenVerifier
 
 _PARTNER_HEADERS = (sig.HEADER_APP_KEY, sig.HEADER_SIGNATURE, sig.HEADER_NONCE, sig.HEADER_TIMESTAMP)
-
-
-class PayloadTooLarge(ProblemError):
-    status, code, title = 413, "payload_too_large", "请求体过大"
 
 
 class Gate:
@@ -67,9 +64,7 @@ class Gate:
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                raise Unauthorized(
-                    "Authorization 须为 Bearer 令牌", code="missing_credentials", title="缺少认证信息"
-                )
+                raise MissingCredentials("Authorization 须为 Bearer 令牌")
             return await self.staff.verify(token.strip())
         return None
 
@@ -77,35 +72,29 @@ class Gate:
         if rule is None:
             # No rule: the gateway has no opinion on who may call; only verified staff admins pass.
             if principal is None or principal.kind != "staff" or "admin" not in principal.roles:
-                raise Forbidden("该接口未对外开放", code="route_not_public")
+                raise RouteNotPublic("该接口未对外开放")
             return
         if principal is None or principal.kind == "public":
             if rule.public or is_public(rule, request.url.path, dict(request.query_params)):
                 return
-            raise Unauthorized(
+            raise MissingCredentials(
                 "需要签名（合作方）或 Bearer 令牌（工作人员）",
-                code="missing_credentials",
-                title="缺少认证信息",
             )
         if principal.kind == "partner":
             if rule.scope is not None and principal.has_scope(rule.scope):
                 return
             if rule.public or is_public(rule, request.url.path, dict(request.query_params)):
                 return
-            raise Forbidden(
+            raise ScopeDenied(
                 f"该 AppKey 没有访问此接口所需的权限范围 {rule.scope or '（不对合作方开放）'}",
-                code="scope_denied",
-                title="权限范围不足",
                 required_scope=rule.scope,
             )
         if principal.has_role(*rule.roles):
             return
         if is_public(rule, request.url.path, dict(request.query_params)):
             return
-        raise Forbidden(
+        raise RoleRequired(
             f"需要角色：{'、'.join(rule.roles) or 'admin'}",
-            code="role_required",
-            title="角色权限不足",
             required_roles=list(rule.roles) or ["admin"],
         )
 
@@ -171,7 +160,7 @@ async def _admitted(request: Request) -> Principal | None:
 async def _staff_admitted(request: Request) -> Principal:
     principal = await _admitted(request)
     if principal is None or principal.kind != "staff":
-        raise Unauthorized("需要工作人员令牌", code="missing_credentials", title="缺少认证信息")
+        raise MissingCredentials("需要工作人员令牌")
     return principal
 
 

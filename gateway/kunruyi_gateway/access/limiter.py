@@ -25,7 +25,6 @@ def parse_rate(rate: str) -> limits.RateLimitItem:
 def rate_limited(rate: str, retry_after: int) -> TooManyRequests:
     return TooManyRequests(
         f"请求过于频繁（上限 {rate}），请 {retry_after} 秒后重试",
-        code="rate_limited",
         headers={"Retry-After": str(retry_after)},
         limit=rate,
     )

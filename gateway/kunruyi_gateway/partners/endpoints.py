@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, status
 from kunruyi_common.auth import Principal
 from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
+from kunruyi_common.errors import RoleRequired
 
 from kunruyi_gateway.access.gate import StaffCaller
 from kunruyi_gateway.partners import service
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1/app-keys", tags=["partners"])
 
 async def _admin(caller: StaffCaller) -> Principal:
     if "admin" not in caller.roles:
-        raise Forbidden("需要角色：admin", code="role_required", title="角色权限不足")
+        raise RoleRequired("需要角色：admin")
     return caller
 
 

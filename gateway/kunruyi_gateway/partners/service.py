@@ -14,11 +14,12 @@ from typing import Any
 
 import limits
 from kunruyi_common.crypto import FieldCipher
-from kunruyi_common.errors import Conflict, NotFound, Unprocessable
+from kunruyi_common.errors import Unprocessable
 from kunruyi_common.reencrypt import EncryptedColumn
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_gateway.partners.exceptions import AppKeyDisabled, AppKeyExists, AppKeyNotFound
 from kunruyi_gateway.partners.models import AppKey, AppKeySecret
 
 SCOPES: tuple[str, ...] = (
@@ -78,7 +79,7 @@ def _check_rate(rate: str) -> str:
 async def get_key(session: AsyncSession, app_key: str) -> AppKey:
     key = await session.get(AppKey, app_key)
     if key is None:
-        raise NotFound(f"没有这个 AppKey：{app_key}", code="app_key_not_found")
+        raise AppKeyNotFound(f"没有这个 AppKey：{app_key}")
     return key
 
 
@@ -97,7 +98,7 @@ async def create_key(
     if not _APP_KEY_RE.match(app_key):
         raise Unprocessable("AppKey 只能包含小写字母、数字和连字符（3–64 位）", field="app_key")
     if await session.get(AppKey, app_key) is not None:
-        raise Conflict(f"AppKey 已存在：{app_key}", code="app_key_exists")
+        raise AppKeyExists(f"AppKey 已存在：{app_key}")
     secret = secret or secrets.token_urlsafe(32)
     key = AppKey(
         app_key=app_key,
@@ -123,7 +124,7 @@ async def rotate_key(
 ) -> IssuedSecret:
     key = await get_key(session, app_key)
     if key.status != "active":
-        raise Conflict("已停用的 AppKey 不能轮换密钥", code="app_key_disabled")
+        raise AppKeyDisabled("已停用的 AppKey 不能轮换密钥")
     now = datetime.now(UTC)
     until = now + timedelta(seconds=overlap_s)
     # Every earlier secret ends by the new overlap at the latest (an earlier expiry stays), so a rotation with

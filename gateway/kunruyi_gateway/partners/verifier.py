@@ -12,13 +12,19 @@ from datetime import UTC, datetime, timedelta
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.crypto import DecryptionError, FieldCipher
-from kunruyi_common.errors import Unauthorized
+from kunruyi_common.errors import MissingCredentials
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.datastructures import Headers
 
 from kunruyi_gateway.access.limiter import parse_rate
 from kunruyi_gateway.partners import signature as sig
+from kunruyi_gateway.partners.exceptions import (
+    InvalidSignature,
+    ReplayedRequest,
+    TimestampOutOfWindow,
+    UnknownAppKey,
+)
 from kunruyi_gateway.partners.metrics import NONCE_STORE_ERRORS
 from kunruyi_gateway.partners.service import secret_aad
 
@@ -71,17 +77,6 @@ class VerifiedPartner:
 
     def principal(self) -> Principal:
         return Principal(kind="partner", subject=self.app_key, scopes=list(self.scopes))
-
-
-def refuse(code: str, detail: str) -> Unauthorized:
-    titles = {
-        "missing_credentials": "缺少认证信息",
-        "unknown_app_key": "AppKey 无效",
-        "timestamp_out_of_window": "时间戳超出允许范围",
-        "replayed_request": "重复的请求",
-        "invalid_signature": "签名无效",
-    }
-    return Unauthorized(detail, code=code, title=titles.get(code, "未认证"))
 
 
 class PartnerVerifier:
@@ -142,22 +137,20 @@ class PartnerVerifier:
             if not value
         ]
         if missing or app_key is None or timestamp is None or nonce is None or signature is None:
-            raise refuse("missing_credentials", f"缺少请求头：{', '.join(missing)}")
+            raise MissingCredentials(f"缺少请求头：{', '.join(missing)}")
         sign_method = headers.get(sig.HEADER_SIGN_METHOD) or sig.DEFAULT_SIGN_METHOD
         if sign_method not in sig.SIGN_METHODS:
-            raise refuse(
-                "invalid_signature", f"不支持的签名方法：{sign_method}（可用 HMAC-SHA256、HMAC-SM3）"
-            )
+            raise InvalidSignature(f"不支持的签名方法：{sign_method}（可用 HMAC-SHA256、HMAC-SM3）")
         if not sig.NONCE_RE.match(nonce):
-            raise refuse("missing_credentials", "X-Kry-Nonce 须为 16–64 位字母、数字、_ 或 -")
+            raise MissingCredentials("X-Kry-Nonce 须为 16–64 位字母、数字、_ 或 -")
         if not sig.TIMESTAMP_RE.match(timestamp):
-            raise refuse("missing_credentials", "X-Kry-Timestamp 须为毫秒级 Unix 时间（纯数字）")
+            raise MissingCredentials("X-Kry-Timestamp 须为毫秒级 Unix 时间（纯数字）")
         record = await self._record(app_key)
         if record is None or not record.active:
-            raise refuse("unknown_app_key", "AppKey 不存在或已停用")
+            raise UnknownAppKey("AppKey 不存在或已停用")
         now_ms = int(time.time() * 1000)
         if abs(now_ms - int(timestamp)) > self.window_ms:
-            raise refuse("timestamp_out_of_window", f"时间戳与服务器时间相差超过 {self.window_ms // 1000} 秒")
+            raise TimestampOutOfWindow(f"时间戳与服务器时间相差超过 {self.window_ms // 1000} 秒")
         text_to_sign = sig.string_to_sign(
             method=method,
             path=path,
@@ -175,7 +168,7 @@ class PartnerVerifier:
             for secret, expires_at in record.secrets
         )
         if not valid:
-            raise refuse("invalid_signature", "签名不匹配：请核对待签名字符串与密钥")
+            raise InvalidSignature("签名不匹配：请核对待签名字符串与密钥")
         # Only a correctly signed request may claim a nonce, so nobody can burn a partner's nonces.
         # One statement in autocommit: a single round trip, no BEGIN/COMMIT on the hot path.
         rate = parse_rate(record.rate)
@@ -198,7 +191,7 @@ class PartnerVerifier:
             NONCE_STORE_ERRORS.labels("claim").inc()
             raise
         if claimed is None:
-            raise refuse("replayed_request", "该 nonce 在 10 分钟内已使用过")
+            raise ReplayedRequest("该 nonce 在 10 分钟内已使用过")
         return VerifiedPartner(
             app_key, record.scopes, record.rate, hits=claimed[0], limit=rate.amount, window_ends_at=claimed[1]
         )

@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
-from kunruyi_common.errors import NotFound, ProblemError, ServiceUnavailable
+from kunruyi_common.errors import ProblemError, UpstreamUnavailable
 from kunruyi_common.logging import outgoing_context_headers
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from kunruyi_gateway.access.rules import rule_for
+from kunruyi_gateway.routing.exceptions import RouteNotFound
 from kunruyi_gateway.routing.http1 import (
     Connection,
     HostPool,
@@ -121,10 +122,8 @@ class Upstreams:
         await self.client.aclose()
 
     def unavailable(self, name: str, reason: str) -> ProblemError:
-        return ServiceUnavailable(
+        return UpstreamUnavailable(
             f"上游服务 {name} 暂不可用：{reason}",
-            code="upstream_unavailable",
-            title="上游服务暂不可用",
             headers={"Retry-After": "5"},
             upstream=name,
         )
@@ -323,7 +322,7 @@ async def proxy_endpoint(request: Request) -> Response:
     path = request.scope["path"]
     name = upstream_for(path)
     if name is None:
-        raise NotFound(f"没有这个地址：{path}", code="route_not_found")
+        raise RouteNotFound(f"没有这个地址：{path}")
     request.scope["kunruyi_route"] = f"/api/v1/{path.split('/')[3]}/*"
     gate = request.app.state.gate
     principal = await gate.admit(request, rule_for(request.method, path))

@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime
 
 import segno
-from kunruyi_common.errors import Conflict, NotFound, Unprocessable
+from kunruyi_common.errors import InvalidUscc
 from kunruyi_common.events import add_event
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from prometheus_client import Counter
@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_gateway.events import ServiceCodeIssued, ServiceCodeRevoked, ServiceCodeScanned
+from kunruyi_gateway.service_codes.exceptions import RevokedServiceCode, ServiceCodeNotFound
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.service_codes.schemas import ServiceCodeCreate, ServiceCodeOut
 from kunruyi_gateway.service_codes.tokens import code_token, parse_token
@@ -50,9 +51,7 @@ async def issue(session: AsyncSession, body: ServiceCodeCreate, issued_by: str) 
         try:
             target = parse_uscc(target).code  # validated before it is upper-cased
         except InvalidIdentifier as exc:
-            raise Unprocessable(
-                f"统一社会信用代码无效：{exc.message}", field="target", code="invalid_uscc", part=exc.part
-            ) from None
+            raise InvalidUscc(f"统一社会信用代码无效：{exc.message}", field="target", part=exc.part) from None
     code = ServiceCode(
         kind=body.kind,
         target=target,
@@ -77,7 +76,7 @@ async def issue(session: AsyncSession, body: ServiceCodeCreate, issued_by: str) 
 async def get(session: AsyncSession, code_id: uuid.UUID) -> ServiceCode:
     code = await session.get(ServiceCode, code_id)
     if code is None:
-        raise NotFound("没有这个昆e服码", code="service_code_not_found")
+        raise ServiceCodeNotFound("没有这个昆e服码")
     return code
 
 
@@ -93,7 +92,7 @@ async def list_codes(
 async def revoke(session: AsyncSession, code_id: uuid.UUID, revoked_by: str) -> ServiceCode:
     code = await get(session, code_id)
     if code.revoked_at is not None:
-        raise Conflict("该昆e服码已作废", code="service_code_revoked")
+        raise RevokedServiceCode("该昆e服码已作废")
     code.revoked_at = datetime.now(UTC)
     await session.flush()
     await add_event(

@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from kunruyi_common.auth import ENTERPRISE_SESSION_PREFIX, Principal
-from kunruyi_common.errors import Unauthorized
+
+from kunruyi_gateway.staff.exceptions import InvalidToken, TokenExpired
 
 ROLES: tuple[str, ...] = ("officer", "reviewer", "approver", "finance", "broker", "admin")
 SESSION_ISSUER = "kunruyi-gateway"
@@ -90,10 +91,6 @@ def _keys_from_jwks(jwks: dict[str, Any]) -> dict[str, Any]:
     return keys
 
 
-def invalid(detail: str, code: str = "invalid_token") -> Unauthorized:
-    return Unauthorized(detail, code=code, title="令牌无效" if code == "invalid_token" else "令牌已过期")
-
-
 class StaffTokenVerifier:
     def __init__(
         self,
@@ -157,15 +154,15 @@ class StaffTokenVerifier:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError as exc:
-            raise invalid("令牌格式错误") from exc
+            raise InvalidToken("令牌格式错误") from exc
         if header.get("alg") not in _ALGORITHMS:
-            raise invalid("令牌签名算法须为 RS256 或 ES256")
+            raise InvalidToken("令牌签名算法须为 RS256 或 ES256")
         issuer = str(unverified.get("iss", ""))
         if issuer not in self._trusted_issuers():
-            raise invalid("令牌签发方不受信任")
+            raise InvalidToken("令牌签发方不受信任")
         key = await self._key_for(issuer, str(header.get("kid", "")))
         if key is None:
-            raise invalid("找不到令牌的签名公钥（kid）")
+            raise InvalidToken("找不到令牌的签名公钥（kid）")
         try:
             claims = jwt.decode(
                 token,
@@ -177,9 +174,9 @@ class StaffTokenVerifier:
                 options={"require": ["exp", "sub", "iss"]},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise invalid("令牌已过期", code="token_expired") from exc
+            raise TokenExpired("令牌已过期") from exc
         except jwt.PyJWTError as exc:
-            raise invalid(f"令牌校验失败：{type(exc).__name__}") from exc
+            raise InvalidToken(f"令牌校验失败：{type(exc).__name__}") from exc
         if claims.get("kind") == "enterprise":
             uscc = str(claims.get("uscc", ""))
             return Principal(

@@ -5,13 +5,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Unprocessable
+from kunruyi_common.errors import EmptyFile, PayloadTooLarge
 from kunruyi_common.idempotency import idempotent
 
 from kunruyi_disbursement.access import audited
 from kunruyi_disbursement.applications import service
+from kunruyi_disbursement.applications.auth import (
+    OfficerOrReviewer,
+    ReadPartnerOrStaff,
+    WritePartnerOrOfficer,
+)
 from kunruyi_disbursement.applications.free_text import bind_text_cipher
 from kunruyi_disbursement.applications.storage import attachment_store
 from kunruyi_disbursement.policies.calculator_client import PolicyCalculatorClient
@@ -20,11 +25,6 @@ from kunruyi_disbursement.settings import Settings
 router = APIRouter(
     prefix="/api/v1/applications", tags=["applications"], dependencies=[Depends(bind_text_cipher)]
 )
-Writer = Annotated[Principal, Depends(require_scope_or_roles("disbursement:write", "officer"))]
-Reader = Annotated[
-    Principal,
-    Depends(require_scope_or_roles("disbursement:read", "officer", "reviewer", "approver", "finance")),
-]
 
 
 def calculator_client(request: Request) -> PolicyCalculatorClient:
@@ -52,7 +52,7 @@ CalculatorDep = Annotated[PolicyCalculatorClient, Depends(calculator_client)]
 async def submit(
     body: service.ApplicationIn,
     session: SessionDep,
-    principal: Writer,
+    principal: WritePartnerOrOfficer,
     calculator: CalculatorDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
@@ -72,7 +72,7 @@ async def submit(
 @router.get("", summary="申报列表")
 async def list_applications(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadPartnerOrStaff,
     status: str | None = None,
     policy_code: str | None = None,
     applicant_id: str | None = None,
@@ -86,7 +86,7 @@ async def list_applications(
 
 @router.get("/{application_id}", summary="申报详情（含每一步的经办人、时间、意见）")
 async def get_application(
-    application_id: uuid.UUID, session: SessionDep, principal: Reader
+    application_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff
 ) -> dict[str, Any]:
     return await service.detail(session, application_id)
 
@@ -139,7 +139,7 @@ async def return_for_supplement(
 
 @router.post("/{application_id}/resubmit", summary="补正后重新提交", response_model=None)
 async def resubmit(
-    application_id: uuid.UUID, request: Request, session: SessionDep, principal: Writer
+    application_id: uuid.UUID, request: Request, session: SessionDep, principal: WritePartnerOrOfficer
 ) -> dict[str, Any] | JSONResponse:
     async def call() -> dict[str, Any]:
         return service.view(await service.resubmit(session, application_id, None, principal))
@@ -153,7 +153,7 @@ async def object_to(
     body: service.ObjectionIn,
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("officer", "reviewer"))],
+    principal: OfficerOrReviewer,
 ) -> dict[str, Any] | JSONResponse:
     async def call() -> dict[str, Any]:
         await service.object_to(session, application_id, body, principal)
@@ -164,16 +164,18 @@ async def object_to(
 
 @router.post("/{application_id}/attachments", status_code=201, summary="上传申报材料（保存 SHA-256）")
 async def upload_attachment(
-    application_id: uuid.UUID, file: UploadFile, request: Request, session: SessionDep, principal: Writer
+    application_id: uuid.UUID,
+    file: UploadFile,
+    request: Request,
+    session: SessionDep,
+    principal: WritePartnerOrOfficer,
 ) -> dict[str, Any]:
     settings: Settings = request.app.state.settings
     content = await file.read(settings.attachment_max_bytes + 1)
     if len(content) > settings.attachment_max_bytes:
-        raise Unprocessable(
-            f"附件超过 {settings.attachment_max_bytes} 字节", field="file", code="attachment_too_large"
-        )
+        raise PayloadTooLarge(f"附件超过 {settings.attachment_max_bytes} 字节", field="file")
     if not content:
-        raise Unprocessable("附件为空", field="file", code="attachment_empty")
+        raise EmptyFile("附件为空", field="file")
     return await service.store_attachment(
         session,
         application_id,

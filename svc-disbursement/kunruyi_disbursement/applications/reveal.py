@@ -4,21 +4,22 @@ comments, the reject reason, objections — with a reason; each reveal is an ent
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response
-from kunruyi_common.auth import Principal, require_roles
+from fastapi import APIRouter, Response
+from kunruyi_common.auth import Principal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden, NotFound
+from kunruyi_common.errors import OtherDepartment
 from kunruyi_common.pii_text import TextCipher, TextCipherDep, mask_pii, reveal_text
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.applications.auth import OfficerReviewerOrApprover
+from kunruyi_disbursement.applications.exceptions import ApplicationNotFound
 from kunruyi_disbursement.audit import service as audit
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
-Staff = Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver"))]
 ACTION = "reveal_free_text"
 
 
@@ -47,11 +48,9 @@ async def _handled_application(session: AsyncSession, application_id: uuid.UUID,
         )
     ).one_or_none()
     if app is None:
-        raise NotFound("申报不存在", code="application_not_found")
+        raise ApplicationNotFound("申报不存在")
     if "admin" not in principal.roles and app.department and principal.department != app.department:
-        raise Forbidden(
-            f"该申报属于{app.department}的政策，只有该部门工作人员可以查看原文", code="other_department"
-        )
+        raise OtherDepartment(f"该申报属于{app.department}的政策，只有该部门工作人员可以查看原文")
     return app
 
 
@@ -64,7 +63,7 @@ async def reveal_application(
     body: RevealIn,
     session: SessionDep,
     cipher: TextCipherDep,
-    principal: Staff,
+    principal: OfficerReviewerOrApprover,
     response: Response,
 ) -> dict[str, Any]:
     response.headers["Cache-Control"] = "no-store"
@@ -135,7 +134,9 @@ async def reveal_application(
 
 
 @router.get("/{application_id}/reveals", summary="申报原文查看记录（审计日志中的查看原文条目）")
-async def list_reveals(application_id: uuid.UUID, session: SessionDep, principal: Staff) -> dict[str, Any]:
+async def list_reveals(
+    application_id: uuid.UUID, session: SessionDep, principal: OfficerReviewerOrApprover
+) -> dict[str, Any]:
     await _handled_application(session, application_id, principal)
     rows = (
         await session.execute(

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from kunruyi_common.auth import Principal
-from kunruyi_common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, Unprocessable
+from kunruyi_common.errors import InvalidTransition, InvalidUscc, RoleRequired
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pagination import decode_keyset, keyset_cursor
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
@@ -27,6 +27,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import ensure_department, ensure_other_person
 from kunruyi_disbursement.applications import free_text
+from kunruyi_disbursement.applications.exceptions import (
+    AmountNotComputable,
+    AmountRequired,
+    ApplicationExists,
+    ApplicationNotFound,
+    AttachmentStoreUnavailable,
+    DisbursementExists,
+    InvalidTalentId,
+    NotEligible,
+    NoticePeriodRunning,
+    NotInPublicNotice,
+    PolicyCalculatorUnavailable,
+    PolicyNeedsNoApplication,
+)
 from kunruyi_disbursement.applications.storage import AttachmentStore, AttachmentStoreError
 from kunruyi_disbursement.disbursements.service import create_disbursement
 from kunruyi_disbursement.events import ApplicationStatusChanged
@@ -106,13 +120,11 @@ def _normalize_applicant(body: ApplicationIn) -> str:
         try:
             return parse_uscc(body.applicant_id).code
         except InvalidIdentifier as exc:
-            raise Unprocessable(
-                f"统一社会信用代码无效：{exc}", field="applicant_id", code="invalid_uscc"
-            ) from exc
+            raise InvalidUscc(f"统一社会信用代码无效：{exc}", field="applicant_id") from exc
     try:
         return str(uuid.UUID(body.applicant_id))
     except ValueError:
-        raise Unprocessable("talent_id 应为 UUID", field="applicant_id", code="invalid_talent_id") from None
+        raise InvalidTalentId("talent_id 应为 UUID", field="applicant_id") from None
 
 
 class PolicyCalculator(Protocol):
@@ -141,38 +153,33 @@ async def computed_amount(
             body.applicant_type, applicant_id, policy.code, _evaluation_date(body.period)
         )
     except PolicyUnavailable as exc:
-        raise ServiceUnavailable(
+        raise PolicyCalculatorUnavailable(
             f"政策计算器暂不可用（{exc}），请稍后重试或填写申请金额 amount_fen",
-            code="policy_unavailable",
         ) from exc
     except NotComputable as exc:
-        raise Unprocessable(
+        raise AmountNotComputable(
             f"政策计算器无法为该主体计算金额（{exc}），请填写申请金额 amount_fen",
             field="amount_fen",
-            code="amount_not_computable",
             upstream_code=exc.upstream_code,
         ) from exc
     if calc is None:
-        raise Unprocessable(
+        raise AmountNotComputable(
             f"政策计算器在 {_evaluation_date(body.period).isoformat()} 没有适用于该{'企业' if body.applicant_type == 'enterprise' else '人才'}"
             f"的政策 {policy.code}，请填写申请金额 amount_fen",
             field="amount_fen",
-            code="amount_not_computable",
         )
     if calc.status == "ineligible":
         failed = calc.failed_labels
-        raise Unprocessable(
+        raise NotEligible(
             f"按政策 {policy.code}（第 {calc.version} 版）该主体不符合条件：{'、'.join(failed) or '条件未满足'}",
             field="amount_fen",
-            code="not_eligible",
             failed_criteria=failed,
             policy_version=calc.version,
         )
     if calc.status == "error" or calc.amount_fen is None or calc.amount_fen <= 0:
-        raise Unprocessable(
+        raise AmountNotComputable(
             f"政策计算器未能算出金额（{calc.reason or calc.status}），请填写申请金额 amount_fen",
             field="amount_fen",
-            code="amount_not_computable",
             calculator_status=calc.status,
             policy_version=calc.version,
         )
@@ -187,14 +194,14 @@ async def submit(
 ) -> Any:
     policy = await require_policy(session, body.policy_code)
     if policy.mode == "automatic":
-        raise Unprocessable("免申即享政策无需申报", field="policy_code", code="policy_needs_no_application")
+        raise PolicyNeedsNoApplication("免申即享政策无需申报", field="policy_code")
     check_period(policy, body.period)
     applicant_id = _normalize_applicant(body)
     calc: Calculation | None = None
     if body.amount_fen is not None:
         amount_fen = body.amount_fen
     elif calculator is None:
-        raise Unprocessable("需要申请金额 amount_fen", field="amount_fen", code="amount_required")
+        raise AmountRequired("需要申请金额 amount_fen", field="amount_fen")
     else:
         calc, amount_fen = await computed_amount(calculator, policy, body, applicant_id)
     check_amount(policy, amount_fen)
@@ -240,7 +247,7 @@ async def submit(
             ).one()
     except IntegrityError as exc:
         if "uq_applications_policy_applicant_period" in str(exc.orig):
-            raise Conflict("该申报主体本期已申报过此政策", code="application_exists") from exc
+            raise ApplicationExists("该申报主体本期已申报过此政策") from exc
         raise
     await _record(session, row, None, "submitted", "submit", principal, None)
     return row
@@ -304,7 +311,7 @@ async def _locked(session: AsyncSession, application_id: uuid.UUID) -> Any:
         )
     ).first()
     if row is None:
-        raise NotFound("申报不存在", code="application_not_found")
+        raise ApplicationNotFound("申报不存在")
     return row
 
 
@@ -370,16 +377,15 @@ async def advance(
     )
     allowed = next_stage(app)
     if allowed is None or allowed == "paid" or body.to_status != allowed:
-        raise Conflict(
+        raise InvalidTransition(
             f"当前状态 {STAGE_TITLES.get(app.status, app.status)}，下一步只能是 "
             f"{STAGE_TITLES.get(allowed or '', '（无，由拨付结果决定）') if allowed != 'paid' else '拨付（由银行结算自动完成）'}",
-            code="invalid_transition",
             current_status=app.status,
             allowed_next=[allowed] if allowed and allowed != "paid" else [],
         )
     roles = STAGE_ROLES[allowed]
     if principal.kind != "staff" or not principal.has_role(*roles):
-        raise Forbidden(f"{STAGE_TITLES[allowed]}需要角色：{'、'.join(roles)}", code="role_required")
+        raise RoleRequired(f"{STAGE_TITLES[allowed]}需要角色：{'、'.join(roles)}")
     if allowed in FOUR_EYES and (policy is None or policy.four_eyes):
         ensure_other_person(
             principal,
@@ -394,9 +400,8 @@ async def advance(
     if allowed == "public_notice":
         extra["notice_ends_at"] = datetime.now(UTC) + timedelta(days=app.notice_days)
     if allowed == "approved" and app.notice_ends_at is not None and app.notice_ends_at > datetime.now(UTC):
-        raise Conflict(
+        raise NoticePeriodRunning(
             f"公示期至 {app.notice_ends_at.isoformat()} 结束，期满后方可审定",
-            code="notice_period_running",
             current_status=app.status,
             allowed_next=[allowed],
         )
@@ -417,7 +422,7 @@ async def advance(
             approved_by=principal.subject,
         )
         if d is None:
-            raise Conflict("该主体本期已有此政策的拨付记录", code="disbursement_exists")
+            raise DisbursementExists("该主体本期已有此政策的拨付记录")
         extra["disbursement_id"] = d.id
     updated = await _set_status(session, app, allowed, **extra)
     await _record(session, updated, app.status, allowed, "advance", principal, body.comment)
@@ -426,14 +431,13 @@ async def advance(
 
 def _require_reviewer(app: Any, principal: Principal) -> None:
     if app.status in TERMINAL or app.status in ("approved", "supplement_required"):
-        raise Conflict(
+        raise InvalidTransition(
             f"当前状态 {STAGE_TITLES.get(app.status, app.status)} 不能再审核",
-            code="invalid_transition",
             current_status=app.status,
             allowed_next=[],
         )
     if principal.kind != "staff" or not principal.has_role("officer", "reviewer", "approver"):
-        raise Forbidden("需要审核角色", code="role_required")
+        raise RoleRequired("需要审核角色")
 
 
 async def reject(
@@ -467,9 +471,8 @@ async def resubmit(
     app = await _locked(session, application_id)
     await _ensure_department(session, app, principal, "resubmit")  # staff: the policy's department
     if app.status != "supplement_required":
-        raise Conflict(
+        raise InvalidTransition(
             "只有退回补正的申报可以重新提交",
-            code="invalid_transition",
             current_status=app.status,
             allowed_next=[next_stage(app)] if next_stage(app) else [],
         )
@@ -484,7 +487,7 @@ async def object_to(
     app = await _locked(session, application_id)
     await _ensure_department(session, app, principal, "objection")
     if app.status != "public_notice":
-        raise Conflict("只有公示期内可以登记异议", code="not_in_public_notice", current_status=app.status)
+        raise NotInPublicNotice("只有公示期内可以登记异议", current_status=app.status)
     content, content_encrypted = free_text.protect(body.content, "application_objections.content", app.id)
     await session.execute(
         text(
@@ -522,14 +525,14 @@ async def store_attachment(
 ) -> dict[str, Any]:
     app = await _locked(session, application_id)
     if app.status in TERMINAL:
-        raise Conflict("已办结的申报不能再上传材料", code="invalid_transition", current_status=app.status)
+        raise InvalidTransition("已办结的申报不能再上传材料", current_status=app.status)
     digest = hashlib.sha256(content).hexdigest()
     # Content-addressed: the same file stored twice is one object, and its name proves its hash. Stored before the
     # row is written: a failed store leaves no row pointing at nothing.
     try:
         await store.put(f"{app.id}/{digest}", content, content_type)
     except AttachmentStoreError as exc:
-        raise ServiceUnavailable(f"附件存储不可用：{exc}", code="attachment_store_unavailable") from exc
+        raise AttachmentStoreUnavailable(f"附件存储不可用：{exc}") from exc
     attachment_id = uuid.uuid4()
     await session.execute(
         text(
@@ -583,7 +586,7 @@ async def detail(session: AsyncSession, application_id: uuid.UUID) -> dict[str, 
         await session.execute(text("SELECT * FROM applications WHERE id = :id"), {"id": application_id})
     ).first()
     if app is None:
-        raise NotFound("申报不存在", code="application_not_found")
+        raise ApplicationNotFound("申报不存在")
     steps = (
         (
             await session.execute(

@@ -2,25 +2,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from kunruyi_common.auth import Principal, require_roles
+from fastapi import APIRouter, Query
 from kunruyi_common.db import SessionDep
 
 from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.audit.auth import FinanceOrApprover
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-Auditor = Annotated[Principal, Depends(require_roles("finance", "approver"))]
 
 
 @router.get("/verify", summary="校验审计日志哈希链（发现被改动或删除的记录）")
-async def verify(session: SessionDep, principal: Auditor) -> dict[str, Any]:
+async def verify(session: SessionDep, principal: FinanceOrApprover) -> dict[str, Any]:
     return await audit.verify(session)
 
 
 @router.get("/entries", summary="审计日志条目（最新在前；可按动作、对象筛选，如 action=access.refused）")
 async def entries(
     session: SessionDep,
-    principal: Auditor,
+    principal: FinanceOrApprover,
     action: Annotated[str | None, Query(max_length=100)] = None,
     entity_type: Annotated[str | None, Query(max_length=50)] = None,
     entity_id: Annotated[str | None, Query(max_length=200)] = None,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import Principal, require_roles
+from kunruyi_common.auth import Principal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Unprocessable
+from kunruyi_common.errors import IdempotencyKeyRequired
 from kunruyi_common.idempotency import idempotent
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import audited, ensure_department
 from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.budgets.auth import FinanceStaff, OfficerReviewerApproverOrFinance
 from kunruyi_disbursement.disbursements.service import accounts_of, claim_awaiting, reserve_parked
+from kunruyi_disbursement.exceptions import UnknownPolicy
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import LocalPolicy, PolicyData, get_policy, upsert_policy
 
 router = APIRouter(prefix="/api/v1/budgets", tags=["budgets"])
-Finance = Annotated[Principal, Depends(require_roles("finance"))]
 
 
 class BudgetFunding(BaseModel):
@@ -84,7 +85,7 @@ async def fund_budget(
             four_eyes=p.four_eyes,
         )
     elif existing is None:
-        raise Unprocessable(f"未知的政策编码：{body.policy_code}", field="policy_code", code="unknown_policy")
+        raise UnknownPolicy(f"未知的政策编码：{body.policy_code}", field="policy_code")
     funding = await ledger.ensure_account(session, ledger.FUNDING_ACCOUNT, "funding")
     budget = await ledger.ensure_budget_account(session, body.policy_code, body.fiscal_year)
     # Disbursements parked for lack of budget continue in this same unit of work. The lock order of every money
@@ -132,17 +133,16 @@ async def post_budget(
     body: BudgetFunding,
     request: Request,
     session: SessionDep,
-    principal: Finance,
+    principal: FinanceStaff,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     transfer_id = body.transfer_id
     if transfer_id is None:
         if not idempotency_key:
             # Without a key a retried request (a timeout, a double click) would fund the budget twice.
-            raise Unprocessable(
+            raise IdempotencyKeyRequired(
                 "预算拨入必须带幂等键：请求体 transfer_id 或 Idempotency-Key 头",
                 field="transfer_id",
-                code="idempotency_key_required",
             )
         transfer_id = uuid.uuid5(uuid.NAMESPACE_URL, f"budget:{principal.subject}:{idempotency_key}")
 
@@ -160,7 +160,7 @@ async def post_budget(
 @router.get("", summary="预算账户余额")
 async def list_budgets(
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("finance", "approver", "reviewer", "officer"))],
+    principal: OfficerReviewerApproverOrFinance,
     policy_code: str | None = None,
     fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

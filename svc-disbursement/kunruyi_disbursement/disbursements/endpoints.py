@@ -3,19 +3,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
+from kunruyi_common.errors import ScopeDenied
 from kunruyi_common.idempotency import idempotent
 from pydantic import BaseModel, Field
 
 from kunruyi_disbursement.access import audited
 from kunruyi_disbursement.disbursements import service
+from kunruyi_disbursement.disbursements.auth import Approver, OfficerReviewerApproverOrFinance
 
 router = APIRouter(prefix="/api/v1/disbursements", tags=["disbursements"])
-Approver = Annotated[Principal, Depends(require_roles("approver"))]
 STAFF_ROLES = ("officer", "reviewer", "approver", "finance")
 
 
@@ -47,7 +47,7 @@ async def list_disbursements(
         elif principal.kind == "partner" and principal.has_scope("disbursement:read"):
             pass
         else:
-            raise Forbidden("无权查看拨付记录", code="scope_denied")
+            raise ScopeDenied("无权查看拨付记录")
     return await service.list_disbursements(
         session, status=status, entity_id=entity_id, policy_code=policy_code, limit=limit, cursor=cursor
     )
@@ -57,7 +57,7 @@ async def list_disbursements(
 async def get_disbursement(
     disbursement_id: uuid.UUID,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles(*STAFF_ROLES))],
+    principal: OfficerReviewerApproverOrFinance,
 ) -> dict[str, Any]:
     return service.view(await service.get(session, disbursement_id))
 

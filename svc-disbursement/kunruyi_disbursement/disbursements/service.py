@@ -11,7 +11,7 @@ import uuid
 from typing import Any, Literal
 
 from kunruyi_common.auth import Principal
-from kunruyi_common.errors import Conflict, NotFound
+from kunruyi_common.errors import InvalidTransition
 from kunruyi_common.pagination import decode_keyset, keyset_cursor
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import ensure_department
 from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.disbursements.exceptions import DisbursementNotFound
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import fiscal_year_of
 
@@ -222,7 +223,7 @@ async def _locked_for(
         )
     ).first()
     if d is None:
-        raise NotFound("拨付记录不存在", code="disbursement_not_found")
+        raise DisbursementNotFound("拨付记录不存在")
     ensure_department(
         principal,
         d.policy_department,
@@ -238,9 +239,8 @@ async def approve(
 ) -> Any:
     d = await _locked_for(session, disbursement_id, principal, "approve")
     if d.status != "pending_approval":
-        raise Conflict(
+        raise InvalidTransition(
             f"当前状态为 {d.status}，只有待审批的拨付可以审批",
-            code="invalid_transition",
             allowed_next=[],
             current_status=d.status,
         )
@@ -260,7 +260,7 @@ async def reject(
 ) -> Any:
     d = await _locked_for(session, disbursement_id, principal, "reject")
     if d.status not in ("pending_approval", "awaiting_budget"):
-        raise Conflict(f"当前状态为 {d.status}，不能驳回", code="invalid_transition", current_status=d.status)
+        raise InvalidTransition(f"当前状态为 {d.status}，不能驳回", current_status=d.status)
     row = (
         await session.execute(
             text(
@@ -294,9 +294,8 @@ async def reissue(
     reference is kept in ``superseded_payments``."""
     d = await _locked_for(session, disbursement_id, principal, "reissue")
     if d.status not in ("failed", "returned"):
-        raise Conflict(
+        raise InvalidTransition(
             f"当前状态为 {d.status}，只有支付失败或被退回的拨付可以重新支付",
-            code="invalid_transition",
             allowed_next=[],
             current_status=d.status,
         )
@@ -442,7 +441,7 @@ async def get(session: AsyncSession, disbursement_id: uuid.UUID) -> Any:
         await session.execute(text("SELECT * FROM disbursements WHERE id = :id"), {"id": disbursement_id})
     ).first()
     if d is None:
-        raise NotFound("拨付记录不存在", code="disbursement_not_found")
+        raise DisbursementNotFound("拨付记录不存在")
     return d
 
 

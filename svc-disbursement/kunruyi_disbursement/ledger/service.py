@@ -13,10 +13,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kunruyi_common.errors import Conflict
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_disbursement.ledger.exceptions import PendingTransferResolved, TransferConflict
 
 AccountKind = Literal["budget", "payable", "clearing", "funding"]
 Phase = Literal["single", "pending", "post", "void"]
@@ -178,7 +179,7 @@ async def create_transfer(session: AsyncSession, transfer: Transfer) -> bool:
         if "budget_not_negative" in message:
             raise BudgetExceeded(transfer.debit_account_id) from exc
         if "uq_ledger_transfers_pending_id" in message:
-            raise Conflict("该预留转账已被过账或作废", code="pending_transfer_resolved") from exc
+            raise PendingTransferResolved("该预留转账已被过账或作废") from exc
         raise
     if row.inserted:
         if row.updated != 2:
@@ -188,7 +189,7 @@ async def create_transfer(session: AsyncSession, transfer: Transfer) -> bool:
         await session.execute(text("SELECT * FROM ledger_transfers WHERE id = :id"), {"id": transfer.id})
     ).one()
     if not transfer.same_fields(existing):
-        raise Conflict(f"转账 {transfer.id} 已存在且内容不同", code="transfer_conflict")
+        raise TransferConflict(f"转账 {transfer.id} 已存在且内容不同")
     return False
 
 

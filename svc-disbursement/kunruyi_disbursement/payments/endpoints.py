@@ -8,15 +8,15 @@ import json
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import Principal, require_scope_or_roles
 from kunruyi_common.crypto import blind_index
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import NotFound, Unauthorized, Unprocessable
 from kunruyi_common.idempotency import idempotent
 from pydantic import ValidationError
 
+from kunruyi_disbursement.payments.auth import WritePartnerOrFinance
+from kunruyi_disbursement.payments.exceptions import InvalidBankSignature, InvalidCallback, UnknownReference
 from kunruyi_disbursement.payments.payees import PayeeIn, register_payee
 from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update, apply_bank_updates
 from kunruyi_disbursement.settings import Settings
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1", tags=["payments"])
 def verify_signature(secret: str, body: bytes, signature: str | None) -> None:
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     if not signature or not hmac.compare_digest(expected, signature.strip()):
-        raise Unauthorized("银行回调签名无效", code="invalid_bank_signature")
+        raise InvalidBankSignature("银行回调签名无效")
 
 
 @router.post("/bank/callbacks", summary="银行结算回调（单条或批量，HMAC-SHA256 签名）")
@@ -46,14 +46,14 @@ async def bank_callback(
         raw_events = [payload] if single else payload["events"]
         updates = [BankUpdate.model_validate(e) for e in raw_events]
     except (ValueError, KeyError, TypeError, ValidationError) as exc:
-        raise Unprocessable(f"回调内容无效：{str(exc)[:200]}", field="body", code="invalid_callback") from exc
+        raise InvalidCallback(f"回调内容无效：{str(exc)[:200]}", field="body") from exc
     if single:
         outcomes = [await apply_bank_update(session, updates[0], source="callback")]
     else:
         outcomes = await apply_bank_updates(session, updates, source="callback")
     results = [{"reference": u.reference, "outcome": o} for u, o in zip(updates, outcomes, strict=True)]
     if single and results[0]["outcome"] == "not_found":
-        raise NotFound(f"未知的支付参考号：{updates[0].reference}", code="unknown_reference")
+        raise UnknownReference(f"未知的支付参考号：{updates[0].reference}")
     return JSONResponse({"results": results} if not single else results[0])
 
 
@@ -62,7 +62,7 @@ async def create_payee(
     body: PayeeIn,
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_scope_or_roles("disbursement:write", "finance"))],
+    principal: WritePartnerOrFinance,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     settings: Settings = request.app.state.settings

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from kunruyi_common.crypto import FieldCipher, blind_index, mask_bank_account
-from kunruyi_common.errors import Unprocessable
+from kunruyi_common.errors import InvalidUscc
 from kunruyi_common.pii_text import protected_text_column
 from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.payments.exceptions import InvalidAccountNumber
 from kunruyi_disbursement.settings import Settings
 
 
@@ -70,15 +71,13 @@ async def register_payee(
 ) -> dict[str, Any]:
     number = payee.account_number.replace(" ", "").replace("-", "")
     if not number.isdigit() or not 8 <= len(number) <= 32:
-        raise Unprocessable("银行账号应为 8–32 位数字", field="account_number", code="invalid_account_number")
+        raise InvalidAccountNumber("银行账号应为 8–32 位数字", field="account_number")
     entity_id = payee.entity_id
     if payee.entity_type == "enterprise":
         try:
             entity_id = parse_uscc(entity_id).code
         except InvalidIdentifier as exc:
-            raise Unprocessable(
-                f"统一社会信用代码无效：{exc}", field="entity_id", code="invalid_uscc"
-            ) from exc
+            raise InvalidUscc(f"统一社会信用代码无效：{exc}", field="entity_id") from exc
     row = (
         await session.execute(
             text(

@@ -12,10 +12,13 @@ import re
 from datetime import date
 from typing import Any, Literal
 
-from kunruyi_common.errors import Unprocessable
+from kunruyi_common.errors import InvalidPeriod
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_disbursement.exceptions import UnknownPolicy
+from kunruyi_disbursement.policies.exceptions import AmountOverCap, PeriodOutsideValidity, PolicyNotOpen
 
 DEFAULT_REVIEW_STAGES = ["accepted", "first_review", "second_review", "public_notice", "approved", "paid"]
 _PERIOD_RE = re.compile(r"^(?P<y>\d{4})(?:-(?:(?P<m>0[1-9]|1[0-2])|Q(?P<q>[1-4])|H(?P<h>[12])))?$")
@@ -117,9 +120,7 @@ async def get_policy(session: AsyncSession, code: str) -> Any | None:
 def period_bounds(period: str, field: str = "period") -> tuple[date, date]:
     m = _PERIOD_RE.match(period)
     if m is None:
-        raise Unprocessable(
-            "期间格式应为 2026、2026-03、2026-Q1 或 2026-H1", field=field, code="invalid_period"
-        )
+        raise InvalidPeriod("期间格式应为 2026、2026-03、2026-Q1 或 2026-H1", field=field)
     year = int(m["y"])
     if m["m"]:
         month = int(m["m"])
@@ -141,11 +142,9 @@ def fiscal_year_of(period: str) -> int:
 async def require_policy(session: AsyncSession, code: str, *, field: str = "policy_code") -> Any:
     policy = await get_policy(session, code)
     if policy is None:
-        raise Unprocessable(f"未知的政策编码：{code}", field=field, code="unknown_policy")
+        raise UnknownPolicy(f"未知的政策编码：{code}", field=field)
     if policy.status not in ("published", "active"):
-        raise Unprocessable(
-            f"政策 {code} 当前不可申报（{policy.status}）", field=field, code="policy_not_open"
-        )
+        raise PolicyNotOpen(f"政策 {code} 当前不可申报（{policy.status}）", field=field)
     return policy
 
 
@@ -154,15 +153,12 @@ def check_period(policy: Any, period: str, *, field: str = "period") -> None:
     if (policy.valid_to is not None and start > policy.valid_to) or (
         policy.valid_from is not None and end < policy.valid_from
     ):
-        raise Unprocessable(
+        raise PeriodOutsideValidity(
             f"期间 {period} 不在政策有效期（{policy.valid_from} 至 {policy.valid_to or '长期'}）内",
             field=field,
-            code="period_outside_validity",
         )
 
 
 def check_amount(policy: Any, amount_fen: int, *, field: str = "amount_fen") -> None:
     if policy.max_amount_fen is not None and amount_fen > policy.max_amount_fen:
-        raise Unprocessable(
-            f"金额超过政策上限 {policy.max_amount_fen} 分", field=field, code="amount_over_cap"
-        )
+        raise AmountOverCap(f"金额超过政策上限 {policy.max_amount_fen} 分", field=field)

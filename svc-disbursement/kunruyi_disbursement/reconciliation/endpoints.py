@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from kunruyi_common.auth import Principal, require_roles
+from fastapi import APIRouter, Request
 from kunruyi_common.db import SessionDep
 from pydantic import BaseModel
 
+from kunruyi_disbursement.reconciliation.auth import FinanceStaff
 from kunruyi_disbursement.reconciliation.service import reconcile
 
 router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
@@ -22,6 +22,6 @@ async def run(
     body: RunIn,
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("finance"))],
+    principal: FinanceStaff,
 ) -> dict[str, Any]:
     return await reconcile(session, request.app.state.settings, body.date, actor=principal.subject)

@@ -11,7 +11,6 @@ import uuid
 from datetime import date
 from typing import Any
 
-from kunruyi_common.errors import ServiceUnavailable
 from kunruyi_common.events.outbox import add_event
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.events import ReconciliationMismatchFound
 from kunruyi_disbursement.payments.bank_client import BankClient, BankError
+from kunruyi_disbursement.reconciliation.exceptions import BankUnavailable
 from kunruyi_disbursement.settings import Settings
 
 
@@ -27,7 +27,7 @@ async def fetch_statement(settings: Settings, statement_date: date) -> dict[str,
     try:
         return await bank.get_statement(statement_date)
     except BankError as exc:
-        raise ServiceUnavailable(f"无法获取银行对账单：{exc}", code="bank_unavailable") from exc
+        raise BankUnavailable(f"无法获取银行对账单：{exc}") from exc
     finally:
         await bank.close()
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
 
+from kunruyi_disbursement.reports.auth import FinanceApproverOrOfficer
 from kunruyi_disbursement.reports.service import GroupBy, disbursement_report, to_csv, to_xlsx
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -21,7 +21,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 )
 async def disbursements(
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("finance", "approver", "officer"))],
+    principal: FinanceApproverOrOfficer,
     group_by: GroupBy = "policy",
     format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
     date_from: date | None = None,

@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles
+from fastapi import APIRouter, Query
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
 
 from kunruyi_matching.broker import service
+from kunruyi_matching.broker.auth import BrokerOrOfficer, Officer
+from kunruyi_matching.broker.exceptions import NotYourRecord
 from kunruyi_matching.broker.schemas import (
     AssignmentOut,
     AssignmentRunOut,
@@ -27,9 +28,7 @@ router = APIRouter(tags=["brokers 技术经纪人"])
 
 
 @router.post("/api/v1/brokers", status_code=201, response_model=BrokerOut, summary="登记技术经纪人")
-async def create_broker(
-    body: BrokerCreate, session: SessionDep, _: Annotated[Principal, Depends(require_roles("officer"))]
-) -> BrokerOut:
+async def create_broker(body: BrokerCreate, session: SessionDep, _: Officer) -> BrokerOut:
     return BrokerOut.model_validate(await service.create(session, body))
 
 
@@ -62,7 +61,7 @@ async def list_brokers(
 )
 async def broker_kpis(
     session: SessionDep,
-    _: Annotated[Principal, Depends(require_roles("officer", "broker"))],
+    _: BrokerOrOfficer,
     group_by: Literal["broker", "agency"] = "broker",
     period: str | None = None,
 ) -> KpiReport:
@@ -87,7 +86,7 @@ async def _detail(session: SessionDep, broker_id: uuid.UUID) -> BrokerDetail:
 async def get_broker(
     broker_id: uuid.UUID,
     session: SessionDep,
-    _: Annotated[Principal, Depends(require_roles("officer", "broker"))],
+    _: BrokerOrOfficer,
 ) -> BrokerDetail:
     return await _detail(session, broker_id)
 
@@ -101,7 +100,7 @@ async def update_broker(
     broker_id: uuid.UUID,
     body: BrokerUpdate,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("officer"))],
+    principal: Officer,
 ) -> BrokerDetail:
     _, opens = await service.update(session, broker_id, body)
     if opens:
@@ -115,12 +114,12 @@ async def add_conflict(
     broker_id: uuid.UUID,
     body: ConflictCreate,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("officer", "broker"))],
+    principal: BrokerOrOfficer,
 ) -> None:
     if not principal.has_role("officer"):
         broker = await service.by_subject(session, principal.subject)
         if broker.id != broker_id:
-            raise Forbidden("只能为本人申报利益冲突", code="not_your_record")
+            raise NotYourRecord("只能为本人申报利益冲突")
     await service.add_conflict(session, broker_id, body, principal.subject)
 
 
@@ -129,9 +128,7 @@ async def add_conflict(
     response_model=AssignmentRunOut,
     summary="批量指派待分配需求（容量与利益冲突约束下亲和度最大）",
 )
-async def run_assignment(
-    session: SessionDep, principal: Annotated[Principal, Depends(require_roles("officer"))]
-) -> AssignmentRunOut:
+async def run_assignment(session: SessionDep, principal: Officer) -> AssignmentRunOut:
     run, assigned, waiting = await service.run_assignment(session, trigger="batch", actor=principal.subject)
     return AssignmentRunOut(
         run_id=run.id,

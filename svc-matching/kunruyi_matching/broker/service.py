@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import numpy as np
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import LOCAL_TZ
-from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from kunruyi_common.errors import InvalidPeriod
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pagination import keyset_cursor, newest_first
 from sqlalchemy import func, select
@@ -19,12 +19,22 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_matching.broker.assignment import affinity, solve
+from kunruyi_matching.broker.exceptions import (
+    BrokerExists,
+    BrokerInactive,
+    BrokerNotFound,
+    CapacityExhausted,
+    ConflictOfInterest,
+    DemandNotClaimable,
+    DemandNotReleasable,
+)
 from kunruyi_matching.broker.models import AssignmentRun, Broker, BrokerConflict
 from kunruyi_matching.broker.schemas import BrokerCreate, BrokerUpdate, ConflictCreate, KpiRow
 from kunruyi_matching.demand.models import Demand
 from kunruyi_matching.demand.schemas import WaitCode
 from kunruyi_matching.engagement.stages import STAGE_LABELS, record_stage
 from kunruyi_matching.events import DemandAssigned
+from kunruyi_matching.exceptions import NotABroker, NotYourDemand
 
 
 def month_start(now: datetime) -> datetime:
@@ -36,7 +46,7 @@ def month_start(now: datetime) -> datetime:
 async def create(session: AsyncSession, body: BrokerCreate) -> Broker:
     exists = (await session.execute(select(Broker.id).where(Broker.subject == body.subject))).first()
     if exists:
-        raise Conflict(f"经纪人账号 {body.subject} 已登记", code="broker_exists")
+        raise BrokerExists(f"经纪人账号 {body.subject} 已登记")
     broker = Broker(id=uuid.uuid4(), active=True, **body.model_dump())
     session.add(broker)
     await session.flush()
@@ -46,7 +56,7 @@ async def create(session: AsyncSession, body: BrokerCreate) -> Broker:
 async def get(session: AsyncSession, broker_id: uuid.UUID) -> Broker:
     broker = await session.get(Broker, broker_id)
     if broker is None:
-        raise NotFound(f"经纪人 {broker_id} 不存在", code="broker_not_found")
+        raise BrokerNotFound(f"经纪人 {broker_id} 不存在")
     return broker
 
 
@@ -57,7 +67,7 @@ async def update(session: AsyncSession, broker_id: uuid.UUID, body: BrokerUpdate
         await session.execute(select(Broker).where(Broker.id == broker_id).with_for_update())
     ).scalar_one_or_none()
     if broker is None:
-        raise NotFound(f"经纪人 {broker_id} 不存在", code="broker_not_found")
+        raise BrokerNotFound(f"经纪人 {broker_id} 不存在")
     changes = body.model_dump(exclude_unset=True)
     opens = broker.active is False and changes.get("active") is True
     opens |= changes.get("monthly_capacity", broker.monthly_capacity) > broker.monthly_capacity
@@ -141,7 +151,7 @@ async def wait_reasons(session: AsyncSession, demands: list[Demand]) -> dict[uui
 async def by_subject(session: AsyncSession, subject: str) -> Broker:
     broker = (await session.execute(select(Broker).where(Broker.subject == subject))).scalar_one_or_none()
     if broker is None:
-        raise Forbidden("当前账号未登记为技术经纪人", code="not_a_broker")
+        raise NotABroker("当前账号未登记为技术经纪人")
     return broker
 
 
@@ -317,11 +327,10 @@ async def run_assignment(
 async def claim(session: AsyncSession, demand: Demand, principal: Principal) -> Demand:
     broker = await by_subject(session, principal.subject)
     if not broker.active:
-        raise Conflict("经纪人已停止接单（不在岗），不能认领", code="broker_inactive")
+        raise BrokerInactive("经纪人已停止接单（不在岗），不能认领")
     if demand.status != "unassigned":
-        raise Conflict(
+        raise DemandNotClaimable(
             f"需求当前状态为 {demand.status}，只能认领待分配的需求",
-            code="demand_not_claimable",
             allowed_next=[] if demand.stage != "intake" else ["assigned"],
         )
     conflicted = (
@@ -333,26 +342,25 @@ async def claim(session: AsyncSession, demand: Demand, principal: Principal) -> 
         )
     ).first()
     if conflicted:
-        raise Conflict("存在利益冲突，不能认领该企业的需求", code="conflict_of_interest")
+        raise ConflictOfInterest("存在利益冲突，不能认领该企业的需求")
     await session.execute(select(Broker.id).where(Broker.id == broker.id).with_for_update())
     used = (await usage_this_month(session, [broker.id])).get(broker.id, 0)
     if used >= broker.monthly_capacity:
-        raise Conflict(f"本月承接量已满（{used}/{broker.monthly_capacity}）", code="capacity_exhausted")
+        raise CapacityExhausted(f"本月承接量已满（{used}/{broker.monthly_capacity}）")
     await _assign(session, demand, broker, mode="claim", actor=principal.subject, score=None)
     return demand
 
 
 async def release(session: AsyncSession, demand: Demand, principal: Principal, note: str | None) -> Demand:
     if demand.status != "assigned" or demand.stage != "assigned":
-        raise Conflict(
+        raise DemandNotReleasable(
             f"只有处于“{STAGE_LABELS['assigned']}”阶段的需求可以释放",
-            code="demand_not_releasable",
             allowed_next=[],
         )
     if not principal.has_role("officer"):
         broker = await by_subject(session, principal.subject)
         if broker.id != demand.broker_id:
-            raise Forbidden("只能释放自己承接的需求", code="not_your_demand")
+            raise NotYourDemand("只能释放自己承接的需求")
     await _unassign(session, demand, principal.subject, note or "释放")
     return demand
 
@@ -388,9 +396,7 @@ def parse_period(period: str | None) -> tuple[datetime, datetime] | None:
                 raise ValueError
             bounds = ((y, m), (y + (m == 12), 1 if m == 12 else m + 1))
     except ValueError as exc:
-        raise Unprocessable(
-            "期间格式应为 2026、2026-Q4 或 2026-11", field="period", code="invalid_period"
-        ) from exc
+        raise InvalidPeriod("期间格式应为 2026、2026-Q4 或 2026-11", field="period") from exc
     (y0, m0), (y1, m1) = bounds
     return (
         datetime(y0, m0, 1, tzinfo=LOCAL_TZ).astimezone(UTC),

@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
+from fastapi import APIRouter, Query
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.pagination import keyset_cursor, newest_first
 from sqlalchemy import select
 
 from kunruyi_matching.challenge import service
+from kunruyi_matching.challenge.auth import Officer, OfficerOrReviewer, WritePartnerOfficerOrBroker
 from kunruyi_matching.challenge.models import Challenge
 from kunruyi_matching.challenge.schemas import (
     AcceptanceCreate,
@@ -23,7 +24,6 @@ from kunruyi_matching.challenge.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/challenges", tags=["challenges 揭榜挂帅"])
-Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 
 @router.post("", status_code=201, response_model=ChallengeOut, summary="发布榜单")
@@ -65,7 +65,7 @@ async def apply(
     challenge_id: uuid.UUID,
     body: ApplicationCreate,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_scope_or_roles("matching:write", "officer", "broker"))],
+    principal: WritePartnerOfficerOrBroker,
 ) -> ChallengeOut:
     await service.apply(session, challenge_id, body, principal)
     return await service.view(session, await service.get(session, challenge_id))
@@ -81,7 +81,7 @@ async def score(
     application_id: uuid.UUID,
     body: ScoreCreate,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("reviewer", "officer"))],
+    principal: OfficerOrReviewer,
 ) -> ChallengeOut:
     await service.score(session, challenge_id, application_id, body, principal)
     return await service.view(session, await service.get(session, challenge_id))

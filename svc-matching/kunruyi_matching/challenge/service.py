@@ -12,11 +12,21 @@ from datetime import UTC, datetime
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_today
-from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from kunruyi_common.errors import InvalidTransition
 from kunruyi_common.events.outbox import add_event
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_matching.challenge.exceptions import (
+    AlreadyApplied,
+    AlreadyScored,
+    ApplicationNotFound,
+    ApplicationNotScored,
+    ChallengeClosed,
+    ChallengeNotFound,
+    NotYourScore,
+    ReviewerRequired,
+)
 from kunruyi_matching.challenge.models import (
     Challenge,
     ChallengeApplication,
@@ -63,9 +73,8 @@ def _require(challenge: Challenge, step: str) -> None:
     allowed = STEPS[challenge.status]
     if step not in allowed:
         names = "、".join(f"{s}（{STEP_LABELS[s]}）" for s in allowed) or "无"
-        raise Conflict(
+        raise InvalidTransition(
             f"榜单当前状态为 {challenge.status}，不能进行“{STEP_LABELS[step]}”；允许：{names}",
-            code="invalid_challenge_transition",
             allowed_next=allowed,
         )
 
@@ -85,7 +94,7 @@ async def get(session: AsyncSession, challenge_id: uuid.UUID, *, for_update: boo
         stmt = stmt.with_for_update()
     challenge = (await session.execute(stmt)).scalar_one_or_none()
     if challenge is None:
-        raise NotFound(f"榜单 {challenge_id} 不存在", code="challenge_not_found")
+        raise ChallengeNotFound(f"榜单 {challenge_id} 不存在")
     return challenge
 
 
@@ -94,7 +103,7 @@ async def _application(
 ) -> ChallengeApplication:
     application = await session.get(ChallengeApplication, application_id)
     if application is None or application.challenge_id != challenge.id:
-        raise NotFound(f"揭榜申请 {application_id} 不存在", code="application_not_found")
+        raise ApplicationNotFound(f"揭榜申请 {application_id} 不存在")
     return application
 
 
@@ -124,7 +133,7 @@ async def apply(
     challenge = await get(session, challenge_id, for_update=True)
     _require(challenge, "apply")
     if challenge.deadline < local_today():
-        raise Conflict("揭榜已截止", code="challenge_closed", allowed_next=["score"])
+        raise ChallengeClosed("揭榜已截止", allowed_next=["score"])
     exists = (
         await session.execute(
             select(ChallengeApplication.id).where(
@@ -134,7 +143,7 @@ async def apply(
         )
     ).first()
     if exists:
-        raise Conflict(f"团队“{body.team_name}”已揭榜", code="already_applied")
+        raise AlreadyApplied(f"团队“{body.team_name}”已揭榜")
     application = ChallengeApplication(id=uuid.uuid4(), challenge_id=challenge.id, **body.model_dump())
     session.add(application)
     await session.flush()
@@ -155,12 +164,10 @@ def score_reviewer(body: ScoreCreate, principal: Principal) -> str:
     """A reviewer scores as themselves; an officer records a panel member's score, naming them."""
     if body.reviewer is None:
         if not principal.has_role("reviewer"):
-            raise Unprocessable(
-                "工作人员代录评审分数时须填写评审专家（reviewer）", field="reviewer", code="reviewer_required"
-            )
+            raise ReviewerRequired("工作人员代录评审分数时须填写评审专家（reviewer）", field="reviewer")
         return principal.subject
     if body.reviewer != principal.subject and not principal.has_role("officer"):
-        raise Forbidden("评审专家只能以本人名义打分", code="not_your_score")
+        raise NotYourScore("评审专家只能以本人名义打分")
     return body.reviewer
 
 
@@ -183,7 +190,7 @@ async def score(
         )
     ).first()
     if exists:
-        raise Conflict("该评审已为此申请打分", code="already_scored")
+        raise AlreadyScored("该评审已为此申请打分")
     session.add(
         ChallengeScore(
             application_id=application.id, reviewer=reviewer, score=body.score, comment=body.comment
@@ -214,9 +221,7 @@ async def award(
         await session.execute(select(func.count()).where(ChallengeScore.application_id == application.id))
     ).scalar_one()
     if not scored:
-        raise Unprocessable(
-            "未经评审打分的申请不能确定为揭榜方", field="application_id", code="application_not_scored"
-        )
+        raise ApplicationNotScored("未经评审打分的申请不能确定为揭榜方", field="application_id")
     challenge.status = "awarded"
     challenge.awarded_application_id = application.id
     await session.flush()

@@ -3,17 +3,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pii_text import TextCipherDep
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_matching.broker import service as broker_service
 from kunruyi_matching.demand import service
+from kunruyi_matching.demand.auth import Broker, BrokerOrOfficer, Officer, ReadPartnerOfficerOrBroker
 from kunruyi_matching.demand.schemas import (
     DemandCreate,
     DemandOut,
@@ -23,6 +23,7 @@ from kunruyi_matching.demand.schemas import (
     QueuePage,
 )
 from kunruyi_matching.engagement.service import demand_or_404
+from kunruyi_matching.exceptions import NotABroker
 from kunruyi_matching.taxonomy.params import known_chain
 
 router = APIRouter(prefix="/api/v1/demands", tags=["demands 技术需求"])
@@ -55,7 +56,7 @@ async def submit_demand(
 @router.get("", response_model=DemandPage, summary="需求列表；status=unassigned 即待分配队列")
 async def list_demands(
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_scope_or_roles("matching:read", "officer", "broker"))],
+    principal: ReadPartnerOfficerOrBroker,
     status: Annotated[
         str | None, Query(pattern="^(pending_review|rejected|unassigned|assigned|closed)$")
     ] = None,
@@ -71,7 +72,7 @@ async def list_demands(
     viewer = await service.viewer(session, principal)
     if mine:
         if viewer.broker_id is None:
-            raise Forbidden("当前账号未登记为技术经纪人，mine=true 不适用", code="not_a_broker")
+            raise NotABroker("当前账号未登记为技术经纪人，mine=true 不适用")
         broker_id = viewer.broker_id
     rows, next_cursor = await service.list_demands(
         session,
@@ -93,7 +94,7 @@ async def list_demands(
 )
 async def waiting_queue(
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("officer", "broker"))],
+    principal: BrokerOrOfficer,
     industry_chain: Annotated[str | None, Query(max_length=64)] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -140,7 +141,7 @@ async def review_demand(
     demand_id: uuid.UUID,
     body: DemandReview,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("officer"))],
+    principal: Officer,
     cipher: TextCipherDep,
 ) -> DemandOut:
     demand = await service.review(session, demand_id, body, principal, cipher=cipher)
@@ -155,7 +156,7 @@ async def review_demand(
 async def claim_demand(
     demand_id: uuid.UUID,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("broker"))],
+    principal: Broker,
 ) -> DemandOut:
     demand = await demand_or_404(session, demand_id)
     await service.check_visible(session, principal, demand)
@@ -166,7 +167,7 @@ async def claim_demand(
 async def release_demand(
     demand_id: uuid.UUID,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("broker", "officer"))],
+    principal: BrokerOrOfficer,
     body: ReleaseBody | None = None,
 ) -> DemandOut:
     demand = await demand_or_404(session, demand_id)

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
-from kunruyi_common.auth import Principal, require_roles
+from fastapi import APIRouter, Response
+from kunruyi_common.auth import Principal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
 from kunruyi_common.pii_text import TextCipher, TextCipherDep, mask_pii, reveal_text
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_matching.demand import service
+from kunruyi_matching.demand.auth import BrokerOrOfficer, Officer
+from kunruyi_matching.demand.exceptions import NotHandlingStaff
 from kunruyi_matching.demand.models import Demand, DemandReveal
 
 router = APIRouter(prefix="/api/v1/demands", tags=["demands 技术需求"])
@@ -61,7 +61,7 @@ async def reveal(
 ) -> tuple[DemandReveal, RevealOut]:
     viewer = await service.viewer(session, principal)
     if not (viewer.sees_all or (viewer.broker_id is not None and demand.broker_id == viewer.broker_id)):
-        raise Forbidden("只有审核人员和承接该需求的经纪人可以查看原文", code="not_handling_staff")
+        raise NotHandlingStaff("只有审核人员和承接该需求的经纪人可以查看原文")
     record = DemandReveal(
         demand_id=demand.id,
         actor=f"{principal.kind}:{principal.subject}",
@@ -93,7 +93,7 @@ async def reveal_demand(
     body: RevealIn,
     session: SessionDep,
     cipher: TextCipherDep,
-    principal: Annotated[Principal, Depends(require_roles("officer", "broker"))],
+    principal: BrokerOrOfficer,
     response: Response,
 ) -> RevealOut:
     response.headers["Cache-Control"] = "no-store"
@@ -106,7 +106,7 @@ async def reveal_demand(
 async def list_reveals(
     demand_id: uuid.UUID,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("officer"))],
+    principal: Officer,
 ) -> list[RevealRecord]:
     await service.get(session, demand_id)
     rows = await session.scalars(

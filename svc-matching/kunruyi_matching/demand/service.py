@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kunruyi_common.auth import Principal
-from kunruyi_common.errors import Conflict, Forbidden, NotFound
+from kunruyi_common.errors import NotOwnEntity, RoleRequired, ScopeDenied
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pagination import keyset_cursor, newest_first
 from kunruyi_common.pii_text import TextCipher, protect_text
@@ -15,10 +15,12 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_matching.broker.models import Broker
+from kunruyi_matching.demand.exceptions import ChannelNotAllowed, DemandNotPending, DemandNotVisible
 from kunruyi_matching.demand.models import Demand
 from kunruyi_matching.demand.schemas import DemandCreate, DemandReview
 from kunruyi_matching.engagement.stages import record_stage
 from kunruyi_matching.events import DemandApproved, DemandSubmitted
+from kunruyi_matching.exceptions import DemandNotFound
 
 SOURCE = "matching"
 # The endpoint name the demand's Idempotency-Key answers are stored under (kunruyi_common.idempotency).
@@ -29,19 +31,19 @@ def check_submitter(principal: Principal, body: DemandCreate) -> None:
     """Who may post through which channel: QR users for their own enterprise, partners with the scope, staff."""
     if principal.kind == "public":
         if body.channel != "qr":
-            raise Forbidden("扫码用户只能通过昆e服渠道（qr）提交需求", code="channel_not_allowed")
+            raise ChannelNotAllowed("扫码用户只能通过昆e服渠道（qr）提交需求")
         if principal.target and principal.target.upper() != body.enterprise_uscc:
-            raise Forbidden("只能为服务码所属企业提交需求", code="enterprise_mismatch")
+            raise NotOwnEntity("只能为服务码所属企业提交需求")
         return
     if principal.kind == "partner":
         if not principal.has_scope("matching:write"):
-            raise Forbidden("需要权限 matching:write", code="scope_denied")
+            raise ScopeDenied("需要权限 matching:write")
         if body.channel == "qr":
-            raise Forbidden("合作方不能以昆e服渠道提交", code="channel_not_allowed")
+            raise ChannelNotAllowed("合作方不能以昆e服渠道提交")
         return
     if principal.kind == "staff" and principal.has_role("officer", "broker"):
         return
-    raise Forbidden("无权提交技术需求", code="role_required")
+    raise RoleRequired("无权提交技术需求")
 
 
 def protect(cipher: TextCipher, demand: Demand, column: str, text: str) -> tuple[str, str | None]:
@@ -151,8 +153,8 @@ async def check_visible(session: AsyncSession, principal: Principal, demand: Dem
     if (await viewer(session, principal)).can_see(demand):
         return
     if principal.kind == "public":
-        raise Forbidden("只能查看本企业的需求", code="enterprise_mismatch")
-    raise Forbidden(f"该需求的可见范围为 {demand.visibility}，当前账号无权查看", code="demand_not_visible")
+        raise NotOwnEntity("只能查看本企业的需求")
+    raise DemandNotVisible(f"该需求的可见范围为 {demand.visibility}，当前账号无权查看")
 
 
 async def get(session: AsyncSession, demand_id: uuid.UUID, *, for_update: bool = False) -> Demand:
@@ -161,7 +163,7 @@ async def get(session: AsyncSession, demand_id: uuid.UUID, *, for_update: bool =
         stmt = stmt.with_for_update()
     demand = (await session.execute(stmt)).scalar_one_or_none()
     if demand is None:
-        raise NotFound(f"技术需求 {demand_id} 不存在", code="demand_not_found")
+        raise DemandNotFound(f"技术需求 {demand_id} 不存在")
     return demand
 
 
@@ -175,9 +177,8 @@ async def review(
 ) -> Demand:
     demand = await get(session, demand_id, for_update=True)
     if demand.status != "pending_review":
-        raise Conflict(
+        raise DemandNotPending(
             f"需求当前状态为 {demand.status}，只有待审核的需求可以审核",
-            code="demand_not_pending",
             allowed_next=[],
         )
     demand.reviewed_by = principal.subject

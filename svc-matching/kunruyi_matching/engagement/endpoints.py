@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from kunruyi_common.auth import Principal, require_roles
+from fastapi import APIRouter, Request
 from kunruyi_common.db import SessionDep
 
 from kunruyi_matching.demand import service as demand_service
 from kunruyi_matching.engagement import service
+from kunruyi_matching.engagement.auth import BrokerOrOfficer
 from kunruyi_matching.engagement.schemas import EngagementOut, StageChange
 
 router = APIRouter(prefix="/api/v1/demands", tags=["engagement 撮合流程"])
@@ -18,7 +17,7 @@ router = APIRouter(prefix="/api/v1/demands", tags=["engagement 撮合流程"])
 async def get_engagement(
     demand_id: uuid.UUID,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("broker", "officer"))],
+    principal: BrokerOrOfficer,
 ) -> EngagementOut:
     demand = await service.demand_or_404(session, demand_id)
     await demand_service.check_visible(session, principal, demand)
@@ -33,7 +32,7 @@ async def change_stage(
     body: StageChange,
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("broker", "officer"))],
+    principal: BrokerOrOfficer,
 ) -> EngagementOut:
     demand = await service.demand_or_404(session, demand_id)
     await service.change_stage(session, demand, body, principal, request.app.state.settings)

@@ -6,15 +6,23 @@ import uuid
 from datetime import UTC, datetime
 
 from kunruyi_common.auth import Principal
-from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from kunruyi_common.errors import InvalidTransition
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_matching.broker.models import Broker
 from kunruyi_matching.demand.models import Demand
+from kunruyi_matching.engagement.exceptions import (
+    AssignmentRequired,
+    ContractAmountRequired,
+    ContractNumberRequired,
+    ContractNumberTaken,
+    UnknownSupply,
+)
 from kunruyi_matching.engagement.models import StageRecord
 from kunruyi_matching.engagement.schemas import EngagementOut, StageChange, StageRecordOut
 from kunruyi_matching.engagement.stages import STAGE_LABELS, allowed_next, broker_reward_fen, record_stage
+from kunruyi_matching.exceptions import DemandNotFound, NotYourDemand
 from kunruyi_matching.settings import Settings
 from kunruyi_matching.supply.models import SupplyEntity
 
@@ -26,7 +34,7 @@ async def _check_actor(session: AsyncSession, demand: Demand, principal: Princip
         await session.execute(select(Broker).where(Broker.subject == principal.subject))
     ).scalar_one_or_none()
     if broker is None or broker.id != demand.broker_id:
-        raise Forbidden("只有承接该需求的经纪人或工作人员可以推进流程", code="not_your_demand")
+        raise NotYourDemand("只有承接该需求的经纪人或工作人员可以推进流程")
 
 
 async def change_stage(
@@ -36,32 +44,26 @@ async def change_stage(
     nexts = allowed_next(demand.stage)
     if body.stage not in nexts:
         labels = "、".join(f"{s}（{STAGE_LABELS[s]}）" for s in nexts) or "无"
-        raise Conflict(
+        raise InvalidTransition(
             f"不能从“{STAGE_LABELS.get(demand.stage or '', '未入库')}”进入“{STAGE_LABELS[body.stage]}”；允许的下一阶段：{labels}",
-            code="invalid_stage_transition",
             title="阶段变更顺序不正确",
             allowed_next=nexts,
         )
     if body.stage == "assigned":
-        raise Conflict(
+        raise AssignmentRequired(
             "需求需经认领（POST /api/v1/demands/{id}/claim）或指派（POST /api/v1/assignments/runs）进入该阶段",
-            code="assignment_required",
             allowed_next=nexts,
         )
     now = datetime.now(UTC)
     if body.stage == "recommended" and body.supply_id is not None:
         if await session.get(SupplyEntity, body.supply_id) is None:
-            raise Unprocessable(f"供给方 {body.supply_id} 不存在", field="supply_id", code="supply_not_found")
+            raise UnknownSupply(f"供给方 {body.supply_id} 不存在", field="supply_id")
         demand.matched_supply_id = body.supply_id
     if body.stage == "contract_registered":
         if not body.contract_number:
-            raise Unprocessable(
-                "技术合同登记需要合同登记编号", field="contract_number", code="contract_number_required"
-            )
+            raise ContractNumberRequired("技术合同登记需要合同登记编号", field="contract_number")
         if body.contract_amount_fen is None:
-            raise Unprocessable(
-                "技术合同登记需要合同金额（分）", field="contract_amount_fen", code="contract_amount_required"
-            )
+            raise ContractAmountRequired("技术合同登记需要合同金额（分）", field="contract_amount_fen")
         taken = (
             await session.execute(
                 select(Demand.id).where(
@@ -70,7 +72,7 @@ async def change_stage(
             )
         ).first()
         if taken:
-            raise Conflict(f"合同登记编号 {body.contract_number} 已被使用", code="contract_number_taken")
+            raise ContractNumberTaken(f"合同登记编号 {body.contract_number} 已被使用")
         demand.contract_number = body.contract_number
         demand.contract_amount_fen = body.contract_amount_fen
         demand.broker_reward_fen = broker_reward_fen(
@@ -125,5 +127,5 @@ async def demand_or_404(session: AsyncSession, demand_id: uuid.UUID) -> Demand:
         await session.execute(select(Demand).where(Demand.id == demand_id).with_for_update())
     ).scalar_one_or_none()
     if demand is None:
-        raise NotFound(f"技术需求 {demand_id} 不存在", code="demand_not_found")
+        raise DemandNotFound(f"技术需求 {demand_id} 不存在")
     return demand

@@ -3,13 +3,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_roles
+from fastapi import APIRouter, Query, Request
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Conflict, Unprocessable
+from kunruyi_common.errors import UnknownIndustryChain
 
 from kunruyi_matching.demand import service as demand_service
+from kunruyi_matching.search.auth import ReadPartnerOfficerOrBroker
 from kunruyi_matching.search.engine import MatchContext, Ranked, Weights, rank
+from kunruyi_matching.search.exceptions import DemandNotApproved, UnknownTechnicalField
 from kunruyi_matching.search.index import Filters
 from kunruyi_matching.search.lifecycle import IndexDep
 from kunruyi_matching.settings import Settings
@@ -72,14 +74,14 @@ async def demand_candidates(
     request: Request,
     session: SessionDep,
     index: IndexDep,
-    principal: Annotated[Principal, Depends(require_scope_or_roles("matching:read", "officer", "broker"))],
+    principal: ReadPartnerOfficerOrBroker,
     kind: Kind = "expert",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CandidateList:
     demand = await demand_service.get(session, demand_id)
     await demand_service.check_visible(session, principal, demand)
     if demand.status in ("pending_review", "rejected"):
-        raise Conflict("需求审核入库后才能匹配", code="demand_not_approved")
+        raise DemandNotApproved("需求审核入库后才能匹配")
     settings: Settings = request.app.state.settings
     text = f"{demand.title} {demand.description}"
     ranked = rank(
@@ -113,14 +115,10 @@ async def search_supply(
 ) -> CandidateList:
     chain = normalise_chain(industry_chain) if industry_chain else None
     if industry_chain and chain is None:
-        raise Unprocessable(
-            f"未知产业链：{industry_chain}", field="industry_chain", code="unknown_industry_chain"
-        )
+        raise UnknownIndustryChain(f"未知产业链：{industry_chain}", field="industry_chain")
     field = normalise_field(technical_field) if technical_field else None
     if technical_field and field is None:
-        raise Unprocessable(
-            f"未知技术领域：{technical_field}", field="technical_field", code="unknown_technical_field"
-        )
+        raise UnknownTechnicalField(f"未知技术领域：{technical_field}", field="technical_field")
     settings: Settings = request.app.state.settings
     ranked = rank(
         index,

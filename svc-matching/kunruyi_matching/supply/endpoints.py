@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_roles
+from fastapi import APIRouter
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import NotFound
 
 from kunruyi_matching.supply import service
+from kunruyi_matching.supply.auth import WritePartnerOfficerOrBroker
+from kunruyi_matching.supply.exceptions import SupplyNotFound
 from kunruyi_matching.supply.models import SupplyEntity
 from kunruyi_matching.supply.schemas import SupplyIn, SupplyOut
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/supply", tags=["supply 供给"])
 async def upsert_supply(
     body: SupplyIn,
     session: SessionDep,
-    _: Annotated[Principal, Depends(require_scope_or_roles("matching:write", "officer", "broker"))],
+    _: WritePartnerOfficerOrBroker,
 ) -> SupplyOut:
     return SupplyOut.model_validate(await service.upsert(session, body, source="api"))
 
@@ -30,5 +30,5 @@ async def upsert_supply(
 async def get_supply(supply_id: uuid.UUID, session: SessionDep, _: CurrentPrincipal) -> SupplyOut:
     entity = await session.get(SupplyEntity, supply_id, populate_existing=True)
     if entity is None:
-        raise NotFound(f"供给 {supply_id} 不存在", code="supply_not_found")
+        raise SupplyNotFound(f"供给 {supply_id} 不存在")
     return SupplyOut.model_validate(entity)

@@ -8,9 +8,9 @@ from fastapi.responses import JSONResponse
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Unprocessable
 from pydantic import BaseModel, ConfigDict, Field
 
+from kunruyi_policy.calculator.exceptions import BeneficiaryRequired, EntityTypeRequired, ProfileRequired
 from kunruyi_policy.calculator.service import (
     calculate,
     check_read_by_id,
@@ -60,9 +60,7 @@ async def post_calculator(
     at = body.evaluation_date or local_today()
     if body.entity_id is not None:
         if body.entity_type is None:
-            raise Unprocessable(
-                "提供 entity_id 时需要 entity_type", code="entity_type_required", field="entity_type"
-            )
+            raise EntityTypeRequired("提供 entity_id 时需要 entity_type", field="entity_type")
         # The stored profile is the entity's own figures: only the company itself, staff, a partner holding
         # policy:read or a service may read it by id. Anyone else sends a profile.
         check_read_by_id(principal, body.entity_type, body.entity_id)
@@ -70,15 +68,11 @@ async def post_calculator(
         profile = await profile_for_entity(session, beneficiary, body.entity_id)
     elif body.profile is not None:
         if body.beneficiary is None:
-            raise Unprocessable(
-                "提供 profile 时需要 beneficiary", code="beneficiary_required", field="beneficiary"
-            )
+            raise BeneficiaryRequired("提供 profile 时需要 beneficiary", field="beneficiary")
         beneficiary = body.beneficiary
         profile = validated_profile(beneficiary, body.profile)
     else:
-        raise Unprocessable(
-            "需要 profile 或 entity_type + entity_id", code="profile_required", field="profile"
-        )
+        raise ProfileRequired("需要 profile 或 entity_type + entity_id", field="profile")
     result = await calculate(session, beneficiary, profile, at, codes=body.policy_codes)
     if body.entity_id is not None:
         result["entity"] = {"entity_type": beneficiary, "entity_id": body.entity_id}

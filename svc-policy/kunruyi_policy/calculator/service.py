@@ -10,11 +10,16 @@ from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from kunruyi_common.auth import Principal
-from kunruyi_common.errors import Forbidden, NotFound, Unauthorized, Unprocessable
+from kunruyi_common.errors import NotOwnEntity, RoleRequired, ScopeDenied
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_policy.calculator.exceptions import (
+    EntityReadRequiresCredentials,
+    InvalidBeneficiary,
+    ProfileNotFound,
+)
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.models import EntityProfile
 from kunruyi_policy.rules.evaluation import CompiledVersion, evaluate_version
@@ -35,10 +40,9 @@ def check_read_by_id(principal: Principal | None, entity_type: str, entity_id: s
     send the profile instead.
     """
     if principal is None or (principal.kind == "public" and principal.signed_in_enterprise is None):
-        raise Unauthorized(
+        raise EntityReadRequiresCredentials(
             "按编号读取企业或人才画像需要登录（企业本身、工作人员或持 policy:read 的合作方）；"
             "匿名使用请直接提交画像（profile + beneficiary）",
-            code="entity_read_requires_credentials",
             field="entity_id",
         )
     if principal.kind == "service":
@@ -46,20 +50,19 @@ def check_read_by_id(principal: Principal | None, entity_type: str, entity_id: s
     if principal.kind == "staff":
         if principal.has_role(*STAFF_ROLES):
             return
-        raise Forbidden(f"需要角色：{'、'.join(STAFF_ROLES)}", code="role_required", field="entity_id")
+        raise RoleRequired(f"需要角色：{'、'.join(STAFF_ROLES)}", field="entity_id")
     if principal.kind == "partner":
         if principal.has_scope(READ_SCOPE):
             return
-        raise Forbidden(
+        raise ScopeDenied(
             f"按编号读取画像需要权限范围 {READ_SCOPE}；可直接提交画像",
-            code="scope_denied",
             field="entity_id",
             required_scope=READ_SCOPE,
         )
     own = principal.signed_in_enterprise
     if entity_type == "enterprise" and own is not None and own.upper() == entity_id.strip().upper():
         return
-    raise Forbidden("企业账号只能按编号查看本企业的画像", code="not_own_entity", field="entity_id")
+    raise NotOwnEntity("企业账号只能按编号查看本企业的画像", field="entity_id")
 
 
 def _dictionary_errors(beneficiary: str, profile: dict[str, Any]) -> list[dict[str, Any]]:
@@ -139,7 +142,7 @@ def validated_profile(beneficiary: str, profile: dict[str, Any], location: str =
 async def stored_profile(session: AsyncSession, entity_type: str, entity_id: str) -> EntityProfile:
     row = await session.get(EntityProfile, (entity_type, entity_id))
     if row is None:
-        raise NotFound(f"没有 {entity_id} 的画像（尚未从人才企业库同步）", code="profile_not_found")
+        raise ProfileNotFound(f"没有 {entity_id} 的画像（尚未从人才企业库同步）")
     return row
 
 
@@ -180,9 +183,7 @@ async def calculate(
     codes: list[str] | None = None,
 ) -> dict[str, Any]:
     if beneficiary not in PROFILE_MODELS:
-        raise Unprocessable(
-            "beneficiary 只能是 enterprise 或 talent", code="invalid_beneficiary", field="beneficiary"
-        )
+        raise InvalidBeneficiary("beneficiary 只能是 enterprise 或 talent", field="beneficiary")
     policies = await repository.compiled_in_force(session, at, beneficiary=beneficiary, codes=codes)
     results = evaluate_all(policies, profile, at)
     summary: dict[str, Any] = {status: 0 for status in _STATUS_ORDER}

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Query
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import NotFound
 from sqlalchemy import select
 
 from kunruyi_policy.catalog import repository
@@ -22,6 +21,7 @@ from kunruyi_policy.catalog.schemas import (
     ThemeList,
 )
 from kunruyi_policy.catalog.service import PolicyFilters, list_policies, policy_public
+from kunruyi_policy.exceptions import PolicyNotFound
 from kunruyi_policy.models import Department, PolicyCategory, PolicyTheme
 
 router = APIRouter(prefix="/api/v1", tags=["catalog 政策目录"])
@@ -59,7 +59,7 @@ async def get_policies(
 async def get_policy(code: str, session: SessionDep, principal: OptionalPrincipal) -> dict[str, Any]:
     policy = await repository.get_policy(session, code)
     if policy is None or (policy.status == "draft" and not _is_staff(principal)):
-        raise NotFound(f"政策 {code} 不存在", code="policy_not_found")
+        raise PolicyNotFound(f"政策 {code} 不存在")
     names = await repository.load_names(session)
     versions = await repository.versions_of(session, policy.id)
     if not _is_staff(principal):

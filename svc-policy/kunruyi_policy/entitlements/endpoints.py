@@ -4,26 +4,22 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import Principal, require_roles, require_scope_or_roles
 from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import NotFound
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_policy.entitlements.auth import OfficerOrFinance, ReadPartnerOfficerFinanceOrReviewer
+from kunruyi_policy.entitlements.exceptions import RunNotFound
 from kunruyi_policy.entitlements.service import run_public, start_run
 from kunruyi_policy.models import Entitlement, EntitlementRun
 
 router = APIRouter(prefix="/api/v1", tags=["entitlements 免申即享"])
-Staff = Annotated[Principal, Depends(require_roles("officer", "finance"))]
-Reader = Annotated[
-    Principal, Depends(require_scope_or_roles("policy:read", "officer", "finance", "reviewer"))
-]
 
 
 class RunIn(BaseModel):
@@ -53,7 +49,7 @@ class RunOut(BaseModel):
     summary="免申即享全量批次：对读模型中全部主体评估全部免申即享政策（同一期间与目录状态幂等）",
 )
 async def post_run(
-    body: RunIn, session: SessionDep, principal: Staff, idempotency_key: IdempotencyKey = None
+    body: RunIn, session: SessionDep, principal: OfficerOrFinance, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     async def produce() -> tuple[int, RunOut]:
         run, created = await start_run(session, body.evaluation_date or local_today(), principal.subject)
@@ -63,7 +59,7 @@ async def post_run(
 
 
 @router.get("/entitlement-runs/{run_id}", response_model=RunOut, summary="批次状态与计数")
-async def get_run(run_id: uuid.UUID, session: SessionDep, principal: Staff) -> dict[str, Any]:
+async def get_run(run_id: uuid.UUID, session: SessionDep, principal: OfficerOrFinance) -> dict[str, Any]:
     run = await _get(session, run_id)
     return run_public(run)
 
@@ -71,7 +67,7 @@ async def get_run(run_id: uuid.UUID, session: SessionDep, principal: Staff) -> d
 async def _get(session: AsyncSession, run_id: uuid.UUID) -> EntitlementRun:
     run = await session.get(EntitlementRun, run_id)
     if run is None:
-        raise NotFound("批次不存在", code="run_not_found")
+        raise RunNotFound("批次不存在")
     return run
 
 
@@ -98,7 +94,7 @@ class EntitlementPage(BaseModel):
 )
 async def list_entitlements(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadPartnerOfficerFinanceOrReviewer,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     entity_type: Literal["enterprise", "talent"] | None = None,
     policy_code: Annotated[str | None, Query(max_length=60)] = None,

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 from kunruyi_common.clock import local_today
-from kunruyi_common.errors import Unprocessable
 from kunruyi_common.events import Staged, add_events
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
+from kunruyi_policy.entitlements.exceptions import EvaluationDateInFuture
 from kunruyi_policy.events import EntitlementDetermined
 from kunruyi_policy.models import Entitlement, EntitlementRun, EntityProfile
 from kunruyi_policy.rules.bulk import Columns, evaluate_bulk
@@ -241,9 +241,8 @@ async def start_run(session: AsyncSession, at: date, started_by: str | None) -> 
     A run determines payable entitlements, so it cannot be dated in the future: that would pay a period early.
     """
     if at > local_today():
-        raise Unprocessable(
+        raise EvaluationDateInFuture(
             f"批次的评估日期 {at.isoformat()} 晚于今天，不能提前认定以后期间的兑现",
-            code="evaluation_date_in_future",
             field="evaluation_date",
         )
     period = period_of(at)

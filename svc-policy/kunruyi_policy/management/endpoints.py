@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
@@ -13,10 +12,10 @@ from kunruyi_policy.catalog import repository
 from kunruyi_policy.catalog.schemas import PolicyDetailOut, VersionOut
 from kunruyi_policy.catalog.service import policy_public
 from kunruyi_policy.management import service
+from kunruyi_policy.management.auth import Officer
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, PublishIn, RulesIn, ValidationOut
 
 router = APIRouter(prefix="/api/v1", tags=["management 政策管理"])
-Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 
 async def _detail(session: Any, policy: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_today
-from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from kunruyi_common.errors import OtherDepartment
 from kunruyi_common.events import add_event
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,17 @@ from kunruyi_policy.catalog import repository
 from kunruyi_policy.catalog.service import refresh_search_tokens
 from kunruyi_policy.entitlements.service import determine_for_policy
 from kunruyi_policy.events import PolicyChanged, PolicyPublished, PolicySuspended, PolicyVersionAdded
+from kunruyi_policy.exceptions import NoDraft, PolicyNotFound
+from kunruyi_policy.management.exceptions import (
+    EffectiveDateTooEarly,
+    InvalidRule,
+    InvalidValidity,
+    PolicyCodeTaken,
+    PolicyExpired,
+    PolicyNotPublished,
+    UnknownDepartment,
+    UnknownTheme,
+)
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, RulesIn
 from kunruyi_policy.models import Department, Policy, PolicyTheme, PolicyVersion
 from kunruyi_policy.rules.validation import RuleIssue, validate_version
@@ -28,9 +39,7 @@ def check_department(principal: Principal | None, policy_department: str, depart
     if principal is None or "admin" in principal.roles:
         return
     if principal.department not in (policy_department, department_name):
-        raise Forbidden(
-            f"只能管理本部门（{principal.department or '未设置'}）的政策", code="department_mismatch"
-        )
+        raise OtherDepartment(f"只能管理本部门（{principal.department or '未设置'}）的政策")
 
 
 def rule_issues(policy: Policy, rules: RulesIn | dict[str, Any]) -> list[RuleIssue]:
@@ -48,9 +57,8 @@ def rule_issues(policy: Policy, rules: RulesIn | dict[str, Any]) -> list[RuleIss
 def raise_on_issues(issues: list[RuleIssue]) -> None:
     if issues:
         first = issues[0]
-        raise Unprocessable(
+        raise InvalidRule(
             f"规则无效：{first.path}：{first.message}",
-            code="invalid_rule",
             field=first.path,
             errors=[{"field": i.path, "code": i.code, "message": i.message} for i in issues],
         )
@@ -59,10 +67,10 @@ def raise_on_issues(issues: list[RuleIssue]) -> None:
 async def _names(session: AsyncSession, department_code: str, theme_code: str) -> tuple[str, PolicyTheme]:
     department = await session.get(Department, department_code)
     if department is None:
-        raise Unprocessable(f"没有部门 {department_code}", code="unknown_department", field="department_code")
+        raise UnknownDepartment(f"没有部门 {department_code}", field="department_code")
     theme = await session.get(PolicyTheme, theme_code)
     if theme is None:
-        raise Unprocessable(f"没有主题服务 {theme_code}", code="unknown_theme", field="theme_code")
+        raise UnknownTheme(f"没有主题服务 {theme_code}", field="theme_code")
     return department.name, theme
 
 
@@ -72,9 +80,9 @@ async def create_policy(
     department_name, theme = await _names(session, data.department_code, data.theme_code)
     check_department(principal, data.department_code, department_name)
     if data.valid_to is not None and data.valid_to < data.valid_from:
-        raise Unprocessable("失效日期早于生效日期", code="invalid_validity", field="valid_to")
+        raise InvalidValidity("失效日期早于生效日期", field="valid_to")
     if await repository.get_policy(session, data.code) is not None:
-        raise Conflict(f"政策编码 {data.code} 已存在", code="policy_code_taken")
+        raise PolicyCodeTaken(f"政策编码 {data.code} 已存在")
     policy = Policy(
         **data.model_dump(exclude={"theme_code"}),
         theme_code=theme.code,
@@ -94,14 +102,12 @@ async def update_policy(session: AsyncSession, policy: Policy, data: PolicyUpdat
     if "theme_code" in changes:
         theme = await session.get(PolicyTheme, changes["theme_code"])
         if theme is None:
-            raise Unprocessable(
-                f"没有主题服务 {changes['theme_code']}", code="unknown_theme", field="theme_code"
-            )
+            raise UnknownTheme(f"没有主题服务 {changes['theme_code']}", field="theme_code")
         policy.category_code = theme.category_code
     for key, value in changes.items():
         setattr(policy, key, value)
     if policy.valid_to is not None and policy.valid_to < policy.valid_from:
-        raise Unprocessable("失效日期早于生效日期", code="invalid_validity", field="valid_to")
+        raise InvalidValidity("失效日期早于生效日期", field="valid_to")
     names = await repository.load_names(session)
     refresh_search_tokens(
         policy,
@@ -163,10 +169,10 @@ def change_payload(policy: Policy, version: int, department_name: str, cap: int 
 
 async def publish(session: AsyncSession, policy: Policy, effective_from: date) -> PolicyVersion:
     if policy.status == "expired":
-        raise Conflict("政策已失效，不能发布新版本", code="policy_expired")
+        raise PolicyExpired("政策已失效，不能发布新版本")
     draft = await draft_of(session, policy)
     if draft is None:
-        raise Conflict("没有待发布的草稿版本", code="no_draft")
+        raise NoDraft("没有待发布的草稿版本")
     raise_on_issues(
         rule_issues(
             policy,
@@ -186,9 +192,8 @@ async def publish(session: AsyncSession, policy: Policy, effective_from: date) -
         )
     ).scalar_one()
     if latest_effective is not None and effective_from <= latest_effective:
-        raise Unprocessable(
+        raise EffectiveDateTooEarly(
             f"生效日期须晚于现行版本的生效日期 {latest_effective.isoformat()}",
-            code="effective_date_too_early",
             field="effective_from",
         )
     first_publication = latest_effective is None
@@ -210,7 +215,7 @@ async def publish(session: AsyncSession, policy: Policy, effective_from: date) -
 
 async def suspend(session: AsyncSession, policy: Policy) -> None:
     if policy.status != "published":
-        raise Conflict("只有已发布的政策可以暂停", code="policy_not_published")
+        raise PolicyNotPublished("只有已发布的政策可以暂停")
     policy.status = "suspended"
     await session.flush()
     names = await repository.load_names(session)
@@ -228,7 +233,7 @@ async def suspend(session: AsyncSession, policy: Policy) -> None:
 async def get_for_staff(session: AsyncSession, code: str, principal: Principal) -> Policy:
     policy = await repository.get_policy(session, code)
     if policy is None:
-        raise NotFound(f"政策 {code} 不存在", code="policy_not_found")
+        raise PolicyNotFound(f"政策 {code} 不存在")
     names = await repository.load_names(session)
     check_department(principal, policy.department_code, names.departments.get(policy.department_code, ""))
     return policy

@@ -1,21 +1,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
-from kunruyi_common.auth import Principal, require_roles
+from fastapi import APIRouter
 from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Conflict
 from pydantic import BaseModel, ConfigDict, Field
 
+from kunruyi_policy.exceptions import NoDraft
 from kunruyi_policy.management.schemas import RulesIn
 from kunruyi_policy.management.service import draft_of, get_for_staff
+from kunruyi_policy.simulations.auth import Officer
 from kunruyi_policy.simulations.service import simulate
 
 router = APIRouter(prefix="/api/v1", tags=["simulations 政策沙盘"])
-Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 
 class SimulationIn(BaseModel):
@@ -37,7 +36,7 @@ async def post_simulation(body: SimulationIn, session: SessionDep, principal: Of
     else:
         saved = await draft_of(session, policy)
         if saved is None:
-            raise Conflict("没有可模拟的草稿版本，请在请求中提供 draft", code="no_draft")
+            raise NoDraft("没有可模拟的草稿版本，请在请求中提供 draft")
         draft = {
             "criteria": saved.criteria,
             "amount": saved.amount,

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_scope_or_roles
+from kunruyi_common.auth import CurrentPrincipal, Principal
 from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import decode_cursor, encode_cursor
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from kunruyi_talent.access import can_read_registry, can_see_contacts, ensure_can_read_enterprise
 from kunruyi_talent.deps import PersonalDataDep
 from kunruyi_talent.enterprise import ladder, service
+from kunruyi_talent.enterprise.auth import WritePartnerOrOfficer
 from kunruyi_talent.enterprise.reference import (
     DISTRICTS,
     FRONTIER_CHAINS,
@@ -37,10 +37,10 @@ from kunruyi_talent.enterprise.schemas import (
     QualificationIn,
     QualificationOut,
 )
+from kunruyi_talent.exceptions import EnterpriseForbidden
 from kunruyi_talent.models import Enterprise, EnterpriseQualification
 
 router = APIRouter(prefix="/api/v1", tags=["enterprises 一企一档"])
-Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 
 def to_read(bundle: EnterpriseBundle, principal: Principal) -> EnterpriseRead:
@@ -110,7 +110,7 @@ async def create_enterprise(
     body: EnterpriseCreate,
     session: SessionDep,
     pii: PersonalDataDep,
-    principal: Writer,
+    principal: WritePartnerOrOfficer,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def produce() -> tuple[int, EnterpriseRead]:
@@ -131,7 +131,7 @@ async def list_enterprises(
     cursor: str | None = None,
 ) -> EnterprisePage:
     if not can_read_registry(principal):
-        raise Forbidden("无权查看企业档案列表", code="enterprise_forbidden")
+        raise EnterpriseForbidden("无权查看企业档案列表")
     stmt = select(Enterprise).order_by(Enterprise.uscc).limit(limit + 1)
     after = decode_cursor(cursor, 1)
     if after:
@@ -194,7 +194,11 @@ async def get_enterprise(uscc: str, session: SessionDep, principal: CurrentPrinc
 
 @router.patch("/enterprises/{uscc}", response_model=EnterpriseRead, summary="更新企业档案")
 async def patch_enterprise(
-    uscc: str, body: EnterpriseUpdate, session: SessionDep, pii: PersonalDataDep, principal: Writer
+    uscc: str,
+    body: EnterpriseUpdate,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: WritePartnerOrOfficer,
 ) -> EnterpriseRead:
     enterprise = await service.get_by_uscc(session, uscc, for_update=True)
     bundle, _ = await service.update(session, pii, enterprise, body)
@@ -203,7 +207,7 @@ async def patch_enterprise(
 
 @router.put("/enterprises/{uscc}/figures/{year}", response_model=EnterpriseRead, summary="登记某年度经营数据")
 async def put_figures(
-    uscc: str, year: int, body: FiguresIn, session: SessionDep, principal: Writer
+    uscc: str, year: int, body: FiguresIn, session: SessionDep, principal: WritePartnerOrOfficer
 ) -> EnterpriseRead:
     enterprise = await service.get_by_uscc(session, uscc, for_update=True)
     bundle = await service.put_figures(session, enterprise, year, body)
@@ -218,7 +222,11 @@ async def put_figures(
     summary="登记资质认定",
 )
 async def add_qualification(
-    uscc: str, body: QualificationIn, session: SessionDep, pii: PersonalDataDep, principal: Writer
+    uscc: str,
+    body: QualificationIn,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: WritePartnerOrOfficer,
 ) -> EnterpriseRead:
     enterprise = await service.get_by_uscc(session, uscc, for_update=True)
     bundle = await service.add_qualification(session, pii, enterprise, body)
@@ -228,7 +236,7 @@ async def add_qualification(
 
 @router.delete("/enterprises/{uscc}/qualifications/{kind}", status_code=204, summary="删除资质记录")
 async def delete_qualification(
-    uscc: str, kind: str, session: SessionDep, pii: PersonalDataDep, principal: Writer
+    uscc: str, kind: str, session: SessionDep, pii: PersonalDataDep, principal: WritePartnerOrOfficer
 ) -> Response:
     enterprise = await service.get_by_uscc(session, uscc, for_update=True)
     await service.remove_qualification(session, pii, enterprise, kind)

@@ -10,13 +10,25 @@ from typing import Any
 
 from kunruyi_common.clock import local_today
 from kunruyi_common.crypto import mask_phone
-from kunruyi_common.errors import Conflict, NotFound, Unprocessable
+from kunruyi_common.errors import InvalidUscc, UnknownIndustryChain
 from kunruyi_common.events import add_event
 from kunruyi_common.validators import InvalidIdentifier, normalize_cn_mobile, parse_uscc
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_talent.enterprise.exceptions import (
+    EnterpriseExists,
+    EnterpriseNotFound,
+    InvalidExpiry,
+    InvalidPhone,
+    InvalidYear,
+    QualificationExists,
+    QualificationNotFound,
+    RdExceedsRevenue,
+    UnknownDistrict,
+    UnknownPlatform,
+)
 from kunruyi_talent.enterprise.reference import (
     DISTRICTS,
     INDUSTRY_CHAINS,
@@ -44,34 +56,29 @@ def validate_uscc(value: str, field: str = "uscc") -> str:
     try:
         return parse_uscc(value).code
     except InvalidIdentifier as exc:
-        raise Unprocessable(exc.message, field=field, code="invalid_uscc", part=exc.part) from None
+        raise InvalidUscc(exc.message, field=field, part=exc.part) from None
 
 
 def validate_district(value: str, field: str = "district") -> str:
     value = value.strip()
     if value not in DISTRICTS:
-        raise Unprocessable(
-            f"区镇“{value}”不在昆山区镇列表中（{'、'.join(DISTRICTS)}）", field=field, code="unknown_district"
-        )
+        raise UnknownDistrict(f"区镇“{value}”不在昆山区镇列表中（{'、'.join(DISTRICTS)}）", field=field)
     return value
 
 
 def validate_chain(value: str | None, field: str = "industry_chain") -> str | None:
     chain = normalize_chain(value)
     if chain is not None and chain not in INDUSTRY_CHAINS:
-        raise Unprocessable(
-            f"产业链“{chain}”不在“2+6+X”产业链目录中", field=field, code="unknown_industry_chain"
-        )
+        raise UnknownIndustryChain(f"产业链“{chain}”不在“2+6+X”产业链目录中", field=field)
     return chain
 
 
 def validate_platforms(values: Sequence[str], field: str = "platforms") -> list[str]:
     unknown = [v for v in values if v not in PLATFORMS]
     if unknown:
-        raise Unprocessable(
+        raise UnknownPlatform(
             f"未知的平台类型：{'、'.join(unknown)}（可选 {'、'.join(PLATFORMS)}）",
             field=field,
-            code="unknown_platform",
         )
     return sorted(set(values))
 
@@ -80,7 +87,7 @@ def validate_phone(value: str, field: str) -> str:
     try:
         return normalize_cn_mobile(value)
     except InvalidIdentifier as exc:
-        raise Unprocessable(exc.message, field=field, code="invalid_phone") from None
+        raise InvalidPhone(exc.message, field=field) from None
 
 
 async def find_by_uscc(session: AsyncSession, uscc: str) -> Enterprise | None:
@@ -94,7 +101,7 @@ async def get_by_uscc(session: AsyncSession, uscc: str, *, for_update: bool = Fa
         stmt = stmt.with_for_update()
     enterprise = await session.scalar(stmt)
     if enterprise is None:
-        raise NotFound(f"没有统一社会信用代码为 {code} 的企业档案", code="enterprise_not_found")
+        raise EnterpriseNotFound(f"没有统一社会信用代码为 {code} 的企业档案")
     return enterprise
 
 
@@ -155,9 +162,8 @@ async def register(
     )
     if inserted is None:
         existing = await find_by_uscc(session, uscc)
-        raise Conflict(
+        raise EnterpriseExists(
             f"统一社会信用代码 {uscc} 已建档",
-            code="enterprise_exists",
             existing_id=str(existing.id) if existing else None,
             field="uscc",
         )
@@ -231,9 +237,9 @@ async def put_figures(
     session: AsyncSession, enterprise: Enterprise, year: int, data: FiguresIn, *, publish_event: bool = True
 ) -> EnterpriseBundle | None:
     if not 1990 <= year <= local_today().year:
-        raise Unprocessable(f"年度 {year} 无效", field="path.year", code="invalid_year")
+        raise InvalidYear(f"年度 {year} 无效", field="path.year")
     if data.rd_expense_fen > data.revenue_fen and data.revenue_fen > 0:
-        raise Unprocessable("研发费用不能大于营业收入", field="rd_expense_fen", code="rd_exceeds_revenue")
+        raise RdExceedsRevenue("研发费用不能大于营业收入", field="rd_expense_fen")
     stmt = insert(EnterpriseFigures).values(enterprise_id=enterprise.id, year=year, **data.model_dump())
     await session.execute(
         stmt.on_conflict_do_update(
@@ -255,16 +261,15 @@ async def add_qualification(
     publish_event: bool = True,
 ) -> EnterpriseBundle | None:
     if data.expires_on is not None and data.expires_on < data.granted_on:
-        raise Unprocessable("有效期截止日不能早于认定日期", field="expires_on", code="invalid_expiry")
+        raise InvalidExpiry("有效期截止日不能早于认定日期", field="expires_on")
     existing = await session.scalar(
         select(EnterpriseQualification).where(
             EnterpriseQualification.enterprise_id == enterprise.id, EnterpriseQualification.kind == data.kind
         )
     )
     if existing is not None:
-        raise Conflict(
+        raise QualificationExists(
             f"该企业已登记“{QUALIFICATIONS[data.kind]}”资质，如需更新请先删除",
-            code="qualification_exists",
             existing_id=str(existing.id),
         )
     session.add(EnterpriseQualification(enterprise_id=enterprise.id, **data.model_dump()))
@@ -285,9 +290,7 @@ async def remove_qualification(
         )
     )
     if existing is None:
-        raise NotFound(
-            f"该企业没有“{QUALIFICATIONS.get(kind, kind)}”资质记录", code="qualification_not_found"
-        )
+        raise QualificationNotFound(f"该企业没有“{QUALIFICATIONS.get(kind, kind)}”资质记录")
     await session.delete(existing)
     enterprise.updated_at = datetime.now(UTC)
     await session.flush()

@@ -2,18 +2,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal, require_roles
+from fastapi import APIRouter
+from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden, NotFound
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.access import talent_self_id
 from kunruyi_talent.deps import SettingsDep
 from kunruyi_talent.housing import service
+from kunruyi_talent.housing.auth import Officer
+from kunruyi_talent.housing.exceptions import HousingForbidden, OfferNotFound
 from kunruyi_talent.housing.schemas import (
     ApplicationCreate,
     ApplicationOut,
@@ -25,7 +25,6 @@ from kunruyi_talent.housing.schemas import (
 from kunruyi_talent.models import HousingApplication, HousingOffer, HousingProject, HousingUnit
 
 router = APIRouter(prefix="/api/v1/housing", tags=["housing 人才租赁住房"])
-Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 
 def app_out(app: HousingApplication, project_code: str, position: int | None = None) -> ApplicationOut:
@@ -63,7 +62,7 @@ def ensure_officer_or_self(principal: Principal, talent_id: uuid.UUID) -> None:
         return
     if talent_self_id(principal) == talent_id:
         return
-    raise Forbidden("只能办理本人的住房申请", code="housing_forbidden")
+    raise HousingForbidden("只能办理本人的住房申请")
 
 
 def project_out(p: HousingProject, counts: tuple[int, int, int]) -> ProjectOut:
@@ -190,7 +189,7 @@ async def _offer_owner(session: AsyncSession, offer_id: uuid.UUID) -> uuid.UUID:
         .where(HousingOffer.id == offer_id)
     )
     if talent_id is None:
-        raise NotFound("配租通知不存在", code="offer_not_found")
+        raise OfferNotFound("配租通知不存在")
     return talent_id
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kunruyi_common.clock import local_today
-from kunruyi_common.errors import Conflict, NotFound, Unprocessable
+from kunruyi_common.errors import Conflict
 from kunruyi_common.events import add_event
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, exists, func, nulls_first, select
@@ -28,6 +28,21 @@ from kunruyi_talent.events import (
     HousingOfferLapsed,
     HousingOfferMade,
     HousingStep,
+)
+from kunruyi_talent.exceptions import UnknownTalent
+from kunruyi_talent.housing.exceptions import (
+    ApplicationExists,
+    ClassNotEligible,
+    DuplicateUnit,
+    InvalidClass,
+    NoEmployer,
+    OfferExpired,
+    OfferNotFound,
+    OfferNotPending,
+    ProjectExists,
+    ProjectNotFound,
+    UnitNotFound,
+    UnitOnOffer,
 )
 from kunruyi_talent.housing.rules import DECLINES_BEFORE_BACK_OF_QUEUE, priority_score
 from kunruyi_talent.housing.schemas import ProjectCreate
@@ -79,14 +94,12 @@ async def create_project(session: AsyncSession, data: ProjectCreate) -> HousingP
     district = validate_district(data.district)
     bad = [c for c in data.eligible_classes if c not in CLASSES]
     if bad:
-        raise Unprocessable(
-            f"人才类别 {'、'.join(bad)} 无效，应为 A–E", field="eligible_classes", code="invalid_class"
-        )
+        raise InvalidClass(f"人才类别 {'、'.join(bad)} 无效，应为 A–E", field="eligible_classes")
     if await session.scalar(select(HousingProject.id).where(HousingProject.code == data.code)):
-        raise Conflict(f"项目编号 {data.code} 已存在", code="project_exists")
+        raise ProjectExists(f"项目编号 {data.code} 已存在")
     numbers = [u.unit_number for u in data.units]
     if len(set(numbers)) != len(numbers):
-        raise Unprocessable("房号重复", field="units", code="duplicate_unit")
+        raise DuplicateUnit("房号重复", field="units")
     project = HousingProject(
         id=uuid.uuid4(),
         code=data.code,
@@ -116,7 +129,7 @@ async def create_project(session: AsyncSession, data: ProjectCreate) -> HousingP
 async def project_by_code(session: AsyncSession, code: str) -> HousingProject:
     project = await session.scalar(select(HousingProject).where(HousingProject.code == code))
     if project is None:
-        raise NotFound(f"人才公寓项目 {code} 不存在", code="project_not_found")
+        raise ProjectNotFound(f"人才公寓项目 {code} 不存在")
     return project
 
 
@@ -127,15 +140,14 @@ async def apply(
     project = await project_by_code(session, project_code)
     talent = await session.scalar(select(Talent).where(Talent.id == talent_id).with_for_update())
     if talent is None:
-        raise Unprocessable("人才档案不存在", field="talent_id", code="unknown_talent")
+        raise UnknownTalent("人才档案不存在", field="talent_id")
     if talent.talent_class is None or talent.talent_class not in project.eligible_classes:
-        raise Unprocessable(
+        raise ClassNotEligible(
             f"该项目面向 {'、'.join(project.eligible_classes)} 类人才，申请人人才类别为 {talent.talent_class or '无'}",
             field="talent_id",
-            code="class_not_eligible",
         )
     if talent.employer_id is None:
-        raise Unprocessable("申请人须在昆山已建档企业就业", field="talent_id", code="no_employer")
+        raise NoEmployer("申请人须在昆山已建档企业就业", field="talent_id")
     live = await session.scalar(
         select(HousingApplication).where(
             HousingApplication.talent_id == talent.id,
@@ -143,7 +155,7 @@ async def apply(
         )
     )
     if live is not None:
-        raise Conflict("该人才已有轮候中或已配租的申请", code="application_exists", existing_id=str(live.id))
+        raise ApplicationExists("该人才已有轮候中或已配租的申请", existing_id=str(live.id))
     employer = await session.get_one(Enterprise, talent.employer_id)
     bundle = await load_bundle(session, employer)
     today = local_today()
@@ -236,9 +248,9 @@ async def release_unit(
     now = now or datetime.now(UTC)
     unit = await session.scalar(select(HousingUnit).where(HousingUnit.id == unit_id).with_for_update())
     if unit is None:
-        raise NotFound("房源不存在", code="unit_not_found")
+        raise UnitNotFound("房源不存在")
     if unit.status == "offered":
-        raise Conflict("该房源已发出配租通知，等待答复", code="unit_on_offer")
+        raise UnitOnOffer("该房源已发出配租通知，等待答复")
     if unit.status == "occupied":
         unit.status = "available"
         unit.occupant_talent_id = None
@@ -250,7 +262,7 @@ async def _locked_offer(
 ) -> tuple[HousingOffer, HousingApplication, HousingUnit]:
     offer = await session.scalar(select(HousingOffer).where(HousingOffer.id == offer_id).with_for_update())
     if offer is None:
-        raise NotFound("配租通知不存在", code="offer_not_found")
+        raise OfferNotFound("配租通知不存在")
     unit = await session.scalar(select(HousingUnit).where(HousingUnit.id == offer.unit_id).with_for_update())
     app = await session.scalar(
         select(HousingApplication).where(HousingApplication.id == offer.application_id).with_for_update()
@@ -261,7 +273,7 @@ async def _locked_offer(
 
 def _ensure_pending(offer: HousingOffer) -> None:
     if offer.status != "pending":
-        raise Conflict(f"配租通知已处理（{offer.status}）", code="offer_not_pending", allowed_next=[])
+        raise OfferNotPending(f"配租通知已处理（{offer.status}）", allowed_next=[])
 
 
 async def accept(session: AsyncSession, offer_id: uuid.UUID, now: datetime | None = None) -> HousingOffer:
@@ -269,7 +281,7 @@ async def accept(session: AsyncSession, offer_id: uuid.UUID, now: datetime | Non
     offer, app, unit = await _locked_offer(session, offer_id)
     _ensure_pending(offer)
     if offer.expires_at < now:
-        raise Conflict("配租通知已过答复期限", code="offer_expired", allowed_next=[])
+        raise OfferExpired("配租通知已过答复期限", allowed_next=[])
     offer.status, offer.answered_at = "accepted", now
     app.status = "housed"
     unit.status, unit.occupant_talent_id = "occupied", app.talent_id

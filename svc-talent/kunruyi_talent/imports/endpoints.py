@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, UploadFile
-from kunruyi_common.auth import Principal, require_scope_or_roles
+from fastapi import APIRouter, UploadFile
+from kunruyi_common.auth import Principal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import ProblemError
+from kunruyi_common.errors import PayloadTooLarge
 
 from kunruyi_talent.access import actor_of, can_look_up_id_numbers
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
+from kunruyi_talent.imports.auth import WritePartnerOrOfficer
 from kunruyi_talent.imports.service import import_file
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports 批量导入"])
-Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 
 async def _run(
@@ -20,7 +20,7 @@ async def _run(
 ) -> dict[str, Any]:
     content = await file.read(settings.import_max_bytes + 1)
     if len(content) > settings.import_max_bytes:
-        raise ProblemError("文件过大", status=413, code="payload_too_large", title="请求体过大")
+        raise PayloadTooLarge("文件过大")
     report = await import_file(
         session,
         pii,
@@ -35,13 +35,21 @@ async def _run(
 
 @router.post("/enterprises", summary="批量导入企业（CSV / XLSX），返回逐行报告")
 async def import_enterprises(
-    file: UploadFile, session: SessionDep, pii: PersonalDataDep, settings: SettingsDep, principal: Writer
+    file: UploadFile,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    settings: SettingsDep,
+    principal: WritePartnerOrOfficer,
 ) -> dict[str, Any]:
     return await _run("enterprises", file, session, pii, settings, principal)
 
 
 @router.post("/talents", summary="批量导入人才（CSV / XLSX），返回逐行报告")
 async def import_talents(
-    file: UploadFile, session: SessionDep, pii: PersonalDataDep, settings: SettingsDep, principal: Writer
+    file: UploadFile,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    settings: SettingsDep,
+    principal: WritePartnerOrOfficer,
 ) -> dict[str, Any]:
     return await _run("talents", file, session, pii, settings, principal)

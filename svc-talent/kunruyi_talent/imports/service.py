@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from kunruyi_common.errors import Conflict, ProblemError, Unprocessable
+from kunruyi_common.errors import Conflict, EmptyFile, ProblemError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.enterprise.schemas import EnterpriseCreate, EnterpriseUpdate
+from kunruyi_talent.imports.exceptions import BadColumns, BadCsv, BadEncoding, BadXlsx
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.talent import service as talent_service
 from kunruyi_talent.talent.schemas import ProgramIn, TalentCreate, TalentUpdate
@@ -127,17 +128,15 @@ def _read_csv(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[Any]]
         except UnicodeDecodeError:
             continue
     else:
-        raise Unprocessable(
-            "文件编码无法识别，请保存为 UTF-8 或 GBK 编码的 CSV", field="file", code="bad_encoding"
-        )
+        raise BadEncoding("文件编码无法识别，请保存为 UTF-8 或 GBK 编码的 CSV", field="file")
     # newline="": the csv module's own line handling, so a bare CR (old Mac line ends, or one inside a cell)
     # is a line end or part of a quoted cell, not an error.
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise Unprocessable(f"CSV 文件无法解析：{exc}", field="file", code="bad_csv") from None
+        raise BadCsv(f"CSV 文件无法解析：{exc}", field="file") from None
     if not rows:
-        raise Unprocessable("文件为空", field="file", code="empty_file")
+        raise EmptyFile("文件为空", field="file")
 
     def body() -> Iterator[tuple[int, list[Any]]]:
         for i, row in enumerate(rows[1:], start=2):
@@ -154,13 +153,13 @@ def _read_xlsx(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[Any]
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:
-        raise Unprocessable("无法读取 Excel 文件（仅支持 .xlsx）", field="file", code="bad_xlsx") from None
+        raise BadXlsx("无法读取 Excel 文件（仅支持 .xlsx）", field="file") from None
     sheet = wb.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     try:
         header = [("" if h is None else str(h)).strip() for h in next(rows)]
     except StopIteration:
-        raise Unprocessable("文件为空", field="file", code="empty_file") from None
+        raise EmptyFile("文件为空", field="file") from None
 
     def body() -> Iterator[tuple[int, list[Any]]]:
         for i, row in enumerate(rows, start=2):
@@ -194,10 +193,9 @@ def check_header(kind: str, header: Sequence[str]) -> list[Column | None]:
             parts.append(f"缺少必需列：{'、'.join(missing)}")
         if unknown:
             parts.append(f"无法识别的列：{'、'.join(unknown)}")
-        raise Unprocessable(
+        raise BadColumns(
             "；".join(parts) + f"。可用列：{'、'.join(c.header for c in columns)}",
             field="file",
-            code="bad_columns",
             missing_columns=missing,
             unknown_columns=unknown,
         )

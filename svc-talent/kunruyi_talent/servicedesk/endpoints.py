@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal, require_roles
+from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal
 from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden, Unauthorized
+from kunruyi_common.errors import MissingCredentials, ScopeDenied
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from sqlalchemy import select
@@ -18,6 +18,8 @@ from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
 from kunruyi_talent.models import Ticket
 from kunruyi_talent.servicedesk import service
+from kunruyi_talent.servicedesk.auth import AdminOrOfficer, OfficerReviewerOrApprover
+from kunruyi_talent.servicedesk.exceptions import TicketForbidden
 from kunruyi_talent.servicedesk.routing import CHANNELS, STATUS_LABELS, TICKET_TYPES, TRANSITIONS
 from kunruyi_talent.servicedesk.schemas import (
     RatingIn,
@@ -39,7 +41,6 @@ from kunruyi_talent.servicedesk.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["service desk 一站式服务与诉求"])
-Staff = Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver"))]
 
 
 async def public_view(session: AsyncSession, ticket: Ticket) -> TicketPublic:
@@ -126,7 +127,7 @@ async def create_ticket(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     if principal.kind == "partner" and not principal.has_scope("talent:write"):
-        raise Forbidden("需要权限 talent:write", code="scope_denied")
+        raise ScopeDenied("需要权限 talent:write")
 
     async def produce() -> tuple[int, TicketCreated]:
         ticket, secret = await service.submit(session, settings, pii, body, principal)
@@ -163,7 +164,7 @@ async def list_tickets(
         elif department:
             stmt = stmt.where(Ticket.department == department)
     else:
-        raise Forbidden("无权查看工单列表", code="ticket_forbidden")
+        raise TicketForbidden("无权查看工单列表")
     after = decode_cursor(cursor, 1)
     if after:
         stmt = stmt.where(Ticket.ticket_number < str(after[0]))
@@ -192,7 +193,7 @@ async def get_ticket(
     if secret:
         return await public_view(session, await service.get_for_requester(session, ticket_number, secret))
     if principal is None:
-        raise Unauthorized("请提供工单查询密码", code="missing_credentials")
+        raise MissingCredentials("请提供工单查询密码")
     ticket = await service.get_by_number(session, ticket_number)
     if talent_self_id(principal) is not None and ticket.talent_id == talent_self_id(principal):
         return await public_view(session, ticket)
@@ -206,7 +207,11 @@ async def get_ticket(
     summary="办理工单：受理、办理、答复、解决、办结、重新打开",
 )
 async def transition_ticket(
-    ticket_number: str, body: TransitionIn, session: SessionDep, pii: PersonalDataDep, principal: Staff
+    ticket_number: str,
+    body: TransitionIn,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: OfficerReviewerOrApprover,
 ) -> TicketStaff:
     ticket = await service.get_by_number(session, ticket_number, for_update=True)
     service.ensure_staff_may_handle(principal, ticket)
@@ -248,7 +253,7 @@ async def reveal_ticket(
     body: RevealIn,
     session: SessionDep,
     pii: PersonalDataDep,
-    principal: Staff,
+    principal: OfficerReviewerOrApprover,
     response: Response,
 ) -> RevealOut:
     response.headers["Cache-Control"] = "no-store"
@@ -281,7 +286,7 @@ async def reveal_ticket(
 )
 async def list_reveals(
     session: SessionDep,
-    principal: Staff,
+    principal: OfficerReviewerOrApprover,
     ticket_number: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
@@ -306,7 +311,7 @@ async def list_reveals(
 @router.post("/service-desk/overdue-scan", summary="检查超期未答复的工单并发出超期事件")
 async def overdue_scan(
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("admin", "officer"))],
+    principal: AdminOrOfficer,
     as_of: date | None = None,
 ) -> dict[str, object]:
     day = as_of or local_today()
@@ -317,7 +322,7 @@ async def overdue_scan(
 @router.get("/service-desk/stats", response_model=StatsOut, summary="答复率、解决率、按时率与满意度")
 async def desk_stats(
     session: SessionDep,
-    principal: Staff,
+    principal: OfficerReviewerOrApprover,
     group_by: Literal["department", "type", "channel", "month", "quarter", "year"] = "department",
     date_from: date | None = None,
     date_to: date | None = None,

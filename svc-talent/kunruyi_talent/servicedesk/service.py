@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_date
 from kunruyi_common.crypto import mask_phone
-from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from kunruyi_common.errors import InvalidTransition, OtherDepartment
 from kunruyi_common.events import add_event
 from kunruyi_common.pii_text import ProtectedText, has_pii, mask_pii, protect_text, reveal_text
 from sqlalchemy import func, select, text
@@ -24,8 +24,18 @@ from kunruyi_talent import health_checks
 from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.events import TicketFacts, TicketOverdue, TicketReplied, TicketResolved, TicketSubmitted
+from kunruyi_talent.exceptions import UnknownTalent
 from kunruyi_talent.models import Talent, Ticket, TicketReveal, TicketTransition
 from kunruyi_talent.pii import PersonalData
+from kunruyi_talent.servicedesk.exceptions import (
+    NoRequesterPhone,
+    NotYetReplied,
+    ReplyRequired,
+    RequesterPhoneRequired,
+    TicketForbidden,
+    TicketNotFound,
+    UnknownTicketType,
+)
 from kunruyi_talent.servicedesk.routing import (
     OPEN_STATUSES,
     STATUS_LABELS,
@@ -115,10 +125,9 @@ async def submit(
     now: datetime | None = None,
 ) -> tuple[Ticket, str]:
     if data.type not in TICKET_TYPES:
-        raise Unprocessable(
+        raise UnknownTicketType(
             f"诉求类型“{data.type}”不存在，可选：{'、'.join(TICKET_TYPES)}",
             field="type",
-            code="unknown_ticket_type",
         )
     channel = data.channel
     enterprise_uscc = data.enterprise_uscc
@@ -133,7 +142,7 @@ async def submit(
     if enterprise_uscc:
         enterprise_uscc = enterprise_service.validate_uscc(enterprise_uscc, "enterprise_uscc")
     if talent_id is not None and await session.get(Talent, talent_id) is None:
-        raise Unprocessable("人才档案不存在", field="talent_id", code="unknown_talent")
+        raise UnknownTalent("人才档案不存在", field="talent_id")
     phone = (
         enterprise_service.validate_phone(data.requester_phone, "requester_phone")
         if data.requester_phone
@@ -146,10 +155,9 @@ async def submit(
     else:
         kind = "person"
         if phone is None:
-            raise Unprocessable(
+            raise RequesterPhoneRequired(
                 "个人提交诉求须留手机号，以便专人联系",
                 field="requester_phone",
-                code="requester_phone_required",
             )
     department, days = TICKET_TYPES[data.type]
     now = now or datetime.now(UTC)
@@ -206,7 +214,7 @@ async def get_by_number(session: AsyncSession, number: str, *, for_update: bool 
         stmt = stmt.with_for_update()
     ticket = await session.scalar(stmt)
     if ticket is None:
-        raise NotFound(f"工单 {number} 不存在", code="ticket_not_found")
+        raise TicketNotFound(f"工单 {number} 不存在")
     return ticket
 
 
@@ -217,17 +225,17 @@ async def get_for_requester(
     ticket = await session.scalar(stmt.with_for_update() if for_update else stmt)
     # The same answer for a wrong number and a wrong secret, so numbers cannot be probed.
     if ticket is None or not hmac.compare_digest(ticket.access_secret_hash, hash_secret(secret)):
-        raise NotFound("工单号或查询密码不正确", code="ticket_not_found")
+        raise TicketNotFound("工单号或查询密码不正确")
     return ticket
 
 
 def ensure_staff_may_handle(principal: Principal, ticket: Ticket) -> None:
     if principal.kind != "staff":
-        raise Forbidden("仅工作人员可办理工单", code="ticket_forbidden")
+        raise TicketForbidden("仅工作人员可办理工单")
     if "admin" in principal.roles:
         return
     if principal.department != ticket.department:
-        raise Forbidden(f"该工单属于{ticket.department}，您只能查看本部门的工单", code="other_department")
+        raise OtherDepartment(f"该工单属于{ticket.department}，您只能查看本部门的工单")
 
 
 async def transitions(session: AsyncSession, ticket: Ticket) -> Sequence[TicketTransition]:
@@ -254,15 +262,14 @@ async def move(
     """``pii`` protects the reply and comment (required when they hold personal data)."""
     allowed = TRANSITIONS.get(ticket.status, ())
     if to not in allowed:
-        raise Conflict(
+        raise InvalidTransition(
             f"工单当前状态为“{STATUS_LABELS[ticket.status]}”，不能变为“{STATUS_LABELS.get(to, to)}”；"
             f"可选：{'、'.join(allowed) or '无'}",
-            code="invalid_transition",
             status_now=ticket.status,
             allowed_next=list(allowed),
         )
     if to == "replied" and not (reply and reply.strip()):
-        raise Unprocessable("答复工单须填写答复内容", field="reply", code="reply_required")
+        raise ReplyRequired("答复工单须填写答复内容", field="reply")
     now = now or datetime.now(UTC)
     if to == "replied" and ticket.replied_at is None:
         health_checks.observe_first_reply(ticket, now)
@@ -310,9 +317,7 @@ async def rate(
     pii: PersonalData | None = None,
 ) -> Ticket:
     if ticket.status not in ("replied", "resolved", "closed"):
-        raise Conflict(
-            "工单答复后才能评价", code="not_yet_replied", allowed_next=list(TRANSITIONS[ticket.status])
-        )
+        raise NotYetReplied("工单答复后才能评价", allowed_next=list(TRANSITIONS[ticket.status]))
     ticket.satisfaction = satisfaction
     note = protect(
         pii,
@@ -448,7 +453,7 @@ async def reveal_ticket(
     ensure_staff_may_handle(principal, ticket)
     if what == "requester_phone":
         if ticket.requester_phone_encrypted is None:
-            raise NotFound("该工单未留手机号", code="no_requester_phone")
+            raise NoRequesterPhone("该工单未留手机号")
         values = Revealed(requester_phone=pii.decrypt(ticket.requester_phone_encrypted, PHONE_COLUMN))
     else:
         values = Revealed(

@@ -4,28 +4,25 @@ import logging
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
+from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import Forbidden, NotFound, Unprocessable
+from kunruyi_common.errors import InvalidCursor
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import decode_cursor, encode_cursor
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_talent.access import (
-    LOOKUP_ROLES,
-    actor_of,
-    can_read_registry,
-    ensure_can_read_talent,
-    talent_self_id,
-)
+from kunruyi_talent.access import actor_of, can_read_registry, ensure_can_read_talent, talent_self_id
 from kunruyi_talent.deps import PersonalDataDep
+from kunruyi_talent.exceptions import TalentForbidden
 from kunruyi_talent.models import Enterprise, Talent
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.talent import service
+from kunruyi_talent.talent.auth import TalentLookupStaff, WritePartnerOrOfficer
+from kunruyi_talent.talent.exceptions import TalentNotFound
 from kunruyi_talent.talent.profiles import age_on, birth_date_of
 from kunruyi_talent.talent.schemas import (
     EmployerOut,
@@ -38,7 +35,6 @@ from kunruyi_talent.talent.schemas import (
 
 logger = logging.getLogger("kunruyi.talent.registry")
 router = APIRouter(prefix="/api/v1", tags=["talents 人才画像"])
-Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 
 def to_read(
@@ -86,7 +82,7 @@ async def create_talent(
     body: TalentCreate,
     session: SessionDep,
     pii: PersonalDataDep,
-    principal: Writer,
+    principal: WritePartnerOrOfficer,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def produce() -> tuple[int, TalentRead]:
@@ -109,14 +105,14 @@ async def list_talents(
     cursor: str | None = None,
 ) -> TalentPage:
     if not can_read_registry(principal):
-        raise Forbidden("无权查看人才列表", code="talent_forbidden")
+        raise TalentForbidden("无权查看人才列表")
     stmt = select(Talent).order_by(Talent.id).limit(limit + 1)
     after = decode_cursor(cursor, 1)
     if after:
         try:
             last = uuid.UUID(str(after[0]))
         except ValueError:
-            raise Unprocessable("分页游标无效", field="query.cursor", code="invalid_cursor") from None
+            raise InvalidCursor("分页游标无效", field="query.cursor") from None
         stmt = stmt.where(Talent.id > last)
     if talent_class:
         stmt = stmt.where(Talent.talent_class == talent_class)
@@ -152,7 +148,7 @@ async def lookup_talent(
     id_number: str,
     session: SessionDep,
     pii: PersonalDataDep,
-    principal: Annotated[Principal, Depends(require_roles(*LOOKUP_ROLES))],
+    principal: TalentLookupStaff,
 ) -> TalentRead:
     talent = await service.find_by_id_number(session, pii, id_number)
     # An audit trail of who looked whom up — by pseudonymous id; the ID number itself never reaches the log.
@@ -161,7 +157,7 @@ async def lookup_talent(
         extra={"actor": actor_of(principal), "talent_id": str(talent.id) if talent else None},
     )
     if talent is None:
-        raise NotFound("没有该身份证号的人才档案", code="talent_not_found")
+        raise TalentNotFound("没有该身份证号的人才档案")
     return await read_one(session, talent, pii, with_birth_date=True)
 
 
@@ -176,7 +172,11 @@ async def get_talent(
 
 @router.patch("/talents/{talent_id}", response_model=TalentRead, summary="更新人才画像（记入变更历史）")
 async def patch_talent(
-    talent_id: uuid.UUID, body: TalentUpdate, session: SessionDep, pii: PersonalDataDep, principal: Writer
+    talent_id: uuid.UUID,
+    body: TalentUpdate,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: WritePartnerOrOfficer,
 ) -> TalentRead:
     talent = await service.get(session, talent_id, for_update=True)
     talent, _ = await service.update(session, pii, talent, body, actor_of(principal))

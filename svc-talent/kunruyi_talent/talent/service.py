@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from kunruyi_common.crypto import mask_phone, mask_resident_id
-from kunruyi_common.errors import Conflict, NotFound, Unprocessable
 from kunruyi_common.validators import InvalidIdentifier, ResidentId, parse_resident_id
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -18,6 +17,7 @@ from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.models import Enterprise, Talent, TalentHistory
 from kunruyi_talent.pii import ID_NUMBER_PURPOSE, PHONE_PURPOSE, PersonalData
 from kunruyi_talent.talent.classification import classify
+from kunruyi_talent.talent.exceptions import InvalidIdNumber, TalentExists, TalentNotFound, UnknownEmployer
 from kunruyi_talent.talent.profiles import BIRTH_DATE_COLUMN, publish_profile
 from kunruyi_talent.talent.schemas import TalentCreate, TalentUpdate
 
@@ -28,24 +28,11 @@ PHONE_COLUMN = "talents.phone"
 PERSONAL_FIELDS = {"phone"}
 
 
-class TalentExists(Conflict):
-    """The ID number is already registered. The answer names no record (no id, no name, no mask): registration must
-    not double as the staff-only lookup. Staff with the lookup right find the record via ``/talents/lookup``;
-    everyone else resolves the conflict with the record's owner."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "该身份证号已建档。如需更新该人才档案，请联系档案所属单位或人才办核实",
-            code="talent_exists",
-            field="id_number",
-        )
-
-
 def validate_id_number(value: str, field: str = "id_number") -> ResidentId:
     try:
         return parse_resident_id(value)
     except InvalidIdentifier as exc:
-        raise Unprocessable(exc.message, field=field, code="invalid_id_number", part=exc.part) from None
+        raise InvalidIdNumber(exc.message, field=field, part=exc.part) from None
 
 
 async def resolve_employer(
@@ -56,9 +43,7 @@ async def resolve_employer(
     code = enterprise_service.validate_uscc(uscc, field)
     employer = await enterprise_service.find_by_uscc(session, code)
     if employer is None:
-        raise Unprocessable(
-            f"工作单位 {code} 尚未在一企一档中建档，请先登记企业", field=field, code="unknown_employer"
-        )
+        raise UnknownEmployer(f"工作单位 {code} 尚未在一企一档中建档，请先登记企业", field=field)
     return employer
 
 
@@ -74,7 +59,7 @@ async def get(session: AsyncSession, talent_id: uuid.UUID, *, for_update: bool =
         stmt = stmt.with_for_update()
     talent = await session.scalar(stmt)
     if talent is None:
-        raise NotFound("人才档案不存在", code="talent_not_found")
+        raise TalentNotFound("人才档案不存在")
     return talent
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from kunruyi_common.errors import ServiceUnavailable, Unauthorized
+from kunruyi_common.errors import UpstreamUnavailable
 from pydantic import BaseModel, Field
 
+from kunruyi_gateway.integrations.exceptions import InvalidSsoTicket
 from kunruyi_gateway.integrations.yiqilaiban.client import PortalError
 from kunruyi_gateway.integrations.yiqilaiban.endpoints import portal_client
 from kunruyi_gateway.settings import Settings
@@ -40,12 +41,8 @@ async def sso(body: SsoIn, request: Request) -> SessionOut:
         answer = await portal_client(request).verify_sso_ticket(body.ticket)
     except PortalError as exc:
         if exc.status is not None and 400 <= exc.status < 500:
-            raise Unauthorized(
-                "苏商通票据无效或已使用", code="invalid_sso_ticket", title="单点登录失败"
-            ) from None
-        raise ServiceUnavailable(
-            "苏商通暂不可用", code="upstream_unavailable", headers={"Retry-After": "5"}
-        ) from None
+            raise InvalidSsoTicket("苏商通票据无效或已使用") from None
+        raise UpstreamUnavailable("苏商通暂不可用", headers={"Retry-After": "5"}) from None
     user: dict[str, Any] = answer.get("user") or {}
     issuer = request.app.state.gateway_issuer
     if user.get("user_type") == "staff":
@@ -88,4 +85,4 @@ async def sso(body: SsoIn, request: Request) -> SessionOut:
             name=user.get("name"),
             uscc=user["uscc"],
         )
-    raise Unauthorized("苏商通用户类型不受支持", code="invalid_sso_ticket", title="单点登录失败")
+    raise InvalidSsoTicket("苏商通用户类型不受支持")

@@ -11,16 +11,29 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.errors import NotFound, ProblemError, ServiceUnavailable, Unauthorized, Unprocessable
+from kunruyi_common.errors import (
+    InvalidUscc,
+    MissingCredentials,
+    ProblemError,
+    Unprocessable,
+    UpstreamUnavailable,
+)
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_gateway.access.gate import StaffCaller, path_as_sent
+from kunruyi_gateway.integrations.exceptions import ApplicationRejected, EnterpriseNotFound
 from kunruyi_gateway.integrations.yiqilaiban.client import PortalError, YiqilaibanClient
 from kunruyi_gateway.integrations.yiqilaiban.schemas import PortalApplication
 from kunruyi_gateway.integrations.yiqilaiban.signature import sign
+from kunruyi_gateway.partners.exceptions import (
+    InvalidSignature,
+    ReplayedRequest,
+    TimestampOutOfWindow,
+    UnknownAppKey,
+)
 from kunruyi_gateway.routing.proxy import Upstreams
 from kunruyi_gateway.settings import Settings
 
@@ -36,8 +49,8 @@ PORTAL_PRINCIPAL = Principal(
 )
 
 
-def _refuse(code: str, detail: str) -> Unauthorized:
-    return Unauthorized(detail, code=code, title="一企来办签名校验失败")
+def _refuse(problem: type[ProblemError], detail: str) -> ProblemError:
+    return problem(detail, title="一企来办签名校验失败")
 
 
 async def _verify_portal(request: Request, session: AsyncSession, settings: Settings, body: bytes) -> None:
@@ -45,20 +58,20 @@ async def _verify_portal(request: Request, session: AsyncSession, settings: Sett
     app_id, timestamp = h.get("x-yqlb-appid"), h.get("x-yqlb-timestamp", "")
     nonce, signature = h.get("x-yqlb-nonce", ""), h.get("x-yqlb-sign", "")
     if not (app_id and timestamp and nonce and signature):
-        raise _refuse("missing_credentials", "缺少 X-YQLB-AppId / Timestamp / Nonce / Sign")
+        raise _refuse(MissingCredentials, "缺少 X-YQLB-AppId / Timestamp / Nonce / Sign")
     if app_id != settings.yiqilaiban_app_id:
-        raise _refuse("unknown_app_key", "未知的一企来办 AppId")
+        raise _refuse(UnknownAppKey, "未知的一企来办 AppId")
     if (
         not timestamp.isdigit()
         or abs(int(time.time() * 1000) - int(timestamp)) > settings.signature_window_s * 1000
     ):
-        raise _refuse("timestamp_out_of_window", "时间戳超出允许范围")
+        raise _refuse(TimestampOutOfWindow, "时间戳超出允许范围")
 
     expected = sign(
         settings.yiqilaiban_secret, request.method, path_as_sent(request), app_id, timestamp, nonce, body
     )
     if not hmac.compare_digest(expected, signature):
-        raise _refuse("invalid_signature", "签名不匹配")
+        raise _refuse(InvalidSignature, "签名不匹配")
     claimed = (
         await session.execute(
             _CLAIM_NONCE,
@@ -70,7 +83,7 @@ async def _verify_portal(request: Request, session: AsyncSession, settings: Sett
         )
     ).first()
     if claimed is None:
-        raise _refuse("replayed_request", "该 nonce 在 10 分钟内已使用过")
+        raise _refuse(ReplayedRequest, "该 nonce 在 10 分钟内已使用过")
 
 
 @router.post("/integrations/yiqilaiban/applications", status_code=201, summary="一企来办转来的政策申报")
@@ -123,16 +136,14 @@ async def receive_application(request: Request) -> JSONResponse:
     except ValueError:
         answer = {"detail": raw[:500].decode(errors="replace")}
     if status >= 500:
-        raise ServiceUnavailable(
-            "申报服务暂不可用，请稍后重试", code="upstream_unavailable", headers={"Retry-After": "5"}
-        )
+        raise UpstreamUnavailable("申报服务暂不可用，请稍后重试", headers={"Retry-After": "5"})
     if status >= 400:
         # svc-disbursement's refusal (e.g. unknown policy) goes back to the portal as it is.
         if isinstance(answer, dict) and "code" in answer:
             raise ProblemError(
                 answer.get("detail"), code=answer["code"], title=answer.get("title"), status=status
             )
-        raise ProblemError(str(answer), code="application_rejected", status=status)
+        raise ApplicationRejected(str(answer), status=status)
     return JSONResponse(
         {"application_number": application.application_number, "platform": answer},
         status_code=201 if status == 201 else 200,
@@ -152,14 +163,12 @@ async def enterprise_lookup(uscc: str, request: Request, _: StaffCaller) -> dict
     try:
         uscc = parse_uscc(uscc).code  # validated before it is upper-cased
     except InvalidIdentifier as exc:
-        raise Unprocessable(
-            f"统一社会信用代码无效：{exc.message}", field="uscc", code="invalid_uscc", part=exc.part
-        ) from None
+        raise InvalidUscc(f"统一社会信用代码无效：{exc.message}", field="uscc", part=exc.part) from None
     try:
         return await portal_client(request).enterprise(uscc)
     except PortalError as exc:
         if exc.status == 404:
-            raise NotFound("省平台未查询到该企业", code="enterprise_not_found") from None
-        raise ServiceUnavailable(
-            f"一企来办数据共享接口暂不可用：{exc}", code="upstream_unavailable", headers={"Retry-After": "5"}
+            raise EnterpriseNotFound("省平台未查询到该企业") from None
+        raise UpstreamUnavailable(
+            f"一企来办数据共享接口暂不可用：{exc}", headers={"Retry-After": "5"}
         ) from None

@@ -1,0 +1,19 @@
+"""Who may call disbursements's endpoints: one dependency per set of admitted callers, named for what it admits.
+
+Admins pass every role check. The contract tests read the roles (and scope) of each dependency and compare them
+with the gateway's access rules."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from kunruyi_common.auth import Principal, require_roles
+
+Approver = Annotated[Principal, Depends(require_roles("approver"))]
+"""Staff with the approver role."""
+
+OfficerReviewerApproverOrFinance = Annotated[
+    Principal, Depends(require_roles("officer", "reviewer", "approver", "finance"))
+]
+"""Staff with any review or finance role: officer, reviewer, approver or finance."""

@@ -1,0 +1,19 @@
+"""Who may call talent's endpoints: one dependency per set of admitted callers, named for what it admits.
+
+Admins pass every role check. The contract tests read the roles (and scope) of each dependency and compare them
+with the gateway's access rules."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from kunruyi_common.auth import Principal, require_roles, require_scope_or_roles
+
+from kunruyi_talent.access import LOOKUP_ROLES
+
+TalentLookupStaff = Annotated[Principal, Depends(require_roles(*LOOKUP_ROLES))]
+"""Staff with the ID-number lookup right (``LOOKUP_ROLES``: officer, reviewer, approver)."""
+
+WritePartnerOrOfficer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
+"""A partner with ``talent:write``, or staff with the officer role."""
