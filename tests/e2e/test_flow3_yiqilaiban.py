@@ -154,6 +154,16 @@ def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> N
     assert body["amount_fen"] == 50_000_000 and body["amount_source"] == "computed", body
 
     poorer = driver.register_enterprise(name="昆山未达标商贸有限公司", industry_chain="智能制造")
+
+    def known(entity_id: str) -> bool:
+        resp = driver.partner.post(
+            "/api/v1/policy-calculator",
+            json={"entity_type": "enterprise", "entity_id": entity_id, "policy_codes": [POLICY]},
+        )
+        return resp.status_code == 200
+
+    # The registration reaches svc-policy as an event: apply once it knows the company (else "no profile yet").
+    driver.eventually(lambda: known(poorer), "svc-policy to know the second company")
     refused = driver.as_staff(
         "officer",
         "POST",
