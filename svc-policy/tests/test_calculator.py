@@ -207,3 +207,4 @@ async def test_the_variable_dictionary_is_published(client) -> None:  # type: ig
     } <= names
     rd = next(v for v in items if v["name"] == "rd_ratio")
     assert rd["type"] == "number" and rd["maximum"] == 1 and rd["label"]
+    assert rd["description"].startswith("由 rd_expense_fen / revenue_fen 计算")
