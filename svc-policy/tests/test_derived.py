@@ -12,7 +12,13 @@ from kunruyi_launcher.testing import staff
 from kunruyi_policy.calculator.service import validated_profile
 from kunruyi_policy.demo.catalog import WAN
 from kunruyi_policy.demo.samples import by_code
-from kunruyi_policy.profiles.handlers import EnterpriseEventData, enterprise_profile, on_enterprise
+from kunruyi_policy.profiles.handlers import (
+    EnterpriseEventData,
+    PersonEventData,
+    enterprise_profile,
+    on_enterprise,
+    talent_profile,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 USCC = "91320583MA1DERIV00"
@@ -133,3 +139,16 @@ def test_the_profile_path_and_the_read_model_derive_identical_variables(values: 
     assert by_profile == by_event
     revenue, rd = values["revenue_fen"], values["rd_expense_fen"]
     assert by_profile["rd_ratio"] == (min(rd / revenue, 1.0) if revenue else (1.0 if rd else 0.0))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dates(date(1910, 1, 1), local_today()), st.integers(0, 120))
+def test_age_is_derived_from_a_birth_date_the_same_way_on_both_paths(born: date, supplied_age: int) -> None:
+    today = local_today()
+    expected = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    by_event = talent_profile(
+        PersonEventData.model_validate({"talent_id": "t-1", "birth_date": born, "age": supplied_age})
+    )
+    assert by_event["age"] == expected  # the read model keeps the computed value over a contradicting one
+    by_profile = validated_profile("talent", {"birth_date": born.isoformat()})
+    assert by_profile == by_event
