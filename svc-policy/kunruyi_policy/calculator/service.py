@@ -10,7 +10,6 @@ from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from kunruyi_common.auth import Principal
-from kunruyi_common.clock import local_today
 from kunruyi_common.errors import Forbidden, NotFound, Unauthorized, Unprocessable
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -136,7 +135,7 @@ def validated_profile(beneficiary: str, profile: dict[str, Any], location: str =
                     }
                 ]
             )
-    profile = derive_strict(beneficiary, profile, local_today(), location)
+    profile = derive_strict(beneficiary, profile, location=location)
     programs = profile.get("talent_programs")
     if beneficiary == "talent" and isinstance(programs, list):
         # the names svc-talent and people use (省双创人才) read as the codes rules use (provincial_innovation)

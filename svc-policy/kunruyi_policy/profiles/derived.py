@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from kunruyi_common.errors import Unprocessable
+from kunruyi_common.clock import local_today
+
+from kunruyi_policy.profiles.exceptions import DerivedValueMismatch
 
 logger = logging.getLogger("kunruyi.policy.derived")
 
@@ -35,11 +37,6 @@ class Contradiction:
     sources: tuple[str, ...]
     supplied: Any
     computed: Any
-
-
-class DerivedValueMismatch(Unprocessable):
-    code = "derived_value_mismatch"
-    title = "派生变量与原始数据矛盾"
 
 
 def rd_ratio(rd_expense_fen: int, revenue_fen: int) -> float:
@@ -104,10 +101,10 @@ def derive(
 
 
 def derive_strict(
-    entity_type: str, values: dict[str, Any], today: date, location: str = "profile"
+    entity_type: str, values: dict[str, Any], today: date | None = None, location: str = "profile"
 ) -> dict[str, Any]:
     """The calculator's path: a contradiction is a 422 naming the derived field and its figures."""
-    out, found = derive(entity_type, values, today)
+    out, found = derive(entity_type, values, today or local_today())
     if found:
         first = found[0]
         raise DerivedValueMismatch(
@@ -126,9 +123,11 @@ def derive_strict(
     return out
 
 
-def derive_tolerant(entity_type: str, values: dict[str, Any], today: date, entity: str) -> dict[str, Any]:
+def derive_tolerant(
+    entity_type: str, values: dict[str, Any], today: date | None, entity: str
+) -> dict[str, Any]:
     """The read model's path: never refused; the computed value wins over a contradicting one, logged."""
-    out, found = derive(entity_type, values, today)
+    out, found = derive(entity_type, values, today or local_today())
     for c in found:
         logger.warning(
             "%s: %s=%s contradicts %s (computed %s); using the computed value",

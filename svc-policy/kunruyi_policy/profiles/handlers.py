@@ -9,7 +9,6 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from kunruyi_common.clock import local_today
 from kunruyi_common.events import CloudEvent
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
@@ -92,13 +91,13 @@ def _tolerant(model: type[BaseModel], values: dict[str, Any], entity: str) -> di
 def enterprise_profile(data: EnterpriseEventData, today: date | None = None) -> dict[str, Any]:
     values = _present(data, {*EnterpriseProfile.model_fields, "founded_on"})
     # rd_ratio and founded_years computed from the figures exactly as the calculator's profile path does
-    values = derive_tolerant("enterprise", values, today or local_today(), data.uscc)
+    values = derive_tolerant("enterprise", values, today, data.uscc)
     return _tolerant(EnterpriseProfile, values, data.uscc)
 
 
 def talent_profile(data: PersonEventData, today: date | None = None) -> dict[str, Any]:
     values = _present(data, {*TalentProfile.model_fields, "birth_date"})
-    values = derive_tolerant("talent", values, today or local_today(), data.talent_id)
+    values = derive_tolerant("talent", values, today, data.talent_id)
     values["talent_programs"] = [TALENT_PROGRAM_CODES.get(p, p) for p in values.get("talent_programs", [])]
     if values.get("education") not in (None, "bachelor", "master", "doctor"):
         values["education"] = "other"
