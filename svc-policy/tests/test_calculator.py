@@ -39,7 +39,9 @@ async def test_amounts_follow_the_formula_and_the_cap(client) -> None:  # type: 
         small = by_code(await calculate(c, ENTERPRISE, "2025-06-01"))["KS-KJ-005"]
         big = by_code(
             await calculate(
-                c, {**ENTERPRISE, "rd_expense_fen": 10_000 * WAN, "revenue_fen": 100_000 * WAN}, "2025-06-01"
+                c,
+                {**ENTERPRISE, "rd_expense_fen": 10_000 * WAN, "revenue_fen": 100_000 * WAN, "rd_ratio": 0.1},
+                "2025-06-01",
             )
         )["KS-KJ-005"]
     assert small["amount_fen"] == 15 * WAN  # 300万 × 5 %
@@ -68,7 +70,9 @@ async def test_dated_parameters_give_different_answers_before_and_after_a_change
 
 async def test_near_miss_says_what_is_missing_and_by_how_much(client) -> None:  # type: ignore[no-untyped-def]
     async with client() as c:
-        body = await calculate(c, {**ENTERPRISE, "rd_ratio": 0.025}, "2025-06-01")
+        body = await calculate(
+            c, {**ENTERPRISE, "revenue_fen": 12_000 * WAN, "rd_ratio": 0.025}, "2025-06-01"
+        )
         gazelle = by_code(await calculate(c, {**ENTERPRISE, "new_qualifications": []}, "2025-06-01"))[
             "KS-KJ-001"
         ]
@@ -109,7 +113,9 @@ async def test_a_division_by_zero_marks_the_criterion_error_not_a_500(client) ->
         assert (
             await c.post("/api/v1/policies/KS-T-DIV/publish", json={"effective_from": "2024-01-01"})
         ).status_code == 200
-        zero = await calculate(c, {**ENTERPRISE, "revenue_fen": 0}, "2025-06-01", policy_codes=["KS-T-DIV"])
+        zero = await calculate(
+            c, {**ENTERPRISE, "revenue_fen": 0, "rd_ratio": 1}, "2025-06-01", policy_codes=["KS-T-DIV"]
+        )
         fine = await calculate(c, ENTERPRISE, "2025-06-01", policy_codes=["KS-T-DIV"])
     result = zero["results"][0]
     assert result["status"] == "error" and result["amount_fen"] is None
@@ -201,3 +207,4 @@ async def test_the_variable_dictionary_is_published(client) -> None:  # type: ig
     } <= names
     rd = next(v for v in items if v["name"] == "rd_ratio")
     assert rd["type"] == "number" and rd["maximum"] == 1 and rd["label"]
+    assert rd["description"].startswith("由 rd_expense_fen / revenue_fen 计算")

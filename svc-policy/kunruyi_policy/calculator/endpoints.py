@@ -43,6 +43,7 @@ class VariableOut(BaseModel):
     maximum: float | None
     values: list[str] | None
     default: Any
+    description: str | None = None  # for a derived variable: 由…计算
 
 
 class VariableList(BaseModel):

@@ -22,6 +22,7 @@ from kunruyi_policy.calculator.exceptions import (
 )
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.models import EntityProfile
+from kunruyi_policy.profiles.derived import as_date, derive_strict
 from kunruyi_policy.rules.evaluation import CompiledVersion, evaluate_version
 from kunruyi_policy.rules.variables import PROFILE_MODELS, TALENT_PROGRAM_CODES, variables_for
 
@@ -123,7 +124,21 @@ def _not_allowed(label: str, allowed: tuple[str, ...], loc: tuple[Any, ...], val
 
 
 def validated_profile(beneficiary: str, profile: dict[str, Any], location: str = "profile") -> dict[str, Any]:
-    """The profile with defaults filled in, or a 422 naming each bad field (``profile.rd_ratio``)."""
+    """The profile with derived variables computed (``rd_ratio`` from ``rd_expense_fen / revenue_fen``, see
+    profiles/derived.py) and defaults filled in, or a 422 naming each bad field (``profile.rd_ratio``)."""
+    for source in ("founded_on", "birth_date"):
+        if source in profile and profile[source] is not None and as_date(profile[source]) is None:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "date_type",
+                        "loc": ("body", location, source),
+                        "msg": "须为日期（YYYY-MM-DD）",
+                        "input": profile[source],
+                    }
+                ]
+            )
+    profile = derive_strict(beneficiary, profile, location=location)
     programs = profile.get("talent_programs")
     if beneficiary == "talent" and isinstance(programs, list):
         # the names svc-talent and people use (省双创人才) read as the codes rules use (provincial_innovation)

@@ -11,7 +11,7 @@ SAMPLE_ENTERPRISE: dict[str, Any] = {
     "industry_chain": "集成电路",
     "founded_years": 6,
     "employees": 80,
-    "revenue_fen": 6000 * WAN,
+    "revenue_fen": 9375 * WAN,  # rd_ratio = 300万 / 9375万 = 0.032 (derived; the two must agree)
     "rd_expense_fen": 300 * WAN,
     "rd_ratio": 0.032,
     "high_tech_revenue_ratio": 0.7,

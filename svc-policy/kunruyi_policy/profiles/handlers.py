@@ -6,7 +6,7 @@ svc-policy reads only the fields rules use, through its own models of svc-talent
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from kunruyi_common.events import CloudEvent
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.entitlements.service import determine_for_entity
 from kunruyi_policy.models import EntityProfile
+from kunruyi_policy.profiles.derived import derive_tolerant
 from kunruyi_policy.rules.variables import TALENT_PROGRAM_CODES, EnterpriseProfile, TalentProfile
 
 logger = logging.getLogger("kunruyi.policy.profiles")
@@ -29,6 +30,7 @@ class EnterpriseEventData(BaseModel):
     name: str = ""
     district: str | None = None
     industry_chain: str | None = None
+    founded_on: date | None = None
     founded_years: int | None = None
     employees: int | None = None
     revenue_fen: int | None = None
@@ -46,6 +48,7 @@ class PersonEventData(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     talent_id: str
+    birth_date: date | None = None
     age: int | None = None
     education: str | None = None
     overseas: bool | None = None
@@ -85,13 +88,16 @@ def _tolerant(model: type[BaseModel], values: dict[str, Any], entity: str) -> di
         return model.model_validate({k: v for k, v in values.items() if k not in dropped}).model_dump()
 
 
-def enterprise_profile(data: EnterpriseEventData) -> dict[str, Any]:
-    values = _present(data, set(EnterpriseProfile.model_fields))
+def enterprise_profile(data: EnterpriseEventData, today: date | None = None) -> dict[str, Any]:
+    values = _present(data, {*EnterpriseProfile.model_fields, "founded_on"})
+    # rd_ratio and founded_years computed from the figures exactly as the calculator's profile path does
+    values = derive_tolerant("enterprise", values, today, data.uscc)
     return _tolerant(EnterpriseProfile, values, data.uscc)
 
 
-def talent_profile(data: PersonEventData) -> dict[str, Any]:
-    values = _present(data, set(TalentProfile.model_fields))
+def talent_profile(data: PersonEventData, today: date | None = None) -> dict[str, Any]:
+    values = _present(data, {*TalentProfile.model_fields, "birth_date"})
+    values = derive_tolerant("talent", values, today, data.talent_id)
     values["talent_programs"] = [TALENT_PROGRAM_CODES.get(p, p) for p in values.get("talent_programs", [])]
     if values.get("education") not in (None, "bachelor", "master", "doctor"):
         values["education"] = "other"

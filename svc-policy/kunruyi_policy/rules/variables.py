@@ -22,6 +22,8 @@ class VariableSpec:
     maximum: float | None = None
     values: tuple[str, ...] | None = None
     default: Any = None
+    # how a derived variable is computed (profiles/derived.py); None for a figure given as is
+    description: str | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -34,6 +36,7 @@ class VariableSpec:
             "maximum": self.maximum,
             "values": list(self.values) if self.values else None,
             "default": self.default,
+            "description": self.description,
         }
 
 
@@ -117,11 +120,34 @@ T: EntityType = "talent"
 VARIABLES: tuple[VariableSpec, ...] = (
     VariableSpec("district", "string", "所在区镇", E, values=DISTRICTS, default=""),
     VariableSpec("industry_chain", "string", "所属产业链", E, values=INDUSTRY_CHAINS, default=""),
-    VariableSpec("founded_years", "integer", "成立年限", E, "年", 0, 200, default=0),
+    VariableSpec(
+        "founded_years",
+        "integer",
+        "成立年限",
+        E,
+        "年",
+        0,
+        200,
+        default=0,
+        description="由 founded_on（成立日期，YYYY-MM-DD）按上海时区当日计算的整年数；未提供 founded_on 时按提交值",
+    ),
     VariableSpec("employees", "integer", "职工人数", E, "人", 0, None, default=0),
     VariableSpec("revenue_fen", "integer", "上年度营业收入", E, "分", 0, None, default=0),
     VariableSpec("rd_expense_fen", "integer", "上年度研发费用", E, "分", 0, None, default=0),
-    VariableSpec("rd_ratio", "number", "研发费用占营业收入比例", E, "比例", 0, 1, default=0),
+    VariableSpec(
+        "rd_ratio",
+        "number",
+        "研发费用占营业收入比例",
+        E,
+        "比例",
+        0,
+        1,
+        default=0,
+        description=(
+            "由 rd_expense_fen / revenue_fen 计算（上限 1；营业收入为 0 而有研发费用时为 1）；"
+            "同时提交且与计算值相差超过 0.005 时返回 422 derived_value_mismatch；未提供两项原始数据时按提交值"
+        ),
+    ),
     VariableSpec("high_tech_revenue_ratio", "number", "高新技术产品收入占比", E, "比例", 0, 1, default=0),
     VariableSpec("tax_paid_fen", "integer", "上年度纳税额", E, "分", 0, None, default=0),
     VariableSpec("qualifications", "list", "企业资质", E, values=ENTERPRISE_QUALIFICATIONS, default=[]),
@@ -130,7 +156,17 @@ VARIABLES: tuple[VariableSpec, ...] = (
     ),
     VariableSpec("invention_patents", "integer", "有效发明专利数", E, "件", 0, None, default=0),
     VariableSpec("platforms", "list", "创新平台", E, values=PLATFORMS, default=[]),
-    VariableSpec("age", "integer", "年龄", T, "岁", 0, 120, default=0),
+    VariableSpec(
+        "age",
+        "integer",
+        "年龄",
+        T,
+        "岁",
+        0,
+        120,
+        default=0,
+        description="由 birth_date（出生日期，YYYY-MM-DD）按上海时区当日计算的周岁；未提供 birth_date 时按提交值",
+    ),
     VariableSpec(
         "education", "string", "学历", T, values=("bachelor", "master", "doctor", "other"), default="other"
     ),
