@@ -5,14 +5,18 @@ nodes are killed. Nothing is lost, nothing takes effect twice, the client moves 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
+import yaml
 from kunruyi_common.db import create_engine, create_sessionmaker, new_metadata
 from kunruyi_common.events import (
     CloudEvent,
@@ -26,7 +30,14 @@ from kunruyi_common.events import (
 from kunruyi_common.events.envelope import stream_name
 from kunruyi_common.settings import ServiceSettings
 from kunruyi_launcher.apps import APPS, SERVICES
-from kunruyi_launcher.infra import NatsCluster, NatsServer, ensure_databases, free_port, with_database
+from kunruyi_launcher.infra import (
+    NatsCluster,
+    NatsServer,
+    ensure_databases,
+    free_port,
+    nats_server_binary,
+    with_database,
+)
 from kunruyi_launcher.stack import Infra, app_env, start_infra
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -190,3 +201,42 @@ def test_nats_nodes_3_starts_a_cluster_and_gives_the_apps_every_node_and_three_r
         assert all((node.data_dir / "store.lock").exists() for node in started.nats.nodes)
     finally:
         started.stop()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+CLUSTER_NODES = ["nats-1", "nats-2", "nats-3"]
+CLUSTER_URL = "nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222"
+
+
+def test_compose_nats_cluster_profile_and_the_override_that_switches_the_apps() -> None:
+    schema = json.loads((ROOT / "deploy" / "compose-spec.schema.json").read_text())
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    override = yaml.safe_load((ROOT / "deploy" / "nats" / "compose.cluster.yaml").read_text())
+    validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator_cls(schema).iter_errors(override)]
+    assert not errors, "\n".join(errors)
+    services = compose["services"]
+    in_profile = {n for n, s in services.items() if "nats-cluster" in (s.get("profiles") or [])}
+    assert in_profile == set(CLUSTER_NODES)
+    for name in CLUSTER_NODES:
+        node = services[name]
+        assert node["image"] == services["nats"]["image"], "the cluster runs the pinned nats image"
+        assert node["environment"]["NATS_SERVER_NAME"] == name
+        assert "./deploy/nats/cluster.conf:/etc/nats/cluster.conf:ro" in node["volumes"]
+        assert not node.get("ports"), "NATS is on the backend network only"
+    conf = (ROOT / "deploy" / "nats" / "cluster.conf").read_text()
+    assert all(f"nats-route://{name}:6222" in conf for name in CLUSTER_NODES)
+    for name in CLUSTER_NODES:  # the real server accepts the file as each node reads it
+        checked = subprocess.run(
+            [nats_server_binary(), "-c", str(ROOT / "deploy" / "nats" / "cluster.conf"), "-t"],
+            env={**os.environ, "NATS_SERVER_NAME": name},
+            capture_output=True,
+            text=True,
+        )
+        assert checked.returncode == 0, checked.stderr
+    for app in APPS:
+        env = override["services"][app.name]["environment"]
+        assert env[f"{app.env_prefix}NATS_URL"] == CLUSTER_URL
+        assert env[f"{app.env_prefix}NATS_STREAM_REPLICAS"] == "3"
+        assert set(override["services"][app.name]["depends_on"]) == set(CLUSTER_NODES)
+        assert set(override["services"][app.name]["depends_on"]) <= set(services)
