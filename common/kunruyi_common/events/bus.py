@@ -81,6 +81,9 @@ class EventBus:
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=0.5,
                     connect_timeout=2,
+                    # Shutdown drains subscriptions; after a failover to another cluster node a drain can wait
+                    # on the lost node's subscriptions, so it is bounded (then the connection is closed).
+                    drain_timeout=5,
                     allow_reconnect=True,
                     reconnected_cb=self._on_reconnected,
                     disconnected_cb=self._on_disconnected,
