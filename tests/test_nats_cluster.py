@@ -154,8 +154,8 @@ async def test_a_three_node_cluster_loses_nothing_when_nodes_die(
 
         # It comes back (its store catches up from the others), then the client's own node dies.
         victim.stop()
-        victim.start()
-        cluster.wait_meta_leader()
+        await asyncio.to_thread(victim.start)
+        await asyncio.to_thread(cluster.wait_meta_leader)
         sigkill(first)
         await stage(5)
         await wait_until(all_applied)
