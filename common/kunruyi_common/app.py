@@ -85,7 +85,12 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         set_app_settings(settings)
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         sessionmaker = create_sessionmaker(engine)
-        bus = EventBus(settings.nats_url, name=f"kunruyi-{spec.name}", own_streams=[spec.name])
+        bus = EventBus(
+            settings.nats_url,
+            name=f"kunruyi-{spec.name}",
+            own_streams=[spec.name],
+            stream_replicas=settings.nats_stream_replicas,
+        )
         relay = OutboxRelay(
             sessionmaker, bus, service=spec.name, poll_interval_s=settings.outbox_poll_interval_s
         )

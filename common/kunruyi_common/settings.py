@@ -95,7 +95,10 @@ class ServiceSettings(BaseSettings):
     dev_mode: bool = False
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kunruyi"
     database_pool_size: int = 10
+    # One URL, or a cluster's nodes separated by commas (nats://nats-1:4222,nats://nats-2:4222,...).
     nats_url: str = "nats://127.0.0.1:4222"
+    # JetStream replicas of the streams the app makes: 1 on a single server, 3 on a 3-node cluster.
+    nats_stream_replicas: int = Field(default=1, ge=1, le=5)
     log_level: str = "INFO"
     log_file: Path | None = None
     # AES-256-GCM key for personal fields, base64 of 32 bytes. New ciphertexts always use this key.

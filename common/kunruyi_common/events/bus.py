@@ -21,11 +21,30 @@ logger = logging.getLogger("kunruyi.bus")
 DUPLICATE_WINDOW_S = 2 * 60 * 60
 
 
+def nats_servers(url: str) -> list[str]:
+    """The server list in a NATS URL setting: one URL, or several separated by commas (a cluster's nodes)."""
+    servers = [part.strip() for part in url.split(",") if part.strip()]
+    if not servers:
+        raise ValueError("NATS URL is empty")
+    return servers
+
+
 class EventBus:
-    def __init__(self, url: str, *, name: str, own_streams: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str,
+        own_streams: list[str] | None = None,
+        stream_replicas: int = 1,
+    ) -> None:
         self.url = url
+        self.servers = nats_servers(url)
         self.name = name
         self.own_streams = own_streams or []
+        # Replicas of the streams this process makes (own streams, the DLQ, and the ones its consumers read):
+        # 1 on a single server, 3 on a 3-node JetStream cluster (setting NATS_STREAM_REPLICAS).
+        self.stream_replicas = stream_replicas
         self.nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._connect_task: asyncio.Task[None] | None = None
@@ -57,11 +76,14 @@ class EventBus:
         while True:
             try:
                 self.nc = await nats.connect(
-                    self.url,
+                    servers=self.servers,
                     name=self.name,
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=0.5,
                     connect_timeout=2,
+                    # Shutdown drains subscriptions; after a failover to another cluster node a drain can wait
+                    # on the lost node's subscriptions, so it is bounded (then the connection is closed).
+                    drain_timeout=5,
                     allow_reconnect=True,
                     reconnected_cb=self._on_reconnected,
                     disconnected_cb=self._on_disconnected,
@@ -70,7 +92,9 @@ class EventBus:
                 self._js = self.nc.jetstream(timeout=5)
                 await self.ensure_streams()
                 self.ready.set()
-                logger.info("connected to NATS", extra={"nats_url": self.url})
+                logger.info(
+                    "connected to NATS", extra={"nats_url": self.url, "nats_server": self.nc.connected_url}
+                )
                 return
             except Exception as exc:
                 logger.warning("NATS not reachable yet: %s", exc)
@@ -85,11 +109,14 @@ class EventBus:
 
     async def ensure_streams(self) -> None:
         for service in self.own_streams:
-            await ensure_stream(self.js, stream_name(service), stream_subjects(service))
-        await ensure_stream(self.js, DLQ_STREAM, [f"{DLQ_SUBJECT_PREFIX}.>"])
+            await ensure_stream(
+                self.js, stream_name(service), stream_subjects(service), replicas=self.stream_replicas
+            )
+        await ensure_stream(self.js, DLQ_STREAM, [f"{DLQ_SUBJECT_PREFIX}.>"], replicas=self.stream_replicas)
 
     async def _on_reconnected(self) -> None:
-        logger.info("reconnected to NATS")
+        # With a cluster's node list the client moves to another node when its node goes away.
+        logger.info("reconnected to NATS", extra={"nats_server": self.nc.connected_url if self.nc else None})
         try:
             await self.ensure_streams()
         except Exception as exc:
@@ -116,8 +143,10 @@ class EventBus:
                 await self.nc.close()
 
 
-async def ensure_stream(js: JetStreamContext, name: str, subjects: list[str]) -> None:
-    """Create the stream, or bring an existing one to this configuration. Safe to call at every start."""
+async def ensure_stream(js: JetStreamContext, name: str, subjects: list[str], *, replicas: int = 1) -> None:
+    """Create the stream, or bring an existing one to this configuration (subjects, limits, replica count).
+    Safe to call at every start. ``replicas`` is 1 on a single server, up to the cluster size in a cluster;
+    JetStream moves an existing stream to the new replica count on update."""
     config = StreamConfig(
         name=name,
         subjects=subjects,
@@ -126,6 +155,7 @@ async def ensure_stream(js: JetStreamContext, name: str, subjects: list[str]) ->
         discard=DiscardPolicy.OLD,
         max_age=30 * 24 * 3600,
         duplicate_window=DUPLICATE_WINDOW_S,
+        num_replicas=replicas,
     )
     try:
         await js.stream_info(name)

@@ -122,7 +122,9 @@ class EventConsumer:
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
         js = self.bus.js
         # The consumer side also makes the stream, so start-up order between services does not matter.
-        await ensure_stream(js, self.stream, stream_subjects(self.producer))
+        await ensure_stream(
+            js, self.stream, stream_subjects(self.producer), replicas=self.bus.stream_replicas
+        )
         config = ConsumerConfig(
             durable_name=self.durable,
             ack_policy=AckPolicy.EXPLICIT,

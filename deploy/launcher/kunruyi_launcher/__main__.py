@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
             data_dir,
             pg_port=int(os.environ.get("KRY_PG_PORT", "55432")),
             nats_port=int(os.environ.get("KRY_NATS_PORT", "54222")),
+            # NATS_NODES=3: a local 3-node JetStream cluster, streams with 3 replicas.
+            nats_nodes=int(os.environ.get("NATS_NODES", "1")),
         )
     except StoreInUse as exc:
         print(f"refusing to start: {exc}", file=sys.stderr, flush=True)

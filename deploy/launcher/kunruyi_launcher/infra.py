@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 PG_USER = "postgres"
@@ -217,6 +218,11 @@ class NatsServer:
     data_dir: Path
     port: int
     monitor_port: int = 0
+    # In a cluster: this node's name, the cluster's name, its route port and the other nodes' route URLs.
+    name: str = ""
+    cluster_name: str = ""
+    cluster_port: int = 0
+    routes: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _lock_fd: int | None = field(default=None, repr=False)
 
@@ -259,7 +265,8 @@ class NatsServer:
                 "-m",
                 str(self.monitor_port),
                 "-n",
-                f"kunruyi-{self.port}",
+                self.name or f"kunruyi-{self.port}",
+                *self._cluster_args(),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -271,6 +278,23 @@ class NatsServer:
         self._lock_fd = lock_fd
         wait_for_port("127.0.0.1", self.port)
         self._wait_jetstream()
+
+    def _cluster_args(self) -> list[str]:
+        if not self.cluster_port:
+            return []
+        args = ["--cluster_name", self.cluster_name, "--cluster", f"nats://127.0.0.1:{self.cluster_port}"]
+        if self.routes:
+            args += ["--routes", ",".join(self.routes)]
+        return args
+
+    def jsz(self) -> dict[str, Any]:
+        """The monitor endpoint's JetStream report (``/jsz``)."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}/jsz", timeout=1) as resp:
+            data: dict[str, Any] = json.load(resp)
+        return data
 
     def _wait_jetstream(self, timeout: float = 15.0) -> None:
         import urllib.request
@@ -299,6 +323,78 @@ class NatsServer:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+
+
+@dataclass
+class NatsCluster:
+    """Local JetStream cluster of ``size`` nats-servers (``NATS_NODES=3 make run``), one store per node
+    (``<data_dir>/n1``, ``n2``, ...), each with its own store lock. The first node takes ``port``."""
+
+    data_dir: Path
+    port: int
+    size: int = 3
+    cluster_name: str = "kunruyi"
+    nodes: list[NatsServer] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.size < 2:
+            raise ValueError("a NATS cluster needs at least 2 nodes (3 for JetStream to survive losing one)")
+        if not self.nodes:
+            client_ports = [self.port] + [free_port() for _ in range(self.size - 1)]
+            route_ports = [free_port() for _ in range(self.size)]
+            routes = [f"nats://127.0.0.1:{p}" for p in route_ports]
+            self.nodes = [
+                NatsServer(
+                    self.data_dir / f"n{i + 1}",
+                    client_ports[i],
+                    name=f"{self.cluster_name}-{i + 1}",
+                    cluster_name=self.cluster_name,
+                    cluster_port=route_ports[i],
+                    routes=[r for j, r in enumerate(routes) if j != i],
+                )
+                for i in range(self.size)
+            ]
+
+    @property
+    def url(self) -> str:
+        """Every node's client URL, comma-separated: the apps' ``NATS_URL``."""
+        return ",".join(node.url for node in self.nodes)
+
+    def start(self, timeout: float = 30.0) -> None:
+        try:
+            for node in self.nodes:
+                node.start()
+            self.wait_meta_leader(timeout)
+        except Exception:
+            self.stop()
+            raise
+
+    def meta_leader(self) -> str | None:
+        """The JetStream meta leader every running node agrees on, or None while there is none."""
+        leaders: set[str] = set()
+        for node in self.nodes:
+            if node.process is None or node.process.poll() is not None:
+                continue
+            try:
+                leaders.add(node.jsz().get("meta_cluster", {}).get("leader") or "")
+            except (OSError, ValueError):
+                return None
+        if len(leaders) != 1 or "" in leaders:
+            return None
+        return leaders.pop()
+
+    def wait_meta_leader(self, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            leader = self.meta_leader()
+            if leader:
+                return leader
+            time.sleep(0.1)
+        raise TimeoutError(f"the NATS cluster elected no JetStream meta leader within {timeout}s")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
 
 
 def with_database(url: str, database: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from kunruyi_launcher.apps import APPS, EMULATORS, SERVICES, AppSpec, EmulatorSpec
 from kunruyi_launcher.infra import (
+    NatsCluster,
     NatsServer,
     PostgresServer,
     ensure_databases,
@@ -34,7 +35,9 @@ class Infra:
     database_admin_url: str
     nats_url: str
     postgres: PostgresServer | None = None
-    nats: NatsServer | None = None
+    nats: NatsServer | NatsCluster | None = None
+    # Replicas of the apps' JetStream streams: 1 on one server, the node count on a local cluster.
+    nats_stream_replicas: int = 1
 
     def stop(self) -> None:
         if self.nats is not None:
@@ -48,10 +51,12 @@ def start_infra(
     *,
     pg_port: int | None = None,
     nats_port: int | None = None,
+    nats_nodes: int = 1,
     fast_unsafe: bool = False,
     log: Callable[[str], None] = print,
 ) -> Infra:
-    """Use configured servers if ``KRY_DATABASE_URL`` / ``KRY_NATS_URL`` are set, else start our own."""
+    """Use configured servers if ``KRY_DATABASE_URL`` / ``KRY_NATS_URL`` are set, else start our own: one
+    nats-server, or with ``nats_nodes`` > 1 a local JetStream cluster whose streams get that many replicas."""
     db_url = os.environ.get("KRY_DATABASE_URL")
     nats_url = os.environ.get("KRY_NATS_URL")
     infra = Infra(database_admin_url=db_url or "", nats_url=nats_url or "")
@@ -65,8 +70,13 @@ def start_infra(
         port = nats_port or free_port()
         if port_is_open("127.0.0.1", port):
             port = free_port()
-        nats = NatsServer(data_dir / "nats", port)
-        log(f"starting nats-server -js in {nats.data_dir}")
+        nats: NatsServer | NatsCluster
+        if nats_nodes > 1:
+            nats = NatsCluster(data_dir / "nats-cluster", port, size=nats_nodes)
+            log(f"starting a {nats_nodes}-node nats-server -js cluster in {nats.data_dir}")
+        else:
+            nats = NatsServer(data_dir / "nats", port)
+            log(f"starting nats-server -js in {nats.data_dir}")
         try:
             nats.start()
         except Exception:
@@ -74,6 +84,7 @@ def start_infra(
             raise
         infra.nats = nats
         infra.nats_url = nats.url
+        infra.nats_stream_replicas = nats_nodes if nats_nodes > 1 else 1
     return infra
 
 
@@ -90,6 +101,8 @@ def app_env(
     env.setdefault(f"{p}DEV_MODE", "true")
     env[f"{p}DATABASE_URL"] = with_database(infra.database_admin_url, app.database)
     env[f"{p}NATS_URL"] = infra.nats_url
+    if infra.nats_stream_replicas > 1:
+        env[f"{p}NATS_STREAM_REPLICAS"] = str(infra.nats_stream_replicas)
     env[f"{p}PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['gateway']}"
     if log_dir is not None:
         env[f"{p}LOG_FILE"] = str(log_dir / f"{app.name}.log")
