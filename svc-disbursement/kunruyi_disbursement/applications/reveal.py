@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.audit import service as audit
 
-router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+router = APIRouter(prefix="/api/v1/applications", tags=["兑现申请 applications"])
 Staff = Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver"))]
 ACTION = "reveal_free_text"
 

@@ -8,7 +8,7 @@ from kunruyi_common.db import SessionDep
 
 from kunruyi_disbursement.audit import service as audit
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", tags=["审计 audit"])
 Auditor = Annotated[Principal, Depends(require_roles("finance", "approver"))]
 
 

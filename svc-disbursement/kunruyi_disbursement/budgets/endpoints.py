@@ -21,7 +21,7 @@ from kunruyi_disbursement.disbursements.service import accounts_of, claim_awaiti
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import LocalPolicy, PolicyData, get_policy, upsert_policy
 
-router = APIRouter(prefix="/api/v1/budgets", tags=["budgets"])
+router = APIRouter(prefix="/api/v1/budgets", tags=["预算 budgets"])
 Finance = Annotated[Principal, Depends(require_roles("finance"))]
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from kunruyi_disbursement.access import audited
 from kunruyi_disbursement.disbursements import service
 
-router = APIRouter(prefix="/api/v1/disbursements", tags=["disbursements"])
+router = APIRouter(prefix="/api/v1/disbursements", tags=["资金拨付 disbursements"])
 Approver = Annotated[Principal, Depends(require_roles("approver"))]
 STAFF_ROLES = ("officer", "reviewer", "approver", "finance")
 

@@ -9,7 +9,7 @@ from kunruyi_common.errors import NotFound
 
 from kunruyi_disbursement.ledger import service as ledger
 
-router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
+router = APIRouter(prefix="/api/v1/ledger", tags=["账本 ledger"])
 Staff = Annotated[Principal, Depends(require_roles("finance", "approver"))]
 
 

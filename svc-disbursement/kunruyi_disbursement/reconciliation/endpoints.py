@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from kunruyi_disbursement.reconciliation.service import reconcile
 
-router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
+router = APIRouter(prefix="/api/v1/reconciliation", tags=["对账 reconciliation"])
 
 
 class RunIn(BaseModel):

@@ -10,7 +10,7 @@ from kunruyi_common.db import SessionDep
 
 from kunruyi_disbursement.reports.service import GroupBy, disbursement_report, to_csv, to_xlsx
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/api/v1/reports", tags=["报表 reports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

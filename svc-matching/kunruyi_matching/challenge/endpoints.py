@@ -22,7 +22,7 @@ from kunruyi_matching.challenge.schemas import (
     ScoreCreate,
 )
 
-router = APIRouter(prefix="/api/v1/challenges", tags=["challenges 揭榜挂帅"])
+router = APIRouter(prefix="/api/v1/challenges", tags=["揭榜挂帅 challenges"])
 Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 

@@ -25,7 +25,7 @@ from kunruyi_matching.demand.schemas import (
 from kunruyi_matching.engagement.service import demand_or_404
 from kunruyi_matching.taxonomy.params import known_chain
 
-router = APIRouter(prefix="/api/v1/demands", tags=["demands 技术需求"])
+router = APIRouter(prefix="/api/v1/demands", tags=["技术需求 demands"])
 
 
 class ReleaseBody(BaseModel):

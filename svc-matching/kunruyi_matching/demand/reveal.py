@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_matching.demand import service
 from kunruyi_matching.demand.models import Demand, DemandReveal
 
-router = APIRouter(prefix="/api/v1/demands", tags=["demands 技术需求"])
+router = APIRouter(prefix="/api/v1/demands", tags=["技术需求 demands"])
 
 
 class RevealIn(BaseModel):

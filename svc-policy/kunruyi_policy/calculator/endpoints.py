@@ -19,7 +19,7 @@ from kunruyi_policy.calculator.service import (
 from kunruyi_policy.entitlements.service import today
 from kunruyi_policy.rules.variables import VARIABLES
 
-router = APIRouter(prefix="/api/v1", tags=["calculator 政策计算器"])
+router = APIRouter(prefix="/api/v1", tags=["政策计算器 calculator"])
 
 
 class CalculatorIn(BaseModel):

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_policy.entitlements.service import run_public, start_run, today
 from kunruyi_policy.models import Entitlement, EntitlementRun
 
-router = APIRouter(prefix="/api/v1", tags=["entitlements 免申即享"])
+router = APIRouter(prefix="/api/v1", tags=["免申即享 entitlements"])
 Staff = Annotated[Principal, Depends(require_roles("officer", "finance"))]
 Reader = Annotated[
     Principal, Depends(require_scope_or_roles("policy:read", "officer", "finance", "reviewer"))

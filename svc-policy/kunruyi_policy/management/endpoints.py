@@ -15,7 +15,7 @@ from kunruyi_policy.catalog.service import policy_public
 from kunruyi_policy.management import service
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, PublishIn, RulesIn, ValidationOut
 
-router = APIRouter(prefix="/api/v1", tags=["management 政策管理"])
+router = APIRouter(prefix="/api/v1", tags=["政策管理 management"])
 Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 

@@ -14,7 +14,7 @@ from kunruyi_policy.management.schemas import RulesIn
 from kunruyi_policy.management.service import draft_of, get_for_staff
 from kunruyi_policy.simulations.service import simulate
 
-router = APIRouter(prefix="/api/v1", tags=["simulations 政策沙盘"])
+router = APIRouter(prefix="/api/v1", tags=["政策沙盘 simulations"])
 Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 

@@ -37,7 +37,7 @@ from kunruyi_talent.enterprise.schemas import (
 )
 from kunruyi_talent.models import Enterprise, EnterpriseQualification
 
-router = APIRouter(prefix="/api/v1", tags=["enterprises 一企一档"])
+router = APIRouter(prefix="/api/v1", tags=["一企一档 enterprises"])
 Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 

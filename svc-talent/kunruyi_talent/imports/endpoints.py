@@ -11,7 +11,7 @@ from kunruyi_talent.access import actor_of, can_look_up_id_numbers
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
 from kunruyi_talent.imports.service import import_file
 
-router = APIRouter(prefix="/api/v1/imports", tags=["imports 批量导入"])
+router = APIRouter(prefix="/api/v1/imports", tags=["批量导入 imports"])
 Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 

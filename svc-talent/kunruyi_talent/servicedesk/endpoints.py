@@ -37,7 +37,7 @@ from kunruyi_talent.servicedesk.schemas import (
     TransitionOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["service desk 一站式服务与诉求"])
+router = APIRouter(prefix="/api/v1", tags=["一站式服务与诉求 service desk"])
 Staff = Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver"))]
 
 

@@ -36,7 +36,7 @@ from kunruyi_talent.talent.schemas import (
 )
 
 logger = logging.getLogger("kunruyi.talent.registry")
-router = APIRouter(prefix="/api/v1", tags=["talents 人才画像"])
+router = APIRouter(prefix="/api/v1", tags=["人才画像 talents"])
 Writer = Annotated[Principal, Depends(require_scope_or_roles("talent:write", "officer"))]
 
 

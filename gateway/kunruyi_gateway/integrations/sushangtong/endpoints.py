@@ -13,7 +13,7 @@ from kunruyi_gateway.integrations.yiqilaiban.endpoints import portal_client
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.staff.tokens import ROLES, SESSION_ISSUER
 
-router = APIRouter(tags=["苏商通"])
+router = APIRouter(tags=["苏商通 sushangtong"])
 SESSION_TTL_S = 8 * 3600
 
 

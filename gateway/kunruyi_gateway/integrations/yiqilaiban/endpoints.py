@@ -23,7 +23,7 @@ from kunruyi_gateway.integrations.yiqilaiban.signature import sign
 from kunruyi_gateway.routing.proxy import Upstreams
 from kunruyi_gateway.settings import Settings
 
-router = APIRouter(tags=["一企来办"])
+router = APIRouter(tags=["一企来办 yiqilaiban"])
 _CLAIM_NONCE = text(
     "INSERT INTO partner_nonces (app_key, nonce, expires_at) VALUES (:k, :n, :e) "
     "ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at "
