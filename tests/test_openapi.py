@@ -111,7 +111,6 @@ BODIES_WITHOUT_EXAMPLE = {
     "POST /api/v1/supply",
     "POST /api/v1/talents",
     "PATCH /api/v1/talents/{talent_id}",
-    "POST /api/v1/tickets",
     "POST /api/v1/tickets/{ticket_number}/rating",
     "POST /api/v1/tickets/{ticket_number}/reopen",
     "POST /api/v1/tickets/{ticket_number}/reveal",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles, require_scope_or_roles
@@ -35,9 +35,7 @@ async def publish(body: ChallengeCreate, session: SessionDep, principal: Officer
 async def list_challenges(
     session: SessionDep,
     _: CurrentPrincipal,
-    status: Annotated[
-        str | None, Query(pattern="^(published|reviewing|awarded|in_progress|accepted)$")
-    ] = None,
+    status: Annotated[Literal["published", "reviewing", "awarded", "in_progress", "accepted"] | None, Query(description="按状态筛选")] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ChallengePage:

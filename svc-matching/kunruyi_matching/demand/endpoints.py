@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
@@ -56,9 +56,7 @@ async def submit_demand(
 async def list_demands(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require_scope_or_roles("matching:read", "officer", "broker"))],
-    status: Annotated[
-        str | None, Query(pattern="^(pending_review|rejected|unassigned|assigned|closed)$")
-    ] = None,
+    status: Annotated[Literal["pending_review", "rejected", "unassigned", "assigned", "closed"] | None, Query(description="按状态筛选")] = None,
     industry_chain: Annotated[str | None, Query(max_length=64)] = None,
     enterprise_uscc: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{18}$")] = None,
     broker_id: uuid.UUID | None = None,

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_talent.inputs import RequestModel
 
@@ -15,6 +15,21 @@ Status = Literal["submitted", "accepted", "in_progress", "replied", "resolved", 
 class TicketCreate(RequestModel):
     """Resident IDs, mobile numbers and bank card numbers written into the title or description are stored and
     shown masked; the handling officer sees them with an audited reveal (``POST …/reveal``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "子女入学",
+                    "title": "子女入学咨询",
+                    "description": "高层次人才子女转学到昆山，需要了解入学材料与时间。",
+                    "channel": "phone",
+                    "requester_name": "王先生",
+                    "requester_phone": "13812345678",
+                }
+            ]
+        }
+    )
 
     type: str = Field(
         description="落户、子女入学、医疗保健、驾照申领、出入境、配偶就业、人才公寓、项目审批、政策咨询、融资需求、其他诉求"
