@@ -9,6 +9,7 @@ upstream that may be away. So each one documents 401/403/429/503 (and 413 when i
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from kunruyi_common.openapi import document_problems
@@ -85,6 +86,7 @@ def aggregate(own: dict[str, Any], upstream_specs: dict[str, dict[str, Any] | No
         if upstream_spec is None:
             unavailable.append(name)
             continue
+        upstream_spec = _without_collisions(name, upstream_spec, schemas)
         for path, item in upstream_spec.get("paths", {}).items():
             if path.startswith("/api/"):
                 for op in item.values():
@@ -95,3 +97,23 @@ def aggregate(own: dict[str, Any], upstream_specs: dict[str, dict[str, Any] | No
     if unavailable:
         spec["info"] = {**spec["info"], "x-unavailable-services": unavailable}
     return describe_gateway(spec)
+
+
+def _without_collisions(
+    service: str, upstream_spec: dict[str, Any], schemas: dict[str, Any]
+) -> dict[str, Any]:
+    """A service's document whose schemas named like a different schema already merged (``RevealIn``,
+    ``ApplicationCreate`` in two services) are renamed ``<service>.<Name>``, references included, so no service's
+    schema silently replaces another's."""
+    own = upstream_spec.get("components", {}).get("schemas", {})
+    clashes = [n for n, schema in own.items() if n in schemas and schemas[n] != schema]
+    if not clashes:
+        return upstream_spec
+    text = json.dumps(upstream_spec, ensure_ascii=False)
+    for clash in clashes:
+        text = text.replace(f'"#/components/schemas/{clash}"', f'"#/components/schemas/{service}.{clash}"')
+    renamed: dict[str, Any] = json.loads(text)
+    components = renamed["components"]["schemas"]
+    for clash in clashes:
+        components[f"{service}.{clash}"] = components.pop(clash)
+    return renamed

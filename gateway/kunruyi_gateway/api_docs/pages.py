@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from kunruyi_common.errors import NotFound
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "docs"
 PARTNER_GUIDE = Path(__file__).resolve().parents[2] / "docs" / "partner-guide.md"
 ASSETS = "/static/docs"
 

@@ -23,7 +23,11 @@ ACTION = "reveal_free_text"
 
 
 class RevealIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "核对收款账户与申请人是否一致"}]},
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     reason: str = Field(min_length=2, max_length=500, description="查看原文的事由（记入审计日志）")
 

@@ -9,7 +9,7 @@ from kunruyi_common.auth import CurrentPrincipal, Principal, require_roles
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden
 from kunruyi_common.idempotency import idempotent
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_disbursement.access import audited
 from kunruyi_disbursement.disbursements import service
@@ -20,10 +20,16 @@ STAFF_ROLES = ("officer", "reviewer", "approver", "finance")
 
 
 class RejectBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "收款账户户名与企业名称不一致"}]})
+
     reason: str = Field(min_length=1, max_length=500)
 
 
 class ReissueBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"comment": "企业已更正收款账户，重新发起支付"}]}
+    )
+
     comment: str = Field(min_length=1, max_length=500, description="为何重新支付（如：收款账户已更正）")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from kunruyi_common.auth import Principal, require_roles
 from kunruyi_common.db import SessionDep
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from kunruyi_disbursement.reconciliation.service import reconcile
 
@@ -14,6 +14,8 @@ router = APIRouter(prefix="/api/v1/reconciliation", tags=["对账 reconciliation
 
 
 class RunIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"date": "2025-06-30"}]})
+
     date: date
 
 

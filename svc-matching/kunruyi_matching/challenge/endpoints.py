@@ -35,7 +35,10 @@ async def publish(body: ChallengeCreate, session: SessionDep, principal: Officer
 async def list_challenges(
     session: SessionDep,
     _: CurrentPrincipal,
-    status: Annotated[Literal["published", "reviewing", "awarded", "in_progress", "accepted"] | None, Query(description="按状态筛选")] = None,
+    status: Annotated[
+        Literal["published", "reviewing", "awarded", "in_progress", "accepted"] | None,
+        Query(description="按状态筛选"),
+    ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ChallengePage:

@@ -29,7 +29,9 @@ router = APIRouter(prefix="/api/v1/demands", tags=["技术需求 demands"])
 
 
 class ReleaseBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "企业暂缓该需求，释放回待分配队列"}]}
+    )
     note: str | None = Field(default=None, max_length=1000)
 
 
@@ -56,7 +58,10 @@ async def submit_demand(
 async def list_demands(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require_scope_or_roles("matching:read", "officer", "broker"))],
-    status: Annotated[Literal["pending_review", "rejected", "unassigned", "assigned", "closed"] | None, Query(description="按状态筛选")] = None,
+    status: Annotated[
+        Literal["pending_review", "rejected", "unassigned", "assigned", "closed"] | None,
+        Query(description="按状态筛选"),
+    ] = None,
     industry_chain: Annotated[str | None, Query(max_length=64)] = None,
     enterprise_uscc: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{18}$")] = None,
     broker_id: uuid.UUID | None = None,

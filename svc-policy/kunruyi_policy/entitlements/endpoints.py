@@ -26,7 +26,9 @@ Reader = Annotated[
 
 
 class RunIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"evaluation_date": "2025-06-30"}]}, extra="forbid"
+    )
 
     evaluation_date: date | None = None
 

@@ -19,7 +19,10 @@ Officer = Annotated[Principal, Depends(require_roles("officer"))]
 
 
 class SimulationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"policy_code": "KS-KJ-001", "evaluation_date": "2025-06-30"}]},
+        extra="forbid",
+    )
 
     policy_code: str = Field(max_length=60)
     draft: RulesIn | None = Field(None, description="待评估的规则；省略时使用已保存的草稿版本")

@@ -52,16 +52,32 @@ class TicketCreated(BaseModel):
 
 
 class TransitionIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "to": "replied",
+                    "comment": "已联系教育局",
+                    "reply": "入学材料清单已通过短信发送，请于 8 月 15 日前提交。",
+                }
+            ]
+        }
+    )
+
     to: Status
     comment: str | None = Field(default=None, max_length=2000)
     reply: str | None = Field(default=None, max_length=4000)
 
 
 class RequesterReopen(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"comment": "材料提交后仍未收到学校通知。"}]})
+
     comment: str = Field(min_length=1, max_length=2000)
 
 
 class RatingIn(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"satisfaction": 5, "comment": "办理很及时"}]})
+
     satisfaction: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
 
@@ -132,6 +148,10 @@ class StatsOut(BaseModel):
 
 
 class RevealIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"field": "requester_phone", "reason": "回电核实诉求人身份"}]}
+    )
+
     field: Literal["text", "requester_phone"] = Field(
         description="text：标题、描述、答复与办理记录中被脱敏的内容；requester_phone：诉求人手机号"
     )

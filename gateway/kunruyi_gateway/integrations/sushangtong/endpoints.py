@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from kunruyi_common.errors import ServiceUnavailable, Unauthorized
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_gateway.integrations.yiqilaiban.client import PortalError
 from kunruyi_gateway.integrations.yiqilaiban.endpoints import portal_client
@@ -18,6 +18,8 @@ SESSION_TTL_S = 8 * 3600
 
 
 class SsoIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ticket": "ST-2f9c1a7e5b8d4c3a"}]})
+
     ticket: str = Field(min_length=1, max_length=200)
 
 
