@@ -22,7 +22,7 @@ PARTNER_HEADERS = {
     "partnerNonce": ("X-Kry-Nonce", "一次性随机串（16–64 位字母、数字、_ 或 -），窗口内不可重复"),
     "partnerSignature": (
         "X-Kry-Signature",
-        "请求签名；签名串的构成与算法见合作方接入指南 /partner-guide",
+        "请求签名（算法由可选的 X-Kry-Sign-Method 指定：HMAC-SHA256 默认，或 HMAC-SM3）；签名串的构成见合作方接入指南 /partner-guide",
     ),
 }
 PARTNER_SECURITY: dict[str, list[str]] = {name: [] for name in PARTNER_HEADERS}

@@ -28,6 +28,7 @@ from kunruyi_talent.servicedesk.schemas import (
     RevealRecord,
     StatsOut,
     StatsRow,
+    Status,
     TicketCreate,
     TicketCreated,
     TicketPage,
@@ -145,7 +146,7 @@ async def create_ticket(
 async def list_tickets(
     session: SessionDep,
     principal: CurrentPrincipal,
-    status: str | None = None,
+    status: Annotated[Status | None, Query(description="按工单状态筛选")] = None,
     type: str | None = None,
     department: str | None = None,
     overdue: bool | None = None,
