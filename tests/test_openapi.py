@@ -27,8 +27,6 @@ UNTYPED_RESPONSES = {
     "POST /api/v1/policy-calculator",
     "POST /api/v1/policy-simulations",
     "GET /api/v1/enterprises/reference",
-    "GET /api/v1/service-desk/types",
-    "POST /api/v1/service-desk/overdue-scan",
     "POST /api/v1/imports/enterprises",
     "POST /api/v1/imports/talents",
     "GET /api/v1/taxonomy",

@@ -7,7 +7,7 @@ itself:
 
 * 422 ``validation_error`` (and the kit's ``invalid_character`` / ``integer_out_of_range``) — every operation;
 * 401 / 403 — operations that depend on a principal (``CurrentPrincipal``, ``require_roles``, …);
-* 404 — operations with a path parameter (the item does not exist);
+* 404 — operations with a path parameter (the item does not exist), and writes (a record the body names);
 * 409 — operations that write (``POST``/``PUT``/``PATCH``/``DELETE``: ``conflict``,
   ``idempotency_key_conflict``, a state that no longer allows the step);
 * 503 — every operation (``database_unavailable`` / ``contention`` with ``Retry-After``).
@@ -35,6 +35,7 @@ __all__ = [
     "ProblemDetails",
     "install_problem_openapi",
     "problem_response",
+    "problem_responses",
 ]
 
 
@@ -141,6 +142,12 @@ def problem_response(status: int) -> dict[str, Any]:
     }
 
 
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route that answers problems the kit cannot read from it (e.g. its own signature
+    check's 401)."""
+    return {status: problem_response(status) for status in statuses}
+
+
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 
@@ -161,7 +168,8 @@ def statuses_for(route: Any, method: str) -> list[int]:
     statuses = [422, 503]
     if _depends_on_principal(route.dependant):
         statuses += [401, 403]
-    if route.dependant.path_params:
+    if route.dependant.path_params or method in WRITE_METHODS:
+        # the item of the path, or a record a write's body names (a policy, a project), does not exist
         statuses.append(404)
     if method in WRITE_METHODS:
         statuses.append(409)

@@ -33,6 +33,8 @@ window.ui = SwaggerUIBundle({{
   dom_id: "#swagger-ui",
   deepLinking: true,
   persistAuthorization: true,
+  docExpansion: "none",
+  filter: true,
   validatorUrl: null,
   presets: [SwaggerUIBundle.presets.apis],
   layout: "BaseLayout"

@@ -19,6 +19,7 @@ from kunruyi_talent.models import Ticket
 from kunruyi_talent.servicedesk import service
 from kunruyi_talent.servicedesk.routing import CHANNELS, STATUS_LABELS, TICKET_TYPES, TRANSITIONS, local_date
 from kunruyi_talent.servicedesk.schemas import (
+    OverdueScanOut,
     RatingIn,
     RequesterReopen,
     RevealedTransition,
@@ -34,6 +35,8 @@ from kunruyi_talent.servicedesk.schemas import (
     TicketPage,
     TicketPublic,
     TicketStaff,
+    TicketTypeOut,
+    TicketTypesOut,
     TransitionIn,
     TransitionOut,
 )
@@ -103,12 +106,12 @@ async def staff_detail(session: AsyncSession, ticket: Ticket) -> TicketStaff:
 
 
 @router.get("/service-desk/types", summary="诉求类型、承办部门与办理时限（工作日）")
-async def ticket_types() -> dict[str, object]:
-    return {
-        "types": [{"type": t, "department": d, "working_days": n} for t, (d, n) in TICKET_TYPES.items()],
-        "channels": list(CHANNELS),
-        "transitions": TRANSITIONS,
-    }
+async def ticket_types() -> TicketTypesOut:
+    return TicketTypesOut(
+        types=[TicketTypeOut(type=t, department=d, working_days=n) for t, (d, n) in TICKET_TYPES.items()],
+        channels=list(CHANNELS),
+        transitions={state: list(nexts) for state, nexts in TRANSITIONS.items()},
+    )
 
 
 @router.post(
@@ -308,10 +311,10 @@ async def overdue_scan(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require_roles("admin", "officer"))],
     as_of: date | None = None,
-) -> dict[str, object]:
+) -> OverdueScanOut:
     day = as_of or local_date(datetime.now(UTC))
     flagged = await service.flag_overdue(session, day)
-    return {"as_of": day, "flagged": flagged}
+    return OverdueScanOut(as_of=day, flagged=flagged)
 
 
 @router.get("/service-desk/stats", response_model=StatsOut, summary="答复率、解决率、按时率与满意度")

@@ -192,3 +192,20 @@ class RevealRecord(BaseModel):
 class RevealPage(BaseModel):
     items: list[RevealRecord]
     next_cursor: str | None
+
+
+class TicketTypeOut(BaseModel):
+    type: str = Field(description="诉求类型")
+    department: str = Field(description="承办部门")
+    working_days: int = Field(description="办理时限（工作日）")
+
+
+class TicketTypesOut(BaseModel):
+    types: list[TicketTypeOut]
+    channels: list[str] = Field(description="受理渠道")
+    transitions: dict[str, list[str]] = Field(description="每个状态可转到的状态")
+
+
+class OverdueScanOut(BaseModel):
+    as_of: date = Field(description="按此日期判断超期")
+    flagged: list[str] = Field(description="本次标记为超期的工单号")

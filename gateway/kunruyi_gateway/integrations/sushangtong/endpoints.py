@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from kunruyi_common.errors import ServiceUnavailable, Unauthorized
+from kunruyi_common.openapi import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_gateway.integrations.yiqilaiban.client import PortalError
@@ -35,7 +36,9 @@ class SessionOut(BaseModel):
     uscc: str | None = None
 
 
-@router.post("/integrations/sushangtong/sso", summary="用苏商通票据换取会话令牌")
+@router.post(
+    "/integrations/sushangtong/sso", summary="用苏商通票据换取会话令牌", responses=problem_responses(401)
+)
 async def sso(body: SsoIn, request: Request) -> SessionOut:
     settings: Settings = request.app.state.settings
     try:

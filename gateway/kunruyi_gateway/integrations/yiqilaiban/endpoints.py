@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
 from kunruyi_common.errors import NotFound, ProblemError, ServiceUnavailable, Unauthorized, Unprocessable
+from kunruyi_common.openapi import problem_responses
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -73,7 +74,12 @@ async def _verify_portal(request: Request, session: AsyncSession, settings: Sett
         raise _refuse("replayed_request", "该 nonce 在 10 分钟内已使用过")
 
 
-@router.post("/integrations/yiqilaiban/applications", status_code=201, summary="一企来办转来的政策申报")
+@router.post(
+    "/integrations/yiqilaiban/applications",
+    status_code=201,
+    summary="一企来办转来的政策申报",
+    responses=problem_responses(401),
+)
 async def receive_application(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     body = await request.body()
