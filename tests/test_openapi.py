@@ -95,7 +95,8 @@ def resolve(schema: dict[str, Any]) -> dict[str, Any]:
         schema = refs[0]
     ref = schema.get("$ref")
     if ref:
-        return document()["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        resolved: dict[str, Any] = document()["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        return resolved
     return schema
 
 
