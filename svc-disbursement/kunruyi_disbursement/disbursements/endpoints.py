@@ -37,7 +37,7 @@ class ReissueBody(BaseModel):
 async def list_disbursements(
     session: SessionDep,
     principal: CurrentPrincipal,
-    status: Annotated[str | None, Query(pattern="^(" + "|".join(service.STATUSES) + ")$")] = None,
+    status: Annotated[service.Status | None, Query(description="按拨付状态筛选")] = None,
     entity_id: str | None = None,
     policy_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,

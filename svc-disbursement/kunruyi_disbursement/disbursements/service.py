@@ -8,7 +8,7 @@ topped up (in the top-up's unit of work) and by the payment worker's periodic sw
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.errors import Conflict, NotFound
@@ -22,7 +22,7 @@ from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import fiscal_year_of
 
-STATUSES = (
+Status = Literal[
     "pending_approval",
     "awaiting_budget",
     "reserved",
@@ -32,7 +32,8 @@ STATUSES = (
     "failed",
     "returned",
     "rejected",
-)
+]
+STATUSES: tuple[str, ...] = get_args(Status)
 
 
 class EntitlementDetermined(BaseModel):
