@@ -27,6 +27,7 @@ from kunruyi_common.inputs import reject_out_of_range, reject_unstorable
 from kunruyi_common.logging import configure_logging
 from kunruyi_common.metrics import MetricsListener
 from kunruyi_common.middleware import RequestContextMiddleware
+from kunruyi_common.openapi import install_problem_openapi
 from kunruyi_common.settings import ServiceSettings
 
 logger = logging.getLogger("kunruyi.app")
@@ -168,17 +169,21 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         # Text PostgreSQL cannot store, and integers beyond a column's range, are a 422 naming the field, in every
         # service, before any query.
         dependencies=[Depends(reject_unstorable), Depends(reject_out_of_range)],
+        # The API is read at the gateway (/docs, /redoc from its own assets); a service serves /openapi.json only.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.spec = spec
     install_error_handlers(app)
+    install_problem_openapi(app)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
 
-    @app.get("/healthz", tags=["ops"], summary="进程存活")
+    @app.get("/healthz", tags=["运维 ops"], summary="进程存活")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
-    @app.get("/readyz", tags=["ops"], summary="就绪：数据库已迁移到最新、NATS 已连接")
+    @app.get("/readyz", tags=["运维 ops"], summary="就绪：数据库已迁移到最新、NATS 已连接")
     async def readyz() -> JSONResponse:
         checks: dict[str, Any] = {}
         try:

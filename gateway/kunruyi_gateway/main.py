@@ -20,6 +20,9 @@ from starlette.types import Scope
 
 from kunruyi_gateway.access.gate import Gate
 from kunruyi_gateway.access.limiter import RateLimiter
+from kunruyi_gateway.api_docs.describe import aggregate
+from kunruyi_gateway.api_docs.pages import ASSETS, static_assets
+from kunruyi_gateway.api_docs.pages import router as api_docs_router
 from kunruyi_gateway.integrations.sushangtong.endpoints import router as sushangtong_router
 from kunruyi_gateway.integrations.yiqilaiban.client import YiqilaibanClient
 from kunruyi_gateway.integrations.yiqilaiban.consumers import POLICY_HANDLERS, STATUS_HANDLERS
@@ -141,6 +144,7 @@ def build_spec() -> ServiceSpec:
         description="昆如意 科创人才企业服务平台 — 网关。所有服务的公开接口都经由此处。",
         package="kunruyi_gateway",
         routers=[
+            api_docs_router,
             staff_router,
             app_keys_router,
             service_codes_router,
@@ -166,9 +170,6 @@ def _install_aggregated_openapi(app: FastAPI) -> None:
     async def aggregated() -> dict[str, Any]:
         if cache["spec"] is not None and time.monotonic() - cache["at"] < 10:
             return dict(cache["spec"])
-        spec = dict(own_openapi())
-        paths = dict(spec.get("paths", {}))
-        schemas = dict(spec.get("components", {}).get("schemas", {}))
         upstreams: Upstreams = app.state.upstreams
 
         async def fetch(name: str) -> tuple[str, dict[str, Any] | None]:
@@ -178,22 +179,8 @@ def _install_aggregated_openapi(app: FastAPI) -> None:
             except (ProblemError, ValueError):
                 return name, None
 
-        unavailable = []
-        for name, upstream_spec in await asyncio.gather(*(fetch(n) for n in upstreams.urls)):
-            if upstream_spec is None:
-                unavailable.append(name)
-                continue
-            for path, item in upstream_spec.get("paths", {}).items():
-                if path.startswith("/api/"):
-                    for op in item.values():
-                        if isinstance(op, dict):
-                            op.setdefault("tags", [name])
-                    paths[path] = item
-            schemas.update(upstream_spec.get("components", {}).get("schemas", {}))
-        spec["paths"] = paths
-        spec.setdefault("components", {})["schemas"] = schemas
-        if unavailable:
-            spec["info"] = {**spec["info"], "x-unavailable-services": unavailable}
+        fetched = dict(await asyncio.gather(*(fetch(n) for n in upstreams.urls)))
+        spec = aggregate(own_openapi(), fetched)
         cache.update(at=time.monotonic(), spec=spec)
         return spec
 
@@ -230,6 +217,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(PartnerMetricsMiddleware)
     _install_aggregated_openapi(app)
+    app.mount(ASSETS, static_assets(), name="docs-assets")
     app.router.routes.insert(
         0,
         _ServiceAreaRoute(

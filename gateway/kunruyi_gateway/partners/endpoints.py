@@ -20,7 +20,7 @@ from kunruyi_gateway.partners.schemas import (
 )
 from kunruyi_gateway.settings import Settings
 
-router = APIRouter(prefix="/api/v1/app-keys", tags=["partners"])
+router = APIRouter(prefix="/api/v1/app-keys", tags=["合作方密钥 partner app keys"])
 
 
 async def _admin(caller: StaffCaller) -> Principal:

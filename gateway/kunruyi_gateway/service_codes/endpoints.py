@@ -12,7 +12,7 @@ from kunruyi_gateway.service_codes import service
 from kunruyi_gateway.service_codes.schemas import ServiceCodeCreate, ServiceCodeList, ServiceCodeOut
 from kunruyi_gateway.settings import Settings
 
-router = APIRouter(prefix="/api/v1/service-codes", tags=["service-codes"])
+router = APIRouter(prefix="/api/v1/service-codes", tags=["昆e服服务码 service codes"])
 
 
 def _settings(request: Request) -> Settings:

@@ -4,12 +4,25 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 CodeKind = Literal["enterprise", "park", "lounge"]
 
 
 class ServiceCodeCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "enterprise",
+                    "target": "91320583MA1KR8Y29Y",
+                    "name": "昆山某某智能装备有限公司",
+                    "industry_chain": "智能制造",
+                }
+            ]
+        }
+    )
+
     kind: CodeKind = Field(description="enterprise 企业、park 园区、lounge 人才会客厅")
     target: str = Field(
         min_length=1, max_length=64, description="企业为统一社会信用代码；园区/会客厅为其编号"

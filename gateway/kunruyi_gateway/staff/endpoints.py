@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-router = APIRouter(tags=["staff"])
+router = APIRouter(tags=["工作人员登录 staff"])
 
 
 @router.get("/.well-known/jwks.json", summary="网关签发方（开发令牌、单点登录会话）的公钥")

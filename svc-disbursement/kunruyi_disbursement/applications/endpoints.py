@@ -23,7 +23,7 @@ from kunruyi_disbursement.policies.calculator_client import PolicyCalculatorClie
 from kunruyi_disbursement.settings import Settings
 
 router = APIRouter(
-    prefix="/api/v1/applications", tags=["applications"], dependencies=[Depends(bind_text_cipher)]
+    prefix="/api/v1/applications", tags=["兑现申请 applications"], dependencies=[Depends(bind_text_cipher)]
 )
 
 

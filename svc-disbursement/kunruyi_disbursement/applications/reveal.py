@@ -19,12 +19,16 @@ from kunruyi_disbursement.applications.auth import OfficerReviewerOrApprover
 from kunruyi_disbursement.applications.exceptions import ApplicationNotFound
 from kunruyi_disbursement.audit import service as audit
 
-router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+router = APIRouter(prefix="/api/v1/applications", tags=["兑现申请 applications"])
 ACTION = "reveal_free_text"
 
 
 class RevealIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "核对收款账户与申请人是否一致"}]},
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     reason: str = Field(min_length=2, max_length=500, description="查看原文的事由（记入审计日志）")
 

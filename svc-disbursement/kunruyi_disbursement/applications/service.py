@@ -20,7 +20,7 @@ from kunruyi_common.errors import InvalidTransition, InvalidUscc, RoleRequired
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pagination import decode_keyset, keyset_cursor
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,6 +81,21 @@ FOUR_EYES: dict[str, tuple[str, ...]] = {
 
 
 class ApplicationIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "policy_code": "KS-RC-002",
+                    "applicant_type": "enterprise",
+                    "applicant_id": "91320583MA1KR8Y29Y",
+                    "period": "2025",
+                    "channel": "api",
+                    "external_ref": "YQLB-2025-000123",
+                }
+            ]
+        }
+    )
+
     policy_code: str = Field(min_length=1, max_length=64)
     applicant_type: Literal["enterprise", "talent"]
     applicant_id: str = Field(min_length=1, max_length=64, description="企业统一社会信用代码或人才 talent_id")
@@ -96,6 +111,10 @@ class ApplicationIn(BaseModel):
 
 
 class StepIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"to_status": "first_review", "comment": "材料齐全，进入初审"}]}
+    )
+
     to_status: str = Field(
         description="下一环节：accepted、first_review、second_review、public_notice、approved"
     )
@@ -103,14 +122,26 @@ class StepIn(BaseModel):
 
 
 class RejectIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "不符合申报条件：研发投入占比低于 3%"}]}
+    )
+
     reason: str = Field(min_length=1, max_length=1000)
 
 
 class ReturnIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"comment": "请补充 2024 年度审计报告"}]})
+
     comment: str = Field(min_length=1, max_length=1000, description="需补正的材料或内容")
 
 
 class ObjectionIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"objector": "某某科技有限公司", "content": "公示企业的研发费用数据与年报不一致。"}]
+        }
+    )
+
     objector: str = Field(min_length=1, max_length=100)
     content: str = Field(min_length=1, max_length=2000)
 

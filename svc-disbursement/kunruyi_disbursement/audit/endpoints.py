@@ -8,7 +8,7 @@ from kunruyi_common.db import SessionDep
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.audit.auth import FinanceOrApprover
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", tags=["审计 audit"])
 
 
 @router.get("/verify", summary="校验审计日志哈希链（发现被改动或删除的记录）")

@@ -11,7 +11,7 @@ from kunruyi_common.auth import Principal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import IdempotencyKeyRequired
 from kunruyi_common.idempotency import idempotent
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,10 +23,23 @@ from kunruyi_disbursement.exceptions import UnknownPolicy
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import LocalPolicy, PolicyData, get_policy, upsert_policy
 
-router = APIRouter(prefix="/api/v1/budgets", tags=["budgets"])
+router = APIRouter(prefix="/api/v1/budgets", tags=["预算 budgets"])
 
 
 class BudgetFunding(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "policy_code": "KS-KJ-001",
+                    "fiscal_year": 2025,
+                    "amount_fen": 5000000000,
+                    "memo": "2025 年度预算下达",
+                }
+            ]
+        }
+    )
+
     policy_code: str = Field(min_length=1, max_length=64)
     fiscal_year: int = Field(ge=2000, le=2100)
     amount_fen: int = Field(gt=0, description="本次拨入预算（分）")

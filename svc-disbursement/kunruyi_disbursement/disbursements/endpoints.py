@@ -9,21 +9,27 @@ from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import ScopeDenied
 from kunruyi_common.idempotency import idempotent
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_disbursement.access import audited
 from kunruyi_disbursement.disbursements import service
 from kunruyi_disbursement.disbursements.auth import Approver, OfficerReviewerApproverOrFinance
 
-router = APIRouter(prefix="/api/v1/disbursements", tags=["disbursements"])
+router = APIRouter(prefix="/api/v1/disbursements", tags=["资金拨付 disbursements"])
 STAFF_ROLES = ("officer", "reviewer", "approver", "finance")
 
 
 class RejectBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "收款账户户名与企业名称不一致"}]})
+
     reason: str = Field(min_length=1, max_length=500)
 
 
 class ReissueBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"comment": "企业已更正收款账户，重新发起支付"}]}
+    )
+
     comment: str = Field(min_length=1, max_length=500, description="为何重新支付（如：收款账户已更正）")
 
 
@@ -31,7 +37,7 @@ class ReissueBody(BaseModel):
 async def list_disbursements(
     session: SessionDep,
     principal: CurrentPrincipal,
-    status: Annotated[str | None, Query(pattern="^(" + "|".join(service.STATUSES) + ")$")] = None,
+    status: Annotated[service.Status | None, Query(description="按拨付状态筛选")] = None,
     entity_id: str | None = None,
     policy_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,

@@ -8,7 +8,7 @@ topped up (in the top-up's unit of work) and by the payment worker's periodic sw
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.errors import InvalidTransition
@@ -23,7 +23,7 @@ from kunruyi_disbursement.disbursements.exceptions import DisbursementNotFound
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import fiscal_year_of
 
-STATUSES = (
+Status = Literal[
     "pending_approval",
     "awaiting_budget",
     "reserved",
@@ -33,7 +33,8 @@ STATUSES = (
     "failed",
     "returned",
     "rejected",
-)
+]
+STATUSES: tuple[str, ...] = get_args(Status)
 
 
 class EntitlementDetermined(BaseModel):

@@ -9,7 +9,7 @@ from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.ledger.auth import FinanceOrApprover
 from kunruyi_disbursement.ledger.exceptions import AccountNotFound
 
-router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
+router = APIRouter(prefix="/api/v1/ledger", tags=["账本 ledger"])
 
 
 @router.get("/invariants", summary="账本不变量检查：借贷平衡、余额等于转账之和")

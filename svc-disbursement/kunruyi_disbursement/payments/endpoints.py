@@ -22,7 +22,7 @@ from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_upda
 from kunruyi_disbursement.settings import Settings
 
 logger = logging.getLogger("kunruyi.disbursement.callbacks")
-router = APIRouter(prefix="/api/v1", tags=["payments"])
+router = APIRouter(prefix="/api/v1", tags=["支付回调 payments"])
 
 
 def verify_signature(secret: str, body: bytes, signature: str | None) -> None:

@@ -16,7 +16,7 @@ from kunruyi_common.errors import InvalidUscc
 from kunruyi_common.pii_text import protected_text_column
 from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,20 @@ from kunruyi_disbursement.settings import Settings
 
 
 class PayeeIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "entity_type": "enterprise",
+                    "entity_id": "91320583MA1KR8Y29Y",
+                    "account_name": "昆山某某智能装备有限公司",
+                    "account_number": "6222021102012345678",
+                    "bank_name": "中国工商银行昆山分行",
+                }
+            ]
+        }
+    )
+
     entity_type: Literal["enterprise", "talent"]
     entity_id: str = Field(min_length=1, max_length=64)
     account_name: str = Field(min_length=1, max_length=100)

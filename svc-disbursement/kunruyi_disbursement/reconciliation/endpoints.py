@@ -5,15 +5,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from kunruyi_common.db import SessionDep
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from kunruyi_disbursement.reconciliation.auth import FinanceStaff
 from kunruyi_disbursement.reconciliation.service import reconcile
 
-router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
+router = APIRouter(prefix="/api/v1/reconciliation", tags=["对账 reconciliation"])
 
 
 class RunIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"date": "2025-06-30"}]})
+
     date: date
 
 

@@ -10,7 +10,7 @@ from kunruyi_common.db import SessionDep
 from kunruyi_disbursement.reports.auth import FinanceApproverOrOfficer
 from kunruyi_disbursement.reports.service import GroupBy, disbursement_report, to_csv, to_xlsx
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/api/v1/reports", tags=["报表 reports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -18,6 +18,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     "/disbursements",
     summary="兑现统计（按政策、部门、区镇、月份、方式），可导出 CSV / XLSX",
     response_model=None,
+    responses={
+        200: {
+            "description": "format=json：统计 JSON；format=csv：CSV（UTF-8 带 BOM）；format=xlsx：Excel 工作簿",
+            "content": {
+                "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
 )
 async def disbursements(
     session: SessionDep,

@@ -24,7 +24,7 @@ from kunruyi_matching.broker.schemas import (
 )
 from kunruyi_matching.taxonomy.params import known_chain
 
-router = APIRouter(tags=["brokers 技术经纪人"])
+router = APIRouter(tags=["技术经纪人 brokers"])
 
 
 @router.post("/api/v1/brokers", status_code=201, response_model=BrokerOut, summary="登记技术经纪人")

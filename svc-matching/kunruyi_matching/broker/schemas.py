@@ -33,7 +33,23 @@ def _field_codes(values: list[str]) -> list[str]:
 
 
 class BrokerCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject": "broker-wang",
+                    "name": "王芳",
+                    "agency": "昆山技术转移中心",
+                    "certification": "中级",
+                    "fields": ["自动控制"],
+                    "chains": ["智能制造"],
+                    "monthly_capacity": 8,
+                }
+            ]
+        },
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     subject: Text = Field(min_length=1, max_length=120)
     name: Text = Field(min_length=1, max_length=60)
@@ -57,7 +73,11 @@ class BrokerCreate(BaseModel):
 class BrokerUpdate(BaseModel):
     """The registry fields an officer maintains; only the fields sent change (none of them may be null)."""
 
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"monthly_capacity": 10, "active": True}]},
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     name: Text | None = Field(default=None, min_length=1, max_length=60)
     agency: Text | None = Field(default=None, min_length=1, max_length=120)
@@ -86,7 +106,13 @@ class BrokerUpdate(BaseModel):
 
 
 class ConflictCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"enterprise_uscc": "91320583MA1KR8Y29Y", "reason": "曾任该企业技术顾问"}]
+        },
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     enterprise_uscc: Uscc
     reason: Text | None = Field(default=None, max_length=200)

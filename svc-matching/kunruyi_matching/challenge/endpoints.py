@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from kunruyi_common.auth import CurrentPrincipal
@@ -23,7 +23,7 @@ from kunruyi_matching.challenge.schemas import (
     ScoreCreate,
 )
 
-router = APIRouter(prefix="/api/v1/challenges", tags=["challenges 揭榜挂帅"])
+router = APIRouter(prefix="/api/v1/challenges", tags=["揭榜挂帅 challenges"])
 
 
 @router.post("", status_code=201, response_model=ChallengeOut, summary="发布榜单")
@@ -36,7 +36,8 @@ async def list_challenges(
     session: SessionDep,
     _: CurrentPrincipal,
     status: Annotated[
-        str | None, Query(pattern="^(published|reviewing|awarded|in_progress|accepted)$")
+        Literal["published", "reviewing", "awarded", "in_progress", "accepted"] | None,
+        Query(description="按状态筛选"),
     ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

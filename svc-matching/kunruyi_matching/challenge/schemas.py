@@ -12,7 +12,23 @@ from kunruyi_matching.text.validation import MAX_FEN, Text
 
 
 class ChallengeCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "1200V 碳化硅功率模块国产化",
+                    "goal": "实现车规级碳化硅功率模块的国产替代。",
+                    "requirements": "通过 AEC-Q101 认证，良率不低于 95%。",
+                    "industry_chain": "新能源汽车",
+                    "budget_fen": 500000000,
+                    "deadline": "2026-12-31",
+                    "publisher_uscc": "91320583MA1KR8Y29Y",
+                }
+            ]
+        },
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     title: Text = Field(min_length=1, max_length=200)
     goal: Text = Field(min_length=1, max_length=5000)
@@ -39,7 +55,20 @@ class ChallengeCreate(BaseModel):
 
 
 class ApplicationCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "team_name": "功率器件攻关团队",
+                    "leader": "张伟",
+                    "organization": "昆山某某半导体研究院",
+                    "proposal": "采用新型终端结构提升 1200V 器件的可靠性，12 个月完成样品验证。",
+                }
+            ]
+        },
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     team_name: Text = Field(min_length=1, max_length=120)
     leader: Text = Field(min_length=1, max_length=60)
@@ -48,7 +77,11 @@ class ApplicationCreate(BaseModel):
 
 
 class ScoreCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"score": 86, "comment": "技术路线清晰", "reviewer": "专家甲"}]},
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     score: int = Field(ge=0, le=100)
     comment: Text | None = Field(default=None, max_length=2000)
@@ -57,20 +90,31 @@ class ScoreCreate(BaseModel):
 
 
 class AwardCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"application_id": "3f6c2a0e-8b1d-4c5e-9a7f-1d2e3c4b5a69"}]},
+        extra="forbid",
+    )
 
     application_id: uuid.UUID
 
 
 class MilestoneCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": "样品流片完成", "note": "首批 20 片样品已交付测试"}]},
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     title: Text = Field(min_length=1, max_length=200)
     note: Text | None = Field(default=None, max_length=2000)
 
 
 class AcceptanceCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "各项指标达到榜单要求，同意验收"}]},
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     note: Text | None = Field(default=None, max_length=2000)
 

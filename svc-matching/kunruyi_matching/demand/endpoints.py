@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -26,11 +26,13 @@ from kunruyi_matching.engagement.service import demand_or_404
 from kunruyi_matching.exceptions import NotABroker
 from kunruyi_matching.taxonomy.params import known_chain
 
-router = APIRouter(prefix="/api/v1/demands", tags=["demands 技术需求"])
+router = APIRouter(prefix="/api/v1/demands", tags=["技术需求 demands"])
 
 
 class ReleaseBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "企业暂缓该需求，释放回待分配队列"}]}
+    )
     note: str | None = Field(default=None, max_length=1000)
 
 
@@ -58,7 +60,8 @@ async def list_demands(
     session: SessionDep,
     principal: ReadPartnerOfficerOrBroker,
     status: Annotated[
-        str | None, Query(pattern="^(pending_review|rejected|unassigned|assigned|closed)$")
+        Literal["pending_review", "rejected", "unassigned", "assigned", "closed"] | None,
+        Query(description="按状态筛选"),
     ] = None,
     industry_chain: Annotated[str | None, Query(max_length=64)] = None,
     enterprise_uscc: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{18}$")] = None,

@@ -19,11 +19,15 @@ from kunruyi_matching.demand.auth import BrokerOrOfficer, Officer
 from kunruyi_matching.demand.exceptions import NotHandlingStaff
 from kunruyi_matching.demand.models import Demand, DemandReveal
 
-router = APIRouter(prefix="/api/v1/demands", tags=["demands 技术需求"])
+router = APIRouter(prefix="/api/v1/demands", tags=["技术需求 demands"])
 
 
 class RevealIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "联系需求企业确认技术参数"}]},
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     reason: str = Field(min_length=2, max_length=500, description="查看原文的事由（记入审计）")
 

@@ -20,7 +20,28 @@ WaitCode = Literal["no_broker_covers", "only_conflicted", "released_by_all", "ca
 
 
 class DemandCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "enterprise_uscc": "91320583MA1KR8Y29Y",
+                    "title": "高精度伺服电机控制算法",
+                    "description": "需将定位精度提升到 ±1 μm，适配现有产线控制器。",
+                    "industry_chain": "智能制造",
+                    "technical_field": "自动控制",
+                    "demand_type": "技术攻关",
+                    "budget_min_fen": 50000000,
+                    "budget_max_fen": 200000000,
+                    "deadline": "2026-06-30",
+                    "visibility": "brokers",
+                    "channel": "api",
+                    "region": "昆山",
+                }
+            ]
+        },
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     enterprise_uscc: Uscc
     title: Text = Field(min_length=1, max_length=TITLE_MAX)
@@ -68,7 +89,11 @@ class DemandCreate(BaseModel):
 
 
 class DemandReview(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "approve", "note": "需求明确，可公开撮合"}]},
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     decision: Literal["approve", "reject"]
     note: Text | None = Field(default=None, max_length=1000)

@@ -10,7 +10,7 @@ from kunruyi_matching.engagement import service
 from kunruyi_matching.engagement.auth import BrokerOrOfficer
 from kunruyi_matching.engagement.schemas import EngagementOut, StageChange
 
-router = APIRouter(prefix="/api/v1/demands", tags=["engagement 撮合流程"])
+router = APIRouter(prefix="/api/v1/demands", tags=["撮合流程 engagement"])
 
 
 @router.get("/{demand_id}/engagement", response_model=EngagementOut, summary="撮合流程与各阶段记录")

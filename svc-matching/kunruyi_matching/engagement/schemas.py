@@ -14,7 +14,11 @@ StageName = Literal[
 
 
 class StageChange(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"stage": "negotiating", "note": "双方已完成首轮技术交流"}]},
+        str_strip_whitespace=True,
+        extra="forbid",
+    )
 
     stage: StageName
     note: Text | None = Field(default=None, max_length=2000)

@@ -28,7 +28,7 @@ from kunruyi_matching.taxonomy import (
 )
 from kunruyi_matching.text.segmenter import segment
 
-router = APIRouter(tags=["matching 匹配"])
+router = APIRouter(tags=["匹配 matching"])
 Kind = Literal["expert", "institute", "result", "park"]
 
 

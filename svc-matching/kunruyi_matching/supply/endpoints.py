@@ -12,7 +12,7 @@ from kunruyi_matching.supply.exceptions import SupplyNotFound
 from kunruyi_matching.supply.models import SupplyEntity
 from kunruyi_matching.supply.schemas import SupplyIn, SupplyOut
 
-router = APIRouter(prefix="/api/v1/supply", tags=["supply 供给"])
+router = APIRouter(prefix="/api/v1/supply", tags=["供给 supply"])
 
 
 @router.post(

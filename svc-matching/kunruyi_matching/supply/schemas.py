@@ -16,7 +16,25 @@ SupplyKind = Literal["expert", "institute", "result", "park"]
 class SupplyIn(BaseModel):
     """One supply record as imported (CSV / JSONL row) or posted."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "result",
+                    "natural_key": "CN202310123456.7",
+                    "name": "一种伺服电机的高精度位置控制方法",
+                    "summary": "基于扰动观测器的位置环控制，定位精度 ±0.5 μm。",
+                    "organization": "苏州某某大学",
+                    "industry_chain": "智能制造",
+                    "technical_field": "自动控制",
+                    "maturity": 6,
+                    "region": "苏州",
+                }
+            ]
+        },
+        extra="ignore",
+        str_strip_whitespace=True,
+    )
 
     kind: SupplyKind
     natural_key: Text = Field(min_length=1, max_length=120)

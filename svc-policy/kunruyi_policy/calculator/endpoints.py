@@ -19,11 +19,22 @@ from kunruyi_policy.calculator.service import (
 )
 from kunruyi_policy.rules.variables import VARIABLES
 
-router = APIRouter(prefix="/api/v1", tags=["calculator 政策计算器"])
+router = APIRouter(prefix="/api/v1", tags=["政策计算器 calculator"])
 
 
 class CalculatorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "entity_type": "enterprise",
+                    "entity_id": "91320583MA1KR8Y29Y",
+                    "evaluation_date": "2025-06-30",
+                }
+            ]
+        },
+        extra="forbid",
+    )
 
     profile: dict[str, Any] | None = Field(None, description="画像（变量见 /api/v1/policy-variables）")
     beneficiary: Literal["enterprise", "talent"] | None = Field(None, description="画像所属主体类型")

@@ -24,7 +24,7 @@ from kunruyi_policy.catalog.service import PolicyFilters, list_policies, policy_
 from kunruyi_policy.exceptions import PolicyNotFound
 from kunruyi_policy.models import Department, PolicyCategory, PolicyTheme
 
-router = APIRouter(prefix="/api/v1", tags=["catalog 政策目录"])
+router = APIRouter(prefix="/api/v1", tags=["政策目录 catalog"])
 
 
 def _is_staff(principal: Any) -> bool:

@@ -19,11 +19,13 @@ from kunruyi_policy.entitlements.exceptions import RunNotFound
 from kunruyi_policy.entitlements.service import run_public, start_run
 from kunruyi_policy.models import Entitlement, EntitlementRun
 
-router = APIRouter(prefix="/api/v1", tags=["entitlements 免申即享"])
+router = APIRouter(prefix="/api/v1", tags=["免申即享 entitlements"])
 
 
 class RunIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"evaluation_date": "2025-06-30"}]}, extra="forbid"
+    )
 
     evaluation_date: date | None = None
 

@@ -15,7 +15,7 @@ from kunruyi_policy.management import service
 from kunruyi_policy.management.auth import Officer
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, PublishIn, RulesIn, ValidationOut
 
-router = APIRouter(prefix="/api/v1", tags=["management 政策管理"])
+router = APIRouter(prefix="/api/v1", tags=["政策管理 management"])
 
 
 async def _detail(session: Any, policy: Any) -> dict[str, Any]:

@@ -9,7 +9,27 @@ from kunruyi_policy.catalog.schemas import Beneficiary, Mode, PolicyType
 
 
 class PolicyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "KS-KJ-101",
+                    "title": "高新技术企业首次认定奖励",
+                    "legal_source": "昆科规〔2024〕9号",
+                    "department_code": "KJJ",
+                    "theme_code": "innovation",
+                    "policy_type": "奖补",
+                    "beneficiary": "enterprise",
+                    "mode": "automatic",
+                    "payout_days": 30,
+                    "annual_budget_fen": 5000000000,
+                    "valid_from": "2025-01-01",
+                    "tags": ["高新技术企业"],
+                }
+            ]
+        },
+        extra="forbid",
+    )
 
     code: str = Field(pattern=r"^[A-Z][A-Z0-9-]{2,59}$", description="政策编码，如 KS-KJ-101")
     title: str = Field(min_length=2, max_length=200)
@@ -29,7 +49,12 @@ class PolicyCreate(BaseModel):
 
 
 class PolicyUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"title": "高新技术企业首次认定奖励（2025 年修订）", "valid_to": "2027-12-31"}]
+        },
+        extra="forbid",
+    )
 
     title: str | None = Field(None, min_length=2, max_length=200)
     legal_source: str | None = Field(None, min_length=2, max_length=200)
@@ -65,7 +90,39 @@ class PolicyUpdate(BaseModel):
 class RulesIn(BaseModel):
     """A draft version: criteria, amount formula (fen), optional cap and dated parameters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "criteria": [
+                        {
+                            "id": "new_high_tech",
+                            "label": "本年度首次认定为高新技术企业",
+                            "kind": "data",
+                            "rule": {"in": ["high_tech", {"var": "new_qualifications"}]},
+                        }
+                    ],
+                    "amount": {"var": "params.award_fen"},
+                    "amount_cap_fen": None,
+                    "parameters": {
+                        "award_fen": {
+                            "label": "首次认定奖励",
+                            "unit": "分",
+                            "values": [
+                                {
+                                    "effective_from": "2025-01-01",
+                                    "value": 30000000,
+                                    "reference": "昆科规〔2024〕9号",
+                                }
+                            ],
+                        }
+                    },
+                    "note": "2025 年起奖励提高到 30 万元",
+                }
+            ]
+        },
+        extra="forbid",
+    )
 
     criteria: list[dict[str, Any]]
     amount: Any
@@ -75,7 +132,9 @@ class RulesIn(BaseModel):
 
 
 class PublishIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"effective_from": "2025-01-01"}]}, extra="forbid"
+    )
 
     effective_from: date
 

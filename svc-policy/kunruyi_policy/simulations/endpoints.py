@@ -14,11 +14,14 @@ from kunruyi_policy.management.service import draft_of, get_for_staff
 from kunruyi_policy.simulations.auth import Officer
 from kunruyi_policy.simulations.service import simulate
 
-router = APIRouter(prefix="/api/v1", tags=["simulations 政策沙盘"])
+router = APIRouter(prefix="/api/v1", tags=["政策沙盘 simulations"])
 
 
 class SimulationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"policy_code": "KS-KJ-001", "evaluation_date": "2025-06-30"}]},
+        extra="forbid",
+    )
 
     policy_code: str = Field(max_length=60)
     draft: RulesIn | None = Field(None, description="待评估的规则；省略时使用已保存的草稿版本")

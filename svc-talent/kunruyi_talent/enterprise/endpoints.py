@@ -40,7 +40,7 @@ from kunruyi_talent.enterprise.schemas import (
 from kunruyi_talent.exceptions import EnterpriseForbidden
 from kunruyi_talent.models import Enterprise, EnterpriseQualification
 
-router = APIRouter(prefix="/api/v1", tags=["enterprises 一企一档"])
+router = APIRouter(prefix="/api/v1", tags=["一企一档 enterprises"])
 
 
 def to_read(bundle: EnterpriseBundle, principal: Principal) -> EnterpriseRead:

@@ -37,6 +37,19 @@ MAX_FEN = 10**17  # a trillion yuan: far above any company, far below BIGINT
 
 
 class FiguresIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "revenue_fen": 1250000000000,
+                    "rd_expense_fen": 62000000000,
+                    "tax_paid_fen": 41000000000,
+                    "high_tech_revenue_ratio": 0.68,
+                }
+            ]
+        }
+    )
+
     revenue_fen: int = Field(ge=0, le=MAX_FEN)
     rd_expense_fen: int = Field(ge=0, le=MAX_FEN)
     tax_paid_fen: int = Field(ge=0, le=MAX_FEN)
@@ -49,6 +62,20 @@ class FiguresOut(FiguresIn):
 
 
 class QualificationIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "high_tech",
+                    "level": "national",
+                    "certificate_number": "GR202532001234",
+                    "granted_on": "2025-03-01",
+                    "expires_on": "2028-02-29",
+                }
+            ]
+        }
+    )
+
     kind: QualificationKind
     level: Literal["national", "provincial", "city", "county"] | None = None
     certificate_number: str | None = Field(default=None, max_length=80)
@@ -63,6 +90,24 @@ class QualificationOut(QualificationIn):
 
 
 class EnterpriseCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "uscc": "91320583MA1KR8Y29Y",
+                    "name": "昆山某某智能装备有限公司",
+                    "district": "开发区",
+                    "industry_chain": "智能制造",
+                    "founded_on": "2016-03-18",
+                    "employees": 260,
+                    "invention_patents": 12,
+                    "platforms": ["省级工程技术研究中心"],
+                    "contacts": [{"name": "李敏", "role": "人事经理", "phone": "13812345678"}],
+                }
+            ]
+        }
+    )
+
     uscc: Uscc
     name: str = Field(min_length=1, max_length=200)
     district: str = Field(max_length=40)
@@ -75,6 +120,8 @@ class EnterpriseCreate(RequestModel):
 
 
 class EnterpriseUpdate(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"employees": 300, "invention_patents": 15}]})
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     district: str | None = None
     industry_chain: str | None = None

@@ -24,7 +24,7 @@ from kunruyi_talent.housing.schemas import (
 )
 from kunruyi_talent.models import HousingApplication, HousingOffer, HousingProject, HousingUnit
 
-router = APIRouter(prefix="/api/v1/housing", tags=["housing 人才租赁住房"])
+router = APIRouter(prefix="/api/v1/housing", tags=["人才租赁住房 housing"])
 
 
 def app_out(app: HousingApplication, project_code: str, position: int | None = None) -> ApplicationOut:

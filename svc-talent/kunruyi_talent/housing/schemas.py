@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_talent.inputs import RequestModel
 
@@ -15,6 +15,22 @@ class UnitIn(RequestModel):
 
 
 class ProjectCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "KS-RC-2025-01",
+                    "name": "花桥人才公寓一期",
+                    "district": "花桥",
+                    "address": "花桥镇某某路 88 号",
+                    "eligible_classes": ["A", "B", "C"],
+                    "monthly_rent_fen": 150000,
+                    "units": [{"unit_number": "1-101", "layout": "两室一厅", "area_m2": 78.5}],
+                }
+            ]
+        }
+    )
+
     code: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=120)
     district: str = Field(max_length=40)
@@ -38,6 +54,14 @@ class ProjectOut(BaseModel):
 
 
 class ApplicationCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"talent_id": "8d3f1c2a-4b5e-4f60-9a7b-2c1d0e9f8a76", "project_code": "KS-RC-2025-01"}
+            ]
+        }
+    )
+
     talent_id: uuid.UUID
     project_code: str
 

@@ -12,7 +12,7 @@ from kunruyi_talent.deps import PersonalDataDep, SettingsDep
 from kunruyi_talent.imports.auth import WritePartnerOrOfficer
 from kunruyi_talent.imports.service import import_file
 
-router = APIRouter(prefix="/api/v1/imports", tags=["imports 批量导入"])
+router = APIRouter(prefix="/api/v1/imports", tags=["批量导入 imports"])
 
 
 async def _run(

@@ -22,6 +22,7 @@ from kunruyi_talent.servicedesk.auth import AdminOrOfficer, OfficerReviewerOrApp
 from kunruyi_talent.servicedesk.exceptions import TicketForbidden
 from kunruyi_talent.servicedesk.routing import CHANNELS, STATUS_LABELS, TICKET_TYPES, TRANSITIONS
 from kunruyi_talent.servicedesk.schemas import (
+    OverdueScanOut,
     RatingIn,
     RequesterReopen,
     RevealedTransition,
@@ -31,16 +32,19 @@ from kunruyi_talent.servicedesk.schemas import (
     RevealRecord,
     StatsOut,
     StatsRow,
+    Status,
     TicketCreate,
     TicketCreated,
     TicketPage,
     TicketPublic,
     TicketStaff,
+    TicketTypeOut,
+    TicketTypesOut,
     TransitionIn,
     TransitionOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["service desk 一站式服务与诉求"])
+router = APIRouter(prefix="/api/v1", tags=["一站式服务与诉求 service desk"])
 
 
 async def public_view(session: AsyncSession, ticket: Ticket) -> TicketPublic:
@@ -104,12 +108,12 @@ async def staff_detail(session: AsyncSession, ticket: Ticket) -> TicketStaff:
 
 
 @router.get("/service-desk/types", summary="诉求类型、承办部门与办理时限（工作日）")
-async def ticket_types() -> dict[str, object]:
-    return {
-        "types": [{"type": t, "department": d, "working_days": n} for t, (d, n) in TICKET_TYPES.items()],
-        "channels": list(CHANNELS),
-        "transitions": TRANSITIONS,
-    }
+async def ticket_types() -> TicketTypesOut:
+    return TicketTypesOut(
+        types=[TicketTypeOut(type=t, department=d, working_days=n) for t, (d, n) in TICKET_TYPES.items()],
+        channels=list(CHANNELS),
+        transitions={state: list(nexts) for state, nexts in TRANSITIONS.items()},
+    )
 
 
 @router.post(
@@ -147,7 +151,7 @@ async def create_ticket(
 async def list_tickets(
     session: SessionDep,
     principal: CurrentPrincipal,
-    status: str | None = None,
+    status: Annotated[Status | None, Query(description="按工单状态筛选")] = None,
     type: str | None = None,
     department: str | None = None,
     overdue: bool | None = None,
@@ -313,10 +317,10 @@ async def overdue_scan(
     session: SessionDep,
     principal: AdminOrOfficer,
     as_of: date | None = None,
-) -> dict[str, object]:
+) -> OverdueScanOut:
     day = as_of or local_today()
     flagged = await service.flag_overdue(session, day)
-    return {"as_of": day, "flagged": flagged}
+    return OverdueScanOut(as_of=day, flagged=flagged)
 
 
 @router.get("/service-desk/stats", response_model=StatsOut, summary="答复率、解决率、按时率与满意度")

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_talent.inputs import RequestModel
 
@@ -15,6 +15,21 @@ Status = Literal["submitted", "accepted", "in_progress", "replied", "resolved", 
 class TicketCreate(RequestModel):
     """Resident IDs, mobile numbers and bank card numbers written into the title or description are stored and
     shown masked; the handling officer sees them with an audited reveal (``POST …/reveal``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "子女入学",
+                    "title": "子女入学咨询",
+                    "description": "高层次人才子女转学到昆山，需要了解入学材料与时间。",
+                    "channel": "phone",
+                    "requester_name": "王先生",
+                    "requester_phone": "13812345678",
+                }
+            ]
+        }
+    )
 
     type: str = Field(
         description="落户、子女入学、医疗保健、驾照申领、出入境、配偶就业、人才公寓、项目审批、政策咨询、融资需求、其他诉求"
@@ -37,16 +52,32 @@ class TicketCreated(BaseModel):
 
 
 class TransitionIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "to": "replied",
+                    "comment": "已联系教育局",
+                    "reply": "入学材料清单已通过短信发送，请于 8 月 15 日前提交。",
+                }
+            ]
+        }
+    )
+
     to: Status
     comment: str | None = Field(default=None, max_length=2000)
     reply: str | None = Field(default=None, max_length=4000)
 
 
 class RequesterReopen(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"comment": "材料提交后仍未收到学校通知。"}]})
+
     comment: str = Field(min_length=1, max_length=2000)
 
 
 class RatingIn(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"satisfaction": 5, "comment": "办理很及时"}]})
+
     satisfaction: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
 
@@ -117,6 +148,10 @@ class StatsOut(BaseModel):
 
 
 class RevealIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"field": "requester_phone", "reason": "回电核实诉求人身份"}]}
+    )
+
     field: Literal["text", "requester_phone"] = Field(
         description="text：标题、描述、答复与办理记录中被脱敏的内容；requester_phone：诉求人手机号"
     )
@@ -157,3 +192,20 @@ class RevealRecord(BaseModel):
 class RevealPage(BaseModel):
     items: list[RevealRecord]
     next_cursor: str | None
+
+
+class TicketTypeOut(BaseModel):
+    type: str = Field(description="诉求类型")
+    department: str = Field(description="承办部门")
+    working_days: int = Field(description="办理时限（工作日）")
+
+
+class TicketTypesOut(BaseModel):
+    types: list[TicketTypeOut]
+    channels: list[str] = Field(description="受理渠道")
+    transitions: dict[str, list[str]] = Field(description="每个状态可转到的状态")
+
+
+class OverdueScanOut(BaseModel):
+    as_of: date = Field(description="按此日期判断超期")
+    flagged: list[str] = Field(description="本次标记为超期的工单号")

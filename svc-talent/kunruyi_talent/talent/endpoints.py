@@ -34,7 +34,7 @@ from kunruyi_talent.talent.schemas import (
 )
 
 logger = logging.getLogger("kunruyi.talent.registry")
-router = APIRouter(prefix="/api/v1", tags=["talents 人才画像"])
+router = APIRouter(prefix="/api/v1", tags=["人才画像 talents"])
 
 
 def to_read(

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from kunruyi_common.fields import CnMobile, ResidentId
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_talent.inputs import RequestModel
 
@@ -21,6 +21,30 @@ class ProgramIn(RequestModel):
 
 
 class TalentCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "张伟",
+                    "id_number": "320583198605171232",
+                    "phone": "13912345678",
+                    "education": "doctor",
+                    "school": "南京大学",
+                    "overseas": False,
+                    "title": "高级工程师",
+                    "programs": [{"name": "昆山市高层次人才", "level": "city", "year": 2024}],
+                    "employer_uscc": "91320583MA1KR8Y29Y",
+                    "arrival_date": "2023-09-01",
+                    "annual_salary_fen": 60000000,
+                    "tags": ["集成电路"],
+                    "expertise": "功率半导体器件设计与可靠性",
+                    "fields": ["集成电路"],
+                    "is_expert": True,
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=60)
     id_number: ResidentId = Field(description="居民身份证号或外国人永久居留身份证号码（加密保存）")
     phone: CnMobile | None = None
@@ -40,6 +64,10 @@ class TalentCreate(RequestModel):
 
 
 class TalentUpdate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": "正高级工程师", "annual_salary_fen": 72000000}]}
+    )
+
     name: str | None = Field(default=None, min_length=1, max_length=60)
     phone: CnMobile | None = None
     education: Education | None = None

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from kunruyi_common.errors import UpstreamUnavailable
-from pydantic import BaseModel, Field
+from kunruyi_common.openapi import problem_responses
+from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_gateway.integrations.exceptions import InvalidSsoTicket
 from kunruyi_gateway.integrations.yiqilaiban.client import PortalError
@@ -14,11 +15,13 @@ from kunruyi_gateway.integrations.yiqilaiban.endpoints import portal_client
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.staff.tokens import ROLES, SESSION_ISSUER
 
-router = APIRouter(tags=["苏商通"])
+router = APIRouter(tags=["苏商通 sushangtong"])
 SESSION_TTL_S = 8 * 3600
 
 
 class SsoIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ticket": "ST-2f9c1a7e5b8d4c3a"}]})
+
     ticket: str = Field(min_length=1, max_length=200)
 
 
@@ -34,7 +37,9 @@ class SessionOut(BaseModel):
     uscc: str | None = None
 
 
-@router.post("/integrations/sushangtong/sso", summary="用苏商通票据换取会话令牌")
+@router.post(
+    "/integrations/sushangtong/sso", summary="用苏商通票据换取会话令牌", responses=problem_responses(401)
+)
 async def sso(body: SsoIn, request: Request) -> SessionOut:
     settings: Settings = request.app.state.settings
     try:

@@ -18,6 +18,7 @@ from kunruyi_common.errors import (
     Unprocessable,
     UpstreamUnavailable,
 )
+from kunruyi_common.openapi import problem_responses
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -37,7 +38,7 @@ from kunruyi_gateway.partners.exceptions import (
 from kunruyi_gateway.routing.proxy import Upstreams
 from kunruyi_gateway.settings import Settings
 
-router = APIRouter(tags=["一企来办"])
+router = APIRouter(tags=["一企来办 yiqilaiban"])
 _CLAIM_NONCE = text(
     "INSERT INTO partner_nonces (app_key, nonce, expires_at) VALUES (:k, :n, :e) "
     "ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at "
@@ -86,7 +87,12 @@ async def _verify_portal(request: Request, session: AsyncSession, settings: Sett
         raise _refuse(ReplayedRequest, "该 nonce 在 10 分钟内已使用过")
 
 
-@router.post("/integrations/yiqilaiban/applications", status_code=201, summary="一企来办转来的政策申报")
+@router.post(
+    "/integrations/yiqilaiban/applications",
+    status_code=201,
+    summary="一企来办转来的政策申报",
+    responses=problem_responses(401),
+)
 async def receive_application(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     body = await request.body()
