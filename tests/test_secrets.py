@@ -227,4 +227,9 @@ def test_an_app_with_real_keys_starts_outside_development_mode(app: AppSpec, inf
             time.sleep(0.2)
     finally:
         proc.terminate()
-        proc.communicate(timeout=30)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            # What is tested is the start; a slow graceful stop on a loaded machine must not fail it.
+            proc.kill()
+            proc.communicate(timeout=30)

@@ -20,7 +20,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 from kunruyi_common.app import ServiceSpec, create_service_app
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.db import create_engine, create_sessionmaker
+from kunruyi_common.db import create_engine
 from kunruyi_common.db.migrations import upgrade_head
 from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings
@@ -211,8 +211,22 @@ class KeyRotation:
 
     @asynccontextmanager
     async def client(self, app: FastAPI, principal: Principal) -> AsyncIterator[httpx.AsyncClient]:
-        async with create_sessionmaker(self.engine)() as session, api_client(app, session, principal) as c:
-            yield c
+        """A client whose requests commit for real: the rotation's phases (and the reencrypt command, on its own
+        connection) must see what earlier requests wrote. The requests run the real unit of work as savepoints of
+        one transaction, committed when the client closes."""
+        async with self.engine.connect() as conn:
+            outer = await conn.begin()
+            session = AsyncSession(
+                bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
+            try:
+                async with api_client(app, session, principal) as c:
+                    yield c
+                await session.close()
+                await outer.commit()
+            finally:
+                if outer.is_active:
+                    await outer.rollback()
 
     async def key_ids(self) -> dict[str, set[str]]:
         """Each declared column's label → the key ids of its ciphertexts."""
