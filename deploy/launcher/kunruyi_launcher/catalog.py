@@ -44,7 +44,10 @@ def load_catalog() -> Catalog:
         for consumer in spec.consumers:
             for event_type in consumer.handlers:
                 subscriptions.setdefault(event_type, []).append(Subscription(app.name, consumer))
-    producers = {t: info for t, info in EVENT_TYPES.items() if not t.startswith("kunruyi.kit.")}
+    # Only the apps' own event types: tests register types of their own (kunruyi.kit.…, kunruyi.clusterkit.…) in
+    # the same registry, and a test run imports them before the catalog is rendered.
+    apps = {app.name for app in APPS}
+    producers = {t: info for t, info in EVENT_TYPES.items() if t.split(".")[1] in apps}
     return Catalog(producers=producers, subscriptions=subscriptions)
 
 

@@ -17,7 +17,10 @@ def test_the_public_port_has_no_metrics_and_health_stays_open(driver: Any) -> No
         "/metrics?name[]=kunruyi_http_requests_total",
         "//metrics",
     ):
-        resp = driver.http.get(path)
+        # The full URL, so that "//metrics" reaches the gateway as that path (a bare "//metrics" is a URL naming a
+        # host "metrics" with the path "/", which is the landing page).
+        resp = driver.http.get(driver.url + path)
+        assert resp.url.raw_path.startswith(path.split("?")[0].encode()), resp.url
         assert resp.status_code in (401, 403, 404), (path, resp.status_code)
         assert "kunruyi_http_requests_total" not in resp.text, path
         assert "# TYPE" not in resp.text, path
