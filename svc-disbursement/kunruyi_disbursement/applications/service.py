@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from kunruyi_common.auth import Principal
+from kunruyi_common.clock import local_today
 from kunruyi_common.errors import InvalidTransition, InvalidUscc, RoleRequired
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pagination import decode_keyset, keyset_cursor
@@ -167,7 +168,7 @@ class PolicyCalculator(Protocol):
 def _evaluation_date(period: str) -> date:
     """The day whose rules decide the amount: today, or the nearest day of the period when today is outside it."""
     start, end = period_bounds(period)
-    return min(max(datetime.now(UTC).date(), start), end)
+    return min(max(local_today(), start), end)
 
 
 async def computed_amount(
