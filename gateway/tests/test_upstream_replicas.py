@@ -185,6 +185,15 @@ async def test_a_written_post_is_never_sent_to_another_replica() -> None:
         assert len(a.seen) + len(b.seen) == 1
 
 
+async def test_a_read_whose_replica_dies_under_it_goes_to_the_other() -> None:
+    a, b = Replica(), Replica()
+    a.hang_up_after_request = True
+    async with replicas(a, b), upstreams_for(f"{a.url},{b.url}") as upstreams:
+        for i in range(4):
+            assert await upstreams.call("policy", "GET", f"/api/v1/policies/{i}") == (200, b"{}")
+        assert len(b.seen) == 4 and a.seen  # A took some, dropped them, and B answered each
+
+
 async def test_a_name_resolving_to_several_addresses_is_one_replica_per_address(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -58,6 +58,7 @@ HOP_BY_HOP = frozenset(
 # Callers never get to speak for the gateway: these are set by the gateway alone.
 STRIPPED_INBOUND = frozenset({b"x-kry-principal", b"x-request-id", b"traceparent"})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SMALL_BODY = 256 * 1024
 # Whitespace and control characters: never valid in a request target or a header name.
 _UNSAFE_IN_HEAD = re.compile(r"[\x00-\x20\x7f]")
@@ -188,7 +189,8 @@ class Upstreams:
         when nothing can have been acted on twice: after a failed connect (nothing was sent) when the body can be
         sent again — to another replica if there is one, else once more to the same — and on a kept-alive
         connection the upstream had just closed when ``repeatable`` (a safe method, or a request the upstream
-        deduplicates by its Idempotency-Key). Once a request has been written the gateway cannot tell "closed
+        deduplicates by its Idempotency-Key); a read (GET, HEAD, OPTIONS) whose connection dropped before any
+        answer also goes once to each other replica (a replica killed under it). Once a request has been written the gateway cannot tell "closed
         before it arrived" from "acted on, then dropped", so anything else — a POST, a PATCH — is never sent twice.
         (A connection found closed, cut short or holding stray bytes before anything is written is never used: the
         pool discards it and the request goes on a fresh one, whatever its method.)
@@ -241,6 +243,13 @@ class Upstreams:
                     stale += 1
                     continue
                 replica.breaker.record_failure()
+                if before and replayable and method in SAFE_METHODS:
+                    # A replica that died under a read: the read (safe, nothing to act on) goes to another one.
+                    tried.add(replica)
+                    other = group.pick(tried)
+                    if other is not None:
+                        replica, failed_connects = other, 0
+                        continue
                 raise self.unavailable(name, type(exc).__name__) from exc
             replica.breaker.record_success()
             return replica, conn, upstream
