@@ -137,6 +137,8 @@ def app_env(
     if app.name == "gateway":
         # Every replica of a service is one of its upstream URLs (the gateway balances over them).
         for svc in SERVICES:
+            if svc.name not in ports:
+                continue
             env[f"KRY_GATEWAY_UPSTREAM_{svc.name.upper()}_URL"] = ",".join(
                 f"http://127.0.0.1:{ports[k]}" for k in replica_keys(svc.name, ports)
             )
@@ -407,6 +409,7 @@ def start_apps(
     extra_env: dict[str, str] | None = None,
     timeout: float = 90.0,
     replicas: int = 1,
+    emulators: bool = True,
 ) -> Platform:
     """Start the emulators, then ``apps``; each service (not the gateway, which balances over them) as
     ``replicas`` processes, replica i on its port + 10·i (metrics likewise), or on free ports when the caller
@@ -431,7 +434,8 @@ def start_apps(
                 ports.setdefault(key, free_port())
                 ports.setdefault(f"{key}:metrics", free_port())
     platform = Platform(infra, log_dir)
-    platform.emulators = start_emulators(log_dir, ports, extra_env)
+    if emulators:
+        platform.emulators = start_emulators(log_dir, ports, extra_env)
     for spec in apps:
         for i, key in enumerate(keys[spec.name]):
             env = app_env(spec, infra, ports, log_dir, extra_env, replica=i)
