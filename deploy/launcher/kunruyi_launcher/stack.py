@@ -400,6 +400,32 @@ class Platform:
         return [app for app in self.apps.values() if app.spec.name == name]
 
 
+def plan_ports(
+    apps: Sequence[AppSpec], replicas: int, ports: dict[str, int] | None = None
+) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Each app's replica keys (the gateway has one) and every port: the apps' own (replica i on port + 10·i,
+    metrics likewise) and the emulators'; or, when the caller chose the ports (free ones, in tests), free ports
+    for the other replicas and every metrics port it did not choose."""
+    keys = {
+        a.name: [replica_key(a.name, i) for i in range(1 if a.name == "gateway" else max(1, replicas))]
+        for a in apps
+    }
+    if ports is None:
+        ports = {**{a.name: a.port for a in APPS}, **{e.name: e.port for e in EMULATORS}}
+        ports |= {a.metrics_key: a.metrics_port for a in APPS}
+        for a in apps:
+            for i, key in enumerate(keys[a.name]):
+                ports[key] = a.port + REPLICA_PORT_STEP * i
+                ports[f"{key}:metrics"] = a.metrics_port + REPLICA_PORT_STEP * i
+    else:
+        ports = dict(ports)
+        for a in apps:
+            for key in keys[a.name]:
+                ports.setdefault(key, free_port())
+                ports.setdefault(f"{key}:metrics", free_port())
+    return keys, ports
+
+
 def start_apps(
     infra: Infra,
     log_dir: Path,
@@ -414,25 +440,7 @@ def start_apps(
     """Start the emulators, then ``apps``; each service (not the gateway, which balances over them) as
     ``replicas`` processes, replica i on its port + 10·i (metrics likewise), or on free ports when the caller
     chose the ports. Every replica shares the service's database and durable consumers."""
-    keys = {
-        a.name: [replica_key(a.name, i) for i in range(1 if a.name == "gateway" else max(1, replicas))]
-        for a in apps
-    }
-    if ports is None:
-        ports = {**{a.name: a.port for a in APPS}, **{e.name: e.port for e in EMULATORS}}
-        ports |= {a.metrics_key: a.metrics_port for a in APPS}
-        for a in apps:
-            for i, key in enumerate(keys[a.name]):
-                ports[key] = a.port + REPLICA_PORT_STEP * i
-                ports[f"{key}:metrics"] = a.metrics_port + REPLICA_PORT_STEP * i
-    else:
-        # Ports chosen by the caller (free ones, in tests): the other replicas' and the metrics ports are free
-        # ones too.
-        ports = dict(ports)
-        for a in apps:
-            for key in keys[a.name]:
-                ports.setdefault(key, free_port())
-                ports.setdefault(f"{key}:metrics", free_port())
+    keys, ports = plan_ports(apps, replicas, ports)
     platform = Platform(infra, log_dir)
     if emulators:
         platform.emulators = start_emulators(log_dir, ports, extra_env)
