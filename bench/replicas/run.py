@@ -31,7 +31,7 @@ from kunruyi_launcher.stack import migrate_all, seed_all, start_apps, start_infr
 from run import PY, load, machine, wait_ready  # noqa: E402  (bench/gateway/run.py)
 
 enable_development_mode()
-PATH = "/api/v1/policies"
+PATH = "/api/v1/policies?limit=5"
 CONNECTIONS = (16, 64)
 
 
@@ -105,7 +105,7 @@ def write_results(path: Path, result: dict[str, Any], duration: float) -> None:
         f"NATS) on this one machine; each point runs {duration:g} s after a warm-up. Command:",
         "`.venv/bin/python bench/replicas/run.py`.",
         "",
-        f"`GET {PATH}` (the seeded demo catalog, one PostgreSQL query per request), anonymous. *direct* = straight",
+        f"`GET {PATH}` (a page of 5 policies of the seeded demo catalog, PostgreSQL queried per request), anonymous. *direct* = straight",
         "to the first replica; *gateway* = through the gateway, balanced over every replica.",
         "",
         "| replicas | conns | direct rps | p50 / p99 ms | gateway rps | p50 / p99 ms | gateway / direct | errors |",
