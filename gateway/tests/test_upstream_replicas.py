@@ -16,7 +16,10 @@ from kunruyi_common.errors import ProblemError
 from kunruyi_gateway.routing.proxy import Upstreams
 from kunruyi_gateway.settings import Settings
 from kunruyi_launcher.infra import free_port
+from prometheus_client import REGISTRY
 
+EJECTIONS = "kunruyi_gateway_upstream_ejections_total"
+REPLICAS = "kunruyi_gateway_upstream_replicas"
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
 
 
@@ -152,6 +155,7 @@ async def test_a_dead_replica_is_ejected_requests_go_to_the_other_and_it_is_prob
     a, b = Replica(), Replica()
     async with replicas(a, b), upstreams_for(f"{a.url},{b.url}") as upstreams:
         assert (await upstreams.call("policy", "GET", "/api/v1/policies/warm"))[0] == 200
+        ejections_before = REGISTRY.get_sample_value(EJECTIONS, {"upstream": "policy"}) or 0
         await a.stop()
         a.seen.clear()
         b.seen.clear()
@@ -164,6 +168,13 @@ async def test_a_dead_replica_is_ejected_requests_go_to_the_other_and_it_is_prob
         group = upstreams.groups["policy"]
         dead = next(r for r in group.replicas if r.url == a.url)
         assert dead.ejected
+        assert (REGISTRY.get_sample_value(EJECTIONS, {"upstream": "policy"}) or 0) > ejections_before
+        await eventually(
+            lambda: _true(
+                REGISTRY.get_sample_value(REPLICAS, {"upstream": "policy", "state": "ejected"}) == 1
+            ),
+            "the gauge shows the ejected replica",
+        )
 
         # Back up: the health check takes it back and it gets its share again.
         await a.start()

@@ -150,6 +150,8 @@ class Upstreams:
                 await asyncio.gather(
                     *(group.probe(min(self.connect_timeout * 2, 2.0)) for group in self.groups.values())
                 )
+                for group in self.groups.values():
+                    group.report()
             except asyncio.CancelledError:
                 raise
             except Exception:  # pragma: no cover - a health round never takes the gateway down

@@ -33,6 +33,7 @@ from kunruyi_gateway.routing.http1 import (
     read_response_head,
     send_head_and_body,
 )
+from kunruyi_gateway.routing.metrics import UPSTREAM_EJECTIONS, UPSTREAM_REPLICAS
 
 logger = logging.getLogger("kunruyi.gateway.replicas")
 
@@ -62,6 +63,7 @@ class Replica:
     """One process of a service: its base URL, the address it is reached at (None: the URL's host as the system
     resolves it), its pool and breaker, and the requests it has outstanding."""
 
+    upstream: str
     url: str
     address: str | None
     pool: HostPool
@@ -77,6 +79,7 @@ class Replica:
     def eject(self, cooldown_s: float, why: str) -> None:
         if not self.ejected:
             logger.warning("upstream replica %s ejected for %.0f s: %s", self.label, cooldown_s, why)
+            UPSTREAM_EJECTIONS.labels(self.upstream).inc()
         self.ejected = True
         self.ejected_until = time.monotonic() + cooldown_s
 
@@ -114,6 +117,7 @@ class UpstreamGroup:
 
     def _replica(self, url: str, address: str | None) -> Replica:
         return Replica(
+            self.name,
             url,
             address,
             HostPool(url, ssl_context=self.ssl_context, address=address),
@@ -142,6 +146,12 @@ class UpstreamGroup:
     def close(self) -> None:
         for replica in self.replicas:
             replica.pool.close()
+
+    def report(self) -> None:
+        """Set the replica gauge (in rotation, ejected) for this upstream."""
+        ejected = sum(1 for r in self.replicas if r.ejected)
+        UPSTREAM_REPLICAS.labels(self.name, "in_rotation").set(len(self.replicas) - ejected)
+        UPSTREAM_REPLICAS.labels(self.name, "ejected").set(ejected)
 
     # -- discovery --------------------------------------------------------------------------------------------
     async def resolve(self) -> None:
