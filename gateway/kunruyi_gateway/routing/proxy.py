@@ -187,15 +187,17 @@ class Upstreams:
         Host: the head is built for the replica chosen. The replica is the least loaded in rotation
         (:meth:`UpstreamGroup.pick`); every breaker open answers 503 at once. A failed connect, a timeout or a
         malformed answer counts against that replica's breaker (an answer, even a 5xx, resets it); a failed
-        connect also ejects it from the rotation when the service has other replicas. The request goes again only
-        when nothing can have been acted on twice: after a failed connect (nothing was sent) when the body can be
-        sent again — to another replica if there is one, else once more to the same — and on a kept-alive
-        connection the upstream had just closed when ``repeatable`` (a safe method, or a request the upstream
-        deduplicates by its Idempotency-Key); a read (GET, HEAD, OPTIONS) whose connection dropped before any
-        answer also goes once to each other replica (a replica killed under it). Once a request has been written the gateway cannot tell "closed
-        before it arrived" from "acted on, then dropped", so anything else — a POST, a PATCH — is never sent twice.
-        (A connection found closed, cut short or holding stray bytes before anything is written is never used: the
-        pool discards it and the request goes on a fresh one, whatever its method.)
+        connect also ejects it from the rotation when the service has other replicas.
+
+        The request goes again only when nothing can have been acted on twice: after a failed connect (nothing
+        was sent) when the body can be sent again — to another replica if there is one, else once more to the
+        same; on a kept-alive connection the upstream had just closed when ``repeatable`` (a safe method, or a
+        request the upstream deduplicates by its Idempotency-Key); and a read (GET, HEAD, OPTIONS) whose
+        connection dropped before any answer goes once to each other replica (a replica killed under it). Once a
+        request has been written the gateway cannot tell "closed before it arrived" from "acted on, then
+        dropped", so anything else — a POST, a PATCH — is never sent twice. (A connection found closed, cut short
+        or holding stray bytes before anything is written is never used: the pool discards it and the request
+        goes on a fresh one, whatever its method.)
 
         The replica returned has the request counted as outstanding until the caller calls :meth:`_done`."""
         group = self.groups[name]

@@ -196,6 +196,8 @@ class UpstreamGroup:
         """``GET /readyz`` on each replica (only when the service has several): a failure ejects it for
         ``eject_s``; an ejected replica is probed again once its cool-down has passed and comes back on a 200."""
         if len(self.replicas) < 2:
+            for replica in self.replicas:  # the last one left is never out of rotation
+                replica.restore()
             return
         now = time.monotonic()
         due = [r for r in self.replicas if not r.ejected or now >= r.ejected_until]
