@@ -201,6 +201,13 @@ def test_killing_a_policy_replica_under_reads_costs_no_error(
     errors = [s for s in statuses if s >= 500]
     assert not errors, f"{len(errors)} of {len(statuses)} reads answered 5xx: {sorted(set(errors))}"
     assert set(statuses) == {200}
+    # The gateway took the dead replica out of rotation (and says so in its metrics).
+    metrics_url = platform.apps["gateway"].metrics_url
+    assert metrics_url
+    with urllib.request.urlopen(metrics_url, timeout=5) as resp:
+        text = resp.read().decode()
+    ejections = re.search(r'kunruyi_gateway_upstream_ejections_total\{upstream="policy"\} (\S+)', text)
+    assert ejections and float(ejections.group(1)) >= 1, "no ejection of the dead policy replica"
 
 
 def test_killing_a_matching_replica_under_keyed_posts_creates_each_record_once(
