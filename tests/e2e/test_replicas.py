@@ -16,7 +16,9 @@ second full platform would cost twice the start-up; these two services carry wha
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import shutil
 import threading
 import time
 import urllib.request
@@ -34,6 +36,7 @@ from kunruyi_gateway.settings import Settings as GatewaySettings
 from kunruyi_gateway.staff.tokens import GatewayIssuer
 from kunruyi_launcher.apps import APPS
 from kunruyi_launcher.infra import free_port, with_database
+from kunruyi_launcher.pytest_plugin import TEST_ROOT
 from kunruyi_launcher.stack import Infra, Platform, migrate_all, start_apps, start_infra
 from kunruyi_launcher.testing import principal_headers
 
@@ -58,8 +61,11 @@ class _Ready(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Infra, Platform]]:
-    data_dir: Path = tmp_path_factory.mktemp("replicas")
+def replicated() -> Iterator[tuple[Infra, Platform]]:
+    # Under the run's own var/test/<pid>/ (removed with it), not pytest's shared temporary directory: another run
+    # on this machine may prune that while this module's PostgreSQL still uses it.
+    data_dir: Path = TEST_ROOT / str(os.getpid()) / "replicas"
+    shutil.rmtree(data_dir, ignore_errors=True)
     stand_in = ThreadingHTTPServer(("127.0.0.1", 0), _Ready)
     threading.Thread(target=stand_in.serve_forever, daemon=True).start()
     infra = start_infra(data_dir, fast_unsafe=True, log=lambda _m: None)
@@ -90,6 +96,7 @@ def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Infra
             platform.stop()
         infra.stop()
         stand_in.shutdown()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

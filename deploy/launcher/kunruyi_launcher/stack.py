@@ -444,13 +444,14 @@ def start_apps(
     platform = Platform(infra, log_dir)
     if emulators:
         platform.emulators = start_emulators(log_dir, ports, extra_env)
-    for spec in apps:
-        for i, key in enumerate(keys[spec.name]):
-            env = app_env(spec, infra, ports, log_dir, extra_env, replica=i)
-            running = RunningApp(spec, ports[key], env, log_dir / f"{key}.log", replica=i)
-            running.start()
-            platform.apps[key] = running
     try:
+        # Whatever fails on the way (an app's environment, a port), nothing started is left running.
+        for spec in apps:
+            for i, key in enumerate(keys[spec.name]):
+                env = app_env(spec, infra, ports, log_dir, extra_env, replica=i)
+                running = RunningApp(spec, ports[key], env, log_dir / f"{key}.log", replica=i)
+                running.start()
+                platform.apps[key] = running
         for running in platform.apps.values():
             running.wait_ready(timeout)
     except Exception:
