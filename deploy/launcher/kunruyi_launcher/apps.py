@@ -63,6 +63,13 @@ EMULATORS: list[EmulatorSpec] = [
     EmulatorSpec(
         "yiqilaiban", "kunruyi_emulators.yiqilaiban", 8102, (("gateway", "KRY_GATEWAY_YIQILAIBAN_URL"),)
     ),
+    # The city's staff identity provider (OIDC): the console at /console signs staff in through it.
+    EmulatorSpec(
+        "staff-identity",
+        "kunruyi_emulators.staff_identity",
+        8104,
+        (("gateway", "KRY_GATEWAY_STAFF_IDP_URL"),),
+    ),
 ]
 
 
