@@ -1,0 +1,25 @@
+"""The problems the staff console answers with (rendered into docs/errors.md)."""
+
+from __future__ import annotations
+
+from kunruyi_common.errors import Forbidden, Unprocessable
+
+
+class UnknownDepartment(Unprocessable):
+    """A department (a filter, or the department on a staff member's sign-in) is not one of the departments the
+    catalog (svc-policy) or the service desk (svc-talent) knows — a typo gives this error, never an empty queue."""
+
+    code, title = "unknown_department", "部门不存在"
+
+
+class ConsoleRoleRequired(Forbidden):
+    """A signed-in staff member opens a console page of a role they do not hold (the officer's queue without the
+    officer role, and so on)."""
+
+    code, title = "console_role_required", "无权访问该工作台"
+
+
+class UnknownCriterion(Unprocessable):
+    """A reviewer's confirmation names a manual criterion the application's calculator trace does not have."""
+
+    code, title = "unknown_criterion", "核验条件不存在"
