@@ -38,6 +38,7 @@ from kunruyi_gateway.service_codes.pages import router as service_code_pages
 from kunruyi_gateway.settings import Settings, get_settings
 from kunruyi_gateway.staff.endpoints import router as staff_router
 from kunruyi_gateway.staff.tokens import GatewayIssuer, StaffTokenVerifier
+from kunruyi_gateway.web.setup import install_web, start_session_sweep
 
 logger = logging.getLogger("kunruyi.gateway")
 
@@ -156,7 +157,7 @@ def build_spec() -> ServiceSpec:
             ConsumerSpec(name="yiqilaiban-status", producer="disbursement", handlers=STATUS_HANDLERS),
             ConsumerSpec(name="yiqilaiban-policies", producer="policy", handlers=POLICY_HANDLERS),
         ],
-        on_startup=[_start_upstreams, _start_gate],
+        on_startup=[_start_upstreams, _start_gate, start_session_sweep],
         on_shutdown=[_stop_upstreams],
         readiness_checks=[_upstream_readiness],
     )
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PartnerMetricsMiddleware)
     _install_aggregated_openapi(app)
     app.mount(ASSETS, static_assets(), name="docs-assets")
+    install_web(app)
     app.router.routes.insert(
         0,
         _ServiceAreaRoute(

@@ -231,6 +231,7 @@ class Upstreams:
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
         timeout_s: float = 3.0,
+        content_type: str = "application/json",
     ) -> tuple[int, bytes]:
         """A small request of the gateway's own over the proxy's pools and the same retry/breaker loop; the
         whole answer (status, body). Carries the current request's id. Raises 503 ``upstream_unavailable``."""
@@ -250,7 +251,12 @@ class Upstreams:
         for key, value in sent.items():
             lines.append(key.lower().encode() + b": " + value.encode())
         if body is not None:
-            lines += [b"content-type: application/json", b"content-length: " + str(len(body)).encode()]
+            if "\r" in content_type or "\n" in content_type:
+                raise ValueError(f"unsafe content type for {name}: {content_type!r}")
+            lines += [
+                b"content-type: " + content_type.encode(),
+                b"content-length: " + str(len(body)).encode(),
+            ]
         head = b"\r\n".join(lines) + b"\r\n\r\n"
         repeatable = method in IDEMPOTENT_METHODS or any(key.lower() == "idempotency-key" for key in sent)
         pool, conn, upstream = await self._exchange(
