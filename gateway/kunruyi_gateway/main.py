@@ -23,6 +23,8 @@ from kunruyi_gateway.access.limiter import RateLimiter
 from kunruyi_gateway.api_docs.describe import aggregate
 from kunruyi_gateway.api_docs.pages import ASSETS, static_assets
 from kunruyi_gateway.api_docs.pages import router as api_docs_router
+from kunruyi_gateway.console.endpoints import install_console
+from kunruyi_gateway.console.endpoints import router as console_router
 from kunruyi_gateway.integrations.sushangtong.endpoints import router as sushangtong_router
 from kunruyi_gateway.integrations.yiqilaiban.client import YiqilaibanClient
 from kunruyi_gateway.integrations.yiqilaiban.consumers import POLICY_HANDLERS, STATUS_HANDLERS
@@ -152,6 +154,7 @@ def build_spec() -> ServiceSpec:
             service_code_pages,
             yiqilaiban_router,
             sushangtong_router,
+            console_router,
         ],
         consumers=[
             ConsumerSpec(name="yiqilaiban-status", producer="disbursement", handlers=STATUS_HANDLERS),
@@ -220,6 +223,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_aggregated_openapi(app)
     app.mount(ASSETS, static_assets(), name="docs-assets")
     install_web(app)
+    install_console(app)
     app.router.routes.insert(
         0,
         _ServiceAreaRoute(

@@ -76,6 +76,18 @@ class Settings(ServiceSettings):
     delivery_base_backoff_s: float = 1.0
     delivery_max_backoff_s: float = 300.0
 
+    # The staff console (/console) signs staff in with the city's identity provider (OIDC authorization code +
+    # PKCE). ``staff_idp_url`` is the back channel (token, JWKS); the browser is sent to ``staff_idp_public_url``
+    # (default: the same); tokens must carry ``staff_idp_issuer`` (default: the public URL) and the client id as
+    # audience. Locally the launcher points it at the staff identity emulator (port 8104).
+    staff_idp_url: str = "http://127.0.0.1:8104"
+    staff_idp_public_url: str | None = None
+    staff_idp_issuer: str | None = None
+    staff_idp_client_id: str = "kunruyi-console"
+    # Only for an IdP that registers the console as a confidential client (the emulator takes PKCE alone).
+    staff_idp_client_secret: str | None = None
+    staff_idp_timeout_s: float = 5.0
+
     def upstream_urls(self) -> dict[str, str]:
         return {
             "policy": self.upstream_policy_url,

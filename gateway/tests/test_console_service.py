@@ -60,7 +60,7 @@ def _directory_answers() -> dict[tuple[str, str, str], Any]:
             "next_cursor": None,
         },
         ("talent", "GET", "/api/v1/enterprises/names"): lambda params, _: {
-            "items": [{"uscc": USCC, "name": "昆山示例科技有限公司"}] if ("uscc", USCC) in params else []
+            "items": [{"uscc": USCC, "name": "昆山示例科技有限公司"}] if USCC in params["uscc"] else []
         },
         ("talent", "GET", "/api/v1/talents/names"): {"items": [{"id": TALENT, "name": "林博士"}]},
     }

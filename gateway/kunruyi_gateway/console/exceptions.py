@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kunruyi_common.errors import Forbidden, Unprocessable
+from kunruyi_common.errors import Forbidden, Unauthorized, Unprocessable
 
 
 class UnknownDepartment(Unprocessable):
@@ -23,3 +23,11 @@ class UnknownCriterion(Unprocessable):
     """A reviewer's confirmation names a manual criterion the application's calculator trace does not have."""
 
     code, title = "unknown_criterion", "核验条件不存在"
+
+
+class SignInFailed(Unauthorized):
+    """The staff sign-in through the identity provider did not complete: the flow cookie expired or was not ours,
+    the state or nonce does not match, the IdP refused the code or is unreachable, the ID token fails
+    verification, or the account holds no console role."""
+
+    code, title = "sign_in_failed", "登录未成功"

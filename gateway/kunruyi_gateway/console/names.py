@@ -15,28 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 
-class UpstreamFailure(Exception):
-    """An upstream call that failed: the status (None when the service could not be reached) and its problem."""
-
-    def __init__(self, status: int | None, message: str, body: Any = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = body
-
-    @property
-    def code(self) -> str | None:
-        return self.body.get("code") if isinstance(self.body, dict) else None
-
-    @property
-    def detail(self) -> str:
-        if isinstance(self.body, dict) and self.body.get("detail"):
-            return str(self.body["detail"])
-        return str(self)
-
-
 class Calls(Protocol):
-    """How the console reaches a service (as the signed-in staff member, through the gateway's retry/breaker
-    loop). ``params`` may repeat a key (a list of pairs). Raises :class:`UpstreamFailure`."""
+    """How the console reaches a service: :class:`kunruyi_gateway.web.calls.PageCalls` (as the signed-in staff
+    member, through the gateway's retry/breaker loop). A list value in ``params`` repeats the key. Raises
+    :class:`kunruyi_gateway.service_codes.upstream.UpstreamError`."""
 
     async def call(
         self,
@@ -45,7 +27,7 @@ class Calls(Protocol):
         path: str,
         *,
         json: Any = None,
-        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> Any: ...
 
@@ -128,14 +110,10 @@ class NameDirectory:
         for start in range(0, len(missing), 200):
             chunk = sorted(missing[start : start + 200])
             if kind == "enterprise":
-                body = await calls.call(
-                    "talent", "GET", "/api/v1/enterprises/names", params=[("uscc", k) for k in chunk]
-                )
+                body = await calls.call("talent", "GET", "/api/v1/enterprises/names", params={"uscc": chunk})
                 got = {i["uscc"]: i["name"] for i in body.get("items", [])}
             else:
-                body = await calls.call(
-                    "talent", "GET", "/api/v1/talents/names", params=[("id", k) for k in chunk]
-                )
+                body = await calls.call("talent", "GET", "/api/v1/talents/names", params={"id": chunk})
                 got = {str(i["id"]): i["name"] for i in body.get("items", [])}
             for key in chunk:
                 self._names[(kind, key)] = (now, got.get(key))
