@@ -2,7 +2,8 @@
 identity provider emulator (OIDC authorization code):
 
 - an officer of 人才办 signs in, sees the department's ticket with the company's name, answers it in the reply box;
-- a 工信局 application: reviewer A takes 受理 and 初审 (the calculator's manual criterion confirmed with a note),
+- a 工信局 application: reviewer A takes 受理, returns it for 补正 with the list of what is missing (the applicant
+  resubmits), takes 受理 and 初审 (the calculator's manual criterion confirmed with a note),
   is refused 复审 (初审 and 复审 are two people: the API's refusal is shown on the page), reviewer B takes 复审
   and 公示, the approver takes 审定;
 - a 科技局 reviewer acting on that 工信局 application is refused (403 other_department, shown where they clicked);
@@ -178,6 +179,17 @@ def test_review_by_different_people_and_another_department_refused(
     assert opened.headers["content-type"] == "application/pdf"
     trace = a.get_by_test_id("trace").inner_text()
     assert "需人工核验" in trace and "满足" in trace
+    _step(a, "受理")
+    # 补正: the list of what is missing reaches the application; the applicant resubmits and review starts again.
+    a.locator("#missing").fill("2024 年度审计报告\n立项验收意见书（盖章）")
+    a.get_by_test_id("return").click()
+    a.get_by_test_id("flash").filter(has_text="已退回补正").wait_for()
+    assert "退回补正" in a.get_by_test_id("status").inner_text()
+    returned = driver.as_staff("reviewer", "GET", f"/api/v1/applications/{app_id}").json()
+    assert "1. 2024 年度审计报告；2. 立项验收意见书（盖章）" in returned["steps"][-1]["comment"]
+    resubmitted = driver.partner.post(f"/api/v1/applications/{app_id}/resubmit")
+    assert resubmitted.status_code == 200, resubmitted.text
+    a.reload()
     _step(a, "受理")
     _step(a, "初审", note="立项验收报告第 2 页")
     # 复审 by the person who took 初审: svc-disbursement refuses, and the page says so.

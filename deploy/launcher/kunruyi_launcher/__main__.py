@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n昆如意 Kunruyi is running\n", flush=True)
         print(f"  gateway      {gw}")
         print(f"  API docs     {gw}/docs")
+        print(f"  console      {gw}/console  (staff sign-in: the staff identity emulator's demo accounts)")
         for a in APPS:
             print(
                 f"  {a.name:<12} http://127.0.0.1:{a.port}  (metrics: {platform.apps[a.name].metrics_url}, "
