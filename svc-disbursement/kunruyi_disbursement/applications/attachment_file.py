@@ -25,6 +25,7 @@ INLINE = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp
     "/{application_id}/attachments/{attachment_id}",
     summary="查看申报材料原件（PDF、图片在浏览器中打开；校验 SHA-256）",
     response_model=None,
+    response_class=Response,
     responses={
         200: {
             "description": "材料原件",
