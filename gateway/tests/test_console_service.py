@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from kunruyi_common.clock import local_today
 from kunruyi_gateway.console import service
-from kunruyi_gateway.console.exceptions import UnknownCriterion, UnknownDepartment
+from kunruyi_gateway.console.exceptions import InvalidAmount, UnknownCriterion, UnknownDepartment
 from kunruyi_gateway.console.names import NameDirectory
 
 USCC = "91320583MA1KR8Y29Y"
@@ -176,3 +176,12 @@ def test_manual_criteria_confirmation_is_written_into_the_step_comment() -> None
     )
     with pytest.raises(UnknownCriterion):
         service.confirmation_comment(manual, {"other": True}, {}, None)
+
+
+def test_amounts_in_yuan_become_fen_and_bad_ones_are_named() -> None:
+    assert service.fen_from_yuan("12,345.6", field="amount") == 1_234_560
+    assert service.fen_from_yuan(" 500000 ", field="amount") == 50_000_000
+    for bad in ("", "abc", "-1", "0", "1.234", "NaN", "1e20"):
+        with pytest.raises(InvalidAmount) as raised:
+            service.fen_from_yuan(bad, field="amount")
+        assert raised.value.field == "amount"

@@ -222,6 +222,56 @@ def test_review_by_different_people_and_another_department_refused(
     assert "✓ 已核验（立项验收报告第 2 页）" in first["comment"]
 
 
+def test_finance_tops_up_a_budget_once(driver: Any, browser: Any, artifacts_dir: Path) -> None:
+    """Finance of 科技局 tops up one of its policies' budgets from the page; the form's idempotency key makes a
+    resubmitted form one top-up."""
+    ours = driver.partner.get("/api/v1/policies", params={"department": "科技局", "limit": 200}).json()[
+        "items"
+    ]
+    titles = {p["code"]: p["title"] for p in ours}
+    budgets = driver.as_staff("finance", "GET", "/api/v1/budgets", params={"limit": 200}).json()["items"]
+    budget = next(b for b in budgets if b["policy_code"] in titles)
+
+    def available() -> int:
+        rows = driver.as_staff(
+            "finance", "GET", "/api/v1/budgets", params={"policy_code": budget["policy_code"]}
+        ).json()["items"]
+        return int(next(r for r in rows if r["fiscal_year"] == budget["fiscal_year"])["available_fen"])
+
+    before = available()
+    page = _sign_in(browser, driver, "kjj-finance-qian")
+    assert "/console/finance" in page.url
+    form = page.get_by_test_id("top-up")
+    form.locator("select[name=policy_code]").select_option(budget["policy_code"])
+    form.locator("input[name=fiscal_year]").fill(str(budget["fiscal_year"]))
+    form.locator("input[name=amount]").fill("1.2.3")
+    form.get_by_role("button", name="拨入预算").click()
+    assert "invalid_amount" not in page.get_by_test_id("errors").inner_text()  # the words, not only the code
+    assert "不是金额" in page.get_by_test_id("errors").inner_text()
+    form = page.get_by_test_id("top-up")
+    form.locator("select[name=policy_code]").select_option(budget["policy_code"])
+    form.locator("input[name=amount]").fill("12,345.67")
+    key = form.locator("input[name=idempotency_key]").get_attribute("value")
+    form.get_by_role("button", name="拨入预算").click()
+    page.get_by_test_id("flash").filter(has_text="已拨入预算 ¥12,345.67").wait_for()
+    page.screenshot(path=str(artifacts_dir / "console-finance.png"), full_page=True)
+    # The same form posted again (a double click, a browser retry) is the same top-up.
+    csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
+    again = page.context.request.post(
+        f"{driver.url}/console/finance/budgets",
+        form={
+            "csrf_token": csrf,
+            "idempotency_key": key,
+            "policy_code": budget["policy_code"],
+            "fiscal_year": str(budget["fiscal_year"]),
+            "amount": "12,345.67",
+        },
+    )
+    assert again.status == 200
+    assert available() - before == 1_234_567
+    page.context.close()
+
+
 def test_admin_mistyped_department_is_an_error(driver: Any, browser: Any, artifacts_dir: Path) -> None:
     page = _sign_in(browser, driver, "admin-wu")
     page.goto(f"{driver.url}/console/applications?department=工信句")

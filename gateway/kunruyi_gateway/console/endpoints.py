@@ -568,10 +568,24 @@ async def attachment(
 # --- finance, broker, admin --------------------------------------------------------------------------------------
 
 
-@router.get("/finance", response_class=HTMLResponse)
-async def finance(
-    request: Request, session: FinanceOrApproverDesk, status: str = "pending_approval"
+async def _finance_page(
+    request: Request,
+    session: SignedIn,
+    status: str = "pending_approval",
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+    form: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    ctx: dict[str, Any] = {
+        "statuses": service.DISBURSEMENT_STATUS,
+        "notice": notice,
+        "form": form or {},
+        "form_key": uuid.uuid4().hex,
+        "can_top_up": "finance" in session.roles or "admin" in session.roles,
+        "can_decide": "approver" in session.roles or "admin" in session.roles,
+    }
     try:
         view = await service.finance_view(_calls(request, session), _names(request), status=status)
     except UpstreamError as exc:
@@ -581,18 +595,99 @@ async def finance(
             "console/finance.html",
             status=exc.status or 503,
             view=None,
-            problems=[problem_text(exc)],
-            statuses=service.DISBURSEMENT_STATUS,
+            problems=[*(problems or []), problem_text(exc)],
             filters={"status": status},
+            **ctx,
         )
     return await _page(
         request,
         session,
         "console/finance.html",
+        status=code,
         view=view,
-        statuses=service.DISBURSEMENT_STATUS,
         filters=view.filters,
+        problems=problems or [],
+        **ctx,
     )
+
+
+@router.get("/finance", response_class=HTMLResponse)
+async def finance(
+    request: Request, session: FinanceOrApproverDesk, status: str = "pending_approval"
+) -> HTMLResponse:
+    return await _finance_page(request, session, status)
+
+
+@router.post("/finance/budgets", response_class=HTMLResponse)
+async def top_up(request: Request, session: FinanceOrApproverDesk) -> HTMLResponse:
+    """A budget top-up (finance of the policy's department); the form's key makes a double submit one top-up."""
+    form = await request.form()
+    policy_code = str(form.get("policy_code") or "").strip()
+    amount_text = str(form.get("amount") or "")
+    try:
+        fiscal_year = int(str(form.get("fiscal_year") or "0"))
+        amount_fen = service.fen_from_yuan(amount_text, field="amount")
+        result = await service.top_up_budget(
+            _calls(request, session),
+            policy_code=policy_code,
+            fiscal_year=fiscal_year,
+            amount_fen=amount_fen,
+            memo=str(form.get("memo") or "").strip() or None,
+            key=str(form.get("idempotency_key") or uuid.uuid4().hex),
+        )
+    except ValueError:
+        return await _finance_page(
+            request,
+            session,
+            problems=["年度须为数字，如 2025"],
+            code=422,
+            form={"policy_code": policy_code, "amount": amount_text},
+        )
+    except (ProblemError, UpstreamError) as exc:
+        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        return await _finance_page(
+            request,
+            session,
+            problems=[problem_text(exc)],
+            code=code,
+            form={"policy_code": policy_code, "amount": amount_text, "fiscal_year": form.get("fiscal_year")},
+        )
+    resumed = int(result.get("resumed_disbursements") or 0)
+    note = f"已拨入预算 {service.yuan(amount_fen)}" + (
+        f"，{resumed} 笔待预算的拨付已继续办理" if resumed else ""
+    )
+    return await _finance_page(request, session, notice=note)
+
+
+@router.post("/finance/disbursements/{disbursement_id}/{action}", response_class=HTMLResponse)
+async def decide(
+    request: Request, session: FinanceOrApproverDesk, disbursement_id: uuid.UUID, action: str
+) -> HTMLResponse:
+    """Approve or reject a disbursement awaiting approval, or reissue a failed payment (the policy's department)."""
+    form = await request.form()
+    status = str(form.get("status") or "pending_approval")
+    if action not in ("approve", "reject", "reissue"):
+        return await _finance_page(request, session, status, problems=["未知的操作"], code=404)
+    text = str(form.get("text") or "").strip() or None
+    if action != "approve" and not text:
+        what = "驳回理由" if action == "reject" else "重新支付的原因"
+        return await _finance_page(request, session, status, problems=[f"请填写{what}"], code=422)
+    try:
+        await service.decide_disbursement(
+            _calls(request, session),
+            str(disbursement_id),
+            action,
+            text,
+            str(form.get("idempotency_key") or uuid.uuid4().hex),
+        )
+    except UpstreamError as exc:
+        return await _finance_page(
+            request, session, status, problems=[problem_text(exc)], code=exc.status or 503
+        )
+    done = {"approve": "已审批通过，预算已预留并发起支付", "reject": "已驳回", "reissue": "已重新发起支付"}[
+        action
+    ]
+    return await _finance_page(request, session, status, notice=done)
 
 
 @router.get("/broker", response_class=HTMLResponse)

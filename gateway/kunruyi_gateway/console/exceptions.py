@@ -31,3 +31,10 @@ class SignInFailed(Unauthorized):
     verification, or the account holds no console role."""
 
     code, title = "sign_in_failed", "登录未成功"
+
+
+class InvalidAmount(Unprocessable):
+    """An amount typed on a console form (a budget top-up, in 元) is not a positive number with at most two
+    decimals."""
+
+    code, title = "invalid_amount", "金额无效"

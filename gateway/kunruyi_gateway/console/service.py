@@ -10,11 +10,12 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from kunruyi_common.clock import local_today
 
-from kunruyi_gateway.console.exceptions import UnknownCriterion, UnknownDepartment
+from kunruyi_gateway.console.exceptions import InvalidAmount, UnknownCriterion, UnknownDepartment
 from kunruyi_gateway.console.names import Calls, NameDirectory, PolicyInfo
 
 ROLE_TITLES = {
@@ -569,6 +570,7 @@ async def finance_view(
                 **b,
                 "policy_title": policy.title if policy else b.get("policy_code"),
                 "balance": yuan(b.get("balance_fen", b.get("available_fen"))),
+                "awaiting": int(b.get("awaiting_budget") or 0),
             }
         )
     return FinanceView(
@@ -577,6 +579,59 @@ async def finance_view(
         counts={DISBURSEMENT_STATUS[status]: len(rows), "预算账户": len(budget_rows)},
         filters={"status": status},
     )
+
+
+def fen_from_yuan(text: str, *, field: str) -> int:
+    """``"12,345.6"`` 元 → 1234560 fen; anything else (negative, zero, three decimals, letters) is ``invalid_amount``."""
+    cleaned = text.replace(",", "").replace("，", "").strip()
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise InvalidAmount(f"“{text}”不是金额，请填写元，如 50000 或 12345.67", field=field) from None
+    if (
+        not value.is_finite()
+        or value <= 0
+        or value != value.quantize(Decimal("0.01"))
+        or value >= Decimal(10) ** 12
+    ):
+        raise InvalidAmount("金额须大于 0、最多两位小数（单位：元）", field=field)
+    return int(value * 100)
+
+
+async def top_up_budget(
+    calls: Calls, *, policy_code: str, fiscal_year: int, amount_fen: int, memo: str | None, key: str
+) -> dict[str, Any]:
+    """A budget top-up; the form's idempotency key makes a double click or a retried post one top-up."""
+    body: dict[str, Any] = {"policy_code": policy_code, "fiscal_year": fiscal_year, "amount_fen": amount_fen}
+    if memo:
+        body["memo"] = memo
+    result: dict[str, Any] = await calls.call(
+        "disbursement", "POST", "/api/v1/budgets", json=body, idempotency_key=f"console-budget:{key}"
+    )
+    return result
+
+
+async def decide_disbursement(
+    calls: Calls, disbursement_id: str, action: str, text: str | None, key: str
+) -> None:
+    """approve / reject (with a reason) / reissue (with a comment; idempotent) a disbursement."""
+    if action == "approve":
+        await calls.call("disbursement", "POST", f"/api/v1/disbursements/{disbursement_id}/approve")
+    elif action == "reject":
+        await calls.call(
+            "disbursement",
+            "POST",
+            f"/api/v1/disbursements/{disbursement_id}/reject",
+            json={"reason": text or ""},
+        )
+    else:
+        await calls.call(
+            "disbursement",
+            "POST",
+            f"/api/v1/disbursements/{disbursement_id}/reissue",
+            json={"comment": text or ""},
+            idempotency_key=f"console-reissue:{key}",
+        )
 
 
 # --- broker ------------------------------------------------------------------------------------------------------
