@@ -24,6 +24,7 @@ from kunruyi_gateway.api_docs.describe import aggregate
 from kunruyi_gateway.api_docs.pages import ASSETS, static_assets
 from kunruyi_gateway.api_docs.pages import router as api_docs_router
 from kunruyi_gateway.console.endpoints import install_console
+from kunruyi_gateway.console.endpoints import public_router as public_notice_router
 from kunruyi_gateway.console.endpoints import router as console_router
 from kunruyi_gateway.integrations.sushangtong.endpoints import router as sushangtong_router
 from kunruyi_gateway.integrations.yiqilaiban.client import YiqilaibanClient
@@ -155,6 +156,7 @@ def build_spec() -> ServiceSpec:
             yiqilaiban_router,
             sushangtong_router,
             console_router,
+            public_notice_router,
         ],
         consumers=[
             ConsumerSpec(name="yiqilaiban-status", producer="disbursement", handlers=STATUS_HANDLERS),

@@ -204,6 +204,13 @@ def test_review_by_different_people_and_another_department_refused(
     b.goto(f"{driver.url}/console/applications/{app_id}")
     _step(b, "复审")
     _step(b, "公示")
+    # The public 公示 page lists it (company name and policy title), with the channel for objections.
+    public = b.context.new_page()
+    public.goto(f"{driver.url}/public-notice")
+    listed = public.get_by_test_id("notice-list").locator("tr", has_text=name)
+    assert "智能化改造" in listed.inner_text() and "¥500,000.00" in listed.inner_text()
+    assert "异议" in public.inner_text("main")
+    public.screenshot(path=str(artifacts_dir / "console-public-notice.png"), full_page=True)
     b.context.close()
 
     approver = _sign_in(browser, driver, "gxj-approver-e2e")

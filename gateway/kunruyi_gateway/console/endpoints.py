@@ -513,6 +513,36 @@ async def reject(
     return await _application_panel(request, session, application_id, notice="已作出不予通过决定")
 
 
+@router.post("/applications/{application_id}/objections", response_class=HTMLResponse)
+async def objection(
+    request: Request, session: OfficerReviewerOrApproverDesk, application_id: uuid.UUID
+) -> HTMLResponse:
+    form = await request.form()
+    objector = str(form.get("objector") or "").strip()
+    content = str(form.get("content") or "").strip()
+    if not objector or not content:
+        return await _application_panel(
+            request,
+            session,
+            application_id,
+            problems=["请填写异议人和异议内容"],
+            status=422,
+            form={"objector": objector, "content": content},
+        )
+    try:
+        await service.record_objection(_calls(request, session), str(application_id), objector, content)
+    except UpstreamError as exc:
+        return await _application_panel(
+            request,
+            session,
+            application_id,
+            problems=[problem_text(exc)],
+            status=exc.status or 503,
+            form={"objector": objector, "content": content},
+        )
+    return await _application_panel(request, session, application_id, notice="已登记公示期异议")
+
+
 @router.get("/applications/{application_id}/attachments/{attachment_id}")
 async def attachment(
     request: Request,
@@ -712,6 +742,50 @@ async def broker(request: Request, session: BrokerOrOfficerDesk) -> HTMLResponse
 async def overview(request: Request, session: AdminDesk) -> HTMLResponse:
     data = await service.overview(_calls(request, session), _names(request))
     return await _page(request, session, "console/overview.html", data=data)
+
+
+# --- the public 公示 page -----------------------------------------------------------------------------------------
+
+public_router = APIRouter(tags=["公示"], include_in_schema=False)
+
+
+@public_router.get("/public-notice", response_class=HTMLResponse)
+async def public_notice_page(request: Request) -> HTMLResponse:
+    """Applications under 公示 (public notice), readable by anyone, with the channel for objections."""
+    reader = PageCalls.as_service(request, "gateway-public-notice", "公示页面", scopes=["disbursement:read"])
+    names_reader = PageCalls.as_service(request, "gateway-public-notice", "公示页面")
+    problems: list[str] = []
+    rows: list[dict[str, Any]] = []
+    try:
+        rows = await service.public_notice(_Split(reader, names_reader), _names(request))
+    except UpstreamError as exc:
+        problems = [f"公示名单暂不可用，请稍后再试（{problem_text(exc)}）"]
+    return await render(
+        request, "console/public_notice.html", rows=rows, problems=problems, session=None, csrf_token=""
+    )
+
+
+class _Split:
+    """The public page reads applications as a read-only partner-like identity and everything else (catalog,
+    registry names) as the gateway's page service."""
+
+    def __init__(self, applications: PageCalls, others: PageCalls) -> None:
+        self.applications, self.others = applications, others
+
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        target = self.applications if service == "disbursement" else self.others
+        return await target.call(
+            service, method, path, json=json, params=params, idempotency_key=idempotency_key
+        )
 
 
 # --- wiring ------------------------------------------------------------------------------------------------------

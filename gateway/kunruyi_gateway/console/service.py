@@ -516,6 +516,51 @@ async def reject_application(calls: Calls, application_id: str, reason: str) -> 
     )
 
 
+async def record_objection(calls: Calls, application_id: str, objector: str, content: str) -> None:
+    """An objection received during 公示 (by phone, letter or at the window), recorded by staff of the department."""
+    await calls.call(
+        "disbursement",
+        "POST",
+        f"/api/v1/applications/{application_id}/objections",
+        json={"objector": objector, "content": content},
+    )
+
+
+def masked_person(name: str | None) -> str:
+    """A person's name on a public page: the family name only (林**)."""
+    return f"{name[0]}**" if name else "（个人）"
+
+
+async def public_notice(reader: Calls, names: NameDirectory) -> list[dict[str, Any]]:
+    """Applications under 公示, for the public page: policy title, company name (a person's name masked), amount,
+    the notice's end. ``reader`` is the page's own read-only identity (nobody signs in to read a public notice)."""
+    body = await reader.call(
+        "disbursement", "GET", "/api/v1/applications", params={"status": "public_notice", "limit": 200}
+    )
+    items = body.get("items", [])
+    policies = await names.policies(reader)
+    entity = await names.entity_names(reader, [(a["applicant_type"], a["applicant_id"]) for a in items])
+    rows = []
+    for a in items:
+        policy = policies.get(a.get("policy_code") or "")
+        name = entity.get((a["applicant_type"], a["applicant_id"]))
+        rows.append(
+            {
+                "number": a.get("application_number"),
+                "policy_title": policy.title if policy else a.get("policy_code"),
+                "department": policy.department if policy else "",
+                "applicant": (name or "（未建档企业）")
+                if a["applicant_type"] == "enterprise"
+                else masked_person(name),
+                "amount": yuan(a.get("amount_fen")),
+                "period": a.get("period"),
+                "ends": _parse_time(a.get("notice_ends_at")),
+            }
+        )
+    rows.sort(key=lambda r: (r["department"], r["policy_title"] or "", r["number"] or ""))
+    return rows
+
+
 # --- finance -----------------------------------------------------------------------------------------------------
 
 
