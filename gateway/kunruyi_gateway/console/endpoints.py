@@ -720,8 +720,15 @@ async def decide(
     return await _finance_page(request, session, status, notice=done)
 
 
-@router.get("/broker", response_class=HTMLResponse)
-async def broker(request: Request, session: BrokerOrOfficerDesk) -> HTMLResponse:
+async def _broker_page(
+    request: Request,
+    session: SignedIn,
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+) -> HTMLResponse:
+    ctx = {"notice": notice, "is_broker": "broker" in session.roles}
     try:
         view = await service.broker_view(
             _calls(request, session), _names(request), is_broker="broker" in session.roles
@@ -733,9 +740,35 @@ async def broker(request: Request, session: BrokerOrOfficerDesk) -> HTMLResponse
             "console/broker.html",
             status=exc.status or 503,
             view=None,
-            problems=[problem_text(exc)],
+            problems=[*(problems or []), problem_text(exc)],
+            **ctx,
         )
-    return await _page(request, session, "console/broker.html", view=view)
+    return await _page(
+        request, session, "console/broker.html", status=code, view=view, problems=problems or [], **ctx
+    )
+
+
+@router.get("/broker", response_class=HTMLResponse)
+async def broker(request: Request, session: BrokerOrOfficerDesk) -> HTMLResponse:
+    return await _broker_page(request, session)
+
+
+@router.post("/broker/demands/{demand_id}/{action}", response_class=HTMLResponse)
+async def claim_or_release(
+    request: Request, session: BrokerOrOfficerDesk, demand_id: uuid.UUID, action: str
+) -> HTMLResponse:
+    if action not in ("claim", "release"):
+        return await _broker_page(request, session, problems=["未知的操作"], code=404)
+    form = await request.form()
+    try:
+        await service.claim_or_release(
+            _calls(request, session), str(demand_id), action, str(form.get("note") or "").strip() or None
+        )
+    except UpstreamError as exc:
+        return await _broker_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+    return await _broker_page(
+        request, session, notice="已认领" if action == "claim" else "已释放，需求回到待分配队列"
+    )
 
 
 @router.get("/overview", response_class=HTMLResponse)

@@ -720,6 +720,12 @@ async def broker_view(calls: Calls, names: NameDirectory, *, is_broker: bool) ->
     return BrokerView(waiting=waiting, mine=mine, counts={"待分配": len(waiting), "我承接的": len(mine)})
 
 
+async def claim_or_release(calls: Calls, demand_id: str, action: str, note: str | None = None) -> None:
+    """A broker claims a waiting demand, or releases one back to the queue (with a note)."""
+    body = {"note": note} if action == "release" and note else None
+    await calls.call("matching", "POST", f"/api/v1/demands/{demand_id}/{action}", json=body)
+
+
 # --- admin -------------------------------------------------------------------------------------------------------
 
 
