@@ -617,13 +617,19 @@ async def _finance_page(
         "can_decide": "approver" in session.roles or "admin" in session.roles,
     }
     try:
-        view = await service.finance_view(_calls(request, session), _names(request), status=status)
-    except UpstreamError as exc:
+        view = await service.finance_view(
+            _calls(request, session),
+            _names(request),
+            status=status,
+            roles=list(session.roles),
+            department=session.department,
+        )
+    except (ProblemError, UpstreamError) as exc:
         return await _page(
             request,
             session,
             "console/finance.html",
-            status=exc.status or 503,
+            status=exc.status if isinstance(exc, ProblemError) else (exc.status or 503),
             view=None,
             problems=[*(problems or []), problem_text(exc)],
             filters={"status": status},

@@ -573,16 +573,31 @@ class FinanceView:
 
 
 async def finance_view(
-    calls: Calls, names: NameDirectory, *, status: str = "pending_approval"
+    calls: Calls,
+    names: NameDirectory,
+    *,
+    status: str = "pending_approval",
+    roles: list[str] | None = None,
+    department: str | None = None,
 ) -> FinanceView:
+    """Disbursements in ``status`` and the budget accounts — of the staff member's department (the policy's
+    department in the catalog); admins see every department."""
     if status not in DISBURSEMENT_STATUS:
         status = "pending_approval"
+    shown = None
+    if roles is not None and "admin" not in roles:
+        shown = await check_department(calls, names, department, field="department")
     listed, budgets, policies = await asyncio.gather(
         calls.call("disbursement", "GET", "/api/v1/disbursements", params={"status": status, "limit": 200}),
         calls.call("disbursement", "GET", "/api/v1/budgets", params={"limit": 200}),
         names.policies(calls),
     )
-    items = listed.get("items", [])
+
+    def ours(code: str | None) -> bool:
+        policy = policies.get(code or "")
+        return shown is None or (policy is not None and policy.department == shown)
+
+    items = [d for d in listed.get("items", []) if ours(d.get("policy_code"))]
     entity = await names.entity_names(calls, [(d["entity_type"], d["entity_id"]) for d in items])
     rows = []
     for d in items:
@@ -609,6 +624,8 @@ async def finance_view(
     rows.sort(key=lambda r: (r["due"] or date.max, r["policy_code"] or ""))
     budget_rows = []
     for b in budgets.get("items", []) if isinstance(budgets, dict) else []:
+        if not ours(b.get("policy_code")):
+            continue
         policy = policies.get(b.get("policy_code") or "")
         budget_rows.append(
             {
@@ -622,7 +639,7 @@ async def finance_view(
         awaiting=rows,
         budgets=budget_rows,
         counts={DISBURSEMENT_STATUS[status]: len(rows), "预算账户": len(budget_rows)},
-        filters={"status": status},
+        filters={"status": status, "department": shown},
     )
 
 
