@@ -212,8 +212,15 @@ async def ticket_queue(
         params["overdue"] = "true"
     if shown and "admin" in roles:
         params["department"] = shown
-    body = await calls.call("talent", "GET", "/api/v1/tickets", params=params)
-    items = body.get("items", [])
+    # The newest 200, plus every ticket svc-talent flagged overdue (older ones must not fall off the first page).
+    pages = [calls.call("talent", "GET", "/api/v1/tickets", params=params)]
+    if not overdue_only:
+        pages.append(calls.call("talent", "GET", "/api/v1/tickets", params={**params, "overdue": "true"}))
+    seen: dict[str, dict[str, Any]] = {}
+    for body in await asyncio.gather(*pages):
+        for t in body.get("items", []):
+            seen.setdefault(t["ticket_number"], t)
+    items = list(seen.values())
     companies = await names.entity_names(
         calls, [("enterprise", t["enterprise_uscc"]) for t in items if t.get("enterprise_uscc")]
     )
