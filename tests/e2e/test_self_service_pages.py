@@ -25,7 +25,7 @@ def _talent(driver: Any, name: str) -> tuple[str, str]:
         json={"name": name, "id_number": id_number, "education": "doctor", "expertise": "材料"},
     )
     assert resp.status_code == 201, resp.text
-    return resp.json()["id"], id_number
+    return resp.json()["talent_id"], id_number
 
 
 def test_a_company_signs_in_through_sushangtong_and_reaches_only_its_own_records(

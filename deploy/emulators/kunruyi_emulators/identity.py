@@ -49,7 +49,9 @@ class Behaviour(BaseModel):
     forged_id_tokens: int = Field(
         default=0, description="sign the next N ID tokens with a key not in the JWKS"
     )
-    expired_id_tokens: bool = Field(default=False, description="ID tokens expire the moment they are issued")
+    expired_id_tokens: bool = Field(
+        default=False, description="ID tokens are already expired (2 min ago) when issued"
+    )
 
 
 class Person(BaseModel):
@@ -246,7 +248,7 @@ def create_app(*, issuer: str, clients: dict[str, str]) -> FastAPI:
             "aud": client_id,
             "sub": pairwise_sub(found["id_number"], client_id),
             "iat": now,
-            "exp": now if behaviour.expired_id_tokens else now + ID_TOKEN_TTL_S,
+            "exp": now - 120 if behaviour.expired_id_tokens else now + ID_TOKEN_TTL_S,
             "auth_time": found["auth_time"],
             "name": found["name"],
             "id_number": found["id_number"],

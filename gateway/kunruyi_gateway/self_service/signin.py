@@ -136,7 +136,7 @@ async def talent_of(request: Request, person: IdentityPerson) -> dict[str, Any]:
                 "您已通过统一身份认证，但平台上还没有您的人才档案。请联系所在单位或服务中心建档后再登录"
             ) from None
         raise IdentitySignInFailed("人才档案服务暂不可用，请稍后再试", status=503) from None
-    if not isinstance(found, dict) or not found.get("id"):
+    if not isinstance(found, dict) or not found.get("talent_id"):
         raise IdentitySignInFailed("人才档案服务暂不可用，请稍后再试", status=503)
     return found
 
@@ -166,7 +166,7 @@ async def identity_callback(request: Request, code: str = "", state: str = "", e
         request,
         response,
         kind="talent",
-        subject=str(talent["id"]),
+        subject=str(talent["talent_id"]),
         display_name=person.name,
         method="identity",
     )
@@ -253,7 +253,7 @@ async def identity_session(body: IdentityCodeIn, request: Request) -> SessionOut
         code=body.code, redirect_uri=body.redirect_uri, nonce=body.nonce
     )
     talent = await talent_of(request, person)
-    talent_id = str(talent["id"])
+    talent_id = str(talent["talent_id"])
     issuer = request.app.state.gateway_issuer
     token = issuer.mint(
         issuer=SESSION_ISSUER,
