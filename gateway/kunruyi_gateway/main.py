@@ -36,6 +36,10 @@ from kunruyi_gateway.partners.metrics import NONCE_STORE_ERRORS, PartnerMetricsM
 from kunruyi_gateway.partners.verifier import PartnerVerifier
 from kunruyi_gateway.routing.proxy import Upstreams, proxy_endpoint
 from kunruyi_gateway.routing.table import upstream_for
+from kunruyi_gateway.self_service.pages import router as self_pages
+from kunruyi_gateway.self_service.signin import api_router as identity_router
+from kunruyi_gateway.self_service.signin import logout_router as self_logout
+from kunruyi_gateway.self_service.signin import router as self_signin
 from kunruyi_gateway.service_codes.endpoints import router as service_codes_router
 from kunruyi_gateway.service_codes.pages import router as service_code_pages
 from kunruyi_gateway.settings import Settings, get_settings
@@ -157,6 +161,10 @@ def build_spec() -> ServiceSpec:
             sushangtong_router,
             console_router,
             public_notice_router,
+            identity_router,
+            self_signin,
+            self_logout,
+            self_pages,
         ],
         consumers=[
             ConsumerSpec(name="yiqilaiban-status", producer="disbursement", handlers=STATUS_HANDLERS),

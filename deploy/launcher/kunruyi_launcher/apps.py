@@ -70,6 +70,8 @@ EMULATORS: list[EmulatorSpec] = [
         8104,
         (("gateway", "KRY_GATEWAY_STAFF_IDP_URL"),),
     ),
+    # The province's personal identity service (统一身份认证, OIDC) talents sign in with on 昆e服.
+    EmulatorSpec("identity", "kunruyi_emulators.identity", 8103, (("gateway", "KRY_GATEWAY_IDENTITY_URL"),)),
 ]
 
 

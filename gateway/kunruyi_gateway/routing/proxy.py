@@ -332,5 +332,7 @@ async def proxy_endpoint(request: Request) -> Response:
     request.scope["kunruyi_route"] = f"/api/v1/{path.split('/')[3]}/*"
     gate = request.app.state.gate
     principal = await gate.admit(request, rule_for(request.method, path))
+    # A signed-in company or talent may be forwarded under the identity its own-record check settled on.
+    principal = getattr(request.state, "forward_principal", principal)
     upstreams: Upstreams = request.app.state.upstreams
     return await upstreams.forward(request, name, gate.internal_headers(principal))

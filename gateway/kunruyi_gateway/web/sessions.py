@@ -28,6 +28,7 @@ from kunruyi_common.auth import ENTERPRISE_SESSION_PREFIX, Principal
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from kunruyi_gateway.staff.tokens import TALENT_SESSION_PREFIX
 from kunruyi_gateway.web.exceptions import SignInRequired, WrongPrincipalKind
 from kunruyi_gateway.web.models import WebSessionRow
 
@@ -36,7 +37,6 @@ IDLE_S = 30 * 60
 ABSOLUTE_S = 8 * 3600
 # last_seen_at is written at most this often (a page and its htmx fragments do not each write the row).
 _TOUCH_EVERY_S = 60
-TALENT_SESSION_PREFIX = "talent:"
 
 Kind = Literal["company", "talent", "staff"]
 KINDS: tuple[str, ...] = ("company", "talent", "staff")
