@@ -23,6 +23,9 @@ from kunruyi_gateway.access.limiter import RateLimiter
 from kunruyi_gateway.api_docs.describe import aggregate
 from kunruyi_gateway.api_docs.pages import ASSETS, static_assets
 from kunruyi_gateway.api_docs.pages import router as api_docs_router
+from kunruyi_gateway.console.endpoints import install_console
+from kunruyi_gateway.console.endpoints import public_router as public_notice_router
+from kunruyi_gateway.console.endpoints import router as console_router
 from kunruyi_gateway.integrations.sushangtong.endpoints import router as sushangtong_router
 from kunruyi_gateway.integrations.yiqilaiban.client import YiqilaibanClient
 from kunruyi_gateway.integrations.yiqilaiban.consumers import POLICY_HANDLERS, STATUS_HANDLERS
@@ -33,11 +36,16 @@ from kunruyi_gateway.partners.metrics import NONCE_STORE_ERRORS, PartnerMetricsM
 from kunruyi_gateway.partners.verifier import PartnerVerifier
 from kunruyi_gateway.routing.proxy import Upstreams, proxy_endpoint
 from kunruyi_gateway.routing.table import upstream_for
+from kunruyi_gateway.self_service.pages import router as self_pages
+from kunruyi_gateway.self_service.signin import api_router as identity_router
+from kunruyi_gateway.self_service.signin import logout_router as self_logout
+from kunruyi_gateway.self_service.signin import router as self_signin
 from kunruyi_gateway.service_codes.endpoints import router as service_codes_router
 from kunruyi_gateway.service_codes.pages import router as service_code_pages
 from kunruyi_gateway.settings import Settings, get_settings
 from kunruyi_gateway.staff.endpoints import router as staff_router
 from kunruyi_gateway.staff.tokens import GatewayIssuer, StaffTokenVerifier
+from kunruyi_gateway.web.setup import install_web, start_session_sweep
 
 logger = logging.getLogger("kunruyi.gateway")
 
@@ -154,12 +162,18 @@ def build_spec() -> ServiceSpec:
             service_code_pages,
             yiqilaiban_router,
             sushangtong_router,
+            console_router,
+            public_notice_router,
+            identity_router,
+            self_signin,
+            self_logout,
+            self_pages,
         ],
         consumers=[
             ConsumerSpec(name="yiqilaiban-status", producer="disbursement", handlers=STATUS_HANDLERS),
             ConsumerSpec(name="yiqilaiban-policies", producer="policy", handlers=POLICY_HANDLERS),
         ],
-        on_startup=[_start_upstreams, _start_gate],
+        on_startup=[_start_upstreams, _start_gate, start_session_sweep],
         on_shutdown=[_stop_upstreams],
         readiness_checks=[_upstream_readiness],
     )
@@ -221,6 +235,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PartnerMetricsMiddleware)
     _install_aggregated_openapi(app)
     app.mount(ASSETS, static_assets(), name="docs-assets")
+    install_web(app)
+    install_console(app)
     app.router.routes.insert(
         0,
         _ServiceAreaRoute(

@@ -8,7 +8,17 @@ from kunruyi_gateway.db_base import Base
 from kunruyi_gateway.integrations.models import OutboundDelivery
 from kunruyi_gateway.partners.models import AppKey, AppKeySecret, RateWindow, UsedNonce
 from kunruyi_gateway.service_codes.models import ServiceCode
+from kunruyi_gateway.web.models import WebSessionRow
 
 outbox_events, inbox_events = event_tables(Base.metadata)
 
-__all__ = ["AppKey", "AppKeySecret", "Base", "OutboundDelivery", "RateWindow", "ServiceCode", "UsedNonce"]
+__all__ = [
+    "AppKey",
+    "AppKeySecret",
+    "Base",
+    "OutboundDelivery",
+    "RateWindow",
+    "ServiceCode",
+    "UsedNonce",
+    "WebSessionRow",
+]

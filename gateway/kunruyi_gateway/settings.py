@@ -7,6 +7,7 @@ from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings, 
 # The repository's var/ when running from a checkout. The dev issuer is trusted only in development mode
 # (``KRY_GATEWAY_DEV_MODE``, inherited from ServiceSettings, off by default).
 DEV_YIQILAIBAN_SECRET = "yqlb-dev-secret"
+DEV_IDENTITY_CLIENT_SECRET = "identity-dev-secret"
 
 _REPO_VAR = Path(__file__).resolve().parents[2] / "var"
 
@@ -83,6 +84,33 @@ class Settings(ServiceSettings):
     delivery_poll_interval_s: float = 1.0
     delivery_base_backoff_s: float = 1.0
     delivery_max_backoff_s: float = 300.0
+
+    # The staff console (/console) signs staff in with the city's identity provider (OIDC authorization code +
+    # PKCE). ``staff_idp_url`` is the back channel (token, JWKS); the browser is sent to ``staff_idp_public_url``
+    # (default: the same); tokens must carry ``staff_idp_issuer`` (default: the public URL) and the client id as
+    # audience. Locally the launcher points it at the staff identity emulator (port 8104).
+    staff_idp_url: str = "http://127.0.0.1:8104"
+    staff_idp_public_url: str | None = None
+    staff_idp_issuer: str | None = None
+    staff_idp_client_id: str = "kunruyi-console"
+    # Only for an IdP that registers the console as a confidential client (the emulator takes PKCE alone).
+    staff_idp_client_secret: str | None = None
+    staff_idp_timeout_s: float = 5.0
+    # Where browsers reach 苏商通's login page (defaults to ``yiqilaiban_url``; the emulator serves ``/sso/login``).
+    sushangtong_login_url: str | None = None
+
+    # The province's personal identity service (统一身份认证, OIDC authorization code flow) for talents.
+    # ``identity_url`` is reached by the gateway (token endpoint, JWKS); ``identity_public_url`` by browsers
+    # (the authorization endpoint); the ID token's ``iss`` must be ``identity_issuer``. All default to the emulator.
+    identity_url: str = "http://127.0.0.1:8103"
+    identity_public_url: str | None = None
+    identity_issuer: str | None = None
+    identity_client_id: str = "kunruyi"
+    identity_client_secret: str = secret_field(DEV_IDENTITY_CLIENT_SECRET)
+    identity_timeout_s: float = 5.0
+    identity_jwks_cache_ttl_s: float = 600.0
+    # How long a bearer token handed to a signed-in company or talent for the API lives.
+    self_token_ttl_s: int = 1800
 
     def upstream_urls(self) -> dict[str, str]:
         return {

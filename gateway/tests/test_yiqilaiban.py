@@ -404,8 +404,9 @@ async def test_sushangtong_sso_exchanges_a_ticket_for_a_session(yqlb_gateway, em
         ).json()["ticket"]
         session = await c.post("/integrations/sushangtong/sso", json={"ticket": ticket})
         assert session.json()["user_type"] == "enterprise" and session.json()["uscc"] == USCC
-        # An enterprise session is not staff: staff-only routes stay closed.
-        resp = await c.get(
-            "/api/v1/disbursements", headers={"Authorization": f"Bearer {session.json()['token']}"}
-        )
-        assert resp.status_code == 401
+        # An enterprise session is not staff: it reaches its own records only, never the whole list.
+        bearer = {"Authorization": f"Bearer {session.json()['token']}"}
+        resp = await c.get("/api/v1/disbursements", headers=bearer)
+        assert resp.status_code == 403 and resp.json()["code"] == "not_own_entity"
+        resp = await c.get("/api/v1/budgets", headers=bearer)
+        assert resp.status_code == 403 and resp.json()["code"] == "not_own_entity"

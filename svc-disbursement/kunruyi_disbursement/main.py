@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
+from kunruyi_disbursement.applications.attachment_file import router as attachment_file_router
 from kunruyi_disbursement.applications.endpoints import router as applications_router
 from kunruyi_disbursement.applications.reveal import router as application_reveal_router
 from kunruyi_disbursement.audit.endpoints import router as audit_router
@@ -43,6 +44,7 @@ def build_spec(settings: Settings | None = None) -> ServiceSpec:
             payments_router,
             applications_router,
             application_reveal_router,
+            attachment_file_router,
             reconciliation_router,
             reports_router,
             audit_router,

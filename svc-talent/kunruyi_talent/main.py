@@ -10,6 +10,7 @@ from kunruyi_talent.enterprise.endpoints import router as enterprise_router
 from kunruyi_talent.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_talent.housing.endpoints import router as housing_router
 from kunruyi_talent.imports.endpoints import router as imports_router
+from kunruyi_talent.names.endpoints import router as names_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
 from kunruyi_talent.settings import get_settings
 from kunruyi_talent.talent.endpoints import router as talent_router
@@ -23,7 +24,14 @@ def build_spec() -> ServiceSpec:
         title="svc-talent 人才与企业服务",
         description="svc-talent 人才与企业服务（昆如意）",
         package="kunruyi_talent",
-        routers=[enterprise_router, talent_router, servicedesk_router, housing_router, imports_router],
+        routers=[
+            names_router,
+            enterprise_router,
+            talent_router,
+            servicedesk_router,
+            housing_router,
+            imports_router,
+        ],
         consumers=[],
         on_startup=[background.start],
         periodic_checks=HEALTH_CHECKS,

@@ -8,7 +8,8 @@ What it plays:
 - the provincial policy library ``POST /api/policy-library/policies`` (can reject the next N pushes);
 - the data-sharing enterprise lookup ``GET /api/enterprises/{uscc}`` (can fail the next N, or answer slowly);
 - 苏商通 single sign-on: ``POST /_control/sso-tickets`` issues a ticket, ``POST /api/sso/verify`` redeems it once
-  (can fail the next N checks without using the ticket up);
+  (can fail the next N checks without using the ticket up); ``GET /sso/login?redirect_uri&state`` is the login
+  page a browser is sent to (a tester signs in as a company; back to ``redirect_uri?ticket&state``);
 - ``GET /_control/received`` shows everything received; ``POST /_control/config`` and ``/_control/reset``.
 
 Every call from the platform must carry the portal's signature (see ``yiqilaiban_signing``) with a nonce not
@@ -20,15 +21,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import html
 import json
 import os
 import secrets
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from kunruyi_common.validators import is_valid_uscc
 from pydantic import BaseModel, Field
 
@@ -225,6 +228,51 @@ def create_app(*, app_id: str, secret: str, gateway_url: str) -> FastAPI:
         ticket = f"ST-{secrets.token_urlsafe(16)}"
         state["sso_tickets"][ticket] = (time.time() + 300, body.model_dump())
         return {"ticket": ticket}
+
+    @app.get("/sso/login", response_class=HTMLResponse)
+    async def sso_login_page(
+        redirect_uri: str = "", flow_state: str = Query("", alias="state")
+    ) -> HTMLResponse:
+        """苏商通's login page as a browser sees it: a tester signs in as a company; the browser goes back to
+        ``redirect_uri?ticket=…&state=…``."""
+        if not redirect_uri.startswith(("http://", "https://")):
+            return HTMLResponse("<p>redirect_uri 须为网址</p>", status_code=400)
+        hidden = (
+            f'<input type="hidden" name="redirect_uri" value="{html.escape(redirect_uri)}">'
+            f'<input type="hidden" name="state" value="{html.escape(flow_state)}">'
+        )
+        return HTMLResponse(
+            f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>苏商通 登录（模拟）</title></head>
+<body style="font:17px/1.6 system-ui,sans-serif;max-width:480px;margin:0 auto;padding:14px">
+<h1>苏商通 · 企业用户登录（测试用模拟）</h1>
+<form method="post" action="/sso/login">{hidden}
+<label for="uscc">统一社会信用代码</label><br><input id="uscc" name="uscc" required style="width:100%;min-height:44px"><br>
+<label for="name">企业名称</label><br><input id="name" name="name" required style="width:100%;min-height:44px"><br>
+<button type="submit" id="sign-in" style="width:100%;min-height:48px;margin-top:12px">登录</button></form></body></html>"""
+        )
+
+    @app.post("/sso/login", response_model=None)
+    async def sso_login(
+        redirect_uri: str = Form(""),
+        flow_state: str = Form("", alias="state"),
+        uscc: str = Form(""),
+        name: str = Form(""),
+    ) -> HTMLResponse | RedirectResponse:
+        if not redirect_uri.startswith(("http://", "https://")) or not is_valid_uscc(uscc.strip()):
+            return HTMLResponse("<p>请填写有效的统一社会信用代码</p>", status_code=400)
+        ticket = f"ST-{secrets.token_urlsafe(16)}"
+        user = SsoTicketIn(
+            user_type="enterprise",
+            subject=f"ent-{uscc.strip().upper()}",
+            name=name.strip(),
+            uscc=uscc.strip().upper(),
+        )
+        state["sso_tickets"][ticket] = (time.time() + 300, user.model_dump())
+        sep = "&" if "?" in redirect_uri else "?"
+        return RedirectResponse(
+            f"{redirect_uri}{sep}{urlencode({'ticket': ticket, 'state': flow_state})}", status_code=303
+        )
 
     @app.post("/api/sso/verify")
     async def verify_ticket(request: Request) -> JSONResponse:

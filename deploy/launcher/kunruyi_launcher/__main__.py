@@ -177,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n昆如意 Kunruyi is running\n", flush=True)
         print(f"  gateway      {gw}")
         print(f"  API docs     {gw}/docs")
+        print(f"  console      {gw}/console  (staff sign-in: the staff identity emulator's demo accounts)")
         for running in platform.apps.values():
             print(
                 f"  {running.key:<12} {running.url}  (metrics: {running.metrics_url}, log: {running.log_path})"

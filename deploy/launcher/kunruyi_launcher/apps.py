@@ -63,6 +63,15 @@ EMULATORS: list[EmulatorSpec] = [
     EmulatorSpec(
         "yiqilaiban", "kunruyi_emulators.yiqilaiban", 8102, (("gateway", "KRY_GATEWAY_YIQILAIBAN_URL"),)
     ),
+    # The city's staff identity provider (OIDC): the console at /console signs staff in through it.
+    EmulatorSpec(
+        "staff-identity",
+        "kunruyi_emulators.staff_identity",
+        8104,
+        (("gateway", "KRY_GATEWAY_STAFF_IDP_URL"),),
+    ),
+    # The province's personal identity service (统一身份认证, OIDC) talents sign in with on 昆e服.
+    EmulatorSpec("identity", "kunruyi_emulators.identity", 8103, (("gateway", "KRY_GATEWAY_IDENTITY_URL"),)),
 ]
 
 

@@ -3,21 +3,23 @@ are they within their rate. The result is the principal passed to services as th
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, Request
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.errors import MissingCredentials, PayloadTooLarge, RoleRequired, ScopeDenied
+from kunruyi_common.errors import MissingCredentials, NotOwnEntity, PayloadTooLarge, RoleRequired, ScopeDenied
 
 from kunruyi_gateway.access.exceptions import RouteNotPublic
 from kunruyi_gateway.access.limiter import RateLimiter, rate_limited
-from kunruyi_gateway.access.rules import Rule, is_public, rule_for
+from kunruyi_gateway.access.rules import READ, OwnRule, Rule, area_of, is_public, own_rule_for, rule_for
 from kunruyi_gateway.partners import signature as sig
 from kunruyi_gateway.partners.verifier import PartnerVerifier, VerifiedPartner
 from kunruyi_gateway.settings import Settings
-from kunruyi_gateway.staff.tokens import StaffTokenVerifier
+from kunruyi_gateway.staff.tokens import TALENT_SESSION_PREFIX, StaffTokenVerifier
 
 _PARTNER_HEADERS = (sig.HEADER_APP_KEY, sig.HEADER_SIGNATURE, sig.HEADER_NONCE, sig.HEADER_TIMESTAMP)
 
@@ -111,6 +113,80 @@ class Gate:
         else:
             await self.limiter.hit(self.settings.public_rate, "public", client_address(request))
 
+    async def _own_item(self, request: Request, own: OwnRule, principal: Principal, item: str) -> bool:
+        """Read the item the path names (as the caller's read identity) and compare its owner field."""
+        upstreams = request.app.state.upstreams
+        area = area_of(request.url.path)
+        from kunruyi_gateway.routing.table import upstream_for
+
+        name = upstream_for(request.url.path)
+        if name is None or own.item_owner is None:
+            return False
+        reader = (
+            _delegated(principal, own.delegate_scope.replace(":write", ":read"))
+            if own.delegate_scope
+            else principal
+        )
+        try:
+            status, raw = await upstreams.call(
+                name, "GET", f"/api/v1/{area}/{quote(item, safe='')}", headers=self.internal_headers(reader)
+            )
+        except ValueError:
+            return False
+        if status != 200:
+            return False
+        try:
+            found = json.loads(raw)
+        except ValueError:
+            return False
+        owner = found.get(own.item_owner) if isinstance(found, dict) else None
+        return isinstance(owner, str) and owner.upper() == (principal.target or "").upper()
+
+    async def admit_self(
+        self, request: Request, principal: Principal, kind: str, rule: Rule | None
+    ) -> Principal:
+        """A signed-in company or talent: public routes as anyone, its own records (``OWN_RULES``) and nothing
+        else. Returns the principal the service is given for this request."""
+        path = request.url.path
+        query = request.query_params
+        public = rule is not None and (rule.public or is_public(rule, path, dict(query)))
+        own = own_rule_for(request.method, path, kind)
+        rest = [seg for seg in path[len("/api/v1/") :].split("/")[1:] if seg]
+        names_owner = own is not None and (
+            (own.query_owner is not None and own.query_owner in query) or (own.path_owner and bool(rest))
+        )
+        if public and not names_owner:
+            return principal
+        refusal = NotOwnEntity("企业或个人账号只能查看和办理本企业、本人的事项")
+        if own is None:
+            raise refusal
+        subject = (principal.target or "").upper()
+        ok = False
+        if own.self_scoped:
+            ok = True
+        elif own.query_owner is not None and own.query_owner in query:
+            ok = all(v.upper() == subject for v in query.getlist(own.query_owner))
+        elif own.path_owner:
+            ok = bool(rest) and rest[0].upper() == subject
+        elif not rest and request.method in READ:
+            if own.query_owner:
+                refusal = NotOwnEntity(
+                    f"请带上查询参数 {own.query_owner}=本企业或本人的编号", field=own.query_owner
+                )
+        elif not rest:
+            body = await self._read_body(request)
+            try:
+                sent = json.loads(body) if body else None
+            except ValueError:
+                sent = None
+            owner = sent.get(own.body_owner) if isinstance(sent, dict) and own.body_owner else None
+            ok = isinstance(owner, str) and owner.upper() == subject
+        elif own.item_owner:
+            ok = await self._own_item(request, own, principal, rest[0])
+        if not ok:
+            raise refusal
+        return _delegated(principal, own.delegate_scope) if own.delegate_scope else principal
+
     async def admit(self, request: Request, rule: Rule | None) -> Principal | None:
         length = request.headers.get("content-length")
         if length is not None:
@@ -119,7 +195,11 @@ class Gate:
         elif "chunked" in request.headers.get("transfer-encoding", ""):
             await self._read_body(request)  # no declared length: count what arrives
         principal = await self.identify(request)
-        self.authorize(principal, rule, request)
+        kind = self_kind(principal)
+        if principal is not None and kind is not None and request.url.path.startswith("/api/v1/"):
+            request.state.forward_principal = await self.admit_self(request, principal, kind, rule)
+        else:
+            self.authorize(principal, rule, request)
         await self.limit(principal, request)
         return principal
 
@@ -130,6 +210,23 @@ class Gate:
             principal, self.settings.internal_token_secret, ttl_s=self.settings.internal_token_ttl_s
         )
         return {INTERNAL_TOKEN_HEADER: token}
+
+
+def self_kind(principal: Principal | None) -> str | None:
+    """``company`` or ``talent`` for a signed-in company or talent (a web session's or bearer token's principal)."""
+    if principal is None or principal.kind != "public" or not principal.target:
+        return None
+    if principal.signed_in_enterprise:
+        return "company"
+    if principal.subject == f"{TALENT_SESSION_PREFIX}{principal.target}":
+        return "talent"
+    return None
+
+
+def _delegated(principal: Principal, scope: str) -> Principal:
+    """The identity a service that knows only partners and staff gets for a company's or talent's own request the
+    gate has already checked: a partner holding ``scope``, named after the caller."""
+    return Principal(kind="partner", subject=f"self:{principal.subject}", name=principal.name, scopes=[scope])
 
 
 def path_as_sent(request: Request) -> str:

@@ -115,6 +115,83 @@ RULES: tuple[Rule, ...] = (
     Rule(("integrations",), READ, ("officer", "reviewer"), note="一企来办企业信息查询"),
 )
 
+
+@dataclass(frozen=True)
+class OwnRule:
+    """What a signed-in company or talent (a 苏商通 or 统一身份认证 session, or its bearer token) may reach: its own
+    records in one area and nothing else (anyone else's: 403 ``not_own_entity``).
+
+    The record is its own when the path's first segment after the area is its USCC / talent id
+    (``path_owner``), a list is asked for with the owner query parameter set to it (``query_owner``), or the item
+    the path names (read first, as the gateway) has the owner field ``item_owner`` equal to it. Services that
+    know companies and talents themselves get the caller's own principal; the others (``delegate_scope``) get a
+    partner principal holding that scope for this one, already checked, request."""
+
+    area: str
+    methods: frozenset[str]
+    kinds: tuple[str, ...]
+    path_owner: bool = False
+    query_owner: str | None = None
+    item_owner: str | None = None
+    # Paths (after the area) a caller of this kind may use without an owner check: the service itself restricts
+    # them to the caller (e.g. svc-talent's ticket list for a talent, the message inbox).
+    self_scoped: bool = False
+    # Writes: the JSON body field that must name the caller (a new application, a housing application).
+    body_owner: str | None = None
+    delegate_scope: str | None = None
+    note: str = ""
+
+
+OWN_RULES: tuple[OwnRule, ...] = (
+    OwnRule("enterprises", READ, ("company",), path_owner=True, note="本企业档案"),
+    OwnRule("talents", READ, ("talent",), path_owner=True, note="本人画像"),
+    OwnRule("disbursements", READ, ("company", "talent"), query_owner="entity_id", note="本企业/本人资金"),
+    OwnRule(
+        "applications",
+        READ,
+        ("company", "talent"),
+        query_owner="applicant_id",
+        item_owner="applicant_id",
+        delegate_scope="disbursement:read",
+        note="本企业/本人申报",
+    ),
+    OwnRule(
+        "applications",
+        WRITE,
+        ("company", "talent"),
+        item_owner="applicant_id",
+        body_owner="applicant_id",
+        delegate_scope="disbursement:write",
+        note="提交申报、上传材料、补正后重新提交",
+    ),
+    OwnRule("tickets", ALL, ("talent",), self_scoped=True, note="本人诉求（svc-talent 只给本人的）"),
+    OwnRule(
+        "demands",
+        READ,
+        ("company",),
+        query_owner="enterprise_uscc",
+        item_owner="enterprise_uscc",
+        delegate_scope="matching:read",
+        note="本企业技术需求",
+    ),
+    OwnRule("housing", READ, ("talent",), query_owner="talent_id", note="本人住房申请与配租"),
+    OwnRule(
+        "housing", WRITE, ("talent",), self_scoped=True, note="申请、接受/放弃配租（svc-talent 核对本人）"
+    ),
+    OwnRule("messages", ALL, ("company", "talent"), self_scoped=True, note="本企业/本人站内信"),
+)
+
+_OWN_INDEX: dict[tuple[str, str, str], OwnRule] = {}
+for _own in OWN_RULES:
+    for _kind in _own.kinds:
+        for _method in _own.methods:
+            _OWN_INDEX.setdefault((_own.area, _method, _kind), _own)
+
+
+def own_rule_for(method: str, path: str, kind: str) -> OwnRule | None:
+    return _OWN_INDEX.get((area_of(path), method, kind))
+
+
 _INDEX: dict[tuple[str, str], Rule] = {}
 for _rule in RULES:
     for _area in _rule.areas:
@@ -137,6 +214,29 @@ def is_public(rule: Rule, path: str, query_params: dict[str, str] | None = None)
         item = path[len("/api/v1/") :].split("/")
         return len(item) >= 2 and bool(item[1]) and bool((query_params or {}).get(rule.public_with_query))
     return False
+
+
+def own_markdown_table() -> str:
+    """What a signed-in company or talent reaches (docs/access.md)."""
+    lines = ["| 路径 `/api/v1/…` | 方法 | 企业 | 人才 | 如何判定“本人” | 说明 |", "|---|---|---|---|---|---|"]
+    for rule in OWN_RULES:
+        methods = "读" if rule.methods == READ else "写" if rule.methods == WRITE else "全部"
+        how = []
+        if rule.path_owner:
+            how.append("路径中的编号")
+        if rule.query_owner:
+            how.append(f"查询参数 `{rule.query_owner}`")
+        if rule.item_owner:
+            how.append(f"记录的 `{rule.item_owner}`")
+        if rule.body_owner:
+            how.append(f"请求体的 `{rule.body_owner}`")
+        if rule.self_scoped:
+            how.append("服务只返回本人的")
+        lines.append(
+            f"| {rule.area} | {methods} | {'✓' if 'company' in rule.kinds else '—'} | "
+            f"{'✓' if 'talent' in rule.kinds else '—'} | {'；'.join(how)} | {rule.note} |"
+        )
+    return "\n".join(lines)
 
 
 def markdown_table() -> str:

@@ -309,6 +309,7 @@ class Upstreams:
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
         timeout_s: float = 3.0,
+        content_type: str = "application/json",
     ) -> tuple[int, bytes]:
         """A small request of the gateway's own over the proxy's pools and the same retry/breaker loop; the
         whole answer (status, body). Carries the current request's id. Raises 503 ``upstream_unavailable``."""
@@ -323,7 +324,9 @@ class Upstreams:
         for key, value in sent.items():
             lines.append(key.lower().encode() + b": " + value.encode())
         if body is not None:
-            lines += [b"content-type: application/json", b"content-length: " + str(len(body)).encode()]
+            if "\r" in content_type or "\n" in content_type:
+                raise ValueError(f"unsafe content type for {name}: {content_type!r}")
+            lines += [b"content-type: " + content_type.encode(), b"content-length: " + str(len(body)).encode()]
         rest = b"".join(b"\r\n" + line for line in lines) + b"\r\n\r\n"
         repeatable = method in IDEMPOTENT_METHODS or any(key.lower() == "idempotency-key" for key in sent)
         replica, conn, upstream = await self._exchange(
@@ -406,5 +409,7 @@ async def proxy_endpoint(request: Request) -> Response:
     request.scope["kunruyi_route"] = f"/api/v1/{path.split('/')[3]}/*"
     gate = request.app.state.gate
     principal = await gate.admit(request, rule_for(request.method, path))
+    # A signed-in company or talent may be forwarded under the identity its own-record check settled on.
+    principal = getattr(request.state, "forward_principal", principal)
     upstreams: Upstreams = request.app.state.upstreams
     return await upstreams.forward(request, name, gate.internal_headers(principal))

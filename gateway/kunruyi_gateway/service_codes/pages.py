@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
 from kunruyi_common.validators import InvalidIdentifier, is_valid_uscc, normalize_cn_mobile, parse_uscc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,11 +18,9 @@ from kunruyi_gateway.service_codes import service
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.service_codes.upstream import ServiceCalls, UpstreamError, gather_sections
 from kunruyi_gateway.settings import Settings
+from kunruyi_gateway.web.templating import templates
 
 router = APIRouter(tags=["昆e服"], include_in_schema=False)
-templates = Environment(
-    loader=PackageLoader("kunruyi_gateway", "templates"), autoescape=select_autoescape(["html"])
-)
 TICKET_TYPES = (
     "政策咨询",
     "项目审批",

@@ -25,6 +25,8 @@ from kunruyi_gateway.staff.exceptions import InvalidToken, TokenExpired
 
 ROLES: tuple[str, ...] = ("officer", "reviewer", "approver", "finance", "broker", "admin")
 SESSION_ISSUER = "kunruyi-gateway"
+# The subject prefix of a talent signed in through 统一身份认证 (kind ``public``, target the talent id).
+TALENT_SESSION_PREFIX = "talent:"
 _ALGORITHMS = ["RS256", "ES256"]
 
 
@@ -184,6 +186,14 @@ class StaffTokenVerifier:
                 subject=f"{ENTERPRISE_SESSION_PREFIX}{uscc}",
                 name=claims.get("name"),
                 target=uscc,
+            )
+        if claims.get("kind") == "talent" and str(claims.get("iss")) == SESSION_ISSUER:
+            talent_id = str(claims.get("talent_id", ""))
+            return Principal(
+                kind="public",
+                subject=f"{TALENT_SESSION_PREFIX}{talent_id}",
+                name=claims.get("name"),
+                target=talent_id,
             )
         roles = [r for r in claims.get("roles", []) if r in ROLES]
         return Principal(

@@ -75,3 +75,9 @@ class PolicyNeedsNoApplication(Unprocessable):
     """免申即享政策无需申报"""
 
     code = "policy_needs_no_application"
+
+
+class AttachmentNotFound(NotFound):
+    """An attachment is read back by an id the application does not have (another application's, or none)."""
+
+    code = "attachment_not_found"

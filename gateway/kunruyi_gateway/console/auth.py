@@ -1,0 +1,39 @@
+"""Who may open which console page: one dependency per queue, named for whom it admits. A signed-in staff member
+without the role gets the 403 page (``console_role_required``); admins open every page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from kunruyi_gateway.console.exceptions import ConsoleRoleRequired
+from kunruyi_gateway.console.service import QUEUE_ROLES, ROLE_TITLES, may_open
+from kunruyi_gateway.web.sessions import SignedIn, StaffSession
+
+
+def console_roles(queue: str) -> Callable[..., Coroutine[Any, Any, SignedIn]]:
+    async def dependency(session: StaffSession) -> SignedIn:
+        if not may_open(queue, list(session.roles)):
+            wanted = "、".join(ROLE_TITLES[r] for r in QUEUE_ROLES[queue])
+            raise ConsoleRoleRequired(f"此页面仅供{wanted}（及管理员）使用；您的角色不包含这些")
+        return session
+
+    return dependency
+
+
+OfficerDesk = Annotated[SignedIn, Depends(console_roles("tickets"))]
+"""Staff with the officer role (the department's tickets)."""
+
+OfficerReviewerOrApproverDesk = Annotated[SignedIn, Depends(console_roles("applications"))]
+"""Staff with the officer, reviewer or approver role (the department's applications)."""
+
+FinanceOrApproverDesk = Annotated[SignedIn, Depends(console_roles("finance"))]
+"""Staff with the finance or approver role (disbursements awaiting approval, budgets)."""
+
+BrokerOrOfficerDesk = Annotated[SignedIn, Depends(console_roles("broker"))]
+"""Staff with the broker or officer role (technology demands)."""
+
+AdminDesk = Annotated[SignedIn, Depends(console_roles("overview"))]
+"""Administrators (the hub's overview)."""

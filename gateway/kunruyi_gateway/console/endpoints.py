@@ -1,0 +1,850 @@
+"""The staff console at ``/console``: sign-in through the city's identity provider, then a queue per role.
+
+Server-rendered pages (the shared Jinja2 environment and layout); filters and actions are htmx requests that
+swap one part of the page (a list, a record's panel), and the same forms work without JavaScript (full pages).
+Every upstream call is made as the signed-in staff member (``PageCalls.for_session``), so the services apply
+their own rules (department, four eyes, transitions); their refusals are shown where the action was taken.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, mint_internal_token
+from kunruyi_common.errors import ProblemError
+
+from kunruyi_gateway.console import oidc, service
+from kunruyi_gateway.console.auth import (
+    AdminDesk,
+    BrokerOrOfficerDesk,
+    FinanceOrApproverDesk,
+    OfficerDesk,
+    OfficerReviewerOrApproverDesk,
+)
+from kunruyi_gateway.console.exceptions import ConsoleRoleRequired, SignInFailed
+from kunruyi_gateway.console.names import NameDirectory
+from kunruyi_gateway.settings import Settings
+from kunruyi_gateway.web.calls import PageCalls, UpstreamError
+from kunruyi_gateway.web.csrf import CsrfProtected
+from kunruyi_gateway.web.sessions import (
+    OptionalWebSession,
+    SignedIn,
+    StaffSession,
+    end_session,
+    start_session,
+)
+from kunruyi_gateway.web.setup import exc_to_problem, wants_html
+from kunruyi_gateway.web.templating import render
+
+router = APIRouter(
+    prefix="/console", tags=["工作台 console"], include_in_schema=False, dependencies=[CsrfProtected]
+)
+
+NAV = (
+    ("tickets", "诉求工单"),
+    ("applications", "兑现审核"),
+    ("finance", "资金拨付"),
+    ("broker", "技术需求"),
+    ("overview", "总览"),
+)
+
+
+def _names(request: Request) -> NameDirectory:
+    names: NameDirectory | None = getattr(request.app.state, "console_names", None)
+    if names is None:
+        names = request.app.state.console_names = NameDirectory()
+    return names
+
+
+def _calls(request: Request, session: SignedIn) -> PageCalls:
+    return PageCalls.for_session(request, session)
+
+
+def _is_htmx(request: Request) -> bool:
+    return bool(request.headers.get("hx-request"))
+
+
+def problem_text(exc: Exception) -> str:
+    """What the page says about a refusal: the service's own words, its code, and what to do."""
+    if isinstance(exc, ProblemError):
+        return exc.detail
+    if isinstance(exc, UpstreamError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        if exc.status is None:
+            return f"服务暂不可用，请稍后再试（{exc}）"
+        detail = body.get("detail") or body.get("title") or str(exc)
+        code = body.get("code")
+        errors = body.get("errors") or []
+        fields = "；".join(
+            f"{e.get('field')}: {e.get('message')}" for e in errors if isinstance(e, dict) and e.get("field")
+        )
+        text = str(detail)
+        if fields and fields not in text:
+            text = f"{text}（{fields}）"
+        return f"{text} [{code}]" if code else text
+    return str(exc)
+
+
+async def _page(
+    request: Request, session: SignedIn, template: str, *, status: int = 200, **context: Any
+) -> HTMLResponse:
+    roles = list(session.roles)
+    context.setdefault("problems", [])
+    return await render(
+        request,
+        template,
+        status=status,
+        nav=[(key, label) for key, label in NAV if service.may_open(key, roles)],
+        role_titles="、".join(service.ROLE_TITLES.get(r, r) for r in roles),
+        is_admin="admin" in roles,
+        **context,
+    )
+
+
+# --- sign-in ----------------------------------------------------------------------------------------------------
+
+
+def _redirect_uri(request: Request) -> str:
+    settings: Settings = request.app.state.settings
+    base = (settings.public_base_url or str(request.base_url)).rstrip("/")
+    return f"{base}{oidc.CALLBACK_PATH}"
+
+
+def _safe_next(value: str | None) -> str:
+    return value if value and value.startswith("/console") and not value.startswith("//") else "/console"
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, session: OptionalWebSession, next: str | None = None) -> Response:
+    if session is not None and session.kind == "staff":
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return await render(
+        request, "console/login.html", next=_safe_next(next), problems=[], session=None, csrf_token=""
+    )
+
+
+@router.get("/login/start")
+async def login_start(request: Request, next: str | None = None) -> Response:
+    settings: Settings = request.app.state.settings
+    url, sealed = oidc.begin(settings, _redirect_uri(request), _safe_next(next))
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(
+        oidc.FLOW_COOKIE,
+        sealed,
+        max_age=oidc.FLOW_TTL_S,
+        path="/console/auth",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.get("/auth/callback")
+async def login_callback(
+    request: Request, code: str | None = None, state: str | None = None, error: str | None = None
+) -> Response:
+    settings: Settings = request.app.state.settings
+    flow = oidc.unseal(settings, request.cookies.get(oidc.FLOW_COOKIE))
+    jwks: oidc.JwksCache | None = getattr(request.app.state, "console_jwks", None)
+    if jwks is None:
+        jwks = request.app.state.console_jwks = oidc.JwksCache()
+    try:
+        who = await oidc.finish(
+            settings,
+            request.app.state.upstreams.client,
+            jwks,
+            flow,
+            code=code,
+            state=state,
+            error=error,
+            redirect_uri=_redirect_uri(request),
+        )
+    except SignInFailed as exc:
+        page = await render(
+            request,
+            "console/login.html",
+            status=401,
+            next="/console",
+            problems=[exc.detail],
+            session=None,
+            csrf_token="",
+        )
+        page.delete_cookie(oidc.FLOW_COOKIE, path="/console/auth")
+        return page
+    response = RedirectResponse(_safe_next(str((flow or {}).get("next") or "")), status_code=303)
+    await start_session(
+        request,
+        response,
+        kind="staff",
+        subject=who.subject,
+        display_name=who.name,
+        method="staff-oidc",
+        roles=who.roles,
+        department=who.department,
+    )
+    response.delete_cookie(oidc.FLOW_COOKIE, path="/console/auth")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    response = RedirectResponse("/console/login", status_code=303)
+    await end_session(request, response)
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+async def home(session: StaffSession) -> Response:
+    return RedirectResponse(f"/console/{service.home_queue(list(session.roles))}", status_code=303)
+
+
+# --- officer: tickets -------------------------------------------------------------------------------------------
+
+
+@router.get("/tickets", response_class=HTMLResponse)
+async def tickets(
+    request: Request,
+    session: OfficerDesk,
+    status: str | None = None,
+    overdue: bool = False,
+    department: str | None = None,
+) -> HTMLResponse:
+    calls = _calls(request, session)
+    try:
+        queue = await service.ticket_queue(
+            calls,
+            _names(request),
+            roles=list(session.roles),
+            department=session.department,
+            status=status or None,
+            overdue_only=overdue,
+            department_filter=department or None,
+        )
+    except (ProblemError, UpstreamError) as exc:
+        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        ctx = {
+            "queue": None,
+            "problems": [problem_text(exc)],
+            "filters": {"status": status, "overdue": overdue, "department": department},
+        }
+        template = "console/_tickets_list.html" if _is_htmx(request) else "console/tickets.html"
+        return await _page(request, session, template, status=code if code >= 400 else 502, **ctx)
+    template = "console/_tickets_list.html" if _is_htmx(request) else "console/tickets.html"
+    return await _page(
+        request, session, template, queue=queue, filters=queue.filters, statuses=service.TICKET_STATUS
+    )
+
+
+async def _ticket_panel(
+    request: Request,
+    session: SignedIn,
+    number: str,
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    revealed: dict[str, Any] | None = None,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    template = "console/_ticket_panel.html" if _is_htmx(request) else "console/ticket.html"
+    try:
+        ticket = await service.ticket_detail(_calls(request, session), _names(request), number)
+    except UpstreamError as exc:
+        return await _page(
+            request,
+            session,
+            template,
+            status=exc.status or 503,
+            ticket=None,
+            number=number,
+            problems=[*(problems or []), problem_text(exc)],
+        )
+    return await _page(
+        request,
+        session,
+        template,
+        status=status,
+        ticket=ticket,
+        number=number,
+        notice=notice,
+        problems=problems or [],
+        revealed=revealed,
+        form=form or {},
+    )
+
+
+@router.get("/tickets/{number}", response_class=HTMLResponse)
+async def ticket(request: Request, session: OfficerDesk, number: str) -> HTMLResponse:
+    return await _ticket_panel(request, session, number)
+
+
+@router.post("/tickets/{number}/accept", response_class=HTMLResponse)
+async def accept_ticket(request: Request, session: OfficerDesk, number: str) -> HTMLResponse:
+    try:
+        await service.accept_ticket(_calls(request, session), number)
+    except UpstreamError as exc:
+        return await _ticket_panel(
+            request, session, number, problems=[problem_text(exc)], status=exc.status or 503
+        )
+    return await _ticket_panel(request, session, number, notice="已受理")
+
+
+@router.post("/tickets/{number}/answer", response_class=HTMLResponse)
+async def answer_ticket(request: Request, session: OfficerDesk, number: str) -> HTMLResponse:
+    form = await request.form()
+    reply = str(form.get("reply") or "").strip()
+    comment = str(form.get("comment") or "").strip() or None
+    if len(reply) < 2:
+        return await _ticket_panel(
+            request,
+            session,
+            number,
+            problems=["请填写答复内容（至少 2 个字）"],
+            status=422,
+            form={"reply_error": "请填写答复内容"},
+        )
+    try:
+        await service.answer_ticket(_calls(request, session), number, reply, comment)
+    except UpstreamError as exc:
+        return await _ticket_panel(
+            request,
+            session,
+            number,
+            problems=[problem_text(exc)],
+            status=exc.status or 503,
+            form={"reply": reply},
+        )
+    return await _ticket_panel(request, session, number, notice="已答复，诉求人将收到答复内容")
+
+
+@router.post("/tickets/{number}/reveal", response_class=HTMLResponse)
+async def reveal_phone(request: Request, session: OfficerDesk, number: str) -> HTMLResponse:
+    form = await request.form()
+    reason = str(form.get("reason") or "").strip()
+    if len(reason) < 2:
+        return await _ticket_panel(
+            request,
+            session,
+            number,
+            problems=["查看手机号须填写事由（记入审计）"],
+            status=422,
+            form={"reason_error": "请填写事由"},
+        )
+    try:
+        revealed = await service.reveal_phone(_calls(request, session), number, reason)
+    except UpstreamError as exc:
+        return await _ticket_panel(
+            request, session, number, problems=[problem_text(exc)], status=exc.status or 503
+        )
+    return await _ticket_panel(request, session, number, revealed=revealed, notice="已记录查看事由（审计）")
+
+
+# --- reviewer / approver: applications ---------------------------------------------------------------------------
+
+
+@router.get("/applications", response_class=HTMLResponse)
+async def applications(
+    request: Request,
+    session: OfficerReviewerOrApproverDesk,
+    status: str | None = None,
+    policy_code: str | None = None,
+    department: str | None = None,
+) -> HTMLResponse:
+    template = "console/_applications_list.html" if _is_htmx(request) else "console/applications.html"
+    try:
+        queue = await service.application_queue(
+            _calls(request, session),
+            _names(request),
+            roles=list(session.roles),
+            department=session.department,
+            status=status or None,
+            policy_code=policy_code or None,
+            department_filter=department or None,
+        )
+    except (ProblemError, UpstreamError) as exc:
+        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        ctx = {
+            "queue": None,
+            "problems": [problem_text(exc)],
+            "filters": {"status": status, "policy_code": policy_code, "department": department},
+        }
+        return await _page(
+            request, session, template, status=code, statuses=service.APPLICATION_STATUS, **ctx
+        )
+    return await _page(
+        request, session, template, queue=queue, filters=queue.filters, statuses=service.APPLICATION_STATUS
+    )
+
+
+async def _application_panel(
+    request: Request,
+    session: SignedIn,
+    application_id: uuid.UUID,
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    status: int = 200,
+    form: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    template = "console/_application_panel.html" if _is_htmx(request) else "console/application.html"
+    try:
+        detail = await service.application_detail(
+            _calls(request, session), _names(request), str(application_id)
+        )
+    except UpstreamError as exc:
+        return await _page(
+            request,
+            session,
+            template,
+            status=exc.status or 503,
+            app=None,
+            app_id=str(application_id),
+            problems=[*(problems or []), problem_text(exc)],
+        )
+    return await _page(
+        request,
+        session,
+        template,
+        status=status,
+        app=detail,
+        app_id=str(application_id),
+        notice=notice,
+        problems=problems or [],
+        form=form or {},
+        step_titles=service.APPLICATION_STATUS,
+    )
+
+
+@router.get("/applications/{application_id}", response_class=HTMLResponse)
+async def application(
+    request: Request, session: OfficerReviewerOrApproverDesk, application_id: uuid.UUID
+) -> HTMLResponse:
+    return await _application_panel(request, session, application_id)
+
+
+@router.post("/applications/{application_id}/step", response_class=HTMLResponse)
+async def advance(
+    request: Request, session: OfficerReviewerOrApproverDesk, application_id: uuid.UUID
+) -> HTMLResponse:
+    form = await request.form()
+    to_status = str(form.get("to_status") or "")
+    calls = _calls(request, session)
+    try:
+        detail = await service.application_detail(calls, _names(request), str(application_id))
+        confirmed = {k[len("confirm:") :]: True for k in form if k.startswith("confirm:")}
+        notes = {k[len("note:") :]: str(v) for k, v in form.items() if k.startswith("note:")}
+        comment = service.confirmation_comment(
+            detail.manual, confirmed, notes, str(form.get("comment") or "")
+        )
+        await service.advance_application(calls, str(application_id), to_status, comment)
+    except (ProblemError, UpstreamError) as exc:
+        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        return await _application_panel(
+            request,
+            session,
+            application_id,
+            problems=[problem_text(exc)],
+            status=code,
+            form={"comment": form.get("comment")},
+        )
+    title = service.APPLICATION_STATUS.get(to_status, to_status)
+    return await _application_panel(request, session, application_id, notice=f"已办理：{title}")
+
+
+@router.post("/applications/{application_id}/return", response_class=HTMLResponse)
+async def return_for_supplement(
+    request: Request, session: OfficerReviewerOrApproverDesk, application_id: uuid.UUID
+) -> HTMLResponse:
+    form = await request.form()
+    missing = str(form.get("missing") or "").splitlines()
+    if not any(m.strip() for m in missing):
+        return await _application_panel(
+            request,
+            session,
+            application_id,
+            problems=["退回补正须列出缺少的材料或内容（每行一项）"],
+            status=422,
+            form={"missing_error": "请列出需补正的内容"},
+        )
+    try:
+        await service.return_application(
+            _calls(request, session), str(application_id), missing, str(form.get("comment") or "")
+        )
+    except UpstreamError as exc:
+        return await _application_panel(
+            request,
+            session,
+            application_id,
+            problems=[problem_text(exc)],
+            status=exc.status or 503,
+            form={"missing": form.get("missing")},
+        )
+    return await _application_panel(
+        request, session, application_id, notice="已退回补正，申请人将看到需补正的清单"
+    )
+
+
+@router.post("/applications/{application_id}/reject", response_class=HTMLResponse)
+async def reject(
+    request: Request, session: OfficerReviewerOrApproverDesk, application_id: uuid.UUID
+) -> HTMLResponse:
+    form = await request.form()
+    reason = str(form.get("reason") or "").strip()
+    if not reason:
+        return await _application_panel(
+            request,
+            session,
+            application_id,
+            problems=["不予通过须说明理由"],
+            status=422,
+            form={"reason_error": "请填写理由"},
+        )
+    try:
+        await service.reject_application(_calls(request, session), str(application_id), reason)
+    except UpstreamError as exc:
+        return await _application_panel(
+            request, session, application_id, problems=[problem_text(exc)], status=exc.status or 503
+        )
+    return await _application_panel(request, session, application_id, notice="已作出不予通过决定")
+
+
+@router.post("/applications/{application_id}/objections", response_class=HTMLResponse)
+async def objection(
+    request: Request, session: OfficerReviewerOrApproverDesk, application_id: uuid.UUID
+) -> HTMLResponse:
+    form = await request.form()
+    objector = str(form.get("objector") or "").strip()
+    content = str(form.get("content") or "").strip()
+    if not objector or not content:
+        return await _application_panel(
+            request,
+            session,
+            application_id,
+            problems=["请填写异议人和异议内容"],
+            status=422,
+            form={"objector": objector, "content": content},
+        )
+    try:
+        await service.record_objection(_calls(request, session), str(application_id), objector, content)
+    except UpstreamError as exc:
+        return await _application_panel(
+            request,
+            session,
+            application_id,
+            problems=[problem_text(exc)],
+            status=exc.status or 503,
+            form={"objector": objector, "content": content},
+        )
+    return await _application_panel(request, session, application_id, notice="已登记公示期异议")
+
+
+@router.get("/applications/{application_id}/attachments/{attachment_id}")
+async def attachment(
+    request: Request,
+    session: OfficerReviewerOrApproverDesk,
+    application_id: uuid.UUID,
+    attachment_id: uuid.UUID,
+) -> Response:
+    """The material itself, streamed from svc-disbursement as the signed-in staff member (opens in the browser)."""
+    settings: Settings = request.app.state.settings
+    token = mint_internal_token(
+        session.principal(), settings.internal_token_secret, ttl_s=settings.internal_token_ttl_s
+    )
+    try:
+        status, raw = await request.app.state.upstreams.call(
+            "disbursement",
+            "GET",
+            f"/api/v1/applications/{application_id}/attachments/{attachment_id}",
+            headers={INTERNAL_TOKEN_HEADER: token},
+            timeout_s=30.0,
+        )
+    except ProblemError as exc:
+        return await _page(request, session, "console/error.html", status=503, problems=[problem_text(exc)])
+    if status != 200:
+        return await _page(
+            request,
+            session,
+            "console/error.html",
+            status=status,
+            problems=["材料无法打开：" + raw.decode(errors="replace")[:300]],
+        )
+    # The upstream answer's headers are not passed along by Upstreams.call: guess inline types from the bytes.
+    media = (
+        "application/pdf"
+        if raw.startswith(b"%PDF")
+        else "image/png"
+        if raw.startswith(b"\x89PNG")
+        else "image/jpeg"
+        if raw.startswith(b"\xff\xd8")
+        else "application/octet-stream"
+    )
+    disposition = "inline" if media != "application/octet-stream" else "attachment"
+    return Response(
+        raw,
+        media_type=media,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(str(attachment_id))}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+# --- finance, broker, admin --------------------------------------------------------------------------------------
+
+
+async def _finance_page(
+    request: Request,
+    session: SignedIn,
+    status: str = "pending_approval",
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+    form: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    ctx: dict[str, Any] = {
+        "statuses": service.DISBURSEMENT_STATUS,
+        "notice": notice,
+        "form": form or {},
+        "form_key": uuid.uuid4().hex,
+        "can_top_up": "finance" in session.roles or "admin" in session.roles,
+        "can_decide": "approver" in session.roles or "admin" in session.roles,
+    }
+    try:
+        view = await service.finance_view(
+            _calls(request, session),
+            _names(request),
+            status=status,
+            roles=list(session.roles),
+            department=session.department,
+        )
+    except (ProblemError, UpstreamError) as exc:
+        return await _page(
+            request,
+            session,
+            "console/finance.html",
+            status=exc.status if isinstance(exc, ProblemError) else (exc.status or 503),
+            view=None,
+            problems=[*(problems or []), problem_text(exc)],
+            filters={"status": status},
+            **ctx,
+        )
+    return await _page(
+        request,
+        session,
+        "console/finance.html",
+        status=code,
+        view=view,
+        filters=view.filters,
+        problems=problems or [],
+        **ctx,
+    )
+
+
+@router.get("/finance", response_class=HTMLResponse)
+async def finance(
+    request: Request, session: FinanceOrApproverDesk, status: str = "pending_approval"
+) -> HTMLResponse:
+    return await _finance_page(request, session, status)
+
+
+@router.post("/finance/budgets", response_class=HTMLResponse)
+async def top_up(request: Request, session: FinanceOrApproverDesk) -> HTMLResponse:
+    """A budget top-up (finance of the policy's department); the form's key makes a double submit one top-up."""
+    form = await request.form()
+    policy_code = str(form.get("policy_code") or "").strip()
+    amount_text = str(form.get("amount") or "")
+    try:
+        fiscal_year = int(str(form.get("fiscal_year") or "0"))
+        amount_fen = service.fen_from_yuan(amount_text, field="amount")
+        result = await service.top_up_budget(
+            _calls(request, session),
+            policy_code=policy_code,
+            fiscal_year=fiscal_year,
+            amount_fen=amount_fen,
+            memo=str(form.get("memo") or "").strip() or None,
+            key=str(form.get("idempotency_key") or uuid.uuid4().hex),
+        )
+    except ValueError:
+        return await _finance_page(
+            request,
+            session,
+            problems=["年度须为数字，如 2025"],
+            code=422,
+            form={"policy_code": policy_code, "amount": amount_text},
+        )
+    except (ProblemError, UpstreamError) as exc:
+        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        return await _finance_page(
+            request,
+            session,
+            problems=[problem_text(exc)],
+            code=code,
+            form={"policy_code": policy_code, "amount": amount_text, "fiscal_year": form.get("fiscal_year")},
+        )
+    resumed = int(result.get("resumed_disbursements") or 0)
+    note = f"已拨入预算 {service.yuan(amount_fen)}" + (
+        f"，{resumed} 笔待预算的拨付已继续办理" if resumed else ""
+    )
+    return await _finance_page(request, session, notice=note)
+
+
+@router.post("/finance/disbursements/{disbursement_id}/{action}", response_class=HTMLResponse)
+async def decide(
+    request: Request, session: FinanceOrApproverDesk, disbursement_id: uuid.UUID, action: str
+) -> HTMLResponse:
+    """Approve or reject a disbursement awaiting approval, or reissue a failed payment (the policy's department)."""
+    form = await request.form()
+    status = str(form.get("status") or "pending_approval")
+    if action not in ("approve", "reject", "reissue"):
+        return await _finance_page(request, session, status, problems=["未知的操作"], code=404)
+    text = str(form.get("text") or "").strip() or None
+    if action != "approve" and not text:
+        what = "驳回理由" if action == "reject" else "重新支付的原因"
+        return await _finance_page(request, session, status, problems=[f"请填写{what}"], code=422)
+    try:
+        await service.decide_disbursement(
+            _calls(request, session),
+            str(disbursement_id),
+            action,
+            text,
+            str(form.get("idempotency_key") or uuid.uuid4().hex),
+        )
+    except UpstreamError as exc:
+        return await _finance_page(
+            request, session, status, problems=[problem_text(exc)], code=exc.status or 503
+        )
+    done = {"approve": "已审批通过，预算已预留并发起支付", "reject": "已驳回", "reissue": "已重新发起支付"}[
+        action
+    ]
+    return await _finance_page(request, session, status, notice=done)
+
+
+async def _broker_page(
+    request: Request,
+    session: SignedIn,
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+) -> HTMLResponse:
+    ctx = {"notice": notice, "is_broker": "broker" in session.roles}
+    try:
+        view = await service.broker_view(
+            _calls(request, session), _names(request), is_broker="broker" in session.roles
+        )
+    except UpstreamError as exc:
+        return await _page(
+            request,
+            session,
+            "console/broker.html",
+            status=exc.status or 503,
+            view=None,
+            problems=[*(problems or []), problem_text(exc)],
+            **ctx,
+        )
+    return await _page(
+        request, session, "console/broker.html", status=code, view=view, problems=problems or [], **ctx
+    )
+
+
+@router.get("/broker", response_class=HTMLResponse)
+async def broker(request: Request, session: BrokerOrOfficerDesk) -> HTMLResponse:
+    return await _broker_page(request, session)
+
+
+@router.post("/broker/demands/{demand_id}/{action}", response_class=HTMLResponse)
+async def claim_or_release(
+    request: Request, session: BrokerOrOfficerDesk, demand_id: uuid.UUID, action: str
+) -> HTMLResponse:
+    if action not in ("claim", "release"):
+        return await _broker_page(request, session, problems=["未知的操作"], code=404)
+    form = await request.form()
+    try:
+        await service.claim_or_release(
+            _calls(request, session), str(demand_id), action, str(form.get("note") or "").strip() or None
+        )
+    except UpstreamError as exc:
+        return await _broker_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+    return await _broker_page(
+        request, session, notice="已认领" if action == "claim" else "已释放，需求回到待分配队列"
+    )
+
+
+@router.get("/overview", response_class=HTMLResponse)
+async def overview(request: Request, session: AdminDesk) -> HTMLResponse:
+    data = await service.overview(_calls(request, session), _names(request))
+    return await _page(request, session, "console/overview.html", data=data)
+
+
+# --- the public 公示 page -----------------------------------------------------------------------------------------
+
+public_router = APIRouter(tags=["公示"], include_in_schema=False)
+
+
+@public_router.get("/public-notice", response_class=HTMLResponse)
+async def public_notice_page(request: Request) -> HTMLResponse:
+    """Applications under 公示 (public notice), readable by anyone, with the channel for objections."""
+    reader = PageCalls.as_service(request, "gateway-public-notice", "公示页面", scopes=["disbursement:read"])
+    names_reader = PageCalls.as_service(request, "gateway-public-notice", "公示页面")
+    problems: list[str] = []
+    rows: list[dict[str, Any]] = []
+    try:
+        rows = await service.public_notice(_Split(reader, names_reader), _names(request))
+    except UpstreamError as exc:
+        problems = [f"公示名单暂不可用，请稍后再试（{problem_text(exc)}）"]
+    return await render(
+        request, "console/public_notice.html", rows=rows, problems=problems, session=None, csrf_token=""
+    )
+
+
+class _Split:
+    """The public page reads applications as a read-only partner-like identity and everything else (catalog,
+    registry names) as the gateway's page service."""
+
+    def __init__(self, applications: PageCalls, others: PageCalls) -> None:
+        self.applications, self.others = applications, others
+
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        target = self.applications if service == "disbursement" else self.others
+        return await target.call(
+            service, method, path, json=json, params=params, idempotency_key=idempotency_key
+        )
+
+
+# --- wiring ------------------------------------------------------------------------------------------------------
+
+
+async def _console_refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    if not wants_html(request):
+        return exc_to_problem(request, exc)
+    return await render(
+        request,
+        "web/refused.html",
+        status=exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        code=exc.code,
+        back="/console",
+    )
+
+
+def install_console(app: FastAPI) -> None:
+    """The console's own 403 page (a staff member opening another role's queue)."""
+    app.add_exception_handler(ConsoleRoleRequired, _console_refused)

@@ -1,0 +1,514 @@
+"""The "我的" pages on 昆e服 (``/m/…``): a signed-in company or talent sees and does its own business on the phone.
+
+Every page reads through ``PageCalls`` and shows only the signed-in record's own data: the services that know
+companies and talents are called as the browser's own principal; the others as a gateway identity holding the one
+scope the page needs, with the owner filter set (and, for an item, checked) by the page itself. Every form carries
+the session's CSRF token (the router checks every unsafe method)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from kunruyi_common.clock import local_today
+
+from kunruyi_gateway.web.calls import PageCalls, Section, UpstreamError
+from kunruyi_gateway.web.csrf import CsrfProtected
+from kunruyi_gateway.web.sessions import SelfSession, SignedIn
+from kunruyi_gateway.web.templating import render, yuan
+
+router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
+
+MODE_LABELS = {"automatic": "免申即享", "application": "在线申报", "quick": "即申即享"}
+RESULT_LABELS = {
+    "eligible": "符合条件",
+    "needs_confirmation": "需人工确认",
+    "ineligible": "暂不符合",
+    "error": "无法判断",
+}
+# The steps a phone user sees on an application's timeline (the review stages collapsed to what they mean).
+TIMELINE = (
+    ("submitted", "受理"),
+    ("first_review", "初审"),
+    ("second_review", "复审"),
+    ("public_notice", "公示"),
+    ("approved", "审定"),
+    ("paid", "拨付"),
+)
+_STAGE_ORDER = {
+    "submitted": 0,
+    "pending_review": 0,
+    "accepted": 0,
+    "supplement_required": 0,
+    "first_review": 1,
+    "second_review": 2,
+    "public_notice": 3,
+    "approved": 4,
+    "paid": 5,
+}
+ATTACHMENT_TYPES = ("image/jpeg", "image/png", "image/heic", "image/webp", "application/pdf")
+MAX_ATTACHMENTS = 5
+_POLICY_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_FORM_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _own(request: Request, session: SignedIn) -> PageCalls:
+    return PageCalls.for_session(request, session)
+
+
+def _scoped(request: Request, session: SignedIn, scope: str) -> PageCalls:
+    return PageCalls.as_service(
+        request,
+        f"gateway-self:{session.principal().subject}",
+        f"我的页面（{session.display_name or ''}）",
+        scopes=[scope],
+    )
+
+
+def _service(request: Request, session: SignedIn) -> PageCalls:
+    return PageCalls.as_service(request, "gateway-self-pages", f"我的页面（{session.display_name or ''}）")
+
+
+def _entity_type(session: SignedIn) -> str:
+    return "enterprise" if session.kind == "company" else "talent"
+
+
+async def _page(request: Request, name: str, session: SignedIn, tab: str, **context: Any) -> HTMLResponse:
+    return await render(
+        request,
+        name,
+        tab=tab,
+        mode_labels=MODE_LABELS,
+        result_labels=RESULT_LABELS,
+        **context,
+    )
+
+
+@router.get("/m/", response_class=HTMLResponse)
+async def home(request: Request, session: SelfSession) -> HTMLResponse:
+    return await _page(request, "self/home.html", session, "home")
+
+
+async def _calculator(request: Request, session: SignedIn) -> Section:
+    # The calculator reads the signed-in record by id: the page asks as a gateway service for exactly that id.
+    return await _service(request, session).section(
+        "policy",
+        "POST",
+        "/api/v1/policy-calculator",
+        json={"entity_type": _entity_type(session), "entity_id": session.subject},
+    )
+
+
+@router.get("/m/policies", response_class=HTMLResponse)
+async def my_policies(request: Request, session: SelfSession) -> HTMLResponse:
+    section = await _calculator(request, session)
+    shown = [r for r in section.items if r.get("status") in ("eligible", "needs_confirmation")]
+    shown.sort(key=lambda r: (r.get("status") != "eligible", -(r.get("amount_fen") or 0)))
+    return await _page(request, "self/policies.html", session, "policies", section=section, results=shown)
+
+
+@router.get("/m/policies/{code}", response_class=HTMLResponse)
+async def policy_detail(code: str, request: Request, session: SelfSession) -> HTMLResponse:
+    if not _POLICY_CODE.match(code):
+        return await _page(request, "self/policy.html", session, "policies", policy=None, status=404)
+    calls = _own(request, session)
+    policy: Any = None
+    try:
+        policy = await calls.call("policy", "GET", f"/api/v1/policies/{quote(code, safe='')}")
+    except UpstreamError as exc:
+        if exc.status != 404:
+            return await _page(
+                request, "self/policy.html", session, "policies", policy=None, unavailable=True, status=503
+            )
+    calculator = await _calculator(request, session)
+    mine = next((r for r in calculator.items if r.get("policy_code") == code), None)
+    return await _page(
+        request,
+        "self/policy.html",
+        session,
+        "policies",
+        policy=policy,
+        mine=mine,
+        status=200 if policy else 404,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------- 申报
+
+
+async def _own_application(request: Request, session: SignedIn, application_id: str) -> dict[str, Any] | None:
+    try:
+        uuid.UUID(application_id)
+    except ValueError:
+        return None
+    calls = _scoped(request, session, "disbursement:read")
+    try:
+        found = await calls.call("disbursement", "GET", f"/api/v1/applications/{application_id}")
+    except UpstreamError:
+        return None
+    if not isinstance(found, dict):
+        return None
+    owner = str(found.get("applicant_id") or "")
+    return found if owner.upper() == session.subject.upper() else None
+
+
+@router.get("/m/applications", response_class=HTMLResponse)
+async def my_applications(request: Request, session: SelfSession) -> HTMLResponse:
+    listed = await _scoped(request, session, "disbursement:read").section(
+        "disbursement", "GET", "/api/v1/applications", params={"applicant_id": session.subject, "limit": 50}
+    )
+    calculator = await _calculator(request, session)
+    appliable = [
+        r
+        for r in calculator.items
+        if r.get("mode") in ("application", "quick") and r.get("status") in ("eligible", "needs_confirmation")
+    ]
+    return await _page(
+        request, "self/applications.html", session, "applications", listed=listed, appliable=appliable
+    )
+
+
+def _apply_form(policy_code: str, form: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "policy_code": policy_code,
+        "period": (form or {}).get("period") or str(local_today().year),
+        "form_id": (form or {}).get("form_id") or uuid.uuid4().hex,
+    }
+
+
+@router.get("/m/applications/new", response_class=HTMLResponse)
+async def new_application(request: Request, session: SelfSession, policy: str = "") -> HTMLResponse:
+    found: Any = None
+    if _POLICY_CODE.match(policy):
+        try:
+            found = await _own(request, session).call(
+                "policy", "GET", f"/api/v1/policies/{quote(policy, safe='')}"
+            )
+        except UpstreamError:
+            found = None
+    if not found or found.get("mode") not in ("application", "quick"):
+        return await _page(
+            request,
+            "self/apply.html",
+            session,
+            "applications",
+            policy=None,
+            form=_apply_form(policy),
+            errors=["请从“我的政策”或“在线申报”中选择一项可在线申报的政策"],
+            status=404,
+        )
+    return await _page(
+        request, "self/apply.html", session, "applications", policy=found, form=_apply_form(policy)
+    )
+
+
+def _multipart(file_field: str, filename: str, content_type: str, content: bytes) -> tuple[bytes, str]:
+    boundary = f"kry{uuid.uuid4().hex}"
+    safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "") or "attachment"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+        f"filename*=UTF-8''{quote(safe_name)}\r\nContent-Type: {content_type}\r\n\r\n"
+    ).encode()
+    return head + content + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+async def _check_files(
+    files: list[UploadFile], max_bytes: int
+) -> tuple[list[tuple[str, str, bytes]], str | None]:
+    chosen = [f for f in files if f.filename]
+    if len(chosen) > MAX_ATTACHMENTS:
+        return [], f"一次最多上传 {MAX_ATTACHMENTS} 个材料"
+    out = []
+    for f in chosen:
+        content_type = (f.content_type or "").split(";")[0].strip().lower()
+        if content_type not in ATTACHMENT_TYPES:
+            return [], f"“{f.filename}”不是照片或 PDF（支持 JPG、PNG、HEIC、WEBP、PDF）"
+        content = await f.read(max_bytes + 1)
+        if not content:
+            return [], f"“{f.filename}”是空文件"
+        if len(content) > max_bytes:
+            return [], f"“{f.filename}”超过 {max_bytes // (1024 * 1024)} MB"
+        out.append((f.filename or "attachment", content_type, content))
+    return out, None
+
+
+async def _upload(calls: PageCalls, application_id: str, files: list[tuple[str, str, bytes]]) -> str | None:
+    for filename, content_type, content in files:
+        body, multipart_type = _multipart("file", filename, content_type, content)
+        try:
+            await calls.call(
+                "disbursement",
+                "POST",
+                f"/api/v1/applications/{application_id}/attachments",
+                body=body,
+                content_type=multipart_type,
+                timeout_s=30.0,
+            )
+        except UpstreamError as exc:
+            detail = exc.body.get("detail") if isinstance(exc.body, dict) else None
+            return f"材料“{filename}”未能上传：{detail or '服务暂不可用'}"
+    return None
+
+
+_ATTACHMENT_LIMIT = 8 * 1024 * 1024
+
+
+@router.post("/m/applications", response_class=HTMLResponse)
+async def submit_application(
+    request: Request,
+    session: SelfSession,
+    policy_code: str = Form(""),
+    period: str = Form(""),
+    form_id: str = Form(""),
+    photos: list[UploadFile] | None = None,
+    files: list[UploadFile] | None = None,
+) -> Response:
+    form = {"period": period.strip(), "form_id": form_id if _FORM_ID.match(form_id) else ""}
+    policy: Any = None
+    if _POLICY_CODE.match(policy_code):
+        try:
+            policy = await _own(request, session).call(
+                "policy", "GET", f"/api/v1/policies/{quote(policy_code, safe='')}"
+            )
+        except UpstreamError:
+            policy = None
+    field_errors: dict[str, str] = {}
+    if not policy or policy.get("mode") not in ("application", "quick"):
+        field_errors["policy_code"] = "这项政策不能在线申报"
+    if not re.fullmatch(r"\d{4}", form["period"]):
+        field_errors["period"] = "请填写申报年度（4 位数字，如 2026）"
+    picked, file_error = await _check_files([*(photos or []), *(files or [])], _ATTACHMENT_LIMIT)
+    if file_error:
+        field_errors["files"] = file_error
+    if field_errors:
+        return await _page(
+            request,
+            "self/apply.html",
+            session,
+            "applications",
+            policy=policy,
+            form=_apply_form(policy_code, form),
+            field_errors=field_errors,
+            status=422,
+        )
+    calls = _scoped(request, session, "disbursement:write")
+    payload = {
+        "policy_code": policy_code,
+        "applicant_type": _entity_type(session),
+        "applicant_id": session.subject,
+        "period": form["period"],
+        "channel": "web",
+    }
+    try:
+        created = await calls.call(
+            "disbursement",
+            "POST",
+            "/api/v1/applications",
+            json=payload,
+            idempotency_key=f"m-apply-{form['form_id']}" if form["form_id"] else None,
+        )
+    except UpstreamError as exc:
+        detail = exc.body.get("detail") if isinstance(exc.body, dict) else None
+        field = exc.body.get("field") if isinstance(exc.body, dict) else None
+        key = field if field in ("period", "policy_code") else "policy_code"
+        return await _page(
+            request,
+            "self/apply.html",
+            session,
+            "applications",
+            policy=policy,
+            form=_apply_form(policy_code, form),
+            field_errors={key: f"申报未能提交：{detail or '服务暂不可用，请稍后再试'}"},
+            status=exc.status if exc.status and 400 <= exc.status < 500 else 503,
+        )
+    application_id = str(created["id"])
+    upload_error = await _upload(calls, application_id, picked)
+    target = f"/m/applications/{application_id}?submitted=1"
+    if upload_error:
+        target += "&upload_failed=1"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/m/applications/{application_id}", response_class=HTMLResponse)
+async def application_detail(
+    application_id: str, request: Request, session: SelfSession, submitted: str = "", upload_failed: str = ""
+) -> HTMLResponse:
+    found = await _own_application(request, session, application_id)
+    if found is None:
+        return await _page(request, "self/application.html", session, "applications", app=None, status=404)
+    at = _STAGE_ORDER.get(str(found.get("status")), -1)
+    timeline = [
+        {
+            "label": label,
+            "state": "done" if i < at or (i == at and i == 5) else "current" if i == at else "todo",
+        }
+        for i, (_, label) in enumerate(TIMELINE)
+    ]
+    flash = "申报已提交，请留意审核进度" if submitted else None
+    errors = ["申报已提交，但有材料未能上传，请在下方补充上传"] if upload_failed else None
+    return await _page(
+        request,
+        "self/application.html",
+        session,
+        "applications",
+        app=found,
+        timeline=timeline,
+        flash=flash,
+        errors=errors,
+    )
+
+
+@router.post("/m/applications/{application_id}/supplement", response_class=HTMLResponse)
+async def answer_supplement(
+    application_id: str,
+    request: Request,
+    session: SelfSession,
+    photos: list[UploadFile] | None = None,
+    files: list[UploadFile] | None = None,
+) -> Response:
+    found = await _own_application(request, session, application_id)
+    if found is None:
+        return await _page(request, "self/application.html", session, "applications", app=None, status=404)
+    picked, file_error = await _check_files([*(photos or []), *(files or [])], _ATTACHMENT_LIMIT)
+    if not picked and not file_error:
+        file_error = "请拍照或选择要补正的材料"
+    if file_error or found.get("status") != "supplement_required":
+        return await _page(
+            request,
+            "self/application.html",
+            session,
+            "applications",
+            app=found,
+            timeline=[],
+            field_errors={"files": file_error or "这份申报现在不需要补正"},
+            status=422,
+        )
+    calls = _scoped(request, session, "disbursement:write")
+    upload_error = await _upload(calls, application_id, picked)
+    if upload_error is None:
+        try:
+            await calls.call(
+                "disbursement", "POST", f"/api/v1/applications/{application_id}/resubmit", json={}
+            )
+        except UpstreamError as exc:
+            detail = exc.body.get("detail") if isinstance(exc.body, dict) else None
+            upload_error = f"补正未能提交：{detail or '服务暂不可用'}"
+    if upload_error:
+        return await _page(
+            request,
+            "self/application.html",
+            session,
+            "applications",
+            app=found,
+            timeline=[],
+            field_errors={"files": upload_error},
+            status=422,
+        )
+    return RedirectResponse(f"/m/applications/{application_id}?submitted=1", status_code=303)
+
+
+# ---------------------------------------------------------------------------------------------------------- 资金
+
+
+@router.get("/m/funds", response_class=HTMLResponse)
+async def my_funds(request: Request, session: SelfSession) -> HTMLResponse:
+    listed = await _own(request, session).section(
+        "disbursement", "GET", "/api/v1/disbursements", params={"entity_id": session.subject, "limit": 100}
+    )
+    settled = sum(int(d.get("amount_fen") or 0) for d in listed.items if d.get("status") == "settled")
+    return await _page(request, "self/funds.html", session, "funds", listed=listed, settled_fen=settled)
+
+
+# ---------------------------------------------------------------------------------------------------------- 诉求
+
+
+@router.get("/m/requests", response_class=HTMLResponse)
+async def my_requests(request: Request, session: SelfSession) -> HTMLResponse:
+    tickets: Section | None = None
+    demands: Section | None = None
+    if session.kind == "talent":
+        tickets = await _own(request, session).section(
+            "talent", "GET", "/api/v1/tickets", params={"limit": 50}
+        )
+    else:
+        demands = await _scoped(request, session, "matching:read").section(
+            "matching", "GET", "/api/v1/demands", params={"enterprise_uscc": session.subject, "limit": 50}
+        )
+        if demands.ok:
+            demands.items = [
+                d for d in demands.items if str(d.get("enterprise_uscc", "")).upper() == session.subject
+            ]
+    return await _page(request, "self/requests.html", session, "requests", tickets=tickets, demands=demands)
+
+
+# ---------------------------------------------------------------------------------------------------------- 人才公寓
+
+
+async def _housing(request: Request, session: SignedIn, **extra: Any) -> HTMLResponse:
+    calls = _own(request, session)
+    projects = await calls.section("talent", "GET", "/api/v1/housing/projects")
+    mine = await calls.section(
+        "talent", "GET", "/api/v1/housing/applications", params={"talent_id": session.subject}
+    )
+    options = [
+        (
+            str(p.get("code")),
+            f"{p.get('name')}（{p.get('district')}，月租 {yuan(p.get('monthly_rent_fen'))}）",
+        )
+        for p in projects.items
+    ]
+    return await _page(
+        request,
+        "self/housing.html",
+        session,
+        "housing",
+        projects=projects,
+        mine=mine,
+        project_options=options,
+        **extra,
+    )
+
+
+@router.get("/m/housing", response_class=HTMLResponse)
+async def my_housing(request: Request, session: SelfSession) -> HTMLResponse:
+    if session.kind != "talent":
+        return await _page(request, "self/housing.html", session, "housing", not_talent=True, status=403)
+    return await _housing(request, session)
+
+
+@router.post("/m/housing/apply", response_class=HTMLResponse)
+async def apply_housing(request: Request, session: SelfSession, project_code: str = Form("")) -> Response:
+    if session.kind != "talent":
+        return await _page(request, "self/housing.html", session, "housing", not_talent=True, status=403)
+    try:
+        await _own(request, session).call(
+            "talent",
+            "POST",
+            "/api/v1/housing/applications",
+            json={"talent_id": session.subject, "project_code": project_code},
+        )
+    except UpstreamError as exc:
+        detail = exc.body.get("detail") if isinstance(exc.body, dict) else None
+        return await _housing(
+            request, session, field_errors={"project_code": detail or "申请未能提交，请稍后再试"}
+        )
+    return RedirectResponse("/m/housing?applied=1", status_code=303)
+
+
+@router.post("/m/housing/offers/{offer_id}/{decision}", response_class=HTMLResponse)
+async def answer_offer(offer_id: str, decision: str, request: Request, session: SelfSession) -> Response:
+    if session.kind != "talent" or decision not in ("accept", "decline"):
+        return await _page(request, "self/housing.html", session, "housing", not_talent=True, status=403)
+    try:
+        uuid.UUID(offer_id)
+        await _own(request, session).call("talent", "POST", f"/api/v1/housing/offers/{offer_id}/{decision}")
+    except (ValueError, UpstreamError) as exc:
+        detail = (
+            exc.body.get("detail") if isinstance(exc, UpstreamError) and isinstance(exc.body, dict) else None
+        )
+        return await _housing(request, session, errors=[detail or "未能答复配租通知，请稍后再试"])
+    return RedirectResponse(f"/m/housing?{decision}ed=1", status_code=303)

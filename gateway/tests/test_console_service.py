@@ -1,0 +1,187 @@
+"""The console's queues from the services' answers: names beside codes, overdue first, a mistyped department is an
+error (never an empty queue), the reply box's moves, a reviewer's confirmations of the manual criteria."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from kunruyi_common.clock import local_today
+from kunruyi_gateway.console import service
+from kunruyi_gateway.console.exceptions import InvalidAmount, UnknownCriterion, UnknownDepartment
+from kunruyi_gateway.console.names import NameDirectory
+
+USCC = "91320583MA1KR8Y29Y"
+TALENT = "6b8f1f3e-0000-4000-8000-000000000001"
+
+
+class FakeCalls:
+    """The services as the console sees them: canned answers per (service, method, path), every call recorded."""
+
+    def __init__(self, answers: dict[tuple[str, str, str], Any]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, str, str, Any, Any]] = []
+
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        self.calls.append((service, method, path, params, json))
+        answer = self.answers.get((service, method, path))
+        if callable(answer):
+            return answer(params, json)
+        return answer if answer is not None else {}
+
+
+def _directory_answers() -> dict[tuple[str, str, str], Any]:
+    return {
+        ("policy", "GET", "/api/v1/departments"): {"items": [{"code": "sci_tech", "name": "科技局"}]},
+        ("talent", "GET", "/api/v1/service-desk/types"): {
+            "types": [{"type": "政策咨询", "department": "人才办", "working_days": 3}]
+        },
+        ("policy", "GET", "/api/v1/policies"): {
+            "items": [
+                {
+                    "code": "KS-KJ-001",
+                    "title": "高新技术企业认定奖励",
+                    "department": "科技局",
+                    "mode": "application",
+                    "payout_days": 30,
+                },
+                {"code": "KS-GX-002", "title": "技改补贴", "department": "工信局", "mode": "application"},
+            ],
+            "next_cursor": None,
+        },
+        ("talent", "GET", "/api/v1/enterprises/names"): lambda params, _: {
+            "items": [{"uscc": USCC, "name": "昆山示例科技有限公司"}] if USCC in params["uscc"] else []
+        },
+        ("talent", "GET", "/api/v1/talents/names"): {"items": [{"id": TALENT, "name": "林博士"}]},
+    }
+
+
+def _ticket(number: str, status: str, deadline_in: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "ticket_number": number,
+        "title": f"诉求 {number}",
+        "type": "政策咨询",
+        "status": status,
+        "requester_name": "张**",
+        "department": "人才办",
+        "deadline": (local_today() + timedelta(days=deadline_in)).isoformat(),
+        "overdue": False,
+        **extra,
+    }
+
+
+async def test_ticket_queue_puts_overdue_first_and_names_the_company() -> None:
+    answers = _directory_answers()
+    answers[("talent", "GET", "/api/v1/tickets")] = {
+        "items": [
+            _ticket("T-3", "submitted", 5),
+            _ticket("T-2", "accepted", -1, enterprise_uscc=USCC),
+            _ticket("T-1", "closed", -9),
+        ]
+    }
+    calls = FakeCalls(answers)
+    queue = await service.ticket_queue(calls, NameDirectory(), roles=["officer"], department="人才办")
+    assert [r.number for r in queue.rows] == ["T-2", "T-3", "T-1"]
+    assert queue.rows[0].overdue and queue.rows[0].company == "昆山示例科技有限公司"
+    assert queue.overdue == 1 and queue.counts == {"已提交": 1, "已受理": 1, "已办结": 1}
+
+
+async def test_a_mistyped_department_is_an_error_not_an_empty_queue() -> None:
+    calls = FakeCalls(_directory_answers())
+    with pytest.raises(UnknownDepartment) as raised:
+        await service.ticket_queue(
+            calls, NameDirectory(), roles=["admin"], department=None, department_filter="科枝局"
+        )
+    assert raised.value.field == "department" and "科技局" in raised.value.detail
+    with pytest.raises(UnknownDepartment):
+        await service.application_queue(calls, NameDirectory(), roles=["reviewer"], department="科枝局")
+    assert not any(path == "/api/v1/applications" for _, _, path, _, _ in calls.calls)
+
+
+async def test_application_queue_keeps_the_departments_policies_with_titles_and_names() -> None:
+    answers = _directory_answers()
+    answers[("disbursement", "GET", "/api/v1/applications")] = {
+        "items": [
+            {
+                "id": "a1",
+                "application_number": "SB-1",
+                "policy_code": "KS-KJ-001",
+                "applicant_type": "enterprise",
+                "applicant_id": USCC,
+                "period": "2025",
+                "amount_fen": 12_345_600,
+                "status": "accepted",
+                "allowed_next": ["first_review"],
+                "created_at": "2025-01-02T03:00:00+00:00",
+            },
+            {
+                "id": "a2",
+                "policy_code": "KS-GX-002",
+                "applicant_type": "talent",
+                "applicant_id": TALENT,
+                "status": "accepted",
+            },
+        ]
+    }
+    calls = FakeCalls(answers)
+    queue = await service.application_queue(calls, NameDirectory(), roles=["reviewer"], department="科技局")
+    assert [(r.policy_title, r.applicant_name, r.next_step, r.amount) for r in queue.rows] == [
+        ("高新技术企业认定奖励", "昆山示例科技有限公司", "初审", "¥123,456.00")
+    ]
+    assert str(queue.rows[0].due) == "2025-02-01"
+
+
+async def test_names_are_looked_up_once_per_page_and_cached() -> None:
+    calls = FakeCalls(_directory_answers())
+    names = NameDirectory()
+    for _ in range(2):
+        found = await names.entity_names(calls, [("enterprise", USCC), ("talent", TALENT), ("talent", "bad")])
+        assert found == {("enterprise", USCC): "昆山示例科技有限公司", ("talent", TALENT): "林博士"}
+    lookups = [c for c in calls.calls if c[2].endswith("/names")]
+    assert len(lookups) == 2
+
+
+async def test_reply_box_moves_a_new_ticket_to_replied_with_the_reply_last() -> None:
+    answers = {("talent", "GET", "/api/v1/tickets/T-9"): {"status": "submitted"}}
+    calls = FakeCalls(answers)
+    await service.answer_ticket(calls, "T-9", "已电话联系，材料清单见短信。")
+    posted = [j for s, m, p, _, j in calls.calls if m == "POST"]
+    assert posted == [
+        {"to": "accepted"},
+        {"to": "in_progress"},
+        {"to": "replied", "reply": "已电话联系，材料清单见短信。"},
+    ]
+
+
+def test_manual_criteria_confirmation_is_written_into_the_step_comment() -> None:
+    manual = [
+        {"id": "rd_ratio", "label": "研发投入占比不低于 3%"},
+        {"id": "no_violation", "label": "无失信记录"},
+    ]
+    text = service.confirmation_comment(
+        manual, {"rd_ratio": True}, {"rd_ratio": "审计报告第 4 页", "no_violation": "待查"}, "材料齐全"
+    )
+    assert (
+        text == "研发投入占比不低于 3%：✓ 已核验（审计报告第 4 页）；无失信记录：✗ 未核验（待查）。材料齐全"
+    )
+    with pytest.raises(UnknownCriterion):
+        service.confirmation_comment(manual, {"other": True}, {}, None)
+
+
+def test_amounts_in_yuan_become_fen_and_bad_ones_are_named() -> None:
+    assert service.fen_from_yuan("12,345.6", field="amount") == 1_234_560
+    assert service.fen_from_yuan(" 500000 ", field="amount") == 50_000_000
+    for bad in ("", "abc", "-1", "0", "1.234", "NaN", "1e20"):
+        with pytest.raises(InvalidAmount) as raised:
+            service.fen_from_yuan(bad, field="amount")
+        assert raised.value.field == "amount"

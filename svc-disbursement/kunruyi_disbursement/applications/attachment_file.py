@@ -1,0 +1,72 @@
+"""An application's uploaded material, read back: reviewers open it in the browser (PDF and images inline, other
+types as a download). The stored SHA-256 is checked on the way out, so a changed file is refused, not shown."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from kunruyi_common.db import SessionDep
+from sqlalchemy import text
+
+from kunruyi_disbursement.applications.auth import ReadPartnerOrStaff
+from kunruyi_disbursement.applications.exceptions import AttachmentNotFound, AttachmentStoreUnavailable
+from kunruyi_disbursement.applications.storage import AttachmentStoreError, attachment_store
+from kunruyi_disbursement.settings import Settings
+
+router = APIRouter(prefix="/api/v1/applications", tags=["兑现申请 applications"])
+INLINE = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain")
+
+
+@router.get(
+    "/{application_id}/attachments/{attachment_id}",
+    summary="查看申报材料原件（PDF、图片在浏览器中打开；校验 SHA-256）",
+    response_model=None,
+    response_class=Response,
+    responses={
+        200: {
+            "description": "材料原件",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def read_attachment(
+    application_id: uuid.UUID,
+    attachment_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: ReadPartnerOrStaff,
+) -> Response:
+    row = (
+        await session.execute(
+            text(
+                "SELECT filename, content_type, sha256, storage_key FROM application_attachments "
+                "WHERE id = :id AND application_id = :a"
+            ),
+            {"id": attachment_id, "a": application_id},
+        )
+    ).first()
+    if row is None:
+        raise AttachmentNotFound("该申报没有这份材料")
+    settings: Settings = request.app.state.settings
+    try:
+        content = await attachment_store(settings).get(row.storage_key)
+    except (AttachmentStoreError, OSError) as exc:
+        raise AttachmentStoreUnavailable(f"附件存储不可用：{exc}") from exc
+    if hashlib.sha256(content).hexdigest() != row.sha256:
+        raise AttachmentStoreUnavailable("材料与上传时的 SHA-256 不一致，已拒绝显示")
+    media = (row.content_type or "application/octet-stream").split(";")[0].strip().lower()
+    disposition = "inline" if media in INLINE else "attachment"
+    return Response(
+        content,
+        media_type=media if media in INLINE else "application/octet-stream",
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,0 +1,290 @@
+"""The staff console at /console, in Chromium (laptop-sized) through the gateway, signing in with the staff
+identity provider emulator (OIDC authorization code):
+
+- an officer of 人才办 signs in, sees the department's ticket with the company's name, answers it in the reply box;
+- a 工信局 application: reviewer A takes 受理, returns it for 补正 with the list of what is missing (the applicant
+  resubmits), takes 受理 and 初审 (the calculator's manual criterion confirmed with a note),
+  is refused 复审 (初审 and 复审 are two people: the API's refusal is shown on the page), reviewer B takes 复审
+  and 公示, the approver takes 审定;
+- a 科技局 reviewer acting on that 工信局 application is refused (403 other_department, shown where they clicked);
+- a form posted without the session's CSRF token changes nothing; an admin's mistyped department is an error.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.timeout(600)
+
+LAPTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN"}
+POLICY = (
+    "KS-SB-012"  # 智能化改造和数字化转型项目补助（二档）, 工信局, reviewed in stages (no public-notice wait)
+)
+GXJ = "工信局"
+STAFF = [
+    {"subject": "gxj-reviewer-e2e-a", "name": "工信审核甲", "roles": ["reviewer"], "department": GXJ},
+    {"subject": "gxj-reviewer-e2e-b", "name": "工信审核乙", "roles": ["reviewer"], "department": GXJ},
+    {"subject": "gxj-approver-e2e", "name": "工信审定丙", "roles": ["approver"], "department": GXJ},
+]
+
+
+def _sign_in(browser: Any, driver: Any, subject: str) -> Any:
+    """A fresh laptop browser signed in as ``subject`` through the IdP's sign-in page."""
+    context = browser.new_context(**LAPTOP)
+    page = context.new_page()
+    page.goto(f"{driver.url}/console")
+    assert "/console/login" in page.url
+    page.get_by_role("button", name="使用统一身份认证登录").click()
+    page.locator(f"button[data-subject='{subject}']").click()
+    page.wait_for_url(f"{driver.url}/console/**")
+    return page
+
+
+def _step(page: Any, expected: str, note: str | None = None) -> None:
+    panel = page.get_by_test_id("application-panel")
+    form = page.get_by_test_id("step-form")
+    for box in form.locator("input[type=checkbox]").all():
+        box.check()
+    if note:
+        for field in form.locator("input[name^='note:']").all():
+            field.fill(note)
+    form.locator("textarea[name=comment]").fill(f"端到端：{expected}")
+    page.get_by_test_id("advance").click()
+    panel.get_by_test_id("flash").filter(has_text=expected).wait_for()
+
+
+def test_officer_answers_a_ticket_of_the_department(driver: Any, browser: Any, artifacts_dir: Path) -> None:
+    name = "昆山工作台示范电子有限公司"
+    uscc = driver.register_enterprise(name=name)
+    filed = driver.partner.post(
+        "/api/v1/tickets",
+        json={
+            "type": "政策咨询",
+            "title": "研发费用补助何时申报",
+            "description": "想了解 2025 年研发费用补助的申报时间与材料。",
+            "channel": "api",
+            "requester_name": "刘先生",
+            "requester_phone": driver.new_phone(),
+            "enterprise_uscc": uscc,
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    number = filed.json()["ticket_number"]
+
+    page = _sign_in(browser, driver, "rcb-officer-wang")
+    who = page.get_by_test_id("who")
+    assert "王晓雯" in who.inner_text() and "人才办" in who.inner_text() and "窗口经办" in who.inner_text()
+    queue = page.get_by_test_id("ticket-queue")
+    row = queue.locator("tr", has_text=number)
+    assert name in row.inner_text()  # the company's name, not its code
+    assert uscc not in queue.inner_text()
+    page.screenshot(path=str(artifacts_dir / "console-officer-queue.png"), full_page=True)
+
+    row.get_by_role("link", name=number).click()
+    page.locator("#reply").fill("您好：2025 年研发费用补助 3 月开放申报，材料清单已短信发送。")
+    page.get_by_test_id("answer").click()
+    page.get_by_test_id("flash").filter(has_text="已答复").wait_for()
+    assert "3 月开放申报" in page.get_by_test_id("reply").inner_text()
+    assert "已答复" in page.get_by_test_id("ticket-panel").inner_text()
+    page.screenshot(path=str(artifacts_dir / "console-officer-answered.png"), full_page=True)
+
+    status = driver.as_staff("officer", "GET", f"/api/v1/tickets/{number}", "人才办")
+    assert status.json()["status"] == "replied" and "3 月开放申报" in status.json()["reply"]
+
+    # A form posted without the session's CSRF token (a forged cross-site post) changes nothing.
+    forged = page.context.request.post(
+        f"{driver.url}/console/tickets/{number}/answer",
+        form={"reply": "伪造的答复"},
+        headers={"Accept": "text/html"},
+    )
+    assert forged.status == 403 and "页面已过期" in forged.text()
+    after = driver.as_staff("officer", "GET", f"/api/v1/tickets/{number}", "人才办").json()
+    assert after["reply"] == status.json()["reply"]
+    page.context.close()
+
+
+def test_review_by_different_people_and_another_department_refused(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    idp = driver.emulator("staff-identity")
+    for user in STAFF:
+        assert httpx.post(f"{idp}/_control/users", json=user, timeout=10).status_code == 201
+    name = "昆山审核示范智能装备有限公司"
+    uscc = driver.register_enterprise(name=name, industry_chain="智能制造")
+    year = date.today().year - 1
+    figures = driver.partner.request(
+        "PUT",
+        f"/api/v1/enterprises/{uscc}/figures/{year}",
+        json={
+            "revenue_fen": 50_000_000_00,
+            "rd_expense_fen": 2_000_000_00,
+            "tax_paid_fen": 300_000_00,
+            "high_tech_revenue_ratio": 0.5,
+        },
+    )
+    assert figures.status_code == 200, figures.text
+
+    def calculated() -> bool:
+        resp = driver.partner.post(
+            "/api/v1/policy-calculator",
+            json={"entity_type": "enterprise", "entity_id": uscc, "policy_codes": [POLICY]},
+        )
+        return resp.status_code == 200 and resp.json()["results"][0].get("amount_fen") == 50_000_000
+
+    driver.eventually(calculated, "svc-policy to know the company's figures")
+    # No amount: svc-disbursement asks the calculator; 立项验收 is a manual criterion for the reviewers.
+    applied = driver.partner.post(
+        "/api/v1/applications",
+        json={
+            "policy_code": POLICY,
+            "applicant_type": "enterprise",
+            "applicant_id": uscc,
+            "period": str(year),
+        },
+    )
+    assert applied.status_code == 201, applied.text
+    app_id = applied.json()["id"]
+    upload = driver.partner.request(
+        "POST",
+        f"/api/v1/applications/{app_id}/attachments",
+        files={"file": ("立项验收报告.pdf", b"%PDF-1.4 console e2e", "application/pdf")},
+    )
+    assert upload.status_code == 201, upload.text
+
+    # Another department's reviewer sees the application but may not act on it: the refusal is on the page.
+    other = _sign_in(browser, driver, "kjj-reviewer-li")
+    other.goto(f"{driver.url}/console/applications/{app_id}")
+    other.get_by_test_id("advance").click()
+    refusal = other.get_by_test_id("application-panel").get_by_test_id("errors")
+    refusal.wait_for()
+    assert "other_department" in refusal.inner_text() and GXJ in refusal.inner_text()
+    other.screenshot(path=str(artifacts_dir / "console-other-department.png"), full_page=True)
+    other.context.close()
+
+    a = _sign_in(browser, driver, "gxj-reviewer-e2e-a")
+    queue = a.get_by_test_id("application-queue")
+    row = queue.locator("tr", has_text=name)
+    assert "智能化改造" in row.inner_text() and POLICY not in row.inner_text()  # titles and names, not codes
+    a.screenshot(path=str(artifacts_dir / "console-review-queue.png"), full_page=True)
+    row.get_by_role("link").first.click()
+    pdf = a.locator("a", has_text="立项验收报告.pdf")
+    assert pdf.get_attribute("target") == "_blank"
+    opened = a.context.request.get(f"{driver.url}{pdf.get_attribute('href')}")
+    assert opened.status == 200 and opened.body() == b"%PDF-1.4 console e2e"
+    assert opened.headers["content-type"] == "application/pdf"
+    trace = a.get_by_test_id("trace").inner_text()
+    assert "需人工核验" in trace and "满足" in trace
+    _step(a, "受理")
+    # 补正: the list of what is missing reaches the application; the applicant resubmits and review starts again.
+    a.locator("#missing").fill("2024 年度审计报告\n立项验收意见书（盖章）")
+    a.get_by_test_id("return").click()
+    a.get_by_test_id("flash").filter(has_text="已退回补正").wait_for()
+    assert "退回补正" in a.get_by_test_id("status").inner_text()
+    returned = driver.as_staff("reviewer", "GET", f"/api/v1/applications/{app_id}").json()
+    assert "1. 2024 年度审计报告；2. 立项验收意见书（盖章）" in returned["steps"][-1]["comment"]
+    resubmitted = driver.partner.post(f"/api/v1/applications/{app_id}/resubmit")
+    assert resubmitted.status_code == 200, resubmitted.text
+    a.reload()
+    _step(a, "受理")
+    _step(a, "初审", note="立项验收报告第 2 页")
+    # 复审 by the person who took 初审: svc-disbursement refuses, and the page says so.
+    a.get_by_test_id("advance").click()
+    refused = a.get_by_test_id("application-panel").get_by_test_id("errors")
+    refused.wait_for()
+    assert "same_person" in refused.inner_text()
+    a.screenshot(path=str(artifacts_dir / "console-four-eyes.png"), full_page=True)
+    a.context.close()
+
+    b = _sign_in(browser, driver, "gxj-reviewer-e2e-b")
+    b.goto(f"{driver.url}/console/applications/{app_id}")
+    _step(b, "复审")
+    _step(b, "公示")
+    # The public 公示 page lists it (company name and policy title), with the channel for objections.
+    public = b.context.new_page()
+    public.goto(f"{driver.url}/public-notice")
+    listed = public.get_by_test_id("notice-list").locator("tr", has_text=name)
+    assert "智能化改造" in listed.inner_text() and "¥500,000.00" in listed.inner_text()
+    assert "异议" in public.inner_text("main")
+    public.screenshot(path=str(artifacts_dir / "console-public-notice.png"), full_page=True)
+    b.context.close()
+
+    approver = _sign_in(browser, driver, "gxj-approver-e2e")
+    approver.goto(f"{driver.url}/console/applications/{app_id}")
+    _step(approver, "审定")
+    steps = approver.get_by_test_id("steps").inner_text()
+    for who in ("工信审核甲", "工信审核乙", "工信审定丙"):
+        assert who in steps
+    approver.screenshot(path=str(artifacts_dir / "console-approved.png"), full_page=True)
+    approver.context.close()
+
+    detail = driver.as_staff("reviewer", "GET", f"/api/v1/applications/{app_id}").json()
+    assert detail["status"] == "approved" and detail["disbursement_id"]
+    first = next(s for s in detail["steps"] if s["to_status"] == "first_review")
+    assert first["actor"] == "gxj-reviewer-e2e-a"
+    assert "✓ 已核验（立项验收报告第 2 页）" in first["comment"]
+
+
+def test_finance_tops_up_a_budget_once(driver: Any, browser: Any, artifacts_dir: Path) -> None:
+    """Finance of 科技局 tops up one of its policies' budgets from the page; the form's idempotency key makes a
+    resubmitted form one top-up."""
+    ours = driver.partner.get("/api/v1/policies", params={"department": "科技局", "limit": 200}).json()[
+        "items"
+    ]
+    titles = {p["code"]: p["title"] for p in ours}
+    budgets = driver.as_staff("finance", "GET", "/api/v1/budgets", params={"limit": 200}).json()["items"]
+    budget = next(b for b in budgets if b["policy_code"] in titles)
+
+    def available() -> int:
+        rows = driver.as_staff(
+            "finance", "GET", "/api/v1/budgets", params={"policy_code": budget["policy_code"]}
+        ).json()["items"]
+        return int(next(r for r in rows if r["fiscal_year"] == budget["fiscal_year"])["available_fen"])
+
+    before = available()
+    page = _sign_in(browser, driver, "kjj-finance-qian")
+    assert "/console/finance" in page.url
+    form = page.get_by_test_id("top-up")
+    form.locator("select[name=policy_code]").select_option(budget["policy_code"])
+    form.locator("input[name=fiscal_year]").fill(str(budget["fiscal_year"]))
+    form.locator("input[name=amount]").fill("1.2.3")
+    form.get_by_role("button", name="拨入预算").click()
+    assert "invalid_amount" not in page.get_by_test_id("errors").inner_text()  # the words, not only the code
+    assert "不是金额" in page.get_by_test_id("errors").inner_text()
+    form = page.get_by_test_id("top-up")
+    form.locator("select[name=policy_code]").select_option(budget["policy_code"])
+    form.locator("input[name=amount]").fill("12,345.67")
+    key = form.locator("input[name=idempotency_key]").get_attribute("value")
+    form.get_by_role("button", name="拨入预算").click()
+    page.get_by_test_id("flash").filter(has_text="已拨入预算 ¥12,345.67").wait_for()
+    page.screenshot(path=str(artifacts_dir / "console-finance.png"), full_page=True)
+    # The same form posted again (a double click, a browser retry) is the same top-up.
+    csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
+    again = page.context.request.post(
+        f"{driver.url}/console/finance/budgets",
+        form={
+            "csrf_token": csrf,
+            "idempotency_key": key,
+            "policy_code": budget["policy_code"],
+            "fiscal_year": str(budget["fiscal_year"]),
+            "amount": "12,345.67",
+        },
+    )
+    assert again.status == 200
+    assert available() - before == 1_234_567
+    page.context.close()
+
+
+def test_admin_mistyped_department_is_an_error(driver: Any, browser: Any, artifacts_dir: Path) -> None:
+    page = _sign_in(browser, driver, "admin-wu")
+    page.goto(f"{driver.url}/console/applications?department=工信句")
+    errors = page.get_by_test_id("errors")
+    assert "部门“工信句”不存在" in errors.inner_text() and "工信局" in errors.inner_text()
+    page.goto(f"{driver.url}/console/overview")
+    assert "诉求工单" in page.inner_text("main")
+    page.screenshot(path=str(artifacts_dir / "console-admin-overview.png"), full_page=True)
+    page.context.close()

@@ -1,0 +1,159 @@
+"""Issue 15 items 1–2: companies and talents signed in on 昆e服 see their own "我的" pages, and only their own
+records through the API.
+
+In Chromium (phone): a company signs in through 苏商通 (the 一企来办 emulator's login page), sees its pages, is
+refused a form without the CSRF token, signs out and is signed out everywhere; a talent signs in through the
+province's identity service (the OIDC emulator) and sees its pages. Over HTTP: each one's bearer token reads its
+own record and gets 403 ``not_own_entity`` on another's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def _talent(driver: Any, name: str) -> tuple[str, str]:
+    id_number = driver.new_resident_id()
+    resp = driver.partner.post(
+        "/api/v1/talents",
+        json={"name": name, "id_number": id_number, "education": "doctor", "expertise": "材料"},
+    )
+    assert resp.status_code == 201, resp.text
+    return resp.json()["talent_id"], id_number
+
+
+def test_a_company_signs_in_through_sushangtong_and_reaches_only_its_own_records(
+    driver: Any, phone: Any, artifacts_dir: Path
+) -> None:
+    name = "昆山我的页面光电科技有限公司"
+    uscc = driver.register_enterprise(name=name, district="高新区", industry_chain="集成电路")
+    other = driver.register_enterprise(
+        name="昆山别家精密有限公司", district="周市", industry_chain="智能制造"
+    )
+
+    phone.goto(f"{driver.url}/m/funds")
+    assert "/m/login" in phone.url  # a page of "我的" without a session goes to sign-in
+    phone.locator("#login-company").click()
+    phone.get_by_label("统一社会信用代码").fill(uscc)
+    phone.get_by_label("企业名称").fill(name)
+    phone.get_by_role("button", name="登录").click()
+    phone.get_by_role("heading", name="我的资金").wait_for()
+    assert phone.url.endswith("/m/funds")
+    cookie = next(c for c in phone.context.cookies() if c["name"] == "kry_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    phone.screenshot(path=str(artifacts_dir / "e2e-self-company-funds.png"), full_page=True)
+
+    phone.goto(f"{driver.url}/m/policies")
+    phone.get_by_role("heading", name="我的政策").wait_for()
+    assert name in phone.locator("header").inner_text()
+    phone.screenshot(path=str(artifacts_dir / "e2e-self-company-policies.png"), full_page=True)
+
+    # A form posted without the session's CSRF token (as another site would post it) changes nothing.
+    refused = phone.request.post(f"{driver.url}/m/logout", form={"x": "1"}, max_redirects=0)
+    assert refused.status == 403
+    assert "页面已过期" in refused.text()
+    phone.goto(f"{driver.url}/m/")
+    phone.get_by_role("heading", name=f"您好，{name}").wait_for()  # still signed in
+
+    # Sign out: the session is gone, the old cookie signs nobody in.
+    raw = cookie["value"]
+    phone.get_by_role("button", name="退出").click()
+    phone.get_by_text("您已安全退出").wait_for()
+    replayed = httpx.get(f"{driver.url}/m/funds", cookies={"kry_session": raw}, follow_redirects=False)
+    assert replayed.status_code == 303 and replayed.headers["location"].startswith("/m/login")
+
+    # The API with the company's bearer token (苏商通 ticket → session token): its own records, nobody else's.
+    yqlb = driver.emulator("yiqilaiban")
+    ticket = httpx.post(
+        f"{yqlb}/_control/sso-tickets",
+        json={"user_type": "enterprise", "subject": f"ent-{uscc}", "name": name, "uscc": uscc},
+    ).json()["ticket"]
+    session = driver.http.post("/integrations/sushangtong/sso", json={"ticket": ticket})
+    assert session.status_code == 200, session.text
+    bearer = {"Authorization": f"Bearer {session.json()['token']}"}
+    own = driver.http.get(f"/api/v1/enterprises/{uscc}", headers=bearer)
+    assert own.status_code == 200, own.text
+    assert own.json()["uscc"] == uscc
+    mine = driver.http.get("/api/v1/applications", params={"applicant_id": uscc}, headers=bearer)
+    assert mine.status_code == 200, mine.text
+    for path, params in (
+        (f"/api/v1/enterprises/{other}", None),
+        ("/api/v1/applications", {"applicant_id": other}),
+        ("/api/v1/disbursements", {"entity_id": other}),
+        ("/api/v1/demands", {"enterprise_uscc": other}),
+        ("/api/v1/enterprises", None),
+        ("/api/v1/budgets", None),
+    ):
+        resp = driver.http.get(path, params=params, headers=bearer)
+        assert resp.status_code == 403, (path, resp.text)
+        assert resp.json()["code"] == "not_own_entity", (path, resp.text)
+    filed = driver.http.post(
+        "/api/v1/applications",
+        json={
+            "policy_code": "KS-RC-002",
+            "applicant_type": "enterprise",
+            "applicant_id": other,
+            "period": "2026",
+        },
+        headers=bearer,
+    )
+    assert filed.status_code == 403 and filed.json()["code"] == "not_own_entity", filed.text
+
+
+def test_a_talent_signs_in_through_the_identity_service_and_reaches_only_their_own_record(
+    driver: Any, phone: Any, artifacts_dir: Path
+) -> None:
+    talent_id, id_number = _talent(driver, "周自助")
+    other_id, _ = _talent(driver, "吴旁人")
+    identity = driver.emulator("identity")
+
+    phone.goto(f"{driver.url}/m/")
+    phone.locator("#login-talent").click()
+    phone.get_by_label("姓名").fill("周自助")
+    phone.get_by_label("身份证号").fill(id_number)
+    phone.get_by_role("button", name="同意并登录").click()
+    phone.get_by_role("heading", name="您好，周自助").wait_for()
+    page = phone.content()
+    assert id_number not in page and talent_id not in page  # never the ID number (nor an internal id)
+    phone.screenshot(path=str(artifacts_dir / "e2e-self-talent-home.png"), full_page=True)
+    phone.goto(f"{driver.url}/m/housing")
+    phone.get_by_role("heading", name="我的申请").wait_for()
+    phone.screenshot(path=str(artifacts_dir / "e2e-self-talent-housing.png"), full_page=True)
+
+    # A cancelled sign-in says what happened and signs nobody in.
+    with phone.context.browser.new_context(locale="zh-CN") as fresh:
+        page2 = fresh.new_page()
+        page2.goto(f"{driver.url}/m/login/identity")
+        page2.get_by_role("button", name="取消").click()
+        page2.get_by_text("您取消了统一身份认证登录").wait_for()
+
+    # The API: an authorization code for the talent, exchanged for a bearer token.
+    redirect_uri = "https://app.example.cn/callback"
+    code = httpx.post(
+        f"{identity}/_control/codes",
+        json={"name": "周自助", "id_number": id_number, "redirect_uri": redirect_uri},
+    ).json()["code"]
+    session = driver.http.post(
+        "/integrations/identity/session", json={"code": code, "redirect_uri": redirect_uri}
+    )
+    assert session.status_code == 200, session.text
+    assert session.json()["user_type"] == "talent"
+    again = driver.http.post(
+        "/integrations/identity/session", json={"code": code, "redirect_uri": redirect_uri}
+    )
+    assert (
+        again.status_code == 401 and again.json()["code"] == "identity_sign_in_failed"
+    )  # a code is good once
+    bearer = {"Authorization": f"Bearer {session.json()['token']}"}
+    own = driver.http.get(f"/api/v1/talents/{talent_id}", headers=bearer)
+    assert own.status_code == 200, own.text
+    refused = driver.http.get(f"/api/v1/talents/{other_id}", headers=bearer)
+    assert refused.status_code == 403 and refused.json()["code"] == "not_own_entity", refused.text
+    housing = driver.http.get("/api/v1/housing/applications", params={"talent_id": other_id}, headers=bearer)
+    assert housing.status_code == 403 and housing.json()["code"] == "not_own_entity", housing.text
