@@ -57,3 +57,8 @@ def segment(text: str) -> list[str]:
 def index_tokens(text: str) -> list[str]:
     """Search-mode tokens: every precise token plus the dictionary sub-words of long ones."""
     return [t.strip().lower() for t in tokenizer().cut_for_search(text or "", HMM=False) if _keep(t)]
+
+
+def plain_tokens(text: str) -> list[str]:
+    """Search-mode tokens with nothing added: what a plain BM25 comparator indexes (bench/matching)."""
+    return [t.strip().lower() for t in tokenizer().cut_for_search(text or "", HMM=False) if _keep(t)]
