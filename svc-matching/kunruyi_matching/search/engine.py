@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from kunruyi_matching.search.index import Filters, Hit, IndexDoc, SupplyIndex
+from kunruyi_matching.search.index import Filters, Hit, SupplyIndex
 from kunruyi_matching.search.signals import deals_score, field_match, maturity_score, region_proximity
 from kunruyi_matching.taxonomy import CHAINS_BY_CODE, FIELDS_BY_CODE
 from kunruyi_matching.text.segmenter import (
@@ -133,29 +133,39 @@ def _canonical(token: str) -> str:
     return thesaurus().canonical_of.get(token, token)
 
 
-def _concepts(strong: list[str]) -> set[str]:
+def _concepts(strong: list[str]) -> dict[str, str]:
+    """Each form (the canonical and its variants) of the query's domain concepts → the concept."""
     protected = protected_terms()
-    concepts = {_canonical(t) for t in strong if t in protected or _canonical(t) != t}
-    return concepts or set(strong)
+    concepts = {_canonical(t) for t in strong if t in protected or _canonical(t) != t} or set(strong)
+    forms = _variants()
+    return {form: c for c in concepts for form in (c, *forms.get(c, ()))}
 
 
-def _doc_concepts(doc: IndexDoc) -> set[str]:
-    return {_canonical(t) for t in doc.tokens}
+@lru_cache(maxsize=1)
+def _variants() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for variant, canonical in thesaurus().canonical_of.items():
+        if variant != canonical:
+            out.setdefault(canonical, []).append(variant)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _score(
     hit: Hit,
     best: float,
-    concepts: set[str],
+    concepts: dict[str, str],
     context: MatchContext,
     weights: Weights,
     options: RankOptions,
 ) -> tuple[float, dict[str, float]]:
     doc = hit.doc
+    n_concepts = len(set(concepts.values()))
     same_chain = bool(context.industry_chain and doc.industry_chain == context.industry_chain)
     signals = {
         "text": hit.bm25 / best if best > 0 else 0.0,
-        "coverage": len(concepts & _doc_concepts(doc)) / len(concepts) if concepts else 0.0,
+        "coverage": len({concepts[t] for t in doc.tokens if t in concepts}) / n_concepts
+        if n_concepts
+        else 0.0,
         "chain": 1.0 if same_chain else 0.0,
         "field": field_match(context.technical_field, doc.technical_field),
         "region": region_proximity(doc.region),
