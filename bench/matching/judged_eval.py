@@ -38,22 +38,11 @@ from kunruyi_matching.search.engine import MatchContext, Weights, rank
 from kunruyi_matching.search.index import IndexDoc, SupplyIndex
 from kunruyi_matching.supply.schemas import SupplyIn
 from kunruyi_matching.supply.service import row_values, searchable_text
+from kunruyi_matching.synthetic.profiles import CHAIN_CODES, parse_profiles
 from kunruyi_matching.text.segmenter import plain_tokens
 
 HERE = Path(__file__).resolve().parent / "judged"
-CHAINS = {
-    "ei": "electronic_information",
-    "he": "high_end_equipment",
-    "sc": "semiconductor",
-    "od": "optoelectronic_display",
-    "bio": "small_nucleic_acid_biomedicine",
-    "icv": "intelligent_connected_vehicle",
-    "sm": "smart_manufacturing",
-    "ne": "new_energy",
-    "ai": "artificial_intelligence",
-    "nm": "new_materials",
-    "ca": "commercial_aerospace",
-}
+CHAINS = CHAIN_CODES
 
 
 @dataclass
@@ -78,19 +67,7 @@ def _rows(path: Path) -> list[list[str]]:
 
 
 def load_supply(root: Path = HERE) -> list[SupplyIn]:
-    return [
-        SupplyIn(
-            kind=kind,  # type: ignore[arg-type]
-            natural_key=key,
-            name=name,
-            organization=org,
-            summary=summary,
-            industry_chain=CHAINS[chain],
-            technical_field=field,
-            region=region,
-        )
-        for key, kind, chain, field, region, name, org, summary in _rows(root / "supply.psv")
-    ]
+    return parse_profiles((root / "supply.psv").read_text(encoding="utf-8"))
 
 
 def load_demands(root: Path = HERE) -> list[Demand]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from kunruyi_matching.search.engine import MatchContext, Ranked, rank
 from kunruyi_matching.search.index import IndexDoc, SupplyIndex
+from kunruyi_matching.synthetic.profiles import load_profiles
 from kunruyi_matching.text.segmenter import (
     analyse_query,
     generic_terms,
@@ -179,3 +180,12 @@ def test_the_engine_beats_plain_bm25_on_the_judged_set() -> None:
     assert result["demands"] >= 60 and result["corpus"] >= 180
     assert systems["engine"]["ndcg10"] > systems["bm25"]["ndcg10"]
     assert systems["engine"]["ndcg10"] >= 0.85
+
+
+def test_the_seeded_profiles_are_the_judged_corpus() -> None:
+    bench = Path(__file__).resolve().parents[2] / "bench" / "matching" / "judged" / "supply.psv"
+    package = resources.files("kunruyi_matching.synthetic").joinpath("profiles.psv").read_text("utf-8")
+    assert package == bench.read_text("utf-8"), "edit bench/matching/judged/supply.psv and copy it over"
+    profiles = load_profiles()
+    assert len(profiles) >= 200 and {p.kind for p in profiles} == {"expert", "institute"}
+    assert all(p.natural_key.startswith("profile-") and p.industry_chain and p.summary for p in profiles)
