@@ -203,6 +203,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for d in demands
         if per["engine"][d.id] < per["bm25"][d.id] - 0.01
     }
+    result["per_demand"] = {
+        d.id: {name: round(per[name][d.id], 3) for name in ("bm25", "engine")} | {"title": d.title}
+        for d in demands
+    }
     text = json.dumps(result, ensure_ascii=False, indent=2)
     print(text)
     if args.out:
