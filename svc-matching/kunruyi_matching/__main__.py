@@ -1,4 +1,5 @@
-"""``python -m kunruyi_matching`` — migrate | serve | seed | reencrypt (shared) and import | generate (this service)."""
+"""``python -m kunruyi_matching`` — migrate | serve | seed | reencrypt (shared) and import | generate | resegment
+(this service)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from kunruyi_matching.pii import ENCRYPTED_COLUMNS
 from kunruyi_matching.seed import seed
 from kunruyi_matching.settings import get_settings
 from kunruyi_matching.supply.importer import import_file
+from kunruyi_matching.supply.service import resegment
 from kunruyi_matching.synthetic.generator import write_jsonl
 
-OWN_COMMANDS = ("import", "generate")
+OWN_COMMANDS = ("import", "generate", "resegment")
 
 
 def _own(argv: list[str]) -> None:
@@ -32,7 +34,13 @@ def _own(argv: list[str]) -> None:
     gen.add_argument("--count", type=int, required=True)
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--seed", type=int, default=2026)
+    sub.add_parser(
+        "resegment",
+        help="re-segment every supplier after a dictionary / thesaurus change (changed rows re-indexed)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "resegment":
+        sys.exit(asyncio.run(_resegment()))
     if args.command == "generate":
         write_jsonl(args.out, args.count, args.seed)
         print(f"wrote {args.count} records to {args.out}")
@@ -55,6 +63,17 @@ def _own(argv: list[str]) -> None:
         return 1 if report.invalid and not report.written else 0
 
     sys.exit(asyncio.run(go()))
+
+
+async def _resegment() -> int:
+    engine = create_engine(get_settings().database_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            read, changed = await resegment(session)
+    finally:
+        await engine.dispose()
+    print(f"read {read}, re-segmented {changed}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -32,6 +32,7 @@ from kunruyi_matching.supply.schemas import SupplyIn
 from kunruyi_matching.supply.service import row_values, upsert_many
 from kunruyi_matching.synthetic.generator import generate, person_name
 from kunruyi_matching.synthetic.identifiers import make_uscc
+from kunruyi_matching.synthetic.profiles import load_profiles
 from kunruyi_matching.taxonomy import INDUSTRY_CHAINS, TECHNICAL_FIELDS
 
 BROKERS = 1050
@@ -84,6 +85,8 @@ async def seed(settings: ServiceSettings) -> None:
 
 async def _supply(session: AsyncSession) -> None:
     rows = [row_values(SupplyIn.model_validate(r), "seed") for r in generate(SUPPLY, seed=7)]
+    # Realistic hand-written profiles beside the generated bulk (synthetic/profiles.psv).
+    rows += [row_values(r, "seed") for r in load_profiles()]
     for i in range(0, len(rows), 1000):
         await upsert_many(session, rows[i : i + 1000])
 

@@ -19,14 +19,15 @@ class Settings(ServiceSettings):
     # or has waited this long.
     index_merge_threshold: int = 2000
     index_merge_interval_s: float = 300.0
-    # Fusion weights (see README "Ranking"); they sum to 1 so a perfect candidate scores 1.
-    weight_text: float = 0.35
-    weight_coverage: float = 0.15
-    weight_chain: float = 0.15
-    weight_field: float = 0.15
+    # Fusion weights (see README "Ranking"): the content weights sum to 1; chain and field are the prior's
+    # multipliers (score × (1 + chain·[same chain] + field·field match)), a hint that never walls off another chain.
+    weight_text: float = 0.55
+    weight_coverage: float = 0.25
     weight_region: float = 0.08
     weight_maturity: float = 0.07
     weight_deals: float = 0.05
+    weight_chain: float = 0.1
+    weight_field: float = 0.2
     # The waiting queue is retried in a scheduled batch this often (0 turns the schedule off; approval still
     # assigns on arrival and POST /api/v1/assignments/runs runs a batch at any time).
     assignment_interval_s: float = 600.0

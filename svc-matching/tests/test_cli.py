@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -108,3 +109,39 @@ async def test_seed_is_idempotent(cli_db_url: str, infra: Infra) -> None:
     )
     await seed(settings)
     assert await counts(cli_db_url, sql) == before
+
+
+async def test_resegment_applies_a_vocabulary_change_once(cli_db_url: str) -> None:
+    # A row segmented before the thesaurus knew FOWLP: its tokens lack the canonical 扇出型晶圆级封装.
+    insert = (
+        "INSERT INTO supply_entities (id, kind, natural_key, name, summary, attributes, search_tokens, source, "
+        "version, deals_count) VALUES (gen_random_uuid(), 'expert', 'reseg-1', '徐工', 'FOWLP翘曲控制', '{}', "
+        "'徐工 fowlp 翘曲 控制', 'import', 1, 0) ON CONFLICT DO NOTHING"
+    )
+    engine = create_engine(cli_db_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(insert))
+    finally:
+        await engine.dispose()
+
+    async def run() -> str:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "kunruyi_matching",
+            "resegment",
+            env={**os.environ, "KRY_MATCHING_DATABASE_URL": cli_db_url},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=180)
+        assert proc.returncode == 0, err.decode()
+        return out.decode()
+
+    assert "re-segmented 0" not in await run()
+    sql = "SELECT search_tokens, version FROM supply_entities WHERE natural_key = 'reseg-1'"
+    tokens, version = (await counts(cli_db_url, sql))[0]
+    assert "扇出型晶圆级封装" in str(tokens).split() and version == 2
+    assert "re-segmented 0" in await run()
+    assert (await counts(cli_db_url, sql))[0][1] == 2

@@ -106,7 +106,7 @@ async def test_expert_from_talent_event_is_a_candidate_within_seconds(bus_db_url
                 await asyncio.sleep(0.1)
             assert [i["supply"]["natural_key"] for i in found] == [expert_id]
             assert found[0]["supply"]["source"] == "talent"
-            assert "小核酸" in found[0]["matched_terms"]
+            assert "小核酸药物" in found[0]["matched_terms"]  # whole terms only, never the sub-word 小核酸
             # Found through the delta, without rebuilding the main index.
             kind_index = app.state.index_keeper.index.kinds["expert"]
             assert found[0]["supply"]["id"] in kind_index.delta and len(kind_index.main) == 0

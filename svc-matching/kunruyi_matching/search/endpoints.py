@@ -26,7 +26,7 @@ from kunruyi_matching.taxonomy import (
     normalise_chain,
     normalise_field,
 )
-from kunruyi_matching.text.segmenter import segment
+from kunruyi_matching.text.segmenter import analyse_query
 
 router = APIRouter(tags=["匹配 matching"])
 Kind = Literal["expert", "institute", "result", "park"]
@@ -94,7 +94,10 @@ async def demand_candidates(
         pool=settings.candidate_pool,
     )
     return CandidateList(
-        demand_id=demand.id, kind=kind, query_terms=segment(text), items=await _materialise(session, ranked)
+        demand_id=demand.id,
+        kind=kind,
+        query_terms=analyse_query(text).strong,
+        items=await _materialise(session, ranked),
     )
 
 
@@ -130,7 +133,9 @@ async def search_supply(
         limit=limit,
         pool=settings.candidate_pool,
     )
-    return CandidateList(kind=kind, query_terms=segment(q), items=await _materialise(session, ranked))
+    return CandidateList(
+        kind=kind, query_terms=analyse_query(q).strong, items=await _materialise(session, ranked)
+    )
 
 
 @router.get("/api/v1/taxonomy", summary="产业链（2+6+X）、技术领域、需求类型等维护目录")

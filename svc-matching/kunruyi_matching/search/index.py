@@ -201,6 +201,10 @@ class KindIndex:
     def __len__(self) -> int:
         return int(self.main.alive.sum()) + len(self.delta)
 
+    def doc_freq(self, token: str) -> int:
+        """Documents holding ``token`` (main index, counting masked ones, plus the delta): corpus statistics."""
+        return self.main.df.get(token, 0) + len(self._postings.get(token, ()))
+
     def _delta_scores(self, tokens: list[str], filters: Filters) -> list[tuple[IndexDoc, float]]:
         if not self.delta:
             return []
@@ -281,6 +285,13 @@ class SupplyIndex:
     def search(self, kind: str, tokens: list[str], filters: Filters, k: int) -> list[Hit]:
         index = self.kinds.get(kind)
         return index.search(tokens, filters, k) if index else []
+
+    def doc_share(self, kind: str, token: str) -> tuple[int, int]:
+        """(documents of ``kind`` holding ``token``, documents of ``kind``)."""
+        index = self.kinds.get(kind)
+        if index is None:
+            return 0, 0
+        return index.doc_freq(token), len(index.main) + len(index.delta)
 
     def due_for_merge(self, threshold: int, max_wait_s: float) -> list[KindIndex]:
         now = time.monotonic()

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,6 +84,42 @@ async def upsert(session: AsyncSession, record: SupplyIn, source: str) -> Supply
         )
     ).scalar_one()
     return entity
+
+
+async def resegment(session: AsyncSession, *, batch: int = 1000) -> tuple[int, int]:
+    """Re-segment every supplier with the current dictionary and thesaurus; rows whose tokens change get a new
+    version (the index replaces them within a second). Returns (rows read, rows changed)."""
+    read = changed = 0
+    last: uuid.UUID | None = None
+    while True:
+        stmt = select(SupplyEntity).order_by(SupplyEntity.id).limit(batch)
+        if last is not None:
+            stmt = stmt.where(SupplyEntity.id > last)
+        rows = (await session.execute(stmt)).scalars().all()
+        if not rows:
+            return read, changed
+        for entity in rows:
+            record = SupplyIn.model_validate(
+                {
+                    "kind": entity.kind,
+                    "natural_key": entity.natural_key,
+                    "name": entity.name,
+                    "summary": entity.summary,
+                    "organization": entity.organization,
+                    "technical_field": entity.technical_field,
+                    "attributes": entity.attributes,
+                }
+            )
+            tokens = " ".join(index_tokens(searchable_text(record)))
+            if tokens != entity.search_tokens:
+                await session.execute(
+                    update(SupplyEntity)
+                    .where(SupplyEntity.id == entity.id)
+                    .values(search_tokens=tokens, version=SupplyEntity.version + 1, updated_at=func.now())
+                )
+                changed += 1
+        read += len(rows)
+        last = rows[-1].id
 
 
 def to_index_doc(entity: SupplyEntity) -> IndexDoc:

@@ -1,7 +1,7 @@
 """Realistic synthetic Chinese supply data at any size: experts, institutes / universities, results, parks.
 
 Text is written from the taxonomy's keywords (each record mostly about its own field, with a little vocabulary
-from a neighbouring field as noise), organisations and regions are drawn with Kunshan / Shanghai / 长三角 weights.
+from a neighbouring field of the same category as noise), organisations and regions are drawn with Kunshan / Shanghai / 长三角 weights.
 The same seed gives the same records, so benchmarks and the evaluation set are reproducible.
 """
 
@@ -86,6 +86,11 @@ INSTITUTE_TEMPLATES = ("{org}{a}研究中心，聚焦{b}、{c}与{d}，拥有中
 PARK_TEMPLATES = ("{name}，重点集聚{a}、{b}产业链企业，提供{c}公共技术服务平台和{d}中试基地。",)
 
 
+_NEIGHBOURS = {
+    f.code: tuple(g for g in TECHNICAL_FIELDS if g.category == f.category) or (f,) for f in TECHNICAL_FIELDS
+}
+
+
 def _weighted_region(rng: random.Random) -> str:
     total = sum(w for _, w in REGIONS)
     x = rng.uniform(0, total)
@@ -112,7 +117,9 @@ def generate_record(i: int, rng: random.Random, field: TechnicalField | None = N
     """Record number ``i``: kind by position (50 % experts, 35 % results, 10 % institutes, 5 % parks)."""
     slot = i % 20
     field = field or rng.choice(TECHNICAL_FIELDS)
-    noise = rng.choice(TECHNICAL_FIELDS)
+    # Overlap comes from a neighbouring field of the same category (封装 next to 芯片设计), not from any field: a
+    # packaging expert "completing solid-state battery industrialisation" reads wrong.
+    noise = rng.choice(_NEIGHBOURS[field.code])
     region = _weighted_region(rng)
     base: dict[str, Any] = {"industry_chain": field.chain, "region": region}
     if slot < 10:
