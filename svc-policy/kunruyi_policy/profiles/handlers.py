@@ -149,6 +149,12 @@ async def on_person(session: AsyncSession, event: CloudEvent) -> None:
         await determine_for_entity(session, "talent", data.talent_id, profile)
 
 
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "kunruyi.talent.enterprise.registered": EnterpriseEventData,
+    "kunruyi.talent.enterprise.updated": EnterpriseEventData,
+    "kunruyi.talent.person.registered": PersonEventData,
+    "kunruyi.talent.person.updated": PersonEventData,
+}
 HANDLERS = {
     "kunruyi.talent.enterprise.registered": on_enterprise,
     "kunruyi.talent.enterprise.updated": on_enterprise,
