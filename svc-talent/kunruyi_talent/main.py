@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from kunruyi_common.app import ServiceSpec, create_service_app
 
 from kunruyi_talent import background
+from kunruyi_talent.campaigns.endpoints import router as campaigns_router
 from kunruyi_talent.enterprise.endpoints import router as enterprise_router
 from kunruyi_talent.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_talent.housing.endpoints import router as housing_router
@@ -23,7 +24,14 @@ def build_spec() -> ServiceSpec:
         title="svc-talent 人才与企业服务",
         description="svc-talent 人才与企业服务（昆如意）",
         package="kunruyi_talent",
-        routers=[enterprise_router, talent_router, servicedesk_router, housing_router, imports_router],
+        routers=[
+            enterprise_router,
+            talent_router,
+            servicedesk_router,
+            housing_router,
+            imports_router,
+            campaigns_router,
+        ],
         consumers=[],
         on_startup=[background.start],
         periodic_checks=HEALTH_CHECKS,

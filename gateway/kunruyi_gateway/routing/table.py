@@ -19,6 +19,7 @@ ROUTE_TABLE: dict[str, str] = {
     "imports": "talent",
     "service-desk": "talent",
     "tickets": "talent",
+    "campaigns": "talent",
     "housing": "talent",
     # svc-disbursement: 申报, review, ledger, payments, reconciliation, reports
     "applications": "disbursement",
