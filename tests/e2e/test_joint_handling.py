@@ -17,7 +17,13 @@ LEAD, CO, OTHER = "人才办", "住建局", "人社局"
 def _file(driver: Any, title: str) -> str:
     resp = driver.partner.post(
         "/api/v1/tickets",
-        json={"type": "其他诉求", "title": title, "channel": "api", "requester_name": "端到端企业"},
+        json={
+            "type": "其他诉求",
+            "title": title,
+            "channel": "api",
+            "requester_name": "端到端企业",
+            "requester_phone": driver.new_phone(),
+        },
     )
     assert resp.status_code == 201, resp.text
     return str(resp.json()["ticket_number"])
