@@ -34,6 +34,7 @@ from kunruyi_talent.servicedesk.schemas import (
     PartOut,
     RatingIn,
     RequesterReopen,
+    RevealedPart,
     RevealedTransition,
     RevealIn,
     RevealOut,
@@ -356,6 +357,9 @@ async def reveal_ticket(
             )
             for t, c in values.history
         ],
+        parts=None
+        if body.field == "requester_phone"
+        else [RevealedPart(department=d, task=t, answer=a) for d, t, a in values.parts],
     )
 
 

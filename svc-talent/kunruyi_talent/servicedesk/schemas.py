@@ -205,6 +205,12 @@ class RevealedTransition(BaseModel):
     comment: str | None
 
 
+class RevealedPart(BaseModel):
+    department: str
+    task: str
+    answer: str | None
+
+
 class RevealOut(BaseModel):
     ticket_number: str
     field: str
@@ -215,6 +221,7 @@ class RevealOut(BaseModel):
     description: str | None = None
     reply: str | None = None
     history: list[RevealedTransition] | None = None
+    parts: list[RevealedPart] | None = Field(default=None, description="协办部门的任务与答复原文")
 
 
 class RevealRecord(BaseModel):

@@ -703,6 +703,8 @@ class Revealed:
     description: str | None = None
     reply: str | None = None
     history: list[tuple[TicketTransition, str | None]] = field(default_factory=list)
+    # (department, task, answer) of each co-handler's part
+    parts: list[tuple[str, str, str | None]] = field(default_factory=list)
 
 
 async def reveal_ticket(
@@ -731,6 +733,14 @@ async def reveal_ticket(
             history=[
                 (t, reveal(pii, t.comment, t.comment_encrypted, "ticket_transitions.comment", ticket.id))
                 for t in await transitions(session, ticket)
+            ],
+            parts=[
+                (
+                    p.department,
+                    reveal(pii, p.task, p.task_encrypted, "ticket_parts.task", ticket.id) or "",
+                    reveal(pii, p.answer, p.answer_encrypted, "ticket_parts.answer", ticket.id),
+                )
+                for p in await parts(session, ticket)
             ],
         )
     record = TicketReveal(
