@@ -110,3 +110,27 @@ def test_the_source_refuses_a_name_used_twice(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="玉山镇"):
         load(path)
     assert isinstance(TAXONOMY, Taxonomy) and TAXONOMY.version
+
+
+def test_consumers_refuse_a_chain_outside_the_taxonomy_instead_of_dropping_it() -> None:
+    """svc-policy and svc-matching turn svc-talent's values into their own through the taxonomy; a value outside
+    it raises EventRejected (the kit dead-letters it with the reason and counts it) — never a silent None."""
+    from kunruyi_common.events import EventRejected
+    from kunruyi_matching.supply.consumer import TalentPerson, to_supply
+    from kunruyi_policy.profiles.handlers import EnterpriseEventData, enterprise_profile
+
+    profile = enterprise_profile(
+        EnterpriseEventData(uscc="91320583MA1XXXXX9M", industry_chain="半导体", district="玉山镇")
+    )
+    assert (profile["industry_chain"], profile["district"]) == ("集成电路", "高新区")
+    expert = to_supply(TalentPerson(talent_id="t-1", name="专家", industry_chain="量子科技", is_expert=True))
+    assert expert.industry_chain == "quantum_technology"
+    with pytest.raises(EventRejected) as policy_refused:
+        enterprise_profile(EnterpriseEventData(uscc="91320583MA1XXXXX9M", industry_chain="火星产业"))
+    assert policy_refused.value.reason == "unknown_industry_chain"
+    with pytest.raises(EventRejected) as district_refused:
+        enterprise_profile(EnterpriseEventData(uscc="91320583MA1XXXXX9M", district="火星"))
+    assert district_refused.value.reason == "unknown_district"
+    with pytest.raises(EventRejected) as matching_refused:
+        to_supply(TalentPerson(talent_id="t-2", name="专家", industry_chain="火星产业", is_expert=True))
+    assert matching_refused.value.reason == "unknown_industry_chain"
