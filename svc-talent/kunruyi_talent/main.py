@@ -12,6 +12,7 @@ from kunruyi_talent.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_talent.housing.endpoints import router as housing_router
 from kunruyi_talent.imports.endpoints import router as imports_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
+from kunruyi_talent.servicelists.endpoints import router as servicelists_router
 from kunruyi_talent.settings import get_settings
 from kunruyi_talent.talent.endpoints import router as talent_router
 
@@ -31,6 +32,7 @@ def build_spec() -> ServiceSpec:
             housing_router,
             imports_router,
             campaigns_router,
+            servicelists_router,
         ],
         consumers=[],
         on_startup=[background.start],

@@ -332,6 +332,34 @@ class Visit(Base):
     created_at: Mapped[datetime] = _created()
 
 
+class Countermeasure(Base):
+    """A countermeasure (对策清单): what a department does about a theme of gathered needs, by when, and the
+    policy version that fixed it (打补丁、破梗阻)."""
+
+    __tablename__ = "countermeasures"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    theme: Mapped[str] = mapped_column(String(60), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    owner_department: Mapped[str] = mapped_column(String(40), nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False)
+    policy_ref: Mapped[str | None] = mapped_column(String(80))
+    created_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class CountermeasureTicket(Base):
+    __tablename__ = "countermeasure_tickets"
+
+    countermeasure_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("countermeasures.id", ondelete="CASCADE"), primary_key=True
+    )
+    ticket_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class TicketPart(Base):
     """A co-handling department's part of a jointly handled ticket (一个窗口接单，后台共同处理): the lead (the
     ticket's own department) invites it with a task; it answers its part; the lead replies once every part is

@@ -83,6 +83,13 @@ RULES: tuple[Rule, ...] = (
         note="专项服务活动（服务月）、走访记录与统计",
     ),
     Rule(("campaigns",), WRITE, ("officer",), note="创建服务月、登记与导入走访（问题生成工单）"),
+    Rule(
+        ("service-lists",),
+        READ,
+        ("officer", "reviewer", "approver"),
+        note="三张清单：服务清单、需求清单、对策清单",
+    ),
+    Rule(("service-lists",), WRITE, ("officer",), note="维护对策清单"),
     Rule(("housing",), READ, ("officer",), "talent:read", public=True, note="人才房源公开"),
     Rule(("housing",), WRITE, ("officer",), "talent:write"),
     # svc-disbursement

@@ -20,6 +20,7 @@ ROUTE_TABLE: dict[str, str] = {
     "service-desk": "talent",
     "tickets": "talent",
     "campaigns": "talent",
+    "service-lists": "talent",
     "housing": "talent",
     # svc-disbursement: 申报, review, ledger, payments, reconciliation, reports
     "applications": "disbursement",

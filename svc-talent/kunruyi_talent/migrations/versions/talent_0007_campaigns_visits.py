@@ -1,6 +1,7 @@
 """Service campaigns (专项服务月) and visits (走访): a campaign's period, districts, goals, service teams with their
 members and leader, target companies and talents; visit records; a problem raised on a visit becomes a ticket
-(channel ``visit``) carrying the campaign and the visit.
+(channel ``visit``) carrying the campaign and the visit. Countermeasures (对策清单) answering gathered needs: a theme,
+an owner department, a due date, a status, the tickets they answer and the policy version that fixed them.
 
 Revision ID: talent_0007
 Revises: talent_0006
@@ -126,9 +127,42 @@ def upgrade() -> None:
     )
     op.create_foreign_key(op.f("fk_tickets_visit_id_visits"), "tickets", "visits", ["visit_id"], ["id"])
     op.create_index(op.f("ix_tickets_campaign_id"), "tickets", ["campaign_id"])
+    op.create_table(
+        "countermeasures",
+        sa.Column("id", UUID(as_uuid=True), nullable=False),
+        sa.Column("theme", sa.String(60), nullable=False),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("owner_department", sa.String(40), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(12), nullable=False),
+        sa.Column("policy_ref", sa.String(80), nullable=True),
+        sa.Column("created_by", sa.String(120), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_countermeasures")),
+    )
+    op.create_table(
+        "countermeasure_tickets",
+        sa.Column("countermeasure_id", UUID(as_uuid=True), nullable=False),
+        sa.Column("ticket_id", UUID(as_uuid=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["countermeasure_id"],
+            ["countermeasures.id"],
+            name=op.f("fk_countermeasure_tickets_countermeasure_id_countermeasures"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_countermeasure_tickets_ticket_id_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("countermeasure_id", "ticket_id", name=op.f("pk_countermeasure_tickets")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("countermeasure_tickets")
+    op.drop_table("countermeasures")
     op.drop_index(op.f("ix_tickets_campaign_id"), table_name="tickets")
     op.drop_constraint(op.f("fk_tickets_visit_id_visits"), "tickets", type_="foreignkey")
     op.drop_constraint(op.f("fk_tickets_campaign_id_campaigns"), "tickets", type_="foreignkey")
