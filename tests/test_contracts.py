@@ -1,6 +1,9 @@
 """Contract checks: drift between services fails CI.
 
-- every event a service consumes has a producer, and the consumer's model of it fits the producer's schema;
+- every event a service consumes has a producer, a payload model registered by the consumer, and that model fits
+  the producer's schema;
+- every vocabulary value a producer can emit (chains, districts, qualifications, platforms) is understood by
+  every consumer (test_taxonomy_contract.py);
 - the event catalog in docs/ is what the code generates;
 - every area in the gateway's route table reaches a live endpoint of the owning service;
 - role dependencies are named aliases in each domain's auth.py.
@@ -27,8 +30,10 @@ def test_every_consumed_event_has_a_producer_whose_schema_fits() -> None:
         produced_props: dict[str, Any] = produced.get("properties", {})
         for sub in subscriptions:
             model = sub.consumer.schemas.get(event_type)
-            if model is None:
-                continue
+            assert model is not None, (
+                f"{sub.service} consumes {event_type} without a payload model: register one in its ConsumerSpec"
+                " schemas (the kit checks every delivery against it)"
+            )
             expected = model.model_json_schema()
             for name in expected.get("required", []):
                 assert name in produced_props, (

@@ -38,7 +38,8 @@ class ConsumerSpec:
     name: str
     producer: str
     handlers: Mapping[str, Handler]
-    # The consumer's own model of each event's data, checked against the producer's schema by the contract tests.
+    # The consumer's own model of each event's data: checked against the producer's schema by the contract tests
+    # (every handled type needs one) and applied to every delivery (data that does not fit is dead-lettered).
     schemas: Mapping[str, type[BaseModel]] = field(default_factory=dict)
     # Types applied a fetch at a time in one transaction (each also needs its single handler, for retries).
     batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
@@ -112,6 +113,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 producer=c.producer,
                 handlers=c.handlers,
                 batch_handlers=c.batch_handlers,
+                schemas=c.schemas,
                 batch_size=c.batch_size,
                 max_deliver=settings.consumer_max_deliver,
                 ack_wait_s=settings.consumer_ack_wait_s,

@@ -224,6 +224,12 @@ class UnknownIndustryChain(Unprocessable):
     code = "unknown_industry_chain"
 
 
+class UnknownTaxonomyTerm(Unprocessable):
+    """A value is not a code, name or alias of the shared taxonomy's vocabulary (区镇, 技术领域, 资质, 平台类型 …)."""
+
+    code = "unknown_taxonomy_term"
+
+
 class EmptyFile(Unprocessable):
     """An uploaded file (import or attachment) is empty. (Formerly ``attachment_empty`` for attachments.)"""
 

@@ -29,6 +29,11 @@ OUTBOX_PUBLISH_FAILURES = Counter(
 EVENTS_CONSUMED = Counter(
     "kunruyi_events_consumed_total", "Events handled by consumers", ["service", "consumer", "outcome"]
 )
+EVENTS_REJECTED = Counter(
+    "kunruyi_events_rejected_total",
+    "Events a consumer refused at once (payload not its model, a value its vocabulary cannot map) and dead-lettered",
+    ["service", "consumer", "reason"],
+)
 EVENTS_DEAD_LETTERED = Counter(
     "kunruyi_events_dead_lettered_total",
     "Events sent to the dead-letter stream after max_deliver",

@@ -547,3 +547,65 @@ async def test_a_handler_reads_the_settings_the_consumer_was_given(
 
 async def _truthy(values: list[str]) -> bool:
     return bool(values)
+
+
+async def test_refused_events_are_dead_lettered_at_once_with_their_reason_and_counted(
+    kit_db: async_sessionmaker[AsyncSession], own_nats: NatsServer
+) -> None:
+    """Data that does not fit the registered payload model, and a chain the taxonomy cannot map, are refused on
+    their first delivery (max_deliver is 5): dead letter with the reason, kunruyi_events_rejected_total{reason}."""
+    from kunruyi_common.metrics import EVENTS_REJECTED
+    from kunruyi_common.taxonomy import TAXONOMY
+
+    async def record(session: AsyncSession, event: CloudEvent) -> None:
+        chain = TAXONOMY.industry_chains.normalise(event.data.get("chain") or "集成电路")
+        await session.execute(
+            text("INSERT INTO effects (event_id, thing_id) VALUES (:e, :t)"),
+            {"e": event.id, "t": f"{event.data['thing_id']}:{chain}"},
+        )
+
+    bus = EventBus(own_nats.url, name="kit-refuse", own_streams=["kit"])
+    await bus.start()
+    await bus.wait_connected()
+    consumer = EventConsumer(
+        bus=bus,
+        sessionmaker=kit_db,
+        service="kittest",
+        name="refuse",
+        producer="kit",
+        handlers={"kunruyi.kit.thing.happened": record},
+        schemas={"kunruyi.kit.thing.happened": ThingHappened},
+        max_deliver=5,
+    )
+
+    def rejected(reason: str) -> float:
+        return float(EVENTS_REJECTED.labels("kittest", "kittest-refuse", reason)._value.get())
+
+    before = {r: rejected(r) for r in ("invalid_payload", "unknown_industry_chain")}
+    consumer.start()
+    try:
+        no_id = CloudEvent(source="kit", type="kunruyi.kit.thing.happened", data={"n": 1})
+        mars = CloudEvent(
+            source="kit", type="kunruyi.kit.thing.happened", data={"thing_id": "mars", "chain": "火星产业"}
+        )
+        for event in (no_id, mars, thing("fine")):
+            await publish_raw(own_nats.url, event)
+        await wait_until(lambda: _eq(effects(kit_db, "fine:semiconductor"), 1))
+
+        async def both_dead() -> bool:
+            return len(await stream_messages(own_nats.url, DLQ_STREAM)) == 2
+
+        await wait_until(both_dead)
+        dead = {json.loads(m.data)["id"]: m for m in await stream_messages(own_nats.url, DLQ_STREAM)}
+        assert dead[no_id.id].headers is not None
+        assert dead[no_id.id].headers["Kry-Error"].startswith("rejected: invalid_payload")
+        assert dead[mars.id].headers is not None
+        assert dead[mars.id].headers["Kry-Error"].startswith("rejected: unknown_industry_chain")
+        assert "火星产业" in dead[mars.id].headers["Kry-Error"]
+        assert rejected("invalid_payload") == before["invalid_payload"] + 1
+        assert rejected("unknown_industry_chain") == before["unknown_industry_chain"] + 1
+        async with kit_db() as s:
+            assert (await s.execute(text("SELECT count(*) FROM effects"))).scalar_one() == 1
+    finally:
+        await consumer.stop()
+        await bus.close()

@@ -28,7 +28,12 @@ from kunruyi_gateway.console.endpoints import public_router as public_notice_rou
 from kunruyi_gateway.console.endpoints import router as console_router
 from kunruyi_gateway.integrations.sushangtong.endpoints import router as sushangtong_router
 from kunruyi_gateway.integrations.yiqilaiban.client import YiqilaibanClient
-from kunruyi_gateway.integrations.yiqilaiban.consumers import POLICY_HANDLERS, STATUS_HANDLERS
+from kunruyi_gateway.integrations.yiqilaiban.consumers import (
+    POLICY_HANDLERS,
+    POLICY_SCHEMAS,
+    STATUS_HANDLERS,
+    STATUS_SCHEMAS,
+)
 from kunruyi_gateway.integrations.yiqilaiban.endpoints import router as yiqilaiban_router
 from kunruyi_gateway.integrations.yiqilaiban.sender import DeliverySender
 from kunruyi_gateway.partners.endpoints import router as app_keys_router
@@ -170,8 +175,18 @@ def build_spec() -> ServiceSpec:
             self_pages,
         ],
         consumers=[
-            ConsumerSpec(name="yiqilaiban-status", producer="disbursement", handlers=STATUS_HANDLERS),
-            ConsumerSpec(name="yiqilaiban-policies", producer="policy", handlers=POLICY_HANDLERS),
+            ConsumerSpec(
+                name="yiqilaiban-status",
+                producer="disbursement",
+                handlers=STATUS_HANDLERS,
+                schemas=STATUS_SCHEMAS,
+            ),
+            ConsumerSpec(
+                name="yiqilaiban-policies",
+                producer="policy",
+                handlers=POLICY_HANDLERS,
+                schemas=POLICY_SCHEMAS,
+            ),
         ],
         on_startup=[_start_upstreams, _start_gate, start_session_sweep],
         on_shutdown=[_stop_upstreams],

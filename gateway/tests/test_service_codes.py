@@ -28,6 +28,26 @@ async def _issue(c: httpx.AsyncClient, token: str, **overrides: Any) -> dict[str
     return result
 
 
+async def test_a_code_carries_a_chain_of_the_shared_taxonomy(qr_gateway, staff_token) -> None:  # type: ignore[no-untyped-def]
+    """The chain is stored by its taxonomy name (an alias in, the name out) so svc-matching's broker section can
+    map it; a chain outside the taxonomy is refused rather than leaving the section 暂不可用."""
+    officer = staff_token("officer")
+    async with httpx.AsyncClient(base_url=qr_gateway.url) as c:
+        code = await _issue(c, officer, industry_chain="半导体", kind="park", target="PARK-TAX-1")
+        assert code["industry_chain"] == "集成电路"
+        frontier = await _issue(c, officer, industry_chain="元宇宙", kind="park", target="PARK-TAX-2")
+        assert frontier["industry_chain"] == "元宇宙"
+        refused = await c.post(
+            "/api/v1/service-codes",
+            json={"kind": "park", "target": "PARK-TAX-3", "name": "某园区", "industry_chain": "火星产业"},
+            headers={"Authorization": f"Bearer {officer}"},
+        )
+        assert refused.status_code == 422, refused.text
+        assert (
+            refused.json()["code"] == "unknown_industry_chain" and refused.json()["field"] == "industry_chain"
+        )
+
+
 async def test_officer_issues_a_code_and_downloads_png_and_svg(qr_gateway, staff_token) -> None:  # type: ignore[no-untyped-def]
     officer = staff_token("officer")
     async with httpx.AsyncClient(base_url=qr_gateway.url) as c:

@@ -21,7 +21,7 @@ from kunruyi_disbursement.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_disbursement.ledger.endpoints import router as ledger_router
 from kunruyi_disbursement.payments.endpoints import router as payments_router
 from kunruyi_disbursement.payments.worker import start_background_work, stop_background_work
-from kunruyi_disbursement.policies.consumer import POLICY_EVENT_TYPES, on_policy_event
+from kunruyi_disbursement.policies.consumer import POLICY_EVENT_TYPES, POLICY_SCHEMAS, on_policy_event
 from kunruyi_disbursement.reconciliation.endpoints import router as reconciliation_router
 from kunruyi_disbursement.reports.endpoints import router as reports_router
 from kunruyi_disbursement.settings import Settings, get_settings
@@ -51,7 +51,10 @@ def build_spec(settings: Settings | None = None) -> ServiceSpec:
         ],
         consumers=[
             ConsumerSpec(
-                name="policies", producer="policy", handlers={t: on_policy_event for t in POLICY_EVENT_TYPES}
+                name="policies",
+                producer="policy",
+                handlers={t: on_policy_event for t in POLICY_EVENT_TYPES},
+                schemas=POLICY_SCHEMAS,
             ),
             # Entitlements have a durable of their own, so catalog updates never wait behind a burst of them, and
             # are applied a fetch at a time (up to entitlement_batch_size in one transaction): the difference

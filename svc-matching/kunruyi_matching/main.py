@@ -16,6 +16,7 @@ from kunruyi_matching.search.endpoints import router as search_router
 from kunruyi_matching.search.lifecycle import start_index
 from kunruyi_matching.settings import get_settings
 from kunruyi_matching.supply.consumer import HANDLERS as TALENT_HANDLERS
+from kunruyi_matching.supply.consumer import SCHEMAS as TALENT_SCHEMAS
 from kunruyi_matching.supply.endpoints import router as supply_router
 
 SERVICE_NAME = "matching"
@@ -37,7 +38,9 @@ def build_spec() -> ServiceSpec:
             broker_router,
             challenge_router,
         ],
-        consumers=[ConsumerSpec(name="experts", producer="talent", handlers=TALENT_HANDLERS)],
+        consumers=[
+            ConsumerSpec(name="experts", producer="talent", handlers=TALENT_HANDLERS, schemas=TALENT_SCHEMAS)
+        ],
         on_startup=[start_index, start_scheduler],
     )
 

@@ -10,7 +10,7 @@ from kunruyi_policy.calculator.endpoints import router as calculator_router
 from kunruyi_policy.catalog.endpoints import router as catalog_router
 from kunruyi_policy.entitlements.endpoints import router as entitlements_router
 from kunruyi_policy.management.endpoints import router as management_router
-from kunruyi_policy.profiles.handlers import HANDLERS
+from kunruyi_policy.profiles.handlers import HANDLERS, SCHEMAS
 from kunruyi_policy.settings import get_settings
 from kunruyi_policy.simulations.endpoints import router as simulations_router
 
@@ -30,7 +30,9 @@ def build_spec() -> ServiceSpec:
             entitlements_router,
             simulations_router,
         ],
-        consumers=[ConsumerSpec(name="talent-profiles", producer="talent", handlers=HANDLERS)],
+        consumers=[
+            ConsumerSpec(name="talent-profiles", producer="talent", handlers=HANDLERS, schemas=SCHEMAS)
+        ],
     )
 
 

@@ -81,6 +81,8 @@ class TicketFacts(BaseModel):
     status: str
     enterprise_uscc: str | None
     service_code: str | None
+    # The campaign (专项服务月) whose visit raised the problem (channel ``visit``).
+    campaign_id: str | None = None
 
 
 @event_type("kunruyi.talent.ticket.submitted", description="诉求工单已提交并分派到部门和专人")
@@ -101,6 +103,35 @@ class TicketResolved(TicketFacts):
 @event_type("kunruyi.talent.ticket.overdue", description="诉求工单超过办理时限仍未答复")
 class TicketOverdue(TicketFacts):
     pass
+
+
+@event_type(
+    "kunruyi.talent.ticket.transferred",
+    description="诉求工单转办到另一部门（新承办人；办理时限按规则重新起算或保持）",
+)
+class TicketTransferred(TicketFacts):
+    from_department: str
+    deadline: date
+    deadline_restarted: bool
+
+
+@event_type(
+    "kunruyi.talent.ticket.joint_handling_started",
+    description="诉求工单邀请协办部门共同处理（一个窗口接单，后台共同处理）；每邀请一个部门发一次",
+)
+class TicketJointHandlingStarted(TicketFacts):
+    co_department: str
+    co_officer: str
+    co_departments: list[str]
+
+
+@event_type(
+    "kunruyi.talent.ticket.part_answered",
+    description="协办部门答复了其负责的部分；all_parts_answered 为真时牵头部门可以答复诉求人",
+)
+class TicketPartAnswered(TicketFacts):
+    part_department: str
+    all_parts_answered: bool
 
 
 class HousingStep(BaseModel):
@@ -150,8 +181,11 @@ __all__ = [
     "HousingOfferMade",
     "PersonRegistered",
     "PersonUpdated",
+    "TicketJointHandlingStarted",
     "TicketOverdue",
+    "TicketPartAnswered",
     "TicketReplied",
     "TicketResolved",
     "TicketSubmitted",
+    "TicketTransferred",
 ]

@@ -6,12 +6,14 @@ from fastapi import FastAPI
 from kunruyi_common.app import ServiceSpec, create_service_app
 
 from kunruyi_talent import background
+from kunruyi_talent.campaigns.endpoints import router as campaigns_router
 from kunruyi_talent.enterprise.endpoints import router as enterprise_router
 from kunruyi_talent.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_talent.housing.endpoints import router as housing_router
 from kunruyi_talent.imports.endpoints import router as imports_router
 from kunruyi_talent.names.endpoints import router as names_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
+from kunruyi_talent.servicelists.endpoints import router as servicelists_router
 from kunruyi_talent.settings import get_settings
 from kunruyi_talent.talent.endpoints import router as talent_router
 
@@ -31,6 +33,8 @@ def build_spec() -> ServiceSpec:
             servicedesk_router,
             housing_router,
             imports_router,
+            campaigns_router,
+            servicelists_router,
         ],
         consumers=[],
         on_startup=[background.start],

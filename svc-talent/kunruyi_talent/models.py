@@ -206,6 +206,11 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A problem raised on a campaign visit (channel ``visit``).
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("campaigns.id"), index=True
+    )
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("visits.id"))
 
     __table_args__ = (
         CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),
@@ -231,6 +236,153 @@ class TicketTransition(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     comment_encrypted: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class Campaign(Base):
+    """A service campaign (专项服务月): a period, the districts it covers, its goals."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    code: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    period_start: Mapped[date] = mapped_column(Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(Date, nullable=False)
+    districts: Mapped[list[str]] = mapped_column(
+        ARRAY(String(40)), nullable=False, server_default=text("'{}'")
+    )
+    goal_visits: Mapped[int | None] = mapped_column(Integer)
+    goal_problems: Mapped[int | None] = mapped_column(Integer)
+    goal_reply_rate: Mapped[float | None] = mapped_column(Float)
+    goal_solve_rate: Mapped[float | None] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (CheckConstraint("period_end >= period_start", name="period_order"),)
+
+
+class CampaignTeam(Base):
+    __tablename__ = "campaign_teams"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    campaign_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(60), nullable=False)
+    leader: Mapped[str] = mapped_column(String(60), nullable=False)
+
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+
+
+class CampaignTeamMember(Base):
+    """A member of a service team; one team per member within a campaign (the leader is a member too)."""
+
+    __tablename__ = "campaign_team_members"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
+    )
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("campaign_teams.id", ondelete="CASCADE"), nullable=False
+    )
+    member: Mapped[str] = mapped_column(String(60), nullable=False)
+
+    __table_args__ = (UniqueConstraint("campaign_id", "member"),)
+
+
+class CampaignTarget(Base):
+    """A company (by USCC) or a talent (by id) the campaign means to visit."""
+
+    __tablename__ = "campaign_targets"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(12), nullable=False)
+    target: Mapped[str] = mapped_column(String(40), nullable=False)
+
+    __table_args__ = (UniqueConstraint("campaign_id", "kind", "target"),)
+
+
+class Visit(Base):
+    """A visit (走访) by a service team: whom, when, what was done, which policies were delivered."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    campaign_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("campaign_teams.id"), nullable=False
+    )
+    visited_on: Mapped[date] = mapped_column(Date, nullable=False)
+    target_kind: Mapped[str] = mapped_column(String(12), nullable=False)
+    target: Mapped[str] = mapped_column(String(40), nullable=False)
+    activities: Mapped[list[str]] = mapped_column(
+        ARRAY(String(20)), nullable=False, server_default=text("'{}'")
+    )
+    policies_delivered: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), nullable=False, server_default=text("'{}'")
+    )
+    source: Mapped[str] = mapped_column(String(12), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class Countermeasure(Base):
+    """A countermeasure (对策清单): what a department does about a theme of gathered needs, by when, and the
+    policy version that fixed it (打补丁、破梗阻)."""
+
+    __tablename__ = "countermeasures"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    theme: Mapped[str] = mapped_column(String(60), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    owner_department: Mapped[str] = mapped_column(String(40), nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False)
+    policy_ref: Mapped[str | None] = mapped_column(String(80))
+    created_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class CountermeasureTicket(Base):
+    __tablename__ = "countermeasure_tickets"
+
+    countermeasure_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("countermeasures.id", ondelete="CASCADE"), primary_key=True
+    )
+    ticket_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class TicketPart(Base):
+    """A co-handling department's part of a jointly handled ticket (一个窗口接单，后台共同处理): the lead (the
+    ticket's own department) invites it with a task; it answers its part; the lead replies once every part is
+    answered. Task and answer are free text, stored masked with the original encrypted (bound to the ticket)."""
+
+    __tablename__ = "ticket_parts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False
+    )
+    department: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    officer: Mapped[str] = mapped_column(String(60), nullable=False)
+    task: Mapped[str] = mapped_column(Text, nullable=False)
+    task_encrypted: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answer_encrypted: Mapped[str | None] = mapped_column(Text)
+    invited_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    invited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    answered_by: Mapped[str | None] = mapped_column(String(120))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("ticket_id", "department"),)
 
 
 class TicketReveal(Base):

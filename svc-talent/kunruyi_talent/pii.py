@@ -48,6 +48,9 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     protected_text_column("tickets", "reply"),
     # A transition's comment is bound to its ticket (servicedesk.service._text_ad).
     protected_text_column("ticket_transitions", "comment", row_key="ticket_id"),
+    # A co-handler's task and answer are bound to their ticket as well.
+    protected_text_column("ticket_parts", "task", row_key="ticket_id"),
+    protected_text_column("ticket_parts", "answer", row_key="ticket_id"),
     # Answers replayed for an Idempotency-Key, sealed because they carry personal data.
     SEALED_RESPONSES,
 ]

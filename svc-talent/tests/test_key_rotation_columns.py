@@ -26,6 +26,9 @@ TITLE = f"回电 {make_phone(93_101)}"
 DESCRIPTION = f"本人身份证 {ID_NUMBER}，手机 {make_phone(93_102)}，请回电"
 REPLY = f"已致电 {make_phone(93_103)} 说明"
 COMMENT = f"回拨 {make_phone(93_104)}"
+TASK = f"请联系 {make_phone(93_107)} 安排公寓"
+ANSWER = f"已与 {make_phone(93_108)} 约定看房"
+HOUSING = staff("officer", department="住建局", subject="rotation-co", name="协办")
 
 rotation_db, rotation = key_rotation_fixtures("kunruyi_talent", "talent_rotation", ENCRYPTED_COLUMNS)
 
@@ -66,6 +69,12 @@ async def test_every_encrypted_column_reads_across_a_rotation_and_after_the_old_
         for step in ("accepted", "in_progress"):
             moved = await c.post(f"/api/v1/tickets/{number}/transitions", json={"to": step})
             assert moved.status_code == 200, moved.text
+        invited = await c.post(f"/api/v1/tickets/{number}/parts", json={"department": "住建局", "task": TASK})
+        assert invited.status_code == 201, invited.text
+    async with rotation.client(under_a, HOUSING) as c:
+        answered = await c.post(f"/api/v1/tickets/{number}/parts/住建局/answer", json={"answer": ANSWER})
+        assert answered.status_code == 200, answered.text
+    async with rotation.client(under_a, OFFICE) as c:
         replied = await c.post(
             f"/api/v1/tickets/{number}/transitions",
             json={"to": "replied", "reply": REPLY, "comment": COMMENT},
@@ -97,6 +106,7 @@ async def test_every_encrypted_column_reads_across_a_rotation_and_after_the_old_
                 REPLY,
             )
             assert revealed["history"][-1]["comment"] == COMMENT
+            assert revealed["parts"] == [{"department": "住建局", "task": TASK, "answer": ANSWER}]
             r = await c.post(
                 f"/api/v1/tickets/{number}/reveal", json={"field": "requester_phone", "reason": "轮换后回电"}
             )

@@ -266,7 +266,9 @@ async def test_overdue_detection_and_stats(client, session, settings) -> None:  
         "status",
         "enterprise_uscc",
         "service_code",
+        "campaign_id",
     }
+    assert events[0]["data"]["campaign_id"] is None
 
 
 async def test_a_talent_follows_their_own_tickets(client, session, settings) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
 from kunruyi_common.events.bus import EventBus, ensure_stream
 from kunruyi_common.events.envelope import EVENT_TYPES, CloudEvent, event_type, stream_name, type_of
-from kunruyi_common.events.inbox import EventConsumer, Handler
+from kunruyi_common.events.inbox import EventConsumer, EventRejected, Handler
 from kunruyi_common.events.outbox import OutboxRelay, Staged, add_event, add_events, build_event
 from kunruyi_common.events.tables import event_tables
 
@@ -9,6 +9,7 @@ __all__ = [
     "CloudEvent",
     "EventBus",
     "EventConsumer",
+    "EventRejected",
     "Handler",
     "OutboxRelay",
     "Staged",

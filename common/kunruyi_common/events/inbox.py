@@ -12,6 +12,10 @@ Two refinements:
   (telling JetStream they are in progress), waits with back-off and tries again, without spending a delivery.
   Only after ``transient_patience_s`` of that does it hand the message back (one delivery spent), so a failure
   misread as an outage still ends in the dead-letter stream eventually.
+- **Refusals are not retried.** A handler (or the kit, when the event's data does not fit the payload model the
+  consumer registered for its type) raises :class:`EventRejected` with a short reason — a chain the taxonomy
+  does not know, a payload that is not the model. The event is dead-lettered at once with that reason and counted
+  on ``kunruyi_events_rejected_total{reason}``; a consumer never maps a value it cannot read to ``None`` silently.
 - **Batches.** A handler can also be given per type as a *batch handler*: the fresh events of one fetch are then
   applied in one transaction (their inbox rows with them). If that transaction fails for the events' sake, they
   are retried one by one through the single handlers, which isolates a poison message.
@@ -29,12 +33,13 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_common.background import stop_task
 from kunruyi_common.context import using_settings
+from kunruyi_common.errors import UnknownIndustryChain, UnknownTaxonomyTerm
 from kunruyi_common.events.bus import EventBus, ensure_stream
 from kunruyi_common.events.envelope import (
     DLQ_STREAM,
@@ -45,7 +50,12 @@ from kunruyi_common.events.envelope import (
 )
 from kunruyi_common.events.transient import is_transient
 from kunruyi_common.logging import reset_request_context, set_request_context
-from kunruyi_common.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_WAITING_ON_OUTAGE
+from kunruyi_common.metrics import (
+    EVENTS_CONSUMED,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_REJECTED,
+    EVENTS_WAITING_ON_OUTAGE,
+)
 from kunruyi_common.settings import ServiceSettings
 
 logger = logging.getLogger("kunruyi.inbox")
@@ -65,6 +75,25 @@ _RECORD_MANY = text(
 )
 
 
+class EventRejected(Exception):
+    """The consumer cannot apply this event, ever: dead-letter it now with ``reason`` (a short slug)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+def rejection(exc: BaseException) -> EventRejected | None:
+    """The refusal an exception stands for: EventRejected itself, or a taxonomy miss inside a handler."""
+    if isinstance(exc, EventRejected):
+        return exc
+    if isinstance(exc, UnknownIndustryChain | UnknownTaxonomyTerm):
+        return EventRejected(exc.code, exc.detail)
+    cause = exc.__cause__ or exc.__context__
+    return rejection(cause) if cause is not None and cause is not exc else None
+
+
 class _Outage(Exception):
     """The transient failure outlasted the consumer's patience: hand the message back."""
 
@@ -82,6 +111,7 @@ class EventConsumer:
         producer: str,
         handlers: Mapping[str, Handler],
         batch_handlers: Mapping[str, BatchHandler] | None = None,
+        schemas: Mapping[str, type[BaseModel]] | None = None,
         max_deliver: int = 5,
         ack_wait_s: float = 30.0,
         batch_size: int = 50,
@@ -102,6 +132,8 @@ class EventConsumer:
         if missing:
             # The one-by-one retry of a failed batch needs the single handler.
             raise ValueError(f"batch handlers without a single handler: {sorted(missing)}")
+        # The payload model of each type: data that does not fit is refused before any handler runs.
+        self.schemas = dict(schemas or {})
         self.max_deliver = max_deliver
         self.ack_wait_s = ack_wait_s
         self.batch_size = batch_size
@@ -177,6 +209,13 @@ class EventConsumer:
             if event.type not in self.handlers:
                 await msg.ack()
                 continue
+            model = self.schemas.get(event.type)
+            if model is not None:
+                try:
+                    model.model_validate(event.data)
+                except ValidationError as exc:
+                    await self._reject(msg, event, EventRejected("invalid_payload", str(exc)))
+                    continue
             events.append((msg, event))
         if not events:
             return
@@ -273,7 +312,10 @@ class EventConsumer:
         except Exception as exc:
             EVENTS_CONSUMED.labels(self.service, self.durable, "failed").inc()
             extra = {"event_id": event.id, "event_type": event.type, "consumer": self.durable}
-            if isinstance(exc, _Outage):
+            refused = rejection(exc)
+            if refused is not None:
+                await self._reject(msg, event, refused)
+            elif isinstance(exc, _Outage):
                 # An outage outlasted our patience: give the message back without dead-lettering it now.
                 logger.error("event %s: %s; handing it back", event.id, exc, extra=extra)
                 await msg.nak(delay=self.transient_backoff_max_s)
@@ -343,6 +385,17 @@ class EventConsumer:
             if left <= 0:
                 return
             await asyncio.sleep(min(left, max(self.ack_wait_s / 3, 0.1)))
+
+    async def _reject(self, msg: Msg, event: CloudEvent, refused: EventRejected) -> None:
+        logger.error(
+            "event %s rejected (%s), dead-lettering: %s",
+            event.id,
+            refused.reason,
+            refused.detail,
+            extra={"event_id": event.id, "event_type": event.type, "consumer": self.durable},
+        )
+        EVENTS_REJECTED.labels(self.service, self.durable, refused.reason).inc()
+        await self._dead_letter(msg, event, f"rejected: {refused}")
 
     async def _dead_letter(self, msg: Msg, event: CloudEvent | None, reason: str) -> None:
         event_id = event.id if event else (msg.metadata.sequence.stream if msg.metadata else "unknown")

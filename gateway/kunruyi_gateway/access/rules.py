@@ -65,7 +65,9 @@ RULES: tuple[Rule, ...] = (
         WRITE,
         ("officer", "reviewer", "approver"),
         "talent:write",
-        note="查看原文 `tickets/{编号}/reveal` 仅承办部门工作人员与管理员，须填事由并记审计",
+        note="查看原文 `tickets/{编号}/reveal` 仅承办部门工作人员与管理员，须填事由并记审计；"
+        "转办 `tickets/{编号}/transfer` 与邀请协办 `tickets/{编号}/parts` 仅牵头（承办）部门，"
+        "`tickets/{编号}/parts/{部门}/answer` 仅该协办部门",
     ),
     Rule(
         ("service-desk",),
@@ -74,6 +76,20 @@ RULES: tuple[Rule, ...] = (
         "talent:read",
         note="查看原文审计 `service-desk/reveals` 仅工作人员（本部门；管理员全部）",
     ),
+    Rule(
+        ("campaigns",),
+        READ,
+        ("officer", "reviewer", "approver"),
+        note="专项服务活动（服务月）、走访记录与统计",
+    ),
+    Rule(("campaigns",), WRITE, ("officer",), note="创建服务月、登记与导入走访（问题生成工单）"),
+    Rule(
+        ("service-lists",),
+        READ,
+        ("officer", "reviewer", "approver"),
+        note="三张清单：服务清单、需求清单、对策清单",
+    ),
+    Rule(("service-lists",), WRITE, ("officer",), note="维护对策清单"),
     Rule(("housing",), READ, ("officer",), "talent:read", public=True, note="人才房源公开"),
     Rule(("housing",), WRITE, ("officer",), "talent:write"),
     # svc-disbursement

@@ -19,6 +19,8 @@ ROUTE_TABLE: dict[str, str] = {
     "imports": "talent",
     "service-desk": "talent",
     "tickets": "talent",
+    "campaigns": "talent",
+    "service-lists": "talent",
     "housing": "talent",
     # svc-disbursement: 申报, review, ledger, payments, reconciliation, reports
     "applications": "disbursement",

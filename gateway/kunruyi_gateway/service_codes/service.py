@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import segno
 from kunruyi_common.errors import InvalidUscc
 from kunruyi_common.events import add_event
+from kunruyi_common.taxonomy import TAXONOMY
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from prometheus_client import Counter
 from sqlalchemy import select, update
@@ -20,6 +21,15 @@ from kunruyi_gateway.service_codes.tokens import code_token, parse_token
 from kunruyi_gateway.settings import Settings
 
 SCANS = Counter("kunruyi_service_code_scans_total", "昆e服码被扫描次数", ["kind"])
+
+
+def _chain(value: str | None) -> str | None:
+    """The chain's name in the shared taxonomy (any code, name or alias in): the broker section asks svc-matching
+    for it, which maps every taxonomy chain; a chain outside the taxonomy is refused (422 naming the field)."""
+    if value is None or not value.strip():
+        return None
+    chains = TAXONOMY.industry_chains
+    return chains.display(chains.normalise(value, field="industry_chain"))
 
 
 def code_url(settings: Settings, code: ServiceCode) -> str:
@@ -56,7 +66,7 @@ async def issue(session: AsyncSession, body: ServiceCodeCreate, issued_by: str) 
         kind=body.kind,
         target=target,
         name=body.name.strip(),
-        industry_chain=body.industry_chain,
+        industry_chain=_chain(body.industry_chain),
         created_by=issued_by,
     )
     session.add(code)

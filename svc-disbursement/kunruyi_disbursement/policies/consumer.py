@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kunruyi_common.events.envelope import CloudEvent
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.policies.service import PolicyData, upsert_policy
@@ -12,6 +13,9 @@ POLICY_EVENT_TYPES = (
     "kunruyi.policy.policy.suspended",
     "kunruyi.policy.policy.version_added",
 )
+
+
+POLICY_SCHEMAS: dict[str, type[BaseModel]] = dict.fromkeys(POLICY_EVENT_TYPES, PolicyData)
 
 
 async def on_policy_event(session: AsyncSession, event: CloudEvent) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kunruyi_common.events import EventRejected
 from kunruyi_common.events.envelope import CloudEvent
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,17 @@ class TalentPerson(BaseModel):
     is_expert: bool = False
 
 
+def _chain(value: str | None) -> str | None:
+    """The chain code of svc-talent's chain; a value the taxonomy cannot map refuses the event (dead letter with
+    the reason), never a silent ``None``: the expert would lose their chain."""
+    if value is None or not value.strip():
+        return None
+    code = normalise_chain(value)
+    if code is None:
+        raise EventRejected("unknown_industry_chain", f"svc-talent sent industry_chain {value[:64]!r}")
+    return code
+
+
 def to_supply(person: TalentPerson) -> SupplyIn:
     field = next((code for code in map(normalise_field, person.fields) if code), None)
     attributes: dict[str, Any] = {
@@ -50,7 +62,7 @@ def to_supply(person: TalentPerson) -> SupplyIn:
         name=person.name,
         summary=summary,
         organization=None,
-        industry_chain=normalise_chain(person.industry_chain),
+        industry_chain=_chain(person.industry_chain),
         technical_field=field,
         # The talent registry is Kunshan's: its experts work here.
         region="昆山",
@@ -65,6 +77,10 @@ async def on_person(session: AsyncSession, event: CloudEvent) -> None:
     await service.upsert(session, to_supply(person), source="talent")
 
 
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "kunruyi.talent.person.registered": TalentPerson,
+    "kunruyi.talent.person.updated": TalentPerson,
+}
 HANDLERS = {
     "kunruyi.talent.person.registered": on_person,
     "kunruyi.talent.person.updated": on_person,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kunruyi_common.taxonomy import TAXONOMY
+
 DEPARTMENTS: tuple[tuple[str, str], ...] = (
     ("talent_office", "市委人才办"),
     ("sci_tech", "科技局"),
@@ -136,27 +138,11 @@ DOMAIN_TERMS = (
     "新能源新材料",
 )
 
-DISTRICTS_FOR_DEMO = (
-    "开发区",
-    "高新区",
-    "花桥",
-    "周市",
-    "陆家",
-    "张浦",
-    "巴城",
-    "千灯",
-    "淀山湖",
-    "锦溪",
-    "周庄",
-    "旅游度假区",
-)
-INDUSTRY_CHAINS_FOR_DEMO = (
-    "电子信息",
-    "装备制造",
-    "集成电路",
-    "新型显示",
-    "新能源汽车",
-    "智能制造",
-    "生物医药",
-    "新能源新材料",
+# Demo policies per district and per pillar/strategic chain, named as svc-talent publishes them (the shared
+# taxonomy's display names).
+DISTRICTS_FOR_DEMO = TAXONOMY.districts.names()
+INDUSTRY_CHAINS_FOR_DEMO = tuple(
+    t.name
+    for t in TAXONOMY.industry_chains
+    if t.tier in ("2", "6") and TAXONOMY.industry_chains.parent_in_vocabulary(t.code) is None
 )

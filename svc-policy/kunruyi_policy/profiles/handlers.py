@@ -9,7 +9,8 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from kunruyi_common.events import CloudEvent
+from kunruyi_common.events import CloudEvent, EventRejected
+from kunruyi_common.taxonomy import TAXONOMY
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -88,15 +89,33 @@ def _tolerant(model: type[BaseModel], values: dict[str, Any], entity: str) -> di
         return model.model_validate({k: v for k, v in values.items() if k not in dropped}).model_dump()
 
 
+def _vocabulary(values: dict[str, Any], entity: str) -> dict[str, Any]:
+    """District and chain as the rule variables spell them (the shared taxonomy's names; an alias or code in).
+    A value the taxonomy does not know refuses the event (dead letter with the reason) rather than reading as
+    unknown: the profile would silently lose it and rules on it would never match."""
+    chains, districts = TAXONOMY.industry_chains, TAXONOMY.districts
+    if values.get("industry_chain"):
+        code = chains.lookup(values["industry_chain"])
+        if code is None:
+            raise EventRejected("unknown_industry_chain", f"{entity}: {str(values['industry_chain'])[:64]!r}")
+        values["industry_chain"] = chains.display(chains.root(code))
+    if values.get("district"):
+        code = districts.lookup(values["district"])
+        if code is None:
+            raise EventRejected("unknown_district", f"{entity}: {str(values['district'])[:64]!r}")
+        values["district"] = districts.display(code)
+    return values
+
+
 def enterprise_profile(data: EnterpriseEventData, today: date | None = None) -> dict[str, Any]:
-    values = _present(data, {*EnterpriseProfile.model_fields, "founded_on"})
+    values = _vocabulary(_present(data, {*EnterpriseProfile.model_fields, "founded_on"}), data.uscc)
     # rd_ratio and founded_years computed from the figures exactly as the calculator's profile path does
     values = derive_tolerant("enterprise", values, today, data.uscc)
     return _tolerant(EnterpriseProfile, values, data.uscc)
 
 
 def talent_profile(data: PersonEventData, today: date | None = None) -> dict[str, Any]:
-    values = _present(data, {*TalentProfile.model_fields, "birth_date"})
+    values = _vocabulary(_present(data, {*TalentProfile.model_fields, "birth_date"}), data.talent_id)
     values = derive_tolerant("talent", values, today, data.talent_id)
     values["talent_programs"] = [TALENT_PROGRAM_CODES.get(p, p) for p in values.get("talent_programs", [])]
     if values.get("education") not in (None, "bachelor", "master", "doctor"):
@@ -149,6 +168,12 @@ async def on_person(session: AsyncSession, event: CloudEvent) -> None:
         await determine_for_entity(session, "talent", data.talent_id, profile)
 
 
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "kunruyi.talent.enterprise.registered": EnterpriseEventData,
+    "kunruyi.talent.enterprise.updated": EnterpriseEventData,
+    "kunruyi.talent.person.registered": PersonEventData,
+    "kunruyi.talent.person.updated": PersonEventData,
+}
 HANDLERS = {
     "kunruyi.talent.enterprise.registered": on_enterprise,
     "kunruyi.talent.enterprise.updated": on_enterprise,

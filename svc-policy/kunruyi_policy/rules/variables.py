@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kunruyi_common.taxonomy import TAXONOMY
 from pydantic import BaseModel, ConfigDict, Field
 
 EntityType = Literal["enterprise", "talent"]
@@ -40,54 +41,13 @@ class VariableSpec:
         }
 
 
-ENTERPRISE_QUALIFICATIONS = (
-    "high_tech",
-    "specialized_sme",
-    "little_giant",
-    "gazelle",
-    "unicorn_candidate",
-    "above_scale",
-    "listed",
-    "tech_sme",
-)
-PLATFORMS = (
-    "postdoc_station",
-    "postdoc_innovation_base",
-    "engineering_center",
-    "enterprise_tech_center",
-    "academician_station",
-    "key_lab",
-    "new_rd_institution",
-)
-DISTRICTS = (
-    "开发区",
-    "高新区",
-    "花桥",
-    "周市",
-    "陆家",
-    "张浦",
-    "巴城",
-    "千灯",
-    "淀山湖",
-    "锦溪",
-    "周庄",
-    "旅游度假区",
-)
-INDUSTRY_CHAINS = (
-    "电子信息",
-    "装备制造",
-    "集成电路",
-    "新型显示",
-    "新能源汽车",
-    "智能制造",
-    "生物医药",
-    "新能源新材料",
-    "元宇宙",
-    "人工智能",
-    "商业航天",
-    "低空经济",
-    "量子科技",
-    "人形机器人",
+# The vocabularies svc-talent's profiles use, from the platform's one taxonomy (kunruyi_common/taxonomy):
+# qualifications and platforms by code, districts and the "2+6+X" chains by the names svc-talent publishes.
+ENTERPRISE_QUALIFICATIONS = TAXONOMY.qualifications.codes()
+PLATFORMS = TAXONOMY.platform_kinds.codes()
+DISTRICTS = TAXONOMY.districts.names()
+INDUSTRY_CHAINS = tuple(
+    t.name for t in TAXONOMY.industry_chains if TAXONOMY.industry_chains.parent_in_vocabulary(t.code) is None
 )
 TALENT_PROGRAMS = (
     "national_major",

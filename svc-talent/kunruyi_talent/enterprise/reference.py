@@ -1,66 +1,48 @@
-"""The maintained reference lists an enterprise file is checked against.
+"""The reference lists an enterprise file is checked against, read from the platform's one taxonomy.
 
-Industry chains follow Kunshan's "2+6+X" layout: two pillar industries (电子信息, 装备制造), six strategic
-emerging chains, and X frontier fields. Officers extend the X list here when the city adds a field; the code
-(left) is what events and filters carry, the label (right) is what people read.
+The lists live in ``kunruyi_common/taxonomy/taxonomy.json`` (shared by every service; officers extend the X list
+there when the city adds a field). Industry chains follow Kunshan's "2+6+X" layout: two pillar industries
+(电子信息, 装备制造), the strategic emerging chains and X frontier fields. svc-talent stores and publishes a chain
+and a district by their Chinese names (the taxonomy's display names, which every consumer normalises), and
+qualifications and platforms by their codes.
 """
 
 from __future__ import annotations
 
-# 区镇: the development zones and towns of Kunshan.
-DISTRICTS: tuple[str, ...] = (
-    "开发区",
-    "高新区",
-    "花桥",
-    "周市",
-    "陆家",
-    "张浦",
-    "巴城",
-    "千灯",
-    "淀山湖",
-    "锦溪",
-    "周庄",
-    "旅游度假区",
-)
+from kunruyi_common.taxonomy import TAXONOMY
 
-PILLAR_CHAINS = ("电子信息", "装备制造")
-STRATEGIC_CHAINS = ("集成电路", "新型显示", "新能源汽车", "智能制造", "生物医药", "新能源新材料")
-FRONTIER_CHAINS = ("元宇宙", "人工智能", "商业航天", "低空经济", "量子科技", "人形机器人")
+_CHAINS = TAXONOMY.industry_chains
+
+# 区镇: the development zones and towns of Kunshan.
+DISTRICTS: tuple[str, ...] = TAXONOMY.districts.names()
+
+# The "2+6+X" chains themselves (a sub-chain such as 新能源 is filed under its chain, 新能源新材料).
+_TOP = [t for t in _CHAINS if _CHAINS.parent_in_vocabulary(t.code) is None]
+PILLAR_CHAINS = tuple(t.name for t in _TOP if t.tier == "2")
+STRATEGIC_CHAINS = tuple(t.name for t in _TOP if t.tier == "6")
+FRONTIER_CHAINS = tuple(t.name for t in _TOP if t.tier == "X")
 INDUSTRY_CHAINS: tuple[str, ...] = PILLAR_CHAINS + STRATEGIC_CHAINS + FRONTIER_CHAINS
 
-# Names officers write in spreadsheets → the chain they belong to.
-CHAIN_ALIASES: dict[str, str] = {
-    "光电显示": "新型显示",
-    "智能网联汽车": "新能源汽车",
-    "高端装备": "智能制造",
-    "小核酸": "生物医药",
-    "新能源": "新能源新材料",
-    "新材料": "新能源新材料",
-}
-
-QUALIFICATIONS: dict[str, str] = {
-    "tech_sme": "科技型中小企业",
-    "high_tech": "高新技术企业",
-    "specialized_sme": "专精特新中小企业（省级）",
-    "little_giant": "专精特新“小巨人”",
-    "gazelle": "瞪羚企业",
-    "unicorn_candidate": "独角兽培育企业",
-    "above_scale": "规模以上企业",
-    "listed": "上市企业",
-}
-
-PLATFORMS: dict[str, str] = {
-    "postdoc_station": "博士后工作站",
-    "engineering_center": "工程技术研究中心",
-    "enterprise_tech_center": "企业技术中心",
-    "key_lab": "重点实验室",
-    "academician_station": "院士工作站",
-    "new_rd_institution": "新型研发机构",
-}
+QUALIFICATIONS: dict[str, str] = {t.code: t.name for t in TAXONOMY.qualifications}
+PLATFORMS: dict[str, str] = {t.code: t.name for t in TAXONOMY.platform_kinds}
 
 
 def normalize_chain(value: str | None) -> str | None:
+    """The "2+6+X" chain a code, name or alias belongs to (by its name); the value itself when the taxonomy does
+    not know it (the caller refuses it); None when empty."""
     if value is None or not value.strip():
         return None
-    value = value.strip()
-    return CHAIN_ALIASES.get(value, value)
+    code = _CHAINS.lookup(value)
+    if code is None:
+        return value.strip()
+    return _CHAINS.display(_CHAINS.root(code))
+
+
+def normalize_district(value: str) -> str | None:
+    """The district's name from its name, code or an alias (玉山镇 → 高新区); None when unknown."""
+    code = TAXONOMY.districts.lookup(value)
+    return TAXONOMY.districts.display(code) if code else None
+
+
+def normalize_platform(value: str) -> str | None:
+    return TAXONOMY.platform_kinds.lookup(value)

@@ -35,6 +35,8 @@ from kunruyi_talent.enterprise.reference import (
     PLATFORMS,
     QUALIFICATIONS,
     normalize_chain,
+    normalize_district,
+    normalize_platform,
 )
 from kunruyi_talent.enterprise.repository import EnterpriseBundle, load_bundle
 from kunruyi_talent.enterprise.schemas import (
@@ -61,9 +63,10 @@ def validate_uscc(value: str, field: str = "uscc") -> str:
 
 def validate_district(value: str, field: str = "district") -> str:
     value = value.strip()
-    if value not in DISTRICTS:
+    district = normalize_district(value)
+    if district is None:
         raise UnknownDistrict(f"区镇“{value}”不在昆山区镇列表中（{'、'.join(DISTRICTS)}）", field=field)
-    return value
+    return district
 
 
 def validate_chain(value: str | None, field: str = "industry_chain") -> str | None:
@@ -74,13 +77,14 @@ def validate_chain(value: str | None, field: str = "industry_chain") -> str | No
 
 
 def validate_platforms(values: Sequence[str], field: str = "platforms") -> list[str]:
-    unknown = [v for v in values if v not in PLATFORMS]
+    codes = [normalize_platform(v) for v in values]
+    unknown = [v for v, code in zip(values, codes, strict=True) if code is None]
     if unknown:
         raise UnknownPlatform(
             f"未知的平台类型：{'、'.join(unknown)}（可选 {'、'.join(PLATFORMS)}）",
             field=field,
         )
-    return sorted(set(values))
+    return sorted({code for code in codes if code})
 
 
 def validate_phone(value: str, field: str) -> str:

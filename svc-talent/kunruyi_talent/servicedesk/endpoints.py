@@ -11,20 +11,30 @@ from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import MissingCredentials, ScopeDenied
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.deps import PersonalDataDep, SettingsDep
-from kunruyi_talent.models import Ticket
+from kunruyi_talent.models import Ticket, TicketPart
 from kunruyi_talent.servicedesk import service
 from kunruyi_talent.servicedesk.auth import AdminOrOfficer, OfficerReviewerOrApprover
 from kunruyi_talent.servicedesk.exceptions import TicketForbidden
-from kunruyi_talent.servicedesk.routing import CHANNELS, STATUS_LABELS, TICKET_TYPES, TRANSITIONS
+from kunruyi_talent.servicedesk.routing import (
+    CHANNELS,
+    STATUS_LABELS,
+    TICKET_TYPES,
+    TRANSITIONS,
+    VISIT_CHANNEL,
+)
 from kunruyi_talent.servicedesk.schemas import (
+    InviteIn,
     OverdueScanOut,
+    PartAnswerIn,
+    PartOut,
     RatingIn,
     RequesterReopen,
+    RevealedPart,
     RevealedTransition,
     RevealIn,
     RevealOut,
@@ -40,6 +50,7 @@ from kunruyi_talent.servicedesk.schemas import (
     TicketStaff,
     TicketTypeOut,
     TicketTypesOut,
+    TransferIn,
     TransitionIn,
     TransitionOut,
 )
@@ -104,14 +115,19 @@ async def staff_detail(session: AsyncSession, ticket: Ticket) -> TicketStaff:
         )
         for t in await service.transitions(session, ticket)
     ]
-    return staff_view(ticket, history)
+    view = staff_view(ticket, history)
+    view.parts = [
+        PartOut.model_validate(p, from_attributes=True) for p in await service.parts(session, ticket)
+    ]
+    view.joint = bool(view.parts)
+    return view
 
 
 @router.get("/service-desk/types", summary="诉求类型、承办部门与办理时限（工作日）")
 async def ticket_types() -> TicketTypesOut:
     return TicketTypesOut(
         types=[TicketTypeOut(type=t, department=d, working_days=n) for t, (d, n) in TICKET_TYPES.items()],
-        channels=list(CHANNELS),
+        channels=[*CHANNELS, VISIT_CHANNEL],
         transitions={state: list(nexts) for state, nexts in TRANSITIONS.items()},
     )
 
@@ -164,7 +180,9 @@ async def list_tickets(
         stmt = stmt.where(Ticket.talent_id == self_id)
     elif principal.kind == "staff" and principal.has_role("officer", "reviewer", "approver"):
         if "admin" not in principal.roles:
-            stmt = stmt.where(Ticket.department == principal.department)
+            # Its own tickets and those it co-handles (a part to answer).
+            co_handled = select(TicketPart.ticket_id).where(TicketPart.department == principal.department)
+            stmt = stmt.where(or_(Ticket.department == principal.department, Ticket.id.in_(co_handled)))
         elif department:
             stmt = stmt.where(Ticket.department == department)
     else:
@@ -201,7 +219,7 @@ async def get_ticket(
     ticket = await service.get_by_number(session, ticket_number)
     if talent_self_id(principal) is not None and ticket.talent_id == talent_self_id(principal):
         return await public_view(session, ticket)
-    service.ensure_staff_may_handle(principal, ticket)
+    await service.ensure_staff_may_view(session, principal, ticket)
     return await staff_detail(session, ticket)
 
 
@@ -222,6 +240,65 @@ async def transition_ticket(
     await service.move(
         session, ticket, body.to, actor_of(principal), comment=body.comment, reply=body.reply, pii=pii
     )
+    return await staff_detail(session, ticket)
+
+
+@router.post(
+    "/tickets/{ticket_number}/transfer",
+    response_model=TicketStaff,
+    summary="转办：工单转到另一部门（须填原因；受理前转办的办理时限重新起算）",
+)
+async def transfer_ticket(
+    ticket_number: str,
+    body: TransferIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    pii: PersonalDataDep,
+    principal: OfficerReviewerOrApprover,
+) -> TicketStaff:
+    ticket = await service.get_by_number(session, ticket_number, for_update=True)
+    service.ensure_staff_may_handle(principal, ticket)
+    await service.transfer(
+        session, settings, ticket, body.department, body.reason, actor_of(principal), pii=pii
+    )
+    return await staff_detail(session, ticket)
+
+
+@router.post(
+    "/tickets/{ticket_number}/parts",
+    status_code=201,
+    response_model=TicketStaff,
+    summary="邀请协办部门共同处理（一个窗口接单，后台共同处理）；仅牵头部门可邀请",
+)
+async def invite_co_handler(
+    ticket_number: str,
+    body: InviteIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    pii: PersonalDataDep,
+    principal: OfficerReviewerOrApprover,
+) -> TicketStaff:
+    ticket = await service.get_by_number(session, ticket_number, for_update=True)
+    service.ensure_staff_may_handle(principal, ticket)
+    await service.invite(session, settings, ticket, body.department, body.task, actor_of(principal), pii=pii)
+    return await staff_detail(session, ticket)
+
+
+@router.post(
+    "/tickets/{ticket_number}/parts/{department}/answer",
+    response_model=TicketStaff,
+    summary="协办部门答复本部门负责的部分（全部答复后牵头部门答复诉求人）",
+)
+async def answer_part(
+    ticket_number: str,
+    department: str,
+    body: PartAnswerIn,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: OfficerReviewerOrApprover,
+) -> TicketStaff:
+    ticket = await service.get_by_number(session, ticket_number, for_update=True)
+    await service.answer_part(session, ticket, department, body.answer, principal, pii=pii)
     return await staff_detail(session, ticket)
 
 
@@ -280,6 +357,9 @@ async def reveal_ticket(
             )
             for t, c in values.history
         ],
+        parts=None
+        if body.field == "requester_phone"
+        else [RevealedPart(department=d, task=t, answer=a) for d, t, a in values.parts],
     )
 
 

@@ -29,6 +29,54 @@ class RequesterPhoneRequired(Unprocessable):
     code = "requester_phone_required"
 
 
+class UnknownDepartment(Unprocessable):
+    """转办或邀请协办的部门“…”不在承办部门名单中"""
+
+    code = "unknown_department"
+
+
+class SameDepartment(Unprocessable):
+    """工单不能转办或邀请协办到它自己所在的部门"""
+
+    code = "same_department"
+
+
+class AlreadyCoHandling(Conflict):
+    """该部门已是此工单的协办部门"""
+
+    code = "already_co_handling"
+
+
+class JointHandlingInProgress(Conflict):
+    """工单正由多个部门共同处理，不能转办（协办部门的部分仍在办理）"""
+
+    code = "joint_handling_in_progress"
+
+
+class TicketNotOpenForHandling(Conflict):
+    """工单已答复、解决或办结：不能再转办、邀请协办或答复协办部分"""
+
+    code = "ticket_not_open_for_handling"
+
+
+class NotACoHandler(Forbidden):
+    """该部门不是此工单的协办部门，只能答复本部门负责的部分"""
+
+    code = "not_a_co_handler"
+
+
+class PartAlreadyAnswered(Conflict):
+    """本部门负责的部分已经答复"""
+
+    code = "part_already_answered"
+
+
+class PartsUnanswered(Conflict):
+    """协办部门的部分尚未全部答复，牵头部门还不能答复诉求人"""
+
+    code = "parts_unanswered"
+
+
 class TicketForbidden(Forbidden):
     """无权查看工单列表"""
 

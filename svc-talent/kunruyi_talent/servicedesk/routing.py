@@ -27,6 +27,8 @@ TICKET_TYPES: dict[str, tuple[str, int]] = {
 }
 
 CHANNELS = ("window", "phone", "api", "qr", "yiqilaiban")
+# A problem raised on a campaign visit (campaigns/); never chosen by a caller of POST /tickets.
+VISIT_CHANNEL = "visit"
 STATUSES = ("submitted", "accepted", "in_progress", "replied", "resolved", "closed")
 STATUS_LABELS = {
     "submitted": "已提交",

@@ -104,6 +104,43 @@ class TicketPublic(BaseModel):
     history: list[TransitionOut]
 
 
+class TransferIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"department": "教育局", "reason": "诉求实为子女转学，属教育局职责"}]}
+    )
+
+    department: str = Field(min_length=1, max_length=40, description="转入部门（见 GET /service-desk/types）")
+    reason: str = Field(min_length=2, max_length=1000, description="转办原因（记入办理记录）")
+
+
+class InviteIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"department": "住建局", "task": "请答复人才公寓配租的房源与时间"}]}
+    )
+
+    department: str = Field(min_length=1, max_length=40, description="协办部门")
+    task: str = Field(min_length=2, max_length=2000, description="协办部门负责的部分")
+
+
+class PartAnswerIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"answer": "周市人才公寓 3 月有空房，可于下月初签约。"}]}
+    )
+
+    answer: str = Field(min_length=1, max_length=4000, description="本部门负责部分的答复")
+
+
+class PartOut(BaseModel):
+    department: str = Field(description="协办部门")
+    officer: str = Field(description="协办专人")
+    task: str = Field(description="负责的部分（脱敏）")
+    answer: str | None = Field(description="该部分的答复（脱敏）；未答复为空")
+    invited_by: str
+    invited_at: datetime
+    answered_by: str | None
+    answered_at: datetime | None
+
+
 class TicketStaff(TicketPublic):
     id: uuid.UUID
     description: str
@@ -119,6 +156,8 @@ class TicketStaff(TicketPublic):
     resolved_at: datetime | None
     closed_at: datetime | None
     overdue: bool
+    joint: bool = Field(default=False, description="多部门共同处理：牵头部门为 department，协办部门见 parts")
+    parts: list[PartOut] = Field(default_factory=list, description="协办部门及其部分（单独查询工单时给出）")
 
 
 class TicketPage(BaseModel):
@@ -166,6 +205,12 @@ class RevealedTransition(BaseModel):
     comment: str | None
 
 
+class RevealedPart(BaseModel):
+    department: str
+    task: str
+    answer: str | None
+
+
 class RevealOut(BaseModel):
     ticket_number: str
     field: str
@@ -176,6 +221,7 @@ class RevealOut(BaseModel):
     description: str | None = None
     reply: str | None = None
     history: list[RevealedTransition] | None = None
+    parts: list[RevealedPart] | None = Field(default=None, description="协办部门的任务与答复原文")
 
 
 class RevealRecord(BaseModel):

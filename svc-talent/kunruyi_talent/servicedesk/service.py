@@ -23,17 +23,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_talent import health_checks
 from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.enterprise import service as enterprise_service
-from kunruyi_talent.events import TicketFacts, TicketOverdue, TicketReplied, TicketResolved, TicketSubmitted
+from kunruyi_talent.events import (
+    TicketFacts,
+    TicketJointHandlingStarted,
+    TicketOverdue,
+    TicketPartAnswered,
+    TicketReplied,
+    TicketResolved,
+    TicketSubmitted,
+    TicketTransferred,
+)
 from kunruyi_talent.exceptions import UnknownTalent
-from kunruyi_talent.models import Talent, Ticket, TicketReveal, TicketTransition
+from kunruyi_talent.models import Talent, Ticket, TicketPart, TicketReveal, TicketTransition
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.servicedesk.exceptions import (
+    AlreadyCoHandling,
+    JointHandlingInProgress,
     NoRequesterPhone,
+    NotACoHandler,
     NotYetReplied,
+    PartAlreadyAnswered,
+    PartsUnanswered,
     ReplyRequired,
     RequesterPhoneRequired,
+    SameDepartment,
     TicketForbidden,
     TicketNotFound,
+    TicketNotOpenForHandling,
+    UnknownDepartment,
     UnknownTicketType,
 )
 from kunruyi_talent.servicedesk.routing import (
@@ -41,6 +58,7 @@ from kunruyi_talent.servicedesk.routing import (
     STATUS_LABELS,
     TICKET_TYPES,
     TRANSITIONS,
+    VISIT_CHANNEL,
     add_working_days,
 )
 from kunruyi_talent.servicedesk.schemas import TicketCreate
@@ -86,6 +104,7 @@ def facts(ticket: Ticket) -> dict[str, object]:
         "status": ticket.status,
         "enterprise_uscc": ticket.enterprise_uscc,
         "service_code": ticket.service_code,
+        "campaign_id": str(ticket.campaign_id) if ticket.campaign_id else None,
     }
 
 
@@ -123,13 +142,15 @@ async def submit(
     principal: Principal | None,
     *,
     now: datetime | None = None,
+    visit: tuple[uuid.UUID, uuid.UUID] | None = None,
 ) -> tuple[Ticket, str]:
+    """``visit``: (campaign id, visit id) of a problem raised on a campaign visit (channel ``visit``)."""
     if data.type not in TICKET_TYPES:
         raise UnknownTicketType(
             f"诉求类型“{data.type}”不存在，可选：{'、'.join(TICKET_TYPES)}",
             field="type",
         )
-    channel = data.channel
+    channel: str = data.channel
     enterprise_uscc = data.enterprise_uscc
     talent_id = data.talent_id
     if principal is not None and principal.kind == "public":
@@ -192,6 +213,9 @@ async def submit(
         deadline=deadline,
         submitted_at=now,
     )
+    if visit is not None:
+        ticket.channel = VISIT_CHANNEL
+        ticket.campaign_id, ticket.visit_id = visit
     session.add(ticket)
     session.add(
         TicketTransition(
@@ -227,6 +251,14 @@ async def get_for_requester(
     if ticket is None or not hmac.compare_digest(ticket.access_secret_hash, hash_secret(secret)):
         raise TicketNotFound("工单号或查询密码不正确")
     return ticket
+
+
+async def ensure_staff_may_view(session: AsyncSession, principal: Principal, ticket: Ticket) -> None:
+    """The owning department handles a ticket; a co-handling department may read it too (to answer its part)."""
+    if principal.kind == "staff" and principal.department and principal.department != ticket.department:
+        if await part_of(session, ticket, principal.department) is not None:
+            return
+    ensure_staff_may_handle(principal, ticket)
 
 
 def ensure_staff_may_handle(principal: Principal, ticket: Ticket) -> None:
@@ -270,6 +302,13 @@ async def move(
         )
     if to == "replied" and not (reply and reply.strip()):
         raise ReplyRequired("答复工单须填写答复内容", field="reply")
+    if to == "replied":
+        waiting = [p.department for p in await parts(session, ticket) if p.answered_at is None]
+        if waiting:
+            raise PartsUnanswered(
+                f"协办部门尚未答复其负责的部分：{'、'.join(waiting)}；全部答复后牵头部门才能答复诉求人",
+                waiting=waiting,
+            )
     now = now or datetime.now(UTC)
     if to == "replied" and ticket.replied_at is None:
         health_checks.observe_first_reply(ticket, now)
@@ -364,6 +403,213 @@ async def flag_overdue(session: AsyncSession, as_of: date, *, now: datetime | No
     return [t.ticket_number for t in rows]
 
 
+# ---------------------------------------------------------------------------
+# Transfer (转办) and joint handling (一个窗口接单，后台共同处理)
+# ---------------------------------------------------------------------------
+
+# Transfer, invite and part answers are for tickets still being handled.
+HANDLING_STATUSES = ("submitted", "accepted", "in_progress")
+
+
+def known_departments(settings: Settings) -> list[str]:
+    """The departments a ticket can go to: those with officers on duty and those the ticket types route to."""
+    names = list(settings.department_officers)
+    names += [d for d, _ in TICKET_TYPES.values() if d not in names]
+    return names
+
+
+def _target_department(settings: Settings, ticket: Ticket, department: str) -> str:
+    department = department.strip()
+    known = known_departments(settings)
+    if department not in known:
+        raise UnknownDepartment(
+            f"部门“{department[:40]}”不在承办部门名单中（可选 {'、'.join(known)}）", field="department"
+        )
+    if department == ticket.department:
+        raise SameDepartment(f"工单已在{department}，不能转办或邀请协办到本部门", field="department")
+    return department
+
+
+def _ensure_handling(ticket: Ticket, what: str) -> None:
+    if ticket.status not in HANDLING_STATUSES:
+        raise TicketNotOpenForHandling(
+            f"工单当前状态为“{STATUS_LABELS[ticket.status]}”，不能再{what}", status_now=ticket.status
+        )
+
+
+async def parts(session: AsyncSession, ticket: Ticket) -> Sequence[TicketPart]:
+    return (
+        await session.scalars(
+            select(TicketPart).where(TicketPart.ticket_id == ticket.id).order_by(TicketPart.id)
+        )
+    ).all()
+
+
+async def part_of(
+    session: AsyncSession, ticket: Ticket, department: str, *, for_update: bool = False
+) -> TicketPart | None:
+    stmt = select(TicketPart).where(TicketPart.ticket_id == ticket.id, TicketPart.department == department)
+    return await session.scalar(stmt.with_for_update() if for_update else stmt)
+
+
+def _history(
+    ticket: Ticket, actor: str, note: str, pii: PersonalData | None, now: datetime, *, to: str | None = None
+) -> TicketTransition:
+    protected = protect(pii, note, "ticket_transitions.comment", ticket.id)
+    return TicketTransition(
+        ticket_id=ticket.id,
+        from_status=ticket.status,
+        to_status=to or ticket.status,
+        actor=actor,
+        comment=protected.masked,
+        comment_encrypted=protected.encrypted,
+        at=now,
+    )
+
+
+async def transfer(
+    session: AsyncSession,
+    settings: Settings,
+    ticket: Ticket,
+    department: str,
+    reason: str,
+    actor: str,
+    *,
+    pii: PersonalData | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Hand the ticket to another department: a new officer there, status back to 已提交 for them to accept.
+
+    Deadline rule: a ticket transferred before it was accepted was misrouted, and the new department gets the
+    type's full time from the transfer day (the clock restarts); once accepted, the original deadline stands —
+    the requester does not wait longer because the ticket changed hands."""
+    _ensure_handling(ticket, "转办")
+    target = _target_department(settings, ticket, department)
+    if any(p.answered_at is None for p in await parts(session, ticket)):
+        raise JointHandlingInProgress("工单正由多个部门共同处理，待协办部门答复后再转办")
+    now = now or datetime.now(UTC)
+    source = ticket.department
+    restart = ticket.status == "submitted"
+    if restart:
+        days = TICKET_TYPES.get(ticket.type, ("", 5))[1]
+        ticket.deadline = add_working_days(local_date(now), days, settings.holidays, settings.makeup_workdays)
+        ticket.overdue_at = None
+    session.add(
+        _history(
+            ticket,
+            actor,
+            f"转办：{source} → {target}；原因：{reason.strip()}"
+            + ("；办理时限重新起算" if restart else "；办理时限不变"),
+            pii,
+            now,
+            to="submitted",
+        )
+    )
+    ticket.department = target
+    ticket.officer = await pick_officer(session, settings, target)
+    ticket.status = "submitted"
+    await session.flush()
+    await add_event(
+        session,
+        SOURCE,
+        TicketTransferred(
+            **facts(ticket),
+            from_department=source,
+            deadline=ticket.deadline,
+            deadline_restarted=restart,
+        ),
+        subject=ticket.ticket_number,
+    )
+    return ticket
+
+
+async def invite(
+    session: AsyncSession,
+    settings: Settings,
+    ticket: Ticket,
+    department: str,
+    task: str,
+    actor: str,
+    *,
+    pii: PersonalData | None = None,
+    now: datetime | None = None,
+) -> TicketPart:
+    """Ask another department to handle its part of the ticket; the owning department stays the lead."""
+    _ensure_handling(ticket, "邀请协办")
+    target = _target_department(settings, ticket, department)
+    if await part_of(session, ticket, target) is not None:
+        raise AlreadyCoHandling(f"{target}已是此工单的协办部门", field="department")
+    now = now or datetime.now(UTC)
+    protected = protect(pii, task.strip(), "ticket_parts.task", ticket.id)
+    part = TicketPart(
+        ticket_id=ticket.id,
+        department=target,
+        officer=await pick_officer(session, settings, target),
+        task=protected.masked,
+        task_encrypted=protected.encrypted,
+        invited_by=actor,
+        invited_at=now,
+    )
+    session.add(part)
+    session.add(_history(ticket, actor, f"邀请{target}协办：{task.strip()}", pii, now))
+    await session.flush()
+    co = [p.department for p in await parts(session, ticket)]
+    await add_event(
+        session,
+        SOURCE,
+        TicketJointHandlingStarted(
+            **facts(ticket),
+            co_department=target,
+            co_officer=part.officer,
+            co_departments=co,
+        ),
+        subject=ticket.ticket_number,
+    )
+    return part
+
+
+async def answer_part(
+    session: AsyncSession,
+    ticket: Ticket,
+    department: str,
+    answer: str,
+    principal: Principal,
+    *,
+    pii: PersonalData | None = None,
+    now: datetime | None = None,
+) -> TicketPart:
+    """A co-handling department answers its own part (an admin may answer for it)."""
+    if principal.kind != "staff":
+        raise TicketForbidden("仅工作人员可办理工单")
+    if "admin" not in principal.roles and principal.department != department:
+        raise OtherDepartment(f"协办部分属于{department}，您只能答复本部门负责的部分")
+    part = await part_of(session, ticket, department, for_update=True)
+    if part is None:
+        raise NotACoHandler(f"{department}不是工单 {ticket.ticket_number} 的协办部门")
+    _ensure_handling(ticket, "答复协办部分")
+    if part.answered_at is not None:
+        raise PartAlreadyAnswered(f"{department}负责的部分已于 {part.answered_at:%Y-%m-%d} 答复")
+    now = now or datetime.now(UTC)
+    actor = actor_of(principal)
+    protected = protect(pii, answer.strip(), "ticket_parts.answer", ticket.id)
+    part.answer, part.answer_encrypted = protected.masked, protected.encrypted
+    part.answered_by, part.answered_at = actor, now
+    session.add(_history(ticket, actor, f"{department}答复协办部分", pii, now))
+    await session.flush()
+    done = all(p.answered_at is not None for p in await parts(session, ticket))
+    await add_event(
+        session,
+        SOURCE,
+        TicketPartAnswered(
+            **facts(ticket),
+            part_department=department,
+            all_parts_answered=done,
+        ),
+        subject=ticket.ticket_number,
+    )
+    return part
+
+
 GROUPS = {
     "department": "department",
     "type": "type",
@@ -375,11 +621,14 @@ GROUPS = {
 
 # 答复率 = replied / total; 解决率 = resolved or closed / total; 按时率 = first reply on or before the deadline
 # (local date) / total; 满意度 = mean of the 1–5 ratings given. All computed by PostgreSQL.
+# By department, a jointly handled ticket counts once for the lead and once per co-handler's part (the part is
+# replied when the co-handler answered it, on time when that was by the ticket's deadline, solved with the ticket);
+# the totals count each ticket once.
 _STATS_SQL = """
 WITH t AS (
     SELECT {key} AS key, status, replied_at, deadline, satisfaction,
            replied_at IS NOT NULL AND (replied_at AT TIME ZONE 'Asia/Shanghai')::date <= deadline AS in_time
-    FROM tickets
+    FROM {source}
     WHERE (CAST(:date_from AS date) IS NULL
            OR (submitted_at AT TIME ZONE 'Asia/Shanghai')::date >= CAST(:date_from AS date))
       AND (CAST(:date_to AS date) IS NULL
@@ -402,15 +651,28 @@ GROUP BY {group}
 ORDER BY 1
 """
 
+_WITH_PARTS = """(
+    SELECT department, status, replied_at, deadline, satisfaction, submitted_at FROM tickets
+    UNION ALL
+    SELECT p.department, t.status, p.answered_at, t.deadline, NULL::smallint, t.submitted_at
+    FROM ticket_parts p JOIN tickets t ON t.id = p.ticket_id
+) AS counted"""
+
 
 async def stats(
     session: AsyncSession, group_by: str, date_from: date | None, date_to: date | None, department: str | None
 ) -> tuple[dict[str, object], list[dict[str, object]]]:
     params = {"date_from": date_from, "date_to": date_to, "department": department}
+    source = _WITH_PARTS if group_by == "department" else "tickets"
     rows = (
         (
             await session.execute(
-                text(_STATS_SQL.format(key=GROUPS[group_by], select_key="key::text", group="key")), params
+                text(
+                    _STATS_SQL.format(
+                        key=GROUPS[group_by], select_key="key::text", group="key", source=source
+                    )
+                ),
+                params,
             )
         )
         .mappings()
@@ -418,7 +680,11 @@ async def stats(
     )
     # Grouping by the empty set gives one totals row even when no ticket matches.
     totals = (
-        (await session.execute(text(_STATS_SQL.format(key="NULL", select_key="'全部'", group="()")), params))
+        (
+            await session.execute(
+                text(_STATS_SQL.format(key="NULL", select_key="'全部'", group="()", source="tickets")), params
+            )
+        )
         .mappings()
         .one()
     )
@@ -437,6 +703,8 @@ class Revealed:
     description: str | None = None
     reply: str | None = None
     history: list[tuple[TicketTransition, str | None]] = field(default_factory=list)
+    # (department, task, answer) of each co-handler's part
+    parts: list[tuple[str, str, str | None]] = field(default_factory=list)
 
 
 async def reveal_ticket(
@@ -465,6 +733,14 @@ async def reveal_ticket(
             history=[
                 (t, reveal(pii, t.comment, t.comment_encrypted, "ticket_transitions.comment", ticket.id))
                 for t in await transitions(session, ticket)
+            ],
+            parts=[
+                (
+                    p.department,
+                    reveal(pii, p.task, p.task_encrypted, "ticket_parts.task", ticket.id) or "",
+                    reveal(pii, p.answer, p.answer_encrypted, "ticket_parts.answer", ticket.id),
+                )
+                for p in await parts(session, ticket)
             ],
         )
     record = TicketReveal(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kunruyi_common.events.envelope import CloudEvent
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,5 +60,33 @@ async def on_policy_published(session: AsyncSession, event: CloudEvent) -> None:
     )
 
 
-STATUS_HANDLERS = {"kunruyi.disbursement.application.status_changed": on_application_status_changed}
-POLICY_HANDLERS = {"kunruyi.policy.policy.published": on_policy_published}
+class ApplicationStatusData(BaseModel):
+    """The fields of svc-disbursement's application status event the portal callback reads."""
+
+    model_config = ConfigDict(extra="allow")
+
+    application_number: str
+    policy_code: str
+    status: str
+    previous_status: str | None = None
+    channel: str
+    external_ref: str | None = None
+    comment: str | None = None
+
+
+class PolicyPublishedData(BaseModel):
+    """The fields of svc-policy's published event the portal's policy library needs (the rest is passed on)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    title: str
+    version: int
+
+
+STATUS_EVENT = "kunruyi.disbursement.application.status_changed"
+POLICY_EVENT = "kunruyi.policy.policy.published"
+STATUS_HANDLERS = {STATUS_EVENT: on_application_status_changed}
+POLICY_HANDLERS = {POLICY_EVENT: on_policy_published}
+STATUS_SCHEMAS: dict[str, type[BaseModel]] = {STATUS_EVENT: ApplicationStatusData}
+POLICY_SCHEMAS: dict[str, type[BaseModel]] = {POLICY_EVENT: PolicyPublishedData}
