@@ -54,7 +54,12 @@ def test_a_company_signs_in_through_sushangtong_and_reaches_only_its_own_records
 
     figures = driver.partner.put(
         f"/api/v1/enterprises/{uscc}/figures/{local_today().year - 1}",
-        json={"revenue_fen": 2_000_000_000, "tax_paid_fen": 100_000_000},
+        json={
+            "revenue_fen": 2_000_000_000,
+            "rd_expense_fen": 0,
+            "tax_paid_fen": 100_000_000,
+            "high_tech_revenue_ratio": 0,
+        },
     )
     assert figures.status_code in (200, 201), figures.text
     driver.eventually(

@@ -209,7 +209,7 @@ def _multipart(file_field: str, filename: str, content_type: str, content: bytes
     safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "") or "attachment"
     head = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
-        f"filename*=UTF-8''{quote(safe_name)}\r\nContent-Type: {content_type}\r\n\r\n"
+        f'filename="{safe_name}"\r\nContent-Type: {content_type}\r\n\r\n'
     ).encode()
     return head + content + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
