@@ -14,8 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
+from kunruyi_common.clock import local_today
 
 pytestmark = pytest.mark.timeout(600)
+
+# A 1×1 PNG: a photo of a material, as a phone would upload it.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 def _talent(driver: Any, name: str) -> tuple[str, str]:
@@ -37,6 +44,28 @@ def test_a_company_signs_in_through_sushangtong_and_reaches_only_its_own_records
         name="昆山别家精密有限公司", district="周市", industry_chain="智能制造"
     )
 
+    # Last year's figures: a small company (KS-SW-001 小型微利企业所得税减免, quick, half its tax: ¥500,000).
+    def amount_of_sw001() -> int | None:
+        resp = driver.partner.post(
+            "/api/v1/policy-calculator",
+            json={"entity_type": "enterprise", "entity_id": uscc, "policy_codes": ["KS-SW-001"]},
+        )
+        return resp.json()["results"][0]["amount_fen"] if resp.status_code == 200 else None
+
+    figures = driver.partner.put(
+        f"/api/v1/enterprises/{uscc}/figures/{local_today().year - 1}",
+        json={
+            "revenue_fen": 2_000_000_000,
+            "rd_expense_fen": 0,
+            "tax_paid_fen": 100_000_000,
+            "high_tech_revenue_ratio": 0,
+        },
+    )
+    assert figures.status_code in (200, 201), figures.text
+    driver.eventually(
+        lambda: amount_of_sw001() == 50_000_000, "svc-policy's read model has last year's figures"
+    )
+
     phone.goto(f"{driver.url}/m/funds")
     assert "/m/login" in phone.url  # a page of "我的" without a session goes to sign-in
     phone.locator("#login-company").click()
@@ -52,7 +81,35 @@ def test_a_company_signs_in_through_sushangtong_and_reaches_only_its_own_records
     phone.goto(f"{driver.url}/m/policies")
     phone.get_by_role("heading", name="我的政策").wait_for()
     assert name in phone.locator("header").inner_text()
+    assert "¥500,000.00" in phone.locator("#my-policies").inner_text()  # half of last year's tax, in 元
     phone.screenshot(path=str(artifacts_dir / "e2e-self-company-policies.png"), full_page=True)
+
+    # A policy's detail, then applying for it on the phone: a wrong year is shown at the field, then it goes.
+    phone.goto(f"{driver.url}/m/policies/KS-SW-001")
+    phone.get_by_role("heading", name="申报条件").wait_for()
+    phone.get_by_role("heading", name="主管部门与政策依据").wait_for()
+    assert "¥500,000.00" in phone.locator("main").inner_text()  # half of last year's tax, in 元
+    phone.locator("#apply").click()
+    phone.get_by_label("申报年度").fill("今年")
+    phone.get_by_label("选择文件").set_input_files(
+        files=[{"name": "营业执照.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    phone.locator("#submit-application").click()
+    period = phone.locator("#f-period")
+    assert period.get_attribute("aria-invalid") == "true"
+    assert "申报年度" in phone.locator("#f-period-err").inner_text()
+    phone.get_by_label("申报年度").fill("2026")
+    phone.get_by_label("选择文件").set_input_files(
+        files=[{"name": "营业执照.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    phone.locator("#submit-application").click()
+    phone.wait_for_load_state()
+    assert "申报已提交，请留意审核进度" in phone.content(), phone.locator("main").inner_text()
+    assert "营业执照.png" in phone.locator("#attachments").inner_text()
+    assert phone.locator("#timeline li").count() == 6
+    phone.screenshot(path=str(artifacts_dir / "e2e-self-company-application.png"), full_page=True)
+    mine = driver.as_staff("officer", "GET", "/api/v1/applications", params={"applicant_id": uscc})
+    assert mine.status_code == 200 and len(mine.json()["items"]) == 1, mine.text
 
     # A form posted without the session's CSRF token (as another site would post it) changes nothing.
     refused = phone.request.post(f"{driver.url}/m/logout", form={"x": "1"}, max_redirects=0)

@@ -93,14 +93,12 @@ async def home(request: Request, session: SelfSession) -> HTMLResponse:
     return await _page(request, "self/home.html", session, "home")
 
 
-async def _calculator(request: Request, session: SignedIn) -> Section:
+async def _calculator(request: Request, session: SignedIn, codes: list[str] | None = None) -> Section:
     # The calculator reads the signed-in record by id: the page asks as a gateway service for exactly that id.
-    return await _service(request, session).section(
-        "policy",
-        "POST",
-        "/api/v1/policy-calculator",
-        json={"entity_type": _entity_type(session), "entity_id": session.subject},
-    )
+    body: dict[str, Any] = {"entity_type": _entity_type(session), "entity_id": session.subject}
+    if codes:
+        body["policy_codes"] = codes
+    return await _service(request, session).section("policy", "POST", "/api/v1/policy-calculator", json=body)
 
 
 @router.get("/m/policies", response_class=HTMLResponse)
@@ -124,7 +122,7 @@ async def policy_detail(code: str, request: Request, session: SelfSession) -> HT
             return await _page(
                 request, "self/policy.html", session, "policies", policy=None, unavailable=True, status=503
             )
-    calculator = await _calculator(request, session)
+    calculator = await _calculator(request, session, [code])
     mine = next((r for r in calculator.items if r.get("policy_code") == code), None)
     return await _page(
         request,
@@ -211,7 +209,7 @@ def _multipart(file_field: str, filename: str, content_type: str, content: bytes
     safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "") or "attachment"
     head = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
-        f"filename*=UTF-8''{quote(safe_name)}\r\nContent-Type: {content_type}\r\n\r\n"
+        f'filename="{safe_name}"\r\nContent-Type: {content_type}\r\n\r\n'
     ).encode()
     return head + content + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
@@ -301,7 +299,7 @@ async def submit_application(
         "applicant_type": _entity_type(session),
         "applicant_id": session.subject,
         "period": form["period"],
-        "channel": "web",
+        "channel": "api",
     }
     try:
         created = await calls.call(
