@@ -326,7 +326,10 @@ class Upstreams:
         if body is not None:
             if "\r" in content_type or "\n" in content_type:
                 raise ValueError(f"unsafe content type for {name}: {content_type!r}")
-            lines += [b"content-type: " + content_type.encode(), b"content-length: " + str(len(body)).encode()]
+            lines += [
+                b"content-type: " + content_type.encode(),
+                b"content-length: " + str(len(body)).encode(),
+            ]
         rest = b"".join(b"\r\n" + line for line in lines) + b"\r\n\r\n"
         repeatable = method in IDEMPOTENT_METHODS or any(key.lower() == "idempotency-key" for key in sent)
         replica, conn, upstream = await self._exchange(
