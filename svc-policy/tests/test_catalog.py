@@ -148,7 +148,7 @@ async def test_a_policy_past_its_validity_reads_as_expired(client) -> None:  # t
         ]
         in_2021 = (
             await c.post(
-                "/api/v1/policy-calculator",
+                "/api/v1/policy-calculator?detail=full",
                 json={
                     "profile": {},
                     "beneficiary": "enterprise",
@@ -159,7 +159,7 @@ async def test_a_policy_past_its_validity_reads_as_expired(client) -> None:  # t
         ).json()
         today = (
             await c.post(
-                "/api/v1/policy-calculator",
+                "/api/v1/policy-calculator?detail=full",
                 json={"profile": {}, "beneficiary": "enterprise", "policy_codes": ["KS-KJ-901"]},
             )
         ).json()

@@ -52,7 +52,7 @@ def _decision(body: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
 
 def test_the_calculator_explains_every_policy_and_agrees_by_id(driver: Any) -> None:
     resp = httpx.post(
-        f"{driver.url}/api/v1/policy-calculator",
+        f"{driver.url}/api/v1/policy-calculator?detail=full",
         json={"profile": PROFILE, "beneficiary": "enterprise"},
         timeout=30,
     )
@@ -140,7 +140,7 @@ def test_the_calculator_explains_every_policy_and_agrees_by_id(driver: Any) -> N
 
     def same_by_id() -> dict[str, Any] | None:
         by_id = driver.partner.post(
-            "/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": uscc}
+            "/api/v1/policy-calculator?detail=full", json={"entity_type": "enterprise", "entity_id": uscc}
         )
         assert by_id.status_code == 200, by_id.text
         answer: dict[str, Any] = by_id.json()

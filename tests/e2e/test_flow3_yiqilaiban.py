@@ -129,7 +129,7 @@ def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> N
 
     def calculated() -> dict[str, Any] | None:
         resp = driver.partner.post(
-            "/api/v1/policy-calculator",
+            "/api/v1/policy-calculator?detail=full",
             json={"entity_type": "enterprise", "entity_id": uscc, "policy_codes": [POLICY]},
         )
         result: dict[str, Any] = resp.json()["results"][0] if resp.status_code == 200 else {}
@@ -157,7 +157,7 @@ def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> N
 
     def known(entity_id: str) -> bool:
         resp = driver.partner.post(
-            "/api/v1/policy-calculator",
+            "/api/v1/policy-calculator?detail=full",
             json={"entity_type": "enterprise", "entity_id": entity_id, "policy_codes": [POLICY]},
         )
         return resp.status_code == 200

@@ -58,8 +58,16 @@ def item(
     days: int = 20,
     budget: int = 0,
     tags: tuple[str, ...] = (),
+    kind: str = "cash",
+    exclusive: str | None = None,
+    stacking: str | None = None,
+    once: bool = False,
 ) -> dict[str, Any]:
     return {
+        "benefit_kind": kind,
+        "exclusion_group": exclusive,
+        "stacking_group": stacking,
+        "once_per_entity": once,
         "code": code,
         "title": title,
         "legal_source": source,
@@ -104,6 +112,8 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆科规〔2024〕9号",
             budget=6000 * WAN,
             tags=("高企", "免申即享"),
+            exclusive="high_tech_award",
+            once=True,
         ),
         item(
             "KS-KJ-002",
@@ -114,13 +124,17 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "enterprise",
             "automatic",
             [
-                D("is_high_tech", "已是高新技术企业", has("high_tech")),
-                D("not_new", "非本年度首次认定", {"!": has("high_tech", "new_qualifications")}),
+                D(
+                    "renewed_high_tech",
+                    "本年度通过高新技术企业重新认定（认定日期在本年度）",
+                    has("high_tech", "renewed_qualifications"),
+                ),
             ],
             10 * WAN,
             source="昆科规〔2024〕9号",
             budget=3000 * WAN,
             tags=("高企",),
+            exclusive="high_tech_award",
         ),
         item(
             "KS-GX-001",
@@ -141,6 +155,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆工信〔2023〕21号",
             budget=4000 * WAN,
             tags=("专精特新",),
+            once=True,
         ),
         item(
             "KS-GX-002",
@@ -161,6 +176,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆工信〔2023〕21号",
             budget=3000 * WAN,
             tags=("专精特新", "小巨人"),
+            once=True,
         ),
         item(
             "KS-KJ-003",
@@ -175,6 +191,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆科规〔2023〕4号",
             budget=2000 * WAN,
             tags=("瞪羚",),
+            once=True,
         ),
         item(
             "KS-KJ-004",
@@ -189,6 +206,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆科规〔2023〕4号",
             budget=2000 * WAN,
             tags=("独角兽",),
+            once=True,
         ),
         item(
             "KS-KJ-005",
@@ -221,6 +239,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆科规〔2025〕2号",
             budget=8000 * WAN,
             tags=("研发费用", "研发投入"),
+            stacking="rd_support",
         ),
         item(
             "KS-GX-003",
@@ -241,6 +260,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆工信〔2022〕8号",
             budget=1500 * WAN,
             tags=("规上企业",),
+            once=True,
         ),
         item(
             "KS-KJ-006",
@@ -255,6 +275,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆科规〔2023〕4号",
             budget=1000 * WAN,
             tags=("科技型中小企业",),
+            once=True,
         ),
         item(
             "KS-JR-001",
@@ -269,6 +290,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆金发〔2022〕12号",
             budget=3000 * WAN,
             tags=("上市挂牌",),
+            once=True,
         ),
         item(
             "KS-SJ-001",
@@ -278,8 +300,14 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("patents", "有效发明专利不少于5件", {">=": [var("invention_patents"), 5]})],
-            {"*": [var("invention_patents"), 5000 * 100]},
+            [
+                D(
+                    "new_patents",
+                    "本年度新授权发明专利不少于1件",
+                    {">=": [var("new_invention_patents"), 1]},
+                )
+            ],
+            {"*": [var("new_invention_patents"), 5000 * 100]},
             cap=50 * WAN,
             source="昆市监规〔2023〕2号",
             budget=2000 * WAN,
@@ -293,11 +321,12 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("postdoc_station", "设有博士后科研工作站", has("postdoc_station", "platforms"))],
+            [D("postdoc_station", "本年度新设立博士后科研工作站", has("postdoc_station", "new_platforms"))],
             50 * WAN,
             source="昆人社规〔2022〕6号",
             budget=1000 * WAN,
             tags=("博士后工作站",),
+            once=True,
         ),
         item(
             "KS-RS-002",
@@ -307,11 +336,18 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("postdoc_base", "设有博士后创新实践基地", has("postdoc_innovation_base", "platforms"))],
+            [
+                D(
+                    "postdoc_base",
+                    "本年度新设立博士后创新实践基地",
+                    has("postdoc_innovation_base", "new_platforms"),
+                )
+            ],
             20 * WAN,
             source="昆人社规〔2022〕6号",
             budget=600 * WAN,
             tags=("博士后创新实践基地",),
+            once=True,
         ),
         item(
             "KS-KJ-007",
@@ -321,11 +357,18 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("engineering_center", "建有工程技术研究中心", has("engineering_center", "platforms"))],
+            [
+                D(
+                    "engineering_center",
+                    "本年度新认定工程技术研究中心",
+                    has("engineering_center", "new_platforms"),
+                )
+            ],
             20 * WAN,
             source="昆科规〔2023〕4号",
             budget=1000 * WAN,
             tags=("工程技术研究中心",),
+            once=True,
         ),
         item(
             "KS-GX-004",
@@ -335,11 +378,12 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("tech_center", "建有企业技术中心", has("enterprise_tech_center", "platforms"))],
+            [D("tech_center", "本年度新认定企业技术中心", has("enterprise_tech_center", "new_platforms"))],
             30 * WAN,
             source="昆工信〔2022〕8号",
             budget=1000 * WAN,
             tags=("企业技术中心",),
+            once=True,
         ),
         item(
             "KS-KC-001",
@@ -349,11 +393,12 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("academician", "建有院士工作站", has("academician_station", "platforms"))],
+            [D("academician", "本年度新建立院士工作站", has("academician_station", "new_platforms"))],
             30 * WAN,
             source="昆人才〔2023〕3号",
             budget=600 * WAN,
             tags=("院士工作站",),
+            once=True,
         ),
         item(
             "KS-KJ-008",
@@ -371,6 +416,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             cap=100 * WAN,
             source="昆科规〔2023〕4号",
             budget=2000 * WAN,
+            stacking="rd_support",
         ),
         item(
             "KS-CZ-001",
@@ -440,6 +486,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
                 source="昆发改〔2023〕15号",
                 budget=1500 * WAN,
                 tags=("产业链", chain),
+                stacking="rd_support",
             )
         )
     for i, district in enumerate(DISTRICTS_FOR_DEMO, start=1):
@@ -464,6 +511,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
                 source="昆办发〔2022〕67号",
                 budget=300 * WAN,
                 tags=("高企", "区镇配套"),
+                once=True,
             )
         )
     return items
@@ -520,12 +568,13 @@ def _talent() -> list[dict[str, Any]]:
             "automatic",
             [
                 D("class", "经认定的A–D类人才", {"in": [var("talent_class"), ["A", "B", "C", "D"]]}),
-                D("years", "在昆工作满1年", {">=": [var("years_in_kunshan"), 1]}),
+                D("arrived", "本年度来昆工作（来昆日期在本年度）", {"!!": var("arrived_in_period")}),
             ],
             class_amount,
             source="昆人才〔2022〕2号",
             budget=10000 * WAN,
             tags=("人才安居", "购房补贴"),
+            once=True,
         ),
         item(
             "KS-RC-001",
@@ -543,6 +592,7 @@ def _talent() -> list[dict[str, Any]]:
             source="昆人才〔2022〕2号",
             budget=2000 * WAN,
             tags=("青年人才",),
+            exclusive="youth_living",
         ),
         item(
             "KS-RC-002",
@@ -560,6 +610,7 @@ def _talent() -> list[dict[str, Any]]:
             source="昆人才〔2022〕2号",
             budget=2000 * WAN,
             tags=("青年人才",),
+            exclusive="youth_living",
         ),
         item(
             "KS-RC-003",
@@ -572,11 +623,13 @@ def _talent() -> list[dict[str, Any]]:
             [
                 D("overseas", "具有海外学习或工作经历", {"!!": var("overseas")}),
                 D("degree", "硕士及以上学历", {"in": [var("education"), ["master", "doctor"]]}),
+                D("arrived", "本年度来昆工作", {"!!": var("arrived_in_period")}),
             ],
             2 * WAN,
             source="昆人才〔2023〕3号",
             budget=1000 * WAN,
             tags=("海外人才",),
+            once=True,
         ),
         item(
             "KS-ZJ-002",
@@ -606,12 +659,13 @@ def _talent() -> list[dict[str, Any]]:
             "automatic",
             [
                 D("level", "取得高级技师职业资格", {"==": [var("skill_level"), "高级技师"]}),
-                D("new", "来昆工作不满1年", {"<": [var("years_in_kunshan"), 1]}),
+                D("arrived", "本年度引进来昆工作", {"!!": var("arrived_in_period")}),
             ],
             5 * WAN,
             source="昆人社规〔2022〕4号",
             budget=500 * WAN,
             tags=("高技能人才",),
+            once=True,
         ),
         item(
             "KS-RC-004",
@@ -643,6 +697,7 @@ def _talent() -> list[dict[str, Any]]:
             source="昆人才〔2022〕2号",
             budget=2000 * WAN,
             tags=("双创人才",),
+            once=True,
         ),
         item(
             "KS-RC-010",
@@ -861,14 +916,21 @@ def _enterprise_application() -> list[dict[str, Any]]:
             "enterprise",
             "quick",
             [
-                D("size", "职工人数不超过300人", {"<=": [var("employees"), 300]}),
-                D("revenue", "年营业收入不超过5000万元", {"<=": [var("revenue_fen"), 5000 * WAN]}),
+                D("size", "从业人数不超过300人", {"<=": [var("employees"), 300]}),
+                D("assets", "资产总额不超过5000万元", {"<=": [var("total_assets_fen"), 5000 * WAN]}),
+                D(
+                    "income",
+                    "年度应纳税所得额不超过300万元",
+                    {"<=": [var("taxable_income_fen"), 300 * WAN]},
+                ),
             ],
-            {"*": [var("tax_paid_fen"), 0.5]},
-            cap=150 * WAN,
+            # 减按25%计入应纳税所得额、按20%税率缴纳（实际税负5%），较法定25%税率少缴应纳税所得额的20%
+            {"*": [var("taxable_income_fen"), 0.2]},
             source="财政部 税务总局公告2023年第12号",
             budget=50000 * WAN,
             tags=("税费减免",),
+            kind="tax",
+            conditions="从业人数不超过300人、资产总额不超过5000万元、年度应纳税所得额不超过300万元（三项同时满足）",
         )
     )
     items.append(
@@ -900,6 +962,12 @@ def _enterprise_application() -> list[dict[str, Any]]:
         )
     )
     return items
+
+
+# Stacking groups: a cap per entity per year across the items in the group (同一事项不重复享受).
+DEMO_GROUPS: tuple[tuple[str, str, int | None], ...] = (
+    ("rd_support", "研发投入类奖补（同一笔研发投入各项合计封顶）", 200 * WAN),
+)
 
 
 def demo_catalog() -> list[dict[str, Any]]:
