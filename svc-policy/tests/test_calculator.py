@@ -29,9 +29,12 @@ async def test_every_policy_for_the_beneficiary_comes_back_sorted_by_amount_with
     assert found["KS-GX-002"]["status"] == "ineligible"
     # a policy with a manual condition: data criteria pass, a person must confirm
     assert (
-        found["KS-SB-011"]["status"] == "needs_confirmation"
-        and found["KS-SB-011"]["amount_fen"] == 5 * WAN * 10
+        found["KS-SB-101"]["status"] == "needs_confirmation" and found["KS-SB-101"]["amount_fen"] == 100 * WAN
     )
+    # the sample gives no 智能化改造 investment: that item needs data rather than reading it as 0
+    assert found["KS-SB-011"]["status"] == "needs_data" and found["KS-SB-011"]["missing_data"] == [
+        "smart_investment_fen"
+    ]
 
 
 async def test_amounts_follow_the_formula_and_the_cap(client) -> None:  # type: ignore[no-untyped-def]

@@ -257,6 +257,40 @@ async def _history(
     return found
 
 
+def settle_entity(
+    items: list[Candidate], past: list[tuple[str, str, int]], metas: dict[str, Any], period: str
+) -> list[Candidate]:
+    """One entity's candidates that may be determined, given its entitlements so far (``past``: policy code,
+    period, amount) and the automatic items in force (``metas``, by code)."""
+    this_period = {code for code, p, _ in past if p == period}
+    earlier = {code for code, p, _ in past if p != period}
+    held_groups: dict[str, str] = {}
+    paid: dict[str, int] = {}
+    for code, p, amount in past:
+        meta = metas.get(code)
+        if p != period or meta is None:
+            continue
+        if meta.exclusion_group:
+            held_groups[meta.exclusion_group] = code
+        if meta.stacking_group:
+            paid[meta.stacking_group] = paid.get(meta.stacking_group, 0) + amount
+    fresh = [
+        c
+        for c in items
+        if c.compiled.meta.code not in this_period
+        and not (c.compiled.meta.once_per_entity and c.compiled.meta.code in earlier)
+        and not (c.compiled.meta.exclusion_group and c.compiled.meta.exclusion_group in held_groups)
+    ]
+    # already determined this period: passed on as they are (``record`` recognises them)
+    kept = [c for c in items if c.compiled.meta.code in this_period]
+    settled = settle([(c.compiled.meta, ELIGIBLE, c.amount_fen) for c in fresh], paid)
+    for c, (status, granted, _) in zip(fresh, settled, strict=True):
+        if status == ELIGIBLE and granted is not None and granted > 0:
+            c.amount_fen = granted
+            kept.append(c)
+    return kept
+
+
 async def settle_candidates(session: AsyncSession, candidates: list[Candidate], at: date) -> list[Candidate]:
     """Per entity, the eligible items that may actually be determined: exclusion groups (就高不重复) and stacking
     caps (rules/stacking.py, as in the calculator), a one-off award never twice, and an exclusion group or a cap
@@ -272,33 +306,7 @@ async def settle_candidates(session: AsyncSession, candidates: list[Candidate], 
     metas = {meta.code: meta for meta, _ in await repository.compiled_in_force(session, at, mode="automatic")}
     kept: list[Candidate] = []
     for key, items in by_entity.items():
-        past = history.get(key, [])
-        this_period = {code for code, p, _ in past if p == period}
-        earlier = {code for code, p, _ in past if p != period}
-        held_groups: dict[str, str] = {}
-        paid: dict[str, int] = {}
-        for code, p, amount in past:
-            meta = metas.get(code)
-            if p != period or meta is None:
-                continue
-            if meta.exclusion_group:
-                held_groups[meta.exclusion_group] = code
-            if meta.stacking_group:
-                paid[meta.stacking_group] = paid.get(meta.stacking_group, 0) + amount
-        fresh = [
-            c
-            for c in items
-            if c.compiled.meta.code not in this_period
-            and not (c.compiled.meta.once_per_entity and c.compiled.meta.code in earlier)
-            and not (c.compiled.meta.exclusion_group and c.compiled.meta.exclusion_group in held_groups)
-        ]
-        # already determined this period: passed on as they are (``record`` recognises them)
-        kept.extend(c for c in items if c.compiled.meta.code in this_period)
-        settled = settle([(c.compiled.meta, ELIGIBLE, c.amount_fen) for c in fresh], paid)
-        for c, (status, granted, _) in zip(fresh, settled, strict=True):
-            if status == ELIGIBLE and granted is not None and granted > 0:
-                c.amount_fen = granted
-                kept.append(c)
+        kept.extend(settle_entity(items, history.get(key, []), metas, period))
     return kept
 
 
