@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from kunruyi_policy.catalog.taxonomy import CATEGORIES, DISTRICTS_FOR_DEMO, INDUSTRY_CHAINS_FOR_DEMO
+from kunruyi_policy.demo.documents import BY_NUMBER
 
 WAN = 1_000_000  # 1 万元 in fen
 THEME_CATEGORY = {theme: category for category, _, themes in CATEGORIES for theme, _ in themes}
@@ -64,6 +65,7 @@ def item(
     once: bool = False,
 ) -> dict[str, Any]:
     return {
+        "document_code": BY_NUMBER[source],
         # 权益 (入学、医疗、落户、配租) are services, not cash
         "benefit_kind": kind or ("service" if policy_type == "权益" else "cash"),
         "exclusion_group": exclusive,
