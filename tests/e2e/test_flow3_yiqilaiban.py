@@ -17,7 +17,7 @@ import pytest
 
 pytestmark = pytest.mark.timeout(900)
 
-POLICY = "KS-SB-012"  # 智能化改造和数字化转型项目补助（二档）: an application policy, no public-notice wait
+POLICY = "KS-SB-012"  # 工业企业研发投入后补助 (25 % of R&D spend): an application policy, no public-notice wait
 DEPARTMENT = "工信局"  # the policy's department: only its staff move the application
 AMOUNT_FEN = 500_000_00
 STAGE_ROLE = {
@@ -119,8 +119,8 @@ def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> N
         "PUT",
         f"/api/v1/enterprises/{uscc}/figures/{year}",
         json={
-            "revenue_fen": 50_000_000_00,  # 5,000 万元 → 1 % is 50 万元, under the 100 万元 cap
-            "rd_expense_fen": 2_000_000_00,
+            "revenue_fen": 50_000_000_00,
+            "rd_expense_fen": 2_000_000_00,  # 200 万元 → 25 % is 50 万元, under the 100 万元 cap
             "tax_paid_fen": 300_000_00,
             "high_tech_revenue_ratio": 0.5,
         },

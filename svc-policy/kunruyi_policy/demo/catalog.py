@@ -867,8 +867,10 @@ def _tiers(
     once: bool = False,
     tags: tuple[str, ...] = (),
     budget: int = 0,
+    codes: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
-    """One topic's items (``KS-SB-<topic><tier>``); tiers of a topic share an exclusion group (就高不重复).
+    """One topic's items (``KS-SB-<topic><tier>`` unless ``codes`` name them); tiers of a topic share an exclusion
+    group (就高不重复).
 
     Each tier: (title suffix, mode or "", criteria, amount, cap)."""
     out = []
@@ -876,7 +878,7 @@ def _tiers(
         chosen = tier_mode or mode
         out.append(
             item(
-                f"KS-SB-{number:02d}{j}",
+                codes[j - 1] if codes else f"KS-SB-{number:02d}{j}",
                 f"{stem}{suffix}",
                 department,
                 theme,
@@ -944,6 +946,30 @@ def _enterprise_application() -> list[dict[str, Any]]:
         source="昆工信〔2023〕21号",
         group="smart_upgrade",
         tags=("智改数转",),
+        codes=("KS-SB-011", "KS-SB-013", "KS-SB-014"),
+    )
+    # KS-SB-012 (the code svc-disbursement's demo applications use): 工信局's R&D post-subsidy, by R&D spend
+    items += _tiers(
+        1,
+        "工业企业研发投入后补助",
+        "industry_it",
+        "innovation_rd",
+        "奖补",
+        [
+            (
+                "",
+                "",
+                [
+                    D("rd", "上年度研发费用不低于100万元", {">=": [var("rd_expense_fen"), 100 * WAN]}),
+                    M("project", "研发项目经工信局立项并通过验收"),
+                ],
+                _share("rd_expense_fen", 0.25),
+                100 * WAN,
+            )
+        ],
+        source="昆工信〔2023〕21号",
+        tags=("研发投入",),
+        codes=("KS-SB-012",),
     )
     items += _tiers(
         2,
