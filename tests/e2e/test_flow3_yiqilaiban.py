@@ -17,7 +17,7 @@ import pytest
 
 pytestmark = pytest.mark.timeout(900)
 
-POLICY = "KS-SB-012"  # 工业企业研发投入后补助 (25 % of R&D spend): an application policy, no public-notice wait
+POLICY = "KS-SB-012"  # 工业企业研发投入后补助 (25 % of R&D): application, no public-notice wait
 DEPARTMENT = "工信局"  # the policy's department: only its staff move the application
 AMOUNT_FEN = 500_000_00
 STAGE_ROLE = {
