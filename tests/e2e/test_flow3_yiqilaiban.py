@@ -177,5 +177,5 @@ def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> N
     )
     assert refused.status_code == 422, refused.text
     assert refused.json()["code"] == "not_eligible", refused.text
-    assert "营业收入" in refused.text  # the failed condition, named
+    assert "研发费用" in refused.text  # the failed condition, named
     assert refused.json()["field"] == "amount_fen"
