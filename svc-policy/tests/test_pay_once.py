@@ -1,7 +1,7 @@
 """Awards for a status are paid in the period the status was obtained, once; 小型微利企业 follows the tax law's
 three tests; a figure the profile does not give is unknown (needs_data), never a silent 0."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from kunruyi_policy.demo.catalog import WAN
@@ -173,3 +173,28 @@ async def test_stored_profile_without_a_figure_is_not_determined(session: AsyncS
         ).scalars()
     )
     assert "KS-RS-003" in codes  # employees known (50): 稳岗补贴 determined
+
+
+async def test_by_id_the_calculator_shows_a_one_off_award_already_granted(
+    client, session: AsyncSession
+) -> None:  # type: ignore[no-untyped-def]
+    from kunruyi_launcher.testing import staff
+    from kunruyi_policy.profiles.handlers import upsert_profile
+
+    profile = enterprise_profile(
+        EnterpriseEventData.model_validate(
+            {"uscc": USCC, **BASE, "qualifications": ["high_tech"], "new_qualifications": ["high_tech"]}
+        )
+    )
+    await upsert_profile(session, "enterprise", USCC, "", profile, datetime.now(UTC))
+    await determine_for_entity(session, "enterprise", USCC, profile, at=date(2025, 6, 1))
+    async with client(staff("reviewer")) as c:
+        body = (
+            await c.post(
+                "/api/v1/policy-calculator?detail=full",
+                json={"entity_type": "enterprise", "entity_id": USCC, "evaluation_date": "2026-06-01"},
+            )
+        ).json()
+    first = by_code(body)["KS-KJ-001"]
+    assert first["status"] == "excluded" and first["stacking"]["granted_in"] == "2025"
+    assert first["amount_fen"] is None
