@@ -9,6 +9,7 @@ the same rules evaluated by the reference JSON Logic implementation from PyPI (j
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from json_logic import jsonLogic
-from kunruyi_policy.calculator.service import evaluate_all
+from kunruyi_policy.calculator.service import compact, evaluate_all, summarise
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
 from kunruyi_policy.demo.synthetic import compile_items, synthetic_catalog
 from kunruyi_policy.rules.evaluation import decide_many
@@ -65,6 +66,26 @@ def main() -> None:
     def ours_full() -> Any:
         return evaluate_all(pairs, profile, AT)
 
+    def answer() -> dict[str, Any]:
+        results = evaluate_all(pairs, profile, AT)
+        return {
+            "evaluation_date": AT.isoformat(),
+            "beneficiary": "enterprise",
+            "profile": profile,
+            "missing_data": [],
+            "summary": summarise(results),
+            "results": results,
+            "almost": [{"policy_code": r["policy_code"], **r["almost"]} for r in results if r["almost"]],
+            "versions_used": [{"policy_code": r["policy_code"], "version": r["version"]} for r in results],
+        }
+
+    def ours_compact_json() -> Any:
+        # the default answer as served: traced evaluation, compacted, encoded
+        return json.dumps(compact(answer()), ensure_ascii=False)
+
+    def ours_full_json() -> Any:
+        return json.dumps(answer(), ensure_ascii=False)
+
     def ours_decision() -> Any:
         return decide_many(compiled, profile, AT)
 
@@ -84,6 +105,8 @@ def main() -> None:
         name: timings(fn, args.rounds, name)
         for name, fn in (
             ("ours_full_trace", ours_full),
+            ("ours_full_json", ours_full_json),
+            ("ours_compact_json", ours_compact_json),
             ("ours_decision_only", ours_decision),
             ("reference_json_logic", reference),
         )
@@ -93,7 +116,7 @@ def main() -> None:
     assert all(decided[r["policy_code"]] == (r["status"], r["amount_fen"]) for r in sample), "paths disagree"
     statuses = {
         s: sum(1 for r in sample if r["status"] == s)
-        for s in ("eligible", "needs_confirmation", "ineligible", "error")
+        for s in ("eligible", "needs_confirmation", "needs_data", "excluded", "ineligible", "error")
     }
     import os
 
@@ -102,6 +125,9 @@ def main() -> None:
         f"catalog: {len(compiled)} enterprise policies, {criteria_count} criteria; one profile; {args.rounds} rounds"
     )
     print(f"outcome: {statuses}, almost={sum(1 for r in sample if r['almost'])}")
+    print(
+        f"answer size: full {len(ours_full_json().encode()) / 1024:.0f} KB, compact {len(ours_compact_json().encode()) / 1024:.0f} KB"
+    )
     for name, samples in results.items():
         print(
             f"{name:>22}: p50 {statistics.median(samples):7.3f} ms   p99 {percentile(samples, 0.99):7.3f} ms"

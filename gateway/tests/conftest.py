@@ -246,27 +246,19 @@ def fake_services_app(secret: str) -> FastAPI:
     async def calculator(request: Request) -> dict[str, Any]:
         seen(request)
         fake.state.calculator_principal = fake.state.principals[-1]
+        # svc-policy's default (compact) answer: no trace; items needing confirmation carry their 最高 amount
         return {
-            "results": [
-                {
-                    "policy_code": "KS-RC-001",
-                    "title": "高新技术企业认定奖励",
-                    "status": "eligible",
-                    "amount_fen": 30000000,
-                },
-                {
-                    "policy_code": "KS-RC-014",
-                    "title": "研发费用加计扣除配套奖励",
-                    "status": "needs_confirmation",
-                    "amount_fen": 5000000,
-                },
-                {
-                    "policy_code": "KS-RC-020",
-                    "title": "瞪羚企业培育奖励",
-                    "status": "ineligible",
-                    "amount_fen": 0,
-                },
-            ]
+            "detail": "compact",
+            "summary": {"eligible": 1, "needs_confirmation": 1, "ineligible": 1},
+            "eligible": [
+                {"policy_code": "KS-RC-001", "title": "高新技术企业认定奖励", "amount_fen": 30000000},
+            ],
+            "needs_confirmation": [
+                {"policy_code": "KS-RC-014", "title": "研发费用加计扣除配套奖励", "max_amount_fen": 5000000},
+            ],
+            "needs_data": [],
+            "excluded": [],
+            "almost": [],
         }
 
     @fake.get("/api/v1/disbursements")

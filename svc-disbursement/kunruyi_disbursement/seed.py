@@ -70,7 +70,7 @@ POLICIES: list[tuple[str, LocalPolicy, int]] = [
     (
         "KS-SB-012",
         LocalPolicy(
-            title="智能化改造和数字化转型项目补助（二档）",
+            title="工业企业研发投入后补助",
             department="工信局",
             district="开发区",
             mode="application",

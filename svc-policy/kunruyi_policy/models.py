@@ -13,6 +13,7 @@ from kunruyi_common.idempotency import idempotency_table
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -57,6 +58,31 @@ class PolicyTheme(Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class PolicyDocument(Base):
+    """A policy document (文件) of the 1+N+X structure: level 1 the master policy, N sector policies, X rules."""
+
+    __tablename__ = "policy_documents"
+    __table_args__ = (CheckConstraint("level IN ('1', 'N', 'X')", name="ck_policy_documents_level"),)
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    doc_number: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(String(120))
+    level: Mapped[str] = mapped_column(String(1))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("policy_documents.code"), nullable=True)
+    issued_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    url: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class PolicyGroup(Base):
+    """A stacking group: the items in it share a cap per entity per year (同一事项不重复享受，叠加封顶)."""
+
+    __tablename__ = "policy_groups"
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    annual_cap_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
 class Policy(Base):
     """One benefit (颗粒化). Its rules live in immutable dated versions."""
 
@@ -80,6 +106,19 @@ class Policy(Base):
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the document (文件) that is the item's legal source
+    document_code: Mapped[str | None] = mapped_column(
+        ForeignKey("policy_documents.code", name="fk_policies_document_code"), nullable=True, index=True
+    )
+    # cash (资金), tax (税收减免), land (用地), service (服务/权益), qualification (资质/荣誉): only cash is paid out
+    benefit_kind: Mapped[str] = mapped_column(String(20), default="cash", server_default="cash")
+    # tiers of one topic (就高不重复): of the items sharing a group, only the best one that fits counts
+    exclusion_group: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    stacking_group: Mapped[str | None] = mapped_column(
+        ForeignKey("policy_groups.code", name="fk_policies_stacking_group"), nullable=True
+    )
+    # a one-off award (首次认定、建站、上市): never determined twice for the same entity, in any period
+    once_per_entity: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     # Pre-segmented jieba tokens (space separated) of the searchable text, recomputed on every edit.
     search_tokens: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -51,6 +51,27 @@ enterprises = st.builds(
     new_qualifications=st.lists(st.sampled_from(ENTERPRISE_QUALIFICATIONS), unique=True),
     invention_patents=st.integers(0, 200),
     platforms=st.lists(st.sampled_from(PLATFORMS), unique=True),
+    renewed_qualifications=st.lists(st.sampled_from(ENTERPRISE_QUALIFICATIONS), unique=True),
+    new_platforms=st.lists(st.sampled_from(PLATFORMS), unique=True),
+    new_invention_patents=st.integers(0, 30),
+    total_assets_fen=money,
+    taxable_income_fen=money,
+    loan_interest_fen=money,
+    ip_pledge_interest_fen=money,
+    smart_investment_fen=money,
+    green_investment_fen=money,
+    first_set_sales_fen=money,
+    first_set_level=st.sampled_from(["national", "provincial", ""]),
+    export_value_fen=money,
+    export_growth=st.floats(-1, 3),
+    cross_border_sales_fen=money,
+    tech_contract_fen=money,
+    fixed_investment_fen=st.one_of(money, st.sampled_from([100 * WAN * 100, 1000 * WAN * 100])),
+    trainees=st.integers(0, 2000),
+    incubated_firms=st.integers(0, 80),
+    postdocs=st.integers(0, 10),
+    quality_award=st.sampled_from(["national", "provincial", "suzhou", "kunshan", ""]),
+    listing_stage=st.sampled_from(["shareholding", "neeq", "filed", "listed", ""]),
 )
 talent = st.builds(
     lambda **kw: TalentProfile(**kw).model_dump(),
@@ -62,6 +83,7 @@ talent = st.builds(
     talent_programs=st.lists(st.sampled_from(TALENT_PROGRAMS), unique=True),
     talent_class=st.sampled_from(["", "A", "B", "C", "D", "E"]),
     years_in_kunshan=st.integers(0, 20),
+    arrived_in_period=st.booleans(),
     annual_salary_fen=money,
     employer_qualifications=st.lists(st.sampled_from(ENTERPRISE_QUALIFICATIONS), unique=True),
     industry_chain=st.sampled_from([*INDUSTRY_CHAINS, ""]),
@@ -199,7 +221,7 @@ def assert_agree(versions: list[CompiledVersion], entity_type: str, profiles: li
 def test_bulk_and_single_agree_for_enterprises(
     catalog: dict[str, list[CompiledVersion]], profiles: list[dict[str, Any]]
 ) -> None:
-    assert len(catalog["enterprise"]) > 100
+    assert len(catalog["enterprise"]) > 70
     assert_agree(catalog["enterprise"] + extra_versions(), "enterprise", profiles)
 
 

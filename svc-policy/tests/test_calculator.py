@@ -11,7 +11,7 @@ async def calculate(c, profile, date=None, **extra):  # type: ignore[no-untyped-
     body = {"profile": profile, "beneficiary": extra.pop("beneficiary", "enterprise"), **extra}
     if date:
         body["evaluation_date"] = date
-    response = await c.post("/api/v1/policy-calculator", json=body)
+    response = await c.post("/api/v1/policy-calculator?detail=full", json=body)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -29,9 +29,12 @@ async def test_every_policy_for_the_beneficiary_comes_back_sorted_by_amount_with
     assert found["KS-GX-002"]["status"] == "ineligible"
     # a policy with a manual condition: data criteria pass, a person must confirm
     assert (
-        found["KS-SB-011"]["status"] == "needs_confirmation"
-        and found["KS-SB-011"]["amount_fen"] == 5 * WAN * 10
+        found["KS-SB-101"]["status"] == "needs_confirmation" and found["KS-SB-101"]["amount_fen"] == 100 * WAN
     )
+    # the sample gives no 智能化改造 investment: that item needs data rather than reading it as 0
+    assert found["KS-SB-011"]["status"] == "needs_data" and found["KS-SB-011"]["missing_data"] == [
+        "smart_investment_fen"
+    ]
 
 
 async def test_amounts_follow_the_formula_and_the_cap(client) -> None:  # type: ignore[no-untyped-def]
@@ -85,10 +88,10 @@ async def test_near_miss_says_what_is_missing_and_by_how_much(client) -> None:  
     assert rd["almost"]["potential_amount_fen"] == 15 * WAN
     assert "KS-KJ-005" in {r["policy_code"] for r in body["almost"]}
     assert gazelle["almost"]["missing"] == [{"variable": "new_qualifications", "missing": "high_tech"}]
-    # a condition that must NOT hold: KS-KJ-002 (重新认定) is for high-tech firms not newly recognised this year
+    # KS-KJ-002 (重新认定) is for a re-certification dated in the period, not for holding 高企
     renewal = by_code(body)["KS-KJ-002"]
     assert renewal["status"] == "ineligible" and renewal["almost"]["missing"] == [
-        {"variable": "new_qualifications", "actual": ["high_tech"], "must_not_include": "high_tech"}
+        {"variable": "renewed_qualifications", "missing": "high_tech"}
     ]
     # two failing data criteria is not "almost"
     two = by_code(body)["KS-FG-001"]
@@ -138,28 +141,29 @@ async def test_bad_profiles_get_422_naming_the_field(client) -> None:  # type: i
             ("district", "火星"),
         ):
             response = await c.post(
-                "/api/v1/policy-calculator",
+                "/api/v1/policy-calculator?detail=full",
                 json={"profile": {**ENTERPRISE, field: value}, "beneficiary": "enterprise"},
             )
             assert response.status_code == 422, field
             assert response.json()["field"] == f"profile.{field}"
         typo = await c.post(
-            "/api/v1/policy-calculator",
+            "/api/v1/policy-calculator?detail=full",
             json={
                 "profile": {**ENTERPRISE, "qualifications": ["high_tech", "hightech"]},
                 "beneficiary": "enterprise",
             },
         )
         not_boolean = await c.post(
-            "/api/v1/policy-calculator", json={"profile": {"overseas": "yes"}, "beneficiary": "talent"}
+            "/api/v1/policy-calculator?detail=full",
+            json={"profile": {"overseas": "yes"}, "beneficiary": "talent"},
         )
         talent = await c.post(
-            "/api/v1/policy-calculator", json={"profile": {"age": -3}, "beneficiary": "talent"}
+            "/api/v1/policy-calculator?detail=full", json={"profile": {"age": -3}, "beneficiary": "talent"}
         )
-        nothing = await c.post("/api/v1/policy-calculator", json={})
+        nothing = await c.post("/api/v1/policy-calculator?detail=full", json={})
     async with client(partner("policy:read")) as c:
         unknown = await c.post(
-            "/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": "X"}
+            "/api/v1/policy-calculator?detail=full", json={"entity_type": "enterprise", "entity_id": "X"}
         )
     assert talent.status_code == 422 and talent.json()["field"] == "profile.age"
     assert typo.status_code == 422 and typo.json()["field"] == "profile.qualifications.1"
@@ -175,13 +179,18 @@ async def test_talent_profile_gets_talent_policies(client) -> None:  # type: ign
         "education": "doctor",
         "overseas": True,
         "talent_class": "B",
-        "years_in_kunshan": 2,
+        "arrival_date": "2025-03-01",
+        "annual_salary_fen": 40 * WAN,
         "skill_level": "",
         "talent_programs": ["shuangchuang"],
     }
     async with client() as c:
         body = await calculate(c, profile, "2025-06-01", beneficiary="talent")
+        # 人才安居补贴 is for the year of arrival: the same talent a year later gets none
+        next_year = by_code(await calculate(c, profile, "2026-06-01", beneficiary="talent"))
     found = by_code(body)
+    assert next_year["KS-ZJ-001"]["status"] == "ineligible"
+    assert next_year["KS-ZJ-001"]["almost"]["missing"][0]["variable"] == "arrived_in_period"
     async with client() as c:
         # the program's name as svc-talent and people write it reads as the code the rules use
         named = await calculate(

@@ -46,7 +46,7 @@ def company(uscc: str) -> Principal:
 
 async def ask(client: Any, principal: Principal | None, body: dict[str, Any]) -> Any:
     async with client(principal) as c:
-        return await c.post("/api/v1/policy-calculator", json=body)
+        return await c.post("/api/v1/policy-calculator?detail=full", json=body)
 
 
 async def test_the_stored_profile_is_read_by_id_only_by_those_entitled_to_it(

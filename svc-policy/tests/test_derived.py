@@ -36,7 +36,9 @@ STARTUP: dict[str, Any] = {
 
 
 async def post(c: Any, body: dict[str, Any]) -> Any:
-    return await c.post("/api/v1/policy-calculator", json={"evaluation_date": "2025-12-31", **body})
+    return await c.post(
+        "/api/v1/policy-calculator?detail=full", json={"evaluation_date": "2025-12-31", **body}
+    )
 
 
 async def test_an_omitted_rd_ratio_is_derived_and_the_start_up_is_eligible(client) -> None:  # type: ignore[no-untyped-def]

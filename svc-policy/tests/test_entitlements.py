@@ -33,7 +33,9 @@ def enterprise_event(**overrides) -> CloudEvent:  # type: ignore[no-untyped-def]
         "qualifications": ["high_tech"],
         "new_qualifications": ["high_tech"],
         "invention_patents": 6,
+        "new_invention_patents": 2,
         "platforms": ["postdoc_station"],
+        "platform_dates": {"postdoc_station": f"{local_today().year}-01-01"},
         "growth_stage": "growth",
     }
     data.update(overrides)
@@ -112,7 +114,8 @@ async def test_talent_events_use_program_names_from_svc_talent(session: AsyncSes
         "talent_class": "B",
         "employer_uscc": USCC,
         "employer_qualifications": ["high_tech"],
-        "years_in_kunshan": 2,
+        "years_in_kunshan": 0,
+        "arrival_date": f"{local_today().year}-01-01",  # 人才安居补贴, 来昆补贴: for the year of arrival
         "annual_salary_fen": None,
         "expertise": "芯片",
         "fields": [],
@@ -141,7 +144,8 @@ async def test_runs_are_idempotent_and_never_emit_twice(client, session: AsyncSe
         {
             "i": other,
             "p": '{"district": "花桥", "qualifications": ["high_tech"], "new_qualifications": ["gazelle"], '
-            '"platforms": [], "high_tech_revenue_ratio": 0.8}',
+            '"platforms": [], "high_tech_revenue_ratio": 0.8, "qualification_dates": {"high_tech": '
+            f'{{"granted_on": "{local_today().year}-01-01", "first_granted_on": "2019-12-01"}}}}}}',
         },
     )
     before = len(await entitlement_events(session))
@@ -169,7 +173,7 @@ async def test_runs_are_idempotent_and_never_emit_twice(client, session: AsyncSe
     assert {e["policy_code"] for e in events[before:]} == {"KS-KJ-002", "KS-KJ-003", "KS-KJ-009"}
     assert (
         run["counts"]["determined"] == 3
-        and run["counts"]["already_determined"] == run["counts"]["eligible"] - 3
+        and run["counts"]["already_determined"] == run["counts"]["settled"] - 3
     )
     assert len({e["entitlement_id"] for e in events}) == len(events)
     assert public.status_code == 401
@@ -181,10 +185,14 @@ async def test_the_calculator_answers_for_an_entity_held_in_the_read_model(
     await on_enterprise(session, enterprise_event())
     async with client(staff("reviewer")) as c:
         body = (
-            await c.post("/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": USCC})
+            await c.post(
+                "/api/v1/policy-calculator?detail=full", json={"entity_type": "enterprise", "entity_id": USCC}
+            )
         ).json()
     async with client() as c:
-        talent = await c.post("/api/v1/policy-calculator", json={"entity_type": "talent", "entity_id": "t-1"})
+        talent = await c.post(
+            "/api/v1/policy-calculator?detail=full", json={"entity_type": "talent", "entity_id": "t-1"}
+        )
     async with client(staff("officer")) as c:
         missing_run = await c.get(f"/api/v1/entitlement-runs/{uuid.uuid4()}")
     assert body["entity"] == {"entity_type": "enterprise", "entity_id": USCC}

@@ -52,7 +52,7 @@ async def calculate(c, date: str, code: str) -> dict[str, Any]:  # type: ignore[
         "evaluation_date": date,
         "policy_codes": [code],
     }
-    return by_code((await c.post("/api/v1/policy-calculator", json=body)).json())[code]
+    return by_code((await c.post("/api/v1/policy-calculator?detail=full", json=body)).json())[code]
 
 
 async def test_versions_are_dated_immutable_and_announced(client, session: AsyncSession) -> None:  # type: ignore[no-untyped-def]
@@ -124,7 +124,7 @@ async def test_suspend_hides_the_policy_from_the_calculator(client, session: Asy
         suspended = await c.post("/api/v1/policies/KS-T-SUS/suspend")
         result = (
             await c.post(
-                "/api/v1/policy-calculator",
+                "/api/v1/policy-calculator?detail=full",
                 json={
                     "profile": SAMPLE_ENTERPRISE,
                     "beneficiary": "enterprise",

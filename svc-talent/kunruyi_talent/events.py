@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from kunruyi_common.events import event_type
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class EnterpriseProfile(BaseModel):
@@ -29,6 +29,9 @@ class EnterpriseProfile(BaseModel):
     invention_patents: int
     platforms: list[str]
     growth_stage: str
+    # kind → {"granted_on", "expires_on"}: the certificate's dates, so a reader can tell a status obtained in a
+    # period (an award for it is due then, once) from one merely held
+    qualification_dates: dict[str, dict[str, date | None]] = Field(default_factory=dict)
 
 
 @event_type("kunruyi.talent.enterprise.registered", description="一家企业建档（一企一档）")
@@ -55,6 +58,7 @@ class PersonProfile(BaseModel):
     employer_uscc: str | None
     employer_qualifications: list[str]
     years_in_kunshan: int
+    arrival_date: date | None = None  # 来昆工作日期: awards for newly arrived talent are due in that year
     annual_salary_fen: int | None
     expertise: str
     fields: list[str]

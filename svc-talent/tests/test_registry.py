@@ -115,7 +115,11 @@ async def test_enterprise_register_duplicate_figures_ladder_and_events(client, s
         "invention_patents",
         "platforms",
         "growth_stage",
+        "qualification_dates",
     }
+    # the certificate's dates travel along: svc-policy pays an award for a status in the year it was obtained
+    assert set(last["qualification_dates"]) == {"high_tech"}
+    assert set(last["qualification_dates"]["high_tech"]) == {"granted_on", "expires_on"}
     assert (last["fiscal_year"], last["revenue_fen"], last["rd_ratio"]) == (2025, 52_000_000_00, 0.05)
     assert last["qualifications"] == ["high_tech"] and last["growth_stage"] == "high_tech"
 
@@ -238,6 +242,7 @@ async def test_talent_personal_data_never_in_clear(client, session) -> None:  # 
         "employer_uscc",
         "employer_qualifications",
         "years_in_kunshan",
+        "arrival_date",  # not an identifier (stored in clear too): awards for a new arrival are due that year
         "annual_salary_fen",
         "expertise",
         "fields",

@@ -62,7 +62,7 @@ def test_an_enterprise_gets_its_award_without_applying(driver: Any, phone: Any, 
     # in the same unit of work (its event is now on its way to svc-disbursement).
     def eligible() -> dict[str, Any] | None:
         resp = driver.partner.post(
-            "/api/v1/policy-calculator",
+            "/api/v1/policy-calculator?detail=full",
             json={"entity_type": "enterprise", "entity_id": uscc, "policy_codes": [POLICY]},
         )
         assert resp.status_code == 200, resp.text
@@ -133,7 +133,7 @@ def test_an_enterprise_gets_its_award_without_applying(driver: Any, phone: Any, 
     phone.goto(f"{driver.url}/q/{token}")
     phone.get_by_role("heading", name="直达政策").wait_for()
     calculated = driver.partner.post(
-        "/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": uscc}
+        "/api/v1/policy-calculator?detail=full", json={"entity_type": "enterprise", "entity_id": uscc}
     ).json()
     order = {"eligible": 0, "needs_confirmation": 1}
     shown = sorted(

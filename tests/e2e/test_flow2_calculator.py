@@ -31,6 +31,11 @@ PROFILE = {
     "new_qualifications": ["tech_sme"],
     "invention_patents": 4,
     "platforms": ["engineering_center"],
+    # the certificates' dates, as svc-talent's events carry them: 高企 held since two years ago, 科小 new this year
+    "qualification_dates": {
+        "high_tech": {"granted_on": f"{YEAR - 2}-11-01"},
+        "tech_sme": {"granted_on": f"{YEAR}-04-01"},
+    },
 }
 
 
@@ -52,7 +57,7 @@ def _decision(body: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
 
 def test_the_calculator_explains_every_policy_and_agrees_by_id(driver: Any) -> None:
     resp = httpx.post(
-        f"{driver.url}/api/v1/policy-calculator",
+        f"{driver.url}/api/v1/policy-calculator?detail=full",
         json={"profile": PROFILE, "beneficiary": "enterprise"},
         timeout=30,
     )
@@ -63,12 +68,15 @@ def test_the_calculator_explains_every_policy_and_agrees_by_id(driver: Any) -> N
     assert {"eligible", "ineligible", "needs_confirmation"} <= statuses
 
     # eligible, with the amount and a passing reason per criterion (and the parameter's legal reference)
-    rd = results["KS-KJ-007"]  # 工程技术研究中心奖励
-    assert rd["status"] == "eligible" and rd["amount_fen"] > 0
-    assert rd["criteria"] and all(c["state"] == "pass" and c["label"] for c in rd["criteria"])
-    renewal = results["KS-KJ-002"]  # 高新技术企业重新认定奖励: high-tech, but not newly recognised this year
-    assert renewal["status"] == "eligible"
-    assert {c["id"]: c["state"] for c in renewal["criteria"]} == {"is_high_tech": "pass", "not_new": "pass"}
+    jobs = results["KS-RS-003"]  # 小微企业稳岗补贴: 80 employees
+    assert jobs["status"] == "eligible" and jobs["amount_fen"] > 0
+    assert jobs["criteria"] and all(c["state"] == "pass" and c["label"] for c in jobs["criteria"])
+    # 高新技术企业重新认定奖励 is for a re-certification dated this year: holding 高企 since two years ago is not one
+    renewal = results["KS-KJ-002"]
+    assert renewal["status"] == "ineligible"
+    assert {c["id"]: c["state"] for c in renewal["criteria"]} == {"renewed_high_tech": "fail"}
+    # 工程技术研究中心奖励 is for a centre recognised this year; the profile holds one without a date
+    assert results["KS-KJ-007"]["status"] == "ineligible"
 
     # ineligible, with the failing criterion and the values it read
     first_time = results["KS-KJ-001"]  # 高新技术企业认定奖励 needs the recognition to be new this year
@@ -86,13 +94,22 @@ def test_the_calculator_explains_every_policy_and_agrees_by_id(driver: Any) -> N
     )
 
     # almost: exactly one data criterion fails, saying what is missing and by how much
-    patents = results["KS-SJ-001"]  # 企业知识产权奖励: ≥ 5 invention patents, the profile has 4
-    assert patents["status"] == "ineligible"
-    assert patents["almost"]["missing"] == [
-        {"variable": "invention_patents", "actual": 4, "operator": ">=", "required": 5, "gap": 1}
+    rd = results["KS-KJ-005"]  # 企业研发费用补助: R&D spend ≥ 100万, the profile has 8万
+    assert rd["status"] == "ineligible"
+    assert rd["almost"]["missing"] == [
+        {
+            "variable": "rd_expense_fen",
+            "actual": 8_000_000,
+            "operator": ">=",
+            "required": 100_000_000,
+            "gap": 92_000_000,
+        }
     ]
-    assert patents["almost"]["potential_amount_fen"] > 0
-    assert any(a["policy_code"] == "KS-SJ-001" for a in body["almost"])
+    assert rd["almost"]["potential_amount_fen"] > 0
+    assert any(a["policy_code"] == "KS-KJ-005" for a in body["almost"])
+    # needs_data: 知识产权奖励 counts patents granted this year, which the profile does not give (not read as 0)
+    patents = results["KS-SJ-001"]
+    assert patents["status"] == "needs_data" and patents["missing_data"] == ["new_invention_patents"]
     assert body["summary"]["eligible"] == sum(r["status"] == "eligible" for r in body["results"])
 
     # The same enterprise through svc-talent (a partner registers it, its figures and qualifications) …
@@ -140,7 +157,7 @@ def test_the_calculator_explains_every_policy_and_agrees_by_id(driver: Any) -> N
 
     def same_by_id() -> dict[str, Any] | None:
         by_id = driver.partner.post(
-            "/api/v1/policy-calculator", json={"entity_type": "enterprise", "entity_id": uscc}
+            "/api/v1/policy-calculator?detail=full", json={"entity_type": "enterprise", "entity_id": uscc}
         )
         assert by_id.status_code == 200, by_id.text
         answer: dict[str, Any] = by_id.json()

@@ -17,7 +17,7 @@ import pytest
 
 pytestmark = pytest.mark.timeout(900)
 
-POLICY = "KS-SB-012"  # 智能化改造和数字化转型项目补助（二档）: an application policy, no public-notice wait
+POLICY = "KS-SB-012"  # 工业企业研发投入后补助 (25 % of R&D): application, no public-notice wait
 DEPARTMENT = "工信局"  # the policy's department: only its staff move the application
 AMOUNT_FEN = 500_000_00
 STAGE_ROLE = {
@@ -119,8 +119,8 @@ def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> N
         "PUT",
         f"/api/v1/enterprises/{uscc}/figures/{year}",
         json={
-            "revenue_fen": 50_000_000_00,  # 5,000 万元 → 1 % is 50 万元, under the 100 万元 cap
-            "rd_expense_fen": 2_000_000_00,
+            "revenue_fen": 50_000_000_00,
+            "rd_expense_fen": 2_000_000_00,  # 200 万元 → 25 % is 50 万元, under the 100 万元 cap
             "tax_paid_fen": 300_000_00,
             "high_tech_revenue_ratio": 0.5,
         },
@@ -129,7 +129,7 @@ def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> N
 
     def calculated() -> dict[str, Any] | None:
         resp = driver.partner.post(
-            "/api/v1/policy-calculator",
+            "/api/v1/policy-calculator?detail=full",
             json={"entity_type": "enterprise", "entity_id": uscc, "policy_codes": [POLICY]},
         )
         result: dict[str, Any] = resp.json()["results"][0] if resp.status_code == 200 else {}
@@ -157,7 +157,7 @@ def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> N
 
     def known(entity_id: str) -> bool:
         resp = driver.partner.post(
-            "/api/v1/policy-calculator",
+            "/api/v1/policy-calculator?detail=full",
             json={"entity_type": "enterprise", "entity_id": entity_id, "policy_codes": [POLICY]},
         )
         return resp.status_code == 200
@@ -177,5 +177,5 @@ def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> N
     )
     assert refused.status_code == 422, refused.text
     assert refused.json()["code"] == "not_eligible", refused.text
-    assert "营业收入" in refused.text  # the failed condition, named
+    assert "研发费用" in refused.text  # the failed condition, named
     assert refused.json()["field"] == "amount_fen"

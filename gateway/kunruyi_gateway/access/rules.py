@@ -31,7 +31,14 @@ _ALL_STAFF = ("officer", "reviewer", "approver", "finance", "broker")
 RULES: tuple[Rule, ...] = (
     # svc-policy
     Rule(
-        ("policies", "policy-categories", "policy-themes", "departments", "policy-variables"),
+        (
+            "policies",
+            "policy-categories",
+            "policy-themes",
+            "departments",
+            "policy-variables",
+            "policy-documents",
+        ),
         READ,
         _ALL_STAFF,
         "policy:read",

@@ -135,7 +135,7 @@ async def gather_sections(calls: ServiceCalls, code: ServiceCode) -> dict[str, S
     sections = dict(zip(wanted.keys(), results, strict=True))
     if "policies" in sections:
         policies = sections["policies"]
-        policies.items = policies_for_the_page(policies.items)
+        policies.items = policies_for_the_page(_compact_items(policies.data))
         summary = (policies.data or {}).get("summary") if isinstance(policies.data, dict) else None
         policies.data = {"summary": _counts_only(summary)} if isinstance(summary, dict) else None
     return sections
@@ -154,6 +154,19 @@ def _counts_only(summary: dict[str, Any]) -> dict[str, Any]:
 # within each, the largest awards first (the order only; no amount is shown). Ineligible items stay off the page
 # (the calculator explains them).
 _PAGE_ORDER = {"eligible": 0, "needs_confirmation": 1}
+
+
+def _compact_items(answer: Any) -> list[dict[str, Any]]:
+    """The calculator's compact answer (its default) as one list: eligible items, then those needing
+    confirmation (their 最高 amount only orders them); an exclusion group already shows one tier."""
+    if not isinstance(answer, dict):
+        return []
+    items = [{**r, "status": "eligible"} for r in answer.get("eligible") or []]
+    items += [
+        {**r, "status": "needs_confirmation", "amount_fen": r.get("max_amount_fen")}
+        for r in answer.get("needs_confirmation") or []
+    ]
+    return items
 
 
 def policies_for_the_page(results: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -19,10 +19,15 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 logger = logging.getLogger("kunruyi.disbursement.policy_calculator")
 
-CALCULATOR_PATH = "/api/v1/policy-calculator"
+# The full answer: an application keeps each criterion's state (the compact default has no trace).
+CALCULATOR_PATH = "/api/v1/policy-calculator?detail=full"
 SERVICE_PRINCIPAL = Principal(
     kind="service", subject="svc-disbursement", name="svc-disbursement 兑现与拨付服务"
 )
+
+
+# needs_data: a figure the policy reads is not known; excluded: another tier of the same topic counts (就高不重复)
+CalculatorStatus = Literal["eligible", "needs_confirmation", "needs_data", "excluded", "ineligible", "error"]
 
 
 class PolicyUnavailable(Exception):
@@ -52,7 +57,7 @@ class _Result(BaseModel):
 
     policy_code: str
     version: int
-    status: Literal["eligible", "needs_confirmation", "ineligible", "error"]
+    status: CalculatorStatus
     amount_fen: int | None = None
     criteria: list[_Criterion] | None = None
     reason: str | None = None
@@ -71,7 +76,7 @@ class Calculation:
 
     policy_code: str
     version: int
-    status: Literal["eligible", "needs_confirmation", "ineligible", "error"]
+    status: CalculatorStatus
     amount_fen: int | None
     evaluation_date: str | None
     reason: str | None = None

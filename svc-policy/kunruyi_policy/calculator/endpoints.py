@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.clock import local_today
@@ -14,6 +14,7 @@ from kunruyi_policy.calculator.exceptions import BeneficiaryRequired, EntityType
 from kunruyi_policy.calculator.service import (
     calculate,
     check_read_by_id,
+    compact,
     profile_for_entity,
     validated_profile,
 )
@@ -67,7 +68,15 @@ class VariableList(BaseModel):
     response_class=JSONResponse,
 )
 async def post_calculator(
-    body: CalculatorIn, session: SessionDep, principal: OptionalPrincipal
+    body: CalculatorIn,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    detail: Annotated[
+        Literal["compact", "full"],
+        Query(
+            description="compact（默认）：符合、需确认（最高金额）、需补充数据、差一点；full：逐条理由的完整答复"
+        ),
+    ] = "compact",
 ) -> JSONResponse:
     at = body.evaluation_date or local_today()
     if body.entity_id is not None:
@@ -85,7 +94,11 @@ async def post_calculator(
         profile = validated_profile(beneficiary, body.profile)
     else:
         raise ProfileRequired("需要 profile 或 entity_type + entity_id", field="profile")
-    result = await calculate(session, beneficiary, profile, at, codes=body.policy_codes)
+    result = await calculate(
+        session, beneficiary, profile, at, codes=body.policy_codes, entity_id=body.entity_id
+    )
+    if detail == "compact":
+        result = compact(result)
     if body.entity_id is not None:
         result["entity"] = {"entity_type": beneficiary, "entity_id": body.entity_id}
     # The answer is plain JSON already; skipping FastAPI's generic encoder matters for 463 traced results.

@@ -21,12 +21,22 @@ from kunruyi_policy.calculator.exceptions import (
     ProfileNotFound,
 )
 from kunruyi_policy.catalog import repository
-from kunruyi_policy.models import EntityProfile
+from kunruyi_policy.entitlements.service import period_of
+from kunruyi_policy.models import Entitlement, EntityProfile
 from kunruyi_policy.profiles.derived import as_date, derive_strict
-from kunruyi_policy.rules.evaluation import CompiledVersion, evaluate_version
+from kunruyi_policy.profiles.period import UNKNOWN_KEY, for_period, unknown_figures
+from kunruyi_policy.rules.evaluation import CompiledVersion, PolicyMeta, evaluate_version, mark_unknown
+from kunruyi_policy.rules.stacking import settle
 from kunruyi_policy.rules.variables import PROFILE_MODELS, TALENT_PROGRAM_CODES, variables_for
 
-_STATUS_ORDER = {"eligible": 0, "needs_confirmation": 1, "error": 2, "ineligible": 3}
+_STATUS_ORDER = {
+    "eligible": 0,
+    "needs_confirmation": 1,
+    "needs_data": 2,
+    "error": 3,
+    "excluded": 4,
+    "ineligible": 5,
+}
 
 READ_SCOPE = "policy:read"
 # Every staff role may use the calculator by id (the gateway's rule for the route; admins always).
@@ -151,6 +161,8 @@ def validated_profile(beneficiary: str, profile: dict[str, Any], location: str =
         errors += [dict(e) for e in exc.errors(include_url=False) if tuple(e["loc"]) not in reported]
     if errors:
         raise RequestValidationError([{**e, "loc": ("body", location, *e["loc"])} for e in errors])
+    # figures the profile neither gave nor let us derive are unknown: a policy reading one is needs_data
+    validated[UNKNOWN_KEY] = unknown_figures(beneficiary, profile)
     return validated
 
 
@@ -180,13 +192,83 @@ def collector_paused() -> Iterator[None]:
 
 
 def evaluate_all(
-    policies: list[tuple[Any, CompiledVersion]], profile: dict[str, Any], at: date
+    policies: list[tuple[Any, CompiledVersion]],
+    profile: dict[str, Any],
+    at: date,
+    unknown: frozenset[str] = frozenset(),
+    history: dict[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
+    """Every policy's traced result, with missing figures (needs_data), exclusion groups and stacking caps
+    applied exactly as the 免申即享 run applies them (rules/stacking.py); ``history`` = the entity's determined
+    entitlements (policy code → periods), known when it is evaluated by id."""
     shared = dict(profile)
     with collector_paused():
         results = [evaluate_version(compiled, profile, at, shared=shared) for _, compiled in policies]
+        if unknown:
+            for result, (_, compiled) in zip(results, policies, strict=True):
+                mark_unknown(result, compiled, unknown)
+        apply_history(results, [c.meta for _, c in policies], history or {}, period_of(at))
+        settled = settle(
+            [(c.meta, r["status"], r["amount_fen"]) for r, (_, c) in zip(results, policies, strict=True)]
+        )
+        for result, (status, amount, note) in zip(results, settled, strict=True):
+            if note is not None:
+                result["status"], result["amount_fen"], result["stacking"] = status, amount, note
     results.sort(key=sort_key)
     return results
+
+
+def apply_history(
+    results: list[dict[str, Any]], metas: list[PolicyMeta], history: dict[str, list[str]], period: str
+) -> None:
+    """What the entity was already granted: a one-off award is not granted again, and of an exclusion group
+    only the item already determined this period counts (the same checks ``entitlements.record`` makes)."""
+    if not history:
+        return
+    groups_held = {
+        meta.exclusion_group: meta.code
+        for meta in metas
+        if meta.exclusion_group and period in history.get(meta.code, ())
+    }
+    for result, meta in zip(results, metas, strict=True):
+        if result["status"] not in ("eligible", "needs_confirmation"):
+            continue
+        earlier = [p for p in history.get(meta.code, ()) if p != period]
+        if meta.once_per_entity and earlier:
+            result["status"], result["amount_fen"] = "excluded", None
+            result["stacking"] = {
+                "reason": f"一次性奖励，已于 {min(earlier)} 年度兑现",
+                "granted_in": min(earlier),
+            }
+        elif meta.exclusion_group in groups_held and groups_held[meta.exclusion_group] != meta.code:
+            result["status"], result["amount_fen"] = "excluded", None
+            result["stacking"] = {
+                "excluded_by": groups_held[meta.exclusion_group],
+                "reason": "同一事项本年度已兑现其他档次",
+            }
+
+
+def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts per status and the totals: eligible cash (each exclusion group already counted once by
+    ``settle``), eligible tax relief apart, and the 最高 amount needing confirmation (never added to the
+    eligible total; an exclusion group counted once, at its highest)."""
+    summary: dict[str, Any] = {status: 0 for status in _STATUS_ORDER}
+    for r in results:
+        summary[r["status"]] += 1
+    summary["almost"] = sum(1 for r in results if r["almost"])
+    summary["eligible_amount_fen"] = sum(
+        r["amount_fen"] or 0 for r in results if r["status"] == "eligible" and r["benefit_kind"] == "cash"
+    )
+    summary["tax_relief_amount_fen"] = sum(
+        r["amount_fen"] or 0 for r in results if r["status"] == "eligible" and r["benefit_kind"] == "tax"
+    )
+    possible: dict[str, int] = {}
+    for r in results:
+        if r["status"] == "needs_confirmation" and r["benefit_kind"] == "cash":
+            key = r["exclusion_group"] or r["policy_code"]
+            possible[key] = max(possible.get(key, 0), r["amount_fen"] or 0)
+    summary["possible_amount_fen"] = sum(possible.values())
+    return summary
 
 
 async def calculate(
@@ -196,24 +278,21 @@ async def calculate(
     at: date,
     *,
     codes: list[str] | None = None,
+    entity_id: str | None = None,
 ) -> dict[str, Any]:
     if beneficiary not in PROFILE_MODELS:
         raise InvalidBeneficiary("beneficiary 只能是 enterprise 或 talent", field="beneficiary")
     policies = await repository.compiled_in_force(session, at, beneficiary=beneficiary, codes=codes)
-    results = evaluate_all(policies, profile, at)
-    summary: dict[str, Any] = {status: 0 for status in _STATUS_ORDER}
-    for r in results:
-        summary[r["status"]] += 1
-    summary["almost"] = sum(1 for r in results if r["almost"])
-    summary["eligible_amount_fen"] = sum(r["amount_fen"] or 0 for r in results if r["status"] == "eligible")
-    summary["possible_amount_fen"] = sum(
-        r["amount_fen"] or 0 for r in results if r["status"] == "needs_confirmation"
-    )
+    unknown = frozenset(profile.get(UNKNOWN_KEY) or ())
+    profile = {k: v for k, v in profile.items() if k != UNKNOWN_KEY}
+    history = await entitlement_history(session, beneficiary, entity_id) if entity_id is not None else None
+    results = evaluate_all(policies, for_period(beneficiary, profile, at), at, unknown, history)
     return {
         "evaluation_date": at,
         "beneficiary": beneficiary,
         "profile": profile,
-        "summary": summary,
+        "missing_data": sorted(unknown),
+        "summary": summarise(results),
         "results": results,
         # Near-misses in short, ordered like the results; each result carries the full explanation.
         "almost": [
@@ -223,6 +302,64 @@ async def calculate(
         ],
         "versions_used": [{"policy_code": r["policy_code"], "version": r["version"]} for r in results],
     }
+
+
+_COMPACT_FIELDS = (
+    "policy_code",
+    "title",
+    "department",
+    "benefit_kind",
+    "mode",
+    "legal_source",
+    "document_code",
+)
+
+
+def compact(answer: dict[str, Any]) -> dict[str, Any]:
+    """The default answer for partners and the 昆e服 page: eligible items with amounts, items needing
+    confirmation with their 最高 amount, items needing data, excluded tiers and the near misses; no traces."""
+
+    def short(r: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        out = {k: r[k] for k in _COMPACT_FIELDS}
+        out.update(extra)
+        return out
+
+    results = answer["results"]
+    compacted = {k: v for k, v in answer.items() if k not in ("results", "versions_used", "profile")}
+    compacted["detail"] = "compact"
+    compacted["eligible"] = [
+        short(r, amount_fen=r["amount_fen"], **({"stacking": r["stacking"]} if "stacking" in r else {}))
+        for r in results
+        if r["status"] == "eligible"
+    ]
+    compacted["needs_confirmation"] = [
+        short(
+            r,
+            max_amount_fen=r["amount_fen"],
+            to_confirm=[c["label"] for c in r["criteria"] if c["state"] == "manual"],
+        )
+        for r in results
+        if r["status"] == "needs_confirmation"
+    ]
+    compacted["needs_data"] = [
+        short(r, missing_data=r["missing_data"]) for r in results if r["status"] == "needs_data"
+    ]
+    compacted["excluded"] = [short(r, **r["stacking"]) for r in results if r["status"] == "excluded"]
+    return compacted
+
+
+async def entitlement_history(
+    session: AsyncSession, entity_type: str, entity_id: str
+) -> dict[str, list[str]]:
+    rows = await session.execute(
+        select(Entitlement.policy_code, Entitlement.period).where(
+            Entitlement.entity_type == entity_type, Entitlement.entity_id == entity_id
+        )
+    )
+    history: dict[str, list[str]] = {}
+    for code, period in rows:
+        history.setdefault(code, []).append(period)
+    return history
 
 
 async def profile_for_entity(session: AsyncSession, entity_type: str, entity_id: str) -> dict[str, Any]:

@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_policy.models import Department, Policy, PolicyCategory, PolicyTheme, PolicyVersion
+from kunruyi_policy.models import (
+    Department,
+    Policy,
+    PolicyCategory,
+    PolicyGroup,
+    PolicyTheme,
+    PolicyVersion,
+)
 from kunruyi_policy.rules.evaluation import CompiledVersion, PolicyMeta, compile_version
 
 
@@ -19,13 +26,15 @@ class Names:
     departments: dict[str, str]
     categories: dict[str, str]
     themes: dict[str, str]
+    group_caps: dict[str, int | None]
 
 
 async def load_names(session: AsyncSession) -> Names:
     departments = dict((await session.execute(select(Department.code, Department.name))).all())
     categories = dict((await session.execute(select(PolicyCategory.code, PolicyCategory.name))).all())
     themes = dict((await session.execute(select(PolicyTheme.code, PolicyTheme.name))).all())
-    return Names(departments, categories, themes)
+    caps = dict((await session.execute(select(PolicyGroup.code, PolicyGroup.annual_cap_fen))).all())
+    return Names(departments, categories, themes, caps)
 
 
 async def get_policy(session: AsyncSession, code: str) -> Policy | None:
@@ -97,6 +106,12 @@ def meta_of(policy: Policy, names: Names) -> PolicyMeta:
         mode=policy.mode,
         annual_budget_fen=policy.annual_budget_fen,
         legal_source=policy.legal_source,
+        document_code=policy.document_code,
+        benefit_kind=policy.benefit_kind,
+        exclusion_group=policy.exclusion_group,
+        stacking_group=policy.stacking_group,
+        stacking_cap_fen=names.group_caps.get(policy.stacking_group) if policy.stacking_group else None,
+        once_per_entity=policy.once_per_entity,
     )
 
 
@@ -104,6 +119,8 @@ def meta_of(policy: Policy, names: Names) -> PolicyMeta:
 _CATALOG_STAMP = text(
     "SELECT md5(coalesce((SELECT string_agg(code || status || valid_from::text || coalesce(valid_to::text, '') "
     "|| updated_at::text || title, ',' ORDER BY code) FROM policies), '') || '|' || "
+    "coalesce((SELECT string_agg(code || coalesce(annual_cap_fen::text, ''), ',' ORDER BY code) "
+    "FROM policy_groups), '') || '|' || "
     "coalesce((SELECT string_agg(id::text || state || coalesce(effective_from::text, ''), ',' ORDER BY id) "
     "FROM policy_versions), ''))"
 )

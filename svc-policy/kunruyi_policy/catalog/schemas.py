@@ -8,6 +8,7 @@ from pydantic import BaseModel
 PolicyType = Literal["减免", "奖补", "权益", "资质"]
 Beneficiary = Literal["enterprise", "talent", "team"]
 Mode = Literal["automatic", "application", "quick"]
+BenefitKind = Literal["cash", "tax", "land", "service", "qualification"]
 Status = Literal["draft", "published", "suspended", "expired"]
 
 
@@ -50,6 +51,11 @@ class PolicyOut(BaseModel):
     valid_to: date | None
     tags: list[str]
     is_demo: bool
+    document_code: str | None = None
+    benefit_kind: BenefitKind = "cash"
+    exclusion_group: str | None = None
+    stacking_group: str | None = None
+    once_per_entity: bool = False
     current_version: int | None = None
     score: float | None = None
 

@@ -51,6 +51,11 @@ def policy_public(
         "valid_to": policy.valid_to,
         "tags": list(policy.tags or []),
         "is_demo": policy.is_demo,
+        "document_code": policy.document_code,
+        "benefit_kind": policy.benefit_kind,
+        "exclusion_group": policy.exclusion_group,
+        "stacking_group": policy.stacking_group,
+        "once_per_entity": policy.once_per_entity,
         "current_version": current_version,
     }
 

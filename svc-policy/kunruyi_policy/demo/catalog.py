@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from kunruyi_policy.catalog.taxonomy import CATEGORIES, DISTRICTS_FOR_DEMO, INDUSTRY_CHAINS_FOR_DEMO
+from kunruyi_policy.demo.documents import BY_NUMBER
 
 WAN = 1_000_000  # 1 万元 in fen
 THEME_CATEGORY = {theme: category for category, _, themes in CATEGORIES for theme, _ in themes}
@@ -58,8 +59,18 @@ def item(
     days: int = 20,
     budget: int = 0,
     tags: tuple[str, ...] = (),
+    kind: str | None = None,
+    exclusive: str | None = None,
+    stacking: str | None = None,
+    once: bool = False,
 ) -> dict[str, Any]:
     return {
+        "document_code": BY_NUMBER[source],
+        # 权益 (入学、医疗、落户、配租) are services, not cash
+        "benefit_kind": kind or ("service" if policy_type == "权益" else "cash"),
+        "exclusion_group": exclusive,
+        "stacking_group": stacking,
+        "once_per_entity": once,
         "code": code,
         "title": title,
         "legal_source": source,
@@ -104,6 +115,8 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆科规〔2024〕9号",
             budget=6000 * WAN,
             tags=("高企", "免申即享"),
+            exclusive="high_tech_award",
+            once=True,
         ),
         item(
             "KS-KJ-002",
@@ -114,13 +127,17 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "enterprise",
             "automatic",
             [
-                D("is_high_tech", "已是高新技术企业", has("high_tech")),
-                D("not_new", "非本年度首次认定", {"!": has("high_tech", "new_qualifications")}),
+                D(
+                    "renewed_high_tech",
+                    "本年度通过高新技术企业重新认定（认定日期在本年度）",
+                    has("high_tech", "renewed_qualifications"),
+                ),
             ],
             10 * WAN,
             source="昆科规〔2024〕9号",
             budget=3000 * WAN,
             tags=("高企",),
+            exclusive="high_tech_award",
         ),
         item(
             "KS-GX-001",
@@ -141,6 +158,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆工信〔2023〕21号",
             budget=4000 * WAN,
             tags=("专精特新",),
+            once=True,
         ),
         item(
             "KS-GX-002",
@@ -161,6 +179,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆工信〔2023〕21号",
             budget=3000 * WAN,
             tags=("专精特新", "小巨人"),
+            once=True,
         ),
         item(
             "KS-KJ-003",
@@ -175,6 +194,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆科规〔2023〕4号",
             budget=2000 * WAN,
             tags=("瞪羚",),
+            once=True,
         ),
         item(
             "KS-KJ-004",
@@ -189,6 +209,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆科规〔2023〕4号",
             budget=2000 * WAN,
             tags=("独角兽",),
+            once=True,
         ),
         item(
             "KS-KJ-005",
@@ -221,6 +242,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆科规〔2025〕2号",
             budget=8000 * WAN,
             tags=("研发费用", "研发投入"),
+            stacking="rd_support",
         ),
         item(
             "KS-GX-003",
@@ -241,6 +263,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆工信〔2022〕8号",
             budget=1500 * WAN,
             tags=("规上企业",),
+            once=True,
         ),
         item(
             "KS-KJ-006",
@@ -255,6 +278,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆科规〔2023〕4号",
             budget=1000 * WAN,
             tags=("科技型中小企业",),
+            once=True,
         ),
         item(
             "KS-JR-001",
@@ -269,6 +293,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             source="昆金发〔2022〕12号",
             budget=3000 * WAN,
             tags=("上市挂牌",),
+            once=True,
         ),
         item(
             "KS-SJ-001",
@@ -278,8 +303,14 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("patents", "有效发明专利不少于5件", {">=": [var("invention_patents"), 5]})],
-            {"*": [var("invention_patents"), 5000 * 100]},
+            [
+                D(
+                    "new_patents",
+                    "本年度新授权发明专利不少于1件",
+                    {">=": [var("new_invention_patents"), 1]},
+                )
+            ],
+            {"*": [var("new_invention_patents"), 5000 * 100]},
             cap=50 * WAN,
             source="昆市监规〔2023〕2号",
             budget=2000 * WAN,
@@ -293,11 +324,12 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("postdoc_station", "设有博士后科研工作站", has("postdoc_station", "platforms"))],
+            [D("postdoc_station", "本年度新设立博士后科研工作站", has("postdoc_station", "new_platforms"))],
             50 * WAN,
             source="昆人社规〔2022〕6号",
             budget=1000 * WAN,
             tags=("博士后工作站",),
+            once=True,
         ),
         item(
             "KS-RS-002",
@@ -307,11 +339,18 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("postdoc_base", "设有博士后创新实践基地", has("postdoc_innovation_base", "platforms"))],
+            [
+                D(
+                    "postdoc_base",
+                    "本年度新设立博士后创新实践基地",
+                    has("postdoc_innovation_base", "new_platforms"),
+                )
+            ],
             20 * WAN,
             source="昆人社规〔2022〕6号",
             budget=600 * WAN,
             tags=("博士后创新实践基地",),
+            once=True,
         ),
         item(
             "KS-KJ-007",
@@ -321,11 +360,18 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("engineering_center", "建有工程技术研究中心", has("engineering_center", "platforms"))],
+            [
+                D(
+                    "engineering_center",
+                    "本年度新认定工程技术研究中心",
+                    has("engineering_center", "new_platforms"),
+                )
+            ],
             20 * WAN,
             source="昆科规〔2023〕4号",
             budget=1000 * WAN,
             tags=("工程技术研究中心",),
+            once=True,
         ),
         item(
             "KS-GX-004",
@@ -335,11 +381,12 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("tech_center", "建有企业技术中心", has("enterprise_tech_center", "platforms"))],
+            [D("tech_center", "本年度新认定企业技术中心", has("enterprise_tech_center", "new_platforms"))],
             30 * WAN,
             source="昆工信〔2022〕8号",
             budget=1000 * WAN,
             tags=("企业技术中心",),
+            once=True,
         ),
         item(
             "KS-KC-001",
@@ -349,11 +396,12 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             "奖补",
             "enterprise",
             "automatic",
-            [D("academician", "建有院士工作站", has("academician_station", "platforms"))],
+            [D("academician", "本年度新建立院士工作站", has("academician_station", "new_platforms"))],
             30 * WAN,
             source="昆人才〔2023〕3号",
             budget=600 * WAN,
             tags=("院士工作站",),
+            once=True,
         ),
         item(
             "KS-KJ-008",
@@ -371,6 +419,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
             cap=100 * WAN,
             source="昆科规〔2023〕4号",
             budget=2000 * WAN,
+            stacking="rd_support",
         ),
         item(
             "KS-CZ-001",
@@ -440,6 +489,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
                 source="昆发改〔2023〕15号",
                 budget=1500 * WAN,
                 tags=("产业链", chain),
+                stacking="rd_support",
             )
         )
     for i, district in enumerate(DISTRICTS_FOR_DEMO, start=1):
@@ -464,6 +514,7 @@ def _enterprise_automatic() -> list[dict[str, Any]]:
                 source="昆办发〔2022〕67号",
                 budget=300 * WAN,
                 tags=("高企", "区镇配套"),
+                once=True,
             )
         )
     return items
@@ -520,12 +571,13 @@ def _talent() -> list[dict[str, Any]]:
             "automatic",
             [
                 D("class", "经认定的A–D类人才", {"in": [var("talent_class"), ["A", "B", "C", "D"]]}),
-                D("years", "在昆工作满1年", {">=": [var("years_in_kunshan"), 1]}),
+                D("arrived", "本年度来昆工作（来昆日期在本年度）", {"!!": var("arrived_in_period")}),
             ],
             class_amount,
             source="昆人才〔2022〕2号",
             budget=10000 * WAN,
             tags=("人才安居", "购房补贴"),
+            once=True,
         ),
         item(
             "KS-RC-001",
@@ -543,6 +595,7 @@ def _talent() -> list[dict[str, Any]]:
             source="昆人才〔2022〕2号",
             budget=2000 * WAN,
             tags=("青年人才",),
+            exclusive="youth_living",
         ),
         item(
             "KS-RC-002",
@@ -560,6 +613,7 @@ def _talent() -> list[dict[str, Any]]:
             source="昆人才〔2022〕2号",
             budget=2000 * WAN,
             tags=("青年人才",),
+            exclusive="youth_living",
         ),
         item(
             "KS-RC-003",
@@ -572,11 +626,13 @@ def _talent() -> list[dict[str, Any]]:
             [
                 D("overseas", "具有海外学习或工作经历", {"!!": var("overseas")}),
                 D("degree", "硕士及以上学历", {"in": [var("education"), ["master", "doctor"]]}),
+                D("arrived", "本年度来昆工作", {"!!": var("arrived_in_period")}),
             ],
             2 * WAN,
             source="昆人才〔2023〕3号",
             budget=1000 * WAN,
             tags=("海外人才",),
+            once=True,
         ),
         item(
             "KS-ZJ-002",
@@ -606,12 +662,13 @@ def _talent() -> list[dict[str, Any]]:
             "automatic",
             [
                 D("level", "取得高级技师职业资格", {"==": [var("skill_level"), "高级技师"]}),
-                D("new", "来昆工作不满1年", {"<": [var("years_in_kunshan"), 1]}),
+                D("arrived", "本年度引进来昆工作", {"!!": var("arrived_in_period")}),
             ],
             5 * WAN,
             source="昆人社规〔2022〕4号",
             budget=500 * WAN,
             tags=("高技能人才",),
+            once=True,
         ),
         item(
             "KS-RC-004",
@@ -643,6 +700,7 @@ def _talent() -> list[dict[str, Any]]:
             source="昆人才〔2022〕2号",
             budget=2000 * WAN,
             tags=("双创人才",),
+            once=True,
         ),
         item(
             "KS-RC-010",
@@ -794,63 +852,621 @@ def _talent() -> list[dict[str, Any]]:
     ]
 
 
-_APPLICATION_THEMES: tuple[tuple[str, str, str, str], ...] = (
-    # (theme, department, title stem, policy type)
-    ("industry_smart", "industry_it", "智能化改造和数字化转型项目补助", "奖补"),
-    ("industry_first_set", "industry_it", "首台（套）重大装备奖励", "奖补"),
-    ("innovation_transfer", "sci_tech", "科技成果转化项目资助", "奖补"),
-    ("innovation_rd", "sci_tech", "揭榜挂帅项目资助", "奖补"),
-    ("ip_use", "market_regulation", "知识产权质押融资贴息", "奖补"),
-    ("finance_loan", "financial_office", "科技贷款贴息", "奖补"),
-    ("finance_tax", "tax", "研发费用加计扣除", "减免"),
-    ("open_trade", "commerce", "外贸稳增长奖励", "奖补"),
-    ("open_investment", "commerce", "重大招商项目落户奖励", "奖补"),
-    ("industry_chain", "development_reform", "产业链协同创新项目", "奖补"),
-    ("ladder_specialized", "market_regulation", "质量品牌奖励", "资质"),
-    ("industry_chain", "natural_resources", "产业用地保障", "权益"),
-    ("talent_postdoc", "hr_social", "博士后科研项目资助", "奖补"),
-    ("open_trade", "commerce", "跨境电商发展奖励", "奖补"),
-    ("innovation_platform", "innovation_center", "科技孵化器绩效奖励", "奖补"),
-    ("finance_listing", "financial_office", "企业股改挂牌奖励", "奖补"),
-    ("industry_smart", "development_reform", "绿色低碳改造补助", "奖补"),
-    ("ip_patent", "market_regulation", "高价值专利培育项目", "奖补"),
-    ("skills_training", "hr_social", "企业职工技能培训补贴", "奖补"),
-    ("living_purchase", "natural_resources", "人才公寓建设用地保障", "权益"),
-    ("innovation_transfer", "innovation_center", "技术合同登记奖励", "奖补"),
-)
+def _tiers(
+    number: int,
+    stem: str,
+    department: str,
+    theme: str,
+    policy_type: str,
+    tiers: list[tuple[str, str, list[dict[str, Any]], Any, int | None]],
+    *,
+    source: str,
+    mode: str = "application",
+    group: str | None = None,
+    kind: str | None = None,
+    once: bool = False,
+    tags: tuple[str, ...] = (),
+    budget: int = 0,
+    codes: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """One topic's items (``KS-SB-<topic><tier>`` unless ``codes`` name them); tiers of a topic share an exclusion
+    group (就高不重复).
+
+    Each tier: (title suffix, mode or "", criteria, amount, cap)."""
+    out = []
+    for j, (suffix, tier_mode, criteria, amount, cap) in enumerate(tiers, start=1):
+        chosen = tier_mode or mode
+        out.append(
+            item(
+                codes[j - 1] if codes else f"KS-SB-{number:02d}{j}",
+                f"{stem}{suffix}",
+                department,
+                theme,
+                policy_type,
+                "enterprise",
+                chosen,
+                criteria,
+                amount,
+                cap=cap,
+                source=source,
+                budget=budget or (cap or 100 * WAN) * 20,
+                days=30 if chosen == "application" else 10,
+                kind=kind,
+                exclusive=group if len(tiers) > 1 else None,
+                once=once,
+                tags=tags,
+            )
+        )
+    return out
+
+
+def _share(variable: str, rate: float) -> dict[str, Any]:
+    return {"*": [var(variable), rate]}
 
 
 def _enterprise_application() -> list[dict[str, Any]]:
-    items = []
-    tiers = (("一档", 5 * WAN, 50 * WAN), ("二档", 20 * WAN, 100 * WAN), ("三档", 100 * WAN, 300 * WAN))
-    for i, (theme, department, stem, policy_type) in enumerate(_APPLICATION_THEMES, start=1):
-        for j, (tier, threshold, cap) in enumerate(tiers, start=1):
-            mode = "quick" if j == 1 else "application"
-            items.append(
-                item(
-                    f"KS-SB-{i:02d}{j}",
-                    f"{stem}（{tier}）",
-                    department,
-                    theme,
-                    policy_type,
-                    "enterprise",
-                    mode,
-                    [
-                        D(
-                            "revenue",
-                            f"上年度营业收入不低于{threshold * 10 // WAN}万元",
-                            {">=": [var("revenue_fen"), threshold * 10]},
-                        ),
-                        D("tax", "上年度依法纳税", {">": [var("tax_paid_fen"), 0]}),
-                        M("project", "项目经主管部门立项并通过验收"),
-                    ],
-                    {"min": [{"*": [var("revenue_fen"), 0.01]}, cap]},
-                    cap=cap,
-                    source=f"昆政规〔2023〕{10 + i}号",
-                    budget=cap * 20,
-                    days=30 if mode == "application" else 10,
-                )
+    items: list[dict[str, Any]] = []
+    smart = var("smart_investment_fen")
+    items += _tiers(
+        1,
+        "智能化改造和数字化转型项目补助",
+        "industry_it",
+        "industry_smart",
+        "奖补",
+        [
+            (
+                "（一档）",
+                "quick",
+                [D("invest", "智能化改造设备和软件投资不低于500万元", {">=": [smart, 500 * WAN]})],
+                _share("smart_investment_fen", 0.08),
+                200 * WAN,
+            ),
+            (
+                "（二档）",
+                "",
+                [
+                    D("invest", "智能化改造设备和软件投资不低于2000万元", {">=": [smart, 2000 * WAN]}),
+                    M("workshop", "项目建成并认定为市级智能车间"),
+                ],
+                _share("smart_investment_fen", 0.1),
+                500 * WAN,
+            ),
+            (
+                "（三档）",
+                "",
+                [
+                    D("invest", "智能化改造设备和软件投资不低于5000万元", {">=": [smart, 5000 * WAN]}),
+                    D("scale", "规模以上工业企业", has("above_scale")),
+                    M("factory", "认定为省级及以上智能工厂"),
+                ],
+                _share("smart_investment_fen", 0.12),
+                1000 * WAN,
+            ),
+        ],
+        source="昆工信〔2023〕21号",
+        group="smart_upgrade",
+        tags=("智改数转",),
+        codes=("KS-SB-011", "KS-SB-013", "KS-SB-014"),
+    )
+    # KS-SB-012 (the code svc-disbursement's demo applications use): 工信局's R&D post-subsidy, by R&D spend
+    items += _tiers(
+        1,
+        "工业企业研发投入后补助",
+        "industry_it",
+        "innovation_rd",
+        "奖补",
+        [
+            (
+                "",
+                "",
+                [
+                    D("rd", "上年度研发费用不低于100万元", {">=": [var("rd_expense_fen"), 100 * WAN]}),
+                    M("project", "研发项目经工信局立项并通过验收"),
+                ],
+                _share("rd_expense_fen", 0.25),
+                100 * WAN,
             )
+        ],
+        source="昆工信〔2023〕21号",
+        tags=("研发投入",),
+        codes=("KS-SB-012",),
+    )
+    items += _tiers(
+        2,
+        "首台（套）重大装备奖励",
+        "industry_it",
+        "industry_first_set",
+        "奖补",
+        [
+            (
+                "（省级）",
+                "",
+                [
+                    D("level", "装备认定为省级首台（套）", {"==": [var("first_set_level"), "provincial"]}),
+                    D("sales", "首台（套）已实现销售", {">": [var("first_set_sales_fen"), 0]}),
+                    M("contract", "提供销售合同与发票"),
+                ],
+                _share("first_set_sales_fen", 0.2),
+                200 * WAN,
+            ),
+            (
+                "（国家级）",
+                "",
+                [
+                    D("level", "装备认定为国家级首台（套）", {"==": [var("first_set_level"), "national"]}),
+                    D("sales", "首台（套）已实现销售", {">": [var("first_set_sales_fen"), 0]}),
+                    M("contract", "提供销售合同与发票"),
+                ],
+                _share("first_set_sales_fen", 0.3),
+                500 * WAN,
+            ),
+        ],
+        source="昆工信〔2023〕21号",
+        group="first_set",
+        once=True,
+        tags=("首台套",),
+    )
+    contract = var("tech_contract_fen")
+    items += _tiers(
+        3,
+        "科技成果转化项目资助",
+        "sci_tech",
+        "innovation_transfer",
+        "奖补",
+        [
+            (
+                "（一档）",
+                "quick",
+                [D("contract", "上年度技术合同成交额不低于100万元", {">=": [contract, 100 * WAN]})],
+                _share("tech_contract_fen", 0.05),
+                50 * WAN,
+            ),
+            (
+                "（二档）",
+                "",
+                [
+                    D("contract", "上年度技术合同成交额不低于1000万元", {">=": [contract, 1000 * WAN]}),
+                    M("project", "转化项目经科技局立项并通过验收"),
+                ],
+                _share("tech_contract_fen", 0.05),
+                100 * WAN,
+            ),
+        ],
+        source="昆科规〔2023〕4号",
+        group="tech_transfer",
+        tags=("成果转化",),
+    )
+    items += _tiers(
+        4,
+        "揭榜挂帅项目资助",
+        "sci_tech",
+        "innovation_rd",
+        "奖补",
+        [
+            (
+                "",
+                "",
+                [
+                    D("rd", "研发费用占营业收入比例不低于3%", {">=": [var("rd_ratio"), 0.03]}),
+                    M("award", "揭榜成功并与发榜方签订攻关合同"),
+                ],
+                {"min": [_share("rd_expense_fen", 0.3), 300 * WAN]},
+                300 * WAN,
+            )
+        ],
+        source="昆科规〔2025〕2号",
+        tags=("揭榜挂帅",),
+    )
+    items += _tiers(
+        5,
+        "知识产权质押融资贴息",
+        "market_regulation",
+        "ip_use",
+        "奖补",
+        [
+            (
+                "",
+                "quick",
+                [
+                    D(
+                        "interest",
+                        "上年度知识产权质押贷款已付利息",
+                        {">": [var("ip_pledge_interest_fen"), 0]},
+                    )
+                ],
+                _share("ip_pledge_interest_fen", 0.5),
+                50 * WAN,
+            )
+        ],
+        source="昆市监规〔2023〕2号",
+        tags=("知识产权", "贴息"),
+    )
+    interest = var("loan_interest_fen")
+    items += _tiers(
+        6,
+        "科技贷款贴息",
+        "financial_office",
+        "finance_loan",
+        "奖补",
+        [
+            (
+                "（科技型中小企业）",
+                "quick",
+                [
+                    D("tech_sme", "入库科技型中小企业", has("tech_sme")),
+                    D("interest", "上年度科技贷款已付利息", {">": [interest, 0]}),
+                ],
+                _share("loan_interest_fen", 0.3),
+                50 * WAN,
+            ),
+            (
+                "（高新技术企业）",
+                "quick",
+                [
+                    D("high_tech", "有效期内的高新技术企业", has("high_tech")),
+                    D("interest", "上年度科技贷款已付利息", {">": [interest, 0]}),
+                ],
+                _share("loan_interest_fen", 0.5),
+                100 * WAN,
+            ),
+        ],
+        source="昆金发〔2022〕12号",
+        group="tech_loan_interest",
+        tags=("科技金融", "贴息"),
+    )
+    items += _tiers(
+        7,
+        "研发费用加计扣除",
+        "tax",
+        "finance_tax",
+        "减免",
+        [
+            (
+                "",
+                "quick",
+                [D("rd", "上年度发生研发费用", {">": [var("rd_expense_fen"), 0]})],
+                # 按实际发生额100%在税前加计扣除：按25%税率估算少缴的企业所得税
+                _share("rd_expense_fen", 0.25),
+                None,
+            )
+        ],
+        source="财政部 税务总局公告2023年第7号",
+        kind="tax",
+        tags=("税费减免", "研发费用"),
+        budget=1,
+    )
+    items += _tiers(
+        8,
+        "外贸稳增长奖励",
+        "commerce",
+        "open_trade",
+        "奖补",
+        [
+            (
+                "",
+                "quick",
+                [
+                    D("value", "上年度进出口额不低于1000万元", {">=": [var("export_value_fen"), 1000 * WAN]}),
+                    D("growth", "上年度进出口额增长不低于10%", {">=": [var("export_growth"), 0.1]}),
+                ],
+                _share("export_value_fen", 0.002),
+                100 * WAN,
+            )
+        ],
+        source="昆商务〔2023〕9号",
+        tags=("外贸",),
+    )
+    invest = var("fixed_investment_fen")
+    items += _tiers(
+        9,
+        "重大招商项目落户奖励",
+        "commerce",
+        "open_investment",
+        "奖补",
+        [
+            (
+                f"（固定资产投资{threshold}亿元以上）",
+                "",
+                [
+                    D(
+                        "invest",
+                        f"新落户项目固定资产投资不低于{threshold}亿元",
+                        {">=": [invest, threshold * 100 * WAN]},
+                    ),
+                    M("agreement", "签订投资协议并按期开工"),
+                ],
+                award,
+                award,
+            )
+            for threshold, award in ((1, 100 * WAN), (5, 500 * WAN), (10, 1000 * WAN))
+        ],
+        source="昆商务〔2023〕9号",
+        group="major_investment",
+        once=True,
+        tags=("招商引资",),
+    )
+    items += _tiers(
+        10,
+        "产业链协同创新项目",
+        "development_reform",
+        "industry_chain",
+        "奖补",
+        [
+            (
+                "",
+                "",
+                [
+                    D("chain", "属于重点产业链", {"!!": var("industry_chain")}),
+                    D("rd", "上年度研发费用不低于200万元", {">=": [var("rd_expense_fen"), 200 * WAN]}),
+                    M("consortium", "与链主企业组成创新联合体并通过项目评审"),
+                ],
+                100 * WAN,
+                100 * WAN,
+            )
+        ],
+        source="昆发改〔2023〕15号",
+        tags=("产业链",),
+    )
+    items += _tiers(
+        11,
+        "质量品牌奖励",
+        "market_regulation",
+        "ladder_specialized",
+        "资质",
+        [
+            (
+                f"（{label}）",
+                "",
+                [
+                    D("award", f"上年度获{label}", {"==": [var("quality_award"), level]}),
+                    M("year", "获奖文件日期在上年度"),
+                ],
+                amount,
+                amount,
+            )
+            for level, label, amount in (
+                ("kunshan", "昆山市市长质量奖", 10 * WAN),
+                ("suzhou", "苏州市市长质量奖", 20 * WAN),
+                ("provincial", "江苏省质量奖", 50 * WAN),
+                ("national", "中国质量奖", 100 * WAN),
+            )
+        ],
+        source="昆市监规〔2023〕2号",
+        group="quality_award",
+        tags=("质量品牌",),
+    )
+    items += _tiers(
+        12,
+        "产业用地保障",
+        "natural_resources",
+        "industry_chain",
+        "权益",
+        [
+            (
+                "",
+                "",
+                [
+                    D("invest", "项目固定资产投资不低于1亿元", {">=": [invest, 100 * WAN * 100]}),
+                    D("chain", "属于重点产业链", {"!!": var("industry_chain")}),
+                    M("land", "项目通过用地预审与亩均效益评估"),
+                ],
+                0,
+                None,
+            )
+        ],
+        source="昆自然资规〔2023〕3号",
+        kind="land",
+        tags=("产业用地",),
+        budget=1,
+    )
+    items += _tiers(
+        13,
+        "博士后科研项目资助",
+        "hr_social",
+        "talent_postdoc",
+        "奖补",
+        [
+            (
+                "",
+                "",
+                [
+                    D(
+                        "station",
+                        "设有博士后科研工作站或创新实践基地",
+                        {
+                            "or": [
+                                has("postdoc_station", "platforms"),
+                                has("postdoc_innovation_base", "platforms"),
+                            ]
+                        },
+                    ),
+                    D("postdocs", "在站博士后不少于1人", {">=": [var("postdocs"), 1]}),
+                    M("project", "科研项目通过专家评审"),
+                ],
+                {"*": [var("postdocs"), 10 * WAN]},
+                50 * WAN,
+            )
+        ],
+        source="昆人社规〔2022〕6号",
+        tags=("博士后",),
+    )
+    items += _tiers(
+        14,
+        "跨境电商发展奖励",
+        "commerce",
+        "open_trade",
+        "奖补",
+        [
+            (
+                "",
+                "quick",
+                [
+                    D(
+                        "sales",
+                        "上年度跨境电商交易额不低于500万元",
+                        {">=": [var("cross_border_sales_fen"), 500 * WAN]},
+                    )
+                ],
+                _share("cross_border_sales_fen", 0.01),
+                100 * WAN,
+            )
+        ],
+        source="昆商务〔2023〕9号",
+        tags=("跨境电商",),
+    )
+    items += _tiers(
+        15,
+        "科技孵化器绩效奖励",
+        "innovation_center",
+        "innovation_platform",
+        "奖补",
+        [
+            (
+                f"（在孵企业{firms}家以上）",
+                "",
+                [
+                    D("firms", f"在孵科技企业不少于{firms}家", {">=": [var("incubated_firms"), firms]}),
+                    M("rating", "年度绩效评价良好及以上"),
+                ],
+                amount,
+                amount,
+            )
+            for firms, amount in ((20, 30 * WAN), (50, 80 * WAN))
+        ],
+        source="昆科规〔2023〕4号",
+        group="incubator",
+        tags=("孵化器",),
+    )
+    items += _tiers(
+        16,
+        "企业股改挂牌奖励",
+        "financial_office",
+        "finance_listing",
+        "奖补",
+        [
+            (
+                f"（{label}）",
+                "quick",
+                [D("stage", f"本年度完成{label}", {"==": [var("listing_stage"), stage]})],
+                amount,
+                amount,
+            )
+            for stage, label, amount in (
+                ("shareholding", "股份制改造", 30 * WAN),
+                ("neeq", "新三板挂牌", 50 * WAN),
+                ("filed", "上市辅导备案", 100 * WAN),
+            )
+        ],
+        source="昆金发〔2022〕12号",
+        once=True,
+        tags=("上市挂牌",),
+    )
+    items += _tiers(
+        17,
+        "绿色低碳改造补助",
+        "development_reform",
+        "industry_smart",
+        "奖补",
+        [
+            (
+                "",
+                "",
+                [
+                    D(
+                        "invest",
+                        "节能降碳改造投资不低于300万元",
+                        {">=": [var("green_investment_fen"), 300 * WAN]},
+                    ),
+                    M("audit", "节能量经第三方审核"),
+                ],
+                _share("green_investment_fen", 0.1),
+                300 * WAN,
+            )
+        ],
+        source="昆发改〔2023〕15号",
+        tags=("绿色低碳",),
+    )
+    items += _tiers(
+        18,
+        "高价值专利培育项目",
+        "market_regulation",
+        "ip_patent",
+        "奖补",
+        [
+            (
+                "",
+                "",
+                [
+                    D("patents", "有效发明专利不少于10件", {">=": [var("invention_patents"), 10]}),
+                    D("rd", "研发费用占营业收入比例不低于3%", {">=": [var("rd_ratio"), 0.03]}),
+                    M("plan", "专利培育方案通过评审"),
+                ],
+                50 * WAN,
+                50 * WAN,
+            )
+        ],
+        source="昆市监规〔2023〕2号",
+        tags=("发明专利",),
+    )
+    items += _tiers(
+        19,
+        "企业职工技能培训补贴",
+        "hr_social",
+        "skills_training",
+        "奖补",
+        [
+            (
+                "",
+                "quick",
+                [D("trainees", "上年度组织职工参加职业技能培训并取证", {">=": [var("trainees"), 1]})],
+                {"*": [var("trainees"), 800 * 100]},
+                50 * WAN,
+            )
+        ],
+        source="昆人社规〔2023〕1号",
+        tags=("职业技能",),
+    )
+    items += _tiers(
+        20,
+        "人才公寓建设用地保障",
+        "natural_resources",
+        "living_purchase",
+        "权益",
+        [
+            (
+                "",
+                "",
+                [
+                    D("employees", "职工人数不少于500人", {">=": [var("employees"), 500]}),
+                    M("plan", "配建人才公寓方案经住建、资规部门审核"),
+                ],
+                0,
+                None,
+            )
+        ],
+        source="昆自然资规〔2023〕3号",
+        kind="land",
+        tags=("人才公寓",),
+        budget=1,
+    )
+    items += _tiers(
+        21,
+        "技术合同登记奖励",
+        "innovation_center",
+        "innovation_transfer",
+        "奖补",
+        [
+            (
+                "",
+                "quick",
+                [D("contract", "上年度登记技术合同成交额不低于50万元", {">=": [contract, 50 * WAN]})],
+                _share("tech_contract_fen", 0.02),
+                50 * WAN,
+            )
+        ],
+        source="昆科规〔2023〕4号",
+        tags=("技术合同",),
+    )
     items.append(
         item(
             "KS-SW-001",
@@ -861,14 +1477,21 @@ def _enterprise_application() -> list[dict[str, Any]]:
             "enterprise",
             "quick",
             [
-                D("size", "职工人数不超过300人", {"<=": [var("employees"), 300]}),
-                D("revenue", "年营业收入不超过5000万元", {"<=": [var("revenue_fen"), 5000 * WAN]}),
+                D("size", "从业人数不超过300人", {"<=": [var("employees"), 300]}),
+                D("assets", "资产总额不超过5000万元", {"<=": [var("total_assets_fen"), 5000 * WAN]}),
+                D(
+                    "income",
+                    "年度应纳税所得额不超过300万元",
+                    {"<=": [var("taxable_income_fen"), 300 * WAN]},
+                ),
             ],
-            {"*": [var("tax_paid_fen"), 0.5]},
-            cap=150 * WAN,
+            # 减按25%计入应纳税所得额、按20%税率缴纳（实际税负5%），较法定25%税率少缴应纳税所得额的20%
+            {"*": [var("taxable_income_fen"), 0.2]},
             source="财政部 税务总局公告2023年第12号",
             budget=50000 * WAN,
             tags=("税费减免",),
+            kind="tax",
+            conditions="从业人数不超过300人、资产总额不超过5000万元、年度应纳税所得额不超过300万元（三项同时满足）",
         )
     )
     items.append(
@@ -900,6 +1523,12 @@ def _enterprise_application() -> list[dict[str, Any]]:
         )
     )
     return items
+
+
+# Stacking groups: a cap per entity per year across the items in the group (同一事项不重复享受).
+DEMO_GROUPS: tuple[tuple[str, str, int | None], ...] = (
+    ("rd_support", "研发投入类奖补（同一笔研发投入各项合计封顶）", 200 * WAN),
+)
 
 
 def demo_catalog() -> list[dict[str, Any]]:

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.catalog.taxonomy import CATEGORIES, DEPARTMENTS
-from kunruyi_policy.demo.catalog import demo_catalog
+from kunruyi_policy.demo.catalog import DEMO_GROUPS, demo_catalog
+from kunruyi_policy.demo.documents import document_rows
 from kunruyi_policy.management import service
 from kunruyi_policy.management.schemas import PolicyCreate, RulesIn
-from kunruyi_policy.models import Department, PolicyCategory, PolicyTheme
+from kunruyi_policy.models import Department, PolicyCategory, PolicyDocument, PolicyGroup, PolicyTheme
 
 DEMO_VALID_FROM = date(2022, 1, 1)
 
@@ -37,6 +38,18 @@ async def seed_taxonomy(session: AsyncSession) -> None:
                 .on_conflict_do_nothing()
             )
             order += 1
+    await session.flush()
+    await seed_groups(session)
+
+
+async def seed_groups(session: AsyncSession) -> None:
+    """Stacking groups and the 1+N+X policy documents (parents first) the demo items cite."""
+    for row in document_rows():
+        await session.execute(insert(PolicyDocument).values(**row).on_conflict_do_nothing())
+    for code, name, cap in DEMO_GROUPS:
+        await session.execute(
+            insert(PolicyGroup).values(code=code, name=name, annual_cap_fen=cap).on_conflict_do_nothing()
+        )
     await session.flush()
 
 

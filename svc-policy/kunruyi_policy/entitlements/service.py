@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from kunruyi_common.clock import local_today
 from kunruyi_common.events import Staged, add_events
 from sqlalchemy import func, select, tuple_
@@ -25,9 +26,11 @@ from kunruyi_policy.catalog import repository
 from kunruyi_policy.entitlements.exceptions import EvaluationDateInFuture
 from kunruyi_policy.events import EntitlementDetermined
 from kunruyi_policy.models import Entitlement, EntitlementRun, EntityProfile
+from kunruyi_policy.profiles.period import UNKNOWN_KEY, for_period
 from kunruyi_policy.rules.bulk import Columns, evaluate_bulk
-from kunruyi_policy.rules.evaluation import ELIGIBLE, CompiledVersion, evaluate_version
+from kunruyi_policy.rules.evaluation import ELIGIBLE, CompiledVersion, evaluate_version, reads_unknown
 from kunruyi_policy.rules.jsonlogic import resolve_var, split_path
+from kunruyi_policy.rules.stacking import settle
 
 SOURCE = "policy"
 ENTITLEMENT_NAMESPACE = uuid.UUID("5b0f6a52-3c1e-4c55-9a55-6b756e727579")
@@ -164,15 +167,23 @@ async def determine_for_entity(
     """After a profile change: the automatic policies in force for this entity, evaluated one by one."""
     at = at or local_today()
     policies = await repository.compiled_in_force(session, at, beneficiary=entity_type, mode="automatic")
+    unknown = frozenset(profile.get(UNKNOWN_KEY) or ())
+    view = for_period(entity_type, profile, at)
     candidates = []
     for _, compiled in policies:
-        result = evaluate_version(compiled, profile, at, explain=False)
+        if reads_unknown(compiled, unknown):
+            continue  # a figure the policy reads is unknown: needs data, never paid on a made-up 0
+        result = evaluate_version(compiled, view, at, explain=False)
         if result["status"] == ELIGIBLE and result["amount_fen"]:
-            candidates.append(Candidate(compiled, entity_type, entity_id, result["amount_fen"], profile))
-    return await record(session, candidates, at)
+            candidates.append(Candidate(compiled, entity_type, entity_id, result["amount_fen"], view))
+    return await record(session, await settle_candidates(session, candidates, at), at)
 
 
-async def load_columns(session: AsyncSession, entity_type: str) -> tuple[list[str], Columns]:
+async def load_columns(
+    session: AsyncSession, entity_type: str, at: date | None = None
+) -> tuple[list[str], Columns]:
+    """The read model as columns, with the period variables computed for ``at`` (default today)."""
+    at = at or local_today()
     rows = (
         await session.execute(
             select(EntityProfile.entity_id, EntityProfile.profile)
@@ -180,7 +191,18 @@ async def load_columns(session: AsyncSession, entity_type: str) -> tuple[list[st
             .order_by(EntityProfile.entity_id)
         )
     ).all()
-    return [r[0] for r in rows], Columns(entity_type, [r[1] for r in rows])
+    return [r[0] for r in rows], Columns(entity_type, [for_period(entity_type, r[1], at) for r in rows])
+
+
+def unknown_mask(columns: Columns, compiled: CompiledVersion) -> npt.NDArray[np.bool_] | None:
+    """Entities for which a figure this version reads is unknown (``_unknown`` of the stored profile)."""
+    names = {v for c in compiled.criteria for v in c.variables} | set(compiled.amount_variables)
+    mask: npt.NDArray[np.bool_] | None = None
+    for name in sorted(names):
+        column = columns.unknown(name)
+        if column is not None:
+            mask = column if mask is None else mask | column
+    return mask
 
 
 async def bulk_candidates(
@@ -191,7 +213,7 @@ async def bulk_candidates(
         relevant = [c for p, c in policies if p.beneficiary == entity_type]
         if not relevant:
             continue
-        ids, columns = await load_columns(session, entity_type)
+        ids, columns = await load_columns(session, entity_type, at)
         counts["entities"] += len(ids)
         if not ids:
             continue
@@ -199,13 +221,93 @@ async def bulk_candidates(
             result = evaluate_bulk(compiled, columns, at)
             counts["evaluations"] += len(ids)
             counts["vectorised_policies" if result.vectorised else "row_by_row_policies"] += 1
-            hits = np.flatnonzero((result.status == 0) & (result.amount_fen > 0))
+            decided = (result.status == 0) & (result.amount_fen > 0)
+            missing = unknown_mask(columns, compiled)
+            if missing is not None:
+                counts["needs_data"] = counts.get("needs_data", 0) + int((decided & missing).sum())
+                decided &= ~missing
+            hits = np.flatnonzero(decided)
             counts["eligible"] += len(hits)
             for i in hits.tolist():
                 candidates.append(
                     Candidate(compiled, entity_type, ids[i], int(result.amount_fen[i]), columns.profiles[i])
                 )
     return candidates
+
+
+async def _history(
+    session: AsyncSession, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], list[tuple[str, str, int]]]:
+    """(entity type, entity id) → its determined entitlements as (policy code, period, amount)."""
+    found: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        rows = await session.execute(
+            select(
+                Entitlement.entity_type,
+                Entitlement.entity_id,
+                Entitlement.policy_code,
+                Entitlement.period,
+                Entitlement.amount_fen,
+            ).where(tuple_(Entitlement.entity_type, Entitlement.entity_id).in_(chunk))
+        )
+        for entity_type, entity_id, code, period, amount in rows:
+            found.setdefault((entity_type, entity_id), []).append((code, period, int(amount)))
+    return found
+
+
+def settle_entity(
+    items: list[Candidate], past: list[tuple[str, str, int]], metas: dict[str, Any], period: str
+) -> list[Candidate]:
+    """One entity's candidates that may be determined, given its entitlements so far (``past``: policy code,
+    period, amount) and the automatic items in force (``metas``, by code)."""
+    this_period = {code for code, p, _ in past if p == period}
+    earlier = {code for code, p, _ in past if p != period}
+    held_groups: dict[str, str] = {}
+    paid: dict[str, int] = {}
+    for code, p, amount in past:
+        meta = metas.get(code)
+        if p != period or meta is None:
+            continue
+        if meta.exclusion_group:
+            held_groups[meta.exclusion_group] = code
+        if meta.stacking_group:
+            paid[meta.stacking_group] = paid.get(meta.stacking_group, 0) + amount
+    fresh = [
+        c
+        for c in items
+        if c.compiled.meta.code not in this_period
+        and not (c.compiled.meta.once_per_entity and c.compiled.meta.code in earlier)
+        and not (c.compiled.meta.exclusion_group and c.compiled.meta.exclusion_group in held_groups)
+    ]
+    # already determined this period: passed on as they are (``record`` recognises them)
+    kept = [c for c in items if c.compiled.meta.code in this_period]
+    settled = settle([(c.compiled.meta, ELIGIBLE, c.amount_fen) for c in fresh], paid)
+    for c, (status, granted, _) in zip(fresh, settled, strict=True):
+        if status == ELIGIBLE and granted is not None and granted > 0:
+            c.amount_fen = granted
+            kept.append(c)
+    return kept
+
+
+async def settle_candidates(session: AsyncSession, candidates: list[Candidate], at: date) -> list[Candidate]:
+    """Per entity, the eligible items that may actually be determined: exclusion groups (就高不重复) and stacking
+    caps (rules/stacking.py, as in the calculator), a one-off award never twice, and an exclusion group or a cap
+    already used this period by entitlements determined earlier."""
+    if not candidates:
+        return []
+    period = period_of(at)
+    by_entity: dict[tuple[str, str], list[Candidate]] = {}
+    for c in candidates:
+        by_entity.setdefault((c.entity_type, c.entity_id), []).append(c)
+    history = await _history(session, set(by_entity))
+    # every automatic item in force, so that an entitlement of another tier determined earlier is recognised
+    metas = {meta.code: meta for meta, _ in await repository.compiled_in_force(session, at, mode="automatic")}
+    kept: list[Candidate] = []
+    for key, items in by_entity.items():
+        kept.extend(settle_entity(items, history.get(key, []), metas, period))
+    return kept
 
 
 async def determine_for_policy(session: AsyncSession, code: str, at: date | None = None) -> int:
@@ -219,7 +321,8 @@ async def determine_for_policy(session: AsyncSession, code: str, at: date | None
         "vectorised_policies": 0,
         "row_by_row_policies": 0,
     }
-    return await record(session, await bulk_candidates(session, policies, at, counts), at)
+    candidates = await settle_candidates(session, await bulk_candidates(session, policies, at, counts), at)
+    return await record(session, candidates, at)
 
 
 async def catalog_digest(session: AsyncSession, policies: list[tuple[Any, CompiledVersion]]) -> str:
@@ -283,9 +386,11 @@ async def start_run(session: AsyncSession, at: date, started_by: str | None) -> 
         "vectorised_policies": 0,
         "row_by_row_policies": 0,
     }
-    candidates = await bulk_candidates(session, policies, at, counts)
+    candidates = await settle_candidates(session, await bulk_candidates(session, policies, at, counts), at)
+    counts["settled"] = len(candidates)
     counts["determined"] = await record(session, candidates, at, run_id)
-    counts["already_determined"] = counts["eligible"] - counts["determined"]
+    counts["excluded"] = counts["eligible"] - counts["settled"]
+    counts["already_determined"] = counts["settled"] - counts["determined"]
     run = await session.get(EntitlementRun, run_id)
     assert run is not None
     run.counts = counts

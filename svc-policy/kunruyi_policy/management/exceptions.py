@@ -51,3 +51,15 @@ class UnknownTheme(Unprocessable):
     """没有主题服务 …"""
 
     code = "unknown_theme"
+
+
+class UnknownDocument(Unprocessable):
+    """没有政策文件 …（先登记文件，见 /api/v1/policy-documents）"""
+
+    code = "unknown_document"
+
+
+class UnknownStackingGroup(Unprocessable):
+    """没有叠加封顶组 …"""
+
+    code = "unknown_stacking_group"

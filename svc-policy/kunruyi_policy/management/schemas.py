@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kunruyi_policy.catalog.schemas import Beneficiary, Mode, PolicyType
+from kunruyi_policy.catalog.schemas import Beneficiary, BenefitKind, Mode, PolicyType
 
 
 class PolicyCreate(BaseModel):
@@ -46,6 +46,16 @@ class PolicyCreate(BaseModel):
     valid_from: date
     valid_to: date | None = None
     tags: list[str] = Field(default_factory=list, max_length=20)
+    document_code: str | None = Field(None, max_length=60, description="所依据的政策文件（1+N+X）编码")
+    benefit_kind: BenefitKind = Field(
+        "cash",
+        description="兑现形式：cash 资金、tax 税收减免、land 用地、service 服务/权益、qualification 资质",
+    )
+    exclusion_group: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{2,60}$", description="互斥组（同一事项的各档次，就高不重复）"
+    )
+    stacking_group: str | None = Field(None, max_length=60, description="叠加封顶组（每主体每年度合计上限）")
+    once_per_entity: bool = Field(False, description="一次性奖励：同一主体只兑现一次")
 
 
 class PolicyUpdate(BaseModel):

@@ -25,10 +25,12 @@ from kunruyi_policy.management.exceptions import (
     PolicyExpired,
     PolicyNotPublished,
     UnknownDepartment,
+    UnknownDocument,
+    UnknownStackingGroup,
     UnknownTheme,
 )
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, RulesIn
-from kunruyi_policy.models import Department, Policy, PolicyTheme, PolicyVersion
+from kunruyi_policy.models import Department, Policy, PolicyDocument, PolicyGroup, PolicyTheme, PolicyVersion
 from kunruyi_policy.rules.validation import RuleIssue, validate_version
 
 SOURCE = "policy"
@@ -83,6 +85,10 @@ async def create_policy(
         raise InvalidValidity("失效日期早于生效日期", field="valid_to")
     if await repository.get_policy(session, data.code) is not None:
         raise PolicyCodeTaken(f"政策编码 {data.code} 已存在")
+    if data.document_code is not None and await session.get(PolicyDocument, data.document_code) is None:
+        raise UnknownDocument(f"没有政策文件 {data.document_code}", field="document_code")
+    if data.stacking_group is not None and await session.get(PolicyGroup, data.stacking_group) is None:
+        raise UnknownStackingGroup(f"没有叠加封顶组 {data.stacking_group}", field="stacking_group")
     policy = Policy(
         **data.model_dump(exclude={"theme_code"}),
         theme_code=theme.code,

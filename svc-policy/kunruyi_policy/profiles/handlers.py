@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_policy.entitlements.service import determine_for_entity
 from kunruyi_policy.models import EntityProfile
 from kunruyi_policy.profiles.derived import derive_tolerant
+from kunruyi_policy.profiles.period import UNKNOWN_KEY, unknown_figures
 from kunruyi_policy.rules.variables import TALENT_PROGRAM_CODES, EnterpriseProfile, TalentProfile
 
 logger = logging.getLogger("kunruyi.policy.profiles")
@@ -42,7 +43,13 @@ class EnterpriseEventData(BaseModel):
     qualifications: list[str] | None = None
     new_qualifications: list[str] | None = None
     invention_patents: int | None = None
+    new_invention_patents: int | None = None
     platforms: list[str] | None = None
+    total_assets_fen: int | None = None
+    taxable_income_fen: int | None = None
+    # {kind: {"granted_on", "first_granted_on"?, "expires_on"?}}: the period variables are computed from these
+    qualification_dates: dict[str, dict[str, Any]] | None = None
+    platform_dates: dict[str, str] | None = None
 
 
 class PersonEventData(BaseModel):
@@ -58,6 +65,7 @@ class PersonEventData(BaseModel):
     talent_programs: list[str] | None = None
     talent_class: str | None = None
     years_in_kunshan: int | None = None
+    arrival_date: date | None = None
     annual_salary_fen: int | None = None
     employer_qualifications: list[str] | None = None
     industry_chain: str | None = None
@@ -65,7 +73,7 @@ class PersonEventData(BaseModel):
 
 def _present(data: BaseModel, fields: set[str]) -> dict[str, Any]:
     # null in the event means "unknown": the profile keeps the rule variable's neutral default.
-    return {k: v for k, v in data.model_dump(include=fields).items() if v is not None}
+    return {k: v for k, v in data.model_dump(mode="json", include=fields).items() if v is not None}
 
 
 # Ratios svc-talent computes (R&D / revenue) exceed 1 for start-ups that spend more than they earn.
@@ -111,7 +119,10 @@ def enterprise_profile(data: EnterpriseEventData, today: date | None = None) -> 
     values = _vocabulary(_present(data, {*EnterpriseProfile.model_fields, "founded_on"}), data.uscc)
     # rd_ratio and founded_years computed from the figures exactly as the calculator's profile path does
     values = derive_tolerant("enterprise", values, today, data.uscc)
-    return _tolerant(EnterpriseProfile, values, data.uscc)
+    profile = _tolerant(EnterpriseProfile, values, data.uscc)
+    # figures the event did not give are unknown (needs_data), not 0
+    profile[UNKNOWN_KEY] = unknown_figures("enterprise", values)
+    return profile
 
 
 def talent_profile(data: PersonEventData, today: date | None = None) -> dict[str, Any]:
@@ -120,7 +131,9 @@ def talent_profile(data: PersonEventData, today: date | None = None) -> dict[str
     values["talent_programs"] = [TALENT_PROGRAM_CODES.get(p, p) for p in values.get("talent_programs", [])]
     if values.get("education") not in (None, "bachelor", "master", "doctor"):
         values["education"] = "other"
-    return _tolerant(TalentProfile, values, data.talent_id)
+    profile = _tolerant(TalentProfile, values, data.talent_id)
+    profile[UNKNOWN_KEY] = unknown_figures("talent", values)
+    return profile
 
 
 async def upsert_profile(

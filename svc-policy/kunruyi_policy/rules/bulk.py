@@ -76,6 +76,7 @@ class Columns:
         self.strings: dict[str, StrColumn] = {}
         self.lists: dict[str, list[Any]] = {}
         self._membership: dict[tuple[str, Any], BoolArray] = {}
+        self._unknown: dict[str, BoolArray | None] = {}
         for name, spec in variables_for(entity_type).items():
             values = [p.get(name, spec.default) for p in profiles]
             if spec.type in ("number", "integer"):
@@ -90,6 +91,14 @@ class Columns:
                 self.strings[name] = StrColumn(codes, list(vocabulary))
             else:
                 self.lists[name] = values
+
+    def unknown(self, name: str) -> BoolArray | None:
+        """Entities whose stored profile lists ``name`` among its unknown figures (``_unknown``); None if none."""
+        found = self._unknown.get(name)
+        if name not in self._unknown:
+            found = np.fromiter((name in (p.get("_unknown") or ()) for p in self.profiles), bool, self.n)
+            found = self._unknown[name] = found if found.any() else None
+        return found
 
     def member(self, name: str, value: Any) -> BoolArray:
         key = (name, value)

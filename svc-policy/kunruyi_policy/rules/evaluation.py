@@ -24,6 +24,7 @@ from kunruyi_policy.rules.parameters import resolve_parameters
 from kunruyi_policy.rules.variables import variables_for
 
 ELIGIBLE, INELIGIBLE, NEEDS_CONFIRMATION, ERROR = "eligible", "ineligible", "needs_confirmation", "error"
+NEEDS_DATA = "needs_data"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ class PolicyMeta:
     mode: str
     annual_budget_fen: int
     legal_source: str = ""
+    document_code: str | None = None
+    benefit_kind: str = "cash"
+    exclusion_group: str | None = None
+    stacking_group: str | None = None
+    stacking_cap_fen: int | None = None
+    once_per_entity: bool = False
 
 
 @dataclass
@@ -90,6 +97,10 @@ class CompiledVersion:
                 "mode": meta.mode,
                 "beneficiary": meta.beneficiary,
                 "legal_source": meta.legal_source,
+                "document_code": meta.document_code,
+                "benefit_kind": meta.benefit_kind,
+                "exclusion_group": meta.exclusion_group,
+                "stacking_group": meta.stacking_group,
                 "version_effective_from": self.effective_from.isoformat() if self.effective_from else None,
                 "amount_cap_fen": self.amount_cap_fen,
                 "amount_trace": None,
@@ -360,6 +371,54 @@ def evaluate_version(
     return result
 
 
+def reads_unknown(compiled: CompiledVersion, unknown: frozenset[str] | set[str]) -> list[str]:
+    """The unknown figures a version reads (criteria or amount): such a policy cannot be decided for the profile."""
+    if not unknown:
+        return []
+    names = {v for c in compiled.criteria for v in c.variables} | set(compiled.amount_variables)
+    return sorted(names & unknown)
+
+
+def mark_unknown(
+    result: dict[str, Any], compiled: CompiledVersion, unknown: frozenset[str] | set[str]
+) -> None:
+    """A traced result made honest about missing figures: a criterion reading one is ``missing`` (not a pass or a
+    fail on a made-up 0), and a result that only such criteria (or the amount) decide is ``needs_data``."""
+    missing_vars = reads_unknown(compiled, unknown)
+    if not missing_vars:
+        return
+    failed_known = errors = manual = 0
+    missing_any = False
+    for entry, criterion in zip(result["criteria"], compiled.criteria, strict=True):
+        gaps = [v for v in criterion.variables if v in unknown]
+        if gaps and entry["state"] != "manual":
+            entry["state"] = "missing"
+            entry["reason"] = f"缺少数据：{'、'.join(gaps)}"
+            missing_any = True
+        elif entry["state"] == "fail":
+            failed_known += 1
+        elif entry["state"] == "error":
+            errors += 1
+        elif entry["state"] == "manual":
+            manual += 1
+    if failed_known:
+        status = INELIGIBLE
+    elif missing_any or set(compiled.amount_variables) & unknown:
+        status = NEEDS_DATA
+    else:
+        status = ERROR if errors else NEEDS_CONFIRMATION if manual else ELIGIBLE
+    result["status"] = status
+    if status != ELIGIBLE and status != NEEDS_CONFIRMATION:
+        result["amount_fen"] = None
+    if status == NEEDS_DATA:
+        result["almost"] = None
+        result["missing_data"] = missing_vars
+    elif result["almost"] and any(
+        e["state"] == "missing" and e["id"] == result["almost"]["criterion_id"] for e in result["criteria"]
+    ):
+        result["almost"] = None
+
+
 def _values(data: dict[str, Any], names: tuple[str, ...], dotted: bool) -> dict[str, Any]:
     """The profile values a rule read, by variable name (dotted paths resolved like ``var``)."""
     if dotted:
@@ -450,6 +509,8 @@ def explain_failure(rule: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
                         "must_not_be_one_of": _safe_value(inner[1], data),
                     }
                 ]
+    if op == "!!" and len(args) == 1 and _var_name(args[0]):  # {"!!": {"var": "arrived_in_period"}}
+        return [{"variable": _var_name(args[0]), "actual": _safe_value(args[0], data), "required": True}]
     if op in ("==", "!=") and len(args) == 2:
         name = _var_name(args[0]) or _var_name(args[1])
         other = args[1] if _var_name(args[0]) else args[0]

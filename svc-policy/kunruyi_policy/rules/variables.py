@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from kunruyi_common.taxonomy import TAXONOMY
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 EntityType = Literal["enterprise", "talent"]
 VariableType = Literal["number", "integer", "string", "boolean", "list"]
@@ -112,10 +113,80 @@ VARIABLES: tuple[VariableSpec, ...] = (
     VariableSpec("tax_paid_fen", "integer", "上年度纳税额", E, "分", 0, None, default=0),
     VariableSpec("qualifications", "list", "企业资质", E, values=ENTERPRISE_QUALIFICATIONS, default=[]),
     VariableSpec(
-        "new_qualifications", "list", "本年度新获资质", E, values=ENTERPRISE_QUALIFICATIONS, default=[]
+        "new_qualifications",
+        "list",
+        "本年度首次获得的资质",
+        E,
+        values=ENTERPRISE_QUALIFICATIONS,
+        default=[],
+        description="由 qualification_dates 计算：首次认定日期（first_granted_on，缺省为 granted_on）在评估年度内",
+    ),
+    VariableSpec(
+        "renewed_qualifications",
+        "list",
+        "本年度重新认定的资质",
+        E,
+        values=ENTERPRISE_QUALIFICATIONS,
+        default=[],
+        description="由 qualification_dates 计算：本次认定日期（granted_on）在评估年度内且早于此已首次认定",
     ),
     VariableSpec("invention_patents", "integer", "有效发明专利数", E, "件", 0, None, default=0),
+    VariableSpec("new_invention_patents", "integer", "本年度新授权发明专利数", E, "件", 0, None, default=0),
     VariableSpec("platforms", "list", "创新平台", E, values=PLATFORMS, default=[]),
+    VariableSpec(
+        "new_platforms",
+        "list",
+        "本年度新认定的创新平台",
+        E,
+        values=PLATFORMS,
+        default=[],
+        description="由 platform_dates（平台 → 认定日期）计算：认定日期在评估年度内",
+    ),
+    VariableSpec(
+        "total_assets_fen", "integer", "上年度资产总额（全年季度平均值）", E, "分", 0, None, default=0
+    ),
+    VariableSpec("taxable_income_fen", "integer", "上年度应纳税所得额", E, "分", 0, None, default=0),
+    VariableSpec("loan_interest_fen", "integer", "上年度科技贷款实付利息", E, "分", 0, None, default=0),
+    VariableSpec(
+        "ip_pledge_interest_fen", "integer", "上年度知识产权质押贷款实付利息", E, "分", 0, None, default=0
+    ),
+    VariableSpec(
+        "smart_investment_fen", "integer", "智能化改造设备与软件投资额", E, "分", 0, None, default=0
+    ),
+    VariableSpec("green_investment_fen", "integer", "节能降碳改造投资额", E, "分", 0, None, default=0),
+    VariableSpec("first_set_sales_fen", "integer", "首台（套）装备首年销售额", E, "分", 0, None, default=0),
+    VariableSpec(
+        "first_set_level",
+        "string",
+        "首台（套）认定级别",
+        E,
+        values=("national", "provincial", ""),
+        default="",
+    ),
+    VariableSpec("export_value_fen", "integer", "上年度进出口额", E, "分", 0, None, default=0),
+    VariableSpec("export_growth", "number", "上年度进出口额增长率", E, "比例", -1, 100, default=0),
+    VariableSpec("cross_border_sales_fen", "integer", "上年度跨境电商交易额", E, "分", 0, None, default=0),
+    VariableSpec("tech_contract_fen", "integer", "上年度登记技术合同成交额", E, "分", 0, None, default=0),
+    VariableSpec("fixed_investment_fen", "integer", "新落户项目固定资产投资额", E, "分", 0, None, default=0),
+    VariableSpec("trainees", "integer", "上年度组织职工职业技能培训人数", E, "人", 0, None, default=0),
+    VariableSpec("incubated_firms", "integer", "在孵科技企业数", E, "家", 0, None, default=0),
+    VariableSpec("postdocs", "integer", "在站博士后人数", E, "人", 0, None, default=0),
+    VariableSpec(
+        "quality_award",
+        "string",
+        "质量奖级别",
+        E,
+        values=("national", "provincial", "suzhou", "kunshan", ""),
+        default="",
+    ),
+    VariableSpec(
+        "listing_stage",
+        "string",
+        "上市进程",
+        E,
+        values=("shareholding", "neeq", "filed", "listed", ""),
+        default="",
+    ),
     VariableSpec(
         "age",
         "integer",
@@ -137,7 +208,25 @@ VARIABLES: tuple[VariableSpec, ...] = (
     VariableSpec(
         "talent_class", "string", "人才层次（A–E）", T, values=("A", "B", "C", "D", "E", ""), default=""
     ),
-    VariableSpec("years_in_kunshan", "integer", "在昆工作年限", T, "年", 0, 80, default=0),
+    VariableSpec(
+        "years_in_kunshan",
+        "integer",
+        "在昆工作年限",
+        T,
+        "年",
+        0,
+        80,
+        default=0,
+        description="由 arrival_date（来昆工作日期）按评估日计算的整年数；未提供 arrival_date 时按提交值",
+    ),
+    VariableSpec(
+        "arrived_in_period",
+        "boolean",
+        "本年度来昆工作",
+        T,
+        default=False,
+        description="由 arrival_date 计算：来昆工作日期在评估年度内",
+    ),
     VariableSpec("annual_salary_fen", "integer", "年薪", T, "分", 0, None, default=0),
     VariableSpec(
         "employer_qualifications", "list", "所在单位资质", T, values=ENTERPRISE_QUALIFICATIONS, default=[]
@@ -148,6 +237,41 @@ VARIABLES: tuple[VariableSpec, ...] = (
 
 def variables_for(entity_type: str) -> dict[str, VariableSpec]:
     return {v.name: v for v in VARIABLES if v.entity_type == entity_type}
+
+
+def _iso_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError("须为日期（YYYY-MM-DD）") from exc
+    return value
+
+
+IsoDate = Annotated[str, AfterValidator(_iso_date)]
+
+
+def _qualification_keys(value: dict[str, Any]) -> dict[str, Any]:
+    unknown = [k for k in value if k not in ENTERPRISE_QUALIFICATIONS]
+    if unknown:
+        raise ValueError(f"未知资质 {unknown[0]!r}，可用取值：{'、'.join(ENTERPRISE_QUALIFICATIONS)}")
+    return value
+
+
+def _platform_keys(value: dict[str, Any]) -> dict[str, Any]:
+    unknown = [k for k in value if k not in PLATFORMS]
+    if unknown:
+        raise ValueError(f"未知创新平台 {unknown[0]!r}，可用取值：{'、'.join(PLATFORMS)}")
+    return value
+
+
+class QualificationDates(BaseModel):
+    """When a qualification's current certificate was granted, when it was first granted, when it expires."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    granted_on: IsoDate
+    first_granted_on: IsoDate | None = None
+    expires_on: IsoDate | None = None
 
 
 class EnterpriseProfile(BaseModel):
@@ -166,8 +290,36 @@ class EnterpriseProfile(BaseModel):
     tax_paid_fen: int = Field(0, ge=0)
     qualifications: list[str] = Field(default_factory=list)
     new_qualifications: list[str] = Field(default_factory=list)
+    renewed_qualifications: list[str] = Field(default_factory=list)
     invention_patents: int = Field(0, ge=0)
+    new_invention_patents: int = Field(0, ge=0)
     platforms: list[str] = Field(default_factory=list)
+    new_platforms: list[str] = Field(default_factory=list)
+    total_assets_fen: int = Field(0, ge=0)
+    taxable_income_fen: int = Field(0, ge=0)
+    loan_interest_fen: int = Field(0, ge=0)
+    ip_pledge_interest_fen: int = Field(0, ge=0)
+    smart_investment_fen: int = Field(0, ge=0)
+    green_investment_fen: int = Field(0, ge=0)
+    first_set_sales_fen: int = Field(0, ge=0)
+    first_set_level: Literal["national", "provincial", ""] = ""
+    export_value_fen: int = Field(0, ge=0)
+    export_growth: float = Field(0, ge=-1, le=100, allow_inf_nan=False)
+    cross_border_sales_fen: int = Field(0, ge=0)
+    tech_contract_fen: int = Field(0, ge=0)
+    fixed_investment_fen: int = Field(0, ge=0)
+    trainees: int = Field(0, ge=0)
+    incubated_firms: int = Field(0, ge=0)
+    postdocs: int = Field(0, ge=0)
+    quality_award: Literal["national", "provincial", "suzhou", "kunshan", ""] = ""
+    listing_stage: Literal["shareholding", "neeq", "filed", "listed", ""] = ""
+    # dated facts the period variables are computed from (profiles/period.py); rules never read them directly
+    qualification_dates: Annotated[dict[str, QualificationDates], AfterValidator(_qualification_keys)] = (
+        Field(default_factory=dict)
+    )
+    platform_dates: Annotated[dict[str, IsoDate], AfterValidator(_platform_keys)] = Field(
+        default_factory=dict
+    )
 
 
 class TalentProfile(BaseModel):
@@ -181,9 +333,22 @@ class TalentProfile(BaseModel):
     talent_programs: list[str] = Field(default_factory=list)
     talent_class: Literal["A", "B", "C", "D", "E", ""] = ""
     years_in_kunshan: int = Field(0, ge=0, le=80)
+    arrived_in_period: bool = False
+    arrival_date: IsoDate | None = None
     annual_salary_fen: int = Field(0, ge=0)
     employer_qualifications: list[str] = Field(default_factory=list)
     industry_chain: str = ""
+
+
+# Dated facts a profile may carry besides the variables (not readable by rules).
+DATED_FACTS = {"enterprise": ("qualification_dates", "platform_dates"), "talent": ("arrival_date",)}
+
+
+# Figures whose omission is "unknown" (→ needs_data), not zero: every number the dictionary lists.
+def figures_of(entity_type: str) -> frozenset[str]:
+    return frozenset(
+        v.name for v in VARIABLES if v.entity_type == entity_type and v.type in ("number", "integer")
+    )
 
 
 PROFILE_MODELS: dict[str, type[BaseModel]] = {"enterprise": EnterpriseProfile, "talent": TalentProfile}

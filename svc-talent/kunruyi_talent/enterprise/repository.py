@@ -74,6 +74,9 @@ class EnterpriseBundle:
             "invention_patents": e.invention_patents,
             "platforms": list(e.platforms),
             "growth_stage": self.growth(on).stage,
+            "qualification_dates": {
+                q.kind: {"granted_on": q.granted_on, "expires_on": q.expires_on} for q in self.qualifications
+            },
         }
 
 

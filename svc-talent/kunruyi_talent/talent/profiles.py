@@ -63,6 +63,7 @@ async def profile(
         "employer_uscc": employer_uscc,
         "employer_qualifications": employer_quals,
         "years_in_kunshan": max(years, 0),
+        "arrival_date": talent.arrival_date,
         "annual_salary_fen": talent.annual_salary_fen,
         "expertise": talent.expertise,
         "fields": list(talent.fields),

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from kunruyi_client import KunruyiClient
 
-CALCULATOR = "/api/v1/policy-calculator"
+CALCULATOR = "/api/v1/policy-calculator?detail=full"
 PROFILE = {
     "district": "高新区",
     "industry_chain": "集成电路",

@@ -71,7 +71,7 @@ def test_the_page_lists_the_award_a_company_qualifies_for_without_its_amount(dri
         resp = driver.as_staff(
             "officer",
             "POST",
-            "/api/v1/policy-calculator",
+            "/api/v1/policy-calculator?detail=full",
             json={"entity_type": "enterprise", "entity_id": uscc},
         )
         assert resp.status_code == 200, resp.text

@@ -1,0 +1,91 @@
+"""Variables of the evaluation period, computed from dated facts when a profile is evaluated.
+
+An award for a new status is due in the period the status was obtained, and only then: the profile keeps the
+dates (``qualification_dates``, ``platform_dates``, a talent's ``arrival_date``) and the period variables are
+computed against the evaluation date, so a stored profile read in a later year gives that year's answer (a
+qualification granted in 2026 is "new" in 2026 and not in 2027). The calculator, the profile-event path and
+the 免申即享 run all go through :func:`for_period`.
+
+- ``qualifications``: listed kinds without dates as listed; dated kinds held on the date (granted, not expired).
+- ``new_qualifications``: first granted (``first_granted_on``, else ``granted_on``) in the evaluation year.
+- ``renewed_qualifications``: granted again (``granted_on``) in the evaluation year after an earlier first grant.
+- ``new_platforms``: platforms recognised in the evaluation year (``platform_dates``); they count as held.
+- ``years_in_kunshan`` and ``arrived_in_period`` from ``arrival_date``.
+
+Figures (numbers) a profile does not give are unknown, not 0: :func:`unknown_figures` names them and a policy
+reading one is ``needs_data`` (calculator) and never determined (免申即享).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from kunruyi_policy.profiles.derived import as_date, whole_years
+from kunruyi_policy.rules.variables import figures_of
+
+UNKNOWN_KEY = "_unknown"  # stored profiles: the figures svc-talent's events did not give
+
+
+def unknown_figures(entity_type: str, present: Iterable[str]) -> list[str]:
+    """The dictionary's figures not among ``present`` (the keys a profile gave or derived)."""
+    given = set(present)
+    if "arrival_date" in given:
+        given.add("years_in_kunshan")
+    return sorted(figures_of(entity_type) - given)
+
+
+def _in_year(day: date | None, at: date) -> bool:
+    return day is not None and day.year == at.year and day <= at
+
+
+def _merge(listed: Any, dated: set[str], computed: set[str]) -> list[str]:
+    kept = [k for k in (listed or []) if k not in dated]
+    return sorted(set(kept) | computed)
+
+
+def for_period(entity_type: str, profile: dict[str, Any], at: date) -> dict[str, Any]:
+    """``profile`` with its period variables computed for ``at`` (the same dict when it has no dated facts)."""
+    if entity_type == "enterprise":
+        qualification_dates = profile.get("qualification_dates") or {}
+        platform_dates = profile.get("platform_dates") or {}
+        if not qualification_dates and not platform_dates:
+            return profile
+        out = dict(profile)
+        if qualification_dates:
+            held: set[str] = set()
+            new: set[str] = set()
+            renewed: set[str] = set()
+            for kind, dates in qualification_dates.items():
+                granted = as_date(dates.get("granted_on"))
+                first = as_date(dates.get("first_granted_on")) or granted
+                expires = as_date(dates.get("expires_on"))
+                if granted is None:
+                    continue
+                if granted <= at and (expires is None or expires >= at):
+                    held.add(kind)
+                if _in_year(first, at):
+                    new.add(kind)
+                elif _in_year(granted, at) and first is not None and first < granted:
+                    renewed.add(kind)
+            dated = set(qualification_dates)
+            out["qualifications"] = _merge(profile.get("qualifications"), dated, held)
+            out["new_qualifications"] = _merge(profile.get("new_qualifications"), dated, new)
+            out["renewed_qualifications"] = _merge(profile.get("renewed_qualifications"), dated, renewed)
+        if platform_dates:
+            recognised = {
+                p for p, d in platform_dates.items() if (day := as_date(d)) is not None and day <= at
+            }
+            fresh = {p for p, d in platform_dates.items() if _in_year(as_date(d), at)}
+            dated = set(platform_dates)
+            out["platforms"] = _merge(profile.get("platforms"), dated, recognised)
+            out["new_platforms"] = _merge(profile.get("new_platforms"), dated, fresh)
+        return out
+    arrival = as_date(profile.get("arrival_date"))
+    if arrival is None:
+        return profile
+    out = dict(profile)
+    out["years_in_kunshan"] = whole_years(arrival, at) if arrival <= at else 0
+    out["arrived_in_period"] = _in_year(arrival, at)
+    return out
