@@ -81,6 +81,8 @@ class TicketFacts(BaseModel):
     status: str
     enterprise_uscc: str | None
     service_code: str | None
+    # The talent who filed it, when a talent did (pseudonymous id): the inbox tells them of the reply.
+    talent_id: str | None = None
 
 
 @event_type("kunruyi.talent.ticket.submitted", description="诉求工单已提交并分派到部门和专人")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from kunruyi_common.app import ServiceSpec, create_service_app
+from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
 from kunruyi_talent import background
 from kunruyi_talent.enterprise.endpoints import router as enterprise_router
 from kunruyi_talent.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_talent.housing.endpoints import router as housing_router
 from kunruyi_talent.imports.endpoints import router as imports_router
+from kunruyi_talent.messages import consumers as message_consumers
+from kunruyi_talent.messages import sender as sms_sender
+from kunruyi_talent.messages.endpoints import router as messages_router
+from kunruyi_talent.messages.endpoints import staff_router as message_deliveries_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
 from kunruyi_talent.settings import get_settings
 from kunruyi_talent.talent.endpoints import router as talent_router
@@ -23,9 +27,37 @@ def build_spec() -> ServiceSpec:
         title="svc-talent 人才与企业服务",
         description="svc-talent 人才与企业服务（昆如意）",
         package="kunruyi_talent",
-        routers=[enterprise_router, talent_router, servicedesk_router, housing_router, imports_router],
-        consumers=[],
-        on_startup=[background.start],
+        routers=[
+            enterprise_router,
+            talent_router,
+            servicedesk_router,
+            housing_router,
+            imports_router,
+            messages_router,
+            message_deliveries_router,
+        ],
+        # The inbox (messages/): the events that concern a person, one durable per producer.
+        consumers=[
+            ConsumerSpec(
+                name="messages-disbursement",
+                producer="disbursement",
+                handlers=message_consumers.DISBURSEMENT_HANDLERS,
+                schemas=message_consumers.DISBURSEMENT_SCHEMAS,
+            ),
+            ConsumerSpec(
+                name="messages-talent",
+                producer="talent",
+                handlers=message_consumers.TALENT_HANDLERS,
+                schemas=message_consumers.TALENT_SCHEMAS,
+            ),
+            ConsumerSpec(
+                name="messages-matching",
+                producer="matching",
+                handlers=message_consumers.MATCHING_HANDLERS,
+                schemas=message_consumers.MATCHING_SCHEMAS,
+            ),
+        ],
+        on_startup=[background.start, sms_sender.start],
         periodic_checks=HEALTH_CHECKS,
     )
 

@@ -63,6 +63,7 @@ EMULATORS: list[EmulatorSpec] = [
     EmulatorSpec(
         "yiqilaiban", "kunruyi_emulators.yiqilaiban", 8102, (("gateway", "KRY_GATEWAY_YIQILAIBAN_URL"),)
     ),
+    EmulatorSpec("sms", "kunruyi_emulators.sms", 8105, (("talent", "KRY_TALENT_SMS_URL"),)),
 ]
 
 

@@ -13,7 +13,7 @@ from kunruyi_common.errors import MissingCredentials, PayloadTooLarge, RoleRequi
 
 from kunruyi_gateway.access.exceptions import RouteNotPublic
 from kunruyi_gateway.access.limiter import RateLimiter, rate_limited
-from kunruyi_gateway.access.rules import Rule, is_public, rule_for
+from kunruyi_gateway.access.rules import Rule, is_public, is_signed_in_person, rule_for
 from kunruyi_gateway.partners import signature as sig
 from kunruyi_gateway.partners.verifier import PartnerVerifier, VerifiedPartner
 from kunruyi_gateway.settings import Settings
@@ -76,6 +76,8 @@ class Gate:
             return
         if principal is None or principal.kind == "public":
             if rule.public or is_public(rule, request.url.path, dict(request.query_params)):
+                return
+            if rule.signed_in and is_signed_in_person(principal):
                 return
             raise MissingCredentials(
                 "需要签名（合作方）或 Bearer 令牌（工作人员）",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kunruyi_common.auth import Principal
+
 READ = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ALL = READ | WRITE
@@ -22,6 +24,9 @@ class Rule:
     public: bool = False
     # Public only when the item path carries this query parameter (a ticket looked up by number + secret).
     public_with_query: str | None = None
+    # Open to a signed-in person (a company through 苏商通, a talent) for their own records; the service decides
+    # whose records those are. Anonymous callers and 昆e服 page visitors are refused.
+    signed_in: bool = False
     note: str = ""
     examples: tuple[str, ...] = field(default=())
 
@@ -76,6 +81,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(("housing",), READ, ("officer",), "talent:read", public=True, note="人才房源公开"),
     Rule(("housing",), WRITE, ("officer",), "talent:write"),
+    Rule(("messages",), ALL, (), signed_in=True, note="站内信：仅本人（已登录的企业或人才）"),
+    Rule(("message-deliveries",), READ, (), note="短信发送记录与统计：仅管理员"),
     # svc-disbursement
     Rule(("applications",), READ, ("officer", "reviewer", "approver", "finance"), "disbursement:read"),
     Rule(
@@ -130,6 +137,13 @@ def rule_for(method: str, path: str) -> Rule | None:
     return _INDEX.get((area_of(path), method))
 
 
+def is_signed_in_person(principal: Principal | None) -> bool:
+    """A company signed in through 苏商通 (``enterprise:<USCC>``) or a talent (``talent:<id>``)."""
+    if principal is None or principal.kind != "public":
+        return False
+    return principal.signed_in_enterprise is not None or principal.subject.startswith("talent:")
+
+
 def is_public(rule: Rule, path: str, query_params: dict[str, str] | None = None) -> bool:
     if rule.public:
         return True
@@ -153,7 +167,15 @@ def markdown_table() -> str:
             if rule.methods == WRITE
             else "全部"
         )
-        anon = "✓" if rule.public else (f"凭 `{rule.public_with_query}`" if rule.public_with_query else "—")
+        anon = (
+            "✓"
+            if rule.public
+            else f"凭 `{rule.public_with_query}`"
+            if rule.public_with_query
+            else "本人登录"
+            if rule.signed_in
+            else "—"
+        )
         cells = ["✓" if (r in rule.roles or r == "admin") else "—" for r in roles]
         lines.append(
             f"| {', '.join(rule.areas)} | {methods} | {anon} | {rule.scope or '—'} | "

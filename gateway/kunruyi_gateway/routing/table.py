@@ -20,6 +20,8 @@ ROUTE_TABLE: dict[str, str] = {
     "service-desk": "talent",
     "tickets": "talent",
     "housing": "talent",
+    "messages": "talent",
+    "message-deliveries": "talent",
     # svc-disbursement: 申报, review, ledger, payments, reconciliation, reports
     "applications": "disbursement",
     "budgets": "disbursement",

@@ -86,6 +86,7 @@ def facts(ticket: Ticket) -> dict[str, object]:
         "status": ticket.status,
         "enterprise_uscc": ticket.enterprise_uscc,
         "service_code": ticket.service_code,
+        "talent_id": str(ticket.talent_id) if ticket.talent_id else None,
     }
 
 

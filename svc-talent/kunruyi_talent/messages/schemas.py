@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from kunruyi_talent.messages.templates import KINDS
+
+MessageKind = Literal[
+    "payment_settled",
+    "payment_failed",
+    "application_status",
+    "application_supplement",
+    "ticket_replied",
+    "housing_offer",
+    "housing_offer_reminder",
+    "housing_offer_lapsed",
+    "challenge_awarded",
+    "demand_assigned",
+]
+assert set(MessageKind.__args__) == set(KINDS), "MessageKind and the templates disagree"  # type: ignore[attr-defined]
+
+
+class MessageOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    title: str
+    body: str
+    link: str | None
+    created_at: datetime
+    read_at: datetime | None
+    read: bool
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    next_cursor: str | None
+    unread: int = Field(description="本人未读消息数")
+
+
+class ReadAllOut(BaseModel):
+    marked: int
+
+
+class QuietHours(BaseModel):
+    start: int = Field(ge=0, le=23, description="免打扰开始（北京时间，点）")
+    end: int = Field(ge=0, le=23, description="免打扰结束（北京时间，点）")
+
+
+class KindOut(BaseModel):
+    kind: str
+    label: str
+    sms: bool
+
+
+class PreferencesOut(BaseModel):
+    sms_kinds: list[str]
+    quiet_hours: QuietHours | None
+    kinds: list[KindOut]
+
+
+class PreferencesIn(BaseModel):
+    sms_kinds: list[MessageKind] = Field(description="同时以短信通知的消息类型；空列表表示不接收短信")
+    quiet_hours: QuietHours | None = Field(default=None, description="免打扰时段；null 表示全天可发")
+
+
+class DeliveryOut(BaseModel):
+    id: uuid.UUID
+    message_id: uuid.UUID
+    kind: str
+    template: str
+    phone: str = Field(description="脱敏手机号")
+    status: str
+    attempts: int
+    last_error: str | None
+    provider_message_id: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+class KindStats(BaseModel):
+    kind: str
+    total: int
+    sent: int
+    failed: int
+    queued: int
+
+
+class DeliveryStats(BaseModel):
+    total: int
+    queued: int
+    sent: int
+    failed: int
+    delivery_rate: float | None = Field(description="已发送 / (已发送 + 失败)；无结果时为 null")
+    by_kind: list[KindStats]
