@@ -41,6 +41,8 @@ class Settings(ServiceSettings):
     sms_max_attempts: int = Field(default=5, ge=1, le=20)
     sms_backoff_s: float = Field(default=30.0, ge=0)
     housing_reminder_hours: int = Field(default=48, ge=1)
+    # Quiet hours (Asia/Shanghai, [start, end)) for people who set no preferences; null: none.
+    sms_default_quiet_hours: tuple[int, int] | None = (22, 8)
 
 
 def get_settings() -> Settings:

@@ -106,8 +106,16 @@ async def _notify(
 ) -> None:
     if recipient is None:
         return
-    personal_data = PersonalData.from_settings(app_settings(Settings))
-    await notify(session, personal_data, recipient=recipient, kind=kind, values=values, source=event.id)
+    settings = app_settings(Settings)
+    await notify(
+        session,
+        PersonalData.from_settings(settings),
+        recipient=recipient,
+        kind=kind,
+        values=values,
+        source=event.id,
+        default_quiet=settings.sms_default_quiet_hours,
+    )
 
 
 async def on_payment(session: AsyncSession, event: CloudEvent) -> None:

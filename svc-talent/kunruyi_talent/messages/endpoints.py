@@ -9,6 +9,7 @@ from kunruyi_common.clock import LOCAL_TZ
 from kunruyi_common.db import SessionDep
 from kunruyi_common.pagination import keyset_cursor
 
+from kunruyi_talent.deps import SettingsDep
 from kunruyi_talent.messages import repository, service
 from kunruyi_talent.messages.auth import Admin, Recipient
 from kunruyi_talent.messages.schemas import (
@@ -55,8 +56,8 @@ async def read_all(session: SessionDep, recipient: Recipient) -> ReadAllOut:
 
 
 @router.get("/preferences", response_model=PreferencesOut, summary="本人的短信通知设置")
-async def get_preferences(session: SessionDep, recipient: Recipient) -> PreferencesOut:
-    return await service.preferences_out(session, recipient)
+async def get_preferences(session: SessionDep, recipient: Recipient, settings: SettingsDep) -> PreferencesOut:
+    return await service.preferences_out(session, recipient, settings.sms_default_quiet_hours)
 
 
 @router.put("/preferences", response_model=PreferencesOut, summary="设置哪些消息同时发短信、免打扰时段")

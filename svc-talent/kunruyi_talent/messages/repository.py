@@ -174,7 +174,7 @@ async def due_deliveries(session: AsyncSession, now: datetime, limit: int) -> li
 
 
 async def quiet_hours_of(
-    session: AsyncSession, message_id: uuid.UUID, default: tuple[int, int]
+    session: AsyncSession, message_id: uuid.UUID, default: tuple[int, int] | None
 ) -> tuple[int, int] | None:
     """The quiet hours of the message's recipient: theirs (None when they chose none), else ``default``."""
     row = (

@@ -28,7 +28,7 @@ from kunruyi_talent.messages.auth import RecipientRef
 from kunruyi_talent.messages.metrics import SMS_SENDS
 from kunruyi_talent.messages.service import SMS_COLUMN, after_quiet_hours, notify
 from kunruyi_talent.messages.sms_client import SmsClient
-from kunruyi_talent.messages.templates import DEFAULT_QUIET_HOURS, check_templates
+from kunruyi_talent.messages.templates import check_templates
 from kunruyi_talent.models import HousingApplication, HousingOffer, HousingProject, HousingUnit
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.settings import Settings
@@ -49,7 +49,9 @@ async def send_due(session: AsyncSession, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     due = await repository.due_deliveries(session, now, settings.sms_batch_size)
     for delivery in due:
-        window = await repository.quiet_hours_of(session, delivery.message_id, DEFAULT_QUIET_HOURS)
+        window = await repository.quiet_hours_of(
+            session, delivery.message_id, settings.sms_default_quiet_hours
+        )
         later = after_quiet_hours(now, window)
         if later > now:
             delivery.next_attempt_at = later
@@ -112,6 +114,7 @@ async def remind_housing_offers(session: AsyncSession, now: datetime | None = No
             kind="housing_offer_reminder",
             values={"project": project, "unit": unit, "deadline": deadline_text(offer.expires_at)},
             source=f"reminder:{offer.id}",
+            default_quiet=settings.sms_default_quiet_hours,
             now=now,
         )
         made += created is not None

@@ -67,11 +67,11 @@ def after_quiet_hours(moment: datetime, quiet: tuple[int, int] | None) -> dateti
 
 
 async def _preferences(
-    session: AsyncSession, recipient: RecipientRef
+    session: AsyncSession, recipient: RecipientRef, default_quiet: tuple[int, int] | None
 ) -> tuple[list[str], tuple[int, int] | None]:
     row = await repository.preference(session, recipient)
     if row is None:
-        return list(DEFAULT_SMS_KINDS), DEFAULT_QUIET_HOURS
+        return list(DEFAULT_SMS_KINDS), default_quiet
     quiet = (
         (row.quiet_start, row.quiet_end)
         if row.quiet_start is not None and row.quiet_end is not None
@@ -88,6 +88,7 @@ async def notify(
     kind: str,
     values: dict[str, str],
     source: str,
+    default_quiet: tuple[int, int] | None = DEFAULT_QUIET_HOURS,
     now: datetime | None = None,
 ) -> uuid.UUID | None:
     """Put the message in the recipient's inbox and queue its SMS; None when ``source`` already did (a redelivery)."""
@@ -109,7 +110,7 @@ async def notify(
         logger.info("message for %s already in the inbox", source)
         return None
     MESSAGES_CREATED.labels(kind).inc()
-    sms_kinds, quiet = await _preferences(session, recipient)
+    sms_kinds, quiet = await _preferences(session, recipient, default_quiet)
     if kind not in sms_kinds:
         return message_id
     found = await repository.encrypted_phone(session, recipient)
@@ -143,8 +144,10 @@ async def mark_read(session: AsyncSession, recipient: RecipientRef, message_id: 
     return message
 
 
-async def preferences_out(session: AsyncSession, recipient: RecipientRef) -> PreferencesOut:
-    sms_kinds, quiet = await _preferences(session, recipient)
+async def preferences_out(
+    session: AsyncSession, recipient: RecipientRef, default_quiet: tuple[int, int] | None
+) -> PreferencesOut:
+    sms_kinds, quiet = await _preferences(session, recipient, default_quiet)
     return PreferencesOut(
         sms_kinds=sms_kinds,
         quiet_hours=QuietHours(start=quiet[0], end=quiet[1]) if quiet else None,
@@ -163,4 +166,4 @@ async def set_preferences(
     chosen: set[str] = set(body.sms_kinds)
     kinds = [k for k in TEMPLATES if k in chosen]
     await repository.save_preference(session, recipient, kinds, quiet)
-    return await preferences_out(session, recipient)
+    return await preferences_out(session, recipient, None)
