@@ -16,6 +16,7 @@ from kunruyi_talent.messages.schemas import (
     DeliveryOut,
     DeliveryPage,
     DeliveryStats,
+    DeliveryStatus,
     KindStats,
     MessageKind,
     MessageOut,
@@ -91,7 +92,7 @@ def _delivery_out(d: SmsDelivery) -> DeliveryOut:
 async def list_deliveries(
     session: SessionDep,
     _admin: Admin,
-    status: Annotated[str | None, Query(pattern="^(queued|sent|failed)$")] = None,
+    status: DeliveryStatus | None = None,
     kind: MessageKind | None = None,
     limit: Limit = 50,
     cursor: str | None = None,

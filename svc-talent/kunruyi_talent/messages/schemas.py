@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from kunruyi_talent.inputs import RequestModel
 from kunruyi_talent.messages.templates import KINDS
 
 MessageKind = Literal[
@@ -44,6 +45,9 @@ class ReadAllOut(BaseModel):
     marked: int
 
 
+DeliveryStatus = Literal["queued", "sent", "failed"]
+
+
 class QuietHours(BaseModel):
     start: int = Field(ge=0, le=23, description="免打扰开始（北京时间，点）")
     end: int = Field(ge=0, le=23, description="免打扰结束（北京时间，点）")
@@ -61,7 +65,18 @@ class PreferencesOut(BaseModel):
     kinds: list[KindOut]
 
 
-class PreferencesIn(BaseModel):
+class PreferencesIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sms_kinds": ["payment_settled", "application_supplement", "housing_offer"],
+                    "quiet_hours": {"start": 22, "end": 8},
+                }
+            ]
+        }
+    )
+
     sms_kinds: list[MessageKind] = Field(description="同时以短信通知的消息类型；空列表表示不接收短信")
     quiet_hours: QuietHours | None = Field(default=None, description="免打扰时段；null 表示全天可发")
 
