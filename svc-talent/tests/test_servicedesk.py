@@ -266,6 +266,7 @@ async def test_overdue_detection_and_stats(client, session, settings) -> None:  
         "status",
         "enterprise_uscc",
         "service_code",
+        "talent_id",  # pseudonymous: the inbox tells the talent of the reply
     }
 
 
