@@ -51,7 +51,13 @@ async def _redeliver(nats_url: str, disbursement_id: str, times: int) -> int:
         await sub.unsubscribe()
         for _ in range(times):
             await js.publish("kunruyi.disbursement.payment.settled", found)
-        return times
+        # Wait until svc-talent's inbox consumer has taken (and acked) everything on the stream.
+        for _ in range(600):
+            info = await js.consumer_info("KUNRUYI_DISBURSEMENT", "talent-messages-disbursement")
+            if info.num_pending == 0 and info.num_ack_pending == 0:
+                return times
+            await asyncio.sleep(0.2)
+        raise AssertionError("svc-talent did not take the redelivered events")
     finally:
         await nc.close()
 

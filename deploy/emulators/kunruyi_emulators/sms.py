@@ -87,6 +87,10 @@ def create_app() -> FastAPI:
 
     reset()
 
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "emulator": "sms"}
+
     @app.post("/v1/sms/send")
     async def send(request: Request, body: SendIn) -> JSONResponse:
         behaviour: Behaviour = state["behaviour"]
