@@ -51,6 +51,12 @@ def build_spec() -> ServiceSpec:
                 schemas=message_consumers.TALENT_SCHEMAS,
             ),
             ConsumerSpec(
+                name="messages-policy",
+                producer="policy",
+                handlers=message_consumers.POLICY_HANDLERS,
+                schemas=message_consumers.POLICY_SCHEMAS,
+            ),
+            ConsumerSpec(
                 name="messages-matching",
                 producer="matching",
                 handlers=message_consumers.MATCHING_HANDLERS,

@@ -154,8 +154,28 @@ async def test_each_event_becomes_one_message_whatever_the_redeliveries(client, 
             RecipientRef("enterprise", uscc),
             "demand_assigned",
         ),
+        (
+            event(
+                consumers.REACH_GAINED,
+                {
+                    "policy_code": "KS-RC-003",
+                    "policy_title": "人才安居补贴",
+                    "department": "人才办",
+                    "entity_type": "talent",
+                    "entity_id": talent_id,
+                    "status": "eligible",
+                },
+            ),
+            RecipientRef("talent", talent_id),
+            "policy_in_reach",
+        ),
     ]
-    handlers = {**consumers.DISBURSEMENT_HANDLERS, **consumers.TALENT_HANDLERS, **consumers.MATCHING_HANDLERS}
+    handlers = {
+        **consumers.DISBURSEMENT_HANDLERS,
+        **consumers.TALENT_HANDLERS,
+        **consumers.MATCHING_HANDLERS,
+        **consumers.POLICY_HANDLERS,
+    }
     for ev, _recipient, _kind in cases:
         for _ in range(3):  # delivered three times
             await handlers[ev.type](session, ev)

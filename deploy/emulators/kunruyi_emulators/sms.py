@@ -43,6 +43,7 @@ TEMPLATES: dict[str, str] = {
     "SMS_KRY_HOUSING_LAPSED": "【昆如意】人才公寓{project}配租已逾期失效，您仍在轮候库中。",
     "SMS_KRY_CHALLENGE_AWARDED": "【昆如意】您发布的榜单“{title}”已确定揭榜团队，详情请登录昆e服查看。",
     "SMS_KRY_DEMAND_ASSIGNED": "【昆如意】您的技术需求已由{agency}的技术经纪人承接，经纪人将与您联系。",
+    "SMS_KRY_POLICY_IN_REACH": "【昆如意】您可申报“{policy}”，详情请登录昆e服查看。",
 }
 MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 MAX_PARAM_LEN = 35

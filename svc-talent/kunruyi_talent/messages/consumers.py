@@ -30,6 +30,7 @@ HOUSING_OFFER_MADE = "kunruyi.talent.housing_offer.made"
 HOUSING_OFFER_LAPSED = "kunruyi.talent.housing_offer.lapsed"
 CHALLENGE_AWARDED = "kunruyi.matching.challenge.awarded"
 DEMAND_ASSIGNED = "kunruyi.matching.demand.assigned"
+REACH_GAINED = "kunruyi.policy.reach.gained"
 
 # The steps of an application a person is told about (the reviewers' internal stages are not).
 APPLICATION_STAGES = {
@@ -85,6 +86,15 @@ class DemandAssignedNotice(BaseModel):
     demand_id: str
     enterprise_uscc: str
     agency: str
+
+
+class ReachNotice(BaseModel):
+    policy_code: str
+    policy_title: str
+    department: str
+    entity_type: str
+    entity_id: str
+    status: str
 
 
 def yuan(fen: int) -> str:
@@ -196,6 +206,22 @@ async def on_demand_assigned(session: AsyncSession, event: CloudEvent) -> None:
     )
 
 
+async def on_reach_gained(session: AsyncSession, event: CloudEvent) -> None:
+    data = ReachNotice.model_validate(event.data)
+    await _notify(
+        session,
+        event,
+        _recipient(data.entity_type, data.entity_id),
+        "policy_in_reach",
+        {
+            "policy": data.policy_title,
+            "code": data.policy_code,
+            "department": data.department,
+            "status": "符合" if data.status == "eligible" else "可能符合（需工作人员确认）",
+        },
+    )
+
+
 DISBURSEMENT_HANDLERS = {
     PAYMENT_SETTLED: on_payment,
     PAYMENT_FAILED: on_payment,
@@ -221,3 +247,5 @@ MATCHING_SCHEMAS: dict[str, type[BaseModel]] = {
     CHALLENGE_AWARDED: ChallengeAwardedNotice,
     DEMAND_ASSIGNED: DemandAssignedNotice,
 }
+POLICY_HANDLERS = {REACH_GAINED: on_reach_gained}
+POLICY_SCHEMAS: dict[str, type[BaseModel]] = {REACH_GAINED: ReachNotice}

@@ -20,6 +20,7 @@ MessageKind = Literal[
     "housing_offer_lapsed",
     "challenge_awarded",
     "demand_assigned",
+    "policy_in_reach",
 ]
 assert set(MessageKind.__args__) == set(KINDS), "MessageKind and the templates disagree"  # type: ignore[attr-defined]
 

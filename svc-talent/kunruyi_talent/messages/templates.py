@@ -139,6 +139,17 @@ TEMPLATES: dict[str, Template] = {
             sms_by_default=False,
             link="/me/demands",
         ),
+        Template(
+            kind="policy_in_reach",
+            label="政策早知道",
+            title="您可以申报：{policy}",
+            body="根据您的最新信息，您{status}「{policy}」（{department}），可在线申报。",
+            sms_code="SMS_KRY_POLICY_IN_REACH",
+            sms_text="【昆如意】您可申报“{policy}”，详情请登录昆e服查看。",
+            sms_params=("policy",),
+            sms_by_default=False,
+            link="/me/policies/{code}",
+        ),
     )
 }
 
