@@ -411,3 +411,80 @@ async def test_delivery_stats_for_admins(client, session, quiet_free) -> None:  
         stats = (await c.get("/api/v1/message-deliveries/stats")).json()
     assert stats["sent"] == 2 and stats["failed"] == 1 and stats["delivery_rate"] == pytest.approx(0.6667)
     assert stats["by_kind"][0]["kind"] == "payment_settled"
+
+
+async def test_a_housing_offer_its_reminder_and_lapse_reach_the_talent(session, quiet_free) -> None:  # type: ignore[no-untyped-def]
+    from kunruyi_talent.housing import service as housing
+    from kunruyi_talent.identifiers import make_resident_id
+    from kunruyi_talent.messages.sender import remind_housing_offers
+    from kunruyi_talent.talent import service as talent_service
+    from kunruyi_talent.talent.schemas import TalentCreate
+
+    from .test_housing import project
+
+    pii = PersonalData.from_settings(quiet_free)
+    uscc = await register(session, quiet_free, 9106)
+    talent = await talent_service.register(
+        session,
+        pii,
+        TalentCreate(
+            name="配租人",
+            id_number=make_resident_id(9106),
+            employer_uscc=uscc,
+            education="doctor",
+            phone="13800138000",
+        ),
+        "test",
+    )
+    await housing.create_project(session, project("MSG-1", 1).model_copy(update={"name": "花桥人才公寓"}))
+    await session.flush()
+    await housing.apply(session, talent.id, "MSG-1")
+    unit_id = await session.scalar(
+        text(
+            "SELECT u.id FROM housing_units u JOIN housing_projects p ON p.id = u.project_id WHERE p.code = 'MSG-1'"
+        )
+    )
+    made_at = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Kunshan
+    _unit, offer = await housing.release_unit(session, unit_id, 7, now=made_at)
+    assert offer is not None
+    await session.flush()
+
+    # The event the housing desk published, consumed twice.
+    envelope = await session.scalar(
+        text(
+            "SELECT envelope FROM outbox_events WHERE type = 'kunruyi.talent.housing_offer.made' "
+            "AND envelope->'data'->>'offer_id' = :o"
+        ),
+        {"o": str(offer.id)},
+    )
+    made = CloudEvent.model_validate(envelope)
+    await consumers.on_housing_offer(session, made)
+    await consumers.on_housing_offer(session, made)
+    rows = (
+        await session.execute(
+            text("SELECT kind, title, body FROM messages WHERE recipient_id = :t ORDER BY created_at"),
+            {"t": str(talent.id)},
+        )
+    ).all()
+    assert len(rows) == 1
+    kind, title, body = rows[0]
+    assert kind == "housing_offer" and title == "人才公寓配租通知：花桥人才公寓"
+    assert "12月8日10:00" in body  # 7 days later, Beijing time
+
+    # Two days before it lapses: one reminder, however often the sender looks.
+    assert await remind_housing_offers(session, now=made_at + timedelta(days=5, hours=12)) == 1
+    assert await remind_housing_offers(session, now=made_at + timedelta(days=6)) == 0
+    kinds = (
+        (
+            await session.execute(
+                text(
+                    "SELECT d.kind FROM sms_deliveries d JOIN messages m ON m.id = d.message_id WHERE m.recipient_id = :t"
+                ),
+                {"t": str(talent.id)},
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert sorted(kinds) == ["housing_offer", "housing_offer_reminder"]
+    assert "3202" not in str(rows)  # no ID number anywhere near a message
