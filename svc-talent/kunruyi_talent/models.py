@@ -373,6 +373,15 @@ class Message(Base):
     )
 
 
+class MessagePolicyTitle(Base):
+    """The policy catalog's titles (from svc-policy's catalog events), so a message names a policy, not its code."""
+
+    __tablename__ = "message_policy_titles"
+
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+
+
 class MessagePreference(Base):
     """Which kinds of message also go by SMS, and the hours no SMS is sent (Asia/Shanghai)."""
 

@@ -176,6 +176,10 @@ async def test_each_event_becomes_one_message_whatever_the_redeliveries(client, 
         **consumers.MATCHING_HANDLERS,
         **consumers.POLICY_HANDLERS,
     }
+    # The catalog names the policy (svc-policy's catalog event): messages say its title, not its code.
+    await consumers.on_policy_title(
+        session, event(consumers.POLICY_PUBLISHED, {"code": "KS-GX-001", "title": "高新技术企业认定奖励"})
+    )
     for ev, _recipient, _kind in cases:
         for _ in range(3):  # delivered three times
             await handlers[ev.type](session, ev)
@@ -203,6 +207,7 @@ async def test_each_event_becomes_one_message_whatever_the_redeliveries(client, 
         }
         settled = next(m for m in body["items"] if m["kind"] == "payment_settled")
         assert "¥50,000.00" in settled["body"]
+        assert settled["title"] == "资金已拨付：高新技术企业认定奖励"
         supplement = next(m for m in body["items"] if m["kind"] == "application_supplement")
         assert "研发费用专项审计报告" in supplement["body"]
         # Paging with a cursor, and marking read.
@@ -488,3 +493,11 @@ async def test_a_housing_offer_its_reminder_and_lapse_reach_the_talent(session, 
     )
     assert sorted(kinds) == ["housing_offer", "housing_offer_reminder"]
     assert "3202" not in str(rows)  # no ID number anywhere near a message
+
+
+def test_a_long_policy_title_is_shortened_to_what_an_sms_parameter_holds() -> None:
+    from kunruyi_talent.messages.service import sms_param
+
+    assert sms_param("短标题") == "短标题"
+    long = "昆山市" + "高新技术企业" * 10
+    assert len(sms_param(long)) == 35 and sms_param(long).endswith("…")

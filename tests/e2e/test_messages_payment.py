@@ -21,6 +21,7 @@ import pytest
 pytestmark = pytest.mark.timeout(600)
 
 POLICY = "KS-KJ-001"
+TITLE = "高新技术企业认定奖励"
 PHONE = "13962001234"
 
 
@@ -135,9 +136,9 @@ def test_a_payment_reaches_the_inbox_and_the_phone_once(driver: Any) -> None:
     assert probe.status_code == 200, probe.text
     message = inbox()["items"]
     assert len(message) == 1 and message[0]["kind"] == "payment_settled"
-    assert message[0]["title"] == f"资金已拨付：{POLICY}" and "¥300,000.00" in message[0]["body"]
+    assert message[0]["title"] == f"资金已拨付：{TITLE}" and "¥300,000.00" in message[0]["body"]
     texts = [s["text"] for s in sent_to_us()]
-    assert texts == [f"【昆如意】您的“{POLICY}”资金¥300,000.00已拨付到账，详情请登录昆e服查看。"]
+    assert texts == [f"【昆如意】您的“{TITLE}”资金¥300,000.00已拨付到账，详情请登录昆e服查看。"]
     ours = [d for d in probe.json()["items"] if d["phone"] == "139****1234" and d["status"] == "sent"]
     assert len(ours) == 1 and PHONE not in probe.text
 

@@ -13,12 +13,13 @@ from kunruyi_common.context import app_settings
 from kunruyi_common.events.envelope import CloudEvent
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.messages.auth import RecipientRef
 from kunruyi_talent.messages.sender import deadline_text
 from kunruyi_talent.messages.service import notify
-from kunruyi_talent.models import HousingProject
+from kunruyi_talent.models import HousingProject, MessagePolicyTitle
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.settings import Settings
 
@@ -31,6 +32,8 @@ HOUSING_OFFER_LAPSED = "kunruyi.talent.housing_offer.lapsed"
 CHALLENGE_AWARDED = "kunruyi.matching.challenge.awarded"
 DEMAND_ASSIGNED = "kunruyi.matching.demand.assigned"
 REACH_GAINED = "kunruyi.policy.reach.gained"
+POLICY_PUBLISHED = "kunruyi.policy.policy.published"
+POLICY_VERSION_ADDED = "kunruyi.policy.policy.version_added"
 
 # The steps of an application a person is told about (the reviewers' internal stages are not).
 APPLICATION_STAGES = {
@@ -97,6 +100,11 @@ class ReachNotice(BaseModel):
     status: str
 
 
+class PolicyTitle(BaseModel):
+    code: str
+    title: str
+
+
 def yuan(fen: int) -> str:
     return f"¥{fen // 100:,}.{fen % 100:02d}"
 
@@ -128,6 +136,20 @@ async def _notify(
     )
 
 
+async def on_policy_title(session: AsyncSession, event: CloudEvent) -> None:
+    data = PolicyTitle.model_validate(event.data)
+    stmt = insert(MessagePolicyTitle).values(code=data.code, title=data.title[:200])
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["code"], set_={"title": stmt.excluded.title})
+    )
+
+
+async def policy_name(session: AsyncSession, code: str) -> str:
+    """The policy's title when the catalog told us, else its code."""
+    title = await session.scalar(select(MessagePolicyTitle.title).where(MessagePolicyTitle.code == code))
+    return title or code
+
+
 async def on_payment(session: AsyncSession, event: CloudEvent) -> None:
     data = PaymentNotice.model_validate(event.data)
     at = data.settled_at or event.time
@@ -137,7 +159,7 @@ async def on_payment(session: AsyncSession, event: CloudEvent) -> None:
         _recipient(data.entity_type, data.entity_id),
         "payment_settled" if event.type == PAYMENT_SETTLED else "payment_failed",
         {
-            "policy": data.policy_code,
+            "policy": await policy_name(session, data.policy_code),
             "amount": yuan(data.amount_fen),
             "date": deadline_text(at).split("日")[0] + "日",
         },
@@ -147,7 +169,11 @@ async def on_payment(session: AsyncSession, event: CloudEvent) -> None:
 async def on_application_status(session: AsyncSession, event: CloudEvent) -> None:
     data = ApplicationNotice.model_validate(event.data)
     recipient = _recipient(data.applicant_type, data.applicant_id)
-    values = {"number": data.application_number, "policy": data.policy_code, "comment": data.comment or ""}
+    values = {
+        "number": data.application_number,
+        "policy": await policy_name(session, data.policy_code),
+        "comment": data.comment or "",
+    }
     if data.status == "supplement_required":
         await _notify(session, event, recipient, "application_supplement", values)
     elif data.status in APPLICATION_STAGES:
@@ -247,5 +273,13 @@ MATCHING_SCHEMAS: dict[str, type[BaseModel]] = {
     CHALLENGE_AWARDED: ChallengeAwardedNotice,
     DEMAND_ASSIGNED: DemandAssignedNotice,
 }
-POLICY_HANDLERS = {REACH_GAINED: on_reach_gained}
-POLICY_SCHEMAS: dict[str, type[BaseModel]] = {REACH_GAINED: ReachNotice}
+POLICY_HANDLERS = {
+    REACH_GAINED: on_reach_gained,
+    POLICY_PUBLISHED: on_policy_title,
+    POLICY_VERSION_ADDED: on_policy_title,
+}
+POLICY_SCHEMAS: dict[str, type[BaseModel]] = {
+    REACH_GAINED: ReachNotice,
+    POLICY_PUBLISHED: PolicyTitle,
+    POLICY_VERSION_ADDED: PolicyTitle,
+}

@@ -46,6 +46,14 @@ def message_out(message: Message) -> MessageOut:
     )
 
 
+# SMS providers take template parameters of at most 35 characters.
+SMS_PARAM_MAX = 35
+
+
+def sms_param(value: str) -> str:
+    return value if len(value) <= SMS_PARAM_MAX else value[: SMS_PARAM_MAX - 1] + "…"
+
+
 def in_quiet_hours(moment: datetime, quiet: tuple[int, int] | None) -> bool:
     if quiet is None:
         return False
@@ -122,7 +130,7 @@ async def notify(
             message_id=message_id,
             kind=kind,
             template=template.sms_code,
-            params={name: values[name] for name in template.sms_params},
+            params={name: sms_param(values[name]) for name in template.sms_params},
             phone_encrypted=personal_data.encrypt(phone, SMS_COLUMN),
             phone_masked=mask_phone(phone),
             status="queued",

@@ -1,4 +1,5 @@
-"""The people's message inbox (站内信), their SMS preferences, and the SMS queue and delivery log.
+"""The people's message inbox (站内信), their SMS preferences, the SMS queue and delivery log, and the policy titles
+messages name.
 
 Revision ID: talent_0008
 Revises: talent_0005
@@ -43,6 +44,12 @@ def upgrade() -> None:
         postgresql_where=sa.text("read_at IS NULL"),
     )
     op.create_table(
+        "message_policy_titles",
+        sa.Column("code", sa.String(60), nullable=False),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.PrimaryKeyConstraint("code"),
+    )
+    op.create_table(
         "message_preferences",
         sa.Column("recipient_type", sa.String(12), nullable=False),
         sa.Column("recipient_id", sa.String(64), nullable=False),
@@ -85,4 +92,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("sms_deliveries")
     op.drop_table("message_preferences")
+    op.drop_table("message_policy_titles")
     op.drop_table("messages")
