@@ -501,3 +501,13 @@ def test_a_long_policy_title_is_shortened_to_what_an_sms_parameter_holds() -> No
     assert sms_param("短标题") == "短标题"
     long = "昆山市" + "高新技术企业" * 10
     assert len(sms_param(long)) == 35 and sms_param(long).endswith("…")
+
+
+async def test_delivery_stats_take_any_date_range(client) -> None:  # type: ignore[no-untyped-def]
+    async with client(staff("admin")) as c:
+        resp = await c.get("/api/v1/message-deliveries/stats", params={"date_to": "2026-12-05"})
+        assert resp.status_code == 200, resp.text
+        for params in ({"date_from": "0001-01-01"}, {"date_to": "9999-12-31"}):
+            resp = await c.get("/api/v1/message-deliveries/stats", params=params)
+            assert resp.status_code == 422 and next(iter(params)) in resp.text, resp.text
+        assert (await c.get("/api/v1/message-deliveries", params={"cursor": "nope"})).status_code == 422

@@ -31,6 +31,8 @@ router = APIRouter(prefix="/api/v1/messages", tags=["消息 messages"])
 staff_router = APIRouter(prefix="/api/v1/message-deliveries", tags=["消息 messages"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
+# Dates in the statistics (Beijing dates): within the platform's life, so a boundary never overflows a timestamp.
+StatsDate = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2199, 12, 31))]
 
 
 @router.get("", response_model=MessagePage, summary="本人的消息（新的在前）与未读数")
@@ -108,10 +110,14 @@ async def list_deliveries(
 
 @staff_router.get("/stats", response_model=DeliveryStats, summary="短信送达统计（管理员）")
 async def delivery_stats(
-    session: SessionDep, _admin: Admin, date_from: date | None = None, date_to: date | None = None
+    session: SessionDep, _admin: Admin, date_from: StatsDate = None, date_to: StatsDate = None
 ) -> DeliveryStats:
     start = datetime.combine(date_from, time(), LOCAL_TZ) if date_from else None
-    end = datetime.combine(date_to, time(), LOCAL_TZ) + timedelta(days=1) if date_to else None
+    end = (
+        datetime.combine(date_to, time(), LOCAL_TZ) + timedelta(days=1)
+        if date_to and date_to < date.max
+        else None
+    )
     per_kind: dict[str, dict[str, int]] = {}
     for kind, status, n in await repository.delivery_counts(session, start, end):
         per_kind.setdefault(kind, {}).setdefault(status, 0)
