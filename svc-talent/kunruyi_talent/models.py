@@ -409,7 +409,7 @@ class SmsDelivery(Base):
     params: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False)
     phone_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
     phone_masked: Mapped[str] = mapped_column(String(20), nullable=False)
-    # queued | sent | delivered | failed
+    # queued | sent (accepted by the gateway) | delivered | undelivered (receipts) | failed
     status: Mapped[str] = mapped_column(String(12), nullable=False)
     attempts: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default=text("0"))
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -22,7 +22,7 @@ from kunruyi_talent.enterprise.schemas import EnterpriseCreate
 from kunruyi_talent.identifiers import make_uscc
 from kunruyi_talent.messages import consumers
 from kunruyi_talent.messages.auth import RecipientRef
-from kunruyi_talent.messages.sender import send_due
+from kunruyi_talent.messages.sender import check_receipts, send_due
 from kunruyi_talent.messages.service import notify
 from kunruyi_talent.messages.templates import Template, TemplateError, check_templates
 from kunruyi_talent.models import SmsDelivery
@@ -367,6 +367,9 @@ async def test_sms_sender_retries_failures_and_never_sends_twice(session, quiet_
         stats = sms_emulator.stats()
         assert stats["duplicates"] == 1
         assert await send_due(session) == 0
+        # The gateway's receipt: delivered.
+        assert await check_receipts(session) == 1
+        assert delivery.status == "delivered"
 
         # A number the provider refuses: failed at once, the inbox message stays.
         sms_emulator.config(invalid_phones=[PHONE])
@@ -403,18 +406,26 @@ async def test_sms_sender_retries_failures_and_never_sends_twice(session, quiet_
         )
         assert messages == 3
         assert len(sms_emulator.sent()) == 1
+        # Accepted, but the phone never got it: the receipt says so.
+        sms_emulator.config(error_next=0, undelivered_phones=[PHONE])
+        await consumers.on_payment(session, event(consumers.PAYMENT_SETTLED, payment(uscc)))
+        assert await send_due(session) == 1
+        assert await check_receipts(session) == 1
+        statuses = (await session.execute(select(SmsDelivery.status))).scalars().all()
+        assert sorted(statuses) == ["delivered", "failed", "failed", "undelivered"]
 
 
 async def test_delivery_stats_for_admins(client, session, quiet_free) -> None:  # type: ignore[no-untyped-def]
     uscc = await register(session, quiet_free, 9105)
-    for status in ("sent", "sent", "failed"):
+    for status in ("sent", "delivered", "undelivered", "failed"):
         await consumers.on_payment(session, event(consumers.PAYMENT_SETTLED, payment(uscc)))
         await session.execute(
             text("UPDATE sms_deliveries SET status = :s WHERE status = 'queued'"), {"s": status}
         )
     async with client(staff("admin")) as c:
         stats = (await c.get("/api/v1/message-deliveries/stats")).json()
-    assert stats["sent"] == 2 and stats["failed"] == 1 and stats["delivery_rate"] == pytest.approx(0.6667)
+    assert (stats["sent"], stats["delivered"], stats["undelivered"], stats["failed"]) == (1, 1, 1, 1)
+    assert stats["delivery_rate"] == 0.5
     assert stats["by_kind"][0]["kind"] == "payment_settled"
 
 

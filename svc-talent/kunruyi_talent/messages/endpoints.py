@@ -126,19 +126,26 @@ async def delivery_stats(
         KindStats(
             kind=kind,
             total=sum(counts.values()),
-            sent=counts.get("sent", 0),
-            failed=counts.get("failed", 0),
             queued=counts.get("queued", 0),
+            sent=counts.get("sent", 0),
+            delivered=counts.get("delivered", 0),
+            undelivered=counts.get("undelivered", 0),
+            failed=counts.get("failed", 0),
         )
         for kind, counts in sorted(per_kind.items())
     ]
     sent = sum(k.sent for k in by_kind)
+    delivered = sum(k.delivered for k in by_kind)
+    undelivered = sum(k.undelivered for k in by_kind)
     failed = sum(k.failed for k in by_kind)
+    ok, done = sent + delivered, sent + delivered + undelivered + failed
     return DeliveryStats(
         total=sum(k.total for k in by_kind),
         queued=sum(k.queued for k in by_kind),
         sent=sent,
+        delivered=delivered,
+        undelivered=undelivered,
         failed=failed,
-        delivery_rate=round(sent / (sent + failed), 4) if sent + failed else None,
+        delivery_rate=round(ok / done, 4) if done else None,
         by_kind=by_kind,
     )

@@ -193,3 +193,22 @@ async def quiet_hours_of(
     if row[0] is None or row[1] is None:
         return None
     return int(row[0]), int(row[1])
+
+
+async def awaiting_receipt(session: AsyncSession, since: datetime, limit: int) -> list[SmsDelivery]:
+    """Sent (accepted by the gateway) since ``since`` and without a delivery receipt yet."""
+    return list(
+        (
+            await session.execute(
+                select(SmsDelivery)
+                .where(
+                    SmsDelivery.status == "sent",
+                    SmsDelivery.provider_message_id.is_not(None),
+                    SmsDelivery.sent_at >= since,
+                )
+                .order_by(SmsDelivery.sent_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )

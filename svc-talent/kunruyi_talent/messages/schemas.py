@@ -46,7 +46,7 @@ class ReadAllOut(BaseModel):
     marked: int
 
 
-DeliveryStatus = Literal["queued", "sent", "failed"]
+DeliveryStatus = Literal["queued", "sent", "delivered", "undelivered", "failed"]
 
 
 class QuietHours(BaseModel):
@@ -105,15 +105,21 @@ class DeliveryPage(BaseModel):
 class KindStats(BaseModel):
     kind: str
     total: int
-    sent: int
-    failed: int
     queued: int
+    sent: int = Field(description="网关已受理，回执未到")
+    delivered: int
+    undelivered: int
+    failed: int
 
 
 class DeliveryStats(BaseModel):
     total: int
     queued: int
     sent: int
+    delivered: int
+    undelivered: int
     failed: int
-    delivery_rate: float | None = Field(description="已发送 / (已发送 + 失败)；无结果时为 null")
+    delivery_rate: float | None = Field(
+        description="(已受理 + 已送达) / (已受理 + 已送达 + 未送达 + 失败)；尚无结果时为 null"
+    )
     by_kind: list[KindStats]

@@ -87,6 +87,25 @@ async def send_due(session: AsyncSession, now: datetime | None = None) -> int:
     return len(due)
 
 
+async def check_receipts(session: AsyncSession, now: datetime | None = None) -> int:
+    """Ask the gateway for the receipts of SMS sent in the last day; returns how many turned delivered or not."""
+    settings = app_settings(Settings)
+    client = SmsClient(settings.sms_url, sign_name=settings.sms_sign_name, timeout_s=settings.sms_timeout_s)
+    now = now or datetime.now(UTC)
+    settled = 0
+    for delivery in await repository.awaiting_receipt(
+        session, now - timedelta(days=1), settings.sms_batch_size
+    ):
+        assert delivery.provider_message_id is not None
+        status = await client.receipt(delivery.provider_message_id)
+        if status is not None:
+            delivery.status = status
+            delivery.updated_at = now
+            settled += 1
+    await session.flush()
+    return settled
+
+
 async def remind_housing_offers(session: AsyncSession, now: datetime | None = None) -> int:
     """A reminder for each pending offer that lapses within ``housing_reminder_hours`` (once per offer)."""
     settings = app_settings(Settings)
@@ -127,8 +146,12 @@ def deadline_text(moment: datetime) -> str:
 
 
 async def tick(session: AsyncSession) -> int:
+    """Reminders, then the due sends, then receipts; returns the work that may have more behind it (the next tick
+    starts at once then), never the receipts still unknown."""
     reminded = await remind_housing_offers(session)
-    return reminded + await send_due(session)
+    sent = await send_due(session)
+    await check_receipts(session)
+    return reminded + sent
 
 
 async def start(app: FastAPI) -> None:

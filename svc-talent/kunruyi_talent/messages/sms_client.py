@@ -63,3 +63,15 @@ class SmsClient:
         if response.status_code >= 500:
             return SendResult("retry", error=f"http {response.status_code} {code}".strip())
         return SendResult("rejected", error=(code or f"http {response.status_code}")[:200])
+
+    async def receipt(self, provider_message_id: str) -> str | None:
+        """The delivery receipt: ``delivered`` or ``undelivered``; None while unknown (or the gateway is away)."""
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+                response = await client.get(f"{self.base_url}/v1/sms/{provider_message_id}")
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        status = response.json().get("status")
+        return status if status in ("delivered", "undelivered") else None
