@@ -32,8 +32,9 @@ promtool:
 	@{ command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 # make run OBSERVABILITY=1: also Prometheus against the apps' metrics ports, with the alert rules.
+# make run REPLICAS=2: two processes of every service (replica i on port + 10·i), the gateway balancing over them.
 run: install $(if $(OBSERVABILITY),promtool)
-	$(PY) -m kunruyi_launcher run $(if $(OBSERVABILITY),--observability)
+	$(PY) -m kunruyi_launcher run $(if $(OBSERVABILITY),--observability) $(if $(REPLICAS),--replicas $(REPLICAS))
 
 test: install browser promtool
 	$(PY) -m pytest -q -ra

@@ -27,6 +27,16 @@ QUICK: list[tuple[str, list[str]]] = [
     ("matching", ["bench/matching/bench_index.py", "--count", "20000", "--queries", "50"]),
     ("matching-quality", ["bench/matching/eval.py", "--corpus", "2000", "--demands", "40"]),
     ("gateway", ["bench/gateway/run.py", "--duration", "2", "--out", str(QUICK_GATEWAY_REPORT)]),
+    (
+        "replicas",
+        [
+            "bench/replicas/run.py",
+            "--duration",
+            "2",
+            "--out",
+            str(ROOT / "var" / "bench" / "replicas-quick.md"),
+        ],
+    ),
 ]
 
 FULL: list[tuple[str, list[str]]] = [
@@ -38,6 +48,7 @@ FULL: list[tuple[str, list[str]]] = [
     ("matching", ["bench/matching/bench_index.py", "--count", "1000000"]),
     ("matching-quality", ["bench/matching/eval.py", "--seed", "23"]),
     ("gateway", ["bench/gateway/run.py"]),
+    ("replicas", ["bench/replicas/run.py"]),
 ]
 
 

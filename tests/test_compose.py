@@ -240,6 +240,15 @@ def test_prometheus_scrapes_every_app_on_its_compose_metrics_port(
     targets = {
         target: group["labels"]["app"] for group in job["static_configs"] for target in group["targets"]
     }
+    # Replicated services are found by DNS (every replica a target), labelled app=<the name resolved>.
+    for sd in job.get("dns_sd_configs", []):
+        assert sd["type"] == "A"
+        for name in sd["names"]:
+            targets[f"{name}:{sd['port']}"] = name
+    if job.get("dns_sd_configs"):
+        assert {"source_labels": ["__meta_dns_name"], "regex": "(.+)", "target_label": "app"} in job[
+            "relabel_configs"
+        ]
     expected = {f"{app}:{_env(services[app])[f'KRY_{app.upper()}_METRICS_PORT']}": app for app in APP_NAMES}
     assert targets == expected
     assert config["rule_files"] == ["/etc/prometheus/rules/*.yml"]
@@ -257,3 +266,20 @@ def test_backup_job_reads_the_apps_settings(services: dict[str, dict[str, Any]])
     assert _env(backup)["KRY_NATS_URL"] == "nats://nats:4222"
     for infra in ("postgres", "nats"):
         assert _depends(backup)[infra]["condition"] == "service_healthy"
+
+
+def test_services_run_as_replicas_within_the_connection_budget(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    """Every service as several replicas behind its DNS name (the gateway balances over its addresses), and
+    PostgreSQL allows what they may all hold at once: 2 × pool size (10, plus as much overflow) per process."""
+    processes = 1  # the gateway
+    for app in APP_NAMES:
+        if app == "gateway":
+            continue
+        replicas = services[app].get("deploy", {}).get("replicas", 1)
+        assert replicas >= 2, f"{app} runs as one process"
+        processes += replicas
+    command = services["postgres"]["command"]
+    max_connections = int(next(c.split("=", 1)[1] for c in command if c.startswith("max_connections=")))
+    assert max_connections >= processes * 2 * 10 + 50

@@ -1,5 +1,6 @@
 """The launcher behind ``make run``: it keeps a platform up through an app that dies while starting, and never
-puts a second nats-server on a JetStream store that one already serves."""
+puts a second nats-server on a JetStream store that one already serves; with ``--replicas N`` every service runs
+as N processes on ports of their own."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from kunruyi_launcher.apps import APPS
+from kunruyi_launcher.apps import APPS, EMULATORS, GATEWAY
 from kunruyi_launcher.infra import NatsServer, StoreInUse, free_port
-from kunruyi_launcher.stack import Infra, RunningApp, app_env, migrate_all
+from kunruyi_launcher.stack import Infra, RunningApp, app_env, migrate_all, plan_ports
 
 
 def test_a_second_nats_server_over_a_store_in_use_is_refused(tmp_path: Path) -> None:
@@ -59,3 +60,28 @@ def test_an_app_that_dies_while_starting_is_restarted(infra: Infra, tmp_path: Pa
         assert running.ready()
     finally:
         running.stop()
+
+
+def test_replicas_get_their_own_ports_and_the_gateway_lists_them_all() -> None:
+    """``make run REPLICAS=2``: replica i of a service on its port + 10·i (metrics likewise), the gateway single
+    and given every replica of each service as its upstream list."""
+    keys, ports = plan_ports(APPS, 2)
+    assert keys["policy"] == ["policy", "policy.2"] and keys["gateway"] == ["gateway"]
+    assert (ports["policy"], ports["policy.2"]) == (8001, 8011)
+    assert (ports["matching:metrics"], ports["matching.2:metrics"]) == (9004, 9014)
+    every = [p for k, p in ports.items() if k not in {e.name for e in EMULATORS}]
+    assert len(every) == len(set(every)), "two processes on one port"
+
+    infra = Infra(
+        database_admin_url="postgresql://postgres@127.0.0.1:1/postgres", nats_url="nats://127.0.0.1:1"
+    )
+    gateway = app_env(GATEWAY, infra, ports, None)
+    assert gateway["KRY_GATEWAY_UPSTREAM_POLICY_URL"] == "http://127.0.0.1:8001,http://127.0.0.1:8011"
+    second = app_env(next(a for a in APPS if a.name == "talent"), infra, ports, Path("/tmp/log"), replica=1)
+    assert second["KRY_TALENT_METRICS_PORT"] == "9012"
+    assert second["KRY_TALENT_LOG_FILE"] == "/tmp/log/talent.2.log"
+    assert second["KRY_TALENT_DATABASE_URL"].endswith("/kunruyi_talent")  # one database for every replica
+
+    _, single = plan_ports(APPS, 1)
+    assert "policy.2" not in single
+    assert app_env(GATEWAY, infra, single, None)["KRY_GATEWAY_UPSTREAM_POLICY_URL"] == "http://127.0.0.1:8001"

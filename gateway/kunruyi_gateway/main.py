@@ -54,6 +54,9 @@ async def _start_upstreams(app: FastAPI) -> None:
         read_timeouts=settings.upstream_read_timeouts_s,
         breaker_threshold=settings.breaker_failure_threshold,
         breaker_cooldown_s=settings.breaker_cooldown_s,
+        eject_s=settings.upstream_eject_s,
+        health_interval_s=settings.upstream_health_interval_s,
+        dns_refresh_s=settings.upstream_dns_refresh_s,
         ca_bundle=str(settings.upstream_ca_bundle) if settings.upstream_ca_bundle else None,
     )
 

@@ -16,6 +16,9 @@ class Settings(ServiceSettings):
 
     service_name: str = "gateway"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kunruyi_gateway"
+    # Each upstream is one base URL or a comma-separated list of them (its replicas, e.g.
+    # "http://127.0.0.1:8001,http://127.0.0.1:8011"); a DNS name resolving to several addresses (compose
+    # ``deploy.replicas``) is one replica per address, re-resolved every ``upstream_dns_refresh_s``.
     upstream_policy_url: str = "http://127.0.0.1:8001"
     upstream_talent_url: str = "http://127.0.0.1:8002"
     upstream_disbursement_url: str = "http://127.0.0.1:8003"
@@ -31,6 +34,11 @@ class Settings(ServiceSettings):
     # After this many consecutive connection failures an upstream is skipped (503 at once) for the cool-down.
     breaker_failure_threshold: int = 5
     breaker_cooldown_s: float = 5.0
+    # Replicas: one whose connect fails or whose /readyz is not 200 leaves the rotation for this long, then is
+    # probed back (readiness checked every ``upstream_health_interval_s``, only for services with several).
+    upstream_eject_s: float = 10.0
+    upstream_health_interval_s: float = 2.0
+    upstream_dns_refresh_s: float = 5.0
     max_body_bytes: int = 10 * 1024 * 1024
 
     # Partner signatures

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from kunruyi_launcher.apps import APPS, DEV_MODE_WARNING, enable_development_mode
+from kunruyi_launcher.apps import DEV_MODE_WARNING, enable_development_mode
 from kunruyi_launcher.infra import StoreInUse
 from kunruyi_launcher.stack import migrate_all, seed_all, start_apps, start_infra
 
@@ -110,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also start Debian's Prometheus against the apps' metrics ports, with the alert rules",
     )
+    run.add_argument(
+        "--replicas",
+        type=int,
+        default=int(os.environ.get("REPLICAS", "1")),
+        help="processes per service (policy, talent, disbursement, matching), replica i on port + 10·i; "
+        "the gateway balances over them (default 1, or $REPLICAS)",
+    )
     bk = sub.add_parser("backup", help="dump every app database and every JetStream stream into DIR")
     bk.add_argument("dir", type=Path)
     rs = sub.add_parser("restore", help="restore DIR into empty databases and an empty NATS")
@@ -165,15 +172,14 @@ def main(argv: list[str] | None = None) -> int:
             print("seeding demo data …", flush=True)
             seeded = seed_all(infra)
         print("starting apps …", flush=True)
-        platform = start_apps(infra, log_dir)
+        platform = start_apps(infra, log_dir, replicas=max(1, args.replicas))
         gw = platform.gateway_url
         print("\n昆如意 Kunruyi is running\n", flush=True)
         print(f"  gateway      {gw}")
         print(f"  API docs     {gw}/docs")
-        for a in APPS:
+        for running in platform.apps.values():
             print(
-                f"  {a.name:<12} http://127.0.0.1:{a.port}  (metrics: {platform.apps[a.name].metrics_url}, "
-                f"log: {log_dir / (a.name + '.log')})"
+                f"  {running.key:<12} {running.url}  (metrics: {running.metrics_url}, log: {running.log_path})"
             )
         for emulator in platform.emulators:
             print(f"  emulator     {emulator.spec.name:<10} {emulator.url}  (log: {emulator.log_path})")

@@ -35,8 +35,11 @@ def local_config(metrics_targets: dict[str, str], *, scrape_interval: str = "5s"
     config.pop("alerting", None)  # no Alertmanager locally: firing alerts show at /alerts and in the API
     for job in config["scrape_configs"]:
         if job["job_name"] == "kunruyi":
+            # Local processes on known ports: every replica (``policy.2``) a static target labelled app=policy.
+            job.pop("dns_sd_configs", None)
+            job.pop("relabel_configs", None)
             job["static_configs"] = [
-                {"targets": [target], "labels": {"app": app}}
+                {"targets": [target], "labels": {"app": app.split(".", 1)[0]}}
                 for app, target in sorted(metrics_targets.items())
             ]
     return config

@@ -88,15 +88,37 @@ def start_infra(
     return infra
 
 
+# Replica i (from 0) of a service listens on its port + REPLICA_PORT_STEP·i (metrics likewise): with ``--replicas 2``
+# svc-policy is 8001 and 8011, its metrics 9001 and 9011.
+REPLICA_PORT_STEP = 10
+
+
+def replica_key(name: str, replica: int) -> str:
+    """The app's key in a launcher ``ports`` mapping and in :attr:`Platform.apps`: ``policy`` for the first
+    replica, ``policy.2`` for the second, …"""
+    return name if replica == 0 else f"{name}.{replica + 1}"
+
+
+def replica_keys(name: str, ports: dict[str, int]) -> list[str]:
+    """Every replica of ``name`` that has a port in ``ports``, in order."""
+    keys = [name]
+    while replica_key(name, len(keys)) in ports:
+        keys.append(replica_key(name, len(keys)))
+    return keys
+
+
 def app_env(
     app: AppSpec,
     infra: Infra,
     ports: dict[str, int],
     log_dir: Path | None,
     extra: dict[str, str] | None = None,
+    *,
+    replica: int = 0,
 ) -> dict[str, str]:
     env = dict(os.environ)
     p = app.env_prefix
+    key = replica_key(app.name, replica)
     # The launcher is the local runner: its apps are in development mode unless told otherwise (``extra``).
     env.setdefault(f"{p}DEV_MODE", "true")
     env[f"{p}DATABASE_URL"] = with_database(infra.database_admin_url, app.database)
@@ -105,16 +127,21 @@ def app_env(
         env[f"{p}NATS_STREAM_REPLICAS"] = str(infra.nats_stream_replicas)
     env[f"{p}PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['gateway']}"
     if log_dir is not None:
-        env[f"{p}LOG_FILE"] = str(log_dir / f"{app.name}.log")
-    if app.metrics_key in ports:
-        env[f"{p}METRICS_PORT"] = str(ports[app.metrics_key])
+        env[f"{p}LOG_FILE"] = str(log_dir / f"{key}.log")
+    if f"{key}:metrics" in ports:
+        env[f"{p}METRICS_PORT"] = str(ports[f"{key}:metrics"])
     for emulator in EMULATORS:
         for app_name, var in emulator.wired_into:
             if app_name == app.name and emulator.name in ports:
                 env[var] = f"http://127.0.0.1:{ports[emulator.name]}"
     if app.name == "gateway":
+        # Every replica of a service is one of its upstream URLs (the gateway balances over them).
         for svc in SERVICES:
-            env[f"KRY_GATEWAY_UPSTREAM_{svc.name.upper()}_URL"] = f"http://127.0.0.1:{ports[svc.name]}"
+            if svc.name not in ports:
+                continue
+            env[f"KRY_GATEWAY_UPSTREAM_{svc.name.upper()}_URL"] = ",".join(
+                f"http://127.0.0.1:{ports[k]}" for k in replica_keys(svc.name, ports)
+            )
     if app.name == "disbursement" and "policy" in ports:
         # An application without an amount takes the one svc-policy's calculator computes.
         env["KRY_DISBURSEMENT_POLICY_URL"] = f"http://127.0.0.1:{ports['policy']}"
@@ -193,6 +220,12 @@ class RunningApp:
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
+    # Which replica of the service this process is (0: the first).
+    replica: int = 0
+
+    @property
+    def key(self) -> str:
+        return replica_key(self.spec.name, self.replica)
 
     @property
     def url(self) -> str:
@@ -362,6 +395,36 @@ class Platform:
         for emulator in self.emulators:
             emulator.stop()
 
+    def replicas(self, name: str) -> list[RunningApp]:
+        """Every process of the app ``name``, first replica first."""
+        return [app for app in self.apps.values() if app.spec.name == name]
+
+
+def plan_ports(
+    apps: Sequence[AppSpec], replicas: int, ports: dict[str, int] | None = None
+) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Each app's replica keys (the gateway has one) and every port: the apps' own (replica i on port + 10·i,
+    metrics likewise) and the emulators'; or, when the caller chose the ports (free ones, in tests), free ports
+    for the other replicas and every metrics port it did not choose."""
+    keys = {
+        a.name: [replica_key(a.name, i) for i in range(1 if a.name == "gateway" else max(1, replicas))]
+        for a in apps
+    }
+    if ports is None:
+        ports = {**{a.name: a.port for a in APPS}, **{e.name: e.port for e in EMULATORS}}
+        ports |= {a.metrics_key: a.metrics_port for a in APPS}
+        for a in apps:
+            for i, key in enumerate(keys[a.name]):
+                ports[key] = a.port + REPLICA_PORT_STEP * i
+                ports[f"{key}:metrics"] = a.metrics_port + REPLICA_PORT_STEP * i
+    else:
+        ports = dict(ports)
+        for a in apps:
+            for key in keys[a.name]:
+                ports.setdefault(key, free_port())
+                ports.setdefault(f"{key}:metrics", free_port())
+    return keys, ports
+
 
 def start_apps(
     infra: Infra,
@@ -371,21 +434,24 @@ def start_apps(
     apps: Sequence[AppSpec] = APPS,
     extra_env: dict[str, str] | None = None,
     timeout: float = 90.0,
+    replicas: int = 1,
+    emulators: bool = True,
 ) -> Platform:
-    if ports is None:
-        ports = {**{a.name: a.port for a in APPS}, **{e.name: e.port for e in EMULATORS}}
-        ports |= {a.metrics_key: a.metrics_port for a in APPS}
-    else:
-        # Ports chosen by the caller (free ones, in tests): the metrics ports are free ones too.
-        ports = {**ports, **{a.metrics_key: free_port() for a in apps if a.metrics_key not in ports}}
+    """Start the emulators, then ``apps``; each service (not the gateway, which balances over them) as
+    ``replicas`` processes, replica i on its port + 10·i (metrics likewise), or on free ports when the caller
+    chose the ports. Every replica shares the service's database and durable consumers."""
+    keys, ports = plan_ports(apps, replicas, ports)
     platform = Platform(infra, log_dir)
-    platform.emulators = start_emulators(log_dir, ports, extra_env)
-    for spec in apps:
-        env = app_env(spec, infra, ports, log_dir, extra_env)
-        running = RunningApp(spec, ports[spec.name], env, log_dir / f"{spec.name}.log")
-        running.start()
-        platform.apps[spec.name] = running
+    if emulators:
+        platform.emulators = start_emulators(log_dir, ports, extra_env)
     try:
+        # Whatever fails on the way (an app's environment, a port), nothing started is left running.
+        for spec in apps:
+            for i, key in enumerate(keys[spec.name]):
+                env = app_env(spec, infra, ports, log_dir, extra_env, replica=i)
+                running = RunningApp(spec, ports[key], env, log_dir / f"{key}.log", replica=i)
+                running.start()
+                platform.apps[key] = running
         for running in platform.apps.values():
             running.wait_ready(timeout)
     except Exception:

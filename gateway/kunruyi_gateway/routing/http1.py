@@ -65,13 +65,23 @@ class Connection:
 
 class HostPool:
     """Idle connections to one upstream. An ``https`` URL is reached over TLS with ``ssl_context`` (certificate
-    and host name verified); ``http`` in plaintext."""
+    and host name verified); ``http`` in plaintext. ``address``: connect to this IP address instead of resolving
+    the URL's host (one replica behind a DNS name that resolves to several); the Host header and the TLS name
+    stay the URL's."""
 
-    def __init__(self, url: str, *, ssl_context: ssl.SSLContext | None = None, max_idle: int = 128) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        max_idle: int = 128,
+        address: str | None = None,
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise ValueError(f"upstream URL must be http:// or https://, not {url!r}")
         self.host = parts.hostname or "127.0.0.1"
+        self.address = address or self.host
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.ssl: ssl.SSLContext | None = None
         if parts.scheme == "https":
@@ -93,7 +103,7 @@ class HostPool:
             # The TLS handshake (certificate and host name checked) is part of connecting, and of its timeout.
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(
-                    self.host,
+                    self.address,
                     self.port,
                     limit=_HEAD_LIMIT,
                     ssl=self.ssl,

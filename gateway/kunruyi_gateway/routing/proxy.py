@@ -1,16 +1,18 @@
 """The reverse proxy: one pooled async HTTP client, streamed bodies, hop-by-hop headers stripped,
-per-upstream timeouts and a circuit breaker so a dead or slow service answers 503 fast instead of hanging."""
+per-upstream timeouts, replicas balanced by least outstanding requests (:mod:`.replicas`) and a circuit breaker
+per replica so a dead or slow service answers 503 fast instead of hanging."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import ssl
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import httpx
+from kunruyi_common.background import stop_task
 from kunruyi_common.errors import ProblemError, UpstreamUnavailable
 from kunruyi_common.logging import outgoing_context_headers
 from starlette.requests import Request
@@ -20,7 +22,6 @@ from kunruyi_gateway.access.rules import rule_for
 from kunruyi_gateway.routing.exceptions import RouteNotFound
 from kunruyi_gateway.routing.http1 import (
     Connection,
-    HostPool,
     UpstreamConnectError,
     UpstreamProtocolError,
     UpstreamResponse,
@@ -31,7 +32,10 @@ from kunruyi_gateway.routing.http1 import (
     read_some,
     send_head_and_body,
 )
+from kunruyi_gateway.routing.replicas import CircuitBreaker, Replica, UpstreamGroup
 from kunruyi_gateway.routing.table import upstream_for
+
+__all__ = ["CircuitBreaker", "Upstreams", "proxy_endpoint", "upstream_list"]
 
 logger = logging.getLogger("kunruyi.gateway.proxy")
 
@@ -54,40 +58,32 @@ HOP_BY_HOP = frozenset(
 # Callers never get to speak for the gateway: these are set by the gateway alone.
 STRIPPED_INBOUND = frozenset({b"x-kry-principal", b"x-request-id", b"traceparent"})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SMALL_BODY = 256 * 1024
 # Whitespace and control characters: never valid in a request target or a header name.
 _UNSAFE_IN_HEAD = re.compile(r"[\x00-\x20\x7f]")
 
 
-@dataclass
-class CircuitBreaker:
-    threshold: int
-    cooldown_s: float
-    failures: int = 0
-    open_until: float = 0.0
-
-    def allow(self) -> bool:
-        return time.monotonic() >= self.open_until
-
-    def record_success(self) -> None:
-        self.failures = 0
-
-    def record_failure(self) -> None:
-        self.failures += 1
-        if self.failures >= self.threshold:
-            self.open_until = time.monotonic() + self.cooldown_s
-            self.failures = 0
+def upstream_list(urls: str | Sequence[str]) -> list[str]:
+    """``"http://a:8001, http://b:8001"`` or a list → the base URLs, without trailing slashes."""
+    items = urls.split(",") if isinstance(urls, str) else list(urls)
+    listed = [u.strip().rstrip("/") for u in items if u.strip()]
+    if not listed:
+        raise ValueError("an upstream needs at least one URL")
+    return listed
 
 
 class Upstreams:
-    """The gateway's one client for the services: per upstream a keep-alive pool (TLS for ``https``), a read
-    timeout and a circuit breaker, and one retry/breaker loop (:meth:`_exchange`) that every call goes through —
-    the proxy (:meth:`forward`), and the gateway's own requests (:meth:`call`: the 昆e服 page, the 一企来办
-    intake, readiness and the aggregated OpenAPI)."""
+    """The gateway's one client for the services: per upstream a list of replicas (:mod:`.replicas`: configured
+    URLs and what their DNS names resolve to), each with a keep-alive pool (TLS for ``https``) and a circuit
+    breaker, balanced by least outstanding requests with health-based ejection; a read timeout per upstream; and
+    one retry/breaker loop (:meth:`_exchange`) that every call goes through — the proxy (:meth:`forward`), and the
+    gateway's own requests (:meth:`call`: the 昆e服 page, the 一企来办 intake, readiness and the aggregated
+    OpenAPI)."""
 
     def __init__(
         self,
-        urls: dict[str, str],
+        urls: Mapping[str, str | Sequence[str]],
         *,
         connect_timeout: float,
         read_timeout: float,
@@ -95,8 +91,11 @@ class Upstreams:
         breaker_cooldown_s: float,
         read_timeouts: dict[str, float] | None = None,
         ca_bundle: str | None = None,
+        eject_s: float = 10.0,
+        health_interval_s: float = 2.0,
+        dns_refresh_s: float = 5.0,
     ) -> None:
-        self.urls = {name: url.rstrip("/") for name, url in urls.items()}
+        self.urls = {name: upstream_list(value) for name, value in urls.items()}
         # Certificates of ``https`` upstreams are checked against the system's trust store and, when given, a
         # bundle (a private CA) on top of it. The gateway's other HTTP client (JWKS, the provincial portal) trusts
         # the same.
@@ -110,16 +109,54 @@ class Upstreams:
             follow_redirects=False,
             verify=self.ssl_context,
         )
-        self.breakers = {name: CircuitBreaker(breaker_threshold, breaker_cooldown_s) for name in urls}
-        self.pools = {name: HostPool(url, ssl_context=self.ssl_context) for name, url in self.urls.items()}
+        self.groups = {
+            name: UpstreamGroup(
+                name,
+                listed,
+                breaker_threshold,
+                breaker_cooldown_s,
+                self.ssl_context,
+                eject_s=eject_s,
+            )
+            for name, listed in self.urls.items()
+        }
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.read_timeouts = {name: (read_timeouts or {}).get(name, read_timeout) for name in self.urls}
+        self.eject_s = eject_s
+        self.health_interval_s = health_interval_s
+        self.dns_refresh_s = dns_refresh_s
+        self._maintenance: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
-        for pool in self.pools.values():
-            pool.close()
+        await stop_task(self._maintenance)
+        for group in self.groups.values():
+            group.close()
         await self.client.aclose()
+
+    def _maintain(self) -> None:
+        """Start the health checks and DNS re-resolution (once, on the first request, in the serving loop)."""
+        if self._maintenance is None:
+            self._maintenance = asyncio.create_task(self._maintain_loop(), name="gateway-upstream-replicas")
+
+    async def _maintain_loop(self) -> None:
+        next_resolve = 0.0
+        while True:
+            try:
+                if time.monotonic() >= next_resolve:
+                    next_resolve = time.monotonic() + self.dns_refresh_s
+                    for group in self.groups.values():
+                        await group.resolve()
+                await asyncio.gather(
+                    *(group.probe(min(self.connect_timeout * 2, 2.0)) for group in self.groups.values())
+                )
+                for group in self.groups.values():
+                    group.report()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # pragma: no cover - a health round never takes the gateway down
+                logger.exception("upstream health round failed")
+            await asyncio.sleep(self.health_interval_s)
 
     def unavailable(self, name: str, reason: str) -> ProblemError:
         return UpstreamUnavailable(
@@ -128,68 +165,108 @@ class Upstreams:
             upstream=name,
         )
 
+    @staticmethod
+    def _done(replica: Replica) -> None:
+        replica.outstanding = max(0, replica.outstanding - 1)
+
     async def _exchange(
         self,
         name: str,
-        head: bytes,
+        request_line: tuple[bytes, bytes],
+        rest: bytes,
         body: bytes | AsyncIterator[bytes] | None,
         *,
         method: str,
         repeatable: bool,
         connect_timeout: float,
         read_timeout: float,
-    ) -> tuple[HostPool, Connection, UpstreamResponse]:
+    ) -> tuple[Replica, Connection, UpstreamResponse]:
         """Send one request and read the head of its answer: the one retry/breaker loop.
 
-        An open breaker answers 503 at once. A failed connect, a timeout or a malformed answer counts against the
-        breaker (an answer, even a 5xx, resets it). The request goes again only when nothing can have been acted
-        on twice: after a failed connect (nothing was sent) when the body can be sent again, and on a kept-alive
-        connection the upstream had just closed when ``repeatable`` (a safe method, or a request the upstream
-        deduplicates by its Idempotency-Key). Once a request has been written the gateway cannot tell "closed
-        before it arrived" from "acted on, then dropped", so anything else — a POST, a PATCH — is never sent twice.
-        (A connection found closed, cut short or holding stray bytes before anything is written is never used: the
-        pool discards it and the request goes on a fresh one, whatever its method.)"""
-        breaker = self.breakers[name]
-        if not breaker.allow():
+        ``request_line`` is (method, target below the replica's base path) and ``rest`` the header lines after
+        Host: the head is built for the replica chosen. The replica is the least loaded in rotation
+        (:meth:`UpstreamGroup.pick`); every breaker open answers 503 at once. A failed connect, a timeout or a
+        malformed answer counts against that replica's breaker (an answer, even a 5xx, resets it); a failed
+        connect also ejects it from the rotation when the service has other replicas.
+
+        The request goes again only when nothing can have been acted on twice: after a failed connect (nothing
+        was sent) when the body can be sent again — to another replica if there is one, else once more to the
+        same; on a kept-alive connection the upstream had just closed when ``repeatable`` (a safe method, or a
+        request the upstream deduplicates by its Idempotency-Key); and a read (GET, HEAD, OPTIONS) whose
+        connection dropped before any answer goes once to each other replica (a replica killed under it). Once a
+        request has been written the gateway cannot tell "closed before it arrived" from "acted on, then
+        dropped", so anything else — a POST, a PATCH — is never sent twice. (A connection found closed, cut short
+        or holding stray bytes before anything is written is never used: the pool discards it and the request
+        goes on a fresh one, whatever its method.)
+
+        The replica returned has the request counted as outstanding until the caller calls :meth:`_done`."""
+        group = self.groups[name]
+        self._maintain()
+        replica = group.pick()
+        if replica is None:
             raise self.unavailable(name, "熔断中")
-        pool = self.pools[name]
         replayable = body is None or isinstance(body, bytes)
-        for attempt in range(3):
+        tried: set[Replica] = set()
+        failed_connects = 0  # on the current replica
+        stale = 0
+        verb, target = request_line
+        while True:
+            pool = replica.pool
+            head = verb + b" " + pool.base_path + target + b" HTTP/1.1\r\nhost: " + pool.host_header + rest
+            replica.outstanding += 1
             try:
                 conn = await pool.acquire(connect_timeout)
             except UpstreamConnectError as exc:
-                breaker.record_failure()
-                if replayable and attempt == 0:
-                    continue
+                self._done(replica)
+                replica.breaker.record_failure()
+                failed_connects += 1
+                tried.add(replica)
+                if len(group.replicas) > 1:
+                    replica.eject(self.eject_s, f"connect failed ({exc})")
+                if replayable:
+                    other = group.pick(tried)
+                    if other is not None:
+                        replica, failed_connects = other, 0
+                        continue
+                    if failed_connects == 1:
+                        continue
                 raise self.unavailable(name, "无法连接") from exc
             try:
                 await send_head_and_body(conn, head, body)
                 upstream = await read_response_head(conn, read_timeout, method)
             except UpstreamTimeout as exc:
                 conn.close()
-                breaker.record_failure()
+                self._done(replica)
+                replica.breaker.record_failure()
                 raise self.unavailable(name, "响应超时") from exc
             except (UpstreamProtocolError, ConnectionError) as exc:
                 conn.close()
+                self._done(replica)
                 before = getattr(exc, "before_response", True)
-                if conn.reused and before and replayable and repeatable and attempt < 2:
+                if conn.reused and before and replayable and repeatable and stale < 2:
+                    stale += 1
                     continue
-                breaker.record_failure()
+                replica.breaker.record_failure()
+                if before and replayable and method in SAFE_METHODS:
+                    # A replica that died under a read: the read (safe, nothing to act on) goes to another one.
+                    tried.add(replica)
+                    other = group.pick(tried)
+                    if other is not None:
+                        replica, failed_connects = other, 0
+                        continue
                 raise self.unavailable(name, type(exc).__name__) from exc
-            breaker.record_success()
-            return pool, conn, upstream
-        raise self.unavailable(name, "无法连接")  # pragma: no cover - the loop always returns or raises
+            replica.breaker.record_success()
+            return replica, conn, upstream
 
     async def forward(
         self, request: Request, name: str, extra_headers: dict[str, str] | None = None
     ) -> Response:
-        pool = self.pools[name]
         method = request.method
         scope = request.scope
-        target = pool.base_path + (scope.get("raw_path") or request.url.path.encode())
+        target = scope.get("raw_path") or request.url.path.encode()
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
-        lines = [method.encode() + b" " + target + b" HTTP/1.1", b"host: " + pool.host_header]
+        lines: list[bytes] = []
         for k, v in request.headers.raw:
             if k not in HOP_BY_HOP and k not in STRIPPED_INBOUND:
                 lines.append(k + b": " + v)
@@ -210,17 +287,18 @@ class Upstreams:
             body = None
             if method not in ("GET", "HEAD", "OPTIONS", "DELETE"):
                 lines.append(b"content-length: 0")
-        head = b"\r\n".join(lines) + b"\r\n\r\n"
-        pool, conn, upstream = await self._exchange(
+        rest = b"".join(b"\r\n" + line for line in lines) + b"\r\n\r\n"
+        replica, conn, upstream = await self._exchange(
             name,
-            head,
+            (method.encode(), target),
+            rest,
             body,
             method=method,
             repeatable=method in IDEMPOTENT_METHODS,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeouts[name],
         )
-        return await self._relay(name, pool, conn, upstream)
+        return await self._relay(name, replica, conn, upstream)
 
     async def call(
         self,
@@ -240,22 +318,18 @@ class Upstreams:
             # Never let a value split the request line or a header: that would smuggle a second request onto
             # a shared keep-alive connection.
             raise ValueError(f"unsafe request target or header for {name}: {target!r}")
-        pool = self.pools[name]
-        lines = [
-            f"{method} ".encode() + pool.base_path + target.encode() + b" HTTP/1.1",
-            b"host: " + pool.host_header,
-            b"accept: application/json",
-        ]
+        lines = [b"accept: application/json"]
         sent = {**outgoing_context_headers(), **(headers or {})}
         for key, value in sent.items():
             lines.append(key.lower().encode() + b": " + value.encode())
         if body is not None:
             lines += [b"content-type: application/json", b"content-length: " + str(len(body)).encode()]
-        head = b"\r\n".join(lines) + b"\r\n\r\n"
+        rest = b"".join(b"\r\n" + line for line in lines) + b"\r\n\r\n"
         repeatable = method in IDEMPOTENT_METHODS or any(key.lower() == "idempotency-key" for key in sent)
-        pool, conn, upstream = await self._exchange(
+        replica, conn, upstream = await self._exchange(
             name,
-            head,
+            (method.encode(), target.encode()),
+            rest,
             body,
             method=method,
             repeatable=repeatable,
@@ -266,17 +340,20 @@ class Upstreams:
             data = await read_body(conn, upstream, timeout_s)
         except (UpstreamTimeout, UpstreamProtocolError, ConnectionError) as exc:
             conn.close()
-            self.breakers[name].record_failure()
+            replica.breaker.record_failure()
             raise self.unavailable(name, "响应不完整") from exc
+        finally:
+            self._done(replica)
         if upstream.reusable:
-            pool.release(conn)
+            replica.pool.release(conn)
         else:
             conn.close()
         return upstream.status, data
 
     async def _relay(
-        self, name: str, pool: HostPool, conn: Connection, upstream: UpstreamResponse
+        self, name: str, replica: Replica, conn: Connection, upstream: UpstreamResponse
     ) -> Response:
+        pool = replica.pool
         headers = [(k, v) for k, v in upstream.headers if k not in HOP_BY_HOP and k != b"x-request-id"]
         read_timeout = self.read_timeouts[name]
         small = upstream.length is not None and upstream.length <= _SMALL_BODY
@@ -289,8 +366,10 @@ class Upstreams:
                 body = await read_some(conn, upstream, read_timeout)
         except (UpstreamTimeout, UpstreamProtocolError, ConnectionError) as exc:
             conn.close()
+            self._done(replica)
             raise self.unavailable(name, "响应不完整") from exc
         if upstream.complete:
+            self._done(replica)
             if upstream.reusable:
                 pool.release(conn)
             else:
@@ -308,6 +387,7 @@ class Upstreams:
                     yield chunk
                 complete = True
             finally:
+                self._done(replica)
                 if complete and upstream.reusable:
                     pool.release(conn)
                 else:
