@@ -75,6 +75,10 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("GET", "/api/v1/policy-simulations/s-1", False, {OFF, APP, FIN}, None),
     ("GET", "/api/v1/entitlement-runs", False, {OFF, FIN, APP}, None),
     ("GET", "/api/v1/brokers", False, {BRK, OFF}, "matching:read"),
+    # A person's own inbox: signed-in companies and talents (below), no staff role but admin, no partner.
+    ("GET", "/api/v1/messages", False, set(), None),
+    ("POST", "/api/v1/messages/m-1/read", False, set(), None),
+    ("GET", "/api/v1/message-deliveries", False, set(), None),
 ]
 
 
@@ -125,6 +129,41 @@ async def test_role_by_endpoint_table(  # type: ignore[no-untyped-def]
         assert (resp.status_code == 200) == (scope is not None or anonymous), resp.text
         if scope is None and not anonymous:
             assert resp.json()["code"] == "scope_denied"
+
+
+@pytest.mark.parametrize(
+    ("subject", "target", "admitted"),
+    [
+        ("enterprise:91320583MA1XXXXXX0", "91320583MA1XXXXXX0", True),  # a company signed in through 苏商通
+        (
+            "talent:0b7f3c1e-2f57-4a43-9d1f-1c1f0f6d2a10",
+            "0b7f3c1e-2f57-4a43-9d1f-1c1f0f6d2a10",
+            True,
+        ),  # a signed-in talent
+        ("qr:code-1", "91320583MA1XXXXXX0", False),  # a 昆e服 page visitor is not the company
+        (
+            "enterprise:91320583MA1XXXXXX0",
+            "91320583MA2YYYYYY0",
+            False,
+        ),  # a session whose subject is not its target
+    ],
+)
+def test_the_inbox_admits_signed_in_people_only(subject: str, target: str | None, admitted: bool) -> None:
+    """The inbox is one of the own-record rules (svc-talent answers only the caller's messages); the staff
+    delivery log is not the person's."""
+    from kunruyi_common.auth import Principal
+    from kunruyi_gateway.access.gate import self_kind
+    from kunruyi_gateway.access.rules import own_rule_for
+
+    principal = Principal(kind="public", subject=subject, target=target)
+    kind = self_kind(principal)
+    assert (kind is not None) == admitted
+    if kind is None:
+        return
+    for method, path in (("GET", "/api/v1/messages"), ("PUT", "/api/v1/messages/preferences")):
+        own = own_rule_for(method, path, kind)
+        assert own is not None and own.self_scoped
+    assert own_rule_for("GET", "/api/v1/message-deliveries", kind) is None
 
 
 def test_every_proxied_row_of_the_rule_table_is_exercised_above() -> None:

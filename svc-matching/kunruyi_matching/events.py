@@ -85,6 +85,8 @@ class ChallengeScored(_ChallengeEvent):
 class ChallengeAwarded(_ChallengeEvent):
     application_id: str
     team_name: str
+    # The company that published the challenge (发榜方), told of the award in its inbox; None when staff published it.
+    publisher_uscc: str | None = None
 
 
 @event_type("kunruyi.matching.challenge.milestone_recorded", description="揭榜项目里程碑")

@@ -54,3 +54,18 @@ class PolicyVersionAdded(PolicyChanged):
 @event_type("kunruyi.policy.policy.suspended", description="政策暂停执行")
 class PolicySuspended(PolicyChanged):
     pass
+
+
+@event_type(
+    "kunruyi.policy.reach.gained",
+    description="政策早知道：某主体的画像变化后新符合（或仅需人工确认）一项需申报的政策，每次进入可及范围时一次",
+)
+class ReachGained(BaseModel):
+    policy_code: str
+    policy_title: str
+    department: str
+    mode: str
+    entity_type: Literal["enterprise", "talent"]
+    entity_id: str
+    status: Literal["eligible", "needs_confirmation"]
+    amount_fen: int | None

@@ -196,3 +196,16 @@ class EntitlementRun(Base):
     started_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PolicyReach(Base):
+    """Which application policies an entity is already known to be in reach of (reach/): a policy newly in reach
+    is announced once (``kunruyi.policy.reach.gained``); it is announced again only after the entity fell out of
+    reach (the row is removed then)."""
+
+    __tablename__ = "policy_reach"
+    entity_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    policy_code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    gained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

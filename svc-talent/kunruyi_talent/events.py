@@ -87,6 +87,8 @@ class TicketFacts(BaseModel):
     service_code: str | None
     # The campaign (专项服务月) whose visit raised the problem (channel ``visit``).
     campaign_id: str | None = None
+    # The talent who filed it, when a talent did (pseudonymous id): the inbox tells them of the reply.
+    talent_id: str | None = None
 
 
 @event_type("kunruyi.talent.ticket.submitted", description="诉求工单已提交并分派到部门和专人")

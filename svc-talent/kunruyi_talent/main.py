@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from kunruyi_common.app import ServiceSpec, create_service_app
+from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
 from kunruyi_talent import background
 from kunruyi_talent.campaigns.endpoints import router as campaigns_router
@@ -11,6 +11,10 @@ from kunruyi_talent.enterprise.endpoints import router as enterprise_router
 from kunruyi_talent.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_talent.housing.endpoints import router as housing_router
 from kunruyi_talent.imports.endpoints import router as imports_router
+from kunruyi_talent.messages import consumers as message_consumers
+from kunruyi_talent.messages import sender as sms_sender
+from kunruyi_talent.messages.endpoints import router as messages_router
+from kunruyi_talent.messages.endpoints import staff_router as message_deliveries_router
 from kunruyi_talent.names.endpoints import router as names_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
 from kunruyi_talent.servicelists.endpoints import router as servicelists_router
@@ -35,9 +39,37 @@ def build_spec() -> ServiceSpec:
             imports_router,
             campaigns_router,
             servicelists_router,
+            messages_router,
+            message_deliveries_router,
         ],
-        consumers=[],
-        on_startup=[background.start],
+        # The inbox (messages/): the events that concern a person, one durable per producer.
+        consumers=[
+            ConsumerSpec(
+                name="messages-disbursement",
+                producer="disbursement",
+                handlers=message_consumers.DISBURSEMENT_HANDLERS,
+                schemas=message_consumers.DISBURSEMENT_SCHEMAS,
+            ),
+            ConsumerSpec(
+                name="messages-talent",
+                producer="talent",
+                handlers=message_consumers.TALENT_HANDLERS,
+                schemas=message_consumers.TALENT_SCHEMAS,
+            ),
+            ConsumerSpec(
+                name="messages-policy",
+                producer="policy",
+                handlers=message_consumers.POLICY_HANDLERS,
+                schemas=message_consumers.POLICY_SCHEMAS,
+            ),
+            ConsumerSpec(
+                name="messages-matching",
+                producer="matching",
+                handlers=message_consumers.MATCHING_HANDLERS,
+                schemas=message_consumers.MATCHING_SCHEMAS,
+            ),
+        ],
+        on_startup=[background.start, sms_sender.start],
         periodic_checks=HEALTH_CHECKS,
     )
 

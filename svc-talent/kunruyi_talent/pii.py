@@ -43,6 +43,8 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     _encrypted("talents", "birth_date"),
     _encrypted("enterprise_contacts", "phone"),
     _encrypted("tickets", "requester_phone"),
+    # The phone an SMS goes to, copied when it is queued (messages/).
+    _encrypted("sms_deliveries", "phone"),
     protected_text_column("tickets", "title"),
     protected_text_column("tickets", "description"),
     protected_text_column("tickets", "reply"),

@@ -30,6 +30,19 @@ class Settings(ServiceSettings):
     overdue_scan_interval_s: float = 300.0
     housing_offer_days: int = 7
     import_max_bytes: int = 20 * 1024 * 1024
+    # Messages and SMS (messages/): the SMS gateway (the emulator in local runs), how often the queue is worked,
+    # how often a failed send is retried (back-off doubling from sms_backoff_s), and when a housing offer is
+    # reminded of before it lapses.
+    sms_url: str = "http://127.0.0.1:8105"
+    sms_sign_name: str = "昆如意"
+    sms_timeout_s: float = Field(default=5.0, gt=0)
+    sms_send_interval_s: float = Field(default=5.0, gt=0)
+    sms_batch_size: int = Field(default=50, ge=1, le=500)
+    sms_max_attempts: int = Field(default=5, ge=1, le=20)
+    sms_backoff_s: float = Field(default=30.0, ge=0)
+    housing_reminder_hours: int = Field(default=48, ge=1)
+    # Quiet hours (Asia/Shanghai, [start, end)) for people who set no preferences; null: none.
+    sms_default_quiet_hours: tuple[int, int] | None = (22, 8)
 
 
 def get_settings() -> Settings:

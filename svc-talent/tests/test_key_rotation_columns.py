@@ -16,7 +16,11 @@ from kunruyi_common.cli import reencrypt_command
 from kunruyi_common.crypto import key_id
 from kunruyi_launcher.testing import KeyRotation, key_rotation_fixtures, staff
 from kunruyi_talent.identifiers import make_phone, make_resident_id, make_uscc
-from kunruyi_talent.pii import ENCRYPTED_COLUMNS
+from kunruyi_talent.messages.auth import RecipientRef
+from kunruyi_talent.messages.service import notify
+from kunruyi_talent.pii import ENCRYPTED_COLUMNS, PersonalData
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 KEY_A = base64.b64encode(os.urandom(32)).decode()
 KEY_B = base64.b64encode(os.urandom(32)).decode()
@@ -80,6 +84,18 @@ async def test_every_encrypted_column_reads_across_a_rotation_and_after_the_old_
             json={"to": "replied", "reply": REPLY, "comment": COMMENT},
         )
         assert replied.status_code == 200, replied.text
+    # A message whose SMS is queued: the phone copied into sms_deliveries under A.
+    async with AsyncSession(rotation.engine, expire_on_commit=False) as session, session.begin():
+        queued = await notify(
+            session,
+            PersonalData.from_settings(rotation.settings(KEY_A)),
+            recipient=RecipientRef("enterprise", make_uscc(931)),
+            kind="payment_settled",
+            values={"policy": "轮换奖励", "amount": "¥1.00", "date": "12月5日"},
+            source="rotation",
+            default_quiet=None,
+        )
+        assert queued is not None
     written = await rotation.key_ids()
     assert {label for label, ids in written.items() if ids} == {c.label for c in ENCRYPTED_COLUMNS}
     assert set().union(*written.values()) == {key_id(base64.b64decode(KEY_A))}
@@ -111,6 +127,10 @@ async def test_every_encrypted_column_reads_across_a_rotation_and_after_the_old_
                 f"/api/v1/tickets/{number}/reveal", json={"field": "requester_phone", "reason": "轮换后回电"}
             )
             assert r.status_code == 200 and r.json()["requester_phone"] == make_phone(93_105)
+        async with AsyncSession(rotation.engine) as session:
+            sms_phone = await session.scalar(text("SELECT phone_encrypted FROM sms_deliveries"))
+        personal_data = PersonalData.from_settings(app.state.settings)
+        assert personal_data.decrypt(sms_phone, "sms_deliveries.phone") == make_phone(93_106)
 
     # B is the key, A retired: rows written under A still read.
     rotating = rotation.settings(KEY_B, [KEY_A])

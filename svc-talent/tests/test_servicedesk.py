@@ -267,6 +267,7 @@ async def test_overdue_detection_and_stats(client, session, settings) -> None:  
         "enterprise_uscc",
         "service_code",
         "campaign_id",
+        "talent_id",  # pseudonymous: the inbox tells the talent of the reply
     }
     assert events[0]["data"]["campaign_id"] is None
 

@@ -13,4 +13,10 @@ def test_the_gateway_reports_every_service_ready(platform: Platform) -> None:
         "upstream:matching",
     }
     assert set(checks.values()) == {"ok"}
-    assert {e.spec.name for e in platform.emulators} <= {"bank", "yiqilaiban"}
+    assert {e.spec.name for e in platform.emulators} <= {
+        "bank",
+        "yiqilaiban",
+        "sms",
+        "identity",
+        "staff-identity",
+    }

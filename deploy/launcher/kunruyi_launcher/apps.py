@@ -72,6 +72,7 @@ EMULATORS: list[EmulatorSpec] = [
     ),
     # The province's personal identity service (统一身份认证, OIDC) talents sign in with on 昆e服.
     EmulatorSpec("identity", "kunruyi_emulators.identity", 8103, (("gateway", "KRY_GATEWAY_IDENTITY_URL"),)),
+    EmulatorSpec("sms", "kunruyi_emulators.sms", 8105, (("talent", "KRY_TALENT_SMS_URL"),)),
 ]
 
 

@@ -15,7 +15,15 @@ from kunruyi_common.errors import MissingCredentials, NotOwnEntity, PayloadTooLa
 
 from kunruyi_gateway.access.exceptions import RouteNotPublic
 from kunruyi_gateway.access.limiter import RateLimiter, rate_limited
-from kunruyi_gateway.access.rules import READ, OwnRule, Rule, area_of, is_public, own_rule_for, rule_for
+from kunruyi_gateway.access.rules import (
+    READ,
+    OwnRule,
+    Rule,
+    area_of,
+    is_public,
+    own_rule_for,
+    rule_for,
+)
 from kunruyi_gateway.partners import signature as sig
 from kunruyi_gateway.partners.verifier import PartnerVerifier, VerifiedPartner
 from kunruyi_gateway.settings import Settings

@@ -99,6 +99,8 @@ RULES: tuple[Rule, ...] = (
     Rule(("service-lists",), WRITE, ("officer",), note="维护对策清单"),
     Rule(("housing",), READ, ("officer",), "talent:read", public=True, note="人才房源公开"),
     Rule(("housing",), WRITE, ("officer",), "talent:write"),
+    Rule(("messages",), ALL, (), note="站内信：本人（已登录的企业或人才，见下方“本人事项”表）"),
+    Rule(("message-deliveries",), READ, (), note="短信发送记录与统计：仅管理员"),
     # svc-disbursement
     Rule(("applications",), READ, ("officer", "reviewer", "approver", "finance"), "disbursement:read"),
     Rule(
@@ -276,7 +278,7 @@ def markdown_table() -> str:
             if rule.methods == WRITE
             else "全部"
         )
-        anon = "✓" if rule.public else (f"凭 `{rule.public_with_query}`" if rule.public_with_query else "—")
+        anon = "✓" if rule.public else f"凭 `{rule.public_with_query}`" if rule.public_with_query else "—"
         cells = ["✓" if (r in rule.roles or r == "admin") else "—" for r in roles]
         lines.append(
             f"| {', '.join(rule.areas)} | {methods} | {anon} | {rule.scope or '—'} | "

@@ -23,6 +23,8 @@ ROUTE_TABLE: dict[str, str] = {
     "campaigns": "talent",
     "service-lists": "talent",
     "housing": "talent",
+    "messages": "talent",
+    "message-deliveries": "talent",
     # svc-disbursement: 申报, review, ledger, payments, reconciliation, reports
     "applications": "disbursement",
     "budgets": "disbursement",

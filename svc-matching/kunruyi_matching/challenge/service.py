@@ -232,6 +232,7 @@ async def award(
             **_base(challenge, principal.subject),
             application_id=str(application.id),
             team_name=application.team_name,
+            publisher_uscc=challenge.publisher_uscc,
         ),
         subject=str(challenge.id),
     )

@@ -20,6 +20,7 @@ from kunruyi_policy.entitlements.service import determine_for_entity
 from kunruyi_policy.models import EntityProfile
 from kunruyi_policy.profiles.derived import derive_tolerant
 from kunruyi_policy.profiles.period import UNKNOWN_KEY, unknown_figures
+from kunruyi_policy.reach.service import update_reach
 from kunruyi_policy.rules.variables import TALENT_PROGRAM_CODES, EnterpriseProfile, TalentProfile
 
 logger = logging.getLogger("kunruyi.policy.profiles")
@@ -172,6 +173,7 @@ async def on_enterprise(session: AsyncSession, event: CloudEvent) -> None:
     profile = enterprise_profile(data)
     if await upsert_profile(session, "enterprise", data.uscc, data.name, profile, event.time):
         await determine_for_entity(session, "enterprise", data.uscc, profile)
+        await update_reach(session, "enterprise", data.uscc, profile)
 
 
 async def on_person(session: AsyncSession, event: CloudEvent) -> None:
@@ -179,6 +181,7 @@ async def on_person(session: AsyncSession, event: CloudEvent) -> None:
     profile = talent_profile(data)
     if await upsert_profile(session, "talent", data.talent_id, "", profile, event.time):
         await determine_for_entity(session, "talent", data.talent_id, profile)
+        await update_reach(session, "talent", data.talent_id, profile)
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {

@@ -105,6 +105,7 @@ def facts(ticket: Ticket) -> dict[str, object]:
         "enterprise_uscc": ticket.enterprise_uscc,
         "service_code": ticket.service_code,
         "campaign_id": str(ticket.campaign_id) if ticket.campaign_id else None,
+        "talent_id": str(ticket.talent_id) if ticket.talent_id else None,
     }
 
 
