@@ -71,6 +71,13 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("GET", "/api/v1/policy-simulations/s-1", False, {OFF, APP, FIN}, None),
     ("GET", "/api/v1/entitlement-runs", False, {OFF, FIN, APP}, None),
     ("GET", "/api/v1/brokers", False, {BRK, OFF}, "matching:read"),
+    ("GET", "/api/v1/programs", False, {OFF, REV, APP, FIN}, "disbursement:read"),
+    ("GET", "/api/v1/program-calls/c-1/ranking", False, {OFF, REV, APP, FIN}, "disbursement:read"),
+    ("GET", "/api/v1/program-applications/a-1", False, {OFF, REV, APP, FIN}, "disbursement:read"),
+    ("POST", "/api/v1/programs", False, {OFF}, None),
+    ("POST", "/api/v1/program-calls/c-1/applications", False, {OFF, REV, APP}, "disbursement:write"),
+    ("POST", "/api/v1/program-applications/a-1/scores", False, {REV}, None),
+    ("GET", "/api/v1/program-notices/c-1", True, set(), None),
 ]
 
 

@@ -151,7 +151,7 @@ async def test_a_call_from_window_to_public_notice(client, session: AsyncSession
     )
     assert resp.status_code == 201, resp.text
     resp = await post(client, experts["E3"], f"/api/v1/program-applications/{ids['a']}/scores", {"score": 99})
-    assert resp.status_code == 403 and resp.json()["code"] == "conflict_of_interest", resp.text
+    assert resp.status_code == 409 and resp.json()["code"] == "conflict_of_interest", resp.text
     # A reviewer outside the panel cannot score.
     resp = await post(
         client,

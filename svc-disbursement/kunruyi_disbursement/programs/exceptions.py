@@ -79,7 +79,7 @@ class NotOnPanel(Refusal, Forbidden):
     code, title = "not_on_panel", "不是本批次评审专家"
 
 
-class ConflictOfInterest(Refusal, Forbidden):
+class ConflictOfInterest(Refusal, Conflict):
     """专家已申报与该申报人或其企业存在利益冲突，不能为其打分（写入审计日志）"""
 
     code, title = "conflict_of_interest", "存在利益冲突，须回避"

@@ -6,8 +6,8 @@
   while it is ``open``; otherwise 409 ``call_not_open``. One application per talent (or team) per call.
 - 未落地先评审: an application may name no company yet (the talent will set one up); it is reviewed like any other.
 - Experts are the call's panel (staff with the reviewer role). Each scores an application once (0–100; 409
-  ``already_scored``), never one whose company or applicant they declared a conflict with (403
-  ``conflict_of_interest``, audited).
+  ``already_scored``), never one whose company or applicant they declared a conflict with (409
+  ``conflict_of_interest``, as svc-matching's brokers; audited).
 - Ranking: each expert's scores are turned into z-scores over the applications that expert scored in the call
   (population standard deviation; an expert whose scores are all equal contributes 0), an application's normalised
   score is the mean of its z-scores, and applications are ranked per category by normalised score, then mean raw
