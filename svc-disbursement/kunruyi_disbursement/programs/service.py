@@ -83,7 +83,7 @@ from kunruyi_disbursement.programs.schemas import (
     ScoreOut,
 )
 
-SOURCE = "/kunruyi/disbursement"
+SOURCE = "disbursement"  # the event source, as the other modules name it
 
 
 # --- programs ------------------------------------------------------------------------------------------------------
