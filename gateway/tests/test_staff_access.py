@@ -79,6 +79,13 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("GET", "/api/v1/messages", False, set(), None),
     ("POST", "/api/v1/messages/m-1/read", False, set(), None),
     ("GET", "/api/v1/message-deliveries", False, set(), None),
+    ("GET", "/api/v1/programs", False, {OFF, REV, APP, FIN}, "disbursement:read"),
+    ("GET", "/api/v1/program-calls/c-1/ranking", False, {OFF, REV, APP, FIN}, "disbursement:read"),
+    ("GET", "/api/v1/program-applications/a-1", False, {OFF, REV, APP, FIN}, "disbursement:read"),
+    ("POST", "/api/v1/programs", False, {OFF}, None),
+    ("POST", "/api/v1/program-calls/c-1/applications", False, {OFF, REV, APP}, "disbursement:write"),
+    ("POST", "/api/v1/program-applications/a-1/scores", False, {REV}, None),
+    ("GET", "/api/v1/program-notices/c-1", True, set(), None),
 ]
 
 

@@ -22,6 +22,7 @@ from kunruyi_disbursement.ledger.endpoints import router as ledger_router
 from kunruyi_disbursement.payments.endpoints import router as payments_router
 from kunruyi_disbursement.payments.worker import start_background_work, stop_background_work
 from kunruyi_disbursement.policies.consumer import POLICY_EVENT_TYPES, POLICY_SCHEMAS, on_policy_event
+from kunruyi_disbursement.programs.endpoints import router as programs_router
 from kunruyi_disbursement.reconciliation.endpoints import router as reconciliation_router
 from kunruyi_disbursement.reports.endpoints import router as reports_router
 from kunruyi_disbursement.settings import Settings, get_settings
@@ -47,6 +48,7 @@ def build_spec(settings: Settings | None = None) -> ServiceSpec:
             attachment_file_router,
             reconciliation_router,
             reports_router,
+            programs_router,
             audit_router,
         ],
         consumers=[

@@ -118,6 +118,23 @@ RULES: tuple[Rule, ...] = (
     Rule(("ledger", "bank", "reconciliation"), READ, ("finance", "approver")),
     Rule(("reports", "audit"), READ, ("finance", "approver", "reviewer", "officer")),
     Rule(("reports", "audit"), WRITE, ("finance",)),
+    Rule(
+        ("programs", "program-calls", "program-applications"),
+        READ,
+        ("officer", "reviewer", "approver", "finance"),
+        "disbursement:read",
+        note="人才计划、批次、申报与评审排名",
+    ),
+    Rule(("programs",), WRITE, ("officer",), note="登记人才计划、发布批次（主管部门）"),
+    Rule(
+        ("program-calls",),
+        WRITE,
+        ("officer", "reviewer", "approver"),
+        "disbursement:write",
+        note="申报（合作方代人才提交）、组建评审组、专家申报回避、遴选与公示（主管部门；遴选人不能是评审专家）",
+    ),
+    Rule(("program-applications",), WRITE, ("reviewer",), note="评审专家打分（每人一次，回避的不能打）"),
+    Rule(("program-notices",), READ, (), public=True, note="入选名单公示公开"),
     # svc-matching
     Rule(("demands",), READ, ("broker", "officer"), "matching:read"),
     Rule(

@@ -35,6 +35,11 @@ ROUTE_TABLE: dict[str, str] = {
     "reconciliation": "disbursement",
     "reports": "disbursement",
     "audit": "disbursement",
+    # svc-disbursement: talent programs (calls, applications, expert review, selection, 公示)
+    "programs": "disbursement",
+    "program-calls": "disbursement",
+    "program-applications": "disbursement",
+    "program-notices": "disbursement",
     # svc-matching: 技术需求, supply, brokers, engagements, 揭榜挂帅
     "demands": "matching",
     "supply": "matching",
