@@ -31,10 +31,6 @@ UNTYPED_RESPONSES = {
     "POST /api/v1/imports/talents",
     "GET /api/v1/taxonomy",
     # svc-disbursement
-    "POST /api/v1/budgets",
-    "GET /api/v1/budgets",
-    "GET /api/v1/ledger/invariants",
-    "GET /api/v1/ledger/accounts/{code}",
     "GET /api/v1/disbursements",
     "GET /api/v1/disbursements/{disbursement_id}",
     "POST /api/v1/disbursements/{disbursement_id}/approve",

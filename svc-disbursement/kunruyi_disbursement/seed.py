@@ -19,7 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.applications import service as applications
-from kunruyi_disbursement.budgets.endpoints import BudgetFunding, fund_budget
+from kunruyi_disbursement.budgets.schemas import BudgetFunding
+from kunruyi_disbursement.budgets.service import fund_budget
 from kunruyi_disbursement.disbursements.service import create_disbursement, reject
 from kunruyi_disbursement.payments.payees import PayeeIn, register_payee
 from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update
