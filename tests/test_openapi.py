@@ -31,11 +31,6 @@ UNTYPED_RESPONSES = {
     "POST /api/v1/imports/talents",
     "GET /api/v1/taxonomy",
     # svc-disbursement
-    "GET /api/v1/disbursements",
-    "GET /api/v1/disbursements/{disbursement_id}",
-    "POST /api/v1/disbursements/{disbursement_id}/approve",
-    "POST /api/v1/disbursements/{disbursement_id}/reject",
-    "POST /api/v1/disbursements/{disbursement_id}/reissue",
     "POST /api/v1/bank/callbacks",
     "POST /api/v1/payees",
     "POST /api/v1/applications",
