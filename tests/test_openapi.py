@@ -31,8 +31,6 @@ UNTYPED_RESPONSES = {
     "POST /api/v1/imports/talents",
     "GET /api/v1/taxonomy",
     # svc-disbursement
-    "POST /api/v1/bank/callbacks",
-    "POST /api/v1/payees",
     "POST /api/v1/applications",
     "GET /api/v1/applications",
     "GET /api/v1/applications/{application_id}",

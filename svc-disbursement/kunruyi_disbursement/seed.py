@@ -22,7 +22,8 @@ from kunruyi_disbursement.applications import service as applications
 from kunruyi_disbursement.budgets.schemas import BudgetFunding
 from kunruyi_disbursement.budgets.service import fund_budget
 from kunruyi_disbursement.disbursements.service import create_disbursement, reject
-from kunruyi_disbursement.payments.payees import PayeeIn, register_payee
+from kunruyi_disbursement.payments.payees import register_payee
+from kunruyi_disbursement.payments.schemas import PayeeIn
 from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update
 from kunruyi_disbursement.policies.service import LocalPolicy, require_policy
 from kunruyi_disbursement.settings import Settings
