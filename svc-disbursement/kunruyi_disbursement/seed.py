@@ -18,7 +18,9 @@ from kunruyi_common.validators import build_uscc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.applications import schemas as application_schemas
 from kunruyi_disbursement.applications import service as applications
+from kunruyi_disbursement.applications import workflow as review
 from kunruyi_disbursement.budgets.schemas import BudgetFunding
 from kunruyi_disbursement.budgets.service import fund_budget
 from kunruyi_disbursement.disbursements.service import create_disbursement, reject
@@ -235,7 +237,7 @@ async def seed_data(session: AsyncSession, settings: Settings) -> bool:
     for i, (plan_policy, n, amount, upto) in enumerate(plans, start=1):
         app = await applications.submit(
             session,
-            applications.ApplicationIn(
+            application_schemas.ApplicationIn(
                 policy_code=plan_policy,
                 applicant_type="enterprise",
                 applicant_id=demo_uscc(n),
@@ -249,24 +251,24 @@ async def seed_data(session: AsyncSession, settings: Settings) -> bool:
         # Staff of the policy's department, one person per stage (four eyes).
         department = (await require_policy(session, plan_policy)).department
         for role, stage in steps[:upto]:
-            app = await applications.advance(
+            app = await review.advance(
                 session,
                 app.id,
-                applications.StepIn(to_status=stage, comment=f"演示：{stage}"),
+                application_schemas.StepIn(to_status=stage, comment=f"演示：{stage}"),
                 staff(role, department=department, subject=f"demo-{stage}"),
             )
         if i == 6:
-            await applications.reject(
+            await review.reject(
                 session,
                 app.id,
-                applications.RejectIn(reason="项目尚未通过验收"),
+                application_schemas.RejectIn(reason="项目尚未通过验收"),
                 staff("reviewer", department=department),
             )
         if i == 7:
-            await applications.return_for_supplement(
+            await review.return_for_supplement(
                 session,
                 app.id,
-                applications.ReturnIn(comment="请补充项目验收报告"),
+                application_schemas.ReturnIn(comment="请补充项目验收报告"),
                 staff("reviewer", department=department),
             )
         if i == 5:  # approved and paid

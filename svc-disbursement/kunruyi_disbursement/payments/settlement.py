@@ -18,7 +18,7 @@ from kunruyi_common.events.outbox import Staged, add_event, add_events
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.applications.service import mark_paid
+from kunruyi_disbursement.applications.workflow import mark_paid
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.disbursements.batch import apply_account_deltas, insert_transfers
 from kunruyi_disbursement.events import PaymentFailed, PaymentSettled
