@@ -30,11 +30,6 @@ UNTYPED_RESPONSES = {
     "POST /api/v1/imports/enterprises",
     "POST /api/v1/imports/talents",
     "GET /api/v1/taxonomy",
-    # svc-disbursement
-    "POST /api/v1/reconciliation/runs",
-    "GET /api/v1/reports/disbursements",
-    "GET /api/v1/audit/verify",
-    "GET /api/v1/audit/entries",
 }
 
 # Request bodies without an example (named; the list may only shrink): file uploads (multipart), whose one field is
