@@ -216,3 +216,23 @@ async def upsert_payee(session: AsyncSession, values: dict[str, Any]) -> Row[Any
     ).returning(payees)
     row: Row[Any] = (await session.execute(statement)).one()
     return row
+
+
+def _age_seconds(oldest: Any) -> Any:
+    return func.coalesce(func.extract("epoch", func.now() - func.min(oldest)), 0)
+
+
+async def in_flight_stats(session: AsyncSession) -> Any:
+    """(n, age): payments the bank has been instructed for and not yet answered, and the oldest one's age (s)."""
+    statement = select(
+        func.count().label("n"), _age_seconds(func.coalesce(d.instruction_sent_at, d.updated_at)).label("age")
+    ).where(d.status.in_(("instructing", "instructed")))
+    return (await session.execute(statement)).one()
+
+
+async def awaiting_budget_stats(session: AsyncSession) -> Any:
+    """(n, age): disbursements waiting for budget, and the oldest one's age (s)."""
+    statement = select(func.count().label("n"), _age_seconds(d.created_at).label("age")).where(
+        d.status == "awaiting_budget"
+    )
+    return (await session.execute(statement)).one()

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, literal, or_, select
+from sqlalchemy import Date, and_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,3 +42,19 @@ async def superseded_references(session: AsyncSession, references: list[uuid.UUI
 
 async def insert_run(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(insert(reconciliation_runs).values(**values))
+
+
+async def latest_run(session: AsyncSession) -> Any | None:
+    """The last run's mismatch counts and when it ran (epoch seconds)."""
+    r = reconciliation_runs.c
+    statement = (
+        select(
+            r.missing_in_ledger,
+            r.missing_in_bank,
+            r.amount_mismatches,
+            func.extract("epoch", r.created_at).label("at"),
+        )
+        .order_by(r.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).first()
