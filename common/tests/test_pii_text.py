@@ -134,6 +134,15 @@ def test_no_false_positives(text: str) -> None:
     assert mask_pii(text) == text
 
 
+def test_a_uuid_is_not_read_as_a_phone() -> None:
+    # An application id whose hex groups read "138-1234-5678": an identifier, not a phone; a phone beside it still is.
+    application_id = "3fa8c138-1234-5678-9abc-2c963f66afa6"
+    assert find_pii(f"申报 {application_id} 已受理") == []
+    assert mask_pii(f"申报 {application_id} 已受理") == f"申报 {application_id} 已受理"
+    found = find_pii(f"申报 {application_id}，联系电话 13812345678")
+    assert [(s.kind, s.value) for s in found] == [("phone", "13812345678")]
+
+
 def test_old_fifteen_digit_id_and_x_check_character() -> None:
     assert mask_pii("旧证号320583821218182。") == "旧证号3205********182。"
     assert mask_pii("证件11010519491231002x。") == "证件1101**********002X。"
