@@ -141,6 +141,13 @@ def test_a_uuid_is_not_read_as_a_phone() -> None:
     assert mask_pii(f"申报 {application_id} 已受理") == f"申报 {application_id} 已受理"
     found = find_pii(f"申报 {application_id}，联系电话 13812345678")
     assert [(s.kind, s.value) for s in found] == [("phone", "13812345678")]
+    # Nor a trace id (W3C traceparent, as the outbox stores it) or a digest whose digits run 11 long.
+    traceparent = "00-4bf92f35c13812345678da6a3ce929d0-00f067aa0ba902b7-01"
+    assert find_pii(f'{{"traceparent": "{traceparent}"}}') == []
+    assert (
+        find_pii("00-886a863c409293771f83a3a57b9209d2-3022307539517133-01") == []
+    )  # a span id of card shape
+    assert find_pii("sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78525678") == []
 
 
 def test_old_fifteen_digit_id_and_x_check_character() -> None:
