@@ -29,7 +29,8 @@ from kunruyi_disbursement.disbursements.service import get as get_disbursement
 from kunruyi_disbursement.payments.payees import register_payee
 from kunruyi_disbursement.payments.schemas import PayeeIn
 from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update
-from kunruyi_disbursement.policies.service import LocalPolicy, require_policy
+from kunruyi_disbursement.policies.schemas import LocalPolicy
+from kunruyi_disbursement.policies.service import require_policy
 from kunruyi_disbursement.settings import Settings
 from kunruyi_disbursement.tables import applications as applications_table
 

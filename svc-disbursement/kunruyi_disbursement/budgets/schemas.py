@@ -7,7 +7,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_disbursement.ledger.schemas import AccountRead
-from kunruyi_disbursement.policies.service import LocalPolicy
+from kunruyi_disbursement.policies.schemas import LocalPolicy
 
 
 class BudgetFunding(BaseModel):

@@ -15,7 +15,8 @@ from kunruyi_disbursement.budgets.schemas import BudgetFunding
 from kunruyi_disbursement.disbursements.service import accounts_of, claim_awaiting, reserve_parked
 from kunruyi_disbursement.exceptions import UnknownPolicy
 from kunruyi_disbursement.ledger import service as ledger
-from kunruyi_disbursement.policies.service import PolicyData, get_policy, upsert_policy
+from kunruyi_disbursement.policies.schemas import PolicyData
+from kunruyi_disbursement.policies.service import get_policy, upsert_policy
 
 
 async def fund_budget(

@@ -19,7 +19,8 @@ from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.disbursements import repository
 from kunruyi_disbursement.disbursements.service import EntitlementDetermined, approval_hold
 from kunruyi_disbursement.ledger import service as ledger
-from kunruyi_disbursement.policies.service import PolicyData, fiscal_year_of, upsert_policy
+from kunruyi_disbursement.policies.schemas import PolicyData
+from kunruyi_disbursement.policies.service import fiscal_year_of, upsert_policy
 
 
 async def ensure_accounts(session: AsyncSession, accounts: dict[str, dict[str, Any]]) -> None:

@@ -9,53 +9,18 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from kunruyi_common.errors import InvalidPeriod
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.exceptions import UnknownPolicy
 from kunruyi_disbursement.policies import repository
 from kunruyi_disbursement.policies.exceptions import AmountOverCap, PeriodOutsideValidity, PolicyNotOpen
+from kunruyi_disbursement.policies.schemas import PolicyData
 
 DEFAULT_REVIEW_STAGES = ["accepted", "first_review", "second_review", "public_notice", "approved", "paid"]
 _PERIOD_RE = re.compile(r"^(?P<y>\d{4})(?:-(?:(?P<m>0[1-9]|1[0-2])|Q(?P<q>[1-4])|H(?P<h>[12])))?$")
-
-
-class PolicyData(BaseModel):
-    """``data`` of kunruyi.policy.policy.published|suspended|version_added (svc-policy's contract)."""
-
-    code: str = Field(min_length=1, max_length=64)
-    title: str
-    department: str | None = None
-    mode: str = "application"
-    beneficiary: str = "enterprise"
-    version: int = 1
-    annual_budget_fen: int | None = None
-    max_amount_fen: int | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
-    status: str = "published"
-
-
-class LocalPolicy(BaseModel):
-    """A policy finance registers here directly (with its budget)."""
-
-    title: str = Field(min_length=1, max_length=200)
-    department: str | None = None
-    district: str | None = None
-    mode: Literal["automatic", "application", "quick"] = "application"
-    beneficiary: Literal["enterprise", "talent"] = "enterprise"
-    version: int = Field(1, ge=1)
-    max_amount_fen: int | None = Field(None, gt=0)
-    valid_from: date | None = None
-    valid_to: date | None = None
-    review_stages: list[str] | None = None
-    notice_days: int = Field(5, ge=0, le=60)
-    four_eyes: bool = Field(
-        True, description="四眼原则：初审、复审须两人办理，审定人不得是其中之一（默认开启）"
-    )
 
 
 async def upsert_policy(
