@@ -26,10 +26,8 @@ UNTYPED_RESPONSES = {
     "GET /api/v1/integrations/yiqilaiban/enterprises/{uscc}",
     "POST /api/v1/policy-calculator",
     "POST /api/v1/policy-simulations",
-    "GET /api/v1/enterprises/reference",
     "POST /api/v1/imports/enterprises",
     "POST /api/v1/imports/talents",
-    "GET /api/v1/taxonomy",
 }
 
 # Request bodies without an example (named; the list may only shrink): file uploads (multipart), whose one field is

@@ -121,9 +121,11 @@ async def advance(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(await workflow.advance(session, application_id, body, principal))
+) -> ApplicationRead | JSONResponse:
+    async def call() -> ApplicationRead:
+        return ApplicationRead.model_validate(
+            service.view(await workflow.advance(session, application_id, body, principal))
+        )
 
     return await audited(session, request, principal, call)
 
@@ -135,9 +137,11 @@ async def reject(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(await workflow.reject(session, application_id, body, principal))
+) -> ApplicationRead | JSONResponse:
+    async def call() -> ApplicationRead:
+        return ApplicationRead.model_validate(
+            service.view(await workflow.reject(session, application_id, body, principal))
+        )
 
     return await audited(session, request, principal, call)
 
@@ -149,9 +153,11 @@ async def return_for_supplement(
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(await workflow.return_for_supplement(session, application_id, body, principal))
+) -> ApplicationRead | JSONResponse:
+    async def call() -> ApplicationRead:
+        return ApplicationRead.model_validate(
+            service.view(await workflow.return_for_supplement(session, application_id, body, principal))
+        )
 
     return await audited(session, request, principal, call)
 
@@ -159,9 +165,11 @@ async def return_for_supplement(
 @router.post("/{application_id}/resubmit", summary="补正后重新提交", response_model=ApplicationRead)
 async def resubmit(
     application_id: uuid.UUID, request: Request, session: SessionDep, principal: WritePartnerOrOfficer
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(await workflow.resubmit(session, application_id, None, principal))
+) -> ApplicationRead | JSONResponse:
+    async def call() -> ApplicationRead:
+        return ApplicationRead.model_validate(
+            service.view(await workflow.resubmit(session, application_id, None, principal))
+        )
 
     return await audited(session, request, principal, call)
 
@@ -178,10 +186,10 @@ async def object_to(
     request: Request,
     session: SessionDep,
     principal: OfficerOrReviewer,
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
+) -> ApplicationDetail | JSONResponse:
+    async def call() -> ApplicationDetail:
         await workflow.object_to(session, application_id, body, principal)
-        return await service.detail(session, application_id)
+        return ApplicationDetail.model_validate(await service.detail(session, application_id))
 
     return await audited(session, request, principal, call)
 

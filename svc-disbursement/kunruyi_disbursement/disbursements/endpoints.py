@@ -68,9 +68,10 @@ async def get_disbursement(
 )
 async def approve(
     disbursement_id: uuid.UUID, request: Request, session: SessionDep, principal: Approver
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(await service.approve(session, disbursement_id, principal.subject, principal))
+) -> DisbursementRead | JSONResponse:
+    async def call() -> DisbursementRead:
+        d = await service.approve(session, disbursement_id, principal.subject, principal)
+        return DisbursementRead.model_validate(service.view(d))
 
     return await audited(session, request, principal, call)
 
@@ -78,11 +79,10 @@ async def approve(
 @router.post("/{disbursement_id}/reject", summary="驳回拨付（政策所属部门）", response_model=DisbursementRead)
 async def reject(
     disbursement_id: uuid.UUID, body: RejectBody, request: Request, session: SessionDep, principal: Approver
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(
-            await service.reject(session, disbursement_id, principal.subject, body.reason, principal)
-        )
+) -> DisbursementRead | JSONResponse:
+    async def call() -> DisbursementRead:
+        d = await service.reject(session, disbursement_id, principal.subject, body.reason, principal)
+        return DisbursementRead.model_validate(service.view(d))
 
     return await audited(session, request, principal, call)
 
