@@ -18,7 +18,7 @@ PROBLEM = "application/problem+json"
 METHODS = {"get", "post", "put", "patch", "delete"}
 
 # Known gaps, named (svc-disbursement has none left): operations whose success answer is still an untyped dict —
-# health and keys, file imports, the 一企来办 pass-throughs, svc-policy's calculator and simulations. The test fails
+# health and keys, file imports, the 一企来办 pass-throughs, svc-policy's calculator. The test fails
 # when one of them gets typed (remove it here) or a new one appears.
 UNTYPED_RESPONSES = {
     "GET /readyz",
@@ -26,7 +26,6 @@ UNTYPED_RESPONSES = {
     "POST /integrations/yiqilaiban/applications",
     "GET /api/v1/integrations/yiqilaiban/enterprises/{uscc}",
     "POST /api/v1/policy-calculator",
-    "POST /api/v1/policy-simulations",
     "POST /api/v1/imports/enterprises",
     "POST /api/v1/imports/talents",
 }
