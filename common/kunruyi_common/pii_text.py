@@ -78,6 +78,13 @@ _PHONE = re.compile(
 )
 # Every match holds at least 11 digits within a short stretch: texts without such a run skip the full scan.
 _HINT = re.compile(r"\d(?:" + _SEP + r"?\d){10}")
+# Machine identifiers whose hex digits may read like a phone or another number: a UUID (an application's, a bank
+# reference: ``…c138-1234-5678-…``) and a long hex token with a letter in it (a trace or span id, a SHA-256). Nothing
+# inside one is personal data.
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9]*[A-Fa-f])[0-9A-Fa-f]{16,}(?![0-9A-Za-z])")
+# A W3C traceparent (version-trace id-span id-flags): its span id may be 16 decimal digits, the shape of a card.
+_TRACEPARENT = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?![0-9A-Za-z])")
 # An amount right after the number: 元, 万, 亿, 块.
 _AMOUNT_AFTER = re.compile(r"\s*[元万亿块]")
 _CURRENCY_BEFORE = frozenset("¥￥$")
@@ -179,13 +186,20 @@ def find_pii(text: str) -> list[PiiSpan]:
     if not text or _HINT.search(text) is None:
         return []
     found: list[PiiSpan] = []
+    identifiers = [m.span() for pattern in (_UUID, _HEX_TOKEN, _TRACEPARENT) for m in pattern.finditer(text)]
 
     def free(start: int, end: int) -> bool:
-        return all(end <= s.start or start >= s.end for s in found)
+        return all(end <= s.start or start >= s.end for s in found) and all(
+            end <= u_start or start >= u_end for u_start, u_end in identifiers
+        )
 
     for m in _RID18.finditer(text):
         value = _ascii_digits(m.group())
-        if is_valid_resident_id(value) and not _is_amount_or_decimal(text, m.start(), m.end()):
+        if (
+            is_valid_resident_id(value)
+            and not _is_amount_or_decimal(text, m.start(), m.end())
+            and free(*m.span())
+        ):
             found.append(PiiSpan("resident_id", m.start(), m.end(), value))
     for m in _RID15.finditer(text):
         value = _ascii_digits(m.group())

@@ -134,6 +134,22 @@ def test_no_false_positives(text: str) -> None:
     assert mask_pii(text) == text
 
 
+def test_a_uuid_is_not_read_as_a_phone() -> None:
+    # An application id whose hex groups read "138-1234-5678": an identifier, not a phone; a phone beside it still is.
+    application_id = "3fa8c138-1234-5678-9abc-2c963f66afa6"
+    assert find_pii(f"申报 {application_id} 已受理") == []
+    assert mask_pii(f"申报 {application_id} 已受理") == f"申报 {application_id} 已受理"
+    found = find_pii(f"申报 {application_id}，联系电话 13812345678")
+    assert [(s.kind, s.value) for s in found] == [("phone", "13812345678")]
+    # Nor a trace id (W3C traceparent, as the outbox stores it) or a digest whose digits run 11 long.
+    traceparent = "00-4bf92f35c13812345678da6a3ce929d0-00f067aa0ba902b7-01"
+    assert find_pii(f'{{"traceparent": "{traceparent}"}}') == []
+    assert (
+        find_pii("00-886a863c409293771f83a3a57b9209d2-3022307539517133-01") == []
+    )  # a span id of card shape
+    assert find_pii("sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78525678") == []
+
+
 def test_old_fifteen_digit_id_and_x_check_character() -> None:
     assert mask_pii("旧证号320583821218182。") == "旧证号3205********182。"
     assert mask_pii("证件11010519491231002x。") == "证件1101**********002X。"

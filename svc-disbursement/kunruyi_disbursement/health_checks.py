@@ -15,10 +15,11 @@ from typing import Any
 from fastapi import FastAPI
 from kunruyi_common.health_checks import PeriodicCheck
 from prometheus_client import Gauge, Histogram
-from sqlalchemy import text
 
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.ledger import service as ledger
+from kunruyi_disbursement.payments import repository as payments
+from kunruyi_disbursement.reconciliation import repository as reconciliation
 
 LEDGER_INVARIANT_OK = Gauge(
     "kunruyi_disbursement_ledger_invariant_ok",
@@ -84,31 +85,9 @@ async def check_audit(app: FastAPI) -> None:
 
 async def check_payments(app: FastAPI) -> None:
     async with app.state.sessionmaker() as session:
-        flight = (
-            await session.execute(
-                text(
-                    "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - "
-                    "min(coalesce(instruction_sent_at, updated_at))), 0) AS age "
-                    "FROM disbursements WHERE status IN ('instructing', 'instructed')"
-                )
-            )
-        ).one()
-        waiting = (
-            await session.execute(
-                text(
-                    "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age "
-                    "FROM disbursements WHERE status = 'awaiting_budget'"
-                )
-            )
-        ).one()
-        latest = (
-            await session.execute(
-                text(
-                    "SELECT missing_in_ledger, missing_in_bank, amount_mismatches, extract(epoch FROM created_at) "
-                    "AS at FROM reconciliation_runs ORDER BY created_at DESC LIMIT 1"
-                )
-            )
-        ).first()
+        flight = await payments.in_flight_stats(session)
+        waiting = await payments.awaiting_budget_stats(session)
+        latest = await reconciliation.latest_run(session)
     IN_FLIGHT.set(int(flight.n))
     IN_FLIGHT_OLDEST_AGE.set(float(flight.age))
     AWAITING_BUDGET.set(int(waiting.n))

@@ -15,16 +15,24 @@ from kunruyi_common.auth import Principal
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.settings import ServiceSettings
 from kunruyi_common.validators import build_uscc
-from sqlalchemy import text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.applications import schemas as application_schemas
 from kunruyi_disbursement.applications import service as applications
-from kunruyi_disbursement.budgets.endpoints import BudgetFunding, fund_budget
+from kunruyi_disbursement.applications import workflow as review
+from kunruyi_disbursement.budgets.schemas import BudgetFunding
+from kunruyi_disbursement.budgets.service import fund_budget
+from kunruyi_disbursement.disbursements import repository as disbursement_rows
 from kunruyi_disbursement.disbursements.service import create_disbursement, reject
-from kunruyi_disbursement.payments.payees import PayeeIn, register_payee
+from kunruyi_disbursement.disbursements.service import get as get_disbursement
+from kunruyi_disbursement.payments.payees import register_payee
+from kunruyi_disbursement.payments.schemas import PayeeIn
 from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update
-from kunruyi_disbursement.policies.service import LocalPolicy, require_policy
+from kunruyi_disbursement.policies.schemas import LocalPolicy
+from kunruyi_disbursement.policies.service import require_policy
 from kunruyi_disbursement.settings import Settings
+from kunruyi_disbursement.tables import applications as applications_table
 
 WAN = 10_000 * 100  # 1万元 in fen
 SEED_NAMESPACE = uuid.UUID("3b0c7d8e-5f1a-4c2b-9e6d-7a8b9c0d1e2f")
@@ -132,12 +140,8 @@ async def _automatic(
 
 async def _bank(session: AsyncSession, d: Any, status: str, sequence: int, *, in_flight: bool = True) -> None:
     if in_flight:
-        await session.execute(
-            text(
-                "UPDATE disbursements SET status = 'instructed', instruction_sent_at = now(), "
-                "instruction_attempts = 1 WHERE id = :id"
-            ),
-            {"id": d.id},
+        await disbursement_rows.set_values(
+            session, d.id, status="instructed", instruction_sent_at=func.now(), instruction_attempts=1
         )
     await apply_bank_update(
         session,
@@ -154,7 +158,9 @@ async def _bank(session: AsyncSession, d: Any, status: str, sequence: int, *, in
 
 async def seed_data(session: AsyncSession, settings: Settings) -> bool:
     marker = (
-        await session.execute(text("SELECT 1 FROM applications WHERE external_ref = 'SEED-0001'"))
+        await session.execute(
+            select(applications_table.c.id).where(applications_table.c.external_ref == "SEED-0001")
+        )
     ).first()
     if marker is not None:
         return False
@@ -194,9 +200,7 @@ async def seed_data(session: AsyncSession, settings: Settings) -> bool:
     await _bank(session, returned, "settled", 2)
     await _bank(
         session,
-        (
-            await session.execute(text("SELECT * FROM disbursements WHERE id = :id"), {"id": returned.id})
-        ).one(),
+        await get_disbursement(session, returned.id),
         "returned",
         3,
         in_flight=False,
@@ -233,7 +237,7 @@ async def seed_data(session: AsyncSession, settings: Settings) -> bool:
     for i, (plan_policy, n, amount, upto) in enumerate(plans, start=1):
         app = await applications.submit(
             session,
-            applications.ApplicationIn(
+            application_schemas.ApplicationIn(
                 policy_code=plan_policy,
                 applicant_type="enterprise",
                 applicant_id=demo_uscc(n),
@@ -247,32 +251,28 @@ async def seed_data(session: AsyncSession, settings: Settings) -> bool:
         # Staff of the policy's department, one person per stage (four eyes).
         department = (await require_policy(session, plan_policy)).department
         for role, stage in steps[:upto]:
-            app = await applications.advance(
+            app = await review.advance(
                 session,
                 app.id,
-                applications.StepIn(to_status=stage, comment=f"演示：{stage}"),
+                application_schemas.StepIn(to_status=stage, comment=f"演示：{stage}"),
                 staff(role, department=department, subject=f"demo-{stage}"),
             )
         if i == 6:
-            await applications.reject(
+            await review.reject(
                 session,
                 app.id,
-                applications.RejectIn(reason="项目尚未通过验收"),
+                application_schemas.RejectIn(reason="项目尚未通过验收"),
                 staff("reviewer", department=department),
             )
         if i == 7:
-            await applications.return_for_supplement(
+            await review.return_for_supplement(
                 session,
                 app.id,
-                applications.ReturnIn(comment="请补充项目验收报告"),
+                application_schemas.ReturnIn(comment="请补充项目验收报告"),
                 staff("reviewer", department=department),
             )
         if i == 5:  # approved and paid
-            d = (
-                await session.execute(
-                    text("SELECT * FROM disbursements WHERE id = :id"), {"id": app.disbursement_id}
-                )
-            ).one()
+            d = await get_disbursement(session, app.disbursement_id)
             await _bank(session, d, "settled", 2)
     return True
 

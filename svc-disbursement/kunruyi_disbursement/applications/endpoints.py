@@ -11,13 +11,24 @@ from kunruyi_common.errors import EmptyFile, PayloadTooLarge
 from kunruyi_common.idempotency import idempotent
 
 from kunruyi_disbursement.access import audited
-from kunruyi_disbursement.applications import service
+from kunruyi_disbursement.applications import service, workflow
 from kunruyi_disbursement.applications.auth import (
     OfficerOrReviewer,
     ReadPartnerOrStaff,
     WritePartnerOrOfficer,
 )
 from kunruyi_disbursement.applications.free_text import bind_text_cipher
+from kunruyi_disbursement.applications.schemas import (
+    ApplicationDetail,
+    ApplicationIn,
+    ApplicationPage,
+    ApplicationRead,
+    AttachmentStored,
+    ObjectionIn,
+    RejectIn,
+    ReturnIn,
+    StepIn,
+)
 from kunruyi_disbursement.applications.storage import attachment_store
 from kunruyi_disbursement.policies.calculator_client import PolicyCalculatorClient
 from kunruyi_disbursement.settings import Settings
@@ -47,10 +58,11 @@ CalculatorDep = Annotated[PolicyCalculatorClient, Depends(calculator_client)]
 @router.post(
     "",
     status_code=201,
+    response_model=ApplicationRead,
     summary="提交申报（API 或一企来办转入）；不填 amount_fen 时按 svc-policy 政策计算器算出的金额申报",
 )
 async def submit(
-    body: service.ApplicationIn,
+    body: ApplicationIn,
     session: SessionDep,
     principal: WritePartnerOrOfficer,
     calculator: CalculatorDep,
@@ -78,105 +90,130 @@ async def list_applications(
     applicant_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: str | None = None,
-) -> dict[str, Any]:
-    return await service.list_applications(
-        session, status=status, policy_code=policy_code, applicant_id=applicant_id, limit=limit, cursor=cursor
+) -> ApplicationPage:
+    return ApplicationPage.model_validate(
+        await service.list_applications(
+            session,
+            status=status,
+            policy_code=policy_code,
+            applicant_id=applicant_id,
+            limit=limit,
+            cursor=cursor,
+        )
     )
 
 
 @router.get("/{application_id}", summary="申报详情（含每一步的经办人、时间、意见）")
 async def get_application(
     application_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff
-) -> dict[str, Any]:
-    return await service.detail(session, application_id)
+) -> ApplicationDetail:
+    return ApplicationDetail.model_validate(await service.detail(session, application_id))
 
 
 @router.post(
     "/{application_id}/steps",
     summary="推进到下一审核环节（受理/初审/复审/公示/审定；政策所属部门办理，初审、复审、审定须三人）",
-    response_model=None,
+    response_model=ApplicationRead,
 )
 async def advance(
     application_id: uuid.UUID,
-    body: service.StepIn,
+    body: StepIn,
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(await service.advance(session, application_id, body, principal))
+) -> ApplicationRead | JSONResponse:
+    async def call() -> ApplicationRead:
+        return ApplicationRead.model_validate(
+            service.view(await workflow.advance(session, application_id, body, principal))
+        )
 
     return await audited(session, request, principal, call)
 
 
-@router.post("/{application_id}/reject", summary="不予通过（须说明理由）", response_model=None)
+@router.post("/{application_id}/reject", summary="不予通过（须说明理由）", response_model=ApplicationRead)
 async def reject(
     application_id: uuid.UUID,
-    body: service.RejectIn,
+    body: RejectIn,
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(await service.reject(session, application_id, body, principal))
+) -> ApplicationRead | JSONResponse:
+    async def call() -> ApplicationRead:
+        return ApplicationRead.model_validate(
+            service.view(await workflow.reject(session, application_id, body, principal))
+        )
 
     return await audited(session, request, principal, call)
 
 
-@router.post("/{application_id}/return", summary="退回补正", response_model=None)
+@router.post("/{application_id}/return", summary="退回补正", response_model=ApplicationRead)
 async def return_for_supplement(
     application_id: uuid.UUID,
-    body: service.ReturnIn,
+    body: ReturnIn,
     request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(await service.return_for_supplement(session, application_id, body, principal))
+) -> ApplicationRead | JSONResponse:
+    async def call() -> ApplicationRead:
+        return ApplicationRead.model_validate(
+            service.view(await workflow.return_for_supplement(session, application_id, body, principal))
+        )
 
     return await audited(session, request, principal, call)
 
 
-@router.post("/{application_id}/resubmit", summary="补正后重新提交", response_model=None)
+@router.post("/{application_id}/resubmit", summary="补正后重新提交", response_model=ApplicationRead)
 async def resubmit(
     application_id: uuid.UUID, request: Request, session: SessionDep, principal: WritePartnerOrOfficer
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(await service.resubmit(session, application_id, None, principal))
+) -> ApplicationRead | JSONResponse:
+    async def call() -> ApplicationRead:
+        return ApplicationRead.model_validate(
+            service.view(await workflow.resubmit(session, application_id, None, principal))
+        )
 
     return await audited(session, request, principal, call)
 
 
-@router.post("/{application_id}/objections", status_code=201, summary="登记公示期异议", response_model=None)
+@router.post(
+    "/{application_id}/objections",
+    status_code=201,
+    summary="登记公示期异议",
+    response_model=ApplicationDetail,
+)
 async def object_to(
     application_id: uuid.UUID,
-    body: service.ObjectionIn,
+    body: ObjectionIn,
     request: Request,
     session: SessionDep,
     principal: OfficerOrReviewer,
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        await service.object_to(session, application_id, body, principal)
-        return await service.detail(session, application_id)
+) -> ApplicationDetail | JSONResponse:
+    async def call() -> ApplicationDetail:
+        await workflow.object_to(session, application_id, body, principal)
+        return ApplicationDetail.model_validate(await service.detail(session, application_id))
 
     return await audited(session, request, principal, call)
 
 
-@router.post("/{application_id}/attachments", status_code=201, summary="上传申报材料（保存 SHA-256）")
+@router.post(
+    "/{application_id}/attachments",
+    status_code=201,
+    response_model=AttachmentStored,
+    summary="上传申报材料（保存 SHA-256）",
+)
 async def upload_attachment(
     application_id: uuid.UUID,
     file: UploadFile,
     request: Request,
     session: SessionDep,
     principal: WritePartnerOrOfficer,
-) -> dict[str, Any]:
+) -> AttachmentStored:
     settings: Settings = request.app.state.settings
     content = await file.read(settings.attachment_max_bytes + 1)
     if len(content) > settings.attachment_max_bytes:
         raise PayloadTooLarge(f"附件超过 {settings.attachment_max_bytes} 字节", field="file")
     if not content:
         raise EmptyFile("附件为空", field="file")
-    return await service.store_attachment(
+    stored = await service.store_attachment(
         session,
         application_id,
         file.filename or "attachment",
@@ -184,3 +221,4 @@ async def upload_attachment(
         content,
         attachment_store(settings),
     )
+    return AttachmentStored.model_validate(stored)

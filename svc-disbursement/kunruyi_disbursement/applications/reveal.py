@@ -11,26 +11,16 @@ from kunruyi_common.auth import Principal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import OtherDepartment
 from kunruyi_common.pii_text import TextCipher, TextCipherDep, mask_pii, reveal_text
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.applications import repository
 from kunruyi_disbursement.applications.auth import OfficerReviewerOrApprover
 from kunruyi_disbursement.applications.exceptions import ApplicationNotFound
+from kunruyi_disbursement.applications.schemas import RevealedText, RevealIn, RevealPage
 from kunruyi_disbursement.audit import service as audit
 
 router = APIRouter(prefix="/api/v1/applications", tags=["兑现申请 applications"])
 ACTION = "reveal_free_text"
-
-
-class RevealIn(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "核对收款账户与申请人是否一致"}]},
-        str_strip_whitespace=True,
-        extra="forbid",
-    )
-
-    reason: str = Field(min_length=2, max_length=500, description="查看原文的事由（记入审计日志）")
 
 
 def _clear(
@@ -42,15 +32,7 @@ def _clear(
 
 
 async def _handled_application(session: AsyncSession, application_id: uuid.UUID, principal: Principal) -> Any:
-    app = (
-        await session.execute(
-            text(
-                "SELECT a.id, a.reject_reason, a.reject_reason_encrypted, p.department FROM applications a "
-                "LEFT JOIN policies p ON p.code = a.policy_code WHERE a.id = :id"
-            ),
-            {"id": application_id},
-        )
-    ).one_or_none()
+    app = await repository.with_department(session, application_id)
     if app is None:
         raise ApplicationNotFound("申报不存在")
     if "admin" not in principal.roles and app.department and principal.department != app.department:
@@ -69,27 +51,11 @@ async def reveal_application(
     cipher: TextCipherDep,
     principal: OfficerReviewerOrApprover,
     response: Response,
-) -> dict[str, Any]:
+) -> RevealedText:
     response.headers["Cache-Control"] = "no-store"
     app = await _handled_application(session, application_id, principal)
-    steps = (
-        await session.execute(
-            text(
-                "SELECT from_status, to_status, action, actor, comment, comment_encrypted, at FROM application_steps "
-                "WHERE application_id = :id ORDER BY id"
-            ),
-            {"id": app.id},
-        )
-    ).all()
-    objections = (
-        await session.execute(
-            text(
-                "SELECT objector, content, content_encrypted, recorded_by, at FROM application_objections "
-                "WHERE application_id = :id ORDER BY at"
-            ),
-            {"id": app.id},
-        )
-    ).all()
+    steps = await repository.steps(session, app.id)
+    objections = await repository.objections(session, app.id)
     out: dict[str, Any] = {
         "application_id": str(app.id),
         "reject_reason": _clear(
@@ -134,32 +100,26 @@ async def reveal_application(
         },
     )
     out["audit_seq"] = await audit.flush(session)
-    return out
+    return RevealedText.model_validate(out)
 
 
 @router.get("/{application_id}/reveals", summary="申报原文查看记录（审计日志中的查看原文条目）")
 async def list_reveals(
     application_id: uuid.UUID, session: SessionDep, principal: OfficerReviewerOrApprover
-) -> dict[str, Any]:
+) -> RevealPage:
     await _handled_application(session, application_id, principal)
-    rows = (
-        await session.execute(
-            text(
-                "SELECT seq, occurred_at, actor, data FROM audit_log WHERE action = :a AND entity_type = 'application' "
-                "AND entity_id = :id ORDER BY seq DESC"
-            ),
-            {"a": ACTION, "id": str(application_id)},
-        )
-    ).all()
-    return {
-        "items": [
-            {
-                "seq": r.seq,
-                "at": r.occurred_at,
-                "actor": r.actor,
-                "actor_name": r.data.get("actor_name"),
-                "reason": r.data.get("reason"),
-            }
-            for r in rows
-        ]
-    }
+    rows = await repository.audit_entries(session, action=ACTION, application_id=application_id)
+    return RevealPage.model_validate(
+        {
+            "items": [
+                {
+                    "seq": r.seq,
+                    "at": r.occurred_at,
+                    "actor": r.actor,
+                    "actor_name": r.data.get("actor_name"),
+                    "reason": r.data.get("reason"),
+                }
+                for r in rows
+            ]
+        }
+    )

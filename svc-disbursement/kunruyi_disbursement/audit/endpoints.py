@@ -1,19 +1,20 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from kunruyi_common.db import SessionDep
 
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.audit.auth import FinanceOrApprover
+from kunruyi_disbursement.audit.schemas import AuditEntries, ChainVerification
 
 router = APIRouter(prefix="/api/v1/audit", tags=["审计 audit"])
 
 
 @router.get("/verify", summary="校验审计日志哈希链（发现被改动或删除的记录）")
-async def verify(session: SessionDep, principal: FinanceOrApprover) -> dict[str, Any]:
-    return await audit.verify(session)
+async def verify(session: SessionDep, principal: FinanceOrApprover) -> ChainVerification:
+    return ChainVerification.model_validate(await audit.verify(session))
 
 
 @router.get("/entries", summary="审计日志条目（最新在前；可按动作、对象筛选，如 action=access.refused）")
@@ -24,9 +25,8 @@ async def entries(
     entity_type: Annotated[str | None, Query(max_length=50)] = None,
     entity_id: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> dict[str, Any]:
-    return {
-        "items": await audit.entries(
-            session, action=action, entity_type=entity_type, entity_id=entity_id, limit=limit
-        )
-    }
+) -> AuditEntries:
+    items = await audit.entries(
+        session, action=action, entity_type=entity_type, entity_id=entity_id, limit=limit
+    )
+    return AuditEntries.model_validate({"items": items})

@@ -17,9 +17,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+
+from kunruyi_disbursement.audit import repository
 
 GENESIS_HASH = "0" * 64
 _QUEUE = "kry_audit_queue"
@@ -100,9 +102,7 @@ def _write_queued(session: Session) -> int | None:
     if not entries:
         return None
     conn = session.connection()
-    head = conn.execute(
-        text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
-    ).one()
+    head = repository.lock_head(conn)
     seq, prev = int(head.last_seq), str(head.last_hash)
     cols: dict[str, list[Any]] = {
         k: [] for k in ("seq", "at", "actor", "action", "et", "eid", "data", "prev", "hash")
@@ -137,17 +137,7 @@ def _write_queued(session: Session) -> int | None:
         ):
             cols[key].append(value)
         prev = digest
-    conn.execute(
-        text(
-            "WITH e AS (INSERT INTO audit_log (seq, occurred_at, actor, action, entity_type, entity_id, data, "
-            "prev_hash, hash) SELECT s, at, a, act, et, eid, CAST(d AS jsonb), p, h FROM unnest("
-            "CAST(:seq AS bigint[]), CAST(:at AS timestamptz[]), CAST(:actor AS text[]), CAST(:action AS text[]), "
-            "CAST(:et AS text[]), CAST(:eid AS text[]), CAST(:data AS text[]), CAST(:prev AS text[]), "
-            "CAST(:hash AS text[])) AS t(s, at, a, act, et, eid, d, p, h)) "
-            "UPDATE audit_chain_head SET last_seq = :last_seq, last_hash = :last_hash WHERE id = 1"
-        ),
-        {**cols, "last_seq": seq, "last_hash": prev},
-    )
+    repository.append(conn, {**cols, "last_seq": seq, "last_hash": prev})
     return seq
 
 
@@ -193,15 +183,7 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> dict[str, Any]:
     checked = 0
     problems: list[dict[str, Any]] = []
     while True:
-        rows = (
-            await session.execute(
-                text(
-                    "SELECT seq, occurred_at, actor, action, entity_type, entity_id, data, prev_hash, hash "
-                    "FROM audit_log WHERE seq >= :s ORDER BY seq LIMIT :n"
-                ),
-                {"s": expected_seq, "n": batch},
-            )
-        ).all()
+        rows = await repository.entries_from(session, expected_seq, batch)
         if not rows:
             break
         for row in rows:
@@ -227,9 +209,7 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> dict[str, Any]:
             checked += 1
         if problems:
             break
-    head = (
-        await session.execute(text("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1"))
-    ).one()
+    head = await repository.head(session)
     if not problems and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
         problems.append(
             {"seq": head.last_seq, "problem": "truncated", "detail": "链尾与记录不符（末尾条目被删除）"}
@@ -254,18 +234,7 @@ async def entries(
     entity_id: str | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    rows = (
-        (
-            await session.execute(
-                text(
-                    "SELECT seq, occurred_at, actor, action, entity_type, entity_id, data FROM audit_log "
-                    "WHERE (CAST(:a AS text) IS NULL OR action = :a) AND (CAST(:t AS text) IS NULL OR entity_type = :t) "
-                    "AND (CAST(:i AS text) IS NULL OR entity_id = :i) ORDER BY seq DESC LIMIT :n"
-                ),
-                {"a": action, "t": entity_type, "i": entity_id, "n": limit},
-            )
-        )
-        .mappings()
-        .all()
+    rows = await repository.latest(
+        session, action=action, entity_type=entity_type, entity_id=entity_id, limit=limit
     )
-    return [dict(r) for r in rows]
+    return [dict(r._mapping) for r in rows]

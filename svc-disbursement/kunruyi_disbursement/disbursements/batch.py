@@ -12,30 +12,15 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.disbursements import repository
 from kunruyi_disbursement.disbursements.service import EntitlementDetermined, approval_hold
 from kunruyi_disbursement.ledger import service as ledger
-from kunruyi_disbursement.policies.service import PolicyData, fiscal_year_of, upsert_policy
-
-_INSERT = text(
-    """
-    INSERT INTO disbursements (id, mode, policy_code, policy_version, department, district, entity_type, entity_id,
-        period, fiscal_year, amount_fen, entitlement_id, status, reservation_id, approved_by, approved_at)
-    SELECT id, 'automatic', pc, pv, dept, dist, et, eid, period, fy, amount, ent, 'pending_approval', rid,
-           CASE WHEN auto THEN 'system:auto' END, CASE WHEN auto THEN now() END
-    FROM unnest(CAST(:id AS uuid[]), CAST(:pc AS text[]), CAST(:pv AS int[]), CAST(:dept AS text[]),
-                CAST(:dist AS text[]), CAST(:et AS text[]), CAST(:eid AS text[]), CAST(:period AS text[]),
-                CAST(:fy AS int[]), CAST(:amount AS bigint[]), CAST(:ent AS text[]), CAST(:rid AS uuid[]),
-                CAST(:auto AS bool[]))
-         AS t(id, pc, pv, dept, dist, et, eid, period, fy, amount, ent, rid, auto)
-    ON CONFLICT ON CONSTRAINT uq_disbursements_policy_entity_period DO NOTHING
-    RETURNING id, policy_code, policy_version, entity_type, entity_id, fiscal_year, amount_fen, entitlement_id,
-              reservation_id, approved_by, created_at
-    """
-)
+from kunruyi_disbursement.policies.schemas import PolicyData
+from kunruyi_disbursement.policies.service import fiscal_year_of, upsert_policy
 
 
 async def ensure_accounts(session: AsyncSession, accounts: dict[str, dict[str, Any]]) -> None:
@@ -44,14 +29,8 @@ async def ensure_accounts(session: AsyncSession, accounts: dict[str, dict[str, A
         return
     codes = sorted(accounts)
     attrs = [accounts[c] for c in codes]
-    await session.execute(
-        text(
-            "INSERT INTO ledger_accounts (id, code, kind, policy_code, fiscal_year, entity_type, entity_id, "
-            "must_not_overdraw) SELECT id, code, kind, pc, fy, et, eid, kind = 'budget' FROM unnest("
-            "CAST(:id AS uuid[]), CAST(:code AS text[]), CAST(:kind AS text[]), CAST(:pc AS text[]), "
-            "CAST(:fy AS int[]), CAST(:et AS text[]), CAST(:eid AS text[])) AS t(id, code, kind, pc, fy, et, eid) "
-            "ON CONFLICT (id) DO NOTHING"
-        ),
+    await repository.insert_accounts(
+        session,
         {
             "id": [ledger.account_id(c) for c in codes],
             "code": codes,
@@ -67,14 +46,8 @@ async def ensure_accounts(session: AsyncSession, accounts: dict[str, dict[str, A
 async def apply_account_deltas(session: AsyncSession, deltas: dict[uuid.UUID, list[int]]) -> None:
     """``deltas``: account id → [debits_pending, debits_posted, credits_pending, credits_posted] increments."""
     ids = sorted(deltas)
-    await session.execute(
-        text(
-            "UPDATE ledger_accounts a SET debits_pending = a.debits_pending + v.dp, "
-            "debits_posted = a.debits_posted + v.dq, credits_pending = a.credits_pending + v.cp, "
-            "credits_posted = a.credits_posted + v.cq FROM unnest(CAST(:id AS uuid[]), CAST(:dp AS bigint[]), "
-            "CAST(:dq AS bigint[]), CAST(:cp AS bigint[]), CAST(:cq AS bigint[])) AS v(id, dp, dq, cp, cq) "
-            "WHERE a.id = v.id"
-        ),
+    await repository.apply_account_deltas(
+        session,
         {
             "id": ids,
             "dp": [deltas[i][0] for i in ids],
@@ -88,13 +61,8 @@ async def apply_account_deltas(session: AsyncSession, deltas: dict[uuid.UUID, li
 async def insert_transfers(session: AsyncSession, transfers: list[ledger.Transfer]) -> None:
     if not transfers:
         return
-    await session.execute(
-        text(
-            "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount_fen, phase, pending_id, "
-            "cause_type, cause_id, rule_version, memo) SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:d AS uuid[]), "
-            "CAST(:c AS uuid[]), CAST(:a AS bigint[]), CAST(:ph AS text[]), CAST(:p AS uuid[]), CAST(:ct AS text[]), "
-            "CAST(:ci AS text[]), CAST(:rv AS int[]), CAST(:m AS text[]))"
-        ),
+    await repository.insert_transfers(
+        session,
         {
             "id": [t.id for t in transfers],
             "d": [t.debit_account_id for t in transfers],
@@ -116,12 +84,7 @@ async def intake_entitlements(
     if not items:
         return {"created": 0, "reserved": 0, "awaiting_budget": 0, "pending_approval": 0}
     codes = sorted({i.policy_code for i in items})
-    policies = {
-        r.code: r
-        for r in (
-            await session.execute(text("SELECT * FROM policies WHERE code = ANY(:c)"), {"c": codes})
-        ).all()
-    }
+    policies = await repository.policies_by_code(session, codes)
     for item in items:
         if item.policy_code not in policies:
             await upsert_policy(
@@ -134,34 +97,30 @@ async def intake_entitlements(
                     version=item.version,
                 ),
             )
-            policies[item.policy_code] = (
-                await session.execute(text("SELECT * FROM policies WHERE code = :c"), {"c": item.policy_code})
-            ).one()
+            policies.update(await repository.policies_by_code(session, [item.policy_code]))
     holds = {
         i.entitlement_id: approval_hold(policies[i.policy_code], i.amount_fen, auto_approve_max_fen)
         for i in items
     }
     auto = [holds[i.entitlement_id] is None for i in items]
-    created = (
-        await session.execute(
-            _INSERT,
-            {
-                "id": [uuid.uuid4() for _ in items],
-                "pc": [i.policy_code for i in items],
-                "pv": [i.version for i in items],
-                "dept": [i.department or policies[i.policy_code].department for i in items],
-                "dist": [policies[i.policy_code].district for i in items],
-                "et": [i.entity_type for i in items],
-                "eid": [i.entity_id for i in items],
-                "period": [i.period for i in items],
-                "fy": [fiscal_year_of(i.period) for i in items],
-                "amount": [i.amount_fen for i in items],
-                "ent": [i.entitlement_id for i in items],
-                "rid": [uuid.uuid4() for _ in items],
-                "auto": auto,
-            },
-        )
-    ).all()
+    created = await repository.insert_automatic(
+        session,
+        {
+            "id": [uuid.uuid4() for _ in items],
+            "pc": [i.policy_code for i in items],
+            "pv": [i.version for i in items],
+            "dept": [i.department or policies[i.policy_code].department for i in items],
+            "dist": [policies[i.policy_code].district for i in items],
+            "et": [i.entity_type for i in items],
+            "eid": [i.entity_id for i in items],
+            "period": [i.period for i in items],
+            "fy": [fiscal_year_of(i.period) for i in items],
+            "amount": [i.amount_fen for i in items],
+            "ent": [i.entitlement_id for i in items],
+            "rid": [uuid.uuid4() for _ in items],
+            "auto": auto,
+        },
+    )
     created = sorted(created, key=lambda d: (d.created_at, d.entitlement_id))
     to_reserve = [d for d in created if d.approved_by is not None]
     entries: list[dict[str, Any]] = [
@@ -261,15 +220,9 @@ async def intake_entitlements(
     if deltas:
         await apply_account_deltas(session, deltas)
     if reserved_ids:
-        await session.execute(
-            text("UPDATE disbursements SET status = 'reserved', reserved_at = now() WHERE id = ANY(:ids)"),
-            {"ids": reserved_ids},
-        )
+        await repository.set_status_many(session, reserved_ids, status="reserved", reserved_at=func.now())
     if waiting_ids:
-        await session.execute(
-            text("UPDATE disbursements SET status = 'awaiting_budget' WHERE id = ANY(:ids)"),
-            {"ids": waiting_ids},
-        )
+        await repository.set_status_many(session, waiting_ids, status="awaiting_budget")
     await audit.append_many(session, entries)
     return {
         "created": len(created),

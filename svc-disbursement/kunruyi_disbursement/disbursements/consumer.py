@@ -14,7 +14,8 @@ from kunruyi_disbursement.disbursements.service import (
     approval_hold,
     create_disbursement,
 )
-from kunruyi_disbursement.policies.service import PolicyData, get_policy, upsert_policy
+from kunruyi_disbursement.policies.schemas import PolicyData
+from kunruyi_disbursement.policies.service import get_policy, upsert_policy
 from kunruyi_disbursement.settings import Settings
 
 logger = logging.getLogger("kunruyi.disbursement.entitlements")

@@ -9,28 +9,19 @@ from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import ScopeDenied
 from kunruyi_common.idempotency import idempotent
-from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_disbursement.access import audited
 from kunruyi_disbursement.disbursements import service
 from kunruyi_disbursement.disbursements.auth import Approver, OfficerReviewerApproverOrFinance
+from kunruyi_disbursement.disbursements.schemas import (
+    DisbursementPage,
+    DisbursementRead,
+    ReissueBody,
+    RejectBody,
+)
 
 router = APIRouter(prefix="/api/v1/disbursements", tags=["资金拨付 disbursements"])
 STAFF_ROLES = ("officer", "reviewer", "approver", "finance")
-
-
-class RejectBody(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "收款账户户名与企业名称不一致"}]})
-
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class ReissueBody(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"comment": "企业已更正收款账户，重新发起支付"}]}
-    )
-
-    comment: str = Field(min_length=1, max_length=500, description="为何重新支付（如：收款账户已更正）")
 
 
 @router.get("", summary="拨付列表（审批队列、企业的昆e服页面）")
@@ -42,7 +33,7 @@ async def list_disbursements(
     policy_code: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> DisbursementPage:
     # Staff and internal services see everything; a 昆e服 page only the entity its code points at.
     if not (
         principal.kind in ("staff", "service")
@@ -54,8 +45,10 @@ async def list_disbursements(
             pass
         else:
             raise ScopeDenied("无权查看拨付记录")
-    return await service.list_disbursements(
-        session, status=status, entity_id=entity_id, policy_code=policy_code, limit=limit, cursor=cursor
+    return DisbursementPage.model_validate(
+        await service.list_disbursements(
+            session, status=status, entity_id=entity_id, policy_code=policy_code, limit=limit, cursor=cursor
+        )
     )
 
 
@@ -64,37 +57,41 @@ async def get_disbursement(
     disbursement_id: uuid.UUID,
     session: SessionDep,
     principal: OfficerReviewerApproverOrFinance,
-) -> dict[str, Any]:
-    return service.view(await service.get(session, disbursement_id))
+) -> DisbursementRead:
+    return DisbursementRead.model_validate(service.view(await service.get(session, disbursement_id)))
 
 
 @router.post(
     "/{disbursement_id}/approve",
     summary="审批通过（超过自动审批额度的免申即享拨付；政策所属部门）",
-    response_model=None,
+    response_model=DisbursementRead,
 )
 async def approve(
     disbursement_id: uuid.UUID, request: Request, session: SessionDep, principal: Approver
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(await service.approve(session, disbursement_id, principal.subject, principal))
+) -> DisbursementRead | JSONResponse:
+    async def call() -> DisbursementRead:
+        d = await service.approve(session, disbursement_id, principal.subject, principal)
+        return DisbursementRead.model_validate(service.view(d))
 
     return await audited(session, request, principal, call)
 
 
-@router.post("/{disbursement_id}/reject", summary="驳回拨付（政策所属部门）", response_model=None)
+@router.post("/{disbursement_id}/reject", summary="驳回拨付（政策所属部门）", response_model=DisbursementRead)
 async def reject(
     disbursement_id: uuid.UUID, body: RejectBody, request: Request, session: SessionDep, principal: Approver
-) -> dict[str, Any] | JSONResponse:
-    async def call() -> dict[str, Any]:
-        return service.view(
-            await service.reject(session, disbursement_id, principal.subject, body.reason, principal)
-        )
+) -> DisbursementRead | JSONResponse:
+    async def call() -> DisbursementRead:
+        d = await service.reject(session, disbursement_id, principal.subject, body.reason, principal)
+        return DisbursementRead.model_validate(service.view(d))
 
     return await audited(session, request, principal, call)
 
 
-@router.post("/{disbursement_id}/reissue", summary="重新支付（支付失败或被退回的拨付，新的银行参考号）")
+@router.post(
+    "/{disbursement_id}/reissue",
+    summary="重新支付（支付失败或被退回的拨付，新的银行参考号）",
+    response_model=DisbursementRead,
+)
 async def reissue(
     disbursement_id: uuid.UUID,
     body: ReissueBody,

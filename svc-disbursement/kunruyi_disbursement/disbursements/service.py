@@ -14,11 +14,12 @@ from kunruyi_common.auth import Principal
 from kunruyi_common.errors import InvalidTransition
 from kunruyi_common.pagination import decode_keyset, keyset_cursor
 from pydantic import BaseModel, Field
-from sqlalchemy import text
+from sqlalchemy import func, null
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import ensure_department
 from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.disbursements import repository
 from kunruyi_disbursement.disbursements.exceptions import DisbursementNotFound
 from kunruyi_disbursement.ledger import service as ledger
 from kunruyi_disbursement.policies.service import fiscal_year_of
@@ -86,39 +87,29 @@ async def create_disbursement(
 ) -> Any | None:
     """Insert the disbursement (None if one exists for this policy, entity and period) and reserve its budget
     unless it waits for an approver."""
-    row = (
-        await session.execute(
-            text(
-                """
-                INSERT INTO disbursements (id, mode, policy_code, policy_version, department, district, entity_type,
-                    entity_id, period, fiscal_year, amount_fen, entitlement_id, application_id, status, reservation_id,
-                    approved_by, approved_at)
-                VALUES (:id, :mode, :pc, :pv, :dept, :district, :et, :eid, :period, :fy, :amount, :ent, :app,
-                        :status, :rid, :approved_by, CASE WHEN CAST(:approved_by AS text) IS NULL THEN NULL ELSE now() END)
-                ON CONFLICT ON CONSTRAINT uq_disbursements_policy_entity_period DO NOTHING
-                RETURNING *
-                """
-            ),
-            {
-                "id": uuid.uuid4(),
-                "mode": mode,
-                "pc": policy_code,
-                "pv": policy_version,
-                "dept": department,
-                "district": district,
-                "et": entity_type,
-                "eid": entity_id,
-                "period": period,
-                "fy": fiscal_year_of(period),
-                "amount": amount_fen,
-                "ent": entitlement_id,
-                "app": application_id,
-                "status": "pending_approval",
-                "rid": uuid.uuid4(),
-                "approved_by": None if needs_approval else approved_by,
-            },
-        )
-    ).first()
+    approver = None if needs_approval else approved_by
+    row = await repository.insert_disbursement(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "mode": mode,
+            "policy_code": policy_code,
+            "policy_version": policy_version,
+            "department": department,
+            "district": district,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "period": period,
+            "fiscal_year": fiscal_year_of(period),
+            "amount_fen": amount_fen,
+            "entitlement_id": entitlement_id,
+            "application_id": application_id,
+            "status": "pending_approval",
+            "reservation_id": uuid.uuid4(),
+            "approved_by": approver,
+            "approved_at": None if approver is None else func.now(),
+        },
+    )
     if row is None:
         return None
     if needs_approval:
@@ -166,14 +157,7 @@ async def reserve(session: AsyncSession, d: Any, *, actor: str | None) -> Any:
         async with session.begin_nested():
             await ledger.create_transfer(session, transfer)
     except ledger.BudgetExceeded:
-        row = (
-            await session.execute(
-                text(
-                    "UPDATE disbursements SET status = 'awaiting_budget', updated_at = now() WHERE id = :id RETURNING *"
-                ),
-                {"id": d.id},
-            )
-        ).one()
+        row = await repository.update_returning(session, d.id, status="awaiting_budget")
         if d.status != "awaiting_budget":
             await audit.append(
                 session,
@@ -184,16 +168,7 @@ async def reserve(session: AsyncSession, d: Any, *, actor: str | None) -> Any:
                 data={"amount_fen": d.amount_fen, "budget": ledger.budget_code(d.policy_code, d.fiscal_year)},
             )
         return row
-    row = (
-        await session.execute(
-            text(
-                "UPDATE disbursements SET status = 'reserved', reserved_at = now(), updated_at = now(), "
-                "approved_by = coalesce(approved_by, :actor), approved_at = coalesce(approved_at, now()) "
-                "WHERE id = :id RETURNING *"
-            ),
-            {"id": d.id, "actor": actor},
-        )
-    ).one()
+    row = await repository.mark_reserved(session, d.id, actor)
     await audit.append(
         session,
         actor=actor,
@@ -214,15 +189,7 @@ async def _locked_for(
     session: AsyncSession, disbursement_id: uuid.UUID, principal: Principal | None, action: str
 ) -> Any:
     """The disbursement, locked, once ``principal`` may act for its policy's department (admins aside)."""
-    d = (
-        await session.execute(
-            text(
-                "SELECT d.*, coalesce(d.department, p.department) AS policy_department FROM disbursements d "
-                "LEFT JOIN policies p ON p.code = d.policy_code WHERE d.id = :id FOR UPDATE OF d"
-            ),
-            {"id": disbursement_id},
-        )
-    ).first()
+    d = await repository.lock_with_department(session, disbursement_id)
     if d is None:
         raise DisbursementNotFound("拨付记录不存在")
     ensure_department(
@@ -245,10 +212,7 @@ async def approve(
             allowed_next=[],
             current_status=d.status,
         )
-    await session.execute(
-        text("UPDATE disbursements SET approved_by = :a, approved_at = now() WHERE id = :id"),
-        {"a": actor, "id": d.id},
-    )
+    await repository.set_values(session, d.id, approved_by=actor, approved_at=func.now())
     return await reserve(session, d, actor=actor)
 
 
@@ -262,15 +226,7 @@ async def reject(
     d = await _locked_for(session, disbursement_id, principal, "reject")
     if d.status not in ("pending_approval", "awaiting_budget"):
         raise InvalidTransition(f"当前状态为 {d.status}，不能驳回", current_status=d.status)
-    row = (
-        await session.execute(
-            text(
-                "UPDATE disbursements SET status = 'rejected', failure_reason = :r, updated_at = now() "
-                "WHERE id = :id RETURNING *"
-            ),
-            {"id": d.id, "r": reason},
-        )
-    ).one()
+    row = await repository.update_returning(session, d.id, status="rejected", failure_reason=reason)
     await audit.append(
         session,
         actor=actor,
@@ -301,33 +257,36 @@ async def reissue(
             current_status=d.status,
         )
     new_reference = uuid.uuid4()
-    await session.execute(
-        text(
-            "INSERT INTO superseded_payments (reference, disbursement_id, status, failure_reason, bank_sequence, "
-            "superseded_by, actor, comment) VALUES (:r, :d, :s, :fr, :q, :n, :a, :c)"
-        ),
+    await repository.insert_superseded(
+        session,
         {
-            "r": d.reservation_id,
-            "d": d.id,
-            "s": d.status,
-            "fr": d.failure_reason,
-            "q": d.bank_sequence,
-            "n": new_reference,
-            "a": actor,
-            "c": comment,
+            "reference": d.reservation_id,
+            "disbursement_id": d.id,
+            "status": d.status,
+            "failure_reason": d.failure_reason,
+            "bank_sequence": d.bank_sequence,
+            "superseded_by": new_reference,
+            "actor": actor,
+            "comment": comment,
         },
     )
-    row = (
-        await session.execute(
-            text(
-                "UPDATE disbursements SET reservation_id = :n, reserved_at = NULL, instruction_sent_at = NULL, "
-                "instruction_attempts = 0, next_attempt_at = NULL, instruction_payee = NULL, payee_id = NULL, "
-                "bank_accepted_at = NULL, bank_sequence = 0, bank_status = NULL, settled_at = NULL, "
-                "failure_reason = NULL, last_error = NULL, updated_at = now() WHERE id = :id RETURNING *"
-            ),
-            {"n": new_reference, "id": d.id},
-        )
-    ).one()
+    row = await repository.update_returning(
+        session,
+        d.id,
+        reservation_id=new_reference,
+        reserved_at=None,
+        instruction_sent_at=None,
+        instruction_attempts=0,
+        next_attempt_at=None,
+        instruction_payee=null(),  # SQL NULL: a Python None would be stored as the JSON null
+        payee_id=None,
+        bank_accepted_at=None,
+        bank_sequence=0,
+        bank_status=None,
+        settled_at=None,
+        failure_reason=None,
+        last_error=None,
+    )
     await audit.append(
         session,
         actor=actor,
@@ -356,18 +315,8 @@ async def claim_awaiting(
 ) -> list[Any]:
     """Lock the disbursements parked for lack of budget, oldest first. The sweep skips rows another transaction
     holds; a top-up waits for them (a sweep trying them against the old balance), so it resumes every one it can."""
-    return list(
-        (
-            await session.execute(
-                text(
-                    "SELECT * FROM disbursements WHERE status = 'awaiting_budget' "
-                    "AND (CAST(:pc AS text) IS NULL OR policy_code = :pc) "
-                    "AND (CAST(:fy AS int) IS NULL OR fiscal_year = :fy) "
-                    f"ORDER BY created_at, id LIMIT :n FOR UPDATE{' SKIP LOCKED' if skip_locked else ''}"
-                ),
-                {"pc": policy_code, "fy": fiscal_year, "n": limit},
-            )
-        ).all()
+    return await repository.claim_awaiting(
+        session, policy_code=policy_code, fiscal_year=fiscal_year, limit=limit, skip_locked=skip_locked
     )
 
 
@@ -438,9 +387,7 @@ def view(d: Any) -> dict[str, Any]:
 
 
 async def get(session: AsyncSession, disbursement_id: uuid.UUID) -> Any:
-    d = (
-        await session.execute(text("SELECT * FROM disbursements WHERE id = :id"), {"id": disbursement_id})
-    ).first()
+    d = await repository.get(session, disbursement_id)
     if d is None:
         raise DisbursementNotFound("拨付记录不存在")
     return d
@@ -455,33 +402,18 @@ async def list_disbursements(
     limit: int,
     cursor: str | None,
 ) -> dict[str, Any]:
-    after = decode_keyset(cursor)
-    after_at, after_id = after if after is not None else (None, None)
-    rows = (
-        await session.execute(
-            text(
-                "SELECT * FROM disbursements WHERE (CAST(:s AS text) IS NULL OR status = :s) "
-                "AND (CAST(:e AS text) IS NULL OR entity_id = :e) AND (CAST(:p AS text) IS NULL OR policy_code = :p) "
-                "AND (CAST(:at AS timestamptz) IS NULL OR (created_at, id) < (CAST(:at AS timestamptz), CAST(:aid AS uuid))) "
-                "ORDER BY created_at DESC, id DESC LIMIT :n"
-            ),
-            {"s": status, "e": entity_id, "p": policy_code, "at": after_at, "aid": after_id, "n": limit + 1},
-        )
-    ).all()
+    rows = await repository.page(
+        session,
+        status=status,
+        entity_id=entity_id,
+        policy_code=policy_code,
+        after=decode_keyset(cursor),
+        limit=limit + 1,
+    )
     items = [view(r) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = keyset_cursor(last.created_at, last.id)
-    counts: dict[str, int] = dict(
-        (
-            await session.execute(
-                text(
-                    "SELECT status, count(*) FROM disbursements WHERE (CAST(:e AS text) IS NULL OR entity_id = :e) "
-                    "GROUP BY status"
-                ),
-                {"e": entity_id},
-            )
-        ).all()
-    )
-    return {"items": items, "next_cursor": next_cursor, "counts": {k: int(v) for k, v in counts.items()}}
+    counts = await repository.counts_by_status(session, entity_id=entity_id)
+    return {"items": items, "next_cursor": next_cursor, "counts": counts}

@@ -13,10 +13,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.ledger import repository
 from kunruyi_disbursement.ledger.exceptions import PendingTransferResolved, TransferConflict
 
 AccountKind = Literal["budget", "payable", "clearing", "funding"]
@@ -52,20 +52,17 @@ def payable_code(entity_type: str, entity_id: str) -> str:
 
 async def ensure_account(session: AsyncSession, code: str, kind: AccountKind, **attrs: Any) -> uuid.UUID:
     acct = account_id(code)
-    await session.execute(
-        text(
-            "INSERT INTO ledger_accounts (id, code, kind, policy_code, fiscal_year, entity_type, entity_id, "
-            "must_not_overdraw) VALUES (:id, :code, :kind, :pc, :fy, :et, :eid, :mno) ON CONFLICT (id) DO NOTHING"
-        ),
+    await repository.insert_account(
+        session,
         {
             "id": acct,
             "code": code,
             "kind": kind,
-            "pc": attrs.get("policy_code"),
-            "fy": attrs.get("fiscal_year"),
-            "et": attrs.get("entity_type"),
-            "eid": attrs.get("entity_id"),
-            "mno": kind == "budget",
+            "policy_code": attrs.get("policy_code"),
+            "fiscal_year": attrs.get("fiscal_year"),
+            "entity_type": attrs.get("entity_type"),
+            "entity_id": attrs.get("entity_id"),
+            "must_not_overdraw": kind == "budget",
         },
     )
     return acct
@@ -110,30 +107,6 @@ class Transfer:
 # (debits_pending, debits_posted, credits_pending, credits_posted) deltas per phase, as multiples of the amount.
 _DELTAS: dict[str, tuple[int, int]] = {"single": (0, 1), "pending": (1, 0), "post": (-1, 1), "void": (-1, 0)}
 
-_CREATE = text(
-    """
-    WITH locked AS (
-        SELECT id FROM ledger_accounts WHERE id IN (:debit, :credit) ORDER BY id FOR UPDATE
-    ), ins AS (
-        INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount_fen, phase, pending_id,
-                                      cause_type, cause_id, rule_version, memo)
-        VALUES (:id, :debit, :credit, :amount, :phase, :pending_id, :cause_type, :cause_id, :rule_version, :memo)
-        ON CONFLICT (id) DO NOTHING
-        RETURNING amount_fen
-    ), upd AS (
-        UPDATE ledger_accounts a SET
-            debits_pending = a.debits_pending + CASE WHEN a.id = :debit THEN :dp * ins.amount_fen ELSE 0 END,
-            debits_posted = a.debits_posted + CASE WHEN a.id = :debit THEN :dq * ins.amount_fen ELSE 0 END,
-            credits_pending = a.credits_pending + CASE WHEN a.id = :credit THEN :dp * ins.amount_fen ELSE 0 END,
-            credits_posted = a.credits_posted + CASE WHEN a.id = :credit THEN :dq * ins.amount_fen ELSE 0 END
-        FROM ins
-        WHERE a.id IN (:debit, :credit) AND (SELECT count(*) FROM locked) > 0
-        RETURNING a.id
-    )
-    SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM upd) AS updated
-    """
-)
-
 
 async def lock_accounts(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
     """Lock ``ids`` in one statement, in id order — before a transaction's first balance change.
@@ -141,13 +114,8 @@ async def lock_accounts(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid
     The lock order of every money path: policy rows → disbursement rows (by id, or SKIP LOCKED) → ledger accounts,
     ALL the transaction will touch, here, in id order → the audit chain head (at commit, see ``audit.service``).
     A transaction that changes several transfers' accounts locks their union here first; a single transfer locks its
-    two accounts in id order itself (``_CREATE``). Locking again what the transaction holds never waits."""
-    rows = (
-        await session.execute(
-            text("SELECT * FROM ledger_accounts WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
-            {"ids": sorted(ids)},
-        )
-    ).all()
+    two accounts in id order itself (``repository.CREATE_TRANSFER``). Locking again what the transaction holds never waits."""
+    rows = await repository.lock_accounts(session, ids)
     return {r.id: r for r in rows}
 
 
@@ -173,7 +141,7 @@ async def create_transfer(session: AsyncSession, transfer: Transfer) -> bool:
         "dq": dq,
     }
     try:
-        row = (await session.execute(_CREATE, params)).one()
+        row = await repository.create_transfer(session, params)
     except IntegrityError as exc:
         message = str(exc.orig)
         if "budget_not_negative" in message:
@@ -185,9 +153,7 @@ async def create_transfer(session: AsyncSession, transfer: Transfer) -> bool:
         if row.updated != 2:
             raise RuntimeError(f"transfer {transfer.id} names an unknown account")
         return True
-    existing = (
-        await session.execute(text("SELECT * FROM ledger_transfers WHERE id = :id"), {"id": transfer.id})
-    ).one()
+    existing = await repository.get_transfer(session, transfer.id)
     if not transfer.same_fields(existing):
         raise TransferConflict(f"转账 {transfer.id} 已存在且内容不同")
     return False
@@ -196,11 +162,7 @@ async def create_transfer(session: AsyncSession, transfer: Transfer) -> bool:
 async def resolve_pending(
     session: AsyncSession, pending_id: uuid.UUID, phase: Literal["post", "void"]
 ) -> bool:
-    pending = (
-        await session.execute(
-            text("SELECT * FROM ledger_transfers WHERE id = :id AND phase = 'pending'"), {"id": pending_id}
-        )
-    ).one()
+    pending = await repository.get_pending_transfer(session, pending_id)
     return await create_transfer(
         session,
         Transfer(
@@ -219,93 +181,38 @@ async def resolve_pending(
 
 
 async def account_balance(session: AsyncSession, code: str) -> dict[str, Any] | None:
-    row = (
-        (await session.execute(text("SELECT * FROM ledger_accounts WHERE code = :c"), {"c": code}))
-        .mappings()
-        .first()
-    )
+    row = await repository.account_by_code(session, code)
     if row is None:
         return None
     return account_view(row)
 
 
 def account_view(row: Any) -> dict[str, Any]:
+    """An account row as :class:`~kunruyi_disbursement.ledger.schemas.AccountRead` describes it."""
     return {
-        "id": str(row["id"]),
-        "code": row["code"],
-        "kind": row["kind"],
-        "policy_code": row["policy_code"],
-        "fiscal_year": row["fiscal_year"],
-        "entity_type": row["entity_type"],
-        "entity_id": row["entity_id"],
-        "debits_pending": row["debits_pending"],
-        "debits_posted": row["debits_posted"],
-        "credits_pending": row["credits_pending"],
-        "credits_posted": row["credits_posted"],
+        "id": str(row.id),
+        "code": row.code,
+        "kind": row.kind,
+        "policy_code": row.policy_code,
+        "fiscal_year": row.fiscal_year,
+        "entity_type": row.entity_type,
+        "entity_id": row.entity_id,
+        "debits_pending": row.debits_pending,
+        "debits_posted": row.debits_posted,
+        "credits_pending": row.credits_pending,
+        "credits_posted": row.credits_posted,
         # Credit-normal: what is left to reserve (budget) or what is owed (payable).
-        "available_fen": row["credits_posted"] - row["debits_posted"] - row["debits_pending"],
+        "available_fen": row.credits_posted - row.debits_posted - row.debits_pending,
     }
 
 
-_INVARIANT_BALANCES = text(
-    """
-    WITH legs AS (
-        SELECT debit_account_id AS account_id,
-               CASE phase WHEN 'pending' THEN amount_fen WHEN 'single' THEN 0 ELSE -amount_fen END AS d_pending,
-               CASE WHEN phase IN ('single', 'post') THEN amount_fen ELSE 0 END AS d_posted,
-               0::bigint AS c_pending, 0::bigint AS c_posted
-        FROM ledger_transfers
-        UNION ALL
-        SELECT credit_account_id, 0, 0,
-               CASE phase WHEN 'pending' THEN amount_fen WHEN 'single' THEN 0 ELSE -amount_fen END,
-               CASE WHEN phase IN ('single', 'post') THEN amount_fen ELSE 0 END
-        FROM ledger_transfers
-    ), sums AS (
-        SELECT account_id, sum(d_pending) AS dp, sum(d_posted) AS dq, sum(c_pending) AS cp, sum(c_posted) AS cq
-        FROM legs GROUP BY account_id
-    )
-    SELECT a.code, a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted,
-           coalesce(s.dp, 0) AS dp, coalesce(s.dq, 0) AS dq, coalesce(s.cp, 0) AS cp, coalesce(s.cq, 0) AS cq
-    FROM ledger_accounts a LEFT JOIN sums s ON s.account_id = a.id
-    WHERE a.debits_pending <> coalesce(s.dp, 0) OR a.debits_posted <> coalesce(s.dq, 0)
-       OR a.credits_pending <> coalesce(s.cp, 0) OR a.credits_posted <> coalesce(s.cq, 0)
-    """
-)
-
-_INVARIANT_RESOLUTIONS = text(
-    """
-    SELECT r.id FROM ledger_transfers r JOIN ledger_transfers p ON p.id = r.pending_id
-    WHERE p.phase <> 'pending' OR p.amount_fen <> r.amount_fen
-       OR p.debit_account_id <> r.debit_account_id OR p.credit_account_id <> r.credit_account_id
-    """
-)
-
-
 async def check_invariants(session: AsyncSession) -> dict[str, Any]:
-    totals = (
-        await session.execute(
-            text(
-                "SELECT coalesce(sum(debits_posted), 0) AS dq, coalesce(sum(credits_posted), 0) AS cq, "
-                "coalesce(sum(debits_pending), 0) AS dp, coalesce(sum(credits_pending), 0) AS cp, count(*) AS n "
-                "FROM ledger_accounts"
-            )
-        )
-    ).one()
-    transfers = (await session.execute(text("SELECT count(*) FROM ledger_transfers"))).scalar_one()
-    mismatched = (await session.execute(_INVARIANT_BALANCES)).mappings().all()
-    bad_resolutions = (await session.execute(_INVARIANT_RESOLUTIONS)).scalars().all()
-    overdrawn = (
-        (
-            await session.execute(
-                text(
-                    "SELECT code FROM ledger_accounts WHERE must_not_overdraw AND "
-                    "credits_posted - debits_posted - debits_pending < 0"
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
+    """The ledger's invariants (:class:`~kunruyi_disbursement.ledger.schemas.InvariantsReport`)."""
+    totals = await repository.totals(session)
+    transfers = await repository.count_transfers(session)
+    mismatched = await repository.mismatched_balances(session)
+    bad_resolutions = await repository.bad_resolutions(session)
+    overdrawn = await repository.overdrawn_accounts(session)
     checks = {
         "debits_equal_credits_posted": totals.dq == totals.cq,
         "debits_equal_credits_pending": totals.dp == totals.cp,

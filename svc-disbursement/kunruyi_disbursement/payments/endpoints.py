@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from kunruyi_disbursement.payments.auth import WritePartnerOrFinance
 from kunruyi_disbursement.payments.exceptions import InvalidBankSignature, InvalidCallback, UnknownReference
-from kunruyi_disbursement.payments.payees import PayeeIn, register_payee
+from kunruyi_disbursement.payments.payees import register_payee
+from kunruyi_disbursement.payments.schemas import CallbackOutcome, CallbackOutcomes, PayeeIn, PayeeRead
 from kunruyi_disbursement.payments.settlement import BankUpdate, apply_bank_update, apply_bank_updates
 from kunruyi_disbursement.settings import Settings
 
@@ -31,7 +32,11 @@ def verify_signature(secret: str, body: bytes, signature: str | None) -> None:
         raise InvalidBankSignature("银行回调签名无效")
 
 
-@router.post("/bank/callbacks", summary="银行结算回调（单条或批量，HMAC-SHA256 签名）")
+@router.post(
+    "/bank/callbacks",
+    summary="银行结算回调（单条或批量，HMAC-SHA256 签名）",
+    response_model=CallbackOutcome | CallbackOutcomes,
+)
 async def bank_callback(
     request: Request,
     session: SessionDep,
@@ -57,7 +62,9 @@ async def bank_callback(
     return JSONResponse({"results": results} if not single else results[0])
 
 
-@router.post("/payees", status_code=201, summary="登记收款账户（账号加密存储、脱敏显示）")
+@router.post(
+    "/payees", status_code=201, response_model=PayeeRead, summary="登记收款账户（账号加密存储、脱敏显示）"
+)
 async def create_payee(
     body: PayeeIn,
     request: Request,

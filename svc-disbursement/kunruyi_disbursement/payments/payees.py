@@ -9,41 +9,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from kunruyi_common.crypto import FieldCipher, blind_index, mask_bank_account
 from kunruyi_common.errors import InvalidUscc
 from kunruyi_common.pii_text import protected_text_column
 from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.payments import repository
 from kunruyi_disbursement.payments.exceptions import InvalidAccountNumber
+from kunruyi_disbursement.payments.schemas import PayeeIn
 from kunruyi_disbursement.settings import Settings
-
-
-class PayeeIn(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "entity_type": "enterprise",
-                    "entity_id": "91320583MA1KR8Y29Y",
-                    "account_name": "昆山某某智能装备有限公司",
-                    "account_number": "6222021102012345678",
-                    "bank_name": "中国工商银行昆山分行",
-                }
-            ]
-        }
-    )
-
-    entity_type: Literal["enterprise", "talent"]
-    entity_id: str = Field(min_length=1, max_length=64)
-    account_name: str = Field(min_length=1, max_length=100)
-    account_number: str = Field(min_length=8, max_length=40)
-    bank_name: str = Field(min_length=1, max_length=100)
 
 
 def cipher(settings: Settings) -> FieldCipher:
@@ -92,34 +70,24 @@ async def register_payee(
             entity_id = parse_uscc(entity_id).code
         except InvalidIdentifier as exc:
             raise InvalidUscc(f"统一社会信用代码无效：{exc}", field="entity_id") from exc
-    row = (
-        await session.execute(
-            text(
-                """
-                INSERT INTO payees (id, entity_type, entity_id, account_name, account_number_encrypted,
-                    account_number_index, account_number_masked, bank_name, created_by)
-                VALUES (:id, :et, :eid, :name, :enc, :idx, :masked, :bank, :actor)
-                ON CONFLICT (entity_type, entity_id) DO UPDATE SET account_name = EXCLUDED.account_name,
-                    account_number_encrypted = EXCLUDED.account_number_encrypted,
-                    account_number_index = EXCLUDED.account_number_index,
-                    account_number_masked = EXCLUDED.account_number_masked, bank_name = EXCLUDED.bank_name,
-                    updated_at = now()
-                RETURNING *
-                """
+    row = await repository.upsert_payee(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "entity_type": payee.entity_type,
+            "entity_id": entity_id,
+            "account_name": payee.account_name,
+            "account_number_encrypted": cipher(settings).encrypt(
+                number, associated_data=_aad(payee.entity_type, entity_id)
             ),
-            {
-                "id": uuid.uuid4(),
-                "et": payee.entity_type,
-                "eid": entity_id,
-                "name": payee.account_name,
-                "enc": cipher(settings).encrypt(number, associated_data=_aad(payee.entity_type, entity_id)),
-                "idx": blind_index(number, settings.blind_index_key, purpose="payee.account_number"),
-                "masked": mask_bank_account(number),
-                "bank": payee.bank_name,
-                "actor": actor,
-            },
-        )
-    ).one()
+            "account_number_index": blind_index(
+                number, settings.blind_index_key, purpose="payee.account_number"
+            ),
+            "account_number_masked": mask_bank_account(number),
+            "bank_name": payee.bank_name,
+            "created_by": actor,
+        },
+    )
     return payee_view(row)
 
 

@@ -16,15 +16,15 @@ from typing import Any, Literal
 
 from kunruyi_common.events.outbox import Staged, add_event, add_events
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.applications.service import mark_paid
+from kunruyi_disbursement.applications.workflow import mark_paid
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.disbursements.batch import apply_account_deltas, insert_transfers
 from kunruyi_disbursement.events import PaymentFailed, PaymentSettled
 from kunruyi_disbursement.health_checks import observe_settled
 from kunruyi_disbursement.ledger import service as ledger
+from kunruyi_disbursement.payments import repository
 
 logger = logging.getLogger("kunruyi.disbursement.settlement")
 
@@ -49,20 +49,11 @@ async def apply_bank_update(session: AsyncSession, update: BankUpdate, *, source
         reference = None
     d = None
     if reference is not None:
-        d = (
-            await session.execute(
-                text("SELECT * FROM disbursements WHERE reservation_id = :r FOR UPDATE"), {"r": reference}
-            )
-        ).first()
+        d = await repository.lock_by_reference(session, reference)
     if d is None:
         superseded = None
         if reference is not None:
-            superseded = (
-                await session.execute(
-                    text("SELECT disbursement_id FROM superseded_payments WHERE reference = :r"),
-                    {"r": reference},
-                )
-            ).first()
+            superseded = await repository.superseded(session, reference)
         if superseded is None:
             logger.warning("bank update for unknown reference %s via %s", update.reference, source)
             return "not_found"
@@ -84,18 +75,15 @@ async def apply_bank_update(session: AsyncSession, update: BankUpdate, *, source
 
 
 async def _record_callback(session: AsyncSession, update: BankUpdate, source: str, outcome: Outcome) -> None:
-    await session.execute(
-        text(
-            "INSERT INTO bank_callbacks (reference, bank_event_id, status, sequence, amount_fen, outcome) "
-            "VALUES (:r, :e, :s, :q, :a, :o)"
-        ),
+    await repository.record_callback(
+        session,
         {
-            "r": update.reference,
-            "e": update.event_id or source,
-            "s": update.status,
-            "q": update.sequence,
-            "a": update.amount_fen,
-            "o": outcome,
+            "reference": update.reference,
+            "bank_event_id": update.event_id or source,
+            "status": update.status,
+            "sequence": update.sequence,
+            "amount_fen": update.amount_fen,
+            "outcome": outcome,
         },
     )
 
@@ -115,12 +103,10 @@ async def _apply(session: AsyncSession, d: Any, update: BankUpdate, source: str)
         if update.status == "settled" and d.status in IN_FLIGHT:
             # Never book a settlement of an amount other than the one instructed: the payment stays in flight
             # (visible, with the error) until the bank reports the instructed amount or a person sorts it out.
-            await session.execute(
-                text("UPDATE disbursements SET last_error = :e, updated_at = now() WHERE id = :id"),
-                {
-                    "e": f"bank reported settlement of {update.amount_fen} fen, instructed {d.amount_fen}",
-                    "id": d.id,
-                },
+            await repository.set_last_error_of(
+                session,
+                d.id,
+                f"bank reported settlement of {update.amount_fen} fen, instructed {d.amount_fen}",
             )
             await audit.append(
                 session,
@@ -249,23 +235,15 @@ async def _set(
     settled_at: datetime | None = None,
     failure_reason: str | None = None,
 ) -> Any:
-    return (
-        await session.execute(
-            text(
-                "UPDATE disbursements SET status = :s, bank_status = :bs, bank_sequence = :q, "
-                "settled_at = coalesce(:at, settled_at), failure_reason = coalesce(:fr, failure_reason), "
-                "bank_accepted_at = coalesce(bank_accepted_at, now()), updated_at = now() WHERE id = :id RETURNING *"
-            ),
-            {
-                "s": status,
-                "bs": bank.status,
-                "q": bank.sequence,
-                "at": settled_at,
-                "fr": failure_reason,
-                "id": d.id,
-            },
-        )
-    ).one()
+    return await repository.apply_bank_status(
+        session,
+        d.id,
+        status=status,
+        bank_status=bank.status,
+        bank_sequence=bank.sequence,
+        settled_at=settled_at,
+        failure_reason=failure_reason,
+    )
 
 
 def _event_fields(d: Any) -> dict[str, Any]:
@@ -295,15 +273,7 @@ async def apply_bank_updates(
         except ValueError:
             continue
         refs[ref] = refs.get(ref, 0) + 1
-    rows = {
-        r.reservation_id: r
-        for r in (
-            await session.execute(
-                text("SELECT * FROM disbursements WHERE reservation_id = ANY(:r) ORDER BY id FOR UPDATE"),
-                {"r": list(refs)},
-            )
-        ).all()
-    }
+    rows = {r.reservation_id: r for r in await repository.lock_by_references(session, list(refs))}
     fast: list[tuple[int, BankUpdate, Any]] = []
     slow: list[tuple[int, BankUpdate]] = []
     for i, u in enumerate(updates):
@@ -392,23 +362,11 @@ async def _settle_many(session: AsyncSession, items: list[tuple[BankUpdate, Any]
     await insert_transfers(session, transfers)
     await apply_account_deltas(session, deltas)
     settled_at = [u.settled_at or now for u, _ in items]
-    updated = (
-        await session.execute(
-            text(
-                "UPDATE disbursements d SET status = 'settled', bank_status = 'settled', bank_sequence = v.q, "
-                "settled_at = v.at, bank_accepted_at = coalesce(d.bank_accepted_at, now()), updated_at = now() "
-                "FROM unnest(CAST(:id AS uuid[]), CAST(:q AS int[]), CAST(:at AS timestamptz[])) AS v(id, q, at) "
-                "WHERE d.id = v.id RETURNING d.*"
-            ),
-            {"id": [d.id for _, d in items], "q": [u.sequence for u, _ in items], "at": settled_at},
-        )
-    ).all()
-    await session.execute(
-        text(
-            "INSERT INTO bank_callbacks (reference, bank_event_id, status, sequence, amount_fen, outcome) "
-            "SELECT r, e, 'settled', q, a, 'applied' FROM unnest(CAST(:r AS text[]), CAST(:e AS text[]), "
-            "CAST(:q AS int[]), CAST(:a AS bigint[])) AS t(r, e, q, a)"
-        ),
+    updated = await repository.settle_many(
+        session, {"id": [d.id for _, d in items], "q": [u.sequence for u, _ in items], "at": settled_at}
+    )
+    await repository.record_settled_callbacks(
+        session,
         {
             "r": [u.reference for u, _ in items],
             "e": [u.event_id or source for u, _ in items],

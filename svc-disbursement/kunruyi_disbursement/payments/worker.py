@@ -17,44 +17,18 @@ from typing import Any
 
 from fastapi import FastAPI
 from kunruyi_common.periodic import PeriodicTask, start_periodic
-from sqlalchemy import text
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_disbursement.disbursements.service import resume_awaiting
 from kunruyi_disbursement.ledger import service as ledger
+from kunruyi_disbursement.payments import repository
 from kunruyi_disbursement.payments.bank_client import BankClient, BankError, BankRejected
 from kunruyi_disbursement.payments.payees import instruction_payee
 from kunruyi_disbursement.payments.settlement import BankUpdate, accounts_touched, apply_bank_update
 from kunruyi_disbursement.settings import Settings
 
 logger = logging.getLogger("kunruyi.disbursement.payments")
-
-# The payee is fixed at the first claim (``instruction_payee``) and every resend carries that same payee: a payee
-# registered or changed in between must not turn a resend into a different instruction under the same reference.
-_CLAIM = text(
-    """
-    WITH due AS (
-        SELECT d.id, coalesce(d.instruction_payee, CASE WHEN p.id IS NULL
-                THEN jsonb_build_object('mode', 'registered_account')
-                ELSE jsonb_build_object('mode', 'account', 'payee_id', p.id,
-                    'account_number_encrypted', p.account_number_encrypted, 'account_name', p.account_name,
-                    'bank_name', p.bank_name) END) AS payee
-        FROM disbursements d
-        LEFT JOIN payees p ON p.entity_type = d.entity_type AND p.entity_id = d.entity_id
-        WHERE d.status = 'reserved' OR (d.status = 'instructing' AND d.next_attempt_at <= now())
-        ORDER BY d.reserved_at LIMIT :n FOR UPDATE OF d SKIP LOCKED
-    )
-    UPDATE disbursements d SET status = 'instructing',
-        instruction_sent_at = coalesce(d.instruction_sent_at, now()),
-        instruction_attempts = d.instruction_attempts + 1,
-        next_attempt_at = now() + make_interval(secs => least(:base * power(2, d.instruction_attempts), :max)),
-        instruction_payee = due.payee, payee_id = CAST(due.payee ->> 'payee_id' AS uuid), updated_at = now()
-    FROM due
-    WHERE d.id = due.id
-    RETURNING d.*, due.payee ->> 'account_number_encrypted' AS payee_account,
-              due.payee ->> 'account_name' AS payee_name, due.payee ->> 'bank_name' AS payee_bank
-    """
-)
 
 
 async def _halt_for_kill(point: str, where: str) -> None:
@@ -98,11 +72,12 @@ class PaymentWorker:
     async def instruct_due(self) -> int:
         s = self.settings
         async with self.sessionmaker() as session, session.begin():
-            result = await session.execute(
-                _CLAIM,
-                {"n": s.payment_batch_size, "base": s.payment_retry_base_s, "max": s.payment_retry_max_s},
+            claimed = await repository.claim_due(
+                session,
+                limit=s.payment_batch_size,
+                base_s=s.payment_retry_base_s,
+                max_s=s.payment_retry_max_s,
             )
-            claimed = list(result.all())
         if not claimed:
             return 0
         if s.crash_point == "before_instruct":
@@ -144,10 +119,7 @@ class PaymentWorker:
 
     async def _record_error(self, claimed: list[Any], error: str) -> None:
         async with self.sessionmaker() as session, session.begin():
-            await session.execute(
-                text("UPDATE disbursements SET last_error = :e WHERE id = ANY(:ids)"),
-                {"e": error[:500], "ids": [d.id for d in claimed]},
-            )
+            await repository.set_last_error(session, [d.id for d in claimed], error[:500])
 
     async def _record_acceptances(self, claimed: list[Any], results: list[dict[str, Any]]) -> None:
         by_ref = {r.get("reference"): r for r in results}
@@ -168,31 +140,18 @@ class PaymentWorker:
         poll_at = datetime.now(UTC) + timedelta(seconds=self.settings.payment_poll_after_s)
         async with self.sessionmaker() as session, session.begin():
             # The lock order of every money path: the disbursement rows by id, then all the accounts in one go.
-            await session.execute(
-                text("SELECT id FROM disbursements WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
-                {"ids": sorted([*accepted, *conflicting, *(d.id for d, _ in rejected)])},
+            await repository.lock_ids(
+                session, sorted([*accepted, *conflicting, *(d.id for d, _ in rejected)])
             )
             if rejected:
                 await ledger.ensure_account(session, ledger.CLEARING_ACCOUNT, "clearing")
                 await ledger.lock_accounts(session, accounts_touched([d for d, _ in rejected]))
             if accepted:
                 # A callback may already have settled some of them: only rows still 'instructing' move on.
-                await session.execute(
-                    text(
-                        "UPDATE disbursements SET status = 'instructed', bank_accepted_at = coalesce(bank_accepted_at, "
-                        "now()), next_attempt_at = :poll, last_error = NULL WHERE id = ANY(:ids) "
-                        "AND status = 'instructing'"
-                    ),
-                    {"ids": accepted, "poll": poll_at},
-                )
+                await repository.mark_instructed(session, accepted, next_attempt_at=poll_at, last_error=None)
             if conflicting:
-                await session.execute(
-                    text(
-                        "UPDATE disbursements SET status = 'instructed', bank_accepted_at = coalesce(bank_accepted_at, "
-                        "now()), next_attempt_at = now(), last_error = 'bank: reference_conflict' "
-                        "WHERE id = ANY(:ids) AND status = 'instructing'"
-                    ),
-                    {"ids": conflicting},
+                await repository.mark_instructed(
+                    session, conflicting, next_attempt_at=func.now(), last_error="bank: reference_conflict"
                 )
             for d, result in rejected:
                 await apply_bank_update(
@@ -209,17 +168,9 @@ class PaymentWorker:
     async def poll_due(self) -> int:
         """Ask the bank about instructed payments whose callback is late (the polling fallback)."""
         async with self.sessionmaker() as session, session.begin():
-            due = (
-                await session.execute(
-                    text(
-                        "WITH due AS (SELECT id FROM disbursements WHERE status = 'instructed' AND next_attempt_at <= now() "
-                        "ORDER BY next_attempt_at LIMIT :n FOR UPDATE SKIP LOCKED) "
-                        "UPDATE disbursements d SET next_attempt_at = now() + make_interval(secs => :after) "
-                        "FROM due WHERE d.id = due.id RETURNING d.id, d.reservation_id"
-                    ),
-                    {"n": self.settings.payment_batch_size, "after": self.settings.payment_poll_after_s},
-                )
-            ).all()
+            due = await repository.claim_poll_due(
+                session, limit=self.settings.payment_batch_size, after_s=self.settings.payment_poll_after_s
+            )
         for row in due:
             try:
                 payment = await self.bank.get_payment(str(row.reservation_id))
@@ -229,13 +180,7 @@ class PaymentWorker:
             async with self.sessionmaker() as session, session.begin():
                 if payment is None:
                     # The bank never got it (a lost request): instruct again with the same reference.
-                    await session.execute(
-                        text(
-                            "UPDATE disbursements SET status = 'instructing', next_attempt_at = now() "
-                            "WHERE id = :id AND status = 'instructed'"
-                        ),
-                        {"id": row.id},
-                    )
+                    await repository.instruct_again(session, row.id)
                     continue
                 await apply_bank_update(
                     session,
@@ -254,15 +199,7 @@ class PaymentWorker:
     async def sweep_awaiting_budget(self) -> int:
         async with self.sessionmaker() as session, session.begin():
             # Only budgets with something left are worth trying.
-            budgets = (
-                await session.execute(
-                    text(
-                        "SELECT DISTINCT d.policy_code, d.fiscal_year FROM disbursements d "
-                        "JOIN ledger_accounts a ON a.code = 'budget:' || d.policy_code || ':' || d.fiscal_year "
-                        "WHERE d.status = 'awaiting_budget' AND a.credits_posted - a.debits_posted - a.debits_pending > 0"
-                    )
-                )
-            ).all()
+            budgets = await repository.budgets_with_parked_and_room(session)
         reserved = 0
         for b in budgets:
             # One transaction per budget: each locks its own accounts up front, in id order, and holds them briefly.

@@ -6,7 +6,8 @@ from kunruyi_common.events.envelope import CloudEvent
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.policies.service import PolicyData, upsert_policy
+from kunruyi_disbursement.policies.schemas import PolicyData
+from kunruyi_disbursement.policies.service import upsert_policy
 
 POLICY_EVENT_TYPES = (
     "kunruyi.policy.policy.published",

@@ -7,56 +7,20 @@ alongside its budget (tests, demos, policies not yet in the catalog).
 from __future__ import annotations
 
 import calendar
-import json
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from kunruyi_common.errors import InvalidPeriod
-from pydantic import BaseModel, Field
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.exceptions import UnknownPolicy
+from kunruyi_disbursement.policies import repository
 from kunruyi_disbursement.policies.exceptions import AmountOverCap, PeriodOutsideValidity, PolicyNotOpen
+from kunruyi_disbursement.policies.schemas import PolicyData
 
 DEFAULT_REVIEW_STAGES = ["accepted", "first_review", "second_review", "public_notice", "approved", "paid"]
 _PERIOD_RE = re.compile(r"^(?P<y>\d{4})(?:-(?:(?P<m>0[1-9]|1[0-2])|Q(?P<q>[1-4])|H(?P<h>[12])))?$")
-
-
-class PolicyData(BaseModel):
-    """``data`` of kunruyi.policy.policy.published|suspended|version_added (svc-policy's contract)."""
-
-    code: str = Field(min_length=1, max_length=64)
-    title: str
-    department: str | None = None
-    mode: str = "application"
-    beneficiary: str = "enterprise"
-    version: int = 1
-    annual_budget_fen: int | None = None
-    max_amount_fen: int | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
-    status: str = "published"
-
-
-class LocalPolicy(BaseModel):
-    """A policy finance registers here directly (with its budget)."""
-
-    title: str = Field(min_length=1, max_length=200)
-    department: str | None = None
-    district: str | None = None
-    mode: Literal["automatic", "application", "quick"] = "application"
-    beneficiary: Literal["enterprise", "talent"] = "enterprise"
-    version: int = Field(1, ge=1)
-    max_amount_fen: int | None = Field(None, gt=0)
-    valid_from: date | None = None
-    valid_to: date | None = None
-    review_stages: list[str] | None = None
-    notice_days: int = Field(5, ge=0, le=60)
-    four_eyes: bool = Field(
-        True, description="四眼原则：初审、复审须两人办理，审定人不得是其中之一（默认开启）"
-    )
 
 
 async def upsert_policy(
@@ -71,27 +35,8 @@ async def upsert_policy(
 ) -> None:
     p = data if isinstance(data, PolicyData) else PolicyData.model_validate(data)
     # A late, older version never overwrites a newer one.
-    await session.execute(
-        text(
-            """
-            INSERT INTO policies (code, title, department, mode, beneficiary, version, annual_budget_fen,
-                                  max_amount_fen, valid_from, valid_to, status, district, review_stages, notice_days,
-                                  four_eyes, source, updated_at)
-            VALUES (:code, :title, :department, :mode, :beneficiary, :version, :budget, :cap, :vf, :vt, :status,
-                    :district, CAST(:stages AS jsonb), coalesce(:notice, 5), coalesce(:four_eyes, true), :source,
-                    now())
-            ON CONFLICT (code) DO UPDATE SET
-                title = EXCLUDED.title, department = EXCLUDED.department, mode = EXCLUDED.mode,
-                beneficiary = EXCLUDED.beneficiary, version = EXCLUDED.version,
-                annual_budget_fen = EXCLUDED.annual_budget_fen, max_amount_fen = EXCLUDED.max_amount_fen,
-                valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, status = EXCLUDED.status,
-                district = coalesce(EXCLUDED.district, policies.district),
-                review_stages = coalesce(EXCLUDED.review_stages, policies.review_stages),
-                notice_days = coalesce(:notice, policies.notice_days),
-                four_eyes = coalesce(:four_eyes, policies.four_eyes), updated_at = now()
-            WHERE policies.version <= EXCLUDED.version
-            """
-        ),
+    await repository.upsert(
+        session,
         {
             "code": p.code,
             "title": p.title,
@@ -99,22 +44,22 @@ async def upsert_policy(
             "mode": p.mode,
             "beneficiary": p.beneficiary,
             "version": p.version,
-            "budget": p.annual_budget_fen,
-            "cap": p.max_amount_fen,
-            "vf": p.valid_from,
-            "vt": p.valid_to,
+            "annual_budget_fen": p.annual_budget_fen,
+            "max_amount_fen": p.max_amount_fen,
+            "valid_from": p.valid_from,
+            "valid_to": p.valid_to,
             "status": p.status,
-            "district": district,
-            "stages": json.dumps(review_stages) if review_stages else None,
-            "notice": notice_days,
-            "four_eyes": four_eyes,
             "source": source,
         },
+        district=district,
+        review_stages=review_stages,
+        notice_days=notice_days,
+        four_eyes=four_eyes,
     )
 
 
 async def get_policy(session: AsyncSession, code: str) -> Any | None:
-    return (await session.execute(text("SELECT * FROM policies WHERE code = :c"), {"c": code})).first()
+    return await repository.get(session, code)
 
 
 def period_bounds(period: str, field: str = "period") -> tuple[date, date]:

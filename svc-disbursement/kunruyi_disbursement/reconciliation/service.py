@@ -12,12 +12,12 @@ from datetime import date
 from typing import Any
 
 from kunruyi_common.events.outbox import add_event
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.events import ReconciliationMismatchFound
 from kunruyi_disbursement.payments.bank_client import BankClient, BankError
+from kunruyi_disbursement.reconciliation import repository
 from kunruyi_disbursement.reconciliation.exceptions import BankUnavailable
 from kunruyi_disbursement.settings import Settings
 
@@ -45,25 +45,11 @@ async def reconcile(
             bank_refs.append(uuid.UUID(ref))
         except ValueError:
             continue
-    rows = (
-        await session.execute(
-            text(
-                "SELECT reservation_id, status, amount_fen FROM disbursements "
-                "WHERE (settled_at >= CAST(:d AS date) AND settled_at < CAST(:d AS date) + 1 "
-                "AND status IN ('settled', 'returned')) OR reservation_id = ANY(:refs)"
-            ),
-            {"d": statement_date, "refs": bank_refs},
-        )
-    ).all()
+    rows = await repository.ledger_side(session, statement_date, bank_refs)
     ledger: dict[str, int | None] = {}
     # References of payments that failed or were returned and then issued again: nothing paid under them.
-    for ref in (
-        await session.execute(
-            text("SELECT reference FROM superseded_payments WHERE reference = ANY(:refs)"),
-            {"refs": bank_refs},
-        )
-    ).scalars():
-        ledger[str(ref)] = 0
+    for superseded in await repository.superseded_references(session, bank_refs):
+        ledger[str(superseded)] = 0
     for r in rows:
         if r.status == "settled":
             ledger[str(r.reservation_id)] = r.amount_fen
@@ -119,20 +105,17 @@ async def reconcile(
         "ledger_total_fen": sum(v or 0 for v in ledger.values()),
         "mismatches": mismatches,
     }
-    await session.execute(
-        text(
-            "INSERT INTO reconciliation_runs (id, statement_date, matched, missing_in_ledger, missing_in_bank, "
-            "amount_mismatches, report, created_by) VALUES (:id, :d, :m, :ml, :mb, :am, CAST(:r AS jsonb), :a)"
-        ),
+    await repository.insert_run(
+        session,
         {
             "id": run_id,
-            "d": statement_date,
-            "m": len(matched),
-            "ml": counts["missing_in_ledger"],
-            "mb": counts["missing_in_bank"],
-            "am": counts["amount_mismatch"],
-            "r": audit.canonical_json(report),
-            "a": actor,
+            "statement_date": statement_date,
+            "matched": len(matched),
+            "missing_in_ledger": counts["missing_in_ledger"],
+            "missing_in_bank": counts["missing_in_bank"],
+            "amount_mismatches": counts["amount_mismatch"],
+            "report": report,
+            "created_by": actor,
         },
     )
     for m in mismatches:

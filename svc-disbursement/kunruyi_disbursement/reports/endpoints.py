@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from kunruyi_common.db import SessionDep
 
 from kunruyi_disbursement.reports.auth import FinanceApproverOrOfficer
-from kunruyi_disbursement.reports.service import GroupBy, disbursement_report, to_csv, to_xlsx
+from kunruyi_disbursement.reports.schemas import DisbursementReport, GroupBy
+from kunruyi_disbursement.reports.service import disbursement_report, to_csv, to_xlsx
 
 router = APIRouter(prefix="/api/v1/reports", tags=["报表 reports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -21,8 +22,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     responses={
         200: {
             "description": "format=json：统计 JSON；format=csv：CSV（UTF-8 带 BOM）；format=xlsx：Excel 工作簿",
+            "model": DisbursementReport,
             "content": {
-                "application/json": {"schema": {"type": "object", "additionalProperties": True}},
                 "text/csv": {"schema": {"type": "string"}},
                 XLSX: {"schema": {"type": "string", "format": "binary"}},
             },
@@ -36,7 +37,7 @@ async def disbursements(
     format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
     date_from: date | None = None,
     date_to: date | None = None,
-) -> dict[str, Any] | Response:
+) -> DisbursementReport | Response:
     report = await disbursement_report(session, group_by, date_from=date_from, date_to=date_to)
     if format == "csv":
         return Response(
@@ -50,4 +51,4 @@ async def disbursements(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="disbursements-by-{group_by}.xlsx"'},
         )
-    return report
+    return DisbursementReport.model_validate(report)

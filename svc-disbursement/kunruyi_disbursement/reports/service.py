@@ -7,19 +7,13 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-GroupBy = Literal["policy", "department", "district", "month", "mode"]
-_GROUP_SQL: dict[str, str] = {
-    "policy": "policy_code",
-    "department": "coalesce(department, '未注明')",
-    "district": "coalesce(district, '未注明')",
-    "month": "to_char(settled_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')",
-    "mode": "mode",
-}
+from kunruyi_disbursement.reports import repository
+from kunruyi_disbursement.reports.schemas import GroupBy
+
 GROUP_TITLES = {
     "policy": "政策",
     "department": "部门",
@@ -51,32 +45,14 @@ def chinese_amount(fen: int) -> str:
 async def disbursement_report(
     session: AsyncSession, group_by: GroupBy, *, date_from: date | None = None, date_to: date | None = None
 ) -> dict[str, Any]:
-    key = _GROUP_SQL[group_by]
-    rows = (
-        (
-            await session.execute(
-                text(
-                    f"SELECT {key} AS key, count(*) AS projects, sum(amount_fen) AS amount_fen, "
-                    "count(*) FILTER (WHERE mode = 'automatic') AS automatic_projects, "
-                    "coalesce(sum(amount_fen) FILTER (WHERE mode = 'automatic'), 0) AS automatic_amount_fen "
-                    "FROM disbursements WHERE status = 'settled' "
-                    "AND (CAST(:f AS date) IS NULL OR settled_at >= CAST(:f AS date)) "
-                    "AND (CAST(:t AS date) IS NULL OR settled_at < CAST(:t AS date) + 1) "
-                    "GROUP BY 1 ORDER BY 3 DESC, 1"
-                ),
-                {"f": date_from, "t": date_to},
-            )
-        )
-        .mappings()
-        .all()
-    )
+    rows = await repository.settled_totals(session, group_by, date_from=date_from, date_to=date_to)
     items = [
         {
-            "key": r["key"],
-            "projects": int(r["projects"]),
-            "amount_fen": int(r["amount_fen"]),
-            "automatic_projects": int(r["automatic_projects"]),
-            "automatic_amount_fen": int(r["automatic_amount_fen"]),
+            "key": r.key,
+            "projects": int(r.projects),
+            "amount_fen": int(r.amount_fen),
+            "automatic_projects": int(r.automatic_projects),
+            "automatic_amount_fen": int(r.automatic_amount_fen),
         }
         for r in rows
     ]

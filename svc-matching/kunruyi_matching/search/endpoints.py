@@ -26,6 +26,7 @@ from kunruyi_matching.taxonomy import (
     normalise_chain,
     normalise_field,
 )
+from kunruyi_matching.taxonomy.schemas import Taxonomy
 from kunruyi_matching.text.segmenter import analyse_query
 
 router = APIRouter(tags=["匹配 matching"])
@@ -139,23 +140,25 @@ async def search_supply(
 
 
 @router.get("/api/v1/taxonomy", summary="产业链（2+6+X）、技术领域、需求类型等维护目录")
-async def taxonomy() -> dict[str, object]:
-    return {
-        "industry_chains": [
-            {"code": c.code, "name": c.name, "tier": c.tier, "aliases": list(c.aliases)}
-            for c in INDUSTRY_CHAINS
-        ],
-        "technical_fields": [
-            {
-                "code": f.code,
-                "name": f.name,
-                "category": f.category,
-                "industry_chain": f.chain,
-                "ipc": list(f.ipc),
-            }
-            for f in TECHNICAL_FIELDS
-        ],
-        "demand_types": list(DEMAND_TYPES),
-        "channels": list(CHANNELS),
-        "supply_kinds": list(SUPPLY_KINDS),
-    }
+async def taxonomy() -> Taxonomy:
+    return Taxonomy.model_validate(
+        {
+            "industry_chains": [
+                {"code": c.code, "name": c.name, "tier": c.tier, "aliases": list(c.aliases)}
+                for c in INDUSTRY_CHAINS
+            ],
+            "technical_fields": [
+                {
+                    "code": f.code,
+                    "name": f.name,
+                    "category": f.category,
+                    "industry_chain": f.chain,
+                    "ipc": list(f.ipc),
+                }
+                for f in TECHNICAL_FIELDS
+            ],
+            "demand_types": list(DEMAND_TYPES),
+            "channels": list(CHANNELS),
+            "supply_kinds": list(SUPPLY_KINDS),
+        }
+    )

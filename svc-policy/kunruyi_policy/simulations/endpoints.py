@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from fastapi import APIRouter
 from kunruyi_common.clock import local_today
@@ -12,6 +11,7 @@ from kunruyi_policy.exceptions import NoDraft
 from kunruyi_policy.management.schemas import RulesIn
 from kunruyi_policy.management.service import draft_of, get_for_staff
 from kunruyi_policy.simulations.auth import Officer
+from kunruyi_policy.simulations.schemas import SimulationResult
 from kunruyi_policy.simulations.service import simulate
 
 router = APIRouter(prefix="/api/v1", tags=["政策沙盘 simulations"])
@@ -32,7 +32,7 @@ class SimulationIn(BaseModel):
     "/policy-simulations",
     summary="政策沙盘：草稿与现行版本对比（增减人数、成本对预算、按区镇与产业链），不发布",
 )
-async def post_simulation(body: SimulationIn, session: SessionDep, principal: Officer) -> dict[str, Any]:
+async def post_simulation(body: SimulationIn, session: SessionDep, principal: Officer) -> SimulationResult:
     policy = await get_for_staff(session, body.policy_code, principal)
     if body.draft is not None:
         draft = body.draft.model_dump()
@@ -46,4 +46,5 @@ async def post_simulation(body: SimulationIn, session: SessionDep, principal: Of
             "amount_cap_fen": saved.amount_cap_fen,
             "parameters": saved.parameters,
         }
-    return await simulate(session, policy, draft, body.evaluation_date or local_today())
+    result = await simulate(session, policy, draft, body.evaluation_date or local_today())
+    return SimulationResult.model_validate(result)

@@ -29,6 +29,7 @@ from kunruyi_talent.enterprise.schemas import (
     EnterpriseCreate,
     EnterprisePage,
     EnterpriseRead,
+    EnterpriseReference,
     EnterpriseSummary,
     EnterpriseUpdate,
     FiguresIn,
@@ -91,18 +92,20 @@ def to_read(bundle: EnterpriseBundle, principal: Principal) -> EnterpriseRead:
 
 
 @router.get("/enterprises/reference", summary="企业档案参考目录：区镇、“2+6+X”产业链、资质、平台")
-async def reference() -> dict[str, object]:
-    return {
-        "districts": list(DISTRICTS),
-        "industry_chains": {
-            "pillar": list(PILLAR_CHAINS),
-            "strategic": list(STRATEGIC_CHAINS),
-            "frontier": list(FRONTIER_CHAINS),
-        },
-        "qualifications": QUALIFICATIONS,
-        "platforms": PLATFORMS,
-        "growth_ladder": [{"stage": s, "label": ladder.STAGE_LABELS[s]} for s in ladder.LADDER],
-    }
+async def reference() -> EnterpriseReference:
+    return EnterpriseReference.model_validate(
+        {
+            "districts": list(DISTRICTS),
+            "industry_chains": {
+                "pillar": list(PILLAR_CHAINS),
+                "strategic": list(STRATEGIC_CHAINS),
+                "frontier": list(FRONTIER_CHAINS),
+            },
+            "qualifications": QUALIFICATIONS,
+            "platforms": PLATFORMS,
+            "growth_ladder": [{"stage": s, "label": ladder.STAGE_LABELS[s]} for s in ladder.LADDER],
+        }
+    )
 
 
 @router.post("/enterprises", status_code=201, response_model=EnterpriseRead, summary="企业建档")

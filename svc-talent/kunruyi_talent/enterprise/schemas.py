@@ -173,3 +173,26 @@ class EnterpriseRead(BaseModel):
 class EnterprisePage(BaseModel):
     items: list[EnterpriseSummary]
     next_cursor: str | None
+
+
+class IndustryChainTiers(BaseModel):
+    """“2+6+X” 产业链：2 条主导、6 条战略性新兴、X 条未来产业。"""
+
+    pillar: list[str]
+    strategic: list[str]
+    frontier: list[str]
+
+
+class GrowthStage(BaseModel):
+    stage: str
+    label: str
+
+
+class EnterpriseReference(BaseModel):
+    """The reference lists an enterprise record is filled from."""
+
+    districts: list[str]
+    industry_chains: IndustryChainTiers
+    qualifications: dict[str, str] = Field(description="资质编码 → 名称")
+    platforms: dict[str, str] = Field(description="平台编码 → 名称")
+    growth_ladder: list[GrowthStage] = Field(description="成长阶梯，由低到高")
