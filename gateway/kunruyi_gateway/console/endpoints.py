@@ -379,8 +379,22 @@ async def transfer_ticket(request: Request, session: OfficerDesk, number: str) -
         return await _ticket_panel(
             request, session, number, problems=list(errors.values()), status=422, form={**kept, **errors}
         )
-    call = service.transfer_ticket(_calls(request, session), number, department, reason)
-    return await _ticket_action(request, session, number, call, notice=f"已转办至{department}", form=kept)
+    try:
+        await service.transfer_ticket(_calls(request, session), number, department, reason)
+    except UpstreamError as exc:
+        return await _ticket_panel(
+            request, session, number, problems=[problem_text(exc)], status=exc.status or 503, form=kept
+        )
+    # The ticket now belongs to the other department: this officer's view of it ends here.
+    template = "console/_ticket_panel.html" if _is_htmx(request) else "console/ticket.html"
+    return await _page(
+        request,
+        session,
+        template,
+        ticket=None,
+        number=number,
+        notice=f"已转办至{department}，工单 {number} 已移出本部门队列",
+    )
 
 
 @router.post("/tickets/{number}/parts", response_class=HTMLResponse)
