@@ -163,6 +163,45 @@ async def test_reply_box_moves_a_new_ticket_to_replied_with_the_reply_last() -> 
     ]
 
 
+async def test_joint_ticket_shows_its_parts_and_offers_the_desks_other_departments() -> None:
+    answers = _directory_answers()
+    answers[("talent", "GET", "/api/v1/service-desk/types")] = {
+        "types": [
+            {"type": "政策咨询", "department": "人才办", "working_days": 3},
+            {"type": "落户", "department": "公安局", "working_days": 5},
+            {"type": "出入境", "department": "公安局", "working_days": 7},
+        ]
+    }
+    part = {
+        "department": "公安局",
+        "officer": "王警官",
+        "task": "核实落户材料",
+        "answer": None,
+        "invited_by": "rcb-officer-wang",
+        "invited_at": "2026-01-05T02:00:00Z",
+        "answered_by": None,
+        "answered_at": None,
+    }
+    answers[("talent", "GET", "/api/v1/tickets/T-7")] = {
+        **_ticket("T-7", "in_progress", 3),
+        "joint": True,
+        "parts": [part],
+    }
+    calls = FakeCalls(answers)
+    detail = await service.ticket_detail(calls, NameDirectory(), "T-7")
+    assert detail.departments == ["公安局"]  # each once, the ticket's own department left out
+    assert detail.open_for_handling and detail.unanswered == ["公安局"]
+    assert detail.parts[0].task == "核实落户材料" and not detail.parts[0].answered
+
+    await service.answer_part(calls, "T-7", "公安局", "材料齐全，可以落户。")
+    await service.transfer_ticket(calls, "T-7", "公安局", "属户籍业务")
+    posted = [(p, j) for s, m, p, _, j in calls.calls if m == "POST"]
+    assert posted == [
+        ("/api/v1/tickets/T-7/parts/%E5%85%AC%E5%AE%89%E5%B1%80/answer", {"answer": "材料齐全，可以落户。"}),
+        ("/api/v1/tickets/T-7/transfer", {"department": "公安局", "reason": "属户籍业务"}),
+    ]
+
+
 def test_manual_criteria_confirmation_is_written_into_the_step_comment() -> None:
     manual = [
         {"id": "rd_ratio", "label": "研发投入占比不低于 3%"},

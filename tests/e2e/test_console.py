@@ -7,7 +7,9 @@ identity provider emulator (OIDC authorization code):
   is refused 复审 (初审 and 复审 are two people: the API's refusal is shown on the page), reviewer B takes 复审
   and 公示, the approver takes 审定;
 - a 科技局 reviewer acting on that 工信局 application is refused (403 other_department, shown where they clicked);
-- a form posted without the session's CSRF token changes nothing; an admin's mistyped department is an error.
+- a form posted without the session's CSRF token changes nothing; an admin's mistyped department is an error;
+- joint handling: 人才办 invites 公安局, whose officer finds the ticket in its queue and answers its part; 人才办's
+  reply is refused until then and accepted after; a transfer to 公安局 moves a ticket into 公安局's queue.
 """
 
 from __future__ import annotations
@@ -288,3 +290,83 @@ def test_admin_mistyped_department_is_an_error(driver: Any, browser: Any, artifa
     assert "诉求工单" in page.inner_text("main")
     page.screenshot(path=str(artifacts_dir / "console-admin-overview.png"), full_page=True)
     page.context.close()
+
+
+def test_joint_handling_and_transfer_between_departments(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    police = {
+        "subject": "gaj-officer-e2e",
+        "name": "公安经办丁",
+        "roles": ["officer"],
+        "department": "公安局",
+    }
+    created = httpx.post(f"{driver.emulator('staff-identity')}/_control/users", json=police, timeout=10)
+    assert created.status_code == 201, created.text
+
+    def file(title: str) -> str:
+        filed = driver.partner.post(
+            "/api/v1/tickets",
+            json={
+                "type": "政策咨询",
+                "title": title,
+                "description": "引进人才家属随迁落户，需要人才办与公安局共同办理。",
+                "channel": "api",
+                "requester_name": "赵女士",
+                "requester_phone": driver.new_phone(),
+            },
+        )
+        assert filed.status_code == 201, filed.text
+        return str(filed.json()["ticket_number"])
+
+    joint, moved = file("人才家属随迁落户咨询"), file("户口迁入办理")
+
+    lead = _sign_in(browser, driver, "rcb-officer-wang")
+    lead.goto(f"{driver.url}/console/tickets/{joint}")
+    invite = lead.get_by_test_id("invite-form")
+    invite.locator("select[name=department]").select_option("公安局")
+    invite.locator("textarea[name=task]").fill("核实家属随迁落户材料并给出意见")
+    lead.get_by_test_id("invite").click()
+    lead.get_by_test_id("flash").filter(has_text="已邀请公安局协办").wait_for()
+    assert "待答复" in lead.get_by_test_id("parts").inner_text()
+    # The lead's reply waits for the co-handler's part: svc-talent's 409 is shown in the panel.
+    lead.locator("#reply").fill("您好：随迁落户材料已齐全。")
+    lead.get_by_test_id("answer").click()
+    refused = lead.get_by_test_id("ticket-panel").get_by_test_id("errors")
+    refused.wait_for()
+    assert "parts_unanswered" in refused.inner_text() and "公安局" in refused.inner_text()
+    # 转办 of the other ticket to 公安局.
+    lead.goto(f"{driver.url}/console/tickets/{moved}")
+    transfer = lead.get_by_test_id("transfer-form")
+    transfer.locator("select[name=department]").select_option("公安局")
+    transfer.locator("input[name=transfer_reason]").fill("属户籍业务，由公安局办理")
+    lead.get_by_test_id("transfer").click()
+    lead.get_by_test_id("flash").filter(has_text="已转办至公安局").wait_for()
+
+    co = _sign_in(browser, driver, "gaj-officer-e2e")
+    queue = co.get_by_test_id("ticket-queue")
+    assert "协办" in queue.locator("tr", has_text=joint).inner_text()
+    assert "协办" not in queue.locator("tr", has_text=moved).inner_text()  # transferred: now its own
+    co.screenshot(path=str(artifacts_dir / "console-co-handler-queue.png"), full_page=True)
+    queue.locator("tr", has_text=joint).get_by_role("link", name=joint).click()
+    assert co.get_by_test_id("transfer-form").count() == 0  # only the lead transfers or invites
+    co.locator("#part_answer").fill("经核实，家属随迁落户材料齐全，可办理。")
+    co.get_by_test_id("answer-part").click()
+    co.get_by_test_id("flash").filter(has_text="已答复公安局负责的部分").wait_for()
+    assert "材料齐全" in co.get_by_test_id("part-answer").inner_text()
+    co.context.close()
+
+    lead.goto(f"{driver.url}/console/tickets/{joint}")
+    lead.locator("#reply").fill("您好：随迁落户材料已齐全，请携带户口簿到公安局窗口办理。")
+    lead.get_by_test_id("answer").click()
+    lead.get_by_test_id("flash").filter(has_text="已答复").wait_for()
+    assert "已答复" in lead.get_by_test_id("parts").inner_text()
+    lead.screenshot(path=str(artifacts_dir / "console-joint-answered.png"), full_page=True)
+    lead.context.close()
+
+    answered = driver.as_staff("officer", "GET", f"/api/v1/tickets/{joint}", "人才办").json()
+    assert answered["status"] == "replied" and answered["parts"][0]["answered_by"].endswith("gaj-officer-e2e")
+    assert (
+        driver.as_staff("officer", "GET", f"/api/v1/tickets/{moved}", "公安局").json()["department"]
+        == "公安局"
+    )

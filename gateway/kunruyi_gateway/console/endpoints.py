@@ -275,6 +275,7 @@ async def _ticket_panel(
         problems=problems or [],
         revealed=revealed,
         form=form or {},
+        my_department=session.department,
     )
 
 
@@ -342,6 +343,101 @@ async def reveal_phone(request: Request, session: OfficerDesk, number: str) -> H
             request, session, number, problems=[problem_text(exc)], status=exc.status or 503
         )
     return await _ticket_panel(request, session, number, revealed=revealed, notice="已记录查看事由（审计）")
+
+
+async def _ticket_action(
+    request: Request,
+    session: SignedIn,
+    number: str,
+    action: Any,
+    *,
+    notice: str,
+    form: dict[str, str],
+) -> HTMLResponse:
+    """Run one upstream action; its refusal (403 / 409 / 422) is shown in the ticket's panel with the form kept."""
+    try:
+        await action
+    except UpstreamError as exc:
+        return await _ticket_panel(
+            request, session, number, problems=[problem_text(exc)], status=exc.status or 503, form=form
+        )
+    return await _ticket_panel(request, session, number, notice=notice)
+
+
+@router.post("/tickets/{number}/transfer", response_class=HTMLResponse)
+async def transfer_ticket(request: Request, session: OfficerDesk, number: str) -> HTMLResponse:
+    form = await request.form()
+    department = str(form.get("department") or "").strip()
+    reason = str(form.get("transfer_reason") or "").strip()
+    errors: dict[str, str] = {}
+    if not department:
+        errors["department_error"] = "请选择转入部门"
+    if len(reason) < 2:
+        errors["transfer_reason_error"] = "请填写转办原因（至少 2 个字）"
+    kept = {"transfer_department": department, "transfer_reason": reason}
+    if errors:
+        return await _ticket_panel(
+            request, session, number, problems=list(errors.values()), status=422, form={**kept, **errors}
+        )
+    try:
+        await service.transfer_ticket(_calls(request, session), number, department, reason)
+    except UpstreamError as exc:
+        return await _ticket_panel(
+            request, session, number, problems=[problem_text(exc)], status=exc.status or 503, form=kept
+        )
+    # The ticket now belongs to the other department: this officer's view of it ends here.
+    template = "console/_ticket_panel.html" if _is_htmx(request) else "console/ticket.html"
+    return await _page(
+        request,
+        session,
+        template,
+        ticket=None,
+        number=number,
+        notice=f"已转办至{department}，工单 {number} 已移出本部门队列",
+    )
+
+
+@router.post("/tickets/{number}/parts", response_class=HTMLResponse)
+async def invite_co_handler(request: Request, session: OfficerDesk, number: str) -> HTMLResponse:
+    form = await request.form()
+    department = str(form.get("department") or "").strip()
+    task = str(form.get("task") or "").strip()
+    errors: dict[str, str] = {}
+    if not department:
+        errors["invite_department_error"] = "请选择协办部门"
+    if len(task) < 2:
+        errors["task_error"] = "请写明协办部门负责的部分（至少 2 个字）"
+    kept = {"invite_department": department, "task": task}
+    if errors:
+        return await _ticket_panel(
+            request, session, number, problems=list(errors.values()), status=422, form={**kept, **errors}
+        )
+    call = service.invite_co_handler(_calls(request, session), number, department, task)
+    return await _ticket_action(request, session, number, call, notice=f"已邀请{department}协办", form=kept)
+
+
+@router.post("/tickets/{number}/parts/{department}/answer", response_class=HTMLResponse)
+async def answer_part(request: Request, session: OfficerDesk, number: str, department: str) -> HTMLResponse:
+    form = await request.form()
+    answer = str(form.get("part_answer") or "").strip()
+    if not answer:
+        return await _ticket_panel(
+            request,
+            session,
+            number,
+            problems=["请填写本部门负责部分的答复"],
+            status=422,
+            form={"part_answer_error": "请填写答复"},
+        )
+    call = service.answer_part(_calls(request, session), number, department, answer)
+    return await _ticket_action(
+        request,
+        session,
+        number,
+        call,
+        notice=f"已答复{department}负责的部分",
+        form={"part_answer": answer},
+    )
 
 
 # --- reviewer / approver: applications ---------------------------------------------------------------------------

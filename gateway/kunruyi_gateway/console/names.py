@@ -48,6 +48,7 @@ class NameDirectory:
         self.ttl_s = ttl_s
         self._policies: tuple[float, dict[str, PolicyInfo]] | None = None
         self._departments: tuple[float, tuple[str, ...]] | None = None
+        self._desk: tuple[float, tuple[str, ...]] | None = None
         self._names: dict[tuple[str, str], tuple[float, str | None]] = {}
         self._lock = asyncio.Lock()
 
@@ -95,6 +96,19 @@ class NameDirectory:
         names += [t["department"] for t in desk.get("types", []) if t["department"] not in names]
         self._departments = (time.monotonic(), tuple(names))
         return self._departments[1]
+
+    async def desk_departments(self, calls: Calls) -> tuple[str, ...]:
+        """The service desk's departments (those a ticket can be transferred to or shared with)."""
+        cached = self._desk
+        if cached is not None and self._fresh(cached[0]):
+            return cached[1]
+        desk = await calls.call("talent", "GET", "/api/v1/service-desk/types")
+        names: list[str] = []
+        for t in desk.get("types", []):
+            if t["department"] not in names:
+                names.append(t["department"])
+        self._desk = (time.monotonic(), tuple(names))
+        return self._desk[1]
 
     async def _lookup(self, calls: Calls, kind: str, keys: set[str]) -> dict[str, str]:
         now = time.monotonic()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
 
 from kunruyi_common.clock import local_today
 
@@ -51,6 +52,8 @@ TICKET_STATUS = {
     "closed": "已办结",
 }
 OPEN_TICKET = ("submitted", "accepted", "in_progress", "replied")
+# Statuses in which svc-talent allows 转办, 邀请协办 and answering a part.
+HANDLING_TICKET = ("submitted", "accepted", "in_progress")
 # From each status, the moves that end in 已答复 (the reply box does them in one go).
 TO_REPLIED: dict[str, tuple[str, ...]] = {
     "submitted": ("accepted", "in_progress", "replied"),
@@ -255,10 +258,55 @@ class TicketDetail:
     requester_phone: str | None
     history: list[dict[str, Any]]
     next_moves: list[str]
+    parts: list[TicketPart] = field(default_factory=list)
+    # The departments svc-talent accepts for 转办 / 协办 (the service desk's), this ticket's own left out.
+    departments: list[str] = field(default_factory=list)
+
+    @property
+    def open_for_handling(self) -> bool:
+        """转办, 邀请协办 and answering a part are possible until the ticket is answered."""
+        return self.row.status in HANDLING_TICKET
+
+    @property
+    def unanswered(self) -> list[str]:
+        return [p.department for p in self.parts if not p.answered]
+
+
+@dataclass
+class TicketPart:
+    """A co-handling department's part of a joint ticket (协办)."""
+
+    department: str
+    officer: str
+    task: str
+    answer: str | None
+    invited_by: str
+    invited_at: datetime | None
+    answered_by: str | None
+    answered_at: datetime | None
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
+
+
+def _part(p: dict[str, Any]) -> TicketPart:
+    return TicketPart(
+        department=p.get("department") or "",
+        officer=p.get("officer") or "",
+        task=p.get("task") or "",
+        answer=p.get("answer"),
+        invited_by=p.get("invited_by") or "",
+        invited_at=_parse_time(p.get("invited_at")),
+        answered_by=p.get("answered_by"),
+        answered_at=_parse_time(p.get("answered_at")),
+    )
 
 
 async def ticket_detail(calls: Calls, names: NameDirectory, number: str) -> TicketDetail:
-    t = await calls.call("talent", "GET", f"/api/v1/tickets/{number}")
+    t, desk = await asyncio.gather(
+        calls.call("talent", "GET", f"/api/v1/tickets/{number}"), names.desk_departments(calls)
+    )
     uscc = t.get("enterprise_uscc")
     companies = await names.entity_names(calls, [("enterprise", uscc)] if uscc else [])
     history = [
@@ -280,6 +328,8 @@ async def ticket_detail(calls: Calls, names: NameDirectory, number: str) -> Tick
         requester_phone=t.get("requester_phone"),
         history=history,
         next_moves=list(TO_REPLIED.get(t.get("status") or "", ())),
+        parts=[_part(p) for p in t.get("parts") or []],
+        departments=[d for d in desk if d != t.get("department")],
     )
 
 
@@ -309,6 +359,33 @@ async def reveal_phone(calls: Calls, number: str, reason: str) -> dict[str, Any]
         json={"field": "requester_phone", "reason": reason},
     )
     return result
+
+
+async def transfer_ticket(calls: Calls, number: str, department: str, reason: str) -> None:
+    """转办: svc-talent hands the ticket to ``department`` (owning department only; the reason is recorded)."""
+    await calls.call(
+        "talent",
+        "POST",
+        f"/api/v1/tickets/{number}/transfer",
+        json={"department": department, "reason": reason},
+    )
+
+
+async def invite_co_handler(calls: Calls, number: str, department: str, task: str) -> None:
+    """邀请协办: ``department`` gets a part of the ticket to answer; the owning department stays the lead."""
+    await calls.call(
+        "talent", "POST", f"/api/v1/tickets/{number}/parts", json={"department": department, "task": task}
+    )
+
+
+async def answer_part(calls: Calls, number: str, department: str, answer: str) -> None:
+    """The co-handling department answers its own part (svc-talent refuses anyone else's)."""
+    await calls.call(
+        "talent",
+        "POST",
+        f"/api/v1/tickets/{number}/parts/{quote(department, safe='')}/answer",
+        json={"answer": answer},
+    )
 
 
 # --- reviewer / approver: applications ---------------------------------------------------------------------------
