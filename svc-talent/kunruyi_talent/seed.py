@@ -9,18 +9,22 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from kunruyi_common.auth import Principal
+from kunruyi_common.clock import local_today
 from kunruyi_common.db import create_engine, create_sessionmaker
 from kunruyi_common.settings import ServiceSettings
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_talent.campaigns import service as campaigns
+from kunruyi_talent.campaigns.schemas import CampaignCreate, ProblemIn, TeamIn, VisitCreate
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.enterprise.reference import DISTRICTS, INDUSTRY_CHAINS
 from kunruyi_talent.enterprise.schemas import ContactIn, EnterpriseCreate, FiguresIn, QualificationIn
 from kunruyi_talent.housing import service as housing_service
 from kunruyi_talent.housing.schemas import ProjectCreate, UnitIn
 from kunruyi_talent.identifiers import make_foreign_resident_id, make_phone, make_resident_id, make_uscc
-from kunruyi_talent.models import HousingApplication, HousingProject, HousingUnit, Talent, Ticket
+from kunruyi_talent.models import Campaign, HousingApplication, HousingProject, HousingUnit, Talent, Ticket
 from kunruyi_talent.pii import ID_NUMBER_PURPOSE, PersonalData
 from kunruyi_talent.servicedesk import service as desk_service
 from kunruyi_talent.servicedesk.routing import CHANNELS, TICKET_TYPES
@@ -316,13 +320,6 @@ async def _seed_campaign(
     session: AsyncSession, settings: Settings, pii: PersonalData, enterprises: int
 ) -> int:
     """The demo service month, through the campaigns service (visits → tickets) and the desk (replies)."""
-    from kunruyi_common.auth import Principal
-    from kunruyi_common.clock import local_today
-
-    from kunruyi_talent.campaigns import service as campaigns
-    from kunruyi_talent.campaigns.schemas import CampaignCreate, ProblemIn, TeamIn, VisitCreate
-    from kunruyi_talent.models import Campaign
-
     if await session.scalar(select(Campaign.id).where(Campaign.code == MONTH_CODE)) is not None:
         return 0
     companies = min(MONTH_COMPANIES, enterprises)

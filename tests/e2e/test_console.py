@@ -24,9 +24,7 @@ import pytest
 pytestmark = pytest.mark.timeout(600)
 
 LAPTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN"}
-POLICY = (
-    "KS-SB-012"  # 智能化改造和数字化转型项目补助（二档）, 工信局, reviewed in stages (no public-notice wait)
-)
+POLICY = "KS-SB-012"  # 工业企业研发投入后补助, 工信局, 25 % of last year's R&D, reviewed in stages
 GXJ = "工信局"
 STAFF = [
     {"subject": "gxj-reviewer-e2e-a", "name": "工信审核甲", "roles": ["reviewer"], "department": GXJ},
@@ -133,7 +131,7 @@ def test_review_by_different_people_and_another_department_refused(
 
     def calculated() -> bool:
         resp = driver.partner.post(
-            "/api/v1/policy-calculator",
+            "/api/v1/policy-calculator?detail=full",
             json={"entity_type": "enterprise", "entity_id": uscc, "policy_codes": [POLICY]},
         )
         return resp.status_code == 200 and resp.json()["results"][0].get("amount_fen") == 50_000_000
@@ -171,7 +169,9 @@ def test_review_by_different_people_and_another_department_refused(
     a = _sign_in(browser, driver, "gxj-reviewer-e2e-a")
     queue = a.get_by_test_id("application-queue")
     row = queue.locator("tr", has_text=name)
-    assert "智能化改造" in row.inner_text() and POLICY not in row.inner_text()  # titles and names, not codes
+    assert (
+        "研发投入后补助" in row.inner_text() and POLICY not in row.inner_text()
+    )  # titles and names, not codes
     a.screenshot(path=str(artifacts_dir / "console-review-queue.png"), full_page=True)
     row.get_by_role("link").first.click()
     pdf = a.locator("a", has_text="立项验收报告.pdf")
@@ -210,7 +210,7 @@ def test_review_by_different_people_and_another_department_refused(
     public = b.context.new_page()
     public.goto(f"{driver.url}/public-notice")
     listed = public.get_by_test_id("notice-list").locator("tr", has_text=name)
-    assert "智能化改造" in listed.inner_text() and "¥500,000.00" in listed.inner_text()
+    assert "研发投入后补助" in listed.inner_text() and "¥500,000.00" in listed.inner_text()
     assert "异议" in public.inner_text("main")
     public.screenshot(path=str(artifacts_dir / "console-public-notice.png"), full_page=True)
     b.context.close()

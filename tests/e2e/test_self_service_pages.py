@@ -44,26 +44,28 @@ def test_a_company_signs_in_through_sushangtong_and_reaches_only_its_own_records
         name="昆山别家精密有限公司", district="周市", industry_chain="智能制造"
     )
 
-    # Last year's figures: a small company (KS-SW-001 小型微利企业所得税减免, quick, half its tax: ¥500,000).
-    def amount_of_sw001() -> int | None:
+    # Last year's figures: R&D of ¥2,000,000 (KS-SB-012 工业企业研发投入后补助, an application, 25 %: 最高 ¥500,000;
+    # its 立项 criterion needs a person's confirmation, so the page shows it as "最高").
+    def amount_of_rd_subsidy() -> int | None:
         resp = driver.partner.post(
             "/api/v1/policy-calculator",
-            json={"entity_type": "enterprise", "entity_id": uscc, "policy_codes": ["KS-SW-001"]},
+            json={"entity_type": "enterprise", "entity_id": uscc, "policy_codes": ["KS-SB-012"]},
         )
-        return resp.json()["results"][0]["amount_fen"] if resp.status_code == 200 else None
+        waiting = resp.json().get("needs_confirmation") if resp.status_code == 200 else None
+        return waiting[0]["max_amount_fen"] if waiting else None
 
     figures = driver.partner.put(
         f"/api/v1/enterprises/{uscc}/figures/{local_today().year - 1}",
         json={
             "revenue_fen": 2_000_000_000,
-            "rd_expense_fen": 0,
+            "rd_expense_fen": 200_000_000,
             "tax_paid_fen": 100_000_000,
             "high_tech_revenue_ratio": 0,
         },
     )
     assert figures.status_code in (200, 201), figures.text
     driver.eventually(
-        lambda: amount_of_sw001() == 50_000_000, "svc-policy's read model has last year's figures"
+        lambda: amount_of_rd_subsidy() == 50_000_000, "svc-policy's read model has last year's figures"
     )
 
     phone.goto(f"{driver.url}/m/funds")
@@ -81,14 +83,16 @@ def test_a_company_signs_in_through_sushangtong_and_reaches_only_its_own_records
     phone.goto(f"{driver.url}/m/policies")
     phone.get_by_role("heading", name="我的政策").wait_for()
     assert name in phone.locator("header").inner_text()
-    assert "¥500,000.00" in phone.locator("#my-policies").inner_text()  # half of last year's tax, in 元
+    assert (
+        "最高 ¥500,000.00" in phone.locator("#my-policies").inner_text()
+    )  # a quarter of last year's R&D, in 元
     phone.screenshot(path=str(artifacts_dir / "e2e-self-company-policies.png"), full_page=True)
 
     # A policy's detail, then applying for it on the phone: a wrong year is shown at the field, then it goes.
-    phone.goto(f"{driver.url}/m/policies/KS-SW-001")
+    phone.goto(f"{driver.url}/m/policies/KS-SB-012")
     phone.get_by_role("heading", name="申报条件").wait_for()
     phone.get_by_role("heading", name="主管部门与政策依据").wait_for()
-    assert "¥500,000.00" in phone.locator("main").inner_text()  # half of last year's tax, in 元
+    assert "¥500,000.00" in phone.locator("main").inner_text()  # a quarter of last year's R&D, in 元
     phone.locator("#apply").click()
     phone.get_by_label("申报年度").fill("今年")
     phone.get_by_label("选择文件").set_input_files(

@@ -26,6 +26,7 @@ from kunruyi_gateway.access.rules import (
 )
 from kunruyi_gateway.partners import signature as sig
 from kunruyi_gateway.partners.verifier import PartnerVerifier, VerifiedPartner
+from kunruyi_gateway.routing.table import upstream_for
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.staff.tokens import TALENT_SESSION_PREFIX, StaffTokenVerifier
 
@@ -125,8 +126,6 @@ class Gate:
         """Read the item the path names (as the caller's read identity) and compare its owner field."""
         upstreams = request.app.state.upstreams
         area = area_of(request.url.path)
-        from kunruyi_gateway.routing.table import upstream_for
-
         name = upstream_for(request.url.path)
         if name is None or own.item_owner is None:
             return False

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kunruyi_common.clock import local_today
 
+from kunruyi_gateway.service_codes.upstream import compact_items
 from kunruyi_gateway.web.calls import PageCalls, Section, UpstreamError
 from kunruyi_gateway.web.csrf import CsrfProtected
 from kunruyi_gateway.web.sessions import SelfSession, SignedIn
@@ -98,7 +99,12 @@ async def _calculator(request: Request, session: SignedIn, codes: list[str] | No
     body: dict[str, Any] = {"entity_type": _entity_type(session), "entity_id": session.subject}
     if codes:
         body["policy_codes"] = codes
-    return await _service(request, session).section("policy", "POST", "/api/v1/policy-calculator", json=body)
+    section = await _service(request, session).section(
+        "policy", "POST", "/api/v1/policy-calculator", json=body
+    )
+    # The calculator's default answer is compact (eligible, needs_confirmation …): one list for the page.
+    section.items = compact_items(section.data)
+    return section
 
 
 @router.get("/m/policies", response_class=HTMLResponse)

@@ -135,7 +135,7 @@ async def gather_sections(calls: ServiceCalls, code: ServiceCode) -> dict[str, S
     sections = dict(zip(wanted.keys(), results, strict=True))
     if "policies" in sections:
         policies = sections["policies"]
-        policies.items = policies_for_the_page(_compact_items(policies.data))
+        policies.items = policies_for_the_page(compact_items(policies.data))
         summary = (policies.data or {}).get("summary") if isinstance(policies.data, dict) else None
         policies.data = {"summary": _counts_only(summary)} if isinstance(summary, dict) else None
     return sections
@@ -156,7 +156,7 @@ def _counts_only(summary: dict[str, Any]) -> dict[str, Any]:
 _PAGE_ORDER = {"eligible": 0, "needs_confirmation": 1}
 
 
-def _compact_items(answer: Any) -> list[dict[str, Any]]:
+def compact_items(answer: Any) -> list[dict[str, Any]]:
     """The calculator's compact answer (its default) as one list: eligible items, then those needing
     confirmation (their 最高 amount only orders them); an exclusion group already shows one tier."""
     if not isinstance(answer, dict):

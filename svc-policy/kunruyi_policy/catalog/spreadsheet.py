@@ -18,8 +18,12 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from openpyxl import Workbook, load_workbook
 from pydantic import ValidationError
 
+from kunruyi_policy.catalog.taxonomy import DEPARTMENTS
+from kunruyi_policy.demo.catalog import DEMO_GROUPS, demo_catalog
+from kunruyi_policy.demo.documents import DOCUMENTS
 from kunruyi_policy.management.schemas import PolicyCreate
 from kunruyi_policy.rules.validation import validate_version
 
@@ -63,7 +67,6 @@ class RowError:
 
 def demo_items() -> list[dict[str, Any]]:
     """The demo catalog as seeded (valid from the seed's date)."""
-    from kunruyi_policy.demo.catalog import demo_catalog
 
     return [{"valid_from": "2022-01-01", **i} for i in demo_catalog()]
 
@@ -185,7 +188,6 @@ def from_csv(text: str) -> list[dict[str, str]]:
 
 
 def to_xlsx(rows: list[dict[str, str]]) -> bytes:
-    from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
@@ -200,7 +202,6 @@ def to_xlsx(rows: list[dict[str, str]]) -> bytes:
 
 
 def from_xlsx(data: bytes) -> list[dict[str, str]]:
-    from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(data), read_only=True).active
     assert sheet is not None
@@ -209,9 +210,6 @@ def from_xlsx(data: bytes) -> list[dict[str, str]]:
 
 
 def demo_references() -> dict[str, set[str]]:
-    from kunruyi_policy.catalog.taxonomy import DEPARTMENTS
-    from kunruyi_policy.demo.catalog import DEMO_GROUPS
-    from kunruyi_policy.demo.documents import DOCUMENTS
 
     return {
         "documents": {d[0] for d in DOCUMENTS},
