@@ -24,8 +24,6 @@ UNTYPED_RESPONSES = {
     "POST /integrations/yiqilaiban/applications",
     "GET /api/v1/integrations/yiqilaiban/enterprises/{uscc}",
     "POST /api/v1/policy-calculator",
-    "POST /api/v1/imports/enterprises",
-    "POST /api/v1/imports/talents",
 }
 
 # Request bodies without an example (named; the list may only shrink): file uploads (multipart), whose one field is
