@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kunruyi_gateway.access.gate import StaffCaller, path_as_sent
 from kunruyi_gateway.integrations.exceptions import ApplicationRejected, EnterpriseNotFound
 from kunruyi_gateway.integrations.yiqilaiban.client import PortalError, YiqilaibanClient
-from kunruyi_gateway.integrations.yiqilaiban.schemas import PortalApplication
+from kunruyi_gateway.integrations.yiqilaiban.schemas import PortalApplication, ReceivedApplication
 from kunruyi_gateway.integrations.yiqilaiban.signature import sign
 from kunruyi_gateway.partners.exceptions import (
     InvalidSignature,
@@ -91,6 +91,7 @@ async def _verify_portal(request: Request, session: AsyncSession, settings: Sett
     "/integrations/yiqilaiban/applications",
     status_code=201,
     summary="一企来办转来的政策申报",
+    response_model=ReceivedApplication,
     responses=problem_responses(401),
 )
 async def receive_application(request: Request) -> JSONResponse:

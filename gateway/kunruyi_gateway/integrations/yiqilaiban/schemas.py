@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -19,3 +19,12 @@ class PortalApplication(BaseModel):
 class ForwardedApplication(BaseModel):
     application_number: str
     platform: dict  # type: ignore[type-arg]
+
+
+class ReceivedApplication(BaseModel):
+    """The answer to 一企来办 for a forwarded application: its number, and the platform's application record."""
+
+    application_number: str = Field(description="一企来办的申报编号（原样返回）")
+    platform: dict[str, Any] = Field(
+        description="svc-disbursement 建立（或重复提交时已有）的申报记录，即 POST /api/v1/applications 的答复"
+    )
