@@ -25,8 +25,6 @@ UNTYPED_RESPONSES: set[str] = set()
 # the file itself.
 BODIES_WITHOUT_EXAMPLE = {
     "POST /api/v1/applications/{application_id}/attachments",
-    "POST /api/v1/imports/enterprises",
-    "POST /api/v1/imports/talents",
 }
 
 
