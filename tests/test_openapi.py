@@ -17,26 +17,12 @@ from kunruyi_gateway.api_docs.describe import aggregate
 PROBLEM = "application/problem+json"
 METHODS = {"get", "post", "put", "patch", "delete"}
 
-# Known gaps, named (svc-disbursement has none left): operations whose success answer is still an untyped dict —
-# health and keys, file imports, the 一企来办 pass-throughs, svc-policy's calculator. The test fails
-# when one of them gets typed (remove it here) or a new one appears.
-UNTYPED_RESPONSES = {
-    "GET /readyz",
-    "GET /.well-known/jwks.json",
-    "POST /integrations/yiqilaiban/applications",
-    "GET /api/v1/integrations/yiqilaiban/enterprises/{uscc}",
-    "POST /api/v1/policy-calculator",
-    "POST /api/v1/imports/enterprises",
-    "POST /api/v1/imports/talents",
-}
+# Known gaps, named: operations whose success answer is still an untyped dict (none left). The test fails when a
+# new one appears.
+UNTYPED_RESPONSES: set[str] = set()
 
-# Request bodies without an example (named; the list may only shrink): file uploads (multipart), whose one field is
-# the file itself.
-BODIES_WITHOUT_EXAMPLE = {
-    "POST /api/v1/applications/{application_id}/attachments",
-    "POST /api/v1/imports/enterprises",
-    "POST /api/v1/imports/talents",
-}
+# Request bodies without an example (none left; multipart uploads carry one too).
+BODIES_WITHOUT_EXAMPLE: set[str] = set()
 
 
 @cache

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from kunruyi_common import health_checks
@@ -31,6 +31,17 @@ from kunruyi_common.openapi import install_problem_openapi
 from kunruyi_common.settings import ServiceSettings
 
 logger = logging.getLogger("kunruyi.app")
+
+
+class Readiness(BaseModel):
+    """The ``GET /readyz`` answer when the service is ready (200); not ready is a 503 problem with the same checks."""
+
+    status: str = Field(description="`ready` (200) or `not_ready` (503)", examples=["ready"])
+    service: str = Field(description="the service's name", examples=["svc-policy"])
+    checks: dict[str, str] = Field(
+        description="each check and its result: `ok`, or why not (database, nats, and the service's own checks)",
+        examples=[{"database": "ok", "nats": "ok"}],
+    )
 
 
 @dataclass
@@ -185,7 +196,12 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
-    @app.get("/readyz", tags=["运维 ops"], summary="就绪：数据库已迁移到最新、NATS 已连接")
+    @app.get(
+        "/readyz",
+        tags=["运维 ops"],
+        summary="就绪：数据库已迁移到最新、NATS 已连接",
+        response_model=Readiness,
+    )
     async def readyz() -> JSONResponse:
         checks: dict[str, Any] = {}
         try:

@@ -199,6 +199,17 @@ async def object_to(
     status_code=201,
     response_model=AttachmentStored,
     summary="上传申报材料（保存 SHA-256）",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "examples": {
+                        "pdf": {"summary": "一个文件（字段名 file）", "value": {"file": "营业执照.pdf"}}
+                    }
+                }
+            }
+        }
+    },
 )
 async def upload_attachment(
     application_id: uuid.UUID,

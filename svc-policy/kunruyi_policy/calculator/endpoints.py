@@ -11,6 +11,7 @@ from kunruyi_common.db import SessionDep
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_policy.calculator.exceptions import BeneficiaryRequired, EntityTypeRequired, ProfileRequired
+from kunruyi_policy.calculator.schemas import CalculatorAnswer
 from kunruyi_policy.calculator.service import (
     calculate,
     check_read_by_id,
@@ -66,6 +67,7 @@ class VariableList(BaseModel):
     "/policy-calculator",
     summary="政策计算器：画像 → 每项政策的符合情况、金额、逐条理由与“差一点”",
     response_class=JSONResponse,
+    response_model=CalculatorAnswer,
 )
 async def post_calculator(
     body: CalculatorIn,

@@ -27,7 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kunruyi_gateway.access.gate import StaffCaller, path_as_sent
 from kunruyi_gateway.integrations.exceptions import ApplicationRejected, EnterpriseNotFound
 from kunruyi_gateway.integrations.yiqilaiban.client import PortalError, YiqilaibanClient
-from kunruyi_gateway.integrations.yiqilaiban.schemas import PortalApplication
+from kunruyi_gateway.integrations.yiqilaiban.schemas import (
+    PortalApplication,
+    PortalEnterprise,
+    ReceivedApplication,
+)
 from kunruyi_gateway.integrations.yiqilaiban.signature import sign
 from kunruyi_gateway.partners.exceptions import (
     InvalidSignature,
@@ -91,6 +95,7 @@ async def _verify_portal(request: Request, session: AsyncSession, settings: Sett
     "/integrations/yiqilaiban/applications",
     status_code=201,
     summary="一企来办转来的政策申报",
+    response_model=ReceivedApplication,
     responses=problem_responses(401),
 )
 async def receive_application(request: Request) -> JSONResponse:
@@ -164,6 +169,8 @@ def portal_client(request: Request) -> YiqilaibanClient:
 @router.get(
     "/api/v1/integrations/yiqilaiban/enterprises/{uscc}",
     summary="从省公共数据共享平台查询企业（预填一企一档）",
+    response_model=PortalEnterprise,
+    response_model_exclude_unset=True,
 )
 async def enterprise_lookup(uscc: str, request: Request, _: StaffCaller) -> dict[str, Any]:
     try:
