@@ -16,8 +16,9 @@ from kunruyi_gateway.access.gate import client_address
 from kunruyi_gateway.routing.proxy import Upstreams
 from kunruyi_gateway.service_codes import service
 from kunruyi_gateway.service_codes.models import ServiceCode
-from kunruyi_gateway.service_codes.upstream import ServiceCalls, UpstreamError, gather_sections
+from kunruyi_gateway.service_codes.upstream import ServiceCalls, gather_sections
 from kunruyi_gateway.settings import Settings
+from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.templating import templates
 
 router = APIRouter(tags=["昆e服"], include_in_schema=False)

@@ -7,18 +7,15 @@ failing the page.
 from __future__ import annotations
 
 import asyncio
-import json as json_lib
 import logging
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
-from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
-from kunruyi_common.errors import ProblemError
+from kunruyi_common.auth import Principal
 
 from kunruyi_gateway.routing.proxy import Upstreams
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.settings import Settings
+from kunruyi_gateway.web.calls import PageCalls, Section
 
 logger = logging.getLogger("kunruyi.gateway.service_codes")
 _TIMEOUT_S = 3.0
@@ -26,91 +23,31 @@ _TIMEOUT_S = 3.0
 QR_PAGE_PRINCIPAL = Principal(kind="service", subject="gateway-qr-page", name="昆e服页面")
 
 
-@dataclass
-class Section:
-    ok: bool
-    data: Any = None
-    items: list[dict[str, Any]] = field(default_factory=list)
-    error: str | None = None
-
-
-class UpstreamError(Exception):
-    def __init__(self, status: int | None, message: str, body: Any = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = body
-
-
 class ServiceCalls:
+    """The page's calls for one code: as the code's public principal (the visitor), or ``as_page`` as the page's
+    own service identity — both through the web stack's ``PageCalls`` (the proxy's one retry/breaker loop)."""
+
     def __init__(self, upstreams: Upstreams, settings: Settings, code: ServiceCode) -> None:
-        self.upstreams = upstreams
-        principal = Principal(
+        visitor = Principal(
             kind="public",
             subject=f"qr:{code.id}",
             name=code.name,
             target=code.target if code.kind == "enterprise" else None,
         )
-        self.headers = {
-            INTERNAL_TOKEN_HEADER: mint_internal_token(
-                principal, settings.internal_token_secret, ttl_s=settings.internal_token_ttl_s
-            )
-        }
+        self.visitor = PageCalls(upstreams, settings, visitor, timeout_s=_TIMEOUT_S)
         # The page itself (not the visitor, who only holds a printed link) asks svc-policy's calculator about the
         # code's company by id: a read only the company, staff, partners with policy:read and services may make.
-        self.page_headers = {
-            INTERNAL_TOKEN_HEADER: mint_internal_token(
-                QR_PAGE_PRINCIPAL, settings.internal_token_secret, ttl_s=settings.internal_token_ttl_s
-            )
-        }
-
-    def _headers(self, *, as_page: bool = False) -> dict[str, str]:
-        # ``Upstreams.call`` adds the scan's request id, so one id follows the scan into every service.
-        return dict(self.page_headers if as_page else self.headers)
+        self.page = PageCalls(upstreams, settings, QR_PAGE_PRINCIPAL, timeout_s=_TIMEOUT_S)
 
     async def call(
-        self,
-        service: str,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        idempotency_key: str | None = None,
-        as_page: bool = False,
+        self, service: str, method: str, path: str, *, as_page: bool = False, **kwargs: Any
     ) -> Any:
-        target = path + (f"?{urlencode(params)}" if params else "")
-        payload = json_lib.dumps(json, ensure_ascii=False).encode() if json is not None else None
-        headers = self._headers(as_page=as_page)
-        if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
-        # The proxy's own retry/breaker loop (an open breaker is a 503 here, without a connection attempt).
-        try:
-            status, raw = await self.upstreams.call(
-                service, method, target, body=payload, headers=headers, timeout_s=_TIMEOUT_S
-            )
-        except ProblemError as exc:
-            logger.warning("qr page: %s %s%s failed: %s", method, service, path, exc.detail)
-            raise UpstreamError(None, exc.detail) from exc
-        except ValueError as exc:  # an unsafe target: refused before anything was sent
-            raise UpstreamError(400, str(exc)) from exc
-        try:
-            body = json_lib.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        if status >= 400:
-            raise UpstreamError(status, f"{service} 返回 {status}", body)
-        return body
+        return await (self.page if as_page else self.visitor).call(service, method, path, **kwargs)
 
-    async def section(self, service: str, method: str, path: str, **kwargs: Any) -> Section:
-        try:
-            body = await self.call(service, method, path, **kwargs)
-        except UpstreamError as exc:
-            return Section(ok=False, error=str(exc))
-        if isinstance(body, dict):
-            items = body.get("items") or body.get("results") or []
-        else:
-            items = body if isinstance(body, list) else []
-        return Section(ok=True, data=body, items=list(items) if isinstance(items, list) else [])
+    async def section(
+        self, service: str, method: str, path: str, *, as_page: bool = False, **kwargs: Any
+    ) -> Section:
+        return await (self.page if as_page else self.visitor).section(service, method, path, **kwargs)
 
 
 async def gather_sections(calls: ServiceCalls, code: ServiceCode) -> dict[str, Section]:

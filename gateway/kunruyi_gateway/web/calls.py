@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json as json_lib
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,6 @@ from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_
 from kunruyi_common.errors import ProblemError
 
 from kunruyi_gateway.routing.proxy import Upstreams
-from kunruyi_gateway.service_codes.upstream import Section, UpstreamError
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.web.sessions import SignedIn
 
@@ -27,6 +27,25 @@ logger = logging.getLogger("kunruyi.gateway.web")
 DEFAULT_TIMEOUT_S = 5.0
 
 __all__ = ["PageCalls", "Section", "UpstreamError"]
+
+
+@dataclass
+class Section:
+    """One part of a page: its data, or why it is unavailable (shown in place as "暂不可用")."""
+
+    ok: bool
+    data: Any = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+class UpstreamError(Exception):
+    """A service answered ≥ 400 (``status``, its decoded ``body``) or could not be reached (``status`` None)."""
+
+    def __init__(self, status: int | None, message: str, body: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
 
 
 class PageCalls:
