@@ -97,7 +97,12 @@ class CheckInCode(BaseModel):
 class CheckInCreate(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"code": "1781773200.3f9a0c6e1d2b4a5f8e7c9b0a1d2e3f4a", "registration": "6a1f0c55-2b8e-4d3e-9a61-3f1c2d4e5b6a"}]
+            "examples": [
+                {
+                    "code": "1781773200.3f9a0c6e1d2b4a5f8e7c9b0a1d2e3f4a",
+                    "registration": "6a1f0c55-2b8e-4d3e-9a61-3f1c2d4e5b6a",
+                }
+            ]
         }
     )
 
