@@ -191,7 +191,7 @@ def verify_code(settings: Settings, activity: Activity, code: str) -> None:
     if not expiry_text.isdigit() or len(expiry_text) > 12:
         raise BadCheckInCode("签到码无效", field="code")
     expiry = int(expiry_text)
-    if not hmac.compare_digest(signature, _signature(settings, activity.id, expiry)):
+    if not hmac.compare_digest(signature.encode(), _signature(settings, activity.id, expiry).encode()):
         raise BadCheckInCode("签到码无效或不属于该活动", field="code")
     if utc_now().timestamp() > expiry or utc_now() > activity.ends_at:
         raise BadCheckInCode("签到码已过期", field="code")
