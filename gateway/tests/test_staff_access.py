@@ -55,6 +55,8 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("POST", "/api/v1/housing/applications", False, {OFF}, "talent:write"),
     ("GET", "/api/v1/campaigns/m2026/stats", False, {OFF, REV, APP}, None),
     ("POST", "/api/v1/campaigns/m2026/visits", False, {OFF}, None),
+    ("GET", "/api/v1/activities", True, {OFF, REV, APP}, None),
+    ("POST", "/api/v1/activities/a-1/check-ins", False, {OFF}, None),
     ("GET", "/api/v1/service-lists?kind=need", False, {OFF, REV, APP}, None),
     ("POST", "/api/v1/service-lists/countermeasures", False, {OFF}, None),
     ("GET", "/api/v1/disbursements", False, {FIN, APP, REV, OFF}, "disbursement:read"),

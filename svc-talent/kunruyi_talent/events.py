@@ -178,6 +178,8 @@ class HousingOfferLapsed(HousingStep):
 
 
 __all__ = [
+    "ActivityCheckedIn",
+    "ActivityPublished",
     "EnterpriseRegistered",
     "EnterpriseUpdated",
     "HousingApplicationQueued",
@@ -195,3 +197,29 @@ __all__ = [
     "TicketSubmitted",
     "TicketTransferred",
 ]
+
+
+@event_type("kunruyi.talent.activity.published", description="发布一场活动（路演、沙龙、宣讲、聚链融创等）")
+class ActivityPublished(BaseModel):
+    activity_id: str
+    kind: str
+    title: str
+    department: str
+    venue: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    industry_chain: str | None
+
+
+@event_type(
+    "kunruyi.talent.activity.checked_in",
+    description="报名者凭活动签到码签到（每个报名只发一次）；人才以人才编号标识",
+)
+class ActivityCheckedIn(BaseModel):
+    activity_id: str
+    kind: str
+    registration_id: str
+    attendee_type: Literal["enterprise", "talent"]
+    attendee: str
+    checked_in_at: datetime

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
 from kunruyi_talent import background
+from kunruyi_talent.activities.endpoints import router as activities_router
 from kunruyi_talent.campaigns.endpoints import router as campaigns_router
 from kunruyi_talent.enterprise.endpoints import router as enterprise_router
 from kunruyi_talent.health_checks import CHECKS as HEALTH_CHECKS
@@ -38,6 +39,7 @@ def build_spec() -> ServiceSpec:
             housing_router,
             imports_router,
             campaigns_router,
+            activities_router,
             servicelists_router,
             messages_router,
             message_deliveries_router,

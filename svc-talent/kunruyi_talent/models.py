@@ -575,3 +575,47 @@ class SmsDelivery(Base):
         Index("ix_sms_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'queued'")),
         Index("ix_sms_deliveries_created", "created_at", "id"),
     )
+
+
+class Activity(Base):
+    """An activity (活动): a roadshow, salon, briefing … with a venue, a time in Beijing, a capacity and, after it, its
+    outcomes (合作项目数, 商洽数)."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    title: Mapped[str] = mapped_column(String(120), nullable=False)
+    department: Mapped[str] = mapped_column(String(40), nullable=False)
+    venue: Mapped[str] = mapped_column(String(120), nullable=False)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    capacity: Mapped[int] = mapped_column(Integer, nullable=False)
+    industry_chain: Mapped[str | None] = mapped_column(String(40))
+    cooperation_projects: Mapped[int | None] = mapped_column(Integer)
+    negotiations: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="activity_time_order"),
+        CheckConstraint("capacity > 0", name="activity_capacity_positive"),
+        Index("ix_activities_kind_starts", "kind", "starts_at"),
+    )
+
+
+class ActivityRegistration(Base):
+    """One company (USCC) or talent registered for an activity; checked in once by the activity's signed code."""
+
+    __tablename__ = "activity_registrations"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("activities.id", ondelete="CASCADE"), nullable=False
+    )
+    attendee_type: Mapped[str] = mapped_column(String(12), nullable=False)
+    attendee: Mapped[str] = mapped_column(String(64), nullable=False)
+    registered_at: Mapped[datetime] = _created()
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("activity_id", "attendee_type", "attendee"),)

@@ -91,6 +91,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(("campaigns",), WRITE, ("officer",), note="创建服务月、登记与导入走访（问题生成工单）"),
     Rule(
+        ("activities",),
+        READ,
+        ("officer", "reviewer", "approver"),
+        public=True,
+        note="活动（路演、沙龙、宣讲…）列表、详情与统计公开",
+    ),
+    Rule(("activities",), WRITE, ("officer",), note="发布活动、报名、签到码与扫码签到、登记成果"),
+    Rule(
         ("service-lists",),
         READ,
         ("officer", "reviewer", "approver"),

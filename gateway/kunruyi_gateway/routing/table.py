@@ -21,6 +21,7 @@ ROUTE_TABLE: dict[str, str] = {
     "service-desk": "talent",
     "tickets": "talent",
     "campaigns": "talent",
+    "activities": "talent",
     "service-lists": "talent",
     "housing": "talent",
     "messages": "talent",

@@ -1,0 +1,59 @@
+"""The problems activities answer with (rendered into docs/errors.md)."""
+
+from __future__ import annotations
+
+from kunruyi_common.errors import Conflict, NotFound, Unprocessable
+
+
+class ActivityNotFound(NotFound):
+    """没有编号为 … 的活动"""
+
+    code = "activity_not_found"
+
+
+class RegistrationNotFound(NotFound):
+    """该活动没有编号为 … 的报名"""
+
+    code = "registration_not_found"
+
+
+class BadActivityTime(Unprocessable):
+    """活动的结束时间不晚于开始时间"""
+
+    code = "bad_activity_time"
+
+
+class AttendeeRequired(Unprocessable):
+    """报名者须为一家企业（统一社会信用代码）或一名人才（人才编号），且只能是其一"""
+
+    code = "attendee_required"
+
+
+class ActivityFull(Conflict):
+    """活动报名人数已满（达到容量）"""
+
+    code = "activity_full"
+
+
+class AlreadyRegistered(Conflict):
+    """同一企业或人才对同一活动只能报名一次"""
+
+    code = "already_registered"
+
+
+class RegistrationClosed(Conflict):
+    """活动已开始，报名已截止"""
+
+    code = "registration_closed"
+
+
+class ActivityNotOver(Conflict):
+    """活动尚未结束，不能登记成果（合作项目数、商洽数）"""
+
+    code = "activity_not_over"
+
+
+class BadCheckInCode(Unprocessable):
+    """签到码无效、不属于该活动或已过期"""
+
+    code = "bad_check_in_code"

@@ -1,0 +1,98 @@
+"""Reads and row locks for activities; the counts are made by PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_talent.models import Activity, ActivityRegistration
+
+
+async def get(session: AsyncSession, activity_id: uuid.UUID, *, lock: bool = False) -> Activity | None:
+    stmt = select(Activity).where(Activity.id == activity_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def recent(session: AsyncSession, kind: str | None, limit: int) -> Sequence[Activity]:
+    stmt = select(Activity).order_by(Activity.starts_at.desc(), Activity.id).limit(limit)
+    if kind is not None:
+        stmt = stmt.where(Activity.kind == kind)
+    return (await session.scalars(stmt)).all()
+
+
+async def counts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+    """activity id → (registered, checked in)."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(
+            ActivityRegistration.activity_id,
+            func.count(),
+            func.count(ActivityRegistration.checked_in_at),
+        )
+        .where(ActivityRegistration.activity_id.in_(ids))
+        .group_by(ActivityRegistration.activity_id)
+    )
+    return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
+async def registration(
+    session: AsyncSession, activity_id: uuid.UUID, registration_id: uuid.UUID
+) -> ActivityRegistration | None:
+    return (
+        await session.scalars(
+            select(ActivityRegistration)
+            .where(
+                ActivityRegistration.id == registration_id,
+                ActivityRegistration.activity_id == activity_id,
+            )
+            .with_for_update()
+        )
+    ).one_or_none()
+
+
+async def find_registration(
+    session: AsyncSession, activity_id: uuid.UUID, attendee_type: str, attendee: str
+) -> ActivityRegistration | None:
+    return (
+        await session.scalars(
+            select(ActivityRegistration).where(
+                ActivityRegistration.activity_id == activity_id,
+                ActivityRegistration.attendee_type == attendee_type,
+                ActivityRegistration.attendee == attendee,
+            )
+        )
+    ).one_or_none()
+
+
+async def by_kind(session: AsyncSession) -> Sequence[Any]:
+    """Per kind: activities, registered, checked in, 合作项目数, 商洽数."""
+    regs = (
+        select(
+            ActivityRegistration.activity_id.label("aid"),
+            func.count().label("registered"),
+            func.count(ActivityRegistration.checked_in_at).label("checked_in"),
+        )
+        .group_by(ActivityRegistration.activity_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            Activity.kind,
+            func.count(Activity.id),
+            func.coalesce(func.sum(regs.c.registered), 0),
+            func.coalesce(func.sum(regs.c.checked_in), 0),
+            func.coalesce(func.sum(Activity.cooperation_projects), 0),
+            func.coalesce(func.sum(Activity.negotiations), 0),
+        )
+        .outerjoin(regs, regs.c.aid == Activity.id)
+        .group_by(Activity.kind)
+        .order_by(Activity.kind)
+    )
+    return (await session.execute(stmt)).all()
