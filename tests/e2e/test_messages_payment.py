@@ -3,7 +3,9 @@
 A company (with a contact phone) gains a qualification that puts it in reach of a 免申即享 award; the award is
 approved and paid through the bank emulator. svc-talent consumes svc-disbursement's ``payment.settled``, puts one
 message in the company's inbox and sends one SMS through the SMS gateway emulator — and still one of each after the
-same event is delivered twice more. The company reads the message signed in through 苏商通, through the gateway.
+same event is delivered twice more. The company reads the message signed in through 苏商通, through the gateway; then, on 昆e服 in Chromium (phone),
+sees it under 消息 with the unread badge, marks it read (the badge goes) and saves its SMS preferences (a wrong hour
+shown at the field first).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import json
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -63,7 +66,9 @@ async def _redeliver(nats_url: str, disbursement_id: str, times: int) -> int:
         await nc.close()
 
 
-def test_a_payment_reaches_the_inbox_and_the_phone_once(driver: Any) -> None:
+def test_a_payment_reaches_the_inbox_and_the_phone_once(
+    driver: Any, artifacts_dir: Path, request: pytest.FixtureRequest
+) -> None:
     name = "昆山早送达芯片科技有限公司"
     uscc = driver.new_uscc()
     created = driver.partner.post(
@@ -148,3 +153,58 @@ def test_a_payment_reaches_the_inbox_and_the_phone_once(driver: Any) -> None:
     assert driver.http.get("/api/v1/messages", headers=other).json()["items"] == []
     read = driver.http.post(f"/api/v1/messages/{message[0]['id']}/read", headers=other)
     assert read.status_code == 404
+
+    # 昆e服 in Chromium (phone). The browser starts only now: sync Playwright keeps an event loop marked running,
+    # which the redelivery above (asyncio.run) must not meet.
+    phone = request.getfixturevalue("phone")
+    phone.goto(f"{driver.url}/m/messages")
+    assert "/m/login" in phone.url
+    phone.locator("#login-company").click()
+    phone.get_by_label("统一社会信用代码").fill(uscc)
+    phone.get_by_label("企业名称").fill(name)
+    phone.get_by_role("button", name="登录").click()
+    phone.get_by_role("heading", name="消息").wait_for()
+    assert phone.url.endswith("/m/messages")
+    # The payment and (the qualification put the award in reach) its policy_in_reach notice, both unread.
+    before = driver.http.get("/api/v1/messages", headers=me).json()["unread"]
+    assert before >= 1 and phone.locator("#unread-badge").inner_text() == str(before)
+    payment = phone.locator("#my-messages li.unread[data-kind='payment_settled']")
+    assert payment.count() == 1 and f"资金已拨付：{TITLE}" in payment.inner_text()
+    assert "¥300,000.00" in payment.inner_text()
+    phone.screenshot(path=str(artifacts_dir / "e2e-self-messages-unread.png"), full_page=True)
+
+    payment.get_by_role("button", name="标为已读").click()
+    phone.get_by_text("已标为已读。").wait_for()
+    assert phone.locator("#my-messages li.unread[data-kind='payment_settled']").count() == 0
+    if before > 1:
+        assert phone.locator("#unread-badge").inner_text() == str(before - 1)
+        phone.locator("#read-all").click()
+        phone.get_by_text("已全部标为已读。").wait_for()
+    assert phone.locator("#unread-badge").count() == 0
+    assert phone.locator("#my-messages li.unread").count() == 0
+    assert "没有未读消息" in phone.locator("#unread-summary").inner_text()
+    # The message opens its page (我的资金), where the badge stays gone.
+    phone.locator("#my-messages li[data-kind='payment_settled']").get_by_role("link", name="查看").click()
+    phone.get_by_role("heading", name="我的资金").wait_for()
+    assert phone.locator("#unread-badge").count() == 0
+    assert driver.http.get("/api/v1/messages", headers=me).json()["unread"] == 0
+
+    # SMS preferences: an hour that is no hour is shown at the field; then supplements also by SMS, quiet 22–8.
+    phone.goto(f"{driver.url}/m/messages#preferences")
+    phone.get_by_label("补正通知").check()
+    phone.get_by_label("开始（点）").fill("25")
+    phone.get_by_label("结束（点）").fill("8")
+    phone.locator("#save-preferences").click()
+    assert phone.locator("#f-quiet_start").get_attribute("aria-invalid") == "true"
+    assert "0–23" in phone.locator("#f-quiet_start-err").inner_text()
+    assert phone.get_by_label("补正通知").is_checked()  # what was chosen is kept
+    phone.get_by_label("开始（点）").fill("22")
+    phone.locator("#save-preferences").click()
+    phone.get_by_text("短信通知设置已保存。").wait_for()
+    saved = driver.http.get("/api/v1/messages/preferences", headers=me).json()
+    assert set(saved["sms_kinds"]) == {"payment_settled", "application_supplement"}
+    assert saved["quiet_hours"] == {"start": 22, "end": 8}
+    assert (
+        phone.get_by_label("补正通知").is_checked() and phone.get_by_label("开始（点）").input_value() == "22"
+    )
+    phone.screenshot(path=str(artifacts_dir / "e2e-self-messages-preferences.png"), full_page=True)
