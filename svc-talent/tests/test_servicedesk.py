@@ -345,3 +345,30 @@ async def test_tickets_filed_at_the_same_instant_are_spread_over_the_officers(en
             await s.execute(
                 text("DELETE FROM outbox_events WHERE envelope->>'subject' = ANY(:n)"), {"n": filed}
             )
+
+
+async def test_a_signed_in_company_follows_its_own_tickets(client) -> None:  # type: ignore[no-untyped-def]
+    other_uscc = make_uscc(78)
+
+    def company(uscc: str) -> Principal:
+        return Principal(kind="public", subject=f"enterprise:{uscc}", target=uscc, name="测试企业")
+
+    async with client(company(USCC)) as c:
+        r = await c.post("/api/v1/tickets", json={"type": "政策咨询", "title": "研发费用怎么申报"})
+        assert r.status_code == 201
+        mine = r.json()["ticket_number"]
+    async with client(company(other_uscc)) as c:
+        r = await c.post("/api/v1/tickets", json={"type": "政策咨询", "title": "别家的诉求"})
+        assert r.status_code == 201
+        theirs = r.json()["ticket_number"]
+    # A QR-page visitor holding the company's printed code is not the company: still refused the list.
+    async with client(Principal(kind="public", subject="qr:abc", target=USCC)) as c:
+        assert (await c.get("/api/v1/tickets")).status_code == 403
+    async with client(company(USCC)) as c:
+        listed = (await c.get("/api/v1/tickets")).json()["items"]
+        assert [t["ticket_number"] for t in listed] == [mine]
+        assert listed[0]["enterprise_uscc"] == USCC and listed[0]["status_label"] == "已提交"
+        view = await c.get(f"/api/v1/tickets/{mine}")
+        assert view.status_code == 200 and view.json()["title"] == "研发费用怎么申报"
+        assert "requester_phone" not in view.json()
+        assert (await c.get(f"/api/v1/tickets/{theirs}")).status_code == 403

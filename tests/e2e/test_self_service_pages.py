@@ -115,6 +115,22 @@ def test_a_company_signs_in_through_sushangtong_and_reaches_only_its_own_records
     mine = driver.as_staff("officer", "GET", "/api/v1/applications", params={"applicant_id": uscc})
     assert mine.status_code == 200 and len(mine.json()["items"]) == 1, mine.text
 
+    # 我的诉求: the tickets filed for this company (number, status in Chinese), not another company's.
+    numbers = {}
+    for owner, title in ((uscc, "厂房租金补贴怎么申请"), (other, "别家企业的诉求")):
+        filed_ticket = driver.partner.post(
+            "/api/v1/tickets",
+            json={"type": "政策咨询", "title": title, "channel": "api", "enterprise_uscc": owner},
+        )
+        assert filed_ticket.status_code == 201, filed_ticket.text
+        numbers[owner] = filed_ticket.json()["ticket_number"]
+    phone.goto(f"{driver.url}/m/requests")
+    phone.get_by_role("heading", name="我的诉求").wait_for()
+    listed = phone.locator("#my-tickets").inner_text()
+    assert "厂房租金补贴怎么申请" in listed and numbers[uscc] in listed and "已提交" in listed
+    assert "别家企业的诉求" not in listed and numbers[other] not in listed
+    phone.screenshot(path=str(artifacts_dir / "e2e-self-company-requests.png"), full_page=True)
+
     # A form posted without the session's CSRF token (as another site would post it) changes nothing.
     refused = phone.request.post(f"{driver.url}/m/logout", form={"x": "1"}, max_redirects=0)
     assert refused.status == 403

@@ -214,7 +214,13 @@ OWN_RULES: tuple[OwnRule, ...] = (
         delegate_scope="disbursement:write",
         note="提交申报、上传材料、补正后重新提交",
     ),
-    OwnRule("tickets", ALL, ("talent",), self_scoped=True, note="本人诉求（svc-talent 只给本人的）"),
+    OwnRule(
+        "tickets",
+        ALL,
+        ("company", "talent"),
+        self_scoped=True,
+        note="本企业/本人诉求（svc-talent 只给本人的）",
+    ),
     OwnRule(
         "demands",
         READ,

@@ -444,13 +444,10 @@ async def my_funds(request: Request, session: SelfSession) -> HTMLResponse:
 
 @router.get("/m/requests", response_class=HTMLResponse)
 async def my_requests(request: Request, session: SelfSession) -> HTMLResponse:
-    tickets: Section | None = None
     demands: Section | None = None
-    if session.kind == "talent":
-        tickets = await _own(request, session).section(
-            "talent", "GET", "/api/v1/tickets", params={"limit": 50}
-        )
-    else:
+    # svc-talent gives a talent their own tickets and a company those filed for it.
+    tickets = await _own(request, session).section("talent", "GET", "/api/v1/tickets", params={"limit": 50})
+    if session.kind == "company":
         demands = await _scoped(request, session, "matching:read").section(
             "matching", "GET", "/api/v1/demands", params={"enterprise_uscc": session.subject, "limit": 50}
         )

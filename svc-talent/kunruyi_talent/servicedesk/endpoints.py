@@ -163,7 +163,11 @@ async def create_ticket(
     return await idempotent(session, idempotency_key, principal, "tickets", body, produce, sealer=pii)
 
 
-@router.get("/tickets", response_model=TicketPage, summary="工单列表（工作人员仅见本部门；人才仅见本人）")
+@router.get(
+    "/tickets",
+    response_model=TicketPage,
+    summary="工单列表（工作人员仅见本部门；人才仅见本人；企业仅见本企业）",
+)
 async def list_tickets(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -176,8 +180,12 @@ async def list_tickets(
 ) -> TicketPage:
     stmt = select(Ticket).order_by(Ticket.ticket_number.desc()).limit(limit + 1)
     self_id = talent_self_id(principal)
+    own_uscc = principal.signed_in_enterprise
     if self_id is not None:
         stmt = stmt.where(Ticket.talent_id == self_id)
+    elif own_uscc is not None:
+        # A company signed in through 苏商通 follows the tickets filed for it.
+        stmt = stmt.where(Ticket.enterprise_uscc == own_uscc)
     elif principal.kind == "staff" and principal.has_role("officer", "reviewer", "approver"):
         if "admin" not in principal.roles:
             # Its own tickets and those it co-handles (a part to answer).
@@ -207,7 +215,7 @@ async def list_tickets(
 @router.get(
     "/tickets/{ticket_number}",
     response_model=TicketPublic | TicketStaff,
-    summary="查询工单（凭查询密码或工作人员）",
+    summary="查询工单（凭查询密码、工作人员、人才本人或本企业）",
 )
 async def get_ticket(
     ticket_number: str, session: SessionDep, principal: OptionalPrincipal, secret: str | None = None
@@ -218,6 +226,9 @@ async def get_ticket(
         raise MissingCredentials("请提供工单查询密码")
     ticket = await service.get_by_number(session, ticket_number)
     if talent_self_id(principal) is not None and ticket.talent_id == talent_self_id(principal):
+        return await public_view(session, ticket)
+    own_uscc = principal.signed_in_enterprise
+    if own_uscc is not None and ticket.enterprise_uscc == own_uscc:
         return await public_view(session, ticket)
     await service.ensure_staff_may_view(session, principal, ticket)
     return await staff_detail(session, ticket)
