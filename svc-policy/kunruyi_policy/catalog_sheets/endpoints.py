@@ -31,7 +31,7 @@ _EXAMPLE_ROW = (
     response_class=Response,
     responses={
         200: {
-            "description": "format=csv：CSV（UTF-8 带 BOM）；format=xlsx：Excel 工作簿。列见 docs/policy-catalog.md",
+            "description": "format=csv：CSV（UTF-8 带 BOM）；format=xlsx：Excel 工作簿。列见 svc-policy README",
             "content": {
                 "text/csv": {"schema": {"type": "string"}},
                 XLSX: {"schema": {"type": "string", "format": "binary"}},
