@@ -8,6 +8,7 @@ from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 from kunruyi_policy import events as _events  # noqa: F401  (registers the event schemas)
 from kunruyi_policy.calculator.endpoints import router as calculator_router
 from kunruyi_policy.catalog.endpoints import router as catalog_router
+from kunruyi_policy.catalog_sheets.endpoints import router as catalog_sheets_router
 from kunruyi_policy.documents.endpoints import router as documents_router
 from kunruyi_policy.entitlements.endpoints import router as entitlements_router
 from kunruyi_policy.management.endpoints import router as management_router
@@ -26,6 +27,7 @@ def build_spec() -> ServiceSpec:
         package="kunruyi_policy",
         routers=[
             catalog_router,
+            catalog_sheets_router,
             documents_router,
             management_router,
             calculator_router,

@@ -51,6 +51,12 @@ RULES: tuple[Rule, ...] = (
         ("officer",),
         note="维护政策",
     ),
+    Rule(
+        ("policy-catalog",),
+        ALL,
+        ("officer",),
+        note="政策目录表格：导出、试导入与导入为草稿（本部门；管理员全部）",
+    ),
     Rule(("policy-calculator",), ALL, _ALL_STAFF, "policy:read", public=True, note="政策计算器公开"),
     Rule(("policy-simulations",), ALL, ("officer", "approver", "finance"), note="政策沙盘"),
     Rule(("entitlement-runs",), ALL, ("officer", "finance", "approver"), note="免申即享批次"),

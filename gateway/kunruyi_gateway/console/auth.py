@@ -35,5 +35,8 @@ FinanceOrApproverDesk = Annotated[SignedIn, Depends(console_roles("finance"))]
 BrokerOrOfficerDesk = Annotated[SignedIn, Depends(console_roles("broker"))]
 """Staff with the broker or officer role (technology demands)."""
 
+CatalogDesk = Annotated[SignedIn, Depends(console_roles("catalog"))]
+"""Staff with the officer role (their department's policy catalog: sheets in and out, publishing drafts)."""
+
 AdminDesk = Annotated[SignedIn, Depends(console_roles("overview"))]
 """Administrators (the hub's overview)."""

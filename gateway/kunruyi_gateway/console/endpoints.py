@@ -15,12 +15,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, mint_internal_token
+from kunruyi_common.clock import local_today
 from kunruyi_common.errors import ProblemError
 
 from kunruyi_gateway.console import oidc, service
 from kunruyi_gateway.console.auth import (
     AdminDesk,
     BrokerOrOfficerDesk,
+    CatalogDesk,
     FinanceOrApproverDesk,
     OfficerDesk,
     OfficerReviewerOrApproverDesk,
@@ -28,7 +30,7 @@ from kunruyi_gateway.console.auth import (
 from kunruyi_gateway.console.exceptions import ConsoleRoleRequired, SignInFailed
 from kunruyi_gateway.console.names import NameDirectory
 from kunruyi_gateway.settings import Settings
-from kunruyi_gateway.web.calls import PageCalls, UpstreamError
+from kunruyi_gateway.web.calls import PageCalls, UpstreamError, multipart_body
 from kunruyi_gateway.web.csrf import CsrfProtected
 from kunruyi_gateway.web.sessions import (
     OptionalWebSession,
@@ -49,6 +51,7 @@ NAV = (
     ("applications", "兑现审核"),
     ("finance", "资金拨付"),
     ("broker", "技术需求"),
+    ("catalog", "政策目录"),
     ("overview", "总览"),
 )
 
@@ -870,6 +873,149 @@ async def claim_or_release(
         return await _broker_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
     return await _broker_page(
         request, session, notice="已认领" if action == "claim" else "已释放，需求回到待分配队列"
+    )
+
+
+# --- the policy catalog as a sheet (officers of the department, admins) ------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CATALOG_MAX_BYTES = 10 * 1024 * 1024
+
+
+async def _catalog_page(
+    request: Request,
+    session: SignedIn,
+    *,
+    report: dict[str, Any] | None = None,
+    row_errors: list[dict[str, Any]] | None = None,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+) -> HTMLResponse:
+    drafts = await _calls(request, session).section(
+        "policy", "GET", "/api/v1/policies", params={"status": "draft", "limit": 100}
+    )
+    pending = [*(report or {}).get("created", []), *(report or {}).get("drafted", [])]
+    return await _page(
+        request,
+        session,
+        "console/catalog.html",
+        status=code,
+        report=report,
+        row_errors=row_errors or [],
+        pending=pending if report and report.get("written") else [],
+        drafts=drafts,
+        notice=notice,
+        problems=problems or [],
+        today=local_today().isoformat(),
+        form_key=uuid.uuid4().hex,
+    )
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+async def catalog(request: Request, session: CatalogDesk) -> HTMLResponse:
+    return await _catalog_page(request, session)
+
+
+@router.get("/catalog/export.xlsx")
+async def catalog_export(request: Request, session: CatalogDesk) -> Response:
+    """The department's catalog (an admin's: all of it) as the sheet the import takes back."""
+    try:
+        content = await _calls(request, session).download(
+            "policy", "/api/v1/policy-catalog/export", params={"format": "xlsx"}
+        )
+    except UpstreamError as exc:
+        return await _catalog_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="policy-catalog.xlsx"'},
+    )
+
+
+@router.post("/catalog/import", response_class=HTMLResponse)
+async def catalog_import(request: Request, session: CatalogDesk) -> HTMLResponse:
+    """Check (or check and write as drafts) a sheet; every bad row is listed by row and column on the page."""
+    form = await request.form()
+    upload = form.get("file")
+    dry_run = form.get("dry_run") is not None
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return await _catalog_page(
+            request, session, problems=["请选择要导入的表格文件（XLSX 或 CSV）"], code=422
+        )
+    content = await upload.read(CATALOG_MAX_BYTES + 1)
+    if len(content) > CATALOG_MAX_BYTES:
+        return await _catalog_page(request, session, problems=["表格超过 10 MB"], code=413)
+    body, content_type = multipart_body(
+        "file",
+        upload.filename,
+        upload.content_type or "application/octet-stream",
+        content,
+        fields={"dry_run": "true" if dry_run else "false"},
+    )
+    try:
+        report = await _calls(request, session).call(
+            "policy",
+            "POST",
+            "/api/v1/policy-catalog/imports",
+            body=body,
+            content_type=content_type,
+            timeout_s=60.0,
+        )
+    except UpstreamError as exc:
+        detail = exc.body if isinstance(exc.body, dict) else {}
+        rows = [e for e in detail.get("errors") or [] if isinstance(e, dict) and "row" in e]
+        return await _catalog_page(
+            request,
+            session,
+            row_errors=rows,
+            problems=[str(detail.get("detail") or problem_text(exc))],
+            code=exc.status or 503,
+        )
+    row_errors = [{**e, "message": e.get("reason")} for e in report.get("errors") or []]
+    if row_errors:
+        return await _catalog_page(
+            request,
+            session,
+            report=report,
+            row_errors=row_errors,
+            problems=[f"表格有 {len(row_errors)} 处问题（试导入，未写入），请修改后重新上传"],
+            code=422,
+        )
+    if report.get("written"):
+        notice = (
+            f"已导入：新建 {len(report['created'])} 项、新草稿版本 {len(report['drafted'])} 项、"
+            f"目录信息更新 {len(report['catalog_updated'])} 项、未变 {report['unchanged']} 项。草稿须发布后才生效。"
+        )
+    else:
+        notice = (
+            f"校验通过（未写入）：将新建 {len(report['created'])} 项、新草稿版本 {len(report['drafted'])} 项、"
+            f"目录信息更新 {len(report['catalog_updated'])} 项、未变 {report['unchanged']} 项。"
+        )
+    return await _catalog_page(request, session, report=report, notice=notice)
+
+
+@router.post("/catalog/{code}/publish", response_class=HTMLResponse)
+async def catalog_publish(request: Request, session: CatalogDesk, code: str) -> HTMLResponse:
+    """Publish a draft with its effective date (the service checks the department and the date)."""
+    form = await request.form()
+    effective_from = str(form.get("effective_from") or "").strip()
+    try:
+        version = await _calls(request, session).call(
+            "policy",
+            "POST",
+            f"/api/v1/policies/{quote(code, safe='')}/publish",
+            json={"effective_from": effective_from},
+            idempotency_key=str(form.get("idempotency_key") or uuid.uuid4().hex),
+        )
+    except UpstreamError as exc:
+        return await _catalog_page(
+            request, session, problems=[f"{code}：{problem_text(exc)}"], code=exc.status or 503
+        )
+    return await _catalog_page(
+        request,
+        session,
+        notice=f"已发布 {code} 第 {version.get('version')} 版，自 {version.get('effective_from')} 起生效",
     )
 
 

@@ -41,6 +41,7 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "applications": ("officer", "reviewer", "approver"),
     "finance": ("finance", "approver"),
     "broker": ("broker", "officer"),
+    "catalog": ("officer",),
     "overview": ("admin",),
 }
 TICKET_STATUS = {

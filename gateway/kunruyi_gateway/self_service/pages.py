@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kunruyi_common.clock import local_today
 
 from kunruyi_gateway.service_codes.upstream import compact_items
-from kunruyi_gateway.web.calls import PageCalls, Section, UpstreamError
+from kunruyi_gateway.web.calls import PageCalls, Section, UpstreamError, multipart_body
 from kunruyi_gateway.web.csrf import CsrfProtected
 from kunruyi_gateway.web.sessions import SelfSession, SignedIn
 from kunruyi_gateway.web.templating import render, yuan
@@ -222,16 +222,6 @@ async def new_application(request: Request, session: SelfSession, policy: str = 
     )
 
 
-def _multipart(file_field: str, filename: str, content_type: str, content: bytes) -> tuple[bytes, str]:
-    boundary = f"kry{uuid.uuid4().hex}"
-    safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "") or "attachment"
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
-        f'filename="{safe_name}"\r\nContent-Type: {content_type}\r\n\r\n'
-    ).encode()
-    return head + content + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
-
-
 async def _check_files(
     files: list[UploadFile], max_bytes: int
 ) -> tuple[list[tuple[str, str, bytes]], str | None]:
@@ -254,7 +244,7 @@ async def _check_files(
 
 async def _upload(calls: PageCalls, application_id: str, files: list[tuple[str, str, bytes]]) -> str | None:
     for filename, content_type, content in files:
-        body, multipart_type = _multipart("file", filename, content_type, content)
+        body, multipart_type = multipart_body("file", filename, content_type, content)
         try:
             await calls.call(
                 "disbursement",

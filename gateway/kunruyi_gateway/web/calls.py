@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json as json_lib
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -26,7 +27,7 @@ from kunruyi_gateway.web.sessions import SignedIn
 logger = logging.getLogger("kunruyi.gateway.web")
 DEFAULT_TIMEOUT_S = 5.0
 
-__all__ = ["PageCalls", "Section", "UpstreamError"]
+__all__ = ["PageCalls", "Section", "UpstreamError", "multipart_body"]
 
 
 @dataclass
@@ -87,6 +88,40 @@ class PageCalls:
         )
         return {INTERNAL_TOKEN_HEADER: token}
 
+    async def _send(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        timeout_s: float | None = None,
+    ) -> tuple[int, bytes]:
+        target = path + (f"?{urlencode(params, doseq=True)}" if params else "")
+        payload = json_lib.dumps(json, ensure_ascii=False).encode() if json is not None else body
+        headers = self._headers()
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            return await self.upstreams.call(
+                service,
+                method,
+                target,
+                body=payload,
+                headers=headers,
+                timeout_s=timeout_s or self.timeout_s,
+                content_type=content_type,
+            )
+        except ProblemError as exc:
+            logger.warning("page call %s %s%s failed: %s", method, service, path, exc.detail)
+            raise UpstreamError(None, exc.detail) from exc
+        except ValueError as exc:  # an unsafe target: refused before anything was sent
+            raise UpstreamError(400, str(exc)) from exc
+
     async def call(
         self,
         service: str,
@@ -101,33 +136,30 @@ class PageCalls:
         timeout_s: float | None = None,
     ) -> Any:
         """One call; the decoded JSON answer (None for an empty one)."""
-        target = path + (f"?{urlencode(params, doseq=True)}" if params else "")
-        payload = json_lib.dumps(json, ensure_ascii=False).encode() if json is not None else body
-        headers = self._headers()
-        if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
-        try:
-            status, raw = await self.upstreams.call(
-                service,
-                method,
-                target,
-                body=payload,
-                headers=headers,
-                timeout_s=timeout_s or self.timeout_s,
-                content_type=content_type,
-            )
-        except ProblemError as exc:
-            logger.warning("page call %s %s%s failed: %s", method, service, path, exc.detail)
-            raise UpstreamError(None, exc.detail) from exc
-        except ValueError as exc:  # an unsafe target: refused before anything was sent
-            raise UpstreamError(400, str(exc)) from exc
-        try:
-            decoded = json_lib.loads(raw) if raw else None
-        except ValueError:
-            decoded = None
+        status, raw = await self._send(
+            service,
+            method,
+            path,
+            json=json,
+            params=params,
+            idempotency_key=idempotency_key,
+            body=body,
+            content_type=content_type,
+            timeout_s=timeout_s,
+        )
+        decoded = _decoded(raw)
         if status >= 400:
             raise UpstreamError(status, f"{service} 返回 {status}", decoded)
         return decoded
+
+    async def download(
+        self, service: str, path: str, *, params: dict[str, Any] | None = None, timeout_s: float = 30.0
+    ) -> bytes:
+        """A GET whose answer is a file (an export), returned as it came."""
+        status, raw = await self._send(service, "GET", path, params=params, timeout_s=timeout_s)
+        if status >= 400:
+            raise UpstreamError(status, f"{service} 返回 {status}", _decoded(raw))
+        return raw
 
     async def section(self, service: str, method: str, path: str, **kwargs: Any) -> Section:
         """A call whose failure the page shows in place ("暂不可用") instead of failing."""
@@ -140,3 +172,29 @@ class PageCalls:
         else:
             items = decoded if isinstance(decoded, list) else []
         return Section(ok=True, data=decoded, items=list(items) if isinstance(items, list) else [])
+
+
+def _decoded(raw: bytes) -> Any:
+    try:
+        return json_lib.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def multipart_body(
+    file_field: str, filename: str, content_type: str, content: bytes, fields: dict[str, str] | None = None
+) -> tuple[bytes, str]:
+    """A multipart/form-data body with one file (and plain fields) for a service's upload endpoint, and its
+    Content-Type."""
+    boundary = f"kry{uuid.uuid4().hex}"
+    safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "") or "attachment"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in (fields or {}).items()
+    ]
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+        f'filename="{safe_name}"\r\nContent-Type: {content_type}\r\n\r\n'
+    ).encode()
+    body = b"".join(parts) + head + content + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"

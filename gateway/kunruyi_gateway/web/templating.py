@@ -28,6 +28,10 @@ from kunruyi_gateway.web.csrf import CSRF_FIELD
 from kunruyi_gateway.web.sessions import load_session
 
 STATUS_LABELS: dict[str, str] = {
+    # policy modes (兑现方式)
+    "automatic": "免申即享",
+    "application": "在线申报",
+    "quick": "即申即享",
     # tickets (诉求)
     "submitted": "已提交",
     "accepted": "已受理",

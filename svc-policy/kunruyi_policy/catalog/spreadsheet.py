@@ -5,8 +5,9 @@ each criterion, the same vocabulary as ``/api/v1/policy-variables``); amounts ar
 the cap in 分. :func:`check_rows` reads rows back and reports every bad row in Chinese (row, column, reason)
 before anything is written; :func:`export_rows` → :func:`check_rows` gives the same items (round trip).
 
-Not yet done: an HTTP endpoint and writing the checked rows as draft versions (today: the functions and
-``python -m kunruyi_policy.catalog.spreadsheet export|check FILE`` over the demo catalog).
+Over HTTP (`GET /api/v1/policy-catalog/export`, `POST /api/v1/policy-catalog/imports`) the checked rows are
+written as drafts: see ``kunruyi_policy.catalog_sheets``. Offline: ``python -m kunruyi_policy.catalog.spreadsheet
+export|check FILE`` over the demo catalog.
 """
 
 from __future__ import annotations
@@ -106,7 +107,12 @@ def _cell(name: str, raw: str) -> Any:
 
 
 def check_rows(
-    rows: list[dict[str, str]], *, documents: set[str], departments: set[str], groups: set[str]
+    rows: list[dict[str, str]],
+    *,
+    documents: set[str],
+    departments: set[str],
+    groups: set[str],
+    themes: set[str] | None = None,
 ) -> tuple[list[dict[str, Any]], list[RowError]]:
     """The items the rows describe, and every problem found (nothing is written either way)."""
     items: list[dict[str, Any]] = []
@@ -127,6 +133,8 @@ def check_rows(
         seen[code] = number
         if item.get("department_code") not in departments:
             errors.append(RowError(number, "部门", f"未知部门 {item.get('department_code')!r}"))
+        if themes is not None and item.get("theme_code") not in themes:
+            errors.append(RowError(number, "主题服务", f"未知主题服务 {item.get('theme_code')!r}"))
         if item.get("document_code") is not None and item["document_code"] not in documents:
             errors.append(RowError(number, "所属文件", f"未知政策文件 {item['document_code']!r}"))
         if item.get("stacking_group") is not None and item["stacking_group"] not in groups:

@@ -1,0 +1,255 @@
+"""The catalog as a spreadsheet over HTTP: export what is there, check a sheet, import it as drafts.
+
+An import never touches a published version: a new item is created as a draft policy with a draft version, an
+existing item whose rules differ gets a new draft version (the one open draft, as `PUT /policies/{code}/draft`
+writes), and an officer publishes each with an effective date. The sheet is checked whole before anything is
+written, and one problem anywhere refuses it whole — a half-loaded catalog would pay some items and not others.
+Officers import and export their own department's items; admins all of them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from kunruyi_common.auth import Principal
+from kunruyi_common.clock import local_today
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_policy.catalog import repository
+from kunruyi_policy.catalog.spreadsheet import (
+    COLUMNS,
+    RowError,
+    check_rows,
+    export_rows,
+    from_csv,
+    from_xlsx,
+)
+from kunruyi_policy.catalog_sheets.exceptions import CatalogSheetRejected, UnreadableSheet
+from kunruyi_policy.management import service as management
+from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, RulesIn
+from kunruyi_policy.models import Department, Policy, PolicyDocument, PolicyGroup, PolicyTheme, PolicyVersion
+
+RULE_FIELDS = ("criteria", "amount", "amount_cap_fen", "parameters")
+# Catalog fields an import may change on an existing item (the same ones `PATCH /policies/{code}` takes).
+EDITABLE = ("title", "legal_source", "theme_code", "policy_type", "payout_days", "annual_budget_fen", "tags")
+# Fields that decide who is paid and how; changing them is a new item, not an edit.
+FIXED = (
+    "department_code",
+    "beneficiary",
+    "mode",
+    "benefit_kind",
+    "document_code",
+    "exclusion_group",
+    "stacking_group",
+    "once_per_entity",
+    "valid_from",
+)
+HEADER = dict(COLUMNS)
+IMPORT_NOTE = "表格导入"
+
+
+def _is_admin(principal: Principal) -> bool:
+    return "admin" in principal.roles
+
+
+async def _references(session: AsyncSession) -> dict[str, set[str]]:
+    async def codes(column: Any) -> set[str]:
+        return set((await session.execute(select(column))).scalars())
+
+    return {
+        "documents": await codes(PolicyDocument.code),
+        "departments": await codes(Department.code),
+        "groups": await codes(PolicyGroup.code),
+        "themes": await codes(PolicyTheme.code),
+    }
+
+
+def _current(versions: list[PolicyVersion], today: date) -> PolicyVersion | None:
+    """The version an import compares with: the open draft, else the one in force, else the latest."""
+    drafts = [v for v in versions if v.state == "draft"]
+    if drafts:
+        return drafts[0]
+    return repository.version_in_force(versions, today) or (versions[-1] if versions else None)
+
+
+async def own_department(session: AsyncSession, principal: Principal) -> str | None:
+    """The code of the caller's department (tokens carry its code or its name); None for an admin."""
+    if _is_admin(principal):
+        return None
+    given = principal.department or ""
+    found = await session.execute(
+        select(Department.code).where((Department.code == given) | (Department.name == given))
+    )
+    return found.scalar_one_or_none() or f"?{given}"
+
+
+async def _catalog(
+    session: AsyncSession, department: str | None
+) -> list[tuple[Policy, PolicyVersion | None]]:
+    query = select(Policy).order_by(Policy.code)
+    if department is not None:
+        query = query.where(Policy.department_code == department)
+    policies = list((await session.execute(query)).scalars())
+    by_policy: dict[uuid.UUID, list[PolicyVersion]] = {}
+    if policies:
+        versions = await session.execute(
+            select(PolicyVersion)
+            .where(PolicyVersion.policy_id.in_([p.id for p in policies]))
+            .order_by(PolicyVersion.version)
+        )
+        for version in versions.scalars():
+            by_policy.setdefault(version.policy_id, []).append(version)
+    today = local_today()
+    return [(p, _current(by_policy.get(p.id, []), today)) for p in policies]
+
+
+def _item(policy: Policy, version: PolicyVersion | None) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        name: getattr(policy, name, None) for name, _ in COLUMNS if name not in RULE_FIELDS
+    }
+    item["valid_from"] = policy.valid_from.isoformat()
+    item["tags"] = list(policy.tags or [])
+    for name in RULE_FIELDS:
+        item[name] = getattr(version, name) if version is not None else None
+    return item
+
+
+async def export_sheet(session: AsyncSession, principal: Principal) -> list[dict[str, str]]:
+    """The caller's catalog as sheet rows: each item with its current rules (the draft when one is open)."""
+    department = await own_department(session, principal)
+    return export_rows([_item(p, v) for p, v in await _catalog(session, department)])
+
+
+def read_sheet(filename: str, content: bytes) -> list[dict[str, str]]:
+    try:
+        if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
+            rows = from_xlsx(content)
+        else:
+            rows = from_csv(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, KeyError, IndexError, OSError) as exc:
+        raise UnreadableSheet(f"无法读取表格：{exc.__class__.__name__}", field="file") from exc
+    rows = [r for r in rows if any((v or "").strip() for v in r.values())]
+    if not rows:
+        raise UnreadableSheet("表格没有数据行（首行须为列名）", field="file")
+    return rows
+
+
+@dataclass
+class Plan:
+    create: list[dict[str, Any]] = field(default_factory=list)
+    draft: list[tuple[Policy, dict[str, Any]]] = field(default_factory=list)
+    update: list[tuple[Policy, dict[str, Any]]] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _same(a: Any, b: Any) -> bool:
+    return (a or None) == (b or None) if not isinstance(a, (int, bool)) else a == b
+
+
+def _plan(
+    items: list[dict[str, Any]],
+    bad_rows: set[int],
+    existing: dict[str, tuple[Policy, PolicyVersion | None]],
+    department: str | None,
+    errors: list[RowError],
+) -> Plan:
+    plan = Plan()
+    for number, item in enumerate(items, start=2):
+        if number in bad_rows:
+            continue
+        if department is not None and item["department_code"] != department:
+            errors.append(
+                RowError(number, HEADER["department_code"], f"只能导入本部门（{department}）的政策")
+            )
+            continue
+        found = existing.get(item["code"])
+        if found is None:
+            plan.create.append(item)
+            continue
+        policy, version = found
+        current = _item(policy, version)
+        fixed = [
+            name for name in FIXED if item.get(name) is not None and not _same(item[name], current[name])
+        ]
+        if fixed:
+            errors += [
+                RowError(
+                    number,
+                    HEADER[name],
+                    f"已有政策的“{HEADER[name]}”不能通过表格修改（现为 {current[name]!r}）",
+                )
+                for name in fixed
+            ]
+            continue
+        changes = {n: item[n] for n in EDITABLE if item.get(n) is not None and not _same(item[n], current[n])}
+        rules_differ = any(not _same(item.get(n), current[n]) for n in RULE_FIELDS)
+        if changes:
+            plan.update.append((policy, changes))
+        if rules_differ:
+            plan.draft.append((policy, item))
+        if not changes and not rules_differ:
+            plan.unchanged += 1
+    return plan
+
+
+def _rules(item: dict[str, Any]) -> RulesIn:
+    return RulesIn(
+        criteria=item.get("criteria") or [],
+        amount=item.get("amount"),
+        amount_cap_fen=item.get("amount_cap_fen"),
+        parameters=item.get("parameters") or {},
+        note=IMPORT_NOTE,
+    )
+
+
+async def import_sheet(
+    session: AsyncSession, principal: Principal, rows: list[dict[str, str]], *, dry_run: bool
+) -> dict[str, Any]:
+    """Check every row, then (unless a dry run, and only when no row has a problem) write the drafts."""
+    references = await _references(session)
+    items, errors = check_rows(rows, **references)
+    department = await own_department(session, principal)
+    existing = {p.code: (p, v) for p, v in await _catalog(session, department)}
+    if department is not None:
+        # an officer's catalog is their department's; a code taken by another department is still taken
+        taken = set((await session.execute(select(Policy.code))).scalars()) - set(existing)
+        errors += [
+            RowError(n, HEADER["code"], f"政策编码 {i['code']} 已由其他部门使用")
+            for n, i in enumerate(items, start=2)
+            if i.get("code") in taken
+        ]
+    plan = _plan(items, {e.row for e in errors}, existing, department, errors)
+    errors.sort(key=lambda e: (e.row, e.column))
+    report = {
+        "dry_run": dry_run,
+        "written": False,
+        "total_rows": len(rows),
+        "created": [i["code"] for i in plan.create],
+        "drafted": [p.code for p, _ in plan.draft],
+        "catalog_updated": [p.code for p, _ in plan.update],
+        "unchanged": plan.unchanged,
+        "errors": [e.public() for e in errors],
+    }
+    if dry_run:
+        return report
+    if errors:
+        raise CatalogSheetRejected(
+            f"表格有 {len(errors)} 处问题，未写入任何政策",
+            field="file",
+            errors=[{"field": "file", "row": e.row, "column": e.column, "message": e.reason} for e in errors],
+        )
+    actor = principal.subject
+    for item in plan.create:
+        fields = {k: v for k, v in item.items() if k in PolicyCreate.model_fields and v is not None}
+        policy = await management.create_policy(session, PolicyCreate.model_validate(fields), principal)
+        await management.save_draft(session, policy, _rules(item), actor)
+    for policy, changes in plan.update:
+        await management.update_policy(session, policy, PolicyUpdate.model_validate(changes))
+    for policy, item in plan.draft:
+        await management.save_draft(session, policy, _rules(item), actor)
+    report["written"] = True
+    return report
