@@ -147,3 +147,42 @@ async def test_payee_registration_replays_by_idempotency_key(client, session: As
     assert other.status_code == 409
     stored = (await session.execute(text("SELECT request_hash, response::text FROM idempotency_keys"))).all()
     assert all("6222021234567890123" not in row.response for row in stored)
+
+
+async def test_review_stages_and_notice_days_come_from_the_catalog_events(session: AsyncSession) -> None:
+    """svc-policy owns how an item is reviewed; its events carry the stages and 公示 days, an older event without
+    them keeps what is stored, and an `updated` event (catalog edit, same version) applies."""
+    from kunruyi_disbursement.applications.workflow import workflow_of
+    from kunruyi_disbursement.policies.service import get_policy
+
+    await on_policy_event(
+        session, policy_event("published", 1, review_stages=["accepted", "approved"], notice_days=0)
+    )
+    policy = await get_policy(session, "KS-EVT-001")
+    assert workflow_of(policy) == ["accepted", "approved", "paid"] and policy.notice_days == 0
+
+    await on_policy_event(
+        session, policy_event("version_added", 2)
+    )  # an event from before the guide travelled
+    policy = await get_policy(session, "KS-EVT-001")
+    assert workflow_of(policy) == ["accepted", "approved", "paid"] and policy.notice_days == 0
+
+    await on_policy_event(
+        session,
+        policy_event(
+            "updated",
+            2,
+            review_stages=["accepted", "first_review", "second_review", "public_notice", "approved"],
+            notice_days=7,
+        ),
+    )
+    policy = await get_policy(session, "KS-EVT-001")
+    assert policy.notice_days == 7
+    assert workflow_of(policy) == [
+        "accepted",
+        "first_review",
+        "second_review",
+        "public_notice",
+        "approved",
+        "paid",
+    ]

@@ -39,6 +39,9 @@ class PolicyChanged(BaseModel):
     valid_from: date
     valid_to: date | None
     status: str
+    # how applications are reviewed (svc-disbursement's workflow); absent in events before 2026-12
+    review_stages: list[str] | None = None
+    notice_days: int | None = None
 
 
 @event_type("kunruyi.policy.policy.published", description="政策首次发布（含版本与预算）")
@@ -48,6 +51,14 @@ class PolicyPublished(PolicyChanged):
 
 @event_type("kunruyi.policy.policy.version_added", description="已发布政策新增了一个带生效日期的版本")
 class PolicyVersionAdded(PolicyChanged):
+    pass
+
+
+@event_type(
+    "kunruyi.policy.policy.updated",
+    description="已发布政策的目录信息变更（名称、预算、审核环节、公示天数等），规则与版本不变",
+)
+class PolicyUpdated(PolicyChanged):
     pass
 
 

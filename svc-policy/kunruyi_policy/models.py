@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -119,6 +120,16 @@ class Policy(Base):
     )
     # a one-off award (首次认定、建站、上市): never determined twice for the same entity, in any period
     once_per_entity: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # What the applicant reads (通俗解读, FAQ, 申报材料, 受理时间) and how an application is reviewed (stages, 公示
+    # days; None = the default workflow), sent with the publication events to svc-disbursement.
+    plain_summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    faq: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+    materials: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
+    application_window: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    review_stages: Mapped[list[str] | None] = mapped_column(JSONB, nullable=True)
+    notice_days: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     # Pre-segmented jieba tokens (space separated) of the searchable text, recomputed on every edit.
     search_tokens: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -93,6 +93,11 @@ def test_a_company_signs_in_through_sushangtong_and_reaches_only_its_own_records
     phone.get_by_role("heading", name="申报条件").wait_for()
     phone.get_by_role("heading", name="主管部门与政策依据").wait_for()
     assert "¥500,000.00" in phone.locator("main").inner_text()  # a quarter of last year's R&D, in 元
+    # the guide svc-policy keeps with the item: what to upload, the steps, the questions people ask
+    assert "申报表" in phone.get_by_test_id("materials").inner_text()
+    assert phone.get_by_test_id("review-stages").inner_text().endswith("审定 → 拨付")
+    assert "多久能到账" in phone.get_by_test_id("faq").inner_text()
+    phone.screenshot(path=str(artifacts_dir / "e2e-self-policy-guide.png"), full_page=True)
     phone.locator("#apply").click()
     phone.get_by_label("申报年度").fill("今年")
     phone.get_by_label("选择文件").set_input_files(

@@ -40,6 +40,8 @@ TIMELINE = (
     ("approved", "审定"),
     ("paid", "拨付"),
 )
+# A policy's review stages as its detail page lists them (在线申报 → 受理 → 初审 … → 拨付).
+STAGE_LABELS = {"accepted": "受理", **dict(TIMELINE)}
 _STAGE_ORDER = {
     "submitted": 0,
     "pending_review": 0,
@@ -149,6 +151,7 @@ async def policy_detail(code: str, request: Request, session: SelfSession) -> HT
         "policies",
         policy=policy,
         mine=mine,
+        stage_labels=STAGE_LABELS,
         status=200 if policy else 404,
     )
 

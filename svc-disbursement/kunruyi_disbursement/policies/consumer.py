@@ -13,6 +13,7 @@ POLICY_EVENT_TYPES = (
     "kunruyi.policy.policy.published",
     "kunruyi.policy.policy.suspended",
     "kunruyi.policy.policy.version_added",
+    "kunruyi.policy.policy.updated",
 )
 
 
@@ -23,4 +24,5 @@ async def on_policy_event(session: AsyncSession, event: CloudEvent) -> None:
     data = PolicyData.model_validate(event.data)
     if event.type.endswith(".suspended"):
         data.status = "suspended"
-    await upsert_policy(session, data)
+    # the review stages and 公示 days are svc-policy's (an event before they travelled keeps what is stored)
+    await upsert_policy(session, data, review_stages=data.review_stages, notice_days=data.notice_days)

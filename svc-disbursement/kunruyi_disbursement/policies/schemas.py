@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 
 class PolicyData(BaseModel):
-    """``data`` of kunruyi.policy.policy.published|suspended|version_added (svc-policy's contract)."""
+    """``data`` of kunruyi.policy.policy.published|suspended|version_added|updated (svc-policy's contract)."""
 
     code: str = Field(min_length=1, max_length=64)
     title: str
@@ -22,6 +22,8 @@ class PolicyData(BaseModel):
     valid_from: date | None = None
     valid_to: date | None = None
     status: str = "published"
+    review_stages: list[str] | None = None
+    notice_days: int | None = Field(None, ge=0, le=60)
 
 
 class LocalPolicy(BaseModel):

@@ -1,6 +1,7 @@
 """The local read model of svc-policy's catalog: enough to know a policy code, its cap, validity, mode and budget.
 
-Filled from ``kunruyi.policy.policy.published|suspended|version_added`` events, and by finance registering a policy
+Filled from ``kunruyi.policy.policy.published|suspended|version_added|updated`` events (which carry the review
+stages and 公示 days svc-policy owns), and by finance registering a policy
 alongside its budget (tests, demos, policies not yet in the catalog).
 """
 

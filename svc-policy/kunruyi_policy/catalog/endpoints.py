@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from kunruyi_common.auth import OptionalPrincipal
-from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from sqlalchemy import select
 
@@ -20,7 +19,7 @@ from kunruyi_policy.catalog.schemas import (
     Status,
     ThemeList,
 )
-from kunruyi_policy.catalog.service import PolicyFilters, list_policies, policy_public
+from kunruyi_policy.catalog.service import PolicyFilters, list_policies, policy_detail
 from kunruyi_policy.exceptions import PolicyNotFound
 from kunruyi_policy.models import Department, PolicyCategory, PolicyTheme
 
@@ -64,11 +63,7 @@ async def get_policy(code: str, session: SessionDep, principal: OptionalPrincipa
     versions = await repository.versions_of(session, policy.id)
     if not _is_staff(principal):
         versions = [v for v in versions if v.state == "published"]
-    in_force = repository.version_in_force(versions, local_today())
-    body = policy_public(policy, names, in_force.version if in_force else None)
-    body["rules"] = repository.version_public(in_force) if in_force else None
-    body["versions"] = [repository.version_public(v) for v in versions]
-    return body
+    return policy_detail(policy, names, versions)
 
 
 @router.get("/departments", response_model=DepartmentList, summary="政策部门")

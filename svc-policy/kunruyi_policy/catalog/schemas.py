@@ -3,13 +3,53 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 PolicyType = Literal["减免", "奖补", "权益", "资质"]
 Beneficiary = Literal["enterprise", "talent", "team"]
 Mode = Literal["automatic", "application", "quick"]
 BenefitKind = Literal["cash", "tax", "land", "service", "qualification"]
 Status = Literal["draft", "published", "suspended", "expired"]
+# An application's review stages, in this order (svc-disbursement's workflow; 审定 approved always ends it, then 拨付).
+ReviewStage = Literal["accepted", "first_review", "second_review", "public_notice", "approved"]
+REVIEW_STAGE_ORDER: tuple[str, ...] = (
+    "accepted",
+    "first_review",
+    "second_review",
+    "public_notice",
+    "approved",
+)
+DEFAULT_NOTICE_DAYS = 5
+
+
+class FaqItem(BaseModel):
+    """One question applicants ask, with the department's answer."""
+
+    question: str = Field(min_length=2, max_length=200, examples=["新认定的高企何时能拿到奖励？"])
+    answer: str = Field(
+        min_length=2, max_length=2000, examples=["认定公示结束后的次月由系统自动兑现，无需申报。"]
+    )
+
+
+class Material(BaseModel):
+    """One document an application needs."""
+
+    name: str = Field(min_length=2, max_length=100, examples=["研发费用专项审计报告"])
+    required: bool = Field(True, description="false：视情况提供")
+    note: str = Field("", max_length=200, examples=["须由具备资质的会计师事务所出具"])
+
+
+class PolicyGuide(BaseModel):
+    """What an applicant reads before applying, and how an application is reviewed."""
+
+    plain_summary: str = Field("", description="通俗解读：一段白话说明谁能享受、能拿多少、怎么拿")
+    faq: list[FaqItem] = Field(default_factory=list, description="常见问题")
+    materials: list[Material] = Field(default_factory=list, description="申报材料（免申即享为空）")
+    application_window: str = Field("", description="受理时间，如“每年 3 月 1 日至 4 月 30 日”或“常年受理”")
+    review_stages: list[ReviewStage] = Field(
+        description="审核环节（受理、初审、复审、公示、审定），随发布事件送到资金兑付服务"
+    )
+    notice_days: int = Field(DEFAULT_NOTICE_DAYS, description="公示天数")
 
 
 class DepartmentOut(BaseModel):
@@ -73,6 +113,7 @@ class VersionOut(BaseModel):
 
 
 class PolicyDetailOut(PolicyOut):
+    guide: PolicyGuide
     rules: VersionOut | None
     versions: list[VersionOut]
 

@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository, search
+from kunruyi_policy.catalog.schemas import DEFAULT_NOTICE_DAYS, REVIEW_STAGE_ORDER
 from kunruyi_policy.models import Policy, PolicyVersion
 
 
@@ -57,6 +58,32 @@ def policy_public(
         "stacking_group": policy.stacking_group,
         "once_per_entity": policy.once_per_entity,
         "current_version": current_version,
+    }
+
+
+def policy_detail(policy: Policy, names: repository.Names, versions: list[PolicyVersion]) -> dict[str, Any]:
+    """An item as its detail page shows it: the catalog fields, the guide, the rules in force and the versions."""
+    in_force = repository.version_in_force(versions, local_today())
+    body = policy_public(policy, names, in_force.version if in_force else None)
+    body["guide"] = policy_guide(policy)
+    body["rules"] = repository.version_public(in_force) if in_force else None
+    body["versions"] = [repository.version_public(v) for v in versions]
+    return body
+
+
+def review_stages_of(policy: Policy) -> list[str]:
+    """The policy's review stages, or the default workflow (every stage) when it sets none."""
+    return list(policy.review_stages or REVIEW_STAGE_ORDER)
+
+
+def policy_guide(policy: Policy) -> dict[str, Any]:
+    return {
+        "plain_summary": policy.plain_summary or "",
+        "faq": list(policy.faq or []),
+        "materials": list(policy.materials or []),
+        "application_window": policy.application_window or "",
+        "review_stages": review_stages_of(policy),
+        "notice_days": policy.notice_days if policy.notice_days is not None else DEFAULT_NOTICE_DAYS,
     }
 
 

@@ -51,8 +51,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("amount_cap_fen", "金额上限（分）"),
     ("parameters", "参数（JSON）"),
     ("tags", "标签（JSON）"),
+    ("plain_summary", "通俗解读"),
+    ("application_window", "受理时间"),
+    ("materials", "申报材料（JSON）"),
+    ("faq", "常见问题（JSON）"),
+    ("review_stages", "审核环节（JSON）"),
+    ("notice_days", "公示天数"),
 )
-_JSON = {"criteria", "amount", "parameters", "tags"}
+_JSON = {"criteria", "amount", "parameters", "tags", "materials", "faq", "review_stages"}
 _HEADERS = {header: name for name, header in COLUMNS}
 
 
@@ -97,7 +103,7 @@ def _cell(name: str, raw: str) -> Any:
         if raw not in ("是", "否", ""):
             raise ValueError("须为“是”或“否”")
         return raw == "是"
-    if name in ("payout_days", "annual_budget_fen", "amount_cap_fen"):
+    if name in ("payout_days", "annual_budget_fen", "amount_cap_fen", "notice_days"):
         if not raw.strip():
             return None
         if not raw.strip().lstrip("-").isdigit():

@@ -22,7 +22,8 @@ class CatalogSheetReport(BaseModel):
         description="codes of existing policies whose rules differ: a new draft version, to publish with a date"
     )
     catalog_updated: list[str] = Field(
-        description="codes whose catalog fields (title, 文号, theme, type, payout days, budget, tags) change"
+        description="codes whose catalog fields (title, 文号, theme, type, payout days, budget, tags, the guide: "
+        "通俗解读, 受理时间, 材料, FAQ, 审核环节, 公示天数) change"
     )
     unchanged: int = Field(description="rows identical to the policy's current version")
     errors: list[SheetProblem] = Field(description="every problem found, in row order")

@@ -35,7 +35,21 @@ from kunruyi_policy.models import Department, Policy, PolicyDocument, PolicyGrou
 
 RULE_FIELDS = ("criteria", "amount", "amount_cap_fen", "parameters")
 # Catalog fields an import may change on an existing item (the same ones `PATCH /policies/{code}` takes).
-EDITABLE = ("title", "legal_source", "theme_code", "policy_type", "payout_days", "annual_budget_fen", "tags")
+EDITABLE = (
+    "title",
+    "legal_source",
+    "theme_code",
+    "policy_type",
+    "payout_days",
+    "annual_budget_fen",
+    "tags",
+    "plain_summary",
+    "application_window",
+    "materials",
+    "faq",
+    "review_stages",
+    "notice_days",
+)
 # Fields that decide who is paid and how; changing them is a new item, not an edit.
 FIXED = (
     "department_code",

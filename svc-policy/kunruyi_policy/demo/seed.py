@@ -14,6 +14,7 @@ from kunruyi_policy.catalog import repository
 from kunruyi_policy.catalog.taxonomy import CATEGORIES, DEPARTMENTS
 from kunruyi_policy.demo.catalog import DEMO_GROUPS, demo_catalog
 from kunruyi_policy.demo.documents import document_rows
+from kunruyi_policy.demo.guides import with_guide
 from kunruyi_policy.management import service
 from kunruyi_policy.management.schemas import PolicyCreate, RulesIn
 from kunruyi_policy.models import Department, PolicyCategory, PolicyDocument, PolicyGroup, PolicyTheme
@@ -59,6 +60,8 @@ async def seed_policies(session: AsyncSession, items: list[dict[str, Any]], *, i
     for raw in items:
         if await repository.get_policy(session, raw["code"]) is not None:
             continue
+        if is_demo:
+            raw = with_guide(raw)
         fields = {k: raw[k] for k in PolicyCreate.model_fields if k in raw}
         fields.setdefault("valid_from", DEMO_VALID_FROM)
         policy = await service.create_policy(session, PolicyCreate(**fields), None, is_demo=is_demo)

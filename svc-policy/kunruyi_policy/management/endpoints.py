@@ -4,13 +4,12 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.catalog.schemas import PolicyDetailOut, VersionOut
-from kunruyi_policy.catalog.service import policy_public
+from kunruyi_policy.catalog.service import policy_detail
 from kunruyi_policy.management import service
 from kunruyi_policy.management.auth import Officer
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, PublishIn, RulesIn, ValidationOut
@@ -20,12 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["政策管理 management"])
 
 async def _detail(session: Any, policy: Any) -> dict[str, Any]:
     names = await repository.load_names(session)
-    versions = await repository.versions_of(session, policy.id)
-    in_force = repository.version_in_force(versions, local_today())
-    body = policy_public(policy, names, in_force.version if in_force else None)
-    body["rules"] = repository.version_public(in_force) if in_force else None
-    body["versions"] = [repository.version_public(v) for v in versions]
-    return body
+    return policy_detail(policy, names, await repository.versions_of(session, policy.id))
 
 
 @router.post("/policies", response_model=PolicyDetailOut, status_code=201, summary="新建政策（草稿）")

@@ -5,7 +5,39 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kunruyi_policy.catalog.schemas import Beneficiary, BenefitKind, Mode, PolicyType
+from kunruyi_policy.catalog.schemas import (
+    DEFAULT_NOTICE_DAYS,
+    REVIEW_STAGE_ORDER,
+    Beneficiary,
+    BenefitKind,
+    FaqItem,
+    Material,
+    Mode,
+    PolicyType,
+    ReviewStage,
+)
+
+
+def _stages_in_order(stages: list[str] | None) -> list[str] | None:
+    if stages is None:
+        return None
+    if not stages:
+        raise ValueError("审核环节不能为空：省略或为 null 即按默认（受理、初审、复审、公示、审定）")
+    positions = [REVIEW_STAGE_ORDER.index(s) for s in stages]
+    if positions != sorted(set(positions)):
+        raise ValueError("审核环节须按 受理、初审、复审、公示、审定 的顺序排列且不重复")
+    return stages
+
+
+_GUIDE_DESCRIPTIONS = {
+    "plain_summary": "通俗解读：白话说明谁能享受、能拿多少、怎么拿",
+    "faq": "常见问题（问与答）",
+    "materials": "申报材料（名称、是否必需、说明）",
+    "application_window": "受理时间，如“每年 3 月 1 日至 4 月 30 日”或“常年受理”",
+    "review_stages": "审核环节，按 accepted 受理、first_review 初审、second_review 复审、public_notice 公示、"
+    "approved 审定 的顺序取其中若干；省略即全部。随发布事件送到资金兑付服务",
+    "notice_days": "公示天数（0–60）",
+}
 
 
 class PolicyCreate(BaseModel):
@@ -25,6 +57,9 @@ class PolicyCreate(BaseModel):
                     "annual_budget_fen": 5000000000,
                     "valid_from": "2025-01-01",
                     "tags": ["高新技术企业"],
+                    "plain_summary": "本年度首次认定为高新技术企业的昆山企业，奖励 30 万元，系统自动兑现，无需申报。",
+                    "faq": [{"question": "需要申报吗？", "answer": "不需要，认定公示后系统自动兑现。"}],
+                    "application_window": "无需申报",
                 }
             ]
         },
@@ -56,12 +91,33 @@ class PolicyCreate(BaseModel):
     )
     stacking_group: str | None = Field(None, max_length=60, description="叠加封顶组（每主体每年度合计上限）")
     once_per_entity: bool = Field(False, description="一次性奖励：同一主体只兑现一次")
+    plain_summary: str = Field("", max_length=2000, description=_GUIDE_DESCRIPTIONS["plain_summary"])
+    faq: list[FaqItem] = Field(default_factory=list, max_length=30, description=_GUIDE_DESCRIPTIONS["faq"])
+    materials: list[Material] = Field(
+        default_factory=list, max_length=40, description=_GUIDE_DESCRIPTIONS["materials"]
+    )
+    application_window: str = Field("", max_length=200, description=_GUIDE_DESCRIPTIONS["application_window"])
+    review_stages: list[ReviewStage] | None = Field(None, description=_GUIDE_DESCRIPTIONS["review_stages"])
+    notice_days: int = Field(DEFAULT_NOTICE_DAYS, ge=0, le=60, description=_GUIDE_DESCRIPTIONS["notice_days"])
+
+    @field_validator("review_stages")
+    @classmethod
+    def stages_in_order(cls, value: list[str] | None) -> list[str] | None:
+        return _stages_in_order(value)
 
 
 class PolicyUpdate(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"title": "高新技术企业首次认定奖励（2025 年修订）", "valid_to": "2027-12-31"}]
+            "examples": [
+                {
+                    "title": "高新技术企业首次认定奖励（2025 年修订）",
+                    "valid_to": "2027-12-31",
+                    "materials": [{"name": "高新技术企业证书", "required": True, "note": ""}],
+                    "review_stages": ["accepted", "first_review", "public_notice", "approved"],
+                    "notice_days": 7,
+                }
+            ]
         },
         extra="forbid",
     )
@@ -76,6 +132,23 @@ class PolicyUpdate(BaseModel):
     annual_budget_fen: int | None = Field(None, ge=0)
     valid_to: date | None = None
     tags: list[str] | None = None
+    plain_summary: str | None = Field(None, max_length=2000, description=_GUIDE_DESCRIPTIONS["plain_summary"])
+    faq: list[FaqItem] | None = Field(None, max_length=30, description=_GUIDE_DESCRIPTIONS["faq"])
+    materials: list[Material] | None = Field(
+        None, max_length=40, description=_GUIDE_DESCRIPTIONS["materials"]
+    )
+    application_window: str | None = Field(
+        None, max_length=200, description=_GUIDE_DESCRIPTIONS["application_window"]
+    )
+    review_stages: list[ReviewStage] | None = Field(
+        None, description=_GUIDE_DESCRIPTIONS["review_stages"] + "；null 恢复默认"
+    )
+    notice_days: int | None = Field(None, ge=0, le=60, description=_GUIDE_DESCRIPTIONS["notice_days"])
+
+    @field_validator("review_stages")
+    @classmethod
+    def stages_in_order(cls, value: list[str] | None) -> list[str] | None:
+        return _stages_in_order(value)
 
     @field_validator(
         "title",
@@ -87,11 +160,16 @@ class PolicyUpdate(BaseModel):
         "payout_days",
         "annual_budget_fen",
         "tags",
+        "plain_summary",
+        "faq",
+        "materials",
+        "application_window",
+        "notice_days",
         mode="before",
     )
     @classmethod
     def not_null(cls, value: Any) -> Any:
-        # Absent means "unchanged"; only valid_to may be cleared with null (the others are required columns).
+        # Absent means "unchanged"; only valid_to and review_stages (back to the default) may be null.
         if value is None:
             raise ValueError("不能为 null：不修改时请省略该字段")
         return value

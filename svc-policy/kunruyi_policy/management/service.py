@@ -13,9 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
-from kunruyi_policy.catalog.service import refresh_search_tokens
+from kunruyi_policy.catalog.service import refresh_search_tokens, review_stages_of
 from kunruyi_policy.entitlements.service import determine_for_policy
-from kunruyi_policy.events import PolicyChanged, PolicyPublished, PolicySuspended, PolicyVersionAdded
+from kunruyi_policy.events import (
+    PolicyChanged,
+    PolicyPublished,
+    PolicySuspended,
+    PolicyUpdated,
+    PolicyVersionAdded,
+)
 from kunruyi_policy.exceptions import NoDraft, PolicyNotFound
 from kunruyi_policy.management.exceptions import (
     EffectiveDateTooEarly,
@@ -122,7 +128,30 @@ async def update_policy(session: AsyncSession, policy: Policy, data: PolicyUpdat
         names.themes.get(policy.theme_code, ""),
     )
     await session.flush()
+    if policy.status == "published" and changes.keys() & ANNOUNCED_FIELDS:
+        await _announce_update(session, policy, names)
     return policy
+
+
+# Catalog fields other services keep a copy of (svc-disbursement: title, budget, review stages, 公示 days).
+ANNOUNCED_FIELDS = {"title", "annual_budget_fen", "valid_to", "review_stages", "notice_days"}
+
+
+async def _announce_update(session: AsyncSession, policy: Policy, names: repository.Names) -> None:
+    published = (
+        await session.execute(
+            select(PolicyVersion)
+            .where(PolicyVersion.policy_id == policy.id, PolicyVersion.state == "published")
+            .order_by(PolicyVersion.version.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if published is None:
+        return
+    payload = change_payload(
+        policy, published.version, names.departments.get(policy.department_code, ""), published.amount_cap_fen
+    )
+    await add_event(session, SOURCE, PolicyUpdated(**payload), subject=policy.code)
 
 
 async def draft_of(session: AsyncSession, policy: Policy) -> PolicyVersion | None:
@@ -170,6 +199,8 @@ def change_payload(policy: Policy, version: int, department_name: str, cap: int 
         "valid_from": policy.valid_from,
         "valid_to": policy.valid_to,
         "status": policy.status,
+        "review_stages": review_stages_of(policy),
+        "notice_days": policy.notice_days,
     }
 
 
