@@ -111,8 +111,9 @@ async def test_bad_rules_are_rejected_on_save_with_the_path(client) -> None:  # 
                 "message": "变量字典中没有 salary",
             }
         ],
+        "warnings": [],
     }
-    assert ok.json() == {"valid": True, "errors": []}
+    assert ok.json() == {"valid": True, "errors": [], "warnings": []}
     assert nothing.status_code == 409 and nothing.json()["code"] == "no_draft"
 
 

@@ -27,3 +27,7 @@ class CatalogSheetReport(BaseModel):
     )
     unchanged: int = Field(description="rows identical to the policy's current version")
     errors: list[SheetProblem] = Field(description="every problem found, in row order")
+    warnings: list[SheetProblem] = Field(
+        default_factory=list,
+        description="rules that save but look wrong (a comparison always or never true given the variable's range)",
+    )

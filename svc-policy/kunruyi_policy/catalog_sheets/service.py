@@ -32,6 +32,7 @@ from kunruyi_policy.catalog_sheets.exceptions import CatalogSheetRejected, Unrea
 from kunruyi_policy.management import service as management
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, RulesIn
 from kunruyi_policy.models import Department, Policy, PolicyDocument, PolicyGroup, PolicyTheme, PolicyVersion
+from kunruyi_policy.rules.warnings import rule_warnings
 
 RULE_FIELDS = ("criteria", "amount", "amount_cap_fen", "parameters")
 # Catalog fields an import may change on an existing item (the same ones `PATCH /policies/{code}` takes).
@@ -247,6 +248,11 @@ async def import_sheet(
         "catalog_updated": [p.code for p, _ in plan.update],
         "unchanged": plan.unchanged,
         "errors": [e.public() for e in errors],
+        "warnings": [
+            {"row": n, "column": HEADER["criteria"], "reason": f"{w.path}：{w.message}"}
+            for n, item in enumerate(items, start=2)
+            for w in rule_warnings(item.get("beneficiary") or "", item.get("criteria"))
+        ],
     }
     if dry_run:
         return report

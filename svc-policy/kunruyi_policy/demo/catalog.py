@@ -841,7 +841,7 @@ def _talent() -> list[dict[str, Any]]:
             "talent",
             "application",
             [
-                D("years", "在昆工作", {">=": [var("years_in_kunshan"), 0]}),
+                D("years", "在昆工作满1年", {">=": [var("years_in_kunshan"), 1]}),
                 M("no_house", "本人及配偶在昆无自有住房"),
             ],
             0,

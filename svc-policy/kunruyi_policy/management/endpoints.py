@@ -13,6 +13,7 @@ from kunruyi_policy.catalog.service import policy_detail
 from kunruyi_policy.management import service
 from kunruyi_policy.management.auth import Officer
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, PublishIn, RulesIn, ValidationOut
+from kunruyi_policy.rules.warnings import rule_warnings
 
 router = APIRouter(prefix="/api/v1", tags=["政策管理 management"])
 
@@ -53,7 +54,12 @@ async def save_draft(code: str, body: RulesIn, session: SessionDep, principal: O
 async def validate(code: str, body: RulesIn, session: SessionDep, principal: Officer) -> dict[str, Any]:
     policy = await service.get_for_staff(session, code, principal)
     issues = service.rule_issues(policy, body)
-    return {"valid": not issues, "errors": [i.public() for i in issues]}
+    warnings = rule_warnings(policy.beneficiary, body.criteria)
+    return {
+        "valid": not issues,
+        "errors": [i.public() for i in issues],
+        "warnings": [w.public() for w in warnings],
+    }
 
 
 @router.post(

@@ -230,3 +230,8 @@ class PublishIn(BaseModel):
 class ValidationOut(BaseModel):
     valid: bool
     errors: list[dict[str, str]]
+    warnings: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="valid but suspicious: a comparison the variable's range decides by itself (always_true / "
+        "never_true), e.g. a ratio compared with 40 instead of 0.4; the draft still saves",
+    )
