@@ -10,6 +10,8 @@ from kunruyi_disbursement.applications.endpoints import router as applications_r
 from kunruyi_disbursement.applications.reveal import router as application_reveal_router
 from kunruyi_disbursement.audit.endpoints import router as audit_router
 from kunruyi_disbursement.budgets.endpoints import router as budgets_router
+from kunruyi_disbursement.directory.consumer import HANDLERS as NAME_HANDLERS
+from kunruyi_disbursement.directory.consumer import SCHEMAS as NAME_SCHEMAS
 from kunruyi_disbursement.disbursements.consumer import (
     ENTITLEMENT_DETERMINED,
     on_entitlement_determined,
@@ -52,6 +54,8 @@ def build_spec(settings: Settings | None = None) -> ServiceSpec:
             audit_router,
         ],
         consumers=[
+            # names of companies and talents for the lists staff read (申报, 拨付, 报表)
+            ConsumerSpec(name="directory", producer="talent", handlers=NAME_HANDLERS, schemas=NAME_SCHEMAS),
             ConsumerSpec(
                 name="policies",
                 producer="policy",

@@ -70,7 +70,14 @@ async def test_report_groups_totals_and_exports(client, session: AsyncSession) -
     assert {i["key"]: i["projects"] for i in by_month["items"]} == {"2026-01": 1, "2026-02": 3}
     assert {i["key"] for i in by_district["items"]} == {"玉山镇", "花桥"}
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
-    assert rows[0][0] == "政策" and rows[-1] == ["合计", "4", "5400000000.33", "2", "1400000000.00"]
+    assert rows[0][:2] == ["政策", "政策名称"] and rows[-1] == [
+        "合计",
+        "",
+        "4",
+        "5400000000.33",
+        "2",
+        "1400000000.00",
+    ]
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
     assert sheet is not None and sheet["A1"].value == "部门" and sheet["B4"].value == 4
     assert bad.status_code == 422

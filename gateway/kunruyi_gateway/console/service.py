@@ -422,6 +422,16 @@ class ApplicationQueue:
     filters: dict[str, Any] = field(default_factory=dict)
 
 
+async def named(
+    calls: Calls, names: NameDirectory, items: list[dict[str, Any]], type_key: str, id_key: str, name_key: str
+) -> dict[tuple[str, str], str]:
+    """(type, code) → name: svc-disbursement's lists carry names from its read model of the registry events; only
+    those it does not know yet (a company registered moments ago) are looked up, in one batch."""
+    known = {(a[type_key], a[id_key]): a[name_key] for a in items if a.get(name_key)}
+    missing = [(a[type_key], a[id_key]) for a in items if not a.get(name_key)]
+    return {**(await names.entity_names(calls, missing) if missing else {}), **known}
+
+
 def _application_row(
     a: dict[str, Any], policies: dict[str, PolicyInfo], entity: dict[tuple[str, str], str], today: date
 ) -> ApplicationRow:
@@ -484,7 +494,7 @@ async def application_queue(
         params["policy_code"] = policy_code
     body = await calls.call("disbursement", "GET", "/api/v1/applications", params=params)
     items = [a for a in body.get("items", []) if a.get("policy_code") in own]
-    entity = await names.entity_names(calls, [(a["applicant_type"], a["applicant_id"]) for a in items])
+    entity = await named(calls, names, items, "applicant_type", "applicant_id", "applicant_name")
     today = local_today()
     rows = [_application_row(a, policies, entity, today) for a in items]
     rows.sort(key=lambda r: (r.status in ("paid", "rejected"), r.due or date.max, r.number))
@@ -517,7 +527,7 @@ class ApplicationDetail:
 async def application_detail(calls: Calls, names: NameDirectory, application_id: str) -> ApplicationDetail:
     a = await calls.call("disbursement", "GET", f"/api/v1/applications/{application_id}")
     policies = await names.policies(calls)
-    entity = await names.entity_names(calls, [(a["applicant_type"], a["applicant_id"])])
+    entity = await named(calls, names, [a], "applicant_type", "applicant_id", "applicant_name")
     calc = a.get("amount_calculation") or None
     criteria = [
         {
@@ -624,7 +634,7 @@ async def public_notice(reader: Calls, names: NameDirectory) -> list[dict[str, A
     )
     items = body.get("items", [])
     policies = await names.policies(reader)
-    entity = await names.entity_names(reader, [(a["applicant_type"], a["applicant_id"]) for a in items])
+    entity = await named(reader, names, items, "applicant_type", "applicant_id", "applicant_name")
     rows = []
     for a in items:
         policy = policies.get(a.get("policy_code") or "")
@@ -683,7 +693,7 @@ async def finance_view(
         return shown is None or (policy is not None and policy.department == shown)
 
     items = [d for d in listed.get("items", []) if ours(d.get("policy_code"))]
-    entity = await names.entity_names(calls, [(d["entity_type"], d["entity_id"]) for d in items])
+    entity = await named(calls, names, items, "entity_type", "entity_id", "entity_name")
     rows = []
     for d in items:
         policy = policies.get(d.get("policy_code") or "")

@@ -99,6 +99,7 @@ async def list_applications(
             applicant_id=applicant_id,
             limit=limit,
             cursor=cursor,
+            full_names=principal.kind in ("staff", "service"),
         )
     )
 
@@ -107,7 +108,9 @@ async def list_applications(
 async def get_application(
     application_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff
 ) -> ApplicationDetail:
-    return ApplicationDetail.model_validate(await service.detail(session, application_id))
+    return ApplicationDetail.model_validate(
+        await service.detail(session, application_id, full_names=principal.kind in ("staff", "service"))
+    )
 
 
 @router.post(

@@ -94,6 +94,11 @@ class ApplicationRead(BaseModel):
     policy_version: int | None
     applicant_type: str
     applicant_id: str
+    applicant_name: str | None = Field(
+        None,
+        description="企业名称或人才姓名（来自人才服务的登记事件；工作人员与内部服务看到全名，其他调用方看到人才的姓）",
+    )
+    policy_title: str | None = Field(None, description="政策名称（来自政策目录事件）")
     period: str
     amount_fen: int = Field(description="申报金额（分）")
     amount_source: Literal["requested", "computed"] = Field(

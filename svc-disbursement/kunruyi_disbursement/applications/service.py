@@ -39,6 +39,7 @@ from kunruyi_disbursement.applications.workflow import (
     record,
     workflow_of,
 )
+from kunruyi_disbursement.directory import service as directory
 from kunruyi_disbursement.policies.calculator_client import Calculation, NotComputable, PolicyUnavailable
 from kunruyi_disbursement.policies.service import (
     check_amount,
@@ -238,15 +239,32 @@ def view(app: Any) -> dict[str, Any]:
     }
 
 
-async def detail(session: AsyncSession, application_id: uuid.UUID) -> dict[str, Any]:
+async def labelled(
+    session: AsyncSession, items: list[dict[str, Any]], *, full_names: bool
+) -> list[dict[str, Any]]:
+    """Applications with the applicant's name and the policy's title (one query each for the whole list)."""
+    return await directory.label(
+        session,
+        items,
+        type_key="applicant_type",
+        id_key="applicant_id",
+        name_key="applicant_name",
+        full_person_names=full_names,
+    )
+
+
+async def detail(
+    session: AsyncSession, application_id: uuid.UUID, *, full_names: bool = True
+) -> dict[str, Any]:
     app = await repository.get(session, application_id)
     if app is None:
         raise ApplicationNotFound("申报不存在")
     steps = await repository.steps(session, app.id)
     attachments = await repository.attachments(session, app.id)
     objections = await repository.objections(session, app.id)
+    (named,) = await labelled(session, [view(app)], full_names=full_names)
     return {
-        **view(app),
+        **named,
         "amount_calculation": app.amount_calculation,
         "steps": [
             {
@@ -286,6 +304,7 @@ async def list_applications(
     applicant_id: str | None,
     limit: int,
     cursor: str | None,
+    full_names: bool = True,
 ) -> dict[str, Any]:
     rows = await repository.page(
         session,
@@ -297,6 +316,6 @@ async def list_applications(
     )
     last = rows[limit - 1] if len(rows) > limit else None
     return {
-        "items": [view(r) for r in rows[:limit]],
+        "items": await labelled(session, [view(r) for r in rows[:limit]], full_names=full_names),
         "next_cursor": keyset_cursor(last.created_at, last.id) if last is not None else None,
     }

@@ -47,7 +47,13 @@ async def list_disbursements(
             raise ScopeDenied("无权查看拨付记录")
     return DisbursementPage.model_validate(
         await service.list_disbursements(
-            session, status=status, entity_id=entity_id, policy_code=policy_code, limit=limit, cursor=cursor
+            session,
+            status=status,
+            entity_id=entity_id,
+            policy_code=policy_code,
+            limit=limit,
+            cursor=cursor,
+            full_names=principal.kind in ("staff", "service"),
         )
     )
 
@@ -58,7 +64,10 @@ async def get_disbursement(
     session: SessionDep,
     principal: OfficerReviewerApproverOrFinance,
 ) -> DisbursementRead:
-    return DisbursementRead.model_validate(service.view(await service.get(session, disbursement_id)))
+    (named,) = await service.labelled(
+        session, [service.view(await service.get(session, disbursement_id))], full_names=True
+    )
+    return DisbursementRead.model_validate(named)
 
 
 @router.post(

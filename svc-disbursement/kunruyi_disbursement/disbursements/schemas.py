@@ -32,6 +32,11 @@ class DisbursementRead(BaseModel):
     district: str | None
     entity_type: str
     entity_id: str
+    entity_name: str | None = Field(
+        None,
+        description="企业名称或人才姓名（来自人才服务的登记事件；工作人员与内部服务看到全名，其他调用方看到人才的姓）",
+    )
+    policy_title: str | None = Field(None, description="政策名称（来自政策目录事件）")
     period: str
     fiscal_year: int
     amount_fen: int = Field(description="金额（分）")

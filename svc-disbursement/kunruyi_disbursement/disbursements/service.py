@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import ensure_department
 from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.directory import service as directory
 from kunruyi_disbursement.disbursements import repository
 from kunruyi_disbursement.disbursements.exceptions import DisbursementNotFound
 from kunruyi_disbursement.ledger import service as ledger
@@ -386,6 +387,20 @@ def view(d: Any) -> dict[str, Any]:
     }
 
 
+async def labelled(
+    session: AsyncSession, items: list[dict[str, Any]], *, full_names: bool
+) -> list[dict[str, Any]]:
+    """Disbursements with the entity's name and the policy's title (one query each for the whole list)."""
+    return await directory.label(
+        session,
+        items,
+        type_key="entity_type",
+        id_key="entity_id",
+        name_key="entity_name",
+        full_person_names=full_names,
+    )
+
+
 async def get(session: AsyncSession, disbursement_id: uuid.UUID) -> Any:
     d = await repository.get(session, disbursement_id)
     if d is None:
@@ -401,6 +416,7 @@ async def list_disbursements(
     policy_code: str | None,
     limit: int,
     cursor: str | None,
+    full_names: bool = True,
 ) -> dict[str, Any]:
     rows = await repository.page(
         session,
@@ -410,7 +426,7 @@ async def list_disbursements(
         after=decode_keyset(cursor),
         limit=limit + 1,
     )
-    items = [view(r) for r in rows[:limit]]
+    items = await labelled(session, [view(r) for r in rows[:limit]], full_names=full_names)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]

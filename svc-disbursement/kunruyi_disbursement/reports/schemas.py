@@ -11,6 +11,7 @@ GroupBy = Literal["policy", "department", "district", "month", "mode"]
 
 class ReportRow(BaseModel):
     key: str = Field(description="分组值：政策编码、部门、区镇、月份（YYYY-MM，北京时间）或兑现方式")
+    title: str | None = Field(None, description="按政策分组时的政策名称（其他分组为空）")
     projects: int
     amount_fen: int
     automatic_projects: int = Field(description="其中免申即享的项目数")

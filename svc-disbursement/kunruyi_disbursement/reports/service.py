@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.directory.repository import titles_of
 from kunruyi_disbursement.reports import repository
 from kunruyi_disbursement.reports.schemas import GroupBy
 
@@ -56,6 +57,10 @@ async def disbursement_report(
         }
         for r in rows
     ]
+    if group_by == "policy":
+        titles = await titles_of(session, {i["key"] for i in items})
+        for item in items:
+            item["title"] = titles.get(item["key"])
     totals = {
         k: sum(i[k] for i in items)
         for k in ("projects", "amount_fen", "automatic_projects", "automatic_amount_fen")
@@ -69,8 +74,10 @@ async def disbursement_report(
 
 
 def _table(report: dict[str, Any]) -> list[list[Any]]:
+    by_policy = report["group_by"] == "policy"
     header = [
         GROUP_TITLES[report["group_by"]],
+        *(["政策名称"] if by_policy else []),
         "项目数",
         "金额（元）",
         "免申即享项目数",
@@ -79,6 +86,7 @@ def _table(report: dict[str, Any]) -> list[list[Any]]:
     body = [
         [
             i["key"],
+            *([i.get("title") or ""] if by_policy else []),
             i["projects"],
             yuan(i["amount_fen"]),
             i["automatic_projects"],
@@ -92,6 +100,7 @@ def _table(report: dict[str, Any]) -> list[list[Any]]:
         *body,
         [
             "合计",
+            *([""] if by_policy else []),
             t["projects"],
             yuan(t["amount_fen"]),
             t["automatic_projects"],
