@@ -1,21 +1,26 @@
-"""Benchmark: the calculator over HTTP at 16 concurrent clients, against a real svc-policy process.
+"""Benchmark: the calculator over HTTP at 16 concurrent clients, against a real svc-policy process, beside the
+same answer computed in-process (the comparator: no HTTP, no JSON over the wire, one caller).
 
 Starts its own embedded PostgreSQL and NATS (under a temporary directory), migrates, loads a synthetic catalog of
-463 enterprise policies, runs `python -m kunruyi_policy serve`, then posts one profile from 16 concurrent clients.
+463 enterprise policies, runs `python -m kunruyi_policy serve`, then posts one profile from 16 concurrent clients —
+the compact answer (the default for partners and 昆e服) and, with ``--detail full``, the traced one. The comparator
+runs the endpoint's own steps (``calculate`` then ``compact``) in this process on the same database, sequentially.
 
-    .venv/bin/python bench/policy_calculator/http_run.py [--requests 800] [--concurrency 16]
+    .venv/bin/python bench/policy_calculator/http_run.py [--requests 800] [--concurrency 16] [--detail compact|full]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -23,6 +28,7 @@ from kunruyi_common.db.migrations import upgrade_head
 from kunruyi_launcher.apps import enable_development_mode
 from kunruyi_launcher.infra import ensure_databases, free_port, with_database
 from kunruyi_launcher.stack import start_infra
+from kunruyi_policy.calculator.service import calculate, compact, validated_profile
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
 from kunruyi_policy.demo.seed import seed_policies, seed_taxonomy
 from kunruyi_policy.demo.synthetic import synthetic_catalog
@@ -41,29 +47,65 @@ async def load_catalog(url: str, size: int) -> None:
     await engine.dispose()
 
 
-async def drive(base: str, requests: int, concurrency: int) -> tuple[list[float], float]:
-    body = {"profile": SAMPLE_ENTERPRISE, "beneficiary": "enterprise", "evaluation_date": "2025-06-01"}
+BODY = {"profile": SAMPLE_ENTERPRISE, "beneficiary": "enterprise", "evaluation_date": "2025-06-01"}
+
+
+async def in_process(url: str, requests: int, detail: str) -> tuple[list[float], float, int]:
+    """The comparator: the endpoint's work (profile check, calculate, compact, JSON) without HTTP, one caller."""
+    engine = create_async_engine(url)
+    latencies: list[float] = []
+    size = 0
+    async with AsyncSession(engine) as session:
+        profile = validated_profile("enterprise", SAMPLE_ENTERPRISE)
+        at = date(2025, 6, 1)
+        for _ in range(20):
+            await calculate(session, "enterprise", profile, at, traced=detail == "full")
+        begun_all = time.perf_counter()
+        for _ in range(requests):
+            begun = time.perf_counter()
+            result = await calculate(
+                session,
+                "enterprise",
+                validated_profile("enterprise", SAMPLE_ENTERPRISE),
+                at,
+                traced=detail == "full",
+            )
+            if detail == "compact":
+                result = compact(result)
+            size = len(json.dumps(result, ensure_ascii=False, default=str).encode())
+            latencies.append((time.perf_counter() - begun) * 1000)
+        elapsed = time.perf_counter() - begun_all
+    await engine.dispose()
+    return latencies, elapsed, size
+
+
+async def drive(base: str, requests: int, concurrency: int, detail: str) -> tuple[list[float], float, int]:
+    body = BODY
+    size = 0
     latencies: list[float] = []
     remaining = requests
 
     async with httpx.AsyncClient(
         base_url=base, timeout=30, limits=httpx.Limits(max_connections=concurrency)
     ) as c:
+        path = f"/api/v1/policy-calculator?detail={detail}"
         for _ in range(20):
-            assert (await c.post("/api/v1/policy-calculator", json=body)).status_code == 200
+            warm = await c.post(path, json=body)
+            assert warm.status_code == 200
+            size = len(warm.content)
 
         async def client() -> None:
             nonlocal remaining
             while remaining > 0:
                 remaining -= 1
                 begun = time.perf_counter()
-                response = await c.post("/api/v1/policy-calculator", json=body)
+                response = await c.post(path, json=body)
                 latencies.append((time.perf_counter() - begun) * 1000)
                 assert response.status_code == 200, response.text
 
         begun = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(concurrency)))
-        return latencies, time.perf_counter() - begun
+        return latencies, time.perf_counter() - begun, size
 
 
 def main() -> None:
@@ -71,6 +113,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=800)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--policies", type=int, default=463)
+    parser.add_argument("--detail", choices=("compact", "full"), default="compact")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kry-policy-bench-") as tmp:
         infra = start_infra(Path(tmp), fast_unsafe=True, log=lambda _m: None)
@@ -100,13 +143,23 @@ def main() -> None:
                 except httpx.HTTPError:
                     pass
                 time.sleep(0.1)
-            latencies, elapsed = asyncio.run(drive(base, args.requests, args.concurrency))
+            latencies, elapsed, size = asyncio.run(drive(base, args.requests, args.concurrency, args.detail))
             ordered = sorted(latencies)
             print(f"load average during run: {os.getloadavg()}")
+            http_rps = len(latencies) / elapsed
             print(
-                f"HTTP, {args.concurrency} concurrent clients, {len(latencies)} requests, one uvicorn worker: "
-                f"p50 {statistics.median(latencies):.1f} ms, p99 {ordered[int(0.99 * len(ordered)) - 1]:.1f} ms, "
-                f"{len(latencies) / elapsed:.0f} requests/s"
+                f"HTTP ({args.detail}, {size / 1024:.0f} KB), {args.concurrency} concurrent clients, "
+                f"{len(latencies)} requests, one uvicorn worker: p50 {statistics.median(latencies):.1f} ms, "
+                f"p99 {ordered[int(0.99 * len(ordered)) - 1]:.1f} ms, {http_rps:.0f} answers/s"
+            )
+            local, local_elapsed, local_size = asyncio.run(
+                in_process(url, min(args.requests, 200), args.detail)
+            )
+            local_rps = len(local) / local_elapsed
+            print(
+                f"in-process comparator ({args.detail}, {local_size / 1024:.0f} KB), one caller: "
+                f"p50 {statistics.median(local):.1f} ms, {local_rps:.0f} answers/s; "
+                f"HTTP/in-process throughput ratio {http_rps / local_rps:.2f}"
             )
         finally:
             if server is not None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kunruyi_policy.calculator.service import assemble, compact, evaluate_all
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.rules.bulk import STATUS_CODES, Columns, evaluate_bulk
 from kunruyi_policy.rules.evaluation import (
@@ -261,3 +262,47 @@ def test_partners_get_the_same_answers_from_a_reference_json_logic_library(
 ) -> None:
     assert_reference_agrees(catalog["enterprise"], [enterprise])
     assert_reference_agrees(catalog["talent"], [person])
+
+
+def assert_compact_agrees(
+    versions: list[CompiledVersion],
+    entity_type: str,
+    profiles: list[dict[str, Any]],
+    unknown: frozenset[str],
+    history: dict[str, list[str]],
+) -> None:
+    """The compact answer built without traces (the default for partners and 昆e服) is the compact of the traced
+    answer: statuses, amounts, near misses, what to confirm, needs_data, excluded tiers and the totals."""
+    policies = [(None, c) for c in versions]
+    for profile in profiles:
+        answers = [
+            compact(
+                assemble(
+                    entity_type,
+                    profile,
+                    AT,
+                    unknown,
+                    evaluate_all(policies, dict(profile), AT, unknown, history, traced=traced),
+                )
+            )
+            for traced in (True, False)
+        ]
+        assert answers[0] == answers[1]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    profiles=st.lists(enterprises, min_size=1, max_size=6),
+    unknown=st.frozensets(st.sampled_from(["revenue_fen", "rd_expense_fen", "employees", "tax_paid_fen"])),
+    granted=st.lists(st.sampled_from(["2024", "2025"]), max_size=2),
+)
+def test_the_untraced_compact_answer_equals_the_compact_of_the_traced_one(
+    catalog: dict[str, list[CompiledVersion]],
+    profiles: list[dict[str, Any]],
+    unknown: frozenset[str],
+    granted: list[str],
+) -> None:
+    versions = catalog["enterprise"] + extra_versions()
+    history = {v.meta.code: granted for v in versions[::7]}
+    assert_compact_agrees(versions, "enterprise", profiles, unknown, history)
+    assert_compact_agrees(catalog["talent"], "talent", [TalentProfile().model_dump()], frozenset(), {})

@@ -97,7 +97,13 @@ async def post_calculator(
     else:
         raise ProfileRequired("需要 profile 或 entity_type + entity_id", field="profile")
     result = await calculate(
-        session, beneficiary, profile, at, codes=body.policy_codes, entity_id=body.entity_id
+        session,
+        beneficiary,
+        profile,
+        at,
+        codes=body.policy_codes,
+        entity_id=body.entity_id,
+        traced=detail == "full",
     )
     if detail == "compact":
         result = compact(result)

@@ -24,7 +24,10 @@ class CalculatorAnswer(BaseModel):
         description="按状态计数、差一点数（almost），以及金额（分）：eligible_amount_fen、tax_relief_amount_fen、"
         "possible_amount_fen"
     )
-    almost: list[dict[str, Any]] = Field(description="差一点：policy_code、title 与缺口说明")
+    almost: list[dict[str, Any]] = Field(
+        description="差一点：policy_code、title 与缺口说明；精简答复只列金额最高的 10 项（summary.almost 为总数），"
+        "detail=full 列出全部"
+    )
     entity: CalculatedEntity | None = Field(None, description="按 entity_id 计算时的主体")
     # compact (default)
     detail: Literal["compact"] | None = Field(None, description="compact 答复为 `compact`；full 答复无此字段")

@@ -25,7 +25,16 @@ from kunruyi_policy.entitlements.service import period_of
 from kunruyi_policy.models import Entitlement, EntityProfile
 from kunruyi_policy.profiles.derived import as_date, derive_strict
 from kunruyi_policy.profiles.period import UNKNOWN_KEY, for_period, unknown_figures
-from kunruyi_policy.rules.evaluation import CompiledVersion, PolicyMeta, evaluate_version, mark_unknown
+from kunruyi_policy.rules.evaluation import (
+    UNEXPLAINED,
+    CompiledVersion,
+    PolicyMeta,
+    evaluate_brief,
+    evaluate_version,
+    explain_failure,
+    mark_unknown,
+    reads_unknown,
+)
 from kunruyi_policy.rules.stacking import settle
 from kunruyi_policy.rules.variables import PROFILE_MODELS, TALENT_PROGRAM_CODES, variables_for
 
@@ -197,16 +206,29 @@ def evaluate_all(
     at: date,
     unknown: frozenset[str] = frozenset(),
     history: dict[str, list[str]] | None = None,
+    *,
+    traced: bool = True,
 ) -> list[dict[str, Any]]:
-    """Every policy's traced result, with missing figures (needs_data), exclusion groups and stacking caps
-    applied exactly as the 免申即享 run applies them (rules/stacking.py); ``history`` = the entity's determined
-    entitlements (policy code → periods), known when it is evaluated by id."""
+    """Every policy's result, with missing figures (needs_data), exclusion groups and stacking caps applied
+    exactly as the 免申即享 run applies them (rules/stacking.py); ``history`` = the entity's determined
+    entitlements (policy code → periods), known when it is evaluated by id. ``traced=False`` (the compact answer)
+    skips the per-criterion trace except where a missing figure needs it."""
     shared = dict(profile)
     with collector_paused():
-        results = [evaluate_version(compiled, profile, at, shared=shared) for _, compiled in policies]
+        if traced:
+            results = [evaluate_version(compiled, profile, at, shared=shared) for _, compiled in policies]
+        else:
+            results = [
+                evaluate_version(compiled, profile, at, shared=shared)
+                if unknown and reads_unknown(compiled, unknown)
+                else evaluate_brief(compiled, at, shared)
+                for _, compiled in policies
+            ]
+            explain_nearest(results, policies, at, shared)
         if unknown:
             for result, (_, compiled) in zip(results, policies, strict=True):
-                mark_unknown(result, compiled, unknown)
+                if result["criteria"] is not None:
+                    mark_unknown(result, compiled, unknown)
         apply_history(results, [c.meta for _, c in policies], history or {}, period_of(at))
         settled = settle(
             [(c.meta, r["status"], r["amount_fen"]) for r, (_, c) in zip(results, policies, strict=True)]
@@ -216,6 +238,38 @@ def evaluate_all(
                 result["status"], result["amount_fen"], result["stacking"] = status, amount, note
     results.sort(key=sort_key)
     return results
+
+
+NEAREST_MISSES = 10
+
+
+def miss_order(potential_amount_fen: int | None, policy_code: str) -> tuple[int, str]:
+    """Nearest first: the larger the amount one more criterion would bring, the nearer."""
+    return (-(potential_amount_fen or 0), policy_code)
+
+
+def nearest(misses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The compact answer's near misses: the ``NEAREST_MISSES`` worth the most."""
+    return sorted(misses, key=lambda a: miss_order(a["potential_amount_fen"], a["policy_code"]))[
+        :NEAREST_MISSES
+    ]
+
+
+def explain_nearest(
+    results: list[dict[str, Any]],
+    policies: list[tuple[Any, CompiledVersion]],
+    at: date,
+    shared: dict[str, Any],
+) -> None:
+    """Say what is missing for the near misses a compact answer shows (explaining all of them was most of the
+    answer's cost: a large catalog has hundreds, and nobody reads past the first few)."""
+    pending = [(r, c) for r, (_, c) in zip(results, policies, strict=True) if UNEXPLAINED in r]
+    pending.sort(key=lambda rc: miss_order(rc[0]["almost"]["potential_amount_fen"], rc[0]["policy_code"]))
+    for result, compiled in pending[:NEAREST_MISSES]:
+        shared["params"] = compiled.parameter_values_at(at)
+        result["almost"]["missing"] = explain_failure(result[UNEXPLAINED].rule, shared)
+    for result, _ in pending:
+        del result[UNEXPLAINED]
 
 
 def apply_history(
@@ -279,14 +333,30 @@ async def calculate(
     *,
     codes: list[str] | None = None,
     entity_id: str | None = None,
+    traced: bool = True,
 ) -> dict[str, Any]:
+    """The calculator's answer; ``traced=False`` for the compact answer (``compact`` of it equals ``compact`` of
+    the traced one, faster: no per-criterion trace is built)."""
     if beneficiary not in PROFILE_MODELS:
         raise InvalidBeneficiary("beneficiary 只能是 enterprise 或 talent", field="beneficiary")
     policies = await repository.compiled_in_force(session, at, beneficiary=beneficiary, codes=codes)
     unknown = frozenset(profile.get(UNKNOWN_KEY) or ())
     profile = {k: v for k, v in profile.items() if k != UNKNOWN_KEY}
     history = await entitlement_history(session, beneficiary, entity_id) if entity_id is not None else None
-    results = evaluate_all(policies, for_period(beneficiary, profile, at), at, unknown, history)
+    results = evaluate_all(
+        policies, for_period(beneficiary, profile, at), at, unknown, history, traced=traced
+    )
+    return assemble(beneficiary, profile, at, unknown, results)
+
+
+def assemble(
+    beneficiary: str,
+    profile: dict[str, Any],
+    at: date,
+    unknown: frozenset[str],
+    results: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The calculator's answer around the evaluated results."""
     return {
         "evaluation_date": at,
         "beneficiary": beneficiary,
@@ -317,7 +387,8 @@ _COMPACT_FIELDS = (
 
 def compact(answer: dict[str, Any]) -> dict[str, Any]:
     """The default answer for partners and the 昆e服 page: eligible items with amounts, items needing
-    confirmation with their 最高 amount, items needing data, excluded tiers and the near misses; no traces."""
+    confirmation with their 最高 amount, items needing data, excluded tiers and the nearest misses (the
+    ``NEAREST_MISSES`` worth the most; ``summary.almost`` counts them all); no traces."""
 
     def short(r: dict[str, Any], **extra: Any) -> dict[str, Any]:
         out = {k: r[k] for k in _COMPACT_FIELDS}
@@ -327,6 +398,7 @@ def compact(answer: dict[str, Any]) -> dict[str, Any]:
     results = answer["results"]
     compacted = {k: v for k, v in answer.items() if k not in ("results", "versions_used", "profile")}
     compacted["detail"] = "compact"
+    compacted["almost"] = nearest(answer["almost"])
     compacted["eligible"] = [
         short(r, amount_fen=r["amount_fen"], **({"stacking": r["stacking"]} if "stacking" in r else {}))
         for r in results

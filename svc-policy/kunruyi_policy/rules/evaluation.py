@@ -79,6 +79,15 @@ class CompiledVersion:
     amount_dotted: bool = False
     # Derived from ``meta``: not an init field, so ``dataclasses.replace(..., meta=...)`` starts a fresh template.
     _template: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _reads: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def reads(self) -> frozenset[str]:
+        """Every variable the version reads (criteria and amount)."""
+        if self._reads is None:
+            self._reads = frozenset(
+                {v for c in self.criteria for v in c.variables} | set(self.amount_variables)
+            )
+        return self._reads
 
     def result_template(self) -> dict[str, Any]:
         """A fresh traced-result dict with this version's catalog fields filled in and the outcome keys in place."""
@@ -371,12 +380,67 @@ def evaluate_version(
     return result
 
 
+def evaluate_brief(compiled: CompiledVersion, at: date, data: dict[str, Any]) -> dict[str, Any]:
+    """What a compact answer shows of ``compiled`` — status, amount, the near miss, the criteria a person must
+    confirm — without the per-criterion trace: the decision's fast path first, and the criteria one by one only
+    when it fails (to find a single failing criterion and explain it). Gives the same compact answer as
+    :func:`evaluate_version` (a test holds them together). ``data`` is the shared profile copy."""
+    resolved = compiled.parameters_at(at)
+    data["params"] = compiled.parameter_values_at(at)
+    decided = _decide(compiled, data, at, resolved)
+    status = decided["status"]
+    result = compiled.result_template()
+    result["status"], result["amount_fen"] = status, decided["amount_fen"]
+    if status == NEEDS_CONFIRMATION:
+        result["criteria"] = [
+            {"id": c.id, "label": c.label, "kind": c.kind, "state": "manual"}
+            for c in compiled.criteria
+            if c.evaluate is None
+        ]
+    elif status == INELIGIBLE:
+        failed: list[CompiledCriterion] = []
+        for criterion in compiled.criteria:
+            if criterion.evaluate is None:
+                continue
+            if criterion.parameters and _missing_parameters(criterion.parameters, resolved):
+                return result  # an error beside the failure: no near miss, as in the traced evaluation
+            try:
+                if not truthy(_run(criterion.fast, criterion.evaluate, data)):
+                    failed.append(criterion)
+                    if len(failed) > 1:
+                        return result
+            except RuleEvaluationError:
+                return result
+        if len(failed) == 1:
+            potential: int | None = None
+            try:
+                if compiled.amount_parameters and _missing_parameters(compiled.amount_parameters, resolved):
+                    raise RuleEvaluationError("missing parameter")
+                potential = round_amount(
+                    _run(compiled.amount_fast, compiled.amount, data), compiled.amount_cap_fen
+                )
+            except RuleEvaluationError:
+                potential = None
+            criterion = failed[0]
+            # what is missing is explained later, for the nearest misses only (the compact answer's list)
+            result["almost"] = {
+                "criterion_id": criterion.id,
+                "label": criterion.label,
+                "missing": None,
+                "potential_amount_fen": potential,
+            }
+            result[UNEXPLAINED] = criterion
+    return result
+
+
+UNEXPLAINED = "_unexplained"
+
+
 def reads_unknown(compiled: CompiledVersion, unknown: frozenset[str] | set[str]) -> list[str]:
     """The unknown figures a version reads (criteria or amount): such a policy cannot be decided for the profile."""
     if not unknown:
         return []
-    names = {v for c in compiled.criteria for v in c.variables} | set(compiled.amount_variables)
-    return sorted(names & unknown)
+    return sorted(compiled.reads() & unknown)
 
 
 def mark_unknown(
