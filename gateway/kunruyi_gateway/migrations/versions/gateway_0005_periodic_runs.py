@@ -1,5 +1,5 @@
-"""periodic_runs: the kit's record of each exclusive periodic job's last run (nonce sweep, web-session sweep), so that the
-job runs once per interval across replicas, and how many times it ran
+"""periodic_runs: the kit's record of each exclusive periodic job's last run (nonce sweep, web-session sweep), so
+that the job runs once per interval across replicas, and how many times it ran
 
 Revision ID: gateway_0005_periodic_runs
 Revises: gateway_0004

@@ -1,5 +1,5 @@
-"""periodic_runs: the kit's record of each exclusive periodic job's last run (bank status poll, awaiting-budget sweep), so that the
-job runs once per interval across replicas, and how many times it ran
+"""periodic_runs: the kit's record of each exclusive periodic job's last run (bank status poll, awaiting-budget
+sweep), so that the job runs once per interval across replicas, and how many times it ran
 
 Revision ID: disbursement_0009_periodic_runs
 Revises: disbursement_0008

@@ -1,5 +1,5 @@
-"""periodic_runs: the kit's record of each exclusive periodic job's last run (broker assignment), so that the
-job runs once per interval across replicas, and how many times it ran
+"""periodic_runs: the kit's record of each exclusive periodic job's last run (broker assignment), so that the job
+runs once per interval across replicas, and how many times it ran
 
 Revision ID: matching_0006_periodic_runs
 Revises: matching_0005

@@ -1,5 +1,5 @@
-"""periodic_runs: the kit's record of each exclusive periodic job's last run (SMS sender, overdue-ticket and housing-offer scans), so that the
-job runs once per interval across replicas, and how many times it ran
+"""periodic_runs: the kit's record of each exclusive periodic job's last run (SMS sender, overdue-ticket and
+housing-offer scans), so that the job runs once per interval across replicas, and how many times it ran
 
 Revision ID: talent_0011_periodic_runs
 Revises: talent_0009
