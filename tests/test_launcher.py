@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from kunruyi_launcher.apps import APPS, EMULATORS, GATEWAY
 from kunruyi_launcher.infra import NatsServer, StoreInUse, free_port
-from kunruyi_launcher.stack import Infra, RunningApp, app_env, migrate_all, plan_ports
+from kunruyi_launcher.stack import Infra, RunningApp, app_env, bank_callback_urls, migrate_all, plan_ports
 
 
 def test_a_second_nats_server_over_a_store_in_use_is_refused(tmp_path: Path) -> None:
@@ -77,6 +77,12 @@ def test_replicas_get_their_own_ports_and_the_gateway_lists_them_all() -> None:
     )
     gateway = app_env(GATEWAY, infra, ports, None)
     assert gateway["KRY_GATEWAY_UPSTREAM_POLICY_URL"] == "http://127.0.0.1:8001,http://127.0.0.1:8011"
+    # svc-disbursement reaches every svc-policy replica, and the bank calls back every svc-disbursement replica.
+    disbursement = app_env(next(a for a in APPS if a.name == "disbursement"), infra, ports, None)
+    assert disbursement["KRY_DISBURSEMENT_POLICY_URL"] == "http://127.0.0.1:8001,http://127.0.0.1:8011"
+    assert bank_callback_urls(ports) == (
+        "http://127.0.0.1:8003/api/v1/bank/callbacks,http://127.0.0.1:8013/api/v1/bank/callbacks"
+    )
     second = app_env(next(a for a in APPS if a.name == "talent"), infra, ports, Path("/tmp/log"), replica=1)
     assert second["KRY_TALENT_METRICS_PORT"] == "9012"
     assert second["KRY_TALENT_LOG_FILE"] == "/tmp/log/talent.2.log"

@@ -193,6 +193,36 @@ def test_outbox_lag_per_app(stack: LocalServers, capsys: pytest.CaptureFixture[s
     assert cols[1] == "1" and float(cols[2]) >= 600 and cols[3] == "7" and "nats: timeout" in talent, out
 
 
+def test_periodic_runs_per_job(stack: LocalServers, capsys: pytest.CaptureFixture[str]) -> None:
+    async def record() -> None:
+        for app, job, runs, ago in (
+            ("matching", "broker-assignment", 42, 5.0),
+            ("talent", "sms-sender", 7, 7200.0),
+        ):
+            conn = await asyncpg.connect(stack.target().url(app))
+            try:
+                await conn.execute(
+                    "INSERT INTO periodic_runs (job, last_run_at, runs) VALUES ($1, now() - make_interval(secs => $2), $3)",
+                    job,
+                    ago,
+                    runs,
+                )
+            finally:
+                await conn.close()
+
+    asyncio.run(record())
+    code, out, _ = run(capsys, ops(stack, "periodic-runs"))
+    assert code == 0, out
+    rows = {tuple(line.split()[:3]) for line in out.splitlines()[2:]}
+    assert {("matching", "broker-assignment", "42"), ("talent", "sms-sender", "7")} <= rows, out
+    assert not any(line.startswith("policy") for line in out.splitlines()), "svc-policy has no exclusive job"
+    # A job that has not run for longer than it should needs a person.
+    code, out, _ = run(capsys, ops(stack, "periodic-runs", "--max-age-s", "3600"))
+    assert code == 1, out
+    stale = next(line for line in out.splitlines() if "sms-sender" in line)
+    assert float(stale.split()[-1]) >= 7200, out
+
+
 def test_consumer_lag_per_durable(stack: LocalServers, capsys: pytest.CaptureFixture[str]) -> None:
     async def lagging() -> None:
         nc = await nats.connect(stack.nats.url)

@@ -47,8 +47,15 @@ EVENTS_WAITING_ON_OUTAGE = Gauge(
 
 PERIODIC_TICKS = Counter(
     "kunruyi_periodic_ticks_total",
-    "Ticks of periodic jobs: ran, skipped (another replica held the job's lock) or failed",
+    "Ticks of periodic jobs: ran, skipped (another replica held the job's lock, or it ran within its interval) "
+    "or failed",
     ["service", "job", "outcome"],
+)
+PERIODIC_SKIPS = Counter(
+    "kunruyi_periodic_skips_total",
+    "Skipped ticks of exclusive periodic jobs by reason: held (another replica was running it) or not_due (it ran, "
+    "on some replica, less than its interval ago)",
+    ["service", "job", "reason"],
 )
 
 

@@ -20,7 +20,8 @@ class Settings(ServiceSettings):
     # Shared HMAC-SHA256 secret the bank signs its callbacks with.
     bank_callback_secret: str = secret_field(DEV_BANK_CALLBACK_SECRET)
     bank_timeout_s: float = 5.0
-    # svc-policy, whose calculator computes an application's amount when the applicant sends none.
+    # svc-policy, whose calculator computes an application's amount when the applicant sends none: one base URL or,
+    # comma-separated, every replica's (taken in turn; an unreachable, timed-out or 5xx replica is left for the next).
     policy_url: str = "http://127.0.0.1:8001"
     # Connect and read timeout of each calculator call (the applicant is waiting; past it: 503 policy_unavailable).
     policy_timeout_s: float = 3.0

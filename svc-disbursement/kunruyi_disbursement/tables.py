@@ -22,6 +22,7 @@ from __future__ import annotations
 from kunruyi_common.db import new_metadata
 from kunruyi_common.events import event_tables
 from kunruyi_common.idempotency import idempotency_table
+from kunruyi_common.periodic import periodic_runs_table
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -45,9 +46,11 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.sql.elements import conv
 
 metadata: MetaData = new_metadata()
-# The kit's tables: outbox and inbox (disbursement_0001), idempotency_keys (disbursement_0002).
+# The kit's tables: outbox and inbox (disbursement_0001), idempotency_keys (disbursement_0002), periodic_runs
+# (disbursement_0009_periodic_runs).
 outbox_events, inbox_events = event_tables(metadata)
 idempotency_keys = idempotency_table(metadata)
+periodic_runs = periodic_runs_table(metadata)
 # Triggers alembic does not see, by table (tests/test_models_match_migrations.py checks them against the database).
 metadata.info["triggers"] = {
     "ledger_transfers": ("ledger_transfers_immutable",),

@@ -397,3 +397,26 @@ async def test_a_wrong_internal_token_secret_is_503_not_a_500(
     assert resp.status_code == 503 and resp.json()["code"] == "policy_unavailable", resp.text
     assert stand_in.principals == []
     assert await rows_for(session, ELIGIBLE) == (0, 0)
+
+
+async def test_with_every_policy_replica_listed_one_that_is_down_is_passed_over(
+    settings: Settings, session: AsyncSession, policy_server: tuple[str, StandInPolicy]
+) -> None:
+    url, stand_in = policy_server
+    dead = f"http://127.0.0.1:{free_port()}"  # a replica that died: nobody listens there
+    app = disbursement_app(settings, f"{dead}, {url}")
+    await setup_policy(app, session)
+    async with api_client(app, session, partner("disbursement:write")) as c:
+        # The replicas are taken in turn: the first call starts at the dead one, the second at the live one.
+        for applicant in (ELIGIBLE, NEEDS_CONFIRMATION):
+            resp = await c.post("/api/v1/applications", json=application(applicant))
+            assert resp.status_code == 201, resp.text
+            assert resp.json()["amount_source"] == "computed"
+    assert [call["entity_id"] for call in stand_in.calls] == [ELIGIBLE, NEEDS_CONFIRMATION]
+
+    # Every replica down: 503 policy_unavailable, as with one, and nothing written.
+    all_down = disbursement_app(settings, f"{dead},http://127.0.0.1:{free_port()}")
+    async with api_client(all_down, session, partner("disbursement:write")) as c:
+        resp = await c.post("/api/v1/applications", json=application(OVER_CAP))
+    assert resp.status_code == 503 and resp.json()["code"] == "policy_unavailable", resp.text
+    assert await rows_for(session, OVER_CAP) == (0, 0)

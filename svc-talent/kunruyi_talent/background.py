@@ -1,7 +1,7 @@
 """Periodic work inside the app: flag overdue tickets; lapse expired housing offers and offer vacant units.
 
-Both are the kit's periodic tasks: exclusive, so each tick runs on one replica at a time, in the task's
-transaction. ``python -m kunruyi_talent scan`` runs both once.
+Both are the kit's periodic tasks: exclusive, so each runs once per interval across replicas (the kit's
+``periodic_runs`` row), in the task's transaction. ``python -m kunruyi_talent scan`` runs both once.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from kunruyi_common.db import Base as CommonBase
 from kunruyi_common.db import new_metadata
 from kunruyi_common.events import event_tables
 from kunruyi_common.idempotency import idempotency_table
+from kunruyi_common.periodic import periodic_runs_table
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -37,6 +38,7 @@ class Base(CommonBase):
 
 outbox_events, inbox_events = event_tables(Base.metadata)
 idempotency_keys = idempotency_table(Base.metadata)
+periodic_runs = periodic_runs_table(Base.metadata)
 
 
 def _uuid_pk() -> Mapped[uuid.UUID]:

@@ -9,8 +9,9 @@ second full platform would cost twice the start-up; these two services carry wha
 - a supply written through one matching replica is found through the other once its index has refreshed (each
   replica's index refreshes from the database);
 - the exclusive periodic job (broker assignment, every 0.5 s here) is ticked by both replicas through the kit's
-  PeriodicTask, each tick under the job's advisory lock (``kunruyi_periodic_ticks_total``: ``ran`` when it got
-  the lock, ``skipped`` when the other replica held it; never ``failed``).
+  PeriodicTask and runs once per tick across them: the kit's ``periodic_runs`` row counts the runs, and the runs
+  are never closer than the interval (``kunruyi_periodic_ticks_total``: ``ran`` on the replica that ran it,
+  ``skipped`` on the other — lock held or not due; never ``failed``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ from kunruyi_launcher.testing import principal_headers
 from .conftest import new_uscc
 
 NEEDED = {"policy", "matching", "gateway"}
+ASSIGNMENT_INTERVAL_S = 0.5  # the exclusive periodic job checked here
 SUBMITTER = Principal(kind="staff", subject="e2e-replicas", name="副本测试", roles=["officer"])
 
 
@@ -77,7 +80,7 @@ def replicated() -> Iterator[tuple[Infra, Platform]]:
         ports = {a.name: stand_in.server_port for a in APPS} | {a.name: free_port() for a in apps}
         extra_env = {
             "KRY_GATEWAY_DEV_ISSUER_DIR": str(GatewaySettings().dev_issuer_dir),
-            "KRY_MATCHING_ASSIGNMENT_INTERVAL_S": "0.5",
+            "KRY_MATCHING_ASSIGNMENT_INTERVAL_S": str(ASSIGNMENT_INTERVAL_S),
             "KRY_GATEWAY_UPSTREAM_EJECT_S": "3",
         }
         platform = start_apps(
@@ -283,24 +286,57 @@ def test_killing_a_matching_replica_under_keyed_posts_creates_each_record_once(
     assert asyncio.run(count()) == len(keys), f"{retried} retried submissions"
 
 
-def test_both_replicas_tick_the_exclusive_periodic_job_under_its_lock(
+def _runs(infra: Infra, job: str) -> tuple[int, datetime]:
+    """The kit's record of the job in svc-matching's database: how many runs in all, and when the last began."""
+
+    async def read() -> tuple[int, datetime]:
+        conn = await asyncpg.connect(
+            with_database(infra.database_admin_url, "kunruyi_matching").replace("+asyncpg", "")
+        )
+        try:
+            row = await conn.fetchrow("SELECT runs, last_run_at FROM periodic_runs WHERE job = $1", job)
+        finally:
+            await conn.close()
+        assert row is not None, f"{job} never recorded a run"
+        return int(row["runs"]), row["last_run_at"]
+
+    return asyncio.run(read())
+
+
+def _ticked_since(before: list[dict[str, float]], now: list[dict[str, float]]) -> list[float]:
+    """Ticks (run or skipped) per replica since ``before``."""
+    return [n["ran"] + n["skipped"] - b["ran"] - b["skipped"] for n, b in zip(now, before, strict=True)]
+
+
+def test_the_exclusive_periodic_job_runs_once_per_tick_across_both_replicas(
     replicated: tuple[Infra, Platform],
 ) -> None:
-    _, platform = replicated
+    infra, platform = replicated
     alive = [r for r in platform.replicas("matching") if r.process is not None and r.process.poll() is None]
     if len(alive) < 2:  # the kill test ran first: bring the second replica back
         dead = next(r for r in platform.replicas("matching") if r not in alive)
         dead.start()
         dead.wait_ready(120)
         alive = platform.replicas("matching")
-    urls = [r.metrics_url for r in alive]
-    assert all(urls)
+    urls = [r.metrics_url for r in alive if r.metrics_url]
+    assert len(urls) == 2
+    job = "broker-assignment"
+    runs_before, last_before = _runs(infra, job)
+    before = [_ticks(url, job) for url in urls]
+    seen = before
     deadline = time.monotonic() + 60
-    seen: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
-        seen = [_ticks(url, "broker-assignment") for url in urls if url]
-        if all(s["ran"] + s["skipped"] >= 3 for s in seen):
-            break
+    while time.monotonic() < deadline and not all(n >= 4 for n in _ticked_since(before, seen)):
         time.sleep(0.5)
-    assert all(s["ran"] + s["skipped"] >= 3 for s in seen), seen
-    assert sum(s["ran"] for s in seen) >= 1 and not any(s["failed"] for s in seen), seen
+        seen = [_ticks(url, job) for url in urls]
+    assert all(n >= 4 for n in _ticked_since(before, seen)), f"each replica ticks on its own clock: {seen}"
+    runs_after, last_after = _runs(infra, job)
+    runs = runs_after - runs_before
+    ran = sum(n["ran"] - b["ran"] for n, b in zip(seen, before, strict=True))
+    skipped = sum(n["skipped"] - b["skipped"] for n, b in zip(seen, before, strict=True))
+    assert runs >= 1 and ran >= 1, (runs, ran)
+    assert skipped >= 1, "with two replicas ticking, one finds the job running or not due"
+    # Once per tick: k runs after the one recorded before began at least k intervals after it (microseconds in
+    # the database; the margin is for rounding only).
+    window = (last_after - last_before).total_seconds()
+    assert window >= runs * ASSIGNMENT_INTERVAL_S - 0.001, f"{runs} runs in {window:.3f} s"
+    assert not any(n["failed"] for n in seen), seen

@@ -229,6 +229,8 @@ class BankState:
     instructions_received: int = 0
     callbacks_sent: int = 0
     callbacks_failed: int = 0
+    # Which callback URL the next delivery starts at (``callback_url`` may list every replica of the receiver).
+    callback_turn: int = 0
     rng: random.Random = field(default_factory=random.Random)
     # One item per payment: its callbacks, delivered in the order the scenario chose.
     queue: asyncio.Queue[list[dict[str, Any]]] | None = None
@@ -300,10 +302,17 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
     async def deliver(client: httpx.AsyncClient, batch: list[dict[str, Any]]) -> None:
         cfg = state.config
         body = json.dumps(batch[0] if len(batch) == 1 else {"events": batch}, ensure_ascii=False).encode()
-        for attempt in range(6):
+        # ``callback_url`` is one URL or, comma-separated, every replica of the receiver: deliveries take them in
+        # turn, and a failed attempt goes on to the next one at once (a replica that died is passed over); six
+        # rounds over them, with a growing pause between rounds.
+        urls = [u.strip() for u in (cfg.callback_url or "").split(",") if u.strip()] or [""]
+        start = state.callback_turn
+        state.callback_turn += 1
+        for attempt in range(6 * len(urls)):
+            url = urls[(start + attempt) % len(urls)]
             try:
                 resp = await client.post(
-                    cfg.callback_url or "",
+                    url,
                     content=body,
                     headers={
                         "content-type": "application/json",
@@ -315,8 +324,9 @@ def create_app(config: BankConfig | None = None) -> FastAPI:
                     state.callbacks_sent += len(batch)
                     return
             except httpx.HTTPError as exc:
-                logger.warning("callback delivery failed: %s", exc)
-            await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+                logger.warning("callback delivery to %s failed: %s", url, exc)
+            if (attempt + 1) % len(urls) == 0:
+                await asyncio.sleep(min(0.2 * 2 ** (attempt // len(urls)), 5.0))
         state.callbacks_failed += len(batch)
 
     async def deliver_in_order(client: httpx.AsyncClient, events: list[dict[str, Any]]) -> None:

@@ -277,3 +277,22 @@ async def wait_for_async(get: Any, expected: str, within: float = 10.0) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"status never became {expected}")
+
+
+async def test_callbacks_go_on_to_the_next_receiver_when_one_is_down(bank: str, receiver: Receiver) -> None:
+    """``callback_url`` lists every replica of svc-disbursement: a replica that died is passed over."""
+    dead = f"http://127.0.0.1:{free_port()}/callbacks"  # nobody listens there
+    alive = f"http://127.0.0.1:{receiver.port}/callbacks"
+    async with httpx.AsyncClient(base_url=bank) as c:
+        control = (await c.get("/_control")).json()
+        before, failed_before = control["config"], control["stats"]["callbacks_failed"]
+        await c.post("/_control", json={"callback_url": f"{dead},{alive}", "duplicate_callbacks": False})
+        try:
+            references = [str(uuid.uuid4()) for _ in range(3)]
+            for reference in references:
+                assert (await c.post("/payments", json=instruction(reference))).status_code == 201
+            # Whichever URL a delivery starts at, every payment's callbacks reach the live receiver.
+            await wait_for(lambda: set(references) <= {e["reference"] for e in receiver.received})
+            assert (await c.get("/_control")).json()["stats"]["callbacks_failed"] == failed_before
+        finally:
+            await c.post("/_control", json={"callback_url": before["callback_url"]})

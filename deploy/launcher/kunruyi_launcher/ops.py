@@ -167,6 +167,34 @@ async def outbox_lag(target: Target) -> list[dict[str, Any]]:
     return rows
 
 
+async def periodic_runs(target: Target) -> list[dict[str, Any]]:
+    """Each exclusive periodic job's record (the kit's ``periodic_runs``): runs across replicas and restarts, and
+    how long ago the last one began. Apps without exclusive jobs have no such table."""
+    rows: list[dict[str, Any]] = []
+    for app in APPS:
+        conn = await asyncpg.connect(target.url(app.name))
+        try:
+            if await conn.fetchval("SELECT to_regclass('periodic_runs')") is None:
+                continue
+            found = await conn.fetch(
+                "SELECT job, runs, last_run_at, extract(epoch FROM now() - last_run_at) AS age "
+                "FROM periodic_runs ORDER BY job"
+            )
+        finally:
+            await conn.close()
+        rows.extend(
+            {
+                "app": app.name,
+                "job": r["job"],
+                "runs": int(r["runs"]),
+                "last_run_at": r["last_run_at"].isoformat(timespec="seconds"),
+                "age_s": round(float(r["age"]), 1),
+            }
+            for r in found
+        )
+    return rows
+
+
 async def stuck_payments(target: Target, minutes: float) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(target.url("disbursement"))
     try:
@@ -269,6 +297,11 @@ def add_parser(sub: Any) -> None:
         "outbox-lag", help="unpublished outbox rows per app (exit 1 if older than --max-age-s)"
     )
     ob.add_argument("--max-age-s", type=float, default=120.0)
+    pr = cmd.add_parser(
+        "periodic-runs",
+        help="each exclusive periodic job: runs across replicas, last run (exit 1 if older than --max-age-s)",
+    )
+    pr.add_argument("--max-age-s", type=float, default=None)
     cl = cmd.add_parser("consumer-lag", help="pending / unacked / redelivered per durable consumer")
     cl.add_argument("--max-pending", type=int, default=1000)
     rc = cmd.add_parser("reconcile", help="re-run the bank reconciliation of one day (exit 1 on mismatches)")
@@ -296,6 +329,11 @@ def main(args: argparse.Namespace) -> int:
         rows = asyncio.run(outbox_lag(target))
         _print_rows(rows, ["app", "unpublished", "oldest_age_s", "max_attempts", "last_error"])
         return NEEDS_A_PERSON if any(r["oldest_age_s"] > args.max_age_s for r in rows) else OK
+    if command == "periodic-runs":
+        rows = asyncio.run(periodic_runs(target))
+        _print_rows(rows, ["app", "job", "runs", "last_run_at", "age_s"])
+        limit = args.max_age_s
+        return NEEDS_A_PERSON if limit is not None and any(r["age_s"] > limit for r in rows) else OK
     if command == "consumer-lag":
         by_stream = asyncio.run(consumers(target))
         rows = [{"stream": s, **c} for s, cs in sorted(by_stream.items()) for c in cs]

@@ -143,8 +143,11 @@ def app_env(
                 f"http://127.0.0.1:{ports[k]}" for k in replica_keys(svc.name, ports)
             )
     if app.name == "disbursement" and "policy" in ports:
-        # An application without an amount takes the one svc-policy's calculator computes.
-        env["KRY_DISBURSEMENT_POLICY_URL"] = f"http://127.0.0.1:{ports['policy']}"
+        # An application without an amount takes the one svc-policy's calculator computes (every replica: the
+        # client takes them in turn and passes over one that is down).
+        env["KRY_DISBURSEMENT_POLICY_URL"] = ",".join(
+            f"http://127.0.0.1:{ports[k]}" for k in replica_keys("policy", ports)
+        )
     env.update(extra or {})
     return env
 
@@ -353,6 +356,13 @@ def available_emulators() -> list[EmulatorSpec]:
     return [e for e in EMULATORS if importlib.util.find_spec(e.module) is not None]
 
 
+def bank_callback_urls(ports: dict[str, int]) -> str:
+    """The bank emulator's ``callback_url``: svc-disbursement's callback endpoint on each of its replicas."""
+    return ",".join(
+        f"http://127.0.0.1:{ports[k]}/api/v1/bank/callbacks" for k in replica_keys("disbursement", ports)
+    )
+
+
 def start_emulators(
     log_dir: Path,
     ports: dict[str, int],
@@ -369,6 +379,9 @@ def start_emulators(
             env[spec.state_file_env] = str(state_dir / f"{spec.name}.jsonl")
         env["KRY_EMULATOR_GATEWAY_URL"] = f"http://127.0.0.1:{ports.get('gateway', 8000)}"
         env["KRY_EMULATOR_DISBURSEMENT_URL"] = f"http://127.0.0.1:{ports.get('disbursement', 8003)}"
+        if "disbursement" in ports:
+            # The bank calls back every replica of svc-disbursement in turn, passing over one that is down.
+            env.setdefault("KRY_BANK_CALLBACK_URL", bank_callback_urls(ports))
         env.update(extra_env or {})
         running = RunningEmulator(spec, ports[spec.name], log_dir / f"emulator-{spec.name}.log", env)
         running.start()

@@ -3,6 +3,12 @@
 An application sent without ``amount_fen`` takes the amount svc-policy computes for that policy and applicant. The
 calculator is called over REST with a short-lived internal token minted for this service (kind ``service``), the
 same token the gateway mints for its callers; nothing of svc-policy is imported.
+
+``POLICY_URL`` names one svc-policy or, comma-separated, every replica (the launcher's ``--replicas``). Calls take
+the replicas in turn; one that cannot be reached, times out or answers 5xx is left for the next in the list, each
+replica at most once per call (the calculator only computes, so asking another replica again is safe). The call
+fails (``PolicyUnavailable``) only when every replica did. A single name that resolves to every replica (compose's
+``policy``, a Kubernetes headless service) also works: the connection tries each address it resolves to.
 """
 
 from __future__ import annotations
@@ -112,11 +118,14 @@ class PolicyCalculatorClient:
         timeout_s: float = 3.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url
+        self.base_urls = [url.strip().rstrip("/") for url in base_url.split(",") if url.strip()]
+        if not self.base_urls:
+            raise ValueError("POLICY_URL names no svc-policy")
         self._secret = internal_token_secret
         self._timeout_s = timeout_s
-        # One pooled client for the app's lifetime (kept-alive connections to svc-policy), like the bank client.
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport)
+        self._turn = 0
+        # One pooled client for the app's lifetime (kept-alive connections to each replica), like the bank client.
+        self._client = httpx.AsyncClient(timeout=timeout_s, transport=transport)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -136,19 +145,15 @@ class PolicyCalculatorClient:
             "policy_codes": [policy_code],
             "evaluation_date": evaluation_date.isoformat(),
         }
-        try:
-            resp = await self._client.post(CALCULATOR_PATH, json=payload, headers=self._headers())
-        except httpx.TimeoutException as exc:
-            raise PolicyUnavailable(f"svc-policy 超时（{self._timeout_s} 秒）") from exc
-        except httpx.HTTPError as exc:
-            raise PolicyUnavailable(f"svc-policy 无法连接（{type(exc).__name__}）") from exc
+        resp = await self._post(payload)
         if resp.status_code in (404, 422):
             body = _json_or_none(resp)
             code = body.get("code") if isinstance(body, dict) else None
             detail = body.get("detail") if isinstance(body, dict) else None
             raise NotComputable(str(detail or f"svc-policy 答复 {resp.status_code}"), upstream_code=code)
         if resp.status_code != 200:
-            # 5xx, or a 401/403 that means this service is misconfigured (its secret): nothing the applicant did.
+            # 5xx from every replica, or a 401/403 that means this service is misconfigured (its secret): nothing
+            # the applicant did.
             logger.warning("policy calculator answered %s: %s", resp.status_code, resp.text[:500])
             raise PolicyUnavailable(f"svc-policy 答复 {resp.status_code}")
         try:
@@ -168,6 +173,36 @@ class PolicyCalculatorClient:
                     criteria=[c.model_dump(exclude_none=True) for c in result.criteria or []],
                 )
         return None
+
+    async def _post(self, payload: dict[str, Any]) -> httpx.Response:
+        """The first answer that is not a 5xx, asking the replicas in turn (each call starts at the next one); a
+        5xx answer when every replica failed and one answered; ``PolicyUnavailable`` when none could be reached
+        or all timed out."""
+        start = self._turn
+        self._turn = (self._turn + 1) % len(self.base_urls)
+        unreachable: PolicyUnavailable | None = None
+        server_error: httpx.Response | None = None
+        for i in range(len(self.base_urls)):
+            url = self.base_urls[(start + i) % len(self.base_urls)]
+            try:
+                resp = await self._client.post(url + CALCULATOR_PATH, json=payload, headers=self._headers())
+            except httpx.TimeoutException as exc:
+                logger.warning("policy calculator %s timed out", url)
+                unreachable = PolicyUnavailable(f"svc-policy 超时（{self._timeout_s} 秒）")
+                unreachable.__cause__ = exc
+                continue
+            except httpx.HTTPError as exc:
+                logger.warning("policy calculator %s unreachable: %s", url, type(exc).__name__)
+                unreachable = PolicyUnavailable(f"svc-policy 无法连接（{type(exc).__name__}）")
+                unreachable.__cause__ = exc
+                continue
+            if resp.status_code < 500:
+                return resp
+            server_error = resp
+        if server_error is not None:
+            return server_error
+        assert unreachable is not None
+        raise unreachable
 
 
 def _json_or_none(resp: httpx.Response) -> Any:

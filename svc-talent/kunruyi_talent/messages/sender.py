@@ -1,4 +1,5 @@
-"""The SMS sender: a periodic task of the kit (exclusive — one replica per tick) that works the queue.
+"""The SMS sender: a periodic task of the kit (exclusive — once per interval across replicas,
+sooner while busy) that works the queue.
 
 Each due delivery is sent with its own id as the gateway's idempotency key, so a retry after a lost answer, a
 crash between the send and the commit, or a second replica never makes a second SMS. A refused number or template

@@ -1,0 +1,35 @@
+"""periodic_runs: the kit's record of each exclusive periodic job's last run (nonce sweep, web-session sweep), so
+that the job runs once per interval across replicas, and how many times it ran
+
+Revision ID: gateway_0005_periodic_runs
+Revises: gateway_0004
+Create Date: 2026-12-05
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "gateway_0005_periodic_runs"
+down_revision: str | None = "gateway_0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# Frozen copy of kunruyi_common.periodic.PERIODIC_RUNS_DDL as of this revision: a migration must not change when
+# the shared kit does.
+DDL = """
+CREATE TABLE periodic_runs (
+    job text NOT NULL,
+    last_run_at timestamptz NOT NULL,
+    runs bigint NOT NULL DEFAULT 0,
+    CONSTRAINT pk_periodic_runs PRIMARY KEY (job)
+)
+"""
+
+
+def upgrade() -> None:
+    op.execute(DDL)
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE periodic_runs")
