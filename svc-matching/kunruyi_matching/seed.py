@@ -134,7 +134,7 @@ async def _file_demand(
     filed: list[Demand] = []
 
     async def produce() -> tuple[int, DemandOut]:
-        filed.append(await demand_service.submit(session, body, submitter, cipher=cipher))
+        filed.append((await demand_service.submit(session, body, submitter, cipher=cipher))[0])
         return 201, DemandOut.model_validate(filed[0])
 
     await idempotent(session, key, submitter, demand_service.SUBMIT_ENDPOINT, body, produce)
