@@ -397,6 +397,8 @@ def fake_services_app(secret: str) -> FastAPI:
             "visibility",
             "channel",
             "region",
+            "contact_name",
+            "contact_phone",
         }
         if set(body) - allowed:  # svc-matching's DemandCreate forbids extra fields
             return JSONResponse(
@@ -404,8 +406,18 @@ def fake_services_app(secret: str) -> FastAPI:
                 status_code=422,
             )
         fake.state.demands.append(body)
+        n = len(fake.state.demands)
         return JSONResponse(
-            {"id": f"00000000-0000-4000-8000-{len(fake.state.demands):012d}", "status": "submitted", **body},
+            {
+                "id": f"00000000-0000-4000-8000-{n:012d}",
+                "status": "pending_review",
+                **body,
+                "demand_number": f"XQ20261205{n:06d}",
+                "access_secret": f"code{n}",
+                "contact_name": "王**",
+                "contact_phone": "139****5678",
+                "submitter_verified": False,
+            },
             status_code=201,
         )
 
