@@ -231,6 +231,42 @@ async def test_ticket_and_demand_forms_round_trip(qr_gateway, fake_services, sta
         assert "请选择需求类型、技术领域和产业链" in incomplete.text
 
 
+async def test_the_requester_rates_and_reopens_by_number_and_code(  # type: ignore[no-untyped-def]
+    qr_gateway, fake_services, staff_token
+) -> None:
+    async with httpx.AsyncClient(base_url=qr_gateway.url) as c:
+        code = await _issue(c, staff_token("officer"))
+        token = code["token"]
+        filed = await c.post(f"/q/{token}/tickets", data={"title": "研发加计扣除口径", "type": "政策咨询"})
+        number = re.search(r'id="ticket-number">([^<]+)<', filed.text).group(1)  # type: ignore[union-attr]
+        secret = re.search(r'id="ticket-secret">([^<]+)<', filed.text).group(1)  # type: ignore[union-attr]
+        waiting = await c.get(f"/q/{token}/ticket", params={"number": number, "secret": secret})
+        assert "答复后可以评价" in waiting.text and 'id="rating-form"' not in waiting.text
+        async with httpx.AsyncClient(base_url=fake_services.url) as svc:
+            await svc.post(f"/_fake/tickets/{number}/reply", json={"reply": "按财税〔2023〕7号执行"})
+        page = await c.get(f"/q/{token}/ticket", params={"number": number, "secret": secret})
+        assert 'id="rating-form"' in page.text and 'value="dissatisfied"' in page.text
+        keys = {"number": number, "secret": secret}
+        unchosen = await c.post(f"/q/{token}/ticket/rating", data=keys)
+        assert "请选择满意、基本满意或不满意" in unchosen.text and 'aria-invalid="true"' in unchosen.text
+        wrong = await c.post(
+            f"/q/{token}/ticket/rating", data={**keys, "secret": "nope", "rating": "satisfied"}
+        )
+        assert wrong.status_code == 404 and "编号或查询码不正确" in wrong.text
+        rated = await c.post(f"/q/{token}/ticket/rating", data={**keys, "rating": "dissatisfied"})
+        assert "感谢评价" in rated.text and 'id="reopen-form"' in rated.text and "不满意" in rated.text
+        assert fake_services.app.state.tickets[number]["rating"] == "dissatisfied"
+        empty = await c.post(f"/q/{token}/ticket/reopen", data={**keys, "comment": "  "})
+        assert (
+            'id="reopen-err"' in empty.text and fake_services.app.state.tickets[number]["status"] == "replied"
+        )
+        reopened = await c.post(f"/q/{token}/ticket/reopen", data={**keys, "comment": "口径仍不清楚"})
+        assert "已重新打开" in reopened.text and "办理中" in reopened.text
+        assert fake_services.app.state.tickets[number]["reopen_reason"] == "口径仍不清楚"
+        unknown = await c.post(f"/q/{token}/ticket/delete", data=keys)
+        assert unknown.status_code == 404
+
+
 async def test_a_ticket_lookup_cannot_smuggle_anything_into_the_service_request(  # type: ignore[no-untyped-def]
     qr_gateway, fake_services, staff_token
 ) -> None:
