@@ -163,6 +163,9 @@ async def _demands(session: AsyncSession, settings: Settings) -> None:
             deadline=deadline,
             channel=("api", "qr", "yiqilaiban")[i % 3],
         )
+        if body.channel == "qr":
+            # The 昆e服 page asks whom the broker should call (a demo number, never a real one).
+            body.contact_name, body.contact_phone = "演示联系人", f"1990000{i:04d}"
         submitter = (
             partner
             if body.channel != "qr"

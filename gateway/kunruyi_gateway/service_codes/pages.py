@@ -424,7 +424,7 @@ async def post_demand(
         code=code,
         token=token,
         demand=created or {},
-        visibility_labels=dict(VISIBILITY_OPTIONS),
+        visibility_labels={value: text.removesuffix("（推荐）") for value, text in VISIBILITY_OPTIONS},
         contacts=_settings(request).center_contacts,
     )
 
