@@ -201,7 +201,14 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     reply: Mapped[str | None] = mapped_column(Text)
     reply_encrypted: Mapped[str | None] = mapped_column(Text)
+    # The requester's rating of the latest answer (满意 / 基本满意 / 不满意); ``satisfaction`` is its 1–5 score
+    # (5 / 3 / 1) for the desk's averages. The rating's note is a transition comment (protected free text).
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
+    rating: Mapped[str | None] = mapped_column(String(24))
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The latest reply (``replied_at`` keeps the first, for the on-time rate): the reopen window starts here.
+    last_replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deadline: Mapped[date] = mapped_column(Date, nullable=False)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -216,6 +223,9 @@ class Ticket(Base):
 
     __table_args__ = (
         CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),
+        CheckConstraint(
+            "rating IN ('satisfied', 'basically_satisfied', 'dissatisfied')", name="rating_known"
+        ),
         Index("ix_tickets_department_status", "department", "status"),
         Index(
             "ix_tickets_open_deadline",

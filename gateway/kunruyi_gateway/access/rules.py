@@ -150,7 +150,14 @@ RULES: tuple[Rule, ...] = (
     Rule(("program-applications",), WRITE, ("reviewer",), note="评审专家打分（每人一次，回避的不能打）"),
     Rule(("program-notices",), READ, (), public=True, note="入选名单公示公开"),
     # svc-matching
-    Rule(("demands",), READ, ("broker", "officer"), "matching:read"),
+    Rule(
+        ("demands",),
+        READ,
+        ("broker", "officer"),
+        "matching:read",
+        public_with_query="secret",
+        note="提交人凭需求编号+查询码查询进度 `demands/lookup?number=&secret=`",
+    ),
     Rule(
         ("demands",),
         WRITE,
