@@ -2,7 +2,7 @@
 follow a 不满意 within 7 days of the reply: the rating, when it was given, the latest reply and the reopen.
 
 Revision ID: talent_0012
-Revises: talent_0009
+Revises: talent_0011
 Create Date: 2026-12-05 13:20:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "talent_0012"
-down_revision: str | None = "talent_0009"
+down_revision: str | None = "talent_0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
