@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kunruyi_policy.catalog.schemas import Beneficiary, BenefitKind, Mode, PolicyType
+from kunruyi_policy.catalog.schemas import Beneficiary, BenefitKind, Mode, PolicyType, VersionOut
 
 
 class PolicyCreate(BaseModel):
@@ -152,3 +152,10 @@ class PublishIn(BaseModel):
 class ValidationOut(BaseModel):
     valid: bool
     errors: list[dict[str, str]]
+
+
+class PublishedOut(VersionOut):
+    """The published version; for an automatic policy, the background job re-evaluating the read model."""
+
+    evaluation_job_id: str | None = None
+    evaluation_job_url: str | None = None
