@@ -171,6 +171,8 @@ class Entitlement(Base):
         UniqueConstraint(
             "policy_code", "entity_type", "entity_id", "period", name="uq_entitlements_policy_code"
         ),
+        # an entity's entitlements so far (settling a run's chunk: exclusion groups, caps, pay once)
+        Index("ix_entitlements_entity", "entity_type", "entity_id"),
     )
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     policy_code: Mapped[str] = mapped_column(String(60))

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from kunruyi_common.clock import local_today
 from kunruyi_common.events import Staged, add_events
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import func, literal, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,7 @@ from kunruyi_policy.catalog import repository
 from kunruyi_policy.entitlements.exceptions import EvaluationDateInFuture
 from kunruyi_policy.events import EntitlementDetermined
 from kunruyi_policy.jobs import service as jobs
-from kunruyi_policy.models import BackgroundJob, Entitlement, EntitlementRun, EntityProfile
+from kunruyi_policy.models import BackgroundJob, EntitlementRun, EntityProfile
 from kunruyi_policy.profiles.period import UNKNOWN_KEY, for_period
 from kunruyi_policy.rules.bulk import Columns, evaluate_bulk
 from kunruyi_policy.rules.evaluation import ELIGIBLE, CompiledVersion, evaluate_version, reads_unknown
@@ -84,6 +84,22 @@ class Candidate:
     profile: dict[str, Any]
 
 
+# One statement per batch whatever its size (arrays, not one bind parameter per value): a run's chunk of thousands
+# of entitlements costs a round trip, not a compiled statement of tens of thousands of parameters.
+_EXISTING = text(
+    "SELECT e.policy_code, e.entity_type, e.entity_id FROM entitlements e "
+    "JOIN unnest(CAST(:c AS text[]), CAST(:t AS text[]), CAST(:i AS text[])) AS k(c, t, i) "
+    "ON e.policy_code = k.c AND e.entity_type = k.t AND e.entity_id = k.i WHERE e.period = :p"
+)
+_INSERT = text(
+    "INSERT INTO entitlements "
+    "(id, policy_code, entity_type, entity_id, period, version, amount_fen, run_id, trace_digest) "
+    "SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:c AS text[]), CAST(:t AS text[]), CAST(:i AS text[]), "
+    "CAST(:p AS text[]), CAST(:v AS integer[]), CAST(:a AS bigint[]), CAST(:r AS uuid[]), CAST(:d AS text[])) "
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
 async def record(
     session: AsyncSession, candidates: list[Candidate], at: date, run_id: uuid.UUID | None = None
 ) -> int:
@@ -94,23 +110,15 @@ async def record(
         chunk = candidates[start : start + _CHUNK]
         keys = [(c.compiled.meta.code, c.entity_type, c.entity_id, period) for c in chunk]
         existing = {
-            tuple(row)
-            for row in (
-                await session.execute(
-                    select(
-                        Entitlement.policy_code,
-                        Entitlement.entity_type,
-                        Entitlement.entity_id,
-                        Entitlement.period,
-                    ).where(
-                        tuple_(
-                            Entitlement.policy_code,
-                            Entitlement.entity_type,
-                            Entitlement.entity_id,
-                            Entitlement.period,
-                        ).in_(keys)
-                    )
-                )
+            (code, entity_type, entity_id, period)
+            for code, entity_type, entity_id in await session.execute(
+                _EXISTING,
+                {
+                    "c": [k[0] for k in keys],
+                    "t": [k[1] for k in keys],
+                    "i": [k[2] for k in keys],
+                    "p": period,
+                },
             )
         }
         fresh = [(c, k) for c, k in zip(chunk, keys, strict=True) if k not in existing]
@@ -136,7 +144,18 @@ async def record(
         inserted = set(
             (
                 await session.execute(
-                    insert(Entitlement).values(rows).on_conflict_do_nothing().returning(Entitlement.id)
+                    _INSERT,
+                    {
+                        "id": [r["id"] for r in rows],
+                        "c": [r["policy_code"] for r in rows],
+                        "t": [r["entity_type"] for r in rows],
+                        "i": [r["entity_id"] for r in rows],
+                        "p": [period] * len(rows),
+                        "v": [r["version"] for r in rows],
+                        "a": [r["amount_fen"] for r in rows],
+                        "r": [run_id] * len(rows),
+                        "d": [r["trace_digest"] for r in rows],
+                    },
                 )
             ).scalars()
         )
@@ -252,6 +271,12 @@ async def bulk_candidates(
     return candidates
 
 
+_HISTORY = text(
+    "SELECT e.entity_type, e.entity_id, e.policy_code, e.period, e.amount_fen FROM entitlements e "
+    "JOIN unnest(CAST(:t AS text[]), CAST(:i AS text[])) AS k(t, i) ON e.entity_type = k.t AND e.entity_id = k.i"
+)
+
+
 async def _history(
     session: AsyncSession, keys: set[tuple[str, str]]
 ) -> dict[tuple[str, str], list[tuple[str, str, int]]]:
@@ -260,15 +285,7 @@ async def _history(
     ordered = sorted(keys)
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
-        rows = await session.execute(
-            select(
-                Entitlement.entity_type,
-                Entitlement.entity_id,
-                Entitlement.policy_code,
-                Entitlement.period,
-                Entitlement.amount_fen,
-            ).where(tuple_(Entitlement.entity_type, Entitlement.entity_id).in_(chunk))
-        )
+        rows = await session.execute(_HISTORY, {"t": [k[0] for k in chunk], "i": [k[1] for k in chunk]})
         for entity_type, entity_id, code, period, amount in rows:
             found.setdefault((entity_type, entity_id), []).append((code, period, int(amount)))
     return found

@@ -1,5 +1,5 @@
 """background_jobs: 免申即享 runs and publication re-evaluations as resumable background jobs (jobs/), and the
-job of each entitlement run.
+job of each entitlement run; entitlements indexed by entity.
 
 Revision ID: policy_0006_background_jobs
 Revises: policy_0005
@@ -49,9 +49,12 @@ def upgrade() -> None:
     op.create_index("ix_background_jobs_status_created", "background_jobs", ["status", "created_at"])
     op.create_index("ix_background_jobs_subject", "background_jobs", ["subject"])
     op.add_column("entitlement_runs", sa.Column("job_id", postgresql.UUID(as_uuid=True), nullable=True))
+    # an entity's entitlements so far, read for every chunk of a run (the unique key leads with the policy)
+    op.create_index("ix_entitlements_entity", "entitlements", ["entity_type", "entity_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_entitlements_entity", table_name="entitlements")
     op.drop_column("entitlement_runs", "job_id")
     op.drop_index("ix_background_jobs_subject", table_name="background_jobs")
     op.drop_index("ix_background_jobs_status_created", table_name="background_jobs")
