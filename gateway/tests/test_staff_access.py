@@ -29,6 +29,8 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("POST", "/api/v1/policy-calculator", True, {OFF, REV, APP, FIN, BRK}, "policy:read"),
     ("POST", "/api/v1/policy-simulations", False, {OFF, APP, FIN}, None),
     ("POST", "/api/v1/entitlement-runs", False, {OFF, FIN, APP}, None),
+    ("GET", "/api/v1/jobs", False, {OFF, FIN, APP}, None),
+    ("POST", "/api/v1/jobs/j-1/cancel", False, {OFF, FIN, APP}, None),
     ("GET", "/api/v1/enterprises/91320583MA1XXXXXX0", False, {OFF, REV, APP, BRK}, "talent:read"),
     ("POST", "/api/v1/enterprises", False, {OFF}, "talent:write"),
     ("GET", "/api/v1/tickets/T20260001?secret=abc", True, {OFF}, "talent:read"),

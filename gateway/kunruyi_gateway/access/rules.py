@@ -60,6 +60,7 @@ RULES: tuple[Rule, ...] = (
     Rule(("policy-calculator",), ALL, _ALL_STAFF, "policy:read", public=True, note="政策计算器公开"),
     Rule(("policy-simulations",), ALL, ("officer", "approver", "finance"), note="政策沙盘"),
     Rule(("entitlement-runs",), ALL, ("officer", "finance", "approver"), note="免申即享批次"),
+    Rule(("jobs",), ALL, ("officer", "finance", "approver"), note="后台任务（免申即享批次、发布后重评估）"),
     Rule(("entitlements",), READ, ("officer", "reviewer", "approver", "finance"), "policy:read"),
     # svc-talent
     Rule(("enterprises", "talents"), READ, ("officer", "reviewer", "approver", "broker"), "talent:read"),
