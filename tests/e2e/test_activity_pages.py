@@ -119,3 +119,20 @@ def test_a_visitor_registers_and_checks_in_by_the_activity_qr(
     assert mobile not in listed.text
     other = driver.as_staff("officer", "GET", f"/api/v1/activities/{aid}/registrations", department="科技局")
     assert other.status_code == 403 and other.json()["code"] == "other_department"
+
+    # The host department's console page: the list, the counts and the door's QR.
+    context = phone.context.browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    try:
+        desk = context.new_page()
+        desk.goto(f"{driver.url}/console/activities/{aid}")
+        desk.get_by_role("button", name="使用统一身份认证登录").click()
+        desk.locator("button[data-subject='rcb-officer-wang']").click()
+        desk.wait_for_url(f"{driver.url}/console/**")
+        desk.goto(f"{driver.url}/console/activities/{aid}")
+        table = desk.locator("#registrations").inner_text()
+        assert "周小青" in table and masked in table and "已签到" in table and mobile not in desk.content()
+        assert desk.locator("#check-in-qr svg").count() == 1
+        assert f"/m/activities/{aid}/check-in?code=" in desk.locator("#check-in-url").inner_text()
+        desk.screenshot(path=str(artifacts_dir / "e2e-activity-console.png"), full_page=True)
+    finally:
+        context.close()

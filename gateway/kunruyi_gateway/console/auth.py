@@ -37,3 +37,6 @@ BrokerOrOfficerDesk = Annotated[SignedIn, Depends(console_roles("broker"))]
 
 AdminDesk = Annotated[SignedIn, Depends(console_roles("overview"))]
 """Administrators (the hub's overview)."""
+
+ActivityDesk = Annotated[SignedIn, Depends(console_roles("activities"))]
+"""Staff with the officer, reviewer or approver role (their department's activities: registrations, check-ins)."""

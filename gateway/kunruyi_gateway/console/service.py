@@ -42,6 +42,7 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "finance": ("finance", "approver"),
     "broker": ("broker", "officer"),
     "overview": ("admin",),
+    "activities": ("officer", "reviewer", "approver"),
 }
 TICKET_STATUS = {
     "submitted": "已提交",
