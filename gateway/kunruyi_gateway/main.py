@@ -41,6 +41,7 @@ from kunruyi_gateway.partners.metrics import NONCE_STORE_ERRORS, PartnerMetricsM
 from kunruyi_gateway.partners.verifier import PartnerVerifier
 from kunruyi_gateway.routing.proxy import Upstreams, proxy_endpoint
 from kunruyi_gateway.routing.table import upstream_for
+from kunruyi_gateway.self_service.activities import router as activity_pages
 from kunruyi_gateway.self_service.pages import router as self_pages
 from kunruyi_gateway.self_service.signin import api_router as identity_router
 from kunruyi_gateway.self_service.signin import logout_router as self_logout
@@ -178,6 +179,7 @@ def build_spec() -> ServiceSpec:
             self_signin,
             self_logout,
             self_pages,
+            activity_pages,
         ],
         consumers=[
             ConsumerSpec(

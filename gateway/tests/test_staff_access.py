@@ -59,6 +59,10 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("POST", "/api/v1/campaigns/m2026/visits", False, {OFF}, None),
     ("GET", "/api/v1/activities", True, {OFF, REV, APP}, None),
     ("POST", "/api/v1/activities/a-1/check-ins", False, {OFF}, None),
+    # Anyone registers and checks themselves in (the service asks who: a session, or name and phone + the code).
+    ("POST", "/api/v1/activities/a-1/sign-ups", True, {OFF}, None),
+    ("POST", "/api/v1/activities/a-1/self-check-ins", True, {OFF}, None),
+    ("POST", "/api/v1/activities/a-1/outcomes/self-check-ins", False, {OFF}, None),
     ("GET", "/api/v1/service-lists?kind=need", False, {OFF, REV, APP}, None),
     ("POST", "/api/v1/service-lists/countermeasures", False, {OFF}, None),
     ("GET", "/api/v1/disbursements", False, {FIN, APP, REV, OFF}, "disbursement:read"),

@@ -233,12 +233,13 @@ class ActivityPublished(BaseModel):
 
 @event_type(
     "kunruyi.talent.activity.checked_in",
-    description="报名者凭活动签到码签到（每个报名只发一次）；人才以人才编号标识",
+    description="报名者凭活动签到码签到（门口扫码或本人手机签到，每个报名只发一次）；人才以人才编号标识，"
+    "个人以手机号掩码标识",
 )
 class ActivityCheckedIn(BaseModel):
     activity_id: str
     kind: str
     registration_id: str
-    attendee_type: Literal["enterprise", "talent"]
+    attendee_type: Literal["enterprise", "talent", "person"]
     attendee: str
     checked_in_at: datetime

@@ -617,7 +617,11 @@ class Activity(Base):
 
 
 class ActivityRegistration(Base):
-    """One company (USCC) or talent registered for an activity; checked in once by the activity's signed code."""
+    """One company (USCC), talent or person (name and phone, from 昆e服) registered for an activity; checked in once
+    by the activity's signed code — at the door by an officer, or by the attendee's own phone.
+
+    A person is identified by the blind index of their phone (``attendee``), so the same phone registers once; the
+    phone itself is encrypted (``attendee_phone_encrypted``) and shown masked."""
 
     __tablename__ = "activity_registrations"
 
@@ -627,7 +631,14 @@ class ActivityRegistration(Base):
     )
     attendee_type: Mapped[str] = mapped_column(String(12), nullable=False)
     attendee: Mapped[str] = mapped_column(String(64), nullable=False)
+    attendee_name: Mapped[str | None] = mapped_column(String(60))
+    attendee_phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    attendee_phone_masked: Mapped[str | None] = mapped_column(String(20))
+    # Who registered: an officer, a partner, or the attendee on 昆e服 (self).
+    registered_via: Mapped[str] = mapped_column(String(12), nullable=False, server_default="officer")
     registered_at: Mapped[datetime] = _created()
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # officer (scanned at the door) or self (the attendee's phone).
+    checked_in_via: Mapped[str | None] = mapped_column(String(12))
 
     __table_args__ = (UniqueConstraint("activity_id", "attendee_type", "attendee"),)

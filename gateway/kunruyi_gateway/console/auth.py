@@ -40,3 +40,6 @@ CatalogDesk = Annotated[SignedIn, Depends(console_roles("catalog"))]
 
 AdminDesk = Annotated[SignedIn, Depends(console_roles("overview"))]
 """Administrators (the hub's overview)."""
+
+ActivityDesk = Annotated[SignedIn, Depends(console_roles("activities"))]
+"""Staff with the officer, reviewer or approver role (their department's activities: registrations, check-ins)."""

@@ -43,6 +43,7 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "broker": ("broker", "officer"),
     "catalog": ("officer",),
     "overview": ("admin",),
+    "activities": ("officer", "reviewer", "approver"),
 }
 TICKET_STATUS = {
     "submitted": "已提交",
