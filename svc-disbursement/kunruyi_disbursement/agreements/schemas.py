@@ -95,6 +95,18 @@ class AgreementOut(BaseModel):
 
 
 class ConfirmIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "evidence": "营业执照已核验，注册地昆山市玉山镇",
+                    "company_uscc": "91320583MA1KR8Y29Y",
+                    "company_name": "昆山某某科技有限公司",
+                }
+            ]
+        }
+    )
+
     evidence: str = Field(
         min_length=1, max_length=2000, description="佐证说明（营业执照、发票、社保缴纳名单等）"
     )
@@ -103,6 +115,8 @@ class ConfirmIn(BaseModel):
 
 
 class ReleaseIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"comment": "注册里程碑已确认，拨付第一期"}]})
+
     amount_fen: int | None = Field(
         None, gt=0, le=MAX_FEN, description="拨付金额（分）；缺省为本期金额，不能超过本期金额与协议剩余额度"
     )
