@@ -93,7 +93,9 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("GET", "/api/v1/program-applications/a-1", False, {OFF, REV, APP, FIN}, "disbursement:read"),
     ("POST", "/api/v1/programs", False, {OFF}, None),
     ("POST", "/api/v1/program-calls/c-1/applications", False, {OFF, REV, APP}, "disbursement:write"),
-    ("POST", "/api/v1/program-applications/a-1/scores", False, {REV}, None),
+    ("POST", "/api/v1/program-applications/a-1/scores", False, {REV, OFF}, None),
+    ("GET", "/api/v1/funding-agreements/f-1", False, {OFF, REV, APP, FIN}, "disbursement:read"),
+    ("POST", "/api/v1/funding-agreements/f-1/tranches/1/release", False, {OFF, APP}, None),
     ("GET", "/api/v1/program-notices/c-1", True, set(), None),
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
+from kunruyi_disbursement.agreements.endpoints import router as agreements_router
 from kunruyi_disbursement.applications.attachment_file import router as attachment_file_router
 from kunruyi_disbursement.applications.endpoints import router as applications_router
 from kunruyi_disbursement.applications.reveal import router as application_reveal_router
@@ -51,6 +52,7 @@ def build_spec(settings: Settings | None = None) -> ServiceSpec:
             reconciliation_router,
             reports_router,
             programs_router,
+            agreements_router,
             audit_router,
         ],
         consumers=[

@@ -20,6 +20,7 @@ from kunruyi_talent.names.endpoints import router as names_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
 from kunruyi_talent.servicelists.endpoints import router as servicelists_router
 from kunruyi_talent.settings import get_settings
+from kunruyi_talent.talent import consumers as talent_consumers
 from kunruyi_talent.talent.endpoints import router as talent_router
 
 SERVICE_NAME = "talent"
@@ -46,6 +47,13 @@ def build_spec() -> ServiceSpec:
         ],
         # The inbox (messages/): the events that concern a person, one durable per producer.
         consumers=[
+            # Selection into a talent program adds it to the talent's profile (talent/consumers.py).
+            ConsumerSpec(
+                name="talent-programs",
+                producer="disbursement",
+                handlers=talent_consumers.HANDLERS,
+                schemas=talent_consumers.SCHEMAS,
+            ),
             ConsumerSpec(
                 name="messages-disbursement",
                 producer="disbursement",

@@ -159,7 +159,25 @@ RULES: tuple[Rule, ...] = (
         "disbursement:write",
         note="申报（合作方代人才提交）、组建评审组、专家申报回避、遴选与公示（主管部门；遴选人不能是评审专家）",
     ),
-    Rule(("program-applications",), WRITE, ("reviewer",), note="评审专家打分（每人一次，回避的不能打）"),
+    Rule(
+        ("program-applications",),
+        WRITE,
+        ("reviewer", "officer"),
+        note="评审专家打分（每人一次，回避的不能打）；入选申报签订资助协议（主管部门经办人）",
+    ),
+    Rule(
+        ("funding-agreements",),
+        READ,
+        ("officer", "reviewer", "approver", "finance"),
+        "disbursement:read",
+        note="资助协议：分期、里程碑、拨付与绩效评估",
+    ),
+    Rule(
+        ("funding-agreements",),
+        WRITE,
+        ("officer", "approver"),
+        note="确认里程碑、录入绩效评估（经办人）；拨付一期（审批人，非里程碑确认人）",
+    ),
     Rule(("program-notices",), READ, (), public=True, note="入选名单公示公开"),
     # svc-matching
     Rule(

@@ -37,11 +37,12 @@ ROUTE_TABLE: dict[str, str] = {
     "reconciliation": "disbursement",
     "reports": "disbursement",
     "audit": "disbursement",
-    # svc-disbursement: talent programs (calls, applications, expert review, selection, 公示)
+    # svc-disbursement: talent programs (calls, applications, expert review, selection, 公示, funding agreements)
     "programs": "disbursement",
     "program-calls": "disbursement",
     "program-applications": "disbursement",
     "program-notices": "disbursement",
+    "funding-agreements": "disbursement",
     # svc-matching: 技术需求, supply, brokers, engagements, 揭榜挂帅
     "demands": "matching",
     "supply": "matching",

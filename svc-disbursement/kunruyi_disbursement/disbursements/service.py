@@ -85,9 +85,11 @@ async def create_disbursement(
     application_id: uuid.UUID | None = None,
     approved_by: str | None = None,
     needs_approval: bool = False,
+    fiscal_year: int | None = None,
 ) -> Any | None:
     """Insert the disbursement (None if one exists for this policy, entity and period) and reserve its budget
-    unless it waits for an approver."""
+    unless it waits for an approver. ``fiscal_year`` (the budget year) defaults to the period's year; a program's
+    funding tranche names it, its period being the tranche (``<agreement id>-T<n>``)."""
     approver = None if needs_approval else approved_by
     row = await repository.insert_disbursement(
         session,
@@ -101,7 +103,7 @@ async def create_disbursement(
             "entity_type": entity_type,
             "entity_id": entity_id,
             "period": period,
-            "fiscal_year": fiscal_year_of(period),
+            "fiscal_year": fiscal_year if fiscal_year is not None else fiscal_year_of(period),
             "amount_fen": amount_fen,
             "entitlement_id": entitlement_id,
             "application_id": application_id,
@@ -129,6 +131,8 @@ async def create_disbursement(
 def _cause(d: Any) -> dict[str, Any]:
     if d.entitlement_id:
         return {"type": "entitlement", "id": d.entitlement_id, "rule_version": d.policy_version}
+    if d.application_id is None:  # a program's funding tranche: its period names the agreement and tranche
+        return {"type": "funding_tranche", "id": d.period, "rule_version": d.policy_version}
     return {"type": "application", "id": str(d.application_id), "rule_version": d.policy_version}
 
 

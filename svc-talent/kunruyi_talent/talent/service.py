@@ -219,3 +219,28 @@ async def history(session: AsyncSession, talent_id: uuid.UUID) -> list[TalentHis
             )
         ).all()
     )
+
+
+async def add_program(
+    session: AsyncSession, pii: PersonalData, talent: Talent, entry: dict[str, Any], actor: str
+) -> bool:
+    """Add a program the talent was selected into (``entry``: name, level, year, and the program's code, funding
+    level and application id) to the profile, re-derive the class and publish the profile; False (nothing changed)
+    when the profile already lists that application, or that program in that year."""
+    for p in talent.programs:
+        if p.get("application_id") == entry.get("application_id") or (
+            p.get("name") == entry["name"] and p.get("year") == entry["year"]
+        ):
+            return False
+    before = list(talent.programs)
+    talent.programs = [*before, entry]
+    changes: dict[str, Any] = {"programs": {"from": before, "to": talent.programs}}
+    new_class = _classify(talent)
+    if new_class != talent.talent_class:
+        changes["talent_class"] = {"from": talent.talent_class, "to": new_class}
+        talent.talent_class = new_class
+    talent.updated_at = datetime.now(UTC)
+    session.add(TalentHistory(talent_id=talent.id, actor=actor, action="updated", changes=changes))
+    await session.flush()
+    await publish_profile(session, pii, talent, registered=False)
+    return True
