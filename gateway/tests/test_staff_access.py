@@ -77,6 +77,7 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("GET", "/api/v1/demands", False, {BRK, OFF}, "matching:read"),
     ("GET", "/api/v1/demands/lookup?number=XQ20261205000001&secret=abc", True, {BRK, OFF}, "matching:read"),
     ("GET", "/api/v1/supply/experts", False, {BRK, OFF}, "matching:read"),
+    ("GET", "/api/v1/supply?kind=company&industry_chain=semiconductor", False, {BRK, OFF}, "matching:read"),
     ("POST", "/api/v1/supply/experts", False, {BRK, OFF}, "matching:write"),
     ("PATCH", "/api/v1/brokers/b-1", False, {BRK, OFF}, "matching:read"),
     ("POST", "/api/v1/challenges/c-1/scores", False, {BRK, OFF, REV}, "matching:write"),

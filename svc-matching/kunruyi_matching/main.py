@@ -15,6 +15,7 @@ from kunruyi_matching.engagement.endpoints import router as engagement_router
 from kunruyi_matching.search.endpoints import router as search_router
 from kunruyi_matching.search.lifecycle import start_index
 from kunruyi_matching.settings import get_settings
+from kunruyi_matching.supply.consumer import COMPANY_HANDLERS, COMPANY_SCHEMAS
 from kunruyi_matching.supply.consumer import HANDLERS as TALENT_HANDLERS
 from kunruyi_matching.supply.consumer import SCHEMAS as TALENT_SCHEMAS
 from kunruyi_matching.supply.endpoints import router as supply_router
@@ -39,7 +40,10 @@ def build_spec() -> ServiceSpec:
             challenge_router,
         ],
         consumers=[
-            ConsumerSpec(name="experts", producer="talent", handlers=TALENT_HANDLERS, schemas=TALENT_SCHEMAS)
+            ConsumerSpec(name="experts", producer="talent", handlers=TALENT_HANDLERS, schemas=TALENT_SCHEMAS),
+            ConsumerSpec(
+                name="companies", producer="talent", handlers=COMPANY_HANDLERS, schemas=COMPANY_SCHEMAS
+            ),
         ],
         on_startup=[start_index, start_scheduler],
     )

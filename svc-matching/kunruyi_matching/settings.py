@@ -33,6 +33,8 @@ class Settings(ServiceSettings):
     assignment_interval_s: float = 600.0
     # How many BM25 hits per kind enter the fusion step.
     candidate_pool: int = 200
+    # GET /api/v1/supply?q=…: how many of the engine's best matches per kind the search pages and counts through.
+    supply_search_depth: int = 500
 
 
 def get_settings() -> Settings:

@@ -30,7 +30,7 @@ from kunruyi_matching.taxonomy.schemas import Taxonomy
 from kunruyi_matching.text.segmenter import analyse_query
 
 router = APIRouter(tags=["匹配 matching"])
-Kind = Literal["expert", "institute", "result", "park"]
+Kind = Literal["expert", "institute", "result", "park", "company"]
 
 
 def weights_of(settings: Settings) -> Weights:

@@ -14,3 +14,8 @@ WritePartnerOfficerOrBroker = Annotated[
     Principal, Depends(require_scope_or_roles("matching:write", "officer", "broker"))
 ]
 """A partner with ``matching:write``, or staff with the officer or broker role."""
+
+ReadPartnerOfficerOrBroker = Annotated[
+    Principal, Depends(require_scope_or_roles("matching:read", "officer", "broker"))
+]
+"""A partner with ``matching:read``, or staff with the officer or broker role (the gateway's supply read rule)."""

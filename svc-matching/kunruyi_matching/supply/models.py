@@ -12,10 +12,12 @@ from kunruyi_matching.base import Base
 
 
 class SupplyEntity(Base):
-    """One searchable supplier: an expert, an institute / university, a result (成果, patent) or a science park.
+    """One searchable supplier: an expert, an institute / university, a result (成果, patent), a science park or a
+    company (from svc-talent's enterprise registry).
 
     ``natural_key`` de-duplicates imports and events: talent_id for experts from svc-talent, the patent or
-    registration number for results, the unified credit code or name for institutes and parks.
+    registration number for results, the unified credit code or name for institutes and parks, the USCC for
+    companies.
     """
 
     __tablename__ = "supply_entities"
@@ -23,6 +25,8 @@ class SupplyEntity(Base):
     __table_args__ = (
         UniqueConstraint("kind", "natural_key"),
         Index("ix_supply_entities_updated_at", "updated_at"),
+        # GET /api/v1/supply pages newest first.
+        Index("ix_supply_entities_created_at_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
+from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_matching.search.index import IndexDoc
+from kunruyi_matching.search.engine import MatchContext, Ranked, Weights, rank
+from kunruyi_matching.search.index import IndexDoc, SupplyIndex
+from kunruyi_matching.supply import repository
 from kunruyi_matching.supply.models import SupplyEntity
+from kunruyi_matching.supply.repository import SupplyQuery
 from kunruyi_matching.supply.schemas import SupplyIn
-from kunruyi_matching.taxonomy import FIELDS_BY_CODE, field_for_ipc
-from kunruyi_matching.text.segmenter import index_tokens
+from kunruyi_matching.taxonomy import FIELDS_BY_CODE, SUPPLY_KINDS, field_for_ipc
+from kunruyi_matching.text.segmenter import analyse_query, index_tokens
 
 
 def searchable_text(record: SupplyIn) -> str:
@@ -176,3 +181,67 @@ async def get_many(session: AsyncSession, ids: Sequence[str]) -> dict[str, Suppl
         await session.execute(select(SupplyEntity).where(SupplyEntity.id.in_([uuid.UUID(i) for i in ids])))
     ).scalars()
     return {str(r.id): r for r in rows}
+
+
+@dataclass
+class SearchResult:
+    items: list[tuple[SupplyEntity, Ranked | None]]
+    next_cursor: str | None
+    total: int
+    query_terms: list[str]
+    facets: dict[str, dict[str, int]]
+
+
+def _offset(cursor: str | None) -> int:
+    values = decode_cursor(cursor, 1)
+    if values is None:
+        return 0
+    if not isinstance(values[0], int) or isinstance(values[0], bool) or values[0] < 0:
+        raise invalid_cursor()
+    return values[0]
+
+
+async def search(
+    session: AsyncSession,
+    index: SupplyIndex,
+    query: SupplyQuery,
+    *,
+    q: str | None,
+    cursor: str | None,
+    limit: int,
+    weights: Weights,
+    depth: int,
+) -> SearchResult:
+    """One page of supply and the facet counts of the whole result.
+
+    Without ``q``: every row passing the filters, newest first, keyset cursor. With ``q``: the engine's best
+    ``depth`` matches of every kind (its own ranking: segmentation, thesaurus, signals), merged by score; the
+    filters and the facet counts are applied to that set in PostgreSQL, and the cursor is an offset into it.
+    """
+    if not q:
+        rows, next_cursor = await repository.newest_page(session, query, cursor, limit)
+        facets = await repository.facet_counts(session, query)
+        kinds = query.kind or tuple(facets["kind"])
+        total = sum(facets["kind"].get(k, 0) for k in kinds)
+        return SearchResult([(r, None) for r in rows], next_cursor, total, [], facets)
+
+    offset = _offset(cursor)
+    chain = query.industry_chain[0] if len(query.industry_chain) == 1 else None
+    field = query.technical_field[0] if len(query.technical_field) == 1 else None
+    ranked: list[Ranked] = []
+    for kind in SUPPLY_KINDS:
+        ranked.extend(
+            rank(index, kind, q, context=MatchContext(chain, field), weights=weights, limit=depth, pool=depth)
+        )
+    ranked.sort(key=lambda r: (-r.score, r.id))
+    matched = replace(query, ids=[uuid.UUID(r.id) for r in ranked])
+    passing = await repository.matching_ids(session, matched)
+    ordered = [r for r in ranked if uuid.UUID(r.id) in passing]
+    page = ordered[offset : offset + limit]
+    entities = await repository.load(session, [uuid.UUID(r.id) for r in page])
+    items: list[tuple[SupplyEntity, Ranked | None]] = [
+        (entities[uuid.UUID(r.id)], r) for r in page if uuid.UUID(r.id) in entities
+    ]
+    next_cursor = encode_cursor(offset + limit) if len(ordered) > offset + limit else None
+    facets = await repository.facet_counts(session, matched)
+    return SearchResult(items, next_cursor, len(ordered), analyse_query(q).strong, facets)

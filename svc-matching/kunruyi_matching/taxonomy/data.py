@@ -55,7 +55,14 @@ FIELDS_BY_CODE = {f.code: f for f in TECHNICAL_FIELDS}
 DEMAND_TYPES = ("技术攻关", "成果转化", "人才引进", "设备共享", "检测服务")
 CHANNELS = ("api", "qr", "yiqilaiban")
 VISIBILITIES = ("public", "brokers", "private")
-SUPPLY_KINDS = ("expert", "institute", "result", "park")
+SUPPLY_KINDS = ("expert", "institute", "result", "park", "company")
+SUPPLY_KIND_NAMES = {
+    "expert": "专家",
+    "institute": "院所",
+    "result": "成果",
+    "park": "园区",
+    "company": "企业",
+}
 
 
 def normalise_chain(value: str | None) -> str | None:

@@ -3,7 +3,7 @@ filer's contact name and phone (the phone encrypted, bound to the demand, with i
 the company was verified when it was filed (a 苏商通 sign-in, a partner or staff; a 昆e服 visitor is not).
 
 Revision ID: matching_0008
-Revises: matching_0006
+Revises: matching_0007
 Create Date: 2026-12-05 13:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "matching_0008"
-down_revision: str | None = "matching_0006"
+down_revision: str | None = "matching_0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
