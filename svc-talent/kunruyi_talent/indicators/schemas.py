@@ -81,7 +81,12 @@ class IndicatorDetail(IndicatorSummary):
 
 
 class ReportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"quarter": "2025Q3", "value": 4.2, "unit": "%", "note": "统计局季度快报口径"}]
+        },
+    )
 
     quarter: str = Field(examples=["2025Q3"], max_length=6)
     value: float
