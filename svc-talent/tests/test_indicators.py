@@ -167,3 +167,24 @@ def test_status_follows_the_linear_path_to_the_target() -> None:
     assert service.status(rate, 0, 96, 95) == "on_track"
     assert service.status(rate, 0, 91, 95) == "behind"
     assert service.status(rate, 0, 80, 95) == "at_risk"
+
+
+async def test_the_annual_monitoring_report_as_json_and_xlsx(client, session) -> None:  # type: ignore[no-untyped-def]
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    year = local_today().year
+    async with client(READER) as c:
+        report = await c.get(f"/api/v1/indicators/annual-reports/{year}")
+        assert report.status_code == 200, report.text
+        body = report.json()
+        assert len(body["items"]) == len(BY_CODE) and sum(body["counts"].values()) == len(BY_CODE)
+        sheet = await c.get(f"/api/v1/indicators/annual-reports/{year}/xlsx")
+        assert sheet.status_code == 200
+        bad = await c.get(f"/api/v1/indicators/annual-reports/{year + 1}")
+        assert bad.status_code == 422 and bad.json()["code"] == "bad_report_year"
+    ws = load_workbook(BytesIO(sheet.content)).active
+    names = [row[1] for row in ws.iter_rows(min_row=4, values_only=True)]
+    assert "有效高新技术企业" in names and "全社会研发支出占地区生产总值比重" in names
+    assert str(year) in ws["A1"].value

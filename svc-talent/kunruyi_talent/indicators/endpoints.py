@@ -3,11 +3,20 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from kunruyi_common.db import SessionDep
 
-from kunruyi_talent.indicators import service
+from kunruyi_talent.indicators import annual, service
 from kunruyi_talent.indicators.auth import DepartmentOfficerOrApprover, Staff
-from kunruyi_talent.indicators.schemas import IndicatorDetail, IndicatorList, ReportIn, ReportOut
+from kunruyi_talent.indicators.schemas import (
+    AnnualReport,
+    IndicatorDetail,
+    IndicatorList,
+    ReportIn,
+    ReportOut,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["指标体系 indicators"])
 
@@ -19,6 +28,31 @@ router = APIRouter(prefix="/api/v1/indicators", tags=["指标体系 indicators"]
 )
 async def list_indicators(session: SessionDep, principal: Staff) -> IndicatorList:
     return await service.overview(session)
+
+
+@router.get(
+    "/annual-reports/{year}",
+    response_model=AnnualReport,
+    summary="年度监测分析：每个指标在该年最后一个有数据的季度的值、线性进度、状态与四个季度",
+)
+async def annual_report(year: int, session: SessionDep, principal: Staff) -> AnnualReport:
+    return await annual.build(session, year)
+
+
+@router.get(
+    "/annual-reports/{year}/xlsx",
+    summary="年度监测分析（Excel 工作簿）",
+    response_model=None,
+    response_class=Response,
+    responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def annual_report_xlsx(year: int, session: SessionDep, principal: Staff) -> Response:
+    report = await annual.build(session, year)
+    return Response(
+        annual.to_xlsx(report),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="indicators-{year}.xlsx"'},
+    )
 
 
 @router.get(

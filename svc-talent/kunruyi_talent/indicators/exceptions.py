@@ -51,3 +51,9 @@ class AlreadyApproved(Conflict):
     """该报送已审核，不能再次审核"""
 
     code = "report_already_approved"
+
+
+class BadYear(Unprocessable):
+    """年度监测分析的年度须在行动计划期内（2022 年起）且不晚于今年"""
+
+    code = "bad_report_year"

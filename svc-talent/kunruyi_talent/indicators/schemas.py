@@ -92,3 +92,16 @@ class ReportIn(BaseModel):
     value: float
     unit: str = Field(max_length=8, description="must equal the indicator's unit (a guard against 万 vs 个)")
     note: str = Field(default="", max_length=2000)
+
+
+class AnnualRow(IndicatorSummary):
+    year_quarters: list[QuarterValue]
+
+
+class AnnualReport(BaseModel):
+    """年度监测分析: every indicator at the year's last quarter with data, against the linear path."""
+
+    year: int
+    as_of: str
+    counts: dict[str, int] = Field(description="indicators per status (on_track, behind, at_risk, no_data)")
+    items: list[AnnualRow]

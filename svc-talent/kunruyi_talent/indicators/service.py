@@ -250,9 +250,15 @@ def report_out(r: IndicatorReport) -> ReportOut:
     )
 
 
-async def detail(session: AsyncSession, code: str) -> IndicatorDetail:
+def summary_fields(detail: IndicatorDetail) -> dict[str, object]:
+    return IndicatorSummary.model_validate(detail.model_dump()).model_dump()
+
+
+async def detail(
+    session: AsyncSession, code: str, *, quarters: list[Quarter] | None = None
+) -> IndicatorDetail:
     d = indicator(code)
-    quarters = plan_quarters()
+    quarters = quarters if quarters is not None else plan_quarters()
     series = await _series(session, d, quarters)
     summary = _summary(d, series, quarters)
     values = []
