@@ -40,3 +40,7 @@ CatalogDesk = Annotated[SignedIn, Depends(console_roles("catalog"))]
 
 AdminDesk = Annotated[SignedIn, Depends(console_roles("overview"))]
 """Administrators (the hub's overview)."""
+
+CockpitDesk = Annotated[SignedIn, Depends(console_roles("cockpit"))]
+"""Any staff member (the leaders' cockpit: targets, actuals, status; reporting and approving are checked by
+svc-talent against the indicator's lead department)."""

@@ -43,6 +43,8 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "broker": ("broker", "officer"),
     "catalog": ("officer",),
     "overview": ("admin",),
+    # The leaders' cockpit (指标驾驶舱): every staff role reads it; reporting is checked by svc-talent.
+    "cockpit": ("officer", "reviewer", "approver", "finance", "broker"),
 }
 TICKET_STATUS = {
     "submitted": "已提交",
