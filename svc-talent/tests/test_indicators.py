@@ -139,11 +139,14 @@ async def test_a_reported_value_needs_a_second_person_and_revisions_keep_history
         assert listing["actual"] == 4.1 and listing["quarter"] == q
 
     async with client(OFFICER) as c:
-        revised = await c.post(url, json={**good, "value": 4.3, "note": "统计局年报修订"})
+        revised = await c.post(url, json={**good, "value": 4.3, "note": "统计局年报修订，联系人 13912345678"})
         assert revised.status_code == 201 and revised.json()["revision"] == 2
         detail = (await c.get("/api/v1/indicators/rd_gdp")).json()
     # The revision waits for its approval; the approved first version stays the value, both are in the history.
     assert detail["actual"] == 4.1
+    assert (
+        "13912345678" not in detail["reports"][1]["note"] and "统计局年报修订" in detail["reports"][1]["note"]
+    )
     assert [(r["revision"], r["value"], r["approved"]) for r in detail["reports"]] == [
         (1, 4.1, True),
         (2, 4.3, False),

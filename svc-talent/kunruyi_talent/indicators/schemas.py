@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kunruyi_talent.inputs import RequestModel
+
 Status = Literal["on_track", "behind", "at_risk", "no_data"]
 
 STATUS_NAMES: dict[str, str] = {
@@ -80,7 +82,7 @@ class IndicatorDetail(IndicatorSummary):
     reports: list[ReportOut] = Field(description="reported indicators: every submission, revisions included")
 
 
-class ReportIn(BaseModel):
+class ReportIn(RequestModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

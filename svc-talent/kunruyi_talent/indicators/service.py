@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_today, utc_now
 from kunruyi_common.errors import OtherDepartment
+from kunruyi_common.pii_text import mask_pii
 from kunruyi_common.taxonomy import TAXONOMY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -308,7 +309,8 @@ async def submit(session: AsyncSession, code: str, body: ReportIn, principal: Pr
         quarter=n,
         revision=revision,
         value=body.value,
-        note=body.note.strip(),
+        # A statistics note has no place for personal data: stored masked, the original not kept.
+        note=mask_pii(body.note.strip()),
         department=d.department,
         submitted_by=principal.subject,
         submitted_name=principal.name,
