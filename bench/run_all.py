@@ -16,6 +16,7 @@ QUICK_GATEWAY_REPORT = ROOT / "var" / "bench" / "gateway-quick.md"
 QUICK: list[tuple[str, list[str]]] = [
     ("policy_calculator", ["bench/policy_calculator/run.py", "--rounds", "50"]),
     ("entitlement_run", ["bench/entitlement_run/run.py", "--entities", "10000", "--sample", "200"]),
+    ("entitlement_run-db", ["bench/entitlement_run/db_run.py", "--companies", "5000"]),
     (
         "talent_registry",
         ["bench/talent_registry/run.py", "--rows", "20000", "--registrations", "200", "--lookups", "200"],
@@ -43,6 +44,7 @@ FULL: list[tuple[str, list[str]]] = [
     ("policy_calculator", ["bench/policy_calculator/run.py"]),
     ("policy_calculator-http", ["bench/policy_calculator/http_run.py"]),
     ("entitlement_run", ["bench/entitlement_run/run.py"]),
+    ("entitlement_run-db", ["bench/entitlement_run/db_run.py", "--companies", "50000"]),
     ("talent_registry", ["bench/talent_registry/run.py"]),
     ("disbursement_pipeline", ["bench/disbursement_pipeline/run.py", "--events", "10000", "--write"]),
     ("matching", ["bench/matching/bench_index.py", "--count", "1000000"]),

@@ -41,6 +41,7 @@ from kunruyi_gateway.partners.metrics import NONCE_STORE_ERRORS, PartnerMetricsM
 from kunruyi_gateway.partners.verifier import PartnerVerifier
 from kunruyi_gateway.routing.proxy import Upstreams, proxy_endpoint
 from kunruyi_gateway.routing.table import upstream_for
+from kunruyi_gateway.self_service.activities import router as activity_pages
 from kunruyi_gateway.self_service.pages import router as self_pages
 from kunruyi_gateway.self_service.signin import api_router as identity_router
 from kunruyi_gateway.self_service.signin import logout_router as self_logout
@@ -49,6 +50,7 @@ from kunruyi_gateway.service_codes.endpoints import router as service_codes_rout
 from kunruyi_gateway.service_codes.pages import router as service_code_pages
 from kunruyi_gateway.settings import Settings, get_settings
 from kunruyi_gateway.staff.endpoints import router as staff_router
+from kunruyi_gateway.staff.revocation import TokenRevocations
 from kunruyi_gateway.staff.tokens import GatewayIssuer, StaffTokenVerifier
 from kunruyi_gateway.web.setup import install_web, start_session_sweep
 
@@ -83,6 +85,7 @@ async def _start_gate(app: FastAPI) -> None:
         nonce_ttl_s=settings.nonce_ttl_s,
         cache_ttl_s=settings.app_key_cache_ttl_s,
     )
+    app.state.token_revocations = TokenRevocations(app.state.sessionmaker)
     staff = StaffTokenVerifier(
         issuer=app.state.gateway_issuer,
         audience=settings.oidc_audience,
@@ -93,13 +96,16 @@ async def _start_gate(app: FastAPI) -> None:
         dev_issuer=settings.dev_issuer,
         cache_ttl_s=settings.jwks_cache_ttl_s,
         http=app.state.upstreams.client,
+        is_revoked=app.state.token_revocations.is_revoked,
     )
     app.state.gate = Gate(settings, partners, staff, RateLimiter(settings.rate_limit_storage_uri))
 
     async def sweep_nonces(_session: AsyncSession) -> int:
         # Expired nonces and rate windows; the next sweep retries a failed one, and expired rows never block.
         try:
-            return await partners.purge_expired_nonces()
+            # and session tokens signed out that have expired since
+            revocations: TokenRevocations = app.state.token_revocations
+            return await partners.purge_expired_nonces() + await revocations.purge_expired()
         except Exception:
             NONCE_STORE_ERRORS.labels("sweep").inc()
             raise
@@ -173,6 +179,7 @@ def build_spec() -> ServiceSpec:
             self_signin,
             self_logout,
             self_pages,
+            activity_pages,
         ],
         consumers=[
             ConsumerSpec(

@@ -9,6 +9,7 @@ from kunruyi_gateway.db_base import Base
 from kunruyi_gateway.integrations.models import OutboundDelivery
 from kunruyi_gateway.partners.models import AppKey, AppKeySecret, RateWindow, UsedNonce
 from kunruyi_gateway.service_codes.models import ServiceCode
+from kunruyi_gateway.staff.models import RevokedToken
 from kunruyi_gateway.web.models import WebSessionRow
 
 outbox_events, inbox_events = event_tables(Base.metadata)
@@ -20,6 +21,7 @@ __all__ = [
     "Base",
     "OutboundDelivery",
     "RateWindow",
+    "RevokedToken",
     "ServiceCode",
     "UsedNonce",
     "WebSessionRow",

@@ -328,14 +328,39 @@ def fake_services_app(secret: str) -> FastAPI:
                 "ticket_number": number,
                 "title": ticket["title"],
                 "status": ticket["status"],
-                "status_label": {"submitted": "已提交", "replied": "已答复"}[ticket["status"]],
+                "status_label": {"submitted": "已提交", "replied": "已答复", "in_progress": "办理中"}[
+                    ticket["status"]
+                ],
                 "reply": ticket["reply"],
                 "officer": "张专员",
                 "department": "科技局",
                 "deadline": "2026-12-01",
                 "history": [],
+                "rating": ticket.get("rating"),
+                "rating_label": {"satisfied": "满意", "dissatisfied": "不满意"}.get(
+                    ticket.get("rating") or ""
+                ),
+                "can_rate": ticket["status"] == "replied" and not ticket.get("rating"),
+                "can_reopen": ticket["status"] == "replied" and ticket.get("rating") == "dissatisfied",
+                "reopen_until": "2026-12-08T02:00:00Z",
             }
         )
+
+    @fake.post("/api/v1/tickets/{number}/{action}")
+    async def follow_up(number: str, action: str, request: Request, secret: str = "") -> JSONResponse:
+        """svc-talent's rating (once) and reopen (after 不满意) by the query code, as far as the page needs."""
+        seen(request)
+        ticket = fake.state.tickets.get(number)
+        if ticket is None or ticket["secret"] != secret:
+            return JSONResponse({"code": "ticket_not_found"}, status_code=404)
+        body = await request.json()
+        if action == "rating":
+            if ticket.get("rating"):
+                return JSONResponse({"code": "already_rated", "detail": "这次答复已评价过"}, status_code=409)
+            ticket["rating"] = body["rating"]
+        elif action == "reopen":
+            ticket.update(status="in_progress", reopen_reason=body["comment"])
+        return JSONResponse({"ticket_number": number})
 
     @fake.post("/_fake/tickets/{number}/reply")
     async def reply(number: str, request: Request) -> dict[str, str]:
@@ -397,6 +422,8 @@ def fake_services_app(secret: str) -> FastAPI:
             "visibility",
             "channel",
             "region",
+            "contact_name",
+            "contact_phone",
         }
         if set(body) - allowed:  # svc-matching's DemandCreate forbids extra fields
             return JSONResponse(
@@ -404,8 +431,18 @@ def fake_services_app(secret: str) -> FastAPI:
                 status_code=422,
             )
         fake.state.demands.append(body)
+        n = len(fake.state.demands)
         return JSONResponse(
-            {"id": f"00000000-0000-4000-8000-{len(fake.state.demands):012d}", "status": "submitted", **body},
+            {
+                "id": f"00000000-0000-4000-8000-{n:012d}",
+                "status": "pending_review",
+                **body,
+                "demand_number": f"XQ20261205{n:06d}",
+                "access_secret": f"code{n}",
+                "contact_name": "王**",
+                "contact_phone": "139****5678",
+                "submitter_verified": False,
+            },
             status_code=201,
         )
 

@@ -56,6 +56,7 @@ async def test_file_a_request_and_come_back_for_the_reply(  # type: ignore[no-un
             await page.get_by_label("具体情况").fill("计划采购光刻设备，想了解贴息政策和申报时间。")
             await page.get_by_label("联系人").first.fill("陈经理")
             await page.get_by_label("手机号").first.fill("13812341234")
+            await page.locator("#consent-ticket").check()
             await page.get_by_role("button", name="提交诉求").click()
             number = (await page.locator("#ticket-number").inner_text()).strip()
             secret = (await page.locator("#ticket-secret").inner_text()).strip()

@@ -179,6 +179,7 @@ async def test_ticket_and_demand_forms_round_trip(qr_gateway, fake_services, sta
                 "description": "想了解贴息政策",
                 "requester_name": "陈经理",
                 "requester_phone": "13812341234",
+                "consent": "yes",
             },
         )
         assert filed.status_code == 200
@@ -194,18 +195,24 @@ async def test_ticket_and_demand_forms_round_trip(qr_gateway, fake_services, sta
         assert wrong.status_code == 404 and "编号或查询码不正确" in wrong.text
         status = await c.get(f"/q/{code['token']}/ticket", params={"number": number, "secret": secret})
         assert "已提交" in status.text and "尚未答复" in status.text
-        demand = await c.post(
-            f"/q/{code['token']}/demands",
-            data={
-                "title": "晶圆缺陷检测算法",
-                "description": "寻求机器视觉团队合作",
-                "demand_type": "技术攻关",
-                "technical_field": "machine-vision",
-            },
-        )
-        assert demand.status_code == 200 and "技术需求已发布" in demand.text, re.findall(
+        demand_form = {
+            "title": "晶圆缺陷检测算法",
+            "description": "寻求机器视觉团队合作",
+            "demand_type": "技术攻关",
+            "technical_field": "machine-vision",
+            "contact_name": "王建国",
+            "contact_phone": "139 1234 5678",
+        }
+        # A name and phone are personal data: not sent before the consent is given.
+        unconsented = await c.post(f"/q/{code['token']}/demands", data=demand_form)
+        assert "请阅读并勾选同意个人信息处理告知后再提交" in unconsented.text
+        assert 'id="consent-demand-notice"' in unconsented.text
+        demand = await c.post(f"/q/{code['token']}/demands", data={**demand_form, "consent": "yes"})
+        assert demand.status_code == 200 and "技术需求已提交" in demand.text, re.findall(
             r"<p>[^<]*</p>", demand.text
         )
+        assert re.search(r'id="demand-number">XQ2026120\d+<', demand.text)
+        assert 'id="demand-secret">code' in demand.text and "企业身份未核验" in demand.text
         posted = fake_services.app.state.demands[-1]
         assert posted == {
             "enterprise_uscc": USCC,
@@ -215,9 +222,49 @@ async def test_ticket_and_demand_forms_round_trip(qr_gateway, fake_services, sta
             "technical_field": "machine-vision",
             "industry_chain": "集成电路",
             "channel": "qr",
+            "contact_name": "王建国",
+            "contact_phone": "13912345678",
+            # Not public unless the filer chooses so.
+            "visibility": "brokers",
         }
         incomplete = await c.post(f"/q/{code['token']}/demands", data={"title": "x", "description": "y"})
         assert "请选择需求类型、技术领域和产业链" in incomplete.text
+
+
+async def test_the_requester_rates_and_reopens_by_number_and_code(  # type: ignore[no-untyped-def]
+    qr_gateway, fake_services, staff_token
+) -> None:
+    async with httpx.AsyncClient(base_url=qr_gateway.url) as c:
+        code = await _issue(c, staff_token("officer"))
+        token = code["token"]
+        filed = await c.post(f"/q/{token}/tickets", data={"title": "研发加计扣除口径", "type": "政策咨询"})
+        number = re.search(r'id="ticket-number">([^<]+)<', filed.text).group(1)  # type: ignore[union-attr]
+        secret = re.search(r'id="ticket-secret">([^<]+)<', filed.text).group(1)  # type: ignore[union-attr]
+        waiting = await c.get(f"/q/{token}/ticket", params={"number": number, "secret": secret})
+        assert "答复后可以评价" in waiting.text and 'id="rating-form"' not in waiting.text
+        async with httpx.AsyncClient(base_url=fake_services.url) as svc:
+            await svc.post(f"/_fake/tickets/{number}/reply", json={"reply": "按财税〔2023〕7号执行"})
+        page = await c.get(f"/q/{token}/ticket", params={"number": number, "secret": secret})
+        assert 'id="rating-form"' in page.text and 'value="dissatisfied"' in page.text
+        keys = {"number": number, "secret": secret}
+        unchosen = await c.post(f"/q/{token}/ticket/rating", data=keys)
+        assert "请选择满意、基本满意或不满意" in unchosen.text and 'aria-invalid="true"' in unchosen.text
+        wrong = await c.post(
+            f"/q/{token}/ticket/rating", data={**keys, "secret": "nope", "rating": "satisfied"}
+        )
+        assert wrong.status_code == 404 and "编号或查询码不正确" in wrong.text
+        rated = await c.post(f"/q/{token}/ticket/rating", data={**keys, "rating": "dissatisfied"})
+        assert "感谢评价" in rated.text and 'id="reopen-form"' in rated.text and "不满意" in rated.text
+        assert fake_services.app.state.tickets[number]["rating"] == "dissatisfied"
+        empty = await c.post(f"/q/{token}/ticket/reopen", data={**keys, "comment": "  "})
+        assert (
+            'id="reopen-err"' in empty.text and fake_services.app.state.tickets[number]["status"] == "replied"
+        )
+        reopened = await c.post(f"/q/{token}/ticket/reopen", data={**keys, "comment": "口径仍不清楚"})
+        assert "已重新打开" in reopened.text and "办理中" in reopened.text
+        assert fake_services.app.state.tickets[number]["reopen_reason"] == "口径仍不清楚"
+        unknown = await c.post(f"/q/{token}/ticket/delete", data=keys)
+        assert unknown.status_code == 404
 
 
 async def test_a_ticket_lookup_cannot_smuggle_anything_into_the_service_request(  # type: ignore[no-untyped-def]
@@ -274,7 +321,15 @@ async def test_sections_whose_service_is_down_say_unavailable(  # type: ignore[n
         assert "祖冲之人才公寓" in page.text
         demand = await c.post(
             f"/q/{code['token']}/demands",
-            data={"title": "a", "description": "b", "demand_type": "技术攻关", "technical_field": "ic-test"},
+            data={
+                "title": "a",
+                "description": "b",
+                "demand_type": "技术攻关",
+                "technical_field": "ic-test",
+                "contact_name": "王工",
+                "contact_phone": "13912345678",
+                "consent": "yes",
+            },
         )
         assert demand.status_code == 200 and "技术需求服务暂不可用" in demand.text
 
@@ -330,8 +385,11 @@ async def test_a_park_code_asks_which_company_posts_the_demand(
                 "technical_field": "ic-test",
                 "industry_chain": "ic",
                 "enterprise_uscc": USCC.lower(),
+                "contact_name": "李工",
+                "contact_phone": "13912345678",
+                "consent": "yes",
             },
         )
-        assert "技术需求已发布" in ok.text
+        assert "技术需求已提交" in ok.text
         assert fake_services.app.state.demands[-1]["enterprise_uscc"] == USCC
         assert fake_services.app.state.demands[-1]["industry_chain"] == "ic"

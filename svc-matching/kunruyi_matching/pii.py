@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kunruyi_common.idempotency import SEALED_RESPONSES
 from kunruyi_common.pii_text import protected_text_column
 from kunruyi_common.reencrypt import EncryptedColumn
 
@@ -12,4 +13,8 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     protected_text_column("demands", "title"),
     protected_text_column("demands", "description"),
     protected_text_column("demands", "review_note"),
+    # The filer's contact phone (demand.service.phone_ad: "demands.contact_phone:<demand id>").
+    protected_text_column("demands", "contact_phone"),
+    # POST /demands answers replayed for an Idempotency-Key, sealed because they carry the query code.
+    SEALED_RESPONSES,
 ]

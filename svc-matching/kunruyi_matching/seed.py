@@ -134,7 +134,7 @@ async def _file_demand(
     filed: list[Demand] = []
 
     async def produce() -> tuple[int, DemandOut]:
-        filed.append(await demand_service.submit(session, body, submitter, cipher=cipher))
+        filed.append((await demand_service.submit(session, body, submitter, cipher=cipher))[0])
         return 201, DemandOut.model_validate(filed[0])
 
     await idempotent(session, key, submitter, demand_service.SUBMIT_ENDPOINT, body, produce)
@@ -163,6 +163,9 @@ async def _demands(session: AsyncSession, settings: Settings) -> None:
             deadline=deadline,
             channel=("api", "qr", "yiqilaiban")[i % 3],
         )
+        if body.channel == "qr":
+            # The 昆e服 page asks whom the broker should call (a demo number, never a real one).
+            body.contact_name, body.contact_phone = "演示联系人", f"1990000{i:04d}"
         submitter = (
             partner
             if body.channel != "qr"

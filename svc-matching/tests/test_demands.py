@@ -82,7 +82,10 @@ async def test_channels_and_idempotency(client) -> None:  # type: ignore[no-unty
         assert (
             await c.post("/api/v1/demands", json=demand_body(channel="qr", enterprise_uscc=other))
         ).status_code == 403
-        assert (await c.post("/api/v1/demands", json=demand_body(channel="qr"))).status_code == 201
+        no_contact = await c.post("/api/v1/demands", json=demand_body(channel="qr"))
+        assert (no_contact.status_code, no_contact.json()["field"]) == (422, "contact_name")
+        qr_body = demand_body(channel="qr", contact_name="王工", contact_phone="13912345678")
+        assert (await c.post("/api/v1/demands", json=qr_body)).status_code == 201
     async with client(partner("matching:write")) as c:
         headers = {"Idempotency-Key": "yql-0001"}
         first = await c.post("/api/v1/demands", json=demand_body(channel="yiqilaiban"), headers=headers)

@@ -1,6 +1,7 @@
 """PII key rotation over every encrypted column of svc-matching (docs/operations.md "Rotating the PII key").
 
-Key A writes a demand whose title, description and review note hold personal data; B becomes the key with A
+Key A writes a demand whose title, description and review note hold personal data, with a contact phone and a
+sealed Idempotency-Key answer; B becomes the key with A
 retired and the reveal still answers the original text; ``reencrypt`` (the CLI's own command over
 ``ENCRYPTED_COLUMNS``) rewrites every ciphertext under B; then A is dropped and the reveal still answers it.
 """
@@ -24,6 +25,7 @@ OFFICER = staff("officer", subject="rotation", name="轮换")
 TITLE = "封装需求 联系13900009311"
 DESCRIPTION = "联系人身份证 320583198212181827，手机 188-1234-9312，需要封装专家"
 NOTE = "已电话 13900009313 核实"
+PHONE = "13900009314"
 
 rotation_db, rotation = key_rotation_fixtures("kunruyi_matching", "matching_rotation", ENCRYPTED_COLUMNS)
 
@@ -32,7 +34,12 @@ async def test_demand_text_reveals_across_a_rotation_and_after_the_old_key_is_dr
     rotation: KeyRotation,
 ) -> None:
     async with rotation.client(rotation.app(KEY_A), OFFICER) as c:
-        created = await c.post("/api/v1/demands", json=demand_body(title=TITLE, description=DESCRIPTION))
+        # With a contact phone, and an Idempotency-Key: the answer (with the query code) is sealed.
+        created = await c.post(
+            "/api/v1/demands",
+            json=demand_body(title=TITLE, description=DESCRIPTION, contact_name="王工", contact_phone=PHONE),
+            headers={"Idempotency-Key": "rotation-demand-1"},
+        )
         assert created.status_code == 201, created.text
         demand_id = created.json()["id"]
         reviewed = await c.post(
@@ -53,6 +60,7 @@ async def test_demand_text_reveals_across_a_rotation_and_after_the_old_key_is_dr
                 DESCRIPTION,
                 NOTE,
             )
+            assert revealed["contact_phone"] == PHONE
 
     # B is the key, A retired: text written under A still reveals.
     rotating = rotation.settings(KEY_B, [KEY_A])

@@ -64,7 +64,7 @@ async def test_the_schedule_assigns_waiting_demands_when_capacity_returns(schedu
             )
             ids = []
             for n in range(2):
-                demand = await demand_service.submit(
+                demand, _ = await demand_service.submit(
                     session,
                     DemandCreate(
                         enterprise_uscc=make_uscc(random.Random(n)),

@@ -11,6 +11,8 @@ from kunruyi_policy.catalog.endpoints import router as catalog_router
 from kunruyi_policy.catalog_sheets.endpoints import router as catalog_sheets_router
 from kunruyi_policy.documents.endpoints import router as documents_router
 from kunruyi_policy.entitlements.endpoints import router as entitlements_router
+from kunruyi_policy.jobs.endpoints import router as jobs_router
+from kunruyi_policy.jobs.worker import start_job_worker
 from kunruyi_policy.management.endpoints import router as management_router
 from kunruyi_policy.profiles.handlers import HANDLERS, SCHEMAS
 from kunruyi_policy.settings import get_settings
@@ -33,10 +35,12 @@ def build_spec() -> ServiceSpec:
             calculator_router,
             entitlements_router,
             simulations_router,
+            jobs_router,
         ],
         consumers=[
             ConsumerSpec(name="talent-profiles", producer="talent", handlers=HANDLERS, schemas=SCHEMAS)
         ],
+        on_startup=[start_job_worker],
     )
 
 

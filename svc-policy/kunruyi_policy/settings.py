@@ -8,6 +8,13 @@ class Settings(ServiceSettings):
 
     service_name: str = "policy"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kunruyi_policy"
+    # Background jobs (jobs/): entities per chunk (one transaction each), how long a worker's claim holds without a
+    # chunk committed before another replica takes the job over, how often an idle worker looks for work, and how
+    # many times a chunk that fails is retried before the job is failed.
+    job_chunk_size: int = 5000
+    job_lease_s: float = 60.0
+    job_poll_interval_s: float = 2.0
+    job_max_attempts: int = 3
 
 
 def get_settings() -> Settings:

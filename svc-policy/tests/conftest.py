@@ -4,7 +4,9 @@ the demo catalog, and an HTTP client through the app bound to that session."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -13,7 +15,7 @@ from kunruyi_launcher.stack import Infra
 from kunruyi_launcher.testing import migrated_database, rollback_session, service_fixtures
 from kunruyi_policy.main import build_spec
 from kunruyi_policy.settings import Settings
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +55,24 @@ def app(settings: Settings) -> FastAPI:
 # The engine and the client are the shared ones; the session and the app above are this service's own.
 _shared = service_fixtures()
 engine, client = _shared.engine, _shared.client
+
+
+@pytest.fixture
+def run_jobs(session: AsyncSession) -> Callable[..., Awaitable[list[uuid.UUID]]]:
+    """``await run_jobs()``: the background jobs queued so far, worked to their end by a job worker inside the
+    test's transaction (what a replica's worker does once the request committed); returns the jobs it ran."""
+
+    async def run(**options: Any) -> list[uuid.UUID]:
+        from kunruyi_launcher.testing import savepoint_sessionmaker
+        from kunruyi_policy.jobs.worker import JobWorker
+
+        await session.flush()
+        connection = session.bind
+        assert isinstance(connection, AsyncConnection)
+        worker = JobWorker(savepoint_sessionmaker(connection), **options)
+        ran = []
+        while (job_id := await worker.run_once()) is not None:
+            ran.append(job_id)
+        return ran
+
+    return run

@@ -11,7 +11,7 @@ from kunruyi_common.app import create_service_app
 from kunruyi_common.events.bus import ensure_stream
 from kunruyi_common.events.envelope import CloudEvent, stream_name, stream_subjects
 from kunruyi_launcher.stack import Infra
-from kunruyi_launcher.testing import migrated_database, principal_headers, staff
+from kunruyi_launcher.testing import migrated_database, principal_headers, staff, wait_for_job
 from kunruyi_policy.demo.catalog import demo_catalog
 from kunruyi_policy.demo.seed import seed_policies, seed_taxonomy
 from kunruyi_policy.main import build_spec
@@ -76,6 +76,7 @@ async def test_entitlement_once_through_bus_inbox_outbox_and_runs(bus_db_url: st
         nats_url=infra.nats_url,
         run_background_workers=True,
         outbox_poll_interval_s=0.1,
+        job_poll_interval_s=0.1,
     )
     app = create_service_app(build_spec(), settings)
     event = CloudEvent(
@@ -107,7 +108,10 @@ async def test_entitlement_once_through_bus_inbox_outbox_and_runs(bus_db_url: st
         transport = httpx.ASGITransport(app=app)
         headers = principal_headers(staff("officer", department="科技局"))
         async with httpx.AsyncClient(transport=transport, base_url="http://svc", headers=headers) as c:
-            runs = [(await c.post("/api/v1/entitlement-runs", json={})).json() for _ in range(2)]
+            started = [await c.post("/api/v1/entitlement-runs", json={}) for _ in range(2)]
+            # the run is a background job: the app's own worker does it; the answer says where to follow it
+            job = await wait_for_job(c, started[0].headers["location"])
+            runs = [(await c.get(f"/api/v1/entitlement-runs/{started[0].json()['id']}")).json()]
         engine = app.state.engine
         for _ in range(100):
             async with engine.connect() as conn:
@@ -135,5 +139,7 @@ async def test_entitlement_once_through_bus_inbox_outbox_and_runs(bus_db_url: st
     assert len(keys) == len(set(keys)) >= 4
     assert {"KS-KJ-001", "KS-KJ-003", "KS-KJ-005"} <= {k[0] for k in keys}
     assert all(r[1] is not None for r in rows)  # relayed to the bus
-    assert runs[0]["id"] == runs[1]["id"] and runs[0]["counts"]["determined"] == 0
+    assert [s.status_code for s in started] == [202, 200]
+    assert started[0].json()["id"] == started[1].json()["id"] and job["status"] == "succeeded"
+    assert runs[0]["status"] == "completed" and runs[0]["counts"]["determined"] == 0
     assert json.loads(json.dumps(runs[0]["counts"]))["eligible"] == len(keys)

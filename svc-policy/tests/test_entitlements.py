@@ -134,7 +134,7 @@ async def test_talent_events_use_program_names_from_svc_talent(session: AsyncSes
     assert stored[0] == "" and "name" not in stored[1]  # no personal data in the read model
 
 
-async def test_runs_are_idempotent_and_never_emit_twice(client, session: AsyncSession) -> None:  # type: ignore[no-untyped-def]
+async def test_runs_are_idempotent_and_never_emit_twice(client, session: AsyncSession, run_jobs) -> None:  # type: ignore[no-untyped-def]
     await on_enterprise(session, enterprise_event())
     other = "91320583MA1YYYYY0B"
     await session.execute(
@@ -152,18 +152,29 @@ async def test_runs_are_idempotent_and_never_emit_twice(client, session: AsyncSe
     async with client(staff("officer", department="科技局")) as c:
         first = await c.post("/api/v1/entitlement-runs", json={})
         second = await c.post("/api/v1/entitlement-runs", json={})
-        fetched = await c.get(f"/api/v1/entitlement-runs/{first.json()['id']}")
+        queued = (await c.get(f"/api/v1/entitlement-runs/{first.json()['id']}")).json()
         public = await c.post("/api/v1/entitlement-runs", json={}, headers={"x-kry-principal": ""})
         future = await c.post("/api/v1/entitlement-runs", json={"evaluation_date": "2999-01-01"})
         keyed = await c.post("/api/v1/entitlement-runs", json={}, headers={"Idempotency-Key": "run-1"})
         keyed_again = await c.post("/api/v1/entitlement-runs", json={}, headers={"Idempotency-Key": "run-1"})
-    assert first.status_code == 201 and second.status_code == 200
+        # the run is a background job: a replica's worker does it after the request committed
+        ran = await run_jobs()
+        fetched = await c.get(f"/api/v1/entitlement-runs/{first.json()['id']}")
+        job = (await c.get(first.headers["location"])).json()
+        after = await c.post("/api/v1/entitlement-runs", json={})
+    assert first.status_code == 202 and second.status_code == 200
+    assert first.headers["location"] == first.json()["job_url"] == f"/api/v1/jobs/{first.json()['job_id']}"
+    assert queued["status"] == "queued" and queued["job_id"] == first.json()["job_id"]
     assert keyed.json()["id"] == keyed_again.json()["id"] == first.json()["id"]
+    assert keyed.json()["job_id"] == keyed_again.json()["job_id"] == first.json()["job_id"]
     assert keyed_again.headers.get("idempotent-replayed") == "true"
     # a run pays what it determines: a future period cannot be determined early
     assert future.status_code == 422 and future.json()["code"] == "evaluation_date_in_future"
     assert future.json()["field"] == "evaluation_date"
     assert second.json()["id"] == first.json()["id"] and second.json()["created"] is False
+    assert ran == [uuid.UUID(first.json()["job_id"])]
+    assert job["status"] == "succeeded" and job["done"] == job["total"] == 2 and job["eta_s"] == 0
+    assert after.status_code == 200 and after.json()["job_id"] == first.json()["job_id"]
     run = fetched.json()
     assert run["status"] == "completed" and run["duration_ms"] is not None
     assert run["counts"]["entities"] == 2 and run["counts"]["policies"] >= 40

@@ -140,6 +140,23 @@ class TicketPartAnswered(TicketFacts):
     all_parts_answered: bool
 
 
+@event_type(
+    "kunruyi.talent.ticket.rated",
+    description="诉求人评价了工单的答复（满意、基本满意、不满意；每次答复一次），不含评价说明",
+)
+class TicketRated(TicketFacts):
+    rating: Literal["satisfied", "basically_satisfied", "dissatisfied"]
+    satisfaction: int
+
+
+@event_type(
+    "kunruyi.talent.ticket.reopened",
+    description="诉求人对答复不满意，在答复后 7 日内重新打开，工单回到承办部门办理；不含原因原文",
+)
+class TicketReopened(TicketFacts):
+    reopened_at: datetime
+
+
 class HousingStep(BaseModel):
     application_id: str
     talent_id: str
@@ -192,6 +209,8 @@ __all__ = [
     "TicketJointHandlingStarted",
     "TicketOverdue",
     "TicketPartAnswered",
+    "TicketRated",
+    "TicketReopened",
     "TicketReplied",
     "TicketResolved",
     "TicketSubmitted",
@@ -214,12 +233,13 @@ class ActivityPublished(BaseModel):
 
 @event_type(
     "kunruyi.talent.activity.checked_in",
-    description="报名者凭活动签到码签到（每个报名只发一次）；人才以人才编号标识",
+    description="报名者凭活动签到码签到（门口扫码或本人手机签到，每个报名只发一次）；人才以人才编号标识，"
+    "个人以手机号掩码标识",
 )
 class ActivityCheckedIn(BaseModel):
     activity_id: str
     kind: str
     registration_id: str
-    attendee_type: Literal["enterprise", "talent"]
+    attendee_type: Literal["enterprise", "talent", "person"]
     attendee: str
     checked_in_at: datetime

@@ -201,7 +201,14 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     reply: Mapped[str | None] = mapped_column(Text)
     reply_encrypted: Mapped[str | None] = mapped_column(Text)
+    # The requester's rating of the latest answer (满意 / 基本满意 / 不满意); ``satisfaction`` is its 1–5 score
+    # (5 / 3 / 1) for the desk's averages. The rating's note is a transition comment (protected free text).
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
+    rating: Mapped[str | None] = mapped_column(String(24))
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The latest reply (``replied_at`` keeps the first, for the on-time rate): the reopen window starts here.
+    last_replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deadline: Mapped[date] = mapped_column(Date, nullable=False)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -216,6 +223,9 @@ class Ticket(Base):
 
     __table_args__ = (
         CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"),
+        CheckConstraint(
+            "rating IN ('satisfied', 'basically_satisfied', 'dissatisfied')", name="rating_known"
+        ),
         Index("ix_tickets_department_status", "department", "status"),
         Index(
             "ix_tickets_open_deadline",
@@ -607,7 +617,11 @@ class Activity(Base):
 
 
 class ActivityRegistration(Base):
-    """One company (USCC) or talent registered for an activity; checked in once by the activity's signed code."""
+    """One company (USCC), talent or person (name and phone, from 昆e服) registered for an activity; checked in once
+    by the activity's signed code — at the door by an officer, or by the attendee's own phone.
+
+    A person is identified by the blind index of their phone (``attendee``), so the same phone registers once; the
+    phone itself is encrypted (``attendee_phone_encrypted``) and shown masked."""
 
     __tablename__ = "activity_registrations"
 
@@ -617,8 +631,15 @@ class ActivityRegistration(Base):
     )
     attendee_type: Mapped[str] = mapped_column(String(12), nullable=False)
     attendee: Mapped[str] = mapped_column(String(64), nullable=False)
+    attendee_name: Mapped[str | None] = mapped_column(String(60))
+    attendee_phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    attendee_phone_masked: Mapped[str | None] = mapped_column(String(20))
+    # Who registered: an officer, a partner, or the attendee on 昆e服 (self).
+    registered_via: Mapped[str] = mapped_column(String(12), nullable=False, server_default="officer")
     registered_at: Mapped[datetime] = _created()
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # officer (scanned at the door) or self (the attendee's phone).
+    checked_in_via: Mapped[str | None] = mapped_column(String(12))
 
     __table_args__ = (UniqueConstraint("activity_id", "attendee_type", "attendee"),)
 

@@ -45,6 +45,8 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     _encrypted("tickets", "requester_phone"),
     # The phone an SMS goes to, copied when it is queued (messages/).
     _encrypted("sms_deliveries", "phone"),
+    # The phone of a person registered for an activity on 昆e服 (activities/).
+    _encrypted("activity_registrations", "attendee_phone"),
     protected_text_column("tickets", "title"),
     protected_text_column("tickets", "description"),
     protected_text_column("tickets", "reply"),

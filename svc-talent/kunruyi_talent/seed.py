@@ -305,7 +305,8 @@ async def _seed_tickets(
                 reply="已由专人对接办理，详见答复函。" if step == "replied" else None,
             )
         if ending in ("resolved", "closed") and rng.random() < 0.7:
-            await desk_service.rate(session, ticket, rng.choice([5, 5, 5, 4, 4, 3]), None)
+            rating = rng.choice(["satisfied"] * 3 + ["basically_satisfied"] * 3)
+            await desk_service.rate(session, ticket, rating, None, now=moment + timedelta(hours=1))
         made += 1
     return made
 

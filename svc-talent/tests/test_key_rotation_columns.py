@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import os
+from datetime import timedelta
 
 from fastapi import FastAPI
 from kunruyi_common.cli import reencrypt_command
+from kunruyi_common.clock import local_now
 from kunruyi_common.crypto import key_id
 from kunruyi_launcher.testing import KeyRotation, key_rotation_fixtures, staff
 from kunruyi_talent.identifiers import make_phone, make_resident_id, make_uscc
@@ -84,6 +86,26 @@ async def test_every_encrypted_column_reads_across_a_rotation_and_after_the_old_
             json={"to": "replied", "reply": REPLY, "comment": COMMENT},
         )
         assert replied.status_code == 200, replied.text
+        # A person registered for an activity with name and phone (activities/).
+        start = local_now() + timedelta(days=2)
+        activity = await c.post(
+            "/api/v1/activities",
+            json={
+                "kind": "沙龙",
+                "title": "轮换沙龙",
+                "department": "人才办",
+                "venue": "科创中心",
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=2)).isoformat(),
+                "capacity": 10,
+            },
+        )
+        assert activity.status_code == 201, activity.text
+        signed_up = await c.post(
+            f"/api/v1/activities/{activity.json()['id']}/sign-ups",
+            json={"name": "轮换丁", "phone": make_phone(93_107)},
+        )
+        assert signed_up.status_code == 201, signed_up.text
     # A message whose SMS is queued: the phone copied into sms_deliveries under A.
     async with AsyncSession(rotation.engine, expire_on_commit=False) as session, session.begin():
         queued = await notify(
@@ -129,8 +151,14 @@ async def test_every_encrypted_column_reads_across_a_rotation_and_after_the_old_
             assert r.status_code == 200 and r.json()["requester_phone"] == make_phone(93_105)
         async with AsyncSession(rotation.engine) as session:
             sms_phone = await session.scalar(text("SELECT phone_encrypted FROM sms_deliveries"))
+            attendee_phone = await session.scalar(
+                text("SELECT attendee_phone_encrypted FROM activity_registrations")
+            )
         personal_data = PersonalData.from_settings(app.state.settings)
         assert personal_data.decrypt(sms_phone, "sms_deliveries.phone") == make_phone(93_106)
+        assert personal_data.decrypt(attendee_phone, "activity_registrations.attendee_phone") == make_phone(
+            93_107
+        )
 
     # B is the key, A retired: rows written under A still read.
     rotating = rotation.settings(KEY_B, [KEY_A])

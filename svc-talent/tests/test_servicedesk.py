@@ -78,12 +78,22 @@ async def test_ticket_life_cycle_and_access(client, session) -> None:  # type: i
         assert number in [t["ticket_number"] for t in (await c.get("/api/v1/tickets")).json()["items"]]
 
     async with client(None) as c:
+        not_rated = await c.post(
+            f"/api/v1/tickets/{number}/reopen", params={"secret": secret}, json={"comment": "还没有解决"}
+        )
+        assert (not_rated.status_code, not_rated.json()["code"]) == (409, "reopen_needs_dissatisfied")
+        rated = await c.post(
+            f"/api/v1/tickets/{number}/rating",
+            params={"secret": secret},
+            json={"rating": "dissatisfied", "comment": "材料清单不全"},
+        )
+        assert rated.status_code == 200 and rated.json()["can_reopen"] is True
         reopened = await c.post(
             f"/api/v1/tickets/{number}/reopen", params={"secret": secret}, json={"comment": "还没有解决"}
         )
         assert reopened.status_code == 200 and reopened.json()["status"] == "in_progress"
         bad_rate = await c.post(
-            f"/api/v1/tickets/{number}/rating", params={"secret": secret}, json={"satisfaction": 5}
+            f"/api/v1/tickets/{number}/rating", params={"secret": secret}, json={"rating": "satisfied"}
         )
         assert bad_rate.status_code == 409
         assert (await c.get(f"/api/v1/tickets/{number}")).status_code == 401
@@ -92,13 +102,16 @@ async def test_ticket_life_cycle_and_access(client, session) -> None:  # type: i
         await c.post(f"/api/v1/tickets/{number}/transitions", json={"to": "resolved"})
     async with client(None) as c:
         rated = await c.post(
-            f"/api/v1/tickets/{number}/rating", params={"secret": secret}, json={"satisfaction": 6}
+            f"/api/v1/tickets/{number}/rating", params={"secret": secret}, json={"rating": "great"}
         )
-        assert rated.status_code == 422
+        assert (rated.status_code, rated.json()["field"]) == (422, "rating")
         rated = await c.post(
-            f"/api/v1/tickets/{number}/rating", params={"secret": secret}, json={"satisfaction": 4}
+            f"/api/v1/tickets/{number}/rating",
+            params={"secret": secret},
+            json={"rating": "basically_satisfied"},
         )
-        assert rated.status_code == 200 and rated.json()["satisfaction"] == 4
+        assert rated.status_code == 200
+        assert (rated.json()["rating_label"], rated.json()["satisfaction"]) == ("基本满意", 3)
         history = rated.json()["history"]
     assert [h["to_status"] for h in history] == [
         "submitted",
@@ -107,12 +120,14 @@ async def test_ticket_life_cycle_and_access(client, session) -> None:  # type: i
         "replied",
         "resolved",
         "closed",
+        "closed",
         "in_progress",
         "replied",
         "resolved",
         "resolved",
     ]
-    assert history[6]["comment"] == "重新打开：还没有解决"
+    assert history[6]["comment"] == "评价：不满意：材料清单不全"
+    assert history[7]["comment"] == "重新打开：还没有解决"
     async with client(TALENT_OFFICE) as c:
         actors = [h["actor"] for h in (await c.get(f"/api/v1/tickets/{number}")).json()["history"]]
     assert actors[:3] == ["public:qr:abc", "staff:han", "staff:han"] and actors[-1] == "requester"
@@ -127,8 +142,11 @@ async def test_ticket_life_cycle_and_access(client, session) -> None:  # type: i
         "kunruyi.talent.ticket.submitted",
         "kunruyi.talent.ticket.replied",
         "kunruyi.talent.ticket.resolved",
+        "kunruyi.talent.ticket.rated",
+        "kunruyi.talent.ticket.reopened",
         "kunruyi.talent.ticket.replied",
         "kunruyi.talent.ticket.resolved",
+        "kunruyi.talent.ticket.rated",
     ]
     raw = (await session.execute(text("SELECT row_to_json(t)::text FROM tickets t"))).scalars().all()
     assert all("13800001111" not in row for row in raw)
@@ -201,8 +219,15 @@ async def test_overdue_detection_and_stats(client, session, settings) -> None:  
         await service.move(session, ticket, "replied", "staff:x", reply="答复", now=reply_at)
         if resolve:
             await service.move(session, ticket, "resolved", "staff:x", now=reply_at)
-    (await service.get_by_number(session, on_time)).satisfaction = 5
-    (await service.get_by_number(session, police)).satisfaction = 2
+    await service.rate(session, await service.get_by_number(session, on_time), "satisfied", None)
+    police_ticket = await service.get_by_number(session, police)
+    # Rated 不满意 the next day, reopened, answered and solved again.
+    await service.rate(session, police_ticket, "dissatisfied", None, now=datetime(2026, 3, 4, 1, tzinfo=UTC))
+    await service.reopen(session, police_ticket, "户口迁入仍未办妥", now=datetime(2026, 3, 4, 2, tzinfo=UTC))
+    for step in ("replied", "resolved"):
+        await service.move(
+            session, police_ticket, step, "staff:x", reply="已办妥", now=datetime(2026, 3, 5, 2, tzinfo=UTC)
+        )
     await session.flush()
 
     async with client(TALENT_OFFICE) as c:
@@ -226,7 +251,11 @@ async def test_overdue_detection_and_stats(client, session, settings) -> None:  
             "reply_rate": 0.75,
             "solve_rate": 0.5,
             "on_time_rate": 0.5,
-            "satisfaction": 3.5,
+            "satisfaction": 3.0,
+            "satisfied": 1,
+            "dissatisfied": 1,
+            "reopened": 1,
+            "satisfied_rate": 0.5,
         }
         by_dept = {row["key"]: row for row in stats["items"]}
         assert by_dept["人才办"]["total"] == 3 and by_dept["人才办"]["reply_rate"] == 0.6667

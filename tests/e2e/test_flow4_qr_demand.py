@@ -24,10 +24,16 @@ FIELD = "集成电路设计"
 CONTRACT_FEN = 12_345_678
 
 
-def _demand_id(html: str) -> str:
-    found = re.search(r"需求编号：<strong[^>]*>([0-9a-f-]{36})</strong>", html)
+def _demand_id(driver: Any, uscc: str, html: str) -> str:
+    """The page shows the filer a number and query code (no internal id); the officer finds the demand by it."""
+    found = re.search(r'id="demand-number">(XQ[0-9]+)</strong>', html)
     assert found, html[-2000:]
-    return found.group(1)
+    listed = driver.as_staff(
+        "officer", "GET", "/api/v1/demands", params={"enterprise_uscc": uscc, "limit": 50}
+    ).json()
+    ids = [d["id"] for d in listed["items"] if d["demand_number"] == found.group(1)]
+    assert len(ids) == 1, listed
+    return str(ids[0])
 
 
 def test_a_demand_from_the_qr_page_reaches_a_registered_contract(driver: Any, phone: Any) -> None:
@@ -92,9 +98,12 @@ def test_a_demand_from_the_qr_page_reaches_a_registered_contract(driver: Any, ph
     )
     phone.get_by_label("需求类型").select_option("技术攻关")
     phone.get_by_label("技术领域").select_option(label=FIELD)
+    phone.get_by_label("联系人（必填）").fill("周工")
+    phone.get_by_label("联系电话（必填）").fill(driver.new_phone())
+    phone.locator("#consent-demand").check()
     phone.get_by_role("button", name="发布需求").click()
-    phone.get_by_role("heading", name="技术需求已发布").wait_for()
-    demand_id = _demand_id(phone.content())
+    phone.get_by_role("heading", name="技术需求已提交").wait_for()
+    demand_id = _demand_id(driver, uscc, phone.content())
 
     officer_view = driver.as_staff("officer", "GET", f"/api/v1/demands/{demand_id}")
     assert officer_view.status_code == 200, officer_view.text
@@ -168,10 +177,15 @@ def test_a_demand_from_the_qr_page_reaches_a_registered_contract(driver: Any, ph
             "description": "寻找具备数模混合版图设计经验的团队，协助完成一款电源管理芯片。",
             "demand_type": "技术攻关",
             "technical_field": FIELD,
+            "contact_name": "周工",
+            "contact_phone": driver.new_phone(),
+            "consent": "yes",
+            # The broker queue reads demands brokers may see.
+            "visibility": "brokers",
         },
     )
-    assert second.status_code == 200 and "技术需求已发布" in second.text, second.text[-2000:]
-    second_id = _demand_id(second.text)
+    assert second.status_code == 200 and "技术需求已提交" in second.text, second.text[-2000:]
+    second_id = _demand_id(driver, uscc, second.text)
     approved = driver.as_staff(
         "officer", "POST", f"/api/v1/demands/{second_id}/review", json={"decision": "approve"}
     )

@@ -44,6 +44,7 @@ def test_a_request_from_the_qr_page_is_answered_on_the_page(
     phone.get_by_label("具体情况").fill("我司今年首次认定为高新技术企业，想了解奖励是否需要另行申报。")
     phone.get_by_label("联系人").first.fill("周经理")
     phone.get_by_label("手机号").first.fill(driver.new_phone())
+    phone.locator("#consent-ticket").check()
     phone.get_by_role("button", name="提交诉求").click()
     number = phone.locator("#ticket-number").inner_text().strip()
     secret = phone.locator("#ticket-secret").inner_text().strip()
@@ -107,6 +108,7 @@ def test_the_same_form_sent_twice_files_one_request(driver: Any) -> None:
         "description": "新引进的工程师子女明年九月入学。",
         "requester_name": "陈女士",
         "requester_phone": driver.new_phone(),
+        "consent": "yes",
     }
     first = driver.http.post(f"/q/{token}/tickets", data=form)
     again = driver.http.post(f"/q/{token}/tickets", data=form)

@@ -239,3 +239,12 @@ def test_a_talent_signs_in_through_the_identity_service_and_reaches_only_their_o
     assert refused.status_code == 403 and refused.json()["code"] == "not_own_entity", refused.text
     housing = driver.http.get("/api/v1/housing/applications", params={"talent_id": other_id}, headers=bearer)
     assert housing.status_code == 403 and housing.json()["code"] == "not_own_entity", housing.text
+
+    # Sign-out for apps: the token stops working at once (every replica reads the same denylist).
+    out = driver.http.post("/integrations/session/revoke", headers=bearer)
+    assert out.status_code == 200 and out.json()["revoked"] is True, out.text
+    after = driver.http.get(f"/api/v1/talents/{talent_id}", headers=bearer)
+    assert after.status_code == 401 and after.json()["code"] == "token_revoked", after.text
+    staff_token = driver.staff("officer", "人才办")
+    not_ours = driver.http.post("/integrations/session/revoke", headers=staff_token)
+    assert not_ours.status_code == 401 and not_ours.json()["code"] == "invalid_token"

@@ -263,3 +263,27 @@ def key_rotation_fixtures(package: str, name: str, columns: Sequence[EncryptedCo
             await engine.dispose()
 
     return rotation_db, rotation
+
+
+async def wait_for_job(
+    client: httpx.AsyncClient, url: str, *, timeout_s: float = 60.0, interval_s: float = 0.2
+) -> dict[str, Any]:
+    """Poll a background job (``GET /api/v1/jobs/{id}``, the URL a 202 answer gives) until it ends (succeeded,
+    failed or cancelled) and return it; an ``AssertionError`` naming its last state when it does not end in time.
+    ``done`` is checked never to go down on the way."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    last: dict[str, Any] = {}
+    while True:
+        answer = await client.get(url)
+        assert answer.status_code == 200, answer.text
+        job: dict[str, Any] = answer.json()
+        assert job["done"] >= last.get("done", 0), f"done went down: {last['done']} → {job['done']}"
+        last = job
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        if loop.time() > deadline:
+            raise AssertionError(f"job {url} did not end in {timeout_s} s: {job}")
+        await asyncio.sleep(interval_s)

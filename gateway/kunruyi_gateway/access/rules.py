@@ -22,6 +22,9 @@ class Rule:
     public: bool = False
     # Public only when the item path carries this query parameter (a ticket looked up by number + secret).
     public_with_query: str | None = None
+    # Public only for these actions on an item (``<area>/{id}/<action>``): what anyone may do to one record, e.g.
+    # register for an activity or check in with its signed code; the rest of the area keeps the roles above.
+    public_actions: tuple[str, ...] = ()
     note: str = ""
     examples: tuple[str, ...] = field(default=())
 
@@ -60,6 +63,7 @@ RULES: tuple[Rule, ...] = (
     Rule(("policy-calculator",), ALL, _ALL_STAFF, "policy:read", public=True, note="政策计算器公开"),
     Rule(("policy-simulations",), ALL, ("officer", "approver", "finance"), note="政策沙盘"),
     Rule(("entitlement-runs",), ALL, ("officer", "finance", "approver"), note="免申即享批次"),
+    Rule(("jobs",), ALL, ("officer", "finance", "approver"), note="后台任务（免申即享批次、发布后重评估）"),
     Rule(("entitlements",), READ, ("officer", "reviewer", "approver", "finance"), "policy:read"),
     # svc-talent
     Rule(("enterprises", "talents"), READ, ("officer", "reviewer", "approver", "broker"), "talent:read"),
@@ -103,7 +107,15 @@ RULES: tuple[Rule, ...] = (
         public=True,
         note="活动（路演、沙龙、宣讲…）列表、详情与统计公开",
     ),
-    Rule(("activities",), WRITE, ("officer",), note="发布活动、报名、签到码与扫码签到、登记成果"),
+    Rule(
+        ("activities",),
+        WRITE,
+        ("officer",),
+        public_actions=("sign-ups", "self-check-ins"),
+        note="发布活动、代报名、签到码与门口扫码签到、登记成果；任何人（含合作方、已登录的企业和人才）可"
+        "报名 `activities/{id}/sign-ups`（未登录填姓名和手机号）与本人扫码签到 `activities/{id}/self-check-ins`"
+        "（凭活动签到码）；报名名单 `activities/{id}/registrations` 仅主办部门工作人员",
+    ),
     Rule(
         ("service-lists",),
         READ,
@@ -159,7 +171,14 @@ RULES: tuple[Rule, ...] = (
     Rule(("program-applications",), WRITE, ("reviewer",), note="评审专家打分（每人一次，回避的不能打）"),
     Rule(("program-notices",), READ, (), public=True, note="入选名单公示公开"),
     # svc-matching
-    Rule(("demands",), READ, ("broker", "officer"), "matching:read"),
+    Rule(
+        ("demands",),
+        READ,
+        ("broker", "officer"),
+        "matching:read",
+        public_with_query="secret",
+        note="提交人凭需求编号+查询码查询进度 `demands/lookup?number=&secret=`",
+    ),
     Rule(
         ("demands",),
         WRITE,
@@ -281,6 +300,10 @@ def rule_for(method: str, path: str) -> Rule | None:
 def is_public(rule: Rule, path: str, query_params: dict[str, str] | None = None) -> bool:
     if rule.public:
         return True
+    if rule.public_actions:
+        item = path[len("/api/v1/") :].split("/")
+        if len(item) == 3 and bool(item[1]) and item[2] in rule.public_actions:
+            return True
     if rule.public_with_query:
         item = path[len("/api/v1/") :].split("/")
         return len(item) >= 2 and bool(item[1]) and bool((query_params or {}).get(rule.public_with_query))
@@ -324,7 +347,15 @@ def markdown_table() -> str:
             if rule.methods == WRITE
             else "全部"
         )
-        anon = "✓" if rule.public else f"凭 `{rule.public_with_query}`" if rule.public_with_query else "—"
+        anon = (
+            "✓"
+            if rule.public
+            else f"凭 `{rule.public_with_query}`"
+            if rule.public_with_query
+            else "、".join(f"`{{id}}/{a}`" for a in rule.public_actions)
+            if rule.public_actions
+            else "—"
+        )
         cells = ["✓" if (r in rule.roles or r == "admin") else "—" for r in roles]
         lines.append(
             f"| {', '.join(rule.areas)} | {methods} | {anon} | {rule.scope or '—'} | "

@@ -14,7 +14,7 @@ from typing import Any
 
 from kunruyi_common.openapi import document_problems
 
-from kunruyi_gateway.access.rules import rule_for
+from kunruyi_gateway.access.rules import is_public, rule_for
 
 PARTNER_HEADERS = {
     "partnerAppKey": ("X-Kry-AppKey", "合作方 AppKey（由平台管理员签发）"),
@@ -65,7 +65,7 @@ def describe_gateway(spec: dict[str, Any]) -> dict[str, Any]:
             security: list[dict[str, list[str]]] = [PARTNER_SECURITY, STAFF_SECURITY]
             if rule is None:
                 security = [STAFF_SECURITY]
-            elif rule.public or rule.public_with_query:
+            elif rule.public or rule.public_with_query or is_public(rule, path):
                 security = [*security, {}]
             operation["security"] = security
             statuses = [401, 403, 429, 503]

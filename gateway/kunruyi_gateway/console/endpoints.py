@@ -17,9 +17,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, mint_internal_token
 from kunruyi_common.clock import local_today
 from kunruyi_common.errors import ProblemError
+from markupsafe import Markup
 
 from kunruyi_gateway.console import cockpit, oidc, service
 from kunruyi_gateway.console.auth import (
+    ActivityDesk,
     AdminDesk,
     BrokerOrOfficerDesk,
     CatalogDesk,
@@ -30,6 +32,7 @@ from kunruyi_gateway.console.auth import (
 )
 from kunruyi_gateway.console.exceptions import ConsoleRoleRequired, SignInFailed
 from kunruyi_gateway.console.names import NameDirectory
+from kunruyi_gateway.service_codes.service import qr_svg as qr_image_svg
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.web.calls import PageCalls, UpstreamError, multipart_body
 from kunruyi_gateway.web.csrf import CsrfProtected
@@ -53,6 +56,7 @@ NAV = (
     ("finance", "资金拨付"),
     ("broker", "技术需求"),
     ("catalog", "政策目录"),
+    ("activities", "活动"),
     ("cockpit", "指标驾驶舱"),
     ("overview", "总览"),
 )
@@ -1230,3 +1234,49 @@ async def _console_refused(request: Request, exc: Exception) -> Response:
 def install_console(app: FastAPI) -> None:
     """The console's own 403 page (a staff member opening another role's queue)."""
     app.add_exception_handler(ConsoleRoleRequired, _console_refused)
+
+
+# --- officer, reviewer, approver: activities -----------------------------------------------------------------------
+
+
+@router.get("/activities", response_class=HTMLResponse)
+async def activities(request: Request, session: ActivityDesk) -> HTMLResponse:
+    listed = await _calls(request, session).section(
+        "talent", "GET", "/api/v1/activities", params={"limit": 200}
+    )
+    admin = "admin" in session.roles
+    mine = [a for a in listed.items if admin or a.get("department") == session.department]
+    problems = [] if listed.ok else ["活动服务暂不可用，请稍后再试"]
+    return await _page(
+        request,
+        session,
+        "console/activities.html",
+        listed=mine,
+        problems=problems,
+        status=200 if listed.ok else 503,
+    )
+
+
+@router.get("/activities/{activity_id}", response_class=HTMLResponse)
+async def activity_registrations(
+    request: Request, session: ActivityDesk, activity_id: uuid.UUID
+) -> HTMLResponse:
+    calls = _calls(request, session)
+    try:
+        found = await calls.call("talent", "GET", f"/api/v1/activities/{activity_id}/registrations")
+    except UpstreamError as exc:
+        status = exc.status if exc.status and 400 <= exc.status < 500 else 503
+        return await _page(
+            request, session, "console/activity.html", status=status, page=None, problems=[problem_text(exc)]
+        )
+    qr_url = qr_svg = None
+    if "officer" in session.roles or "admin" in session.roles:
+        try:
+            issued = await calls.call("talent", "POST", f"/api/v1/activities/{activity_id}/check-in-code")
+        except UpstreamError:
+            issued = None
+        if isinstance(issued, dict) and issued.get("code"):
+            base = request.app.state.settings.public_base_url.rstrip("/")
+            qr_url = f"{base}/m/activities/{activity_id}/check-in?code={quote(str(issued['code']), safe='')}"
+            qr_svg = Markup(qr_image_svg(qr_url).decode().split("?>", 1)[-1])
+    return await _page(request, session, "console/activity.html", page=found, qr_url=qr_url, qr_svg=qr_svg)

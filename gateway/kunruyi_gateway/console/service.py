@@ -43,6 +43,7 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "broker": ("broker", "officer"),
     "catalog": ("officer",),
     "overview": ("admin",),
+    "activities": ("officer", "reviewer", "approver"),
     # The leaders' cockpit (指标驾驶舱): every staff role reads it; reporting is checked by svc-talent.
     "cockpit": ("officer", "reviewer", "approver", "finance", "broker"),
 }
@@ -824,6 +825,8 @@ async def broker_view(calls: Calls, names: NameDirectory, *, is_broker: bool) ->
             "industry_chain": d.get("industry_chain"),
             "stage": d.get("stage") or d.get("status"),
             "deadline": _parse_date(d.get("deadline")),
+            # Filed under the company's code by someone not signed in as it (a 昆e服 visitor).
+            "unverified": d.get("submitter_verified") is False,
         }
 
     waiting = [

@@ -11,6 +11,7 @@ ROUTE_TABLE: dict[str, str] = {
     "policy-simulations": "policy",
     "entitlement-runs": "policy",
     "entitlements": "policy",
+    "jobs": "policy",
     "departments": "policy",
     "policy-categories": "policy",
     "policy-themes": "policy",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kunruyi_common.errors import Conflict, NotFound
+from kunruyi_common.errors import Conflict, NotFound, ServiceUnavailable
 
 
 class ServiceCodeNotFound(NotFound):
@@ -15,3 +15,15 @@ class RevokedServiceCode(Conflict):
     """该昆e服码已作废"""
 
     code = "service_code_revoked"
+
+
+class QrActivityNotFound(NotFound):
+    """要生成签到二维码的活动不存在"""
+
+    code = "qr_activity_not_found"
+
+
+class ActivityCheckInUnavailable(ServiceUnavailable):
+    """活动服务暂不可用，不能生成活动签到二维码"""
+
+    code = "activity_check_in_unavailable"

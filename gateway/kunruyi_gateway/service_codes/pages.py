@@ -18,7 +18,9 @@ from kunruyi_gateway.service_codes import service
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.service_codes.upstream import ServiceCalls, gather_sections
 from kunruyi_gateway.settings import Settings
-from kunruyi_gateway.web.calls import UpstreamError
+from kunruyi_gateway.web.calls import PageCalls, UpstreamError
+from kunruyi_gateway.web.csrf import tokens_match
+from kunruyi_gateway.web.sessions import SignedIn, load_session
 from kunruyi_gateway.web.templating import templates
 
 router = APIRouter(tags=["昆e服"], include_in_schema=False)
@@ -44,6 +46,16 @@ STATUS_LABELS = {
     "resolved": "已解决",
     "closed": "已关闭",
 }
+_CONSENT_NEEDED = "请阅读并勾选同意个人信息处理告知后再提交"
+_WRONG_DEMAND = "需求编号或查询码不正确"
+_WRONG_TICKET = "编号或查询码不正确"
+RATING_OPTIONS = (("satisfied", "满意"), ("basically_satisfied", "基本满意"), ("dissatisfied", "不满意"))
+_PAGE_TIMEOUT_S = 3.0
+VISIBILITY_OPTIONS = (
+    ("brokers", "仅技术经纪人可见（推荐）"),
+    ("private", "仅审核人员和承接的经纪人可见"),
+    ("public", "公开"),
+)
 # What a ticket number and its access secret may look like (svc-talent issues e.g. ``KS20261121000001`` and a hex
 # secret). Anything else is refused before it can reach an upstream request line.
 _TICKET_PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -105,16 +117,33 @@ def _reused_form(exc: UpstreamError) -> bool:
     )
 
 
+async def _company_session(request: Request, code: ServiceCode) -> SignedIn | None:
+    """The browser's 苏商通 session when it may file a demand on this code as the company itself (verified): an
+    enterprise code of that company, or a park's code (where the company types its own code)."""
+    signed_in = await load_session(request)
+    if signed_in is None or signed_in.kind != "company":
+        return None
+    if code.kind == "enterprise" and signed_in.subject != (code.target or "").upper():
+        return None
+    return signed_in if code.kind in ("enterprise", "park") else None
+
+
 async def _page(request: Request, code: ServiceCode, token: str, **extra: Any) -> HTMLResponse:
     upstreams: Upstreams = request.app.state.upstreams
     sections = await gather_sections(ServiceCalls(upstreams, _settings(request), code), code)
     extra.setdefault("form_id", uuid.uuid4().hex)
+    company = await _company_session(request, code)
+    if company is not None and code.kind == "park":
+        extra.setdefault("demand_form", {"enterprise_uscc": company.subject})
     return _render(
         "code_page.html",
         code=code,
         token=token,
         sections=sections,
         ticket_types=TICKET_TYPES,
+        visibility_options=VISIBILITY_OPTIONS,
+        demand_as_company=company is not None,
+        csrf_token=company.csrf_token if company else "",
         contacts=_settings(request).center_contacts,
         **extra,
     )
@@ -137,6 +166,7 @@ async def file_ticket(
     type: str = Form("政策咨询"),
     requester_name: str = Form(""),
     requester_phone: str = Form(""),
+    consent: str = Form(""),
     form_id: str = Form(""),
 ) -> HTMLResponse:
     code = await _live_code(request, token)
@@ -152,6 +182,8 @@ async def file_ticket(
     errors = []
     if not form["title"]:
         errors.append("请填写诉求标题")
+    if (form["requester_name"] or form["requester_phone"]) and consent != "yes":
+        errors.append(_CONSENT_NEEDED)
     if form["requester_phone"]:
         try:
             form["requester_phone"] = normalize_cn_mobile(form["requester_phone"])
@@ -160,7 +192,14 @@ async def file_ticket(
     if type not in TICKET_TYPES:
         errors.append("请选择诉求类型")
     if errors:
-        return await _page(request, code, token, ticket_errors=errors, ticket_form=form, form_id=form_id)
+        return await _page(
+            request,
+            code,
+            token,
+            ticket_errors=errors,
+            ticket_form={**form, "consent": consent == "yes"},
+            form_id=form_id,
+        )
     calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
     payload = {
         **form,
@@ -199,18 +238,15 @@ async def file_ticket(
     )
 
 
-@router.get("/q/{token}/ticket", response_class=HTMLResponse)
-async def ticket_status(token: str, request: Request, number: str = "", secret: str = "") -> HTMLResponse:
-    code = await _live_code(request, token)
-    if code is None:
-        return _not_found()
-    number, secret = number.strip(), secret.strip()
+async def _ticket_page(
+    request: Request, code: ServiceCode, token: str, number: str, secret: str, **extra: Any
+) -> HTMLResponse:
     ticket: Any = None
     error = None
     if not number or not secret:
         error = "请输入工单编号和查询码"
     elif not (_TICKET_PART.match(number) and _TICKET_PART.match(secret)):
-        error = "编号或查询码不正确"
+        error = _WRONG_TICKET
     else:
         calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
         try:
@@ -218,19 +254,81 @@ async def ticket_status(token: str, request: Request, number: str = "", secret: 
                 "talent", "GET", f"/api/v1/tickets/{quote(number, safe='')}", params={"secret": secret}
             )
         except UpstreamError as exc:
-            error = (
-                "编号或查询码不正确" if exc.status in (401, 403, 404, 422) else "诉求服务暂不可用，请稍后再试"
-            )
+            error = _WRONG_TICKET if exc.status in (401, 403, 404, 422) else "诉求服务暂不可用，请稍后再试"
     return _render(
         "ticket_status.html",
-        status=200 if ticket else 404 if error == "编号或查询码不正确" else 200,
+        status=404 if error == _WRONG_TICKET else 200,
         code=code,
         token=token,
         ticket=ticket,
         error=error,
         number=number,
+        secret=secret,
+        rating_options=RATING_OPTIONS,
         contacts=_settings(request).center_contacts,
+        **extra,
     )
+
+
+@router.get("/q/{token}/ticket", response_class=HTMLResponse)
+async def ticket_status(token: str, request: Request, number: str = "", secret: str = "") -> HTMLResponse:
+    code = await _live_code(request, token)
+    if code is None:
+        return _not_found()
+    return await _ticket_page(request, code, token, number.strip(), secret.strip())
+
+
+@router.post("/q/{token}/ticket/{action}", response_class=HTMLResponse)
+async def follow_up_ticket(
+    token: str,
+    action: str,
+    request: Request,
+    number: str = Form(""),
+    secret: str = Form(""),
+    rating: str = Form(""),
+    comment: str = Form(""),
+) -> HTMLResponse:
+    """The requester, holding the number and query code, rates the answer or (after 不满意) reopens it."""
+    code = await _live_code(request, token)
+    if code is None or action not in ("rating", "reopen"):
+        return _not_found()
+    number, secret, comment = number.strip(), secret.strip(), comment.strip()
+    if not (_TICKET_PART.match(number) and _TICKET_PART.match(secret)):
+        return await _ticket_page(request, code, token, number, secret)
+    follow_up = {"rating": rating, "comment": comment}
+    field_errors = {}
+    if action == "rating" and rating not in dict(RATING_OPTIONS):
+        field_errors["rating"] = "请选择满意、基本满意或不满意"
+    if action == "reopen" and not comment:
+        field_errors["reopen_comment"] = "请写明仍未解决的问题，承办部门据此重新办理"
+    if field_errors:
+        return await _ticket_page(
+            request, code, token, number, secret, field_errors=field_errors, follow_up=follow_up
+        )
+    body = {"rating": rating, "comment": comment or None} if action == "rating" else {"comment": comment}
+    calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
+    try:
+        await calls.call(
+            "talent",
+            "POST",
+            f"/api/v1/tickets/{quote(number, safe='')}/{action}",
+            params={"secret": secret},
+            json=body,
+        )
+    except UpstreamError as exc:
+        detail = exc.body.get("detail") if isinstance(exc.body, dict) else None
+        key = "rating" if action == "rating" else "reopen_comment"
+        return await _ticket_page(
+            request,
+            code,
+            token,
+            number,
+            secret,
+            field_errors={key: detail or "诉求服务暂不可用，请稍后再试"},
+            follow_up=follow_up,
+        )
+    flash = "感谢评价" if action == "rating" else "已重新打开，承办部门将再次办理并答复"
+    return await _ticket_page(request, code, token, number, secret, flash=flash)
 
 
 @router.post("/q/{token}/demands", response_class=HTMLResponse)
@@ -243,12 +341,17 @@ async def post_demand(
     technical_field: str = Form(""),
     industry_chain: str = Form(""),
     enterprise_uscc: str = Form(""),
+    contact_name: str = Form(""),
+    contact_phone: str = Form(""),
+    visibility: str = Form("brokers"),
+    consent: str = Form(""),
+    csrf_token: str = Form(""),
     form_id: str = Form(""),
 ) -> HTMLResponse:
     code = await _live_code(request, token)
     if code is None:
         return _not_found()
-    form = {
+    form: dict[str, Any] = {
         "title": title.strip(),
         "description": description.strip(),
         "demand_type": demand_type.strip(),
@@ -258,6 +361,10 @@ async def post_demand(
         if code.kind == "enterprise"
         else industry_chain.strip(),
         "enterprise_uscc": code.target if code.kind == "enterprise" else _normalized_uscc(enterprise_uscc),
+        "contact_name": contact_name.strip(),
+        "contact_phone": contact_phone.strip(),
+        # Not public unless the filer says so.
+        "visibility": visibility if visibility in dict(VISIBILITY_OPTIONS) else "brokers",
     }
     errors = []
     if not form["title"] or not form["description"]:
@@ -266,10 +373,37 @@ async def post_demand(
         errors.append("请选择需求类型、技术领域和产业链")
     if not is_valid_uscc(form["enterprise_uscc"]):
         errors.append("请填写正确的企业统一社会信用代码（18 位）")
+    if not form["contact_name"]:
+        errors.append("请填写联系人")
+    try:
+        form["contact_phone"] = normalize_cn_mobile(form["contact_phone"])
+    except InvalidIdentifier:
+        errors.append("请填写正确的联系电话（11 位手机号）")
+    if consent != "yes":
+        errors.append(_CONSENT_NEEDED)
     if errors:
-        return await _page(request, code, token, demand_errors=errors, demand_form=form, form_id=form_id)
-    calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
+        return await _page(
+            request,
+            code,
+            token,
+            demand_errors=errors,
+            demand_form={**form, "consent": consent == "yes"},
+            form_id=form_id,
+        )
     payload = {**form, "channel": "qr"}
+    # A company signed in through 苏商通, filing for itself from its page (the form echoes its session's CSRF
+    # token), files as itself: svc-matching marks the demand verified. Anyone else files as the code's visitor.
+    company = await _company_session(request, code)
+    as_company = (
+        company is not None
+        and company.subject == form["enterprise_uscc"]
+        and tokens_match(company.csrf_token, csrf_token)
+    )
+    calls = (
+        PageCalls.for_session(request, company, timeout_s=_PAGE_TIMEOUT_S)
+        if as_company and company is not None
+        else ServiceCalls(request.app.state.upstreams, _settings(request), code).visitor
+    )
     try:
         created = await calls.call(
             "matching",
@@ -290,5 +424,40 @@ async def post_demand(
         code=code,
         token=token,
         demand=created or {},
+        visibility_labels={value: text.removesuffix("（推荐）") for value, text in VISIBILITY_OPTIONS},
+        contacts=_settings(request).center_contacts,
+    )
+
+
+@router.get("/q/{token}/demand", response_class=HTMLResponse)
+async def demand_status(token: str, request: Request, number: str = "", secret: str = "") -> HTMLResponse:
+    code = await _live_code(request, token)
+    if code is None:
+        return _not_found()
+    number, secret = number.strip(), secret.strip()
+    demand: Any = None
+    error = None
+    if not number and not secret:
+        pass  # the lookup form, empty
+    elif not number or not secret:
+        error = "请输入需求编号和查询码"
+    elif not (_TICKET_PART.match(number) and _TICKET_PART.match(secret)):
+        error = _WRONG_DEMAND
+    else:
+        calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
+        try:
+            demand = await calls.call(
+                "matching", "GET", "/api/v1/demands/lookup", params={"number": number, "secret": secret}
+            )
+        except UpstreamError as exc:
+            error = _WRONG_DEMAND if exc.status in (404, 422) else "技术需求服务暂不可用，请稍后再试"
+    return _render(
+        "demand_status.html",
+        status=404 if error == _WRONG_DEMAND else 200,
+        code=code,
+        token=token,
+        demand=demand,
+        error=error,
+        number=number,
         contacts=_settings(request).center_contacts,
     )

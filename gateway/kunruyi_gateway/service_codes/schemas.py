@@ -51,3 +51,12 @@ class ServiceCodeOut(BaseModel):
 
 class ServiceCodeList(BaseModel):
     items: list[ServiceCodeOut]
+
+
+class ActivityCheckInQr(BaseModel):
+    """An activity's check-in QR code: the 昆e服 check-in page's address carrying the activity's signed code."""
+
+    activity_id: uuid.UUID
+    url: str = Field(description="二维码编码的地址（昆e服签到页，带签名的签到码）")
+    png_url: str
+    expires_at: datetime = Field(description="签到码过期时间（活动结束时，北京时间）")

@@ -16,3 +16,9 @@ class TokenExpired(Unauthorized):
     """A staff Bearer token has expired; sign in again."""
 
     code, title = "token_expired", "令牌已过期"
+
+
+class TokenRevoked(Unauthorized):
+    """A session token was signed out (``POST /integrations/session/revoke``) before it expired; sign in again."""
+
+    code, title = "token_revoked", "令牌已注销"

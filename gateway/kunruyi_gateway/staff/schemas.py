@@ -19,3 +19,13 @@ class KeySet(BaseModel):
     """The gateway issuer's public keys (RFC 7517 JWK Set)."""
 
     keys: list[PublicKey] = Field(description="the keys that verify the gateway's tokens")
+
+
+class RevokedSession(BaseModel):
+    """A session token signed out: the gateway refuses it from now on (401 `token_revoked`)."""
+
+    revoked: bool = Field(description="always true", examples=[True])
+    subject: str = Field(description="whose session it was", examples=["talent:3f0c…"])
+    expires_at: str = Field(
+        description="when the token would have expired (the denylist keeps it until then)"
+    )

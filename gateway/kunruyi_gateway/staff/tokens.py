@@ -11,6 +11,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from kunruyi_common.auth import ENTERPRISE_SESSION_PREFIX, Principal
 
-from kunruyi_gateway.staff.exceptions import InvalidToken, TokenExpired
+from kunruyi_gateway.staff.exceptions import InvalidToken, TokenExpired, TokenRevoked
 
 ROLES: tuple[str, ...] = ("officer", "reviewer", "approver", "finance", "broker", "admin")
 SESSION_ISSUER = "kunruyi-gateway"
@@ -70,6 +71,8 @@ class GatewayIssuer:
     def mint(self, *, issuer: str, audience: str, subject: str, ttl_s: int, **claims: Any) -> str:
         now = int(time.time())
         payload = {
+            # every token can be told apart, so its holder can sign it out (staff/revocation.py)
+            "jti": uuid.uuid4().hex,
             "iss": issuer,
             "aud": audience,
             "sub": subject,
@@ -106,7 +109,9 @@ class StaffTokenVerifier:
         dev_issuer: str,
         cache_ttl_s: float,
         http: httpx.AsyncClient | None = None,
+        is_revoked: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
+        self.is_revoked = is_revoked
         self.gateway_issuer = issuer
         self.audience = audience
         self.oidc_issuer = oidc_issuer
@@ -152,6 +157,11 @@ class StaffTokenVerifier:
         return key
 
     async def verify(self, token: str) -> Principal:
+        return principal_of(await self.verify_claims(token))
+
+    async def verify_claims(self, token: str) -> dict[str, Any]:
+        """The token's claims once its signature, issuer, audience and expiry check out — and, for a session the
+        gateway issued, once it is known not to have been signed out."""
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -179,27 +189,36 @@ class StaffTokenVerifier:
             raise TokenExpired("令牌已过期") from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"令牌校验失败：{type(exc).__name__}") from exc
-        if claims.get("kind") == "enterprise":
-            uscc = str(claims.get("uscc", ""))
-            return Principal(
-                kind="public",
-                subject=f"{ENTERPRISE_SESSION_PREFIX}{uscc}",
-                name=claims.get("name"),
-                target=uscc,
-            )
-        if claims.get("kind") == "talent" and str(claims.get("iss")) == SESSION_ISSUER:
-            talent_id = str(claims.get("talent_id", ""))
-            return Principal(
-                kind="public",
-                subject=f"{TALENT_SESSION_PREFIX}{talent_id}",
-                name=claims.get("name"),
-                target=talent_id,
-            )
-        roles = [r for r in claims.get("roles", []) if r in ROLES]
+        jti = claims.get("jti")
+        if issuer == SESSION_ISSUER and self.is_revoked is not None and isinstance(jti, str):
+            if await self.is_revoked(jti):
+                raise TokenRevoked("该会话令牌已注销，请重新登录")
+        return dict(claims)
+
+
+def principal_of(claims: dict[str, Any]) -> Principal:
+    """The caller a verified token's claims name."""
+    if claims.get("kind") == "enterprise":
+        uscc = str(claims.get("uscc", ""))
         return Principal(
-            kind="staff",
-            subject=str(claims["sub"]),
+            kind="public",
+            subject=f"{ENTERPRISE_SESSION_PREFIX}{uscc}",
             name=claims.get("name"),
-            roles=roles,
-            department=claims.get("department") or claims.get("dept"),
+            target=uscc,
         )
+    if claims.get("kind") == "talent" and str(claims.get("iss")) == SESSION_ISSUER:
+        talent_id = str(claims.get("talent_id", ""))
+        return Principal(
+            kind="public",
+            subject=f"{TALENT_SESSION_PREFIX}{talent_id}",
+            name=claims.get("name"),
+            target=talent_id,
+        )
+    roles = [r for r in claims.get("roles", []) if r in ROLES]
+    return Principal(
+        kind="staff",
+        subject=str(claims["sub"]),
+        name=claims.get("name"),
+        roles=roles,
+        department=claims.get("department") or claims.get("dept"),
+    )

@@ -7,12 +7,15 @@ Templates live in ``kunruyi_gateway/templates`` (the 昆e服 pages at the top, t
 - ``{{ value | cn_date }}`` / ``{{ value | cn_datetime }}`` — a date or UTC timestamp on Beijing time
   (``2026年12月5日``, ``2026年12月5日 14:05``);
 - ``{{ status | status_label }}`` — a service's status value in Chinese (unknown values shown as they are);
+- ``{{ text | tel_links }}`` — the phone numbers in a text (``0512-5751 0000``, ``13912345678``) as tap-to-call
+  ``tel:`` links, the rest escaped;
 - ``{{ csrf_input() }}`` — the hidden ``csrf_token`` field for a form;
 - ``{{ static_url('vendor/htmx.min.js') }}`` — a gateway-served asset.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -84,6 +87,25 @@ STATUS_LABELS: dict[str, str] = {
 }
 
 
+# A mainland phone number as written on a page: a mobile (11 digits, maybe spaced) or a landline with area code.
+_PHONE = re.compile(
+    r"(?<![0-9])(1[3-9][0-9](?:[ -]?[0-9]{4}){2}|0[1-9][0-9]{1,2}-[0-9]{3,4} ?[0-9]{4})(?![0-9])"
+)
+
+
+def tel_links(text: Any) -> Markup:
+    """The text with each phone number a ``tel:`` link (escaped; the link's number without spaces or dashes)."""
+    out, last = [], 0
+    value = "" if text is None else str(text)
+    for m in _PHONE.finditer(value):
+        digits = re.sub(r"[ -]", "", m.group(0))
+        out.append(escape(value[last : m.start()]))
+        out.append(Markup('<a class="tel" href="tel:{}">{}</a>').format(digits, m.group(0)))
+        last = m.end()
+    out.append(escape(value[last:]))
+    return Markup("").join(out)
+
+
 def yuan(fen: Any) -> str:
     """Integer fen as money in 元: ``123450`` → ``¥1,234.50``."""
     if fen is None or fen == "":
@@ -144,7 +166,9 @@ def static_url(path: str) -> str:
 templates = Environment(
     loader=PackageLoader("kunruyi_gateway", "templates"), autoescape=select_autoescape(["html"])
 )
-templates.filters.update(yuan=yuan, cn_date=cn_date, cn_datetime=cn_datetime, status_label=status_label)
+templates.filters.update(
+    yuan=yuan, cn_date=cn_date, cn_datetime=cn_datetime, status_label=status_label, tel_links=tel_links
+)
 templates.globals.update(csrf_input=csrf_input, static_url=static_url, status_labels=STATUS_LABELS)
 
 

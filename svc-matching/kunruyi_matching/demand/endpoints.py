@@ -6,19 +6,23 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import CurrentPrincipal
+from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.db import SessionDep
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pii_text import TextCipherDep
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_matching.broker import service as broker_service
+from kunruyi_matching.broker.models import Broker as BrokerRow
 from kunruyi_matching.demand import service
 from kunruyi_matching.demand.auth import Broker, BrokerOrOfficer, Officer, ReadPartnerOfficerOrBroker
 from kunruyi_matching.demand.schemas import (
     DemandCreate,
+    DemandCreated,
     DemandOut,
     DemandPage,
     DemandReview,
+    DemandStatus,
     QueueItem,
     QueuePage,
 )
@@ -27,6 +31,28 @@ from kunruyi_matching.exceptions import NotABroker
 from kunruyi_matching.taxonomy.params import known_chain
 
 router = APIRouter(prefix="/api/v1/demands", tags=["技术需求 demands"])
+
+STATUS_LABELS = {
+    "pending_review": "待审核",
+    "rejected": "未通过审核",
+    "unassigned": "已入库，待分派经纪人",
+    "assigned": "已分派技术经纪人",
+    "closed": "已办结",
+}
+VISIBILITY_LABELS = {"public": "公开", "brokers": "仅技术经纪人可见", "private": "仅审核人员和承接经纪人可见"}
+
+
+class CipherSealer:
+    """The kit's sealer over the app's PII cipher (the sealed column is the associated data)."""
+
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+
+    def encrypt(self, value: str, column: str) -> str:
+        return self._cipher.encrypt(value, associated_data=column.encode())
+
+    def decrypt(self, token: str, column: str) -> str:
+        return self._cipher.decrypt(token, associated_data=column.encode())
 
 
 class ReleaseBody(BaseModel):
@@ -37,7 +63,10 @@ class ReleaseBody(BaseModel):
 
 
 @router.post(
-    "", status_code=201, response_model=DemandOut, summary="提交技术需求（API、昆e服扫码、一企来办）"
+    "",
+    status_code=201,
+    response_model=DemandCreated,
+    summary="提交技术需求（API、昆e服扫码、一企来办）；回应给出需求编号和只给一次的查询码",
 )
 async def submit_demand(
     body: DemandCreate,
@@ -48,11 +77,56 @@ async def submit_demand(
 ) -> JSONResponse:
     service.check_submitter(principal, body)
 
-    async def produce() -> tuple[int, DemandOut]:
-        return 201, DemandOut.model_validate(await service.submit(session, body, principal, cipher=cipher))
+    async def produce() -> tuple[int, DemandCreated]:
+        demand, secret = await service.submit(session, body, principal, cipher=cipher)
+        created = DemandCreated.model_validate(demand)
+        created.access_secret = secret
+        return 201, created
 
-    # Keyed per caller (the shared kit): another caller's key never returns someone else's demand.
-    return await idempotent(session, idempotency_key, principal, service.SUBMIT_ENDPOINT, body, produce)
+    # Keyed per caller (the shared kit): another caller's key never returns someone else's demand. Sealed: the
+    # answer holds the query code, which the filer must get again on a retry.
+    return await idempotent(
+        session,
+        idempotency_key,
+        principal,
+        service.SUBMIT_ENDPOINT,
+        body,
+        produce,
+        sealer=CipherSealer(cipher),
+    )
+
+
+@router.get(
+    "/lookup",
+    response_model=DemandStatus,
+    summary="凭需求编号和查询码查询进度（提交人；不需登录）",
+)
+async def lookup_demand(
+    session: SessionDep,
+    number: Annotated[str, Query(min_length=1, max_length=24, pattern=r"^[0-9A-Za-z]+$")],
+    secret: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")],
+) -> DemandStatus:
+    demand = await service.get_for_filer(session, number, secret)
+    broker = await session.get(BrokerRow, demand.broker_id) if demand.broker_id else None
+    return DemandStatus(
+        demand_number=demand.demand_number or number,
+        title=demand.title,
+        demand_type=demand.demand_type,
+        technical_field=demand.technical_field,
+        visibility=demand.visibility,
+        visibility_label=VISIBILITY_LABELS.get(demand.visibility, demand.visibility),
+        status=demand.status,
+        status_label=STATUS_LABELS.get(demand.status, demand.status),
+        stage=demand.stage,
+        submitter_verified=demand.submitter_verified,
+        contact_name=demand.contact_name_masked,
+        contact_phone=demand.contact_phone_masked,
+        broker_name=broker.name if broker else None,
+        broker_agency=broker.agency if broker else None,
+        created_at=demand.created_at,
+        approved_at=demand.approved_at,
+        assigned_at=demand.assigned_at,
+    )
 
 
 @router.get("", response_model=DemandPage, summary="需求列表；status=unassigned 即待分配队列")

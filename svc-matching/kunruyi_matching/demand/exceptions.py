@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kunruyi_common.errors import Conflict, Forbidden
+from kunruyi_common.errors import Conflict, Forbidden, NotFound, Unprocessable
 
 
 class ChannelNotAllowed(Forbidden):
@@ -27,3 +27,15 @@ class NotHandlingStaff(Forbidden):
     """只有审核人员和承接该需求的经纪人可以查看原文"""
 
     code = "not_handling_staff"
+
+
+class ContactRequired(Unprocessable):
+    """昆e服提交技术需求须留联系人和联系电话，以便技术经纪人联系"""
+
+    code = "contact_required"
+
+
+class DemandLookupFailed(NotFound):
+    """需求编号或查询码不正确"""
+
+    code = "demand_lookup_failed"

@@ -3,7 +3,20 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, Text, func, text
+from kunruyi_common.crypto import mask_name
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,7 +34,16 @@ class Demand(Base):
     __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    # The number and query code the filer follows it by (``XQ`` + local date + sequence; the code's SHA-256).
+    demand_number: Mapped[str | None] = mapped_column(String(24), unique=True)
+    access_secret_hash: Mapped[str | None] = mapped_column(String(64))
     enterprise_uscc: Mapped[str] = mapped_column(String(18), index=True)
+    # Whom the broker calls: the name, and the phone encrypted (associated data "demands.contact_phone:<id>").
+    contact_name: Mapped[str | None] = mapped_column(String(60))
+    contact_phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    contact_phone_masked: Mapped[str | None] = mapped_column(String(20))
+    # False when someone not signed in as the company filed it under the company's code (a 昆e服 visitor).
+    submitter_verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     # Free text is stored masked (kunruyi_common.pii_text); the original, when anything was masked, encrypted.
     title: Mapped[str] = mapped_column(String(200))
     title_encrypted: Mapped[str | None] = mapped_column(Text)
@@ -62,6 +84,10 @@ class Demand(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+    @property
+    def contact_name_masked(self) -> str | None:
+        return mask_name(self.contact_name) if self.contact_name else None
 
 
 class DemandReveal(Base):

@@ -39,6 +39,8 @@ class RevealOut(BaseModel):
     title: str
     description: str
     review_note: str | None
+    contact_name: str | None = Field(default=None, description="联系人")
+    contact_phone: str | None = Field(default=None, description="联系电话（原文）")
 
 
 class RevealRecord(BaseModel):
@@ -83,6 +85,8 @@ async def reveal(
         description=_clear(cipher, demand, "description", demand.description, demand.description_encrypted)
         or "",
         review_note=_clear(cipher, demand, "review_note", demand.review_note, demand.review_note_encrypted),
+        contact_name=demand.contact_name,
+        contact_phone=service.reveal_contact_phone(cipher, demand),
     )
     return record, out
 
@@ -90,7 +94,7 @@ async def reveal(
 @router.post(
     "/{demand_id}/reveal",
     response_model=RevealOut,
-    summary="审核人员或承接经纪人查看需求中被脱敏的原文（须填事由，记入审计）",
+    summary="审核人员或承接经纪人查看需求中被脱敏的原文与联系人电话（须填事由，记入审计）",
 )
 async def reveal_demand(
     demand_id: uuid.UUID,

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from kunruyi_common.clock import local_today
-from kunruyi_common.fields import Uscc
+from kunruyi_common.fields import CnMobile, Uscc
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from kunruyi_matching.taxonomy import normalise_chain, normalise_field
@@ -55,6 +55,12 @@ class DemandCreate(BaseModel):
     visibility: Visibility = "public"
     channel: Channel = "api"
     region: Text = Field(default="昆山", min_length=1, max_length=32)
+    contact_name: Text | None = Field(
+        default=None, min_length=1, max_length=60, description="联系人（昆e服提交必填；回应中脱敏）"
+    )
+    contact_phone: CnMobile | None = Field(
+        default=None, description="联系电话（昆e服提交必填；加密存储，回应中脱敏）"
+    )
 
     @field_validator("industry_chain")
     @classmethod
@@ -103,7 +109,13 @@ class DemandOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    demand_number: str | None = Field(description="需求编号（凭编号和查询码查询进度）")
     enterprise_uscc: Uscc
+    contact_name: str | None = Field(validation_alias="contact_name_masked", description="联系人（脱敏）")
+    contact_phone: str | None = Field(validation_alias="contact_phone_masked", description="联系电话（脱敏）")
+    submitter_verified: bool = Field(
+        description="提交时是否核验了企业身份（苏商通登录、合作方或工作人员）；扫码访客代企业提交为 false，供审核参考"
+    )
     title: str
     description: str
     industry_chain: str
@@ -129,6 +141,34 @@ class DemandOut(BaseModel):
     broker_reward_fen: int | None
     closed_at: datetime | None
     created_at: datetime
+
+
+class DemandCreated(DemandOut):
+    access_secret: str | None = Field(
+        default=None, description="查询码：只在提交时给出一次，凭需求编号和查询码查询进度"
+    )
+
+
+class DemandStatus(BaseModel):
+    """What the filer sees by number + query code: where the demand stands, nothing of anyone else."""
+
+    demand_number: str
+    title: str
+    demand_type: str
+    technical_field: str
+    visibility: str
+    visibility_label: str
+    status: str
+    status_label: str
+    stage: str | None
+    submitter_verified: bool
+    contact_name: str | None
+    contact_phone: str | None
+    broker_name: str | None = Field(description="承接的技术经纪人")
+    broker_agency: str | None = Field(description="经纪人所在机构")
+    created_at: datetime
+    approved_at: datetime | None
+    assigned_at: datetime | None
 
 
 class DemandPage(BaseModel):

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kunruyi_common.auth import Principal
+from kunruyi_common.clock import local_date
+from kunruyi_common.crypto import mask_phone
 from kunruyi_common.errors import NotOwnEntity, RoleRequired, ScopeDenied
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pagination import keyset_cursor, newest_first
 from kunruyi_common.pii_text import TextCipher, protect_text
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, false, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_matching.broker.models import Broker
-from kunruyi_matching.demand.exceptions import ChannelNotAllowed, DemandNotPending, DemandNotVisible
+from kunruyi_matching.demand.exceptions import (
+    ChannelNotAllowed,
+    ContactRequired,
+    DemandLookupFailed,
+    DemandNotPending,
+    DemandNotVisible,
+)
 from kunruyi_matching.demand.models import Demand
 from kunruyi_matching.demand.schemas import DemandCreate, DemandReview
 from kunruyi_matching.engagement.stages import record_stage
@@ -52,17 +63,51 @@ def protect(cipher: TextCipher, demand: Demand, column: str, text: str) -> tuple
     return protected.masked, protected.encrypted
 
 
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def phone_ad(demand_id: uuid.UUID) -> bytes:
+    """The contact phone is bound to its demand (kunruyi_matching.pii declares the column)."""
+    return f"demands.contact_phone:{demand_id}".encode()
+
+
+def verified_submitter(principal: Principal, uscc: str) -> bool:
+    """Whether whoever files the demand is known to speak for the company: a company signed in through 苏商通 as
+    that company, a partner, staff. A 昆e服 visitor (a park's code, or a company's printed code) is not."""
+    if principal.kind in ("staff", "partner"):
+        return True
+    return principal.signed_in_enterprise == uscc
+
+
 async def submit(
     session: AsyncSession, body: DemandCreate, principal: Principal, *, cipher: TextCipher
-) -> Demand:
-    """File a demand (the endpoint makes a retry with the same ``Idempotency-Key`` replay it, per caller)."""
+) -> tuple[Demand, str]:
+    """File a demand (the endpoint makes a retry with the same ``Idempotency-Key`` replay it, per caller): the
+    demand and its query code (given once; only its hash is kept)."""
     check_submitter(principal, body)
+    if body.channel == "qr":
+        for name in ("contact_name", "contact_phone"):
+            if not getattr(body, name):
+                raise ContactRequired("请填写联系人和联系电话，以便技术经纪人联系", field=name)
+    now = datetime.now(UTC)
+    seq = await session.scalar(text("SELECT nextval('demand_number_seq')"))
+    secret = secrets.token_urlsafe(12)
+    fields = body.model_dump(exclude={"contact_phone"})
     demand = Demand(
         id=uuid.uuid4(),
-        **body.model_dump(),
+        **fields,
+        demand_number=f"XQ{local_date(now):%Y%m%d}{int(seq or 0):06d}",
+        access_secret_hash=hash_secret(secret),
+        submitter_verified=verified_submitter(principal, body.enterprise_uscc),
         status="pending_review",
         submitted_by=f"{principal.kind}:{principal.subject}",
     )
+    if body.contact_phone:
+        demand.contact_phone_encrypted = cipher.encrypt(
+            body.contact_phone, associated_data=phone_ad(demand.id)
+        )
+        demand.contact_phone_masked = mask_phone(body.contact_phone)
     demand.title, demand.title_encrypted = protect(cipher, demand, "title", demand.title)
     demand.description, demand.description_encrypted = protect(
         cipher, demand, "description", demand.description
@@ -75,7 +120,25 @@ async def submit(
         DemandSubmitted(**_event_fields(demand), submitted_by=demand.submitted_by),
         subject=str(demand.id),
     )
+    return demand, secret
+
+
+async def get_for_filer(session: AsyncSession, number: str, secret: str) -> Demand:
+    demand = await session.scalar(select(Demand).where(Demand.demand_number == number))
+    # The same answer for a wrong number and a wrong code, so numbers cannot be probed.
+    if (
+        demand is None
+        or demand.access_secret_hash is None
+        or not hmac.compare_digest(demand.access_secret_hash, hash_secret(secret))
+    ):
+        raise DemandLookupFailed("需求编号或查询码不正确")
     return demand
+
+
+def reveal_contact_phone(cipher: TextCipher, demand: Demand) -> str | None:
+    if demand.contact_phone_encrypted is None:
+        return None
+    return cipher.decrypt(demand.contact_phone_encrypted, associated_data=phone_ad(demand.id))
 
 
 def _event_fields(demand: Demand) -> dict[str, str]:

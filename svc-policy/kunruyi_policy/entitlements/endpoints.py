@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -41,23 +42,31 @@ class RunOut(BaseModel):
     started_by: str | None
     started_at: Any
     finished_at: Any
+    job_id: str | None
+    job_url: str | None
     created: bool | None = None
 
 
 @router.post(
     "/entitlement-runs",
     response_model=RunOut,
-    status_code=201,
-    summary="免申即享全量批次：对读模型中全部主体评估全部免申即享政策（同一期间与目录状态幂等）",
+    status_code=202,
+    summary="免申即享全量批次：排入后台任务（202，Location 为任务地址），同一期间与目录状态幂等（200，同一批次与任务）",
 )
 async def post_run(
     body: RunIn, session: SessionDep, principal: OfficerOrFinance, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     async def produce() -> tuple[int, RunOut]:
-        run, created = await start_run(session, body.evaluation_date or local_today(), principal.subject)
-        return (201 if created else 200), RunOut.model_validate({**run_public(run), "created": created})
+        run, _job, created = await start_run(
+            session, body.evaluation_date or local_today(), principal.subject
+        )
+        return (202 if created else 200), RunOut.model_validate({**run_public(run), "created": created})
 
-    return await idempotent(session, idempotency_key, principal, "entitlement-runs", body, produce)
+    response = await idempotent(session, idempotency_key, principal, "entitlement-runs", body, produce)
+    job_url = json.loads(bytes(response.body)).get("job_url")
+    if job_url:
+        response.headers["Location"] = job_url
+    return response
 
 
 @router.get("/entitlement-runs/{run_id}", response_model=RunOut, summary="批次状态与计数")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,14 +17,15 @@ import numpy as np
 import numpy.typing as npt
 from kunruyi_common.clock import local_today
 from kunruyi_common.events import Staged, add_events
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, literal, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.entitlements.exceptions import EvaluationDateInFuture
 from kunruyi_policy.events import EntitlementDetermined
-from kunruyi_policy.models import Entitlement, EntitlementRun, EntityProfile
+from kunruyi_policy.jobs import service as jobs
+from kunruyi_policy.models import BackgroundJob, EntitlementRun, EntityProfile
 from kunruyi_policy.profiles.period import UNKNOWN_KEY, for_period
 from kunruyi_policy.rules.bulk import Columns, evaluate_bulk
 from kunruyi_policy.rules.evaluation import ELIGIBLE, CompiledVersion, evaluate_version, reads_unknown
@@ -36,6 +36,9 @@ SOURCE = "policy"
 ENTITLEMENT_NAMESPACE = uuid.UUID("5b0f6a52-3c1e-4c55-9a55-6b756e727579")
 ENTITY_TYPES = ("enterprise", "talent")
 _CHUNK = 2000
+# the kinds of background job (jobs/) this module does
+ENTITLEMENT_RUN = "entitlement_run"
+POLICY_EVALUATION = "policy_evaluation"
 
 
 def entitlement_id(policy_code: str, entity_type: str, entity_id: str, period: str) -> uuid.UUID:
@@ -81,6 +84,22 @@ class Candidate:
     profile: dict[str, Any]
 
 
+# One statement per batch whatever its size (arrays, not one bind parameter per value): a run's chunk of thousands
+# of entitlements costs a round trip, not a compiled statement of tens of thousands of parameters.
+_EXISTING = text(
+    "SELECT e.policy_code, e.entity_type, e.entity_id FROM entitlements e "
+    "JOIN unnest(CAST(:c AS text[]), CAST(:t AS text[]), CAST(:i AS text[])) AS k(c, t, i) "
+    "ON e.policy_code = k.c AND e.entity_type = k.t AND e.entity_id = k.i WHERE e.period = :p"
+)
+_INSERT = text(
+    "INSERT INTO entitlements "
+    "(id, policy_code, entity_type, entity_id, period, version, amount_fen, run_id, trace_digest) "
+    "SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:c AS text[]), CAST(:t AS text[]), CAST(:i AS text[]), "
+    "CAST(:p AS text[]), CAST(:v AS integer[]), CAST(:a AS bigint[]), CAST(:r AS uuid[]), CAST(:d AS text[])) "
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
 async def record(
     session: AsyncSession, candidates: list[Candidate], at: date, run_id: uuid.UUID | None = None
 ) -> int:
@@ -91,23 +110,15 @@ async def record(
         chunk = candidates[start : start + _CHUNK]
         keys = [(c.compiled.meta.code, c.entity_type, c.entity_id, period) for c in chunk]
         existing = {
-            tuple(row)
-            for row in (
-                await session.execute(
-                    select(
-                        Entitlement.policy_code,
-                        Entitlement.entity_type,
-                        Entitlement.entity_id,
-                        Entitlement.period,
-                    ).where(
-                        tuple_(
-                            Entitlement.policy_code,
-                            Entitlement.entity_type,
-                            Entitlement.entity_id,
-                            Entitlement.period,
-                        ).in_(keys)
-                    )
-                )
+            (code, entity_type, entity_id, period)
+            for code, entity_type, entity_id in await session.execute(
+                _EXISTING,
+                {
+                    "c": [k[0] for k in keys],
+                    "t": [k[1] for k in keys],
+                    "i": [k[2] for k in keys],
+                    "p": period,
+                },
             )
         }
         fresh = [(c, k) for c, k in zip(chunk, keys, strict=True) if k not in existing]
@@ -133,7 +144,18 @@ async def record(
         inserted = set(
             (
                 await session.execute(
-                    insert(Entitlement).values(rows).on_conflict_do_nothing().returning(Entitlement.id)
+                    _INSERT,
+                    {
+                        "id": [r["id"] for r in rows],
+                        "c": [r["policy_code"] for r in rows],
+                        "t": [r["entity_type"] for r in rows],
+                        "i": [r["entity_id"] for r in rows],
+                        "p": [period] * len(rows),
+                        "v": [r["version"] for r in rows],
+                        "a": [r["amount_fen"] for r in rows],
+                        "r": [run_id] * len(rows),
+                        "d": [r["trace_digest"] for r in rows],
+                    },
                 )
             ).scalars()
         )
@@ -205,6 +227,34 @@ def unknown_mask(columns: Columns, compiled: CompiledVersion) -> npt.NDArray[np.
     return mask
 
 
+def candidates_of(
+    compiled_versions: list[CompiledVersion],
+    entity_type: str,
+    ids: list[str],
+    columns: Columns,
+    at: date,
+    counts: dict[str, int],
+) -> list[Candidate]:
+    """The eligible (status, positive amount) results of these versions over these entities, vectorised."""
+    candidates: list[Candidate] = []
+    for compiled in compiled_versions:
+        result = evaluate_bulk(compiled, columns, at)
+        counts["evaluations"] += len(ids)
+        counts["vectorised_policies" if result.vectorised else "row_by_row_policies"] += 1
+        decided = (result.status == 0) & (result.amount_fen > 0)
+        missing = unknown_mask(columns, compiled)
+        if missing is not None:
+            counts["needs_data"] = counts.get("needs_data", 0) + int((decided & missing).sum())
+            decided &= ~missing
+        hits = np.flatnonzero(decided)
+        counts["eligible"] += len(hits)
+        for i in hits.tolist():
+            candidates.append(
+                Candidate(compiled, entity_type, ids[i], int(result.amount_fen[i]), columns.profiles[i])
+            )
+    return candidates
+
+
 async def bulk_candidates(
     session: AsyncSession, policies: list[tuple[Any, CompiledVersion]], at: date, counts: dict[str, int]
 ) -> list[Candidate]:
@@ -217,22 +267,14 @@ async def bulk_candidates(
         counts["entities"] += len(ids)
         if not ids:
             continue
-        for compiled in relevant:
-            result = evaluate_bulk(compiled, columns, at)
-            counts["evaluations"] += len(ids)
-            counts["vectorised_policies" if result.vectorised else "row_by_row_policies"] += 1
-            decided = (result.status == 0) & (result.amount_fen > 0)
-            missing = unknown_mask(columns, compiled)
-            if missing is not None:
-                counts["needs_data"] = counts.get("needs_data", 0) + int((decided & missing).sum())
-                decided &= ~missing
-            hits = np.flatnonzero(decided)
-            counts["eligible"] += len(hits)
-            for i in hits.tolist():
-                candidates.append(
-                    Candidate(compiled, entity_type, ids[i], int(result.amount_fen[i]), columns.profiles[i])
-                )
+        candidates.extend(candidates_of(relevant, entity_type, ids, columns, at, counts))
     return candidates
+
+
+_HISTORY = text(
+    "SELECT e.entity_type, e.entity_id, e.policy_code, e.period, e.amount_fen FROM entitlements e "
+    "JOIN unnest(CAST(:t AS text[]), CAST(:i AS text[])) AS k(t, i) ON e.entity_type = k.t AND e.entity_id = k.i"
+)
 
 
 async def _history(
@@ -243,15 +285,7 @@ async def _history(
     ordered = sorted(keys)
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
-        rows = await session.execute(
-            select(
-                Entitlement.entity_type,
-                Entitlement.entity_id,
-                Entitlement.policy_code,
-                Entitlement.period,
-                Entitlement.amount_fen,
-            ).where(tuple_(Entitlement.entity_type, Entitlement.entity_id).in_(chunk))
-        )
+        rows = await session.execute(_HISTORY, {"t": [k[0] for k in chunk], "i": [k[1] for k in chunk]})
         for entity_type, entity_id, code, period, amount in rows:
             found.setdefault((entity_type, entity_id), []).append((code, period, int(amount)))
     return found
@@ -310,21 +344,6 @@ async def settle_candidates(session: AsyncSession, candidates: list[Candidate], 
     return kept
 
 
-async def determine_for_policy(session: AsyncSession, code: str, at: date | None = None) -> int:
-    """After an automatic policy is published: every entity of the read model against that policy."""
-    at = at or local_today()
-    policies = await repository.compiled_in_force(session, at, mode="automatic", codes=[code])
-    counts = {
-        "entities": 0,
-        "evaluations": 0,
-        "eligible": 0,
-        "vectorised_policies": 0,
-        "row_by_row_policies": 0,
-    }
-    candidates = await settle_candidates(session, await bulk_candidates(session, policies, at, counts), at)
-    return await record(session, candidates, at)
-
-
 async def catalog_digest(session: AsyncSession, policies: list[tuple[Any, CompiledVersion]]) -> str:
     watermark = (
         await session.execute(
@@ -338,8 +357,11 @@ async def catalog_digest(session: AsyncSession, policies: list[tuple[Any, Compil
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-async def start_run(session: AsyncSession, at: date, started_by: str | None) -> tuple[EntitlementRun, bool]:
-    """A full run; the same period and catalog/read-model state returns the existing run instead of a new one.
+async def start_run(
+    session: AsyncSession, at: date, started_by: str | None
+) -> tuple[EntitlementRun, BackgroundJob, bool]:
+    """Queue a full run as a background job; the same period and catalog/read-model state returns the existing
+    run and its job instead (a run that was cancelled or failed is queued again, with a new job).
 
     A run determines payable entitlements, so it cannot be dated in the future: that would pay a period early.
     """
@@ -360,7 +382,7 @@ async def start_run(session: AsyncSession, at: date, started_by: str | None) -> 
                 period=period,
                 evaluation_date=at,
                 catalog_digest=digest,
-                status="running",
+                status="queued",
                 counts={},
                 started_by=started_by,
             )
@@ -371,34 +393,186 @@ async def start_run(session: AsyncSession, at: date, started_by: str | None) -> 
     if inserted is None:
         existing = (
             await session.execute(
-                select(EntitlementRun).where(
-                    EntitlementRun.period == period, EntitlementRun.catalog_digest == digest
-                )
+                select(EntitlementRun)
+                .where(EntitlementRun.period == period, EntitlementRun.catalog_digest == digest)
+                .with_for_update()
             )
         ).scalar_one()
-        return existing, False
-    begun = time.perf_counter()
-    counts = {
-        "policies": len(policies),
-        "entities": 0,
-        "evaluations": 0,
-        "eligible": 0,
-        "vectorised_policies": 0,
-        "row_by_row_policies": 0,
-    }
-    candidates = await settle_candidates(session, await bulk_candidates(session, policies, at, counts), at)
-    counts["settled"] = len(candidates)
-    counts["determined"] = await record(session, candidates, at, run_id)
-    counts["excluded"] = counts["eligible"] - counts["settled"]
-    counts["already_determined"] = counts["settled"] - counts["determined"]
+        job = await jobs.get_job(session, existing.job_id) if existing.job_id else None
+        if job is not None and existing.status not in ("cancelled", "failed"):
+            return existing, job, False
+        existing.status = "queued"
+        existing.finished_at = None
+        existing.duration_ms = None
+        job = await _queue_run(session, existing, policies, started_by)
+        return existing, job, True
     run = await session.get(EntitlementRun, run_id)
     assert run is not None
-    run.counts = counts
-    run.status = "completed"
-    run.duration_ms = int((time.perf_counter() - begun) * 1000)
-    run.finished_at = datetime.now(UTC)
+    return run, await _queue_run(session, run, policies, started_by), True
+
+
+async def _entity_total(session: AsyncSession, entity_types: list[str]) -> int:
+    if not entity_types:
+        return 0
+    return int(
+        (
+            await session.execute(
+                select(func.count())
+                .select_from(EntityProfile)
+                .where(EntityProfile.entity_type.in_(entity_types))
+            )
+        ).scalar_one()
+    )
+
+
+def _beneficiaries(policies: list[tuple[Any, CompiledVersion]]) -> list[str]:
+    return sorted({p.beneficiary for p, _ in policies} & set(ENTITY_TYPES))
+
+
+async def _queue_run(
+    session: AsyncSession,
+    run: EntitlementRun,
+    policies: list[tuple[Any, CompiledVersion]],
+    started_by: str | None,
+) -> BackgroundJob:
+    job = await jobs.enqueue(
+        session,
+        kind=ENTITLEMENT_RUN,
+        subject=f"entitlement-run:{run.id}",
+        params={"run_id": str(run.id), "evaluation_date": run.evaluation_date.isoformat()},
+        total=await _entity_total(session, _beneficiaries(policies)),
+        created_by=started_by,
+    )
+    run.job_id = job.id
+    run.counts = {}
     await session.flush()
-    return run, True
+    return job
+
+
+async def queue_publication(
+    session: AsyncSession, code: str, version: int, created_by: str | None
+) -> BackgroundJob | None:
+    """After an automatic policy is published: a job evaluating every entity of the read model against it
+    (``determine_chunk`` with that one policy), or nothing when no entity of its beneficiary type is held."""
+    at = local_today()
+    policies = await repository.compiled_in_force(session, at, mode="automatic", codes=[code])
+    total = await _entity_total(session, _beneficiaries(policies))
+    if total == 0:
+        return None
+    return await jobs.enqueue(
+        session,
+        kind=POLICY_EVALUATION,
+        subject=f"policy:{code}:{version}",
+        params={"policy_code": code, "version": version, "evaluation_date": at.isoformat()},
+        total=total,
+        created_by=created_by,
+    )
+
+
+async def determine_chunk(
+    session: AsyncSession,
+    at: date,
+    *,
+    codes: list[str] | None,
+    after: dict[str, Any] | None,
+    limit: int,
+    run_id: uuid.UUID | None = None,
+) -> jobs.Chunk:
+    """The next at most ``limit`` entities of the read model after ``after`` (keyset on entity type and id),
+    against the automatic policies in force (or ``codes``): evaluated vectorised, settled per entity, recorded
+    once each (``record``: the unique row guards a chunk done twice). Runs in the caller's transaction."""
+    policies = await repository.compiled_in_force(session, at, mode="automatic", codes=codes)
+    types = _beneficiaries(policies)
+    counts = {"entities": 0, "evaluations": 0, "eligible": 0, "needs_data": 0, "settled": 0, "determined": 0}
+    per_type = {"vectorised_policies": 0, "row_by_row_policies": 0}
+    gauges = {"policies": len(policies)}
+    if not types:
+        return jobs.Chunk(0, after, counts, gauges, finished=True)
+    query = select(EntityProfile.entity_type, EntityProfile.entity_id, EntityProfile.profile).where(
+        EntityProfile.entity_type.in_(types)
+    )
+    if after is not None:
+        query = query.where(
+            tuple_(EntityProfile.entity_type, EntityProfile.entity_id)
+            > tuple_(literal(after["entity_type"]), literal(after["entity_id"]))
+        )
+    rows = (
+        await session.execute(query.order_by(EntityProfile.entity_type, EntityProfile.entity_id).limit(limit))
+    ).all()
+    candidates: list[Candidate] = []
+    for entity_type in types:
+        part = [r for r in rows if r[0] == entity_type]
+        relevant = [c for p, c in policies if p.beneficiary == entity_type]
+        if not part or not relevant:
+            continue
+        columns = Columns(entity_type, [for_period(entity_type, r[2], at) for r in part])
+        tally = {**counts, **per_type}
+        found = candidates_of(relevant, entity_type, [r[1] for r in part], columns, at, tally)
+        candidates.extend(found)
+        for name in counts:
+            counts[name] = tally[name]
+        for name in per_type:
+            gauges[name] = gauges.get(name, 0) + tally[name]
+    counts["entities"] = len(rows)
+    settled = await settle_candidates(session, candidates, at)
+    counts["settled"] = len(settled)
+    counts["determined"] = await record(session, settled, at, run_id)
+    cursor = {"entity_type": rows[-1][0], "entity_id": rows[-1][1]} if rows else after
+    return jobs.Chunk(len(rows), cursor, counts, gauges, finished=len(rows) < limit)
+
+
+def _run_id(job: BackgroundJob) -> uuid.UUID:
+    return uuid.UUID(str(job.params["run_id"]))
+
+
+async def run_chunk(session: AsyncSession, job: BackgroundJob, limit: int) -> jobs.Chunk:
+    """One chunk of a full 免申即享 run (job kind ``entitlement_run``)."""
+    run = await session.get(EntitlementRun, _run_id(job))
+    if run is not None and run.status == "queued":
+        run.status = "running"
+    return await determine_chunk(
+        session,
+        date.fromisoformat(str(job.params["evaluation_date"])),
+        codes=None,
+        after=job.cursor,
+        limit=limit,
+        run_id=_run_id(job),
+    )
+
+
+def run_counts(counts: dict[str, Any]) -> dict[str, int]:
+    """A run's counts from its job's: what was eligible, settled, newly determined, excluded or held already."""
+    out = {name: int(value) for name, value in counts.items()}
+    for name in ("policies", "entities", "evaluations", "eligible", "settled", "determined"):
+        out.setdefault(name, 0)
+    out.setdefault("vectorised_policies", 0)
+    out.setdefault("row_by_row_policies", 0)
+    out["excluded"] = out["eligible"] - out["settled"]
+    out["already_determined"] = out["settled"] - out["determined"]
+    return out
+
+
+async def run_ended(session: AsyncSession, job: BackgroundJob) -> None:
+    """The run's status, counts and duration when its job ends (in the same transaction)."""
+    run = await session.get(EntitlementRun, _run_id(job), populate_existing=True)
+    if run is None or run.job_id != job.id:
+        return
+    run.status = {"succeeded": "completed"}.get(job.status, job.status)
+    run.counts = run_counts(job.counts or {})
+    run.finished_at = job.finished_at or datetime.now(UTC)
+    begun = job.started_at or run.started_at
+    run.duration_ms = int((run.finished_at - begun).total_seconds() * 1000)
+
+
+async def publication_chunk(session: AsyncSession, job: BackgroundJob, limit: int) -> jobs.Chunk:
+    """One chunk of a publication's re-evaluation (job kind ``policy_evaluation``): that policy only."""
+    return await determine_chunk(
+        session,
+        date.fromisoformat(str(job.params["evaluation_date"])),
+        codes=[str(job.params["policy_code"])],
+        after=job.cursor,
+        limit=limit,
+    )
 
 
 def run_public(run: EntitlementRun) -> dict[str, Any]:
@@ -413,4 +587,6 @@ def run_public(run: EntitlementRun) -> dict[str, Any]:
         "started_by": run.started_by,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
+        "job_id": str(run.job_id) if run.job_id else None,
+        "job_url": jobs.job_url(run.job_id) if run.job_id else None,
     }

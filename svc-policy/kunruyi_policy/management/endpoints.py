@@ -10,9 +10,17 @@ from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.catalog.schemas import PolicyDetailOut, VersionOut
 from kunruyi_policy.catalog.service import policy_detail
+from kunruyi_policy.jobs.service import job_url
 from kunruyi_policy.management import service
 from kunruyi_policy.management.auth import Officer
-from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, PublishIn, RulesIn, ValidationOut
+from kunruyi_policy.management.schemas import (
+    PolicyCreate,
+    PolicyUpdate,
+    PublishedOut,
+    PublishIn,
+    RulesIn,
+    ValidationOut,
+)
 from kunruyi_policy.rules.warnings import rule_warnings
 
 router = APIRouter(prefix="/api/v1", tags=["政策管理 management"])
@@ -63,7 +71,9 @@ async def validate(code: str, body: RulesIn, session: SessionDep, principal: Off
 
 
 @router.post(
-    "/policies/{code}/publish", response_model=VersionOut, summary="发布草稿为新版本（指定生效日期）"
+    "/policies/{code}/publish",
+    response_model=PublishedOut,
+    summary="发布草稿为新版本（指定生效日期）；免申即享政策的读模型重评估排入后台任务",
 )
 async def publish(
     code: str,
@@ -72,10 +82,16 @@ async def publish(
     principal: Officer,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    async def produce() -> tuple[int, VersionOut]:
+    async def produce() -> tuple[int, PublishedOut]:
         policy = await service.get_for_staff(session, code, principal)
-        version = await service.publish(session, policy, body.effective_from)
-        return 200, VersionOut.model_validate(repository.version_public(version))
+        version, job = await service.publish(session, policy, body.effective_from, principal.subject)
+        return 200, PublishedOut.model_validate(
+            {
+                **repository.version_public(version),
+                "evaluation_job_id": str(job.id) if job else None,
+                "evaluation_job_url": job_url(job.id) if job else None,
+            }
+        )
 
     return await idempotent(session, idempotency_key, principal, f"policies/{code}/publish", body, produce)
 

@@ -15,6 +15,7 @@ from kunruyi_policy.catalog.schemas import (
     Mode,
     PolicyType,
     ReviewStage,
+    VersionOut,
 )
 
 
@@ -235,3 +236,10 @@ class ValidationOut(BaseModel):
         description="valid but suspicious: a comparison the variable's range decides by itself (always_true / "
         "never_true), e.g. a ratio compared with 40 instead of 0.4; the draft still saves",
     )
+
+
+class PublishedOut(VersionOut):
+    """The published version; for an automatic policy, the background job re-evaluating the read model."""
+
+    evaluation_job_id: str | None = None
+    evaluation_job_url: str | None = None

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.catalog.service import refresh_search_tokens, review_stages_of
-from kunruyi_policy.entitlements.service import determine_for_policy
+from kunruyi_policy.entitlements.service import queue_publication
 from kunruyi_policy.events import (
     PolicyChanged,
     PolicyPublished,
@@ -36,7 +36,15 @@ from kunruyi_policy.management.exceptions import (
     UnknownTheme,
 )
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, RulesIn
-from kunruyi_policy.models import Department, Policy, PolicyDocument, PolicyGroup, PolicyTheme, PolicyVersion
+from kunruyi_policy.models import (
+    BackgroundJob,
+    Department,
+    Policy,
+    PolicyDocument,
+    PolicyGroup,
+    PolicyTheme,
+    PolicyVersion,
+)
 from kunruyi_policy.rules.validation import RuleIssue, validate_version
 
 SOURCE = "policy"
@@ -204,7 +212,11 @@ def change_payload(policy: Policy, version: int, department_name: str, cap: int 
     }
 
 
-async def publish(session: AsyncSession, policy: Policy, effective_from: date) -> PolicyVersion:
+async def publish(
+    session: AsyncSession, policy: Policy, effective_from: date, actor: str | None = None
+) -> tuple[PolicyVersion, BackgroundJob | None]:
+    """The draft becomes an immutable version, announced; an automatic policy's re-evaluation of the read model
+    is queued as a background job (returned; none when the read model holds no entity it could apply to)."""
     if policy.status == "expired":
         raise PolicyExpired("政策已失效，不能发布新版本")
     draft = await draft_of(session, policy)
@@ -245,9 +257,10 @@ async def publish(session: AsyncSession, policy: Policy, effective_from: date) -
     )
     event: PolicyChanged = PolicyPublished(**payload) if first_publication else PolicyVersionAdded(**payload)
     await add_event(session, SOURCE, event, subject=policy.code)
+    job = None
     if policy.mode == "automatic":
-        await determine_for_policy(session, policy.code)
-    return draft
+        job = await queue_publication(session, policy.code, draft.version, actor)
+    return draft, job
 
 
 async def suspend(session: AsyncSession, policy: Policy) -> None:

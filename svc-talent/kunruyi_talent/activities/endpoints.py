@@ -8,7 +8,7 @@ from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.db import SessionDep
 
 from kunruyi_talent.activities import repository, service
-from kunruyi_talent.activities.auth import Officer
+from kunruyi_talent.activities.auth import HostStaff, Officer
 from kunruyi_talent.activities.schemas import (
     ActivityCreate,
     ActivityKind,
@@ -20,9 +20,13 @@ from kunruyi_talent.activities.schemas import (
     KindStatsPage,
     OutcomesIn,
     RegistrationCreate,
+    RegistrationList,
     RegistrationOut,
+    SelfCheckInCreate,
+    SelfCheckInOut,
+    SignUpCreate,
 )
-from kunruyi_talent.deps import SettingsDep
+from kunruyi_talent.deps import PersonalDataDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/activities", tags=["活动 activities"])
 
@@ -85,6 +89,49 @@ async def register(
     activity_id: uuid.UUID, body: RegistrationCreate, session: SessionDep, principal: Officer
 ) -> RegistrationOut:
     return service.registration_out(await service.register(session, activity_id, body))
+
+
+@router.post(
+    "/{activity_id}/sign-ups",
+    status_code=201,
+    response_model=RegistrationOut,
+    summary="昆e服报名：已登录的企业或人才报名本身；其他人填姓名和手机号（同一手机号只能报名一次）",
+)
+async def sign_up(
+    activity_id: uuid.UUID,
+    body: SignUpCreate,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: OptionalPrincipal,
+) -> RegistrationOut:
+    return service.registration_out(await service.sign_up(session, pii, activity_id, body, principal))
+
+
+@router.get(
+    "/{activity_id}/registrations",
+    response_model=RegistrationList,
+    summary="报名名单（主办部门工作人员）：名称、手机号掩码、是否签到，及到会率与成果",
+)
+async def list_registrations(
+    activity_id: uuid.UUID, session: SessionDep, principal: HostStaff
+) -> RegistrationList:
+    return await service.registrations(session, activity_id, principal)
+
+
+@router.post(
+    "/{activity_id}/self-check-ins",
+    response_model=SelfCheckInOut,
+    summary="本人扫码签到：签到码 + 本人账号（或报名时的姓名和手机号）；再次扫码显示第一次签到的时间",
+)
+async def self_check_in(
+    activity_id: uuid.UUID,
+    body: SelfCheckInCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    pii: PersonalDataDep,
+    principal: OptionalPrincipal,
+) -> SelfCheckInOut:
+    return await service.self_check_in(session, settings, pii, activity_id, body, principal)
 
 
 @router.post(

@@ -57,3 +57,27 @@ class BadCheckInCode(Unprocessable):
     """签到码无效、不属于该活动或已过期"""
 
     code = "bad_check_in_code"
+
+
+class ContactRequired(Unprocessable):
+    """未登录报名或签到时没有填写姓名或手机号"""
+
+    code = "contact_required"
+
+
+class NotRegistered(NotFound):
+    """签到者（本人账号，或姓名与手机号）没有报名该活动"""
+
+    code = "not_registered"
+
+
+class CheckInNotOpen(Conflict):
+    """本人签到在活动开始前 2 小时开放，此前扫码"""
+
+    code = "check_in_not_open"
+
+
+class ActivityFinished(Conflict):
+    """活动已结束，不能再签到"""
+
+    code = "activity_finished"

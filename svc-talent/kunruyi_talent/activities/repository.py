@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_talent.models import Activity, ActivityRegistration
+from kunruyi_talent.models import Activity, ActivityRegistration, Enterprise, Talent
 
 
 async def get(session: AsyncSession, activity_id: uuid.UUID, *, lock: bool = False) -> Activity | None:
@@ -96,3 +96,21 @@ async def by_kind(session: AsyncSession) -> Sequence[Any]:
         .order_by(Activity.kind)
     )
     return (await session.execute(stmt)).all()
+
+
+async def registrations(session: AsyncSession, activity_id: uuid.UUID) -> Sequence[ActivityRegistration]:
+    return (
+        await session.scalars(
+            select(ActivityRegistration)
+            .where(ActivityRegistration.activity_id == activity_id)
+            .order_by(ActivityRegistration.registered_at, ActivityRegistration.id)
+        )
+    ).all()
+
+
+async def enterprises(session: AsyncSession, usccs: Sequence[str]) -> Sequence[Enterprise]:
+    return (await session.scalars(select(Enterprise).where(Enterprise.uscc.in_(usccs)))).all()
+
+
+async def talents(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Talent]:
+    return (await session.scalars(select(Talent).where(Talent.id.in_(ids)))).all()

@@ -79,13 +79,67 @@ class RegistrationCreate(RequestModel):
     talent_id: uuid.UUID | None = Field(default=None, description="报名人才的编号")
 
 
+class SignUpCreate(RequestModel):
+    """Registration from 昆e服 or by a partner. A signed-in company or talent registers itself (nothing to fill);
+    anyone else gives a name and a mainland mobile number."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "王小明", "phone": "13812341234"}]})
+
+    name: str | None = Field(default=None, max_length=60, description="姓名（未登录时必填）")
+    phone: str | None = Field(
+        default=None, max_length=20, description="手机号（未登录时必填；加密保存，只显示掩码）"
+    )
+
+
 class RegistrationOut(BaseModel):
     id: uuid.UUID
     activity_id: uuid.UUID
-    attendee_type: Literal["enterprise", "talent"]
-    attendee: str
+    attendee_type: Literal["enterprise", "talent", "person"]
+    attendee: str = Field(description="企业为信用代码，人才为人才编号，个人为手机号掩码")
+    name: str | None = Field(default=None, description="报名者名称（企业名称、人才或个人姓名）")
+    phone_masked: str | None = Field(default=None, description="手机号掩码，如 138****1234")
+    registered_via: str = Field(description="officer 工作人员代报、partner 合作方、self 本人（昆e服）")
     registered_at: datetime
     checked_in_at: datetime | None
+    checked_in_via: str | None = Field(default=None, description="officer 门口扫码、self 本人手机签到")
+
+
+class SelfCheckInCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "1781773200.3f9a0c6e1d2b4a5f8e7c9b0a1d2e3f4a",
+                    "name": "王小明",
+                    "phone": "13812341234",
+                }
+            ]
+        }
+    )
+
+    code: str = Field(min_length=1, max_length=200, description="活动二维码中的签到码")
+    name: str | None = Field(default=None, max_length=60, description="报名时的姓名（未登录时必填）")
+    phone: str | None = Field(default=None, max_length=20, description="报名时的手机号（未登录时必填）")
+
+
+class SelfCheckInOut(RegistrationOut):
+    activity_title: str
+    already_checked_in: bool = Field(description="之前已签到：checked_in_at 为第一次签到的时间")
+
+
+class RegistrationList(BaseModel):
+    """An activity's registrations for its organisers (the host department), with the outcome counts."""
+
+    activity_id: uuid.UUID
+    title: str
+    department: str
+    capacity: int
+    registered: int
+    checked_in: int
+    attendance_rate: float | None
+    cooperation_projects: int | None
+    negotiations: int | None
+    items: list[RegistrationOut]
 
 
 class CheckInCode(BaseModel):

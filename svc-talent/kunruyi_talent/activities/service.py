@@ -2,6 +2,11 @@
 talents (one registration each, up to the capacity, until the start), issue a signed check-in code that attendees'
 phones scan, and record the outcomes (合作项目数, 商洽数) after it.
 
+昆e服 adds registration by the attendee (a signed-in company or talent registers itself; anyone else with a name and
+a phone — encrypted, masked, and indexed so one phone registers once) and self check-in: the activity's QR code
+carries the check-in code, and the registered attendee's phone checks them in (opens 2 hours before the start,
+closes at the end; a second scan shows the first check-in).
+
 The check-in code is ``<expiry>.<signature>``: an HMAC-SHA256 of the activity and the expiry under the service's
 blind-index key (a secret; its development value is refused outside development mode), with a purpose of its own so
 it never collides with an index. It expires when the activity ends."""
@@ -10,18 +15,21 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import LOCAL_TZ, local_now, utc_now
-from kunruyi_common.crypto import blind_index
+from kunruyi_common.crypto import blind_index, mask_phone
+from kunruyi_common.errors import OtherDepartment
 from kunruyi_common.events import add_event
 from kunruyi_common.taxonomy import TAXONOMY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_talent.access import actor_of
+from kunruyi_talent.access import actor_of, talent_self_id
 from kunruyi_talent.activities import repository
 from kunruyi_talent.activities.exceptions import (
+    ActivityFinished,
     ActivityFull,
     ActivityNotFound,
     ActivityNotOver,
@@ -29,6 +37,9 @@ from kunruyi_talent.activities.exceptions import (
     AttendeeRequired,
     BadActivityTime,
     BadCheckInCode,
+    CheckInNotOpen,
+    ContactRequired,
+    NotRegistered,
     RegistrationClosed,
     RegistrationNotFound,
 )
@@ -40,16 +51,24 @@ from kunruyi_talent.activities.schemas import (
     KindStats,
     OutcomesIn,
     RegistrationCreate,
+    RegistrationList,
     RegistrationOut,
+    SelfCheckInCreate,
+    SelfCheckInOut,
+    SignUpCreate,
 )
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.events import ActivityCheckedIn, ActivityPublished
 from kunruyi_talent.exceptions import UnknownTalent
 from kunruyi_talent.models import Activity, ActivityRegistration, Talent
+from kunruyi_talent.pii import PHONE_PURPOSE, PersonalData
 from kunruyi_talent.settings import Settings
 
 SOURCE = "talent"
 CODE_PURPOSE = "activity-check-in"
+PHONE_COLUMN = "activity_registrations.attendee_phone"
+# Self check-in opens this long before the start (people arrive early) and closes at the end.
+SELF_CHECK_IN_OPENS = timedelta(hours=2)
 
 
 def _beijing(moment: datetime) -> datetime:
@@ -132,15 +151,64 @@ async def publish(session: AsyncSession, data: ActivityCreate, principal: Princi
     return activity
 
 
-def registration_out(row: ActivityRegistration) -> RegistrationOut:
+def _attendee_type(row: ActivityRegistration) -> Literal["enterprise", "talent", "person"]:
+    if row.attendee_type == "enterprise":
+        return "enterprise"
+    return "talent" if row.attendee_type == "talent" else "person"
+
+
+def registration_out(row: ActivityRegistration, name: str | None = None) -> RegistrationOut:
+    kind = _attendee_type(row)
     return RegistrationOut(
         id=row.id,
         activity_id=row.activity_id,
-        attendee_type="enterprise" if row.attendee_type == "enterprise" else "talent",
-        attendee=row.attendee,
+        attendee_type=kind,
+        # A person's attendee key is a keyed hash of their phone: the mask is what anyone sees.
+        attendee=(row.attendee_phone_masked or "") if kind == "person" else row.attendee,
+        name=row.attendee_name or name,
+        phone_masked=row.attendee_phone_masked,
+        registered_via=row.registered_via,
         registered_at=local_now(row.registered_at),
         checked_in_at=local_now(row.checked_in_at) if row.checked_in_at else None,
+        checked_in_via=row.checked_in_via,
     )
+
+
+async def _add_registration(
+    session: AsyncSession,
+    activity_id: uuid.UUID,
+    kind: str,
+    attendee: str,
+    *,
+    via: str,
+    duplicate_field: str,
+    name: str | None = None,
+    phone_encrypted: str | None = None,
+    phone_masked: str | None = None,
+) -> ActivityRegistration:
+    # The activity's row lock serialises registrations, so the capacity holds under concurrent requests.
+    activity = await get(session, activity_id, lock=True)
+    if utc_now() >= activity.starts_at:
+        raise RegistrationClosed("活动已开始，报名已截止", field="activity")
+    if await repository.find_registration(session, activity.id, kind, attendee) is not None:
+        raise AlreadyRegistered("已报名该活动，无需重复报名", field=duplicate_field)
+    registered = (await repository.counts(session, [activity.id])).get(activity.id, (0, 0))[0]
+    if registered >= activity.capacity:
+        raise ActivityFull(f"活动报名已满（{activity.capacity} 人）", field="activity")
+    row = ActivityRegistration(
+        id=uuid.uuid4(),
+        activity_id=activity.id,
+        attendee_type=kind,
+        attendee=attendee,
+        attendee_name=name,
+        attendee_phone_encrypted=phone_encrypted,
+        attendee_phone_masked=phone_masked,
+        registered_via=via,
+    )
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return row
 
 
 async def register(
@@ -155,22 +223,69 @@ async def register(
         if await session.get(Talent, data.talent_id) is None:
             raise UnknownTalent("人才档案不存在", field="talent_id")
         kind, attendee = "talent", str(data.talent_id)
-    # The activity's row lock serialises registrations, so the capacity holds under concurrent requests.
-    activity = await get(session, activity_id, lock=True)
-    if utc_now() >= activity.starts_at:
-        raise RegistrationClosed("活动已开始，报名已截止", field="activity")
-    if await repository.find_registration(session, activity.id, kind, attendee) is not None:
-        raise AlreadyRegistered("已报名该活动", field="talent_id" if kind == "talent" else "uscc")
-    registered = (await repository.counts(session, [activity.id])).get(activity.id, (0, 0))[0]
-    if registered >= activity.capacity:
-        raise ActivityFull(f"活动报名已满（{activity.capacity} 人）", field="activity")
-    row = ActivityRegistration(
-        id=uuid.uuid4(), activity_id=activity.id, attendee_type=kind, attendee=attendee
+    return await _add_registration(
+        session,
+        activity_id,
+        kind,
+        attendee,
+        via="officer",
+        duplicate_field="talent_id" if kind == "talent" else "uscc",
     )
-    session.add(row)
-    await session.flush()
-    await session.refresh(row)
-    return row
+
+
+def _contact(name: str | None, phone: str | None) -> tuple[str, str]:
+    """The name and the normalised mobile number a person gives (each missing one: 422 naming it)."""
+    clean_name = (name or "").strip()
+    if not clean_name:
+        raise ContactRequired("请填写姓名", field="name")
+    if not (phone or "").strip():
+        raise ContactRequired("请填写手机号", field="phone")
+    return clean_name, enterprise_service.validate_phone(phone or "", "phone")
+
+
+async def _self_attendee(session: AsyncSession, principal: Principal | None) -> tuple[str, str] | None:
+    """(kind, attendee) of a signed-in company or talent; None for anyone else (who gives a name and phone)."""
+    if principal is None:
+        return None
+    uscc = principal.signed_in_enterprise
+    if uscc:
+        return "enterprise", enterprise_service.validate_uscc(uscc, "uscc")
+    talent_id = talent_self_id(principal)
+    if talent_id is not None:
+        if await session.get(Talent, talent_id) is None:
+            raise UnknownTalent("人才档案不存在", field="talent_id")
+        return "talent", str(talent_id)
+    return None
+
+
+async def sign_up(
+    session: AsyncSession,
+    pii: PersonalData,
+    activity_id: uuid.UUID,
+    data: SignUpCreate,
+    principal: Principal | None,
+) -> ActivityRegistration:
+    """Registration from 昆e服 (the attendee) or by a partner: a signed-in company or talent registers itself;
+    anyone else by name and phone (one registration per phone)."""
+    via = "partner" if principal is not None and principal.kind == "partner" else "self"
+    own = await _self_attendee(session, principal)
+    if own is not None:
+        kind, attendee = own
+        return await _add_registration(
+            session, activity_id, kind, attendee, via=via, duplicate_field="activity"
+        )
+    name, phone = _contact(data.name, data.phone)
+    return await _add_registration(
+        session,
+        activity_id,
+        "person",
+        pii.index(phone, PHONE_PURPOSE),
+        via=via,
+        duplicate_field="phone",
+        name=name,
+        phone_encrypted=pii.encrypt(phone, PHONE_COLUMN),
+        phone_masked=mask_phone(phone),
+    )
 
 
 def _signature(settings: Settings, activity_id: uuid.UUID, expiry: int) -> str:
@@ -186,15 +301,42 @@ def check_in_code(settings: Settings, activity: Activity) -> CheckInCode:
     )
 
 
-def verify_code(settings: Settings, activity: Activity, code: str) -> None:
+def _verify_signature(settings: Settings, activity: Activity, code: str) -> int:
+    """The code's expiry when its signature is this activity's (else 422 bad_check_in_code)."""
     expiry_text, _, signature = code.strip().partition(".")
     if not expiry_text.isdigit() or len(expiry_text) > 12:
         raise BadCheckInCode("签到码无效", field="code")
     expiry = int(expiry_text)
     if not hmac.compare_digest(signature.encode(), _signature(settings, activity.id, expiry).encode()):
         raise BadCheckInCode("签到码无效或不属于该活动", field="code")
+    return expiry
+
+
+def verify_code(settings: Settings, activity: Activity, code: str) -> None:
+    expiry = _verify_signature(settings, activity, code)
     if utc_now().timestamp() > expiry or utc_now() > activity.ends_at:
         raise BadCheckInCode("签到码已过期", field="code")
+
+
+async def _mark_checked_in(
+    session: AsyncSession, activity: Activity, row: ActivityRegistration, via: str
+) -> None:
+    row.checked_in_at = utc_now()
+    row.checked_in_via = via
+    await session.flush()
+    await add_event(
+        session,
+        SOURCE,
+        ActivityCheckedIn(
+            activity_id=str(activity.id),
+            kind=activity.kind,
+            registration_id=str(row.id),
+            attendee_type=_attendee_type(row),
+            attendee=(row.attendee_phone_masked or "") if row.attendee_type == "person" else row.attendee,
+            checked_in_at=row.checked_in_at,
+        ),
+        subject=str(activity.id),
+    )
 
 
 async def check_in(
@@ -207,22 +349,96 @@ async def check_in(
         raise RegistrationNotFound(f"该活动没有编号为 {registration_id} 的报名", field="registration")
     if row.checked_in_at is not None:
         return row  # scanned twice: the first check-in stands
-    row.checked_in_at = utc_now()
-    await session.flush()
-    await add_event(
-        session,
-        SOURCE,
-        ActivityCheckedIn(
-            activity_id=str(activity.id),
-            kind=activity.kind,
-            registration_id=str(row.id),
-            attendee_type="enterprise" if row.attendee_type == "enterprise" else "talent",
-            attendee=row.attendee,
-            checked_in_at=row.checked_in_at,
-        ),
-        subject=str(activity.id),
-    )
+    await _mark_checked_in(session, activity, row, "officer")
     return row
+
+
+async def self_check_in(
+    session: AsyncSession,
+    settings: Settings,
+    pii: PersonalData,
+    activity_id: uuid.UUID,
+    data: SelfCheckInCreate,
+    principal: Principal | None,
+) -> SelfCheckInOut:
+    """The attendee checks in with their own phone: the activity's code (from its QR), and who they are — their
+    signed-in company or talent account, or the name and phone they registered with."""
+    activity = await get(session, activity_id)
+    expiry = _verify_signature(settings, activity, data.code)
+    now = utc_now()
+    if now > activity.ends_at:
+        raise ActivityFinished("活动已结束，不能再签到", field="activity")
+    if now.timestamp() > expiry:
+        raise BadCheckInCode("签到码已过期，请扫描现场最新的签到二维码", field="code")
+    opens = activity.starts_at - SELF_CHECK_IN_OPENS
+    if now < opens:
+        raise CheckInNotOpen(
+            f"签到尚未开始：{local_now(opens):%m月%d日 %H:%M} 起可签到（活动开始前 2 小时）", field="activity"
+        )
+    own = await _self_attendee(session, principal)
+    name: str | None = None
+    if own is not None:
+        kind, attendee = own
+    else:
+        name, phone = _contact(data.name, data.phone)
+        kind, attendee = "person", pii.index(phone, PHONE_PURPOSE)
+    found = await repository.find_registration(session, activity.id, kind, attendee)
+    if found is not None and name is not None and (found.attendee_name or "").strip() != name:
+        found = None  # the phone is registered, under another name: not this person
+    if found is None:
+        registered = (await repository.counts(session, [activity.id])).get(activity.id, (0, 0))[0]
+        if registered >= activity.capacity:
+            raise ActivityFull("活动名额已满，且没有找到您的报名，无法签到", field="activity")
+        field = "phone" if own is None else "activity"
+        raise NotRegistered("没有找到您的报名：请核对报名时填写的姓名和手机号", field=field)
+    row = await repository.registration(session, activity.id, found.id)
+    assert row is not None
+    already = row.checked_in_at is not None
+    if not already:
+        await _mark_checked_in(session, activity, row, "self")
+    return SelfCheckInOut(
+        **registration_out(row).model_dump(), activity_title=activity.title, already_checked_in=already
+    )
+
+
+async def registrations(
+    session: AsyncSession, activity_id: uuid.UUID, principal: Principal
+) -> RegistrationList:
+    """The registrations of an activity for staff of its host department (admins: every activity)."""
+    activity = await get(session, activity_id)
+    if not principal.has_role("admin") and principal.department != activity.department:
+        raise OtherDepartment(f"该活动由{activity.department}主办，您只能查看本部门主办活动的报名")
+    rows = list(await repository.registrations(session, activity.id))
+    usccs = [r.attendee for r in rows if r.attendee_type == "enterprise"]
+    talent_ids = [uuid.UUID(r.attendee) for r in rows if r.attendee_type == "talent"]
+    names: dict[str, str] = {}
+    phones: dict[str, str | None] = {}
+    if usccs:
+        for e in await repository.enterprises(session, usccs):
+            names[e.uscc] = e.name
+    if talent_ids:
+        for t in await repository.talents(session, talent_ids):
+            names[str(t.id)] = t.name
+            phones[str(t.id)] = t.phone_masked
+    items = []
+    for r in rows:
+        out = registration_out(r, names.get(r.attendee))
+        if out.phone_masked is None and r.attendee in phones:
+            out.phone_masked = phones[r.attendee]
+        items.append(out)
+    counted = await stats(session, activity)
+    return RegistrationList(
+        activity_id=activity.id,
+        title=activity.title,
+        department=activity.department,
+        capacity=activity.capacity,
+        registered=counted.registered,
+        checked_in=counted.checked_in,
+        attendance_rate=counted.attendance_rate,
+        cooperation_projects=activity.cooperation_projects,
+        negotiations=activity.negotiations,
+        items=items,
+    )
 
 
 async def record_outcomes(session: AsyncSession, activity_id: uuid.UUID, data: OutcomesIn) -> Activity:

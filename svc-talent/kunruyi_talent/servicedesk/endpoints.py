@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
-from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal
+from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal
 from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import MissingCredentials, ScopeDenied
+from kunruyi_common.errors import MissingCredentials, NotOwnEntity, ScopeDenied
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from sqlalchemy import or_, select
@@ -75,7 +75,20 @@ async def public_view(session: AsyncSession, ticket: Ticket) -> TicketPublic:
         deadline=ticket.deadline,
         satisfaction=ticket.satisfaction,
         history=history,
+        **rating_fields(ticket),
     )
+
+
+def rating_fields(ticket: Ticket) -> dict[str, Any]:
+    options = service.requester_options(ticket)
+    return {
+        "rating": ticket.rating,
+        "rating_label": service.RATING_LABELS.get(ticket.rating) if ticket.rating else None,
+        "rated_at": ticket.rated_at,
+        "can_rate": options.can_rate,
+        "can_reopen": options.can_reopen,
+        "reopen_until": options.reopen_until,
+    }
 
 
 def staff_view(ticket: Ticket, history: list[TransitionOut]) -> TicketStaff:
@@ -93,6 +106,7 @@ def staff_view(ticket: Ticket, history: list[TransitionOut]) -> TicketStaff:
         deadline=ticket.deadline,
         satisfaction=ticket.satisfaction,
         history=history,
+        **rating_fields(ticket),
         channel=ticket.channel,
         requester_kind=ticket.requester_kind,
         requester_name=ticket.requester_name,
@@ -313,25 +327,60 @@ async def answer_part(
     return await staff_detail(session, ticket)
 
 
+async def requester_ticket(
+    session: AsyncSession, ticket_number: str, secret: str | None, principal: Principal | None
+) -> Ticket:
+    """The ticket its requester acts on: by number + query code (a visitor), or as the signed-in talent or
+    company that filed it (another's ticket: 403 ``not_own_entity``)."""
+    if secret:
+        return await service.get_for_requester(session, ticket_number, secret, for_update=True)
+    if principal is None:
+        raise MissingCredentials("请提供工单查询码，或以提交诉求的企业、人才身份登录")
+    self_id = talent_self_id(principal)
+    own_uscc = principal.signed_in_enterprise
+    if self_id is None and own_uscc is None:
+        raise NotOwnEntity("只有提交诉求的企业或人才本人可以评价或重新打开工单")
+    ticket = await service.get_by_number(session, ticket_number, for_update=True)
+    if (self_id is not None and ticket.talent_id == self_id) or (
+        own_uscc is not None and ticket.enterprise_uscc == own_uscc
+    ):
+        return ticket
+    raise NotOwnEntity("这不是本企业（本人）的诉求，不能评价或重新打开")
+
+
 @router.post(
-    "/tickets/{ticket_number}/reopen", response_model=TicketPublic, summary="诉求人对答复不满意，重新打开"
+    "/tickets/{ticket_number}/reopen",
+    response_model=TicketPublic,
+    summary="诉求人对答复不满意，7 日内重新打开（凭查询码，或提交诉求的企业、人才本人登录）",
 )
 async def reopen_ticket(
-    ticket_number: str, secret: str, body: RequesterReopen, session: SessionDep, pii: PersonalDataDep
+    ticket_number: str,
+    body: RequesterReopen,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: OptionalPrincipal,
+    secret: str | None = None,
 ) -> TicketPublic:
-    ticket = await service.get_for_requester(session, ticket_number, secret, for_update=True)
-    await service.move(session, ticket, "in_progress", "requester", comment=body.comment, pii=pii)
+    ticket = await requester_ticket(session, ticket_number, secret, principal)
+    await service.reopen(session, ticket, body.comment, pii)
     return await public_view(session, ticket)
 
 
 @router.post(
-    "/tickets/{ticket_number}/rating", response_model=TicketPublic, summary="诉求人满意度评价（1–5 分）"
+    "/tickets/{ticket_number}/rating",
+    response_model=TicketPublic,
+    summary="诉求人评价答复：满意、基本满意、不满意（每次答复一次；凭查询码，或本人登录）",
 )
 async def rate_ticket(
-    ticket_number: str, secret: str, body: RatingIn, session: SessionDep, pii: PersonalDataDep
+    ticket_number: str,
+    body: RatingIn,
+    session: SessionDep,
+    pii: PersonalDataDep,
+    principal: OptionalPrincipal,
+    secret: str | None = None,
 ) -> TicketPublic:
-    ticket = await service.get_for_requester(session, ticket_number, secret, for_update=True)
-    await service.rate(session, ticket, body.satisfaction, body.comment, pii)
+    ticket = await requester_ticket(session, ticket_number, secret, principal)
+    await service.rate(session, ticket, body.rating, body.comment, pii)
     return await public_view(session, ticket)
 
 

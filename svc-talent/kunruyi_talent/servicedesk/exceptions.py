@@ -17,6 +17,30 @@ class NotYetReplied(Conflict):
     code = "not_yet_replied"
 
 
+class AlreadyRated(Conflict):
+    """这次答复已评价过：每次答复只能评价一次"""
+
+    code = "already_rated"
+
+
+class AlreadyReopened(Conflict):
+    """这次答复已重新打开过，请等待承办部门再次答复"""
+
+    code = "already_reopened"
+
+
+class ReopenNeedsDissatisfied(Conflict):
+    """只有评价为“不满意”的答复才能重新打开：请先评价"""
+
+    code = "reopen_needs_dissatisfied"
+
+
+class ReopenWindowClosed(Conflict):
+    """答复后 7 日内可重新打开，已截止；如仍有问题请提交新的诉求"""
+
+    code = "reopen_window_closed"
+
+
 class ReplyRequired(Unprocessable):
     """答复工单须填写答复内容"""
 

@@ -72,14 +72,19 @@ class TransitionIn(RequestModel):
 class RequesterReopen(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"comment": "材料提交后仍未收到学校通知。"}]})
 
-    comment: str = Field(min_length=1, max_length=2000)
+    comment: str = Field(min_length=1, max_length=2000, description="重新打开的原因（承办部门可见）")
+
+
+Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
 
 
 class RatingIn(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"satisfaction": 5, "comment": "办理很及时"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"rating": "satisfied", "comment": "办理很及时"}]}
+    )
 
-    satisfaction: int = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=2000)
+    rating: Rating = Field(description="satisfied 满意、basically_satisfied 基本满意、dissatisfied 不满意")
+    comment: str | None = Field(default=None, max_length=2000, description="评价说明（可选）")
 
 
 class TransitionOut(BaseModel):
@@ -102,6 +107,12 @@ class TicketPublic(BaseModel):
     deadline: date
     satisfaction: int | None
     history: list[TransitionOut]
+    rating: Rating | None = Field(default=None, description="诉求人对最近一次答复的评价")
+    rating_label: str | None = Field(default=None, description="满意、基本满意、不满意")
+    rated_at: datetime | None = None
+    can_rate: bool = Field(default=False, description="最近一次答复尚未评价（每次答复评价一次）")
+    can_reopen: bool = Field(default=False, description="评价为不满意、尚未重新打开且在答复后 7 日内")
+    reopen_until: datetime | None = Field(default=None, description="可重新打开的截止时间（答复后 7 日）")
 
 
 class TransferIn(RequestModel):
@@ -176,6 +187,10 @@ class StatsRow(BaseModel):
     solve_rate: float | None
     on_time_rate: float | None
     satisfaction: float | None
+    satisfied: int = Field(description="评价为满意或基本满意的工单数")
+    dissatisfied: int = Field(description="评价为不满意的工单数")
+    reopened: int = Field(description="诉求人重新打开过的工单数")
+    satisfied_rate: float | None = Field(description="满意率 =（满意 + 基本满意）/ 已评价")
 
 
 class StatsOut(BaseModel):

@@ -9,7 +9,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_date
@@ -28,6 +28,8 @@ from kunruyi_talent.events import (
     TicketJointHandlingStarted,
     TicketOverdue,
     TicketPartAnswered,
+    TicketRated,
+    TicketReopened,
     TicketReplied,
     TicketResolved,
     TicketSubmitted,
@@ -38,12 +40,16 @@ from kunruyi_talent.models import Talent, Ticket, TicketPart, TicketReveal, Tick
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.servicedesk.exceptions import (
     AlreadyCoHandling,
+    AlreadyRated,
+    AlreadyReopened,
     JointHandlingInProgress,
     NoRequesterPhone,
     NotACoHandler,
     NotYetReplied,
     PartAlreadyAnswered,
     PartsUnanswered,
+    ReopenNeedsDissatisfied,
+    ReopenWindowClosed,
     ReplyRequired,
     RequesterPhoneRequired,
     SameDepartment,
@@ -321,6 +327,7 @@ async def move(
         protected = protect(pii, reply, "tickets.reply", ticket.id)
         ticket.reply, ticket.reply_encrypted = protected.masked, protected.encrypted
         ticket.replied_at = ticket.replied_at or now
+        ticket.last_replied_at = now
     elif to == "resolved":
         ticket.resolved_at = now
     elif to == "closed":
@@ -349,19 +356,76 @@ async def move(
     return ticket
 
 
+RATING_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+# The 1–5 score a rating counts as in the desk's averages (满意度).
+RATING_SCORES = {"satisfied": 5, "basically_satisfied": 3, "dissatisfied": 1}
+# A 不满意 answer may be reopened this long after the reply it rated.
+REOPEN_WINDOW = timedelta(days=7)
+REQUESTER = "requester"
+
+
+@dataclass(frozen=True)
+class RequesterOptions:
+    """What the requester may still do with the ticket's latest answer."""
+
+    can_rate: bool
+    can_reopen: bool
+    reopen_until: datetime | None
+
+
+def _answered(ticket: Ticket) -> datetime | None:
+    return ticket.last_replied_at or ticket.replied_at
+
+
+def requester_options(ticket: Ticket, now: datetime | None = None) -> RequesterOptions:
+    now = now or datetime.now(UTC)
+    answered = _answered(ticket)
+    answered_state = ticket.status in ("replied", "resolved", "closed") and answered is not None
+    # One rating per answer: a rating given before the latest reply was for an earlier answer.
+    rated_this_answer = ticket.rated_at is not None and answered is not None and ticket.rated_at >= answered
+    until = answered + REOPEN_WINDOW if answered is not None else None
+    reopened_since = ticket.reopened_at is not None and (
+        ticket.rated_at is None or ticket.reopened_at >= ticket.rated_at
+    )
+    can_reopen = (
+        answered_state
+        and rated_this_answer
+        and ticket.rating == "dissatisfied"
+        and not reopened_since
+        and until is not None
+        and now <= until
+    )
+    return RequesterOptions(
+        can_rate=answered_state and not rated_this_answer,
+        can_reopen=can_reopen,
+        reopen_until=until if answered_state and ticket.rating == "dissatisfied" else None,
+    )
+
+
 async def rate(
     session: AsyncSession,
     ticket: Ticket,
-    satisfaction: int,
+    rating: str,
     comment: str | None,
     pii: PersonalData | None = None,
+    *,
+    now: datetime | None = None,
 ) -> Ticket:
-    if ticket.status not in ("replied", "resolved", "closed"):
+    """The requester rates the latest answer, once (a later answer, after a reopen, may be rated again)."""
+    now = now or datetime.now(UTC)
+    if ticket.status not in ("replied", "resolved", "closed") or _answered(ticket) is None:
         raise NotYetReplied("工单答复后才能评价", allowed_next=list(TRANSITIONS[ticket.status]))
-    ticket.satisfaction = satisfaction
+    if not requester_options(ticket, now).can_rate:
+        raise AlreadyRated(
+            f"这次答复已评价为“{RATING_LABELS.get(ticket.rating or '', ticket.rating)}”，每次答复只能评价一次",
+            rating=ticket.rating,
+        )
+    ticket.rating = rating
+    ticket.satisfaction = RATING_SCORES[rating]
+    ticket.rated_at = now
     note = protect(
         pii,
-        f"满意度 {satisfaction} 分" + (f"：{comment}" if comment else ""),
+        f"评价：{RATING_LABELS[rating]}" + (f"：{comment}" if comment else ""),
         "ticket_transitions.comment",
         ticket.id,
     )
@@ -370,13 +434,58 @@ async def rate(
             ticket_id=ticket.id,
             from_status=ticket.status,
             to_status=ticket.status,
-            actor="requester",
+            actor=REQUESTER,
             comment=note.masked,
             comment_encrypted=note.encrypted,
-            at=datetime.now(UTC),
+            at=now,
         )
     )
     await session.flush()
+    await add_event(
+        session,
+        SOURCE,
+        TicketRated(**facts(ticket), rating=rating, satisfaction=RATING_SCORES[rating]),
+        subject=ticket.ticket_number,
+    )
+    return ticket
+
+
+async def reopen(
+    session: AsyncSession,
+    ticket: Ticket,
+    reason: str,
+    pii: PersonalData | None = None,
+    *,
+    now: datetime | None = None,
+) -> Ticket:
+    """The requester, not satisfied with the answer, sends the ticket back to its department's queue (办理中)
+    with the reason: only after rating it 不满意, once per such rating, within 7 days of the reply."""
+    now = now or datetime.now(UTC)
+    options = requester_options(ticket, now)
+    if not options.can_reopen:
+        if ticket.rating != "dissatisfied" or not (
+            ticket.rated_at is not None and ticket.rated_at >= (_answered(ticket) or ticket.rated_at)
+        ):
+            raise ReopenNeedsDissatisfied(
+                "只有评价为“不满意”的答复才能重新打开：请先评价", field="rating", rating=ticket.rating
+            )
+        if ticket.status not in ("replied", "resolved", "closed") or (
+            ticket.reopened_at is not None
+            and ticket.rated_at is not None
+            and ticket.reopened_at >= ticket.rated_at
+        ):
+            raise AlreadyReopened("这次答复已重新打开过，请等待承办部门再次答复")
+        raise ReopenWindowClosed(
+            f"答复后 7 日内可重新打开，已于 {local_date(options.reopen_until or now).isoformat()} 截止；"
+            "如仍有问题请提交新的诉求",
+            reopen_until=(options.reopen_until or now).isoformat(),
+        )
+    await move(session, ticket, "in_progress", REQUESTER, comment=reason, now=now, pii=pii)
+    ticket.reopened_at = now
+    await session.flush()
+    await add_event(
+        session, SOURCE, TicketReopened(**facts(ticket), reopened_at=now), subject=ticket.ticket_number
+    )
     return ticket
 
 
@@ -621,13 +730,14 @@ GROUPS = {
 }
 
 # 答复率 = replied / total; 解决率 = resolved or closed / total; 按时率 = first reply on or before the deadline
-# (local date) / total; 满意度 = mean of the 1–5 ratings given. All computed by PostgreSQL.
+# (local date) / total; 满意度 = mean of the 1–5 scores given (满意 5, 基本满意 3, 不满意 1); 满意率 = (满意 +
+# 基本满意) / rated. All computed by PostgreSQL.
 # By department, a jointly handled ticket counts once for the lead and once per co-handler's part (the part is
 # replied when the co-handler answered it, on time when that was by the ticket's deadline, solved with the ticket);
 # the totals count each ticket once.
 _STATS_SQL = """
 WITH t AS (
-    SELECT {key} AS key, status, replied_at, deadline, satisfaction,
+    SELECT {key} AS key, status, replied_at, deadline, satisfaction, rating, reopened_at,
            replied_at IS NOT NULL AND (replied_at AT TIME ZONE 'Asia/Shanghai')::date <= deadline AS in_time
     FROM {source}
     WHERE (CAST(:date_from AS date) IS NULL
@@ -646,16 +756,22 @@ SELECT {select_key} AS key,
        round((count(*) FILTER (WHERE status IN ('resolved', 'closed')))::numeric / nullif(count(*), 0), 4)::float
            AS solve_rate,
        round((count(*) FILTER (WHERE in_time))::numeric / nullif(count(*), 0), 4)::float AS on_time_rate,
-       round(avg(satisfaction)::numeric, 2)::float AS satisfaction
+       round(avg(satisfaction)::numeric, 2)::float AS satisfaction,
+       count(*) FILTER (WHERE rating IN ('satisfied', 'basically_satisfied')) AS satisfied,
+       count(*) FILTER (WHERE rating = 'dissatisfied') AS dissatisfied,
+       count(reopened_at) AS reopened,
+       round((count(*) FILTER (WHERE rating IN ('satisfied', 'basically_satisfied')))::numeric
+             / nullif(count(rating), 0), 4)::float AS satisfied_rate
 FROM t
 GROUP BY {group}
 ORDER BY 1
 """
 
 _WITH_PARTS = """(
-    SELECT department, status, replied_at, deadline, satisfaction, submitted_at FROM tickets
+    SELECT department, status, replied_at, deadline, satisfaction, rating, reopened_at, submitted_at FROM tickets
     UNION ALL
-    SELECT p.department, t.status, p.answered_at, t.deadline, NULL::smallint, t.submitted_at
+    SELECT p.department, t.status, p.answered_at, t.deadline, NULL::smallint, NULL::varchar, NULL::timestamptz,
+           t.submitted_at
     FROM ticket_parts p JOIN tickets t ON t.id = p.ticket_id
 ) AS counted"""
 

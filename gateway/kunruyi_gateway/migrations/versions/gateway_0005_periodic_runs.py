@@ -1,7 +1,7 @@
 """periodic_runs: the kit's record of each exclusive periodic job's last run (nonce sweep, web-session sweep), so
 that the job runs once per interval across replicas, and how many times it ran
 
-Revision ID: gateway_0005_periodic_runs
+Revision ID: gateway_0005
 Revises: gateway_0004
 Create Date: 2026-12-05
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "gateway_0005_periodic_runs"
+revision: str = "gateway_0005"
 down_revision: str | None = "gateway_0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """periodic_runs: the kit's record of each exclusive periodic job's last run (bank status poll, awaiting-budget
 sweep), so that the job runs once per interval across replicas, and how many times it ran
 
-Revision ID: disbursement_0009_periodic_runs
+Revision ID: disbursement_0009
 Revises: disbursement_0008
 Create Date: 2026-12-05
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "disbursement_0009_periodic_runs"
+revision: str = "disbursement_0009"
 down_revision: str | None = "disbursement_0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -2,7 +2,7 @@
 staff read carry names beside codes
 
 Revision ID: disbursement_0011
-Revises: disbursement_0008
+Revises: disbursement_0009
 Create Date: 2026-12-05
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "disbursement_0011"
-down_revision: str | None = "disbursement_0008"
+down_revision: str | None = "disbursement_0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

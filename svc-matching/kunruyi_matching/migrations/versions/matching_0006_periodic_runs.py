@@ -1,7 +1,7 @@
 """periodic_runs: the kit's record of each exclusive periodic job's last run (broker assignment), so that the job
 runs once per interval across replicas, and how many times it ran
 
-Revision ID: matching_0006_periodic_runs
+Revision ID: matching_0006
 Revises: matching_0005
 Create Date: 2026-12-05
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "matching_0006_periodic_runs"
+revision: str = "matching_0006"
 down_revision: str | None = "matching_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

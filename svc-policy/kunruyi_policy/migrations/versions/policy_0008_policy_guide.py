@@ -3,7 +3,7 @@ materials an application needs, the application window — and the review stages
 the publication events so svc-disbursement keeps no copy of its own.
 
 Revision ID: policy_0008
-Revises: policy_0005
+Revises: policy_0006
 Create Date: 2026-12-05 13:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "policy_0008"
-down_revision: str | None = "policy_0005"
+down_revision: str | None = "policy_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 consumed from svc-disbursement's events for the payouts indicator
 
 Revision ID: talent_0010_indicators
-Revises: talent_0011_periodic_runs
+Revises: talent_0014
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "talent_0010_indicators"
-down_revision: str | None = "talent_0011_periodic_runs"
+down_revision: str | None = "talent_0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """periodic_runs: the kit's record of each exclusive periodic job's last run (SMS sender, overdue-ticket and
 housing-offer scans), so that the job runs once per interval across replicas, and how many times it ran
 
-Revision ID: talent_0011_periodic_runs
+Revision ID: talent_0011
 Revises: talent_0009
 Create Date: 2026-12-05
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "talent_0011_periodic_runs"
+revision: str = "talent_0011"
 down_revision: str | None = "talent_0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
