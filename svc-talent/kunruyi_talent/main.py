@@ -12,6 +12,8 @@ from kunruyi_talent.enterprise.endpoints import router as enterprise_router
 from kunruyi_talent.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_talent.housing.endpoints import router as housing_router
 from kunruyi_talent.imports.endpoints import router as imports_router
+from kunruyi_talent.indicators import consumers as indicator_consumers
+from kunruyi_talent.indicators.endpoints import router as indicators_router
 from kunruyi_talent.messages import consumers as message_consumers
 from kunruyi_talent.messages import sender as sms_sender
 from kunruyi_talent.messages.endpoints import router as messages_router
@@ -44,6 +46,7 @@ def build_spec() -> ServiceSpec:
             servicelists_router,
             messages_router,
             message_deliveries_router,
+            indicators_router,
         ],
         # The inbox (messages/): the events that concern a person, one durable per producer.
         consumers=[
@@ -53,6 +56,13 @@ def build_spec() -> ServiceSpec:
                 producer="disbursement",
                 handlers=talent_consumers.HANDLERS,
                 schemas=talent_consumers.SCHEMAS,
+            ),
+            # The indicator system (indicators/): settled payments for the payouts indicator.
+            ConsumerSpec(
+                name="indicators-disbursement",
+                producer="disbursement",
+                handlers=indicator_consumers.HANDLERS,
+                schemas=indicator_consumers.SCHEMAS,
             ),
             ConsumerSpec(
                 name="messages-disbursement",

@@ -127,6 +127,15 @@ RULES: tuple[Rule, ...] = (
     Rule(("housing",), WRITE, ("officer",), "talent:write"),
     Rule(("messages",), ALL, (), note="站内信：本人（已登录的企业或人才，见下方“本人事项”表）"),
     Rule(("message-deliveries",), READ, (), note="短信发送记录与统计：仅管理员"),
+    Rule(
+        ("indicators",), READ, _ALL_STAFF, note="指标体系（领导驾驶舱）：目标、实际、进度状态，按季度与区镇"
+    ),
+    Rule(
+        ("indicators",),
+        WRITE,
+        ("officer", "approver"),
+        note="牵头部门报送季度值；本部门另一人审核（他部门 403 other_department，本人审核 409 same_person）",
+    ),
     # svc-disbursement
     Rule(("applications",), READ, ("officer", "reviewer", "approver", "finance"), "disbursement:read"),
     Rule(

@@ -43,3 +43,7 @@ AdminDesk = Annotated[SignedIn, Depends(console_roles("overview"))]
 
 ActivityDesk = Annotated[SignedIn, Depends(console_roles("activities"))]
 """Staff with the officer, reviewer or approver role (their department's activities: registrations, check-ins)."""
+
+CockpitDesk = Annotated[SignedIn, Depends(console_roles("cockpit"))]
+"""Any staff member (the leaders' cockpit: targets, actuals, status; reporting and approving are checked by
+svc-talent against the indicator's lead department)."""

@@ -19,12 +19,13 @@ from kunruyi_common.clock import local_today
 from kunruyi_common.errors import ProblemError
 from markupsafe import Markup
 
-from kunruyi_gateway.console import oidc, service
+from kunruyi_gateway.console import cockpit, oidc, service
 from kunruyi_gateway.console.auth import (
     ActivityDesk,
     AdminDesk,
     BrokerOrOfficerDesk,
     CatalogDesk,
+    CockpitDesk,
     FinanceOrApproverDesk,
     OfficerDesk,
     OfficerReviewerOrApproverDesk,
@@ -56,6 +57,7 @@ NAV = (
     ("broker", "技术需求"),
     ("catalog", "政策目录"),
     ("activities", "活动"),
+    ("cockpit", "指标驾驶舱"),
     ("overview", "总览"),
 )
 
@@ -1027,6 +1029,144 @@ async def catalog_publish(request: Request, session: CatalogDesk, code: str) -> 
 async def overview(request: Request, session: AdminDesk) -> HTMLResponse:
     data = await service.overview(_calls(request, session), _names(request))
     return await _page(request, session, "console/overview.html", data=data)
+
+
+# --- the leaders' cockpit (指标驾驶舱) and the annual monitoring report ------------------------------------------------
+
+
+async def _cockpit_page(
+    request: Request, session: SignedIn, *, problems: list[str] | None = None, code: int = 200
+) -> HTMLResponse:
+    try:
+        data = await cockpit.cockpit(_calls(request, session))
+    except UpstreamError as exc:
+        return await _page(
+            request,
+            session,
+            "console/cockpit.html",
+            data=None,
+            problems=[problem_text(exc)],
+            status=exc.status or 503,
+        )
+    return await _page(
+        request, session, "console/cockpit.html", data=data, problems=problems or [], status=code
+    )
+
+
+@router.get("/cockpit", response_class=HTMLResponse)
+async def cockpit_page(request: Request, session: CockpitDesk) -> HTMLResponse:
+    return await _cockpit_page(request, session)
+
+
+def _report_year(year: int | None) -> int:
+    return year or local_today().year
+
+
+@router.get("/cockpit/annual", response_class=HTMLResponse)
+async def annual_report_page(request: Request, session: CockpitDesk, year: int | None = None) -> HTMLResponse:
+    """年度监测分析, a printable page (the browser's print prints it without the console's chrome)."""
+    try:
+        report = await cockpit.annual(_calls(request, session), _report_year(year))
+    except UpstreamError as exc:
+        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+    return await _page(request, session, "console/cockpit_annual.html", report=report)
+
+
+@router.get("/cockpit/annual.xlsx")
+async def annual_report_xlsx(request: Request, session: CockpitDesk, year: int | None = None) -> Response:
+    chosen = _report_year(year)
+    try:
+        content = await _calls(request, session).download(
+            "talent", f"/api/v1/indicators/annual-reports/{chosen}/xlsx"
+        )
+    except UpstreamError as exc:
+        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="indicators-{chosen}.xlsx"'},
+    )
+
+
+async def _indicator_page(
+    request: Request,
+    session: SignedIn,
+    code: str,
+    *,
+    problems: list[str] | None = None,
+    notice: str | None = None,
+    status: int = 200,
+    form: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    try:
+        detail = await cockpit.indicator(_calls(request, session), code)
+    except UpstreamError as exc:
+        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+    today = local_today()
+    return await _page(
+        request,
+        session,
+        "console/cockpit_indicator.html",
+        status=status,
+        d=detail,
+        problems=problems or [],
+        notice=notice,
+        units=cockpit.UNITS,
+        form=form or {"quarter": f"{today.year}Q{(today.month - 1) // 3 + 1}", "unit": detail.get("unit")},
+    )
+
+
+@router.get("/cockpit/{code}", response_class=HTMLResponse)
+async def indicator_page(request: Request, session: CockpitDesk, code: str) -> HTMLResponse:
+    return await _indicator_page(request, session, code)
+
+
+@router.post("/cockpit/{code}/reports", response_class=HTMLResponse)
+async def report_indicator(request: Request, session: CockpitDesk, code: str) -> HTMLResponse:
+    """A department's quarter value; svc-talent checks the department, the unit, the range and the quarter."""
+    form = await request.form()
+    entered = {k: str(form.get(k) or "").strip() for k in ("quarter", "value", "unit", "note")}
+    try:
+        value = float(entered["value"])
+    except ValueError:
+        return await _indicator_page(
+            request, session, code, problems=["报送值须为数字（value）"], status=422, form=entered
+        )
+    try:
+        made = await _calls(request, session).call(
+            "talent",
+            "POST",
+            f"/api/v1/indicators/{quote(code, safe='')}/reports",
+            json={
+                "quarter": entered["quarter"],
+                "value": value,
+                "unit": entered["unit"],
+                "note": entered["note"],
+            },
+        )
+    except UpstreamError as exc:
+        return await _indicator_page(
+            request, session, code, problems=[problem_text(exc)], status=exc.status or 503, form=entered
+        )
+    note = f"已报送 {made['quarter']} 第 {made['revision']} 版，待本部门另一人审核"
+    return await _indicator_page(request, session, code, notice=note)
+
+
+@router.post("/cockpit/{code}/reports/{report_id}/approve", response_class=HTMLResponse)
+async def approve_indicator_report(
+    request: Request, session: CockpitDesk, code: str, report_id: uuid.UUID
+) -> HTMLResponse:
+    try:
+        done = await _calls(request, session).call(
+            "talent", "POST", f"/api/v1/indicators/{quote(code, safe='')}/reports/{report_id}/approve"
+        )
+    except UpstreamError as exc:
+        return await _indicator_page(
+            request, session, code, problems=[problem_text(exc)], status=exc.status or 503
+        )
+    return await _indicator_page(
+        request, session, code, notice=f"已审核 {done['quarter']} 第 {done['revision']} 版"
+    )
 
 
 # --- the public 公示 page -----------------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "catalog": ("officer",),
     "overview": ("admin",),
     "activities": ("officer", "reviewer", "approver"),
+    # The leaders' cockpit (指标驾驶舱): every staff role reads it; reporting is checked by svc-talent.
+    "cockpit": ("officer", "reviewer", "approver", "finance", "broker"),
 }
 TICKET_STATUS = {
     "submitted": "已提交",
