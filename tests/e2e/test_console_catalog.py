@@ -92,4 +92,9 @@ def test_admin_imports_a_sheet_fixes_a_bad_row_and_publishes(
         f"/api/v1/policies/{second['政策编码']}", headers=driver.staff("admin")
     ).json()
     assert still_draft["status"] == "draft"
+    # the same sheet through the gateway's API, for partners' and officers' own tools
+    api = driver.http.get(
+        "/api/v1/policy-catalog/export", params={"format": "csv"}, headers=driver.staff("admin")
+    )
+    assert api.status_code == 200 and first["政策编码"] in api.text
     page.context.close()

@@ -7,6 +7,7 @@ ROUTE_TABLE: dict[str, str] = {
     "policies": "policy",
     "policy-variables": "policy",
     "policy-calculator": "policy",
+    "policy-catalog": "policy",
     "policy-documents": "policy",
     "policy-simulations": "policy",
     "entitlement-runs": "policy",

@@ -40,4 +40,4 @@ async def titles_of(session: AsyncSession, codes: set[str]) -> dict[str, str]:
     if not codes:
         return {}
     statement = select(policies.c.code, policies.c.title).where(policies.c.code.in_(codes))
-    return dict((await session.execute(statement)).tuples().all())
+    return {code: title for code, title in (await session.execute(statement)).all()}
