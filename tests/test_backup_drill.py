@@ -197,6 +197,7 @@ class Business:
                 "description": "演练",
                 "requester_name": "周经理",
                 "requester_phone": "13900001111",
+                "consent": "yes",
             },
         )
         number = re.search(r'id="ticket-number"[^>]*>\s*([^<\s]+)', filed.text)

@@ -24,6 +24,7 @@ ROUTE_TABLE: dict[str, str] = {
     "tickets": "talent",
     "campaigns": "talent",
     "activities": "talent",
+    "indicators": "talent",
     "service-lists": "talent",
     "housing": "talent",
     "messages": "talent",

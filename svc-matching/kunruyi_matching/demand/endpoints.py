@@ -9,6 +9,7 @@ from kunruyi_common.auth import CurrentPrincipal
 from kunruyi_common.crypto import FieldCipher
 from kunruyi_common.db import SessionDep
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
+from kunruyi_common.openapi import problem_responses
 from kunruyi_common.pii_text import TextCipherDep
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -100,6 +101,7 @@ async def submit_demand(
     "/lookup",
     response_model=DemandStatus,
     summary="凭需求编号和查询码查询进度（提交人；不需登录）",
+    responses=problem_responses(404),
 )
 async def lookup_demand(
     session: SessionDep,
