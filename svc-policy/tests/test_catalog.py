@@ -129,6 +129,12 @@ def test_demo_groups_are_sound() -> None:
         if i["benefit_kind"] in ("land", "service"):
             assert i["amount"] == 0, i["code"]
     assert groups and all(len(kinds) == 1 for kinds in groups.values()), groups
+    # a stacking cap is shared by items the 免申即享 run and the calculator both settle: all automatic or none
+    stacked: dict[str, set[bool]] = {}
+    for i in catalog:
+        if i["stacking_group"]:
+            stacked.setdefault(i["stacking_group"], set()).add(i["mode"] == "automatic")
+    assert all(len(kinds) == 1 for kinds in stacked.values()), stacked
     stacking = {code for code, _, _ in DEMO_GROUPS}
     assert {i["stacking_group"] for i in catalog if i["stacking_group"]} <= stacking
     # 研发费用加计扣除 is the tax bureau's tax measure, 产业用地保障 is land

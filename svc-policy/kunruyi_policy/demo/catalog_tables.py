@@ -1671,7 +1671,6 @@ def _finance(c: Catalog) -> None:
             )
         ],
         mode="quick",
-        stacking="interest_support",
         tags=("贴息", "技术改造"),
     )
 
@@ -3259,7 +3258,6 @@ def _more(c: Catalog) -> None:
                 wan(100),
             )
         ],
-        stacking="interest_support",
         tags=("外贸", "贴息"),
     )
     c.topic(
