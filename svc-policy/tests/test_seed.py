@@ -16,7 +16,7 @@ async def test_seeding_again_adds_nothing(
     before = (await session.execute(select(func.count()).select_from(Policy))).scalar_one()
     await seed(settings)
     assert "0 demo policies added" in capsys.readouterr().out
-    assert (await session.execute(select(func.count()).select_from(Policy))).scalar_one() == before >= 90
+    assert (await session.execute(select(func.count()).select_from(Policy))).scalar_one() == before >= 463
 
 
 def test_synthetic_catalog_of_463_valid_items() -> None:

@@ -16,7 +16,7 @@ class CatalogSheetReport(BaseModel):
 
     dry_run: bool = Field(description="true: checked only, nothing written")
     written: bool = Field(description="true when the drafts below were saved")
-    total_rows: int = Field(description="data rows read", examples=[96])
+    total_rows: int = Field(description="data rows read", examples=[467])
     created: list[str] = Field(description="codes of new policies (saved as drafts with a draft version)")
     drafted: list[str] = Field(
         description="codes of existing policies whose rules differ: a new draft version, to publish with a date"

@@ -651,6 +651,7 @@ def _talent() -> list[dict[str, Any]]:
             source="昆住建〔2023〕6号",
             budget=3000 * WAN,
             tags=("租房补贴",),
+            exclusive="rental_allowance",
         ),
         item(
             "KS-RS-012",
@@ -1528,8 +1529,12 @@ def _enterprise_application() -> list[dict[str, Any]]:
 # Stacking groups: a cap per entity per year across the items in the group (同一事项不重复享受).
 DEMO_GROUPS: tuple[tuple[str, str, int | None], ...] = (
     ("rd_support", "研发投入类奖补（同一笔研发投入各项合计封顶）", 200 * WAN),
+    ("interest_support", "贷款贴息类（同一笔贷款利息各项贴息合计封顶）", 200 * WAN),
+    ("exhibition", "展会补贴（境内外展会展位费补贴年度合计封顶）", 30 * WAN),
 )
 
 
 def demo_catalog() -> list[dict[str, Any]]:
-    return _enterprise_automatic() + _talent() + _enterprise_application()
+    from kunruyi_policy.demo.catalog_tables import more_items  # the tables build on item() above
+
+    return _enterprise_automatic() + _talent() + _enterprise_application() + more_items()
