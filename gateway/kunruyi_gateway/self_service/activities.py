@@ -122,6 +122,19 @@ async def _unavailable(request: Request, name: str, **context: Any) -> HTMLRespo
     return await render(request, name, status=503, unavailable=True, **context)
 
 
+async def _activity_or_page(
+    request: Request, session: SignedIn | None, activity_id: str, template: str
+) -> dict[str, Any] | HTMLResponse:
+    """The activity, or the page to answer instead: 404 for an unknown one, 503 when svc-talent cannot answer."""
+    try:
+        activity = await _activity(request, session, activity_id)
+    except UpstreamError:
+        return await _unavailable(request, template, tab="activities", activity=None)
+    if activity is None:
+        return await render(request, template, status=404, tab="activities", activity=None)
+    return activity
+
+
 # ---------------------------------------------------------------------------------------------------------- 列表
 
 
@@ -168,12 +181,9 @@ async def _detail(
 async def activity_detail(
     activity_id: str, request: Request, session: OptionalWebSession, registered: str = ""
 ) -> HTMLResponse:
-    try:
-        activity = await _activity(request, session, activity_id)
-    except UpstreamError:
-        return await _unavailable(request, "self/activity.html", tab="activities", activity=None)
-    if activity is None:
-        return await render(request, "self/activity.html", status=404, tab="activities", activity=None)
+    activity = await _activity_or_page(request, session, activity_id, "self/activity.html")
+    if isinstance(activity, HTMLResponse):
+        return activity
     flash = "报名成功！活动当天到现场扫描签到二维码即可签到。" if registered else None
     return await _detail(request, session, activity, flash=flash, registered=bool(registered))
 
@@ -187,12 +197,9 @@ async def register(
     phone: str = Form(""),
 ) -> Response:
     await _limit(request)
-    try:
-        activity = await _activity(request, session, activity_id)
-    except UpstreamError:
-        return await _unavailable(request, "self/activity.html", tab="activities", activity=None)
-    if activity is None:
-        return await render(request, "self/activity.html", status=404, tab="activities", activity=None)
+    activity = await _activity_or_page(request, session, activity_id, "self/activity.html")
+    if isinstance(activity, HTMLResponse):
+        return activity
     own = _self(session)
     form = {"name": name.strip(), "phone": phone.strip()}
     body: dict[str, str] = {}
@@ -258,14 +265,9 @@ _BAD_CODE = "签到二维码无效或已过期，请重新扫描活动现场的�
 async def check_in_page(
     activity_id: str, request: Request, session: OptionalWebSession, code: str = ""
 ) -> HTMLResponse:
-    try:
-        activity = await _activity(request, session, activity_id)
-    except UpstreamError:
-        return await _unavailable(request, "self/activity_check_in.html", tab="activities", activity=None)
-    if activity is None:
-        return await render(
-            request, "self/activity_check_in.html", status=404, tab="activities", activity=None
-        )
+    activity = await _activity_or_page(request, session, activity_id, "self/activity_check_in.html")
+    if isinstance(activity, HTMLResponse):
+        return activity
     if not _CODE.match(code.strip()):
         return await _check_in_page(request, session, activity, "", 422, errors=[_BAD_CODE], bad_code=True)
     return await _check_in_page(request, session, activity, code.strip())
@@ -281,14 +283,9 @@ async def check_in(
     phone: str = Form(""),
 ) -> HTMLResponse:
     await _limit(request)
-    try:
-        activity = await _activity(request, session, activity_id)
-    except UpstreamError:
-        return await _unavailable(request, "self/activity_check_in.html", tab="activities", activity=None)
-    if activity is None:
-        return await render(
-            request, "self/activity_check_in.html", status=404, tab="activities", activity=None
-        )
+    activity = await _activity_or_page(request, session, activity_id, "self/activity_check_in.html")
+    if isinstance(activity, HTMLResponse):
+        return activity
     code = code.strip()
     if not _CODE.match(code):
         return await _check_in_page(request, session, activity, "", 422, errors=[_BAD_CODE], bad_code=True)

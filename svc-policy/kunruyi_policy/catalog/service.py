@@ -7,7 +7,7 @@ from typing import Any
 
 from kunruyi_common.clock import local_today
 from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, any_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository, search
@@ -140,7 +140,7 @@ async def list_policies(
         else:
             query = query.where(Policy.status == filters.status)
     if filters.tag:
-        query = query.where(Policy.tags.any(filters.tag))  # type: ignore[arg-type]
+        query = query.where(literal(filters.tag) == any_(Policy.tags))
     if not include_drafts:
         query = query.where(Policy.status != "draft")
     # A ranked search pages by offset ("o"), the plain list by the last code ("after").

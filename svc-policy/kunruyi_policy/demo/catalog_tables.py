@@ -403,12 +403,7 @@ def _hr_social(c: Catalog) -> None:
         [
             (
                 f"（{level}）",
-                [
-                    D("level", f"本年度取得{level}职业技能等级证书", equals("skill_level", level)),
-                    D("insured", "在昆工作并参保", at_least("years_in_kunshan", 0)),
-                ]
-                if level == "初级工"
-                else [D("level", f"本年度取得{level}职业技能等级证书", equals("skill_level", level))],
+                [D("level", f"本年度取得{level}职业技能等级证书", equals("skill_level", level))],
                 amount * YUAN,
                 None,
             )
@@ -1742,7 +1737,7 @@ def _education(c: Catalog) -> None:
                 "",
                 [
                     D("class", "A–C类人才", one_of("talent_class", ["A", "B", "C"])),
-                    D("years", "在昆工作", at_least("years_in_kunshan", 0)),
+                    M("years", "在昆工作并在昆缴纳社会保险"),
                     M("child", "子女年满3周岁"),
                 ],
                 0,
@@ -2006,10 +2001,7 @@ def _health(c: Catalog) -> None:
         [
             (
                 f"（{cls}类人才）",
-                [
-                    D("class", f"经认定的{cls}类人才", equals("talent_class", cls)),
-                    D("years", "在昆工作", at_least("years_in_kunshan", 0)),
-                ],
+                [D("class", f"经认定的{cls}类人才", equals("talent_class", cls))],
                 0,
                 None,
             )
@@ -2561,7 +2553,7 @@ INNOVATION_SERVICES = (
     ("innovation_rd", "揭榜挂帅榜单发布服务", [D("rd", "上年度研发费用不低于100万元", at_least("rd_expense_fen", wan(100))), M("demand", "提交技术难题")]),
     ("finance_loan", "科技金融对接服务", [D("tech", "科技型中小企业或高新技术企业", {"or": [has("tech_sme"), has("high_tech")]})]),
     ("ladder_high_tech", "高企申报辅导服务", [D("tech", "入库科技型中小企业", has("tech_sme")), D("patents", "拥有有效发明专利", at_least("invention_patents", 1))]),
-    ("services_settle", "昆e服诉求代办服务", [D("registered", "在昆注册企业（成立满0年）", at_least("founded_years", 0))]),
+    ("services_settle", "昆e服诉求代办服务", [M("registered", "在昆注册的企业（以营业执照登记地为准）")]),
     ("innovation_platform", "大型科研仪器共享服务", [D("rd", "上年度发生研发费用", {">": [var("rd_expense_fen"), 0]}), M("booking", "通过共享平台预约仪器")]),
 )  # fmt: skip
 # 区镇配套 (each 区镇's own amounts): 专精特新 new this year, 首次升规 this year
