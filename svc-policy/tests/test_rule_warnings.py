@@ -61,9 +61,7 @@ async def test_validate_and_the_sheet_dry_run_report_the_warning(client) -> None
             )
         )
         target = next(r for r in rows if r["对象"] == "enterprise" and r["兑现方式"] != "automatic")
-        target["条件（JSON）"] = (
-            '[{"id": "c", "label": "研发占比", "kind": "data", "rule": {">=": [{"var": "rd_ratio"}, 40]}}]'
-        )
+        target["条件"] = "c | 研发占比 | rd_ratio >= 40"
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -79,4 +77,4 @@ async def test_validate_and_the_sheet_dry_run_report_the_warning(client) -> None
     assert [w["code"] for w in checked.json()["warnings"]] == ["never_true"]
     assert report["errors"] == [] and report["drafted"] == [target["政策编码"]]
     row = rows.index(target) + 2
-    assert [(w["row"], w["column"]) for w in report["warnings"]] == [(row, "条件（JSON）")]
+    assert [(w["row"], w["column"]) for w in report["warnings"]] == [(row, "条件")]

@@ -1,8 +1,10 @@
 """Catalog export and import as a spreadsheet (CSV or XLSX), one row per item, with a dry run.
 
-Columns: the item's catalog fields, its document and groups, and its rules. Conditions are JSON (JSON Logic for
-each criterion, the same vocabulary as ``/api/v1/policy-variables``); amounts are a JSON Logic formula in 分 with
-the cap in 分. :func:`check_rows` reads rows back and reports every bad row in Chinese (row, column, reason)
+Columns: the item's catalog fields, its document and groups, and its rules. Conditions are one line per criterion,
+``编号 | 说明 | 规则``, the rule in the variable dictionary's words (``rd_expense_fen >= 1000000``, ``qualifications
+包含 "high_tech"``, ``人工确认``; JSON Logic only for what those cannot say — see :mod:`.condition_text`); a sheet
+from before that form, with a 条件（JSON） column, is still read. Amounts are a JSON Logic formula in 分 with the cap
+in 分. :func:`check_rows` reads rows back and reports every bad row in Chinese (row, column, reason)
 before anything is written; :func:`export_rows` → :func:`check_rows` gives the same items (round trip).
 
 Over HTTP (`GET /api/v1/policy-catalog/export`, `POST /api/v1/policy-catalog/imports`) the checked rows are
@@ -22,6 +24,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from pydantic import ValidationError
 
+from kunruyi_policy.catalog.condition_text import ConditionSyntaxError, format_criteria, parse_criteria
 from kunruyi_policy.catalog.taxonomy import DEPARTMENTS
 from kunruyi_policy.demo.catalog import DEMO_GROUPS, demo_catalog
 from kunruyi_policy.demo.documents import DOCUMENTS
@@ -46,7 +49,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("payout_days", "兑现时限"),
     ("annual_budget_fen", "年度预算（分）"),
     ("valid_from", "生效日期"),
-    ("criteria", "条件（JSON）"),
+    ("criteria", "条件"),
     ("amount", "金额公式（JSON，分）"),
     ("amount_cap_fen", "金额上限（分）"),
     ("parameters", "参数（JSON）"),
@@ -58,8 +61,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("review_stages", "审核环节（JSON）"),
     ("notice_days", "公示天数"),
 )
-_JSON = {"criteria", "amount", "parameters", "tags", "materials", "faq", "review_stages"}
-_HEADERS = {header: name for name, header in COLUMNS}
+_JSON = {"amount", "parameters", "tags", "materials", "faq", "review_stages"}
+# the criteria as JSON, the column sheets exported before the readable form had
+LEGACY_CRITERIA = "条件（JSON）"
+_HEADERS = {header: name for name, header in COLUMNS} | {LEGACY_CRITERIA: "criteria"}
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,9 @@ def export_rows(items: list[dict[str, Any]]) -> list[dict[str, str]]:
         row = {}
         for name, header in COLUMNS:
             value = item.get(name)
-            if name in _JSON:
+            if name == "criteria":
+                row[header] = format_criteria(value)
+            elif name in _JSON:
                 row[header] = json.dumps(value, ensure_ascii=False, sort_keys=True)
             elif value is None:
                 row[header] = ""
@@ -97,6 +104,8 @@ def export_rows(items: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def _cell(name: str, raw: str) -> Any:
+    if name == "criteria":
+        return parse_criteria(raw) if raw.strip() else None
     if name in _JSON:
         return json.loads(raw) if raw.strip() else None
     if name == "once_per_entity":
@@ -130,7 +139,12 @@ def check_rows(
         item: dict[str, Any] = {}
         for name, header in COLUMNS:
             try:
-                item[name] = _cell(name, row.get(header, "") or "")
+                if name == "criteria" and not (row.get(header) or "").strip() and row.get(LEGACY_CRITERIA):
+                    item[name] = json.loads(row[LEGACY_CRITERIA])
+                else:
+                    item[name] = _cell(name, row.get(header, "") or "")
+            except ConditionSyntaxError as exc:
+                errors.append(RowError(number, header, str(exc)))
             except (ValueError, json.JSONDecodeError) as exc:
                 errors.append(RowError(number, header, f"无法识别：{exc}"))
         code = item.get("code") or ""
@@ -167,7 +181,7 @@ def check_rows(
                 mode=item.get("mode"),
                 amount_cap_fen=item.get("amount_cap_fen"),
             )
-            errors += [RowError(number, "条件（JSON）", f"{i.path}：{i.message}") for i in issues]
+            errors += [RowError(number, "条件", f"{i.path}：{i.message}") for i in issues]
         items.append(item)
     _check_groups(items, errors)
     return items, errors

@@ -17,10 +17,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_BYTES = 10 * 1024 * 1024
 _EXAMPLE_ROW = (
     "政策编码,政策名称,所属文件,文号,部门,主题服务,类型,对象,兑现方式,兑现形式,互斥组,叠加封顶组,一次性,兑现时限,"
-    "年度预算（分）,生效日期,条件（JSON）,金额公式（JSON，分）,金额上限（分）,参数（JSON）,标签（JSON）\n"
+    "年度预算（分）,生效日期,条件,金额公式（JSON，分）,金额上限（分）,参数（JSON）,标签（JSON）\n"
     "KS-KJ-901,科技型中小企业评价奖励,,昆科规〔2024〕9号,sci_tech,innovation_rd,奖补,enterprise,application,cash,,,否,20,"
-    '0,2025-01-01,"[{""id"": ""sme"", ""label"": ""科技型中小企业"", ""kind"": ""data"", ""rule"": '
-    '{""in"": [""tech_sme"", {""var"": ""qualifications""}]}}]",1000000,,{},[]\n'
+    '0,2025-01-01,"sme | 科技型中小企业 | qualifications 包含 ""tech_sme""\nplan | 提交研发计划 | 人工确认",'
+    "1000000,,{},[]\n"
 )
 
 
