@@ -28,6 +28,8 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("POST", "/api/v1/policies", False, {OFF}, None),
     ("POST", "/api/v1/policy-calculator", True, {OFF, REV, APP, FIN, BRK}, "policy:read"),
     ("GET", "/api/v1/policy-catalog/export", False, {OFF}, None),
+    ("POST", "/api/v1/policy-documents", False, {OFF}, None),
+    ("PATCH", "/api/v1/policy-documents/DOC-1", False, {OFF}, None),
     ("POST", "/api/v1/policy-catalog/imports", False, {OFF}, None),
     ("GET", "/api/v1/indicators", False, {OFF, REV, APP, FIN, BRK}, None),
     ("POST", "/api/v1/indicators/talent_total/reports", False, {OFF, APP}, None),

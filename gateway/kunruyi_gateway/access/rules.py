@@ -49,7 +49,14 @@ RULES: tuple[Rule, ...] = (
         note="政策目录公开",
     ),
     Rule(
-        ("policies", "policy-categories", "policy-themes", "departments", "policy-variables"),
+        (
+            "policies",
+            "policy-categories",
+            "policy-themes",
+            "departments",
+            "policy-variables",
+            "policy-documents",
+        ),
         WRITE,
         ("officer",),
         note="维护政策",
