@@ -89,6 +89,8 @@ def test_a_talent_applies_gets_an_offer_and_accepts_it_on_the_page(
     phone.get_by_text("申请已提交，已进入轮候。").wait_for()
     mine = phone.locator("#my-housing").inner_text()
     assert project_name in mine and "轮候中" in mine and "轮候第 1 位" in mine, mine
+    # One live application at a time: the form gives way to a note instead of a 409 after submitting.
+    assert phone.locator("#housing-live").is_visible() and phone.locator("#housing-form").count() == 0
     phone.screenshot(path=str(artifacts_dir / "e2e-housing-applied.png"), full_page=True)
 
     # The officer releases the unit: the first (only) applicant in the queue gets the offer.

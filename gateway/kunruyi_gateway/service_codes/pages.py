@@ -47,6 +47,8 @@ STATUS_LABELS = {
     "closed": "已关闭",
 }
 _CONSENT_NEEDED = "请阅读并勾选同意个人信息处理告知后再提交"
+# The key of an error about the whole form (not one field): shown above the form.
+_FORM = ""
 _WRONG_DEMAND = "需求编号或查询码不正确"
 _WRONG_TICKET = "编号或查询码不正确"
 RATING_OPTIONS = (("satisfied", "满意"), ("basically_satisfied", "基本满意"), ("dissatisfied", "不满意"))
@@ -179,18 +181,20 @@ async def file_ticket(
         "requester_name": requester_name.strip(),
         "requester_phone": requester_phone.strip(),
     }
-    errors = []
+    # Each error keyed by the id of its field, in the form's order: the page shows it at the field and focuses the
+    # first one (the form sits screens below the top of the page).
+    errors: dict[str, str] = {}
+    if type not in TICKET_TYPES:
+        errors["t-type"] = "请选择诉求类型"
     if not form["title"]:
-        errors.append("请填写诉求标题")
-    if (form["requester_name"] or form["requester_phone"]) and consent != "yes":
-        errors.append(_CONSENT_NEEDED)
+        errors["t-title"] = "请填写诉求标题"
     if form["requester_phone"]:
         try:
             form["requester_phone"] = normalize_cn_mobile(form["requester_phone"])
         except InvalidIdentifier as exc:
-            errors.append(exc.message)
-    if type not in TICKET_TYPES:
-        errors.append("请选择诉求类型")
+            errors["t-phone"] = exc.message
+    if (form["requester_name"] or form["requester_phone"]) and consent != "yes":
+        errors["consent-ticket"] = _CONSENT_NEEDED
     if errors:
         return await _page(
             request,
@@ -219,13 +223,13 @@ async def file_ticket(
         )
     except UpstreamError as exc:
         if _reused_form(exc):
-            return await _page(request, code, token, ticket_errors=[_ALREADY_SENT], ticket_form=form)
+            return await _page(request, code, token, ticket_errors={_FORM: _ALREADY_SENT}, ticket_form=form)
         # The same form id again: if the ticket was filed after all, the resend shows it instead of a second one.
         return await _page(
             request,
             code,
             token,
-            ticket_errors=["诉求服务暂不可用，请稍后再试或拨打服务中心电话"],
+            ticket_errors={_FORM: "诉求服务暂不可用，请稍后再试或拨打服务中心电话"},
             ticket_form=form,
             form_id=form_id,
         )
@@ -366,21 +370,27 @@ async def post_demand(
         # Not public unless the filer says so.
         "visibility": visibility if visibility in dict(VISIBILITY_OPTIONS) else "brokers",
     }
-    errors = []
-    if not form["title"] or not form["description"]:
-        errors.append("请填写需求名称和需求描述")
-    if not form["demand_type"] or not form["technical_field"] or not form["industry_chain"]:
-        errors.append("请选择需求类型、技术领域和产业链")
-    if not is_valid_uscc(form["enterprise_uscc"]):
-        errors.append("请填写正确的企业统一社会信用代码（18 位）")
+    errors: dict[str, str] = {}  # by field id, in the form's order (see file_ticket)
+    if not form["title"]:
+        errors["d-title"] = "请填写需求名称"
+    if not form["description"]:
+        errors["d-desc"] = "请填写需求描述"
+    if not form["demand_type"]:
+        errors["d-type"] = "请选择需求类型"
+    if code.kind != "enterprise" and not is_valid_uscc(form["enterprise_uscc"]):
+        errors["d-uscc"] = "请填写正确的企业统一社会信用代码（18 位）"
+    if not form["industry_chain"]:
+        errors["d-chain" if code.kind != "enterprise" else _FORM] = "请选择产业链"
+    if not form["technical_field"]:
+        errors["d-field"] = "请选择技术领域"
     if not form["contact_name"]:
-        errors.append("请填写联系人")
+        errors["d-contact"] = "请填写联系人"
     try:
         form["contact_phone"] = normalize_cn_mobile(form["contact_phone"])
     except InvalidIdentifier:
-        errors.append("请填写正确的联系电话（11 位手机号）")
+        errors["d-phone"] = "请填写正确的联系电话（11 位手机号）"
     if consent != "yes":
-        errors.append(_CONSENT_NEEDED)
+        errors["consent-demand"] = _CONSENT_NEEDED
     if errors:
         return await _page(
             request,
@@ -414,11 +424,13 @@ async def post_demand(
         )
     except UpstreamError as exc:
         if _reused_form(exc):
-            return await _page(request, code, token, demand_errors=[_ALREADY_SENT], demand_form=form)
+            return await _page(request, code, token, demand_errors={_FORM: _ALREADY_SENT}, demand_form=form)
         message = "技术需求服务暂不可用，请稍后再试"
         if exc.status == 422 and isinstance(exc.body, dict):
             message = f"需求未能提交：{exc.body.get('detail') or '请检查填写内容'}"
-        return await _page(request, code, token, demand_errors=[message], demand_form=form, form_id=form_id)
+        return await _page(
+            request, code, token, demand_errors={_FORM: message}, demand_form=form, form_id=form_id
+        )
     return _render(
         "demand_filed.html",
         code=code,
