@@ -350,7 +350,9 @@ async def test_park_and_lounge_codes_show_what_fits_them(qr_gateway, staff_token
     assert (
         "人才租赁住房" in lounge_page
         and "发布技术需求" not in lounge_page
-        and "直达政策</h2>" not in lounge_page
+        # 直达政策 (the nav's first link) is there too: the talent policies, each opening its detail.
+        and "直达政策</h2>" in lounge_page
+        and f'href="/q/{lounge["token"]}/policies/KS-RC-101"' in lounge_page
     )
 
 

@@ -14,9 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_gateway.access.gate import client_address
 from kunruyi_gateway.routing.proxy import Upstreams
+from kunruyi_gateway.self_service.pages import MODE_LABELS, STAGE_LABELS
 from kunruyi_gateway.service_codes import service
 from kunruyi_gateway.service_codes.models import ServiceCode
-from kunruyi_gateway.service_codes.upstream import ServiceCalls, gather_sections
+from kunruyi_gateway.service_codes.upstream import (
+    ServiceCalls,
+    catalog_policies,
+    enterprise_policies,
+    gather_sections,
+)
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.web.calls import PageCalls, UpstreamError
 from kunruyi_gateway.web.csrf import tokens_match
@@ -61,6 +67,11 @@ VISIBILITY_OPTIONS = (
 # What a ticket number and its access secret may look like (svc-talent issues e.g. ``KS20261121000001`` and a hex
 # secret). Anything else is refused before it can reach an upstream request line.
 _TICKET_PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# A catalog code (``KS-SB-012``) and a svc-policy list cursor, checked before they reach an upstream request.
+_POLICY_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+_CURSOR = re.compile(r"^[A-Za-z0-9_=-]{1,200}$")
+# The "更多" page of a park's or a lounge's code: this many per page.
+_POLICIES_PER_PAGE = 20
 
 
 def _render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -157,6 +168,63 @@ async def scan(token: str, request: Request) -> HTMLResponse:
     if code is None:
         return _not_found()
     return await _page(request, code, token)
+
+
+@router.get("/q/{token}/policies", response_class=HTMLResponse)
+async def code_policies(token: str, request: Request, cursor: str = "", ranked: str = "") -> HTMLResponse:
+    """直达政策, the whole list ("更多"): the code's company's policies (no amounts), or a page of the catalog for a
+    park's companies or a lounge's talents, each opening its detail."""
+    code = await _live_code(request, token)
+    if code is None:
+        return _not_found()
+    calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
+    next_url = None
+    if code.kind == "enterprise":
+        section = await enterprise_policies(calls, code)
+    else:
+        good = cursor if _CURSOR.match(cursor) else None
+        section = await catalog_policies(
+            calls, code, limit=_POLICIES_PER_PAGE, cursor=good, ranked=(ranked == "1") if good else None
+        )
+        data = section.data or {}
+        if data.get("next_cursor"):
+            next_url = f"/q/{token}/policies?cursor={quote(data['next_cursor'])}&ranked={int(bool(data.get('ranked')))}"
+    return _render(
+        "code_policies.html",
+        code=code,
+        token=token,
+        section=section,
+        ranked=bool((section.data or {}).get("ranked")) if code.kind != "enterprise" else False,
+        next_url=next_url,
+        contacts=_settings(request).center_contacts,
+    )
+
+
+@router.get("/q/{token}/policies/{policy_code}", response_class=HTMLResponse)
+async def code_policy(token: str, policy_code: str, request: Request) -> HTMLResponse:
+    """One policy's detail from the catalog (conditions, materials, how to apply, legal source), public."""
+    code = await _live_code(request, token)
+    if code is None:
+        return _not_found()
+    policy: Any = None
+    unavailable = False
+    if _POLICY_CODE.match(policy_code):
+        calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
+        try:
+            policy = await calls.call("policy", "GET", f"/api/v1/policies/{quote(policy_code, safe='')}")
+        except UpstreamError as exc:
+            unavailable = exc.status not in (404, 422)
+    return _render(
+        "code_policy.html",
+        status=200 if policy else (503 if unavailable else 404),
+        code=code,
+        token=token,
+        policy=policy if isinstance(policy, dict) else None,
+        unavailable=unavailable,
+        mode_labels=MODE_LABELS,
+        stage_labels=STAGE_LABELS,
+        contacts=_settings(request).center_contacts,
+    )
 
 
 @router.post("/q/{token}/tickets", response_class=HTMLResponse)
@@ -360,9 +428,9 @@ async def post_demand(
         "description": description.strip(),
         "demand_type": demand_type.strip(),
         "technical_field": technical_field.strip(),
-        # An enterprise's code fixes the company and its chain; a park's code asks for them.
-        "industry_chain": (code.industry_chain or "")
-        if code.kind == "enterprise"
+        # An enterprise's code fixes the company (and its chain when it names one); a park's code asks for both.
+        "industry_chain": code.industry_chain
+        if code.kind == "enterprise" and code.industry_chain
         else industry_chain.strip(),
         "enterprise_uscc": code.target if code.kind == "enterprise" else _normalized_uscc(enterprise_uscc),
         "contact_name": contact_name.strip(),
@@ -380,7 +448,7 @@ async def post_demand(
     if code.kind != "enterprise" and not is_valid_uscc(form["enterprise_uscc"]):
         errors["d-uscc"] = "请填写正确的企业统一社会信用代码（18 位）"
     if not form["industry_chain"]:
-        errors["d-chain" if code.kind != "enterprise" else _FORM] = "请选择产业链"
+        errors["d-chain"] = "请选择产业链"
     if not form["technical_field"]:
         errors["d-field"] = "请选择技术领域"
     if not form["contact_name"]:
