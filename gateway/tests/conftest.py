@@ -246,6 +246,17 @@ def fake_services_app(secret: str) -> FastAPI:
     async def calculator(request: Request) -> dict[str, Any]:
         seen(request)
         fake.state.calculator_principal = fake.state.principals[-1]
+        if "MANY" in (await request.json()).get("entity_id", ""):
+            # A company in reach of more policies than the public page lists.
+            return {
+                "detail": "compact",
+                "summary": {"eligible": 23, "needs_confirmation": 0, "ineligible": 0},
+                "eligible": [
+                    {"policy_code": f"KS-QY-{i:03d}", "title": f"政策{i}", "amount_fen": 100 * i}
+                    for i in range(1, 24)
+                ],
+                "needs_confirmation": [],
+            }
         # svc-policy's default (compact) answer: no trace; items needing confirmation carry their 最高 amount
         return {
             "detail": "compact",
@@ -260,6 +271,70 @@ def fake_services_app(secret: str) -> FastAPI:
             "excluded": [],
             "almost": [],
         }
+
+    # svc-policy's catalog: 25 enterprise items (3 of them about 集成电路, found by the ranked search) and 7 for
+    # talents; pages by the last code, as svc-policy's plain list does.
+    catalog = [
+        {
+            "code": f"KS-QY-{i:03d}",
+            "title": ("集成电路设计企业流片奖励" if i <= 3 else "企业研发投入后补助") + f"（{i}）",
+            "beneficiary": "enterprise",
+            "department": "科技局",
+            "mode": "application" if i % 2 else "automatic",
+        }
+        for i in range(1, 26)
+    ] + [
+        {
+            "code": f"KS-RC-{100 + i:03d}",
+            "title": f"高层次人才安家补贴（{i}）",
+            "beneficiary": "talent",
+            "department": "人才办",
+            "mode": "application",
+        }
+        for i in range(1, 8)
+    ]
+
+    @fake.get("/api/v1/policies")
+    async def policies(
+        request: Request, beneficiary: str = "", q: str = "", limit: int = 20, cursor: str = ""
+    ) -> dict[str, Any]:
+        seen(request)
+        rows = [p for p in catalog if not beneficiary or p["beneficiary"] == beneficiary]
+        if q:
+            rows = [p for p in rows if q in p["title"]]
+        start = int(cursor) if cursor.isdigit() else 0
+        page = rows[start : start + limit]
+        more = start + limit < len(rows)
+        return {"items": page, "next_cursor": str(start + limit) if more else None}
+
+    @fake.get("/api/v1/policies/{code}")
+    async def policy(code: str, request: Request) -> JSONResponse:
+        seen(request)
+        found = next((p for p in catalog if p["code"] == code), None)
+        if found is None:
+            return JSONResponse(
+                {"code": "policy_not_found", "detail": f"政策 {code} 不存在"}, status_code=404
+            )
+        return JSONResponse(
+            {
+                **found,
+                "policy_type": "奖励",
+                "legal_source": "昆政发〔2025〕12号",
+                "target_description": "在昆山注册的企业",
+                "conditions_text": "上年度研发投入不低于 500 万元",
+                "payout_days": 30,
+                "valid_from": "2025-01-01",
+                "valid_to": None,
+                "guide": {
+                    "plain_summary": "研发投入越多，补助越多。",
+                    "materials": [{"name": "研发费用专项审计报告", "required": True, "note": ""}],
+                    "application_window": "每年 3 月",
+                    "review_stages": ["accepted", "first_review", "approved"],
+                    "notice_days": 5,
+                    "faq": [],
+                },
+            }
+        )
 
     @fake.get("/api/v1/disbursements")
     async def disbursements(request: Request, entity_id: str = "") -> dict[str, Any]:

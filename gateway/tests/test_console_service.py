@@ -11,6 +11,7 @@ from kunruyi_common.clock import local_today
 from kunruyi_gateway.console import service
 from kunruyi_gateway.console.exceptions import InvalidAmount, UnknownCriterion, UnknownDepartment
 from kunruyi_gateway.console.names import NameDirectory
+from kunruyi_gateway.web.templating import templates
 
 USCC = "91320583MA1KR8Y29Y"
 TALENT = "6b8f1f3e-0000-4000-8000-000000000001"
@@ -94,6 +95,27 @@ async def test_ticket_queue_puts_overdue_first_and_names_the_company() -> None:
     assert [r.number for r in queue.rows] == ["T-2", "T-3", "T-1"]
     assert queue.rows[0].overdue and queue.rows[0].company == "昆山示例科技有限公司"
     assert queue.overdue == 1 and queue.counts == {"已提交": 1, "已受理": 1, "已办结": 1}
+
+
+async def test_a_reopened_ticket_comes_first_however_old_and_is_marked() -> None:
+    answers = _directory_answers()
+    reopened = _ticket("T-0", "in_progress", 9, reopened=True)
+
+    def tickets(params: dict[str, Any], _: Any) -> dict[str, Any]:
+        # An old reopened ticket is not among the newest; only the reopened=true page brings it.
+        if params.get("reopened") == "true":
+            return {"items": [reopened]}
+        return {"items": [_ticket("T-3", "submitted", 5), _ticket("T-2", "accepted", -1)]}
+
+    answers[("talent", "GET", "/api/v1/tickets")] = tickets
+    queue = await service.ticket_queue(
+        FakeCalls(answers), NameDirectory(), roles=["officer"], department="人才办"
+    )
+    assert [(r.number, r.reopened) for r in queue.rows] == [("T-0", True), ("T-2", False), ("T-3", False)]
+    assert queue.reopened == 1
+    html = templates.get_template("console/_tickets_list.html").render(queue=queue)
+    assert html.index("T-0") < html.index("T-2") and 'data-testid="reopened">重新打开' in html
+    assert "重新打开 1" in html
 
 
 async def test_a_mistyped_department_is_an_error_not_an_empty_queue() -> None:

@@ -228,7 +228,11 @@ async def test_ticket_and_demand_forms_round_trip(qr_gateway, fake_services, sta
             "visibility": "brokers",
         }
         incomplete = await c.post(f"/q/{code['token']}/demands", data={"title": "x", "description": "y"})
-        assert "请选择需求类型、技术领域和产业链" in incomplete.text
+        # Each missing choice at its own field; the first one in the form gets the focus.
+        assert '<p class="field-error" id="d-type-err">请选择需求类型</p>' in incomplete.text
+        assert '<p class="field-error" id="d-field-err">请选择技术领域</p>' in incomplete.text
+        assert 'aria-invalid="true" aria-describedby="d-type-err" autofocus' in incomplete.text
+        assert incomplete.text.count(" autofocus") == 1
 
 
 async def test_the_requester_rates_and_reopens_by_number_and_code(  # type: ignore[no-untyped-def]
@@ -346,7 +350,9 @@ async def test_park_and_lounge_codes_show_what_fits_them(qr_gateway, staff_token
     assert (
         "人才租赁住房" in lounge_page
         and "发布技术需求" not in lounge_page
-        and "直达政策</h2>" not in lounge_page
+        # 直达政策 (the nav's first link) is there too: the talent policies, each opening its detail.
+        and "直达政策</h2>" in lounge_page
+        and f'href="/q/{lounge["token"]}/policies/KS-RC-101"' in lounge_page
     )
 
 

@@ -8,8 +8,11 @@ from datetime import timedelta
 
 import pytest
 from kunruyi_common.auth import Principal
+from kunruyi_common.context import using_settings
+from kunruyi_common.events.envelope import CloudEvent
 from kunruyi_launcher.testing import staff
 from kunruyi_talent.identifiers import make_uscc
+from kunruyi_talent.messages import consumers
 from kunruyi_talent.servicedesk import service
 from kunruyi_talent.servicedesk.exceptions import ReopenWindowClosed
 from sqlalchemy import text
@@ -174,3 +177,43 @@ async def test_satisfaction_counts_in_the_desk_statistics(client) -> None:  # ty
     assert after["satisfied"] - before["satisfied"] == 2
     assert after["dissatisfied"] - before["dissatisfied"] == 1
     assert after["satisfied_rate"] == round(after["satisfied"] / after["rated"], 4)
+
+
+async def test_a_reopened_ticket_is_marked_first_for_the_department_and_told_to_the_requester(  # type: ignore[no-untyped-def]
+    client, session, settings
+) -> None:
+    uscc = make_uscc(93)
+    number, _ = await file_and_answer(client, company(uscc))
+    async with client(company(uscc)) as c:
+        assert (
+            await c.post(f"/api/v1/tickets/{number}/rating", json={"rating": "dissatisfied"})
+        ).status_code == 200
+        r = await c.post(f"/api/v1/tickets/{number}/reopen", json={"comment": "审计报告的要求没说清楚"})
+        assert r.status_code == 200, r.text
+    async with client(OFFICE) as c:
+        marked = (await c.get("/api/v1/tickets", params={"reopened": "true"})).json()["items"]
+        assert [(t["ticket_number"], t["reopened"]) for t in marked] == [(number, True)]
+        assert marked[0]["reopened_at"]
+        others = (await c.get("/api/v1/tickets", params={"reopened": "false"})).json()["items"]
+        assert number not in [t["ticket_number"] for t in others]
+        # Answered again: no longer marked.
+        r = await c.post(
+            f"/api/v1/tickets/{number}/transitions", json={"to": "replied", "reply": "已补充要求"}
+        )
+        assert r.status_code == 200 and r.json()["reopened"] is False
+        assert (await c.get("/api/v1/tickets", params={"reopened": "true"})).json()["items"] == []
+
+    # The requester's inbox: the reopen event (as published) becomes one message, however often delivered.
+    envelope = await session.scalar(
+        text("SELECT envelope FROM outbox_events WHERE subject = :n AND type = :t ORDER BY seq DESC LIMIT 1"),
+        {"n": number, "t": consumers.TICKET_REOPENED},
+    )
+    reopened = CloudEvent.model_validate(envelope)
+    with using_settings(settings):
+        for _ in range(2):
+            await consumers.TALENT_HANDLERS[reopened.type](session, reopened)
+    async with client(company(uscc)) as c:
+        items = (await c.get("/api/v1/messages")).json()["items"]
+    told = [m for m in items if m["kind"] == "ticket_reopened"]
+    assert len(told) == 1 and told[0]["title"] == f"您的诉求已重新打开：{number}"
+    assert "人才办" in told[0]["body"] and "重新办理" in told[0]["body"]

@@ -78,6 +78,20 @@ def test_a_company_rates_an_answer_unsatisfied_and_reopens_it(
     ).json()["items"]
     mine = next(t for t in queue if t["ticket_number"] == number)
     assert (mine["rating"], mine["can_reopen"]) == ("dissatisfied", False)
+    # The department is told: the ticket is marked 重新打开 (first in the console queue) until answered again.
+    marked = driver.as_staff(
+        "officer", "GET", "/api/v1/tickets", OFFICE, params={"reopened": "true", "limit": 200}
+    ).json()["items"]
+    assert [t["reopened"] for t in marked if t["ticket_number"] == number] == [True]
+    # The company is told in its inbox that the ticket went back to the department.
+    told = phone.locator("#my-messages li[data-kind='ticket_reopened']")
+
+    def reopen_message_shown() -> bool:
+        phone.goto(f"{driver.url}/m/messages")
+        return told.count() == 1
+
+    driver.eventually(reopen_message_shown, "the reopen message in the company's inbox", timeout=60)
+    assert number in told.inner_text() and "重新办理" in told.inner_text()
 
     # Signed in, the company's demand from a park's page under its own code is verified.
     token = driver.service_code("park", "PARK-FOLLOWUP", "昆山智能装备产业园")

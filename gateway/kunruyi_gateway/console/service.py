@@ -155,6 +155,8 @@ class TicketRow:
     overdue: bool
     days_left: int | None
     submitted_at: datetime | None
+    # Sent back by a requester not satisfied with the answer, not answered again yet: first in the queue.
+    reopened: bool = False
 
 
 @dataclass
@@ -165,6 +167,7 @@ class TicketQueue:
     overdue: int
     total: int
     filters: dict[str, Any] = field(default_factory=dict)
+    reopened: int = 0
 
 
 def _ticket_row(t: dict[str, Any], companies: dict[tuple[str, str], str], today: date) -> TicketRow:
@@ -187,6 +190,7 @@ def _ticket_row(t: dict[str, Any], companies: dict[tuple[str, str], str], today:
         overdue=overdue,
         days_left=(deadline - today).days if deadline and open_ else None,
         submitted_at=_parse_time(t.get("submitted_at")),
+        reopened=bool(t.get("reopened")),
     )
 
 
@@ -200,7 +204,7 @@ async def ticket_queue(
     overdue_only: bool = False,
     department_filter: str | None = None,
 ) -> TicketQueue:
-    """The department's tickets, overdue first, then by due date. Admins see every department (or one, by filter);
+    """The department's tickets: reopened by the requester first, then overdue, then by due date. Admins see every department (or one, by filter);
     everyone else their own — a department nobody knows is an error, not an empty list."""
     if "admin" in roles:
         shown = (
@@ -223,6 +227,8 @@ async def ticket_queue(
     pages = [calls.call("talent", "GET", "/api/v1/tickets", params=params)]
     if not overdue_only:
         pages.append(calls.call("talent", "GET", "/api/v1/tickets", params={**params, "overdue": "true"}))
+        # Every reopened ticket still to be answered again, however old: these come first.
+        pages.append(calls.call("talent", "GET", "/api/v1/tickets", params={**params, "reopened": "true"}))
     seen: dict[str, dict[str, Any]] = {}
     for body in await asyncio.gather(*pages):
         for t in body.get("items", []):
@@ -235,6 +241,7 @@ async def ticket_queue(
     rows = [_ticket_row(t, companies, today) for t in items]
     rows.sort(
         key=lambda r: (
+            not r.reopened,
             not r.overdue,
             r.status not in OPEN_TICKET,
             r.deadline or date.max,
@@ -247,6 +254,7 @@ async def ticket_queue(
         rows=rows,
         counts=dict(counts),
         overdue=sum(1 for r in rows if r.overdue),
+        reopened=sum(1 for r in rows if r.reopened),
         total=len(rows),
         filters={"status": status, "overdue": overdue_only, "department": department_filter},
     )

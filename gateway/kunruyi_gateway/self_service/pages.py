@@ -105,7 +105,14 @@ async def _page(request: Request, name: str, session: SignedIn, tab: str, **cont
 
 @router.get("/m/", response_class=HTMLResponse)
 async def home(request: Request, session: SelfSession) -> HTMLResponse:
-    return await _page(request, "self/home.html", session, "home")
+    offers: list[dict[str, Any]] = []
+    if session.kind == "talent":
+        # A housing offer waiting for an answer is the one thing with a deadline: shown first on 我的.
+        mine = await _own(request, session).section(
+            "talent", "GET", "/api/v1/housing/applications", params={"talent_id": session.subject}
+        )
+        offers = [a["offer"] for a in mine.items if isinstance(a, dict) and a.get("offer")]
+    return await _page(request, "self/home.html", session, "home", housing_offers=offers)
 
 
 async def _calculator(request: Request, session: SignedIn, codes: list[str] | None = None) -> Section:
@@ -568,6 +575,7 @@ async def _housing(request: Request, session: SignedIn, **extra: Any) -> HTMLRes
         projects=projects,
         mine=mine,
         project_options=options,
+        project_names={str(p.get("code")): str(p.get("name")) for p in projects.items},
         **extra,
     )
 

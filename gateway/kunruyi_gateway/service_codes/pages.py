@@ -14,9 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_gateway.access.gate import client_address
 from kunruyi_gateway.routing.proxy import Upstreams
+from kunruyi_gateway.self_service.pages import MODE_LABELS, STAGE_LABELS
 from kunruyi_gateway.service_codes import service
 from kunruyi_gateway.service_codes.models import ServiceCode
-from kunruyi_gateway.service_codes.upstream import ServiceCalls, gather_sections
+from kunruyi_gateway.service_codes.upstream import (
+    ServiceCalls,
+    catalog_policies,
+    enterprise_policies,
+    gather_sections,
+)
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.web.calls import PageCalls, UpstreamError
 from kunruyi_gateway.web.csrf import tokens_match
@@ -47,6 +53,8 @@ STATUS_LABELS = {
     "closed": "已关闭",
 }
 _CONSENT_NEEDED = "请阅读并勾选同意个人信息处理告知后再提交"
+# The key of an error about the whole form (not one field): shown above the form.
+_FORM = ""
 _WRONG_DEMAND = "需求编号或查询码不正确"
 _WRONG_TICKET = "编号或查询码不正确"
 RATING_OPTIONS = (("satisfied", "满意"), ("basically_satisfied", "基本满意"), ("dissatisfied", "不满意"))
@@ -59,6 +67,11 @@ VISIBILITY_OPTIONS = (
 # What a ticket number and its access secret may look like (svc-talent issues e.g. ``KS20261121000001`` and a hex
 # secret). Anything else is refused before it can reach an upstream request line.
 _TICKET_PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# A catalog code (``KS-SB-012``) and a svc-policy list cursor, checked before they reach an upstream request.
+_POLICY_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+_CURSOR = re.compile(r"^[A-Za-z0-9_=-]{1,200}$")
+# The "更多" page of a park's or a lounge's code: this many per page.
+_POLICIES_PER_PAGE = 20
 
 
 def _render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -157,6 +170,63 @@ async def scan(token: str, request: Request) -> HTMLResponse:
     return await _page(request, code, token)
 
 
+@router.get("/q/{token}/policies", response_class=HTMLResponse)
+async def code_policies(token: str, request: Request, cursor: str = "", ranked: str = "") -> HTMLResponse:
+    """直达政策, the whole list ("更多"): the code's company's policies (no amounts), or a page of the catalog for a
+    park's companies or a lounge's talents, each opening its detail."""
+    code = await _live_code(request, token)
+    if code is None:
+        return _not_found()
+    calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
+    next_url = None
+    if code.kind == "enterprise":
+        section = await enterprise_policies(calls, code)
+    else:
+        good = cursor if _CURSOR.match(cursor) else None
+        section = await catalog_policies(
+            calls, code, limit=_POLICIES_PER_PAGE, cursor=good, ranked=(ranked == "1") if good else None
+        )
+        data = section.data or {}
+        if data.get("next_cursor"):
+            next_url = f"/q/{token}/policies?cursor={quote(data['next_cursor'])}&ranked={int(bool(data.get('ranked')))}"
+    return _render(
+        "code_policies.html",
+        code=code,
+        token=token,
+        section=section,
+        ranked=bool((section.data or {}).get("ranked")) if code.kind != "enterprise" else False,
+        next_url=next_url,
+        contacts=_settings(request).center_contacts,
+    )
+
+
+@router.get("/q/{token}/policies/{policy_code}", response_class=HTMLResponse)
+async def code_policy(token: str, policy_code: str, request: Request) -> HTMLResponse:
+    """One policy's detail from the catalog (conditions, materials, how to apply, legal source), public."""
+    code = await _live_code(request, token)
+    if code is None:
+        return _not_found()
+    policy: Any = None
+    unavailable = False
+    if _POLICY_CODE.match(policy_code):
+        calls = ServiceCalls(request.app.state.upstreams, _settings(request), code)
+        try:
+            policy = await calls.call("policy", "GET", f"/api/v1/policies/{quote(policy_code, safe='')}")
+        except UpstreamError as exc:
+            unavailable = exc.status not in (404, 422)
+    return _render(
+        "code_policy.html",
+        status=200 if policy else (503 if unavailable else 404),
+        code=code,
+        token=token,
+        policy=policy if isinstance(policy, dict) else None,
+        unavailable=unavailable,
+        mode_labels=MODE_LABELS,
+        stage_labels=STAGE_LABELS,
+        contacts=_settings(request).center_contacts,
+    )
+
+
 @router.post("/q/{token}/tickets", response_class=HTMLResponse)
 async def file_ticket(
     token: str,
@@ -179,18 +249,20 @@ async def file_ticket(
         "requester_name": requester_name.strip(),
         "requester_phone": requester_phone.strip(),
     }
-    errors = []
+    # Each error keyed by the id of its field, in the form's order: the page shows it at the field and focuses the
+    # first one (the form sits screens below the top of the page).
+    errors: dict[str, str] = {}
+    if type not in TICKET_TYPES:
+        errors["t-type"] = "请选择诉求类型"
     if not form["title"]:
-        errors.append("请填写诉求标题")
-    if (form["requester_name"] or form["requester_phone"]) and consent != "yes":
-        errors.append(_CONSENT_NEEDED)
+        errors["t-title"] = "请填写诉求标题"
     if form["requester_phone"]:
         try:
             form["requester_phone"] = normalize_cn_mobile(form["requester_phone"])
         except InvalidIdentifier as exc:
-            errors.append(exc.message)
-    if type not in TICKET_TYPES:
-        errors.append("请选择诉求类型")
+            errors["t-phone"] = exc.message
+    if (form["requester_name"] or form["requester_phone"]) and consent != "yes":
+        errors["consent-ticket"] = _CONSENT_NEEDED
     if errors:
         return await _page(
             request,
@@ -219,13 +291,13 @@ async def file_ticket(
         )
     except UpstreamError as exc:
         if _reused_form(exc):
-            return await _page(request, code, token, ticket_errors=[_ALREADY_SENT], ticket_form=form)
+            return await _page(request, code, token, ticket_errors={_FORM: _ALREADY_SENT}, ticket_form=form)
         # The same form id again: if the ticket was filed after all, the resend shows it instead of a second one.
         return await _page(
             request,
             code,
             token,
-            ticket_errors=["诉求服务暂不可用，请稍后再试或拨打服务中心电话"],
+            ticket_errors={_FORM: "诉求服务暂不可用，请稍后再试或拨打服务中心电话"},
             ticket_form=form,
             form_id=form_id,
         )
@@ -356,9 +428,9 @@ async def post_demand(
         "description": description.strip(),
         "demand_type": demand_type.strip(),
         "technical_field": technical_field.strip(),
-        # An enterprise's code fixes the company and its chain; a park's code asks for them.
-        "industry_chain": (code.industry_chain or "")
-        if code.kind == "enterprise"
+        # An enterprise's code fixes the company (and its chain when it names one); a park's code asks for both.
+        "industry_chain": code.industry_chain
+        if code.kind == "enterprise" and code.industry_chain
         else industry_chain.strip(),
         "enterprise_uscc": code.target if code.kind == "enterprise" else _normalized_uscc(enterprise_uscc),
         "contact_name": contact_name.strip(),
@@ -366,21 +438,27 @@ async def post_demand(
         # Not public unless the filer says so.
         "visibility": visibility if visibility in dict(VISIBILITY_OPTIONS) else "brokers",
     }
-    errors = []
-    if not form["title"] or not form["description"]:
-        errors.append("请填写需求名称和需求描述")
-    if not form["demand_type"] or not form["technical_field"] or not form["industry_chain"]:
-        errors.append("请选择需求类型、技术领域和产业链")
-    if not is_valid_uscc(form["enterprise_uscc"]):
-        errors.append("请填写正确的企业统一社会信用代码（18 位）")
+    errors: dict[str, str] = {}  # by field id, in the form's order (see file_ticket)
+    if not form["title"]:
+        errors["d-title"] = "请填写需求名称"
+    if not form["description"]:
+        errors["d-desc"] = "请填写需求描述"
+    if not form["demand_type"]:
+        errors["d-type"] = "请选择需求类型"
+    if code.kind != "enterprise" and not is_valid_uscc(form["enterprise_uscc"]):
+        errors["d-uscc"] = "请填写正确的企业统一社会信用代码（18 位）"
+    if not form["industry_chain"]:
+        errors["d-chain"] = "请选择产业链"
+    if not form["technical_field"]:
+        errors["d-field"] = "请选择技术领域"
     if not form["contact_name"]:
-        errors.append("请填写联系人")
+        errors["d-contact"] = "请填写联系人"
     try:
         form["contact_phone"] = normalize_cn_mobile(form["contact_phone"])
     except InvalidIdentifier:
-        errors.append("请填写正确的联系电话（11 位手机号）")
+        errors["d-phone"] = "请填写正确的联系电话（11 位手机号）"
     if consent != "yes":
-        errors.append(_CONSENT_NEEDED)
+        errors["consent-demand"] = _CONSENT_NEEDED
     if errors:
         return await _page(
             request,
@@ -414,11 +492,13 @@ async def post_demand(
         )
     except UpstreamError as exc:
         if _reused_form(exc):
-            return await _page(request, code, token, demand_errors=[_ALREADY_SENT], demand_form=form)
+            return await _page(request, code, token, demand_errors={_FORM: _ALREADY_SENT}, demand_form=form)
         message = "技术需求服务暂不可用，请稍后再试"
         if exc.status == 422 and isinstance(exc.body, dict):
             message = f"需求未能提交：{exc.body.get('detail') or '请检查填写内容'}"
-        return await _page(request, code, token, demand_errors=[message], demand_form=form, form_id=form_id)
+        return await _page(
+            request, code, token, demand_errors={_FORM: message}, demand_form=form, form_id=form_id
+        )
     return _render(
         "demand_filed.html",
         code=code,

@@ -56,26 +56,71 @@ async def gather_sections(calls: ServiceCalls, code: ServiceCode) -> dict[str, S
         "housing": calls.section("talent", "GET", "/api/v1/housing/projects"),
     }
     if code.kind == "enterprise":
-        wanted["policies"] = calls.section(
-            "policy",
-            "POST",
-            "/api/v1/policy-calculator",
-            json={"entity_type": "enterprise", "entity_id": code.target},
-            as_page=True,
-        )
+        wanted["policies"] = enterprise_policies(calls, code)
+    else:
+        wanted["policies"] = catalog_policies(calls, code, limit=POLICIES_ON_THE_PAGE)
     if code.kind in ("enterprise", "park"):
         params = {"industry_chain": code.industry_chain} if code.industry_chain else None
         wanted["brokers"] = calls.section("matching", "GET", "/api/v1/brokers", params=params)
         # The demand form offers svc-matching's own catalog (chains, technical fields, demand types).
         wanted["taxonomy"] = calls.section("matching", "GET", "/api/v1/taxonomy")
     results = await asyncio.gather(*wanted.values())
-    sections = dict(zip(wanted.keys(), results, strict=True))
-    if "policies" in sections:
-        policies = sections["policies"]
-        policies.items = policies_for_the_page(compact_items(policies.data))
-        summary = (policies.data or {}).get("summary") if isinstance(policies.data, dict) else None
-        policies.data = {"summary": _counts_only(summary)} if isinstance(summary, dict) else None
-    return sections
+    return dict(zip(wanted.keys(), results, strict=True))
+
+
+# A park's or a lounge's page lists this many policies from the catalog, then "更多".
+POLICIES_ON_THE_PAGE = 10
+
+
+async def enterprise_policies(calls: ServiceCalls, code: ServiceCode) -> Section:
+    """The calculator's answer for the code's company, as the public page may show it (no amounts)."""
+    policies = await calls.section(
+        "policy",
+        "POST",
+        "/api/v1/policy-calculator",
+        json={"entity_type": "enterprise", "entity_id": code.target},
+        as_page=True,
+    )
+    policies.items = policies_for_the_page(compact_items(policies.data))
+    summary = (policies.data or {}).get("summary") if isinstance(policies.data, dict) else None
+    policies.data = {"summary": _counts_only(summary)} if isinstance(summary, dict) else None
+    return policies
+
+
+async def catalog_policies(
+    calls: ServiceCalls,
+    code: ServiceCode,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    ranked: bool | None = None,
+) -> Section:
+    """The published catalog items for the code's visitors: a lounge's talents get the talent policies, a park's
+    companies the enterprise ones — those matching the park's industry chain first (svc-policy's ranked search)
+    when it names one and the search finds any. ``data`` carries ``next_cursor`` and whether the list is ranked
+    (``ranked``; a cursor of one kind means nothing to the other)."""
+    params: dict[str, Any] = {
+        "beneficiary": "talent" if code.kind == "lounge" else "enterprise",
+        "status": "published",
+        "limit": limit,
+    }
+    if cursor:
+        params["cursor"] = cursor
+    chain = code.industry_chain if code.kind == "park" else None
+    section: Section | None = None
+    if chain and ranked is not False:
+        section = await calls.section("policy", "GET", "/api/v1/policies", params={**params, "q": chain})
+        if section.ok and (section.items or ranked):
+            section.data = {"next_cursor": _next_cursor(section.data), "ranked": True}
+            return section
+    section = await calls.section("policy", "GET", "/api/v1/policies", params=params)
+    section.data = {"next_cursor": _next_cursor(section.data), "ranked": False}
+    return section
+
+
+def _next_cursor(data: Any) -> str | None:
+    cursor = data.get("next_cursor") if isinstance(data, dict) else None
+    return cursor if isinstance(cursor, str) else None
 
 
 # The page is public: anyone holding the printed code reads it. It names the policies a company may qualify

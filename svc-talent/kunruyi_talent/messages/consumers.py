@@ -27,6 +27,7 @@ PAYMENT_SETTLED = "kunruyi.disbursement.payment.settled"
 PAYMENT_FAILED = "kunruyi.disbursement.payment.failed"
 APPLICATION_STATUS_CHANGED = "kunruyi.disbursement.application.status_changed"
 TICKET_REPLIED = "kunruyi.talent.ticket.replied"
+TICKET_REOPENED = "kunruyi.talent.ticket.reopened"
 HOUSING_OFFER_MADE = "kunruyi.talent.housing_offer.made"
 HOUSING_OFFER_LAPSED = "kunruyi.talent.housing_offer.lapsed"
 CHALLENGE_AWARDED = "kunruyi.matching.challenge.awarded"
@@ -183,6 +184,7 @@ async def on_application_status(session: AsyncSession, event: CloudEvent) -> Non
 
 
 async def on_ticket_replied(session: AsyncSession, event: CloudEvent) -> None:
+    """A reply, or the requester's own reopen (the inbox confirms it went back to the department)."""
     data = TicketNotice.model_validate(event.data)
     if data.talent_id:
         recipient: RecipientRef | None = RecipientRef("talent", data.talent_id)
@@ -194,7 +196,7 @@ async def on_ticket_replied(session: AsyncSession, event: CloudEvent) -> None:
         session,
         event,
         recipient,
-        "ticket_replied",
+        "ticket_replied" if event.type == TICKET_REPLIED else "ticket_reopened",
         {"number": data.ticket_number, "type": data.type, "department": data.department},
     )
 
@@ -260,11 +262,13 @@ DISBURSEMENT_SCHEMAS: dict[str, type[BaseModel]] = {
 }
 TALENT_HANDLERS = {
     TICKET_REPLIED: on_ticket_replied,
+    TICKET_REOPENED: on_ticket_replied,
     HOUSING_OFFER_MADE: on_housing_offer,
     HOUSING_OFFER_LAPSED: on_housing_offer,
 }
 TALENT_SCHEMAS: dict[str, type[BaseModel]] = {
     TICKET_REPLIED: TicketNotice,
+    TICKET_REOPENED: TicketNotice,
     HOUSING_OFFER_MADE: HousingNotice,
     HOUSING_OFFER_LAPSED: HousingNotice,
 }

@@ -15,6 +15,7 @@ MessageKind = Literal[
     "application_status",
     "application_supplement",
     "ticket_replied",
+    "ticket_reopened",
     "housing_offer",
     "housing_offer_reminder",
     "housing_offer_lapsed",

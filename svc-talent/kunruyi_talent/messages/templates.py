@@ -85,6 +85,17 @@ TEMPLATES: dict[str, Template] = {
             link="/m/requests",
         ),
         Template(
+            kind="ticket_reopened",
+            label="诉求重新打开",
+            title="您的诉求已重新打开：{number}",
+            body="您对诉求 {number}（{type}）的答复不满意，诉求已重新打开，退回{department}重新办理，办理后将再次答复您。",
+            sms_code="SMS_KRY_TICKET_REOPENED",
+            sms_text="【昆如意】您的诉求{number}已重新打开，{department}将重新办理并再次答复。",
+            sms_params=("number", "department"),
+            sms_by_default=False,
+            link="/m/requests",
+        ),
+        Template(
             kind="housing_offer",
             label="配租通知",
             title="人才公寓配租通知：{project}",

@@ -119,6 +119,8 @@ def staff_view(ticket: Ticket, history: list[TransitionOut]) -> TicketStaff:
         resolved_at=ticket.resolved_at,
         closed_at=ticket.closed_at,
         overdue=ticket.overdue_at is not None,
+        reopened=service.awaiting_rework(ticket),
+        reopened_at=ticket.reopened_at,
     )
 
 
@@ -189,6 +191,9 @@ async def list_tickets(
     type: str | None = None,
     department: str | None = None,
     overdue: bool | None = None,
+    reopened: Annotated[
+        bool | None, Query(description="true：重新打开后尚待再次答复的工单（承办部门优先办理）")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: str | None = None,
 ) -> TicketPage:
@@ -218,6 +223,8 @@ async def list_tickets(
         stmt = stmt.where(Ticket.type == type)
     if overdue is not None:
         stmt = stmt.where(Ticket.overdue_at.is_not(None) if overdue else Ticket.overdue_at.is_(None))
+    if reopened is not None:
+        stmt = stmt.where(service.awaiting_rework_clause() if reopened else ~service.awaiting_rework_clause())
     rows = list((await session.scalars(stmt)).all())
     page, more = rows[:limit], len(rows) > limit
     return TicketPage(

@@ -167,6 +167,11 @@ class TicketStaff(TicketPublic):
     resolved_at: datetime | None
     closed_at: datetime | None
     overdue: bool
+    reopened: bool = Field(
+        default=False,
+        description="诉求人对答复不满意后重新打开、承办部门尚未再次答复（工作人员队列置顶并标“重新打开”）",
+    )
+    reopened_at: datetime | None = Field(default=None, description="最近一次重新打开的时间")
     joint: bool = Field(default=False, description="多部门共同处理：牵头部门为 department，协办部门见 parts")
     parts: list[PartOut] = Field(default_factory=list, description="协办部门及其部分（单独查询工单时给出）")
 

@@ -17,7 +17,7 @@ from kunruyi_common.crypto import mask_phone
 from kunruyi_common.errors import InvalidTransition, OtherDepartment
 from kunruyi_common.events import add_event
 from kunruyi_common.pii_text import ProtectedText, has_pii, mask_pii, protect_text, reveal_text
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent import health_checks
@@ -487,6 +487,21 @@ async def reopen(
         session, SOURCE, TicketReopened(**facts(ticket), reopened_at=now), subject=ticket.ticket_number
     )
     return ticket
+
+
+def awaiting_rework(ticket: Ticket) -> bool:
+    """Reopened by the requester and not answered again since: the department's queue shows it first."""
+    return ticket.reopened_at is not None and (
+        ticket.last_replied_at is None or ticket.last_replied_at < ticket.reopened_at
+    )
+
+
+def awaiting_rework_clause() -> ColumnElement[bool]:
+    """:func:`awaiting_rework` as SQL."""
+    return and_(
+        Ticket.reopened_at.is_not(None),
+        or_(Ticket.last_replied_at.is_(None), Ticket.last_replied_at < Ticket.reopened_at),
+    )
 
 
 async def flag_overdue(session: AsyncSession, as_of: date, *, now: datetime | None = None) -> list[str]:
