@@ -27,6 +27,7 @@ from kunruyi_gateway.console.auth import (
     CatalogDesk,
     CockpitDesk,
     FinanceOrApproverDesk,
+    IndicatorReporterDesk,
     OfficerDesk,
     OfficerReviewerOrApproverDesk,
 )
@@ -1112,6 +1113,7 @@ async def _indicator_page(
         problems=problems or [],
         notice=notice,
         units=cockpit.UNITS,
+        may_report=service.may_open("indicator_reports", list(session.roles)),
         form=form or {"quarter": f"{today.year}Q{(today.month - 1) // 3 + 1}", "unit": detail.get("unit")},
     )
 
@@ -1122,7 +1124,7 @@ async def indicator_page(request: Request, session: CockpitDesk, code: str) -> H
 
 
 @router.post("/cockpit/{code}/reports", response_class=HTMLResponse)
-async def report_indicator(request: Request, session: CockpitDesk, code: str) -> HTMLResponse:
+async def report_indicator(request: Request, session: IndicatorReporterDesk, code: str) -> HTMLResponse:
     """A department's quarter value; svc-talent checks the department, the unit, the range and the quarter."""
     form = await request.form()
     entered = {k: str(form.get(k) or "").strip() for k in ("quarter", "value", "unit", "note")}
@@ -1154,7 +1156,7 @@ async def report_indicator(request: Request, session: CockpitDesk, code: str) ->
 
 @router.post("/cockpit/{code}/reports/{report_id}/approve", response_class=HTMLResponse)
 async def approve_indicator_report(
-    request: Request, session: CockpitDesk, code: str, report_id: uuid.UUID
+    request: Request, session: IndicatorReporterDesk, code: str, report_id: uuid.UUID
 ) -> HTMLResponse:
     try:
         done = await _calls(request, session).call(
