@@ -1036,10 +1036,15 @@ async def overview(request: Request, session: AdminDesk) -> HTMLResponse:
 
 
 async def _cockpit_page(
-    request: Request, session: SignedIn, *, problems: list[str] | None = None, code: int = 200
+    request: Request,
+    session: SignedIn,
+    *,
+    problems: list[str] | None = None,
+    code: int = 200,
+    period: cockpit.Period | None = None,
 ) -> HTMLResponse:
     try:
-        data = await cockpit.cockpit(_calls(request, session))
+        data = await cockpit.cockpit(_calls(request, session), period or cockpit.Period(local_today().year))
     except UpstreamError as exc:
         return await _page(
             request,
@@ -1055,8 +1060,14 @@ async def _cockpit_page(
 
 
 @router.get("/cockpit", response_class=HTMLResponse)
-async def cockpit_page(request: Request, session: CockpitDesk) -> HTMLResponse:
-    return await _cockpit_page(request, session)
+async def cockpit_page(
+    request: Request, session: CockpitDesk, year: str | None = None, quarter: str | None = None
+) -> HTMLResponse:
+    """The cockpit; ``year`` and ``quarter`` choose the period of the money charts (this year by default)."""
+    period, problem = cockpit.period_of(year, quarter, local_today())
+    return await _cockpit_page(
+        request, session, period=period, problems=[problem] if problem else None, code=422 if problem else 200
+    )
 
 
 def _report_year(year: int | None) -> int:
