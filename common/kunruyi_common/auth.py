@@ -31,7 +31,7 @@ _AUDIENCE = "kunruyi-services"
 # a printed link is not being the company.
 ENTERPRISE_SESSION_PREFIX = "enterprise:"
 
-Role = Literal["officer", "reviewer", "approver", "finance", "broker", "admin"]
+Role = Literal["officer", "reviewer", "approver", "finance", "broker", "leader", "admin"]
 PrincipalKind = Literal["staff", "partner", "public", "service"]
 
 

@@ -246,3 +246,16 @@ def test_amounts_in_yuan_become_fen_and_bad_ones_are_named() -> None:
         with pytest.raises(InvalidAmount) as raised:
             service.fen_from_yuan(bad, field="amount")
         assert raised.value.field == "amount"
+
+
+def test_a_leader_opens_the_cockpit_only_and_may_not_report() -> None:
+    """领导: home is the cockpit; no queue that acts on or shows a person's records; no reporting or approving."""
+    assert service.home_queue(["leader"]) == "cockpit"
+    assert service.may_open("cockpit", ["leader"])
+    for queue in ("tickets", "applications", "finance", "broker", "catalog", "activities", "overview"):
+        assert not service.may_open(queue, ["leader"]), queue
+    assert not service.may_open("indicator_reports", ["leader"])
+    assert service.may_open("indicator_reports", ["officer"]) and service.may_open(
+        "indicator_reports", ["admin"]
+    )
+    assert service.ROLE_TITLES["leader"] == "领导"

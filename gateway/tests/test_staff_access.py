@@ -19,8 +19,8 @@ from kunruyi_client import signed_headers
 from kunruyi_gateway.access.rules import markdown_table
 from kunruyi_gateway.settings import Settings
 
-ROLES = ("officer", "reviewer", "approver", "finance", "broker", "admin")
-OFF, REV, APP, FIN, BRK = "officer", "reviewer", "approver", "finance", "broker"
+ROLES = ("officer", "reviewer", "approver", "finance", "broker", "leader", "admin")
+OFF, REV, APP, FIN, BRK, LDR = "officer", "reviewer", "approver", "finance", "broker", "leader"
 
 # (method, path, anonymous passes, roles that pass besides admin, partner scope that passes)
 ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
@@ -31,7 +31,9 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("POST", "/api/v1/policy-documents", False, {OFF}, None),
     ("PATCH", "/api/v1/policy-documents/DOC-1", False, {OFF}, None),
     ("POST", "/api/v1/policy-catalog/imports", False, {OFF}, None),
-    ("GET", "/api/v1/indicators", False, {OFF, REV, APP, FIN, BRK}, None),
+    # A leader (领导) reads the cockpit's indicators and the money reports, and nothing else that is not public.
+    ("GET", "/api/v1/indicators", False, {OFF, REV, APP, FIN, BRK, LDR}, None),
+    ("GET", "/api/v1/indicators/annual-reports/2025", False, {OFF, REV, APP, FIN, BRK, LDR}, None),
     ("POST", "/api/v1/indicators/talent_total/reports", False, {OFF, APP}, None),
     ("POST", "/api/v1/policy-simulations", False, {OFF, APP, FIN}, None),
     ("POST", "/api/v1/entitlement-runs", False, {OFF, FIN, APP}, None),
@@ -77,7 +79,7 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("GET", "/api/v1/budgets", False, {FIN, APP, REV, OFF}, None),
     ("GET", "/api/v1/ledger/entries", False, {FIN, APP}, None),
     ("POST", "/api/v1/bank/callbacks", False, {FIN}, None),
-    ("GET", "/api/v1/reports/quarterly", False, {FIN, APP, REV, OFF}, None),
+    ("GET", "/api/v1/reports/disbursements?group_by=mode", False, {FIN, APP, REV, OFF, LDR}, None),
     ("POST", "/api/v1/reports/quarterly", False, {FIN}, None),
     ("GET", "/api/v1/audit", False, {FIN, APP, REV, OFF}, None),
     ("GET", "/api/v1/demands", False, {BRK, OFF}, "matching:read"),

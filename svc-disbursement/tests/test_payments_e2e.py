@@ -681,3 +681,69 @@ async def test_a_failed_payment_is_issued_again_and_paid_once(
     assert dict(history) == {"pending": 2, "void": 1, "post": 1}
     assert superseded.status == "failed" and str(superseded.superseded_by) == new_reference
     await invariants_ok(service)
+
+
+_LEDGER_BY = text(
+    """
+    SELECT CASE WHEN :by = 'department' THEN coalesce(d.department, '未注明')
+                WHEN d.mode = 'automatic' THEN 'automatic'
+                WHEN p.mode = 'quick' THEN 'quick' ELSE 'application' END AS key,
+           sum(CASE WHEN t.memo LIKE 'payout %' THEN t.amount_fen ELSE -t.amount_fen END) AS paid
+    FROM ledger_transfers t
+    JOIN disbursements d ON t.memo IN ('payout ' || d.reservation_id::text, 'return_in ' || d.reservation_id::text)
+    LEFT JOIN policies p ON p.code = d.policy_code
+    GROUP BY 1
+    """
+)
+
+
+async def test_money_paid_by_mode_and_department_equals_the_ledger(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
+) -> None:
+    """The cockpit's money charts (the report by mode and by department) add up to the ledger's payouts to the
+    clearing account, net of returns — not to a count kept elsewhere."""
+    service, bank = e2e
+    bank.control(duplicate_callbacks=True, out_of_order_callbacks=False, failure_rate=0, return_rate=0)
+    entities = {
+        "KS-E2E-RSJ": ("人社局", [make_uscc(701), make_uscc(702)]),
+        "KS-E2E-GXJ": ("工信局", [make_uscc(703)]),
+    }
+    events = []
+    for policy, (department, uscc_list) in entities.items():
+        async with service.client("admin") as c:  # finance of another department: admin
+            resp = await c.post(
+                "/api/v1/budgets",
+                json={
+                    "policy_code": policy,
+                    "fiscal_year": 2026,
+                    "amount_fen": 1_000_000,
+                    "policy": {"title": "报表对账测试政策", "department": department, "mode": "automatic"},
+                },
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert resp.status_code == 201, resp.text
+        for n, uscc in enumerate(uscc_list):
+            event = entitlement_event(policy, uscc, 10_000 * (n + 1) + 7)
+            event.data["department"] = department
+            events.append(event)
+    await publish_events(service.infra.nats_url, events)
+    for _, uscc_list in entities.values():
+        for uscc in uscc_list:
+            await wait_until(lambda u=uscc: settled(service, u))  # type: ignore[misc]
+
+    async def report_equals_ledger(by: str) -> dict[str, int] | None:
+        async with service.client("leader") as c:
+            resp = await c.get("/api/v1/reports/disbursements", params={"group_by": by})
+            assert resp.status_code == 200, resp.text
+        report = {i["key"]: i["amount_fen"] for i in resp.json()["items"]}
+        async with db.connect() as conn:
+            ledger = {
+                r.key: int(r.paid) for r in (await conn.execute(_LEDGER_BY, {"by": by})).all() if r.paid
+            }
+        return report if report == ledger else None
+
+    by_department = await wait_until(lambda: report_equals_ledger("department"))
+    by_mode = await wait_until(lambda: report_equals_ledger("mode"))
+    assert by_department["人社局"] == 10_007 + 20_007 and by_department["工信局"] == 10_007
+    assert set(by_mode) <= {"automatic", "quick", "application"} and by_mode["automatic"] >= 40_021
+    assert sum(by_mode.values()) == sum(by_department.values())

@@ -65,6 +65,8 @@ async def test_report_groups_totals_and_exports(client, session: AsyncSession) -
         "amount_fen": 5_400_000_000_33,
         "automatic_projects": 2,
         "automatic_amount_fen": 1_400_000_000_00,
+        "quick_projects": 0,
+        "quick_amount_fen": 0,
     }
     assert by_mode["summary"] == "累计兑现 4个项目 54亿元，其中免申即享 2个 14亿元"
     assert {i["key"]: i["projects"] for i in by_month["items"]} == {"2026-01": 1, "2026-02": 3}
@@ -81,3 +83,53 @@ async def test_report_groups_totals_and_exports(client, session: AsyncSession) -
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
     assert sheet is not None and sheet["A1"].value == "部门" and sheet["B4"].value == 4
     assert bad.status_code == 422
+
+
+async def test_money_by_mode_three_ways_and_by_department_within_a_beijing_quarter(
+    client, session: AsyncSession
+) -> None:  # type: ignore[no-untyped-def]
+    """免申即享 / 即申即享 / 申报: 即申即享 is an application to a policy whose catalog mode is quick. The range is
+    on the Beijing date: a payment settled at 2026-03-31 20:00 UTC is 2026-04-01 in Kunshan, so in Q2."""
+    await seed_rows(session)
+    await session.execute(
+        text(
+            "INSERT INTO policies (code, title, department, mode) VALUES ('KS-R-Q', '即申即享测试政策', '人社局', 'quick')"
+        )
+    )
+    for amount, at in ((700, "2026-03-31T20:00:00+00:00"), (300, "2026-02-01T04:00:00+00:00")):
+        await session.execute(
+            text(
+                "INSERT INTO disbursements (id, mode, policy_code, department, district, entity_type, entity_id, "
+                "period, fiscal_year, amount_fen, status, reservation_id, settled_at) VALUES (:id, 'application', "
+                "'KS-R-Q', '人社局', '花桥', 'enterprise', :e, '2026', 2026, :a, 'settled', :r, :s)"
+            ),
+            {
+                "id": uuid.uuid4(),
+                "e": f"EQ{amount}",
+                "a": amount,
+                "r": uuid.uuid4(),
+                "s": datetime.fromisoformat(at),
+            },
+        )
+    q1 = {"date_from": "2026-01-01", "date_to": "2026-03-31"}
+    async with client(staff("leader", department="市委人才办")) as c:
+        by_mode = (await c.get("/api/v1/reports/disbursements", params={"group_by": "mode", **q1})).json()
+        by_dept = (
+            await c.get("/api/v1/reports/disbursements", params={"group_by": "department", **q1})
+        ).json()
+        q2 = await c.get(
+            "/api/v1/reports/disbursements",
+            params={"group_by": "mode", "date_from": "2026-04-01", "date_to": "2026-06-30"},
+        )
+    assert {i["key"]: (i["title"], i["projects"], i["amount_fen"]) for i in by_mode["items"]} == {
+        "automatic": ("免申即享", 2, 1_400_000_000_00),
+        "application": ("申报", 2, 4_000_000_000_33),
+        "quick": ("即申即享", 1, 300),
+    }
+    assert by_mode["totals"]["quick_amount_fen"] == 300
+    depts = {i["key"]: i for i in by_dept["items"]}
+    assert (
+        depts["人社局"]["amount_fen"] == 4_000_000_000_33 + 300 and depts["人社局"]["quick_amount_fen"] == 300
+    )
+    assert depts["科技局"]["automatic_amount_fen"] == depts["科技局"]["amount_fen"] == 1_400_000_000_00
+    assert {i["key"]: i["amount_fen"] for i in q2.json()["items"]} == {"quick": 700}

@@ -6,7 +6,9 @@ provider emulator:
 - a company gaining 高企 (a qualification registered through the API) moves 有效高企 on a refresh;
 - a reported value (R&D/GDP, 科技局): a wrong unit is refused next to the form, the submitter cannot approve their
   own value (same_person shown on the page), a second person of 科技局 approves it and the cockpit shows it;
-- the annual monitoring report (年度监测分析) opens as a printable page and downloads as XLSX.
+- the annual monitoring report (年度监测分析) opens as a printable page and downloads as XLSX;
+- a leader (领导) lands on the cockpit, sees the money paid by mode and by department for the chosen quarter (the
+  report's figures), has no report or approve form and is refused every other queue and personal data.
 """
 
 from __future__ import annotations
@@ -98,3 +100,67 @@ def test_cockpit_targets_actuals_a_high_tech_gain_and_a_second_person(
     assert sheet.status == 200 and sheet.body()[:2] == b"PK"
     approver.context.close()
     officer.context.close()
+
+
+def _fen(text: str) -> int:
+    yuan, _, cents = text.replace(",", "").partition(".")
+    return int(yuan) * 100 + int(cents or 0)
+
+
+def test_a_leader_reads_the_cockpit_and_the_money_and_nothing_else(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    leader = _sign_in(browser, driver, "leader-xu")  # 徐立新, 市委人才办, 领导
+    leader.goto(f"{driver.url}/console")
+    leader.wait_for_url(f"{driver.url}/console/cockpit")  # a leader's home is the cockpit
+    assert "领导" in leader.content()
+
+    today = date.today()
+    quarter = (today.month - 1) // 3 + 1
+    form = leader.get_by_test_id("period-form")
+    form.locator("select[name=quarter]").select_option(str(quarter))
+    leader.get_by_test_id("period-apply").click()
+    leader.wait_for_url(f"**/console/cockpit?year={today.year}&quarter={quarter}*")
+    leader.locator("[data-testid=money-mode-chart][data-drawn='1']").wait_for()
+    leader.locator("[data-testid=money-department-chart][data-drawn='1']").wait_for()
+    shown = {
+        row.get_attribute("data-mode"): _fen(row.locator(".amount").inner_text())
+        for row in leader.get_by_test_id("money-mode").locator("tbody tr").all()
+    }
+    assert set(shown) == {"automatic", "quick", "application"}
+    start = date(today.year, 3 * quarter - 2, 1).isoformat()
+    report = driver.as_staff(
+        "leader",
+        "GET",
+        "/api/v1/reports/disbursements",
+        "市委人才办",
+        params={"group_by": "mode", "date_from": start, "date_to": today.isoformat()},
+    )
+    assert report.status_code == 200, report.text
+    for item in report.json()["items"]:
+        assert shown[item["key"]] == item["amount_fen"]
+    assert sum(shown.values()) == _fen(leader.get_by_test_id("money-total").inner_text())
+    leader.screenshot(path=str(artifacts_dir / "console-cockpit-leader.png"), full_page=True)
+
+    # A future quarter is named and this year shown instead.
+    leader.goto(
+        f"{driver.url}/console/cockpit?year={today.year}&quarter=4"
+        if quarter < 4
+        else f"{driver.url}/console/cockpit?year={today.year + 1}"
+    )
+    leader.get_by_test_id("errors").wait_for()
+
+    # Reads only: no report or approve form; another role's queue is the 403 page; personal data refused.
+    leader.goto(f"{driver.url}/console/cockpit/rd_gdp")
+    leader.get_by_test_id("reports").wait_for()
+    assert leader.get_by_test_id("report-form").count() == 0 and leader.get_by_test_id("approve").count() == 0
+    refused = leader.goto(f"{driver.url}/console/tickets")
+    assert refused is not None and refused.status == 403
+    for method, path in (
+        ("GET", "/api/v1/tickets"),
+        ("GET", "/api/v1/applications"),
+        ("POST", "/api/v1/indicators/rd_gdp/reports"),
+    ):
+        r = driver.as_staff("leader", method, path, "市委人才办", json={} if method == "POST" else None)
+        assert r.status_code == 403 and r.json()["code"] == "role_required", (path, r.text)
+    leader.context.close()

@@ -9,7 +9,7 @@ What it plays — OpenID Connect, authorization code flow (PKCE S256 accepted, a
   and the client's ``nonce``;
 - ``POST /_control/users`` adds a staff member (tests), ``GET /_control/users`` lists them, ``/_control/reset``.
 
-The roles are the gateway's (officer, reviewer, approver, finance, broker, admin); the departments are the names
+The roles are the gateway's (officer, reviewer, approver, finance, broker, leader, admin); the departments are the names
 used by the catalog (svc-policy, e.g. ``科技局``) and the service desk (svc-talent, e.g. ``人才办``).
 """
 
@@ -39,6 +39,7 @@ ROLE_TITLES = {
     "approver": "审定",
     "finance": "财务",
     "broker": "技术经纪人",
+    "leader": "领导",
     "admin": "管理员",
 }
 
@@ -59,6 +60,7 @@ DEMO_USERS: tuple[StaffUser, ...] = (
     StaffUser(subject="gxj-reviewer-sun", name="孙立", roles=["reviewer"], department="工信局"),
     StaffUser(subject="kjj-finance-qian", name="钱红", roles=["finance"], department="科技局"),
     StaffUser(subject="broker-zhao", name="赵一鸣", roles=["broker"], department="科创发展服务中心"),
+    StaffUser(subject="leader-xu", name="徐立新", roles=["leader"], department="市委人才办"),
     StaffUser(subject="admin-wu", name="吴平", roles=["admin"], department="市委人才办"),
 )
 

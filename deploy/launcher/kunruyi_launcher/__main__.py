@@ -27,6 +27,7 @@ STAFF_ROLES = [
     ("approver", "科技局"),
     ("finance", "财政局"),
     ("broker", "科创发展服务中心"),
+    ("leader", "市委人才办"),
     ("admin", "科创发展服务中心"),
 ]
 

@@ -30,6 +30,9 @@ class Rule:
 
 
 _ALL_STAFF = ("officer", "reviewer", "approver", "finance", "broker")
+# 领导 (leader): reads the cockpit, the indicators and the money reports — what the city's talent work group is
+# told — and nothing that writes or shows a person's data (no registry, tickets, applications, audit, reveals).
+_LEADER = ("leader",)
 
 RULES: tuple[Rule, ...] = (
     # svc-policy
@@ -135,7 +138,10 @@ RULES: tuple[Rule, ...] = (
     Rule(("messages",), ALL, (), note="站内信：本人（已登录的企业或人才，见下方“本人事项”表）"),
     Rule(("message-deliveries",), READ, (), note="短信发送记录与统计：仅管理员"),
     Rule(
-        ("indicators",), READ, _ALL_STAFF, note="指标体系（领导驾驶舱）：目标、实际、进度状态，按季度与区镇"
+        ("indicators",),
+        READ,
+        (*_ALL_STAFF, *_LEADER),
+        note="指标体系（领导驾驶舱）：目标、实际、进度状态，按季度与区镇；领导只读",
     ),
     Rule(
         ("indicators",),
@@ -158,7 +164,13 @@ RULES: tuple[Rule, ...] = (
     Rule(("payees",), WRITE, ("finance",), "disbursement:write", note="收款账户登记"),
     Rule(("budgets",), READ, ("finance", "approver", "reviewer", "officer")),
     Rule(("ledger", "bank", "reconciliation"), READ, ("finance", "approver")),
-    Rule(("reports", "audit"), READ, ("finance", "approver", "reviewer", "officer")),
+    Rule(
+        ("reports",),
+        READ,
+        ("finance", "approver", "reviewer", "officer", *_LEADER),
+        note="兑现统计（按政策、部门、区镇、月份、方式）；领导只读",
+    ),
+    Rule(("audit",), READ, ("finance", "approver", "reviewer", "officer")),
     Rule(("reports", "audit"), WRITE, ("finance",)),
     Rule(
         ("programs", "program-calls", "program-applications"),
@@ -360,7 +372,7 @@ def own_markdown_table() -> str:
 
 def markdown_table() -> str:
     """The role × endpoint table as Markdown (docs/access.md embeds exactly this)."""
-    roles = ("officer", "reviewer", "approver", "finance", "broker", "admin")
+    roles = ("officer", "reviewer", "approver", "finance", "broker", "leader", "admin")
     head = "| 路径 `/api/v1/…` | 方法 | 匿名 | 合作方 scope | " + " | ".join(roles) + " | 说明 |"
     sep = "|" + "---|" * (5 + len(roles))
     lines = [head, sep]

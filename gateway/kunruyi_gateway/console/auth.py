@@ -45,5 +45,8 @@ ActivityDesk = Annotated[SignedIn, Depends(console_roles("activities"))]
 """Staff with the officer, reviewer or approver role (their department's activities: registrations, check-ins)."""
 
 CockpitDesk = Annotated[SignedIn, Depends(console_roles("cockpit"))]
-"""Any staff member (the leaders' cockpit: targets, actuals, status; reporting and approving are checked by
-svc-talent against the indicator's lead department)."""
+"""Any staff member, leaders (领导) included (the leaders' cockpit: targets, actuals, status, money paid)."""
+
+IndicatorReporterDesk = Annotated[SignedIn, Depends(console_roles("indicator_reports"))]
+"""Staff with the officer or approver role (reporting a quarter's value, approving another's; the lead department
+is checked by svc-talent). A leader only reads."""

@@ -27,6 +27,7 @@ from kunruyi_gateway.console.auth import (
     CatalogDesk,
     CockpitDesk,
     FinanceOrApproverDesk,
+    IndicatorReporterDesk,
     OfficerDesk,
     OfficerReviewerOrApproverDesk,
 )
@@ -1035,10 +1036,15 @@ async def overview(request: Request, session: AdminDesk) -> HTMLResponse:
 
 
 async def _cockpit_page(
-    request: Request, session: SignedIn, *, problems: list[str] | None = None, code: int = 200
+    request: Request,
+    session: SignedIn,
+    *,
+    problems: list[str] | None = None,
+    code: int = 200,
+    period: cockpit.Period | None = None,
 ) -> HTMLResponse:
     try:
-        data = await cockpit.cockpit(_calls(request, session))
+        data = await cockpit.cockpit(_calls(request, session), period or cockpit.Period(local_today().year))
     except UpstreamError as exc:
         return await _page(
             request,
@@ -1054,8 +1060,14 @@ async def _cockpit_page(
 
 
 @router.get("/cockpit", response_class=HTMLResponse)
-async def cockpit_page(request: Request, session: CockpitDesk) -> HTMLResponse:
-    return await _cockpit_page(request, session)
+async def cockpit_page(
+    request: Request, session: CockpitDesk, year: str | None = None, quarter: str | None = None
+) -> HTMLResponse:
+    """The cockpit; ``year`` and ``quarter`` choose the period of the money charts (this year by default)."""
+    period, problem = cockpit.period_of(year, quarter, local_today())
+    return await _cockpit_page(
+        request, session, period=period, problems=[problem] if problem else None, code=422 if problem else 200
+    )
 
 
 def _report_year(year: int | None) -> int:
@@ -1112,6 +1124,7 @@ async def _indicator_page(
         problems=problems or [],
         notice=notice,
         units=cockpit.UNITS,
+        may_report=service.may_open("indicator_reports", list(session.roles)),
         form=form or {"quarter": f"{today.year}Q{(today.month - 1) // 3 + 1}", "unit": detail.get("unit")},
     )
 
@@ -1122,7 +1135,7 @@ async def indicator_page(request: Request, session: CockpitDesk, code: str) -> H
 
 
 @router.post("/cockpit/{code}/reports", response_class=HTMLResponse)
-async def report_indicator(request: Request, session: CockpitDesk, code: str) -> HTMLResponse:
+async def report_indicator(request: Request, session: IndicatorReporterDesk, code: str) -> HTMLResponse:
     """A department's quarter value; svc-talent checks the department, the unit, the range and the quarter."""
     form = await request.form()
     entered = {k: str(form.get(k) or "").strip() for k in ("quarter", "value", "unit", "note")}
@@ -1154,7 +1167,7 @@ async def report_indicator(request: Request, session: CockpitDesk, code: str) ->
 
 @router.post("/cockpit/{code}/reports/{report_id}/approve", response_class=HTMLResponse)
 async def approve_indicator_report(
-    request: Request, session: CockpitDesk, code: str, report_id: uuid.UUID
+    request: Request, session: IndicatorReporterDesk, code: str, report_id: uuid.UUID
 ) -> HTMLResponse:
     try:
         done = await _calls(request, session).call(

@@ -25,6 +25,7 @@ ROLE_TITLES = {
     "approver": "审定",
     "finance": "财务",
     "broker": "技术经纪人",
+    "leader": "领导",
     "admin": "管理员",
 }
 # The queue each role opens first.
@@ -34,6 +35,7 @@ ROLE_QUEUES = {
     "approver": "applications",
     "finance": "finance",
     "broker": "broker",
+    "leader": "cockpit",
     "admin": "overview",
 }
 QUEUE_ROLES: dict[str, tuple[str, ...]] = {
@@ -44,8 +46,10 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "catalog": ("officer",),
     "overview": ("admin",),
     "activities": ("officer", "reviewer", "approver"),
-    # The leaders' cockpit (指标驾驶舱): every staff role reads it; reporting is checked by svc-talent.
-    "cockpit": ("officer", "reviewer", "approver", "finance", "broker"),
+    # The leaders' cockpit (指标驾驶舱): every staff role and the leaders (领导) read it.
+    "cockpit": ("officer", "reviewer", "approver", "finance", "broker", "leader"),
+    # Reporting a quarter's value and approving one (the lead department, checked by svc-talent): never a leader.
+    "indicator_reports": ("officer", "approver"),
 }
 TICKET_STATUS = {
     "submitted": "已提交",
@@ -97,7 +101,7 @@ def may_open(queue: str, roles: list[str]) -> bool:
 
 
 def home_queue(roles: list[str]) -> str:
-    for role in ("admin", "officer", "reviewer", "approver", "finance", "broker"):
+    for role in ("admin", "officer", "reviewer", "approver", "finance", "broker", "leader"):
         if role in roles:
             return ROLE_QUEUES[role]
     return "overview"

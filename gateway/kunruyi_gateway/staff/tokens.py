@@ -24,7 +24,8 @@ from kunruyi_common.auth import ENTERPRISE_SESSION_PREFIX, Principal
 
 from kunruyi_gateway.staff.exceptions import InvalidToken, TokenExpired, TokenRevoked
 
-ROLES: tuple[str, ...] = ("officer", "reviewer", "approver", "finance", "broker", "admin")
+# ``leader`` (领导): reads the cockpit, the indicators and the reports; writes nothing, sees no personal data.
+ROLES: tuple[str, ...] = ("officer", "reviewer", "approver", "finance", "broker", "leader", "admin")
 SESSION_ISSUER = "kunruyi-gateway"
 # The subject prefix of a talent signed in through 统一身份认证 (kind ``public``, target the talent id).
 TALENT_SESSION_PREFIX = "talent:"

@@ -10,5 +10,7 @@ from typing import Annotated
 from fastapi import Depends
 from kunruyi_common.auth import Principal, require_roles
 
-FinanceApproverOrOfficer = Annotated[Principal, Depends(require_roles("finance", "approver", "officer"))]
-"""Staff with the finance, approver or officer role."""
+FinanceApproverOfficerOrLeader = Annotated[
+    Principal, Depends(require_roles("finance", "approver", "officer", "leader"))
+]
+"""Staff with the finance, approver or officer role, or a leader (领导, who reads the totals for the cockpit)."""

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from kunruyi_common.db import SessionDep
 
-from kunruyi_disbursement.reports.auth import FinanceApproverOrOfficer
+from kunruyi_disbursement.reports.auth import FinanceApproverOfficerOrLeader
 from kunruyi_disbursement.reports.schemas import DisbursementReport, GroupBy
 from kunruyi_disbursement.reports.service import disbursement_report, to_csv, to_xlsx
 
@@ -32,7 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 )
 async def disbursements(
     session: SessionDep,
-    principal: FinanceApproverOrOfficer,
+    principal: FinanceApproverOfficerOrLeader,
     group_by: GroupBy = "policy",
     format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
     date_from: date | None = None,

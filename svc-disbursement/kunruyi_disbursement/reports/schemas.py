@@ -10,12 +10,19 @@ GroupBy = Literal["policy", "department", "district", "month", "mode"]
 
 
 class ReportRow(BaseModel):
-    key: str = Field(description="分组值：政策编码、部门、区镇、月份（YYYY-MM，北京时间）或兑现方式")
-    title: str | None = Field(None, description="按政策分组时的政策名称（其他分组为空）")
+    key: str = Field(
+        description="分组值：政策编码、部门、区镇、月份（YYYY-MM，北京时间）或兑现方式"
+        "（automatic 免申即享 | quick 即申即享 | application 申报）"
+    )
+    title: str | None = Field(
+        None, description="按政策分组时的政策名称，按方式分组时方式的中文名（其他分组为空）"
+    )
     projects: int
     amount_fen: int
     automatic_projects: int = Field(description="其中免申即享的项目数")
     automatic_amount_fen: int = Field(description="其中免申即享的金额（分）")
+    quick_projects: int = Field(description="其中即申即享的项目数")
+    quick_amount_fen: int = Field(description="其中即申即享的金额（分）")
 
 
 class ReportTotals(BaseModel):
@@ -23,6 +30,8 @@ class ReportTotals(BaseModel):
     amount_fen: int
     automatic_projects: int
     automatic_amount_fen: int
+    quick_projects: int
+    quick_amount_fen: int
 
 
 class DisbursementReport(BaseModel):

@@ -24,6 +24,18 @@ GROUP_TITLES = {
 }
 
 
+# The ways money is obtained (the ``mode`` grouping's keys).
+MODE_TITLES = {"automatic": "免申即享", "quick": "即申即享", "application": "申报"}
+_COUNTS = (
+    "projects",
+    "amount_fen",
+    "automatic_projects",
+    "automatic_amount_fen",
+    "quick_projects",
+    "quick_amount_fen",
+)
+
+
 def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     fen = abs(fen)
@@ -47,24 +59,15 @@ async def disbursement_report(
     session: AsyncSession, group_by: GroupBy, *, date_from: date | None = None, date_to: date | None = None
 ) -> dict[str, Any]:
     rows = await repository.settled_totals(session, group_by, date_from=date_from, date_to=date_to)
-    items = [
-        {
-            "key": r.key,
-            "projects": int(r.projects),
-            "amount_fen": int(r.amount_fen),
-            "automatic_projects": int(r.automatic_projects),
-            "automatic_amount_fen": int(r.automatic_amount_fen),
-        }
-        for r in rows
-    ]
+    items: list[dict[str, Any]] = [{"key": r.key, **{k: int(getattr(r, k)) for k in _COUNTS}} for r in rows]
     if group_by == "policy":
         titles = await titles_of(session, {i["key"] for i in items})
         for item in items:
             item["title"] = titles.get(item["key"])
-    totals = {
-        k: sum(i[k] for i in items)
-        for k in ("projects", "amount_fen", "automatic_projects", "automatic_amount_fen")
-    }
+    if group_by == "mode":
+        for item in items:
+            item["title"] = MODE_TITLES.get(item["key"])
+    totals = {k: sum(i[k] for i in items) for k in _COUNTS}
     summary = (
         f"累计兑现 {chinese_count(totals['projects'])}个项目 {chinese_amount(totals['amount_fen'])}，"
         f"其中免申即享 {chinese_count(totals['automatic_projects'])}个 "

@@ -9,8 +9,11 @@ from typing import Annotated
 from fastapi import Depends
 from kunruyi_common.auth import Principal, require_roles
 
-Staff = Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver", "finance", "broker"))]
-"""Any staff member: the cockpit (targets, actuals, status) is read by the leaders and every department."""
+StaffOrLeader = Annotated[
+    Principal, Depends(require_roles("officer", "reviewer", "approver", "finance", "broker", "leader"))
+]
+"""Any staff member, leaders (领导) included: the cockpit (targets, actuals, status) is read by the leaders and
+every department; a leader only reads."""
 
 DepartmentOfficerOrApprover = Annotated[Principal, Depends(require_roles("officer", "approver"))]
 """An officer or approver (of the indicator's lead department, checked by the service): submits a quarter's value

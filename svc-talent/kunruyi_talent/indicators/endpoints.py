@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from kunruyi_common.db import SessionDep
 
 from kunruyi_talent.indicators import annual, service
-from kunruyi_talent.indicators.auth import DepartmentOfficerOrApprover, Staff
+from kunruyi_talent.indicators.auth import DepartmentOfficerOrApprover, StaffOrLeader
 from kunruyi_talent.indicators.schemas import (
     AnnualReport,
     IndicatorDetail,
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/v1/indicators", tags=["指标体系 indicators"]
     response_model=IndicatorList,
     summary="行动计划指标体系：每个指标的基数、目标、当前值、按线性进度的状态",
 )
-async def list_indicators(session: SessionDep, principal: Staff) -> IndicatorList:
+async def list_indicators(session: SessionDep, principal: StaffOrLeader) -> IndicatorList:
     return await service.overview(session)
 
 
@@ -35,7 +35,7 @@ async def list_indicators(session: SessionDep, principal: Staff) -> IndicatorLis
     response_model=AnnualReport,
     summary="年度监测分析：每个指标在该年最后一个有数据的季度的值、线性进度、状态与四个季度",
 )
-async def annual_report(year: int, session: SessionDep, principal: Staff) -> AnnualReport:
+async def annual_report(year: int, session: SessionDep, principal: StaffOrLeader) -> AnnualReport:
     return await annual.build(session, year)
 
 
@@ -46,7 +46,7 @@ async def annual_report(year: int, session: SessionDep, principal: Staff) -> Ann
     response_class=Response,
     responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
 )
-async def annual_report_xlsx(year: int, session: SessionDep, principal: Staff) -> Response:
+async def annual_report_xlsx(year: int, session: SessionDep, principal: StaffOrLeader) -> Response:
     report = await annual.build(session, year)
     return Response(
         annual.to_xlsx(report),
@@ -60,7 +60,7 @@ async def annual_report_xlsx(year: int, session: SessionDep, principal: Staff) -
     response_model=IndicatorDetail,
     summary="一个指标：逐季度的值与线性进度、按区镇、报送与审核记录（含修订）",
 )
-async def get_indicator(code: str, session: SessionDep, principal: Staff) -> IndicatorDetail:
+async def get_indicator(code: str, session: SessionDep, principal: StaffOrLeader) -> IndicatorDetail:
     return await service.detail(session, code)
 
 

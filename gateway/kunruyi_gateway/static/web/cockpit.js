@@ -34,12 +34,31 @@
                  data: d.items.map(function (i) { return { name: i.name, value: i.value }; }) }]
     };
   }
+  function pie(d) {
+    return {
+      tooltip: { trigger: "item", formatter: "{b}：{c} " + d.unit + "（{d}%）" },
+      legend: { bottom: 0 },
+      series: [{ type: "pie", radius: ["35%", "65%"], label: { formatter: "{b}\n{c}" },
+                 data: d.items.map(function (i) { return { name: i.name, value: i.value }; }) }]
+    };
+  }
+  function stack(d) {
+    return {
+      tooltip: { trigger: "axis" },
+      legend: { bottom: 0 },
+      grid: { left: 56, right: 16, top: 16, bottom: 64 },
+      xAxis: { type: "category", data: d.x, axisLabel: { interval: 0, rotate: 30 } },
+      yAxis: { type: "value", name: d.unit },
+      series: d.series.map(function (s) { return { name: s.name, type: "bar", stack: "money", data: s.data }; })
+    };
+  }
   function draw() {
     if (!window.echarts) return;
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var d;
       try { d = JSON.parse(el.getAttribute("data-chart")); } catch (e) { return; }
-      var option = d.type === "bars" ? bars(d) : d.type === "pyramid" ? pyramid(d) : trend(d);
+      var option = d.type === "bars" ? bars(d) : d.type === "pyramid" ? pyramid(d) : d.type === "pie" ? pie(d)
+        : d.type === "stack" ? stack(d) : trend(d);
       var chart = window.echarts.init(el);
       chart.setOption(option);
       el.setAttribute("data-drawn", "1");
