@@ -47,3 +47,7 @@ ActivityDesk = Annotated[SignedIn, Depends(console_roles("activities"))]
 CockpitDesk = Annotated[SignedIn, Depends(console_roles("cockpit"))]
 """Any staff member (the leaders' cockpit: targets, actuals, status; reporting and approving are checked by
 svc-talent against the indicator's lead department)."""
+
+PlatformDesk = Annotated[SignedIn, Depends(console_roles("platforms"))]
+"""Staff with the officer, reviewer, approver or broker role (the 科创平台 list with hosts, levels, expiry and
+the last yearly review)."""

@@ -46,6 +46,8 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "activities": ("officer", "reviewer", "approver"),
     # The leaders' cockpit (指标驾驶舱): every staff role reads it; reporting is checked by svc-talent.
     "cockpit": ("officer", "reviewer", "approver", "finance", "broker"),
+    # 科创平台: staff who read the registry (recording is checked by svc-talent against the kind's department).
+    "platforms": ("officer", "reviewer", "approver", "broker"),
 }
 TICKET_STATUS = {
     "submitted": "已提交",
