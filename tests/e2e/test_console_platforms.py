@@ -6,11 +6,12 @@ host, level, expiry and last yearly review, and the filter by kind keeps only th
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kunruyi_common.clock import local_today
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -21,7 +22,7 @@ def test_a_recorded_platform_reaches_policy_and_the_console(
     driver: Any, browser: Any, artifacts_dir: Path
 ) -> None:
     uscc = driver.register_enterprise(name="昆山平台示范精密机械有限公司", district="周市")
-    today = date.today()
+    today = local_today()
     certificate = f"BM{uscc[-8:]}"
     made = driver.as_staff(
         "officer",
