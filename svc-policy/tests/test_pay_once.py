@@ -198,3 +198,57 @@ async def test_by_id_the_calculator_shows_a_one_off_award_already_granted(
     first = by_code(body)["KS-KJ-001"]
     assert first["status"] == "excluded" and first["stacking"]["granted_in"] == "2025"
     assert first["amount_fen"] is None
+
+
+def _talent_platform_event(**platform: Any) -> dict[str, Any]:
+    """An enterprise.updated as svc-talent publishes it after a 科创平台 is recorded (platforms/ module)."""
+    return {"uscc": USCC, **BASE, **platform}
+
+
+async def test_a_new_platform_recognition_is_determined_once_not_again_next_year(
+    session: AsyncSession,
+) -> None:
+    """工程技术研究中心奖励 (KS-KJ-007) for a centre recognised in 2026: determined in 2026 however often the
+    profile is evaluated, never in 2027 or 2028 (still held, no longer new); a platform past its expiry is not
+    held and a new recognition that already expired pays nothing."""
+    profile = enterprise_profile(
+        EnterpriseEventData.model_validate(
+            _talent_platform_event(
+                platforms=["engineering_center"],
+                platform_dates={"engineering_center": "2026-06-18"},
+                platform_expiry={"engineering_center": "2029-06-17"},
+                platform_levels={"engineering_center": "省"},
+            )
+        )
+    )
+    assert profile["platform_levels"] == {"engineering_center": "省"}
+    for when in (date(2026, 5, 1), date(2026, 7, 1), date(2026, 12, 1), date(2027, 6, 1), date(2028, 6, 1)):
+        await determine_for_entity(session, "enterprise", USCC, profile, at=when)
+    rows = (
+        await session.execute(
+            select(Entitlement.policy_code, Entitlement.period).where(Entitlement.entity_id == USCC)
+        )
+    ).all()
+    # not before the recognition date (May), once in its year, never after
+    assert [tuple(r) for r in rows if r[0] == "KS-KJ-007"] == [("KS-KJ-007", "2026")]
+
+    other = "91320583MA1PLATF0R"
+    lapsed = enterprise_profile(
+        EnterpriseEventData.model_validate(
+            {
+                **_talent_platform_event(
+                    platforms=["engineering_center"],
+                    platform_dates={"engineering_center": "2026-01-10"},
+                    platform_expiry={"engineering_center": "2026-03-31"},
+                ),
+                "uscc": other,
+            }
+        )
+    )
+    await determine_for_entity(session, "enterprise", other, lapsed, at=date(2026, 6, 1))
+    codes = set(
+        (
+            await session.execute(select(Entitlement.policy_code).where(Entitlement.entity_id == other))
+        ).scalars()
+    )
+    assert "KS-KJ-007" not in codes

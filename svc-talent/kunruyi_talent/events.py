@@ -32,6 +32,11 @@ class EnterpriseProfile(BaseModel):
     # kind → {"granted_on", "expires_on"}: the certificate's dates, so a reader can tell a status obtained in a
     # period (an award for it is due then, once) from one merely held
     qualification_dates: dict[str, dict[str, date | None]] = Field(default_factory=dict)
+    # 科创平台 held (from the platform records): kind → the latest recognition date (an award for a new recognition
+    # is due in that year, once), kind → its expiry (null: none), kind → the highest level held (国家/省/苏州/昆山)
+    platform_dates: dict[str, date] = Field(default_factory=dict)
+    platform_expiry: dict[str, date | None] = Field(default_factory=dict)
+    platform_levels: dict[str, str] = Field(default_factory=dict)
 
 
 @event_type("kunruyi.talent.enterprise.registered", description="一家企业建档（一企一档）")
@@ -206,6 +211,8 @@ __all__ = [
     "HousingOfferMade",
     "PersonRegistered",
     "PersonUpdated",
+    "PlatformRecognized",
+    "PlatformReviewFailed",
     "TicketJointHandlingStarted",
     "TicketOverdue",
     "TicketPartAnswered",
@@ -243,3 +250,35 @@ class ActivityCheckedIn(BaseModel):
     attendee_type: Literal["enterprise", "talent", "person"]
     attendee: str
     checked_in_at: datetime
+
+
+class PlatformFacts(BaseModel):
+    platform_id: str
+    uscc: str
+    enterprise_name: str
+    kind: str
+    kind_name: str
+    level: Literal["国家", "省", "苏州", "昆山"]
+    department: str
+    recognized_on: date
+    expires_on: date | None
+    issuing_body: str
+    certificate_number: str
+
+
+@event_type(
+    "kunruyi.talent.platform.recognized",
+    description="登记一个科创平台的认定（博士后工作站、工程技术研究中心、企业技术中心、新型研发机构、孵化器、众创空间…，"
+    "国家/省/苏州/昆山级）；企业档案随之发布 enterprise.updated（platform_dates 等）",
+)
+class PlatformRecognized(PlatformFacts):
+    pass
+
+
+@event_type(
+    "kunruyi.talent.platform.review_failed",
+    description="科创平台年度考核不合格：自登记之日起不再视为有效平台（企业档案随之发布 enterprise.updated）",
+)
+class PlatformReviewFailed(PlatformFacts):
+    year: int
+    result: str

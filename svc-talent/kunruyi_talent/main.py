@@ -19,6 +19,7 @@ from kunruyi_talent.messages import sender as sms_sender
 from kunruyi_talent.messages.endpoints import router as messages_router
 from kunruyi_talent.messages.endpoints import staff_router as message_deliveries_router
 from kunruyi_talent.names.endpoints import router as names_router
+from kunruyi_talent.platforms.endpoints import router as platforms_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
 from kunruyi_talent.servicelists.endpoints import router as servicelists_router
 from kunruyi_talent.settings import get_settings
@@ -47,6 +48,7 @@ def build_spec() -> ServiceSpec:
             messages_router,
             message_deliveries_router,
             indicators_router,
+            platforms_router,
         ],
         # The inbox (messages/): the events that concern a person, one durable per producer.
         consumers=[

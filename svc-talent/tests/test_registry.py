@@ -116,6 +116,9 @@ async def test_enterprise_register_duplicate_figures_ladder_and_events(client, s
         "platforms",
         "growth_stage",
         "qualification_dates",
+        "platform_dates",
+        "platform_expiry",
+        "platform_levels",
     }
     # the certificate's dates travel along: svc-policy pays an award for a status in the year it was obtained
     assert set(last["qualification_dates"]) == {"high_tech"}

@@ -149,6 +149,20 @@ RULES: tuple[Rule, ...] = (
         ("officer", "approver"),
         note="牵头部门报送季度值；本部门另一人审核（他部门 403 other_department，本人审核 409 same_person）",
     ),
+    Rule(
+        ("platforms",),
+        READ,
+        ("officer", "reviewer", "approver", "broker"),
+        "talent:read",
+        note="科创平台：列表（按类型、级别）、详情与历年考核、按年度/类型/级别的新认定数",
+    ),
+    Rule(
+        ("platforms",),
+        WRITE,
+        ("officer",),
+        note="登记平台认定与年度考核：仅管理该类型的部门（人社局 博士后，工信局 企业技术中心，科技局 其余；"
+        "他部门 403 other_department）",
+    ),
     # svc-disbursement
     Rule(("applications",), READ, ("officer", "reviewer", "approver", "finance"), "disbursement:read"),
     Rule(

@@ -50,3 +50,7 @@ CockpitDesk = Annotated[SignedIn, Depends(console_roles("cockpit"))]
 IndicatorReporterDesk = Annotated[SignedIn, Depends(console_roles("indicator_reports"))]
 """Staff with the officer or approver role (reporting a quarter's value, approving another's; the lead department
 is checked by svc-talent). A leader only reads."""
+
+PlatformDesk = Annotated[SignedIn, Depends(console_roles("platforms"))]
+"""Staff with the officer, reviewer, approver or broker role (the 科创平台 list with hosts, levels, expiry and
+the last yearly review)."""

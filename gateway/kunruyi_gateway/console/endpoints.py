@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, mint_internal_token
 from kunruyi_common.clock import local_today
 from kunruyi_common.errors import ProblemError
+from kunruyi_common.taxonomy import TAXONOMY
 from markupsafe import Markup
 
 from kunruyi_gateway.console import cockpit, oidc, service
@@ -30,6 +31,7 @@ from kunruyi_gateway.console.auth import (
     IndicatorReporterDesk,
     OfficerDesk,
     OfficerReviewerOrApproverDesk,
+    PlatformDesk,
 )
 from kunruyi_gateway.console.exceptions import ConsoleRoleRequired, SignInFailed
 from kunruyi_gateway.console.names import NameDirectory
@@ -58,6 +60,7 @@ NAV = (
     ("broker", "技术需求"),
     ("catalog", "政策目录"),
     ("activities", "活动"),
+    ("platforms", "科创平台"),
     ("cockpit", "指标驾驶舱"),
     ("overview", "总览"),
 )
@@ -1293,3 +1296,33 @@ async def activity_registrations(
             qr_url = f"{base}/m/activities/{activity_id}/check-in?code={quote(str(issued['code']), safe='')}"
             qr_svg = Markup(qr_image_svg(qr_url).decode().split("?>", 1)[-1])
     return await _page(request, session, "console/activity.html", page=found, qr_url=qr_url, qr_svg=qr_svg)
+
+
+# --- 科创平台 (svc-talent's platform records) ------------------------------------------------------------------------
+
+
+@router.get("/platforms", response_class=HTMLResponse)
+async def platforms(request: Request, session: PlatformDesk, kind: str | None = None) -> HTMLResponse:
+    """Platforms with their host company, level, expiry and last yearly review; a filter by kind."""
+    chosen = (kind or "").strip() or None
+    problems: list[str] = []
+    status = 200
+    listed: list[dict[str, Any]] = []
+    try:
+        found = await _calls(request, session).call(
+            "talent", "GET", "/api/v1/platforms", params={"kind": chosen} if chosen else None
+        )
+        listed = list(found.get("items") or []) if isinstance(found, dict) else []
+    except UpstreamError as exc:
+        problems = [problem_text(exc)]
+        status = exc.status if exc.status and 400 <= exc.status < 500 else 503
+    return await _page(
+        request,
+        session,
+        "console/platforms.html",
+        status=status,
+        listed=listed,
+        problems=problems,
+        kinds=[(t.code, t.name) for t in TAXONOMY.platform_kinds],
+        chosen=chosen,
+    )

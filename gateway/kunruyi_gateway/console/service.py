@@ -50,6 +50,8 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "cockpit": ("officer", "reviewer", "approver", "finance", "broker", "leader"),
     # Reporting a quarter's value and approving one (the lead department, checked by svc-talent): never a leader.
     "indicator_reports": ("officer", "approver"),
+    # 科创平台: staff who read the registry (recording is checked by svc-talent against the kind's department).
+    "platforms": ("officer", "reviewer", "approver", "broker"),
 }
 TICKET_STATUS = {
     "submitted": "已提交",

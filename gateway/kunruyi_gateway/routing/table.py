@@ -25,6 +25,7 @@ ROUTE_TABLE: dict[str, str] = {
     "campaigns": "talent",
     "activities": "talent",
     "indicators": "talent",
+    "platforms": "talent",
     "service-lists": "talent",
     "housing": "talent",
     "messages": "talent",

@@ -51,6 +51,9 @@ class EnterpriseEventData(BaseModel):
     # {kind: {"granted_on", "first_granted_on"?, "expires_on"?}}: the period variables are computed from these
     qualification_dates: dict[str, dict[str, Any]] | None = None
     platform_dates: dict[str, str] | None = None
+    # svc-talent's platform records (added): expiry (null: none) and the highest level held, per platform kind
+    platform_expiry: dict[str, str | None] | None = None
+    platform_levels: dict[str, str] | None = None
 
 
 class PersonEventData(BaseModel):

@@ -10,6 +10,8 @@ the 免申即享 run all go through :func:`for_period`.
 - ``new_qualifications``: first granted (``first_granted_on``, else ``granted_on``) in the evaluation year.
 - ``renewed_qualifications``: granted again (``granted_on``) in the evaluation year after an earlier first grant.
 - ``new_platforms``: platforms recognised in the evaluation year (``platform_dates``); they count as held.
+- ``platforms``: dated platforms recognised on or before the date and not past their ``platform_expiry``
+  (svc-talent leaves a platform out of ``platform_dates`` once a yearly review failed).
 - ``years_in_kunshan`` and ``arrived_in_period`` from ``arrival_date``.
 
 Figures (numbers) a profile does not give are unknown, not 0: :func:`unknown_figures` names them and a policy
@@ -74,10 +76,18 @@ def for_period(entity_type: str, profile: dict[str, Any], at: date) -> dict[str,
             out["new_qualifications"] = _merge(profile.get("new_qualifications"), dated, new)
             out["renewed_qualifications"] = _merge(profile.get("renewed_qualifications"), dated, renewed)
         if platform_dates:
+            expiry = profile.get("platform_expiry") or {}
+
+            def live(p: str) -> bool:
+                ends = as_date(expiry.get(p))
+                return ends is None or ends >= at
+
             recognised = {
-                p for p, d in platform_dates.items() if (day := as_date(d)) is not None and day <= at
+                p
+                for p, d in platform_dates.items()
+                if (day := as_date(d)) is not None and day <= at and live(p)
             }
-            fresh = {p for p, d in platform_dates.items() if _in_year(as_date(d), at)}
+            fresh = {p for p, d in platform_dates.items() if _in_year(as_date(d), at) and live(p)}
             dated = set(platform_dates)
             out["platforms"] = _merge(profile.get("platforms"), dated, recognised)
             out["new_platforms"] = _merge(profile.get("new_platforms"), dated, fresh)

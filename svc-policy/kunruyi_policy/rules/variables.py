@@ -140,7 +140,7 @@ VARIABLES: tuple[VariableSpec, ...] = (
         E,
         values=PLATFORMS,
         default=[],
-        description="由 platform_dates（平台 → 认定日期）计算：认定日期在评估年度内",
+        description="由 platform_dates（平台 → 认定日期）计算：认定日期在评估年度内（且未过 platform_expiry）",
     ),
     VariableSpec(
         "total_assets_fen", "integer", "上年度资产总额（全年季度平均值）", E, "分", 0, None, default=0
@@ -320,6 +320,14 @@ class EnterpriseProfile(BaseModel):
     platform_dates: Annotated[dict[str, IsoDate], AfterValidator(_platform_keys)] = Field(
         default_factory=dict
     )
+    # platform → its expiry (null: none): an expired platform no longer counts as held (svc-talent's records)
+    platform_expiry: Annotated[dict[str, IsoDate | None], AfterValidator(_platform_keys)] = Field(
+        default_factory=dict
+    )
+    # platform → the highest level held (国家/省/苏州/昆山), kept with the profile for display and future rules
+    platform_levels: Annotated[
+        dict[str, Literal["国家", "省", "苏州", "昆山"]], AfterValidator(_platform_keys)
+    ] = Field(default_factory=dict)
 
 
 class TalentProfile(BaseModel):
@@ -341,7 +349,10 @@ class TalentProfile(BaseModel):
 
 
 # Dated facts a profile may carry besides the variables (not readable by rules).
-DATED_FACTS = {"enterprise": ("qualification_dates", "platform_dates"), "talent": ("arrival_date",)}
+DATED_FACTS = {
+    "enterprise": ("qualification_dates", "platform_dates", "platform_expiry", "platform_levels"),
+    "talent": ("arrival_date",),
+}
 
 
 # Figures whose omission is "unknown" (→ needs_data), not zero: every number the dictionary lists.

@@ -58,7 +58,7 @@ def to_read(bundle: EnterpriseBundle, principal: Principal) -> EnterpriseRead:
         founded_on=e.founded_on,
         employees=e.employees,
         invention_patents=e.invention_patents,
-        platforms=list(e.platforms),
+        platforms=bundle.platform_facts(on)["platforms"],
         figures=[
             FiguresOut(
                 year=f.year,

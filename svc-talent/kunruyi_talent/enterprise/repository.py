@@ -3,7 +3,7 @@ computed from them (used by the enterprise service and by the talent profiles, w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -11,7 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.enterprise import ladder
-from kunruyi_talent.models import Enterprise, EnterpriseContact, EnterpriseFigures, EnterpriseQualification
+from kunruyi_talent.models import (
+    Enterprise,
+    EnterpriseContact,
+    EnterpriseFigures,
+    EnterpriseQualification,
+    Platform,
+)
+
+# 科创平台 levels, highest first (a kind held at two levels is reported at the higher one).
+PLATFORM_LEVELS = ("国家", "省", "苏州", "昆山")
 
 
 @dataclass
@@ -20,6 +29,34 @@ class EnterpriseBundle:
     figures: list[EnterpriseFigures]
     qualifications: list[EnterpriseQualification]
     contacts: list[EnterpriseContact]
+    platform_records: list[Platform] = field(default_factory=list)
+
+    def held_platforms(self, on: date) -> list[Platform]:
+        """Recognised on or before ``on``, not expired, not revoked by a failed yearly review."""
+        return [p for p in self.platform_records if platform_held(p, on)]
+
+    def platform_facts(self, on: date) -> dict[str, Any]:
+        """The platform fields of the profile. A kind with a record is decided by its records (held or not); a
+        bare code typed on the file without a record (older data) stays listed as it was, without a date."""
+        recorded = {p.kind for p in self.platform_records}
+        held = self.held_platforms(on)
+        dates: dict[str, date] = {}
+        expiry: dict[str, date | None] = {}
+        levels: dict[str, str] = {}
+        for p in held:
+            # the latest recognition of a kind is the one an award for a new recognition reads
+            if p.kind not in dates or p.recognized_on > dates[p.kind]:
+                dates[p.kind] = p.recognized_on
+            expiry[p.kind] = _later(expiry[p.kind], p.expires_on) if p.kind in expiry else p.expires_on
+            if p.kind not in levels or PLATFORM_LEVELS.index(p.level) < PLATFORM_LEVELS.index(levels[p.kind]):
+                levels[p.kind] = p.level
+        bare = {k for k in self.enterprise.platforms if k not in recorded}
+        return {
+            "platforms": sorted(bare | set(dates)),
+            "platform_dates": dates,
+            "platform_expiry": expiry,
+            "platform_levels": levels,
+        }
 
     def valid_qualifications(self, on: date) -> list[EnterpriseQualification]:
         return [
@@ -72,7 +109,7 @@ class EnterpriseBundle:
             "qualifications": sorted(q.kind for q in valid),
             "new_qualifications": sorted(q.kind for q in valid if q.granted_on.year == on.year),
             "invention_patents": e.invention_patents,
-            "platforms": list(e.platforms),
+            **self.platform_facts(on),
             "growth_stage": self.growth(on).stage,
             "qualification_dates": {
                 q.kind: {"granted_on": q.granted_on, "expires_on": q.expires_on} for q in self.qualifications
@@ -102,4 +139,22 @@ async def load_bundle(session: AsyncSession, enterprise: Enterprise) -> Enterpri
             .order_by(EnterpriseContact.name)
         )
     ).all()
-    return EnterpriseBundle(enterprise, list(figures), list(quals), list(contacts))
+    platforms = (
+        await session.scalars(
+            select(Platform).where(Platform.enterprise_id == enterprise.id).order_by(Platform.recognized_on)
+        )
+    ).all()
+    return EnterpriseBundle(enterprise, list(figures), list(quals), list(contacts), list(platforms))
+
+
+def _later(a: date | None, b: date | None) -> date | None:
+    """The later of two expiry dates, None (no expiry) being the latest."""
+    return None if a is None or b is None else max(a, b)
+
+
+def platform_held(p: Platform, on: date) -> bool:
+    return (
+        p.recognized_on <= on
+        and (p.expires_on is None or p.expires_on >= on)
+        and (p.revoked_on is None or p.revoked_on > on)
+    )

@@ -4,7 +4,8 @@
 Each indicator: code, Chinese name, unit, baseline (2021 年末, the plan's starting point), target and target year,
 lead department, and how its value is obtained:
 
-- ``computed`` — from this service's own data (qualifications, the talent registry, housing, the service desk) or
+- ``computed`` — from this service's own data (qualifications, the 科创平台 records, the talent registry, housing,
+  the service desk) or
   from events it consumed (payments settled by svc-disbursement); recomputed for every quarter and 区镇 on read.
 - ``reported`` — a lead department submits the quarter's value with a note; a second person approves it.
 
@@ -137,13 +138,26 @@ INDICATORS: tuple[IndicatorDef, ...] = (
     # 科创平台
     IndicatorDef(
         "postdoc_stations",
-        "新增博士后工作站",
+        "新增博士后工作站（平台登记，各级）",
         "个",
         20,
         "人社局",
-        "reported",
+        "computed",
         "increase",
-        maximum=500,
+        source="platforms:postdoc_station",
+        by_district=True,
+        group="科创平台",
+    ),
+    IndicatorDef(
+        "new_platforms",
+        "新认定科创平台（平台登记，各类各级）",
+        "个",
+        200,
+        "科技局",
+        "computed",
+        "increase",
+        source="platforms",
+        by_district=True,
         group="科创平台",
     ),
     IndicatorDef(

@@ -38,6 +38,18 @@ _QUALIFIED = text(
     """
 )
 
+# Platforms recognised up to each quarter end (a later expiry or failed review does not undo a recognition).
+_PLATFORMS = text(
+    """
+    SELECT d.qe, e.district, count(p.id)
+    FROM unnest(CAST(:ends AS date[])) AS d(qe)
+    JOIN platforms p ON p.recognized_on <= d.qe
+    JOIN enterprises e ON e.id = p.enterprise_id
+    WHERE (CAST(:kind AS text) IS NULL OR p.kind = CAST(:kind AS text))
+    GROUP BY d.qe, e.district
+    """
+)
+
 _TALENTS = text(
     f"""
     SELECT d.qe, coalesce(e.district, ''), count(t.id)
@@ -96,6 +108,10 @@ def _grid(rows: Sequence[Sequence[object]], scale: float = 1.0) -> Grid:
 async def qualified(session: AsyncSession, kinds: tuple[str, ...], ends: list[date]) -> Grid:
     rows = (await session.execute(_QUALIFIED, {"ends": ends, "kinds": list(kinds)})).all()
     return _grid(rows)
+
+
+async def platforms(session: AsyncSession, kind: str | None, ends: list[date]) -> Grid:
+    return _grid((await session.execute(_PLATFORMS, {"ends": ends, "kind": kind})).all())
 
 
 async def talents(session: AsyncSession, ends: list[date], *, high_level: bool) -> Grid:

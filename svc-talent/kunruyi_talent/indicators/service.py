@@ -159,6 +159,8 @@ async def _computed(session: AsyncSession, d: IndicatorDef, quarters: list[Quart
         grid = await repository.qualified(session, repository.QUALIFICATION_KINDS[d.source], ends)
     elif d.source in ("talent_total", "high_level_talent"):
         grid = await repository.talents(session, ends, high_level=d.source == "high_level_talent")
+    elif d.source == "platforms" or d.source.startswith("platforms:"):
+        grid = await repository.platforms(session, d.source.partition(":")[2] or None, ends)
     elif d.source == "housing_units":
         grid = await repository.housing_units(session, ends)
     elif d.source == "payouts":
