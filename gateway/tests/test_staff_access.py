@@ -109,6 +109,8 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("GET", "/api/v1/funding-agreements/f-1", False, {OFF, REV, APP, FIN}, "disbursement:read"),
     ("POST", "/api/v1/funding-agreements/f-1/tranches/1/release", False, {OFF, APP}, None),
     ("GET", "/api/v1/program-notices/c-1", True, set(), None),
+    ("GET", "/api/v1/financing/demands/d-1/matches", False, {BRK, OFF}, "finance:write"),
+    ("POST", "/api/v1/financing/pipelines/p-1/stages", False, {BRK, OFF}, "finance:write"),
 ]
 
 

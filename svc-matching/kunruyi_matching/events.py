@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from kunruyi_common.events.envelope import event_type
 from pydantic import BaseModel
@@ -97,3 +98,31 @@ class ChallengeMilestoneRecorded(_ChallengeEvent):
 @event_type("kunruyi.matching.challenge.accepted", description="揭榜项目验收通过")
 class ChallengeAccepted(_ChallengeEvent):
     pass
+
+
+@event_type(
+    "kunruyi.matching.financing.closed",
+    description="融资放款/交割完成（贷款、投资、担保、保险）：金额、利率、期限、产品、担保费/保费",
+)
+class FinancingClosed(BaseModel):
+    pipeline_id: str
+    demand_id: str
+    enterprise_uscc: str
+    institution: str
+    institution_kind: str  # bank | investor | fund | guarantor | insurer
+    product_id: str
+    product_kind: (
+        str  # talent_loan | tech_loan | ip_pledge_loan | equity_investment | angel_fund | guarantee | …
+    )
+    product_name: str
+    loan_number: str
+    amount_fen: int
+    annual_rate_percent: Decimal | None = None
+    term_months: int | None = None
+    # amount × rate × min(term, 12) / 12, half-up to the fen: the interest of the loan's first year
+    first_year_interest_fen: int | None = None
+    guarantee_fee_fen: int | None = None
+    premium_fen: int | None = None
+    closed_on: date
+    collateral_kinds: list[str]
+    recorded_by: str

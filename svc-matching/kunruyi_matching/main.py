@@ -12,6 +12,7 @@ from kunruyi_matching.challenge.endpoints import router as challenge_router
 from kunruyi_matching.demand.endpoints import router as demand_router
 from kunruyi_matching.demand.reveal import router as demand_reveal_router
 from kunruyi_matching.engagement.endpoints import router as engagement_router
+from kunruyi_matching.financing.endpoints import router as financing_router
 from kunruyi_matching.search.endpoints import router as search_router
 from kunruyi_matching.search.lifecycle import start_index
 from kunruyi_matching.settings import get_settings
@@ -38,6 +39,7 @@ def build_spec() -> ServiceSpec:
             supply_router,
             broker_router,
             challenge_router,
+            financing_router,
         ],
         consumers=[
             ConsumerSpec(name="experts", producer="talent", handlers=TALENT_HANDLERS, schemas=TALENT_SCHEMAS),

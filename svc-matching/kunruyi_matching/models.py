@@ -9,6 +9,7 @@ from kunruyi_matching.broker import models as broker_models
 from kunruyi_matching.challenge import models as challenge_models
 from kunruyi_matching.demand import models as demand_models
 from kunruyi_matching.engagement import models as engagement_models
+from kunruyi_matching.financing import models as financing_models
 from kunruyi_matching.supply import models as supply_models
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "challenge_models",
     "demand_models",
     "engagement_models",
+    "financing_models",
     "inbox_events",
     "outbox_events",
     "supply_models",

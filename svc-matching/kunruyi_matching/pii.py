@@ -15,6 +15,10 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     protected_text_column("demands", "review_note"),
     # The filer's contact phone (demand.service.phone_ad: "demands.contact_phone:<demand id>").
     protected_text_column("demands", "contact_phone"),
+    # 科技金融: a financing demand's purpose and a pipeline step's note ("financing_demands.purpose:<id>",
+    # "financing_stage_records.note:<record id>").
+    protected_text_column("financing_demands", "purpose"),
+    protected_text_column("financing_stage_records", "note"),
     # POST /demands answers replayed for an Idempotency-Key, sealed because they carry the query code.
     SEALED_RESPONSES,
 ]

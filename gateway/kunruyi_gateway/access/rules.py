@@ -244,6 +244,14 @@ RULES: tuple[Rule, ...] = (
     Rule(("assignments",), WRITE, ("officer",), note="经纪人派单"),
     Rule(("challenges",), READ, ("broker", "officer"), "matching:read", public=True, note="揭榜挂帅公开"),
     Rule(("challenges",), WRITE, ("broker", "officer", "reviewer"), "matching:write", note="评审专家打分"),
+    Rule(
+        ("financing",),
+        ALL,
+        ("broker", "officer"),
+        "finance:write",
+        note="科技金融：融资需求、金融产品、匹配与对接流程（对接→尽调→授信/投资→放款/交割）；"
+        "合作金融机构只能登记本机构产品的流程（他机构 403 not_your_product）",
+    ),
     # the gateway's own endpoints
     Rule(("app-keys",), ALL, (), note="仅管理员"),
     Rule(("service-codes",), ALL, ("officer",), note="昆e服码"),

@@ -30,6 +30,7 @@ SCOPES: tuple[str, ...] = (
     "disbursement:write",
     "matching:read",
     "matching:write",
+    "finance:write",
 )
 _APP_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9\-]{2,63}$")
 # Associated data binds each encrypted secret to its key, so a ciphertext copied to another row will not decrypt.

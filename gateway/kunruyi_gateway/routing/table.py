@@ -53,6 +53,8 @@ ROUTE_TABLE: dict[str, str] = {
     "challenges": "matching",
     "assignments": "matching",
     "taxonomy": "matching",
+    # svc-matching: 科技金融 (financing demands, financial products, pipelines to 放款/交割)
+    "financing": "matching",
 }
 
 

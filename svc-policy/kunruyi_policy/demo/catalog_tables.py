@@ -3401,6 +3401,47 @@ def _more(c: Catalog) -> None:
     )
 
 
+def _financing_subsidies(c: Catalog) -> None:
+    """贴、保 of 拨·投·保·贷·贴, 免申即享: read the financings svc-matching reports closed (period variables), so
+    a loan is subsidised in its closing year, once, without an application, within each item's cap."""
+    src = "昆金发〔2022〕12号"
+    for title, variable, label, rate, cap, tags in (
+        (
+            "知识产权质押贷款贴息（免申即享）",
+            "ip_pledge_interest_in_period_fen",
+            "本年度放款的知识产权质押贷款（合作银行登记）",
+            0.5,
+            wan(50),
+            ("知识产权", "贴息", "免申即享", "科技金融"),
+        ),
+        (
+            "融资担保费补贴（免申即享）",
+            "guarantee_fee_in_period_fen",
+            "本年度放款的融资已付担保费（合作担保机构登记）",
+            0.5,
+            wan(30),
+            ("担保费", "免申即享", "科技金融"),
+        ),
+        (
+            "人才创业保、科技保险保费补贴（免申即享）",
+            "insurance_premium_in_period_fen",
+            "本年度投保人才创业保或科技保险（合作保险机构登记）",
+            0.5,
+            wan(10),
+            ("保费", "免申即享", "科技金融"),
+        ),
+    ):
+        c.topic(
+            "financial_office",
+            "finance_loan",
+            title,
+            src,
+            [("", [D("financing", label, {">": [var(variable), 0]})], share(variable, rate), cap)],
+            mode="automatic",
+            tags=tags,
+        )
+
+
 def more_items() -> list[dict[str, Any]]:
     c = Catalog()
     for build in (
@@ -3420,6 +3461,7 @@ def more_items() -> list[dict[str, Any]]:
         _innovation_center,
         _tax,
         _more,
+        _financing_subsidies,
     ):
         build(c)
     return c.items

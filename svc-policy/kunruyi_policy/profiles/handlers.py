@@ -140,20 +140,29 @@ def talent_profile(data: PersonEventData, today: date | None = None) -> dict[str
     return profile
 
 
+# Dated facts another producer than svc-talent keeps in a profile: an enterprise event does not carry them.
+KEPT_FACTS = ("financings",)
+
+
 async def upsert_profile(
     session: AsyncSession, entity_type: str, entity_id: str, name: str, profile: dict[str, Any], at: datetime
 ) -> bool:
-    """Store the profile unless a newer event already did; returns whether it was stored."""
-    current = (
+    """Store the profile unless a newer event already did; returns whether it was stored. Facts other producers
+    feed (``financings``, from svc-matching) are kept: ``profile`` gets them too, for the evaluation that follows."""
+    stored = (
         await session.execute(
-            select(EntityProfile.source_event_time).where(
+            select(EntityProfile.source_event_time, EntityProfile.profile).where(
                 EntityProfile.entity_type == entity_type, EntityProfile.entity_id == entity_id
             )
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
+    current = stored[0] if stored is not None else None
     if current is not None and current > at:
         logger.info("ignoring an older %s event for %s", entity_type, entity_id)
         return False
+    for fact in KEPT_FACTS:
+        if stored is not None and stored[1].get(fact):
+            profile[fact] = stored[1][fact]
     statement = insert(EntityProfile).values(
         entity_type=entity_type, entity_id=entity_id, name=name, profile=profile, source_event_time=at
     )

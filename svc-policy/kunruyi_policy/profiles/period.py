@@ -13,6 +13,9 @@ the 免申即享 run all go through :func:`for_period`.
 - ``platforms``: dated platforms recognised on or before the date and not past their ``platform_expiry``
   (svc-talent leaves a platform out of ``platform_dates`` once a yearly review failed).
 - ``years_in_kunshan`` and ``arrived_in_period`` from ``arrival_date``.
+- ``ip_pledge_interest_in_period_fen``, ``guarantee_fee_in_period_fen``, ``insurance_premium_in_period_fen`` from
+  ``financings`` (closed loans, guarantees and policies from svc-matching): sums over those closed in the
+  evaluation year up to the date, so each loan counts in its closing year only.
 
 Figures (numbers) a profile does not give are unknown, not 0: :func:`unknown_figures` names them and a policy
 reading one is ``needs_data`` (calculator) and never determined (免申即享).
@@ -26,6 +29,8 @@ from typing import Any
 
 from kunruyi_policy.profiles.derived import as_date, whole_years
 from kunruyi_policy.rules.variables import figures_of
+
+INSURANCE_KINDS = frozenset({"talent_startup_insurance", "tech_insurance"})
 
 UNKNOWN_KEY = "_unknown"  # stored profiles: the figures svc-talent's events did not give
 
@@ -47,14 +52,35 @@ def _merge(listed: Any, dated: set[str], computed: set[str]) -> list[str]:
     return sorted(set(kept) | computed)
 
 
+def financing_figures(financings: dict[str, Any], at: date) -> dict[str, int]:
+    """The period's sums over the closed financings (``FinancingFact`` dicts) closed in ``at``'s year."""
+    interest = fees = premiums = 0
+    for fact in financings.values():
+        if not _in_year(as_date(fact.get("closed_on")), at):
+            continue
+        if fact.get("product_kind") == "ip_pledge_loan":
+            interest += int(fact.get("first_year_interest_fen") or 0)
+        fees += int(fact.get("guarantee_fee_fen") or 0)
+        if fact.get("product_kind") in INSURANCE_KINDS:
+            premiums += int(fact.get("premium_fen") or 0)
+    return {
+        "ip_pledge_interest_in_period_fen": interest,
+        "guarantee_fee_in_period_fen": fees,
+        "insurance_premium_in_period_fen": premiums,
+    }
+
+
 def for_period(entity_type: str, profile: dict[str, Any], at: date) -> dict[str, Any]:
     """``profile`` with its period variables computed for ``at`` (the same dict when it has no dated facts)."""
     if entity_type == "enterprise":
         qualification_dates = profile.get("qualification_dates") or {}
         platform_dates = profile.get("platform_dates") or {}
-        if not qualification_dates and not platform_dates:
+        financings = profile.get("financings") or {}
+        if not qualification_dates and not platform_dates and not financings:
             return profile
         out = dict(profile)
+        if financings:
+            out.update(financing_figures(financings, at))
         if qualification_dates:
             held: set[str] = set()
             new: set[str] = set()

@@ -151,6 +151,43 @@ VARIABLES: tuple[VariableSpec, ...] = (
         "ip_pledge_interest_fen", "integer", "上年度知识产权质押贷款实付利息", E, "分", 0, None, default=0
     ),
     VariableSpec(
+        "ip_pledge_interest_in_period_fen",
+        "integer",
+        "本年度放款的知识产权质押贷款首年利息",
+        E,
+        "分",
+        0,
+        None,
+        default=0,
+        description=(
+            "由 financings（svc-matching 的 financing.closed 事件）计算：评估年度内放款的知识产权质押贷款"
+            "（ip_pledge_loan）首年利息之和，首年利息 = 金额 × 年利率 × min(期限, 12) / 12；每笔贷款只计入其放款年度"
+        ),
+    ),
+    VariableSpec(
+        "guarantee_fee_in_period_fen",
+        "integer",
+        "本年度放款贷款的融资担保费",
+        E,
+        "分",
+        0,
+        None,
+        default=0,
+        description="由 financings 计算：评估年度内放款/交割的融资所付担保费之和；每笔只计入其放款年度",
+    ),
+    VariableSpec(
+        "insurance_premium_in_period_fen",
+        "integer",
+        "本年度投保的人才创业保、科技保险保费",
+        E,
+        "分",
+        0,
+        None,
+        default=0,
+        description="由 financings 计算：评估年度内承保的人才创业保（talent_startup_insurance）与科技保险"
+        "（tech_insurance）保费之和；每张保单只计入其承保年度",
+    ),
+    VariableSpec(
         "smart_investment_fen", "integer", "智能化改造设备与软件投资额", E, "分", 0, None, default=0
     ),
     VariableSpec("green_investment_fen", "integer", "节能降碳改造投资额", E, "分", 0, None, default=0),
@@ -274,6 +311,20 @@ class QualificationDates(BaseModel):
     expires_on: IsoDate | None = None
 
 
+class FinancingFact(BaseModel):
+    """One closed financing as svc-policy keeps it (from ``kunruyi.matching.financing.closed``): rules never read
+    it directly, the period variables are computed from it (profiles/period.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_kind: str
+    closed_on: IsoDate
+    amount_fen: int = Field(ge=0)
+    first_year_interest_fen: int | None = Field(default=None, ge=0)
+    guarantee_fee_fen: int | None = Field(default=None, ge=0)
+    premium_fen: int | None = Field(default=None, ge=0)
+
+
 class EnterpriseProfile(BaseModel):
     """An enterprise profile as rules see it. Missing values take neutral defaults (0, "", [])."""
 
@@ -328,6 +379,11 @@ class EnterpriseProfile(BaseModel):
     platform_levels: Annotated[
         dict[str, Literal["国家", "省", "苏州", "昆山"]], AfterValidator(_platform_keys)
     ] = Field(default_factory=dict)
+    ip_pledge_interest_in_period_fen: int = Field(0, ge=0)
+    guarantee_fee_in_period_fen: int = Field(0, ge=0)
+    insurance_premium_in_period_fen: int = Field(0, ge=0)
+    # closed financings by "<institution>|<loan number>" (one entry per loan however often its event arrives)
+    financings: dict[str, FinancingFact] = Field(default_factory=dict)
 
 
 class TalentProfile(BaseModel):
@@ -350,15 +406,23 @@ class TalentProfile(BaseModel):
 
 # Dated facts a profile may carry besides the variables (not readable by rules).
 DATED_FACTS = {
-    "enterprise": ("qualification_dates", "platform_dates", "platform_expiry", "platform_levels"),
+    "enterprise": ("qualification_dates", "platform_dates", "platform_expiry", "platform_levels", "financings"),
     "talent": ("arrival_date",),
 }
+# Period figures computed from closed financings: a company with none has 0, never an unknown figure.
+FINANCING_FIGURES = frozenset(
+    {"ip_pledge_interest_in_period_fen", "guarantee_fee_in_period_fen", "insurance_premium_in_period_fen"}
+)
 
 
 # Figures whose omission is "unknown" (→ needs_data), not zero: every number the dictionary lists.
 def figures_of(entity_type: str) -> frozenset[str]:
     return frozenset(
-        v.name for v in VARIABLES if v.entity_type == entity_type and v.type in ("number", "integer")
+        v.name
+        for v in VARIABLES
+        if v.entity_type == entity_type
+        and v.type in ("number", "integer")
+        and v.name not in FINANCING_FIGURES
     )
 
 

@@ -1,0 +1,193 @@
+"""贴息、担保费补贴、保费补贴 without an application: svc-matching's ``financing.closed`` feeds the enterprise read
+model once per loan (the same event three times, or again under another id, is one record), the period variables
+count a loan in its closing year only, each item pays within its cap, and an enterprise event keeps the financings."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from kunruyi_common.clock import local_today
+from kunruyi_common.events import CloudEvent
+from kunruyi_policy.demo.catalog import WAN
+from kunruyi_policy.entitlements.service import determine_for_entity
+from kunruyi_policy.models import Entitlement, EntityProfile
+from kunruyi_policy.profiles.financings import on_financing_closed
+from kunruyi_policy.profiles.handlers import (
+    EnterpriseEventData,
+    enterprise_profile,
+    on_enterprise,
+    upsert_profile,
+)
+from kunruyi_policy.profiles.period import for_period
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+USCC = "91320583MA1FINANC8"
+IP_INTEREST, GUARANTEE_FEE, PREMIUM = "KS-JR-122", "KS-JR-123", "KS-JR-124"
+FINANCING_ITEMS = (IP_INTEREST, GUARANTEE_FEE, PREMIUM)
+
+
+def closed(loan: str, **extra: Any) -> CloudEvent:
+    data = {
+        "pipeline_id": "p",
+        "demand_id": "d",
+        "enterprise_uscc": USCC,
+        "institution": "昆山农商银行",
+        "institution_kind": "bank",
+        "product_id": "x",
+        "product_kind": "ip_pledge_loan",
+        "product_name": "知惠贷",
+        "loan_number": loan,
+        "amount_fen": 200 * WAN,
+        "annual_rate_percent": "3.45",
+        "term_months": 12,
+        "first_year_interest_fen": 69_000 * 100,
+        "closed_on": local_today().isoformat(),
+        "collateral_kinds": ["patent"],
+        "recorded_by": "ksrcb-bank",
+        **extra,
+    }
+    return CloudEvent(source="matching", type="kunruyi.matching.financing.closed", data=data)
+
+
+async def entitlements(session: AsyncSession) -> list[tuple[str, str, int]]:
+    rows = await session.execute(
+        select(Entitlement.policy_code, Entitlement.period, Entitlement.amount_fen)
+        .where(Entitlement.entity_id == USCC, Entitlement.policy_code.in_(FINANCING_ITEMS))
+        .order_by(Entitlement.policy_code)
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+async def stored(session: AsyncSession) -> dict[str, Any]:
+    row = (
+        await session.execute(
+            select(EntityProfile.profile).where(
+                EntityProfile.entity_type == "enterprise", EntityProfile.entity_id == USCC
+            )
+        )
+    ).scalar_one()
+    profile: dict[str, Any] = row
+    return profile
+
+
+async def test_a_loan_delivered_three_times_is_one_record_and_one_subsidy(session: AsyncSession) -> None:
+    registered = CloudEvent(
+        source="talent",
+        type="kunruyi.talent.enterprise.registered",
+        time=datetime.now(UTC) - timedelta(days=1),
+        data={
+            "uscc": USCC,
+            "name": "昆山示例光电科技有限公司",
+            "employees": 80,
+            "industry_chain": "光电显示",
+        },
+    )
+    await on_enterprise(session, registered)
+    event = closed("KSRCB-0001")
+    again = closed("KSRCB-0001")  # the same loan under another event id
+    for e in (event, event, again):
+        await on_financing_closed(session, e)
+    profile = await stored(session)
+    assert list(profile["financings"]) == ["昆山农商银行|KSRCB-0001"]
+    period = str(local_today().year)
+    # 50 % of the first year's interest (69,000 元) = 34,500 元, under the 50万 cap; nothing for fees or premiums
+    assert await entitlements(session) == [(IP_INTEREST, period, 34_500 * 100)]
+
+    # a later enterprise event keeps the financings (and the entitlement is not determined again)
+    await on_enterprise(
+        session, CloudEvent(source="talent", type="kunruyi.talent.enterprise.updated", data={"uscc": USCC})
+    )
+    assert list((await stored(session))["financings"]) == ["昆山农商银行|KSRCB-0001"]
+    assert await entitlements(session) == [(IP_INTEREST, period, 34_500 * 100)]
+
+
+async def test_each_item_reads_its_figure_within_its_cap(session: AsyncSession) -> None:
+    await on_financing_closed(session, closed("BIG-1", first_year_interest_fen=300 * WAN))
+    await on_financing_closed(
+        session,
+        closed(
+            "G-1",
+            institution="昆山担保",
+            institution_kind="guarantor",
+            product_kind="guarantee",
+            first_year_interest_fen=None,
+            guarantee_fee_fen=4 * WAN,
+        ),
+    )
+    await on_financing_closed(
+        session,
+        closed(
+            "I-1",
+            institution="某保险",
+            institution_kind="insurer",
+            product_kind="talent_startup_insurance",
+            first_year_interest_fen=None,
+            premium_fen=30 * WAN,
+        ),
+    )
+    period = str(local_today().year)
+    # a company svc-talent has not told us about yet: its profile holds the financings, its figures unknown
+    profile = await stored(session)
+    assert "employees" in profile["_unknown"] and len(profile["financings"]) == 3
+    # the first event determined the interest subsidy at its cap; the later ones add the fee and premium items
+    assert await entitlements(session) == [
+        (IP_INTEREST, period, 50 * WAN),  # 150万 capped at 50万
+        (GUARANTEE_FEE, period, 2 * WAN),  # 50 % of 4万
+        (PREMIUM, period, 10 * WAN),  # 15万 capped at 10万
+    ]
+
+    # the registration arriving after the financings still lands and keeps them
+    await upsert_profile(
+        session,
+        "enterprise",
+        USCC,
+        "昆山示例",
+        enterprise_profile(EnterpriseEventData.model_validate({"uscc": USCC, "employees": 12})),
+        datetime.now(UTC),
+    )
+    profile = await stored(session)
+    assert profile["employees"] == 12 and len(profile["financings"]) == 3
+
+
+async def test_a_loan_counts_only_in_its_closing_year(session: AsyncSession) -> None:
+    last_year = date(local_today().year - 1, 12, 20)
+    await on_financing_closed(session, closed("OLD-1", closed_on=last_year.isoformat()))
+    assert await entitlements(session) == []  # outside this period: nothing today
+    profile = await stored(session)
+    assert for_period("enterprise", profile, local_today())["ip_pledge_interest_in_period_fen"] == 0
+    assert for_period("enterprise", profile, last_year)["ip_pledge_interest_in_period_fen"] == 69_000 * 100
+    # a run dated in that year would have paid it then, once; a run this year does not pay it again
+    await determine_for_entity(session, "enterprise", USCC, profile, at=last_year)
+    await determine_for_entity(session, "enterprise", USCC, profile)
+    assert await entitlements(session) == [(IP_INTEREST, str(last_year.year), 34_500 * 100)]
+
+
+async def test_the_calculator_reads_the_financings_of_a_posted_profile(client) -> None:  # type: ignore[no-untyped-def]
+    today = local_today().isoformat()
+    profile = {
+        "employees": 20,
+        "financings": {
+            "b|1": {
+                "product_kind": "ip_pledge_loan",
+                "closed_on": today,
+                "amount_fen": 100 * WAN,
+                "first_year_interest_fen": 4 * WAN,
+            },
+        },
+    }
+    async with client() as c:
+        body = (
+            await c.post(
+                "/api/v1/policy-calculator?detail=full",
+                json={
+                    "profile": profile,
+                    "beneficiary": "enterprise",
+                    "policy_codes": [IP_INTEREST, PREMIUM],
+                },
+            )
+        ).json()
+    found = {r["policy_code"]: r for r in body["results"]}
+    assert found[IP_INTEREST]["status"] == "eligible" and found[IP_INTEREST]["amount_fen"] == 2 * WAN
+    assert found[PREMIUM]["status"] == "ineligible"
