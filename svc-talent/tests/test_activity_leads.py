@@ -91,7 +91,9 @@ async def test_leads_convert_into_a_ticket_and_a_demand(client, session) -> None
 
         personless = await c.post(conversion(anonymous["id"]), json={"to": "demand"})
         assert personless.status_code == 422 and personless.json()["code"] == "lead_needs_company"
-        cooperation_id = (await c.get(url)).json()["items"][3]["id"]
+        cooperation_id = next(
+            i["id"] for i in (await c.get(url)).json()["items"] if i["kind"] == "cooperation"
+        )
         not_a_need = await c.post(conversion(cooperation_id), json={"to": "ticket", "type": "其他诉求"})
         assert not_a_need.status_code == 409 and not_a_need.json()["code"] == "lead_not_convertible"
 
