@@ -18,6 +18,8 @@ class _DemandEvent(BaseModel):
     demand_type: str
     channel: str
     status: str
+    # The svc-talent activity lead the demand was filed from (channel ``activity``), else None.
+    lead_id: str | None = None
 
 
 @event_type("kunruyi.matching.demand.submitted", description="技术需求已提交，待审核入库")

@@ -9,6 +9,7 @@ from kunruyi_matching import events as _events  # noqa: F401  (registers the eve
 from kunruyi_matching.broker.endpoints import router as broker_router
 from kunruyi_matching.broker.scheduler import start_scheduler
 from kunruyi_matching.challenge.endpoints import router as challenge_router
+from kunruyi_matching.demand import consumers as demand_consumers
 from kunruyi_matching.demand.endpoints import router as demand_router
 from kunruyi_matching.demand.reveal import router as demand_reveal_router
 from kunruyi_matching.engagement.endpoints import router as engagement_router
@@ -45,6 +46,13 @@ def build_spec() -> ServiceSpec:
             ConsumerSpec(name="experts", producer="talent", handlers=TALENT_HANDLERS, schemas=TALENT_SCHEMAS),
             ConsumerSpec(
                 name="companies", producer="talent", handlers=COMPANY_HANDLERS, schemas=COMPANY_SCHEMAS
+            ),
+            # A need heard at an activity, converted by its host officer, becomes a demand (demand/consumers.py).
+            ConsumerSpec(
+                name="activity-leads",
+                producer="talent",
+                handlers=demand_consumers.HANDLERS,
+                schemas=demand_consumers.SCHEMAS,
             ),
         ],
         on_startup=[start_index, start_scheduler],

@@ -201,6 +201,7 @@ class HousingOfferLapsed(HousingStep):
 
 __all__ = [
     "ActivityCheckedIn",
+    "ActivityLeadConverted",
     "ActivityPublished",
     "EnterpriseRegistered",
     "EnterpriseUpdated",
@@ -282,3 +283,23 @@ class PlatformRecognized(PlatformFacts):
 class PlatformReviewFailed(PlatformFacts):
     year: int
     result: str
+
+
+@event_type(
+    "kunruyi.talent.activity_lead.converted",
+    description="活动上登记的需求线索已转化：为服务工单（本服务受理）或为技术需求（svc-matching 据此受理一条需求，"
+    "其 demand.submitted 带回线索编号）；文本已脱敏",
+)
+class ActivityLeadConverted(BaseModel):
+    lead_id: str
+    activity_id: str
+    activity_kind: str
+    to: Literal["ticket", "demand"]
+    enterprise_uscc: str | None
+    talent_id: str | None
+    ticket_number: str | None
+    title: str
+    description: str
+    industry_chain: str | None
+    technical_field: str | None
+    demand_type: str | None

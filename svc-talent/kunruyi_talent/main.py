@@ -21,6 +21,7 @@ from kunruyi_talent.messages.endpoints import staff_router as message_deliveries
 from kunruyi_talent.names.endpoints import router as names_router
 from kunruyi_talent.platforms.endpoints import router as platforms_router
 from kunruyi_talent.servicedesk.endpoints import router as servicedesk_router
+from kunruyi_talent.servicelists import consumers as list_consumers
 from kunruyi_talent.servicelists.endpoints import router as servicelists_router
 from kunruyi_talent.settings import get_settings
 from kunruyi_talent.talent import consumers as talent_consumers
@@ -89,6 +90,19 @@ def build_spec() -> ServiceSpec:
                 producer="matching",
                 handlers=message_consumers.MATCHING_HANDLERS,
                 schemas=message_consumers.MATCHING_SCHEMAS,
+            ),
+            # The three lists (servicelists/): technology demands and the policies matched to a company.
+            ConsumerSpec(
+                name="lists-matching",
+                producer="matching",
+                handlers=list_consumers.MATCHING_HANDLERS,
+                schemas=list_consumers.MATCHING_SCHEMAS,
+            ),
+            ConsumerSpec(
+                name="lists-policy",
+                producer="policy",
+                handlers=list_consumers.POLICY_HANDLERS,
+                schemas=list_consumers.POLICY_SCHEMAS,
             ),
         ],
         on_startup=[background.start, sms_sender.start],

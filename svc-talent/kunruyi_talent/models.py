@@ -267,6 +267,9 @@ class Campaign(Base):
     goal_problems: Mapped[int | None] = mapped_column(Integer)
     goal_reply_rate: Mapped[float | None] = mapped_column(Float)
     goal_solve_rate: Mapped[float | None] = mapped_column(Float)
+    goal_on_time_rate: Mapped[float | None] = mapped_column(Float)
+    # Mean rating (满意度, 1–5: 满意 5, 基本满意 3, 不满意 1).
+    goal_satisfaction: Mapped[float | None] = mapped_column(Float)
     created_by: Mapped[str] = mapped_column(String(120), nullable=False)
     created_at: Mapped[datetime] = _created()
 
@@ -640,8 +643,76 @@ class ActivityRegistration(Base):
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # officer (scanned at the door) or self (the attendee's phone).
     checked_in_via: Mapped[str | None] = mapped_column(String(12))
+    # When the day-before reminder went out (once per registration; the sms-sender's tick).
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("activity_id", "attendee_type", "attendee"),)
+
+
+class ActivityLead(Base):
+    """A lead (线索) an officer heard at an activity: a company's need, a cooperation (合作) or a negotiation (商洽).
+    A need converts into a service ticket (here) or a technology demand (svc-matching, through the
+    ``activity.lead_converted`` event; the demand's id comes back on svc-matching's ``demand.submitted``).
+    The content is free text, stored masked (``mask_pii``)."""
+
+    __tablename__ = "activity_leads"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("activities.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # need (a company's need) | cooperation (合作) | negotiation (商洽)
+    kind: Mapped[str] = mapped_column(String(12), nullable=False)
+    enterprise_uscc: Mapped[str | None] = mapped_column(String(18))
+    talent_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    party: Mapped[str | None] = mapped_column(String(120))
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    # open | converted
+    status: Mapped[str] = mapped_column(String(12), nullable=False, server_default="open")
+    # ticket | demand
+    converted_to: Mapped[str | None] = mapped_column(String(12))
+    ticket_number: Mapped[str | None] = mapped_column(String(24))
+    demand_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    created_at: Mapped[datetime] = _created()
+    converted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('need', 'cooperation', 'negotiation')", name="activity_lead_kind"),
+    )
+
+
+class NeedDemand(Base):
+    """A technology demand svc-matching received (its ``demand.submitted|approved`` events), kept for the need list
+    (需求清单) — never read from svc-matching's tables. The title arrives masked by the producer."""
+
+    __tablename__ = "need_demands"
+
+    demand_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enterprise_uscc: Mapped[str] = mapped_column(String(18), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    industry_chain: Mapped[str] = mapped_column(String(40), nullable=False)
+    technical_field: Mapped[str] = mapped_column(String(40), nullable=False)
+    demand_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    channel: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    received_at: Mapped[datetime] = _created()
+
+
+class PolicyMatch(Base):
+    """A policy svc-policy found a company or talent within reach of (its ``reach.gained`` events): the 对策清单's
+    policies matched to the company."""
+
+    __tablename__ = "policy_matches"
+
+    entity_type: Mapped[str] = mapped_column(String(12), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    policy_code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    policy_title: Mapped[str] = mapped_column(String(200), nullable=False)
+    department: Mapped[str] = mapped_column(String(40), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    matched_at: Mapped[datetime] = _created()
 
 
 class IndicatorReport(Base):

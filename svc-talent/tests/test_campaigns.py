@@ -88,7 +88,10 @@ async def test_a_campaign_from_creation_to_statistics(client, session) -> None: 
         assert refused.status_code == 422 and refused.json()["code"] == "member_in_two_teams"
         assert (await c.get("/api/v1/campaigns/m-clash")).status_code == 404
 
-        created = await c.post("/api/v1/campaigns", json=campaign_body("m2026", usccs))
+        created = await c.post(
+            "/api/v1/campaigns",
+            json=campaign_body("m2026", usccs, goal_on_time_rate=0.5, goal_satisfaction=4.0),
+        )
         assert created.status_code == 201, created.text
         campaign = created.json()
         assert campaign["districts"] == ["开发区", "周市", "花桥"]  # 周市镇 normalised by the taxonomy
@@ -219,11 +222,15 @@ async def test_a_campaign_from_creation_to_statistics(client, session) -> None: 
     assert sum(t["problems"] for t in stats["by_team"]) == 11
     assert {d["key"] for d in stats["by_district"]} == set(DISTRICTS)
     assert sum(d["problems"] for d in stats["by_district"]) == 11
+    assert (stats["goals"]["on_time_rate"], stats["goals"]["satisfaction"]) == (0.5, 4.0)
     assert stats["goals"]["met"] == {
         "visits": True,
         "problems": True,
         "reply_rate": False,
         "solve_rate": False,
+        # Actuals against the on-time and satisfaction goals (no rating yet: satisfaction not met).
+        "on_time_rate": (totals["on_time_rate"] or 0) >= 0.5,
+        "satisfaction": (totals["satisfaction"] or 0) >= 4.0,
     }
 
 

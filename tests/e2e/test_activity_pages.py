@@ -134,5 +134,20 @@ def test_a_visitor_registers_and_checks_in_by_the_activity_qr(
         assert desk.locator("#check-in-qr svg").count() == 1
         assert f"/m/activities/{aid}/check-in?code=" in desk.locator("#check-in-url").inner_text()
         desk.screenshot(path=str(artifacts_dir / "e2e-activity-console.png"), full_page=True)
+
+        # The three lists (服务—需求—对策) as one workbook from the console.
+        desk.goto(f"{driver.url}/console/activities")
+        desk.screenshot(path=str(artifacts_dir / "e2e-service-lists-export.png"), full_page=True)
+        with desk.expect_download() as download:
+            desk.get_by_test_id("lists-export").click()
+        import io
+
+        from openpyxl import load_workbook
+
+        assert download.value.suggested_filename == "service-lists.xlsx"
+        workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+        assert workbook.sheetnames == ["服务清单", "需求清单", "对策清单"]
+        offered = [row[1] for row in workbook["服务清单"].iter_rows(min_row=2, values_only=True)]
+        assert "落户" in offered
     finally:
         context.close()

@@ -40,6 +40,7 @@ TEMPLATES: dict[str, str] = {
     "SMS_KRY_TICKET_REPLIED": "【昆如意】您的诉求{number}已答复，请登录昆e服查看并评价。",
     "SMS_KRY_HOUSING_OFFER": "【昆如意】人才公寓{project}向您配租，请在{deadline}前登录昆e服确认，逾期视为放弃。",
     "SMS_KRY_HOUSING_REMINDER": "【昆如意】人才公寓{project}配租将于{deadline}到期，请尽快登录昆e服确认。",
+    "SMS_KRY_ACTIVITY_REMINDER": "【昆如意】您报名的活动“{title}”将于{starts}举行，请准时参加。",
     "SMS_KRY_HOUSING_LAPSED": "【昆如意】人才公寓{project}配租已逾期失效，您仍在轮候库中。",
     "SMS_KRY_CHALLENGE_AWARDED": "【昆如意】您发布的榜单“{title}”已确定揭榜团队，详情请登录昆e服查看。",
     "SMS_KRY_DEMAND_ASSIGNED": "【昆如意】您的技术需求已由{agency}的技术经纪人承接，经纪人将与您联系。",

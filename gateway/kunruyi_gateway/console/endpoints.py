@@ -9,10 +9,10 @@ their own rules (department, four eyes, transitions); their refusals are shown w
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, mint_internal_token
 from kunruyi_common.clock import local_today
@@ -1270,6 +1270,31 @@ async def activities(request: Request, session: ActivityDesk) -> HTMLResponse:
         listed=mine,
         problems=problems,
         status=200 if listed.ok else 503,
+    )
+
+
+@router.get("/service-lists.xlsx")
+async def service_lists_xlsx(
+    request: Request,
+    session: ActivityDesk,
+    campaign: Annotated[str | None, Query(max_length=40)] = None,
+    district: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """The three lists (服务—需求—对策) as one workbook, for a campaign or a 区镇 (svc-talent's export)."""
+    params = {k: v for k, v in (("campaign", campaign), ("district", district)) if v}
+    try:
+        content = await _calls(request, session).download(
+            "talent", "/api/v1/service-lists/export.xlsx", params=params
+        )
+    except UpstreamError as exc:
+        return await _page(
+            request, session, "console/activities.html", listed=[], problems=[problem_text(exc)],
+            status=exc.status or 503,
+        )  # fmt: skip
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="service-lists.xlsx"'},
     )
 
 

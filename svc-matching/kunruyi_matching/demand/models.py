@@ -57,6 +57,9 @@ class Demand(Base):
     deadline: Mapped[date | None] = mapped_column(Date)
     visibility: Mapped[str] = mapped_column(String(16), default="public")
     channel: Mapped[str] = mapped_column(String(16))
+    # The svc-talent activity lead this demand was filed from (its ``activity_lead.converted`` event): one demand
+    # per lead, whatever the redeliveries.
+    lead_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     region: Mapped[str] = mapped_column(String(32), default="昆山")
     # pending_review → rejected | unassigned (approved, waiting for a broker) → assigned → closed
     status: Mapped[str] = mapped_column(String(24), default="pending_review")

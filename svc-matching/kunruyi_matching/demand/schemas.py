@@ -14,7 +14,7 @@ from kunruyi_matching.text.validation import MAX_FEN, Text
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
 DemandType = Literal["技术攻关", "成果转化", "人才引进", "设备共享", "检测服务"]
-Channel = Literal["api", "qr", "yiqilaiban"]
+Channel = Literal["api", "qr", "yiqilaiban", "activity"]
 Visibility = Literal["public", "brokers", "private"]
 WaitCode = Literal["no_broker_covers", "only_conflicted", "released_by_all", "capacity_full", "awaiting_run"]
 

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_date
@@ -39,7 +40,10 @@ SUBMIT_ENDPOINT = "demands"
 
 
 def check_submitter(principal: Principal, body: DemandCreate) -> None:
-    """Who may post through which channel: QR users for their own enterprise, partners with the scope, staff."""
+    """Who may post through which channel: QR users for their own enterprise, partners with the scope, staff.
+    The ``activity`` channel is only svc-talent's lead conversion (an event, not an API call)."""
+    if body.channel == "activity":
+        raise ChannelNotAllowed("活动线索渠道（activity）由活动线索转化自动提交，不能直接提交")
     if principal.kind == "public":
         if body.channel != "qr":
             raise ChannelNotAllowed("扫码用户只能通过昆e服渠道（qr）提交需求")
@@ -81,11 +85,18 @@ def verified_submitter(principal: Principal, uscc: str) -> bool:
 
 
 async def submit(
-    session: AsyncSession, body: DemandCreate, principal: Principal, *, cipher: TextCipher
+    session: AsyncSession,
+    body: DemandCreate,
+    principal: Principal,
+    *,
+    cipher: TextCipher,
+    lead_id: str | None = None,
 ) -> tuple[Demand, str]:
     """File a demand (the endpoint makes a retry with the same ``Idempotency-Key`` replay it, per caller): the
-    demand and its query code (given once; only its hash is kept)."""
-    check_submitter(principal, body)
+    demand and its query code (given once; only its hash is kept). ``lead_id``: filed from svc-talent's activity
+    lead (the consumer, channel ``activity``), not by a caller."""
+    if lead_id is None:
+        check_submitter(principal, body)
     if body.channel == "qr":
         for name in ("contact_name", "contact_phone"):
             if not getattr(body, name):
@@ -102,6 +113,7 @@ async def submit(
         submitter_verified=verified_submitter(principal, body.enterprise_uscc),
         status="pending_review",
         submitted_by=f"{principal.kind}:{principal.subject}",
+        lead_id=lead_id,
     )
     if body.contact_phone:
         demand.contact_phone_encrypted = cipher.encrypt(
@@ -141,8 +153,9 @@ def reveal_contact_phone(cipher: TextCipher, demand: Demand) -> str | None:
     return cipher.decrypt(demand.contact_phone_encrypted, associated_data=phone_ad(demand.id))
 
 
-def _event_fields(demand: Demand) -> dict[str, str]:
+def _event_fields(demand: Demand) -> dict[str, Any]:
     return {
+        "lead_id": demand.lead_id,
         "demand_id": str(demand.id),
         "enterprise_uscc": demand.enterprise_uscc,
         "title": demand.title,

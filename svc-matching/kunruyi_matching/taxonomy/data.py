@@ -53,7 +53,7 @@ FIELDS_BY_CODE = {f.code: f for f in TECHNICAL_FIELDS}
 
 
 DEMAND_TYPES = ("技术攻关", "成果转化", "人才引进", "设备共享", "检测服务")
-CHANNELS = ("api", "qr", "yiqilaiban")
+CHANNELS = ("api", "qr", "yiqilaiban", "activity")
 VISIBILITIES = ("public", "brokers", "private")
 SUPPLY_KINDS = ("expert", "institute", "result", "park", "company")
 SUPPLY_KIND_NAMES = {

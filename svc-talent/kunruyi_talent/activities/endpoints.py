@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.db import SessionDep
 
-from kunruyi_talent.activities import repository, service
+from kunruyi_talent.activities import leads, repository, service
 from kunruyi_talent.activities.auth import HostStaff, Officer
 from kunruyi_talent.activities.schemas import (
     ActivityCreate,
@@ -18,6 +18,10 @@ from kunruyi_talent.activities.schemas import (
     CheckInCode,
     CheckInCreate,
     KindStatsPage,
+    LeadConversion,
+    LeadCreate,
+    LeadList,
+    LeadOut,
     OutcomesIn,
     RegistrationCreate,
     RegistrationList,
@@ -171,3 +175,42 @@ async def record_outcomes(
 ) -> ActivityOut:
     activity = await service.record_outcomes(session, activity_id, body)
     return (await service.views(session, [activity]))[0]
+
+
+@router.post(
+    "/{activity_id}/leads",
+    status_code=201,
+    response_model=LeadOut,
+    summary="登记活动现场的线索：企业或人才的需求，或合作、商洽（主办部门工作人员；活动开始后）",
+)
+async def record_lead(
+    activity_id: uuid.UUID, body: LeadCreate, session: SessionDep, principal: Officer
+) -> LeadOut:
+    return leads.lead_out(await leads.record(session, activity_id, body, principal))
+
+
+@router.get(
+    "/{activity_id}/leads",
+    response_model=LeadList,
+    summary="活动的线索及转化情况（主办部门工作人员）",
+)
+async def list_leads(activity_id: uuid.UUID, session: SessionDep, principal: HostStaff) -> LeadList:
+    return await leads.listing(session, activity_id, principal)
+
+
+@router.post(
+    "/{activity_id}/leads/{lead_id}/conversion",
+    response_model=LeadOut,
+    summary="需求线索转化：转为服务工单（本服务受理），或转为技术需求（由 svc-matching 受理）；只能转化一次",
+)
+async def convert_lead(
+    activity_id: uuid.UUID,
+    lead_id: uuid.UUID,
+    body: LeadConversion,
+    session: SessionDep,
+    settings: SettingsDep,
+    pii: PersonalDataDep,
+    principal: Officer,
+) -> LeadOut:
+    lead = await leads.convert(session, settings, pii, activity_id, lead_id, body, principal)
+    return leads.lead_out(lead)

@@ -81,3 +81,39 @@ class ActivityFinished(Conflict):
     """活动已结束，不能再签到"""
 
     code = "activity_finished"
+
+
+class LeadNotFound(NotFound):
+    """该活动没有编号为 … 的线索"""
+
+    code = "lead_not_found"
+
+
+class ActivityNotStarted(Conflict):
+    """活动尚未开始，不能登记在活动上听到的线索"""
+
+    code = "activity_not_started"
+
+
+class LeadNotConvertible(Conflict):
+    """合作、商洽线索本身即成果，不转为工单或技术需求；只有企业或人才的需求线索可以转化"""
+
+    code = "lead_not_convertible"
+
+
+class LeadAlreadyConverted(Conflict):
+    """该线索已转化（为工单或技术需求），不能再次转化"""
+
+    code = "lead_already_converted"
+
+
+class LeadNeedsCompany(Unprocessable):
+    """转为技术需求的线索须是一家已建档企业的需求；转为工单的线索须是企业或人才的需求"""
+
+    code = "lead_needs_company"
+
+
+class ConversionFieldRequired(Unprocessable):
+    """转为工单须给出诉求类型（type）；转为技术需求须给出产业链、技术领域和需求类型"""
+
+    code = "conversion_field_required"

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_talent.models import Activity, ActivityRegistration, Enterprise, Talent
+from kunruyi_talent.activities.schemas import LeadCounts
+from kunruyi_talent.models import Activity, ActivityLead, ActivityRegistration, Enterprise, Talent
 
 
 async def get(session: AsyncSession, activity_id: uuid.UUID, *, lock: bool = False) -> Activity | None:
@@ -114,3 +115,31 @@ async def enterprises(session: AsyncSession, usccs: Sequence[str]) -> Sequence[E
 
 async def talents(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Talent]:
     return (await session.scalars(select(Talent).where(Talent.id.in_(ids)))).all()
+
+
+async def lead_counts(
+    session: AsyncSession, activity_ids: Sequence[uuid.UUID] | None = None
+) -> dict[str, LeadCounts]:
+    """Per activity id (or, with no ids, per activity kind): the leads and their conversions, counted in SQL."""
+    key = ActivityLead.activity_id if activity_ids is not None else Activity.kind
+    stmt = (
+        select(
+            key,
+            func.count(),
+            func.count().filter(ActivityLead.kind == "need"),
+            func.count().filter(ActivityLead.status == "converted"),
+            func.count().filter(ActivityLead.converted_to == "ticket"),
+            func.count().filter(ActivityLead.converted_to == "demand"),
+            func.count().filter(ActivityLead.kind == "cooperation"),
+            func.count().filter(ActivityLead.kind == "negotiation"),
+        )
+        .join(Activity, Activity.id == ActivityLead.activity_id)
+        .group_by(key)
+    )
+    if activity_ids is not None:
+        stmt = stmt.where(ActivityLead.activity_id.in_(activity_ids))
+    names = ("leads", "needs", "converted", "to_tickets", "to_demands", "cooperations", "negotiations")
+    return {
+        str(row[0]): LeadCounts(**dict(zip(names, map(int, row[1:]), strict=True)))
+        for row in (await session.execute(stmt)).all()
+    }

@@ -173,6 +173,91 @@ class OutcomesIn(RequestModel):
     negotiations: int = Field(ge=0, le=100_000, description="商洽数")
 
 
+LeadKind = Literal["need", "cooperation", "negotiation"]
+DemandType = Literal["技术攻关", "成果转化", "人才引进", "设备共享", "检测服务"]
+
+
+class LeadCounts(BaseModel):
+    """线索 → 转化: the leads recorded at an activity and what became of them."""
+
+    leads: int = Field(default=0, description="线索总数")
+    needs: int = Field(default=0, description="需求线索")
+    converted: int = Field(default=0, description="已转化的需求线索")
+    to_tickets: int = Field(default=0, description="转为服务工单")
+    to_demands: int = Field(default=0, description="转为技术需求")
+    cooperations: int = Field(default=0, description="合作线索（合作）")
+    negotiations: int = Field(default=0, description="商洽线索（商洽）")
+
+
+class LeadCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "need",
+                    "uscc": "91320583MA1KR8Y29Y",
+                    "content": "希望对接高校团队攻关晶圆级封装的翘曲控制",
+                }
+            ]
+        }
+    )
+
+    kind: LeadKind = Field(description="need 需求；cooperation 合作；negotiation 商洽")
+    uscc: str | None = Field(default=None, max_length=18, description="企业（已建档）")
+    talent_id: uuid.UUID | None = Field(default=None, description="人才")
+    party: str | None = Field(default=None, max_length=120, description="合作、商洽的另一方（单位名称）")
+    content: str = Field(min_length=2, max_length=2000, description="线索内容（个人信息会脱敏保存）")
+
+
+class LeadConversion(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"to": "ticket", "type": "融资需求"},
+                {
+                    "to": "demand",
+                    "industry_chain": "集成电路",
+                    "technical_field": "先进封装",
+                    "demand_type": "技术攻关",
+                },
+            ]
+        }
+    )
+
+    to: Literal["ticket", "demand"]
+    type: str | None = Field(default=None, max_length=20, description="转为工单：诉求类型")
+    title: str | None = Field(
+        default=None, min_length=1, max_length=200, description="标题（默认取线索内容）"
+    )
+    industry_chain: str | None = Field(default=None, max_length=40, description="转为技术需求：产业链")
+    technical_field: str | None = Field(default=None, max_length=40, description="转为技术需求：技术领域")
+    demand_type: DemandType | None = Field(default=None, description="转为技术需求：需求类型")
+
+
+class LeadOut(BaseModel):
+    id: uuid.UUID
+    activity_id: uuid.UUID
+    kind: str
+    enterprise_uscc: str | None
+    talent_id: uuid.UUID | None
+    party: str | None
+    content: str
+    status: str = Field(description="open 待转化；converted 已转化")
+    converted_to: str | None = Field(description="ticket 服务工单；demand 技术需求")
+    ticket_number: str | None
+    demand_id: str | None = Field(description="技术需求编号（svc-matching 受理后回填）")
+    created_by: str
+    created_at: datetime
+    converted_at: datetime | None
+
+
+class LeadList(BaseModel):
+    activity_id: uuid.UUID
+    title: str
+    counts: LeadCounts
+    items: list[LeadOut]
+
+
 class ActivityStats(BaseModel):
     id: uuid.UUID
     kind: str
@@ -182,6 +267,7 @@ class ActivityStats(BaseModel):
     attendance_rate: float | None = Field(description="签到数 / 报名数；无人报名时为空")
     cooperation_projects: int | None
     negotiations: int | None
+    leads: LeadCounts = Field(default_factory=LeadCounts, description="线索与转化")
 
 
 class KindStats(BaseModel):
@@ -192,6 +278,7 @@ class KindStats(BaseModel):
     attendance_rate: float | None
     cooperation_projects: int
     negotiations: int
+    leads: LeadCounts = Field(default_factory=LeadCounts, description="线索与转化")
 
 
 class KindStatsPage(BaseModel):

@@ -49,6 +49,7 @@ from kunruyi_talent.activities.schemas import (
     ActivityStats,
     CheckInCode,
     KindStats,
+    LeadCounts,
     OutcomesIn,
     RegistrationCreate,
     RegistrationList,
@@ -462,10 +463,12 @@ async def stats(session: AsyncSession, activity: Activity) -> ActivityStats:
         attendance_rate=_rate(checked_in, registered),
         cooperation_projects=activity.cooperation_projects,
         negotiations=activity.negotiations,
+        leads=(await repository.lead_counts(session, [activity.id])).get(str(activity.id), LeadCounts()),
     )
 
 
 async def stats_by_kind(session: AsyncSession) -> list[KindStats]:
+    leads = await repository.lead_counts(session)
     return [
         KindStats(
             kind=kind,
@@ -475,6 +478,7 @@ async def stats_by_kind(session: AsyncSession) -> list[KindStats]:
             attendance_rate=_rate(int(chk), int(reg)),
             cooperation_projects=int(coop),
             negotiations=int(neg),
+            leads=leads.get(kind, LeadCounts()),
         )
         for kind, n, reg, chk, coop, neg in await repository.by_kind(session)
     ]

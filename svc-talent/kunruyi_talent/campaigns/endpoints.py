@@ -126,6 +126,11 @@ async def campaign_stats(
         met["reply_rate"] = (totals.reply_rate or 0) >= campaign.goal_reply_rate
     if campaign.goal_solve_rate is not None:
         met["solve_rate"] = (totals.solve_rate or 0) >= campaign.goal_solve_rate
+    if campaign.goal_on_time_rate is not None:
+        met["on_time_rate"] = (totals.on_time_rate or 0) >= campaign.goal_on_time_rate
+    if campaign.goal_satisfaction is not None:
+        # Unrated (no ratings yet) is not met.
+        met["satisfaction"] = (totals.satisfaction or 0) >= campaign.goal_satisfaction
     return CampaignStats(
         code=campaign.code,
         totals=totals,
@@ -134,6 +139,8 @@ async def campaign_stats(
             problems=campaign.goal_problems,
             reply_rate=campaign.goal_reply_rate,
             solve_rate=campaign.goal_solve_rate,
+            on_time_rate=campaign.goal_on_time_rate,
+            satisfaction=campaign.goal_satisfaction,
             met=met,
         ),
         by_team=by_team,

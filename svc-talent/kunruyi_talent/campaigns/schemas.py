@@ -55,6 +55,10 @@ class CampaignCreate(RequestModel):
     goal_problems: int | None = Field(default=None, ge=0, le=1_000_000)
     goal_reply_rate: float | None = Field(default=None, ge=0, le=1)
     goal_solve_rate: float | None = Field(default=None, ge=0, le=1)
+    goal_on_time_rate: float | None = Field(default=None, ge=0, le=1, description="按时答复率目标")
+    goal_satisfaction: float | None = Field(
+        default=None, ge=1, le=5, description="满意度目标（评价均分：满意 5、基本满意 3、不满意 1）"
+    )
 
 
 class TeamOut(BaseModel):
@@ -76,6 +80,8 @@ class CampaignOut(BaseModel):
     goal_problems: int | None
     goal_reply_rate: float | None
     goal_solve_rate: float | None
+    goal_on_time_rate: float | None = None
+    goal_satisfaction: float | None = None
     created_at: datetime
 
 
@@ -171,6 +177,8 @@ class Goals(BaseModel):
     problems: int | None
     reply_rate: float | None
     solve_rate: float | None
+    on_time_rate: float | None = None
+    satisfaction: float | None = None
     met: dict[str, bool] = Field(description="各项目标是否达成")
 
 

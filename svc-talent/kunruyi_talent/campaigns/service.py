@@ -94,6 +94,8 @@ async def create(session: AsyncSession, data: CampaignCreate, principal: Princip
         goal_problems=data.goal_problems,
         goal_reply_rate=data.goal_reply_rate,
         goal_solve_rate=data.goal_solve_rate,
+        goal_on_time_rate=data.goal_on_time_rate,
+        goal_satisfaction=data.goal_satisfaction,
         created_by=actor_of(principal),
     )
     session.add(campaign)
@@ -172,6 +174,8 @@ async def view(session: AsyncSession, campaign: Campaign) -> CampaignOut:
         goal_problems=campaign.goal_problems,
         goal_reply_rate=campaign.goal_reply_rate,
         goal_solve_rate=campaign.goal_solve_rate,
+        goal_on_time_rate=campaign.goal_on_time_rate,
+        goal_satisfaction=campaign.goal_satisfaction,
         created_at=campaign.created_at,
     )
 

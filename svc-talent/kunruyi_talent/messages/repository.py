@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_talent.messages.auth import RecipientRef
 from kunruyi_talent.models import (
+    ActivityRegistration,
     Enterprise,
     EnterpriseContact,
     Message,
@@ -109,7 +110,17 @@ async def save_preference(
 
 
 async def encrypted_phone(session: AsyncSession, recipient: RecipientRef) -> tuple[str, str] | None:
-    """(ciphertext, column label) of the phone an SMS goes to: the talent's own, or the company's first contact."""
+    """(ciphertext, column label) of the phone an SMS goes to: the talent's own, the company's first contact, or a
+    person's who registered for an activity with name and phone (``person``: the phone's blind index)."""
+    if recipient.type == "person":
+        phone = await session.scalar(
+            select(ActivityRegistration.attendee_phone_encrypted)
+            .where(
+                ActivityRegistration.attendee_type == "person", ActivityRegistration.attendee == recipient.id
+            )
+            .limit(1)
+        )
+        return (phone, "activity_registrations.attendee_phone") if phone else None
     if recipient.type == "talent":
         try:
             talent_id = uuid.UUID(recipient.id)

@@ -19,6 +19,7 @@ MessageKind = Literal[
     "housing_offer",
     "housing_offer_reminder",
     "housing_offer_lapsed",
+    "activity_reminder",
     "challenge_awarded",
     "demand_assigned",
     "policy_in_reach",

@@ -18,7 +18,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
-from kunruyi_common.clock import local_now
+from kunruyi_common.clock import LOCAL_TZ, local_now
 from kunruyi_common.context import app_settings
 from kunruyi_common.periodic import start_periodic
 from sqlalchemy import select
@@ -30,7 +30,14 @@ from kunruyi_talent.messages.metrics import SMS_SENDS
 from kunruyi_talent.messages.service import SMS_COLUMN, after_quiet_hours, notify
 from kunruyi_talent.messages.sms_client import SmsClient
 from kunruyi_talent.messages.templates import check_templates
-from kunruyi_talent.models import HousingApplication, HousingOffer, HousingProject, HousingUnit
+from kunruyi_talent.models import (
+    Activity,
+    ActivityRegistration,
+    HousingApplication,
+    HousingOffer,
+    HousingProject,
+    HousingUnit,
+)
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.settings import Settings
 
@@ -141,6 +148,51 @@ async def remind_housing_offers(session: AsyncSession, now: datetime | None = No
     return made
 
 
+async def remind_activities(session: AsyncSession, now: datetime | None = None) -> int:
+    """The day before an activity (Beijing date), a reminder to each registration not yet reminded: a company's or
+    talent's inbox (and SMS per their preferences); a person registered with name and phone by SMS (their phone's
+    blind index is the recipient). Once per registration: ``reminded_at`` is set in the same transaction, and the
+    message's source ``activity-reminder:<registration id>`` is unique."""
+    settings = app_settings(Settings)
+    now = now or datetime.now(UTC)
+    tomorrow = local_now(now).date() + timedelta(days=1)
+    day_start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=LOCAL_TZ)
+    rows = (
+        await session.execute(
+            select(ActivityRegistration, Activity)
+            .join(Activity, Activity.id == ActivityRegistration.activity_id)
+            .where(
+                ActivityRegistration.reminded_at.is_(None),
+                Activity.starts_at >= day_start,
+                Activity.starts_at < day_start + timedelta(days=1),
+            )
+            .with_for_update(of=ActivityRegistration, skip_locked=True)
+        )
+    ).all()
+    personal_data = PersonalData.from_settings(settings)
+    made = 0
+    for registration, activity in rows:
+        created = await notify(
+            session,
+            personal_data,
+            recipient=RecipientRef(registration.attendee_type, registration.attendee),
+            kind="activity_reminder",
+            values={
+                "kind": activity.kind,
+                "title": activity.title,
+                "starts": deadline_text(activity.starts_at),
+                "venue": activity.venue,
+            },
+            source=f"activity-reminder:{registration.id}",
+            default_quiet=settings.sms_default_quiet_hours,
+            now=now,
+        )
+        registration.reminded_at = now
+        made += created is not None
+    await session.flush()
+    return made
+
+
 def deadline_text(moment: datetime) -> str:
     local = local_now(moment)
     return f"{local.month}月{local.day}日{local.hour:02d}:{local.minute:02d}"
@@ -149,7 +201,7 @@ def deadline_text(moment: datetime) -> str:
 async def tick(session: AsyncSession) -> int:
     """Reminders, then the due sends, then receipts; returns the work that may have more behind it (the next tick
     starts at once then), never the receipts still unknown."""
-    reminded = await remind_housing_offers(session)
+    reminded = await remind_housing_offers(session) + await remind_activities(session)
     sent = await send_due(session)
     await check_receipts(session)
     return reminded + sent

@@ -118,6 +118,17 @@ TEMPLATES: dict[str, Template] = {
             link="/m/housing",
         ),
         Template(
+            kind="activity_reminder",
+            label="活动提醒",
+            title="明天的活动：{title}",
+            body="您报名的{kind}「{title}」将于 {starts} 在 {venue} 举行，请准时参加，到场扫码签到。",
+            sms_code="SMS_KRY_ACTIVITY_REMINDER",
+            sms_text="【昆如意】您报名的活动“{title}”将于{starts}举行，请准时参加。",
+            sms_params=("title", "starts"),
+            sms_by_default=True,
+            link="/m/activities",
+        ),
+        Template(
             kind="housing_offer_lapsed",
             label="配租失效",
             title="配租已失效：{project}",

@@ -150,14 +150,16 @@ async def submit(
     *,
     now: datetime | None = None,
     visit: tuple[uuid.UUID, uuid.UUID] | None = None,
+    channel: str | None = None,
 ) -> tuple[Ticket, str]:
-    """``visit``: (campaign id, visit id) of a problem raised on a campaign visit (channel ``visit``)."""
+    """``visit``: (campaign id, visit id) of a problem raised on a campaign visit (channel ``visit``); ``channel``:
+    where the service itself took the problem (``activity``: a lead heard at an activity)."""
     if data.type not in TICKET_TYPES:
         raise UnknownTicketType(
             f"诉求类型“{data.type}”不存在，可选：{'、'.join(TICKET_TYPES)}",
             field="type",
         )
-    channel: str = data.channel
+    channel = channel or data.channel
     enterprise_uscc = data.enterprise_uscc
     talent_id = data.talent_id
     if principal is not None and principal.kind == "public":

@@ -16,7 +16,7 @@ CountermeasureStatus = Literal["planned", "in_progress", "done"]
 class ServiceItem(BaseModel):
     """服务清单：what the center offers — a request type (its department and time limit) or a resource."""
 
-    category: Literal["request_type", "resource"]
+    category: Literal["request_type", "resource", "policy"]
     key: str
     title: str
     department: str | None = None
@@ -24,10 +24,13 @@ class ServiceItem(BaseModel):
 
 
 class NeedItem(BaseModel):
-    """需求清单：needs gathered (tickets, visit problems), grouped by theme (诉求类型), chain or 区镇."""
+    """需求清单：needs gathered (tickets, visit problems, technology demands), grouped by theme (诉求类型 / 技术需求类型),
+    chain or 区镇."""
 
     key: str
-    total: int
+    total: int = Field(description="工单与技术需求合计")
+    tickets: int = Field(description="其中工单（含走访问题）")
+    technology_demands: int = Field(description="其中技术需求（svc-matching）")
     open: int = Field(description="尚未答复的")
     from_visits: int = Field(description="其中走访发现的问题")
     countermeasures: int = Field(description="针对该主题的对策数（按主题分组时）")
@@ -44,12 +47,29 @@ class CountermeasureOut(BaseModel):
     tickets: list[str] = Field(description="所回应的工单号")
 
 
+class PolicyMatchOut(BaseModel):
+    """对策清单：a policy svc-policy matched to a company or talent (政策早知道)."""
+
+    entity_type: str
+    entity_id: str
+    entity_name: str | None
+    policy_code: str
+    policy_title: str
+    department: str
+    status: str = Field(description="eligible 符合；needs_confirmation 需工作人员确认")
+
+
 class ServiceListOut(BaseModel):
     kind: str
     group_by: str | None = None
+    campaign: str | None = None
+    district: str | None = None
     services: list[ServiceItem] | None = None
     needs: list[NeedItem] | None = None
     countermeasures: list[CountermeasureOut] | None = None
+    policies: list[PolicyMatchOut] | None = Field(
+        default=None, description="对策清单：为企业匹配的政策（svc-policy 的可及事件）"
+    )
 
 
 class CountermeasureCreate(RequestModel):

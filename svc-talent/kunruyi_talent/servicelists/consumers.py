@@ -1,0 +1,115 @@
+"""The read models of the three lists, kept from other services' events — never by reading their tables:
+
+- svc-matching's ``demand.submitted|approved`` → ``need_demands`` (technology demands in the 需求清单; a demand made
+  from an activity lead carries the lead's id, and the lead learns its demand id here);
+- svc-policy's ``reach.gained`` → ``policy_matches`` (the policies matched to a company or talent, 对策清单).
+
+Each model below is this service's own view of the producer's payload (the contract tests check it against the
+producer's registered schema); a redelivery is dropped by the kit's inbox and the upserts are keyed anyway."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from kunruyi_common.events.envelope import CloudEvent
+from kunruyi_common.pii_text import mask_pii
+from pydantic import BaseModel
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kunruyi_talent.models import ActivityLead, NeedDemand, PolicyMatch
+
+DEMAND_SUBMITTED = "kunruyi.matching.demand.submitted"
+DEMAND_APPROVED = "kunruyi.matching.demand.approved"
+REACH_GAINED = "kunruyi.policy.reach.gained"
+
+
+class TechnologyDemand(BaseModel):
+    demand_id: str
+    enterprise_uscc: str
+    title: str
+    industry_chain: str
+    technical_field: str
+    demand_type: str
+    channel: str
+    status: str
+    lead_id: str | None = None
+
+
+class PolicyReach(BaseModel):
+    policy_code: str
+    policy_title: str
+    department: str
+    entity_type: str
+    entity_id: str
+    status: str
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+async def on_demand(session: AsyncSession, event: CloudEvent) -> None:
+    data = TechnologyDemand.model_validate(event.data)
+    lead_id = _uuid(data.lead_id)
+    values = {
+        "demand_id": data.demand_id,
+        "enterprise_uscc": data.enterprise_uscc,
+        "title": mask_pii(data.title)[:200],
+        "industry_chain": data.industry_chain,
+        "technical_field": data.technical_field,
+        "demand_type": data.demand_type,
+        "channel": data.channel,
+        "status": data.status,
+        "lead_id": lead_id,
+    }
+    stmt = insert(NeedDemand).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["demand_id"],
+            set_={"status": stmt.excluded.status, "title": stmt.excluded.title},
+        )
+    )
+    if lead_id is not None:
+        await session.execute(
+            update(ActivityLead)
+            .where(ActivityLead.id == lead_id, ActivityLead.demand_id.is_(None))
+            .values(demand_id=data.demand_id)
+        )
+
+
+async def on_reach(session: AsyncSession, event: CloudEvent) -> None:
+    data = PolicyReach.model_validate(event.data)
+    stmt = insert(PolicyMatch).values(
+        entity_type=data.entity_type,
+        entity_id=data.entity_id,
+        policy_code=data.policy_code,
+        policy_title=data.policy_title[:200],
+        department=data.department[:40],
+        status=data.status,
+        matched_at=event.time or datetime.now(UTC),
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["entity_type", "entity_id", "policy_code"],
+            set_={
+                "policy_title": stmt.excluded.policy_title,
+                "status": stmt.excluded.status,
+                "matched_at": stmt.excluded.matched_at,
+            },
+        )
+    )
+
+
+MATCHING_HANDLERS = {DEMAND_SUBMITTED: on_demand, DEMAND_APPROVED: on_demand}
+MATCHING_SCHEMAS: dict[str, type[BaseModel]] = {
+    DEMAND_SUBMITTED: TechnologyDemand,
+    DEMAND_APPROVED: TechnologyDemand,
+}
+POLICY_HANDLERS = {REACH_GAINED: on_reach}
+POLICY_SCHEMAS: dict[str, type[BaseModel]] = {REACH_GAINED: PolicyReach}
