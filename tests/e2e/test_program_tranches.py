@@ -50,6 +50,7 @@ def test_selection_reaches_the_profile_and_the_first_tranche_is_paid_once(driver
             "closes_on": (today + timedelta(days=10)).isoformat(),
             "categories": [{"code": "A", "title": "创业类", "quota": 1}],
             "funding_levels": [{"code": "L1", "title": "一档", "max_amount_fen": 100 * M}],
+            "notice_days": 0,
         },
     )
     assert call.status_code == 201, call.text
@@ -93,6 +94,9 @@ def test_selection_reaches_the_profile_and_the_first_tranche_is_paid_once(driver
         "approver", "POST", f"/api/v1/program-calls/{call_id}/selection", "e2e-kj-approver", json={}
     )
     assert selected.status_code == 200, selected.text
+    # A 公示 of 0 days is over at once: the agreement may be signed.
+    noticed = staff("approver", "POST", f"/api/v1/program-calls/{call_id}/notice", "e2e-kj-approver")
+    assert noticed.status_code == 200, noticed.text
 
     def profile() -> dict[str, Any] | None:
         body: dict[str, Any] = driver.partner.get(f"/api/v1/talents/{talent_id}").json()
