@@ -14,6 +14,8 @@ from kunruyi_policy.entitlements.endpoints import router as entitlements_router
 from kunruyi_policy.jobs.endpoints import router as jobs_router
 from kunruyi_policy.jobs.worker import start_job_worker
 from kunruyi_policy.management.endpoints import router as management_router
+from kunruyi_policy.profiles.awards import HANDLERS as AWARD_HANDLERS
+from kunruyi_policy.profiles.awards import SCHEMAS as AWARD_SCHEMAS
 from kunruyi_policy.profiles.handlers import HANDLERS, SCHEMAS
 from kunruyi_policy.settings import get_settings
 from kunruyi_policy.simulations.endpoints import router as simulations_router
@@ -38,7 +40,10 @@ def build_spec() -> ServiceSpec:
             jobs_router,
         ],
         consumers=[
-            ConsumerSpec(name="talent-profiles", producer="talent", handlers=HANDLERS, schemas=SCHEMAS)
+            ConsumerSpec(name="talent-profiles", producer="talent", handlers=HANDLERS, schemas=SCHEMAS),
+            ConsumerSpec(
+                name="program-awards", producer="disbursement", handlers=AWARD_HANDLERS, schemas=AWARD_SCHEMAS
+            ),
         ],
         on_startup=[start_job_worker],
     )
