@@ -148,9 +148,13 @@ def test_selection_reaches_the_profile_and_the_first_tranche_is_paid_once(driver
     assert again.status_code == 409 and again.json()["code"] == "tranche_already_released", again.text
 
     def paid() -> list[dict[str, Any]] | None:
-        items: list[dict[str, Any]] = driver.partner.get(
-            "/api/v1/disbursements", params={"entity_id": uscc}
-        ).json()["items"]
+        # Only the program's money: a 免申即享 entitlement of the same company (e.g. KS-RS-114, awaiting budget)
+        # may be listed beside it.
+        items: list[dict[str, Any]] = [
+            i
+            for i in driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc}).json()["items"]
+            if i["policy_code"].startswith("PROGRAM-")
+        ]
         return items if items and all(i["status"] == "settled" for i in items) else None
 
     items = driver.eventually(paid, "the first tranche settled", timeout=120)
