@@ -111,6 +111,11 @@ ACCESS_TABLE: list[tuple[str, str, bool, set[str], str | None]] = [
     ("GET", "/api/v1/program-notices/c-1", True, set(), None),
     ("GET", "/api/v1/financing/demands/d-1/matches", False, {BRK, OFF}, "finance:write"),
     ("POST", "/api/v1/financing/pipelines/p-1/stages", False, {BRK, OFF}, "finance:write"),
+    ("POST", "/api/v1/program-notices/c-1/objections", True, set(), None),
+    ("GET", "/api/v1/program-calls/c-1/objections", False, {OFF, REV, APP, FIN}, "disbursement:read"),
+    ("GET", "/api/v1/program-objections/o-1", False, {OFF, REV, APP, FIN}, "disbursement:read"),
+    ("POST", "/api/v1/program-objections/o-1/resolution", False, {OFF}, None),
+    ("POST", "/api/v1/funding-agreements/f-1/acceptance", False, {OFF, APP}, None),
 ]
 
 

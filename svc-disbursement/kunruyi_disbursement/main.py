@@ -22,6 +22,7 @@ from kunruyi_disbursement.disbursements.endpoints import router as disbursements
 from kunruyi_disbursement.disbursements.service import EntitlementDetermined
 from kunruyi_disbursement.health_checks import CHECKS as HEALTH_CHECKS
 from kunruyi_disbursement.ledger.endpoints import router as ledger_router
+from kunruyi_disbursement.objections.endpoints import router as objections_router
 from kunruyi_disbursement.payments.endpoints import router as payments_router
 from kunruyi_disbursement.payments.worker import start_background_work, stop_background_work
 from kunruyi_disbursement.policies.consumer import POLICY_EVENT_TYPES, POLICY_SCHEMAS, on_policy_event
@@ -52,6 +53,7 @@ def build_spec(settings: Settings | None = None) -> ServiceSpec:
             reconciliation_router,
             reports_router,
             programs_router,
+            objections_router,
             agreements_router,
             audit_router,
         ],

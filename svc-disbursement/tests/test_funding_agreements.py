@@ -22,8 +22,9 @@ M = 1_000_000  # 1 万元 in fen
 
 async def selected(client, names: list[tuple[str, int | None, str]]) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
     """A call of 科技局 with ``names`` (name, company number or None, category) applied, scored by one expert in
-    that order (the first of a category ranks highest), closed and selected (A: quota 5, B: quota 1)."""
-    _, call_id = await new_program(client, quota=5)
+    that order (the first of a category ranks highest), closed, selected (A: quota 5, B: quota 1) and published
+    with a 公示 of 0 days (over at once: agreements may be signed)."""
+    _, call_id = await new_program(client, quota=5, notice_days=0)
     expert = kj("reviewer", "kj-expert")
     resp = await post(
         client, OFFICER, f"/api/v1/program-calls/{call_id}/panel", {"experts": [{"subject": expert.subject}]}
@@ -40,6 +41,8 @@ async def selected(client, names: list[tuple[str, int | None, str]]) -> tuple[st
         assert resp.status_code == 201, resp.text
     assert (await post(client, OFFICER, f"/api/v1/program-calls/{call_id}/close")).status_code == 200
     resp = await post(client, APPROVER, f"/api/v1/program-calls/{call_id}/selection")
+    assert resp.status_code == 200, resp.text
+    resp = await post(client, APPROVER, f"/api/v1/program-calls/{call_id}/notice")
     assert resp.status_code == 200, resp.text
     return call_id, ids
 

@@ -78,6 +78,7 @@ async def test_a_retried_release_is_paid_once_by_the_bank(e2e: tuple[ServiceProc
                     "closes_on": (today + timedelta(days=10)).isoformat(),
                     "categories": [{"code": "A", "title": "创业类", "quota": 1}],
                     "funding_levels": [{"code": "L1", "title": "一档", "max_amount_fen": 100 * M}],
+                    "notice_days": 0,
                 },
             ),
             201,
@@ -109,6 +110,7 @@ async def test_a_retried_release_is_paid_once_by_the_bank(e2e: tuple[ServiceProc
         )
         await ok(await officer.post(f"/api/v1/program-calls/{call['id']}/close"))
         await ok(await approver.post(f"/api/v1/program-calls/{call['id']}/selection", json={}))
+        await ok(await approver.post(f"/api/v1/program-calls/{call['id']}/notice"))  # 0 days: over at once
         agreement = await ok(
             await officer.post(
                 f"/api/v1/program-applications/{application['id']}/agreement",

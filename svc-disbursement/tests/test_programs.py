@@ -47,7 +47,9 @@ async def get(client, who: Principal | None, path: str) -> Any:  # type: ignore[
         return await c.get(path)
 
 
-async def new_program(client, *, opens_in: int = -1, closes_in: int = 10, quota: int = 2) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+async def new_program(  # type: ignore[no-untyped-def]
+    client, *, opens_in: int = -1, closes_in: int = 10, quota: int = 2, notice_days: int = 5
+) -> tuple[str, str]:
     """A program of 科技局 and its call; (program id, call id)."""
     code = f"SC-{uuid.uuid4().hex[:8]}"
     officer = kj("officer", "kj-officer")
@@ -75,7 +77,7 @@ async def new_program(client, *, opens_in: int = -1, closes_in: int = 10, quota:
                 {"code": "B", "title": "科技创业类", "quota": 1},
             ],
             "funding_levels": [{"code": "L1", "title": "一档", "max_amount_fen": 200_000_000}],
-            "notice_days": 5,
+            "notice_days": notice_days,
         },
     )
     assert resp.status_code == 201, resp.text

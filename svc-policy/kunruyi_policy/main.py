@@ -14,6 +14,8 @@ from kunruyi_policy.entitlements.endpoints import router as entitlements_router
 from kunruyi_policy.jobs.endpoints import router as jobs_router
 from kunruyi_policy.jobs.worker import start_job_worker
 from kunruyi_policy.management.endpoints import router as management_router
+from kunruyi_policy.profiles.awards import HANDLERS as AWARD_HANDLERS
+from kunruyi_policy.profiles.awards import SCHEMAS as AWARD_SCHEMAS
 from kunruyi_policy.profiles.financings import HANDLERS as FINANCING_HANDLERS
 from kunruyi_policy.profiles.financings import SCHEMAS as FINANCING_SCHEMAS
 from kunruyi_policy.profiles.handlers import HANDLERS, SCHEMAS
@@ -46,6 +48,9 @@ def build_spec() -> ServiceSpec:
                 producer="matching",
                 handlers=FINANCING_HANDLERS,
                 schemas=FINANCING_SCHEMAS,
+            ),
+            ConsumerSpec(
+                name="program-awards", producer="disbursement", handlers=AWARD_HANDLERS, schemas=AWARD_SCHEMAS
             ),
         ],
         on_startup=[start_job_worker],

@@ -174,6 +174,19 @@ class EntityProfile(Base):
     )
 
 
+class ProgramAward(Base):
+    """A past talent-program award (svc-disbursement's ``program.selected``; removed by ``selection_withdrawn``),
+    read into the talent's profile as ``program_award_codes`` and ``years_since_program_award``."""
+
+    __tablename__ = "program_awards"
+    application_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    talent_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    program_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    funding_level: Mapped[str] = mapped_column(String(32), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Entitlement(Base):
     """The guard of 免申即享: one row, hence one event, per (policy, entity, period)."""
 

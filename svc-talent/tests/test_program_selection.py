@@ -94,3 +94,51 @@ async def test_selection_adds_the_program_once_and_the_profile_follows(
     )
     assert len(published) == 1
     assert published[0]["talent_programs"] == ["昆山双创人才"] and published[0]["talent_class"] == "D"
+
+
+async def test_a_withdrawn_selection_leaves_the_profile_and_funding_steps_are_noted(
+    session: AsyncSession, settings: Settings
+) -> None:
+    spec = build_spec()
+    assert any(consumers.SELECTION_WITHDRAWN in c.handlers for c in spec.consumers)
+    pii = PersonalData(settings.pii_key, settings.blind_index_key)
+    talent = await talent_service.register(
+        session, pii, TalentCreate(name="钱博士", id_number=make_resident_id(733), education="master"), "t"
+    )
+    kept, withdrawn = selected(str(talent.id)), selected(str(talent.id))
+    withdrawn["year"] = 2025
+    funding = {"applicant_id": str(talent.id), "total_fen": 50_000_000}
+    with using_settings(settings):
+        for data in (kept, withdrawn):
+            await consumers.on_program_selected(session, event(data))
+        await consumers.on_selection_withdrawn(
+            session,
+            CloudEvent(
+                source="disbursement",
+                type=consumers.SELECTION_WITHDRAWN,
+                data={**withdrawn, "objection_id": str(uuid.uuid4())},
+            ),
+        )
+        await consumers.on_program_funding(
+            session,
+            CloudEvent(
+                source="disbursement",
+                type=consumers.TRANCHE_RELEASED,
+                data={
+                    **funding,
+                    "application_id": kept["application_id"],
+                    "seq": 1,
+                    "released_fen": 30_000_000,
+                },
+            ),
+        )
+    await session.refresh(talent)
+    assert [p["application_id"] for p in talent.programs] == [kept["application_id"]]
+    assert talent.programs[0]["funding"] == {
+        "step": "tranche_released",
+        "seq": 1,
+        "released_fen": 30_000_000,
+        "total_fen": 50_000_000,
+    }
+    history = [h.action for h in await talent_service.history(session, talent.id)]
+    assert "program" in history

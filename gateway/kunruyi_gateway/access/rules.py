@@ -218,9 +218,29 @@ RULES: tuple[Rule, ...] = (
         ("funding-agreements",),
         WRITE,
         ("officer", "approver"),
-        note="确认里程碑、录入绩效评估（经办人）；拨付一期（审批人，非里程碑确认人）",
+        note="确认里程碑、录入绩效评估与验收（经办人；绿色通道免常规评审）；拨付一期（审批人，非里程碑确认人）",
     ),
     Rule(("program-notices",), READ, (), public=True, note="入选名单公示公开"),
+    Rule(
+        ("program-notices",),
+        WRITE,
+        ("officer",),
+        public_actions=("objections",),
+        note="公示期内任何人可对入选申报提出异议 `program-notices/{id}/objections`（匿名调用按地址限流）",
+    ),
+    Rule(
+        ("program-objections",),
+        READ,
+        ("officer", "reviewer", "approver", "finance"),
+        "disbursement:read",
+        note="公示异议及处理结果",
+    ),
+    Rule(
+        ("program-objections",),
+        WRITE,
+        ("officer",),
+        note="处理公示异议：成立（撤销入选、名额内按排名递补）或不成立（主管部门经办人）",
+    ),
     # svc-matching
     Rule(
         ("demands",),

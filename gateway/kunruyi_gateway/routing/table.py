@@ -45,6 +45,7 @@ ROUTE_TABLE: dict[str, str] = {
     "program-calls": "disbursement",
     "program-applications": "disbursement",
     "program-notices": "disbursement",
+    "program-objections": "disbursement",
     "funding-agreements": "disbursement",
     # svc-matching: 技术需求, supply, brokers, engagements, 揭榜挂帅
     "demands": "matching",

@@ -15,6 +15,7 @@ from kunruyi_disbursement.access import audited
 from kunruyi_disbursement.agreements import service
 from kunruyi_disbursement.agreements.auth import Approver, Officer, ReadPartnerOrStaff
 from kunruyi_disbursement.agreements.schemas import (
+    AcceptanceIn,
     AgreementIn,
     AgreementList,
     AgreementOut,
@@ -118,5 +119,20 @@ async def record_assessment(
 ) -> AgreementOut | JSONResponse:
     async def call() -> AgreementOut:
         return await service.assess(session, agreement_id, body, principal)
+
+    return await audited(session, request, principal, call)
+
+
+@router.post(
+    "/funding-agreements/{agreement_id}/acceptance",
+    status_code=201,
+    summary="录入验收：常规评审结果，或绿色通道（计划期内企业晋升高企、专精特新、瞪羚、独角兽培育或规上，直接通过）",
+    response_model=AgreementOut,
+)
+async def record_acceptance(
+    agreement_id: uuid.UUID, body: AcceptanceIn, request: Request, session: SessionDep, principal: Officer
+) -> AgreementOut | JSONResponse:
+    async def call() -> AgreementOut:
+        return await service.accept(session, agreement_id, body, principal)
 
     return await audited(session, request, principal, call)

@@ -115,3 +115,39 @@ class FailExplanationRequired(Unprocessable):
     """绩效评估不通过时须填写原因 reason 与处理方式 consequence（pause 暂停或 terminate 终止）"""
 
     code = "assessment_fail_unexplained"
+
+
+class NoticePeriodNotOver(Conflict):
+    """入选名单尚未公示或公示期未结束（按北京时间日期），不能签资助协议"""
+
+    code = "notice_period_not_over"
+
+
+class OpenObjection(Conflict):
+    """该入选申报有未处理的公示异议，处理完毕后方可签资助协议"""
+
+    code = "open_objection"
+
+
+class AcceptanceExists(Conflict):
+    """该资助协议已验收（每份协议验收一次）"""
+
+    code = "acceptance_exists"
+
+
+class AcceptanceNotDue(Conflict):
+    """资助协议已暂停或已终止，不能验收"""
+
+    code = "acceptance_not_due"
+
+
+class AcceptanceResultInvalid(Unprocessable):
+    """常规验收须填写结果 result（不通过须填写说明 note）；绿色通道验收即为通过，不能填不通过"""
+
+    code = "acceptance_result_invalid"
+
+
+class GreenChannelNotReached(Conflict):
+    """企业在计划期内未获得高企、专精特新、瞪羚、独角兽培育或规上资质，不能走验收绿色通道"""
+
+    code = "green_channel_not_reached"

@@ -10,7 +10,12 @@ from sqlalchemy import RowMapping, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.agreements.tables import funding_agreements, funding_assessments, funding_tranches
+from kunruyi_disbursement.agreements.tables import (
+    funding_acceptances,
+    funding_agreements,
+    funding_assessments,
+    funding_tranches,
+)
 from kunruyi_disbursement.tables import disbursements
 
 
@@ -93,3 +98,21 @@ async def agreements_of_call(session: AsyncSession, call_id: uuid.UUID) -> Seque
         .order_by(funding_agreements.c.created_at, funding_agreements.c.id)
     )
     return (await session.execute(stmt)).mappings().all()
+
+
+async def insert_acceptance(session: AsyncSession, values: dict[str, Any]) -> RowMapping | None:
+    """The new acceptance, or None when the agreement was already accepted."""
+    stmt = (
+        pg_insert(funding_acceptances)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["agreement_id"])
+        .returning(funding_acceptances)
+    )
+    row: RowMapping | None = (await session.execute(stmt)).mappings().first()
+    return row
+
+
+async def acceptance_of(session: AsyncSession, agreement_id: uuid.UUID) -> RowMapping | None:
+    stmt = select(funding_acceptances).where(funding_acceptances.c.agreement_id == agreement_id)
+    row: RowMapping | None = (await session.execute(stmt)).mappings().first()
+    return row

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from kunruyi_common.fields import Uscc
@@ -73,6 +73,49 @@ class AssessmentOut(BaseModel):
     assessed_at: datetime
 
 
+class GreenQualification(BaseModel):
+    kind: str
+    name: str
+    granted_on: date
+
+
+class GreenChannelOut(BaseModel):
+    eligible: bool = Field(description="计划期内企业晋升了下列资质之一，验收可走绿色通道（免常规评审）")
+    since: date | None = Field(description="计划期起算日（批次遴选之日，北京时间）")
+    reached: list[GreenQualification] = Field(
+        description="计划期内获得的高企、专精特新、瞪羚、独角兽培育、规上资质"
+    )
+    why: str = Field(description="给经办人看的理由")
+
+
+class AcceptanceOut(BaseModel):
+    result: Literal["passed", "failed"]
+    channel: Literal["regular", "green"]
+    note: str | None
+    green_qualifications: list[str]
+    accepted_by: str
+    accepted_at: datetime
+
+
+class AcceptanceIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"channel": "green", "note": "计划期内认定为高新技术企业，免常规评审"},
+                {"channel": "regular", "result": "failed", "note": "产业化目标未完成"},
+            ]
+        }
+    )
+
+    channel: Literal["regular", "green"] = Field(
+        "regular", description="regular 常规评审后录入结果；green 绿色通道（计划期内企业晋升资质，直接通过）"
+    )
+    result: Literal["passed", "failed"] | None = Field(
+        None, description="常规验收的结果（必填）；绿色通道为通过，可不填"
+    )
+    note: str | None = Field(None, max_length=2000, description="验收说明（不通过时必填）")
+
+
 class AgreementOut(BaseModel):
     id: uuid.UUID
     application_id: uuid.UUID
@@ -91,6 +134,8 @@ class AgreementOut(BaseModel):
     status_reason: str | None
     tranches: list[TrancheOut]
     assessments: list[AssessmentOut]
+    acceptance: AcceptanceOut | None = Field(description="验收结果（未验收为空）")
+    green_channel: GreenChannelOut
     created_at: datetime
 
 

@@ -32,18 +32,28 @@ One assessment per agreement per year (409 ``assessment_exists``); a pass confir
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from kunruyi_common.auth import Principal
-from kunruyi_common.clock import local_today
+from kunruyi_common.clock import local_date, local_today
+from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pii_text import mask_pii
+from kunruyi_common.taxonomy import TAXONOMY
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import ensure_department
 from kunruyi_disbursement.agreements import repository as repo
+from kunruyi_disbursement.agreements.events import (
+    ProgramAccepted,
+    ProgramAgreementEnded,
+    ProgramTrancheReleased,
+)
 from kunruyi_disbursement.agreements.exceptions import (
+    AcceptanceExists,
+    AcceptanceNotDue,
+    AcceptanceResultInvalid,
     AgreementEnded,
     AgreementExists,
     AgreementNotFound,
@@ -52,11 +62,14 @@ from kunruyi_disbursement.agreements.exceptions import (
     AssessmentExists,
     CompanyUsccRequired,
     FailExplanationRequired,
+    GreenChannelNotReached,
     MilestoneAlreadyConfirmed,
     MilestoneByAssessment,
     MilestoneNotConfirmed,
     MilestoneTargetRequired,
+    NoticePeriodNotOver,
     NotLanded,
+    OpenObjection,
     OverAgreementTotal,
     RegistrationTrancheRequired,
     TrancheAlreadyReleased,
@@ -65,23 +78,40 @@ from kunruyi_disbursement.agreements.exceptions import (
 )
 from kunruyi_disbursement.agreements.schemas import (
     MILESTONE_TITLES,
+    AcceptanceIn,
+    AcceptanceOut,
     AgreementIn,
     AgreementOut,
     AssessmentIn,
     AssessmentOut,
     ConfirmIn,
+    GreenChannelOut,
+    GreenQualification,
     ReleaseIn,
     TrancheOut,
 )
 from kunruyi_disbursement.audit import service as audit
+from kunruyi_disbursement.directory import repository as directory
 from kunruyi_disbursement.disbursements.service import create_disbursement
 from kunruyi_disbursement.exceptions import SamePerson
 from kunruyi_disbursement.ledger import service as ledger
+from kunruyi_disbursement.objections import repository as objections
 from kunruyi_disbursement.policies.schemas import PolicyData
 from kunruyi_disbursement.policies.service import get_policy, upsert_policy
 from kunruyi_disbursement.programs import service as programs
 
 REGISTRATION = "company_registered"
+# 验收 green channel: a company that reached one of these during the program passes without the regular review
+# (小巨人 counts as 专精特新).
+GREEN_QUALIFICATIONS = (
+    "high_tech",
+    "specialized_sme",
+    "little_giant",
+    "gazelle",
+    "unicorn_candidate",
+    "above_scale",
+)
+_QUALIFICATION_NAMES = {t.code: t.name for t in TAXONOMY.qualifications}
 
 
 def budget_policy_code(program_code: str) -> str:
@@ -102,6 +132,7 @@ def _landed(agreement: RowMapping, tranches: list[RowMapping] | Any) -> bool:
 async def view(session: AsyncSession, agreement_id: uuid.UUID) -> AgreementOut:
     a = await require_agreement(session, agreement_id)
     tranches = await repo.tranches_of(session, agreement_id)
+    acceptance = await repo.acceptance_of(session, agreement_id)
     return AgreementOut(
         id=a["id"],
         application_id=a["application_id"],
@@ -141,8 +172,51 @@ async def view(session: AsyncSession, agreement_id: uuid.UUID) -> AgreementOut:
         assessments=[
             AssessmentOut.model_validate(dict(r)) for r in await repo.assessments_of(session, agreement_id)
         ],
+        acceptance=None if acceptance is None else AcceptanceOut.model_validate(dict(acceptance)),
+        green_channel=await green_channel(session, a),
         created_at=a["created_at"],
     )
+
+
+async def green_channel(session: AsyncSession, agreement: RowMapping) -> GreenChannelOut:
+    """Whether the company reached 高企/专精特新/瞪羚/独角兽培育/规上 during the program — from the call's selection
+    (Kunshan's date) to today — by the qualification dates of svc-talent's enterprise events (the directory read
+    model), with the reason the officer reads."""
+    call = await programs.require_call(session, agreement["call_id"])
+    since = None if call["selected_at"] is None else local_date(call["selected_at"])
+    uscc = agreement["company_uscc"]
+    if uscc is None or since is None:
+        return GreenChannelOut(
+            eligible=False, since=since, reached=[], why="企业尚未在昆山注册，没有可核对的资质"
+        )
+    today = local_today()
+    dates = await directory.qualification_dates(session, uscc)
+    reached = []
+    for kind in GREEN_QUALIFICATIONS:
+        granted = (dates.get(kind) or {}).get("granted_on")
+        if granted is None:
+            continue
+        granted_on = date.fromisoformat(granted)
+        if since <= granted_on <= today:
+            reached.append(
+                GreenQualification(
+                    kind=kind, name=_QUALIFICATION_NAMES.get(kind, kind), granted_on=granted_on
+                )
+            )
+    if reached:
+        why = (
+            f"计划期（{since.isoformat()} 起）内企业获得"
+            + "、".join(f"{q.name}（{q.granted_on.isoformat()} 认定）" for q in reached)
+            + "，验收可走绿色通道，免常规评审"
+        )
+    else:
+        held = [_QUALIFICATION_NAMES.get(k, k) for k in GREEN_QUALIFICATIONS if k in dates]
+        why = (
+            f"一企一档中没有企业在计划期（{since.isoformat()} 起）内获得高企、专精特新、瞪羚、独角兽培育或规上资质"
+            + (f"（{'、'.join(held)}为计划期前认定）" if held else "")
+            + "，须常规验收"
+        )
+    return GreenChannelOut(eligible=bool(reached), since=since, reached=reached, why=why)
 
 
 async def require_agreement(
@@ -176,6 +250,19 @@ async def create(
     )
     if application["status"] != "selected":
         raise ApplicationNotSelected("该申报未入选，不能签订资助协议")
+    open_objections = await objections.open_objections(session, application_id)
+    if open_objections:
+        raise OpenObjection(
+            f"该入选申报有 {open_objections} 件公示异议尚未处理，处理完毕后方可签订资助协议",
+            open_objections=open_objections,
+        )
+    if not programs.notice_over(call):
+        raise NoticePeriodNotOver(
+            "入选名单尚未公示，不能签订资助协议"
+            if call["notice_ends_on"] is None
+            else f"公示期至 {call['notice_ends_on'].isoformat()} 前（北京时间），公示结束后方可签订资助协议",
+            notice_ends_on=None if call["notice_ends_on"] is None else call["notice_ends_on"].isoformat(),
+        )
     for i, t in enumerate(body.tranches):
         if t.milestone == "headcount" and t.target is None:
             raise MilestoneTargetRequired("用工人数里程碑须填写目标人数", field=f"tranches.{i}.target")
@@ -278,6 +365,54 @@ async def _locked(
     if tranche is None:
         raise TrancheNotFound(f"资助协议没有第 {seq} 期")
     return agreement, tranches, tranche
+
+
+async def _event_base(session: AsyncSession, agreement_id: uuid.UUID) -> dict[str, Any]:
+    """The fields every agreement event carries, as the agreement stands now (after this request's updates)."""
+    a = await require_agreement(session, agreement_id)
+    call = await programs.require_call(session, a["call_id"])
+    return {
+        "agreement_id": str(a["id"]),
+        "application_id": str(a["application_id"]),
+        "call_id": str(a["call_id"]),
+        "program_code": call["program_code"],
+        "year": call["year"],
+        "applicant_id": a["applicant_id"],
+        "company_uscc": a["company_uscc"],
+        "total_fen": a["total_fen"],
+        "released_fen": a["released_fen"],
+    }
+
+
+async def _end(
+    session: AsyncSession,
+    agreement_id: uuid.UUID,
+    tranches: list[RowMapping],
+    *,
+    reason: str,
+    why: str,
+    by: str,
+    at: datetime,
+) -> None:
+    """Terminate the agreement: its open tranches cancelled, ``kunruyi.disbursement.program.agreement_ended``."""
+    cancelled = 0
+    for t in tranches:
+        if t["status"] in ("pending", "due"):
+            cancelled += t["amount_fen"]
+            await repo.update_tranche(session, t["id"], status="cancelled")
+    await repo.update_agreement(session, agreement_id, status="terminated", status_reason=why)
+    await add_event(
+        session,
+        programs.SOURCE,
+        ProgramAgreementEnded(
+            **await _event_base(session, agreement_id),
+            reason=reason,
+            cancelled_fen=cancelled,
+            ended_by=by,
+            ended_at=at,
+        ),
+        subject=str(agreement_id),
+    )
 
 
 def _refusal_context(agreement: RowMapping, tranche: RowMapping, action: str) -> dict[str, Any]:
@@ -446,6 +581,20 @@ async def release(
             "comment": None if body.comment is None else mask_pii(body.comment),
         },
     )
+    await add_event(
+        session,
+        programs.SOURCE,
+        ProgramTrancheReleased(
+            **await _event_base(session, agreement_id),
+            seq=seq,
+            milestone=tranche["milestone"],
+            amount_fen=amount,
+            disbursement_id=str(d.id),
+            released_by=principal.subject,
+            released_at=now,
+        ),
+        subject=f"{agreement_id}-T{seq}",
+    )
     return await view(session, agreement_id)
 
 
@@ -511,14 +660,14 @@ async def assess(
                 status_reason=f"{body.year} 年度绩效评估未通过：{reason}",
             )
     else:
-        for t in tranches:
-            if t["status"] in ("pending", "due"):
-                await repo.update_tranche(session, t["id"], status="cancelled")
-        await repo.update_agreement(
+        await _end(
             session,
             agreement_id,
-            status="terminated",
-            status_reason=f"{body.year} 年度绩效评估未通过：{reason}",
+            tranches,
+            reason="assessment_failed",
+            why=f"{body.year} 年度绩效评估未通过：{reason}",
+            by=principal.subject,
+            at=now,
         )
     await audit.append(
         session,
@@ -532,5 +681,93 @@ async def assess(
             "consequence": body.consequence if body.result == "fail" else None,
             "status_before": status_before,
         },
+    )
+    return await view(session, agreement_id)
+
+
+# --- 验收 ------------------------------------------------------------------------------------------------------------
+
+
+async def accept(
+    session: AsyncSession, agreement_id: uuid.UUID, body: AcceptanceIn, principal: Principal
+) -> AgreementOut:
+    """验收, once per agreement, by an officer of the program's department, while the agreement is active or
+    completed (409 ``acceptance_not_due`` when paused or terminated; 409 ``acceptance_exists`` the second time).
+
+    - ``regular``: the officer records the review's result; ``failed`` needs a note and ends the agreement (the
+      remaining tranches are cancelled, ``program.agreement_ended``).
+    - ``green``: passes without the regular review when the company reached 高企/专精特新/瞪羚/独角兽培育/规上 during
+      the program (see :func:`green_channel`); otherwise 409 ``green_channel_not_reached`` with the reason.
+    """
+    action = "acceptance.record"
+    agreement, tranches, _ = await _locked(session, agreement_id, None, principal, action)
+    if await repo.acceptance_of(session, agreement_id) is not None:
+        raise AcceptanceExists("该资助协议已验收，每份协议验收一次")
+    if agreement["status"] in ("paused", "terminated"):
+        raise AcceptanceNotDue(
+            f"资助协议{'已暂停' if agreement['status'] == 'paused' else '已终止'}"
+            f"（{agreement['status_reason'] or ''}），不能验收",
+            status_now=agreement["status"],
+        )
+    green: list[str] = []
+    if body.channel == "green":
+        if body.result == "failed":
+            raise AcceptanceResultInvalid("绿色通道验收即为通过；不通过请走常规验收", field="result")
+        channel = await green_channel(session, agreement)
+        if not channel.eligible:
+            raise GreenChannelNotReached(channel.why, field="channel", since=str(channel.since))
+        result = "passed"
+        green = [q.kind for q in channel.reached]
+    else:
+        if body.result is None:
+            raise AcceptanceResultInvalid("常规验收须填写结果 passed 或 failed", field="result")
+        if body.result == "failed" and not body.note:
+            raise AcceptanceResultInvalid("验收不通过须填写说明", field="note")
+        result = body.result
+    note = None if body.note is None else mask_pii(body.note)
+    row = await repo.insert_acceptance(
+        session,
+        {
+            "agreement_id": agreement_id,
+            "result": result,
+            "channel": body.channel,
+            "note": note,
+            "green_qualifications": green,
+            "accepted_by": principal.subject,
+        },
+    )
+    if row is None:  # the agreement's lock makes this unreachable
+        raise AcceptanceExists("该资助协议已验收，每份协议验收一次")
+    now = datetime.now(UTC)
+    if result == "failed":
+        await _end(
+            session,
+            agreement_id,
+            tranches,
+            reason="acceptance_failed",
+            why=f"验收未通过：{note}",
+            by=principal.subject,
+            at=now,
+        )
+    await audit.append(
+        session,
+        actor=principal.subject,
+        action="funding_agreement.accepted",
+        entity_type="funding_agreement",
+        entity_id=str(agreement_id),
+        data={"result": result, "channel": body.channel, "green_qualifications": green, "note": note},
+    )
+    await add_event(
+        session,
+        programs.SOURCE,
+        ProgramAccepted(
+            **await _event_base(session, agreement_id),
+            result=result,
+            channel=body.channel,
+            green_qualifications=green,
+            accepted_by=principal.subject,
+            accepted_at=now,
+        ),
+        subject=str(agreement_id),
     )
     return await view(session, agreement_id)

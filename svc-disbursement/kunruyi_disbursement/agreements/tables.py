@@ -1,5 +1,6 @@
-"""The funding-agreement tables (资助协议: agreements, their tranches tied to milestones, and the yearly 绩效评估),
-declared on the service's one metadata exactly as ``disbursement_0010`` creates them
+"""The funding-agreement tables (资助协议: agreements, their tranches tied to milestones, the yearly 绩效评估 and
+the final 验收), declared on the service's one metadata exactly as ``disbursement_0010`` and ``disbursement_0012``
+create them
 (``tests/test_models_match_migrations.py`` compares them with a migrated database)."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.sql.elements import conv
 
 from kunruyi_disbursement.tables import metadata
@@ -112,4 +113,23 @@ funding_assessments = Table(
     CheckConstraint(
         "result = 'pass' OR (reason IS NOT NULL AND consequence IS NOT NULL)", name="fail_explained"
     ),
+)
+
+funding_acceptances = Table(
+    "funding_acceptances",
+    metadata,
+    # One 验收 per agreement.
+    Column("agreement_id", UUID(as_uuid=True), primary_key=True),
+    Column("result", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("note", Text),
+    Column("green_qualifications", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("accepted_by", Text, nullable=False),
+    _now("accepted_at"),
+    ForeignKeyConstraint(
+        ["agreement_id"], ["funding_agreements.id"], name=conv("funding_acceptances_agreement_id_fkey")
+    ),
+    CheckConstraint("result IN ('passed', 'failed')", name="result"),
+    CheckConstraint("channel IN ('regular', 'green')", name="channel"),
+    CheckConstraint("channel = 'regular' OR result = 'passed'", name="green_passes"),
 )

@@ -1,6 +1,10 @@
-"""Consumer of svc-talent's registry events: keeps the name of each company (by USCC) and talent (by id)."""
+"""Consumer of svc-talent's registry events: keeps the name of each company (by USCC) and talent (by id), and a
+company's qualification dates (acceptance's green channel)."""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Any
 
 from kunruyi_common.events.envelope import CloudEvent
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +19,8 @@ class EnterpriseName(BaseModel):
     model_config = ConfigDict(extra="ignore")
     uscc: str = Field(min_length=18, max_length=18)
     name: str = Field(min_length=1, max_length=200)
+    # kind → {"granted_on", "expires_on"}: acceptance's green channel reads when a qualification was reached
+    qualification_dates: dict[str, dict[str, date | None]] = Field(default_factory=dict)
 
 
 class PersonName(BaseModel):
@@ -27,7 +33,11 @@ class PersonName(BaseModel):
 
 async def on_enterprise(session: AsyncSession, event: CloudEvent) -> None:
     data = EnterpriseName.model_validate(event.data)
-    await upsert_name(session, "enterprise", data.uscc, data.name, event.time)
+    dates: dict[str, Any] = {
+        kind: {k: None if v is None else v.isoformat() for k, v in d.items()}
+        for kind, d in data.qualification_dates.items()
+    }
+    await upsert_name(session, "enterprise", data.uscc, data.name, event.time, qualification_dates=dates)
 
 
 async def on_person(session: AsyncSession, event: CloudEvent) -> None:

@@ -54,3 +54,20 @@ class ProgramNoticePublished(BaseModel):
     notice_starts_on: date
     notice_ends_on: date
     selected: int
+
+
+@event_type(
+    "kunruyi.disbursement.program.selection_withdrawn",
+    description="公示异议成立，撤销入选（svc-talent 据此从人才画像中移除该计划）",
+)
+class ProgramSelectionWithdrawn(BaseModel):
+    application_id: str
+    call_id: str
+    program_code: str
+    year: int
+    applicant_kind: str
+    applicant_id: str
+    company_uscc: str | None
+    objection_id: str
+    withdrawn_by: str
+    withdrawn_at: datetime

@@ -205,7 +205,9 @@ class ProgramApplicationOut(BaseModel):
     funding_level: str
     requested_amount_fen: int
     plan: str
-    status: Literal["submitted", "selected", "not_selected"]
+    status: Literal["submitted", "selected", "not_selected", "withdrawn"] = Field(
+        description="withdrawn：公示异议成立，撤销入选"
+    )
     rank: int | None
     created_at: datetime
 
@@ -256,6 +258,7 @@ class SelectionIn(BaseModel):
 
 
 class NoticeEntry(BaseModel):
+    application_id: uuid.UUID = Field(description="对该入选申报提出异议时引用")
     applicant_name: str
     company_name: str | None
     category: str
@@ -270,5 +273,8 @@ class NoticeOut(BaseModel):
     call_title: str
     status: Literal["selected", "public_notice"]
     notice_starts_on: date | None
-    notice_ends_on: date | None
+    notice_ends_on: date | None = Field(
+        description="公示结束之日（公示期为 notice_starts_on 起至该日前一天；该日起可签资助协议）"
+    )
+    accepting_objections: bool = Field(description="今天（北京时间）在公示期内，可以提出异议")
     entries: list[NoticeEntry]

@@ -453,6 +453,11 @@ async def _ranking(
     return ranked, {a["id"]: a for a in applications}
 
 
+def quotas(call: RowMapping) -> dict[str, int]:
+    """Each category's quota (入选名额)."""
+    return _quotas(call)
+
+
 def _quotas(call: RowMapping) -> dict[str, int]:
     return {c["code"]: c["quota"] for c in call["categories"]}
 
@@ -509,7 +514,6 @@ async def select(session: AsyncSession, call_id: uuid.UUID, principal: Principal
             application_ids=[str(r.application_id) for r in missing],
         )
     quotas = _quotas(call)
-    levels = {f["code"]: f for f in call["funding_levels"]}
     now = datetime.now(UTC)
     selected = 0
     for r in ranked:
@@ -524,30 +528,7 @@ async def select(session: AsyncSession, call_id: uuid.UUID, principal: Principal
         if not chosen:
             continue
         selected += 1
-        a = applications[r.application_id]
-        await add_event(
-            session,
-            SOURCE,
-            ProgramSelected(
-                application_id=str(a["id"]),
-                call_id=str(call_id),
-                program_code=call["program_code"],
-                program_title=call["program_title"],
-                department=call["department"],
-                year=call["year"],
-                applicant_kind=call["program_applicant_kind"],
-                applicant_id=a["applicant_id"],
-                company_uscc=a["company_uscc"],
-                category=a["category"],
-                funding_level=a["funding_level"],
-                funding_level_max_fen=levels[a["funding_level"]]["max_amount_fen"],
-                requested_amount_fen=a["requested_amount_fen"],
-                rank=r.rank,
-                selected_by=principal.subject,
-                selected_at=now,
-            ),
-            subject=str(a["id"]),
-        )
+        await publish_selected(session, call, applications[r.application_id], r.rank, principal.subject, now)
     await repo.update_call(
         session, call_id, status="selected", selected_by=principal.subject, selected_at=now
     )
@@ -560,6 +541,37 @@ async def select(session: AsyncSession, call_id: uuid.UUID, principal: Principal
         data={"selected": selected, "quotas": quotas, "applications": len(ranked)},
     )
     return await ranking(session, call_id)
+
+
+async def publish_selected(
+    session: AsyncSession, call: RowMapping, a: RowMapping, rank: int, selected_by: str, at: datetime
+) -> None:
+    """``kunruyi.disbursement.program.selected`` for application ``a`` of ``call`` (at selection, or when it moves
+    up after an upheld 公示 objection)."""
+    levels = {f["code"]: f for f in call["funding_levels"]}
+    await add_event(
+        session,
+        SOURCE,
+        ProgramSelected(
+            application_id=str(a["id"]),
+            call_id=str(call["id"]),
+            program_code=call["program_code"],
+            program_title=call["program_title"],
+            department=call["department"],
+            year=call["year"],
+            applicant_kind=call["program_applicant_kind"],
+            applicant_id=a["applicant_id"],
+            company_uscc=a["company_uscc"],
+            category=a["category"],
+            funding_level=a["funding_level"],
+            funding_level_max_fen=levels[a["funding_level"]]["max_amount_fen"],
+            requested_amount_fen=a["requested_amount_fen"],
+            rank=rank,
+            selected_by=selected_by,
+            selected_at=at,
+        ),
+        subject=str(a["id"]),
+    )
 
 
 async def publish_notice(session: AsyncSession, call_id: uuid.UUID, principal: Principal) -> NoticeOut:
@@ -590,6 +602,21 @@ async def publish_notice(session: AsyncSession, call_id: uuid.UUID, principal: P
     return await notice(session, call_id)
 
 
+def in_notice_period(call: RowMapping) -> bool:
+    """The 公示 runs from ``notice_starts_on`` for ``notice_days`` days, by Kunshan's date: objections are taken
+    while ``notice_starts_on <= today < notice_ends_on``; from ``notice_ends_on`` on, funding agreements may be
+    signed (``notice_days`` 0: no objection period)."""
+    return bool(
+        call["status"] == "public_notice"
+        and call["notice_starts_on"] <= local_today() < call["notice_ends_on"]
+    )
+
+
+def notice_over(call: RowMapping) -> bool:
+    """The 公示 has been published and has ended (see :func:`in_notice_period`)."""
+    return bool(call["status"] == "public_notice" and local_today() >= call["notice_ends_on"])
+
+
 async def notice(session: AsyncSession, call_id: uuid.UUID, *, public: bool = False) -> NoticeOut:
     call = await require_call(session, call_id)
     if call["status"] not in ("selected", "public_notice") or (public and call["status"] != "public_notice"):
@@ -598,6 +625,7 @@ async def notice(session: AsyncSession, call_id: uuid.UUID, *, public: bool = Fa
     entries = sorted(
         (
             NoticeEntry(
+                application_id=a["id"],
                 applicant_name=a["applicant_name"],
                 company_name=a["company_name"],
                 category=a["category"],
@@ -617,5 +645,6 @@ async def notice(session: AsyncSession, call_id: uuid.UUID, *, public: bool = Fa
         status=call["status"],
         notice_starts_on=call["notice_starts_on"],
         notice_ends_on=call["notice_ends_on"],
+        accepting_objections=in_notice_period(call),
         entries=entries,
     )

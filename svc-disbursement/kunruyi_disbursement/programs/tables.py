@@ -1,6 +1,6 @@
 """The talent-program tables (双创人才, 双创团队, 头雁人才 … : programs, yearly calls, applications, expert panels,
-conflict declarations and scores), declared on the service's one metadata exactly as ``disbursement_0008`` creates
-them (``tests/test_models_match_migrations.py`` compares them with a migrated database)."""
+conflict declarations, scores and 公示 objections), declared on the service's one metadata exactly as
+``disbursement_0008`` and ``disbursement_0012`` create them (``tests/test_models_match_migrations.py`` compares them with a migrated database)."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ program_applications = Table(
     # One application per talent (or team) per call.
     UniqueConstraint("call_id", "applicant_id", name="uq_program_applications_call_applicant"),
     CheckConstraint("requested_amount_fen > 0", name="requested_amount_positive"),
-    CheckConstraint("status IN ('submitted', 'selected', 'not_selected')", name="status"),
+    CheckConstraint("status IN ('submitted', 'selected', 'not_selected', 'withdrawn')", name="status"),
     Index("ix_program_applications_call", "call_id", "category"),
 )
 
@@ -134,4 +134,31 @@ program_scores = Table(
     # Each expert scores an application once.
     UniqueConstraint("application_id", "expert", name="uq_program_scores_application_expert"),
     CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
+)
+
+program_objections = Table(
+    "program_objections",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("call_id", UUID(as_uuid=True), nullable=False),
+    Column("application_id", UUID(as_uuid=True), nullable=False),
+    Column("objector", Text),
+    Column("reason", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default=text("'open'")),
+    Column("resolution", Text),
+    Column("resolved_by", Text),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("promoted_application_id", UUID(as_uuid=True)),
+    _now("created_at"),
+    ForeignKeyConstraint(["call_id"], ["program_calls.id"], name=conv("program_objections_call_id_fkey")),
+    ForeignKeyConstraint(
+        ["application_id"], ["program_applications.id"], name=conv("program_objections_application_id_fkey")
+    ),
+    ForeignKeyConstraint(
+        ["promoted_application_id"],
+        ["program_applications.id"],
+        name=conv("program_objections_promoted_application_id_fkey"),
+    ),
+    CheckConstraint("status IN ('open', 'upheld', 'dismissed')", name="status"),
+    Index("ix_program_objections_application", "application_id", "status"),
 )

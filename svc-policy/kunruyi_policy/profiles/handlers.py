@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.entitlements.service import determine_for_entity
 from kunruyi_policy.models import EntityProfile
+from kunruyi_policy.profiles.awards import with_awards
 from kunruyi_policy.profiles.derived import derive_tolerant
 from kunruyi_policy.profiles.period import UNKNOWN_KEY, unknown_figures
 from kunruyi_policy.reach.service import update_reach
@@ -190,7 +191,7 @@ async def on_enterprise(session: AsyncSession, event: CloudEvent) -> None:
 
 async def on_person(session: AsyncSession, event: CloudEvent) -> None:
     data = PersonEventData.model_validate(event.data)
-    profile = talent_profile(data)
+    profile = await with_awards(session, data.talent_id, talent_profile(data))
     if await upsert_profile(session, "talent", data.talent_id, "", profile, event.time):
         await determine_for_entity(session, "talent", data.talent_id, profile)
         await update_reach(session, "talent", data.talent_id, profile)

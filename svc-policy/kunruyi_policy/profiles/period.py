@@ -40,6 +40,8 @@ def unknown_figures(entity_type: str, present: Iterable[str]) -> list[str]:
     given = set(present)
     if "arrival_date" in given:
         given.add("years_in_kunshan")
+    # always known: from the program awards svc-policy stores (0 with program_award_codes empty when none)
+    given.add("years_since_program_award")
     return sorted(figures_of(entity_type) - given)
 
 

@@ -269,6 +269,25 @@ VARIABLES: tuple[VariableSpec, ...] = (
         "employer_qualifications", "list", "所在单位资质", T, values=ENTERPRISE_QUALIFICATIONS, default=[]
     ),
     VariableSpec("industry_chain", "string", "从事产业链", T, values=INDUSTRY_CHAINS, default=""),
+    VariableSpec(
+        "program_award_codes",
+        "list",
+        "已获人才计划资助（计划代码）",
+        T,
+        default=[],
+        description="svc-disbursement 的入选事件（program.selected，撤销入选时移除）：该人才入选过的计划代码",
+    ),
+    VariableSpec(
+        "years_since_program_award",
+        "integer",
+        "距首次获人才计划资助年数",
+        T,
+        "年",
+        0,
+        100,
+        default=0,
+        description="评估年度减去最早一次入选年度；未获资助为 0（与 program_award_codes 同读）",
+    ),
 )
 
 
@@ -402,6 +421,8 @@ class TalentProfile(BaseModel):
     annual_salary_fen: int = Field(0, ge=0)
     employer_qualifications: list[str] = Field(default_factory=list)
     industry_chain: str = ""
+    program_award_codes: list[str] = Field(default_factory=list)
+    years_since_program_award: int = Field(0, ge=0, le=100)
 
 
 # Dated facts a profile may carry besides the variables (not readable by rules).

@@ -221,6 +221,52 @@ async def history(session: AsyncSession, talent_id: uuid.UUID) -> list[TalentHis
     )
 
 
+async def withdraw_program(
+    session: AsyncSession, pii: PersonalData, talent: Talent, application_id: str, actor: str
+) -> bool:
+    """Remove the program entry of ``application_id`` (a selection withdrawn after an upheld 公示 objection),
+    re-derive the class and publish the profile; False (nothing changed) when the profile does not list it."""
+    before = list(talent.programs)
+    after = [p for p in before if p.get("application_id") != application_id]
+    if len(after) == len(before):
+        return False
+    talent.programs = after
+    changes: dict[str, Any] = {"programs": {"from": before, "to": after}}
+    new_class = _classify(talent)
+    if new_class != talent.talent_class:
+        changes["talent_class"] = {"from": talent.talent_class, "to": new_class}
+        talent.talent_class = new_class
+    talent.updated_at = datetime.now(UTC)
+    session.add(TalentHistory(talent_id=talent.id, actor=actor, action="updated", changes=changes))
+    await session.flush()
+    await publish_profile(session, pii, talent, registered=False)
+    return True
+
+
+async def record_program_funding(
+    session: AsyncSession, talent: Talent, application_id: str, facts: dict[str, Any], actor: str
+) -> bool:
+    """Note a funding step of a program (a tranche released, the agreement ended or accepted) on the talent's
+    program entry (``funding``: the latest facts) and in the file's history (action ``program``); the profile
+    rules read does not change, so nothing is published. False when the profile does not list the application."""
+    entry = next((p for p in talent.programs if p.get("application_id") == application_id), None)
+    if entry is None:
+        return False
+    earlier = entry.get("funding")
+    funding: dict[str, Any] = {**(earlier if isinstance(earlier, dict) else {}), **facts}
+    talent.programs = [{**p, "funding": funding} if p is entry else p for p in talent.programs]
+    session.add(
+        TalentHistory(
+            talent_id=talent.id,
+            actor=actor,
+            action="program",
+            changes={"program": {"application_id": application_id, **facts}},
+        )
+    )
+    await session.flush()
+    return True
+
+
 async def add_program(
     session: AsyncSession, pii: PersonalData, talent: Talent, entry: dict[str, Any], actor: str
 ) -> bool:

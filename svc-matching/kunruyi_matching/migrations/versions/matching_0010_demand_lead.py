@@ -1,7 +1,7 @@
 """Demands filed from svc-talent's activity leads (channel ``activity``): the lead's id, one demand per lead.
 
 Revision ID: matching_0010
-Revises: matching_0008
+Revises: matching_0009
 Create Date: 2026-12-05 17:40:00
 """
 

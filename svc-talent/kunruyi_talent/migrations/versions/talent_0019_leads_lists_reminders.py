@@ -3,7 +3,7 @@ three lists (technology demands from svc-matching, policies matched by svc-polic
 reply and satisfaction.
 
 Revision ID: talent_0019
-Revises: talent_0010
+Revises: talent_0015
 Create Date: 2026-12-05 17:30:00
 """
 
