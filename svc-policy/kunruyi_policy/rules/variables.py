@@ -427,7 +427,13 @@ class TalentProfile(BaseModel):
 
 # Dated facts a profile may carry besides the variables (not readable by rules).
 DATED_FACTS = {
-    "enterprise": ("qualification_dates", "platform_dates", "platform_expiry", "platform_levels", "financings"),
+    "enterprise": (
+        "qualification_dates",
+        "platform_dates",
+        "platform_expiry",
+        "platform_levels",
+        "financings",
+    ),
     "talent": ("arrival_date",),
 }
 # Period figures computed from closed financings: a company with none has 0, never an unknown figure.
