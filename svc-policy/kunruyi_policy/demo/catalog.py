@@ -1073,7 +1073,12 @@ def _enterprise_application() -> list[dict[str, Any]]:
                         "interest",
                         "上年度知识产权质押贷款已付利息",
                         {">": [var("ip_pledge_interest_fen"), 0]},
-                    )
+                    ),
+                    # a loan a partner bank recorded is subsidised without an application (KS-JR-122): not twice
+                    M(
+                        "not_auto_subsidised",
+                        "申报的贷款未经合作银行登记享受免申即享贴息（同一笔贷款不重复享受）",
+                    ),
                 ],
                 _share("ip_pledge_interest_fen", 0.5),
                 50 * WAN,
