@@ -1,7 +1,7 @@
 """The calculator: statuses, amounts with caps, traces with parameter references, near-misses, dates, errors."""
 
 from kunruyi_launcher.testing import partner, staff
-from kunruyi_policy.demo.catalog import WAN
+from kunruyi_policy.demo.catalog_builders import WAN
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE as ENTERPRISE
 from kunruyi_policy.demo.samples import by_code
 from kunruyi_policy.demo.samples import new_policy_body as new_policy

@@ -10,7 +10,7 @@ from kunruyi_common.clock import local_today
 from kunruyi_common.events import CloudEvent
 from kunruyi_launcher.testing import staff
 from kunruyi_policy.calculator.service import validated_profile
-from kunruyi_policy.demo.catalog import WAN
+from kunruyi_policy.demo.catalog_builders import WAN
 from kunruyi_policy.demo.samples import by_code
 from kunruyi_policy.profiles.handlers import (
     EnterpriseEventData,

@@ -62,13 +62,20 @@ async def test_an_officer_adds_a_document_that_items_can_then_cite(client) -> No
             "/api/v1/policy-documents", json=_doc("DOC-X-AI", "X", "DOC-N-SCI", "昆科规〔2026〕3号")
         )
         item = await c.post("/api/v1/policies", json=new_policy_body("KS-KJ-902", document_code="DOC-X-AI"))
-        listed = (await c.get("/api/v1/policy-documents")).json()["items"]
+        # a document without a date of issue sits beside dated ones of its level, after them
+        undated = _doc("DOC-X-UNDATED", "X", "DOC-N-SCI", "昆科规〔2026〕5号") | {"issued_on": None}
+        made_undated = await c.post("/api/v1/policy-documents", json=undated)
+        listing = await c.get("/api/v1/policy-documents")
+        listed = listing.json()["items"]
     async with client() as anonymous:
         refused = await anonymous.post(
             "/api/v1/policy-documents", json=_doc("DOC-X-AI2", "X", "DOC-N-SCI", "昆科规〔2026〕4号")
         )
     assert made.status_code == 201 and made.json()["parent_code"] == "DOC-N-SCI"
     assert item.status_code == 201
+    assert made_undated.status_code == 201 and listing.status_code == 200, listing.text
+    x_level = [d["code"] for d in listed if d["level"] == "X"]
+    assert x_level[-1] == "DOC-X-UNDATED"
     assert "DOC-X-AI" in next(d for d in listed if d["code"] == "DOC-N-SCI")["children"]
     assert refused.status_code == 401
 

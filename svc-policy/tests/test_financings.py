@@ -9,7 +9,7 @@ from typing import Any
 
 from kunruyi_common.clock import local_today
 from kunruyi_common.events import CloudEvent
-from kunruyi_policy.demo.catalog import WAN
+from kunruyi_policy.demo.catalog_builders import WAN
 from kunruyi_policy.entitlements.service import determine_for_entity
 from kunruyi_policy.models import Entitlement, EntityProfile
 from kunruyi_policy.profiles.financings import on_financing_closed

@@ -3,7 +3,7 @@
 from typing import Any
 
 from kunruyi_launcher.testing import staff
-from kunruyi_policy.demo.catalog import WAN
+from kunruyi_policy.demo.catalog_builders import WAN
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE, by_code
 from kunruyi_policy.demo.samples import new_policy_body as new_policy
 from sqlalchemy import text

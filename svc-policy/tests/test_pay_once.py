@@ -4,7 +4,7 @@ three tests; a figure the profile does not give is unknown (needs_data), never a
 from datetime import UTC, date, datetime
 from typing import Any
 
-from kunruyi_policy.demo.catalog import WAN
+from kunruyi_policy.demo.catalog_builders import WAN
 from kunruyi_policy.demo.samples import by_code
 from kunruyi_policy.entitlements.service import determine_for_entity
 from kunruyi_policy.models import Entitlement

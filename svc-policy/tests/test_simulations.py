@@ -1,7 +1,7 @@
 """政策沙盘: a draft against the version in force on the read model — gains, losses, cost, breakdowns — publishing nothing."""
 
 from kunruyi_launcher.testing import staff
-from kunruyi_policy.demo.catalog import WAN
+from kunruyi_policy.demo.catalog_builders import WAN
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession

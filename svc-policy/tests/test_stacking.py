@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kunruyi_policy.calculator.service import evaluate_all, summarise
 from kunruyi_policy.catalog import repository
-from kunruyi_policy.demo.catalog import WAN
+from kunruyi_policy.demo.catalog_builders import WAN
 from kunruyi_policy.demo.samples import by_code
 from kunruyi_policy.entitlements.service import Candidate, settle_entity, unknown_mask
 from kunruyi_policy.rules.bulk import Columns, evaluate_bulk

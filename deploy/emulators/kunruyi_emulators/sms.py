@@ -38,6 +38,7 @@ TEMPLATES: dict[str, str] = {
     "SMS_KRY_APPLICATION_STATUS": "【昆如意】您的申报{number}已进入“{stage}”环节，详情请登录昆e服查看。",
     "SMS_KRY_APPLICATION_SUPPLEMENT": "【昆如意】您的申报{number}需补正材料，请登录昆e服查看并重新提交。",
     "SMS_KRY_TICKET_REPLIED": "【昆如意】您的诉求{number}已答复，请登录昆e服查看并评价。",
+    "SMS_KRY_TICKET_REOPENED": "【昆如意】您的诉求{number}已重新打开，{department}将重新办理并再次答复。",
     "SMS_KRY_HOUSING_OFFER": "【昆如意】人才公寓{project}向您配租，请在{deadline}前登录昆e服确认，逾期视为放弃。",
     "SMS_KRY_HOUSING_REMINDER": "【昆如意】人才公寓{project}配租将于{deadline}到期，请尽快登录昆e服确认。",
     "SMS_KRY_ACTIVITY_REMINDER": "【昆如意】您报名的活动“{title}”将于{starts}举行，请准时参加。",

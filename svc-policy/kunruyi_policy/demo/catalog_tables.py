@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kunruyi_policy.catalog.taxonomy import DISTRICTS_FOR_DEMO
-from kunruyi_policy.demo.catalog import WAN, D, M, has, item, var
+from kunruyi_policy.demo.catalog_builders import WAN, D, M, has, item, var
 
 YUAN = 100  # 1 元 in fen
 Tier = tuple[str, list[dict[str, Any]], Any, int | None]

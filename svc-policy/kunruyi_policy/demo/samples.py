@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kunruyi_policy.demo.catalog import WAN
+from kunruyi_policy.demo.catalog_builders import WAN
 
 SAMPLE_ENTERPRISE: dict[str, Any] = {
     "district": "开发区",

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from kunruyi_policy.demo.catalog import WAN, demo_catalog
+from kunruyi_policy.demo.catalog import demo_catalog
+from kunruyi_policy.demo.catalog_builders import WAN
 from kunruyi_policy.rules.evaluation import CompiledVersion, PolicyMeta, compile_version
 from kunruyi_policy.rules.jsonlogic import is_operation
 from kunruyi_policy.rules.variables import (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -57,9 +58,9 @@ async def _context(
 
 
 async def list_documents(session: AsyncSession, *, include_drafts: bool) -> list[dict[str, Any]]:
-    """The 1 first, then the N and the X, each by date."""
+    """The 1 first, then the N and the X, each by date (undated ones last)."""
     docs, counts, children = await _context(session, include_drafts)
-    docs.sort(key=lambda d: (_LEVEL_ORDER[d.level], d.issued_on or d.code, d.code))
+    docs.sort(key=lambda d: (_LEVEL_ORDER[d.level], d.issued_on or date.max, d.code))
     return [_public(d, counts, children) for d in docs]
 
 

@@ -136,6 +136,14 @@ def candidates(mask: str, facts: Facts, today: date | None = None) -> int:
     )
 
 
+def _csv_cell(column: str, value: str | None) -> str | int | None:
+    """A CSV cell as its JSON twin would be: an amount in fen (1.5亿元 is 15000000000 分, eleven digits that look
+    like a mobile number) is a number there, not text, so it is read as one."""
+    if value is not None and value.isdigit() and (column.endswith("_fen") or "（分）" in column):
+        return int(value)
+    return value
+
+
 # --- one finding per leak ---------------------------------------------------------------------------------------
 
 
@@ -188,7 +196,7 @@ class Findings:
             text = body.decode("utf-8-sig", errors="replace")
             self.text(where, text)
             for row in csv.DictReader(io.StringIO(text)):
-                self.obj(where, {str(k): v for k, v in row.items()})
+                self.obj(where, {str(k): _csv_cell(str(k), v) for k, v in row.items()})
         elif "spreadsheet" in content_type:
             with zipfile.ZipFile(io.BytesIO(body)) as xlsx:
                 for name in xlsx.namelist():
