@@ -60,12 +60,19 @@ def build_spec() -> ServiceSpec:
                 handlers=talent_consumers.HANDLERS,
                 schemas=talent_consumers.SCHEMAS,
             ),
-            # The indicator system (indicators/): settled payments for the payouts indicator.
+            # The indicator system (indicators/): settled payments for the payouts indicator ...
             ConsumerSpec(
                 name="indicators-disbursement",
                 producer="disbursement",
                 handlers=indicator_consumers.HANDLERS,
                 schemas=indicator_consumers.SCHEMAS,
+            ),
+            # ... and challenges awarded, for 新增“揭榜挂帅”攻关项目.
+            ConsumerSpec(
+                name="indicators-matching",
+                producer="matching",
+                handlers=indicator_consumers.MATCHING_HANDLERS,
+                schemas=indicator_consumers.MATCHING_SCHEMAS,
             ),
             ConsumerSpec(
                 name="messages-disbursement",

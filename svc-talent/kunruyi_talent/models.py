@@ -757,6 +757,18 @@ class IndicatorPayment(Base):
     settled_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
 
 
+class IndicatorChallenge(Base):
+    """A 揭榜挂帅 challenge svc-matching awarded (its ``challenge.awarded`` event): a 攻关项目 for the indicator
+    新增“揭榜挂帅”攻关项目, in the 区镇 of the company that published it when this registry knows the company."""
+
+    __tablename__ = "indicator_challenges"
+
+    challenge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    publisher_uscc: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    awarded_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+
+
 class Platform(Base):
     """A 科创平台 an enterprise hosts (博士后工作站, 工程技术研究中心, 企业技术中心, 新型研发机构, 孵化器, 众创空间 …):
     its kind and level, the recognition (认定) and its expiry, who issued it and the certificate number. It counts
