@@ -14,6 +14,7 @@ identity provider emulator (OIDC authorization code):
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -278,6 +279,42 @@ def test_finance_tops_up_a_budget_once(driver: Any, browser: Any, artifacts_dir:
     )
     assert again.status == 200
     assert available() - before == 1_234_567
+    page.context.close()
+
+
+def test_finance_reconciles_a_day_and_sees_the_difference_named(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """Finance runs a day's bank reconciliation from the page: money the bank paid that the ledger never recorded
+    shows as a difference, in 元, with the run's totals; a mistyped date is refused at the form."""
+    day = "2024-03-15"  # a day no other test pays on: only the injected settlement is on its statement
+    phantom = str(uuid.uuid4())
+    injected = httpx.post(
+        f"{driver.emulator('bank')}/_control/inject",
+        json={"kind": "phantom_settlement", "reference": phantom, "amount_fen": 77_700, "date": day},
+        timeout=10,
+    )
+    assert injected.status_code == 200, injected.text
+    page = _sign_in(browser, driver, "kjj-finance-qian")
+    csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
+    mistyped = page.context.request.post(
+        f"{driver.url}/console/finance/reconciliation", form={"csrf_token": csrf, "date": "2024-13-40"}
+    )
+    assert mistyped.status == 422 and "请填写对账日期" in mistyped.text()
+
+    form = page.get_by_test_id("reconcile")
+    form.locator("input[name=date]").fill(day)
+    form.get_by_role("button", name="核对银行日对账单").click()
+    page.get_by_test_id("flash").filter(has_text=f"{day} 对账完成：相符 0 笔，差异 1 笔").wait_for()
+    run = page.get_by_test_id("reconciliation-run").first
+    assert day in run.inner_text() and "差异 1 笔" in run.inner_text()
+    row = run.get_by_test_id("mismatches").locator("tbody tr")
+    assert row.count() == 1
+    cells = row.first.inner_text()
+    assert "银行已付、账本无记录" in cells and "¥777.00" in cells and phantom in cells
+    page.get_by_test_id("reconciliation").screenshot(
+        path=str(artifacts_dir / "console-finance-reconciliation.png")
+    )
     page.context.close()
 
 

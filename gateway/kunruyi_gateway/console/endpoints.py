@@ -804,6 +804,28 @@ async def top_up(request: Request, session: FinanceOrApproverDesk) -> HTMLRespon
     return await _finance_page(request, session, notice=note)
 
 
+@router.post("/finance/reconciliation", response_class=HTMLResponse)
+async def reconcile(request: Request, session: FinanceOrApproverDesk) -> HTMLResponse:
+    """One day's bank statement against the ledger, started by finance; the run and its differences then show on
+    the page (svc-disbursement refuses anyone without the finance role)."""
+    form = await request.form()
+    day = str(form.get("date") or "")
+    try:
+        report = await service.run_reconciliation(_calls(request, session), day)
+    except (ProblemError, UpstreamError) as exc:
+        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        return await _finance_page(
+            request, session, problems=[problem_text(exc)], code=code, form={"date": day}
+        )
+    differences = sum(
+        int(report.get(k) or 0) for k in ("missing_in_ledger", "missing_in_bank", "amount_mismatch")
+    )
+    note = f"{report['statement_date']} 对账完成：相符 {report['matched']} 笔，" + (
+        f"差异 {differences} 笔，见下方对账记录" if differences else "无差异"
+    )
+    return await _finance_page(request, session, notice=note)
+
+
 @router.post("/finance/disbursements/{disbursement_id}/{action}", response_class=HTMLResponse)
 async def decide(
     request: Request, session: FinanceOrApproverDesk, disbursement_id: uuid.UUID, action: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -16,7 +17,12 @@ from urllib.parse import quote
 
 from kunruyi_common.clock import local_today
 
-from kunruyi_gateway.console.exceptions import InvalidAmount, UnknownCriterion, UnknownDepartment
+from kunruyi_gateway.console.exceptions import (
+    InvalidAmount,
+    InvalidDate,
+    UnknownCriterion,
+    UnknownDepartment,
+)
 from kunruyi_gateway.console.names import Calls, NameDirectory, PolicyInfo
 
 ROLE_TITLES = {
@@ -682,6 +688,15 @@ class FinanceView:
     budgets: list[dict[str, Any]]
     counts: dict[str, int]
     filters: dict[str, Any] = field(default_factory=dict)
+    # the last reconciliation runs, each difference named (policy, payee) and kept to the viewer's department
+    reconciliation: list[dict[str, Any]] = field(default_factory=list)
+
+
+MISMATCH_KIND = {
+    "missing_in_ledger": "银行已付、账本无记录",
+    "missing_in_bank": "账本已付、银行对账单无记录",
+    "amount_mismatch": "金额不符",
+}
 
 
 async def finance_view(
@@ -699,10 +714,11 @@ async def finance_view(
     shown = None
     if roles is not None and "admin" not in roles:
         shown = await check_department(calls, names, department, field="department")
-    listed, budgets, policies = await asyncio.gather(
+    listed, budgets, policies, runs = await asyncio.gather(
         calls.call("disbursement", "GET", "/api/v1/disbursements", params={"status": status, "limit": 200}),
         calls.call("disbursement", "GET", "/api/v1/budgets", params={"limit": 200}),
         names.policies(calls),
+        calls.call("disbursement", "GET", "/api/v1/reconciliation/runs", params={"limit": 5}),
     )
 
     def ours(code: str | None) -> bool:
@@ -752,7 +768,76 @@ async def finance_view(
         budgets=budget_rows,
         counts={DISBURSEMENT_STATUS[status]: len(rows), "预算账户": len(budget_rows)},
         filters={"status": status, "department": shown},
+        reconciliation=await _reconciliation_rows(calls, names, runs.get("items", []), policies, ours),
     )
+
+
+async def _reconciliation_rows(
+    calls: Calls,
+    names: NameDirectory,
+    runs: list[dict[str, Any]],
+    policies: dict[str, PolicyInfo],
+    ours: Callable[[str | None], bool],
+) -> list[dict[str, Any]]:
+    """Each run with its differences in 元, named; a department's finance sees the differences of its own policies
+    (and money only the bank knows of, which no department owns yet) and how many belong to other departments."""
+    differences = [m for run in runs for m in run.get("mismatches", []) if m.get("entity_id")]
+    entity = (
+        await names.entity_names(calls, sorted({(m["entity_type"], m["entity_id"]) for m in differences}))
+        if differences
+        else {}
+    )
+    out = []
+    for run in runs:
+        shown, elsewhere = [], 0
+        for m in run.get("mismatches", []):
+            code = m.get("policy_code")
+            if code is not None and not ours(code):
+                elsewhere += 1
+                continue
+            policy = policies.get(code or "")
+            shown.append(
+                {
+                    "kind_title": MISMATCH_KIND.get(m.get("kind") or "", m.get("kind")),
+                    "reference": m.get("reference"),
+                    "policy_title": (policy.title if policy else code) or "—",
+                    "entity_name": entity.get((m.get("entity_type") or "", m.get("entity_id") or ""))
+                    or m.get("entity_id")
+                    or "—",
+                    "ledger": yuan(m.get("ledger_amount_fen"))
+                    if m.get("ledger_amount_fen") is not None
+                    else "—",
+                    "bank": yuan(m.get("bank_amount_fen")) if m.get("bank_amount_fen") is not None else "—",
+                    "status_title": DISBURSEMENT_STATUS.get(m.get("disbursement_status") or "", "—"),
+                }
+            )
+        out.append(
+            {
+                "statement_date": run.get("statement_date"),
+                "ran_at": _parse_time(run.get("created_at")),
+                "ran_by": run.get("created_by") or "—",
+                "ok": run.get("ok"),
+                "matched": run.get("matched", 0),
+                "differences": len(run.get("mismatches", [])),
+                "bank_total": yuan(run.get("bank_total_fen")),
+                "ledger_total": yuan(run.get("ledger_total_fen")),
+                "mismatches": shown,
+                "elsewhere": elsewhere,
+            }
+        )
+    return out
+
+
+async def run_reconciliation(calls: Calls, statement_date: str) -> dict[str, Any]:
+    """One day's bank statement against the ledger (svc-disbursement keeps the run)."""
+    try:
+        day = date.fromisoformat(statement_date.strip())
+    except ValueError:
+        raise InvalidDate("请填写对账日期，如 2025-06-30", field="date") from None
+    result: dict[str, Any] = await calls.call(
+        "disbursement", "POST", "/api/v1/reconciliation/runs", json={"date": day.isoformat()}
+    )
+    return result
 
 
 def fen_from_yuan(text: str, *, field: str) -> int:
