@@ -318,6 +318,90 @@ def test_finance_reconciles_a_day_and_sees_the_difference_named(
     page.context.close()
 
 
+def test_broker_claims_a_demand_and_records_the_contract(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """A broker claims a waiting demand on the console, records each stage of the pipeline (推荐对接 → 洽谈 → 签约 →
+    技术合同登记 → 成交); a contract amount that is not money is refused on the page; the deal shows in the
+    broker's 绩效 for the year."""
+    uscc = driver.register_enterprise(name="昆山经纪撮合示范光电有限公司", district="开发区")
+    title = f"微型光谱仪标定方法 {uuid.uuid4().hex[:6]}"
+    created = driver.as_staff(
+        "officer",
+        "POST",
+        "/api/v1/demands",
+        json={
+            "enterprise_uscc": uscc,
+            "title": title,
+            "description": "需要可溯源的光谱标定方法，欢迎计量院所合作。",
+            "industry_chain": "半导体",
+            "technical_field": "advanced_packaging",
+            "demand_type": "技术攻关",
+            "budget_min_fen": 10_000_000,
+            "budget_max_fen": 50_000_000,
+            "channel": "api",
+        },
+    )
+    assert created.status_code == 201, created.text
+    demand_id = created.json()["id"]
+    approved = driver.as_staff(
+        "officer", "POST", f"/api/v1/demands/{demand_id}/review", json={"decision": "approve"}
+    )
+    assert approved.status_code == 200, approved.text
+    registered = driver.as_staff(
+        "officer",
+        "POST",
+        "/api/v1/brokers",
+        json={
+            "subject": "broker-zhao",
+            "name": "赵一鸣",
+            "agency": "昆山技术转移中心",
+            "certification": "中级",
+            "chains": ["半导体"],
+            "monthly_capacity": 50,
+        },
+    )
+    assert registered.status_code in (201, 409), registered.text
+
+    page = _sign_in(browser, driver, "broker-zhao")
+    page.goto(f"{driver.url}/console/broker")
+    queued = page.get_by_test_id("demand-queue").locator("tr", has_text=title)
+    assert "昆山经纪撮合示范光电有限公司" in queued.inner_text()  # the company's name, not its code
+    queued.get_by_role("button", name="认领").click()
+    page.get_by_test_id("flash").filter(has_text="已认领").wait_for()
+
+    def mine() -> Any:
+        return page.get_by_test_id("my-demands").locator("tr", has_text=title)
+
+    for stage in ("推荐对接", "洽谈", "签约"):
+        form = mine().get_by_test_id("next-stage")
+        form.locator("input[name=note]").fill(f"端到端：{stage}")
+        form.get_by_role("button", name=f"记录“{stage}”").click()
+        page.get_by_test_id("flash").filter(has_text=f"已记录：{stage}").wait_for()
+
+    form = mine().get_by_test_id("next-stage")
+    form.locator("input[name=contract_number]").fill(f"320583-{uuid.uuid4().hex[:8]}")
+    form.locator("input[name=contract_amount]").fill("三十万")
+    form.get_by_role("button", name="记录“技术合同登记”").click()
+    assert "不是金额" in page.get_by_test_id("errors").inner_text()
+    form = mine().get_by_test_id("next-stage")
+    number = f"320583-{uuid.uuid4().hex[:8]}"
+    form.locator("input[name=contract_number]").fill(number)
+    form.locator("input[name=contract_amount]").fill("300,000")
+    form.get_by_role("button", name="记录“技术合同登记”").click()
+    page.get_by_test_id("flash").filter(has_text="已记录：技术合同登记").wait_for()
+    assert number in mine().get_by_test_id("stage").inner_text()
+    assert "¥300,000.00" in mine().get_by_test_id("stage").inner_text()
+    mine().get_by_role("button", name="记录“成交”").click()
+    page.get_by_test_id("flash").filter(has_text="已记录：成交").wait_for()
+    # 需求入库, 认领/指派, 推荐对接, 洽谈, 签约, 技术合同登记, 成交
+    assert "流程记录（7）" in mine().inner_text() and "成交" in mine().get_by_test_id("stage").inner_text()
+    kpi = page.get_by_test_id("broker-kpis").locator("tr", has_text="赵一鸣")
+    assert kpi.count() == 1 and "¥300,000.00" in kpi.inner_text()
+    page.screenshot(path=str(artifacts_dir / "console-broker.png"), full_page=True)
+    page.context.close()
+
+
 def test_admin_mistyped_department_is_an_error(driver: Any, browser: Any, artifacts_dir: Path) -> None:
     page = _sign_in(browser, driver, "admin-wu")
     page.goto(f"{driver.url}/console/applications?department=工信句")

@@ -890,6 +890,28 @@ async def broker(request: Request, session: BrokerOrOfficerDesk) -> HTMLResponse
     return await _broker_page(request, session)
 
 
+@router.post("/broker/demands/{demand_id}/stage", response_class=HTMLResponse)
+async def broker_stage(request: Request, session: BrokerOrOfficerDesk, demand_id: uuid.UUID) -> HTMLResponse:
+    """The broker records the next stage of a demand it holds (推荐对接 → 洽谈 → 签约 → 技术合同登记 → 成交); svc-matching
+    checks the order, the holder and the contract number."""
+    form = await request.form()
+    stage = str(form.get("stage") or "")
+    try:
+        await service.record_stage(
+            _calls(request, session),
+            str(demand_id),
+            stage,
+            note=str(form.get("note") or "").strip() or None,
+            contract_number=str(form.get("contract_number") or "").strip() or None,
+            contract_amount=str(form.get("contract_amount") or "").strip() or None,
+        )
+    except (ProblemError, UpstreamError) as exc:
+        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        return await _broker_page(request, session, problems=[problem_text(exc)], code=code)
+    title = service.ENGAGEMENT_STAGE.get(stage, stage)
+    return await _broker_page(request, session, notice=f"已记录：{title}")
+
+
 @router.post("/broker/demands/{demand_id}/{action}", response_class=HTMLResponse)
 async def claim_or_release(
     request: Request, session: BrokerOrOfficerDesk, demand_id: uuid.UUID, action: str

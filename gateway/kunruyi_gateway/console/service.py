@@ -22,6 +22,7 @@ from kunruyi_gateway.console.exceptions import (
     InvalidDate,
     UnknownCriterion,
     UnknownDepartment,
+    UnknownStage,
 )
 from kunruyi_gateway.console.names import Calls, NameDirectory, PolicyInfo
 
@@ -901,6 +902,20 @@ class BrokerView:
     waiting: list[dict[str, Any]]
     mine: list[dict[str, Any]]
     counts: dict[str, int]
+    # this year's 绩效 per broker (服务需求数、成交数、合同金额、奖励、成交天数中位数)
+    kpis: list[dict[str, Any]] = field(default_factory=list)
+    kpi_period: str = ""
+
+
+ENGAGEMENT_STAGE = {
+    "intake": "需求入库",
+    "assigned": "认领/指派",
+    "recommended": "推荐对接",
+    "negotiating": "洽谈",
+    "signed": "签约",
+    "contract_registered": "技术合同登记",
+    "closed": "成交",
+}
 
 
 async def broker_view(calls: Calls, names: NameDirectory, *, is_broker: bool) -> BrokerView:
@@ -932,8 +947,80 @@ async def broker_view(calls: Calls, names: NameDirectory, *, is_broker: bool) ->
         {**row(q["demand"]), "why": q.get("detail"), "since": _parse_time(q.get("waiting_since"))}
         for q in queue.get("items", [])
     ]
-    mine = [row(d) for d in mine_body.get("items", [])]
-    return BrokerView(waiting=waiting, mine=mine, counts={"待分配": len(waiting), "我承接的": len(mine)})
+    mine_items = list(mine_body.get("items", []))
+    period = str(local_today().year)
+    engagements, kpis = await asyncio.gather(
+        asyncio.gather(
+            *(calls.call("matching", "GET", f"/api/v1/demands/{d['id']}/engagement") for d in mine_items)
+        ),
+        calls.call("matching", "GET", "/api/v1/brokers/kpis", params={"period": period}),
+    )
+    mine = [{**row(d), **_pipeline(e)} for d, e in zip(mine_items, engagements, strict=True)]
+    kpi_rows = [
+        {
+            **k,
+            "contract_amount": yuan(k.get("contract_amount_fen")),
+            "reward": yuan(k.get("reward_fen")),
+        }
+        for k in kpis.get("items", [])
+    ]
+    return BrokerView(
+        waiting=waiting,
+        mine=mine,
+        counts={"待分配": len(waiting), "我承接的": len(mine)},
+        kpis=kpi_rows,
+        kpi_period=period,
+    )
+
+
+def _pipeline(engagement: dict[str, Any]) -> dict[str, Any]:
+    """A demand's place in the pipeline: the next stage a broker may record, and the stages so far."""
+    nexts = [s for s in engagement.get("allowed_next", []) if s != "assigned"]
+    stage = engagement.get("stage") or ""
+    return {
+        "stage_title": ENGAGEMENT_STAGE.get(stage),
+        "next_stage": nexts[0] if nexts else None,
+        "next_title": ENGAGEMENT_STAGE.get(nexts[0], nexts[0]) if nexts else None,
+        "contract_number": engagement.get("contract_number"),
+        "contract_amount": yuan(engagement.get("contract_amount_fen"))
+        if engagement.get("contract_amount_fen")
+        else None,
+        "history": [
+            {
+                "title": h.get("label") or ENGAGEMENT_STAGE.get(h.get("stage") or "", h.get("stage")),
+                "at": _parse_time(h.get("at")),
+                "note": h.get("note"),
+            }
+            for h in engagement.get("history", [])
+        ],
+    }
+
+
+async def record_stage(
+    calls: Calls,
+    demand_id: str,
+    stage: str,
+    *,
+    note: str | None,
+    contract_number: str | None,
+    contract_amount: str | None,
+) -> dict[str, Any]:
+    """The broker records the next stage of a demand's pipeline; a technical contract's registration carries its
+    number and amount (typed in 元)."""
+    if stage not in ENGAGEMENT_STAGE:
+        raise UnknownStage(f"未知的阶段“{stage}”", field="stage")
+    body: dict[str, Any] = {"stage": stage}
+    if note:
+        body["note"] = note
+    if stage == "contract_registered":
+        body["contract_number"] = contract_number or None
+        body["contract_amount_fen"] = (
+            fen_from_yuan(contract_amount, field="contract_amount") if contract_amount else None
+        )
+    result: dict[str, Any] = await calls.call(
+        "matching", "POST", f"/api/v1/demands/{demand_id}/stages", json=body
+    )
+    return result
 
 
 async def claim_or_release(calls: Calls, demand_id: str, action: str, note: str | None = None) -> None:
