@@ -402,6 +402,43 @@ def test_broker_claims_a_demand_and_records_the_contract(
     page.context.close()
 
 
+def test_an_officer_starts_a_mianshen_run_and_watches_it_finish(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """The 免申即享 run is a background job: started from the page, its progress refreshes by itself until it is
+    done, with its counts; a mistyped date is refused at the form; starting the same period again shows the run
+    already made instead of paying twice."""
+    page = _sign_in(browser, driver, "kjj-officer-zhou")
+    page.goto(f"{driver.url}/console/runs")
+    form = page.get_by_test_id("start-run")
+    form.locator("input[name=evaluation_date]").fill("2026-13-01")
+    form.get_by_role("button", name="发起全量批次").click()
+    assert "请填写评估日期" in page.get_by_test_id("errors").inner_text()
+    assert (
+        page.get_by_test_id("start-run").locator("input[name=evaluation_date]").input_value() == "2026-13-01"
+    )
+
+    page.get_by_test_id("start-run").locator("input[name=evaluation_date]").fill("")
+    page.get_by_test_id("start-run").get_by_role("button", name="发起全量批次").click()
+    page.get_by_test_id("flash").filter(has_text="期间").wait_for()
+    newest = page.get_by_test_id("job").first
+    assert "免申即享全量批次" in newest.inner_text()
+    # no reload: the list polls while a job is queued or running
+    driver.eventually(
+        lambda: page.get_by_test_id("job").first.get_attribute("data-status") == "succeeded",
+        "the newest job to show 已完成 without a reload",
+        timeout=120,
+    )
+    done = page.get_by_test_id("job").first
+    assert done.get_by_test_id("job-status").inner_text().startswith("已完成")
+    assert "主体" in done.inner_text() and "评估" in done.inner_text()
+    page.screenshot(path=str(artifacts_dir / "console-runs.png"), full_page=True)
+
+    page.get_by_test_id("start-run").get_by_role("button", name="发起全量批次").click()
+    page.get_by_test_id("flash").filter(has_text="已有批次").wait_for()
+    page.context.close()
+
+
 def test_admin_mistyped_department_is_an_error(driver: Any, browser: Any, artifacts_dir: Path) -> None:
     page = _sign_in(browser, driver, "admin-wu")
     page.goto(f"{driver.url}/console/applications?department=工信句")

@@ -32,6 +32,7 @@ from kunruyi_gateway.console.auth import (
     OfficerDesk,
     OfficerReviewerOrApproverDesk,
     PlatformDesk,
+    RunsDesk,
 )
 from kunruyi_gateway.console.exceptions import ConsoleRoleRequired, SignInFailed
 from kunruyi_gateway.console.names import NameDirectory
@@ -62,6 +63,7 @@ NAV = (
     ("activities", "活动"),
     ("platforms", "科创平台"),
     ("cockpit", "指标驾驶舱"),
+    ("runs", "免申即享批次"),
     ("overview", "总览"),
 )
 
@@ -1395,3 +1397,81 @@ async def platforms(request: Request, session: PlatformDesk, kind: str | None = 
         kinds=[(t.code, t.name) for t in TAXONOMY.platform_kinds],
         chosen=chosen,
     )
+
+
+# --- 免申即享 runs and background jobs ------------------------------------------------------------------------------
+
+
+async def _runs_page(
+    request: Request,
+    session: SignedIn,
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+    form: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    partial = _is_htmx(request) and request.method == "GET"
+    template = "console/_jobs_list.html" if partial else "console/runs.html"
+    try:
+        view = await service.jobs_view(_calls(request, session))
+    except UpstreamError as exc:
+        return await _page(
+            request,
+            session,
+            template,
+            status=exc.status or 503,
+            view=None,
+            problems=[*(problems or []), problem_text(exc)],
+            notice=notice,
+            form=form or {},
+            form_key=uuid.uuid4().hex,
+        )
+    return await _page(
+        request,
+        session,
+        template,
+        status=code,
+        view=view,
+        problems=problems or [],
+        notice=notice,
+        form=form or {},
+        form_key=uuid.uuid4().hex,
+    )
+
+
+@router.get("/runs", response_class=HTMLResponse)
+async def runs(request: Request, session: RunsDesk) -> HTMLResponse:
+    return await _runs_page(request, session)
+
+
+@router.post("/runs", response_class=HTMLResponse)
+async def start_run(request: Request, session: RunsDesk) -> HTMLResponse:
+    """Queue a 免申即享 run; its progress then shows (and refreshes) on the page."""
+    form = await request.form()
+    day = str(form.get("evaluation_date") or "")
+    try:
+        run = await service.start_entitlement_run(
+            _calls(request, session), day, str(form.get("idempotency_key") or uuid.uuid4().hex)
+        )
+    except (ProblemError, UpstreamError) as exc:
+        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        return await _runs_page(
+            request, session, problems=[problem_text(exc)], code=code, form={"evaluation_date": day}
+        )
+    period = run.get("period") or ""
+    note = (
+        f"已排入后台任务：{period} 期间的免申即享全量批次"
+        if run.get("created")
+        else f"{period} 期间在当前目录下已有批次，下面是它的进度（同一期间不会重复兑现）"
+    )
+    return await _runs_page(request, session, notice=note)
+
+
+@router.post("/runs/{job_id}/cancel", response_class=HTMLResponse)
+async def cancel_run(request: Request, session: RunsDesk, job_id: uuid.UUID) -> HTMLResponse:
+    try:
+        await service.cancel_job(_calls(request, session), str(job_id))
+    except UpstreamError as exc:
+        return await _runs_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+    return await _runs_page(request, session, notice="已取消：已提交的分块保留，其余不再继续")
