@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from kunruyi_client import KunruyiClient
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -436,6 +437,48 @@ def test_an_officer_starts_a_mianshen_run_and_watches_it_finish(
 
     page.get_by_test_id("start-run").get_by_role("button", name="发起全量批次").click()
     page.get_by_test_id("flash").filter(has_text="已有批次").wait_for()
+    page.context.close()
+
+
+def test_admin_issues_a_partner_key_that_signs_then_disables_it(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """An administrator creates a partner's AppKey on the console (a missing name refused at the form); the secret
+    is shown once and signs a partner call within its scope; after 停用 the same signed call is refused."""
+    page = _sign_in(browser, driver, "admin-wu")
+    page.goto(f"{driver.url}/console/partners")
+    form = page.get_by_test_id("new-key")
+    form.get_by_label("政策目录与计算器（读）").check()
+    form.get_by_role("button", name="创建").click()
+    assert "请填写合作方名称" in page.get_by_test_id("errors").inner_text()
+    form = page.get_by_test_id("new-key")
+    assert form.get_by_label("政策目录与计算器（读）").is_checked()  # what was chosen stays
+    name = f"端到端合作方 {uuid.uuid4().hex[:6]}"
+    form.locator("input[name=name]").fill(name)
+    form.get_by_role("button", name="创建").click()
+    page.get_by_test_id("flash").filter(has_text=name).wait_for()
+    secret = page.get_by_test_id("secret").inner_text()
+    row = page.get_by_test_id("app-key").filter(has_text=name)
+    app_key = row.get_attribute("data-app-key")
+    assert app_key and secret and "政策目录与计算器（读）" in row.inner_text()
+    page.screenshot(path=str(artifacts_dir / "console-partners.png"), full_page=True)
+
+    with KunruyiClient(driver.url, app_key, secret, timeout=30.0) as partner:
+        allowed = partner.get("/api/v1/policies", params={"limit": 1})
+        out_of_scope = partner.get("/api/v1/disbursements", params={"limit": 1})
+        assert allowed.status_code == 200, allowed.text
+        assert out_of_scope.status_code == 403
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_test_id("app-key").filter(has_text=name).get_by_role("button", name="停用").click()
+        page.get_by_test_id("flash").filter(has_text=f"已停用 {app_key}").wait_for()
+        assert (
+            page.get_by_test_id("app-key").filter(has_text=name).get_by_test_id("key-status").inner_text()
+            == "已停用"
+        )
+        refused = partner.get("/api/v1/policies", params={"limit": 1})
+        assert refused.status_code == 401, refused.text
+    page.goto(f"{driver.url}/console/partners")
+    assert name in page.content() and secret not in page.content()  # shown once
     page.context.close()
 
 

@@ -52,6 +52,8 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "broker": ("broker", "officer"),
     "catalog": ("officer",),
     "overview": ("admin",),
+    # partner app keys: administrators only
+    "partners": ("admin",),
     "activities": ("officer", "reviewer", "approver"),
     # The leaders' cockpit (指标驾驶舱): every staff role and the leaders (领导) read it.
     "cockpit": ("officer", "reviewer", "approver", "finance", "broker", "leader"),
