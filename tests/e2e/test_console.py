@@ -482,6 +482,67 @@ def test_admin_issues_a_partner_key_that_signs_then_disables_it(
     page.context.close()
 
 
+def test_officer_issues_codes_for_a_list_prints_them_and_sees_coverage(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """昆e服码 for a list of companies pasted from a sheet: a bad line names its number and nothing is issued; fixed,
+    the batch is issued and prints as a sheet of QR cards; a 规上 company without a code counts as uncovered until
+    it has one."""
+    uscc = driver.register_enterprise(name="昆山覆盖统计示范精工有限公司", district="张浦")
+    gained = driver.partner.post(
+        f"/api/v1/enterprises/{uscc}/qualifications",
+        json={"kind": "above_scale", "granted_on": date.today().isoformat()},
+    )
+    assert gained.status_code == 201, gained.text
+    other = driver.register_enterprise(name="昆山批量发码示范光电有限公司", district="开发区")
+    page = _sign_in(browser, driver, "kjj-officer-zhou")
+    page.goto(f"{driver.url}/console/codes?qualification=above_scale")
+
+    def counts() -> tuple[int, int]:
+        covered, total = (
+            page.get_by_test_id("coverage-counts")
+            .inner_text()
+            .split("已有码 ")[1]
+            .split(" 家")[0]
+            .split(" / ")
+        )
+        return int(covered), int(total)
+
+    covered_before, total = counts()
+    assert total >= 1 and covered_before < total
+
+    lines = page.get_by_test_id("bulk-issue").locator("textarea[name=lines]")
+    lines.fill(
+        f"{uscc}\t昆山覆盖统计示范精工有限公司\n91320583XXXXXXXXXX\t写错代码的公司\n{other}\t昆山批量发码示范光电有限公司\t光电显示"
+    )
+    page.get_by_test_id("bulk-issue").get_by_role("button", name="生成").click()
+    errors = page.get_by_test_id("errors").inner_text()
+    assert "第 2 行" in errors and "第 1 行" not in errors
+    assert (
+        driver.as_staff("officer", "GET", "/api/v1/service-codes", params={"target": uscc}).json()["items"]
+        == []
+    )
+
+    lines = page.get_by_test_id("bulk-issue").locator("textarea[name=lines]")
+    lines.fill(f"{uscc}\t昆山覆盖统计示范精工有限公司\n{other}\t昆山批量发码示范光电有限公司\t光电显示")
+    page.get_by_test_id("bulk-issue").get_by_role("button", name="生成").click()
+    page.get_by_test_id("flash").filter(has_text="已生成 2 个").wait_for()
+    page.goto(f"{driver.url}/console/codes?qualification=above_scale")
+    assert counts() == (covered_before + 1, total)
+    page.screenshot(path=str(artifacts_dir / "console-codes.png"), full_page=True)
+
+    issued = driver.as_staff("officer", "GET", "/api/v1/service-codes", params={"target": other}).json()[
+        "items"
+    ]
+    assert len(issued) == 1 and issued[0]["industry_chain"] == "新型显示"  # the alias, by its name
+    page.goto(f"{driver.url}/console/codes/print?id={issued[0]['id']}")
+    card = page.get_by_test_id("qr-card")
+    assert card.count() == 1 and "昆山批量发码示范光电有限公司" in card.inner_text()
+    assert card.locator("svg").count() == 1
+    page.screenshot(path=str(artifacts_dir / "console-codes-print.png"), full_page=True)
+    page.context.close()
+
+
 def test_admin_mistyped_department_is_an_error(driver: Any, browser: Any, artifacts_dir: Path) -> None:
     page = _sign_in(browser, driver, "admin-wu")
     page.goto(f"{driver.url}/console/applications?department=工信句")

@@ -57,3 +57,6 @@ the last yearly review)."""
 
 RunsDesk = Annotated[SignedIn, Depends(console_roles("runs"))]
 """Staff with the officer, finance or approver role (免申即享 runs and svc-policy's other background jobs)."""
+
+ServiceCodeDesk = Annotated[SignedIn, Depends(console_roles("codes"))]
+"""Staff with the officer role (昆e服 codes: bulk issue for a list of companies, print sheets, coverage)."""

@@ -35,10 +35,12 @@ from kunruyi_gateway.console.auth import (
     OfficerReviewerOrApproverDesk,
     PlatformDesk,
     RunsDesk,
+    ServiceCodeDesk,
 )
 from kunruyi_gateway.console.exceptions import ConsoleRoleRequired, SignInFailed
 from kunruyi_gateway.console.names import NameDirectory
 from kunruyi_gateway.partners import service as partner_service
+from kunruyi_gateway.service_codes import service as code_service
 from kunruyi_gateway.service_codes.service import qr_svg as qr_image_svg
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.web.calls import PageCalls, UpstreamError, multipart_body
@@ -69,6 +71,7 @@ NAV = (
     ("runs", "免申即享批次"),
     ("overview", "总览"),
     ("partners", "合作方密钥"),
+    ("codes", "昆e服码"),
 )
 
 
@@ -1568,3 +1571,117 @@ async def change_partner_key(
         else f"已停用 {app_key}：此后用它签名的请求一律拒绝"
     )
     return await _partners_page(request, session, db, notice=note, issued=issued)
+
+
+# --- 昆e服 codes: bulk issue, print sheets, coverage --------------------------------------------------------------
+
+
+async def _codes_page(
+    request: Request,
+    session: SignedIn,
+    db: AsyncSession,
+    *,
+    qualification: str = "high_tech",
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+    lines: str = "",
+    batch: list[str] | None = None,
+) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    if qualification not in service.COVERAGE_QUALIFICATIONS:
+        qualification = "high_tech"
+    codes = [code_service.to_out(settings, c) for c in await code_service.list_codes(db, limit=100)]
+    coverage: dict[str, Any] | None = None
+    try:
+        companies = await service.companies_with(_calls(request, session), qualification)
+    except UpstreamError as exc:
+        problems = [*(problems or []), f"企业档案暂不可用，无法统计覆盖情况：{problem_text(exc)}"]
+    else:
+        covered = await code_service.covered_targets(db, [c["uscc"] for c in companies])
+        missing = [c for c in companies if c["uscc"] not in covered]
+        coverage = {
+            "qualification": qualification,
+            "title": TAXONOMY.qualifications.display(qualification),
+            "total": len(companies),
+            "covered": len(companies) - len(missing),
+            "missing": missing[:50],
+            "missing_count": len(missing),
+            "missing_lines": "\n".join(
+                f"{c['uscc']}\t{c['name']}" + (f"\t{c['industry_chain']}" if c.get("industry_chain") else "")
+                for c in missing[:200]
+            ),
+        }
+    return await _page(
+        request,
+        session,
+        "console/codes.html",
+        status=code,
+        codes=codes,
+        coverage=coverage,
+        qualifications={q: TAXONOMY.qualifications.display(q) for q in service.COVERAGE_QUALIFICATIONS},
+        notice=notice,
+        problems=problems or [],
+        lines=lines,
+        batch=batch or [],
+    )
+
+
+@router.get("/codes", response_class=HTMLResponse)
+async def codes(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, qualification: str = "high_tech"
+) -> HTMLResponse:
+    return await _codes_page(request, session, db, qualification=qualification)
+
+
+@router.post("/codes/bulk", response_class=HTMLResponse)
+async def issue_codes(request: Request, session: ServiceCodeDesk, db: SessionDep) -> HTMLResponse:
+    """Codes for a list of companies pasted from a sheet: every line checked first; one bad line and nothing is
+    issued, each bad line named."""
+    form = await request.form()
+    lines = str(form.get("lines") or "")
+    wanted, problems = code_service.parse_bulk_lines(lines)
+    if not wanted and not problems:
+        problems = ["请粘贴企业清单：每行“统一社会信用代码 名称 [产业链]”"]
+    if problems:
+        return await _codes_page(request, session, db, problems=problems, code=422, lines=lines)
+    issued = []
+    async with db.begin_nested():
+        for _, body in wanted:
+            issued.append(await code_service.issue(db, body, session.subject))
+    ids = [str(c.id) for c in issued]
+    return await _codes_page(
+        request, session, db, notice=f"已生成 {len(ids)} 个企业昆e服码，可打印张贴", batch=ids
+    )
+
+
+@router.get("/codes/print", response_class=HTMLResponse)
+async def print_codes(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, id: Annotated[list[uuid.UUID], Query()]
+) -> HTMLResponse:
+    """A printable sheet of the codes asked for: each QR with the company's name, to cut and post."""
+    settings: Settings = request.app.state.settings
+    sheet = []
+    for code_id in id[:60]:
+        try:
+            c = await code_service.get(db, code_id)
+        except ProblemError:
+            continue
+        out = code_service.to_out(settings, c)
+        svg = qr_image_svg(out.url).decode()
+        sheet.append({"name": out.name, "target": out.target, "svg": Markup(svg[svg.index("<svg") :])})
+    return await _page(request, session, "console/codes_print.html", sheet=sheet)
+
+
+@router.post("/codes/{code_id}/revoke", response_class=HTMLResponse)
+async def revoke_code(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, code_id: uuid.UUID
+) -> HTMLResponse:
+    try:
+        async with db.begin_nested():
+            revoked = await code_service.revoke(db, code_id, session.subject)
+    except ProblemError as exc:
+        return await _codes_page(request, session, db, problems=[problem_text(exc)], code=exc.status)
+    return await _codes_page(
+        request, session, db, notice=f"已作废“{revoked.name}”的昆e服码，扫码将显示已失效"
+    )

@@ -54,6 +54,8 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "overview": ("admin",),
     # partner app keys: administrators only
     "partners": ("admin",),
+    # 昆e服 codes: issue in bulk, print, coverage of the companies that should have one
+    "codes": ("officer",),
     "activities": ("officer", "reviewer", "approver"),
     # The leaders' cockpit (指标驾驶舱): every staff role and the leaders (领导) read it.
     "cockpit": ("officer", "reviewer", "approver", "finance", "broker", "leader"),
@@ -1180,3 +1182,24 @@ async def start_entitlement_run(calls: Calls, evaluation_date: str, key: str) ->
 
 async def cancel_job(calls: Calls, job_id: str) -> None:
     await calls.call("policy", "POST", f"/api/v1/jobs/{job_id}/cancel")
+
+
+# --- 昆e服 codes: coverage -------------------------------------------------------------------------------------------
+
+COVERAGE_QUALIFICATIONS = ("high_tech", "above_scale")
+
+
+async def companies_with(calls: Calls, qualification: str, *, most: int = 2000) -> list[dict[str, Any]]:
+    """The companies of the registry holding ``qualification`` (高企, 规上 …), paged through svc-talent."""
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while len(found) < most:
+        params: dict[str, Any] = {"qualification": qualification, "limit": 200}
+        if cursor:
+            params["cursor"] = cursor
+        page = await calls.call("talent", "GET", "/api/v1/enterprises", params=params)
+        found.extend(page.get("items", []))
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    return found[:most]
