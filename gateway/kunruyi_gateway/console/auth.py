@@ -60,3 +60,6 @@ RunsDesk = Annotated[SignedIn, Depends(console_roles("runs"))]
 
 ServiceCodeDesk = Annotated[SignedIn, Depends(console_roles("codes"))]
 """Staff with the officer role (昆e服 codes: bulk issue for a list of companies, print sheets, coverage)."""
+
+DeliveriesDesk = Annotated[SignedIn, Depends(console_roles("deliveries"))]
+"""Administrators (the SMS delivery log, phones masked, and its delivery rate)."""

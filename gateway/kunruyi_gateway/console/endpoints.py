@@ -29,6 +29,7 @@ from kunruyi_gateway.console.auth import (
     BrokerOrOfficerDesk,
     CatalogDesk,
     CockpitDesk,
+    DeliveriesDesk,
     FinanceOrApproverDesk,
     IndicatorReporterDesk,
     OfficerDesk,
@@ -72,6 +73,7 @@ NAV = (
     ("overview", "总览"),
     ("partners", "合作方密钥"),
     ("codes", "昆e服码"),
+    ("deliveries", "短信发送记录"),
 )
 
 
@@ -1684,4 +1686,42 @@ async def revoke_code(
         return await _codes_page(request, session, db, problems=[problem_text(exc)], code=exc.status)
     return await _codes_page(
         request, session, db, notice=f"已作废“{revoked.name}”的昆e服码，扫码将显示已失效"
+    )
+
+
+# --- SMS delivery log (admins) ------------------------------------------------------------------------------------
+
+
+@router.get("/deliveries", response_class=HTMLResponse)
+async def deliveries(
+    request: Request,
+    session: DeliveriesDesk,
+    status: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> HTMLResponse:
+    filters = {"status": status or "", "date_from": date_from or "", "date_to": date_to or ""}
+    try:
+        view = await service.deliveries_view(
+            _calls(request, session), status=status, date_from=date_from or None, date_to=date_to or None
+        )
+    except (ProblemError, UpstreamError) as exc:
+        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        return await _page(
+            request,
+            session,
+            "console/deliveries.html",
+            status=code,
+            view=None,
+            filters=filters,
+            statuses=service.DELIVERY_STATUS,
+            problems=[problem_text(exc)],
+        )
+    return await _page(
+        request,
+        session,
+        "console/deliveries.html",
+        view=view,
+        filters=view["filters"],
+        statuses=service.DELIVERY_STATUS,
     )

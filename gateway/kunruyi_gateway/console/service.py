@@ -54,6 +54,8 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "overview": ("admin",),
     # partner app keys: administrators only
     "partners": ("admin",),
+    # the SMS delivery log (masked phones): administrators only
+    "deliveries": ("admin",),
     # 昆e服 codes: issue in bulk, print, coverage of the companies that should have one
     "codes": ("officer",),
     "activities": ("officer", "reviewer", "approver"),
@@ -1203,3 +1205,53 @@ async def companies_with(calls: Calls, qualification: str, *, most: int = 2000) 
         if not cursor:
             break
     return found[:most]
+
+
+# --- SMS delivery log ---------------------------------------------------------------------------------------------
+
+DELIVERY_STATUS = {
+    "queued": "待发送",
+    "sent": "已提交短信网关",
+    "delivered": "已送达",
+    "undelivered": "未送达",
+    "failed": "发送失败",
+}
+
+
+async def deliveries_view(
+    calls: Calls, *, status: str | None, date_from: str | None, date_to: str | None
+) -> dict[str, Any]:
+    """svc-talent's SMS log (phones masked there) and its delivery statistics for a period (Beijing dates)."""
+    params: dict[str, Any] = {"limit": 100}
+    if status in DELIVERY_STATUS:
+        params["status"] = status
+    period: dict[str, Any] = {}
+    for name, value in (("date_from", date_from), ("date_to", date_to)):
+        if value:
+            try:
+                period[name] = date.fromisoformat(value).isoformat()
+            except ValueError:
+                raise InvalidDate(f"日期“{value}”无效，请填写如 2026-06-30", field=name) from None
+    log, stats = await asyncio.gather(
+        calls.call("talent", "GET", "/api/v1/message-deliveries", params=params),
+        calls.call("talent", "GET", "/api/v1/message-deliveries/stats", params=period),
+    )
+    rows = [
+        {
+            **d,
+            "status_title": DELIVERY_STATUS.get(d.get("status") or "", d.get("status")),
+            "created": _parse_time(d.get("created_at")),
+            "sent": _parse_time(d.get("sent_at")),
+        }
+        for d in log.get("items", [])
+    ]
+    rate = stats.get("delivery_rate")
+    return {
+        "rows": rows,
+        "stats": stats,
+        "rate": f"{100 * rate:.1f}%" if rate is not None else "—",
+        "filters": {
+            "status": status or "",
+            **{k: v or "" for k, v in (("date_from", date_from), ("date_to", date_to))},
+        },
+    }
