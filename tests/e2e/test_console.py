@@ -14,14 +14,18 @@ identity provider emulator (OIDC authorization code):
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import pytest
 from kunruyi_client import KunruyiClient
+from kunruyi_common.events.envelope import CloudEvent
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -280,6 +284,78 @@ def test_finance_tops_up_a_budget_once(driver: Any, browser: Any, artifacts_dir:
     )
     assert again.status == 200
     assert available() - before == 1_234_567
+    page.context.close()
+
+
+def _publish_entitlement(nats_url: str, policy_code: str, uscc: str, period: str, amount_fen: int) -> None:
+    """svc-policy's 免申即享 decision as it arrives on the bus, published from a thread of its own (the sync
+    browser keeps this thread's event loop marked running)."""
+    entitlement_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{policy_code}|enterprise|{uscc}|{period}"))
+    event = CloudEvent(
+        source="policy",
+        type="kunruyi.policy.entitlement.determined",
+        subject=entitlement_id,
+        data={
+            "entitlement_id": entitlement_id,
+            "policy_code": policy_code,
+            "policy_title": "高新技术企业认定奖励",
+            "department": "科技局",
+            "version": 1,
+            "period": period,
+            "entity_type": "enterprise",
+            "entity_id": uscc,
+            "amount_fen": amount_fen,
+            "mode": "automatic",
+            "trace_digest": "0" * 64,
+        },
+    )
+
+    async def send() -> None:
+        nc = await nats.connect(nats_url)
+        try:
+            await nc.jetstream().publish(
+                event.type, event.model_dump_json().encode(), headers={"Nats-Msg-Id": event.id}
+            )
+        finally:
+            await nc.close()
+
+    worker = threading.Thread(target=asyncio.run, args=(send(),))
+    worker.start()
+    worker.join(30)
+
+
+def test_finance_tops_up_and_the_disbursement_awaiting_budget_is_paid(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """A 免申即享 award for next year's budget waits for money (待预算); finance of 科技局 sees it by the company's name,
+    tops up that year's budget on the page, and the waiting award goes on to the bank and is paid."""
+    uscc = driver.register_enterprise(name="昆山待预算示范科技有限公司", district="高新区")
+    year = date.today().year + 1
+    _publish_entitlement(driver.platform.infra.nats_url, "KS-KJ-001", uscc, str(year), 12_000_00)
+
+    def ours() -> dict[str, Any] | None:
+        items = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc}).json()["items"]
+        return next((d for d in items if d["status"] == "awaiting_budget"), None)
+
+    waiting = driver.eventually(ours, "the award waiting for next year's budget")
+    page = _sign_in(browser, driver, "kjj-finance-qian")
+    page.goto(f"{driver.url}/console/finance?status=awaiting_budget")
+    row = page.get_by_test_id("disbursements").locator("tr", has_text="昆山待预算示范科技有限公司")
+    assert "高新技术企业认定奖励" in row.inner_text() and "¥12,000.00" in row.inner_text()
+
+    form = page.get_by_test_id("top-up")
+    form.locator("select[name=policy_code]").select_option("KS-KJ-001")
+    form.locator("input[name=fiscal_year]").fill(str(year))
+    form.locator("input[name=amount]").fill("50000")
+    form.get_by_role("button", name="拨入预算").click()
+    page.get_by_test_id("flash").filter(has_text="待预算的拨付已继续办理").wait_for()
+
+    def paid() -> bool:
+        items = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc}).json()["items"]
+        return any(d["id"] == waiting["id"] and d["status"] == "settled" for d in items)
+
+    driver.eventually(paid, "the award paid after the top-up", timeout=120)
+    page.screenshot(path=str(artifacts_dir / "console-finance-awaiting-paid.png"), full_page=True)
     page.context.close()
 
 
