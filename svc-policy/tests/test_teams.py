@@ -5,15 +5,28 @@ and is told which criterion and by how much."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+import nats
+import pytest
+from kunruyi_common.app import create_service_app
 from kunruyi_common.events import CloudEvent
-from kunruyi_launcher.testing import staff
+from kunruyi_common.events.bus import ensure_stream
+from kunruyi_common.events.envelope import stream_name, stream_subjects
+from kunruyi_launcher.stack import Infra
+from kunruyi_launcher.testing import migrated_database, principal_headers, staff
+from kunruyi_policy.demo.catalog import demo_catalog
 from kunruyi_policy.demo.catalog_builders import WAN
+from kunruyi_policy.demo.seed import seed_policies, seed_taxonomy
+from kunruyi_policy.main import build_spec
 from kunruyi_policy.models import EntityProfile
 from kunruyi_policy.profiles.handlers import on_team
-from sqlalchemy.ext.asyncio import AsyncSession
+from kunruyi_policy.settings import Settings
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 TEAM_ITEM = "KS-RC-020"  # 双创团队项目资助: 核心成员不少于3人 (data) and 通过评审 (manual)
 OFFICER = staff("officer", department="人才办")
@@ -149,3 +162,69 @@ async def test_the_calculator_by_team_profile(client) -> None:  # type: ignore[n
         variables = (await c.get("/api/v1/policy-variables", params={"entity_type": "team"})).json()["items"]
         labels = {v["name"]: v["label"] for v in variables}
         assert labels["core_member_count"] == "团队核心成员人数" and len(labels) == 7
+
+
+BUS_TEAM = "6a1f0c3e-0000-4000-8000-0000000000b5"
+TEAM_CONSUMER = "policy-team-profiles"
+
+
+@pytest.fixture(scope="module")
+def teams_bus_db(infra: Infra) -> str:
+    return migrated_database(infra, "kunruyi_policy", "policy_teams_bus")
+
+
+async def test_the_team_event_through_the_bus_and_the_inbox_once(teams_bus_db: str, infra: Infra) -> None:
+    """The real path: svc-talent's event on JetStream twice (two message ids, so JetStream keeps both), the
+    ``team-profiles`` consumer stores it once (inbox), and the calculator reads the team by its id."""
+    engine = create_async_engine(teams_bus_db)
+    async with AsyncSession(engine) as s:
+        await seed_taxonomy(s)
+        await seed_policies(s, [i for i in demo_catalog() if i["beneficiary"] == "team"])
+        await s.commit()
+    await engine.dispose()
+    settings = Settings(database_url=teams_bus_db, nats_url=infra.nats_url, run_background_workers=True)
+    app = create_service_app(build_spec(), settings)
+    event = team_event(BUS_TEAM, core=3, members=3)
+    async with app.router.lifespan_context(app):
+        nc = await nats.connect(infra.nats_url)
+        try:
+            js = nc.jetstream()
+            await ensure_stream(js, stream_name("talent"), stream_subjects("talent"))
+            body = event.model_dump_json().encode()
+            for suffix in ("a", "b"):
+                await js.publish(event.type, body, headers={"Nats-Msg-Id": f"{event.id}-{suffix}"})
+            for _ in range(200):
+                try:
+                    info = await js.consumer_info(stream_name("talent"), TEAM_CONSUMER)
+                    if (
+                        info.num_pending == 0
+                        and info.num_ack_pending == 0
+                        and info.delivered.consumer_seq >= 2
+                    ):
+                        break
+                except Exception:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the team consumer did not drain")
+        finally:
+            await nc.close()
+        async with app.state.engine.connect() as conn:
+            inbox = (
+                await conn.execute(
+                    text("SELECT count(*) FROM inbox_events WHERE consumer = :c"), {"c": TEAM_CONSUMER}
+                )
+            ).scalar_one()
+            stored = (
+                await conn.execute(
+                    text("SELECT profile FROM entity_profiles WHERE entity_type = 'team' AND entity_id = :i"),
+                    {"i": BUS_TEAM},
+                )
+            ).scalar_one()
+        assert inbox == 1 and stored["core_member_count"] == 3
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://svc", headers=principal_headers(OFFICER)
+        ) as c:
+            answer = await by_id(c, BUS_TEAM)
+    assert answer["results"][0]["status"] == "needs_confirmation"

@@ -237,14 +237,20 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "kunruyi.talent.enterprise.updated": EnterpriseEventData,
     "kunruyi.talent.person.registered": PersonEventData,
     "kunruyi.talent.person.updated": PersonEventData,
-    "kunruyi.talent.team.registered": TeamEventData,
-    "kunruyi.talent.team.updated": TeamEventData,
 }
 HANDLERS = {
     "kunruyi.talent.enterprise.registered": on_enterprise,
     "kunruyi.talent.enterprise.updated": on_enterprise,
     "kunruyi.talent.person.registered": on_person,
     "kunruyi.talent.person.updated": on_person,
+}
+# A durable consumer of its own (``policy-team-profiles``): a new one starts with the stream's team events instead
+# of changing the subjects of the existing profile consumer.
+TEAM_SCHEMAS: dict[str, type[BaseModel]] = {
+    "kunruyi.talent.team.registered": TeamEventData,
+    "kunruyi.talent.team.updated": TeamEventData,
+}
+TEAM_HANDLERS = {
     "kunruyi.talent.team.registered": on_team,
     "kunruyi.talent.team.updated": on_team,
 }
