@@ -9,6 +9,7 @@ their own rules (department, four eyes, transitions); their refusals are shown w
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -92,6 +93,11 @@ def _is_htmx(request: Request) -> bool:
     return bool(request.headers.get("hx-request"))
 
 
+def problem_status(exc: ProblemError | UpstreamError) -> int:
+    """The status a page answers with: the service's own when it refused, 503 when it could not be reached."""
+    return exc.status or 503
+
+
 def problem_text(exc: Exception) -> str:
     """What the page says about a refusal: the service's own words, its code, and what to do."""
     if isinstance(exc, ProblemError):
@@ -127,6 +133,35 @@ async def _page(
         is_admin="admin" in roles,
         **context,
     )
+
+
+async def _view_page(
+    request: Request,
+    session: SignedIn,
+    template: str,
+    load: Awaitable[Any],
+    *,
+    code: int = 200,
+    problems: list[str] | None = None,
+    from_view: Callable[[Any], dict[str, Any]] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page built from the services' answers (``load``): when a service refuses or is down, the page still
+    opens, with its words where the view would be and the status it carried."""
+    try:
+        view = await load
+    except (ProblemError, UpstreamError) as exc:
+        return await _page(
+            request,
+            session,
+            template,
+            status=problem_status(exc),
+            view=None,
+            problems=[*(problems or []), problem_text(exc)],
+            **context,
+        )
+    context.update(from_view(view) if from_view else {})
+    return await _page(request, session, template, status=code, view=view, problems=problems or [], **context)
 
 
 # --- sign-in ----------------------------------------------------------------------------------------------------
@@ -250,7 +285,7 @@ async def tickets(
             department_filter=department or None,
         )
     except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        code = problem_status(exc)
         ctx = {
             "queue": None,
             "problems": [problem_text(exc)],
@@ -283,7 +318,7 @@ async def _ticket_panel(
             request,
             session,
             template,
-            status=exc.status or 503,
+            status=problem_status(exc),
             ticket=None,
             number=number,
             problems=[*(problems or []), problem_text(exc)],
@@ -314,7 +349,7 @@ async def accept_ticket(request: Request, session: OfficerDesk, number: str) -> 
         await service.accept_ticket(_calls(request, session), number)
     except UpstreamError as exc:
         return await _ticket_panel(
-            request, session, number, problems=[problem_text(exc)], status=exc.status or 503
+            request, session, number, problems=[problem_text(exc)], status=problem_status(exc)
         )
     return await _ticket_panel(request, session, number, notice="已受理")
 
@@ -341,7 +376,7 @@ async def answer_ticket(request: Request, session: OfficerDesk, number: str) -> 
             session,
             number,
             problems=[problem_text(exc)],
-            status=exc.status or 503,
+            status=problem_status(exc),
             form={"reply": reply},
         )
     return await _ticket_panel(request, session, number, notice="已答复，诉求人将收到答复内容")
@@ -364,7 +399,7 @@ async def reveal_phone(request: Request, session: OfficerDesk, number: str) -> H
         revealed = await service.reveal_phone(_calls(request, session), number, reason)
     except UpstreamError as exc:
         return await _ticket_panel(
-            request, session, number, problems=[problem_text(exc)], status=exc.status or 503
+            request, session, number, problems=[problem_text(exc)], status=problem_status(exc)
         )
     return await _ticket_panel(request, session, number, revealed=revealed, notice="已记录查看事由（审计）")
 
@@ -383,7 +418,7 @@ async def _ticket_action(
         await action
     except UpstreamError as exc:
         return await _ticket_panel(
-            request, session, number, problems=[problem_text(exc)], status=exc.status or 503, form=form
+            request, session, number, problems=[problem_text(exc)], status=problem_status(exc), form=form
         )
     return await _ticket_panel(request, session, number, notice=notice)
 
@@ -407,7 +442,7 @@ async def transfer_ticket(request: Request, session: OfficerDesk, number: str) -
         await service.transfer_ticket(_calls(request, session), number, department, reason)
     except UpstreamError as exc:
         return await _ticket_panel(
-            request, session, number, problems=[problem_text(exc)], status=exc.status or 503, form=kept
+            request, session, number, problems=[problem_text(exc)], status=problem_status(exc), form=kept
         )
     # The ticket now belongs to the other department: this officer's view of it ends here.
     template = "console/_ticket_panel.html" if _is_htmx(request) else "console/ticket.html"
@@ -487,7 +522,7 @@ async def applications(
             department_filter=department or None,
         )
     except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        code = problem_status(exc)
         ctx = {
             "queue": None,
             "problems": [problem_text(exc)],
@@ -521,7 +556,7 @@ async def _application_panel(
             request,
             session,
             template,
-            status=exc.status or 503,
+            status=problem_status(exc),
             app=None,
             app_id=str(application_id),
             problems=[*(problems or []), problem_text(exc)],
@@ -563,7 +598,7 @@ async def advance(
         )
         await service.advance_application(calls, str(application_id), to_status, comment)
     except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        code = problem_status(exc)
         return await _application_panel(
             request,
             session,
@@ -601,7 +636,7 @@ async def return_for_supplement(
             session,
             application_id,
             problems=[problem_text(exc)],
-            status=exc.status or 503,
+            status=problem_status(exc),
             form={"missing": form.get("missing")},
         )
     return await _application_panel(
@@ -628,7 +663,7 @@ async def reject(
         await service.reject_application(_calls(request, session), str(application_id), reason)
     except UpstreamError as exc:
         return await _application_panel(
-            request, session, application_id, problems=[problem_text(exc)], status=exc.status or 503
+            request, session, application_id, problems=[problem_text(exc)], status=problem_status(exc)
         )
     return await _application_panel(request, session, application_id, notice="已作出不予通过决定")
 
@@ -657,7 +692,7 @@ async def objection(
             session,
             application_id,
             problems=[problem_text(exc)],
-            status=exc.status or 503,
+            status=problem_status(exc),
             form={"objector": objector, "content": content},
         )
     return await _application_panel(request, session, application_id, notice="已登记公示期异议")
@@ -736,33 +771,21 @@ async def _finance_page(
         "can_top_up": "finance" in session.roles or "admin" in session.roles,
         "can_decide": "approver" in session.roles or "admin" in session.roles,
     }
-    try:
-        view = await service.finance_view(
+    return await _view_page(
+        request,
+        session,
+        "console/finance.html",
+        service.finance_view(
             _calls(request, session),
             _names(request),
             status=status,
             roles=list(session.roles),
             department=session.department,
-        )
-    except (ProblemError, UpstreamError) as exc:
-        return await _page(
-            request,
-            session,
-            "console/finance.html",
-            status=exc.status if isinstance(exc, ProblemError) else (exc.status or 503),
-            view=None,
-            problems=[*(problems or []), problem_text(exc)],
-            filters={"status": status},
-            **ctx,
-        )
-    return await _page(
-        request,
-        session,
-        "console/finance.html",
-        status=code,
-        view=view,
-        filters=view.filters,
-        problems=problems or [],
+        ),
+        code=code,
+        problems=problems,
+        filters={"status": status},
+        from_view=lambda view: {"filters": view.filters},
         **ctx,
     )
 
@@ -800,7 +823,7 @@ async def top_up(request: Request, session: FinanceOrApproverDesk) -> HTMLRespon
             form={"policy_code": policy_code, "amount": amount_text},
         )
     except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        code = problem_status(exc)
         return await _finance_page(
             request,
             session,
@@ -824,7 +847,7 @@ async def reconcile(request: Request, session: FinanceOrApproverDesk) -> HTMLRes
     try:
         report = await service.run_reconciliation(_calls(request, session), day)
     except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        code = problem_status(exc)
         return await _finance_page(
             request, session, problems=[problem_text(exc)], code=code, form={"date": day}
         )
@@ -860,7 +883,7 @@ async def decide(
         )
     except UpstreamError as exc:
         return await _finance_page(
-            request, session, status, problems=[problem_text(exc)], code=exc.status or 503
+            request, session, status, problems=[problem_text(exc)], code=problem_status(exc)
         )
     done = {"approve": "已审批通过，预算已预留并发起支付", "reject": "已驳回", "reissue": "已重新发起支付"}[
         action
@@ -876,23 +899,15 @@ async def _broker_page(
     problems: list[str] | None = None,
     code: int = 200,
 ) -> HTMLResponse:
-    ctx = {"notice": notice, "is_broker": "broker" in session.roles}
-    try:
-        view = await service.broker_view(
-            _calls(request, session), _names(request), is_broker="broker" in session.roles
-        )
-    except UpstreamError as exc:
-        return await _page(
-            request,
-            session,
-            "console/broker.html",
-            status=exc.status or 503,
-            view=None,
-            problems=[*(problems or []), problem_text(exc)],
-            **ctx,
-        )
-    return await _page(
-        request, session, "console/broker.html", status=code, view=view, problems=problems or [], **ctx
+    ctx: dict[str, Any] = {"notice": notice, "is_broker": "broker" in session.roles}
+    return await _view_page(
+        request,
+        session,
+        "console/broker.html",
+        service.broker_view(_calls(request, session), _names(request), is_broker="broker" in session.roles),
+        code=code,
+        problems=problems,
+        **ctx,
     )
 
 
@@ -908,7 +923,7 @@ async def broker_stage(request: Request, session: BrokerOrOfficerDesk, demand_id
     form = await request.form()
     stage = str(form.get("stage") or "")
     try:
-        await service.record_stage(
+        recorded = await service.record_stage(
             _calls(request, session),
             str(demand_id),
             stage,
@@ -917,10 +932,9 @@ async def broker_stage(request: Request, session: BrokerOrOfficerDesk, demand_id
             contract_amount=str(form.get("contract_amount") or "").strip() or None,
         )
     except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        code = problem_status(exc)
         return await _broker_page(request, session, problems=[problem_text(exc)], code=code)
-    title = service.ENGAGEMENT_STAGE.get(stage, stage)
-    return await _broker_page(request, session, notice=f"已记录：{title}")
+    return await _broker_page(request, session, notice=f"已记录：{recorded.get('stage_label') or stage}")
 
 
 @router.post("/broker/demands/{demand_id}/{action}", response_class=HTMLResponse)
@@ -935,7 +949,7 @@ async def claim_or_release(
             _calls(request, session), str(demand_id), action, str(form.get("note") or "").strip() or None
         )
     except UpstreamError as exc:
-        return await _broker_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+        return await _broker_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     return await _broker_page(
         request, session, notice="已认领" if action == "claim" else "已释放，需求回到待分配队列"
     )
@@ -990,7 +1004,7 @@ async def catalog_export(request: Request, session: CatalogDesk) -> Response:
             "policy", "/api/v1/policy-catalog/export", params={"format": "xlsx"}
         )
     except UpstreamError as exc:
-        return await _catalog_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+        return await _catalog_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     return Response(
         content,
         media_type=XLSX,
@@ -1035,7 +1049,7 @@ async def catalog_import(request: Request, session: CatalogDesk) -> HTMLResponse
             session,
             row_errors=rows,
             problems=[str(detail.get("detail") or problem_text(exc))],
-            code=exc.status or 503,
+            code=problem_status(exc),
         )
     row_errors = [{**e, "message": e.get("reason")} for e in report.get("errors") or []]
     if row_errors:
@@ -1075,7 +1089,7 @@ async def catalog_publish(request: Request, session: CatalogDesk, code: str) -> 
         )
     except UpstreamError as exc:
         return await _catalog_page(
-            request, session, problems=[f"{code}：{problem_text(exc)}"], code=exc.status or 503
+            request, session, problems=[f"{code}：{problem_text(exc)}"], code=problem_status(exc)
         )
     return await _catalog_page(
         request,
@@ -1110,7 +1124,7 @@ async def _cockpit_page(
             "console/cockpit.html",
             data=None,
             problems=[problem_text(exc)],
-            status=exc.status or 503,
+            status=problem_status(exc),
         )
     return await _page(
         request, session, "console/cockpit.html", data=data, problems=problems or [], status=code
@@ -1138,7 +1152,7 @@ async def annual_report_page(request: Request, session: CockpitDesk, year: int |
     try:
         report = await cockpit.annual(_calls(request, session), _report_year(year))
     except UpstreamError as exc:
-        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     return await _page(request, session, "console/cockpit_annual.html", report=report)
 
 
@@ -1150,7 +1164,7 @@ async def annual_report_xlsx(request: Request, session: CockpitDesk, year: int |
             "talent", f"/api/v1/indicators/annual-reports/{chosen}/xlsx"
         )
     except UpstreamError as exc:
-        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     return Response(
         content,
         media_type=XLSX,
@@ -1171,7 +1185,7 @@ async def _indicator_page(
     try:
         detail = await cockpit.indicator(_calls(request, session), code)
     except UpstreamError as exc:
-        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     today = local_today()
     return await _page(
         request,
@@ -1217,7 +1231,7 @@ async def report_indicator(request: Request, session: IndicatorReporterDesk, cod
         )
     except UpstreamError as exc:
         return await _indicator_page(
-            request, session, code, problems=[problem_text(exc)], status=exc.status or 503, form=entered
+            request, session, code, problems=[problem_text(exc)], status=problem_status(exc), form=entered
         )
     note = f"已报送 {made['quarter']} 第 {made['revision']} 版，待本部门另一人审核"
     return await _indicator_page(request, session, code, notice=note)
@@ -1233,7 +1247,7 @@ async def approve_indicator_report(
         )
     except UpstreamError as exc:
         return await _indicator_page(
-            request, session, code, problems=[problem_text(exc)], status=exc.status or 503
+            request, session, code, problems=[problem_text(exc)], status=problem_status(exc)
         )
     return await _indicator_page(
         request, session, code, notice=f"已审核 {done['quarter']} 第 {done['revision']} 版"
@@ -1344,7 +1358,7 @@ async def service_lists_xlsx(
     except UpstreamError as exc:
         return await _page(
             request, session, "console/activities.html", listed=[], problems=[problem_text(exc)],
-            status=exc.status or 503,
+            status=problem_status(exc),
         )  # fmt: skip
     return Response(
         content,
@@ -1422,27 +1436,13 @@ async def _runs_page(
 ) -> HTMLResponse:
     partial = _is_htmx(request) and request.method == "GET"
     template = "console/_jobs_list.html" if partial else "console/runs.html"
-    try:
-        view = await service.jobs_view(_calls(request, session))
-    except UpstreamError as exc:
-        return await _page(
-            request,
-            session,
-            template,
-            status=exc.status or 503,
-            view=None,
-            problems=[*(problems or []), problem_text(exc)],
-            notice=notice,
-            form=form or {},
-            form_key=uuid.uuid4().hex,
-        )
-    return await _page(
+    return await _view_page(
         request,
         session,
         template,
-        status=code,
-        view=view,
-        problems=problems or [],
+        service.jobs_view(_calls(request, session)),
+        code=code,
+        problems=problems,
         notice=notice,
         form=form or {},
         form_key=uuid.uuid4().hex,
@@ -1464,7 +1464,7 @@ async def start_run(request: Request, session: RunsDesk) -> HTMLResponse:
             _calls(request, session), day, str(form.get("idempotency_key") or uuid.uuid4().hex)
         )
     except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        code = problem_status(exc)
         return await _runs_page(
             request, session, problems=[problem_text(exc)], code=code, form={"evaluation_date": day}
         )
@@ -1482,7 +1482,7 @@ async def cancel_run(request: Request, session: RunsDesk, job_id: uuid.UUID) -> 
     try:
         await service.cancel_job(_calls(request, session), str(job_id))
     except UpstreamError as exc:
-        return await _runs_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+        return await _runs_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     return await _runs_page(request, session, notice="已取消：已提交的分块保留，其余不再继续")
 
 
@@ -1701,27 +1701,14 @@ async def deliveries(
     date_to: str | None = None,
 ) -> HTMLResponse:
     filters = {"status": status or "", "date_from": date_from or "", "date_to": date_to or ""}
-    try:
-        view = await service.deliveries_view(
-            _calls(request, session), status=status, date_from=date_from or None, date_to=date_to or None
-        )
-    except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
-        return await _page(
-            request,
-            session,
-            "console/deliveries.html",
-            status=code,
-            view=None,
-            filters=filters,
-            statuses=service.DELIVERY_STATUS,
-            problems=[problem_text(exc)],
-        )
-    return await _page(
+    return await _view_page(
         request,
         session,
         "console/deliveries.html",
-        view=view,
-        filters=view["filters"],
+        service.deliveries_view(
+            _calls(request, session), status=status, date_from=date_from or None, date_to=date_to or None
+        ),
+        filters=filters,
         statuses=service.DELIVERY_STATUS,
+        from_view=lambda view: {"filters": view["filters"]},
     )

@@ -44,9 +44,3 @@ class InvalidDate(Unprocessable):
     """A date typed on a console form (a reconciliation's statement date) is not a calendar date (YYYY-MM-DD)."""
 
     code, title = "invalid_date", "日期无效"
-
-
-class UnknownStage(Unprocessable):
-    """A broker's form names a stage of the technology-demand pipeline (撮合流程) that does not exist."""
-
-    code, title = "unknown_stage", "阶段不存在"

@@ -22,7 +22,6 @@ from kunruyi_gateway.console.exceptions import (
     InvalidDate,
     UnknownCriterion,
     UnknownDepartment,
-    UnknownStage,
 )
 from kunruyi_gateway.console.names import Calls, NameDirectory, PolicyInfo
 
@@ -915,17 +914,6 @@ class BrokerView:
     kpi_period: str = ""
 
 
-ENGAGEMENT_STAGE = {
-    "intake": "需求入库",
-    "assigned": "认领/指派",
-    "recommended": "推荐对接",
-    "negotiating": "洽谈",
-    "signed": "签约",
-    "contract_registered": "技术合同登记",
-    "closed": "成交",
-}
-
-
 async def broker_view(calls: Calls, names: NameDirectory, *, is_broker: bool) -> BrokerView:
     queue = await calls.call("matching", "GET", "/api/v1/demands/queue", params={"limit": 100})
     mine_body: dict[str, Any] = {"items": []}
@@ -984,18 +972,18 @@ async def broker_view(calls: Calls, names: NameDirectory, *, is_broker: bool) ->
 def _pipeline(engagement: dict[str, Any]) -> dict[str, Any]:
     """A demand's place in the pipeline: the next stage a broker may record, and the stages so far."""
     nexts = [s for s in engagement.get("allowed_next", []) if s != "assigned"]
-    stage = engagement.get("stage") or ""
+    labels: dict[str, str] = engagement.get("allowed_next_labels") or {}
     return {
-        "stage_title": ENGAGEMENT_STAGE.get(stage),
+        "stage_title": engagement.get("stage_label"),
         "next_stage": nexts[0] if nexts else None,
-        "next_title": ENGAGEMENT_STAGE.get(nexts[0], nexts[0]) if nexts else None,
+        "next_title": labels.get(nexts[0], nexts[0]) if nexts else None,
         "contract_number": engagement.get("contract_number"),
         "contract_amount": yuan(engagement.get("contract_amount_fen"))
         if engagement.get("contract_amount_fen")
         else None,
         "history": [
             {
-                "title": h.get("label") or ENGAGEMENT_STAGE.get(h.get("stage") or "", h.get("stage")),
+                "title": h.get("label") or h.get("stage"),
                 "at": _parse_time(h.get("at")),
                 "note": h.get("note"),
             }
@@ -1015,8 +1003,6 @@ async def record_stage(
 ) -> dict[str, Any]:
     """The broker records the next stage of a demand's pipeline; a technical contract's registration carries its
     number and amount (typed in 元)."""
-    if stage not in ENGAGEMENT_STAGE:
-        raise UnknownStage(f"未知的阶段“{stage}”", field="stage")
     body: dict[str, Any] = {"stage": stage}
     if note:
         body["note"] = note
