@@ -225,3 +225,32 @@ async def test_bad_products_and_demands_are_refused_naming_the_field(client) -> 
     async with client(partner("matching:write")) as c:
         denied = await c.get("/api/v1/financing/products")
         assert denied.status_code == 403 and denied.json()["code"] == "scope_denied"
+
+
+async def test_a_demand_posted_twice_with_one_key_is_filed_once(client) -> None:  # type: ignore[no-untyped-def]
+    """昆e服's form sends its form id as the Idempotency-Key: a double tap, or a retried post, files one demand; the
+    key with another body is refused, and another caller's same key is its own."""
+    uscc = make_uscc(random.Random(181))
+    body = {
+        "enterprise_uscc": uscc,
+        "enterprise_name": "昆山重复提交科技有限公司",
+        "amount_fen": 50 * WAN,
+        "stage": "startup",
+        "purpose": "研发流动资金",
+    }
+    key = {"Idempotency-Key": "m-finance-0123456789abcdef"}
+    async with client(partner("finance:write", subject=f"gateway-self:{uscc}")) as page:
+        first = await page.post("/api/v1/financing/demands", json=body, headers=key)
+        assert first.status_code == 201, first.text
+        again = await page.post("/api/v1/financing/demands", json=body, headers=key)
+        assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+        assert again.headers["Idempotent-Replayed"] == "true"
+        changed = await page.post(
+            "/api/v1/financing/demands", json={**body, "amount_fen": 60 * WAN}, headers=key
+        )
+        assert changed.status_code == 409 and changed.json()["code"] == "idempotency_key_conflict"
+        listed = (await page.get("/api/v1/financing/demands", params={"enterprise_uscc": uscc})).json()
+        assert [d["id"] for d in listed["items"]] == [first.json()["id"]]
+    async with client(BANK) as bank:
+        own = await bank.post("/api/v1/financing/demands", json=body, headers=key)
+        assert own.status_code == 201 and own.json()["id"] != first.json()["id"]

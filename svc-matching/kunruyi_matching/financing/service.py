@@ -51,6 +51,7 @@ from kunruyi_matching.financing.schemas import (
     StageRecordOut,
 )
 
+FILE_DEMAND_ENDPOINT = "financing/demands"
 STAGES = ("contact", "due_diligence", "approved", "closed")
 STAGE_LABELS = {"contact": "对接", "due_diligence": "尽调", "approved": "授信/投资", "closed": "放款/交割"}
 
