@@ -100,11 +100,14 @@ async def test_matching_gives_reasons_and_the_bank_closes_once(client, session) 
     async with client(staff("broker", subject="fin-broker")) as broker:
         demand = await _demand(broker, USCC_A)
         assert "13912345678" not in demand["purpose"] and "139****5678" in demand["purpose"]
+        assert demand["stage_label"] == "成长期" and demand["collateral_labels"] == ["专利"]
+        assert demand["preferred_labels"] == ["知识产权质押贷"]
         matches = (await broker.get(f"/api/v1/financing/demands/{demand['id']}/matches")).json()
         ids = [m["product"]["id"] for m in matches["items"]]
         # the IP-pledge product asked for and aimed by collateral first, then the chain's talent loan
         assert ids == [products["ip"], products["talent"]], matches
         assert matches["excluded"] == 2
+        assert matches["items"][0]["product"]["institution_kind_label"] == "银行"
         first = matches["items"][0]["reasons"]
         assert "额度 10万元–1000万元 覆盖需求 300万元" in first
         assert "以专利质押/担保（产品接受：专利、商标）" in first
@@ -254,3 +257,14 @@ async def test_a_demand_posted_twice_with_one_key_is_filed_once(client) -> None:
     async with client(BANK) as bank:
         own = await bank.post("/api/v1/financing/demands", json=body, headers=key)
         assert own.status_code == 201 and own.json()["id"] != first.json()["id"]
+
+
+async def test_the_form_vocabularies_come_with_their_chinese_names(client) -> None:  # type: ignore[no-untyped-def]
+    async with client(partner("finance:write")) as c:
+        resp = await c.get("/api/v1/financing/vocabularies")
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert {"code": "seed", "label": "种子期"} in body["stages"]
+    assert {"code": "patent", "label": "专利"} in body["collateral_kinds"]
+    assert {"code": "ip_pledge_loan", "label": "知识产权质押贷"} in body["product_kinds"]
+    assert {"code": "insurer", "label": "保险机构"} in body["institution_kinds"]

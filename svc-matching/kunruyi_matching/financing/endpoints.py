@@ -26,6 +26,7 @@ from kunruyi_matching.financing.schemas import (
     ProductOut,
     ProductPage,
     StageCreate,
+    Vocabularies,
 )
 
 router = APIRouter(prefix="/api/v1/financing", tags=["科技金融 financing"])
@@ -131,6 +132,15 @@ async def list_products(
     return ProductPage(
         items=[service.product_view(p) for p in await repository.products(session, product_kind)]
     )
+
+
+@router.get(
+    "/vocabularies",
+    response_model=Vocabularies,
+    summary="企业阶段、抵质押物、产品类型、机构类型的代码与中文名（表单选项）",
+)
+async def vocabularies(_: FinancePartnerOfficerOrBroker) -> Vocabularies:
+    return service.vocabularies()
 
 
 @router.get("/pipelines/{pipeline_id}", response_model=PipelineOut, summary="对接流程详情与各阶段记录")
