@@ -1,7 +1,7 @@
 """Issue 18 item 3's 昆e服 金融 entry, in Chromium at phone size through the gateway: a company signed in through
 苏商通 files a financing need — a wrong amount is named at its field and the typed answers stay — then a good
 one, sees the products svc-matching matched to it with the reasons, the 对接 a bank started on it, and its own
-needs in a list; another company's need is not shown (404)."""
+needs in a list; another company's need is not shown (404). The company's 昆e服 code page leads to the entry."""
 
 from __future__ import annotations
 
@@ -76,6 +76,14 @@ def test_a_company_files_a_financing_need_and_sees_matched_products(
     phone.goto(f"{driver.url}/m/")
     phone.locator("#finance-entry").click()
     phone.get_by_role("heading", name="提交融资需求").wait_for()
+    # The company's 昆e服 code page has a 科技金融 section, next to the others, leading here.
+    token = driver.service_code("enterprise", uscc, name, industry_chain="光电显示")
+    phone.goto(f"{driver.url}/q/{token}")
+    phone.locator("nav.quick").get_by_role("link", name="科技金融").click()
+    phone.get_by_role("heading", name="科技金融").wait_for()
+    phone.locator("#finance-link").click()
+    phone.get_by_role("heading", name="提交融资需求").wait_for()
+    assert phone.url.endswith("/m/finance")
 
     # A wrong amount: named under the field, focused, and the rest of the answers kept.
     phone.get_by_label("融资金额").fill("三百万")
@@ -101,7 +109,12 @@ def test_a_company_files_a_financing_need_and_sees_matched_products(
     assert "融资需求已提交" in phone.locator("main").inner_text()
     need_id = re.search(r"/m/finance/([0-9a-f-]{36})", phone.url).group(1)  # type: ignore[union-attr]
     facts = phone.locator("#need-facts").inner_text()
-    assert "¥3,000,000.00" in facts and "成长期" in facts and "专利" in facts and "期望期限：1 年" in facts
+    assert (
+        "300万元（¥3,000,000.00）" in facts
+        and "成长期" in facts
+        and "专利" in facts
+        and "期望期限：1 年" in facts
+    )
     matched = phone.locator(f'#matches li[data-product="{pledge.json()["id"]}"]').inner_text()
     assert "入口知识产权质押贷" in matched and "知识产权质押贷" in matched and "银行" in matched
     assert "额度 10万元–1000万元 覆盖需求 300万元" in matched
@@ -135,7 +148,7 @@ def test_a_company_files_a_financing_need_and_sees_matched_products(
     # The company's own needs; another company's need by its id is no page of this company's.
     phone.locator("#nav-finance").click()
     needs = phone.locator("#my-needs").inner_text()
-    assert "¥3,000,000.00" in needs and "别家企业" not in needs
+    assert "300万元" in needs and "别家企业" not in needs
     phone.screenshot(path=str(artifacts_dir / "e2e-self-finance-list.png"), full_page=True)
     refused = phone.goto(f"{driver.url}/m/finance/{stranger.json()['id']}")
     assert refused is not None and refused.status == 404
