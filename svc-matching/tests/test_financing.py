@@ -38,6 +38,7 @@ async def _products(c: Any) -> dict[str, str]:
             "max_amount_fen": 1000 * WAN,
             "stages": ["startup", "growth"],
             "collateral_kinds": ["patent", "trademark"],
+            "max_term_months": 36,
         },
         "talent": {
             "institution": "昆山农商银行",
@@ -46,6 +47,7 @@ async def _products(c: Any) -> dict[str, str]:
             "name": "人才贷",
             "max_amount_fen": 500 * WAN,
             "industry_chains": ["光电显示"],
+            "max_term_months": 12,
         },
         "angel": {
             "institution": "昆山天使基金",
@@ -72,7 +74,9 @@ async def _products(c: Any) -> dict[str, str]:
     return out
 
 
-async def _demand(c: Any, uscc: str, amount_fen: int = 300 * WAN) -> dict[str, Any]:
+async def _demand(
+    c: Any, uscc: str, amount_fen: int = 300 * WAN, term_months: int | None = None
+) -> dict[str, Any]:
     resp = await c.post(
         "/api/v1/financing/demands",
         json={
@@ -84,6 +88,7 @@ async def _demand(c: Any, uscc: str, amount_fen: int = 300 * WAN) -> dict[str, A
             "collateral_kinds": ["patent"],
             "preferred_kinds": ["ip_pledge_loan"],
             "industry_chain": "光电显示",
+            "term_months": term_months,
         },
     )
     assert resp.status_code == 201, resp.text
@@ -116,6 +121,18 @@ async def test_matching_gives_reasons_and_the_bank_closes_once(client, session) 
         unmet = {m["product"]["name"]: m["unmet"] for m in everything["items"] if not m["matched"]}
         assert unmet["天使投资"] == ["产品只服务种子期企业（企业处于成长期）"]
         assert unmet["大额科技贷"] == ["需求 300万元 不在产品额度 2000万元–10000万元 内"]
+
+        # A wished term of two years: the one-year talent loan no longer fits, and says why.
+        longer = await _demand(broker, USCC_A, term_months=24)
+        assert longer["term_months"] == 24
+        answer = (await broker.get(f"/api/v1/financing/demands/{longer['id']}/matches?all=true")).json()
+        by_name = {m["product"]["name"]: m for m in answer["items"]}
+        assert (
+            by_name["知惠贷"]["matched"]
+            and "期限最长 36 个月，满足期望的 24 个月" in by_name["知惠贷"]["reasons"]
+        )
+        assert not by_name["人才贷"]["matched"]
+        assert by_name["人才贷"]["unmet"] == ["产品期限最长 12 个月，短于期望的 24 个月"]
 
     async with client(BANK) as bank:
         started = await bank.post(

@@ -113,12 +113,13 @@ def test_a_company_files_a_financing_need_and_sees_matched_products(
         "300万元（¥3,000,000.00）" in facts
         and "成长期" in facts
         and "专利" in facts
-        and "期望期限：1 年" in facts
+        and "期望期限\n1 年" in facts
     )
     matched = phone.locator(f'#matches li[data-product="{pledge.json()["id"]}"]').inner_text()
     assert "入口知识产权质押贷" in matched and "知识产权质押贷" in matched and "银行" in matched
     assert "额度 10万元–1000万元 覆盖需求 300万元" in matched
     assert "以专利质押/担保（产品接受：专利）" in matched
+    assert "期限最长 36 个月，满足期望的 12 个月" in matched
     assert "入口大额科技贷" not in phone.locator("#matches").inner_text()
     assert "入口大额科技贷" in (phone.locator("#unmatched").text_content() or "")  # under 暂不符合, with why
     assert phone.locator("#no-pipelines").is_visible()

@@ -568,7 +568,16 @@ FINANCE_TERMS = (
     ("60", "5 年"),
 )
 _MAX_FINANCE_FEN = 10**15
-_PURPOSE_MAX = 1900  # svc-matching keeps 2,000 characters; the term, when chosen, is added to the purpose
+
+
+def _term_label(months: Any) -> str:
+    """A wished term as the form offers it (1 年, 6 个月); none: 不限."""
+    if not months:
+        return "不限"
+    return dict(FINANCE_TERMS).get(str(months), f"{months} 个月")
+
+
+_PURPOSE_MAX = 2000  # what svc-matching keeps
 
 
 def finance_amount_fen(text: str, unit: str) -> tuple[int | None, str | None]:
@@ -708,13 +717,13 @@ async def file_financing_need(
         field_errors["term"] = "请选择期望期限"
     if field_errors:
         return await _finance(request, session, form=form, field_errors=field_errors, status=422)
-    text = form["purpose"] + (f"（期望期限：{dict(FINANCE_TERMS)[term]}）" if term else "")
     body: dict[str, Any] = {
         "enterprise_uscc": session.subject,
         "enterprise_name": session.display_name or session.subject,
         "amount_fen": amount_fen,
         "stage": stage,
-        "purpose": text,
+        "purpose": form["purpose"],
+        "term_months": int(term) if term else None,
         "collateral_kinds": collateral,
         "preferred_kinds": preferred,
     }
@@ -802,6 +811,7 @@ async def financing_need(
         matched=[m for m in matches.items if m.get("matched")],
         unmatched=[m for m in matches.items if not m.get("matched")],
         pipelines=pipelines,
+        term=_term_label(need.get("term_months")),
         flash="融资需求已提交，以下是为您匹配的金融产品" if filed else None,
     )
 

@@ -2,7 +2,8 @@
 
 A product matches a demand when every hard criterion holds: the amount lies in the product's range, the company's
 stage is one it serves (none listed = any), the demand offers a collateral it accepts (none listed = 信用, no
-collateral needed), and the demand's chain is one it targets (none listed = any chain). Each criterion met is a
+collateral needed), and the demand's chain is one it targets (none listed = any chain), and its longest term is not shorter than the term
+the demand wishes (either unset = any). Each criterion met is a
 reason in Chinese; each one not met is an ``unmet`` reason. Matched products are ordered by a small, explainable
 score: 1 + 1 for a product aimed at the demand's chain + 1 for a kind the company asked for + 0.5 for a collateral
 the product names (a specialised product before a generic one).
@@ -81,6 +82,8 @@ def fit(
     product_collateral: list[str],
     product_chains: list[str],
     product_kind: str,
+    term_months: int | None = None,
+    product_max_term_months: int | None = None,
 ) -> Fit:
     out = Fit(matched=True, score=1.0)
 
@@ -115,6 +118,12 @@ def fit(
         check(aimed, f"面向产业链：{chain_name}", "产品不面向该需求的产业链")
         if aimed:
             out.score += 1.0
+    if term_months is not None and product_max_term_months is not None:
+        check(
+            product_max_term_months >= term_months,
+            f"期限最长 {product_max_term_months} 个月，满足期望的 {term_months} 个月",
+            f"产品期限最长 {product_max_term_months} 个月，短于期望的 {term_months} 个月",
+        )
     if product_kind in preferred:
         out.reasons.append(f"企业希望的融资方式：{PRODUCT_KINDS[product_kind]}")
         out.score += 1.0

@@ -43,6 +43,8 @@ class FinancingDemand(Base):
     preferred_kinds: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
     industry_chain: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="open")
+    # 期望期限 (months); none: any term (matching_0011)
+    term_months: Mapped[int | None] = mapped_column(Integer)
     submitted_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -68,6 +68,9 @@ class FinancingDemandCreate(BaseModel):
     )
     preferred_kinds: list[ProductKind] = Field(default_factory=list, max_length=8)
     industry_chain: str | None = None
+    term_months: int | None = Field(
+        default=None, gt=0, le=360, description="期望期限（月）；不填 = 不限。产品的最长期限须不短于它"
+    )
 
     @field_validator("industry_chain")
     @classmethod
@@ -90,6 +93,7 @@ class FinancingDemandOut(BaseModel):
     preferred_kinds: list[str]
     preferred_labels: list[str] = Field(default_factory=list)
     industry_chain: str | None
+    term_months: int | None = None
     status: str
     submitted_by: str
     created_at: datetime

@@ -104,6 +104,7 @@ async def file_demand(
         collateral_kinds=list(body.collateral_kinds),
         preferred_kinds=list(body.preferred_kinds),
         industry_chain=body.industry_chain,
+        term_months=body.term_months,
         submitted_by=principal.subject,
     )
     session.add(demand)
@@ -176,6 +177,8 @@ async def matches(session: AsyncSession, demand: FinancingDemand, include_unmatc
             product_collateral=list(product.collateral_kinds),
             product_chains=list(product.industry_chains),
             product_kind=product.product_kind,
+            term_months=demand.term_months,
+            product_max_term_months=product.max_term_months,
         )
         scored.append(
             MatchOut(
