@@ -66,6 +66,7 @@ from kunruyi_disbursement.programs.exceptions import (
 from kunruyi_disbursement.programs.schemas import (
     CallIn,
     CallOut,
+    CallSummary,
     CategoryIn,
     ConflictIn,
     ConflictOut,
@@ -179,6 +180,61 @@ async def open_call(
     if row is None:
         raise CallExists(f"{program['title']} {body.year} 年度已有批次", field="year")
     return await call_view(session, await require_call(session, row["id"]))
+
+
+async def list_calls(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    program_id: uuid.UUID | None = None,
+    status: str | None = None,
+) -> list[CallSummary]:
+    """Calls with their counts. Staff (admins aside) see their own department's programs only: a ``program`` of
+    another department is refused (403 ``other_department``, audited); without one, the list is their
+    department's. Partners with ``disbursement:read`` and admins see every department's."""
+    department: str | None = None
+    if program_id is not None:
+        program = await repo.get_program(session, program_id)
+        if program is None:
+            raise ProgramNotFound("人才计划不存在")
+        ensure_department(
+            principal,
+            program["department"],
+            entity_type="program",
+            entity_id=str(program_id),
+            action="calls.list",
+        )
+    elif principal.kind == "staff" and "admin" not in principal.roles:
+        if principal.department is None:
+            return []
+        department = principal.department
+    rows = await repo.calls_with_counts(session, program_id=program_id, department=department, status=status)
+    return [
+        CallSummary(
+            id=r["id"],
+            program_id=r["program_id"],
+            program_code=r["program_code"],
+            program_title=r["program_title"],
+            department=r["department"],
+            year=r["year"],
+            title=r["title"],
+            opens_on=r["opens_on"],
+            closes_on=r["closes_on"],
+            status=r["status"],
+            accepting=_accepting(r),
+            categories=[CategoryIn.model_validate(c) for c in r["categories"]],
+            quota=sum(int(c["quota"]) for c in r["categories"]),
+            notice_starts_on=r["notice_starts_on"],
+            notice_ends_on=r["notice_ends_on"],
+            accepting_objections=in_notice_period(r),
+            applications=r["n_applications"],
+            selected=r["n_selected"],
+            withdrawn=r["n_withdrawn"],
+            objections=r["n_objections"],
+            objections_open=r["n_objections_open"],
+        )
+        for r in rows
+    ]
 
 
 async def _managed_call(
