@@ -77,11 +77,18 @@ async def test_the_departments_calls_with_their_counts(client, session: AsyncSes
     resp = await listed(client, OFFICER, {"program": str(uuid.uuid4())})
     assert resp.status_code == 404 and resp.json()["code"] == "program_not_found", resp.text
 
+    # A resolution without a reply (blanks) is refused naming the field; the objection stays open.
+    resolution = f"/api/v1/program-objections/{objection_id}/resolution"
+    resp = await post(client, OFFICER, resolution, {"outcome": "dismissed", "resolution": "   "})
+    assert resp.status_code == 422 and resp.json()["field"] == "resolution", resp.text
+    [row] = (await listed(client, OFFICER, {"program": program_id})).json()["items"]
+    assert row["objections_open"] == 1
+
     # Upheld: 甲 withdrawn, 乙 moves up; the counts follow.
     resp = await post(
         client,
         OFFICER,
-        f"/api/v1/program-objections/{objection_id}/resolution",
+        resolution,
         {"outcome": "upheld", "resolution": "经核查属实"},
     )
     assert resp.status_code == 200, resp.text
