@@ -57,6 +57,7 @@ async def test_the_departments_calls_with_their_counts(client, session: AsyncSes
     assert call_id not in {r["id"] for r in (await listed(client, other)).json()["items"]}
     resp = await listed(client, other, {"program": program_id})
     assert resp.status_code == 403 and resp.json()["code"] == "other_department", resp.text
+    assert resp.json()["detail"].startswith("该人才计划由科技局办理"), resp.text
     refused = await session.execute(
         text(
             "SELECT count(*) FROM audit_log WHERE action = 'access.refused' AND actor = 'rs-officer-list' "

@@ -1796,9 +1796,15 @@ async def resolve_program_objection(
             for e in body.get("errors") or []
             if isinstance(e, dict) and e.get("field") in ("outcome", "resolution")
         }
-        if "resolution_error" in fields and not reply.strip():
-            fields["resolution_error"] = "请填写核查结论（答复内容不能为空）"
+        if "resolution_error" in fields:
+            fields["resolution_error"] = (
+                "核查结论最多 2000 字" if reply.strip() else "请填写核查结论（答复内容不能为空）"
+            )
+        if "outcome_error" in fields:
+            fields["outcome_error"] = "请选择处理结果：异议成立或异议不成立"
         kept = {"objection_id": str(objection_id), "outcome": outcome, "resolution": reply, **fields}
+        # A field the service named: its words in Chinese beside the field, and above the page what went wrong.
+        said = [f"异议未处理：{m}" for m in fields.values()] or [problem_text(exc)]
         try:
             call_id = await programs.objection_call_id(calls, str(objection_id))
         except UpstreamError as missing:
@@ -1810,7 +1816,7 @@ async def resolve_program_objection(
                 problems=[problem_text(missing)],
             )
         return await _program_call_page(
-            request, session, call_id, problems=[problem_text(exc)], code=problem_status(exc), form=kept
+            request, session, call_id, problems=said, code=problem_status(exc), form=kept
         )
     outcome_title = programs.OBJECTION_STATUS.get(str(done.get("status")), "")
     promoted = "，名额内已按排名递补" if done.get("promoted_application_id") else ""

@@ -93,7 +93,12 @@ SOURCE = "disbursement"  # the event source, as the other modules name it
 async def create_program(session: AsyncSession, body: ProgramIn, principal: Principal) -> ProgramOut:
     department = body.department or principal.department
     ensure_department(
-        principal, department, entity_type="program", entity_id=body.code, action="program.create"
+        principal,
+        department,
+        entity_type="program",
+        entity_id=body.code,
+        action="program.create",
+        what="该人才计划",
     )
     if department is None:  # an admin without a department named none
         raise UnknownDepartment("请填写主管部门 department", field="department")
@@ -160,7 +165,12 @@ async def open_call(
     if program is None:
         raise ProgramNotFound("人才计划不存在")
     ensure_department(
-        principal, program["department"], entity_type="program", entity_id=str(program_id), action="call.open"
+        principal,
+        program["department"],
+        entity_type="program",
+        entity_id=str(program_id),
+        action="call.open",
+        what="该人才计划",
     )
     row = await repo.insert_call(
         session,
@@ -203,6 +213,7 @@ async def list_calls(
             entity_type="program",
             entity_id=str(program_id),
             action="calls.list",
+            what="该人才计划",
         )
     elif principal.kind == "staff" and "admin" not in principal.roles:
         if principal.department is None:
@@ -243,7 +254,12 @@ async def _managed_call(
     """The call, locked, after checking the caller is staff of its program's department."""
     call = await require_call(session, call_id, lock=True)
     ensure_department(
-        principal, call["department"], entity_type="program_call", entity_id=str(call_id), action=action
+        principal,
+        call["department"],
+        entity_type="program_call",
+        entity_id=str(call_id),
+        action=action,
+        what="该人才计划",
     )
     return call
 
