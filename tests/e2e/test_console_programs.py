@@ -22,15 +22,22 @@ from kunruyi_common.clock import local_today
 pytestmark = pytest.mark.timeout(300)
 
 LAPTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN"}
+PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "zh-CN", "is_mobile": True, "has_touch": True}
 KJ, RS = "科技局", "人社局"
 M = 1_000_000  # 1 万元 in fen
 OFFICER = {"subject": "kj-programs-officer-e2e", "name": "科技经办周", "roles": ["officer"], "department": KJ}
+APPROVER = {
+    "subject": "kj-programs-approver-e2e",
+    "name": "科技审定郑",
+    "roles": ["approver"],
+    "department": KJ,
+}
 OTHER = {"subject": "rs-programs-officer-e2e", "name": "人社经办吴", "roles": ["officer"], "department": RS}
 
 
-def _sign_in(browser: Any, driver: Any, subject: str) -> Any:
-    """A fresh laptop browser signed in as ``subject`` through the IdP's sign-in page."""
-    context = browser.new_context(**LAPTOP)
+def _sign_in(browser: Any, driver: Any, subject: str, size: dict[str, Any] = LAPTOP) -> Any:
+    """A fresh browser (laptop-sized unless told) signed in as ``subject`` through the IdP's sign-in page."""
+    context = browser.new_context(**size)
     page = context.new_page()
     page.goto(f"{driver.url}/console")
     assert "/console/login" in page.url
@@ -119,7 +126,7 @@ def test_an_officer_sees_the_call_with_names_and_resolves_its_objection(
     driver: Any, browser: Any, artifacts_dir: Path
 ) -> None:
     idp = driver.emulator("staff-identity")
-    for user in (OFFICER, OTHER):
+    for user in (OFFICER, APPROVER, OTHER):
         assert httpx.post(f"{idp}/_control/users", json=user, timeout=10).status_code == 201
     company = "昆山甲辰人才科技有限公司"
     uscc = driver.register_enterprise(name=company)
@@ -158,6 +165,12 @@ def test_an_officer_sees_the_call_with_names_and_resolves_its_objection(
     assert "甲博士" in objection.inner_text() and "知情群众" in objection.inner_text()
     page.screenshot(path=str(artifacts_dir / "console-program-call.png"), full_page=True)
 
+    # A form posted without the session's CSRF token (a forged cross-site post) changes nothing.
+    forged = page.context.request.post(
+        f"{driver.url}/console/programs/objections/{filed.json()['id']}/resolution",
+        form={"outcome": "dismissed", "resolution": "伪造的提交"},
+    )
+    assert forged.status == 403
     # A resolution without a reply: svc-disbursement refuses it, the page says so next to the field.
     form = objection.locator("form")
     form.locator("input[value=upheld]").check()
@@ -194,6 +207,16 @@ def test_an_officer_sees_the_call_with_names_and_resolves_its_objection(
     assert row.get_by_test_id("objections-open").inner_text().startswith("0")
     assert "撤销 1" in row.get_by_test_id("selected").inner_text()
     page.context.close()
+
+    # 科技局's approver, on a phone: the same call, resolved, and no resolution form (officers resolve).
+    approver = _sign_in(browser, driver, APPROVER["subject"], PHONE)
+    approver.goto(f"{driver.url}/console/programs/calls/{call_id}")
+    objection = approver.get_by_test_id(f"objection-{filed.json()['id']}")
+    assert objection.get_by_test_id("objection-status").inner_text() == "异议成立"
+    assert approver.locator("form[data-testid^=resolve-]").count() == 0
+    assert "经办人核查处理" in approver.get_by_test_id("objections").inner_text()
+    approver.screenshot(path=str(artifacts_dir / "console-program-call-phone.png"), full_page=True)
+    approver.context.close()
 
     # Another department's call: svc-disbursement refuses, the page shows its words and status.
     other = _sign_in(browser, driver, OTHER["subject"])

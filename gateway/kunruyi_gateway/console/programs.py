@@ -270,7 +270,10 @@ async def call_view(calls: Calls, names: NameDirectory, call_id: str, *, me: str
                 status=o["status"],
                 status_title=OBJECTION_STATUS.get(o["status"], o["status"]),
                 resolution=o.get("resolution"),
-                resolved_by=(my_name if resolver == me else resolver),
+                # svc-disbursement keeps the resolver's account only: the signed-in member's own name, else it.
+                resolved_by=(
+                    my_name if resolver == me else f"经办人（账号 {resolver}）" if resolver else None
+                ),
                 resolved_at=o.get("resolved_at"),
                 promoted=None if promoted is None else promoted["applicant_name"],
                 created_at=o.get("created_at"),
