@@ -227,4 +227,10 @@ def test_an_officer_sees_the_call_with_names_and_resolves_its_objection(
     response = other.goto(f"{driver.url}/console/programs")
     assert response is not None and response.status == 200
     assert other.get_by_test_id(f"call-{call_id}").count() == 0  # not in 人社局's list
+    response = other.goto(f"{driver.url}/console/programs?program={program_id}")
+    assert response is not None and response.status == 403
+    assert "该人才计划由科技局办理" in other.get_by_test_id("errors").inner_text()
+    response = other.goto(f"{driver.url}/console/programs?status=announced")  # a typed filter
+    assert response is not None and response.status == 422
+    assert "批次状态“announced”不存在" in other.get_by_test_id("errors").inner_text()
     other.context.close()

@@ -1725,6 +1725,17 @@ async def programs_page(
 ) -> HTMLResponse:
     """The department's programs and their calls with window, quota, status and counts; ``program`` narrows to
     one (another department's is refused by svc-disbursement, shown here with its status)."""
+    chosen, state = (program or "").strip() or None, (status or "").strip() or None
+    wrong = []
+    if chosen is not None:
+        try:
+            chosen = str(uuid.UUID(chosen))
+        except ValueError:
+            wrong.append(f"人才计划编号“{chosen}”无效，已显示本部门全部计划")
+            chosen = None
+    if state is not None and state not in programs.CALL_STATUS:
+        wrong.append(f"批次状态“{state}”不存在，可选：{'、'.join(programs.CALL_STATUS.values())}")
+        state = None
     return await _view_page(
         request,
         session,
@@ -1733,10 +1744,12 @@ async def programs_page(
             _calls(request, session),
             roles=list(session.roles),
             department=session.department,
-            program=(program or "").strip() or None,
-            status=(status or "").strip() or None,
+            program=chosen,
+            status=state,
         ),
-        filters={"program": program, "status": status},
+        code=422 if wrong else 200,
+        problems=wrong,
+        filters={"program": chosen, "status": state},
         statuses=programs.CALL_STATUS,
     )
 
