@@ -39,18 +39,20 @@ def ensure_department(
     entity_type: str,
     entity_id: str,
     action: str,
+    what: str = "该政策",
 ) -> None:
     """Staff of ``department`` (or admins) only. ``principal`` None is the service itself (worker, consumer, seed);
-    other callers (partners, services) never hold a staff role, and every step's role check refuses them."""
+    other callers (partners, services) never hold a staff role, and every step's role check refuses them. ``what``
+    names the record in the refusal's words (a policy's, or 该人才计划 for a talent program's)."""
     if principal is None or principal.kind != "staff" or "admin" in principal.roles:
         return
     if department is not None and principal.department == department:
         return
     raise OtherDepartment(
         (
-            f"该政策由{department}办理，您所在的部门（{principal.department or '未设置'}）不能办理"
+            f"{what}由{department}办理，您所在的部门（{principal.department or '未设置'}）不能办理"
             if department is not None
-            else "该政策未指定主管部门，仅管理员可以办理"
+            else f"{what}未指定主管部门，仅管理员可以办理"
         ),
         entity_type=entity_type,
         entity_id=entity_id,

@@ -204,7 +204,7 @@ RULES: tuple[Rule, ...] = (
         READ,
         ("officer", "reviewer", "approver", "finance"),
         "disbursement:read",
-        note="人才计划、批次、申报与评审排名",
+        note="人才计划、批次（列表含申报、入选、公示异议计数；工作人员仅见本部门）、申报与评审排名",
     ),
     Rule(("programs",), WRITE, ("officer",), note="登记人才计划、发布批次（主管部门）"),
     Rule(

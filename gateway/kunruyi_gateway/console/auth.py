@@ -63,3 +63,7 @@ ServiceCodeDesk = Annotated[SignedIn, Depends(console_roles("codes"))]
 
 DeliveriesDesk = Annotated[SignedIn, Depends(console_roles("deliveries"))]
 """Administrators (the SMS delivery log, phones masked, and its delivery rate)."""
+
+ProgramDesk = Annotated[SignedIn, Depends(console_roles("programs"))]
+"""Staff with the officer or approver role (their department's talent programs: calls, ranking, 公示 and its
+objections; svc-disbursement refuses another department's and lets only officers resolve an objection)."""

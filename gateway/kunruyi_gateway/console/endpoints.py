@@ -23,7 +23,7 @@ from kunruyi_common.taxonomy import TAXONOMY
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_gateway.console import cockpit, oidc, service
+from kunruyi_gateway.console import cockpit, oidc, programs, service
 from kunruyi_gateway.console.auth import (
     ActivityDesk,
     AdminDesk,
@@ -36,6 +36,7 @@ from kunruyi_gateway.console.auth import (
     OfficerDesk,
     OfficerReviewerOrApproverDesk,
     PlatformDesk,
+    ProgramDesk,
     RunsDesk,
     ServiceCodeDesk,
 )
@@ -69,6 +70,7 @@ NAV = (
     ("catalog", "政策目录"),
     ("activities", "活动"),
     ("platforms", "科创平台"),
+    ("programs", "人才计划"),
     ("cockpit", "指标驾驶舱"),
     ("runs", "免申即享批次"),
     ("overview", "总览"),
@@ -1711,4 +1713,129 @@ async def deliveries(
         filters=filters,
         statuses=service.DELIVERY_STATUS,
         from_view=lambda view: {"filters": view["filters"]},
+    )
+
+
+# --- officer, approver: 人才计划 (talent programs, calls, 公示 objections) -----------------------------------------------
+
+
+@router.get("/programs", response_class=HTMLResponse)
+async def programs_page(
+    request: Request, session: ProgramDesk, program: str | None = None, status: str | None = None
+) -> HTMLResponse:
+    """The department's programs and their calls with window, quota, status and counts; ``program`` narrows to
+    one (another department's is refused by svc-disbursement, shown here with its status)."""
+    chosen, state = (program or "").strip() or None, (status or "").strip() or None
+    wrong = []
+    if chosen is not None:
+        try:
+            chosen = str(uuid.UUID(chosen))
+        except ValueError:
+            wrong.append(f"人才计划编号“{chosen}”无效，已显示本部门全部计划")
+            chosen = None
+    if state is not None and state not in programs.CALL_STATUS:
+        wrong.append(f"批次状态“{state}”不存在，可选：{'、'.join(programs.CALL_STATUS.values())}")
+        state = None
+    return await _view_page(
+        request,
+        session,
+        "console/programs.html",
+        programs.programs_view(
+            _calls(request, session),
+            roles=list(session.roles),
+            department=session.department,
+            program=chosen,
+            status=state,
+        ),
+        code=422 if wrong else 200,
+        problems=wrong,
+        filters={"program": chosen, "status": state},
+        statuses=programs.CALL_STATUS,
+    )
+
+
+async def _program_call_page(
+    request: Request,
+    session: SignedIn,
+    call_id: str,
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+    form: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    return await _view_page(
+        request,
+        session,
+        "console/program_call.html",
+        programs.call_view(
+            _calls(request, session),
+            _names(request),
+            call_id,
+            me=session.subject,
+            my_name=session.display_name or session.subject,
+        ),
+        code=code,
+        problems=problems,
+        call_id=call_id,
+        notice=notice,
+        form=form or {},
+        outcomes=programs.OUTCOMES,
+        can_resolve="officer" in session.roles or "admin" in session.roles,
+    )
+
+
+@router.get("/programs/calls/{call_id}", response_class=HTMLResponse)
+async def program_call(request: Request, session: ProgramDesk, call_id: uuid.UUID) -> HTMLResponse:
+    return await _program_call_page(request, session, str(call_id))
+
+
+@router.post("/programs/objections/{objection_id}/resolution", response_class=HTMLResponse)
+async def resolve_program_objection(
+    request: Request, session: ProgramDesk, objection_id: uuid.UUID
+) -> HTMLResponse:
+    """An objection resolved with its outcome and reply, as svc-disbursement takes it; a refusal (a reply left
+    empty, another department, already resolved) is shown next to the field it names, with the reply kept."""
+    form = await request.form()
+    outcome = str(form.get("outcome") or "")
+    reply = str(form.get("resolution") or "")
+    calls = _calls(request, session)
+    try:
+        done = await programs.resolve_objection(calls, str(objection_id), outcome, reply)
+    except UpstreamError as exc:
+        body = exc.body if isinstance(exc.body, dict) else {}
+        fields = {
+            f"{e.get('field')}_error": str(e.get("message") or "")
+            for e in body.get("errors") or []
+            if isinstance(e, dict) and e.get("field") in ("outcome", "resolution")
+        }
+        if "resolution_error" in fields:
+            fields["resolution_error"] = (
+                "核查结论最多 2000 字" if reply.strip() else "请填写核查结论（答复内容不能为空）"
+            )
+        if "outcome_error" in fields:
+            fields["outcome_error"] = "请选择处理结果：异议成立或异议不成立"
+        kept = {"objection_id": str(objection_id), "outcome": outcome, "resolution": reply, **fields}
+        # A field the service named: its words in Chinese beside the field, and above the page what went wrong.
+        said = [f"异议未处理：{m}" for m in fields.values()] or [problem_text(exc)]
+        try:
+            call_id = await programs.objection_call_id(calls, str(objection_id))
+        except UpstreamError as missing:
+            return await _page(
+                request,
+                session,
+                "console/error.html",
+                status=problem_status(missing),
+                problems=[problem_text(missing)],
+            )
+        return await _program_call_page(
+            request, session, call_id, problems=said, code=problem_status(exc), form=kept
+        )
+    outcome_title = programs.OBJECTION_STATUS.get(str(done.get("status")), "")
+    promoted = "，名额内已按排名递补" if done.get("promoted_application_id") else ""
+    return await _program_call_page(
+        request,
+        session,
+        str(done["call_id"]),
+        notice=f"已处理异议（{done['applicant_name']}）：{outcome_title}{promoted}",
     )

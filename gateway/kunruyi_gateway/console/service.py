@@ -66,6 +66,8 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "platforms": ("officer", "reviewer", "approver", "broker"),
     # 免申即享 runs and the other background jobs of svc-policy, with their progress.
     "runs": ("officer", "finance", "approver"),
+    # 人才计划: the department's programs, calls, rankings, 公示 and its objections (resolved by officers).
+    "programs": ("officer", "approver"),
 }
 TICKET_STATUS = {
     "submitted": "已提交",

@@ -247,6 +247,7 @@ async def create(
         entity_type="program_application",
         entity_id=str(application_id),
         action="agreement.create",
+        what="该人才计划",
     )
     if application["status"] != "selected":
         raise ApplicationNotSelected("该申报未入选，不能签订资助协议")
@@ -357,6 +358,7 @@ async def _locked(
         entity_type="funding_agreement",
         entity_id=str(agreement_id),
         action=action,
+        what="该人才计划",
     )
     tranches = list(await repo.tranches_of(session, agreement_id))
     if seq is None:

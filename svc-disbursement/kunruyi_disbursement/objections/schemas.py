@@ -29,7 +29,8 @@ class ObjectionIn(BaseModel):
 
 class ResolutionIn(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"outcome": "upheld", "resolution": "经核查，企业未在昆山实际经营"}]}
+        str_strip_whitespace=True,  # a reply of blanks is no reply (422 naming ``resolution``)
+        json_schema_extra={"examples": [{"outcome": "upheld", "resolution": "经核查，企业未在昆山实际经营"}]},
     )
 
     outcome: Literal["upheld", "dismissed"] = Field(

@@ -119,6 +119,7 @@ async def resolve(
         entity_type="program_objection",
         entity_id=str(objection_id),
         action="objection.resolve",
+        what="该人才计划",
     )
     objection = await require_objection(session, objection_id, lock=True)
     if objection["status"] != "open":

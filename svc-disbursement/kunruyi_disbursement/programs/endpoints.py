@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.db import SessionDep
 
@@ -21,6 +22,7 @@ from kunruyi_disbursement.programs.auth import (
 from kunruyi_disbursement.programs.schemas import (
     CallIn,
     CallOut,
+    CallSummaryList,
     ConflictIn,
     ConflictOut,
     NoticeOut,
@@ -67,6 +69,28 @@ async def open_call(
 ) -> CallOut | JSONResponse:
     async def call() -> CallOut:
         return await service.open_call(session, program_id, body, principal)
+
+    return await audited(session, request, principal, call)
+
+
+@router.get(
+    "/program-calls",
+    summary="批次列表：申报窗口、名额、状态及申报、入选、公示异议计数（工作人员仅见本部门）",
+    response_model=CallSummaryList,
+)
+async def list_calls(
+    request: Request,
+    session: SessionDep,
+    principal: ReadPartnerOrStaff,
+    program: Annotated[uuid.UUID | None, Query(description="人才计划 id（须为本部门的计划）")] = None,
+    status: Annotated[
+        Literal["open", "closed", "selected", "public_notice"] | None, Query(description="批次状态")
+    ] = None,
+) -> CallSummaryList | JSONResponse:
+    async def call() -> CallSummaryList:
+        return CallSummaryList(
+            items=await service.list_calls(session, principal, program_id=program, status=status)
+        )
 
     return await audited(session, request, principal, call)
 

@@ -14,6 +14,7 @@ from kunruyi_disbursement.programs.tables import (
     program_applications,
     program_calls,
     program_conflicts,
+    program_objections,
     program_panel_members,
     program_scores,
     programs,
@@ -69,6 +70,63 @@ async def get_call(session: AsyncSession, call_id: uuid.UUID, *, lock: bool = Fa
         stmt = stmt.with_for_update(of=program_calls)
     row: RowMapping | None = (await session.execute(stmt)).mappings().first()
     return row
+
+
+async def calls_with_counts(
+    session: AsyncSession,
+    *,
+    program_id: uuid.UUID | None = None,
+    department: str | None = None,
+    status: str | None = None,
+) -> Sequence[RowMapping]:
+    """Calls (newest year first, then by program code) with their program's code, title and department and the
+    counts of applications (``n_applications``, ``n_selected``, ``n_withdrawn``) and objections (``n_objections``,
+    ``n_objections_open``); filtered by program, the program's department and the call's status when given."""
+    a = program_applications.c
+    o = program_objections.c
+    apps = (
+        select(
+            a.call_id,
+            func.count().label("n"),
+            func.count().filter(a.status == "selected").label("selected"),
+            func.count().filter(a.status == "withdrawn").label("withdrawn"),
+        )
+        .group_by(a.call_id)
+        .subquery()
+    )
+    objs = (
+        select(
+            o.call_id,
+            func.count().label("n"),
+            func.count().filter(o.status == "open").label("open"),
+        )
+        .group_by(o.call_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            program_calls,
+            programs.c.code.label("program_code"),
+            programs.c.title.label("program_title"),
+            programs.c.department.label("department"),
+            func.coalesce(apps.c.n, 0).label("n_applications"),
+            func.coalesce(apps.c.selected, 0).label("n_selected"),
+            func.coalesce(apps.c.withdrawn, 0).label("n_withdrawn"),
+            func.coalesce(objs.c.n, 0).label("n_objections"),
+            func.coalesce(objs.c.open, 0).label("n_objections_open"),
+        )
+        .join(programs, programs.c.id == program_calls.c.program_id)
+        .outerjoin(apps, apps.c.call_id == program_calls.c.id)
+        .outerjoin(objs, objs.c.call_id == program_calls.c.id)
+        .order_by(program_calls.c.year.desc(), programs.c.code, program_calls.c.created_at)
+    )
+    if program_id is not None:
+        stmt = stmt.where(program_calls.c.program_id == program_id)
+    if department is not None:
+        stmt = stmt.where(programs.c.department == department)
+    if status is not None:
+        stmt = stmt.where(program_calls.c.status == status)
+    return (await session.execute(stmt)).mappings().all()
 
 
 async def update_call(session: AsyncSession, call_id: uuid.UUID, **values: Any) -> None:

@@ -150,6 +150,36 @@ class EligibilityOut(BaseModel):
     criteria: list[EligibilityCriterion]
 
 
+class CallSummary(BaseModel):
+    """A call in a list: its window, quotas and status with the counts staff watch (申报, 入选, 公示异议)."""
+
+    id: uuid.UUID
+    program_id: uuid.UUID
+    program_code: str
+    program_title: str
+    department: str
+    year: int
+    title: str
+    opens_on: date
+    closes_on: date
+    status: Literal["open", "closed", "selected", "public_notice"]
+    accepting: bool = Field(description="今天（北京时间）是否在申报窗口内")
+    categories: list[CategoryIn]
+    quota: int = Field(description="各类别入选名额之和")
+    notice_starts_on: date | None
+    notice_ends_on: date | None
+    accepting_objections: bool = Field(description="今天（北京时间）在公示期内，可以提出异议")
+    applications: int = Field(description="申报数")
+    selected: int = Field(description="入选数（不含异议成立后撤销的）")
+    withdrawn: int = Field(description="公示异议成立后撤销入选的申报数")
+    objections: int = Field(description="公示异议总数")
+    objections_open: int = Field(description="待处理的公示异议数")
+
+
+class CallSummaryList(BaseModel):
+    items: list[CallSummary]
+
+
 class PanelIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"experts": [{"subject": "expert-zhang", "name": "张教授"}]}]}

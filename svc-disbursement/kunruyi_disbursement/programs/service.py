@@ -72,6 +72,7 @@ from kunruyi_disbursement.programs.exceptions import (
 from kunruyi_disbursement.programs.schemas import (
     CallIn,
     CallOut,
+    CallSummary,
     CategoryIn,
     ConflictIn,
     ConflictOut,
@@ -99,7 +100,12 @@ SOURCE = "disbursement"  # the event source, as the other modules name it
 async def create_program(session: AsyncSession, body: ProgramIn, principal: Principal) -> ProgramOut:
     department = body.department or principal.department
     ensure_department(
-        principal, department, entity_type="program", entity_id=body.code, action="program.create"
+        principal,
+        department,
+        entity_type="program",
+        entity_id=body.code,
+        action="program.create",
+        what="该人才计划",
     )
     if department is None:  # an admin without a department named none
         raise UnknownDepartment("请填写主管部门 department", field="department")
@@ -167,7 +173,12 @@ async def open_call(
     if program is None:
         raise ProgramNotFound("人才计划不存在")
     ensure_department(
-        principal, program["department"], entity_type="program", entity_id=str(program_id), action="call.open"
+        principal,
+        program["department"],
+        entity_type="program",
+        entity_id=str(program_id),
+        action="call.open",
+        what="该人才计划",
     )
     row = await repo.insert_call(
         session,
@@ -190,13 +201,74 @@ async def open_call(
     return await call_view(session, await require_call(session, row["id"]))
 
 
+async def list_calls(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    program_id: uuid.UUID | None = None,
+    status: str | None = None,
+) -> list[CallSummary]:
+    """Calls with their counts. Staff (admins aside) see their own department's programs only: a ``program`` of
+    another department is refused (403 ``other_department``, audited); without one, the list is their
+    department's. Partners with ``disbursement:read`` and admins see every department's."""
+    department: str | None = None
+    if program_id is not None:
+        program = await repo.get_program(session, program_id)
+        if program is None:
+            raise ProgramNotFound("人才计划不存在")
+        ensure_department(
+            principal,
+            program["department"],
+            entity_type="program",
+            entity_id=str(program_id),
+            action="calls.list",
+            what="该人才计划",
+        )
+    elif principal.kind == "staff" and "admin" not in principal.roles:
+        if principal.department is None:
+            return []
+        department = principal.department
+    rows = await repo.calls_with_counts(session, program_id=program_id, department=department, status=status)
+    return [
+        CallSummary(
+            id=r["id"],
+            program_id=r["program_id"],
+            program_code=r["program_code"],
+            program_title=r["program_title"],
+            department=r["department"],
+            year=r["year"],
+            title=r["title"],
+            opens_on=r["opens_on"],
+            closes_on=r["closes_on"],
+            status=r["status"],
+            accepting=_accepting(r),
+            categories=[CategoryIn.model_validate(c) for c in r["categories"]],
+            quota=sum(int(c["quota"]) for c in r["categories"]),
+            notice_starts_on=r["notice_starts_on"],
+            notice_ends_on=r["notice_ends_on"],
+            accepting_objections=in_notice_period(r),
+            applications=r["n_applications"],
+            selected=r["n_selected"],
+            withdrawn=r["n_withdrawn"],
+            objections=r["n_objections"],
+            objections_open=r["n_objections_open"],
+        )
+        for r in rows
+    ]
+
+
 async def _managed_call(
     session: AsyncSession, call_id: uuid.UUID, principal: Principal, action: str
 ) -> RowMapping:
     """The call, locked, after checking the caller is staff of its program's department."""
     call = await require_call(session, call_id, lock=True)
     ensure_department(
-        principal, call["department"], entity_type="program_call", entity_id=str(call_id), action=action
+        principal,
+        call["department"],
+        entity_type="program_call",
+        entity_id=str(call_id),
+        action=action,
+        what="该人才计划",
     )
     return call
 
