@@ -267,14 +267,19 @@ async def test_reconciliation_finds_missing_payments_on_either_side_and_amount_m
     policy = "KS-E2E-REC"
     await fund(service, policy, 500_000)
     bank.control(failure_rate=0.0, return_rate=0.0)
-    entity, other = make_uscc(401), make_uscc(402)
+    entity, other, clean = make_uscc(401), make_uscc(402), make_uscc(403)
     await publish_events(
         service.infra.nats_url,
-        [entitlement_event(policy, entity, 50_000), entitlement_event(policy, other, 60_000)],
+        [
+            entitlement_event(policy, entity, 50_000),
+            entitlement_event(policy, other, 60_000),
+            entitlement_event(policy, clean, 40_000),
+        ],
     )
     items = await wait_until(lambda: settled(service, entity))
     ledger_only = items[0]["bank_reference"]
     misstated = (await wait_until(lambda: settled(service, other)))[0]["bank_reference"]
+    agreeing = (await wait_until(lambda: settled(service, clean)))[0]["bank_reference"]
     bank_only = str(uuid.uuid4())
     bank.inject(kind="omit_from_statement", reference=ledger_only)
     bank.inject(kind="phantom_settlement", reference=bank_only, amount_fen=77_700)
@@ -294,7 +299,22 @@ async def test_reconciliation_finds_missing_payments_on_either_side_and_amount_m
         "bank_amount_fen": 6_000,
     } in report["mismatches"]
     assert report["missing_in_ledger"] == report["missing_in_bank"] == report["amount_mismatch"] == 1
-    assert report["matched"] >= 3 and not report["ok"]
+    # a payment both sides agree on is matched, not reported (other tests of this module add theirs)
+    assert report["matched"] >= 1 and not report["ok"]
+    assert agreeing not in {m["reference"] for m in report["mismatches"]}
+    # The run is kept: finance and approvers read it back, each difference beside the disbursement it concerns.
+    async with service.client("approver") as c:
+        runs = await c.get("/api/v1/reconciliation/runs", params={"limit": 5})
+        too_many = await c.get("/api/v1/reconciliation/runs", params={"limit": 1000})
+    async with service.client("officer") as c:
+        not_finance = await c.get("/api/v1/reconciliation/runs")
+    assert runs.status_code == 200, runs.text
+    assert too_many.status_code == 422 and not_finance.status_code == 403
+    latest = runs.json()["items"][0]
+    assert latest["id"] == report["id"] and latest["created_by"]
+    concerned = {m["reference"]: (m["policy_code"], m["entity_id"]) for m in latest["mismatches"]}
+    assert concerned[ledger_only] == (policy, entity) and concerned[misstated] == (policy, other)
+    assert concerned[bank_only] == (None, None)  # money the ledger never knew of
     async with db.connect() as conn:
         events = (
             (

@@ -79,7 +79,10 @@ async def test_report_groups_totals_and_exports(client, session: AsyncSession) -
         "5400000000.33",
         "2",
         "1400000000.00",
+        "0",
+        "0.00",
     ]
+    assert rows[0][-2:] == ["即申即享项目数", "即申即享金额（元）"]
     sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
     assert sheet is not None and sheet["A1"].value == "部门" and sheet["B4"].value == 4
     assert bad.status_code == 422
@@ -133,3 +136,11 @@ async def test_money_by_mode_three_ways_and_by_department_within_a_beijing_quart
     )
     assert depts["科技局"]["automatic_amount_fen"] == depts["科技局"]["amount_fen"] == 1_400_000_000_00
     assert {i["key"]: i["amount_fen"] for i in q2.json()["items"]} == {"quick": 700}
+    assert by_mode["summary"] == "累计兑现 5个项目 54亿元，其中免申即享 2个 14亿元，即申即享 1个 3.00元"
+    async with client(staff("leader", department="市委人才办")) as c:
+        sheet = await c.get(
+            "/api/v1/reports/disbursements", params={"group_by": "mode", "format": "csv", **q1}
+        )
+    table = {r[0]: r[1:] for r in csv.reader(io.StringIO(sheet.content.decode("utf-8-sig")))}
+    assert table["即申即享"] == ["1", "3.00", "0", "0.00", "1", "3.00"]
+    assert table["合计"][-2:] == ["1", "3.00"]

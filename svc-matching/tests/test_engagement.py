@@ -96,6 +96,9 @@ async def test_pipeline_order_reward_and_kpis(client, session) -> None:  # type:
             f"/api/v1/demands/{d}/stages", json={"stage": "recommended", "supply_id": supply["id"]}
         )
         assert r.status_code == 200 and r.json()["allowed_next"] == ["negotiating"]
+        # the names a page shows come with the answer, so no caller keeps its own copy of them
+        assert r.json()["stage_label"] == "推荐对接"
+        assert r.json()["allowed_next_labels"] == {"negotiating": "洽谈"}
         r = await c.post(f"/api/v1/demands/{d}/stages", json={"stage": "signed"})
         assert r.status_code == 409 and r.json()["allowed_next"] == ["negotiating"]
         for stage in ["negotiating", "signed"]:

@@ -18,7 +18,7 @@ from kunruyi_policy.profiles.awards import HANDLERS as AWARD_HANDLERS
 from kunruyi_policy.profiles.awards import SCHEMAS as AWARD_SCHEMAS
 from kunruyi_policy.profiles.financings import HANDLERS as FINANCING_HANDLERS
 from kunruyi_policy.profiles.financings import SCHEMAS as FINANCING_SCHEMAS
-from kunruyi_policy.profiles.handlers import HANDLERS, SCHEMAS
+from kunruyi_policy.profiles.handlers import HANDLERS, SCHEMAS, TEAM_HANDLERS, TEAM_SCHEMAS
 from kunruyi_policy.settings import get_settings
 from kunruyi_policy.simulations.endpoints import router as simulations_router
 
@@ -43,6 +43,10 @@ def build_spec() -> ServiceSpec:
         ],
         consumers=[
             ConsumerSpec(name="talent-profiles", producer="talent", handlers=HANDLERS, schemas=SCHEMAS),
+            # 创新创业团队 (svc-talent's teams) into the read model as entity_type "team"
+            ConsumerSpec(
+                name="team-profiles", producer="talent", handlers=TEAM_HANDLERS, schemas=TEAM_SCHEMAS
+            ),
             ConsumerSpec(
                 name="financings",
                 producer="matching",

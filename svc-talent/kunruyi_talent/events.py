@@ -214,6 +214,8 @@ __all__ = [
     "PersonUpdated",
     "PlatformRecognized",
     "PlatformReviewFailed",
+    "TeamRegistered",
+    "TeamUpdated",
     "TicketJointHandlingStarted",
     "TicketOverdue",
     "TicketPartAnswered",
@@ -303,3 +305,40 @@ class ActivityLeadConverted(BaseModel):
     industry_chain: str | None
     technical_field: str | None
     demand_type: str | None
+
+
+class TeamFacts(BaseModel):
+    """A 创新创业团队 as rules need it: ids and counts only — no team name, no member's name or personal data."""
+
+    team_id: str
+    uscc: str
+    # the company's file is in the registry (一企一档, Kunshan's companies): then registered in Kunshan; null: unknown
+    company_on_file: bool
+    company_in_kunshan: bool | None
+    lead_talent_id: str
+    lead_talent_class: Literal["A", "B", "C", "D", "E"] | None
+    member_ids: list[str]
+    member_count: int
+    # core members counting the lead (带头人 + 核心成员)
+    core_member_count: int
+    doctorate_members: int
+    overseas_members: int
+    # members listed in at least one talent program (人才计划)
+    program_members: int
+    team_programs: list[str]
+
+
+@event_type(
+    "kunruyi.talent.team.registered",
+    description="登记一个创新创业团队（双创团队）：所在企业、带头人、成员人数与构成（只含编号与计数，不含姓名）",
+)
+class TeamRegistered(TeamFacts):
+    pass
+
+
+@event_type(
+    "kunruyi.talent.team.updated",
+    description="团队变更（成员、带头人，或成员的人才画像变化使团队构成改变）；只含编号与计数",
+)
+class TeamUpdated(TeamFacts):
+    pass

@@ -26,6 +26,7 @@ from kunruyi_talent.servicelists.endpoints import router as servicelists_router
 from kunruyi_talent.settings import get_settings
 from kunruyi_talent.talent import consumers as talent_consumers
 from kunruyi_talent.talent.endpoints import router as talent_router
+from kunruyi_talent.teams.endpoints import router as teams_router
 
 SERVICE_NAME = "talent"
 
@@ -50,6 +51,7 @@ def build_spec() -> ServiceSpec:
             message_deliveries_router,
             indicators_router,
             platforms_router,
+            teams_router,
         ],
         # The inbox (messages/): the events that concern a person, one durable per producer.
         consumers=[
@@ -60,12 +62,19 @@ def build_spec() -> ServiceSpec:
                 handlers=talent_consumers.HANDLERS,
                 schemas=talent_consumers.SCHEMAS,
             ),
-            # The indicator system (indicators/): settled payments for the payouts indicator.
+            # The indicator system (indicators/): settled payments for the payouts indicator ...
             ConsumerSpec(
                 name="indicators-disbursement",
                 producer="disbursement",
                 handlers=indicator_consumers.HANDLERS,
                 schemas=indicator_consumers.SCHEMAS,
+            ),
+            # ... and challenges awarded, for 新增“揭榜挂帅”攻关项目.
+            ConsumerSpec(
+                name="indicators-matching",
+                producer="matching",
+                handlers=indicator_consumers.MATCHING_HANDLERS,
+                schemas=indicator_consumers.MATCHING_SCHEMAS,
             ),
             ConsumerSpec(
                 name="messages-disbursement",

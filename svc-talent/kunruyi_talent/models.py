@@ -757,6 +757,18 @@ class IndicatorPayment(Base):
     settled_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
 
 
+class IndicatorChallenge(Base):
+    """A 揭榜挂帅 challenge svc-matching awarded (its ``challenge.awarded`` event): a 攻关项目 for the indicator
+    新增“揭榜挂帅”攻关项目, in the 区镇 of the company that published it when this registry knows the company."""
+
+    __tablename__ = "indicator_challenges"
+
+    challenge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    publisher_uscc: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    awarded_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+
+
 class Platform(Base):
     """A 科创平台 an enterprise hosts (博士后工作站, 工程技术研究中心, 企业技术中心, 新型研发机构, 孵化器, 众创空间 …):
     its kind and level, the recognition (认定) and its expiry, who issued it and the certificate number. It counts
@@ -802,3 +814,43 @@ class PlatformReview(Base):
     created_at: Mapped[datetime] = _created()
 
     __table_args__ = (UniqueConstraint("platform_id", "year"),)
+
+
+class Team(Base):
+    """A 创新创业团队 (双创团队): a named team working for a company (by USCC, on file here or not), led by one talent,
+    with its program tags (入选的团队计划, e.g. 昆山双创团队). Its members are in ``team_members``."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    uscc: Mapped[str] = mapped_column(String(18), nullable=False, index=True)
+    lead_talent_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("talents.id"), nullable=False
+    )
+    programs: Mapped[list[str]] = mapped_column(
+        ARRAY(String(60)), nullable=False, server_default=text("'{}'")
+    )
+    created_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class TeamMember(Base):
+    """One member of a team: an existing talent, with the role lead (带头人, exactly one), core (核心成员) or
+    member (一般成员). A talent is at most once in a team."""
+
+    __tablename__ = "team_members"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    talent_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("talents.id"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(10), nullable=False)
+    position: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+
+    __table_args__ = (CheckConstraint("role IN ('lead', 'core', 'member')", name="role_known"),)

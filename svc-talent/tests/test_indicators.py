@@ -88,6 +88,48 @@ async def test_settled_payments_consumed_as_events_count_once(client, session) -
     assert after["unit"] == "万元"
 
 
+async def test_challenges_awarded_in_svc_matching_count_as_projects_once_in_the_publishers_district(
+    client, session
+) -> None:  # type: ignore[no-untyped-def]
+    uscc = make_uscc(8803)
+    async with client(OFFICER) as c:
+        made = await c.post(
+            "/api/v1/enterprises", json={"uscc": uscc, "name": "揭榜发榜科技有限公司", "district": "周市"}
+        )
+        assert made.status_code == 201, made.text
+        before = (await c.get("/api/v1/indicators/challenge_projects")).json()
+    district_before = {d["district_name"]: d["actual"] for d in before["by_district"]}
+
+    def awarded(publisher: str | None) -> CloudEvent:
+        data = {
+            "challenge_id": str(uuid.uuid4()),
+            "title": "高精度减速器寿命提升",
+            "status": "awarded",
+            "actor": "kjj-officer",
+            "application_id": str(uuid.uuid4()),
+            "team_name": "某高校精密传动团队",
+            "publisher_uscc": publisher,
+        }
+        return CloudEvent(source="matching", type=consumers.CHALLENGE_AWARDED, subject="c", data=data)
+
+    by_company, by_staff = awarded(uscc), awarded(None)
+    for event in (by_company, by_company, by_staff):  # the second is a redelivery the inbox did not catch
+        await consumers.on_challenge_awarded(session, event)
+    async with client(OFFICER) as c:
+        after = (await c.get("/api/v1/indicators/challenge_projects")).json()
+        reported = await c.post(
+            "/api/v1/indicators/challenge_projects/reports",
+            json={"quarter": current_quarter(), "value": 3, "unit": "项", "note": "手工填报"},
+        )
+    assert after["kind"] == "computed" and after["unit"] == "项"
+    assert after["actual"] == before["actual"] + 2
+    assert after["quarter"] == current_quarter()
+    districts = {d["district_name"]: d["actual"] for d in after["by_district"]}
+    assert districts["周市"] == district_before.get("周市", 0) + 1
+    # a computed indicator takes no hand-filled value
+    assert reported.status_code == 409 and reported.json()["code"] == "indicator_not_reported"
+
+
 async def test_a_reported_value_needs_a_second_person_and_revisions_keep_history(client, session) -> None:  # type: ignore[no-untyped-def]
     q = current_quarter()
     url = "/api/v1/indicators/rd_gdp/reports"

@@ -245,6 +245,7 @@ async def test_each_event_becomes_one_message_whatever_the_redeliveries(client, 
     async with client(staff("admin")) as c:
         log = (await c.get("/api/v1/message-deliveries")).json()
         assert {i["phone"] for i in log["items"]} == {"139****5678"}
+        assert {i["kind_label"] for i in log["items"]} == {"补正通知", "拨付未成功", "资金到账"}
         assert PHONE not in str(log)
     async with client(staff("officer")) as c:
         assert (await c.get("/api/v1/message-deliveries")).status_code == 403
@@ -426,7 +427,7 @@ async def test_delivery_stats_for_admins(client, session, quiet_free) -> None:  
         stats = (await c.get("/api/v1/message-deliveries/stats")).json()
     assert (stats["sent"], stats["delivered"], stats["undelivered"], stats["failed"]) == (1, 1, 1, 1)
     assert stats["delivery_rate"] == 0.5
-    assert stats["by_kind"][0]["kind"] == "payment_settled"
+    assert (stats["by_kind"][0]["kind"], stats["by_kind"][0]["kind_label"]) == ("payment_settled", "资金到账")
 
 
 async def test_a_housing_offer_its_reminder_and_lapse_reach_the_talent(session, quiet_free) -> None:  # type: ignore[no-untyped-def]
@@ -522,3 +523,44 @@ async def test_delivery_stats_take_any_date_range(client) -> None:  # type: igno
             resp = await c.get("/api/v1/message-deliveries/stats", params=params)
             assert resp.status_code == 422 and next(iter(params)) in resp.text, resp.text
         assert (await c.get("/api/v1/message-deliveries", params={"cursor": "nope"})).status_code == 422
+
+
+async def test_policies_in_reach_on_one_day_make_one_message(session, client, quiet_free) -> None:  # type: ignore[no-untyped-def]
+    """A company gaining 高企 comes into reach of several policies at once: one 政策早知道 message lists them all
+    (unread again when one is added), a redelivery adds nothing, and the next day starts a new message."""
+    uscc = make_uscc(9301)
+    day = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)  # 10:00 in Kunshan
+
+    def reach(code: str, title: str, at: datetime) -> CloudEvent:
+        return CloudEvent(
+            source="policy",
+            type=consumers.REACH_GAINED,
+            subject=uscc,
+            time=at,
+            data={
+                "policy_code": code,
+                "policy_title": title,
+                "department": "科技局",
+                "entity_type": "enterprise",
+                "entity_id": uscc,
+                "status": "eligible",
+            },
+        )
+
+    first = reach("KS-KJ-101", "研发费用补助", day)
+    await consumers.on_reach_gained(session, first)
+    async with client(company(uscc)) as c:
+        one = (await c.get("/api/v1/messages")).json()["items"]
+        assert [m["title"] for m in one] == ["您可以申报：研发费用补助"]
+        await c.post(f"/api/v1/messages/{one[0]['id']}/read")
+    for ev in (reach("KS-KJ-102", "企业研发机构建设奖励", day), reach("KS-KJ-103", "首台套奖励", day), first):
+        await consumers.on_reach_gained(session, ev)
+    await consumers.on_reach_gained(session, reach("KS-KJ-104", "知识产权奖励", day + timedelta(days=1)))
+    async with client(company(uscc)) as c:
+        inbox = (await c.get("/api/v1/messages")).json()
+    assert inbox["unread"] == 2
+    today = next(m for m in inbox["items"] if m["title"].startswith("您有"))
+    assert today["title"] == "您有 3 项政策可以申报" and today["link"] == "/m/policies"
+    assert today["body"].count("「研发费用补助」") == 1
+    assert "「首台套奖励」（科技局，符合）" in today["body"]
+    assert sum(1 for m in inbox["items"] if m["kind"] == "policy_in_reach") == 2

@@ -14,12 +14,18 @@ identity provider emulator (OIDC authorization code):
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import pytest
+from kunruyi_client import KunruyiClient
+from kunruyi_common.events.envelope import CloudEvent
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -278,6 +284,303 @@ def test_finance_tops_up_a_budget_once(driver: Any, browser: Any, artifacts_dir:
     )
     assert again.status == 200
     assert available() - before == 1_234_567
+    page.context.close()
+
+
+def _publish_entitlement(nats_url: str, policy_code: str, uscc: str, period: str, amount_fen: int) -> None:
+    """svc-policy's 免申即享 decision as it arrives on the bus, published from a thread of its own (the sync
+    browser keeps this thread's event loop marked running)."""
+    entitlement_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{policy_code}|enterprise|{uscc}|{period}"))
+    event = CloudEvent(
+        source="policy",
+        type="kunruyi.policy.entitlement.determined",
+        subject=entitlement_id,
+        data={
+            "entitlement_id": entitlement_id,
+            "policy_code": policy_code,
+            "policy_title": "高新技术企业认定奖励",
+            "department": "科技局",
+            "version": 1,
+            "period": period,
+            "entity_type": "enterprise",
+            "entity_id": uscc,
+            "amount_fen": amount_fen,
+            "mode": "automatic",
+            "trace_digest": "0" * 64,
+        },
+    )
+
+    async def send() -> None:
+        nc = await nats.connect(nats_url)
+        try:
+            await nc.jetstream().publish(
+                event.type, event.model_dump_json().encode(), headers={"Nats-Msg-Id": event.id}
+            )
+        finally:
+            await nc.close()
+
+    worker = threading.Thread(target=asyncio.run, args=(send(),))
+    worker.start()
+    worker.join(30)
+
+
+def test_finance_reconciles_a_day_and_sees_the_difference_named(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """Finance runs a day's bank reconciliation from the page: money the bank paid that the ledger never recorded
+    shows as a difference, in 元, with the run's totals; a mistyped date is refused at the form."""
+    day = "2024-03-15"  # a day no other test pays on: only the injected settlement is on its statement
+    phantom = str(uuid.uuid4())
+    injected = httpx.post(
+        f"{driver.emulator('bank')}/_control/inject",
+        json={"kind": "phantom_settlement", "reference": phantom, "amount_fen": 77_700, "date": day},
+        timeout=10,
+    )
+    assert injected.status_code == 200, injected.text
+    page = _sign_in(browser, driver, "kjj-finance-qian")
+    csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
+    mistyped = page.context.request.post(
+        f"{driver.url}/console/finance/reconciliation", form={"csrf_token": csrf, "date": "2024-13-40"}
+    )
+    assert mistyped.status == 422 and "请填写对账日期" in mistyped.text()
+
+    form = page.get_by_test_id("reconcile")
+    form.locator("input[name=date]").fill(day)
+    form.get_by_role("button", name="核对银行日对账单").click()
+    page.get_by_test_id("flash").filter(has_text=f"{day} 对账完成：相符 0 笔，差异 1 笔").wait_for()
+    run = page.get_by_test_id("reconciliation-run").first
+    assert day in run.inner_text() and "差异 1 笔" in run.inner_text()
+    row = run.get_by_test_id("mismatches").locator("tbody tr")
+    assert row.count() == 1
+    cells = row.first.inner_text()
+    assert "银行已付、账本无记录" in cells and "¥777.00" in cells and phantom in cells
+    page.get_by_test_id("reconciliation").screenshot(
+        path=str(artifacts_dir / "console-finance-reconciliation.png")
+    )
+    page.context.close()
+
+
+def test_broker_claims_a_demand_and_records_the_contract(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """A broker claims a waiting demand on the console, records each stage of the pipeline (推荐对接 → 洽谈 → 签约 →
+    技术合同登记 → 成交); a contract amount that is not money is refused on the page; the deal shows in the
+    broker's 绩效 for the year."""
+    uscc = driver.register_enterprise(name="昆山经纪撮合示范光电有限公司", district="开发区")
+    title = f"微型光谱仪标定方法 {uuid.uuid4().hex[:6]}"
+    created = driver.as_staff(
+        "officer",
+        "POST",
+        "/api/v1/demands",
+        json={
+            "enterprise_uscc": uscc,
+            "title": title,
+            "description": "需要可溯源的光谱标定方法，欢迎计量院所合作。",
+            "industry_chain": "半导体",
+            "technical_field": "advanced_packaging",
+            "demand_type": "技术攻关",
+            "budget_min_fen": 10_000_000,
+            "budget_max_fen": 50_000_000,
+            "channel": "api",
+        },
+    )
+    assert created.status_code == 201, created.text
+    demand_id = created.json()["id"]
+    approved = driver.as_staff(
+        "officer", "POST", f"/api/v1/demands/{demand_id}/review", json={"decision": "approve"}
+    )
+    assert approved.status_code == 200, approved.text
+    registered = driver.as_staff(
+        "officer",
+        "POST",
+        "/api/v1/brokers",
+        json={
+            "subject": "broker-zhao",
+            "name": "赵一鸣",
+            "agency": "昆山技术转移中心",
+            "certification": "中级",
+            "chains": ["半导体"],
+            "monthly_capacity": 50,
+        },
+    )
+    assert registered.status_code in (201, 409), registered.text
+
+    page = _sign_in(browser, driver, "broker-zhao")
+    page.goto(f"{driver.url}/console/broker")
+    queued = page.get_by_test_id("demand-queue").locator("tr", has_text=title)
+    assert "昆山经纪撮合示范光电有限公司" in queued.inner_text()  # the company's name, not its code
+    queued.get_by_role("button", name="认领").click()
+    page.get_by_test_id("flash").filter(has_text="已认领").wait_for()
+
+    def mine() -> Any:
+        return page.get_by_test_id("my-demands").locator("tr", has_text=title)
+
+    for stage in ("推荐对接", "洽谈", "签约"):
+        form = mine().get_by_test_id("next-stage")
+        form.locator("input[name=note]").fill(f"端到端：{stage}")
+        form.get_by_role("button", name=f"记录“{stage}”").click()
+        page.get_by_test_id("flash").filter(has_text=f"已记录：{stage}").wait_for()
+
+    form = mine().get_by_test_id("next-stage")
+    form.locator("input[name=contract_number]").fill(f"320583-{uuid.uuid4().hex[:8]}")
+    form.locator("input[name=contract_amount]").fill("三十万")
+    form.get_by_role("button", name="记录“技术合同登记”").click()
+    assert "不是金额" in page.get_by_test_id("errors").inner_text()
+    form = mine().get_by_test_id("next-stage")
+    number = f"320583-{uuid.uuid4().hex[:8]}"
+    form.locator("input[name=contract_number]").fill(number)
+    form.locator("input[name=contract_amount]").fill("300,000")
+    form.get_by_role("button", name="记录“技术合同登记”").click()
+    page.get_by_test_id("flash").filter(has_text="已记录：技术合同登记").wait_for()
+    assert number in mine().get_by_test_id("stage").inner_text()
+    assert "¥300,000.00" in mine().get_by_test_id("stage").inner_text()
+    mine().get_by_role("button", name="记录“成交”").click()
+    page.get_by_test_id("flash").filter(has_text="已记录：成交").wait_for()
+    # 需求入库, 认领/指派, 推荐对接, 洽谈, 签约, 技术合同登记, 成交
+    assert "流程记录（7）" in mine().inner_text() and "成交" in mine().get_by_test_id("stage").inner_text()
+    kpi = page.get_by_test_id("broker-kpis").locator("tr", has_text="赵一鸣")
+    assert kpi.count() == 1 and "¥300,000.00" in kpi.inner_text()
+    page.screenshot(path=str(artifacts_dir / "console-broker.png"), full_page=True)
+    page.context.close()
+
+
+def test_an_officer_starts_a_mianshen_run_and_watches_it_finish(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """The 免申即享 run is a background job: started from the page, its progress refreshes by itself until it is
+    done, with its counts; a mistyped date is refused at the form; starting the same period again shows the run
+    already made instead of paying twice."""
+    page = _sign_in(browser, driver, "kjj-officer-zhou")
+    page.goto(f"{driver.url}/console/runs")
+    form = page.get_by_test_id("start-run")
+    form.locator("input[name=evaluation_date]").fill("2026-13-01")
+    form.get_by_role("button", name="发起全量批次").click()
+    assert "请填写评估日期" in page.get_by_test_id("errors").inner_text()
+    assert (
+        page.get_by_test_id("start-run").locator("input[name=evaluation_date]").input_value() == "2026-13-01"
+    )
+
+    page.get_by_test_id("start-run").locator("input[name=evaluation_date]").fill("")
+    page.get_by_test_id("start-run").get_by_role("button", name="发起全量批次").click()
+    page.get_by_test_id("flash").filter(has_text="期间").wait_for()
+    newest = page.get_by_test_id("job").first
+    assert "免申即享全量批次" in newest.inner_text()
+    # no reload: the list polls while a job is queued or running
+    driver.eventually(
+        lambda: page.get_by_test_id("job").first.get_attribute("data-status") == "succeeded",
+        "the newest job to show 已完成 without a reload",
+        timeout=120,
+    )
+    done = page.get_by_test_id("job").first
+    assert done.get_by_test_id("job-status").inner_text().startswith("已完成")
+    assert "主体" in done.inner_text() and "评估" in done.inner_text()
+    page.screenshot(path=str(artifacts_dir / "console-runs.png"), full_page=True)
+
+    page.get_by_test_id("start-run").get_by_role("button", name="发起全量批次").click()
+    page.get_by_test_id("flash").filter(has_text="已有批次").wait_for()
+    page.context.close()
+
+
+def test_admin_issues_a_partner_key_that_signs_then_disables_it(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """An administrator creates a partner's AppKey on the console (a missing name refused at the form); the secret
+    is shown once and signs a partner call within its scope; after 停用 the same signed call is refused."""
+    page = _sign_in(browser, driver, "admin-wu")
+    page.goto(f"{driver.url}/console/partners")
+    form = page.get_by_test_id("new-key")
+    form.get_by_label("政策目录与计算器（读）").check()
+    form.get_by_role("button", name="创建").click()
+    assert "请填写合作方名称" in page.get_by_test_id("errors").inner_text()
+    form = page.get_by_test_id("new-key")
+    assert form.get_by_label("政策目录与计算器（读）").is_checked()  # what was chosen stays
+    name = f"端到端合作方 {uuid.uuid4().hex[:6]}"
+    form.locator("input[name=name]").fill(name)
+    form.get_by_role("button", name="创建").click()
+    page.get_by_test_id("flash").filter(has_text=name).wait_for()
+    secret = page.get_by_test_id("secret").inner_text()
+    row = page.get_by_test_id("app-key").filter(has_text=name)
+    app_key = row.get_attribute("data-app-key")
+    assert app_key and secret and "政策目录与计算器（读）" in row.inner_text()
+    page.screenshot(path=str(artifacts_dir / "console-partners.png"), full_page=True)
+
+    with KunruyiClient(driver.url, app_key, secret, timeout=30.0) as partner:
+        allowed = partner.get("/api/v1/policies", params={"limit": 1})
+        out_of_scope = partner.get("/api/v1/disbursements", params={"limit": 1})
+        assert allowed.status_code == 200, allowed.text
+        assert out_of_scope.status_code == 403
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_test_id("app-key").filter(has_text=name).get_by_role("button", name="停用").click()
+        page.get_by_test_id("flash").filter(has_text=f"已停用 {app_key}").wait_for()
+        assert (
+            page.get_by_test_id("app-key").filter(has_text=name).get_by_test_id("key-status").inner_text()
+            == "已停用"
+        )
+        refused = partner.get("/api/v1/policies", params={"limit": 1})
+        assert refused.status_code == 401, refused.text
+    page.goto(f"{driver.url}/console/partners")
+    assert name in page.content() and secret not in page.content()  # shown once
+    page.context.close()
+
+
+def test_officer_issues_codes_for_a_list_prints_them_and_sees_coverage(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """昆e服码 for a list of companies pasted from a sheet: a bad line names its number and nothing is issued; fixed,
+    the batch is issued and prints as a sheet of QR cards; a 规上 company without a code counts as uncovered until
+    it has one."""
+    uscc = driver.register_enterprise(name="昆山覆盖统计示范精工有限公司", district="张浦")
+    gained = driver.partner.post(
+        f"/api/v1/enterprises/{uscc}/qualifications",
+        json={"kind": "above_scale", "granted_on": date.today().isoformat()},
+    )
+    assert gained.status_code == 201, gained.text
+    other = driver.register_enterprise(name="昆山批量发码示范光电有限公司", district="开发区")
+    page = _sign_in(browser, driver, "kjj-officer-zhou")
+    page.goto(f"{driver.url}/console/codes?qualification=above_scale")
+
+    def counts() -> tuple[int, int]:
+        covered, total = (
+            page.get_by_test_id("coverage-counts")
+            .inner_text()
+            .split("已有码 ")[1]
+            .split(" 家")[0]
+            .split(" / ")
+        )
+        return int(covered), int(total)
+
+    covered_before, total = counts()
+    assert total >= 1 and covered_before < total
+
+    lines = page.get_by_test_id("bulk-issue").locator("textarea[name=lines]")
+    lines.fill(
+        f"{uscc}\t昆山覆盖统计示范精工有限公司\n91320583XXXXXXXXXX\t写错代码的公司\n{other}\t昆山批量发码示范光电有限公司\t光电显示"
+    )
+    page.get_by_test_id("bulk-issue").get_by_role("button", name="生成").click()
+    errors = page.get_by_test_id("errors").inner_text()
+    assert "第 2 行" in errors and "第 1 行" not in errors
+    assert (
+        driver.as_staff("officer", "GET", "/api/v1/service-codes", params={"target": uscc}).json()["items"]
+        == []
+    )
+
+    lines = page.get_by_test_id("bulk-issue").locator("textarea[name=lines]")
+    lines.fill(f"{uscc}\t昆山覆盖统计示范精工有限公司\n{other}\t昆山批量发码示范光电有限公司\t光电显示")
+    page.get_by_test_id("bulk-issue").get_by_role("button", name="生成").click()
+    page.get_by_test_id("flash").filter(has_text="已生成 2 个").wait_for()
+    page.goto(f"{driver.url}/console/codes?qualification=above_scale")
+    assert counts() == (covered_before + 1, total)
+    page.screenshot(path=str(artifacts_dir / "console-codes.png"), full_page=True)
+
+    issued = driver.as_staff("officer", "GET", "/api/v1/service-codes", params={"target": other}).json()[
+        "items"
+    ]
+    assert len(issued) == 1 and issued[0]["industry_chain"] == "新型显示"  # the alias, by its name
+    page.goto(f"{driver.url}/console/codes/print?id={issued[0]['id']}")
+    card = page.get_by_test_id("qr-card")
+    assert card.count() == 1 and "昆山批量发码示范光电有限公司" in card.inner_text()
+    assert card.locator("svg").count() == 1
+    page.screenshot(path=str(artifacts_dir / "console-codes-print.png"), full_page=True)
     page.context.close()
 
 

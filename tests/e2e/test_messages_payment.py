@@ -124,7 +124,9 @@ def test_a_payment_reaches_the_inbox_and_the_phone_once(
         return [s for s in httpx.get(f"{sms}/_control/sent", timeout=10).json() if s["phone"] == PHONE]
 
     def payments_in_inbox() -> list[dict[str, Any]]:
-        items = driver.http.get("/api/v1/messages", headers=me).json()["items"]
+        resp = driver.http.get("/api/v1/messages", headers=me)
+        assert resp.status_code == 200, resp.text
+        items = resp.json()["items"]
         return [m for m in items if m["kind"] == "payment_settled"]
 
     driver.eventually(payments_in_inbox, "the payment message in the inbox")
@@ -208,3 +210,23 @@ def test_a_payment_reaches_the_inbox_and_the_phone_once(
         phone.get_by_label("补正通知").is_checked() and phone.get_by_label("开始（点）").input_value() == "22"
     )
     phone.screenshot(path=str(artifacts_dir / "e2e-self-messages-preferences.png"), full_page=True)
+
+    # The administrator's SMS log on the console: the payment SMS under its Chinese kind, the phone masked, and
+    # the page's figures those of the statistics API.
+    browser = request.getfixturevalue("browser")
+    admin = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN").new_page()
+    admin.goto(f"{driver.url}/console")
+    admin.get_by_role("button", name="使用统一身份认证登录").click()
+    admin.locator("button[data-subject='admin-wu']").click()
+    admin.wait_for_url(f"{driver.url}/console/**")
+    admin.goto(f"{driver.url}/console/deliveries?date_from=2026-13-01")
+    assert "日期“2026-13-01”无效" in admin.get_by_test_id("errors").inner_text()
+    admin.goto(f"{driver.url}/console/deliveries")
+    row = admin.get_by_test_id("delivery").filter(has_text="139****1234")
+    assert row.count() == 1 and "资金到账" in row.inner_text()
+    assert PHONE not in admin.content()
+    stats = driver.as_staff("admin", "GET", "/api/v1/message-deliveries/stats").json()
+    assert f"共 {stats['total']} 条" in admin.get_by_test_id("delivery-stats").inner_text()
+    assert "资金到账" in admin.get_by_test_id("delivery-by-kind").inner_text()
+    admin.screenshot(path=str(artifacts_dir / "console-deliveries.png"), full_page=True)
+    admin.context.close()

@@ -163,6 +163,19 @@ RULES: tuple[Rule, ...] = (
         note="登记平台认定与年度考核：仅管理该类型的部门（人社局 博士后，工信局 企业技术中心，科技局 其余；"
         "他部门 403 other_department）",
     ),
+    Rule(
+        ("teams",),
+        READ,
+        ("officer", "reviewer", "approver", "broker"),
+        "talent:read",
+        note="创新创业团队（双创团队）：列表（按企业、成员、团队计划）与详情（成员、角色、构成，不含姓名）",
+    ),
+    Rule(
+        ("teams",),
+        WRITE,
+        ("officer",),
+        note="登记团队、更换成员与带头人：仅人才办（他部门 403 other_department）",
+    ),
     # svc-disbursement
     Rule(("applications",), READ, ("officer", "reviewer", "approver", "finance"), "disbursement:read"),
     Rule(

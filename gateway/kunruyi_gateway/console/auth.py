@@ -54,3 +54,12 @@ is checked by svc-talent). A leader only reads."""
 PlatformDesk = Annotated[SignedIn, Depends(console_roles("platforms"))]
 """Staff with the officer, reviewer, approver or broker role (the 科创平台 list with hosts, levels, expiry and
 the last yearly review)."""
+
+RunsDesk = Annotated[SignedIn, Depends(console_roles("runs"))]
+"""Staff with the officer, finance or approver role (免申即享 runs and svc-policy's other background jobs)."""
+
+ServiceCodeDesk = Annotated[SignedIn, Depends(console_roles("codes"))]
+"""Staff with the officer role (昆e服 codes: bulk issue for a list of companies, print sheets, coverage)."""
+
+DeliveriesDesk = Annotated[SignedIn, Depends(console_roles("deliveries"))]
+"""Administrators (the SMS delivery log, phones masked, and its delivery rate)."""

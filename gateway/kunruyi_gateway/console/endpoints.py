@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,9 +19,11 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, mint_internal_token
 from kunruyi_common.clock import local_today, utc_now
+from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import ProblemError
 from kunruyi_common.taxonomy import TAXONOMY
 from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_gateway.console import cockpit, oidc, service
 from kunruyi_gateway.console import leads as console_leads
@@ -30,14 +33,19 @@ from kunruyi_gateway.console.auth import (
     BrokerOrOfficerDesk,
     CatalogDesk,
     CockpitDesk,
+    DeliveriesDesk,
     FinanceOrApproverDesk,
     IndicatorReporterDesk,
     OfficerDesk,
     OfficerReviewerOrApproverDesk,
     PlatformDesk,
+    RunsDesk,
+    ServiceCodeDesk,
 )
 from kunruyi_gateway.console.exceptions import ConsoleRoleRequired, SignInFailed
 from kunruyi_gateway.console.names import NameDirectory
+from kunruyi_gateway.partners import service as partner_service
+from kunruyi_gateway.service_codes import service as code_service
 from kunruyi_gateway.service_codes.service import qr_svg as qr_image_svg
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.web.calls import PageCalls, UpstreamError, multipart_body
@@ -65,7 +73,11 @@ NAV = (
     ("activities", "活动"),
     ("platforms", "科创平台"),
     ("cockpit", "指标驾驶舱"),
+    ("runs", "免申即享批次"),
     ("overview", "总览"),
+    ("partners", "合作方密钥"),
+    ("codes", "昆e服码"),
+    ("deliveries", "短信发送记录"),
 )
 
 
@@ -82,6 +94,11 @@ def _calls(request: Request, session: SignedIn) -> PageCalls:
 
 def _is_htmx(request: Request) -> bool:
     return bool(request.headers.get("hx-request"))
+
+
+def problem_status(exc: ProblemError | UpstreamError) -> int:
+    """The status a page answers with: the service's own when it refused, 503 when it could not be reached."""
+    return exc.status or 503
 
 
 def problem_text(exc: Exception) -> str:
@@ -119,6 +136,35 @@ async def _page(
         is_admin="admin" in roles,
         **context,
     )
+
+
+async def _view_page(
+    request: Request,
+    session: SignedIn,
+    template: str,
+    load: Awaitable[Any],
+    *,
+    code: int = 200,
+    problems: list[str] | None = None,
+    from_view: Callable[[Any], dict[str, Any]] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page built from the services' answers (``load``): when a service refuses or is down, the page still
+    opens, with its words where the view would be and the status it carried."""
+    try:
+        view = await load
+    except (ProblemError, UpstreamError) as exc:
+        return await _page(
+            request,
+            session,
+            template,
+            status=problem_status(exc),
+            view=None,
+            problems=[*(problems or []), problem_text(exc)],
+            **context,
+        )
+    context.update(from_view(view) if from_view else {})
+    return await _page(request, session, template, status=code, view=view, problems=problems or [], **context)
 
 
 # --- sign-in ----------------------------------------------------------------------------------------------------
@@ -242,7 +288,7 @@ async def tickets(
             department_filter=department or None,
         )
     except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        code = problem_status(exc)
         ctx = {
             "queue": None,
             "problems": [problem_text(exc)],
@@ -275,7 +321,7 @@ async def _ticket_panel(
             request,
             session,
             template,
-            status=exc.status or 503,
+            status=problem_status(exc),
             ticket=None,
             number=number,
             problems=[*(problems or []), problem_text(exc)],
@@ -306,7 +352,7 @@ async def accept_ticket(request: Request, session: OfficerDesk, number: str) -> 
         await service.accept_ticket(_calls(request, session), number)
     except UpstreamError as exc:
         return await _ticket_panel(
-            request, session, number, problems=[problem_text(exc)], status=exc.status or 503
+            request, session, number, problems=[problem_text(exc)], status=problem_status(exc)
         )
     return await _ticket_panel(request, session, number, notice="已受理")
 
@@ -333,7 +379,7 @@ async def answer_ticket(request: Request, session: OfficerDesk, number: str) -> 
             session,
             number,
             problems=[problem_text(exc)],
-            status=exc.status or 503,
+            status=problem_status(exc),
             form={"reply": reply},
         )
     return await _ticket_panel(request, session, number, notice="已答复，诉求人将收到答复内容")
@@ -356,7 +402,7 @@ async def reveal_phone(request: Request, session: OfficerDesk, number: str) -> H
         revealed = await service.reveal_phone(_calls(request, session), number, reason)
     except UpstreamError as exc:
         return await _ticket_panel(
-            request, session, number, problems=[problem_text(exc)], status=exc.status or 503
+            request, session, number, problems=[problem_text(exc)], status=problem_status(exc)
         )
     return await _ticket_panel(request, session, number, revealed=revealed, notice="已记录查看事由（审计）")
 
@@ -375,7 +421,7 @@ async def _ticket_action(
         await action
     except UpstreamError as exc:
         return await _ticket_panel(
-            request, session, number, problems=[problem_text(exc)], status=exc.status or 503, form=form
+            request, session, number, problems=[problem_text(exc)], status=problem_status(exc), form=form
         )
     return await _ticket_panel(request, session, number, notice=notice)
 
@@ -399,7 +445,7 @@ async def transfer_ticket(request: Request, session: OfficerDesk, number: str) -
         await service.transfer_ticket(_calls(request, session), number, department, reason)
     except UpstreamError as exc:
         return await _ticket_panel(
-            request, session, number, problems=[problem_text(exc)], status=exc.status or 503, form=kept
+            request, session, number, problems=[problem_text(exc)], status=problem_status(exc), form=kept
         )
     # The ticket now belongs to the other department: this officer's view of it ends here.
     template = "console/_ticket_panel.html" if _is_htmx(request) else "console/ticket.html"
@@ -479,7 +525,7 @@ async def applications(
             department_filter=department or None,
         )
     except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        code = problem_status(exc)
         ctx = {
             "queue": None,
             "problems": [problem_text(exc)],
@@ -513,7 +559,7 @@ async def _application_panel(
             request,
             session,
             template,
-            status=exc.status or 503,
+            status=problem_status(exc),
             app=None,
             app_id=str(application_id),
             problems=[*(problems or []), problem_text(exc)],
@@ -555,7 +601,7 @@ async def advance(
         )
         await service.advance_application(calls, str(application_id), to_status, comment)
     except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        code = problem_status(exc)
         return await _application_panel(
             request,
             session,
@@ -593,7 +639,7 @@ async def return_for_supplement(
             session,
             application_id,
             problems=[problem_text(exc)],
-            status=exc.status or 503,
+            status=problem_status(exc),
             form={"missing": form.get("missing")},
         )
     return await _application_panel(
@@ -620,7 +666,7 @@ async def reject(
         await service.reject_application(_calls(request, session), str(application_id), reason)
     except UpstreamError as exc:
         return await _application_panel(
-            request, session, application_id, problems=[problem_text(exc)], status=exc.status or 503
+            request, session, application_id, problems=[problem_text(exc)], status=problem_status(exc)
         )
     return await _application_panel(request, session, application_id, notice="已作出不予通过决定")
 
@@ -649,7 +695,7 @@ async def objection(
             session,
             application_id,
             problems=[problem_text(exc)],
-            status=exc.status or 503,
+            status=problem_status(exc),
             form={"objector": objector, "content": content},
         )
     return await _application_panel(request, session, application_id, notice="已登记公示期异议")
@@ -728,33 +774,21 @@ async def _finance_page(
         "can_top_up": "finance" in session.roles or "admin" in session.roles,
         "can_decide": "approver" in session.roles or "admin" in session.roles,
     }
-    try:
-        view = await service.finance_view(
+    return await _view_page(
+        request,
+        session,
+        "console/finance.html",
+        service.finance_view(
             _calls(request, session),
             _names(request),
             status=status,
             roles=list(session.roles),
             department=session.department,
-        )
-    except (ProblemError, UpstreamError) as exc:
-        return await _page(
-            request,
-            session,
-            "console/finance.html",
-            status=exc.status if isinstance(exc, ProblemError) else (exc.status or 503),
-            view=None,
-            problems=[*(problems or []), problem_text(exc)],
-            filters={"status": status},
-            **ctx,
-        )
-    return await _page(
-        request,
-        session,
-        "console/finance.html",
-        status=code,
-        view=view,
-        filters=view.filters,
-        problems=problems or [],
+        ),
+        code=code,
+        problems=problems,
+        filters={"status": status},
+        from_view=lambda view: {"filters": view.filters},
         **ctx,
     )
 
@@ -792,7 +826,7 @@ async def top_up(request: Request, session: FinanceOrApproverDesk) -> HTMLRespon
             form={"policy_code": policy_code, "amount": amount_text},
         )
     except (ProblemError, UpstreamError) as exc:
-        code = exc.status if isinstance(exc, ProblemError) else (exc.status or 503)
+        code = problem_status(exc)
         return await _finance_page(
             request,
             session,
@@ -803,6 +837,28 @@ async def top_up(request: Request, session: FinanceOrApproverDesk) -> HTMLRespon
     resumed = int(result.get("resumed_disbursements") or 0)
     note = f"已拨入预算 {service.yuan(amount_fen)}" + (
         f"，{resumed} 笔待预算的拨付已继续办理" if resumed else ""
+    )
+    return await _finance_page(request, session, notice=note)
+
+
+@router.post("/finance/reconciliation", response_class=HTMLResponse)
+async def reconcile(request: Request, session: FinanceOrApproverDesk) -> HTMLResponse:
+    """One day's bank statement against the ledger, started by finance; the run and its differences then show on
+    the page (svc-disbursement refuses anyone without the finance role)."""
+    form = await request.form()
+    day = str(form.get("date") or "")
+    try:
+        report = await service.run_reconciliation(_calls(request, session), day)
+    except (ProblemError, UpstreamError) as exc:
+        code = problem_status(exc)
+        return await _finance_page(
+            request, session, problems=[problem_text(exc)], code=code, form={"date": day}
+        )
+    differences = sum(
+        int(report.get(k) or 0) for k in ("missing_in_ledger", "missing_in_bank", "amount_mismatch")
+    )
+    note = f"{report['statement_date']} 对账完成：相符 {report['matched']} 笔，" + (
+        f"差异 {differences} 笔，见下方对账记录" if differences else "无差异"
     )
     return await _finance_page(request, session, notice=note)
 
@@ -830,7 +886,7 @@ async def decide(
         )
     except UpstreamError as exc:
         return await _finance_page(
-            request, session, status, problems=[problem_text(exc)], code=exc.status or 503
+            request, session, status, problems=[problem_text(exc)], code=problem_status(exc)
         )
     done = {"approve": "已审批通过，预算已预留并发起支付", "reject": "已驳回", "reissue": "已重新发起支付"}[
         action
@@ -846,29 +902,42 @@ async def _broker_page(
     problems: list[str] | None = None,
     code: int = 200,
 ) -> HTMLResponse:
-    ctx = {"notice": notice, "is_broker": "broker" in session.roles}
-    try:
-        view = await service.broker_view(
-            _calls(request, session), _names(request), is_broker="broker" in session.roles
-        )
-    except UpstreamError as exc:
-        return await _page(
-            request,
-            session,
-            "console/broker.html",
-            status=exc.status or 503,
-            view=None,
-            problems=[*(problems or []), problem_text(exc)],
-            **ctx,
-        )
-    return await _page(
-        request, session, "console/broker.html", status=code, view=view, problems=problems or [], **ctx
+    ctx: dict[str, Any] = {"notice": notice, "is_broker": "broker" in session.roles}
+    return await _view_page(
+        request,
+        session,
+        "console/broker.html",
+        service.broker_view(_calls(request, session), _names(request), is_broker="broker" in session.roles),
+        code=code,
+        problems=problems,
+        **ctx,
     )
 
 
 @router.get("/broker", response_class=HTMLResponse)
 async def broker(request: Request, session: BrokerOrOfficerDesk) -> HTMLResponse:
     return await _broker_page(request, session)
+
+
+@router.post("/broker/demands/{demand_id}/stage", response_class=HTMLResponse)
+async def broker_stage(request: Request, session: BrokerOrOfficerDesk, demand_id: uuid.UUID) -> HTMLResponse:
+    """The broker records the next stage of a demand it holds (推荐对接 → 洽谈 → 签约 → 技术合同登记 → 成交); svc-matching
+    checks the order, the holder and the contract number."""
+    form = await request.form()
+    stage = str(form.get("stage") or "")
+    try:
+        recorded = await service.record_stage(
+            _calls(request, session),
+            str(demand_id),
+            stage,
+            note=str(form.get("note") or "").strip() or None,
+            contract_number=str(form.get("contract_number") or "").strip() or None,
+            contract_amount=str(form.get("contract_amount") or "").strip() or None,
+        )
+    except (ProblemError, UpstreamError) as exc:
+        code = problem_status(exc)
+        return await _broker_page(request, session, problems=[problem_text(exc)], code=code)
+    return await _broker_page(request, session, notice=f"已记录：{recorded.get('stage_label') or stage}")
 
 
 @router.post("/broker/demands/{demand_id}/{action}", response_class=HTMLResponse)
@@ -883,7 +952,7 @@ async def claim_or_release(
             _calls(request, session), str(demand_id), action, str(form.get("note") or "").strip() or None
         )
     except UpstreamError as exc:
-        return await _broker_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+        return await _broker_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     return await _broker_page(
         request, session, notice="已认领" if action == "claim" else "已释放，需求回到待分配队列"
     )
@@ -938,7 +1007,7 @@ async def catalog_export(request: Request, session: CatalogDesk) -> Response:
             "policy", "/api/v1/policy-catalog/export", params={"format": "xlsx"}
         )
     except UpstreamError as exc:
-        return await _catalog_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+        return await _catalog_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     return Response(
         content,
         media_type=XLSX,
@@ -983,7 +1052,7 @@ async def catalog_import(request: Request, session: CatalogDesk) -> HTMLResponse
             session,
             row_errors=rows,
             problems=[str(detail.get("detail") or problem_text(exc))],
-            code=exc.status or 503,
+            code=problem_status(exc),
         )
     row_errors = [{**e, "message": e.get("reason")} for e in report.get("errors") or []]
     if row_errors:
@@ -1023,7 +1092,7 @@ async def catalog_publish(request: Request, session: CatalogDesk, code: str) -> 
         )
     except UpstreamError as exc:
         return await _catalog_page(
-            request, session, problems=[f"{code}：{problem_text(exc)}"], code=exc.status or 503
+            request, session, problems=[f"{code}：{problem_text(exc)}"], code=problem_status(exc)
         )
     return await _catalog_page(
         request,
@@ -1058,7 +1127,7 @@ async def _cockpit_page(
             "console/cockpit.html",
             data=None,
             problems=[problem_text(exc)],
-            status=exc.status or 503,
+            status=problem_status(exc),
         )
     return await _page(
         request, session, "console/cockpit.html", data=data, problems=problems or [], status=code
@@ -1086,7 +1155,7 @@ async def annual_report_page(request: Request, session: CockpitDesk, year: int |
     try:
         report = await cockpit.annual(_calls(request, session), _report_year(year))
     except UpstreamError as exc:
-        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     return await _page(request, session, "console/cockpit_annual.html", report=report)
 
 
@@ -1098,7 +1167,7 @@ async def annual_report_xlsx(request: Request, session: CockpitDesk, year: int |
             "talent", f"/api/v1/indicators/annual-reports/{chosen}/xlsx"
         )
     except UpstreamError as exc:
-        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     return Response(
         content,
         media_type=XLSX,
@@ -1119,7 +1188,7 @@ async def _indicator_page(
     try:
         detail = await cockpit.indicator(_calls(request, session), code)
     except UpstreamError as exc:
-        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=exc.status or 503)
+        return await _cockpit_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     today = local_today()
     return await _page(
         request,
@@ -1165,7 +1234,7 @@ async def report_indicator(request: Request, session: IndicatorReporterDesk, cod
         )
     except UpstreamError as exc:
         return await _indicator_page(
-            request, session, code, problems=[problem_text(exc)], status=exc.status or 503, form=entered
+            request, session, code, problems=[problem_text(exc)], status=problem_status(exc), form=entered
         )
     note = f"已报送 {made['quarter']} 第 {made['revision']} 版，待本部门另一人审核"
     return await _indicator_page(request, session, code, notice=note)
@@ -1181,7 +1250,7 @@ async def approve_indicator_report(
         )
     except UpstreamError as exc:
         return await _indicator_page(
-            request, session, code, problems=[problem_text(exc)], status=exc.status or 503
+            request, session, code, problems=[problem_text(exc)], status=problem_status(exc)
         )
     return await _indicator_page(
         request, session, code, notice=f"已审核 {done['quarter']} 第 {done['revision']} 版"
@@ -1292,7 +1361,7 @@ async def service_lists_xlsx(
     except UpstreamError as exc:
         return await _page(
             request, session, "console/activities.html", listed=[], problems=[problem_text(exc)],
-            status=exc.status or 503,
+            status=problem_status(exc),
         )  # fmt: skip
     return Response(
         content,
@@ -1321,7 +1390,7 @@ async def _activity_page(
             calls.call("talent", "GET", f"/api/v1/activities/{activity_id}"),
         )
     except UpstreamError as exc:
-        code = exc.status if exc.status and 400 <= exc.status < 500 else 503
+        code = problem_status(exc)
         return await _page(
             request, session, template, status=code, page=None, leads=None,
             problems=[*(problems or []), problem_text(exc)],
@@ -1399,7 +1468,7 @@ async def record_lead(request: Request, session: ActivityDesk, activity_id: uuid
         if "uscc" in placed and "uscc" in body and not form.get("uscc"):
             placed["attendee"] = placed.pop("uscc")
         return await _activity_page(
-            request, session, activity_id, status=exc.status or 503,
+            request, session, activity_id, status=problem_status(exc),
             problems=[] if placed else [problem_text(exc)],
             lead_form={**kept, "record_errors": placed},
         )  # fmt: skip
@@ -1427,7 +1496,7 @@ async def convert_lead(
     except UpstreamError as exc:
         placed = console_leads.problem_fields(exc.body, console_leads.CONVERT_FIELDS)
         return await _activity_page(
-            request, session, activity_id, status=exc.status or 503,
+            request, session, activity_id, status=problem_status(exc),
             problems=[] if placed else [problem_text(exc)],
             lead_form={**kept, "convert_errors": placed},
         )  # fmt: skip
@@ -1465,4 +1534,296 @@ async def platforms(request: Request, session: PlatformDesk, kind: str | None = 
         problems=problems,
         kinds=[(t.code, t.name) for t in TAXONOMY.platform_kinds],
         chosen=chosen,
+    )
+
+
+# --- 免申即享 runs and background jobs ------------------------------------------------------------------------------
+
+
+async def _runs_page(
+    request: Request,
+    session: SignedIn,
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+    form: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    partial = _is_htmx(request) and request.method == "GET"
+    template = "console/_jobs_list.html" if partial else "console/runs.html"
+    return await _view_page(
+        request,
+        session,
+        template,
+        service.jobs_view(_calls(request, session)),
+        code=code,
+        problems=problems,
+        notice=notice,
+        form=form or {},
+        form_key=uuid.uuid4().hex,
+    )
+
+
+@router.get("/runs", response_class=HTMLResponse)
+async def runs(request: Request, session: RunsDesk) -> HTMLResponse:
+    return await _runs_page(request, session)
+
+
+@router.post("/runs", response_class=HTMLResponse)
+async def start_run(request: Request, session: RunsDesk) -> HTMLResponse:
+    """Queue a 免申即享 run; its progress then shows (and refreshes) on the page."""
+    form = await request.form()
+    day = str(form.get("evaluation_date") or "")
+    try:
+        run = await service.start_entitlement_run(
+            _calls(request, session), day, str(form.get("idempotency_key") or uuid.uuid4().hex)
+        )
+    except (ProblemError, UpstreamError) as exc:
+        code = problem_status(exc)
+        return await _runs_page(
+            request, session, problems=[problem_text(exc)], code=code, form={"evaluation_date": day}
+        )
+    period = run.get("period") or ""
+    note = (
+        f"已排入后台任务：{period} 期间的免申即享全量批次"
+        if run.get("created")
+        else f"{period} 期间在当前目录下已有批次，下面是它的进度（同一期间不会重复兑现）"
+    )
+    return await _runs_page(request, session, notice=note)
+
+
+@router.post("/runs/{job_id}/cancel", response_class=HTMLResponse)
+async def cancel_run(request: Request, session: RunsDesk, job_id: uuid.UUID) -> HTMLResponse:
+    try:
+        await service.cancel_job(_calls(request, session), str(job_id))
+    except UpstreamError as exc:
+        return await _runs_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
+    return await _runs_page(request, session, notice="已取消：已提交的分块保留，其余不再继续")
+
+
+# --- partner app keys (admins) -----------------------------------------------------------------------------------
+
+
+async def _partners_page(
+    request: Request,
+    session: SignedIn,
+    db: AsyncSession,
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+    issued: partner_service.IssuedSecret | None = None,
+    form: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    keys = await partner_service.list_keys(db)
+    response = await _page(
+        request,
+        session,
+        "console/partners.html",
+        status=code,
+        keys=keys,
+        scopes=partner_service.SCOPE_TITLES,
+        issued=issued,
+        notice=notice,
+        problems=problems or [],
+        form=form or {},
+        default_rate=request.app.state.settings.default_partner_rate,
+    )
+    # a secret is shown once: never kept by a cache or the browser's history
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/partners", response_class=HTMLResponse)
+async def partners(request: Request, session: AdminDesk, db: SessionDep) -> HTMLResponse:
+    return await _partners_page(request, session, db)
+
+
+@router.post("/partners", response_class=HTMLResponse)
+async def create_partner_key(request: Request, session: AdminDesk, db: SessionDep) -> HTMLResponse:
+    """A new partner app key; its secret is shown on this page once."""
+    form = await request.form()
+    name = str(form.get("name") or "").strip()
+    scopes = [str(s) for s in form.getlist("scopes")]
+    rate = str(form.get("rate") or "").strip() or request.app.state.settings.default_partner_rate
+    kept = {"name": name, "scopes": scopes, "rate": rate}
+    if not name:
+        return await _partners_page(request, session, db, problems=["请填写合作方名称"], code=422, form=kept)
+    try:
+        async with db.begin_nested():
+            issued = await partner_service.create_key(
+                db, request.app.state.settings.field_cipher(), name=name, scopes=scopes, rate=rate
+            )
+    except ProblemError as exc:
+        return await _partners_page(
+            request, session, db, problems=[problem_text(exc)], code=exc.status, form=kept
+        )
+    return await _partners_page(request, session, db, notice=f"已为“{name}”创建 AppKey", issued=issued)
+
+
+@router.post("/partners/{app_key}/{action}", response_class=HTMLResponse)
+async def change_partner_key(
+    request: Request, session: AdminDesk, db: SessionDep, app_key: str, action: str
+) -> HTMLResponse:
+    """Rotate a key's secret (the old one stays valid for the overlap) or disable the key."""
+    settings: Settings = request.app.state.settings
+    if action not in ("rotate", "disable"):
+        return await _partners_page(request, session, db, problems=["未知的操作"], code=404)
+    issued = None
+    try:
+        async with db.begin_nested():
+            if action == "rotate":
+                issued = await partner_service.rotate_key(
+                    db, settings.field_cipher(), app_key, overlap_s=settings.rotation_overlap_s
+                )
+            else:
+                await partner_service.disable_key(db, app_key)
+    except ProblemError as exc:
+        return await _partners_page(request, session, db, problems=[problem_text(exc)], code=exc.status)
+    request.app.state.gate.partners.forget(app_key)
+    hours = settings.rotation_overlap_s // 3600
+    note = (
+        f"已轮换 {app_key} 的密钥；旧密钥在 {hours} 小时内仍可用"
+        if action == "rotate"
+        else f"已停用 {app_key}：此后用它签名的请求一律拒绝"
+    )
+    return await _partners_page(request, session, db, notice=note, issued=issued)
+
+
+# --- 昆e服 codes: bulk issue, print sheets, coverage --------------------------------------------------------------
+
+
+async def _codes_page(
+    request: Request,
+    session: SignedIn,
+    db: AsyncSession,
+    *,
+    qualification: str = "high_tech",
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+    lines: str = "",
+    batch: list[str] | None = None,
+) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    if qualification not in service.COVERAGE_QUALIFICATIONS:
+        qualification = "high_tech"
+    codes = [code_service.to_out(settings, c) for c in await code_service.list_codes(db, limit=100)]
+    coverage: dict[str, Any] | None = None
+    try:
+        companies = await service.companies_with(_calls(request, session), qualification)
+    except UpstreamError as exc:
+        problems = [*(problems or []), f"企业档案暂不可用，无法统计覆盖情况：{problem_text(exc)}"]
+    else:
+        covered = await code_service.covered_targets(db, [c["uscc"] for c in companies])
+        missing = [c for c in companies if c["uscc"] not in covered]
+        coverage = {
+            "qualification": qualification,
+            "title": TAXONOMY.qualifications.display(qualification),
+            "total": len(companies),
+            "covered": len(companies) - len(missing),
+            "missing": missing[:50],
+            "missing_count": len(missing),
+            "missing_lines": "\n".join(
+                f"{c['uscc']}\t{c['name']}" + (f"\t{c['industry_chain']}" if c.get("industry_chain") else "")
+                for c in missing[:200]
+            ),
+        }
+    return await _page(
+        request,
+        session,
+        "console/codes.html",
+        status=code,
+        codes=codes,
+        coverage=coverage,
+        qualifications={q: TAXONOMY.qualifications.display(q) for q in service.COVERAGE_QUALIFICATIONS},
+        notice=notice,
+        problems=problems or [],
+        lines=lines,
+        batch=batch or [],
+    )
+
+
+@router.get("/codes", response_class=HTMLResponse)
+async def codes(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, qualification: str = "high_tech"
+) -> HTMLResponse:
+    return await _codes_page(request, session, db, qualification=qualification)
+
+
+@router.post("/codes/bulk", response_class=HTMLResponse)
+async def issue_codes(request: Request, session: ServiceCodeDesk, db: SessionDep) -> HTMLResponse:
+    """Codes for a list of companies pasted from a sheet: every line checked first; one bad line and nothing is
+    issued, each bad line named."""
+    form = await request.form()
+    lines = str(form.get("lines") or "")
+    wanted, problems = code_service.parse_bulk_lines(lines)
+    if not wanted and not problems:
+        problems = ["请粘贴企业清单：每行“统一社会信用代码 名称 [产业链]”"]
+    if problems:
+        return await _codes_page(request, session, db, problems=problems, code=422, lines=lines)
+    issued = []
+    async with db.begin_nested():
+        for _, body in wanted:
+            issued.append(await code_service.issue(db, body, session.subject))
+    ids = [str(c.id) for c in issued]
+    return await _codes_page(
+        request, session, db, notice=f"已生成 {len(ids)} 个企业昆e服码，可打印张贴", batch=ids
+    )
+
+
+@router.get("/codes/print", response_class=HTMLResponse)
+async def print_codes(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, id: Annotated[list[uuid.UUID], Query()]
+) -> HTMLResponse:
+    """A printable sheet of the codes asked for: each QR with the company's name, to cut and post."""
+    settings: Settings = request.app.state.settings
+    sheet = []
+    for code_id in id[:60]:
+        try:
+            c = await code_service.get(db, code_id)
+        except ProblemError:
+            continue
+        out = code_service.to_out(settings, c)
+        svg = qr_image_svg(out.url).decode()
+        sheet.append({"name": out.name, "target": out.target, "svg": Markup(svg[svg.index("<svg") :])})
+    return await _page(request, session, "console/codes_print.html", sheet=sheet)
+
+
+@router.post("/codes/{code_id}/revoke", response_class=HTMLResponse)
+async def revoke_code(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, code_id: uuid.UUID
+) -> HTMLResponse:
+    try:
+        async with db.begin_nested():
+            revoked = await code_service.revoke(db, code_id, session.subject)
+    except ProblemError as exc:
+        return await _codes_page(request, session, db, problems=[problem_text(exc)], code=exc.status)
+    return await _codes_page(
+        request, session, db, notice=f"已作废“{revoked.name}”的昆e服码，扫码将显示已失效"
+    )
+
+
+# --- SMS delivery log (admins) ------------------------------------------------------------------------------------
+
+
+@router.get("/deliveries", response_class=HTMLResponse)
+async def deliveries(
+    request: Request,
+    session: DeliveriesDesk,
+    status: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> HTMLResponse:
+    filters = {"status": status or "", "date_from": date_from or "", "date_to": date_to or ""}
+    return await _view_page(
+        request,
+        session,
+        "console/deliveries.html",
+        service.deliveries_view(
+            _calls(request, session), status=status, date_from=date_from or None, date_to=date_to or None
+        ),
+        filters=filters,
+        statuses=service.DELIVERY_STATUS,
+        from_view=lambda view: {"filters": view["filters"]},
     )

@@ -38,3 +38,9 @@ class InvalidAmount(Unprocessable):
     decimals."""
 
     code, title = "invalid_amount", "金额无效"
+
+
+class InvalidDate(Unprocessable):
+    """A date typed on a console form (a reconciliation's statement date) is not a calendar date (YYYY-MM-DD)."""
+
+    code, title = "invalid_date", "日期无效"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -16,7 +17,12 @@ from urllib.parse import quote
 
 from kunruyi_common.clock import local_today
 
-from kunruyi_gateway.console.exceptions import InvalidAmount, UnknownCriterion, UnknownDepartment
+from kunruyi_gateway.console.exceptions import (
+    InvalidAmount,
+    InvalidDate,
+    UnknownCriterion,
+    UnknownDepartment,
+)
 from kunruyi_gateway.console.names import Calls, NameDirectory, PolicyInfo
 
 ROLE_TITLES = {
@@ -45,6 +51,12 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "broker": ("broker", "officer"),
     "catalog": ("officer",),
     "overview": ("admin",),
+    # partner app keys: administrators only
+    "partners": ("admin",),
+    # the SMS delivery log (masked phones): administrators only
+    "deliveries": ("admin",),
+    # 昆e服 codes: issue in bulk, print, coverage of the companies that should have one
+    "codes": ("officer",),
     "activities": ("officer", "reviewer", "approver"),
     # The leaders' cockpit (指标驾驶舱): every staff role and the leaders (领导) read it.
     "cockpit": ("officer", "reviewer", "approver", "finance", "broker", "leader"),
@@ -52,6 +64,8 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     "indicator_reports": ("officer", "approver"),
     # 科创平台: staff who read the registry (recording is checked by svc-talent against the kind's department).
     "platforms": ("officer", "reviewer", "approver", "broker"),
+    # 免申即享 runs and the other background jobs of svc-policy, with their progress.
+    "runs": ("officer", "finance", "approver"),
 }
 TICKET_STATUS = {
     "submitted": "已提交",
@@ -682,6 +696,15 @@ class FinanceView:
     budgets: list[dict[str, Any]]
     counts: dict[str, int]
     filters: dict[str, Any] = field(default_factory=dict)
+    # the last reconciliation runs, each difference named (policy, payee) and kept to the viewer's department
+    reconciliation: list[dict[str, Any]] = field(default_factory=list)
+
+
+MISMATCH_KIND = {
+    "missing_in_ledger": "银行已付、账本无记录",
+    "missing_in_bank": "账本已付、银行对账单无记录",
+    "amount_mismatch": "金额不符",
+}
 
 
 async def finance_view(
@@ -699,10 +722,11 @@ async def finance_view(
     shown = None
     if roles is not None and "admin" not in roles:
         shown = await check_department(calls, names, department, field="department")
-    listed, budgets, policies = await asyncio.gather(
+    listed, budgets, policies, runs = await asyncio.gather(
         calls.call("disbursement", "GET", "/api/v1/disbursements", params={"status": status, "limit": 200}),
         calls.call("disbursement", "GET", "/api/v1/budgets", params={"limit": 200}),
         names.policies(calls),
+        calls.call("disbursement", "GET", "/api/v1/reconciliation/runs", params={"limit": 5}),
     )
 
     def ours(code: str | None) -> bool:
@@ -752,7 +776,76 @@ async def finance_view(
         budgets=budget_rows,
         counts={DISBURSEMENT_STATUS[status]: len(rows), "预算账户": len(budget_rows)},
         filters={"status": status, "department": shown},
+        reconciliation=await _reconciliation_rows(calls, names, runs.get("items", []), policies, ours),
     )
+
+
+async def _reconciliation_rows(
+    calls: Calls,
+    names: NameDirectory,
+    runs: list[dict[str, Any]],
+    policies: dict[str, PolicyInfo],
+    ours: Callable[[str | None], bool],
+) -> list[dict[str, Any]]:
+    """Each run with its differences in 元, named; a department's finance sees the differences of its own policies
+    (and money only the bank knows of, which no department owns yet) and how many belong to other departments."""
+    differences = [m for run in runs for m in run.get("mismatches", []) if m.get("entity_id")]
+    entity = (
+        await names.entity_names(calls, sorted({(m["entity_type"], m["entity_id"]) for m in differences}))
+        if differences
+        else {}
+    )
+    out = []
+    for run in runs:
+        shown, elsewhere = [], 0
+        for m in run.get("mismatches", []):
+            code = m.get("policy_code")
+            if code is not None and not ours(code):
+                elsewhere += 1
+                continue
+            policy = policies.get(code or "")
+            shown.append(
+                {
+                    "kind_title": MISMATCH_KIND.get(m.get("kind") or "", m.get("kind")),
+                    "reference": m.get("reference"),
+                    "policy_title": (policy.title if policy else code) or "—",
+                    "entity_name": entity.get((m.get("entity_type") or "", m.get("entity_id") or ""))
+                    or m.get("entity_id")
+                    or "—",
+                    "ledger": yuan(m.get("ledger_amount_fen"))
+                    if m.get("ledger_amount_fen") is not None
+                    else "—",
+                    "bank": yuan(m.get("bank_amount_fen")) if m.get("bank_amount_fen") is not None else "—",
+                    "status_title": DISBURSEMENT_STATUS.get(m.get("disbursement_status") or "", "—"),
+                }
+            )
+        out.append(
+            {
+                "statement_date": run.get("statement_date"),
+                "ran_at": _parse_time(run.get("created_at")),
+                "ran_by": run.get("created_by") or "—",
+                "ok": run.get("ok"),
+                "matched": run.get("matched", 0),
+                "differences": len(run.get("mismatches", [])),
+                "bank_total": yuan(run.get("bank_total_fen")),
+                "ledger_total": yuan(run.get("ledger_total_fen")),
+                "mismatches": shown,
+                "elsewhere": elsewhere,
+            }
+        )
+    return out
+
+
+async def run_reconciliation(calls: Calls, statement_date: str) -> dict[str, Any]:
+    """One day's bank statement against the ledger (svc-disbursement keeps the run)."""
+    try:
+        day = date.fromisoformat(statement_date.strip())
+    except ValueError:
+        raise InvalidDate("请填写对账日期，如 2025-06-30", field="date") from None
+    result: dict[str, Any] = await calls.call(
+        "disbursement", "POST", "/api/v1/reconciliation/runs", json={"date": day.isoformat()}
+    )
+    return result
 
 
 def fen_from_yuan(text: str, *, field: str) -> int:
@@ -816,6 +909,9 @@ class BrokerView:
     waiting: list[dict[str, Any]]
     mine: list[dict[str, Any]]
     counts: dict[str, int]
+    # this year's 绩效 per broker (服务需求数、成交数、合同金额、奖励、成交天数中位数)
+    kpis: list[dict[str, Any]] = field(default_factory=list)
+    kpi_period: str = ""
 
 
 async def broker_view(calls: Calls, names: NameDirectory, *, is_broker: bool) -> BrokerView:
@@ -847,8 +943,78 @@ async def broker_view(calls: Calls, names: NameDirectory, *, is_broker: bool) ->
         {**row(q["demand"]), "why": q.get("detail"), "since": _parse_time(q.get("waiting_since"))}
         for q in queue.get("items", [])
     ]
-    mine = [row(d) for d in mine_body.get("items", [])]
-    return BrokerView(waiting=waiting, mine=mine, counts={"待分配": len(waiting), "我承接的": len(mine)})
+    mine_items = list(mine_body.get("items", []))
+    period = str(local_today().year)
+    engagements, kpis = await asyncio.gather(
+        asyncio.gather(
+            *(calls.call("matching", "GET", f"/api/v1/demands/{d['id']}/engagement") for d in mine_items)
+        ),
+        calls.call("matching", "GET", "/api/v1/brokers/kpis", params={"period": period}),
+    )
+    mine = [{**row(d), **_pipeline(e)} for d, e in zip(mine_items, engagements, strict=True)]
+    kpi_rows = [
+        {
+            **k,
+            "contract_amount": yuan(k.get("contract_amount_fen")),
+            "reward": yuan(k.get("reward_fen")),
+        }
+        for k in kpis.get("items", [])
+    ]
+    return BrokerView(
+        waiting=waiting,
+        mine=mine,
+        counts={"待分配": len(waiting), "我承接的": len(mine)},
+        kpis=kpi_rows,
+        kpi_period=period,
+    )
+
+
+def _pipeline(engagement: dict[str, Any]) -> dict[str, Any]:
+    """A demand's place in the pipeline: the next stage a broker may record, and the stages so far."""
+    nexts = [s for s in engagement.get("allowed_next", []) if s != "assigned"]
+    labels: dict[str, str] = engagement.get("allowed_next_labels") or {}
+    return {
+        "stage_title": engagement.get("stage_label"),
+        "next_stage": nexts[0] if nexts else None,
+        "next_title": labels.get(nexts[0], nexts[0]) if nexts else None,
+        "contract_number": engagement.get("contract_number"),
+        "contract_amount": yuan(engagement.get("contract_amount_fen"))
+        if engagement.get("contract_amount_fen")
+        else None,
+        "history": [
+            {
+                "title": h.get("label") or h.get("stage"),
+                "at": _parse_time(h.get("at")),
+                "note": h.get("note"),
+            }
+            for h in engagement.get("history", [])
+        ],
+    }
+
+
+async def record_stage(
+    calls: Calls,
+    demand_id: str,
+    stage: str,
+    *,
+    note: str | None,
+    contract_number: str | None,
+    contract_amount: str | None,
+) -> dict[str, Any]:
+    """The broker records the next stage of a demand's pipeline; a technical contract's registration carries its
+    number and amount (typed in 元)."""
+    body: dict[str, Any] = {"stage": stage}
+    if note:
+        body["note"] = note
+    if stage == "contract_registered":
+        body["contract_number"] = contract_number or None
+        body["contract_amount_fen"] = (
+            fen_from_yuan(contract_amount, field="contract_amount") if contract_amount else None
+        )
+    result: dict[str, Any] = await calls.call(
+        "matching", "POST", f"/api/v1/demands/{demand_id}/stages", json=body
+    )
+    return result
 
 
 async def claim_or_release(calls: Calls, demand_id: str, action: str, note: str | None = None) -> None:
@@ -918,4 +1084,160 @@ async def overview(calls: Calls, names: NameDirectory) -> dict[str, Any]:
         "sections": sections,
         "overdue_tickets": overdue,
         "departments": await safe(names.departments(calls)),
+    }
+
+
+# --- background jobs (免申即享 runs) ---------------------------------------------------------------------------------
+
+JOB_KIND = {"entitlement_run": "免申即享全量批次", "policy_evaluation": "政策发布后重新评估"}
+JOB_COUNT = {
+    "policies": "政策",
+    "entities": "主体",
+    "evaluations": "评估",
+    "eligible": "符合",
+    "determined": "新确定资格",
+    "settled": "按叠加规则后",
+    "needs_data": "缺数据",
+    "vectorised_policies": "批量计算的政策",
+    "row_by_row_policies": "逐条计算的政策",
+}
+
+
+def _duration(seconds: Any) -> str:
+    if seconds is None:
+        return "—"
+    total = int(round(float(seconds)))
+    if total < 60:
+        return f"{total} 秒"
+    minutes, rest = divmod(total, 60)
+    return f"{minutes} 分 {rest} 秒" if minutes < 60 else f"{minutes // 60} 小时 {minutes % 60} 分"
+
+
+async def jobs_view(calls: Calls) -> dict[str, Any]:
+    """svc-policy's latest background jobs with their progress; ``live`` while one is queued or running, so that
+    the page keeps polling."""
+    body = await calls.call("policy", "GET", "/api/v1/jobs", params={"limit": 20})
+    rows = []
+    for j in body.get("items", []):
+        total, done = int(j.get("total") or 0), int(j.get("done") or 0)
+        params = j.get("params") or {}
+        rows.append(
+            {
+                "id": j["id"],
+                "kind_title": JOB_KIND.get(j.get("kind") or "", j.get("kind")),
+                # what it ran on, in words: the evaluation date, and the policy a publication re-evaluated
+                "subject": "，".join(
+                    part
+                    for part in (
+                        f"评估日 {params['evaluation_date']}" if params.get("evaluation_date") else "",
+                        f"政策 {params['policy_code']}" if params.get("policy_code") else "",
+                    )
+                    if part
+                ),
+                "status": j.get("status"),
+                "status_title": j.get("status_label") or j.get("status"),
+                "done": done,
+                "total": total,
+                "percent": 100
+                if j.get("status") == "succeeded"
+                else (int(100 * done / total) if total else 0),
+                "rate": f"{j['rate_per_s']:,.0f} 个/秒" if j.get("rate_per_s") else "—",
+                "eta": _duration(j.get("eta_s")) if j.get("status") == "running" else "—",
+                "counts": {JOB_COUNT.get(k, k): n for k, n in (j.get("counts") or {}).items()},
+                "error": j.get("error"),
+                "created_by": j.get("created_by") or "—",
+                "created_at": _parse_time(j.get("created_at")),
+                "cancellable": j.get("status") in ("queued", "running"),
+            }
+        )
+    return {"jobs": rows, "live": any(r["cancellable"] for r in rows)}
+
+
+async def start_entitlement_run(calls: Calls, evaluation_date: str, key: str) -> dict[str, Any]:
+    """Queue a 免申即享 run for the period of ``evaluation_date`` (today when empty); the same period and catalog
+    answer the run already made (svc-policy), and the form's key makes a double submit one request."""
+    body: dict[str, Any] = {}
+    if evaluation_date.strip():
+        try:
+            body["evaluation_date"] = date.fromisoformat(evaluation_date.strip()).isoformat()
+        except ValueError:
+            raise InvalidDate("请填写评估日期，如 2026-06-30；留空为今天", field="evaluation_date") from None
+    result: dict[str, Any] = await calls.call(
+        "policy", "POST", "/api/v1/entitlement-runs", json=body, idempotency_key=f"console-run:{key}"
+    )
+    return result
+
+
+async def cancel_job(calls: Calls, job_id: str) -> None:
+    await calls.call("policy", "POST", f"/api/v1/jobs/{job_id}/cancel")
+
+
+# --- 昆e服 codes: coverage -------------------------------------------------------------------------------------------
+
+COVERAGE_QUALIFICATIONS = ("high_tech", "above_scale")
+
+
+async def companies_with(calls: Calls, qualification: str, *, most: int = 2000) -> list[dict[str, Any]]:
+    """The companies of the registry holding ``qualification`` (高企, 规上 …), paged through svc-talent."""
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while len(found) < most:
+        params: dict[str, Any] = {"qualification": qualification, "limit": 200}
+        if cursor:
+            params["cursor"] = cursor
+        page = await calls.call("talent", "GET", "/api/v1/enterprises", params=params)
+        found.extend(page.get("items", []))
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    return found[:most]
+
+
+# --- SMS delivery log ---------------------------------------------------------------------------------------------
+
+DELIVERY_STATUS = {
+    "queued": "待发送",
+    "sent": "已提交短信网关",
+    "delivered": "已送达",
+    "undelivered": "未送达",
+    "failed": "发送失败",
+}
+
+
+async def deliveries_view(
+    calls: Calls, *, status: str | None, date_from: str | None, date_to: str | None
+) -> dict[str, Any]:
+    """svc-talent's SMS log (phones masked there) and its delivery statistics for a period (Beijing dates)."""
+    params: dict[str, Any] = {"limit": 100}
+    if status in DELIVERY_STATUS:
+        params["status"] = status
+    period: dict[str, Any] = {}
+    for name, value in (("date_from", date_from), ("date_to", date_to)):
+        if value:
+            try:
+                period[name] = date.fromisoformat(value).isoformat()
+            except ValueError:
+                raise InvalidDate(f"日期“{value}”无效，请填写如 2026-06-30", field=name) from None
+    log, stats = await asyncio.gather(
+        calls.call("talent", "GET", "/api/v1/message-deliveries", params=params),
+        calls.call("talent", "GET", "/api/v1/message-deliveries/stats", params=period),
+    )
+    rows = [
+        {
+            **d,
+            "status_title": DELIVERY_STATUS.get(d.get("status") or "", d.get("status")),
+            "created": _parse_time(d.get("created_at")),
+            "sent": _parse_time(d.get("sent_at")),
+        }
+        for d in log.get("items", [])
+    ]
+    rate = stats.get("delivery_rate")
+    return {
+        "rows": rows,
+        "stats": stats,
+        "rate": f"{100 * rate:.1f}%" if rate is not None else "—",
+        "filters": {
+            "status": status or "",
+            **{k: v or "" for k, v in (("date_from", date_from), ("date_to", date_to))},
+        },
     }

@@ -32,6 +32,17 @@ SCOPES: tuple[str, ...] = (
     "matching:write",
     "finance:write",
 )
+# What each scope lets a partner do, in the words the console shows.
+SCOPE_TITLES: dict[str, str] = {
+    "policy:read": "政策目录与计算器（读）",
+    "talent:read": "企业、人才档案（读）",
+    "talent:write": "企业、人才档案（写）",
+    "disbursement:read": "兑现与拨付（读）",
+    "disbursement:write": "在线申报（写）",
+    "matching:read": "技术需求与供给（读）",
+    "matching:write": "技术需求（写）",
+    "finance:write": "金融产品与放款对接（写）",
+}
 _APP_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9\-]{2,63}$")
 # Associated data binds each encrypted secret to its key, so a ciphertext copied to another row will not decrypt.
 _AAD_PREFIX = b"partner-secret:"

@@ -26,6 +26,7 @@ ROUTE_TABLE: dict[str, str] = {
     "activities": "talent",
     "indicators": "talent",
     "platforms": "talent",
+    "teams": "talent",
     "service-lists": "talent",
     "housing": "talent",
     "messages": "talent",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -155,3 +156,49 @@ def qr_svg(url: str) -> bytes:
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=8, border=2, title="昆e服")
     return out.getvalue()
+
+
+async def covered_targets(session: AsyncSession, targets: list[str]) -> set[str]:
+    """Which of ``targets`` already have a 昆e服 code that is not revoked."""
+    if not targets:
+        return set()
+    query = select(ServiceCode.target).where(
+        ServiceCode.target.in_(targets), ServiceCode.revoked_at.is_(None)
+    )
+    return set((await session.scalars(query)).all())
+
+
+def parse_bulk_lines(text: str) -> tuple[list[tuple[int, ServiceCodeCreate]], list[str]]:
+    """Lines of ``统一社会信用代码 名称 [产业链]`` (tab, comma or spaces between) → the codes to issue, and each
+    bad line named with its number and reason (a sheet pasted from Excel arrives tab-separated)."""
+    wanted: list[tuple[int, ServiceCodeCreate]] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in re.split(r"\t|,|，|\s{2,}| ", line, maxsplit=2) if p.strip()]
+        if len(parts) < 2:
+            problems.append(f"第 {number} 行：需要“统一社会信用代码 名称”，缺少名称")
+            continue
+        try:
+            uscc = parse_uscc(parts[0]).code
+        except InvalidIdentifier as exc:
+            problems.append(f"第 {number} 行：统一社会信用代码 {parts[0]} 无效（{exc.message}）")
+            continue
+        if uscc in seen:
+            problems.append(f"第 {number} 行：{uscc} 与第 {seen[uscc]} 行重复")
+            continue
+        seen[uscc] = number
+        chain = parts[2] if len(parts) > 2 else None
+        if chain is not None and TAXONOMY.industry_chains.lookup(chain) is None:
+            problems.append(f"第 {number} 行：产业链“{chain}”不在分类表中")
+            continue
+        wanted.append(
+            (
+                number,
+                ServiceCodeCreate(kind="enterprise", target=uscc, name=parts[1][:200], industry_chain=chain),
+            )
+        )
+    return wanted, problems

@@ -12,3 +12,6 @@ from kunruyi_common.auth import Principal, require_roles
 
 FinanceStaff = Annotated[Principal, Depends(require_roles("finance"))]
 """Staff with the finance role."""
+
+FinanceReaders = Annotated[Principal, Depends(require_roles("finance", "approver"))]
+"""Staff with the finance or approver role: who may read the reconciliation runs."""

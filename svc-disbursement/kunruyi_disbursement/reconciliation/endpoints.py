@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from kunruyi_common.db import SessionDep
 
-from kunruyi_disbursement.reconciliation.auth import FinanceStaff
-from kunruyi_disbursement.reconciliation.schemas import ReconciliationReport, RunIn
-from kunruyi_disbursement.reconciliation.service import reconcile
+from kunruyi_disbursement.reconciliation.auth import FinanceReaders, FinanceStaff
+from kunruyi_disbursement.reconciliation.schemas import (
+    ReconciliationReport,
+    ReconciliationRunList,
+    RunIn,
+)
+from kunruyi_disbursement.reconciliation.service import recent_runs, reconcile
 
 router = APIRouter(prefix="/api/v1/reconciliation", tags=["对账 reconciliation"])
 
@@ -19,3 +25,16 @@ async def run(
 ) -> ReconciliationReport:
     report = await reconcile(session, request.app.state.settings, body.date, actor=principal.subject)
     return ReconciliationReport.model_validate(report)
+
+
+@router.get(
+    "/runs",
+    response_model=ReconciliationRunList,
+    summary="最近的对账记录（新的在前），每条差异附账本中对应的拨付（政策、对象、状态）",
+)
+async def runs(
+    session: SessionDep,
+    _: FinanceReaders,
+    limit: Annotated[int, Query(ge=1, le=100, description="条数")] = 20,
+) -> dict[str, object]:
+    return {"items": await recent_runs(session, limit)}

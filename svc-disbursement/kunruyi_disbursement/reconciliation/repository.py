@@ -58,3 +58,19 @@ async def latest_run(session: AsyncSession) -> Any | None:
         .limit(1)
     )
     return (await session.execute(statement)).first()
+
+
+async def recent_runs(session: AsyncSession, limit: int) -> Sequence[Any]:
+    """The last ``limit`` runs, newest first: (report, created_at, created_by)."""
+    r = reconciliation_runs.c
+    statement = select(r.report, r.created_at, r.created_by).order_by(r.created_at.desc(), r.id).limit(limit)
+    return (await session.execute(statement)).all()
+
+
+async def disbursements_by_reference(session: AsyncSession, references: list[uuid.UUID]) -> dict[str, Any]:
+    """reference → (id, policy_code, entity_type, entity_id, status) of the disbursements paid under them."""
+    d = disbursements.c
+    statement = select(d.reservation_id, d.id, d.policy_code, d.entity_type, d.entity_id, d.status).where(
+        d.reservation_id.in_(references)
+    )
+    return {str(row.reservation_id): row for row in (await session.execute(statement)).all()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +21,17 @@ class Mismatch(BaseModel):
     bank_amount_fen: int | None
 
 
+class RunMismatch(Mismatch):
+    """A mismatch of a stored run with the disbursement the ledger knows under its reference (none for money only
+    the bank knows of)."""
+
+    disbursement_id: str | None = None
+    policy_code: str | None = None
+    entity_type: str | None = None
+    entity_id: str | None = None
+    disbursement_status: str | None = Field(None, description="拨付的当前状态")
+
+
 class ReconciliationReport(BaseModel):
     """One day's statement against the ledger: net amount paid per reference on both sides."""
 
@@ -34,3 +45,15 @@ class ReconciliationReport(BaseModel):
     bank_total_fen: int
     ledger_total_fen: int
     mismatches: list[Mismatch]
+
+
+class ReconciliationRun(ReconciliationReport):
+    """A run as stored: its report, who started it and when."""
+
+    mismatches: list[RunMismatch]  # type: ignore[assignment]
+    created_at: datetime
+    created_by: str | None = Field(description="发起对账的人（定时任务为 system）")
+
+
+class ReconciliationRunList(BaseModel):
+    items: list[ReconciliationRun]

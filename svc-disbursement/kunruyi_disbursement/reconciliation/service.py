@@ -134,3 +134,41 @@ async def reconcile(
         data={k: report[k] for k in ("statement_date", "matched", *counts)},
     )
     return report
+
+
+async def recent_runs(session: AsyncSession, limit: int) -> list[dict[str, Any]]:
+    """The last runs with each mismatch beside the disbursement the ledger knows under its reference, so that finance
+    sees which policy and company a difference concerns."""
+    rows = await repository.recent_runs(session, limit)
+    references: list[uuid.UUID] = []
+    for row in rows:
+        for m in row.report.get("mismatches", []):
+            try:
+                references.append(uuid.UUID(m["reference"]))
+            except ValueError:
+                continue  # a bank-only reference need not be one of ours
+    known = await repository.disbursements_by_reference(session, references)
+    runs = []
+    for row in rows:
+        mismatches = []
+        for m in row.report.get("mismatches", []):
+            d = known.get(m["reference"])
+            mismatches.append(
+                {
+                    **m,
+                    "disbursement_id": str(d.id) if d else None,
+                    "policy_code": d.policy_code if d else None,
+                    "entity_type": d.entity_type if d else None,
+                    "entity_id": d.entity_id if d else None,
+                    "disbursement_status": d.status if d else None,
+                }
+            )
+        runs.append(
+            {
+                **row.report,
+                "mismatches": mismatches,
+                "created_at": row.created_at,
+                "created_by": row.created_by,
+            }
+        )
+    return runs

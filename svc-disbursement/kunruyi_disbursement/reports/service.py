@@ -73,11 +73,26 @@ async def disbursement_report(
         f"其中免申即享 {chinese_count(totals['automatic_projects'])}个 "
         f"{chinese_amount(totals['automatic_amount_fen'])}"
     )
+    if totals["quick_projects"]:
+        summary += f"，即申即享 {chinese_count(totals['quick_projects'])}个 {chinese_amount(totals['quick_amount_fen'])}"
     return {"group_by": group_by, "items": items, "totals": totals, "summary": summary}
+
+
+def _figures(row: dict[str, Any]) -> list[Any]:
+    """项目数, 金额, then 免申即享 and 即申即享 (项目数, 金额) — 申报 is the rest."""
+    return [
+        row["projects"],
+        yuan(row["amount_fen"]),
+        row["automatic_projects"],
+        yuan(row["automatic_amount_fen"]),
+        row["quick_projects"],
+        yuan(row["quick_amount_fen"]),
+    ]
 
 
 def _table(report: dict[str, Any]) -> list[list[Any]]:
     by_policy = report["group_by"] == "policy"
+    by_mode = report["group_by"] == "mode"
     header = [
         GROUP_TITLES[report["group_by"]],
         *(["政策名称"] if by_policy else []),
@@ -85,31 +100,19 @@ def _table(report: dict[str, Any]) -> list[list[Any]]:
         "金额（元）",
         "免申即享项目数",
         "免申即享金额（元）",
+        "即申即享项目数",
+        "即申即享金额（元）",
     ]
     body = [
         [
-            i["key"],
+            # a way of obtaining money reads as its Chinese name (免申即享), not its key
+            (i.get("title") or i["key"]) if by_mode else i["key"],
             *([i.get("title") or ""] if by_policy else []),
-            i["projects"],
-            yuan(i["amount_fen"]),
-            i["automatic_projects"],
-            yuan(i["automatic_amount_fen"]),
+            *_figures(i),
         ]
         for i in report["items"]
     ]
-    t = report["totals"]
-    return [
-        header,
-        *body,
-        [
-            "合计",
-            *([""] if by_policy else []),
-            t["projects"],
-            yuan(t["amount_fen"]),
-            t["automatic_projects"],
-            yuan(t["automatic_amount_fen"]),
-        ],
-    ]
+    return [header, *body, ["合计", *([""] if by_policy else []), *_figures(report["totals"])]]
 
 
 def to_csv(report: dict[str, Any]) -> bytes:

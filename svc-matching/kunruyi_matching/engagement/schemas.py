@@ -41,8 +41,12 @@ class StageRecordOut(BaseModel):
 class EngagementOut(BaseModel):
     demand_id: uuid.UUID
     stage: str | None
+    # the stage's Chinese name (技术合同登记 …), so no caller keeps its own copy of the names
+    stage_label: str | None = None
     status: str
     allowed_next: list[str]
+    # the Chinese name of every stage in allowed_next
+    allowed_next_labels: dict[str, str] = Field(default_factory=dict)
     broker_id: uuid.UUID | None
     contract_number: str | None
     contract_amount_fen: int | None

@@ -109,11 +109,14 @@ async def engagement_view(session: AsyncSession, demand: Demand) -> EngagementOu
         out = StageRecordOut.model_validate(r)
         out.label = STAGE_LABELS.get(r.stage, r.stage)
         history.append(out)
+    nexts = allowed_next(demand.stage) if demand.status != "closed" else []
     return EngagementOut(
         demand_id=demand.id,
         stage=demand.stage,
+        stage_label=STAGE_LABELS.get(demand.stage or "") if demand.stage else None,
         status=demand.status,
-        allowed_next=allowed_next(demand.stage) if demand.status != "closed" else [],
+        allowed_next=nexts,
+        allowed_next_labels={s: STAGE_LABELS.get(s, s) for s in nexts},
         broker_id=demand.broker_id,
         contract_number=demand.contract_number,
         contract_amount_fen=demand.contract_amount_fen,

@@ -39,9 +39,13 @@ class CalculatorIn(BaseModel):
     )
 
     profile: dict[str, Any] | None = Field(None, description="画像（变量见 /api/v1/policy-variables）")
-    beneficiary: Literal["enterprise", "talent"] | None = Field(None, description="画像所属主体类型")
-    entity_type: Literal["enterprise", "talent"] | None = None
-    entity_id: str | None = Field(None, max_length=64, description="企业统一社会信用代码或 talent_id")
+    beneficiary: Literal["enterprise", "talent", "team"] | None = Field(
+        None, description="画像所属主体类型：enterprise 企业、talent 人才、team 创新创业团队"
+    )
+    entity_type: Literal["enterprise", "talent", "team"] | None = None
+    entity_id: str | None = Field(
+        None, max_length=64, description="企业统一社会信用代码、talent_id 或团队编号 team_id"
+    )
     evaluation_date: date | None = Field(None, description="评估日期（默认今天），决定适用的版本与参数")
     policy_codes: list[str] | None = Field(None, max_length=500)
 
@@ -117,5 +121,5 @@ async def post_calculator(
 @router.get(
     "/policy-variables", response_model=VariableList, summary="画像变量字典（规则只能引用这里的变量）"
 )
-async def get_variables(entity_type: Literal["enterprise", "talent"] | None = None) -> dict[str, Any]:
+async def get_variables(entity_type: Literal["enterprise", "talent", "team"] | None = None) -> dict[str, Any]:
     return {"items": [v.public() for v in VARIABLES if entity_type is None or v.entity_type == entity_type]}

@@ -12,7 +12,7 @@ class BeneficiaryRequired(Unprocessable):
 
 
 class EntityReadRequiresCredentials(Unauthorized):
-    """按编号读取企业或人才画像需要登录（企业本身、工作人员或持 policy:read 的合作方）；匿名使用请直接提交画像（profile + beneficiary）"""
+    """按编号读取企业、人才或团队画像需要登录（企业本身、工作人员或持 policy:read 的合作方）；匿名使用请直接提交画像（profile + beneficiary）"""
 
     code = "entity_read_requires_credentials"
 
@@ -24,7 +24,7 @@ class EntityTypeRequired(Unprocessable):
 
 
 class InvalidBeneficiary(Unprocessable):
-    """beneficiary 只能是 enterprise 或 talent"""
+    """beneficiary 只能是 enterprise、talent 或 team"""
 
     code = "invalid_beneficiary"
 

@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 class CalculatedEntity(BaseModel):
     """The entity whose stored profile was evaluated (only when asked by id)."""
 
-    entity_type: Literal["enterprise", "talent"] = Field(description="主体类型")
-    entity_id: str = Field(description="企业统一社会信用代码或 talent_id")
+    entity_type: Literal["enterprise", "talent", "team"] = Field(description="主体类型")
+    entity_id: str = Field(description="企业统一社会信用代码、talent_id 或团队编号 team_id")
 
 
 class CalculatorAnswer(BaseModel):
@@ -18,7 +18,7 @@ class CalculatorAnswer(BaseModel):
     criteria trace, and the rule versions used."""
 
     evaluation_date: str = Field(description="评估日期（ISO 8601）", examples=["2025-06-30"])
-    beneficiary: Literal["enterprise", "talent"] = Field(description="画像所属主体类型")
+    beneficiary: Literal["enterprise", "talent", "team"] = Field(description="画像所属主体类型")
     missing_data: list[str] = Field(description="画像中标为未知的变量")
     summary: dict[str, int] = Field(
         description="按状态计数、差一点数（almost），以及金额（分）：eligible_amount_fen、tax_relief_amount_fen、"

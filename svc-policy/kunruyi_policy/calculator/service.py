@@ -61,7 +61,7 @@ def check_read_by_id(principal: Principal | None, entity_type: str, entity_id: s
     """
     if principal is None or (principal.kind == "public" and principal.signed_in_enterprise is None):
         raise EntityReadRequiresCredentials(
-            "按编号读取企业或人才画像需要登录（企业本身、工作人员或持 policy:read 的合作方）；"
+            "按编号读取企业、人才或团队画像需要登录（企业本身、工作人员或持 policy:read 的合作方）；"
             "匿名使用请直接提交画像（profile + beneficiary）",
             field="entity_id",
         )
@@ -338,7 +338,7 @@ async def calculate(
     """The calculator's answer; ``traced=False`` for the compact answer (``compact`` of it equals ``compact`` of
     the traced one, faster: no per-criterion trace is built)."""
     if beneficiary not in PROFILE_MODELS:
-        raise InvalidBeneficiary("beneficiary 只能是 enterprise 或 talent", field="beneficiary")
+        raise InvalidBeneficiary("beneficiary 只能是 enterprise、talent 或 team", field="beneficiary")
     policies = await repository.compiled_in_force(session, at, beneficiary=beneficiary, codes=codes)
     unknown = frozenset(profile.get(UNKNOWN_KEY) or ())
     profile = {k: v for k, v in profile.items() if k != UNKNOWN_KEY}

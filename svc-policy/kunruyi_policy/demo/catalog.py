@@ -1442,7 +1442,10 @@ def _enterprise_application() -> list[dict[str, Any]]:
             "奖补",
             "team",
             "application",
-            [M("team", "团队核心成员不少于3人且通过评审")],
+            [
+                D("core", "团队核心成员（含带头人）不少于3人", {">=": [var("core_member_count"), 3]}),
+                M("review", "团队项目通过评审"),
+            ],
             500 * WAN,
             source="昆人才〔2022〕2号",
         )

@@ -314,7 +314,14 @@ def _talent_office(c: Catalog) -> None:
         [
             (
                 f"（{label}）",
-                [M("team", f"团队核心成员不少于{members}人且入选{label}")],
+                [
+                    D(
+                        "core",
+                        f"团队核心成员（含带头人）不少于{members}人",
+                        {">=": [var("core_member_count"), members]},
+                    ),
+                    M("program", f"入选{label}"),
+                ],
                 amount,
                 amount,
             )

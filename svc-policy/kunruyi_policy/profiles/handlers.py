@@ -1,4 +1,4 @@
-"""The read model of svc-talent's enterprises and talent, and 免申即享 on every profile change.
+"""The read model of svc-talent's enterprises, talent and teams, and 免申即享 on every profile change.
 
 svc-policy reads only the fields rules use, through its own models of svc-talent's event data (never its code).
 """
@@ -22,7 +22,12 @@ from kunruyi_policy.profiles.awards import with_awards
 from kunruyi_policy.profiles.derived import derive_tolerant
 from kunruyi_policy.profiles.period import UNKNOWN_KEY, unknown_figures
 from kunruyi_policy.reach.service import update_reach
-from kunruyi_policy.rules.variables import TALENT_PROGRAM_CODES, EnterpriseProfile, TalentProfile
+from kunruyi_policy.rules.variables import (
+    TALENT_PROGRAM_CODES,
+    EnterpriseProfile,
+    TalentProfile,
+    TeamProfile,
+)
 
 logger = logging.getLogger("kunruyi.policy.profiles")
 
@@ -74,6 +79,22 @@ class PersonEventData(BaseModel):
     annual_salary_fen: int | None = None
     employer_qualifications: list[str] | None = None
     industry_chain: str | None = None
+
+
+class TeamEventData(BaseModel):
+    """svc-talent's team facts (ids and counts only; ``member_ids`` and the programs are not rule variables)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    team_id: str
+    uscc: str | None = None
+    company_in_kunshan: bool | None = None
+    lead_talent_class: str | None = None
+    member_count: int | None = None
+    core_member_count: int | None = None
+    doctorate_members: int | None = None
+    overseas_members: int | None = None
+    program_members: int | None = None
 
 
 def _present(data: BaseModel, fields: set[str]) -> dict[str, Any]:
@@ -141,6 +162,13 @@ def talent_profile(data: PersonEventData, today: date | None = None) -> dict[str
     return profile
 
 
+def team_profile(data: TeamEventData) -> dict[str, Any]:
+    values = _present(data, set(TeamProfile.model_fields))
+    profile = _tolerant(TeamProfile, values, data.team_id)
+    profile[UNKNOWN_KEY] = unknown_figures("team", values)
+    return profile
+
+
 # Dated facts another producer than svc-talent keeps in a profile: an enterprise event does not carry them.
 KEPT_FACTS = ("financings",)
 
@@ -197,6 +225,13 @@ async def on_person(session: AsyncSession, event: CloudEvent) -> None:
         await update_reach(session, "talent", data.talent_id, profile)
 
 
+async def on_team(session: AsyncSession, event: CloudEvent) -> None:
+    """A team's facts into the read model (entity_type ``team``): the calculator reads them by team id. Team items
+    are applied for (申报), so no 免申即享 run and no reach notice follow (both speak of companies and talent)."""
+    data = TeamEventData.model_validate(event.data)
+    await upsert_profile(session, "team", data.team_id, "", team_profile(data), event.time)
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     "kunruyi.talent.enterprise.registered": EnterpriseEventData,
     "kunruyi.talent.enterprise.updated": EnterpriseEventData,
@@ -208,4 +243,14 @@ HANDLERS = {
     "kunruyi.talent.enterprise.updated": on_enterprise,
     "kunruyi.talent.person.registered": on_person,
     "kunruyi.talent.person.updated": on_person,
+}
+# A durable consumer of its own (``policy-team-profiles``): a new one starts with the stream's team events instead
+# of changing the subjects of the existing profile consumer.
+TEAM_SCHEMAS: dict[str, type[BaseModel]] = {
+    "kunruyi.talent.team.registered": TeamEventData,
+    "kunruyi.talent.team.updated": TeamEventData,
+}
+TEAM_HANDLERS = {
+    "kunruyi.talent.team.registered": on_team,
+    "kunruyi.talent.team.updated": on_team,
 }

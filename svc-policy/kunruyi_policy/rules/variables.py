@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from kunruyi_common.taxonomy import TAXONOMY
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-EntityType = Literal["enterprise", "talent"]
+EntityType = Literal["enterprise", "talent", "team"]
 VariableType = Literal["number", "integer", "string", "boolean", "list"]
 
 
@@ -78,6 +78,7 @@ TALENT_PROGRAM_CODES = {
 
 E: EntityType = "enterprise"
 T: EntityType = "talent"
+TM: EntityType = "team"
 VARIABLES: tuple[VariableSpec, ...] = (
     VariableSpec("district", "string", "所在区镇", E, values=DISTRICTS, default=""),
     VariableSpec("industry_chain", "string", "所属产业链", E, values=INDUSTRY_CHAINS, default=""),
@@ -288,6 +289,40 @@ VARIABLES: tuple[VariableSpec, ...] = (
         default=0,
         description="评估年度减去最早一次入选年度；未获资助为 0（与 program_award_codes 同读）",
     ),
+    # 创新创业团队 (双创团队): svc-talent's team records (kunruyi.talent.team.registered|updated), counts only
+    VariableSpec(
+        "member_count", "integer", "团队成员人数", TM, "人", 0, 1000, default=0, description="含带头人"
+    ),
+    VariableSpec(
+        "core_member_count",
+        "integer",
+        "团队核心成员人数",
+        TM,
+        "人",
+        0,
+        1000,
+        default=0,
+        description="带头人与核心成员（svc-talent 团队名单中角色为 lead 或 core 的成员）",
+    ),
+    VariableSpec(
+        "lead_talent_class",
+        "string",
+        "团队带头人人才层次（A–E）",
+        TM,
+        values=("A", "B", "C", "D", "E", ""),
+        default="",
+    ),
+    VariableSpec("doctorate_members", "integer", "具有博士学历的成员人数", TM, "人", 0, 1000, default=0),
+    VariableSpec("overseas_members", "integer", "有海外经历的成员人数", TM, "人", 0, 1000, default=0),
+    VariableSpec("program_members", "integer", "入选人才计划的成员人数", TM, "人", 0, 1000, default=0),
+    VariableSpec(
+        "company_in_kunshan",
+        "boolean",
+        "团队所在企业在昆山注册",
+        TM,
+        default=False,
+        description="所在企业在人才企业库（一企一档）中建档即为在昆山注册；未建档时未知，按 false",
+    ),
 )
 
 
@@ -425,6 +460,20 @@ class TalentProfile(BaseModel):
     years_since_program_award: int = Field(0, ge=0, le=100)
 
 
+class TeamProfile(BaseModel):
+    """A 创新创业团队 as rules see it: its members counted (no names), the lead's class, the company's registration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member_count: int = Field(0, ge=0, le=1000)
+    core_member_count: int = Field(0, ge=0, le=1000)
+    lead_talent_class: Literal["A", "B", "C", "D", "E", ""] = ""
+    doctorate_members: int = Field(0, ge=0, le=1000)
+    overseas_members: int = Field(0, ge=0, le=1000)
+    program_members: int = Field(0, ge=0, le=1000)
+    company_in_kunshan: bool = False
+
+
 # Dated facts a profile may carry besides the variables (not readable by rules).
 DATED_FACTS = {
     "enterprise": (
@@ -435,6 +484,7 @@ DATED_FACTS = {
         "financings",
     ),
     "talent": ("arrival_date",),
+    "team": (),
 }
 # Period figures computed from closed financings: a company with none has 0, never an unknown figure.
 FINANCING_FIGURES = frozenset(
@@ -453,4 +503,8 @@ def figures_of(entity_type: str) -> frozenset[str]:
     )
 
 
-PROFILE_MODELS: dict[str, type[BaseModel]] = {"enterprise": EnterpriseProfile, "talent": TalentProfile}
+PROFILE_MODELS: dict[str, type[BaseModel]] = {
+    "enterprise": EnterpriseProfile,
+    "talent": TalentProfile,
+    "team": TeamProfile,
+}

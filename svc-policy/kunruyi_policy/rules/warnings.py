@@ -105,7 +105,7 @@ class _Walker:
 
 def rule_warnings(beneficiary: str, criteria: Any) -> list[RuleIssue]:
     """Every comparison in the data criteria that the variables' ranges decide by themselves."""
-    if beneficiary not in ("enterprise", "talent") or not isinstance(criteria, list):
+    if beneficiary not in ("enterprise", "talent", "team") or not isinstance(criteria, list):
         return []
     walker = _Walker(variables_for(beneficiary))
     for i, criterion in enumerate(criteria):

@@ -50,7 +50,9 @@ async def simulate(session: AsyncSession, policy: Policy, draft: dict[str, Any],
         draft.get("amount_cap_fen"),
         draft.get("parameters") or {},
     )
-    entity_type = policy.beneficiary if policy.beneficiary in ("enterprise", "talent") else "enterprise"
+    entity_type = (
+        policy.beneficiary if policy.beneficiary in ("enterprise", "talent", "team") else "enterprise"
+    )
     _, columns = await load_columns(session, entity_type)
     before, before_amount, before_counts = _qualifying(columns, baseline, at)
     after, after_amount, after_counts = _qualifying(columns, proposed, at)

@@ -50,6 +50,7 @@ from kunruyi_talent.events import EnterpriseProfile, EnterpriseRegistered, Enter
 from kunruyi_talent.models import Enterprise, EnterpriseContact, EnterpriseFigures, EnterpriseQualification
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.talent.profiles import republish_employees
+from kunruyi_talent.teams.facts import republish_teams_of_company
 
 SOURCE = "talent"
 
@@ -117,6 +118,9 @@ async def publish(session: AsyncSession, enterprise: Enterprise, *, registered: 
     bundle = await load_bundle(session, enterprise)
     model: type[EnterpriseProfile] = EnterpriseRegistered if registered else EnterpriseUpdated
     await add_event(session, SOURCE, model(**bundle.profile(local_today())), subject=enterprise.uscc)
+    if registered:
+        # a team of a company not on file until now: its company is now known to be registered in Kunshan
+        await republish_teams_of_company(session, enterprise.uscc)
     return bundle
 
 

@@ -1,5 +1,5 @@
 """The events the indicator system keeps values from: svc-disbursement's ``payment.settled`` (the payouts
-indicator). This service's own view of the producer's payload (checked against the producer's registered schema
+indicator) and svc-matching's ``challenge.awarded`` (新增“揭榜挂帅”攻关项目). This service's own view of the producer's payload (checked against the producer's registered schema
 by the contract tests); a redelivered event is dropped by the kit's inbox, and the payment id is the key."""
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_talent.models import IndicatorPayment
+from kunruyi_talent.models import IndicatorChallenge, IndicatorPayment
 
 PAYMENT_SETTLED = "kunruyi.disbursement.payment.settled"
+CHALLENGE_AWARDED = "kunruyi.matching.challenge.awarded"
 
 
 class SettledPayment(BaseModel):
@@ -42,5 +43,26 @@ async def on_payment_settled(session: AsyncSession, event: CloudEvent) -> None:
     await session.execute(stmt.on_conflict_do_nothing(index_elements=["disbursement_id"]))
 
 
+class AwardedChallenge(BaseModel):
+    challenge_id: str
+    title: str
+    publisher_uscc: str | None = None
+
+
+async def on_challenge_awarded(session: AsyncSession, event: CloudEvent) -> None:
+    """A challenge awarded to a team becomes a 攻关项目 on the day it was awarded (Beijing date); the challenge
+    id is the key, so a redelivery counts nothing twice."""
+    data = AwardedChallenge.model_validate(event.data)
+    stmt = insert(IndicatorChallenge).values(
+        challenge_id=data.challenge_id,
+        title=data.title[:200],
+        publisher_uscc=data.publisher_uscc,
+        awarded_on=local_date(event.time),
+    )
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["challenge_id"]))
+
+
 HANDLERS = {PAYMENT_SETTLED: on_payment_settled}
 SCHEMAS: dict[str, type[BaseModel]] = {PAYMENT_SETTLED: SettledPayment}
+MATCHING_HANDLERS = {CHALLENGE_AWARDED: on_challenge_awarded}
+MATCHING_SCHEMAS: dict[str, type[BaseModel]] = {CHALLENGE_AWARDED: AwardedChallenge}

@@ -162,13 +162,14 @@ INDICATORS: tuple[IndicatorDef, ...] = (
     ),
     IndicatorDef(
         "challenge_projects",
-        "新增“揭榜挂帅”攻关项目",
+        "新增“揭榜挂帅”攻关项目（svc-matching 确定揭榜团队的榜单）",
         "项",
         500,
         "科技局",
-        "reported",
+        "computed",
         "increase",
-        maximum=10_000,
+        source="challenges",
+        by_district=True,
         group="科创平台",
     ),
     # 科创企业

@@ -1,5 +1,6 @@
 """Reads for the indicator system. Every computed value is counted by PostgreSQL from this service's own tables
-(qualifications, the talent registry, housing, the service desk) and from the payments it consumed as events:
+(qualifications, the talent registry, housing, the service desk) and from the payments and awarded 揭榜挂帅
+challenges it consumed as events:
 one query per source for all the quarter ends asked, grouped by 区镇."""
 
 from __future__ import annotations
@@ -81,6 +82,17 @@ _PAYOUTS = text(
     """
 )
 
+# 揭榜挂帅 challenges awarded up to each quarter end, in the publishing company's 区镇 ("" when unknown or staff's).
+_CHALLENGES = text(
+    """
+    SELECT d.qe, coalesce(e.district, ''), count(c.challenge_id)
+    FROM unnest(CAST(:ends AS date[])) AS d(qe)
+    JOIN indicator_challenges c ON c.awarded_on <= d.qe
+    LEFT JOIN enterprises e ON e.uscc = c.publisher_uscc
+    GROUP BY d.qe, coalesce(e.district, '')
+    """
+)
+
 # Tickets received in the quarter (start, end]: how many, answered by the deadline, resolved.
 _DESK = text(
     f"""
@@ -126,6 +138,10 @@ async def housing_units(session: AsyncSession, ends: list[date]) -> Grid:
 async def payouts_wan(session: AsyncSession, ends: list[date]) -> Grid:
     """Settled payments up to each quarter end, in 万元 (1 万元 = 1,000,000 分)."""
     return _grid((await session.execute(_PAYOUTS, {"ends": ends})).all(), scale=1_000_000)
+
+
+async def challenges(session: AsyncSession, ends: list[date]) -> Grid:
+    return _grid((await session.execute(_CHALLENGES, {"ends": ends})).all())
 
 
 async def desk_rates(session: AsyncSession, ends: list[date]) -> dict[date, tuple[int, int, int]]:

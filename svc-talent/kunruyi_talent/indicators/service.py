@@ -165,6 +165,8 @@ async def _computed(session: AsyncSession, d: IndicatorDef, quarters: list[Quart
         grid = await repository.housing_units(session, ends)
     elif d.source == "payouts":
         grid = await repository.payouts_wan(session, ends)
+    elif d.source == "challenges":
+        grid = await repository.challenges(session, ends)
     else:  # pragma: no cover - a definition naming no computation is a programming error
         raise AssertionError(d.source)
     at_base = grid.get(BASELINE_DATE, {})

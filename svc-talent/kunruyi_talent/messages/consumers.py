@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from kunruyi_common.clock import local_date
 from kunruyi_common.context import app_settings
 from kunruyi_common.events.envelope import CloudEvent
 from pydantic import BaseModel
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_talent.messages.auth import RecipientRef
 from kunruyi_talent.messages.sender import deadline_text
 from kunruyi_talent.messages.service import notify
-from kunruyi_talent.models import HousingProject, MessagePolicyTitle
+from kunruyi_talent.models import HousingProject, Message, MessagePolicyTitle
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.settings import Settings
 
@@ -235,19 +236,50 @@ async def on_demand_assigned(session: AsyncSession, event: CloudEvent) -> None:
 
 
 async def on_reach_gained(session: AsyncSession, event: CloudEvent) -> None:
+    """政策早知道, one message a day: a company gaining 高企 comes into reach of a dozen policies at once, and a
+    dozen messages (and SMS) would bury the one that matters. The day's first policy makes the message (and its SMS,
+    when the person chose SMS for it); each later one that day is added to it as a line and makes it unread again.
+    A redelivered event finds its policy's line already there and changes nothing."""
     data = ReachNotice.model_validate(event.data)
-    await _notify(
+    recipient = _recipient(data.entity_type, data.entity_id)
+    if recipient is None:
+        return
+    values = {
+        "policy": data.policy_title,
+        "code": data.policy_code,
+        "department": data.department,
+        "status": "符合" if data.status == "eligible" else "可能符合（需工作人员确认）",
+    }
+    source = f"policy-in-reach:{local_date(event.time).isoformat()}"
+    settings = app_settings(Settings)
+    created = await notify(
         session,
-        event,
-        _recipient(data.entity_type, data.entity_id),
-        "policy_in_reach",
-        {
-            "policy": data.policy_title,
-            "code": data.policy_code,
-            "department": data.department,
-            "status": "符合" if data.status == "eligible" else "可能符合（需工作人员确认）",
-        },
+        PersonalData.from_settings(settings),
+        recipient=recipient,
+        kind="policy_in_reach",
+        values=values,
+        source=source,
+        default_quiet=settings.sms_default_quiet_hours,
     )
+    if created is not None:
+        return
+    digest = await session.scalar(
+        select(Message)
+        .where(
+            Message.source == source,
+            Message.recipient_type == recipient.type,
+            Message.recipient_id == recipient.id,
+        )
+        .with_for_update()
+    )
+    line = f"「{data.policy_title}」（{data.department}，{values['status']}）"
+    if digest is None or f"「{data.policy_title}」" in digest.body:
+        return
+    digest.body = f"{digest.body}\n{line}"
+    count = sum(1 for row in digest.body.splitlines() if row.startswith("「"))
+    digest.title = f"您有 {count} 项政策可以申报"
+    digest.link = "/m/policies"
+    digest.read_at = None
 
 
 DISBURSEMENT_HANDLERS = {

@@ -25,6 +25,7 @@ from kunruyi_talent.messages.schemas import (
     PreferencesOut,
     ReadAllOut,
 )
+from kunruyi_talent.messages.templates import TEMPLATES
 from kunruyi_talent.models import SmsDelivery
 
 router = APIRouter(prefix="/api/v1/messages", tags=["消息 messages"])
@@ -73,11 +74,17 @@ async def read_message(session: SessionDep, recipient: Recipient, message_id: uu
     return service.message_out(await service.mark_read(session, recipient, message_id))
 
 
+def _label(kind: str) -> str:
+    template = TEMPLATES.get(kind)
+    return template.label if template else kind
+
+
 def _delivery_out(d: SmsDelivery) -> DeliveryOut:
     return DeliveryOut(
         id=d.id,
         message_id=d.message_id,
         kind=d.kind,
+        kind_label=_label(d.kind),
         template=d.template,
         phone=d.phone_masked,
         status=d.status,
@@ -125,6 +132,7 @@ async def delivery_stats(
     by_kind = [
         KindStats(
             kind=kind,
+            kind_label=_label(kind),
             total=sum(counts.values()),
             queued=counts.get("queued", 0),
             sent=counts.get("sent", 0),

@@ -88,6 +88,7 @@ class DeliveryOut(BaseModel):
     id: uuid.UUID
     message_id: uuid.UUID
     kind: str
+    kind_label: str = Field(description="消息类别的中文名，如 资金到账")
     template: str
     phone: str = Field(description="脱敏手机号")
     status: str
@@ -106,6 +107,7 @@ class DeliveryPage(BaseModel):
 
 class KindStats(BaseModel):
     kind: str
+    kind_label: str = Field(description="消息类别的中文名")
     total: int
     queued: int
     sent: int = Field(description="网关已受理，回执未到")

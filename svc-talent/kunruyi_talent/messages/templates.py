@@ -165,7 +165,8 @@ TEMPLATES: dict[str, Template] = {
             kind="policy_in_reach",
             label="政策早知道",
             title="您可以申报：{policy}",
-            body="根据您的最新信息，您{status}「{policy}」（{department}），可在线申报。",
+            # one line per policy: the day's later policies are added to the same message (consumers.py)
+            body="根据您的最新信息，以下政策您可以在线申报：\n「{policy}」（{department}，{status}）",
             sms_code="SMS_KRY_POLICY_IN_REACH",
             sms_text="【昆如意】您可申报“{policy}”，详情请登录昆e服查看。",
             sms_params=("policy",),

@@ -17,6 +17,7 @@ from kunruyi_talent.enterprise.repository import load_bundle
 from kunruyi_talent.events import PersonProfile, PersonRegistered, PersonUpdated
 from kunruyi_talent.models import Enterprise, Talent
 from kunruyi_talent.pii import PersonalData
+from kunruyi_talent.teams.facts import republish_teams_of
 
 SOURCE = "talent"
 # Eight of the ID number's hidden digits: stored encrypted; responses and events carry the age (and gender) only.
@@ -77,6 +78,8 @@ async def publish_profile(
 ) -> None:
     model: type[PersonProfile] = PersonRegistered if registered else PersonUpdated
     await add_event(session, SOURCE, model(**await profile(session, pii, talent)), subject=str(talent.id))
+    # a member's education, overseas experience, programs and class are part of their teams' facts
+    await republish_teams_of(session, talent.id)
 
 
 async def republish_employees(session: AsyncSession, pii: PersonalData, enterprise_id: uuid.UUID) -> int:
