@@ -1407,7 +1407,7 @@ async def _activity_page(
         leads_problem = f"现场线索暂不可用：{problem_text(exc)}"
     try:
         started = datetime.fromisoformat(str(activity.get("starts_at"))) <= utc_now()
-    except ValueError:
+    except (TypeError, ValueError):
         started = True  # the service decides (409 activity_not_started, shown on the page)
     context: dict[str, Any] = {
         "page": found,

@@ -19,6 +19,7 @@ from kunruyi_common.taxonomy import TAXONOMY
 
 from kunruyi_gateway.console.names import Calls, NameDirectory
 from kunruyi_gateway.console.service import TICKET_STATUS
+from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.templating import status_label
 
 KINDS = {"need": "需求", "cooperation": "合作", "negotiation": "商洽"}
@@ -38,7 +39,11 @@ CONVERT_FIELDS = {
     "technical_field": "technical_field",
     "demand_type": "demand_type",
     "title": "title",
+    # A refusal of the lead itself (already converted, not a need, no company): said on the lead's row.
+    "lead": "lead",
 }
+# svc-matching's demand statuses in which the demand is on the broker page's queue (待分配) — the link goes there.
+ON_BROKER_QUEUE = ("unassigned",)
 
 
 @dataclass
@@ -89,7 +94,7 @@ def attendees(registrations: dict[str, Any] | None) -> list[tuple[str, str]]:
 async def _ticket_status(calls: Calls, number: str) -> str | None:
     try:
         found = await calls.call("talent", "GET", f"/api/v1/tickets/{number}")
-    except Exception:  # another department's ticket, or the desk is down: the link still stands
+    except UpstreamError:  # another department's ticket, or the desk is down: the link still stands
         return None
     if not isinstance(found, dict):
         return None
@@ -97,16 +102,16 @@ async def _ticket_status(calls: Calls, number: str) -> str | None:
     return f"{status} · {found['department']}办理" if found.get("department") else status
 
 
-async def _demand_status(calls: Calls, demand_id: str) -> tuple[str | None, str | None]:
-    """(number, status label) of a filed technology demand, when svc-matching answers."""
+async def _demand_status(calls: Calls, demand_id: str) -> tuple[str | None, str | None, str]:
+    """(number, status label, status) of a filed technology demand, when svc-matching answers."""
     try:
         found = await calls.call("matching", "GET", f"/api/v1/demands/{demand_id}")
-    except Exception:
-        return None, None
+    except UpstreamError:
+        return None, None, ""
     if not isinstance(found, dict):
-        return None, None
+        return None, None, ""
     status = str(found.get("status") or "")
-    return found.get("demand_number"), status_label(status) if status else None
+    return found.get("demand_number"), status_label(status) if status else None, status
 
 
 async def view(
@@ -174,9 +179,11 @@ async def view(
         elif i.get("converted_to") == "demand":
             demand_id = i.get("demand_id")
             if demand_id:
-                demand_number, note = demand_note.get(str(demand_id), (None, None))
+                demand_number, note, status = demand_note.get(str(demand_id), (None, None, ""))
                 row.converted_label = f"技术需求 {demand_number}" if demand_number else "技术需求"
-                row.converted_url = f"/console/broker#demand-{demand_id}"
+                # Only the broker page's queue shows a demand: linked while it waits there, else its status.
+                if status in ON_BROKER_QUEUE:
+                    row.converted_url = f"/console/broker#demand-{demand_id}"
                 row.converted_note = note
             else:
                 row.converted_label = "技术需求"
@@ -186,7 +193,7 @@ async def view(
     counts = dict(listed.get("counts") or {})
     try:
         desk = (await calls.call("talent", "GET", "/api/v1/service-desk/types")).get("types", [])
-    except Exception:  # the conversion form then asks for a type the officer cannot pick: shown empty
+    except UpstreamError:  # the conversion form then asks for a type the officer cannot pick: shown empty
         desk = []
     return LeadsView(
         rows=rows,
