@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from kunruyi_common.clock import local_now, utc_now
+from kunruyi_common.taxonomy import TAXONOMY
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -112,10 +113,11 @@ def test_an_officer_records_leads_at_an_activity_and_converts_them(
         attendee=f"enterprise:{loan_uscc}",
         content="想了解研发费用加计扣除的申报口径，联系人 13912345678",
     )
-    page.get_by_test_id("flash").filter(has_text="已登记需求线索").wait_for()
-    _record(page, attendee=f"enterprise:{warp_uscc}", content="晶圆级封装翘曲控制需要高校团队攻关")
-    page.get_by_test_id("flash").filter(has_text="已登记需求线索").wait_for()
     rows = page.get_by_test_id("lead")
+    rows.filter(has_text=loan_name).wait_for()
+    assert "已登记需求线索" in page.get_by_test_id("flash").inner_text()
+    _record(page, attendee=f"enterprise:{warp_uscc}", content="晶圆级封装翘曲控制需要高校团队攻关")
+    rows.filter(has_text=warp_name).wait_for()
     assert rows.count() == 2
     loan_row = rows.filter(has_text=loan_name)
     warp_row = rows.filter(has_text=warp_name)
@@ -137,7 +139,8 @@ def test_an_officer_records_leads_at_an_activity_and_converts_them(
     # The other into a technology demand: the activity's chain is proposed.
     warp_row.get_by_test_id("convert-open").click()
     form = warp_row.get_by_test_id("to-demand-form")
-    assert form.locator("select[name=industry_chain]").input_value() == chain
+    proposed = form.locator("select[name=industry_chain]")
+    assert proposed.input_value() == TAXONOMY.industry_chains.lookup(chain) == "semiconductor"
     form.locator("select[name=technical_field]").select_option("advanced_packaging")
     form.locator("select[name=demand_type]").select_option("技术攻关")
     warp_row.get_by_test_id("to-demand").click()

@@ -203,7 +203,8 @@ async def view(
         ticket_types=[(t["type"], f"{t['type']}（{t['department']}）") for t in desk],
         chains=[(t.code, t.name) for t in TAXONOMY.industry_chains],
         fields=[(t.code, t.name) for t in TAXONOMY.technical_fields],
-        default_chain=industry_chain,
+        # svc-talent keeps an activity's chain by its Chinese name: the form proposes it by its code.
+        default_chain=TAXONOMY.industry_chains.lookup(industry_chain),
     )  # fmt: skip
 
 
