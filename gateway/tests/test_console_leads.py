@@ -130,8 +130,18 @@ def test_the_conversion_forms_are_checked_and_a_refusal_lands_at_its_field() -> 
     assert not errors and body["to"] == "demand"
     assert leads.conversion_body({})[1] == {"to": "请选择转为服务工单或技术需求"}
 
-    refused = {"code": "enterprise_not_registered", "field": "uscc", "detail": "企业不在企业库中：请先建档"}
-    assert leads.problem_fields(refused, leads.RECORD_FIELDS) == {"uscc": "企业不在企业库中：请先建档"}
+    refused = {
+        "code": "enterprise_not_registered",
+        "field": "uscc",
+        "uscc": USCC,
+        "detail": "企业不在企业库中：请先建档（POST /api/v1/enterprises）再登记线索",
+        "errors": [{"field": "uscc", "message": "企业不在企业库中：请先建档（POST /api/v1/enterprises）"}],
+    }
+    assert leads.problem_fields(refused, leads.RECORD_FIELDS) == {
+        "uscc": f"企业 {USCC} 不在企业库中：请先为该企业建档（一企一档），再登记线索"
+    }
+    unnamed = {"code": "enterprise_not_registered", "field": "uscc", "detail": "不在企业库中"}
+    assert "不在企业库中" in leads.problem_fields(unnamed, leads.RECORD_FIELDS)["uscc"]
     invalid = {"code": "validation_error", "errors": [{"field": "body.content", "message": "内容过长"}]}
     assert leads.problem_fields(invalid, leads.RECORD_FIELDS) == {"content": "内容过长"}
     assert (

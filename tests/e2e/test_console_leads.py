@@ -100,7 +100,7 @@ def test_an_officer_records_leads_at_an_activity_and_converts_them(
     _record(page, uscc=stranger, content="需要扩建厂房")
     error = page.locator("#lead-uscc-err")
     error.wait_for()
-    assert "不在企业库中" in error.inner_text()
+    assert f"企业 {stranger} 不在企业库中：请先为该企业建档" in error.inner_text()  # the console's words
     assert page.locator("#lead-uscc").get_attribute("aria-invalid") == "true"
     assert page.locator("#lead-uscc").input_value() == stranger  # what was typed is kept
     page.screenshot(path=str(artifacts_dir / "console-leads-refused.png"), full_page=True)

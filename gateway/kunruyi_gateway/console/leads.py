@@ -42,6 +42,10 @@ CONVERT_FIELDS = {
     # A refusal of the lead itself (already converted, not a need, no company): said on the lead's row.
     "lead": "lead",
 }
+# A refusal whose words name an API route: what the officer reads instead (fields of the problem body filled in).
+CONSOLE_WORDS = {
+    "enterprise_not_registered": "企业 {uscc} 不在企业库中：请先为该企业建档（一企一档），再登记线索",
+}
 # svc-matching's demand statuses in which the demand is on the broker page's queue (待分配) — the link goes there.
 ON_BROKER_QUEUE = ("unassigned",)
 
@@ -282,15 +286,30 @@ def conversion_body(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str
     return {}, {"to": "请选择转为服务工单或技术需求"}
 
 
+class _Blank(dict[str, Any]):
+    """A problem body to fill the console's words from: a missing name reads as nothing (never a KeyError)."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def problem_fields(body: Any, mapping: dict[str, str]) -> dict[str, str]:
-    """A service's refusal put at the form's fields: its ``field`` and each validation error's field."""
+    """A service's refusal put at the form's fields: its ``field`` and each validation error's field (in the
+    console's words where the service's speak to an API caller)."""
     if not isinstance(body, dict):
         return {}
+    words = CONSOLE_WORDS.get(str(body.get("code") or ""))
     placed: dict[str, str] = {}
     for e in body.get("errors") or []:
         if isinstance(e, dict) and str(e.get("field") or "").split(".")[-1] in mapping:
-            placed.setdefault(mapping[str(e["field"]).split(".")[-1]], str(e.get("message") or "填写有误"))
+            said = words.format_map(_Blank(body)) if words else str(e.get("message") or "填写有误")
+            placed.setdefault(mapping[str(e["field"]).split(".")[-1]], said)
     top = str(body.get("field") or "")
     if top in mapping and mapping[top] not in placed:
-        placed[mapping[top]] = str(body.get("detail") or body.get("title") or "填写有误")
+        said = (
+            words.format_map(_Blank(body))
+            if words
+            else str(body.get("detail") or body.get("title") or "填写有误")
+        )
+        placed[mapping[top]] = said
     return placed
