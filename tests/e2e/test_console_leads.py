@@ -15,6 +15,7 @@ it has started, and:
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,15 @@ def test_an_officer_records_leads_at_an_activity_and_converts_them(
     assert counts == {key: listed["counts"][key] for key in counts}
     assert counts == {"leads": 2, "needs": 2, "converted": 2, "to_tickets": 1, "to_demands": 1}
     page.screenshot(path=str(artifacts_dir / "console-leads-converted.png"), full_page=True)
+
+    # A lead posted (as htmx does) for an activity that does not exist: svc-talent's 404, said in the section.
+    token = page.locator("#lead-form input[type=hidden]").first.get_attribute("value")
+    missing = page.context.request.post(
+        f"{driver.url}/console/activities/{uuid.uuid4()}/leads",
+        form={"csrf_token": token or "", "kind": "need", "uscc": loan_uscc, "content": "需要贷款"},
+        headers={"HX-Request": "true", "Accept": "text/html"},
+    )
+    assert missing.status == 404 and 'id="leads"' in missing.text() and "活动" in missing.text()
 
     # The ticket's link opens it: the company's name, on the activity channel.
     page.get_by_test_id("lead").filter(has_text=loan_name).get_by_role(

@@ -1390,9 +1390,10 @@ async def _activity_page(
             calls.call("talent", "GET", f"/api/v1/activities/{activity_id}"),
         )
     except UpstreamError as exc:
-        code = problem_status(exc)
+        # The activity itself is refused or unreachable: its words, and no lead forms (htmx swaps #leads alone).
         return await _page(
-            request, session, template, status=code, page=None, leads=None,
+            request, session, template, status=problem_status(exc), page=None, activity=None, leads=None,
+            leads_problem=None, may_write=False, started=False, lead_form={}, notice=None,
             problems=[*(problems or []), problem_text(exc)],
         )  # fmt: skip
     may_write = "officer" in session.roles or "admin" in session.roles
