@@ -100,11 +100,14 @@ async def test_matching_gives_reasons_and_the_bank_closes_once(client, session) 
     async with client(staff("broker", subject="fin-broker")) as broker:
         demand = await _demand(broker, USCC_A)
         assert "13912345678" not in demand["purpose"] and "139****5678" in demand["purpose"]
+        assert demand["stage_label"] == "成长期" and demand["collateral_labels"] == ["专利"]
+        assert demand["preferred_labels"] == ["知识产权质押贷"]
         matches = (await broker.get(f"/api/v1/financing/demands/{demand['id']}/matches")).json()
         ids = [m["product"]["id"] for m in matches["items"]]
         # the IP-pledge product asked for and aimed by collateral first, then the chain's talent loan
         assert ids == [products["ip"], products["talent"]], matches
         assert matches["excluded"] == 2
+        assert matches["items"][0]["product"]["institution_kind_label"] == "银行"
         first = matches["items"][0]["reasons"]
         assert "额度 10万元–1000万元 覆盖需求 300万元" in first
         assert "以专利质押/担保（产品接受：专利、商标）" in first
@@ -225,3 +228,43 @@ async def test_bad_products_and_demands_are_refused_naming_the_field(client) -> 
     async with client(partner("matching:write")) as c:
         denied = await c.get("/api/v1/financing/products")
         assert denied.status_code == 403 and denied.json()["code"] == "scope_denied"
+
+
+async def test_a_demand_posted_twice_with_one_key_is_filed_once(client) -> None:  # type: ignore[no-untyped-def]
+    """昆e服's form sends its form id as the Idempotency-Key: a double tap, or a retried post, files one demand; the
+    key with another body is refused, and another caller's same key is its own."""
+    uscc = make_uscc(random.Random(181))
+    body = {
+        "enterprise_uscc": uscc,
+        "enterprise_name": "昆山重复提交科技有限公司",
+        "amount_fen": 50 * WAN,
+        "stage": "startup",
+        "purpose": "研发流动资金",
+    }
+    key = {"Idempotency-Key": "m-finance-0123456789abcdef"}
+    async with client(partner("finance:write", subject=f"gateway-self:{uscc}")) as page:
+        first = await page.post("/api/v1/financing/demands", json=body, headers=key)
+        assert first.status_code == 201, first.text
+        again = await page.post("/api/v1/financing/demands", json=body, headers=key)
+        assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+        assert again.headers["Idempotent-Replayed"] == "true"
+        changed = await page.post(
+            "/api/v1/financing/demands", json={**body, "amount_fen": 60 * WAN}, headers=key
+        )
+        assert changed.status_code == 409 and changed.json()["code"] == "idempotency_key_conflict"
+        listed = (await page.get("/api/v1/financing/demands", params={"enterprise_uscc": uscc})).json()
+        assert [d["id"] for d in listed["items"]] == [first.json()["id"]]
+    async with client(BANK) as bank:
+        own = await bank.post("/api/v1/financing/demands", json=body, headers=key)
+        assert own.status_code == 201 and own.json()["id"] != first.json()["id"]
+
+
+async def test_the_form_vocabularies_come_with_their_chinese_names(client) -> None:  # type: ignore[no-untyped-def]
+    async with client(partner("finance:write")) as c:
+        resp = await c.get("/api/v1/financing/vocabularies")
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert {"code": "seed", "label": "种子期"} in body["stages"]
+    assert {"code": "patent", "label": "专利"} in body["collateral_kinds"]
+    assert {"code": "ip_pledge_loan", "label": "知识产权质押贷"} in body["product_kinds"]
+    assert {"code": "insurer", "label": "保险机构"} in body["institution_kinds"]

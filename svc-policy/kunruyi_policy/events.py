@@ -80,3 +80,15 @@ class ReachGained(BaseModel):
     entity_id: str
     status: Literal["eligible", "needs_confirmation"]
     amount_fen: int | None
+
+
+@event_type(
+    "kunruyi.policy.reach.lost",
+    description="政策早知道：某主体的画像变化后不再符合此前已在可及范围内的需申报政策（如资质过期、指标回落），每次离开时一次",
+)
+class ReachLost(BaseModel):
+    policy_code: str
+    policy_title: str
+    department: str
+    entity_type: Literal["enterprise", "talent"]
+    entity_id: str

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .test_entitlements import enterprise_event
 
 
-async def reach_events(session: AsyncSession) -> list[dict]:  # type: ignore[type-arg]
+async def reach_events(session: AsyncSession, kind: str = "gained") -> list[dict]:  # type: ignore[type-arg]
     rows = await session.execute(
-        text("SELECT envelope FROM outbox_events WHERE type = 'kunruyi.policy.reach.gained'")
+        text("SELECT envelope FROM outbox_events WHERE type = :t ORDER BY seq"),
+        {"t": f"kunruyi.policy.reach.{kind}"},
     )
     return [r[0]["data"] for r in rows]
 
@@ -55,6 +56,15 @@ async def test_a_policy_newly_in_reach_is_announced_once(session: AsyncSession) 
     )
     dropped = await reach_events(session)
     count = await session.scalar(text("SELECT count(*) FROM policy_reach"))
+    # Falling out of reach is announced too, once per policy that was in reach (svc-talent's 对策清单 drops it).
+    gone = await reach_events(session, "lost")
+    in_reach_before = {e["policy_code"] for e in first}
+    left = {e["policy_code"] for e in gone}
+    assert left and left <= in_reach_before and len(gone) == len(left)
+    assert left == in_reach_before - set(
+        (await session.execute(text("SELECT policy_code FROM policy_reach"))).scalars()
+    )
+    assert all(e["entity_id"] == "91320583MA1XXXXX0A" and e["policy_title"] for e in gone)
     await on_enterprise(session, again())
     back = await reach_events(session)
     assert len(back) > len(dropped), "regaining reach is news again"

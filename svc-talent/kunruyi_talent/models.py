@@ -702,7 +702,7 @@ class NeedDemand(Base):
 
 class PolicyMatch(Base):
     """A policy svc-policy found a company or talent within reach of (its ``reach.gained`` events): the 对策清单's
-    policies matched to the company."""
+    policies matched to the company; ``status`` ``lost`` once it fell out of reach (``reach.lost``)."""
 
     __tablename__ = "policy_matches"
 

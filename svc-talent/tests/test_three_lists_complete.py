@@ -161,3 +161,42 @@ async def test_demands_and_matched_policies_complete_the_lists(client, session) 
 
     async with client(staff("broker", subject="lists-broker2")) as c:
         assert (await c.get("/api/v1/service-lists/export.xlsx")).status_code == 403
+
+
+async def test_a_policy_out_of_reach_leaves_the_countermeasure_list_and_a_late_gain_does_not_bring_it_back(
+    client,  # type: ignore[no-untyped-def]
+    session,
+) -> None:
+    """svc-policy's ``reach.lost`` (a qualification expired): the match leaves the 对策清单. A ``reach.gained`` older
+    than the loss, delivered after it (a redelivery, another replica), changes nothing; a newer one brings it back."""
+    from datetime import UTC, datetime, timedelta
+
+    uscc = make_uscc(6411)
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+    def at(type_: str, data: dict[str, Any], minutes: int) -> CloudEvent:
+        return CloudEvent(
+            source="test", type=type_, subject="s", data=data, time=t0 + timedelta(minutes=minutes)
+        )
+
+    gained = reach(uscc, "KS-RD-009", "研发机构奖励")
+    lost = {k: gained[k] for k in ("policy_code", "policy_title", "department", "entity_type", "entity_id")}
+
+    async def listed() -> list[str]:
+        async with client(OFFICE) as c:
+            r = await c.get("/api/v1/service-lists", params={"kind": "countermeasure"})
+            assert r.status_code == 200, r.text
+            return [p["policy_code"] for p in r.json()["policies"] if p["entity_id"] == uscc]
+
+    await consumers.on_reach(session, at(consumers.REACH_GAINED, gained, 0))
+    await session.commit()
+    assert await listed() == ["KS-RD-009"]
+
+    await consumers.on_reach_lost(session, at(consumers.REACH_LOST, lost, 10))
+    await consumers.on_reach(session, at(consumers.REACH_GAINED, gained, 5))  # older, delivered late
+    await session.commit()
+    assert await listed() == []
+
+    await consumers.on_reach(session, at(consumers.REACH_GAINED, gained, 20))
+    await session.commit()
+    assert await listed() == ["KS-RD-009"]

@@ -16,7 +16,7 @@ turned into a demand and a ticket, and the activity's outcome counts — all thr
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,6 +59,41 @@ def _check_in_on_the_phone(page: Any, url: str, name: str, mobile: str) -> str:
     return str(page.locator("h1").first.inner_text())
 
 
+def _activity(driver: Any, title: str, starts: datetime, hours: int, capacity: int, **extra: Any) -> str:
+    """A 聚链融创 session of the host department, published by its officer; its id."""
+    created = driver.as_staff(
+        "officer",
+        "POST",
+        "/api/v1/activities",
+        HOST,
+        json={
+            "kind": "聚链融创",
+            "title": title,
+            "department": HOST,
+            "venue": "昆山科创中心 3 楼报告厅",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=hours)).isoformat(),
+            "capacity": capacity,
+            **extra,
+        },
+    )
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def _check_in_url(driver: Any, activity_id: str) -> str:
+    """The door's QR of an activity, as the phone opens it (on the platform under test)."""
+    qr = driver.as_staff("officer", "GET", f"/api/v1/service-codes/activities/{activity_id}", HOST)
+    assert qr.status_code == 200, qr.text
+    parts = urlsplit(qr.json()["url"])
+    return f"{driver.url}{parts.path}?{parts.query}"
+
+
+def _convert(driver: Any, leads_url: str, lead_id: str, **body: Any) -> Any:
+    """The officer turns a lead into a ticket or a technology demand."""
+    return driver.as_staff("officer", "POST", f"{leads_url}/{lead_id}/conversion", HOST, json=body)
+
+
 def test_thirty_registrations_qr_check_ins_two_leads_converted_and_the_outcome_counts(
     driver: Any, browser: Any, phone: Any, artifacts_dir: Path
 ) -> None:
@@ -75,24 +110,7 @@ def test_thirty_registrations_qr_check_ins_two_leads_converted_and_the_outcome_c
 
     start = local_now().replace(microsecond=0) + LEAD_IN
     title = f"集成电路产业链聚链融创对接会 {start:%H%M%S}"
-    created = driver.as_staff(
-        "officer",
-        "POST",
-        "/api/v1/activities",
-        HOST,
-        json={
-            "kind": "聚链融创",
-            "title": title,
-            "department": HOST,
-            "venue": "昆山科创中心 3 楼报告厅",
-            "starts_at": start.isoformat(),
-            "ends_at": (start + timedelta(hours=3)).isoformat(),
-            "capacity": CAPACITY,
-            "industry_chain": "集成电路",
-        },
-    )
-    assert created.status_code == 201, created.text
-    aid = created.json()["id"]
+    aid = _activity(driver, title, start, 3, CAPACITY, industry_chain="集成电路")
     base = f"/api/v1/activities/{aid}"
 
     # --- 30 registrations, three duplicates refused and not counted --------------------------------------------------
@@ -147,10 +165,8 @@ def test_thirty_registrations_qr_check_ins_two_leads_converted_and_the_outcome_c
     assert public.status_code == 200 and public.json()["registered"] == CAPACITY
 
     # --- check-ins: five people scan the door's QR on their phones ------------------------------------------------
-    qr = driver.as_staff("officer", "GET", f"/api/v1/service-codes/activities/{aid}", HOST)
-    assert qr.status_code == 200, qr.text
-    parts = urlsplit(qr.json()["url"])
-    check_in_url = f"{driver.url}{parts.path}?{parts.query}"
+    check_in_url = _check_in_url(driver, aid)
+    parts = urlsplit(check_in_url)
 
     scanned = people[:5]
     first_times: dict[str, str] = {}
@@ -183,28 +199,8 @@ def test_thirty_registrations_qr_check_ins_two_leads_converted_and_the_outcome_c
 
     # A finished activity's QR: refused, the page says why.
     past = local_now().replace(microsecond=0) - timedelta(hours=3)
-    finished = driver.as_staff(
-        "officer",
-        "POST",
-        "/api/v1/activities",
-        HOST,
-        json={
-            "kind": "聚链融创",
-            "title": f"已结束的聚链融创 {past:%H%M%S}",
-            "department": HOST,
-            "venue": "昆山科创中心 2 楼",
-            "starts_at": past.isoformat(),
-            "ends_at": (past + timedelta(hours=1)).isoformat(),
-            "capacity": 10,
-        },
-    )
-    assert finished.status_code == 201, finished.text
-    old_qr = driver.as_staff(
-        "officer", "GET", f"/api/v1/service-codes/activities/{finished.json()['id']}", HOST
-    )
-    assert old_qr.status_code == 200, old_qr.text
-    old = urlsplit(old_qr.json()["url"])
-    _check_in_on_the_phone(phone, f"{driver.url}{old.path}?{old.query}", scanned[1][0], scanned[1][1])
+    finished = _activity(driver, f"已结束的聚链融创 {past:%H%M%S}", past, 1, 10, venue="昆山科创中心 2 楼")
+    _check_in_on_the_phone(phone, _check_in_url(driver, finished), scanned[1][0], scanned[1][1])
     assert "活动已结束" in phone.locator(".errors").inner_text()
     phone.screenshot(path=str(artifacts_dir / "e2e-outcomes-finished.png"), full_page=True)
 
@@ -247,44 +243,23 @@ def test_thirty_registrations_qr_check_ins_two_leads_converted_and_the_outcome_c
     )
     assert warpage and cooperation and negotiation
 
-    ticket = driver.as_staff(
-        "officer",
-        "POST",
-        f"{leads_url}/{loan['id']}/conversion",
-        HOST,
-        json={"to": "ticket", "type": "融资需求"},
-    )
+    ticket = _convert(driver, leads_url, loan["id"], to="ticket", type="融资需求")
     assert ticket.status_code == 200, ticket.text
     number = ticket.json()["ticket_number"]
     assert ticket.json()["converted_to"] == "ticket" and number
-    again = driver.as_staff(
-        "officer",
-        "POST",
-        f"{leads_url}/{loan['id']}/conversion",
-        HOST,
-        json={"to": "ticket", "type": "融资需求"},
-    )
+    again = _convert(driver, leads_url, loan["id"], to="ticket", type="融资需求")
     assert again.status_code == 409 and again.json()["code"] == "lead_already_converted"
-    not_a_need = driver.as_staff(
-        "officer",
-        "POST",
-        f"{leads_url}/{cooperation['id']}/conversion",
-        HOST,
-        json={"to": "ticket", "type": "其他诉求"},
-    )
+    not_a_need = _convert(driver, leads_url, cooperation["id"], to="ticket", type="其他诉求")
     assert not_a_need.status_code == 409 and not_a_need.json()["code"] == "lead_not_convertible"
 
-    demand = driver.as_staff(
-        "officer",
-        "POST",
-        f"{leads_url}/{warpage['id']}/conversion",
-        HOST,
-        json={
-            "to": "demand",
-            "industry_chain": "集成电路",
-            "technical_field": "先进封装",
-            "demand_type": "技术攻关",
-        },
+    demand = _convert(
+        driver,
+        leads_url,
+        warpage["id"],
+        to="demand",
+        industry_chain="集成电路",
+        technical_field="先进封装",
+        demand_type="技术攻关",
     )
     assert demand.status_code == 200, demand.text
     assert demand.json()["converted_to"] == "demand"

@@ -324,6 +324,59 @@ def _publish_entitlement(nats_url: str, policy_code: str, uscc: str, period: str
     worker.join(30)
 
 
+def test_finance_tops_up_and_the_disbursement_awaiting_budget_is_paid(
+    driver: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    """A 免申即享 award for next year's budget waits for money (待预算); finance of 科技局 sees it by the company's name,
+    tops up that year's budget on the page, and the waiting award leaves 待预算 for reservation and payment."""
+    uscc = driver.register_enterprise(name="昆山待预算示范科技有限公司", district="高新区")
+    year = date.today().year + 1
+    _publish_entitlement(driver.platform.infra.nats_url, "KS-KJ-001", uscc, str(year), 12_000_00)
+
+    def ours() -> dict[str, Any] | None:
+        items = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc}).json()["items"]
+        return next((d for d in items if d["status"] == "awaiting_budget"), None)
+
+    waiting = driver.eventually(ours, "the award waiting for next year's budget")
+    page = _sign_in(browser, driver, "kjj-finance-qian")
+    page.goto(f"{driver.url}/console/finance?status=awaiting_budget")
+    row = page.get_by_test_id("disbursements").locator("tr", has_text="昆山待预算示范科技有限公司")
+    assert "高新技术企业认定奖励" in row.inner_text() and "¥12,000.00" in row.inner_text()
+
+    form = page.get_by_test_id("top-up")
+    form.locator("select[name=policy_code]").select_option("KS-KJ-001")
+    form.locator("input[name=fiscal_year]").fill(str(year))
+    form.locator("input[name=amount]").fill("50000")
+    form.get_by_role("button", name="拨入预算").click()
+    page.get_by_test_id("flash").filter(has_text="待预算的拨付已继续办理").wait_for()
+
+    def resumed() -> bool:
+        items = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc}).json()["items"]
+        return any(d["id"] == waiting["id"] and d["status"] != "awaiting_budget" for d in items)
+
+    def budget_state() -> str:
+        """What the budget and its queue looked like, for a failure's message."""
+        rows = driver.as_staff(
+            "finance", "GET", "/api/v1/budgets", params={"policy_code": "KS-KJ-001", "fiscal_year": year}
+        ).json()
+        waiting = driver.as_staff(
+            "finance",
+            "GET",
+            "/api/v1/disbursements",
+            params={"status": "awaiting_budget", "policy_code": "KS-KJ-001", "limit": 200},
+        ).json()
+        mine = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc}).json()["items"]
+        return f"budget {rows}; awaiting {[(d['fiscal_year'], d['amount_fen'], d['created_at']) for d in waiting.get('items', [])]}; ours {mine}"
+
+    # the top-up takes the award out of 待预算 into reservation and payment (the bank's pace is its own)
+    try:
+        driver.eventually(resumed, "the award to leave 待预算 after the top-up", timeout=120)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; {budget_state()}") from exc
+    page.screenshot(path=str(artifacts_dir / "console-finance-awaiting-paid.png"), full_page=True)
+    page.context.close()
+
+
 def test_finance_reconciles_a_day_and_sees_the_difference_named(
     driver: Any, browser: Any, artifacts_dir: Path
 ) -> None:

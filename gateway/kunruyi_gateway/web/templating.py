@@ -118,6 +118,18 @@ def yuan(fen: Any) -> str:
     return f"{sign}¥{abs(value):,.2f}"
 
 
+def wan(fen: Any) -> str:
+    """Integer fen in 万元, as financing is spoken of: ``300_000_000`` → ``300万元``, ``1_234_567`` → ``1.234567万元``."""
+    if fen is None or fen == "":
+        return "—"
+    try:
+        value = Decimal(int(fen)) / 1_000_000
+    except (TypeError, ValueError):
+        return str(fen)
+    text = f"{value:,f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:,f}"
+    return f"{text}万元"
+
+
 def _moment(value: Any) -> datetime | date | None:
     if value is None or value == "":
         return None
@@ -167,7 +179,12 @@ templates = Environment(
     loader=PackageLoader("kunruyi_gateway", "templates"), autoescape=select_autoescape(["html"])
 )
 templates.filters.update(
-    yuan=yuan, cn_date=cn_date, cn_datetime=cn_datetime, status_label=status_label, tel_links=tel_links
+    yuan=yuan,
+    wan=wan,
+    cn_date=cn_date,
+    cn_datetime=cn_datetime,
+    status_label=status_label,
+    tel_links=tel_links,
 )
 templates.globals.update(csrf_input=csrf_input, static_url=static_url, status_labels=STATUS_LABELS)
 

@@ -30,29 +30,12 @@ from kunruyi_disbursement.applications.schemas import (
     StepIn,
 )
 from kunruyi_disbursement.applications.storage import attachment_store
-from kunruyi_disbursement.policies.calculator_client import PolicyCalculatorClient
+from kunruyi_disbursement.policies.calculator_client import CalculatorDep
 from kunruyi_disbursement.settings import Settings
 
 router = APIRouter(
     prefix="/api/v1/applications", tags=["兑现申请 applications"], dependencies=[Depends(bind_text_cipher)]
 )
-
-
-def calculator_client(request: Request) -> PolicyCalculatorClient:
-    """The app's one svc-policy calculator client, made on first use (closed with the background work)."""
-    client: PolicyCalculatorClient | None = getattr(request.app.state, "policy_calculator", None)
-    if client is None:
-        settings: Settings = request.app.state.settings
-        client = PolicyCalculatorClient(
-            settings.policy_url,
-            internal_token_secret=settings.internal_token_secret,
-            timeout_s=settings.policy_timeout_s,
-        )
-        request.app.state.policy_calculator = client
-    return client
-
-
-CalculatorDep = Annotated[PolicyCalculatorClient, Depends(calculator_client)]
 
 
 @router.post(

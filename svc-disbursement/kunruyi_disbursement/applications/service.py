@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_today
@@ -40,7 +40,12 @@ from kunruyi_disbursement.applications.workflow import (
     workflow_of,
 )
 from kunruyi_disbursement.directory import service as directory
-from kunruyi_disbursement.policies.calculator_client import Calculation, NotComputable, PolicyUnavailable
+from kunruyi_disbursement.policies.calculator_client import (
+    Calculation,
+    NotComputable,
+    PolicyCalculator,
+    PolicyUnavailable,
+)
 from kunruyi_disbursement.policies.service import (
     check_amount,
     check_period,
@@ -59,12 +64,6 @@ def _normalize_applicant(body: ApplicationIn) -> str:
         return str(uuid.UUID(body.applicant_id))
     except ValueError:
         raise InvalidTalentId("talent_id 应为 UUID", field="applicant_id") from None
-
-
-class PolicyCalculator(Protocol):
-    async def calculate(
-        self, entity_type: str, entity_id: str, policy_code: str, evaluation_date: date
-    ) -> Calculation | None: ...
 
 
 def _evaluation_date(period: str) -> date:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import httpx
+from fastapi import Depends, Request
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
 from kunruyi_common.logging import outgoing_context_headers
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -210,3 +211,28 @@ def _json_or_none(resp: httpx.Response) -> Any:
         return resp.json()
     except ValueError:
         return None
+
+
+class PolicyCalculator(Protocol):
+    """What callers need of the calculator (the client below; a test may pass its own)."""
+
+    async def calculate(
+        self, entity_type: str, entity_id: str, policy_code: str, evaluation_date: date
+    ) -> Calculation | None: ...
+
+
+def calculator_client(request: Request) -> PolicyCalculatorClient:
+    """The app's one svc-policy calculator client, made on first use (closed with the background work)."""
+    client: PolicyCalculatorClient | None = getattr(request.app.state, "policy_calculator", None)
+    if client is None:
+        settings = request.app.state.settings
+        client = PolicyCalculatorClient(
+            settings.policy_url,
+            internal_token_secret=settings.internal_token_secret,
+            timeout_s=settings.policy_timeout_s,
+        )
+        request.app.state.policy_calculator = client
+    return client
+
+
+CalculatorDep = Annotated[PolicyCalculatorClient, Depends(calculator_client)]

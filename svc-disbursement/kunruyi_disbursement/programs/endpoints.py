@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from kunruyi_common.db import SessionDep
 
 from kunruyi_disbursement.access import audited
+from kunruyi_disbursement.policies.calculator_client import CalculatorDep
 from kunruyi_disbursement.programs import service
 from kunruyi_disbursement.programs.auth import (
     Approver,
@@ -101,9 +102,16 @@ async def set_panel(
     summary="提交人才计划申报（申报期内，每人每批次一次；未落地先评审可暂不填企业）",
 )
 async def apply(
-    call_id: uuid.UUID, body: ProgramApplicationIn, session: SessionDep, principal: WritePartnerOrOfficer
+    call_id: uuid.UUID,
+    body: ProgramApplicationIn,
+    session: SessionDep,
+    principal: WritePartnerOrOfficer,
+    calculator: CalculatorDep,
 ) -> ProgramApplicationOut:
-    return await service.apply(session, call_id, body, principal)
+    """When the call names an eligibility policy, svc-policy's calculator decides on the applicant's file first:
+    422 ``program_applicant_not_eligible`` (the failed criteria named), 422 ``program_applicant_not_on_file``,
+    503 ``policy_unavailable`` — nothing written in any of them."""
+    return await service.apply(session, call_id, body, principal, calculator)
 
 
 @router.get("/program-calls/{call_id}/applications", summary="批次的申报列表")

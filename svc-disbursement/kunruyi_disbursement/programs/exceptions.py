@@ -125,3 +125,21 @@ class UnknownDepartment(Unprocessable):
     """管理员创建人才计划时须填写主管部门"""
 
     code = "department_required"
+
+
+class ApplicantNotEligible(Unprocessable):
+    """按批次的申报条件（政策 …）申报人不符合：…"""
+
+    code = "program_applicant_not_eligible"
+
+
+class ApplicantNotOnFile(Unprocessable):
+    """申报人不在人才库（或团队库）中，无法按申报条件计算：先登记档案再申报"""
+
+    code = "program_applicant_not_on_file"
+
+
+class EligibilityPolicyNotInForce(Conflict):
+    """批次的申报条件政策 … 今天不在有效期内（或不适用于此类申报人）：请主管部门修正批次"""
+
+    code = "program_eligibility_policy_not_in_force"

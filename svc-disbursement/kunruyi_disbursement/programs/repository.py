@@ -100,6 +100,16 @@ async def insert_application(session: AsyncSession, values: dict[str, Any]) -> R
     return row
 
 
+async def application_by_applicant(
+    session: AsyncSession, call_id: uuid.UUID, applicant_id: str
+) -> RowMapping | None:
+    stmt = select(program_applications.c.id).where(
+        program_applications.c.call_id == call_id, program_applications.c.applicant_id == applicant_id
+    )
+    row: RowMapping | None = (await session.execute(stmt)).mappings().first()
+    return row
+
+
 async def get_application(session: AsyncSession, application_id: uuid.UUID) -> RowMapping | None:
     stmt = select(program_applications).where(program_applications.c.id == application_id)
     row: RowMapping | None = (await session.execute(stmt)).mappings().first()

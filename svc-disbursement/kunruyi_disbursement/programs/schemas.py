@@ -91,6 +91,14 @@ class CallIn(BaseModel):
     categories: list[CategoryIn] = Field(min_length=1, max_length=20)
     funding_levels: list[FundingLevelIn] = Field(min_length=1, max_length=20)
     notice_days: int = Field(5, ge=0, le=60, description="公示天数")
+    eligibility_policy: str | None = Field(
+        None,
+        min_length=1,
+        max_length=60,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="申报条件所依据的政策代码（svc-policy 的规则，如 KS-RC-010 双创人才项目资助）；"
+        "申报时按申报人档案计算，不符合的不予受理；不填则不校验",
+    )
 
     @model_validator(mode="after")
     def _window(self) -> CallIn:
@@ -121,6 +129,25 @@ class CallOut(BaseModel):
     notice_ends_on: date | None
     panel: list[str] = Field(description="评审专家（工作人员账号）")
     selected_by: str | None
+    eligibility_policy: str | None = Field(None, description="申报条件所依据的政策代码")
+
+
+class EligibilityCriterion(BaseModel):
+    label: str | None = None
+    state: str | None = Field(
+        None, description="pass 满足 | fail 不满足 | manual 待评审确认 | unknown 资料不全"
+    )
+    reason: str | None = None
+
+
+class EligibilityOut(BaseModel):
+    """The calculator's answer the application was admitted on."""
+
+    policy_code: str
+    version: int | None
+    status: str = Field(description="eligible 符合 | needs_confirmation 需评审确认 | needs_data 资料不全")
+    evaluated_on: date
+    criteria: list[EligibilityCriterion]
 
 
 class PanelIn(BaseModel):
@@ -210,6 +237,9 @@ class ProgramApplicationOut(BaseModel):
     )
     rank: int | None
     created_at: datetime
+    eligibility: EligibilityOut | None = Field(
+        None, description="受理时按批次申报条件政策计算的结果（批次未设申报条件时为空）"
+    )
 
 
 class ProgramApplicationList(BaseModel):

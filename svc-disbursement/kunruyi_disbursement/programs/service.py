@@ -23,7 +23,8 @@ import math
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_today
@@ -33,8 +34,10 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import ensure_department
+from kunruyi_disbursement.applications.exceptions import PolicyCalculatorUnavailable
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.exceptions import SamePerson
+from kunruyi_disbursement.policies.calculator_client import NotComputable, PolicyCalculator, PolicyUnavailable
 from kunruyi_disbursement.programs import repository as repo
 from kunruyi_disbursement.programs.events import (
     ProgramApplicationSubmitted,
@@ -45,11 +48,14 @@ from kunruyi_disbursement.programs.exceptions import (
     AlreadyApplied,
     AlreadyScored,
     AlreadySelected,
+    ApplicantNotEligible,
+    ApplicantNotOnFile,
     CallExists,
     CallNotClosed,
     CallNotFound,
     CallNotOpen,
     ConflictOfInterest,
+    EligibilityPolicyNotInForce,
     NoticeNotPublished,
     NotOnPanel,
     NotSelectedYet,
@@ -69,6 +75,7 @@ from kunruyi_disbursement.programs.schemas import (
     CategoryIn,
     ConflictIn,
     ConflictOut,
+    EligibilityOut,
     FundingLevelIn,
     NoticeEntry,
     NoticeOut,
@@ -142,6 +149,7 @@ async def call_view(session: AsyncSession, call: RowMapping) -> CallOut:
         notice_ends_on=call["notice_ends_on"],
         panel=await repo.panel(session, call["id"]),
         selected_by=call["selected_by"],
+        eligibility_policy=call["eligibility_policy"],
     )
 
 
@@ -173,6 +181,7 @@ async def open_call(
             "categories": [c.model_dump() for c in body.categories],
             "funding_levels": [f.model_dump() for f in body.funding_levels],
             "notice_days": body.notice_days,
+            "eligibility_policy": body.eligibility_policy,
             "created_by": principal.subject,
         },
     )
@@ -235,11 +244,62 @@ def application_view(row: RowMapping) -> ProgramApplicationOut:
         status=row["status"],
         rank=row["rank"],
         created_at=row["created_at"],
+        eligibility=EligibilityOut.model_validate(row["eligibility"]) if row["eligibility"] else None,
     )
 
 
+async def eligibility(
+    calculator: PolicyCalculator, call: RowMapping, applicant_id: str, today: date
+) -> dict[str, Any] | None:
+    """The call's eligibility rules (svc-policy's policy ``eligibility_policy``) applied to the applicant's stored
+    file, as the calculator answers by id: refused when the applicant does not qualify or is not on file; kept for
+    the reviewers when eligible, or when a criterion needs their confirmation or a figure is missing (the panel
+    sees which). svc-policy down: 503 and nothing written, like every calculator call."""
+    code = call["eligibility_policy"]
+    if not code:
+        return None
+    kind = call["program_applicant_kind"]
+    try:
+        calc = await calculator.calculate(kind, applicant_id, code, today)
+    except PolicyUnavailable as exc:
+        raise PolicyCalculatorUnavailable(f"政策计算器暂不可用（{exc}），申报未受理，请稍后重试") from exc
+    except NotComputable as exc:
+        raise ApplicantNotOnFile(
+            f"无法按申报条件（政策 {code}）计算该申报人：{exc}。请先在{'人才库' if kind == 'talent' else '团队库'}登记档案",
+            field="applicant_id",
+            upstream_code=exc.upstream_code,
+        ) from exc
+    if calc is None:
+        raise EligibilityPolicyNotInForce(
+            f"批次的申报条件政策 {code} 在 {today.isoformat()} 不在有效期内（或不适用于此类申报人），请主管部门修正批次",
+            eligibility_policy=code,
+        )
+    if calc.status in ("ineligible", "excluded", "error"):
+        failed = calc.failed_labels or ([calc.reason] if calc.reason else [])
+        raise ApplicantNotEligible(
+            f"按批次的申报条件（政策 {code} 第 {calc.version} 版）申报人不符合：{'、'.join(failed) or '条件未满足'}",
+            field="applicant_id",
+            failed_criteria=failed,
+            policy_code=code,
+        )
+    return {
+        "policy_code": code,
+        "version": calc.version,
+        "status": calc.status,
+        "evaluated_on": today.isoformat(),
+        "criteria": [
+            {"label": c.get("label") or c.get("id"), "state": c.get("state"), "reason": c.get("reason")}
+            for c in calc.criteria
+        ],
+    }
+
+
 async def apply(
-    session: AsyncSession, call_id: uuid.UUID, body: ProgramApplicationIn, principal: Principal
+    session: AsyncSession,
+    call_id: uuid.UUID,
+    body: ProgramApplicationIn,
+    principal: Principal,
+    calculator: PolicyCalculator,
 ) -> ProgramApplicationOut:
     call = await require_call(session, call_id)
     today = local_today()
@@ -264,6 +324,9 @@ async def apply(
             field="requested_amount_fen",
             max_amount_fen=level["max_amount_fen"],
         )
+    if await repo.application_by_applicant(session, call_id, body.applicant_id) is not None:
+        raise AlreadyApplied(f"{body.applicant_name} 已申报本批次", field="applicant_id")
+    admitted_on = await eligibility(calculator, call, body.applicant_id, today)
     row = await repo.insert_application(
         session,
         {
@@ -278,6 +341,7 @@ async def apply(
             "requested_amount_fen": body.requested_amount_fen,
             "plan": mask_pii(body.plan),
             "submitted_by": principal.subject,
+            "eligibility": admitted_on,
         },
     )
     if row is None:

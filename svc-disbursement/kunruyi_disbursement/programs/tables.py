@@ -1,6 +1,6 @@
 """The talent-program tables (双创人才, 双创团队, 头雁人才 … : programs, yearly calls, applications, expert panels,
 conflict declarations, scores and 公示 objections), declared on the service's one metadata exactly as
-``disbursement_0008`` and ``disbursement_0012`` create them (``tests/test_models_match_migrations.py`` compares them with a migrated database)."""
+``disbursement_0008``, ``disbursement_0012`` and ``disbursement_0013`` create them (``tests/test_models_match_migrations.py`` compares them with a migrated database)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,8 @@ program_calls = Table(
     Column("selected_at", DateTime(timezone=True)),
     Column("created_by", Text),
     _now("created_at"),
+    # the svc-policy policy whose rules say who may apply (disbursement_0013); none: anyone may
+    Column("eligibility_policy", Text),
     ForeignKeyConstraint(["program_id"], ["programs.id"], name=conv("program_calls_program_id_fkey")),
     UniqueConstraint("program_id", "year", name="uq_program_calls_program_year"),
     CheckConstraint("closes_on >= opens_on", name="window"),
@@ -99,6 +101,8 @@ program_applications = Table(
     Column("normalised_score", Text),
     Column("submitted_by", Text),
     _now("created_at"),
+    # the calculator's answer the application was admitted on (disbursement_0013)
+    Column("eligibility", JSONB),
     ForeignKeyConstraint(["call_id"], ["program_calls.id"], name=conv("program_applications_call_id_fkey")),
     # One application per talent (or team) per call.
     UniqueConstraint("call_id", "applicant_id", name="uq_program_applications_call_applicant"),

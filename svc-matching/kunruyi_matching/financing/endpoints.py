@@ -4,8 +4,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from kunruyi_common.db import SessionDep
 from kunruyi_common.fields import Uscc
+from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import keyset_cursor
 from kunruyi_common.pii_text import TextCipherDep
 
@@ -24,19 +26,31 @@ from kunruyi_matching.financing.schemas import (
     ProductOut,
     ProductPage,
     StageCreate,
+    Vocabularies,
 )
 
 router = APIRouter(prefix="/api/v1/financing", tags=["科技金融 financing"])
 
 
-@router.post("/demands", status_code=201, response_model=FinancingDemandOut, summary="登记融资需求")
+@router.post(
+    "/demands",
+    status_code=201,
+    response_model=FinancingDemandOut,
+    summary="登记融资需求（Idempotency-Key：同一键重试只登记一次）",
+)
 async def file_demand(
     body: FinancingDemandCreate,
     session: SessionDep,
     cipher: TextCipherDep,
     principal: FinancePartnerOfficerOrBroker,
-) -> FinancingDemandOut:
-    return service.demand_view(await service.file_demand(session, cipher, body, principal))
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def produce() -> tuple[int, FinancingDemandOut]:
+        return 201, service.demand_view(await service.file_demand(session, cipher, body, principal))
+
+    # Keyed per caller (the shared kit): a double tap on 昆e服's form, or a retried post, files one demand. The
+    # answer holds the purpose only masked, so it is kept as it is.
+    return await idempotent(session, idempotency_key, principal, service.FILE_DEMAND_ENDPOINT, body, produce)
 
 
 @router.get("/demands", response_model=FinancingDemandPage, summary="融资需求列表（新的在前）")
@@ -118,6 +132,15 @@ async def list_products(
     return ProductPage(
         items=[service.product_view(p) for p in await repository.products(session, product_kind)]
     )
+
+
+@router.get(
+    "/vocabularies",
+    response_model=Vocabularies,
+    summary="企业阶段、抵质押物、产品类型、机构类型的代码与中文名（表单选项）",
+)
+async def vocabularies(_: FinancePartnerOfficerOrBroker) -> Vocabularies:
+    return service.vocabularies()
 
 
 @router.get("/pipelines/{pipeline_id}", response_model=PipelineOut, summary="对接流程详情与各阶段记录")

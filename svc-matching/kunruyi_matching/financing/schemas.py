@@ -83,9 +83,12 @@ class FinancingDemandOut(BaseModel):
     enterprise_name: str
     amount_fen: int
     stage: str
+    stage_label: str = ""
     purpose: str
     collateral_kinds: list[str]
+    collateral_labels: list[str] = Field(default_factory=list, description="抵质押物的中文名；空 = 信用")
     preferred_kinds: list[str]
+    preferred_labels: list[str] = Field(default_factory=list)
     industry_chain: str | None
     status: str
     submitted_by: str
@@ -166,6 +169,7 @@ class ProductOut(BaseModel):
     id: uuid.UUID
     institution: str
     institution_kind: str
+    institution_kind_label: str = ""
     partner_app_key: str | None
     product_kind: str
     product_kind_label: str = ""
@@ -182,6 +186,20 @@ class ProductOut(BaseModel):
 
 class ProductPage(BaseModel):
     items: list[ProductOut]
+
+
+class Term(BaseModel):
+    code: str
+    label: str
+
+
+class Vocabularies(BaseModel):
+    """The codes a financing form offers, with their Chinese names (pages show these, never a copy of their own)."""
+
+    stages: list[Term]
+    collateral_kinds: list[Term]
+    product_kinds: list[Term]
+    institution_kinds: list[Term]
 
 
 class MatchOut(BaseModel):

@@ -21,7 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_matching.events import FinancingClosed
 from kunruyi_matching.financing import repository
-from kunruyi_matching.financing.criteria import INSURANCE_KINDS, LOAN_KINDS, PRODUCT_KINDS, fit
+from kunruyi_matching.financing.criteria import (
+    COLLATERAL_KINDS,
+    INSTITUTION_KINDS,
+    INSURANCE_KINDS,
+    LOAN_KINDS,
+    PRODUCT_KINDS,
+    fit,
+)
+from kunruyi_matching.financing.criteria import STAGES as COMPANY_STAGES
 from kunruyi_matching.financing.exceptions import (
     AmountAboveDemand,
     ClosingTermRequired,
@@ -49,8 +57,11 @@ from kunruyi_matching.financing.schemas import (
     ProductOut,
     StageCreate,
     StageRecordOut,
+    Term,
+    Vocabularies,
 )
 
+FILE_DEMAND_ENDPOINT = "financing/demands"
 STAGES = ("contact", "due_diligence", "approved", "closed")
 STAGE_LABELS = {"contact": "对接", "due_diligence": "尽调", "approved": "授信/投资", "closed": "放款/交割"}
 
@@ -110,7 +121,23 @@ async def demand_or_404(
 
 
 def demand_view(demand: FinancingDemand) -> FinancingDemandOut:
-    return FinancingDemandOut.model_validate(demand)
+    out = FinancingDemandOut.model_validate(demand)
+    out.stage_label = COMPANY_STAGES.get(demand.stage, demand.stage)
+    out.collateral_labels = [COLLATERAL_KINDS.get(k, k) for k in demand.collateral_kinds]
+    out.preferred_labels = [PRODUCT_KINDS.get(k, k) for k in demand.preferred_kinds]
+    return out
+
+
+def vocabularies() -> Vocabularies:
+    def terms(labels: dict[str, str]) -> list[Term]:
+        return [Term(code=code, label=label) for code, label in labels.items()]
+
+    return Vocabularies(
+        stages=terms(COMPANY_STAGES),
+        collateral_kinds=terms(COLLATERAL_KINDS),
+        product_kinds=terms(PRODUCT_KINDS),
+        institution_kinds=terms(INSTITUTION_KINDS),
+    )
 
 
 async def register_product(
@@ -129,6 +156,7 @@ async def register_product(
 def product_view(product: FinancialProduct) -> ProductOut:
     out = ProductOut.model_validate(product)
     out.product_kind_label = PRODUCT_KINDS.get(product.product_kind, product.product_kind)
+    out.institution_kind_label = INSTITUTION_KINDS.get(product.institution_kind, product.institution_kind)
     return out
 
 

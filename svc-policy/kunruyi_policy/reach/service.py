@@ -1,7 +1,8 @@
 """A policy newly in reach (政策早知道): after a company's or a talent's profile changes, the application policies
 in force for it (modes other than 免申即享, which pays by itself) are evaluated; each that is now eligible or needs
 only a person's confirmation, and was not in reach before, is announced once with ``kunruyi.policy.reach.gained``
-(svc-talent tells the person). A policy that falls out of reach is forgotten, so regaining it is news again.
+(svc-talent tells the person). A policy that falls out of reach is announced with ``kunruyi.policy.reach.lost``
+(svc-talent's 对策清单 drops it) and forgotten, so regaining it is news again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
-from kunruyi_policy.events import ReachGained
+from kunruyi_policy.events import ReachGained, ReachLost
 from kunruyi_policy.models import PolicyReach
 from kunruyi_policy.rules.evaluation import ELIGIBLE, NEEDS_CONFIRMATION, evaluate_version
 
@@ -47,16 +48,37 @@ async def update_reach(
         ).scalars()
     )
     lost = known - set(reached)
+    staged: list[Staged] = []
     if lost:
-        await session.execute(
-            delete(PolicyReach).where(
-                PolicyReach.entity_type == entity_type,
-                PolicyReach.entity_id == entity_id,
-                PolicyReach.policy_code.in_(sorted(lost)),
+        removed = (
+            await session.execute(
+                delete(PolicyReach)
+                .where(
+                    PolicyReach.entity_type == entity_type,
+                    PolicyReach.entity_id == entity_id,
+                    PolicyReach.policy_code.in_(sorted(lost)),
+                )
+                .returning(PolicyReach.policy_code)
             )
+        ).scalars()
+        titles = {meta.code: meta for meta, _ in policies}
+        staged.extend(
+            Staged(
+                ReachLost(
+                    policy_code=code,
+                    # a policy no longer in force has no meta today: its code stands for its title
+                    policy_title=titles[code].title if code in titles else code,
+                    department=titles[code].department if code in titles else "",
+                    entity_type=entity_type,
+                    entity_id=entity_id,
+                ),
+                subject=f"{entity_type}:{entity_id}",
+            )
+            for code in sorted(removed)
         )
     fresh = sorted(set(reached) - known)
     if not fresh:
+        await add_events(session, SOURCE, staged)
         return []
     inserted = set(
         (
@@ -78,7 +100,6 @@ async def update_reach(
             )
         ).scalars()
     )
-    staged = []
     for code in fresh:
         if code not in inserted:
             continue

@@ -2,7 +2,9 @@
 
 - svc-matching's ``demand.submitted|approved`` → ``need_demands`` (technology demands in the 需求清单; a demand made
   from an activity lead carries the lead's id, and the lead learns its demand id here);
-- svc-policy's ``reach.gained`` → ``policy_matches`` (the policies matched to a company or talent, 对策清单).
+- svc-policy's ``reach.gained`` / ``reach.lost`` → ``policy_matches`` (the policies matched to a company or talent,
+  对策清单; a lost match stays as a ``lost`` row, so a gained event delivered late — after the loss — cannot bring it
+  back: each event applies only when it is newer than the row).
 
 Each model below is this service's own view of the producer's payload (the contract tests check it against the
 producer's registered schema); a redelivery is dropped by the kit's inbox and the upserts are keyed anyway."""
@@ -24,6 +26,8 @@ from kunruyi_talent.models import ActivityLead, NeedDemand, PolicyMatch
 DEMAND_SUBMITTED = "kunruyi.matching.demand.submitted"
 DEMAND_APPROVED = "kunruyi.matching.demand.approved"
 REACH_GAINED = "kunruyi.policy.reach.gained"
+REACH_LOST = "kunruyi.policy.reach.lost"
+LOST = "lost"
 
 
 class TechnologyDemand(BaseModel):
@@ -45,6 +49,14 @@ class PolicyReach(BaseModel):
     entity_type: str
     entity_id: str
     status: str
+
+
+class PolicyReachLost(BaseModel):
+    policy_code: str
+    policy_title: str
+    department: str
+    entity_type: str
+    entity_id: str
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -83,16 +95,18 @@ async def on_demand(session: AsyncSession, event: CloudEvent) -> None:
         )
 
 
-async def on_reach(session: AsyncSession, event: CloudEvent) -> None:
-    data = PolicyReach.model_validate(event.data)
+async def _match(
+    session: AsyncSession, data: PolicyReach | PolicyReachLost, status: str, at: datetime
+) -> None:
+    """Upsert the match, unless the row already holds a newer event (redeliveries and replicas reorder them)."""
     stmt = insert(PolicyMatch).values(
         entity_type=data.entity_type,
         entity_id=data.entity_id,
         policy_code=data.policy_code,
         policy_title=data.policy_title[:200],
         department=data.department[:40],
-        status=data.status,
-        matched_at=event.time or datetime.now(UTC),
+        status=status,
+        matched_at=at,
     )
     await session.execute(
         stmt.on_conflict_do_update(
@@ -102,8 +116,19 @@ async def on_reach(session: AsyncSession, event: CloudEvent) -> None:
                 "status": stmt.excluded.status,
                 "matched_at": stmt.excluded.matched_at,
             },
+            where=PolicyMatch.matched_at <= stmt.excluded.matched_at,
         )
     )
+
+
+async def on_reach(session: AsyncSession, event: CloudEvent) -> None:
+    data = PolicyReach.model_validate(event.data)
+    await _match(session, data, data.status, event.time or datetime.now(UTC))
+
+
+async def on_reach_lost(session: AsyncSession, event: CloudEvent) -> None:
+    data = PolicyReachLost.model_validate(event.data)
+    await _match(session, data, LOST, event.time or datetime.now(UTC))
 
 
 MATCHING_HANDLERS = {DEMAND_SUBMITTED: on_demand, DEMAND_APPROVED: on_demand}
@@ -111,5 +136,5 @@ MATCHING_SCHEMAS: dict[str, type[BaseModel]] = {
     DEMAND_SUBMITTED: TechnologyDemand,
     DEMAND_APPROVED: TechnologyDemand,
 }
-POLICY_HANDLERS = {REACH_GAINED: on_reach}
-POLICY_SCHEMAS: dict[str, type[BaseModel]] = {REACH_GAINED: PolicyReach}
+POLICY_HANDLERS = {REACH_GAINED: on_reach, REACH_LOST: on_reach_lost}
+POLICY_SCHEMAS: dict[str, type[BaseModel]] = {REACH_GAINED: PolicyReach, REACH_LOST: PolicyReachLost}

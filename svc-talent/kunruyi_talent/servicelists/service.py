@@ -188,9 +188,11 @@ LIMIT 5000
 async def policy_matches(session: AsyncSession, where: Scope | None = None) -> list[PolicyMatchOut]:
     """The policies matched to each company (and talent, when not narrowed to companies by a scope)."""
     where = where or Scope()
-    condition = "TRUE"
+    condition = (
+        "p.status <> 'lost'"  # a policy the company fell out of reach of is no longer a countermeasure
+    )
     if where.campaign_id is not None or where.district is not None:
-        condition = "p.entity_type = 'enterprise' AND " + where.companies("p.entity_id")
+        condition += " AND p.entity_type = 'enterprise' AND " + where.companies("p.entity_id")
     rows = await session.execute(text(_POLICIES_SQL.format(scope=condition)), where.params())
     return [PolicyMatchOut.model_validate(dict(r)) for r in rows.mappings().all()]
 
