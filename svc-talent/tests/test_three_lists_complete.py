@@ -200,3 +200,61 @@ async def test_a_policy_out_of_reach_leaves_the_countermeasure_list_and_a_late_g
     await consumers.on_reach(session, at(consumers.REACH_GAINED, gained, 20))
     await session.commit()
     assert await listed() == ["KS-RD-009"]
+
+
+async def test_the_service_list_names_the_housing_of_a_district_or_a_campaigns_districts(
+    client, session
+) -> None:  # type: ignore[no-untyped-def]
+    """服务清单 for a 区镇 or a campaign: request types and policies serve the whole city; talent housing is listed only
+    where it lies (the campaign covers 张浦: 张浦's housing, not 花桥's), in the JSON and in the workbook."""
+    from kunruyi_talent.housing import service as housing
+    from kunruyi_talent.housing.schemas import ProjectCreate, UnitIn
+
+    for code, district in (("SL-ZP", "张浦"), ("SL-HQ", "花桥")):
+        await housing.create_project(
+            session,
+            ProjectCreate(
+                code=code,
+                name=f"{district}人才公寓",
+                district=district,
+                eligible_classes=["A", "B"],
+                monthly_rent_fen=150000,
+                units=[UnitIn(unit_number="101")],
+            ),
+        )
+    async with client(OFFICE) as c:
+        r = await c.post(
+            "/api/v1/campaigns",
+            json={
+                "code": "SL-2026",
+                "name": "张浦服务月",
+                "period_start": "2026-06-01",
+                "period_end": "2026-06-30",
+                "districts": ["张浦镇"],
+                "teams": [{"name": "张浦服务队", "leader": "甲", "members": ["乙"]}],
+                "target_enterprises": [],
+            },
+        )
+        assert r.status_code == 201, r.text
+        await session.commit()
+
+        async def housing_listed(**params: str) -> dict[str, str | None]:
+            r = await c.get("/api/v1/service-lists", params={"kind": "service", **params})
+            assert r.status_code == 200, r.text
+            items = r.json()["services"]
+            assert any(i["category"] == "request_type" for i in items)  # city-wide, whatever the scope
+            return {i["key"]: i["district"] for i in items if i["key"].startswith("SL-")}
+
+        assert await housing_listed() == {"SL-HQ": "花桥", "SL-ZP": "张浦"}
+        assert await housing_listed(district="花桥镇") == {"SL-HQ": "花桥"}
+        assert await housing_listed(campaign="SL-2026") == {"SL-ZP": "张浦"}
+        assert await housing_listed(campaign="SL-2026", district="花桥") == {}
+
+        exported = await c.get("/api/v1/service-lists/export.xlsx", params={"campaign": "SL-2026"})
+        assert exported.status_code == 200, exported.text
+    rows = list(
+        load_workbook(io.BytesIO(exported.content))["服务清单"].iter_rows(min_row=2, values_only=True)
+    )
+    housing_rows = [(r[1], r[4]) for r in rows if str(r[-1]).startswith("SL-")]
+    assert housing_rows == [("人才租赁住房：张浦人才公寓", "张浦")]
+    assert any(r[4] == "全市" for r in rows)

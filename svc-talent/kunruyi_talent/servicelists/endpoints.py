@@ -41,7 +41,7 @@ async def service_lists(
     where = await service.scope(session, campaign, district)
     out = ServiceListOut(kind=kind, campaign=where.campaign, district=where.district)
     if kind == "service":
-        out.services = await service.services(session)
+        out.services = await service.services(session, where)
     elif kind == "need":
         out.group_by = group_by
         out.needs = await service.needs(session, group_by, where)
@@ -75,7 +75,7 @@ async def export_lists(
     )
     body = export.to_xlsx(
         caption,
-        await service.services(session),
+        await service.services(session, where),
         {g: await service.needs(session, g, where) for g in ("theme", "chain", "district")},
         await service.countermeasures(session, None, where),
         await service.policy_matches(session, where),

@@ -37,9 +37,23 @@ def to_xlsx(
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    _sheet(ws, "服务清单", ["类别", "事项", "承办部门", "办理时限（工作日）", "编码"], [10, 40, 14, 18, 20])
+    _sheet(
+        ws,
+        "服务清单",
+        ["类别", "事项", "承办部门", "办理时限（工作日）", "所在区镇", "编码"],
+        [10, 40, 14, 18, 10, 20],
+    )
     for s in services:
-        ws.append([CATEGORY_NAMES[s.category], s.title, s.department or "", s.working_days or "", s.key])
+        ws.append(
+            [
+                CATEGORY_NAMES[s.category],
+                s.title,
+                s.department or "",
+                s.working_days or "",
+                s.district or "全市",
+                s.key,
+            ]
+        )
 
     ws = wb.create_sheet()
     _sheet(

@@ -21,6 +21,7 @@ class ServiceItem(BaseModel):
     title: str
     department: str | None = None
     working_days: int | None = None
+    district: str | None = Field(None, description="所在区镇（限于某地的资源，如人才租赁住房）")
 
 
 class NeedItem(BaseModel):

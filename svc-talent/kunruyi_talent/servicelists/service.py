@@ -48,6 +48,17 @@ class Scope:
     campaign_id: uuid.UUID | None = None
     campaign: str | None = None
     district: str | None = None
+    # the 区镇 the campaign covers (none listed: the whole city)
+    campaign_districts: tuple[str, ...] = ()
+
+    def districts(self) -> set[str] | None:
+        """The 区镇 a place-bound service must lie in; None: anywhere."""
+        chosen: set[str] | None = None
+        if self.campaign_districts:
+            chosen = set(self.campaign_districts)
+        if self.district is not None:
+            chosen = {self.district} if chosen is None else chosen & {self.district}
+        return chosen
 
     def params(self) -> dict[str, Any]:
         given = {"campaign": self.campaign_id, "district": self.district}
@@ -76,22 +87,36 @@ class Scope:
 
 async def scope(session: AsyncSession, campaign: str | None, district: str | None) -> Scope:
     """The narrowing asked for: an unknown campaign is 404, an unknown 区镇 422 naming ``district``."""
-    campaign_id = (await campaigns.get(session, campaign)).id if campaign else None
+    found = await campaigns.get(session, campaign) if campaign else None
     name = (
         TAXONOMY.districts.display(TAXONOMY.districts.normalise(district, field="district"))
         if district
         else None
     )
-    return Scope(campaign_id=campaign_id, campaign=campaign, district=name)
+    return Scope(
+        campaign_id=found.id if found else None,
+        campaign=campaign,
+        district=name,
+        campaign_districts=tuple(found.districts or ()) if found else (),
+    )
 
 
-async def services(session: AsyncSession) -> list[ServiceItem]:
+async def services(session: AsyncSession, where: Scope | None = None) -> list[ServiceItem]:
+    """What the center offers. Request types and policies serve the whole city; a resource tied to a place (talent
+    housing) is listed for a 区镇 or a campaign only when it lies in that 区镇 or one the campaign covers."""
     items = [
         ServiceItem(category="request_type", key=t, title=t, department=d, working_days=n)
         for t, (d, n) in TICKET_TYPES.items()
     ]
-    for code, name in (await session.execute(select(HousingProject.code, HousingProject.name))).all():
-        items.append(ServiceItem(category="resource", key=code, title=f"人才租赁住房：{name}"))
+    places = (where or Scope()).districts()
+    housing = select(HousingProject.code, HousingProject.name, HousingProject.district).order_by(
+        HousingProject.code
+    )
+    for code, name, district in (await session.execute(housing)).all():
+        if places is None or district in places:
+            items.append(
+                ServiceItem(category="resource", key=code, title=f"人才租赁住房：{name}", district=district)
+            )
     # The policy catalog as svc-policy published it (its policy events, kept by the inbox).
     for code, title in (
         await session.execute(
