@@ -317,6 +317,24 @@ async def test_only_the_programs_department_manages_its_calls(client) -> None:  
         assert resp.status_code == 403 and resp.json()["code"] == "other_department", resp.text
     call = (await get(client, kj("officer", "kj-officer"), f"/api/v1/program-calls/{call_id}")).json()
     assert call["panel"] == [] and call["status"] == "open"
+    # Nor read its applicants, ranking or objections (names, companies, amounts) — an expert on the call's panel
+    # from another department may, to score.
+    reads = [
+        f"/api/v1/program-calls/{call_id}{tail}" for tail in ("", "/applications", "/ranking", "/objections")
+    ]
+    for path in reads:
+        resp = await get(client, staff("reviewer", department=OTHER, subject="rs-reader"), path)
+        assert resp.status_code == 403 and resp.json()["code"] == "other_department", (path, resp.text)
+    added = await post(
+        client,
+        kj("officer", "kj-officer"),
+        f"/api/v1/program-calls/{call_id}/panel",
+        {"experts": [{"subject": "rs-expert", "name": "人社局专家"}]},
+    )
+    assert added.status_code == 200, added.text
+    for path in reads:
+        resp = await get(client, staff("reviewer", department=OTHER, subject="rs-expert"), path)
+        assert resp.status_code == 200, (path, resp.text)
     # A department's officer cannot register a program for another department.
     resp = await post(
         client,

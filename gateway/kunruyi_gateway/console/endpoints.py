@@ -99,8 +99,9 @@ def _is_htmx(request: Request) -> bool:
 
 
 def problem_status(exc: ProblemError | UpstreamError) -> int:
-    """The status a page answers with: the service's own when it refused, 503 when it could not be reached."""
-    return exc.status or 503
+    """The status a page answers with: the service's own when it refused (4xx), 503 when it failed or could not be
+    reached (the page itself is up; what is missing is the service behind it)."""
+    return exc.status if exc.status and exc.status < 500 else 503
 
 
 def problem_text(exc: Exception) -> str:

@@ -32,11 +32,16 @@ async def file_objection(call_id: uuid.UUID, body: ObjectionIn, session: Session
     return await service.file(session, call_id, body)
 
 
-@router.get("/program-calls/{call_id}/objections", summary="批次的公示异议及处理结果")
+@router.get(
+    "/program-calls/{call_id}/objections", summary="批次的公示异议及处理结果", response_model=ObjectionList
+)
 async def list_objections(
-    call_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff
-) -> ObjectionList:
-    return ObjectionList(items=await service.list_for_call(session, call_id))
+    call_id: uuid.UUID, request: Request, session: SessionDep, principal: ReadPartnerOrStaff
+) -> ObjectionList | JSONResponse:
+    async def call() -> ObjectionList:
+        return ObjectionList(items=await service.list_for_call(session, call_id, principal))
+
+    return await audited(session, request, principal, call)
 
 
 @router.get("/program-objections/{objection_id}", summary="公示异议详情")

@@ -73,8 +73,10 @@ async def file(session: AsyncSession, call_id: uuid.UUID, body: ObjectionIn) -> 
     return ObjectionReceipt(id=row["id"], status="open", created_at=row["created_at"])
 
 
-async def list_for_call(session: AsyncSession, call_id: uuid.UUID) -> list[ObjectionOut]:
-    await programs.require_call(session, call_id)
+async def list_for_call(
+    session: AsyncSession, call_id: uuid.UUID, principal: Principal
+) -> list[ObjectionOut]:
+    await programs.readable_call(session, call_id, principal)
     return [view(r) for r in await repo.objections_of_call(session, call_id)]
 
 

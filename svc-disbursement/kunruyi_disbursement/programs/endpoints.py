@@ -95,9 +95,14 @@ async def list_calls(
     return await audited(session, request, principal, call)
 
 
-@router.get("/program-calls/{call_id}", summary="批次详情")
-async def get_call(call_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff) -> CallOut:
-    return await service.call_view(session, await service.require_call(session, call_id))
+@router.get("/program-calls/{call_id}", summary="批次详情", response_model=CallOut)
+async def get_call(
+    call_id: uuid.UUID, request: Request, session: SessionDep, principal: ReadPartnerOrStaff
+) -> CallOut | JSONResponse:
+    async def call() -> CallOut:
+        return await service.call_view(session, await service.readable_call(session, call_id, principal))
+
+    return await audited(session, request, principal, call)
 
 
 @router.post("/program-calls/{call_id}/close", summary="提前截止申报（主管部门）", response_model=CallOut)
@@ -138,11 +143,16 @@ async def apply(
     return await service.apply(session, call_id, body, principal, calculator)
 
 
-@router.get("/program-calls/{call_id}/applications", summary="批次的申报列表")
+@router.get(
+    "/program-calls/{call_id}/applications", summary="批次的申报列表", response_model=ProgramApplicationList
+)
 async def list_applications(
-    call_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff
-) -> ProgramApplicationList:
-    return ProgramApplicationList(items=await service.list_applications(session, call_id))
+    call_id: uuid.UUID, request: Request, session: SessionDep, principal: ReadPartnerOrStaff
+) -> ProgramApplicationList | JSONResponse:
+    async def call() -> ProgramApplicationList:
+        return ProgramApplicationList(items=await service.list_applications(session, call_id, principal))
+
+    return await audited(session, request, principal, call)
 
 
 @router.post(
@@ -160,9 +170,18 @@ async def declare_conflict(
     return await audited(session, request, principal, call)
 
 
-@router.get("/program-calls/{call_id}/ranking", summary="评审排名（专家内标准化后按类别排名）")
-async def ranking(call_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff) -> RankingOut:
-    return await service.ranking(session, call_id)
+@router.get(
+    "/program-calls/{call_id}/ranking",
+    summary="评审排名（专家内标准化后按类别排名）",
+    response_model=RankingOut,
+)
+async def ranking(
+    call_id: uuid.UUID, request: Request, session: SessionDep, principal: ReadPartnerOrStaff
+) -> RankingOut | JSONResponse:
+    async def call() -> RankingOut:
+        return await service.ranking(session, call_id, principal)
+
+    return await audited(session, request, principal, call)
 
 
 @router.post(

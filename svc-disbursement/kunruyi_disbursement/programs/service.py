@@ -257,6 +257,28 @@ async def list_calls(
     ]
 
 
+async def readable_call(session: AsyncSession, call_id: uuid.UUID, principal: Principal) -> RowMapping:
+    """The call, for reading its applications, ranking or objections: staff of its program's department, the
+    experts on its panel (wherever they work), admins and partners with ``disbursement:read``; other staff are
+    refused (403 ``other_department``, audited by the endpoint)."""
+    call = await require_call(session, call_id)
+    if (
+        principal.kind == "staff"
+        and "admin" not in principal.roles
+        and principal.department != call["department"]
+        and principal.subject not in await repo.panel(session, call_id)
+    ):
+        ensure_department(
+            principal,
+            call["department"],
+            entity_type="program_call",
+            entity_id=str(call_id),
+            action="call.read",
+            what="该人才计划",
+        )
+    return call
+
+
 async def _managed_call(
     session: AsyncSession, call_id: uuid.UUID, principal: Principal, action: str
 ) -> RowMapping:
@@ -446,8 +468,10 @@ async def require_application(session: AsyncSession, application_id: uuid.UUID) 
     return row
 
 
-async def list_applications(session: AsyncSession, call_id: uuid.UUID) -> list[ProgramApplicationOut]:
-    await require_call(session, call_id)
+async def list_applications(
+    session: AsyncSession, call_id: uuid.UUID, principal: Principal
+) -> list[ProgramApplicationOut]:
+    await readable_call(session, call_id, principal)
     return [application_view(r) for r in await repo.applications_of(session, call_id)]
 
 
@@ -598,8 +622,8 @@ def _quotas(call: RowMapping) -> dict[str, int]:
     return {c["code"]: c["quota"] for c in call["categories"]}
 
 
-async def ranking(session: AsyncSession, call_id: uuid.UUID) -> RankingOut:
-    call = await require_call(session, call_id)
+async def ranking(session: AsyncSession, call_id: uuid.UUID, principal: Principal) -> RankingOut:
+    call = await readable_call(session, call_id, principal)
     ranked, applications = await _ranking(session, call)
     quotas = _quotas(call)
     categories: dict[str, list[RankedApplication]] = {c: [] for c in quotas}
@@ -676,7 +700,7 @@ async def select(session: AsyncSession, call_id: uuid.UUID, principal: Principal
         entity_id=str(call_id),
         data={"selected": selected, "quotas": quotas, "applications": len(ranked)},
     )
-    return await ranking(session, call_id)
+    return await ranking(session, call_id, principal)
 
 
 async def publish_selected(
