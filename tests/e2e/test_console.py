@@ -27,9 +27,10 @@ import pytest
 from kunruyi_client import KunruyiClient
 from kunruyi_common.events.envelope import CloudEvent
 
+from .conftest import console_sign_in
+
 pytestmark = pytest.mark.timeout(600)
 
-LAPTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN"}
 POLICY = "KS-SB-012"  # 工业企业研发投入后补助, 工信局, 25 % of last year's R&D, reviewed in stages
 GXJ = "工信局"
 STAFF = [
@@ -37,18 +38,6 @@ STAFF = [
     {"subject": "gxj-reviewer-e2e-b", "name": "工信审核乙", "roles": ["reviewer"], "department": GXJ},
     {"subject": "gxj-approver-e2e", "name": "工信审定丙", "roles": ["approver"], "department": GXJ},
 ]
-
-
-def _sign_in(browser: Any, driver: Any, subject: str) -> Any:
-    """A fresh laptop browser signed in as ``subject`` through the IdP's sign-in page."""
-    context = browser.new_context(**LAPTOP)
-    page = context.new_page()
-    page.goto(f"{driver.url}/console")
-    assert "/console/login" in page.url
-    page.get_by_role("button", name="使用统一身份认证登录").click()
-    page.locator(f"button[data-subject='{subject}']").click()
-    page.wait_for_url(f"{driver.url}/console/**")
-    return page
 
 
 def _step(page: Any, expected: str, note: str | None = None) -> None:
@@ -82,7 +71,7 @@ def test_officer_answers_a_ticket_of_the_department(driver: Any, browser: Any, a
     assert filed.status_code == 201, filed.text
     number = filed.json()["ticket_number"]
 
-    page = _sign_in(browser, driver, "rcb-officer-wang")
+    page = console_sign_in(browser, driver, "rcb-officer-wang")
     who = page.get_by_test_id("who")
     assert "王晓雯" in who.inner_text() and "人才办" in who.inner_text() and "窗口经办" in who.inner_text()
     queue = page.get_by_test_id("ticket-queue")
@@ -163,7 +152,7 @@ def test_review_by_different_people_and_another_department_refused(
     assert upload.status_code == 201, upload.text
 
     # Another department's reviewer sees the application but may not act on it: the refusal is on the page.
-    other = _sign_in(browser, driver, "kjj-reviewer-li")
+    other = console_sign_in(browser, driver, "kjj-reviewer-li")
     other.goto(f"{driver.url}/console/applications/{app_id}")
     other.get_by_test_id("advance").click()
     refusal = other.get_by_test_id("application-panel").get_by_test_id("errors")
@@ -172,7 +161,7 @@ def test_review_by_different_people_and_another_department_refused(
     other.screenshot(path=str(artifacts_dir / "console-other-department.png"), full_page=True)
     other.context.close()
 
-    a = _sign_in(browser, driver, "gxj-reviewer-e2e-a")
+    a = console_sign_in(browser, driver, "gxj-reviewer-e2e-a")
     queue = a.get_by_test_id("application-queue")
     row = queue.locator("tr", has_text=name)
     assert (
@@ -208,7 +197,7 @@ def test_review_by_different_people_and_another_department_refused(
     a.screenshot(path=str(artifacts_dir / "console-four-eyes.png"), full_page=True)
     a.context.close()
 
-    b = _sign_in(browser, driver, "gxj-reviewer-e2e-b")
+    b = console_sign_in(browser, driver, "gxj-reviewer-e2e-b")
     b.goto(f"{driver.url}/console/applications/{app_id}")
     _step(b, "复审")
     _step(b, "公示")
@@ -221,7 +210,7 @@ def test_review_by_different_people_and_another_department_refused(
     public.screenshot(path=str(artifacts_dir / "console-public-notice.png"), full_page=True)
     b.context.close()
 
-    approver = _sign_in(browser, driver, "gxj-approver-e2e")
+    approver = console_sign_in(browser, driver, "gxj-approver-e2e")
     approver.goto(f"{driver.url}/console/applications/{app_id}")
     _step(approver, "审定")
     steps = approver.get_by_test_id("steps").inner_text()
@@ -254,7 +243,7 @@ def test_finance_tops_up_a_budget_once(driver: Any, browser: Any, artifacts_dir:
         return int(next(r for r in rows if r["fiscal_year"] == budget["fiscal_year"])["available_fen"])
 
     before = available()
-    page = _sign_in(browser, driver, "kjj-finance-qian")
+    page = console_sign_in(browser, driver, "kjj-finance-qian")
     assert "/console/finance" in page.url
     form = page.get_by_test_id("top-up")
     form.locator("select[name=policy_code]").select_option(budget["policy_code"])
@@ -338,7 +327,7 @@ def test_finance_tops_up_and_the_disbursement_awaiting_budget_is_paid(
         return next((d for d in items if d["status"] == "awaiting_budget"), None)
 
     waiting = driver.eventually(ours, "the award waiting for next year's budget")
-    page = _sign_in(browser, driver, "kjj-finance-qian")
+    page = console_sign_in(browser, driver, "kjj-finance-qian")
     page.goto(f"{driver.url}/console/finance?status=awaiting_budget")
     row = page.get_by_test_id("disbursements").locator("tr", has_text="昆山待预算示范科技有限公司")
     assert "高新技术企业认定奖励" in row.inner_text() and "¥12,000.00" in row.inner_text()
@@ -390,7 +379,7 @@ def test_finance_reconciles_a_day_and_sees_the_difference_named(
         timeout=10,
     )
     assert injected.status_code == 200, injected.text
-    page = _sign_in(browser, driver, "kjj-finance-qian")
+    page = console_sign_in(browser, driver, "kjj-finance-qian")
     csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
     mistyped = page.context.request.post(
         f"{driver.url}/console/finance/reconciliation", form={"csrf_token": csrf, "date": "2024-13-40"}
@@ -458,7 +447,7 @@ def test_broker_claims_a_demand_and_records_the_contract(
     )
     assert registered.status_code in (201, 409), registered.text
 
-    page = _sign_in(browser, driver, "broker-zhao")
+    page = console_sign_in(browser, driver, "broker-zhao")
     page.goto(f"{driver.url}/console/broker")
     queued = page.get_by_test_id("demand-queue").locator("tr", has_text=title)
     assert "昆山经纪撮合示范光电有限公司" in queued.inner_text()  # the company's name, not its code
@@ -503,7 +492,7 @@ def test_an_officer_starts_a_mianshen_run_and_watches_it_finish(
     """The 免申即享 run is a background job: started from the page, its progress refreshes by itself until it is
     done, with its counts; a mistyped date is refused at the form; starting the same period again shows the run
     already made instead of paying twice."""
-    page = _sign_in(browser, driver, "kjj-officer-zhou")
+    page = console_sign_in(browser, driver, "kjj-officer-zhou")
     page.goto(f"{driver.url}/console/runs")
     form = page.get_by_test_id("start-run")
     form.locator("input[name=evaluation_date]").fill("2026-13-01")
@@ -539,7 +528,7 @@ def test_admin_issues_a_partner_key_that_signs_then_disables_it(
 ) -> None:
     """An administrator creates a partner's AppKey on the console (a missing name refused at the form); the secret
     is shown once and signs a partner call within its scope; after 停用 the same signed call is refused."""
-    page = _sign_in(browser, driver, "admin-wu")
+    page = console_sign_in(browser, driver, "admin-wu")
     page.goto(f"{driver.url}/console/partners")
     form = page.get_by_test_id("new-key")
     form.get_by_label("政策目录与计算器（读）").check()
@@ -589,7 +578,7 @@ def test_officer_issues_codes_for_a_list_prints_them_and_sees_coverage(
     )
     assert gained.status_code == 201, gained.text
     other = driver.register_enterprise(name="昆山批量发码示范光电有限公司", district="开发区")
-    page = _sign_in(browser, driver, "kjj-officer-zhou")
+    page = console_sign_in(browser, driver, "kjj-officer-zhou")
     page.goto(f"{driver.url}/console/codes?qualification=above_scale")
 
     def counts() -> tuple[int, int]:
@@ -638,7 +627,7 @@ def test_officer_issues_codes_for_a_list_prints_them_and_sees_coverage(
 
 
 def test_admin_mistyped_department_is_an_error(driver: Any, browser: Any, artifacts_dir: Path) -> None:
-    page = _sign_in(browser, driver, "admin-wu")
+    page = console_sign_in(browser, driver, "admin-wu")
     page.goto(f"{driver.url}/console/applications?department=工信句")
     errors = page.get_by_test_id("errors")
     assert "部门“工信句”不存在" in errors.inner_text() and "工信局" in errors.inner_text()
@@ -677,7 +666,7 @@ def test_joint_handling_and_transfer_between_departments(
 
     joint, moved = file("人才家属随迁落户咨询"), file("户口迁入办理")
 
-    lead = _sign_in(browser, driver, "rcb-officer-wang")
+    lead = console_sign_in(browser, driver, "rcb-officer-wang")
     lead.goto(f"{driver.url}/console/tickets/{joint}")
     invite = lead.get_by_test_id("invite-form")
     invite.locator("select[name=department]").select_option("公安局")
@@ -699,7 +688,7 @@ def test_joint_handling_and_transfer_between_departments(
     lead.get_by_test_id("transfer").click()
     lead.get_by_test_id("flash").filter(has_text="已转办至公安局").wait_for()
 
-    co = _sign_in(browser, driver, "gaj-officer-e2e")
+    co = console_sign_in(browser, driver, "gaj-officer-e2e")
     queue = co.get_by_test_id("ticket-queue")
     assert "协办" in queue.locator("tr", has_text=joint).inner_text()
     assert "协办" not in queue.locator("tr", has_text=moved).inner_text()  # transferred: now its own

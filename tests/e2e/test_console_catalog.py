@@ -12,20 +12,9 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-LAPTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN"}
+from .conftest import console_sign_in
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def _sign_in_admin(browser: Any, driver: Any) -> Any:
-    context = browser.new_context(**LAPTOP, accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{driver.url}/console/catalog")
-    page.get_by_role("button", name="使用统一身份认证登录").click()
-    page.locator("button[data-subject='admin-wu']").click()
-    page.wait_for_url(f"{driver.url}/console/**")
-    page.goto(f"{driver.url}/console/catalog")
-    return page
 
 
 def _sheet(header: list[str], rows: list[dict[str, str]], path: Path) -> Path:
@@ -42,7 +31,7 @@ def _sheet(header: list[str], rows: list[dict[str, str]], path: Path) -> Path:
 def test_admin_imports_a_sheet_fixes_a_bad_row_and_publishes(
     driver: Any, browser: Any, artifacts_dir: Path, tmp_path: Path
 ) -> None:
-    page = _sign_in_admin(browser, driver)
+    page = console_sign_in(browser, driver, "admin-wu", then="/console/catalog", accept_downloads=True)
     with page.expect_download() as downloaded:
         page.get_by_test_id("export").click()
     exported = load_workbook(io.BytesIO(Path(downloaded.value.path()).read_bytes()), read_only=True).active

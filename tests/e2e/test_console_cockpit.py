@@ -19,21 +19,9 @@ from typing import Any
 
 import pytest
 
+from .conftest import console_sign_in
+
 pytestmark = pytest.mark.timeout(300)
-
-LAPTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN"}
-
-
-def _sign_in(browser: Any, driver: Any, subject: str) -> Any:
-    context = browser.new_context(**LAPTOP)
-    page = context.new_page()
-    page.goto(f"{driver.url}/console/cockpit")
-    assert "/console/login" in page.url
-    page.get_by_role("button", name="使用统一身份认证登录").click()
-    page.locator(f"button[data-subject='{subject}']").click()
-    page.wait_for_url(f"{driver.url}/console/**")
-    page.goto(f"{driver.url}/console/cockpit")
-    return page
 
 
 def _actual(page: Any, code: str) -> int:
@@ -44,7 +32,7 @@ def _actual(page: Any, code: str) -> int:
 def test_cockpit_targets_actuals_a_high_tech_gain_and_a_second_person(
     driver: Any, browser: Any, artifacts_dir: Path
 ) -> None:
-    officer = _sign_in(browser, driver, "kjj-officer-zhou")  # 周敏, 科技局
+    officer = console_sign_in(browser, driver, "kjj-officer-zhou", then="/console/cockpit")  # 周敏, 科技局
     card = officer.get_by_test_id("indicator-high_tech_valid")
     assert card.get_by_test_id("target").inner_text() == "3,500"
     assert card.get_by_test_id("status").inner_text() in ("进度正常", "略有滞后", "存在风险", "暂无数据")
@@ -82,7 +70,9 @@ def test_cockpit_targets_actuals_a_high_tech_gain_and_a_second_person(
     officer.get_by_test_id("approve").first.click()
     officer.get_by_test_id("errors").filter(has_text="same_person").wait_for()
 
-    approver = _sign_in(browser, driver, "kjj-approver-zhang")  # 张德明, 科技局
+    approver = console_sign_in(
+        browser, driver, "kjj-approver-zhang", then="/console/cockpit"
+    )  # 张德明, 科技局
     approver.goto(f"{driver.url}/console/cockpit/rd_gdp")
     approver.get_by_test_id("approve").first.click()
     approver.get_by_test_id("flash").filter(has_text="已审核").wait_for()
@@ -110,7 +100,9 @@ def _fen(text: str) -> int:
 def test_a_leader_reads_the_cockpit_and_the_money_and_nothing_else(
     driver: Any, browser: Any, artifacts_dir: Path
 ) -> None:
-    leader = _sign_in(browser, driver, "leader-xu")  # 徐立新, 市委人才办, 领导
+    leader = console_sign_in(
+        browser, driver, "leader-xu", then="/console/cockpit"
+    )  # 徐立新, 市委人才办, 领导
     leader.goto(f"{driver.url}/console")
     leader.wait_for_url(f"{driver.url}/console/cockpit")  # a leader's home is the cockpit
     assert "领导" in leader.content()

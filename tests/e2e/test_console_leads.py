@@ -24,25 +24,14 @@ import pytest
 from kunruyi_common.clock import local_now, utc_now
 from kunruyi_common.taxonomy import TAXONOMY
 
+from .conftest import console_sign_in
+
 pytestmark = pytest.mark.timeout(300)
 
 HOST = "人才办"
 OFFICER = "rcb-officer-wang"  # 王晓雯, officer of 人才办 in the staff identity emulator
-LAPTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN"}
 # Registrations close at the start and leads open at it: the two registrations must fit before it.
 LEAD_IN = timedelta(seconds=15)
-
-
-def _sign_in(browser: Any, driver: Any, subject: str) -> Any:
-    """A fresh laptop browser signed in as ``subject`` through the IdP's sign-in page."""
-    context = browser.new_context(**LAPTOP)
-    page = context.new_page()
-    page.goto(f"{driver.url}/console")
-    assert "/console/login" in page.url
-    page.get_by_role("button", name="使用统一身份认证登录").click()
-    page.locator(f"button[data-subject='{subject}']").click()
-    page.wait_for_url(f"{driver.url}/console/**")
-    return page
 
 
 def _record(page: Any, *, attendee: str = "", uscc: str = "", content: str) -> None:
@@ -89,7 +78,7 @@ def test_an_officer_records_leads_at_an_activity_and_converts_them(
         )
         assert r.status_code == 201, r.text
 
-    page = _sign_in(browser, driver, OFFICER)
+    page = console_sign_in(browser, driver, OFFICER)
     driver.eventually(lambda: utc_now() >= start, "the activity to start (leads are recorded at it)", 60)
 
     page.goto(f"{driver.url}/console/activities")

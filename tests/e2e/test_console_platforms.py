@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from kunruyi_common.clock import local_today
 
-pytestmark = pytest.mark.timeout(300)
+from .conftest import console_sign_in
 
-LAPTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN"}
+pytestmark = pytest.mark.timeout(300)
 
 
 def test_a_recorded_platform_reaches_policy_and_the_console(
@@ -69,14 +69,8 @@ def test_a_recorded_platform_reaches_policy_and_the_console(
     items = driver.eventually(awarded, "svc-policy to determine the award for the new 工程技术研究中心")
     assert len(items) == 1 and items[0]["period"] == str(today.year)
 
-    context = browser.new_context(**LAPTOP)
-    page = context.new_page()
-    page.goto(f"{driver.url}/console/platforms")
-    assert "/console/login" in page.url
-    page.get_by_role("button", name="使用统一身份认证登录").click()
-    page.locator("button[data-subject='kjj-officer-zhou']").click()
-    page.wait_for_url(f"{driver.url}/console/**")
-    page.goto(f"{driver.url}/console/platforms")
+    page = console_sign_in(browser, driver, "kjj-officer-zhou", then="/console/platforms")
+    context = page.context
     row = page.get_by_test_id(f"platform-{certificate}")
     assert "昆山平台示范精密机械有限公司" in row.inner_text()
     assert row.get_by_test_id("level").inner_text() == "省级"

@@ -19,9 +19,10 @@ import httpx
 import pytest
 from kunruyi_common.clock import local_today
 
+from .conftest import console_sign_in
+
 pytestmark = pytest.mark.timeout(300)
 
-LAPTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "zh-CN", "is_mobile": True, "has_touch": True}
 KJ, RS = "科技局", "人社局"
 M = 1_000_000  # 1 万元 in fen
@@ -33,18 +34,6 @@ APPROVER = {
     "department": KJ,
 }
 OTHER = {"subject": "rs-programs-officer-e2e", "name": "人社经办吴", "roles": ["officer"], "department": RS}
-
-
-def _sign_in(browser: Any, driver: Any, subject: str, size: dict[str, Any] = LAPTOP) -> Any:
-    """A fresh browser (laptop-sized unless told) signed in as ``subject`` through the IdP's sign-in page."""
-    context = browser.new_context(**size)
-    page = context.new_page()
-    page.goto(f"{driver.url}/console")
-    assert "/console/login" in page.url
-    page.get_by_role("button", name="使用统一身份认证登录").click()
-    page.locator(f"button[data-subject='{subject}']").click()
-    page.wait_for_url(f"{driver.url}/console/**")
-    return page
 
 
 def _noticed_call(driver: Any, registered_uscc: str) -> tuple[str, str, dict[str, str]]:
@@ -138,7 +127,7 @@ def test_an_officer_sees_the_call_with_names_and_resolves_its_objection(
     )
     assert filed.status_code == 201, filed.text
 
-    page = _sign_in(browser, driver, OFFICER["subject"])
+    page = console_sign_in(browser, driver, OFFICER["subject"])
     page.goto(f"{driver.url}/console/programs")
     row = page.get_by_test_id(f"call-{call_id}")
     assert row.get_by_test_id("status").inner_text() == "公示"
@@ -209,7 +198,7 @@ def test_an_officer_sees_the_call_with_names_and_resolves_its_objection(
     page.context.close()
 
     # 科技局's approver, on a phone: the same call, resolved, and no resolution form (officers resolve).
-    approver = _sign_in(browser, driver, APPROVER["subject"], PHONE)
+    approver = console_sign_in(browser, driver, APPROVER["subject"], size=PHONE)
     approver.goto(f"{driver.url}/console/programs/calls/{call_id}")
     objection = approver.get_by_test_id(f"objection-{filed.json()['id']}")
     assert objection.get_by_test_id("objection-status").inner_text() == "异议成立"
@@ -219,7 +208,7 @@ def test_an_officer_sees_the_call_with_names_and_resolves_its_objection(
     approver.context.close()
 
     # Another department's call: svc-disbursement refuses, the page shows its words and status.
-    other = _sign_in(browser, driver, OTHER["subject"])
+    other = console_sign_in(browser, driver, OTHER["subject"])
     response = other.goto(f"{driver.url}/console/programs/calls/{call_id}")
     assert response is not None and response.status == 403
     assert "other_department" in other.get_by_test_id("errors").inner_text()
