@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kunruyi_common.clock import local_today
+from kunruyi_common.taxonomy import TAXONOMY
 
 from kunruyi_gateway.service_codes.upstream import compact_items
 from kunruyi_gateway.web.calls import PageCalls, Section, UpstreamError, multipart_body
@@ -656,7 +657,8 @@ async def my_finance(request: Request, session: SelfSession) -> HTMLResponse:
 
 
 async def _company_chain(request: Request, session: SignedIn) -> str | None:
-    """The company's industry chain on its record (svc-talent), which products aimed at a chain match on."""
+    """The company's industry chain on its record (svc-talent), which products aimed at a chain match on, as the
+    shared taxonomy's code; a chain the taxonomy does not know is left out rather than refused."""
     try:
         found = await _own(request, session).call(
             "talent", "GET", f"/api/v1/enterprises/{quote(session.subject, safe='')}"
@@ -664,7 +666,7 @@ async def _company_chain(request: Request, session: SignedIn) -> str | None:
     except UpstreamError:
         return None
     chain = found.get("industry_chain") if isinstance(found, dict) else None
-    return chain if isinstance(chain, str) and chain else None
+    return TAXONOMY.industry_chains.lookup(chain) if isinstance(chain, str) and chain else None
 
 
 _FINANCE_FIELDS = {
@@ -731,21 +733,13 @@ async def file_financing_need(
     calls = _finance_calls(request, session)
     key = f"m-finance-{form['form_id']}"
     try:
-        try:
-            created = await calls.call(
-                "matching",
-                "POST",
-                "/api/v1/financing/demands",
-                json={**body, "industry_chain": chain},
-                idempotency_key=key,
-            )
-        except UpstreamError as exc:
-            # A chain svc-matching does not know is no reason to refuse the need: it goes without the chain.
-            if not (chain and isinstance(exc.body, dict) and exc.body.get("field") == "industry_chain"):
-                raise
-            created = await calls.call(
-                "matching", "POST", "/api/v1/financing/demands", json=body, idempotency_key=f"{key}-nochain"
-            )
+        created = await calls.call(
+            "matching",
+            "POST",
+            "/api/v1/financing/demands",
+            json={**body, "industry_chain": chain},
+            idempotency_key=key,
+        )
     except UpstreamError as exc:
         problem = exc.body if isinstance(exc.body, dict) else {}
         detail = problem.get("detail") or "金融服务暂不可用，请稍后再试"
