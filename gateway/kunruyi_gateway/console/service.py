@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +23,7 @@ from kunruyi_gateway.console.exceptions import (
     UnknownDepartment,
 )
 from kunruyi_gateway.console.names import Calls, NameDirectory, PolicyInfo
+from kunruyi_gateway.web.amounts import FEN_PER_YUAN, AmountError, fen_of
 
 ROLE_TITLES = {
     "officer": "窗口经办",
@@ -852,19 +852,12 @@ async def run_reconciliation(calls: Calls, statement_date: str) -> dict[str, Any
 
 def fen_from_yuan(text: str, *, field: str) -> int:
     """``"12,345.6"`` 元 → 1234560 fen; anything else (negative, zero, three decimals, letters) is ``invalid_amount``."""
-    cleaned = text.replace(",", "").replace("，", "").strip()
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise InvalidAmount(f"“{text}”不是金额，请填写元，如 50000 或 12345.67", field=field) from None
-    if (
-        not value.is_finite()
-        or value <= 0
-        or value != value.quantize(Decimal("0.01"))
-        or value >= Decimal(10) ** 12
-    ):
-        raise InvalidAmount("金额须大于 0、最多两位小数（单位：元）", field=field)
-    return int(value * 100)
+    fen = fen_of(text, fen_per_unit=FEN_PER_YUAN, max_fen=10**14 - 1)
+    if isinstance(fen, int):
+        return fen
+    if fen in (AmountError.EMPTY, AmountError.NOT_A_NUMBER):
+        raise InvalidAmount(f"“{text}”不是金额，请填写元，如 50000 或 12345.67", field=field)
+    raise InvalidAmount("金额须大于 0、最多两位小数（单位：元）", field=field)
 
 
 async def top_up_budget(

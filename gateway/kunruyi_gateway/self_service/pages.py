@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +18,7 @@ from kunruyi_common.clock import local_today
 from kunruyi_common.taxonomy import TAXONOMY
 
 from kunruyi_gateway.service_codes.upstream import compact_items
+from kunruyi_gateway.web.amounts import FEN_PER_WAN, FEN_PER_YUAN, AmountError, fen_of
 from kunruyi_gateway.web.calls import PageCalls, Section, UpstreamError, multipart_body
 from kunruyi_gateway.web.csrf import CsrfProtected
 from kunruyi_gateway.web.sessions import SelfSession, SignedIn
@@ -559,7 +559,7 @@ async def follow_up_request(
 # files only for the signed-in company and shows a need only when it is the company's own (another's: 404).
 
 FINANCE_UNITS = (("wan", "万元"), ("yuan", "元"))
-_UNIT_FEN = {"wan": 1_000_000, "yuan": 100}
+_UNIT_FEN = {"wan": FEN_PER_WAN, "yuan": FEN_PER_YUAN}
 FINANCE_TERMS = (
     ("", "不限"),
     ("6", "6 个月"),
@@ -583,23 +583,18 @@ _PURPOSE_MAX = 2000  # what svc-matching keeps
 
 def finance_amount_fen(text: str, unit: str) -> tuple[int | None, str | None]:
     """``"300"`` 万元 → 300,000,000 fen; ``"12,345.67"`` 元 → 1,234,567. Otherwise (None, why) for the field."""
-    cleaned = text.replace(",", "").replace("，", "").replace(" ", "").strip()
-    if not cleaned:
-        return None, "请填写融资金额"
     if unit not in _UNIT_FEN:
-        return None, "请选择金额单位（万元或元）"
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        return None, f"“{text.strip()}”不是金额，请填写数字，如 300"
-    if not value.is_finite() or value <= 0:
-        return None, "融资金额须大于 0"
-    fen = value * _UNIT_FEN[unit]
-    if fen != fen.to_integral_value():
-        return None, "金额最多精确到分（万元最多六位小数，元最多两位小数）"
-    if fen > _MAX_FINANCE_FEN:
-        return None, "融资金额过大，请核对单位"
-    return int(fen), None
+        return None, "请选择金额单位（万元或元）" if text.strip() else "请填写融资金额"
+    fen = fen_of(text, fen_per_unit=_UNIT_FEN[unit], max_fen=_MAX_FINANCE_FEN)
+    if isinstance(fen, int):
+        return fen, None
+    return None, {
+        AmountError.EMPTY: "请填写融资金额",
+        AmountError.NOT_A_NUMBER: f"“{text.strip()}”不是金额，请填写数字，如 300",
+        AmountError.NOT_POSITIVE: "融资金额须大于 0",
+        AmountError.FINER_THAN_A_FEN: "金额最多精确到分（万元最多六位小数，元最多两位小数）",
+        AmountError.TOO_LARGE: "融资金额过大，请核对单位",
+    }[fen]
 
 
 def _finance_calls(request: Request, session: SignedIn) -> PageCalls:
