@@ -19,7 +19,7 @@ from kunruyi_policy.calculator.service import (
     profile_for_entity,
     validated_profile,
 )
-from kunruyi_policy.rules.variables import VARIABLES
+from kunruyi_policy.rules.variables import VARIABLES, EntityType
 
 router = APIRouter(prefix="/api/v1", tags=["政策计算器 calculator"])
 
@@ -39,10 +39,10 @@ class CalculatorIn(BaseModel):
     )
 
     profile: dict[str, Any] | None = Field(None, description="画像（变量见 /api/v1/policy-variables）")
-    beneficiary: Literal["enterprise", "talent", "team"] | None = Field(
+    beneficiary: EntityType | None = Field(
         None, description="画像所属主体类型：enterprise 企业、talent 人才、team 创新创业团队"
     )
-    entity_type: Literal["enterprise", "talent", "team"] | None = None
+    entity_type: EntityType | None = None
     entity_id: str | None = Field(
         None, max_length=64, description="企业统一社会信用代码、talent_id 或团队编号 team_id"
     )
@@ -121,5 +121,5 @@ async def post_calculator(
 @router.get(
     "/policy-variables", response_model=VariableList, summary="画像变量字典（规则只能引用这里的变量）"
 )
-async def get_variables(entity_type: Literal["enterprise", "talent", "team"] | None = None) -> dict[str, Any]:
+async def get_variables(entity_type: EntityType | None = None) -> dict[str, Any]:
     return {"items": [v.public() for v in VARIABLES if entity_type is None or v.entity_type == entity_type]}

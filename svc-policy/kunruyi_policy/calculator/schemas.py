@@ -4,11 +4,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from kunruyi_policy.rules.variables import EntityType
+
 
 class CalculatedEntity(BaseModel):
     """The entity whose stored profile was evaluated (only when asked by id)."""
 
-    entity_type: Literal["enterprise", "talent", "team"] = Field(description="主体类型")
+    entity_type: EntityType = Field(description="主体类型")
     entity_id: str = Field(description="企业统一社会信用代码、talent_id 或团队编号 team_id")
 
 
@@ -18,7 +20,7 @@ class CalculatorAnswer(BaseModel):
     criteria trace, and the rule versions used."""
 
     evaluation_date: str = Field(description="评估日期（ISO 8601）", examples=["2025-06-30"])
-    beneficiary: Literal["enterprise", "talent", "team"] = Field(description="画像所属主体类型")
+    beneficiary: EntityType = Field(description="画像所属主体类型")
     missing_data: list[str] = Field(description="画像中标为未知的变量")
     summary: dict[str, int] = Field(
         description="按状态计数、差一点数（almost），以及金额（分）：eligible_amount_fen、tax_relief_amount_fen、"

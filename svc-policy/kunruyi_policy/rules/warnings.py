@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from kunruyi_policy.rules.validation import RuleIssue
-from kunruyi_policy.rules.variables import VariableSpec, variables_for
+from kunruyi_policy.rules.variables import PROFILE_MODELS, VariableSpec, variables_for
 
 # op → the same comparison read with the operands swapped (c op x ≡ x swapped c)
 _SWAPPED = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}
@@ -105,7 +105,7 @@ class _Walker:
 
 def rule_warnings(beneficiary: str, criteria: Any) -> list[RuleIssue]:
     """Every comparison in the data criteria that the variables' ranges decide by themselves."""
-    if beneficiary not in ("enterprise", "talent", "team") or not isinstance(criteria, list):
+    if beneficiary not in PROFILE_MODELS or not isinstance(criteria, list):
         return []
     walker = _Walker(variables_for(beneficiary))
     for i, criterion in enumerate(criteria):

@@ -15,6 +15,7 @@ from kunruyi_policy.management.service import raise_on_issues, rule_issues
 from kunruyi_policy.models import Policy
 from kunruyi_policy.rules.bulk import Columns, evaluate_bulk
 from kunruyi_policy.rules.evaluation import compile_version
+from kunruyi_policy.rules.variables import PROFILE_MODELS
 
 
 def _qualifying(columns: Columns, compiled: Any, at: date) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
@@ -50,9 +51,7 @@ async def simulate(session: AsyncSession, policy: Policy, draft: dict[str, Any],
         draft.get("amount_cap_fen"),
         draft.get("parameters") or {},
     )
-    entity_type = (
-        policy.beneficiary if policy.beneficiary in ("enterprise", "talent", "team") else "enterprise"
-    )
+    entity_type = policy.beneficiary if policy.beneficiary in PROFILE_MODELS else "enterprise"
     _, columns = await load_columns(session, entity_type)
     before, before_amount, before_counts = _qualifying(columns, baseline, at)
     after, after_amount, after_counts = _qualifying(columns, proposed, at)
