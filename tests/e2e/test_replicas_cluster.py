@@ -111,9 +111,11 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             "KRY_DISBURSEMENT_AWAITING_BUDGET_SWEEP_S": str(SWEEP_INTERVAL_S),
             # Not KRY_BANK_CALLBACK_URL: the launcher gives the bank every svc-disbursement replica's callback.
         }
+        # Logs kept with pytest's temporary files; the bank emulator keeps its state beside them (``emulators/``),
+        # in a directory of this module's own, not the one the package's platform's bank writes.
         running = start_apps(
             infra,
-            tmp_path_factory.mktemp("cluster-logs"),
+            tmp_path_factory.mktemp("cluster") / "log",
             ports=ports,
             extra_env=extra_env,
             timeout=180,
@@ -122,6 +124,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield running
     finally:
         if running is not None:
+            # Every app is told to stop at once (each takes seconds to shut down), then each is waited for.
+            for app in running.apps.values():
+                if app.process is not None and app.process.poll() is None:
+                    app.process.send_signal(signal.SIGTERM)
             running.stop()
         infra.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
