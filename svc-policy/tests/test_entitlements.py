@@ -1,5 +1,6 @@
 """免申即享: profile events feed the read model; entitlements are determined once per (policy, entity, period)."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -7,10 +8,10 @@ from kunruyi_common.clock import local_today
 from kunruyi_common.events import CloudEvent
 from kunruyi_launcher.testing import staff
 from kunruyi_policy.entitlements.service import entitlement_id, period_of
-from kunruyi_policy.models import Entitlement
-from kunruyi_policy.profiles.handlers import on_enterprise, on_person
+from kunruyi_policy.models import Entitlement, EntityProfile
+from kunruyi_policy.profiles.handlers import on_enterprise, on_person, upsert_profile
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 USCC = "91320583MA1XXXXX0A"
 
@@ -97,6 +98,57 @@ async def test_an_older_event_does_not_overwrite_a_newer_profile(session: AsyncS
     await on_enterprise(session, newer)
     await on_enterprise(session, older)
     assert "KS-KJ-001" not in {e["policy_code"] for e in await entitlement_events(session)}
+
+
+async def test_two_replicas_applying_an_entitys_events_at_once_keep_the_newer_profile(
+    engine: AsyncEngine,
+) -> None:
+    """Two replicas of svc-policy share the durable consumer, so an enterprise's next two events can be applied at
+    the same time: the replica holding the older one must not overwrite the newer one once that commits (it read
+    the row before the newer event was committed)."""
+    uscc = f"REPLICAS{uuid.uuid4().hex[:10].upper()}"
+    t0, older_at, newer_at = (datetime(2026, 1, 1, 0, 0, s, tzinfo=UTC) for s in (0, 1, 2))
+    async with AsyncSession(engine) as s, s.begin():
+        assert await upsert_profile(s, "enterprise", uscc, "昆山", {"version": 0}, t0)
+    newer, older = AsyncSession(engine), AsyncSession(engine)
+    try:
+        # The newer event is applied first and not yet committed …
+        assert await upsert_profile(newer, "enterprise", uscc, "昆山", {"version": 2}, newer_at)
+
+        async def apply_older() -> bool:
+            stored = await upsert_profile(older, "enterprise", uscc, "昆山", {"version": 1}, older_at)
+            await older.commit()
+            return stored
+
+        # … while the other replica applies the older one: it must wait for the newer one's row.
+        applying = asyncio.create_task(apply_older())
+        async with AsyncSession(engine) as watcher:
+            deadline = asyncio.get_running_loop().time() + 30
+            while not (
+                await watcher.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            ).scalar_one():
+                assert not applying.done(), "the older event was applied without waiting for the newer one"
+                assert asyncio.get_running_loop().time() < deadline, "the older event never waited"
+                await asyncio.sleep(0.05)
+        await newer.commit()
+        assert await applying is False
+        async with AsyncSession(engine) as s:
+            stored = await s.scalar(
+                select(EntityProfile.profile).where(
+                    EntityProfile.entity_type == "enterprise", EntityProfile.entity_id == uscc
+                )
+            )
+        assert stored == {"version": 2}
+    finally:
+        await newer.close()
+        await older.close()
+        async with AsyncSession(engine) as s, s.begin():
+            await s.execute(text("DELETE FROM entity_profiles WHERE entity_id = :u"), {"u": uscc})
 
 
 async def test_talent_events_use_program_names_from_svc_talent(session: AsyncSession) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from kunruyi_common.events import CloudEvent, EventRejected
 from kunruyi_common.taxonomy import TAXONOMY
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -177,12 +177,17 @@ async def upsert_profile(
     session: AsyncSession, entity_type: str, entity_id: str, name: str, profile: dict[str, Any], at: datetime
 ) -> bool:
     """Store the profile unless a newer event already did; returns whether it was stored. Facts other producers
-    feed (``financings``, from svc-matching) are kept: ``profile`` gets them too, for the evaluation that follows."""
+    feed (``financings``, from svc-matching) are kept: ``profile`` gets them too, for the evaluation that follows.
+
+    Replicas apply an entity's events at the same time (one durable consumer, shared): the stored row is read
+    ``FOR UPDATE``, so a replica applying an older event waits for one applying a newer event to commit and then
+    sees it; and the upsert itself only overwrites an older row (for the first event of an entity, when there is
+    no row to lock yet)."""
     stored = (
         await session.execute(
-            select(EntityProfile.source_event_time, EntityProfile.profile).where(
-                EntityProfile.entity_type == entity_type, EntityProfile.entity_id == entity_id
-            )
+            select(EntityProfile.source_event_time, EntityProfile.profile)
+            .where(EntityProfile.entity_type == entity_type, EntityProfile.entity_id == entity_id)
+            .with_for_update()
         )
     ).one_or_none()
     current = stored[0] if stored is not None else None
@@ -195,7 +200,7 @@ async def upsert_profile(
     statement = insert(EntityProfile).values(
         entity_type=entity_type, entity_id=entity_id, name=name, profile=profile, source_event_time=at
     )
-    await session.execute(
+    written = await session.execute(
         statement.on_conflict_do_update(
             index_elements=[EntityProfile.entity_type, EntityProfile.entity_id],
             set_={
@@ -204,8 +209,12 @@ async def upsert_profile(
                 "source_event_time": at,
                 "updated_at": datetime.now(at.tzinfo),
             },
-        )
+            where=or_(EntityProfile.source_event_time.is_(None), EntityProfile.source_event_time <= at),
+        ).returning(EntityProfile.entity_id)
     )
+    if written.first() is None:
+        logger.info("ignoring an older %s event for %s", entity_type, entity_id)
+        return False
     return True
 
 
