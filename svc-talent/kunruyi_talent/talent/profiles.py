@@ -74,12 +74,15 @@ async def profile(
 
 
 async def publish_profile(
-    session: AsyncSession, pii: PersonalData, talent: Talent, *, registered: bool
+    session: AsyncSession, pii: PersonalData, talent: Talent, *, registered: bool, teams: bool = True
 ) -> None:
+    """The talent's profile event; and, unless ``teams`` is False (only the employer's side changed, which no team
+    fact reads), their teams' facts too."""
     model: type[PersonProfile] = PersonRegistered if registered else PersonUpdated
     await add_event(session, SOURCE, model(**await profile(session, pii, talent)), subject=str(talent.id))
-    # a member's education, overseas experience, programs and class are part of their teams' facts
-    await republish_teams_of(session, talent.id)
+    if teams:
+        # a member's education, overseas experience, programs and class are part of their teams' facts
+        await republish_teams_of(session, talent.id)
 
 
 async def republish_employees(session: AsyncSession, pii: PersonalData, enterprise_id: uuid.UUID) -> int:
@@ -88,5 +91,6 @@ async def republish_employees(session: AsyncSession, pii: PersonalData, enterpri
         await session.scalars(select(Talent).where(Talent.employer_id == enterprise_id).order_by(Talent.id))
     ).all()
     for talent in employees:
-        await publish_profile(session, pii, talent, registered=False)
+        # a team's facts read its members' own files and the team's company, never a member's employer
+        await publish_profile(session, pii, talent, registered=False, teams=False)
     return len(employees)
