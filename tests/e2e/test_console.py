@@ -357,11 +357,24 @@ def test_finance_tops_up_and_the_disbursement_awaiting_budget_is_paid(
         mine = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc}).json()["items"]
         return f"budget {rows}; awaiting {[(d['fiscal_year'], d['amount_fen'], d['created_at']) for d in waiting.get('items', [])]}; ours {mine}"
 
-    # the top-up takes the award out of 待预算 into reservation and payment (the bank's pace is its own)
+    # the top-up takes the award out of 待预算 into reservation, and the bank pays it
     try:
         driver.eventually(resumed, "the award to leave 待预算 after the top-up", timeout=120)
     except AssertionError as exc:
         raise AssertionError(f"{exc}; {budget_state()}") from exc
+
+    def paid() -> dict[str, Any] | None:
+        items = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc}).json()["items"]
+        return next((d for d in items if d["id"] == waiting["id"] and d["status"] == "settled"), None)
+
+    try:
+        settled = driver.eventually(paid, "the bank to pay the resumed award", timeout=240)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; {budget_state()}") from exc
+    assert settled["amount_fen"] == 12_000_00 and settled["settled_at"]
+    page.goto(f"{driver.url}/console/finance?status=settled")
+    paid_row = page.get_by_test_id("disbursements").locator("tr", has_text="昆山待预算示范科技有限公司")
+    assert "¥12,000.00" in paid_row.inner_text()
     page.screenshot(path=str(artifacts_dir / "console-finance-awaiting-paid.png"), full_page=True)
     page.context.close()
 
