@@ -9,13 +9,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import nats
+from fastapi import FastAPI
 from kunruyi_common.events.bus import ensure_stream
 from kunruyi_common.events.envelope import CloudEvent, stream_name, stream_subjects
 from kunruyi_launcher.apps import APPS
@@ -27,6 +29,23 @@ ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / "var" / "test-logs" / "disbursement"
 SECRET = "test-bank-callback-secret"
 DISBURSEMENT = next(a for a in APPS if a.name == "disbursement")
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """``app`` (a stand-in for another service) served by uvicorn on a free port of this process; its base URL."""
+    from uvicorn import Config, Server
+
+    port = free_port()
+    server = Server(Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 class BankEmulator:

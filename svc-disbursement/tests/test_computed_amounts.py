@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from disbursement_testkit import make_uscc
+from disbursement_testkit import make_uscc, serving
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.app import create_service_app
@@ -25,7 +25,6 @@ from kunruyi_launcher.infra import free_port
 from kunruyi_launcher.testing import api_client, partner, staff
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from uvicorn import Config, Server
 
 POLICY = "KS-CALC-001"
 CAP = 500_000
@@ -137,17 +136,11 @@ class StandInPolicy:
 @pytest.fixture
 async def policy_server(settings: Settings) -> AsyncIterator[tuple[str, StandInPolicy]]:
     stand_in = StandInPolicy(secret=settings.internal_token_secret)
-    port = free_port()
-    server = Server(Config(stand_in.app(), host="127.0.0.1", port=port, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", stand_in
-    finally:
-        stand_in.release.set()
-        server.should_exit = True
-        await task
+    async with serving(stand_in.app()) as url:
+        try:
+            yield url, stand_in
+        finally:
+            stand_in.release.set()
 
 
 def disbursement_app(settings: Settings, policy_url: str, timeout_s: float = 5.0) -> FastAPI:

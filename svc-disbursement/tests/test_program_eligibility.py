@@ -9,24 +9,22 @@ A call without an eligibility policy never asks svc-policy."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from disbursement_testkit import serving
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, verify_internal_token
 from kunruyi_common.clock import local_today
 from kunruyi_common.errors import ProblemError
 from kunruyi_disbursement.settings import Settings
-from kunruyi_launcher.infra import free_port
 from kunruyi_launcher.testing import api_client, partner, staff
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from uvicorn import Config, Server
 
 from .test_computed_amounts import disbursement_app
 
@@ -105,16 +103,8 @@ class StandIn:
 @pytest.fixture
 async def policy(settings: Settings) -> AsyncIterator[tuple[str, StandIn]]:
     stand_in = StandIn(secret=settings.internal_token_secret)
-    port = free_port()
-    server = Server(Config(stand_in.app(), host="127.0.0.1", port=port, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", stand_in
-    finally:
-        server.should_exit = True
-        await task
+    async with serving(stand_in.app()) as url:
+        yield url, stand_in
 
 
 async def open_call(c: Any, eligibility_policy: str | None) -> str:
