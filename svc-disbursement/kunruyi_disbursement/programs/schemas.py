@@ -111,7 +111,9 @@ class CallIn(BaseModel):
         return self
 
 
-class CallOut(BaseModel):
+class CallBase(BaseModel):
+    """What every view of a call shows: the program's, the window, the categories, the status and the 公示 dates."""
+
     id: uuid.UUID
     program_id: uuid.UUID
     program_code: str
@@ -123,10 +125,13 @@ class CallOut(BaseModel):
     status: Literal["open", "closed", "selected", "public_notice"]
     accepting: bool = Field(description="今天（北京时间）是否在申报窗口内")
     categories: list[CategoryIn]
-    funding_levels: list[FundingLevelIn]
-    notice_days: int
     notice_starts_on: date | None
     notice_ends_on: date | None
+
+
+class CallOut(CallBase):
+    funding_levels: list[FundingLevelIn]
+    notice_days: int
     panel: list[str] = Field(description="评审专家（工作人员账号）")
     selected_by: str | None
     eligibility_policy: str | None = Field(None, description="申报条件所依据的政策代码")
@@ -150,24 +155,11 @@ class EligibilityOut(BaseModel):
     criteria: list[EligibilityCriterion]
 
 
-class CallSummary(BaseModel):
+class CallSummary(CallBase):
     """A call in a list: its window, quotas and status with the counts staff watch (申报, 入选, 公示异议)."""
 
-    id: uuid.UUID
-    program_id: uuid.UUID
-    program_code: str
     program_title: str
-    department: str
-    year: int
-    title: str
-    opens_on: date
-    closes_on: date
-    status: Literal["open", "closed", "selected", "public_notice"]
-    accepting: bool = Field(description="今天（北京时间）是否在申报窗口内")
-    categories: list[CategoryIn]
     quota: int = Field(description="各类别入选名额之和")
-    notice_starts_on: date | None
-    notice_ends_on: date | None
     accepting_objections: bool = Field(description="今天（北京时间）在公示期内，可以提出异议")
     applications: int = Field(description="申报数")
     selected: int = Field(description="入选数（不含异议成立后撤销的）")
