@@ -62,6 +62,15 @@ def ensure_department(
     )
 
 
+def ensure_program_department(
+    principal: Principal | None, department: str | None, *, entity_type: str, entity_id: str, action: str
+) -> None:
+    """:func:`ensure_department` for a talent program's records: the refusal names 该人才计划."""
+    ensure_department(
+        principal, department, entity_type=entity_type, entity_id=entity_id, action=action, what="该人才计划"
+    )
+
+
 def ensure_other_person(
     principal: Principal,
     earlier: dict[str, str],

@@ -43,7 +43,7 @@ from kunruyi_common.taxonomy import TAXONOMY
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.access import ensure_department
+from kunruyi_disbursement.access import ensure_program_department
 from kunruyi_disbursement.agreements import repository as repo
 from kunruyi_disbursement.agreements.events import (
     ProgramAccepted,
@@ -241,13 +241,12 @@ async def create(
 ) -> AgreementOut:
     application = await programs.require_application(session, application_id)
     call = await programs.require_call(session, application["call_id"])
-    ensure_department(
+    ensure_program_department(
         principal,
         call["department"],
         entity_type="program_application",
         entity_id=str(application_id),
         action="agreement.create",
-        what="该人才计划",
     )
     if application["status"] != "selected":
         raise ApplicationNotSelected("该申报未入选，不能签订资助协议")
@@ -352,13 +351,12 @@ async def _locked(
 ) -> tuple[RowMapping, list[RowMapping], RowMapping | None]:
     """The agreement (locked, after the department check), its tranches, and tranche ``seq``."""
     agreement = await require_agreement(session, agreement_id, lock=True)
-    ensure_department(
+    ensure_program_department(
         principal,
         agreement["department"],
         entity_type="funding_agreement",
         entity_id=str(agreement_id),
         action=action,
-        what="该人才计划",
     )
     tranches = list(await repo.tranches_of(session, agreement_id))
     if seq is None:

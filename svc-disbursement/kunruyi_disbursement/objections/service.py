@@ -24,7 +24,7 @@ from kunruyi_common.pii_text import mask_pii
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.access import ensure_department
+from kunruyi_disbursement.access import ensure_program_department
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.objections import repository as repo
 from kunruyi_disbursement.objections.exceptions import (
@@ -115,13 +115,12 @@ async def resolve(
 ) -> ObjectionOut:
     objection = await require_objection(session, objection_id)
     call = await programs.require_call(session, objection["call_id"], lock=True)
-    ensure_department(
+    ensure_program_department(
         principal,
         call["department"],
         entity_type="program_objection",
         entity_id=str(objection_id),
         action="objection.resolve",
-        what="该人才计划",
     )
     objection = await require_objection(session, objection_id, lock=True)
     if objection["status"] != "open":

@@ -33,7 +33,7 @@ from kunruyi_common.pii_text import mask_pii
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.access import ensure_department
+from kunruyi_disbursement.access import ensure_program_department
 from kunruyi_disbursement.applications.exceptions import PolicyCalculatorUnavailable
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.exceptions import SamePerson
@@ -99,13 +99,12 @@ SOURCE = "disbursement"  # the event source, as the other modules name it
 
 async def create_program(session: AsyncSession, body: ProgramIn, principal: Principal) -> ProgramOut:
     department = body.department or principal.department
-    ensure_department(
+    ensure_program_department(
         principal,
         department,
         entity_type="program",
         entity_id=body.code,
         action="program.create",
-        what="该人才计划",
     )
     if department is None:  # an admin without a department named none
         raise UnknownDepartment("请填写主管部门 department", field="department")
@@ -172,13 +171,12 @@ async def open_call(
     program = await repo.get_program(session, program_id)
     if program is None:
         raise ProgramNotFound("人才计划不存在")
-    ensure_department(
+    ensure_program_department(
         principal,
         program["department"],
         entity_type="program",
         entity_id=str(program_id),
         action="call.open",
-        what="该人才计划",
     )
     row = await repo.insert_call(
         session,
@@ -216,13 +214,12 @@ async def list_calls(
         program = await repo.get_program(session, program_id)
         if program is None:
             raise ProgramNotFound("人才计划不存在")
-        ensure_department(
+        ensure_program_department(
             principal,
             program["department"],
             entity_type="program",
             entity_id=str(program_id),
             action="calls.list",
-            what="该人才计划",
         )
     elif principal.kind == "staff" and "admin" not in principal.roles:
         if principal.department is None:
@@ -268,13 +265,12 @@ async def readable_call(session: AsyncSession, call_id: uuid.UUID, principal: Pr
         and principal.department != call["department"]
         and principal.subject not in await repo.panel(session, call_id)
     ):
-        ensure_department(
+        ensure_program_department(
             principal,
             call["department"],
             entity_type="program_call",
             entity_id=str(call_id),
             action="call.read",
-            what="该人才计划",
         )
     return call
 
@@ -284,13 +280,12 @@ async def _managed_call(
 ) -> RowMapping:
     """The call, locked, after checking the caller is staff of its program's department."""
     call = await require_call(session, call_id, lock=True)
-    ensure_department(
+    ensure_program_department(
         principal,
         call["department"],
         entity_type="program_call",
         entity_id=str(call_id),
         action=action,
-        what="该人才计划",
     )
     return call
 
