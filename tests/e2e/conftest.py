@@ -11,7 +11,9 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import re
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -212,6 +214,19 @@ def driver(platform: Platform) -> Iterator[Driver]:
     finally:
         partner.close()
         http.close()
+
+
+def periodic_ticks(url: str, job: str) -> dict[str, float]:
+    """A replica's ``kunruyi_periodic_ticks_total`` for ``job`` from its /metrics: ran, skipped and failed."""
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        text = resp.read().decode()
+    out = {"ran": 0.0, "skipped": 0.0, "failed": 0.0}
+    for line in text.splitlines():
+        if line.startswith("kunruyi_periodic_ticks_total{") and f'job="{job}"' in line:
+            outcome = re.search(r'outcome="(\w+)"', line)
+            if outcome:
+                out[outcome.group(1)] = float(line.rsplit(" ", 1)[1])
+    return out
 
 
 # The console on a laptop (the size staff work at); a test asks for a tablet or phone size when it checks one.

@@ -42,7 +42,7 @@ from kunruyi_launcher.pytest_plugin import TEST_ROOT
 from kunruyi_launcher.stack import Infra, Platform, migrate_all, start_apps, start_infra
 from kunruyi_launcher.testing import principal_headers
 
-from .conftest import new_uscc
+from .conftest import new_uscc, periodic_ticks
 
 NEEDED = {"policy", "matching", "gateway"}
 ASSIGNMENT_INTERVAL_S = 0.5  # the exclusive periodic job checked here
@@ -119,18 +119,6 @@ def gateway(replicated: tuple[Infra, Platform]) -> Iterator[httpx.Client]:
         base_url=platform.gateway_url, headers={"Authorization": f"Bearer {token}"}, timeout=30.0
     ) as client:
         yield client
-
-
-def _ticks(url: str, job: str) -> dict[str, float]:
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        text = resp.read().decode()
-    out = {"ran": 0.0, "skipped": 0.0, "failed": 0.0}
-    for line in text.splitlines():
-        if line.startswith("kunruyi_periodic_ticks_total{") and f'job="{job}"' in line:
-            outcome = re.search(r'outcome="(\w+)"', line)
-            if outcome:
-                out[outcome.group(1)] = float(line.rsplit(" ", 1)[1])
-    return out
 
 
 def test_the_gateway_lists_every_replica(replicated: tuple[Infra, Platform]) -> None:
@@ -322,12 +310,12 @@ def test_the_exclusive_periodic_job_runs_once_per_tick_across_both_replicas(
     assert len(urls) == 2
     job = "broker-assignment"
     runs_before, last_before = _runs(infra, job)
-    before = [_ticks(url, job) for url in urls]
+    before = [periodic_ticks(url, job) for url in urls]
     seen = before
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not all(n >= 4 for n in _ticked_since(before, seen)):
         time.sleep(0.5)
-        seen = [_ticks(url, job) for url in urls]
+        seen = [periodic_ticks(url, job) for url in urls]
     assert all(n >= 4 for n in _ticked_since(before, seen)), f"each replica ticks on its own clock: {seen}"
     runs_after, last_after = _runs(infra, job)
     runs = runs_after - runs_before

@@ -20,11 +20,9 @@ behind one gateway, and the emulators — started the way ``NATS_NODES=3 make ru
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,7 +51,7 @@ from . import test_flow2_calculator as flow2
 from . import test_flow3_yiqilaiban as flow3
 from . import test_flow4_qr_demand as flow4
 from . import test_flow5_qr_request as flow5
-from .conftest import SEEDED, Driver
+from .conftest import SEEDED, Driver, periodic_ticks
 
 pytestmark = pytest.mark.timeout(1200)
 
@@ -142,7 +140,7 @@ def baseline(platform: Platform) -> Baseline:
         for job in jobs
     }
     ticks = {
-        (service, job): [_ticks(url, job) for url in _metrics_urls(platform, service)]
+        (service, job): [periodic_ticks(url, job) for url in _metrics_urls(platform, service)]
         for service, jobs in EXCLUSIVE_JOBS.items()
         for job in jobs
     }
@@ -195,18 +193,6 @@ def _metrics_urls(platform: Platform, service: str) -> list[str]:
     urls = [r.metrics_url for r in platform.replicas(service) if r.metrics_url]
     assert len(urls) == REPLICAS, urls
     return urls
-
-
-def _ticks(url: str, job: str) -> dict[str, float]:
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        text = resp.read().decode()
-    out = {"ran": 0.0, "skipped": 0.0, "failed": 0.0}
-    for line in text.splitlines():
-        if line.startswith("kunruyi_periodic_ticks_total{") and f'job="{job}"' in line:
-            outcome = re.search(r'outcome="(\w+)"', line)
-            if outcome:
-                out[outcome.group(1)] = float(line.rsplit(" ", 1)[1])
-    return out
 
 
 def _nats_node(platform: Platform, name: str) -> NatsServer:
@@ -480,7 +466,7 @@ def test_every_exclusive_periodic_job_ran_once_per_tick_across_replicas(
     for service in ("matching", "talent"):
         urls = _metrics_urls(platform, service)
         for job in EXCLUSIVE_JOBS[service]:
-            now = [_ticks(url, job) for url in urls]
+            now = [periodic_ticks(url, job) for url in urls]
             before = baseline.ticks[(service, job)]
             ticked = [
                 n["ran"] + n["skipped"] - b["ran"] - b["skipped"] for n, b in zip(now, before, strict=True)

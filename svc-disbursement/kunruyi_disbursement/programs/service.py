@@ -165,19 +165,23 @@ async def require_call(session: AsyncSession, call_id: uuid.UUID, *, lock: bool 
     return call
 
 
-async def open_call(
-    session: AsyncSession, program_id: uuid.UUID, body: CallIn, principal: Principal
-) -> CallOut:
+async def _program_of_department(
+    session: AsyncSession, program_id: uuid.UUID, principal: Principal, action: str
+) -> RowMapping:
+    """The program (404 when there is none), after checking the caller is staff of its department."""
     program = await repo.get_program(session, program_id)
     if program is None:
         raise ProgramNotFound("人才计划不存在")
     ensure_program_department(
-        principal,
-        program["department"],
-        entity_type="program",
-        entity_id=str(program_id),
-        action="call.open",
+        principal, program["department"], entity_type="program", entity_id=str(program_id), action=action
     )
+    return program
+
+
+async def open_call(
+    session: AsyncSession, program_id: uuid.UUID, body: CallIn, principal: Principal
+) -> CallOut:
+    program = await _program_of_department(session, program_id, principal, "call.open")
     row = await repo.insert_call(
         session,
         {
@@ -211,16 +215,7 @@ async def list_calls(
     department's. Partners with ``disbursement:read`` and admins see every department's."""
     department: str | None = None
     if program_id is not None:
-        program = await repo.get_program(session, program_id)
-        if program is None:
-            raise ProgramNotFound("人才计划不存在")
-        ensure_program_department(
-            principal,
-            program["department"],
-            entity_type="program",
-            entity_id=str(program_id),
-            action="calls.list",
-        )
+        await _program_of_department(session, program_id, principal, "calls.list")
     elif principal.kind == "staff" and "admin" not in principal.roles:
         if principal.department is None:
             return []
