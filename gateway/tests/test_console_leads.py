@@ -92,6 +92,45 @@ async def test_a_demand_not_filed_yet_says_so_a_refusal_sits_on_its_row_and_a_re
     assert "登记线索" not in html and "转为服务工单" not in html and "昆山示例科技有限公司" in html
 
 
+async def test_the_conversions_progress_comes_with_the_list_and_one_call_for_every_demand() -> None:
+    demands = [f"6d1f0c55-2b8e-4d3e-9a61-3f1c2d4e5b6{n}" for n in range(3)]
+    listed = {
+        "activity_id": ACTIVITY,
+        "title": "集成电路产业链路演",
+        "counts": COUNTS,
+        "items": [
+            _lead(1, "need", enterprise_uscc=USCC, status="converted", converted_to="ticket",
+                  ticket_number="T2026000001", ticket_status="in_progress", ticket_department="金融监管局"),
+            *(
+                _lead(n + 2, "need", enterprise_uscc=USCC, status="converted", converted_to="demand",
+                      demand_id=d)
+                for n, d in enumerate(demands)
+            ),
+        ],
+    }  # fmt: skip
+    calls = _calls()
+    calls.answers[("matching", "GET", "/api/v1/demands")] = lambda params, _json: {
+        "items": [
+            {"id": d, "demand_number": f"D00{n}", "status": "unassigned" if n == 0 else "assigned"}
+            for n, d in enumerate(params["id"])
+        ]
+    }
+    view = await leads.view(calls, NameDirectory(), listed, REGISTRATIONS)
+    ticket, waiting, *assigned = view.rows
+    assert (ticket.converted_label, ticket.converted_note) == (
+        "服务工单 T2026000001",
+        "办理中 · 金融监管局办理",
+    )
+    assert (
+        waiting.converted_label == "技术需求 D000"
+        and waiting.converted_url == f"/console/broker#demand-{demands[0]}"
+    )
+    assert [r.converted_label for r in assigned] == ["技术需求 D001", "技术需求 D002"]
+    assert all(r.converted_url is None for r in assigned)
+    asked = [(c[0], c[2]) for c in calls.calls if "/tickets" in c[2] or "/demands" in c[2]]
+    assert asked == [("matching", "/api/v1/demands")]  # one call for the three demands, none per ticket
+
+
 def test_the_record_form_is_checked_at_the_field_in_chinese() -> None:
     body, errors = leads.record_body({"kind": "", "content": "x"})
     assert (

@@ -188,3 +188,16 @@ async def test_visibility_decides_who_sees_a_demand(client) -> None:  # type: ig
     async with client(partner("matching:read")) as c:
         r = await c.get("/api/v1/demands", params={"mine": "true"})
         assert r.status_code == 403 and r.json()["code"] == "not_a_broker"
+
+
+async def test_a_batch_of_demands_is_read_by_id_in_one_call(client) -> None:  # type: ignore[no-untyped-def]
+    async with client(staff("officer")) as c:
+        made = [
+            (await c.post("/api/v1/demands", json=demand_body(title=f"需求 {n}"))).json()["id"]
+            for n in range(3)
+        ]
+        asked = await c.get("/api/v1/demands", params={"id": made[:2], "limit": 200})
+        assert asked.status_code == 200, asked.text
+        assert sorted(d["id"] for d in asked.json()["items"]) == sorted(made[:2])
+        bad = await c.get("/api/v1/demands", params={"id": ["not-a-uuid"]})
+        assert bad.status_code == 422 and bad.json()["field"] == "query.id.0", bad.text

@@ -91,9 +91,16 @@ async def test_leads_convert_into_a_ticket_and_a_demand(client, session) -> None
 
         personless = await c.post(conversion(anonymous["id"]), json={"to": "demand"})
         assert personless.status_code == 422 and personless.json()["code"] == "lead_needs_company"
-        cooperation_id = next(
-            i["id"] for i in (await c.get(url)).json()["items"] if i["kind"] == "cooperation"
+        listed = (await c.get(url)).json()["items"]
+        # The list says where the ticket stands and who handles it, so the console need not ask per lead.
+        as_ticket = next(i for i in listed if i["id"] == loan["id"])
+        assert (as_ticket["ticket_number"], as_ticket["ticket_status"], as_ticket["ticket_department"]) == (
+            number,
+            "submitted",
+            "金融监管局",
         )
+        assert all(i["ticket_status"] is None for i in listed if i["id"] != loan["id"])
+        cooperation_id = next(i["id"] for i in listed if i["kind"] == "cooperation")
         not_a_need = await c.post(conversion(cooperation_id), json={"to": "ticket", "type": "其他诉求"})
         assert not_a_need.status_code == 409 and not_a_need.json()["code"] == "lead_not_convertible"
 

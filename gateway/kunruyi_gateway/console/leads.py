@@ -10,7 +10,6 @@ the field, in Chinese, before anything is sent. A refusal from the service is pu
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,27 +94,35 @@ def attendees(registrations: dict[str, Any] | None) -> list[tuple[str, str]]:
     return sorted(options, key=lambda o: (not o[0].startswith("enterprise:"), o[1]))
 
 
-async def _ticket_status(calls: Calls, number: str) -> str | None:
-    try:
-        found = await calls.call("talent", "GET", f"/api/v1/tickets/{number}")
-    except UpstreamError:  # another department's ticket, or the desk is down: the link still stands
+def _ticket_note(lead: dict[str, Any]) -> str | None:
+    """Where the ticket a lead became stands (svc-talent lists it with the lead)."""
+    status = str(lead.get("ticket_status") or "")
+    if not status:
         return None
-    if not isinstance(found, dict):
-        return None
-    status = TICKET_STATUS.get(str(found.get("status")), str(found.get("status") or ""))
-    return f"{status} · {found['department']}办理" if found.get("department") else status
+    label = TICKET_STATUS.get(status, status)
+    return f"{label} · {lead['ticket_department']}办理" if lead.get("ticket_department") else label
 
 
-async def _demand_status(calls: Calls, demand_id: str) -> tuple[str | None, str | None, str]:
-    """(number, status label, status) of a filed technology demand, when svc-matching answers."""
+async def _demands(calls: Calls, demand_ids: list[str]) -> dict[str, tuple[str | None, str | None, str]]:
+    """(number, status label, status) of each filed technology demand, in one call to svc-matching; empty when it
+    does not answer (the leads still show, without the demands' progress)."""
+    if not demand_ids:
+        return {}
     try:
-        found = await calls.call("matching", "GET", f"/api/v1/demands/{demand_id}")
+        found = await calls.call(
+            "matching", "GET", "/api/v1/demands", params={"limit": 200, "id": demand_ids}
+        )
     except UpstreamError:
-        return None, None, ""
-    if not isinstance(found, dict):
-        return None, None, ""
-    status = str(found.get("status") or "")
-    return found.get("demand_number"), status_label(status) if status else None, status
+        return {}
+    notes: dict[str, tuple[str | None, str | None, str]] = {}
+    for demand in (found or {}).get("items", []) if isinstance(found, dict) else []:
+        status = str(demand.get("status") or "")
+        notes[str(demand.get("id"))] = (
+            demand.get("demand_number"),
+            status_label(status) if status else None,
+            status,
+        )
+    return notes
 
 
 async def view(
@@ -135,14 +142,7 @@ async def view(
     entities += [("talent", str(i["talent_id"])) for i in items if i.get("talent_id")]
     found = await names.entity_names(calls, entities) if entities else {}
 
-    tickets = sorted({str(i["ticket_number"]) for i in items if i.get("ticket_number")})
-    demands = sorted({str(i["demand_id"]) for i in items if i.get("demand_id")})
-    ticket_notes, demand_notes = await asyncio.gather(
-        asyncio.gather(*(_ticket_status(calls, n) for n in tickets)),
-        asyncio.gather(*(_demand_status(calls, d) for d in demands)),
-    )
-    ticket_note = dict(zip(tickets, ticket_notes, strict=True))
-    demand_note = dict(zip(demands, demand_notes, strict=True))
+    demand_note = await _demands(calls, sorted({str(i["demand_id"]) for i in items if i.get("demand_id")}))
 
     rows: list[LeadRow] = []
     for i in items:
@@ -179,7 +179,7 @@ async def view(
             number = str(i["ticket_number"])
             row.converted_label = f"服务工单 {number}"
             row.converted_url = f"/console/tickets/{number}"
-            row.converted_note = ticket_note.get(number)
+            row.converted_note = _ticket_note(i)
         elif i.get("converted_to") == "demand":
             demand_id = i.get("demand_id")
             if demand_id:

@@ -143,6 +143,14 @@ async def list_demands(
     enterprise_uscc: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{18}$")] = None,
     broker_id: uuid.UUID | None = None,
     mine: Annotated[bool, Query(description="true: the calling broker's own demands")] = False,
+    demand_ids: Annotated[
+        list[uuid.UUID] | None,
+        Query(
+            alias="id",
+            max_length=200,
+            description="只列这些需求（可重复，最多 200 个）：一次取回一批需求的状态",
+        ),
+    ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> DemandPage:
@@ -160,6 +168,7 @@ async def list_demands(
         industry_chain=industry_chain,
         enterprise_uscc=enterprise_uscc,
         broker_id=broker_id,
+        demand_ids=demand_ids,
         cursor=cursor,
         limit=limit,
     )

@@ -288,6 +288,7 @@ async def list_demands(
     broker_id: uuid.UUID | None,
     cursor: str | None,
     limit: int,
+    demand_ids: list[uuid.UUID] | None = None,
 ) -> tuple[list[Demand], str | None]:
     stmt = select(Demand)
     restriction = viewer.clause()
@@ -301,6 +302,8 @@ async def list_demands(
         stmt = stmt.where(Demand.enterprise_uscc == enterprise_uscc.upper())
     if broker_id:
         stmt = stmt.where(Demand.broker_id == broker_id)
+    if demand_ids:
+        stmt = stmt.where(Demand.id.in_(demand_ids))
     rows = list(
         (await session.execute(newest_first(stmt, Demand.created_at, Demand.id, cursor, limit))).scalars()
     )

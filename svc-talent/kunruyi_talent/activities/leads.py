@@ -38,7 +38,7 @@ from kunruyi_talent.campaigns.exceptions import EnterpriseNotRegistered
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.events import ActivityLeadConverted
 from kunruyi_talent.exceptions import UnknownTalent
-from kunruyi_talent.models import Activity, ActivityLead, Enterprise, Talent
+from kunruyi_talent.models import Activity, ActivityLead, Enterprise, Talent, Ticket
 from kunruyi_talent.pii import PersonalData
 from kunruyi_talent.servicedesk import service as desk
 from kunruyi_talent.servicedesk.schemas import TicketCreate
@@ -192,6 +192,25 @@ async def listing(session: AsyncSession, activity_id: uuid.UUID, principal: Prin
         )
     ).all()
     counted = (await repository.lead_counts(session, [activity.id])).get(str(activity.id), LeadCounts())
-    return LeadList(
-        activity_id=activity.id, title=activity.title, counts=counted, items=[lead_out(r) for r in rows]
+    # The tickets the leads became, in one query: the console shows where each stands without asking per lead.
+    numbers = {r.ticket_number for r in rows if r.ticket_number}
+    tickets = (
+        {
+            t.ticket_number: t
+            for t in await session.execute(
+                select(Ticket.ticket_number, Ticket.status, Ticket.department).where(
+                    Ticket.ticket_number.in_(numbers)
+                )
+            )
+        }
+        if numbers
+        else {}
     )
+    items = []
+    for row in rows:
+        item = lead_out(row)
+        ticket = tickets.get(row.ticket_number) if row.ticket_number else None
+        if ticket is not None:
+            item.ticket_status, item.ticket_department = ticket.status, ticket.department
+        items.append(item)
+    return LeadList(activity_id=activity.id, title=activity.title, counts=counted, items=items)

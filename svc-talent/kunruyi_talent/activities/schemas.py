@@ -245,6 +245,10 @@ class LeadOut(BaseModel):
     status: str = Field(description="open 待转化；converted 已转化")
     converted_to: str | None = Field(description="ticket 服务工单；demand 技术需求")
     ticket_number: str | None
+    ticket_status: str | None = Field(
+        default=None, description="转为工单：工单当前状态（列表中给出，免逐条查询）"
+    )
+    ticket_department: str | None = Field(default=None, description="转为工单：承办部门")
     demand_id: str | None = Field(description="技术需求编号（svc-matching 受理后回填）")
     created_by: str
     created_at: datetime
