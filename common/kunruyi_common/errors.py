@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kunruyi_common.db.unavailable import CONTENTION_SQLSTATES, is_database_unavailable, sqlstate
 from kunruyi_common.fields import IDENTIFIER_ERROR_CODES
 from kunruyi_common.logging import current_request_id
+from kunruyi_common.validation_messages import chinese_message
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 logger = logging.getLogger("kunruyi.errors")
@@ -311,7 +312,7 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def validation_problem(errors: list[dict[str, Any]], instance: str | None = None) -> dict[str, Any]:
     items = [
-        {"field": _field_path(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+        {"field": _field_path(e.get("loc", ())), "message": chinese_message(e), "type": e.get("type")}
         for e in errors
     ]
     first = items[0]["field"] if items else None

@@ -167,7 +167,7 @@ def test_an_officer_sees_the_call_with_names_and_resolves_its_objection(
         form.get_by_role("button", name="提交处理结果").click()
     assert answered.value.status == 422
     objection = page.get_by_test_id(f"objection-{filed.json()['id']}")
-    assert "答复内容不能为空" in objection.get_by_test_id("resolution-error").inner_text()
+    assert "核查结论不能为空" in objection.get_by_test_id("resolution-error").inner_text()
     assert "异议未处理" in page.get_by_test_id("errors").inner_text()
     assert objection.get_by_test_id("objection-status").inner_text() == "待处理"
     assert objection.locator("input[value=upheld]").is_checked()  # the choice is kept

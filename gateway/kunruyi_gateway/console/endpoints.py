@@ -1922,16 +1922,12 @@ async def resolve_program_objection(
     except UpstreamError as exc:
         body = exc.body if isinstance(exc.body, dict) else {}
         fields = {
-            f"{e.get('field')}_error": str(e.get("message") or "")
-            for e in body.get("errors") or []
-            if isinstance(e, dict) and e.get("field") in ("outcome", "resolution")
-        }
-        if "resolution_error" in fields:
-            fields["resolution_error"] = (
-                "核查结论最多 2000 字" if reply.strip() else "请填写核查结论（答复内容不能为空）"
+            f"{e['field']}_error": programs.objection_field_error(
+                str(e["field"]), str(e.get("message") or "")
             )
-        if "outcome_error" in fields:
-            fields["outcome_error"] = "请选择处理结果：异议成立或异议不成立"
+            for e in body.get("errors") or []
+            if isinstance(e, dict) and e.get("field") in programs.RESOLUTION_FIELDS
+        }
         kept = {"objection_id": str(objection_id), "outcome": outcome, "resolution": reply, **fields}
         # A field the service named: its words in Chinese beside the field, and above the page what went wrong.
         said = [f"异议未处理：{m}" for m in fields.values()] or [problem_text(exc)]

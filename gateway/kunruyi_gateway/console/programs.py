@@ -290,6 +290,18 @@ async def call_view(calls: Calls, names: NameDirectory, call_id: str, *, me: str
     )
 
 
+# The resolution form's fields, by the name svc-disbursement gives them in a refusal, with their labels.
+RESOLUTION_FIELDS = {"outcome": "处理结果", "resolution": "核查结论"}
+
+
+def objection_field_error(field: str, message: str) -> str:
+    """A refusal of the resolution form, beside its field: svc-disbursement's own words (already Chinese) after the
+    field's label; only the outcome, a choice on this page, is worded by its choices here."""
+    if field == "outcome":
+        return "请选择处理结果：异议成立或异议不成立"
+    return f"{RESOLUTION_FIELDS.get(field, field)}{message}"
+
+
 async def resolve_objection(calls: Calls, objection_id: str, outcome: str, resolution: str) -> dict[str, Any]:
     """svc-disbursement's resolution (the program department's officer; once)."""
     answer: dict[str, Any] = await calls.call(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kunruyi_common.validation_messages import chinese_message
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tqdm import tqdm
@@ -96,7 +97,9 @@ async def import_file(
             except ValidationError as exc:
                 report.invalid += 1
                 first = exc.errors()[0]
-                report.errors.append(f"第 {line} 行：{'.'.join(map(str, first['loc']))}: {first['msg']}")
+                report.errors.append(
+                    f"第 {line} 行：{'.'.join(map(str, first['loc']))}: {chinese_message(first)}"
+                )
                 continue
             key = (record.kind, record.natural_key)
             if key in seen:

@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from kunruyi_common.validation_messages import chinese_message
 from openpyxl import Workbook, load_workbook
 from pydantic import ValidationError
 
@@ -165,7 +166,7 @@ def check_rows(
         except ValidationError as exc:
             labels = dict(COLUMNS)
             errors += [
-                RowError(number, labels.get(str(e["loc"][0]), str(e["loc"][0])), e["msg"])
+                RowError(number, labels.get(str(e["loc"][0]), str(e["loc"][0])), chinese_message(e))
                 for e in exc.errors()
             ]
         if isinstance(item.get("criteria"), list) and item.get("beneficiary") in (

@@ -17,6 +17,7 @@ from typing import Any
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.errors import ProblemError
+from kunruyi_common.validation_messages import chinese_message
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -170,7 +171,7 @@ async def import_sheet(
             if loc.startswith("problems[") and group.problems:
                 index = int(loc.split("[", 1)[1].split("]", 1)[0])
                 row = group.problems[min(index, len(group.problems) - 1)][0]
-            errors.append(SheetError(row=row, column=_column(loc), reason=str(err["msg"])))
+            errors.append(SheetError(row=row, column=_column(loc), reason=chinese_message(err)))
             continue
         try:
             await service.check_visit(session, campaign, teams, visit)

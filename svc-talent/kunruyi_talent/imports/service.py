@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from kunruyi_common.errors import Conflict, EmptyFile, ProblemError
+from kunruyi_common.validation_messages import chinese_message
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -275,15 +276,7 @@ def _programs(v: Any, key: str) -> list[ProgramIn]:
 def _pydantic_reason(exc: ValidationError) -> tuple[str, str]:
     err = exc.errors()[0]
     key = str(err["loc"][0]) if err["loc"] else "row"
-    kind = err["type"]
-    reasons = {
-        "string_too_long": "内容过长",
-        "string_too_short": "不能为空",
-        "missing": "必填",
-        "greater_than_equal": "不能为负数",
-        "literal_error": "取值无效",
-    }
-    return key, reasons.get(kind, str(err["msg"]))
+    return key, chinese_message(err)
 
 
 # ---------------------------------------------------------------------------

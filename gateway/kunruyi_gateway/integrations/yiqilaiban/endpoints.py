@@ -19,6 +19,7 @@ from kunruyi_common.errors import (
     UpstreamUnavailable,
 )
 from kunruyi_common.openapi import problem_responses
+from kunruyi_common.validation_messages import chinese_message
 from kunruyi_common.validators import InvalidIdentifier, parse_uscc
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -111,7 +112,7 @@ async def receive_application(request: Request) -> JSONResponse:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise Unprocessable(
-            f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}",
+            f"{'.'.join(str(p) for p in first['loc'])}: {chinese_message(first)}",
             field=".".join(str(p) for p in first["loc"]),
         ) from None
     upstreams: Upstreams = request.app.state.upstreams
