@@ -72,7 +72,8 @@ def chinese_message(error: Mapping[str, Any]) -> str:
     # a validator's own words (``raise ValueError("…")``), without pydantic's English prefix
     message = str(error.get("msg", "")).removeprefix("Value error, ")
     kind = str(error.get("type", ""))
+    # written by us (a validator, or a service building its own error list): already Chinese
     if kind == "value_error" or _CHINESE.search(message):
-        return message  # written by us (a validator, or a service building its own error list), already Chinese
+        return message
     words = _MESSAGES.get(kind)
     return words(error.get("ctx") or {}) if words is not None else message
