@@ -276,9 +276,9 @@ def test_finance_tops_up_a_budget_once(driver: Any, browser: Any, artifacts_dir:
     page.context.close()
 
 
-def _publish_entitlement(nats_url: str, policy_code: str, uscc: str, period: str, amount_fen: int) -> None:
+def _publish_entitlement(nats_url: str, policy_code: str, uscc: str, period: str, amount_fen: int) -> str:
     """svc-policy's 免申即享 decision as it arrives on the bus, published from a thread of its own (the sync
-    browser keeps this thread's event loop marked running)."""
+    browser keeps this thread's event loop marked running); returns the entitlement's id."""
     entitlement_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{policy_code}|enterprise|{uscc}|{period}"))
     event = CloudEvent(
         source="policy",
@@ -311,6 +311,7 @@ def _publish_entitlement(nats_url: str, policy_code: str, uscc: str, period: str
     worker = threading.Thread(target=asyncio.run, args=(send(),))
     worker.start()
     worker.join(30)
+    return entitlement_id
 
 
 def test_finance_tops_up_and_the_disbursement_awaiting_budget_is_paid(
@@ -320,11 +321,18 @@ def test_finance_tops_up_and_the_disbursement_awaiting_budget_is_paid(
     tops up that year's budget on the page, and the waiting award leaves 待预算 for reservation and payment."""
     uscc = driver.register_enterprise(name="昆山待预算示范科技有限公司", district="高新区")
     year = date.today().year + 1
-    _publish_entitlement(driver.platform.infra.nats_url, "KS-KJ-001", uscc, str(year), 12_000_00)
+    entitlement_id = _publish_entitlement(
+        driver.platform.infra.nats_url, "KS-KJ-001", uscc, str(year), 12_000_00
+    )
 
     def ours() -> dict[str, Any] | None:
+        # by the entitlement: the new company may hold other awards of its own, one of them perhaps waiting for
+        # another policy's budget that earlier tests spent
         items = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc}).json()["items"]
-        return next((d for d in items if d["status"] == "awaiting_budget"), None)
+        return next(
+            (d for d in items if d["entitlement_id"] == entitlement_id and d["status"] == "awaiting_budget"),
+            None,
+        )
 
     waiting = driver.eventually(ours, "the award waiting for next year's budget")
     page = console_sign_in(browser, driver, "kjj-finance-qian")
