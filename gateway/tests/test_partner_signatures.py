@@ -471,3 +471,45 @@ def test_seed_is_idempotent_and_prints_demo_code_urls(demo_key, gateway_settings
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("/q/") == 3 and "kunruyi_gateway: seeded" in proc.stdout
+
+
+async def test_concurrent_claims_count_every_request_once_and_let_one_nonce_through_once(  # type: ignore[no-untyped-def]
+    gateway, engine, gateway_settings, serve_gateway
+) -> None:
+    """Claims made at once go to PostgreSQL in batches: 40 requests at once on two replicas against a 25/minute
+    key are 25 answers and 15 refusals for the rate, each request counted once; one nonce sent 6 times at once
+    to both replicas passes once and is a replay 5 times."""
+    import asyncio
+
+    app_key, secret = await _create_key(
+        engine, gateway_settings, "并发限速", ["policy:read"], rate="25/minute"
+    )
+    async with serve_gateway(gateway_settings) as other, httpx.AsyncClient(timeout=30) as c:
+
+        async def one(url: str, headers: dict[str, str]) -> httpx.Response:
+            return await c.get(f"{url}/api/v1/policies", headers=headers)
+
+        fresh = [
+            signed_headers(app_key=app_key, secret=secret, method="GET", path="/api/v1/policies")
+            for _ in range(40)
+        ]
+        answers = await asyncio.gather(
+            *(one(gateway.url if i % 2 else other.url, h) for i, h in enumerate(fresh))
+        )
+        assert sorted(r.status_code for r in answers) == [200] * 25 + [429] * 15
+        async with engine.connect() as conn:
+            hits = (
+                await conn.execute(
+                    text("SELECT hits FROM partner_rate_windows WHERE bucket = :b"),
+                    {"b": f"{app_key}|25/minute"},
+                )
+            ).scalar_one()
+        assert hits == 40
+
+        key2, secret2 = await _create_key(engine, gateway_settings, "并发重放", ["policy:read"])
+        once = signed_headers(app_key=key2, secret=secret2, method="GET", path="/api/v1/policies")
+        answers = await asyncio.gather(*(one(gateway.url if i % 2 else other.url, once) for i in range(6)))
+        assert sorted(r.status_code for r in answers) == [200] + [401] * 5
+        for r in answers:
+            if r.status_code == 401:
+                _problem(r, 401, "replayed_request")

@@ -22,6 +22,11 @@ PARTNER_LATENCY = Histogram(
     "Verified partner calls' latency at the gateway, from the request to the end of the response",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10),
 )
+NONCE_CLAIM_BATCH = Histogram(
+    "kunruyi_gateway_nonce_claim_batch_size",
+    "Partner nonces claimed in one PostgreSQL statement (claims that arrive together go in one batch)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
 NONCE_STORE_ERRORS = Counter(
     "kunruyi_gateway_nonce_store_errors_total",
     "Errors of the partner nonce store (PostgreSQL): claiming a nonce on a call, or the periodic sweep",

@@ -1,7 +1,8 @@
 """Verifies a signed partner request: key, clock window, signature, then the nonce (shared in PostgreSQL).
 
-The hot path touches the database once per request (the nonce claim); key records and decrypted secrets are
-cached per replica for ``app_key_cache_ttl_s`` so a disabled or rotated key takes effect everywhere within it.
+The hot path touches the database once per batch of concurrent requests (the nonce claims, see ``nonce_claims``);
+key records and decrypted secrets are cached per replica for ``app_key_cache_ttl_s`` so a disabled or rotated key
+takes effect everywhere within it.
 """
 
 from __future__ import annotations
@@ -26,26 +27,9 @@ from kunruyi_gateway.partners.exceptions import (
     UnknownAppKey,
 )
 from kunruyi_gateway.partners.metrics import NONCE_STORE_ERRORS
+from kunruyi_gateway.partners.nonce_claims import NonceClaims
 from kunruyi_gateway.partners.service import secret_aad
 
-# One statement, one round trip: claim the nonce and, only when it was claimed, count the request in the key's
-# rate window (a window starts at its first request and lasts the rate's period). No row back = a replay.
-_CLAIM_NONCE_AND_COUNT = text(
-    "WITH claim AS ("
-    " INSERT INTO partner_nonces (app_key, nonce, expires_at) VALUES (:k, :n, :e)"
-    " ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at"
-    " WHERE partner_nonces.expires_at < now() RETURNING 1"
-    "), hit AS ("
-    " INSERT INTO partner_rate_windows (bucket, hits, expires_at)"
-    " SELECT :b, 1, now() + make_interval(secs => :p) FROM claim"
-    " ON CONFLICT (bucket) DO UPDATE SET"
-    " hits = CASE WHEN partner_rate_windows.expires_at <= now() THEN 1"
-    " ELSE partner_rate_windows.hits + 1 END,"
-    " expires_at = CASE WHEN partner_rate_windows.expires_at <= now() THEN EXCLUDED.expires_at"
-    " ELSE partner_rate_windows.expires_at END"
-    " RETURNING hits, expires_at"
-    ") SELECT hits, expires_at FROM hit"
-)
 _LOAD_KEY = text(
     "SELECT k.status, k.scopes, k.rate, s.secret_encrypted, s.expires_at FROM partner_app_keys k "
     "LEFT JOIN partner_app_key_secrets s ON s.app_key = k.app_key "
@@ -89,6 +73,7 @@ class PartnerVerifier:
         self.nonce_ttl = timedelta(seconds=nonce_ttl_s)
         self.cache_ttl_s = cache_ttl_s
         self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
+        self.nonces = NonceClaims(engine)
 
     def forget(self, app_key: str | None = None) -> None:
         if app_key is None:
@@ -170,30 +155,27 @@ class PartnerVerifier:
         if not valid:
             raise InvalidSignature("签名不匹配：请核对待签名字符串与密钥")
         # Only a correctly signed request may claim a nonce, so nobody can burn a partner's nonces.
-        # One statement in autocommit: a single round trip, no BEGIN/COMMIT on the hot path.
         rate = parse_rate(record.rate)
         try:
-            async with self.engine.connect() as conn:
-                auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                claimed = (
-                    await auto.execute(
-                        _CLAIM_NONCE_AND_COUNT,
-                        {
-                            "k": app_key,
-                            "n": nonce,
-                            "e": wall + self.nonce_ttl,
-                            "b": f"{app_key}|{record.rate}"[:160],
-                            "p": float(rate.get_expiry()),
-                        },
-                    )
-                ).first()
+            claimed = await self.nonces.claim(
+                app_key=app_key,
+                nonce=nonce,
+                expires_at=wall + self.nonce_ttl,
+                bucket=f"{app_key}|{record.rate}"[:160],
+                period_s=float(rate.get_expiry()),
+            )
         except Exception:
             NONCE_STORE_ERRORS.labels("claim").inc()
             raise
         if claimed is None:
             raise ReplayedRequest("该 nonce 在 10 分钟内已使用过")
         return VerifiedPartner(
-            app_key, record.scopes, record.rate, hits=claimed[0], limit=rate.amount, window_ends_at=claimed[1]
+            app_key,
+            record.scopes,
+            record.rate,
+            hits=claimed.hits,
+            limit=rate.amount,
+            window_ends_at=claimed.window_ends_at,
         )
 
     async def purge_expired_nonces(self) -> int:
