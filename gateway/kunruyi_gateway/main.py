@@ -47,7 +47,9 @@ from kunruyi_gateway.self_service.signin import api_router as identity_router
 from kunruyi_gateway.self_service.signin import logout_router as self_logout
 from kunruyi_gateway.self_service.signin import router as self_signin
 from kunruyi_gateway.service_codes.endpoints import router as service_codes_router
+from kunruyi_gateway.service_codes.page_cache import PageCache
 from kunruyi_gateway.service_codes.pages import router as service_code_pages
+from kunruyi_gateway.service_codes.scans import ScanRecorder
 from kunruyi_gateway.settings import Settings, get_settings
 from kunruyi_gateway.staff.endpoints import router as staff_router
 from kunruyi_gateway.staff.revocation import TokenRevocations
@@ -131,6 +133,16 @@ async def _start_gate(app: FastAPI) -> None:
     )
 
 
+async def _start_service_code_pages(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    app.state.qr_page_cache = PageCache(settings.qr_page_cache_ttl_s)
+    app.state.scan_recorder = ScanRecorder(app.state.sessionmaker, app.state.after_commit)
+
+
+async def _stop_service_code_pages(app: FastAPI) -> None:
+    await app.state.scan_recorder.close()
+
+
 async def _stop_upstreams(app: FastAPI) -> None:
     # A stopped consumer leaves its pull subscription open, and NATS drain() then waits its full 30 s timeout
     # for it. Stop the consumers and close the connection here so shutdown is prompt (nothing is lost: unacked
@@ -195,8 +207,8 @@ def build_spec() -> ServiceSpec:
                 schemas=POLICY_SCHEMAS,
             ),
         ],
-        on_startup=[_start_upstreams, _start_gate, start_session_sweep],
-        on_shutdown=[_stop_upstreams],
+        on_startup=[_start_upstreams, _start_gate, _start_service_code_pages, start_session_sweep],
+        on_shutdown=[_stop_service_code_pages, _stop_upstreams],
         readiness_checks=[_upstream_readiness],
     )
 

@@ -70,6 +70,9 @@ class Settings(ServiceSettings):
 
     # 昆e服 service codes: the key of the tag that makes a code token unforgeable.
     service_code_secret: str = secret_field(DEV_INTERNAL_TOKEN_SECRET + ":service-codes")
+    # How long a replica keeps a code and its page's public sections (0: not at all); a revocation on another
+    # replica shows within it.
+    qr_page_cache_ttl_s: float = 5.0
     center_contacts: str = "昆山市科创人才企业服务中心 · 电话 0512-5751 0000 · 前进西路 1801 号"
 
     # 一企来办 (provincial portal) and 苏商通

@@ -5,15 +5,16 @@ by every replica and kept across restarts, so both live in PostgreSQL. One state
 path as fast as one database round trip; under concurrency the claims now go in together, like a group commit:
 when no batch is running a claim starts one at once (no added wait at low load), and claims that arrive while
 batches run wait for the next, which takes all of them (up to ``max_batch``). The guarantees do not change —
-the primary key (app key, nonce) still decides who claimed first, in one statement, across replicas.
+the primary key (app key, nonce) still decides who claimed first, in one statement, across replicas. The
+batching is the kit's group commit (``kunruyi_common.batching``).
 """
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
+from kunruyi_common.batching import Batcher
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -57,14 +58,13 @@ class Claimed:
     window_ends_at: datetime
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Claim:
     app_key: str
     nonce: str
     expires_at: datetime
     bucket: str
     period_s: float
-    answer: asyncio.Future[Claimed | None] = field(repr=False)
 
 
 class NonceClaims:
@@ -72,53 +72,39 @@ class NonceClaims:
 
     def __init__(self, engine: AsyncEngine, *, max_batch: int = 256, max_in_flight: int = 2) -> None:
         self.engine = engine
-        self.max_batch = max_batch
-        self.max_in_flight = max_in_flight
-        self._waiting: list[_Claim] = []
-        self._running: set[asyncio.Task[None]] = set()
+        self._batcher: Batcher[_Claim, Claimed | None] = Batcher(
+            self._run, name="nonce-claims", max_batch=max_batch, max_in_flight=max_in_flight
+        )
+        self._claiming: set[tuple[str, str]] = set()
 
     async def claim(
         self, *, app_key: str, nonce: str, expires_at: datetime, bucket: str, period_s: float
     ) -> Claimed | None:
         """Claim ``nonce`` for ``app_key`` and count the request in ``bucket``; None when it was already used."""
-        if any(c.app_key == app_key and c.nonce == nonce for c in self._waiting):
-            return None  # the same nonce twice at once: the first one in line claims it
-        answer: asyncio.Future[Claimed | None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Claim(app_key, nonce, expires_at, bucket, period_s, answer))
-        if len(self._running) < self.max_in_flight:
-            task = asyncio.create_task(self._drain())
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-        return await answer
-
-    async def _drain(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
-            await self._run(batch)
-
-    async def _run(self, batch: list[_Claim]) -> None:
-        NONCE_CLAIM_BATCH.observe(len(batch))
+        key = (app_key, nonce)
+        if key in self._claiming:
+            return None  # the same nonce twice at once: the first one claims it, the other is a replay
+        self._claiming.add(key)
         try:
-            async with self.engine.connect() as conn:
-                auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                rows = (
-                    await auto.execute(
-                        _CLAIM_BATCH,
-                        {
-                            "k": [c.app_key for c in batch],
-                            "n": [c.nonce for c in batch],
-                            "e": [c.expires_at for c in batch],
-                            "b": [c.bucket for c in batch],
-                            "p": [c.period_s for c in batch],
-                        },
-                    )
-                ).all()
-        except Exception as exc:  # every waiting request learns the store failed; the drain goes on
-            for c in batch:
-                if not c.answer.done():
-                    c.answer.set_exception(exc)
-            return
+            return await self._batcher.submit(_Claim(app_key, nonce, expires_at, bucket, period_s))
+        finally:
+            self._claiming.discard(key)
+
+    async def _run(self, batch: list[_Claim]) -> list[Claimed | None]:
+        NONCE_CLAIM_BATCH.observe(len(batch))
+        async with self.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            rows = (
+                await auto.execute(
+                    _CLAIM_BATCH,
+                    {
+                        "k": [c.app_key for c in batch],
+                        "n": [c.nonce for c in batch],
+                        "e": [c.expires_at for c in batch],
+                        "b": [c.bucket for c in batch],
+                        "p": [c.period_s for c in batch],
+                    },
+                )
+            ).all()
         claimed = {int(ord_): Claimed(int(hits), ends) for ord_, hits, ends in rows}
-        for position, c in enumerate(batch, start=1):
-            if not c.answer.done():  # a caller that went away has cancelled its answer
-                c.answer.set_result(claimed.get(position))
+        return [claimed.get(position) for position in range(1, len(batch) + 1)]

@@ -117,4 +117,6 @@ async def code_svg(code_id: uuid.UUID, request: Request, session: SessionDep, _:
 async def revoke_code(
     code_id: uuid.UUID, request: Request, session: SessionDep, caller: StaffCaller
 ) -> ServiceCodeOut:
-    return service.to_out(_settings(request), await service.revoke(session, code_id, caller.subject))
+    revoked = await service.revoke(session, code_id, caller.subject)
+    request.app.state.qr_page_cache.forget(code_id)  # this replica's pages at once, the others within the TTL
+    return service.to_out(_settings(request), revoked)

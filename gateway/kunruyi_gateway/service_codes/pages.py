@@ -17,6 +17,9 @@ from kunruyi_gateway.routing.proxy import Upstreams
 from kunruyi_gateway.self_service.pages import MODE_LABELS, STAGE_LABELS
 from kunruyi_gateway.service_codes import service
 from kunruyi_gateway.service_codes.models import ServiceCode
+from kunruyi_gateway.service_codes.page_cache import PageCache
+from kunruyi_gateway.service_codes.scans import ScanRecorder
+from kunruyi_gateway.service_codes.tokens import parse_token
 from kunruyi_gateway.service_codes.upstream import (
     ServiceCalls,
     catalog_policies,
@@ -95,16 +98,25 @@ def _settings(request: Request) -> Settings:
 
 
 async def _live_code(request: Request, token: str, *, record_scan: bool = False) -> ServiceCode | None:
-    """The live code in a short unit of work of its own, so no database connection is held while the page
-    waits on the services (a scan is recorded in that same short transaction)."""
+    """The live code a token names (None when forged, unknown or revoked): from the replica's page cache, else in
+    a short read of its own, so no database connection is held while the page waits on the services. A scan is
+    recorded off the response path (``scans``)."""
     await request.app.state.gate.limiter.hit(_settings(request).public_rate, "qr", client_address(request))
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session, session.begin():
-        code = await service.resolve_for_scan(session, token, _settings(request).service_code_secret)
-        if code is not None and record_scan:
-            await service.record_scan(session, code)
-    if code is not None and record_scan:
-        request.app.state.after_commit()
+    code_id = parse_token(token, _settings(request).service_code_secret)
+    if code_id is None:
+        return None
+    cache: PageCache = request.app.state.qr_page_cache
+    code = cache.code(code_id)
+    if code is None:
+        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        async with sessionmaker() as session:
+            code = await service.live_code(session, code_id)
+        if code is None:
+            return None
+        cache.keep_code(code)
+    if record_scan:
+        scans: ScanRecorder = request.app.state.scan_recorder
+        scans.record(code)
     return code
 
 
@@ -143,7 +155,12 @@ async def _company_session(request: Request, code: ServiceCode) -> SignedIn | No
 
 async def _page(request: Request, code: ServiceCode, token: str, **extra: Any) -> HTMLResponse:
     upstreams: Upstreams = request.app.state.upstreams
-    sections = await gather_sections(ServiceCalls(upstreams, _settings(request), code), code)
+    cache: PageCache = request.app.state.qr_page_cache
+    sections = cache.sections(code.id)
+    if sections is None:
+        sections = await gather_sections(ServiceCalls(upstreams, _settings(request), code), code)
+        if all(section.ok for section in sections.values()):  # a section 暂不可用 is asked again next time
+            cache.keep_sections(code.id, sections)
     extra.setdefault("form_id", uuid.uuid4().hex)
     company = await _company_session(request, code)
     if company is not None and code.kind == "park":

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import collections
 import io
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import segno
@@ -18,7 +20,7 @@ from kunruyi_gateway.events import ServiceCodeIssued, ServiceCodeRevoked, Servic
 from kunruyi_gateway.service_codes.exceptions import RevokedServiceCode, ServiceCodeNotFound
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.service_codes.schemas import ServiceCodeCreate, ServiceCodeOut
-from kunruyi_gateway.service_codes.tokens import code_token, parse_token
+from kunruyi_gateway.service_codes.tokens import code_token
 from kunruyi_gateway.settings import Settings
 
 SCANS = Counter("kunruyi_service_code_scans_total", "昆e服码被扫描次数", ["kind"])
@@ -115,35 +117,56 @@ async def revoke(session: AsyncSession, code_id: uuid.UUID, revoked_by: str) -> 
     return code
 
 
-async def resolve_for_scan(session: AsyncSession, token: str, secret: str) -> ServiceCode | None:
-    """The live code a token names, or None when forged, unknown or revoked."""
-    code_id = parse_token(token, secret)
-    if code_id is None:
-        return None
+async def live_code(session: AsyncSession, code_id: uuid.UUID) -> ServiceCode | None:
+    """The code, or None when unknown or revoked."""
     code = await session.get(ServiceCode, code_id)
     if code is None or code.revoked_at is not None:
         return None
     return code
 
 
-async def record_scan(session: AsyncSession, code: ServiceCode) -> None:
-    count = (
-        await session.execute(
-            update(ServiceCode)
-            .where(ServiceCode.id == code.id)
-            .values(scan_count=ServiceCode.scan_count + 1)
-            .returning(ServiceCode.scan_count)
+@dataclass(frozen=True)
+class Scan:
+    """One scan of a code, as the page saw the code."""
+
+    code_id: uuid.UUID
+    kind: str
+    target: str | None
+    name: str
+
+
+async def record_scans(session: AsyncSession, scans: list[Scan]) -> None:
+    """Count ``scans`` on their codes and publish each one with the code's count after it (codes in id order, the
+    lock order when replicas record at once); a code deleted meanwhile is skipped."""
+    per_code = collections.Counter(s.code_id for s in scans)
+    totals: dict[uuid.UUID, int] = {}
+    for code_id in sorted(per_code):
+        total = (
+            await session.execute(
+                update(ServiceCode)
+                .where(ServiceCode.id == code_id)
+                .values(scan_count=ServiceCode.scan_count + per_code[code_id])
+                .returning(ServiceCode.scan_count)
+            )
+        ).scalar_one_or_none()
+        if total is not None:
+            totals[code_id] = total - per_code[code_id]
+    for scan in scans:
+        if scan.code_id not in totals:
+            continue
+        totals[scan.code_id] += 1
+        await add_event(
+            session,
+            "gateway",
+            ServiceCodeScanned(
+                code_id=str(scan.code_id),
+                kind=scan.kind,
+                target=scan.target,
+                name=scan.name,
+                scan_count=totals[scan.code_id],
+            ),
+            subject=str(scan.code_id),
         )
-    ).scalar_one()
-    SCANS.labels(code.kind).inc()
-    await add_event(
-        session,
-        "gateway",
-        ServiceCodeScanned(
-            code_id=str(code.id), kind=code.kind, target=code.target, name=code.name, scan_count=count
-        ),
-        subject=str(code.id),
-    )
 
 
 def qr_png(url: str) -> bytes:
