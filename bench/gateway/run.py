@@ -1,6 +1,6 @@
 """Gateway benchmarks (issue 7, and the proxy comparison of issue 2).
 
-    .venv/bin/python bench/gateway/run.py [--duration 5] [--only sig,proxy,qr] [--out bench/gateway/RESULTS.md]
+    .venv/bin/python bench/gateway/run.py [--duration 5] [--only sig,proxy,qr] [--gateway-workers 1] [--out …]
 
 1. signature verifications per second, in-process (pure verify: canonical query + string to sign + HMAC; and the
    full verifier with its PostgreSQL nonce claim);
@@ -153,6 +153,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--only", default="sig,proxy,qr")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    parser.add_argument(
+        "--gateway-workers", type=int, default=1, help="worker processes of the gateway (serve --workers)"
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
 
@@ -169,7 +172,7 @@ def main() -> None:
 
     infra = start_infra(ROOT / "var" / "bench" / "gateway", fast_unsafe=True, log=lambda _m: None)
     procs: list[subprocess.Popen[bytes]] = []
-    sections: dict[str, Any] = {"machine": machine()}
+    sections: dict[str, Any] = {"machine": machine(), "gateway_workers": args.gateway_workers}
     try:
         asyncio.run(ensure_databases(infra.database_admin_url, ["bench_gateway"], recreate=True))
         db_url = with_database(infra.database_admin_url, "bench_gateway")
@@ -226,7 +229,16 @@ def main() -> None:
             env[f"KRY_GATEWAY_UPSTREAM_{name}_URL"] = stub
         procs.append(
             subprocess.Popen(
-                [PY, "-m", "kunruyi_gateway", "serve", "--port", str(gw_port)],
+                [
+                    PY,
+                    "-m",
+                    "kunruyi_gateway",
+                    "serve",
+                    "--port",
+                    str(gw_port),
+                    "--workers",
+                    str(args.gateway_workers),
+                ],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -290,8 +302,10 @@ def write_results(path: Path, s: dict[str, Any], duration: float) -> None:
         "# Gateway benchmarks",
         "",
         f"Machine: {s['machine']}. Everything (load generator, gateway, stub services, PostgreSQL, NATS) on this",
-        f"one machine; each point runs {duration:g} s after a warm-up. Command: "
-        "`.venv/bin/python bench/gateway/run.py`.",
+        f"one machine; each point runs {duration:g} s after a warm-up. Gateway worker processes: "
+        f"{s.get('gateway_workers', 1)}. Command: `.venv/bin/python bench/gateway/run.py"
+        + (f" --gateway-workers {s['gateway_workers']}" if s.get("gateway_workers", 1) != 1 else "")
+        + "`.",
         "",
     ]
     if "signatures" in s:
