@@ -4,6 +4,7 @@ count a loan in its closing year only, each item pays within its cap, and an ent
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from kunruyi_common.events import CloudEvent
 from kunruyi_policy.demo.catalog_builders import WAN
 from kunruyi_policy.entitlements.service import determine_for_entity
 from kunruyi_policy.models import Entitlement, EntityProfile
-from kunruyi_policy.profiles.financings import on_financing_closed
+from kunruyi_policy.profiles.financings import FinancingClosedData, fact_of, on_financing_closed
 from kunruyi_policy.profiles.handlers import (
     EnterpriseEventData,
     enterprise_profile,
@@ -21,7 +22,7 @@ from kunruyi_policy.profiles.handlers import (
 )
 from kunruyi_policy.profiles.period import for_period
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 USCC = "91320583MA1FINANC8"
 IP_INTEREST, GUARANTEE_FEE, PREMIUM = "KS-JR-122", "KS-JR-123", "KS-JR-124"
@@ -299,3 +300,57 @@ async def test_an_entitlement_from_before_loan_keys_covers_the_loans_closed_by_t
         (0, 34_500 * 100, None),
         (1, 1 * WAN, ["昆山农商银行|LEGACY-2"]),
     ]
+
+
+async def test_two_replicas_at_once_determine_one_supplement(
+    engine: AsyncEngine, demo_catalog_loaded: int
+) -> None:
+    """Two replicas (or a replica and a run) evaluate the company at the same moment after its second loan: both
+    ask for supplement 1, the unique row lets one in, one event is staged."""
+    uscc = "91320583MA1SUPPLE2X"
+    key_b = "昆山农商银行|TWIN-B"
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as s:
+            await on_financing_closed(s, closed("TWIN-A", enterprise_uscc=uscc))
+            await s.commit()
+        async with AsyncSession(engine, expire_on_commit=False) as s:
+            row = (await s.execute(select(EntityProfile).where(EntityProfile.entity_id == uscc))).scalar_one()
+            _, fact = fact_of(FinancingClosedData.model_validate(closed("TWIN-B", enterprise_uscc=uscc).data))
+            profile = {**row.profile, "financings": {**row.profile["financings"], key_b: fact}}
+            row.profile = profile
+            await s.commit()
+
+        async def replica() -> None:
+            async with AsyncSession(engine, expire_on_commit=False) as s:
+                await determine_for_entity(s, "enterprise", uscc, profile)
+                await s.commit()
+
+        await asyncio.gather(replica(), replica(), replica())
+        async with AsyncSession(engine) as s:
+            found = (
+                await s.execute(
+                    select(Entitlement.sequence, Entitlement.loan_keys)
+                    .where(Entitlement.entity_id == uscc, Entitlement.policy_code == IP_INTEREST)
+                    .order_by(Entitlement.sequence)
+                )
+            ).all()
+            events = (
+                await s.execute(
+                    text(
+                        "SELECT count(*) FROM outbox_events WHERE type = 'kunruyi.policy.entitlement.determined' "
+                        "AND envelope->'data'->>'entity_id' = :e"
+                    ),
+                    {"e": uscc},
+                )
+            ).scalar_one()
+        assert [(r[0], r[1]) for r in found] == [(0, ["昆山农商银行|TWIN-A"]), (1, [key_b])]
+        assert events == 2
+    finally:
+        async with AsyncSession(engine) as s:
+            await s.execute(text("DELETE FROM entitlements WHERE entity_id = :e"), {"e": uscc})
+            await s.execute(
+                text("DELETE FROM outbox_events WHERE envelope->'data'->>'entity_id' = :e"), {"e": uscc}
+            )
+            await s.execute(text("DELETE FROM entity_profiles WHERE entity_id = :e"), {"e": uscc})
+            await s.execute(text("DELETE FROM policy_reach WHERE entity_id = :e"), {"e": uscc})
+            await s.commit()
