@@ -10,6 +10,7 @@ from typing import Any
 
 from kunruyi_common.clock import local_today
 from kunruyi_common.events import CloudEvent
+from kunruyi_policy.calculator.service import calculate
 from kunruyi_policy.demo.catalog_builders import WAN
 from kunruyi_policy.entitlements.service import determine_for_entity
 from kunruyi_policy.models import Entitlement, EntityProfile
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 USCC = "91320583MA1FINANC8"
 IP_INTEREST, GUARANTEE_FEE, PREMIUM = "KS-JR-122", "KS-JR-123", "KS-JR-124"
 FINANCING_ITEMS = (IP_INTEREST, GUARANTEE_FEE, PREMIUM)
+IP_APPLICATION = "KS-SB-051"  # 知识产权质押融资贴息, 申报
 
 
 def closed(loan: str, **extra: Any) -> CloudEvent:
@@ -354,3 +356,31 @@ async def test_two_replicas_at_once_determine_one_supplement(
             await s.execute(text("DELETE FROM entity_profiles WHERE entity_id = :e"), {"e": uscc})
             await s.execute(text("DELETE FROM policy_reach WHERE entity_id = :e"), {"e": uscc})
             await s.commit()
+
+
+async def test_the_application_item_checks_the_loan_numbers_not_a_person(session: AsyncSession) -> None:
+    """KS-SB-051 (知识产权质押融资贴息, 申报): "the loan was not already subsidised" is decided from the loan numbers —
+    a company whose only loan the partner bank's 免申即享 already paid is not eligible; a loan no 贴息 covers is."""
+    await on_financing_closed(session, closed("APP-1"))
+    assert [r.sequence for r in await rows(session)] == [0]
+    profile = {k: v for k, v in (await stored(session)).items() if k != "_unknown"}
+    profile["ip_pledge_interest_fen"] = 5 * WAN
+
+    async def answer(p: dict[str, Any]) -> dict[str, Any]:
+        body = await calculate(
+            session, "enterprise", p, local_today(), codes=[IP_APPLICATION], entity_id=USCC
+        )
+        (result,) = body["results"]
+        return dict(result)
+
+    covered = await answer(profile)
+    assert covered["status"] == "ineligible"
+    assert [c["id"] for c in covered["criteria"] if c["state"] == "fail"] == ["not_auto_subsidised"]
+    # a second loan (2万 interest) not yet subsidised: eligible, for 50 % of it at most
+    _, fact = fact_of(
+        FinancingClosedData.model_validate(closed("APP-2", first_year_interest_fen=2 * WAN).data)
+    )
+    with_second = {**profile, "financings": {**profile["financings"], "昆山农商银行|APP-2": fact}}
+    fresh = await answer(with_second)
+    assert fresh["status"] == "eligible" and fresh["amount_fen"] == 1 * WAN
+    assert all(c["kind"] != "manual" for c in fresh["criteria"])
