@@ -310,9 +310,17 @@ disbursements = Table(
     _now("created_at"),
     _now("updated_at"),
     Column("instruction_payee", JSONB),
+    # 补充认定: 0 the period's payment, n ≥ 1 a supplement (its own entitlement) of ``supplement_of``
+    Column("sequence", Integer, nullable=False, server_default=text("0")),
+    Column("supplement_of", Text),
     UniqueConstraint("reservation_id", name=conv("disbursements_reservation_id_key")),
     UniqueConstraint(
-        "policy_code", "entity_type", "entity_id", "period", name="uq_disbursements_policy_entity_period"
+        "policy_code",
+        "entity_type",
+        "entity_id",
+        "period",
+        "sequence",
+        name="uq_disbursements_policy_entity_period",
     ),
     ForeignKeyConstraint(
         ["application_id"], ["applications.id"], name=conv("disbursements_application_id_fkey")

@@ -169,8 +169,16 @@ def entitlement_event(
     period: str = "2026",
     entity_type: str = "enterprise",
     event_id: str | None = None,
+    sequence: int = 0,
+    loan_keys: list[str] | None = None,
 ) -> CloudEvent:
-    entitlement_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{policy_code}|{entity_type}|{entity_id}|{period}"))
+    """svc-policy's event; ``sequence`` ≥ 1 a supplement (补充认定) of the period's entitlement, with its own id."""
+    name = f"{policy_code}|{entity_type}|{entity_id}|{period}"
+    original = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+    entitlement_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}|{sequence}")) if sequence else original
+    extra: dict[str, Any] = {}
+    if sequence:
+        extra = {"sequence": sequence, "supplement_of": original, "loan_keys": loan_keys}
     return CloudEvent(
         id=event_id or str(uuid.uuid4()),
         source="policy",
@@ -188,6 +196,7 @@ def entitlement_event(
             "amount_fen": amount_fen,
             "mode": "automatic",
             "trace_digest": "0" * 64,
+            **extra,
         },
     )
 

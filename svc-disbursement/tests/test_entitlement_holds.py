@@ -117,3 +117,42 @@ async def test_one_by_one_consumer_holds_the_same_way(
         with using_settings(settings):
             await on_entitlement_determined(session, event)
     assert await statuses(client, "KS-HOLD-ONE") == {within: "reserved", over: "pending_approval"}
+
+
+async def test_a_supplement_is_held_when_the_period_would_pass_the_cap(
+    client, session: AsyncSession, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """补充认定 through the one-by-one consumer: the supplement is its own disbursement, once however often it comes;
+    one that would take the period's total past the policy's cap waits for an approver."""
+    await on_policy_event(session, catalog_event("published", "KS-HOLD-SUP", max_amount_fen=50_000))
+    await fund(client, "KS-HOLD-SUP")
+    company = make_uscc(8301)
+    original = entitlement("KS-HOLD-SUP", company, 30_000)
+    first = original.model_copy(
+        update={"entitlement_id": str(uuid.uuid4()), "amount_fen": 15_000, "sequence": 1},
+    )
+    second = original.model_copy(
+        update={"entitlement_id": str(uuid.uuid4()), "amount_fen": 10_000, "sequence": 2},
+    )
+    first.supplement_of = second.supplement_of = original.entitlement_id
+    for data in (original, first, first, first, second):
+        event = CloudEvent(
+            source="policy", type="kunruyi.policy.entitlement.determined", data=data.model_dump()
+        )
+        with using_settings(settings):
+            await on_entitlement_determined(session, event)
+    rows = (
+        await session.execute(
+            text(
+                "SELECT sequence, amount_fen, status, supplement_of FROM disbursements WHERE entity_id = :e "
+                "ORDER BY sequence"
+            ),
+            {"e": company},
+        )
+    ).all()
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (0, 30_000, "reserved"),
+        (1, 15_000, "reserved"),  # 4.5万 of the 5万 cap
+        (2, 10_000, "pending_approval"),  # 5.5万 would pass it
+    ]
+    assert rows[1][3] == rows[2][3] == original.entitlement_id

@@ -229,6 +229,67 @@ async def test_awaiting_budget_continues_after_top_up(e2e: tuple[ServiceProcess,
     await invariants_ok(service)
 
 
+async def test_a_supplement_is_its_own_payment_once_and_held_over_the_cap(
+    e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
+) -> None:
+    """补充认定: a second loan's supplement, delivered three times (twice the same event, once re-published under
+    another id), is one more payment beside the period's first; a supplement that would take the period past the
+    policy's cap (10万元 here) waits for an approver."""
+    service, bank = e2e
+    policy = "KS-E2E-SUP"
+    bank.control(duplicate_callbacks=False, out_of_order_callbacks=False, failure_rate=0, return_rate=0)
+    await fund(service, policy, 20_000_000)
+    company = make_uscc(351)
+    await publish_events(service.infra.nats_url, [entitlement_event(policy, company, 6_000_000)])
+    await wait_until(lambda: settled(service, company))
+    supplement = entitlement_event(policy, company, 3_000_000, sequence=1, loan_keys=["银行|L-2"])
+    again = entitlement_event(policy, company, 3_000_000, sequence=1, loan_keys=["银行|L-2"])
+    await publish_events(
+        service.infra.nats_url, [supplement, supplement, again], msg_ids=[str(uuid.uuid4()) for _ in range(3)]
+    )
+
+    async def both_settled() -> list[dict[str, Any]] | None:
+        items = await settled(service, company)
+        return items if items and len(items) == 2 else None
+
+    items = sorted(await wait_until(both_settled), key=lambda i: i["sequence"])
+    assert [(i["sequence"], i["amount_fen"]) for i in items] == [(0, 6_000_000), (1, 3_000_000)]
+    assert items[1]["entitlement_id"] == supplement.data["entitlement_id"]
+    assert items[1]["supplement_of"] == items[0]["entitlement_id"]
+    payment = bank.payment(items[1]["bank_reference"])
+    assert payment is not None and payment["instruction_count"] == 1 and payment["amount_fen"] == 3_000_000
+
+    # 6万 + 3万 paid: a further 2万 would pass the 10万 cap, so a person decides
+    over = entitlement_event(policy, company, 2_000_000, sequence=2, loan_keys=["银行|L-3"])
+    await publish_events(service.infra.nats_url, [over, over])
+
+    async def held() -> list[dict[str, Any]] | None:
+        found = [i for i in await disbursements_of(service, company) if i["sequence"] == 2]
+        return found if found else None
+
+    (waiting,) = await wait_until(held)
+    assert waiting["status"] == "pending_approval" and waiting["approved_by"] is None
+    async with db.connect() as conn:
+        cause, hold = (
+            await conn.execute(
+                text(
+                    "SELECT data -> 'cause' ->> 'id', data ->> 'hold' FROM audit_log "
+                    "WHERE action = 'disbursement.queued_for_approval' AND entity_id = :d"
+                ),
+                {"d": waiting["id"]},
+            )
+        ).one()
+        paid = (
+            await conn.execute(
+                text("SELECT count(*) FROM disbursements WHERE entity_id = :e AND status = 'settled'"),
+                {"e": company},
+            )
+        ).scalar_one()
+    assert cause == over.data["entitlement_id"] and hold == "over_policy_cap"
+    assert paid == 2
+    await invariants_ok(service)
+
+
 async def test_unknown_or_unsigned_callback_changes_nothing(
     e2e: tuple[ServiceProcess, BankEmulator], db: AsyncEngine
 ) -> None:

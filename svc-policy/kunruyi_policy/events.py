@@ -11,7 +11,10 @@ from pydantic import BaseModel, Field
 
 @event_type(
     "kunruyi.policy.entitlement.determined",
-    description="免申即享：某主体在某期间符合某政策，金额已确定。每个 (policy, entity, period) 恰好一次。",
+    description=(
+        "免申即享：某主体在某期间符合某政策，金额已确定。每个 (policy, entity, period, sequence) 恰好一次；"
+        "sequence ≥ 1 为补充认定（同期新增贷款，supplement_of 指向原认定，loan_keys 为所覆盖的贷款）。"
+    ),
 )
 class EntitlementDetermined(BaseModel):
     entitlement_id: str
@@ -25,6 +28,12 @@ class EntitlementDetermined(BaseModel):
     amount_fen: int = Field(gt=0)
     mode: Literal["automatic"] = "automatic"
     trace_digest: str
+    # 补充认定 (added fields, defaults keep older consumers and events valid): 0 the period's entitlement; n ≥ 1 a
+    # supplement for loans that closed after it, with its own entitlement_id, paid as its own disbursement
+    sequence: int = Field(0, ge=0)
+    supplement_of: str | None = None
+    # a financing item's entitlement: the loans it covers ("<institution>|<loan number>"); null for other items
+    loan_keys: list[str] | None = None
 
 
 class PolicyChanged(BaseModel):

@@ -188,12 +188,18 @@ class ProgramAward(Base):
 
 
 class Entitlement(Base):
-    """The guard of 免申即享: one row, hence one event, per (policy, entity, period)."""
+    """The guard of 免申即享: one row, hence one event, per (policy, entity, period, sequence) — sequence 0 the
+    period's entitlement, 1, 2 … its supplements (补充认定) for loans that closed after it was determined."""
 
     __tablename__ = "entitlements"
     __table_args__ = (
         UniqueConstraint(
-            "policy_code", "entity_type", "entity_id", "period", name="uq_entitlements_policy_code"
+            "policy_code",
+            "entity_type",
+            "entity_id",
+            "period",
+            "sequence",
+            name="uq_entitlements_policy_code",
         ),
         # an entity's entitlements so far (settling a run's chunk: exclusion groups, caps, pay once)
         Index("ix_entitlements_entity", "entity_type", "entity_id"),
@@ -208,6 +214,11 @@ class Entitlement(Base):
     trace_digest: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     determined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # 补充认定: 0 the period's entitlement, n ≥ 1 its n-th supplement (``supplement_of`` the original's id)
+    sequence: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    supplement_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    # a financing item's entitlement: the loans it covers ("<institution>|<loan number>"); null for other items
+    loan_keys: Mapped[list[str] | None] = mapped_column(ARRAY(Text), nullable=True)
 
 
 class EntitlementRun(Base):

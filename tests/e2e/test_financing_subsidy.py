@@ -1,7 +1,8 @@
 """科技金融 → 免申即享 through the gateway: a partner bank records a company's 知识产权质押 loan with its own signed
 key (scope ``finance:write``) from 对接 to 放款; the ``financing.closed`` event reaches svc-policy three times (the
 same event id, republished); a 免申即享 run determines one interest subsidy (KS-JR-122) and the bank emulator pays
-it once."""
+it once. A second loan in the same year, closed after that subsidy was determined, gets a supplement (补充认定) for
+its own interest only, paid once by the bank emulator although its closed event arrives three times."""
 
 from __future__ import annotations
 
@@ -129,3 +130,111 @@ def test_an_ip_pledge_loan_gets_its_interest_subsidy_paid_once(driver: Any) -> N
         "/api/v1/entitlements", params={"entity_id": uscc, "policy_code": POLICY}
     )
     assert entitlements.status_code == 200 and len(entitlements.json()["items"]) == 1, entitlements.text
+
+
+def _ip_pledge_loan(driver: Any, uscc: str, name: str, loan: str, amount_fen: int) -> dict[str, Any]:
+    """The partner bank records a 知识产权质押 loan from 对接 to 放款 (its own demand and pipeline)."""
+    bank = driver.partner
+    product = bank.post(
+        "/api/v1/financing/products",
+        json={
+            "institution": "昆山农商银行",
+            "institution_kind": "bank",
+            "product_kind": "ip_pledge_loan",
+            "name": "知惠贷",
+            "min_amount_fen": 10 * WAN,
+            "max_amount_fen": 1000 * WAN,
+            "collateral_kinds": ["patent"],
+        },
+    )
+    assert product.status_code == 201, product.text
+    demand = bank.post(
+        "/api/v1/financing/demands",
+        json={
+            "enterprise_uscc": uscc,
+            "enterprise_name": name,
+            "amount_fen": amount_fen,
+            "stage": "growth",
+            "purpose": "扩产流动资金",
+            "collateral_kinds": ["patent"],
+        },
+    )
+    assert demand.status_code == 201, demand.text
+    pipeline = bank.post(
+        f"/api/v1/financing/demands/{demand.json()['id']}/pipelines",
+        json={"product_id": product.json()["id"]},
+    )
+    assert pipeline.status_code == 201, pipeline.text
+    url = f"/api/v1/financing/pipelines/{pipeline.json()['id']}/stages"
+    for stage in ("due_diligence", "approved"):
+        assert bank.post(url, json={"stage": stage}).status_code == 200
+    closed = bank.post(
+        url,
+        json={
+            "stage": "closed",
+            "loan_number": loan,
+            "amount_fen": amount_fen,
+            "annual_rate_percent": "3.45",
+            "term_months": 12,
+        },
+    )
+    assert closed.status_code == 200, closed.text
+    return dict(closed.json())
+
+
+def test_a_second_loan_in_the_year_gets_a_supplement_paid_once(driver: Any) -> None:
+    name = "昆山二贷光电科技有限公司"
+    uscc = driver.register_enterprise(name=name, district="高新区", industry_chain="光电显示")
+    funded = driver.as_staff(
+        "finance",
+        "POST",
+        "/api/v1/budgets",
+        "金融办",
+        json={"policy_code": POLICY, "fiscal_year": date.today().year, "amount_fen": 500 * WAN},
+        headers={"Idempotency-Key": f"fund-{POLICY}-{uscc}"},
+    )
+    assert funded.status_code in (200, 201), funded.text
+
+    def ours() -> list[dict[str, Any]]:
+        resp = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc, "limit": 200})
+        assert resp.status_code == 200, resp.text
+        return sorted(
+            (d for d in resp.json()["items"] if d["policy_code"] == POLICY), key=lambda d: d["sequence"]
+        )
+
+    # the first loan: 200万 at 3.45 % → 69,000 元 interest → 34,500 元, determined when the event arrives
+    _ip_pledge_loan(driver, uscc, name, f"KSRCB-A-{uscc[-6:]}", 200 * WAN)
+    first = driver.eventually(
+        lambda: (d := ours()) and d[0]["status"] == "settled" and d[0], f"{POLICY} settled", timeout=180
+    )
+    assert first["amount_fen"] == 3_450_000 and first["sequence"] == 0
+
+    # the second loan of the year: 100万 → 34,500 元 interest → a supplement of 17,250 元, its event three times
+    second = f"KSRCB-B-{uscc[-6:]}"
+    closed = _ip_pledge_loan(driver, uscc, name, second, 100 * WAN)
+    assert closed["first_year_interest_fen"] == 3_450_000
+    asyncio.run(_republish(driver.platform.infra.nats_url, second, 2))
+    run = driver.as_staff("officer", "POST", "/api/v1/entitlement-runs", "金融办", json={})
+    assert run.status_code in (200, 202), run.text
+
+    both = driver.eventually(
+        lambda: (d := ours()) and len(d) == 2 and all(x["status"] == "settled" for x in d) and d,
+        "the supplement settled",
+        timeout=180,
+    )
+    supplement = both[1]
+    assert supplement["sequence"] == 1 and supplement["amount_fen"] == 1_725_000
+    assert supplement["supplement_of"] == first["entitlement_id"]
+    assert len(ours()) == 2
+    payment = httpx.get(
+        f"{driver.emulator('bank')}/payments/{supplement['bank_reference']}", timeout=10
+    ).json()
+    assert payment["status"] == "settled" and payment["amount_fen"] == 1_725_000
+    assert payment["instruction_count"] == 1
+    entitlements = driver.partner.get(
+        "/api/v1/entitlements", params={"entity_id": uscc, "policy_code": POLICY}
+    ).json()["items"]
+    assert sorted((e["sequence"], e["loan_keys"]) for e in entitlements) == [
+        (0, [f"昆山农商银行|KSRCB-A-{uscc[-6:]}"]),
+        (1, [f"昆山农商银行|{second}"]),
+    ]

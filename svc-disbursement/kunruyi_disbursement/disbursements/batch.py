@@ -78,6 +78,10 @@ async def insert_transfers(session: AsyncSession, transfers: list[ledger.Transfe
     )
 
 
+def _period_key(i: EntitlementDetermined) -> tuple[str, str, str, str]:
+    return (i.policy_code, i.entity_type, i.entity_id, i.period)
+
+
 async def intake_entitlements(
     session: AsyncSession, items: list[EntitlementDetermined], *, auto_approve_max_fen: int
 ) -> dict[str, int]:
@@ -98,10 +102,17 @@ async def intake_entitlements(
                 ),
             )
             policies.update(await repository.policies_by_code(session, [item.policy_code]))
-    holds = {
-        i.entitlement_id: approval_hold(policies[i.policy_code], i.amount_fen, auto_approve_max_fen)
-        for i in items
-    }
+    # a supplement (补充认定) is held when, with what the period already holds for the policy, it would pass the cap
+    held = await repository.held_in_periods(
+        session, sorted({_period_key(i) for i in items if i.sequence > 0})
+    )
+    holds: dict[str, str | None] = {}
+    for i in sorted(items, key=lambda i: i.sequence):
+        already = held.get(_period_key(i), 0) if i.sequence > 0 else 0
+        holds[i.entitlement_id] = approval_hold(
+            policies[i.policy_code], i.amount_fen, auto_approve_max_fen, already
+        )
+        held[_period_key(i)] = held.get(_period_key(i), 0) + i.amount_fen
     auto = [holds[i.entitlement_id] is None for i in items]
     created = await repository.insert_automatic(
         session,
@@ -119,6 +130,8 @@ async def intake_entitlements(
             "ent": [i.entitlement_id for i in items],
             "rid": [uuid.uuid4() for _ in items],
             "auto": auto,
+            "seq": [i.sequence for i in items],
+            "sup": [i.supplement_of for i in items],
         },
     )
     created = sorted(created, key=lambda d: (d.created_at, d.entitlement_id))

@@ -9,6 +9,7 @@ from kunruyi_common.events.envelope import CloudEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.disbursements.batch import intake_entitlements
+from kunruyi_disbursement.disbursements.repository import held_in_periods
 from kunruyi_disbursement.disbursements.service import (
     EntitlementDetermined,
     approval_hold,
@@ -40,6 +41,13 @@ async def on_entitlement_determined(session: AsyncSession, event: CloudEvent) ->
         policy = await get_policy(session, data.policy_code)
     assert policy is not None
     settings = app_settings(Settings)
+    already = 0
+    if (
+        data.sequence > 0
+    ):  # a supplement: the period's total stays within the policy's cap, or a person decides
+        key = (data.policy_code, data.entity_type, data.entity_id, data.period)
+        already = (await held_in_periods(session, [key])).get(key, 0)
+    hold = approval_hold(policy, data.amount_fen, settings.auto_approve_max_fen, already)
     created = await create_disbursement(
         session,
         mode="automatic",
@@ -53,7 +61,9 @@ async def on_entitlement_determined(session: AsyncSession, event: CloudEvent) ->
         amount_fen=data.amount_fen,
         entitlement_id=data.entitlement_id,
         approved_by="system:auto",
-        needs_approval=approval_hold(policy, data.amount_fen, settings.auto_approve_max_fen) is not None,
+        needs_approval=hold is not None,
+        sequence=data.sequence,
+        supplement_of=data.supplement_of,
     )
     if created is None:
         logger.info("entitlement %s already has a disbursement", data.entitlement_id)

@@ -28,6 +28,24 @@ async def insert_disbursement(session: AsyncSession, values: dict[str, Any]) -> 
     return row
 
 
+async def held_in_periods(
+    session: AsyncSession, keys: Sequence[tuple[str, str, str, str]]
+) -> dict[tuple[str, str, str, str], int]:
+    """(policy code, entity type, entity id, period) → the amount its disbursements not rejected already hold
+    (a supplement's cap check: the period's total stays within the policy's cap)."""
+    if not keys:
+        return {}
+    statement = (
+        select(d.policy_code, d.entity_type, d.entity_id, d.period, func.sum(d.amount_fen))
+        .where(
+            tuple_(d.policy_code, d.entity_type, d.entity_id, d.period).in_(list(keys)),
+            d.status != "rejected",
+        )
+        .group_by(d.policy_code, d.entity_type, d.entity_id, d.period)
+    )
+    return {(r[0], r[1], r[2], r[3]): int(r[4]) for r in (await session.execute(statement)).all()}
+
+
 async def update_returning(session: AsyncSession, disbursement_id: uuid.UUID, **values: Any) -> Row[Any]:
     """Set ``values`` (and ``updated_at``) on the disbursement; the row after."""
     statement = (
@@ -137,14 +155,15 @@ async def policies_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[
 INSERT_AUTOMATIC = text(
     """
     INSERT INTO disbursements (id, mode, policy_code, policy_version, department, district, entity_type, entity_id,
-        period, fiscal_year, amount_fen, entitlement_id, status, reservation_id, approved_by, approved_at)
+        period, fiscal_year, amount_fen, entitlement_id, status, reservation_id, approved_by, approved_at,
+        sequence, supplement_of)
     SELECT id, 'automatic', pc, pv, dept, dist, et, eid, period, fy, amount, ent, 'pending_approval', rid,
-           CASE WHEN auto THEN 'system:auto' END, CASE WHEN auto THEN now() END
+           CASE WHEN auto THEN 'system:auto' END, CASE WHEN auto THEN now() END, seq, sup
     FROM unnest(CAST(:id AS uuid[]), CAST(:pc AS text[]), CAST(:pv AS int[]), CAST(:dept AS text[]),
                 CAST(:dist AS text[]), CAST(:et AS text[]), CAST(:eid AS text[]), CAST(:period AS text[]),
                 CAST(:fy AS int[]), CAST(:amount AS bigint[]), CAST(:ent AS text[]), CAST(:rid AS uuid[]),
-                CAST(:auto AS bool[]))
-         AS t(id, pc, pv, dept, dist, et, eid, period, fy, amount, ent, rid, auto)
+                CAST(:auto AS bool[]), CAST(:seq AS int[]), CAST(:sup AS text[]))
+         AS t(id, pc, pv, dept, dist, et, eid, period, fy, amount, ent, rid, auto, seq, sup)
     ON CONFLICT ON CONSTRAINT uq_disbursements_policy_entity_period DO NOTHING
     RETURNING id, policy_code, policy_version, entity_type, entity_id, fiscal_year, amount_fen, entitlement_id,
               reservation_id, approved_by, created_at

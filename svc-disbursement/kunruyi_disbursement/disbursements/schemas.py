@@ -41,6 +41,8 @@ class DisbursementRead(BaseModel):
     fiscal_year: int
     amount_fen: int = Field(description="金额（分）")
     entitlement_id: str | None
+    sequence: int = Field(0, description="补充认定序号：0 为本期认定的拨付，≥1 为同期新增贷款的补充认定")
+    supplement_of: str | None = Field(None, description="补充认定所补充的原认定（entitlement_id）")
     application_id: str | None
     status: str = Field(
         description="pending_approval | awaiting_budget | reserved | instructing | instructed | settled | failed"

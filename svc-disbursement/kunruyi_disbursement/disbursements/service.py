@@ -53,16 +53,25 @@ class EntitlementDetermined(BaseModel):
     amount_fen: int = Field(gt=0)
     mode: str = "automatic"
     trace_digest: str | None = None
+    # 补充认定 (svc-policy): n ≥ 1 a supplement of ``supplement_of`` for loans closed after the period's
+    # entitlement, with its own entitlement id — its own disbursement, paid once
+    sequence: int = Field(0, ge=0)
+    supplement_of: str | None = Field(None, max_length=64)
+    loan_keys: list[str] | None = None
 
 
-def approval_hold(policy: Any, amount_fen: int, auto_approve_max_fen: int) -> str | None:
+def approval_hold(
+    policy: Any, amount_fen: int, auto_approve_max_fen: int, already_fen: int = 0
+) -> str | None:
     """Why a 免申即享 entitlement must wait for an approver instead of being paid automatically (None: it need not).
 
-    Paid without a person only when nothing is unusual: at most the auto-approval limit, within the policy's cap,
-    and the policy still in force (an entitlement determined before a suspension may arrive after it)."""
+    Paid without a person only when nothing is unusual: at most the auto-approval limit, within the policy's cap
+    (with a supplement: together with what the period's earlier disbursements of the policy already hold,
+    ``already_fen``), and the policy still in force (an entitlement determined before a suspension may arrive
+    after it)."""
     if amount_fen > auto_approve_max_fen:
         return "over_auto_approve_limit"
-    if policy.max_amount_fen is not None and amount_fen > policy.max_amount_fen:
+    if policy.max_amount_fen is not None and already_fen + amount_fen > policy.max_amount_fen:
         return "over_policy_cap"
     if policy.status not in ("published", "active"):
         return "policy_not_in_force"
@@ -86,8 +95,11 @@ async def create_disbursement(
     approved_by: str | None = None,
     needs_approval: bool = False,
     fiscal_year: int | None = None,
+    sequence: int = 0,
+    supplement_of: str | None = None,
 ) -> Any | None:
-    """Insert the disbursement (None if one exists for this policy, entity and period) and reserve its budget
+    """Insert the disbursement (None if one exists for this policy, entity, period and sequence — a supplement of
+    an entitlement, 补充认定, has sequence ≥ 1) and reserve its budget
     unless it waits for an approver. ``fiscal_year`` (the budget year) defaults to the period's year; a program's
     funding tranche names it, its period being the tranche (``<agreement id>-T<n>``)."""
     approver = None if needs_approval else approved_by
@@ -111,6 +123,8 @@ async def create_disbursement(
             "reservation_id": uuid.uuid4(),
             "approved_by": approver,
             "approved_at": None if approver is None else func.now(),
+            "sequence": sequence,
+            "supplement_of": supplement_of,
         },
     )
     if row is None:
@@ -375,6 +389,8 @@ def view(d: Any) -> dict[str, Any]:
         "fiscal_year": d.fiscal_year,
         "amount_fen": d.amount_fen,
         "entitlement_id": d.entitlement_id,
+        "sequence": d.sequence,
+        "supplement_of": d.supplement_of,
         "application_id": str(d.application_id) if d.application_id else None,
         "status": d.status,
         "bank_reference": str(d.reservation_id),

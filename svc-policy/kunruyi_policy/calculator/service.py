@@ -21,6 +21,7 @@ from kunruyi_policy.calculator.exceptions import (
     ProfileNotFound,
 )
 from kunruyi_policy.catalog import repository
+from kunruyi_policy.entitlements.loans import subsidised_loans
 from kunruyi_policy.entitlements.service import period_of
 from kunruyi_policy.models import Entitlement, EntityProfile
 from kunruyi_policy.profiles.derived import as_date, derive_strict
@@ -343,8 +344,12 @@ async def calculate(
     unknown = frozenset(profile.get(UNKNOWN_KEY) or ())
     profile = {k: v for k, v in profile.items() if k != UNKNOWN_KEY}
     history = await entitlement_history(session, beneficiary, entity_id) if entity_id is not None else None
+    subsidised: frozenset[str] = frozenset()
+    if entity_id is not None:  # a stored entity: the loans its 贴息 entitlements already cover
+        key = (beneficiary, entity_id)
+        subsidised = (await subsidised_loans(session, {key: profile}, at)).get(key, frozenset())
     results = evaluate_all(
-        policies, for_period(beneficiary, profile, at), at, unknown, history, traced=traced
+        policies, for_period(beneficiary, profile, at, subsidised), at, unknown, history, traced=traced
     )
     return assemble(beneficiary, profile, at, unknown, results)
 

@@ -993,13 +993,21 @@ def _enterprise_application() -> list[dict[str, Any]]:
                         "上年度知识产权质押贷款已付利息",
                         {">": [var("ip_pledge_interest_fen"), 0]},
                     ),
-                    # a loan a partner bank recorded is subsidised without an application (KS-JR-122): not twice
-                    M(
+                    # a loan a partner bank recorded is subsidised without an application (KS-JR-122): not twice,
+                    # decided from the loan numbers (the period's loans no 贴息 entitlement covers yet)
+                    D(
                         "not_auto_subsidised",
-                        "申报的贷款未经合作银行登记享受免申即享贴息（同一笔贷款不重复享受）",
+                        "本年度放款的知识产权质押贷款中有尚未享受贴息的（按贷款编号核对，同一笔贷款不重复享受）",
+                        {">": [var("ip_pledge_interest_unsubsidised_fen"), 0]},
                     ),
                 ],
-                _share("ip_pledge_interest_fen", 0.5),
+                # never more than the interest of the loans not yet subsidised
+                {
+                    "*": [
+                        {"min": [var("ip_pledge_interest_fen"), var("ip_pledge_interest_unsubsidised_fen")]},
+                        0.5,
+                    ]
+                },
                 50 * WAN,
             )
         ],

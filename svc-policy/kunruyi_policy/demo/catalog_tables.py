@@ -3410,13 +3410,14 @@ def _more(c: Catalog) -> None:
 
 def _financing_subsidies(c: Catalog) -> None:
     """贴、保 of 拨·投·保·贷·贴, 免申即享: read the financings svc-matching reports closed (period variables), so
-    a loan is subsidised in its closing year, once, without an application, within each item's cap."""
+    a loan is subsidised in its closing year, once, without an application, within each item's cap; a loan closing
+    after the period's entitlement gets a supplement (补充认定, entitlements/loans.py)."""
     src = "昆金发〔2022〕12号"
     for title, variable, label, rate, cap, tags in (
         (
             "知识产权质押贷款贴息（免申即享）",
-            "ip_pledge_interest_in_period_fen",
-            "本年度放款的知识产权质押贷款（合作银行登记）",
+            "ip_pledge_interest_unsubsidised_fen",
+            "本年度放款、尚未享受贴息的知识产权质押贷款（合作银行登记，按贷款编号核对）",
             0.5,
             wan(50),
             ("知识产权", "贴息", "免申即享", "科技金融"),

@@ -11,7 +11,7 @@ from kunruyi_common.clock import local_today
 from kunruyi_common.db import SessionDep
 from kunruyi_common.idempotency import IdempotencyKey, idempotent
 from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,6 +93,9 @@ class EntitlementOut(BaseModel):
     trace_digest: str
     run_id: str | None
     determined_at: Any
+    sequence: int = Field(0, description="补充认定序号：0 为本期认定，≥1 为同期新增贷款的补充认定")
+    supplement_of: str | None = Field(None, description="补充认定所补充的原认定")
+    loan_keys: list[str] | None = Field(None, description="融资类事项：本认定覆盖的贷款（机构|贷款编号）")
 
 
 class EntitlementPage(BaseModel):
@@ -144,6 +147,9 @@ async def list_entitlements(
                 "trace_digest": e.trace_digest,
                 "run_id": str(e.run_id) if e.run_id else None,
                 "determined_at": e.determined_at,
+                "sequence": e.sequence,
+                "supplement_of": str(e.supplement_of) if e.supplement_of else None,
+                "loan_keys": e.loan_keys,
             }
             for e in rows
         ],

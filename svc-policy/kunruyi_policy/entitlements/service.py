@@ -2,6 +2,8 @@
 
 The unique ``entitlements`` row is the guard: an entitlement's event is staged only in the transaction that
 inserted its row, so a redelivered profile event, a second run or a concurrent run can never emit it twice.
+A financing item's period may also get supplements (补充认定, ``sequence`` ≥ 1) for loans that closed after its
+entitlement was determined, each its own row, id and event (entitlements/loans.py): once per loan.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
+from kunruyi_policy.entitlements import loans
 from kunruyi_policy.entitlements.exceptions import EvaluationDateInFuture
 from kunruyi_policy.events import EntitlementDetermined
 from kunruyi_policy.jobs import service as jobs
@@ -31,6 +34,7 @@ from kunruyi_policy.rules.bulk import Columns, evaluate_bulk
 from kunruyi_policy.rules.evaluation import ELIGIBLE, CompiledVersion, evaluate_version, reads_unknown
 from kunruyi_policy.rules.jsonlogic import resolve_var, split_path
 from kunruyi_policy.rules.stacking import settle
+from kunruyi_policy.rules.variables import INTEREST_FIGURES
 
 SOURCE = "policy"
 ENTITLEMENT_NAMESPACE = uuid.UUID("5b0f6a52-3c1e-4c55-9a55-6b756e727579")
@@ -41,8 +45,12 @@ ENTITLEMENT_RUN = "entitlement_run"
 POLICY_EVALUATION = "policy_evaluation"
 
 
-def entitlement_id(policy_code: str, entity_type: str, entity_id: str, period: str) -> uuid.UUID:
-    return uuid.uuid5(ENTITLEMENT_NAMESPACE, f"{policy_code}|{entity_type}|{entity_id}|{period}")
+def entitlement_id(
+    policy_code: str, entity_type: str, entity_id: str, period: str, sequence: int = 0
+) -> uuid.UUID:
+    """Deterministic: the period's entitlement over policy|type|entity|period, its n-th supplement with ``|n``."""
+    name = f"{policy_code}|{entity_type}|{entity_id}|{period}"
+    return uuid.uuid5(ENTITLEMENT_NAMESPACE, name if sequence == 0 else f"{name}|{sequence}")
 
 
 def period_of(at: date) -> str:
@@ -57,8 +65,11 @@ def entitlement_digest(
     amount_fen: int,
     profile: dict[str, Any],
     at: date,
+    sequence: int = 0,
+    loan_keys: list[str] | None = None,
 ) -> str:
-    """sha256 over what decided the entitlement: inputs read, parameter values in force, version and amount."""
+    """sha256 over what decided the entitlement: inputs read, parameter values in force, version and amount
+    (and, for a financing item, the loans covered and the supplement's sequence)."""
     names = sorted({v for c in compiled.criteria for v in c.variables} | set(compiled.amount_variables))
     body = {
         "policy_code": compiled.meta.code,
@@ -70,6 +81,10 @@ def entitlement_digest(
         "inputs": {n: resolve_var(profile, split_path(n)) for n in names},
         "parameters": compiled.parameters_at(at),
     }
+    if sequence:
+        body["sequence"] = sequence
+    if loan_keys is not None:
+        body["loan_keys"] = loan_keys
     return hashlib.sha256(
         json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
     ).hexdigest()
@@ -82,20 +97,28 @@ class Candidate:
     entity_id: str
     amount_fen: int
     profile: dict[str, Any]
+    # 补充认定: 0 the period's entitlement, n ≥ 1 a supplement of ``supplement_of`` covering ``loan_keys``
+    sequence: int = 0
+    supplement_of: uuid.UUID | None = None
+    loan_keys: list[str] | None = None
 
 
 # One statement per batch whatever its size (arrays, not one bind parameter per value): a run's chunk of thousands
 # of entitlements costs a round trip, not a compiled statement of tens of thousands of parameters.
 _EXISTING = text(
-    "SELECT e.policy_code, e.entity_type, e.entity_id FROM entitlements e "
+    "SELECT e.policy_code, e.entity_type, e.entity_id, e.sequence FROM entitlements e "
     "JOIN unnest(CAST(:c AS text[]), CAST(:t AS text[]), CAST(:i AS text[])) AS k(c, t, i) "
     "ON e.policy_code = k.c AND e.entity_type = k.t AND e.entity_id = k.i WHERE e.period = :p"
 )
+# loan keys travel as one JSON array text per row (a text[][] would have to be rectangular)
 _INSERT = text(
-    "INSERT INTO entitlements "
-    "(id, policy_code, entity_type, entity_id, period, version, amount_fen, run_id, trace_digest) "
-    "SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:c AS text[]), CAST(:t AS text[]), CAST(:i AS text[]), "
-    "CAST(:p AS text[]), CAST(:v AS integer[]), CAST(:a AS bigint[]), CAST(:r AS uuid[]), CAST(:d AS text[])) "
+    "INSERT INTO entitlements (id, policy_code, entity_type, entity_id, period, version, amount_fen, run_id, "
+    "trace_digest, sequence, supplement_of, loan_keys) "
+    "SELECT id, c, t, i, p, v, a, r, d, s, so, CASE WHEN lk IS NULL THEN NULL "
+    "ELSE ARRAY(SELECT jsonb_array_elements_text(CAST(lk AS jsonb))) END "
+    "FROM unnest(CAST(:id AS uuid[]), CAST(:c AS text[]), CAST(:t AS text[]), CAST(:i AS text[]), "
+    "CAST(:p AS text[]), CAST(:v AS integer[]), CAST(:a AS bigint[]), CAST(:r AS uuid[]), CAST(:d AS text[]), "
+    "CAST(:s AS integer[]), CAST(:so AS uuid[]), CAST(:lk AS text[])) AS x(id, c, t, i, p, v, a, r, d, s, so, lk) "
     "ON CONFLICT DO NOTHING RETURNING id"
 )
 
@@ -108,10 +131,10 @@ async def record(
     created = 0
     for start in range(0, len(candidates), _CHUNK):
         chunk = candidates[start : start + _CHUNK]
-        keys = [(c.compiled.meta.code, c.entity_type, c.entity_id, period) for c in chunk]
+        keys = [(c.compiled.meta.code, c.entity_type, c.entity_id, period, c.sequence) for c in chunk]
         existing = {
-            (code, entity_type, entity_id, period)
-            for code, entity_type, entity_id in await session.execute(
+            (code, entity_type, entity_id, period, sequence)
+            for code, entity_type, entity_id, sequence in await session.execute(
                 _EXISTING,
                 {
                     "c": [k[0] for k in keys],
@@ -135,8 +158,19 @@ async def record(
                 "amount_fen": c.amount_fen,
                 "run_id": run_id,
                 "trace_digest": entitlement_digest(
-                    c.compiled, c.entity_type, c.entity_id, period, c.amount_fen, c.profile, at
+                    c.compiled,
+                    c.entity_type,
+                    c.entity_id,
+                    period,
+                    c.amount_fen,
+                    c.profile,
+                    at,
+                    c.sequence,
+                    c.loan_keys,
                 ),
+                "sequence": c.sequence,
+                "supplement_of": c.supplement_of,
+                "loan_keys": c.loan_keys,
             }
             for c, k in fresh
         ]
@@ -155,6 +189,12 @@ async def record(
                         "a": [r["amount_fen"] for r in rows],
                         "r": [run_id] * len(rows),
                         "d": [r["trace_digest"] for r in rows],
+                        "s": [r["sequence"] for r in rows],
+                        "so": [r["supplement_of"] for r in rows],
+                        "lk": [
+                            None if r["loan_keys"] is None else json.dumps(r["loan_keys"], ensure_ascii=False)
+                            for r in rows
+                        ],
                     },
                 )
             ).scalars()
@@ -174,6 +214,9 @@ async def record(
                 entity_id=row["entity_id"],
                 amount_fen=row["amount_fen"],
                 trace_digest=row["trace_digest"],
+                sequence=row["sequence"],
+                supplement_of=str(row["supplement_of"]) if row["supplement_of"] else None,
+                loan_keys=row["loan_keys"],
             )
             staged.append(
                 Staged(payload, subject=f"{row['entity_type']}:{row['entity_id']}", event_id=str(eid))
@@ -190,7 +233,9 @@ async def determine_for_entity(
     at = at or local_today()
     policies = await repository.compiled_in_force(session, at, beneficiary=entity_type, mode="automatic")
     unknown = frozenset(profile.get(UNKNOWN_KEY) or ())
-    view = for_period(entity_type, profile, at)
+    key = (entity_type, entity_id)
+    subsidised = (await loans.subsidised_loans(session, {key: profile}, at)).get(key, frozenset())
+    view = for_period(entity_type, profile, at, subsidised)
     candidates = []
     for _, compiled in policies:
         if reads_unknown(compiled, unknown):
@@ -213,7 +258,11 @@ async def load_columns(
             .order_by(EntityProfile.entity_id)
         )
     ).all()
-    return [r[0] for r in rows], Columns(entity_type, [for_period(entity_type, r[1], at) for r in rows])
+    subsidised = await loans.subsidised_loans(session, {(entity_type, r[0]): r[1] for r in rows}, at)
+    views = [
+        for_period(entity_type, r[1], at, subsidised.get((entity_type, r[0]), frozenset())) for r in rows
+    ]
+    return [r[0] for r in rows], Columns(entity_type, views)
 
 
 def unknown_mask(columns: Columns, compiled: CompiledVersion) -> npt.NDArray[np.bool_] | None:
@@ -271,26 +320,6 @@ async def bulk_candidates(
     return candidates
 
 
-_HISTORY = text(
-    "SELECT e.entity_type, e.entity_id, e.policy_code, e.period, e.amount_fen FROM entitlements e "
-    "JOIN unnest(CAST(:t AS text[]), CAST(:i AS text[])) AS k(t, i) ON e.entity_type = k.t AND e.entity_id = k.i"
-)
-
-
-async def _history(
-    session: AsyncSession, keys: set[tuple[str, str]]
-) -> dict[tuple[str, str], list[tuple[str, str, int]]]:
-    """(entity type, entity id) → its determined entitlements as (policy code, period, amount)."""
-    found: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
-        rows = await session.execute(_HISTORY, {"t": [k[0] for k in chunk], "i": [k[1] for k in chunk]})
-        for entity_type, entity_id, code, period, amount in rows:
-            found.setdefault((entity_type, entity_id), []).append((code, period, int(amount)))
-    return found
-
-
 def settle_entity(
     items: list[Candidate], past: list[tuple[str, str, int]], metas: dict[str, Any], period: str
 ) -> list[Candidate]:
@@ -335,13 +364,56 @@ async def settle_candidates(session: AsyncSession, candidates: list[Candidate], 
     by_entity: dict[tuple[str, str], list[Candidate]] = {}
     for c in candidates:
         by_entity.setdefault((c.entity_type, c.entity_id), []).append(c)
-    history = await _history(session, set(by_entity))
+    held = await loans.held_by(session, by_entity)
     # every automatic item in force, so that an entitlement of another tier determined earlier is recognised
-    metas = {meta.code: meta for meta, _ in await repository.compiled_in_force(session, at, mode="automatic")}
+    in_force = await repository.compiled_in_force(session, at, mode="automatic")
+    metas = {meta.code: meta for meta, _ in in_force}
+    interest = frozenset(c.meta.code for _, c in in_force if c.reads() & INTEREST_FIGURES)
     kept: list[Candidate] = []
     for key, items in by_entity.items():
-        kept.extend(settle_entity(items, history.get(key, []), metas, period))
+        past = held.get(key, [])
+        settled = settle_entity(items, [(h.policy_code, h.period, h.amount_fen) for h in past], metas, period)
+        kept.extend(with_loans(settled, past, interest, at, period))
     return kept
+
+
+def with_loans(
+    items: list[Candidate], held: list[loans.Held], interest: frozenset[str], at: date, period: str
+) -> list[Candidate]:
+    """One entity's settled candidates with the loans each financing item covers, and a supplement (补充认定) after
+    every financing item already determined this period for which loans closed since yield more."""
+    out: list[Candidate] = []
+    determined = {h.policy_code for h in held if h.period == period}
+    for c in items:
+        out.append(c)
+        if not loans.financing_reads(c.compiled):
+            continue
+        subsidised = loans.subsidised_of(c.profile.get("financings") or {}, held, interest)
+        if c.compiled.meta.code not in determined:
+            c.loan_keys = loans.base_loan_keys(c.compiled, c.profile, at, subsidised)
+            continue
+        supplement = loans.supplement_for(c.compiled, c.profile, at, period, held, subsidised)
+        if supplement is None:
+            continue
+        view = for_period(c.entity_type, {**c.profile, "financings": supplement.financings}, at, subsidised)
+        result = evaluate_version(c.compiled, view, at, explain=False)
+        amount = int(result["amount_fen"] or 0) if result["status"] == ELIGIBLE else 0
+        if supplement.room_fen is not None:
+            amount = min(amount, supplement.room_fen)
+        if amount > 0:
+            out.append(
+                Candidate(
+                    c.compiled,
+                    c.entity_type,
+                    c.entity_id,
+                    amount,
+                    view,
+                    sequence=supplement.sequence,
+                    supplement_of=supplement.supplement_of,
+                    loan_keys=supplement.loan_keys,
+                )
+            )
+    return out
 
 
 async def catalog_digest(session: AsyncSession, policies: list[tuple[Any, CompiledVersion]]) -> str:
@@ -505,7 +577,14 @@ async def determine_chunk(
         relevant = [c for p, c in policies if p.beneficiary == entity_type]
         if not part or not relevant:
             continue
-        columns = Columns(entity_type, [for_period(entity_type, r[2], at) for r in part])
+        subsidised = await loans.subsidised_loans(session, {(entity_type, r[1]): r[2] for r in part}, at)
+        columns = Columns(
+            entity_type,
+            [
+                for_period(entity_type, r[2], at, subsidised.get((entity_type, r[1]), frozenset()))
+                for r in part
+            ],
+        )
         tally = {**counts, **per_type}
         found = candidates_of(relevant, entity_type, [r[1] for r in part], columns, at, tally)
         candidates.extend(found)

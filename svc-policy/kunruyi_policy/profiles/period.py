@@ -16,6 +16,9 @@ the 免申即享 run all go through :func:`for_period`.
 - ``ip_pledge_interest_in_period_fen``, ``guarantee_fee_in_period_fen``, ``insurance_premium_in_period_fen`` from
   ``financings`` (closed loans, guarantees and policies from svc-matching): sums over those closed in the
   evaluation year up to the date, so each loan counts in its closing year only.
+- ``ip_pledge_interest_unsubsidised_fen``: the same interest over the period's 知识产权质押 loans whose loan key
+  (``<institution>|<loan number>``) no 贴息 entitlement covers yet (``subsidised``, from the entitlements' ``loan_keys``):
+  "the loan was not already subsidised" decided from data, and what a supplement (补充认定) pays.
 
 Figures (numbers) a profile does not give are unknown, not 0: :func:`unknown_figures` names them and a policy
 reading one is ``needs_data`` (calculator) and never determined (免申即享).
@@ -28,7 +31,7 @@ from datetime import date
 from typing import Any
 
 from kunruyi_policy.profiles.derived import as_date, whole_years
-from kunruyi_policy.rules.variables import figures_of
+from kunruyi_policy.rules.variables import FINANCING_FIGURES, figures_of
 
 INSURANCE_KINDS = frozenset({"talent_startup_insurance", "tech_insurance"})
 
@@ -54,26 +57,49 @@ def _merge(listed: Any, dated: set[str], computed: set[str]) -> list[str]:
     return sorted(set(kept) | computed)
 
 
-def financing_figures(financings: dict[str, Any], at: date) -> dict[str, int]:
-    """The period's sums over the closed financings (``FinancingFact`` dicts) closed in ``at``'s year."""
-    interest = fees = premiums = 0
-    for fact in financings.values():
+def contributions(fact: dict[str, Any], subsidised: bool = False) -> dict[str, int]:
+    """What one closed financing adds to each financing figure (of its closing year)."""
+    out: dict[str, int] = {}
+    if fact.get("product_kind") == "ip_pledge_loan":
+        out["ip_pledge_interest_in_period_fen"] = int(fact.get("first_year_interest_fen") or 0)
+        if not subsidised:
+            out["ip_pledge_interest_unsubsidised_fen"] = out["ip_pledge_interest_in_period_fen"]
+    out["guarantee_fee_in_period_fen"] = int(fact.get("guarantee_fee_fen") or 0)
+    if fact.get("product_kind") in INSURANCE_KINDS:
+        out["insurance_premium_in_period_fen"] = int(fact.get("premium_fen") or 0)
+    return out
+
+
+def financing_figures(
+    financings: dict[str, Any], at: date, subsidised: frozenset[str] = frozenset()
+) -> dict[str, int]:
+    """The period's sums over the closed financings (``FinancingFact`` dicts) closed in ``at``'s year;
+    ``subsidised``: the loan keys a 贴息 entitlement already covers (left out of the unsubsidised interest)."""
+    sums = dict.fromkeys(sorted(FINANCING_FIGURES), 0)
+    for key, fact in financings.items():
         if not _in_year(as_date(fact.get("closed_on")), at):
             continue
-        if fact.get("product_kind") == "ip_pledge_loan":
-            interest += int(fact.get("first_year_interest_fen") or 0)
-        fees += int(fact.get("guarantee_fee_fen") or 0)
-        if fact.get("product_kind") in INSURANCE_KINDS:
-            premiums += int(fact.get("premium_fen") or 0)
+        for name, value in contributions(fact, key in subsidised).items():
+            sums[name] += value
+    return sums
+
+
+def period_loans(financings: dict[str, Any], at: date, figures: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The financings closed in ``at``'s year that add something to one of ``figures`` (by loan key)."""
+    wanted = set(figures)
     return {
-        "ip_pledge_interest_in_period_fen": interest,
-        "guarantee_fee_in_period_fen": fees,
-        "insurance_premium_in_period_fen": premiums,
+        key: fact
+        for key, fact in financings.items()
+        if _in_year(as_date(fact.get("closed_on")), at)
+        and any(value > 0 for name, value in contributions(fact).items() if name in wanted)
     }
 
 
-def for_period(entity_type: str, profile: dict[str, Any], at: date) -> dict[str, Any]:
-    """``profile`` with its period variables computed for ``at`` (the same dict when it has no dated facts)."""
+def for_period(
+    entity_type: str, profile: dict[str, Any], at: date, subsidised: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """``profile`` with its period variables computed for ``at`` (the same dict when it has no dated facts);
+    ``subsidised``: the loan keys already covered by a 贴息 entitlement (``ip_pledge_interest_unsubsidised_fen``)."""
     if entity_type == "enterprise":
         qualification_dates = profile.get("qualification_dates") or {}
         platform_dates = profile.get("platform_dates") or {}
@@ -82,7 +108,7 @@ def for_period(entity_type: str, profile: dict[str, Any], at: date) -> dict[str,
             return profile
         out = dict(profile)
         if financings:
-            out.update(financing_figures(financings, at))
+            out.update(financing_figures(financings, at, subsidised))
         if qualification_dates:
             held: set[str] = set()
             new: set[str] = set()

@@ -166,6 +166,20 @@ VARIABLES: tuple[VariableSpec, ...] = (
         ),
     ),
     VariableSpec(
+        "ip_pledge_interest_unsubsidised_fen",
+        "integer",
+        "本年度放款、尚未享受贴息的知识产权质押贷款首年利息",
+        E,
+        "分",
+        0,
+        None,
+        default=0,
+        description=(
+            "由 financings 与已认定的贴息计算：评估年度内放款的知识产权质押贷款中，贷款编号（机构|贷款编号）"
+            "尚未被任何贴息兑现（含补充认定）覆盖的那些贷款的首年利息之和；同一笔贷款不重复享受贴息"
+        ),
+    ),
+    VariableSpec(
         "guarantee_fee_in_period_fen",
         "integer",
         "本年度放款贷款的融资担保费",
@@ -434,6 +448,7 @@ class EnterpriseProfile(BaseModel):
         dict[str, Literal["国家", "省", "苏州", "昆山"]], AfterValidator(_platform_keys)
     ] = Field(default_factory=dict)
     ip_pledge_interest_in_period_fen: int = Field(0, ge=0)
+    ip_pledge_interest_unsubsidised_fen: int = Field(0, ge=0)
     guarantee_fee_in_period_fen: int = Field(0, ge=0)
     insurance_premium_in_period_fen: int = Field(0, ge=0)
     # closed financings by "<institution>|<loan number>" (one entry per loan however often its event arrives)
@@ -488,8 +503,15 @@ DATED_FACTS = {
 }
 # Period figures computed from closed financings: a company with none has 0, never an unknown figure.
 FINANCING_FIGURES = frozenset(
-    {"ip_pledge_interest_in_period_fen", "guarantee_fee_in_period_fen", "insurance_premium_in_period_fen"}
+    {
+        "ip_pledge_interest_in_period_fen",
+        "ip_pledge_interest_unsubsidised_fen",
+        "guarantee_fee_in_period_fen",
+        "insurance_premium_in_period_fen",
+    }
 )
+# The figures of 知识产权质押 interest: an entitlement of a policy reading one of them subsidises its loans' interest.
+INTEREST_FIGURES = frozenset({"ip_pledge_interest_in_period_fen", "ip_pledge_interest_unsubsidised_fen"})
 
 
 # Figures whose omission is "unknown" (→ needs_data), not zero: every number the dictionary lists.
