@@ -750,6 +750,7 @@ async def finance_view(
                 "entity_name": entity.get((d.get("entity_type") or "", d.get("entity_id") or "")) or "—",
                 "entity_id": d.get("entity_id"),
                 "period": d.get("period"),
+                "sequence": d.get("sequence") or 0,
                 "amount": yuan(d.get("amount_fen")),
                 "status_title": DISBURSEMENT_STATUS.get(d.get("status") or "", d.get("status")),
                 "created_at": created,

@@ -165,6 +165,16 @@ def status_label(value: Any) -> str:
     return STATUS_LABELS.get(str(value), str(value)) if value not in (None, "") else "—"
 
 
+def award_period(value: Any) -> str:
+    """A disbursement's period as people read it: a supplement (补充认定, for loans closed after the period's
+    award was determined) says so, with its number."""
+    if not isinstance(value, dict):
+        return "—"
+    period = str(value.get("period") or "—")
+    sequence = int(value.get("sequence") or 0)
+    return f"{period} · 补充认定（第 {sequence} 次）" if sequence > 0 else period
+
+
 @pass_context
 def csrf_input(context: Context) -> Markup:
     token = context.get("csrf_token") or ""
@@ -184,6 +194,7 @@ templates.filters.update(
     cn_date=cn_date,
     cn_datetime=cn_datetime,
     status_label=status_label,
+    award_period=award_period,
     tel_links=tel_links,
 )
 templates.globals.update(csrf_input=csrf_input, static_url=static_url, status_labels=STATUS_LABELS)
