@@ -20,6 +20,7 @@ class JobOut(BaseModel):
     rate_per_s: float | None
     eta_s: float | None
     counts: dict[str, Any]
+    result: dict[str, Any] | None = None
     attempts: int
     error: str | None
     created_by: str | None
