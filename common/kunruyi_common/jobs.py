@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
+from pydantic import BaseModel, Field
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -448,3 +449,31 @@ class JobWorker:
                 job.lease_owner = None
                 job.lease_expires_at = await db_now(session)
             await session.flush()
+
+
+class JobOut(BaseModel):
+    """A job as the API shows it (:func:`job_public`): progress (done/total, rate, ETA), status, result."""
+
+    id: str
+    url: str = Field(description="the job's address (GET for progress)")
+    kind: str
+    subject: str
+    params: dict[str, Any]
+    status: str = Field(description="queued / running / succeeded / failed / cancelled")
+    status_label: str = Field(description="排队中 / 运行中 / 已完成 / 失败 / 已取消")
+    total: int
+    done: int
+    chunks: int
+    rate_per_s: float | None = Field(description="entities per second since it started")
+    eta_s: float | None = Field(description="seconds left at that rate (0 when done)")
+    counts: dict[str, Any]
+    result: dict[str, Any] | None = None
+    attempts: int
+    error: str | None
+    created_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None

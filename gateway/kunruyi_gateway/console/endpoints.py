@@ -21,10 +21,12 @@ from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, mint_internal_token
 from kunruyi_common.clock import local_today, utc_now
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import ProblemError
+from kunruyi_common.jobs import db_now
 from kunruyi_common.taxonomy import TAXONOMY
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_gateway.code_batches import service as code_batches
 from kunruyi_gateway.console import cockpit, oidc, programs, service
 from kunruyi_gateway.console import leads as console_leads
 from kunruyi_gateway.console.auth import (
@@ -1755,10 +1757,10 @@ async def codes(
     return await _codes_page(request, session, db, qualification=qualification)
 
 
-@router.post("/codes/bulk", response_class=HTMLResponse)
-async def issue_codes(request: Request, session: ServiceCodeDesk, db: SessionDep) -> HTMLResponse:
-    """Codes for a list of companies pasted from a sheet: every line checked first; one bad line and nothing is
-    issued, each bad line named."""
+@router.post("/codes/bulk", response_class=HTMLResponse, response_model=None)
+async def issue_codes(request: Request, session: ServiceCodeDesk, db: SessionDep) -> Response:
+    """Codes for a list of companies pasted from a sheet: every line checked first (one bad line and nothing is
+    issued, each bad line named); then a background batch is queued and the officer follows its progress."""
     form = await request.form()
     lines = str(form.get("lines") or "")
     wanted, problems = code_service.parse_bulk_lines(lines)
@@ -1766,13 +1768,77 @@ async def issue_codes(request: Request, session: ServiceCodeDesk, db: SessionDep
         problems = ["请粘贴企业清单：每行“统一社会信用代码 名称 [产业链]”"]
     if problems:
         return await _codes_page(request, session, db, problems=problems, code=422, lines=lines)
-    issued = []
-    async with db.begin_nested():
-        for _, body in wanted:
-            issued.append(await code_service.issue(db, body, session.subject))
-    ids = [str(c.id) for c in issued]
-    return await _codes_page(
-        request, session, db, notice=f"已生成 {len(ids)} 个企业昆e服码，可打印张贴", batch=ids
+    job = await code_batches.enqueue(db, [body for _, body in wanted], session.subject, source="console")
+    return RedirectResponse(f"/console/codes/batches/{job.id}", status_code=303)
+
+
+async def _batch_page(
+    request: Request,
+    session: SignedIn,
+    db: AsyncSession,
+    job_id: uuid.UUID,
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+) -> HTMLResponse:
+    job = await code_batches.get(db, job_id)
+    batch = code_batches.public(job, await db_now(db))
+    first = (
+        [str(c.id) for c in (await code_batches.issued(db, job_id))[:60]] if job.status == "succeeded" else []
+    )
+    return await _page(
+        request,
+        session,
+        "console/codes_batch.html",
+        status=code,
+        batch=batch,
+        live=job.status in ("queued", "running"),
+        printable=first,
+        notice=notice,
+        problems=problems or [],
+    )
+
+
+@router.get("/codes/batches/{job_id}", response_class=HTMLResponse)
+async def code_batch(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, job_id: uuid.UUID
+) -> HTMLResponse:
+    """A batch's progress (the page reloads itself while it runs), then its download and print sheet."""
+    try:
+        return await _batch_page(request, session, db, job_id)
+    except ProblemError as exc:
+        return await _codes_page(request, session, db, problems=[problem_text(exc)], code=exc.status)
+
+
+@router.post("/codes/batches/{job_id}/cancel", response_class=HTMLResponse)
+async def cancel_code_batch(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, job_id: uuid.UUID
+) -> HTMLResponse:
+    try:
+        async with db.begin_nested():
+            job = await code_batches.cancel(db, job_id)
+    except ProblemError as exc:
+        return await _batch_page(request, session, db, job_id, problems=[problem_text(exc)], code=exc.status)
+    return await _batch_page(
+        request, session, db, job_id, notice=f"已取消：已生成的 {job.done} 个码保留，其余不再生成"
+    )
+
+
+@router.get("/codes/batches/{job_id}/codes.csv", response_model=None)
+async def code_batch_csv(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, job_id: uuid.UUID
+) -> Response:
+    """The batch's codes as a sheet (名称、编号、二维码地址) to hand out."""
+    try:
+        await code_batches.get(db, job_id)
+    except ProblemError as exc:
+        return await _codes_page(request, session, db, problems=[problem_text(exc)], code=exc.status)
+    settings: Settings = request.app.state.settings
+    return Response(
+        code_batches.as_csv(settings, await code_batches.issued(db, job_id)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="kunefu-codes-{job_id}.csv"'},
     )
 
 
