@@ -978,6 +978,7 @@ async def _catalog_page(
     notice: str | None = None,
     problems: list[str] | None = None,
     code: int = 200,
+    import_job: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     drafts = await _calls(request, session).section(
         "policy", "GET", "/api/v1/policies", params={"status": "draft", "limit": 100}
@@ -996,6 +997,7 @@ async def _catalog_page(
         problems=problems or [],
         today=local_today().isoformat(),
         form_key=uuid.uuid4().hex,
+        import_job=import_job,
     )
 
 
@@ -1020,9 +1022,10 @@ async def catalog_export(request: Request, session: CatalogDesk) -> Response:
     )
 
 
-@router.post("/catalog/import", response_class=HTMLResponse)
-async def catalog_import(request: Request, session: CatalogDesk) -> HTMLResponse:
-    """Check (or check and write as drafts) a sheet; every bad row is listed by row and column on the page."""
+@router.post("/catalog/import", response_class=HTMLResponse, response_model=None)
+async def catalog_import(request: Request, session: CatalogDesk) -> Response:
+    """Check a sheet (dry run: the report at once, every bad row listed by row and column), or queue its import:
+    svc-policy answers 202 with a background job, and the officer follows it on the import's page."""
     form = await request.form()
     upload = form.get("file")
     dry_run = form.get("dry_run") is not None
@@ -1050,15 +1053,26 @@ async def catalog_import(request: Request, session: CatalogDesk) -> HTMLResponse
             timeout_s=60.0,
         )
     except UpstreamError as exc:
-        detail = exc.body if isinstance(exc.body, dict) else {}
-        rows = [e for e in detail.get("errors") or [] if isinstance(e, dict) and "row" in e]
-        return await _catalog_page(
-            request,
-            session,
-            row_errors=rows,
-            problems=[str(detail.get("detail") or problem_text(exc))],
-            code=problem_status(exc),
-        )
+        return await _catalog_refused(request, session, exc.body, problem_text(exc), problem_status(exc))
+    if report.get("kind") == "catalog_import":
+        return RedirectResponse(f"/console/catalog/imports/{report['id']}", status_code=303)
+    return await _catalog_report(request, session, report)
+
+
+async def _catalog_refused(
+    request: Request, session: SignedIn, problem: Any, text: str, status: int
+) -> HTMLResponse:
+    """A refused sheet: the problem's row report on the page."""
+    detail = problem if isinstance(problem, dict) else {}
+    rows = [e for e in detail.get("errors") or [] if isinstance(e, dict) and "row" in e]
+    return await _catalog_page(
+        request, session, row_errors=rows, problems=[str(detail.get("detail") or text)], code=status
+    )
+
+
+async def _catalog_report(
+    request: Request, session: SignedIn, report: dict[str, Any], import_job: dict[str, Any] | None = None
+) -> HTMLResponse:
     row_errors = [{**e, "message": e.get("reason")} for e in report.get("errors") or []]
     if row_errors:
         return await _catalog_page(
@@ -1079,7 +1093,42 @@ async def catalog_import(request: Request, session: CatalogDesk) -> HTMLResponse
             f"校验通过（未写入）：将新建 {len(report['created'])} 项、新草稿版本 {len(report['drafted'])} 项、"
             f"目录信息更新 {len(report['catalog_updated'])} 项、未变 {report['unchanged']} 项。"
         )
-    return await _catalog_page(request, session, report=report, notice=notice)
+    return await _catalog_page(request, session, report=report, notice=notice, import_job=import_job)
+
+
+@router.get("/catalog/imports/{job_id}", response_class=HTMLResponse)
+async def catalog_import_job(request: Request, session: CatalogDesk, job_id: uuid.UUID) -> HTMLResponse:
+    """An import's page: its progress while it runs (the panel reloads itself), then its report — the drafts to
+    publish, or every bad row when the sheet was refused (nothing written)."""
+    try:
+        job = await _calls(request, session).call("policy", "GET", f"/api/v1/jobs/{job_id}")
+    except UpstreamError as exc:
+        return await _catalog_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
+    result = job.get("result") or {}
+    if job["status"] == "failed" and isinstance(result.get("problem"), dict):
+        problem = result["problem"]
+        return await _catalog_refused(request, session, problem, str(problem.get("detail")), 422)
+    if job["status"] == "succeeded" and result:
+        return await _catalog_report(request, session, result, import_job=job)
+    notice = None
+    if job["status"] == "cancelled":
+        notice = f"导入已取消：已写入的 {job['done']} 行草稿保留（草稿须发布后才生效），其余未写入"
+    problems = [f"导入失败：{job.get('error') or ''}"] if job["status"] == "failed" else None
+    return await _catalog_page(request, session, notice=notice, problems=problems, import_job=job)
+
+
+@router.post("/catalog/imports/{job_id}/cancel", response_class=HTMLResponse)
+async def catalog_import_cancel(request: Request, session: CatalogDesk, job_id: uuid.UUID) -> HTMLResponse:
+    try:
+        job = await _calls(request, session).call("policy", "POST", f"/api/v1/jobs/{job_id}/cancel")
+    except UpstreamError as exc:
+        return await _catalog_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
+    return await _catalog_page(
+        request,
+        session,
+        notice=f"导入已取消：已写入的 {job['done']} 行草稿保留（草稿须发布后才生效），其余未写入",
+        import_job=job,
+    )
 
 
 @router.post("/catalog/{code}/publish", response_class=HTMLResponse)
