@@ -380,7 +380,9 @@ async def import_chunk(session: AsyncSession, job: BackgroundJob, limit: int) ->
     ops = payload["ops"]
     start = int(job.cursor["next"])
     batch = ops[start : start + limit]
-    items, _ = check_rows(rows, **await _references(session))
+    # the batch's rows only (the whole sheet passed the check): the items they describe, in the batch's order
+    checked, _ = check_rows([rows[op["index"]] for op in batch], **await _references(session))
+    items = {op["index"]: item for op, item in zip(batch, checked, strict=True)}
     wanted = [items[op["index"]]["code"] for op in batch if not op["create"]]
     policies = {
         p.code: p for p in (await session.execute(select(Policy).where(Policy.code.in_(wanted)))).scalars()
