@@ -382,14 +382,14 @@ async def import_chunk(session: AsyncSession, job: BackgroundJob, limit: int) ->
     batch = ops[start : start + limit]
     # the batch's rows only (the whole sheet passed the check): the items they describe, in the batch's order
     checked, _ = check_rows([rows[op["index"]] for op in batch], **await _references(session))
-    items = {op["index"]: item for op, item in zip(batch, checked, strict=True)}
-    wanted = [items[op["index"]]["code"] for op in batch if not op["create"]]
+    by_index = {op["index"]: item for op, item in zip(batch, checked, strict=True)}
+    wanted = [by_index[op["index"]]["code"] for op in batch if not op["create"]]
     policies = {
         p.code: p for p in (await session.execute(select(Policy).where(Policy.code.in_(wanted)))).scalars()
     }
     counts = {"created": 0, "drafted": 0, "catalog_updated": 0}
     for op in batch:
-        item = items[op["index"]]
+        item = by_index[op["index"]]
         if op["create"]:
             await _create(session, principal, item)
             counts["created"] += 1
