@@ -17,6 +17,7 @@ QUICK: list[tuple[str, list[str]]] = [
     ("policy_calculator", ["bench/policy_calculator/run.py", "--rounds", "50"]),
     ("entitlement_run", ["bench/entitlement_run/run.py", "--entities", "10000", "--sample", "200"]),
     ("entitlement_run-db", ["bench/entitlement_run/db_run.py", "--companies", "5000"]),
+    ("catalog_import", ["bench/catalog_import/run.py", "--repeat", "1"]),
     (
         "talent_registry",
         ["bench/talent_registry/run.py", "--rows", "20000", "--registrations", "200", "--lookups", "200"],
@@ -45,6 +46,7 @@ FULL: list[tuple[str, list[str]]] = [
     ("policy_calculator-http", ["bench/policy_calculator/http_run.py"]),
     ("entitlement_run", ["bench/entitlement_run/run.py"]),
     ("entitlement_run-db", ["bench/entitlement_run/db_run.py", "--companies", "50000"]),
+    ("catalog_import", ["bench/catalog_import/run.py", "--repeat", "3"]),
     ("talent_registry", ["bench/talent_registry/run.py"]),
     ("disbursement_pipeline", ["bench/disbursement_pipeline/run.py", "--events", "10000", "--write"]),
     ("matching", ["bench/matching/bench_index.py", "--count", "1000000"]),

@@ -189,6 +189,18 @@ class InvalidTransition(Conflict):
     code, title = "invalid_transition", "当前状态不允许该操作"
 
 
+class JobNotFound(NotFound):
+    """后台任务不存在"""
+
+    code = "job_not_found"
+
+
+class JobNotCancellable(Conflict):
+    """后台任务已结束（…），不能取消"""
+
+    code = "job_not_cancellable"
+
+
 class InvalidCursor(Unprocessable):
     """The pagination cursor was not issued by this list (tampered, truncated or from another query)."""
 

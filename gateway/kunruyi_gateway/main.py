@@ -23,6 +23,7 @@ from kunruyi_gateway.access.limiter import RateLimiter
 from kunruyi_gateway.api_docs.describe import aggregate
 from kunruyi_gateway.api_docs.pages import ASSETS, static_assets
 from kunruyi_gateway.api_docs.pages import router as api_docs_router
+from kunruyi_gateway.code_batches.endpoints import router as code_batches_router
 from kunruyi_gateway.console.endpoints import install_console
 from kunruyi_gateway.console.endpoints import public_router as public_notice_router
 from kunruyi_gateway.console.endpoints import router as console_router
@@ -36,6 +37,7 @@ from kunruyi_gateway.integrations.yiqilaiban.consumers import (
 )
 from kunruyi_gateway.integrations.yiqilaiban.endpoints import router as yiqilaiban_router
 from kunruyi_gateway.integrations.yiqilaiban.sender import DeliverySender
+from kunruyi_gateway.jobs.worker import start_job_worker
 from kunruyi_gateway.partners.endpoints import router as app_keys_router
 from kunruyi_gateway.partners.metrics import NONCE_STORE_ERRORS, PartnerMetricsMiddleware
 from kunruyi_gateway.partners.verifier import PartnerVerifier
@@ -181,6 +183,7 @@ def build_spec() -> ServiceSpec:
             api_docs_router,
             staff_router,
             app_keys_router,
+            code_batches_router,  # before service_codes_router: /batches is not a code's id
             service_codes_router,
             service_code_pages,
             yiqilaiban_router,
@@ -207,7 +210,13 @@ def build_spec() -> ServiceSpec:
                 schemas=POLICY_SCHEMAS,
             ),
         ],
-        on_startup=[_start_upstreams, _start_gate, _start_service_code_pages, start_session_sweep],
+        on_startup=[
+            _start_upstreams,
+            _start_gate,
+            _start_service_code_pages,
+            start_session_sweep,
+            start_job_worker,
+        ],
         on_shutdown=[_stop_service_code_pages, _stop_upstreams],
         readiness_checks=[_upstream_readiness],
     )

@@ -7,6 +7,7 @@ from kunruyi_common.periodic import periodic_runs_table
 
 from kunruyi_gateway.db_base import Base
 from kunruyi_gateway.integrations.models import OutboundDelivery
+from kunruyi_gateway.jobs.models import BackgroundJob
 from kunruyi_gateway.partners.models import AppKey, AppKeySecret, RateWindow, UsedNonce
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.staff.models import RevokedToken
@@ -18,6 +19,7 @@ periodic_runs = periodic_runs_table(Base.metadata)
 __all__ = [
     "AppKey",
     "AppKeySecret",
+    "BackgroundJob",
     "Base",
     "OutboundDelivery",
     "RateWindow",

@@ -38,6 +38,13 @@ class Settings(ServiceSettings):
     # Replicas: one whose connect fails or whose /readyz is not 200 leaves the rotation for this long, then is
     # probed back (readiness checked every ``upstream_health_interval_s``, only for services with several).
     upstream_eject_s: float = 10.0
+    # Background jobs (bulk 昆e服 code batches): codes issued per chunk (one transaction each, with their events),
+    # the lease a replica holds a job under, how often an idle worker looks for one, failures in a row before the
+    # job is failed.
+    code_batch_chunk_size: int = 500
+    job_lease_s: float = 60.0
+    job_poll_interval_s: float = 2.0
+    job_max_attempts: int = 3
     upstream_health_interval_s: float = 2.0
     upstream_dns_refresh_s: float = 5.0
     max_body_bytes: int = 10 * 1024 * 1024

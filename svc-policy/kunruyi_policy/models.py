@@ -10,6 +10,7 @@ from kunruyi_common.db import Base as CommonBase
 from kunruyi_common.db import new_metadata
 from kunruyi_common.events import event_tables
 from kunruyi_common.idempotency import idempotency_table
+from kunruyi_common.jobs import JobColumns
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -254,37 +255,8 @@ class PolicyReach(Base):
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 
-class BackgroundJob(Base):
-    """Work too long for a request (jobs/): a 免申即享 run, a publication's re-evaluation. Any replica's worker
-    claims it (``FOR UPDATE SKIP LOCKED``) under a lease it renews with every chunk; an expired lease is taken over
-    by another replica, which resumes after the last committed chunk (``cursor``, ``done``)."""
-
-    __tablename__ = "background_jobs"
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')",
-            name="ck_background_jobs_status",
-        ),
-        Index("ix_background_jobs_status_created", "status", "created_at"),
-    )
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    kind: Mapped[str] = mapped_column(String(40))
-    params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    # what the job is about, e.g. ``entitlement-run:<id>`` or ``policy:<code>:<version>``
-    subject: Mapped[str] = mapped_column(String(120), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
-    total: Mapped[int] = mapped_column(BigInteger, default=0)
-    done: Mapped[int] = mapped_column(BigInteger, default=0)
-    chunks: Mapped[int] = mapped_column(Integer, default=0)
-    # where the next chunk starts (the last key processed), committed with the chunk's effects
-    cursor: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
-    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    lease_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+class BackgroundJob(JobColumns, Base):
+    """Work too long for a request (jobs/): a 免申即享 run, a publication's re-evaluation, a catalog import. Any
+    replica's worker claims it (``FOR UPDATE SKIP LOCKED``) under a lease it renews with every chunk; an expired
+    lease is taken over by another replica, which resumes after the last committed chunk (``cursor``, ``done``).
+    The columns are the kit's (``kunruyi_common.jobs.JobColumns``)."""

@@ -15,6 +15,8 @@ class Settings(ServiceSettings):
     job_lease_s: float = 60.0
     job_poll_interval_s: float = 2.0
     job_max_attempts: int = 3
+    # catalog import: items written per chunk (each chunk one transaction with its drafts and outbox rows)
+    catalog_import_chunk_size: int = 50
 
 
 def get_settings() -> Settings:

@@ -5,6 +5,7 @@ reported in Chinese — and keeps each department to its own items."""
 import csv
 import io
 import json
+import uuid
 from typing import Any
 
 from kunruyi_launcher.testing import staff
@@ -66,7 +67,7 @@ async def test_an_officer_exports_only_the_own_department(client) -> None:  # ty
 
 
 async def test_an_import_writes_drafts_and_leaves_the_versions_in_force(
-    client, session: AsyncSession
+    client, session: AsyncSession, run_jobs
 ) -> None:  # type: ignore[no-untyped-def]
     async with client(OFFICER) as c:
         rows = rows_of((await c.get("/api/v1/policy-catalog/export", params={"format": "csv"})).text)
@@ -86,8 +87,12 @@ async def test_an_import_writes_drafts_and_leaves_the_versions_in_force(
         assert planned["drafted"] == [code] and planned["created"] == ["KS-KJ-IMPORT-1"]
         assert planned["unchanged"] == len(rows) - 1
 
-        done = await upload(c, sheet, dry_run=False)
-        assert done.status_code == 200 and done.json()["written"] is True
+        queued = await upload(c, sheet, dry_run=False)
+        assert queued.status_code == 202 and queued.json()["status"] == "queued"
+        assert await run_jobs() == [uuid.UUID(queued.json()["id"])]
+        done = (await c.get(queued.headers["location"])).json()
+        assert done["status"] == "succeeded" and done["result"]["written"] is True
+        assert done["result"]["drafted"] == [code] and done["result"]["created"] == ["KS-KJ-IMPORT-1"]
 
         after = (await c.get(f"/api/v1/policies/{code}")).json()
         assert after["rules"] == before["rules"], "the version in force still pays"
@@ -102,7 +107,7 @@ async def test_an_import_writes_drafts_and_leaves_the_versions_in_force(
 
 
 async def test_a_sheet_with_bad_rows_is_refused_whole_and_each_row_reported(
-    client, session: AsyncSession
+    client, session: AsyncSession, run_jobs
 ) -> None:  # type: ignore[no-untyped-def]
     async with client(OFFICER) as c:
         rows = rows_of((await c.get("/api/v1/policy-catalog/export", params={"format": "csv"})).text)
@@ -116,9 +121,12 @@ async def test_a_sheet_with_bad_rows_is_refused_whole_and_each_row_reported(
         sheet = as_csv([good_change, other_department, unknown_theme, fixed_field, with_units, *rows[5:]])
         before = await counts(session)
 
-        refused = await upload(c, sheet, dry_run=False)
-        assert refused.status_code == 422
-        problem = refused.json()
+        queued = await upload(c, sheet, dry_run=False)
+        assert queued.status_code == 202
+        await run_jobs()
+        refused = (await c.get(queued.headers["location"])).json()
+        assert refused["status"] == "failed" and refused["result"]["written"] is False
+        problem = refused["result"]["problem"]
         assert problem["code"] == "catalog_sheet_rejected" and problem["field"] == "file"
         reported = {(e["row"], e["column"]) for e in problem["errors"]}
         assert {(3, "部门"), (4, "主题服务"), (5, "兑现方式"), (6, "年度预算（分）")} <= reported

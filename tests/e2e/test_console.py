@@ -590,7 +590,8 @@ def test_officer_issues_codes_for_a_list_prints_them_and_sees_coverage(
     driver: Any, browser: Any, artifacts_dir: Path
 ) -> None:
     """昆e服码 for a list of companies pasted from a sheet: a bad line names its number and nothing is issued; fixed,
-    the batch is issued and prints as a sheet of QR cards; a 规上 company without a code counts as uncovered until
+    the batch is issued as a background job (its page shows the progress, then the download) and prints as a sheet
+    of QR cards; a 规上 company without a code counts as uncovered until
     it has one."""
     uscc = driver.register_enterprise(name="昆山覆盖统计示范精工有限公司", district="张浦")
     gained = driver.partner.post(
@@ -599,7 +600,7 @@ def test_officer_issues_codes_for_a_list_prints_them_and_sees_coverage(
     )
     assert gained.status_code == 201, gained.text
     other = driver.register_enterprise(name="昆山批量发码示范光电有限公司", district="开发区")
-    page = console_sign_in(browser, driver, "kjj-officer-zhou")
+    page = console_sign_in(browser, driver, "kjj-officer-zhou", accept_downloads=True)
     page.goto(f"{driver.url}/console/codes?qualification=above_scale")
 
     def counts() -> tuple[int, int]:
@@ -630,7 +631,15 @@ def test_officer_issues_codes_for_a_list_prints_them_and_sees_coverage(
     lines = page.get_by_test_id("bulk-issue").locator("textarea[name=lines]")
     lines.fill(f"{uscc}\t昆山覆盖统计示范精工有限公司\n{other}\t昆山批量发码示范光电有限公司\t光电显示")
     page.get_by_test_id("bulk-issue").get_by_role("button", name="生成").click()
-    page.get_by_test_id("flash").filter(has_text="已生成 2 个").wait_for()
+    # a background batch: its page shows the progress, then the download and the print sheet
+    page.wait_for_url("**/console/codes/batches/*")
+    page.get_by_test_id("batch-done").filter(has_text="已生成 2 个").wait_for()
+    assert page.get_by_test_id("batch-progress").inner_text() == "已生成 2 / 2 个"
+    with page.expect_download() as downloaded:
+        page.get_by_test_id("batch-download").click()
+    sheet = Path(downloaded.value.path()).read_text(encoding="utf-8-sig")
+    assert uscc in sheet and other in sheet and "/q/" in sheet
+    page.screenshot(path=str(artifacts_dir / "console-codes-batch.png"), full_page=True)
     page.goto(f"{driver.url}/console/codes?qualification=above_scale")
     assert counts() == (covered_before + 1, total)
     page.screenshot(path=str(artifacts_dir / "console-codes.png"), full_page=True)

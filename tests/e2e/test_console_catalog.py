@@ -1,6 +1,6 @@
 """An administrator keeps the policy catalog through the console, in Chromium through the gateway: exports the
-catalog sheet, imports a sheet with one bad row (refused whole, the row and column shown, nothing written), fixes
-it, imports again (two new items saved as drafts) and publishes one of them with its effective date."""
+catalog sheet, imports a sheet with one bad row (the import's background job refuses it whole, the row and column
+shown, nothing written), fixes it, imports again (the job's progress shown until it is done) (two new items saved as drafts) and publishes one of them with its effective date."""
 
 from __future__ import annotations
 
@@ -52,6 +52,8 @@ def test_admin_imports_a_sheet_fixes_a_bad_row_and_publishes(
 
     page.set_input_files("#sheet", str(_sheet(header, [first, bad], tmp_path / "bad.xlsx")))
     page.get_by_test_id("import").get_by_role("button", name="导入").click()
+    # the import is a background job: its page follows it until the whole-sheet check refuses the sheet
+    page.wait_for_url("**/console/catalog/imports/*")
     errors = page.get_by_test_id("row-errors")
     errors.wait_for()
     assert (
@@ -67,7 +69,10 @@ def test_admin_imports_a_sheet_fixes_a_bad_row_and_publishes(
 
     page.set_input_files("#sheet", str(_sheet(header, [first, second], tmp_path / "fixed.xlsx")))
     page.get_by_test_id("import").get_by_role("button", name="导入").click()
+    page.wait_for_url("**/console/catalog/imports/*")
     page.get_by_test_id("flash").filter(has_text="新建 2 项").wait_for()
+    assert page.get_by_test_id("import-status").inner_text() == "已完成"
+    assert page.get_by_test_id("import-progress").inner_text() == "2 / 2 行"
     pending = page.get_by_test_id("pending")
     assert first["政策编码"] in pending.inner_text() and second["政策编码"] in pending.inner_text()
 

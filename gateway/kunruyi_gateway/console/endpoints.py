@@ -21,10 +21,12 @@ from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, mint_internal_token
 from kunruyi_common.clock import local_today, utc_now
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import ProblemError
+from kunruyi_common.jobs import db_now
 from kunruyi_common.taxonomy import TAXONOMY
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_gateway.code_batches import service as code_batches
 from kunruyi_gateway.console import cockpit, oidc, programs, service
 from kunruyi_gateway.console import leads as console_leads
 from kunruyi_gateway.console.auth import (
@@ -976,6 +978,7 @@ async def _catalog_page(
     notice: str | None = None,
     problems: list[str] | None = None,
     code: int = 200,
+    import_job: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     drafts = await _calls(request, session).section(
         "policy", "GET", "/api/v1/policies", params={"status": "draft", "limit": 100}
@@ -994,6 +997,7 @@ async def _catalog_page(
         problems=problems or [],
         today=local_today().isoformat(),
         form_key=uuid.uuid4().hex,
+        import_job=import_job,
     )
 
 
@@ -1018,9 +1022,10 @@ async def catalog_export(request: Request, session: CatalogDesk) -> Response:
     )
 
 
-@router.post("/catalog/import", response_class=HTMLResponse)
-async def catalog_import(request: Request, session: CatalogDesk) -> HTMLResponse:
-    """Check (or check and write as drafts) a sheet; every bad row is listed by row and column on the page."""
+@router.post("/catalog/import", response_class=HTMLResponse, response_model=None)
+async def catalog_import(request: Request, session: CatalogDesk) -> Response:
+    """Check a sheet (dry run: the report at once, every bad row listed by row and column), or queue its import:
+    svc-policy answers 202 with a background job, and the officer follows it on the import's page."""
     form = await request.form()
     upload = form.get("file")
     dry_run = form.get("dry_run") is not None
@@ -1048,15 +1053,26 @@ async def catalog_import(request: Request, session: CatalogDesk) -> HTMLResponse
             timeout_s=60.0,
         )
     except UpstreamError as exc:
-        detail = exc.body if isinstance(exc.body, dict) else {}
-        rows = [e for e in detail.get("errors") or [] if isinstance(e, dict) and "row" in e]
-        return await _catalog_page(
-            request,
-            session,
-            row_errors=rows,
-            problems=[str(detail.get("detail") or problem_text(exc))],
-            code=problem_status(exc),
-        )
+        return await _catalog_refused(request, session, exc.body, problem_text(exc), problem_status(exc))
+    if report.get("kind") == "catalog_import":
+        return RedirectResponse(f"/console/catalog/imports/{report['id']}", status_code=303)
+    return await _catalog_report(request, session, report)
+
+
+async def _catalog_refused(
+    request: Request, session: SignedIn, problem: Any, text: str, status: int
+) -> HTMLResponse:
+    """A refused sheet: the problem's row report on the page."""
+    detail = problem if isinstance(problem, dict) else {}
+    rows = [e for e in detail.get("errors") or [] if isinstance(e, dict) and "row" in e]
+    return await _catalog_page(
+        request, session, row_errors=rows, problems=[str(detail.get("detail") or text)], code=status
+    )
+
+
+async def _catalog_report(
+    request: Request, session: SignedIn, report: dict[str, Any], import_job: dict[str, Any] | None = None
+) -> HTMLResponse:
     row_errors = [{**e, "message": e.get("reason")} for e in report.get("errors") or []]
     if row_errors:
         return await _catalog_page(
@@ -1077,7 +1093,42 @@ async def catalog_import(request: Request, session: CatalogDesk) -> HTMLResponse
             f"校验通过（未写入）：将新建 {len(report['created'])} 项、新草稿版本 {len(report['drafted'])} 项、"
             f"目录信息更新 {len(report['catalog_updated'])} 项、未变 {report['unchanged']} 项。"
         )
-    return await _catalog_page(request, session, report=report, notice=notice)
+    return await _catalog_page(request, session, report=report, notice=notice, import_job=import_job)
+
+
+@router.get("/catalog/imports/{job_id}", response_class=HTMLResponse)
+async def catalog_import_job(request: Request, session: CatalogDesk, job_id: uuid.UUID) -> HTMLResponse:
+    """An import's page: its progress while it runs (the panel reloads itself), then its report — the drafts to
+    publish, or every bad row when the sheet was refused (nothing written)."""
+    try:
+        job = await _calls(request, session).call("policy", "GET", f"/api/v1/jobs/{job_id}")
+    except UpstreamError as exc:
+        return await _catalog_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
+    result = job.get("result") or {}
+    if job["status"] == "failed" and isinstance(result.get("problem"), dict):
+        problem = result["problem"]
+        return await _catalog_refused(request, session, problem, str(problem.get("detail")), 422)
+    if job["status"] == "succeeded" and result:
+        return await _catalog_report(request, session, result, import_job=job)
+    notice = None
+    if job["status"] == "cancelled":
+        notice = f"导入已取消：已写入的 {job['done']} 行草稿保留（草稿须发布后才生效），其余未写入"
+    problems = [f"导入失败：{job.get('error') or ''}"] if job["status"] == "failed" else None
+    return await _catalog_page(request, session, notice=notice, problems=problems, import_job=job)
+
+
+@router.post("/catalog/imports/{job_id}/cancel", response_class=HTMLResponse)
+async def catalog_import_cancel(request: Request, session: CatalogDesk, job_id: uuid.UUID) -> HTMLResponse:
+    try:
+        job = await _calls(request, session).call("policy", "POST", f"/api/v1/jobs/{job_id}/cancel")
+    except UpstreamError as exc:
+        return await _catalog_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
+    return await _catalog_page(
+        request,
+        session,
+        notice=f"导入已取消：已写入的 {job['done']} 行草稿保留（草稿须发布后才生效），其余未写入",
+        import_job=job,
+    )
 
 
 @router.post("/catalog/{code}/publish", response_class=HTMLResponse)
@@ -1755,10 +1806,10 @@ async def codes(
     return await _codes_page(request, session, db, qualification=qualification)
 
 
-@router.post("/codes/bulk", response_class=HTMLResponse)
-async def issue_codes(request: Request, session: ServiceCodeDesk, db: SessionDep) -> HTMLResponse:
-    """Codes for a list of companies pasted from a sheet: every line checked first; one bad line and nothing is
-    issued, each bad line named."""
+@router.post("/codes/bulk", response_class=HTMLResponse, response_model=None)
+async def issue_codes(request: Request, session: ServiceCodeDesk, db: SessionDep) -> Response:
+    """Codes for a list of companies pasted from a sheet: every line checked first (one bad line and nothing is
+    issued, each bad line named); then a background batch is queued and the officer follows its progress."""
     form = await request.form()
     lines = str(form.get("lines") or "")
     wanted, problems = code_service.parse_bulk_lines(lines)
@@ -1766,13 +1817,77 @@ async def issue_codes(request: Request, session: ServiceCodeDesk, db: SessionDep
         problems = ["请粘贴企业清单：每行“统一社会信用代码 名称 [产业链]”"]
     if problems:
         return await _codes_page(request, session, db, problems=problems, code=422, lines=lines)
-    issued = []
-    async with db.begin_nested():
-        for _, body in wanted:
-            issued.append(await code_service.issue(db, body, session.subject))
-    ids = [str(c.id) for c in issued]
-    return await _codes_page(
-        request, session, db, notice=f"已生成 {len(ids)} 个企业昆e服码，可打印张贴", batch=ids
+    job = await code_batches.enqueue(db, [body for _, body in wanted], session.subject, source="console")
+    return RedirectResponse(f"/console/codes/batches/{job.id}", status_code=303)
+
+
+async def _batch_page(
+    request: Request,
+    session: SignedIn,
+    db: AsyncSession,
+    job_id: uuid.UUID,
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    code: int = 200,
+) -> HTMLResponse:
+    job = await code_batches.get(db, job_id)
+    batch = code_batches.public(job, await db_now(db))
+    first = (
+        [str(c.id) for c in (await code_batches.issued(db, job_id))[:60]] if job.status == "succeeded" else []
+    )
+    return await _page(
+        request,
+        session,
+        "console/codes_batch.html",
+        status=code,
+        batch=batch,
+        live=job.status in ("queued", "running"),
+        printable=first,
+        notice=notice,
+        problems=problems or [],
+    )
+
+
+@router.get("/codes/batches/{job_id}", response_class=HTMLResponse)
+async def code_batch(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, job_id: uuid.UUID
+) -> HTMLResponse:
+    """A batch's progress (the page reloads itself while it runs), then its download and print sheet."""
+    try:
+        return await _batch_page(request, session, db, job_id)
+    except ProblemError as exc:
+        return await _codes_page(request, session, db, problems=[problem_text(exc)], code=exc.status)
+
+
+@router.post("/codes/batches/{job_id}/cancel", response_class=HTMLResponse)
+async def cancel_code_batch(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, job_id: uuid.UUID
+) -> HTMLResponse:
+    try:
+        async with db.begin_nested():
+            job = await code_batches.cancel(db, job_id)
+    except ProblemError as exc:
+        return await _batch_page(request, session, db, job_id, problems=[problem_text(exc)], code=exc.status)
+    return await _batch_page(
+        request, session, db, job_id, notice=f"已取消：已生成的 {job.done} 个码保留，其余不再生成"
+    )
+
+
+@router.get("/codes/batches/{job_id}/codes.csv", response_model=None)
+async def code_batch_csv(
+    request: Request, session: ServiceCodeDesk, db: SessionDep, job_id: uuid.UUID
+) -> Response:
+    """The batch's codes as a sheet (名称、编号、二维码地址) to hand out."""
+    try:
+        await code_batches.get(db, job_id)
+    except ProblemError as exc:
+        return await _codes_page(request, session, db, problems=[problem_text(exc)], code=exc.status)
+    settings: Settings = request.app.state.settings
+    return Response(
+        code_batches.as_csv(settings, await code_batches.issued(db, job_id)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="kunefu-codes-{job_id}.csv"'},
     )
 
 

@@ -1085,7 +1085,11 @@ async def overview(calls: Calls, names: NameDirectory) -> dict[str, Any]:
 
 # --- background jobs (免申即享 runs) ---------------------------------------------------------------------------------
 
-JOB_KIND = {"entitlement_run": "免申即享全量批次", "policy_evaluation": "政策发布后重新评估"}
+JOB_KIND = {
+    "entitlement_run": "免申即享全量批次",
+    "policy_evaluation": "政策发布后重新评估",
+    "catalog_import": "政策目录表格导入",
+}
 JOB_COUNT = {
     "policies": "政策",
     "entities": "主体",
@@ -1096,6 +1100,10 @@ JOB_COUNT = {
     "needs_data": "缺数据",
     "vectorised_policies": "批量计算的政策",
     "row_by_row_policies": "逐条计算的政策",
+    "created": "新建",
+    "drafted": "新草稿版本",
+    "catalog_updated": "目录信息更新",
+    "unchanged": "未变",
 }
 
 

@@ -25,3 +25,5 @@ class ServiceCode(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     scan_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the bulk batch (a background job) that issued it, for the batch's download
+    batch_job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True, index=True)

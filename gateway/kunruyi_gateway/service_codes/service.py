@@ -26,7 +26,7 @@ from kunruyi_gateway.settings import Settings
 SCANS = Counter("kunruyi_service_code_scans_total", "昆e服码被扫描次数", ["kind"])
 
 
-def _chain(value: str | None) -> str | None:
+def chain_name(value: str | None) -> str | None:
     """The chain's name in the shared taxonomy (any code, name or alias in): the broker section asks svc-matching
     for it, which maps every taxonomy chain; a chain outside the taxonomy is refused (422 naming the field)."""
     if value is None or not value.strip():
@@ -58,7 +58,9 @@ def to_out(settings: Settings, code: ServiceCode) -> ServiceCodeOut:
     )
 
 
-async def issue(session: AsyncSession, body: ServiceCodeCreate, issued_by: str) -> ServiceCode:
+async def issue(
+    session: AsyncSession, body: ServiceCodeCreate, issued_by: str, *, batch_job_id: uuid.UUID | None = None
+) -> ServiceCode:
     target = body.target.strip()
     if body.kind == "enterprise":
         try:
@@ -69,8 +71,9 @@ async def issue(session: AsyncSession, body: ServiceCodeCreate, issued_by: str) 
         kind=body.kind,
         target=target,
         name=body.name.strip(),
-        industry_chain=_chain(body.industry_chain),
+        industry_chain=chain_name(body.industry_chain),
         created_by=issued_by,
+        batch_job_id=batch_job_id,
     )
     session.add(code)
     await session.flush()

@@ -3,13 +3,17 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, UploadFile
-from fastapi.responses import Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import PayloadTooLarge
+from kunruyi_common.jobs import db_now
 
 from kunruyi_policy.catalog.spreadsheet import to_csv, to_xlsx
 from kunruyi_policy.catalog_sheets import service
 from kunruyi_policy.catalog_sheets.schemas import CatalogSheetReport
+from kunruyi_policy.jobs import service as jobs
+from kunruyi_policy.jobs.schemas import JobOut
 from kunruyi_policy.management.auth import Officer
 
 router = APIRouter(prefix="/api/v1/policy-catalog", tags=["政策目录表格 catalog sheets"])
@@ -60,8 +64,16 @@ async def export_catalog(
 
 @router.post(
     "/imports",
-    summary="导入政策目录表格：先整表校验（逐行报告），无误才写入为草稿（新政策与新草稿版本），发布另行指定生效日期",
+    summary="导入政策目录表格：试导入（dry_run=true）即时返回逐行报告；正式导入（dry_run=false）答 202 与后台任务，"
+    "任务先整表校验，无误才分块写入为草稿（新政策与新草稿版本），发布另行指定生效日期",
     response_model=CatalogSheetReport,
+    responses={
+        202: {
+            "model": JobOut,
+            "description": "正式导入已排队：后台任务（Location 为其地址；GET 查看进度，结果报告在 result，"
+            "有问题的表格任务以 failed 结束，result.problem 为 catalog_sheet_rejected 的 problem+json）",
+        }
+    },
     openapi_extra={
         "requestBody": {
             "content": {
@@ -81,11 +93,17 @@ async def import_catalog(
     file: UploadFile,
     session: SessionDep,
     principal: Officer,
-    dry_run: Annotated[bool, Form(description="true（默认）：只校验不写入")] = True,
-) -> CatalogSheetReport:
+    dry_run: Annotated[
+        bool, Form(description="true（默认）：只校验不写入；false：排队为后台任务写入")
+    ] = True,
+) -> CatalogSheetReport | JSONResponse:
     content = await file.read(MAX_BYTES + 1)
     if len(content) > MAX_BYTES:
         raise PayloadTooLarge("表格超过 10 MB", field="file")
     rows = service.read_sheet(file.filename or "", content)
-    report = await service.import_sheet(session, principal, rows, dry_run=dry_run)
-    return CatalogSheetReport.model_validate(report)
+    if dry_run:
+        report = await service.import_sheet(session, principal, rows, dry_run=True)
+        return CatalogSheetReport.model_validate(report)
+    job = await service.enqueue_import(session, principal, rows, file.filename or "")
+    body = JobOut.model_validate(jobs.job_public(job, await db_now(session)))
+    return JSONResponse(jsonable_encoder(body), status_code=202, headers={"Location": jobs.job_url(job.id)})

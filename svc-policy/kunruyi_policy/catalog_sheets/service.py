@@ -4,6 +4,7 @@ An import never touches a published version: a new item is created as a draft po
 existing item whose rules differ gets a new draft version (the one open draft, as `PUT /policies/{code}/draft`
 writes), and an officer publishes each with an effective date. The sheet is checked whole before anything is
 written, and one problem anywhere refuses it whole — a half-loaded catalog would pay some items and not others.
+A dry run answers at once; an import is a background job (``import_chunk`` below, the kit's job mechanism).
 Officers import and export their own department's items; admins all of them.
 """
 
@@ -29,9 +30,18 @@ from kunruyi_policy.catalog.spreadsheet import (
     from_xlsx,
 )
 from kunruyi_policy.catalog_sheets.exceptions import CatalogSheetRejected, UnreadableSheet
+from kunruyi_policy.jobs import service as jobs
 from kunruyi_policy.management import service as management
 from kunruyi_policy.management.schemas import PolicyCreate, PolicyUpdate, RulesIn
-from kunruyi_policy.models import Department, Policy, PolicyDocument, PolicyGroup, PolicyTheme, PolicyVersion
+from kunruyi_policy.models import (
+    BackgroundJob,
+    Department,
+    Policy,
+    PolicyDocument,
+    PolicyGroup,
+    PolicyTheme,
+    PolicyVersion,
+)
 from kunruyi_policy.rules.warnings import rule_warnings
 
 RULE_FIELDS = ("criteria", "amount", "amount_cap_fen", "parameters")
@@ -221,10 +231,10 @@ def _rules(item: dict[str, Any]) -> RulesIn:
     )
 
 
-async def import_sheet(
+async def _check(
     session: AsyncSession, principal: Principal, rows: list[dict[str, str]], *, dry_run: bool
-) -> dict[str, Any]:
-    """Check every row, then (unless a dry run, and only when no row has a problem) write the drafts."""
+) -> tuple[dict[str, Any], Plan, list[RowError]]:
+    """Check every row against the catalog as it is now: the report, the plan of writes, the problems."""
     references = await _references(session)
     items, errors = check_rows(rows, **references)
     department = await own_department(session, principal)
@@ -254,22 +264,150 @@ async def import_sheet(
             for w in rule_warnings(item.get("beneficiary") or "", item.get("criteria"))
         ],
     }
+    return report, plan, errors
+
+
+def _rejected(errors: list[RowError]) -> CatalogSheetRejected:
+    return CatalogSheetRejected(
+        f"表格有 {len(errors)} 处问题，未写入任何政策",
+        field="file",
+        errors=[{"field": "file", "row": e.row, "column": e.column, "message": e.reason} for e in errors],
+    )
+
+
+async def import_sheet(
+    session: AsyncSession, principal: Principal, rows: list[dict[str, str]], *, dry_run: bool
+) -> dict[str, Any]:
+    """Check every row, then (unless a dry run, and only when no row has a problem) write the drafts, all in the
+    caller's one transaction: a dry run's answer, and the direct call the import job is measured against."""
+    report, plan, errors = await _check(session, principal, rows, dry_run=dry_run)
     if dry_run:
         return report
     if errors:
-        raise CatalogSheetRejected(
-            f"表格有 {len(errors)} 处问题，未写入任何政策",
-            field="file",
-            errors=[{"field": "file", "row": e.row, "column": e.column, "message": e.reason} for e in errors],
-        )
+        raise _rejected(errors)
     actor = principal.subject
     for item in plan.create:
-        fields = {k: v for k, v in item.items() if k in PolicyCreate.model_fields and v is not None}
-        policy = await management.create_policy(session, PolicyCreate.model_validate(fields), principal)
-        await management.save_draft(session, policy, _rules(item), actor)
+        await _create(session, principal, item)
     for policy, changes in plan.update:
         await management.update_policy(session, policy, PolicyUpdate.model_validate(changes))
     for policy, item in plan.draft:
         await management.save_draft(session, policy, _rules(item), actor)
     report["written"] = True
     return report
+
+
+async def _create(session: AsyncSession, principal: Principal, item: dict[str, Any]) -> None:
+    fields = {k: v for k, v in item.items() if k in PolicyCreate.model_fields and v is not None}
+    policy = await management.create_policy(session, PolicyCreate.model_validate(fields), principal)
+    await management.save_draft(session, policy, _rules(item), principal.subject)
+
+
+# --- the import as a background job ---------------------------------------------------------------------------------
+#
+# The request reads the sheet (an unreadable one is answered 422 at once) and queues a job with the rows. The job's
+# first chunk checks the whole sheet exactly as the direct import does: one problem anywhere and the job ends
+# ``failed`` with the row report and the problem+json the direct import answered — nothing written. Otherwise that
+# chunk stores the plan (one write per sheet row that changes something, in row order) and the next chunks carry it
+# out, ``catalog_import_chunk_size`` rows a chunk, each chunk one transaction with its drafts, their outbox rows and
+# the job's cursor (the index of the next write): a replica that dies mid-chunk loses that chunk only, and the one
+# that takes the job over starts at the first row not committed — every row written exactly once.
+
+CATALOG_IMPORT = "catalog_import"
+
+
+async def enqueue_import(
+    session: AsyncSession, principal: Principal, rows: list[dict[str, str]], filename: str
+) -> BackgroundJob:
+    """A queued import of ``rows`` (written in the caller's unit of work), run as ``principal``."""
+    return await jobs.enqueue(
+        session,
+        kind=CATALOG_IMPORT,
+        subject=f"catalog-import:{principal.subject}"[:120],
+        params={"filename": filename[:200], "rows": len(rows)},
+        total=len(rows),
+        created_by=principal.subject,
+        input={"rows": rows, "principal": principal.model_dump(mode="json")},
+    )
+
+
+def _write_ops(items: list[dict[str, Any]], plan: Plan) -> list[dict[str, Any]]:
+    """The plan as JSON, one entry per sheet row to write (its index in the sheet), in row order."""
+    index = {item["code"]: n for n, item in enumerate(items)}
+    ops: dict[int, dict[str, Any]] = {}
+    for item in plan.create:
+        ops[index[item["code"]]] = {
+            "index": index[item["code"]],
+            "create": True,
+            "update": [],
+            "draft": False,
+        }
+    for policy, changes in plan.update:
+        op = ops.setdefault(
+            index[policy.code], {"index": index[policy.code], "create": False, "draft": False}
+        )
+        op["update"] = sorted(changes)
+    for policy, _ in plan.draft:
+        op = ops.setdefault(index[policy.code], {"index": index[policy.code], "create": False, "update": []})
+        op["draft"] = True
+    return [ops[n] for n in sorted(ops)]
+
+
+async def import_chunk(session: AsyncSession, job: BackgroundJob, limit: int) -> jobs.Chunk:
+    """The job's next step: the whole-sheet check first, then at most ``limit`` rows' writes."""
+    payload = dict(job.input or {})
+    rows: list[dict[str, str]] = payload["rows"]
+    principal = Principal.model_validate(payload["principal"])
+    if job.cursor is None:
+        report, plan, errors = await _check(session, principal, rows, dry_run=False)
+        if errors:
+            problem = _rejected(errors)
+            return jobs.Chunk(
+                0,
+                {"phase": "rejected"},
+                result={**report, "problem": problem.to_problem()},
+                failed=problem.detail,
+            )
+        items, _ = check_rows(rows, **await _references(session))
+        ops = _write_ops(items, plan)
+        job.input = {**payload, "ops": ops}
+        return jobs.Chunk(
+            len(rows) - len(ops),
+            {"phase": "write", "next": 0},
+            counts={"unchanged": plan.unchanged},
+            result={**report, "written": not ops},
+            finished=not ops,
+        )
+    ops = payload["ops"]
+    start = int(job.cursor["next"])
+    batch = ops[start : start + limit]
+    # the batch's rows only (the whole sheet passed the check): the items they describe, in the batch's order
+    checked, _ = check_rows([rows[op["index"]] for op in batch], **await _references(session))
+    by_index = {op["index"]: item for op, item in zip(batch, checked, strict=True)}
+    wanted = [by_index[op["index"]]["code"] for op in batch if not op["create"]]
+    policies = {
+        p.code: p for p in (await session.execute(select(Policy).where(Policy.code.in_(wanted)))).scalars()
+    }
+    counts = {"created": 0, "drafted": 0, "catalog_updated": 0}
+    for op in batch:
+        item = by_index[op["index"]]
+        if op["create"]:
+            await _create(session, principal, item)
+            counts["created"] += 1
+            continue
+        policy = policies[item["code"]]
+        if op["update"]:
+            changes = {name: item[name] for name in op["update"]}
+            await management.update_policy(session, policy, PolicyUpdate.model_validate(changes))
+            counts["catalog_updated"] += 1
+        if op["draft"]:
+            await management.save_draft(session, policy, _rules(item), principal.subject)
+            counts["drafted"] += 1
+    after = start + len(batch)
+    finished = after >= len(ops)
+    return jobs.Chunk(
+        len(batch),
+        {"phase": "write", "next": after},
+        counts=counts,
+        finished=finished,
+        result={**(job.result or {}), "written": True} if finished else None,
+    )

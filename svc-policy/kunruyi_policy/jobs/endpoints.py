@@ -18,7 +18,7 @@ from kunruyi_policy.models import BackgroundJob
 router = APIRouter(prefix="/api/v1", tags=["后台任务 jobs"])
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-JobKindName = Literal["entitlement_run", "policy_evaluation"]
+JobKindName = Literal["entitlement_run", "policy_evaluation", "catalog_import"]
 
 
 @router.get(

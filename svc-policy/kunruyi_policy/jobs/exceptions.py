@@ -1,17 +1,7 @@
-"""The problems jobs answers with (rendered into docs/errors.md)."""
+"""The problems jobs answers with: the kit's (``kunruyi_common.jobs``), shared by every service that runs jobs."""
 
 from __future__ import annotations
 
-from kunruyi_common.errors import Conflict, NotFound
+from kunruyi_common.errors import JobNotCancellable, JobNotFound
 
-
-class JobNotFound(NotFound):
-    """后台任务不存在"""
-
-    code = "job_not_found"
-
-
-class JobNotCancellable(Conflict):
-    """后台任务已结束（…），不能取消"""
-
-    code = "job_not_cancellable"
+__all__ = ["JobNotCancellable", "JobNotFound"]
