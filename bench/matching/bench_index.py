@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import bm25s
-from kunruyi_matching.search.engine import MatchContext, rank
+from kunruyi_matching.search.engine import MatchContext, RankOptions, rank
 from kunruyi_matching.search.index import Filters, IndexDoc, SupplyIndex
 from kunruyi_matching.supply.schemas import SupplyIn
 from kunruyi_matching.supply.service import searchable_text
@@ -195,6 +195,20 @@ def main() -> None:
     result["engine_top20_no_filter"] = timed(
         lambda q: rank(index, "expert", q[0], context=MatchContext(q[1], q[2]), limit=20), qs
     )
+    result["engine_top20_no_filter_no_semantic"] = timed(
+        lambda q: rank(
+            index,
+            "expert",
+            q[0],
+            context=MatchContext(q[1], q[2]),
+            limit=20,
+            options=RankOptions(semantic=False),
+        ),
+        qs,
+    )
+    result["semantic_dims"] = {
+        kind: (i.main.semantic.dims if i.main.semantic is not None else 0) for kind, i in index.kinds.items()
+    }
     result["engine_top20_results_chain_filter"] = timed(
         lambda q: rank(
             index,

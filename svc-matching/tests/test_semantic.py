@@ -1,0 +1,84 @@
+"""Semantic recall: the LSA index learned from the corpus finds an expert who shares no word with the demand."""
+
+from kunruyi_matching.search.engine import Ranked, RankOptions, rank
+from kunruyi_matching.search.index import Filters, IndexDoc, SupplyIndex
+from kunruyi_matching.search.semantic import SemanticModel
+from kunruyi_matching.supply.service import row_values
+from kunruyi_matching.synthetic.profiles import load_profiles
+from kunruyi_matching.text.segmenter import analyse_query, generic_terms, index_tokens
+
+# A coating chemist: no word in common with the demand below; the seeded catheter profiles use 亲水涂层 together
+# with 导管, 润滑 and 推送, which is what the semantic index learns.
+TARGET = "亲水涂层配方与涂覆工艺，聚乙烯吡咯烷酮表面接枝，涂层牢度与微粒测试"
+DEMAND = "导管推起来阻力大，润滑性差"
+
+
+def _corpus() -> list[IndexDoc]:
+    docs = []
+    for record in load_profiles():
+        if record.kind != "expert":
+            continue
+        values = row_values(record, "test")
+        docs.append(IndexDoc.make(record.natural_key, "expert", values["search_tokens"].split()))
+    return docs
+
+
+def _target() -> IndexDoc:
+    return IndexDoc.make("coating-chemist", "expert", index_tokens(TARGET), version=2)
+
+
+def _find(ranked: list[Ranked], doc_id: str) -> Ranked | None:
+    return next((r for r in ranked if r.id == doc_id), None)
+
+
+def test_the_demand_shares_no_word_with_the_expert() -> None:
+    query = analyse_query(DEMAND)
+    assert not set(_target().tokens) & {*query.strong, *query.weak, *query.related}
+
+
+def test_a_cross_vocabulary_demand_finds_the_expert_through_semantic_recall() -> None:
+    index = SupplyIndex.build(["expert"], [*_corpus(), _target()])
+    found = _find(rank(index, "expert", DEMAND, limit=20), "coating-chemist")
+    assert found is not None
+    assert found.signals["semantic"] > 0
+    assert found.matched_terms == []
+    semantic = [r for r in found.reasons if r.startswith("语义相近")]
+    assert semantic, found.reasons
+    assert "亲水涂层" in semantic[0]
+    generic = generic_terms()
+    assert not generic & set(semantic[0].removeprefix("语义相近：").split("、")), semantic
+    # Without the semantic index the expert is no candidate at all.
+    lexical_only = rank(index, "expert", DEMAND, limit=20, options=RankOptions(semantic=False))
+    assert _find(lexical_only, "coating-chemist") is None
+
+
+def test_a_document_added_after_the_build_is_found_semantically_too() -> None:
+    index = SupplyIndex.build(["expert"], _corpus())
+    assert index.upsert(_target())
+    found = _find(rank(index, "expert", DEMAND, limit=20), "coating-chemist")
+    assert found is not None and any(r.startswith("语义相近") for r in found.reasons)
+    # Filters apply to the semantic list as well.
+    filtered = rank(index, "expert", DEMAND, limit=20, filters=Filters(industry_chain="new_materials"))
+    assert _find(filtered, "coating-chemist") is None
+    # Folded into the main index at the merge, with a refitted model.
+    index.kinds["expert"].merge()
+    assert _find(rank(index, "expert", DEMAND, limit=20), "coating-chemist") is not None
+
+
+def test_the_model_is_the_same_whatever_order_the_rows_arrive_in() -> None:
+    docs = _corpus()
+    forward = SemanticModel.fit([d.tokens for d in docs], [d.id for d in docs])
+    backward = SemanticModel.fit([d.tokens for d in reversed(docs)], [d.id for d in reversed(docs)])
+    assert forward is not None and backward is not None
+    assert forward.vocabulary == backward.vocabulary
+    query = analyse_query(DEMAND).strong
+    a, b = forward.embed((t, 1.0) for t in query), backward.embed((t, 1.0) for t in query)
+    assert a is not None and b is not None
+    assert float(a @ b) > 0.999
+
+
+def test_too_small_a_corpus_has_no_semantic_index() -> None:
+    docs = [IndexDoc.make(str(i), "expert", index_tokens(t)) for i, t in enumerate(["亲水涂层", "导管润滑"])]
+    index = SupplyIndex.build(["expert"], docs)
+    assert index.semantic("expert") is None
+    assert [r.id for r in rank(index, "expert", "导管润滑")] == ["1"]
