@@ -147,7 +147,9 @@ class _Main:
         """The documents whose semantic vector is closest to ``query`` (cosine above ``floor``)."""
         if self.vectors is None or not len(self.vectors):
             return []
-        sims = (self.vectors @ query) * self.mask(filters)
+        # einsum, not BLAS: a matrix-vector product in a multi-threaded BLAS fights the other threads of a busy host
+        # (8–16 ms against 1 ms for 15 k × 128 on two shared cores).
+        sims = np.einsum("ij,j->i", self.vectors, query) * self.mask(filters)
         k = min(k, len(sims))
         top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
         return [(int(i), float(sims[i])) for i in top if sims[i] > floor]
@@ -246,7 +248,7 @@ class KindIndex:
             if (doc := self.delta.get(doc_id)) is not None and self._eligible(doc, filters)
         ]
         if pending:
-            sims = np.stack([vector for _, vector in pending]) @ query
+            sims = np.einsum("ij,j->i", np.stack([vector for _, vector in pending]), query)
             hits += [
                 Hit(doc.id, float(s), doc) for (doc, _), s in zip(pending, sims, strict=True) if s > floor
             ]
