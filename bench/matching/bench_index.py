@@ -35,7 +35,7 @@ from kunruyi_matching.supply.service import searchable_text
 from kunruyi_matching.synthetic.evaluation import DEMAND_TEMPLATES
 from kunruyi_matching.synthetic.generator import generate_record
 from kunruyi_matching.taxonomy import SUPPLY_KINDS, TECHNICAL_FIELDS
-from kunruyi_matching.text.segmenter import index_tokens, plain_tokens, thesaurus, tokenizer
+from kunruyi_matching.text.segmenter import analyse_query, index_tokens, plain_tokens, thesaurus, tokenizer
 
 CHUNK = 5000
 
@@ -209,6 +209,19 @@ def main() -> None:
     result["semantic_dims"] = {
         kind: (i.main.semantic.dims if i.main.semantic is not None else 0) for kind, i in index.kinds.items()
     }
+    # The coarse index's recall: its 50 semantic neighbours against an exhaustive scan, per query.
+    model = experts.main.semantic
+    if model is not None and experts.main.coarse is not None:
+        overlaps = []
+        for q in qs:
+            vector = model.embed((t, 1.0) for t in analyse_query(q[0]).strong)
+            if vector is None:
+                continue
+            exact = {i for i, _ in experts.main.neighbours(vector, Filters(), 50, 0.0, exact=True)}
+            approx = {i for i, _ in experts.main.neighbours(vector, Filters(), 50, 0.0)}
+            overlaps.append(len(exact & approx) / max(1, len(exact)))
+        result["semantic_ivf_recall_at_50"] = round(sum(overlaps) / max(1, len(overlaps)), 3)
+        result["semantic_ivf_cells"] = len(experts.main.coarse.centroids)
     result["engine_top20_results_chain_filter"] = timed(
         lambda q: rank(
             index,

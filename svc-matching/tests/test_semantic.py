@@ -1,8 +1,9 @@
 """Semantic recall: the LSA index learned from the corpus finds an expert who shares no word with the demand."""
 
+import numpy as np
 from kunruyi_matching.search.engine import Ranked, RankOptions, rank
 from kunruyi_matching.search.index import Filters, IndexDoc, SupplyIndex
-from kunruyi_matching.search.semantic import SemanticModel
+from kunruyi_matching.search.semantic import CoarseIndex, SemanticModel
 from kunruyi_matching.supply.service import row_values
 from kunruyi_matching.synthetic.profiles import load_profiles
 from kunruyi_matching.text.segmenter import analyse_query, generic_terms, index_tokens
@@ -82,3 +83,22 @@ def test_too_small_a_corpus_has_no_semantic_index() -> None:
     index = SupplyIndex.build(["expert"], docs)
     assert index.semantic("expert") is None
     assert [r.id for r in rank(index, "expert", "导管润滑")] == ["1"]
+
+
+def test_the_coarse_index_finds_the_nearest_documents_whatever_the_row_order() -> None:
+    rng = np.random.default_rng(3)
+    # Eight topics, 400 documents each, scattered around their topic's direction.
+    topics = rng.normal(size=(8, 32))
+    vectors = np.concatenate([t + 0.4 * rng.normal(size=(400, 32)) for t in topics]).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"doc-{i:05d}" for i in range(len(vectors))]
+    coarse = CoarseIndex.build(vectors, ids)
+    assert sorted(coarse.order.tolist()) == list(range(len(vectors)))  # every document in exactly one cell
+    query = (topics[2] / np.linalg.norm(topics[2])).astype(np.float32)
+    exact = set(np.argsort(-(vectors @ query))[:50].tolist())
+    found = set(coarse.candidates(query, probes=8).tolist())
+    assert len(exact & found) >= 45
+    # The same rows in another order: the same cells, so the same candidates.
+    perm = rng.permutation(len(vectors))
+    shuffled = CoarseIndex.build(vectors[perm], [ids[i] for i in perm])
+    assert {ids[perm[i]] for i in shuffled.candidates(query, probes=8)} == {ids[i] for i in found}

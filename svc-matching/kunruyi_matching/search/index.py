@@ -24,7 +24,7 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
-from kunruyi_matching.search.semantic import SemanticModel, Vector
+from kunruyi_matching.search.semantic import IVF_MIN_DOCS, CoarseIndex, SemanticModel, Vector
 from kunruyi_matching.search.signals import region_proximity
 from kunruyi_matching.taxonomy import FIELDS_BY_CODE, INDUSTRY_CHAINS, TECHNICAL_FIELDS
 
@@ -118,6 +118,11 @@ class _Main:
         self.vectors = (
             self.semantic.embed_documents([d.tokens for d in docs]) if self.semantic is not None else None
         )
+        self.coarse = (
+            CoarseIndex.build(self.vectors, [d.id for d in docs])
+            if self.vectors is not None and n >= IVF_MIN_DOCS
+            else None
+        )
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -143,16 +148,29 @@ class _Main:
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
-    def neighbours(self, query: Vector, filters: Filters, k: int, floor: float) -> list[tuple[int, float]]:
-        """The documents whose semantic vector is closest to ``query`` (cosine above ``floor``)."""
+    def neighbours(
+        self, query: Vector, filters: Filters, k: int, floor: float, *, exact: bool = False
+    ) -> list[tuple[int, float]]:
+        """The documents whose semantic vector is closest to ``query`` (cosine above ``floor``): every document in
+        a small index (or with ``exact``), else those in the query's nearest cells of the coarse index."""
         if self.vectors is None or not len(self.vectors):
             return []
+        mask = self.mask(filters)
         # einsum, not BLAS: a matrix-vector product in a multi-threaded BLAS fights the other threads of a busy host
         # (8–16 ms against 1 ms for 15 k × 128 on two shared cores).
-        sims = np.einsum("ij,j->i", self.vectors, query) * self.mask(filters)
+        if self.coarse is None or exact:
+            positions = None
+            sims = np.einsum("ij,j->i", self.vectors, query) * mask
+        else:
+            positions = self.coarse.candidates(query)
+            sims = np.einsum("ij,j->i", self.vectors[positions], query) * mask[positions]
         k = min(k, len(sims))
+        if not k:
+            return []
         top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
-        return [(int(i), float(sims[i])) for i in top if sims[i] > floor]
+        return [
+            (int(i if positions is None else positions[i]), float(sims[i])) for i in top if sims[i] > floor
+        ]
 
 
 def _category(field_code: str | None) -> str | None:

@@ -41,6 +41,12 @@ MAX_VOCABULARY = 200_000
 # Below this many matrix cells the exact SVD is cheap; above, the randomized one.
 EXACT_SVD_CELLS = 4_000_000
 _SEED = 20261206
+# Above this many documents the neighbours are searched through a coarse quantizer (an inverted file of k-means
+# cells, ``CoarseIndex``) instead of comparing the query with every document.
+IVF_MIN_DOCS = 50_000
+IVF_PROBES = 24
+_KMEANS_SAMPLE = 60_000
+_KMEANS_ITERATIONS = 8
 _OVERSAMPLE = 10
 _POWER_ITERATIONS = 3
 
@@ -165,3 +171,44 @@ def _top_right_singular_vectors(matrix: sparse.csr_matrix, dims: int) -> npt.NDA
     signs = np.sign(v[np.abs(v).argmax(axis=0), np.arange(v.shape[1])])
     signs[signs == 0] = 1.0
     return np.ascontiguousarray((v * signs).astype(np.float32))
+
+
+@dataclass(frozen=True)
+class CoarseIndex:
+    """An inverted file over the document vectors: √n k-means cells; a query scans only its nearest cells.
+
+    Trained on a sample taken in id order, with centroids seeded from documents in id order, so two replicas that
+    hold the same rows in a different order hold the same cells.
+    """
+
+    centroids: npt.NDArray[np.float32]
+    order: npt.NDArray[np.int64]  # document positions grouped by cell
+    offsets: npt.NDArray[np.int64]  # cell c holds order[offsets[c]:offsets[c + 1]]
+
+    @classmethod
+    def build(cls, vectors: Vector, ids: Sequence[str]) -> CoarseIndex:
+        n = len(vectors)
+        cells = max(1, int(math.sqrt(n)))
+        by_id = np.asarray(sorted(range(n), key=ids.__getitem__), dtype=np.int64)
+        centroids = vectors[by_id[np.linspace(0, n - 1, cells).astype(np.int64)]].copy()
+        sample = vectors[by_id[:: max(1, n // _KMEANS_SAMPLE)]]
+        for _ in range(_KMEANS_ITERATIONS):
+            assign = np.argmax(sample @ centroids.T, axis=1)
+            sums = np.zeros_like(centroids)
+            np.add.at(sums, assign, sample)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            filled = norms[:, 0] > 0
+            centroids[filled] = sums[filled] / norms[filled]
+        assign = np.concatenate(
+            [np.argmax(vectors[i : i + 50_000] @ centroids.T, axis=1) for i in range(0, n, 50_000)]
+        )
+        order = np.argsort(assign, kind="stable").astype(np.int64)
+        offsets = np.searchsorted(assign[order], np.arange(cells + 1)).astype(np.int64)
+        return cls(np.ascontiguousarray(centroids), order, offsets)
+
+    def candidates(self, query: Vector, probes: int = IVF_PROBES) -> npt.NDArray[np.int64]:
+        """Positions of the documents in the ``probes`` cells nearest the query."""
+        near = np.einsum("ij,j->i", self.centroids, query)
+        probes = min(probes, len(near))
+        cells = np.argpartition(-near, probes - 1)[:probes]
+        return np.concatenate([self.order[self.offsets[c] : self.offsets[c + 1]] for c in cells])
