@@ -223,8 +223,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if per["engine"][d.id] < per["bm25"][d.id] - 0.01
     }
     result["per_demand"] = {
-        d.id: {name: round(per[name][d.id], 3) for name in systems} | {"title": d.title}
-        for d in demands
+        d.id: {name: round(per[name][d.id], 3) for name in systems} | {"title": d.title} for d in demands
     }
     text = json.dumps(result, ensure_ascii=False, indent=2)
     print(text)
