@@ -1,10 +1,15 @@
 """Semantic recall: the LSA index learned from the corpus finds an expert who shares no word with the demand."""
 
+import random
+
 import numpy as np
+from kunruyi_launcher.testing import staff
 from kunruyi_matching.search.engine import Ranked, RankOptions, rank
 from kunruyi_matching.search.index import Filters, IndexDoc, SupplyIndex
 from kunruyi_matching.search.semantic import CoarseIndex, SemanticModel
+from kunruyi_matching.supply.schemas import SupplyIn
 from kunruyi_matching.supply.service import row_values
+from kunruyi_matching.synthetic.identifiers import make_uscc
 from kunruyi_matching.synthetic.profiles import load_profiles
 from kunruyi_matching.text.segmenter import analyse_query, generic_terms, index_tokens
 
@@ -102,3 +107,43 @@ def test_the_coarse_index_finds_the_nearest_documents_whatever_the_row_order() -
     perm = rng.permutation(len(vectors))
     shuffled = CoarseIndex.build(vectors[perm], [ids[i] for i in perm])
     assert {ids[perm[i]] for i in shuffled.candidates(query, probes=8)} == {ids[i] for i in found}
+
+
+async def test_a_demand_finds_the_expert_through_the_service(client) -> None:  # type: ignore[no-untyped-def]
+    target = {
+        "kind": "expert",
+        "natural_key": "coating-chemist",
+        "name": "秦岚 研究员",
+        "summary": TARGET,
+        "region": "苏州",
+    }
+    demand_text = {"title": "导管推起来阻力大", "description": "润滑性差"}
+    query = analyse_query(f"{demand_text['title']} {demand_text['description']}")
+    stored = row_values(SupplyIn.model_validate(target), "test")["search_tokens"].split()
+    assert not set(stored) & {*query.strong, *query.weak, *query.related}
+    async with client(staff("officer")) as c:
+        for record in load_profiles():
+            if record.kind == "expert":
+                r = await c.post("/api/v1/supply", json=record.model_dump(mode="json"))
+                assert r.status_code == 201, r.text
+        assert (await c.post("/api/v1/supply", json=target)).status_code == 201
+        demand = (
+            await c.post(
+                "/api/v1/demands",
+                json={
+                    "enterprise_uscc": make_uscc(random.Random(19)),
+                    **demand_text,
+                    "industry_chain": "small_nucleic_acid_biomedicine",
+                    "technical_field": "medical_devices",
+                    "demand_type": "技术攻关",
+                },
+            )
+        ).json()
+        await c.post(f"/api/v1/demands/{demand['id']}/review", json={"decision": "approve"})
+        r = await c.get(f"/api/v1/demands/{demand['id']}/candidates", params={"kind": "expert", "limit": 30})
+        assert r.status_code == 200, r.text
+        found = next(i for i in r.json()["items"] if i["supply"]["natural_key"] == "coating-chemist")
+        assert found["matched_terms"] == [] and found["signals"]["semantic"] > 0
+        reason = next(x for x in found["reasons"] if x.startswith("语义相近"))
+        assert "亲水涂层" in reason
+        assert not generic_terms() & set(reason.removeprefix("语义相近：").split("、"))
