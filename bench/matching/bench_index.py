@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 import bm25s
-from kunruyi_matching.search.engine import MatchContext, rank
+from kunruyi_matching.search.engine import MatchContext, RankOptions, rank
 from kunruyi_matching.search.index import Filters, IndexDoc, SupplyIndex
 from kunruyi_matching.supply.schemas import SupplyIn
 from kunruyi_matching.supply.service import searchable_text
 from kunruyi_matching.synthetic.evaluation import DEMAND_TEMPLATES
 from kunruyi_matching.synthetic.generator import generate_record
 from kunruyi_matching.taxonomy import SUPPLY_KINDS, TECHNICAL_FIELDS
-from kunruyi_matching.text.segmenter import index_tokens, plain_tokens, thesaurus, tokenizer
+from kunruyi_matching.text.segmenter import analyse_query, index_tokens, plain_tokens, thesaurus, tokenizer
 
 CHUNK = 5000
 
@@ -195,6 +195,33 @@ def main() -> None:
     result["engine_top20_no_filter"] = timed(
         lambda q: rank(index, "expert", q[0], context=MatchContext(q[1], q[2]), limit=20), qs
     )
+    result["engine_top20_no_filter_no_semantic"] = timed(
+        lambda q: rank(
+            index,
+            "expert",
+            q[0],
+            context=MatchContext(q[1], q[2]),
+            limit=20,
+            options=RankOptions(semantic=False),
+        ),
+        qs,
+    )
+    result["semantic_dims"] = {
+        kind: (i.main.semantic.dims if i.main.semantic is not None else 0) for kind, i in index.kinds.items()
+    }
+    # The coarse index's recall: its 50 semantic neighbours against an exhaustive scan, per query.
+    model = experts.main.semantic
+    if model is not None and experts.main.coarse is not None:
+        overlaps = []
+        for q in qs:
+            vector = model.embed((t, 1.0) for t in analyse_query(q[0]).strong)
+            if vector is None:
+                continue
+            exact = {i for i, _ in experts.main.neighbours(vector, Filters(), 50, 0.0, exact=True)}
+            approx = {i for i, _ in experts.main.neighbours(vector, Filters(), 50, 0.0)}
+            overlaps.append(len(exact & approx) / max(1, len(exact)))
+        result["semantic_ivf_recall_at_50"] = round(sum(overlaps) / max(1, len(overlaps)), 3)
+        result["semantic_ivf_cells"] = len(experts.main.coarse.centroids)
     result["engine_top20_results_chain_filter"] = timed(
         lambda q: rank(
             index,
