@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.clock import local_today
-from kunruyi_common.db import SessionDep
+from kunruyi_common.db import ReadSessionDep
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_policy.calculator.exceptions import BeneficiaryRequired, EntityTypeRequired, ProfileRequired
@@ -75,7 +75,7 @@ class VariableList(BaseModel):
 )
 async def post_calculator(
     body: CalculatorIn,
-    session: SessionDep,
+    session: ReadSessionDep,  # reads only: no commit, no outbox wake-up
     principal: OptionalPrincipal,
     detail: Annotated[
         Literal["compact", "full"],
