@@ -34,7 +34,6 @@ from kunruyi_policy.rules.evaluation import (
     evaluate_version,
     explain_failure,
     mark_unknown,
-    reads_unknown,
 )
 from kunruyi_policy.rules.stacking import settle
 from kunruyi_policy.rules.variables import PROFILE_MODELS, TALENT_PROGRAM_CODES, variables_for
@@ -213,23 +212,18 @@ def evaluate_all(
     """Every policy's result, with missing figures (needs_data), exclusion groups and stacking caps applied
     exactly as the 免申即享 run applies them (rules/stacking.py); ``history`` = the entity's determined
     entitlements (policy code → periods), known when it is evaluated by id. ``traced=False`` (the compact answer)
-    skips the per-criterion trace except where a missing figure needs it."""
+    builds no per-criterion trace (missing figures are marked by ``evaluate_brief`` directly)."""
     shared = dict(profile)
     with collector_paused():
         if traced:
             results = [evaluate_version(compiled, profile, at, shared=shared) for _, compiled in policies]
-        else:
-            results = [
-                evaluate_version(compiled, profile, at, shared=shared)
-                if unknown and reads_unknown(compiled, unknown)
-                else evaluate_brief(compiled, at, shared)
-                for _, compiled in policies
-            ]
-            explain_nearest(results, policies, at, shared)
-        if unknown:
-            for result, (_, compiled) in zip(results, policies, strict=True):
-                if result["criteria"] is not None:
+            if unknown:
+                for result, (_, compiled) in zip(results, policies, strict=True):
                     mark_unknown(result, compiled, unknown)
+        else:
+            # decided and marked for missing figures without building the trace
+            results = [evaluate_brief(compiled, at, shared, unknown) for _, compiled in policies]
+            explain_nearest(results, policies, at, shared)
         apply_history(results, [c.meta for _, c in policies], history or {}, period_of(at))
         settled = settle(
             [(c.meta, r["status"], r["amount_fen"]) for r, (_, c) in zip(results, policies, strict=True)]
@@ -351,7 +345,7 @@ async def calculate(
     results = evaluate_all(
         policies, for_period(beneficiary, profile, at, subsidised), at, unknown, history, traced=traced
     )
-    return assemble(beneficiary, profile, at, unknown, results)
+    return assemble(beneficiary, profile, at, unknown, results, versions=traced)
 
 
 def assemble(
@@ -360,9 +354,12 @@ def assemble(
     at: date,
     unknown: frozenset[str],
     results: list[dict[str, Any]],
+    *,
+    versions: bool = True,
 ) -> dict[str, Any]:
-    """The calculator's answer around the evaluated results."""
-    return {
+    """The calculator's answer around the evaluated results (``versions=False``: without ``versions_used``, which
+    the compact answer leaves out)."""
+    answer = {
         "evaluation_date": at,
         "beneficiary": beneficiary,
         "profile": profile,
@@ -375,8 +372,12 @@ def assemble(
             for r in results
             if r["almost"]
         ],
-        "versions_used": [{"policy_code": r["policy_code"], "version": r["version"]} for r in results],
     }
+    if versions:
+        answer["versions_used"] = [
+            {"policy_code": r["policy_code"], "version": r["version"]} for r in results
+        ]
+    return answer
 
 
 _COMPACT_FIELDS = (
