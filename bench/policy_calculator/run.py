@@ -82,10 +82,9 @@ def main() -> None:
     def ours_compact_json() -> Any:
         # the default answer as served: untraced evaluation (evaluate_brief), compacted, encoded
         results = evaluate_all(pairs, profile, AT, traced=False)
-        return json.dumps(
-            compact(assemble("enterprise", profile, AT, frozenset(), results, versions=False)),
-            ensure_ascii=False,
-        )
+        served = compact(assemble("enterprise", profile, AT, frozenset(), results, versions=False))
+        served["evaluation_date"] = AT.isoformat()
+        return json.dumps(served, ensure_ascii=False)
 
     def ours_full_json() -> Any:
         return json.dumps(answer(), ensure_ascii=False)
