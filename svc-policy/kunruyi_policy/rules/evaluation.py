@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from kunruyi_policy.rules.amounts import round_amount
-from kunruyi_policy.rules.codegen import compile_decision, compile_typed
+from kunruyi_policy.rules.codegen import compile_decision, compile_failures, compile_typed
 from kunruyi_policy.rules.jsonlogic import (
     Evaluator,
     RuleEvaluationError,
@@ -77,10 +77,16 @@ class CompiledVersion:
     _resolved: dict[date, dict[str, dict[str, Any]]] = field(default_factory=dict)
     _values: dict[date, dict[str, Any]] = field(default_factory=dict)
     amount_dotted: bool = False
+    failures: Any = (
+        None  # indices of the failing data criteria in one call (codegen.compile_failures), or None
+    )
     # Derived from ``meta``: not an init field, so ``dataclasses.replace(..., meta=...)`` starts a fresh template.
     _template: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
     _reads: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
     _brief: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _data_criteria: tuple[CompiledCriterion, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def reads(self) -> frozenset[str]:
         """Every variable the version reads (criteria and amount)."""
@@ -118,6 +124,20 @@ class CompiledVersion:
                 "almost": None,
             }
         return dict(self._template)
+
+    def failing(self, data: dict[str, Any]) -> list[CompiledCriterion] | None:
+        """The failing data criteria in one generated call, or None when the version has no such function or the
+        data does not have the promised shape (then the criteria are evaluated one by one)."""
+        failures = self.failures
+        if failures is None:
+            return None
+        try:
+            indices = failures(data)
+        except (KeyError, TypeError):
+            return None
+        if self._data_criteria is None:
+            self._data_criteria = tuple(c for c in self.criteria if c.evaluate is not None)
+        return [self._data_criteria[i] for i in indices]
 
     def brief_template(self) -> dict[str, Any]:
         """A fresh untraced-result dict (:func:`evaluate_brief`): only what the compact answer, its summary, the
@@ -202,6 +222,9 @@ def compile_version(
         parameters=parameters or {},
         amount_fast=compile_typed(amount, dictionary, parameters),
         amount_dotted=any("." in v for v in amount_variables),
+        failures=compile_failures(
+            [c["rule"] for c in criteria if c["kind"] == "data"], dictionary, parameters
+        ),
         decision=compile_decision(
             [c["rule"] for c in criteria if c["kind"] == "data"],
             any(c["kind"] == "manual" for c in criteria),
@@ -436,6 +459,11 @@ def evaluate_brief(
             if c.evaluate is None
         ]
     elif status == INELIGIBLE:
+        failing = compiled.failing(data)
+        if failing is not None:
+            if len(failing) == 1:
+                _near_miss(compiled, data, resolved, failing[0], result)
+            return result
         failed: list[CompiledCriterion] = []
         for criterion in compiled.criteria:
             if criterion.evaluate is None:
@@ -494,7 +522,8 @@ def _brief_unknown(
     failed = 0
     failed_known: CompiledCriterion | None = None
     known_failures = errors = 0
-    for criterion in compiled.criteria:
+    failing = compiled.failing(data)
+    for criterion in compiled.criteria if failing is None else ():
         if criterion.evaluate is None:
             continue
         if criterion.parameters and _missing_parameters(criterion.parameters, resolved):
@@ -510,6 +539,11 @@ def _brief_unknown(
             if unknown.isdisjoint(criterion.variables):
                 known_failures += 1
                 failed_known = criterion
+    for criterion in failing or ():  # the generated path: no criterion of such a version can be in error
+        failed += 1
+        if unknown.isdisjoint(criterion.variables):
+            known_failures += 1
+            failed_known = criterion
     if known_failures:
         result["status"] = INELIGIBLE
         if failed == 1 and not errors and failed_known is not None:
