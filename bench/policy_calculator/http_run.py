@@ -47,6 +47,25 @@ async def load_catalog(url: str, size: int) -> None:
     await engine.dispose()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu(parent: int) -> dict[int, float]:
+    """CPU seconds of each child of ``parent`` (PostgreSQL's backends under its postmaster)."""
+    found: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent:
+                found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 BODY = {"profile": SAMPLE_ENTERPRISE, "beneficiary": "enterprise", "evaluation_date": "2025-06-01"}
 
 
@@ -143,7 +162,15 @@ def main() -> None:
                 except httpx.HTTPError:
                     pass
                 time.sleep(0.1)
+            for _ in range(5):  # the first answers compile the catalog: not part of the CPU per answer below
+                httpx.post(f"{base}/api/v1/policy-calculator?detail={args.detail}", json=BODY, timeout=60)
+            postmaster = int(next(Path(tmp).rglob("postmaster.pid")).read_text().split()[0])
+            server_cpu, database_cpu = cpu_seconds(server.pid), children_cpu(postmaster)
+            client_cpu = time.process_time()
             latencies, elapsed, size = asyncio.run(drive(base, args.requests, args.concurrency, args.detail))
+            server_cpu = cpu_seconds(server.pid) - server_cpu
+            client_cpu = time.process_time() - client_cpu
+            database_cpu = sum(v - database_cpu.get(k, 0.0) for k, v in children_cpu(postmaster).items())
             ordered = sorted(latencies)
             print(f"load average during run: {os.getloadavg()}")
             http_rps = len(latencies) / elapsed
@@ -151,6 +178,13 @@ def main() -> None:
                 f"HTTP ({args.detail}, {size / 1024:.0f} KB), {args.concurrency} concurrent clients, "
                 f"{len(latencies)} requests, one uvicorn worker: p50 {statistics.median(latencies):.1f} ms, "
                 f"p99 {ordered[int(0.99 * len(ordered)) - 1]:.1f} ms, {http_rps:.0f} answers/s"
+            )
+            # includes drive()'s 20 warm-up requests; on a shared machine the CPU time says more than the wall clock
+            answered = len(latencies) + 20
+            print(
+                f"CPU per answer: server process {server_cpu / answered * 1000:.2f} ms, "
+                f"PostgreSQL backends {database_cpu / answered * 1000:.2f} ms, "
+                f"the 16 clients (httpx, this process) {client_cpu / answered * 1000:.2f} ms"
             )
             local, local_elapsed, local_size = asyncio.run(
                 in_process(url, min(args.requests, 200), args.detail)

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from json_logic import jsonLogic
-from kunruyi_policy.calculator.service import compact, evaluate_all, summarise
+from kunruyi_policy.calculator.service import assemble, compact, evaluate_all, summarise
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
 from kunruyi_policy.demo.synthetic import compile_items, synthetic_catalog
 from kunruyi_policy.rules.evaluation import decide_many
@@ -80,8 +80,11 @@ def main() -> None:
         }
 
     def ours_compact_json() -> Any:
-        # the default answer as served: traced evaluation, compacted, encoded
-        return json.dumps(compact(answer()), ensure_ascii=False)
+        # the default answer as served: untraced evaluation (evaluate_brief), compacted, encoded
+        results = evaluate_all(pairs, profile, AT, traced=False)
+        served = compact(assemble("enterprise", profile, AT, frozenset(), results, versions=False))
+        served["evaluation_date"] = AT.isoformat()
+        return json.dumps(served, ensure_ascii=False)
 
     def ours_full_json() -> Any:
         return json.dumps(answer(), ensure_ascii=False)

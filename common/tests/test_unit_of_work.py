@@ -9,7 +9,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from kunruyi_common.db import AfterCommitHooks, SessionDep, create_engine, create_sessionmaker
+from kunruyi_common.db import (
+    AfterCommitHooks,
+    ReadSessionDep,
+    SessionDep,
+    create_engine,
+    create_sessionmaker,
+)
 from kunruyi_common.errors import Conflict, install_error_handlers
 from kunruyi_launcher.infra import ensure_databases, with_database
 from kunruyi_launcher.stack import Infra
@@ -159,3 +165,25 @@ async def test_a_failing_hook_does_not_fail_the_committed_request_or_stop_the_ot
     assert (await client.post("/items/still-fine")).status_code == 201
     assert calls == ["relay"]
     assert await count(app, "items") == 1
+
+
+async def test_a_read_only_request_commits_nothing_and_wakes_no_one(
+    uow_app: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    """``ReadSessionDep``: the request reads in a transaction that is rolled back — no after-commit hooks (the
+    outbox relay is not woken for a calculation), and a write slipped into such an endpoint is discarded."""
+    app, client = uow_app
+    woken: list[str] = []
+    app.state.after_commit = AfterCommitHooks(lambda: woken.append("relay"))
+
+    @app.get("/items/count")
+    async def how_many(session: ReadSessionDep) -> dict[str, int]:
+        await session.execute(text("INSERT INTO items VALUES ('slipped in')"))
+        return {"count": int((await session.execute(text("SELECT count(*) FROM items"))).scalar_one())}
+
+    assert (await client.post("/items/kept")).status_code == 201
+    assert woken == ["relay"]
+    read = await client.get("/items/count")
+    assert read.status_code == 200 and read.json() == {"count": 2}  # its own insert, visible to itself only
+    assert woken == ["relay"], "a read-only request ran the after-commit hooks"
+    assert await count(app, "items") == 1, "the read-only request's write was kept"

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -37,6 +38,19 @@ class Base(CommonBase):
 
 outbox_events, inbox_events = event_tables(Base.metadata)
 idempotency_keys = idempotency_table(Base.metadata)
+# Triggers alembic does not see, by table (tests/test_models_match_migrations.py checks them against the database):
+# each statement writing a catalog table changes the catalog's revision token (policy_0013, CatalogRevision).
+Base.metadata.info["triggers"] = {
+    table: ("bump_catalog_revision",)
+    for table in (
+        "policies",
+        "policy_versions",
+        "policy_groups",
+        "departments",
+        "policy_categories",
+        "policy_themes",
+    )
+}
 
 
 class Department(Base):
@@ -84,6 +98,15 @@ class PolicyGroup(Base):
     code: Mapped[str] = mapped_column(String(60), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     annual_cap_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class CatalogRevision(Base):
+    """One row (``id`` 1): a token that a trigger changes with every statement writing a table the compiled
+    catalog is built from (migration policy_0013). Replicas keep their compiled catalog while it is unchanged."""
+
+    __tablename__ = "catalog_revision"
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    token: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
 
 
 class Policy(Base):

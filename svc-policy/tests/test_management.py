@@ -214,3 +214,65 @@ async def test_an_edit_setting_a_required_field_to_null_is_a_422_naming_it(clien
         assert resp.status_code == 422 and resp.json()["field"] == field, resp.text
     assert cleared.status_code == 200 and cleared.json()["valid_to"] is None
     assert kept["title"] == new_policy("KS-T-NUL")["title"]
+
+
+async def test_a_catalog_change_made_elsewhere_shows_in_the_next_calculation(
+    client, session: AsyncSession
+) -> None:  # type: ignore[no-untyped-def]
+    """Each replica keeps its compiled catalog per revision token; a write by any path (another replica, an
+    import, plain SQL) changes the token in its transaction, so the next calculation here compiles afresh."""
+    async with client(OFFICER) as c:
+        await c.post("/api/v1/policies", json=new_policy("KS-T-REP"))
+        await c.put("/api/v1/policies/KS-T-REP/draft", json=RULES_V1)
+        await c.post("/api/v1/policies/KS-T-REP/publish", json={"effective_from": "2024-01-01"})
+        before = await calculate(c, "2025-06-01", "KS-T-REP")  # compiled and cached for this token
+        await session.execute(
+            text(
+                "UPDATE departments SET name = '昆山市科学技术局（更名）' "
+                "WHERE code = (SELECT department_code FROM policies WHERE code = 'KS-T-REP')"
+            )
+        )
+        renamed = await calculate(c, "2025-06-01", "KS-T-REP")
+        # suspended by plain SQL, not through the service (as another replica's or an import's write looks here)
+        await session.execute(text("UPDATE policies SET status = 'suspended' WHERE code = 'KS-T-REP'"))
+        body = {
+            "profile": SAMPLE_ENTERPRISE,
+            "beneficiary": "enterprise",
+            "evaluation_date": "2025-06-01",
+            "policy_codes": ["KS-T-REP"],
+        }
+        suspended = (await c.post("/api/v1/policy-calculator", json=body)).json()
+    assert before["department"] != "昆山市科学技术局（更名）"
+    assert renamed["department"] == "昆山市科学技术局（更名）"
+    assert suspended["summary"]["eligible"] == 0 and suspended["eligible"] == []
+
+
+async def test_the_catalog_revision_changes_with_every_catalog_write_and_a_rollback_restores_it(
+    session: AsyncSession,
+) -> None:
+    async def token() -> Any:
+        return (await session.execute(text("SELECT token FROM catalog_revision WHERE id = 1"))).scalar_one()
+
+    first = await token()
+    await session.execute(text("SELECT count(*) FROM policies"))
+    await session.execute(text("UPDATE entitlement_runs SET status = status"))  # not a catalog table
+    assert await token() == first
+    seen = {first}
+    for statement in (
+        "UPDATE policies SET title = title || '（修订）' WHERE code = 'KS-KJ-001'",
+        "UPDATE policy_versions SET note = note WHERE false",  # a statement, even one changing no row
+        "UPDATE policy_groups SET annual_cap_fen = annual_cap_fen",
+        "UPDATE departments SET name = name",
+        "UPDATE policy_categories SET name = name",
+        "UPDATE policy_themes SET name = name",
+    ):
+        await session.execute(text(statement))
+        changed = await token()
+        assert changed not in seen, statement
+        seen.add(changed)
+    current = await token()
+    async with session.begin_nested() as savepoint:
+        await session.execute(text("DELETE FROM policy_groups WHERE false"))
+        assert await token() != current
+        await savepoint.rollback()
+    assert await token() == current

@@ -3,6 +3,7 @@
 Services never commit. The request's unit of work (:data:`SessionDep`) commits when the endpoint returns without
 error and rolls back otherwise; after a commit it runs the app's :class:`AfterCommitHooks` (the outbox relay's
 wake-up, and whatever a service registers, e.g. its payment worker's) so the committed work is picked up promptly.
+An endpoint that only reads takes :data:`ReadSessionDep` instead: nothing to commit, no hooks to run.
 """
 
 from __future__ import annotations
@@ -94,3 +95,18 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit runs before the response is sent, so a failed commit is reported to the caller
 # instead of a success for a change that was rolled back.
 SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The unit of work for a request that only reads (a calculation, a search): its transaction is rolled back at
+    the end — no commit round trip, and no after-commit hooks waking the outbox relay for a request that wrote
+    nothing. Anything written through it is discarded, so an endpoint that writes must take :data:`SessionDep`."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        try:
+            yield session
+        finally:
+            await session.rollback()
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

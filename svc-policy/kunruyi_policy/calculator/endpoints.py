@@ -7,15 +7,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.clock import local_today
-from kunruyi_common.db import SessionDep
+from kunruyi_common.db import ReadSessionDep
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunruyi_policy.calculator.exceptions import BeneficiaryRequired, EntityTypeRequired, ProfileRequired
 from kunruyi_policy.calculator.schemas import CalculatorAnswer
 from kunruyi_policy.calculator.service import (
-    calculate,
     check_read_by_id,
+    collector_paused,
     compact,
+    prepare,
     profile_for_entity,
     validated_profile,
 )
@@ -75,7 +76,7 @@ class VariableList(BaseModel):
 )
 async def post_calculator(
     body: CalculatorIn,
-    session: SessionDep,
+    session: ReadSessionDep,  # reads only: no commit, no outbox wake-up
     principal: OptionalPrincipal,
     detail: Annotated[
         Literal["compact", "full"],
@@ -100,22 +101,20 @@ async def post_calculator(
         profile = validated_profile(beneficiary, body.profile)
     else:
         raise ProfileRequired("需要 profile 或 entity_type + entity_id", field="profile")
-    result = await calculate(
-        session,
-        beneficiary,
-        profile,
-        at,
-        codes=body.policy_codes,
-        entity_id=body.entity_id,
-        traced=detail == "full",
+    calculation = await prepare(
+        session, beneficiary, profile, at, codes=body.policy_codes, entity_id=body.entity_id
     )
-    if detail == "compact":
-        result = compact(result)
-    if body.entity_id is not None:
-        result["entity"] = {"entity_type": beneficiary, "entity_id": body.entity_id}
-    # The answer is plain JSON already; skipping FastAPI's generic encoder matters for 463 traced results.
-    result["evaluation_date"] = at.isoformat()
-    return JSONResponse(result)
+    with collector_paused():  # nothing below awaits; the answer is freed before the collector resumes
+        result = calculation.answer(traced=detail == "full")
+        if detail == "compact":
+            result = compact(result)
+        if body.entity_id is not None:
+            result["entity"] = {"entity_type": beneficiary, "entity_id": body.entity_id}
+        # The answer is plain JSON already; skipping FastAPI's generic encoder matters for 463 traced results.
+        result["evaluation_date"] = at.isoformat()
+        response = JSONResponse(result)
+        del result
+    return response
 
 
 @router.get(

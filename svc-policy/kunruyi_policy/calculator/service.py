@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -34,7 +35,6 @@ from kunruyi_policy.rules.evaluation import (
     evaluate_version,
     explain_failure,
     mark_unknown,
-    reads_unknown,
 )
 from kunruyi_policy.rules.stacking import settle
 from kunruyi_policy.rules.variables import PROFILE_MODELS, TALENT_PROGRAM_CODES, variables_for
@@ -191,7 +191,9 @@ def sort_key(result: dict[str, Any]) -> tuple[int, int, str]:
 def collector_paused() -> Iterator[None]:
     """Building hundreds of traced results allocates many containers that all stay alive until the response is
     sent; letting the cyclic collector rescan them mid-way doubled the cost. Nothing here awaits, and reference
-    counting still frees everything, so pausing the collector for this synchronous section is safe."""
+    counting still frees everything, so pausing the collector for this synchronous section is safe. The endpoint
+    pauses it over the whole answer (evaluation, compaction, encoding) and drops the answer before resuming: what
+    was allocated is freed by then, so no collection is owed for it."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -213,23 +215,18 @@ def evaluate_all(
     """Every policy's result, with missing figures (needs_data), exclusion groups and stacking caps applied
     exactly as the 免申即享 run applies them (rules/stacking.py); ``history`` = the entity's determined
     entitlements (policy code → periods), known when it is evaluated by id. ``traced=False`` (the compact answer)
-    skips the per-criterion trace except where a missing figure needs it."""
+    builds no per-criterion trace (missing figures are marked by ``evaluate_brief`` directly)."""
     shared = dict(profile)
     with collector_paused():
         if traced:
             results = [evaluate_version(compiled, profile, at, shared=shared) for _, compiled in policies]
-        else:
-            results = [
-                evaluate_version(compiled, profile, at, shared=shared)
-                if unknown and reads_unknown(compiled, unknown)
-                else evaluate_brief(compiled, at, shared)
-                for _, compiled in policies
-            ]
-            explain_nearest(results, policies, at, shared)
-        if unknown:
-            for result, (_, compiled) in zip(results, policies, strict=True):
-                if result["criteria"] is not None:
+            if unknown:
+                for result, (_, compiled) in zip(results, policies, strict=True):
                     mark_unknown(result, compiled, unknown)
+        else:
+            # decided and marked for missing figures without building the trace
+            results = [evaluate_brief(compiled, at, shared, unknown) for _, compiled in policies]
+            explain_nearest(results, policies, at, shared)
         apply_history(results, [c.meta for _, c in policies], history or {}, period_of(at))
         settled = settle(
             [(c.meta, r["status"], r["amount_fen"]) for r, (_, c) in zip(results, policies, strict=True)]
@@ -326,6 +323,54 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+@dataclass(frozen=True)
+class Calculation:
+    """What a calculation reads from the database (the compiled catalog in force, the entity's history and
+    subsidised loans); :meth:`answer` is the synchronous rest."""
+
+    beneficiary: str
+    profile: dict[str, Any]
+    at: date
+    policies: list[tuple[Any, CompiledVersion]]
+    unknown: frozenset[str]
+    history: dict[str, list[str]] | None
+    subsidised: frozenset[str]
+
+    def answer(self, *, traced: bool = True) -> dict[str, Any]:
+        results = evaluate_all(
+            self.policies,
+            for_period(self.beneficiary, self.profile, self.at, self.subsidised),
+            self.at,
+            self.unknown,
+            self.history,
+            traced=traced,
+        )
+        return assemble(self.beneficiary, self.profile, self.at, self.unknown, results, versions=traced)
+
+
+async def prepare(
+    session: AsyncSession,
+    beneficiary: str,
+    profile: dict[str, Any],
+    at: date,
+    *,
+    codes: list[str] | None = None,
+    entity_id: str | None = None,
+) -> Calculation:
+    """The database reads of a calculation."""
+    if beneficiary not in PROFILE_MODELS:
+        raise InvalidBeneficiary("beneficiary 只能是 enterprise、talent 或 team", field="beneficiary")
+    policies = await repository.compiled_in_force(session, at, beneficiary=beneficiary, codes=codes)
+    unknown = frozenset(profile.get(UNKNOWN_KEY) or ())
+    profile = {k: v for k, v in profile.items() if k != UNKNOWN_KEY}
+    history = await entitlement_history(session, beneficiary, entity_id) if entity_id is not None else None
+    subsidised: frozenset[str] = frozenset()
+    if entity_id is not None:  # a stored entity: the loans its 贴息 entitlements already cover
+        key = (beneficiary, entity_id)
+        subsidised = (await subsidised_loans(session, {key: profile}, at)).get(key, frozenset())
+    return Calculation(beneficiary, profile, at, policies, unknown, history, subsidised)
+
+
 async def calculate(
     session: AsyncSession,
     beneficiary: str,
@@ -338,20 +383,8 @@ async def calculate(
 ) -> dict[str, Any]:
     """The calculator's answer; ``traced=False`` for the compact answer (``compact`` of it equals ``compact`` of
     the traced one, faster: no per-criterion trace is built)."""
-    if beneficiary not in PROFILE_MODELS:
-        raise InvalidBeneficiary("beneficiary 只能是 enterprise、talent 或 team", field="beneficiary")
-    policies = await repository.compiled_in_force(session, at, beneficiary=beneficiary, codes=codes)
-    unknown = frozenset(profile.get(UNKNOWN_KEY) or ())
-    profile = {k: v for k, v in profile.items() if k != UNKNOWN_KEY}
-    history = await entitlement_history(session, beneficiary, entity_id) if entity_id is not None else None
-    subsidised: frozenset[str] = frozenset()
-    if entity_id is not None:  # a stored entity: the loans its 贴息 entitlements already cover
-        key = (beneficiary, entity_id)
-        subsidised = (await subsidised_loans(session, {key: profile}, at)).get(key, frozenset())
-    results = evaluate_all(
-        policies, for_period(beneficiary, profile, at, subsidised), at, unknown, history, traced=traced
-    )
-    return assemble(beneficiary, profile, at, unknown, results)
+    calculation = await prepare(session, beneficiary, profile, at, codes=codes, entity_id=entity_id)
+    return calculation.answer(traced=traced)
 
 
 def assemble(
@@ -360,9 +393,12 @@ def assemble(
     at: date,
     unknown: frozenset[str],
     results: list[dict[str, Any]],
+    *,
+    versions: bool = True,
 ) -> dict[str, Any]:
-    """The calculator's answer around the evaluated results."""
-    return {
+    """The calculator's answer around the evaluated results (``versions=False``: without ``versions_used``, which
+    the compact answer leaves out)."""
+    answer = {
         "evaluation_date": at,
         "beneficiary": beneficiary,
         "profile": profile,
@@ -375,8 +411,12 @@ def assemble(
             for r in results
             if r["almost"]
         ],
-        "versions_used": [{"policy_code": r["policy_code"], "version": r["version"]} for r in results],
     }
+    if versions:
+        answer["versions_used"] = [
+            {"policy_code": r["policy_code"], "version": r["version"]} for r in results
+        ]
+    return answer
 
 
 _COMPACT_FIELDS = (

@@ -7,10 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, text
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.models import (
+    CatalogRevision,
     Department,
     Policy,
     PolicyCategory,
@@ -115,15 +116,9 @@ def meta_of(policy: Policy, names: Names) -> PolicyMeta:
     )
 
 
-# A fingerprint of everything that decides which versions are in force; cheap next to loading the catalog.
-_CATALOG_STAMP = text(
-    "SELECT md5(coalesce((SELECT string_agg(code || status || valid_from::text || coalesce(valid_to::text, '') "
-    "|| updated_at::text || title, ',' ORDER BY code) FROM policies), '') || '|' || "
-    "coalesce((SELECT string_agg(code || coalesce(annual_cap_fen::text, ''), ',' ORDER BY code) "
-    "FROM policy_groups), '') || '|' || "
-    "coalesce((SELECT string_agg(id::text || state || coalesce(effective_from::text, ''), ',' ORDER BY id) "
-    "FROM policy_versions), ''))"
-)
+# The catalog's revision token: a trigger changes it with every write to the tables compiled versions and their
+# metadata come from (migration policy_0013), so one primary-key read tells whether the compiled catalog is current.
+_CATALOG_REVISION = select(CatalogRevision.token).where(CatalogRevision.id == 1)
 _IN_FORCE_CACHE: dict[tuple[Any, ...], list[tuple[PolicyMeta, CompiledVersion]]] = {}
 
 
@@ -135,9 +130,14 @@ async def compiled_in_force(
     mode: str | None = None,
     codes: list[str] | None = None,
 ) -> list[tuple[PolicyMeta, CompiledVersion]]:
-    """The compiled versions in force on ``at``; reused while the catalog's fingerprint is unchanged."""
-    stamp = (await session.execute(_CATALOG_STAMP)).scalar_one()
-    key = (stamp, at, beneficiary, mode, tuple(codes) if codes is not None else None)
+    """The compiled versions in force on ``at``; reused while the catalog's revision token is unchanged.
+
+    The token is read in the caller's transaction: a change the caller made and has not committed has its own
+    token (cached apart), and a rolled-back change restores the previous one."""
+    token = (await session.execute(_CATALOG_REVISION)).scalar_one_or_none()
+    if token is None:  # no revision row (a database emptied by hand): nothing to key a cache on
+        return await _load_in_force(session, at, beneficiary=beneficiary, mode=mode, codes=codes)
+    key = (token, at, beneficiary, mode, tuple(codes) if codes is not None else None)
     cached = _IN_FORCE_CACHE.get(key)
     if cached is not None:
         return cached

@@ -214,6 +214,29 @@ def compile_decision(
     return decision
 
 
+Failures = Callable[[dict[str, Any]], list[int]]
+
+
+def compile_failures(
+    rules: list[Any], variables: dict[str, VariableSpec], parameters: dict[str, Any]
+) -> Failures | None:
+    """One function giving the indices of a version's failing data criteria (every one evaluated, truth as in
+    :func:`compile_decision`), when none can raise an error; the compact answer finds near misses with it."""
+    generator = _Generator(variables, _parameter_types(parameters))
+    generator.namespace["_in"] = _generic_in
+    try:
+        parts = [generator.gen(rule) for rule in rules]
+    except Unsupported:
+        return None
+    if not parts or any("_div(" in expr for expr, _ in parts):
+        return None
+    checks = "".join(f"({generator.truth(e, k)}), " for e, k in parts)
+    failures: Failures = eval(
+        f"lambda d: [i for i, ok in enumerate(({checks})) if not ok]", generator.namespace
+    )
+    return failures
+
+
 def compile_typed(
     rule: Any, variables: dict[str, VariableSpec], parameters: dict[str, Any]
 ) -> Callable[[dict[str, Any]], Any] | None:

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from kunruyi_policy.rules.amounts import round_amount
-from kunruyi_policy.rules.codegen import compile_decision, compile_typed
+from kunruyi_policy.rules.codegen import compile_decision, compile_failures, compile_typed
 from kunruyi_policy.rules.jsonlogic import (
     Evaluator,
     RuleEvaluationError,
@@ -77,9 +77,16 @@ class CompiledVersion:
     _resolved: dict[date, dict[str, dict[str, Any]]] = field(default_factory=dict)
     _values: dict[date, dict[str, Any]] = field(default_factory=dict)
     amount_dotted: bool = False
+    failures: Any = (
+        None  # indices of the failing data criteria in one call (codegen.compile_failures), or None
+    )
     # Derived from ``meta``: not an init field, so ``dataclasses.replace(..., meta=...)`` starts a fresh template.
     _template: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
     _reads: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _brief: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _data_criteria: tuple[CompiledCriterion, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def reads(self) -> frozenset[str]:
         """Every variable the version reads (criteria and amount)."""
@@ -117,6 +124,42 @@ class CompiledVersion:
                 "almost": None,
             }
         return dict(self._template)
+
+    def failing(self, data: dict[str, Any]) -> list[CompiledCriterion] | None:
+        """The failing data criteria in one generated call, or None when the version has no such function or the
+        data does not have the promised shape (then the criteria are evaluated one by one)."""
+        failures = self.failures
+        if failures is None:
+            return None
+        try:
+            indices = failures(data)
+        except (KeyError, TypeError):
+            return None
+        if self._data_criteria is None:
+            self._data_criteria = tuple(c for c in self.criteria if c.evaluate is not None)
+        return [self._data_criteria[i] for i in indices]
+
+    def brief_template(self) -> dict[str, Any]:
+        """A fresh untraced-result dict (:func:`evaluate_brief`): only what the compact answer, its summary, the
+        ordering and the stacking rules read."""
+        if self._brief is None:
+            meta = self.meta
+            self._brief = {
+                "policy_code": meta.code,
+                "version": self.version,
+                "status": None,
+                "amount_fen": None,
+                "title": meta.title,
+                "department": meta.department,
+                "benefit_kind": meta.benefit_kind,
+                "mode": meta.mode,
+                "legal_source": meta.legal_source,
+                "document_code": meta.document_code,
+                "exclusion_group": meta.exclusion_group,
+                "criteria": None,
+                "almost": None,
+            }
+        return dict(self._brief)
 
     def parameters_at(self, at: date) -> dict[str, dict[str, Any]]:
         cached = self._resolved.get(at)
@@ -179,6 +222,9 @@ def compile_version(
         parameters=parameters or {},
         amount_fast=compile_typed(amount, dictionary, parameters),
         amount_dotted=any("." in v for v in amount_variables),
+        failures=compile_failures(
+            [c["rule"] for c in criteria if c["kind"] == "data"], dictionary, parameters
+        ),
         decision=compile_decision(
             [c["rule"] for c in criteria if c["kind"] == "data"],
             any(c["kind"] == "manual" for c in criteria),
@@ -380,17 +426,32 @@ def evaluate_version(
     return result
 
 
-def evaluate_brief(compiled: CompiledVersion, at: date, data: dict[str, Any]) -> dict[str, Any]:
+def evaluate_brief(
+    compiled: CompiledVersion, at: date, data: dict[str, Any], unknown: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """What a compact answer shows of ``compiled`` — status, amount, the near miss, the criteria a person must
-    confirm — without the per-criterion trace: the decision's fast path first, and the criteria one by one only
-    when it fails (to find a single failing criterion and explain it). Gives the same compact answer as
-    :func:`evaluate_version` (a test holds them together). ``data`` is the shared profile copy."""
+    confirm, the figures it lacks — without the per-criterion trace: the decision's fast path first, and the
+    criteria one by one only when it fails (to find a single failing criterion and explain it) or when the version
+    reads an ``unknown`` figure. Gives the same compact answer as :func:`evaluate_version` followed by
+    :func:`mark_unknown` (a property test holds them together). ``data`` is the shared profile copy."""
     resolved = compiled.parameters_at(at)
     data["params"] = compiled.parameter_values_at(at)
-    decided = _decide(compiled, data, at, resolved)
-    status = decided["status"]
-    result = compiled.result_template()
-    result["status"], result["amount_fen"] = status, decided["amount_fen"]
+    result = compiled.brief_template()
+    if unknown and not unknown.isdisjoint(compiled.reads()):
+        _brief_unknown(compiled, at, data, resolved, unknown, result)
+        return result
+    status: str | None = None
+    amount: int | None = None
+    decision = compiled.decision
+    if decision is not None:
+        try:
+            status, amount = decision(data)
+        except (KeyError, TypeError):
+            status = None
+    if status is None:
+        decided = _decide(compiled, data, at, resolved)
+        status, amount = decided["status"], decided["amount_fen"]
+    result["status"], result["amount_fen"] = status, amount
     if status == NEEDS_CONFIRMATION:
         result["criteria"] = [
             {"id": c.id, "label": c.label, "kind": c.kind, "state": "manual"}
@@ -398,6 +459,11 @@ def evaluate_brief(compiled: CompiledVersion, at: date, data: dict[str, Any]) ->
             if c.evaluate is None
         ]
     elif status == INELIGIBLE:
+        failing = compiled.failing(data)
+        if failing is not None:
+            if len(failing) == 1:
+                _near_miss(compiled, data, resolved, failing[0], result)
+            return result
         failed: list[CompiledCriterion] = []
         for criterion in compiled.criteria:
             if criterion.evaluate is None:
@@ -412,25 +478,79 @@ def evaluate_brief(compiled: CompiledVersion, at: date, data: dict[str, Any]) ->
             except RuleEvaluationError:
                 return result
         if len(failed) == 1:
-            potential: int | None = None
-            try:
-                if compiled.amount_parameters and _missing_parameters(compiled.amount_parameters, resolved):
-                    raise RuleEvaluationError("missing parameter")
-                potential = round_amount(
-                    _run(compiled.amount_fast, compiled.amount, data), compiled.amount_cap_fen
-                )
-            except RuleEvaluationError:
-                potential = None
-            criterion = failed[0]
-            # what is missing is explained later, for the nearest misses only (the compact answer's list)
-            result["almost"] = {
-                "criterion_id": criterion.id,
-                "label": criterion.label,
-                "missing": None,
-                "potential_amount_fen": potential,
-            }
-            result[UNEXPLAINED] = criterion
+            _near_miss(compiled, data, resolved, failed[0], result)
     return result
+
+
+def _near_miss(
+    compiled: CompiledVersion,
+    data: dict[str, Any],
+    resolved: dict[str, Any],
+    criterion: CompiledCriterion,
+    result: dict[str, Any],
+) -> None:
+    """The brief result's near miss: what passing ``criterion`` would bring (what is missing is explained later,
+    for the nearest misses only — the compact answer's list)."""
+    potential: int | None = None
+    try:
+        if compiled.amount_parameters and _missing_parameters(compiled.amount_parameters, resolved):
+            raise RuleEvaluationError("missing parameter")
+        potential = round_amount(_run(compiled.amount_fast, compiled.amount, data), compiled.amount_cap_fen)
+    except RuleEvaluationError:
+        potential = None
+    result["almost"] = {
+        "criterion_id": criterion.id,
+        "label": criterion.label,
+        "missing": None,
+        "potential_amount_fen": potential,
+    }
+    result[UNEXPLAINED] = criterion
+
+
+def _brief_unknown(
+    compiled: CompiledVersion,
+    at: date,
+    data: dict[str, Any],
+    resolved: dict[str, Any],
+    unknown: frozenset[str],
+    result: dict[str, Any],
+) -> None:
+    """A version reading a figure the profile lacks, decided as :func:`mark_unknown` decides its traced result:
+    a criterion reading an unknown figure is missing (neither pass nor fail), so the result is ``ineligible`` when
+    a criterion on known figures fails and ``needs_data`` otherwise; the near miss (a single failing criterion,
+    no error) survives only when that criterion reads known figures."""
+    failed = 0
+    failed_known: CompiledCriterion | None = None
+    known_failures = errors = 0
+    failing = compiled.failing(data)
+    for criterion in compiled.criteria if failing is None else ():
+        if criterion.evaluate is None:
+            continue
+        if criterion.parameters and _missing_parameters(criterion.parameters, resolved):
+            errors += 1
+            continue
+        try:
+            passed = truthy(_run(criterion.fast, criterion.evaluate, data))
+        except RuleEvaluationError:
+            errors += 1
+            continue
+        if not passed:
+            failed += 1
+            if unknown.isdisjoint(criterion.variables):
+                known_failures += 1
+                failed_known = criterion
+    for criterion in failing or ():  # the generated path: no criterion of such a version can be in error
+        failed += 1
+        if unknown.isdisjoint(criterion.variables):
+            known_failures += 1
+            failed_known = criterion
+    if known_failures:
+        result["status"] = INELIGIBLE
+        if failed == 1 and not errors and failed_known is not None:
+            _near_miss(compiled, data, resolved, failed_known, result)
+    else:
+        result["status"] = NEEDS_DATA
+        result["missing_data"] = sorted(compiled.reads() & unknown)
 
 
 UNEXPLAINED = "_unexplained"
