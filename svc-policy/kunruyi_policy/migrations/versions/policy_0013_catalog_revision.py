@@ -7,7 +7,7 @@ The token is a random UUID, never a counter: a rolled-back change restores the p
 catalog is still right), and two databases never share a token by chance.
 
 Revision ID: policy_0013
-Revises: policy_0011
+Revises: policy_0012
 Create Date: 2026-12-06
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
 revision: str = "policy_0013"
-down_revision: str | None = "policy_0011"
+down_revision: str | None = "policy_0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
