@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
+from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import (
     BigInteger,
@@ -48,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from kunruyi_common.errors import JobNotCancellable, JobNotFound
+from kunruyi_common.periodic import start_periodic
 
 logger = logging.getLogger("kunruyi.jobs")
 
@@ -449,6 +451,20 @@ class JobWorker:
                 job.lease_owner = None
                 job.lease_expires_at = await db_now(session)
             await session.flush()
+
+
+def run_job_worker(app: FastAPI, worker: JobWorker, *, poll_interval_s: float) -> None:
+    """Run ``worker`` on every replica, from an ``on_startup`` hook: a non-exclusive periodic task (``FOR UPDATE SKIP
+    LOCKED`` shares the jobs, not the tick) that takes the next job at once while there is work."""
+    app.state.job_worker = worker
+    start_periodic(
+        app,
+        job="background-jobs",
+        tick=worker.tick,
+        interval_s=poll_interval_s,
+        exclusive=False,
+        again_when_busy=True,
+    )
 
 
 class JobOut(BaseModel):

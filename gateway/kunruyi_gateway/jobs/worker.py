@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from fastapi import FastAPI
-from kunruyi_common.jobs import JobKind, JobWorker
-from kunruyi_common.periodic import start_periodic
+from kunruyi_common.jobs import JobKind, JobWorker, run_job_worker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_gateway.code_batches import service as code_batches
@@ -39,17 +38,9 @@ def job_worker(
 
 
 async def start_job_worker(app: FastAPI) -> None:
-    """on_startup: the worker on every replica; busy, it takes the next job at once."""
+    """on_startup: the worker on every replica (the kit's ``run_job_worker``)."""
     settings: Settings = app.state.settings
     worker = job_worker(
         app.state.sessionmaker, settings, after_commit=getattr(app.state, "after_commit", None)
     )
-    app.state.job_worker = worker
-    start_periodic(
-        app,
-        job="background-jobs",
-        tick=worker.tick,
-        interval_s=settings.job_poll_interval_s,
-        exclusive=False,
-        again_when_busy=True,
-    )
+    run_job_worker(app, worker, poll_interval_s=settings.job_poll_interval_s)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from fastapi import FastAPI
 from kunruyi_common import jobs
 from kunruyi_common.jobs import JobKind, Step, worker_name
-from kunruyi_common.periodic import start_periodic
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_policy.jobs.kinds import CHUNK_SIZES, KINDS
@@ -69,18 +68,9 @@ class JobWorker(jobs.JobWorker):
 
 
 async def start_job_worker(app: FastAPI) -> None:
-    """on_startup: the worker as a non-exclusive periodic task on every replica (``FOR UPDATE SKIP LOCKED``
-    shares the jobs); busy, it takes the next job at once."""
+    """on_startup: the worker on every replica (the kit's ``run_job_worker``)."""
     settings: Settings = app.state.settings
     worker = JobWorker.from_settings(
         app.state.sessionmaker, settings, after_commit=getattr(app.state, "after_commit", None)
     )
-    app.state.job_worker = worker
-    start_periodic(
-        app,
-        job="background-jobs",
-        tick=worker.tick,
-        interval_s=settings.job_poll_interval_s,
-        exclusive=False,
-        again_when_busy=True,
-    )
+    jobs.run_job_worker(app, worker, poll_interval_s=settings.job_poll_interval_s)
