@@ -14,12 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-from kunruyi_common.jobs import Chunk, JobKind, JobWorker
+from kunruyi_common.jobs import JobWorker
 from kunruyi_common.validators import build_uscc
 from kunruyi_gateway.jobs.worker import KINDS, job_worker
 from kunruyi_gateway.settings import Settings
+from kunruyi_launcher.testing import dying_mid_chunk, expire_job_lease
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 CHUNK = 5
 
@@ -36,16 +37,6 @@ async def batch_gateway(serve_gateway: Any, gateway_settings: Settings) -> Async
 
 def replica(engine: AsyncEngine, settings: Settings, owner: str, **options: Any) -> JobWorker:
     return job_worker(async_sessionmaker(engine, expire_on_commit=False), settings, owner=owner, **options)
-
-
-def dying() -> dict[str, JobKind]:
-    """Kinds whose next chunk does all its work and then the process dies before the commit."""
-
-    async def chunk_then_die(session: AsyncSession, job: Any, limit: int) -> Chunk:
-        await KINDS[job.kind].chunk(session, job, limit)
-        raise asyncio.CancelledError
-
-    return {name: JobKind(chunk=chunk_then_die) for name in KINDS}
 
 
 def companies(n: int) -> list[dict[str, Any]]:
@@ -95,17 +86,13 @@ async def test_a_batch_whose_replica_disappears_is_finished_by_another_each_code
         assert await a.run_once(max_chunks=2) == job_id
         assert await done() == 2 * CHUNK
         with pytest.raises(asyncio.CancelledError):
-            await replica(engine, settings, "replica-a", kinds=dying()).step(job_id)
+            await replica(engine, settings, "replica-a", kinds=dying_mid_chunk(KINDS)).step(job_id)
         assert await done() == 2 * CHUNK, "the chunk in flight is lost, not half-written"
 
         b = replica(engine, settings, "replica-b")
         assert await b.run_once() is None, "A's lease still holds"
-        await row(
-            engine,
-            "UPDATE background_jobs SET lease_expires_at = clock_timestamp() - interval '1 second' "
-            "WHERE id = :i RETURNING id",
-            i=job_id,
-        )
+        async with engine.begin() as conn:
+            await expire_job_lease(conn, job_id)
         assert await b.claim() == job_id
         while (step := await b.step(job_id)) == "more":
             await done()

@@ -12,9 +12,9 @@ import uuid
 from typing import Any
 
 import pytest
-from kunruyi_launcher.testing import savepoint_sessionmaker, staff
+from kunruyi_launcher.testing import dying_mid_chunk, expire_job_lease, savepoint_sessionmaker, staff
 from kunruyi_policy.jobs.kinds import KINDS
-from kunruyi_policy.jobs.service import Chunk, JobKind
+from kunruyi_policy.jobs.service import JobKind
 from kunruyi_policy.jobs.worker import JobWorker
 from kunruyi_policy.models import BackgroundJob, Policy, PolicyVersion
 from sqlalchemy import func, select, text
@@ -47,23 +47,6 @@ def worker(session: AsyncSession, owner: str, kinds: dict[str, JobKind] | None =
         lease_s=60,
         kinds=kinds,
         chunk_sizes={"catalog_import": CHUNK},
-    )
-
-
-def killed_mid_chunk() -> dict[str, JobKind]:
-    async def chunk_then_die(session: AsyncSession, job: BackgroundJob, limit: int) -> Chunk:
-        await KINDS[job.kind].chunk(session, job, limit)
-        raise asyncio.CancelledError  # the replica is gone: its transaction never commits
-
-    return {name: JobKind(chunk=chunk_then_die, ended=kind.ended) for name, kind in KINDS.items()}
-
-
-async def expire_lease(session: AsyncSession, job_id: str) -> None:
-    await session.execute(
-        text(
-            "UPDATE background_jobs SET lease_expires_at = clock_timestamp() - interval '1 second' WHERE id = :i"
-        ),
-        {"i": job_id},
     )
 
 
@@ -138,14 +121,14 @@ async def test_an_import_whose_replica_disappears_is_finished_by_another_each_ro
     assert await a.run_once(max_chunks=2) == uuid.UUID(job_id)
     progress.append(await done_of(session, job_id))
     with pytest.raises(asyncio.CancelledError):
-        await worker(session, "replica-a", kinds=killed_mid_chunk()).step(uuid.UUID(job_id))
+        await worker(session, "replica-a", kinds=dying_mid_chunk(KINDS)).step(uuid.UUID(job_id))
     progress.append(await done_of(session, job_id))
     assert progress[1] == progress[0] == total - NEW - RENAMED + CHUNK  # unchanged rows + one chunk
 
     # B waits for A's lease, then resumes after A's last committed chunk
     b = worker(session, "replica-b")
     assert await b.run_once() is None
-    await expire_lease(session, job_id)
+    await expire_job_lease(session, job_id)
     assert await b.claim() == uuid.UUID(job_id)
     while (step := await b.step(uuid.UUID(job_id))) == "more":
         progress.append(await done_of(session, job_id))

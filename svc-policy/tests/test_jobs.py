@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from kunruyi_common.clock import local_today
-from kunruyi_launcher.testing import savepoint_sessionmaker, staff
+from kunruyi_launcher.testing import dying_mid_chunk, expire_job_lease, savepoint_sessionmaker, staff
 from kunruyi_policy.catalog import repository as catalog
 from kunruyi_policy.demo.synthetic import synthetic_enterprises
 from kunruyi_policy.entitlements.service import bulk_candidates, period_of, settle_candidates
 from kunruyi_policy.jobs.kinds import KINDS
-from kunruyi_policy.jobs.service import Chunk, JobKind
+from kunruyi_policy.jobs.service import JobKind
 from kunruyi_policy.jobs.worker import JobWorker
 from kunruyi_policy.models import BackgroundJob
 from sqlalchemy import delete, insert, select, text
@@ -56,26 +56,6 @@ def worker(session: AsyncSession, owner: str, kinds: dict[str, JobKind] | None =
     assert isinstance(session.bind, AsyncConnection)
     return JobWorker(
         savepoint_sessionmaker(session.bind), owner=owner, chunk_size=CHUNK, lease_s=60, kinds=kinds
-    )
-
-
-def killed_mid_chunk() -> dict[str, JobKind]:
-    """Kinds whose next chunk does all its work and then the process dies before the commit."""
-
-    async def chunk_then_die(session: AsyncSession, job: BackgroundJob, limit: int) -> Chunk:
-        await KINDS[job.kind].chunk(session, job, limit)
-        raise asyncio.CancelledError  # the replica is gone: its transaction never commits
-
-    return {name: JobKind(chunk=chunk_then_die, ended=kind.ended) for name, kind in KINDS.items()}
-
-
-async def expire_lease(session: AsyncSession, job_id: str) -> None:
-    """What the passing of ``lease_s`` without a heartbeat looks like to the other replicas."""
-    await session.execute(
-        text(
-            "UPDATE background_jobs SET lease_expires_at = clock_timestamp() - interval '1 second' WHERE id = :i"
-        ),
-        {"i": job_id},
     )
 
 
@@ -137,7 +117,7 @@ async def test_a_run_killed_twice_is_finished_by_other_replicas_each_entitlement
     a = worker(session, "replica-a")
     assert await a.run_once(max_chunks=2) == uuid.UUID(job_id)
     progress.append((await job_row(session, job_id)).done)
-    dying_a = worker(session, "replica-a", kinds=killed_mid_chunk())
+    dying_a = worker(session, "replica-a", kinds=dying_mid_chunk(KINDS))
     with pytest.raises(asyncio.CancelledError):
         await dying_a.step(uuid.UUID(job_id))
     held = await job_row(session, job_id)
@@ -147,7 +127,7 @@ async def test_a_run_killed_twice_is_finished_by_other_replicas_each_entitlement
     # replica B finds nothing to take while A's lease holds; once it expired, B resumes after A's second chunk
     b = worker(session, "replica-b")
     assert await b.run_once() is None
-    await expire_lease(session, job_id)
+    await expire_job_lease(session, job_id)
     assert await b.claim() == uuid.UUID(job_id)
     for _ in range(3):
         assert await b.step(uuid.UUID(job_id)) == "more"
@@ -156,8 +136,8 @@ async def test_a_run_killed_twice_is_finished_by_other_replicas_each_entitlement
     assert await a.step(uuid.UUID(job_id)) == "lost"
     # B killed mid-chunk too; replica C takes over and finishes
     with pytest.raises(asyncio.CancelledError):
-        await worker(session, "replica-b", kinds=killed_mid_chunk()).step(uuid.UUID(job_id))
-    await expire_lease(session, job_id)
+        await worker(session, "replica-b", kinds=dying_mid_chunk(KINDS)).step(uuid.UUID(job_id))
+    await expire_job_lease(session, job_id)
     c_worker = worker(session, "replica-c")
     assert await c_worker.claim() == uuid.UUID(job_id)
     while (step := await c_worker.step(uuid.UUID(job_id))) == "more":

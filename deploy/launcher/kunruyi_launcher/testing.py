@@ -8,10 +8,12 @@ production does with a real transaction, and the test still sees every committed
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import httpx
@@ -22,6 +24,7 @@ from kunruyi_common.app import ServiceSpec, create_service_app
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
 from kunruyi_common.db import create_engine
 from kunruyi_common.db.migrations import upgrade_head
+from kunruyi_common.jobs import Chunk, JobKind
 from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings
 from sqlalchemy import text
@@ -287,3 +290,27 @@ async def wait_for_job(
         if loop.time() > deadline:
             raise AssertionError(f"job {url} did not end in {timeout_s} s: {job}")
         await asyncio.sleep(interval_s)
+
+
+def dying_mid_chunk(kinds: Mapping[str, JobKind]) -> dict[str, JobKind]:
+    """``kinds`` whose next chunk does all its work and then the replica dies before the commit: what a SIGKILL of
+    the job's worker looks like to the kit's job mechanism (the chunk's transaction never commits)."""
+
+    def dying(kind: JobKind) -> JobKind:
+        async def chunk_then_die(session: AsyncSession, job: Any, limit: int) -> Chunk:
+            await kind.chunk(session, job, limit)
+            raise asyncio.CancelledError  # the replica is gone: its transaction never commits
+
+        return replace(kind, chunk=chunk_then_die)
+
+    return {name: dying(kind) for name, kind in kinds.items()}
+
+
+async def expire_job_lease(db: AsyncSession | AsyncConnection, job_id: object) -> None:
+    """What the passing of a job's lease without a heartbeat looks like to the other replicas."""
+    await db.execute(
+        text(
+            "UPDATE background_jobs SET lease_expires_at = clock_timestamp() - interval '1 second' WHERE id = :i"
+        ),
+        {"i": str(job_id)},
+    )
