@@ -118,6 +118,7 @@ async def bench_full_verifier(
                 }
             )
     finally:
+        await verifier.close()
         await engine.dispose()
     return rows
 
