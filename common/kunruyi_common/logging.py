@@ -135,14 +135,71 @@ class RedactingJsonFormatter(JsonFormatter):
             else None
         )
 
+        # Access lines (marked ``_kunruyi_access`` by the HTTP middleware: plain message, no exception, fields of
+        # JSON's own types) are written field by field, without the dict and the library's passes over it: the
+        # same bytes (tests/test_logging_access_line.py).
+        self._fast_access = (
+            self._time_key is not None
+            and list(fields) == ["asctime", "levelname", "name", "message"]
+            and not self.static_fields
+            and not self.timestamp
+            and not self.rename_fields_keep_missing
+            and self.datefmt is None
+            and self.rename_fields.get("levelname") == "level"
+            and self.rename_fields.get("name") == "logger"
+        )
+
     def format(self, record: logging.LogRecord) -> str:
         # One line per record even when several handlers (stdout and the log file) write it.
-        cached = record.__dict__.get("_kunruyi_json")
+        attrs = record.__dict__
+        cached = attrs.get("_kunruyi_json")
         if cached is not None and cached[0] == id(self):
             return str(cached[1])
-        text = super().format(record)
+        text = None
+        if (
+            self._fast_access
+            and attrs.get("_kunruyi_access")
+            and not record.exc_info
+            and not record.stack_info
+        ):
+            text = self._access_line(record)
+        if text is None:
+            text = super().format(record)
         record._kunruyi_json = (id(self), text)
         return text
+
+    def _access_line(self, record: logging.LogRecord) -> str | None:
+        """What :meth:`format` makes of a plain record, built straight as text (None: take the general way)."""
+        encoder = self._encoder
+        if encoder is None or isinstance(record.msg, dict):
+            return None
+        encode = encoder.encode
+        record.message = record.getMessage()
+        stamp = self.formatTime(record, None)
+        if not _DEFAULT_STAMP.fullmatch(stamp):
+            return None
+        record.asctime = stamp
+        rename = self.rename_fields
+        attrs = record.__dict__
+        parts = [
+            encode(rename.get("levelname", "levelname")) + ": " + encode(record.levelname),
+            encode(rename.get("name", "name")) + ": " + encode(record.name),
+            encode(rename.get("message", "message")) + ": " + encode(record.message),
+        ]
+        seen = {rename.get(n, n) for n in ("asctime", "levelname", "name", "message")}
+        skip = self._skip_fields
+        for key, value in attrs.items():
+            if key in skip or key.startswith("_"):
+                continue
+            if not (value is None or isinstance(value, str | int | float)):
+                return None
+            name = rename.get(key, key)
+            if name in seen:
+                return None  # a field given twice: the general way keeps the last one
+            seen.add(name)
+            parts.append(encode(name) + ": " + encode(value))
+        rest = _redactor()("{" + ", ".join(parts) + "}")
+        return "{" + encode(self._time_key) + ": " + encode(stamp) + ", " + rest[1:]
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt is not None or self.converter is not time.localtime or not self.default_msec_format:
