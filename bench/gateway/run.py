@@ -136,9 +136,34 @@ def wait_ready(url: str, timeout: float = 60.0) -> None:
     raise TimeoutError(url)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children (uvicorn's worker processes), from /proc."""
+    total = 0.0
+    pids = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            pids += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    except OSError:
+        pass
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    return total
+
+
 def load(
-    url: str, paths: list[str], concurrency: int, duration: float, sign: str | None = None
+    url: str,
+    paths: list[str],
+    concurrency: int,
+    duration: float,
+    sign: str | None = None,
+    server: int | None = None,
 ) -> dict[str, Any]:
+    """One load run; with ``server`` (a pid) also that process's CPU microseconds per request."""
+    before = cpu_seconds(server) if server else 0.0
     cmd = [PY, str(HERE / "loadgen.py"), "--url", url, "-c", str(concurrency), "-d", str(duration)]
     for p in paths:
         cmd += ["--path", p]
@@ -146,6 +171,8 @@ def load(
         cmd += ["--sign", sign]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=duration * 4 + 60).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    if server and result["requests"]:
+        result["cpu_us"] = round(1e6 * (cpu_seconds(server) - before) / result["requests"])
     return result
 
 
@@ -246,6 +273,19 @@ def main() -> None:
             )
         )
         gw = f"http://127.0.0.1:{gw_port}"
+        # The floor: a process that only copies bytes between the client and the stub (bench/gateway/bare_relay.py).
+        relay_port = free_port()
+        relay_pid = 0
+        if "proxy" in only:
+            procs.append(
+                subprocess.Popen(
+                    [PY, str(HERE / "bare_relay.py"), str(relay_port), str(stub_port)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            relay_pid = procs[-1].pid
+        relay = f"http://127.0.0.1:{relay_port}"
         # The same gateway without the 昆e服 page cache: what a code scanned for the first time in a while costs.
         cold_port = free_port()
         if "qr" in only:
@@ -264,10 +304,26 @@ def main() -> None:
         if "proxy" in only:
             rows = []
             for c in (1, 16, 64):
-                direct = load(stub, ["/api/v1/policies"], c, args.duration)
-                anon = load(gw, ["/api/v1/policies"], c, args.duration)
-                signed = load(gw, ["/api/v1/policies"], c, args.duration, sign=f"{app_key}:{secret}")
-                rows.append({"concurrency": c, "direct": direct, "gateway": anon, "gateway_signed": signed})
+                direct = load(stub, ["/api/v1/policies"], c, args.duration, server=procs[0].pid)
+                anon = load(gw, ["/api/v1/policies"], c, args.duration, server=procs[1].pid)
+                signed = load(
+                    gw,
+                    ["/api/v1/policies"],
+                    c,
+                    args.duration,
+                    sign=f"{app_key}:{secret}",
+                    server=procs[1].pid,
+                )
+                floor = load(relay, ["/api/v1/policies"], c, args.duration, server=relay_pid)
+                rows.append(
+                    {
+                        "concurrency": c,
+                        "direct": direct,
+                        "gateway": anon,
+                        "gateway_signed": signed,
+                        "relay": floor,
+                    }
+                )
             sections["proxy"] = rows
         if "qr" in only:
             page = load(gw, [f"/q/{qr_token}"], 32, args.duration)
@@ -318,21 +374,38 @@ def write_results(path: Path, s: dict[str, Any], duration: float) -> None:
             "## Small GET: straight to the service vs through the gateway",
             "",
             "`GET /api/v1/policies` (≈0.5 KB JSON). *anon* = public route, no credentials (gate + rate limit +"
-            " proxy); *signed* = partner signature verified, nonce claimed in PostgreSQL, internal token minted.",
+            " proxy); *signed* = partner signature verified, nonce claimed in PostgreSQL, internal token minted;"
+            " *relay* = the floor: a process that only copies bytes between client and stub (`bare_relay.py`).",
             "",
             "| conns | direct rps | p50 / p99 ms | gateway anon rps | p50 / p99 ms | ratio | added p50 ms |"
-            " gateway signed rps | p50 / p99 ms | ratio |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            " gateway signed rps | p50 / p99 ms | ratio | relay rps | ratio |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in s["proxy"]:
             d, g, x = r["direct"], r["gateway"], r["gateway_signed"]
+            f = r.get("relay") or {"rps": 0.0}
             lines.append(
                 f"| {r['concurrency']} | {d['rps']:,} | {d['p50_ms']} / {d['p99_ms']} | {g['rps']:,} | "
                 f"{g['p50_ms']} / {g['p99_ms']} | {g['rps'] / d['rps']:.2f} | {g['p50_ms'] - d['p50_ms']:.2f} | "
-                f"{x['rps']:,} | {x['p50_ms']} / {x['p99_ms']} | {x['rps'] / d['rps']:.2f} |"
+                f"{x['rps']:,} | {x['p50_ms']} / {x['p99_ms']} | {x['rps'] / d['rps']:.2f} | "
+                f"{f['rps']:,} | {f['rps'] / d['rps']:.2f} |"
             )
         errs = sum(r[k]["errors"] for r in s["proxy"] for k in ("direct", "gateway", "gateway_signed"))
         lines += ["", f"Non-2xx answers during the runs: {errs}.", ""]
+        if all("cpu_us" in r["gateway"] for r in s["proxy"]):
+            lines += [
+                "CPU time per request of the serving process (all its workers; from /proc, user + system), in the"
+                " same runs — steadier than requests/s when other work shares the CPUs:",
+                "",
+                "| conns | stub (direct) µs | gateway anon µs | gateway signed µs | relay µs |",
+                "|---:|---:|---:|---:|---:|",
+            ]
+            for r in s["proxy"]:
+                lines.append(
+                    f"| {r['concurrency']} | {r['direct'].get('cpu_us', '')} | {r['gateway']['cpu_us']} | "
+                    f"{r['gateway_signed'].get('cpu_us', '')} | {(r.get('relay') or {}).get('cpu_us', '')} |"
+                )
+            lines.append("")
     if "qr" in s:
         p, d = s["qr"]["page"], s["qr"]["direct"]
         u = s["qr"].get("uncached")
