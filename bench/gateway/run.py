@@ -450,29 +450,42 @@ def write_results(path: Path, s: dict[str, Any], duration: float) -> None:
 NOTES = """## Reading the figures
 
 - The comparator is a bare Starlette stub with no middleware, no logging and a constant answer; the gateway does
-  the platform's full request handling on every call (request id, JSON access log line, Prometheus metrics,
-  problem+json error layer, route table, the gate, the `limits` rate-limit hit) and then a second HTTP hop. With
-  two CPUs shared by the load generator, the stub, the gateway, PostgreSQL and NATS, the gateway process is
-  CPU-bound at roughly 1 ms of Python per proxied request; the ratio goals of issue 2 (≥ 0.5 of direct, ≤ 2 ms
-  added at p50) are met only for the added latency at one connection.
-- What was fixed while measuring: httpcore retried a failed `import sniffio` on every call (≈0.5 ms × 4 per
-  request; the gateway now depends on sniffio), and httpx's pool fell from ≈700 to ≈320 requests/s between 1 and
-  16 concurrent requests, so the proxy and the 昆e服 page now use their own keep-alive HTTP/1.1 pools
-  (`routing/http1.py`). Together: 108 → ≈1,100 proxied requests/s at 16 connections on this machine.
+  the platform's full request handling on every call (request id, JSON access line, Prometheus metrics, the
+  problem+json error layer, the gate with its rate limit) and then a second HTTP hop. The load generator, the stub,
+  the gateway, PostgreSQL and NATS share two CPUs, so the ratio is set by CPU per request: with the stub at ≈65 µs
+  and the load generator at ≈35 µs per call, the gateway reaches 0.5 of a direct call only at ≈100 µs per call.
+  When other work loads the machine, every process gets a smaller share and the ratios move (up, usually): the
+  CPU table (µs per request of each serving process, from /proc) is the steadier figure.
+- *relay* is the floor: `bare_relay.py` copies bytes between the client's connection and one of its own to the stub
+  (uvloop protocols, no parsing). It costs ≈30 µs per call and keeps 0.8–1.1 of direct, so the sockets and the
+  extra hop are not what holds the gateway back; the Python work per call is.
+- Where the gateway's time goes (in process, the ASGI app called directly with the stub as upstream, CPU µs per
+  call, 16 concurrent, minimum of 3 × 4,000 calls, 2026-12-06): after the cuts below ≈170 in all, of which the
+  upstream exchange on asyncio streams (pool, head, `httptools` parse, body, relay) ≈115, the access line ≈20–55
+  (depending on the machine), the gate ≈6, the fast path's own shell with metrics ≈15; the server (uvicorn: HTTP
+  parsing, two writes per answer) adds ≈50–80 per call outside the app.
+- Cut on 2026-12-06 (issue 14 §3): proxied routes skip FastAPI's middleware stack and router
+  (`routing/fast_path.py`: the same request id, gate, exception handlers, metrics labels and access line); one
+  internal token per principal per second instead of an HMAC-signed JWT per call (the same bytes); staff and public
+  rate windows in a dict of the gateway's own for `memory://`; access lines written field by field with one
+  redaction pre-check (the same bytes); nonce-claim batches on a kept connection (one round trip a batch instead of
+  BEGIN/ROLLBACK pre-ping + statement). The load generator signs partner requests before the clock starts (as a
+  partner signs on its own machine; signing in the timed window cost it 100–170 µs per call on the shared CPUs).
+- Not taken: granian 2.8.7 (Rust HTTP server) in place of uvicorn, measured alternately on the same gateway code:
+  ≈270–330 µs of CPU per proxied call against uvicorn's ≈220–300, requests/s within the noise (some rounds higher,
+  some lower, signed calls mostly lower) — no measurable win, so no new dependency. Two gateway workers
+  (`--gateway-workers 2`, `serve --workers N`) do not add CPUs: on this machine they move the ratio by the noise.
+- What would come next: the upstream exchange as asyncio protocols instead of streams (the floor shows what that
+  part can cost), and the nonce claims on the driver's connection without SQLAlchemy's statement layer.
 - Signed requests claim their nonce and count the key's rate in PostgreSQL — the price of replay protection and
-  per-key rates that hold across replicas and restarts. Since 2026-12-06 the claims of every request waiting at
-  that moment go in one statement (`partners/nonce_claims.py`, the kit's group commit): at 1 connection it is
-  still one round trip per request, at 16 and 64 one per batch. The in-process "full verifier, 16 concurrent" row
-  shows the effect on its own.
+  per-key rates that hold across replicas and restarts; the claims of every request waiting at that moment go in
+  one statement (`partners/nonce_claims.py`, the kit's group commit).
 - HMAC-SM3 uses OpenSSL's SM3 through `cryptography` (pure-Python `gmssl` is the fallback when a build lacks
   SM3: ≈3–6 ms per verification, 259/s on this machine).
-- The 昆e服 page (since 2026-12-06): the code and the page's public sections are kept per replica for 5 s
-  (`QR_PAGE_CACHE_TTL_S`), and scans are written off the response path, the scans of the moment in one
-  transaction (count + outbox events). The bench scans one code again and again — a crowd at a park's door — so
-  the *page* row is the cached path; *page, cache off* is what a code scanned for the first time in a while costs.
-- Next steps if these matter in production: run the gateway with several workers (`serve --workers N`; partner
-  nonces and rates are in PostgreSQL, staff/public rate counters per process unless
-  `rate_limit_storage_uri=redis://…`), and move the access log to a sampled or buffered handler.
+- The 昆e服 page: the code and the page's public sections are kept per replica for 5 s (`QR_PAGE_CACHE_TTL_S`),
+  and scans are written off the response path, the scans of the moment in one transaction (count + outbox
+  events). The bench scans one code again and again — a crowd at a park's door — so the *page* row is the cached
+  path; *page, cache off* is what a code scanned for the first time in a while costs.
 """
 
 
