@@ -460,9 +460,11 @@ NOTES = """## Reading the figures
   (uvloop protocols, no parsing). It costs ≈30 µs per call and keeps 0.8–1.1 of direct, so the sockets and the
   extra hop are not what holds the gateway back; the Python work per call is.
 - Where the gateway's time goes (in process, the ASGI app called directly with the stub as upstream, CPU µs per
-  call, 16 concurrent, minimum of 3 × 4,000 calls, 2026-12-06): after the cuts below ≈170 in all, of which the
-  upstream exchange on asyncio streams (pool, head, `httptools` parse, body, relay) ≈115, the access line ≈20–55
-  (depending on the machine), the gate ≈6, the fast path's own shell with metrics ≈15; the server (uvicorn: HTTP
+  call, 16 concurrent, minimum of 3 × 4,000 calls, final code, 2026-12-06): ≈155–200 in all; without the upstream
+  exchange ≈51 (so the exchange on asyncio streams — pool, head, `httptools` parse, body, relay — ≈105–145);
+  without the access line ≈100–127 (≈20 µs in a tight loop, 50–90 inside the app, where its code and data are out
+  of the caches; one line in eight goes through the full redaction because a random request id holds an 11-digit
+  run); without the gate ≈10 less; the fast path's own shell with the metrics ≈14. The server (uvicorn: HTTP
   parsing, two writes per answer) adds ≈50–80 per call outside the app.
 - Cut on 2026-12-06 (issue 14 §3): proxied routes skip FastAPI's middleware stack and router
   (`routing/fast_path.py`: the same request id, gate, exception handlers, metrics labels and access line); one
