@@ -463,7 +463,7 @@ NOTES = """## Reading the figures
   call, 16 concurrent, minimum of 3 × 4,000 calls, final code, 2026-12-06): ≈155–200 in all; without the upstream
   exchange ≈51 (so the exchange on asyncio streams — pool, head, `httptools` parse, body, relay — ≈105–145);
   without the access line ≈100–127 (≈20 µs in a tight loop, 50–90 inside the app, where its code and data are out
-  of the caches; one line in eight goes through the full redaction because a random request id holds an 11-digit
+  of the caches; one line in twenty goes through the full redaction because a random request id holds an 11-digit
   run); without the gate ≈10 less; the fast path's own shell with the metrics ≈14. The server (uvicorn: HTTP
   parsing, two writes per answer) adds ≈50–80 per call outside the app.
 - Cut on 2026-12-06 (issue 14 §3): proxied routes skip FastAPI's middleware stack and router
