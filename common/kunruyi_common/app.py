@@ -84,7 +84,10 @@ def _fastapi_telemetry() -> TelemetryConfig | None:
     return {"tracing": False, "metrics": False, "logs": False}
 
 
-def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+def create_service_app(
+    spec: ServiceSpec, settings: ServiceSettings, app_class: type[FastAPI] = FastAPI
+) -> FastAPI:
+    """The service's app; ``app_class`` may be a subclass of FastAPI (the gateway's puts its proxy in front)."""
     heads = head_revisions(spec.package)
 
     @asynccontextmanager
@@ -173,7 +176,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             if metrics is not None:
                 await metrics.stop()
 
-    app = FastAPI(
+    app = app_class(
         title=spec.title,
         description=spec.description,
         version="0.1.0",

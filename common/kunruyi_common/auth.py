@@ -63,8 +63,10 @@ class Principal(BaseModel):
         return None
 
 
-def mint_internal_token(principal: Principal, secret: str, *, ttl_s: int = 60) -> str:
-    now = int(time.time())
+def mint_internal_token(principal: Principal, secret: str, *, ttl_s: int = 60, now: int | None = None) -> str:
+    """The principal as an HS256 JWT for the services (``now``: the issue time in whole seconds, default now)."""
+    if now is None:
+        now = int(time.time())
     claims = {"iss": _ISSUER, "aud": _AUDIENCE, "iat": now, "exp": now + ttl_s, "p": principal.model_dump()}
     return jwt.encode(claims, secret, algorithm="HS256")
 

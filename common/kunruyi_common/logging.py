@@ -11,18 +11,20 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import math
 import os
 import re
 import sys
 import time
 from collections.abc import Callable
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
 from pythonjsonlogger.json import JsonEncoder, JsonFormatter
 
 from kunruyi_common.crypto import redact_text
-from kunruyi_common.pii_text import mask_pii
+from kunruyi_common.pii_text import SEPARATOR_CLASS, mask_pii
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("kunruyi_request_id", default=None)
 _traceparent: contextvars.ContextVar[str | None] = contextvars.ContextVar("kunruyi_traceparent", default=None)
@@ -85,6 +87,10 @@ class _ContextFilter(logging.Filter):
 
 
 _redact: Callable[[str], str] | None = None
+# A digit and ten more digits or separators: every line in which redact_text's pre-check (an ASCII digit and ten
+# of [digit, space, -]) or mask_pii's (a digit and ten more, each after an optional separator of pii_text._SEP)
+# finds something has a run like this, so a line without one is left as it is by both.
+_MAY_HOLD_NUMBERS = re.compile(r"\d[\d" + SEPARATOR_CLASS.strip("[]") + "]{10}")
 # logging's default timestamp. No redaction pattern can match inside a string of exactly this shape (its digit
 # runs are at most four long), so such a value may skip the scan.
 _DEFAULT_STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}")
@@ -96,11 +102,29 @@ def _redactor() -> Callable[[str], str]:
 
         def redact(text: str) -> str:
             # redact_text masks every ASCII ID-, card- and phone-shaped run; mask_pii then catches what free text
-            # adds (15-digit IDs, full-width digits); both skip lines without an 11-digit run at once.
+            # adds (15-digit IDs, full-width digits); both skip lines without an 11-digit run at once, and so may
+            # this one scan for what either would look at (most lines: none).
+            if _MAY_HOLD_NUMBERS.search(text) is None:
+                return text
             return mask_pii(redact_text(text))
 
         _redact = redact
     return _redact
+
+
+def _json_text(value: object) -> str | None:
+    """``value`` as JSON's encoder writes it inside an object (ensure_ascii off), for str, int, finite float and
+    None; None for anything else."""
+    kind = type(value)
+    if isinstance(value, str) and kind is str:
+        return encode_basestring(value)
+    if isinstance(value, int) and kind is int:
+        return int.__repr__(value)
+    if isinstance(value, float) and kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    if value is None:
+        return "null"
+    return None
 
 
 class RedactingJsonFormatter(JsonFormatter):
@@ -135,14 +159,75 @@ class RedactingJsonFormatter(JsonFormatter):
             else None
         )
 
+        # Access lines (marked ``_kunruyi_access`` by the HTTP middleware: plain message, no exception, fields of
+        # JSON's own types) are written field by field, without the dict and the library's passes over it: the
+        # same bytes (tests/test_logging_access_line.py).
+        self._fast_access = (
+            self._time_key is not None
+            and list(fields) == ["asctime", "levelname", "name", "message"]
+            and not self.static_fields
+            and not self.timestamp
+            and not self.rename_fields_keep_missing
+            and self.datefmt is None
+            and self.rename_fields.get("levelname") == "level"
+            and self.rename_fields.get("name") == "logger"
+        )
+
     def format(self, record: logging.LogRecord) -> str:
         # One line per record even when several handlers (stdout and the log file) write it.
-        cached = record.__dict__.get("_kunruyi_json")
+        attrs = record.__dict__
+        cached = attrs.get("_kunruyi_json")
         if cached is not None and cached[0] == id(self):
             return str(cached[1])
-        text = super().format(record)
+        text = None
+        if (
+            self._fast_access
+            and attrs.get("_kunruyi_access")
+            and not record.exc_info
+            and not record.stack_info
+        ):
+            text = self._access_line(record)
+        if text is None:
+            text = super().format(record)
         record._kunruyi_json = (id(self), text)
         return text
+
+    def _access_line(self, record: logging.LogRecord) -> str | None:
+        """What :meth:`format` makes of a plain record, built straight as text (None: take the general way)."""
+        time_key = self._time_key
+        if (
+            self._encoder is None
+            or time_key is None
+            or isinstance(record.msg, dict)
+            or self._encoder.ensure_ascii
+        ):
+            return None
+        record.message = message = record.getMessage()
+        stamp = self.formatTime(record, None)
+        if not _DEFAULT_STAMP.fullmatch(stamp):
+            return None
+        record.asctime = stamp
+        rename = self.rename_fields
+        parts = [
+            f"{encode_basestring(rename['levelname'])}: {encode_basestring(record.levelname)}",
+            f"{encode_basestring(rename['name'])}: {encode_basestring(record.name)}",
+            f"{encode_basestring(rename.get('message', 'message'))}: {encode_basestring(message)}",
+        ]
+        seen = {rename.get(n, n) for n in ("asctime", "levelname", "name", "message")}
+        skip = self._skip_fields
+        for key, value in record.__dict__.items():
+            if key in skip or key.startswith("_"):
+                continue
+            name = rename.get(key, key)
+            if name in seen or not isinstance(name, str):
+                return None  # a field given twice: the general way keeps the last one
+            seen.add(name)
+            value_text = _json_text(value)
+            if value_text is None:
+                return None
+            parts.append(f"{encode_basestring(name)}: {value_text}")
+        rest = _redactor()("{" + ", ".join(parts) + "}")
+        return "{" + encode_basestring(time_key) + ": " + encode_basestring(stamp) + ", " + rest[1:]
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt is not None or self.converter is not time.localtime or not self.default_msec_format:

@@ -22,6 +22,49 @@ _QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 _INFO = logging.INFO
 
 
+def incoming_request_ids(scope: Scope) -> tuple[str, str]:
+    """The request id and traceparent a request carries (a new id when it has none or an unusable one)."""
+    raw_rid = raw_traceparent = b""
+    for name, value in scope.get("headers") or ():
+        # Last one wins, as with dict(headers).
+        if name == b"x-request-id":
+            raw_rid = value
+        elif name == b"traceparent":
+            raw_traceparent = value
+    rid = raw_rid.decode("latin-1")
+    if not _VALID_RID.match(rid):
+        rid = new_request_id()
+    return rid, raw_traceparent.decode("latin-1") or new_traceparent()
+
+
+def log_access(rid: str, method: str, path: str, template: str, status: int, elapsed: float) -> None:
+    """The request's one access line (not for the health probes)."""
+    if path in _QUIET_PATHS or not access_logger.isEnabledFor(_INFO):
+        return
+    # What access_logger.info("%s %s %s", ...) does, minus the stack walk for the caller's file and line (not
+    # part of our JSON lines).
+    access_logger.handle(
+        access_logger.makeRecord(
+            access_logger.name,
+            _INFO,
+            __file__,
+            0,
+            "%s %s %s",
+            (method, path, status),
+            None,
+            extra={
+                "request_id": rid,
+                "method": method,
+                "path": path,
+                "route": template,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "_kunruyi_access": True,
+            },
+        )
+    )
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
@@ -32,17 +75,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw_rid = raw_traceparent = b""
-        for name, value in scope.get("headers") or ():
-            # Last one wins, as with dict(headers).
-            if name == b"x-request-id":
-                raw_rid = value
-            elif name == b"traceparent":
-                raw_traceparent = value
-        rid = raw_rid.decode("latin-1")
-        if not _VALID_RID.match(rid):
-            rid = new_request_id()
-        traceparent = raw_traceparent.decode("latin-1") or new_traceparent()
+        rid, traceparent = incoming_request_ids(scope)
         token = set_request_context(rid, traceparent)
         scope.setdefault("state", {})["request_id"] = rid
         rid_header = (b"x-request-id", rid.encode())
@@ -64,27 +97,5 @@ class RequestContextMiddleware:
             template = getattr(route, "path", None) or scope.get("kunruyi_route") or "unmatched"
             method = scope.get("method", "GET")
             self.metrics.observe(method, template, status, elapsed)
-            path = scope.get("path", "")
-            if path not in _QUIET_PATHS and access_logger.isEnabledFor(_INFO):
-                # What access_logger.info("%s %s %s", ...) does, minus the stack walk for the caller's file
-                # and line (not part of our JSON lines).
-                access_logger.handle(
-                    access_logger.makeRecord(
-                        access_logger.name,
-                        _INFO,
-                        __file__,
-                        0,
-                        "%s %s %s",
-                        (method, path, status),
-                        None,
-                        extra={
-                            "request_id": rid,
-                            "method": method,
-                            "path": path,
-                            "route": template,
-                            "status": status,
-                            "duration_ms": round(elapsed * 1000, 2),
-                        },
-                    )
-                )
+            log_access(rid, method, scope.get("path", ""), template, status, elapsed)
             reset_request_context(token)

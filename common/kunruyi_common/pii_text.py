@@ -63,6 +63,8 @@ PiiKind = Literal["resident_id", "phone", "bank_card"]
 
 # One separator between digit groups: ASCII space/hyphen, ideographic space, full-width hyphen, no-break space.
 _SEP = r"[ \-\u3000\uff0d\u00a0]"
+# What may stand between the digits of a number (a character class), for checks made elsewhere (logging).
+SEPARATOR_CLASS = _SEP
 # Unicode \d (full-width digits too); Latin letters in both widths count as "part of a longer code".
 _ALNUM_BEFORE = r"(?<!\d)(?<![A-Za-z\uff21-\uff3a\uff41-\uff5a])"
 _ALNUM_AFTER = r"(?![\dA-Za-z\uff21-\uff3a\uff41-\uff5a])"

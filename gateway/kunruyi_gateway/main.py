@@ -16,7 +16,7 @@ from kunruyi_common.errors import ProblemError
 from kunruyi_common.periodic import start_periodic
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Match, Route
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from kunruyi_gateway.access.gate import Gate
 from kunruyi_gateway.access.limiter import RateLimiter
@@ -41,6 +41,7 @@ from kunruyi_gateway.jobs.worker import start_job_worker
 from kunruyi_gateway.partners.endpoints import router as app_keys_router
 from kunruyi_gateway.partners.metrics import NONCE_STORE_ERRORS, PartnerMetricsMiddleware
 from kunruyi_gateway.partners.verifier import PartnerVerifier
+from kunruyi_gateway.routing.fast_path import PROXY_METHODS, ProxyFastPath
 from kunruyi_gateway.routing.proxy import Upstreams, proxy_endpoint
 from kunruyi_gateway.routing.table import upstream_for
 from kunruyi_gateway.self_service.activities import router as activity_pages
@@ -61,7 +62,6 @@ from kunruyi_gateway.web.setup import install_web, start_session_sweep
 logger = logging.getLogger("kunruyi.gateway")
 
 SERVICE_NAME = "gateway"
-PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 async def _start_upstreams(app: FastAPI) -> None:
@@ -157,6 +157,7 @@ async def _stop_upstreams(app: FastAPI) -> None:
         await app.state.relay.stop()
         await bus.nc.close()
     await app.state.upstreams.close()
+    await app.state.gate.partners.close()
 
 
 async def _upstream_readiness(app: FastAPI) -> dict[str, str]:
@@ -252,6 +253,25 @@ def _install_aggregated_openapi(app: FastAPI) -> None:
         return JSONResponse(await aggregated())
 
 
+class GatewayApp(FastAPI):
+    """The gateway's app: the proxied routes' fast path (``routing/fast_path.py``) in front of FastAPI's
+    middleware stack, and CORS, when configured, in front of both."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = ProxyFastPath(self, SERVICE_NAME, super().build_middleware_stack())
+        settings: Settings = self.state.settings
+        if settings.cors_origins:
+            app = CORSMiddleware(
+                app,
+                allow_origins=settings.cors_origins,
+                allow_methods=list(PROXY_METHODS),
+                allow_headers=["*"],
+                expose_headers=["x-request-id", "retry-after"],
+                max_age=600,
+            )
+        return app
+
+
 class _ServiceAreaRoute(Route):
     """The proxy, tried before every other route but only for /api/v1/<area> paths a service owns (none of the
     gateway's own routes live under those areas), so a proxied call skips the scan of ~30 routes."""
@@ -264,17 +284,8 @@ class _ServiceAreaRoute(Route):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = create_service_app(build_spec(), settings)
+    app = create_service_app(build_spec(), settings, app_class=GatewayApp)
     app.state.gateway_issuer = GatewayIssuer(settings.dev_issuer_dir)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=PROXY_METHODS,
-            allow_headers=["*"],
-            expose_headers=["x-request-id", "retry-after"],
-            max_age=600,
-        )
     app.add_middleware(PartnerMetricsMiddleware)
     _install_aggregated_openapi(app)
     app.mount(ASSETS, static_assets(), name="docs-assets")
@@ -283,11 +294,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.insert(
         0,
         _ServiceAreaRoute(
-            "/api/v1/{rest:path}", proxy_endpoint, methods=PROXY_METHODS, include_in_schema=False
+            "/api/v1/{rest:path}", proxy_endpoint, methods=list(PROXY_METHODS), include_in_schema=False
         ),
     )
     # Unknown areas still end here (a problem+json 404), after the gateway's own routes.
-    app.add_route("/api/v1/{rest:path}", proxy_endpoint, methods=PROXY_METHODS, include_in_schema=False)
+    app.add_route("/api/v1/{rest:path}", proxy_endpoint, methods=list(PROXY_METHODS), include_in_schema=False)
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -30,6 +31,7 @@ from kunruyi_gateway.routing.table import upstream_for
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.staff.tokens import TALENT_SESSION_PREFIX, StaffTokenVerifier
 
+_TOKEN_CACHE_SIZE = 4096
 _PARTNER_HEADERS = (sig.HEADER_APP_KEY, sig.HEADER_SIGNATURE, sig.HEADER_NONCE, sig.HEADER_TIMESTAMP)
 
 
@@ -41,6 +43,10 @@ class Gate:
         self.partners = partners
         self.staff = staff
         self.limiter = limiter
+        # The internal token minted for a principal in the current second. A token is the same bytes for the same
+        # principal within a second (its claims are the principal, iat and exp in whole seconds), so a caller
+        # making many requests a second costs one HMAC-signed JWT a second, not one a request.
+        self._tokens: dict[tuple[object, ...], tuple[int, str]] = {}
 
     async def _read_body(self, request: Request) -> bytes:
         length = request.headers.get("content-length")
@@ -213,9 +219,17 @@ class Gate:
     def internal_headers(self, principal: Principal | None) -> dict[str, str] | None:
         if principal is None:
             return None
+        now = int(time.time())
+        key = tuple((name, tuple(v) if isinstance(v, list) else v) for name, v in principal.__dict__.items())
+        cached = self._tokens.get(key)
+        if cached is not None and cached[0] == now:
+            return {INTERNAL_TOKEN_HEADER: cached[1]}
         token = mint_internal_token(
-            principal, self.settings.internal_token_secret, ttl_s=self.settings.internal_token_ttl_s
+            principal, self.settings.internal_token_secret, ttl_s=self.settings.internal_token_ttl_s, now=now
         )
+        if len(self._tokens) >= _TOKEN_CACHE_SIZE:
+            self._tokens.clear()
+        self._tokens[key] = (now, token)
         return {INTERNAL_TOKEN_HEADER: token}
 
 

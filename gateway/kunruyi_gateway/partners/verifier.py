@@ -178,6 +178,9 @@ class PartnerVerifier:
             window_ends_at=claimed.window_ends_at,
         )
 
+    async def close(self) -> None:
+        await self.nonces.close()
+
     async def purge_expired_nonces(self) -> int:
         async with self.engine.begin() as conn:
             result = await conn.execute(text("DELETE FROM partner_nonces WHERE expires_at < now()"))
