@@ -68,6 +68,7 @@ def maturity_score(maturity: int | None) -> float:
     return max(0.0, min(9, maturity)) / 9
 
 
+@lru_cache(maxsize=1024)
 def deals_score(deals: int) -> float:
     """Past signed deals, log-damped and saturating at 10."""
     return min(1.0, math.log1p(max(0, deals)) / math.log1p(10))
