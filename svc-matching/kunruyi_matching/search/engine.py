@@ -128,7 +128,7 @@ def rank(
                 scores[h.id] = Hit(h.id, scores[h.id].bm25 + WEAK_FACTOR * h.bm25, h.doc)
             else:
                 scores[h.id] = Hit(h.id, WEAK_FACTOR * h.bm25, h.doc)
-    lexical = sorted(scores.values(), key=lambda h: -h.bm25)[:k]
+    lexical = sorted(scores.values(), key=lambda h: (-h.bm25, h.id))[:k]
     semantic: list[Hit] = []
     query_vector = None
     model = index.semantic(kind) if options.semantic else None

@@ -305,7 +305,7 @@ class KindIndex:
             hits += [
                 Hit(doc.id, float(s), doc) for (doc, _), s in zip(pending, sims, strict=True) if s > floor
             ]
-        hits.sort(key=lambda h: -h.bm25)
+        hits.sort(key=lambda h: (-h.bm25, h.id))
         return hits[:k]
 
     def _delta_scores(self, tokens: list[str], filters: Filters) -> list[tuple[IndexDoc, float]]:
@@ -340,7 +340,7 @@ class KindIndex:
         main = self.main
         hits = [Hit(main.docs[i].id, s, main.docs[i]) for i, s in main.search(tokens, filters, k)]
         hits += [Hit(d.id, s, d) for d, s in self._delta_scores(tokens, filters)]
-        hits.sort(key=lambda h: -h.bm25)
+        hits.sort(key=lambda h: (-h.bm25, h.id))
         return hits[:k]
 
     def merge(self) -> int:
