@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import bm25s
@@ -179,8 +179,7 @@ class _Main:
         scores = self.retriever.get_scores(known, weight_mask=self._weights(filters))
         # Only documents that hold a query term can be hits: select among them, not among all n.
         held = np.flatnonzero(scores > 0)
-        if len(held) > k:
-            held = held[np.argpartition(-scores[held], k - 1)[:k]]
+        held = held[_top_k(scores[held], k, lambda j: self.docs[held[j]].id)]
         return [(int(i), float(scores[i])) for i in held]
 
     def neighbours(
@@ -203,9 +202,25 @@ class _Main:
         else:
             return []
         above = np.flatnonzero(sims > floor)
-        if len(above) > k:
-            above = above[np.argpartition(-sims[above], k - 1)[:k]]
+        at = above if positions is None else positions[above]
+        above = above[_top_k(sims[above], k, lambda j: self.docs[at[j]].id)]
         return [(int(i if positions is None else positions[i]), float(sims[i])) for i in above]
+
+
+def _top_k(values: npt.NDArray[np.float32], k: int, key: Callable[[int], str]) -> npt.NDArray[np.int64]:
+    """Indices of the ``k`` highest values; ties at the cut are broken by ``key`` (the document id), not by where
+    the documents happen to lie, so the pool — and the fused ranks built on it — do not depend on the row order.
+    (The synthetic and real corpora hold near-duplicates: many documents can share the k-th score.)"""
+    n = len(values)
+    if n <= k:
+        return np.arange(n)
+    kth = np.partition(values, n - k)[n - k]
+    above = np.flatnonzero(values > kth)
+    tied = np.flatnonzero(values == kth)
+    need = k - len(above)
+    if need < len(tied):
+        tied = np.asarray(sorted(tied.tolist(), key=key)[:need], dtype=np.int64)
+    return np.concatenate([above, tied])
 
 
 def _category(field_code: str | None) -> str | None:
