@@ -30,6 +30,7 @@ from typing import Any
 import bm25s
 from kunruyi_matching.search.engine import MatchContext, RankOptions, rank
 from kunruyi_matching.search.index import Filters, IndexDoc, SupplyIndex
+from kunruyi_matching.search.semantic import IVF_PROBES
 from kunruyi_matching.supply.schemas import SupplyIn
 from kunruyi_matching.supply.service import searchable_text
 from kunruyi_matching.synthetic.evaluation import DEMAND_TEMPLATES
@@ -142,6 +143,8 @@ def main() -> None:
     except (OSError, StopIteration):
         pass
     result["machine"]["cpu_model"] = model
+    # The machine is shared: the load average at the start, after the build and at the end says how busy it was.
+    result["load_average"] = {"start": [round(x, 2) for x in os.getloadavg()]}
     tokenizer()
     # Uncached segmentation throughput on a sample (the real ingestion cost per document), and proof that the
     # block cache yields the same tokens.
@@ -174,6 +177,7 @@ def main() -> None:
     del docs
     gc.collect()
     result["rss_after_build_mb"] = round(rss_mb())
+    result["load_average"]["after_build"] = [round(x, 2) for x in os.getloadavg()]
     result["peak_rss_mb"] = round(peak_mb())
     result["documents"] = index.stats()
 
@@ -222,6 +226,7 @@ def main() -> None:
             overlaps.append(len(exact & approx) / max(1, len(exact)))
         result["semantic_ivf_recall_at_50"] = round(sum(overlaps) / max(1, len(overlaps)), 3)
         result["semantic_ivf_cells"] = len(experts.main.coarse.centroids)
+        result["semantic_ivf_probes"] = IVF_PROBES
     result["engine_top20_results_chain_filter"] = timed(
         lambda q: rank(
             index,
@@ -280,6 +285,7 @@ def main() -> None:
     index.kinds["expert"].merge()
     result["merge_expert_index_s"] = round(time.perf_counter() - t, 1)
     result["peak_rss_mb"] = round(peak_mb())
+    result["load_average"]["end"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(result, ensure_ascii=False, indent=2)
     print(text)
     if args.out:

@@ -4,6 +4,7 @@ import random
 
 import numpy as np
 from kunruyi_launcher.testing import staff
+from kunruyi_matching.search import semantic
 from kunruyi_matching.search.engine import Ranked, RankOptions, rank
 from kunruyi_matching.search.index import Filters, IndexDoc, SupplyIndex
 from kunruyi_matching.search.semantic import CoarseIndex, SemanticModel
@@ -107,6 +108,42 @@ def test_the_coarse_index_finds_the_nearest_documents_whatever_the_row_order() -
     perm = rng.permutation(len(vectors))
     shuffled = CoarseIndex.build(vectors[perm], [ids[i] for i in perm])
     assert {ids[perm[i]] for i in shuffled.candidates(query, probes=8)} == {ids[i] for i in found}
+
+
+def test_a_large_corpus_learns_the_same_leading_dimensions_as_an_exact_svd() -> None:
+    # 3,000 documents over a 2,000-word vocabulary: above the exact-SVD size, so the randomized range finder (with
+    # its Cholesky orthonormalisation) learns the model; its leading dimensions must be those of the exact SVD.
+    rng = random.Random(7)
+    words = [f"w{i:04d}" for i in range(2000)]
+    topics = [words[i * 100 : (i + 1) * 100] for i in range(20)]
+    docs = [
+        [rng.choice(topics[t % 20]) for _ in range(30)] + [rng.choice(words) for _ in range(5)]
+        for t in range(3000)
+    ]
+    fitted = SemanticModel.fit_and_embed(docs, [f"d{i:05d}" for i in range(len(docs))])
+    assert fitted is not None
+    model, vectors = fitted
+    assert len(model.vocabulary) * len(docs) > semantic.EXACT_SVD_CELLS
+    rows = semantic._tfidf_rows(docs, model.vocabulary, model.idf).toarray().astype(np.float64)
+    _, _, vt = np.linalg.svd(rows, full_matrices=False)
+    leading = np.abs(np.sum(vt[:10].T * model.projection[:, :10], axis=0))
+    assert leading.min() > 0.99, leading
+    # The documents' vectors are the projected rows, unit length.
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(vectors, model.embed_documents(docs), atol=1e-6)
+
+
+def test_the_orthonormalisation_holds_for_nearly_dependent_columns() -> None:
+    rng = np.random.default_rng(5)
+    well = rng.normal(size=(5000, 40))
+    # Two columns equal to rounding: the Cholesky path cannot factor this, the Householder fallback must.
+    nearly = np.concatenate([well, well[:, :1] + 1e-13 * rng.normal(size=(5000, 1))], axis=1)
+    for x in (well, nearly):
+        q = semantic._orthonormal(x)
+        assert q.shape == x.shape
+        assert np.abs(q.T @ q - np.eye(x.shape[1])).max() < 1e-8
+    q = semantic._orthonormal(well)
+    assert np.abs(q @ (q.T @ well) - well).max() < 1e-8  # the same span
 
 
 async def test_a_demand_finds_the_expert_through_the_service(client) -> None:  # type: ignore[no-untyped-def]

@@ -128,7 +128,7 @@ def rank(
                 scores[h.id] = Hit(h.id, scores[h.id].bm25 + WEAK_FACTOR * h.bm25, h.doc)
             else:
                 scores[h.id] = Hit(h.id, WEAK_FACTOR * h.bm25, h.doc)
-    lexical = sorted(scores.values(), key=lambda h: -h.bm25)[:k]
+    lexical = sorted(scores.values(), key=lambda h: (-h.bm25, h.id))[:k]
     semantic: list[Hit] = []
     query_vector = None
     model = index.semantic(kind) if options.semantic else None
@@ -224,7 +224,8 @@ def _score(
     signals = {
         "text": candidate.fused,
         "semantic": candidate.similarity,
-        "coverage": len({concepts[t] for t in doc.tokens if t in concepts}) / n_concepts
+        # The query's few concept forms looked up in the document's tokens (a C-level scan), not the other way.
+        "coverage": len({c for form, c in concepts.items() if form in doc.tokens}) / n_concepts
         if n_concepts
         else 0.0,
         "chain": 1.0 if same_chain else 0.0,

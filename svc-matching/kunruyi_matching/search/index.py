@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import bm25s
@@ -34,6 +34,7 @@ _CHAIN_IDS = {c.code: i + 1 for i, c in enumerate(INDUSTRY_CHAINS)}
 _FIELD_IDS = {f.code: i + 1 for i, f in enumerate(TECHNICAL_FIELDS)}
 _CATEGORIES = sorted({f.category for f in TECHNICAL_FIELDS})
 _CATEGORY_IDS = {c: i + 1 for i, c in enumerate(_CATEGORIES)}
+_MASK_CACHE = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,21 +114,41 @@ class _Main:
             counts = np.diff(indptr)
             self.df = {tok: int(counts[i]) for tok, i in self.retriever.vocab_dict.items() if i < len(counts)}
             self.total_len = sum(len(d.tokens) for d in docs)
-        # The semantic index (LSA learned from these documents): a model and one unit row per document.
-        self.semantic = SemanticModel.fit([d.tokens for d in docs], [d.id for d in docs]) if n else None
-        self.vectors = (
-            self.semantic.embed_documents([d.tokens for d in docs]) if self.semantic is not None else None
-        )
-        self.coarse = (
-            CoarseIndex.build(self.vectors, [d.id for d in docs])
-            if self.vectors is not None and n >= IVF_MIN_DOCS
+        # The semantic index (LSA learned from these documents): a model and one unit row per document, held by
+        # the coarse index (grouped by cell) once there are enough documents for one.
+        fitted = (
+            SemanticModel.fit_and_embed([d.tokens for d in docs], [d.id for d in docs], self.df or None)
+            if n
             else None
         )
+        self.semantic = fitted[0] if fitted is not None else None
+        self.coarse = (
+            CoarseIndex.build(fitted[1], [d.id for d in docs])
+            if fitted is not None and n >= IVF_MIN_DOCS
+            else None
+        )
+        self.vectors = fitted[1] if fitted is not None and self.coarse is None else None
+        # Filter masks by filter, reused by the query's lexical passes and its semantic pass (cleared when a
+        # document is masked out).
+        self._masks: dict[Filters, npt.NDArray[np.float32]] = {}
+        self._epoch = 0
 
     def __len__(self) -> int:
         return len(self.docs)
 
+    def kill(self, position: int) -> None:
+        """Mask a document out (a newer version lives in the delta)."""
+        self.alive[position] = 0.0
+        self._epoch += 1
+        self._masks.clear()
+
     def mask(self, filters: Filters) -> npt.NDArray[np.float32]:
+        if not (filters.industry_chain or filters.technical_field or filters.region):
+            return self.alive
+        cached = self._masks.get(filters)
+        if cached is not None:
+            return cached
+        epoch = self._epoch
         mask = self.alive
         if filters.industry_chain:
             mask = mask * (self.chain == _CHAIN_IDS.get(filters.industry_chain, -1))
@@ -135,7 +156,18 @@ class _Main:
             mask = mask * (self.field == _FIELD_IDS.get(filters.technical_field, -1))
         if filters.region:
             mask = mask * (self.region >= region_proximity(filters.region))
-        return mask.astype(np.float32, copy=False)
+        mask = mask.astype(np.float32, copy=False)
+        if len(self._masks) >= _MASK_CACHE:
+            self._masks.clear()
+        if epoch == self._epoch:  # not if a document was masked out meanwhile: the mask may predate it
+            self._masks[filters] = mask
+        return mask
+
+    def _weights(self, filters: Filters) -> npt.NDArray[np.float32] | None:
+        """The filter mask, or None when it would keep every document (no filter, nothing masked out)."""
+        if self._epoch == 0 and not (filters.industry_chain or filters.technical_field or filters.region):
+            return None
+        return self.mask(filters)
 
     def search(self, tokens: list[str], filters: Filters, k: int) -> list[tuple[int, float]]:
         if self.retriever is None:
@@ -143,34 +175,52 @@ class _Main:
         known = [t for t in tokens if t in self.retriever.vocab_dict]
         if not known:
             return []
-        scores = self.retriever.get_scores(known, weight_mask=self.mask(filters))
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        # Unfiltered with every document alive, the mask is all ones: skip bm25s' pass multiplying by it.
+        scores = self.retriever.get_scores(known, weight_mask=self._weights(filters))
+        # Only documents that hold a query term can be hits: select among them, not among all n.
+        held = np.flatnonzero(scores > 0)
+        held = held[_top_k(scores[held], k, lambda j: self.docs[held[j]].id)]
+        return [(int(i), float(scores[i])) for i in held]
 
     def neighbours(
         self, query: Vector, filters: Filters, k: int, floor: float, *, exact: bool = False
     ) -> list[tuple[int, float]]:
         """The documents whose semantic vector is closest to ``query`` (cosine above ``floor``): every document in
         a small index (or with ``exact``), else those in the query's nearest cells of the coarse index."""
-        if self.vectors is None or not len(self.vectors):
-            return []
-        mask = self.mask(filters)
-        # einsum, not BLAS: a matrix-vector product in a multi-threaded BLAS fights the other threads of a busy host
-        # (8–16 ms against 1 ms for 15 k × 128 on two shared cores).
-        if self.coarse is None or exact:
+        mask = self._weights(filters)
+        if self.coarse is not None:
+            positions, sims = self.coarse.scan(query, exact=exact)
+            if mask is not None:
+                sims = sims * mask[positions]
+        elif self.vectors is not None and len(self.vectors):
+            # einsum, not BLAS: a matrix-vector product in a multi-threaded BLAS fights the other threads of a busy
+            # host (8–16 ms against 1 ms for 15 k × 128 on two shared cores).
             positions = None
-            sims = np.einsum("ij,j->i", self.vectors, query) * mask
+            sims = np.einsum("ij,j->i", self.vectors, query)
+            if mask is not None:
+                sims = sims * mask
         else:
-            positions = self.coarse.candidates(query)
-            sims = np.einsum("ij,j->i", self.vectors[positions], query) * mask[positions]
-        k = min(k, len(sims))
-        if not k:
             return []
-        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
-        return [
-            (int(i if positions is None else positions[i]), float(sims[i])) for i in top if sims[i] > floor
-        ]
+        above = np.flatnonzero(sims > floor)
+        at = above if positions is None else positions[above]
+        above = above[_top_k(sims[above], k, lambda j: self.docs[at[j]].id)]
+        return [(int(i if positions is None else positions[i]), float(sims[i])) for i in above]
+
+
+def _top_k(values: npt.NDArray[np.float32], k: int, key: Callable[[int], str]) -> npt.NDArray[np.int64]:
+    """Indices of the ``k`` highest values; ties at the cut are broken by ``key`` (the document id), not by where
+    the documents happen to lie, so the pool — and the fused ranks built on it — do not depend on the row order.
+    (The synthetic and real corpora hold near-duplicates: many documents can share the k-th score.)"""
+    n = len(values)
+    if n <= k:
+        return np.arange(n)
+    kth = np.partition(values, n - k)[n - k]
+    above = np.flatnonzero(values > kth)
+    tied = np.flatnonzero(values == kth)
+    need = k - len(above)
+    if need < len(tied):
+        tied = np.asarray(sorted(tied.tolist(), key=key)[:need], dtype=np.int64)
+    return np.concatenate([above, tied])
 
 
 def _category(field_code: str | None) -> str | None:
@@ -225,7 +275,7 @@ class KindIndex:
                 return False
             pos = self.main.position.get(doc.id)
             if pos is not None:
-                self.main.alive[pos] = 0.0
+                self.main.kill(pos)
             previous = self.delta.get(doc.id)
             if previous is not None:
                 self._unpost(previous)
@@ -270,7 +320,7 @@ class KindIndex:
             hits += [
                 Hit(doc.id, float(s), doc) for (doc, _), s in zip(pending, sims, strict=True) if s > floor
             ]
-        hits.sort(key=lambda h: -h.bm25)
+        hits.sort(key=lambda h: (-h.bm25, h.id))
         return hits[:k]
 
     def _delta_scores(self, tokens: list[str], filters: Filters) -> list[tuple[IndexDoc, float]]:
@@ -305,7 +355,7 @@ class KindIndex:
         main = self.main
         hits = [Hit(main.docs[i].id, s, main.docs[i]) for i, s in main.search(tokens, filters, k)]
         hits += [Hit(d.id, s, d) for d, s in self._delta_scores(tokens, filters)]
-        hits.sort(key=lambda h: -h.bm25)
+        hits.sort(key=lambda h: (-h.bm25, h.id))
         return hits[:k]
 
     def merge(self) -> int:
@@ -326,7 +376,7 @@ class KindIndex:
                 else:
                     pos = rebuilt.position.get(doc_id)
                     if pos is not None:
-                        rebuilt.alive[pos] = 0.0
+                        rebuilt.kill(pos)
             self.main = rebuilt
             # Documents still in the delta are projected with the refitted model.
             self._delta_vectors = (

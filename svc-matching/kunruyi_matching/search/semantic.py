@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
+from scipy import linalg, sparse
 
 from kunruyi_matching.text.segmenter import generic_terms
 
@@ -49,6 +49,8 @@ _KMEANS_SAMPLE = 60_000
 _KMEANS_ITERATIONS = 8
 _OVERSAMPLE = 10
 _POWER_ITERATIONS = 3
+# Documents turned into TF-IDF rows at a time (bounds the temporary arrays).
+_TFIDF_BLOCK = 50_000
 
 Vector = npt.NDArray[np.float32]
 
@@ -66,21 +68,51 @@ class SemanticModel:
 
     @classmethod
     def fit(
-        cls, documents: Sequence[Sequence[str]], ids: Sequence[str] | None = None
+        cls,
+        documents: Sequence[Sequence[str]],
+        ids: Sequence[str] | None = None,
+        doc_freq: Mapping[str, int] | None = None,
     ) -> SemanticModel | None:
         """Learn the model from the documents' tokens; None when the corpus is too small to learn from."""
+        fitted = cls._fit(documents, ids, doc_freq)
+        return fitted[0] if fitted is not None else None
+
+    @classmethod
+    def fit_and_embed(
+        cls,
+        documents: Sequence[Sequence[str]],
+        ids: Sequence[str] | None = None,
+        doc_freq: Mapping[str, int] | None = None,
+    ) -> tuple[SemanticModel, Vector] | None:
+        """``fit`` and ``embed_documents`` of the same documents, building their TF-IDF rows once."""
+        fitted = cls._fit(documents, ids, doc_freq)
+        if fitted is None:
+            return None
+        model, rows = fitted
+        return model, model._project(rows)
+
+    @classmethod
+    def _fit(
+        cls,
+        documents: Sequence[Sequence[str]],
+        ids: Sequence[str] | None,
+        doc_freq: Mapping[str, int] | None,
+    ) -> tuple[SemanticModel, sparse.csr_matrix] | None:
+        """The model and the documents' TF-IDF rows (in the given order). ``doc_freq`` (documents holding each
+        token, e.g. the BM25 index's) spares counting them again."""
         n = len(documents)
         if n < MIN_DOCS:
             return None
-        order = sorted(range(n), key=lambda i: ids[i]) if ids is not None else list(range(n))
-        df: Counter[str] = Counter()
-        for tokens in documents:
-            df.update(set(tokens))
+        if doc_freq is None:
+            df: Counter[str] = Counter()
+            for tokens in documents:
+                df.update(set(tokens))
+            doc_freq = df
         generic = generic_terms()
         ceiling = COMMON_SHARE * n if n >= COMMON_MIN_DOCS else n
         kept = sorted(
-            (t for t, c in df.items() if 2 <= c <= ceiling and t not in generic),
-            key=lambda t: (-df[t], t),
+            (t for t, c in doc_freq.items() if 2 <= c <= ceiling and t not in generic),
+            key=lambda t: (-doc_freq[t], t),
         )[:MAX_VOCABULARY]
         vocabulary = {t: i for i, t in enumerate(sorted(kept))}
         dims = min(MAX_DIMS, n // 4, len(vocabulary) - 1)
@@ -88,10 +120,12 @@ class SemanticModel:
             return None
         idf = np.zeros(len(vocabulary), dtype=np.float32)
         for t, i in vocabulary.items():
-            idf[i] = math.log(n / df[t]) + 1.0
-        matrix = _tfidf_rows([documents[i] for i in order], vocabulary, idf)
-        projection = _top_right_singular_vectors(matrix, dims)
-        return cls(vocabulary, idf, projection)
+            idf[i] = math.log(n / doc_freq[t]) + 1.0
+        rows = _tfidf_rows(documents, vocabulary, idf)
+        # The fit reads the rows in id order, so every replica learns the same model whatever order it holds.
+        order = np.asarray(sorted(range(n), key=ids.__getitem__), dtype=np.int64) if ids is not None else None
+        projection = _top_right_singular_vectors(rows[order] if order is not None else rows, dims)
+        return cls(vocabulary, idf, projection), rows
 
     def embed(self, weighted: Iterable[tuple[str, float]]) -> Vector | None:
         """The unit vector of weighted tokens (a query's terms); None when none of them is in the vocabulary."""
@@ -112,9 +146,10 @@ class SemanticModel:
         """Documents × dims unit rows (a zero row for a document with no word in the vocabulary)."""
         if not documents:
             return np.zeros((0, self.dims), dtype=np.float32)
-        out = np.asarray(
-            _tfidf_rows(documents, self.vocabulary, self.idf) @ self.projection, dtype=np.float32
-        )
+        return self._project(_tfidf_rows(documents, self.vocabulary, self.idf))
+
+    def _project(self, rows: sparse.csr_matrix) -> Vector:
+        out = np.asarray(rows @ self.projection, dtype=np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)
         return out
@@ -133,19 +168,44 @@ class SemanticModel:
 def _tfidf_rows(
     documents: Sequence[Sequence[str]], vocabulary: dict[str, int], idf: npt.NDArray[np.float32]
 ) -> sparse.csr_matrix:
-    indptr = [0]
-    indices: list[int] = []
-    values: list[float] = []
-    for tokens in documents:
-        counts = Counter(vocabulary[t] for t in tokens if t in vocabulary)
-        row = [(i, (1.0 + math.log(c)) * float(idf[i])) for i, c in counts.items()]
-        norm = math.sqrt(sum(v * v for _, v in row)) or 1.0
-        indices.extend(i for i, _ in row)
-        values.extend(v / norm for _, v in row)
-        indptr.append(len(indices))
+    """Documents × vocabulary: sublinear term frequency times IDF, unit rows (vectorised, in blocks of documents
+    so a million of them never become Python lists)."""
+    blocks = [
+        _tfidf_block(documents[start : start + _TFIDF_BLOCK], vocabulary, idf)
+        for start in range(0, len(documents), _TFIDF_BLOCK)
+    ]
+    if not blocks:
+        return sparse.csr_matrix((0, len(vocabulary)), dtype=np.float32)
+    return sparse.vstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+
+
+def _tfidf_block(
+    documents: Sequence[Sequence[str]], vocabulary: dict[str, int], idf: npt.NDArray[np.float32]
+) -> sparse.csr_matrix:
+    n = len(documents)
+    lengths = np.fromiter((len(tokens) for tokens in documents), dtype=np.int64, count=n)
+    columns = np.fromiter(
+        (vocabulary.get(t, -1) for tokens in documents for t in tokens),
+        dtype=np.int64,
+        count=int(lengths.sum()),
+    )
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    known = columns >= 0
+    # Duplicates are summed on conversion: each (document, word) cell holds the word's count.
+    counts = sparse.csr_matrix(
+        (np.ones(int(known.sum()), dtype=np.float64), (rows[known], columns[known])),
+        shape=(n, len(vocabulary)),
+    )
+    counts.sum_duplicates()
+    values = (1.0 + np.log(counts.data)) * idf.astype(np.float64)[counts.indices]
+    per_row = np.diff(counts.indptr)
+    squares = np.bincount(np.repeat(np.arange(n), per_row), weights=values * values, minlength=n)
+    norms = np.sqrt(squares)
+    norms[norms == 0] = 1.0
+    values /= np.repeat(norms, per_row)
     return sparse.csr_matrix(
-        (np.asarray(values, dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
-        shape=(len(documents), len(vocabulary)),
+        (values.astype(np.float32), counts.indices.astype(np.int32), counts.indptr),
+        shape=(n, len(vocabulary)),
     )
 
 
@@ -160,10 +220,10 @@ def _top_right_singular_vectors(matrix: sparse.csr_matrix, dims: int) -> npt.NDA
         rng = np.random.default_rng(_SEED)
         width = min(dims + _OVERSAMPLE, min(rows, cols))
         a = matrix.astype(np.float64)
-        q, _ = np.linalg.qr(a @ rng.standard_normal((cols, width)))
+        q = _orthonormal(a @ rng.standard_normal((cols, width)))
         for _ in range(_POWER_ITERATIONS):
-            z, _ = np.linalg.qr(a.T @ q)
-            q, _ = np.linalg.qr(a @ z)
+            z = _orthonormal(a.T @ q)
+            q = _orthonormal(a @ z)
         small = np.asarray((a.T @ q).T)
         _, _, vt = np.linalg.svd(small, full_matrices=False)
         v = vt[:dims].T
@@ -173,17 +233,40 @@ def _top_right_singular_vectors(matrix: sparse.csr_matrix, dims: int) -> npt.NDA
     return np.ascontiguousarray((v * signs).astype(np.float32))
 
 
+def _orthonormal(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """An orthonormal basis of the columns of a tall matrix: Cholesky QR twice (Gram products and triangular solves,
+    BLAS-3 throughout: a fraction of a Householder QR's time on a tall matrix, measured 4 s against 0.15 s for
+    100 k × 138 on one core). The second pass is exact to rounding when the first one's result is already nearly
+    orthonormal (its Gram matrix within 0.5 of the identity); otherwise, or when a Gram matrix is not positive
+    definite (nearly dependent columns), the Householder QR."""
+    try:
+        lower = np.linalg.cholesky(x.T @ x)
+        basis = linalg.solve_triangular(lower, x.T, lower=True, check_finite=False).T
+        gram = basis.T @ basis
+        if np.abs(gram - np.eye(gram.shape[0])).max() < 0.5:
+            lower = np.linalg.cholesky(gram)
+            return np.ascontiguousarray(
+                linalg.solve_triangular(lower, basis.T, lower=True, check_finite=False).T
+            )
+    except np.linalg.LinAlgError:
+        pass
+    q, _ = np.linalg.qr(x)
+    return q
+
+
 @dataclass(frozen=True)
 class CoarseIndex:
     """An inverted file over the document vectors: √n k-means cells; a query scans only its nearest cells.
 
     Trained on a sample taken in id order, with centroids seeded from documents in id order, so two replicas that
-    hold the same rows in a different order hold the same cells.
+    hold the same rows in a different order hold the same cells. The vectors are stored grouped by cell, so a query
+    reads each probed cell as one contiguous block (no gather of scattered rows).
     """
 
     centroids: npt.NDArray[np.float32]
     order: npt.NDArray[np.int64]  # document positions grouped by cell
     offsets: npt.NDArray[np.int64]  # cell c holds order[offsets[c]:offsets[c + 1]]
+    vectors: Vector  # the documents' vectors in the same order as ``order``
 
     @classmethod
     def build(cls, vectors: Vector, ids: Sequence[str]) -> CoarseIndex:
@@ -192,10 +275,15 @@ class CoarseIndex:
         by_id = np.asarray(sorted(range(n), key=ids.__getitem__), dtype=np.int64)
         centroids = vectors[by_id[np.linspace(0, n - 1, cells).astype(np.int64)]].copy()
         sample = vectors[by_id[:: max(1, n // _KMEANS_SAMPLE)]]
+        members = np.arange(len(sample))
+        ones = np.ones(len(sample), dtype=np.float32)
         for _ in range(_KMEANS_ITERATIONS):
             assign = np.argmax(sample @ centroids.T, axis=1)
-            sums = np.zeros_like(centroids)
-            np.add.at(sums, assign, sample)
+            # Sum of each cell's members: a sparse one-hot (cells × sample) times the sample.
+            sums = np.asarray(
+                sparse.csr_matrix((ones, (assign, members)), shape=(cells, len(sample))) @ sample,
+                dtype=np.float32,
+            )
             norms = np.linalg.norm(sums, axis=1, keepdims=True)
             filled = norms[:, 0] > 0
             centroids[filled] = sums[filled] / norms[filled]
@@ -204,11 +292,28 @@ class CoarseIndex:
         )
         order = np.argsort(assign, kind="stable").astype(np.int64)
         offsets = np.searchsorted(assign[order], np.arange(cells + 1)).astype(np.int64)
-        return cls(np.ascontiguousarray(centroids), order, offsets)
+        return cls(np.ascontiguousarray(centroids), order, offsets, np.ascontiguousarray(vectors[order]))
+
+    def cells(self, query: Vector, probes: int = IVF_PROBES) -> npt.NDArray[np.int64]:
+        """The ``probes`` cells whose centroid is nearest the query."""
+        near = np.einsum("ij,j->i", self.centroids, query)
+        probes = min(probes, len(near))
+        return np.argpartition(-near, probes - 1)[:probes]
 
     def candidates(self, query: Vector, probes: int = IVF_PROBES) -> npt.NDArray[np.int64]:
         """Positions of the documents in the ``probes`` cells nearest the query."""
-        near = np.einsum("ij,j->i", self.centroids, query)
-        probes = min(probes, len(near))
-        cells = np.argpartition(-near, probes - 1)[:probes]
-        return np.concatenate([self.order[self.offsets[c] : self.offsets[c + 1]] for c in cells])
+        return np.concatenate(
+            [self.order[self.offsets[c] : self.offsets[c + 1]] for c in self.cells(query, probes)]
+        )
+
+    def scan(
+        self, query: Vector, probes: int = IVF_PROBES, *, exact: bool = False
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """(positions, cosines) of the documents in the query's nearest cells (every document with ``exact``)."""
+        # einsum, not BLAS: a matrix-vector product in a multi-threaded BLAS fights the other threads of a busy host.
+        if exact:
+            return self.order, np.einsum("ij,j->i", self.vectors, query)
+        spans = [(int(self.offsets[c]), int(self.offsets[c + 1])) for c in self.cells(query, probes)]
+        positions = np.concatenate([self.order[a:b] for a, b in spans])
+        sims = np.concatenate([np.einsum("ij,j->i", self.vectors[a:b], query) for a, b in spans])
+        return positions, sims

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from kunruyi_matching.taxonomy import field_category
 
@@ -36,6 +37,7 @@ _YANGTZE_DELTA = (
 )
 
 
+@lru_cache(maxsize=4096)
 def region_proximity(region: str | None) -> float:
     """1 in Kunshan, 0.9 in Shanghai or Suzhou, 0.6 elsewhere in the Yangtze River Delta, 0.2 farther, 0.3 unknown."""
     if not region:
@@ -66,6 +68,7 @@ def maturity_score(maturity: int | None) -> float:
     return max(0.0, min(9, maturity)) / 9
 
 
+@lru_cache(maxsize=1024)
 def deals_score(deals: int) -> float:
     """Past signed deals, log-damped and saturating at 10."""
     return min(1.0, math.log1p(max(0, deals)) / math.log1p(10))
