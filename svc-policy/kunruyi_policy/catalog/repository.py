@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kunruyi_policy.models import (
     CatalogRevision,
@@ -122,6 +124,54 @@ _CATALOG_REVISION = select(CatalogRevision.token).where(CatalogRevision.id == 1)
 _IN_FORCE_CACHE: dict[tuple[Any, ...], list[tuple[PolicyMeta, CompiledVersion]]] = {}
 
 
+class RevisionWatch:
+    """The catalog revision token last read by this process, per database, and when: lets the calculator answer
+    from the compiled catalog without a database round trip while that read is recent.
+
+    Bound: a catalog write committed by any replica at time *w* is seen by every calculator answer that starts
+    after *w* + ``max_age_s`` (the token is re-read once it is older than that; its age is counted from before the
+    read). A write committed through this process is seen at once: the app's after-commit hook calls
+    :meth:`forget`, and a read that was under way while it ran is not kept (``generation``). ``max_age_s = 0``
+    reads the token for every answer."""
+
+    def __init__(self, max_age_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age_s = max_age_s
+        self.clock = clock
+        self.generation = 0
+        self._seen: dict[Any, tuple[Any, float]] = {}
+
+    def recent(self, database: Any) -> Any | None:
+        """The token read for ``database`` less than ``max_age_s`` ago, or None."""
+        seen = self._seen.get(database)
+        if seen is None or self.clock() - seen[1] >= self.max_age_s:
+            return None
+        return seen[0]
+
+    def saw(self, database: Any, token: Any, read_since: float, generation: int) -> None:
+        """``token`` was read for ``database`` by a read begun at ``read_since`` (this watch's clock) in
+        ``generation``; kept unless :meth:`forget` ran meanwhile."""
+        if generation == self.generation and self.max_age_s > 0:
+            self._seen[database] = (token, read_since)
+
+    def forget(self) -> None:
+        """This process committed something (perhaps to the catalog): the next answer reads the token."""
+        self.generation += 1
+        self._seen.clear()
+
+
+# The calculator's watch; configured from the settings and hooked to the app's commits at startup.
+REVISION_WATCH = RevisionWatch()
+
+
+def _fresh_engine_session(session: AsyncSession) -> AsyncEngine | None:
+    """The engine of a session that has begun nothing yet (it sees only committed data, as another replica
+    would), or None for a session already in a transaction, which may hold its own uncommitted catalog writes."""
+    bind = session.bind
+    if isinstance(bind, AsyncEngine) and not session.in_transaction():
+        return bind
+    return None
+
+
 async def compiled_in_force(
     session: AsyncSession,
     at: date,
@@ -129,14 +179,24 @@ async def compiled_in_force(
     beneficiary: str | None = None,
     mode: str | None = None,
     codes: list[str] | None = None,
+    watch: RevisionWatch | None = None,
 ) -> list[tuple[PolicyMeta, CompiledVersion]]:
     """The compiled versions in force on ``at``; reused while the catalog's revision token is unchanged.
 
     The token is read in the caller's transaction: a change the caller made and has not committed has its own
-    token (cached apart), and a rolled-back change restores the previous one."""
-    token = (await session.execute(_CATALOG_REVISION)).scalar_one_or_none()
-    if token is None:  # no revision row (a database emptied by hand): nothing to key a cache on
-        return await _load_in_force(session, at, beneficiary=beneficiary, mode=mode, codes=codes)
+    token (cached apart), and a rolled-back change restores the previous one. With a ``watch`` (the calculator's
+    read-only answers) a fresh session reuses a token the process read less than ``watch.max_age_s`` ago instead
+    of reading it (see :class:`RevisionWatch` for the bound); writers and the 免申即享 runs pass none."""
+    engine = _fresh_engine_session(session) if watch is not None else None
+    token = watch.recent(engine.url) if watch is not None and engine is not None else None
+    if token is None:
+        if watch is not None:
+            read_since, generation = watch.clock(), watch.generation
+        token = (await session.execute(_CATALOG_REVISION)).scalar_one_or_none()
+        if token is None:  # no revision row (a database emptied by hand): nothing to key a cache on
+            return await _load_in_force(session, at, beneficiary=beneficiary, mode=mode, codes=codes)
+        if watch is not None and engine is not None:
+            watch.saw(engine.url, token, read_since, generation)
     key = (token, at, beneficiary, mode, tuple(codes) if codes is not None else None)
     cached = _IN_FORCE_CACHE.get(key)
     if cached is not None:

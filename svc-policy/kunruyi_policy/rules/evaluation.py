@@ -87,6 +87,10 @@ class CompiledVersion:
     _data_criteria: tuple[CompiledCriterion, ...] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # The compact answer's pre-encoded fragments of this version (calculator.service._fragments).
+    compact_fragments: tuple[str, str, int] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def reads(self) -> frozenset[str]:
         """Every variable the version reads (criteria and amount)."""
