@@ -2,6 +2,7 @@
 less than ``max_age_s`` ago (no database round trip per answer), so a catalog write committed elsewhere is seen at
 most that much later, one committed through this replica at once, and a transaction's own writes always."""
 
+import asyncio
 from datetime import date
 from types import SimpleNamespace
 
@@ -47,11 +48,9 @@ async def test_a_write_elsewhere_is_seen_once_the_token_read_is_older_than_the_b
     original = before[code]
     try:
         await retitle(engine, code, "改名后的政策（测试）")
-        clock.now += 0.5
-        assert (await titles(engine, watch))[
-            code
-        ] == original  # within the bound: the catalog compiled before
-        clock.now += 0.6
+        clock.now += 0.4  # within the bound (and under half of it): the catalog compiled before
+        assert (await titles(engine, watch))[code] == original
+        clock.now += 0.7
         assert (await titles(engine, watch))[code] == "改名后的政策（测试）"  # past it: the write is seen
 
         # a commit through this replica: its after-commit hook forgets the token, the next answer sees the write
@@ -93,6 +92,53 @@ async def test_without_a_bound_every_answer_reads_the_token(
         assert (await titles(engine, watch))[code] == "立即可见（测试）"
     finally:
         await retitle(engine, code, before[code])
+
+
+async def test_answers_arriving_together_share_one_read_and_a_half_aged_token_is_refreshed_without_waiting() -> (
+    None
+):
+    clock = Clock()
+    watch = RevisionWatch(max_age_s=1.0, clock=clock)
+    reads: list[str] = []
+    gate = asyncio.Event()
+
+    def reader(token: str, fail: bool = False):  # type: ignore[no-untyped-def]
+        async def read() -> str:
+            reads.append(token)
+            await gate.wait()
+            if fail:
+                raise ConnectionError("database restarting")
+            return token
+
+        return read
+
+    together = [asyncio.create_task(watch.token("db", reader("t1"))) for _ in range(16)]
+    await asyncio.sleep(0)
+    gate.set()
+    assert await asyncio.gather(*together) == ["t1"] * 16
+    assert reads == ["t1"]
+
+    # half the bound later, one answer reads the token again while the others keep answering with the one held
+    clock.now += 0.6
+    gate.clear()
+    refreshing = asyncio.create_task(watch.token("db", reader("t2")))
+    await asyncio.sleep(0)
+    assert await watch.token("db", reader("unused")) == "t1"
+    gate.set()
+    assert await refreshing == "t2"
+    assert await watch.token("db", reader("unused")) == "t2"
+    assert reads == ["t1", "t2"]
+
+    # a read that fails fails its own answer; those waiting for it read for themselves
+    clock.now += 2.0
+    gate.clear()
+    failing = asyncio.create_task(watch.token("db", reader("t3", fail=True)))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(watch.token("db", reader("t4")))
+    await asyncio.sleep(0)
+    gate.set()
+    assert isinstance((await asyncio.gather(failing, return_exceptions=True))[0], ConnectionError)
+    assert await waiting == "t4"
 
 
 async def test_the_app_takes_the_bound_from_its_settings_and_forgets_the_token_after_its_commits() -> None:
