@@ -32,7 +32,7 @@ from kunruyi_policy.rules.evaluation import (
     UNEXPLAINED,
     CompiledVersion,
     PolicyMeta,
-    evaluate_brief,
+    evaluate_briefly,
     evaluate_version,
     explain_failure,
     mark_unknown,
@@ -226,7 +226,7 @@ def evaluate_all(
                     mark_unknown(result, compiled, unknown)
         else:
             # decided and marked for missing figures without building the trace
-            results = [evaluate_brief(compiled, at, shared, unknown) for _, compiled in policies]
+            results = evaluate_briefly(_versions(policies), at, shared, unknown)
             explain_nearest(results, policies, at, shared)
         apply_history(results, [c.meta for _, c in policies], history or {}, period_of(at))
         settled = settle(
@@ -237,6 +237,22 @@ def evaluate_all(
                 result["status"], result["amount_fen"], result["stacking"] = status, amount, note
     results.sort(key=sort_key)
     return results
+
+
+# The versions of a compiled catalog list (cached with it: compiled_in_force returns the same list while the
+# revision token holds), so the per-catalog plan of evaluate_briefly is found by identity.
+_VERSIONS: dict[int, tuple[list[tuple[Any, CompiledVersion]], list[CompiledVersion]]] = {}
+
+
+def _versions(policies: list[tuple[Any, CompiledVersion]]) -> list[CompiledVersion]:
+    cached = _VERSIONS.get(id(policies))
+    if cached is not None and cached[0] is policies:
+        return cached[1]
+    versions = [compiled for _, compiled in policies]
+    if len(_VERSIONS) > 64:
+        _VERSIONS.clear()
+    _VERSIONS[id(policies)] = (policies, versions)
+    return versions
 
 
 NEAREST_MISSES = 10
