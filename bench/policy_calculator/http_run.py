@@ -2,11 +2,19 @@
 same answer computed in-process (the comparator: no HTTP, no JSON over the wire, one caller).
 
 Starts its own embedded PostgreSQL and NATS (under a temporary directory), migrates, loads a synthetic catalog of
-463 enterprise policies, runs `python -m kunruyi_policy serve`, then posts one profile from 16 concurrent clients —
-the compact answer (the default for partners and 昆e服) and, with ``--detail full``, the traced one. The comparator
-runs the endpoint's own steps (``calculate`` then ``compact``) in this process on the same database, sequentially.
+463 enterprise policies, runs `python -m kunruyi_policy serve`, then posts varied profiles (``--profiles`` distinct
+synthetic enterprises plus the sample one, in turn: no answer is asked twice in a row, and a cache of whole answers
+could not win) from 16 concurrent clients — the compact answer (the default for partners and 昆e服) and, with
+``--detail full``, the traced one. ``--via-gateway`` also starts the gateway (its own database, rate limits lifted)
+in front of svc-policy and posts through it, as 昆e服 and partners do. The comparator runs the endpoint's own steps
+(``calculate`` then ``compact``) in this process on the same database, sequentially, over the same profiles.
+
+The clients are a small keep-alive HTTP/1.1 client on raw asyncio sockets (one request in flight per connection,
+the body read to its end), so that on a 2-CPU machine the load generator takes as little as possible from the
+server; ``--client httpx`` uses httpx as before.
 
     .venv/bin/python bench/policy_calculator/http_run.py [--requests 800] [--concurrency 16] [--detail compact|full]
+        [--profiles 300] [--workers 1] [--via-gateway] [--client raw|httpx]
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from kunruyi_launcher.stack import start_infra
 from kunruyi_policy.calculator.service import calculate, compact, validated_profile
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
 from kunruyi_policy.demo.seed import seed_policies, seed_taxonomy
-from kunruyi_policy.demo.synthetic import synthetic_catalog
+from kunruyi_policy.demo.synthetic import synthetic_catalog, synthetic_enterprises
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 # A local benchmark: its apps run on the development keys (they refuse them otherwise).
@@ -66,65 +74,170 @@ def children_cpu(parent: int) -> dict[int, float]:
     return found
 
 
-BODY = {"profile": SAMPLE_ENTERPRISE, "beneficiary": "enterprise", "evaluation_date": "2025-06-01"}
+def bodies(profiles: int) -> list[dict[str, object]]:
+    """The sample profile, then ``profiles`` distinct synthetic enterprises (revenue, R&D, staff, patents,
+    qualifications, district and chain all vary)."""
+    return [
+        {"profile": profile, "beneficiary": "enterprise", "evaluation_date": "2025-06-01"}
+        for profile in [SAMPLE_ENTERPRISE, *synthetic_enterprises(profiles, seed=5)]
+    ]
 
 
-async def in_process(url: str, requests: int, detail: str) -> tuple[list[float], float, int]:
+async def in_process(
+    url: str, requests: int, detail: str, posted: list[dict[str, object]]
+) -> tuple[list[float], float, int]:
     """The comparator: the endpoint's work (profile check, calculate, compact, JSON) without HTTP, one caller."""
     engine = create_async_engine(url)
     latencies: list[float] = []
     size = 0
+    at = date(2025, 6, 1)
     async with AsyncSession(engine) as session:
-        profile = validated_profile("enterprise", SAMPLE_ENTERPRISE)
-        at = date(2025, 6, 1)
-        for _ in range(20):
+        for body in posted[:20]:
+            profile = validated_profile("enterprise", dict(body["profile"]))  # type: ignore[call-overload]
             await calculate(session, "enterprise", profile, at, traced=detail == "full")
         begun_all = time.perf_counter()
-        for _ in range(requests):
+        for i in range(requests):
+            body = posted[i % len(posted)]
             begun = time.perf_counter()
             result = await calculate(
                 session,
                 "enterprise",
-                validated_profile("enterprise", SAMPLE_ENTERPRISE),
+                validated_profile("enterprise", dict(body["profile"])),  # type: ignore[call-overload]
                 at,
                 traced=detail == "full",
             )
             if detail == "compact":
                 result = compact(result)
-            size = len(json.dumps(result, ensure_ascii=False, default=str).encode())
+            size += len(json.dumps(result, ensure_ascii=False, default=str).encode())
             latencies.append((time.perf_counter() - begun) * 1000)
         elapsed = time.perf_counter() - begun_all
     await engine.dispose()
-    return latencies, elapsed, size
+    return latencies, elapsed, size // max(requests, 1)
 
 
-async def drive(base: str, requests: int, concurrency: int, detail: str) -> tuple[list[float], float, int]:
-    body = BODY
-    size = 0
+class RawClient:
+    """One keep-alive HTTP/1.1 connection, one POST in flight; returns the status and the body's length."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, target: str, payload: bytes) -> tuple[int, int]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(
+            (
+                f"POST {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept: */*\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+            ).encode()
+            + payload
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        length = 0
+        chunked = False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            lname = name.strip().lower()
+            if lname == b"content-length":
+                length = int(value.strip())
+            elif lname == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if chunked:
+            length = 0
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
+                await self.reader.readexactly(size + 2)
+                length += size
+                if size == 0:
+                    break
+        elif length:
+            await self.reader.readexactly(length)
+        return status, length
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def drive(
+    base: str, requests: int, concurrency: int, detail: str, posted: list[dict[str, object]], client_kind: str
+) -> tuple[list[float], float, int]:
+    payloads = [json.dumps(b, ensure_ascii=False).encode() for b in posted]
+    path = f"/api/v1/policy-calculator?detail={detail}"
+    sizes: list[int] = []
     latencies: list[float] = []
-    remaining = requests
+    counter = 0
 
-    async with httpx.AsyncClient(
-        base_url=base, timeout=30, limits=httpx.Limits(max_connections=concurrency)
-    ) as c:
-        path = f"/api/v1/policy-calculator?detail={detail}"
-        for _ in range(20):
-            warm = await c.post(path, json=body)
-            assert warm.status_code == 200
-            size = len(warm.content)
+    def next_payload() -> bytes:
+        nonlocal counter
+        counter += 1
+        return payloads[counter % len(payloads)]
 
-        async def client() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                begun = time.perf_counter()
-                response = await c.post(path, json=body)
-                latencies.append((time.perf_counter() - begun) * 1000)
-                assert response.status_code == 200, response.text
+    if client_kind == "httpx":
+        async with httpx.AsyncClient(
+            base_url=base, timeout=30, limits=httpx.Limits(max_connections=concurrency)
+        ) as c:
+            headers = {"content-type": "application/json"}
+            for _ in range(20):
+                warm = await c.post(path, content=next_payload(), headers=headers)
+                assert warm.status_code == 200, warm.text
 
-        begun = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-        return latencies, time.perf_counter() - begun, size
+            async def httpx_client() -> None:
+                nonlocal requests
+                while requests > 0:
+                    requests -= 1
+                    begun = time.perf_counter()
+                    response = await c.post(path, content=next_payload(), headers=headers)
+                    latencies.append((time.perf_counter() - begun) * 1000)
+                    assert response.status_code == 200, response.text
+                    sizes.append(len(response.content))
+
+            begun = time.perf_counter()
+            await asyncio.gather(*(httpx_client() for _ in range(concurrency)))
+            return latencies, time.perf_counter() - begun, sum(sizes) // len(sizes)
+
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    clients = [RawClient(host, int(port)) for _ in range(concurrency)]
+    for i in range(20):
+        status, _ = await clients[i % concurrency].post(path, next_payload())
+        assert status == 200, status
+
+    async def raw_client(c: RawClient) -> None:
+        nonlocal requests
+        while requests > 0:
+            requests -= 1
+            begun = time.perf_counter()
+            status, length = await c.post(path, next_payload())
+            latencies.append((time.perf_counter() - begun) * 1000)
+            assert status == 200, status
+            sizes.append(length)
+
+    begun = time.perf_counter()
+    await asyncio.gather(*(raw_client(c) for c in clients))
+    elapsed = time.perf_counter() - begun
+    for c in clients:
+        c.close()
+    return latencies, elapsed, sum(sizes) // len(sizes)
+
+
+def wait_ready(url: str) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} not ready")
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and its children (uvicorn's worker processes under ``--workers``)."""
+    return cpu_seconds(pid) + sum(children_cpu(pid).values())
 
 
 def main() -> None:
@@ -132,13 +245,22 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=800)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--policies", type=int, default=463)
+    parser.add_argument(
+        "--profiles", type=int, default=300, help="distinct synthetic profiles posted in turn"
+    )
     parser.add_argument("--detail", choices=("compact", "full"), default="compact")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of svc-policy")
+    parser.add_argument("--gateway-workers", type=int, default=1)
+    parser.add_argument("--via-gateway", action="store_true", help="post through the gateway")
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw")
     args = parser.parse_args()
+    posted = bodies(args.profiles)
     with tempfile.TemporaryDirectory(prefix="kry-policy-bench-") as tmp:
         infra = start_infra(Path(tmp), fast_unsafe=True, log=lambda _m: None)
-        server = None
+        processes: list[subprocess.Popen[bytes]] = []
         try:
-            asyncio.run(ensure_databases(infra.database_admin_url, ["bench_policy"], recreate=True))
+            databases = ["bench_policy", "bench_gateway"] if args.via_gateway else ["bench_policy"]
+            asyncio.run(ensure_databases(infra.database_admin_url, databases, recreate=True))
             url = with_database(infra.database_admin_url, "bench_policy")
             upgrade_head("kunruyi_policy", url)
             begun = time.perf_counter()
@@ -152,57 +274,105 @@ def main() -> None:
                 "KRY_POLICY_LOG_LEVEL": "WARNING",
             }
             server = subprocess.Popen(
-                [sys.executable, "-m", "kunruyi_policy", "serve", "--port", str(port)], env=env
+                [
+                    sys.executable,
+                    "-m",
+                    "kunruyi_policy",
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.workers),
+                ],
+                env=env,
             )
+            processes.append(server)
             base = f"http://127.0.0.1:{port}"
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
-            for _ in range(5):  # the first answers compile the catalog: not part of the CPU per answer below
-                httpx.post(f"{base}/api/v1/policy-calculator?detail={args.detail}", json=BODY, timeout=60)
+            wait_ready(f"{base}/readyz")
+            gateway = None
+            if args.via_gateway:
+                gateway_url = with_database(infra.database_admin_url, "bench_gateway")
+                upgrade_head("kunruyi_gateway", gateway_url)
+                gateway_port = free_port()
+                gateway = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "kunruyi_gateway",
+                        "serve",
+                        "--port",
+                        str(gateway_port),
+                        "--workers",
+                        str(args.gateway_workers),
+                    ],
+                    env={
+                        **os.environ,
+                        "KRY_GATEWAY_DATABASE_URL": gateway_url,
+                        "KRY_GATEWAY_NATS_URL": infra.nats_url,
+                        "KRY_GATEWAY_PUBLIC_RATE": "100000000/minute",
+                        "KRY_GATEWAY_STAFF_RATE": "100000000/minute",
+                        "KRY_GATEWAY_UPSTREAM_POLICY_URL": base,
+                        "KRY_GATEWAY_LOG_LEVEL": "WARNING",
+                    },
+                )
+                processes.append(gateway)
+                base = f"http://127.0.0.1:{gateway_port}"
+                # its /readyz also probes the other services' upstreams, which this bench does not start
+                wait_ready(f"{base}/healthz")
+            for body in posted[: 5 * args.workers]:  # the first answers compile the catalog (in every worker)
+                response = httpx.post(
+                    f"{base}/api/v1/policy-calculator?detail={args.detail}", json=body, timeout=60
+                )
+                assert response.status_code == 200, response.text
             postmaster = int(next(Path(tmp).rglob("postmaster.pid")).read_text().split()[0])
-            server_cpu, database_cpu = cpu_seconds(server.pid), children_cpu(postmaster)
+            server_cpu, database_cpu = process_tree_cpu(server.pid), children_cpu(postmaster)
+            gateway_cpu = process_tree_cpu(gateway.pid) if gateway is not None else 0.0
             client_cpu = time.process_time()
-            latencies, elapsed, size = asyncio.run(drive(base, args.requests, args.concurrency, args.detail))
-            server_cpu = cpu_seconds(server.pid) - server_cpu
+            latencies, elapsed, size = asyncio.run(
+                drive(base, args.requests, args.concurrency, args.detail, posted, args.client)
+            )
+            server_cpu = process_tree_cpu(server.pid) - server_cpu
+            if gateway is not None:
+                gateway_cpu = process_tree_cpu(gateway.pid) - gateway_cpu
             client_cpu = time.process_time() - client_cpu
             database_cpu = sum(v - database_cpu.get(k, 0.0) for k, v in children_cpu(postmaster).items())
             ordered = sorted(latencies)
             print(f"load average during run: {os.getloadavg()}")
             http_rps = len(latencies) / elapsed
+            route = (
+                f"through the gateway ({args.gateway_workers} worker)" if gateway is not None else "direct"
+            )
             print(
-                f"HTTP ({args.detail}, {size / 1024:.0f} KB), {args.concurrency} concurrent clients, "
-                f"{len(latencies)} requests, one uvicorn worker: p50 {statistics.median(latencies):.1f} ms, "
+                f"HTTP ({args.detail}, {size / 1024:.0f} KB mean), {route}, {args.concurrency} concurrent "
+                f"{args.client} clients, {len(latencies)} requests over {len(posted)} profiles, "
+                f"{args.workers} uvicorn worker(s): p50 {statistics.median(latencies):.1f} ms, "
                 f"p99 {ordered[int(0.99 * len(ordered)) - 1]:.1f} ms, {http_rps:.0f} answers/s"
             )
             # includes drive()'s 20 warm-up requests; on a shared machine the CPU time says more than the wall clock
             answered = len(latencies) + 20
+            gateway_part = f"gateway {gateway_cpu / answered * 1000:.2f} ms, " if gateway is not None else ""
             print(
-                f"CPU per answer: server process {server_cpu / answered * 1000:.2f} ms, "
+                f"CPU per answer: svc-policy {server_cpu / answered * 1000:.2f} ms, {gateway_part}"
                 f"PostgreSQL backends {database_cpu / answered * 1000:.2f} ms, "
-                f"the 16 clients (httpx, this process) {client_cpu / answered * 1000:.2f} ms"
+                f"the {args.concurrency} clients (this process) {client_cpu / answered * 1000:.2f} ms"
             )
             local, local_elapsed, local_size = asyncio.run(
-                in_process(url, min(args.requests, 200), args.detail)
+                in_process(url, min(args.requests, 200), args.detail, posted)
             )
             local_rps = len(local) / local_elapsed
             print(
-                f"in-process comparator ({args.detail}, {local_size / 1024:.0f} KB), one caller: "
+                f"in-process comparator ({args.detail}, {local_size / 1024:.0f} KB mean), one caller: "
                 f"p50 {statistics.median(local):.1f} ms, {local_rps:.0f} answers/s; "
                 f"HTTP/in-process throughput ratio {http_rps / local_rps:.2f}"
             )
         finally:
-            if server is not None:
-                server.terminate()
+            for process in reversed(processes):
+                process.terminate()
                 try:
-                    server.wait(timeout=15)
+                    process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+                    process.kill()
+                    process.wait()
             infra.stop()
 
 

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from json_logic import jsonLogic
-from kunruyi_policy.calculator.service import assemble, compact, evaluate_all, summarise
+from kunruyi_policy.calculator.service import assemble, compact, encode_compact, evaluate_all, summarise
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
 from kunruyi_policy.demo.synthetic import compile_items, synthetic_catalog
 from kunruyi_policy.rules.evaluation import decide_many
@@ -80,11 +80,16 @@ def main() -> None:
         }
 
     def ours_compact_json() -> Any:
-        # the default answer as served: untraced evaluation (evaluate_brief), compacted, encoded
+        # the default answer as served: untraced evaluation, encoded from per-version fragments (the same bytes
+        # JSONResponse gives for the compact dict; checked below)
+        results = evaluate_all(pairs, profile, AT, traced=False)
+        return encode_compact("enterprise", AT, frozenset(), results, pairs).decode()
+
+    def compact_dict_json() -> str:
         results = evaluate_all(pairs, profile, AT, traced=False)
         served = compact(assemble("enterprise", profile, AT, frozenset(), results, versions=False))
         served["evaluation_date"] = AT.isoformat()
-        return json.dumps(served, ensure_ascii=False)
+        return json.dumps(served, ensure_ascii=False, separators=(",", ":"))
 
     def ours_full_json() -> Any:
         return json.dumps(answer(), ensure_ascii=False)
@@ -114,6 +119,7 @@ def main() -> None:
             ("reference_json_logic", reference),
         )
     }
+    assert ours_compact_json() == compact_dict_json(), "the served bytes differ from the compact answer's"
     sample = ours_full()
     decided = {code: (status, amount) for code, _, status, amount in ours_decision()}
     assert all(decided[r["policy_code"]] == (r["status"], r["amount_fen"]) for r in sample), "paths disagree"

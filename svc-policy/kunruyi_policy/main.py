@@ -7,6 +7,7 @@ from kunruyi_common.app import ConsumerSpec, ServiceSpec, create_service_app
 
 from kunruyi_policy import events as _events  # noqa: F401  (registers the event schemas)
 from kunruyi_policy.calculator.endpoints import router as calculator_router
+from kunruyi_policy.calculator.endpoints import watch_catalog_revision
 from kunruyi_policy.catalog.endpoints import router as catalog_router
 from kunruyi_policy.catalog_sheets.endpoints import router as catalog_sheets_router
 from kunruyi_policy.documents.endpoints import router as documents_router
@@ -57,7 +58,7 @@ def build_spec() -> ServiceSpec:
                 name="program-awards", producer="disbursement", handlers=AWARD_HANDLERS, schemas=AWARD_SCHEMAS
             ),
         ],
-        on_startup=[start_job_worker],
+        on_startup=[start_job_worker, watch_catalog_revision],
     )
 
 

@@ -17,6 +17,10 @@ class Settings(ServiceSettings):
     job_max_attempts: int = 3
     # catalog import: items written per chunk (each chunk one transaction with its drafts and outbox rows)
     catalog_import_chunk_size: int = 50
+    # The calculator answers from the catalog compiled for the revision token this process read less than this
+    # long ago (no database round trip); a catalog write by another replica is seen at most this much later, one
+    # by this replica at once. 0: read the token for every answer.
+    calculator_catalog_max_age_s: float = 1.0
 
 
 def get_settings() -> Settings:

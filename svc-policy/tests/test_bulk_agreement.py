@@ -9,9 +9,10 @@ from datetime import date
 from typing import Any
 
 import pytest
+from fastapi.responses import JSONResponse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kunruyi_policy.calculator.service import assemble, compact, evaluate_all
+from kunruyi_policy.calculator.service import assemble, compact, encode_compact, evaluate_all
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.rules.bulk import STATUS_CODES, Columns, evaluate_bulk
 from kunruyi_policy.rules.evaluation import (
@@ -272,9 +273,10 @@ def assert_compact_agrees(
     history: dict[str, list[str]],
 ) -> None:
     """The compact answer built without traces (the default for partners and 昆e服) is the compact of the traced
-    answer: statuses, amounts, near misses, what to confirm, needs_data, excluded tiers and the totals."""
+    answer: statuses, amounts, near misses, what to confirm, needs_data, excluded tiers and the totals; and the
+    bytes the endpoint serves (encoded from per-version fragments) are those ``JSONResponse`` gives for it."""
     policies = [(None, c) for c in versions]
-    for profile in profiles:
+    for i, profile in enumerate(profiles):
         answers = [
             compact(
                 assemble(
@@ -288,6 +290,11 @@ def assert_compact_agrees(
             for traced in (True, False)
         ]
         assert answers[0] == answers[1]
+        entity = {"entity_type": entity_type, "entity_id": f"E{i}"} if i % 2 else None
+        served = {**answers[0], "evaluation_date": AT.isoformat(), **({"entity": entity} if entity else {})}
+        untraced = evaluate_all(policies, dict(profile), AT, unknown, history, traced=False)
+        encoded = encode_compact(entity_type, AT, unknown, untraced, policies, entity)
+        assert encoded == JSONResponse(served).body
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

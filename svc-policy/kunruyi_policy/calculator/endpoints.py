@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI, Query
+from fastapi.responses import JSONResponse, Response
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.clock import local_today
 from kunruyi_common.db import ReadSessionDep
@@ -15,14 +15,24 @@ from kunruyi_policy.calculator.schemas import CalculatorAnswer
 from kunruyi_policy.calculator.service import (
     check_read_by_id,
     collector_paused,
-    compact,
     prepare,
     profile_for_entity,
     validated_profile,
 )
+from kunruyi_policy.catalog.repository import REVISION_WATCH
 from kunruyi_policy.rules.variables import VARIABLES, EntityType
 
 router = APIRouter(prefix="/api/v1", tags=["政策计算器 calculator"])
+
+
+async def watch_catalog_revision(app: FastAPI) -> None:
+    """on_startup: the calculator's revision watch takes its bound from the settings, and forgets the token after
+    every commit of this process (a catalog write through this replica is seen by the next answer)."""
+    REVISION_WATCH.max_age_s = app.state.settings.calculator_catalog_max_age_s
+    REVISION_WATCH.forget()
+    after_commit = getattr(app.state, "after_commit", None)
+    if after_commit is not None:
+        after_commit.register(REVISION_WATCH.forget)
 
 
 class CalculatorIn(BaseModel):
@@ -84,7 +94,7 @@ async def post_calculator(
             description="compact（默认）：符合、需确认（最高金额）、需补充数据、差一点；full：逐条理由的完整答复"
         ),
     ] = "compact",
-) -> JSONResponse:
+) -> Response:
     at = body.evaluation_date or local_today()
     if body.entity_id is not None:
         if body.entity_type is None:
@@ -104,12 +114,14 @@ async def post_calculator(
     calculation = await prepare(
         session, beneficiary, profile, at, codes=body.policy_codes, entity_id=body.entity_id
     )
+    entity = {"entity_type": beneficiary, "entity_id": body.entity_id} if body.entity_id is not None else None
     with collector_paused():  # nothing below awaits; the answer is freed before the collector resumes
-        result = calculation.answer(traced=detail == "full")
         if detail == "compact":
-            result = compact(result)
-        if body.entity_id is not None:
-            result["entity"] = {"entity_type": beneficiary, "entity_id": body.entity_id}
+            # encoded from per-version fragments: the bytes JSONResponse would give for compact(answer)
+            return Response(calculation.compact_json(entity), media_type="application/json")
+        result = calculation.answer(traced=True)
+        if entity is not None:
+            result["entity"] = entity
         # The answer is plain JSON already; skipping FastAPI's generic encoder matters for 463 traced results.
         result["evaluation_date"] = at.isoformat()
         response = JSONResponse(result)

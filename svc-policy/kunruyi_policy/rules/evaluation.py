@@ -87,6 +87,10 @@ class CompiledVersion:
     _data_criteria: tuple[CompiledCriterion, ...] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # The compact answer's pre-encoded fragments of this version (calculator.service._fragments).
+    compact_fragments: tuple[str, str, int] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def reads(self) -> frozenset[str]:
         """Every variable the version reads (criteria and amount)."""
@@ -464,22 +468,102 @@ def evaluate_brief(
             if len(failing) == 1:
                 _near_miss(compiled, data, resolved, failing[0], result)
             return result
-        failed: list[CompiledCriterion] = []
-        for criterion in compiled.criteria:
-            if criterion.evaluate is None:
-                continue
-            if criterion.parameters and _missing_parameters(criterion.parameters, resolved):
-                return result  # an error beside the failure: no near miss, as in the traced evaluation
-            try:
-                if not truthy(_run(criterion.fast, criterion.evaluate, data)):
-                    failed.append(criterion)
-                    if len(failed) > 1:
-                        return result
-            except RuleEvaluationError:
-                return result
-        if len(failed) == 1:
-            _near_miss(compiled, data, resolved, failed[0], result)
+        _brief_near_miss(compiled, data, resolved, result)
     return result
+
+
+# Per catalog (the list compiled_in_force caches per revision token) and date: each version's fixed inputs of
+# evaluate_brief, gathered once so the loop over hundreds of versions does no per-version method calls.
+_BRIEF_PLANS: dict[tuple[int, date], tuple[Any, list[tuple[Any, ...]]]] = {}
+
+
+def _brief_plan(versions: list[CompiledVersion], at: date) -> list[tuple[Any, ...]]:
+    key = (id(versions), at)
+    cached = _BRIEF_PLANS.get(key)
+    if cached is not None and cached[0] is versions:
+        return cached[1]
+    plan = []
+    for compiled in versions:
+        manual = [
+            {"id": c.id, "label": c.label, "kind": c.kind, "state": "manual"}
+            for c in compiled.criteria
+            if c.evaluate is None
+        ]
+        plan.append(
+            (
+                compiled,
+                compiled.brief_template(),
+                compiled.parameter_values_at(at),
+                compiled.parameters_at(at),
+                compiled.reads(),
+                compiled.decision,
+                manual,
+            )
+        )
+    if len(_BRIEF_PLANS) > 64:
+        _BRIEF_PLANS.clear()
+    _BRIEF_PLANS[key] = (versions, plan)
+    return plan
+
+
+def evaluate_briefly(
+    versions: list[CompiledVersion], at: date, data: dict[str, Any], unknown: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """``[evaluate_brief(v, at, data, unknown) for v in versions]``, the same results, in one tight loop over a
+    per-catalog plan (``versions`` must not change while it is cached: compiled_in_force's lists do not). The
+    ``criteria`` of a result needing confirmation is shared between answers (read it, never change it)."""
+    out: list[dict[str, Any]] = []
+    append = out.append
+    for compiled, template, values, resolved, reads, decision, manual in _brief_plan(versions, at):
+        data["params"] = values
+        result = template.copy()
+        append(result)
+        if unknown and not unknown.isdisjoint(reads):
+            _brief_unknown(compiled, at, data, resolved, unknown, result)
+            continue
+        status: str | None = None
+        amount: int | None = None
+        if decision is not None:
+            try:
+                status, amount = decision(data)
+            except (KeyError, TypeError):
+                status = None
+        if status is None:
+            decided = _decide(compiled, data, at, resolved)
+            status, amount = decided["status"], decided["amount_fen"]
+        result["status"] = status
+        result["amount_fen"] = amount
+        if status == NEEDS_CONFIRMATION:
+            result["criteria"] = manual
+        elif status == INELIGIBLE:
+            failing = compiled.failing(data)
+            if failing is not None:
+                if len(failing) == 1:
+                    _near_miss(compiled, data, resolved, failing[0], result)
+                continue
+            _brief_near_miss(compiled, data, resolved, result)
+    return out
+
+
+def _brief_near_miss(
+    compiled: CompiledVersion, data: dict[str, Any], resolved: dict[str, Any], result: dict[str, Any]
+) -> None:
+    """The near miss of an ineligible version without a generated ``failures``: criteria one by one."""
+    failed: list[CompiledCriterion] = []
+    for criterion in compiled.criteria:
+        if criterion.evaluate is None:
+            continue
+        if criterion.parameters and _missing_parameters(criterion.parameters, resolved):
+            return  # an error beside the failure: no near miss, as in the traced evaluation
+        try:
+            if not truthy(_run(criterion.fast, criterion.evaluate, data)):
+                failed.append(criterion)
+                if len(failed) > 1:
+                    return
+        except RuleEvaluationError:
+            return
+    if len(failed) == 1:
+        _near_miss(compiled, data, resolved, failed[0], result)
 
 
 def _near_miss(
