@@ -40,6 +40,7 @@ from kunruyi_policy.calculator.service import calculate, compact, validated_prof
 from kunruyi_policy.demo.samples import SAMPLE_ENTERPRISE
 from kunruyi_policy.demo.seed import seed_policies, seed_taxonomy
 from kunruyi_policy.demo.synthetic import synthetic_catalog, synthetic_enterprises
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 # A local benchmark: its apps run on the development keys (they refuse them otherwise).
@@ -224,6 +225,32 @@ async def drive(
     return latencies, elapsed, sum(sizes) // len(sizes)
 
 
+async def deliveries_settled(gateway_url: str, timeout_s: float = 180.0) -> int:
+    """Wait until the gateway has consumed the catalog's publication events and delivered them to the portal
+    emulator (background work of its own that would otherwise run during the measurement); returns how many."""
+    engine = create_async_engine(gateway_url)
+    deadline = time.monotonic() + timeout_s
+    stable_since, last = time.monotonic(), -1
+    try:
+        while time.monotonic() < deadline:
+            async with engine.connect() as conn:
+                total, pending = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*), count(*) FILTER (WHERE delivered_at IS NULL) FROM outbound_deliveries"
+                        )
+                    )
+                ).one()
+            if total != last:
+                stable_since, last = time.monotonic(), total
+            elif pending == 0 and time.monotonic() - stable_since > 3:
+                return int(total)
+            await asyncio.sleep(0.5)
+        raise TimeoutError(f"{pending} of {total} deliveries still pending after {timeout_s:.0f} s")
+    finally:
+        await engine.dispose()
+
+
 def wait_ready(url: str) -> None:
     for _ in range(300):
         try:
@@ -293,7 +320,17 @@ def main() -> None:
             if args.via_gateway:
                 gateway_url = with_database(infra.database_admin_url, "bench_gateway")
                 upgrade_head("kunruyi_gateway", gateway_url)
-                gateway_port = free_port()
+                gateway_port, portal_port = free_port(), free_port()
+                # The 一企来办 portal emulator: the gateway forwards the catalog's publications to it. Without it
+                # those deliveries fail and are retried in the background during the measurement.
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "kunruyi_emulators.yiqilaiban", "--port", str(portal_port)],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+                wait_ready(f"http://127.0.0.1:{portal_port}/healthz")
                 gateway = subprocess.Popen(
                     [
                         sys.executable,
@@ -312,6 +349,7 @@ def main() -> None:
                         "KRY_GATEWAY_PUBLIC_RATE": "100000000/minute",
                         "KRY_GATEWAY_STAFF_RATE": "100000000/minute",
                         "KRY_GATEWAY_UPSTREAM_POLICY_URL": base,
+                        "KRY_GATEWAY_YIQILAIBAN_URL": f"http://127.0.0.1:{portal_port}",
                         "KRY_GATEWAY_LOG_LEVEL": "WARNING",
                     },
                 )
@@ -319,6 +357,8 @@ def main() -> None:
                 base = f"http://127.0.0.1:{gateway_port}"
                 # its /readyz also probes the other services' upstreams, which this bench does not start
                 wait_ready(f"{base}/healthz")
+                delivered = asyncio.run(deliveries_settled(gateway_url))
+                print(f"the gateway delivered {delivered} catalog publications to the portal before the run")
             for body in posted[: 5 * args.workers]:  # the first answers compile the catalog (in every worker)
                 response = httpx.post(
                     f"{base}/api/v1/policy-calculator?detail={args.detail}", json=body, timeout=60
