@@ -44,7 +44,7 @@ sys.path.insert(0, str(GATEWAY_BENCH))
 from kunruyi_client import AsyncKunruyiClient  # noqa: E402
 from kunruyi_common.validators import build_resident_id  # noqa: E402
 from kunruyi_gateway.seed import DEMO_APP_KEY, DEMO_SECRET  # noqa: E402
-from kunruyi_launcher.apps import APPS, enable_development_mode  # noqa: E402
+from kunruyi_launcher.apps import APPS, EMULATORS, enable_development_mode  # noqa: E402
 from kunruyi_launcher.infra import free_port, with_database  # noqa: E402
 from kunruyi_launcher.stack import migrate_all, seed_all, start_apps, start_infra  # noqa: E402
 from kunruyi_policy.rules.variables import (  # noqa: E402
@@ -189,7 +189,11 @@ def main() -> None:
             "KRY_GATEWAY_STAFF_RATE": "100000000/minute",
         } | {f"KRY_{name.upper()}_LOG_LEVEL": "WARNING" for name in SERVICES}
         for replicas in (1, 2):
-            ports = {a.name: stub_port for a in APPS} | {a.name: free_port() for a in apps}
+            ports = (
+                {a.name: stub_port for a in APPS}
+                | {a.name: free_port() for a in apps}
+                | {e.name: free_port() for e in EMULATORS}
+            )
             platform = start_apps(
                 infra,
                 data_dir / "log",
@@ -197,11 +201,14 @@ def main() -> None:
                 apps=apps,
                 extra_env=extra_env,
                 replicas=replicas,
-                emulators=False,
+                # the 一企来办 portal among them: without it the gateway retries the seeded catalog's
+                # publication deliveries in the background while it is measured
+                emulators=True,
                 timeout=120,
             )
             try:
                 gateway = platform.gateway_url
+                time.sleep(20)  # the catalog's publications delivered to the portal before the clock starts
                 calc = asyncio.run(calculator(gateway, args.concurrency, args.duration, seed=replicas))
                 reg = asyncio.run(registration(gateway, args.concurrency, args.duration, run=replicas))
                 rows.append({"replicas": replicas, "calculator": calc, "registration": reg})
