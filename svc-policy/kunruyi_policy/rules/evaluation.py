@@ -60,6 +60,24 @@ class CompiledCriterion:
     dotted: bool = False  # some variable is a dotted path (read with ``var``'s resolution, not ``dict.get``)
 
 
+# The untraced result's keys (:meth:`CompiledVersion.brief_template`), a subset of the traced one's, in this order.
+_BRIEF_KEYS = (
+    "policy_code",
+    "version",
+    "status",
+    "amount_fen",
+    "title",
+    "department",
+    "benefit_kind",
+    "mode",
+    "legal_source",
+    "document_code",
+    "exclusion_group",
+    "criteria",
+    "almost",
+)
+
+
 @dataclass
 class CompiledVersion:
     meta: PolicyMeta
@@ -147,22 +165,8 @@ class CompiledVersion:
         """A fresh untraced-result dict (:func:`evaluate_brief`): only what the compact answer, its summary, the
         ordering and the stacking rules read."""
         if self._brief is None:
-            meta = self.meta
-            self._brief = {
-                "policy_code": meta.code,
-                "version": self.version,
-                "status": None,
-                "amount_fen": None,
-                "title": meta.title,
-                "department": meta.department,
-                "benefit_kind": meta.benefit_kind,
-                "mode": meta.mode,
-                "legal_source": meta.legal_source,
-                "document_code": meta.document_code,
-                "exclusion_group": meta.exclusion_group,
-                "criteria": None,
-                "almost": None,
-            }
+            full = self.result_template()
+            self._brief = {key: full[key] for key in _BRIEF_KEYS}
         return dict(self._brief)
 
     def parameters_at(self, at: date) -> dict[str, dict[str, Any]]:
