@@ -24,7 +24,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -368,6 +368,8 @@ def test_backup_restore_drill(work: Path, capsys: pytest.CaptureFixture[str]) ->
         "KRY_GATEWAY_DEV_ISSUER_DIR": str(GatewaySettings().dev_issuer_dir),
         "KRY_BANK_CALLBACK_URL": f"http://127.0.0.1:{ports['disbursement']}/api/v1/bank/callbacks",
     }
+    # The bank's statements are per day: a drill that runs across midnight has payments on two of them.
+    first_day = datetime.now(UTC).date()
     old = LocalServers.start(work / "a")
     new: LocalServers | None = None
     first: Platform | None = None
@@ -474,8 +476,12 @@ def test_backup_restore_drill(work: Path, capsys: pytest.CaptureFixture[str]) ->
         time.sleep(
             3
         )  # give a wrongly re-sent instruction the chance to show (the check does not depend on it)
-        statement = httpx.get(f"{bank}/statements/{datetime.now(UTC).date()}", timeout=10).json()
-        references = [e["reference"] for e in statement["entries"]]
+        days = [first_day + timedelta(days=n) for n in range((datetime.now(UTC).date() - first_day).days + 1)]
+        references = [
+            e["reference"]
+            for day in days
+            for e in httpx.get(f"{bank}/statements/{day}", timeout=10).json()["entries"]
+        ]
         assert len(references) == len(set(references))
         payees = [
             httpx.get(f"{bank}/payments/{r}", timeout=10).json()["payee"]["entity_id"] for r in references
