@@ -74,12 +74,17 @@ class Batcher(Generic[T, R]):
     def _start(self) -> None:
         task = asyncio.create_task(self._drain(), name=f"batcher-{self.name}")
         self._running.add(task)
-        task.add_done_callback(self._running.discard)
 
     async def _drain(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
-            await self._one(batch)
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+                await self._one(batch)
+        finally:
+            # Leave the running set in the same step as the last look at the queue. Left to a done callback,
+            # there is a moment when the task has ended but still counts as running: an item added then would
+            # wait for a batch that nobody starts.
+            self._running.discard(asyncio.current_task())
 
     async def _one(self, batch: list[_Pending[T, R]]) -> None:
         try:

@@ -72,3 +72,23 @@ async def test_no_more_batches_run_at_once_than_allowed(in_flight: int) -> None:
     batcher: Batcher[int, int] = Batcher(run, name="test", max_batch=2, max_in_flight=in_flight)
     assert await asyncio.gather(*(batcher.submit(i) for i in range(20))) == list(range(20))
     assert most == in_flight
+
+
+async def test_an_item_added_just_as_the_last_batch_ends_still_gets_a_batch() -> None:
+    """The moment between a batch task's last look at the queue and its done callback: an item added then must
+    start a batch of its own, not wait for one that nobody starts (a partner's signed request hung that way)."""
+    batches: list[list[int]] = []
+    batchers: list[Batcher[int, int]] = []
+
+    async def run(items: list[int]) -> list[int]:
+        batches.append(items)
+        if items == [1]:
+            # Runs once this batch task has ended its last step, before the loop calls its done callbacks.
+            asyncio.get_running_loop().call_soon(batchers[0].submit_nowait, 2)
+        return items
+
+    batchers.append(Batcher(run, name="test"))
+    assert await batchers[0].submit(1) == 1
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert batches == [[1], [2]]
