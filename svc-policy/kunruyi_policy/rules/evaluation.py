@@ -162,7 +162,7 @@ class CompiledVersion:
         return [self._data_criteria[i] for i in indices]
 
     def brief_template(self) -> dict[str, Any]:
-        """A fresh untraced-result dict (:func:`evaluate_brief`): only what the compact answer, its summary, the
+        """A fresh untraced-result dict (:func:`evaluate_briefly`): only what the compact answer, its summary, the
         ordering and the stacking rules read."""
         if self._brief is None:
             full = self.result_template()
@@ -434,50 +434,8 @@ def evaluate_version(
     return result
 
 
-def evaluate_brief(
-    compiled: CompiledVersion, at: date, data: dict[str, Any], unknown: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """What a compact answer shows of ``compiled`` — status, amount, the near miss, the criteria a person must
-    confirm, the figures it lacks — without the per-criterion trace: the decision's fast path first, and the
-    criteria one by one only when it fails (to find a single failing criterion and explain it) or when the version
-    reads an ``unknown`` figure. Gives the same compact answer as :func:`evaluate_version` followed by
-    :func:`mark_unknown` (a property test holds them together). ``data`` is the shared profile copy."""
-    resolved = compiled.parameters_at(at)
-    data["params"] = compiled.parameter_values_at(at)
-    result = compiled.brief_template()
-    if unknown and not unknown.isdisjoint(compiled.reads()):
-        _brief_unknown(compiled, at, data, resolved, unknown, result)
-        return result
-    status: str | None = None
-    amount: int | None = None
-    decision = compiled.decision
-    if decision is not None:
-        try:
-            status, amount = decision(data)
-        except (KeyError, TypeError):
-            status = None
-    if status is None:
-        decided = _decide(compiled, data, at, resolved)
-        status, amount = decided["status"], decided["amount_fen"]
-    result["status"], result["amount_fen"] = status, amount
-    if status == NEEDS_CONFIRMATION:
-        result["criteria"] = [
-            {"id": c.id, "label": c.label, "kind": c.kind, "state": "manual"}
-            for c in compiled.criteria
-            if c.evaluate is None
-        ]
-    elif status == INELIGIBLE:
-        failing = compiled.failing(data)
-        if failing is not None:
-            if len(failing) == 1:
-                _near_miss(compiled, data, resolved, failing[0], result)
-            return result
-        _brief_near_miss(compiled, data, resolved, result)
-    return result
-
-
 # Per catalog (the list compiled_in_force caches per revision token) and date: each version's fixed inputs of
-# evaluate_brief, gathered once so the loop over hundreds of versions does no per-version method calls.
+# evaluate_briefly, gathered once so the loop over hundreds of versions does no per-version method calls.
 _BRIEF_PLANS: dict[tuple[int, date], tuple[Any, list[tuple[Any, ...]]]] = {}
 
 
@@ -513,9 +471,15 @@ def _brief_plan(versions: list[CompiledVersion], at: date) -> list[tuple[Any, ..
 def evaluate_briefly(
     versions: list[CompiledVersion], at: date, data: dict[str, Any], unknown: frozenset[str] = frozenset()
 ) -> list[dict[str, Any]]:
-    """``[evaluate_brief(v, at, data, unknown) for v in versions]``, the same results, in one tight loop over a
-    per-catalog plan (``versions`` must not change while it is cached: compiled_in_force's lists do not). The
-    ``criteria`` of a result needing confirmation is shared between answers (read it, never change it)."""
+    """What a compact answer shows of each version — status, amount, the near miss, the criteria a person must
+    confirm, the figures it lacks — without the per-criterion trace: the decision's fast path first, and the
+    criteria one by one only when it fails (to find a single failing criterion and explain it) or when the version
+    reads an ``unknown`` figure. Gives the same compact answer as :func:`evaluate_version` followed by
+    :func:`mark_unknown` (a property test holds them together). ``data`` is the shared profile copy.
+
+    One tight loop over a per-catalog plan (``versions`` must not change while it is cached: compiled_in_force's
+    lists do not). The ``criteria`` of a result needing confirmation is shared between answers (read it, never
+    change it)."""
     out: list[dict[str, Any]] = []
     append = out.append
     for compiled, template, values, resolved, reads, decision, manual in _brief_plan(versions, at):
