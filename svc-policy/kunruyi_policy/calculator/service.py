@@ -216,7 +216,7 @@ def evaluate_all(
     """Every policy's result, with missing figures (needs_data), exclusion groups and stacking caps applied
     exactly as the 免申即享 run applies them (rules/stacking.py); ``history`` = the entity's determined
     entitlements (policy code → periods), known when it is evaluated by id. ``traced=False`` (the compact answer)
-    builds no per-criterion trace (missing figures are marked by ``evaluate_brief`` directly)."""
+    builds no per-criterion trace (missing figures are marked by ``evaluate_briefly`` directly)."""
     shared = dict(profile)
     with collector_paused():
         if traced:
@@ -353,8 +353,8 @@ class Calculation:
     history: dict[str, list[str]] | None
     subsidised: frozenset[str]
 
-    def answer(self, *, traced: bool = True) -> dict[str, Any]:
-        results = evaluate_all(
+    def results(self, *, traced: bool) -> list[dict[str, Any]]:
+        return evaluate_all(
             self.policies,
             for_period(self.beneficiary, self.profile, self.at, self.subsidised),
             self.at,
@@ -362,20 +362,16 @@ class Calculation:
             self.history,
             traced=traced,
         )
+
+    def answer(self, *, traced: bool = True) -> dict[str, Any]:
+        results = self.results(traced=traced)
         return assemble(self.beneficiary, self.profile, self.at, self.unknown, results, versions=traced)
 
     def compact_json(self, entity: dict[str, str] | None = None) -> bytes:
         """The compact answer as served, encoded (``entity``: the entity it was read for, when read by id): the
         same bytes as ``JSONResponse(compact(self.answer(traced=False)) | ...)`` (a property test holds them
         together), built from per-version pre-encoded fragments instead of a dict per item."""
-        results = evaluate_all(
-            self.policies,
-            for_period(self.beneficiary, self.profile, self.at, self.subsidised),
-            self.at,
-            self.unknown,
-            self.history,
-            traced=False,
-        )
+        results = self.results(traced=False)
         return encode_compact(self.beneficiary, self.at, self.unknown, results, self.policies, entity)
 
 
