@@ -1,11 +1,12 @@
 """Stands in for the services in the gateway benchmarks: small fixed JSON answers with the contract's shapes,
-served by uvicorn (httptools + uvloop) like the real apps.  ``python stub_services.py PORT``"""
+served by uvicorn (httptools + uvloop, the kit's coalescing protocol) like the real apps.  ``python stub_services.py PORT``"""
 
 from __future__ import annotations
 
 import sys
 
 import uvicorn
+from kunruyi_common.http_server import CoalescingHttpToolsProtocol
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -101,6 +102,6 @@ if __name__ == "__main__":
         port=int(sys.argv[1]),
         log_level="warning",
         access_log=False,
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,
         loop="uvloop",
     )

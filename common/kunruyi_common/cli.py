@@ -17,6 +17,7 @@ import uvicorn
 
 from kunruyi_common.db import create_engine
 from kunruyi_common.db.migrations import upgrade_head
+from kunruyi_common.http_server import CoalescingHttpToolsProtocol
 from kunruyi_common.reencrypt import ColumnReport, EncryptedColumn, reencrypt_all
 from kunruyi_common.settings import SecretSettingError, ServiceSettings
 
@@ -89,7 +90,7 @@ def run(
             log_config=None,
             access_log=False,
             proxy_headers=False,
-            http="httptools",
+            http=CoalescingHttpToolsProtocol,
             loop="uvloop",
             timeout_graceful_shutdown=5,
         )
