@@ -6,11 +6,21 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from kunruyi_common.http_server import unix_socket_url
 from kunruyi_launcher.apps import APPS, EMULATORS, GATEWAY
 from kunruyi_launcher.infra import NatsServer, StoreInUse, free_port
-from kunruyi_launcher.stack import Infra, RunningApp, app_env, bank_callback_urls, migrate_all, plan_ports
+from kunruyi_launcher.stack import (
+    SOCKET_DIR,
+    Infra,
+    RunningApp,
+    app_env,
+    bank_callback_urls,
+    migrate_all,
+    plan_ports,
+)
 
 
 def test_a_second_nats_server_over_a_store_in_use_is_refused(tmp_path: Path) -> None:
@@ -75,8 +85,11 @@ def test_replicas_get_their_own_ports_and_the_gateway_lists_them_all() -> None:
     infra = Infra(
         database_admin_url="postgresql://postgres@127.0.0.1:1/postgres", nats_url="nats://127.0.0.1:1"
     )
-    gateway = app_env(GATEWAY, infra, ports, None)
-    assert gateway["KRY_GATEWAY_UPSTREAM_POLICY_URL"] == "http://127.0.0.1:8001,http://127.0.0.1:8011"
+    gateway = app_env(GATEWAY, infra, ports, None, on_unix_sockets=["policy", "policy.2"])
+    # The gateway reaches each replica it was told was started with a Unix socket on the one named after its port.
+    assert gateway["KRY_GATEWAY_UPSTREAM_POLICY_URL"] == ",".join(
+        f"http+unix://{quote(str(SOCKET_DIR), safe='')}%2F{port}.sock" for port in (8001, 8011)
+    )
     # svc-disbursement reaches every svc-policy replica, and the bank calls back every svc-disbursement replica.
     disbursement = app_env(next(a for a in APPS if a.name == "disbursement"), infra, ports, None)
     assert disbursement["KRY_DISBURSEMENT_POLICY_URL"] == "http://127.0.0.1:8001,http://127.0.0.1:8011"
@@ -90,4 +103,8 @@ def test_replicas_get_their_own_ports_and_the_gateway_lists_them_all() -> None:
 
     _, single = plan_ports(APPS, 1)
     assert "policy.2" not in single
+    assert app_env(GATEWAY, infra, single, None, on_unix_sockets=["policy"])[
+        "KRY_GATEWAY_UPSTREAM_POLICY_URL"
+    ] == unix_socket_url(SOCKET_DIR / "8001.sock")
+    # A service the launcher did not start (a stand-in on a port) is reached on its port.
     assert app_env(GATEWAY, infra, single, None)["KRY_GATEWAY_UPSTREAM_POLICY_URL"] == "http://127.0.0.1:8001"

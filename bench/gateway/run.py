@@ -185,6 +185,12 @@ def main() -> None:
     parser.add_argument(
         "--gateway-workers", type=int, default=1, help="worker processes of the gateway (serve --workers)"
     )
+    parser.add_argument(
+        "--upstream",
+        choices=("unix", "tcp"),
+        default="unix",
+        help="how the gateway reaches the stub: its Unix socket (as the launcher wires the services) or its port",
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
 
@@ -192,16 +198,21 @@ def main() -> None:
     from kunruyi_common.crypto import FieldCipher
     from kunruyi_common.db import create_engine, create_sessionmaker
     from kunruyi_common.db.migrations import upgrade_head
+    from kunruyi_common.http_server import unix_socket_url
     from kunruyi_gateway.partners import service as keys
     from kunruyi_gateway.service_codes.models import ServiceCode
     from kunruyi_gateway.service_codes.tokens import code_token
     from kunruyi_gateway.settings import Settings
     from kunruyi_launcher.infra import ensure_databases, free_port, with_database
-    from kunruyi_launcher.stack import start_infra
+    from kunruyi_launcher.stack import start_infra, unix_socket_path
 
     infra = start_infra(ROOT / "var" / "bench" / "gateway", fast_unsafe=True, log=lambda _m: None)
     procs: list[subprocess.Popen[bytes]] = []
-    sections: dict[str, Any] = {"machine": machine(), "gateway_workers": args.gateway_workers}
+    sections: dict[str, Any] = {
+        "machine": machine(),
+        "gateway_workers": args.gateway_workers,
+        "upstream": args.upstream,
+    }
     try:
         asyncio.run(ensure_databases(infra.database_admin_url, ["bench_gateway"], recreate=True))
         db_url = with_database(infra.database_admin_url, "bench_gateway")
@@ -239,9 +250,10 @@ def main() -> None:
             )
 
         stub_port, gw_port = free_port(), free_port()
+        stub_socket = unix_socket_path(stub_port)
         procs.append(
             subprocess.Popen(
-                [PY, str(HERE / "stub_services.py"), str(stub_port)],
+                [PY, str(HERE / "stub_services.py"), str(stub_port), str(stub_socket)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -255,7 +267,9 @@ def main() -> None:
             "KRY_GATEWAY_STAFF_RATE": "100000000/minute",
         }
         for name in ("POLICY", "TALENT", "DISBURSEMENT", "MATCHING"):
-            env[f"KRY_GATEWAY_UPSTREAM_{name}_URL"] = stub
+            env[f"KRY_GATEWAY_UPSTREAM_{name}_URL"] = (
+                unix_socket_url(stub_socket) if args.upstream == "unix" else stub
+            )
         procs.append(
             subprocess.Popen(
                 [
@@ -361,8 +375,11 @@ def write_results(path: Path, s: dict[str, Any], duration: float) -> None:
         "",
         f"Machine: {s['machine']}. Everything (load generator, gateway, stub services, PostgreSQL, NATS) on this",
         f"one machine; each point runs {duration:g} s after a warm-up. Gateway worker processes: "
-        f"{s.get('gateway_workers', 1)}. Command: `.venv/bin/python bench/gateway/run.py"
+        f"{s.get('gateway_workers', 1)}. The gateway reaches the stub on its "
+        + ("Unix socket (as the launcher wires the services)" if s.get("upstream") == "unix" else "TCP port")
+        + "; the direct calls and the relay use its TCP port. Command: `.venv/bin/python bench/gateway/run.py"
         + (f" --gateway-workers {s['gateway_workers']}" if s.get("gateway_workers", 1) != 1 else "")
+        + (" --upstream tcp" if s.get("upstream") == "tcp" else "")
         + "`.",
         "",
     ]

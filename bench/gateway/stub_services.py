@@ -1,12 +1,13 @@
 """Stands in for the services in the gateway benchmarks: small fixed JSON answers with the contract's shapes,
-served by uvicorn (httptools + uvloop, the kit's coalescing protocol) like the real apps.  ``python stub_services.py PORT``"""
+served as the real apps are (the kit's ``serve``: uvicorn, httptools, uvloop, answers in one send).
+``python stub_services.py PORT [UNIX_SOCKET]``"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-import uvicorn
-from kunruyi_common.http_server import CoalescingHttpToolsProtocol
+from kunruyi_common.http_server import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -96,12 +97,11 @@ app = Starlette(
 )
 
 if __name__ == "__main__":
-    uvicorn.run(
+    # python stub_services.py PORT [UNIX_SOCKET]: also on a Unix socket, as the launcher starts the services.
+    serve(
         app,
         host="127.0.0.1",
         port=int(sys.argv[1]),
-        log_level="warning",
-        access_log=False,
-        http=CoalescingHttpToolsProtocol,
-        loop="uvloop",
+        workers=1,
+        unix_socket=Path(sys.argv[2]) if len(sys.argv) > 2 else None,
     )

@@ -11,13 +11,12 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
-
-import uvicorn
 
 from kunruyi_common.db import create_engine
 from kunruyi_common.db.migrations import upgrade_head
-from kunruyi_common.http_server import CoalescingHttpToolsProtocol
+from kunruyi_common.http_server import serve as serve_http
 from kunruyi_common.reencrypt import ColumnReport, EncryptedColumn, reencrypt_all
 from kunruyi_common.settings import SecretSettingError, ServiceSettings
 
@@ -68,6 +67,9 @@ def run(
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=default_port)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--unix-socket", help="also listen on this Unix socket (the gateway's way in on the same machine)"
+    )
     sub.add_parser("seed", help="load demo data (idempotent)")
     reencrypt = sub.add_parser(
         "reencrypt", help="rewrite every encrypted column under the current PII key (after a key rotation)"
@@ -82,17 +84,12 @@ def run(
             upgrade_head(package, settings.database_url)
         print(f"{package}: migrated")
     elif args.command == "serve":
-        uvicorn.run(
+        serve_http(
             app_path,
             host=args.host,
             port=args.port,
             workers=args.workers,
-            log_config=None,
-            access_log=False,
-            proxy_headers=False,
-            http=CoalescingHttpToolsProtocol,
-            loop="uvloop",
-            timeout_graceful_shutdown=5,
+            unix_socket=Path(args.unix_socket) if args.unix_socket else None,
         )
     elif args.command == "seed":
         if not settings.dev_mode:

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import ipaddress
 import json
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from cryptography.x509.oid import NameOID
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from kunruyi_common.errors import ProblemError
+from kunruyi_common.http_server import unix_socket_url
 from kunruyi_gateway.integrations.yiqilaiban.signature import signed_headers
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.service_codes.upstream import ServiceCalls
@@ -41,11 +43,11 @@ OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\
 
 @asynccontextmanager
 async def raw_upstream(
-    answers: dict[bytes, bytes], *, hang_up: bool = False
+    answers: dict[bytes, bytes], *, hang_up: bool = False, unix_socket: Path | None = None
 ) -> AsyncIterator[tuple[str, list[tuple[int, bytes]], list[int]]]:
     """An upstream speaking raw HTTP/1.1: each path's answer byte for byte (``{}`` by default). Records the
-    connection number each request line came on, and every connection opened. ``hang_up``: close every
-    connection at once, unanswered."""
+    connection number each request line came on (with its Host header), and every connection opened.
+    ``hang_up``: close every connection at once, unanswered. ``unix_socket``: listen there, not on a port."""
     seen: list[tuple[int, bytes]] = []
     connections: list[int] = []
 
@@ -56,6 +58,9 @@ async def raw_upstream(
             while not hang_up:
                 head = await reader.readuntil(b"\r\n\r\n")
                 line = head.split(b"\r\n", 1)[0]
+                host = [h for h in head.split(b"\r\n") if h.lower().startswith(b"host:")]
+                if unix_socket is not None:
+                    line += b" " + b"".join(host)
                 for h in head.split(b"\r\n"):
                     if h.lower().startswith(b"content-length:") and int(h.split(b":", 1)[1]):
                         await reader.readexactly(int(h.split(b":", 1)[1]))
@@ -67,10 +72,15 @@ async def raw_upstream(
         finally:
             writer.close()
 
-    port = free_port()
-    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    if unix_socket is not None:
+        server = await asyncio.start_unix_server(handle, str(unix_socket))
+        url = unix_socket_url(unix_socket)
+    else:
+        port = free_port()
+        server = await asyncio.start_server(handle, "127.0.0.1", port)
+        url = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}", seen, connections
+        yield url, seen, connections
     finally:
         server.close()
         await server.wait_closed()
@@ -134,6 +144,42 @@ async def test_chunked_and_length_answers_are_relayed_and_keep_the_connection(  
         assert await upstreams.call("policy", "GET", "/api/v1/policies/chunked") == (200, b'{"a":"b"}')
         assert await upstreams.call("policy", "GET", "/api/v1/policies/length") == (200, b'{"a":"b"}')
         assert len(connections) == 1
+
+
+async def test_a_service_on_a_unix_socket_is_proxied_on_kept_connections(  # type: ignore[no-untyped-def]
+    gateway_settings, serve_gateway
+) -> None:
+    # The launcher's shape: each service listens on a Unix socket beside its port and the gateway uses that.
+    socket_path = Path(tempfile.mkdtemp(prefix="kry-test-")) / "policy.sock"
+    answers = {b"/api/v1/policies/chunked": CHUNKED_MIXED_CASE, b"/api/v1/policies/length": LENGTH}
+    async with (
+        raw_upstream(answers, unix_socket=socket_path) as (url, seen, connections),
+        serve_gateway(_all_upstreams(gateway_settings, url)) as gw,
+        _client(gw.url) as c,
+    ):
+        assert url.startswith("http+unix://%2F")
+        for path in ("/api/v1/policies/chunked", "/api/v1/policies/length") * 2:
+            resp = await c.get(path)
+            assert resp.status_code == 200, resp.text
+            assert resp.json() == {"a": "b"}
+        assert await upstreams_call(gw, "/api/v1/policies/length") == (200, b'{"a":"b"}')
+        # One kept-alive connection; the Host a service sees is localhost, not the socket's path.
+        assert len(connections) == 1
+        assert [line for _, line in seen][:2] == [
+            b"GET /api/v1/policies/chunked HTTP/1.1 host: localhost",
+            b"GET /api/v1/policies/length HTTP/1.1 host: localhost",
+        ]
+    # The service gone (its socket removed): the same clean 503 as a refused port.
+    socket_path.unlink(missing_ok=True)
+    async with serve_gateway(_all_upstreams(gateway_settings, url)) as gw, _client(gw.url) as c:
+        resp = await c.get("/api/v1/policies/length")
+        assert resp.status_code == 503
+        assert resp.json()["code"] == "upstream_unavailable"
+
+
+async def upstreams_call(gw: Any, path: str) -> tuple[int, bytes]:
+    result: tuple[int, bytes] = await gw.app.state.upstreams.call("policy", "GET", path)
+    return result
 
 
 async def test_a_large_answer_is_streamed_whole(gateway_settings, serve_gateway, echo_upstream) -> None:  # type: ignore[no-untyped-def]

@@ -124,7 +124,7 @@ def gateway(replicated: tuple[Infra, Platform]) -> Iterator[httpx.Client]:
 def test_the_gateway_lists_every_replica(replicated: tuple[Infra, Platform]) -> None:
     _, platform = replicated
     for name in ("policy", "matching"):
-        urls = [r.url for r in platform.replicas(name)]
+        urls = [r.upstream_url for r in platform.replicas(name)]
         assert len(urls) == 2 and len(set(urls)) == 2
         assert platform.apps["gateway"].env[f"KRY_GATEWAY_UPSTREAM_{name.upper()}_URL"] == ",".join(urls)
 

@@ -9,12 +9,15 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from kunruyi_common.http_server import unix_socket_url
 
 from kunruyi_launcher.apps import APPS, EMULATORS, SERVICES, AppSpec, EmulatorSpec
 from kunruyi_launcher.infra import (
@@ -28,6 +31,16 @@ from kunruyi_launcher.infra import (
 )
 
 T = TypeVar("T")
+
+# Every app also listens on a Unix socket named after its port; the gateway reaches the services through them (on
+# one machine a Unix socket skips the TCP/IP stack a loopback call goes through twice). Short, for the 108-byte
+# limit on a socket's path.
+SOCKET_DIR = Path(tempfile.gettempdir()) / f"kunruyi-{os.getuid()}"
+
+
+def unix_socket_path(port: int) -> Path:
+    """The Unix socket the app listening on TCP ``port`` also listens on."""
+    return SOCKET_DIR / f"{port}.sock"
 
 
 @dataclass
@@ -115,7 +128,10 @@ def app_env(
     extra: dict[str, str] | None = None,
     *,
     replica: int = 0,
+    on_unix_sockets: Collection[str] = (),
 ) -> dict[str, str]:
+    """The environment of one app process. ``on_unix_sockets``: the replica keys started with a Unix socket
+    beside their port (:meth:`RunningApp.start`); the gateway reaches those on it, any other on its port."""
     env = dict(os.environ)
     p = app.env_prefix
     key = replica_key(app.name, replica)
@@ -135,12 +151,16 @@ def app_env(
             if app_name == app.name and emulator.name in ports:
                 env[var] = f"http://127.0.0.1:{ports[emulator.name]}"
     if app.name == "gateway":
-        # Every replica of a service is one of its upstream URLs (the gateway balances over them).
+        # Every replica of a service is one of its upstream URLs (the gateway balances over them), reached on
+        # the Unix socket it listens on beside its port when the launcher started it so.
         for svc in SERVICES:
             if svc.name not in ports:
                 continue
             env[f"KRY_GATEWAY_UPSTREAM_{svc.name.upper()}_URL"] = ",".join(
-                f"http://127.0.0.1:{ports[k]}" for k in replica_keys(svc.name, ports)
+                unix_socket_url(unix_socket_path(ports[k]))
+                if k in on_unix_sockets
+                else f"http://127.0.0.1:{ports[k]}"
+                for k in replica_keys(svc.name, ports)
             )
     if app.name == "disbursement" and "policy" in ports:
         # An application without an amount takes the one svc-policy's calculator computes (every replica: the
@@ -235,6 +255,16 @@ class RunningApp:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def unix_socket(self) -> Path:
+        """The Unix socket the app listens on beside its port (how the gateway reaches it)."""
+        return unix_socket_path(self.port)
+
+    @property
+    def upstream_url(self) -> str:
+        """The app's URL on its Unix socket, as the gateway's upstream lists it."""
+        return unix_socket_url(self.unix_socket)
+
+    @property
     def metrics_url(self) -> str | None:
         """Where the app serves Prometheus text (its own loopback port), if it was given one."""
         port = self.env.get(f"{self.spec.env_prefix}METRICS_PORT")
@@ -253,6 +283,8 @@ class RunningApp:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                "--unix-socket",
+                str(self.unix_socket),
             ],
             env=self.env,
             stdout=out,
@@ -461,7 +493,15 @@ def start_apps(
         # Whatever fails on the way (an app's environment, a port), nothing started is left running.
         for spec in apps:
             for i, key in enumerate(keys[spec.name]):
-                env = app_env(spec, infra, ports, log_dir, extra_env, replica=i)
+                env = app_env(
+                    spec,
+                    infra,
+                    ports,
+                    log_dir,
+                    extra_env,
+                    replica=i,
+                    on_unix_sockets=[k for a in apps for k in keys[a.name]],
+                )
                 running = RunningApp(spec, ports[key], env, log_dir / f"{key}.log", replica=i)
                 running.start()
                 platform.apps[key] = running

@@ -16,9 +16,10 @@ import ssl
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httptools
+from kunruyi_common.http_server import UNIX_SCHEME
 
 # uvicorn drops idle keep-alive connections after 5 s; never reuse one that close to that edge.
 IDLE_TTL_S = 4.0
@@ -65,9 +66,10 @@ class Connection:
 
 class HostPool:
     """Idle connections to one upstream. An ``https`` URL is reached over TLS with ``ssl_context`` (certificate
-    and host name verified); ``http`` in plaintext. ``address``: connect to this IP address instead of resolving
-    the URL's host (one replica behind a DNS name that resolves to several); the Host header and the TLS name
-    stay the URL's."""
+    and host name verified); ``http`` in plaintext; ``http+unix://<path, percent-encoded>`` in plaintext over
+    that Unix socket (a service on the same machine), with ``localhost`` as its Host. ``address``: connect to
+    this IP address instead of resolving the URL's host (one replica behind a DNS name that resolves to
+    several); the Host header and the TLS name stay the URL's."""
 
     def __init__(
         self,
@@ -78,16 +80,21 @@ class HostPool:
         address: str | None = None,
     ) -> None:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            raise ValueError(f"upstream URL must be http:// or https://, not {url!r}")
-        self.host = parts.hostname or "127.0.0.1"
+        if parts.scheme not in ("http", "https", UNIX_SCHEME):
+            raise ValueError(f"upstream URL must be http://, https:// or {UNIX_SCHEME}://, not {url!r}")
+        self.unix_path: str | None = None
+        if parts.scheme == UNIX_SCHEME:
+            self.unix_path = unquote(parts.netloc)
+            if not self.unix_path.startswith("/"):
+                raise ValueError(f"a {UNIX_SCHEME}:// upstream names an absolute socket path, not {url!r}")
+        self.host = "localhost" if self.unix_path else parts.hostname or "127.0.0.1"
         self.address = address or self.host
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.ssl: ssl.SSLContext | None = None
         if parts.scheme == "https":
             self.ssl = ssl_context or ssl.create_default_context()
         self.base_path = parts.path.rstrip("/").encode()
-        self.host_header = (parts.netloc or self.host).encode()
+        self.host_header = (self.host if self.unix_path else parts.netloc or self.host).encode()
         self.max_idle = max_idle
         self.idle: list[Connection] = []
 
@@ -101,16 +108,17 @@ class HostPool:
             conn.close()
         try:
             # The TLS handshake (certificate and host name checked) is part of connecting, and of its timeout.
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(
+            if self.unix_path is not None:
+                opening = asyncio.open_unix_connection(self.unix_path, limit=_HEAD_LIMIT)
+            else:
+                opening = asyncio.open_connection(
                     self.address,
                     self.port,
                     limit=_HEAD_LIMIT,
                     ssl=self.ssl,
                     server_hostname=self.host if self.ssl else None,
-                ),
-                connect_timeout,
-            )
+                )
+            reader, writer = await asyncio.wait_for(opening, connect_timeout)
         except TimeoutError as exc:
             raise UpstreamConnectError("connect timeout") from exc
         except OSError as exc:  # ssl.SSLError (a certificate not trusted, a wrong host name) included

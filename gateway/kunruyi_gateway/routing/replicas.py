@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from kunruyi_common.http_server import UNIX_SCHEME
+
 from kunruyi_gateway.routing.http1 import (
     HostPool,
     UpstreamConnectError,
@@ -162,7 +164,7 @@ class UpstreamGroup:
         for url in self.urls:
             parts = urlsplit(url)
             host = parts.hostname or ""
-            if not _is_name(host):
+            if parts.scheme == UNIX_SCHEME or not _is_name(host):
                 wanted.append((url, None))
                 continue
             port = parts.port or (443 if parts.scheme == "https" else 80)
