@@ -22,6 +22,7 @@ from kunruyi_policy.entitlements.service import (
     bulk_candidates,
     entitlement_digest,
     entitlement_id,
+    entitlement_id_text,
     period_of,
     record,
     settle_candidates,
@@ -113,6 +114,9 @@ async def test_fast_digests_and_payloads_are_the_canonical_bytes(session: AsyncS
         digest = parts.digest(c.entity_type, c.entity_id, c.amount_fen, c.profile, c.sequence, c.loan_keys)
         assert digest == canonical, (c.compiled.meta.code, c.entity_id)
         eid = str(entitlement_id(c.compiled.meta.code, c.entity_type, c.entity_id, period, c.sequence))
+        assert (
+            entitlement_id_text(c.compiled.meta.code, c.entity_type, c.entity_id, period, c.sequence) == eid
+        )
         supplement_of = str(c.supplement_of) if c.supplement_of else None
         model = EntitlementDetermined(
             entitlement_id=eid,

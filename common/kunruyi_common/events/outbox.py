@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from pydantic import BaseModel
@@ -133,7 +134,9 @@ class EnvelopeWriter:
 
     def envelope(self, event_id: str, subject: str | None, data: str) -> str:
         """The envelope of one event whose payload ``data`` is already JSON text."""
-        return f"{self._head}{_encode(event_id)}{self._middle}{_encode(subject)}{self._tail}{data}}}"
+        return (
+            f"{self._head}{encode_basestring(event_id)}{self._middle}{_encode(subject)}{self._tail}{data}}}"
+        )
 
 
 async def add_envelopes(

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import date
+from json.encoder import encode_basestring
 from typing import Any
 
 from kunruyi_policy.rules.evaluation import CompiledVersion
@@ -24,6 +26,15 @@ _digest_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
 _event_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 ENTITY_TYPES = frozenset({"enterprise", "talent"})
+
+
+def uuid5_text(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` without the two UUID objects (a third of the time)."""
+    raw = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class VersionText:
@@ -63,8 +74,8 @@ class VersionText:
         """``entitlement_digest`` of this version's entitlement (same sha256 over the same JSON text)."""
         inputs = {name: resolve_var(profile, path) for name, path in self._paths}
         text = (
-            f'{{"amount_fen": {_int(amount_fen)}, "entity_id": {_digest_json(entity_id)}, '
-            f'"entity_type": {_digest_json(entity_type)}, "inputs": {_digest_json(inputs)}'
+            f'{{"amount_fen": {_int(amount_fen)}, "entity_id": {encode_basestring(entity_id)}, '
+            f'"entity_type": {encode_basestring(entity_type)}, "inputs": {_digest_json(inputs)}'
         )
         if loan_keys is not None:
             text += f', "loan_keys": {_digest_json(loan_keys)}'
@@ -92,9 +103,9 @@ class VersionText:
         if _int(amount_fen) <= 0 or _int(sequence) < 0:
             raise ValueError(f"amount_fen {amount_fen} must be > 0 and sequence {sequence} >= 0")
         return (
-            f'{{"entitlement_id":{_event_json(entitlement_id)}{self._event_middle},'
-            f'"entity_type":"{entity_type}","entity_id":{_event_json(entity_id)},"amount_fen":{amount_fen},'
-            f'"mode":"automatic","trace_digest":{_event_json(trace_digest)},"sequence":{sequence},'
+            f'{{"entitlement_id":{encode_basestring(entitlement_id)}{self._event_middle},'
+            f'"entity_type":"{entity_type}","entity_id":{encode_basestring(entity_id)},"amount_fen":{amount_fen},'
+            f'"mode":"automatic","trace_digest":{encode_basestring(trace_digest)},"sequence":{sequence},'
             f'"supplement_of":{_event_json(supplement_of)},"loan_keys":{_event_json(loan_keys)}}}'
         )
 
