@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,16 +15,20 @@ from kunruyi_common.context import app_settings
 from kunruyi_common.db import create_engine, create_sessionmaker, new_metadata
 from kunruyi_common.events import (
     CloudEvent,
+    EnvelopeWriter,
     EventBus,
     EventConsumer,
     OutboxRelay,
     Staged,
+    add_envelopes,
     add_event,
     add_events,
+    build_event,
     event_tables,
     event_type,
 )
 from kunruyi_common.events.envelope import DLQ_STREAM
+from kunruyi_common.logging import set_request_context
 from kunruyi_common.metrics import EVENTS_DEAD_LETTERED
 from kunruyi_common.settings import ServiceSettings
 from kunruyi_launcher.infra import NatsServer, ensure_databases, free_port, with_database
@@ -507,6 +512,43 @@ async def test_add_events_with_nothing_writes_nothing(kit_db: async_sessionmaker
         assert await add_events(session, "kit", []) == []
         count = (await session.execute(text("SELECT count(*) FROM outbox_events"))).scalar_one()
     assert count == 0
+
+
+async def test_envelopes_written_ahead_are_the_envelopes_and_rows_of_build_event_and_add_events(
+    kit_db: async_sessionmaker[AsyncSession],
+) -> None:
+    def written() -> tuple[list[CloudEvent], list[str]]:
+        set_request_context("req-昆山-1", "00-" + "a" * 32 + "-" + "b" * 16 + "-01")
+        payloads = [ThingHappened(thing_id=f'w"{i}\\昆山\n', n=i) for i in range(5)]
+        events = [
+            build_event("kit", p, subject=f"w{i}" if i % 2 else None, event_id=str(uuid.uuid4()))
+            for i, p in enumerate(payloads)
+        ]
+        writer = EnvelopeWriter("kit", ThingHappened, time=events[0].time)
+        texts = []
+        for event, payload in zip(events, payloads, strict=True):
+            event.time = events[0].time  # one time per writer
+            texts.append(writer.envelope(event.id, event.subject, payload.model_dump_json()))
+        assert writer.type == "kunruyi.kit.thing.happened"
+        return events, texts
+
+    events, texts = contextvars.copy_context().run(written)
+    assert events[0].requestid == "req-昆山-1" and events[0].traceparent is not None
+    assert texts == [e.model_dump_json() for e in events]
+    async with kit_db() as session, session.begin():
+        with pytest.raises(ValueError):
+            await add_envelopes(session, "kunruyi.kit.thing.happened", ["x"], [], texts[:1])
+        await add_envelopes(session, "kunruyi.kit.thing.happened", [], [], [])
+        await add_envelopes(
+            session, "kunruyi.kit.thing.happened", [e.id for e in events], [e.subject for e in events], texts
+        )
+    async with kit_db() as s:
+        rows = (
+            await s.execute(text("SELECT id, type, subject, envelope FROM outbox_events ORDER BY seq"))
+        ).all()
+    assert [(str(r.id), r.type, r.subject, r.envelope) for r in rows] == [
+        (e.id, e.type, e.subject, json.loads(e.model_dump_json())) for e in events
+    ]
 
 
 class KitSettings(ServiceSettings):

@@ -1,7 +1,15 @@
 from kunruyi_common.events.bus import EventBus, ensure_stream
 from kunruyi_common.events.envelope import EVENT_TYPES, CloudEvent, event_type, stream_name, type_of
 from kunruyi_common.events.inbox import EventConsumer, EventRejected, Handler
-from kunruyi_common.events.outbox import OutboxRelay, Staged, add_event, add_events, build_event
+from kunruyi_common.events.outbox import (
+    EnvelopeWriter,
+    OutboxRelay,
+    Staged,
+    add_envelopes,
+    add_event,
+    add_events,
+    build_event,
+)
 from kunruyi_common.events.tables import event_tables
 
 __all__ = [
@@ -9,10 +17,12 @@ __all__ = [
     "CloudEvent",
     "EventBus",
     "EventConsumer",
+    "EnvelopeWriter",
     "EventRejected",
     "Handler",
     "OutboxRelay",
     "Staged",
+    "add_envelopes",
     "add_event",
     "add_events",
     "build_event",

@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from kunruyi_common.clock import local_today
-from kunruyi_common.events import Staged, add_events
+from kunruyi_common.events import EnvelopeWriter, add_envelopes
 from sqlalchemy import func, literal, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository
 from kunruyi_policy.entitlements import loans
+from kunruyi_policy.entitlements.encoding import VersionText, uuid5_text
 from kunruyi_policy.entitlements.exceptions import EvaluationDateInFuture
 from kunruyi_policy.events import EntitlementDetermined
 from kunruyi_policy.jobs import service as jobs
@@ -51,6 +52,14 @@ def entitlement_id(
     """Deterministic: the period's entitlement over policy|type|entity|period, its n-th supplement with ``|n``."""
     name = f"{policy_code}|{entity_type}|{entity_id}|{period}"
     return uuid.uuid5(ENTITLEMENT_NAMESPACE, name if sequence == 0 else f"{name}|{sequence}")
+
+
+def entitlement_id_text(
+    policy_code: str, entity_type: str, entity_id: str, period: str, sequence: int = 0
+) -> str:
+    """``str(entitlement_id(...))``, cheaper (a run writes hundreds of thousands)."""
+    name = f"{policy_code}|{entity_type}|{entity_id}|{period}"
+    return uuid5_text(ENTITLEMENT_NAMESPACE, name if sequence == 0 else f"{name}|{sequence}")
 
 
 def period_of(at: date) -> str:
@@ -101,15 +110,13 @@ class Candidate:
     sequence: int = 0
     supplement_of: uuid.UUID | None = None
     loan_keys: list[str] | None = None
+    # the entity holds this (policy, period, sequence) already (read by ``settle_candidates`` in this transaction):
+    # ``record`` passes it over
+    held: bool = False
 
 
 # One statement per batch whatever its size (arrays, not one bind parameter per value): a run's chunk of thousands
 # of entitlements costs a round trip, not a compiled statement of tens of thousands of parameters.
-_EXISTING = text(
-    "SELECT e.policy_code, e.entity_type, e.entity_id, e.sequence FROM entitlements e "
-    "JOIN unnest(CAST(:c AS text[]), CAST(:t AS text[]), CAST(:i AS text[])) AS k(c, t, i) "
-    "ON e.policy_code = k.c AND e.entity_type = k.t AND e.entity_id = k.i WHERE e.period = :p"
-)
 # loan keys travel as one JSON array text per row (a text[][] would have to be rectangular)
 _INSERT = text(
     "INSERT INTO entitlements (id, policy_code, entity_type, entity_id, period, version, amount_fen, run_id, "
@@ -119,110 +126,89 @@ _INSERT = text(
     "FROM unnest(CAST(:id AS uuid[]), CAST(:c AS text[]), CAST(:t AS text[]), CAST(:i AS text[]), "
     "CAST(:p AS text[]), CAST(:v AS integer[]), CAST(:a AS bigint[]), CAST(:r AS uuid[]), CAST(:d AS text[]), "
     "CAST(:s AS integer[]), CAST(:so AS uuid[]), CAST(:lk AS text[])) AS x(id, c, t, i, p, v, a, r, d, s, so, lk) "
-    "ON CONFLICT DO NOTHING RETURNING id"
+    "ON CONFLICT DO NOTHING RETURNING CAST(id AS text)"
 )
 
 
 async def record(
     session: AsyncSession, candidates: list[Candidate], at: date, run_id: uuid.UUID | None = None
 ) -> int:
-    """Insert the entitlements not yet determined and stage one event for each; returns how many were new."""
+    """Insert the entitlements not yet determined and stage one event for each; returns how many were new.
+
+    A candidate ``settle_candidates`` found held already (``held``) is skipped; the others are inserted with
+    ``ON CONFLICT DO NOTHING RETURNING id``, so a row a concurrent writer committed meanwhile stays theirs and only
+    the rows this statement inserted get an event. Digests and payloads are written from each version's parts
+    encoded once (entitlements/encoding.py: the same text as ``entitlement_digest`` and the pydantic payload)."""
     period = period_of(at)
     created = 0
+    texts: dict[int, VersionText] = {}
     for start in range(0, len(candidates), _CHUNK):
-        chunk = candidates[start : start + _CHUNK]
-        keys = [(c.compiled.meta.code, c.entity_type, c.entity_id, period, c.sequence) for c in chunk]
-        existing = {
-            (code, entity_type, entity_id, period, sequence)
-            for code, entity_type, entity_id, sequence in await session.execute(
-                _EXISTING,
-                {
-                    "c": [k[0] for k in keys],
-                    "t": [k[1] for k in keys],
-                    "i": [k[2] for k in keys],
-                    "p": period,
-                },
-            )
-        }
-        fresh = [(c, k) for c, k in zip(chunk, keys, strict=True) if k not in existing]
+        fresh = [c for c in candidates[start : start + _CHUNK] if not c.held]
         if not fresh:
             continue
-        rows = [
-            {
-                "id": entitlement_id(*k),
-                "policy_code": k[0],
-                "entity_type": k[1],
-                "entity_id": k[2],
-                "period": period,
-                "version": c.compiled.version,
-                "amount_fen": c.amount_fen,
-                "run_id": run_id,
-                "trace_digest": entitlement_digest(
-                    c.compiled,
-                    c.entity_type,
-                    c.entity_id,
-                    period,
-                    c.amount_fen,
-                    c.profile,
-                    at,
-                    c.sequence,
-                    c.loan_keys,
-                ),
-                "sequence": c.sequence,
-                "supplement_of": c.supplement_of,
-                "loan_keys": c.loan_keys,
-            }
-            for c, k in fresh
-        ]
-        # ON CONFLICT covers a concurrent writer between the SELECT above and this INSERT.
+        ids: list[str] = []
+        digests: list[str] = []
+        loan_keys: list[str | None] = []
+        for c in fresh:
+            compiled = c.compiled
+            parts = texts.get(id(compiled))
+            if parts is None:
+                parts = texts[id(compiled)] = VersionText(compiled, period, at)
+            ids.append(
+                entitlement_id_text(compiled.meta.code, c.entity_type, c.entity_id, period, c.sequence)
+            )
+            digests.append(
+                parts.digest(c.entity_type, c.entity_id, c.amount_fen, c.profile, c.sequence, c.loan_keys)
+            )
+            loan_keys.append(None if c.loan_keys is None else json.dumps(c.loan_keys, ensure_ascii=False))
+        # ON CONFLICT covers a concurrent writer since the entity's entitlements were read.
         inserted = set(
             (
                 await session.execute(
                     _INSERT,
                     {
-                        "id": [r["id"] for r in rows],
-                        "c": [r["policy_code"] for r in rows],
-                        "t": [r["entity_type"] for r in rows],
-                        "i": [r["entity_id"] for r in rows],
-                        "p": [period] * len(rows),
-                        "v": [r["version"] for r in rows],
-                        "a": [r["amount_fen"] for r in rows],
-                        "r": [run_id] * len(rows),
-                        "d": [r["trace_digest"] for r in rows],
-                        "s": [r["sequence"] for r in rows],
-                        "so": [r["supplement_of"] for r in rows],
-                        "lk": [
-                            None if r["loan_keys"] is None else json.dumps(r["loan_keys"], ensure_ascii=False)
-                            for r in rows
-                        ],
+                        "id": ids,
+                        "c": [c.compiled.meta.code for c in fresh],
+                        "t": [c.entity_type for c in fresh],
+                        "i": [c.entity_id for c in fresh],
+                        "p": [period] * len(fresh),
+                        "v": [c.compiled.version for c in fresh],
+                        "a": [c.amount_fen for c in fresh],
+                        "r": [run_id] * len(fresh),
+                        "d": digests,
+                        "s": [c.sequence for c in fresh],
+                        "so": [c.supplement_of for c in fresh],
+                        "lk": loan_keys,
                     },
                 )
             ).scalars()
         )
-        by_id = {r["id"]: (r, c) for r, (c, _) in zip(rows, fresh, strict=True)}
-        staged = []
-        for eid in inserted:
-            row, candidate = by_id[eid]
-            payload = EntitlementDetermined(
-                entitlement_id=str(eid),
-                policy_code=row["policy_code"],
-                policy_title=candidate.compiled.meta.title,
-                department=candidate.compiled.meta.department,
-                version=row["version"],
-                period=period,
-                entity_type=row["entity_type"],
-                entity_id=row["entity_id"],
-                amount_fen=row["amount_fen"],
-                trace_digest=row["trace_digest"],
-                sequence=row["sequence"],
-                supplement_of=str(row["supplement_of"]) if row["supplement_of"] else None,
-                loan_keys=row["loan_keys"],
+        if not inserted:
+            continue
+        writer = EnvelopeWriter(SOURCE, EntitlementDetermined)
+        event_ids: list[str] = []
+        subjects: list[str | None] = []
+        envelopes: list[str] = []
+        for c, eid, digest in zip(fresh, ids, digests, strict=True):
+            if eid not in inserted:
+                continue
+            inserted.discard(eid)  # a candidate twice in one batch: one row, one event
+            subject = f"{c.entity_type}:{c.entity_id}"
+            payload = texts[id(c.compiled)].payload(
+                eid,
+                c.entity_type,
+                c.entity_id,
+                c.amount_fen,
+                digest,
+                c.sequence,
+                str(c.supplement_of) if c.supplement_of else None,
+                c.loan_keys,
             )
-            staged.append(
-                Staged(payload, subject=f"{row['entity_type']}:{row['entity_id']}", event_id=str(eid))
-            )
-        await add_events(session, SOURCE, staged)
-        created += len(inserted)
+            event_ids.append(eid)
+            subjects.append(subject)
+            envelopes.append(writer.envelope(eid, subject, payload))
+        await add_envelopes(session, writer.type, event_ids, subjects, envelopes)
+        created += len(event_ids)
     return created
 
 
@@ -357,7 +343,8 @@ def settle_entity(
 async def settle_candidates(session: AsyncSession, candidates: list[Candidate], at: date) -> list[Candidate]:
     """Per entity, the eligible items that may actually be determined: exclusion groups (就高不重复) and stacking
     caps (rules/stacking.py, as in the calculator), a one-off award never twice, and an exclusion group or a cap
-    already used this period by entitlements determined earlier."""
+    already used this period by entitlements determined earlier. A candidate the entity holds already this period
+    comes back marked ``held`` (``record`` passes it over)."""
     if not candidates:
         return []
     period = period_of(at)
@@ -373,7 +360,12 @@ async def settle_candidates(session: AsyncSession, candidates: list[Candidate], 
     for key, items in by_entity.items():
         past = held.get(key, [])
         settled = settle_entity(items, [(h.policy_code, h.period, h.amount_fen) for h in past], metas, period)
-        kept.extend(with_loans(settled, past, interest, at, period))
+        out = with_loans(settled, past, interest, at, period)
+        have = {(h.policy_code, h.sequence) for h in past if h.period == period}
+        if have:
+            for c in out:
+                c.held = (c.compiled.meta.code, c.sequence) in have
+        kept.extend(out)
     return kept
 
 
