@@ -99,22 +99,31 @@ def bind_unix_socket(path: Path) -> socket.socket:
     return sock
 
 
+def server_config(app: Any, *, host: str, port: int, workers: int = 1, **overrides: Any) -> uvicorn.Config:
+    """How every app is served (tests serve theirs the same way, with ``overrides`` such as ``lifespan``): uvicorn
+    with httptools and uvloop, answers in one send (:class:`CoalescingHttpToolsProtocol`), our JSON access lines
+    instead of uvicorn's, and no ``server`` header (nothing says what answers). uvicorn's ``date`` header stays;
+    the gateway drops a service's own when it relays an answer, so the caller gets one."""
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+        "server_header": False,
+        "http": CoalescingHttpToolsProtocol,
+        "loop": "uvloop",
+        "timeout_graceful_shutdown": 5,
+    }
+    return uvicorn.Config(app, **(options | overrides))
+
+
 def serve(app: Any, *, host: str, port: int, workers: int, unix_socket: Path | None = None) -> None:
     """Serve the ASGI app ``app`` (an import path; with several workers it must be one) on ``host:port`` — and, with ``unix_socket``, on that path as well (what
     the gateway reaches a service on when both run on one machine: a Unix socket skips the TCP/IP stack that a
     loopback connection goes through twice per call), with ``workers`` processes sharing both."""
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        http=CoalescingHttpToolsProtocol,
-        loop="uvloop",
-        timeout_graceful_shutdown=5,
-    )
+    config = server_config(app, host=host, port=port, workers=workers)
     sockets = [config.bind_socket()]
     if unix_socket is not None:
         sockets.append(bind_unix_socket(unix_socket))

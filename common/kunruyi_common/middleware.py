@@ -13,10 +13,17 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kunruyi_common.logging import new_request_id, new_traceparent, reset_request_context, set_request_context
+from kunruyi_common import logging as kit_logging
+from kunruyi_common.logging import (
+    ACCESS_LOGGER,
+    new_request_id,
+    new_traceparent,
+    reset_request_context,
+    set_request_context,
+)
 from kunruyi_common.metrics import HttpMetrics
 
-access_logger = logging.getLogger("kunruyi.access")
+access_logger = logging.getLogger(ACCESS_LOGGER)
 _VALID_RID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 _QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 _INFO = logging.INFO
@@ -41,6 +48,10 @@ def log_access(rid: str, method: str, path: str, template: str, status: int, ela
     """The request's one access line (not for the health probes)."""
     if path in _QUIET_PATHS or not access_logger.isEnabledFor(_INFO):
         return
+    duration_ms = round(elapsed * 1000, 2)
+    sink = kit_logging.access_sink
+    if sink is not None and sink.write(access_logger, rid, method, path, template, status, duration_ms):
+        return
     # What access_logger.info("%s %s %s", ...) does, minus the stack walk for the caller's file and line (not
     # part of our JSON lines).
     access_logger.handle(
@@ -58,7 +69,7 @@ def log_access(rid: str, method: str, path: str, template: str, status: int, ela
                 "path": path,
                 "route": template,
                 "status": status,
-                "duration_ms": round(elapsed * 1000, 2),
+                "duration_ms": duration_ms,
                 "_kunruyi_access": True,
             },
         )

@@ -3,11 +3,16 @@ byte, as the general JSON formatting of the same record — personal numbers mas
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from kunruyi_common import logging as kit_logging
 from kunruyi_common.logging import RedactingJsonFormatter, configure_logging
 from kunruyi_common.middleware import log_access
 
@@ -73,3 +78,92 @@ def test_log_access_writes_one_json_line_per_request() -> None:
         (x["request_id"], x["method"], x["path"], x["status"], x["duration_ms"], x["service"]) for x in lines
     ] == [("rid-42", "POST", "/api/v1/applications", 201, 12.3, "gateway")]
     assert list(lines[0])[:4] == ["time", "level", "logger", "message"]
+
+
+@pytest.fixture
+def configured() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    configure_logging("gateway", "INFO")
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(stream)
+    yield stream
+    logging.getLogger("kunruyi.access").filters.clear()
+
+
+def _without_time(line: str) -> str:
+    return re.sub(r'^\{"time": "[^"]+", ', "{", line)
+
+
+@pytest.mark.parametrize(
+    ("path", "rid", "status", "ms"),
+    [
+        ("/api/v1/policies", "6f5d33a3ec3c91d6556d3f4b58610721", 200, 1.23),
+        ("/api/v1/talents/13912345678", "0123456789abcdef0123456789abcdef", 404, 12.0),
+        ("/api/v1/payees/320583198805170012/cards", "13812345678", 403, 0.5),
+        ('/api/v1/policies/集成电路"x\\y%s', "rid-1", 503, 2500.75),
+    ],
+)
+def test_the_line_written_without_a_record_is_the_records_line(
+    configured: io.StringIO, monkeypatch: pytest.MonkeyPatch, path: str, rid: str, status: int, ms: float
+) -> None:
+    # Only the handlers configure_logging installed (pytest adds its own capture handler to the root for the test).
+    root = logging.getLogger()
+    ours = kit_logging.access_sink.handlers if kit_logging.access_sink else []
+    monkeypatch.setattr(root, "handlers", [h for h in root.handlers if h in ours])
+    access = logging.getLogger("kunruyi.access")
+    made: list[logging.LogRecord] = []
+    make_record = access.makeRecord
+
+    def counting(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        made.append(make_record(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(access, "makeRecord", counting)
+    log_access(rid, "GET", path, "/api/v1/{rest:path}", status, ms / 1000)
+    assert made == []  # the direct way: no record
+    # A filter on the logger is logging's business: the same line then comes the way of a record.
+    access.addFilter(lambda _record: True)
+    log_access(rid, "GET", path, "/api/v1/{rest:path}", status, ms / 1000)
+    assert len(made) == 1
+    direct, by_record = configured.getvalue().splitlines()
+    assert re.match(r'^\{"time": "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}", ', direct)
+    assert _without_time(direct) == _without_time(by_record)
+    assert "13912345678" not in direct and "320583198805170012" not in direct and "13812345678" not in direct
+
+
+def test_a_handler_added_after_configuration_gets_every_access_line(configured: io.StringIO) -> None:
+    seen: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    collect = Collect()
+    logging.getLogger().addHandler(collect)
+    try:
+        log_access("rid-7", "GET", "/api/v1/policies", "/api/v1/{rest:path}", 200, 0.002)
+    finally:
+        logging.getLogger().removeHandler(collect)
+    assert [r.getMessage() for r in seen] == ["GET /api/v1/policies 200"]
+    assert json.loads(configured.getvalue())["request_id"] == "rid-7"
+    # Raised above INFO, the access line is not written at all.
+    logging.getLogger().setLevel("WARNING")
+    log_access("rid-8", "GET", "/api/v1/policies", "/api/v1/{rest:path}", 200, 0.002)
+    assert "rid-8" not in configured.getvalue()
+
+
+async def test_lines_written_in_one_loop_step_are_flushed_together_by_its_end(
+    configured: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()
+    ours = kit_logging.access_sink.handlers if kit_logging.access_sink else []
+    monkeypatch.setattr(root, "handlers", [h for h in root.handlers if h in ours])
+    flushed: list[str] = []
+    monkeypatch.setattr(configured, "flush", lambda: flushed.append(configured.getvalue()))
+    log_access("rid-1", "GET", "/api/v1/policies", "/api/v1/{rest:path}", 200, 0.001)
+    log_access("rid-2", "GET", "/api/v1/policies", "/api/v1/{rest:path}", 200, 0.001)
+    assert flushed == []
+    await asyncio.sleep(0)
+    assert len(flushed) == 1
+    assert [json.loads(line)["request_id"] for line in flushed[0].splitlines()] == ["rid-1", "rid-2"]

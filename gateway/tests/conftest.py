@@ -52,6 +52,7 @@ import uvicorn  # noqa: E402
 from fastapi import Request  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, verify_internal_token  # noqa: E402
+from kunruyi_common.http_server import server_config  # noqa: E402
 from kunruyi_launcher.infra import free_port  # noqa: E402
 
 
@@ -60,16 +61,9 @@ class Served:
         self.app = app
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
+        # Served as `python -m kunruyi_gateway serve` serves it (the kit's server settings).
         self.server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host="127.0.0.1",
-                port=port,
-                log_config=None,
-                access_log=False,
-                lifespan="on",
-                timeout_graceful_shutdown=3,
-            )
+            server_config(app, host="127.0.0.1", port=port, lifespan="on", timeout_graceful_shutdown=3)
         )
         self.task: asyncio.Task[None] | None = None
 

@@ -177,6 +177,29 @@ async def test_a_service_on_a_unix_socket_is_proxied_on_kept_connections(  # typ
         assert resp.json()["code"] == "upstream_unavailable"
 
 
+async def test_a_relayed_answer_has_one_date_and_says_nothing_of_the_server(  # type: ignore[no-untyped-def]
+    gateway_settings, serve_gateway
+) -> None:
+    # A service's answer carries its own Date and Server; the gateway's server sets Date on the way out.
+    answers = {
+        b"/api/v1/policies/dated": (
+            b"HTTP/1.1 200 OK\r\ndate: Mon, 07 Dec 2026 01:00:00 GMT\r\nserver: uvicorn\r\n"
+            b"content-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+        )
+    }
+    async with (
+        raw_upstream(answers) as (url, _, _),
+        serve_gateway(_all_upstreams(gateway_settings, url)) as gw,
+        _client(gw.url) as c,
+    ):
+        resp = await c.get("/api/v1/policies/dated")
+        assert resp.status_code == 200
+        assert len(resp.headers.get_list("date")) == 1
+        assert resp.headers["date"] != "Mon, 07 Dec 2026 01:00:00 GMT"
+        assert "server" not in resp.headers
+        assert resp.headers["content-type"] == "application/json"
+
+
 async def upstreams_call(gw: Any, path: str) -> tuple[int, bytes]:
     result: tuple[int, bytes] = await gw.app.state.upstreams.call("policy", "GET", path)
     return result

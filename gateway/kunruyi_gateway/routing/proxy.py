@@ -57,6 +57,9 @@ HOP_BY_HOP = frozenset(
 )
 # Callers never get to speak for the gateway: these are set by the gateway alone.
 STRIPPED_INBOUND = frozenset({b"x-kry-principal", b"x-request-id", b"traceparent"})
+# Set on the way out by the gateway itself (its server's Date, the request id): a service's own would be a
+# second copy.
+REPLACED_OUTBOUND = frozenset({*HOP_BY_HOP, b"x-request-id", b"date", b"server"})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SMALL_BODY = 256 * 1024
@@ -267,15 +270,17 @@ class Upstreams:
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
         lines: list[bytes] = []
-        for k, v in request.headers.raw:
+        declared: str | None = None
+        for k, v in scope["headers"]:
             if k not in HOP_BY_HOP and k not in STRIPPED_INBOUND:
                 lines.append(k + b": " + v)
+            elif k == b"content-length":
+                declared = v.decode("latin-1")
         for key, value in {**outgoing_context_headers(), **(extra_headers or {})}.items():
             lines.append(key.lower().encode() + b": " + value.encode())
         # The gate may already hold the body (signed requests, chunked uploads); otherwise stream it through with
         # the length the caller declared.
         cached: bytes | None = getattr(request, "_body", None)
-        declared = request.headers.get("content-length")
         body: bytes | AsyncIterator[bytes] | None
         if cached is not None:
             body = cached
@@ -360,7 +365,7 @@ class Upstreams:
         self, name: str, replica: Replica, conn: Connection, upstream: UpstreamResponse
     ) -> Response:
         pool = replica.pool
-        headers = [(k, v) for k, v in upstream.headers if k not in HOP_BY_HOP and k != b"x-request-id"]
+        headers = [(k, v) for k, v in upstream.headers if k not in REPLACED_OUTBOUND]
         read_timeout = self.read_timeouts[name]
         small = upstream.length is not None and upstream.length <= _SMALL_BODY
         try:
