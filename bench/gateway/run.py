@@ -466,13 +466,23 @@ def write_results(path: Path, s: dict[str, Any], duration: float) -> None:
 
 NOTES = """## Reading the figures
 
-- The comparator is a bare Starlette stub with no middleware, no logging and a constant answer; the gateway does
-  the platform's full request handling on every call (request id, JSON access line, Prometheus metrics, the
+- The comparator is a bare Starlette stub with no middleware, no logging and a constant answer, served as every app
+  is (the kit's `http_server.serve`: uvicorn, httptools, uvloop, the answer in one send); the gateway does the
+  platform's full request handling on every call (request id, JSON access line, Prometheus metrics, the
   problem+json error layer, the gate with its rate limit) and then a second HTTP hop. The load generator, the stub,
-  the gateway, PostgreSQL and NATS share two CPUs, so the ratio is set by CPU per request: with the stub at ≈65 µs
-  and the load generator at ≈35 µs per call, the gateway reaches 0.5 of a direct call only at ≈100 µs per call.
+  the gateway, PostgreSQL and NATS share two CPUs, so the ratio is set by CPU per request: with the stub at ≈50–60 µs
+  and the load generator at ≈30 µs per call, the gateway reaches 0.5 of a direct call only at ≈90 µs per call.
   When other work loads the machine, every process gets a smaller share and the ratios move (up, usually): the
-  CPU table (µs per request of each serving process, from /proc) is the steadier figure.
+  CPU table (µs per request of each serving process, from /proc) is the steadier figure. The VM's CPUs are shared
+  with its neighbours too (`top` showed up to 50 % steal during the 2026-12-07 runs).
+- Cut on 2026-12-07: every app's answer leaves in one send (uvicorn wrote the head and the body as two segments —
+  the stub gained from it as much as the gateway: ≈65 → ≈50–60 µs a call, so the ratio moved less than the
+  gateway's own throughput); the gateway reaches the services on their Unix sockets (`--upstream unix`, as the
+  launcher wires them; `--upstream tcp` measures the TCP hop compose uses); the access line is written without a
+  log record and flushed once per loop step (≈24 → ≈9 µs in a tight loop), generated request ids never send it
+  through the full redaction, and a relayed answer no longer carries the service's Date and Server beside the
+  gateway's. In paired runs against 77e0d6a (same stub, 1 worker, 16 connections, quiet machine) the gateway's CPU
+  per proxied call went from 230–300 to 140–190 µs and its throughput from 3.7–5.1 k to 5.8–8.6 k calls/s.
 - *relay* is the floor: `bare_relay.py` copies bytes between the client's connection and one of its own to the stub
   (uvloop protocols, no parsing). It costs ≈30 µs per call and keeps 0.8–1.1 of direct, so the sockets and the
   extra hop are not what holds the gateway back; the Python work per call is.
@@ -495,7 +505,10 @@ NOTES = """## Reading the figures
   some lower, signed calls mostly lower) — no measurable win, so no new dependency. Two gateway workers
   (`--gateway-workers 2`, `serve --workers N`) do not add CPUs: on this machine they move the ratio by the noise.
 - What would come next: the upstream exchange as asyncio protocols instead of streams (the floor shows what that
-  part can cost), and the nonce claims on the driver's connection without SQLAlchemy's statement layer.
+  part can cost), the nonce claims on the driver's connection without SQLAlchemy's statement layer, and a server
+  protocol that answers proxied routes without building an ASGI scope and task per request — what is left is
+  Python work of that kind (uvicorn's request cycle ≈15 %, the upstream exchange ≈20 %, the gate, metrics and
+  access line ≈20 % of the gateway's CPU in a py-spy profile at 16 connections).
 - Signed requests claim their nonce and count the key's rate in PostgreSQL — the price of replay protection and
   per-key rates that hold across replicas and restarts; the claims of every request waiting at that moment go in
   one statement (`partners/nonce_claims.py`, the kit's group commit).
