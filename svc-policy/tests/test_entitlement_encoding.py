@@ -90,6 +90,25 @@ def odd_candidates(base: list[Candidate]) -> list[Candidate]:
     return out
 
 
+def canonical_payload(c: Candidate, eid: str, period: str, digest: str) -> EntitlementDetermined:
+    """The payload as the model writes it (what the text encoding must equal)."""
+    return EntitlementDetermined(
+        entitlement_id=eid,
+        policy_code=c.compiled.meta.code,
+        policy_title=c.compiled.meta.title,
+        department=c.compiled.meta.department,
+        version=c.compiled.version,
+        period=period,
+        entity_type=c.entity_type,  # type: ignore[arg-type]
+        entity_id=c.entity_id,
+        amount_fen=c.amount_fen,
+        trace_digest=digest,
+        sequence=c.sequence,
+        supplement_of=str(c.supplement_of) if c.supplement_of else None,
+        loan_keys=c.loan_keys,
+    )
+
+
 async def test_fast_digests_and_payloads_are_the_canonical_bytes(session: AsyncSession) -> None:
     at = local_today()
     period = period_of(at)
@@ -118,21 +137,7 @@ async def test_fast_digests_and_payloads_are_the_canonical_bytes(session: AsyncS
             entitlement_id_text(c.compiled.meta.code, c.entity_type, c.entity_id, period, c.sequence) == eid
         )
         supplement_of = str(c.supplement_of) if c.supplement_of else None
-        model = EntitlementDetermined(
-            entitlement_id=eid,
-            policy_code=c.compiled.meta.code,
-            policy_title=c.compiled.meta.title,
-            department=c.compiled.meta.department,
-            version=c.compiled.version,
-            period=period,
-            entity_type=c.entity_type,  # type: ignore[arg-type]
-            entity_id=c.entity_id,
-            amount_fen=c.amount_fen,
-            trace_digest=digest,
-            sequence=c.sequence,
-            supplement_of=supplement_of,
-            loan_keys=c.loan_keys,
-        )
+        model = canonical_payload(c, eid, period, digest)
         payload = parts.payload(
             eid, c.entity_type, c.entity_id, c.amount_fen, digest, c.sequence, supplement_of, c.loan_keys
         )
@@ -225,21 +230,7 @@ async def test_recorded_rows_and_envelopes_are_what_the_canonical_path_writes(se
         subject, envelope = envelopes[str(eid)]
         event = build_event(
             SOURCE,
-            EntitlementDetermined(
-                entitlement_id=str(eid),
-                policy_code=c.compiled.meta.code,
-                policy_title=c.compiled.meta.title,
-                department=c.compiled.meta.department,
-                version=c.compiled.version,
-                period=period,
-                entity_type=c.entity_type,  # type: ignore[arg-type]
-                entity_id=c.entity_id,
-                amount_fen=c.amount_fen,
-                trace_digest=digest,
-                sequence=c.sequence,
-                supplement_of=str(c.supplement_of) if c.supplement_of else None,
-                loan_keys=c.loan_keys,
-            ),
+            canonical_payload(c, str(eid), period, digest),
             subject=f"{c.entity_type}:{c.entity_id}",
             event_id=str(eid),
         )

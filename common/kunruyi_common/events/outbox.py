@@ -103,11 +103,6 @@ async def add_events(session: AsyncSession, source: str, items: Sequence[Staged]
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def json_text(value: Any) -> str:
-    """One JSON value as text (a string's escapes as pydantic writes them: UTF-8 kept, quotes and controls escaped)."""
-    return _encode(value)
-
-
 class EnvelopeWriter:
     """Envelopes of one event type as JSON text, from parts encoded once: for a producer staging thousands of
     events in one transaction (a 免申即享 chunk), where a pydantic payload and a CloudEvent per event cost more
