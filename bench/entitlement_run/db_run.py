@@ -47,13 +47,8 @@ def plain_url(url: str) -> str:
 
 async def load_profiles(url: str, n: int) -> float:
     """The read model: ``n`` synthetic companies, some newly certified this year (COPY, not timed as the run)."""
-    year = local_today().year
     records = []
-    for i, profile in enumerate(synthetic_enterprises(n, seed=11)):
-        if profile["new_qualifications"]:
-            profile["qualification_dates"] = {
-                q: {"granted_on": f"{year}-01-15"} for q in profile["new_qualifications"]
-            }
+    for i, profile in enumerate(synthetic_enterprises(n, seed=11, certified_in=local_today().year)):
         records.append(("enterprise", f"91320583BEN{i:07d}", "", json.dumps(profile)))
     conn = await asyncpg.connect(plain_url(url))
     try:

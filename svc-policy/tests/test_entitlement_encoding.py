@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -36,13 +36,8 @@ PREFIX = "91320583ENC"
 
 async def synthetic_candidates(session: AsyncSession, n: int = 600) -> list[Candidate]:
     """The settled candidates of ``n`` synthetic companies (some newly certified this year) in the read model."""
-    this_year = local_today().year
     rows = []
-    for i, profile in enumerate(synthetic_enterprises(n, seed=23)):
-        if profile["new_qualifications"]:
-            profile["qualification_dates"] = {
-                q: {"granted_on": f"{this_year}-01-15"} for q in profile["new_qualifications"]
-            }
+    for i, profile in enumerate(synthetic_enterprises(n, seed=23, certified_in=local_today().year)):
         rows.append({"i": f"{PREFIX}{i:07d}", "p": json.dumps(profile)})
     await session.execute(
         text(
@@ -90,6 +85,13 @@ def odd_candidates(base: list[Candidate]) -> list[Candidate]:
     return out
 
 
+def canonical_digest(c: Candidate, period: str, at: date) -> str:
+    """The trace digest as the service's canonical function writes it."""
+    return entitlement_digest(
+        c.compiled, c.entity_type, c.entity_id, period, c.amount_fen, c.profile, at, c.sequence, c.loan_keys
+    )
+
+
 def canonical_payload(c: Candidate, eid: str, period: str, digest: str) -> EntitlementDetermined:
     """The payload as the model writes it (what the text encoding must equal)."""
     return EntitlementDetermined(
@@ -119,17 +121,7 @@ async def test_fast_digests_and_payloads_are_the_canonical_bytes(session: AsyncS
     texts: dict[int, VersionText] = {}
     for c in candidates:
         parts = texts.setdefault(id(c.compiled), VersionText(c.compiled, period, at))
-        canonical = entitlement_digest(
-            c.compiled,
-            c.entity_type,
-            c.entity_id,
-            period,
-            c.amount_fen,
-            c.profile,
-            at,
-            c.sequence,
-            c.loan_keys,
-        )
+        canonical = canonical_digest(c, period, at)
         digest = parts.digest(c.entity_type, c.entity_id, c.amount_fen, c.profile, c.sequence, c.loan_keys)
         assert digest == canonical, (c.compiled.meta.code, c.entity_id)
         eid = str(entitlement_id(c.compiled.meta.code, c.entity_type, c.entity_id, period, c.sequence))
@@ -207,17 +199,7 @@ async def test_recorded_rows_and_envelopes_are_what_the_canonical_path_writes(se
     assert len(rows) == len(envelopes) == created + 1
     for c in candidates:
         eid = entitlement_id(c.compiled.meta.code, c.entity_type, c.entity_id, period, c.sequence)
-        digest = entitlement_digest(
-            c.compiled,
-            c.entity_type,
-            c.entity_id,
-            period,
-            c.amount_fen,
-            c.profile,
-            at,
-            c.sequence,
-            c.loan_keys,
-        )
+        digest = canonical_digest(c, period, at)
         _, version, amount, trace_digest, sequence, supplement_of, loan_keys = rows[eid]
         assert (version, amount, trace_digest, sequence, supplement_of, loan_keys) == (
             c.compiled.version,

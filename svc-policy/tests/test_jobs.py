@@ -29,15 +29,11 @@ OFFICER = staff("officer", department="科技局")
 
 async def hold_companies(session: AsyncSession, n: int = COMPANIES) -> list[str]:
     """``n`` synthetic companies in the read model (ids sort in the order they are generated)."""
-    this_year = local_today().year
     ids = [f"91320583JOB{i:07d}" for i in range(n)]
     rows = []
-    for uscc, profile in zip(ids, synthetic_enterprises(n, seed=7), strict=True):
-        # a share of them newly certified this year: one-off awards, exclusion groups and stacking caps all apply
-        if profile["new_qualifications"]:
-            profile["qualification_dates"] = {
-                q: {"granted_on": f"{this_year}-01-15"} for q in profile["new_qualifications"]
-            }
+    # a share of them newly certified this year: one-off awards, exclusion groups and stacking caps all apply
+    profiles = synthetic_enterprises(n, seed=7, certified_in=local_today().year)
+    for uscc, profile in zip(ids, profiles, strict=True):
         rows.append(
             {"entity_type": "enterprise", "entity_id": uscc, "name": "", "profile": json.dumps(profile)}
         )

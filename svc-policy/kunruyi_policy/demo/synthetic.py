@@ -102,7 +102,10 @@ def _subsets(rng: np.random.Generator, n: int, values: tuple[str, ...], p: float
     return [[values[j] for j in np.flatnonzero(row)] for row in chosen]
 
 
-def synthetic_enterprises(n: int, *, seed: int = 11) -> list[dict[str, Any]]:
+def synthetic_enterprises(n: int, *, seed: int = 11, certified_in: int | None = None) -> list[dict[str, Any]]:
+    """``n`` companies' read-model profiles. ``certified_in``: the year a company's new qualifications were
+    granted (``qualification_dates``, on 15 January), so one-off awards, exclusion groups and stacking caps
+    apply to them; without it they carry no dates."""
     rng = np.random.default_rng(seed)
     revenue = (rng.lognormal(np.log(3000 * WAN), 1.2, n)).astype(np.int64)
     rd_ratio = np.clip(rng.beta(2, 40, n), 0, 1)
@@ -117,7 +120,7 @@ def synthetic_enterprises(n: int, *, seed: int = 11) -> list[dict[str, Any]]:
     qualifications = _subsets(rng, n, ENTERPRISE_QUALIFICATIONS, 0.2)
     new_qualifications = _subsets(rng, n, ENTERPRISE_QUALIFICATIONS, 0.05)
     platforms = _subsets(rng, n, PLATFORMS, 0.08)
-    return [
+    profiles = [
         {
             "district": DISTRICTS[districts[i]],
             "industry_chain": INDUSTRY_CHAINS[chains[i]],
@@ -135,6 +138,13 @@ def synthetic_enterprises(n: int, *, seed: int = 11) -> list[dict[str, Any]]:
         }
         for i in range(n)
     ]
+    if certified_in is not None:
+        for profile in profiles:
+            if profile["new_qualifications"]:
+                profile["qualification_dates"] = {
+                    q: {"granted_on": f"{certified_in}-01-15"} for q in profile["new_qualifications"]
+                }
+    return profiles
 
 
 def synthetic_talent(n: int, *, seed: int = 13) -> list[dict[str, Any]]:
