@@ -111,6 +111,7 @@ async def test_two_replicas_applying_an_entitys_events_at_once_keep_the_newer_pr
     async with AsyncSession(engine) as s, s.begin():
         assert await upsert_profile(s, "enterprise", uscc, "昆山", {"version": 0}, t0)
     newer, older = AsyncSession(engine), AsyncSession(engine)
+    applying: asyncio.Task[bool] | None = None
     try:
         # The newer event is applied first and not yet committed …
         assert await upsert_profile(newer, "enterprise", uscc, "昆山", {"version": 2}, newer_at)
@@ -122,19 +123,11 @@ async def test_two_replicas_applying_an_entitys_events_at_once_keep_the_newer_pr
 
         # … while the other replica applies the older one: it must wait for the newer one's row.
         applying = asyncio.create_task(apply_older())
-        async with AsyncSession(engine) as watcher:
-            deadline = asyncio.get_running_loop().time() + 30
-            while not (
-                await watcher.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-            ).scalar_one():
-                assert not applying.done(), "the older event was applied without waiting for the newer one"
-                assert asyncio.get_running_loop().time() < deadline, "the older event never waited"
-                await asyncio.sleep(0.05)
+        deadline = asyncio.get_running_loop().time() + 30
+        while not await _sessions_waiting_for_a_lock(engine):
+            assert not applying.done(), "the older event was applied without waiting for the newer one"
+            assert asyncio.get_running_loop().time() < deadline, "the older event never waited"
+            await asyncio.sleep(0.05)
         await newer.commit()
         assert await applying is False
         async with AsyncSession(engine) as s:
@@ -146,9 +139,27 @@ async def test_two_replicas_applying_an_entitys_events_at_once_keep_the_newer_pr
         assert stored == {"version": 2}
     finally:
         await newer.close()
+        if applying is not None and not applying.done():
+            # The older one waits on the newer one's row, released by the close above; let it finish before its
+            # session closes (a session cannot roll back while its statement is still running).
+            await asyncio.wait_for(asyncio.wait([applying]), 30)
         await older.close()
         async with AsyncSession(engine) as s, s.begin():
             await s.execute(text("DELETE FROM entity_profiles WHERE entity_id = :u"), {"u": uscc})
+
+
+async def _sessions_waiting_for_a_lock(engine: AsyncEngine) -> int:
+    """Each look in its own transaction: PostgreSQL keeps one snapshot of ``pg_stat_activity`` for a whole
+    transaction, so polling inside one would never see a wait that began after the first look."""
+    async with engine.connect() as conn:
+        count = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+        await conn.rollback()
+    return int(count or 0)
 
 
 async def test_talent_events_use_program_names_from_svc_talent(session: AsyncSession) -> None:
