@@ -153,7 +153,9 @@ DOUBTFUL = {
 
 async def test_a_connection_is_never_reused_after_a_doubtful_answer(gateway_settings, serve_gateway) -> None:  # type: ignore[no-untyped-def]
     interim = b'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 7\r\n\r\n"final"'
-    async with raw_upstream({**DOUBTFUL, b"/api/v1/policies/continue": interim}) as (url, seen):
+    headed = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 7\r\n\r\n"
+    answers = {**DOUBTFUL, b"/api/v1/policies/continue": interim, b"/api/v1/policies/headed": headed}
+    async with raw_upstream(answers) as (url, seen):
         async with gateway_to(url, gateway_settings, serve_gateway) as c:
             for path in DOUBTFUL:
                 seen.clear()
@@ -167,6 +169,15 @@ async def test_a_connection_is_never_reused_after_a_doubtful_answer(gateway_sett
             seen.clear()
             final = await c.get("/api/v1/policies/continue")
             assert final.status_code == 200 and final.json() == "final"
+            assert (await c.get("/api/v1/policies/next")).json() == {}
+            (first, _), (second, _) = seen
+            assert first == second
+
+            # The answer to a HEAD has no body, whatever length it names: it is not waited for, and the
+            # connection carries the next request.
+            seen.clear()
+            head = await c.head("/api/v1/policies/headed")
+            assert head.status_code == 200 and head.headers["content-length"] == "7"
             assert (await c.get("/api/v1/policies/next")).json() == {}
             (first, _), (second, _) = seen
             assert first == second

@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse
 from kunruyi_common.errors import ProblemError
 from kunruyi_common.http_server import unix_socket_url
 from kunruyi_gateway.integrations.yiqilaiban.signature import signed_headers
+from kunruyi_gateway.routing.http1 import HostPool, iter_body, read_response_head, send_head_and_body
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.service_codes.upstream import ServiceCalls
 from kunruyi_gateway.settings import Settings
@@ -212,6 +213,27 @@ async def test_a_large_answer_is_streamed_whole(gateway_settings, serve_gateway,
         streamed = await c.get("/api/v1/policies/s", params={"stream": 500})
         assert streamed.status_code == 200
         assert streamed.text == "".join(f"chunk-{i};" for i in range(500))
+
+
+async def test_a_body_read_slowly_is_not_held_whole_in_memory() -> None:
+    """The gateway reads an answer only as fast as its caller takes it: a 2 MB body the caller has not started
+    to take is held up to a bound in the gateway (the rest waits in the sockets), and arrives whole once taken."""
+    size = 2 * 1024 * 1024
+    big = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % size + b"x" * size
+    async with raw_upstream({b"/big": big}) as (url, _, _):
+        pool = HostPool(url)
+        conn = await pool.acquire(2.0)
+        try:
+            await send_head_and_body(conn, b"GET /big HTTP/1.1\r\nhost: x\r\n\r\n", None, method="GET")
+            answer = await read_response_head(conn, 5.0, "GET")
+            await asyncio.sleep(0.3)  # time enough for the whole body to arrive, were it read
+            held = answer.buffered
+            assert 0 < held < size // 2, held
+            taken = b"".join([chunk async for chunk in iter_body(conn, answer, 5.0)])
+            assert taken == b"x" * size
+            assert answer.complete and answer.reusable
+        finally:
+            conn.close()
 
 
 async def test_a_malformed_answer_is_503_and_its_connection_is_dropped(  # type: ignore[no-untyped-def]

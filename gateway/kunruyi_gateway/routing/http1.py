@@ -1,5 +1,6 @@
-"""A lean HTTP/1.1 client for the gateway's calls to the services: keep-alive connection pools per upstream on
-asyncio streams (TLS for ``https`` upstreams), answers parsed by ``httptools`` (llhttp, the parser uvicorn uses).
+"""A lean HTTP/1.1 client for the gateway's calls to the services: keep-alive connection pools per upstream, each
+connection an asyncio protocol (TLS for ``https`` upstreams), answers parsed by ``httptools`` (llhttp, the parser
+uvicorn uses).
 
 httpx costs about a millisecond per request here and its pool degrades sharply under concurrency (≈700 → ≈320
 requests/s from 1 to 16 concurrent on the benchmark machine); this does only what a reverse proxy needs: send the
@@ -7,6 +8,12 @@ head as received, stream the body, and let a maintained parser decide where the 
 what a smuggling attempt or a broken server produces — two Content-Length headers (even equal), Content-Length
 next to Transfer-Encoding, a malformed or folded header line, a bad status line or chunk — and any such answer is
 an :class:`UpstreamProtocolError` (the proxy answers 503 ``upstream_unavailable``) on a connection that is closed.
+
+What arrives goes from the socket straight to the answer being read: its head is cut at the empty line and parsed,
+its body fed to the same parser, and the waiting request wakes once — a small answer, head and body in one
+segment, costs one wake-up and no stream buffer, where asyncio streams cost a read of the head, a read of the
+body and a timer for each. Bytes that arrive when no answer is awaited, or after the answer ended, make the
+connection unsound: it is never used again.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 import httptools
@@ -24,7 +31,9 @@ from kunruyi_common.http_server import UNIX_SCHEME
 # uvicorn drops idle keep-alive connections after 5 s; never reuse one that close to that edge.
 IDLE_TTL_S = 4.0
 _HEAD_LIMIT = 64 * 1024
-_READ_SIZE = 64 * 1024
+# Body bytes held for a reader that is slower than the upstream: past this, the socket is not read until it takes
+# them (the upstream is slowed down, not the gateway's memory filled).
+_HIGH_WATER = 128 * 1024
 
 
 class UpstreamConnectError(Exception):
@@ -41,27 +50,165 @@ class UpstreamProtocolError(Exception):
         self.before_response = before_response
 
 
-@dataclass
-class Connection:
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    reused: bool = False
-    idle_since: float = 0.0
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(UpstreamTimeout("timeout"))
 
+
+class Connection(asyncio.Protocol):
+    """One connection to an upstream, kept alive between requests; at most one request on it at a time."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.reused = False
+        self.idle_since = 0.0
+        self._answer: UpstreamResponse | None = None
+        self._method = "GET"
+        self._head = bytearray()
+        self._received = False  # any byte of the answer to the current request
+        self._interim = False  # an interim answer (1xx) came before the final one
+        self._failure: UpstreamProtocolError | None = None
+        self._stray = False
+        self._eof = False
+        self._lost = False
+        self._reset: Exception | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._read_paused = False
+
+    # -- asyncio.Protocol ---------------------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        answer = self._answer
+        if answer is None or answer.complete:
+            # Nothing asked for this (a second answer, the rest of one longer than it said).
+            self._stray = True
+            if answer is not None:
+                answer.trailing = True
+                answer.reusable = False
+            return
+        self._received = True
+        try:
+            answer = self._fed(answer, data)
+        except UpstreamProtocolError as exc:
+            self._failure = exc
+        self._wake()
+        if answer.buffered > _HIGH_WATER and not self._read_paused and self.transport is not None:
+            self._read_paused = True
+            self.transport.pause_reading()
+
+    def _fed(self, answer: UpstreamResponse, data: bytes) -> UpstreamResponse:
+        """``data`` given to the answer being read; that answer (a new one when an interim answer ended)."""
+        if not answer.framed:
+            rest = self._take_head(data)
+            answer = self._answer or answer
+            if rest is None:
+                return answer
+            data = rest
+        if data:
+            if answer.complete:  # an answer without a body (HEAD, 204, 304, length 0) followed by bytes
+                answer.trailing = True
+                answer.reusable = False
+            else:
+                answer.feed(data)
+        return answer
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = self._lost = True
+        self._reset = exc
+        self._wake()
+        drain = self._drain_waiter
+        if drain is not None and not drain.done():
+            drain.set_exception(ConnectionResetError("connection lost"))
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        drain = self._drain_waiter
+        if drain is not None and not drain.done():
+            drain.set_result(None)
+
+    # -- the answer ---------------------------------------------------------------------------------------------
+    def _take_head(self, data: bytes) -> bytes | None:
+        """Gather the head to its empty line (CRLF CRLF, as HTTP/1.1 requires; its content is the parser's to
+        judge) and parse it; the bytes after it, or None while the head is incomplete. An interim answer (100
+        Continue, 103 Early Hints) is read and dropped: the final one follows on the same connection."""
+        head = self._head
+        head += data
+        while True:
+            end = head.find(b"\r\n\r\n")
+            if end < 0:
+                if len(head) > _HEAD_LIMIT:
+                    raise UpstreamProtocolError("head too long", before_response=not self._interim)
+                return None
+            raw, rest = bytes(head[: end + 4]), bytes(head[end + 4 :])
+            head.clear()
+            answer = self._answer
+            assert answer is not None
+            answer.feed(raw)
+            if not answer.headers_done:  # pragma: no cover - a complete head always completes the headers
+                raise UpstreamProtocolError("incomplete head", before_response=False)
+            if answer.status >= 200:
+                answer.frame(self._method)
+                return rest
+            self._interim = True
+            self._answer = UpstreamResponse()
+            head += rest
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _wait(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(seconds, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+
+    def _resume_reading(self) -> None:
+        if self._read_paused and self.transport is not None:
+            self._read_paused = False
+            self.transport.resume_reading()
+
+    # -- the pool's view ----------------------------------------------------------------------------------------
     def close(self) -> None:
-        self.writer.close()
+        if self.transport is not None:
+            self.transport.close()
 
     def idle_and_sound(self) -> bool:
         """Open, not at end of stream, no error, and nothing unread: a byte on a connection with no request
         outstanding (the rest of an answer longer than it said, a second answer) means the two ends no longer
         agree where one answer ends; such a connection is never used again."""
-        reader = self.reader
+        answer = self._answer
         return (
-            not self.writer.is_closing()
-            and not reader.at_eof()
-            and reader.exception() is None
-            and not getattr(reader, "_buffer", b"")
+            self.transport is not None
+            and not self.transport.is_closing()
+            and not self._eof
+            and self._failure is None
+            and not self._stray
+            and not self._head
+            and (answer is None or (answer.complete and not answer.trailing and not answer.buffered))
         )
+
+    def _expect(self, method: str) -> None:
+        self._answer = UpstreamResponse()
+        self._method = method
+        self._received = self._interim = False
 
 
 class HostPool:
@@ -106,30 +253,32 @@ class HostPool:
                 conn.reused = True
                 return conn
             conn.close()
+        loop = asyncio.get_running_loop()
         try:
             # The TLS handshake (certificate and host name checked) is part of connecting, and of its timeout.
             if self.unix_path is not None:
-                opening = asyncio.open_unix_connection(self.unix_path, limit=_HEAD_LIMIT)
+                opening = loop.create_unix_connection(Connection, self.unix_path)
             else:
-                opening = asyncio.open_connection(
+                opening = loop.create_connection(
+                    Connection,
                     self.address,
                     self.port,
-                    limit=_HEAD_LIMIT,
                     ssl=self.ssl,
                     server_hostname=self.host if self.ssl else None,
                 )
-            reader, writer = await asyncio.wait_for(opening, connect_timeout)
+            _, conn = await asyncio.wait_for(opening, connect_timeout)
         except TimeoutError as exc:
             raise UpstreamConnectError("connect timeout") from exc
         except OSError as exc:  # ssl.SSLError (a certificate not trusted, a wrong host name) included
             raise UpstreamConnectError(str(exc)) from exc
-        return Connection(reader, writer)
+        return conn
 
     def release(self, conn: Connection) -> None:
         """Back to the pool; only for a connection whose answer was read to its end and said it may be reused
         (``UpstreamResponse.reusable``)."""
         if len(self.idle) < self.max_idle and conn.idle_and_sound():
             conn.idle_since = time.monotonic()
+            conn._answer = None
             self.idle.append(conn)
         else:
             conn.close()
@@ -152,13 +301,14 @@ class UpstreamResponse:
     __slots__ = (
         "_body",
         "_parser",
+        "buffered",
         "chunked",
         "codings",
         "complete",
+        "framed",
         "headers",
         "headers_done",
         "length",
-        "remaining",
         "reusable",
         "status",
         "trailing",
@@ -174,12 +324,13 @@ class UpstreamResponse:
         # Bytes that began another message after this one completed (on_message_begin again).
         self.trailing = False
         self.length: int | None = None
-        self.remaining = 0
         self.chunked = False
         self.codings: list[bytes] = []
         self.until_eof = False
         self.reusable = False
+        self.framed = False
         self._body: list[bytes] = []
+        self.buffered = 0
 
     # -- httptools callbacks --------------------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -187,6 +338,8 @@ class UpstreamResponse:
             self.trailing = True
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.headers_done:  # a chunked body's trailer fields, or a second answer's head: not this head's
+            return
         name = name.lower()
         self.headers.append((name, value))
         if name == b"content-length":
@@ -203,7 +356,9 @@ class UpstreamResponse:
         )
 
     def on_body(self, body: bytes) -> None:
-        self._body.append(body)
+        if not self.complete:  # never a byte of a second answer
+            self._body.append(body)
+            self.buffered += len(body)
 
     def on_message_complete(self) -> None:
         if self.headers_done:
@@ -226,6 +381,7 @@ class UpstreamResponse:
     def frame(self, method: str) -> None:
         """After the head: how the body is delimited. The parser has already refused conflicting framing."""
         codings = self.codings
+        self.framed = True
         if method == "HEAD" or self.status in (204, 304):
             self.length = None
             self.complete = True
@@ -239,7 +395,6 @@ class UpstreamResponse:
             self.chunked = True
             return
         if self.length is not None:
-            self.remaining = self.length
             if self.length == 0:
                 self.complete = True
             return
@@ -251,101 +406,110 @@ class UpstreamResponse:
             return b""
         data = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         self._body.clear()
+        self.buffered = 0
         return data
 
 
 async def send_head_and_body(
-    conn: Connection, head: bytes, body: bytes | AsyncIterator[bytes] | None
+    conn: Connection, head: bytes, body: bytes | AsyncIterator[bytes] | None, *, method: str
 ) -> None:
-    writer = conn.writer
+    """Send the request; from here on, what arrives is its answer (``method``: a HEAD's answer has no body)."""
+    transport = conn.transport
+    if transport is None or conn._lost or transport.is_closing():
+        raise ConnectionResetError("connection closed")
+    conn._expect(method)
     if body is None or isinstance(body, bytes):
-        writer.write(head + (body or b""))
+        transport.write(head + body if body else head)
     else:
-        writer.write(head)
+        transport.write(head)
         async for chunk in body:
             if chunk:
-                writer.write(chunk)
-                await writer.drain()
-    await writer.drain()
+                transport.write(chunk)
+                await _drain(conn)
+    await _drain(conn)
 
 
-async def _read_head(conn: Connection, read_timeout: float, *, first: bool) -> bytes:
-    # The head ends at its empty line (CRLF CRLF, as HTTP/1.1 requires); its content is the parser's to judge.
-    try:
-        async with asyncio.timeout(read_timeout):
-            return await conn.reader.readuntil(b"\r\n\r\n")
-    except TimeoutError as exc:
-        raise UpstreamTimeout("response timeout") from exc
-    except asyncio.IncompleteReadError as exc:
-        raise UpstreamProtocolError("connection closed", before_response=first and not exc.partial) from exc
-    except (ConnectionError, asyncio.LimitOverrunError) as exc:
-        raise UpstreamProtocolError(type(exc).__name__, before_response=first) from exc
+async def _drain(conn: Connection) -> None:
+    if conn._lost:
+        raise ConnectionResetError("connection lost")
+    if conn._write_paused:
+        waiter = conn._drain_waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            conn._drain_waiter = None
+
+
+def _failed(conn: Connection) -> None:
+    """Raise what ended the current answer early, if anything did."""
+    if conn._failure is not None:
+        raise conn._failure
 
 
 async def read_response_head(conn: Connection, read_timeout: float, method: str) -> UpstreamResponse:
-    first = True
+    """Wait for the final answer's head (``method`` is the one sent with the request)."""
     while True:
-        raw = await _read_head(conn, read_timeout, first=first)
-        resp = UpstreamResponse()
-        resp.feed(raw)
-        if not resp.headers_done:  # pragma: no cover - a complete head always completes the headers
-            raise UpstreamProtocolError("incomplete head", before_response=False)
-        if resp.status >= 200:
-            resp.frame(method)
-            return resp
-        # An interim answer (100 Continue, 103 Early Hints): the final one follows on the same connection.
-        first = False
+        answer = conn._answer
+        assert answer is not None, "no request was sent on this connection"
+        if answer.framed:
+            return answer  # a body that fails after its head fails when it is read, as it would in a stream
+        _failed(conn)
+        if conn._eof:
+            if conn._reset is not None:
+                raise UpstreamProtocolError(type(conn._reset).__name__, before_response=not conn._interim)
+            raise UpstreamProtocolError("connection closed", before_response=not conn._received)
+        try:
+            await conn._wait(read_timeout)
+        except UpstreamTimeout as exc:
+            raise UpstreamTimeout("response timeout") from exc
 
 
-async def _read_some(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> bool:
-    """Read what is there (never past a Content-Length) and feed it to the parser; False at end of stream."""
-    size = min(resp.remaining, _READ_SIZE) if resp.length is not None else _READ_SIZE
-    reader = conn.reader
-    try:
-        if getattr(reader, "_buffer", None):
-            # Already received (a small body arrives with its head): no wait, so no timer to arm.
-            data = await reader.read(size)
-        else:
-            async with asyncio.timeout(read_timeout):
-                data = await reader.read(size)
-    except TimeoutError as exc:
-        raise UpstreamTimeout("body timeout") from exc
-    except ConnectionError as exc:
-        raise UpstreamProtocolError("body cut short", before_response=False) from exc
-    if not data:
-        if resp.until_eof:
-            resp.complete = True
-            return False
-        raise UpstreamProtocolError("body cut short", before_response=False)
-    if resp.length is not None:
-        resp.remaining -= len(data)
-    resp.feed(data)
-    return True
+async def _more(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> None:
+    """Wait until the body has bytes to take or has ended."""
+    while True:
+        _failed(conn)
+        if resp.buffered or resp.complete:
+            return
+        if conn._eof:
+            if resp.until_eof and conn._reset is None:
+                resp.complete = True
+                return
+            raise UpstreamProtocolError("body cut short", before_response=False)
+        try:
+            await conn._wait(read_timeout)
+        except UpstreamTimeout as exc:
+            raise UpstreamTimeout("body timeout") from exc
+
+
+def _take(conn: Connection, resp: UpstreamResponse) -> bytes:
+    data = resp.take_body()
+    conn._resume_reading()
+    return data
 
 
 async def read_some(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> bytes:
-    """The body bytes that one read brings (what arrived with the head, or the first piece of a stream)."""
+    """The body bytes that are there (what arrived with the head, or the first piece of a stream)."""
     if not resp.complete:
-        await _read_some(conn, resp, read_timeout)
-    return resp.take_body()
+        await _more(conn, resp, read_timeout)
+    return _take(conn, resp)
 
 
 async def read_body(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> bytes:
     """The whole body (for answers known to be small)."""
     parts = []
     while not resp.complete:
-        await _read_some(conn, resp, read_timeout)
-        parts.append(resp.take_body())
-    parts.append(resp.take_body())
+        await _more(conn, resp, read_timeout)
+        parts.append(_take(conn, resp))
+    parts.append(_take(conn, resp))
     return b"".join(parts)
 
 
 async def iter_body(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> AsyncIterator[bytes]:
     while not resp.complete:
-        await _read_some(conn, resp, read_timeout)
-        data = resp.take_body()
+        await _more(conn, resp, read_timeout)
+        data = _take(conn, resp)
         if data:
             yield data
-    data = resp.take_body()
+    data = _take(conn, resp)
     if data:
         yield data

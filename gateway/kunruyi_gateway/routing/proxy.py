@@ -235,7 +235,7 @@ class Upstreams:
                         continue
                 raise self.unavailable(name, "无法连接") from exc
             try:
-                await send_head_and_body(conn, head, body)
+                await send_head_and_body(conn, head, body, method=method)
                 upstream = await read_response_head(conn, read_timeout, method)
             except UpstreamTimeout as exc:
                 conn.close()
@@ -303,7 +303,7 @@ class Upstreams:
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeouts[name],
         )
-        return await self._relay(name, replica, conn, upstream)
+        return await self._relay(name, replica, conn, upstream, method)
 
     async def call(
         self,
@@ -362,7 +362,7 @@ class Upstreams:
         return upstream.status, data
 
     async def _relay(
-        self, name: str, replica: Replica, conn: Connection, upstream: UpstreamResponse
+        self, name: str, replica: Replica, conn: Connection, upstream: UpstreamResponse, method: str
     ) -> Response:
         pool = replica.pool
         headers = [(k, v) for k, v in upstream.headers if k not in REPLACED_OUTBOUND]
@@ -386,7 +386,11 @@ class Upstreams:
             else:
                 conn.close()
             response = Response(body, status_code=upstream.status)
-            response.raw_headers = [*headers, (b"content-length", str(len(body)).encode())]
+            length = str(len(body)).encode()
+            if method == "HEAD":
+                # The length of what a GET would bring (RFC 9110 §9.3.2), not of the empty body.
+                length = next((v for k, v in upstream.headers if k == b"content-length"), length)
+            response.raw_headers = [*headers, (b"content-length", length)]
             return response
 
         async def stream() -> AsyncIterator[bytes]:

@@ -218,7 +218,7 @@ class UpstreamGroup:
         except UpstreamConnectError as exc:
             return f"connect failed ({exc})"
         try:
-            await send_head_and_body(conn, head, None)
+            await send_head_and_body(conn, head, None, method="GET")
             answer = await read_response_head(conn, timeout_s, "GET")
             await read_body(conn, answer, timeout_s)
         except (UpstreamTimeout, UpstreamProtocolError, ConnectionError) as exc:
