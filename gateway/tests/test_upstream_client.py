@@ -30,7 +30,13 @@ from fastapi.responses import JSONResponse
 from kunruyi_common.errors import ProblemError
 from kunruyi_common.http_server import unix_socket_url
 from kunruyi_gateway.integrations.yiqilaiban.signature import signed_headers
-from kunruyi_gateway.routing.http1 import HostPool, iter_body, read_response_head, send_head_and_body
+from kunruyi_gateway.routing.http1 import (
+    HostPool,
+    UpstreamTimeout,
+    iter_body,
+    read_response_head,
+    send_head_and_body,
+)
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.service_codes.upstream import ServiceCalls
 from kunruyi_gateway.settings import Settings
@@ -234,6 +240,34 @@ async def test_a_body_read_slowly_is_not_held_whole_in_memory() -> None:
             assert answer.complete and answer.reusable
         finally:
             conn.close()
+
+
+async def test_an_answer_that_trickles_in_still_times_out() -> None:
+    """The read timeout bounds the whole head, not the wait for each byte: an upstream that sends a byte every
+    fifth of a second never completes its head, and the call gives up."""
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        try:
+            while True:
+                writer.write(b"x")
+                await writer.drain()
+                await asyncio.sleep(0.2)
+        except ConnectionError:
+            pass
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    conn = await HostPool(f"http://127.0.0.1:{port}").acquire(2.0)
+    try:
+        await send_head_and_body(conn, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n", None, method="GET")
+        async with asyncio.timeout(15):  # a hang fails the test instead of blocking the run
+            with pytest.raises(UpstreamTimeout):
+                await read_response_head(conn, 1.0, "GET")
+    finally:
+        conn.close()
+        server.close()
 
 
 async def test_a_malformed_answer_is_503_and_its_connection_is_dropped(  # type: ignore[no-untyped-def]

@@ -170,10 +170,11 @@ class Connection(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def _wait(self, seconds: float) -> None:
+    async def _wait(self, deadline: float) -> None:
+        """Until something arrives (or the connection ends); UpstreamTimeout at ``deadline`` (loop time)."""
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
-        timer = loop.call_later(seconds, _expire, waiter)
+        timer = loop.call_at(deadline, _expire, waiter)
         try:
             await waiter
         finally:
@@ -447,7 +448,9 @@ def _failed(conn: Connection) -> None:
 
 
 async def read_response_head(conn: Connection, read_timeout: float, method: str) -> UpstreamResponse:
-    """Wait for the final answer's head (``method`` is the one sent with the request)."""
+    """Wait for the final answer's head (``method`` is the one sent with the request), ``read_timeout`` at most
+    however it trickles in."""
+    deadline = asyncio.get_running_loop().time() + read_timeout
     while True:
         answer = conn._answer
         assert answer is not None, "no request was sent on this connection"
@@ -459,13 +462,14 @@ async def read_response_head(conn: Connection, read_timeout: float, method: str)
                 raise UpstreamProtocolError(type(conn._reset).__name__, before_response=not conn._interim)
             raise UpstreamProtocolError("connection closed", before_response=not conn._received)
         try:
-            await conn._wait(read_timeout)
+            await conn._wait(deadline)
         except UpstreamTimeout as exc:
             raise UpstreamTimeout("response timeout") from exc
 
 
 async def _more(conn: Connection, resp: UpstreamResponse, read_timeout: float) -> None:
-    """Wait until the body has bytes to take or has ended."""
+    """Wait until the body has bytes to take or has ended (``read_timeout`` at most, however it trickles in)."""
+    deadline = asyncio.get_running_loop().time() + read_timeout
     while True:
         _failed(conn)
         if resp.buffered or resp.complete:
@@ -476,7 +480,7 @@ async def _more(conn: Connection, resp: UpstreamResponse, read_timeout: float) -
                 return
             raise UpstreamProtocolError("body cut short", before_response=False)
         try:
-            await conn._wait(read_timeout)
+            await conn._wait(deadline)
         except UpstreamTimeout as exc:
             raise UpstreamTimeout("body timeout") from exc
 
