@@ -504,11 +504,19 @@ NOTES = """## Reading the figures
   ≈270–330 µs of CPU per proxied call against uvicorn's ≈220–300, requests/s within the noise (some rounds higher,
   some lower, signed calls mostly lower) — no measurable win, so no new dependency. Two gateway workers
   (`--gateway-workers 2`, `serve --workers N`) do not add CPUs: on this machine they move the ratio by the noise.
-- What would come next: the upstream exchange as asyncio protocols instead of streams (the floor shows what that
-  part can cost), the nonce claims on the driver's connection without SQLAlchemy's statement layer, and a server
-  protocol that answers proxied routes without building an ASGI scope and task per request — what is left is
-  Python work of that kind (uvicorn's request cycle ≈15 %, the upstream exchange ≈20 %, the gate, metrics and
-  access line ≈20 % of the gateway's CPU in a py-spy profile at 16 connections).
+- Tried later on 2026-12-07: each upstream connection as an asyncio protocol instead of streams (an answer's
+  bytes go from the socket to its parser and wake the request once; `routing/http1.py`). Paired with b67c99b, two
+  alternating runs each, quiet machine: the gateway's CPU per proxied call 334–347 against 376–411 µs at 1
+  connection, 158–192 against 165–175 µs at 16 and 64 — within the noise where the ratio is measured; calls/s
+  unchanged (6.1–7.3 k against 6.8–7.1 k). Kept (one wake-up per answer, reading paused past 128 KiB held for a
+  slow caller, one deadline per head however it trickles in), but it is not the lever.
+- Where the CPU goes now (py-spy, 16 connections, anonymous, 15 s at 200 Hz on the gateway): the app's fast path
+  ≈63 % of the serving thread's samples — the gate ≈13 %, the upstream exchange ≈20 %, the answer's ASGI send
+  ≈12 %, the access line ≈11 %, the metrics ≈4 % — and the send system call ≈17 %; on the signed path the nonce
+  claim through SQLAlchemy and asyncpg is ≈15 % and the signature check ≈12 %. No single part is large enough:
+  0.5 needs ≈90 µs per call, about what uvicorn and a bare Starlette app already cost (the stub: 50–60 µs). What
+  would reach it is a server protocol that answers proxied routes with no ASGI scope, task, Request or Response
+  per call, written for the purpose — a reverse proxy of its own rather than an app on an ASGI server.
 - Signed requests claim their nonce and count the key's rate in PostgreSQL — the price of replay protection and
   per-key rates that hold across replicas and restarts; the claims of every request waiting at that moment go in
   one statement (`partners/nonce_claims.py`, the kit's group commit).
