@@ -127,6 +127,10 @@ MALFORMED = {
         b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
     ),
     b"/api/v1/policies/bad-chunk": b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    # A head past 64 KiB, in one piece with its body.
+    b"/api/v1/policies/huge-head": (
+        b"HTTP/1.1 200 OK\r\nx-big: " + b"a" * 70_000 + b"\r\ncontent-length: 2\r\n\r\n{}"
+    ),
 }
 
 

@@ -147,9 +147,10 @@ class Connection(asyncio.Protocol):
         head += data
         while True:
             end = head.find(b"\r\n\r\n")
+            if end > _HEAD_LIMIT or (end < 0 and len(head) > _HEAD_LIMIT):
+                # An answer came, however broken: the request is never sent again.
+                raise UpstreamProtocolError("head too long", before_response=False)
             if end < 0:
-                if len(head) > _HEAD_LIMIT:
-                    raise UpstreamProtocolError("head too long", before_response=not self._interim)
                 return None
             raw, rest = bytes(head[: end + 4]), bytes(head[end + 4 :])
             head.clear()
@@ -205,6 +206,10 @@ class Connection(asyncio.Protocol):
             and not self._head
             and (answer is None or (answer.complete and not answer.trailing and not answer.buffered))
         )
+
+    def done_with_answer(self) -> None:
+        """The answer was read to its end: from now on, any byte that arrives makes the connection unsound."""
+        self._answer = None
 
     def _expect(self, method: str) -> None:
         self._answer = UpstreamResponse()
@@ -279,7 +284,7 @@ class HostPool:
         (``UpstreamResponse.reusable``)."""
         if len(self.idle) < self.max_idle and conn.idle_and_sound():
             conn.idle_since = time.monotonic()
-            conn._answer = None
+            conn.done_with_answer()
             self.idle.append(conn)
         else:
             conn.close()
