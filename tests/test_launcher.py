@@ -4,10 +4,12 @@ as N processes on ports of their own."""
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 from pathlib import Path
 from urllib.parse import quote
 
+import nats
 import pytest
 from kunruyi_common.http_server import unix_socket_url
 from kunruyi_launcher.apps import APPS, EMULATORS, GATEWAY
@@ -37,6 +39,51 @@ def test_a_second_nats_server_over_a_store_in_use_is_refused(tmp_path: Path) -> 
     again = NatsServer(tmp_path / "nats", free_port())
     again.start()
     again.stop()
+
+
+def _streams(url: str) -> list[str]:
+    async def names() -> list[str]:
+        client = await nats.connect(url)
+        try:
+            return sorted(s.config.name or "" for s in await client.jetstream().streams_info())
+        finally:
+            await client.close()
+
+    return asyncio.run(names())
+
+
+def _add_stream(url: str, name: str) -> None:
+    async def add() -> None:
+        client = await nats.connect(url)
+        try:
+            await client.jetstream().add_stream(name=name, subjects=[f"{name.lower()}.>"])
+        finally:
+            await client.close()
+
+    asyncio.run(add())
+
+
+def test_a_fresh_event_store_is_empty_and_a_kept_one_keeps_its_streams(tmp_path: Path) -> None:
+    """A benchmark that makes its databases afresh asks for an empty store too (``empty_store``); otherwise the
+    store keeps what earlier runs left, as a platform's must."""
+    first = NatsServer(tmp_path / "nats", free_port())
+    first.start()
+    try:
+        _add_stream(first.url, "EARLIER_RUN")
+    finally:
+        first.stop()
+    kept = NatsServer(tmp_path / "nats", free_port())
+    kept.start()
+    try:
+        assert _streams(kept.url) == ["EARLIER_RUN"]
+    finally:
+        kept.stop()
+    fresh = NatsServer(tmp_path / "nats", free_port(), empty_store=True)
+    fresh.start()
+    try:
+        assert _streams(fresh.url) == []
+    finally:
+        fresh.stop()
 
 
 def test_an_app_that_dies_while_starting_is_restarted(infra: Infra, tmp_path: Path) -> None:

@@ -155,7 +155,9 @@ def main() -> None:
     infra = None
     if not admin_url:
         os.environ.setdefault("KRY_NATS_URL", "nats://127.0.0.1:1")  # the benchmark needs no bus
-        infra = start_infra(ROOT / "var" / "bench-catalog-import", fast_unsafe=False, log=lambda _m: None)
+        infra = start_infra(
+            ROOT / "var" / "bench-catalog-import", fast_unsafe=False, fresh_events=True, log=lambda _m: None
+        )
         admin_url = infra.database_admin_url
     try:
         r = asyncio.run(bench(admin_url, args.items, args.chunk, args.repeat))

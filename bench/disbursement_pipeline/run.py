@@ -185,7 +185,7 @@ def main() -> None:
 
     if not os.environ.get("KRY_DATABASE_URL"):
         shutil.rmtree(DATA, ignore_errors=True)
-    infra = start_infra(DATA, fast_unsafe=False, log=lambda m: print(m, file=sys.stderr))
+    infra = start_infra(DATA, fast_unsafe=False, fresh_events=True, log=lambda m: print(m, file=sys.stderr))
     logs = DATA / "logs"
     service = bank = None
     try:

@@ -206,7 +206,9 @@ def main() -> None:
     from kunruyi_launcher.infra import ensure_databases, free_port, with_database
     from kunruyi_launcher.stack import start_infra, unix_socket_path
 
-    infra = start_infra(ROOT / "var" / "bench" / "gateway", fast_unsafe=True, log=lambda _m: None)
+    infra = start_infra(
+        ROOT / "var" / "bench" / "gateway", fast_unsafe=True, fresh_events=True, log=lambda _m: None
+    )
     procs: list[subprocess.Popen[bytes]] = []
     sections: dict[str, Any] = {
         "machine": machine(),

@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--burst", type=float, default=10.0)
     args = parser.parse_args()
     data_dir = ROOT / "var" / "bench" / "footprint"
-    infra = start_infra(data_dir, fast_unsafe=True, log=lambda _m: None)
+    infra = start_infra(data_dir, fast_unsafe=True, fresh_events=True, log=lambda _m: None)
     rows: list[dict[str, Any]] = []
     try:
         migrate_all(infra, APPS, recreate=True)

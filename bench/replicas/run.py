@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data_dir = ROOT / "var" / "bench" / "replicas"
-    infra = start_infra(data_dir, fast_unsafe=True, log=lambda _m: None)
+    infra = start_infra(data_dir, fast_unsafe=True, fresh_events=True, log=lambda _m: None)
     stub_port = free_port()
     stub = subprocess.Popen(
         [PY, str(GATEWAY_BENCH / "stub_services.py"), str(stub_port)],

@@ -1,7 +1,8 @@
 """Replica scaling of the write and compute paths (issue 14, "a replica-scaling table"): the policy calculator and
 the talent registration, through the gateway, with one and with two replicas of svc-policy and svc-talent.
 
-    .venv/bin/python bench/replicas/workloads.py [--duration 8] [--concurrency 16] [--out bench/replicas/WORKLOADS.md]
+    .venv/bin/python bench/replicas/workloads.py [--duration 8] [--concurrency 16] [--client raw|httpx]
+        [--out bench/replicas/WORKLOADS.md]
 
 - *calculator*: `POST /api/v1/policy-calculator` (compact answer, anonymous, the seeded demo catalog), a different
   enterprise profile on every request (revenue, R&D, staff, patents and qualifications vary), so nothing can be
@@ -32,15 +33,21 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
+import nats
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 GATEWAY_BENCH = ROOT / "bench" / "gateway"
 sys.path.insert(0, str(GATEWAY_BENCH))
+sys.path.append(
+    str(ROOT / "bench" / "policy_calculator")
+)  # after bench/gateway: its run.py is the one imported
 
+from http_run import RawClient  # noqa: E402  (bench/policy_calculator/http_run.py)
 from kunruyi_client import AsyncKunruyiClient  # noqa: E402
 from kunruyi_common.validators import build_resident_id  # noqa: E402
 from kunruyi_gateway.seed import DEMO_APP_KEY, DEMO_SECRET  # noqa: E402
@@ -78,6 +85,57 @@ def enterprise_profile(rng: random.Random) -> dict[str, Any]:
     }
 
 
+# Who spends the machine's CPU during a point: processes grouped by what their command line runs.
+CPU_GROUPS = (
+    ("svc-policy", "kunruyi_policy"),
+    ("svc-talent", "kunruyi_talent"),
+    ("gateway", "kunruyi_gateway"),
+    ("postgres", "postgres"),
+    ("nats", "nats-server"),
+)
+
+
+def cpu_by_group() -> dict[str, float]:
+    """CPU seconds so far of every process on the machine, by group (``CPU_GROUPS``; this process is the load
+    generator, anything else is *other*), and the machine's steal time (CPU the hypervisor gave to others)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            command = (
+                Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            )
+        except OSError:
+            continue
+        group = "load generator" if int(entry) == me else "other"
+        for name, marker in CPU_GROUPS:
+            if marker in command:
+                group = name
+                break
+        totals[group] = totals.get(group, 0.0) + (int(stat[11]) + int(stat[12])) / tick
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    totals["steal"] = int(fields[8]) / tick if len(fields) > 8 else 0.0
+    return totals
+
+
+async def measured(work: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """``work``'s figures with the CPU milliseconds per answer each group spent meanwhile."""
+    before = cpu_by_group()
+    result = await work
+    after = cpu_by_group()
+    answers = max(result["requests"], 1)
+    result["cpu_ms"] = {
+        group: round(1000 * (after[group] - before.get(group, 0.0)) / answers, 2)
+        for group in sorted(after)
+        if after[group] - before.get(group, 0.0) > 0
+    }
+    return result
+
+
 async def drive(call: Callable[[int], Awaitable[int]], concurrency: int, duration: float) -> dict[str, Any]:
     """``concurrency`` callers, each one request in flight, for ``duration`` seconds."""
     latencies: list[float] = []
@@ -94,36 +152,63 @@ async def drive(call: Callable[[int], Awaitable[int]], concurrency: int, duratio
             if status >= 400:
                 errors += 1
 
-    begun = time.perf_counter()
+    begun, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(caller() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - begun
+    elapsed, cpu = time.perf_counter() - begun, time.process_time() - cpu
     ordered = sorted(latencies)
     return {
         "requests": len(latencies),
         "rps": len(latencies) / elapsed,
+        # The load generator's own CPU per answer: it shares the two CPUs with what it measures.
+        "client_cpu_ms": 1000 * cpu / max(len(latencies), 1),
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000 if ordered else 0.0,
         "errors": errors,
     }
 
 
-async def calculator(gateway: str, concurrency: int, duration: float, seed: int) -> dict[str, Any]:
+async def calculator(
+    gateway: str, concurrency: int, duration: float, seed: int, client_kind: str
+) -> dict[str, Any]:
     rng = random.Random(seed)
-    profiles = [enterprise_profile(rng) for _ in range(2000)]
-    async with httpx.AsyncClient(
-        base_url=gateway, timeout=60, limits=httpx.Limits(max_connections=concurrency)
-    ) as c:
+    payloads = [
+        json.dumps({"beneficiary": "enterprise", "profile": enterprise_profile(rng)}).encode()
+        for _ in range(2000)
+    ]
+    path = "/api/v1/policy-calculator"
+    if client_kind == "httpx":
+        async with httpx.AsyncClient(
+            base_url=gateway, timeout=60, limits=httpx.Limits(max_connections=concurrency)
+        ) as c:
 
-        async def call(i: int) -> int:
-            response = await c.post(
-                "/api/v1/policy-calculator",
-                json={"beneficiary": "enterprise", "profile": profiles[i % len(profiles)]},
-            )
-            return response.status_code
+            async def call(i: int) -> int:
+                headers = {"content-type": "application/json"}
+                response = await c.post(path, content=payloads[i % len(payloads)], headers=headers)
+                return response.status_code
 
-        for i in range(concurrency):  # warm-up: connections and the compiled catalog
-            await call(i)
-        return await drive(call, concurrency, duration)
+            for i in range(concurrency):  # warm-up: connections and the compiled catalog
+                await call(i)
+            return await measured(drive(call, concurrency, duration))
+    # One lean keep-alive connection per caller (bench/policy_calculator/http_run.py): httpx spends 1.5–2 ms of
+    # CPU on each 62 KB answer, on the same two CPUs as the replicas it measures.
+    parts = urlsplit(gateway)
+    idle = [RawClient(parts.hostname or "127.0.0.1", parts.port or 80) for _ in range(concurrency)]
+
+    async def raw_call(i: int) -> int:
+        client = idle.pop()
+        try:
+            status, _ = await client.post(path, payloads[i % len(payloads)])
+        finally:
+            idle.append(client)
+        return int(status)
+
+    try:
+        for i in range(concurrency):
+            await raw_call(i)
+        return await measured(drive(raw_call, concurrency, duration))
+    finally:
+        for client in idle:
+            client.close()
 
 
 async def registration(gateway: str, concurrency: int, duration: float, run: int) -> dict[str, Any]:
@@ -144,7 +229,32 @@ async def registration(gateway: str, concurrency: int, duration: float, run: int
             )
             return response.status_code
 
-        return await drive(call, concurrency, duration)
+        return await measured(drive(call, concurrency, duration))
+
+
+async def settled(nats_url: str, timeout_s: float = 1200.0) -> float:
+    """Wait until every durable consumer has nothing pending or unacknowledged (the events of the seed and of the
+    previous point all applied); the seconds it took. Measured before that, a point shares the CPUs with the
+    platform's own backlog: after a fresh seed svc-talent spends minutes at a full CPU on ≈30,000 policy events."""
+    started = time.monotonic()
+    client = await nats.connect(nats_url)
+    try:
+        stream_api = client.jetstream()
+        quiet_rounds = 0
+        while quiet_rounds < 3:  # quiet three looks in a row: a point's last events may still be in flight
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError(f"the platform's consumers still had events after {timeout_s:.0f} s")
+            busy = 0
+            for stream in await stream_api.streams_info():
+                for consumer in await stream_api.consumers_info(stream.config.name):
+                    # Durable names start with the consuming service's name; others are not running here.
+                    if (consumer.name or "").split("-", 1)[0] in SERVICES:
+                        busy += (consumer.num_pending or 0) + (consumer.num_ack_pending or 0)
+            quiet_rounds = quiet_rounds + 1 if busy == 0 else 0
+            await asyncio.sleep(1.0)
+    finally:
+        await client.close()
+    return time.monotonic() - started
 
 
 async def unlimited_partner_rate(admin_url: str) -> None:
@@ -166,11 +276,19 @@ def main() -> None:
     )
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="the calculator's load client: lean keep-alive sockets (default) or httpx, as before 2026-12-07",
+    )
     parser.add_argument("--out", default=str(HERE / "WORKLOADS.md"))
     args = parser.parse_args()
 
     data_dir = ROOT / "var" / "bench" / "replica-workloads"
-    infra = start_infra(data_dir, fast_unsafe=False, log=lambda _m: None)
+    # The databases are made afresh below; so is the event store, or every earlier run's events (hundreds of
+    # thousands, about rows that no longer exist) wait in the consumers ahead of this run's.
+    infra = start_infra(data_dir, fast_unsafe=False, fresh_events=True, log=lambda _m: None)
     stub_port = free_port()
     stub = subprocess.Popen(
         [PY, str(GATEWAY_BENCH / "stub_services.py"), str(stub_port)],
@@ -208,9 +326,16 @@ def main() -> None:
             )
             try:
                 gateway = platform.gateway_url
-                time.sleep(20)  # the catalog's publications delivered to the portal before the clock starts
-                calc = asyncio.run(calculator(gateway, args.concurrency, args.duration, seed=replicas))
+                # The seed's events (and the catalog's publications to the portal) applied before the clock starts.
+                waited = asyncio.run(settled(infra.nats_url))
+                calc = asyncio.run(
+                    calculator(
+                        gateway, args.concurrency, args.duration, seed=replicas, client_kind=args.client
+                    )
+                )
+                waited += asyncio.run(settled(infra.nats_url))
                 reg = asyncio.run(registration(gateway, args.concurrency, args.duration, run=replicas))
+                print(f"waited {waited:.0f} s for the consumers to settle", file=sys.stderr)
                 rows.append({"replicas": replicas, "calculator": calc, "registration": reg})
                 print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr)
             finally:
@@ -238,15 +363,34 @@ def write_results(path: Path, result: dict[str, Any], args: argparse.Namespace) 
         "demo catalog. *registration*: `POST /api/v1/talents` signed as a partner, a new resident ID per request. The",
         "ratio is against the one-replica row of the same run.",
         "",
-        "| replicas | path | answers/s | p50 / p99 ms | vs 1 replica | errors |",
-        "|---:|---|---:|---:|---:|---:|",
+        f"The calculator's load client: `{args.client}`. *client CPU* is the load generator's own CPU per answer (it",
+        "shares the two CPUs with what it measures).",
+        "",
+        "| replicas | path | answers/s | p50 / p99 ms | vs 1 replica | errors | client CPU ms |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in result["rows"]:
         for w in ("calculator", "registration"):
             m = r[w]
             lines.append(
                 f"| {r['replicas']} | {w} | {m['rps']:,.0f} | {m['p50_ms']:.1f} / {m['p99_ms']:.1f} | "
-                f"{m['rps'] / base[w]:.2f} | {m['errors']} |"
+                f"{m['rps'] / base[w]:.2f} | {m['errors']} | {m['client_cpu_ms']:.2f} |"
+            )
+    lines += [
+        "",
+        "CPU milliseconds per answer, by process group, while each point ran (*steal*: CPU the hypervisor gave to",
+        "other guests; *other*: everything else on the machine):",
+        "",
+    ]
+    groups = sorted(
+        {g for r in result["rows"] for w in ("calculator", "registration") for g in r[w]["cpu_ms"]}
+    )
+    lines += ["| replicas | path | " + " | ".join(groups) + " |", "|---:|---|" + "---:|" * len(groups)]
+    for r in result["rows"]:
+        for w in ("calculator", "registration"):
+            spent = r[w]["cpu_ms"]
+            lines.append(
+                f"| {r['replicas']} | {w} | " + " | ".join(f"{spent.get(g, 0.0):.2f}" for g in groups) + " |"
             )
     lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -223,6 +223,9 @@ class NatsServer:
     cluster_name: str = ""
     cluster_port: int = 0
     routes: list[str] = field(default_factory=list)
+    # Start with an empty store (once the lock says no other server uses it): for runs that make their databases
+    # afresh, whose consumers would otherwise first work through every earlier run's events.
+    empty_store: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _lock_fd: int | None = field(default=None, repr=False)
 
@@ -249,6 +252,8 @@ class NatsServer:
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         lock_fd = self._lock_store()
+        if self.empty_store:
+            shutil.rmtree(self.data_dir / "jetstream", ignore_errors=True)
         if self.monitor_port == 0:
             self.monitor_port = free_port()
         log = open(self.data_dir / "nats.log", "ab")
@@ -334,6 +339,7 @@ class NatsCluster:
     port: int
     size: int = 3
     cluster_name: str = "kunruyi"
+    empty_store: bool = False
     nodes: list[NatsServer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -351,6 +357,7 @@ class NatsCluster:
                     cluster_name=self.cluster_name,
                     cluster_port=route_ports[i],
                     routes=[r for j, r in enumerate(routes) if j != i],
+                    empty_store=self.empty_store,
                 )
                 for i in range(self.size)
             ]

@@ -66,10 +66,14 @@ def start_infra(
     nats_port: int | None = None,
     nats_nodes: int = 1,
     fast_unsafe: bool = False,
+    fresh_events: bool = False,
     log: Callable[[str], None] = print,
 ) -> Infra:
     """Use configured servers if ``KRY_DATABASE_URL`` / ``KRY_NATS_URL`` are set, else start our own: one
-    nats-server, or with ``nats_nodes`` > 1 a local JetStream cluster whose streams get that many replicas."""
+    nats-server, or with ``nats_nodes`` > 1 a local JetStream cluster whose streams get that many replicas.
+
+    ``fresh_events``: our own NATS starts with an empty JetStream store — for a run that makes its databases
+    afresh (benchmarks), whose consumers would otherwise first work through every earlier run's events."""
     db_url = os.environ.get("KRY_DATABASE_URL")
     nats_url = os.environ.get("KRY_NATS_URL")
     infra = Infra(database_admin_url=db_url or "", nats_url=nats_url or "")
@@ -85,10 +89,10 @@ def start_infra(
             port = free_port()
         nats: NatsServer | NatsCluster
         if nats_nodes > 1:
-            nats = NatsCluster(data_dir / "nats-cluster", port, size=nats_nodes)
+            nats = NatsCluster(data_dir / "nats-cluster", port, size=nats_nodes, empty_store=fresh_events)
             log(f"starting a {nats_nodes}-node nats-server -js cluster in {nats.data_dir}")
         else:
-            nats = NatsServer(data_dir / "nats", port)
+            nats = NatsServer(data_dir / "nats", port, empty_store=fresh_events)
             log(f"starting nats-server -js in {nats.data_dir}")
         try:
             nats.start()
