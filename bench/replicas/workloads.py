@@ -87,10 +87,11 @@ def enterprise_profile(rng: random.Random) -> dict[str, Any]:
 
 # Who spends the machine's CPU during a point: processes grouped by what their command line runs.
 CPU_GROUPS = (
+    # First: a backend's command line names its database ("postgres: postgres kunruyi_talent 127.0.0.1(…)").
+    ("postgres", "postgres"),
     ("svc-policy", "kunruyi_policy"),
     ("svc-talent", "kunruyi_talent"),
     ("gateway", "kunruyi_gateway"),
-    ("postgres", "postgres"),
     ("nats", "nats-server"),
 )
 
