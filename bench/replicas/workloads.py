@@ -37,7 +37,6 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
-import nats
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -53,7 +52,9 @@ from kunruyi_common.validators import build_resident_id  # noqa: E402
 from kunruyi_gateway.seed import DEMO_APP_KEY, DEMO_SECRET  # noqa: E402
 from kunruyi_launcher.apps import APPS, EMULATORS, enable_development_mode  # noqa: E402
 from kunruyi_launcher.infra import free_port, with_database  # noqa: E402
+from kunruyi_launcher.ops import consumers  # noqa: E402
 from kunruyi_launcher.stack import migrate_all, seed_all, start_apps, start_infra  # noqa: E402
+from kunruyi_launcher.targets import Target  # noqa: E402
 from kunruyi_policy.rules.variables import (  # noqa: E402
     DISTRICTS,
     ENTERPRISE_QUALIFICATIONS,
@@ -234,27 +235,25 @@ async def registration(gateway: str, concurrency: int, duration: float, run: int
 
 
 async def settled(nats_url: str, timeout_s: float = 1200.0) -> float:
-    """Wait until every durable consumer has nothing pending or unacknowledged (the events of the seed and of the
-    previous point all applied); the seconds it took. Measured before that, a point shares the CPUs with the
-    platform's own backlog: after a fresh seed svc-talent spends minutes at a full CPU on ≈30,000 policy events."""
+    """Wait until every durable consumer of the running services has nothing pending or unacknowledged (the events
+    of the seed and of the previous point all applied; the lags ``kunruyi_launcher.ops`` reports); the seconds it
+    took. Measured before that, a point shares the CPUs with the platform's own backlog: after a fresh seed
+    svc-talent spends minutes at a full CPU on ≈30,000 policy events."""
     started = time.monotonic()
-    client = await nats.connect(nats_url)
-    try:
-        stream_api = client.jetstream()
-        quiet_rounds = 0
-        while quiet_rounds < 3:  # quiet three looks in a row: a point's last events may still be in flight
-            if time.monotonic() - started > timeout_s:
-                raise TimeoutError(f"the platform's consumers still had events after {timeout_s:.0f} s")
-            busy = 0
-            for stream in await stream_api.streams_info():
-                for consumer in await stream_api.consumers_info(stream.config.name):
-                    # Durable names start with the consuming service's name; others are not running here.
-                    if (consumer.name or "").split("-", 1)[0] in SERVICES:
-                        busy += (consumer.num_pending or 0) + (consumer.num_ack_pending or 0)
-            quiet_rounds = quiet_rounds + 1 if busy == 0 else 0
-            await asyncio.sleep(1.0)
-    finally:
-        await client.close()
+    target = Target(database_urls={}, nats_url=nats_url)
+    quiet_rounds = 0
+    while quiet_rounds < 3:  # quiet three looks in a row: a point's last events may still be in flight
+        if time.monotonic() - started > timeout_s:
+            raise TimeoutError(f"the platform's consumers still had events after {timeout_s:.0f} s")
+        busy = sum(
+            row["num_pending"] + row["num_ack_pending"]
+            for rows in (await consumers(target)).values()
+            for row in rows
+            # Durable names start with the consuming service's name; the others are not running here.
+            if str(row["consumer"]).split("-", 1)[0] in SERVICES
+        )
+        quiet_rounds = quiet_rounds + 1 if busy == 0 else 0
+        await asyncio.sleep(1.0)
     return time.monotonic() - started
 
 
