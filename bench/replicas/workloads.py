@@ -60,7 +60,7 @@ from kunruyi_policy.rules.variables import (  # noqa: E402
     ENTERPRISE_QUALIFICATIONS,
     INDUSTRY_CHAINS,
 )
-from run import PY, machine, wait_ready  # noqa: E402  (bench/gateway/run.py)
+from run import PY, machine, own_cpu_seconds, wait_ready  # noqa: E402  (bench/gateway/run.py)
 
 enable_development_mode()
 WAN = 10_000 * 100  # 万元 in 分
@@ -100,14 +100,12 @@ CPU_GROUPS = (
 def cpu_by_group() -> dict[str, float]:
     """CPU seconds so far of every process on the machine, by group (``CPU_GROUPS``; this process is the load
     generator, anything else is *other*), and the machine's steal time (CPU the hypervisor gave to others)."""
-    tick = os.sysconf("SC_CLK_TCK")
     totals: dict[str, float] = {}
     me = os.getpid()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
             command = (
                 Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             )
@@ -118,9 +116,9 @@ def cpu_by_group() -> dict[str, float]:
             if marker in command:
                 group = name
                 break
-        totals[group] = totals.get(group, 0.0) + (int(stat[11]) + int(stat[12])) / tick
+        totals[group] = totals.get(group, 0.0) + own_cpu_seconds(int(entry))
     fields = Path("/proc/stat").read_text().splitlines()[0].split()
-    totals["steal"] = int(fields[8]) / tick if len(fields) > 8 else 0.0
+    totals["steal"] = int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
     return totals
 
 

@@ -235,7 +235,7 @@ async def test_a_body_read_slowly_is_not_held_whole_in_memory() -> None:
         conn = await pool.acquire(2.0)
         try:
             await send_head_and_body(conn, b"GET /big HTTP/1.1\r\nhost: x\r\n\r\n", None, method="GET")
-            answer = await read_response_head(conn, 5.0, "GET")
+            answer = await read_response_head(conn, 5.0)
             await asyncio.sleep(0.3)  # time enough for the whole body to arrive, were it read
             held = answer.buffered
             assert 0 < held < size // 2, held
@@ -268,7 +268,7 @@ async def test_an_answer_that_trickles_in_still_times_out() -> None:
         await send_head_and_body(conn, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n", None, method="GET")
         async with asyncio.timeout(15):  # a hang fails the test instead of blocking the run
             with pytest.raises(UpstreamTimeout):
-                await read_response_head(conn, 1.0, "GET")
+                await read_response_head(conn, 1.0)
     finally:
         conn.close()
         server.close()

@@ -211,10 +211,25 @@ class Connection(asyncio.Protocol):
         """The answer was read to its end: from now on, any byte that arrives makes the connection unsound."""
         self._answer = None
 
-    def _expect(self, method: str) -> None:
+    def expect(self, method: str) -> None:
+        """A request is about to be written: what arrives from now on is its answer (``method``: a HEAD's answer
+        has no body)."""
+        if self.transport is None or self._lost or self.transport.is_closing():
+            raise ConnectionResetError("connection closed")
         self._answer = UpstreamResponse()
         self._method = method
         self._received = self._interim = False
+
+    async def drain(self) -> None:
+        """Until the transport takes more writes (its buffer below the high-water mark)."""
+        if self._lost:
+            raise ConnectionResetError("connection lost")
+        if self._write_paused:
+            waiter = self._drain_waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._drain_waiter = None
 
 
 class HostPool:
@@ -420,10 +435,8 @@ async def send_head_and_body(
     conn: Connection, head: bytes, body: bytes | AsyncIterator[bytes] | None, *, method: str
 ) -> None:
     """Send the request; from here on, what arrives is its answer (``method``: a HEAD's answer has no body)."""
-    transport = conn.transport
-    if transport is None or conn._lost or transport.is_closing():
-        raise ConnectionResetError("connection closed")
-    conn._expect(method)
+    conn.expect(method)
+    transport = cast(asyncio.Transport, conn.transport)
     if body is None or isinstance(body, bytes):
         transport.write(head + body if body else head)
     else:
@@ -431,19 +444,8 @@ async def send_head_and_body(
         async for chunk in body:
             if chunk:
                 transport.write(chunk)
-                await _drain(conn)
-    await _drain(conn)
-
-
-async def _drain(conn: Connection) -> None:
-    if conn._lost:
-        raise ConnectionResetError("connection lost")
-    if conn._write_paused:
-        waiter = conn._drain_waiter = asyncio.get_running_loop().create_future()
-        try:
-            await waiter
-        finally:
-            conn._drain_waiter = None
+                await conn.drain()
+    await conn.drain()
 
 
 def _failed(conn: Connection) -> None:
@@ -452,9 +454,8 @@ def _failed(conn: Connection) -> None:
         raise conn._failure
 
 
-async def read_response_head(conn: Connection, read_timeout: float, method: str) -> UpstreamResponse:
-    """Wait for the final answer's head (``method`` is the one sent with the request), ``read_timeout`` at most
-    however it trickles in."""
+async def read_response_head(conn: Connection, read_timeout: float) -> UpstreamResponse:
+    """Wait for the final answer's head, ``read_timeout`` at most however it trickles in."""
     deadline = asyncio.get_running_loop().time() + read_timeout
     while True:
         answer = conn._answer

@@ -236,7 +236,7 @@ class Upstreams:
                 raise self.unavailable(name, "无法连接") from exc
             try:
                 await send_head_and_body(conn, head, body, method=method)
-                upstream = await read_response_head(conn, read_timeout, method)
+                upstream = await read_response_head(conn, read_timeout)
             except UpstreamTimeout as exc:
                 conn.close()
                 self._done(replica)

@@ -219,7 +219,7 @@ class UpstreamGroup:
             return f"connect failed ({exc})"
         try:
             await send_head_and_body(conn, head, None, method="GET")
-            answer = await read_response_head(conn, timeout_s, "GET")
+            answer = await read_response_head(conn, timeout_s)
             await read_body(conn, answer, timeout_s)
         except (UpstreamTimeout, UpstreamProtocolError, ConnectionError) as exc:
             conn.close()
