@@ -16,7 +16,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -86,12 +86,31 @@ def new_uscc(authority: str = "9", entity_type: str = "1") -> str:
     return build_uscc(body, authority=authority, entity_type=entity_type)
 
 
-def new_resident_id(birth: date = date(1988, 5, 17)) -> str:
-    return build_resident_id("320583", birth, _rng.randrange(100, 999))
+_issued: set[str] = set()
+
+
+def _fresh(make: Callable[[], str]) -> str:
+    # Every e2e test shares one platform, so an identifier handed out twice is a 409 in a later test.
+    while (value := make()) in _issued:
+        pass
+    _issued.add(value)
+    return value
+
+
+def new_resident_id(birth: date | None = None) -> str:
+    """A valid resident ID no other test of this run holds, born on a random day of 1988 unless ``birth`` is
+    given — one fixed date leaves 900 sequence numbers, and a run files enough talents to meet one twice (the
+    year stays fixed: policies with an age limit must see the same age)."""
+
+    def make() -> str:
+        born = birth or date(1988, 1, 1) + timedelta(days=_rng.randrange(366))
+        return build_resident_id("320583", born, _rng.randrange(100, 999))
+
+    return _fresh(make)
 
 
 def new_phone() -> str:
-    return f"139{_rng.randrange(10**8):08d}"
+    return _fresh(lambda: f"139{_rng.randrange(10**8):08d}")
 
 
 # --- the callers ----------------------------------------------------------------------------------------------
