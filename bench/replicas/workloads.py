@@ -232,27 +232,54 @@ async def registration(gateway: str, concurrency: int, duration: float, run: int
         return await measured(drive(call, concurrency, duration))
 
 
+async def backlog(nats_url: str) -> int:
+    """Events pending or unacknowledged in the durable consumers of the running services (the lags
+    ``kunruyi_launcher.ops`` reports)."""
+    target = Target(database_urls={}, nats_url=nats_url)
+    return sum(
+        int(row["num_pending"]) + int(row["num_ack_pending"])
+        for rows in (await consumers(target)).values()
+        for row in rows
+        # Durable names start with the consuming service's name; the others are not running here.
+        if str(row["consumer"]).split("-", 1)[0] in SERVICES
+    )
+
+
 async def settled(nats_url: str, timeout_s: float = 1200.0) -> float:
     """Wait until every durable consumer of the running services has nothing pending or unacknowledged (the events
-    of the seed and of the previous point all applied; the lags ``kunruyi_launcher.ops`` reports); the seconds it
-    took. Measured before that, a point shares the CPUs with the platform's own backlog: after a fresh seed
-    svc-talent spends minutes at a full CPU on ≈30,000 policy events."""
+    of the seed and of the previous point all applied); the seconds until the backlog first reached nothing and
+    stayed there. Measured before that, a point shares the CPUs with the platform's own backlog: after a fresh
+    seed svc-talent spends minutes at a full CPU on ≈30,000 policy events."""
     started = time.monotonic()
-    target = Target(database_urls={}, nats_url=nats_url)
-    quiet_rounds = 0
-    while quiet_rounds < 3:  # quiet three looks in a row: a point's last events may still be in flight
+    quiet_since: float | None = None
+    # Quiet three looks in a row: a point's last events may still be in flight.
+    while quiet_since is None or time.monotonic() - quiet_since < 2.5:
         if time.monotonic() - started > timeout_s:
             raise TimeoutError(f"the platform's consumers still had events after {timeout_s:.0f} s")
-        busy = sum(
-            row["num_pending"] + row["num_ack_pending"]
-            for rows in (await consumers(target)).values()
-            for row in rows
-            # Durable names start with the consuming service's name; the others are not running here.
-            if str(row["consumer"]).split("-", 1)[0] in SERVICES
-        )
-        quiet_rounds = quiet_rounds + 1 if busy == 0 else 0
-        await asyncio.sleep(1.0)
-    return time.monotonic() - started
+        if await backlog(nats_url) == 0:
+            quiet_since = quiet_since or time.monotonic()
+        else:
+            quiet_since = None
+        await asyncio.sleep(0.5 if quiet_since is None else 1.0)
+    return quiet_since - started
+
+
+async def with_drain(nats_url: str, point: dict[str, Any], before: dict[str, float]) -> dict[str, Any]:
+    """A write point's figures once the events it caused are applied too: a write path whose consumers fall
+    behind looks faster during the point than it is, its work paid for after the clock stops. Adds the backlog
+    at the end of the point, the seconds to drain it, the answers per second over point + drain, and the CPU
+    per answer over both."""
+    point["backlog_at_end"] = await backlog(nats_url)
+    point["drain_s"] = await settled(nats_url)
+    after = cpu_by_group()
+    answers = max(point["requests"], 1)
+    point["sustained_rps"] = answers / (answers / point["rps"] + point["drain_s"])
+    point["cpu_ms_with_drain"] = {
+        group: round(1000 * (after[group] - before.get(group, 0.0)) / answers, 2)
+        for group in sorted(after)
+        if after[group] - before.get(group, 0.0) > 0
+    }
+    return point
 
 
 async def unlimited_partner_rate(admin_url: str) -> None:
@@ -332,7 +359,9 @@ def main() -> None:
                     )
                 )
                 waited += asyncio.run(settled(infra.nats_url))
+                before = cpu_by_group()
                 reg = asyncio.run(registration(gateway, args.concurrency, args.duration, run=replicas))
+                reg = asyncio.run(with_drain(infra.nats_url, reg, before))
                 print(f"waited {waited:.0f} s for the consumers to settle", file=sys.stderr)
                 rows.append({"replicas": replicas, "calculator": calc, "registration": reg})
                 print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr)
@@ -390,6 +419,29 @@ def write_results(path: Path, result: dict[str, Any], args: argparse.Namespace) 
             lines.append(
                 f"| {r['replicas']} | {w} | " + " | ".join(f"{spent.get(g, 0.0):.2f}" for g in groups) + " |"
             )
+    regs = [(r["replicas"], r["registration"]) for r in result["rows"] if "drain_s" in r["registration"]]
+    if regs:
+        sustained_base = regs[0][1]["sustained_rps"]
+        lines += [
+            "",
+            "The registration once the events it causes are applied (each registered talent's reach in svc-policy,",
+            "then its messages in svc-talent): the backlog left in the consumers when the point ended, the seconds",
+            "to drain it, registrations per second over the point and the drain, and the CPU per registration over",
+            "both:",
+            "",
+            "| replicas | answers/s in the point | backlog at end | drain s | sustained/s | vs 1 replica |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for replicas, m in regs:
+            lines.append(
+                f"| {replicas} | {m['rps']:,.0f} | {m['backlog_at_end']:,} | {m['drain_s']:.1f} | "
+                f"{m['sustained_rps']:,.0f} | {m['sustained_rps'] / sustained_base:.2f} |"
+            )
+        drained = sorted({g for _, m in regs for g in m["cpu_ms_with_drain"]})
+        lines += ["", "| replicas | " + " | ".join(drained) + " |", "|---:|" + "---:|" * len(drained)]
+        for replicas, m in regs:
+            spent = m["cpu_ms_with_drain"]
+            lines.append(f"| {replicas} | " + " | ".join(f"{spent.get(g, 0.0):.2f}" for g in drained) + " |")
     lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
 

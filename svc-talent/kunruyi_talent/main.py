@@ -92,6 +92,7 @@ def build_spec() -> ServiceSpec:
                 name="messages-policy",
                 producer="policy",
                 handlers=message_consumers.POLICY_HANDLERS,
+                batch_handlers=message_consumers.POLICY_BATCH_HANDLERS,
                 schemas=message_consumers.POLICY_SCHEMAS,
             ),
             ConsumerSpec(
@@ -111,6 +112,7 @@ def build_spec() -> ServiceSpec:
                 name="lists-policy",
                 producer="policy",
                 handlers=list_consumers.POLICY_HANDLERS,
+                batch_handlers=list_consumers.POLICY_BATCH_HANDLERS,
                 schemas=list_consumers.POLICY_SCHEMAS,
             ),
         ],

@@ -564,3 +564,50 @@ async def test_policies_in_reach_on_one_day_make_one_message(session, client, qu
     assert today["body"].count("「研发费用补助」") == 1
     assert "「首台套奖励」（科技局，符合）" in today["body"]
     assert sum(1 for m in inbox["items"] if m["kind"] == "policy_in_reach") == 2
+
+
+async def test_a_fetch_of_policies_in_reach_writes_each_days_message_once(session, client, quiet_free) -> None:  # type: ignore[no-untyped-def]
+    """The consumer applies a fetch of reach events at once: two companies and two days in one fetch give each
+    company one message a day naming each of its policies once, and a later fetch adds its new policy to the
+    day's message — what the events one by one give."""
+    ours, theirs = make_uscc(9302), make_uscc(9303)
+    day = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
+
+    def reach(uscc: str, code: str, title: str, at: datetime) -> CloudEvent:
+        return CloudEvent(
+            source="policy",
+            type=consumers.REACH_GAINED,
+            subject=uscc,
+            time=at,
+            data={
+                "policy_code": code,
+                "policy_title": title,
+                "department": "科技局",
+                "entity_type": "enterprise",
+                "entity_id": uscc,
+                "status": "eligible",
+            },
+        )
+
+    await consumers.on_reach_gained_many(
+        session,
+        [
+            reach(ours, "KS-KJ-101", "研发费用补助", day),
+            reach(theirs, "KS-KJ-101", "研发费用补助", day),
+            reach(ours, "KS-KJ-102", "企业研发机构建设奖励", day),
+            reach(ours, "KS-KJ-104", "知识产权奖励", day + timedelta(days=1)),
+            reach(ours, "KS-KJ-101", "研发费用补助", day),  # the same policy again that day: named once
+        ],
+    )
+    await consumers.on_reach_gained_many(session, [reach(ours, "KS-KJ-103", "首台套奖励", day)])
+    async with client(company(ours)) as c:
+        inbox = (await c.get("/api/v1/messages")).json()
+    titles = sorted(m["title"] for m in inbox["items"] if m["kind"] == "policy_in_reach")
+    assert titles == ["您可以申报：知识产权奖励", "您有 3 项政策可以申报"]
+    today = next(m for m in inbox["items"] if m["title"].startswith("您有"))
+    assert today["body"].count("「研发费用补助」") == 1
+    assert "「企业研发机构建设奖励」（科技局，符合）" in today["body"]
+    assert "「首台套奖励」（科技局，符合）" in today["body"]
+    async with client(company(theirs)) as c:
+        theirs_inbox = (await c.get("/api/v1/messages")).json()["items"]
+    assert [m["title"] for m in theirs_inbox] == ["您可以申报：研发费用补助"]

@@ -192,7 +192,7 @@ async def test_a_policy_out_of_reach_leaves_the_countermeasure_list_and_a_late_g
     await session.commit()
     assert await listed() == ["KS-RD-009"]
 
-    await consumers.on_reach_lost(session, at(consumers.REACH_LOST, lost, 10))
+    await consumers.on_reach(session, at(consumers.REACH_LOST, lost, 10))
     await consumers.on_reach(session, at(consumers.REACH_GAINED, gained, 5))  # older, delivered late
     await session.commit()
     assert await listed() == []
@@ -200,6 +200,51 @@ async def test_a_policy_out_of_reach_leaves_the_countermeasure_list_and_a_late_g
     await consumers.on_reach(session, at(consumers.REACH_GAINED, gained, 20))
     await session.commit()
     assert await listed() == ["KS-RD-009"]
+
+
+async def test_a_fetch_of_reach_events_applied_at_once_ends_as_the_events_one_by_one(
+    client,  # type: ignore[no-untyped-def]
+    session,
+) -> None:
+    """The consumer applies a fetch of reach events in one statement per type: the same key twice in a fetch
+    (a redelivery beside its newer event) keeps the newest, a loss newer than every gain removes the match
+    whichever type the kit applies first, and the other matches of the fetch are all listed."""
+    from datetime import UTC, datetime, timedelta
+
+    uscc = make_uscc(6412)
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+    def at(type_: str, data: dict[str, Any], minutes: int) -> CloudEvent:
+        return CloudEvent(
+            source="test", type=type_, subject="s", data=data, time=t0 + timedelta(minutes=minutes)
+        )
+
+    kept = reach(uscc, "KS-RD-011", "研发投入奖励")
+    dropped = reach(uscc, "KS-RD-012", "研发机构奖励")
+    lost = {k: dropped[k] for k in ("policy_code", "policy_title", "department", "entity_type", "entity_id")}
+    gains = [
+        at(consumers.REACH_GAINED, kept, 3),
+        at(consumers.REACH_GAINED, dropped, 1),
+        at(consumers.REACH_GAINED, kept, 2),  # the same match again, older: one row, the newest event's
+        at(consumers.REACH_GAINED, dropped, 4),
+    ]
+    await consumers.on_reach_many(session, [at(consumers.REACH_LOST, lost, 5)])
+    await consumers.on_reach_many(session, gains)
+    await session.commit()
+
+    async with client(OFFICE) as c:
+        r = await c.get("/api/v1/service-lists", params={"kind": "countermeasure"})
+        assert r.status_code == 200, r.text
+        listed = {p["policy_code"]: p for p in r.json()["policies"] if p["entity_id"] == uscc}
+    assert sorted(listed) == ["KS-RD-011"]
+    rows = await session.execute(
+        text("SELECT policy_code, status, matched_at FROM policy_matches WHERE entity_id = :e ORDER BY 1"),
+        {"e": uscc},
+    )
+    assert [(code, status, when) for code, status, when in rows] == [
+        ("KS-RD-011", kept["status"], t0 + timedelta(minutes=3)),
+        ("KS-RD-012", consumers.LOST, t0 + timedelta(minutes=5)),
+    ]
 
 
 async def test_the_service_list_names_the_housing_of_a_district_or_a_campaigns_districts(

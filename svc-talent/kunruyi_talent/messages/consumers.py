@@ -240,29 +240,51 @@ async def on_reach_gained(session: AsyncSession, event: CloudEvent) -> None:
     dozen messages (and SMS) would bury the one that matters. The day's first policy makes the message (and its SMS,
     when the person chose SMS for it); each later one that day is added to it as a line and makes it unread again.
     A redelivered event finds its policy's line already there and changes nothing."""
-    data = ReachNotice.model_validate(event.data)
-    recipient = _recipient(data.entity_type, data.entity_id)
-    if recipient is None:
-        return
-    values = {
+    await on_reach_gained_many(session, [event])
+
+
+async def on_reach_gained_many(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """A fetch of reach events (a registered talent comes into reach of ten policies at once), each day's message of
+    a recipient written once with all of its new lines, as :func:`on_reach_gained` would one by one. Recipients in
+    a fixed order, so replicas applying overlapping fetches lock their messages in the same order."""
+    digests: dict[tuple[str, str, str], list[ReachNotice]] = {}
+    for event in events:
+        data = ReachNotice.model_validate(event.data)
+        recipient = _recipient(data.entity_type, data.entity_id)
+        if recipient is not None:
+            source = f"policy-in-reach:{local_date(event.time).isoformat()}"
+            digests.setdefault((recipient.type, recipient.id, source), []).append(data)
+    settings = app_settings(Settings)
+    for recipient_type, recipient_id, source in sorted(digests):
+        notices = digests[(recipient_type, recipient_id, source)]
+        recipient = RecipientRef(recipient_type, recipient_id)
+        created = await notify(
+            session,
+            PersonalData.from_settings(settings),
+            recipient=recipient,
+            kind="policy_in_reach",
+            values=_reach_values(notices[0]),
+            source=source,
+            default_quiet=settings.sms_default_quiet_hours,
+        )
+        later = notices[1:] if created is not None else notices
+        if later:
+            await _add_to_digest(session, recipient, source, later)
+
+
+def _reach_values(data: ReachNotice) -> dict[str, str]:
+    return {
         "policy": data.policy_title,
         "code": data.policy_code,
         "department": data.department,
         "status": "符合" if data.status == "eligible" else "可能符合（需工作人员确认）",
     }
-    source = f"policy-in-reach:{local_date(event.time).isoformat()}"
-    settings = app_settings(Settings)
-    created = await notify(
-        session,
-        PersonalData.from_settings(settings),
-        recipient=recipient,
-        kind="policy_in_reach",
-        values=values,
-        source=source,
-        default_quiet=settings.sms_default_quiet_hours,
-    )
-    if created is not None:
-        return
+
+
+async def _add_to_digest(
+    session: AsyncSession, recipient: RecipientRef, source: str, notices: list[ReachNotice]
+) -> None:
+    """The day's message gains a line per policy it does not name yet, its title counts them, and it is unread."""
     digest = await session.scalar(
         select(Message)
         .where(
@@ -272,11 +294,17 @@ async def on_reach_gained(session: AsyncSession, event: CloudEvent) -> None:
         )
         .with_for_update()
     )
-    line = f"「{data.policy_title}」（{data.department}，{values['status']}）"
-    if digest is None or f"「{data.policy_title}」" in digest.body:
+    if digest is None:
         return
-    digest.body = f"{digest.body}\n{line}"
-    count = sum(1 for row in digest.body.splitlines() if row.startswith("「"))
+    body = digest.body
+    for data in notices:
+        if f"「{data.policy_title}」" not in body:
+            values = _reach_values(data)
+            body = f"{body}\n「{data.policy_title}」（{data.department}，{values['status']}）"
+    if body == digest.body:
+        return
+    digest.body = body
+    count = sum(1 for row in body.splitlines() if row.startswith("「"))
     digest.title = f"您有 {count} 项政策可以申报"
     digest.link = "/m/policies"
     digest.read_at = None
@@ -314,6 +342,7 @@ POLICY_HANDLERS = {
     POLICY_PUBLISHED: on_policy_title,
     POLICY_VERSION_ADDED: on_policy_title,
 }
+POLICY_BATCH_HANDLERS = {REACH_GAINED: on_reach_gained_many}
 POLICY_SCHEMAS: dict[str, type[BaseModel]] = {
     REACH_GAINED: ReachNotice,
     POLICY_PUBLISHED: PolicyTitle,

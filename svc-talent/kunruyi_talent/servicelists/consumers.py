@@ -95,19 +95,22 @@ async def on_demand(session: AsyncSession, event: CloudEvent) -> None:
         )
 
 
-async def _match(
-    session: AsyncSession, data: PolicyReach | PolicyReachLost, status: str, at: datetime
-) -> None:
-    """Upsert the match, unless the row already holds a newer event (redeliveries and replicas reorder them)."""
-    stmt = insert(PolicyMatch).values(
-        entity_type=data.entity_type,
-        entity_id=data.entity_id,
-        policy_code=data.policy_code,
-        policy_title=data.policy_title[:200],
-        department=data.department[:40],
-        status=status,
-        matched_at=at,
-    )
+def _match_row(data: PolicyReach | PolicyReachLost, status: str, at: datetime) -> dict[str, object]:
+    return {
+        "entity_type": data.entity_type,
+        "entity_id": data.entity_id,
+        "policy_code": data.policy_code,
+        "policy_title": data.policy_title[:200],
+        "department": data.department[:40],
+        "status": status,
+        "matched_at": at,
+    }
+
+
+async def _upsert_matches(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """Upsert the matches, except where the row already holds a newer event (redeliveries and replicas reorder
+    them)."""
+    stmt = insert(PolicyMatch).values(rows)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=["entity_type", "entity_id", "policy_code"],
@@ -121,14 +124,33 @@ async def _match(
     )
 
 
+def _reach_row(event: CloudEvent) -> tuple[tuple[str, str, str], datetime, dict[str, object]]:
+    """The match an event sets: its key, its time and the row."""
+    at = event.time or datetime.now(UTC)
+    data: PolicyReach | PolicyReachLost
+    if event.type == REACH_LOST:
+        data = PolicyReachLost.model_validate(event.data)
+        status = LOST
+    else:
+        data = PolicyReach.model_validate(event.data)
+        status = data.status
+    return (data.entity_type, data.entity_id, data.policy_code), at, _match_row(data, status, at)
+
+
 async def on_reach(session: AsyncSession, event: CloudEvent) -> None:
-    data = PolicyReach.model_validate(event.data)
-    await _match(session, data, data.status, event.time or datetime.now(UTC))
+    await _upsert_matches(session, [_reach_row(event)[2]])
 
 
-async def on_reach_lost(session: AsyncSession, event: CloudEvent) -> None:
-    data = PolicyReachLost.model_validate(event.data)
-    await _match(session, data, LOST, event.time or datetime.now(UTC))
+async def on_reach_many(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """A fetch of reach events in one statement (a registered talent comes into reach of ten policies at once).
+    One row per match — the newest event's; a statement cannot change a row twice — in key order, so replicas
+    applying overlapping fetches take the rows' locks in the same order."""
+    newest: dict[tuple[str, str, str], tuple[datetime, dict[str, object]]] = {}
+    for event in events:
+        key, at, row = _reach_row(event)
+        if key not in newest or newest[key][0] <= at:
+            newest[key] = (at, row)
+    await _upsert_matches(session, [newest[key][1] for key in sorted(newest)])
 
 
 MATCHING_HANDLERS = {DEMAND_SUBMITTED: on_demand, DEMAND_APPROVED: on_demand}
@@ -136,5 +158,6 @@ MATCHING_SCHEMAS: dict[str, type[BaseModel]] = {
     DEMAND_SUBMITTED: TechnologyDemand,
     DEMAND_APPROVED: TechnologyDemand,
 }
-POLICY_HANDLERS = {REACH_GAINED: on_reach, REACH_LOST: on_reach_lost}
+POLICY_HANDLERS = {REACH_GAINED: on_reach, REACH_LOST: on_reach}
+POLICY_BATCH_HANDLERS = {REACH_GAINED: on_reach_many, REACH_LOST: on_reach_many}
 POLICY_SCHEMAS: dict[str, type[BaseModel]] = {REACH_GAINED: PolicyReach, REACH_LOST: PolicyReachLost}
