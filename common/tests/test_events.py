@@ -442,6 +442,52 @@ async def test_a_batch_is_applied_in_one_transaction_and_a_poison_event_in_it_is
         await bus.close()
 
 
+async def test_one_by_one_applies_a_fetch_in_one_transaction_in_entity_order_with_each_request_id(
+    kit_db: async_sessionmaker[AsyncSession], own_nats: NatsServer
+) -> None:
+    """``one_by_one``: the single handler over a fetch, sorted (replicas lock rows in the same order), each
+    event's request id in its context, and the fetch's effects committed together."""
+    from kunruyi_common.events import one_by_one
+    from kunruyi_common.logging import current_request_id
+
+    seen: list[tuple[str, str | None]] = []
+    transactions: set[int] = set()
+
+    async def record(session: AsyncSession, event: CloudEvent) -> None:
+        seen.append((event.data["thing_id"], current_request_id()))
+        transactions.add(int((await session.execute(text("SELECT txid_current()"))).scalar_one()))
+        await session.execute(
+            text("INSERT INTO effects (event_id, thing_id) VALUES (:e, :t)"),
+            {"e": event.id, "t": event.data["thing_id"]},
+        )
+
+    bus = EventBus(own_nats.url, name="kit-one-by-one", own_streams=["kit"])
+    await bus.start()
+    await bus.wait_connected()
+    consumer = EventConsumer(
+        bus=bus,
+        sessionmaker=kit_db,
+        service="kittest",
+        name="one-by-one",
+        producer="kit",
+        handlers={"kunruyi.kit.thing.happened": record},
+        batch_handlers={"kunruyi.kit.thing.happened": one_by_one(record, order=lambda e: e.data["thing_id"])},
+        batch_size=100,
+    )
+    try:
+        for name in ("o-3", "o-1", "o-2"):
+            event = thing(name)
+            event.requestid = f"req-{name}"
+            await publish_raw(own_nats.url, event)
+        consumer.start()
+        await wait_until(lambda: _eq(effects(kit_db, "o-3"), 1))
+        assert seen == [("o-1", "req-o-1"), ("o-2", "req-o-2"), ("o-3", "req-o-3")]
+        assert len(transactions) == 1
+    finally:
+        await consumer.stop()
+        await bus.close()
+
+
 def test_outages_and_contention_are_transient_and_bad_input_is_not() -> None:
     from kunruyi_common.errors import ServiceUnavailable, Unprocessable
     from kunruyi_common.events.transient import TransientError, is_transient

@@ -19,7 +19,13 @@ from kunruyi_policy.profiles.awards import HANDLERS as AWARD_HANDLERS
 from kunruyi_policy.profiles.awards import SCHEMAS as AWARD_SCHEMAS
 from kunruyi_policy.profiles.financings import HANDLERS as FINANCING_HANDLERS
 from kunruyi_policy.profiles.financings import SCHEMAS as FINANCING_SCHEMAS
-from kunruyi_policy.profiles.handlers import HANDLERS, SCHEMAS, TEAM_HANDLERS, TEAM_SCHEMAS
+from kunruyi_policy.profiles.handlers import (
+    BATCH_HANDLERS,
+    HANDLERS,
+    SCHEMAS,
+    TEAM_HANDLERS,
+    TEAM_SCHEMAS,
+)
 from kunruyi_policy.settings import get_settings
 from kunruyi_policy.simulations.endpoints import router as simulations_router
 
@@ -43,7 +49,13 @@ def build_spec() -> ServiceSpec:
             jobs_router,
         ],
         consumers=[
-            ConsumerSpec(name="talent-profiles", producer="talent", handlers=HANDLERS, schemas=SCHEMAS),
+            ConsumerSpec(
+                name="talent-profiles",
+                producer="talent",
+                handlers=HANDLERS,
+                batch_handlers=BATCH_HANDLERS,
+                schemas=SCHEMAS,
+            ),
             # 创新创业团队 (svc-talent's teams) into the read model as entity_type "team"
             ConsumerSpec(
                 name="team-profiles", producer="talent", handlers=TEAM_HANDLERS, schemas=TEAM_SCHEMAS

@@ -1,6 +1,6 @@
 from kunruyi_common.events.bus import EventBus, ensure_stream
 from kunruyi_common.events.envelope import EVENT_TYPES, CloudEvent, event_type, stream_name, type_of
-from kunruyi_common.events.inbox import EventConsumer, EventRejected, Handler
+from kunruyi_common.events.inbox import BatchHandler, EventConsumer, EventRejected, Handler, one_by_one
 from kunruyi_common.events.outbox import (
     EnvelopeWriter,
     OutboxRelay,
@@ -14,6 +14,7 @@ from kunruyi_common.events.tables import event_tables
 
 __all__ = [
     "EVENT_TYPES",
+    "BatchHandler",
     "CloudEvent",
     "EventBus",
     "EventConsumer",
@@ -27,6 +28,7 @@ __all__ = [
     "add_events",
     "build_event",
     "ensure_stream",
+    "one_by_one",
     "event_tables",
     "event_type",
     "stream_name",

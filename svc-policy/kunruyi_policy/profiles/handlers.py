@@ -9,7 +9,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from kunruyi_common.events import CloudEvent, EventRejected
+from kunruyi_common.events import CloudEvent, EventRejected, one_by_one
 from kunruyi_common.taxonomy import TAXONOMY
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import or_, select
@@ -253,6 +253,16 @@ HANDLERS = {
     "kunruyi.talent.person.registered": on_person,
     "kunruyi.talent.person.updated": on_person,
 }
+
+
+def _by_entity(event: CloudEvent) -> tuple[str, datetime]:
+    # the subject is the company's or the talent's id; its events in the order they happened
+    return event.subject or "", event.time
+
+
+# A fetch of profile events in one transaction (a registration wave, a catalog import's companies): each event
+# still evaluates its entity alone, but one transaction, one inbox insert and one relay wake-up serve the fetch.
+BATCH_HANDLERS = {type_: one_by_one(handler, order=_by_entity) for type_, handler in HANDLERS.items()}
 # A durable consumer of its own (``policy-team-profiles``): a new one starts with the stream's team events instead
 # of changing the subjects of the existing profile consumer.
 TEAM_SCHEMAS: dict[str, type[BaseModel]] = {
