@@ -566,7 +566,11 @@ async def test_policies_in_reach_on_one_day_make_one_message(session, client, qu
     assert sum(1 for m in inbox["items"] if m["kind"] == "policy_in_reach") == 2
 
 
-async def test_a_fetch_of_policies_in_reach_writes_each_days_message_once(session, client, quiet_free) -> None:  # type: ignore[no-untyped-def]
+async def test_a_fetch_of_policies_in_reach_writes_each_days_message_once(
+    session,  # type: ignore[no-untyped-def]
+    client,
+    quiet_free,
+) -> None:
     """The consumer applies a fetch of reach events at once: two companies and two days in one fetch give each
     company one message a day naming each of its policies once, and a later fetch adds its new policy to the
     day's message — what the events one by one give."""

@@ -111,15 +111,14 @@ async def register(session: AsyncSession, pii: PersonalData, data: TalentCreate,
         skill_level=data.skill_level,
         programs=values["programs"],
     )
-    inserted = await session.scalar(
+    talent: Talent | None = await session.scalar(
         insert(Talent)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["id_number_index"])
-        .returning(Talent.id)
+        .returning(Talent)
     )
-    if inserted is None:
+    if talent is None:
         raise TalentExists()
-    talent = await session.get_one(Talent, talent_id)
     changes = {
         k: {"to": _jsonable(v)} for k, v in values.items() if k in _TRACKED and v not in (None, [], "")
     }
@@ -128,7 +127,8 @@ async def register(session: AsyncSession, pii: PersonalData, data: TalentCreate,
         changes["phone"] = {"changed": True}
     session.add(TalentHistory(talent_id=talent_id, actor=actor, action="registered", changes=changes))
     await session.flush()
-    await publish_profile(session, pii, talent, registered=True)
+    # a talent id minted a moment ago is in no team yet: no team facts to announce
+    await publish_profile(session, pii, talent, registered=True, teams=False)
     return talent
 
 
