@@ -126,14 +126,17 @@ async def measured(work: Awaitable[dict[str, Any]]) -> dict[str, Any]:
     """``work``'s figures with the CPU milliseconds per answer each group spent meanwhile."""
     before = cpu_by_group()
     result = await work
-    after = cpu_by_group()
-    answers = max(result["requests"], 1)
-    result["cpu_ms"] = {
-        group: round(1000 * (after[group] - before.get(group, 0.0)) / answers, 2)
+    result["cpu_ms"] = cpu_ms_per_answer(before, cpu_by_group(), result["requests"])
+    return result
+
+
+def cpu_ms_per_answer(before: dict[str, float], after: dict[str, float], answers: int) -> dict[str, float]:
+    """CPU milliseconds each group spent between two :func:`cpu_by_group` readings, per answer."""
+    return {
+        group: round(1000 * (after[group] - before.get(group, 0.0)) / max(answers, 1), 2)
         for group in sorted(after)
         if after[group] - before.get(group, 0.0) > 0
     }
-    return result
 
 
 async def drive(call: Callable[[int], Awaitable[int]], concurrency: int, duration: float) -> dict[str, Any]:
@@ -271,14 +274,9 @@ async def with_drain(nats_url: str, point: dict[str, Any], before: dict[str, flo
     per answer over both."""
     point["backlog_at_end"] = await backlog(nats_url)
     point["drain_s"] = await settled(nats_url)
-    after = cpu_by_group()
     answers = max(point["requests"], 1)
     point["sustained_rps"] = answers / (answers / point["rps"] + point["drain_s"])
-    point["cpu_ms_with_drain"] = {
-        group: round(1000 * (after[group] - before.get(group, 0.0)) / answers, 2)
-        for group in sorted(after)
-        if after[group] - before.get(group, 0.0) > 0
-    }
+    point["cpu_ms_with_drain"] = cpu_ms_per_answer(before, cpu_by_group(), answers)
     return point
 
 

@@ -525,6 +525,24 @@ async def test_delivery_stats_take_any_date_range(client) -> None:  # type: igno
         assert (await c.get("/api/v1/message-deliveries", params={"cursor": "nope"})).status_code == 422
 
 
+def reach_gained(uscc: str, code: str, title: str, at: datetime) -> CloudEvent:
+    """svc-policy's ``reach.gained``: the company came into reach of an application policy of 科技局."""
+    return CloudEvent(
+        source="policy",
+        type=consumers.REACH_GAINED,
+        subject=uscc,
+        time=at,
+        data={
+            "policy_code": code,
+            "policy_title": title,
+            "department": "科技局",
+            "entity_type": "enterprise",
+            "entity_id": uscc,
+            "status": "eligible",
+        },
+    )
+
+
 async def test_policies_in_reach_on_one_day_make_one_message(session, client, quiet_free) -> None:  # type: ignore[no-untyped-def]
     """A company gaining 高企 comes into reach of several policies at once: one 政策早知道 message lists them all
     (unread again when one is added), a redelivery adds nothing, and the next day starts a new message."""
@@ -532,20 +550,7 @@ async def test_policies_in_reach_on_one_day_make_one_message(session, client, qu
     day = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)  # 10:00 in Kunshan
 
     def reach(code: str, title: str, at: datetime) -> CloudEvent:
-        return CloudEvent(
-            source="policy",
-            type=consumers.REACH_GAINED,
-            subject=uscc,
-            time=at,
-            data={
-                "policy_code": code,
-                "policy_title": title,
-                "department": "科技局",
-                "entity_type": "enterprise",
-                "entity_id": uscc,
-                "status": "eligible",
-            },
-        )
+        return reach_gained(uscc, code, title, at)
 
     first = reach("KS-KJ-101", "研发费用补助", day)
     await consumers.on_reach_gained(session, first)
@@ -576,34 +581,19 @@ async def test_a_fetch_of_policies_in_reach_writes_each_days_message_once(
     day's message — what the events one by one give."""
     ours, theirs = make_uscc(9302), make_uscc(9303)
     day = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
-
-    def reach(uscc: str, code: str, title: str, at: datetime) -> CloudEvent:
-        return CloudEvent(
-            source="policy",
-            type=consumers.REACH_GAINED,
-            subject=uscc,
-            time=at,
-            data={
-                "policy_code": code,
-                "policy_title": title,
-                "department": "科技局",
-                "entity_type": "enterprise",
-                "entity_id": uscc,
-                "status": "eligible",
-            },
-        )
-
     await consumers.on_reach_gained_many(
         session,
         [
-            reach(ours, "KS-KJ-101", "研发费用补助", day),
-            reach(theirs, "KS-KJ-101", "研发费用补助", day),
-            reach(ours, "KS-KJ-102", "企业研发机构建设奖励", day),
-            reach(ours, "KS-KJ-104", "知识产权奖励", day + timedelta(days=1)),
-            reach(ours, "KS-KJ-101", "研发费用补助", day),  # the same policy again that day: named once
+            reach_gained(ours, "KS-KJ-101", "研发费用补助", day),
+            reach_gained(theirs, "KS-KJ-101", "研发费用补助", day),
+            reach_gained(ours, "KS-KJ-102", "企业研发机构建设奖励", day),
+            reach_gained(ours, "KS-KJ-104", "知识产权奖励", day + timedelta(days=1)),
+            reach_gained(
+                ours, "KS-KJ-101", "研发费用补助", day
+            ),  # the same policy again that day: named once
         ],
     )
-    await consumers.on_reach_gained_many(session, [reach(ours, "KS-KJ-103", "首台套奖励", day)])
+    await consumers.on_reach_gained_many(session, [reach_gained(ours, "KS-KJ-103", "首台套奖励", day)])
     async with client(company(ours)) as c:
         inbox = (await c.get("/api/v1/messages")).json()
     titles = sorted(m["title"] for m in inbox["items"] if m["kind"] == "policy_in_reach")

@@ -6,6 +6,7 @@ whole exported as one XLSX workbook whose figures equal a count the test makes f
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kunruyi_common.events.envelope import CloudEvent
@@ -34,6 +35,14 @@ def demand(n: int, uscc: str, demand_type: str, status: str = "submitted") -> di
         "channel": "api",
         "status": status,
     }
+
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def at(type_: str, data: dict[str, Any], minutes: int) -> CloudEvent:
+    """An event of svc-policy's ``minutes`` after ``T0``."""
+    return CloudEvent(source="test", type=type_, subject="s", data=data, time=T0 + timedelta(minutes=minutes))
 
 
 def reach(uscc: str, code: str, title: str) -> dict[str, Any]:
@@ -169,15 +178,7 @@ async def test_a_policy_out_of_reach_leaves_the_countermeasure_list_and_a_late_g
 ) -> None:
     """svc-policy's ``reach.lost`` (a qualification expired): the match leaves the 对策清单. A ``reach.gained`` older
     than the loss, delivered after it (a redelivery, another replica), changes nothing; a newer one brings it back."""
-    from datetime import UTC, datetime, timedelta
-
     uscc = make_uscc(6411)
-    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-    def at(type_: str, data: dict[str, Any], minutes: int) -> CloudEvent:
-        return CloudEvent(
-            source="test", type=type_, subject="s", data=data, time=t0 + timedelta(minutes=minutes)
-        )
 
     gained = reach(uscc, "KS-RD-009", "研发机构奖励")
     lost = {k: gained[k] for k in ("policy_code", "policy_title", "department", "entity_type", "entity_id")}
@@ -209,15 +210,7 @@ async def test_a_fetch_of_reach_events_applied_at_once_ends_as_the_events_one_by
     """The consumer applies a fetch of reach events in one statement per type: the same key twice in a fetch
     (a redelivery beside its newer event) keeps the newest, a loss newer than every gain removes the match
     whichever type the kit applies first, and the other matches of the fetch are all listed."""
-    from datetime import UTC, datetime, timedelta
-
     uscc = make_uscc(6412)
-    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-    def at(type_: str, data: dict[str, Any], minutes: int) -> CloudEvent:
-        return CloudEvent(
-            source="test", type=type_, subject="s", data=data, time=t0 + timedelta(minutes=minutes)
-        )
 
     kept = reach(uscc, "KS-RD-011", "研发投入奖励")
     dropped = reach(uscc, "KS-RD-012", "研发机构奖励")
@@ -242,8 +235,8 @@ async def test_a_fetch_of_reach_events_applied_at_once_ends_as_the_events_one_by
         {"e": uscc},
     )
     assert [(code, status, when) for code, status, when in rows] == [
-        ("KS-RD-011", kept["status"], t0 + timedelta(minutes=3)),
-        ("KS-RD-012", consumers.LOST, t0 + timedelta(minutes=5)),
+        ("KS-RD-011", kept["status"], T0 + timedelta(minutes=3)),
+        ("KS-RD-012", consumers.LOST, T0 + timedelta(minutes=5)),
     ]
 
 

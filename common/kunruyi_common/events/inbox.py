@@ -83,13 +83,18 @@ def one_by_one(handler: Handler, order: Callable[[CloudEvent], Any] | None = Non
 
     async def apply(session: AsyncSession, events: list[CloudEvent]) -> None:
         for event in sorted(events, key=order) if order is not None else events:
-            token = set_request_context(event.requestid, event.traceparent)
-            try:
-                await handler(session, event)
-            finally:
-                reset_request_context(token)
+            await _in_event_context(handler, session, event)
 
     return apply
+
+
+async def _in_event_context(handler: Handler, session: AsyncSession, event: CloudEvent) -> None:
+    """``handler`` on ``event`` with the event's request id and trace in context (its logs carry them)."""
+    token = set_request_context(event.requestid, event.traceparent)
+    try:
+        await handler(session, event)
+    finally:
+        reset_request_context(token)
 
 
 class EventRejected(Exception):
@@ -297,12 +302,8 @@ class EventConsumer:
         return True
 
     async def _call(self, handler: Handler, session: AsyncSession, event: CloudEvent) -> None:
-        token = set_request_context(event.requestid, event.traceparent)
-        try:
-            with using_settings(self.settings):
-                await handler(session, event)
-        finally:
-            reset_request_context(token)
+        with using_settings(self.settings):
+            await _in_event_context(handler, session, event)
 
     async def _handle_one(self, msg: Msg, event: CloudEvent, held: Sequence[Msg] = ()) -> None:
         delivered = msg.metadata.num_delivered if msg.metadata else 1
