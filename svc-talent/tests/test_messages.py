@@ -588,9 +588,8 @@ async def test_a_fetch_of_policies_in_reach_writes_each_days_message_once(
             reach_gained(theirs, "KS-KJ-101", "研发费用补助", day),
             reach_gained(ours, "KS-KJ-102", "企业研发机构建设奖励", day),
             reach_gained(ours, "KS-KJ-104", "知识产权奖励", day + timedelta(days=1)),
-            reach_gained(
-                ours, "KS-KJ-101", "研发费用补助", day
-            ),  # the same policy again that day: named once
+            # the same policy again that day: named once
+            reach_gained(ours, "KS-KJ-101", "研发费用补助", day),
         ],
     )
     await consumers.on_reach_gained_many(session, [reach_gained(ours, "KS-KJ-103", "首台套奖励", day)])
