@@ -18,6 +18,7 @@ from kunruyi_common.events import (
     EnvelopeWriter,
     EventBus,
     EventConsumer,
+    Handler,
     OutboxRelay,
     Staged,
     add_envelopes,
@@ -155,16 +156,28 @@ async def _eq(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
 
 
+async def record_effect(session: AsyncSession, event: CloudEvent) -> None:
+    """The test handler's effect: one ``effects`` row per applied event."""
+    await session.execute(
+        text("INSERT INTO effects (event_id, thing_id) VALUES (:e, :t)"),
+        {"e": event.id, "t": event.data["thing_id"]},
+    )
+
+
 def _consumer(
-    bus: EventBus, sessionmaker: async_sessionmaker[AsyncSession], name: str, **kw: object
+    bus: EventBus,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    name: str,
+    handler: Handler | None = None,
+    **kw: object,
 ) -> EventConsumer:
+    """A consumer of the kit's test events: ``handler``, or by default one that records the effect and always
+    fails on the ``poison`` event."""
+
     async def record(session: AsyncSession, event: CloudEvent) -> None:
         if event.data.get("thing_id") == "poison":
             raise RuntimeError("this event always fails")
-        await session.execute(
-            text("INSERT INTO effects (event_id, thing_id) VALUES (:e, :t)"),
-            {"e": event.id, "t": event.data["thing_id"]},
-        )
+        await record_effect(session, event)
 
     return EventConsumer(
         bus=bus,
@@ -172,7 +185,7 @@ def _consumer(
         service="kittest",
         name=name,
         producer="kit",
-        handlers={"kunruyi.kit.thing.happened": record},
+        handlers={"kunruyi.kit.thing.happened": handler or record},
         **kw,  # type: ignore[arg-type]
     )
 
@@ -456,21 +469,16 @@ async def test_one_by_one_applies_a_fetch_in_one_transaction_in_entity_order_wit
     async def record(session: AsyncSession, event: CloudEvent) -> None:
         seen.append((event.data["thing_id"], current_request_id()))
         transactions.add(int((await session.execute(text("SELECT txid_current()"))).scalar_one()))
-        await session.execute(
-            text("INSERT INTO effects (event_id, thing_id) VALUES (:e, :t)"),
-            {"e": event.id, "t": event.data["thing_id"]},
-        )
+        await record_effect(session, event)
 
     bus = EventBus(own_nats.url, name="kit-one-by-one", own_streams=["kit"])
     await bus.start()
     await bus.wait_connected()
-    consumer = EventConsumer(
-        bus=bus,
-        sessionmaker=kit_db,
-        service="kittest",
-        name="one-by-one",
-        producer="kit",
-        handlers={"kunruyi.kit.thing.happened": record},
+    consumer = _consumer(
+        bus,
+        kit_db,
+        "one-by-one",
+        handler=record,
         batch_handlers={"kunruyi.kit.thing.happened": one_by_one(record, order=lambda e: e.data["thing_id"])},
         batch_size=100,
     )
