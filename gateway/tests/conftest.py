@@ -110,6 +110,7 @@ def echo_app(secret: str) -> FastAPI:
                 "query": request.url.query,
                 "body": body.decode(errors="replace"),
                 "principal": principal,
+                "header_names": sorted({name for name, _ in request.headers.items()}),
                 "pad": "x" * int(request.query_params.get("pad", "0")),
             }
         )

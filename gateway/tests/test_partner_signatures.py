@@ -155,6 +155,15 @@ async def test_signed_request_reaches_the_service_as_a_partner_principal(gateway
         assert echoed["principal"]["subject"] == "demo-partner"
         assert "policy:read" in echoed["principal"]["scopes"]
         assert json.loads(echoed["body"]) == {"uscc": "91320583MA1XXXXXX0"}
+        # The partner's credentials stay at the gateway: the service gets the internal token only.
+        assert not {
+            "x-kry-appkey",
+            "x-kry-nonce",
+            "x-kry-signature",
+            "x-kry-timestamp",
+            "x-kry-sign-method",
+        } & set(echoed["header_names"])
+        assert "x-kry-principal" in echoed["header_names"]
 
 
 async def test_the_path_is_signed_exactly_as_sent(gateway, demo_key) -> None:  # type: ignore[no-untyped-def]

@@ -243,6 +243,20 @@ async def test_inbound_identity_headers_are_never_trusted(gateway) -> None:  # t
     assert resp.status_code == 200 and resp.json()["principal"] is None
 
 
+async def test_a_callers_credentials_never_reach_the_service(gateway, staff_token) -> None:  # type: ignore[no-untyped-def]
+    """The gateway checks the bearer token; the service gets the internal token it stands for, not the token, nor
+    a cookie the caller sent along."""
+    async with httpx.AsyncClient(base_url=gateway.url) as c:
+        resp = await c.get(
+            "/api/v1/applications",
+            headers={"Authorization": f"Bearer {staff_token('officer')}", "Cookie": "kry_session=abc"},
+        )
+    assert resp.status_code == 200, resp.text
+    echoed = resp.json()
+    assert echoed["principal"]["kind"] == "staff"
+    assert {"authorization", "cookie"}.isdisjoint(echoed["header_names"])
+
+
 async def test_bad_staff_tokens(gateway, staff_token) -> None:  # type: ignore[no-untyped-def]
     async with httpx.AsyncClient(base_url=gateway.url) as c:
         expired = staff_token("officer", ttl_s=-120)

@@ -28,6 +28,8 @@ HEADER_TIMESTAMP = "x-kry-timestamp"
 HEADER_NONCE = "x-kry-nonce"
 HEADER_SIGN_METHOD = "x-kry-sign-method"
 HEADER_SIGNATURE = "x-kry-signature"
+# Every header a signed request carries its credentials in.
+CREDENTIAL_HEADERS = (HEADER_APP_KEY, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGN_METHOD, HEADER_SIGNATURE)
 
 NONCE_RE = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
 TIMESTAMP_RE = re.compile(r"^[0-9]{1,16}$")

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from kunruyi_gateway.access.rules import rule_for
+from kunruyi_gateway.partners import signature
 from kunruyi_gateway.routing.exceptions import RouteNotFound
 from kunruyi_gateway.routing.http1 import (
     Connection,
@@ -55,8 +56,19 @@ HOP_BY_HOP = frozenset(
         b"expect",
     }
 )
-# Callers never get to speak for the gateway: these are set by the gateway alone.
-STRIPPED_INBOUND = frozenset({b"x-kry-principal", b"x-request-id", b"traceparent"})
+# Callers never get to speak for the gateway: these are set by the gateway alone. Nor do a caller's credentials
+# travel on: the gateway has checked them, and a service trusts only the internal token — so a partner's signature,
+# a bearer token or a session cookie never reaches a service, its logs or its error reports.
+STRIPPED_INBOUND = frozenset(
+    {
+        b"x-kry-principal",
+        b"x-request-id",
+        b"traceparent",
+        b"authorization",
+        b"cookie",
+        *(name.encode() for name in signature.CREDENTIAL_HEADERS),
+    }
+)
 # Set on the way out by the gateway itself (its server's Date, the request id): a service's own would be a
 # second copy.
 REPLACED_OUTBOUND = frozenset({*HOP_BY_HOP, b"x-request-id", b"date", b"server"})
