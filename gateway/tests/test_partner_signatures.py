@@ -284,6 +284,35 @@ async def test_replayed_request_is_refused_also_by_a_restarted_gateway(  # type:
         assert (await c.get("/api/v1/policies?a=1", headers=fresh)).status_code == 200
 
 
+async def test_a_claim_cut_off_from_the_database_is_503_and_the_same_request_goes_through_after(  # type: ignore[no-untyped-def]
+    gateway, engine, demo_key
+) -> None:
+    """The nonce claim's connection dies under it (a database restart, a failover): the partner gets a 503 it may
+    retry — not a 500, not a replay refusal — and its very same signed request passes next time, since nothing was
+    claimed."""
+    app_key, secret = demo_key
+    async with httpx.AsyncClient(base_url=gateway.url) as c:
+        warm = signed_headers(app_key=app_key, secret=secret, method="GET", path="/api/v1/policies")
+        assert (await c.get("/api/v1/policies", headers=warm)).status_code == 200
+        async with engine.connect() as admin:
+            cut = (
+                await admin.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        " AND query LIKE 'WITH input AS%partner_nonces%'"
+                    )
+                )
+            ).scalar_one()
+        assert cut >= 1  # the verifier keeps the connection that ran the last claim for the next one
+        headers = signed_headers(app_key=app_key, secret=secret, method="GET", path="/api/v1/policies")
+        refused = await c.get("/api/v1/policies", headers=headers)
+        _problem(refused, 503, "database_unavailable")
+        assert refused.headers["retry-after"] == "1"
+        assert (await c.get("/api/v1/policies", headers=headers)).status_code == 200
+        _problem(await c.get("/api/v1/policies", headers=headers), 401, "replayed_request")
+
+
 async def test_an_expired_nonce_may_be_used_again(gateway, engine, demo_key) -> None:  # type: ignore[no-untyped-def]
     headers = signed_headers(app_key=demo_key[0], secret=demo_key[1], method="GET", path="/api/v1/policies")
     async with httpx.AsyncClient(base_url=gateway.url) as c:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kunruyi_common.batching import Batcher
-from sqlalchemy import text
+from kunruyi_common.db.driver import fetch_on_driver
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from kunruyi_gateway.partners.metrics import NONCE_CLAIM_BATCH
@@ -31,10 +31,11 @@ from kunruyi_gateway.partners.metrics import NONCE_CLAIM_BATCH
 # lasts the rate's period); each claimed request gets its own place in its window, in arrival order. A request
 # without a row back was a replay. ON CONFLICT may touch a row once per statement, so the caller sends each
 # (app key, nonce) and each window's rate period once.
-_CLAIM_BATCH = text(
+# It goes straight to asyncpg (:func:`fetch_on_driver`): in process, 16 concurrent, 21 k → 26 k verifications/s.
+_CLAIM_SQL = (
     "WITH input AS ("
-    " SELECT * FROM unnest(CAST(:k AS text[]), CAST(:n AS text[]), CAST(:e AS timestamptz[]),"
-    " CAST(:b AS text[]), CAST(:p AS float8[])) WITH ORDINALITY AS t(app_key, nonce, expires_at, bucket, period, ord)"
+    " SELECT * FROM unnest(CAST($1 AS text[]), CAST($2 AS text[]), CAST($3 AS timestamptz[]),"
+    " CAST($4 AS text[]), CAST($5 AS float8[])) WITH ORDINALITY AS t(app_key, nonce, expires_at, bucket, period, ord)"
     "), claim AS ("
     " INSERT INTO partner_nonces (app_key, nonce, expires_at) SELECT app_key, nonce, expires_at FROM input"
     " ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at"
@@ -55,6 +56,7 @@ _CLAIM_BATCH = text(
     " RETURNING bucket, hits, expires_at"
     ") SELECT c.ord, h.hits - c.taken + c.place, h.expires_at FROM claimed c JOIN hit h ON h.bucket = c.bucket"
 )
+
 
 # How long a connection that ran a batch is kept for the next one.
 _KEEP_S = 1.0
@@ -146,18 +148,15 @@ class NonceClaims:
         NONCE_CLAIM_BATCH.observe(len(batch))
         conn = await self._connection()
         try:
-            rows = (
-                await conn.execute(
-                    _CLAIM_BATCH,
-                    {
-                        "k": [c.app_key for c in batch],
-                        "n": [c.nonce for c in batch],
-                        "e": [c.expires_at for c in batch],
-                        "b": [c.bucket for c in batch],
-                        "p": [c.period_s for c in batch],
-                    },
-                )
-            ).all()
+            rows = await fetch_on_driver(
+                conn,
+                _CLAIM_SQL,
+                [c.app_key for c in batch],
+                [c.nonce for c in batch],
+                [c.expires_at for c in batch],
+                [c.bucket for c in batch],
+                [c.period_s for c in batch],
+            )
         except BaseException:
             await asyncio.shield(conn.close())
             raise
