@@ -26,16 +26,17 @@ async def test_rows_refusals_and_broken_connections(infra: Infra) -> None:
             assert not is_database_unavailable(refused.value)
             assert (await fetch_on_driver(conn, "SELECT 1 AS one"))[0]["one"] == 1  # still usable
 
-            victim = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            victim = (await fetch_on_driver(conn, "SELECT pg_backend_pid() AS pid"))[0]["pid"]
             admin = create_engine(with_database(infra.database_admin_url, "postgres"), pool_size=1)
             try:
                 async with admin.connect() as killer:
-                    await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+                    # Waits until the backend is gone, so the next statement meets a closed session.
+                    await killer.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": victim})
             finally:
                 await admin.dispose()
             with pytest.raises(sa_exc.DBAPIError) as broken:
                 await fetch_on_driver(conn, "SELECT 1")
-            assert broken.value.connection_invalidated
+            assert broken.value.connection_invalidated and conn.invalidated  # never back into the pool
             assert is_database_unavailable(broken.value)
 
         async with engine.connect() as conn:  # the pool replaced the broken connection

@@ -298,7 +298,7 @@ async def test_a_claim_cut_off_from_the_database_is_503_and_the_same_request_goe
             cut = (
                 await admin.execute(
                     text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
                         " WHERE datname = current_database() AND pid <> pg_backend_pid()"
                         " AND query LIKE 'WITH input AS%partner_nonces%'"
                     )

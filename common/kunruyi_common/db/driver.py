@@ -16,6 +16,16 @@ import asyncpg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+# Failures after which the connection cannot be trusted, even before the driver has noticed it is closed: the
+# connection itself failed, a timeout left a statement behind on it, or the server is ending the session
+# (operator intervention, SQLSTATE class 57P: a terminated backend, a shutdown, a crash recovery).
+_CONNECTION_FAILURES = (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError, TimeoutError)
+
+
+def _ends_the_connection(error: BaseException) -> bool:
+    state = getattr(error, "sqlstate", None)
+    return isinstance(error, _CONNECTION_FAILURES) or (isinstance(state, str) and state.startswith("57P"))
+
 
 async def fetch_on_driver(conn: AsyncConnection, sql: str, *args: Any) -> list[asyncpg.Record]:
     """``sql`` (numbered parameters: ``$1``, ``$2`` …) on ``conn``'s asyncpg connection, through the driver's own
@@ -24,7 +34,7 @@ async def fetch_on_driver(conn: AsyncConnection, sql: str, *args: Any) -> list[a
     try:
         rows: list[asyncpg.Record] = await driver.fetch(sql, *args)
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
-        broken = driver.is_closed()
+        broken = driver.is_closed() or _ends_the_connection(error)
         if broken:
             await conn.invalidate(error)
         raise sa_exc.OperationalError(sql, None, error, connection_invalidated=broken) from error
