@@ -33,7 +33,7 @@ async def fetch_on_driver(conn: AsyncConnection, sql: str, *args: Any) -> list[a
     driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection
     try:
         rows: list[asyncpg.Record] = await driver.fetch(sql, *args)
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
+    except (asyncpg.PostgresError, *_CONNECTION_FAILURES) as error:
         broken = driver.is_closed() or _ends_the_connection(error)
         if broken:
             await conn.invalidate(error)

@@ -57,7 +57,6 @@ _CLAIM_SQL = (
     ") SELECT c.ord, h.hits - c.taken + c.place, h.expires_at FROM claimed c JOIN hit h ON h.bucket = c.bucket"
 )
 
-
 # How long a connection that ran a batch is kept for the next one.
 _KEEP_S = 1.0
 
