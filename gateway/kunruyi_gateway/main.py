@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,6 +17,7 @@ from kunruyi_common.periodic import start_periodic
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Scope
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kunruyi_gateway.access.gate import Gate
 from kunruyi_gateway.access.limiter import RateLimiter
@@ -268,6 +269,13 @@ class GatewayApp(FastAPI):
                 allow_headers=["*"],
                 expose_headers=["x-request-id", "retry-after"],
                 max_age=600,
+            )
+        if settings.trusted_proxies:
+            # Outermost: everything after it (the gate's rate limits, audit trails, access lines, cookies) sees
+            # the caller's address and scheme as the trusted proxy reported them.
+            # (uvicorn types the ASGI callables more narrowly than Starlette; both are plain ASGI.)
+            app = cast(
+                ASGIApp, ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=settings.trusted_proxies)
             )
         return app
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings, secret_field, service_config
+from pydantic import field_validator
 
 # The repository's var/ when running from a checkout. The dev issuer is trusted only in development mode
 # (``KRY_GATEWAY_DEV_MODE``, inherited from ServiceSettings, off by default).
@@ -74,6 +76,11 @@ class Settings(ServiceSettings):
     staff_rate: str = "1200/minute"
     public_rate: str = "120/minute"
     cors_origins: list[str] = []
+    # The reverse proxies or load balancers in front of the gateway (addresses or networks, e.g. ["10.0.0.0/8"]).
+    # From a peer listed here the client's address is taken from X-Forwarded-For (the nearest address that is not
+    # one of them) and the scheme from X-Forwarded-Proto, so rate limits, audit trails and access lines see the
+    # caller, not the balancer, and cookies are marked Secure behind TLS. Empty: the headers are never believed.
+    trusted_proxies: list[str] = []
 
     # 昆e服 service codes: the key of the tag that makes a code token unforgeable.
     service_code_secret: str = secret_field(DEV_INTERNAL_TOKEN_SECRET + ":service-codes")
@@ -121,6 +128,19 @@ class Settings(ServiceSettings):
     identity_jwks_cache_ttl_s: float = 600.0
     # How long a bearer token handed to a signed-in company or talent for the API lives.
     self_token_ttl_s: int = 1800
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                # "*" would let any caller name its own address and dodge its rate limit.
+                raise ValueError(
+                    f"trusted_proxies: {entry!r} is not an IP address or network (list the proxies' own)"
+                ) from None
+        return value
 
     def upstream_urls(self) -> dict[str, str]:
         return {

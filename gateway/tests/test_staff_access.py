@@ -405,6 +405,54 @@ async def test_public_callers_are_limited_per_address(gateway_settings, serve_ga
         assert (await c.get("/api/v1/tickets", headers=other)).status_code == 200
 
 
+async def test_behind_a_trusted_proxy_the_callers_address_and_scheme_count(
+    gateway_settings, serve_gateway
+) -> None:  # type: ignore[no-untyped-def]
+    """Behind a load balancer every caller arrives from the balancer's address. The gateway takes the caller's
+    address (X-Forwarded-For) and scheme (X-Forwarded-Proto) from a proxy it was told to trust, and from no one
+    else."""
+    limited = gateway_settings.model_copy(update={"public_rate": "2/minute"})
+    async with serve_gateway(limited) as gw, httpx.AsyncClient(base_url=gw.url) as c:
+        # No proxy trusted (the default): a caller cannot dodge its limit by naming other addresses …
+        named = [
+            (await c.get("/api/v1/policies", headers={"X-Forwarded-For": f"203.0.113.{i}"})).status_code
+            for i in range(3)
+        ]
+        assert named == [200, 200, 429]
+        # … nor make the gateway believe it came over HTTPS.
+        sign_in = await c.get("/m/login/sushangtong", headers={"X-Forwarded-Proto": "https"})
+        assert sign_in.status_code == 303 and "Secure" not in sign_in.headers["set-cookie"]
+
+    trusted = limited.model_copy(update={"trusted_proxies": ["127.0.0.0/8"]})
+    async with serve_gateway(trusted) as gw, httpx.AsyncClient(base_url=gw.url) as c:
+        one = {"X-Forwarded-For": "203.0.113.7"}
+        assert [(await c.get("/api/v1/policies", headers=one)).status_code for _ in range(3)] == [
+            200,
+            200,
+            429,
+        ]
+        # Another caller behind the same balancer has a window of its own …
+        assert (
+            await c.get("/api/v1/policies", headers={"X-Forwarded-For": "198.51.100.9"})
+        ).status_code == 200
+        # … and what a caller writes in front of the balancer's entry changes nothing: the nearest address that
+        # is not a trusted proxy is the caller.
+        spoofed = {"X-Forwarded-For": "198.51.100.77, 203.0.113.7"}
+        assert (await c.get("/api/v1/policies", headers=spoofed)).status_code == 429
+        sign_in = await c.get(
+            "/m/login/sushangtong", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.8"}
+        )
+        assert sign_in.status_code == 303 and "Secure" in sign_in.headers["set-cookie"]
+
+
+def test_trusted_proxies_are_addresses_or_networks(gateway_settings) -> None:  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    assert Settings(**{**gateway_settings.model_dump(), "trusted_proxies": ["10.0.0.0/8", "192.0.2.1"]})
+    with pytest.raises(ValidationError, match="trusted_proxies"):
+        Settings(**{**gateway_settings.model_dump(), "trusted_proxies": ["*"]})
+
+
 async def test_down_or_slow_upstream_is_503_upstream_unavailable(gateway_settings, serve_gateway) -> None:  # type: ignore[no-untyped-def]
     from kunruyi_launcher.infra import free_port
 

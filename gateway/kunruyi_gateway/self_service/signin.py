@@ -31,7 +31,7 @@ from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.staff.tokens import SESSION_ISSUER, TALENT_SESSION_PREFIX
 from kunruyi_gateway.web.calls import PageCalls, UpstreamError
 from kunruyi_gateway.web.csrf import CsrfProtected
-from kunruyi_gateway.web.sessions import OptionalWebSession, end_session, start_session
+from kunruyi_gateway.web.sessions import OptionalWebSession, end_session, secure_cookies, start_session
 from kunruyi_gateway.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -73,7 +73,7 @@ def _flow_cookie(request: Request, response: Response, flow: dict[str, Any]) -> 
         path="/m/login",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https",
+        secure=secure_cookies(request),
     )
 
 

@@ -87,9 +87,10 @@ def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     return maker
 
 
-def _secure(request: Request) -> bool:
-    proto = request.headers.get("x-forwarded-proto", request.url.scheme)
-    return proto.split(",")[0].strip() == "https"
+def secure_cookies(request: Request) -> bool:
+    """Mark cookies Secure when the caller came over HTTPS — as the gateway's trusted proxies report it
+    (``trusted_proxies``); an X-Forwarded-Proto from anyone else says nothing."""
+    return request.url.scheme == "https"
 
 
 def _from_row(row: WebSessionRow) -> SignedIn:
@@ -148,7 +149,7 @@ async def start_session(
         path="/",
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=secure_cookies(request),
     )
     signed_in = _from_row(row)
     request.state.web_session = signed_in
@@ -161,7 +162,9 @@ async def end_session(request: Request, response: Response) -> None:
     if raw:
         async with _sessionmaker(request)() as db, db.begin():
             await db.execute(delete(WebSessionRow).where(WebSessionRow.id_hash == hash_session_id(raw)))
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookies(request)
+    )
     request.state.web_session = None
 
 
