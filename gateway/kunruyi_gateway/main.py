@@ -271,7 +271,7 @@ class GatewayApp(FastAPI):
                 max_age=600,
             )
         if settings.trusted_proxies:
-            # Outermost: everything after it (the gate's rate limits, audit trails, access lines, cookies) sees
+            # Outermost: everything after it (the per-address rate limits, the Secure flag of cookies) sees
             # the caller's address and scheme as the trusted proxy reported them.
             # (uvicorn types the ASGI callables more narrowly than Starlette; both are plain ASGI.)
             app = cast(
