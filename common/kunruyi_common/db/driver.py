@@ -1,6 +1,6 @@
 """One statement straight on a pooled connection's asyncpg driver, for the few hot paths where SQLAlchemy's
 execution costs more than the statement's round trip (its compile-cache lookup, greenlet hop and row processing:
-≈100 µs of CPU a statement on this machine).
+≈80–100 µs a statement in the gateway's nonce claims, bench/gateway/RESULTS.md).
 
 What the rest of the platform relies on stays as it was through SQLAlchemy: a failure is raised as SQLAlchemy's
 ``DBAPIError`` (``OperationalError``, with the driver's exception as ``orig``), so the error handlers and

@@ -31,7 +31,7 @@ from kunruyi_gateway.partners.metrics import NONCE_CLAIM_BATCH
 # lasts the rate's period); each claimed request gets its own place in its window, in arrival order. A request
 # without a row back was a replay. ON CONFLICT may touch a row once per statement, so the caller sends each
 # (app key, nonce) and each window's rate period once.
-# It goes straight to asyncpg (:func:`fetch_on_driver`): in process, 16 concurrent, 21 k → 26 k verifications/s.
+# It goes straight to asyncpg (:func:`fetch_on_driver`; the figures are in bench/gateway/RESULTS.md).
 _CLAIM_SQL = (
     "WITH input AS ("
     " SELECT * FROM unnest(CAST($1 AS text[]), CAST($2 AS text[]), CAST($3 AS timestamptz[]),"
