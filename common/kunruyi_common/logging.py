@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pythonjsonlogger.json import JsonEncoder, JsonFormatter
 
@@ -95,6 +95,8 @@ class _ContextFilter(logging.Filter):
 ACCESS_LOGGER = "kunruyi.access"
 # The access record's own fields, in the order log_access gives them (the line's order).
 _ACCESS_FIELDS = ("request_id", "method", "path", "route", "status", "duration_ms")
+# How many (method, path, route, status) the access line's fixed text is kept for (paths carry ids: bounded).
+_ACCESS_PARTS_KEPT = 1024
 
 _redact: Callable[[str], str] | None = None
 # A digit and ten more digits or separators: every line in which redact_text's pre-check (an ASCII digit and ten
@@ -150,6 +152,7 @@ class RedactingJsonFormatter(JsonFormatter):
         self._stamp: tuple[int, str] = (-1, "")
         self._access_template: str | None = None
         self._access_head = ""
+        self._access_parts: dict[tuple[str, str, str, int], tuple[str, str, str, bool]] = {}
         self._encoder: json.JSONEncoder | None = None
         if (
             self.json_serializer is json.dumps
@@ -252,15 +255,17 @@ class RedactingJsonFormatter(JsonFormatter):
             return None
         if not math.isfinite(duration_ms):
             return None
-        rest = template % (
-            encode_basestring(f"{method} {path} {status}"),
-            encode_basestring(rid),
-            encode_basestring(method),
-            encode_basestring(path),
-            encode_basestring(route),
-            int.__repr__(status),
-            float.__repr__(duration_ms),
-        )
+        parts = self._access_parts.get((method, path, route, status))
+        if parts is None:
+            parts = self._access_parts_for(template, method, path, route, status)
+        before_rid, between, after_duration, fixed_may_hold = parts
+        rid_text = encode_basestring(rid)
+        duration_text = float.__repr__(duration_ms)
+        rest = before_rid + rid_text + between + duration_text + after_duration
+        # The JSON punctuation between fields stops any run of digits, so the line may hold a personal number only
+        # if one of its parts may: the parts fixed for this method, path and status were checked once.
+        if fixed_may_hold or _MAY_HOLD_NUMBERS.search(rid_text) or _MAY_HOLD_NUMBERS.search(duration_text):
+            rest = _redactor()(rest)
         second = int(created)
         stamp = self._stamp
         if stamp[0] != second:
@@ -268,7 +273,29 @@ class RedactingJsonFormatter(JsonFormatter):
             self._stamp = stamp
         # LogRecord's msecs, as Python 3.11 computes it.
         text = f"{stamp[1]},{int((created - second) * 1000):03d}"
-        return self._access_head + encode_basestring(text) + ", " + _redactor()(rest)[1:]
+        return self._access_head + encode_basestring(text) + ", " + rest[1:]
+
+    def _access_parts_for(
+        self, template: str, method: str, path: str, route: str, status: int
+    ) -> tuple[str, str, str, bool]:
+        """The access line's text around its request id and duration for this method, path, route and status, and
+        whether that text may hold a personal number; kept for the next line (a bounded number of them)."""
+        marked = template % (
+            encode_basestring(f"{method} {path} {status}"),
+            "\0",
+            encode_basestring(method),
+            encode_basestring(path),
+            encode_basestring(route),
+            int.__repr__(status),
+            "\0",
+        )
+        before_rid, between, after_duration = marked.split("\0")
+        may_hold = _MAY_HOLD_NUMBERS.search(before_rid + '""' + between + "0" + after_duration) is not None
+        parts = (before_rid, between, after_duration, may_hold)
+        if len(self._access_parts) >= _ACCESS_PARTS_KEPT:
+            self._access_parts.clear()
+        self._access_parts[(method, path, route, status)] = parts
+        return parts
 
     def use_for_access(self, service: str) -> None:
         """Let :meth:`access_text` write the access lines of ``service`` (the context filter's field)."""
@@ -286,6 +313,7 @@ class RedactingJsonFormatter(JsonFormatter):
             f'"service": {encode_basestring(service).replace("%", "%%")}',
         ]
         self._access_template = "{" + ", ".join(head) + "}"
+        self._access_parts.clear()
         self._access_head = "{" + encode_basestring(self._time_key) + ": "
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
@@ -341,6 +369,46 @@ class RedactingJsonFormatter(JsonFormatter):
         return redact(super().serialize_log_record(log_data))
 
 
+class _PendingLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that can hold lines for one write: :meth:`write_later` keeps a line, and the next flush
+    or record of any kind writes what is held first."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held: list[str] = []
+
+    def write_later(self, text: str) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._held.append(text + self.terminator)
+
+    def _write_held(self) -> None:
+        if self._held:
+            held = "".join(self._held)
+            self._held.clear()
+            try:
+                self.stream.write(held)
+            except Exception:
+                self.handleError(logging.makeLogRecord({"msg": held}))
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._write_held()
+        super().flush()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._write_held()
+        super().emit(record)
+
+
+class _StreamHandler(_PendingLines):
+    pass
+
+
+class _FileHandler(_PendingLines, logging.FileHandler):
+    pass
+
+
 class AccessSink:
     """The access line (one per request) written straight to the handlers :func:`configure_logging` installed,
     as long as they are still the whole of the logging setup on its way: the same bytes a record would give,
@@ -372,6 +440,7 @@ class AccessSink:
                 or handler.filters != filters
                 or handler.level > logging.INFO
                 or getattr(handler, "stream", None) is None
+                or not isinstance(handler, _PendingLines)
             ):
                 return False
         return True
@@ -393,20 +462,15 @@ class AccessSink:
         if text is None:
             return False
         for handler in self.handlers:
-            stream_handler: Any = handler
-            handler.acquire()
-            try:
-                stream_handler.stream.write(text + stream_handler.terminator)
-            except Exception:
-                handler.handleError(logging.makeLogRecord({"msg": text}))
-            finally:
-                handler.release()
+            cast(_PendingLines, handler).write_later(text)
         self._flush_soon()
         return True
 
     def _flush_soon(self) -> None:
         """Flush at the end of this step of the event loop: the lines of the requests that end in one step leave
-        in one write (any other record flushes the same stream at once, so the order of lines is kept)."""
+        in one write, even on an unbuffered stream (``PYTHONUNBUFFERED``, as containers set it, would otherwise
+        make every line a system call of its own). Any other record writes the waiting lines first, so the order
+        of lines is kept."""
         if self._flush_due:
             return
         try:
@@ -432,10 +496,10 @@ def configure_logging(service: str, level: str = "INFO", log_file: Path | None =
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         json_ensure_ascii=False,
     )
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
+    handlers: list[logging.Handler] = [_StreamHandler(sys.stdout)]
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        handlers.append(_FileHandler(log_file, encoding="utf-8"))
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)

@@ -52,6 +52,10 @@ CASES = [
     ("/api/v1/talents/13912345678", "0123456789abcdef0123456789abcdef", 404, 12.0),
     ("/api/v1/payees/320583198805170012/cards", "13812345678", 403, 0.5),
     ('/api/v1/policies/集成电路"x\\y%s', "rid-1", 503, 2500.75),
+    # Eight digits at the path's end and the status make an eleven-character run in the message only.
+    ("/api/v1/talents/13912345", "rid-2", 200, 0.25),
+    # A run in the caller's request id, in a line whose path holds none.
+    ("/api/v1/policies", "a1391234567800000b", 200, 3.5),
 ]
 
 
