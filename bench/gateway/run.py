@@ -1,12 +1,14 @@
 """Gateway benchmarks (issue 7, and the proxy comparison of issue 2).
 
-    .venv/bin/python bench/gateway/run.py [--duration 5] [--only sig,proxy,qr] [--gateway-workers 1] [--out …]
+    .venv/bin/python bench/gateway/run.py [--duration 5] [--only sig,proxy,qr,floors] [--gateway-workers 1] [--out …]
 
 1. signature verifications per second, in-process (pure verify: canonical query + string to sign + HMAC; and the
    full verifier with its PostgreSQL nonce claim);
 2. a small GET straight to a service vs through the gateway (anonymous public route, and with partner signatures)
    at 1, 16 and 64 connections;
-3. the 昆e服 page at 32 connections vs fetching the same four pieces of data straight from the services.
+3. the 昆e服 page at 32 connections vs fetching the same four pieces of data straight from the services;
+4. (``--only floors``, not in the default set) the same GET through two HTTP-parsing floors (``bare_proxy.py``:
+   its own protocol on uvloop, and a bare ASGI app on uvicorn) beside the direct call and the gateway.
 
 The services are a stub (bench/gateway/stub_services.py) so the figures measure the gateway, not a database
 query in a service. Load comes from a separate process (bench/gateway/loadgen.py). Uses KRY_DATABASE_URL /
@@ -306,6 +308,20 @@ def main() -> None:
             )
             relay_pid = procs[-1].pid
         relay = f"http://127.0.0.1:{relay_port}"
+        # Two floors that parse HTTP on both sides (bench/gateway/bare_proxy.py): on a protocol of their own, and as
+        # a bare ASGI app on uvicorn — what the ASGI server costs a proxied call, and what the gateway's own work does.
+        floors: dict[str, tuple[str, int]] = {}
+        if "floors" in only:
+            for way in ("protocol", "uvicorn"):
+                port = free_port()
+                procs.append(
+                    subprocess.Popen(
+                        [PY, str(HERE / "bare_proxy.py"), str(port), str(stub_socket), way],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+                floors[way] = (f"http://127.0.0.1:{port}", procs[-1].pid)
         # The same gateway without the 昆e服 page cache: what a code scanned for the first time in a while costs.
         cold_port = free_port()
         if "qr" in only:
@@ -345,6 +361,19 @@ def main() -> None:
                     }
                 )
             sections["proxy"] = rows
+        if floors:
+            time.sleep(2)  # the floors have no readiness probe: a moment to bind
+            floor_rows = []
+            for c in (16, 64):
+                row = {
+                    "concurrency": c,
+                    "direct": load(stub, ["/api/v1/policies"], c, args.duration, server=procs[0].pid),
+                    "gateway": load(gw, ["/api/v1/policies"], c, args.duration, server=procs[1].pid),
+                }
+                for way, (url, pid) in floors.items():
+                    row[way] = load(url, ["/api/v1/policies"], c, args.duration, server=pid)
+                floor_rows.append(row)
+            sections["floors"] = floor_rows
         if "qr" in only:
             page = load(gw, [f"/q/{qr_token}"], 32, args.duration)
             uncached = load(f"http://127.0.0.1:{cold_port}", [f"/q/{qr_token}"], 32, args.duration)
@@ -429,6 +458,27 @@ def write_results(path: Path, s: dict[str, Any], duration: float) -> None:
                     f"{r['gateway_signed'].get('cpu_us', '')} | {(r.get('relay') or {}).get('cpu_us', '')} |"
                 )
             lines.append("")
+    if "floors" in s:
+        lines += [
+            "## Two HTTP-parsing floors beside the gateway",
+            "",
+            "The same GET through `bare_proxy.py`: requests and answers parsed with httptools, a request id, headers"
+            " filtered, a pooled keep-alive connection to the stub's Unix socket — no gate, metrics, access line or"
+            " error answers. *protocol* = its own asyncio protocol on uvloop; *uvicorn* = a bare ASGI app served as"
+            " every app is. CPU µs per request of the serving process in brackets.",
+            "",
+            "| conns | direct rps (µs) | gateway anon rps (µs) | ratio | bare proxy, protocol (µs) | ratio |"
+            " bare proxy, uvicorn (µs) | ratio |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in s["floors"]:
+            d = r["direct"]
+            cells = [f"{d['rps']:,} ({d.get('cpu_us', '')})"]
+            for key in ("gateway", "protocol", "uvicorn"):
+                x = r[key]
+                cells += [f"{x['rps']:,} ({x.get('cpu_us', '')})", f"{x['rps'] / d['rps']:.2f}"]
+            lines.append(f"| {r['concurrency']} | " + " | ".join(cells) + " |")
+        lines.append("")
     if "qr" in s:
         p, d = s["qr"]["page"], s["qr"]["direct"]
         u = s["qr"].get("uncached")
