@@ -157,10 +157,34 @@ async def test_lines_written_in_one_loop_step_are_flushed_together_by_its_end(
     ours = kit_logging.access_sink.handlers if kit_logging.access_sink else []
     monkeypatch.setattr(root, "handlers", [h for h in root.handlers if h in ours])
     flushed: list[str] = []
+    writes: list[str] = []
+    write = configured.write
+
+    def counting_write(text: str) -> int:
+        writes.append(text)
+        return write(text)
+
     monkeypatch.setattr(configured, "flush", lambda: flushed.append(configured.getvalue()))
+    monkeypatch.setattr(configured, "write", counting_write)
     log_access("rid-1", "GET", "/api/v1/policies", "/api/v1/{rest:path}", 200, 0.001)
     log_access("rid-2", "GET", "/api/v1/policies", "/api/v1/{rest:path}", 200, 0.001)
-    assert flushed == []
+    assert flushed == [] and writes == []
     await asyncio.sleep(0)
     assert len(flushed) == 1
     assert [json.loads(line)["request_id"] for line in flushed[0].splitlines()] == ["rid-1", "rid-2"]
+    # One write for both: on an unbuffered stream (PYTHONUNBUFFERED) each write is a system call.
+    assert len(writes) == 1
+
+
+async def test_a_record_written_meanwhile_comes_after_the_held_access_lines(
+    configured: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()
+    ours = kit_logging.access_sink.handlers if kit_logging.access_sink else []
+    monkeypatch.setattr(root, "handlers", [h for h in root.handlers if h in ours])
+    log_access("rid-1", "GET", "/api/v1/policies", "/api/v1/{rest:path}", 200, 0.001)
+    logging.getLogger("kunruyi.test").warning("after the request")
+    lines = [json.loads(line) for line in configured.getvalue().splitlines()]
+    assert [line.get("request_id") or line["message"] for line in lines] == ["rid-1", "after the request"]
+    await asyncio.sleep(0)
+    assert len(configured.getvalue().splitlines()) == 2
