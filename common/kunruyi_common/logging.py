@@ -369,9 +369,9 @@ class RedactingJsonFormatter(JsonFormatter):
         return redact(super().serialize_log_record(log_data))
 
 
-class _PendingLines(logging.StreamHandler):  # type: ignore[type-arg]
+class _HoldingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """A stream handler that can hold lines for one write: :meth:`write_later` keeps a line, and the next flush
-    or record of any kind writes what is held first."""
+    or record of any kind writes what is held first (so lines keep their order)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -401,11 +401,7 @@ class _PendingLines(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
-class _StreamHandler(_PendingLines):
-    pass
-
-
-class _FileHandler(_PendingLines, logging.FileHandler):
+class _HoldingFileHandler(_HoldingStreamHandler, logging.FileHandler):
     pass
 
 
@@ -440,7 +436,7 @@ class AccessSink:
                 or handler.filters != filters
                 or handler.level > logging.INFO
                 or getattr(handler, "stream", None) is None
-                or not isinstance(handler, _PendingLines)
+                or not isinstance(handler, _HoldingStreamHandler)
             ):
                 return False
         return True
@@ -462,7 +458,7 @@ class AccessSink:
         if text is None:
             return False
         for handler in self.handlers:
-            cast(_PendingLines, handler).write_later(text)
+            cast(_HoldingStreamHandler, handler).write_later(text)
         self._flush_soon()
         return True
 
@@ -496,10 +492,10 @@ def configure_logging(service: str, level: str = "INFO", log_file: Path | None =
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         json_ensure_ascii=False,
     )
-    handlers: list[logging.Handler] = [_StreamHandler(sys.stdout)]
+    handlers: list[logging.Handler] = [_HoldingStreamHandler(sys.stdout)]
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(_FileHandler(log_file, encoding="utf-8"))
+        handlers.append(_HoldingFileHandler(log_file, encoding="utf-8"))
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)
