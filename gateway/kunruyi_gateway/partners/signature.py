@@ -133,7 +133,8 @@ def string_to_sign(
 
 
 _MACS: dict[str, Callable[[bytes, bytes], bytes]] = {
-    "HMAC-SHA256": lambda key, msg: hmac.new(key, msg, hashlib.sha256).digest(),
+    # hmac.digest is OpenSSL's one-shot HMAC: the same bytes as hmac.new(...).digest() without the HMAC object.
+    "HMAC-SHA256": lambda key, msg: hmac.digest(key, msg, "sha256"),
     "HMAC-SM3": hmac_sm3,
 }
 
