@@ -516,8 +516,20 @@ def write_results(path: Path, s: dict[str, Any], duration: float) -> None:
     except OSError:
         pass
     lines += NOTES.splitlines()
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Earlier runs and experiments written below the marker stay; everything above it is this run's.
+    kept = ""
+    if path.exists():
+        old = path.read_text(encoding="utf-8")
+        at = old.find(GENERATED_END)
+        if at >= 0:
+            kept = old[at + len(GENERATED_END) :]
+    path.write_text("\n".join(lines).rstrip("\n") + "\n\n" + GENERATED_END + kept, encoding="utf-8")
 
+
+GENERATED_END = (
+    "<!-- end of what run.py writes (it rewrites everything above); the sections below are earlier runs and"
+    " experiments, kept as they are -->"
+)
 
 NOTES = """## Reading the figures
 
