@@ -96,6 +96,14 @@ def configured() -> Iterator[io.StringIO]:
     logging.getLogger("kunruyi.access").filters.clear()
 
 
+def _only_our_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leave on the root only the handlers configure_logging installed: pytest adds its own capture handler for
+    the test's call (after the fixtures), so this is called from the test itself."""
+    root = logging.getLogger()
+    ours = kit_logging.access_sink.handlers if kit_logging.access_sink else []
+    monkeypatch.setattr(root, "handlers", [h for h in root.handlers if h in ours])
+
+
 def _without_time(line: str) -> str:
     return re.sub(r'^\{"time": "[^"]+", ', "{", line)
 
@@ -104,10 +112,7 @@ def _without_time(line: str) -> str:
 def test_the_line_written_without_a_record_is_the_records_line(
     configured: io.StringIO, monkeypatch: pytest.MonkeyPatch, path: str, rid: str, status: int, ms: float
 ) -> None:
-    # Only the handlers configure_logging installed (pytest adds its own capture handler to the root for the test).
-    root = logging.getLogger()
-    ours = kit_logging.access_sink.handlers if kit_logging.access_sink else []
-    monkeypatch.setattr(root, "handlers", [h for h in root.handlers if h in ours])
+    _only_our_handlers(monkeypatch)
     access = logging.getLogger("kunruyi.access")
     made: list[logging.LogRecord] = []
     make_record = access.makeRecord
@@ -153,9 +158,7 @@ def test_a_handler_added_after_configuration_gets_every_access_line(configured: 
 async def test_lines_written_in_one_loop_step_are_flushed_together_by_its_end(
     configured: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = logging.getLogger()
-    ours = kit_logging.access_sink.handlers if kit_logging.access_sink else []
-    monkeypatch.setattr(root, "handlers", [h for h in root.handlers if h in ours])
+    _only_our_handlers(monkeypatch)
     flushed: list[str] = []
     writes: list[str] = []
     write = configured.write
@@ -179,9 +182,7 @@ async def test_lines_written_in_one_loop_step_are_flushed_together_by_its_end(
 async def test_a_record_written_meanwhile_comes_after_the_held_access_lines(
     configured: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = logging.getLogger()
-    ours = kit_logging.access_sink.handlers if kit_logging.access_sink else []
-    monkeypatch.setattr(root, "handlers", [h for h in root.handlers if h in ours])
+    _only_our_handlers(monkeypatch)
     log_access("rid-1", "GET", "/api/v1/policies", "/api/v1/{rest:path}", 200, 0.001)
     logging.getLogger("kunruyi.test").warning("after the request")
     lines = [json.loads(line) for line in configured.getvalue().splitlines()]
