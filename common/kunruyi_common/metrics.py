@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 HTTP_REQUESTS = Counter(
     "kunruyi_http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
@@ -59,25 +63,40 @@ PERIODIC_SKIPS = Counter(
 )
 
 
+class LabelledChildren(Generic[K, V]):
+    """Metric children by key, each made once: ``labels()`` costs a lock and a tuple per call, too much on a hot
+    path. For keys that stay few (route templates, a partner's app keys); past ``kept`` of them it starts over."""
+
+    def __init__(self, make: Callable[[K], V], kept: int = 4096) -> None:
+        self._make = make
+        self._kept = kept
+        self._children: dict[K, V] = {}
+
+    def get(self, key: K) -> V:
+        child = self._children.get(key)
+        if child is None:
+            if len(self._children) >= self._kept:
+                self._children.clear()
+            child = self._children[key] = self._make(key)
+        return child
+
+
 class HttpMetrics:
-    """Counts and times one service's requests. ``labels()`` costs a lock and a tuple per call; the children
-    are looked up once per (method, route, status) and kept (the label sets are bounded: route templates)."""
+    """Counts and times one service's requests, the children looked up once per (method, route, status)."""
 
     def __init__(self, service: str) -> None:
         self.service = service
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._children: LabelledChildren[tuple[str, str, int], tuple[Any, Any]] = LabelledChildren(
+            lambda key: (
+                HTTP_REQUESTS.labels(service, key[0], key[1], str(key[2])),
+                HTTP_LATENCY.labels(service, key[0], key[1]),
+            )
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, status)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                HTTP_REQUESTS.labels(self.service, method, route, str(status)),
-                HTTP_LATENCY.labels(self.service, method, route),
-            )
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        requests, latency = self._children.get((method, route, status))
+        requests.inc()
+        latency.observe(seconds)
 
 
 logger = logging.getLogger("kunruyi.metrics")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from kunruyi_common.metrics import LabelledChildren
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,21 +59,15 @@ class PartnerMetricsMiddleware:
             record_partner_call(scope, status, time.perf_counter() - started)
 
 
-# The counter's child per (app key, status), looked up once: ``labels()`` costs a lock and a tuple per call. Keys
-# are a partner's few app keys; the bound only guards against an unforeseen spread.
-_REQUEST_COUNTERS: dict[tuple[str, int], Any] = {}
-_REQUEST_COUNTERS_KEPT = 4096
+# The counter's child per (app key, status): a partner's few app keys.
+_REQUEST_COUNTERS: LabelledChildren[tuple[str, int], Any] = LabelledChildren(
+    lambda key: PARTNER_REQUESTS.labels(key[0], str(key[1]))
+)
 
 
 def record_partner_call(scope: Scope, status: int, seconds: float) -> None:
     """Count and time the call when the gate verified a partner's signature on it (``scope["state"]["partner"]``)."""
     partner = (scope.get("state") or {}).get("partner")
     if partner is not None:
-        key = (partner.app_key, status)
-        counter = _REQUEST_COUNTERS.get(key)
-        if counter is None:
-            if len(_REQUEST_COUNTERS) >= _REQUEST_COUNTERS_KEPT:
-                _REQUEST_COUNTERS.clear()
-            counter = _REQUEST_COUNTERS[key] = PARTNER_REQUESTS.labels(partner.app_key, str(status))
-        counter.inc()
+        _REQUEST_COUNTERS.get((partner.app_key, status)).inc()
         PARTNER_LATENCY.observe(seconds)
