@@ -362,7 +362,8 @@ def main() -> None:
                 )
             sections["proxy"] = rows
         if floors:
-            time.sleep(2)  # the floors have no readiness probe: a moment to bind
+            for url, _pid in floors.values():
+                wait_ready(f"{url}/readyz")  # the stub's, through the floor
             floor_rows = []
             for c in (16, 64):
                 row = {
