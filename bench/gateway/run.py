@@ -308,8 +308,9 @@ def main() -> None:
             )
             relay_pid = procs[-1].pid
         relay = f"http://127.0.0.1:{relay_port}"
-        # Two floors that parse HTTP on both sides (bench/gateway/bare_proxy.py): on a protocol of their own, and as
-        # a bare ASGI app on uvicorn — what the ASGI server costs a proxied call, and what the gateway's own work does.
+        # Two floors that parse HTTP on both sides (bench/gateway/bare_proxy.py): on a protocol of their own, and
+        # as a bare ASGI app on uvicorn — what the ASGI server costs a proxied call, and what the gateway's own
+        # work does.
         floors: dict[str, tuple[str, int]] = {}
         if "floors" in only:
             for way in ("protocol", "uvicorn"):

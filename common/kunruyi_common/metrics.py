@@ -85,7 +85,6 @@ class HttpMetrics:
     """Counts and times one service's requests, the children looked up once per (method, route, status)."""
 
     def __init__(self, service: str) -> None:
-        self.service = service
         self._children: LabelledChildren[tuple[str, str, int], tuple[Any, Any]] = LabelledChildren(
             lambda key: (
                 HTTP_REQUESTS.labels(service, key[0], key[1], str(key[2])),

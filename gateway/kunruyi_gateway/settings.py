@@ -79,7 +79,8 @@ class Settings(ServiceSettings):
     # The reverse proxies or load balancers in front of the gateway (addresses or networks, e.g. ["10.0.0.0/8"]).
     # From a peer listed here the client's address is taken from X-Forwarded-For (the nearest address that is not
     # one of them) and the scheme from X-Forwarded-Proto, so the per-address rate limits (public API, 昆e服 pages,
-    # activity sign-ups) count the caller, not the balancer, and cookies are marked Secure behind TLS. Empty: the headers are never believed.
+    # activity sign-ups) count the caller, not the balancer, and cookies are marked Secure behind TLS. Empty: the
+    # headers are never believed.
     trusted_proxies: list[str] = []
 
     # 昆e服 service codes: the key of the tag that makes a code token unforgeable.
