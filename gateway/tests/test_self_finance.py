@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from kunruyi_gateway.self_service.pages import finance_amount_fen
+from kunruyi_gateway.self_service.finance import finance_amount_fen
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from kunruyi_gateway.self_service.pages import _hour, _local_link
+from kunruyi_gateway.self_service.messages import _hour, _local_link
 
 
 @pytest.mark.parametrize("link", ["/m/funds", "/m/applications/abc?x=1"])

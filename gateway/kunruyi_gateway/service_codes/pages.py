@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kunruyi_gateway.access.gate import client_address
 from kunruyi_gateway.routing.proxy import Upstreams
-from kunruyi_gateway.self_service.pages import MODE_LABELS, STAGE_LABELS
+from kunruyi_gateway.self_service.common import MODE_LABELS, STAGE_LABELS
 from kunruyi_gateway.service_codes import service
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.service_codes.page_cache import PageCache
