@@ -70,17 +70,24 @@ def _apply_form(policy_code: str, form: dict[str, str] | None = None) -> dict[st
     }
 
 
+async def _open_for_applications(request: Request, session: SignedIn, code: str) -> dict[str, Any] | None:
+    """The policy ``code`` names when it takes applications online (在线申报 or 即申即享); None otherwise, or when
+    it cannot be read now."""
+    if not POLICY_CODE.match(code):
+        return None
+    try:
+        found = await own_calls(request, session).call(
+            "policy", "GET", f"/api/v1/policies/{quote(code, safe='')}"
+        )
+    except UpstreamError:
+        return None
+    return found if isinstance(found, dict) and found.get("mode") in ("application", "quick") else None
+
+
 @router.get("/m/applications/new", response_class=HTMLResponse)
 async def new_application(request: Request, session: SelfSession, policy: str = "") -> HTMLResponse:
-    found: Any = None
-    if POLICY_CODE.match(policy):
-        try:
-            found = await own_calls(request, session).call(
-                "policy", "GET", f"/api/v1/policies/{quote(policy, safe='')}"
-            )
-        except UpstreamError:
-            found = None
-    if not found or found.get("mode") not in ("application", "quick"):
+    found = await _open_for_applications(request, session, policy)
+    if found is None:
         return await page(
             request,
             "self/apply.html",
@@ -148,16 +155,9 @@ async def submit_application(
     files: list[UploadFile] | None = None,
 ) -> Response:
     form = {"period": period.strip(), "form_id": form_id if FORM_ID.match(form_id) else ""}
-    policy: Any = None
-    if POLICY_CODE.match(policy_code):
-        try:
-            policy = await own_calls(request, session).call(
-                "policy", "GET", f"/api/v1/policies/{quote(policy_code, safe='')}"
-            )
-        except UpstreamError:
-            policy = None
+    policy = await _open_for_applications(request, session, policy_code)
     field_errors: dict[str, str] = {}
-    if not policy or policy.get("mode") not in ("application", "quick"):
+    if policy is None:
         field_errors["policy_code"] = "这项政策不能在线申报"
     if not re.fullmatch(r"\d{4}", form["period"]):
         field_errors["period"] = "请填写申报年度（4 位数字，如 2026）"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import quote
 
@@ -99,6 +100,30 @@ async def _application_panel(
     )
 
 
+async def _application_action(
+    request: Request,
+    session: SignedIn,
+    application_id: uuid.UUID,
+    action: Awaitable[None],
+    *,
+    notice: str,
+    form: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """Run one upstream action; its refusal is shown in the application's panel with the form kept."""
+    try:
+        await action
+    except UpstreamError as exc:
+        return await _application_panel(
+            request,
+            session,
+            application_id,
+            problems=[problem_text(exc)],
+            status=problem_status(exc),
+            form=form,
+        )
+    return await _application_panel(request, session, application_id, notice=notice)
+
+
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
 async def application(
     request: Request, session: OfficerReviewerOrApproverDesk, application_id: uuid.UUID
@@ -150,21 +175,16 @@ async def return_for_supplement(
             status=422,
             form={"missing_error": "请列出需补正的内容"},
         )
-    try:
-        await service.return_application(
-            calls_for(request, session), str(application_id), missing, str(form.get("comment") or "")
-        )
-    except UpstreamError as exc:
-        return await _application_panel(
-            request,
-            session,
-            application_id,
-            problems=[problem_text(exc)],
-            status=problem_status(exc),
-            form={"missing": form.get("missing")},
-        )
-    return await _application_panel(
-        request, session, application_id, notice="已退回补正，申请人将看到需补正的清单"
+    call = service.return_application(
+        calls_for(request, session), str(application_id), missing, str(form.get("comment") or "")
+    )
+    return await _application_action(
+        request,
+        session,
+        application_id,
+        call,
+        notice="已退回补正，申请人将看到需补正的清单",
+        form={"missing": form.get("missing")},
     )
 
 
@@ -183,13 +203,8 @@ async def reject(
             status=422,
             form={"reason_error": "请填写理由"},
         )
-    try:
-        await service.reject_application(calls_for(request, session), str(application_id), reason)
-    except UpstreamError as exc:
-        return await _application_panel(
-            request, session, application_id, problems=[problem_text(exc)], status=problem_status(exc)
-        )
-    return await _application_panel(request, session, application_id, notice="已作出不予通过决定")
+    call = service.reject_application(calls_for(request, session), str(application_id), reason)
+    return await _application_action(request, session, application_id, call, notice="已作出不予通过决定")
 
 
 @router.post("/applications/{application_id}/objections", response_class=HTMLResponse)
@@ -208,18 +223,15 @@ async def objection(
             status=422,
             form={"objector": objector, "content": content},
         )
-    try:
-        await service.record_objection(calls_for(request, session), str(application_id), objector, content)
-    except UpstreamError as exc:
-        return await _application_panel(
-            request,
-            session,
-            application_id,
-            problems=[problem_text(exc)],
-            status=problem_status(exc),
-            form={"objector": objector, "content": content},
-        )
-    return await _application_panel(request, session, application_id, notice="已登记公示期异议")
+    call = service.record_objection(calls_for(request, session), str(application_id), objector, content)
+    return await _application_action(
+        request,
+        session,
+        application_id,
+        call,
+        notice="已登记公示期异议",
+        form={"objector": objector, "content": content},
+    )
 
 
 @router.get("/applications/{application_id}/attachments/{attachment_id}")
