@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from kunruyi_gateway.console import cockpit
+from kunruyi_gateway.console.views import cockpit
 from kunruyi_gateway.web.calls import UpstreamError
 
 TODAY = date(2026, 5, 20)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kunruyi_gateway.console import leads
 from kunruyi_gateway.console.names import NameDirectory
+from kunruyi_gateway.console.views import leads
 from kunruyi_gateway.web.templating import templates
 
 from .test_console_service import TALENT, USCC, FakeCalls, _directory_answers

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kunruyi_gateway.console import programs
 from kunruyi_gateway.console.names import NameDirectory
+from kunruyi_gateway.console.views import programs
 from kunruyi_gateway.web.calls import UpstreamError
 
 CALL = "11111111-1111-4111-8111-111111111111"

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 from kunruyi_common.clock import local_today
-from kunruyi_gateway.console import service
+from kunruyi_gateway.console import roles
 from kunruyi_gateway.console.exceptions import InvalidAmount, UnknownCriterion, UnknownDepartment
 from kunruyi_gateway.console.names import NameDirectory
+from kunruyi_gateway.console.views import applications as applications_views
+from kunruyi_gateway.console.views import tickets as tickets_views
+from kunruyi_gateway.console.views.common import fen_from_yuan
 from kunruyi_gateway.web.templating import templates
 
 USCC = "91320583MA1KR8Y29Y"
@@ -91,7 +94,7 @@ async def test_ticket_queue_puts_overdue_first_and_names_the_company() -> None:
         ]
     }
     calls = FakeCalls(answers)
-    queue = await service.ticket_queue(calls, NameDirectory(), roles=["officer"], department="人才办")
+    queue = await tickets_views.ticket_queue(calls, NameDirectory(), roles=["officer"], department="人才办")
     assert [r.number for r in queue.rows] == ["T-2", "T-3", "T-1"]
     assert queue.rows[0].overdue and queue.rows[0].company == "昆山示例科技有限公司"
     assert queue.overdue == 1 and queue.counts == {"已提交": 1, "已受理": 1, "已办结": 1}
@@ -108,7 +111,7 @@ async def test_a_reopened_ticket_comes_first_however_old_and_is_marked() -> None
         return {"items": [_ticket("T-3", "submitted", 5), _ticket("T-2", "accepted", -1)]}
 
     answers[("talent", "GET", "/api/v1/tickets")] = tickets
-    queue = await service.ticket_queue(
+    queue = await tickets_views.ticket_queue(
         FakeCalls(answers), NameDirectory(), roles=["officer"], department="人才办"
     )
     assert [(r.number, r.reopened) for r in queue.rows] == [("T-0", True), ("T-2", False), ("T-3", False)]
@@ -121,12 +124,14 @@ async def test_a_reopened_ticket_comes_first_however_old_and_is_marked() -> None
 async def test_a_mistyped_department_is_an_error_not_an_empty_queue() -> None:
     calls = FakeCalls(_directory_answers())
     with pytest.raises(UnknownDepartment) as raised:
-        await service.ticket_queue(
+        await tickets_views.ticket_queue(
             calls, NameDirectory(), roles=["admin"], department=None, department_filter="科枝局"
         )
     assert raised.value.field == "department" and "科技局" in raised.value.detail
     with pytest.raises(UnknownDepartment):
-        await service.application_queue(calls, NameDirectory(), roles=["reviewer"], department="科枝局")
+        await applications_views.application_queue(
+            calls, NameDirectory(), roles=["reviewer"], department="科枝局"
+        )
     assert not any(path == "/api/v1/applications" for _, _, path, _, _ in calls.calls)
 
 
@@ -156,7 +161,9 @@ async def test_application_queue_keeps_the_departments_policies_with_titles_and_
         ]
     }
     calls = FakeCalls(answers)
-    queue = await service.application_queue(calls, NameDirectory(), roles=["reviewer"], department="科技局")
+    queue = await applications_views.application_queue(
+        calls, NameDirectory(), roles=["reviewer"], department="科技局"
+    )
     assert [(r.policy_title, r.applicant_name, r.next_step, r.amount) for r in queue.rows] == [
         ("高新技术企业认定奖励", "昆山示例科技有限公司", "初审", "¥123,456.00")
     ]
@@ -176,7 +183,7 @@ async def test_names_are_looked_up_once_per_page_and_cached() -> None:
 async def test_reply_box_moves_a_new_ticket_to_replied_with_the_reply_last() -> None:
     answers = {("talent", "GET", "/api/v1/tickets/T-9"): {"status": "submitted"}}
     calls = FakeCalls(answers)
-    await service.answer_ticket(calls, "T-9", "已电话联系，材料清单见短信。")
+    await tickets_views.answer_ticket(calls, "T-9", "已电话联系，材料清单见短信。")
     posted = [j for s, m, p, _, j in calls.calls if m == "POST"]
     assert posted == [
         {"to": "accepted"},
@@ -210,13 +217,13 @@ async def test_joint_ticket_shows_its_parts_and_offers_the_desks_other_departmen
         "parts": [part],
     }
     calls = FakeCalls(answers)
-    detail = await service.ticket_detail(calls, NameDirectory(), "T-7")
+    detail = await tickets_views.ticket_detail(calls, NameDirectory(), "T-7")
     assert detail.departments == ["公安局"]  # each once, the ticket's own department left out
     assert detail.open_for_handling and detail.unanswered == ["公安局"]
     assert detail.parts[0].task == "核实落户材料" and not detail.parts[0].answered
 
-    await service.answer_part(calls, "T-7", "公安局", "材料齐全，可以落户。")
-    await service.transfer_ticket(calls, "T-7", "公安局", "属户籍业务")
+    await tickets_views.answer_part(calls, "T-7", "公安局", "材料齐全，可以落户。")
+    await tickets_views.transfer_ticket(calls, "T-7", "公安局", "属户籍业务")
     posted = [(p, j) for s, m, p, _, j in calls.calls if m == "POST"]
     assert posted == [
         ("/api/v1/tickets/T-7/parts/%E5%85%AC%E5%AE%89%E5%B1%80/answer", {"answer": "材料齐全，可以落户。"}),
@@ -229,33 +236,31 @@ def test_manual_criteria_confirmation_is_written_into_the_step_comment() -> None
         {"id": "rd_ratio", "label": "研发投入占比不低于 3%"},
         {"id": "no_violation", "label": "无失信记录"},
     ]
-    text = service.confirmation_comment(
+    text = applications_views.confirmation_comment(
         manual, {"rd_ratio": True}, {"rd_ratio": "审计报告第 4 页", "no_violation": "待查"}, "材料齐全"
     )
     assert (
         text == "研发投入占比不低于 3%：✓ 已核验（审计报告第 4 页）；无失信记录：✗ 未核验（待查）。材料齐全"
     )
     with pytest.raises(UnknownCriterion):
-        service.confirmation_comment(manual, {"other": True}, {}, None)
+        applications_views.confirmation_comment(manual, {"other": True}, {}, None)
 
 
 def test_amounts_in_yuan_become_fen_and_bad_ones_are_named() -> None:
-    assert service.fen_from_yuan("12,345.6", field="amount") == 1_234_560
-    assert service.fen_from_yuan(" 500000 ", field="amount") == 50_000_000
+    assert fen_from_yuan("12,345.6", field="amount") == 1_234_560
+    assert fen_from_yuan(" 500000 ", field="amount") == 50_000_000
     for bad in ("", "abc", "-1", "0", "1.234", "NaN", "1e20"):
         with pytest.raises(InvalidAmount) as raised:
-            service.fen_from_yuan(bad, field="amount")
+            fen_from_yuan(bad, field="amount")
         assert raised.value.field == "amount"
 
 
 def test_a_leader_opens_the_cockpit_only_and_may_not_report() -> None:
     """领导: home is the cockpit; no queue that acts on or shows a person's records; no reporting or approving."""
-    assert service.home_queue(["leader"]) == "cockpit"
-    assert service.may_open("cockpit", ["leader"])
+    assert roles.home_queue(["leader"]) == "cockpit"
+    assert roles.may_open("cockpit", ["leader"])
     for queue in ("tickets", "applications", "finance", "broker", "catalog", "activities", "overview"):
-        assert not service.may_open(queue, ["leader"]), queue
-    assert not service.may_open("indicator_reports", ["leader"])
-    assert service.may_open("indicator_reports", ["officer"]) and service.may_open(
-        "indicator_reports", ["admin"]
-    )
-    assert service.ROLE_TITLES["leader"] == "领导"
+        assert not roles.may_open(queue, ["leader"]), queue
+    assert not roles.may_open("indicator_reports", ["leader"])
+    assert roles.may_open("indicator_reports", ["officer"]) and roles.may_open("indicator_reports", ["admin"])
+    assert roles.ROLE_TITLES["leader"] == "领导"

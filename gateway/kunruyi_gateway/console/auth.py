@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 
 from kunruyi_gateway.console.exceptions import ConsoleRoleRequired
-from kunruyi_gateway.console.service import QUEUE_ROLES, ROLE_TITLES, may_open
+from kunruyi_gateway.console.roles import QUEUE_ROLES, ROLE_TITLES, may_open
 from kunruyi_gateway.web.sessions import SignedIn, StaffSession
 
 

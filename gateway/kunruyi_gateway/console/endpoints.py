@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kunruyi_common.errors import ProblemError
 
-from kunruyi_gateway.console import service
+from kunruyi_gateway.console import roles
 from kunruyi_gateway.console.exceptions import ConsoleRoleRequired
 from kunruyi_gateway.console.pages import (
     activities,
@@ -48,7 +48,7 @@ router = APIRouter(
 
 @router.get("", response_class=HTMLResponse)
 async def home(session: StaffSession) -> Response:
-    return RedirectResponse(f"/console/{service.home_queue(list(session.roles))}", status_code=303)
+    return RedirectResponse(f"/console/{roles.home_queue(list(session.roles))}", status_code=303)
 
 
 for queue in (

@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, Response
 from kunruyi_common.clock import utc_now
 from markupsafe import Markup
 
-from kunruyi_gateway.console import leads as console_leads
 from kunruyi_gateway.console.auth import ActivityDesk
 from kunruyi_gateway.console.pages.common import (
     XLSX,
@@ -25,6 +24,7 @@ from kunruyi_gateway.console.pages.common import (
     problem_status,
     problem_text,
 )
+from kunruyi_gateway.console.views import leads as console_leads
 from kunruyi_gateway.service_codes.service import qr_svg as qr_image_svg
 from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.sessions import SignedIn

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, Response
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, mint_internal_token
 from kunruyi_common.errors import ProblemError
 
-from kunruyi_gateway.console import service
 from kunruyi_gateway.console.auth import OfficerReviewerOrApproverDesk
 from kunruyi_gateway.console.pages.common import (
     calls_for,
@@ -22,6 +21,7 @@ from kunruyi_gateway.console.pages.common import (
     problem_status,
     problem_text,
 )
+from kunruyi_gateway.console.views import applications as applications_views
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.sessions import SignedIn
@@ -39,7 +39,7 @@ async def applications(
 ) -> HTMLResponse:
     template = "console/_applications_list.html" if is_htmx(request) else "console/applications.html"
     try:
-        queue = await service.application_queue(
+        queue = await applications_views.application_queue(
             calls_for(request, session),
             names_of(request),
             roles=list(session.roles),
@@ -55,9 +55,16 @@ async def applications(
             "problems": [problem_text(exc)],
             "filters": {"status": status, "policy_code": policy_code, "department": department},
         }
-        return await page(request, session, template, status=code, statuses=service.APPLICATION_STATUS, **ctx)
+        return await page(
+            request, session, template, status=code, statuses=applications_views.APPLICATION_STATUS, **ctx
+        )
     return await page(
-        request, session, template, queue=queue, filters=queue.filters, statuses=service.APPLICATION_STATUS
+        request,
+        session,
+        template,
+        queue=queue,
+        filters=queue.filters,
+        statuses=applications_views.APPLICATION_STATUS,
     )
 
 
@@ -73,7 +80,7 @@ async def _application_panel(
 ) -> HTMLResponse:
     template = "console/_application_panel.html" if is_htmx(request) else "console/application.html"
     try:
-        detail = await service.application_detail(
+        detail = await applications_views.application_detail(
             calls_for(request, session), names_of(request), str(application_id)
         )
     except UpstreamError as exc:
@@ -96,7 +103,7 @@ async def _application_panel(
         notice=notice,
         problems=problems or [],
         form=form or {},
-        step_titles=service.APPLICATION_STATUS,
+        step_titles=applications_views.APPLICATION_STATUS,
     )
 
 
@@ -139,13 +146,13 @@ async def advance(
     to_status = str(form.get("to_status") or "")
     calls = calls_for(request, session)
     try:
-        detail = await service.application_detail(calls, names_of(request), str(application_id))
+        detail = await applications_views.application_detail(calls, names_of(request), str(application_id))
         confirmed = {k[len("confirm:") :]: True for k in form if k.startswith("confirm:")}
         notes = {k[len("note:") :]: str(v) for k, v in form.items() if k.startswith("note:")}
-        comment = service.confirmation_comment(
+        comment = applications_views.confirmation_comment(
             detail.manual, confirmed, notes, str(form.get("comment") or "")
         )
-        await service.advance_application(calls, str(application_id), to_status, comment)
+        await applications_views.advance_application(calls, str(application_id), to_status, comment)
     except (ProblemError, UpstreamError) as exc:
         code = problem_status(exc)
         return await _application_panel(
@@ -156,7 +163,7 @@ async def advance(
             status=code,
             form={"comment": form.get("comment")},
         )
-    title = service.APPLICATION_STATUS.get(to_status, to_status)
+    title = applications_views.APPLICATION_STATUS.get(to_status, to_status)
     return await _application_panel(request, session, application_id, notice=f"已办理：{title}")
 
 
@@ -175,7 +182,7 @@ async def return_for_supplement(
             status=422,
             form={"missing_error": "请列出需补正的内容"},
         )
-    call = service.return_application(
+    call = applications_views.return_application(
         calls_for(request, session), str(application_id), missing, str(form.get("comment") or "")
     )
     return await _application_action(
@@ -203,7 +210,7 @@ async def reject(
             status=422,
             form={"reason_error": "请填写理由"},
         )
-    call = service.reject_application(calls_for(request, session), str(application_id), reason)
+    call = applications_views.reject_application(calls_for(request, session), str(application_id), reason)
     return await _application_action(request, session, application_id, call, notice="已作出不予通过决定")
 
 
@@ -223,7 +230,9 @@ async def objection(
             status=422,
             form={"objector": objector, "content": content},
         )
-    call = service.record_objection(calls_for(request, session), str(application_id), objector, content)
+    call = applications_views.record_objection(
+        calls_for(request, session), str(application_id), objector, content
+    )
     return await _application_action(
         request,
         session,

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from kunruyi_common.errors import ProblemError
 
-from kunruyi_gateway.console import service
 from kunruyi_gateway.console.auth import BrokerOrOfficerDesk
 from kunruyi_gateway.console.pages.common import calls_for, names_of, problem_status, problem_text, view_page
+from kunruyi_gateway.console.views import broker as broker_views
 from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.sessions import SignedIn
 
@@ -31,7 +31,7 @@ async def _broker_page(
         request,
         session,
         "console/broker.html",
-        service.broker_view(
+        broker_views.broker_view(
             calls_for(request, session), names_of(request), is_broker="broker" in session.roles
         ),
         code=code,
@@ -52,7 +52,7 @@ async def broker_stage(request: Request, session: BrokerOrOfficerDesk, demand_id
     form = await request.form()
     stage = str(form.get("stage") or "")
     try:
-        recorded = await service.record_stage(
+        recorded = await broker_views.record_stage(
             calls_for(request, session),
             str(demand_id),
             stage,
@@ -74,7 +74,7 @@ async def claim_or_release(
         return await _broker_page(request, session, problems=["未知的操作"], code=404)
     form = await request.form()
     try:
-        await service.claim_or_release(
+        await broker_views.claim_or_release(
             calls_for(request, session), str(demand_id), action, str(form.get("note") or "").strip() or None
         )
     except UpstreamError as exc:

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kunruyi_common.clock import local_today
 
-from kunruyi_gateway.console import service
 from kunruyi_gateway.console.auth import AdminDesk, CatalogDesk
 from kunruyi_gateway.console.pages.common import XLSX, calls_for, names_of, page, problem_status, problem_text
+from kunruyi_gateway.console.views import overview as overview_views
 from kunruyi_gateway.web.calls import UpstreamError, multipart_body
 from kunruyi_gateway.web.sessions import SignedIn
 
@@ -210,5 +210,5 @@ async def catalog_publish(request: Request, session: CatalogDesk, code: str) -> 
 
 @router.get("/overview", response_class=HTMLResponse)
 async def overview(request: Request, session: AdminDesk) -> HTMLResponse:
-    data = await service.overview(calls_for(request, session), names_of(request))
+    data = await overview_views.overview(calls_for(request, session), names_of(request))
     return await page(request, session, "console/overview.html", data=data)

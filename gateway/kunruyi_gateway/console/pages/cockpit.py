@@ -1,4 +1,4 @@
-"""The leaders' cockpit (指标驾驶舱) and the annual monitoring report: pages over ``console/cockpit.py``'s data."""
+"""The leaders' cockpit (指标驾驶舱) and the annual monitoring report: pages over ``console/views/cockpit.py``'s data."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from kunruyi_common.clock import local_today
 
-from kunruyi_gateway.console import cockpit, service
+from kunruyi_gateway.console import roles
 from kunruyi_gateway.console.auth import CockpitDesk, IndicatorReporterDesk
 from kunruyi_gateway.console.pages.common import XLSX, calls_for, page, problem_status, problem_text
+from kunruyi_gateway.console.views import cockpit
 from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.sessions import SignedIn
 
@@ -110,7 +111,7 @@ async def _indicator_page(
         problems=problems or [],
         notice=notice,
         units=cockpit.UNITS,
-        may_report=service.may_open("indicator_reports", list(session.roles)),
+        may_report=roles.may_open("indicator_reports", list(session.roles)),
         form=form or {"quarter": f"{today.year}Q{(today.month - 1) // 3 + 1}", "unit": detail.get("unit")},
     )
 

@@ -15,9 +15,9 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_gateway.code_batches import service as code_batches
-from kunruyi_gateway.console import service
 from kunruyi_gateway.console.auth import ServiceCodeDesk
 from kunruyi_gateway.console.pages.common import calls_for, page, problem_text
+from kunruyi_gateway.console.views import codes as codes_views
 from kunruyi_gateway.service_codes import service as code_service
 from kunruyi_gateway.service_codes.service import qr_svg as qr_image_svg
 from kunruyi_gateway.settings import Settings
@@ -40,12 +40,12 @@ async def _codes_page(
     batch: list[str] | None = None,
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
-    if qualification not in service.COVERAGE_QUALIFICATIONS:
+    if qualification not in codes_views.COVERAGE_QUALIFICATIONS:
         qualification = "high_tech"
     codes = [code_service.to_out(settings, c) for c in await code_service.list_codes(db, limit=100)]
     coverage: dict[str, Any] | None = None
     try:
-        companies = await service.companies_with(calls_for(request, session), qualification)
+        companies = await codes_views.companies_with(calls_for(request, session), qualification)
     except UpstreamError as exc:
         problems = [*(problems or []), f"企业档案暂不可用，无法统计覆盖情况：{problem_text(exc)}"]
     else:
@@ -70,7 +70,7 @@ async def _codes_page(
         status=code,
         codes=codes,
         coverage=coverage,
-        qualifications={q: TAXONOMY.qualifications.display(q) for q in service.COVERAGE_QUALIFICATIONS},
+        qualifications={q: TAXONOMY.qualifications.display(q) for q in codes_views.COVERAGE_QUALIFICATIONS},
         notice=notice,
         problems=problems or [],
         lines=lines,

@@ -10,8 +10,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from kunruyi_common.errors import ProblemError
 
-from kunruyi_gateway.console import service
 from kunruyi_gateway.console.names import NameDirectory
+from kunruyi_gateway.console.roles import ROLE_TITLES, may_open
 from kunruyi_gateway.web.calls import PageCalls, UpstreamError
 from kunruyi_gateway.web.sessions import SignedIn
 from kunruyi_gateway.web.templating import render
@@ -85,8 +85,8 @@ async def page(
         request,
         template,
         status=status,
-        nav=[(key, label) for key, label in NAV if service.may_open(key, roles)],
-        role_titles="、".join(service.ROLE_TITLES.get(r, r) for r in roles),
+        nav=[(key, label) for key, label in NAV if may_open(key, roles)],
+        role_titles="、".join(ROLE_TITLES.get(r, r) for r in roles),
         is_admin="admin" in roles,
         **context,
     )

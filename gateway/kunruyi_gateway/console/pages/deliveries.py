@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from kunruyi_gateway.console import service
 from kunruyi_gateway.console.auth import DeliveriesDesk
 from kunruyi_gateway.console.pages.common import calls_for, view_page
+from kunruyi_gateway.console.views import deliveries as deliveries_views
 
 router = APIRouter()
 
@@ -25,10 +25,10 @@ async def deliveries(
         request,
         session,
         "console/deliveries.html",
-        service.deliveries_view(
+        deliveries_views.deliveries_view(
             calls_for(request, session), status=status, date_from=date_from or None, date_to=date_to or None
         ),
         filters=filters,
-        statuses=service.DELIVERY_STATUS,
+        statuses=deliveries_views.DELIVERY_STATUS,
         from_view=lambda view: {"filters": view["filters"]},
     )

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from kunruyi_common.errors import ProblemError
 
-from kunruyi_gateway.console import service
 from kunruyi_gateway.console.auth import FinanceOrApproverDesk
 from kunruyi_gateway.console.pages.common import calls_for, names_of, problem_status, problem_text, view_page
+from kunruyi_gateway.console.views import finance as finance_views
+from kunruyi_gateway.console.views.common import fen_from_yuan, yuan
 from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.sessions import SignedIn
 
@@ -29,7 +30,7 @@ async def _finance_page(
     form: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     ctx: dict[str, Any] = {
-        "statuses": service.DISBURSEMENT_STATUS,
+        "statuses": finance_views.DISBURSEMENT_STATUS,
         "notice": notice,
         "form": form or {},
         "form_key": uuid.uuid4().hex,
@@ -40,7 +41,7 @@ async def _finance_page(
         request,
         session,
         "console/finance.html",
-        service.finance_view(
+        finance_views.finance_view(
             calls_for(request, session),
             names_of(request),
             status=status,
@@ -70,8 +71,8 @@ async def top_up(request: Request, session: FinanceOrApproverDesk) -> HTMLRespon
     amount_text = str(form.get("amount") or "")
     try:
         fiscal_year = int(str(form.get("fiscal_year") or "0"))
-        amount_fen = service.fen_from_yuan(amount_text, field="amount")
-        result = await service.top_up_budget(
+        amount_fen = fen_from_yuan(amount_text, field="amount")
+        result = await finance_views.top_up_budget(
             calls_for(request, session),
             policy_code=policy_code,
             fiscal_year=fiscal_year,
@@ -97,9 +98,7 @@ async def top_up(request: Request, session: FinanceOrApproverDesk) -> HTMLRespon
             form={"policy_code": policy_code, "amount": amount_text, "fiscal_year": form.get("fiscal_year")},
         )
     resumed = int(result.get("resumed_disbursements") or 0)
-    note = f"已拨入预算 {service.yuan(amount_fen)}" + (
-        f"，{resumed} 笔待预算的拨付已继续办理" if resumed else ""
-    )
+    note = f"已拨入预算 {yuan(amount_fen)}" + (f"，{resumed} 笔待预算的拨付已继续办理" if resumed else "")
     return await _finance_page(request, session, notice=note)
 
 
@@ -110,7 +109,7 @@ async def reconcile(request: Request, session: FinanceOrApproverDesk) -> HTMLRes
     form = await request.form()
     day = str(form.get("date") or "")
     try:
-        report = await service.run_reconciliation(calls_for(request, session), day)
+        report = await finance_views.run_reconciliation(calls_for(request, session), day)
     except (ProblemError, UpstreamError) as exc:
         code = problem_status(exc)
         return await _finance_page(
@@ -139,7 +138,7 @@ async def decide(
         what = "驳回理由" if action == "reject" else "重新支付的原因"
         return await _finance_page(request, session, status, problems=[f"请填写{what}"], code=422)
     try:
-        await service.decide_disbursement(
+        await finance_views.decide_disbursement(
             calls_for(request, session),
             str(disbursement_id),
             action,

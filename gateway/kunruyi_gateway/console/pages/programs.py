@@ -1,4 +1,4 @@
-"""人才计划 on the console: programs, calls, ranking and selection, 公示 objections (data: ``console/programs.py``)."""
+"""人才计划 on the console: programs, calls, ranking and selection, 公示 objections (data: ``console/views/programs.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from kunruyi_gateway.console import programs
 from kunruyi_gateway.console.auth import ProgramDesk
 from kunruyi_gateway.console.pages.common import (
     calls_for,
@@ -18,6 +17,7 @@ from kunruyi_gateway.console.pages.common import (
     problem_text,
     view_page,
 )
+from kunruyi_gateway.console.views import programs
 from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.sessions import SignedIn
 

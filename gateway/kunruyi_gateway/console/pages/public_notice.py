@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from kunruyi_gateway.console import service
 from kunruyi_gateway.console.pages.common import names_of, problem_text
+from kunruyi_gateway.console.views import applications as applications_views
 from kunruyi_gateway.web.calls import PageCalls, UpstreamError
 from kunruyi_gateway.web.templating import render
 
@@ -23,7 +23,7 @@ async def public_notice_page(request: Request) -> HTMLResponse:
     problems: list[str] = []
     rows: list[dict[str, Any]] = []
     try:
-        rows = await service.public_notice(_Split(reader, names_reader), names_of(request))
+        rows = await applications_views.public_notice(_Split(reader, names_reader), names_of(request))
     except UpstreamError as exc:
         problems = [f"公示名单暂不可用，请稍后再试（{problem_text(exc)}）"]
     return await render(

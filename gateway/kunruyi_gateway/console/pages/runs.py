@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from kunruyi_common.errors import ProblemError
 
-from kunruyi_gateway.console import service
 from kunruyi_gateway.console.auth import RunsDesk
 from kunruyi_gateway.console.pages.common import calls_for, is_htmx, problem_status, problem_text, view_page
+from kunruyi_gateway.console.views import runs as runs_views
 from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.sessions import SignedIn
 
@@ -33,7 +33,7 @@ async def _runs_page(
         request,
         session,
         template,
-        service.jobs_view(calls_for(request, session)),
+        runs_views.jobs_view(calls_for(request, session)),
         code=code,
         problems=problems,
         notice=notice,
@@ -53,7 +53,7 @@ async def start_run(request: Request, session: RunsDesk) -> HTMLResponse:
     form = await request.form()
     day = str(form.get("evaluation_date") or "")
     try:
-        run = await service.start_entitlement_run(
+        run = await runs_views.start_entitlement_run(
             calls_for(request, session), day, str(form.get("idempotency_key") or uuid.uuid4().hex)
         )
     except (ProblemError, UpstreamError) as exc:
@@ -73,7 +73,7 @@ async def start_run(request: Request, session: RunsDesk) -> HTMLResponse:
 @router.post("/runs/{job_id}/cancel", response_class=HTMLResponse)
 async def cancel_run(request: Request, session: RunsDesk, job_id: uuid.UUID) -> HTMLResponse:
     try:
-        await service.cancel_job(calls_for(request, session), str(job_id))
+        await runs_views.cancel_job(calls_for(request, session), str(job_id))
     except UpstreamError as exc:
         return await _runs_page(request, session, problems=[problem_text(exc)], code=problem_status(exc))
     return await _runs_page(request, session, notice="已取消：已提交的分块保留，其余不再继续")

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from kunruyi_common.errors import ProblemError
 
-from kunruyi_gateway.console import service
 from kunruyi_gateway.console.auth import OfficerDesk
 from kunruyi_gateway.console.pages.common import (
     calls_for,
@@ -18,6 +17,7 @@ from kunruyi_gateway.console.pages.common import (
     problem_status,
     problem_text,
 )
+from kunruyi_gateway.console.views import tickets as tickets_views
 from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.sessions import SignedIn
 
@@ -34,7 +34,7 @@ async def tickets(
 ) -> HTMLResponse:
     calls = calls_for(request, session)
     try:
-        queue = await service.ticket_queue(
+        queue = await tickets_views.ticket_queue(
             calls,
             names_of(request),
             roles=list(session.roles),
@@ -54,7 +54,7 @@ async def tickets(
         return await page(request, session, template, status=code if code >= 400 else 502, **ctx)
     template = "console/_tickets_list.html" if is_htmx(request) else "console/tickets.html"
     return await page(
-        request, session, template, queue=queue, filters=queue.filters, statuses=service.TICKET_STATUS
+        request, session, template, queue=queue, filters=queue.filters, statuses=tickets_views.TICKET_STATUS
     )
 
 
@@ -71,7 +71,7 @@ async def _ticket_panel(
 ) -> HTMLResponse:
     template = "console/_ticket_panel.html" if is_htmx(request) else "console/ticket.html"
     try:
-        ticket = await service.ticket_detail(calls_for(request, session), names_of(request), number)
+        ticket = await tickets_views.ticket_detail(calls_for(request, session), names_of(request), number)
     except UpstreamError as exc:
         return await page(
             request,
@@ -105,7 +105,7 @@ async def ticket(request: Request, session: OfficerDesk, number: str) -> HTMLRes
 @router.post("/tickets/{number}/accept", response_class=HTMLResponse)
 async def accept_ticket(request: Request, session: OfficerDesk, number: str) -> HTMLResponse:
     try:
-        await service.accept_ticket(calls_for(request, session), number)
+        await tickets_views.accept_ticket(calls_for(request, session), number)
     except UpstreamError as exc:
         return await _ticket_panel(
             request, session, number, problems=[problem_text(exc)], status=problem_status(exc)
@@ -128,7 +128,7 @@ async def answer_ticket(request: Request, session: OfficerDesk, number: str) -> 
             form={"reply_error": "请填写答复内容"},
         )
     try:
-        await service.answer_ticket(calls_for(request, session), number, reply, comment)
+        await tickets_views.answer_ticket(calls_for(request, session), number, reply, comment)
     except UpstreamError as exc:
         return await _ticket_panel(
             request,
@@ -155,7 +155,7 @@ async def reveal_phone(request: Request, session: OfficerDesk, number: str) -> H
             form={"reason_error": "请填写事由"},
         )
     try:
-        revealed = await service.reveal_phone(calls_for(request, session), number, reason)
+        revealed = await tickets_views.reveal_phone(calls_for(request, session), number, reason)
     except UpstreamError as exc:
         return await _ticket_panel(
             request, session, number, problems=[problem_text(exc)], status=problem_status(exc)
@@ -198,7 +198,7 @@ async def transfer_ticket(request: Request, session: OfficerDesk, number: str) -
             request, session, number, problems=list(errors.values()), status=422, form={**kept, **errors}
         )
     try:
-        await service.transfer_ticket(calls_for(request, session), number, department, reason)
+        await tickets_views.transfer_ticket(calls_for(request, session), number, department, reason)
     except UpstreamError as exc:
         return await _ticket_panel(
             request, session, number, problems=[problem_text(exc)], status=problem_status(exc), form=kept
@@ -230,7 +230,7 @@ async def invite_co_handler(request: Request, session: OfficerDesk, number: str)
         return await _ticket_panel(
             request, session, number, problems=list(errors.values()), status=422, form={**kept, **errors}
         )
-    call = service.invite_co_handler(calls_for(request, session), number, department, task)
+    call = tickets_views.invite_co_handler(calls_for(request, session), number, department, task)
     return await _ticket_action(request, session, number, call, notice=f"已邀请{department}协办", form=kept)
 
 
@@ -247,7 +247,7 @@ async def answer_part(request: Request, session: OfficerDesk, number: str, depar
             status=422,
             form={"part_answer_error": "请填写答复"},
         )
-    call = service.answer_part(calls_for(request, session), number, department, answer)
+    call = tickets_views.answer_part(calls_for(request, session), number, department, answer)
     return await _ticket_action(
         request,
         session,

@@ -17,7 +17,7 @@ from typing import Any
 from kunruyi_common.taxonomy import TAXONOMY
 
 from kunruyi_gateway.console.names import Calls, NameDirectory
-from kunruyi_gateway.console.service import TICKET_STATUS
+from kunruyi_gateway.console.views.tickets import TICKET_STATUS
 from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.templating import status_label
 

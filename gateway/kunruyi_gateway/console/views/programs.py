@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from kunruyi_gateway.console.names import Calls, NameDirectory
-from kunruyi_gateway.console.service import yuan
+from kunruyi_gateway.console.views.common import yuan
 from kunruyi_gateway.web.calls import UpstreamError
 
 CALL_STATUS = {
