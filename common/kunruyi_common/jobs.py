@@ -47,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from kunruyi_common.errors import JobNotCancellable, JobNotFound
 from kunruyi_common.periodic import start_periodic
@@ -208,10 +209,13 @@ async def page(
     before: tuple[datetime, uuid.UUID] | None,
     limit: int,
     created_by: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[J]:
-    """Newest first."""
+    """Newest first; ``where`` narrows the page to the jobs the caller may see (a service's access rule)."""
     row: Any = model
     query = select(model)
+    if where is not None:
+        query = query.where(where)
     if status is not None:
         query = query.where(row.status == status)
     if kind is not None:
@@ -234,8 +238,10 @@ async def enqueue(
     total: int,
     created_by: str | None,
     input: dict[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> J:
-    """A queued job, written in the caller's unit of work: it exists once that commits, and is picked up then."""
+    """A queued job, written in the caller's unit of work: it exists once that commits, and is picked up then.
+    ``extra``: values of the service's own columns beside the kit's (e.g. the department the job belongs to)."""
     job = model()
     job.id = uuid.uuid4()
     job.kind = kind
@@ -249,6 +255,8 @@ async def enqueue(
     job.attempts = 0
     job.created_by = created_by
     job.input = input
+    for name, value in (extra or {}).items():
+        setattr(job, name, value)
     session.add(job)
     await session.flush()
     return job
@@ -263,12 +271,24 @@ def merge_counts(job: JobColumns, chunk: Chunk) -> dict[str, Any]:
     return merged
 
 
-async def cancel(session: AsyncSession, model: type[J], job_id: uuid.UUID, ended: Ended) -> J:
+async def cancel(
+    session: AsyncSession,
+    model: type[J],
+    job_id: uuid.UUID,
+    ended: Ended,
+    *,
+    check: Callable[[J], None] | None = None,
+) -> J:
     """Stop a queued or running job. The job row is locked first, so a chunk in flight finishes (or not) before
-    this commits, and the worker's next chunk sees ``cancelled`` and does nothing: what was committed stays."""
+    this commits, and the worker's next chunk sees ``cancelled`` and does nothing: what was committed stays.
+
+    ``check`` is the service's access rule, given the locked job before anything changes: it raises (e.g. a
+    403 problem) when the caller may not cancel it, so a refusal never tells whether the job had ended."""
     job = await lock(session, model, job_id)
     if job is None:
         raise JobNotFound("后台任务不存在")
+    if check is not None:
+        check(job)
     if job.status in FINISHED:
         raise JobNotCancellable(f"后台任务已结束（{STATUS_LABELS[job.status]}），不能取消")
     job.status = "cancelled"

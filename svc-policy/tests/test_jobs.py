@@ -231,6 +231,12 @@ async def test_publishing_an_automatic_policy_queues_its_re_evaluation(
         before = len((await determined(session))[0])
         ran = await run_jobs(chunk_size=250)
         job = (await c.get(published.json()["evaluation_job_url"])).json()
+    # the re-evaluation belongs to the policy's department: another department's staff neither read nor cancel it
+    row = await job_row(session, published.json()["evaluation_job_id"])
+    assert row.department == "科技局"
+    async with client(staff("officer", department="人社局", subject="rs-officer")) as c:
+        refused = await c.get(published.json()["evaluation_job_url"])
+    assert refused.status_code == 403 and refused.json()["code"] == "other_department"
     # nothing was evaluated inside the publishing request
     assert published.status_code == 200 and before == 0
     assert ran == [uuid.UUID(published.json()["evaluation_job_id"])]

@@ -326,6 +326,7 @@ async def enqueue_import(
         params={"filename": filename[:200], "rows": len(rows)},
         total=len(rows),
         created_by=principal.subject,
+        department=principal.department,
         input={"rows": rows, "principal": principal.model_dump(mode="json")},
     )
 

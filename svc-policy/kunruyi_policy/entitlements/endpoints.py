@@ -58,7 +58,10 @@ async def post_run(
 ) -> JSONResponse:
     async def produce() -> tuple[int, RunOut]:
         run, _job, created = await start_run(
-            session, body.evaluation_date or local_today(), principal.subject
+            session,
+            body.evaluation_date or local_today(),
+            principal.subject,
+            department=principal.department,
         )
         return (202 if created else 200), RunOut.model_validate({**run_public(run), "created": created})
 

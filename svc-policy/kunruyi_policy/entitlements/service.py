@@ -422,10 +422,13 @@ async def catalog_digest(session: AsyncSession, policies: list[tuple[Any, Compil
 
 
 async def start_run(
-    session: AsyncSession, at: date, started_by: str | None
+    session: AsyncSession, at: date, started_by: str | None, *, department: str | None = None
 ) -> tuple[EntitlementRun, BackgroundJob, bool]:
     """Queue a full run as a background job; the same period and catalog/read-model state returns the existing
     run and its job instead (a run that was cancelled or failed is queued again, with a new job).
+
+    ``department``: the starter's; the job belongs to it (every department reads a run's progress, only that
+    department and admins cancel it: jobs/access.py).
 
     A run determines payable entitlements, so it cannot be dated in the future: that would pay a period early.
     """
@@ -468,11 +471,11 @@ async def start_run(
         existing.status = "queued"
         existing.finished_at = None
         existing.duration_ms = None
-        job = await _queue_run(session, existing, policies, started_by)
+        job = await _queue_run(session, existing, policies, started_by, department)
         return existing, job, True
     run = await session.get(EntitlementRun, run_id)
     assert run is not None
-    return run, await _queue_run(session, run, policies, started_by), True
+    return run, await _queue_run(session, run, policies, started_by, department), True
 
 
 async def _entity_total(session: AsyncSession, entity_types: list[str]) -> int:
@@ -498,6 +501,7 @@ async def _queue_run(
     run: EntitlementRun,
     policies: list[tuple[Any, CompiledVersion]],
     started_by: str | None,
+    department: str | None,
 ) -> BackgroundJob:
     job = await jobs.enqueue(
         session,
@@ -506,6 +510,7 @@ async def _queue_run(
         params={"run_id": str(run.id), "evaluation_date": run.evaluation_date.isoformat()},
         total=await _entity_total(session, _beneficiaries(policies)),
         created_by=started_by,
+        department=department,
     )
     run.job_id = job.id
     run.counts = {}
@@ -514,10 +519,11 @@ async def _queue_run(
 
 
 async def queue_publication(
-    session: AsyncSession, code: str, version: int, created_by: str | None
+    session: AsyncSession, code: str, version: int, created_by: str | None, *, department: str | None = None
 ) -> BackgroundJob | None:
     """After an automatic policy is published: a job evaluating every entity of the read model against it
-    (``determine_chunk`` with that one policy), or nothing when no entity of its beneficiary type is held."""
+    (``determine_chunk`` with that one policy), or nothing when no entity of its beneficiary type is held.
+    ``department``: the policy's, to which the job belongs (whoever published it: an admin may)."""
     at = local_today()
     policies = await repository.compiled_in_force(session, at, mode="automatic", codes=[code])
     total = await _entity_total(session, _beneficiaries(policies))
@@ -530,6 +536,7 @@ async def queue_publication(
         params={"policy_code": code, "version": version, "evaluation_date": at.isoformat()},
         total=total,
         created_by=created_by,
+        department=department,
     )
 
 

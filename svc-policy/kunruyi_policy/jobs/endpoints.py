@@ -10,6 +10,7 @@ from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_curs
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.jobs import repository, service
+from kunruyi_policy.jobs.access import job_reader
 from kunruyi_policy.jobs.auth import OfficerOrFinance
 from kunruyi_policy.jobs.kinds import KINDS
 from kunruyi_policy.jobs.schemas import JobOut, JobPage
@@ -22,14 +23,21 @@ JobKindName = Literal["entitlement_run", "policy_evaluation", "catalog_import"]
 
 
 @router.get(
-    "/jobs/{job_id}", response_model=JobOut, summary="后台任务进度：已完成/总数、速率、预计剩余时间、状态"
+    "/jobs/{job_id}",
+    response_model=JobOut,
+    summary="后台任务进度：已完成/总数、速率、预计剩余时间、状态（本部门的任务；免申即享批次各部门可看）",
 )
 async def get_job(job_id: uuid.UUID, session: SessionDep, principal: OfficerOrFinance) -> dict[str, Any]:
     job = await service.get_job(session, job_id)
+    (await job_reader(session, principal)).check_read(job)
     return service.job_public(job, await repository.db_now(session))
 
 
-@router.get("/jobs", response_model=JobPage, summary="后台任务列表（最新在前；按状态、类型筛选）")
+@router.get(
+    "/jobs",
+    response_model=JobPage,
+    summary="后台任务列表（最新在前；按状态、类型筛选；只列出本部门的任务与免申即享批次，管理员看全部）",
+)
 async def list_jobs(
     session: SessionDep,
     principal: OfficerOrFinance,
@@ -45,7 +53,10 @@ async def list_jobs(
             before = (datetime.fromisoformat(str(decoded[0])), uuid.UUID(str(decoded[1])))
         except ValueError:
             raise invalid_cursor() from None
-    rows = await repository.page(session, status=status, kind=kind, before=before, limit=limit + 1)
+    reader = await job_reader(session, principal)
+    rows = await repository.page(
+        session, status=status, kind=kind, before=before, limit=limit + 1, where=reader.visible()
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     now = await repository.db_now(session)
@@ -65,8 +76,9 @@ async def _ended(session: AsyncSession, job: BackgroundJob) -> None:
 @router.post(
     "/jobs/{job_id}/cancel",
     response_model=JobOut,
-    summary="取消排队中或运行中的后台任务（已提交的分块保留，不再继续）",
+    summary="取消排队中或运行中的后台任务（已提交的分块保留，不再继续；本部门的任务，管理员可取消全部）",
 )
 async def cancel_job(job_id: uuid.UUID, session: SessionDep, principal: OfficerOrFinance) -> dict[str, Any]:
-    job = await service.cancel(session, job_id, _ended)
+    reader = await job_reader(session, principal)
+    job = await service.cancel(session, job_id, _ended, check=reader.check_cancel)
     return service.job_public(job, await repository.db_now(session))

@@ -9,6 +9,7 @@ from datetime import datetime
 from kunruyi_common import jobs
 from kunruyi_common.jobs import ACTIVE, db_now
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from kunruyi_policy.models import BackgroundJob
 
@@ -34,6 +35,9 @@ async def page(
     kind: str | None,
     before: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    where: ColumnElement[bool] | None = None,
 ) -> list[BackgroundJob]:
-    """Newest first."""
-    return await jobs.page(session, BackgroundJob, status=status, kind=kind, before=before, limit=limit)
+    """Newest first; ``where``: the jobs the caller may see (jobs/access.py)."""
+    return await jobs.page(
+        session, BackgroundJob, status=status, kind=kind, before=before, limit=limit, where=where
+    )

@@ -259,7 +259,13 @@ async def publish(
     await add_event(session, SOURCE, event, subject=policy.code)
     job = None
     if policy.mode == "automatic":
-        job = await queue_publication(session, policy.code, draft.version, actor)
+        job = await queue_publication(
+            session,
+            policy.code,
+            draft.version,
+            actor,
+            department=names.departments.get(policy.department_code) or policy.department_code,
+        )
     return draft, job
 
 
