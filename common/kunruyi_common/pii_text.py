@@ -19,10 +19,11 @@ What is found (digits may be ASCII or full-width):
 Not found, on purpose: digit runs glued to Latin letters or longer digit runs (USCCs, order numbers), numbers that
 are part of a decimal or a thousands-separated amount, amounts in 元/万/亿, all-digit valid USCCs, dates.
 
-Masks never let the number be rebuilt from what else is shown: an ID keeps its first four (city) and last four
-characters and hides the county and the whole birth date; a phone keeps ``138****1234``; a card keeps its first
-and last four digits with a fixed eight stars (the length is hidden too). A mask is never longer than its span,
-so a masked text fits the column the original fitted.
+Masks never let the number be rebuilt from what else is shown: an ID gets the structured fields' mask,
+:func:`kunruyi_common.crypto.mask_resident_id` (its first and last character only, ``3****************7``: area,
+birth date and sequence hidden, so an age or a birth date shown beside it still leaves thousands of numbers); a
+phone keeps ``138****1234``; a card keeps its first and last four digits with a fixed eight stars (the length is
+hidden too). A mask is never longer than its span, so a masked text fits the column the original fitted.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from fastapi import Depends, Request
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection
 
-from kunruyi_common.crypto import FieldCipher
+from kunruyi_common.crypto import FieldCipher, mask_resident_id
 from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.validators import PROVINCE_CODES, is_valid_resident_id, is_valid_uscc
 
@@ -55,6 +56,8 @@ __all__ = [
     "protect_existing_rows",
     "protect_text",
     "protected_text_column",
+    "remask_existing_rows",
+    "remask_legacy_ids",
     "request_text_cipher",
     "reveal_text",
 ]
@@ -174,10 +177,9 @@ def _is_amount_or_decimal(text: str, start: int, end: int) -> bool:
 
 def _mask(kind: PiiKind, value: str) -> str:
     if kind == "resident_id":
-        # Region's first four (province + city) and the last four; the county and the birth date stay hidden, so
-        # a known birth date does not complete the number.
-        tail = 4 if len(value) == 18 else 3
-        return value[:4] + "*" * (len(value) - 4 - tail) + value[-tail:]
+        # The structured fields' mask (first and last character only), one function for both: an area + last-four
+        # mask beside an age or a birth date (a talent's, shown to any officer) completes to a few dozen numbers.
+        return mask_resident_id(value)
     if kind == "phone":
         return value[:3] + "****" + value[-4:]
     return value[:4] + "*" * 8 + value[-4:]
@@ -319,6 +321,60 @@ def protect_existing_rows(
             sets = ", ".join(f"{name} = :{name}" for name in values)
             connection.execute(
                 sql_text(f"UPDATE {table} SET {sets} WHERE id = :_id"), {**values, "_id": row["id"]}
+            )
+            changed += 1
+    return changed
+
+
+# The ID mask free text had before it took the structured fields' one: the first four and the last four characters
+# of an 18-character ID (``3205**********1827``), the first four and the last three of a 15-digit one
+# (``3205********182``). A card's mask (four, eight stars, four) is not one of them.
+_LEGACY_ID_MASK = re.compile(
+    r"(?<![0-9A-Za-z*])([0-9])[0-9]{3}(?:\*{10}[0-9]{3}([0-9X])|\*{8}[0-9]{2}([0-9]))(?![0-9A-Za-z*])"
+)
+
+
+def _remask(m: re.Match[str]) -> str:
+    if m.group(2) is not None:
+        return m.group(1) + "*" * 16 + m.group(2)
+    return m.group(1) + "*" * 13 + m.group(3)
+
+
+def remask_legacy_ids(text: str) -> str:
+    """``text`` with every ID masked the old way (area + last four, ``3205**********1827``) masked as
+    :func:`mask_pii` masks it now (``3****************7``): for text stored masked before. Only hides more; the
+    length stays, so it fits its column."""
+    if "*" not in text:
+        return text
+    return _LEGACY_ID_MASK.sub(_remask, text)
+
+
+def remask_existing_rows(
+    connection: Connection, table: str, columns: tuple[str, ...], *, where: str = "", row_key: str = "id"
+) -> int:
+    """Re-mask the IDs stored in ``table``'s masked free text the old way (a migration's data step, like
+    :func:`protect_existing_rows`); returns the rows changed. Needs no key: the encrypted originals
+    (``<column>_encrypted``) are left as they are. Rows without an old mask are left alone, so it can run again.
+    ``row_key`` is the table's one-column primary key. Names come from the migration, never from input."""
+    stars = " OR ".join(f"{c} LIKE '%********%'" for c in columns)
+    rows = connection.execute(
+        sql_text(
+            f"SELECT {row_key} AS _key, {', '.join(columns)} FROM {table} WHERE ({stars})"
+            f"{' AND ' + where if where else ''}"
+        )
+    ).mappings()
+    changed = 0
+    for row in list(rows):
+        values = {
+            column: remasked
+            for column in columns
+            if row[column] is not None and (remasked := remask_legacy_ids(row[column])) != row[column]
+        }
+        if values:
+            sets = ", ".join(f"{name} = :{name}" for name in values)
+            connection.execute(
+                sql_text(f"UPDATE {table} SET {sets} WHERE {row_key} = :_key"),
+                {**values, "_key": row["_key"]},
             )
             changed += 1
     return changed

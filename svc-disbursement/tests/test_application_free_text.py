@@ -57,7 +57,7 @@ async def test_comments_reasons_and_objections_are_masked_and_kept_encrypted(
     shown = objection.text + rejected.text + detail.text
     assert detail.json()["steps"][1]["comment"] == f"已电话 {PHONE[:3]}****{PHONE[-4:]} 联系申报人"
     assert detail.json()["objections"][0]["content"] == (
-        f"举报人身份证 {RID[:4]}{'*' * 10}{RID[-4:]}，收款卡号 {CARD[:4]}{'*' * 8}{CARD[-4:]} 与企业不符"
+        f"举报人身份证 {RID[0]}{'*' * 16}{RID[-1]}，收款卡号 {CARD[:4]}{'*' * 8}{CARD[-4:]} 与企业不符"
     )
 
     clear = "\n".join(
@@ -112,3 +112,39 @@ async def test_comments_reasons_and_objections_are_masked_and_kept_encrypted(
     async with client(staff("finance")) as c:
         chain = (await c.get("/api/v1/audit/verify")).json()
         assert chain["ok"] and chain["last_seq"] >= audit[0]["seq"]
+
+
+async def test_ids_masked_the_old_way_are_masked_again(client, session: AsyncSession) -> None:  # type: ignore[no-untyped-def]
+    """disbursement_0016 masks again the IDs free text kept with the old mask (city and last four, which an age
+    narrows to a few dozen numbers), the way every ID is shown now; other masks stay; a second run changes nothing."""
+    import importlib.util
+    from pathlib import Path
+
+    import kunruyi_disbursement
+
+    path = (
+        Path(kunruyi_disbursement.__file__).parent
+        / "migrations/versions/disbursement_0016_remask_free_text_ids.py"
+    )
+    spec = importlib.util.spec_from_file_location("disbursement_0016", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    await setup_policy(client, notice_days=7)
+    async with client(partner("disbursement:write")) as c:
+        created = await c.post(
+            "/api/v1/applications", json=application(period="2026-H2", external_ref="PII-OLD-MASK")
+        )
+        assert created.status_code == 201, created.text
+        app_id = created.json()["id"]
+    old = f"举报人身份证 3205{'*' * 10}1827，收款卡号 6222{'*' * 8}0128"
+    await session.execute(
+        text("UPDATE applications SET reject_reason = :old WHERE id = :a"), {"old": old, "a": app_id}
+    )
+    for _ in range(2):
+        await session.run_sync(lambda s: migration.remask(s.connection()))
+        reason = (
+            await session.execute(text("SELECT reject_reason FROM applications WHERE id = :a"), {"a": app_id})
+        ).scalar_one()
+        assert reason == f"举报人身份证 3{'*' * 16}7，收款卡号 6222{'*' * 8}0128"

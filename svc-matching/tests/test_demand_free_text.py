@@ -40,7 +40,7 @@ async def test_numbers_in_demand_text_are_masked_everywhere_and_kept_encrypted(c
             assert reviewed.status_code == 200, reviewed.text
             shown = created.text + reviewed.text + (await c.get(f"/api/v1/demands/{demand['id']}")).text
         assert demand["description"] == (
-            f"联系人身份证{rid[:4]}{'*' * 10}{rid[-4:]}，电话 {phone[:3]}****{phone[-4:]}，需要封装专家。"
+            f"联系人身份证{rid[0]}{'*' * 16}{rid[-1]}，电话 {phone[:3]}****{phone[-4:]}，需要封装专家。"
         )
         row = (
             await session.execute(

@@ -56,10 +56,11 @@ def test_ticket_free_text_is_masked_and_revealed_only_to_the_handling_officer_wi
     number = r.json()["ticket_number"]
     assert rid not in r.text and mobile[3:] not in r.text
 
-    # The officer sees masks: the ID's birth date and county are hidden, the phone's middle digits too.
+    # The officer sees masks: the ID keeps its first and last character only (area, birth date and sequence
+    # hidden), the phone its middle digits hidden.
     view = driver.as_staff("officer", "GET", f"/api/v1/tickets/{number}", HANDLING)
     assert view.status_code == 200, view.text
-    masked = f"本人身份证 {rid[:4]}{'*' * 10}{rid[-4:]}，手机 {mobile[:3]}****{mobile[-4:]}，申请人才补贴一直没有回音"
+    masked = f"本人身份证 {rid[0]}{'*' * 16}{rid[-1]}，手机 {mobile[:3]}****{mobile[-4:]}，申请人才补贴一直没有回音"
     assert view.json()["description"] == masked
     assert view.json()["requester_phone"] == f"{requester[:3]}****{requester[-4:]}"
     listed = driver.as_staff("officer", "GET", "/api/v1/tickets", HANDLING, params={"limit": 200})
