@@ -1,5 +1,6 @@
 """Activities on 昆e服 through the API on the real database: registering from the phone (a signed-in company or
-talent registers itself, anyone else with name and phone — the phone encrypted, masked, one registration per phone),
+talent registers itself, anyone else with name and phone — the phone encrypted, masked, one registration per name
+and phone),
 the attendee checking themselves in with the activity's signed code (too early, forged, expired, not registered, a
 full activity, a finished one, a second scan), and the organisers' list of registrations (host department only)."""
 

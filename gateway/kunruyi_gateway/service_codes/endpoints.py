@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response, status
 from kunruyi_common.auth import Principal
 from kunruyi_common.db import SessionDep
+from kunruyi_common.errors import Forbidden, OtherDepartment
 
 from kunruyi_gateway.access.gate import StaffCaller
 from kunruyi_gateway.service_codes import service
@@ -55,6 +56,12 @@ async def _activity_qr(request: Request, activity_id: uuid.UUID, caller: Princip
     except UpstreamError as exc:
         if exc.status == 404:
             raise QrActivityNotFound(f"没有编号为 {activity_id} 的活动") from None
+        if exc.status == 403:
+            # svc-talent's refusal (another department's activity, a role it does not take) is the officer's
+            # answer, not an outage.
+            problem = exc.body if isinstance(exc.body, dict) else {}
+            refusal = OtherDepartment if problem.get("code") == OtherDepartment.code else Forbidden
+            raise refusal(problem.get("detail") or "无权为该活动生成签到二维码") from None
         raise ActivityCheckInUnavailable("活动服务暂不可用，请稍后再试") from None
     base = _settings(request).public_base_url.rstrip("/")
     return ActivityCheckInQr(

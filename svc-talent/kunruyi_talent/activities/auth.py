@@ -13,8 +13,9 @@ from fastapi import Depends
 from kunruyi_common.auth import Principal, require_roles
 
 Officer = Annotated[Principal, Depends(require_roles("officer"))]
-"""Staff with the officer role: publish activities, register attendees, issue the check-in code, check in, record
-outcomes."""
+"""Staff with the officer role: publish activities (for their own department), and — for the activities their
+department hosts (the service checks it: ``service.ensure_host``) — register attendees, issue the check-in code,
+check in, record outcomes and leads."""
 
 HostStaff = Annotated[Principal, Depends(require_roles("officer", "reviewer", "approver"))]
 """Staff with the officer, reviewer or approver role: read an activity's registrations (their own department's

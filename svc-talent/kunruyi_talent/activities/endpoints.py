@@ -92,14 +92,14 @@ async def activity_stats(
 async def register(
     activity_id: uuid.UUID, body: RegistrationCreate, session: SessionDep, principal: Officer
 ) -> RegistrationOut:
-    return service.registration_out(await service.register(session, activity_id, body))
+    return service.registration_out(await service.register(session, activity_id, body, principal))
 
 
 @router.post(
     "/{activity_id}/sign-ups",
     status_code=201,
     response_model=RegistrationOut,
-    summary="昆e服报名：已登录的企业或人才报名本身；其他人填姓名和手机号（同一手机号只能报名一次）",
+    summary="昆e服报名：已登录的企业或人才报名本身；其他人填姓名和手机号（同一姓名和手机号只能报名一次）",
 )
 async def sign_up(
     activity_id: uuid.UUID,
@@ -146,7 +146,8 @@ async def self_check_in(
 async def issue_check_in_code(
     activity_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: Officer
 ) -> CheckInCode:
-    return service.check_in_code(settings, await service.get(session, activity_id))
+    activity = await service.get_hosted(session, activity_id, principal, "生成本部门主办活动的签到码")
+    return service.check_in_code(settings, activity)
 
 
 @router.post(
@@ -161,7 +162,7 @@ async def check_in(
     settings: SettingsDep,
     principal: Officer,
 ) -> RegistrationOut:
-    row = await service.check_in(session, settings, activity_id, body.code, body.registration)
+    row = await service.check_in(session, settings, activity_id, body.code, body.registration, principal)
     return service.registration_out(row)
 
 
@@ -173,7 +174,7 @@ async def check_in(
 async def record_outcomes(
     activity_id: uuid.UUID, body: OutcomesIn, session: SessionDep, principal: Officer
 ) -> ActivityOut:
-    activity = await service.record_outcomes(session, activity_id, body)
+    activity = await service.record_outcomes(session, activity_id, body, principal)
     return (await service.views(session, [activity]))[0]
 
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import utc_now
-from kunruyi_common.errors import OtherDepartment
 from kunruyi_common.events import add_event
 from kunruyi_common.pii_text import mask_pii
 from kunruyi_common.taxonomy import TAXONOMY
@@ -33,7 +32,7 @@ from kunruyi_talent.activities.exceptions import (
     LeadNotFound,
 )
 from kunruyi_talent.activities.schemas import LeadConversion, LeadCounts, LeadCreate, LeadList, LeadOut
-from kunruyi_talent.activities.service import SOURCE, get
+from kunruyi_talent.activities.service import SOURCE, ensure_host, get
 from kunruyi_talent.campaigns.exceptions import EnterpriseNotRegistered
 from kunruyi_talent.enterprise import service as enterprise_service
 from kunruyi_talent.events import ActivityLeadConverted
@@ -48,8 +47,7 @@ LEAD_CHANNEL = "activity"
 
 
 def _host(activity: Activity, principal: Principal) -> None:
-    if not principal.has_role("admin") and principal.department != activity.department:
-        raise OtherDepartment(f"该活动由{activity.department}主办，您只能登记和查看本部门主办活动的线索")
+    ensure_host(activity, principal, "登记和查看本部门主办活动的线索")
 
 
 def lead_out(lead: ActivityLead) -> LeadOut:
@@ -129,7 +127,8 @@ async def convert(
             f"该线索已转为{'工单 ' + (lead.ticket_number or '') if lead.converted_to == 'ticket' else '技术需求'}",
             field="lead",
         )
-    title = (data.title or lead.content).strip()[:200]
+    # The officer types the title: masked like the lead's content was at capture, before the ticket or the event.
+    title = mask_pii((data.title or lead.content).strip())[:200]
     chain = field = demand_type = None
     if data.to == "ticket":
         if not data.type:

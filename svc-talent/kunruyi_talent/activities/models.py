@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,8 +43,10 @@ class ActivityRegistration(Base):
     """One company (USCC), talent or person (name and phone, from 昆e服) registered for an activity; checked in once
     by the activity's signed code — at the door by an officer, or by the attendee's own phone.
 
-    A person is identified by the blind index of their phone (``attendee``), so the same phone registers once; the
-    phone itself is encrypted (``attendee_phone_encrypted``) and shown masked."""
+    A person is identified by the name and the blind index of their phone (``attendee``), as self check-in
+    identifies them: the same name and phone register once; the phone itself is encrypted
+    (``attendee_phone_encrypted``) and shown masked. A sign-up under another name with a registered phone is another
+    person's registration (answering "already registered" to it would tell anyone that the phone is registered)."""
 
     __tablename__ = "activity_registrations"
 
@@ -66,7 +68,17 @@ class ActivityRegistration(Base):
     # When the day-before reminder went out (once per registration; the sms-sender's tick).
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (UniqueConstraint("activity_id", "attendee_type", "attendee"),)
+
+# One registration per company, talent, or person (name and phone) and activity; a company's or talent's row has no
+# name (coalesced, so two of them still collide).
+Index(
+    "uq_activity_registrations_attendee",
+    ActivityRegistration.activity_id,
+    ActivityRegistration.attendee_type,
+    ActivityRegistration.attendee,
+    func.coalesce(ActivityRegistration.attendee_name, ""),
+    unique=True,
+)
 
 
 class ActivityLead(Base):

@@ -59,17 +59,17 @@ async def registration(
 
 
 async def find_registration(
-    session: AsyncSession, activity_id: uuid.UUID, attendee_type: str, attendee: str
+    session: AsyncSession, activity_id: uuid.UUID, attendee_type: str, attendee: str, name: str | None = None
 ) -> ActivityRegistration | None:
-    return (
-        await session.scalars(
-            select(ActivityRegistration).where(
-                ActivityRegistration.activity_id == activity_id,
-                ActivityRegistration.attendee_type == attendee_type,
-                ActivityRegistration.attendee == attendee,
-            )
-        )
-    ).one_or_none()
+    """A company's or talent's registration; a person's (``name`` given) when both the phone and the name match."""
+    stmt = select(ActivityRegistration).where(
+        ActivityRegistration.activity_id == activity_id,
+        ActivityRegistration.attendee_type == attendee_type,
+        ActivityRegistration.attendee == attendee,
+    )
+    if name is not None:
+        stmt = stmt.where(ActivityRegistration.attendee_name == name)
+    return (await session.scalars(stmt)).one_or_none()
 
 
 async def by_kind(session: AsyncSession) -> Sequence[Any]:

@@ -3,7 +3,7 @@ talents (one registration each, up to the capacity, until the start), issue a si
 phones scan, and record the outcomes (合作项目数, 商洽数) after it.
 
 昆e服 adds registration by the attendee (a signed-in company or talent registers itself; anyone else with a name and
-a phone — encrypted, masked, and indexed so one phone registers once) and self check-in: the activity's QR code
+a phone — encrypted, masked, and indexed so one name and phone register once) and self check-in: the activity's QR code
 carries the check-in code, and the registered attendee's phone checks them in (opens 2 hours before the start,
 closes at the end; a second scan shows the first check-in).
 
@@ -114,7 +114,29 @@ async def views(session: AsyncSession, activities: list[Activity]) -> list[Activ
     return [view(a, counts.get(a.id, (0, 0))[0]) for a in activities]
 
 
+def ensure_host(activity: Activity, principal: Principal, doing: str) -> None:
+    """Staff act on the activities their own department hosts (admins on every one): anything else is 403
+    ``other_department``. ``doing`` says what the caller may do, in the refusal ("您只能…")."""
+    if not principal.has_role("admin") and principal.department != activity.department:
+        raise OtherDepartment(f"该活动由{activity.department}主办，您只能{doing}")
+
+
+async def get_hosted(
+    session: AsyncSession, activity_id: uuid.UUID, principal: Principal, doing: str, *, lock: bool = False
+) -> Activity:
+    """The activity (404 when there is none), when the caller's department hosts it (else 403)."""
+    activity = await get(session, activity_id, lock=lock)
+    ensure_host(activity, principal, doing)
+    return activity
+
+
 async def publish(session: AsyncSession, data: ActivityCreate, principal: Principal) -> Activity:
+    department = data.department.strip()
+    if not principal.has_role("admin") and principal.department != department:
+        raise OtherDepartment(
+            f"您只能以本部门（{principal.department or '未登记部门'}）的名义发布活动，不能代{department}发布",
+            field="department",
+        )
     starts_at, ends_at = _beijing(data.starts_at), _beijing(data.ends_at)
     if ends_at <= starts_at:
         raise BadActivityTime("结束时间不晚于开始时间", field="ends_at")
@@ -123,7 +145,7 @@ async def publish(session: AsyncSession, data: ActivityCreate, principal: Princi
         id=uuid.uuid4(),
         kind=data.kind,
         title=data.title.strip(),
-        department=data.department.strip(),
+        department=department,
         venue=data.venue.strip(),
         starts_at=starts_at.astimezone(UTC),
         ends_at=ends_at.astimezone(UTC),
@@ -191,7 +213,9 @@ async def _add_registration(
     activity = await get(session, activity_id, lock=True)
     if utc_now() >= activity.starts_at:
         raise RegistrationClosed("活动已开始，报名已截止", field="activity")
-    if await repository.find_registration(session, activity.id, kind, attendee) is not None:
+    # A person is their name and phone: only the same two are told they are registered. The phone alone would
+    # answer "is this phone registered?" to anyone who types it (another name signs up as another person).
+    if await repository.find_registration(session, activity.id, kind, attendee, name) is not None:
         raise AlreadyRegistered("已报名该活动，无需重复报名", field=duplicate_field)
     registered = (await repository.counts(session, [activity.id])).get(activity.id, (0, 0))[0]
     if registered >= activity.capacity:
@@ -213,8 +237,10 @@ async def _add_registration(
 
 
 async def register(
-    session: AsyncSession, activity_id: uuid.UUID, data: RegistrationCreate
+    session: AsyncSession, activity_id: uuid.UUID, data: RegistrationCreate, principal: Principal
 ) -> ActivityRegistration:
+    """An officer of the host department registers a company or a talent."""
+    await get_hosted(session, activity_id, principal, "为本部门主办的活动登记报名")
     if (data.uscc is None) == (data.talent_id is None):
         raise AttendeeRequired("报名者须为一家企业或一名人才，且只能是其一", field="uscc")
     if data.uscc is not None:
@@ -267,7 +293,7 @@ async def sign_up(
     principal: Principal | None,
 ) -> ActivityRegistration:
     """Registration from 昆e服 (the attendee) or by a partner: a signed-in company or talent registers itself;
-    anyone else by name and phone (one registration per phone)."""
+    anyone else by name and phone (one registration per name and phone)."""
     via = "partner" if principal is not None and principal.kind == "partner" else "self"
     own = await _self_attendee(session, principal)
     if own is not None:
@@ -341,9 +367,15 @@ async def _mark_checked_in(
 
 
 async def check_in(
-    session: AsyncSession, settings: Settings, activity_id: uuid.UUID, code: str, registration_id: uuid.UUID
+    session: AsyncSession,
+    settings: Settings,
+    activity_id: uuid.UUID,
+    code: str,
+    registration_id: uuid.UUID,
+    principal: Principal,
 ) -> ActivityRegistration:
-    activity = await get(session, activity_id)
+    """An officer of the host department checks an attendee in at the door."""
+    activity = await get_hosted(session, activity_id, principal, "为本部门主办活动的报名者签到")
     verify_code(settings, activity, code)
     row = await repository.registration(session, activity.id, registration_id)
     if row is None:
@@ -383,9 +415,8 @@ async def self_check_in(
     else:
         name, phone = _contact(data.name, data.phone)
         kind, attendee = "person", pii.index(phone, PHONE_PURPOSE)
-    found = await repository.find_registration(session, activity.id, kind, attendee)
-    if found is not None and name is not None and (found.attendee_name or "").strip() != name:
-        found = None  # the phone is registered, under another name: not this person
+    # A person is found by the name and the phone together: the phone under another name is not this person.
+    found = await repository.find_registration(session, activity.id, kind, attendee, name)
     if found is None:
         registered = (await repository.counts(session, [activity.id])).get(activity.id, (0, 0))[0]
         if registered >= activity.capacity:
@@ -406,9 +437,7 @@ async def registrations(
     session: AsyncSession, activity_id: uuid.UUID, principal: Principal
 ) -> RegistrationList:
     """The registrations of an activity for staff of its host department (admins: every activity)."""
-    activity = await get(session, activity_id)
-    if not principal.has_role("admin") and principal.department != activity.department:
-        raise OtherDepartment(f"该活动由{activity.department}主办，您只能查看本部门主办活动的报名")
+    activity = await get_hosted(session, activity_id, principal, "查看本部门主办活动的报名")
     rows = list(await repository.registrations(session, activity.id))
     usccs = [r.attendee for r in rows if r.attendee_type == "enterprise"]
     talent_ids = [uuid.UUID(r.attendee) for r in rows if r.attendee_type == "talent"]
@@ -442,8 +471,10 @@ async def registrations(
     )
 
 
-async def record_outcomes(session: AsyncSession, activity_id: uuid.UUID, data: OutcomesIn) -> Activity:
-    activity = await get(session, activity_id, lock=True)
+async def record_outcomes(
+    session: AsyncSession, activity_id: uuid.UUID, data: OutcomesIn, principal: Principal
+) -> Activity:
+    activity = await get_hosted(session, activity_id, principal, "登记本部门主办活动的成果", lock=True)
     if utc_now() < activity.ends_at:
         raise ActivityNotOver("活动尚未结束，不能登记成果", field="activity")
     activity.cooperation_projects = data.cooperation_projects

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from kunruyi_common.crypto import mask_phone, mask_resident_id
+from kunruyi_common.pii_text import mask_pii
 from kunruyi_common.validators import InvalidIdentifier, ResidentId, parse_resident_id
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -26,6 +27,27 @@ ID_COLUMN = "talents.id_number"
 PHONE_COLUMN = "talents.phone"
 # Fields whose values never enter the history: only the fact that they changed.
 PERSONAL_FIELDS = {"phone"}
+# Free text typed about a person — expertise ("合作请致电 138…"), school, title, skill level, tags, fields, program
+# names — may carry a phone, ID or card number: it is stored masked (kunruyi_common.pii_text, as lead content at
+# capture), so the profile, its history and the person events never hold one. The original is not kept: none of
+# these fields needs it, and the person's own phone has its encrypted field.
+FREE_TEXT_FIELDS = ("school", "title", "skill_level", "expertise")
+FREE_TEXT_LISTS = ("tags", "fields")
+
+
+def masked_text(name: str, value: Any) -> Any:
+    """A profile field's value as stored: free text masked (see ``FREE_TEXT_FIELDS``); other fields as given."""
+    if value is None:
+        return None
+    if name in FREE_TEXT_FIELDS:
+        return mask_pii(value)
+    if name == "tags":
+        return sorted({mask_pii(v) for v in value})
+    if name == "fields":
+        return list(dict.fromkeys(mask_pii(v) for v in value))
+    if name == "programs":
+        return [{**p, "name": mask_pii(str(p["name"]))} if p.get("name") else p for p in value]
+    return value
 
 
 def validate_id_number(value: str, field: str = "id_number") -> ResidentId:
@@ -91,24 +113,24 @@ async def register(session: AsyncSession, pii: PersonalData, data: TalentCreate,
         "phone_index": pii.index(phone, PHONE_PURPOSE) if phone else None,
         "phone_masked": mask_phone(phone) if phone else None,
         "education": data.education,
-        "school": data.school,
+        "school": masked_text("school", data.school),
         "overseas": data.overseas,
-        "title": data.title,
-        "skill_level": data.skill_level,
-        "programs": [p.model_dump() for p in data.programs],
+        "title": masked_text("title", data.title),
+        "skill_level": masked_text("skill_level", data.skill_level),
+        "programs": masked_text("programs", [p.model_dump() for p in data.programs]),
         "employer_id": employer.id if employer else None,
         "arrival_date": data.arrival_date,
         "annual_salary_fen": data.annual_salary_fen,
-        "tags": sorted(set(data.tags)),
-        "expertise": data.expertise,
-        "fields": list(dict.fromkeys(data.fields)),
+        "tags": masked_text("tags", data.tags),
+        "expertise": masked_text("expertise", data.expertise),
+        "fields": masked_text("fields", data.fields),
         "is_expert": data.is_expert,
     }
     values["talent_class"] = classify(
         education=data.education,
         overseas=data.overseas,
-        title=data.title,
-        skill_level=data.skill_level,
+        title=values["title"],
+        skill_level=values["skill_level"],
         programs=values["programs"],
     )
     talent: Talent | None = await session.scalar(
@@ -178,9 +200,7 @@ async def update(
                 continue
             if name == "programs":
                 value = [p.model_dump() for p in data.programs or []]
-            elif name == "tags":
-                value = sorted(set(value))
-            new[name] = value
+            new[name] = masked_text(name, value)
     if "employer_uscc" in fields:
         employer = await resolve_employer(session, data.employer_uscc)
         new["employer_id"] = employer.id if employer else None
