@@ -28,13 +28,13 @@ router = APIRouter(prefix="/api/v1/challenges", tags=["揭榜挂帅 challenges"]
 
 @router.post("", status_code=201, response_model=ChallengeOut, summary="发布榜单")
 async def publish(body: ChallengeCreate, session: SessionDep, principal: Officer) -> ChallengeOut:
-    return await service.view(session, await service.publish(session, body, principal))
+    return await service.view(session, await service.publish(session, body, principal), principal)
 
 
 @router.get("", response_model=ChallengePage, summary="榜单列表")
 async def list_challenges(
     session: SessionDep,
-    _: CurrentPrincipal,
+    principal: CurrentPrincipal,
     status: Annotated[
         Literal["published", "reviewing", "awarded", "in_progress", "accepted"] | None,
         Query(description="按状态筛选"),
@@ -52,13 +52,19 @@ async def list_challenges(
     )
     next_cursor = keyset_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     return ChallengePage(
-        items=[await service.view(session, c) for c in rows[:limit]], next_cursor=next_cursor
+        items=[await service.view(session, c, principal) for c in rows[:limit]], next_cursor=next_cursor
     )
 
 
-@router.get("/{challenge_id}", response_model=ChallengeOut, summary="榜单详情")
-async def get_challenge(challenge_id: uuid.UUID, session: SessionDep, _: CurrentPrincipal) -> ChallengeOut:
-    return await service.view(session, await service.get(session, challenge_id))
+@router.get(
+    "/{challenge_id}",
+    response_model=ChallengeOut,
+    summary="榜单详情（揭榜方案仅发榜方、工作人员和揭榜团队本方可见）",
+)
+async def get_challenge(
+    challenge_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+) -> ChallengeOut:
+    return await service.view(session, await service.get(session, challenge_id), principal)
 
 
 @router.post("/{challenge_id}/applications", status_code=201, response_model=ChallengeOut, summary="团队揭榜")
@@ -69,7 +75,7 @@ async def apply(
     principal: WritePartnerOfficerOrBroker,
 ) -> ChallengeOut:
     await service.apply(session, challenge_id, body, principal)
-    return await service.view(session, await service.get(session, challenge_id))
+    return await service.view(session, await service.get(session, challenge_id), principal)
 
 
 @router.post(
@@ -85,25 +91,29 @@ async def score(
     principal: OfficerOrReviewer,
 ) -> ChallengeOut:
     await service.score(session, challenge_id, application_id, body, principal)
-    return await service.view(session, await service.get(session, challenge_id))
+    return await service.view(session, await service.get(session, challenge_id), principal)
 
 
 @router.post("/{challenge_id}/award", response_model=ChallengeOut, summary="确定揭榜方")
 async def award(
     challenge_id: uuid.UUID, body: AwardCreate, session: SessionDep, principal: Officer
 ) -> ChallengeOut:
-    return await service.view(session, await service.award(session, challenge_id, body, principal))
+    return await service.view(session, await service.award(session, challenge_id, body, principal), principal)
 
 
 @router.post("/{challenge_id}/milestones", response_model=ChallengeOut, summary="记录里程碑")
 async def milestone(
     challenge_id: uuid.UUID, body: MilestoneCreate, session: SessionDep, principal: Officer
 ) -> ChallengeOut:
-    return await service.view(session, await service.milestone(session, challenge_id, body, principal))
+    return await service.view(
+        session, await service.milestone(session, challenge_id, body, principal), principal
+    )
 
 
 @router.post("/{challenge_id}/acceptance", response_model=ChallengeOut, summary="验收")
 async def accept(
     challenge_id: uuid.UUID, body: AcceptanceCreate, session: SessionDep, principal: Officer
 ) -> ChallengeOut:
-    return await service.view(session, await service.accept(session, challenge_id, body, principal))
+    return await service.view(
+        session, await service.accept(session, challenge_id, body, principal), principal
+    )

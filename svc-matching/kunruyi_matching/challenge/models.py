@@ -44,6 +44,9 @@ class ChallengeApplication(Base):
     leader: Mapped[str] = mapped_column(String(60))
     organization: Mapped[str] = mapped_column(String(200))
     proposal: Mapped[str] = mapped_column(Text)
+    # Who filed it ("<principal kind>:<subject>"): that caller reads the application back; other applicants do
+    # not. None for applications filed before migration matching_0012 (read by the challenge's staff only).
+    applied_by: Mapped[str | None] = mapped_column(String(160))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

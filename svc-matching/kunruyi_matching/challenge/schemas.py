@@ -150,8 +150,13 @@ class ChallengeOut(BaseModel):
     status: str
     allowed_next: list[str]
     awarded_application_id: uuid.UUID | None
+    # the winning team's name, shown to every reader once the challenge is awarded
+    awarded_team_name: str | None = None
     accepted_at: datetime | None
+    # The teams' applications the caller may read: every one for the officers and reviewers running the challenge
+    # and for the company that published it (signed in as it); otherwise only the caller's own team's.
     applications: list[ApplicationOut]
+    # the progress record, for those who read every application and for the winning team
     milestones: list[MilestoneOut]
 
 

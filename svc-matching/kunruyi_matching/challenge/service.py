@@ -3,17 +3,30 @@
 Status moves published → reviewing (the first score closes applications) → awarded → in_progress (first
 milestone) → accepted. Each step is an event; a step the current status does not allow is a 409 naming the
 steps it does allow.
+
+Free text (the challenge's title, goal and requirements, a team's name, leader, organisation and proposal, score
+comments, milestone titles and notes, the acceptance note) is stored with the personal numbers people typed into
+it masked (``kunruyi_common.pii_text``), so rows, events and answers never hold them.
+
+Who reads what (:func:`view`): the teams' applications (leader, organisation, proposal, scores) and the
+milestones are read by the staff running the challenge (officers, reviewers) and by the company that published it
+(signed in as that company); a team reads its own application, and the winning team the milestones. Everyone else
+— other applicants, brokers, partners, 昆e服 visitors — reads the challenge itself and, once awarded, the winning
+team's name.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_today
 from kunruyi_common.errors import InvalidTransition
 from kunruyi_common.events.outbox import add_event
+from kunruyi_common.pii_text import mask_pii
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,6 +92,27 @@ def _require(challenge: Challenge, step: str) -> None:
         )
 
 
+def _masked(body: BaseModel, *names: str) -> dict[str, Any]:
+    """The body's fields with the personal numbers in the free-text ``names`` masked (None stays None)."""
+    values = body.model_dump()
+    for name in names:
+        if values[name] is not None:
+            values[name] = mask_pii(values[name])
+    return values
+
+
+def applicant_of(principal: Principal) -> str:
+    """Who filed an application, as kept in ``challenge_applications.applied_by``."""
+    return f"{principal.kind}:{principal.subject}"
+
+
+def reads_every_application(challenge: Challenge, principal: Principal) -> bool:
+    """The staff running the challenge (officers, reviewers; admins) and the company that published it."""
+    if principal.kind == "staff" and principal.has_role("officer", "reviewer"):
+        return True
+    return challenge.publisher_uscc is not None and principal.signed_in_enterprise == challenge.publisher_uscc
+
+
 def _base(challenge: Challenge, actor: str) -> dict[str, str]:
     return {
         "challenge_id": str(challenge.id),
@@ -109,7 +143,10 @@ async def _application(
 
 async def publish(session: AsyncSession, body: ChallengeCreate, principal: Principal) -> Challenge:
     challenge = Challenge(
-        id=uuid.uuid4(), status="published", created_by=principal.subject, **body.model_dump()
+        id=uuid.uuid4(),
+        status="published",
+        created_by=principal.subject,
+        **_masked(body, "title", "goal", "requirements"),
     )
     session.add(challenge)
     await session.flush()
@@ -134,17 +171,20 @@ async def apply(
     _require(challenge, "apply")
     if challenge.deadline < local_today():
         raise ChallengeClosed("揭榜已截止", allowed_next=["score"])
+    fields = _masked(body, "team_name", "leader", "organization", "proposal")
     exists = (
         await session.execute(
             select(ChallengeApplication.id).where(
                 ChallengeApplication.challenge_id == challenge.id,
-                ChallengeApplication.team_name == body.team_name,
+                ChallengeApplication.team_name == fields["team_name"],
             )
         )
     ).first()
     if exists:
-        raise AlreadyApplied(f"团队“{body.team_name}”已揭榜")
-    application = ChallengeApplication(id=uuid.uuid4(), challenge_id=challenge.id, **body.model_dump())
+        raise AlreadyApplied(f"团队“{fields['team_name']}”已揭榜")
+    application = ChallengeApplication(
+        id=uuid.uuid4(), challenge_id=challenge.id, applied_by=applicant_of(principal), **fields
+    )
     session.add(application)
     await session.flush()
     await add_event(
@@ -193,7 +233,10 @@ async def score(
         raise AlreadyScored("该评审已为此申请打分")
     session.add(
         ChallengeScore(
-            application_id=application.id, reviewer=reviewer, score=body.score, comment=body.comment
+            application_id=application.id,
+            reviewer=reviewer,
+            score=body.score,
+            comment=_masked(body, "comment")["comment"],
         )
     )
     challenge.status = "reviewing"
@@ -244,21 +287,21 @@ async def milestone(
 ) -> Challenge:
     challenge = await get(session, challenge_id, for_update=True)
     _require(challenge, "milestone")
-    session.add(
-        ChallengeMilestone(
-            challenge_id=challenge.id,
-            title=body.title,
-            note=body.note,
-            recorded_by=principal.subject,
-            at=datetime.now(UTC),
-        )
+    fields = _masked(body, "title", "note")
+    record = ChallengeMilestone(
+        challenge_id=challenge.id,
+        title=fields["title"],
+        note=fields["note"],
+        recorded_by=principal.subject,
+        at=datetime.now(UTC),
     )
+    session.add(record)
     challenge.status = "in_progress"
     await session.flush()
     await add_event(
         session,
         "matching",
-        ChallengeMilestoneRecorded(**_base(challenge, principal.subject), milestone=body.title),
+        ChallengeMilestoneRecorded(**_base(challenge, principal.subject), milestone=record.title),
         subject=str(challenge.id),
     )
     return challenge
@@ -275,7 +318,7 @@ async def accept(
         ChallengeMilestone(
             challenge_id=challenge.id,
             title="验收通过",
-            note=body.note,
+            note=_masked(body, "note")["note"],
             recorded_by=principal.subject,
             at=challenge.accepted_at,
         )
@@ -290,7 +333,9 @@ async def accept(
     return challenge
 
 
-async def view(session: AsyncSession, challenge: Challenge) -> ChallengeOut:
+async def view(session: AsyncSession, challenge: Challenge, principal: Principal) -> ChallengeOut:
+    """The challenge as ``principal`` may read it (module docstring): every application for the staff running it
+    and its publisher, a team's own otherwise; the milestones for those and the winning team."""
     apps = list(
         (
             await session.execute(
@@ -300,6 +345,11 @@ async def view(session: AsyncSession, challenge: Challenge) -> ChallengeOut:
             )
         ).scalars()
     )
+    awarded = next((a for a in apps if a.id == challenge.awarded_application_id), None)
+    reads_all = reads_every_application(challenge, principal)
+    if not reads_all:
+        apps = [a for a in apps if a.applied_by == applicant_of(principal)]
+    reads_milestones = reads_all or (awarded is not None and awarded in apps)
     stats = (
         {
             app_id: (int(n), float(avg))
@@ -314,13 +364,17 @@ async def view(session: AsyncSession, challenge: Challenge) -> ChallengeOut:
         if apps
         else {}
     )
-    milestones = (
-        await session.execute(
-            select(ChallengeMilestone)
-            .where(ChallengeMilestone.challenge_id == challenge.id)
-            .order_by(ChallengeMilestone.at, ChallengeMilestone.id)
+    milestones: list[ChallengeMilestone] = []
+    if reads_milestones:
+        milestones = list(
+            (
+                await session.execute(
+                    select(ChallengeMilestone)
+                    .where(ChallengeMilestone.challenge_id == challenge.id)
+                    .order_by(ChallengeMilestone.at, ChallengeMilestone.id)
+                )
+            ).scalars()
         )
-    ).scalars()
     return ChallengeOut(
         id=challenge.id,
         title=challenge.title,
@@ -333,6 +387,7 @@ async def view(session: AsyncSession, challenge: Challenge) -> ChallengeOut:
         status=challenge.status,
         allowed_next=STEPS[challenge.status],
         awarded_application_id=challenge.awarded_application_id,
+        awarded_team_name=awarded.team_name if awarded is not None else None,
         accepted_at=challenge.accepted_at,
         applications=[
             ApplicationOut(

@@ -16,7 +16,7 @@ from kunruyi_common.crypto import mask_phone
 from kunruyi_common.errors import NotOwnEntity, RoleRequired, ScopeDenied
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pagination import keyset_cursor, newest_first
-from kunruyi_common.pii_text import TextCipher, protect_text
+from kunruyi_common.pii_text import TextCipher, mask_pii, protect_text
 from sqlalchemy import ColumnElement, false, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -124,6 +124,8 @@ async def submit(
     demand.description, demand.description_encrypted = protect(
         cipher, demand, "description", demand.description
     )
+    # The region is typed too (32 characters, e.g. "昆山 联系 138…"): masked, nothing worth keeping encrypted.
+    demand.region = mask_pii(demand.region)
     session.add(demand)
     await session.flush()
     await add_event(

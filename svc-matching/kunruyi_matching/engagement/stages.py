@@ -2,7 +2,8 @@
 
 Each stage may only follow the one before it (release is the one way back: 认领/指派 → 需求入库). Every move is a
 row in ``engagement_stage_records`` and a ``kunruyi.matching.engagement.stage_changed`` event, written in the
-caller's transaction.
+caller's transaction. Every note goes through :func:`record_stage`, which masks the personal numbers a broker or
+officer typed into it (``kunruyi_common.pii_text``) before the row, the event and every answer see it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from kunruyi_common.events.outbox import add_event
+from kunruyi_common.pii_text import mask_pii
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_matching.demand.models import Demand
@@ -45,6 +47,10 @@ def broker_reward_fen(amount_fen: int, rate: Decimal, cap_fen: int) -> int:
 async def record_stage(
     session: AsyncSession, demand: Demand, stage: str, *, actor: str, note: str | None, at: datetime
 ) -> StageRecord:
+    # A stage note is typed by people ("已联系 138…"): resident IDs, phones and card numbers in it are masked here,
+    # the one place every note passes (stage changes, release, assignment, the review's intake), before the row and
+    # the event are written. The original is not kept: the filer's contact stays with the demand (reveal).
+    note = mask_pii(note) if note is not None else None
     previous = demand.stage
     demand.stage = stage
     demand.version += 1

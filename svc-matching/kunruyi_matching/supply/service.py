@@ -1,4 +1,8 @@
-"""Supply entities: upsert by natural key (events, imports, the API) and the conversion to index documents."""
+"""Supply entities: upsert by natural key (events, imports, the API) and the conversion to index documents.
+
+Every row is written through :func:`row_values`, which masks the personal numbers people typed into the free text
+(``kunruyi_common.pii_text``: a profile's "请致电 138…") before the text is stored and segmented, so neither the
+row, its answers nor the search index hold them."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
+from kunruyi_common.pii_text import mask_pii
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,12 +36,37 @@ def searchable_text(record: SupplyIn) -> str:
     return " ".join(p for p in parts if p)
 
 
-def row_values(record: SupplyIn, source: str, tokens: Sequence[str] | None = None) -> dict[str, Any]:
+def masked_json(value: Any) -> Any:
+    """A JSON value with the personal numbers in its strings masked (attributes are shown as they were sent)."""
+    if isinstance(value, str):
+        return mask_pii(value)
+    if isinstance(value, list):
+        return [masked_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: masked_json(v) for k, v in value.items()}
+    return value
+
+
+def masked_record(record: SupplyIn) -> SupplyIn:
+    """The record with personal numbers masked in its free text: name, summary, organisation, region, attributes."""
+    return record.model_copy(
+        update={
+            "name": mask_pii(record.name),
+            "summary": mask_pii(record.summary),
+            "organization": mask_pii(record.organization) if record.organization is not None else None,
+            "region": mask_pii(record.region) if record.region is not None else None,
+            "attributes": masked_json(record.attributes),
+        }
+    )
+
+
+def row_values(record: SupplyIn, source: str) -> dict[str, Any]:
+    """The row to store: free text masked first (:func:`masked_record`), then segmented once from the masked text."""
+    record = masked_record(record)
     field = record.technical_field or field_for_ipc(record.ipc_class)
     if field != record.technical_field:
         record = record.model_copy(update={"technical_field": field})
-    if tokens is None:
-        tokens = index_tokens(searchable_text(record))
+    tokens = index_tokens(searchable_text(record))
     return {
         "kind": record.kind,
         "natural_key": record.natural_key,
