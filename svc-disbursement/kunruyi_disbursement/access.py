@@ -8,8 +8,16 @@ admins' alone.
 
 Four eyes (per policy, ``policies.four_eyes``, on unless a policy turns it off): 初审 and 复审 are taken by two
 different people, and 审定 by an approver who took neither (409 ``same_person``) — counted from the application's
-current round of review (a resubmission after 补正 starts a new one). It binds admins too: an admin is still one
+current round of review (a resubmission after 补正 starts a new one); frozen onto an application when it is submitted,
+so a later change of the policy never removes it from a review under way. It binds admins too: an admin is still one
 person.
+
+Reads follow the same rule (``ensure_department`` with a ``….read`` action): a single record of another department —
+an application with its steps, objections and material, a disbursement, a talent program's application, objection or
+funding agreement — is 403 ``other_department`` to its staff, and the lists (applications, disbursements, budgets,
+the reconciliation runs' differences, the audit log) hold only their department's records
+(:func:`visible_departments`). Partners (``disbursement:read``), the applicant's own channels and internal services
+are not department staff and read as before; admins read everything.
 
 Every refusal is written to the hash-chained audit log (``access.refused``): the refused request answers with its
 problem, yet its unit of work commits that entry (see :func:`audited`).
@@ -60,6 +68,15 @@ def ensure_department(
         department=department,
         your_department=principal.department,
     )
+
+
+def visible_departments(principal: Principal | None) -> list[str] | None:
+    """The departments whose records a list shows ``principal``: None for every department (admins, partners,
+    internal services, the service itself); for other staff their own department, or none at all when their token
+    names no department (a policy without a department is the admins' alone)."""
+    if principal is None or principal.kind != "staff" or "admin" in principal.roles:
+        return None
+    return [principal.department] if principal.department else []
 
 
 def ensure_program_department(

@@ -203,6 +203,8 @@ applications = Table(
     Column("amount_calculator_status", Text),
     Column("amount_calculation", JSONB),
     Column("reject_reason_encrypted", Text),
+    # the policy's four-eyes rule when the application was submitted (a later change never removes it)
+    Column("four_eyes", Boolean, nullable=False, server_default=text("true")),
     UniqueConstraint("application_number", name=conv("applications_application_number_key")),
     UniqueConstraint(
         "policy_code",

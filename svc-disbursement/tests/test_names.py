@@ -112,7 +112,7 @@ async def test_lists_carry_names_and_titles_and_mask_talent_names_for_partners(
         amount_fen=100_000,
         needs_approval=True,
     )
-    async with client(staff("finance")) as c:
+    async with client(staff("finance", department="人社局")) as c:  # the policy's department
         rows = (await c.get("/api/v1/disbursements", params={"policy_code": "KS-NAME-001"})).json()["items"]
     names = {r["entity_id"]: (r["entity_name"], r["policy_title"]) for r in rows}
     assert names[uscc] == ("昆山名录科技有限公司", "青年人才生活补贴")

@@ -317,11 +317,14 @@ async def test_only_the_programs_department_manages_its_calls(client) -> None:  
         assert resp.status_code == 403 and resp.json()["code"] == "other_department", resp.text
     call = (await get(client, kj("officer", "kj-officer"), f"/api/v1/program-calls/{call_id}")).json()
     assert call["panel"] == [] and call["status"] == "open"
-    # Nor read its applicants, ranking or objections (names, companies, amounts) — an expert on the call's panel
-    # from another department may, to score.
+    # Nor read its applicants, ranking, objections or agreements (names, companies, amounts), nor one application —
+    # an expert on the call's panel from another department may, to score.
+    applied = await apply(client, call_id, "reader", 830)
+    assert applied.status_code == 201, applied.text
     reads = [
-        f"/api/v1/program-calls/{call_id}{tail}" for tail in ("", "/applications", "/ranking", "/objections")
-    ]
+        f"/api/v1/program-calls/{call_id}{tail}"
+        for tail in ("", "/applications", "/ranking", "/objections", "/agreements")
+    ] + [f"/api/v1/program-applications/{applied.json()['id']}"]
     for path in reads:
         resp = await get(client, staff("reviewer", department=OTHER, subject="rs-reader"), path)
         assert resp.status_code == 403 and resp.json()["code"] == "other_department", (path, resp.text)

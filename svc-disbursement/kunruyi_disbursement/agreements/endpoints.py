@@ -45,18 +45,32 @@ async def create_agreement(
     return await audited(session, request, principal, call)
 
 
-@router.get("/program-calls/{call_id}/agreements", summary="批次的资助协议列表")
+@router.get(
+    "/program-calls/{call_id}/agreements",
+    summary="批次的资助协议列表（其他部门的工作人员 403）",
+    response_model=AgreementList,
+)
 async def list_agreements(
-    call_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff
-) -> AgreementList:
-    return AgreementList(items=await service.list_for_call(session, call_id))
+    call_id: uuid.UUID, request: Request, session: SessionDep, principal: ReadPartnerOrStaff
+) -> AgreementList | JSONResponse:
+    async def call() -> AgreementList:
+        return AgreementList(items=await service.list_for_call(session, call_id, principal))
+
+    return await audited(session, request, principal, call)
 
 
-@router.get("/funding-agreements/{agreement_id}", summary="资助协议详情：分期、里程碑、拨付与绩效评估")
+@router.get(
+    "/funding-agreements/{agreement_id}",
+    summary="资助协议详情：分期、里程碑、拨付与绩效评估（其他部门的工作人员 403）",
+    response_model=AgreementOut,
+)
 async def get_agreement(
-    agreement_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff
-) -> AgreementOut:
-    return await service.view(session, agreement_id)
+    agreement_id: uuid.UUID, request: Request, session: SessionDep, principal: ReadPartnerOrStaff
+) -> AgreementOut | JSONResponse:
+    async def call() -> AgreementOut:
+        return await service.readable_view(session, agreement_id, principal)
+
+    return await audited(session, request, principal, call)
 
 
 @router.post(

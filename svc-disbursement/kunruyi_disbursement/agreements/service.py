@@ -228,9 +228,18 @@ async def require_agreement(
     return row
 
 
-async def list_for_call(session: AsyncSession, call_id: uuid.UUID) -> list[AgreementOut]:
-    await programs.require_call(session, call_id)
+async def list_for_call(
+    session: AsyncSession, call_id: uuid.UUID, principal: Principal
+) -> list[AgreementOut]:
+    await programs.readable_call(session, call_id, principal)
     return [await view(session, a["id"]) for a in await repo.agreements_of_call(session, call_id)]
+
+
+async def readable_view(session: AsyncSession, agreement_id: uuid.UUID, principal: Principal) -> AgreementOut:
+    """The agreement, for whoever may read its call (``programs.readable_call``); other staff: 403, audited."""
+    agreement = await require_agreement(session, agreement_id)
+    await programs.readable_call(session, agreement["call_id"], principal)
+    return await view(session, agreement_id)
 
 
 # --- the agreement -------------------------------------------------------------------------------------------------

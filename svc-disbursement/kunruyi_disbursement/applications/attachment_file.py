@@ -1,5 +1,6 @@
 """An application's uploaded material, read back: reviewers open it in the browser (PDF and images inline, other
-types as a download). The stored SHA-256 is checked on the way out, so a changed file is refused, not shown."""
+types as a download). The stored SHA-256 is checked on the way out, so a changed file is refused, not shown. Read
+by whoever may read the application (staff of another department: 403 ``other_department``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from kunruyi_common.db import SessionDep
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.access import audited
+from kunruyi_disbursement.applications import service
 from kunruyi_disbursement.applications.auth import ReadPartnerOrStaff
 from kunruyi_disbursement.applications.exceptions import AttachmentNotFound, AttachmentStoreUnavailable
 from kunruyi_disbursement.applications.storage import AttachmentStoreError, attachment_store
@@ -39,6 +43,17 @@ async def read_attachment(
     request: Request,
     session: SessionDep,
     principal: ReadPartnerOrStaff,
+) -> Response:
+    async def call() -> Response:
+        # The application's readers only: staff of another department are refused (403, audited).
+        await service.readable(session, application_id, principal)
+        return await _material(request, session, application_id, attachment_id)
+
+    return await audited(session, request, principal, call)
+
+
+async def _material(
+    request: Request, session: AsyncSession, application_id: uuid.UUID, attachment_id: uuid.UUID
 ) -> Response:
     row = (
         await session.execute(

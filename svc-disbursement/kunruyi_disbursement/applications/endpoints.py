@@ -46,25 +46,31 @@ router = APIRouter(
 )
 async def submit(
     body: ApplicationIn,
+    request: Request,
     session: SessionDep,
     principal: WritePartnerOrOfficer,
     calculator: CalculatorDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
+    """An officer submits for applicants to their department's policies (403 ``other_department``, audited)."""
+
     async def produce() -> tuple[int, Any]:
         return 201, service.view(await service.submit(session, body, principal, calculator))
 
-    return await idempotent(
-        session,
-        idempotency_key,
-        principal,
-        "POST /api/v1/applications",
-        body.model_dump(mode="json"),
-        produce,
-    )
+    async def call() -> JSONResponse:
+        return await idempotent(
+            session,
+            idempotency_key,
+            principal,
+            "POST /api/v1/applications",
+            body.model_dump(mode="json"),
+            produce,
+        )
+
+    return await audited(session, request, principal, call)
 
 
-@router.get("", summary="申报列表")
+@router.get("", summary="申报列表（工作人员仅见本部门政策的申报；管理员见全部）")
 async def list_applications(
     session: SessionDep,
     principal: ReadPartnerOrStaff,
@@ -83,17 +89,30 @@ async def list_applications(
             limit=limit,
             cursor=cursor,
             full_names=principal.kind in ("staff", "service"),
+            principal=principal,
         )
     )
 
 
-@router.get("/{application_id}", summary="申报详情（含每一步的经办人、时间、意见）")
+@router.get(
+    "/{application_id}",
+    summary="申报详情（含每一步的经办人、时间、意见；其他部门的工作人员 403）",
+    response_model=ApplicationDetail,
+)
 async def get_application(
-    application_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff
-) -> ApplicationDetail:
-    return ApplicationDetail.model_validate(
-        await service.detail(session, application_id, full_names=principal.kind in ("staff", "service"))
-    )
+    application_id: uuid.UUID, request: Request, session: SessionDep, principal: ReadPartnerOrStaff
+) -> ApplicationDetail | JSONResponse:
+    async def call() -> ApplicationDetail:
+        return ApplicationDetail.model_validate(
+            await service.detail(
+                session,
+                application_id,
+                full_names=principal.kind in ("staff", "service"),
+                principal=principal,
+            )
+        )
+
+    return await audited(session, request, principal, call)
 
 
 @router.post(
@@ -175,7 +194,9 @@ async def object_to(
 ) -> ApplicationDetail | JSONResponse:
     async def call() -> ApplicationDetail:
         await workflow.object_to(session, application_id, body, principal)
-        return ApplicationDetail.model_validate(await service.detail(session, application_id))
+        return ApplicationDetail.model_validate(
+            await service.detail(session, application_id, principal=principal)
+        )
 
     return await audited(session, request, principal, call)
 
@@ -184,7 +205,7 @@ async def object_to(
     "/{application_id}/attachments",
     status_code=201,
     response_model=AttachmentStored,
-    summary="上传申报材料（保存 SHA-256）",
+    summary="上传申报材料（保存 SHA-256；工作人员须为政策所属部门）",
     openapi_extra={
         "requestBody": {
             "content": {
@@ -203,19 +224,24 @@ async def upload_attachment(
     request: Request,
     session: SessionDep,
     principal: WritePartnerOrOfficer,
-) -> AttachmentStored:
+) -> AttachmentStored | JSONResponse:
     settings: Settings = request.app.state.settings
     content = await file.read(settings.attachment_max_bytes + 1)
     if len(content) > settings.attachment_max_bytes:
         raise PayloadTooLarge(f"附件超过 {settings.attachment_max_bytes} 字节", field="file")
     if not content:
         raise EmptyFile("附件为空", field="file")
-    stored = await service.store_attachment(
-        session,
-        application_id,
-        file.filename or "attachment",
-        file.content_type,
-        content,
-        attachment_store(settings),
-    )
-    return AttachmentStored.model_validate(stored)
+
+    async def call() -> AttachmentStored:
+        stored = await service.store_attachment(
+            session,
+            application_id,
+            file.filename or "attachment",
+            file.content_type,
+            content,
+            attachment_store(settings),
+            principal,
+        )
+        return AttachmentStored.model_validate(stored)
+
+    return await audited(session, request, principal, call)

@@ -113,9 +113,15 @@ async def page(
     applicant_id: str | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    departments: list[str] | None = None,
 ) -> Sequence[Row[Any]]:
-    """Newest first, keyset-paginated after ``after`` (created_at, id); ``limit`` rows at most."""
+    """Newest first, keyset-paginated after ``after`` (created_at, id); ``limit`` rows at most; with
+    ``departments``, only applications to these departments' policies."""
     statement = select(applications)
+    if departments is not None:
+        statement = statement.where(
+            a.policy_code.in_(select(policies.c.code).where(policies.c.department.in_(departments)))
+        )
     if status is not None:
         statement = statement.where(a.status == status)
     if policy_code is not None:

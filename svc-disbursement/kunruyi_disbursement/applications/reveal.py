@@ -1,4 +1,4 @@
-"""Reveal: staff of the policy's department (admins: all) see an application's masked free text in clear — step
+"""Reveal: staff of the policy's department (admins: all; a policy without a department: admins only) see an application's masked free text in clear — step
 comments, the reject reason, objections — with a reason; each reveal is an entry of the hash-chained audit log."""
 
 from __future__ import annotations
@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from kunruyi_common.auth import Principal
 from kunruyi_common.db import SessionDep
-from kunruyi_common.errors import OtherDepartment
 from kunruyi_common.pii_text import TextCipher, TextCipherDep, mask_pii, reveal_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.access import audited, ensure_department
 from kunruyi_disbursement.applications import repository
 from kunruyi_disbursement.applications.auth import OfficerReviewerOrApprover
 from kunruyi_disbursement.applications.exceptions import ApplicationNotFound
@@ -35,25 +36,47 @@ async def _handled_application(session: AsyncSession, application_id: uuid.UUID,
     app = await repository.with_department(session, application_id)
     if app is None:
         raise ApplicationNotFound("申报不存在")
-    if "admin" not in principal.roles and app.department and principal.department != app.department:
-        raise OtherDepartment(f"该申报属于{app.department}的政策，只有该部门工作人员可以查看原文")
+    # The rule of every step: the policy's department, and a policy without one is the admins' alone.
+    ensure_department(
+        principal,
+        app.department,
+        entity_type="application",
+        entity_id=str(app.id),
+        action=f"application.{ACTION}",
+        what="该申报的政策",
+    )
     return app
+
+
+async def _checked(
+    session: AsyncSession, request: Request, application_id: uuid.UUID, principal: Principal
+) -> Any:
+    """The application once ``principal`` may see its text; a refusal audited and answered as its problem."""
+
+    async def check() -> Any:
+        return await _handled_application(session, application_id, principal)
+
+    return await audited(session, request, principal, check)
 
 
 @router.post(
     "/{application_id}/reveal",
     summary="政策所属部门工作人员查看审核意见、不予通过理由与异议中被脱敏的原文（须填事由，记入审计日志）",
+    response_model=RevealedText,
 )
 async def reveal_application(
     application_id: uuid.UUID,
     body: RevealIn,
+    request: Request,
     session: SessionDep,
     cipher: TextCipherDep,
     principal: OfficerReviewerOrApprover,
     response: Response,
-) -> RevealedText:
+) -> RevealedText | JSONResponse:
     response.headers["Cache-Control"] = "no-store"
-    app = await _handled_application(session, application_id, principal)
+    app = await _checked(session, request, application_id, principal)
+    if isinstance(app, JSONResponse):
+        return app
     steps = await repository.steps(session, app.id)
     objections = await repository.objections(session, app.id)
     out: dict[str, Any] = {
@@ -103,11 +126,17 @@ async def reveal_application(
     return RevealedText.model_validate(out)
 
 
-@router.get("/{application_id}/reveals", summary="申报原文查看记录（审计日志中的查看原文条目）")
+@router.get(
+    "/{application_id}/reveals",
+    summary="申报原文查看记录（审计日志中的查看原文条目）",
+    response_model=RevealPage,
+)
 async def list_reveals(
-    application_id: uuid.UUID, session: SessionDep, principal: OfficerReviewerOrApprover
-) -> RevealPage:
-    await _handled_application(session, application_id, principal)
+    application_id: uuid.UUID, request: Request, session: SessionDep, principal: OfficerReviewerOrApprover
+) -> RevealPage | JSONResponse:
+    checked = await _checked(session, request, application_id, principal)
+    if isinstance(checked, JSONResponse):
+        return checked
     rows = await repository.audit_entries(session, action=ACTION, application_id=application_id)
     return RevealPage.model_validate(
         {

@@ -17,6 +17,7 @@ from sqlalchemy import null
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.access import ensure_department, visible_departments
 from kunruyi_disbursement.applications import repository
 from kunruyi_disbursement.applications.exceptions import (
     AmountNotComputable,
@@ -34,6 +35,7 @@ from kunruyi_disbursement.applications.storage import AttachmentStore, Attachmen
 from kunruyi_disbursement.applications.workflow import (
     STAGE_TITLES,
     TERMINAL,
+    ensure_policy_department,
     locked,
     next_stage,
     record,
@@ -126,6 +128,14 @@ async def submit(
     calculator: PolicyCalculator | None = None,
 ) -> Any:
     policy = await require_policy(session, body.policy_code)
+    # Staff submitting for an applicant: of the policy's department (partners and the applicant's channels pass).
+    ensure_department(
+        principal,
+        policy.department,
+        entity_type="policy",
+        entity_id=policy.code,
+        action="application.submit",
+    )
     if policy.mode == "automatic":
         raise PolicyNeedsNoApplication("免申即享政策无需申报", field="policy_code")
     check_period(policy, body.period)
@@ -164,6 +174,8 @@ async def submit(
                     "status": "submitted",
                     "workflow": workflow,
                     "notice_days": policy.notice_days,
+                    # frozen with the workflow: a later change of the policy never removes the second person
+                    "four_eyes": policy.four_eyes,
                     "submitted_by": f"{principal.kind}:{principal.subject}",
                 },
             )
@@ -182,8 +194,10 @@ async def store_attachment(
     content_type: str | None,
     content: bytes,
     store: AttachmentStore,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     app = await locked(session, application_id)
+    await ensure_policy_department(session, app, principal, "attachment")  # staff: the policy's department
     if app.status in TERMINAL:
         raise InvalidTransition("已办结的申报不能再上传材料", current_status=app.status)
     digest = hashlib.sha256(content).hexdigest()
@@ -252,12 +266,25 @@ async def labelled(
     )
 
 
-async def detail(
-    session: AsyncSession, application_id: uuid.UUID, *, full_names: bool = True
-) -> dict[str, Any]:
+async def readable(session: AsyncSession, application_id: uuid.UUID, principal: Principal | None) -> Any:
+    """The application, for reading it (its steps, objections, material): staff of its policy's department, admins,
+    and the callers who are not department staff (partners, the applicant's channels, services); other staff are
+    refused (403 ``other_department``, audited by the endpoint)."""
     app = await repository.get(session, application_id)
     if app is None:
         raise ApplicationNotFound("申报不存在")
+    await ensure_policy_department(session, app, principal, "read")
+    return app
+
+
+async def detail(
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    *,
+    full_names: bool = True,
+    principal: Principal | None = None,
+) -> dict[str, Any]:
+    app = await readable(session, application_id, principal)
     steps = await repository.steps(session, app.id)
     attachments = await repository.attachments(session, app.id)
     objections = await repository.objections(session, app.id)
@@ -304,12 +331,15 @@ async def list_applications(
     limit: int,
     cursor: str | None,
     full_names: bool = True,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
+    """Newest first; staff (admins aside) see the applications of their department's policies only."""
     rows = await repository.page(
         session,
         status=status,
         policy_code=policy_code,
         applicant_id=applicant_id,
+        departments=visible_departments(principal),
         after=decode_keyset(cursor),
         limit=limit + 1,
     )

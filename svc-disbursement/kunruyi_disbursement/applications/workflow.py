@@ -2,7 +2,8 @@
 
 The default workflow is 受理 accepted → 初审 first_review → 复审 second_review → 公示 public_notice → 审定 approved →
 拨付 paid; a policy may configure its own subset (``policies.review_stages``), copied onto the application when it is
-submitted so a later change never re-routes applications under way. Any review stage may reject (with a reason)
+submitted so a later change never re-routes applications under way — and with them its four-eyes rule
+(``applications.four_eyes``; the review applies four eyes when the application or its policy today asks for it). Any review stage may reject (with a reason)
 or return the application for 补正 (supplement_required); the applicant resubmits and review starts again.
 审定 creates the disbursement (budget reserved); the settlement marks the application paid (:func:`mark_paid`).
 Every transition is a step (who, when, comment) and a ``kunruyi.disbursement.application.status_changed`` event.
@@ -138,7 +139,8 @@ async def locked(session: AsyncSession, application_id: uuid.UUID) -> Any:
 async def ensure_policy_department(
     session: AsyncSession, app: Any, principal: Principal | None, action: str
 ) -> Any:
-    """The application's policy (its department and four-eyes setting), once the caller may act for it."""
+    """The application's policy (its department and four-eyes setting), once the caller may act for it — or read
+    it (``action`` read): staff of the policy's department; admins and callers who are not staff pass."""
     policy = await get_policy(session, app.policy_code)
     ensure_department(
         principal,
@@ -177,7 +179,8 @@ async def advance(
     roles = STAGE_ROLES[allowed]
     if principal.kind != "staff" or not principal.has_role(*roles):
         raise RoleRequired(f"{STAGE_TITLES[allowed]}需要角色：{'、'.join(roles)}")
-    if allowed in FOUR_EYES and (policy is None or policy.four_eyes):
+    # Four eyes as the application was submitted, or as its policy asks today: a later change adds, never removes.
+    if allowed in FOUR_EYES and (app.four_eyes or policy is None or policy.four_eyes):
         ensure_other_person(
             principal,
             await _round_actors(session, app),

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from kunruyi_common.db import SessionDep
 
+from kunruyi_disbursement.access import visible_departments
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.audit.auth import FinanceOrApprover
 from kunruyi_disbursement.audit.schemas import AuditEntries, ChainVerification
@@ -17,7 +18,11 @@ async def verify(session: SessionDep, principal: FinanceOrApprover) -> ChainVeri
     return ChainVerification.model_validate(await audit.verify(session))
 
 
-@router.get("/entries", summary="审计日志条目（最新在前；可按动作、对象筛选，如 action=access.refused）")
+@router.get(
+    "/entries",
+    summary="审计日志条目（最新在前；可按动作、对象筛选，如 action=access.refused）：管理员见全部，"
+    "财务与审批人只见本部门的政策、预算、申报、拨付与人才计划的条目",
+)
 async def entries(
     session: SessionDep,
     principal: FinanceOrApprover,
@@ -27,6 +32,11 @@ async def entries(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditEntries:
     items = await audit.entries(
-        session, action=action, entity_type=entity_type, entity_id=entity_id, limit=limit
+        session,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        limit=limit,
+        departments=visible_departments(principal),
     )
     return AuditEntries.model_validate({"items": items})

@@ -233,8 +233,15 @@ async def entries(
     entity_type: str | None = None,
     entity_id: str | None = None,
     limit: int = 50,
+    departments: list[str] | None = None,
 ) -> list[dict[str, Any]]:
+    """The newest entries; with ``departments`` (a department's staff), only those about its records."""
     rows = await repository.latest(
-        session, action=action, entity_type=entity_type, entity_id=entity_id, limit=limit
+        session,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        limit=limit,
+        departments=departments,
     )
     return [dict(r._mapping) for r in rows]

@@ -50,7 +50,7 @@ async def post_budget(
     return await audited(session, request, principal, fund)
 
 
-@router.get("", summary="预算账户余额")
+@router.get("", summary="预算账户余额（工作人员仅见本部门政策的预算；管理员见全部）")
 async def get_budgets(
     session: SessionDep,
     principal: OfficerReviewerApproverOrFinance,
@@ -59,5 +59,7 @@ async def get_budgets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> BudgetPage:
     return BudgetPage.model_validate(
-        await list_budgets(session, policy_code=policy_code, fiscal_year=fiscal_year, limit=limit)
+        await list_budgets(
+            session, policy_code=policy_code, fiscal_year=fiscal_year, limit=limit, principal=principal
+        )
     )

@@ -8,13 +8,25 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.tables import disbursements, ledger_accounts
+from kunruyi_disbursement.tables import disbursements, ledger_accounts, policies
 
 
 async def budget_accounts(
-    session: AsyncSession, *, policy_code: str | None, fiscal_year: int | None, limit: int
+    session: AsyncSession,
+    *,
+    policy_code: str | None,
+    fiscal_year: int | None,
+    limit: int,
+    departments: list[str] | None = None,
 ) -> Sequence[Row[Any]]:
+    """Budget accounts; with ``departments``, only those of these departments' policies."""
     statement = select(ledger_accounts).where(ledger_accounts.c.kind == "budget")
+    if departments is not None:
+        statement = statement.where(
+            ledger_accounts.c.policy_code.in_(
+                select(policies.c.code).where(policies.c.department.in_(departments))
+            )
+        )
     if policy_code is not None:
         statement = statement.where(ledger_accounts.c.policy_code == policy_code)
     if fiscal_year is not None:

@@ -32,7 +32,9 @@ class BudgetFunding(BaseModel):
     )
     memo: str | None = Field(None, max_length=200)
     policy: LocalPolicy | None = Field(
-        None, description="在本地登记政策（政策服务尚未发布时，用于测试与演示）"
+        None,
+        description="政策编码未知时在本地登记占位政策（政策服务尚未发布时，用于测试与演示）；"
+        "已知政策的规则（审核流程、四眼原则、上限、有效期、状态）只来自政策服务目录，预算拨入不会改动",
     )
 
 
@@ -43,6 +45,9 @@ class BudgetFunded(BaseModel):
     transfer_id: str
     created: bool
     resumed_disbursements: int = Field(description="因本次拨入而恢复预留的待预算拨付数")
+    policy_registered: bool = Field(
+        False, description="本次请求是否登记了占位政策（政策编码此前未知时；已知政策不会被改动）"
+    )
 
 
 class BudgetRead(AccountRead):

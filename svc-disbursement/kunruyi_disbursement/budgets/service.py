@@ -8,15 +8,14 @@ from typing import Any
 from kunruyi_common.auth import Principal
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.access import ensure_department
+from kunruyi_disbursement.access import ensure_department, visible_departments
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.budgets import repository
 from kunruyi_disbursement.budgets.schemas import BudgetFunding
 from kunruyi_disbursement.disbursements.service import accounts_of, claim_awaiting, reserve_parked
 from kunruyi_disbursement.exceptions import UnknownPolicy
 from kunruyi_disbursement.ledger import service as ledger
-from kunruyi_disbursement.policies.schemas import PolicyData
-from kunruyi_disbursement.policies.service import get_policy, upsert_policy
+from kunruyi_disbursement.policies.service import get_policy, register_placeholder
 
 
 async def fund_budget(
@@ -42,30 +41,13 @@ async def fund_budget(
             entity_id=ledger.budget_code(body.policy_code, body.fiscal_year),
             action="budget.fund",
         )
-    if body.policy is not None:
-        p = body.policy
-        await upsert_policy(
-            session,
-            PolicyData(
-                code=body.policy_code,
-                title=p.title,
-                department=p.department,
-                mode=p.mode,
-                beneficiary=p.beneficiary,
-                version=p.version,
-                max_amount_fen=p.max_amount_fen,
-                valid_from=p.valid_from,
-                valid_to=p.valid_to,
-                status="published",
-            ),
-            source="local",
-            district=p.district,
-            review_stages=p.review_stages,
-            notice_days=p.notice_days,
-            four_eyes=p.four_eyes,
-        )
-    elif existing is None:
-        raise UnknownPolicy(f"未知的政策编码：{body.policy_code}", field="policy_code")
+    # A top-up carries money only. Its ``policy`` registers a placeholder for a code nobody knows yet; a known
+    # policy's rules (workflow, four eyes, caps, validity, status) are svc-policy's catalog's and stay as they are.
+    registered = False
+    if existing is None:
+        if body.policy is None:
+            raise UnknownPolicy(f"未知的政策编码：{body.policy_code}", field="policy_code")
+        registered = await register_placeholder(session, body.policy_code, body.policy)
     funding = await ledger.ensure_account(session, ledger.FUNDING_ACCOUNT, "funding")
     budget = await ledger.ensure_budget_account(session, body.policy_code, body.fiscal_year)
     # Disbursements parked for lack of budget continue in this same unit of work. The lock order of every money
@@ -105,14 +87,25 @@ async def fund_budget(
         "transfer_id": str(transfer_id),
         "created": created,
         "resumed_disbursements": resumed,
+        "policy_registered": registered,
     }
 
 
 async def list_budgets(
-    session: AsyncSession, *, policy_code: str | None, fiscal_year: int | None, limit: int
+    session: AsyncSession,
+    *,
+    policy_code: str | None,
+    fiscal_year: int | None,
+    limit: int,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
+    """Budget accounts — of the caller's department's policies (admins: every department's)."""
     rows = await repository.budget_accounts(
-        session, policy_code=policy_code, fiscal_year=fiscal_year, limit=limit
+        session,
+        policy_code=policy_code,
+        fiscal_year=fiscal_year,
+        limit=limit,
+        departments=visible_departments(principal),
     )
     awaiting = await repository.awaiting_by_budget(session)
     items = [{**ledger.account_view(r), "awaiting_budget": awaiting.get(r.code, 0)} for r in rows]

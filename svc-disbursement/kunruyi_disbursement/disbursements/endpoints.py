@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/disbursements", tags=["资金拨付 disbursem
 STAFF_ROLES = ("officer", "reviewer", "approver", "finance")
 
 
-@router.get("", summary="拨付列表（审批队列、企业的昆e服页面）")
+@router.get("", summary="拨付列表（审批队列、企业的昆e服页面；工作人员仅见本部门）")
 async def list_disbursements(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -34,7 +34,8 @@ async def list_disbursements(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: str | None = None,
 ) -> DisbursementPage:
-    # Staff and internal services see everything; a 昆e服 page only the entity its code points at.
+    # Staff see their department's (admins and internal services everything); a 昆e服 page only the entity its code
+    # points at.
     if not (
         principal.kind in ("staff", "service")
         and (principal.kind == "service" or principal.has_role(*STAFF_ROLES))
@@ -54,20 +55,26 @@ async def list_disbursements(
             limit=limit,
             cursor=cursor,
             full_names=principal.kind in ("staff", "service"),
+            principal=principal,
         )
     )
 
 
-@router.get("/{disbursement_id}", summary="拨付详情")
+@router.get(
+    "/{disbursement_id}", summary="拨付详情（其他部门的工作人员 403）", response_model=DisbursementRead
+)
 async def get_disbursement(
     disbursement_id: uuid.UUID,
+    request: Request,
     session: SessionDep,
     principal: OfficerReviewerApproverOrFinance,
-) -> DisbursementRead:
-    (named,) = await service.labelled(
-        session, [service.view(await service.get(session, disbursement_id))], full_names=True
-    )
-    return DisbursementRead.model_validate(named)
+) -> DisbursementRead | JSONResponse:
+    async def call() -> DisbursementRead:
+        d = await service.readable(session, disbursement_id, principal)
+        (named,) = await service.labelled(session, [service.view(d)], full_names=True)
+        return DisbursementRead.model_validate(named)
+
+    return await audited(session, request, principal, call)
 
 
 @router.post(

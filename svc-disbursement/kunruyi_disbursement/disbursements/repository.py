@@ -114,6 +114,19 @@ async def get(session: AsyncSession, disbursement_id: uuid.UUID) -> Row[Any] | N
     return (await session.execute(select(disbursements).where(d.id == disbursement_id))).first()
 
 
+def _department() -> Any:
+    """A disbursement's department: its own, or its policy's (the rule every step of it follows)."""
+    return func.coalesce(
+        d.department, select(policies.c.department).where(policies.c.code == d.policy_code).scalar_subquery()
+    )
+
+
+async def get_with_department(session: AsyncSession, disbursement_id: uuid.UUID) -> Row[Any] | None:
+    """The disbursement with ``policy_department`` (see :func:`lock_with_department`), not locked."""
+    statement = select(disbursements, _department().label("policy_department")).where(d.id == disbursement_id)
+    return (await session.execute(statement)).first()
+
+
 async def page(
     session: AsyncSession,
     *,
@@ -122,9 +135,13 @@ async def page(
     policy_code: str | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    departments: list[str] | None = None,
 ) -> Sequence[Row[Any]]:
-    """Newest first, keyset-paginated after ``after`` (created_at, id); ``limit`` rows at most."""
+    """Newest first, keyset-paginated after ``after`` (created_at, id); ``limit`` rows at most; with
+    ``departments``, only these departments' disbursements."""
     statement = select(disbursements)
+    if departments is not None:
+        statement = statement.where(_department().in_(departments))
     if status is not None:
         statement = statement.where(d.status == status)
     if entity_id is not None:
@@ -137,8 +154,12 @@ async def page(
     return (await session.execute(statement)).all()
 
 
-async def counts_by_status(session: AsyncSession, *, entity_id: str | None) -> dict[str, int]:
+async def counts_by_status(
+    session: AsyncSession, *, entity_id: str | None, departments: list[str] | None = None
+) -> dict[str, int]:
     statement = select(d.status, func.count()).group_by(d.status)
+    if departments is not None:
+        statement = statement.where(_department().in_(departments))
     if entity_id is not None:
         statement = statement.where(d.entity_id == entity_id)
     return {str(s): int(n) for s, n in (await session.execute(statement)).all()}

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, null
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.access import ensure_department
+from kunruyi_disbursement.access import ensure_department, visible_departments
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.directory import service as directory
 from kunruyi_disbursement.disbursements import repository
@@ -428,6 +428,22 @@ async def get(session: AsyncSession, disbursement_id: uuid.UUID) -> Any:
     return d
 
 
+async def readable(session: AsyncSession, disbursement_id: uuid.UUID, principal: Principal | None) -> Any:
+    """The disbursement, for reading: staff of its department (its own, or its policy's) and admins; other staff are
+    refused (403 ``other_department``, audited by the endpoint)."""
+    d = await repository.get_with_department(session, disbursement_id)
+    if d is None:
+        raise DisbursementNotFound("拨付记录不存在")
+    ensure_department(
+        principal,
+        d.policy_department,
+        entity_type="disbursement",
+        entity_id=str(d.id),
+        action="disbursement.read",
+    )
+    return d
+
+
 async def list_disbursements(
     session: AsyncSession,
     *,
@@ -437,12 +453,16 @@ async def list_disbursements(
     limit: int,
     cursor: str | None,
     full_names: bool = True,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
+    """Newest first with the counts by status; staff (admins aside) see their department's disbursements only."""
+    departments = visible_departments(principal)
     rows = await repository.page(
         session,
         status=status,
         entity_id=entity_id,
         policy_code=policy_code,
+        departments=departments,
         after=decode_keyset(cursor),
         limit=limit + 1,
     )
@@ -451,5 +471,5 @@ async def list_disbursements(
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = keyset_cursor(last.created_at, last.id)
-    counts = await repository.counts_by_status(session, entity_id=entity_id)
+    counts = await repository.counts_by_status(session, entity_id=entity_id, departments=departments)
     return {"items": items, "next_cursor": next_cursor, "counts": counts}

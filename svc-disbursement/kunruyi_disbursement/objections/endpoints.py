@@ -44,11 +44,18 @@ async def list_objections(
     return await audited(session, request, principal, call)
 
 
-@router.get("/program-objections/{objection_id}", summary="公示异议详情")
+@router.get(
+    "/program-objections/{objection_id}",
+    summary="公示异议详情（其他部门的工作人员 403）",
+    response_model=ObjectionOut,
+)
 async def get_objection(
-    objection_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff
-) -> ObjectionOut:
-    return service.view(await service.require_objection(session, objection_id))
+    objection_id: uuid.UUID, request: Request, session: SessionDep, principal: ReadPartnerOrStaff
+) -> ObjectionOut | JSONResponse:
+    async def call() -> ObjectionOut:
+        return service.view(await service.readable_objection(session, objection_id, principal))
+
+    return await audited(session, request, principal, call)
 
 
 @router.post(

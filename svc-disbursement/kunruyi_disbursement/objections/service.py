@@ -89,6 +89,15 @@ async def require_objection(
     return row
 
 
+async def readable_objection(
+    session: AsyncSession, objection_id: uuid.UUID, principal: Principal
+) -> RowMapping:
+    """The objection, for whoever may read its call (``programs.readable_call``); other staff: 403, audited."""
+    row = await require_objection(session, objection_id)
+    await programs.readable_call(session, row["call_id"], principal)
+    return row
+
+
 async def _promote_next(
     session: AsyncSession, call: RowMapping, withdrawn: RowMapping, by: str, at: datetime
 ) -> uuid.UUID | None:

@@ -1,8 +1,9 @@
 """The local read model of svc-policy's catalog: enough to know a policy code, its cap, validity, mode and budget.
 
 Filled from ``kunruyi.policy.policy.published|suspended|version_added|updated`` events (which carry the review
-stages and 公示 days svc-policy owns), and by finance registering a policy
-alongside its budget (tests, demos, policies not yet in the catalog).
+stages and 公示 days svc-policy owns): the catalog is where a policy's rules come from. A budget top-up may register
+a *placeholder* for a code nobody knows yet (tests, demos, a policy not yet in the catalog; ``source`` local), never
+change a known policy; the catalog's first event about the code replaces the placeholder whole.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_disbursement.exceptions import UnknownPolicy
 from kunruyi_disbursement.policies import repository
 from kunruyi_disbursement.policies.exceptions import AmountOverCap, PeriodOutsideValidity, PolicyNotOpen
-from kunruyi_disbursement.policies.schemas import PolicyData
+from kunruyi_disbursement.policies.schemas import LocalPolicy, PolicyData
 
 DEFAULT_REVIEW_STAGES = ["accepted", "first_review", "second_review", "public_notice", "approved", "paid"]
 _PERIOD_RE = re.compile(r"^(?P<y>\d{4})(?:-(?:(?P<m>0[1-9]|1[0-2])|Q(?P<q>[1-4])|H(?P<h>[12])))?$")
@@ -56,6 +57,31 @@ async def upsert_policy(
         review_stages=review_stages,
         notice_days=notice_days,
         four_eyes=four_eyes,
+    )
+
+
+async def register_placeholder(session: AsyncSession, code: str, p: LocalPolicy) -> bool:
+    """A local placeholder for ``code`` when no policy has it (True); a known policy — from the catalog or an
+    earlier placeholder — is never changed (False)."""
+    return await repository.insert_if_absent(
+        session,
+        {
+            "code": code,
+            "title": p.title,
+            "department": p.department,
+            "district": p.district,
+            "mode": p.mode,
+            "beneficiary": p.beneficiary,
+            "version": p.version,
+            "max_amount_fen": p.max_amount_fen,
+            "valid_from": p.valid_from,
+            "valid_to": p.valid_to,
+            "status": "published",
+            "source": "local",
+        },
+        review_stages=p.review_stages,
+        four_eyes=p.four_eyes,
+        notice_days=p.notice_days,
     )
 
 

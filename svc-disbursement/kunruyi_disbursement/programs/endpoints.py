@@ -129,18 +129,25 @@ async def set_panel(
     "/program-calls/{call_id}/applications",
     status_code=201,
     summary="提交人才计划申报（申报期内，每人每批次一次；未落地先评审可暂不填企业）",
+    response_model=ProgramApplicationOut,
 )
 async def apply(
     call_id: uuid.UUID,
     body: ProgramApplicationIn,
+    request: Request,
     session: SessionDep,
     principal: WritePartnerOrOfficer,
     calculator: CalculatorDep,
-) -> ProgramApplicationOut:
+) -> ProgramApplicationOut | JSONResponse:
     """When the call names an eligibility policy, svc-policy's calculator decides on the applicant's file first:
     422 ``program_applicant_not_eligible`` (the failed criteria named), 422 ``program_applicant_not_on_file``,
-    503 ``policy_unavailable`` — nothing written in any of them."""
-    return await service.apply(session, call_id, body, principal, calculator)
+    503 ``policy_unavailable`` — nothing written in any of them. An officer applies for talents of their own
+    department's programs only (403 ``other_department``, audited)."""
+
+    async def call() -> ProgramApplicationOut:
+        return await service.apply(session, call_id, body, principal, calculator)
+
+    return await audited(session, request, principal, call)
 
 
 @router.get(
@@ -210,11 +217,20 @@ async def publish_notice(
     return await audited(session, request, principal, call)
 
 
-@router.get("/program-applications/{application_id}", summary="人才计划申报详情")
+@router.get(
+    "/program-applications/{application_id}",
+    summary="人才计划申报详情（计划主管部门与评审组专家；其他部门的工作人员 403）",
+    response_model=ProgramApplicationOut,
+)
 async def get_application(
-    application_id: uuid.UUID, session: SessionDep, principal: ReadPartnerOrStaff
-) -> ProgramApplicationOut:
-    return service.application_view(await service.require_application(session, application_id))
+    application_id: uuid.UUID, request: Request, session: SessionDep, principal: ReadPartnerOrStaff
+) -> ProgramApplicationOut | JSONResponse:
+    async def call() -> ProgramApplicationOut:
+        return service.application_view(
+            await service.readable_application(session, application_id, principal)
+        )
+
+    return await audited(session, request, principal, call)
 
 
 @router.post(

@@ -386,6 +386,14 @@ async def apply(
     calculator: PolicyCalculator,
 ) -> ProgramApplicationOut:
     call = await require_call(session, call_id)
+    # Staff applying for a talent: of the program's department (partners and the applicant's channels pass).
+    ensure_program_department(
+        principal,
+        call["department"],
+        entity_type="program_call",
+        entity_id=str(call_id),
+        action="application.submit",
+    )
     today = local_today()
     if not _accepting(call):
         raise CallNotOpen(
@@ -455,6 +463,16 @@ async def require_application(session: AsyncSession, application_id: uuid.UUID) 
     row = await repo.get_application(session, application_id)
     if row is None:
         raise ProgramApplicationNotFound("人才计划申报不存在")
+    return row
+
+
+async def readable_application(
+    session: AsyncSession, application_id: uuid.UUID, principal: Principal
+) -> RowMapping:
+    """The application, for whoever may read its call (:func:`readable_call`: the program's department, the call's
+    panel experts who judge it, admins, partners); other staff are refused (403, audited by the endpoint)."""
+    row = await require_application(session, application_id)
+    await readable_call(session, row["call_id"], principal)
     return row
 
 

@@ -11,7 +11,7 @@ from kunruyi_disbursement.reconciliation.schemas import (
     ReconciliationRunList,
     RunIn,
 )
-from kunruyi_disbursement.reconciliation.service import recent_runs, reconcile
+from kunruyi_disbursement.reconciliation.service import recent_runs, reconcile, scoped_report
 
 router = APIRouter(prefix="/api/v1/reconciliation", tags=["对账 reconciliation"])
 
@@ -24,17 +24,18 @@ async def run(
     principal: FinanceStaff,
 ) -> ReconciliationReport:
     report = await reconcile(session, request.app.state.settings, body.date, actor=principal.subject)
-    return ReconciliationReport.model_validate(report)
+    return ReconciliationReport.model_validate(await scoped_report(session, report, principal))
 
 
 @router.get(
     "/runs",
     response_model=ReconciliationRunList,
-    summary="最近的对账记录（新的在前），每条差异附账本中对应的拨付（政策、对象、状态）",
+    summary="最近的对账记录（新的在前），每条差异附账本中对应的拨付（政策、对象、状态）；"
+    "部门工作人员见整次对账的合计，差异明细只见本部门的（其他部门的只计数）",
 )
 async def runs(
     session: SessionDep,
-    _: FinanceReaders,
+    principal: FinanceReaders,
     limit: Annotated[int, Query(ge=1, le=100, description="条数")] = 20,
 ) -> dict[str, object]:
-    return {"items": await recent_runs(session, limit)}
+    return {"items": await recent_runs(session, limit, principal)}

@@ -12,7 +12,7 @@ from sqlalchemy import Date, and_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_disbursement.tables import disbursements, reconciliation_runs, superseded_payments
+from kunruyi_disbursement.tables import disbursements, policies, reconciliation_runs, superseded_payments
 
 
 async def ledger_side(
@@ -68,9 +68,19 @@ async def recent_runs(session: AsyncSession, limit: int) -> Sequence[Any]:
 
 
 async def disbursements_by_reference(session: AsyncSession, references: list[uuid.UUID]) -> dict[str, Any]:
-    """reference → (id, policy_code, entity_type, entity_id, status) of the disbursements paid under them."""
+    """reference → (id, policy_code, entity_type, entity_id, status, department) of the disbursements paid under
+    them; ``department`` the disbursement's own or its policy's."""
     d = disbursements.c
-    statement = select(d.reservation_id, d.id, d.policy_code, d.entity_type, d.entity_id, d.status).where(
-        d.reservation_id.in_(references)
+    department = func.coalesce(
+        d.department, select(policies.c.department).where(policies.c.code == d.policy_code).scalar_subquery()
     )
+    statement = select(
+        d.reservation_id,
+        d.id,
+        d.policy_code,
+        d.entity_type,
+        d.entity_id,
+        d.status,
+        department.label("department"),
+    ).where(d.reservation_id.in_(references))
     return {str(row.reservation_id): row for row in (await session.execute(statement)).all()}

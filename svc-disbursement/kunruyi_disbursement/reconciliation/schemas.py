@@ -44,7 +44,12 @@ class ReconciliationReport(BaseModel):
     amount_mismatch: int = Field(description="两边金额不同的参考号数")
     bank_total_fen: int
     ledger_total_fen: int
-    mismatches: list[Mismatch]
+    mismatches: list[Mismatch] = Field(
+        description="差异明细：部门工作人员只见本部门政策的差异和仅银行有记录的款项，管理员见全部"
+    )
+    other_departments: int = Field(
+        0, description="属于其他部门政策、未在 mismatches 中列出的差异数（上面的合计与计数仍是整次对账的）"
+    )
 
 
 class ReconciliationRun(ReconciliationReport):

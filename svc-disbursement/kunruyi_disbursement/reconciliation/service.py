@@ -11,9 +11,11 @@ import uuid
 from datetime import date
 from typing import Any
 
+from kunruyi_common.auth import Principal
 from kunruyi_common.events.outbox import add_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_disbursement.access import visible_departments
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.events import ReconciliationMismatchFound
 from kunruyi_disbursement.payments.bank_client import BankClient, BankError
@@ -136,22 +138,56 @@ async def reconcile(
     return report
 
 
-async def recent_runs(session: AsyncSession, limit: int) -> list[dict[str, Any]]:
-    """The last runs with each mismatch beside the disbursement the ledger knows under its reference, so that finance
-    sees which policy and company a difference concerns."""
-    rows = await repository.recent_runs(session, limit)
+def _references(mismatches: list[dict[str, Any]]) -> list[uuid.UUID]:
     references: list[uuid.UUID] = []
-    for row in rows:
-        for m in row.report.get("mismatches", []):
-            try:
-                references.append(uuid.UUID(m["reference"]))
-            except ValueError:
-                continue  # a bank-only reference need not be one of ours
-    known = await repository.disbursements_by_reference(session, references)
+    for m in mismatches:
+        try:
+            references.append(uuid.UUID(m["reference"]))
+        except ValueError:
+            continue  # a bank-only reference need not be one of ours
+    return references
+
+
+def _visible(known: dict[str, Any], departments: list[str] | None, mismatch: dict[str, Any]) -> bool:
+    """Whether a department's staff see this difference: money only the bank knows of (no department owns it yet)
+    and their own department's payments; admins (``departments`` None) every one."""
+    d = known.get(mismatch["reference"])
+    return departments is None or d is None or d.department in departments
+
+
+async def scoped_report(
+    session: AsyncSession, report: dict[str, Any], principal: Principal | None
+) -> dict[str, Any]:
+    """A run's answer for ``principal``: the totals and counts of the whole run (a run is cross-department), the
+    differences of the caller's department (and bank-only money), and how many others are not shown."""
+    departments = visible_departments(principal)
+    if departments is None:
+        return {**report, "other_departments": 0}
+    known = await repository.disbursements_by_reference(session, _references(report["mismatches"]))
+    shown = [m for m in report["mismatches"] if _visible(known, departments, m)]
+    return {**report, "mismatches": shown, "other_departments": len(report["mismatches"]) - len(shown)}
+
+
+async def recent_runs(
+    session: AsyncSession, limit: int, principal: Principal | None = None
+) -> list[dict[str, Any]]:
+    """The last runs with each mismatch beside the disbursement the ledger knows under its reference, so that finance
+    sees which policy and company a difference concerns. A run is the whole day's statement: its totals and counts
+    stay whole, while staff (admins aside) see only their department's differences (and bank-only money) and in
+    ``other_departments`` how many belong to other departments."""
+    departments = visible_departments(principal)
+    rows = await repository.recent_runs(session, limit)
+    known = await repository.disbursements_by_reference(
+        session, _references([m for row in rows for m in row.report.get("mismatches", [])])
+    )
     runs = []
     for row in rows:
         mismatches = []
+        hidden = 0
         for m in row.report.get("mismatches", []):
+            if not _visible(known, departments, m):
+                hidden += 1
+                continue
             d = known.get(m["reference"])
             mismatches.append(
                 {
@@ -167,6 +203,7 @@ async def recent_runs(session: AsyncSession, limit: int) -> list[dict[str, Any]]
             {
                 **row.report,
                 "mismatches": mismatches,
+                "other_departments": hidden,
                 "created_at": row.created_at,
                 "created_by": row.created_by,
             }

@@ -141,7 +141,10 @@ async def _reconciliation_rows(
     )
     out = []
     for run in runs:
-        shown, elsewhere = [], 0
+        # svc-disbursement lists a department's finance only its own differences and counts the others'
+        # (other_departments); an admin's list has them all, kept here to the department the view shows.
+        hidden = int(run.get("other_departments") or 0)
+        shown, elsewhere = [], hidden
         for m in run.get("mismatches", []):
             code = m.get("policy_code")
             if code is not None and not ours(code):
@@ -170,7 +173,7 @@ async def _reconciliation_rows(
                 "ran_by": run.get("created_by") or "—",
                 "ok": run.get("ok"),
                 "matched": run.get("matched", 0),
-                "differences": len(run.get("mismatches", [])),
+                "differences": len(run.get("mismatches", [])) + hidden,
                 "bank_total": yuan(run.get("bank_total_fen")),
                 "ledger_total": yuan(run.get("ledger_total_fen")),
                 "mismatches": shown,
