@@ -78,14 +78,14 @@ async def set_status_many(session: AsyncSession, ids: list[uuid.UUID], **values:
     await session.execute(update(disbursements).where(d.id.in_(ids)).values(**values))
 
 
-async def lock_with_department(session: AsyncSession, disbursement_id: uuid.UUID) -> Row[Any] | None:
-    """The disbursement locked (not its policy), with ``policy_department``: its own department or its policy's."""
-    statement = (
-        select(disbursements, func.coalesce(d.department, policies.c.department).label("policy_department"))
-        .select_from(disbursements.outerjoin(policies, policies.c.code == d.policy_code))
-        .where(d.id == disbursement_id)
-        .with_for_update(of=disbursements)
-    )
+async def with_department(
+    session: AsyncSession, disbursement_id: uuid.UUID, *, lock: bool
+) -> Row[Any] | None:
+    """The disbursement with ``policy_department`` (its own department or its policy's), locked when ``lock`` (the
+    disbursement's row, not its policy's)."""
+    statement = select(disbursements, _department().label("policy_department")).where(d.id == disbursement_id)
+    if lock:
+        statement = statement.with_for_update(of=disbursements)
     return (await session.execute(statement)).first()
 
 
@@ -119,12 +119,6 @@ def _department() -> Any:
     return func.coalesce(
         d.department, select(policies.c.department).where(policies.c.code == d.policy_code).scalar_subquery()
     )
-
-
-async def get_with_department(session: AsyncSession, disbursement_id: uuid.UUID) -> Row[Any] | None:
-    """The disbursement with ``policy_department`` (see :func:`lock_with_department`), not locked."""
-    statement = select(disbursements, _department().label("policy_department")).where(d.id == disbursement_id)
-    return (await session.execute(statement)).first()
 
 
 async def page(

@@ -208,7 +208,13 @@ async def _locked_for(
     session: AsyncSession, disbursement_id: uuid.UUID, principal: Principal | None, action: str
 ) -> Any:
     """The disbursement, locked, once ``principal`` may act for its policy's department (admins aside)."""
-    d = await repository.lock_with_department(session, disbursement_id)
+    return await _of_department(session, disbursement_id, principal, action, lock=True)
+
+
+async def _of_department(
+    session: AsyncSession, disbursement_id: uuid.UUID, principal: Principal | None, action: str, *, lock: bool
+) -> Any:
+    d = await repository.with_department(session, disbursement_id, lock=lock)
     if d is None:
         raise DisbursementNotFound("拨付记录不存在")
     ensure_department(
@@ -431,17 +437,7 @@ async def get(session: AsyncSession, disbursement_id: uuid.UUID) -> Any:
 async def readable(session: AsyncSession, disbursement_id: uuid.UUID, principal: Principal | None) -> Any:
     """The disbursement, for reading: staff of its department (its own, or its policy's) and admins; other staff are
     refused (403 ``other_department``, audited by the endpoint)."""
-    d = await repository.get_with_department(session, disbursement_id)
-    if d is None:
-        raise DisbursementNotFound("拨付记录不存在")
-    ensure_department(
-        principal,
-        d.policy_department,
-        entity_type="disbursement",
-        entity_id=str(d.id),
-        action="disbursement.read",
-    )
-    return d
+    return await _of_department(session, disbursement_id, principal, "read", lock=False)
 
 
 async def list_disbursements(
