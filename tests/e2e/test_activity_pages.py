@@ -74,6 +74,9 @@ def test_a_visitor_registers_and_checks_in_by_the_activity_qr(
         "officer", "GET", f"/api/v1/service-codes/activities/{aid}/qr.png", department="人才办"
     )
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    # Another department's officer is refused the door's code (svc-talent's refusal, not "service unavailable").
+    theirs = driver.as_staff("officer", "GET", f"/api/v1/service-codes/activities/{aid}", department="科技局")
+    assert theirs.status_code == 403 and theirs.json()["code"] == "other_department", theirs.text
     parts = urlsplit(qr.json()["url"])
     check_in_url = f"{driver.url}{parts.path}?{parts.query}"
 

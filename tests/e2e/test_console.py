@@ -151,13 +151,15 @@ def test_review_by_different_people_and_another_department_refused(
     )
     assert upload.status_code == 201, upload.text
 
-    # Another department's reviewer sees the application but may not act on it: the refusal is on the page.
+    # Another department's reviewer may neither read nor act on the application: opening it shows the refusal,
+    # with no step to take.
     other = console_sign_in(browser, driver, "kjj-reviewer-li")
     other.goto(f"{driver.url}/console/applications/{app_id}")
-    other.get_by_test_id("advance").click()
     refusal = other.get_by_test_id("application-panel").get_by_test_id("errors")
     refusal.wait_for()
     assert "other_department" in refusal.inner_text() and GXJ in refusal.inner_text()
+    assert other.get_by_test_id("advance").count() == 0
+    assert name not in other.get_by_test_id("application-panel").inner_text()
     other.screenshot(path=str(artifacts_dir / "console-other-department.png"), full_page=True)
     other.context.close()
 
@@ -182,7 +184,7 @@ def test_review_by_different_people_and_another_department_refused(
     a.get_by_test_id("return").click()
     a.get_by_test_id("flash").filter(has_text="已退回补正").wait_for()
     assert "退回补正" in a.get_by_test_id("status").inner_text()
-    returned = driver.as_staff("reviewer", "GET", f"/api/v1/applications/{app_id}").json()
+    returned = driver.as_staff("reviewer", "GET", f"/api/v1/applications/{app_id}", GXJ).json()
     assert "1. 2024 年度审计报告；2. 立项验收意见书（盖章）" in returned["steps"][-1]["comment"]
     resubmitted = driver.partner.post(f"/api/v1/applications/{app_id}/resubmit")
     assert resubmitted.status_code == 200, resubmitted.text
@@ -219,7 +221,7 @@ def test_review_by_different_people_and_another_department_refused(
     approver.screenshot(path=str(artifacts_dir / "console-approved.png"), full_page=True)
     approver.context.close()
 
-    detail = driver.as_staff("reviewer", "GET", f"/api/v1/applications/{app_id}").json()
+    detail = driver.as_staff("reviewer", "GET", f"/api/v1/applications/{app_id}", GXJ).json()
     assert detail["status"] == "approved" and detail["disbursement_id"]
     first = next(s for s in detail["steps"] if s["to_status"] == "first_review")
     assert first["actor"] == "gxj-reviewer-e2e-a"
@@ -233,12 +235,14 @@ def test_finance_tops_up_a_budget_once(driver: Any, browser: Any, artifacts_dir:
         "items"
     ]
     titles = {p["code"]: p["title"] for p in ours}
-    budgets = driver.as_staff("finance", "GET", "/api/v1/budgets", params={"limit": 200}).json()["items"]
+    budgets = driver.as_staff("finance", "GET", "/api/v1/budgets", "科技局", params={"limit": 200}).json()[
+        "items"
+    ]
     budget = next(b for b in budgets if b["policy_code"] in titles)
 
     def available() -> int:
         rows = driver.as_staff(
-            "finance", "GET", "/api/v1/budgets", params={"policy_code": budget["policy_code"]}
+            "finance", "GET", "/api/v1/budgets", "科技局", params={"policy_code": budget["policy_code"]}
         ).json()["items"]
         return int(next(r for r in rows if r["fiscal_year"] == budget["fiscal_year"])["available_fen"])
 
@@ -354,12 +358,17 @@ def test_finance_tops_up_and_the_disbursement_awaiting_budget_is_paid(
     def budget_state() -> str:
         """What the budget and its queue looked like, for a failure's message."""
         rows = driver.as_staff(
-            "finance", "GET", "/api/v1/budgets", params={"policy_code": "KS-KJ-001", "fiscal_year": year}
+            "finance",
+            "GET",
+            "/api/v1/budgets",
+            "科技局",
+            params={"policy_code": "KS-KJ-001", "fiscal_year": year},
         ).json()
         waiting = driver.as_staff(
             "finance",
             "GET",
             "/api/v1/disbursements",
+            "科技局",
             params={"status": "awaiting_budget", "policy_code": "KS-KJ-001", "limit": 200},
         ).json()
         mine = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc}).json()["items"]

@@ -46,6 +46,28 @@ async def _republish(nats_url: str, loan_number: str, times: int) -> None:
         await nc.close()
 
 
+def _fund(driver: Any, uscc: str) -> Any:
+    """The subsidy's budget (金融办): svc-disbursement learns the policy from svc-policy's catalog events after it
+    starts, so a platform started moments ago answers unknown_policy until they arrive (a refusal stores nothing, so
+    the same key is tried again)."""
+
+    def top_up() -> Any:
+        resp = driver.as_staff(
+            "finance",
+            "POST",
+            "/api/v1/budgets",
+            "金融办",
+            json={"policy_code": POLICY, "fiscal_year": date.today().year, "amount_fen": 500 * WAN},
+            headers={"Idempotency-Key": f"fund-{POLICY}-{uscc}"},
+        )
+        if resp.status_code == 422 and resp.json().get("code") == "unknown_policy":
+            return None
+        assert resp.status_code in (200, 201), resp.text
+        return resp
+
+    return driver.eventually(top_up, f"svc-disbursement to know {POLICY}")
+
+
 def test_an_ip_pledge_loan_gets_its_interest_subsidy_paid_once(driver: Any) -> None:
     uscc = driver.register_enterprise(
         name="昆山质押光电科技有限公司", district="高新区", industry_chain="光电显示"
@@ -100,15 +122,7 @@ def test_an_ip_pledge_loan_gets_its_interest_subsidy_paid_once(driver: Any) -> N
     assert bank.post(url, json=close).status_code == 409
 
     # the subsidy's budget (金融办), then the event three times
-    funded = driver.as_staff(
-        "finance",
-        "POST",
-        "/api/v1/budgets",
-        "金融办",
-        json={"policy_code": POLICY, "fiscal_year": date.today().year, "amount_fen": 500 * WAN},
-        headers={"Idempotency-Key": f"fund-{POLICY}-{uscc}"},
-    )
-    assert funded.status_code in (200, 201), funded.text
+    _fund(driver, uscc)
     asyncio.run(_republish(driver.platform.infra.nats_url, loan, 2))
 
     run = driver.as_staff("officer", "POST", "/api/v1/entitlement-runs", "金融办", json={})
@@ -185,15 +199,7 @@ def _ip_pledge_loan(driver: Any, uscc: str, name: str, loan: str, amount_fen: in
 def test_a_second_loan_in_the_year_gets_a_supplement_paid_once(driver: Any) -> None:
     name = "昆山二贷光电科技有限公司"
     uscc = driver.register_enterprise(name=name, district="高新区", industry_chain="光电显示")
-    funded = driver.as_staff(
-        "finance",
-        "POST",
-        "/api/v1/budgets",
-        "金融办",
-        json={"policy_code": POLICY, "fiscal_year": date.today().year, "amount_fen": 500 * WAN},
-        headers={"Idempotency-Key": f"fund-{POLICY}-{uscc}"},
-    )
-    assert funded.status_code in (200, 201), funded.text
+    _fund(driver, uscc)
 
     def ours() -> list[dict[str, Any]]:
         resp = driver.partner.get("/api/v1/disbursements", params={"entity_id": uscc, "limit": 200})

@@ -57,7 +57,9 @@ def test_an_application_from_yiqilaiban_is_reviewed_paid_and_reported_back(drive
     assert first["channel"] == "yiqilaiban" and first["external_ref"] == number
     assert first["status"] == "submitted"
 
-    listed = driver.as_staff("reviewer", "GET", "/api/v1/applications", params={"applicant_id": uscc})
+    listed = driver.as_staff(
+        "reviewer", "GET", "/api/v1/applications", DEPARTMENT, params={"applicant_id": uscc}
+    )
     assert listed.status_code == 200, listed.text
     assert [a["id"] for a in listed.json()["items"]] == [app_id]
 
@@ -80,13 +82,13 @@ def test_an_application_from_yiqilaiban_is_reviewed_paid_and_reported_back(drive
     assert "public_notice" in app["workflow"]
 
     def paid() -> dict[str, Any] | None:
-        resp = driver.as_staff("reviewer", "GET", f"/api/v1/applications/{app_id}")
+        resp = driver.as_staff("reviewer", "GET", f"/api/v1/applications/{app_id}", DEPARTMENT)
         assert resp.status_code == 200, resp.text
         body: dict[str, Any] = resp.json()
         return body if body["status"] == "paid" else None
 
     detail = driver.eventually(paid, f"application {number} paid", timeout=120)
-    payment = driver.as_staff("finance", "GET", f"/api/v1/disbursements/{app['disbursement_id']}")
+    payment = driver.as_staff("finance", "GET", f"/api/v1/disbursements/{app['disbursement_id']}", DEPARTMENT)
     assert payment.status_code == 200, payment.text
     assert payment.json()["status"] == "settled" and payment.json()["amount_fen"] == AMOUNT_FEN
     bank = httpx.get(f"{driver.emulator('bank')}/payments/{payment.json()['bank_reference']}", timeout=10)
@@ -142,6 +144,7 @@ def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> N
         "officer",
         "POST",
         "/api/v1/applications",
+        DEPARTMENT,
         json={
             "policy_code": POLICY,
             "applicant_type": "enterprise",
@@ -168,6 +171,7 @@ def test_an_application_without_an_amount_gets_the_calculators(driver: Any) -> N
         "officer",
         "POST",
         "/api/v1/applications",
+        DEPARTMENT,
         json={
             "policy_code": POLICY,
             "applicant_type": "enterprise",

@@ -117,7 +117,9 @@ def test_a_company_signs_in_through_sushangtong_and_reaches_only_its_own_records
     assert "营业执照.png" in phone.locator("#attachments").inner_text()
     assert phone.locator("#timeline li").count() == 6
     phone.screenshot(path=str(artifacts_dir / "e2e-self-company-application.png"), full_page=True)
-    mine = driver.as_staff("officer", "GET", "/api/v1/applications", params={"applicant_id": uscc})
+    mine = driver.as_staff(
+        "officer", "GET", "/api/v1/applications", "工信局", params={"applicant_id": uscc}
+    )  # KS-SB-012's department
     assert mine.status_code == 200 and len(mine.json()["items"]) == 1, mine.text
 
     # 我的诉求: the tickets filed for this company (number, status in Chinese), not another company's.

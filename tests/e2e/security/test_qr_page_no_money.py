@@ -45,14 +45,15 @@ def _no_money(text: str, amounts_fen: list[int]) -> None:
 
 
 def test_the_page_of_a_paid_company_shows_no_amount_and_no_payment_status(driver: Any) -> None:
+    # An admin's list: every department's payments (a department's finance sees only its own).
     settled = driver.as_staff(
-        "finance", "GET", "/api/v1/disbursements", params={"status": "settled", "limit": 200}
+        "admin", "GET", "/api/v1/disbursements", params={"status": "settled", "limit": 200}
     )
     assert settled.status_code == 200, settled.text
     paid = next(d for d in settled.json()["items"] if d["entity_type"] == "enterprise")
     uscc = paid["entity_id"]
     everything = driver.as_staff(
-        "finance", "GET", "/api/v1/disbursements", params={"entity_id": uscc, "limit": 200}
+        "admin", "GET", "/api/v1/disbursements", params={"entity_id": uscc, "limit": 200}
     ).json()["items"]
     text = _page_text(driver, uscc, "昆山演示精密机械有限公司")
     _no_money(text, [d["amount_fen"] for d in everything])
