@@ -12,6 +12,7 @@ from kunruyi_gateway.console import roles
 from kunruyi_gateway.console.exceptions import InvalidAmount, UnknownCriterion, UnknownDepartment
 from kunruyi_gateway.console.names import NameDirectory
 from kunruyi_gateway.console.views import applications as applications_views
+from kunruyi_gateway.console.views import runs as runs_views
 from kunruyi_gateway.console.views import tickets as tickets_views
 from kunruyi_gateway.console.views.common import fen_from_yuan
 from kunruyi_gateway.web.templating import templates
@@ -264,3 +265,36 @@ def test_a_leader_opens_the_cockpit_only_and_may_not_report() -> None:
     assert not roles.may_open("indicator_reports", ["leader"])
     assert roles.may_open("indicator_reports", ["officer"]) and roles.may_open("indicator_reports", ["admin"])
     assert roles.ROLE_TITLES["leader"] == "领导"
+
+
+async def test_the_runs_page_offers_to_cancel_only_the_jobs_the_staff_member_may_cancel() -> None:
+    """svc-policy says per job whether the caller may cancel it (another department's 免申即享 run: no); the page
+    keeps polling while any job runs, whoever's it is."""
+
+    def job(job_id: str, status: str, may_cancel: bool) -> dict[str, Any]:
+        return {
+            "id": job_id,
+            "kind": "entitlement_run",
+            "status": status,
+            "total": 10,
+            "done": 3,
+            "department": "科技局",
+            "may_cancel": may_cancel,
+        }
+
+    calls = FakeCalls(
+        {
+            ("policy", "GET", "/api/v1/jobs"): {
+                "items": [
+                    job("theirs", "running", False),
+                    job("ours", "queued", True),
+                    job("done", "succeeded", True),
+                ]
+            }
+        }
+    )
+    view = await runs_views.jobs_view(calls)
+    assert {j["id"]: j["cancellable"] for j in view["jobs"]} == {"theirs": False, "ours": True, "done": False}
+    assert view["live"]
+    calls.answers[("policy", "GET", "/api/v1/jobs")] = {"items": [job("theirs", "running", False)]}
+    assert (await runs_views.jobs_view(calls))["live"]

@@ -105,9 +105,13 @@ async def test_a_mianshen_run_is_read_by_every_department_and_cancelled_by_its_o
         refused = await c.post(f"/api/v1/jobs/{job_id}/cancel")
     assert shown.status_code == 200 and job_id in seen
     assert refused.status_code == 403 and refused.json()["code"] == "other_department"
+    # the answer says whose the run is and that this reader may not cancel it (the console shows no 取消 then)
+    assert shown.json()["department"] == "科技局" and shown.json()["may_cancel"] is False
 
     async with client(KEJI_FINANCE) as c:
+        own = await c.get(f"/api/v1/jobs/{job_id}")
         cancelled = await c.post(f"/api/v1/jobs/{job_id}/cancel")
+    assert own.json()["may_cancel"] is True
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
 
 

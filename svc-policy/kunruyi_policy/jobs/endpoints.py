@@ -10,10 +10,10 @@ from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_curs
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.jobs import repository, service
-from kunruyi_policy.jobs.access import job_reader
+from kunruyi_policy.jobs.access import JobReader, job_reader
 from kunruyi_policy.jobs.auth import OfficerOrFinance
 from kunruyi_policy.jobs.kinds import KINDS
-from kunruyi_policy.jobs.schemas import JobOut, JobPage
+from kunruyi_policy.jobs.schemas import JobPage, PolicyJobOut
 from kunruyi_policy.models import BackgroundJob
 
 router = APIRouter(prefix="/api/v1", tags=["后台任务 jobs"])
@@ -24,13 +24,14 @@ JobKindName = Literal["entitlement_run", "policy_evaluation", "catalog_import"]
 
 @router.get(
     "/jobs/{job_id}",
-    response_model=JobOut,
+    response_model=PolicyJobOut,
     summary="后台任务进度：已完成/总数、速率、预计剩余时间、状态（本部门的任务；免申即享批次各部门可看）",
 )
 async def get_job(job_id: uuid.UUID, session: SessionDep, principal: OfficerOrFinance) -> dict[str, Any]:
     job = await service.get_job(session, job_id)
-    (await job_reader(session, principal)).check_read(job)
-    return service.job_public(job, await repository.db_now(session))
+    reader = await job_reader(session, principal)
+    reader.check_read(job)
+    return _shown(job, await repository.db_now(session), reader)
 
 
 @router.get(
@@ -62,8 +63,17 @@ async def list_jobs(
     now = await repository.db_now(session)
     last = rows[-1] if rows else None
     return {
-        "items": [service.job_public(job, now) for job in rows],
+        "items": [_shown(job, now, reader) for job in rows],
         "next_cursor": encode_cursor(last.created_at.isoformat(), str(last.id)) if more and last else None,
+    }
+
+
+def _shown(job: BackgroundJob, now: datetime, reader: JobReader) -> dict[str, Any]:
+    """The job's progress, whose it is, and whether this caller may cancel it (the console shows 取消 only then)."""
+    return {
+        **service.job_public(job, now),
+        "department": job.department,
+        "may_cancel": reader.may_cancel(job),
     }
 
 
@@ -75,10 +85,10 @@ async def _ended(session: AsyncSession, job: BackgroundJob) -> None:
 
 @router.post(
     "/jobs/{job_id}/cancel",
-    response_model=JobOut,
+    response_model=PolicyJobOut,
     summary="取消排队中或运行中的后台任务（已提交的分块保留，不再继续；本部门的任务，管理员可取消全部）",
 )
 async def cancel_job(job_id: uuid.UUID, session: SessionDep, principal: OfficerOrFinance) -> dict[str, Any]:
     reader = await job_reader(session, principal)
     job = await service.cancel(session, job_id, _ended, check=reader.check_cancel)
-    return service.job_public(job, await repository.db_now(session))
+    return _shown(job, await repository.db_now(session), reader)

@@ -79,10 +79,12 @@ async def jobs_view(calls: Calls) -> dict[str, Any]:
                 "error": j.get("error"),
                 "created_by": j.get("created_by") or "—",
                 "created_at": parse_time(j.get("created_at")),
-                "cancellable": j.get("status") in ("queued", "running"),
+                "live": j.get("status") in ("queued", "running"),
+                # svc-policy says whether this staff member may cancel it (the job's department, admins).
+                "cancellable": j.get("status") in ("queued", "running") and j.get("may_cancel", True),
             }
         )
-    return {"jobs": rows, "live": any(r["cancellable"] for r in rows)}
+    return {"jobs": rows, "live": any(r["live"] for r in rows)}
 
 
 async def start_entitlement_run(calls: Calls, evaluation_date: str, key: str) -> dict[str, Any]:
