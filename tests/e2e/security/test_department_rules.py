@@ -3,7 +3,7 @@ tokens of the city's identity provider (the dev issuer), against the running ser
 
 A 人社局 reviewer cannot move a 科技局 application (403 ``other_department``, nothing moves); the same 科技局
 reviewer cannot take 初审 and 复审 (409 ``same_person``); a 人社局 officer cannot reject it; every refusal can be
-read back from the audit log. A ticket of one department cannot be moved by another's officer.
+read back from the audit log; 人社局 cannot read it either. A ticket of one department cannot be moved by another's officer.
 """
 
 from __future__ import annotations
@@ -102,6 +102,24 @@ def test_another_department_cannot_move_an_application_and_one_person_cannot_rev
     ]
     verified = driver.as_staff("finance", "GET", "/api/v1/audit/verify", DEPT)
     assert verified.status_code == 200 and verified.json()["ok"] is True, verified.text
+
+    # Reading is the department's too: 人社局 is refused the application, and its list leaves it out.
+    _problem(
+        driver.as_staff("reviewer", "GET", path, OTHER, subject="e2e-rs-reviewer"), 403, "other_department"
+    )
+
+    def listed(department: str) -> set[str]:
+        resp = driver.as_staff(
+            "reviewer",
+            "GET",
+            "/api/v1/applications",
+            department,
+            params={"policy_code": POLICY, "limit": 200},
+        )
+        assert resp.status_code == 200, resp.text
+        return {a["id"] for a in resp.json()["items"]}
+
+    assert app_id in listed(DEPT) and app_id not in listed(OTHER)
 
 
 def test_another_department_cannot_top_up_a_budget(driver: Any) -> None:
