@@ -19,13 +19,22 @@ from typing import Any
 from disbursement_testkit import make_uscc
 from kunruyi_common.auth import Principal
 from kunruyi_common.events.envelope import CloudEvent
-from kunruyi_disbursement.disbursements.service import create_disbursement
 from kunruyi_disbursement.policies.consumer import on_policy_event
 from kunruyi_disbursement.reconciliation import repository as reconciliation_rows
 from kunruyi_launcher.testing import partner, staff
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from test_department_rules import DEPT, OTHER, assert_problem, kj, refusals, rs, step, submit
+from test_department_rules import (
+    DEPT,
+    OTHER,
+    assert_problem,
+    kj,
+    pending_disbursement,
+    refusals,
+    rs,
+    step,
+    submit,
+)
 from test_funding_agreements import OFFICER, selected
 from test_objections_acceptance import noticed
 from test_programs import apply, new_program, post
@@ -167,25 +176,6 @@ async def test_the_catalog_replaces_a_placeholder_whatever_version_it_claimed(
 # --- F2: reads ------------------------------------------------------------------------------------------------------
 
 
-async def pending(session: AsyncSession, code: str, department: str, n: int) -> str:
-    d = await create_disbursement(
-        session,
-        mode="automatic",
-        policy_code=code,
-        policy_version=1,
-        department=department,
-        district=None,
-        entity_type="enterprise",
-        entity_id=make_uscc(n),
-        period="2026",
-        amount_fen=100_000,
-        entitlement_id=str(uuid.uuid4()),
-        needs_approval=True,
-    )
-    assert d is not None
-    return str(d.id)
-
-
 async def test_staff_read_only_their_departments_money_records(client, session: AsyncSession) -> None:  # type: ignore[no-untyped-def]
     await register(client, "KS-READ-KJ", DEPT)
     await register(client, "KS-READ-RS", OTHER)
@@ -198,8 +188,8 @@ async def test_staff_read_only_their_departments_money_records(client, session: 
         )
         assert upload.status_code == 201, upload.text
     attachment = upload.json()["id"]
-    kj_pay = await pending(session, "KS-READ-KJ", DEPT, 9203)
-    rs_pay = await pending(session, "KS-READ-RS", OTHER, 9204)
+    kj_pay = await pending_disbursement(session, "KS-READ-KJ", 9203, DEPT)
+    rs_pay = await pending_disbursement(session, "KS-READ-RS", 9204, OTHER)
 
     # A 人社局 reviewer asking for the 科技局 policy's applications gets none; without a filter, 人社局's only.
     listed = await get(client, rs("reviewer"), "/api/v1/applications", policy_code="KS-READ-KJ")
@@ -272,8 +262,8 @@ async def test_a_departments_finance_sees_the_run_whole_and_only_its_own_differe
 ) -> None:  # type: ignore[no-untyped-def]
     await register(client, "KS-RECON-KJ", DEPT)
     await register(client, "KS-RECON-RS", OTHER)
-    kj_pay = await pending(session, "KS-RECON-KJ", DEPT, 9301)
-    rs_pay = await pending(session, "KS-RECON-RS", OTHER, 9302)
+    kj_pay = await pending_disbursement(session, "KS-RECON-KJ", 9301, DEPT)
+    rs_pay = await pending_disbursement(session, "KS-RECON-RS", 9302, OTHER)
     references = {
         str(r.id): str(r.reservation_id)
         for r in (

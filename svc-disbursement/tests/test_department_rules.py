@@ -248,13 +248,13 @@ async def test_four_eyes_counts_the_current_round_and_a_policy_may_turn_it_off(c
         assert resp.status_code == 200 and resp.json()["status"] == stage, resp.text
 
 
-async def pending_disbursement(session: AsyncSession, code: str, n: int) -> str:
+async def pending_disbursement(session: AsyncSession, code: str, n: int, department: str = DEPT) -> str:
     d = await create_disbursement(
         session,
         mode="automatic",
         policy_code=code,
         policy_version=1,
-        department=DEPT,
+        department=department,
         district=None,
         entity_type="enterprise",
         entity_id=make_uscc(n),
