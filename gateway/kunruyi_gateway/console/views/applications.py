@@ -15,9 +15,9 @@ from kunruyi_gateway.console.exceptions import (
 )
 from kunruyi_gateway.console.names import Calls, NameDirectory, PolicyInfo
 from kunruyi_gateway.console.views.common import (
-    check_department,
     named,
     parse_time,
+    shown_department,
     yuan,
 )
 
@@ -108,14 +108,7 @@ async def application_queue(
     department_filter: str | None = None,
 ) -> ApplicationQueue:
     """Applications for the department's policies (the catalog says which), oldest due first."""
-    if "admin" in roles:
-        shown = (
-            await check_department(calls, names, department_filter, field="department")
-            if department_filter
-            else None
-        )
-    else:
-        shown = await check_department(calls, names, department, field="department")
+    shown = await shown_department(calls, names, roles, department, department_filter)
     policies = await names.policies(calls)
     own = {c: p for c, p in policies.items() if shown is None or p.department == shown}
     if status and status not in APPLICATION_STATUS:

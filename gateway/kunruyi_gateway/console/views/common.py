@@ -24,6 +24,24 @@ async def check_department(calls: Calls, names: NameDirectory, department: str |
     return department
 
 
+async def shown_department(
+    calls: Calls,
+    names: NameDirectory,
+    roles: list[str],
+    department: str | None,
+    department_filter: str | None,
+) -> str | None:
+    """The department a queue shows: an admin's chosen one (None: every department), anyone else's own — a
+    department nobody knows is ``unknown_department``, not an empty list."""
+    if "admin" in roles:
+        return (
+            await check_department(calls, names, department_filter, field="department")
+            if department_filter
+            else None
+        )
+    return await check_department(calls, names, department, field="department")
+
+
 def parse_time(value: Any) -> datetime | None:
     if not value:
         return None

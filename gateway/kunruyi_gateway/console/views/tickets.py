@@ -13,9 +13,9 @@ from kunruyi_common.clock import local_today
 
 from kunruyi_gateway.console.names import Calls, NameDirectory
 from kunruyi_gateway.console.views.common import (
-    check_department,
     parse_date,
     parse_time,
+    shown_department,
 )
 
 TICKET_STATUS = {
@@ -105,14 +105,7 @@ async def ticket_queue(
 ) -> TicketQueue:
     """The department's tickets: reopened by the requester first, then overdue, then by due date. Admins see every department (or one, by filter);
     everyone else their own — a department nobody knows is an error, not an empty list."""
-    if "admin" in roles:
-        shown = (
-            await check_department(calls, names, department_filter, field="department")
-            if department_filter
-            else None
-        )
-    else:
-        shown = await check_department(calls, names, department, field="department")
+    shown = await shown_department(calls, names, roles, department, department_filter)
     if status and status not in TICKET_STATUS:
         status = None
     params: dict[str, Any] = {"limit": 200}
