@@ -15,10 +15,12 @@ from kunruyi_disbursement.tables import ledger_accounts, ledger_transfers
 
 
 async def insert_account(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Create the account unless it exists (its id is derived from its code, so a retry is a no-op)."""
-    await session.execute(
-        insert(ledger_accounts).values(**values).on_conflict_do_nothing(index_elements=["id"])
-    )
+    """Create the account unless it exists (its id is derived from its code, so a retry is a no-op).
+
+    Any unique conflict means the account exists: naming only the id as the arbiter let two transactions creating
+    the same account at once fail on the code's unique index instead (PostgreSQL checks the arbiter first, then the
+    other unique indexes), which a settlement callback racing a top-up answered 409."""
+    await session.execute(insert(ledger_accounts).values(**values).on_conflict_do_nothing())
 
 
 async def lock_accounts(session: AsyncSession, ids: set[uuid.UUID]) -> Sequence[Row[Any]]:
