@@ -9,24 +9,19 @@ import uuid
 import asyncpg
 from alembic import command
 from kunruyi_common.crypto import FieldCipher
-from kunruyi_common.db.migrations import alembic_config
 from kunruyi_common.pii_text import reveal_text
 from kunruyi_common.settings import DEV_PII_KEY
-from kunruyi_launcher.infra import ensure_databases, with_database
 from kunruyi_launcher.stack import Infra
+from kunruyi_launcher.testing import database_at
 
 RID = "320583198212181827"
 
 
 async def test_existing_tickets_are_masked_and_encrypted_by_the_migration(infra: Infra) -> None:
-    await ensure_databases(infra.database_admin_url, ["test_talent_free_text_migration"], recreate=True)
-    url = with_database(infra.database_admin_url, "test_talent_free_text_migration")
-    cfg = alembic_config("kunruyi_talent", url)
-    # alembic's env runs its own event loop: run it from a worker thread.
-    await asyncio.to_thread(command.upgrade, cfg, "talent_0003")
+    cfg, dsn = await database_at(infra, "kunruyi_talent", "talent_free_text_migration", "talent_0003")
+    conn = await asyncpg.connect(dsn)
     ticket_id = uuid.uuid4()
     description = f"本人身份证{RID}，手机188-1234-5678"
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         await conn.execute(
             "INSERT INTO tickets (id, ticket_number, access_secret_hash, type, title, description, channel, "

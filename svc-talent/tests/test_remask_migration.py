@@ -8,22 +8,17 @@ import uuid
 
 import asyncpg
 from alembic import command
-from kunruyi_common.db.migrations import alembic_config
-from kunruyi_launcher.infra import ensure_databases, with_database
 from kunruyi_launcher.stack import Infra
+from kunruyi_launcher.testing import database_at
 
 OLD = "3205**********1827"
 NEW = "3****************7"
 
 
 async def test_ids_masked_the_old_way_are_masked_again(infra: Infra) -> None:
-    await ensure_databases(infra.database_admin_url, ["test_talent_remask_migration"], recreate=True)
-    url = with_database(infra.database_admin_url, "test_talent_remask_migration")
-    cfg = alembic_config("kunruyi_talent", url)
-    # alembic's env runs its own event loop: run it from a worker thread.
-    await asyncio.to_thread(command.upgrade, cfg, "talent_0023")
+    cfg, dsn = await database_at(infra, "kunruyi_talent", "talent_remask_migration", "talent_0023")
+    conn = await asyncpg.connect(dsn)
     ticket_id = uuid.uuid4()
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         await conn.execute(
             "INSERT INTO tickets (id, ticket_number, access_secret_hash, type, title, description, channel, "

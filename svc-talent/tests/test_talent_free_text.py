@@ -10,9 +10,8 @@ import uuid
 
 import asyncpg
 from alembic import command
-from kunruyi_common.db.migrations import alembic_config
-from kunruyi_launcher.infra import ensure_databases, with_database
 from kunruyi_launcher.stack import Infra
+from kunruyi_launcher.testing import database_at
 from kunruyi_talent.identifiers import make_resident_id
 from sqlalchemy import text
 
@@ -84,12 +83,9 @@ async def test_a_phone_in_an_experts_free_text_is_masked_everywhere(client, sess
 
 
 async def test_existing_profiles_and_history_are_masked_by_the_migration(infra: Infra) -> None:
-    await ensure_databases(infra.database_admin_url, ["test_talent_profile_text_migration"], recreate=True)
-    url = with_database(infra.database_admin_url, "test_talent_profile_text_migration")
-    cfg = alembic_config("kunruyi_talent", url)
-    await asyncio.to_thread(command.upgrade, cfg, "talent_0022")
+    cfg, dsn = await database_at(infra, "kunruyi_talent", "talent_profile_text_migration", "talent_0022")
+    conn = await asyncpg.connect(dsn)
     talent_id, plain_id = uuid.uuid4(), uuid.uuid4()
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         insert = (
             "INSERT INTO talents (id, name, id_number_encrypted, id_number_index, id_number_masked, "
@@ -121,13 +117,7 @@ async def test_existing_profiles_and_history_are_masked_by_the_migration(infra: 
                 ensure_ascii=False,
             ),
         )
-    finally:
-        await conn.close()
-
-    await asyncio.to_thread(command.upgrade, cfg, "head")
-
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
+        await asyncio.to_thread(command.upgrade, cfg, "head")
         row = await conn.fetchrow(
             "SELECT school, title, expertise, tags, programs::text FROM talents WHERE id = $1", talent_id
         )

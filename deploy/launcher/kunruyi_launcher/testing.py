@@ -19,11 +19,13 @@ from typing import Any, NamedTuple
 import httpx
 import pytest
 import pytest_asyncio
+from alembic import command
+from alembic.config import Config
 from fastapi import FastAPI
 from kunruyi_common.app import ServiceSpec, create_service_app
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, Principal, mint_internal_token
 from kunruyi_common.db import create_engine
-from kunruyi_common.db.migrations import upgrade_head
+from kunruyi_common.db.migrations import alembic_config, upgrade_head
 from kunruyi_common.jobs import Chunk, JobKind
 from kunruyi_common.reencrypt import EncryptedColumn
 from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings
@@ -42,6 +44,19 @@ def migrated_database(infra: Infra, package: str, name: str) -> str:
     url: str = with_database(infra.database_admin_url, db)
     upgrade_head(package, url)
     return url
+
+
+async def database_at(infra: Infra, package: str, name: str, revision: str) -> tuple[Config, str]:
+    """A fresh database ``test_<name>`` migrated by the service's real alembic history up to ``revision``: for a data
+    migration's test, which writes the rows the next revision must change and then goes on with the config. Returns
+    the config and the database's plain PostgreSQL URL (for asyncpg)."""
+    db = f"test_{name}"
+    await ensure_databases(infra.database_admin_url, [db], recreate=True)
+    url: str = with_database(infra.database_admin_url, db)
+    cfg = alembic_config(package, url)
+    # alembic's env runs its own event loop: run it from a worker thread.
+    await asyncio.to_thread(command.upgrade, cfg, revision)
+    return cfg, url.replace("postgresql+asyncpg://", "postgresql://")
 
 
 @asynccontextmanager
