@@ -40,7 +40,8 @@ async def bus_db_url(bus_db: str) -> str:
     return url
 
 
-async def publish_twice(nats_url: str, event: CloudEvent) -> None:
+async def publish_twice(nats_url: str, event: CloudEvent) -> int:
+    """Publishes the event twice and answers the stream sequence of the second copy."""
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
@@ -48,19 +49,25 @@ async def publish_twice(nats_url: str, event: CloudEvent) -> None:
         body = event.model_dump_json().encode()
         # Two different message ids: JetStream keeps both, so the inbox is what must drop the second.
         await js.publish(event.type, body, headers={"Nats-Msg-Id": f"{event.id}-a"})
-        await js.publish(event.type, body, headers={"Nats-Msg-Id": f"{event.id}-b"})
+        second = await js.publish(event.type, body, headers={"Nats-Msg-Id": f"{event.id}-b"})
+        return second.seq
     finally:
         await nc.close()
 
 
-async def wait_until_consumed(nats_url: str) -> None:
+async def wait_until_consumed(nats_url: str, last_seq: int) -> None:
+    # The stream may hold other suites' talent events from the same session: wait past our two copies.
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
-        for _ in range(200):
+        for _ in range(600):
             try:
                 info = await js.consumer_info(stream_name("talent"), CONSUMER)
-                if info.num_pending == 0 and info.num_ack_pending == 0 and info.delivered.stream_seq >= 2:
+                if (
+                    info.num_pending == 0
+                    and info.num_ack_pending == 0
+                    and info.delivered.stream_seq >= last_seq
+                ):
                     return
             except Exception:
                 pass
@@ -103,8 +110,8 @@ async def test_entitlement_once_through_bus_inbox_outbox_and_runs(bus_db_url: st
         },
     )
     async with app.router.lifespan_context(app):
-        await publish_twice(infra.nats_url, event)
-        await wait_until_consumed(infra.nats_url)
+        last_seq = await publish_twice(infra.nats_url, event)
+        await wait_until_consumed(infra.nats_url, last_seq)
         transport = httpx.ASGITransport(app=app)
         headers = principal_headers(staff("officer", department="科技局"))
         async with httpx.AsyncClient(transport=transport, base_url="http://svc", headers=headers) as c:
@@ -131,7 +138,8 @@ async def test_entitlement_once_through_bus_inbox_outbox_and_runs(bus_db_url: st
             ).all()
             inbox = (
                 await conn.execute(
-                    text("SELECT count(*) FROM inbox_events WHERE consumer = :c"), {"c": CONSUMER}
+                    text("SELECT count(*) FROM inbox_events WHERE consumer = :c AND event_id = :e"),
+                    {"c": CONSUMER, "e": event.id},
                 )
             ).scalar_one()
     keys = [(r[0]["data"]["policy_code"], r[0]["data"]["entity_id"], r[0]["data"]["period"]) for r in rows]
