@@ -61,7 +61,11 @@ def test_a_recorded_platform_reaches_policy_and_the_console(
 
     def awarded() -> list[dict[str, Any]] | None:
         found = driver.as_staff(
-            "officer", "GET", "/api/v1/entitlements", params={"entity_id": uscc, "policy_code": "KS-KJ-007"}
+            "officer",
+            "GET",
+            "/api/v1/entitlements",
+            "科技局",
+            params={"entity_id": uscc, "policy_code": "KS-KJ-007"},
         )
         items: list[dict[str, Any]] = found.json().get("items", []) if found.status_code == 200 else []
         return items or None

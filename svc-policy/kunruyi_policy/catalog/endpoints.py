@@ -8,6 +8,7 @@ from kunruyi_common.db import SessionDep
 from sqlalchemy import select
 
 from kunruyi_policy.catalog import repository
+from kunruyi_policy.catalog.access import department_reader
 from kunruyi_policy.catalog.schemas import (
     Beneficiary,
     CategoryList,
@@ -24,10 +25,6 @@ from kunruyi_policy.exceptions import PolicyNotFound
 from kunruyi_policy.models import Department, PolicyCategory, PolicyTheme
 
 router = APIRouter(prefix="/api/v1", tags=["政策目录 catalog"])
-
-
-def _is_staff(principal: Any) -> bool:
-    return principal is not None and principal.kind == "staff"
 
 
 @router.get(
@@ -49,19 +46,22 @@ async def get_policies(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     filters = PolicyFilters(department, category, theme, policy_type, mode, beneficiary, status, tag)
-    return await list_policies(
-        session, filters, q=q, limit=limit, cursor=cursor, include_drafts=_is_staff(principal)
-    )
+    reader = await department_reader(session, principal)
+    return await list_policies(session, filters, q=q, limit=limit, cursor=cursor, reader=reader)
 
 
 @router.get("/policies/{code}", response_model=PolicyDetailOut, summary="政策详情（含现行规则与全部版本）")
 async def get_policy(code: str, session: SessionDep, principal: OptionalPrincipal) -> dict[str, Any]:
     policy = await repository.get_policy(session, code)
-    if policy is None or (policy.status == "draft" and not _is_staff(principal)):
+    reader = await department_reader(session, principal)
+    if policy is None or (policy.status == "draft" and not reader.staff):
         raise PolicyNotFound(f"政策 {code} 不存在")
     names = await repository.load_names(session)
+    if policy.status == "draft":
+        reader.check_draft(policy, names.departments.get(policy.department_code, ""))
     versions = await repository.versions_of(session, policy.id)
-    if not _is_staff(principal):
+    if not reader.sees_drafts_of(policy.department_code):
+        # another department's open draft version is theirs: the published versions, as the public reads them
         versions = [v for v in versions if v.state == "published"]
     return policy_detail(policy, names, versions)
 

@@ -11,6 +11,7 @@ from sqlalchemy import and_, any_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_policy.catalog import repository, search
+from kunruyi_policy.catalog.access import DepartmentReader
 from kunruyi_policy.catalog.schemas import DEFAULT_NOTICE_DAYS, REVIEW_STAGE_ORDER
 from kunruyi_policy.models import Policy, PolicyVersion
 
@@ -113,8 +114,9 @@ async def list_policies(
     q: str | None,
     limit: int,
     cursor: str | None,
-    include_drafts: bool,
+    reader: DepartmentReader,
 ) -> dict[str, Any]:
+    """A page of the catalog; drafts only those ``reader`` may see (its own department's, staff only)."""
     names = await repository.load_names(session)
     query = select(Policy)
     department = _resolve(filters.department, names.departments)
@@ -141,8 +143,9 @@ async def list_policies(
             query = query.where(Policy.status == filters.status)
     if filters.tag:
         query = query.where(literal(filters.tag) == any_(Policy.tags))
-    if not include_drafts:
-        query = query.where(Policy.status != "draft")
+    visible = reader.visible()
+    if visible is not None:
+        query = query.where(visible)
     # A ranked search pages by offset ("o"), the plain list by the last code ("after").
     decoded = decode_cursor(cursor, 1)
     position = decoded[0] if decoded is not None else {}

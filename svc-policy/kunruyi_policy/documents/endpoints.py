@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from kunruyi_common.auth import OptionalPrincipal
 from kunruyi_common.db import SessionDep
 
+from kunruyi_policy.catalog.access import department_reader
 from kunruyi_policy.documents.schemas import (
     DocumentCreate,
     DocumentItems,
@@ -24,17 +25,14 @@ from kunruyi_policy.management.auth import Officer
 router = APIRouter(prefix="/api/v1", tags=["政策文件 documents"])
 
 
-def _is_staff(principal: Any) -> bool:
-    return principal is not None and principal.kind == "staff"
-
-
 @router.get(
     "/policy-documents",
     response_model=DocumentList,
     summary="政策文件（1+N+X：1 个总体政策、N 个专项政策、X 个实施细则）及其条目数",
 )
 async def get_documents(session: SessionDep, principal: OptionalPrincipal) -> dict[str, Any]:
-    return {"items": await list_documents(session, include_drafts=_is_staff(principal))}
+    reader = await department_reader(session, principal)
+    return {"items": await list_documents(session, reader=reader)}
 
 
 @router.get(
@@ -43,7 +41,7 @@ async def get_documents(session: SessionDep, principal: OptionalPrincipal) -> di
     summary="一个政策文件及以它为依据的政策条目",
 )
 async def get_document_items(code: str, session: SessionDep, principal: OptionalPrincipal) -> dict[str, Any]:
-    return await document_items(session, code, include_drafts=_is_staff(principal))
+    return await document_items(session, code, reader=await department_reader(session, principal))
 
 
 @router.post(
@@ -57,7 +55,7 @@ async def get_document_items(code: str, session: SessionDep, principal: Optional
     },
 )
 async def post_document(body: DocumentCreate, session: SessionDep, principal: Officer) -> dict[str, Any]:
-    return await create_document(session, body)
+    return await create_document(session, body, await department_reader(session, principal))
 
 
 @router.patch(
@@ -76,4 +74,4 @@ async def post_document(body: DocumentCreate, session: SessionDep, principal: Of
 async def patch_document(
     code: str, body: DocumentUpdate, session: SessionDep, principal: Officer
 ) -> dict[str, Any]:
-    return await update_document(session, code, body)
+    return await update_document(session, code, body, await department_reader(session, principal))

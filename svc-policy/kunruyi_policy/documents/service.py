@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from kunruyi_policy.catalog import repository
+from kunruyi_policy.catalog.access import DepartmentReader
 from kunruyi_policy.catalog.service import policy_public
 from kunruyi_policy.documents.exceptions import (
     DocumentExists,
@@ -42,13 +44,22 @@ def _public(doc: PolicyDocument, counts: dict[str, int], children: dict[str, lis
     }
 
 
+def _shown(reader: DepartmentReader) -> ColumnElement[bool] | None:
+    """The items counted and listed: published ones for the public; for staff every item but another department's
+    drafts (None: every item)."""
+    if not reader.staff:
+        return Policy.status == "published"
+    return reader.visible()
+
+
 async def _context(
-    session: AsyncSession, include_drafts: bool
+    session: AsyncSession, reader: DepartmentReader
 ) -> tuple[list[PolicyDocument], dict[str, int], dict[str, list[str]]]:
     docs = list((await session.execute(select(PolicyDocument))).scalars())
     query = select(Policy.document_code, func.count()).group_by(Policy.document_code)
-    if not include_drafts:
-        query = query.where(Policy.status == "published")
+    shown = _shown(reader)
+    if shown is not None:
+        query = query.where(shown)
     counts = {code: n for code, n in (await session.execute(query)).all() if code}
     children: dict[str, list[str]] = {}
     for d in docs:
@@ -57,21 +68,22 @@ async def _context(
     return docs, counts, children
 
 
-async def list_documents(session: AsyncSession, *, include_drafts: bool) -> list[dict[str, Any]]:
+async def list_documents(session: AsyncSession, *, reader: DepartmentReader) -> list[dict[str, Any]]:
     """The 1 first, then the N and the X, each by date (undated ones last)."""
-    docs, counts, children = await _context(session, include_drafts)
+    docs, counts, children = await _context(session, reader)
     docs.sort(key=lambda d: (_LEVEL_ORDER[d.level], d.issued_on or date.max, d.code))
     return [_public(d, counts, children) for d in docs]
 
 
-async def document_items(session: AsyncSession, code: str, *, include_drafts: bool) -> dict[str, Any]:
-    docs, counts, children = await _context(session, include_drafts)
+async def document_items(session: AsyncSession, code: str, *, reader: DepartmentReader) -> dict[str, Any]:
+    docs, counts, children = await _context(session, reader)
     doc = next((d for d in docs if d.code == code), None)
     if doc is None:
         raise DocumentNotFound(f"政策文件 {code} 不存在", field="code")
     query = select(Policy).where(Policy.document_code == code).order_by(Policy.code)
-    if not include_drafts:
-        query = query.where(Policy.status == "published")
+    shown = _shown(reader)
+    if shown is not None:
+        query = query.where(shown)
     names = await repository.load_names(session)
     items = [policy_public(p, names) for p in (await session.execute(query)).scalars()]
     return {"document": _public(doc, counts, children), "items": items}
@@ -116,7 +128,9 @@ def _number_free(doc_number: str, code: str, by_code: dict[str, PolicyDocument])
         raise DocumentNumberTaken(f"文号 {doc_number} 已由政策文件 {other.code} 使用", field="doc_number")
 
 
-async def create_document(session: AsyncSession, data: DocumentCreate) -> dict[str, Any]:
+async def create_document(
+    session: AsyncSession, data: DocumentCreate, reader: DepartmentReader
+) -> dict[str, Any]:
     by_code = await _by_code(session)
     if data.code in by_code:
         raise DocumentExists(f"政策文件编码 {data.code} 已存在", field="code")
@@ -125,10 +139,12 @@ async def create_document(session: AsyncSession, data: DocumentCreate) -> dict[s
     _check_place(doc, by_code | {doc.code: doc})
     session.add(doc)
     await session.flush()
-    return await _one(session, doc.code)
+    return await _one(session, doc.code, reader)
 
 
-async def update_document(session: AsyncSession, code: str, data: DocumentUpdate) -> dict[str, Any]:
+async def update_document(
+    session: AsyncSession, code: str, data: DocumentUpdate, reader: DepartmentReader
+) -> dict[str, Any]:
     by_code = await _by_code(session)
     doc = by_code.get(code)
     if doc is None:
@@ -143,9 +159,9 @@ async def update_document(session: AsyncSession, code: str, data: DocumentUpdate
             setattr(doc, name, value)
         _check_place(doc, by_code)
     await session.flush()
-    return await _one(session, code)
+    return await _one(session, code, reader)
 
 
-async def _one(session: AsyncSession, code: str) -> dict[str, Any]:
-    docs, counts, children = await _context(session, include_drafts=True)
+async def _one(session: AsyncSession, code: str, reader: DepartmentReader) -> dict[str, Any]:
+    docs, counts, children = await _context(session, reader)
     return next(_public(d, counts, children) for d in docs if d.code == code)

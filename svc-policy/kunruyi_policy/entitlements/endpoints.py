@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kunruyi_policy.catalog.access import department_reader
 from kunruyi_policy.entitlements.auth import OfficerOrFinance, ReadPartnerOfficerFinanceOrReviewer
 from kunruyi_policy.entitlements.exceptions import RunNotFound
 from kunruyi_policy.entitlements.service import run_public, start_run
-from kunruyi_policy.models import Entitlement, EntitlementRun
+from kunruyi_policy.models import Entitlement, EntitlementRun, Policy
 
 router = APIRouter(prefix="/api/v1", tags=["免申即享 entitlements"])
 
@@ -107,7 +108,9 @@ class EntitlementPage(BaseModel):
 
 
 @router.get(
-    "/entitlements", response_model=EntitlementPage, summary="已确定的免申即享资格（按主体、政策、期间筛选）"
+    "/entitlements",
+    response_model=EntitlementPage,
+    summary="已确定的免申即享资格（按主体、政策、期间筛选；工作人员只列本部门政策的，管理员与合作方全部）",
 )
 async def list_entitlements(
     session: SessionDep,
@@ -120,6 +123,11 @@ async def list_entitlements(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     query = select(Entitlement)
+    # a department's staff list what their department's policies determined (svc-disbursement's rule for the
+    # disbursements that pay them); admins, partners with policy:read and services every entitlement
+    own = (await department_reader(session, principal)).own_policies()
+    if own is not None:
+        query = query.where(Entitlement.policy_code.in_(select(Policy.code).where(own)))
     for column, value in (
         (Entitlement.entity_id, entity_id),
         (Entitlement.entity_type, entity_type),
