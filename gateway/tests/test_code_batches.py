@@ -130,7 +130,8 @@ async def test_a_batch_whose_replica_disappears_is_finished_by_another_each_code
 async def test_a_cancelled_batch_stops_and_keeps_the_codes_already_issued(
     batch_gateway, staff_token, engine: AsyncEngine, gateway_settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
-    auth = {"Authorization": f"Bearer {staff_token('officer', sub='officer-batch-2')}"}
+    # cancelled by its own department's staff (test_code_departments.py)
+    auth = {"Authorization": f"Bearer {staff_token('officer', dept='科技局', sub='officer-batch-2')}"}
     settings = gateway_settings.model_copy(update={"code_batch_chunk_size": CHUNK})
     async with httpx.AsyncClient(base_url=batch_gateway.url) as c:
         job = await start(c, auth, companies(12))

@@ -154,9 +154,10 @@ async def test_scan_renders_sections_counts_and_publishes_an_event(  # type: ign
 
 
 async def test_forged_and_revoked_codes_get_a_friendly_404(qr_gateway, staff_token, gateway_settings) -> None:  # type: ignore[no-untyped-def]
-    officer = {"Authorization": f"Bearer {staff_token('officer')}"}
+    # A code is revoked by its own department's staff (test_code_departments.py).
+    officer = {"Authorization": f"Bearer {staff_token('officer', dept='科技局')}"}
     async with httpx.AsyncClient(base_url=qr_gateway.url) as c:
-        code = await _issue(c, staff_token("officer"))
+        code = await _issue(c, staff_token("officer", dept="科技局"))
         head, tag = code["token"].split(".")
         for forged in (
             f"{head}.{tag[:-1]}A" if tag[-1] != "A" else f"{head}.{tag[:-1]}B",

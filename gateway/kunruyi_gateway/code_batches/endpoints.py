@@ -11,6 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from kunruyi_common.db import SessionDep
 from kunruyi_common.jobs import db_now
+from kunruyi_common.openapi import problem_responses
 
 from kunruyi_gateway.access.gate import StaffCaller
 from kunruyi_gateway.code_batches import service
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/api/v1/service-codes/batches", tags=["昆e服服务�
 )
 async def start_batch(body: CodeBatchCreate, session: SessionDep, caller: StaffCaller) -> JSONResponse:
     items = service.check_items(body.items)
-    job = await service.enqueue(session, items, caller.subject, source="api")
+    job = await service.enqueue(session, items, caller, source="api")
     out = CodeBatchOut.model_validate(service.public(job, await db_now(session)))
     return JSONResponse(jsonable_encoder(out), status_code=202, headers={"Location": service.job_url(job.id)})
 
@@ -47,10 +48,11 @@ async def get_batch(job_id: uuid.UUID, session: SessionDep, _: StaffCaller) -> d
 @router.post(
     "/{job_id}/cancel",
     response_model=CodeBatchOut,
-    summary="取消批量生成（已生成的码保留，不再继续）",
+    summary="取消批量生成（已生成的码保留，不再继续）；只有该批次所属部门工作人员和管理员可以取消",
+    responses=problem_responses(403, 404, 409),
 )
-async def cancel_batch(job_id: uuid.UUID, session: SessionDep, _: StaffCaller) -> dict[str, Any]:
-    job = await service.cancel(session, job_id)
+async def cancel_batch(job_id: uuid.UUID, session: SessionDep, caller: StaffCaller) -> dict[str, Any]:
+    job = await service.cancel(session, job_id, caller)
     return service.public(job, await db_now(session))
 
 

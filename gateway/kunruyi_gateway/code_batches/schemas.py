@@ -33,3 +33,7 @@ class CodeBatchOut(JobOut):
     """A batch's job: progress while it issues, and where its codes download once it is done."""
 
     codes_url: str = Field(description="CSV of the codes the batch issued (名称、编号、二维码地址)")
+    department: str | None = Field(
+        description="the department the batch and its codes belong to: its staff and admins cancel it "
+        "(None: admins alone)"
+    )

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kunruyi_gateway.code_batches.exceptions import CodeBatchRejected
 from kunruyi_gateway.jobs.models import BackgroundJob
 from kunruyi_gateway.service_codes import service as codes
+from kunruyi_gateway.service_codes.access import Staff, department_of, ensure_may_manage
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.service_codes.schemas import ServiceCodeCreate
 from kunruyi_gateway.settings import Settings
@@ -73,18 +74,21 @@ def check_items(items: list[ServiceCodeCreate]) -> list[ServiceCodeCreate]:
 
 
 async def enqueue(
-    session: AsyncSession, items: list[ServiceCodeCreate], issued_by: str, *, source: str
+    session: AsyncSession, items: list[ServiceCodeCreate], issued_by: Staff, *, source: str
 ) -> BackgroundJob:
-    """A queued batch of checked items (written in the caller's unit of work)."""
+    """A queued batch of checked items (written in the caller's unit of work), belonging to the department of
+    ``issued_by`` as the codes it issues do (its staff and admins cancel it)."""
+    department = department_of(issued_by)
     return await jobs.enqueue(
         session,
         BackgroundJob,
         kind=CODE_BATCH,
-        subject=f"service-codes:{issued_by}"[:120],
+        subject=f"service-codes:{issued_by.subject}"[:120],
         params={"items": len(items), "source": source},
         total=len(items),
-        created_by=issued_by,
-        input={"items": [item.model_dump() for item in items], "issued_by": issued_by},
+        created_by=issued_by.subject,
+        input={"items": [item.model_dump() for item in items], "issued_by": issued_by.subject},
+        extra={"department": department},
     )
 
 
@@ -96,7 +100,11 @@ async def batch_chunk(session: AsyncSession, job: BackgroundJob, limit: int) -> 
     batch = items[start : start + limit]
     for item in batch:
         await codes.issue(
-            session, ServiceCodeCreate.model_validate(item), str(payload["issued_by"]), batch_job_id=job.id
+            session,
+            ServiceCodeCreate.model_validate(item),
+            str(payload["issued_by"]),
+            department=job.department,
+            batch_job_id=job.id,
         )
     after = start + len(batch)
     finished = after >= len(items)
@@ -117,16 +125,26 @@ async def get(session: AsyncSession, job_id: uuid.UUID) -> BackgroundJob:
 
 
 def public(job: BackgroundJob, now: Any) -> dict[str, Any]:
-    return {**jobs.job_public(job, now, job_url(job.id)), "codes_url": f"{job_url(job.id)}/codes.csv"}
+    return {
+        **jobs.job_public(job, now, job_url(job.id)),
+        "codes_url": f"{job_url(job.id)}/codes.csv",
+        "department": job.department,
+    }
 
 
 async def _no_end(session: AsyncSession, job: Any) -> None:
     return None
 
 
-async def cancel(session: AsyncSession, job_id: uuid.UUID) -> BackgroundJob:
+async def cancel(session: AsyncSession, job_id: uuid.UUID, by: Staff) -> BackgroundJob:
+    """Cancel the batch as ``by``: the staff of its department or an admin (another department: 403, checked on
+    the locked row before anything changes)."""
     await get(session, job_id)
-    return await jobs.cancel(session, BackgroundJob, job_id, _no_end)
+
+    def check(job: BackgroundJob) -> None:
+        ensure_may_manage(by, job.department, "取消", "批量生成任务")
+
+    return await jobs.cancel(session, BackgroundJob, job_id, _no_end, check=check)
 
 
 async def issued(session: AsyncSession, job_id: uuid.UUID) -> list[ServiceCode]:

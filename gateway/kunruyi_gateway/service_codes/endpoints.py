@@ -10,9 +10,11 @@ from fastapi import APIRouter, Request, Response, status
 from kunruyi_common.auth import Principal
 from kunruyi_common.db import SessionDep
 from kunruyi_common.errors import Forbidden, OtherDepartment
+from kunruyi_common.openapi import problem_responses
 
 from kunruyi_gateway.access.gate import StaffCaller
 from kunruyi_gateway.service_codes import service
+from kunruyi_gateway.service_codes.access import department_of
 from kunruyi_gateway.service_codes.exceptions import ActivityCheckInUnavailable, QrActivityNotFound
 from kunruyi_gateway.service_codes.schemas import (
     ActivityCheckInQr,
@@ -35,7 +37,7 @@ def _settings(request: Request) -> Settings:
 async def issue_code(
     body: ServiceCodeCreate, request: Request, session: SessionDep, caller: StaffCaller
 ) -> ServiceCodeOut:
-    code = await service.issue(session, body, caller.subject)
+    code = await service.issue(session, body, caller.subject, department=department_of(caller))
     return service.to_out(_settings(request), code)
 
 
@@ -120,10 +122,14 @@ async def code_svg(code_id: uuid.UUID, request: Request, session: SessionDep, _:
     )
 
 
-@router.post("/{code_id}/revoke", summary="作废昆e服码（扫码将显示已失效）")
+@router.post(
+    "/{code_id}/revoke",
+    summary="作废昆e服码（扫码将显示已失效）；只有生成该码的部门工作人员和管理员可以作废",
+    responses=problem_responses(403, 404, 409),
+)
 async def revoke_code(
     code_id: uuid.UUID, request: Request, session: SessionDep, caller: StaffCaller
 ) -> ServiceCodeOut:
-    revoked = await service.revoke(session, code_id, caller.subject)
+    revoked = await service.revoke(session, code_id, caller)
     request.app.state.qr_page_cache.forget(code_id)  # this replica's pages at once, the others within the TTL
     return service.to_out(_settings(request), revoked)

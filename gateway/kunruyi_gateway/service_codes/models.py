@@ -22,6 +22,9 @@ class ServiceCode(Base):
     name: Mapped[str] = mapped_column(String(200))
     industry_chain: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_by: Mapped[str] = mapped_column(String(120))
+    # The issuing officer's department: its staff and admins revoke the code (service_codes/access.py). None when
+    # not known (admins' alone).
+    department: Mapped[str | None] = mapped_column(String(80), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     scan_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

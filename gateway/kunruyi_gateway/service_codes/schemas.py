@@ -44,6 +44,9 @@ class ServiceCodeOut(BaseModel):
     png_url: str
     svg_url: str
     created_by: str
+    department: str | None = Field(
+        description="生成该码的部门：只有该部门工作人员和管理员可以作废（为空：仅管理员）"
+    )
     created_at: datetime
     revoked_at: datetime | None
     scan_count: int

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_gateway.events import ServiceCodeIssued, ServiceCodeRevoked, ServiceCodeScanned
+from kunruyi_gateway.service_codes.access import Staff, ensure_may_manage
 from kunruyi_gateway.service_codes.exceptions import RevokedServiceCode, ServiceCodeNotFound
 from kunruyi_gateway.service_codes.models import ServiceCode
 from kunruyi_gateway.service_codes.schemas import ServiceCodeCreate, ServiceCodeOut
@@ -52,6 +53,7 @@ def to_out(settings: Settings, code: ServiceCode) -> ServiceCodeOut:
         png_url=f"{base}/qr.png",
         svg_url=f"{base}/qr.svg",
         created_by=code.created_by,
+        department=code.department,
         created_at=code.created_at,
         revoked_at=code.revoked_at,
         scan_count=code.scan_count,
@@ -59,8 +61,14 @@ def to_out(settings: Settings, code: ServiceCode) -> ServiceCodeOut:
 
 
 async def issue(
-    session: AsyncSession, body: ServiceCodeCreate, issued_by: str, *, batch_job_id: uuid.UUID | None = None
+    session: AsyncSession,
+    body: ServiceCodeCreate,
+    issued_by: str,
+    *,
+    department: str | None,
+    batch_job_id: uuid.UUID | None = None,
 ) -> ServiceCode:
+    """A new code of ``department`` (the issuing officer's: its staff and admins revoke it)."""
     target = body.target.strip()
     if body.kind == "enterprise":
         try:
@@ -73,6 +81,7 @@ async def issue(
         name=body.name.strip(),
         industry_chain=chain_name(body.industry_chain),
         created_by=issued_by,
+        department=department,
         batch_job_id=batch_job_id,
     )
     session.add(code)
@@ -105,8 +114,10 @@ async def list_codes(
     return list((await session.scalars(query)).all())
 
 
-async def revoke(session: AsyncSession, code_id: uuid.UUID, revoked_by: str) -> ServiceCode:
+async def revoke(session: AsyncSession, code_id: uuid.UUID, by: Staff) -> ServiceCode:
+    """Revoke the code as ``by``: the staff of the code's department or an admin (another department: 403)."""
     code = await get(session, code_id)
+    ensure_may_manage(by, code.department, "作废", "昆e服码")
     if code.revoked_at is not None:
         raise RevokedServiceCode("该昆e服码已作废")
     code.revoked_at = datetime.now(UTC)
@@ -114,7 +125,7 @@ async def revoke(session: AsyncSession, code_id: uuid.UUID, revoked_by: str) -> 
     await add_event(
         session,
         "gateway",
-        ServiceCodeRevoked(code_id=str(code.id), revoked_by=revoked_by),
+        ServiceCodeRevoked(code_id=str(code.id), revoked_by=by.subject),
         subject=str(code.id),
     )
     return code

@@ -19,6 +19,7 @@ from kunruyi_gateway.console.auth import ServiceCodeDesk
 from kunruyi_gateway.console.pages.common import calls_for, page, problem_text
 from kunruyi_gateway.console.views import codes as codes_views
 from kunruyi_gateway.service_codes import service as code_service
+from kunruyi_gateway.service_codes.access import may_manage
 from kunruyi_gateway.service_codes.service import qr_svg as qr_image_svg
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.web.calls import UpstreamError
@@ -42,7 +43,10 @@ async def _codes_page(
     settings: Settings = request.app.state.settings
     if qualification not in codes_views.COVERAGE_QUALIFICATIONS:
         qualification = "high_tech"
-    codes = [code_service.to_out(settings, c) for c in await code_service.list_codes(db, limit=100)]
+    listed = await code_service.list_codes(db, limit=100)
+    codes = [code_service.to_out(settings, c) for c in listed]
+    # 作废 is offered on the codes of the officer's own department (admins: every code).
+    manageable = {c.id for c in listed if may_manage(session, c.department)}
     coverage: dict[str, Any] | None = None
     try:
         companies = await codes_views.companies_with(calls_for(request, session), qualification)
@@ -69,6 +73,7 @@ async def _codes_page(
         "console/codes.html",
         status=code,
         codes=codes,
+        manageable=manageable,
         coverage=coverage,
         qualifications={q: TAXONOMY.qualifications.display(q) for q in codes_views.COVERAGE_QUALIFICATIONS},
         notice=notice,
@@ -96,7 +101,7 @@ async def issue_codes(request: Request, session: ServiceCodeDesk, db: SessionDep
         problems = ["请粘贴企业清单：每行“统一社会信用代码 名称 [产业链]”"]
     if problems:
         return await _codes_page(request, session, db, problems=problems, code=422, lines=lines)
-    job = await code_batches.enqueue(db, [body for _, body in wanted], session.subject, source="console")
+    job = await code_batches.enqueue(db, [body for _, body in wanted], session, source="console")
     return RedirectResponse(f"/console/codes/batches/{job.id}", status_code=303)
 
 
@@ -122,6 +127,7 @@ async def _batch_page(
         status=code,
         batch=batch,
         live=job.status in ("queued", "running"),
+        may_cancel=may_manage(session, job.department),
         printable=first,
         notice=notice,
         problems=problems or [],
@@ -145,7 +151,7 @@ async def cancel_code_batch(
 ) -> HTMLResponse:
     try:
         async with db.begin_nested():
-            job = await code_batches.cancel(db, job_id)
+            job = await code_batches.cancel(db, job_id, session)
     except ProblemError as exc:
         return await _batch_page(request, session, db, job_id, problems=[problem_text(exc)], code=exc.status)
     return await _batch_page(
@@ -194,7 +200,7 @@ async def revoke_code(
 ) -> HTMLResponse:
     try:
         async with db.begin_nested():
-            revoked = await code_service.revoke(db, code_id, session.subject)
+            revoked = await code_service.revoke(db, code_id, session)
     except ProblemError as exc:
         return await _codes_page(request, session, db, problems=[problem_text(exc)], code=exc.status)
     return await _codes_page(

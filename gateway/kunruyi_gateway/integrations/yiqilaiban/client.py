@@ -1,4 +1,8 @@
-"""The one real HTTP client for the provincial portal: every request signed with the platform's app id."""
+"""The one real HTTP client for the provincial portal: every request signed with the platform's app id.
+
+What the portal answers is outside the platform's control: the enterprise lookup passes on fields the province's
+platform adds, and an error body is quoted in the error. Personal data in any of it (phones, ID numbers, bank
+cards, in any string however nested) is masked here, at the boundary, before it reaches a response or a log."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 from typing import Any
 
 import httpx
+from kunruyi_common.pii_text import mask_pii
 
 from kunruyi_gateway.integrations.yiqilaiban.signature import signed_headers
 from kunruyi_gateway.settings import Settings
@@ -15,6 +20,17 @@ class PortalError(Exception):
     def __init__(self, status: int | None, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+def masked(value: Any) -> Any:
+    """``value`` with personal data masked in every string it holds (dicts and lists walked)."""
+    if isinstance(value, str):
+        return mask_pii(value)
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
 
 
 class YiqilaibanClient:
@@ -50,15 +66,18 @@ class YiqilaibanClient:
         except httpx.HTTPError as exc:
             raise PortalError(None, f"一企来办不可达：{type(exc).__name__}") from exc
         if resp.status_code >= 400:
-            raise PortalError(resp.status_code, f"一企来办返回 {resp.status_code}：{resp.text[:200]}")
+            raise PortalError(
+                resp.status_code, f"一企来办返回 {resp.status_code}：{mask_pii(resp.text[:200])}"
+            )
         try:
             return resp.json()
         except ValueError:
             return None
 
     async def enterprise(self, uscc: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request(
-            "GET", f"/api/enterprises/{uscc}", timeout_s=self.timeout_s
+        """The enterprise as the province's platform records it, personal data in every field masked."""
+        result: dict[str, Any] = masked(
+            await self.request("GET", f"/api/enterprises/{uscc}", timeout_s=self.timeout_s)
         )
         return result
 
