@@ -71,9 +71,9 @@ RULES: tuple[Rule, ...] = (
         note="政策目录表格：导出、试导入与导入为草稿（本部门；管理员全部）",
     ),
     Rule(("policy-calculator",), ALL, _ALL_STAFF, "policy:read", public=True, note="政策计算器公开"),
-    Rule(("policy-simulations",), ALL, ("officer", "approver", "finance"), note="政策沙盘"),
-    Rule(("entitlement-runs",), ALL, ("officer", "finance", "approver"), note="免申即享批次"),
-    Rule(("jobs",), ALL, ("officer", "finance", "approver"), note="后台任务（免申即享批次、发布后重评估）"),
+    Rule(("policy-simulations",), ALL, ("officer",), note="政策沙盘"),
+    Rule(("entitlement-runs",), ALL, ("officer", "finance"), note="免申即享批次"),
+    Rule(("jobs",), ALL, ("officer", "finance"), note="后台任务（免申即享批次、发布后重评估）"),
     Rule(("entitlements",), READ, ("officer", "reviewer", "approver", "finance"), "policy:read"),
     # svc-talent
     Rule(("enterprises", "talents"), READ, ("officer", "reviewer", "approver", "broker"), "talent:read"),

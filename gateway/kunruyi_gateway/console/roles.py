@@ -40,7 +40,7 @@ QUEUE_ROLES: dict[str, tuple[str, ...]] = {
     # 科创平台: staff who read the registry (recording is checked by svc-talent against the kind's department).
     "platforms": ("officer", "reviewer", "approver", "broker"),
     # 免申即享 runs and the other background jobs of svc-policy, with their progress.
-    "runs": ("officer", "finance", "approver"),
+    "runs": ("officer", "finance"),
     # 人才计划: the department's programs, calls, rankings, 公示 and its objections (resolved by officers).
     "programs": ("officer", "approver"),
 }
