@@ -250,6 +250,18 @@ def mask_pii(text: str) -> str:
     return "".join(parts)
 
 
+def mask_pii_json(value: Any) -> Any:
+    """A JSON value with the personal numbers in every string it holds masked (lists and objects walked; keys,
+    numbers and the rest kept)."""
+    if isinstance(value, str):
+        return mask_pii(value)
+    if isinstance(value, list):
+        return [mask_pii_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: mask_pii_json(item) for key, item in value.items()}
+    return value
+
+
 def protect_text(text: str, cipher: TextCipher, *, associated_data: bytes) -> ProtectedText:
     """The masked text for the clear column and, when anything was masked, the original encrypted.
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kunruyi_common.pagination import decode_cursor, encode_cursor, invalid_cursor
-from kunruyi_common.pii_text import mask_pii
+from kunruyi_common.pii_text import mask_pii, mask_pii_json
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,17 +36,6 @@ def searchable_text(record: SupplyIn) -> str:
     return " ".join(p for p in parts if p)
 
 
-def masked_json(value: Any) -> Any:
-    """A JSON value with the personal numbers in its strings masked (attributes are shown as they were sent)."""
-    if isinstance(value, str):
-        return mask_pii(value)
-    if isinstance(value, list):
-        return [masked_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: masked_json(v) for k, v in value.items()}
-    return value
-
-
 def masked_record(record: SupplyIn) -> SupplyIn:
     """The record with personal numbers masked in its free text: name, summary, organisation, region, attributes."""
     return record.model_copy(
@@ -55,7 +44,7 @@ def masked_record(record: SupplyIn) -> SupplyIn:
             "summary": mask_pii(record.summary),
             "organization": mask_pii(record.organization) if record.organization is not None else None,
             "region": mask_pii(record.region) if record.region is not None else None,
-            "attributes": masked_json(record.attributes),
+            "attributes": mask_pii_json(record.attributes),
         }
     )
 

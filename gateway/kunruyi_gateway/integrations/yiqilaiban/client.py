@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import httpx
-from kunruyi_common.pii_text import mask_pii
+from kunruyi_common.pii_text import mask_pii, mask_pii_json
 
 from kunruyi_gateway.integrations.yiqilaiban.signature import signed_headers
 from kunruyi_gateway.settings import Settings
@@ -20,17 +20,6 @@ class PortalError(Exception):
     def __init__(self, status: int | None, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-def masked(value: Any) -> Any:
-    """``value`` with personal data masked in every string it holds (dicts and lists walked)."""
-    if isinstance(value, str):
-        return mask_pii(value)
-    if isinstance(value, dict):
-        return {key: masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [masked(item) for item in value]
-    return value
 
 
 class YiqilaibanClient:
@@ -76,7 +65,7 @@ class YiqilaibanClient:
 
     async def enterprise(self, uscc: str) -> dict[str, Any]:
         """The enterprise as the province's platform records it, personal data in every field masked."""
-        result: dict[str, Any] = masked(
+        result: dict[str, Any] = mask_pii_json(
             await self.request("GET", f"/api/enterprises/{uscc}", timeout_s=self.timeout_s)
         )
         return result
