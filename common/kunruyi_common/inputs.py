@@ -2,8 +2,9 @@
 refused as a 422 naming the field, before any query, instead of failing in the driver as a 500.
 
 Every app built by :func:`kunruyi_common.app.create_service_app` runs :func:`reject_unstorable` on every request:
-the path and query parameters and, for JSON bodies, every string and key (the error names the dotted path,
-e.g. ``profile.qualifications.1``, as validation errors name body fields).
+the path and query parameters; for JSON bodies, every string and key (the error names the dotted path,
+e.g. ``profile.qualifications.1``, as validation errors name body fields); for the form fields an endpoint takes
+(``Form``, ``File``), every name, value and uploaded file's name.
 """
 
 from __future__ import annotations
@@ -15,15 +16,19 @@ from typing import Annotated, Any
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
+from fastapi.params import Form
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
+from starlette.datastructures import UploadFile
 
 from kunruyi_common.errors import IntegerOutOfRange, InvalidCharacter, Unprocessable
 
 _NUL = "\x00"
-# A JSON body can only carry these escaped (\u0000, a surrogate \ud800–\udfff); a raw NUL byte or bad UTF-8 is
-# invalid JSON, refused as such. One case-insensitive scan of the raw bytes, without decoding or copying them.
-_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|d[89a-f])", re.IGNORECASE)
+# A UTF-8 JSON body carries these escaped (\u0000, a surrogate \ud800–\udfff) or, for a surrogate, as its three
+# bytes ED A0–BF xx (which the JSON parser decodes with ``surrogatepass``, not as bad UTF-8). A raw NUL byte is never
+# in UTF-8 JSON: a body with one is UTF-16 or UTF-32 (which the parser reads too) and is parsed to be looked at.
+# Other bad UTF-8 is invalid JSON, refused as such. One scan of the raw bytes, without decoding or copying them.
+_SUSPECT = re.compile(rb"\\[uU](?:0000|[dD][89a-fA-F])|\x00|\xed[\xa0-\xbf]")
 
 
 def unstorable(value: str) -> bool:
@@ -60,6 +65,21 @@ def _refuse(field: str) -> Unprocessable:
     return InvalidCharacter(f"{field} 含有无法保存的字符（空字符或无效的 Unicode）", field=field)
 
 
+def is_json_body(request: Request) -> bool:
+    """Whether FastAPI reads this request's body as JSON: ``application/json`` or ``application/*+json``, in any
+    letter case and with any parameters (``charset``)."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type.startswith("application/") and (
+        media_type == "application/json" or media_type.endswith("+json")
+    )
+
+
+def _takes_form(request: Request) -> bool:
+    route = request.scope.get("route")
+    body = route.body_field if isinstance(route, APIRoute) else None
+    return body is not None and isinstance(body.field_info, Form)
+
+
 async def reject_unstorable(request: Request) -> None:
     for where, params in (("path", request.path_params), ("query", request.query_params)):
         for name, value in params.items():
@@ -67,10 +87,17 @@ async def reject_unstorable(request: Request) -> None:
                 raise _refuse(f"{where}.{name}")
     if request.method not in ("POST", "PUT", "PATCH"):
         return
-    if "json" not in request.headers.get("content-type", ""):
+    if _takes_form(request):
+        # FastAPI has parsed the form already (Request.form() answers from its copy).
+        for name, value in (await request.form()).multi_items():
+            text = (value.filename or "") if isinstance(value, UploadFile) else value
+            if unstorable(name) or unstorable(text):
+                raise _refuse(name)
+        return
+    if not is_json_body(request):
         return
     raw = await request.body()  # FastAPI has read and cached it already
-    if _SUSPECT_ESCAPE.search(raw) is None:
+    if _SUSPECT.search(raw) is None:
         return
     try:
         body = json.loads(raw)
@@ -261,7 +288,7 @@ async def reject_out_of_range(request: Request) -> None:
                 raise _out_of_range(f"{where}.{name}")
     if spec.body is None or request.method not in ("POST", "PUT", "PATCH"):
         return
-    if "json" not in request.headers.get("content-type", ""):
+    if not is_json_body(request):
         return
     raw = await request.body()
     if not _DIGITS_RUN.search(raw):
@@ -275,5 +302,6 @@ async def reject_out_of_range(request: Request) -> None:
         raise _out_of_range(field or "body")
 
 
-# Ten digits in a row (or an exponent) is the least an integer beyond int4 needs; bodies without one are not parsed.
-_DIGITS_RUN = re.compile(rb"\d{10}|\d[eE][+]?\d")
+# Ten digits in a row (or an exponent) is the least an integer beyond int4 needs; bodies without one are not parsed
+# (unless they hold a NUL byte: UTF-16 or UTF-32 JSON, whose digits a byte pattern does not see in a row).
+_DIGITS_RUN = re.compile(rb"\d{10}|\d[eE][+]?\d|\x00")

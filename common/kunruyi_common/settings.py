@@ -7,12 +7,14 @@ The defaults are for local runs only; the launcher overrides the URLs it starts.
 Secrets are declared with :func:`secret_field`. Their defaults are development keys printed in this source: an
 app refuses to start with one unless it runs in explicit development mode (``KRY_<APP>_DEV_MODE=true``, which
 ``make run`` and ``make test`` set), and compose.yaml must provide every one of them as a secret file
-(tests/test_secrets.py walks these declarations).
+(tests/test_secrets.py walks these declarations). So is the database URL (it carries the password): left at its
+default it is refused outside development mode as well.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import re
 from pathlib import Path
@@ -45,6 +47,22 @@ DEV_INTERNAL_TOKEN_SECRET = "kunruyi-dev-internal-token-secret-change-me"
 
 _SECRET_MARK = "kunruyi_secret"
 _OPTIONAL_MARK = "kunruyi_secret_optional"
+
+
+def _secret_forms(value: str) -> set[str | bytes]:
+    """The forms a secret is used in: its text without surrounding whitespace and, when that is base64 (a key), the
+    bytes it decodes to (kunruyi_common.crypto decodes keys leniently: either alphabet, whitespace stripped)."""
+    text = value.strip()
+    if not text:
+        return set()
+    forms: set[str | bytes] = {text}
+    try:
+        forms.add(
+            base64.b64decode(text, altchars=b"-_" if ("-" in text or "_" in text) else None, validate=True)
+        )
+    except (binascii.Error, ValueError):
+        pass
+    return forms
 
 
 def _secrets_dir() -> str | None:
@@ -140,14 +158,30 @@ class ServiceSettings(BaseSettings):
                     names.append(name)
         return names
 
+    @classmethod
+    def _development_values(cls) -> set[str | bytes]:
+        """Every development value printed in the source for this app's secrets, in each form it is used in."""
+        values: set[str | bytes] = set()
+        for name in cls.secret_fields():
+            values |= _secret_forms(str(cls.model_fields[name].default))
+        for known in (DEV_PII_KEY, DEV_BLIND_INDEX_KEY, DEV_INTERNAL_TOKEN_SECRET):
+            values |= _secret_forms(known)
+        return values
+
     def development_secrets(self) -> list[str]:
-        """Environment names of required secrets that still hold their development (default) value or are empty."""
+        """Environment names of required secrets that are empty or hold a development value: their own default or
+        any other development value of the app (``BLIND_INDEX_KEY`` set to the development PII key), also written
+        with surrounding whitespace or as another base64 text of the same key bytes (keys are decoded that way)."""
+        development = self._development_values()
         found = []
         for name in self.secret_fields(include_optional=False):
-            default = type(self).model_fields[name].default
-            value = getattr(self, name)
-            if value == default or not str(value).strip():
+            value = str(getattr(self, name))
+            if not value.strip() or _secret_forms(value) & development:
                 found.append(f"{self.env_prefix()}{name}".upper())
+        # The database URL holds the database password (compose gives it as a secret): its default, the local
+        # superuser without a password, is for local runs only.
+        if self.database_url.strip() == type(self).model_fields["database_url"].default:
+            found.append(f"{self.env_prefix()}DATABASE_URL".upper())
         return found
 
     def check_secrets(self) -> None:

@@ -146,8 +146,11 @@ def test_development_secrets_are_named_outside_development_mode() -> None:
     from kunruyi_common.settings import DevelopmentSecretError, InvalidSecretError, ServiceSettings
 
     real = _new_key()[1]
+    db = "postgresql+asyncpg://kunruyi:pw@db:5432/kunruyi"
     with pytest.raises(DevelopmentSecretError) as refused:
-        ServiceSettings(dev_mode=False, pii_key=real, internal_token_secret="x" * 40).check_secrets()
+        ServiceSettings(
+            dev_mode=False, database_url=db, pii_key=real, internal_token_secret="x" * 40
+        ).check_secrets()
     assert refused.value.env_names == ["KRY_BLIND_INDEX_KEY"]
     assert "KRY_BLIND_INDEX_KEY" in str(refused.value)
     ServiceSettings(dev_mode=True).check_secrets()
@@ -157,7 +160,11 @@ def test_development_secrets_are_named_outside_development_mode() -> None:
     with pytest.raises(InvalidSecretError, match="KRY_BLIND_INDEX_KEY"):
         ServiceSettings(dev_mode=True, blind_index_key="not base64!").check_secrets()
     ServiceSettings(
-        dev_mode=False, pii_key=real, blind_index_key=_new_key()[1], internal_token_secret="x" * 40
+        dev_mode=False,
+        database_url=db,
+        pii_key=real,
+        blind_index_key=_new_key()[1],
+        internal_token_secret="x" * 40,
     ).check_secrets()
 
 
