@@ -81,7 +81,7 @@ class Business:
 
     def __init__(self, gateway: str) -> None:
         self.settings = GatewaySettings()
-        self.issuer = GatewayIssuer(self.settings.dev_issuer_dir)
+        self.issuer = GatewayIssuer.for_settings(self.settings)
         self.partner = KunruyiClient(gateway, DEMO_APP_KEY, DEMO_SECRET, timeout=30.0)
         self.http = httpx.Client(base_url=gateway, timeout=30.0)
         self.n = 0

@@ -57,7 +57,7 @@ def admin_headers() -> dict[str, str]:
     from kunruyi_gateway.staff.tokens import GatewayIssuer
 
     settings = Settings()
-    token = GatewayIssuer(settings.dev_issuer_dir).mint(
+    token = GatewayIssuer.for_settings(settings).mint(
         issuer=settings.dev_issuer,
         audience=settings.oidc_audience,
         subject="platform-test",

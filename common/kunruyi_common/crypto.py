@@ -51,6 +51,12 @@ def _decode_key(key_b64: str, *, min_len: int = _KEY_LEN, exact: bool = True) ->
     return raw
 
 
+def decode_key(key_b64: str) -> bytes:
+    """The bytes of a base64 key of exactly 32 bytes (either alphabet, whitespace around it stripped); ValueError
+    for anything else."""
+    return _decode_key(key_b64)
+
+
 def key_id(key: bytes) -> str:
     """Short public identifier of a key: first 8 hex chars of its SHA-256."""
     return hashlib.sha256(key).hexdigest()[:8]

@@ -77,6 +77,8 @@ write service_code_secret "$(rand_token)"
 write yiqilaiban_secret "$(rand_token)"
 # gateway: the client secret registered with the personal identity service (统一身份认证; shared with its emulator).
 write identity_client_secret "$(rand_token)"
+# gateway: the seed of the key its session tokens are signed with (one for every replica).
+write session_signing_key "$(rand_b64_32)"
 # svc-disbursement: the bank's callback signing secret (shared with the bank, and its emulator).
 write bank_callback_secret "$(rand_token)"
 
@@ -95,5 +97,6 @@ chmod 0444 grafana_admin_password
 # The apps run as uid 10001 and postgres as uid 70, so the files must be
 # world-readable; the directory itself stays private to the owner.
 chmod 0444 postgres_password pii_key blind_index_key internal_token_secret pii_retired_keys \
-  service_code_secret yiqilaiban_secret identity_client_secret bank_callback_secret kry_*_database_url
+  service_code_secret yiqilaiban_secret identity_client_secret session_signing_key bank_callback_secret \
+  kry_*_database_url
 chmod 0700 .

@@ -67,7 +67,7 @@ def main(argv: list[str]) -> None:
 
     if args.command == "token":
         roles: list[str] = args.role
-        issuer = GatewayIssuer(settings.dev_issuer_dir)
+        issuer = GatewayIssuer.for_settings(settings)
         subject = args.sub or f"dev-{roles[0]}"
         print(
             issuer.mint(

@@ -91,6 +91,8 @@ async def _start_gate(app: FastAPI) -> None:
         cache_ttl_s=settings.app_key_cache_ttl_s,
     )
     app.state.token_revocations = TokenRevocations(app.state.sessionmaker)
+    # made at start-up, after the settings check (a module-level app is created on import in any mode)
+    app.state.gateway_issuer = GatewayIssuer.for_settings(settings)
     staff = StaffTokenVerifier(
         issuer=app.state.gateway_issuer,
         audience=settings.oidc_audience,
@@ -293,7 +295,6 @@ class _ServiceAreaRoute(Route):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = create_service_app(build_spec(), settings, app_class=GatewayApp)
-    app.state.gateway_issuer = GatewayIssuer(settings.dev_issuer_dir)
     app.add_middleware(PartnerMetricsMiddleware)
     _install_aggregated_openapi(app)
     app.mount(ASSETS, static_assets(), name="docs-assets")

@@ -3,7 +3,14 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from kunruyi_common.settings import DEV_INTERNAL_TOKEN_SECRET, ServiceSettings, secret_field, service_config
+from kunruyi_common.crypto import decode_key
+from kunruyi_common.settings import (
+    DEV_INTERNAL_TOKEN_SECRET,
+    InvalidSecretError,
+    ServiceSettings,
+    secret_field,
+    service_config,
+)
 from pydantic import field_validator
 
 # The repository's var/ when running from a checkout. The dev issuer is trusted only in development mode
@@ -68,6 +75,10 @@ class Settings(ServiceSettings):
     oidc_audience: str = "kunruyi"
     dev_issuer: str = "kunruyi-dev-issuer"
     dev_issuer_dir: Path = _REPO_VAR / "dev-issuer"
+    # The key the gateway signs its session tokens with (苏商通 SSO, personal sign-in), base64 of 32 random bytes: one
+    # value for every replica, so a session begun on one replica holds on the next and across restarts. Required
+    # outside development mode; in it, left empty, a key pair under ``dev_issuer_dir`` is used (staff/tokens.py).
+    session_signing_key: str = secret_field("")
     internal_token_ttl_s: int = 60
 
     # Limits. ``rate_limit_storage_uri`` is a `limits` storage URI: memory:// for one replica,
@@ -142,6 +153,14 @@ class Settings(ServiceSettings):
                     f"trusted_proxies: {entry!r} is not an IP address or network (list the proxies' own)"
                 ) from None
         return value
+
+    def check_secrets(self) -> None:
+        if self.session_signing_key.strip():
+            try:
+                decode_key(self.session_signing_key)
+            except ValueError as exc:
+                raise InvalidSecretError(f"{self.env_prefix().upper()}SESSION_SIGNING_KEY: {exc}") from None
+        super().check_secrets()
 
     def upstream_urls(self) -> dict[str, str]:
         return {

@@ -350,6 +350,45 @@ async def test_jwks_url_is_fetched_and_cached(  # type: ignore[no-untyped-def]
                 assert resp.json()["principal"]["roles"] == ["finance"]
 
 
+async def test_a_session_signed_by_one_replica_is_accepted_by_another(  # type: ignore[no-untyped-def]
+    gateway_settings, production_gateway_settings, serve_gateway
+) -> None:
+    """Two gateway replicas (containers: each its own disk) given the same secrets: a session token one of them
+    hands out (苏商通 SSO, the personal sign-in) holds on the other, and both publish the same key."""
+    from kunruyi_gateway.staff.tokens import SESSION_ISSUER
+
+    first = production_gateway_settings.model_copy(
+        update={"dev_issuer_dir": gateway_settings.dev_issuer_dir.parent / "replica-a"}
+    )
+    second = production_gateway_settings.model_copy(
+        update={"dev_issuer_dir": gateway_settings.dev_issuer_dir.parent / "replica-b"}
+    )
+    async with serve_gateway(first) as a, serve_gateway(second) as b, httpx.AsyncClient() as c:
+        token = a.app.state.gateway_issuer.mint(
+            issuer=SESSION_ISSUER,
+            audience=first.oidc_audience,
+            subject="sst-user-1",
+            ttl_s=60,
+            roles=["finance"],
+            department="财政局",
+        )
+        resp = await c.get(f"{b.url}/api/v1/budgets", headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["principal"]["subject"] == "sst-user-1"
+        jwks = [(await c.get(f"{g.url}/.well-known/jwks.json")).json() for g in (a, b)]
+        assert jwks[0] == jwks[1]
+    assert not (first.dev_issuer_dir / "es256.pem").exists()
+
+
+def test_outside_development_mode_the_session_key_must_be_a_key(production_gateway_settings) -> None:  # type: ignore[no-untyped-def]
+    from kunruyi_common.settings import DevelopmentSecretError, InvalidSecretError
+
+    with pytest.raises(InvalidSecretError, match="KRY_GATEWAY_SESSION_SIGNING_KEY"):
+        production_gateway_settings.model_copy(update={"session_signing_key": "not a key"}).check_secrets()
+    with pytest.raises(DevelopmentSecretError, match="KRY_GATEWAY_SESSION_SIGNING_KEY"):
+        production_gateway_settings.model_copy(update={"session_signing_key": " "}).check_secrets()
+
+
 def test_token_command_prints_a_token_the_dev_jwks_verifies(tmp_path: Path) -> None:
     env = {**os.environ, "KRY_GATEWAY_DEV_ISSUER_DIR": str(tmp_path)}
     out = subprocess.run(
@@ -362,7 +401,7 @@ def test_token_command_prints_a_token_the_dev_jwks_verifies(tmp_path: Path) -> N
     ).stdout.strip()
     from kunruyi_gateway.staff.tokens import GatewayIssuer
 
-    jwk = GatewayIssuer(tmp_path).jwks()["keys"][0]
+    jwk = GatewayIssuer.in_directory(tmp_path).jwks()["keys"][0]
     claims = jwt.decode(out, jwt.PyJWK(jwk).key, algorithms=["ES256"], audience="kunruyi")
     assert claims["roles"] == ["reviewer"] and claims["department"] == "科技局"
     assert claims["iss"] == "kunruyi-dev-issuer"

@@ -106,7 +106,7 @@ def replicated() -> Iterator[tuple[Infra, Platform]]:
 def gateway(replicated: tuple[Infra, Platform]) -> Iterator[httpx.Client]:
     _, platform = replicated
     settings = GatewaySettings()
-    token = GatewayIssuer(settings.dev_issuer_dir).mint(
+    token = GatewayIssuer.for_settings(settings).mint(
         issuer=settings.dev_issuer,
         audience=settings.oidc_audience,
         subject="e2e-replicas",

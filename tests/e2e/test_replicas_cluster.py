@@ -153,7 +153,7 @@ def driver(platform: Platform, baseline: Baseline) -> Iterator[Driver]:
     partner = KunruyiClient(platform.gateway_url, DEMO_APP_KEY, DEMO_SECRET, timeout=30.0)
     http = httpx.Client(base_url=platform.gateway_url, timeout=30.0)
     try:
-        yield Driver(platform, partner, http, GatewayIssuer(settings.dev_issuer_dir), settings)
+        yield Driver(platform, partner, http, GatewayIssuer.for_settings(settings), settings)
     finally:
         partner.close()
         http.close()

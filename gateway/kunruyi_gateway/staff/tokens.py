@@ -1,7 +1,10 @@
 """Staff bearer tokens: OIDC-style JWTs (RS256 / ES256) checked against a JWKS, plus the gateway's own issuer.
 
-The gateway's issuer (an ES256 key pair kept under ``dev_issuer_dir``) signs development tokens
-(``python -m kunruyi_gateway token``, accepted only in dev mode) and the session tokens handed out by 苏商通 SSO.
+The gateway's issuer (an ES256 key pair) signs the session tokens handed out by 苏商通 SSO and the personal sign-in,
+and development tokens (``python -m kunruyi_gateway token``, accepted only in dev mode). Every replica must sign
+with the same key, or a session begun on one is refused by the next: the key is derived from the secret
+``session_signing_key`` (compose gives it to every replica). Only in development mode, without that secret, is it a
+key pair created on first use under ``dev_issuer_dir`` (shared by the processes of one checkout).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import jwt
@@ -21,8 +24,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from kunruyi_common.auth import ENTERPRISE_SESSION_PREFIX, Principal
+from kunruyi_common.crypto import decode_key
+from kunruyi_common.settings import DevelopmentSecretError
 
 from kunruyi_gateway.staff.exceptions import InvalidToken, TokenExpired, TokenRevoked
+
+if TYPE_CHECKING:
+    from kunruyi_gateway.settings import Settings
 
 # ``leader`` (领导): reads the cockpit, the indicators and the reports; writes nothing, sees no personal data.
 ROLES: tuple[str, ...] = ("officer", "reviewer", "approver", "finance", "broker", "leader", "admin")
@@ -30,18 +38,42 @@ SESSION_ISSUER = "kunruyi-gateway"
 # The subject prefix of a talent signed in through 统一身份认证 (kind ``public``, target the talent id).
 TALENT_SESSION_PREFIX = "talent:"
 _ALGORITHMS = ["RS256", "ES256"]
+# Domain separation: the session-signing secret's bytes become an EC key only through this context.
+_SESSION_KEY_CONTEXT = b"kunruyi-gateway-session-es256:"
 
 
 class GatewayIssuer:
-    """An ES256 key pair created on first use; concurrent first uses agree on one file (atomic link)."""
+    """An ES256 key pair: from the session-signing secret, or (development) from a file made on first use."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.key = self._load_or_create(directory / "es256.pem")
+    def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
+        self.key = key
         public_der = self.key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         self.kid = hashlib.sha256(public_der).hexdigest()[:16]
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> GatewayIssuer:
+        """The replicas' shared key from ``session_signing_key``; without it, development mode's key file (outside
+        development mode the settings check has refused to start already — refused here too)."""
+        if settings.session_signing_key.strip():
+            return cls.from_secret(settings.session_signing_key)
+        if not settings.dev_mode:
+            raise DevelopmentSecretError([f"{settings.env_prefix()}SESSION_SIGNING_KEY".upper()])
+        return cls.in_directory(settings.dev_issuer_dir)
+
+    @classmethod
+    def from_secret(cls, secret_b64: str) -> GatewayIssuer:
+        """The key derived from 32 random bytes (base64): the same on every replica given the same secret."""
+        seed = decode_key(secret_b64)
+        order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551  # of P-256's base point
+        scalar = int.from_bytes(hashlib.sha512(_SESSION_KEY_CONTEXT + seed).digest(), "big") % (order - 1) + 1
+        return cls(ec.derive_private_key(scalar, ec.SECP256R1()))
+
+    @classmethod
+    def in_directory(cls, directory: Path) -> GatewayIssuer:
+        """Development: a key pair created on first use; concurrent first uses agree on one file (atomic link)."""
+        return cls(cls._load_or_create(directory / "es256.pem"))
 
     @staticmethod
     def _load_or_create(path: Path) -> ec.EllipticCurvePrivateKey:
