@@ -29,6 +29,9 @@ class Settings(ServiceSettings):
     makeup_workdays: list[date] = Field(default_factory=list)
     overdue_scan_interval_s: float = 300.0
     housing_offer_days: int = 7
+    # The department that runs talent housing (人才公寓): only its staff (and admins) register projects, read the
+    # units, the waiting list and a talent's applications, apply or answer an offer for a talent, release units.
+    housing_department: str = Field(default="住建局", min_length=1, max_length=40)
     import_max_bytes: int = 20 * 1024 * 1024
     # Messages and SMS (messages/): the SMS gateway (the emulator in local runs), how often the queue is worked,
     # how often a failed send is retried (back-off doubling from sms_backoff_s), and when a housing offer is

@@ -58,6 +58,7 @@ def test_a_talent_applies_gets_an_offer_and_accepts_it_on_the_page(
         "officer",
         "POST",
         "/api/v1/housing/projects",
+        "住建局",
         json={
             "code": project_code,
             "name": project_name,
@@ -94,10 +95,10 @@ def test_a_talent_applies_gets_an_offer_and_accepts_it_on_the_page(
     phone.screenshot(path=str(artifacts_dir / "e2e-housing-applied.png"), full_page=True)
 
     # The officer releases the unit: the first (only) applicant in the queue gets the offer.
-    units = driver.as_staff("officer", "GET", f"/api/v1/housing/projects/{project_code}/units")
+    units = driver.as_staff("officer", "GET", f"/api/v1/housing/projects/{project_code}/units", "住建局")
     assert units.status_code == 200, units.text
     released = driver.as_staff(
-        "officer", "POST", f"/api/v1/housing/units/{units.json()['items'][0]['unit_id']}/release"
+        "officer", "POST", f"/api/v1/housing/units/{units.json()['items'][0]['unit_id']}/release", "住建局"
     )
     assert released.status_code == 200, released.text
     offer = released.json()["offer"]
@@ -140,7 +141,7 @@ def test_a_talent_applies_gets_an_offer_and_accepts_it_on_the_page(
     phone.screenshot(path=str(artifacts_dir / "e2e-housing-accepted.png"), full_page=True)
     apps = driver.http.get("/api/v1/housing/applications", params={"talent_id": talent_id}, headers=me)
     assert [a["status"] for a in apps.json()["items"]] == ["housed"], apps.text
-    after = driver.as_staff("officer", "GET", f"/api/v1/housing/projects/{project_code}/units")
+    after = driver.as_staff("officer", "GET", f"/api/v1/housing/projects/{project_code}/units", "住建局")
     assert after.json()["items"][0]["status"] == "occupied"
     # Answering the same offer again is refused (it is no longer pending).
     again = driver.http.post(f"/api/v1/housing/offers/{offer['offer_id']}/decline", headers=me)

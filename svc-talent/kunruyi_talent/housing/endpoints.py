@@ -1,19 +1,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter
-from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal, Principal
+from fastapi import APIRouter, Query
+from kunruyi_common.auth import CurrentPrincipal, OptionalPrincipal
 from kunruyi_common.db import SessionDep
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kunruyi_talent.access import talent_self_id
 from kunruyi_talent.deps import SettingsDep
 from kunruyi_talent.housing import service
-from kunruyi_talent.housing.auth import Officer
-from kunruyi_talent.housing.exceptions import HousingForbidden, OfferNotFound
+from kunruyi_talent.housing.auth import Officer, ensure_housing_staff_or_self
+from kunruyi_talent.housing.exceptions import OfferNotFound
 from kunruyi_talent.housing.schemas import (
     ApplicationCreate,
     ApplicationOut,
@@ -25,6 +25,16 @@ from kunruyi_talent.housing.schemas import (
 from kunruyi_talent.models import HousingApplication, HousingOffer, HousingProject, HousingUnit
 
 router = APIRouter(prefix="/api/v1/housing", tags=["人才租赁住房 housing"])
+
+# The moment a scan runs as of: within the platform's life, so an offer's answer period after it never overflows.
+AsOf = Annotated[
+    datetime | None,
+    Query(
+        ge=datetime(2000, 1, 1, tzinfo=UTC),
+        le=datetime(2199, 12, 31, tzinfo=UTC),
+        description="按此时刻检查（默认现在）",
+    ),
+]
 
 
 def app_out(app: HousingApplication, project_code: str, position: int | None = None) -> ApplicationOut:
@@ -55,14 +65,6 @@ async def offer_out(session: AsyncSession, offer: HousingOffer | None) -> OfferO
         offered_at=offer.offered_at,
         expires_at=offer.expires_at,
     )
-
-
-def ensure_officer_or_self(principal: Principal, talent_id: uuid.UUID) -> None:
-    if principal.kind == "staff" and principal.has_role("officer"):
-        return
-    if talent_self_id(principal) == talent_id:
-        return
-    raise HousingForbidden("只能办理本人的住房申请")
 
 
 def project_out(p: HousingProject, counts: tuple[int, int, int]) -> ProjectOut:
@@ -129,9 +131,9 @@ async def get_waiting_list(
 
 @router.post("/applications", status_code=201, response_model=ApplicationOut, summary="申请人才租赁住房")
 async def create_application(
-    body: ApplicationCreate, session: SessionDep, principal: CurrentPrincipal
+    body: ApplicationCreate, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> ApplicationOut:
-    ensure_officer_or_self(principal, body.talent_id)
+    ensure_housing_staff_or_self(principal, body.talent_id, settings.housing_department)
     app = await service.apply(session, body.talent_id, body.project_code)
     project = await session.get_one(HousingProject, app.project_id)
     apps = await service.waiting_list(session, project)
@@ -140,9 +142,9 @@ async def create_application(
 
 @router.get("/applications", summary="某人才的住房申请、轮候位次与待答复的配租通知（本人或工作人员）")
 async def list_applications(
-    talent_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+    talent_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> dict[str, list[dict[str, object]]]:
-    ensure_officer_or_self(principal, talent_id)
+    ensure_housing_staff_or_self(principal, talent_id, settings.housing_department)
     apps = (
         await session.scalars(
             select(HousingApplication)
@@ -195,9 +197,10 @@ async def _offer_owner(session: AsyncSession, offer_id: uuid.UUID) -> uuid.UUID:
 
 @router.post("/offers/{offer_id}/accept", response_model=OfferOut, summary="接受配租")
 async def accept_offer(
-    offer_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+    offer_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> OfferOut | None:
-    ensure_officer_or_self(principal, await _offer_owner(session, offer_id))
+    owner = await _offer_owner(session, offer_id)
+    ensure_housing_staff_or_self(principal, owner, settings.housing_department)
     return await offer_out(session, await service.accept(session, offer_id))
 
 
@@ -205,14 +208,15 @@ async def accept_offer(
 async def decline_offer(
     offer_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
 ) -> ReleaseOut:
-    ensure_officer_or_self(principal, await _offer_owner(session, offer_id))
+    owner = await _offer_owner(session, offer_id)
+    ensure_housing_staff_or_self(principal, owner, settings.housing_department)
     offer, next_offer = await service.decline(session, offer_id, settings.housing_offer_days)
     return ReleaseOut(unit_id=offer.unit_id, offer=await offer_out(session, next_offer))
 
 
 @router.post("/offers/lapse-scan", summary="使逾期未答复的配租通知失效并顺延")
 async def lapse_scan(
-    session: SessionDep, settings: SettingsDep, principal: Officer, as_of: datetime | None = None
+    session: SessionDep, settings: SettingsDep, principal: Officer, as_of: AsOf = None
 ) -> dict[str, list[uuid.UUID]]:
     lapsed = await service.lapse_expired(session, settings.housing_offer_days, as_of)
     await service.offer_vacant_units(session, settings.housing_offer_days, as_of)

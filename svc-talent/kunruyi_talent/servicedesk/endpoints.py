@@ -203,8 +203,8 @@ async def list_tickets(
     if self_id is not None:
         stmt = stmt.where(Ticket.talent_id == self_id)
     elif own_uscc is not None:
-        # A company signed in through 苏商通 follows the tickets filed for it.
-        stmt = stmt.where(Ticket.enterprise_uscc == own_uscc)
+        # A company signed in through 苏商通 follows the tickets filed for it (not a talent's naming it).
+        stmt = stmt.where(service.company_tickets_clause(own_uscc))
     elif principal.kind == "staff" and principal.has_role("officer", "reviewer", "approver"):
         if "admin" not in principal.roles:
             # Its own tickets and those it co-handles (a part to answer).
@@ -246,10 +246,7 @@ async def get_ticket(
     if principal is None:
         raise MissingCredentials("请提供工单查询密码")
     ticket = await service.get_by_number(session, ticket_number)
-    if talent_self_id(principal) is not None and ticket.talent_id == talent_self_id(principal):
-        return await public_view(session, ticket)
-    own_uscc = principal.signed_in_enterprise
-    if own_uscc is not None and ticket.enterprise_uscc == own_uscc:
+    if service.filed_by(principal, ticket):
         return await public_view(session, ticket)
     await service.ensure_staff_may_view(session, principal, ticket)
     return await staff_detail(session, ticket)
@@ -348,9 +345,7 @@ async def requester_ticket(
     if self_id is None and own_uscc is None:
         raise NotOwnEntity("只有提交诉求的企业或人才本人可以评价或重新打开工单")
     ticket = await service.get_by_number(session, ticket_number, for_update=True)
-    if (self_id is not None and ticket.talent_id == self_id) or (
-        own_uscc is not None and ticket.enterprise_uscc == own_uscc
-    ):
+    if service.filed_by(principal, ticket):
         return ticket
     raise NotOwnEntity("这不是本企业（本人）的诉求，不能评价或重新打开")
 

@@ -210,7 +210,8 @@ async def submit(
         description_encrypted=description.encrypted,
         channel=channel,
         requester_kind=kind,
-        requester_name=data.requester_name,
+        # A name is free text too: a number typed into it is kept masked only (nobody needs it back).
+        requester_name=(mask_pii(data.requester_name.strip()) or None) if data.requester_name else None,
         requester_phone_encrypted=pii.encrypt(phone, PHONE_COLUMN) if phone else None,
         requester_phone_masked=mask_phone(phone) if phone else None,
         talent_id=talent_id,
@@ -260,6 +261,22 @@ async def get_for_requester(
     if ticket is None or not hmac.compare_digest(ticket.access_secret_hash, hash_secret(secret)):
         raise TicketNotFound("工单号或查询密码不正确")
     return ticket
+
+
+def filed_by(principal: Principal, ticket: Ticket) -> bool:
+    """The ticket is the signed-in caller's own: the talent it was filed by (or for), or the company signed in
+    through 苏商通 it was filed for. A talent's ticket stays the talent's even when it names the company they work
+    for: that company neither follows, rates nor reopens it."""
+    self_id = talent_self_id(principal)
+    if self_id is not None:
+        return ticket.talent_id == self_id
+    own_uscc = principal.signed_in_enterprise
+    return own_uscc is not None and ticket.enterprise_uscc == own_uscc and ticket.talent_id is None
+
+
+def company_tickets_clause(uscc: str) -> ColumnElement[bool]:
+    """:func:`filed_by` of a signed-in company, as SQL."""
+    return and_(Ticket.enterprise_uscc == uscc, Ticket.talent_id.is_(None))
 
 
 async def ensure_staff_may_view(session: AsyncSession, principal: Principal, ticket: Ticket) -> None:
