@@ -196,8 +196,8 @@ async def _demands(session: AsyncSession, settings: Settings) -> None:
 
 
 async def _challenges(session: AsyncSession) -> None:
-    officer = Principal(kind="staff", subject="seed-officer", roles=["officer"])
-    reviewer = Principal(kind="staff", subject="seed-reviewer", roles=["reviewer"])
+    officer = Principal(kind="staff", subject="seed-officer", roles=["officer"], department="科技局")
+    reviewer = Principal(kind="staff", subject="seed-reviewer", roles=["reviewer"], department="科技局")
     entries = [
         ("车规级芯片先进封装可靠性攻关", "semiconductor", 500_000_000),
         ("小核酸药物规模化合成工艺", "small_nucleic_acid_biomedicine", 800_000_000),

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 async def test_challenge_life_cycle(client, session) -> None:  # type: ignore[no-untyped-def]
     deadline = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
-    async with client(staff("officer")) as c:
+    async with client(staff("officer", department="科技局")) as c:
         bad = await c.post(
             "/api/v1/challenges",
             json={
@@ -67,10 +67,10 @@ async def test_challenge_life_cycle(client, session) -> None:  # type: ignore[no
         assert len(a1["applications"]) == 1
         unscored = second_app
     for reviewer, s in [("r1", 90), ("r2", 80)]:
-        async with client(staff("reviewer", subject=reviewer)) as c:
+        async with client(staff("reviewer", subject=reviewer, department="科技局")) as c:
             r = await c.post(f"/api/v1/challenges/{cid}/applications/{first_app}/scores", json={"score": s})
             assert r.status_code == 200
-    async with client(staff("reviewer", subject="r1")) as c:
+    async with client(staff("reviewer", subject="r1", department="科技局")) as c:
         assert (
             await c.post(f"/api/v1/challenges/{cid}/applications/{first_app}/scores", json={"score": 1})
         ).status_code == 409
@@ -78,7 +78,7 @@ async def test_challenge_life_cycle(client, session) -> None:  # type: ignore[no
             f"/api/v1/challenges/{cid}/applications/{first_app}/scores", json={"score": 1, "reviewer": "r9"}
         )
         assert other.status_code == 403 and other.json()["code"] == "not_your_score"
-    async with client(staff("officer")) as c:
+    async with client(staff("officer", department="科技局")) as c:
         # An officer records an external panel member's score, naming them.
         url = f"/api/v1/challenges/{cid}/applications/{first_app}/scores"
         unnamed = await c.post(url, json={"score": 85})
@@ -87,7 +87,7 @@ async def test_challenge_life_cycle(client, session) -> None:  # type: ignore[no
         assert recorded.status_code == 200 and recorded.json()["applications"][0]["scores"] == 3
         twice = await c.post(url, json={"score": 70, "reviewer": "r1"})
         assert twice.status_code == 409 and twice.json()["code"] == "already_scored"
-    async with client(staff("officer")) as c:
+    async with client(staff("officer", department="科技局")) as c:
         closed = await c.post(
             f"/api/v1/challenges/{cid}/applications",
             json={"team_name": "丙团队", "leader": "x", "organization": "y", "proposal": "z"},

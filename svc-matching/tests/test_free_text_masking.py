@@ -142,7 +142,7 @@ def _apply(team: str, proposal: str, leader: str = "陈教授") -> dict[str, str
 
 
 async def test_every_challenge_text_is_masked_in_rows_events_and_answers(client: Any, session: Any) -> None:
-    async with client(staff("officer")) as c:
+    async with client(staff("officer", department="科技局")) as c:
         cid = await _challenge(
             c, make_uscc(random.Random(40)), requirements=f"具备寿命试验能力，咨询 {PHONE}"
         )
@@ -191,7 +191,7 @@ async def test_a_teams_proposal_is_read_only_by_the_challenge_staff_its_publishe
     client: Any,
 ) -> None:
     publisher = make_uscc(random.Random(41))
-    async with client(staff("officer")) as c:
+    async with client(staff("officer", department="科技局")) as c:
         cid = await _challenge(c, publisher)
     first = partner("matching:write", "matching:read", subject="team-a-platform")
     second = partner("matching:write", "matching:read", subject="team-b-platform")
@@ -228,16 +228,16 @@ async def test_a_teams_proposal_is_read_only_by_the_challenge_staff_its_publishe
     publisher_session = Principal(kind="public", subject=f"enterprise:{publisher}", target=publisher)
     async with client(publisher_session) as c:
         by_publisher = (await c.get(f"/api/v1/challenges/{cid}")).json()
-    async with client(staff("officer")) as c:
+    async with client(staff("officer", department="科技局")) as c:
         by_officer = (await c.get(f"/api/v1/challenges/{cid}")).json()
     for view in (by_publisher, by_officer):
         assert sorted(a["team_name"] for a in view["applications"]) == ["乙团队", "甲团队"]
         assert f"联系人 {MASKED}" in [a["proposal"] for a in view["applications"]]
     app_id = next(a["id"] for a in by_officer["applications"] if a["team_name"] == "甲团队")
-    async with client(staff("reviewer", subject="mask-reviewer")) as c:
+    async with client(staff("reviewer", subject="mask-reviewer", department="科技局")) as c:
         scored = await c.post(f"/api/v1/challenges/{cid}/applications/{app_id}/scores", json={"score": 90})
         assert scored.status_code == 200, scored.text
-    async with client(staff("officer")) as c:
+    async with client(staff("officer", department="科技局")) as c:
         await c.post(f"/api/v1/challenges/{cid}/award", json={"application_id": app_id})
         await c.post(f"/api/v1/challenges/{cid}/milestones", json={"title": "样品交付"})
     # After the award everyone reads the winning team's name; the winning team reads the milestones too.
@@ -254,7 +254,7 @@ async def test_a_teams_proposal_is_read_only_by_the_challenge_staff_its_publishe
 
 
 async def test_a_supply_summary_is_masked_in_its_detail_and_search_and_not_indexed(client: Any) -> None:
-    async with client(staff("officer")) as c:
+    async with client(staff("officer", department="科技局")) as c:
         created = await c.post(
             "/api/v1/supply",
             json={

@@ -33,6 +33,7 @@ def test_an_awarded_challenge_moves_the_indicator_in_the_publishers_district(dri
         "officer",
         "POST",
         "/api/v1/challenges",
+        "科技局",
         json={
             "title": "精密减速器寿命提升攻关",
             "goal": "额定寿命从 6000 小时提升到 10000 小时",
@@ -63,12 +64,13 @@ def test_an_awarded_challenge_moves_the_indicator_in_the_publishers_district(dri
             "reviewer",
             "POST",
             f"/api/v1/challenges/{cid}/applications/{application}/scores",
+            "科技局",
             subject=reviewer,
             json={"score": score},
         )
         assert scored.status_code == 200, scored.text
     awarded = driver.as_staff(
-        "officer", "POST", f"/api/v1/challenges/{cid}/award", json={"application_id": application}
+        "officer", "POST", f"/api/v1/challenges/{cid}/award", "科技局", json={"application_id": application}
     )
     assert awarded.status_code == 200 and awarded.json()["status"] == "awarded", awarded.text
 

@@ -352,15 +352,18 @@ async def claim(session: AsyncSession, demand: Demand, principal: Principal) -> 
 
 
 async def release(session: AsyncSession, demand: Demand, principal: Principal, note: str | None) -> Demand:
+    """The broker holding the demand, or an officer, puts it back in the queue (only at stage 认领/指派). Another
+    broker is refused first (403 ``not_your_demand``), whatever the demand's stage, so a refusal tells them
+    nothing about a demand that is not theirs."""
+    if not principal.has_role("officer"):
+        broker = await by_subject(session, principal.subject)
+        if broker.id != demand.broker_id:
+            raise NotYourDemand("只能释放自己承接的需求")
     if demand.status != "assigned" or demand.stage != "assigned":
         raise DemandNotReleasable(
             f"只有处于“{STAGE_LABELS['assigned']}”阶段的需求可以释放",
             allowed_next=[],
         )
-    if not principal.has_role("officer"):
-        broker = await by_subject(session, principal.subject)
-        if broker.id != demand.broker_id:
-            raise NotYourDemand("只能释放自己承接的需求")
     await _unassign(session, demand, principal.subject, note or "释放")
     return demand
 
@@ -395,13 +398,14 @@ def parse_period(period: str | None) -> tuple[datetime, datetime] | None:
             if not 1 <= m <= 12:
                 raise ValueError
             bounds = ((y, m), (y + (m == 12), 1 if m == 12 else m + 1))
-    except ValueError as exc:
+        (y0, m0), (y1, m1) = bounds
+        # A year the calendar cannot hold (0000, 9999's end, 0001 before UTC) is bad input too, not a 500.
+        return (
+            datetime(y0, m0, 1, tzinfo=LOCAL_TZ).astimezone(UTC),
+            datetime(y1, m1, 1, tzinfo=LOCAL_TZ).astimezone(UTC),
+        )
+    except (ValueError, OverflowError) as exc:
         raise InvalidPeriod("期间格式应为 2026、2026-Q4 或 2026-11", field="period") from exc
-    (y0, m0), (y1, m1) = bounds
-    return (
-        datetime(y0, m0, 1, tzinfo=LOCAL_TZ).astimezone(UTC),
-        datetime(y1, m1, 1, tzinfo=LOCAL_TZ).astimezone(UTC),
-    )
 
 
 async def kpis(session: AsyncSession, *, group_by: str, period: str | None) -> list[KpiRow]:

@@ -47,6 +47,12 @@ class NotYourScore(Forbidden):
     code = "not_your_score"
 
 
+class OwnApplication(Forbidden):
+    """评审专家不能为本人提交的揭榜申请打分"""
+
+    code = "own_application"
+
+
 class ReviewerRequired(Unprocessable):
     """工作人员代录评审分数时须填写评审专家（reviewer）"""
 

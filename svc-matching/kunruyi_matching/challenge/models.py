@@ -24,6 +24,10 @@ class Challenge(Base):
     budget_fen: Mapped[int] = mapped_column(BigInteger)
     deadline: Mapped[date] = mapped_column(Date)
     publisher_uscc: Mapped[str | None] = mapped_column(String(18))
+    # The publishing officer's department (the ``department`` claim of their staff token): only its staff (and
+    # admins) score, award, record milestones and accept. None for challenges published before migration
+    # matching_0014 or by staff whose token names no department: those stay with staff naming none, and admins.
+    department: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(24), default="published")
     awarded_application_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_by: Mapped[str] = mapped_column(String(120))

@@ -147,6 +147,8 @@ class ChallengeOut(BaseModel):
     budget_fen: int
     deadline: date
     publisher_uscc: str | None
+    # the publishing officer's department: only its staff (and admins) score, award, record milestones, accept
+    department: str | None = None
     status: str
     allowed_next: list[str]
     awarded_application_id: uuid.UUID | None
@@ -154,7 +156,8 @@ class ChallengeOut(BaseModel):
     awarded_team_name: str | None = None
     accepted_at: datetime | None
     # The teams' applications the caller may read: every one for the officers and reviewers running the challenge
-    # and for the company that published it (signed in as it); otherwise only the caller's own team's.
+    # (its department's; admins) and for the company that published it (signed in as it); otherwise only the
+    # caller's own team's.
     applications: list[ApplicationOut]
     # the progress record, for those who read every application and for the winning team
     milestones: list[MilestoneOut]

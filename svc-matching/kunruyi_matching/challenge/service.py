@@ -8,11 +8,21 @@ Free text (the challenge's title, goal and requirements, a team's name, leader, 
 comments, milestone titles and notes, the acceptance note) is stored with the personal numbers people typed into
 it masked (``kunruyi_common.pii_text``), so rows, events and answers never hold them.
 
+Whose it is: a challenge belongs to the department of the officer who published it (``challenges.department``, the
+``department`` claim of the staff token). Scoring (a reviewer's own, or an officer recording a panel member's),
+awarding, milestones and acceptance are taken by that department's staff only, admins for every department;
+anyone else is refused with 403 ``other_department`` (:func:`ensure_department`). Staff whose token names no
+department publish nothing and act on nothing, as in the other services; a challenge with no department (published
+before migration matching_0014, or by an admin without one) is left to admins.
+Filing a team (揭榜) is open to brokers, partners and officers of any department: they act for a team, not on the
+challenge. A reviewer never scores a team they filed themselves (403 ``own_application``), nor does an officer
+record a score in their name for it; each reviewer scores an application once (409 ``already_scored``).
+
 Who reads what (:func:`view`): the teams' applications (leader, organisation, proposal, scores) and the
-milestones are read by the staff running the challenge (officers, reviewers) and by the company that published it
-(signed in as that company); a team reads its own application, and the winning team the milestones. Everyone else
-— other applicants, brokers, partners, 昆e服 visitors — reads the challenge itself and, once awarded, the winning
-team's name.
+milestones are read by the staff running the challenge (its department's officers and reviewers; admins) and by
+the company that published it (signed in as that company); a team reads its own application, and the winning team
+the milestones. Everyone else — other applicants, brokers, partners, 昆e服 visitors, another department's staff —
+reads the challenge itself and, once awarded, the winning team's name.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from typing import Any
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_today
-from kunruyi_common.errors import InvalidTransition
+from kunruyi_common.errors import InvalidTransition, OtherDepartment
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pii_text import mask_pii
 from pydantic import BaseModel
@@ -38,6 +48,7 @@ from kunruyi_matching.challenge.exceptions import (
     ChallengeClosed,
     ChallengeNotFound,
     NotYourScore,
+    OwnApplication,
     ReviewerRequired,
 )
 from kunruyi_matching.challenge.models import (
@@ -106,9 +117,32 @@ def applicant_of(principal: Principal) -> str:
     return f"{principal.kind}:{principal.subject}"
 
 
+def of_department(challenge: Challenge, principal: Principal) -> bool:
+    """Whether ``principal`` is staff of the challenge's department (or an admin, who acts for every one)."""
+    if principal.kind != "staff":
+        return False
+    if "admin" in principal.roles:
+        return True
+    return bool(principal.department) and principal.department == challenge.department
+
+
+def ensure_department(challenge: Challenge, principal: Principal, doing: str) -> None:
+    """Staff of the challenge's department (admins: every challenge) take its steps; anyone else is 403
+    ``other_department``. ``doing`` names the step in the refusal."""
+    if of_department(challenge, principal):
+        return
+    owner = f"由{challenge.department}发布" if challenge.department else "未登记发布部门（仅管理员可办理）"
+    raise OtherDepartment(
+        f"该榜单{owner}，您所在的部门（{principal.department or '未设置'}）不能{doing}",
+        department=challenge.department,
+        your_department=principal.department,
+    )
+
+
 def reads_every_application(challenge: Challenge, principal: Principal) -> bool:
-    """The staff running the challenge (officers, reviewers; admins) and the company that published it."""
-    if principal.kind == "staff" and principal.has_role("officer", "reviewer"):
+    """The staff running the challenge (its department's officers and reviewers; admins) and the company that
+    published it."""
+    if principal.has_role("officer", "reviewer") and of_department(challenge, principal):
         return True
     return challenge.publisher_uscc is not None and principal.signed_in_enterprise == challenge.publisher_uscc
 
@@ -142,10 +176,13 @@ async def _application(
 
 
 async def publish(session: AsyncSession, body: ChallengeCreate, principal: Principal) -> Challenge:
+    if not principal.department and "admin" not in principal.roles:
+        raise OtherDepartment("发布榜单须以所在部门的名义：您的账号未设置部门", your_department=None)
     challenge = Challenge(
         id=uuid.uuid4(),
         status="published",
         created_by=principal.subject,
+        department=principal.department,
         **_masked(body, "title", "goal", "requirements"),
     )
     session.add(challenge)
@@ -220,8 +257,11 @@ async def score(
 ) -> None:
     reviewer = score_reviewer(body, principal)
     challenge = await get(session, challenge_id, for_update=True)
+    ensure_department(challenge, principal, "评审打分")
     _require(challenge, "score")
     application = await _application(session, challenge, application_id)
+    if application.applied_by == f"staff:{reviewer}":
+        raise OwnApplication(f"该揭榜申请由评审专家 {reviewer} 本人提交，须回避，不能为其打分")
     exists = (
         await session.execute(
             select(ChallengeScore.id).where(
@@ -258,6 +298,7 @@ async def award(
     session: AsyncSession, challenge_id: uuid.UUID, body: AwardCreate, principal: Principal
 ) -> Challenge:
     challenge = await get(session, challenge_id, for_update=True)
+    ensure_department(challenge, principal, "确定揭榜方")
     _require(challenge, "award")
     application = await _application(session, challenge, body.application_id)
     scored = (
@@ -286,6 +327,7 @@ async def milestone(
     session: AsyncSession, challenge_id: uuid.UUID, body: MilestoneCreate, principal: Principal
 ) -> Challenge:
     challenge = await get(session, challenge_id, for_update=True)
+    ensure_department(challenge, principal, "记录里程碑")
     _require(challenge, "milestone")
     fields = _masked(body, "title", "note")
     record = ChallengeMilestone(
@@ -311,6 +353,7 @@ async def accept(
     session: AsyncSession, challenge_id: uuid.UUID, body: AcceptanceCreate, principal: Principal
 ) -> Challenge:
     challenge = await get(session, challenge_id, for_update=True)
+    ensure_department(challenge, principal, "验收")
     _require(challenge, "accept")
     challenge.status = "accepted"
     challenge.accepted_at = datetime.now(UTC)
@@ -384,6 +427,7 @@ async def view(session: AsyncSession, challenge: Challenge, principal: Principal
         budget_fen=challenge.budget_fen,
         deadline=challenge.deadline,
         publisher_uscc=challenge.publisher_uscc,
+        department=challenge.department,
         status=challenge.status,
         allowed_next=STEPS[challenge.status],
         awarded_application_id=challenge.awarded_application_id,
