@@ -116,13 +116,18 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     return dependency
 
 
-def require_scope_or_roles(scope: str, *roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """Partners with ``scope``, or staff with one of ``roles``."""
+def require_scope_or_roles(
+    scope: str, *roles: str, signed_in_company: bool = False
+) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Partners with ``scope``, or staff with one of ``roles`` — and with ``signed_in_company`` a company signed in
+    through 苏商通 too (the endpoint then answers it about its own records only)."""
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.kind == "partner" and principal.has_scope(scope):
             return principal
         if principal.kind == "staff" and (not roles or principal.has_role(*roles)):
+            return principal
+        if signed_in_company and principal.signed_in_enterprise is not None:
             return principal
         raise ScopeDenied(f"需要权限 {scope} 或角色 {'、'.join(roles)}")
 

@@ -285,3 +285,68 @@ async def test_the_form_vocabularies_come_with_their_chinese_names(client) -> No
     assert {"code": "patent", "label": "专利"} in body["collateral_kinds"]
     assert {"code": "ip_pledge_loan", "label": "知识产权质押贷"} in body["product_kinds"]
     assert {"code": "insurer", "label": "保险机构"} in body["institution_kinds"]
+
+
+def _company(uscc: str) -> Any:
+    from kunruyi_common.auth import ENTERPRISE_SESSION_PREFIX, Principal
+
+    return Principal(kind="public", subject=f"{ENTERPRISE_SESSION_PREFIX}{uscc}", target=uscc, name="企业")
+
+
+async def test_each_party_reads_only_its_own_financing(client) -> None:  # type: ignore[no-untyped-def]
+    """A 对接's loan number, rate and amounts are the company's and the institution's business: another bank reads
+    neither it nor it in the need's list; a company signed in through 苏商通 files and reads its own needs only."""
+    rng = random.Random(1808)
+    own, other = make_uscc(rng), make_uscc(rng)
+    async with client(BANK) as bank:
+        products = await _products(bank)
+    async with client(_company(own)) as company:
+        demand = await _demand(company, own)
+        refused = await company.post(
+            "/api/v1/financing/demands",
+            json={
+                "enterprise_uscc": other,
+                "enterprise_name": "别人的公司",
+                "amount_fen": 100 * WAN,
+                "stage": "growth",
+                "purpose": "流动资金",
+            },
+        )
+        assert refused.status_code == 403 and refused.json()["code"] == "not_own_entity", refused.text
+    async with client(staff("broker", subject="fin-broker-2")) as broker:
+        theirs = await _demand(broker, other)
+    async with client(BANK) as bank:
+        started = await bank.post(
+            f"/api/v1/financing/demands/{demand['id']}/pipelines", json={"product_id": products["ip"]}
+        )
+        assert started.status_code == 201, started.text
+        pipeline = started.json()["id"]
+    async with client(OTHER_BANK) as other_bank:
+        # the need itself is open to every institution (that is what they answer) ...
+        assert (await other_bank.get(f"/api/v1/financing/demands/{demand['id']}")).status_code == 200
+        # ... the 对接 another institution runs is not
+        read = await other_bank.get(f"/api/v1/financing/pipelines/{pipeline}")
+        assert read.status_code == 403 and read.json()["code"] == "not_your_product", read.text
+        listed = await other_bank.get(f"/api/v1/financing/demands/{demand['id']}/pipelines")
+        assert listed.status_code == 200 and listed.json()["items"] == []
+    async with client(BANK) as bank:
+        assert (await bank.get(f"/api/v1/financing/pipelines/{pipeline}")).status_code == 200
+        listed = await bank.get(f"/api/v1/financing/demands/{demand['id']}/pipelines")
+        assert [p["id"] for p in listed.json()["items"]] == [pipeline]
+    async with client(_company(own)) as company:
+        assert (await company.get(f"/api/v1/financing/pipelines/{pipeline}")).status_code == 200
+        listed = await company.get(f"/api/v1/financing/demands/{demand['id']}/pipelines")
+        assert [p["id"] for p in listed.json()["items"]] == [pipeline]
+        mine = (await company.get("/api/v1/financing/demands")).json()["items"]
+        assert {d["enterprise_uscc"] for d in mine} == {own}
+        for path in (
+            f"/api/v1/financing/demands/{theirs['id']}",
+            f"/api/v1/financing/demands/{theirs['id']}/matches",
+        ):
+            resp = await company.get(path)
+            assert resp.status_code == 403 and resp.json()["code"] == "not_own_entity", (path, resp.text)
+        asked = await company.get("/api/v1/financing/demands", params={"enterprise_uscc": other})
+        assert asked.status_code == 403 and asked.json()["code"] == "not_own_entity"
+    async with client(_company(other)) as stranger:
+        resp = await stranger.get(f"/api/v1/financing/pipelines/{pipeline}")
+        assert resp.status_code == 403 and resp.json()["code"] == "not_own_entity", resp.text

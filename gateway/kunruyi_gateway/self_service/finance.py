@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kunruyi_common.taxonomy import TAXONOMY
 
-from kunruyi_gateway.self_service.common import FORM_ID, own_calls, page, scoped_calls
+from kunruyi_gateway.self_service.common import FORM_ID, own_calls, page
 from kunruyi_gateway.web.amounts import FEN_PER_WAN, FEN_PER_YUAN, AmountError, fen_of
 from kunruyi_gateway.web.calls import PageCalls, UpstreamError
 from kunruyi_gateway.web.sessions import SelfSession, SignedIn
@@ -62,7 +62,9 @@ def finance_amount_fen(text: str, unit: str) -> tuple[int | None, str | None]:
 
 
 def _finance_calls(request: Request, session: SignedIn) -> PageCalls:
-    return scoped_calls(request, session, "finance:write")
+    # As the company itself: svc-matching answers a signed-in company about its own needs and their 对接 only
+    # (a partner identity would read what every institution's partner reads).
+    return own_calls(request, session)
 
 
 def _finance_form(form: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -232,7 +234,8 @@ async def financing_need(
     except ValueError:
         need = None
     except UpstreamError as exc:
-        unavailable = exc.status not in (404, 422)
+        # another company's need (403) is as unknown to this one as a need that does not exist
+        unavailable = exc.status not in (403, 404, 422)
     if not isinstance(need, dict) or str(need.get("enterprise_uscc", "")).upper() != session.subject:
         return await page(
             request,

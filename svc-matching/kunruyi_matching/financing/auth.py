@@ -14,3 +14,9 @@ FinancePartnerOfficerOrBroker = Annotated[
     Principal, Depends(require_scope_or_roles("finance:write", "officer", "broker"))
 ]
 """A financial institution's partner key with ``finance:write``, or staff with the officer or broker role."""
+
+FinanceCaller = Annotated[
+    Principal, Depends(require_scope_or_roles("finance:write", "officer", "broker", signed_in_company=True))
+]
+"""The callers above, and a company signed in through 苏商通 — which files and reads only its own financing needs
+and their 对接 (financing/service.py, ``ensure_reads_demand`` and ``reads_pipeline``)."""

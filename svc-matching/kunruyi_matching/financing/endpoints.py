@@ -12,7 +12,7 @@ from kunruyi_common.pagination import keyset_cursor
 from kunruyi_common.pii_text import TextCipherDep
 
 from kunruyi_matching.financing import repository, service
-from kunruyi_matching.financing.auth import FinancePartnerOfficerOrBroker
+from kunruyi_matching.financing.auth import FinanceCaller, FinancePartnerOfficerOrBroker
 from kunruyi_matching.financing.schemas import (
     FinancingDemandCreate,
     FinancingDemandOut,
@@ -42,7 +42,7 @@ async def file_demand(
     body: FinancingDemandCreate,
     session: SessionDep,
     cipher: TextCipherDep,
-    principal: FinancePartnerOfficerOrBroker,
+    principal: FinanceCaller,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def produce() -> tuple[int, FinancingDemandOut]:
@@ -56,11 +56,15 @@ async def file_demand(
 @router.get("/demands", response_model=FinancingDemandPage, summary="融资需求列表（新的在前）")
 async def list_demands(
     session: SessionDep,
-    _: FinancePartnerOfficerOrBroker,
+    principal: FinanceCaller,
     enterprise_uscc: Uscc | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> FinancingDemandPage:
+    own = principal.signed_in_enterprise
+    if own is not None:
+        service.ensure_files_for(principal, enterprise_uscc or own)
+        enterprise_uscc = own
     rows = list(await repository.demands(session, enterprise_uscc, cursor, limit))
     next_cursor = keyset_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     return FinancingDemandPage(items=[service.demand_view(d) for d in rows[:limit]], next_cursor=next_cursor)
@@ -68,9 +72,11 @@ async def list_demands(
 
 @router.get("/demands/{demand_id}", response_model=FinancingDemandOut, summary="融资需求详情")
 async def get_demand(
-    demand_id: uuid.UUID, session: SessionDep, _: FinancePartnerOfficerOrBroker
+    demand_id: uuid.UUID, session: SessionDep, principal: FinanceCaller
 ) -> FinancingDemandOut:
-    return service.demand_view(await service.demand_or_404(session, demand_id))
+    demand = await service.demand_or_404(session, demand_id)
+    service.ensure_reads_demand(principal, demand)
+    return service.demand_view(demand)
 
 
 @router.get(
@@ -81,23 +87,22 @@ async def get_demand(
 async def demand_matches(
     demand_id: uuid.UUID,
     session: SessionDep,
-    _: FinancePartnerOfficerOrBroker,
+    principal: FinanceCaller,
     all: Annotated[bool, Query(description="同时列出未满足条件的产品及原因")] = False,
 ) -> MatchPage:
     demand = await service.demand_or_404(session, demand_id)
+    service.ensure_reads_demand(principal, demand)
     return await service.matches(session, demand, all)
 
 
 @router.get("/demands/{demand_id}/pipelines", response_model=PipelinePage, summary="该需求的对接流程")
 async def demand_pipelines(
-    demand_id: uuid.UUID, session: SessionDep, _: FinancePartnerOfficerOrBroker
+    demand_id: uuid.UUID, session: SessionDep, principal: FinanceCaller
 ) -> PipelinePage:
-    await service.demand_or_404(session, demand_id)
-    return PipelinePage(
-        items=[
-            await service.pipeline_view(session, p) for p in await repository.pipelines_of(session, demand_id)
-        ]
-    )
+    demand = await service.demand_or_404(session, demand_id)
+    service.ensure_reads_demand(principal, demand)
+    pipelines = await service.pipelines_read_by(session, principal, demand)
+    return PipelinePage(items=[await service.pipeline_view(session, p) for p in pipelines])
 
 
 @router.post(
@@ -127,7 +132,7 @@ async def register_product(
 
 @router.get("/products", response_model=ProductPage, summary="在售金融产品")
 async def list_products(
-    session: SessionDep, _: FinancePartnerOfficerOrBroker, product_kind: ProductKind | None = None
+    session: SessionDep, _: FinanceCaller, product_kind: ProductKind | None = None
 ) -> ProductPage:
     return ProductPage(
         items=[service.product_view(p) for p in await repository.products(session, product_kind)]
@@ -139,15 +144,15 @@ async def list_products(
     response_model=Vocabularies,
     summary="企业阶段、抵质押物、产品类型、机构类型的代码与中文名（表单选项）",
 )
-async def vocabularies(_: FinancePartnerOfficerOrBroker) -> Vocabularies:
+async def vocabularies(_: FinanceCaller) -> Vocabularies:
     return service.vocabularies()
 
 
 @router.get("/pipelines/{pipeline_id}", response_model=PipelineOut, summary="对接流程详情与各阶段记录")
-async def get_pipeline(
-    pipeline_id: uuid.UUID, session: SessionDep, _: FinancePartnerOfficerOrBroker
-) -> PipelineOut:
-    return await service.pipeline_view(session, await service.pipeline_or_404(session, pipeline_id))
+async def get_pipeline(pipeline_id: uuid.UUID, session: SessionDep, principal: FinanceCaller) -> PipelineOut:
+    pipeline = await service.pipeline_or_404(session, pipeline_id)
+    await service.ensure_reads_pipeline(session, principal, pipeline)
+    return await service.pipeline_view(session, pipeline)
 
 
 @router.post(

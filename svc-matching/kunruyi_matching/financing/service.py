@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_today
-from kunruyi_common.errors import InvalidTransition
+from kunruyi_common.errors import InvalidTransition, NotOwnEntity
 from kunruyi_common.events.outbox import add_event
 from kunruyi_common.pii_text import TextCipher, protect_text
 from kunruyi_common.taxonomy import TAXONOMY
@@ -91,6 +91,7 @@ def _chain_name(code: str | None) -> str | None:
 async def file_demand(
     session: AsyncSession, cipher: TextCipher, body: FinancingDemandCreate, principal: Principal
 ) -> FinancingDemand:
+    ensure_files_for(principal, body.enterprise_uscc)
     demand_id = uuid.uuid4()
     purpose, purpose_encrypted = _protect(cipher, "financing_demands", "purpose", demand_id, body.purpose)
     demand = FinancingDemand(
@@ -110,6 +111,55 @@ async def file_demand(
     session.add(demand)
     await session.flush()
     return demand
+
+
+def ensure_files_for(principal: Principal, enterprise_uscc: str) -> None:
+    """A signed-in company files financing needs for itself only (403 ``not_own_entity``)."""
+    own = principal.signed_in_enterprise
+    if own is not None and enterprise_uscc != own:
+        raise NotOwnEntity("只能为本企业提交、查看融资需求", field="enterprise_uscc")
+
+
+def ensure_reads_demand(principal: Principal, demand: FinancingDemand) -> None:
+    """A signed-in company reads its own financing needs only; banks (partners) and staff read every need — the
+    needs are what the institutions answer."""
+    ensure_files_for(principal, demand.enterprise_uscc)
+
+
+def reads_pipeline(principal: Principal, demand: FinancingDemand, product: FinancialProduct) -> bool:
+    """Who reads a 对接 (its loan number, rate, amounts): staff; the company whose need it answers; the institution
+    whose product it is (``partner_app_key``) — not the other institutions."""
+    if principal.kind == "staff":
+        return True
+    own = principal.signed_in_enterprise
+    if own is not None:
+        return demand.enterprise_uscc == own
+    return principal.kind == "partner" and product.partner_app_key == principal.subject
+
+
+async def ensure_reads_pipeline(
+    session: AsyncSession, principal: Principal, pipeline: FinancingPipeline
+) -> None:
+    demand = await demand_or_404(session, pipeline.demand_id)
+    product = await repository.product(session, pipeline.product_id)
+    assert product is not None
+    if not reads_pipeline(principal, demand, product):
+        if principal.signed_in_enterprise is not None:
+            raise NotOwnEntity("只能查看本企业融资需求的对接流程")
+        raise NotYourProduct("合作方只能查看本机构产品的对接流程")
+
+
+async def pipelines_read_by(
+    session: AsyncSession, principal: Principal, demand: FinancingDemand
+) -> list[FinancingPipeline]:
+    """The 对接 of ``demand`` that ``principal`` reads (an institution: those of its own products)."""
+    found = []
+    for pipeline in await repository.pipelines_of(session, demand.id):
+        product = await repository.product(session, pipeline.product_id)
+        assert product is not None
+        if reads_pipeline(principal, demand, product):
+            found.append(pipeline)
+    return found
 
 
 async def demand_or_404(
