@@ -51,6 +51,13 @@ class Principal(BaseModel):
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
+    def acts_for(self, department: str | None) -> bool:
+        """Whether this caller, as staff, acts on a record of ``department``: an admin on every record, other staff
+        on their own department's only — a token naming no department on none (nor on a record that has none)."""
+        if self.kind != "staff":
+            return False
+        return "admin" in self.roles or (bool(self.department) and self.department == department)
+
     @property
     def signed_in_enterprise(self) -> str | None:
         """The USCC of the company this caller is signed in as (苏商通 session), else None."""

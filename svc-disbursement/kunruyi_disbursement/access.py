@@ -52,9 +52,7 @@ def ensure_department(
     """Staff of ``department`` (or admins) only. ``principal`` None is the service itself (worker, consumer, seed);
     other callers (partners, services) never hold a staff role, and every step's role check refuses them. ``what``
     names the record in the refusal's words (a policy's, or 该人才计划 for a talent program's)."""
-    if principal is None or principal.kind != "staff" or "admin" in principal.roles:
-        return
-    if department is not None and principal.department == department:
+    if principal is None or principal.kind != "staff" or principal.acts_for(department):
         return
     raise OtherDepartment(
         (

@@ -119,11 +119,7 @@ def applicant_of(principal: Principal) -> str:
 
 def of_department(challenge: Challenge, principal: Principal) -> bool:
     """Whether ``principal`` is staff of the challenge's department (or an admin, who acts for every one)."""
-    if principal.kind != "staff":
-        return False
-    if "admin" in principal.roles:
-        return True
-    return bool(principal.department) and principal.department == challenge.department
+    return principal.acts_for(challenge.department)
 
 
 def ensure_department(challenge: Challenge, principal: Principal, doing: str) -> None:

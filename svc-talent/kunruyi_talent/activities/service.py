@@ -117,7 +117,7 @@ async def views(session: AsyncSession, activities: list[Activity]) -> list[Activ
 def ensure_host(activity: Activity, principal: Principal, doing: str) -> None:
     """Staff act on the activities their own department hosts (admins on every one): anything else is 403
     ``other_department``. ``doing`` says what the caller may do, in the refusal ("您只能…")."""
-    if not principal.has_role("admin") and principal.department != activity.department:
+    if not principal.acts_for(activity.department):
         raise OtherDepartment(f"该活动由{activity.department}主办，您只能{doing}")
 
 

@@ -28,7 +28,7 @@ AnyOfficer = Annotated[Principal, Depends(require_roles("officer"))]
 
 def ensure_housing_department(principal: Principal, department: str) -> None:
     """Staff of the housing department, or admins; anyone else is refused (403 ``other_department``)."""
-    if "admin" in principal.roles or principal.department == department:
+    if principal.acts_for(department):
         return
     raise OtherDepartment(
         f"人才公寓由{department}办理，您所在的部门（{principal.department or '未设置'}）不能办理",

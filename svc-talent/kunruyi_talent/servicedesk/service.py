@@ -290,9 +290,7 @@ async def ensure_staff_may_view(session: AsyncSession, principal: Principal, tic
 def ensure_staff_may_handle(principal: Principal, ticket: Ticket) -> None:
     if principal.kind != "staff":
         raise TicketForbidden("仅工作人员可办理工单")
-    if "admin" in principal.roles:
-        return
-    if principal.department != ticket.department:
+    if not principal.acts_for(ticket.department):
         raise OtherDepartment(f"该工单属于{ticket.department}，您只能查看本部门的工单")
 
 
