@@ -2,9 +2,9 @@
 refused as a 422 naming the field, before any query, instead of failing in the driver as a 500.
 
 Every app built by :func:`kunruyi_common.app.create_service_app` runs :func:`reject_unstorable` on every request:
-the path and query parameters; for JSON bodies, every string and key (the error names the dotted path,
-e.g. ``profile.qualifications.1``, as validation errors name body fields); for the form fields an endpoint takes
-(``Form``, ``File``), every name, value and uploaded file's name.
+the path and query parameters (each value of a repeated one); for JSON bodies, every string and key (the error
+names the dotted path, e.g. ``profile.qualifications.1``, as validation errors name body fields); for the form
+fields an endpoint takes (``Form``, ``File``), every name, value and uploaded file's name.
 """
 
 from __future__ import annotations
@@ -81,10 +81,13 @@ def _takes_form(request: Request) -> bool:
 
 
 async def reject_unstorable(request: Request) -> None:
-    for where, params in (("path", request.path_params), ("query", request.query_params)):
-        for name, value in params.items():
-            if unstorable(str(name)) or (isinstance(value, str) and unstorable(value)):
-                raise _refuse(f"{where}.{name}")
+    # Every value of a repeated query parameter (``?uscc=a&uscc=b``, read as a list): ``items()`` gives only the
+    # last one.
+    named = [("path", n, v) for n, v in request.path_params.items()]
+    named += [("query", n, v) for n, v in request.query_params.multi_items()]
+    for where, name, value in named:
+        if unstorable(str(name)) or (isinstance(value, str) and unstorable(value)):
+            raise _refuse(f"{where}.{name}")
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     if _takes_form(request):

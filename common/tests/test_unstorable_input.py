@@ -1,7 +1,7 @@
 """Text PostgreSQL cannot store and integers no column holds are a 422 naming the field in every app (the kit's
 guard, kunruyi_common.inputs) however the body is written: a JSON body in any letter case of its media type, in
 UTF-16 (which the JSON parser reads too), with a surrogate written as raw bytes rather than escaped, and the form
-fields and uploaded file names of endpoints that take a form. Each endpoint here stores what it gets in a real
+fields and uploaded file names of endpoints that take a form, and every value of a repeated query parameter. Each endpoint here stores what it gets in a real
 PostgreSQL table: what passed the guard used to end there as a 500."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI, File, Form, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Query, UploadFile
 from kunruyi_common import app as kit_app
 from kunruyi_common.app import ServiceSpec, create_service_app
 from kunruyi_common.db import SessionDep, create_engine, create_sessionmaker
@@ -50,6 +50,12 @@ async def create_form_note(session: SessionDep, title: str = Form(), body: str =
 @router.post("/uploads", status_code=201)
 async def upload(session: SessionDep, file: UploadFile = File(), note: str = Form("")) -> dict[str, str]:
     return await _store(session, f"{file.filename} {note}")
+
+
+@router.get("/notes")
+async def find_notes(session: SessionDep, text_: list[str] = Query([], alias="text")) -> dict[str, int]:
+    found = await session.execute(text("SELECT count(*) FROM notes WHERE text = ANY(:t)"), {"t": text_})
+    return {"found": int(found.scalar_one())}
 
 
 @pytest.fixture
@@ -164,3 +170,11 @@ async def test_a_nul_in_an_uploaded_file_name_is_422_naming_the_field(client: ht
         "/uploads", content=raw, headers={"content-type": "multipart/form-data; boundary=b0undary"}
     )
     assert_refused(resp, "file")
+
+
+async def test_a_nul_in_any_value_of_a_repeated_query_parameter_is_422(client: httpx.AsyncClient) -> None:
+    # Schemathesis: GET /enterprises/names?uscc=…%00…&uscc=😍 was a 500 — only the last value was looked at.
+    assert (await client.get("/notes", params=[("text", "a"), ("text", "b")])).json() == {"found": 0}
+    for values in (["a\x00", "b"], ["a", "b\x00", "c"]):
+        resp = await client.get("/notes", params=[("text", v) for v in values])
+        assert_refused(resp, "query.text")

@@ -10,6 +10,7 @@ Officers import and export their own department's items; admins all of them.
 
 from __future__ import annotations
 
+import csv
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +18,8 @@ from typing import Any
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.clock import local_today
+from kunruyi_common.errors import InvalidCharacter
+from kunruyi_common.inputs import unstorable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,13 +153,29 @@ async def export_sheet(session: AsyncSession, principal: Principal) -> list[dict
 
 
 def read_sheet(filename: str, content: bytes) -> list[dict[str, str]]:
+    """The sheet's rows (column name → cell), blank rows dropped. A file that is no workbook (however it is
+    broken: a workbook is a zip of XML, each layer with its own errors) or no CSV, a row with more cells than column
+    names, or a cell PostgreSQL cannot store (NUL) is a 422 naming ``file``; nothing is checked or queued."""
     try:
         if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
-            rows = from_xlsx(content)
+            try:
+                rows = from_xlsx(content)
+            except Exception as exc:
+                raise UnreadableSheet(
+                    f"无法读取表格：不是有效的 XLSX 文件（{exc.__class__.__name__}）", field="file"
+                ) from exc
         else:
             rows = from_csv(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, KeyError, IndexError, OSError) as exc:
+    except (UnicodeDecodeError, ValueError, KeyError, IndexError, OSError, csv.Error) as exc:
         raise UnreadableSheet(f"无法读取表格：{exc.__class__.__name__}", field="file") from exc
+    for number, row in enumerate(rows, start=2):
+        if None in row:  # csv.DictReader files the cells beyond the header under None, as a list
+            raise UnreadableSheet(f"第 {number} 行的单元格多于列名（首行）", field="file")
+        for header, value in row.items():
+            if unstorable(header) or unstorable(value or ""):
+                raise InvalidCharacter(
+                    f"第 {number} 行「{header}」含有无法保存的字符（空字符或无效的 Unicode）", field="file"
+                )
     rows = [r for r in rows if any((v or "").strip() for v in r.values())]
     if not rows:
         raise UnreadableSheet("表格没有数据行（首行须为列名）", field="file")
