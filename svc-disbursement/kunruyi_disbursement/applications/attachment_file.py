@@ -1,6 +1,7 @@
-"""An application's uploaded material, read back: reviewers open it in the browser (PDF and images inline, other
-types as a download). The stored SHA-256 is checked on the way out, so a changed file is refused, not shown. Read
-by whoever may read the application (staff of another department: 403 ``other_department``)."""
+"""An application's uploaded material, read back: reviewers open it in the browser (PDF, images and plain text
+inline when the bytes are what the upload declared; anything else as a download, ``attachment_content``). The stored
+SHA-256 is checked on the way out, so a changed file is refused, not shown. Read by whoever may read the application
+(staff of another department: 403 ``other_department``)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,19 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from kunruyi_common.db import SessionDep
+from kunruyi_common.file_types import DOWNLOAD
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import audited
 from kunruyi_disbursement.applications import service
+from kunruyi_disbursement.applications.attachment_content import clean_filename, served_type
 from kunruyi_disbursement.applications.auth import ReadPartnerOrStaff
 from kunruyi_disbursement.applications.exceptions import AttachmentNotFound, AttachmentStoreUnavailable
 from kunruyi_disbursement.applications.storage import AttachmentStoreError, attachment_store
 from kunruyi_disbursement.settings import Settings
 
 router = APIRouter(prefix="/api/v1/applications", tags=["兑现申请 applications"])
-INLINE = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain")
 
 
 @router.get(
@@ -73,13 +75,13 @@ async def _material(
         raise AttachmentStoreUnavailable(f"附件存储不可用：{exc}") from exc
     if hashlib.sha256(content).hexdigest() != row.sha256:
         raise AttachmentStoreUnavailable("材料与上传时的 SHA-256 不一致，已拒绝显示")
-    media = (row.content_type or "application/octet-stream").split(";")[0].strip().lower()
-    disposition = "inline" if media in INLINE else "attachment"
+    media = served_type(row.content_type, content)
+    disposition = "attachment" if media == DOWNLOAD else "inline"
     return Response(
         content,
-        media_type=media if media in INLINE else "application/octet-stream",
+        media_type=f"{media}; charset=utf-8" if media == "text/plain" else media,
         headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.filename)}",
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(clean_filename(row.filename))}",
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
             "Cache-Control": "private, no-store",

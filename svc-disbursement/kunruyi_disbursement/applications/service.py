@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import ensure_department, visible_departments
 from kunruyi_disbursement.applications import repository
+from kunruyi_disbursement.applications.attachment_content import clean_filename
 from kunruyi_disbursement.applications.exceptions import (
     AmountNotComputable,
     AmountRequired,
@@ -208,12 +209,13 @@ async def store_attachment(
     except AttachmentStoreError as exc:
         raise AttachmentStoreUnavailable(f"附件存储不可用：{exc}") from exc
     attachment_id = uuid.uuid4()
+    filename = clean_filename(filename)  # no path, no bidi override or control characters, 200 at most
     await repository.insert_attachment(
         session,
         {
             "id": attachment_id,
             "application_id": app.id,
-            "filename": filename[:200],
+            "filename": filename,
             "content_type": content_type,
             "size_bytes": len(content),
             "sha256": digest,
@@ -307,7 +309,7 @@ async def detail(
         "attachments": [
             {
                 "id": str(t.id),
-                "filename": t.filename,
+                "filename": clean_filename(t.filename),
                 "content_type": t.content_type,
                 "size_bytes": t.size_bytes,
                 "sha256": t.sha256,

@@ -67,8 +67,13 @@ class BankClient:
         result: dict[str, Any] = resp.json()
         return result
 
-    async def get_statement(self, statement_date: date) -> dict[str, Any]:
+    async def get_statement(self, statement_date: date) -> Any:
+        """The day's statement as the bank sent it (any JSON: the caller checks its shape); a refusal (4xx) is
+        :class:`BankRejected`, an answer that is not JSON :class:`BankError`."""
         resp = await self._request("GET", f"/statements/{statement_date.isoformat()}")
-        resp.raise_for_status()
-        result: dict[str, Any] = resp.json()
-        return result
+        if resp.status_code >= 400:
+            raise BankRejected(resp.status_code, resp.text[:200])
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise BankError(f"bank statement is not JSON: {exc}") from exc

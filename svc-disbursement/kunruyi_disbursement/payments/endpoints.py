@@ -27,8 +27,11 @@ router = APIRouter(prefix="/api/v1", tags=["支付回调 payments"])
 
 
 def verify_signature(secret: str, body: bytes, signature: str | None) -> None:
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not signature or not hmac.compare_digest(expected, signature.strip()):
+    """Constant-time, over bytes: a header with characters beyond ASCII (Starlette decodes headers as Latin-1) is a
+    wrong signature (401), not the ``TypeError`` ``compare_digest`` raises for non-ASCII ``str``."""
+    expected = b"sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+    given = (signature or "").strip().encode("utf-8", errors="replace")
+    if not given or not hmac.compare_digest(expected, given):
         raise InvalidBankSignature("银行回调签名无效")
 
 
@@ -50,7 +53,7 @@ async def bank_callback(
         single = isinstance(payload, dict) and "events" not in payload
         raw_events = [payload] if single else payload["events"]
         updates = [BankUpdate.model_validate(e) for e in raw_events]
-    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError, ValidationError) as exc:
         raise InvalidCallback(f"回调内容无效：{str(exc)[:200]}", field="body") from exc
     if single:
         outcomes = [await apply_bank_update(session, updates[0], source="callback")]

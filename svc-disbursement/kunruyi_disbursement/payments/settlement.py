@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from kunruyi_common.events.outbox import Staged, add_event, add_events
-from pydantic import BaseModel, Field
+from kunruyi_common.inputs import INT4_MAX, INT8_MAX, unstorable
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.applications.workflow import mark_paid
@@ -33,13 +34,42 @@ IN_FLIGHT = ("instructing", "instructed")
 
 
 class BankUpdate(BaseModel):
+    """One update as the bank reports it. Everything in it fits the columns it is written to (``bank_sequence`` and
+    ``bank_callbacks.sequence`` are int4, amounts int8, text without NUL, a settlement time a UTC instant can hold —
+    one without a zone is read as UTC; a long failure reason is cut to 500 characters): anything else is a malformed
+    callback (422 ``invalid_callback``), refused before anything is written, never a 500 from the driver."""
+
     reference: str = Field(min_length=1, max_length=64)
     status: Literal["accepted", "settled", "failed", "returned"]
-    sequence: int = Field(ge=0)
-    amount_fen: int | None = None
+    sequence: int = Field(ge=0, le=INT4_MAX)
+    amount_fen: int | None = Field(None, ge=0, le=INT8_MAX)
     settled_at: datetime | None = None
     failure_reason: str | None = None
-    event_id: str | None = None
+    event_id: str | None = Field(None, max_length=200)
+
+    @field_validator("reference", "failure_reason", "event_id")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        if value is not None and unstorable(value):
+            raise ValueError("含有无法保存的字符（空字符或无效的 Unicode）")
+        return value
+
+    @field_validator("failure_reason")
+    @classmethod
+    def _short(cls, value: str | None) -> str | None:
+        return value[:500] if value is not None else None
+
+    @field_validator("settled_at")
+    @classmethod
+    def _instant(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)  # the contract's times are UTC
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("settled_at 超出可表示的范围") from None
 
 
 async def apply_bank_update(session: AsyncSession, update: BankUpdate, *, source: str) -> Outcome:

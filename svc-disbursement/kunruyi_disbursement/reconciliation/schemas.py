@@ -5,13 +5,36 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from kunruyi_common.inputs import INT8_MAX, unstorable
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 
 class RunIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"date": "2025-06-30"}]})
 
     date: date
+
+
+class StatementEntry(BaseModel):
+    """One line of the bank's daily statement (deploy/emulators/BANK.md). The amount is an integer of fen: a
+    fraction (yuan with decimals, ``12.50``) or a string is a statement in another unit or shape, refused whole."""
+
+    reference: str = Field(min_length=1, max_length=64)
+    amount_fen: StrictInt = Field(ge=0, le=INT8_MAX)
+    status: Literal["settled", "returned"]
+
+    @field_validator("reference")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        if unstorable(value):
+            raise ValueError("含有无法保存的字符（空字符或无效的 Unicode）")
+        return value
+
+
+class Statement(BaseModel):
+    """The bank's statement of one day, as far as reconciliation reads it."""
+
+    entries: list[StatementEntry]
 
 
 class Mismatch(BaseModel):

@@ -13,34 +13,52 @@ from typing import Any
 
 from kunruyi_common.auth import Principal
 from kunruyi_common.events.outbox import add_event
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kunruyi_disbursement.access import visible_departments
 from kunruyi_disbursement.audit import service as audit
 from kunruyi_disbursement.events import ReconciliationMismatchFound
-from kunruyi_disbursement.payments.bank_client import BankClient, BankError
+from kunruyi_disbursement.payments.bank_client import BankClient, BankError, BankRejected
 from kunruyi_disbursement.reconciliation import repository
 from kunruyi_disbursement.reconciliation.exceptions import BankUnavailable
+from kunruyi_disbursement.reconciliation.schemas import Statement
 from kunruyi_disbursement.settings import Settings
 
 
-async def fetch_statement(settings: Settings, statement_date: date) -> dict[str, Any]:
+async def fetch_statement(settings: Settings, statement_date: date) -> Statement:
+    """The bank's statement of ``statement_date``, checked whole before anything is compared or written: a bank that
+    cannot be reached, refuses (4xx) or answers something that is not a statement (not JSON, a line without a
+    reference, an amount that is not an integer of fen, an unknown status) is 503 ``bank_unavailable`` naming what
+    was wrong — never a 500, and no run is recorded."""
     bank = BankClient(settings.bank_url, timeout_s=settings.bank_timeout_s)
     try:
-        return await bank.get_statement(statement_date)
+        raw = await bank.get_statement(statement_date)
+    except BankRejected as exc:
+        raise BankUnavailable(f"无法获取银行对账单：银行拒绝了请求（{exc.status}）") from exc
     except BankError as exc:
         raise BankUnavailable(f"无法获取银行对账单：{exc}") from exc
     finally:
         await bank.close()
+    try:
+        return Statement.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "statement"
+        raise BankUnavailable(f"无法获取银行对账单：对账单格式无效（{where}: {first['msg']}）") from exc
 
 
 async def reconcile(
     session: AsyncSession, settings: Settings, statement_date: date, *, actor: str
 ) -> dict[str, Any]:
     statement = await fetch_statement(settings, statement_date)
+    # Net paid per reference: a reference the statement lists twice counts twice (a double payment shows as an
+    # amount_mismatch against the ledger's one, never as matched).
     bank: dict[str, int] = {}
-    for entry in statement.get("entries", []):
-        bank[str(entry["reference"])] = int(entry["amount_fen"]) if entry["status"] == "settled" else 0
+    for entry in statement.entries:
+        bank[entry.reference] = bank.get(entry.reference, 0) + (
+            entry.amount_fen if entry.status == "settled" else 0
+        )
     bank_refs = []
     for ref in bank:
         try:

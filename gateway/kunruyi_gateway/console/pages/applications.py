@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from kunruyi_common.auth import INTERNAL_TOKEN_HEADER, mint_internal_token
 from kunruyi_common.errors import ProblemError
+from kunruyi_common.file_types import DOWNLOAD, sniffed_type
 
 from kunruyi_gateway.console.auth import OfficerReviewerOrApproverDesk
 from kunruyi_gateway.console.pages.common import (
@@ -25,6 +26,9 @@ from kunruyi_gateway.console.views import applications as applications_views
 from kunruyi_gateway.settings import Settings
 from kunruyi_gateway.web.calls import UpstreamError
 from kunruyi_gateway.web.sessions import SignedIn
+
+# What a reviewer's browser shows in place: the upload's PDFs and photos.
+_INLINE = ("application/pdf", "image/png", "image/jpeg")
 
 router = APIRouter()
 
@@ -273,17 +277,11 @@ async def attachment(
             status=status,
             problems=["材料无法打开：" + raw.decode(errors="replace")[:300]],
         )
-    # The upstream answer's headers are not passed along by Upstreams.call: guess inline types from the bytes.
-    media = (
-        "application/pdf"
-        if raw.startswith(b"%PDF")
-        else "image/png"
-        if raw.startswith(b"\x89PNG")
-        else "image/jpeg"
-        if raw.startswith(b"\xff\xd8")
-        else "application/octet-stream"
-    )
-    disposition = "inline" if media != "application/octet-stream" else "attachment"
+    # The upstream answer's headers are not passed along by Upstreams.call: inline only what the bytes show to be a
+    # PDF or a photo (the kit's sniffer), everything else as a download.
+    sniffed = sniffed_type(raw)
+    media = sniffed if sniffed in _INLINE else DOWNLOAD
+    disposition = "inline" if media != DOWNLOAD else "attachment"
     return Response(
         raw,
         media_type=media,
