@@ -19,6 +19,7 @@ behind one gateway, and the emulators — started the way ``NATS_NODES=3 make ru
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -45,7 +46,9 @@ from kunruyi_launcher.infra import NatsCluster, NatsServer, free_port, with_data
 from kunruyi_launcher.pytest_plugin import TEST_ROOT
 from kunruyi_launcher.stack import Platform, migrate_all, run_coroutine, seed_all, start_apps, start_infra
 from kunruyi_launcher.testing import principal_headers
-from nats.js.errors import NotFoundError
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from . import test_flow2_calculator as flow2
 from . import test_flow3_yiqilaiban as flow3
@@ -208,15 +211,24 @@ def _sigkill_nats(node: NatsServer) -> None:
 
 
 async def _dead_letters(cluster: NatsCluster) -> int:
-    """Messages in the dead-letter stream, asked of the nodes that are alive."""
+    """Messages in the dead-letter stream, asked of the nodes that are alive. The stream's leader may have been the
+    node killed: its replicas elect another, which on two loaded CPUs can outlast one request's wait, so the
+    question is asked again for up to a minute (what is counted is the dead letters, not how fast the answer comes)."""
     alive = [n.url for n in cluster.nodes if n.process is not None and n.process.poll() is None]
     nc = await nats.connect(servers=alive, connect_timeout=5, max_reconnect_attempts=2)
     try:
-        try:
-            info = await nc.jetstream(timeout=10).stream_info(DLQ_STREAM)
-        except NotFoundError:
-            return 0
-        return int(info.state.messages)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                info = await nc.jetstream(timeout=10).stream_info(DLQ_STREAM)
+            except NotFoundError:
+                return 0
+            except (TimeoutError, NatsTimeoutError, NoRespondersError, ServiceUnavailableError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(1)
+                continue
+            return int(info.state.messages)
     finally:
         await nc.close()
 
