@@ -11,6 +11,8 @@ import pytest
 from kunruyi_launcher.testing import staff
 from kunruyi_matching.synthetic.identifiers import make_uscc
 
+from .test_engagement import assigned_demand
+
 DEADLINE = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
 
 
@@ -124,28 +126,14 @@ async def test_another_broker_is_refused_a_release_at_any_stage(client) -> None:
                 },
             )
             assert made.status_code == 201, made.text
-        d = (
-            await c.post(
-                "/api/v1/demands",
-                json={
-                    "enterprise_uscc": uscc,
-                    "title": "机器视觉缺陷检测",
-                    "description": "产线外观缺陷检测方案",
-                    "industry_chain": "smart_manufacturing",
-                    "technical_field": "machine_vision",
-                    "demand_type": "技术攻关",
-                },
-            )
-        ).json()
-        approved = (await c.post(f"/api/v1/demands/{d['id']}/review", json={"decision": "approve"})).json()
-        assert approved["status"] == "assigned", approved
+        demand_id = await assigned_demand(c, "rel-holder", uscc)
     async with client(staff("broker", subject="rel-holder")) as c:
-        moved = await c.post(f"/api/v1/demands/{d['id']}/stages", json={"stage": "recommended"})
+        moved = await c.post(f"/api/v1/demands/{demand_id}/stages", json={"stage": "recommended"})
         assert moved.status_code == 200, moved.text
     async with client(staff("broker", subject="rel-other")) as c:
         for path, body in (
-            (f"/api/v1/demands/{d['id']}/release", {}),
-            (f"/api/v1/demands/{d['id']}/stages", {"stage": "negotiating"}),
+            (f"/api/v1/demands/{demand_id}/release", {}),
+            (f"/api/v1/demands/{demand_id}/stages", {"stage": "negotiating"}),
         ):
             r = await c.post(path, json=body)
             assert r.status_code == 403 and r.json()["code"] == "not_your_demand", (path, r.text)
